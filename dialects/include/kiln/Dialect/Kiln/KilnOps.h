@@ -1,0 +1,39 @@
+//===- KilnOps.h - kiln dialect operations ----------------------*- C++ -*-===//
+#ifndef KILN_DIALECT_KILN_KILNOPS_H
+#define KILN_DIALECT_KILN_KILNOPS_H
+
+#include "kiln/Dialect/Kiln/KilnDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::kiln {
+
+/// Two result type lists agree when element types are equal and shapes are
+/// compatible (a static dim matches `?`): passes may refine `?` dims.
+bool areCompatibleTensorTypes(TypeRange lhs, TypeRange rhs);
+
+/// Infers the ONNX (numpy) broadcast of two ranked tensor types. A null
+/// `resultElementType` requires both operands to share an element type and
+/// gives the result that type.
+LogicalResult inferBroadcastResultType(std::optional<Location> loc, Type lhs,
+                                       Type rhs, Type resultElementType,
+                                       SmallVectorImpl<Type> &inferred);
+
+/// Infers the type of a reduction of `input` over `axes`. A null
+/// `elementType` keeps the input's element type.
+LogicalResult inferReducedType(std::optional<Location> loc, Value input,
+                               ArrayRef<int64_t> axes, bool keepdims,
+                               Type elementType, SmallVectorImpl<Type> &inferred);
+
+/// Reduction axes must be sorted, unique and within the input's rank.
+LogicalResult verifyReductionAxes(Operation *op, ArrayRef<int64_t> axes);
+
+} // namespace mlir::kiln
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/KilnOps.h.inc"
+
+#endif // KILN_DIALECT_KILN_KILNOPS_H

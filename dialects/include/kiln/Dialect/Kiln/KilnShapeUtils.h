@@ -1,0 +1,37 @@
+//===- KilnShapeUtils.h - Shape helpers shared by kiln ops ------*- C++ -*-===//
+//
+// Helpers the op definitions, folders and passes share: reading the values a
+// shape-carrying operand is known to hold, and refining an op's result types.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_DIALECT_KILN_KILNSHAPEUTILS_H
+#define KILN_DIALECT_KILN_KILNSHAPEUTILS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+
+namespace mlir::kiln {
+
+/// The integer values of a constant int tensor operand, if it is one.
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value value);
+
+/// What is known about the elements of a 1-D shape-like int operand: one entry
+/// per element, ShapedType::kDynamic where the element is computed at run
+/// time. Looks through concat, unsqueeze, cast and shape ops so that
+/// `concat(shape(x)[0], [12], [64])` is known to end in 12, 64. Empty when
+/// even the length is unknown.
+std::optional<SmallVector<int64_t>> getPartialShapeValues(Value shape);
+
+/// Normalises an ONNX axis (negative counts from the back) into [0, rank).
+/// Returns std::nullopt when it is out of range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// Re-runs result type inference on `op` and sets the refined result types.
+/// Emits a diagnostic at the op and fails when inference fails.
+LogicalResult refineResultTypes(Operation *op);
+
+} // namespace mlir::kiln
+
+#endif // KILN_DIALECT_KILN_KILNSHAPEUTILS_H

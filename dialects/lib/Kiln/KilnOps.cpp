@@ -1,0 +1,233 @@
+//===- KilnOps.cpp - kiln op definitions and verifiers --------------------===//
+//
+// Verifiers check what result type inference cannot: attribute invariants
+// and operand relations that do not change the result's shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+static RankedTensorType rankedType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+static bool isSortedUnique(ArrayRef<int64_t> values) {
+  for (size_t i = 1; i < values.size(); ++i)
+    if (values[i - 1] >= values[i])
+      return false;
+  return true;
+}
+
+/// A scalar operand: rank 0, or rank 1 with one element.
+static bool isScalarLike(Value v) {
+  auto t = rankedType(v);
+  return t.getRank() == 0 || (t.getRank() == 1 && t.getDimSize(0) == 1);
+}
+
+LogicalResult mlir::kiln::verifyReductionAxes(Operation *op, ArrayRef<int64_t> axes) {
+  int64_t rank = rankedType(op->getOperand(0)).getRank();
+  if (!isSortedUnique(axes))
+    return op->emitOpError("axes must be sorted and unique");
+  if (!axes.empty() && (axes.front() < 0 || axes.back() >= rank))
+    return op->emitOpError("axes must be within [0, ") << rank << ")";
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  if (!isScalarLike(getStart()) || !isScalarLike(getLimit()) || !isScalarLike(getDelta()))
+    return emitOpError("start, limit and delta must be scalars");
+  Type element = rankedType(getStart()).getElementType();
+  if (rankedType(getLimit()).getElementType() != element ||
+      rankedType(getDelta()).getElementType() != element)
+    return emitOpError("start, limit and delta must share an element type");
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  if (!getC())
+    return success();
+  auto ct = rankedType(getC());
+  if (ct.getRank() > 2)
+    return emitOpError("C must have rank <= 2, got ") << ct;
+  SmallVector<Type> broadcast;
+  if (failed(inferBroadcastResultType(getLoc(), getType(), ct, Type(), broadcast)))
+    return failure();
+  if (failed(verifyCompatibleShape(cast<ShapedType>(broadcast.front()).getShape(),
+                                   getType().getShape())))
+    return emitOpError("C does not broadcast to the result ") << getType();
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  auto xt = rankedType(getInput()), wt = rankedType(getWeight());
+  int64_t group = getGroup();
+  if (group < 1)
+    return emitOpError("group must be positive");
+  int64_t channels = xt.getDimSize(1), filterChannels = wt.getDimSize(1),
+          outChannels = wt.getDimSize(0);
+  if (channels != kDyn && filterChannels != kDyn && channels != filterChannels * group)
+    return emitOpError("input has ") << channels << " channels, weight expects "
+                                     << filterChannels << " x " << group << " groups";
+  if (outChannels != kDyn && outChannels % group != 0)
+    return emitOpError("output channels ") << outChannels << " not divisible by group " << group;
+  if (getBias()) {
+    auto bt = rankedType(getBias());
+    if (bt.getRank() != 1 ||
+        failed(verifyCompatibleShape({bt.getDimSize(0)}, {outChannels})))
+      return emitOpError("bias must be 1-D with one value per output channel");
+  }
+  if (llvm::any_of(getPads(), [](int64_t p) { return p < 0; }))
+    return emitOpError("pads must be non-negative");
+  return success();
+}
+
+LogicalResult ArgMaxOp::verify() {
+  int64_t rank = rankedType(getInput()).getRank();
+  if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getType().getRank();
+  if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto xt = rankedType(getInput());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= xt.getRank())
+    return emitOpError("axis ") << axis << " out of range for rank " << xt.getRank();
+  // scale and bias broadcast onto the normalised trailing dims.
+  ArrayRef<int64_t> normalized = xt.getShape().drop_front(axis);
+  for (Value param : {getScale(), getBias()}) {
+    if (!param)
+      continue;
+    auto pt = rankedType(param);
+    if (pt.getElementType() != xt.getElementType())
+      return emitOpError("scale and bias must have the input's element type");
+    SmallVector<int64_t> shape;
+    if (pt.getRank() > (int64_t)normalized.size() ||
+        !OpTrait::util::getBroadcastedShape(normalized, pt.getShape(), shape) ||
+        failed(verifyCompatibleShape(shape, normalized)))
+      return emitOpError("scale/bias ") << pt << " does not broadcast to the normalised dims";
+  }
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  int64_t rank = rankedType(getData()).getRank();
+  if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (!rankedType(getShape()).hasStaticShape())
+    return emitOpError("the shape operand needs a static length");
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  SmallVector<int64_t> sorted(getPerm());
+  llvm::sort(sorted);
+  for (auto [i, p] : llvm::enumerate(sorted))
+    if (p != (int64_t)i)
+      return emitOpError("perm is not a permutation of [0, ") << sorted.size() << ")";
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  SmallVector<Value> params{getStarts(), getEnds(), getAxes(), getSteps()};
+  int64_t length = rankedType(getStarts()).getRank() == 1
+                       ? rankedType(getStarts()).getDimSize(0) : -1;
+  for (Value v : params) {
+    auto t = rankedType(v);
+    if (t.getRank() != 1 || t.getDimSize(0) != length || length == kDyn)
+      return emitOpError("starts, ends, axes and steps must be 1-D of one static length");
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  if (getOutputs().size() != getSizes().size())
+    return emitOpError("has ") << getOutputs().size() << " results for "
+                               << getSizes().size() << " sizes";
+  int64_t dim = rankedType(getInput()).getDimSize(getAxis());
+  int64_t total = 0;
+  for (int64_t s : getSizes())
+    total += s;
+  if (dim != kDyn && dim != total)
+    return emitOpError("sizes sum to ") << total << ", dim " << getAxis() << " is " << dim;
+  return success();
+}
+
+LogicalResult TileOp::verify() {
+  if (rankedType(getRepeats()).getDimSize(0) != rankedType(getInput()).getRank())
+    return emitOpError("needs one repeat per input dim");
+  return success();
+}
+
+LogicalResult UnsqueezeOp::verify() {
+  if (!isSortedUnique(getAxes()))
+    return emitOpError("axes must be sorted and unique");
+  return success();
+}
+
+LogicalResult SqueezeOp::verify() {
+  if (!isSortedUnique(getAxes()))
+    return emitOpError("axes must be sorted and unique");
+  auto input = rankedType(getInput());
+  for (int64_t axis : getAxes()) {
+    int64_t d = input.getDimSize(axis);
+    if (d != 1 && d != kDyn)
+      return emitOpError("cannot squeeze dim ") << axis << " of size " << d;
+  }
+  return success();
+}
+
+LogicalResult TriluOp::verify() {
+  if (getType().getRank() < 2)
+    return emitOpError("input must have rank >= 2");
+  if (!isScalarLike(getK()))
+    return emitOpError("k must be a scalar");
+  return success();
+}
+
+LogicalResult ShapeOp::verify() {
+  int64_t rank = rankedType(getInput()).getRank();
+  int64_t start = getStart(), end = getEnd();
+  if (start < 0 || end > rank || start > end)
+    return emitOpError("range [") << start << ", " << end
+                                  << ") is not within rank " << rank;
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/KilnOps.cpp.inc"
