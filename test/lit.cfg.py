@@ -1,0 +1,28 @@
+# lit configuration for Kiln's FileCheck tests.
+import os
+
+import lit.formats
+import lit.llvm
+
+lit.llvm.initialize(lit_config, config)
+llvm_config = lit.llvm.llvm_config
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in", "models",
+                   "Inputs", "scripts"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%python", config.kiln_python))
+config.substitutions.append(("%models", os.path.join(config.kiln_src_root, "test", "models")))
+
+# Importer tests need the venv's onnx to build their models.
+if os.path.exists(config.kiln_python):
+    config.available_features.add("onnx")
