@@ -1,0 +1,41 @@
+//===- OnnxImporter.h - ONNX protobuf to the kiln dialect -------*- C++ -*-===//
+//
+// The ONNX frontend's whole public surface: read a .onnx file (and its
+// external-data files) into a module holding one `func.func @main` of kiln
+// ops. Problems are MLIR diagnostics located at the ONNX node's name.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_FRONTENDS_ONNX_ONNXIMPORTER_H
+#define KILN_FRONTENDS_ONNX_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringMap.h"
+#include <string>
+
+namespace mlir::kiln {
+
+/// ONNX (default domain) opsets the importer accepts.
+inline constexpr int64_t kMinOnnxOpset = 13;
+inline constexpr int64_t kMaxOnnxOpset = 23;
+
+struct OnnxImportOptions {
+  /// Static dims for graph inputs, by input name; replaces symbolic dims.
+  llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+};
+
+/// Parses `--input-shape` text `name=1x128,other=2x3` into `options`.
+/// Returns an error message, or an empty string on success.
+std::string parseInputShapes(llvm::StringRef text, OnnxImportOptions &options);
+
+/// Imports the model at `path`. Emits diagnostics through the context's
+/// diagnostic engine and returns null on any error.
+OwningOpRef<ModuleOp> importOnnxModel(llvm::StringRef path, MLIRContext &context,
+                                      const OnnxImportOptions &options);
+
+/// The ONNX op types (default domain) the importer has a handler for.
+llvm::SmallVector<llvm::StringRef> supportedOnnxOps();
+
+} // namespace mlir::kiln
+
+#endif // KILN_FRONTENDS_ONNX_ONNXIMPORTER_H

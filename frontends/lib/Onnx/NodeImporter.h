@@ -1,0 +1,137 @@
+//===- NodeImporter.h - What an op handler sees of one ONNX node -*- C++ -*-===//
+//
+// Op handlers (Ops/*.cpp) turn one ONNX node into kiln ops. They read inputs
+// and attributes through NodeImporter, build ops with `create<OpTy>` (which
+// infers result types, reports failures at the node and folds constants), and
+// bind outputs with `setOutput`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_FRONTENDS_ONNX_NODEIMPORTER_H
+#define KILN_FRONTENDS_ONNX_NODEIMPORTER_H
+
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include "onnx/onnx_pb.h"
+
+namespace mlir::kiln::onnx_import {
+
+/// Values of the ONNX graph by name.
+using ValueMap = llvm::StringMap<Value>;
+
+class NodeImporter {
+public:
+  NodeImporter(OpBuilder &builder, const onnx::NodeProto &node, Location loc,
+               int64_t opset, ValueMap &values)
+      : builder(builder), node(node), loc(loc), opset(opset), values(values) {}
+
+  OpBuilder &getBuilder() { return builder; }
+  Location getLoc() const { return loc; }
+  int64_t getOpset() const { return opset; }
+  const onnx::NodeProto &getNode() const { return node; }
+  MLIRContext *getContext() { return builder.getContext(); }
+
+  /// An error at the node; the message names the op type.
+  InFlightDiagnostic emitError();
+
+  //--- Inputs -------------------------------------------------------------//
+  size_t numInputs() const { return node.input_size(); }
+  /// The i-th input, or a null Value when it is absent or omitted ("").
+  Value input(size_t i);
+  /// The i-th input, required: emits an error when absent.
+  FailureOr<Value> requiredInput(size_t i);
+  /// The values of an input that must be a compile-time int constant
+  /// (axes, split sizes, pads): emits an error naming it otherwise.
+  FailureOr<SmallVector<int64_t>> constantInts(size_t i, StringRef what);
+  /// The single float value of an optional constant scalar input.
+  FailureOr<std::optional<double>> constantScalar(size_t i, StringRef what);
+  RankedTensorType inputType(size_t i) {
+    return cast<RankedTensorType>(input(i).getType());
+  }
+
+  //--- Attributes ---------------------------------------------------------//
+  const onnx::AttributeProto *attribute(StringRef name) const;
+  int64_t intAttr(StringRef name, int64_t defaultValue) const;
+  float floatAttr(StringRef name, float defaultValue) const;
+  std::string stringAttr(StringRef name, StringRef defaultValue) const;
+  std::optional<SmallVector<int64_t>> intsAttr(StringRef name) const;
+
+  //--- Outputs ------------------------------------------------------------//
+  size_t numOutputs() const { return node.output_size(); }
+  /// True when output i exists and something in the graph reads it.
+  bool isOutputUsed(size_t i) const;
+  void setOutput(size_t i, Value value);
+
+  //--- Building -----------------------------------------------------------//
+  /// Builds OpTy with inferred result types and folds it when its operands
+  /// are constants. Inference errors are reported at the node.
+  template <typename OpTy>
+  FailureOr<SmallVector<Value>> createMulti(ValueRange operands,
+                                            ArrayRef<NamedAttribute> attrs,
+                                            unsigned numResults) {
+    auto placeholder = UnrankedTensorType::get(builder.getF32Type());
+    SmallVector<Type> types(numResults, placeholder);
+    auto op = OpTy::create(builder, loc, types, operands, attrs);
+    return finishCreate(op.getOperation());
+  }
+  template <typename OpTy>
+  FailureOr<Value> create(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
+    auto results = createMulti<OpTy>(operands, attrs, 1);
+    if (failed(results))
+      return failure();
+    return results->front();
+  }
+
+  /// Builds OpTy like `create` and binds its result to output 0.
+  template <typename OpTy>
+  LogicalResult createOutput(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
+    auto result = create<OpTy>(operands, attrs);
+    if (failed(result))
+      return failure();
+    setOutput(0, *result);
+    return success();
+  }
+
+  /// An i64 1-D constant.
+  Value i64Constant(ArrayRef<int64_t> values);
+  /// A scalar (0-D) constant of `elementType`.
+  Value scalarConstant(Type elementType, double value);
+
+  NamedAttribute named(StringRef name, Attribute value) {
+    return builder.getNamedAttr(name, value);
+  }
+  /// Normalises an ONNX axis for `rank`, reporting an out-of-range axis.
+  FailureOr<int64_t> axis(int64_t value, int64_t rank);
+
+private:
+  FailureOr<SmallVector<Value>> finishCreate(Operation *op);
+
+  OpBuilder &builder;
+  const onnx::NodeProto &node;
+  Location loc;
+  int64_t opset;
+  ValueMap &values;
+
+public:
+  /// Names read by later nodes or graph outputs (set by the graph importer).
+  const llvm::StringSet<> *usedNames = nullptr;
+};
+
+/// A handler imports one node; it reports its own errors.
+using OpHandler = LogicalResult (*)(NodeImporter &);
+
+/// The handler for `opType` in the default domain, or null.
+OpHandler lookupOpHandler(StringRef opType);
+
+// Registration of each op family (Ops/*.cpp) into the table.
+void registerElementwiseOps(llvm::StringMap<OpHandler> &table);
+void registerContractionOps(llvm::StringMap<OpHandler> &table);
+void registerReductionOps(llvm::StringMap<OpHandler> &table);
+void registerShapeOps(llvm::StringMap<OpHandler> &table);
+
+} // namespace mlir::kiln::onnx_import
+
+#endif // KILN_FRONTENDS_ONNX_NODEIMPORTER_H

@@ -1,0 +1,302 @@
+//===- OnnxImporter.cpp - ONNX graph to a kiln function -------------------===//
+//
+// The graph becomes `func.func @main`: graph inputs are arguments (named by
+// `kiln.input_name`, symbolic dims kept as `?` and named by `kiln.dim_names`),
+// initializers are constants, every node goes through its op handler, and
+// graph outputs are returned (named by `kiln.output_name`).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Frontends/Onnx/OnnxImporter.h"
+#include "NodeImporter.h"
+#include "OnnxModelReader.h"
+#include "OnnxTensors.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+std::string mlir::kiln::parseInputShapes(StringRef text, OnnxImportOptions &options) {
+  SmallVector<StringRef> entries;
+  text.split(entries, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef entry : entries) {
+    auto [name, dims] = entry.split('=');
+    name = name.trim();
+    if (name.empty() || dims.empty())
+      return ("bad --input-shape entry '" + entry + "': expected name=DxDx...").str();
+    SmallVector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef part : parts) {
+      int64_t d;
+      if (part.trim().getAsInteger(10, d) || d < 0)
+        return ("bad dim '" + part + "' in --input-shape entry '" + entry + "'").str();
+      shape.push_back(d);
+    }
+    options.inputShapes[name] = shape;
+  }
+  return "";
+}
+
+namespace {
+
+/// Imports one ONNX graph into a function.
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &context, onnx::ModelProto &model, int64_t opset,
+                StringRef modelPath, const OnnxImportOptions &options)
+      : context(context), model(model), graph(*model.mutable_graph()), opset(opset),
+        modelPath(modelPath), modelDir(llvm::sys::path::parent_path(modelPath)),
+        options(options), builder(&context) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  LogicalResult checkSupportedOps();
+  FailureOr<Type> inputType(const onnx::ValueInfoProto &info, ArrayAttr &dimNames);
+  LogicalResult importInputs(func::FuncOp func);
+  LogicalResult importInitializers();
+  LogicalResult importNode(const onnx::NodeProto &node, size_t index);
+  Location nodeLoc(const onnx::NodeProto &node, size_t index);
+
+  MLIRContext &context;
+  onnx::ModelProto &model;
+  onnx::GraphProto &graph;
+  int64_t opset;
+  StringRef modelPath;
+  StringRef modelDir;
+  const OnnxImportOptions &options;
+  OpBuilder builder;
+  ValueMap values;
+  llvm::StringSet<> usedNames;
+  Location fileLoc = UnknownLoc::get(&context);
+};
+
+} // namespace
+
+Location GraphImporter::nodeLoc(const onnx::NodeProto &node, size_t index) {
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
+  return NameLoc::get(StringAttr::get(&context, name));
+}
+
+LogicalResult GraphImporter::checkSupportedOps() {
+  // op type -> names of the nodes using it, in graph order.
+  std::vector<std::pair<std::string, SmallVector<std::string>>> unsupported;
+  llvm::StringMap<size_t> indexOf;
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    if (defaultDomain && lookupOpHandler(node.op_type()))
+      continue;
+    std::string opType = defaultDomain ? node.op_type()
+                                       : node.domain() + "." + node.op_type();
+    std::string name = node.name().empty()
+                           ? node.op_type() + "_" + std::to_string(index)
+                           : node.name();
+    auto [it, inserted] = indexOf.try_emplace(opType, unsupported.size());
+    if (inserted)
+      unsupported.push_back({opType, {}});
+    unsupported[it->second].second.push_back(name);
+  }
+  if (unsupported.empty())
+    return success();
+  InFlightDiagnostic diag = emitError(fileLoc);
+  diag << "the model uses " << unsupported.size()
+       << " unsupported ONNX op type(s): ";
+  bool first = true;
+  for (auto &[opType, nodes] : unsupported) {
+    diag << (first ? "" : "; ") << opType << " (" << nodes.size() << " node"
+         << (nodes.size() == 1 ? "" : "s") << ": ";
+    first = false;
+    for (size_t i = 0; i < nodes.size() && i < 3; ++i)
+      diag << (i ? ", " : "") << "'" << nodes[i] << "'";
+    if (nodes.size() > 3)
+      diag << ", ...";
+    diag << ")";
+  }
+  return failure();
+}
+
+FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
+                                         ArrayAttr &dimNames) {
+  if (!info.type().has_tensor_type()) {
+    emitError(fileLoc) << "graph input '" << info.name()
+                       << "' is not a tensor (sequences, maps and optionals are "
+                          "not supported)";
+    return failure();
+  }
+  const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+  Type elementType = getElementType(&context, tensor.elem_type());
+  if (!elementType) {
+    emitError(fileLoc) << "graph input '" << info.name() << "' has unsupported type "
+                       << dataTypeName(tensor.elem_type());
+    return failure();
+  }
+  auto specialised = options.inputShapes.find(info.name());
+  if (!tensor.has_shape() && specialised == options.inputShapes.end()) {
+    emitError(fileLoc) << "graph input '" << info.name()
+                       << "' has no shape (not even a rank); give one with "
+                          "--input-shape "
+                       << info.name() << "=DxD...";
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  SmallVector<Attribute> names;
+  for (const onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim()) {
+    shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
+    names.push_back(StringAttr::get(&context, dim.has_dim_param() ? dim.dim_param() : ""));
+  }
+  if (specialised != options.inputShapes.end()) {
+    ArrayRef<int64_t> given = specialised->second;
+    if (tensor.has_shape() && given.size() != shape.size()) {
+      emitError(fileLoc) << "--input-shape gives input '" << info.name() << "' rank "
+                         << given.size() << ", the model says rank " << shape.size();
+      return failure();
+    }
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] != ShapedType::kDynamic && shape[i] != given[i]) {
+        emitError(fileLoc) << "--input-shape sets dim " << i << " of input '"
+                           << info.name() << "' to " << given[i]
+                           << ", but the model fixes it at " << shape[i];
+        return failure();
+      }
+    }
+    shape.assign(given.begin(), given.end());
+    names.resize(shape.size(), StringAttr::get(&context, ""));
+  }
+  dimNames = ArrayAttr::get(&context, names);
+  return Type(RankedTensorType::get(shape, elementType));
+}
+
+LogicalResult GraphImporter::importInputs(func::FuncOp func) {
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializers.insert(init.name());
+  // The importer accepts every specialised name only if it names an input.
+  llvm::StringSet<> inputNames;
+  SmallVector<Type> types;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initializers.contains(info.name()))
+      continue; // IR < 4 lists initializers among the inputs
+    ArrayAttr dimNames;
+    FailureOr<Type> type = inputType(info, dimNames);
+    if (failed(type))
+      return failure();
+    inputNames.insert(info.name());
+    types.push_back(*type);
+    argAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("kiln.input_name", builder.getStringAttr(info.name())),
+         builder.getNamedAttr("kiln.dim_names", dimNames)}));
+  }
+  for (const auto &entry : options.inputShapes) {
+    if (inputNames.contains(entry.getKey()))
+      continue;
+    InFlightDiagnostic diag = emitError(fileLoc)
+                              << "--input-shape names '" << entry.getKey()
+                              << "', which is not a graph input; inputs are:";
+    for (const auto &name : inputNames)
+      diag << " '" << name.getKey() << "'";
+    return failure();
+  }
+  func.setType(builder.getFunctionType(types, {}));
+  Block *entry = func.addEntryBlock();
+  size_t argIndex = 0;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initializers.contains(info.name()))
+      continue;
+    func.setArgAttrs(argIndex, argAttrs[argIndex]);
+    values[info.name()] = entry->getArgument(argIndex++);
+  }
+  builder.setInsertionPointToStart(entry);
+  return success();
+}
+
+LogicalResult GraphImporter::importInitializers() {
+  for (onnx::TensorProto &init : *graph.mutable_initializer()) {
+    if (values.count(init.name()))
+      continue; // an input with a default value: the input wins
+    Location loc = NameLoc::get(StringAttr::get(&context, init.name()));
+    ElementsAttr attr = convertTensor(init, init.name(), modelDir, loc);
+    if (!attr)
+      return failure();
+    values[init.name()] = ConstantOp::create(builder, loc, attr);
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t index) {
+  Location loc = nodeLoc(node, index);
+  for (const std::string &input : node.input()) {
+    if (!input.empty() && !values.count(input)) {
+      emitError(loc) << "ONNX " << node.op_type() << ": input '" << input
+                     << "' is produced by no earlier node, initializer or graph "
+                        "input (is the graph topologically sorted?)";
+      return failure();
+    }
+  }
+  NodeImporter importer(builder, node, loc, opset, values);
+  importer.usedNames = &usedNames;
+  if (failed(lookupOpHandler(node.op_type())(importer)))
+    return failure();
+  for (int i = 0; i < node.output_size(); ++i) {
+    if (importer.isOutputUsed(i) && !values.count(node.output(i))) {
+      emitError(loc) << "ONNX " << node.op_type() << ": output " << i << " ('"
+                     << node.output(i) << "') is used but Kiln does not compute it";
+      return failure();
+    }
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run() {
+  fileLoc = FileLineColLoc::get(&context, modelPath, 0, 0);
+  if (failed(checkSupportedOps()))
+    return nullptr;
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &input : node.input())
+      usedNames.insert(input);
+  for (const onnx::ValueInfoProto &output : graph.output())
+    usedNames.insert(output.name());
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, "main", builder.getFunctionType({}, {}));
+  if (failed(importInputs(func)) || failed(importInitializers()))
+    return nullptr;
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    Value v = values.lookup(output.name());
+    if (!v) {
+      emitError(fileLoc) << "graph output '" << output.name()
+                         << "' is produced by no node";
+      return nullptr;
+    }
+    results.push_back(v);
+    resultTypes.push_back(v.getType());
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setType(builder.getFunctionType(func.getArgumentTypes(), resultTypes));
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "kiln.output_name", builder.getStringAttr(output.name()));
+  return module;
+}
+
+OwningOpRef<ModuleOp> mlir::kiln::importOnnxModel(StringRef path, MLIRContext &context,
+                                                  const OnnxImportOptions &options) {
+  context.loadDialect<KilnDialect, func::FuncDialect>();
+  int64_t opset = 0;
+  std::unique_ptr<onnx::ModelProto> model = onnx_import::readOnnxModel(path, context, opset);
+  if (!model)
+    return nullptr;
+  return GraphImporter(context, *model, opset, path, options).run();
+}

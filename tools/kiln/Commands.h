@@ -1,0 +1,16 @@
+//===- Commands.h - kiln subcommands ----------------------------*- C++ -*-===//
+#ifndef KILN_TOOLS_KILN_COMMANDS_H
+#define KILN_TOOLS_KILN_COMMANDS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace kilncli {
+
+/// Each subcommand gets the arguments after its name and returns the exit code.
+int runImport(llvm::ArrayRef<llvm::StringRef> args);
+void printImportHelp();
+
+} // namespace kilncli
+
+#endif // KILN_TOOLS_KILN_COMMANDS_H

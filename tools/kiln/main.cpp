@@ -1,0 +1,47 @@
+//===- main.cpp - The kiln command line ------------------------------------===//
+//
+// `kiln <command> ...`: thin front doors over compiler/ (and, later, the
+// runtime). Each command lives in its own file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace kilncli;
+
+static void printHelp() {
+  llvm::outs() << R"(kiln - an ahead-of-time compiler for ONNX Transformer models
+
+Usage: kiln <command> [options]
+
+Commands:
+  import   Read an ONNX model into the kiln dialect (MLIR), or summarise it
+  help     Show this help, or a command's help: kiln help <command>
+
+Run `kiln <command> --help` for a command's options.
+)";
+}
+
+int main(int argc, char **argv) {
+  llvm::SmallVector<llvm::StringRef> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    printHelp();
+    return args.empty() ? 2 : 0;
+  }
+  llvm::StringRef command = args[0];
+  llvm::ArrayRef<llvm::StringRef> rest = llvm::ArrayRef(args).drop_front();
+  if (command == "help") {
+    if (!rest.empty() && rest[0] == "import")
+      printImportHelp();
+    else
+      printHelp();
+    return 0;
+  }
+  if (command == "import")
+    return runImport(rest);
+  llvm::errs() << "kiln: error: unknown command '" << command
+               << "'; run `kiln --help` for the list\n";
+  return 2;
+}
