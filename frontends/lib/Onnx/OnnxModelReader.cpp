@@ -25,14 +25,12 @@ mlir::kiln::onnx_import::readOnnxModel(StringRef path, MLIRContext &context,
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {
-    emitError(fileLoc) << "cannot open ONNX model '" << path
-                       << "': " << buffer.getError().message();
+    emitError(fileLoc) << "cannot open the model: " << buffer.getError().message();
     return nullptr;
   }
   StringRef bytes = (*buffer)->getBuffer();
   if (bytes.size() >= (size_t)INT32_MAX) {
-    emitError(fileLoc) << "ONNX model '" << path << "' is " << bytes.size()
-                       << " bytes; protobuf files are limited to 2 GB, so store "
+    emitError(fileLoc) << "the model is " << bytes.size() << " bytes; protobuf files are limited to 2 GB, so store "
                           "the weights as external data";
     return nullptr;
   }
@@ -42,16 +40,14 @@ mlir::kiln::onnx_import::readOnnxModel(StringRef path, MLIRContext &context,
   google::protobuf::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(INT32_MAX);
   if (!model->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
-    emitError(fileLoc) << "'" << path
-                       << "' is not a valid ONNX model: the protobuf data is "
+    emitError(fileLoc) << "not a valid ONNX model: the protobuf data is "
                           "truncated or malformed";
     return nullptr;
   }
   // Random bytes can parse as a protobuf of unknown fields; a model always
   // has an IR version and a graph.
   if (model->ir_version() <= 0 || !model->has_graph()) {
-    emitError(fileLoc) << "'" << path
-                       << "' is not an ONNX model (no IR version or no graph)";
+    emitError(fileLoc) << "not an ONNX model (it has no IR version or no graph)";
     return nullptr;
   }
 
@@ -60,12 +56,11 @@ mlir::kiln::onnx_import::readOnnxModel(StringRef path, MLIRContext &context,
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
   if (opset < 0) {
-    emitError(fileLoc) << "ONNX model '" << path
-                       << "' imports no opset of the default ONNX domain";
+    emitError(fileLoc) << "the model imports no opset of the default ONNX domain";
     return nullptr;
   }
   if (opset < kMinOnnxOpset || opset > kMaxOnnxOpset) {
-    emitError(fileLoc) << "ONNX model '" << path << "' uses opset " << opset
+    emitError(fileLoc) << "the model uses ONNX opset " << opset
                        << "; Kiln supports opsets " << kMinOnnxOpset << " to "
                        << kMaxOnnxOpset
                        << " (convert it with onnx.version_converter)";
