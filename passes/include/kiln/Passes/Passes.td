@@ -33,4 +33,40 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Lower kiln ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Every kiln op becomes upstream ops on tensors: elementwise ops and
+    reductions become `linalg.generic` (broadcasting through indexing maps),
+    matmul/gemm become contractions, conv becomes `linalg.conv_2d_nchw_fchw`,
+    shape computations become `tensor.dim`/`tensor.from_elements` arithmetic
+    evaluated at run time, and data movement becomes `tensor` ops or index
+    arithmetic in a `linalg.generic`. The result is ready for one-shot
+    bufferization.
+
+    Before:
+    ```mlir
+    %0 = kiln.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty() : tensor<2x3xf32>
+    %0 = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1), (d0, d1) -> (d1),
+                                          (d0, d1) -> (d0, d1)], ...}
+        ins(%a, %b : tensor<2x3xf32>, tensor<3xf32>) outs(%e : tensor<2x3xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %s = arith.addf %x, %y : f32
+        linalg.yield %s : f32
+    } -> tensor<2x3xf32>
+    ```
+    A dynamic (`?`) dim is assumed to match the other operand's dim rather
+    than broadcast from 1 at run time; an op the lowering does not handle yet
+    is reported at its location and the pass fails.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // KILN_PASSES_TD

@@ -1,0 +1,43 @@
+//===- LowerToLinalg.cpp - The kiln-lower-to-linalg pass ------------------===//
+//
+// Applies each op family's patterns (ElementwiseToLinalg.cpp, ...) and
+// reports every kiln op left behind, so a partial lowering never reaches
+// the back end silently.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNLOWERTOLINALG
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    lowering::populateElementwiseLoweringPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+
+    bool leftOver = false;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<KilnDialect>(op->getDialect()) || isa<ConstantOp>(op))
+        return;
+      op->emitError("Kiln cannot lower '")
+          << op->getName() << "' with these types to code yet";
+      leftOver = true;
+    });
+    if (leftOver)
+      signalPassFailure();
+  }
+};
+} // namespace
