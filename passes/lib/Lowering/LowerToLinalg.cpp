@@ -25,6 +25,8 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     lowering::populateElementwiseLoweringPatterns(patterns);
+    lowering::populateContractionLoweringPatterns(patterns);
+    lowering::populateReductionLoweringPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

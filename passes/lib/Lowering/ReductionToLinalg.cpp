@@ -1,0 +1,371 @@
+//===- ReductionToLinalg.cpp - Reductions, softmax, layer_norm, argmax ----===//
+//
+// All of them are built from one helper, `reduce`, that folds a tensor over a
+// set of dims into the tensor of the remaining dims; softmax and layer_norm
+// read those partial results back with maps that drop the reduced dims.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+using Combine = function_ref<Value(OpBuilder &, Location, Value element, Value acc)>;
+
+/// The map from `rank` loops to the loops not in `reduced`.
+AffineMap keptDimsMap(MLIRContext *context, ArrayRef<bool> reduced) {
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, r] : llvm::enumerate(reduced))
+    if (!r)
+      exprs.push_back(getAffineDimExpr(i, context));
+  return AffineMap::get(reduced.size(), 0, exprs, context);
+}
+
+/// Folds `input` over the dims flagged in `reduced` with `combine`, starting
+/// from `initial`; the result has the remaining dims in order.
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+             Value initial, Combine combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicDims;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (reduced[i])
+      continue;
+    shape.push_back(type.getDimSize(i));
+    if (type.isDynamicDim(i))
+      dynamicDims.push_back(tensor::DimOp::create(b, loc, input, i));
+  }
+  auto resultType = RankedTensorType::get(shape, initial.getType());
+  Value empty = emptyWithDims(b, loc, resultType, dynamicDims);
+  Value init = linalg::FillOp::create(b, loc, initial, empty).getResult(0);
+  SmallVector<utils::IteratorType> iterators;
+  for (bool r : reduced)
+    iterators.push_back(r ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(type.getRank()),
+                              keptDimsMap(b.getContext(), reduced)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, ValueRange{input}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[0], args[1]));
+      });
+  return generic.getResult(0);
+}
+
+/// The number of elements in the reduced dims, as a scalar of `type`.
+Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+                   Type type) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Value count = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t i = 0; i < inputType.getRank(); ++i)
+    if (reduced[i])
+      count = arith::MulIOp::create(b, loc, count,
+                                    tensor::DimOp::create(b, loc, input, i).getResult());
+  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
+  if (isa<FloatType>(type))
+    return arith::SIToFPOp::create(b, loc, type, asInt);
+  return arith::TruncIOp::create(b, loc, type, asInt).getResult();
+}
+
+/// Reshapes a reduced tensor to the op's keepdims result type (size-1 dims
+/// where the reduced dims were).
+Value restoreReducedDims(OpBuilder &b, Location loc, Value reducedValue,
+                         ArrayRef<bool> reduced, RankedTensorType resultType) {
+  if (reducedValue.getType() == resultType)
+    return reducedValue;
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (auto [i, r] : llvm::enumerate(reduced)) {
+    pending.push_back(i);
+    if (!r) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  return tensor::ExpandShapeOp::create(b, loc, resultType, reducedValue, groups);
+}
+
+Value lowest(OpBuilder &b, Location loc, Type type) {
+  if (auto f = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, FloatAttr::get(f, APFloat::getInf(f.getFloatSemantics(), /*Negative=*/true)));
+  return arith::ConstantOp::create(
+      b, loc, IntegerAttr::get(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
+}
+
+Value highest(OpBuilder &b, Location loc, Type type) {
+  if (auto f = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, FloatAttr::get(f, APFloat::getInf(f.getFloatSemantics(), /*Negative=*/false)));
+  return arith::ConstantOp::create(
+      b, loc, IntegerAttr::get(type, APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
+}
+
+Value add(OpBuilder &b, Location loc, Value x, Value y) {
+  return isa<FloatType>(x.getType()) ? (Value)arith::AddFOp::create(b, loc, x, y)
+                                     : (Value)arith::AddIOp::create(b, loc, x, y);
+}
+Value mul(OpBuilder &b, Location loc, Value x, Value y) {
+  return isa<FloatType>(x.getType()) ? (Value)arith::MulFOp::create(b, loc, x, y)
+                                     : (Value)arith::MulIOp::create(b, loc, x, y);
+}
+Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
+  return isa<FloatType>(x.getType()) ? (Value)arith::MaximumFOp::create(b, loc, x, y)
+                                     : (Value)arith::MaxSIOp::create(b, loc, x, y);
+}
+Value minimum(OpBuilder &b, Location loc, Value x, Value y) {
+  return isa<FloatType>(x.getType()) ? (Value)arith::MinimumFOp::create(b, loc, x, y)
+                                     : (Value)arith::MinSIOp::create(b, loc, x, y);
+}
+
+SmallVector<bool> reducedFlags(int64_t rank, ArrayRef<int64_t> axes) {
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t a : axes)
+    reduced[a] = true;
+  return reduced;
+}
+
+/// Applies `fn(elements...)` elementwise to `inputs` read through `maps`,
+/// producing a tensor shaped like `like`.
+Value mapElements(OpBuilder &b, Location loc, Value like, ValueRange inputs,
+                  ArrayRef<AffineMap> maps, Type elementType,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  auto likeType = cast<RankedTensorType>(like.getType());
+  auto resultType = RankedTensorType::get(likeType.getShape(), elementType);
+  Value init = emptyLike(b, loc, resultType, ValueRange{like});
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(b.getMultiDimIdentityMap(likeType.getRank()));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, allMaps,
+      parallelIterators(likeType.getRank()),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, fn(nb, nloc, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+template <typename OpTy>
+struct ReduceToGeneric : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Type element = inputType.getElementType();
+    if (!element.isSignlessIntOrFloat())
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    SmallVector<bool> reduced = reducedFlags(inputType.getRank(), op.getAxes());
+    Value initial;
+    Combine combine;
+    if constexpr (std::is_same_v<OpTy, ReduceSumOp> || std::is_same_v<OpTy, ReduceMeanOp>) {
+      initial = scalarConstant(rewriter, loc, element, 0);
+      combine = [](OpBuilder &b, Location l, Value x, Value acc) { return add(b, l, x, acc); };
+    } else if constexpr (std::is_same_v<OpTy, ReduceProdOp>) {
+      initial = scalarConstant(rewriter, loc, element, 1);
+      combine = [](OpBuilder &b, Location l, Value x, Value acc) { return mul(b, l, x, acc); };
+    } else if constexpr (std::is_same_v<OpTy, ReduceMaxOp>) {
+      initial = lowest(rewriter, loc, element);
+      combine = [](OpBuilder &b, Location l, Value x, Value acc) { return maximum(b, l, x, acc); };
+    } else {
+      initial = highest(rewriter, loc, element);
+      combine = [](OpBuilder &b, Location l, Value x, Value acc) { return minimum(b, l, x, acc); };
+    }
+    Value result = reduce(rewriter, loc, input, reduced, initial, combine);
+    if constexpr (std::is_same_v<OpTy, ReduceMeanOp>) {
+      Value count = reducedCount(rewriter, loc, input, reduced, element);
+      auto id = rewriter.getMultiDimIdentityMap(
+          cast<RankedTensorType>(result.getType()).getRank());
+      result = mapElements(rewriter, loc, result, ValueRange{result}, {id}, element,
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             if (isa<FloatType>(element))
+                               return arith::DivFOp::create(b, l, a[0], count);
+                             return arith::DivSIOp::create(b, l, a[0], count);
+                           });
+    }
+    rewriter.replaceOp(op, restoreReducedDims(rewriter, loc, result, reduced,
+                                              cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+struct ArgMaxToGeneric : OpRewritePattern<ArgMaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ArgMaxOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Type element = inputType.getElementType();
+    if (!element.isSignlessIntOrFloat())
+      return rewriter.notifyMatchFailure(op, "unsupported element type");
+    int64_t axis = op.getAxis();
+    SmallVector<bool> reduced = reducedFlags(inputType.getRank(), {axis});
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamicDims;
+    for (int64_t i = 0; i < inputType.getRank(); ++i) {
+      if (reduced[i])
+        continue;
+      shape.push_back(inputType.getDimSize(i));
+      if (inputType.isDynamicDim(i))
+        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
+    }
+    auto valueType = RankedTensorType::get(shape, element);
+    auto indexType = RankedTensorType::get(shape, rewriter.getI64Type());
+    Value values = linalg::FillOp::create(rewriter, loc, lowest(rewriter, loc, element),
+                                          emptyWithDims(rewriter, loc, valueType, dynamicDims))
+                       .getResult(0);
+    Value indices =
+        linalg::FillOp::create(rewriter, loc, scalarConstant(rewriter, loc, rewriter.getI64Type(), 0),
+                               emptyWithDims(rewriter, loc, indexType, dynamicDims))
+            .getResult(0);
+    SmallVector<utils::IteratorType> iterators;
+    for (bool r : reduced)
+      iterators.push_back(r ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    AffineMap kept = keptDimsMap(rewriter.getContext(), reduced);
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(inputType.getRank()), kept, kept};
+    bool last = op.getSelectLastIndex();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valueType, indexType}, ValueRange{input},
+        ValueRange{values, indices}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], best = args[1], bestIndex = args[2];
+          Value index = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                                   linalg::IndexOp::create(b, l, axis));
+          Value better;
+          if (isa<FloatType>(element))
+            better = arith::CmpFOp::create(
+                b, l, last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT, x, best);
+          else
+            better = arith::CmpIOp::create(
+                b, l, last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt, x, best);
+          // The first element always wins so an all -inf row still gets index 0.
+          Value isFirst = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, index,
+              scalarConstant(b, l, b.getI64Type(), 0));
+          better = arith::OrIOp::create(b, l, better, isFirst);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(b, l, better, x, best),
+                                             arith::SelectOp::create(b, l, better, index,
+                                                                     bestIndex)});
+        });
+    Value result = generic.getResult(1);
+    rewriter.replaceOp(op, restoreReducedDims(rewriter, loc, result, reduced,
+                                              cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+/// softmax(x) = exp(x - max) / sum(exp(x - max)) along one axis;
+/// log-softmax = x - max - log(sum(exp(x - max))).
+struct SoftmaxToGeneric : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type element = type.getElementType();
+    SmallVector<bool> reduced = reducedFlags(type.getRank(), {(int64_t)op.getAxis()});
+    AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap kept = keptDimsMap(rewriter.getContext(), reduced);
+    Value max = reduce(rewriter, loc, x, reduced, lowest(rewriter, loc, element),
+                       [](OpBuilder &b, Location l, Value v, Value acc) {
+                         return maximum(b, l, v, acc);
+                       });
+    Value shifted = mapElements(rewriter, loc, x, ValueRange{x, max}, {id, kept}, element,
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return arith::SubFOp::create(b, l, a[0], a[1]);
+                                });
+    Value exp = mapElements(rewriter, loc, x, ValueRange{shifted}, {id}, element,
+                            [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              return math::ExpOp::create(b, l, a[0]);
+                            });
+    Value sum = reduce(rewriter, loc, exp, reduced, scalarConstant(rewriter, loc, element, 0),
+                       [](OpBuilder &b, Location l, Value v, Value acc) {
+                         return add(b, l, v, acc);
+                       });
+    Value result;
+    if (op.getLog())
+      result = mapElements(rewriter, loc, x, ValueRange{shifted, sum}, {id, kept}, element,
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return arith::SubFOp::create(b, l, a[0],
+                                                          math::LogOp::create(b, l, a[1]));
+                           });
+    else
+      result = mapElements(rewriter, loc, x, ValueRange{exp, sum}, {id, kept}, element,
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return arith::DivFOp::create(b, l, a[0], a[1]);
+                           });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y = (x - mean) / sqrt(var + eps) * scale + bias over the dims [axis, rank).
+struct LayerNormToGeneric : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type element = type.getElementType();
+    SmallVector<bool> reduced(type.getRank(), false);
+    for (int64_t i = op.getAxis(); i < type.getRank(); ++i)
+      reduced[i] = true;
+    AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap kept = keptDimsMap(rewriter.getContext(), reduced);
+    auto sumOf = [&](Value v) {
+      return reduce(rewriter, loc, v, reduced, scalarConstant(rewriter, loc, element, 0),
+                    [](OpBuilder &b, Location l, Value e, Value acc) { return add(b, l, e, acc); });
+    };
+    Value count = reducedCount(rewriter, loc, x, reduced, element);
+    Value sum = sumOf(x);
+    Value centered = mapElements(rewriter, loc, x, ValueRange{x, sum}, {id, kept}, element,
+                                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                   Value mean = arith::DivFOp::create(b, l, a[1], count);
+                                   return arith::SubFOp::create(b, l, a[0], mean);
+                                 });
+    Value squares = mapElements(rewriter, loc, x, ValueRange{centered}, {id}, element,
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return arith::MulFOp::create(b, l, a[0], a[0]);
+                                });
+    Value sumSquares = sumOf(squares);
+    double epsilon = op.getEpsilon().convertToDouble();
+    SmallVector<Value> inputs{centered, sumSquares, op.getScale()};
+    SmallVector<AffineMap> maps{id, kept,
+                                broadcastMap(op.getContext(),
+                                             cast<RankedTensorType>(op.getScale().getType()), type)};
+    if (op.getBias()) {
+      inputs.push_back(op.getBias());
+      maps.push_back(broadcastMap(op.getContext(),
+                                  cast<RankedTensorType>(op.getBias().getType()), type));
+    }
+    Value result = mapElements(
+        rewriter, loc, x, inputs, maps, element,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value variance = arith::DivFOp::create(b, l, a[1], count);
+          Value shiftedVar =
+              arith::AddFOp::create(b, l, variance, scalarConstant(b, l, element, epsilon));
+          Value normalized =
+              arith::DivFOp::create(b, l, a[0], math::SqrtOp::create(b, l, shiftedVar));
+          Value scaled = arith::MulFOp::create(b, l, normalized, a[2]);
+          return a.size() > 3 ? (Value)arith::AddFOp::create(b, l, scaled, a[3]) : scaled;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::lowering::populateReductionLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ReduceToGeneric<ReduceSumOp>, ReduceToGeneric<ReduceMeanOp>,
+               ReduceToGeneric<ReduceMaxOp>, ReduceToGeneric<ReduceMinOp>,
+               ReduceToGeneric<ReduceProdOp>, ArgMaxToGeneric, SoftmaxToGeneric,
+               LayerNormToGeneric>(patterns.getContext());
+}
