@@ -10,6 +10,8 @@ namespace kilncli {
 /// Each subcommand gets the arguments after its name and returns the exit code.
 int runImport(llvm::ArrayRef<llvm::StringRef> args);
 void printImportHelp();
+int runCompile(llvm::ArrayRef<llvm::StringRef> args);
+void printCompileHelp();
 
 } // namespace kilncli
 

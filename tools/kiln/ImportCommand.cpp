@@ -1,6 +1,7 @@
 //===- ImportCommand.cpp - kiln import ------------------------------------===//
 
 #include "CliDiagnostics.h"
+#include "ArgParser.h"
 #include "Commands.h"
 #include "kiln/Compiler/Import.h"
 #include "kiln/Compiler/ModuleSummary.h"
@@ -51,60 +52,37 @@ struct ImportArgs {
 /// Parses the import command line; prints the problem and returns false on
 /// a bad one.
 static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, ImportArgs &out, bool &help) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    llvm::StringRef arg = args[i];
-    auto value = [&](llvm::StringRef flag) -> std::optional<llvm::StringRef> {
-      if (arg.consume_front(flag)) {
-        if (arg.consume_front("="))
-          return arg;
-        if (arg.empty() && i + 1 < args.size())
-          return args[++i];
-      }
-      return std::nullopt;
-    };
-    if (arg == "-h" || arg == "--help") {
+  ArgParser p("import", args);
+  while (!p.done() && !p.failed()) {
+    if (p.flag("-h") || p.flag("--help")) {
       help = true;
       return true;
     }
-    if (arg == "--summary") {
+    if (p.flag("--summary")) {
       out.summary = true;
-    } else if (arg == "--stats") {
+    } else if (p.flag("--stats")) {
       out.stats = true;
-    } else if (arg == "--no-cleanup") {
+    } else if (p.flag("--no-cleanup")) {
       out.cleanup = false;
-    } else if (arg.starts_with("-o")) {
-      auto v = arg == "-o" ? value("-o") : std::optional(arg.drop_front(2));
-      if (!v || v->empty()) {
-        llvm::errs() << "kiln import: error: -o needs a file name\n";
-        return false;
-      }
+    } else if (auto v = p.value("-o")) {
       out.output = v->str();
-    } else if (arg.starts_with("--input-shape")) {
-      auto v = value("--input-shape");
-      if (!v) {
-        llvm::errs() << "kiln import: error: --input-shape needs name=DxD,...\n";
-        return false;
-      }
+    } else if (auto v = p.value("--input-shape")) {
       std::string problem = mlir::kiln::parseInputShapes(*v, out.options);
-      if (!problem.empty()) {
-        llvm::errs() << "kiln import: error: " << problem << "\n";
-        return false;
-      }
-    } else if (arg.starts_with("-")) {
-      llvm::errs() << "kiln import: error: unknown option '" << arg
-                   << "'; see `kiln import --help`\n";
-      return false;
+      if (!problem.empty())
+        p.error(problem);
+    } else if (p.current().starts_with("-")) {
+      p.error("unknown option '" + p.current().str() + "'; see `kiln import --help`");
     } else if (out.model.empty()) {
-      out.model = arg.str();
+      out.model = p.current().str();
+      p.next();
     } else {
-      llvm::errs() << "kiln import: error: more than one model given ('" << out.model
-                   << "' and '" << arg << "')\n";
-      return false;
+      p.error("more than one model given ('" + out.model + "' and '" + p.current().str() + "')");
     }
   }
-  if (out.model.empty()) {
-    llvm::errs() << "kiln import: error: no model given; usage: kiln import "
-                    "<model.onnx> [-o out.mlir]\n";
+  if (!p.failed() && out.model.empty())
+    p.error("no model given; usage: kiln import <model.onnx> [-o out.mlir]");
+  if (p.failed()) {
+    p.report();
     return false;
   }
   return true;

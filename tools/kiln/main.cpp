@@ -18,6 +18,7 @@ Usage: kiln <command> [options]
 
 Commands:
   import   Read an ONNX model into the kiln dialect (MLIR), or summarise it
+  compile  Compile an ONNX model (or kiln IR) to a shared library for the CPU
   help     Show this help, or a command's help: kiln help <command>
 
 Run `kiln <command> --help` for a command's options.
@@ -35,12 +36,16 @@ int main(int argc, char **argv) {
   if (command == "help") {
     if (!rest.empty() && rest[0] == "import")
       printImportHelp();
+    else if (!rest.empty() && rest[0] == "compile")
+      printCompileHelp();
     else
       printHelp();
     return 0;
   }
   if (command == "import")
     return runImport(rest);
+  if (command == "compile")
+    return runCompile(rest);
   llvm::errs() << "kiln: error: unknown command '" << command
                << "'; run `kiln --help` for the list\n";
   return 2;

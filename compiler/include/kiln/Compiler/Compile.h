@@ -1,0 +1,57 @@
+//===- Compile.h - kiln IR to native code -----------------------*- C++ -*-===//
+//
+// The CPU back end: lower a cleaned-up kiln module to the LLVM dialect, then
+// to LLVM IR with the model ABI (runtime/include/kiln/kiln_abi.h) added, then
+// to an object file for the chosen CPU, then to a shared library.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_COMPILE_H
+#define KILN_COMPILER_COMPILE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include <string>
+#include <vector>
+
+namespace mlir::kiln {
+
+enum class EmitKind { Mlir, Llvm, Object, Library };
+
+struct CompileOptions {
+  int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
+  std::string cpu;           ///< --mcpu; empty = the host CPU
+  std::string features;      ///< --mattr, e.g. "+avx2,+fma"; empty = host features
+  EmitKind emit = EmitKind::Library;
+};
+
+/// One graph input or output as the artifact describes it.
+struct TensorSignature {
+  std::string name;
+  int32_t dtype = 0;                  ///< ONNX TensorProto.DataType code
+  std::vector<int64_t> dims;          ///< -1 for symbolic
+  std::vector<std::string> dimNames;
+};
+
+struct ModelSignature {
+  std::vector<TensorSignature> inputs, outputs;
+};
+
+/// Reads the entry function's signature (kiln.input_name, kiln.dim_names,
+/// kiln.output_name) before lowering erases it. Fails on element types the
+/// ABI cannot describe.
+FailureOr<ModelSignature> readSignature(ModuleOp module);
+
+/// The textual pass pipeline from kiln IR to the LLVM dialect.
+std::string loweringPipeline(const CompileOptions &options);
+
+/// Runs loweringPipeline on `module`.
+LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);
+
+/// Translates an LLVM-dialect module, adds the model ABI, optimizes and
+/// writes the requested form (LLVM IR text, object, or shared library) to
+/// `outputPath` atomically: nothing is left behind on failure.
+LogicalResult emitNative(ModuleOp module, const ModelSignature &signature,
+                         const CompileOptions &options, llvm::StringRef outputPath);
+
+} // namespace mlir::kiln
+
+#endif // KILN_COMPILER_COMPILE_H

@@ -1,0 +1,132 @@
+//===- LoweringPipeline.cpp - kiln IR to the LLVM dialect -----------------===//
+//
+// The pipeline is kept as text so that `kiln compile --emit=mlir` users and
+// `kiln inspect` can see exactly what ran, and kiln-opt/mlir-opt can replay
+// any prefix of it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Compiler/Compile.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+/// ONNX data type code of an element type, or 0.
+static int32_t onnxDataType(Type type) {
+  if (type.isF32()) return 1;
+  if (type.isF64()) return 11;
+  if (type.isF16()) return 10;
+  if (type.isBF16()) return 16;
+  if (type.isInteger(1)) return 9;
+  if (type.isSignlessInteger(8)) return 3;
+  if (type.isUnsignedInteger(8)) return 2;
+  if (type.isSignlessInteger(16)) return 5;
+  if (type.isSignlessInteger(32)) return 6;
+  if (type.isSignlessInteger(64)) return 7;
+  return 0;
+}
+
+static FailureOr<TensorSignature> tensorSignature(Location loc, Type type, StringAttr name,
+                                                  ArrayAttr dimNames) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return emitError(loc, "model inputs and outputs must be ranked tensors"), failure();
+  TensorSignature sig;
+  sig.name = name ? name.str() : "";
+  sig.dtype = onnxDataType(tensor.getElementType());
+  if (!sig.dtype)
+    return emitError(loc, "the runtime ABI cannot describe element type ")
+               << tensor.getElementType() << " of '" << sig.name << "'",
+           failure();
+  for (int64_t i = 0; i < tensor.getRank(); ++i) {
+    sig.dims.push_back(tensor.isDynamicDim(i) ? -1 : tensor.getDimSize(i));
+    std::string dimName;
+    if (dimNames && i < (int64_t)dimNames.size())
+      dimName = cast<StringAttr>(dimNames[i]).str();
+    sig.dimNames.push_back(dimName);
+  }
+  return sig;
+}
+
+FailureOr<ModelSignature> mlir::kiln::readSignature(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return emitError(module.getLoc(), "the module has no @main function"), failure();
+  ModelSignature signature;
+  for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+    auto sig = tensorSignature(main.getLoc(), main.getArgumentTypes()[i],
+                               main.getArgAttrOfType<StringAttr>(i, "kiln.input_name"),
+                               main.getArgAttrOfType<ArrayAttr>(i, "kiln.dim_names"));
+    if (failed(sig))
+      return failure();
+    if (sig->name.empty())
+      sig->name = "input_" + std::to_string(i);
+    signature.inputs.push_back(*sig);
+  }
+  for (unsigned i = 0; i < main.getNumResults(); ++i) {
+    auto sig = tensorSignature(main.getLoc(), main.getResultTypes()[i],
+                               main.getResultAttrOfType<StringAttr>(i, "kiln.output_name"),
+                               nullptr);
+    if (failed(sig))
+      return failure();
+    if (sig->name.empty())
+      sig->name = "output_" + std::to_string(i);
+    signature.outputs.push_back(*sig);
+  }
+  return signature;
+}
+
+std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
+  // The ownership-based deallocation clones any result it does not own (an
+  // input, a constant), so every output is a fresh buffer the caller frees.
+  // Loops stay scalar until vectorization and the packed GEMM kernels arrive.
+  return "builtin.module("
+         "func.func(kiln-lower-to-linalg,canonicalize,cse),"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-deallocation-pipeline,"
+         "func.func(convert-linalg-to-loops),"
+         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "convert-math-to-llvm,convert-math-to-libm,"
+         "convert-to-llvm,reconcile-unrealized-casts)";
+}
+
+static void registerEverythingOnce(MLIRContext &context) {
+  static bool registered = [] {
+    registerAllPasses();
+    registerKilnPasses();
+    return true;
+  }();
+  (void)registered;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+}
+
+LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptions &options) {
+  MLIRContext &context = *module.getContext();
+  registerEverythingOnce(context);
+  // The C interface lets the ABI wrapper pass memref descriptors by pointer.
+  // The kiln.* names were read by readSignature; LLVM has no use for them.
+  if (auto main = module.lookupSymbol<func::FuncOp>("main")) {
+    main->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+    main.removeArgAttrsAttr();
+    main.removeResAttrsAttr();
+  }
+  FailureOr<OpPassManager> pipeline = parsePassPipeline(loweringPipeline(options));
+  if (failed(pipeline))
+    return emitError(module.getLoc(), "internal error: bad lowering pipeline");
+  PassManager pm(&context);
+  static_cast<OpPassManager &>(pm) = std::move(*pipeline);
+  return pm.run(module);
+}

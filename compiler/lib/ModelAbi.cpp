@@ -1,0 +1,135 @@
+//===- ModelAbi.cpp - Emit the kiln_model_abi table into LLVM IR ----------===//
+//
+// Builds, in LLVM IR, exactly the structures of runtime/include/kiln/
+// kiln_abi.h: the tensor descriptions, the `run(void **args)` trampoline to
+// the C interface of @main, and the exported `kiln_model_abi()` accessor.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelAbi.h"
+#include "kiln/kiln_abi.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include <cstddef>
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+// The LLVM structs below mirror these C layouts on x86-64 / AArch64 LP64.
+static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) == 16,
+              "kiln_abi_tensor layout changed: update AbiBuilder::tensorType");
+static_assert(sizeof(kiln_model_abi) == 48 && offsetof(kiln_model_abi, inputs) == 16 &&
+                  offsetof(kiln_model_abi, run) == 40,
+              "kiln_model_abi layout changed: update addModelAbi");
+
+namespace {
+class AbiBuilder {
+public:
+  explicit AbiBuilder(llvm::Module &module)
+      : module(module), ctx(module.getContext()), ptr(llvm::PointerType::get(ctx, 0)),
+        i32(llvm::Type::getInt32Ty(ctx)), i64(llvm::Type::getInt64Ty(ctx)),
+        tensorType(llvm::StructType::get(ctx, {ptr, i32, i32, ptr, ptr})) {}
+
+  llvm::Constant *string(llvm::StringRef text) {
+    auto *init = llvm::ConstantDataArray::getString(ctx, text);
+    auto *global = new llvm::GlobalVariable(module, init->getType(), true,
+                                            llvm::GlobalValue::PrivateLinkage, init,
+                                            ".kiln.str");
+    global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return global;
+  }
+
+  llvm::Constant *array(llvm::Type *element, llvm::ArrayRef<llvm::Constant *> values,
+                        llvm::StringRef name) {
+    auto *type = llvm::ArrayType::get(element, values.size());
+    return new llvm::GlobalVariable(module, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, values), name);
+  }
+
+  llvm::Constant *tensor(const TensorSignature &sig) {
+    SmallVector<llvm::Constant *> dims, names;
+    for (int64_t d : sig.dims)
+      dims.push_back(llvm::ConstantInt::get(i64, d));
+    for (const std::string &n : sig.dimNames)
+      names.push_back(string(n));
+    llvm::Constant *dimsArray =
+        dims.empty() ? llvm::ConstantPointerNull::get(ptr) : array(i64, dims, ".kiln.dims");
+    llvm::Constant *namesArray =
+        names.empty() ? llvm::ConstantPointerNull::get(ptr) : array(ptr, names, ".kiln.dim_names");
+    return llvm::ConstantStruct::get(
+        tensorType, {string(sig.name), llvm::ConstantInt::get(i32, sig.dtype),
+                     llvm::ConstantInt::get(i32, sig.dims.size()), dimsArray, namesArray});
+  }
+
+  llvm::Constant *tensors(ArrayRef<TensorSignature> sigs, llvm::StringRef name) {
+    SmallVector<llvm::Constant *> values;
+    for (const TensorSignature &sig : sigs)
+      values.push_back(tensor(sig));
+    if (values.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *type = llvm::ArrayType::get(tensorType, values.size());
+    return new llvm::GlobalVariable(module, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, values), name);
+  }
+
+  /// void run(void **args): _mlir_ciface_main(args[0], args[1], ...).
+  llvm::Function *trampoline(llvm::Function *entry, unsigned numArgs) {
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+    auto *run = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
+                                       "kiln_model_run", module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
+    SmallVector<llvm::Value *> args;
+    for (unsigned i = 0; i < numArgs; ++i) {
+      llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, run->getArg(0), i);
+      args.push_back(b.CreateLoad(ptr, slot));
+    }
+    b.CreateCall(entry, args);
+    b.CreateRetVoid();
+    return run;
+  }
+
+  llvm::Module &module;
+  llvm::LLVMContext &ctx;
+  llvm::PointerType *ptr;
+  llvm::IntegerType *i32, *i64;
+  llvm::StructType *tensorType;
+};
+} // namespace
+
+LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature &signature,
+                                      llvm::StringRef producer, std::string &error) {
+  llvm::Function *entry = module.getFunction("_mlir_ciface_main");
+  if (!entry) {
+    error = "the lowered module has no C interface for @main";
+    return failure();
+  }
+  // With results, the C interface takes the result block first.
+  unsigned expected = signature.inputs.size() + (signature.outputs.empty() ? 0 : 1);
+  if (entry->arg_size() != expected) {
+    error = "the C interface of @main takes " + std::to_string(entry->arg_size()) +
+            " arguments, the signature needs " + std::to_string(expected);
+    return failure();
+  }
+  if (signature.outputs.empty()) {
+    error = "the model has no outputs";
+    return failure();
+  }
+  AbiBuilder b(module);
+  llvm::Function *run = b.trampoline(entry, expected);
+  auto *abiType = llvm::StructType::get(b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr});
+  auto *abi = new llvm::GlobalVariable(
+      module, abiType, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantStruct::get(
+          abiType, {llvm::ConstantInt::get(b.i32, KILN_ABI_VERSION),
+                    llvm::ConstantInt::get(b.i32, signature.inputs.size()),
+                    llvm::ConstantInt::get(b.i32, signature.outputs.size()),
+                    b.tensors(signature.inputs, ".kiln.inputs"),
+                    b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run}),
+      ".kiln.abi");
+  auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);
+  auto *accessor = llvm::Function::Create(accessorType, llvm::GlobalValue::ExternalLinkage,
+                                          "kiln_model_abi", module);
+  llvm::IRBuilder<> ib(llvm::BasicBlock::Create(b.ctx, "entry", accessor));
+  ib.CreateRet(abi);
+  return success();
+}

@@ -1,0 +1,191 @@
+//===- NativeEmitter.cpp - LLVM dialect to LLVM IR, object, library -------===//
+//
+// In-process: translation to LLVM IR, the LLVM optimizer and the target's
+// code generator (no llc). Only the final link of one object into a shared
+// library uses the system linker driver (`cc -shared`), since Debian ships no
+// lld library to link in-process.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelAbi.h"
+#include "kiln/Compiler/Compile.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Host CPU features as an LLVM feature string ("+avx2,+fma,...").
+std::string hostFeatures() {
+  llvm::SubtargetFeatures features;
+  for (const auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(name, enabled);
+  return features.getString();
+}
+
+llvm::CodeGenOptLevel codegenLevel(int level) {
+  switch (level) {
+  case 0: return llvm::CodeGenOptLevel::None;
+  case 1: return llvm::CodeGenOptLevel::Less;
+  case 3: return llvm::CodeGenOptLevel::Aggressive;
+  default: return llvm::CodeGenOptLevel::Default;
+  }
+}
+
+FailureOr<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CompileOptions &options, Location loc) {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return emitError(loc, "no LLVM target for ") << triple.str() << ": " << error, failure();
+  std::string cpu = options.cpu.empty() ? llvm::sys::getHostCPUName().str() : options.cpu;
+  std::string features = options.features.empty() && options.cpu.empty() ? hostFeatures()
+                                                                          : options.features;
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      codegenLevel(options.optLevel)));
+  if (!machine)
+    return emitError(loc, "cannot create a target machine for CPU '") << cpu << "'", failure();
+  return machine;
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine, int level) {
+  if (level == 0)
+    return;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&machine);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel opt = level == 1   ? llvm::OptimizationLevel::O1
+                                : level == 3 ? llvm::OptimizationLevel::O3
+                                             : llvm::OptimizationLevel::O2;
+  pb.buildPerModuleDefaultPipeline(opt).run(module, mam);
+}
+
+/// Writes `bytes` to `path` through a ToolOutputFile so a failure leaves no file.
+LogicalResult writeFile(Location loc, llvm::StringRef path, llvm::StringRef bytes) {
+  std::error_code ec;
+  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return emitError(loc, "cannot write '") << path << "': " << ec.message();
+  file.os() << bytes;
+  file.os().flush();
+  if (file.os().has_error()) {
+    file.os().clear_error();
+    return emitError(loc, "writing '") << path << "' failed";
+  }
+  file.keep();
+  return success();
+}
+
+/// Links one object into a shared library at `path` (via a temporary name,
+/// renamed into place only on success).
+LogicalResult linkSharedLibrary(Location loc, llvm::StringRef object, llvm::StringRef path) {
+  llvm::SmallString<128> objectPath, libraryPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objectPath))
+    return emitError(loc, "cannot create a temporary object file");
+  llvm::FileRemover removeObject(objectPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+  }
+  libraryPath = path;
+  libraryPath += ".tmp";
+  llvm::FileRemover removeLibrary(libraryPath);
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return emitError(loc, "no C compiler driver (`cc`) on PATH to link the shared library");
+  std::string errorText;
+  llvm::SmallVector<llvm::StringRef> args{*cc, "-shared", "-o", libraryPath, objectPath, "-lm"};
+  llvm::SmallString<128> logPath;
+  llvm::sys::fs::createTemporaryFile("kiln-link", "log", logPath);
+  llvm::FileRemover removeLog(logPath);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath.str(), logPath.str()};
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, redirects, 0, 0, &errorText);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(logPath);
+    return emitError(loc, "linking the shared library failed: ")
+           << (errorText.empty() && log ? (*log)->getBuffer().str() : errorText);
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(libraryPath, path))
+    return emitError(loc, "cannot move the library to '") << path << "': " << ec.message();
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &signature,
+                                     const CompileOptions &options, llvm::StringRef outputPath) {
+  Location loc = module.getLoc();
+  DialectRegistry registry;
+  registerAllToLLVMIRTranslations(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return emitError(loc, "translation to LLVM IR failed");
+
+  auto machine = createTargetMachine(options, loc);
+  if (failed(machine))
+    return failure();
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+
+  std::string producer = "kiln -O" + std::to_string(options.optLevel) + " " +
+                         (*machine)->getTargetTriple().str() + " (" +
+                         (*machine)->getTargetCPU().str() + ")";
+  std::string error;
+  if (failed(addModelAbi(*llvmModule, signature, producer, error)))
+    return emitError(loc, error);
+  optimize(*llvmModule, **machine, options.optLevel);
+
+  if (options.emit == EmitKind::Llvm) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeFile(loc, outputPath, text);
+  }
+
+  llvm::SmallString<0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager codegen;
+    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc, "the target cannot emit object files");
+    codegen.run(*llvmModule);
+  }
+  if (options.emit == EmitKind::Object)
+    return writeFile(loc, outputPath, object);
+  return linkSharedLibrary(loc, object, outputPath);
+}

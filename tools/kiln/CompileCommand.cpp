@@ -1,0 +1,154 @@
+//===- CompileCommand.cpp - kiln compile ----------------------------------===//
+
+#include "ArgParser.h"
+#include "CliDiagnostics.h"
+#include "Commands.h"
+#include "kiln/Compiler/Compile.h"
+#include "kiln/Compiler/Import.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace kilncli;
+
+void kilncli::printCompileHelp() {
+  llvm::outs() << R"(Usage: kiln compile <model.onnx | model.mlir> -o <output> [options]
+
+Compiles an ONNX model (or kiln IR from `kiln import`) for the CPU into a
+shared library that the Kiln runtime loads (runtime/include/kiln/kiln.h).
+Symbolic dims stay symbolic: one library runs at any batch and sequence size.
+
+Options:
+  -o <file>                    Output file (required). Nothing is left behind
+                               when compilation fails.
+  --emit=<stage>               Stop at a stage: mlir (LLVM dialect), llvm (LLVM
+                               IR text), obj (object file) or lib (default).
+  -O0, -O1, -O2, -O3           Optimization level (default -O2).
+  --mcpu=<cpu>                 Target CPU, e.g. haswell, skylake-avx512
+                               (default: this machine's CPU).
+  --mattr=<features>           Target features, e.g. +avx2,+fma or +avx512f.
+  --input-shape <n=DxD,...>    Specialise symbolic input dims.
+  -h, --help                   Show this help.
+)";
+}
+
+namespace {
+struct CompileArgs {
+  std::string model, output;
+  mlir::kiln::OnnxImportOptions importOptions;
+  mlir::kiln::CompileOptions options;
+};
+} // namespace
+
+static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bool &help) {
+  ArgParser p("compile", args);
+  while (!p.done() && !p.failed()) {
+    llvm::StringRef arg = p.current();
+    if (p.flag("-h") || p.flag("--help")) {
+      help = true;
+      return true;
+    }
+    if (arg.size() == 3 && arg.starts_with("-O") && arg[2] >= '0' && arg[2] <= '3') {
+      out.options.optLevel = arg[2] - '0';
+      p.next();
+    } else if (auto v = p.value("-o")) {
+      out.output = v->str();
+    } else if (auto v = p.value("--emit")) {
+      if (*v == "mlir")
+        out.options.emit = mlir::kiln::EmitKind::Mlir;
+      else if (*v == "llvm")
+        out.options.emit = mlir::kiln::EmitKind::Llvm;
+      else if (*v == "obj")
+        out.options.emit = mlir::kiln::EmitKind::Object;
+      else if (*v == "lib")
+        out.options.emit = mlir::kiln::EmitKind::Library;
+      else
+        p.error("--emit must be mlir, llvm, obj or lib, not '" + v->str() + "'");
+    } else if (auto v = p.value("--mcpu")) {
+      out.options.cpu = v->str();
+    } else if (auto v = p.value("--mattr")) {
+      out.options.features = v->str();
+    } else if (auto v = p.value("--input-shape")) {
+      std::string problem = mlir::kiln::parseInputShapes(*v, out.importOptions);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (arg.starts_with("-")) {
+      p.error("unknown option '" + arg.str() + "'; see `kiln compile --help`");
+    } else if (out.model.empty()) {
+      out.model = arg.str();
+      p.next();
+    } else {
+      p.error("more than one model given ('" + out.model + "' and '" + arg.str() + "')");
+    }
+  }
+  if (!p.failed() && out.model.empty())
+    p.error("no model given; usage: kiln compile <model.onnx> -o <model.so>");
+  if (!p.failed() && out.output.empty())
+    p.error("no output given: add -o <file>");
+  if (p.failed()) {
+    p.report();
+    return false;
+  }
+  return true;
+}
+
+/// Kiln IR from a .mlir file, or an imported and cleaned-up ONNX model.
+static OwningOpRef<ModuleOp> loadModel(const CompileArgs &args, MLIRContext &context) {
+  if (llvm::StringRef(args.model).ends_with(".mlir")) {
+    context.loadDialect<mlir::kiln::KilnDialect, func::FuncDialect>();
+    llvm::SourceMgr sources;
+    auto file = llvm::MemoryBuffer::getFile(args.model);
+    if (!file) {
+      emitError(UnknownLoc::get(&context), "cannot open '")
+          << args.model << "': " << file.getError().message();
+      return nullptr;
+    }
+    sources.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+    return parseSourceFile<ModuleOp>(sources, &context);
+  }
+  return mlir::kiln::importAndCleanUp(args.model, context, args.importOptions);
+}
+
+int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
+  CompileArgs args;
+  bool help = false;
+  if (!parseArgs(rawArgs, args, help))
+    return 2;
+  if (help) {
+    printCompileHelp();
+    return 0;
+  }
+  MLIRContext context;
+  CliDiagnostics diagnostics(context);
+  auto fail = [&] {
+    llvm::errs() << "kiln compile: failed to compile '" << args.model << "'\n";
+    return 1;
+  };
+  OwningOpRef<ModuleOp> module = loadModel(args, context);
+  if (!module || failed(verify(*module)))
+    return fail();
+  FailureOr<mlir::kiln::ModelSignature> signature = mlir::kiln::readSignature(*module);
+  if (failed(signature) || failed(mlir::kiln::lowerToLLVMDialect(*module, args.options)))
+    return fail();
+  if (args.options.emit == mlir::kiln::EmitKind::Mlir) {
+    std::error_code ec;
+    llvm::ToolOutputFile file(args.output, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      llvm::errs() << "kiln compile: error: cannot write '" << args.output
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    module->print(file.os());
+    file.keep();
+    return 0;
+  }
+  if (failed(mlir::kiln::emitNative(*module, *signature, args.options, args.output)))
+    return fail();
+  return 0;
+}
