@@ -170,6 +170,8 @@ OpFoldResult RangeOp::fold(FoldAdaptor adaptor) {
       values.push_back(s + d * APInt(s.getBitWidth(), i, /*isSigned=*/true));
     return DenseElementsAttr::get(type, values);
   }
+  if (!isa<FloatType>(type.getElementType()))
+    return {};
   double s = (*start.getValues<APFloat>().begin()).convertToDouble();
   double d = (*delta.getValues<APFloat>().begin()).convertToDouble();
   SmallVector<APFloat> values;
@@ -318,6 +320,8 @@ OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
     return foldBroadcast<APInt, APInt>(type, {input}, [](ArrayRef<APInt> a) {
       return std::optional<APInt>(-a[0]);
     });
+  if (!isa<FloatType>(type.getElementType()))
+    return {}; // index, complex, ...
   return foldBroadcast<APFloat, APFloat>(type, {input}, [](ArrayRef<APFloat> a) {
     return std::optional<APFloat>(neg(a[0]));
   });
@@ -475,12 +479,15 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
     SmallVector<int64_t> perm;
     for (int64_t p : op.getPerm())
       perm.push_back(inner.getPerm()[p]);
-    auto composed = TransposeOp::create(rewriter, op.getLoc(), inner.getInput(), perm);
-    if (composed.getType() != op.getType()) {
-      rewriter.eraseOp(composed);
+    // Only replace op by a value of its own type; check before creating the
+    // composed op, since a failing pattern must leave the IR unchanged.
+    auto inputType = cast<RankedTensorType>(inner.getInput().getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(inputType.getDimSize(p));
+    if (RankedTensorType::get(shape, inputType.getElementType()) != op.getType())
       return failure();
-    }
-    rewriter.replaceOp(op, composed.getResult());
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, inner.getInput(), perm);
     return success();
   }
 };
@@ -508,8 +515,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     if (s < 0)
       s += dim;
     step[axis] = (*steps)[i];
+    // (std::max keeps clamp's bounds ordered for an empty dim.)
     begin[axis] = step[axis] > 0 ? std::clamp<int64_t>(s, 0, dim)
-                                 : std::clamp<int64_t>(s, 0, dim - 1);
+                                 : std::clamp<int64_t>(s, 0, std::max<int64_t>(dim - 1, 0));
   }
   SmallVector<int64_t> inStrides(rank, 1);
   for (int64_t i = rank - 2; i >= 0; --i)

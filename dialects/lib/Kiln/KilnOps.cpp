@@ -78,6 +78,9 @@ LogicalResult GemmOp::verify() {
 
 LogicalResult ConvOp::verify() {
   auto xt = rankedType(getInput()), wt = rankedType(getWeight());
+  // Verifiers run before result type inference, which reports bad ranks.
+  if (xt.getRank() < 3 || wt.getRank() != xt.getRank())
+    return success();
   int64_t group = getGroup();
   if (group < 1)
     return emitOpError("group must be positive");
@@ -179,7 +182,12 @@ LogicalResult SplitOp::verify() {
   if (getOutputs().size() != getSizes().size())
     return emitOpError("has ") << getOutputs().size() << " results for "
                                << getSizes().size() << " sizes";
-  int64_t dim = rankedType(getInput()).getDimSize(getAxis());
+  auto input = rankedType(getInput());
+  int64_t axis = getAxis();
+  // An out-of-range axis is reported by result type inference.
+  if (axis < 0 || axis >= input.getRank())
+    return success();
+  int64_t dim = input.getDimSize(axis);
   int64_t total = 0;
   for (int64_t s : getSizes())
     total += s;
@@ -205,12 +213,27 @@ LogicalResult SqueezeOp::verify() {
     return emitOpError("axes must be sorted and unique");
   auto input = rankedType(getInput());
   for (int64_t axis : getAxes()) {
+    // An out-of-range axis is reported by result type inference.
+    if (axis < 0 || axis >= input.getRank())
+      continue;
     int64_t d = input.getDimSize(axis);
     if (d != 1 && d != kDyn)
       return emitOpError("cannot squeeze dim ") << axis << " of size " << d;
   }
   return success();
 }
+
+/// and, or and xor are logic on i1 tensors.
+static LogicalResult verifyLogicOperands(Operation *op) {
+  for (Value v : op->getOperands())
+    if (!rankedType(v).getElementType().isInteger(1))
+      return op->emitOpError("operands must be tensors of i1, got ") << v.getType();
+  return success();
+}
+
+LogicalResult AndOp::verify() { return verifyLogicOperands(*this); }
+LogicalResult OrOp::verify() { return verifyLogicOperands(*this); }
+LogicalResult XorOp::verify() { return verifyLogicOperands(*this); }
 
 LogicalResult TriluOp::verify() {
   if (getType().getRank() < 2)

@@ -58,12 +58,11 @@ LogicalResult mlir::kiln::inferBroadcastResultType(
     std::optional<Location> loc, Type lhs, Type rhs, Type resultElementType,
     SmallVectorImpl<Type> &inferred) {
   auto lt = cast<RankedTensorType>(lhs), rt = cast<RankedTensorType>(rhs);
-  if (!resultElementType) {
-    if (lt.getElementType() != rt.getElementType())
-      return emitOptionalError(loc, "operand element types differ: ", lt,
-                               " vs ", rt);
+  if (lt.getElementType() != rt.getElementType())
+    return emitOptionalError(loc, "operand element types differ: ", lt,
+                             " vs ", rt);
+  if (!resultElementType)
     resultElementType = lt.getElementType();
-  }
   SmallVector<int64_t> shape;
   if (!OpTrait::util::getBroadcastedShape(lt.getShape(), rt.getShape(), shape))
     return emitOptionalError(loc, "operands are not broadcastable: ", lt,
@@ -251,6 +250,8 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   auto at = rankedType(adaptor.getA()), bt = rankedType(adaptor.getB());
   if (at.getRank() != 2 || bt.getRank() != 2)
     return emitOptionalError(loc, "gemm operands A and B must be 2-D");
+  if (at.getElementType() != bt.getElementType())
+    return emitOptionalError(loc, "operand element types differ: ", at, " vs ", bt);
   int64_t m = at.getDimSize(adaptor.getTransA() ? 1 : 0);
   int64_t ka = at.getDimSize(adaptor.getTransA() ? 0 : 1);
   int64_t kb = bt.getDimSize(adaptor.getTransB() ? 1 : 0);
@@ -268,6 +269,10 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   int64_t spatial = xt.getRank() - 2;
   if (spatial < 1 || wt.getRank() != xt.getRank())
     return emitOptionalError(loc, "conv needs input and weight of equal rank >= 3");
+  for (Value v : {adaptor.getWeight(), adaptor.getBias()})
+    if (v && rankedType(v).getElementType() != xt.getElementType())
+      return emitOptionalError(loc, "operand element types differ: ", xt, " vs ",
+                               v.getType());
   ArrayRef<int64_t> strides = adaptor.getStrides(), pads = adaptor.getPads(),
                     dilations = adaptor.getDilations();
   if ((int64_t)strides.size() != spatial || (int64_t)dilations.size() != spatial ||
@@ -352,6 +357,27 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   SmallVector<int64_t> shape(data.getShape().take_front(axis));
   llvm::append_range(shape, rankedType(adaptor.getIndices()).getShape());
   llvm::append_range(shape, data.getShape().drop_front(axis + 1));
+  inferred.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  auto data = rankedType(adaptor.getData()), indices = rankedType(adaptor.getIndices());
+  int64_t batch = adaptor.getBatchDims(), q = indices.getRank(), r = data.getRank();
+  if (q < 1 || batch < 0 || batch >= std::min(q, r))
+    return emitOptionalError(loc, "gather_nd needs 0 <= batch_dims < min(rank(data), rank(indices))");
+  int64_t m = indices.getDimSize(q - 1);
+  if (m == kDyn || m < 1 || batch + m > r)
+    return emitOptionalError(loc, "the index tuple length (last dim of indices) must be static and "
+                                  "within rank(data) - batch_dims");
+  for (int64_t i = 0; i < batch; ++i)
+    if (data.getDimSize(i) != kDyn && indices.getDimSize(i) != kDyn &&
+        data.getDimSize(i) != indices.getDimSize(i))
+      return emitOptionalError(loc, "batch dim ", i, " differs between data and indices");
+  SmallVector<int64_t> shape(indices.getShape().drop_back());
+  llvm::append_range(shape, data.getShape().drop_front(batch + m));
   inferred.push_back(tensorOf(shape, data.getElementType()));
   return success();
 }
@@ -524,6 +550,9 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   auto target = getPartialShapeValues(adaptor.getShape());
   if (!target)
     return emitOptionalError(loc, "the shape operand needs a static length");
+  for (int64_t d : *target)
+    if (d < 0 && d != kDyn)
+      return emitOptionalError(loc, "negative dim ", d, " in shape");
   // Bidirectional broadcast; an unknown target dim of 1 keeps the input dim,
   // so a `?` target dim only stays `?` where the input dim is 1 or `?`.
   int64_t rank = std::max<int64_t>(input.getRank(), target->size());
@@ -553,6 +582,9 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   auto repeats = getPartialShapeValues(adaptor.getRepeats());
   if (!repeats || (int64_t)repeats->size() != input.getRank())
     return emitOptionalError(loc, "tile needs one repeat per input dim");
+  for (int64_t r : *repeats)
+    if (r < 0 && r != kDyn)
+      return emitOptionalError(loc, "negative repeat ", r);
   SmallVector<int64_t> shape;
   for (auto [d, r] : llvm::zip(input.getShape(), *repeats))
     shape.push_back(d == kDyn || r == kDyn ? kDyn : d * r);

@@ -79,6 +79,15 @@ static LogicalResult importGather(NodeImporter &n) {
                                   {n.named("axis", n.getBuilder().getI64IntegerAttr(*axis))});
 }
 
+static LogicalResult importGatherND(NodeImporter &n) {
+  auto data = n.requiredInput(0), indices = n.requiredInput(1);
+  if (failed(data) || failed(indices))
+    return failure();
+  return n.createOutput<GatherNDOp>(
+      {*data, *indices},
+      {n.named("batch_dims", n.getBuilder().getI64IntegerAttr(n.intAttr("batch_dims", 0)))});
+}
+
 static LogicalResult importReshape(NodeImporter &n) {
   auto data = n.requiredInput(0), shape = n.requiredInput(1);
   if (failed(data) || failed(shape))
@@ -366,6 +375,7 @@ void mlir::kiln::onnx_import::registerShapeOps(llvm::StringMap<OpHandler> &t) {
   t["Shape"] = importShape;
   t["Size"] = importSize;
   t["Gather"] = importGather;
+  t["GatherND"] = importGatherND;
   t["Reshape"] = importReshape;
   t["Flatten"] = importFlatten;
   t["Transpose"] = importTranspose;

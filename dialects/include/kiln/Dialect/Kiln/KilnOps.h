@@ -15,9 +15,9 @@ namespace mlir::kiln {
 /// compatible (a static dim matches `?`): passes may refine `?` dims.
 bool areCompatibleTensorTypes(TypeRange lhs, TypeRange rhs);
 
-/// Infers the ONNX (numpy) broadcast of two ranked tensor types. A null
-/// `resultElementType` requires both operands to share an element type and
-/// gives the result that type.
+/// Infers the ONNX (numpy) broadcast of two ranked tensor types, which must
+/// share an element type. A null `resultElementType` gives the result that
+/// type.
 LogicalResult inferBroadcastResultType(std::optional<Location> loc, Type lhs,
                                        Type rhs, Type resultElementType,
                                        SmallVectorImpl<Type> &inferred);

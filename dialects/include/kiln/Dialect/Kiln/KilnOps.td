@@ -130,14 +130,17 @@ def Kiln_GreaterEqualOp : Kiln_PredicateOp<"greater_equal"> {
 def Kiln_AndOp : Kiln_PredicateOp<"and", [Commutative]> {
   let summary = "Elementwise logical and of i1 tensors";
   let description = [{ `%0 = kiln.and %a, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>` }];
+  let hasVerifier = 1;
 }
 def Kiln_OrOp : Kiln_PredicateOp<"or", [Commutative]> {
   let summary = "Elementwise logical or of i1 tensors";
   let description = [{ `%0 = kiln.or %a, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>` }];
+  let hasVerifier = 1;
 }
 def Kiln_XorOp : Kiln_PredicateOp<"xor", [Commutative]> {
   let summary = "Elementwise logical xor of i1 tensors";
   let description = [{ `%0 = kiln.xor %a, %b : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>` }];
+  let hasVerifier = 1;
 }
 
 def Kiln_WhereOp : Kiln_Op<"where"> {
@@ -383,6 +386,19 @@ def Kiln_GatherOp : Kiln_Op<"gather"> {
   let results = (outs Kiln_Tensor:$output);
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def Kiln_GatherNDOp : Kiln_Op<"gather_nd"> {
+  let summary = "Gather slices by index tuples in the last dim of `indices` (ONNX GatherND)";
+  let description = [{
+    The first `batch_dims` dims of data and indices are shared; each index
+    tuple (the last dim of `indices`, of static length m) picks the slice
+    data[batch..., i0, ..., im-1, :]. Negative indices count from the end.
+    `%0 = kiln.gather_nd %mask, %idx {batch_dims = 0 : i64} : (tensor<?x?xi1>, tensor<?x1x1x?x2xi64>) -> tensor<?x1x1x?xi1>`
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs Kiln_Tensor:$output);
 }
 
 def Kiln_ReshapeOp : Kiln_Op<"reshape"> {
