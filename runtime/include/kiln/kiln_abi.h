@@ -1,0 +1,74 @@
+/*===- kiln_abi.h - The contract between compiled models and the runtime --===*
+ *
+ * A model compiled by `kiln compile` is a shared library that exports one
+ * symbol, `kiln_model_abi`, returning the table below. The runtime dlopen()s
+ * the library, checks `abi_version`, and calls `run`. This header is the only
+ * thing generated code and the runtime share; bump KILN_ABI_VERSION on any
+ * change to it.
+ *
+ * Tensors cross the boundary as MLIR memref descriptors: for a tensor of rank
+ * R, 3 + 2R 64-bit words
+ *     { void *allocated; void *aligned; int64_t offset;
+ *       int64_t sizes[R]; int64_t strides[R]; }
+ * with the data at aligned + offset elements, row-major strides.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef KILN_ABI_H
+#define KILN_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_ABI_VERSION 1u
+
+/* Element types use the ONNX TensorProto.DataType codes. */
+enum kiln_dtype {
+  KILN_DTYPE_FLOAT32 = 1,
+  KILN_DTYPE_UINT8 = 2,
+  KILN_DTYPE_INT8 = 3,
+  KILN_DTYPE_INT16 = 5,
+  KILN_DTYPE_INT32 = 6,
+  KILN_DTYPE_INT64 = 7,
+  KILN_DTYPE_BOOL = 9,
+  KILN_DTYPE_FLOAT16 = 10,
+  KILN_DTYPE_FLOAT64 = 11,
+  KILN_DTYPE_BFLOAT16 = 16,
+};
+
+/* One graph input or output as compiled. */
+typedef struct kiln_abi_tensor {
+  const char *name;              /* ONNX value name */
+  int32_t dtype;                 /* enum kiln_dtype */
+  int32_t rank;
+  const int64_t *dims;           /* rank entries; -1 for a symbolic dim */
+  const char *const *dim_names;  /* rank entries; "" where the dim is unnamed */
+} kiln_abi_tensor;
+
+typedef struct kiln_model_abi {
+  uint32_t abi_version;          /* KILN_ABI_VERSION */
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  const kiln_abi_tensor *inputs;
+  const kiln_abi_tensor *outputs;
+  const char *producer;          /* e.g. "kiln 0.1 -O2 x86-64 (skylake)" */
+  /* Runs the model once. args[0] points at a block of num_outputs memref
+   * descriptors, back to back, that the model fills in; args[1 + i] points at
+   * input i's descriptor. Every output's `allocated` pointer is a fresh
+   * malloc() block the caller must free(); outputs never alias inputs or
+   * each other. The model keeps no state between calls, so concurrent calls
+   * from several threads are safe. */
+  void (*run)(void **args);
+} kiln_model_abi;
+
+/* The symbol every compiled model exports. */
+typedef const kiln_model_abi *(*kiln_model_abi_fn)(void);
+#define KILN_MODEL_ABI_SYMBOL "kiln_model_abi"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_ABI_H */
