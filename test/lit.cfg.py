@@ -20,6 +20,9 @@ llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+# use_default_substitutions() already maps %python to lit's own interpreter;
+# substitutions apply in order, so replace that entry rather than add one.
+config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
 config.substitutions.append(("%python", config.kiln_python))
 config.substitutions.append(("%models", os.path.join(config.kiln_src_root, "test", "models")))
 

@@ -118,6 +118,9 @@ private:
 public:
   /// Names read by later nodes or graph outputs (set by the graph importer).
   const llvm::StringSet<> *usedNames = nullptr;
+  /// The model's folder, against which external data of tensor attributes
+  /// (a Constant's value) is resolved.
+  StringRef modelDir;
 };
 
 /// A handler imports one node; it reports its own errors.

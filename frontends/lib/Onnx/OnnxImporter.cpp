@@ -23,6 +23,7 @@ std::string mlir::kiln::parseInputShapes(StringRef text, OnnxImportOptions &opti
   SmallVector<StringRef> entries;
   text.split(entries, ',', -1, /*KeepEmpty=*/false);
   for (StringRef entry : entries) {
+    entry = entry.trim();
     auto [name, dims] = entry.split('=');
     name = name.trim();
     if (name.empty() || dims.empty())
@@ -220,8 +221,10 @@ LogicalResult GraphImporter::importInitializers() {
   for (onnx::TensorProto &init : *graph.mutable_initializer()) {
     if (values.count(init.name()))
       continue; // an input with a default value: the input wins
+    // Problems with the data are the file's; the constant is named after
+    // the initializer.
+    ElementsAttr attr = convertTensor(init, init.name(), modelDir, fileLoc);
     Location loc = NameLoc::get(StringAttr::get(&context, init.name()));
-    ElementsAttr attr = convertTensor(init, init.name(), modelDir, loc);
     if (!attr)
       return failure();
     values[init.name()] = ConstantOp::create(builder, loc, attr);
@@ -241,6 +244,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
   }
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
+  importer.modelDir = modelDir;
   if (failed(lookupOpHandler(node.op_type())(importer)))
     return failure();
   for (int i = 0; i < node.output_size(); ++i) {

@@ -42,7 +42,18 @@ Type mlir::kiln::onnx_import::getElementType(MLIRContext *context, int32_t onnxT
 std::string mlir::kiln::onnx_import::dataTypeName(int32_t onnxType) {
   if (onnx::TensorProto::DataType_IsValid(onnxType))
     return onnx::TensorProto::DataType_Name((onnx::TensorProto::DataType)onnxType);
-  return "data type " + std::to_string(onnxType);
+  // Types newer than the onnx.proto Kiln is built against (IR 9 to 11).
+  switch (onnxType) {
+  case 17: return "FLOAT8E4M3FN";
+  case 18: return "FLOAT8E4M3FNUZ";
+  case 19: return "FLOAT8E5M2";
+  case 20: return "FLOAT8E5M2FNUZ";
+  case 21: return "UINT4";
+  case 22: return "INT4";
+  case 23: return "FLOAT4E2M1";
+  case 24: return "FLOAT8E8M0";
+  default: return "data type " + std::to_string(onnxType);
+  }
 }
 
 /// Bytes of one element as ONNX stores it in raw_data (i1 as one byte).
@@ -56,31 +67,35 @@ static FailureOr<std::string> readExternalData(const onnx::TensorProto &tensor,
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &entry : tensor.external_data()) {
-    if (entry.key() == "location")
+    if (entry.key() == "location") {
       location = entry.value();
-    else if (entry.key() == "offset")
-      offset = std::stoll(entry.value());
-    else if (entry.key() == "length")
-      length = std::stoll(entry.value());
+    } else if (entry.key() == "offset" || entry.key() == "length") {
+      int64_t &field = entry.key() == "offset" ? offset : length;
+      if (StringRef(entry.value()).getAsInteger(10, field) || field < 0) {
+        emitError(loc) << "external data of tensor '" << tensor.name() << "' has a bad "
+                       << entry.key() << " '" << entry.value() << "'";
+        return failure();
+      }
+    }
   }
   if (location.empty() || llvm::sys::path::is_absolute(location) ||
       StringRef(location).contains("..")) {
-    emitError(loc) << "external data of '" << tensor.name()
+    emitError(loc) << "external data of tensor '" << tensor.name()
                    << "' has a missing or unsafe location '" << location << "'";
     return failure();
   }
   SmallString<256> path(modelDir);
   llvm::sys::path::append(path, location);
   uint64_t fileSize = 0;
-  if (llvm::sys::fs::file_size(path, fileSize)) {
-    emitError(loc) << "external data file '" << path << "' of '" << tensor.name()
-                   << "' cannot be read";
+  if (std::error_code error = llvm::sys::fs::file_size(path, fileSize)) {
+    emitError(loc) << "external data file '" << path << "' of tensor '" << tensor.name()
+                   << "' cannot be read: " << error.message();
     return failure();
   }
   if (length < 0)
-    length = (int64_t)fileSize - offset;
-  if (offset < 0 || length < 0 || (uint64_t)(offset + length) > fileSize) {
-    emitError(loc) << "external data of '" << tensor.name() << "' (offset " << offset
+    length = offset <= (int64_t)fileSize ? (int64_t)fileSize - offset : 0;
+  if ((uint64_t)offset > fileSize || (uint64_t)length > fileSize - offset) {
+    emitError(loc) << "external data of tensor '" << tensor.name() << "' (offset " << offset
                    << ", length " << length << ") lies outside '" << path << "' ("
                    << fileSize << " bytes)";
     return failure();

@@ -2,6 +2,7 @@
 
 #include "../NodeImporter.h"
 #include "../OnnxTensors.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -101,12 +102,47 @@ static LogicalResult importWhere(NodeImporter &n) {
   return n.createOutput<WhereOp>({*c, *x, *y});
 }
 
-/// Identity, and Dropout at inference (its mask output is not computed).
 static LogicalResult importIdentity(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
     return failure();
   n.setOutput(0, *x);
+  return success();
+}
+
+/// Dropout at inference: the identity, with an all-true mask. Kiln compiles
+/// inference graphs, so training_mode must be absent or a constant false.
+static LogicalResult importDropout(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  if (Value training = n.input(2)) {
+    DenseElementsAttr mode;
+    if (!matchPattern(training, m_Constant(&mode)) || mode.getNumElements() != 1 ||
+        !mode.getElementType().isInteger(1)) {
+      n.emitError() << "input 'training_mode' must be a constant bool; Kiln "
+                       "compiles inference graphs";
+      return failure();
+    }
+    if (*mode.getValues<bool>().begin()) {
+      n.emitError() << "training_mode is true; Kiln compiles inference graphs "
+                       "(no random dropout)";
+      return failure();
+    }
+  }
+  n.setOutput(0, *x);
+  if (!n.isOutputUsed(1))
+    return success();
+  Builder &b = n.getBuilder();
+  auto shape = n.create<ShapeOp>(
+      {*x}, {n.named("start", b.getI64IntegerAttr(0)),
+             n.named("end", b.getI64IntegerAttr(n.inputType(0).getRank()))});
+  if (failed(shape))
+    return failure();
+  auto mask = n.create<ConstantOfShapeOp>({*shape}, {n.named("value", b.getBoolAttr(true))});
+  if (failed(mask))
+    return failure();
+  n.setOutput(1, *mask);
   return success();
 }
 
@@ -131,20 +167,60 @@ static LogicalResult importGelu(NodeImporter &n) {
       {*x}, {n.named("approximate", n.getBuilder().getStringAttr(approximate))});
 }
 
-/// Clip: bounds are optional constant inputs (attributes before opset 11).
+/// The kiln.clip attribute `name` for Clip's constant bound input i, if given.
+static FailureOr<std::optional<NamedAttribute>> clipBound(NodeImporter &n, size_t i,
+                                                          StringRef name) {
+  auto value = n.constantScalar(i, name);
+  if (failed(value))
+    return failure();
+  if (!*value)
+    return std::optional<NamedAttribute>();
+  return std::optional(n.named(name, n.getBuilder().getF64FloatAttr(**value)));
+}
+
+/// Applies Clip's bound input i to `x`: OpTy (kiln.max for the lower bound,
+/// kiln.min for the upper) when it is computed at run time, else kiln.clip.
+template <typename OpTy>
+static FailureOr<Value> applyClipBound(NodeImporter &n, Value x, size_t i, StringRef name) {
+  Value limit = n.input(i);
+  if (!limit)
+    return x;
+  if (!matchPattern(limit, m_Constant()))
+    return n.create<OpTy>({x, limit});
+  auto attr = clipBound(n, i, name);
+  if (failed(attr))
+    return failure();
+  return n.create<ClipOp>({x}, {**attr});
+}
+
+/// Clip: bounds are optional inputs (attributes before opset 11). Constant
+/// bounds become kiln.clip attributes. With a bound computed at run time the
+/// lower bound is applied first, so that min > max gives max, as in ONNX.
 static LogicalResult importClip(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
     return failure();
-  auto lo = n.constantScalar(1, "min"), hi = n.constantScalar(2, "max");
-  if (failed(lo) || failed(hi))
+  auto isConstant = [&](size_t i) {
+    return !n.input(i) || matchPattern(n.input(i), m_Constant());
+  };
+  if (isConstant(1) && isConstant(2)) {
+    auto lower = clipBound(n, 1, "min"), upper = clipBound(n, 2, "max");
+    if (failed(lower) || failed(upper))
+      return failure();
+    SmallVector<NamedAttribute> attrs;
+    for (const std::optional<NamedAttribute> &attr : {*lower, *upper})
+      if (attr)
+        attrs.push_back(*attr);
+    return n.createOutput<ClipOp>({*x}, attrs);
+  }
+  auto lower = applyClipBound<MaxOp>(n, *x, 1, "min");
+  if (failed(lower))
     return failure();
-  SmallVector<NamedAttribute> attrs;
-  if (*lo)
-    attrs.push_back(n.named("min", n.getBuilder().getF64FloatAttr(**lo)));
-  if (*hi)
-    attrs.push_back(n.named("max", n.getBuilder().getF64FloatAttr(**hi)));
-  return n.createOutput<ClipOp>({*x}, attrs);
+  auto upper = applyClipBound<MinOp>(n, *lower, 2, "max");
+  if (failed(upper))
+    return failure();
+  n.setOutput(0, *upper);
+  return success();
 }
 
 static LogicalResult castTo(NodeImporter &n, Type to) {
@@ -214,7 +290,7 @@ void mlir::kiln::onnx_import::registerElementwiseOps(llvm::StringMap<OpHandler> 
   t["Gelu"] = importGelu;
   t["Clip"] = importClip;
   t["Identity"] = importIdentity;
-  t["Dropout"] = importIdentity;
+  t["Dropout"] = importDropout;
   t["Cast"] = importCast;
   t["CastLike"] = importCastLike;
 }

@@ -21,7 +21,9 @@ static LogicalResult importConstant(NodeImporter &n) {
   if (const onnx::AttributeProto *attr = n.attribute("value")) {
     onnx::TensorProto tensor = attr->t();
     std::string name = n.getNode().output(0);
-    value = convertTensor(tensor, name, /*modelDir=*/"", loc);
+    if (tensor.name().empty())
+      tensor.set_name(name); // for error messages
+    value = convertTensor(tensor, name, n.modelDir, loc);
     if (!value)
       return failure();
   } else if (const onnx::AttributeProto *attr = n.attribute("value_float")) {
@@ -345,7 +347,7 @@ static LogicalResult importConstantOfShape(NodeImporter &n) {
   Attribute value = FloatAttr::get(n.getBuilder().getF32Type(), 0.0);
   if (const onnx::AttributeProto *attr = n.attribute("value")) {
     onnx::TensorProto tensor = attr->t();
-    ElementsAttr elements = convertTensor(tensor, "value", "", n.getLoc());
+    ElementsAttr elements = convertTensor(tensor, "value", n.modelDir, n.getLoc());
     if (!elements)
       return failure();
     if (elements.getNumElements() != 1) {
