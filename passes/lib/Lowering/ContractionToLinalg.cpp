@@ -200,8 +200,8 @@ struct ConvToLinalg : OpRewritePattern<ConvOp> {
     Value init = zeros(rewriter, loc, resultType, dynamicDims);
     Value result = linalg::Conv2DNchwFchwOp::create(
                        rewriter, loc, TypeRange{resultType}, ValueRange{input, op.getWeight()},
-                       ValueRange{init}, rewriter.getDenseI64ArrayAttr(op.getStrides()),
-                       rewriter.getDenseI64ArrayAttr(op.getDilations()))
+                       ValueRange{init}, rewriter.getI64TensorAttr(op.getStrides()),
+                       rewriter.getI64TensorAttr(op.getDilations()))
                        .getResult(0);
     if (Value bias = op.getBias()) {
       MLIRContext *ctx = op.getContext();

@@ -25,14 +25,22 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     lowering::populateElementwiseLoweringPatterns(patterns);
+    lowering::populateDataMovementLoweringPatterns(patterns);
+    lowering::populateShapeLoweringPatterns(patterns);
     lowering::populateContractionLoweringPatterns(patterns);
     lowering::populateReductionLoweringPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    lowering::populateGatherNDLoweringPatterns(patterns);
+    // Top-down, so that an op's producers are lowered first and the shape
+    // lowerings see tensor.dim chains and views rather than kiln ops
+    // (ShapeOperands.h traces dims through them).
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
 
     bool leftOver = false;
     getOperation().walk([&](Operation *op) {
-      if (!isa<KilnDialect>(op->getDialect()) || isa<ConstantOp>(op))
+      if (!isa<KilnDialect>(op->getDialect()))
         return;
       op->emitError("Kiln cannot lower '")
           << op->getName() << "' with these types to code yet";

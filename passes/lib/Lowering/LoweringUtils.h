@@ -48,6 +48,7 @@ void populateContractionLoweringPatterns(RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(RewritePatternSet &patterns);
 void populateShapeLoweringPatterns(RewritePatternSet &patterns);
+void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::kiln::lowering
 
