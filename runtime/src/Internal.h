@@ -1,0 +1,110 @@
+//===- Internal.h - The runtime's internal structures -----------*- C++ -*-===//
+//
+// Not installed. Plain C++17: the runtime depends on nothing but libc,
+// libstdc++, libpthread and libdl.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_INTERNAL_H
+#define KILN_RUNTIME_INTERNAL_H
+
+#include "kiln/kiln.h"
+#include "ThreadPool.h"
+
+#include <atomic>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+//===--- Status ---------------------------------------------------------===//
+
+/// A new status, or a static out-of-memory status when even that fails.
+kiln_status_t makeStatus(kiln_status_code_t code, const std::string &message) noexcept;
+kiln_status_t makeStatusf(kiln_status_code_t code, const char *format, ...) noexcept
+    __attribute__((format(printf, 2, 3)));
+/// The status for std::bad_alloc and friends.
+kiln_status_t outOfMemoryStatus() noexcept;
+
+/// printf into a std::string.
+std::string formatv(const char *format, va_list args);
+std::string format(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/// "[2,4]"; "[]" for rank 0. With dimNames (a signature), symbolic dims (-1)
+/// print as their name, or "?".
+std::string shapeString(const int64_t *dims, int32_t rank, const char *const *dimNames = nullptr);
+
+//===--- Models ---------------------------------------------------------===//
+
+/// One input or output of a loaded model, normalised (dim_names never NULL).
+struct TensorSig {
+  std::string name;
+  int32_t dtype = 0;
+  int32_t rank = 0;
+  size_t elementSize = 0;
+  std::vector<int64_t> dims;
+  std::vector<std::string> dimNames;
+  std::vector<const char *> dimNamePtrs; // into dimNames
+  /// Words of its memref descriptor (3 + 2 * rank) and where it starts in
+  /// the session's input or output descriptor block.
+  size_t descWords = 0, descOffset = 0;
+  /// Inputs only: for each dim, the index of its named symbolic dim in
+  /// Model::symbolNames, or -1 (static or unnamed).
+  std::vector<int32_t> symbol;
+};
+
+} // namespace kiln
+
+struct kiln_model {
+  std::atomic<int64_t> refs{1};
+  void *handle = nullptr; // dlopen handle
+  std::string path;
+  std::string producer;
+  void (*run)(void **) = nullptr;
+  std::vector<kiln::TensorSig> inputs, outputs;
+  size_t inputDescWords = 0, outputDescWords = 0;
+  /// The distinct names of symbolic input dims ("batch", "sequence").
+  std::vector<std::string> symbolNames;
+  /// "x, bias" and "y, s", for messages.
+  std::string inputList, outputList;
+
+  ~kiln_model();
+};
+
+struct kiln_session {
+  kiln_model *model = nullptr;
+  std::unique_ptr<kiln::ThreadPool> pool;
+  std::mutex mutex; // one run at a time
+
+  // Scratch, sized at creation and reused by every run (under `mutex`).
+  std::vector<int64_t> inputDesc, outputDesc;
+  std::vector<void *> args;
+  std::vector<int64_t> inputBinding;   // model input -> caller index, or -1
+  std::vector<int64_t> outputRequest;  // model output -> caller index, or -1
+  std::vector<int64_t> symbolValue;    // per Model::symbolNames; -1 unbound
+  std::vector<std::pair<int64_t, int32_t>> symbolSource; // (model input, dim)
+  std::vector<int64_t> outputDims;     // num_outputs * KILN_MAX_RANK
+  struct OutputState {
+    void *allocated;
+    char *data;      // aligned + offset, the first element
+    const int64_t *sizes, *strides;
+    size_t bytes;
+    bool contiguous;
+    void *handOver;  // the buffer given to the caller, if any
+  };
+  std::vector<OutputState> outputState;
+
+  ~kiln_session();
+};
+
+namespace kiln {
+/// The session's intra-op thread pool, for kernels that will parallelise
+/// (generated code does not call it yet).
+ThreadPool &sessionThreadPool(kiln_session_t *session);
+} // namespace kiln
+
+#endif // KILN_RUNTIME_INTERNAL_H

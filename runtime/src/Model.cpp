@@ -1,0 +1,250 @@
+//===- Model.cpp - Loading a compiled model library -----------------------===//
+//
+// dlopen()s the library, finds `kiln_model_abi`, checks the ABI version and
+// the signature table, and keeps a normalised copy of the signature.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <new>
+#include <sys/stat.h>
+
+using namespace kiln;
+
+kiln_model::~kiln_model() {
+  if (handle)
+    dlclose(handle);
+}
+
+namespace {
+
+// Far above any real model; guards against reading garbage tables.
+constexpr uint32_t kMaxTensors = 1u << 16;
+
+std::string dlerrorString() {
+  const char *e = dlerror();
+  return e ? e : "unknown dlopen error";
+}
+
+/// Copies and checks one kiln_abi_tensor; an empty string on success.
+std::string readTensor(const kiln_abi_tensor &t, const char *kind, uint32_t index,
+                       TensorSig &sig) {
+  if (!t.name || !t.name[0])
+    return format("%s %u has no name", kind, index);
+  sig.name = t.name;
+  sig.dtype = t.dtype;
+  sig.elementSize = kiln_dtype_size(t.dtype);
+  if (sig.elementSize == 0)
+    return format("%s '%s' has unknown dtype %d", kind, t.name, t.dtype);
+  if (t.rank < 0 || t.rank > KILN_MAX_RANK)
+    return format("%s '%s' has rank %d (the runtime supports 0 to %d)", kind, t.name, t.rank,
+                  KILN_MAX_RANK);
+  sig.rank = t.rank;
+  if (t.rank > 0 && !t.dims)
+    return format("%s '%s' has rank %d but no dims", kind, t.name, t.rank);
+  for (int32_t d = 0; d < t.rank; ++d) {
+    if (t.dims[d] < -1)
+      return format("%s '%s' dim %d is %lld", kind, t.name, d, static_cast<long long>(t.dims[d]));
+    sig.dims.push_back(t.dims[d]);
+    const char *dimName = t.dim_names ? t.dim_names[d] : nullptr;
+    sig.dimNames.push_back(dimName ? dimName : "");
+  }
+  for (const std::string &n : sig.dimNames)
+    sig.dimNamePtrs.push_back(n.c_str());
+  sig.descWords = 3 + 2 * static_cast<size_t>(sig.rank);
+  return "";
+}
+
+/// Checks the table and fills `model`; an empty string on success.
+std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
+  if (abi.num_inputs > kMaxTensors || abi.num_outputs > kMaxTensors)
+    return format("its table declares %u inputs and %u outputs", abi.num_inputs, abi.num_outputs);
+  if (abi.num_outputs == 0)
+    return "its table declares no outputs";
+  if (abi.num_inputs > 0 && !abi.inputs)
+    return "its table has no input descriptions";
+  if (!abi.outputs)
+    return "its table has no output descriptions";
+  if (!abi.run)
+    return "its table has no run function";
+  model.run = abi.run;
+  model.producer = abi.producer ? abi.producer : "";
+
+  model.inputs.resize(abi.num_inputs);
+  model.outputs.resize(abi.num_outputs);
+  for (uint32_t i = 0; i < abi.num_inputs; ++i) {
+    std::string problem = readTensor(abi.inputs[i], "input", i, model.inputs[i]);
+    if (!problem.empty())
+      return problem;
+  }
+  for (uint32_t i = 0; i < abi.num_outputs; ++i) {
+    std::string problem = readTensor(abi.outputs[i], "output", i, model.outputs[i]);
+    if (!problem.empty())
+      return problem;
+  }
+  for (auto *list : {&model.inputs, &model.outputs}) {
+    const char *kind = list == &model.inputs ? "input" : "output";
+    std::string &names = list == &model.inputs ? model.inputList : model.outputList;
+    size_t offset = 0;
+    for (size_t i = 0; i < list->size(); ++i) {
+      TensorSig &sig = (*list)[i];
+      for (size_t j = 0; j < i; ++j)
+        if ((*list)[j].name == sig.name)
+          return format("it declares %s '%s' twice", kind, sig.name.c_str());
+      sig.descOffset = offset;
+      offset += sig.descWords;
+      if (i)
+        names += ", ";
+      names += sig.name;
+    }
+    (list == &model.inputs ? model.inputDescWords : model.outputDescWords) = offset;
+  }
+  // Named symbolic input dims: the same name must get the same size.
+  for (TensorSig &sig : model.inputs) {
+    sig.symbol.assign(sig.rank, -1);
+    for (int32_t d = 0; d < sig.rank; ++d) {
+      if (sig.dims[d] != -1 || sig.dimNames[d].empty())
+        continue;
+      size_t s = 0;
+      while (s < model.symbolNames.size() && model.symbolNames[s] != sig.dimNames[d])
+        ++s;
+      if (s == model.symbolNames.size())
+        model.symbolNames.push_back(sig.dimNames[d]);
+      sig.symbol[d] = static_cast<int32_t>(s);
+    }
+  }
+  return "";
+}
+
+kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
+  if (!path || !outModel)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "kiln_model_load: path and out_model must not be NULL");
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int err = errno;
+    return makeStatusf(KILN_STATUS_NOT_FOUND, "cannot open model '%s': %s", path, std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode))
+    return makeStatusf(KILN_STATUS_NOT_FOUND, "cannot open model '%s': not a regular file", path);
+
+  std::unique_ptr<kiln_model> model(new kiln_model);
+  model->path = path;
+  // dlopen() searches the library path for a name without '/'.
+  std::string openPath = std::strchr(path, '/') ? path : std::string("./") + path;
+  dlerror();
+  model->handle = dlopen(openPath.c_str(), RTLD_LOCAL | RTLD_NOW);
+  if (!model->handle)
+    return makeStatusf(KILN_STATUS_INVALID_MODEL, "cannot load '%s' as a shared library: %s", path,
+                       dlerrorString().c_str());
+  dlerror();
+  void *symbol = dlsym(model->handle, KILN_MODEL_ABI_SYMBOL);
+  if (!symbol)
+    return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                       "'%s' is not a Kiln model: it does not export '" KILN_MODEL_ABI_SYMBOL "'",
+                       path);
+  auto accessor = reinterpret_cast<kiln_model_abi_fn>(symbol);
+  const kiln_model_abi *abi = accessor();
+  if (!abi)
+    return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                       "'%s' is not a valid Kiln model: " KILN_MODEL_ABI_SYMBOL "() returned NULL",
+                       path);
+  if (abi->abi_version != KILN_ABI_VERSION)
+    return makeStatusf(KILN_STATUS_ABI_MISMATCH,
+                       "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
+                       "version %u; recompile the model with a matching kiln",
+                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION);
+  std::string problem = readTable(*abi, *model);
+  if (!problem.empty())
+    return makeStatusf(KILN_STATUS_INVALID_MODEL, "'%s' is not a valid Kiln model: %s", path,
+                       problem.c_str());
+  *outModel = model.release();
+  return nullptr;
+}
+
+const TensorSig *tensorAt(const std::vector<TensorSig> &list, size_t index) {
+  return index < list.size() ? &list[index] : nullptr;
+}
+
+kiln_status_t fillInfo(const kiln_model_t *model, size_t index, kiln_tensor_info *out,
+                       bool input) {
+  const char *fn = input ? "kiln_model_input_info" : "kiln_model_output_info";
+  if (!model || !out)
+    return makeStatusf(KILN_STATUS_INVALID_ARGUMENT, "%s: model and out_info must not be NULL", fn);
+  const auto &list = input ? model->inputs : model->outputs;
+  const TensorSig *sig = tensorAt(list, index);
+  if (!sig)
+    return makeStatusf(KILN_STATUS_INVALID_ARGUMENT, "%s: index %zu is out of range (the model has %zu %s)",
+                       fn, index, list.size(), input ? "inputs" : "outputs");
+  out->name = sig->name.c_str();
+  out->dtype = sig->dtype;
+  out->rank = sig->rank;
+  out->dims = sig->dims.data();
+  out->dim_names = sig->dimNamePtrs.data();
+  return nullptr;
+}
+
+int64_t find(const std::vector<TensorSig> &list, const char *name) {
+  if (!name)
+    return -1;
+  for (size_t i = 0; i < list.size(); ++i)
+    if (list[i].name == name)
+      return static_cast<int64_t>(i);
+  return -1;
+}
+
+} // namespace
+
+extern "C" {
+
+kiln_status_t kiln_model_load(const char *path, kiln_model_t **out_model) {
+  try {
+    return loadModel(path, out_model);
+  } catch (const std::bad_alloc &) {
+    return outOfMemoryStatus();
+  } catch (const std::exception &e) {
+    return makeStatusf(KILN_STATUS_INTERNAL, "kiln_model_load: %s", e.what());
+  }
+}
+
+void kiln_model_retain(kiln_model_t *model) {
+  if (model)
+    model->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void kiln_model_release(kiln_model_t *model) {
+  if (model && model->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    delete model;
+}
+
+const char *kiln_model_producer(const kiln_model_t *model) {
+  return model ? model->producer.c_str() : "";
+}
+
+size_t kiln_model_num_inputs(const kiln_model_t *model) { return model ? model->inputs.size() : 0; }
+size_t kiln_model_num_outputs(const kiln_model_t *model) {
+  return model ? model->outputs.size() : 0;
+}
+
+kiln_status_t kiln_model_input_info(const kiln_model_t *model, size_t index,
+                                    kiln_tensor_info *out_info) {
+  return fillInfo(model, index, out_info, true);
+}
+
+kiln_status_t kiln_model_output_info(const kiln_model_t *model, size_t index,
+                                     kiln_tensor_info *out_info) {
+  return fillInfo(model, index, out_info, false);
+}
+
+int64_t kiln_model_find_input(const kiln_model_t *model, const char *name) {
+  return model ? find(model->inputs, name) : -1;
+}
+
+int64_t kiln_model_find_output(const kiln_model_t *model, const char *name) {
+  return model ? find(model->outputs, name) : -1;
+}
+
+} // extern "C"

@@ -1,0 +1,427 @@
+//===- Session.cpp - Sessions and kiln_session_run ------------------------===//
+//
+// A run binds the caller's inputs by name, checks them against the
+// signature, builds MLIR memref descriptors that point at the caller's data
+// (zero copy), calls the model, and hands the outputs over or copies them
+// into caller buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Internal.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <system_error>
+
+using namespace kiln;
+
+kiln_session::~kiln_session() {
+  pool.reset(); // join the workers before the model can be unloaded
+  kiln_model_release(model);
+}
+
+ThreadPool &kiln::sessionThreadPool(kiln_session_t *session) { return *session->pool; }
+
+namespace {
+
+constexpr uint32_t kMaxThreads = 1024;
+
+// MLIR lowers memref.get_global (a constant result) to a descriptor whose
+// `allocated` pointer is this sentinel. The ABI promises malloc()ed outputs,
+// but never free() the sentinel if a model breaks that promise.
+void *const kMlirDeadBeef = reinterpret_cast<void *>(uintptr_t{0xdeadbeef});
+
+void freeModelBuffer(void *allocated) {
+  if (allocated != kMlirDeadBeef)
+    std::free(allocated);
+}
+
+/// prod(dims) * elementSize, or false on overflow.
+bool byteSize(const int64_t *dims, int32_t rank, size_t elementSize, size_t &bytes) {
+  size_t n = elementSize;
+  for (int32_t d = 0; d < rank; ++d) {
+    if (dims[d] < 0)
+      return false;
+    size_t size = static_cast<size_t>(dims[d]);
+    if (size != 0 && n > std::numeric_limits<size_t>::max() / size)
+      return false;
+    n *= size;
+  }
+  bytes = n;
+  return true;
+}
+
+void storePointer(int64_t *word, const void *p) { std::memcpy(word, &p, sizeof p); }
+char *loadPointer(const int64_t *word) {
+  char *p;
+  std::memcpy(&p, word, sizeof p);
+  return p;
+}
+
+/// Copies a strided tensor into a dense row-major buffer.
+void stridedCopy(char *dst, const char *src, const int64_t *sizes, const int64_t *strides,
+                 int32_t rank, size_t elementSize) {
+  if (rank == 0) {
+    std::memcpy(dst, src, elementSize);
+    return;
+  }
+  size_t inner = elementSize;
+  for (int32_t d = 1; d < rank; ++d)
+    inner *= static_cast<size_t>(sizes[d]);
+  for (int64_t i = 0; i < sizes[0]; ++i) {
+    const char *s = src + i * strides[0] * static_cast<int64_t>(elementSize);
+    if (rank == 1)
+      std::memcpy(dst, s, elementSize);
+    else
+      stridedCopy(dst, s, sizes + 1, strides + 1, rank - 1, elementSize);
+    dst += inner;
+  }
+}
+
+kiln_status_t invalid(const std::string &message) {
+  return makeStatus(KILN_STATUS_INVALID_ARGUMENT, message);
+}
+
+/// Binds and checks the inputs; fills session->inputDesc and args.
+kiln_status_t bindInputs(kiln_session &s, const kiln_tensor *inputs, size_t numInputs) {
+  const kiln_model &m = *s.model;
+  std::fill(s.inputBinding.begin(), s.inputBinding.end(), -1);
+  std::fill(s.symbolValue.begin(), s.symbolValue.end(), -1);
+
+  for (size_t j = 0; j < numInputs; ++j) {
+    const kiln_tensor &t = inputs[j];
+    if (!t.name)
+      return invalid(format("inputs[%zu] has no name (the model's inputs are: %s)", j,
+                            m.inputList.c_str()));
+    int64_t k = kiln_model_find_input(&m, t.name);
+    if (k < 0)
+      return invalid(format("unknown input '%s' (the model's inputs are: %s)", t.name,
+                            m.inputList.c_str()));
+    if (s.inputBinding[k] >= 0)
+      return invalid(format("input '%s' is given twice (inputs[%lld] and inputs[%zu])", t.name,
+                            static_cast<long long>(s.inputBinding[k]), j));
+    s.inputBinding[k] = static_cast<int64_t>(j);
+  }
+  std::string missing;
+  size_t numMissing = 0;
+  for (size_t k = 0; k < m.inputs.size(); ++k) {
+    if (s.inputBinding[k] >= 0)
+      continue;
+    missing += (numMissing++ ? ", '" : "'") + m.inputs[k].name + "'";
+  }
+  if (numMissing)
+    return invalid(format("missing input%s %s", numMissing > 1 ? "s" : "", missing.c_str()));
+
+  for (size_t k = 0; k < m.inputs.size(); ++k) {
+    const TensorSig &sig = m.inputs[k];
+    const kiln_tensor &t = inputs[s.inputBinding[k]];
+    const char *name = sig.name.c_str();
+    // Messages only: built when a check fails.
+    auto expected = [&] {
+      return std::string(kiln_dtype_name(sig.dtype)) + " " +
+             shapeString(sig.dims.data(), sig.rank, sig.dimNamePtrs.data());
+    };
+    auto given = [&] { return shapeString(t.dims, t.rank); };
+    if (t.dtype != sig.dtype)
+      return invalid(format("input '%s' has dtype %s (%d), but the model expects %s", name,
+                            kiln_dtype_name(t.dtype), t.dtype, expected().c_str()));
+    if (t.rank != sig.rank)
+      return invalid(format("input '%s' has rank %d, but the model expects rank %d: %s", name,
+                            t.rank, sig.rank, expected().c_str()));
+    if (t.rank > 0 && !t.dims)
+      return invalid(format("input '%s' has rank %d but dims is NULL", name, t.rank));
+    for (int32_t d = 0; d < sig.rank; ++d) {
+      int64_t size = t.dims[d];
+      if (size < 0)
+        return invalid(
+            format("input '%s' has shape %s: dim %d is negative", name, given().c_str(), d));
+      if (sig.dims[d] >= 0 && size != sig.dims[d])
+        return invalid(format("input '%s' has shape %s, but the model expects %s: dim %d must be "
+                              "%lld",
+                              name, given().c_str(), expected().c_str(), d,
+                              static_cast<long long>(sig.dims[d])));
+      int32_t sym = sig.symbol[d];
+      if (sym < 0)
+        continue;
+      if (s.symbolValue[sym] < 0) {
+        s.symbolValue[sym] = size;
+        s.symbolSource[sym] = {static_cast<int64_t>(k), d};
+      } else if (s.symbolValue[sym] != size) {
+        const auto &src = s.symbolSource[sym];
+        return invalid(format("symbolic dim '%s' is %lld in input '%s' (dim %d) but %lld in input "
+                              "'%s' (dim %d)",
+                              m.symbolNames[sym].c_str(),
+                              static_cast<long long>(s.symbolValue[sym]),
+                              m.inputs[src.first].name.c_str(), src.second,
+                              static_cast<long long>(size), name, d));
+      }
+    }
+    size_t bytes = 0;
+    if (!byteSize(t.dims, t.rank, sig.elementSize, bytes))
+      return invalid(format("input '%s' shape %s is too large", name, given().c_str()));
+    if (t.byte_size < bytes)
+      return invalid(format("input '%s' has byte_size %zu, but shape %s of %s needs %zu bytes",
+                            name, t.byte_size, given().c_str(),
+                            kiln_dtype_name(sig.dtype), bytes));
+    if (bytes > 0 && !t.data)
+      return invalid(format("input '%s' has no data (data is NULL)", name));
+    if (reinterpret_cast<uintptr_t>(t.data) % sig.elementSize != 0)
+      return invalid(format("input '%s' data %p is not aligned to its %zu-byte elements", name,
+                            t.data, sig.elementSize));
+
+    // { allocated, aligned, offset, sizes[R], strides[R] }, row-major.
+    int64_t *desc = s.inputDesc.data() + sig.descOffset;
+    storePointer(desc + 0, t.data);
+    storePointer(desc + 1, t.data);
+    desc[2] = 0;
+    int64_t stride = 1;
+    for (int32_t d = sig.rank - 1; d >= 0; --d) {
+      desc[3 + d] = t.dims[d];
+      desc[3 + sig.rank + d] = stride;
+      stride *= t.dims[d];
+    }
+    s.args[1 + k] = desc;
+  }
+  return nullptr;
+}
+
+/// Resolves which model output each outputs[i] asks for.
+kiln_status_t resolveOutputs(kiln_session &s, const kiln_tensor *outputs, size_t numOutputs) {
+  const kiln_model &m = *s.model;
+  std::fill(s.outputRequest.begin(), s.outputRequest.end(), -1);
+  for (size_t i = 0; i < numOutputs; ++i) {
+    int64_t k;
+    if (outputs[i].name) {
+      k = kiln_model_find_output(&m, outputs[i].name);
+      if (k < 0)
+        return invalid(format("unknown output '%s' (the model's outputs are: %s)", outputs[i].name,
+                              m.outputList.c_str()));
+    } else {
+      if (i >= m.outputs.size())
+        return invalid(format("outputs[%zu] has no name and the model has only %zu outputs (%s)",
+                              i, m.outputs.size(), m.outputList.c_str()));
+      k = static_cast<int64_t>(i);
+    }
+    if (s.outputRequest[k] >= 0)
+      return invalid(format("output '%s' is asked for twice (outputs[%lld] and outputs[%zu])",
+                            m.outputs[k].name.c_str(), static_cast<long long>(s.outputRequest[k]),
+                            i));
+    s.outputRequest[k] = static_cast<int64_t>(i);
+  }
+  return nullptr;
+}
+
+/// Frees every model output buffer that was not handed over.
+void freeOutputs(kiln_session &s) {
+  for (auto &o : s.outputState)
+    if (o.allocated && o.allocated != o.handOver)
+      freeModelBuffer(o.allocated);
+}
+
+/// Reads the descriptors the model filled in, checks them, and gives the
+/// requested outputs to the caller. Frees what is not handed over.
+kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOutputs) {
+  const kiln_model &m = *s.model;
+  kiln_status_t status = nullptr;
+
+  // 1. Read and check every descriptor.
+  for (size_t k = 0; k < m.outputs.size(); ++k) {
+    const TensorSig &sig = m.outputs[k];
+    const int64_t *desc = s.outputDesc.data() + sig.descOffset;
+    auto &o = s.outputState[k];
+    o.allocated = loadPointer(desc + 0);
+    o.handOver = nullptr;
+    o.sizes = desc + 3;
+    o.strides = desc + 3 + sig.rank;
+    if (status)
+      continue; // keep reading, to free every buffer
+    if (!byteSize(o.sizes, sig.rank, sig.elementSize, o.bytes)) {
+      status = makeStatusf(KILN_STATUS_INTERNAL, "the model returned output '%s' with shape %s",
+                           sig.name.c_str(), shapeString(o.sizes, sig.rank).c_str());
+      continue;
+    }
+    for (int32_t d = 0; d < sig.rank; ++d)
+      if (sig.dims[d] >= 0 && o.sizes[d] != sig.dims[d] && !status)
+        status = makeStatusf(KILN_STATUS_INTERNAL,
+                             "the model returned output '%s' with shape %s, but its signature "
+                             "says %s",
+                             sig.name.c_str(), shapeString(o.sizes, sig.rank).c_str(),
+                             shapeString(sig.dims.data(), sig.rank, sig.dimNamePtrs.data()).c_str());
+    char *aligned = loadPointer(desc + 1);
+    if (o.bytes > 0 && !aligned && !status)
+      status = makeStatusf(KILN_STATUS_INTERNAL, "the model returned output '%s' without data",
+                           sig.name.c_str());
+    o.data = aligned + desc[2] * static_cast<int64_t>(sig.elementSize);
+    o.contiguous = true;
+    int64_t expected = 1;
+    for (int32_t d = sig.rank - 1; d >= 0; --d) {
+      if (o.sizes[d] != 1 && o.strides[d] != expected)
+        o.contiguous = false;
+      expected *= o.sizes[d];
+    }
+  }
+
+  // 2. Check the caller buffers and make the runtime buffers, before
+  //    anything is handed over or written.
+  for (size_t k = 0; k < m.outputs.size() && !status; ++k) {
+    int64_t i = s.outputRequest[k];
+    if (i < 0)
+      continue;
+    const TensorSig &sig = m.outputs[k];
+    auto &o = s.outputState[k];
+    if (outputs[i].data) {
+      if (outputs[i].byte_size < o.bytes)
+        status = makeStatusf(KILN_STATUS_BUFFER_TOO_SMALL,
+                             "output '%s' needs %zu bytes (%s %s), but its buffer has byte_size "
+                             "%zu",
+                             sig.name.c_str(), o.bytes, kiln_dtype_name(sig.dtype),
+                             shapeString(o.sizes, sig.rank).c_str(), outputs[i].byte_size);
+    } else if (o.bytes > 0 && o.contiguous && o.data == o.allocated &&
+               o.allocated != kMlirDeadBeef) {
+      o.handOver = o.allocated; // the model's own malloc() block: no copy
+    } else {
+      o.handOver = std::malloc(o.bytes ? o.bytes : 1);
+      if (!o.handOver)
+        status = makeStatusf(KILN_STATUS_RESOURCE_EXHAUSTED,
+                             "out of memory allocating %zu bytes for output '%s'", o.bytes,
+                             sig.name.c_str());
+    }
+  }
+  if (status) {
+    for (size_t k = 0; k < m.outputs.size(); ++k) {
+      auto &o = s.outputState[k];
+      if (o.handOver && o.handOver != o.allocated)
+        std::free(o.handOver);
+      o.handOver = nullptr;
+    }
+    freeOutputs(s);
+    return status;
+  }
+
+  // 3. Commit: nothing below fails.
+  for (size_t k = 0; k < m.outputs.size(); ++k) {
+    int64_t i = s.outputRequest[k];
+    if (i < 0)
+      continue;
+    const TensorSig &sig = m.outputs[k];
+    auto &o = s.outputState[k];
+    kiln_tensor &t = outputs[i];
+    char *dst = static_cast<char *>(t.data ? t.data : o.handOver);
+    if (dst != o.allocated && o.bytes > 0) {
+      if (o.contiguous)
+        std::memcpy(dst, o.data, o.bytes);
+      else
+        stridedCopy(dst, o.data, o.sizes, o.strides, sig.rank, sig.elementSize);
+    }
+    if (!t.data)
+      t.data = o.handOver;
+    t.byte_size = o.bytes;
+    t.dtype = sig.dtype;
+    t.rank = sig.rank;
+    if (!t.name)
+      t.name = sig.name.c_str();
+    int64_t *dims = t.dims ? const_cast<int64_t *>(t.dims) : s.outputDims.data() + k * KILN_MAX_RANK;
+    std::memcpy(dims, o.sizes, sizeof(int64_t) * sig.rank);
+    t.dims = dims;
+  }
+  freeOutputs(s);
+  return nullptr;
+}
+
+kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, size_t numInputs,
+                         kiln_tensor *outputs, size_t numOutputs) {
+  if (!session)
+    return invalid("kiln_session_run: session must not be NULL");
+  if (numInputs > 0 && !inputs)
+    return invalid("kiln_session_run: inputs is NULL but num_inputs is not 0");
+  if (numOutputs > 0 && !outputs)
+    return invalid("kiln_session_run: outputs is NULL but num_outputs is not 0");
+  kiln_session &s = *session;
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (kiln_status_t st = bindInputs(s, inputs, numInputs))
+    return st;
+  if (kiln_status_t st = resolveOutputs(s, outputs, numOutputs))
+    return st;
+  std::fill(s.outputDesc.begin(), s.outputDesc.end(), 0);
+  s.args[0] = s.outputDesc.data();
+  s.model->run(s.args.data());
+  return collectOutputs(s, outputs, numOutputs);
+}
+
+kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *options,
+                            kiln_session_t **out) {
+  if (!model || !out)
+    return invalid("kiln_session_create: model and out_session must not be NULL");
+  kiln_session_options opts;
+  kiln_session_options_initialize(&opts);
+  if (options)
+    opts = *options;
+  if (opts.num_threads > kMaxThreads)
+    return invalid(format("kiln_session_create: num_threads is %u (at most %u)", opts.num_threads,
+                          kMaxThreads));
+  std::unique_ptr<kiln_session> s(new kiln_session);
+  const kiln_model &m = *model;
+  s->inputDesc.assign(m.inputDescWords, 0);
+  // At least one word so that args[0] is never NULL.
+  s->outputDesc.assign(m.outputDescWords ? m.outputDescWords : 1, 0);
+  s->args.assign(1 + m.inputs.size(), nullptr);
+  s->inputBinding.assign(m.inputs.size(), -1);
+  s->outputRequest.assign(m.outputs.size(), -1);
+  s->symbolValue.assign(m.symbolNames.size(), -1);
+  s->symbolSource.assign(m.symbolNames.size(), {0, 0});
+  s->outputDims.assign(m.outputs.size() * KILN_MAX_RANK, 0);
+  s->outputState.resize(m.outputs.size());
+  try {
+    s->pool.reset(new ThreadPool(opts.num_threads));
+  } catch (const std::system_error &e) {
+    return makeStatusf(KILN_STATUS_RESOURCE_EXHAUSTED,
+                       "kiln_session_create: cannot start %u threads: %s", opts.num_threads,
+                       e.what());
+  }
+  kiln_model_retain(model);
+  s->model = model;
+  *out = s.release();
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+void kiln_session_options_initialize(kiln_session_options *options) {
+  if (options)
+    options->num_threads = 0;
+}
+
+kiln_status_t kiln_session_create(kiln_model_t *model, const kiln_session_options *options,
+                                  kiln_session_t **out_session) {
+  try {
+    return createSession(model, options, out_session);
+  } catch (const std::bad_alloc &) {
+    return outOfMemoryStatus();
+  } catch (const std::exception &e) {
+    return makeStatusf(KILN_STATUS_INTERNAL, "kiln_session_create: %s", e.what());
+  }
+}
+
+void kiln_session_release(kiln_session_t *session) { delete session; }
+
+uint32_t kiln_session_num_threads(const kiln_session_t *session) {
+  return session ? session->pool->numThreads() : 0;
+}
+
+kiln_status_t kiln_session_run(kiln_session_t *session, const kiln_tensor *inputs,
+                               size_t num_inputs, kiln_tensor *outputs, size_t num_outputs) {
+  try {
+    return runSession(session, inputs, num_inputs, outputs, num_outputs);
+  } catch (const std::bad_alloc &) {
+    return outOfMemoryStatus();
+  } catch (const std::exception &e) {
+    return makeStatusf(KILN_STATUS_INTERNAL, "kiln_session_run: %s", e.what());
+  }
+}
+
+} // extern "C"

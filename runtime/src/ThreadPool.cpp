@@ -1,0 +1,126 @@
+//===- ThreadPool.cpp - A session's intra-op thread pool ------------------===//
+
+#include "ThreadPool.h"
+
+#include <algorithm>
+
+using namespace kiln;
+
+namespace {
+/// The pool whose job this thread is executing, to run nested loops inline.
+thread_local const ThreadPool *currentPool = nullptr;
+
+struct CurrentPoolScope {
+  const ThreadPool *saved;
+  explicit CurrentPoolScope(const ThreadPool *pool) : saved(currentPool) { currentPool = pool; }
+  ~CurrentPoolScope() { currentPool = saved; }
+};
+} // namespace
+
+ThreadPool::ThreadPool(unsigned numThreads) {
+  if (numThreads == 0)
+    numThreads = std::max(1u, std::thread::hardware_concurrency());
+  workers.reserve(numThreads - 1);
+  try {
+    for (unsigned i = 1; i < numThreads; ++i)
+      workers.emplace_back([this] { workerLoop(); });
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    for (std::thread &t : workers)
+      t.join();
+    throw;
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+  }
+  wake.notify_all();
+  for (std::thread &t : workers)
+    t.join();
+}
+
+void ThreadPool::workerLoop() {
+  CurrentPoolScope scope(this);
+  uint64_t seen = 0;
+  std::unique_lock<std::mutex> lock(mutex);
+  for (;;) {
+    wake.wait(lock, [&] { return stopping || (job && generation != seen); });
+    if (stopping)
+      return;
+    seen = generation;
+    Job *current = job;
+    ++active;
+    lock.unlock();
+    work(*current);
+    lock.lock();
+    if (--active == 0)
+      idle.notify_all();
+  }
+}
+
+void ThreadPool::work(Job &job) {
+  for (;;) {
+    size_t c = job.next.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job.numChunks)
+      return;
+    size_t begin = c * job.chunk;
+    size_t end = std::min(job.n, begin + job.chunk);
+    try {
+      job.call(job.fn, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(job.errorMutex);
+      if (!job.error)
+        job.error = std::current_exception();
+      job.next.store(job.numChunks, std::memory_order_relaxed); // skip the rest
+    }
+  }
+}
+
+void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
+  if (n == 0)
+    return;
+  grain = std::max<size_t>(grain, 1);
+  if (workers.empty() || n <= grain || currentPool == this) {
+    CurrentPoolScope scope(this);
+    call(fn, 0, n);
+    return;
+  }
+  // About four chunks per thread balances uneven chunks without much
+  // contention on the counter.
+  size_t target = static_cast<size_t>(numThreads()) * 4;
+  size_t chunk = std::max(grain, (n + target - 1) / target);
+  Job j;
+  j.call = call;
+  j.fn = fn;
+  j.n = n;
+  j.chunk = chunk;
+  j.numChunks = (n + chunk - 1) / chunk;
+
+  std::lock_guard<std::mutex> serial(submitMutex);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    job = &j;
+    ++generation;
+  }
+  wake.notify_all();
+  {
+    CurrentPoolScope scope(this);
+    work(j);
+  }
+  {
+    // Every chunk is claimed; wait for the workers still running theirs (and
+    // for any that woke up late and found nothing left) before `j` dies.
+    std::unique_lock<std::mutex> lock(mutex);
+    idle.wait(lock, [&] { return active == 0; });
+    job = nullptr;
+  }
+  if (j.error)
+    std::rethrow_exception(j.error);
+}

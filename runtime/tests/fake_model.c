@@ -1,0 +1,123 @@
+/*===- fake_model.c - A model library written by hand, for tests ----------===*
+ *
+ * Implements the ABI of kiln_abi.h the way `kiln compile` output does, so the
+ * runtime can be tested without the compiler:
+ *
+ *   inputs   x    float32 [batch, 4]
+ *            bias float32 [4]
+ *   outputs  y    float32 [batch, 4]   y = x + bias
+ *            s    float32 [batch]      s = row sums of x
+ *
+ * `y` is a plain malloc() block; `s` is over-allocated and aligned to 64
+ * bytes with a non-zero offset, the way MLIR lowers aligned allocations, so
+ * that `aligned + offset != allocated`. Variants, by macro:
+ *   FAKE_ABI_VERSION=n  reports ABI version n
+ *   FAKE_BAD_TABLE      declares `bias` with rank 9 (a malformed table)
+ *   FAKE_STRIDED_Y      returns y column-major (strides {1, batch})
+ *   FAKE_BAD_OUTPUT     returns y as [batch, 5], contradicting its signature
+ *
+ *===----------------------------------------------------------------------===*/
+#include "kiln/kiln_abi.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#ifndef FAKE_ABI_VERSION
+#define FAKE_ABI_VERSION KILN_ABI_VERSION
+#endif
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* MLIR memref descriptors of rank 1 and 2. */
+typedef struct {
+  float *allocated, *aligned;
+  int64_t offset, sizes[1], strides[1];
+} memref1_f32;
+typedef struct {
+  float *allocated, *aligned;
+  int64_t offset, sizes[2], strides[2];
+} memref2_f32;
+
+static const int64_t x_dims[] = {-1, 4};
+static const char *const x_dim_names[] = {"batch", ""};
+#ifdef FAKE_BAD_TABLE
+static const int64_t bias_dims[] = {4, 1, 1, 1, 1, 1, 1, 1, 1};
+static const char *const bias_dim_names[] = {"", "", "", "", "", "", "", "", ""};
+#define BIAS_RANK 9
+#else
+static const int64_t bias_dims[] = {4};
+static const char *const bias_dim_names[] = {""};
+#define BIAS_RANK 1
+#endif
+static const int64_t s_dims[] = {-1};
+static const char *const s_dim_names[] = {"batch"};
+
+static const kiln_abi_tensor inputs[] = {
+    {"x", KILN_DTYPE_FLOAT32, 2, x_dims, x_dim_names},
+    {"bias", KILN_DTYPE_FLOAT32, BIAS_RANK, bias_dims, bias_dim_names},
+};
+static const kiln_abi_tensor outputs[] = {
+    {"y", KILN_DTYPE_FLOAT32, 2, x_dims, x_dim_names},
+    {"s", KILN_DTYPE_FLOAT32, 1, s_dims, s_dim_names},
+};
+
+/* The output block: the descriptors back to back. */
+typedef struct {
+  memref2_f32 y;
+  memref1_f32 s;
+} results;
+
+static void run(void **args) {
+  results *out = (results *)args[0];
+  const memref2_f32 *x = (const memref2_f32 *)args[1];
+  const memref1_f32 *bias = (const memref1_f32 *)args[2];
+  int64_t n = x->sizes[0];
+#define X(i, j) x->aligned[x->offset + (i) * x->strides[0] + (j) * x->strides[1]]
+#define B(j) bias->aligned[bias->offset + (j) * bias->strides[0]]
+
+  float *y = (float *)malloc((size_t)n * 4 * sizeof(float) + 1);
+  out->y.allocated = out->y.aligned = y;
+  out->y.offset = 0;
+  out->y.sizes[0] = n;
+  out->y.sizes[1] = 4;
+#ifdef FAKE_STRIDED_Y
+  out->y.strides[0] = 1;
+  out->y.strides[1] = n;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < 4; ++j)
+      y[j * n + i] = X(i, j) + B(j);
+#else
+  out->y.strides[0] = 4;
+  out->y.strides[1] = 1;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < 4; ++j)
+      y[i * 4 + j] = X(i, j) + B(j);
+#endif
+#ifdef FAKE_BAD_OUTPUT
+  out->y.sizes[1] = 5;
+#endif
+
+  char *raw = (char *)malloc((size_t)n * sizeof(float) + 64 + 2 * sizeof(float));
+  float *aligned = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+  out->s.allocated = (float *)raw;
+  out->s.aligned = aligned;
+  out->s.offset = 2;
+  out->s.sizes[0] = n;
+  out->s.strides[0] = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    float sum = 0;
+    for (int64_t j = 0; j < 4; ++j)
+      sum += X(i, j);
+    aligned[2 + i] = sum;
+  }
+}
+
+static const kiln_model_abi abi = {
+    FAKE_ABI_VERSION, 2, 2, inputs, outputs, "fake_model.c (hand-written test model)", run,
+};
+
+/* The exported symbol is `kiln_model_abi`, but C cannot name a function like
+ * the kiln_abi.h typedef, so the C name differs and an asm label sets the
+ * symbol. */
+EXPORT const kiln_model_abi *model_abi(void) __asm__(KILN_MODEL_ABI_SYMBOL);
+const kiln_model_abi *model_abi(void) { return &abi; }

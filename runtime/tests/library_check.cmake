@@ -1,0 +1,48 @@
+# ctest runtime.library: libkiln_runtime.so exports the C API and nothing
+# else, needs nothing of LLVM/MLIR, and stays small. Prints its stripped size.
+# Run with cmake -P and: LIBRARY STRIP NM READELF WORK_DIR SIZE_LIMIT (0: none)
+cmake_minimum_required(VERSION 3.20)
+
+function(run out)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE text ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${err}")
+  endif()
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+
+run(symbols ${NM} -D --defined-only --format=posix ${LIBRARY})
+string(REGEX REPLACE "\n$" "" symbols "${symbols}")
+string(REPLACE "\n" ";" symbols "${symbols}")
+set(count 0)
+foreach(line ${symbols})
+  string(REGEX MATCH "^[^ ]+" name "${line}")
+  if(NOT name MATCHES "^kiln_")
+    message(FATAL_ERROR "libkiln_runtime.so exports '${name}', which is not part of the API")
+  endif()
+  math(EXPR count "${count} + 1")
+endforeach()
+if(count LESS 20)
+  message(FATAL_ERROR "libkiln_runtime.so exports only ${count} symbols")
+endif()
+
+run(dynamic ${READELF} -d ${LIBRARY})
+string(REGEX MATCHALL "Shared library: \\[[^]]*\\]" needed "${dynamic}")
+foreach(lib ${needed})
+  if(lib MATCHES "LLVM|MLIR|llvm|mlir")
+    message(FATAL_ERROR "libkiln_runtime.so depends on ${lib}")
+  endif()
+endforeach()
+
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(stripped ${WORK_DIR}/libkiln_runtime.stripped.so)
+run(ignored ${STRIP} -o ${stripped} ${LIBRARY})
+file(SIZE ${stripped} size)
+file(SIZE ${LIBRARY} unstripped)
+string(REPLACE ";" ", " needed "${needed}")
+message(STATUS "libkiln_runtime.so: ${count} exported kiln_* symbols; ${unstripped} bytes, "
+               "${size} bytes stripped; ${needed}")
+# A guard against accidentally linking something big in.
+if(SIZE_LIMIT AND size GREATER SIZE_LIMIT)
+  message(FATAL_ERROR "libkiln_runtime.so is ${size} bytes stripped (limit ${SIZE_LIMIT})")
+endif()
