@@ -93,8 +93,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,"
-         "func.func(convert-linalg-to-loops),"
-         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "func.func(kiln-strided-copy-to-linalg,convert-linalg-to-loops),"
+         "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-to-llvm,reconcile-unrealized-casts)";
 }

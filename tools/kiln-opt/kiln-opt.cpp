@@ -1,25 +1,26 @@
 //===- kiln-opt.cpp - The driver lit tests use for Kiln's passes ----------===//
+//
+// Registers the kiln dialect and passes next to every upstream dialect and
+// pass, so that any prefix of the lowering pipeline (`kiln compile
+// --emit=mlir` prints it) can be replayed and tested here.
+//
+//===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  // The kiln dialect and the upstream dialects its lowering produces.
-  registry.insert<mlir::kiln::KilnDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::linalg::LinalgDialect,
-                  mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+  registry.insert<mlir::kiln::KilnDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllPasses();
   mlir::kiln::registerKilnPasses();
-  // canonicalize, cse, symbol-dce and friends.
-  mlir::registerTransformsPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

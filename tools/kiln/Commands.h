@@ -12,6 +12,9 @@ int runImport(llvm::ArrayRef<llvm::StringRef> args);
 void printImportHelp();
 int runCompile(llvm::ArrayRef<llvm::StringRef> args);
 void printCompileHelp();
+/// `kiln run` replaces this process with kiln-run from the same folder.
+int runRun(llvm::ArrayRef<llvm::StringRef> args);
+void printRunHelp();
 
 } // namespace kilncli
 

@@ -1,7 +1,7 @@
 //===- main.cpp - The kiln command line ------------------------------------===//
 //
-// `kiln <command> ...`: thin front doors over compiler/ (and, later, the
-// runtime). Each command lives in its own file.
+// `kiln <command> ...`: thin front doors over compiler/ and the runtime.
+// Each command lives in its own file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +19,7 @@ Usage: kiln <command> [options]
 Commands:
   import   Read an ONNX model into the kiln dialect (MLIR), or summarise it
   compile  Compile an ONNX model (or kiln IR) to a shared library for the CPU
+  run      Run a compiled model on .npy/.pb or random inputs (kiln-run)
   help     Show this help, or a command's help: kiln help <command>
 
 Run `kiln <command> --help` for a command's options.
@@ -38,6 +39,8 @@ int main(int argc, char **argv) {
       printImportHelp();
     else if (!rest.empty() && rest[0] == "compile")
       printCompileHelp();
+    else if (!rest.empty() && rest[0] == "run")
+      printRunHelp();
     else
       printHelp();
     return 0;
@@ -46,6 +49,8 @@ int main(int argc, char **argv) {
     return runImport(rest);
   if (command == "compile")
     return runCompile(rest);
+  if (command == "run")
+    return runRun(rest);
   llvm::errs() << "kiln: error: unknown command '" << command
                << "'; run `kiln --help` for the list\n";
   return 2;

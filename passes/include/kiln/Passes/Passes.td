@@ -69,4 +69,27 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def KilnStridedCopyToLinalg : Pass<"kiln-strided-copy-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    The LLVM lowering of `memref.copy` uses `memcpy` when both buffers are
+    contiguous and otherwise calls `memrefCopy` from MLIR's C runner
+    utilities, which a compiled Kiln model cannot link: the runtime carries
+    nothing of MLIR. This pass rewrites every copy that is not between two
+    contiguous buffers into `linalg.copy`, which later becomes loops (and
+    vector code) inside the model itself. Contiguous copies are left for the
+    `memcpy` lowering.
+
+    Before:
+    ```mlir
+    memref.copy %view, %buffer : memref<4x2xf32, strided<[8, 1]>> to memref<4x2xf32>
+    ```
+    After:
+    ```mlir
+    linalg.copy ins(%view : memref<4x2xf32, strided<[8, 1]>>) outs(%buffer : memref<4x2xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_PASSES_TD

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Kiln vs ONNX Runtime on the same model and inputs.
+
+For each model: `kiln compile` it once (symbolic dims kept), then for each
+sequence length make inputs (fixed seed), run onnxruntime and `kiln-run` on
+them, and compare every output with atol = rtol = 1e-4 (fp32).
+
+Exits non-zero if any output differs, printing the worst element.
+"""
+
+import argparse
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def make_inputs(model: onnx.ModelProto, batch: int, seq: int, seed: int) -> dict:
+    """Random inputs the way a tokenizer would give them: ids below the
+    smallest embedding table, a mask of ones with padding at the end of the
+    second half of the batch, token types 0; images uniform in [-1, 1)."""
+    rng = np.random.default_rng(seed)
+    vocab = min((init.dims[0] for init in model.graph.initializer if len(init.dims) == 2),
+                default=100)
+    initializers = {init.name for init in model.graph.initializer}
+    feeds = {}
+    for info in model.graph.input:
+        if info.name in initializers:
+            continue
+        dims = []
+        for i, d in enumerate(info.type.tensor_type.shape.dim):
+            if d.HasField("dim_value"):
+                dims.append(d.dim_value)
+            else:
+                dims.append(batch if i == 0 else seq)
+        elem = info.type.tensor_type.elem_type
+        if elem == onnx.TensorProto.FLOAT:
+            feeds[info.name] = rng.uniform(-1, 1, dims).astype(np.float32)
+        elif "mask" in info.name:
+            mask = np.ones(dims, dtype=np.int64)
+            if len(dims) == 2 and dims[1] > 2:
+                mask[dims[0] // 2:, -2:] = 0  # some padding
+            feeds[info.name] = mask
+        elif "type" in info.name:
+            feeds[info.name] = np.zeros(dims, dtype=np.int64)
+        else:
+            feeds[info.name] = rng.integers(0, min(vocab, 100), dims).astype(np.int64)
+    return feeds
+
+
+def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Path) -> dict:
+    args = [kiln_run, str(library), "--output-dir", str(tmp / "out")]
+    for name, value in feeds.items():
+        path = tmp / f"{name}.npy"
+        np.save(path, value)
+        args += ["--input", f"{name}={path}"]
+    result = subprocess.run(args, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"kiln-run failed:\n{result.stderr}")
+    return {p.stem: np.load(p) for p in (tmp / "out").glob("*.npy")}
+
+
+def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
+    library = tmp / (model_path.stem + ".so")
+    compile_cmd = [args.kiln, "compile", str(model_path), "-o", str(library)]
+    result = subprocess.run(compile_cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"FAILED {model_path.name}: kiln compile failed:\n{result.stderr}")
+        return False
+    model = onnx.load(str(model_path))
+    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    ok = True
+    for seq in args.seq:
+        feeds = make_inputs(model, args.batch, seq, seed=seq)
+        expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+        run_dir = tmp / f"{model_path.stem}.{seq}"
+        run_dir.mkdir()
+        try:
+            actual = run_kiln(args.kiln_run, library, feeds, run_dir)
+        except RuntimeError as error:
+            print(f"FAILED {model_path.name} seq={seq}: {error}")
+            ok = False
+            continue
+        for name, want in expected.items():
+            got = actual.get(name)
+            if got is None or got.shape != want.shape:
+                print(f"FAILED {model_path.name} seq={seq} {name}: shape "
+                      f"{None if got is None else got.shape} vs {want.shape}")
+                ok = False
+                continue
+            diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+            bad = diff > args.atol + args.rtol * np.abs(want)
+            status = "ok" if not bad.any() else "FAILED"
+            print(f"{status:6} {model_path.name} seq={seq} {name} {list(want.shape)} "
+                  f"max|diff|={diff.max():.2e}")
+            ok &= not bad.any()
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("models", nargs="*", type=pathlib.Path)
+    parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
+    parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
+    parser.add_argument("--seq", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--atol", type=float, default=1e-4)
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    args = parser.parse_args()
+    models = args.models or sorted((ROOT / "test/models").glob("*.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [check(m, args, pathlib.Path(tmp)) for m in models]
+    print(f"{sum(results)}/{len(results)} models match onnxruntime "
+          f"(atol={args.atol}, rtol={args.rtol})")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
