@@ -15,6 +15,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -87,12 +88,14 @@ FailureOr<ModelSignature> mlir::kiln::readSignature(ModuleOp module) {
 std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // The ownership-based deallocation clones any result it does not own (an
   // input, a constant), so every output is a fresh buffer the caller frees.
-  // Loops stay scalar until vectorization and the packed GEMM kernels arrive.
+  // fp32 contractions call the runtime's GEMM; other loops are left to the
+  // LLVM optimizer's vectorizers.
   return "builtin.module("
          "func.func(kiln-lower-to-linalg,canonicalize,cse),"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,"
+         "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,"
          "func.func(kiln-strided-copy-to-linalg,convert-linalg-to-loops),"
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm,"
@@ -122,11 +125,27 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
     main->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
     main.removeArgAttrsAttr();
     main.removeResAttrsAttr();
+    // The run's kiln_runtime_context (kiln_abi.h) comes last; runtime calls
+    // take it from here.
+    unsigned index = main.getNumArguments();
+    if (failed(main.insertArgument(index, IndexType::get(&context),
+                                   DictionaryAttr::get(&context, {NamedAttribute(
+                                       StringAttr::get(&context, "kiln.runtime_context"),
+                                       UnitAttr::get(&context))}),
+                                   main.getLoc())))
+      return failure();
   }
   FailureOr<OpPassManager> pipeline = parsePassPipeline(loweringPipeline(options));
   if (failed(pipeline))
     return emitError(module.getLoc(), "internal error: bad lowering pipeline");
   PassManager pm(&context);
   static_cast<OpPassManager &>(pm) = std::move(*pipeline);
-  return pm.run(module);
+  if (failed(pm.run(module)))
+    return failure();
+  // The marker has served the runtime-call passes; LLVM IR has no use for it.
+  module.walk([](FunctionOpInterface function) {
+    for (unsigned i = 0; i < function.getNumArguments(); ++i)
+      function.removeArgAttr(i, "kiln.runtime_context");
+  });
+  return success();
 }

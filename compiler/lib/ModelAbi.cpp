@@ -11,6 +11,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include <cstddef>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -21,6 +22,9 @@ static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) =
 static_assert(sizeof(kiln_model_abi) == 48 && offsetof(kiln_model_abi, inputs) == 16 &&
                   offsetof(kiln_model_abi, run) == 40,
               "kiln_model_abi layout changed: update addModelAbi");
+static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
+                  offsetof(kiln_runtime_context, scratch) == 24 && sizeof(void *) == 8,
+              "kiln_runtime_context layout changed: update defineRuntimeImports");
 
 namespace {
 class AbiBuilder {
@@ -72,7 +76,8 @@ public:
                                     llvm::ConstantArray::get(type, values), name);
   }
 
-  /// void run(void **args): _mlir_ciface_main(args[0], args[1], ...).
+  /// void run(void **args): _mlir_ciface_main(args[0], ..., args[n - 1],
+  /// (intptr_t)args[n]), the last being the kiln_runtime_context.
   llvm::Function *trampoline(llvm::Function *entry, unsigned numArgs) {
     auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
     auto *run = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
@@ -83,9 +88,78 @@ public:
       llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, run->getArg(0), i);
       args.push_back(b.CreateLoad(ptr, slot));
     }
+    args.back() = b.CreatePtrToInt(args.back(), i64);
     b.CreateCall(entry, args);
     b.CreateRetVoid();
     return run;
+  }
+
+  /// Gives each runtime function the lowered code declares (kiln_rt_*,
+  /// every parameter an i64, the context first) a body that calls the
+  /// context's function pointer for it, so nothing is left for dlopen to
+  /// resolve.
+  /// An error message for a declaration of the wrong shape, else empty.
+  std::string defineRuntimeImports() {
+    struct Import {
+      const char *name;
+      size_t field;             // offset in kiln_runtime_context
+      std::vector<bool> isPointer; // per parameter after the context
+    };
+    const Import imports[] = {
+        {"kiln_rt_sgemm", offsetof(kiln_runtime_context, sgemm),
+         {false, false, false, true, false, false, true, false, false, true, false, false}},
+    };
+    for (const Import &import : imports) {
+      llvm::Function *thunk = module.getFunction(import.name);
+      if (!thunk || !thunk->isDeclaration())
+        continue;
+      if (thunk->arg_size() != import.isPointer.size() + 1)
+        return std::string("the lowered code declares ") + import.name + " with " +
+               std::to_string(thunk->arg_size()) + " parameters, the ABI has " +
+               std::to_string(import.isPointer.size() + 1);
+      thunk->setLinkage(llvm::GlobalValue::InternalLinkage);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", thunk));
+      llvm::Value *context = b.CreateIntToPtr(thunk->getArg(0), ptr);
+      llvm::Value *slot = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), context, import.field);
+      llvm::Value *callee = b.CreateLoad(ptr, slot);
+      SmallVector<llvm::Type *> types{ptr};
+      SmallVector<llvm::Value *> args{context};
+      for (auto [i, pointer] : llvm::enumerate(import.isPointer)) {
+        llvm::Value *arg = thunk->getArg(i + 1);
+        args.push_back(pointer ? b.CreateIntToPtr(arg, ptr) : arg);
+        types.push_back(args.back()->getType());
+      }
+      b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), types, false), callee, args);
+      b.CreateRetVoid();
+    }
+    return defineScratchImport();
+  }
+
+  /// kiln_rt_scratch(ctx, bytes) -> memref<?xi8>: the descriptor
+  /// {p, p, 0, [bytes], [1]} of p = ctx->scratch(ctx, bytes).
+  std::string defineScratchImport() {
+    llvm::Function *thunk = module.getFunction("kiln_rt_scratch");
+    if (!thunk || !thunk->isDeclaration())
+      return "";
+    auto *descriptor = llvm::dyn_cast<llvm::StructType>(thunk->getReturnType());
+    if (thunk->arg_size() != 2 || !descriptor || descriptor->getNumElements() != 5)
+      return "the lowered code declares kiln_rt_scratch with an unexpected signature";
+    thunk->setLinkage(llvm::GlobalValue::InternalLinkage);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", thunk));
+    llvm::Value *context = b.CreateIntToPtr(thunk->getArg(0), ptr);
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(
+        b.getInt8Ty(), context, offsetof(kiln_runtime_context, scratch));
+    llvm::Value *callee = b.CreateLoad(ptr, slot);
+    llvm::Value *memory = b.CreateCall(llvm::FunctionType::get(ptr, {ptr, i64}, false), callee,
+                                       {context, thunk->getArg(1)});
+    llvm::Value *result = llvm::PoisonValue::get(descriptor);
+    result = b.CreateInsertValue(result, memory, {0});
+    result = b.CreateInsertValue(result, memory, {1});
+    result = b.CreateInsertValue(result, llvm::ConstantInt::get(i64, 0), {2});
+    result = b.CreateInsertValue(result, thunk->getArg(1), {3, 0});
+    result = b.CreateInsertValue(result, llvm::ConstantInt::get(i64, 1), {4, 0});
+    b.CreateRet(result);
+    return "";
   }
 
   llvm::Module &module;
@@ -103,8 +177,9 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
     error = "the lowered module has no C interface for @main";
     return failure();
   }
-  // With results, the C interface takes the result block first.
-  unsigned expected = signature.inputs.size() + (signature.outputs.empty() ? 0 : 1);
+  // With results, the C interface takes the result block first; the
+  // runtime context comes last.
+  unsigned expected = signature.inputs.size() + (signature.outputs.empty() ? 0 : 1) + 1;
   if (entry->arg_size() != expected) {
     error = "the C interface of @main takes " + std::to_string(entry->arg_size()) +
             " arguments, the signature needs " + std::to_string(expected);
@@ -116,6 +191,9 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
   }
   AbiBuilder b(module);
   llvm::Function *run = b.trampoline(entry, expected);
+  error = b.defineRuntimeImports();
+  if (!error.empty())
+    return failure();
   auto *abiType = llvm::StructType::get(b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,

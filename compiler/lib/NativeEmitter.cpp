@@ -142,6 +142,20 @@ LogicalResult linkSharedLibrary(Location loc, llvm::StringRef object, llvm::Stri
   return success();
 }
 
+/// Starts every weight of a page or more on a page of its own, so that the
+/// runtime's dlopen() maps it straight from the file (shared, never copied)
+/// and a kernel reading it never shares a page with unrelated data.
+void pageAlignWeights(llvm::Module &module) {
+  constexpr uint64_t kPage = 4096;
+  const llvm::DataLayout &layout = module.getDataLayout();
+  for (llvm::GlobalVariable &global : module.globals()) {
+    if (!global.isConstant() || !global.hasInitializer())
+      continue;
+    if (layout.getTypeAllocSize(global.getValueType()) >= kPage)
+      global.setAlignment(llvm::Align(kPage));
+  }
+}
+
 } // namespace
 
 LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &signature,
@@ -168,6 +182,7 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   std::string error;
   if (failed(addModelAbi(*llvmModule, signature, producer, error)))
     return emitError(loc, error);
+  pageAlignWeights(*llvmModule);
   optimize(*llvmModule, **machine, options.optLevel);
 
   if (options.emit == EmitKind::Llvm) {

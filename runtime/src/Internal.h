@@ -97,13 +97,18 @@ struct kiln_session {
     void *handOver;  // the buffer given to the caller, if any
   };
   std::vector<OutputState> outputState;
+  // What the model may call during a run (kiln_abi.h); `session` is this.
+  kiln_runtime_context context{};
+  // The model's scratch arena (kiln_runtime_context::scratch), kept between
+  // runs so its pages stay mapped; grows to the largest request.
+  void *scratch = nullptr;
+  size_t scratchBytes = 0;
 
   ~kiln_session();
 };
 
 namespace kiln {
-/// The session's intra-op thread pool, for kernels that will parallelise
-/// (generated code does not call it yet).
+/// The session's intra-op thread pool, which the model's kernels share.
 ThreadPool &sessionThreadPool(kiln_session_t *session);
 } // namespace kiln
 

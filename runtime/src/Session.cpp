@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
+#include "kernels/Gemm.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -20,6 +22,7 @@ using namespace kiln;
 
 kiln_session::~kiln_session() {
   pool.reset(); // join the workers before the model can be unloaded
+  std::free(scratch);
   kiln_model_release(model);
 }
 
@@ -28,6 +31,36 @@ ThreadPool &kiln::sessionThreadPool(kiln_session_t *session) { return *session->
 namespace {
 
 constexpr uint32_t kMaxThreads = 1024;
+
+/// kiln_runtime_context::sgemm: the GEMM on the session's threads.
+void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t k,
+                  const float *a, int64_t aRowStride, int64_t aColStride, const float *b,
+                  int64_t bRowStride, int64_t bColStride, float *c, int64_t ldc,
+                  int64_t accumulate) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate != 0},
+        session->pool.get());
+}
+
+/// kiln_runtime_context::scratch: the session's arena, grown when a run
+/// needs more. Like malloc() in generated code, running out of memory here
+/// ends the process: the model has no way to fail a run.
+void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  size_t want = bytes > 0 ? static_cast<size_t>(bytes) : 1;
+  if (want > session->scratchBytes) {
+    std::free(session->scratch);
+    // Whole 64-byte units, as aligned_alloc requires.
+    want = (want + 63) & ~size_t{63};
+    session->scratch = std::aligned_alloc(64, want);
+    if (!session->scratch) {
+      std::fprintf(stderr, "kiln runtime: cannot allocate %zu bytes of scratch memory\n", want);
+      std::abort();
+    }
+    session->scratchBytes = want;
+  }
+  return session->scratch;
+}
 
 // MLIR lowers memref.get_global (a constant result) to a descriptor whose
 // `allocated` pointer is this sentinel. The ABI promises malloc()ed outputs,
@@ -347,6 +380,7 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
     return st;
   std::fill(s.outputDesc.begin(), s.outputDesc.end(), 0);
   s.args[0] = s.outputDesc.data();
+  s.args.back() = &s.context;
   s.model->run(s.args.data());
   return collectOutputs(s, outputs, numOutputs);
 }
@@ -367,7 +401,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->inputDesc.assign(m.inputDescWords, 0);
   // At least one word so that args[0] is never NULL.
   s->outputDesc.assign(m.outputDescWords ? m.outputDescWords : 1, 0);
-  s->args.assign(1 + m.inputs.size(), nullptr);
+  s->args.assign(1 + m.inputs.size() + 1, nullptr); // outputs, inputs, context
   s->inputBinding.assign(m.inputs.size(), -1);
   s->outputRequest.assign(m.outputs.size(), -1);
   s->symbolValue.assign(m.symbolNames.size(), -1);
@@ -381,6 +415,11 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
                        "kiln_session_create: cannot start %u threads: %s", opts.num_threads,
                        e.what());
   }
+  s->context.abi_version = KILN_ABI_VERSION;
+  s->context.num_threads = s->pool->numThreads();
+  s->context.session = s.get();
+  s->context.sgemm = sessionSgemm;
+  s->context.scratch = sessionScratch;
   kiln_model_retain(model);
   s->model = model;
   *out = s.release();

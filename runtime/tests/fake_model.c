@@ -104,12 +104,12 @@ static void run(void **args) {
   out->s.offset = 2;
   out->s.sizes[0] = n;
   out->s.strides[0] = 1;
-  for (int64_t i = 0; i < n; ++i) {
-    float sum = 0;
-    for (int64_t j = 0; j < 4; ++j)
-      sum += X(i, j);
-    aligned[2 + i] = sum;
-  }
+  /* s = x . ones(4) through the run's context, as compiled models call the
+   * runtime's GEMM: m = n rows, n = 1 column, k = 4, B broadcast (strides 0). */
+  const kiln_runtime_context *ctx = (const kiln_runtime_context *)args[3];
+  static const float one = 1.0f;
+  ctx->sgemm(ctx, n, 1, 4, x->aligned + x->offset, x->strides[0], x->strides[1], &one, 0, 0,
+             aligned + 2, 1, 0);
 }
 
 static const kiln_model_abi abi = {

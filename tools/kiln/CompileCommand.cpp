@@ -10,7 +10,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -123,6 +125,16 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   if (help) {
     printCompileHelp();
     return 0;
+  }
+  // Found out before minutes of compiling, not at the final write.
+  llvm::SmallString<256> outputDir(args.output);
+  llvm::sys::path::remove_filename(outputDir);
+  if (outputDir.empty())
+    outputDir = ".";
+  if (!llvm::sys::fs::is_directory(outputDir)) {
+    llvm::errs() << "kiln compile: error: cannot write '" << args.output << "': the folder '"
+                 << outputDir << "' does not exist\n";
+    return 1;
   }
   MLIRContext context;
   CliDiagnostics diagnostics(context);

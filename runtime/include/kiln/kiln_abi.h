@@ -12,6 +12,11 @@
  *       int64_t sizes[R]; int64_t strides[R]; }
  * with the data at aligned + offset elements, row-major strides.
  *
+ * Heavy kernels (GEMM) live in the runtime, where they are tuned per ISA and
+ * share the session's threads. A model reaches them only through the
+ * kiln_runtime_context it is handed on every run, never by symbol lookup, so
+ * the runtime may be loaded in any dlopen() namespace.
+ *
  *===----------------------------------------------------------------------===*/
 #ifndef KILN_ABI_H
 #define KILN_ABI_H
@@ -22,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 1u
+#define KILN_ABI_VERSION 2u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -36,6 +41,31 @@ enum kiln_dtype {
   KILN_DTYPE_FLOAT16 = 10,
   KILN_DTYPE_FLOAT64 = 11,
   KILN_DTYPE_BFLOAT16 = 16,
+};
+
+typedef struct kiln_runtime_context kiln_runtime_context;
+
+/* C[i*ldc + j] = (accumulate ? C[i*ldc + j] : 0)
+ *              + sum_p A[i*a_rs + p*a_cs] * B[p*b_rs + j*b_cs]
+ * for i < m, j < n, p < k; strides in elements (0 broadcasts). */
+typedef void (*kiln_sgemm_fn)(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t k,
+                              const float *a, int64_t a_rs, int64_t a_cs, const float *b,
+                              int64_t b_rs, int64_t b_cs, float *c, int64_t ldc,
+                              int64_t accumulate);
+
+/* Scratch memory for the run: at least `bytes` bytes, 64-byte aligned,
+ * valid until the run returns (the same memory is handed out again by the
+ * next run on the session, so it stays mapped). One call per run. */
+typedef void *(*kiln_scratch_fn)(const kiln_runtime_context *ctx, int64_t bytes);
+
+/* What the runtime lends a model for one run. Fields are only ever added at
+ * the end (with a KILN_ABI_VERSION bump). */
+struct kiln_runtime_context {
+  uint32_t abi_version;          /* KILN_ABI_VERSION */
+  uint32_t num_threads;          /* the session's intra-op threads */
+  void *session;                 /* opaque to the model */
+  kiln_sgemm_fn sgemm;
+  kiln_scratch_fn scratch;
 };
 
 /* One graph input or output as compiled. */
@@ -56,7 +86,8 @@ typedef struct kiln_model_abi {
   const char *producer;          /* e.g. "kiln 0.1 -O2 x86-64 (skylake)" */
   /* Runs the model once. args[0] points at a block of num_outputs memref
    * descriptors, back to back, that the model fills in; args[1 + i] points at
-   * input i's descriptor. Every output's `allocated` pointer is a fresh
+   * input i's descriptor; args[1 + num_inputs] is the run's
+   * kiln_runtime_context. Every output's `allocated` pointer is a fresh
    * malloc() block the caller must free(); outputs never alias inputs or
    * each other. The model keeps no state between calls, so concurrent calls
    * from several threads are safe. */

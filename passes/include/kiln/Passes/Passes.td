@@ -92,4 +92,84 @@ def KilnStridedCopyToLinalg : Pass<"kiln-strided-copy-to-linalg", "::mlir::func:
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's packed fp32 GEMM for bufferized contractions";
+  let description = [{
+    Every fp32 `linalg.generic` on buffers computing `out += a * b` with one
+    reduction loop (what `kiln.matmul` and `kiln.gemm` lower to) becomes
+    calls of `kiln_rt_sgemm`, which the model ABI routes to the runtime's
+    micro-kernels through the `kiln_runtime_context` of the run
+    (runtime/include/kiln/kiln_abi.h). The function must have an `index`
+    argument marked `kiln.runtime_context` (`kiln compile` adds it to
+    `@main`).
+
+    The loop innermost in the output among those only the first input uses
+    is the GEMM's m; likewise n for the second input; every other parallel
+    loop (batch, broadcast batch, extra m-like dims) becomes an `scf.for`
+    around the call that moves each operand by its stride along that loop.
+    Transposed and broadcast operands are passed as strides, never copied.
+    A zero `linalg.fill` of the output right before the contraction is
+    dropped and the call overwrites instead of accumulating. Contractions
+    whose output rows are not contiguous, or of other element types, stay
+    as they are (they become loops).
+
+    Before:
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%c : memref<?x64xf32>)
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
+                                     (m, n, k) -> (m, n)], ...}
+        ins(%a, %b : memref<?x32xf32>, memref<32x64xf32>) outs(%c : memref<?x64xf32>) {...}
+    ```
+    After:
+    ```mlir
+    func.call @kiln_rt_sgemm(%ctx, %m, %c64, %c32, %pa, %c32, %c1, %pb, %c64, %c1,
+                             %pc, %c64, %c0) : (index, ...) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
+def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place a function's intermediate buffers in one scratch arena, reused by liveness";
+  let description = [{
+    Runs after bufferization and deallocation. In every function with a
+    `kiln.runtime_context` argument, each top-level `memref.alloc` that is
+    not returned (outputs stay `malloc`ed: the runtime hands them to the
+    caller) becomes a `memref.view` into one arena that the function borrows
+    from the runtime for the run (`kiln_rt_scratch(ctx, bytes)`, which the
+    model ABI routes to `kiln_runtime_context::scratch`: the session's
+    buffer, kept between runs so its pages stay mapped). Its deallocs go.
+
+    A buffer lives from its alloc to the last top-level op using it or any
+    memref derived from it. Buffers get slots in program order, first fit
+    among slots whose last occupant is dead; a slot is as large as its
+    largest occupant (64-byte aligned), and the arena is the sum of the
+    slots. With symbolic dims the sizes are computed at run time at the top
+    of the function, from clones of their (side-effect-free) computations
+    on the function's arguments; a buffer whose size needs anything else
+    keeps its `malloc`, as do allocs inside loops and branches.
+
+    Before:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x64xf32>
+    ... uses of %a ...
+    %b = memref.alloc(%n) : memref<?x64xf32>
+    ... uses of %b ...
+    memref.dealloc %a : memref<?x64xf32>
+    memref.dealloc %b : memref<?x64xf32>
+    ```
+    After (%a is dead before %b is allocated, so they share slot 0):
+    ```mlir
+    %arena = call @kiln_rt_scratch(%ctx, %bytes) : (index, index) -> memref<?xi8>
+    %a = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x64xf32>
+    ... uses of %a ...
+    %b = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x64xf32>
+    ... uses of %b ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_PASSES_TD

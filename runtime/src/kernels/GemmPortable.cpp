@@ -1,0 +1,36 @@
+//===- GemmPortable.cpp - sgemm micro-kernel in plain C++ -----------------===//
+//
+// For CPUs without a hand-written kernel. A 4 x 8 tile of accumulators is
+// small enough to live in 16 SIMD registers once the compiler vectorizes
+// the inner loop (SSE2 on any x86-64, NEON on AArch64).
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmKernels.h"
+#include "GemmPack.h"
+
+namespace kiln {
+namespace {
+
+constexpr int MR = 4;
+constexpr int NR = 8;
+
+void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
+            int64_t cols, bool accumulate) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j)
+        acc[i][j] += a[i] * b[j];
+
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+} // namespace
+
+const GemmMicroKernel gemmPortableKernel = {
+    "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>};
+
+} // namespace kiln
