@@ -9,6 +9,8 @@
 
 #include "ModelAbi.h"
 #include "kiln/Compiler/Compile.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -107,18 +109,10 @@ LogicalResult writeFile(Location loc, llvm::StringRef path, llvm::StringRef byte
   return success();
 }
 
-/// Links one object into a shared library at `path` (via a temporary name,
-/// renamed into place only on success).
-LogicalResult linkSharedLibrary(Location loc, llvm::StringRef object, llvm::StringRef path) {
-  llvm::SmallString<128> objectPath, libraryPath;
-  int fd;
-  if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objectPath))
-    return emitError(loc, "cannot create a temporary object file");
-  llvm::FileRemover removeObject(objectPath);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << object;
-  }
+/// Links the object file `objectPath` into a shared library at `path` (via
+/// a temporary name, renamed into place only on success).
+LogicalResult linkSharedLibrary(Location loc, llvm::StringRef objectPath, llvm::StringRef path) {
+  llvm::SmallString<128> libraryPath;
   libraryPath = path;
   libraryPath += ".tmp";
   llvm::FileRemover removeLibrary(libraryPath);
@@ -140,6 +134,21 @@ LogicalResult linkSharedLibrary(Location loc, llvm::StringRef object, llvm::Stri
   if (std::error_code ec = llvm::sys::fs::rename(libraryPath, path))
     return emitError(loc, "cannot move the library to '") << path << "': " << ec.message();
   return success();
+}
+
+/// Frees the weights held by the MLIR context (dense resource blobs) once
+/// the LLVM module has its own copy: the MLIR module is not read again, and
+/// this keeps one copy of the weights in memory instead of two.
+void releaseWeightBlobs(MLIRContext *context) {
+  DialectResourceBlobManager &blobs =
+      DenseResourceElementsHandle::getManagerInterface(context).getBlobManager();
+  std::vector<std::string> names;
+  blobs.getBlobMap([&](const llvm::StringMap<DialectResourceBlobManager::BlobEntry> &map) {
+    for (const auto &entry : map)
+      names.push_back(entry.getKey().str());
+  });
+  for (const std::string &name : names)
+    blobs.update(name, AsmResourceBlob());
 }
 
 /// Starts every weight of a page or more on a page of its own, so that the
@@ -169,6 +178,7 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return emitError(loc, "translation to LLVM IR failed");
+  releaseWeightBlobs(module.getContext());
 
   auto machine = createTargetMachine(options, loc);
   if (failed(machine))
@@ -192,15 +202,32 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
     return writeFile(loc, outputPath, text);
   }
 
-  llvm::SmallString<0> object;
+  // The object goes straight to a file: with the weights inside it is as
+  // large as the model, and a copy in memory would add that much to the
+  // compiler's peak.
+  llvm::SmallString<128> objectPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objectPath))
+    return emitError(loc, "cannot create a temporary object file");
+  llvm::FileRemover removeObject(objectPath);
   {
-    llvm::raw_svector_ostream os(object);
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     llvm::legacy::PassManager codegen;
     if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
       return emitError(loc, "the target cannot emit object files");
     codegen.run(*llvmModule);
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      return emitError(loc, "writing the object file '") << objectPath << "' failed";
+    }
   }
-  if (options.emit == EmitKind::Object)
-    return writeFile(loc, outputPath, object);
-  return linkSharedLibrary(loc, object, outputPath);
+  llvmModule.reset(); // its weights are in the object now
+  if (options.emit == EmitKind::Library)
+    return linkSharedLibrary(loc, objectPath, outputPath);
+  if (std::error_code ec = llvm::sys::fs::copy_file(objectPath, outputPath)) {
+    llvm::sys::fs::remove(outputPath);
+    return emitError(loc, "cannot write '") << outputPath << "': " << ec.message();
+  }
+  return success();
 }
