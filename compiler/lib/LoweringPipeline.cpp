@@ -95,7 +95,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,"
-         "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,"
+         "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg,convert-linalg-to-loops),"
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm,"

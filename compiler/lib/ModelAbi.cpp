@@ -19,11 +19,13 @@ using namespace mlir::kiln;
 // The LLVM structs below mirror these C layouts on x86-64 / AArch64 LP64.
 static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) == 16,
               "kiln_abi_tensor layout changed: update AbiBuilder::tensorType");
-static_assert(sizeof(kiln_model_abi) == 48 && offsetof(kiln_model_abi, inputs) == 16 &&
-                  offsetof(kiln_model_abi, run) == 40,
+static_assert(sizeof(kiln_model_abi) == 64 && offsetof(kiln_model_abi, inputs) == 16 &&
+                  offsetof(kiln_model_abi, run) == 40 &&
+                  offsetof(kiln_model_abi, regions) == 56 && sizeof(kiln_abi_region) == 16,
               "kiln_model_abi layout changed: update addModelAbi");
 static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
-                  offsetof(kiln_runtime_context, scratch) == 24 && sizeof(void *) == 8,
+                  offsetof(kiln_runtime_context, scratch) == 24 &&
+                  offsetof(kiln_runtime_context, profile) == 32 && sizeof(void *) == 8,
               "kiln_runtime_context layout changed: update defineRuntimeImports");
 
 namespace {
@@ -132,7 +134,49 @@ public:
       b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), types, false), callee, args);
       b.CreateRetVoid();
     }
-    return defineScratchImport();
+    std::string problem = defineScratchImport();
+    return problem.empty() ? defineProfileImport() : problem;
+  }
+
+  /// kiln_rt_profile(ctx, region, phase): ctx->profile(ctx, region, phase)
+  /// when the session profiles (the pointer is not NULL).
+  std::string defineProfileImport() {
+    llvm::Function *thunk = module.getFunction("kiln_rt_profile");
+    if (!thunk || !thunk->isDeclaration())
+      return "";
+    if (thunk->arg_size() != 3 || !thunk->getReturnType()->isVoidTy())
+      return "the lowered code declares kiln_rt_profile with an unexpected signature";
+    thunk->setLinkage(llvm::GlobalValue::InternalLinkage);
+    auto *entry = llvm::BasicBlock::Create(ctx, "entry", thunk);
+    auto *call = llvm::BasicBlock::Create(ctx, "call", thunk);
+    auto *done = llvm::BasicBlock::Create(ctx, "done", thunk);
+    llvm::IRBuilder<> b(entry);
+    llvm::Value *context = b.CreateIntToPtr(thunk->getArg(0), ptr);
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(
+        b.getInt8Ty(), context, offsetof(kiln_runtime_context, profile));
+    llvm::Value *callee = b.CreateLoad(ptr, slot);
+    b.CreateCondBr(b.CreateIsNull(callee), done, call);
+    b.SetInsertPoint(call);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false), callee,
+                 {context, thunk->getArg(1), thunk->getArg(2)});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    b.CreateRetVoid();
+    return "";
+  }
+
+  /// The kiln_abi_region array, or null for none.
+  llvm::Constant *regions(llvm::ArrayRef<ProfileRegion> list) {
+    if (list.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *regionType = llvm::StructType::get(ctx, {ptr, ptr});
+    SmallVector<llvm::Constant *> values;
+    for (const ProfileRegion &region : list)
+      values.push_back(
+          llvm::ConstantStruct::get(regionType, {string(region.name), string(region.opType)}));
+    auto *type = llvm::ArrayType::get(regionType, values.size());
+    return new llvm::GlobalVariable(module, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, values), ".kiln.regions");
   }
 
   /// kiln_rt_scratch(ctx, bytes) -> memref<?xi8>: the descriptor
@@ -171,6 +215,7 @@ public:
 } // namespace
 
 LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature &signature,
+                                      llvm::ArrayRef<ProfileRegion> regions,
                                       llvm::StringRef producer, std::string &error) {
   llvm::Function *entry = module.getFunction("_mlir_ciface_main");
   if (!entry) {
@@ -194,7 +239,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
   error = b.defineRuntimeImports();
   if (!error.empty())
     return failure();
-  auto *abiType = llvm::StructType::get(b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr});
+  auto *abiType = llvm::StructType::get(
+      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -202,7 +248,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
                     llvm::ConstantInt::get(b.i32, signature.inputs.size()),
                     llvm::ConstantInt::get(b.i32, signature.outputs.size()),
                     b.tensors(signature.inputs, ".kiln.inputs"),
-                    b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run}),
+                    b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run,
+                    llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions)}),
       ".kiln.abi");
   auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);
   auto *accessor = llvm::Function::Create(accessorType, llvm::GlobalValue::ExternalLinkage,

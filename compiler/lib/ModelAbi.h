@@ -14,7 +14,8 @@ namespace mlir::kiln {
 /// lowered @main to `module`. Sets `error` and fails when @main's C
 /// interface does not match the signature.
 LogicalResult addModelAbi(llvm::Module &module, const ModelSignature &signature,
-                          llvm::StringRef producer, std::string &error);
+                          llvm::ArrayRef<ProfileRegion> regions, llvm::StringRef producer,
+                          std::string &error);
 
 } // namespace mlir::kiln
 

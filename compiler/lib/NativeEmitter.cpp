@@ -9,6 +9,7 @@
 
 #include "ModelAbi.h"
 #include "kiln/Compiler/Compile.h"
+#include "kiln/Passes/Passes.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -174,6 +175,17 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
 
+  // The profile regions go into the ABI table; LLVM IR has no use for the
+  // attribute.
+  std::vector<ProfileRegion> regions;
+  if (auto list = module->getAttrOfType<ArrayAttr>(kProfileRegionsAttr)) {
+    for (Attribute entry : list) {
+      auto pair = cast<ArrayAttr>(entry);
+      regions.push_back({cast<StringAttr>(pair[0]).str(), cast<StringAttr>(pair[1]).str()});
+    }
+    module->removeAttr(kProfileRegionsAttr);
+  }
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
@@ -190,7 +202,7 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
                          (*machine)->getTargetTriple().str() + " (" +
                          (*machine)->getTargetCPU().str() + ")";
   std::string error;
-  if (failed(addModelAbi(*llvmModule, signature, producer, error)))
+  if (failed(addModelAbi(*llvmModule, signature, regions, producer, error)))
     return emitError(loc, error);
   pageAlignWeights(*llvmModule);
   optimize(*llvmModule, **machine, options.optLevel);

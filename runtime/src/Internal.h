@@ -8,6 +8,7 @@
 #define KILN_RUNTIME_INTERNAL_H
 
 #include "kiln/kiln.h"
+#include "Profiler.h"
 #include "ThreadPool.h"
 
 #include <atomic>
@@ -71,6 +72,8 @@ struct kiln_model {
   std::vector<std::string> symbolNames;
   /// "x, bias" and "y, s", for messages.
   std::string inputList, outputList;
+  /// The model's profile regions (one per ONNX node), in index order.
+  std::vector<kiln::ProfileRegionName> regions;
 
   ~kiln_model();
 };
@@ -103,6 +106,8 @@ struct kiln_session {
   // runs so its pages stay mapped; grows to the largest request.
   void *scratch = nullptr;
   size_t scratchBytes = 0;
+  // Set when the session profiles (kiln_session_options::profile).
+  std::unique_ptr<kiln::Profiler> profiler;
 
   ~kiln_session();
 };

@@ -72,6 +72,14 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
   if (!abi.run)
     return "its table has no run function";
   model.run = abi.run;
+  if (abi.num_regions > 0 && !abi.regions)
+    return format("its table declares %u profile regions but no region table", abi.num_regions);
+  for (uint32_t i = 0; i < abi.num_regions; ++i) {
+    const kiln_abi_region &region = abi.regions[i];
+    if (!region.name || !region.op_type)
+      return format("profile region %u has no name or op type", i);
+    model.regions.push_back({region.name, region.op_type});
+  }
   model.producer = abi.producer ? abi.producer : "";
 
   model.inputs.resize(abi.num_inputs);

@@ -11,6 +11,7 @@
 #include "kernels/Gemm.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,8 +39,20 @@ void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t
                   int64_t bRowStride, int64_t bColStride, float *c, int64_t ldc,
                   int64_t accumulate) {
   auto *session = static_cast<kiln_session *>(ctx->session);
-  sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate != 0},
-        session->pool.get());
+  try {
+    sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc,
+           accumulate != 0},
+          session->pool.get());
+  } catch (const std::exception &e) {
+    // The model cannot fail a run (see sessionScratch).
+    std::fprintf(stderr, "kiln runtime: the GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::profile, set only when the session profiles.
+void sessionProfile(const kiln_runtime_context *ctx, int64_t region, int64_t phase) {
+  static_cast<kiln_session *>(ctx->session)->profiler->mark(region, phase);
 }
 
 /// kiln_runtime_context::scratch: the session's arena, grown when a run
@@ -381,7 +394,11 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   std::fill(s.outputDesc.begin(), s.outputDesc.end(), 0);
   s.args[0] = s.outputDesc.data();
   s.args.back() = &s.context;
+  if (s.profiler)
+    s.profiler->beginRun();
   s.model->run(s.args.data());
+  if (s.profiler)
+    s.profiler->endRun();
   return collectOutputs(s, outputs, numOutputs);
 }
 
@@ -420,6 +437,10 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.session = s.get();
   s->context.sgemm = sessionSgemm;
   s->context.scratch = sessionScratch;
+  if (opts.profile) {
+    s->profiler.reset(new Profiler(m.regions));
+    s->context.profile = sessionProfile;
+  }
   kiln_model_retain(model);
   s->model = model;
   *out = s.release();
@@ -431,8 +452,10 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
 extern "C" {
 
 void kiln_session_options_initialize(kiln_session_options *options) {
-  if (options)
+  if (options) {
     options->num_threads = 0;
+    options->profile = 0;
+  }
 }
 
 kiln_status_t kiln_session_create(kiln_model_t *model, const kiln_session_options *options,
@@ -450,6 +473,47 @@ void kiln_session_release(kiln_session_t *session) { delete session; }
 
 uint32_t kiln_session_num_threads(const kiln_session_t *session) {
   return session ? session->pool->numThreads() : 0;
+}
+
+uint32_t kiln_model_num_regions(const kiln_model_t *model) {
+  return model ? static_cast<uint32_t>(model->regions.size()) : 0;
+}
+
+const char *kiln_model_region_name(const kiln_model_t *model, uint32_t index) {
+  return model && index < model->regions.size() ? model->regions[index].name.c_str() : nullptr;
+}
+
+const char *kiln_model_region_op_type(const kiln_model_t *model, uint32_t index) {
+  return model && index < model->regions.size() ? model->regions[index].opType.c_str()
+                                                 : nullptr;
+}
+
+kiln_status_t kiln_session_write_profile(const kiln_session_t *session, const char *path) {
+  if (!session || !path)
+    return invalid("kiln_session_write_profile: session and path must not be NULL");
+  if (!session->profiler)
+    return invalid("kiln_session_write_profile: the session was created without profiling "
+                   "(set kiln_session_options.profile)");
+  if (!session->profiler->writeChromeTrace(path))
+    return makeStatusf(KILN_STATUS_IO, "cannot write the profile to '%s': %s", path,
+                       std::strerror(errno));
+  return nullptr;
+}
+
+kiln_status_t kiln_session_profile_totals(const kiln_session_t *session, double *microseconds,
+                                          uint32_t count) {
+  if (!session || (count > 0 && !microseconds))
+    return invalid("kiln_session_profile_totals: session and microseconds must not be NULL");
+  if (!session->profiler)
+    return invalid("kiln_session_profile_totals: the session was created without profiling "
+                   "(set kiln_session_options.profile)");
+  std::vector<double> totals = session->profiler->totalsMicroseconds();
+  if (count > totals.size())
+    return invalid(format("kiln_session_profile_totals: count is %u, but the model has %zu "
+                          "profile regions",
+                          count, totals.size()));
+  std::copy(totals.begin(), totals.begin() + count, microseconds);
+  return nullptr;
 }
 
 kiln_status_t kiln_session_run(kiln_session_t *session, const kiln_tensor *inputs,

@@ -108,6 +108,8 @@ const char *kiln_status_code_name(kiln_status_code_t code) {
     return "RESOURCE_EXHAUSTED";
   case KILN_STATUS_INTERNAL:
     return "INTERNAL";
+  case KILN_STATUS_IO:
+    return "IO";
   }
   return "UNKNOWN";
 }

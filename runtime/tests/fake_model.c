@@ -67,11 +67,21 @@ typedef struct {
   memref1_f32 s;
 } results;
 
+/* Two profile regions, as a compiled model brackets each ONNX node. */
+static const kiln_abi_region regions[] = {{"add_bias", "Add"}, {"row_sums", "MatMul"}};
+
+static void mark(const kiln_runtime_context *ctx, int64_t region, int64_t phase) {
+  if (ctx->profile)
+    ctx->profile(ctx, region, phase);
+}
+
 static void run(void **args) {
   results *out = (results *)args[0];
   const memref2_f32 *x = (const memref2_f32 *)args[1];
   const memref1_f32 *bias = (const memref1_f32 *)args[2];
+  const kiln_runtime_context *ctx = (const kiln_runtime_context *)args[3];
   int64_t n = x->sizes[0];
+  mark(ctx, 0, 0);
 #define X(i, j) x->aligned[x->offset + (i) * x->strides[0] + (j) * x->strides[1]]
 #define B(j) bias->aligned[bias->offset + (j) * bias->strides[0]]
 
@@ -96,6 +106,7 @@ static void run(void **args) {
 #ifdef FAKE_BAD_OUTPUT
   out->y.sizes[1] = 5;
 #endif
+  mark(ctx, 0, 1);
 
   char *raw = (char *)malloc((size_t)n * sizeof(float) + 64 + 2 * sizeof(float));
   float *aligned = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
@@ -106,14 +117,16 @@ static void run(void **args) {
   out->s.strides[0] = 1;
   /* s = x . ones(4) through the run's context, as compiled models call the
    * runtime's GEMM: m = n rows, n = 1 column, k = 4, B broadcast (strides 0). */
-  const kiln_runtime_context *ctx = (const kiln_runtime_context *)args[3];
   static const float one = 1.0f;
+  mark(ctx, 1, 0);
   ctx->sgemm(ctx, n, 1, 4, x->aligned + x->offset, x->strides[0], x->strides[1], &one, 0, 0,
              aligned + 2, 1, 0);
+  mark(ctx, 1, 1);
 }
 
 static const kiln_model_abi abi = {
     FAKE_ABI_VERSION, 2, 2, inputs, outputs, "fake_model.c (hand-written test model)", run,
+    2, regions,
 };
 
 /* The exported symbol is `kiln_model_abi`, but C cannot name a function like

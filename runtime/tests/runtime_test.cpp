@@ -207,7 +207,7 @@ TEST(Load, AbiVersionMismatch) {
   EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
             "ABI_MISMATCH: '" + path +
                 "' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-                "version 2; recompile the model with a matching kiln");
+                "version 3; recompile the model with a matching kiln");
   EXPECT_EQ(model, nullptr);
 }
 
@@ -291,6 +291,72 @@ TEST(Session, OutlivesTheModelReference) {
 }
 
 //===--- Running ------------------------------------------------------------===//
+
+//===--- Profiling ------------------------------------------------------------===//
+
+TEST(Profile, RegionsTotalsAndChromeTrace) {
+  kiln_model_t *model = nullptr;
+  ASSERT_OK(kiln_model_load(modelPath("fake_model").c_str(), &model));
+  ASSERT_EQ(kiln_model_num_regions(model), 2u);
+  EXPECT_STREQ(kiln_model_region_name(model, 1), "row_sums");
+  EXPECT_STREQ(kiln_model_region_op_type(model, 1), "MatMul");
+  EXPECT_EQ(kiln_model_region_name(model, 2), nullptr);
+  kiln_session_options options;
+  kiln_session_options_initialize(&options);
+  EXPECT_EQ(options.profile, 0u);
+  options.profile = 1;
+  kiln_session_t *session = nullptr;
+  ASSERT_OK(kiln_session_create(model, &options, &session));
+  runAndCheck(session, 300);
+  runAndCheck(session, 5);
+  double micros[2] = {-1, -1};
+  EXPECT_OK(kiln_session_profile_totals(session, micros, 2));
+  EXPECT_GE(micros[0], 0);
+  EXPECT_GE(micros[1], 0);
+  EXPECT_EQ(take(kiln_session_profile_totals(session, micros, 3)),
+            "INVALID_ARGUMENT: kiln_session_profile_totals: count is 3, but the model has 2 "
+            "profile regions");
+
+  std::string path = ::testing::TempDir() + "kiln_profile_test.json";
+  ASSERT_OK(kiln_session_write_profile(session, path.c_str()));
+  std::FILE *file = std::fopen(path.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  std::string trace;
+  char buffer[4096];
+  for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, file)) > 0;)
+    trace.append(buffer, got);
+  std::fclose(file);
+  std::remove(path.c_str());
+  EXPECT_NE(trace.find("\"traceEvents\""), std::string::npos);
+  // Two runs: two run events and two events of each region.
+  auto count = [&](const std::string &needle) {
+    size_t n = 0;
+    for (size_t at = trace.find(needle); at != std::string::npos; at = trace.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\"name\": \"run\""), 2u);
+  EXPECT_EQ(count("\"name\": \"add_bias\", \"cat\": \"Add\""), 2u);
+  EXPECT_EQ(count("\"name\": \"row_sums\", \"cat\": \"MatMul\""), 2u);
+
+  EXPECT_EQ(take(kiln_session_write_profile(session, "/nonexistent-dir/trace.json")),
+            "IO: cannot write the profile to '/nonexistent-dir/trace.json': No such file or "
+            "directory");
+  kiln_session_release(session);
+  kiln_model_release(model);
+}
+
+TEST(Profile, OffByDefault) {
+  Loaded m("fake_model");
+  runAndCheck(m.session, 3);
+  double micros[2];
+  EXPECT_EQ(take(kiln_session_profile_totals(m.session, micros, 2)),
+            "INVALID_ARGUMENT: kiln_session_profile_totals: the session was created without "
+            "profiling (set kiln_session_options.profile)");
+  EXPECT_EQ(take(kiln_session_write_profile(m.session, "x.json")),
+            "INVALID_ARGUMENT: kiln_session_write_profile: the session was created without "
+            "profiling (set kiln_session_options.profile)");
+}
 
 TEST(Run, RuntimeBuffers) {
   Loaded m("fake_model");

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/kiln.h"
+#include "ProfileSummary.h"
 #include "kiln_io.h"
 
 #include <cctype>
@@ -49,6 +50,10 @@ Options:
   --output-dir <dir>           Write each output as <dir>/<name>.npy
                                (created if missing; bfloat16 as float32).
   --threads <n>                Intra-op threads (default 0: one per core).
+  --profile <trace.json>       Time every ONNX node of the model: write a
+                               Chrome trace (chrome://tracing, Perfetto) and
+                               print the time per op type and the slowest
+                               nodes.
   -h, --help                   Show this help.
 )";
 
@@ -82,6 +87,7 @@ struct Options {
   uint64_t seed = 0;
   std::string outputDir;
   uint32_t threads = 0;
+  std::string profilePath; // --profile
 };
 
 bool parseUnsigned(const std::string &text, uint64_t &value) {
@@ -170,6 +176,8 @@ Options parseArgs(int argc, char **argv) {
       if (v.empty())
         usageError("--output-dir needs a directory");
       opts.outputDir = v;
+    } else if (value("--profile", v)) {
+      opts.profilePath = v;
     } else if (value("--threads", v)) {
       uint64_t n;
       if (!parseUnsigned(v, n) || n > 1024)
@@ -419,6 +427,7 @@ int main(int argc, char **argv) {
   kiln_session_options options;
   kiln_session_options_initialize(&options);
   options.num_threads = opts.threads;
+  options.profile = !opts.profilePath.empty();
   kiln_session_t *session = nullptr;
   check(kiln_session_create(model, &options, &session));
 
@@ -456,6 +465,11 @@ int main(int argc, char **argv) {
       if (!kiln::io::writeNpy(opts.outputDir + "/" + file + ".npy", t.dtype, dims, t.data, error))
         fail(error);
     }
+  }
+  if (!opts.profilePath.empty()) {
+    check(kiln_session_write_profile(session, opts.profilePath.c_str()));
+    kiln::io::printProfileSummary(stdout, model, session, 1);
+    std::printf("profile: wrote %s\n", opts.profilePath.c_str());
   }
   for (kiln_tensor &t : outputs)
     kiln_tensor_free(t.data);

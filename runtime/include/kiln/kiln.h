@@ -108,6 +108,8 @@ typedef enum kiln_status_code_e {
   /* The model misbehaved (e.g. returned an output that contradicts its own
    * signature) or the runtime hit a bug. */
   KILN_STATUS_INTERNAL = 7,
+  /* A file the runtime was asked to write cannot be written. */
+  KILN_STATUS_IO = 8,
 } kiln_status_code_t;
 
 /* NULL is success. Owned by the caller: free it with kiln_status_free. */
@@ -203,9 +205,13 @@ typedef struct kiln_session_options {
    * does not use the pool yet; the pool is in place for the kernels that
    * will. */
   uint32_t num_threads;
+  /* Non-zero: time the code of every ONNX node in every run, for
+   * kiln_session_write_profile and kiln_session_profile_totals. Costs two
+   * clock reads per node; off by default. */
+  uint32_t profile;
 } kiln_session_options;
 
-/* Sets the defaults: num_threads = 0. */
+/* Sets the defaults: num_threads = 0, profile = 0. */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for
@@ -220,6 +226,25 @@ KILN_API void kiln_session_release(kiln_session_t *session);
 
 /* The session's thread count (options resolved: never 0). */
 KILN_API uint32_t kiln_session_num_threads(const kiln_session_t *session);
+
+/* PROFILING. A compiled model has one profile region per ONNX node it
+ * computes (the node's name and op type). A session created with
+ * options.profile times each region in every run. */
+KILN_API uint32_t kiln_model_num_regions(const kiln_model_t *model);
+/* Region `index`'s ONNX node name and op type; NULL when out of range. */
+KILN_API const char *kiln_model_region_name(const kiln_model_t *model, uint32_t index);
+KILN_API const char *kiln_model_region_op_type(const kiln_model_t *model, uint32_t index);
+/* Writes every region and run timed so far as a Chrome trace (JSON for
+ * chrome://tracing or ui.perfetto.dev) to `path`.
+ * Errors: INVALID_ARGUMENT (NULL arguments, a session without profiling),
+ * IO (the file cannot be written). */
+KILN_API kiln_status_t kiln_session_write_profile(const kiln_session_t *session,
+                                                  const char *path);
+/* Fills microseconds[i] with the time spent in region i over all runs so
+ * far, for i < count (count at most kiln_model_num_regions).
+ * Errors: INVALID_ARGUMENT. */
+KILN_API kiln_status_t kiln_session_profile_totals(const kiln_session_t *session,
+                                                   double *microseconds, uint32_t count);
 
 /* A dense, row-major tensor. */
 typedef struct kiln_tensor {

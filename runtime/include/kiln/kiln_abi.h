@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 2u
+#define KILN_ABI_VERSION 3u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -58,6 +58,11 @@ typedef void (*kiln_sgemm_fn)(const kiln_runtime_context *ctx, int64_t m, int64_
  * next run on the session, so it stays mapped). One call per run. */
 typedef void *(*kiln_scratch_fn)(const kiln_runtime_context *ctx, int64_t bytes);
 
+/* Marks where the code of one ONNX node (profile region `region`, an index
+ * into kiln_model_abi::regions) starts (phase 0) and ends (phase 1). NULL
+ * in the context when the session does not profile. */
+typedef void (*kiln_profile_fn)(const kiln_runtime_context *ctx, int64_t region, int64_t phase);
+
 /* What the runtime lends a model for one run. Fields are only ever added at
  * the end (with a KILN_ABI_VERSION bump). */
 struct kiln_runtime_context {
@@ -66,7 +71,14 @@ struct kiln_runtime_context {
   void *session;                 /* opaque to the model */
   kiln_sgemm_fn sgemm;
   kiln_scratch_fn scratch;
+  kiln_profile_fn profile;       /* NULL: not profiling */
 };
+
+/* A profile region: the code generated for one ONNX node. */
+typedef struct kiln_abi_region {
+  const char *name;              /* the ONNX node name */
+  const char *op_type;           /* its ONNX op type, e.g. "MatMul" */
+} kiln_abi_region;
 
 /* One graph input or output as compiled. */
 typedef struct kiln_abi_tensor {
@@ -92,6 +104,8 @@ typedef struct kiln_model_abi {
    * each other. The model keeps no state between calls, so concurrent calls
    * from several threads are safe. */
   void (*run)(void **args);
+  uint32_t num_regions;
+  const kiln_abi_region *regions;  /* NULL when num_regions is 0 */
 } kiln_model_abi;
 
 /* The symbol every compiled model exports. */

@@ -31,6 +31,11 @@ struct TensorSignature {
   std::vector<std::string> dimNames;
 };
 
+/// The code of one ONNX node, as the profiler names it (kiln_abi_region).
+struct ProfileRegion {
+  std::string name, opType;
+};
+
 struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
 };

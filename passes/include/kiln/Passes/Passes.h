@@ -8,6 +8,10 @@
 
 namespace mlir::kiln {
 
+/// The module attribute in which kiln-profile-regions lists its regions:
+/// an array of [node name, op type] pairs, indexed by region.
+constexpr llvm::StringLiteral kProfileRegionsAttr = "kiln.profile_regions";
+
 #define GEN_PASS_DECL
 #include "kiln/Passes/Passes.h.inc"
 

@@ -172,4 +172,39 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def KilnProfileRegions : Pass<"kiln-profile-regions", "::mlir::ModuleOp"> {
+  let summary = "Bracket the code of each ONNX node with profiler calls";
+  let description = [{
+    Runs on buffers, before loops are generated. In every function with a
+    `kiln.runtime_context` argument, each run of consecutive top-level ops
+    lowered from the same ONNX node (the importer's location: a `NameLoc`
+    of the node name whose child `NameLoc` is the op type) is bracketed by
+    `kiln_rt_profile(ctx, region, 0)` and `kiln_rt_profile(ctx, region, 1)`.
+    The model ABI routes these to `kiln_runtime_context::profile`, which is
+    NULL unless the session profiles, so an unprofiled run pays a test per
+    node. Ops without a node name (constants, dims) neither open nor close
+    a region. The regions, one per node, are listed in index order as
+    `[name, op type]` pairs in the module attribute `kiln.profile_regions`,
+    from which `kiln compile` writes the ABI's region table.
+
+    Before:
+    ```mlir
+    linalg.fill ... loc("/layer.0/MatMul"("MatMul"))
+    linalg.generic ... loc("/layer.0/MatMul"("MatMul"))
+    linalg.generic ... loc("/layer.0/Add"("Add"))
+    ```
+    After:
+    ```mlir
+    call @kiln_rt_profile(%ctx, %c0, %c0) : (index, index, index) -> ()
+    linalg.fill ...
+    linalg.generic ...
+    call @kiln_rt_profile(%ctx, %c0, %c1) : (index, index, index) -> ()
+    call @kiln_rt_profile(%ctx, %c1, %c0) : (index, index, index) -> ()
+    linalg.generic ...
+    call @kiln_rt_profile(%ctx, %c1, %c1) : (index, index, index) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // KILN_PASSES_TD
