@@ -149,9 +149,10 @@ def first_error(stderr: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
-def short_reason(line: str, model: pathlib.Path) -> str:
-    """The error without the `kiln: error:` prefix, the file or the node name."""
-    line = line.replace(str(model), "model.onnx")
+def short_reason(line: str, model: pathlib.Path, shown: str = "model.onnx") -> str:
+    """The error without the `kiln: error:` prefix, the file (`model`, shown
+    as `shown`) or the node name."""
+    line = line.replace(str(model), shown)
     line = re.sub(r"^kiln: error: ", "", line)
     line = re.sub(r"^(model\.onnx|node '[^']*'): ", "", line)
     return line.strip()
@@ -195,22 +196,27 @@ def result_type_problem(mlir: str, model: onnx.ModelProto) -> str | None:
     return None
 
 
-def import_model(kiln: str, path: pathlib.Path, timeout: float):
-    """(status, reason, stdout) of `kiln import path`."""
+def run_kiln(command: list[str], path: pathlib.Path, timeout: float,
+             shown: str = "model.onnx"):
+    """(status, reason, stdout) of running `command` (a kiln tool) on the model
+    at `path`. The status is "ok", "unsupported", "opset", "error", "crash" or
+    "timeout"; the reason is the shortened first error line, which names
+    `path` as `shown`."""
     try:
-        result = subprocess.run([kiln, "import", str(path)], capture_output=True, text=True,
+        result = subprocess.run(command, capture_output=True, text=True,
                                 errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", f"no result after {timeout:g} s", ""
     if result.returncode == 0:
-        return "imported", "", result.stdout
+        return "ok", "", result.stdout
     if result.returncode < 0:
         try:
             sig = signal.Signals(-result.returncode).name
         except ValueError:
             sig = f"signal {-result.returncode}"
-        return "crash", f"killed by {sig}: " + short_reason(first_error(result.stderr), path), ""
-    reason = short_reason(first_error(result.stderr), path)
+        return "crash", f"killed by {sig}: " + short_reason(first_error(result.stderr), path,
+                                                             shown), ""
+    reason = short_reason(first_error(result.stderr), path, shown)
     if "unsupported ONNX op type" in reason:
         return "unsupported", reason, ""
     if "the model uses ONNX opset" in reason or "imports no opset" in reason:
@@ -218,11 +224,18 @@ def import_model(kiln: str, path: pathlib.Path, timeout: float):
     return "error", reason, ""
 
 
+def import_model(kiln: str, path: pathlib.Path, timeout: float):
+    """(status, reason, stdout) of `kiln import path`."""
+    status, reason, stdout = run_kiln([kiln, "import", str(path)], path, timeout)
+    return ("imported" if status == "ok" else status), reason, stdout
+
+
 def with_constant_inputs(model: onnx.ModelProto, test_dir: pathlib.Path,
-                         out: pathlib.Path) -> list[str]:
+                         out: pathlib.Path, data_set: str = "test_data_set_0") -> list[str]:
     """Writes `model` with its integer graph inputs that feed a node's second
     or later input (axes, split, ...) turned into initializers holding the
-    values of the test's first data set. Returns their names."""
+    values of the test's data set `data_set` (by default its first). Returns
+    their names."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     initializers = {t.name for t in model.graph.initializer}
     late_inputs = {name for node in model.graph.node for name in node.input[1:]}
@@ -230,7 +243,7 @@ def with_constant_inputs(model: onnx.ModelProto, test_dir: pathlib.Path,
     keep, made = [], []
     inputs = [i for i in model.graph.input if i.name not in initializers]
     for index, info in enumerate(inputs):
-        data = test_dir / "test_data_set_0" / f"input_{index}.pb"
+        data = test_dir / data_set / f"input_{index}.pb"
         if (info.name in late_inputs and info.type.HasField("tensor_type")
                 and info.type.tensor_type.elem_type in integer and data.exists()):
             tensor = onnx.TensorProto.FromString(data.read_bytes())

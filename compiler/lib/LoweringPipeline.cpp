@@ -94,11 +94,11 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "func.func(kiln-lower-to-linalg,canonicalize,cse),"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-deallocation-pipeline,"
+         "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg,convert-linalg-to-loops),"
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
-         "convert-math-to-llvm,convert-math-to-libm,"
+         "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,"
          "convert-to-llvm,reconcile-unrealized-casts)";
 }
 

@@ -92,20 +92,27 @@ Value restoreReducedDims(OpBuilder &b, Location loc, Value reducedValue,
   return tensor::ExpandShapeOp::create(b, loc, resultType, reducedValue, groups);
 }
 
+/// Bools order false < true, as unsigned values (signed, i1 true is -1).
+bool isBool(Type type) { return type.isInteger(1); }
+
 Value lowest(OpBuilder &b, Location loc, Type type) {
   if (auto f = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(
         b, loc, FloatAttr::get(f, APFloat::getInf(f.getFloatSemantics(), /*Negative=*/true)));
+  unsigned bits = type.getIntOrFloatBitWidth();
   return arith::ConstantOp::create(
-      b, loc, IntegerAttr::get(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
+      b, loc,
+      IntegerAttr::get(type, isBool(type) ? APInt::getMinValue(1) : APInt::getSignedMinValue(bits)));
 }
 
 Value highest(OpBuilder &b, Location loc, Type type) {
   if (auto f = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(
         b, loc, FloatAttr::get(f, APFloat::getInf(f.getFloatSemantics(), /*Negative=*/false)));
+  unsigned bits = type.getIntOrFloatBitWidth();
   return arith::ConstantOp::create(
-      b, loc, IntegerAttr::get(type, APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
+      b, loc,
+      IntegerAttr::get(type, isBool(type) ? APInt::getMaxValue(1) : APInt::getSignedMaxValue(bits)));
 }
 
 Value add(OpBuilder &b, Location loc, Value x, Value y) {
@@ -117,12 +124,18 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y) {
                                      : (Value)arith::MulIOp::create(b, loc, x, y);
 }
 Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
-  return isa<FloatType>(x.getType()) ? (Value)arith::MaximumFOp::create(b, loc, x, y)
-                                     : (Value)arith::MaxSIOp::create(b, loc, x, y);
+  if (isa<FloatType>(x.getType()))
+    return arith::MaximumFOp::create(b, loc, x, y);
+  if (isBool(x.getType()))
+    return arith::MaxUIOp::create(b, loc, x, y);
+  return arith::MaxSIOp::create(b, loc, x, y);
 }
 Value minimum(OpBuilder &b, Location loc, Value x, Value y) {
-  return isa<FloatType>(x.getType()) ? (Value)arith::MinimumFOp::create(b, loc, x, y)
-                                     : (Value)arith::MinSIOp::create(b, loc, x, y);
+  if (isa<FloatType>(x.getType()))
+    return arith::MinimumFOp::create(b, loc, x, y);
+  if (isBool(x.getType()))
+    return arith::MinUIOp::create(b, loc, x, y);
+  return arith::MinSIOp::create(b, loc, x, y);
 }
 
 SmallVector<bool> reducedFlags(int64_t rank, ArrayRef<int64_t> axes) {
