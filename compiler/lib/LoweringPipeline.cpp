@@ -30,8 +30,11 @@ static int32_t onnxDataType(Type type) {
   if (type.isSignlessInteger(8)) return 3;
   if (type.isUnsignedInteger(8)) return 2;
   if (type.isSignlessInteger(16)) return 5;
+  if (type.isUnsignedInteger(16)) return 4;
   if (type.isSignlessInteger(32)) return 6;
   if (type.isSignlessInteger(64)) return 7;
+  if (type.isUnsignedInteger(32)) return 12;
+  if (type.isUnsignedInteger(64)) return 13;
   return 0;
 }
 
@@ -89,9 +92,13 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // The ownership-based deallocation clones any result it does not own (an
   // input, a constant), so every output is a fresh buffer the caller frees.
   // fp32 contractions call the runtime's GEMM; other loops are left to the
-  // LLVM optimizer's vectorizers.
+  // LLVM optimizer's vectorizers, which polynomial math (from -O1) lets
+  // widen.
+  std::string tensorPasses = options.optLevel > 0
+                                 ? "kiln-lower-to-linalg,kiln-approximate-math,canonicalize,cse"
+                                 : "kiln-lower-to-linalg,canonicalize,cse";
   return "builtin.module("
-         "func.func(kiln-lower-to-linalg,canonicalize,cse),"
+         "func.func(" + tensorPasses + "),"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"

@@ -207,4 +207,30 @@ def KilnProfileRegions : Pass<"kiln-profile-regions", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
 }
 
+def KilnApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Replace f32 math functions by vectorizable polynomial approximations";
+  let description = [{
+    Rewrites the `math` ops named by `ops` (by mnemonic; when none are
+    given: `exp`, `erf`, `tanh`, `log`) on f32 scalars and vectors into MLIR's polynomial
+    approximations: arith code that the loop vectorizer can widen, where
+    the ops would otherwise become one libm call per element. Their error is
+    a few ulp of f32. `kiln compile` runs it from -O1 up; at -O0 the math
+    functions stay libm calls.
+
+    Before:
+    ```mlir
+    %y = math.erf %x : f32
+    ```
+    After: a rational/polynomial evaluation in `arith` (mulf, addf, fma,
+    select on the range), with no call.
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "math op mnemonics to approximate (exp, erf, tanh, log, ...)",
+               "llvm::cl::ZeroOrMore">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // KILN_PASSES_TD
