@@ -95,7 +95,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // LLVM optimizer's vectorizers, which polynomial math (from -O1) lets
   // widen.
   std::string tensorPasses = options.optLevel > 0
-                                 ? "kiln-lower-to-linalg,kiln-approximate-math,canonicalize,cse"
+                                 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                   "kiln-approximate-math,kiln-reassociate-reductions,canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
   return "builtin.module("
          "func.func(" + tensorPasses + "),"

@@ -108,6 +108,7 @@ struct kiln_session {
   size_t scratchBytes = 0;
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
+  bool keepDenormals = false; // kiln_session_options::keep_denormals
 
   ~kiln_session();
 };

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
+#include "FloatMode.h"
 #include "kernels/Gemm.h"
 
 #include <algorithm>
@@ -396,7 +397,11 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   s.args.back() = &s.context;
   if (s.profiler)
     s.profiler->beginRun();
-  s.model->run(s.args.data());
+  {
+    uint32_t mode = currentFloatMode();
+    FloatModeScope scope(s.keepDenormals ? mode : withDenormalsFlushed(mode));
+    s.model->run(s.args.data());
+  }
   if (s.profiler)
     s.profiler->endRun();
   return collectOutputs(s, outputs, numOutputs);
@@ -437,6 +442,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.session = s.get();
   s->context.sgemm = sessionSgemm;
   s->context.scratch = sessionScratch;
+  s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
     s->profiler.reset(new Profiler(m.regions));
     s->context.profile = sessionProfile;
@@ -455,6 +461,7 @@ void kiln_session_options_initialize(kiln_session_options *options) {
   if (options) {
     options->num_threads = 0;
     options->profile = 0;
+    options->keep_denormals = 0;
   }
 }
 

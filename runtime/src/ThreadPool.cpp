@@ -1,6 +1,7 @@
 //===- ThreadPool.cpp - A session's intra-op thread pool ------------------===//
 
 #include "ThreadPool.h"
+#include "FloatMode.h"
 
 #include <algorithm>
 
@@ -58,7 +59,10 @@ void ThreadPool::workerLoop() {
     Job *current = job;
     ++active;
     lock.unlock();
-    work(*current);
+    {
+      FloatModeScope mode(current->floatMode);
+      work(*current);
+    }
     lock.lock();
     if (--active == 0)
       idle.notify_all();
@@ -102,6 +106,7 @@ void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
   j.n = n;
   j.chunk = chunk;
   j.numChunks = (n + chunk - 1) / chunk;
+  j.floatMode = currentFloatMode();
 
   std::lock_guard<std::mutex> serial(submitMutex);
   {

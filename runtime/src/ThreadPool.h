@@ -56,6 +56,7 @@ private:
     Trampoline call;
     void *fn;
     size_t n, chunk, numChunks;
+    uint32_t floatMode; // the submitter's (FloatMode.h), for the workers
     std::atomic_size_t next{0};
     std::mutex errorMutex;
     std::exception_ptr error;

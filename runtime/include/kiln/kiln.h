@@ -209,9 +209,15 @@ typedef struct kiln_session_options {
    * kiln_session_write_profile and kiln_session_profile_totals. Costs two
    * clock reads per node; off by default. */
   uint32_t profile;
+  /* 0 (the default): runs compute with denormal floats flushed to zero (on
+   * x86, MXCSR FTZ/DAZ, set for the run and restored after it, also on the
+   * worker threads). Values below 1.2e-38 then read and write as 0, and
+   * attention, whose far-off probabilities are denormal, runs many times
+   * faster. Non-zero: keep IEEE denormals. */
+  uint32_t keep_denormals;
 } kiln_session_options;
 
-/* Sets the defaults: num_threads = 0, profile = 0. */
+/* Sets the defaults: num_threads = 0, profile = 0, keep_denormals = 0. */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for

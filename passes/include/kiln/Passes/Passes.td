@@ -233,4 +233,56 @@ def KilnApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> 
                            "::mlir::vector::VectorDialect"];
 }
 
+def KilnReassociateReductions : Pass<"kiln-reassociate-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Allow reordering float arithmetic in reductions so that LLVM vectorizes them";
+  let description = [{
+    Adds the `reassoc` and `contract` fast-math flags to every float `arith`
+    op in the body of a `linalg.generic` with a reduction loop. ONNX leaves
+    the order of a reduction's additions unspecified; LLVM's loop vectorizer
+    needs `reassoc` to widen a float sum (softmax's denominator, layer
+    norm's mean and variance, ReduceSum/Mean), and `contract` lets it fuse
+    multiply-adds. Results differ from a sequential sum by rounding only.
+    `kiln compile` runs it from -O1 up.
+
+    Before:
+    ```mlir
+    linalg.generic {... iterator_types = ["parallel", "reduction"]} ... {
+    ^bb0(%in: f32, %acc: f32):
+      %s = arith.addf %acc, %in : f32
+      linalg.yield %s : f32
+    }
+    ```
+    After:
+    ```mlir
+      %s = arith.addf %acc, %in fastmath<reassoc,contract> : f32
+    ```
+  }];
+}
+
+def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse chains of elementwise linalg ops into one loop nest";
+  let description = [{
+    Runs on tensors, after `kiln-lower-to-linalg`. Folds each elementwise
+    `linalg.generic` into the generic that consumes it (upstream's linalg
+    elementwise fusion) when the producer has that single use, so chains
+    such as GELU or softmax's subtract-exp-sum-divide make one pass over
+    memory per reduction instead of one per op, without intermediate
+    buffers. Two things are never done: fusing a producer into several
+    users (it would be recomputed in each), and fusing anything into a
+    contraction (a generic with two inputs and a reduction), whose body must
+    stay `out + a * b` for `kiln-contraction-to-runtime-gemm`.
+
+    Before:
+    ```mlir
+    %d = linalg.generic {...} ins(%x : tensor<?x3072xf32>) ... { divf }
+    %e = linalg.generic {...} ins(%d : tensor<?x3072xf32>) ... { math.erf }
+    ```
+    After:
+    ```mlir
+    %e = linalg.generic {...} ins(%x : tensor<?x3072xf32>) ... { divf; math.erf }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_PASSES_TD
