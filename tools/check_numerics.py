@@ -68,7 +68,7 @@ def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Pat
 
 def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
     library = tmp / (model_path.stem + ".so")
-    compile_cmd = [args.kiln, "compile", str(model_path), "-o", str(library)]
+    compile_cmd = [args.kiln, "compile", str(model_path), "-o", str(library), *args.compile_arg]
     result = subprocess.run(compile_cmd, capture_output=True, text=True)
     if result.returncode != 0:
         print(f"FAILED {model_path.name}: kiln compile failed:\n{result.stderr}")
@@ -112,6 +112,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--rtol", type=float, default=1e-4)
+    parser.add_argument("--compile-arg", action="append", default=[],
+                        help="an extra `kiln compile` argument, e.g. --compile-arg=--mcpu=haswell "
+                             "(repeatable)")
     args = parser.parse_args()
     models = args.models or sorted((ROOT / "test/models").glob("*.onnx"))
     with tempfile.TemporaryDirectory() as tmp:
