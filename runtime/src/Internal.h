@@ -9,6 +9,7 @@
 
 #include "kiln/kiln.h"
 #include "Profiler.h"
+#include "ScratchArena.h"
 #include "ThreadPool.h"
 
 #include <atomic>
@@ -102,10 +103,8 @@ struct kiln_session {
   std::vector<OutputState> outputState;
   // What the model may call during a run (kiln_abi.h); `session` is this.
   kiln_runtime_context context{};
-  // The model's scratch arena (kiln_runtime_context::scratch), kept between
-  // runs so its pages stay mapped; grows to the largest request.
-  void *scratch = nullptr;
-  size_t scratchBytes = 0;
+  // The model's scratch memory (kiln_runtime_context::scratch).
+  kiln::ScratchArena scratch;
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
   bool keepDenormals = false; // kiln_session_options::keep_denormals

@@ -24,7 +24,6 @@ using namespace kiln;
 
 kiln_session::~kiln_session() {
   pool.reset(); // join the workers before the model can be unloaded
-  std::free(scratch);
   kiln_model_release(model);
 }
 
@@ -56,24 +55,18 @@ void sessionProfile(const kiln_runtime_context *ctx, int64_t region, int64_t pha
   static_cast<kiln_session *>(ctx->session)->profiler->mark(region, phase);
 }
 
-/// kiln_runtime_context::scratch: the session's arena, grown when a run
-/// needs more. Like malloc() in generated code, running out of memory here
-/// ends the process: the model has no way to fail a run.
+/// kiln_runtime_context::scratch: a piece of the session's arena. Like
+/// malloc() in generated code, running out of memory here ends the process:
+/// the model has no way to fail a run.
 void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   auto *session = static_cast<kiln_session *>(ctx->session);
-  size_t want = bytes > 0 ? static_cast<size_t>(bytes) : 1;
-  if (want > session->scratchBytes) {
-    std::free(session->scratch);
-    // Whole 64-byte units, as aligned_alloc requires.
-    want = (want + 63) & ~size_t{63};
-    session->scratch = std::aligned_alloc(64, want);
-    if (!session->scratch) {
-      std::fprintf(stderr, "kiln runtime: cannot allocate %zu bytes of scratch memory\n", want);
-      std::abort();
-    }
-    session->scratchBytes = want;
+  void *piece = session->scratch.allocate(bytes > 0 ? static_cast<size_t>(bytes) : 1);
+  if (!piece) {
+    std::fprintf(stderr, "kiln runtime: cannot allocate %lld bytes of scratch memory\n",
+                 static_cast<long long>(bytes));
+    std::abort();
   }
-  return session->scratch;
+  return piece;
 }
 
 // MLIR lowers memref.get_global (a constant result) to a descriptor whose
@@ -397,6 +390,7 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   s.args.back() = &s.context;
   if (s.profiler)
     s.profiler->beginRun();
+  s.scratch.beginRun();
   {
     uint32_t mode = currentFloatMode();
     FloatModeScope scope(s.keepDenormals ? mode : withDenormalsFlushed(mode));

@@ -152,3 +152,41 @@ TEST(ThreadPool, SessionOwnsOne) {
 }
 
 } // namespace
+
+//===--- ScratchArena (a session's scratch memory) ---------------------------===//
+
+#include "ScratchArena.h"
+
+#include <cstdint>
+#include <cstring>
+
+TEST(ScratchArena, PiecesAreAlignedDisjointAndReusedByTheNextRun) {
+  kiln::ScratchArena arena;
+  arena.beginRun();
+  // The first run has no block yet: every piece is separate memory.
+  char *a = static_cast<char *>(arena.allocate(100));
+  char *b = static_cast<char *>(arena.allocate(1));
+  char *c = static_cast<char *>(arena.allocate(0));
+  for (char *p : {a, b, c}) {
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  }
+  std::memset(a, 1, 100);
+  std::memset(b, 2, 1);
+  EXPECT_EQ(a[99], 1);
+  // The next run gets one block as large as the last run needed (128 + 64
+  // + 64 bytes): consecutive pieces of it, the same memory run after run.
+  arena.beginRun();
+  char *a2 = static_cast<char *>(arena.allocate(100));
+  char *b2 = static_cast<char *>(arena.allocate(1));
+  char *c2 = static_cast<char *>(arena.allocate(64));
+  EXPECT_EQ(b2, a2 + 128);
+  EXPECT_EQ(c2, b2 + 64);
+  arena.beginRun();
+  EXPECT_EQ(arena.allocate(100), a2);
+  // Asking for more than the block still works (a separate piece).
+  char *big = static_cast<char *>(arena.allocate(1 << 20));
+  ASSERT_NE(big, nullptr);
+  std::memset(big, 3, 1 << 20);
+  EXPECT_TRUE(big + (1 << 20) <= a2 || big >= a2 + 256);
+}

@@ -2,18 +2,19 @@
 //
 // After bufferization every intermediate tensor is a memref.alloc (a malloc
 // per buffer per run, pages faulted in afresh for the large ones) freed at
-// the end of the function. This pass gives the function one arena instead,
-// borrowed from the runtime for the run (kiln_runtime_context::scratch, the
-// session's buffer, kept warm between runs), and places each buffer in it:
+// the end of the function. This pass places them in a few slots of scratch
+// memory instead, borrowed from the runtime for the run
+// (kiln_runtime_context::scratch: the session's arena, kept warm between
+// runs):
 //
 //  * a buffer lives from its alloc to the last top-level op that uses it or
 //    any view of it;
 //  * buffers are given slots in program order, first fit among the slots
 //    whose last occupant is dead, so slots are reused by liveness;
-//  * a slot is as large as its largest occupant, the arena the sum of the
-//    slots. With symbolic dims these sizes are computed at run time, at the
-//    top of the function, from the input dims (size computations are cloned
-//    there).
+//  * a slot is as large as its largest occupant. With symbolic dims these
+//    sizes are computed at run time, at the top of the function, from the
+//    input dims (size computations are cloned there), where each slot is
+//    requested from the runtime.
 //
 // Buffers the function returns (the runtime frees outputs), buffers whose
 // size cannot be computed at entry, and allocs inside loops or branches keep
@@ -239,22 +240,23 @@ bool planFunction(func::FuncOp func) {
     }
     slotFreeAfter[buffer.slot] = buffer.last;
   }
-  SmallVector<Value> slotOffset;
-  Value total = arith::ConstantIndexOp::create(b, loc, 0);
-  for (Value bytes : slotBytes) {
-    slotOffset.push_back(total);
-    total = arith::AddIOp::create(b, loc, total, bytes);
-  }
-  auto arenaType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-  Value arena = func::CallOp::create(b, loc, kScratchFunction, TypeRange{arenaType},
-                                     ValueRange{context, total})
-                    .getResult(0);
+  // One scratch call per slot, not one arena cut into views: LLVM then sees
+  // each slot as its own object (the call is `noalias`, like malloc) and can
+  // vectorize a loop that reads one slot and writes another, which it cannot
+  // prove safe for two offsets into one base.
+  auto slotType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> slotMemory;
+  for (Value bytes : slotBytes)
+    slotMemory.push_back(func::CallOp::create(b, loc, kScratchFunction, TypeRange{slotType},
+                                              ValueRange{context, bytes})
+                             .getResult(0));
 
   for (Buffer &buffer : buffers) {
     memref::AllocOp alloc = buffer.alloc;
     OpBuilder at(alloc);
-    Value view = memref::ViewOp::create(at, alloc.getLoc(), alloc.getType(), arena,
-                                        slotOffset[buffer.slot], alloc.getDynamicSizes());
+    Value view = memref::ViewOp::create(at, alloc.getLoc(), alloc.getType(),
+                                        slotMemory[buffer.slot], zero, alloc.getDynamicSizes());
     for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
       if (isa<memref::DeallocOp>(user))
         user->erase();

@@ -53,9 +53,10 @@ typedef void (*kiln_sgemm_fn)(const kiln_runtime_context *ctx, int64_t m, int64_
                               int64_t b_rs, int64_t b_cs, float *c, int64_t ldc,
                               int64_t accumulate);
 
-/* Scratch memory for the run: at least `bytes` bytes, 64-byte aligned,
- * valid until the run returns (the same memory is handed out again by the
- * next run on the session, so it stays mapped). One call per run. */
+/* Scratch memory for the run: at least `bytes` bytes, 64-byte aligned, not
+ * overlapping any other block handed out in the run, valid until the run
+ * returns (the next run on the session gets the same memory again, so its
+ * pages stay mapped). Any number of calls per run. */
 typedef void *(*kiln_scratch_fn)(const kiln_runtime_context *ctx, int64_t bytes);
 
 /* Marks where the code of one ONNX node (profile region `region`, an index

@@ -1,16 +1,19 @@
 // RUN: kiln-opt %s --kiln-plan-memory -split-input-file | FileCheck %s
 
 // %a dies (last use: the second generic) before %c is allocated, so %c takes
-// %a's slot; %b overlaps both and gets its own. Sizes are computed at the
-// top from the input's dim; the returned buffer keeps its malloc.
+// %a's slot; %b overlaps both and gets its own. Each slot is requested from
+// the runtime at the top, its size computed there from the input's dim; the
+// returned buffer keeps its malloc.
 // CHECK: func.func private @kiln_rt_scratch(index, index) -> memref<?xi8>
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: (%[[X:.*]]: memref<?x64xf32>, %[[CTX:.*]]: index {kiln.runtime_context})
 // CHECK: %[[N:.*]] = memref.dim %[[X]], %c0
-// CHECK: %[[ARENA:.*]] = call @kiln_rt_scratch(%[[CTX]], %[[TOTAL:.*]]) : (index, index) -> memref<?xi8>
-// CHECK: %[[A:.*]] = memref.view %[[ARENA]][%[[OFF0:.*]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
-// CHECK: %[[B:.*]] = memref.view %[[ARENA]][%[[OFF1:.*]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
-// CHECK: %[[C:.*]] = memref.view %[[ARENA]][%[[OFF0]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK: %[[SLOT0:.*]] = call @kiln_rt_scratch(%[[CTX]], %{{.*}}) : (index, index) -> memref<?xi8>
+// CHECK: %[[SLOT1:.*]] = call @kiln_rt_scratch(%[[CTX]], %{{.*}}) : (index, index) -> memref<?xi8>
+// CHECK-NOT: call @kiln_rt_scratch
+// CHECK: %[[A:.*]] = memref.view %[[SLOT0]][%[[ZERO:.*]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK: %[[B:.*]] = memref.view %[[SLOT1]][%[[ZERO]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
+// CHECK: %[[C:.*]] = memref.view %[[SLOT0]][%[[ZERO]]][%{{.*}}] : memref<?xi8> to memref<?x64xf32>
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x64xf32>
 // CHECK-NOT: memref.dealloc %[[A]]
 // CHECK-NOT: memref.dealloc %[[B]]
@@ -40,10 +43,11 @@ func.func @chain(%x: memref<?x64xf32>, %ctx: index {kiln.runtime_context}) -> me
 // so %b (allocated while %a lives) cannot share its slot. The size of %b
 // comes through the collapse_shape's dims back to the argument.
 // CHECK-LABEL: func.func @views
-// CHECK: %[[ARENA:.*]] = call @kiln_rt_scratch
-// CHECK: memref.view %[[ARENA]][%[[OFF0:[a-z0-9_]+]]]
-// CHECK: memref.view %[[ARENA]][%[[OFF1:[a-z0-9_]+]]]
-// CHECK-NOT: memref.view %[[ARENA]][%[[OFF0]]]
+// CHECK: %[[SLOT0:.*]] = call @kiln_rt_scratch
+// CHECK: %[[SLOT1:.*]] = call @kiln_rt_scratch
+// CHECK: memref.view %[[SLOT0]]
+// CHECK: memref.view %[[SLOT1]]
+// CHECK-NOT: memref.view %[[SLOT0]]
 func.func @views(%x: memref<?x4x16xf32>, %ctx: index {kiln.runtime_context}) -> memref<?x64xf32> {
   %c0 = arith.constant 0 : index
   %n = memref.dim %x, %c0 : memref<?x4x16xf32>

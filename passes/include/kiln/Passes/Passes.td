@@ -131,24 +131,28 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
 }
 
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
-  let summary = "Place a function's intermediate buffers in one scratch arena, reused by liveness";
+  let summary = "Place a function's intermediate buffers in scratch slots reused by liveness";
   let description = [{
     Runs after bufferization and deallocation. In every function with a
     `kiln.runtime_context` argument, each top-level `memref.alloc` that is
     not returned (outputs stay `malloc`ed: the runtime hands them to the
-    caller) becomes a `memref.view` into one arena that the function borrows
-    from the runtime for the run (`kiln_rt_scratch(ctx, bytes)`, which the
-    model ABI routes to `kiln_runtime_context::scratch`: the session's
-    buffer, kept between runs so its pages stay mapped). Its deallocs go.
+    caller) becomes a `memref.view` of a slot of scratch memory that the
+    function borrows from the runtime for the run (one
+    `kiln_rt_scratch(ctx, bytes)` per slot, at the top of the function,
+    which the model ABI routes to `kiln_runtime_context::scratch`: pieces of
+    the session's arena, kept between runs so its pages stay mapped). Its
+    deallocs go. Separate slots, rather than offsets into one block, let
+    LLVM see each as its own object, so it can vectorize loops that read
+    one slot and write another.
 
     A buffer lives from its alloc to the last top-level op using it or any
     memref derived from it. Buffers get slots in program order, first fit
     among slots whose last occupant is dead; a slot is as large as its
-    largest occupant (64-byte aligned), and the arena is the sum of the
-    slots. With symbolic dims the sizes are computed at run time at the top
-    of the function, from clones of their (side-effect-free) computations
-    on the function's arguments; a buffer whose size needs anything else
-    keeps its `malloc`, as do allocs inside loops and branches.
+    largest occupant (64-byte aligned). With symbolic dims the sizes are
+    computed at run time at the top of the function, from clones of their
+    (side-effect-free) computations on the function's arguments; a buffer
+    whose size needs anything else keeps its `malloc`, as do allocs inside
+    loops and branches.
 
     Before:
     ```mlir
@@ -161,10 +165,10 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
     ```
     After (%a is dead before %b is allocated, so they share slot 0):
     ```mlir
-    %arena = call @kiln_rt_scratch(%ctx, %bytes) : (index, index) -> memref<?xi8>
-    %a = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x64xf32>
+    %slot0 = call @kiln_rt_scratch(%ctx, %bytes) : (index, index) -> memref<?xi8>
+    %a = memref.view %slot0[%c0][%n] : memref<?xi8> to memref<?x64xf32>
     ... uses of %a ...
-    %b = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x64xf32>
+    %b = memref.view %slot0[%c0][%n] : memref<?xi8> to memref<?x64xf32>
     ... uses of %b ...
     ```
   }];
