@@ -15,6 +15,21 @@ void printCompileHelp();
 /// `kiln run` replaces this process with kiln-run from the same folder.
 int runRun(llvm::ArrayRef<llvm::StringRef> args);
 void printRunHelp();
+/// `kiln bench` replaces this process with kiln-bench from the same folder.
+int runBench(llvm::ArrayRef<llvm::StringRef> args);
+void printBenchHelp();
+
+/// A runtime tool that a `kiln` command hands over to (RunCommand.cpp).
+struct RuntimeTool {
+  const char *command;     ///< "run": the `kiln` subcommand
+  const char *binary;      ///< "kiln-run": found in the folder of `kiln` itself
+  const char *description; ///< "the runtime's runner", for the error message
+};
+/// Replaces this process with the tool, passing `args` on; returns (1, after
+/// a one-line error) only if the tool cannot be started.
+int execRuntimeTool(const RuntimeTool &tool, llvm::ArrayRef<llvm::StringRef> args);
+/// Replaces this process with `<tool> --help`; prints an error if it cannot.
+void printRuntimeToolHelp(const RuntimeTool &tool);
 
 } // namespace kilncli
 

@@ -20,6 +20,7 @@ Commands:
   import   Read an ONNX model into the kiln dialect (MLIR), or summarise it
   compile  Compile an ONNX model (or kiln IR) to a shared library for the CPU
   run      Run a compiled model on .npy/.pb or random inputs (kiln-run)
+  bench    Time a compiled model: latency, throughput, peak RSS (kiln-bench)
   help     Show this help, or a command's help: kiln help <command>
 
 Run `kiln <command> --help` for a command's options.
@@ -41,6 +42,8 @@ int main(int argc, char **argv) {
       printCompileHelp();
     else if (!rest.empty() && rest[0] == "run")
       printRunHelp();
+    else if (!rest.empty() && rest[0] == "bench")
+      printBenchHelp();
     else
       printHelp();
     return 0;
@@ -51,6 +54,8 @@ int main(int argc, char **argv) {
     return runCompile(rest);
   if (command == "run")
     return runRun(rest);
+  if (command == "bench")
+    return runBench(rest);
   llvm::errs() << "kiln: error: unknown command '" << command
                << "'; run `kiln --help` for the list\n";
   return 2;

@@ -153,11 +153,16 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init}, maps,
         parallelIterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
-          // ONNX: an index in [-dim, 0) counts from the end. Indices outside
-          // [-dim, dim) are an error in ONNX and are not checked here.
+          // ONNX: an index in [-dim, 0) counts from the end. One outside
+          // [-dim, dim) is an error in ONNX (a token id past the vocabulary,
+          // a position past the table); the generated code cannot fail a
+          // run, so it clamps: every read stays inside the data.
           Value index = toIndex(b, l, args[0]);
-          Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, indexConstant(b, l, 0));
+          Value zero = indexConstant(b, l, 0);
+          Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
           index = select(b, l, negative, add(b, l, index, axisDim), index);
+          Value last = add(b, l, axisDim, indexConstant(b, l, -1));
+          index = minS(b, l, maxS(b, l, index, zero), last);
           SmallVector<Value> loops = loopIndices(b, l, rank), source;
           source.append(loops.begin(), loops.begin() + axis);
           source.push_back(index);

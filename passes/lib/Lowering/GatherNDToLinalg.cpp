@@ -49,12 +49,17 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
           for (int64_t j = 0; j < tuple; ++j) {
             tupleIndex.back() = arith::ConstantIndexOp::create(b, l, j);
             Value raw = toIndex(b, l, tensor::ExtractOp::create(b, l, indices, tupleIndex));
-            // Negative indices count from the end of their dim.
+            // Negative indices count from the end of their dim; indices out
+            // of range (an error in ONNX) are clamped so that no read leaves
+            // the data, as in Gather.
             Value dim = tensor::DimOp::create(b, l, data, batch + j);
             Value zero = arith::ConstantIndexOp::create(b, l, 0);
             Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, raw, zero);
             Value wrapped = arith::AddIOp::create(b, l, raw, dim);
-            dataIndex.push_back(arith::SelectOp::create(b, l, negative, wrapped, raw));
+            Value index = arith::SelectOp::create(b, l, negative, wrapped, raw);
+            Value last = arith::SubIOp::create(b, l, dim, arith::ConstantIndexOp::create(b, l, 1));
+            index = arith::MaxSIOp::create(b, l, index, zero);
+            dataIndex.push_back(arith::MinSIOp::create(b, l, index, last));
           }
           dataIndex.append(loops.begin() + (q - 1), loops.end());
           linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, dataIndex).getResult());

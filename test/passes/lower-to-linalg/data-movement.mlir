@@ -2,13 +2,15 @@
 
 // Gather: a generic over the output reads the indices through a map over the
 // loops of the index dims; the data is read with tensor.extract at the index,
-// wrapped by the axis dim when negative.
+// wrapped by the axis dim when negative and clamped into [0, dim - 1] (an
+// out-of-range index is an error in ONNX; no read may leave the data).
 // CHECK-DAG: #[[IDX:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[ID3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-LABEL: func.func @gather_static
 // CHECK-SAME: (%[[D:.*]]: tensor<5x4xf32>, %[[I:.*]]: tensor<2x3xi64>)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<2x3x4xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[IDX]], #[[ID3]]], iterator_types = ["parallel", "parallel", "parallel"]}
 // CHECK-SAME: ins(%[[I]] : tensor<2x3xi64>) outs(%[[E]] : tensor<2x3x4xf32>)
@@ -17,8 +19,10 @@
 // CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[CAST]], %[[C0]] : index
 // CHECK: %[[WRAP:.*]] = arith.addi %[[CAST]], %[[C5]] : index
 // CHECK: %[[SEL:.*]] = arith.select %[[NEG]], %[[WRAP]], %[[CAST]] : index
+// CHECK: %[[LOW:.*]] = arith.maxsi %[[SEL]], %[[C0]] : index
+// CHECK: %[[CLAMPED:.*]] = arith.minsi %[[LOW]], %[[C4]] : index
 // CHECK: %[[J:.*]] = linalg.index 2 : index
-// CHECK: %[[V:.*]] = tensor.extract %[[D]][%[[SEL]], %[[J]]] : tensor<5x4xf32>
+// CHECK: %[[V:.*]] = tensor.extract %[[D]][%[[CLAMPED]], %[[J]]] : tensor<5x4xf32>
 // CHECK: linalg.yield %[[V]] : f32
 func.func @gather_static(%d: tensor<5x4xf32>, %i: tensor<2x3xi64>) -> tensor<2x3x4xf32> {
   %0 = kiln.gather %d, %i {axis = 0 : i64} : (tensor<5x4xf32>, tensor<2x3xi64>) -> tensor<2x3x4xf32>
@@ -43,9 +47,12 @@ func.func @gather_static(%d: tensor<5x4xf32>, %i: tensor<2x3xi64>) -> tensor<2x3
 // CHECK: %[[CAST:.*]] = arith.index_cast %{{.*}} : i32 to index
 // CHECK: %[[WRAP:.*]] = arith.addi %[[CAST]], %[[AXIS]] : index
 // CHECK: %[[SEL:.*]] = arith.select %{{.*}}, %[[WRAP]], %[[CAST]] : index
+// CHECK: %[[LAST:.*]] = arith.addi %[[AXIS]], %{{.*}} : index
+// CHECK: %[[LOW:.*]] = arith.maxsi %[[SEL]], %{{.*}} : index
+// CHECK: %[[CLAMPED:.*]] = arith.minsi %[[LOW]], %[[LAST]] : index
 // CHECK: %[[L0:.*]] = linalg.index 0 : index
 // CHECK: %[[L2:.*]] = linalg.index 2 : index
-// CHECK: tensor.extract %[[D]][%[[L0]], %[[SEL]], %[[L2]]] : tensor<?x?x8xf32>
+// CHECK: tensor.extract %[[D]][%[[L0]], %[[CLAMPED]], %[[L2]]] : tensor<?x?x8xf32>
 func.func @gather_dynamic_axis1(%d: tensor<?x?x8xf32>, %i: tensor<?xi32>) -> tensor<?x?x8xf32> {
   %0 = kiln.gather %d, %i {axis = 1 : i64} : (tensor<?x?x8xf32>, tensor<?xi32>) -> tensor<?x?x8xf32>
   return %0 : tensor<?x?x8xf32>

@@ -1,0 +1,89 @@
+//===- RandomInputs.h - Inputs for the runtime's tools ------------*- C++ -*-===//
+//
+// How kiln-run and kiln-bench bind a model's inputs: from .npy / ONNX .pb
+// files (kiln_io), with the rest generated from a fixed seed, symbolic dims
+// sized by --input-shape, by the files, or by default (1 for a name
+// containing "batch", else 8).
+//
+// The generation is exactly kiln-run's --random-inputs (runtime/tools/
+// kiln_run.cpp), the same splitmix64 stream in the same order, so the two
+// tools run a model on identical inputs for the same seed (a ctest checks
+// it). kiln-run still has its own copy; it can switch to prepareInputs()
+// below, which reproduces its messages word for word.
+//
+// Plain C++ on the runtime's C API and kiln_io: nothing of LLVM.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_RANDOM_INPUTS_H
+#define KILN_TOOLS_RANDOM_INPUTS_H
+
+#include "kiln/kiln.h"
+#include "kiln_io.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kiln::tools {
+
+/// splitmix64: a fixed, portable stream.
+struct Random {
+  uint64_t state;
+  uint64_t next();
+};
+
+/// Fills t.data (already sized for t.dims and t.dtype) from `rng`: floats
+/// uniform in [-1, 1); integers 1 if the name contains "mask", 0 if it
+/// contains "token_type", else in [0, 100); bools 1 for masks, else random.
+void fillRandom(io::HostTensor &t, Random &rng);
+
+/// --input-shape values, in command-line order.
+struct ShapeList {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  std::vector<std::string> order;
+};
+
+/// Parses "a=1x128,b=2x3" (a rank-0 shape is written as an empty string:
+/// "a=") into `out` (which may already hold shapes from an earlier flag).
+/// False with a message (a usage error) on a malformed spec or a name given
+/// twice.
+bool parseShapeList(const std::string &spec, ShapeList &out, std::string &error);
+
+/// A non-negative decimal number of at most 19 digits.
+bool parseUnsigned(const std::string &text, uint64_t &value);
+
+/// "[1,128]".
+std::string shapeString(const int64_t *dims, int32_t rank);
+std::string shapeString(const std::vector<int64_t> &dims);
+
+/// An --input: name (may be empty for a .pb, which names itself) and path.
+struct InputFile {
+  std::string name, path;
+};
+
+/// The inputs to run on, in the order kiln-run prints them: the files in
+/// command-line order, then the generated ones in model order.
+struct PreparedInputs {
+  std::vector<io::HostTensor> tensors;
+  /// "from <path>" or "random", one per tensor.
+  std::vector<std::string> sources;
+  /// kiln_tensor views of `tensors` (valid while this object lives and is
+  /// not modified).
+  std::vector<kiln_tensor> views() const;
+};
+
+/// Why prepareInputs failed: a bad command line (kiln-run exits 2 and adds
+/// " (see kiln-run --help)") or anything else (exit 1).
+enum class InputError { None, Usage, Failure };
+
+/// Reads `files`, checks them against `shapes`, sizes the model's symbolic
+/// dims, and (if `generateMissing`) generates every input not given by a
+/// file from `seed`. Returns InputError::None on success.
+InputError prepareInputs(const kiln_model_t *model, const std::vector<InputFile> &files,
+                         const ShapeList &shapes, bool generateMissing, uint64_t seed,
+                         PreparedInputs &out, std::string &error);
+
+} // namespace kiln::tools
+
+#endif // KILN_TOOLS_RANDOM_INPUTS_H
