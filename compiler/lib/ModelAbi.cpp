@@ -19,9 +19,10 @@ using namespace mlir::kiln;
 // The LLVM structs below mirror these C layouts on x86-64 / AArch64 LP64.
 static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) == 16,
               "kiln_abi_tensor layout changed: update AbiBuilder::tensorType");
-static_assert(sizeof(kiln_model_abi) == 64 && offsetof(kiln_model_abi, inputs) == 16 &&
+static_assert(sizeof(kiln_model_abi) == 72 && offsetof(kiln_model_abi, inputs) == 16 &&
                   offsetof(kiln_model_abi, run) == 40 &&
-                  offsetof(kiln_model_abi, regions) == 56 && sizeof(kiln_abi_region) == 16,
+                  offsetof(kiln_model_abi, regions) == 56 &&
+                  offsetof(kiln_model_abi, pipeline) == 64 && sizeof(kiln_abi_region) == 16,
               "kiln_model_abi layout changed: update addModelAbi");
 static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
                   offsetof(kiln_runtime_context, scratch) == 24 &&
@@ -219,7 +220,8 @@ public:
 
 LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature &signature,
                                       llvm::ArrayRef<ProfileRegion> regions,
-                                      llvm::StringRef producer, std::string &error) {
+                                      llvm::StringRef producer, llvm::StringRef pipeline,
+                                      std::string &error) {
   llvm::Function *entry = module.getFunction("_mlir_ciface_main");
   if (!entry) {
     error = "the lowered module has no C interface for @main";
@@ -243,7 +245,7 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
   if (!error.empty())
     return failure();
   auto *abiType = llvm::StructType::get(
-      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr});
+      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -252,7 +254,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
                     llvm::ConstantInt::get(b.i32, signature.outputs.size()),
                     b.tensors(signature.inputs, ".kiln.inputs"),
                     b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run,
-                    llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions)}),
+                    llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions),
+                    b.string(pipeline)}),
       ".kiln.abi");
   auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);
   auto *accessor = llvm::Function::Create(accessorType, llvm::GlobalValue::ExternalLinkage,

@@ -15,7 +15,7 @@ namespace mlir::kiln {
 /// interface does not match the signature.
 LogicalResult addModelAbi(llvm::Module &module, const ModelSignature &signature,
                           llvm::ArrayRef<ProfileRegion> regions, llvm::StringRef producer,
-                          std::string &error);
+                          llvm::StringRef pipeline, std::string &error);
 
 } // namespace mlir::kiln
 

@@ -202,7 +202,8 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
                          (*machine)->getTargetTriple().str() + " (" +
                          (*machine)->getTargetCPU().str() + ")";
   std::string error;
-  if (failed(addModelAbi(*llvmModule, signature, regions, producer, error)))
+  if (failed(addModelAbi(*llvmModule, signature, regions, producer, loweringPipeline(options),
+                         error)))
     return emitError(loc, error);
   pageAlignWeights(*llvmModule);
   optimize(*llvmModule, **machine, options.optLevel);

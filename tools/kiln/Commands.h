@@ -18,6 +18,8 @@ void printRunHelp();
 /// `kiln bench` replaces this process with kiln-bench from the same folder.
 int runBench(llvm::ArrayRef<llvm::StringRef> args);
 void printBenchHelp();
+int runInspect(llvm::ArrayRef<llvm::StringRef> args);
+void printInspectHelp();
 
 /// A runtime tool that a `kiln` command hands over to (RunCommand.cpp).
 struct RuntimeTool {

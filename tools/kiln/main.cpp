@@ -21,6 +21,7 @@ Commands:
   compile  Compile an ONNX model (or kiln IR) to a shared library for the CPU
   run      Run a compiled model on .npy/.pb or random inputs (kiln-run)
   bench    Time a compiled model: latency, throughput, peak RSS (kiln-bench)
+  inspect  Show a model's or a library's ops, weights, FLOPs and pass pipeline
   help     Show this help, or a command's help: kiln help <command>
 
 Run `kiln <command> --help` for a command's options.
@@ -44,6 +45,8 @@ int main(int argc, char **argv) {
       printRunHelp();
     else if (!rest.empty() && rest[0] == "bench")
       printBenchHelp();
+    else if (!rest.empty() && rest[0] == "inspect")
+      printInspectHelp();
     else
       printHelp();
     return 0;
@@ -56,6 +59,8 @@ int main(int argc, char **argv) {
     return runRun(rest);
   if (command == "bench")
     return runBench(rest);
+  if (command == "inspect")
+    return runInspect(rest);
   llvm::errs() << "kiln: error: unknown command '" << command
                << "'; run `kiln --help` for the list\n";
   return 2;

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 3u
+#define KILN_ABI_VERSION 4u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -107,6 +107,7 @@ typedef struct kiln_model_abi {
   void (*run)(void **args);
   uint32_t num_regions;
   const kiln_abi_region *regions;  /* NULL when num_regions is 0 */
+  const char *pipeline;          /* the MLIR pass pipeline that built it */
 } kiln_model_abi;
 
 /* The symbol every compiled model exports. */
