@@ -85,14 +85,6 @@ ATOL = 1e-5
 # no longer match a failing test, so the table does not outlive its reasons.
 EXCLUSIONS: list[tuple[str, str]] = [
     *coverage.EXCLUSIONS,
-    # --- Element types the runtime ABI does not have (kiln_abi.h kiln_dtype):
-    # a model with such an input or output cannot be compiled.
-    ("test_*_uint16", "the runtime ABI has no uint16 dtype (kiln_abi.h)"),
-    ("test_*_uint32", "the runtime ABI has no uint32 dtype (kiln_abi.h)"),
-    ("test_*_uint64", "the runtime ABI has no uint64 dtype (kiln_abi.h)"),
-    # --- Known gap: arithmetic on unsigned integers is not lowered yet.
-    ("test_*_uint8", "arithmetic on unsigned integers is not lowered yet "
-     "(ElementwiseToLinalg rejects them with a clear error)"),
     # --- Expected data that disagrees with the op's definition.
     ("test_cast_FLOAT_to_BFLOAT16", "the test data truncates float32 to bfloat16 (onnx "
      "backend/test/case/node/cast.py keeps the high 16 bits); Kiln rounds to nearest even"),

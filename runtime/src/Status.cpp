@@ -123,16 +123,19 @@ size_t kiln_dtype_size(int32_t dtype) {
   switch (dtype) {
   case KILN_DTYPE_FLOAT32:
   case KILN_DTYPE_INT32:
+  case KILN_DTYPE_UINT32:
     return 4;
   case KILN_DTYPE_UINT8:
   case KILN_DTYPE_INT8:
   case KILN_DTYPE_BOOL:
     return 1;
   case KILN_DTYPE_INT16:
+  case KILN_DTYPE_UINT16:
   case KILN_DTYPE_FLOAT16:
   case KILN_DTYPE_BFLOAT16:
     return 2;
   case KILN_DTYPE_INT64:
+  case KILN_DTYPE_UINT64:
   case KILN_DTYPE_FLOAT64:
     return 8;
   default:
@@ -150,10 +153,16 @@ const char *kiln_dtype_name(int32_t dtype) {
     return "int8";
   case KILN_DTYPE_INT16:
     return "int16";
+  case KILN_DTYPE_UINT16:
+    return "uint16";
   case KILN_DTYPE_INT32:
     return "int32";
+  case KILN_DTYPE_UINT32:
+    return "uint32";
   case KILN_DTYPE_INT64:
     return "int64";
+  case KILN_DTYPE_UINT64:
+    return "uint64";
   case KILN_DTYPE_BOOL:
     return "bool";
   case KILN_DTYPE_FLOAT16:

@@ -15,16 +15,19 @@ size_t kiln::io::dtypeSize(int32_t dtype) {
   switch (dtype) {
   case KILN_DTYPE_FLOAT32:
   case KILN_DTYPE_INT32:
+  case KILN_DTYPE_UINT32:
     return 4;
   case KILN_DTYPE_UINT8:
   case KILN_DTYPE_INT8:
   case KILN_DTYPE_BOOL:
     return 1;
   case KILN_DTYPE_INT16:
+  case KILN_DTYPE_UINT16:
   case KILN_DTYPE_FLOAT16:
   case KILN_DTYPE_BFLOAT16:
     return 2;
   case KILN_DTYPE_INT64:
+  case KILN_DTYPE_UINT64:
   case KILN_DTYPE_FLOAT64:
     return 8;
   }
@@ -113,10 +116,16 @@ double kiln::io::elementAsDouble(int32_t dtype, const void *data, size_t index) 
     return load(uint8_t()) ? 1.0 : 0.0;
   case KILN_DTYPE_INT16:
     return load(int16_t());
+  case KILN_DTYPE_UINT16:
+    return load(uint16_t());
   case KILN_DTYPE_INT32:
     return load(int32_t());
+  case KILN_DTYPE_UINT32:
+    return load(uint32_t());
   case KILN_DTYPE_INT64:
     return static_cast<double>(load(int64_t()));
+  case KILN_DTYPE_UINT64:
+    return static_cast<double>(load(uint64_t()));
   }
   return 0.0;
 }

@@ -81,6 +81,12 @@ bool descrToDtype(const std::string &descr, int32_t &dtype, bool &bigEndian) {
     dtype = KILN_DTYPE_INT64;
   else if (kind == 'u' && bytes == "1")
     dtype = KILN_DTYPE_UINT8;
+  else if (kind == 'u' && bytes == "2")
+    dtype = KILN_DTYPE_UINT16;
+  else if (kind == 'u' && bytes == "4")
+    dtype = KILN_DTYPE_UINT32;
+  else if (kind == 'u' && bytes == "8")
+    dtype = KILN_DTYPE_UINT64;
   else if (kind == 'b' && bytes == "1")
     dtype = KILN_DTYPE_BOOL;
   else
@@ -107,6 +113,12 @@ const char *dtypeToDescr(int32_t dtype) {
     return "<i8";
   case KILN_DTYPE_UINT8:
     return "|u1";
+  case KILN_DTYPE_UINT16:
+    return "<u2";
+  case KILN_DTYPE_UINT32:
+    return "<u4";
+  case KILN_DTYPE_UINT64:
+    return "<u8";
   case KILN_DTYPE_BOOL:
     return "|b1";
   }

@@ -273,8 +273,16 @@ bool kiln::io::parseTensorProto(const uint8_t *bytes, size_t size, HostTensor &o
     if (count)
       std::memcpy(dst, int64Data.data(), count * 8);
     return true;
+  case KILN_DTYPE_UINT32:
+  case KILN_DTYPE_UINT64:
+    // uint32 and uint64 travel in uint64_data.
+    if (uint64Data.size() != count)
+      return countError(uint64Data.size());
+    for (size_t i = 0; i < count; ++i)
+      std::memcpy(dst + i * elemSize, &uint64Data[i], elemSize); // little-endian: the low bytes
+    return true;
   default:
-    // int32, int16, int8, uint8, bool, and the bits of float16/bfloat16
+    // int32, int16, uint16, int8, uint8, bool, and the bits of float16/bfloat16
     // all travel in int32_data.
     if (int32Data.size() != count)
       return countError(int32Data.size());

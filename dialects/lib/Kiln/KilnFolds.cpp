@@ -13,6 +13,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APSInt.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include <cmath>
 
 using namespace mlir;
@@ -210,24 +211,35 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
       [](const APFloat &a, const APFloat &b) { return std::optional<APFloat>(a * b); });
 }
 
+/// Unsigned integer elements (ONNX uint8..uint64) divide, compare and take
+/// remainders as unsigned values.
+static bool isUnsignedElement(Type type) {
+  auto intType = dyn_cast<IntegerType>(getElementTypeOrSelf(type));
+  return intType && intType.isUnsigned();
+}
+
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  bool isUnsigned = isUnsignedElement(getType());
   return foldArithmetic(
       getType(), adaptor.getOperands(),
-      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+      [isUnsigned](const APInt &a, const APInt &b) -> std::optional<APInt> {
         if (b.isZero())
           return std::nullopt;
-        return a.sdiv(b);
+        return isUnsigned ? a.udiv(b) : a.sdiv(b);
       },
       [](const APFloat &a, const APFloat &b) { return std::optional<APFloat>(a / b); });
 }
 
 OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
   bool fmod = getFmod();
+  bool isUnsigned = isUnsignedElement(getType());
   return foldArithmetic(
       getType(), adaptor.getOperands(),
-      [fmod](const APInt &a, const APInt &b) -> std::optional<APInt> {
+      [fmod, isUnsigned](const APInt &a, const APInt &b) -> std::optional<APInt> {
         if (b.isZero())
           return std::nullopt;
+        if (isUnsigned)
+          return a.urem(b);
         APInt r = a.srem(b);
         // Without fmod the remainder takes the divisor's sign (Python %).
         if (!fmod && !r.isZero() && (r.isNegative() != b.isNegative()))
@@ -247,16 +259,22 @@ OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
+  bool isUnsigned = isUnsignedElement(getType());
   return foldArithmetic(
       getType(), adaptor.getOperands(),
-      [](const APInt &a, const APInt &b) { return std::optional<APInt>(a.sge(b) ? a : b); },
+      [isUnsigned](const APInt &a, const APInt &b) {
+        return std::optional<APInt>((isUnsigned ? a.uge(b) : a.sge(b)) ? a : b);
+      },
       [](const APFloat &a, const APFloat &b) { return std::optional<APFloat>(maximum(a, b)); });
 }
 
 OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
+  bool isUnsigned = isUnsignedElement(getType());
   return foldArithmetic(
       getType(), adaptor.getOperands(),
-      [](const APInt &a, const APInt &b) { return std::optional<APInt>(a.sle(b) ? a : b); },
+      [isUnsigned](const APInt &a, const APInt &b) {
+        return std::optional<APInt>((isUnsigned ? a.ule(b) : a.sle(b)) ? a : b);
+      },
       [](const APFloat &a, const APFloat &b) { return std::optional<APFloat>(minimum(a, b)); });
 }
 

@@ -102,39 +102,56 @@ LogicalResult ConvOp::verify() {
   return success();
 }
 
-LogicalResult ArgMaxOp::verify() {
-  int64_t rank = rankedType(getInput()).getRank();
-  if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+/// `axis` must index a dim of `op`'s first operand.
+static LogicalResult verifyAxis(Operation *op, int64_t axis) {
+  int64_t rank = rankedType(op->getOperand(0)).getRank();
+  if (axis < 0 || axis >= rank)
+    return op->emitOpError("axis ") << axis << " out of range for rank " << rank;
   return success();
 }
 
-LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getType().getRank();
-  if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " out of range for rank " << rank;
-  return success();
-}
+LogicalResult ArgMaxOp::verify() { return verifyAxis(*this, getAxis()); }
+LogicalResult ArgMinOp::verify() { return verifyAxis(*this, getAxis()); }
+LogicalResult HardmaxOp::verify() { return verifyAxis(*this, getAxis()); }
+LogicalResult CumSumOp::verify() { return verifyAxis(*this, getAxis()); }
+LogicalResult SoftmaxOp::verify() { return verifyAxis(*this, getAxis()); }
 
-LogicalResult LayerNormOp::verify() {
-  auto xt = rankedType(getInput());
-  int64_t axis = getAxis();
-  if (axis < 0 || axis >= xt.getRank())
-    return emitOpError("axis ") << axis << " out of range for rank " << xt.getRank();
-  // scale and bias broadcast onto the normalised trailing dims.
+/// layer_norm and rms_norm: `axis` is in range and every parameter has the
+/// input's element type and broadcasts onto the normalised trailing dims.
+static LogicalResult verifyNormalization(Operation *op, int64_t axis, ValueRange params) {
+  if (failed(verifyAxis(op, axis)))
+    return failure();
+  auto xt = rankedType(op->getOperand(0));
   ArrayRef<int64_t> normalized = xt.getShape().drop_front(axis);
-  for (Value param : {getScale(), getBias()}) {
+  for (Value param : params) {
     if (!param)
       continue;
     auto pt = rankedType(param);
     if (pt.getElementType() != xt.getElementType())
-      return emitOpError("scale and bias must have the input's element type");
+      return op->emitOpError("scale and bias must have the input's element type");
     SmallVector<int64_t> shape;
     if (pt.getRank() > (int64_t)normalized.size() ||
         !OpTrait::util::getBroadcastedShape(normalized, pt.getShape(), shape) ||
         failed(verifyCompatibleShape(shape, normalized)))
-      return emitOpError("scale/bias ") << pt << " does not broadcast to the normalised dims";
+      return op->emitOpError("scale/bias ") << pt << " does not broadcast to the normalised dims";
   }
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  return verifyNormalization(*this, getAxis(), {getScale(), getBias()});
+}
+
+LogicalResult RmsNormOp::verify() {
+  return verifyNormalization(*this, getAxis(), {getScale()});
+}
+
+LogicalResult PReluOp::verify() {
+  // The slope broadcasts to the input, never the other way round.
+  auto xt = rankedType(getLhs());
+  if (failed(verifyCompatibleShape(getType().getShape(), xt.getShape())))
+    return emitOpError("slope ") << getRhs().getType() << " does not broadcast to the input "
+                                 << xt;
   return success();
 }
 
@@ -142,6 +159,22 @@ LogicalResult GatherOp::verify() {
   int64_t rank = rankedType(getData()).getRank();
   if (int64_t axis = getAxis(); axis < 0 || axis >= rank)
     return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult GatherElementsOp::verify() {
+  auto data = rankedType(getData()), indices = rankedType(getIndices());
+  if (data.getRank() != indices.getRank())
+    return emitOpError("indices must have the data's rank ") << data.getRank() << ", got "
+                                                               << indices;
+  if (failed(verifyAxis(*this, getAxis())))
+    return failure();
+  // Outside the axis an index tuple reads the data at its own position.
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != (int64_t)getAxis() && data.getDimSize(d) != kDyn && indices.getDimSize(d) != kDyn &&
+        indices.getDimSize(d) > data.getDimSize(d))
+      return emitOpError("indices dim ") << d << " (" << indices.getDimSize(d)
+                                         << ") exceeds the data's (" << data.getDimSize(d) << ")";
   return success();
 }
 

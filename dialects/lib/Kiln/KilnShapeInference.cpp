@@ -81,6 +81,16 @@ std::optional<SmallVector<int64_t>> mlir::kiln::getConstantIntValues(Value value
   return values;
 }
 
+std::optional<SmallVector<double>> mlir::kiln::getConstantFloatValues(Value value) {
+  DenseFPElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<double> values;
+  for (const APFloat &v : attr.getValues<APFloat>())
+    values.push_back(v.convertToDouble());
+  return values;
+}
+
 std::optional<SmallVector<int64_t>> mlir::kiln::getPartialShapeValues(Value shape) {
   if (auto values = getConstantIntValues(shape))
     return values;
@@ -198,6 +208,22 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
           xy, rankedType(adaptor.getCondition()).getShape(), all))
     return emitOptionalError(loc, "condition, x and y are not broadcastable");
   inferred.push_back(tensorOf(all, xt.getElementType()));
+  return success();
+}
+
+LogicalResult IsNaNOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(
+      tensorOf(rankedType(adaptor.getInput()).getShape(), IntegerType::get(context, 1)));
+  return success();
+}
+
+LogicalResult IsInfOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(
+      tensorOf(rankedType(adaptor.getInput()).getShape(), IntegerType::get(context, 1)));
   return success();
 }
 
@@ -329,6 +355,36 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *context,
                           inferred);
 }
 
+LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc, Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  int64_t axis = adaptor.getAxis();
+  return inferReducedType(loc, adaptor.getInput(), ArrayRef<int64_t>(axis),
+                          adaptor.getKeepdims(), IntegerType::get(context, 64),
+                          inferred);
+}
+
+LogicalResult HardmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult CumSumOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
 LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &inferred) {
@@ -358,6 +414,14 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   llvm::append_range(shape, rankedType(adaptor.getIndices()).getShape());
   llvm::append_range(shape, data.getShape().drop_front(axis + 1));
   inferred.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(tensorOf(rankedType(adaptor.getIndices()).getShape(),
+                              rankedType(adaptor.getData()).getElementType()));
   return success();
 }
 

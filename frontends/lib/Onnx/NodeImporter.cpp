@@ -40,6 +40,32 @@ FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(size_t i, StringRef w
   return failure();
 }
 
+FailureOr<SmallVector<double>> NodeImporter::constantFloats(size_t i, StringRef what) {
+  Value v = input(i);
+  if (!v) {
+    emitError() << "input '" << what << "' is required";
+    return failure();
+  }
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr))) {
+    emitError() << "input '" << what << "' must be a compile-time constant here; it is "
+                   "computed at run time";
+    return failure();
+  }
+  SmallVector<double> values;
+  if (isa<FloatType>(attr.getElementType())) {
+    for (const APFloat &f : attr.getValues<APFloat>())
+      values.push_back(f.convertToDouble());
+  } else if (isa<IntegerType>(attr.getElementType())) {
+    for (const APInt &x : attr.getValues<APInt>())
+      values.push_back((double)x.getSExtValue());
+  } else {
+    emitError() << "input '" << what << "' has an unsupported element type";
+    return failure();
+  }
+  return values;
+}
+
 FailureOr<std::optional<double>> NodeImporter::constantScalar(size_t i, StringRef what) {
   Value v = input(i);
   if (!v)

@@ -46,6 +46,9 @@ public:
   /// The values of an input that must be a compile-time int constant
   /// (axes, split sizes, pads): emits an error naming it otherwise.
   FailureOr<SmallVector<int64_t>> constantInts(size_t i, StringRef what);
+  /// The values of an input that must be a compile-time float (or int)
+  /// constant (Resize's scales and roi), as doubles.
+  FailureOr<SmallVector<double>> constantFloats(size_t i, StringRef what);
   /// The single float value of an optional constant scalar input.
   FailureOr<std::optional<double>> constantScalar(size_t i, StringRef what);
   RankedTensorType inputType(size_t i) {
@@ -123,6 +126,13 @@ public:
   StringRef modelDir;
 };
 
+/// The explicit pads (begins, then ends) of a Conv or pooling node over
+/// spatial dims of sizes `inputSpatial`: its `pads`, or those its auto_pad
+/// (SAME_UPPER, SAME_LOWER, VALID) implies, which needs static dims.
+FailureOr<SmallVector<int64_t>> windowPads(NodeImporter &n, ArrayRef<int64_t> inputSpatial,
+                                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                                           ArrayRef<int64_t> dilations);
+
 /// A handler imports one node; it reports its own errors.
 using OpHandler = LogicalResult (*)(NodeImporter &);
 
@@ -134,6 +144,10 @@ void registerElementwiseOps(llvm::StringMap<OpHandler> &table);
 void registerContractionOps(llvm::StringMap<OpHandler> &table);
 void registerReductionOps(llvm::StringMap<OpHandler> &table);
 void registerShapeOps(llvm::StringMap<OpHandler> &table);
+void registerNNOps(llvm::StringMap<OpHandler> &table);
+void registerNormalizationOps(llvm::StringMap<OpHandler> &table);
+void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
+void registerResizeOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

@@ -20,6 +20,10 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerContractionOps(t);
     registerReductionOps(t);
     registerShapeOps(t);
+    registerNNOps(t);
+    registerNormalizationOps(t);
+    registerRearrangeOps(t);
+    registerResizeOps(t);
     return t;
   }();
   return table;

@@ -30,6 +30,12 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
     lowering::populateContractionLoweringPatterns(patterns);
     lowering::populateReductionLoweringPatterns(patterns);
     lowering::populateGatherNDLoweringPatterns(patterns);
+    lowering::populateGatherElementsLoweringPatterns(patterns);
+    lowering::populateScanLoweringPatterns(patterns);
+    lowering::populatePadLoweringPatterns(patterns);
+    lowering::populatePoolingLoweringPatterns(patterns);
+    lowering::populateResizeLoweringPatterns(patterns);
+    lowering::populateQuantizationLoweringPatterns(patterns);
     // Top-down, so that an op's producers are lowered first and the shape
     // lowerings see tensor.dim chains and views rather than kiln ops
     // (ShapeOperands.h traces dims through them).

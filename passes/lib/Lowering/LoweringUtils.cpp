@@ -1,6 +1,7 @@
 //===- LoweringUtils.cpp - Shared helpers of the kiln-to-linalg lowering --===//
 
 #include "LoweringUtils.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -72,4 +73,48 @@ Value mlir::kiln::lowering::toIndex(OpBuilder &b, Location loc, Value v) {
   if (v.getType().isIndex())
     return v;
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+bool mlir::kiln::lowering::isUnsignedElement(Type type) {
+  auto intType = dyn_cast<IntegerType>(getElementTypeOrSelf(type));
+  return intType && intType.isUnsigned();
+}
+
+Type mlir::kiln::lowering::signless(Type type) {
+  if (!isUnsignedElement(type))
+    return type;
+  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
+}
+
+Value mlir::kiln::lowering::reinterpret(OpBuilder &b, Location loc, Value v, Type type) {
+  if (v.getType() == type)
+    return v;
+  return UnrealizedConversionCastOp::create(b, loc, type, v).getResult(0);
+}
+
+using mlir::kiln::lowering::IndexMath;
+
+Value IndexMath::c(int64_t v) const { return arith::ConstantIndexOp::create(b, loc, v); }
+Value IndexMath::add(Value l, Value r) const { return b.createOrFold<arith::AddIOp>(loc, l, r); }
+Value IndexMath::sub(Value l, Value r) const { return b.createOrFold<arith::SubIOp>(loc, l, r); }
+Value IndexMath::mul(Value l, Value r) const { return b.createOrFold<arith::MulIOp>(loc, l, r); }
+Value IndexMath::floorDiv(Value l, Value r) const {
+  return b.createOrFold<arith::FloorDivSIOp>(loc, l, r);
+}
+Value IndexMath::ceilDiv(Value l, Value r) const {
+  return b.createOrFold<arith::CeilDivSIOp>(loc, l, r);
+}
+Value IndexMath::min(Value l, Value r) const { return b.createOrFold<arith::MinSIOp>(loc, l, r); }
+Value IndexMath::max(Value l, Value r) const { return b.createOrFold<arith::MaxSIOp>(loc, l, r); }
+Value IndexMath::cmp(arith::CmpIPredicate p, Value l, Value r) const {
+  return b.createOrFold<arith::CmpIOp>(loc, p, l, r);
+}
+Value IndexMath::select(Value cond, Value t, Value f) const {
+  return b.createOrFold<arith::SelectOp>(loc, cond, t, f);
+}
+Value IndexMath::dim(Value tensor, int64_t d) const {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(d))
+    return c(type.getDimSize(d));
+  return tensor::DimOp::create(b, loc, tensor, d);
 }

@@ -42,6 +42,39 @@ SmallVector<utils::IteratorType> parallelIterators(int64_t rank);
 /// Casts an integer or index scalar to `index`.
 Value toIndex(OpBuilder &b, Location loc, Value v);
 
+/// Arithmetic on `index` values, folded as it is built (constant operands
+/// give constants, so static shapes leave no code behind).
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) const;
+  Value add(Value l, Value r) const;
+  Value sub(Value l, Value r) const;
+  Value mul(Value l, Value r) const;
+  Value floorDiv(Value l, Value r) const;
+  Value ceilDiv(Value l, Value r) const;
+  Value min(Value l, Value r) const;
+  Value max(Value l, Value r) const;
+  Value cmp(arith::CmpIPredicate p, Value l, Value r) const;
+  Value select(Value c, Value t, Value f) const;
+  /// The size of dim `d` of `tensor` (a constant where static).
+  Value dim(Value tensor, int64_t d) const;
+};
+
+/// Whether `type` (or its element type) is an unsigned integer (ONNX
+/// uint8 .. uint64), which arith does not take.
+bool isUnsignedElement(Type type);
+
+/// `type` made signless where it is an unsigned integer.
+Type signless(Type type);
+
+/// The scalar `v` as a value of `type`, which differs from its type in
+/// signedness at most: the same bits. Bodies of linalg.generic ops over
+/// unsigned tensors use it to get arith's signless integers (the cast is an
+/// unrealized_conversion_cast: both sides become the same LLVM integer and
+/// reconcile-unrealized-casts removes the pair).
+Value reinterpret(OpBuilder &b, Location loc, Value v, Type type);
+
 /// Patterns of each op family (one file each).
 void populateElementwiseLoweringPatterns(RewritePatternSet &patterns);
 void populateContractionLoweringPatterns(RewritePatternSet &patterns);
@@ -49,6 +82,12 @@ void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(RewritePatternSet &patterns);
 void populateShapeLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
+void populateGatherElementsLoweringPatterns(RewritePatternSet &patterns);
+void populateScanLoweringPatterns(RewritePatternSet &patterns);
+void populatePadLoweringPatterns(RewritePatternSet &patterns);
+void populatePoolingLoweringPatterns(RewritePatternSet &patterns);
+void populateResizeLoweringPatterns(RewritePatternSet &patterns);
+void populateQuantizationLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::kiln::lowering
 

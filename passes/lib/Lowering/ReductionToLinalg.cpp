@@ -1,8 +1,10 @@
-//===- ReductionToLinalg.cpp - Reductions, softmax, layer_norm, argmax ----===//
+//===- ReductionToLinalg.cpp - Reductions, softmax, norms, argmax/argmin --===//
 //
 // All of them are built from one helper, `reduce`, that folds a tensor over a
-// set of dims into the tensor of the remaining dims; softmax and layer_norm
-// read those partial results back with maps that drop the reduced dims.
+// set of dims into the tensor of the remaining dims; softmax, layer_norm and
+// rms_norm read those partial results back with maps that drop the reduced
+// dims, hardmax compares with the argmax. batch_norm, elementwise with
+// per-channel parameters, lives here with the other normalisations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -208,68 +210,105 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
   }
 };
 
-struct ArgMaxToGeneric : OpRewritePattern<ArgMaxOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ArgMaxOp op, PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
+/// The index (i64) of the maximum (or minimum) of `input` along `axis`, as
+/// a tensor of the other dims: the first occurrence, or the last with
+/// `last`.
+Value argExtremum(OpBuilder &b, Location loc, Value input, int64_t axis, bool isMax,
+                  bool last) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Type element = inputType.getElementType();
+  SmallVector<bool> reduced = reducedFlags(inputType.getRank(), {axis});
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicDims;
+  for (int64_t i = 0; i < inputType.getRank(); ++i) {
+    if (reduced[i])
+      continue;
+    shape.push_back(inputType.getDimSize(i));
+    if (inputType.isDynamicDim(i))
+      dynamicDims.push_back(tensor::DimOp::create(b, loc, input, i));
+  }
+  auto valueType = RankedTensorType::get(shape, element);
+  auto indexType = RankedTensorType::get(shape, b.getI64Type());
+  Value start = isMax ? lowest(b, loc, element) : highest(b, loc, element);
+  Value values =
+      linalg::FillOp::create(b, loc, start, emptyWithDims(b, loc, valueType, dynamicDims))
+          .getResult(0);
+  Value indices = linalg::FillOp::create(b, loc, scalarConstant(b, loc, b.getI64Type(), 0),
+                                         emptyWithDims(b, loc, indexType, dynamicDims))
+                      .getResult(0);
+  SmallVector<utils::IteratorType> iterators;
+  for (bool r : reduced)
+    iterators.push_back(r ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+  AffineMap kept = keptDimsMap(b.getContext(), reduced);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(inputType.getRank()), kept, kept};
+  using FP = arith::CmpFPredicate;
+  using IP = arith::CmpIPredicate;
+  FP floatPredicate = isMax ? (last ? FP::OGE : FP::OGT) : (last ? FP::OLE : FP::OLT);
+  IP intPredicate = isMax ? (last ? IP::sge : IP::sgt) : (last ? IP::sle : IP::slt);
+  if (isBool(element))
+    intPredicate = isMax ? (last ? IP::uge : IP::ugt) : (last ? IP::ule : IP::ult);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{valueType, indexType}, ValueRange{input}, ValueRange{values, indices},
+      maps, iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value x = args[0], best = args[1], bestIndex = args[2];
+        Value index = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                                 linalg::IndexOp::create(nb, l, axis));
+        Value better = isa<FloatType>(element)
+                           ? (Value)arith::CmpFOp::create(nb, l, floatPredicate, x, best)
+                           : (Value)arith::CmpIOp::create(nb, l, intPredicate, x, best);
+        // The first element always wins so an all -inf row still gets index 0.
+        Value isFirst = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, index,
+                                              scalarConstant(nb, l, nb.getI64Type(), 0));
+        better = arith::OrIOp::create(nb, l, better, isFirst);
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{arith::SelectOp::create(nb, l, better, x, best),
+                                           arith::SelectOp::create(nb, l, better, index,
+                                                                   bestIndex)});
+      });
+  return generic.getResult(1);
+}
+
+/// argmax and argmin: argExtremum, with the axis kept as size 1 if asked.
+template <typename OpTy, bool isMax>
+struct ArgExtremumToGeneric : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
     Value input = op.getInput();
     auto inputType = cast<RankedTensorType>(input.getType());
-    Type element = inputType.getElementType();
-    if (!element.isSignlessIntOrFloat())
+    if (!inputType.getElementType().isSignlessIntOrFloat())
       return rewriter.notifyMatchFailure(op, "unsupported element type");
     int64_t axis = op.getAxis();
-    SmallVector<bool> reduced = reducedFlags(inputType.getRank(), {axis});
-    SmallVector<int64_t> shape;
-    SmallVector<Value> dynamicDims;
-    for (int64_t i = 0; i < inputType.getRank(); ++i) {
-      if (reduced[i])
-        continue;
-      shape.push_back(inputType.getDimSize(i));
-      if (inputType.isDynamicDim(i))
-        dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, input, i));
-    }
-    auto valueType = RankedTensorType::get(shape, element);
-    auto indexType = RankedTensorType::get(shape, rewriter.getI64Type());
-    Value values = linalg::FillOp::create(rewriter, loc, lowest(rewriter, loc, element),
-                                          emptyWithDims(rewriter, loc, valueType, dynamicDims))
-                       .getResult(0);
-    Value indices =
-        linalg::FillOp::create(rewriter, loc, scalarConstant(rewriter, loc, rewriter.getI64Type(), 0),
-                               emptyWithDims(rewriter, loc, indexType, dynamicDims))
-            .getResult(0);
-    SmallVector<utils::IteratorType> iterators;
-    for (bool r : reduced)
-      iterators.push_back(r ? utils::IteratorType::reduction : utils::IteratorType::parallel);
-    AffineMap kept = keptDimsMap(rewriter.getContext(), reduced);
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(inputType.getRank()), kept, kept};
-    bool last = op.getSelectLastIndex();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{valueType, indexType}, ValueRange{input},
-        ValueRange{values, indices}, maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = args[0], best = args[1], bestIndex = args[2];
-          Value index = arith::IndexCastOp::create(b, l, b.getI64Type(),
-                                                   linalg::IndexOp::create(b, l, axis));
-          Value better;
-          if (isa<FloatType>(element))
-            better = arith::CmpFOp::create(
-                b, l, last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT, x, best);
-          else
-            better = arith::CmpIOp::create(
-                b, l, last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt, x, best);
-          // The first element always wins so an all -inf row still gets index 0.
-          Value isFirst = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, index,
-              scalarConstant(b, l, b.getI64Type(), 0));
-          better = arith::OrIOp::create(b, l, better, isFirst);
-          linalg::YieldOp::create(b, l,
-                                  ValueRange{arith::SelectOp::create(b, l, better, x, best),
-                                             arith::SelectOp::create(b, l, better, index,
-                                                                     bestIndex)});
-        });
-    Value result = generic.getResult(1);
-    rewriter.replaceOp(op, restoreReducedDims(rewriter, loc, result, reduced,
+    Value result = argExtremum(rewriter, op.getLoc(), input, axis, isMax,
+                               op.getSelectLastIndex());
+    rewriter.replaceOp(op, restoreReducedDims(rewriter, op.getLoc(), result,
+                                              reducedFlags(inputType.getRank(), {axis}),
                                               cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+/// hardmax(x)[..., i, ...] = i == argmax(x)[...] ? 1 : 0 along the axis.
+struct HardmaxToGeneric : OpRewritePattern<HardmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(HardmaxOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t axis = op.getAxis();
+    Value indices = argExtremum(rewriter, loc, x, axis, /*isMax=*/true, /*last=*/false);
+    AffineMap kept = keptDimsMap(rewriter.getContext(), reducedFlags(type.getRank(), {axis}));
+    Type element = type.getElementType();
+    Value result = mapElements(rewriter, loc, x, ValueRange{indices}, {kept}, element,
+                               [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                 Value i = arith::IndexCastOp::create(
+                                     b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+                                 Value hit = arith::CmpIOp::create(
+                                     b, l, arith::CmpIPredicate::eq, i, a[0]);
+                                 return arith::SelectOp::create(
+                                     b, l, hit, scalarConstant(b, l, element, 1),
+                                     scalarConstant(b, l, element, 0));
+                               });
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -374,11 +413,73 @@ struct LayerNormToGeneric : OpRewritePattern<LayerNormOp> {
   }
 };
 
+/// y = x / sqrt(mean(x^2) + eps) * scale over the dims [axis, rank).
+struct RmsNormToGeneric : OpRewritePattern<RmsNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RmsNormOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type element = type.getElementType();
+    SmallVector<bool> reduced(type.getRank(), false);
+    for (int64_t i = op.getAxis(); i < type.getRank(); ++i)
+      reduced[i] = true;
+    AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap kept = keptDimsMap(rewriter.getContext(), reduced);
+    Value sumSquares = reduce(rewriter, loc, x, reduced, scalarConstant(rewriter, loc, element, 0),
+                              [](OpBuilder &b, Location l, Value e, Value acc) {
+                                return add(b, l, mul(b, l, e, e), acc);
+                              });
+    Value count = reducedCount(rewriter, loc, x, reduced, element);
+    double epsilon = op.getEpsilon().convertToDouble();
+    AffineMap scaleMap = broadcastMap(op.getContext(),
+                                      cast<RankedTensorType>(op.getScale().getType()), type);
+    Value result = mapElements(
+        rewriter, loc, x, ValueRange{x, sumSquares, op.getScale()}, {id, kept, scaleMap},
+        element, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value meanSquare = arith::DivFOp::create(b, l, a[1], count);
+          Value shifted =
+              arith::AddFOp::create(b, l, meanSquare, scalarConstant(b, l, element, epsilon));
+          Value normalized = arith::DivFOp::create(b, l, a[0], math::SqrtOp::create(b, l, shifted));
+          return arith::MulFOp::create(b, l, normalized, a[2]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y = (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c], c = dim 1.
+struct BatchNormToGeneric : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type element = type.getElementType();
+    AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap channel = AffineMap::get(type.getRank(), 0, rewriter.getAffineDimExpr(1));
+    double epsilon = op.getEpsilon().convertToDouble();
+    Value result = mapElements(
+        rewriter, loc, x, ValueRange{x, op.getScale(), op.getBias(), op.getMean(), op.getVariance()},
+        {id, channel, channel, channel, channel}, element,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value centered = arith::SubFOp::create(b, l, a[0], a[3]);
+          Value shiftedVar = arith::AddFOp::create(b, l, a[4], scalarConstant(b, l, element, epsilon));
+          Value normalized =
+              arith::DivFOp::create(b, l, centered, math::SqrtOp::create(b, l, shiftedVar));
+          return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, normalized, a[1]), a[2]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::lowering::populateReductionLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<ReduceToGeneric<ReduceSumOp>, ReduceToGeneric<ReduceMeanOp>,
                ReduceToGeneric<ReduceMaxOp>, ReduceToGeneric<ReduceMinOp>,
-               ReduceToGeneric<ReduceProdOp>, ArgMaxToGeneric, SoftmaxToGeneric,
-               LayerNormToGeneric>(patterns.getContext());
+               ReduceToGeneric<ReduceProdOp>, ArgExtremumToGeneric<ArgMaxOp, true>,
+               ArgExtremumToGeneric<ArgMinOp, false>, HardmaxToGeneric, SoftmaxToGeneric,
+               LayerNormToGeneric, RmsNormToGeneric, BatchNormToGeneric>(patterns.getContext());
 }

@@ -260,6 +260,27 @@ func.func @mod() -> (tensor<5xi64>, tensor<5xi64>) {
 
 // -----
 
+// Unsigned integers divide, take remainders and compare as unsigned values:
+// 200 is not -56.
+// CHECK-LABEL: func.func @unsigned_arithmetic
+// CHECK-DAG: %[[DIV:.*]] = kiln.constant dense<[66, 1]> : tensor<2xui8>
+// CHECK-DAG: %[[MOD:.*]] = kiln.constant dense<[2, 0]> : tensor<2xui8>
+// CHECK-DAG: %[[MAX:.*]] = kiln.constant dense<200> : tensor<2xui8>
+// CHECK-DAG: %[[MIN:.*]] = kiln.constant dense<[3, 200]> : tensor<2xui8>
+// CHECK-NOT: kiln.div
+// CHECK: return %[[DIV]], %[[MOD]], %[[MAX]], %[[MIN]]
+func.func @unsigned_arithmetic() -> (tensor<2xui8>, tensor<2xui8>, tensor<2xui8>, tensor<2xui8>) {
+  %a = kiln.constant dense<[200, 200]> : tensor<2xui8>
+  %b = kiln.constant dense<[3, 200]> : tensor<2xui8>
+  %0 = kiln.div %a, %b : (tensor<2xui8>, tensor<2xui8>) -> tensor<2xui8>
+  %1 = kiln.mod %a, %b : (tensor<2xui8>, tensor<2xui8>) -> tensor<2xui8>
+  %2 = kiln.max %a, %b : (tensor<2xui8>, tensor<2xui8>) -> tensor<2xui8>
+  %3 = kiln.min %a, %b : (tensor<2xui8>, tensor<2xui8>) -> tensor<2xui8>
+  return %0, %1, %2, %3 : tensor<2xui8>, tensor<2xui8>, tensor<2xui8>, tensor<2xui8>
+}
+
+// -----
+
 // Modulo by zero is not folded, nor is a float modulo.
 // CHECK-LABEL: func.func @mod_no_fold
 // CHECK: kiln.mod %{{.*}}, %{{.*}} : (tensor<2xi64>, tensor<i64>) -> tensor<2xi64>

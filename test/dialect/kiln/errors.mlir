@@ -41,6 +41,39 @@ func.func @float_op_on_integers(%a: tensor<4xi64>) -> tensor<4xi64> {
 
 // -----
 
+func.func @trig_on_integers(%a: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'kiln.tan' op operand #0 must be ranked tensor of floating-point values}}
+  %0 = kiln.tan %a : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @is_inf_on_integers(%a: tensor<4xi32>) -> tensor<4xi1> {
+  // expected-error @+1 {{'kiln.is_inf' op operand #0 must be ranked tensor of floating-point values}}
+  %0 = kiln.is_inf %a : (tensor<4xi32>) -> tensor<4xi1>
+  return %0 : tensor<4xi1>
+}
+
+// -----
+
+func.func @bitwise_on_floats(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.bitwise_and' op operand #0 must be ranked tensor of signless integer or unsigned integer values}}
+  %0 = kiln.bitwise_and %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// prelu's slope broadcasts to the input, not the input to the slope.
+func.func @prelu_slope_larger(%x: tensor<3xf32>, %s: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'kiln.prelu' op slope 'tensor<2x3xf32>' does not broadcast to the input 'tensor<3xf32>'}}
+  %0 = kiln.prelu %x, %s : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
 func.func @not_broadcastable(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<?x?xf32> {
   // expected-error @+2 {{operands are not broadcastable: 'tensor<2x3xf32>' and 'tensor<4xf32>'}}
   // expected-error @+1 {{'kiln.add' op failed to infer returned types}}
@@ -536,9 +569,65 @@ func.func @layer_norm_element_type(%x: tensor<2x8xf32>, %g: tensor<8xf16>) -> te
   return %0 : tensor<2x8xf32>
 }
 
+// -----
+
+func.func @argmin_axis_out_of_range(%x: tensor<2x3xf32>) -> tensor<?x?xi64> {
+  // expected-error @+1 {{'kiln.argmin' op axis -1 out of range for rank 2}}
+  %0 = kiln.argmin %x {axis = -1 : i64} : (tensor<2x3xf32>) -> tensor<?x?xi64>
+  return %0 : tensor<?x?xi64>
+}
+
+// -----
+
+func.func @hardmax_axis_out_of_range(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'kiln.hardmax' op axis 2 out of range for rank 2}}
+  %0 = kiln.hardmax %x {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @cumsum_axis_out_of_range(%x: tensor<5xi64>) -> tensor<5xi64> {
+  // expected-error @+1 {{'kiln.cumsum' op axis 1 out of range for rank 1}}
+  %0 = kiln.cumsum %x {axis = 1 : i64} : (tensor<5xi64>) -> tensor<5xi64>
+  return %0 : tensor<5xi64>
+}
+
+// -----
+
+func.func @rms_norm_scale_shape(%x: tensor<2x8xf32>, %g: tensor<4xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'kiln.rms_norm' op scale/bias 'tensor<4xf32>' does not broadcast to the normalised dims}}
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64} : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @rms_norm_element_type(%x: tensor<2x8xf32>, %g: tensor<8xf16>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'kiln.rms_norm' op scale and bias must have the input's element type}}
+  %0 = kiln.rms_norm %x, %g {axis = 1 : i64} : (tensor<2x8xf32>, tensor<8xf16>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gather_elements_rank(%d: tensor<3x4xf32>, %i: tensor<3xi64>) -> tensor<3xf32> {
+  // expected-error @+1 {{'kiln.gather_elements' op indices must have the data's rank 2, got 'tensor<3xi64>'}}
+  %0 = kiln.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gather_elements_dim(%d: tensor<3x4xf32>, %i: tensor<5x2xi64>) -> tensor<5x2xf32> {
+  // expected-error @+1 {{'kiln.gather_elements' op indices dim 0 (5) exceeds the data's (3)}}
+  %0 = kiln.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<5x2xi64>) -> tensor<5x2xf32>
+  return %0 : tensor<5x2xf32>
+}
 
 // -----
 

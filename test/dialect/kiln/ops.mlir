@@ -340,6 +340,107 @@ func.func @clip(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// The unary float ops without attributes.
+// CHECK-LABEL: func.func @unary_math
+// CHECK: %[[A:.*]] = kiln.tan %{{.*}} : tensor<4xf32>
+// CHECK: %[[B:.*]] = kiln.asin %[[A]] : tensor<4xf32>
+// CHECK: %[[C:.*]] = kiln.acos %[[B]]
+// CHECK: %[[D:.*]] = kiln.atan %[[C]]
+// CHECK: %[[E:.*]] = kiln.sinh %[[D]]
+// CHECK: %[[F:.*]] = kiln.cosh %[[E]]
+// CHECK: %[[G:.*]] = kiln.asinh %[[F]]
+// CHECK: %[[H:.*]] = kiln.acosh %[[G]]
+// CHECK: %[[I:.*]] = kiln.atanh %[[H]]
+// CHECK: %[[J:.*]] = kiln.softsign %[[I]]
+// CHECK: %[[K:.*]] = kiln.softplus %[[J]]
+// CHECK: %[[L:.*]] = kiln.mish %[[K]]
+// CHECK: %[[M:.*]] = kiln.hard_swish %[[L]] : tensor<4xf32>
+// CHECK: return %[[M]]
+func.func @unary_math(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.tan %x : tensor<4xf32>
+  %1 = kiln.asin %0 : tensor<4xf32>
+  %2 = kiln.acos %1 : tensor<4xf32>
+  %3 = kiln.atan %2 : tensor<4xf32>
+  %4 = kiln.sinh %3 : tensor<4xf32>
+  %5 = kiln.cosh %4 : tensor<4xf32>
+  %6 = kiln.asinh %5 : tensor<4xf32>
+  %7 = kiln.acosh %6 : tensor<4xf32>
+  %8 = kiln.atanh %7 : tensor<4xf32>
+  %9 = kiln.softsign %8 : tensor<4xf32>
+  %10 = kiln.softplus %9 : tensor<4xf32>
+  %11 = kiln.mish %10 : tensor<4xf32>
+  %12 = kiln.hard_swish %11 : tensor<4xf32>
+  return %12 : tensor<4xf32>
+}
+
+// -----
+
+// The activations with float attributes take ONNX's defaults.
+// CHECK-LABEL: func.func @activations
+// CHECK: %[[A:.*]] = kiln.hard_sigmoid %{{.*}} : tensor<4xf32>
+// CHECK: %[[B:.*]] = kiln.hard_sigmoid %[[A]] {alpha = 1.000000e-01 : f32, beta = 2.500000e-01 : f32}
+// CHECK: %[[C:.*]] = kiln.elu %[[B]] : tensor<4xf32>
+// CHECK: %[[D:.*]] = kiln.elu %[[C]] {alpha = 5.000000e-01 : f32}
+// CHECK: %[[E:.*]] = kiln.selu %[[D]] : tensor<4xf32>
+// CHECK: %[[F:.*]] = kiln.selu %[[E]] {alpha = 2.000000e+00 : f32, gamma = 3.000000e+00 : f32}
+// CHECK: %[[G:.*]] = kiln.thresholded_relu %[[F]] : tensor<4xf32>
+// CHECK: %[[H:.*]] = kiln.thresholded_relu %[[G]] {alpha = 2.000000e+00 : f32}
+// CHECK: return %[[H]]
+// GENERIC-LABEL: sym_name = "activations"
+// GENERIC: "kiln.hard_sigmoid"(%{{.*}}) <{alpha = 2.000000e-01 : f32, beta = 5.000000e-01 : f32}>
+// GENERIC: "kiln.elu"(%{{.*}}) <{alpha = 1.000000e+00 : f32}>
+// GENERIC: "kiln.selu"(%{{.*}}) <{alpha = 1.67326319 : f32, gamma = 1.05070102 : f32}>
+// GENERIC: "kiln.thresholded_relu"(%{{.*}}) <{alpha = 1.000000e+00 : f32}>
+func.func @activations(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.hard_sigmoid %x : tensor<4xf32>
+  %1 = kiln.hard_sigmoid %0 {alpha = 0.1 : f32, beta = 0.25 : f32} : tensor<4xf32>
+  %2 = kiln.elu %1 : tensor<4xf32>
+  %3 = kiln.elu %2 {alpha = 0.5 : f32} : tensor<4xf32>
+  %4 = kiln.selu %3 : tensor<4xf32>
+  %5 = kiln.selu %4 {alpha = 2.0 : f32, gamma = 3.0 : f32} : tensor<4xf32>
+  %6 = kiln.thresholded_relu %5 : tensor<4xf32>
+  %7 = kiln.thresholded_relu %6 {alpha = 2.0 : f32} : tensor<4xf32>
+  return %7 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @float_tests
+// CHECK: %[[N:.*]] = kiln.is_nan %[[X:.*]] : (tensor<?x4xf16>) -> tensor<?x4xi1>
+// CHECK: %[[I:.*]] = kiln.is_inf %[[X]] : (tensor<?x4xf16>) -> tensor<?x4xi1>
+// CHECK: %[[P:.*]] = kiln.is_inf %[[X]] {detect_negative = false} : (tensor<?x4xf16>) -> tensor<?x4xi1>
+// CHECK: return %[[N]], %[[I]], %[[P]]
+// GENERIC-LABEL: sym_name = "float_tests"
+// GENERIC: "kiln.is_inf"(%{{.*}}) <{detect_negative = true, detect_positive = true}>
+func.func @float_tests(%x: tensor<?x4xf16>) -> (tensor<?x4xi1>, tensor<?x4xi1>, tensor<?x4xi1>) {
+  %0 = kiln.is_nan %x : (tensor<?x4xf16>) -> tensor<?x4xi1>
+  %1 = kiln.is_inf %x : (tensor<?x4xf16>) -> tensor<?x4xi1>
+  %2 = kiln.is_inf %x {detect_negative = false} : (tensor<?x4xf16>) -> tensor<?x4xi1>
+  return %0, %1, %2 : tensor<?x4xi1>, tensor<?x4xi1>, tensor<?x4xi1>
+}
+
+// -----
+
+// prelu broadcasts the slope to the input; the bitwise ops take signless
+// and unsigned integers.
+// CHECK-LABEL: func.func @prelu_bitwise
+// CHECK: kiln.prelu %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<3x1xf32>) -> tensor<2x3x4xf32>
+// CHECK: %[[A:.*]] = kiln.bitwise_and %[[U:.*]], %[[V:.*]] : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>
+// CHECK: %[[O:.*]] = kiln.bitwise_or %[[A]], %[[V]]
+// CHECK: %[[X:.*]] = kiln.bitwise_xor %[[O]], %[[V]]
+// CHECK: %[[N:.*]] = kiln.bitwise_not %[[X]] : tensor<4xui8>
+func.func @prelu_bitwise(%x: tensor<2x3x4xf32>, %slope: tensor<3x1xf32>, %u: tensor<4xui8>,
+                         %v: tensor<ui8>) -> (tensor<2x3x4xf32>, tensor<4xui8>) {
+  %0 = kiln.prelu %x, %slope : (tensor<2x3x4xf32>, tensor<3x1xf32>) -> tensor<2x3x4xf32>
+  %1 = kiln.bitwise_and %u, %v : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>
+  %2 = kiln.bitwise_or %1, %v : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>
+  %3 = kiln.bitwise_xor %2, %v : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>
+  %4 = kiln.bitwise_not %3 : tensor<4xui8>
+  return %0, %4 : tensor<2x3x4xf32>, tensor<4xui8>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @cast
 // CHECK-SAME: (%[[X:.*]]: tensor<?x4xi64>)
 // CHECK: %[[F:.*]] = kiln.cast %[[X]] : tensor<?x4xi64> to f32
@@ -481,6 +582,41 @@ func.func @argmax(%x: tensor<2x3xf32>) -> (tensor<2x1xi64>, tensor<3xi64>) {
   %0 = kiln.argmax %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
   %1 = kiln.argmax %x {axis = 0 : i64, keepdims = false, select_last_index = true} : (tensor<2x3xf32>) -> tensor<3xi64>
   return %0, %1 : tensor<2x1xi64>, tensor<3xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @argmin_hardmax_cumsum
+// CHECK: kiln.argmin %[[X:.*]] {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+// CHECK: kiln.argmin %[[X]] {axis = 0 : i64, keepdims = false, select_last_index = true} : (tensor<2x3xf32>) -> tensor<3xi64>
+// CHECK: kiln.hardmax %[[X]] {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK: kiln.cumsum %[[X]] {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK: kiln.cumsum %[[X]] {axis = 0 : i64, exclusive = true, reverse = true} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+// GENERIC-LABEL: sym_name = "argmin_hardmax_cumsum"
+// GENERIC: "kiln.argmin"(%{{.*}}) <{axis = 1 : i64, keepdims = true, select_last_index = false}>
+// GENERIC: "kiln.cumsum"(%{{.*}}) <{axis = 1 : i64, exclusive = false, reverse = false}>
+func.func @argmin_hardmax_cumsum(%x: tensor<2x3xf32>)
+    -> (tensor<2x1xi64>, tensor<3xi64>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %0 = kiln.argmin %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  %1 = kiln.argmin %x {axis = 0 : i64, keepdims = false, select_last_index = true} : (tensor<2x3xf32>) -> tensor<3xi64>
+  %2 = kiln.hardmax %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %3 = kiln.cumsum %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %4 = kiln.cumsum %x {axis = 0 : i64, exclusive = true, reverse = true} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0, %1, %2, %3, %4 : tensor<2x1xi64>, tensor<3xi64>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// epsilon defaults to 1e-5.
+// CHECK-LABEL: func.func @rms_norm
+// CHECK: kiln.rms_norm %{{.*}}, %{{.*}} {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+// CHECK: kiln.rms_norm %{{.*}}, %{{.*}} {axis = 1 : i64, epsilon = 9.99999997E-7 : f32}
+// GENERIC-LABEL: sym_name = "rms_norm"
+// GENERIC: "kiln.rms_norm"(%{{.*}}, %{{.*}}) <{axis = 2 : i64, epsilon = 9.99999974E-6 : f32}>
+func.func @rms_norm(%x: tensor<?x?x8xf32>, %g: tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  %0 = kiln.rms_norm %x, %g {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %1 = kiln.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %0, %1 : tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }
 
 // -----
@@ -669,6 +805,15 @@ func.func @unsqueeze_squeeze(%x: tensor<?x8xi64>, %s: tensor<i64>) -> (tensor<?x
   %2 = kiln.unsqueeze %s {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
   %3 = kiln.squeeze %2 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
   return %1, %3 : tensor<?x8xi64>, tensor<i64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: kiln.gather_elements %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>
+func.func @gather_elements(%d: tensor<3x4xf32>, %i: tensor<3x2xi64>) -> tensor<3x2xf32> {
+  %0 = kiln.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
 }
 
 // -----

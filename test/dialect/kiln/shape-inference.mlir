@@ -239,6 +239,30 @@ func.func @argmax(%x: tensor<2x3x4xf32>) -> (tensor<?x?x?xi64>, tensor<?x?xi64>)
 
 // -----
 
+// argmin yields i64 like argmax; is_nan and is_inf yield i1.
+// CHECK-LABEL: func.func @argmin_float_tests
+// CHECK: kiln.argmin %{{.*}} {axis = 0 : i64, keepdims = false} : (tensor<2x3x4xf32>) -> tensor<3x4xi64>
+// CHECK: kiln.is_nan %{{.*}} : (tensor<2x3x4xf32>) -> tensor<2x3x4xi1>
+// CHECK: kiln.is_inf %{{.*}} : (tensor<2x3x4xf32>) -> tensor<2x3x4xi1>
+func.func @argmin_float_tests(%x: tensor<2x3x4xf32>) -> (tensor<?x?xi64>, tensor<?x?x?xi1>, tensor<?x?x?xi1>) {
+  %0 = kiln.argmin %x {axis = 0 : i64, keepdims = false} : (tensor<2x3x4xf32>) -> tensor<?x?xi64>
+  %1 = kiln.is_nan %x : (tensor<2x3x4xf32>) -> tensor<?x?x?xi1>
+  %2 = kiln.is_inf %x : (tensor<2x3x4xf32>) -> tensor<?x?x?xi1>
+  return %0, %1, %2 : tensor<?x?xi64>, tensor<?x?x?xi1>, tensor<?x?x?xi1>
+}
+
+// -----
+
+// gather_elements has the indices' shape and the data's element type.
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: kiln.gather_elements %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<3x4xi64>, tensor<2x4xi32>) -> tensor<2x4xi64>
+func.func @gather_elements(%d: tensor<3x4xi64>, %i: tensor<2x4xi32>) -> tensor<?x?xi64> {
+  %0 = kiln.gather_elements %d, %i {axis = 0 : i64} : (tensor<3x4xi64>, tensor<2x4xi32>) -> tensor<?x?xi64>
+  return %0 : tensor<?x?xi64>
+}
+
+// -----
+
 // softmax and layer_norm keep the input's type.
 // CHECK-LABEL: func.func @normalisations
 // CHECK-SAME: -> (tensor<2x8x768xf32>, tensor<2x8x768xf32>)

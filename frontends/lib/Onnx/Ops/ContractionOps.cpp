@@ -28,28 +28,6 @@ static LogicalResult importGemm(NodeImporter &n) {
                  n.named("transB", builder.getBoolAttr(n.intAttr("transB", 0) != 0))});
 }
 
-/// Explicit pads for auto_pad SAME_UPPER / SAME_LOWER (needs static dims).
-static FailureOr<SmallVector<int64_t>> samePads(NodeImporter &n, bool upper,
-                                                ArrayRef<int64_t> strides,
-                                                ArrayRef<int64_t> dilations) {
-  auto x = n.inputType(0), w = n.inputType(1);
-  int64_t spatial = x.getRank() - 2;
-  SmallVector<int64_t> pads(2 * spatial, 0);
-  for (int64_t i = 0; i < spatial; ++i) {
-    int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2);
-    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
-      n.emitError() << "auto_pad SAME needs static spatial dims; specialise the "
-                       "input with --input-shape";
-      return failure();
-    }
-    int64_t out = (in + strides[i] - 1) / strides[i];
-    int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
-    pads[i] = upper ? total / 2 : total - total / 2;
-    pads[i + spatial] = total - pads[i];
-  }
-  return pads;
-}
-
 static LogicalResult importConv(NodeImporter &n) {
   auto x = n.requiredInput(0), w = n.requiredInput(1);
   if (failed(x) || failed(w))
@@ -75,26 +53,17 @@ static LogicalResult importConv(NodeImporter &n) {
         return failure();
       }
   }
-  std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
-  SmallVector<int64_t> pads(2 * spatial, 0);
-  if (autoPad == "NOTSET") {
-    pads = n.intsAttr("pads").value_or(pads);
-  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-    auto same = samePads(n, autoPad == "SAME_UPPER", strides, dilations);
-    if (failed(same))
-      return failure();
-    pads = *same;
-  } else if (autoPad != "VALID") {
-    n.emitError() << "unknown auto_pad '" << autoPad << "'";
+  auto pads = windowPads(n, n.inputType(0).getShape().drop_front(2),
+                         n.inputType(1).getShape().drop_front(2), strides, dilations);
+  if (failed(pads))
     return failure();
-  }
   SmallVector<Value> operands{*x, *w};
   if (Value b = n.input(2))
     operands.push_back(b);
   Builder &builder = n.getBuilder();
   return n.createOutput<ConvOp>(
       operands, {n.named("strides", builder.getDenseI64ArrayAttr(strides)),
-                 n.named("pads", builder.getDenseI64ArrayAttr(pads)),
+                 n.named("pads", builder.getDenseI64ArrayAttr(*pads)),
                  n.named("dilations", builder.getDenseI64ArrayAttr(dilations)),
                  n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))});
 }

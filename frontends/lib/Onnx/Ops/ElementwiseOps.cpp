@@ -154,6 +154,30 @@ static LogicalResult importLeakyRelu(NodeImporter &n) {
       {*x}, {n.named("alpha", n.getBuilder().getF32FloatAttr(n.floatAttr("alpha", 0.01f)))});
 }
 
+/// A unary op whose float attributes `names` default to `defaults` (Elu's
+/// alpha, Selu's alpha and gamma, HardSigmoid's alpha and beta, ...).
+template <typename OpTy>
+static LogicalResult importUnaryWithFloats(NodeImporter &n, ArrayRef<StringRef> names,
+                                           ArrayRef<float> defaults) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  SmallVector<NamedAttribute> attrs;
+  for (auto [name, value] : llvm::zip(names, defaults))
+    attrs.push_back(n.named(name, n.getBuilder().getF32FloatAttr(n.floatAttr(name, value))));
+  return n.createOutput<OpTy>({*x}, attrs);
+}
+
+static LogicalResult importIsInf(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  Builder &b = n.getBuilder();
+  return n.createOutput<IsInfOp>(
+      {*x}, {n.named("detect_negative", b.getBoolAttr(n.intAttr("detect_negative", 1) != 0)),
+             n.named("detect_positive", b.getBoolAttr(n.intAttr("detect_positive", 1) != 0))});
+}
+
 static LogicalResult importGelu(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
@@ -268,6 +292,11 @@ void mlir::kiln::onnx_import::registerElementwiseOps(llvm::StringMap<OpHandler> 
   t["Or"] = importBinary<OrOp>;
   t["Xor"] = importBinary<XorOp>;
   t["Where"] = importWhere;
+  t["PRelu"] = importBinary<PReluOp>;
+  t["BitwiseAnd"] = importBinary<BitwiseAndOp>;
+  t["BitwiseOr"] = importBinary<BitwiseOrOp>;
+  t["BitwiseXor"] = importBinary<BitwiseXorOp>;
+  t["BitwiseNot"] = importUnary<BitwiseNotOp>;
 
   t["Neg"] = importUnary<NegOp>;
   t["Abs"] = importUnary<AbsOp>;
@@ -286,6 +315,32 @@ void mlir::kiln::onnx_import::registerElementwiseOps(llvm::StringMap<OpHandler> 
   t["Round"] = importUnary<RoundOp>;
   t["Relu"] = importUnary<ReluOp>;
   t["Not"] = importUnary<NotOp>;
+  t["Tan"] = importUnary<TanOp>;
+  t["Asin"] = importUnary<AsinOp>;
+  t["Acos"] = importUnary<AcosOp>;
+  t["Atan"] = importUnary<AtanOp>;
+  t["Sinh"] = importUnary<SinhOp>;
+  t["Cosh"] = importUnary<CoshOp>;
+  t["Asinh"] = importUnary<AsinhOp>;
+  t["Acosh"] = importUnary<AcoshOp>;
+  t["Atanh"] = importUnary<AtanhOp>;
+  t["Softsign"] = importUnary<SoftsignOp>;
+  t["Softplus"] = importUnary<SoftplusOp>;
+  t["Mish"] = importUnary<MishOp>;
+  t["HardSwish"] = importUnary<HardSwishOp>;
+  t["IsNaN"] = importUnary<IsNaNOp>;
+  t["IsInf"] = importIsInf;
+  t["HardSigmoid"] = [](NodeImporter &n) {
+    return importUnaryWithFloats<HardSigmoidOp>(n, {"alpha", "beta"}, {0.2f, 0.5f});
+  };
+  t["Elu"] = [](NodeImporter &n) { return importUnaryWithFloats<EluOp>(n, {"alpha"}, {1.0f}); };
+  t["Selu"] = [](NodeImporter &n) {
+    return importUnaryWithFloats<SeluOp>(n, {"alpha", "gamma"},
+                                         {1.67326319217681884765625f, 1.05070102214813232421875f});
+  };
+  t["ThresholdedRelu"] = [](NodeImporter &n) {
+    return importUnaryWithFloats<ThresholdedReluOp>(n, {"alpha"}, {1.0f});
+  };
   t["LeakyRelu"] = importLeakyRelu;
   t["Gelu"] = importGelu;
   t["Clip"] = importClip;

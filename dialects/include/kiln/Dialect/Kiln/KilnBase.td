@@ -43,6 +43,7 @@ def Kiln_Dialect : Dialect {
 
 def Kiln_Tensor : RankedTensorOf<[AnyType]>;
 def Kiln_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Kiln_IntegerTensor : RankedTensorOf<[AnySignlessInteger, AnyUnsignedInteger]>;
 def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Kiln_ShapeTensor : 1DTensorOf<[I64]>;
 def Kiln_BoolTensor : RankedTensorOf<[I1]>;

@@ -31,6 +31,22 @@ LogicalResult inferReducedType(std::optional<Location> loc, Value input,
 /// Reduction axes must be sorted, unique and within the input's rank.
 LogicalResult verifyReductionAxes(Operation *op, ArrayRef<int64_t> axes);
 
+/// Infers the type of a max/average pool of `input` (N, C, spatial...).
+LogicalResult inferPoolType(std::optional<Location> loc, Value input,
+                            ArrayRef<int64_t> kernelShape, ArrayRef<int64_t> strides,
+                            ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                            bool ceilMode, SmallVectorImpl<Type> &inferred);
+
+/// Pool windows need positive sizes, strides and dilations and
+/// non-negative pads.
+LogicalResult verifyPool(Operation *op, ArrayRef<int64_t> kernelShape,
+                         ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                         ArrayRef<int64_t> dilations);
+
+/// The output size of one pooled dim (static sizes only), as ONNX defines it.
+int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
+                   int64_t padEnd, int64_t dilation, bool ceilMode);
+
 } // namespace mlir::kiln
 
 #define GET_OP_CLASSES

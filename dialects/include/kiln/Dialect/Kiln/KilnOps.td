@@ -143,6 +143,32 @@ def Kiln_XorOp : Kiln_PredicateOp<"xor", [Commutative]> {
   let hasVerifier = 1;
 }
 
+def Kiln_PReluOp : Kiln_BinaryOp<"prelu"> {
+  let summary = "Elementwise x < 0 ? slope * x : x, slope broadcast to x";
+  let description = [{
+    ONNX PRelu: the slope broadcasts to the input (unidirectionally), so the
+    result has the input's shape.
+    `%0 = kiln.prelu %x, %slope : (tensor<2x3x4xf32>, tensor<3x1xf32>) -> tensor<2x3x4xf32>`
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let hasVerifier = 1;
+}
+def Kiln_BitwiseAndOp : Kiln_BinaryOp<"bitwise_and", [Commutative]> {
+  let summary = "Elementwise bitwise and of integers with broadcasting";
+  let description = [{ `%0 = kiln.bitwise_and %a, %b : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>` }];
+  let arguments = (ins Kiln_IntegerTensor:$lhs, Kiln_IntegerTensor:$rhs);
+}
+def Kiln_BitwiseOrOp : Kiln_BinaryOp<"bitwise_or", [Commutative]> {
+  let summary = "Elementwise bitwise or of integers with broadcasting";
+  let description = [{ `%0 = kiln.bitwise_or %a, %b : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>` }];
+  let arguments = (ins Kiln_IntegerTensor:$lhs, Kiln_IntegerTensor:$rhs);
+}
+def Kiln_BitwiseXorOp : Kiln_BinaryOp<"bitwise_xor", [Commutative]> {
+  let summary = "Elementwise bitwise xor of integers with broadcasting";
+  let description = [{ `%0 = kiln.bitwise_xor %a, %b : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>` }];
+  let arguments = (ins Kiln_IntegerTensor:$lhs, Kiln_IntegerTensor:$rhs);
+}
+
 def Kiln_WhereOp : Kiln_Op<"where"> {
   let summary = "Elementwise select: condition ? x : y, all three broadcast";
   let description = [{
@@ -252,6 +278,105 @@ def Kiln_ClipOp : Kiln_UnaryOp<"clip", Kiln_Tensor> {
                    OptionalAttr<F64Attr>:$max);
 }
 
+def Kiln_TanOp : Kiln_UnaryOp<"tan", Kiln_FloatTensor> {
+  let summary = "Elementwise tangent";
+  let description = [{ `%0 = kiln.tan %x : tensor<4xf32>` }];
+}
+def Kiln_AsinOp : Kiln_UnaryOp<"asin", Kiln_FloatTensor> {
+  let summary = "Elementwise arcsine";
+  let description = [{ `%0 = kiln.asin %x : tensor<4xf32>` }];
+}
+def Kiln_AcosOp : Kiln_UnaryOp<"acos", Kiln_FloatTensor> {
+  let summary = "Elementwise arccosine";
+  let description = [{ `%0 = kiln.acos %x : tensor<4xf32>` }];
+}
+def Kiln_AtanOp : Kiln_UnaryOp<"atan", Kiln_FloatTensor> {
+  let summary = "Elementwise arctangent";
+  let description = [{ `%0 = kiln.atan %x : tensor<4xf32>` }];
+}
+def Kiln_SinhOp : Kiln_UnaryOp<"sinh", Kiln_FloatTensor> {
+  let summary = "Elementwise hyperbolic sine";
+  let description = [{ `%0 = kiln.sinh %x : tensor<4xf32>` }];
+}
+def Kiln_CoshOp : Kiln_UnaryOp<"cosh", Kiln_FloatTensor> {
+  let summary = "Elementwise hyperbolic cosine";
+  let description = [{ `%0 = kiln.cosh %x : tensor<4xf32>` }];
+}
+def Kiln_AsinhOp : Kiln_UnaryOp<"asinh", Kiln_FloatTensor> {
+  let summary = "Elementwise inverse hyperbolic sine";
+  let description = [{ `%0 = kiln.asinh %x : tensor<4xf32>` }];
+}
+def Kiln_AcoshOp : Kiln_UnaryOp<"acosh", Kiln_FloatTensor> {
+  let summary = "Elementwise inverse hyperbolic cosine";
+  let description = [{ `%0 = kiln.acosh %x : tensor<4xf32>` }];
+}
+def Kiln_AtanhOp : Kiln_UnaryOp<"atanh", Kiln_FloatTensor> {
+  let summary = "Elementwise inverse hyperbolic tangent";
+  let description = [{ `%0 = kiln.atanh %x : tensor<4xf32>` }];
+}
+def Kiln_SoftsignOp : Kiln_UnaryOp<"softsign", Kiln_FloatTensor> {
+  let summary = "Elementwise x / (1 + |x|)";
+  let description = [{ `%0 = kiln.softsign %x : tensor<4xf32>` }];
+}
+def Kiln_SoftplusOp : Kiln_UnaryOp<"softplus", Kiln_FloatTensor> {
+  let summary = "Elementwise log(1 + e^x)";
+  let description = [{ `%0 = kiln.softplus %x : tensor<4xf32>` }];
+}
+def Kiln_MishOp : Kiln_UnaryOp<"mish", Kiln_FloatTensor> {
+  let summary = "Elementwise x * tanh(log(1 + e^x))";
+  let description = [{ `%0 = kiln.mish %x : tensor<4xf32>` }];
+}
+def Kiln_HardSwishOp : Kiln_UnaryOp<"hard_swish", Kiln_FloatTensor> {
+  let summary = "Elementwise x * max(0, min(1, x / 6 + 1 / 2))";
+  let description = [{ `%0 = kiln.hard_swish %x : tensor<4xf32>` }];
+}
+def Kiln_HardSigmoidOp : Kiln_UnaryOp<"hard_sigmoid", Kiln_FloatTensor> {
+  let summary = "Elementwise max(0, min(1, alpha * x + beta))";
+  let description = [{ `%0 = kiln.hard_sigmoid %x {alpha = 0.2 : f32, beta = 0.5 : f32} : tensor<4xf32>` }];
+  let arguments = (ins Kiln_FloatTensor:$input, DefaultValuedAttr<F32Attr, "0.2f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.5f">:$beta);
+}
+def Kiln_EluOp : Kiln_UnaryOp<"elu", Kiln_FloatTensor> {
+  let summary = "Elementwise x < 0 ? alpha * (e^x - 1) : x";
+  let description = [{ `%0 = kiln.elu %x {alpha = 1.0 : f32} : tensor<4xf32>` }];
+  let arguments = (ins Kiln_FloatTensor:$input, DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
+}
+def Kiln_SeluOp : Kiln_UnaryOp<"selu", Kiln_FloatTensor> {
+  let summary = "Elementwise gamma * (x <= 0 ? alpha * (e^x - 1) : x)";
+  let description = [{
+    `%0 = kiln.selu %x {alpha = 1.67326319 : f32, gamma = 1.05070102 : f32} : tensor<4xf32>`
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                   DefaultValuedAttr<F32Attr, "1.67326319217681884765625f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.05070102214813232421875f">:$gamma);
+}
+def Kiln_ThresholdedReluOp : Kiln_UnaryOp<"thresholded_relu", Kiln_FloatTensor> {
+  let summary = "Elementwise x > alpha ? x : 0";
+  let description = [{ `%0 = kiln.thresholded_relu %x {alpha = 1.0 : f32} : tensor<4xf32>` }];
+  let arguments = (ins Kiln_FloatTensor:$input, DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
+}
+def Kiln_BitwiseNotOp : Kiln_UnaryOp<"bitwise_not", Kiln_IntegerTensor> {
+  let summary = "Elementwise bitwise complement of integers";
+  let description = [{ `%0 = kiln.bitwise_not %x : tensor<4xi32>` }];
+}
+
+def Kiln_IsNaNOp : Kiln_Op<"is_nan"> {
+  let summary = "Elementwise x != x: whether each element is NaN";
+  let description = [{ `%0 = kiln.is_nan %x : (tensor<4xf32>) -> tensor<4xi1>` }];
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_BoolTensor:$output);
+}
+def Kiln_IsInfOp : Kiln_Op<"is_inf"> {
+  let summary = "Elementwise test for +inf and/or -inf (detect_positive, detect_negative)";
+  let description = [{
+    `%0 = kiln.is_inf %x {detect_negative = false} : (tensor<4xf32>) -> tensor<4xi1>`
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                   DefaultValuedAttr<BoolAttr, "true">:$detect_negative,
+                   DefaultValuedAttr<BoolAttr, "true">:$detect_positive);
+  let results = (outs Kiln_BoolTensor:$output);
+}
+
 def Kiln_CastOp : Kiln_Op<"cast"> {
   let summary = "Elementwise conversion to another element type (ONNX Cast)";
   let description = [{
@@ -349,6 +474,36 @@ def Kiln_ArgMaxOp : Kiln_Op<"argmax"> {
   let hasVerifier = 1;
 }
 
+def Kiln_ArgMinOp : Kiln_Op<"argmin"> {
+  let summary = "Index (i64) of the minimum along one axis; first occurrence unless select_last_index";
+  let description = [{ `%0 = kiln.argmin %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>` }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                   DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs Kiln_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def Kiln_HardmaxOp : Kiln_Op<"hardmax"> {
+  let summary = "1 at the first maximum along one axis, 0 elsewhere (opset 13 semantics)";
+  let description = [{ `%0 = kiln.hardmax %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>` }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Kiln_FloatTensor:$output);
+  let hasVerifier = 1;
+}
+
+def Kiln_CumSumOp : Kiln_Op<"cumsum"> {
+  let summary = "Running sum along one axis; `exclusive` leaves out the element itself, `reverse` runs from the end";
+  let description = [{
+    `%0 = kiln.cumsum %x {axis = 0 : i64, exclusive = true} : (tensor<5xf32>) -> tensor<5xf32>`
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                   DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Kiln_Tensor:$output);
+  let hasVerifier = 1;
+}
+
 def Kiln_SoftmaxOp : Kiln_Op<"softmax"> {
   let summary = "exp(x - max) / sum along one axis (opset 13 semantics)";
   let description = [{ `%0 = kiln.softmax %x {axis = 3 : i64} : (tensor<1x12x8x8xf32>) -> tensor<1x12x8x8xf32>` }];
@@ -368,6 +523,21 @@ def Kiln_LayerNormOp : Kiln_Op<"layer_norm"> {
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
                    Optional<Kiln_FloatTensor>:$bias, I64Attr:$axis,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$output);
+  let hasVerifier = 1;
+}
+
+def Kiln_RmsNormOp : Kiln_Op<"rms_norm"> {
+  let summary = "x / sqrt(mean(x^2) + epsilon) * scale over the trailing dims from `axis`";
+  let description = [{
+    ONNX RMSNormalization (opset 23), computed in the input's element type.
+    ```mlir
+    %0 = kiln.rms_norm %x, %gamma {axis = 2 : i64, epsilon = 1.0e-6 : f32}
+         : (tensor<?x?x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale, I64Attr:$axis,
                    DefaultValuedAttr<F32Attr, "1e-5f">:$epsilon);
   let results = (outs Kiln_FloatTensor:$output);
   let hasVerifier = 1;
@@ -399,6 +569,18 @@ def Kiln_GatherNDOp : Kiln_Op<"gather_nd"> {
   let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
                    DefaultValuedAttr<I64Attr, "0">:$batch_dims);
   let results = (outs Kiln_Tensor:$output);
+}
+
+def Kiln_GatherElementsOp : Kiln_Op<"gather_elements"> {
+  let summary = "out[i] = data[i with dim `axis` replaced by indices[i]] (ONNX GatherElements)";
+  let description = [{
+    `indices` has the data's rank; the result has its shape. Negative indices
+    count from the end of dim `axis`.
+    `%0 = kiln.gather_elements %data, %idx {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>`
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let hasVerifier = 1;
 }
 
 def Kiln_ReshapeOp : Kiln_Op<"reshape"> {
@@ -538,5 +720,8 @@ def Kiln_SizeOp : Kiln_Op<"size"> {
   let results = (outs 0DTensorOf<[I64]>:$output);
   let hasFolder = 1;
 }
+
+// Pooling, padding, resizing, batch normalisation and quantization.
+include "kiln/Dialect/Kiln/KilnNNOps.td"
 
 #endif // KILN_DIALECT_KILN_OPS_TD

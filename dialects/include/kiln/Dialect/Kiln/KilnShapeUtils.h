@@ -17,6 +17,9 @@ namespace mlir::kiln {
 /// The integer values of a constant int tensor operand, if it is one.
 std::optional<SmallVector<int64_t>> getConstantIntValues(Value value);
 
+/// The values of a constant float tensor operand, if it is one.
+std::optional<SmallVector<double>> getConstantFloatValues(Value value);
+
 /// What is known about the elements of a 1-D shape-like int operand: one entry
 /// per element, ShapedType::kDynamic where the element is computed at run
 /// time. Looks through concat, unsqueeze, cast and shape ops so that

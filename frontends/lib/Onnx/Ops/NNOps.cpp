@@ -1,0 +1,346 @@
+//===- NNOps.cpp - ONNX Pad, BatchNormalization, pooling, Q/DQ -------------===//
+
+#include "../NodeImporter.h"
+#include "../OnnxTensors.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+FailureOr<SmallVector<int64_t>>
+mlir::kiln::onnx_import::windowPads(NodeImporter &n, ArrayRef<int64_t> inputSpatial,
+                                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> dilations) {
+  int64_t spatial = inputSpatial.size();
+  SmallVector<int64_t> pads(2 * spatial, 0);
+  std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
+  if (autoPad == "NOTSET") {
+    pads = n.intsAttr("pads").value_or(pads);
+    if ((int64_t)pads.size() != 2 * spatial) {
+      n.emitError() << "pads needs " << 2 * spatial << " entries, got " << pads.size();
+      return failure();
+    }
+    return pads;
+  }
+  if (autoPad == "VALID")
+    return pads;
+  if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER") {
+    n.emitError() << "unknown auto_pad '" << autoPad << "'";
+    return failure();
+  }
+  // SAME: the output has ceil(in / stride) elements; the padding it needs is
+  // split evenly, the odd one at the end (SAME_UPPER) or the beginning.
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t in = inputSpatial[i], k = kernel[i];
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
+      n.emitError() << "auto_pad " << autoPad << " needs static spatial dims; specialise the "
+                       "input with --input-shape";
+      return failure();
+    }
+    int64_t out = (in + strides[i] - 1) / strides[i];
+    int64_t total =
+        std::max<int64_t>(0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
+    int64_t small = total / 2;
+    pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
+    pads[i + spatial] = total - pads[i];
+  }
+  return pads;
+}
+
+//===----------------------------------------------------------------------===//
+// Pad
+//===----------------------------------------------------------------------===//
+
+/// Pad: pads (and, from opset 18, the axes they apply to) are constant
+/// inputs; constant_value is an optional scalar input.
+static LogicalResult importPad(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  auto rawPads = n.constantInts(1, "pads");
+  if (failed(rawPads))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (n.input(3)) {
+    auto rawAxes = n.constantInts(3, "axes");
+    if (failed(rawAxes))
+      return failure();
+    for (int64_t a : *rawAxes) {
+      auto axis = n.axis(a, rank);
+      if (failed(axis))
+        return failure();
+      axes.push_back(*axis);
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  int64_t count = axes.size();
+  if ((int64_t)rawPads->size() != 2 * count) {
+    n.emitError() << "input 'pads' needs " << 2 * count << " values, got " << rawPads->size();
+    return failure();
+  }
+  SmallVector<int64_t> pads(2 * rank, 0);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    pads[axis] = (*rawPads)[i];
+    pads[axis + rank] = (*rawPads)[i + count];
+  }
+  std::string mode = n.stringAttr("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap") {
+    n.emitError() << "mode must be 'constant', 'reflect', 'edge' or 'wrap', got '" << mode << "'";
+    return failure();
+  }
+  SmallVector<Value> operands{*x};
+  if (Value value = n.input(2); value && mode == "constant")
+    operands.push_back(value);
+  Builder &b = n.getBuilder();
+  return n.createOutput<PadOp>(operands, {n.named("pads", b.getDenseI64ArrayAttr(pads)),
+                                          n.named("mode", b.getStringAttr(mode))});
+}
+
+//===----------------------------------------------------------------------===//
+// BatchNormalization
+//===----------------------------------------------------------------------===//
+
+/// `v` in element type `element` (ONNX lets the parameters of
+/// BatchNormalization, and a QuantizeLinear scale, differ from the input).
+static FailureOr<Value> castToElement(NodeImporter &n, Value v, Type element) {
+  if (cast<RankedTensorType>(v.getType()).getElementType() == element)
+    return v;
+  return n.create<CastOp>({v}, {n.named("to", TypeAttr::get(element))});
+}
+
+/// BatchNormalization. In training mode (opset 14 on) it normalises with the
+/// batch's own statistics, the mean and (population) variance over every
+/// dim but the channels, and also outputs the running statistics
+/// input * momentum + batch * (1 - momentum); all of it deterministic, built
+/// from kiln reductions and elementwise ops around kiln.batch_norm.
+static LogicalResult importBatchNorm(NodeImporter &n) {
+  SmallVector<Value> operands;
+  Type element = n.inputType(0).getElementType();
+  for (size_t i = 0; i < 5; ++i) {
+    auto v = n.requiredInput(i);
+    if (failed(v))
+      return failure();
+    auto converted = castToElement(n, *v, element);
+    if (failed(converted))
+      return failure();
+    operands.push_back(*converted);
+  }
+  Builder &b = n.getBuilder();
+  NamedAttribute epsilon =
+      n.named("epsilon", b.getF32FloatAttr(n.floatAttr("epsilon", 1e-5f)));
+  if (n.intAttr("training_mode", 0) == 0)
+    return n.createOutput<BatchNormOp>(operands, {epsilon});
+
+  int64_t rank = n.inputType(0).getRank();
+  SmallVector<int64_t> axes{0};
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  auto reduceMean = [&](Value v, bool keepdims) {
+    return n.create<ReduceMeanOp>({v}, {n.named("axes", b.getDenseI64ArrayAttr(axes)),
+                                        n.named("keepdims", b.getBoolAttr(keepdims))});
+  };
+  Value x = operands[0];
+  auto keptMean = reduceMean(x, /*keepdims=*/true);
+  if (failed(keptMean))
+    return failure();
+  auto centered = n.create<SubOp>({x, *keptMean});
+  if (failed(centered))
+    return failure();
+  auto squared = n.create<MulOp>({*centered, *centered});
+  if (failed(squared))
+    return failure();
+  auto mean = reduceMean(x, /*keepdims=*/false);
+  auto variance = reduceMean(*squared, /*keepdims=*/false);
+  if (failed(mean) || failed(variance))
+    return failure();
+  auto y = n.create<BatchNormOp>({x, operands[1], operands[2], *mean, *variance}, {epsilon});
+  if (failed(y))
+    return failure();
+  n.setOutput(0, *y);
+  double momentum = n.floatAttr("momentum", 0.9f);
+  Value keep = n.scalarConstant(element, momentum), take = n.scalarConstant(element, 1 - momentum);
+  for (auto [output, running, batch] : {std::tuple(1, operands[3], *mean),
+                                        std::tuple(2, operands[4], *variance)}) {
+    if (!n.isOutputUsed(output))
+      continue;
+    auto kept = n.create<MulOp>({running, keep});
+    auto taken = n.create<MulOp>({batch, take});
+    if (failed(kept) || failed(taken))
+      return failure();
+    auto updated = n.create<AddOp>({*kept, *taken});
+    if (failed(updated))
+      return failure();
+    n.setOutput(output, *updated);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult importPool(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  auto xt = n.inputType(0);
+  int64_t spatial = xt.getRank() - 2;
+  if (spatial < 1) {
+    n.emitError() << "input must have rank >= 3 (N, C, spatial...)";
+    return failure();
+  }
+  auto kernel = n.intsAttr("kernel_shape");
+  if (!kernel || (int64_t)kernel->size() != spatial) {
+    n.emitError() << "kernel_shape needs " << spatial << " entries";
+    return failure();
+  }
+  auto orOnes = [&](StringRef name) {
+    return n.intsAttr(name).value_or(SmallVector<int64_t>(spatial, 1));
+  };
+  SmallVector<int64_t> strides = orOnes("strides"), dilations = orOnes("dilations");
+  if ((int64_t)strides.size() != spatial || (int64_t)dilations.size() != spatial) {
+    n.emitError() << "strides and dilations need " << spatial << " entries";
+    return failure();
+  }
+  auto pads = windowPads(n, xt.getShape().drop_front(2), *kernel, strides, dilations);
+  if (failed(pads))
+    return failure();
+  bool ceilMode = n.intAttr("ceil_mode", 0) != 0;
+  Builder &b = n.getBuilder();
+  SmallVector<NamedAttribute> attrs{n.named("kernel_shape", b.getDenseI64ArrayAttr(*kernel)),
+                                    n.named("strides", b.getDenseI64ArrayAttr(strides)),
+                                    n.named("pads", b.getDenseI64ArrayAttr(*pads)),
+                                    n.named("dilations", b.getDenseI64ArrayAttr(dilations)),
+                                    n.named("ceil_mode", b.getBoolAttr(ceilMode))};
+  if constexpr (std::is_same_v<OpTy, AveragePoolOp>) {
+    attrs.push_back(
+        n.named("count_include_pad", b.getBoolAttr(n.intAttr("count_include_pad", 0) != 0)));
+  } else if constexpr (std::is_same_v<OpTy, LpPoolOp>) {
+    int64_t p = n.intAttr("p", 2);
+    if (p < 1) {
+      n.emitError() << "p must be at least 1, got " << p;
+      return failure();
+    }
+    attrs.push_back(n.named("p", b.getI64IntegerAttr(p)));
+  } else if (n.isOutputUsed(1)) {
+    n.emitError() << "the Indices output is not supported";
+    return failure();
+  }
+  return n.createOutput<OpTy>({*x}, attrs);
+}
+
+/// GlobalAveragePool and GlobalMaxPool reduce all spatial dims, kept.
+template <typename OpTy>
+static LogicalResult importGlobalPool(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  if (rank < 3) {
+    n.emitError() << "input must have rank >= 3 (N, C, spatial...)";
+    return failure();
+  }
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Builder &b = n.getBuilder();
+  return n.createOutput<OpTy>({*x}, {n.named("axes", b.getDenseI64ArrayAttr(axes)),
+                                     n.named("keepdims", b.getBoolAttr(true))});
+}
+
+//===----------------------------------------------------------------------===//
+// DequantizeLinear and QuantizeLinear
+//===----------------------------------------------------------------------===//
+
+/// The normalised axis of a per-axis or blocked scale (the attribute's
+/// value is irrelevant to a per-tensor scale).
+static FailureOr<int64_t> quantAxis(NodeImporter &n) {
+  auto st = n.inputType(1);
+  int64_t rank = n.inputType(0).getRank(), axis = n.intAttr("axis", 1);
+  bool perTensor = n.intAttr("block_size", 0) == 0 &&
+                   (st.getRank() == 0 || (st.getRank() == 1 && st.getDimSize(0) == 1));
+  if (perTensor)
+    return normalizeAxis(axis, rank).value_or(0);
+  return n.axis(axis, rank);
+}
+
+static LogicalResult importDequantizeLinear(NodeImporter &n) {
+  auto x = n.requiredInput(0), scale = n.requiredInput(1);
+  if (failed(x) || failed(scale))
+    return failure();
+  auto axis = quantAxis(n);
+  if (failed(axis))
+    return failure();
+  SmallVector<Value> operands{*x, *scale};
+  if (Value zp = n.input(2))
+    operands.push_back(zp);
+  Builder &b = n.getBuilder();
+  auto result = n.create<DequantizeLinearOp>(
+      operands, {n.named("axis", b.getI64IntegerAttr(*axis)),
+                 n.named("block_size", b.getI64IntegerAttr(n.intAttr("block_size", 0)))});
+  if (failed(result))
+    return failure();
+  Value y = *result;
+  if (n.attribute("output_dtype") && n.intAttr("output_dtype", 0) != 0) {
+    int64_t dtype = n.intAttr("output_dtype", 0);
+    Type to = getElementType(n.getContext(), dtype);
+    if (!isa_and_nonnull<FloatType>(to)) {
+      n.emitError() << "output_dtype " << dataTypeName(dtype) << " is not a float type";
+      return failure();
+    }
+    auto converted = castToElement(n, y, to);
+    if (failed(converted))
+      return failure();
+    y = *converted;
+  }
+  n.setOutput(0, y);
+  return success();
+}
+
+static LogicalResult importQuantizeLinear(NodeImporter &n) {
+  auto x = n.requiredInput(0), scale = n.requiredInput(1);
+  if (failed(x) || failed(scale))
+    return failure();
+  auto axis = quantAxis(n);
+  if (failed(axis))
+    return failure();
+  Value zp = n.input(2);
+  Type to;
+  if (zp) {
+    to = n.inputType(2).getElementType();
+  } else {
+    int64_t dtype = n.intAttr("output_dtype", 0);
+    to = dtype ? getElementType(n.getContext(), dtype) : n.getBuilder().getIntegerType(8, false);
+    if (!isa_and_nonnull<IntegerType>(to) || to.isInteger(1)) {
+      n.emitError() << "output_dtype " << dataTypeName(dtype) << " is not supported";
+      return failure();
+    }
+  }
+  auto converted = castToElement(n, *scale, n.inputType(0).getElementType());
+  if (failed(converted))
+    return failure();
+  SmallVector<Value> operands{*x, *converted};
+  if (zp)
+    operands.push_back(zp);
+  Builder &b = n.getBuilder();
+  return n.createOutput<QuantizeLinearOp>(
+      operands, {n.named("to", TypeAttr::get(to)), n.named("axis", b.getI64IntegerAttr(*axis)),
+                 n.named("block_size", b.getI64IntegerAttr(n.intAttr("block_size", 0)))});
+}
+
+void mlir::kiln::onnx_import::registerNNOps(llvm::StringMap<OpHandler> &t) {
+  t["Pad"] = importPad;
+  t["BatchNormalization"] = importBatchNorm;
+  t["MaxPool"] = importPool<MaxPoolOp>;
+  t["AveragePool"] = importPool<AveragePoolOp>;
+  t["LpPool"] = importPool<LpPoolOp>;
+  t["GlobalAveragePool"] = importGlobalPool<ReduceMeanOp>;
+  t["GlobalMaxPool"] = importGlobalPool<ReduceMaxOp>;
+  t["DequantizeLinear"] = importDequantizeLinear;
+  t["QuantizeLinear"] = importQuantizeLinear;
+}

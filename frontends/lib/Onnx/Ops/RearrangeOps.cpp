@@ -1,0 +1,140 @@
+//===- RearrangeOps.cpp - ONNX GatherElements, DepthToSpace, SpaceToDepth, EyeLike ===//
+//
+// Ops that move elements around: GatherElements is a kiln op; DepthToSpace
+// and SpaceToDepth are a reshape, a transpose and a reshape (ONNX defines
+// them that way); EyeLike of a static shape is a constant.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../NodeImporter.h"
+#include "../OnnxTensors.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+static LogicalResult importGatherElements(NodeImporter &n) {
+  auto data = n.requiredInput(0), indices = n.requiredInput(1);
+  if (failed(data) || failed(indices))
+    return failure();
+  auto axis = n.axis(n.intAttr("axis", 0), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  return n.createOutput<GatherElementsOp>(
+      {*data, *indices}, {n.named("axis", n.getBuilder().getI64IntegerAttr(*axis))});
+}
+
+/// reshape(x, first) -> transpose(perm) -> reshape(second); a 0 in a shape
+/// keeps dim 0 (N) as it is, so N may be computed at run time.
+static LogicalResult rearrange(NodeImporter &n, Value x, ArrayRef<int64_t> first,
+                               ArrayRef<int64_t> perm, ArrayRef<int64_t> second) {
+  auto split = n.create<ReshapeOp>({x, n.i64Constant(first)});
+  if (failed(split))
+    return failure();
+  auto moved = n.create<TransposeOp>(
+      {*split}, {n.named("perm", n.getBuilder().getDenseI64ArrayAttr(perm))});
+  if (failed(moved))
+    return failure();
+  return n.createOutput<ReshapeOp>({*moved, n.i64Constant(second)});
+}
+
+/// The static C, H and W of a DepthToSpace/SpaceToDepth input, and its
+/// blocksize, checked.
+static FailureOr<std::array<int64_t, 4>> blockedDims(NodeImporter &n) {
+  auto xt = n.inputType(0);
+  int64_t b = n.intAttr("blocksize", 0);
+  if (xt.getRank() != 4) {
+    n.emitError() << "input must have rank 4 (N, C, H, W), got " << xt;
+    return failure();
+  }
+  if (b < 1) {
+    n.emitError() << "blocksize must be positive, got " << b;
+    return failure();
+  }
+  int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
+  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(h) || ShapedType::isDynamic(w)) {
+    n.emitError() << "needs static C, H and W; specialise the input with --input-shape";
+    return failure();
+  }
+  return std::array<int64_t, 4>{c, h, w, b};
+}
+
+static LogicalResult importDepthToSpace(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  auto dims = blockedDims(n);
+  if (failed(dims))
+    return failure();
+  auto [c, h, w, b] = *dims;
+  if (c % (b * b) != 0) {
+    n.emitError() << "channels " << c << " are not divisible by blocksize^2 = " << b * b;
+    return failure();
+  }
+  std::string mode = n.stringAttr("mode", "DCR");
+  SmallVector<int64_t> out{0, c / (b * b), h * b, w * b};
+  if (mode == "DCR")
+    return rearrange(n, *x, {0, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2}, out);
+  if (mode == "CRD")
+    return rearrange(n, *x, {0, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3}, out);
+  n.emitError() << "mode must be 'DCR' or 'CRD', got '" << mode << "'";
+  return failure();
+}
+
+static LogicalResult importSpaceToDepth(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  auto dims = blockedDims(n);
+  if (failed(dims))
+    return failure();
+  auto [c, h, w, b] = *dims;
+  if (h % b != 0 || w % b != 0) {
+    n.emitError() << "H and W (" << h << ", " << w << ") are not divisible by blocksize " << b;
+    return failure();
+  }
+  return rearrange(n, *x, {0, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
+                   {0, c * b * b, h / b, w / b});
+}
+
+/// EyeLike: ones on diagonal k of the input's (static, 2-D) shape, in
+/// `dtype` or the input's element type.
+static LogicalResult importEyeLike(NodeImporter &n) {
+  if (failed(n.requiredInput(0)))
+    return failure();
+  auto xt = n.inputType(0);
+  if (xt.getRank() != 2 || !xt.hasStaticShape()) {
+    n.emitError() << "needs a 2-D input of static shape, got " << xt;
+    return failure();
+  }
+  Type element = xt.getElementType();
+  if (n.attribute("dtype")) {
+    int64_t dtype = n.intAttr("dtype", 0);
+    element = getElementType(n.getContext(), dtype);
+    if (!element) {
+      n.emitError() << "dtype " << dataTypeName(dtype) << " is not supported";
+      return failure();
+    }
+  }
+  int64_t rows = xt.getDimSize(0), cols = xt.getDimSize(1), k = n.intAttr("k", 0);
+  auto type = RankedTensorType::get({rows, cols}, element);
+  auto value = [&](bool one) -> Attribute {
+    if (auto f = dyn_cast<FloatType>(element))
+      return FloatAttr::get(f, one ? 1.0 : 0.0);
+    return IntegerAttr::get(element, APInt(element.getIntOrFloatBitWidth(), one ? 1 : 0));
+  };
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      values.push_back(value(j - i == k));
+  n.setOutput(0, ConstantOp::create(n.getBuilder(), n.getLoc(),
+                                    DenseElementsAttr::get(type, values)));
+  return success();
+}
+
+void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t) {
+  t["GatherElements"] = importGatherElements;
+  t["DepthToSpace"] = importDepthToSpace;
+  t["SpaceToDepth"] = importSpaceToDepth;
+  t["EyeLike"] = importEyeLike;
+}

@@ -1,0 +1,54 @@
+//===- GatherElementsToLinalg.cpp - kiln.gather_elements to linalg.generic ===//
+//
+// out[i] = data[i with dim `axis` replaced by indices[i]]: a parallel generic
+// over the indices (read through the identity map) whose body reads the
+// data element with tensor.extract. Negative indices wrap; out-of-range
+// ones (an error in ONNX) are clamped so that no read leaves the data, as
+// in Gather.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherElementsOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    Value data = op.getData(), indices = op.getIndices();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank(), axis = op.getAxis();
+    Value init = emptyLike(rewriter, loc, resultType, ValueRange{indices});
+    if (!init)
+      return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
+    Value axisDim = m.dim(data, axis);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init},
+        ArrayRef<AffineMap>{id, id}, parallelIterators(rank),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          IndexMath bm{b, l};
+          Value raw = toIndex(b, l, args[0]);
+          Value negative = bm.cmp(arith::CmpIPredicate::slt, raw, bm.c(0));
+          Value index = bm.select(negative, bm.add(raw, axisDim), raw);
+          index = bm.min(bm.max(index, bm.c(0)), bm.sub(axisDim, bm.c(1)));
+          SmallVector<Value> source;
+          for (int64_t d = 0; d < rank; ++d)
+            source.push_back(d == axis ? index : (Value)linalg::IndexOp::create(b, l, d));
+          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, source)));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+} // namespace
+
+void mlir::kiln::lowering::populateGatherElementsLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<GatherElementsToGeneric>(patterns.getContext());
+}

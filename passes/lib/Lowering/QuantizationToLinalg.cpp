@@ -1,0 +1,127 @@
+//===- QuantizationToLinalg.cpp - (de)quantize_linear to linalg.generic ---===//
+//
+// Each is one elementwise linalg.generic; the scale and zero point are read
+// through an indexing map that gives the whole tensor one value (per
+// tensor), follows dim `axis` (per axis) or dim `axis` divided by the block
+// size (blocked).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+/// How a scale or zero point of type `param` is read inside loops over an
+/// input of rank `rank`.
+AffineMap paramMap(MLIRContext *ctx, int64_t rank, RankedTensorType param, int64_t axis,
+                   int64_t blockSize) {
+  SmallVector<AffineExpr> exprs;
+  if (blockSize > 0) {
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(d == axis ? getAffineDimExpr(d, ctx).floorDiv(blockSize)
+                                : getAffineDimExpr(d, ctx));
+  } else if (param.getRank() == 1 && param.getDimSize(0) == 1) {
+    exprs.push_back(getAffineConstantExpr(0, ctx));
+  } else if (param.getRank() == 1) {
+    exprs.push_back(getAffineDimExpr(axis, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// The integer element `v` (of the possibly unsigned type `type`) as a
+/// float of `floatType`.
+Value intToFloat(OpBuilder &b, Location loc, Value v, Type type, Type floatType) {
+  Value bits = reinterpret(b, loc, v, signless(type));
+  if (isUnsignedElement(type))
+    return arith::UIToFPOp::create(b, loc, floatType, bits);
+  return arith::SIToFPOp::create(b, loc, floatType, bits);
+}
+
+/// An elementwise generic over `input`'s shape producing `resultType`, with
+/// the scale and optional zero point read through their maps.
+template <typename OpTy>
+Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType resultType,
+                        function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<Value> inputs{op.getInput(), op.getScale()};
+  if (op.getZeroPoint())
+    inputs.push_back(op.getZeroPoint());
+  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+  for (Value param : ArrayRef(inputs).drop_front())
+    maps.push_back(paramMap(ctx, rank, cast<RankedTensorType>(param.getType()), op.getAxis(),
+                            op.getBlockSize()));
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  Value init = emptyLike(rewriter, loc, resultType, ValueRange{op.getInput()});
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps,
+      parallelIterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, body(b, l, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+/// y = (x - zero_point) * scale
+struct DequantizeToGeneric : OpRewritePattern<DequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeLinearOp op, PatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type floatType = resultType.getElementType();
+    Type integer = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+    Value result = buildQuantGeneric(
+        rewriter, op, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = intToFloat(b, l, a[0], integer, floatType);
+          if (a.size() > 2)
+            v = arith::SubFOp::create(b, l, v, intToFloat(b, l, a[2], integer, floatType));
+          return arith::MulFOp::create(b, l, v, a[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y = clamp(round_half_even(x / scale) + zero_point) in the integer type;
+/// the rounding and clamping are in f64, which holds every integer of the
+/// quantized types exactly.
+struct QuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeLinearOp op, PatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto to = cast<IntegerType>(resultType.getElementType());
+    unsigned width = to.getWidth();
+    bool isUnsigned = to.isUnsigned();
+    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
+    double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+    Value result = buildQuantGeneric(
+        rewriter, op, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Type f64 = b.getF64Type();
+          Value scaled = arith::DivFOp::create(b, l, a[0], a[1]);
+          if (!scaled.getType().isF64())
+            scaled = arith::ExtFOp::create(b, l, f64, scaled);
+          Value q = math::RoundEvenOp::create(b, l, scaled);
+          if (a.size() > 2)
+            q = arith::AddFOp::create(b, l, q, intToFloat(b, l, a[2], to, f64));
+          q = arith::MaximumFOp::create(b, l, q, scalarConstant(b, l, f64, lo));
+          q = arith::MinimumFOp::create(b, l, q, scalarConstant(b, l, f64, hi));
+          Type bits = signless(to);
+          Value v = isUnsigned ? (Value)arith::FPToUIOp::create(b, l, bits, q)
+                               : (Value)arith::FPToSIOp::create(b, l, bits, q);
+          return reinterpret(b, l, v, to);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::lowering::populateQuantizationLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<DequantizeToGeneric, QuantizeToGeneric>(patterns.getContext());
+}

@@ -1,0 +1,68 @@
+// RUN: kiln-opt %s --kiln-lower-to-linalg -split-input-file | FileCheck %s
+
+// dequantize_linear per axis: the scale and zero point follow dim `axis`;
+// unsigned values convert with uitofp.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[AXIS:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @dequantize_per_axis
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[AXIS]], #[[AXIS]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK: ^bb0(%[[Q:.*]]: ui8, %[[S:.*]]: f32, %[[Z:.*]]: ui8, %{{.*}}: f32):
+// CHECK: %[[QS:.*]] = builtin.unrealized_conversion_cast %[[Q]] : ui8 to i8
+// CHECK: %[[QF:.*]] = arith.uitofp %[[QS]] : i8 to f32
+// CHECK: %[[ZS:.*]] = builtin.unrealized_conversion_cast %[[Z]] : ui8 to i8
+// CHECK: %[[ZF:.*]] = arith.uitofp %[[ZS]] : i8 to f32
+// CHECK: %[[D:.*]] = arith.subf %[[QF]], %[[ZF]] : f32
+// CHECK: arith.mulf %[[D]], %[[S]] : f32
+func.func @dequantize_per_axis(%q: tensor<2x4xui8>, %s: tensor<4xf32>, %z: tensor<4xui8>) -> tensor<2x4xf32> {
+  %0 = kiln.dequantize_linear %q, %s, %z : (tensor<2x4xui8>, tensor<4xf32>, tensor<4xui8>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Blocked: dim `axis` of the scale is the index divided by the block size.
+// CHECK-DAG: #[[BLOCK:.*]] = affine_map<(d0, d1) -> (d0, d1 floordiv 2)>
+// CHECK-LABEL: func.func @dequantize_blocked
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BLOCK]], #{{.*}}]
+// CHECK: arith.sitofp %{{.*}} : i8 to f32
+func.func @dequantize_blocked(%b: tensor<2x4xi8>, %bs: tensor<2x2xf32>) -> tensor<2x4xf32> {
+  %0 = kiln.dequantize_linear %b, %bs {block_size = 2 : i64} : (tensor<2x4xi8>, tensor<2x2xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// quantize_linear per tensor: x / scale rounded half to even, plus the zero
+// point, clamped to the type's range in f64, then converted.
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-LABEL: func.func @quantize_per_tensor
+// CHECK-DAG: %[[HI:.*]] = arith.constant 1.270000e+02 : f64
+// CHECK-DAG: %[[LO:.*]] = arith.constant -1.280000e+02 : f64
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[SCALAR]], #[[SCALAR]], #{{.*}}]
+// CHECK: ^bb0(%[[X:.*]]: f32, %[[S:.*]]: f32, %[[Z:.*]]: i8, %{{.*}}: i8):
+// CHECK: %[[DIV:.*]] = arith.divf %[[X]], %[[S]] : f32
+// CHECK: %[[EXT:.*]] = arith.extf %[[DIV]] : f32 to f64
+// CHECK: %[[R:.*]] = math.roundeven %[[EXT]] : f64
+// CHECK: %[[ZF:.*]] = arith.sitofp %[[Z]] : i8 to f64
+// CHECK: %[[SUM:.*]] = arith.addf %[[R]], %[[ZF]] : f64
+// CHECK: %[[MAX:.*]] = arith.maximumf %[[SUM]], %[[LO]] : f64
+// CHECK: %[[MIN:.*]] = arith.minimumf %[[MAX]], %[[HI]] : f64
+// CHECK: %[[Q:.*]] = arith.fptosi %[[MIN]] : f64 to i8
+// CHECK: linalg.yield %[[Q]] : i8
+func.func @quantize_per_tensor(%x: tensor<2x4xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<2x4xi8> {
+  %0 = kiln.quantize_linear %x, %s, %z {to = i8} : (tensor<2x4xf32>, tensor<f32>, tensor<i8>) -> tensor<2x4xi8>
+  return %0 : tensor<2x4xi8>
+}
+
+// -----
+
+// To an unsigned type without a zero point: the range is [0, 65535], fptoui.
+// CHECK-LABEL: func.func @quantize_unsigned
+// CHECK-DAG: %[[HI:.*]] = arith.constant 6.553500e+04 : f64
+// CHECK: %[[Q:.*]] = arith.fptoui %{{.*}} : f64 to i16
+// CHECK: %[[U:.*]] = builtin.unrealized_conversion_cast %[[Q]] : i16 to ui16
+// CHECK: linalg.yield %[[U]] : ui16
+func.func @quantize_unsigned(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xui16> {
+  %0 = kiln.quantize_linear %x, %s {to = ui16} : (tensor<4xf32>, tensor<f32>) -> tensor<4xui16>
+  return %0 : tensor<4xui16>
+}
