@@ -5,11 +5,8 @@
 // sized by --input-shape, by the files, or by default (1 for a name
 // containing "batch", else 8).
 //
-// The generation is exactly kiln-run's --random-inputs (runtime/tools/
-// kiln_run.cpp), the same splitmix64 stream in the same order, so the two
-// tools run a model on identical inputs for the same seed (a ctest checks
-// it). kiln-run still has its own copy; it can switch to prepareInputs()
-// below, which reproduces its messages word for word.
+// Both tools generate with the same splitmix64 stream in the same order, so
+// they run a model on identical inputs for the same seed (a ctest checks it).
 //
 // Plain C++ on the runtime's C API and kiln_io: nothing of LLVM.
 //

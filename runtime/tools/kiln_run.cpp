@@ -9,6 +9,7 @@
 
 #include "kiln/kiln.h"
 #include "ProfileSummary.h"
+#include "RandomInputs.h"
 #include "kiln_io.h"
 
 #include <cctype>
@@ -74,68 +75,16 @@ void check(kiln_status_t status, const std::string &hint = "") {
   fail(message + hint);
 }
 
-struct InputArg {
-  std::string name, path;
-};
-
 struct Options {
   std::string model;
-  std::vector<InputArg> inputs;
+  std::vector<kiln::tools::InputFile> inputs;
   bool randomInputs = false;
-  std::map<std::string, std::vector<int64_t>> shapes;
-  std::vector<std::string> shapeOrder;
+  kiln::tools::ShapeList shapes;
   uint64_t seed = 0;
   std::string outputDir;
   uint32_t threads = 0;
   std::string profilePath; // --profile
 };
-
-bool parseUnsigned(const std::string &text, uint64_t &value) {
-  if (text.empty() || text.size() > 19)
-    return false;
-  value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      return false;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return true;
-}
-
-/// "a=1x128,b=2x3" (a rank-0 shape is written as an empty string: "a=").
-void parseShapes(const std::string &spec, Options &opts) {
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
-    size_t eq = item.rfind('=');
-    if (eq == std::string::npos || eq == 0)
-      usageError("--input-shape expects <name>=<DxD...>, got '" + item + "'");
-    std::string name = item.substr(0, eq), dims = item.substr(eq + 1);
-    std::vector<int64_t> shape;
-    size_t d = 0;
-    while (!dims.empty() && d <= dims.size()) {
-      size_t x = dims.find('x', d);
-      std::string part = dims.substr(d, x == std::string::npos ? std::string::npos : x - d);
-      uint64_t v;
-      if (!parseUnsigned(part, v) || v > (uint64_t{1} << 40))
-        usageError("--input-shape for '" + name + "': '" + dims +
-                   "' is not a shape like 1x128");
-      shape.push_back(static_cast<int64_t>(v));
-      if (x == std::string::npos)
-        break;
-      d = x + 1;
-    }
-    if (opts.shapes.count(name))
-      usageError("--input-shape gives '" + name + "' twice");
-    opts.shapes[name] = shape;
-    opts.shapeOrder.push_back(name);
-    if (comma == std::string::npos)
-      break;
-    start = comma + 1;
-  }
-}
 
 Options parseArgs(int argc, char **argv) {
   Options opts;
@@ -163,7 +112,9 @@ Options parseArgs(int argc, char **argv) {
     } else if (arg == "--random-inputs") {
       opts.randomInputs = true;
     } else if (value("--input-shape", v)) {
-      parseShapes(v, opts);
+      std::string error;
+      if (!kiln::tools::parseShapeList(v, opts.shapes, error))
+        usageError(error);
     } else if (value("--input", v)) {
       size_t eq = v.find('=');
       if (eq == 0)
@@ -180,11 +131,11 @@ Options parseArgs(int argc, char **argv) {
       opts.profilePath = v;
     } else if (value("--threads", v)) {
       uint64_t n;
-      if (!parseUnsigned(v, n) || n > 1024)
+      if (!kiln::tools::parseUnsigned(v, n) || n > 1024)
         usageError("--threads expects a number from 0 to 1024, got '" + v + "'");
       opts.threads = static_cast<uint32_t>(n);
     } else if (value("--seed", v)) {
-      if (!parseUnsigned(v, opts.seed))
+      if (!kiln::tools::parseUnsigned(v, opts.seed))
         usageError("--seed expects a non-negative number, got '" + v + "'");
     } else if (!arg.empty() && arg[0] == '-') {
       usageError("unknown option '" + arg + "'");
@@ -197,91 +148,6 @@ Options parseArgs(int argc, char **argv) {
   if (opts.model.empty())
     usageError("no model given");
   return opts;
-}
-
-std::string shapeString(const int64_t *dims, int32_t rank) {
-  std::string s = "[";
-  for (int32_t i = 0; i < rank; ++i)
-    s += (i ? "," : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-std::string shapeString(const std::vector<int64_t> &dims) {
-  return shapeString(dims.data(), static_cast<int32_t>(dims.size()));
-}
-
-/// splitmix64: a fixed, portable stream.
-struct Random {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
-bool contains(const std::string &s, const char *what) { return s.find(what) != std::string::npos; }
-
-void fillRandom(HostTensor &t, Random &rng) {
-  size_t n = t.numElements();
-  uint8_t *p = t.data.data();
-  bool mask = contains(t.name, "mask"), tokenType = contains(t.name, "token_type");
-  auto integer = [&]() -> int64_t {
-    if (mask)
-      return 1;
-    if (tokenType)
-      return 0;
-    return static_cast<int64_t>(rng.next() % 100);
-  };
-  for (size_t i = 0; i < n; ++i) {
-    switch (t.dtype) {
-    case KILN_DTYPE_FLOAT32: {
-      // 24 random bits: exactly representable, so the result stays < 1.
-      float f = static_cast<float>(rng.next() >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
-      std::memcpy(p + 4 * i, &f, 4);
-      break;
-    }
-    case KILN_DTYPE_FLOAT64: {
-      double d = static_cast<double>(rng.next() >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
-      std::memcpy(p + 8 * i, &d, 8);
-      break;
-    }
-    case KILN_DTYPE_FLOAT16: {
-      float f = static_cast<float>(rng.next() >> 53) / 1024.0f - 1.0f; // steps of 2^-10
-      uint16_t h = kiln::io::floatToHalf(f);
-      std::memcpy(p + 2 * i, &h, 2);
-      break;
-    }
-    case KILN_DTYPE_BFLOAT16: {
-      float f = static_cast<float>(rng.next() >> 56) / 128.0f - 1.0f; // steps of 2^-7
-      uint16_t b = kiln::io::floatToBfloat16(f);
-      std::memcpy(p + 2 * i, &b, 2);
-      break;
-    }
-    case KILN_DTYPE_BOOL:
-      p[i] = mask ? 1 : static_cast<uint8_t>(rng.next() & 1);
-      break;
-    case KILN_DTYPE_UINT8:
-    case KILN_DTYPE_INT8:
-      p[i] = static_cast<uint8_t>(integer());
-      break;
-    case KILN_DTYPE_INT16: {
-      auto v = static_cast<int16_t>(integer());
-      std::memcpy(p + 2 * i, &v, 2);
-      break;
-    }
-    case KILN_DTYPE_INT32: {
-      auto v = static_cast<int32_t>(integer());
-      std::memcpy(p + 4 * i, &v, 4);
-      break;
-    }
-    case KILN_DTYPE_INT64: {
-      int64_t v = integer();
-      std::memcpy(p + 8 * i, &v, 8);
-      break;
-    }
-    }
-  }
 }
 
 /// An output file name: the output name with anything but [A-Za-z0-9._-]
@@ -316,112 +182,27 @@ int main(int argc, char **argv) {
 
   kiln_model_t *model = nullptr;
   check(kiln_model_load(opts.model.c_str(), &model));
-  size_t numInputs = kiln_model_num_inputs(model), numOutputs = kiln_model_num_outputs(model);
-  std::vector<kiln_tensor_info> inputInfo(numInputs), outputInfo(numOutputs);
-  std::string inputList;
-  for (size_t i = 0; i < numInputs; ++i) {
-    check(kiln_model_input_info(model, i, &inputInfo[i]));
-    inputList += (i ? ", " : "") + std::string(inputInfo[i].name);
-  }
+  size_t numOutputs = kiln_model_num_outputs(model);
+  std::vector<kiln_tensor_info> outputInfo(numOutputs);
   for (size_t i = 0; i < numOutputs; ++i)
     check(kiln_model_output_info(model, i, &outputInfo[i]));
 
-  // Inputs from files, in command-line order.
-  std::vector<HostTensor> tensors;
-  std::vector<std::string> sources;
-  std::set<std::string> given;
-  for (const InputArg &arg : opts.inputs) {
-    HostTensor t;
-    std::string error;
-    if (!kiln::io::readTensorFile(arg.path, t, error))
-      fail(error);
-    if (!arg.name.empty())
-      t.name = arg.name;
-    if (t.name.empty())
-      usageError("--input '" + arg.path + "' needs a name: --input <name>=" + arg.path);
-    if (!given.insert(t.name).second)
-      usageError("--input gives '" + t.name + "' twice");
-    auto shape = opts.shapes.find(t.name);
-    if (shape != opts.shapes.end() && shape->second != t.dims)
-      fail("--input-shape gives '" + t.name + "' shape " + shapeString(shape->second) + ", but " +
-           arg.path + " has shape " + shapeString(t.dims));
-    sources.push_back("from " + arg.path);
-    tensors.push_back(std::move(t));
+  kiln::tools::PreparedInputs prepared;
+  std::string error;
+  switch (kiln::tools::prepareInputs(model, opts.inputs, opts.shapes, opts.randomInputs,
+                                     opts.seed, prepared, error)) {
+  case kiln::tools::InputError::None:
+    break;
+  case kiln::tools::InputError::Usage:
+    usageError(error);
+  case kiln::tools::InputError::Failure:
+    fail(error);
   }
-
-  // Sizes of named symbolic dims: from the files, then from --input-shape.
-  std::map<std::string, int64_t> symbols;
-  auto bind = [&](const kiln_tensor_info &info, const std::vector<int64_t> &dims) {
-    if (static_cast<int32_t>(dims.size()) != info.rank)
-      return;
-    for (int32_t d = 0; d < info.rank; ++d)
-      if (info.dims[d] < 0 && info.dim_names[d][0])
-        symbols.emplace(info.dim_names[d], dims[d]);
-  };
-  for (const HostTensor &t : tensors) {
-    int64_t k = kiln_model_find_input(model, t.name.c_str());
-    if (k >= 0)
-      bind(inputInfo[k], t.dims);
-  }
-  for (const std::string &name : opts.shapeOrder) {
-    int64_t k = kiln_model_find_input(model, name.c_str());
-    if (k < 0)
-      usageError("--input-shape names '" + name + "', which is not an input of the model (" +
-                 inputList + ")");
-    const kiln_tensor_info &info = inputInfo[k];
-    const std::vector<int64_t> &dims = opts.shapes[name];
-    if (static_cast<int32_t>(dims.size()) != info.rank)
-      usageError("--input-shape gives '" + name + "' rank " + std::to_string(dims.size()) +
-                 ", but the model's input has rank " + std::to_string(info.rank));
-    bind(info, dims);
-  }
-
-  if (opts.randomInputs) {
-    Random rng{opts.seed};
-    for (size_t k = 0; k < numInputs; ++k) {
-      const kiln_tensor_info &info = inputInfo[k];
-      if (given.count(info.name))
-        continue;
-      HostTensor t;
-      t.name = info.name;
-      t.dtype = info.dtype;
-      auto shape = opts.shapes.find(info.name);
-      if (shape != opts.shapes.end()) {
-        t.dims = shape->second;
-      } else {
-        for (int32_t d = 0; d < info.rank; ++d) {
-          int64_t size = info.dims[d];
-          if (size < 0) {
-            std::string dimName = info.dim_names[d];
-            auto known = symbols.find(dimName);
-            if (!dimName.empty() && known != symbols.end())
-              size = known->second;
-            else
-              size = contains(dimName, "batch") ? 1 : 8;
-            if (!dimName.empty())
-              symbols.emplace(dimName, size);
-          }
-          t.dims.push_back(size);
-        }
-      }
-      size_t elemSize = kiln_dtype_size(t.dtype);
-      if (elemSize == 0)
-        fail(std::string("cannot generate input '") + info.name + "' of dtype " +
-             kiln_dtype_name(t.dtype));
-      t.data.assign(t.numElements() * elemSize, 0);
-      fillRandom(t, rng);
-      sources.push_back("random");
-      tensors.push_back(std::move(t));
-    }
-  }
-
-  std::vector<kiln_tensor> inputs;
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    HostTensor &t = tensors[i];
-    inputs.push_back({t.name.c_str(), t.dtype, static_cast<int32_t>(t.dims.size()),
-                      t.dims.data(), t.data.data(), t.data.size()});
+  std::vector<kiln_tensor> inputs = prepared.views();
+  for (size_t i = 0; i < prepared.tensors.size(); ++i) {
+    const HostTensor &t = prepared.tensors[i];
     std::printf("input  %s: %s %s %s\n", t.name.c_str(), kiln_dtype_name(t.dtype),
-                shapeString(t.dims).c_str(), sources[i].c_str());
+                kiln::tools::shapeString(t.dims).c_str(), prepared.sources[i].c_str());
   }
 
   kiln_session_options options;
@@ -454,7 +235,7 @@ int main(int argc, char **argv) {
       absSum += std::fabs(v);
     }
     std::printf("output %s: %s %s sum=%.10g abs_sum=%.10g\n", t.name, kiln_dtype_name(t.dtype),
-                shapeString(t.dims, t.rank).c_str(), sum, absSum);
+                kiln::tools::shapeString(t.dims, t.rank).c_str(), sum, absSum);
     if (!opts.outputDir.empty()) {
       std::string file = fileNameFor(t.name);
       if (!fileNames.insert(file).second)
