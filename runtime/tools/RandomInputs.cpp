@@ -101,6 +101,27 @@ bool parseUnsigned(const std::string &text, uint64_t &value) {
   return true;
 }
 
+bool parseInputFile(const std::string &value, InputFile &out, std::string &error) {
+  size_t eq = value.find('=');
+  if (eq == 0) {
+    error = "--input expects <name>=<file>, got '" + value + "'";
+    return false;
+  }
+  out = eq == std::string::npos ? InputFile{"", value}
+                                : InputFile{value.substr(0, eq), value.substr(eq + 1)};
+  return true;
+}
+
+bool parseThreadCount(const std::string &value, uint32_t &threads, std::string &error) {
+  uint64_t n;
+  if (!parseUnsigned(value, n) || n > 1024) {
+    error = "--threads expects a number from 0 to 1024, got '" + value + "'";
+    return false;
+  }
+  threads = static_cast<uint32_t>(n);
+  return true;
+}
+
 bool parseShapeList(const std::string &spec, ShapeList &out, std::string &error) {
   size_t start = 0;
   while (start <= spec.size()) {

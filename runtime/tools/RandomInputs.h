@@ -59,6 +59,14 @@ struct InputFile {
   std::string name, path;
 };
 
+/// Parses an --input value, "<name>=<file>" or "<file>" (a .pb names
+/// itself), into `out`. False with a usage message when the name is empty.
+bool parseInputFile(const std::string &value, InputFile &out, std::string &error);
+
+/// Parses a --threads value: 0 (one per core) to 1024. False with a usage
+/// message otherwise.
+bool parseThreadCount(const std::string &value, uint32_t &threads, std::string &error);
+
 /// The inputs to run on, in the order kiln-run prints them: the files in
 /// command-line order, then the generated ones in model order.
 struct PreparedInputs {

@@ -136,18 +136,14 @@ Options parseArgs(int argc, char **argv) {
       if (!kiln::tools::parseShapeList(v, opts.shapes, error))
         usageError(error);
     } else if (value("--input", v)) {
-      size_t eq = v.find('=');
-      if (eq == 0)
-        usageError("--input expects <name>=<file>, got '" + v + "'");
-      if (eq == std::string::npos)
-        opts.inputs.push_back({"", v});
-      else
-        opts.inputs.push_back({v.substr(0, eq), v.substr(eq + 1)});
+      std::string error;
+      opts.inputs.emplace_back();
+      if (!kiln::tools::parseInputFile(v, opts.inputs.back(), error))
+        usageError(error);
     } else if (value("--threads", v)) {
-      uint64_t n;
-      if (!kiln::tools::parseUnsigned(v, n) || n > 1024)
-        usageError("--threads expects a number from 0 to 1024, got '" + v + "'");
-      opts.threads = static_cast<uint32_t>(n);
+      std::string error;
+      if (!kiln::tools::parseThreadCount(v, opts.threads, error))
+        usageError(error);
     } else if (value("--seed", v)) {
       if (!kiln::tools::parseUnsigned(v, opts.seed))
         usageError("--seed expects a non-negative number, got '" + v + "'");
