@@ -96,18 +96,31 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // widen.
   std::string tensorPasses = options.optLevel > 0
                                  ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                   "kiln-approximate-math,kiln-reassociate-reductions,canonicalize,cse"
+                                   "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
+                                   "kiln-reassociate-reductions,canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
+  // Constant GEMM weights are laid out for the target's micro-kernel once,
+  // here, instead of on every run.
+  std::string layoutPasses =
+      options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
+  // From -O1, loops without reductions across iterations run on the
+  // session's threads: their nests are outlined on memrefs and handed to
+  // kiln_rt_parallel_for once they are LLVM calls.
+  bool parallelLoops = options.optLevel > 0 && !getenv("KILN_TMP_SERIAL"); // TMP A/B
+  std::string loopPasses = parallelLoops
+                               ? "convert-linalg-to-parallel-loops),kiln-outline-parallel-loops"
+                               : "convert-linalg-to-loops)";
+  std::string runtimeCallPasses = parallelLoops ? ",kiln-parallel-calls-to-runtime" : "";
   return "builtin.module("
-         "func.func(" + tensorPasses + "),"
+         "func.func(" + tensorPasses + ")," + layoutPasses +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,kiln-profile-regions,"
-         "func.func(kiln-strided-copy-to-linalg,convert-linalg-to-loops),"
+         "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,"
-         "convert-to-llvm,reconcile-unrealized-casts)";
+         "convert-to-llvm,reconcile-unrealized-casts" + runtimeCallPasses + ")";
 }
 
 static void registerEverythingOnce(MLIRContext &context) {

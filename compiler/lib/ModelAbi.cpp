@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ModelAbi.h"
+#include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/kiln_abi.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
@@ -28,6 +29,12 @@ static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
                   offsetof(kiln_runtime_context, scratch) == 24 &&
                   offsetof(kiln_runtime_context, profile) == 32 && sizeof(void *) == 8,
               "kiln_runtime_context layout changed: update defineRuntimeImports");
+static_assert(int64_t(GemmActivation::GeluErf) == KILN_GEMM_ACT_GELU_ERF &&
+                  int64_t(GemmActivation::GeluTanh) == KILN_GEMM_ACT_GELU_TANH &&
+                  int64_t(GemmActivation::Relu) == KILN_GEMM_ACT_RELU,
+              "GemmEpilogue.h and kiln_abi.h disagree on the activations");
+static_assert(sizeof(kiln_gemm_desc) == KILN_GEMM_DESC_FIELDS * 8,
+              "kiln_gemm_desc must stay an array of 64-bit fields (ContractionToRuntimeGemm)");
 
 namespace {
 class AbiBuilder {
@@ -111,6 +118,9 @@ public:
     const Import imports[] = {
         {"kiln_rt_sgemm", offsetof(kiln_runtime_context, sgemm),
          {false, false, false, true, false, false, true, false, false, true, false, false}},
+        {"kiln_rt_gemm", offsetof(kiln_runtime_context, gemm), {true}},
+        {"kiln_rt_parallel_for", offsetof(kiln_runtime_context, parallel_for),
+         {true, true, false, false}},
     };
     for (const Import &import : imports) {
       llvm::Function *thunk = module.getFunction(import.name);

@@ -22,6 +22,7 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
@@ -168,6 +169,20 @@ void pageAlignWeights(llvm::Module &module) {
 
 } // namespace
 
+std::string mlir::kiln::gemmTarget(const CompileOptions &options) {
+  MLIRContext context;
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(options, UnknownLoc::get(&context));
+  if (failed(machine))
+    return "portable"; // emitNative reports the bad CPU
+  const llvm::MCSubtargetInfo *cpu = (*machine)->getMCSubtargetInfo();
+  if (cpu->checkFeatures("+avx512f"))
+    return "avx512";
+  if (cpu->checkFeatures("+avx2,+fma"))
+    return "avx2";
+  return "portable";
+}
+
 LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &signature,
                                      const CompileOptions &options, llvm::StringRef outputPath) {
   Location loc = module.getLoc();
@@ -205,8 +220,10 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   if (failed(addModelAbi(*llvmModule, signature, regions, producer, loweringPipeline(options),
                          error)))
     return emitError(loc, error);
-  pageAlignWeights(*llvmModule);
   optimize(*llvmModule, **machine, options.optLevel);
+  // After the optimizer, which may replace globals (GlobalOpt) and drop
+  // their alignment.
+  pageAlignWeights(*llvmModule);
 
   if (options.emit == EmitKind::Llvm) {
     std::string text;

@@ -50,6 +50,57 @@ void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t
   }
 }
 
+/// kiln_runtime_context::gemm: the batched GEMM with its epilogue.
+void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  try {
+    gemm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// Below this many operations (n * cost_per_item) a loop runs inline on the
+/// caller. Waking a sleeping worker and waiting for it took ~40 us (median,
+/// 2 vCPUs of a VM; far more when the other CPU is busy), and a loop gains
+/// at most half its time on 2 threads, so it must take over ~80 us alone to
+/// pay: 2^20 operations is ~260 us at 4 operations per ns (the scalar or
+/// partly vectorized loops generated code runs) and ~65 us at 16 per ns
+/// (fully vectorized). The GEMM's kMinWorkPerThread is the same reasoning
+/// for its faster multiply-adds.
+constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+/// Chunks per thread a parallel loop aims for (the pool's own target), so
+/// each chunk is worth at least kMinParallelWork / kChunksPerThread.
+constexpr int64_t kChunksPerThread = 4;
+
+/// kiln_runtime_context::parallel_for: the model's outlined loops on the
+/// session's threads.
+void sessionParallelFor(const kiln_runtime_context *ctx, kiln_parallel_body_fn body,
+                        void *closure, int64_t n, int64_t costPerItem) {
+  if (n <= 0)
+    return;
+  ThreadPool &pool = *static_cast<kiln_session *>(ctx->session)->pool;
+  const int64_t cost = std::max<int64_t>(costPerItem, 1);
+  // n * cost >= kMinParallelWork, without overflowing.
+  const bool worthIt = n >= (kMinParallelWork + cost - 1) / cost;
+  if (pool.numThreads() == 1 || !worthIt) {
+    body(closure, 0, n);
+    return;
+  }
+  const int64_t minChunkWork = kMinParallelWork / kChunksPerThread;
+  const int64_t grain = std::max<int64_t>(1, (minChunkWork + cost - 1) / cost);
+  try {
+    pool.parallelFor(size_t(n), size_t(grain), [&](size_t begin, size_t end) {
+      body(closure, int64_t(begin), int64_t(end));
+    });
+  } catch (const std::exception &e) {
+    // The model cannot fail a run (see sessionScratch).
+    std::fprintf(stderr, "kiln runtime: a parallel loop failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
 /// kiln_runtime_context::profile, set only when the session profiles.
 void sessionProfile(const kiln_runtime_context *ctx, int64_t region, int64_t phase) {
   static_cast<kiln_session *>(ctx->session)->profiler->mark(region, phase);
@@ -436,6 +487,8 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.session = s.get();
   s->context.sgemm = sessionSgemm;
   s->context.scratch = sessionScratch;
+  s->context.gemm = sessionGemm;
+  s->context.parallel_for = sessionParallelFor;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
     s->profiler.reset(new Profiler(m.regions));

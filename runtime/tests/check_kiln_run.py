@@ -15,6 +15,15 @@ import shutil
 import subprocess
 import sys
 
+
+def abi_version():
+    """KILN_ABI_VERSION from the header the runtime was built with."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "kiln",
+                          "kiln_abi.h")
+    with open(header) as f:
+        return int(re.search(r"#define KILN_ABI_VERSION (\d+)u", f.read()).group(1))
+
+
 try:
     import numpy as np
 except ImportError:
@@ -274,7 +283,7 @@ def case_bad_model(env):
     env.fail(f"cannot open model '{missing}': No such file or directory", missing)
     lib = env.model("fake_model_abi99")
     env.fail(f"'{lib}' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-             "version 4; recompile the model with a matching kiln", lib)
+             f"version {abi_version()}; recompile the model with a matching kiln", lib)
     text = env.path("text.so")
     with open(text, "w") as f:
         f.write("not a library\n")
@@ -307,6 +316,20 @@ def case_threads(env):
                             "--input", "x=" + env.save("x.npy", x),
                             "--input", "bias=" + env.save("bias.npy", bias))
         check_fake(env, stdout, None, x, bias)
+
+
+def case_runs(env):
+    # Repeated runs (after warm-up runs on another session) give the outputs
+    # of one run; bad counts are usage errors.
+    x, bias = fake_inputs()
+    stdout, _ = env.run(env.model("fake_model"), "--runs", "3", "--warmup", "2",
+                        "--input", "x=" + env.save("x.npy", x),
+                        "--input", "bias=" + env.save("bias.npy", bias))
+    check_fake(env, stdout, None, x, bias)
+    env.fail("--runs expects a positive number, got '0' (see kiln-run --help)",
+             "m.so", "--runs", "0", rc=2)
+    env.fail("--warmup expects a non-negative number, got '-1' (see kiln-run --help)",
+             "m.so", "--warmup", "-1", rc=2)
 
 
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items()

@@ -19,7 +19,10 @@
 #include <limits>
 #include <ostream>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 using kiln::GemmArgs;
@@ -224,7 +227,7 @@ TEST_P(Gemm, SeveralBlocks) {
   ASSERT_TRUE(check({1, 2100, 300, false, true}));
 }
 
-// sgemm splits C over the threads only past 2^23 multiply-adds per thread,
+// sgemm splits C over the threads only past 2^22 multiply-adds per thread,
 // so all but the last two cases are big enough for 2 or 3 tiles: split
 // across N, down M, or both.
 TEST_P(Gemm, Threads) {
@@ -255,6 +258,375 @@ TEST_P(Gemm, EmptyMOrN) {
       EXPECT_EQ(c, 1.0f);
     }
 }
+
+//===--- gemm(kiln_gemm_desc): prepacked B, batches, the epilogue -----------===//
+
+/// The activation in double, as kiln_abi.h defines it.
+double activate(int64_t act, double x) {
+  switch (act) {
+  case KILN_GEMM_ACT_GELU_ERF:
+    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+  case KILN_GEMM_ACT_GELU_TANH:
+    return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+  case KILN_GEMM_ACT_RELU:
+    return x > 0 ? x : 0.0;
+  default:
+    return x;
+  }
+}
+
+/// One call of gemm to check: shapes, how B is given, the epilogue and the
+/// batch.
+struct DescCase {
+  int64_t m, n, k;
+  int64_t panel = 0; // b_panel: 0 strided B, kKernelPanel: the kernel's nr, else W
+  bool accumulate = false;
+  bool bias = false;
+  int64_t activation = KILN_GEMM_ACT_NONE;
+  bool residual = false;
+  int64_t batch0 = 1, batch1 = 1;
+  bool sharedB = false; // batch strides of B are 0 (weights)
+  bool transA = false, transB = false;
+};
+constexpr int64_t kKernelPanel = -1;
+
+std::string describe(const DescCase &c) {
+  static const char *const acts[] = {"", " gelu-erf", " gelu-tanh", " relu"};
+  return "m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
+         " panel=" + std::to_string(c.panel) + (c.accumulate ? " accumulate" : "") +
+         (c.bias ? " bias" : "") + acts[c.activation] + (c.residual ? " residual" : "") +
+         " batch=" + std::to_string(c.batch0) + "x" + std::to_string(c.batch1) +
+         (c.sharedB ? " shared-B" : "") + (c.transA ? " A^T" : "") + (c.transB ? " B^T" : "");
+}
+
+/// Values in [-1, 1].
+std::vector<float> randomFloats(size_t n, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+class GemmDesc : public Gemm {
+protected:
+  /// Runs `c` through gemmWith and a double reference; false (after
+  /// reporting the first bad element) when they differ.
+  bool check(const DescCase &c, ThreadPool *pool = nullptr) {
+    const int64_t panel = c.panel == kKernelPanel ? kernel().nr : c.panel;
+    std::mt19937 rng(uint32_t(c.m * 7919 + c.n * 104729 + c.k * 31 + panel * 3 + c.activation));
+    const int64_t batch = c.batch0 * c.batch1;
+    // Every GEMM of the batch has its own strided A, B (unless shared), C
+    // and residual, some floats apart, and the outer batch stride is padded
+    // too, so that a wrong stride cannot pass by accident.
+    std::vector<Operand> as, bs;
+    for (int64_t g = 0; g < batch; ++g) {
+      as.emplace_back(c.m, c.k, c.transA, -1, rng);
+      if (g == 0 || !c.sharedB)
+        bs.emplace_back(c.k, c.n, c.transB, -1, rng);
+    }
+    const int64_t aSize = int64_t(as[0].data.size()) + 5;
+    const int64_t bSize =
+        panel ? ceilDiv(c.n, panel) * c.k * panel + 32 : int64_t(bs[0].data.size()) + 3;
+    const int64_t ldc = c.n + 3, cSize = std::max<int64_t>(c.m, 1) * ldc + 7;
+    const int64_t rrs = c.n + 1, rSize = c.m * rrs + 2;
+    auto strides = [&](int64_t size, bool shared) {
+      return shared ? std::vector<int64_t>{0, 0} : std::vector<int64_t>{c.batch1 * size + 11, size};
+    };
+    const std::vector<int64_t> sa = strides(aSize, false), sb = strides(bSize, c.sharedB),
+                               sc = strides(cSize, false), sr = strides(rSize, false);
+    auto at = [&](const std::vector<int64_t> &st, int64_t g) {
+      return size_t(g / c.batch1 * st[0] + g % c.batch1 * st[1]);
+    };
+    auto total = [&](const std::vector<int64_t> &st, int64_t size) {
+      return at(st, batch - 1) + size_t(size);
+    };
+
+    std::vector<float> a(total(sa, aSize)), b(total(sb, bSize)),
+        bias = randomFloats(size_t(c.n), rng), residual = randomFloats(total(sr, rSize), rng);
+    for (int64_t g = 0; g < batch; ++g) {
+      std::copy(as[g].data.begin(), as[g].data.end(), a.begin() + at(sa, g));
+      const Operand &bg = bs[c.sharedB ? 0 : g];
+      if (panel)
+        kiln::prepackB(bg.data.data(), bg.rowStride, bg.colStride, c.k, c.n, panel,
+                       b.data() + at(sb, g));
+      else
+        std::copy(bg.data.begin(), bg.data.end(), b.begin() + at(sb, g));
+    }
+    // Without accumulate C starts as NaN, which must not leak into the
+    // result; the padding after each row and between GEMMs must stay.
+    const float nan = std::numeric_limits<float>::quiet_NaN(), guard = 12345.0f;
+    std::vector<float> out(total(sc, cSize), guard);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (int64_t g = 0; g < batch; ++g)
+      for (int64_t i = 0; i < c.m; ++i)
+        for (int64_t j = 0; j < c.n; ++j)
+          out[at(sc, g) + size_t(i * ldc + j)] = c.accumulate ? dist(rng) : nan;
+    const std::vector<float> before = out;
+
+    kiln_gemm_desc d{};
+    d.m = c.m;
+    d.n = c.n;
+    d.k = c.k;
+    d.a = a.data();
+    d.a_rs = as[0].rowStride;
+    d.a_cs = as[0].colStride;
+    d.b = b.data();
+    d.b_rs = panel ? 0 : bs[0].rowStride;
+    d.b_cs = panel ? 0 : bs[0].colStride;
+    d.b_panel = panel;
+    d.c = out.data();
+    d.ldc = ldc;
+    d.accumulate = c.accumulate;
+    d.bias = c.bias ? bias.data() : nullptr;
+    d.activation = c.activation;
+    d.residual = c.residual ? residual.data() : nullptr;
+    d.residual_rs = rrs;
+    d.batch[0] = c.batch0;
+    d.batch[1] = c.batch1;
+    for (int i = 0; i < 2; ++i) {
+      d.batch_stride_a[i] = sa[i];
+      d.batch_stride_b[i] = sb[i];
+      d.batch_stride_c[i] = sc[i];
+      d.batch_stride_residual[i] = sr[i];
+    }
+    kiln::gemmWith(kernel(), d, pool);
+
+    const bool gelu =
+        c.activation == KILN_GEMM_ACT_GELU_ERF || c.activation == KILN_GEMM_ACT_GELU_TANH;
+    for (int64_t g = 0; g < batch; ++g) {
+      const Operand &ag = as[g], &bg = bs[c.sharedB ? 0 : g];
+      for (int64_t i = 0; i < c.m; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+          const size_t where = at(sc, g) + size_t(i * ldc + j);
+          const float got = out[where];
+          if (j >= c.n) {
+            if (got != guard) {
+              ADD_FAILURE() << describe(c) << ": wrote C[" << g << "][" << i << "][" << j
+                            << "] past n";
+              return false;
+            }
+            continue;
+          }
+          const double start = c.accumulate ? before[where] : 0.0;
+          double sum = start, magnitude = std::fabs(start);
+          for (int64_t p = 0; p < c.k; ++p) {
+            const double term = double(ag.at(i, p)) * double(bg.at(p, j));
+            sum += term;
+            magnitude += std::fabs(term);
+          }
+          double expected = sum;
+          if (c.bias) {
+            expected += bias[size_t(j)];
+            magnitude += std::fabs(bias[size_t(j)]);
+          }
+          expected = activate(c.activation, expected);
+          const double r = c.residual ? residual[at(sr, g) + size_t(i * rrs + j)] : 0.0;
+          expected += r;
+          magnitude += std::fabs(r) + std::fabs(expected);
+          // The sum's rounding (see Gemm::check), which the activations'
+          // slopes (at most 1.13) carry through, and the error of the
+          // polynomial activations.
+          const double tolerance =
+              1.2 * double(c.k + 3) * FLT_EPSILON * magnitude + (gelu ? 1e-5 : 0.0) + 1e-30;
+          if (!(std::fabs(got - expected) <= tolerance)) {
+            ADD_FAILURE() << describe(c) << ": C[" << g << "][" << i << "][" << j << "] = " << got
+                          << ", expected " << expected << " (tolerance " << tolerance << ")";
+            return false;
+          }
+        }
+      for (int64_t t = c.m * ldc; t < cSize; ++t)
+        if (out[at(sc, g) + size_t(t)] != guard) {
+          ADD_FAILURE() << describe(c) << ": wrote past the end of C[" << g << "]";
+          return false;
+        }
+    }
+    return true;
+  }
+
+  static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+  /// A prepacked width other than the kernel's.
+  int64_t otherPanel() const { return kernel().nr == 16 ? 8 : 16; }
+};
+
+// The layout of kiln_abi.h: panel j / W, row p, column j % W, zero past n.
+TEST(GemmPrepack, Layout) {
+  const int64_t k = 3, n = 7, w = 4;
+  std::vector<float> b(size_t(k * n));
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = float(i + 1);
+  // Given transposed (column-major), to check the strides as well.
+  std::vector<float> bt(size_t(k * n));
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j)
+      bt[size_t(j * k + p)] = b[size_t(p * n + j)];
+  std::vector<float> dst(size_t(2 * k * w), -1.0f);
+  kiln::prepackB(bt.data(), 1, k, k, n, w, dst.data());
+  for (int64_t j = 0; j < 2 * w; ++j)
+    for (int64_t p = 0; p < k; ++p)
+      EXPECT_EQ(dst[size_t(j / w * k * w + p * w + j % w)], j < n ? b[size_t(p * n + j)] : 0.0f)
+          << "p=" << p << " j=" << j;
+}
+
+TEST(GemmPrepack, PanelWidthIsTheKernels) {
+  EXPECT_EQ(kiln::gemmPanelWidth(), std::string(kiln::sgemmKernelName()) == "avx512" ? 32
+                                    : std::string(kiln::sgemmKernelName()) == "avx2" ? 16
+                                                                                     : 8);
+}
+
+// B prepacked for this kernel (read in place) and for another width
+// (repacked), over odd shapes around every family's tiles.
+TEST_P(GemmDesc, PrepackedShapeGrid) {
+  for (int64_t panel : {kKernelPanel, otherPanel()})
+    for (int64_t m : {1, 3, 12, 13, 31, 67})
+      for (int64_t n : kSizes)
+        for (int64_t k : kSizes)
+          ASSERT_TRUE(check({m, n, k, panel}));
+}
+
+TEST_P(GemmDesc, PrepackedOddWidths) {
+  for (int64_t panel : {int64_t(1), int64_t(5), int64_t(3 * kernel().nr), int64_t(64)})
+    for (int64_t n : {1, 7, 33, 67})
+      ASSERT_TRUE(check({29, n, 37, panel}));
+}
+
+// Past the cache blocks: prepacked panels read at row pc of panel jc / nr.
+TEST_P(GemmDesc, PrepackedSeveralBlocks) {
+  for (int64_t panel : {kKernelPanel, otherPanel()}) {
+    ASSERT_TRUE(check({200, 1100, 600, panel}));
+    DescCase c{197, 1031, 513, panel, true, true, KILN_GEMM_ACT_GELU_ERF, true};
+    ASSERT_TRUE(check(c));
+  }
+}
+
+TEST_P(GemmDesc, Epilogues) {
+  for (int64_t act :
+       {KILN_GEMM_ACT_NONE, KILN_GEMM_ACT_GELU_ERF, KILN_GEMM_ACT_GELU_TANH, KILN_GEMM_ACT_RELU})
+    for (bool bias : {false, true})
+      for (bool residual : {false, true})
+        for (bool accumulate : {false, true})
+          for (int64_t panel : {int64_t(0), kKernelPanel})
+            for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1},
+                                   {13, 33, 29},
+                                   {67, 17, 300},
+                                   {5, 70, 3}})
+              ASSERT_TRUE(check({m, n, k, panel, accumulate, bias, act, residual}));
+}
+
+// k = 0: C is 0 (or kept), then the epilogue.
+TEST_P(GemmDesc, EpilogueOfAnEmptySum) {
+  for (bool accumulate : {false, true})
+    for (int64_t panel : {int64_t(0), kKernelPanel})
+      ASSERT_TRUE(check({7, 9, 0, panel, accumulate, true, KILN_GEMM_ACT_GELU_TANH, true}));
+}
+
+// Batches with their own strides, B shared (stride 0, weights) or not, on
+// one thread and two; the last is attention's Q K^T, big enough to split.
+TEST_P(GemmDesc, Batches) {
+  for (unsigned threads : {1u, 2u}) {
+    ThreadPool pool(threads);
+    for (bool sharedB : {false, true})
+      for (int64_t panel : {int64_t(0), kKernelPanel, otherPanel()}) {
+        DescCase c{13, 19, 23, panel};
+        c.batch0 = 2;
+        c.batch1 = 3;
+        c.sharedB = sharedB;
+        c.residual = c.bias = true;
+        c.activation = KILN_GEMM_ACT_RELU;
+        ASSERT_TRUE(check(c, &pool)) << "threads=" << threads;
+        c.batch0 = 1;
+        c.batch1 = 5;
+        c.transA = c.transB = !panel;
+        c.accumulate = true;
+        ASSERT_TRUE(check(c, &pool)) << "threads=" << threads;
+      }
+    DescCase attention{128, 128, 64};
+    attention.batch1 = 12;
+    attention.transB = true;
+    ASSERT_TRUE(check(attention, &pool)) << "threads=" << threads;
+    DescCase mlp{197, 300, 200, kKernelPanel, false, true, KILN_GEMM_ACT_GELU_ERF};
+    mlp.batch0 = 2;
+    mlp.sharedB = true;
+    ASSERT_TRUE(check(mlp, &pool)) << "threads=" << threads;
+  }
+}
+
+TEST_P(GemmDesc, NothingToDo) {
+  ThreadPool pool(2);
+  float c = 1.0f;
+  kiln_gemm_desc d{};
+  d.m = d.n = d.k = 3;
+  d.c = &c;
+  d.activation = KILN_GEMM_ACT_GELU_ERF;
+  for (auto [b0, b1] : {std::pair<int64_t, int64_t>{0, 1}, {1, 0}, {0, 0}}) {
+    d.batch[0] = b0;
+    d.batch[1] = b1;
+    kiln::gemmWith(kernel(), d, &pool);
+  }
+  EXPECT_EQ(c, 1.0f);
+  d.activation = 17;
+  EXPECT_THROW(kiln::gemmWith(kernel(), d, nullptr), std::invalid_argument);
+}
+
+/// act(x) through the epilogue: C = 1 x n of A = [1] times B = x.
+std::vector<float> activated(const kiln::GemmMicroKernel &kernel, const std::vector<float> &x,
+                             int64_t act) {
+  const float one = 1.0f;
+  std::vector<float> c(x.size());
+  kiln_gemm_desc d{};
+  d.m = 1;
+  d.n = int64_t(x.size());
+  d.k = 1;
+  d.a = &one;
+  d.b = x.data();
+  d.b_cs = 1;
+  d.c = c.data();
+  d.ldc = d.n;
+  d.activation = act;
+  d.batch[0] = d.batch[1] = 1;
+  kiln::gemmWith(kernel, d, nullptr);
+  return c;
+}
+
+// The polynomial erf (max error 1.2e-7) and tanh (2.8e-7; 3.1e-7 without
+// FMA, in the portable family) of GemmEpilogue.h, densely over [-12, 12]:
+// GELU's error is x/2 times theirs, plus rounding.
+TEST_P(GemmDesc, GeluAccuracy) {
+  std::vector<float> x;
+  for (int64_t i = -120000; i <= 120000; ++i)
+    x.push_back(float(i) * 1e-4f);
+  for (int64_t act : {KILN_GEMM_ACT_GELU_ERF, KILN_GEMM_ACT_GELU_TANH}) {
+    const std::vector<float> y = activated(kernel(), x, act);
+    const double err = act == KILN_GEMM_ACT_GELU_ERF ? 1.5e-7 : 4e-7; // tanh: 3.1e-7 without FMA
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double expected = activate(act, x[i]);
+      const double tolerance =
+          err * std::max(1.0, std::fabs(double(x[i])) / 2) + 2 * FLT_EPSILON * std::fabs(expected);
+      ASSERT_LE(std::fabs(y[i] - expected), tolerance)
+          << "activation " << act << " at x=" << x[i] << ": " << y[i] << ", expected " << expected;
+    }
+  }
+}
+
+// Like PyTorch, every activation keeps a NaN, +inf and 0.
+TEST_P(GemmDesc, ActivationsKeepNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {std::numeric_limits<float>::quiet_NaN(), inf, -inf, 0.0f};
+  for (int64_t act : {KILN_GEMM_ACT_GELU_ERF, KILN_GEMM_ACT_GELU_TANH, KILN_GEMM_ACT_RELU}) {
+    const std::vector<float> y = activated(kernel(), x, act);
+    EXPECT_TRUE(std::isnan(y[0])) << "activation " << act;
+    EXPECT_EQ(y[1], inf) << "activation " << act;
+    EXPECT_EQ(y[3], 0.0f) << "activation " << act;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, GemmDesc,
+                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
+                                         GemmFamily::Avx512),
+                         [](const testing::TestParamInfo<GemmFamily> &info) {
+                           return std::string(familyName(info.param));
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Families, Gemm,
                          testing::Values(GemmFamily::Portable, GemmFamily::Avx2,

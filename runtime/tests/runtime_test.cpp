@@ -207,7 +207,8 @@ TEST(Load, AbiVersionMismatch) {
   EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
             "ABI_MISMATCH: '" + path +
                 "' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-                "version 4; recompile the model with a matching kiln");
+                "version " + std::to_string(KILN_ABI_VERSION) +
+                "; recompile the model with a matching kiln");
   EXPECT_EQ(model, nullptr);
 }
 

@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <sys/resource.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using kiln::ThreadPool;
@@ -149,6 +151,168 @@ TEST(ThreadPool, SessionOwnsOne) {
   EXPECT_EQ(n.load(), 99u);
   kiln_session_release(session);
   kiln_model_release(model);
+}
+
+/// A session on fake_model.so with `threads` threads, for the callbacks of
+/// its kiln_runtime_context.
+struct FakeSession {
+  kiln_model_t *model = nullptr;
+  kiln_session_t *session = nullptr;
+  explicit FakeSession(unsigned threads) {
+    kiln_status_t st = kiln_model_load(KILN_TEST_MODEL_DIR "/fake_model.so", &model);
+    EXPECT_EQ(st, nullptr) << kiln_status_message(st);
+    kiln_session_options options;
+    kiln_session_options_initialize(&options);
+    options.num_threads = threads;
+    EXPECT_EQ(kiln_session_create(model, &options, &session), nullptr);
+  }
+  ~FakeSession() {
+    kiln_session_release(session);
+    kiln_model_release(model);
+  }
+  const kiln_runtime_context &context() const { return session->context; }
+};
+
+/// What kiln_runtime_context::parallel_for did with one loop.
+struct LoopRecord {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  std::set<std::thread::id> threads;
+  std::vector<std::atomic<int>> hits;
+  explicit LoopRecord(int64_t n) : hits(size_t(n)) {}
+
+  static void body(void *closure, int64_t begin, int64_t end) {
+    auto *r = static_cast<LoopRecord *>(closure);
+    for (int64_t i = begin; i < end; ++i)
+      r->hits[size_t(i)].fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(r->mutex);
+    r->chunks.push_back({begin, end});
+    r->threads.insert(std::this_thread::get_id());
+  }
+  bool eachIndexOnce() const {
+    for (const auto &h : hits)
+      if (h.load() != 1)
+        return false;
+    return true;
+  }
+};
+
+TEST(SessionContext, HasTheV5Entries) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  EXPECT_EQ(s.context().abi_version, KILN_ABI_VERSION);
+  EXPECT_EQ(s.context().num_threads, 2u);
+  EXPECT_NE(s.context().sgemm, nullptr);
+  EXPECT_NE(s.context().gemm, nullptr);
+  EXPECT_NE(s.context().parallel_for, nullptr);
+}
+
+/// sessionParallelFor's threshold (Session.cpp): below it, loops run inline.
+constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+
+// Loops worth less than kMinParallelWork operations run inline, in one call.
+TEST(SessionContext, ParallelForRunsSmallLoopsInline) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  for (auto [n, cost] : {std::pair<int64_t, int64_t>{1, 1},
+                         {1000, 100},
+                         {100, 0},
+                         {7, -5},
+                         {kMinParallelWork - 1, 1},
+                         {3, kMinParallelWork / 3}}) {
+    LoopRecord r(n);
+    s.context().parallel_for(&s.context(), LoopRecord::body, &r, n, cost);
+    ASSERT_EQ(r.chunks.size(), 1u) << "n=" << n << " cost=" << cost;
+    EXPECT_EQ(r.chunks[0], std::make_pair(int64_t(0), n));
+    EXPECT_EQ(*r.threads.begin(), std::this_thread::get_id());
+  }
+  // Nothing to do: no call at all.
+  LoopRecord none(0);
+  s.context().parallel_for(&s.context(), LoopRecord::body, &none, 0, 1 << 30);
+  s.context().parallel_for(&s.context(), LoopRecord::body, &none, -3, 1 << 30);
+  EXPECT_TRUE(none.chunks.empty());
+}
+
+// Big loops are split into chunks of at least a quarter of the threshold
+// that cover every index once.
+TEST(SessionContext, ParallelForSplitsBigLoops) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  for (auto [n, cost] : {std::pair<int64_t, int64_t>{kMinParallelWork, 1},
+                         {kMinParallelWork * 3, 1},
+                         {1000, 1 << 20},
+                         {64, int64_t(1) << 40},
+                         {100003, 37}}) {
+    LoopRecord r(n);
+    s.context().parallel_for(&s.context(), LoopRecord::body, &r, n, cost);
+    EXPECT_TRUE(r.eachIndexOnce()) << "n=" << n << " cost=" << cost;
+    EXPECT_GT(r.chunks.size(), 1u) << "n=" << n << " cost=" << cost;
+    for (auto [begin, end] : r.chunks)
+      if (end != n)
+        EXPECT_GE((end - begin) * cost, kMinParallelWork / 4) << "n=" << n << " cost=" << cost;
+  }
+}
+
+// On one thread there is nothing to split: one inline call.
+TEST(SessionContext, ParallelForOnOneThread) {
+  FakeSession s(1);
+  ASSERT_NE(s.session, nullptr);
+  LoopRecord r(4096);
+  s.context().parallel_for(&s.context(), LoopRecord::body, &r, 4096, 1 << 20);
+  ASSERT_EQ(r.chunks.size(), 1u);
+  EXPECT_TRUE(r.eachIndexOnce());
+}
+
+// kiln_runtime_context::gemm: a batch of two 2 x 2 x 3 GEMMs sharing B,
+// with bias and ReLU (the kernels are tested in gemm_test.cpp).
+TEST(SessionContext, Gemm) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  const float a[] = {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6}; // 2 x (2 x 3)
+  const float b[] = {1, 0, 0, 1, 1, 1};                         // 3 x 2
+  const float bias[] = {0.5f, -0.5f};
+  float c[8];
+  kiln_gemm_desc d{};
+  d.m = d.n = 2;
+  d.k = 3;
+  d.a = a;
+  d.a_rs = 3;
+  d.a_cs = 1;
+  d.b = b;
+  d.b_rs = 2;
+  d.b_cs = 1;
+  d.c = c;
+  d.ldc = 2;
+  d.bias = bias;
+  d.activation = KILN_GEMM_ACT_RELU;
+  d.batch[0] = 1;
+  d.batch[1] = 2;
+  d.batch_stride_a[1] = 6;
+  d.batch_stride_c[1] = 4;
+  s.context().gemm(&s.context(), &d);
+  const float expected[] = {4.5f, 4.5f, 10.5f, 10.5f, 0, 0, 0, 0};
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(c[i], expected[i]) << i;
+}
+
+// A loop inside a loop's body (generated code may nest them) runs inline.
+TEST(SessionContext, ParallelForNests) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  struct Outer {
+    const kiln_runtime_context *ctx;
+    std::atomic<int64_t> inner{0};
+  } outer{&s.context()};
+  auto body = [](void *closure, int64_t begin, int64_t end) {
+    auto *o = static_cast<Outer *>(closure);
+    for (int64_t i = begin; i < end; ++i) {
+      LoopRecord r(64);
+      o->ctx->parallel_for(o->ctx, LoopRecord::body, &r, 64, 1 << 20);
+      o->inner += r.eachIndexOnce() ? 64 : 0;
+    }
+  };
+  s.context().parallel_for(&s.context(), body, &outer, 8, 1 << 20);
+  EXPECT_EQ(outer.inner.load(), 8 * 64);
 }
 
 } // namespace

@@ -54,7 +54,13 @@ Options:
   --profile <trace.json>       Time every ONNX node of the model: write a
                                Chrome trace (chrome://tracing, Perfetto) and
                                print the time per op type and the slowest
-                               nodes.
+                               nodes (averaged over --runs).
+  --runs <n>                   Run the model n times (default 1) on one
+                               session; outputs are those of the last run.
+  --warmup <n>                 First run it n times (default 0) on a
+                               separate session, untimed and unprofiled, so
+                               that a profile does not count the first
+                               touch of the weights' pages.
   -h, --help                   Show this help.
 )";
 
@@ -84,6 +90,7 @@ struct Options {
   std::string outputDir;
   uint32_t threads = 0;
   std::string profilePath; // --profile
+  uint64_t runs = 1, warmup = 0;
 };
 
 Options parseArgs(int argc, char **argv) {
@@ -130,6 +137,12 @@ Options parseArgs(int argc, char **argv) {
       std::string error;
       if (!kiln::tools::parseThreadCount(v, opts.threads, error))
         usageError(error);
+    } else if (value("--runs", v)) {
+      if (!kiln::tools::parseUnsigned(v, opts.runs) || opts.runs == 0)
+        usageError("--runs expects a positive number, got '" + v + "'");
+    } else if (value("--warmup", v)) {
+      if (!kiln::tools::parseUnsigned(v, opts.warmup))
+        usageError("--warmup expects a non-negative number, got '" + v + "'");
     } else if (value("--seed", v)) {
       if (!kiln::tools::parseUnsigned(v, opts.seed))
         usageError("--seed expects a non-negative number, got '" + v + "'");
@@ -204,15 +217,40 @@ int main(int argc, char **argv) {
   kiln_session_options options;
   kiln_session_options_initialize(&options);
   options.num_threads = opts.threads;
+  std::vector<kiln_tensor> outputs(numOutputs);
+  auto freeOutputs = [&] {
+    for (kiln_tensor &t : outputs)
+      kiln_tensor_free(t.data);
+  };
+  auto runOnce = [&](kiln_session_t *session) {
+    for (size_t i = 0; i < numOutputs; ++i)
+      outputs[i] = kiln_tensor{outputInfo[i].name, 0, 0, nullptr, nullptr, 0};
+    return kiln_session_run(session, inputs.data(), inputs.size(), outputs.data(),
+                            outputs.size());
+  };
+  if (opts.warmup > 0) {
+    kiln_session_t *warm = nullptr;
+    check(kiln_session_create(model, &options, &warm));
+    for (uint64_t r = 0; r < opts.warmup; ++r) {
+      kiln_status_t status = runOnce(warm);
+      if (status) {
+        kiln_session_release(warm);
+        check(status);
+      }
+      freeOutputs();
+    }
+    kiln_session_release(warm);
+  }
   options.profile = !opts.profilePath.empty();
   kiln_session_t *session = nullptr;
   check(kiln_session_create(model, &options, &session));
 
-  std::vector<kiln_tensor> outputs(numOutputs);
-  for (size_t i = 0; i < numOutputs; ++i)
-    outputs[i] = kiln_tensor{outputInfo[i].name, 0, 0, nullptr, nullptr, 0};
-  kiln_status_t status = kiln_session_run(session, inputs.data(), inputs.size(), outputs.data(),
-                                          outputs.size());
+  kiln_status_t status = nullptr;
+  for (uint64_t r = 0; r < opts.runs && !status; ++r) {
+    if (r > 0)
+      freeOutputs();
+    status = runOnce(session);
+  }
   if (status && std::strncmp(kiln_status_message(status), "missing input", 13) == 0 &&
       !opts.randomInputs)
     check(status, " (give it with --input, or use --random-inputs)");
@@ -245,7 +283,7 @@ int main(int argc, char **argv) {
   }
   if (!opts.profilePath.empty()) {
     check(kiln_session_write_profile(session, opts.profilePath.c_str()));
-    kiln::io::printProfileSummary(stdout, model, session, 1);
+    kiln::io::printProfileSummary(stdout, model, session, opts.runs);
     std::printf("profile: wrote %s\n", opts.profilePath.c_str());
   }
   for (kiln_tensor &t : outputs)

@@ -10,8 +10,12 @@
 //    would recompute it, e.g. softmax's exp, once per user), and
 //  * nothing is fused into a contraction (two inputs and a reduction): its
 //    body must stay `out + a * b` for kiln-contraction-to-runtime-gemm,
-//    which turns it into a call of the runtime's GEMM. (A transpose feeding
-//    a matmul is not lost: the GEMM reads it through strides.)
+//    which turns it into a call of the runtime's GEMM.
+//
+// A linalg.transpose feeding a contraction is the exception that is folded:
+// it only permutes indices, so the contraction reads the transpose's input
+// through the permuted map and its body stays as it is. The GEMM then reads
+// attention's Q, K^T and V through strides, with no copy of each.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,9 +38,41 @@ bool isContraction(Operation *op) {
   return generic && generic.getNumReductionLoops() > 0 && generic.getNumDpsInputs() > 1;
 }
 
+/// contraction(transpose(x)) -> contraction(x) with the input's map
+/// permuted: the transpose's result dim i is its input's dim perm[i], so
+/// input dim perm[i] is read at what the map gave for result dim i.
+struct FoldTransposeIntoContraction : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    if (!isContraction(op) || !op.hasPureTensorSemantics())
+      return failure();
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto transpose = input->get().getDefiningOp<linalg::TransposeOp>();
+      if (!transpose || !transpose.hasPureTensorSemantics())
+        continue;
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      AffineMap map = op.getMatchingIndexingMap(input);
+      SmallVector<AffineExpr> results(perm.size());
+      for (auto [i, source] : llvm::enumerate(perm))
+        results[source] = map.getResult(i);
+      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+      maps[input->getOperandNumber()] =
+          AffineMap::get(map.getNumDims(), map.getNumSymbols(), results, op.getContext());
+      rewriter.modifyOpInPlace(op, [&] {
+        input->set(transpose.getInput());
+        op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+      });
+      return success();
+    }
+    return failure();
+  }
+};
+
 struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    patterns.add<FoldTransposeIntoContraction>(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       return producer && producer->hasOneUse() && !isContraction(fused->getOwner());

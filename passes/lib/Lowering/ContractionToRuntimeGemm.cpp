@@ -12,16 +12,28 @@
 // other parallel loop becomes an scf.for around the call, which moves the
 // three base addresses by that loop's strides (0 where an operand does not
 // use it). Transposed and broadcast operands are strides, never copies.
+// The two innermost of those loops go into the call itself (the runtime
+// runs a batch of GEMMs in parallel, e.g. attention's heads), any others
+// loop around it.
+//
+// B read through (n floordiv W, k, n mod W) was prepacked by
+// kiln-pack-gemm-weights into the micro-kernels' panels: the call says so
+// (b_panel = W). An elementwise consumer that kiln-prepare-gemm-epilogues
+// marked (kiln.gemm_epilogue) and that directly follows, in place on C,
+// becomes the call's epilogue (bias, activation, residual).
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "RuntimeCalls.h"
+#include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNCONTRACTIONTORUNTIMEGEMM
@@ -29,12 +41,21 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using mlir::kiln::lowering::isMultiplyAccumulate;
 using mlir::kiln::lowering::kRuntimeContextAttr;
 using mlir::kiln::lowering::runtimeContextArgument;
 
 namespace {
 
-constexpr StringLiteral kGemmFunction = "kiln_rt_sgemm";
+constexpr StringLiteral kGemmFunction = "kiln_rt_gemm";
+
+/// Field numbers of kiln_gemm_desc (kiln_abi.h), an array of 64-bit words.
+enum DescField : int64_t {
+  kM, kN, kK, kA, kARowStride, kAColStride, kB, kBRowStride, kBColStride, kBPanel, kC, kLdc,
+  kAccumulate, kBias, kActivation, kResidual, kResidualRowStride, kBatch0, kBatch1,
+  kBatchStrideA0, kBatchStrideA1, kBatchStrideB0, kBatchStrideB1, kBatchStrideC0,
+  kBatchStrideC1, kBatchStrideResidual0, kBatchStrideResidual1, kNumDescFields
+};
 
 /// How one operand's address moves with each loop: per loop, the operand
 /// dim it indexes, or -1 where the loop does not move it.
@@ -59,22 +80,6 @@ std::optional<OperandAccess> accessOf(Value buffer, AffineMap map, unsigned numL
   return access;
 }
 
-/// Whether the payload is `out + a * b` in f32.
-bool isMultiplyAccumulate(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add || body.getOperations().size() != 3)
-    return false;
-  Value acc = body.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
-    return false;
-  Value a = body.getArgument(0), b = body.getArgument(1);
-  return (mul.getLhs() == a && mul.getRhs() == b) || (mul.getLhs() == b && mul.getRhs() == a);
-}
-
 Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
@@ -85,7 +90,35 @@ struct GemmPlan {
   OperandAccess a, b, c;
   unsigned k;
   std::optional<unsigned> m, n;
+  int64_t bPanel = 0; // B prepacked in panels of this width (0: strided)
 };
+
+/// B as kiln-pack-gemm-weights leaves it: a contiguous ceil(N/W) x K x W
+/// buffer read through (n floordiv W, k, n mod W). Its access then says
+/// which loops are k (dim 1) and n (dim 2), and `panel` is W.
+std::optional<OperandAccess> packedAccessOf(Value buffer, AffineMap map, unsigned numLoops,
+                                            int64_t &panel) {
+  auto type = dyn_cast<MemRefType>(buffer.getType());
+  if (!type || type.getRank() != 3 || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      map.getNumResults() != 3)
+    return std::nullopt;
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto k = dyn_cast<AffineDimExpr>(map.getResult(1));
+  auto mod = dyn_cast<AffineBinaryOpExpr>(map.getResult(2));
+  if (!div || !k || !mod || div.getKind() != AffineExprKind::FloorDiv ||
+      mod.getKind() != AffineExprKind::Mod || div.getLHS() != mod.getLHS() ||
+      div.getRHS() != mod.getRHS())
+    return std::nullopt;
+  auto n = dyn_cast<AffineDimExpr>(div.getLHS());
+  auto width = dyn_cast<AffineConstantExpr>(div.getRHS());
+  if (!n || !width || width.getValue() != type.getShape()[2] || n == k)
+    return std::nullopt;
+  panel = width.getValue();
+  OperandAccess access{buffer, SmallVector<int64_t>(numLoops, -1)};
+  access.dimOfLoop[k.getPosition()] = 1;
+  access.dimOfLoop[n.getPosition()] = 2;
+  return access;
+}
 
 /// The plan for an f32 `out += a * b` generic on buffers, if it is one the
 /// runtime GEMM can take.
@@ -102,7 +135,10 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   unsigned numLoops = op.getNumLoops();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   auto a = accessOf(op.getDpsInputs()[0], maps[0], numLoops);
+  int64_t bPanel = 0;
   auto b = accessOf(op.getDpsInputs()[1], maps[1], numLoops);
+  if (!b)
+    b = packedAccessOf(op.getDpsInputs()[1], maps[1], numLoops, bPanel);
   auto c = accessOf(op.getDpsInits()[0], maps[2], numLoops);
   if (!a || !b || !c)
     return std::nullopt;
@@ -123,7 +159,7 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!k || a->dimOfLoop[*k] == -1 || b->dimOfLoop[*k] == -1)
     return std::nullopt;
 
-  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt};
+  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt, bPanel};
   for (unsigned loop = 0; loop < numLoops; ++loop) {
     if (loop == *k)
       continue;
@@ -145,6 +181,9 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
         strides[c->dimOfLoop[*plan.n]] != 1)
       return std::nullopt;
   }
+  // Packed panels hold only k and n; the GEMM's n must be the packed n.
+  if (bPanel && (!plan.n || plan.b.dimOfLoop[*plan.n] != 2))
+    return std::nullopt;
   return plan;
 }
 
@@ -167,19 +206,161 @@ CallOperand callOperand(OpBuilder &b, Location loc, const OperandAccess &access)
   return result;
 }
 
-/// Replaces `op` by the loops and the call of `plan`.
-void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
-                  Value runtimeContext) {
-  Location loc = op.getLoc();
-  // A zero fill of C right before the contraction becomes accumulate = 0.
-  bool overwrite = false;
-  if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode())) {
-    if (fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == plan.c.buffer &&
-        matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat())) {
-      rewriter.eraseOp(fill);
-      overwrite = true;
-    }
+/// The next (or, backwards, previous) op in the block that may touch
+/// memory: pure ops in between (constants, dims, get_global) do not matter.
+Operation *adjacentEffectfulOp(Operation *op, bool forward) {
+  for (op = forward ? op->getNextNode() : op->getPrevNode(); op;
+       op = forward ? op->getNextNode() : op->getPrevNode())
+    if (!isMemoryEffectFree(op))
+      return op;
+  return nullptr;
+}
+
+/// The marked elementwise op that directly follows the contraction, reads
+/// its output C in place, and can be the call's epilogue, with the
+/// accesses of its bias (only the n loop moves it, unit stride) and
+/// residual (C's shape, unit column stride).
+struct Epilogue {
+  linalg::GenericOp op;
+  int64_t activation = 0;
+  std::optional<OperandAccess> bias, residual;
+};
+
+/// Whether dim `dim` of `buffer` has a static unit stride.
+bool hasUnitStride(Value buffer, int64_t dim) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(cast<MemRefType>(buffer.getType()).getStridesAndOffset(strides, offset)) &&
+         strides[dim] == 1;
+}
+
+std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan &plan) {
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(adjacentEffectfulOp(contraction, true));
+  if (!consumer || !plan.n)
+    return std::nullopt;
+  auto marks = consumer->getAttrOfType<DictionaryAttr>(kiln::kGemmEpilogueAttr);
+  if (!marks || !consumer.hasPureBufferSemantics() || consumer.getNumDpsInits() != 1 ||
+      consumer.getDpsInits()[0] != plan.c.buffer)
+    return std::nullopt;
+  auto field = [&](StringRef name) -> int64_t {
+    auto value = marks.getAs<IntegerAttr>(name);
+    return value ? value.getInt() : -2;
+  };
+  int64_t gemm = field(kiln::kEpilogueGemmOperand), bias = field(kiln::kEpilogueBiasOperand),
+          residual = field(kiln::kEpilogueResidualOperand);
+  int64_t numInputs = consumer.getNumDpsInputs();
+  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
+  if (gemm < 0 || !valid(gemm) || !valid(bias) || !valid(residual) ||
+      consumer->getOperand(gemm) != plan.c.buffer ||
+      numInputs != 1 + (bias >= 0) + (residual >= 0))
+    return std::nullopt;
+  // The consumer's loops are C's dims (identity maps on C and on its init);
+  // an operand's dim d moves with the contraction loop that indexes C's dim d.
+  unsigned rank = cast<MemRefType>(plan.c.buffer.getType()).getRank();
+  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
+  if (consumer.getNumLoops() != rank || consumer.getNumReductionLoops() != 0 ||
+      !maps[gemm].isIdentity() || !maps.back().isIdentity())
+    return std::nullopt;
+  Epilogue epilogue{consumer, field(kiln::kEpilogueActivation), std::nullopt, std::nullopt};
+  if (epilogue.activation < 0 || epilogue.activation > int64_t(kiln::GemmActivation::Relu))
+    return std::nullopt;
+  unsigned numLoops = plan.c.dimOfLoop.size();
+  if (residual >= 0) {
+    Value buffer = consumer->getOperand(residual);
+    if (!maps[residual].isIdentity() || buffer == plan.c.buffer ||
+        !hasUnitStride(buffer, plan.c.dimOfLoop[*plan.n]))
+      return std::nullopt;
+    epilogue.residual = OperandAccess{buffer, plan.c.dimOfLoop};
   }
+  if (bias >= 0) {
+    Value buffer = consumer->getOperand(bias);
+    AffineMap map = maps[bias];
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    int64_t biasDim = map.getNumResults() - 1;
+    if (!last || last.getPosition() != unsigned(plan.c.dimOfLoop[*plan.n]) ||
+        !hasUnitStride(buffer, biasDim))
+      return std::nullopt;
+    epilogue.bias = OperandAccess{buffer, SmallVector<int64_t>(numLoops, -1)};
+    epilogue.bias->dimOfLoop[*plan.n] = biasDim;
+  }
+  return epilogue;
+}
+
+/// The op that last wrote `buffer` before `point`, if that is its only
+/// writer before `point` (and every use is in point's block); nullptr
+/// otherwise. `reads` tells whether anything read it in between. Reads are
+/// copies from it and linalg inputs; any other use counts as a write.
+Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
+  Operation *writer = nullptr;
+  reads = false;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == point || isa<memref::DeallocOp>(user))
+      continue;
+    if (user->getBlock() != point->getBlock())
+      return nullptr;
+    if (!user->isBeforeInBlock(point))
+      continue;
+    auto copy = dyn_cast<memref::CopyOp>(user);
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    bool isRead = (copy && copy.getSource() == buffer && copy.getTarget() != buffer) ||
+                  (linalgOp && !llvm::is_contained(linalgOp.getDpsInits(), buffer));
+    if (isRead) {
+      reads = true;
+      continue;
+    }
+    if (writer)
+      return nullptr;
+    writer = user;
+  }
+  // A read counts only if it comes after the write.
+  if (writer && reads) {
+    reads = false;
+    for (Operation *user : buffer.getUsers())
+      if (user != writer && user != point && user->getBlock() == point->getBlock() &&
+          writer->isBeforeInBlock(user) && user->isBeforeInBlock(point) &&
+          !isa<memref::DeallocOp>(user))
+        reads = true;
+  }
+  return writer;
+}
+
+/// Whether `buffer` holds zeros at `point` because a zero fill, or a copy
+/// of a buffer that held zeros then, is its only write before it. CSE merges
+/// the zero inits of several matmuls, and bufferization then fills one
+/// buffer and copies it into each output. Sets `redundant` to that write
+/// when nothing reads the buffer between it and `point`.
+bool holdsZerosAt(Value buffer, Operation *point, Operation *&redundant, int depth = 0) {
+  bool reads;
+  Operation *writer = onlyWriterBefore(buffer, point, reads);
+  redundant = nullptr;
+  bool zero = false;
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(writer))
+    zero = fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == buffer &&
+           matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
+  else if (auto copy = dyn_cast_or_null<memref::CopyOp>(writer); copy && depth == 0)
+    zero = copy.getTarget() == buffer && copy.getSource().getType() == buffer.getType() &&
+           [&] {
+             Operation *ignored;
+             return holdsZerosAt(copy.getSource(), copy, ignored, depth + 1);
+           }();
+  if (zero && !reads)
+    redundant = writer;
+  return zero;
+}
+
+/// Replaces `op` (and the epilogue's op) by the loops and the call of `plan`,
+/// filling the kiln_gemm_desc at `descriptor` (memref<27xindex>: index is
+/// 64 bits on every target Kiln compiles for, as the ABI's words are).
+void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
+                  const std::optional<Epilogue> &epilogue, Value runtimeContext,
+                  Value descriptor) {
+  Location loc = op.getLoc();
+  // C known to be zero becomes accumulate = 0, and the fill (or copy of a
+  // zero buffer) that made it so goes unless something else reads it.
+  Operation *zeroInit = nullptr;
+  bool overwrite = holdsZerosAt(plan.c.buffer, op, zeroInit);
+  if (zeroInit)
+    rewriter.eraseOp(zeroInit);
   rewriter.setInsertionPoint(op);
   SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(rewriter, loc);
   Value zero = indexConstant(rewriter, loc, 0), one = indexConstant(rewriter, loc, 1);
@@ -190,19 +371,29 @@ void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &
   auto size = [&](std::optional<unsigned> loop) { return loop ? sizes[*loop] : one; };
   CallOperand a = callOperand(rewriter, loc, plan.a), b = callOperand(rewriter, loc, plan.b),
               c = callOperand(rewriter, loc, plan.c);
-  auto stride = [&](CallOperand &o, std::optional<unsigned> loop) {
+  std::optional<CallOperand> bias, residual;
+  if (epilogue && epilogue->bias)
+    bias = callOperand(rewriter, loc, *epilogue->bias);
+  if (epilogue && epilogue->residual)
+    residual = callOperand(rewriter, loc, *epilogue->residual);
+  auto stride = [&](const CallOperand &o, std::optional<unsigned> loop) {
     return loop ? o.strides[*loop] : zero;
   };
 
-  // Every parallel loop other than m and n loops around the call.
+  // Parallel loops other than m and n: the two innermost are the call's
+  // batch, the others loop around it.
+  SmallVector<unsigned> batchLoops;
+  for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
+    if (loop != plan.k && loop != plan.m && loop != plan.n)
+      batchLoops.push_back(loop);
+  size_t numOuter = batchLoops.size() > 2 ? batchLoops.size() - 2 : 0;
   Value addressA = a.address, addressB = b.address, addressC = c.address;
-  for (unsigned loop = 0; loop < op.getNumLoops(); ++loop) {
-    if (loop == plan.k || loop == plan.m || loop == plan.n)
-      continue;
+  Value addressResidual = residual ? residual->address : zero;
+  for (unsigned loop : ArrayRef(batchLoops).take_front(numOuter)) {
     auto forOp = scf::ForOp::create(rewriter, loc, zero, size(loop), one);
     rewriter.setInsertionPointToStart(forOp.getBody());
     Value iv = forOp.getInductionVar();
-    auto advance = [&](Value address, CallOperand &o) -> Value {
+    auto advance = [&](Value address, const CallOperand &o) -> Value {
       if (o.strides[loop] == zero)
         return address; // a loop this operand does not use (or broadcasts)
       Value elements = arith::MulIOp::create(rewriter, loc, iv, o.strides[loop]);
@@ -212,23 +403,62 @@ void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &
     addressA = advance(addressA, a);
     addressB = advance(addressB, b);
     addressC = advance(addressC, c);
+    if (residual)
+      addressResidual = advance(addressResidual, *residual);
   }
-  SmallVector<Value> args{runtimeContext, size(plan.m),    size(plan.n),
-                          size(plan.k),   addressA,        stride(a, plan.m),
-                          stride(a, plan.k), addressB,     stride(b, plan.k),
-                          stride(b, plan.n), addressC,     plan.m ? stride(c, plan.m) : one,
-                          overwrite ? zero : one};
-  func::CallOp::create(rewriter, loc, kGemmFunction, TypeRange{}, args);
+  SmallVector<std::optional<unsigned>, 2> batch;
+  for (unsigned loop : ArrayRef(batchLoops).drop_front(numOuter))
+    batch.push_back(loop);
+  batch.resize(2, std::nullopt);
+
+  SmallVector<Value> fields(kNumDescFields, zero);
+  fields[kM] = size(plan.m);
+  fields[kN] = size(plan.n);
+  fields[kK] = size(plan.k);
+  fields[kA] = addressA;
+  fields[kARowStride] = stride(a, plan.m);
+  fields[kAColStride] = stride(a, plan.k);
+  fields[kB] = addressB;
+  if (!plan.bPanel) {
+    fields[kBRowStride] = stride(b, plan.k);
+    fields[kBColStride] = stride(b, plan.n);
+  }
+  fields[kBPanel] = indexConstant(rewriter, loc, plan.bPanel);
+  fields[kC] = addressC;
+  fields[kLdc] = plan.m ? stride(c, plan.m) : one;
+  fields[kAccumulate] = overwrite ? zero : one;
+  if (bias)
+    fields[kBias] = bias->address;
+  if (epilogue)
+    fields[kActivation] = indexConstant(rewriter, loc, epilogue->activation);
+  if (residual) {
+    fields[kResidual] = addressResidual;
+    fields[kResidualRowStride] = stride(*residual, plan.m);
+  }
+  for (unsigned i = 0; i < 2; ++i) {
+    fields[kBatch0 + i] = size(batch[i]);
+    fields[kBatchStrideA0 + i] = stride(a, batch[i]);
+    fields[kBatchStrideB0 + i] = stride(b, batch[i]);
+    fields[kBatchStrideC0 + i] = stride(c, batch[i]);
+    if (residual)
+      fields[kBatchStrideResidual0 + i] = stride(*residual, batch[i]);
+  }
+  for (auto [i, value] : llvm::enumerate(fields))
+    memref::StoreOp::create(rewriter, loc, value, descriptor, indexConstant(rewriter, loc, i));
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, descriptor);
+  func::CallOp::create(rewriter, loc, kGemmFunction, TypeRange{},
+                       ValueRange{runtimeContext, address});
+  if (epilogue)
+    rewriter.eraseOp(epilogue->op);
   rewriter.eraseOp(op);
 }
 
-/// Declares kiln_rt_sgemm(ctx, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c,
-/// ldc, accumulate) with every parameter an index (addresses included).
+/// Declares kiln_rt_gemm(ctx, desc), both addresses as index.
 void declareGemm(ModuleOp module) {
   if (module.lookupSymbol(kGemmFunction))
     return;
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto type = b.getFunctionType(SmallVector<Type>(13, b.getIndexType()), {});
+  auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
   auto decl = func::FuncOp::create(b, module.getLoc(), kGemmFunction, type);
   decl.setPrivate();
 }
@@ -241,19 +471,28 @@ struct ContractionToRuntimeGemmPass
     bool called = false, failed = false;
     module.walk([&](func::FuncOp func) {
       Value context = runtimeContextArgument(func);
-      SmallVector<linalg::GenericOp> contractions;
-      func.walk([&](linalg::GenericOp op) { contractions.push_back(op); });
-      for (linalg::GenericOp op : contractions) {
-        std::optional<GemmPlan> plan = planContraction(op);
-        if (!plan)
-          continue;
+      Value descriptor;
+      // Planned before any rewrite: a call erases its epilogue's op.
+      SmallVector<std::pair<linalg::GenericOp, GemmPlan>> contractions;
+      func.walk([&](linalg::GenericOp op) {
+        if (std::optional<GemmPlan> plan = planContraction(op))
+          contractions.emplace_back(op, *plan);
+      });
+      for (auto &[op, plan] : contractions) {
         if (!context) {
           op.emitError("an fp32 contraction needs the runtime's GEMM, but function '")
               << func.getSymName() << "' has no '" << kRuntimeContextAttr << "' argument";
           failed = true;
           return WalkResult::interrupt();
         }
-        emitGemmCall(rewriter, op, *plan, context);
+        if (!descriptor) {
+          // One descriptor per function: calls run one after another.
+          rewriter.setInsertionPointToStart(&func.getBody().front());
+          descriptor = memref::AllocaOp::create(
+              rewriter, func.getLoc(),
+              MemRefType::get({kNumDescFields}, rewriter.getIndexType()));
+        }
+        emitGemmCall(rewriter, op, plan, epilogueOf(op, plan), context, descriptor);
         called = true;
       }
       return WalkResult::advance();

@@ -76,6 +76,10 @@ Type signless(Type type);
 Value reinterpret(OpBuilder &b, Location loc, Value v, Type type);
 
 /// Patterns of each op family (one file each).
+/// Whether the payload of `op` (2 inputs, 1 init) is `out + a * b` in
+/// either operand order: the contraction kiln.matmul and kiln.gemm lower to.
+bool isMultiplyAccumulate(linalg::GenericOp op);
+
 void populateElementwiseLoweringPatterns(RewritePatternSet &patterns);
 void populateContractionLoweringPatterns(RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 4u
+#define KILN_ABI_VERSION 5u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -56,6 +56,57 @@ typedef void (*kiln_sgemm_fn)(const kiln_runtime_context *ctx, int64_t m, int64_
                               int64_t b_rs, int64_t b_cs, float *c, int64_t ldc,
                               int64_t accumulate);
 
+/* The activation of a GEMM epilogue (kiln_gemm_desc::activation). */
+enum kiln_gemm_activation {
+  KILN_GEMM_ACT_NONE = 0,
+  KILN_GEMM_ACT_GELU_ERF = 1,  /* x/2 * (1 + erf(x/sqrt(2))) */
+  KILN_GEMM_ACT_GELU_TANH = 2, /* x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) */
+  KILN_GEMM_ACT_RELU = 3,      /* max(x, 0) */
+};
+
+/* One GEMM, or a batch of them, with an epilogue. Every field is 64 bits
+ * wide, so generated code fills it as an array of int64. For each batch
+ * index (b0 < batch[0], b1 < batch[1]), with a, b, c and residual moved by
+ * b0 * batch_stride_x[0] + b1 * batch_stride_x[1] elements:
+ *
+ *   v = (accumulate ? C[i*ldc + j] : 0) + sum_p A(i, p) * B(p, j)
+ *   C[i*ldc + j] = act(v + bias[j]) + residual[i*residual_rs + j]
+ *
+ * for i < m, j < n, p < k, where A(i, p) = a[i*a_rs + p*a_cs] and
+ *   B(p, j) = b[p*b_rs + j*b_cs]                          if b_panel == 0,
+ *   B(p, j) = b[(j / W)*k*W + p*W + j % W], W = b_panel   otherwise:
+ * B prepacked at compile time (the layout pass) as ceil(n / W) panels of
+ * k x W floats, zero past column n. bias (n floats) and residual may be
+ * NULL (no term). Strides are in elements; 0 broadcasts. */
+typedef struct kiln_gemm_desc {
+  int64_t m, n, k;
+  const float *a;
+  int64_t a_rs, a_cs;
+  const float *b;
+  int64_t b_rs, b_cs, b_panel;
+  float *c;
+  int64_t ldc;
+  int64_t accumulate;
+  const float *bias;
+  int64_t activation; /* enum kiln_gemm_activation */
+  const float *residual;
+  int64_t residual_rs;
+  int64_t batch[2];
+  int64_t batch_stride_a[2], batch_stride_b[2], batch_stride_c[2], batch_stride_residual[2];
+} kiln_gemm_desc;
+#define KILN_GEMM_DESC_FIELDS 27
+
+typedef void (*kiln_gemm_fn)(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc);
+
+/* The outlined body of a parallel loop: iterations [begin, end). */
+typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
+
+/* Runs body over [0, n) split into chunks on the session's threads (or
+ * inline, in one call, when n * cost_per_item, a rough count of operations,
+ * is too small to be worth waking them); returns when all are done. */
+typedef void (*kiln_parallel_for_fn)(const kiln_runtime_context *ctx, kiln_parallel_body_fn body,
+                                     void *closure, int64_t n, int64_t cost_per_item);
+
 /* Scratch memory for the run: at least `bytes` bytes, 64-byte aligned, not
  * overlapping any other block handed out in the run, valid until the run
  * returns (the next run on the session gets the same memory again, so its
@@ -76,6 +127,8 @@ struct kiln_runtime_context {
   kiln_sgemm_fn sgemm;
   kiln_scratch_fn scratch;
   kiln_profile_fn profile;       /* NULL: not profiling */
+  kiln_gemm_fn gemm;             /* since ABI 5 */
+  kiln_parallel_for_fn parallel_for; /* since ABI 5 */
 };
 
 /* A profile region: the code generated for one ONNX node. */

@@ -7,10 +7,16 @@
 //     for each kc-deep slice of K            pack B: kc x nc, stays in L2
 //       for each mr-tall strip of rows       pack A: mr x kc, stays in L1
 //         for each nr-wide panel of B        micro-kernel on one tile
+//       epilogue on the strip (last slice)   bias, activation, residual
 //
 // Packing reads A and B through their strides, so transposed and broadcast
 // operands need no copy beforehand, and pads edge panels with zeros so the
-// micro-kernel always computes full tiles.
+// micro-kernel always computes full tiles. A B prepacked at compile time
+// for the kernel's nr (kiln_gemm_desc::b_panel) is read in place, with no
+// packing at all; one prepacked for another width is repacked.
+//
+// A batch of GEMMs is one parallel loop over (GEMM, tile) pairs, so that
+// attention's many small GEMMs share the threads like one big one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,9 +25,12 @@
 #include "GemmKernels.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 namespace kiln {
 namespace {
@@ -67,14 +76,125 @@ private:
 
 thread_local PackBuffer packBuffer;
 
-/// C[i0:i1, j0:j1] on the calling thread; k > 0.
-void gemmTile(const GemmMicroKernel &kernel, const GemmArgs &g, int64_t i0, int64_t i1, int64_t j0,
+/// One GEMM of a batch as its tiles see it: the operands moved to its
+/// batch index, and the epilogue (kiln_gemm_desc).
+struct Problem {
+  int64_t m, n, k;
+  const float *a;
+  int64_t aRowStride, aColStride;
+  const float *b;
+  int64_t bRowStride, bColStride, bPanel; // bPanel != 0: prepacked
+  float *c;
+  int64_t ldc;
+  bool accumulate;
+  const float *bias;
+  int64_t activation;
+  const float *residual;
+  int64_t residualRowStride;
+
+  bool hasEpilogue() const { return bias || residual || activation != KILN_GEMM_ACT_NONE; }
+};
+
+/// GEMM `index` (b0 * batch[1] + b1) of the batch.
+Problem problemAt(const kiln_gemm_desc &d, int64_t index) {
+  const int64_t b0 = index / d.batch[1], b1 = index % d.batch[1];
+  auto offset = [&](const int64_t *stride) { return b0 * stride[0] + b1 * stride[1]; };
+  return {d.m,
+          d.n,
+          d.k,
+          d.a + offset(d.batch_stride_a),
+          d.a_rs,
+          d.a_cs,
+          d.b + offset(d.batch_stride_b),
+          d.b_rs,
+          d.b_cs,
+          d.b_panel,
+          d.c + offset(d.batch_stride_c),
+          d.ldc,
+          d.accumulate != 0,
+          d.bias,
+          d.activation,
+          d.residual ? d.residual + offset(d.batch_stride_residual) : nullptr,
+          d.residual_rs};
+}
+
+/// Copies kc x nc of B at (pc, jc) from the prepacked layout of width W
+/// (kiln_gemm_desc::b_panel) into the kernel's panels of width nr: an
+/// artifact built for another CPU. Correct but not tuned.
+void repackPanels(const float *b, int64_t w, int64_t k, int64_t pc, int64_t kc, int64_t jc,
+                  int64_t nc, int64_t nr, float *dst) {
+  for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr)
+    for (int64_t p = 0; p < kc; ++p)
+      for (int64_t j = 0; j < nr; ++j) {
+        const int64_t col = jc + j0 + j;
+        dst[p * nr + j] = j0 + j < nc ? b[col / w * k * w + (pc + p) * w + col % w] : 0.0f;
+      }
+}
+
+/// Where the micro-kernel reads a kc x nc block of B: panels of kc x nr,
+/// `stride` floats apart.
+struct BlockOfB {
+  const float *panels;
+  int64_t stride;
+};
+
+/// The block of B at (pc, jc): straight from a prepacked B of the kernel's
+/// width (its panels are k*nr apart, the slice starts pc rows down), else
+/// packed into `scratch`. (Copying the slices of a prepacked B whose panel
+/// distance is a multiple of 64 KiB, against L2 set conflicts, measured no
+/// faster.)
+BlockOfB blockOfB(const GemmMicroKernel &kernel, const Problem &g, int64_t pc, int64_t kc,
+                  int64_t jc, int64_t nc, float *scratch) {
+  const int64_t nr = kernel.nr;
+  if (g.bPanel == nr)
+    return {g.b + jc * g.k + pc * nr, g.k * nr}; // panel jc / nr starts at jc / nr * k * nr
+  if (g.bPanel)
+    repackPanels(g.b, g.bPanel, g.k, pc, kc, jc, nc, nr, scratch);
+  else
+    kernel.packB(g.b + pc * g.bRowStride + jc * g.bColStride, g.bRowStride, g.bColStride, kc, nc,
+                 scratch);
+  return {scratch, kc * nr};
+}
+
+/// The epilogue on rows x cols of C at (i, j), if there is one.
+void epilogueAt(const GemmMicroKernel &kernel, const Problem &g, int64_t i, int64_t j, int64_t rows,
+                int64_t cols) {
+  if (!g.hasEpilogue())
+    return;
+  kernel.epilogue(g.c + i * g.ldc + j, g.ldc, rows, cols, g.bias ? g.bias + j : nullptr,
+                  g.activation, g.residual ? g.residual + i * g.residualRowStride + j : nullptr,
+                  g.residualRowStride);
+}
+
+/// An empty sum (k = 0): C is 0 (or stays), then the epilogue.
+void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t i1, int64_t j0,
+               int64_t j1) {
+  if (!g.accumulate)
+    for (int64_t i = i0; i < i1; ++i)
+      std::fill(g.c + i * g.ldc + j0, g.c + i * g.ldc + j1, 0.0f);
+  epilogueAt(kernel, g, i0, j0, i1 - i0, j1 - j0);
+}
+
+/// C[i0:i1, j0:j1] of one GEMM on the calling thread; j0 is a multiple of
+/// nr (so that prepacked panels line up).
+///
+/// Each strip of A (mr x kc, packed) stays in L1 while the panels of B
+/// stream past it from L2, where the kc x nc block of B stays for all the
+/// strips. Measured slower here on BERT's shapes: the BLIS order (a panel
+/// of B in L1 meeting all the strips of A from L2; 3-8%, kc 128 to 384),
+/// and prefetching the next block of a prepacked B into L2 during this one
+/// (6%: the two blocks crowd L2).
+void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t i1, int64_t j0,
               int64_t j1) {
+  if (g.k <= 0)
+    return emptyTile(kernel, g, i0, i1, j0, j1);
   const int64_t mr = kernel.mr, nr = kernel.nr;
   const int64_t kcMax = balancedBlock(g.k, kernel.kc, 1);
   const int64_t ncMax = balancedBlock(j1 - j0, kernel.nc, nr);
-  // Packed B first, then the panel of A at a 64-byte boundary.
-  const int64_t bFloats = roundUp(kcMax * ncMax, 16);
+  const bool inPlace = g.bPanel == nr;
+  // Packed B first (none when it is prepacked for this kernel), then the
+  // panel of A at a 64-byte boundary.
+  const int64_t bFloats = inPlace ? 0 : roundUp(kcMax * ncMax, 16);
   float *packedB = packBuffer.get(bFloats + mr * kcMax);
   float *packedA = packedB + bFloats;
 
@@ -83,55 +203,74 @@ void gemmTile(const GemmMicroKernel &kernel, const GemmArgs &g, int64_t i0, int6
     for (int64_t pc = 0; pc < g.k; pc += kcMax) {
       const int64_t kc = std::min(kcMax, g.k - pc);
       const bool accumulate = g.accumulate || pc > 0;
-      kernel.packB(g.b + pc * g.bRowStride + jc * g.bColStride, g.bRowStride, g.bColStride, kc, nc,
-                   packedB);
+      const bool last = pc + kc == g.k;
+      const BlockOfB b = blockOfB(kernel, g, pc, kc, jc, nc, packedB);
       for (int64_t ir = i0; ir < i1; ir += mr) {
         const int64_t rows = std::min(mr, i1 - ir);
         kernel.packA(g.a + ir * g.aRowStride + pc * g.aColStride, g.aRowStride, g.aColStride, rows,
                      kc, packedA);
-        float *c = g.c + ir * g.cRowStride + jc;
+        float *c = g.c + ir * g.ldc + jc;
         for (int64_t jr = 0; jr < nc; jr += nr)
-          kernel.run(kc, packedA, packedB + jr * kc, c + jr, g.cRowStride, rows,
+          kernel.run(kc, packedA, b.panels + jr / nr * b.stride, c + jr, g.ldc, rows,
                      std::min(nr, nc - jr), accumulate);
+        // This strip of C is final and still in cache.
+        if (last)
+          epilogueAt(kernel, g, ir, jc, rows, nc);
       }
     }
   }
 }
 
-/// Below this many multiply-adds per thread (under 0.1 ms on one core),
+/// Below this many multiply-adds per thread (about 45 us on one core),
 /// waking the pool's sleeping workers costs more than they save: a wake-up
-/// took tens of microseconds in a VM.
-constexpr int64_t kMinWorkPerThread = int64_t(1) << 23;
+/// took ~40 us (median) in a VM. At 2^22, attention's batched GEMMs (12
+/// heads of 128 x 64 x 128, 2^23.6) use 2 threads.
+constexpr int64_t kMinWorkPerThread = int64_t(1) << 22;
 
-/// How C is cut into tiles for the threads.
+/// How each GEMM of a batch is cut into tiles for the threads.
 struct Tiling {
   int64_t rows, cols; // of one tile (edge tiles are smaller)
-  int64_t count;
+  int64_t count;      // tiles per GEMM
 };
 
-/// Tiles for `threads` threads: the split into gm x gn that minimises the
-/// per-thread cost, where a tile of r x c costs its r*c multiply-adds per k
-/// plus its packing: every tile packs its rows of A and its columns of B.
-/// Packing A transposes one float at a time while B is copied a vector at a
-/// time, hence the weights (on 2 threads they pick the faster of the two
-/// splits for the benchmark's shapes: N for 128 x 3072, M for the rest).
-Tiling chooseTiling(const GemmMicroKernel &kernel, int64_t m, int64_t n, int64_t threads) {
-  constexpr int64_t kPackACost = 32, kPackBCost = 3; // in multiply-adds per element
+/// Tiles for `threads` threads over `batch` GEMMs: the split into gm x gn
+/// that minimises the per-thread cost, where a tile of r x c costs its r*c
+/// multiply-adds per k plus its packing: every tile packs its rows of A and
+/// its columns of B (unless B is prepacked for the kernel). Packing A
+/// transposes while B is copied a vector at a time, hence the weights (on 2
+/// threads they pick the faster of the two splits for the benchmark's
+/// shapes: N for 128 x 3072, M for the rest). The candidates split each
+/// GEMM for all the threads, or just enough for the batch to cover them.
+Tiling chooseTiling(const GemmMicroKernel &kernel, int64_t m, int64_t n, int64_t batch,
+                    int64_t threads, bool packsB) {
+  constexpr int64_t kPackACost = 32; // in multiply-adds per element
+  const int64_t packBCost = packsB ? 3 : 0;
   Tiling best{m, n, 1};
   int64_t bestCost = INT64_MAX;
-  for (int64_t gm = 1; gm <= threads; ++gm) {
-    const int64_t gn = ceilDiv(threads, gm);
-    const int64_t rows = roundUp(ceilDiv(m, gm), kernel.mr);
-    const int64_t cols = roundUp(ceilDiv(n, gn), kernel.nr);
-    const int64_t count = ceilDiv(m, rows) * ceilDiv(n, cols);
-    const int64_t rounds = ceilDiv(count, threads);
-    const int64_t cost = rounds * (rows * cols + kPackACost * rows + kPackBCost * cols);
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = {rows, cols, count};
+  for (int64_t parts : {threads, ceilDiv(threads, batch)}) {
+    for (int64_t gm = 1; gm <= parts; ++gm) {
+      const int64_t gn = ceilDiv(parts, gm);
+      const int64_t rows = roundUp(ceilDiv(m, gm), kernel.mr);
+      const int64_t cols = roundUp(ceilDiv(n, gn), kernel.nr);
+      const int64_t count = ceilDiv(m, rows) * ceilDiv(n, cols);
+      const int64_t rounds = ceilDiv(batch * count, threads);
+      const int64_t cost = rounds * (rows * cols + kPackACost * rows + packBCost * cols);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = {rows, cols, count};
+      }
     }
   }
   return best;
+}
+
+/// Rejects what no GEMM can run (generated code never asks for it).
+void checkDesc(const kiln_gemm_desc &d) {
+  if (d.activation < KILN_GEMM_ACT_NONE || d.activation > KILN_GEMM_ACT_RELU)
+    throw std::invalid_argument("kiln_gemm_desc: unknown activation " +
+                                std::to_string(d.activation));
+  if (d.b_panel < 0)
+    throw std::invalid_argument("kiln_gemm_desc: negative b_panel");
 }
 
 /// The best family this CPU has, unless KILN_GEMM_KERNEL (portable, avx2 or
@@ -181,36 +320,69 @@ const GemmMicroKernel &gemmMicroKernel(GemmFamily family) {
   return gemmPortableKernel;
 }
 
-void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &g, ThreadPool *pool) {
-  if (g.m <= 0 || g.n <= 0)
+void gemmWith(const GemmMicroKernel &kernel, const kiln_gemm_desc &d, ThreadPool *pool) {
+  checkDesc(d);
+  if (d.m <= 0 || d.n <= 0 || d.batch[0] <= 0 || d.batch[1] <= 0)
     return;
-  if (g.k <= 0) {
-    if (!g.accumulate)
-      for (int64_t i = 0; i < g.m; ++i)
-        std::fill_n(g.c + i * g.cRowStride, g.n, 0.0f);
-    return;
-  }
-  const int64_t work = g.m * g.n * g.k;
+  const int64_t batch = d.batch[0] * d.batch[1];
+  const int64_t work = batch * d.m * d.n * std::max<int64_t>(d.k, 1);
   const int64_t threads =
       pool ? std::min<int64_t>(pool->numThreads(), std::max<int64_t>(1, work / kMinWorkPerThread))
            : 1;
-  if (threads == 1) {
-    gemmTile(kernel, g, 0, g.m, 0, g.n);
-    return;
-  }
-  const Tiling t = chooseTiling(kernel, g.m, g.n, threads);
-  const int64_t tilesAcross = ceilDiv(g.n, t.cols);
-  pool->parallelFor(size_t(t.count), 1, [&](size_t begin, size_t end) {
-    for (size_t tile = begin; tile < end; ++tile) {
-      const int64_t i0 = int64_t(tile) / tilesAcross * t.rows;
-      const int64_t j0 = int64_t(tile) % tilesAcross * t.cols;
-      gemmTile(kernel, g, i0, std::min(g.m, i0 + t.rows), j0, std::min(g.n, j0 + t.cols));
+  const Tiling t = threads == 1
+                       ? Tiling{d.m, d.n, 1}
+                       : chooseTiling(kernel, d.m, d.n, batch, threads, d.b_panel != kernel.nr);
+  const int64_t tilesAcross = ceilDiv(d.n, t.cols);
+  // Work items are (GEMM, tile) pairs, so a batch of small GEMMs spreads
+  // over the threads as well as one big one.
+  auto items = [&](size_t begin, size_t end) {
+    for (size_t item = begin; item < end; ++item) {
+      const Problem g = problemAt(d, int64_t(item) / t.count);
+      const int64_t tile = int64_t(item) % t.count;
+      const int64_t i0 = tile / tilesAcross * t.rows;
+      const int64_t j0 = tile % tilesAcross * t.cols;
+      gemmTile(kernel, g, i0, std::min(d.m, i0 + t.rows), j0, std::min(d.n, j0 + t.cols));
     }
-  });
+  };
+  const size_t count = size_t(batch * t.count);
+  if (threads == 1)
+    items(0, count);
+  else
+    pool->parallelFor(count, 1, items);
+}
+
+void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &g, ThreadPool *pool) {
+  kiln_gemm_desc d{};
+  d.m = g.m;
+  d.n = g.n;
+  d.k = g.k;
+  d.a = g.a;
+  d.a_rs = g.aRowStride;
+  d.a_cs = g.aColStride;
+  d.b = g.b;
+  d.b_rs = g.bRowStride;
+  d.b_cs = g.bColStride;
+  d.c = g.c;
+  d.ldc = g.cRowStride;
+  d.accumulate = g.accumulate;
+  d.batch[0] = d.batch[1] = 1;
+  gemmWith(kernel, d, pool);
 }
 
 void sgemm(const GemmArgs &args, ThreadPool *pool) { sgemmWith(selectedKernel(), args, pool); }
 
+void gemm(const kiln_gemm_desc &desc, ThreadPool *pool) { gemmWith(selectedKernel(), desc, pool); }
+
 const char *sgemmKernelName() { return selectedKernel().name; }
+
+int64_t gemmPanelWidth() { return selectedKernel().nr; }
+
+void prepackB(const float *b, int64_t rowStride, int64_t colStride, int64_t k, int64_t n,
+              int64_t panel, float *dst) {
+  for (int64_t j0 = 0; j0 < n; j0 += panel)
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = j0; j < j0 + panel; ++j)
+        *dst++ = j < n ? b[p * rowStride + j * colStride] : 0.0f;
+}
 
 } // namespace kiln

@@ -12,9 +12,15 @@
 // on the fly into panels the per-ISA micro-kernels read; the work is split
 // over the pool's threads by tiles of C.
 //
+// gemm (kiln_runtime_context::gemm, ABI 5) adds batches, a B prepacked at
+// compile time and a fused epilogue; sgemm is the batch of one without
+// them.
+//
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_KERNELS_GEMM_H
 #define KILN_RUNTIME_KERNELS_GEMM_H
+
+#include "kiln/kiln_abi.h"
 
 #include <cstdint>
 
@@ -34,6 +40,20 @@ struct GemmArgs {
 
 /// Runs one GEMM; `pool` may be null (then single-threaded).
 void sgemm(const GemmArgs &args, ThreadPool *pool);
+
+/// Runs kiln_gemm_desc (kiln_abi.h: a batch of GEMMs, B maybe prepacked, with
+/// a bias/activation/residual epilogue) on `pool` (may be null).
+void gemm(const kiln_gemm_desc &desc, ThreadPool *pool);
+
+/// The panel width (the micro-kernel's NR) of the family gemm picked: B
+/// prepacked with this b_panel is read in place, any other is repacked.
+int64_t gemmPanelWidth();
+
+/// Writes the k x n matrix B(p, j) = b[p*rowStride + j*colStride] in the
+/// prepacked layout of kiln_gemm_desc with W = panel: ceil(n / panel) panels
+/// of k x panel floats, dst[(j / W)*k*W + p*W + j % W], zero past column n.
+void prepackB(const float *b, int64_t rowStride, int64_t colStride, int64_t k, int64_t n,
+              int64_t panel, float *dst);
 
 /// The micro-kernel family sgemm picked for this CPU: "avx512", "avx2" or
 /// "portable" (for tests, benchmarks and `kiln inspect`).

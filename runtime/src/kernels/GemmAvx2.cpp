@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GemmEpilogue.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
 
@@ -33,7 +34,7 @@ void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, i
     __m256 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
-      bv[v] = _mm256_load_ps(b + 8 * v);
+      bv[v] = _mm256_loadu_ps(b + 8 * v);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
       __m256 ai = _mm256_broadcast_ss(a + i);
@@ -67,9 +68,44 @@ void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, i
   }
 }
 
+/// The vector type of GemmEpilogue.h: 8 floats, partial ones masked.
+struct Vec {
+  using Reg = __m256;
+  using Mask = __m256;
+  static constexpr int64_t kWidth = 8;
+  static __m256i first(int64_t count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Reg load(const float *p, int64_t count) {
+    return count == kWidth ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, first(count));
+  }
+  static void store(float *p, Reg v, int64_t count) {
+    if (count == kWidth)
+      _mm256_storeu_ps(p, v);
+    else
+      _mm256_maskstore_ps(p, first(count), v);
+  }
+  static Reg set1(float x) { return _mm256_set1_ps(x); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
+  static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg abs(Reg a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  /// |mag| with the sign of `sign`; mag >= 0.
+  static Reg copySign(Reg mag, Reg sign) {
+    return _mm256_or_ps(mag, _mm256_and_ps(sign, _mm256_set1_ps(-0.0f)));
+  }
+  static Mask less(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static Reg select(Mask m, Reg a, Reg b) { return _mm256_blendv_ps(b, a, m); }
+};
+
 } // namespace
 
-const GemmMicroKernel gemmAvx2Kernel = {"avx2",         MR, NR, 256, 1024, kernel, packAPanel<MR>,
-                                        packBPanels<NR>};
+const GemmMicroKernel gemmAvx2Kernel = {
+    "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>};
 
 } // namespace kiln

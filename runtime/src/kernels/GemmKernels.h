@@ -9,18 +9,23 @@
 //
 // Both are zero-padded to full MR and NR, so a kernel always computes a
 // full tile; only its store to C is cut to rows x cols. The A panel is
-// 64-byte aligned and B panels lie NR*kc floats apart from a 64-byte aligned
-// start, so kernels with NR >= 16 may use aligned vector loads.
+// 64-byte aligned. B panels lie NR*kc floats apart when packed at run time,
+// or NR*k apart in a B prepacked at compile time for this NR
+// (kiln_gemm_desc::b_panel), which is read in place at whatever alignment
+// the model gave it: kernels load B unaligned.
 //
-// Each family lives in its own file, built with its own -m flags. Those
-// files include only <immintrin.h>, this header (which defines no inline
-// functions) and GemmPack.h (internal linkage): an inline function emitted
-// there could be compiled with AVX-512 and then chosen by the linker for
-// every caller.
+// Each family lives in its own file, built with its own -m flags, with its
+// pack functions and its vectorized epilogue (GemmEpilogue.h). Those files
+// include only <immintrin.h>, kiln_abi.h, this header (which define no
+// inline functions), GemmPack.h and GemmEpilogue.h (internal linkage
+// throughout): an inline function emitted there could be compiled with
+// AVX-512 and then chosen by the linker for every caller.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_KERNELS_GEMMKERNELS_H
 #define KILN_RUNTIME_KERNELS_GEMMKERNELS_H
+
+#include "kiln/kiln_abi.h"
 
 #include <cstdint>
 
@@ -39,6 +44,12 @@ using GemmPackAFn = void (*)(const float *a, int64_t rowStride, int64_t colStrid
 /// Packs kc x cols of B into ceil(cols / NR) consecutive panels at dst.
 using GemmPackBFn = void (*)(const float *b, int64_t rowStride, int64_t colStride, int64_t kc,
                              int64_t cols, float *dst);
+/// The epilogue of kiln_gemm_desc on rows x cols of C: c[i*ldc + j] =
+/// act(c[i*ldc + j] + bias[j]) + residual[i*residualRowStride + j], where a
+/// null bias or residual is no term (GemmEpilogue.h).
+using GemmEpilogueFn = void (*)(float *c, int64_t ldc, int64_t rows, int64_t cols,
+                                const float *bias, int64_t activation, const float *residual,
+                                int64_t residualRowStride);
 
 struct GemmMicroKernel {
   const char *name; // "avx512", "avx2", "portable"
@@ -49,6 +60,7 @@ struct GemmMicroKernel {
   GemmMicroKernelFn run;
   GemmPackAFn packA;
   GemmPackBFn packB;
+  GemmEpilogueFn epilogue;
 };
 
 enum class GemmFamily { Portable, Avx2, Avx512 };
@@ -59,8 +71,9 @@ bool gemmFamilySupported(GemmFamily family);
 /// The family's kernel if supported, else the best supported one below it.
 const GemmMicroKernel &gemmMicroKernel(GemmFamily family);
 
-/// sgemm with a given kernel (sgemm uses the one picked for this CPU).
+/// sgemm and gemm with a given kernel (they use the one picked for this CPU).
 void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &args, ThreadPool *pool);
+void gemmWith(const GemmMicroKernel &kernel, const kiln_gemm_desc &desc, ThreadPool *pool);
 
 /// Defined by GemmPortable.cpp, GemmAvx2.cpp and GemmAvx512.cpp; the last
 /// two exist only in x86 builds (KILN_GEMM_X86).

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GemmEpilogue.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
 
@@ -28,9 +29,32 @@ void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, i
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
+/// The "vector" type of GemmEpilogue.h: one float, which the compiler may
+/// vectorize (SSE2, NEON).
+struct Vec {
+  using Reg = float;
+  using Mask = bool;
+  static constexpr int64_t kWidth = 1;
+  static Reg load(const float *p, int64_t) { return *p; }
+  static void store(float *p, Reg v, int64_t) { *p = v; }
+  static Reg set1(float x) { return x; }
+  static Reg add(Reg a, Reg b) { return a + b; }
+  static Reg sub(Reg a, Reg b) { return a - b; }
+  static Reg mul(Reg a, Reg b) { return a * b; }
+  static Reg div(Reg a, Reg b) { return a / b; }
+  static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
+  // b when either is NaN, like minps and maxps.
+  static Reg min(Reg a, Reg b) { return a < b ? a : b; }
+  static Reg max(Reg a, Reg b) { return a > b ? a : b; }
+  static Reg abs(Reg a) { return __builtin_fabsf(a); }
+  static Reg copySign(Reg mag, Reg sign) { return __builtin_copysignf(mag, sign); }
+  static Mask less(Reg a, Reg b) { return a < b; }
+  static Reg select(Mask m, Reg a, Reg b) { return m ? a : b; }
+};
+
 } // namespace
 
 const GemmMicroKernel gemmPortableKernel = {
-    "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>};
+    "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>};
 
 } // namespace kiln

@@ -30,3 +30,14 @@ func.func @f64_stays(%x: f64) -> f64 {
   %y = math.exp %x : f64
   return %y : f64
 }
+
+// GPT-2's x^3 (its GELU) becomes two multiplications, not a powf call.
+// CHECK-LABEL: func.func @cube
+// CHECK-NOT: math.powf
+// CHECK: %[[SQ:.*]] = arith.mulf %arg0, %arg0
+// CHECK: arith.mulf %arg0, %[[SQ]]
+func.func @cube(%x: f32) -> f32 {
+  %three = arith.constant 3.0 : f32
+  %y = math.powf %x, %three : f32
+  return %y : f32
+}

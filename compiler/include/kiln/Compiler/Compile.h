@@ -45,6 +45,11 @@ struct ModelSignature {
 /// ABI cannot describe.
 FailureOr<ModelSignature> readSignature(ModuleOp module);
 
+/// The runtime GEMM micro-kernel family the target CPU of `options` runs
+/// ("avx512", "avx2" or "portable"): the layout constant weights are packed
+/// in (kiln-pack-gemm-weights).
+std::string gemmTarget(const CompileOptions &options);
+
 /// The textual pass pipeline from kiln IR to the LLVM dialect.
 std::string loweringPipeline(const CompileOptions &options);
 

@@ -92,26 +92,111 @@ def KilnStridedCopyToLinalg : Pass<"kiln-strided-copy-to-linalg", "::mlir::func:
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func::FuncOp"> {
+  let summary = "Mark elementwise consumers of contractions that the runtime GEMM can apply";
+  let description = [{
+    For each f32 contraction whose only user is an
+    elementwise `linalg.generic` over its shape computing
+    `act(x + bias) + residual` (x the contraction's result, bias a vector
+    along the innermost dim, residual a tensor of the output's shape, each
+    optional; act one of none, GELU erf, GELU tanh, ReLU), the consumer
+    gets `kiln.gemm_epilogue = {activation, bias, gemm, residual}` (operand
+    numbers, -1 where absent; activation as in `enum kiln_gemm_activation`)
+    and its init becomes the contraction's result, so that bufferization
+    puts both in one buffer and `kiln-contraction-to-runtime-gemm` can fold
+    the consumer into the GEMM call. What the payload computes is found by
+    evaluating it at sample points, so any algebraic form of GELU matches;
+    run it before `kiln-approximate-math`, while erf and tanh are still
+    themselves.
+
+    Before:
+    ```mlir
+    %mm = linalg.generic {...contraction...} ins(%x, %w) outs(%zero)
+    %y = linalg.generic {...parallel...} ins(%mm, %bias) outs(%empty) {
+      %s = arith.addf %in, %b : f32
+      %e = math.erf (%s / 1.41421354) ... // GELU
+    }
+    ```
+    After:
+    ```mlir
+    %y = linalg.generic {...} ins(%mm, %bias) outs(%mm)
+         {kiln.gemm_epilogue = {activation = 1, bias = 1, gemm = 0, residual = -1}}
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
+  let summary = "Re-lay constant GEMM weights into the micro-kernels' panel layout";
+  let description = [{
+    An f32 contraction on tensors (`out += a * b`, one reduction loop) whose
+    B is a constant matrix (possibly through a `linalg.transpose`), indexed
+    by the reduction loop k and by the output's innermost loop n, gets a new
+    constant: B cut into panels of W columns, each stored k-major and zero
+    padded, `tensor<ceil(N/W) x K x W>`, read through the map
+    `(n floordiv W, k, n mod W)`. The contraction computes the same values;
+    `kiln-contraction-to-runtime-gemm` recognises the map and passes B to
+    the runtime as prepacked, so no weight is packed at run time and a
+    transposed weight costs no transpose.
+
+    W is the panel width (nr) of the runtime micro-kernel for `target`:
+    32 for avx512 (12x32 tile), 16 for avx2 (6x16), 8 for portable (4x8).
+    The module gets `kiln.gemm_tile = {target, mr, nr}` and each rewritten
+    contraction `kiln.packed_rhs = W`. The data of weights that nothing else
+    uses any more is released.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<768x3072xf32>
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
+                                     (m, n, k) -> (m, n)], ...} ins(%x, %w ...)
+    ```
+    After (target avx512):
+    ```mlir
+    %w = arith.constant dense_resource<w_panels32> : tensor<96x768x32xf32>
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
+                                     (m, n, k) -> (n floordiv 32, k, n mod 32),
+                                     (m, n, k) -> (m, n)], ...,
+                    kiln.packed_rhs = 32 : i64} ins(%x, %w ...)
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
+           "The micro-kernel family to lay weights out for: avx512, avx2 or portable">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+}
+
 def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's packed fp32 GEMM for bufferized contractions";
   let description = [{
     Every fp32 `linalg.generic` on buffers computing `out += a * b` with one
-    reduction loop (what `kiln.matmul` and `kiln.gemm` lower to) becomes
-    calls of `kiln_rt_sgemm`, which the model ABI routes to the runtime's
-    micro-kernels through the `kiln_runtime_context` of the run
-    (runtime/include/kiln/kiln_abi.h). The function must have an `index`
-    argument marked `kiln.runtime_context` (`kiln compile` adds it to
-    `@main`).
+    reduction loop (what `kiln.matmul` and `kiln.gemm` lower to) becomes a
+    call `kiln_rt_gemm(ctx, desc)`, which the model ABI routes to the
+    runtime's micro-kernels through the `kiln_runtime_context` of the run;
+    `desc` is a `memref<27xindex>` (one per function) filled with a
+    `kiln_gemm_desc` (runtime/include/kiln/kiln_abi.h). The function must
+    have an `index` argument marked `kiln.runtime_context` (`kiln compile`
+    adds it to `@main`).
 
     The loop innermost in the output among those only the first input uses
-    is the GEMM's m; likewise n for the second input; every other parallel
-    loop (batch, broadcast batch, extra m-like dims) becomes an `scf.for`
-    around the call that moves each operand by its stride along that loop.
+    is the GEMM's m; likewise n for the second input. Of the other parallel
+    loops (batch, broadcast batch, extra m-like dims) the two innermost are
+    the call's batch, which the runtime runs in parallel; any more become
+    `scf.for` loops around the call that move each operand by its stride.
     Transposed and broadcast operands are passed as strides, never copied.
-    A zero `linalg.fill` of the output right before the contraction is
-    dropped and the call overwrites instead of accumulating. Contractions
-    whose output rows are not contiguous, or of other element types, stay
-    as they are (they become loops).
+    A B read through `(n floordiv W, k, n mod W)` from a contiguous
+    `ceil(N/W) x K x W` buffer (what `kiln-pack-gemm-weights` makes) is
+    passed as prepacked (`b_panel = W`).
+
+    When the output is known to be zero (its only write before is a zero
+    `linalg.fill`, or a copy of a buffer that was), the call overwrites
+    instead of accumulating and that write is dropped if nothing reads it.
+    An elementwise op marked `kiln.gemm_epilogue` (by
+    `kiln-prepare-gemm-epilogues`) that directly follows, in place on the
+    output, becomes the call's epilogue: bias, activation, residual.
+    Contractions whose output rows are not contiguous, or of other element
+    types, stay as they are (they become loops).
 
     Before:
     ```mlir
@@ -120,10 +205,12 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
                                      (m, n, k) -> (m, n)], ...}
         ins(%a, %b : memref<?x32xf32>, memref<32x64xf32>) outs(%c : memref<?x64xf32>) {...}
     ```
-    After:
+    After (desc fields: m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, b_panel, c,
+    ldc, accumulate, ...):
     ```mlir
-    func.call @kiln_rt_sgemm(%ctx, %m, %c64, %c32, %pa, %c32, %c1, %pb, %c64, %c1,
-                             %pc, %c64, %c0) : (index, ...) -> ()
+    memref.store %m, %desc[%c0] ...       // one store per field
+    %p = memref.extract_aligned_pointer_as_index %desc
+    func.call @kiln_rt_gemm(%ctx, %p) : (index, index) -> ()
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -211,6 +298,98 @@ def KilnProfileRegions : Pass<"kiln-profile-regions", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
 }
 
+def KilnOutlineParallelLoops : Pass<"kiln-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Outline each outermost scf.parallel into a body the runtime's threads can run";
+  let description = [{
+    Runs on buffers, after `convert-linalg-to-parallel-loops`. In every
+    function with a `kiln.runtime_context` argument, each outermost
+    `scf.parallel` (without reductions, and whose body calls nothing but
+    library math functions) becomes a private function
+    `@kiln_parallel_body_N(lo, hi, ctx, cost, captures...)` that runs items
+    `[lo, hi)` of the loop's iteration space, its dims linearised row-major
+    into `n` items (the product of the trip counts). The body walks rows of
+    the outer dims and, in each, a clamped range of the last dim, so the
+    innermost loop stays a unit-stride loop LLVM vectorizes. The loop is
+    replaced by `call @kiln_parallel_body_N(%c0, %n, %ctx, %cost, ...)`
+    marked `kiln.parallel`: a correct serial call, which
+    `kiln-parallel-calls-to-runtime` later hands to the runtime's threads.
+    `cost` is a rough count of operations per item (the body's ops, inner
+    loops counted by their trip counts), computed at run time where trip
+    counts are dynamic. Constants (including `memref.get_global`) are
+    cloned into the body; everything else it uses is passed. Loops whose
+    trip counts and cost are static and whose work (`n * cost`) is below
+    `min-work` stay as they are.
+
+    Buffers the body receives lose what LLVM knew about them at the call
+    site (separate scratch slots do not alias), so the pass records, in the
+    body's `kiln.parallel_noalias` attribute, which descriptor pointers
+    (numbered as LLVM parameters after convert-to-llvm) no other argument
+    reaches while either is written: different allocations (scratch slots,
+    `memref.alloc`, globals), or one of those and a function argument.
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c768) step (%c1, %c1) {
+      %x = memref.load %in[%i, %j] : memref<?x768xf32>
+      ...
+      memref.store %y, %out[%i, %j] : memref<?x768xf32>
+    }
+    ```
+    After:
+    ```mlir
+    %items = arith.muli %n, %c768 : index
+    call @kiln_parallel_body_0(%c0, %items, %ctx, %cost, %in, %out) {kiln.parallel}
+    ...
+    func.func private @kiln_parallel_body_0(%lo: index, %hi: index, %ctx: index,
+        %cost: index, %in: memref<?x768xf32>, %out: memref<?x768xf32>) {
+      scf.for %row = (%lo / 768) to ceildiv(%hi, 768) step %c1 {
+        scf.for %j = max(%lo - 768 * %row, 0) to min(%hi - 768 * %row, 768) step %c1 {
+          ... the loop body at (%row, %j) ...
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"16384",
+           "Leave loops of static size below this many operations serial">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def KilnParallelCallsToRuntime : Pass<"kiln-parallel-calls-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Run the outlined parallel loop bodies through kiln_rt_parallel_for";
+  let description = [{
+    Runs on the LLVM dialect, after `reconcile-unrealized-casts`. Each
+    `llvm.call @body(%lo, %hi, %ctx, %cost, %a1, ..., %an) {kiln.parallel}`
+    that `kiln-outline-parallel-loops` made (memref captures are descriptor
+    scalars by now) becomes: stores of `lo, ctx, cost, a1..an` into a
+    closure struct alloca'd in the function's entry block; a trampoline
+    `@body_trampoline(ptr closure, i64 begin, i64 end)` (the runtime's
+    `kiln_parallel_body_fn`) that loads them and calls
+    `@body(lo + begin, lo + end, ctx, cost, a1..an)`; and a call
+    `kiln_rt_parallel_for(ctx, trampoline, closure, hi - lo, cost)`,
+    declared with all-`i64` parameters, which the model ABI routes to
+    `kiln_runtime_context::parallel_for` (runtime/include/kiln/kiln_abi.h).
+    Bodies become internal, and their `kiln.parallel_noalias` parameters
+    get `llvm.noalias`.
+
+    Before:
+    ```mlir
+    llvm.call @kiln_parallel_body_0(%c0, %n, %ctx, %cost, %p, %q) {kiln.parallel}
+        : (i64, i64, i64, i64, !llvm.ptr, !llvm.ptr) -> ()
+    ```
+    After:
+    ```mlir
+    %closure = llvm.alloca %c1 x !llvm.struct<(i64, i64, i64, ptr, ptr)> : (i64) -> !llvm.ptr
+    ...
+    llvm.store %c0, %f0 : i64, !llvm.ptr   (and ctx, cost, %p, %q)
+    %fn = llvm.mlir.addressof @kiln_parallel_body_0_trampoline : !llvm.ptr
+    llvm.call @kiln_rt_parallel_for(%ctx, %fn_i64, %closure_i64, %n, %cost)
+        : (i64, i64, i64, i64, i64) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def KilnApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Replace f32 math functions by vectorizable polynomial approximations";
   let description = [{
@@ -218,8 +397,10 @@ def KilnApproximateMath : Pass<"kiln-approximate-math", "::mlir::func::FuncOp"> 
     given: `exp`, `erf`, `tanh`, `log`) on f32 scalars and vectors into MLIR's polynomial
     approximations: arith code that the loop vectorizer can widen, where
     the ops would otherwise become one libm call per element. Their error is
-    a few ulp of f32. `kiln compile` runs it from -O1 up; at -O0 the math
-    functions stay libm calls.
+    a few ulp of f32. Powers with small constant exponents (`powf(x, 3.0)`,
+    `powf(x, 0.5)`, ...) become multiplications, square roots and
+    divisions (upstream's algebraic simplification). `kiln compile` runs it
+    from -O1 up; at -O0 the math functions stay libm calls.
 
     Before:
     ```mlir
@@ -274,7 +455,11 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     buffers. Two things are never done: fusing a producer into several
     users (it would be recomputed in each), and fusing anything into a
     contraction (a generic with two inputs and a reduction), whose body must
-    stay `out + a * b` for `kiln-contraction-to-runtime-gemm`.
+    stay `out + a * b` for `kiln-contraction-to-runtime-gemm`. The one
+    exception is a `linalg.transpose` feeding a contraction: the contraction
+    reads the transpose's input through the permuted indexing map instead
+    (its body unchanged), so attention's Q, K^T and V reach the GEMM as
+    strided views rather than copies.
 
     Before:
     ```mlir
