@@ -456,10 +456,12 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     users (it would be recomputed in each), and fusing anything into a
     contraction (a generic with two inputs and a reduction), whose body must
     stay `out + a * b` for `kiln-contraction-to-runtime-gemm`. The one
-    exception is a `linalg.transpose` feeding a contraction: the contraction
-    reads the transpose's input through the permuted indexing map instead
-    (its body unchanged), so attention's Q, K^T and V reach the GEMM as
-    strided views rather than copies.
+    exception is a `linalg.transpose` that keeps the innermost dim and feeds
+    a contraction: the contraction reads the transpose's input through the
+    permuted indexing map instead (its body unchanged), so attention's Q and
+    V reach the GEMM as strided views rather than copies. (K^T, which moves
+    the innermost dim, stays a copy: the GEMM would gather it one float at
+    a time.)
 
     Before:
     ```mlir
