@@ -106,7 +106,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // From -O1, loops without reductions across iterations run on the
   // session's threads: their nests are outlined on memrefs and handed to
   // kiln_rt_parallel_for once they are LLVM calls.
-  bool parallelLoops = options.optLevel > 0 && !getenv("KILN_TMP_SERIAL"); // TMP A/B
+  bool parallelLoops = options.optLevel > 0;
   std::string loopPasses = parallelLoops
                                ? "convert-linalg-to-parallel-loops),kiln-outline-parallel-loops"
                                : "convert-linalg-to-loops)";
