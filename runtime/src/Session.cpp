@@ -62,14 +62,12 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
 }
 
 /// Below this many operations (n * cost_per_item) a loop runs inline on the
-/// caller. Waking a sleeping worker and waiting for it took ~40 us (median,
-/// 2 vCPUs of a VM; far more when the other CPU is busy), and a loop gains
-/// at most half its time on 2 threads, so it must take over ~80 us alone to
-/// pay: 2^20 operations is ~260 us at 4 operations per ns (the scalar or
-/// partly vectorized loops generated code runs) and ~65 us at 16 per ns
-/// (fully vectorized). The GEMM's kMinWorkPerThread is the same reasoning
-/// for its faster multiply-adds.
-constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+/// caller. Within a run the pool's workers spin between jobs (ThreadPool.h),
+/// so handing them a loop costs a few microseconds, not the ~40 us of a
+/// wake-up from sleep (2 vCPUs of a VM): 2^17 operations is ~8-30 us of
+/// loop, and lowering this from 2^20 took BERT-base at 2 threads from 92.5
+/// to 90.7 ms (together with the GEMM's kMinWorkPerThread).
+constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 /// Chunks per thread a parallel loop aims for (the pool's own target), so
 /// each chunk is worth at least kMinParallelWork / kChunksPerThread.
 constexpr int64_t kChunksPerThread = 4;

@@ -4,10 +4,29 @@
 #include "FloatMode.h"
 
 #include <algorithm>
+#include <chrono>
 
 using namespace kiln;
 
 namespace {
+/// How long a thread busy-waits for the next job (a worker) or for the
+/// workers to finish (the caller) before it blocks on a condition variable.
+constexpr auto kSpinMicroseconds = std::chrono::microseconds(100);
+
+/// Spins until done() or kSpinMicroseconds have passed; whether done().
+template <typename Done> bool spinUntil(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinMicroseconds;
+  for (unsigned i = 1;; ++i) {
+    if (done())
+      return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (i % 64 == 0 && std::chrono::steady_clock::now() >= deadline)
+      return done();
+  }
+}
+
 /// The pool whose job this thread is executing, to run nested loops inline.
 thread_local const ThreadPool *currentPool = nullptr;
 
@@ -52,6 +71,16 @@ void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mutex);
   for (;;) {
+    if (!stopping && !(job && generation != seen)) {
+      // The next job usually comes within microseconds: look for it
+      // without the mutex for a while before sleeping.
+      lock.unlock();
+      spinUntil([&] {
+        return stopping.load(std::memory_order_relaxed) ||
+               published.load(std::memory_order_acquire) != seen;
+      });
+      lock.lock();
+    }
     wake.wait(lock, [&] { return stopping || (job && generation != seen); });
     if (stopping)
       return;
@@ -113,6 +142,7 @@ void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
     std::lock_guard<std::mutex> lock(mutex);
     job = &j;
     ++generation;
+    published.store(generation, std::memory_order_release);
   }
   wake.notify_all();
   {
@@ -122,6 +152,7 @@ void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
   {
     // Every chunk is claimed; wait for the workers still running theirs (and
     // for any that woke up late and found nothing left) before `j` dies.
+    spinUntil([&] { return active.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mutex);
     idle.wait(lock, [&] { return active == 0; });
     job = nullptr;

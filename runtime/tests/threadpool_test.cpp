@@ -208,7 +208,7 @@ TEST(SessionContext, HasTheV5Entries) {
 }
 
 /// sessionParallelFor's threshold (Session.cpp): below it, loops run inline.
-constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
 // Loops worth less than kMinParallelWork operations run inline, in one call.
 TEST(SessionContext, ParallelForRunsSmallLoopsInline) {

@@ -221,11 +221,12 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
   }
 }
 
-/// Below this many multiply-adds per thread (about 45 us on one core),
-/// waking the pool's sleeping workers costs more than they save: a wake-up
-/// took ~40 us (median) in a VM. At 2^22, attention's batched GEMMs (12
-/// heads of 128 x 64 x 128, 2^23.6) use 2 threads.
-constexpr int64_t kMinWorkPerThread = int64_t(1) << 22;
+/// Below this many multiply-adds per thread (about 10 us on one core),
+/// handing work to the pool costs more than it saves. The pool's workers
+/// spin between the jobs of a run (a wake-up from sleep took ~40 us in a
+/// VM, when this was 2^22), so attention's small per-head GEMMs and the
+/// M = 8..32 projections use both threads.
+constexpr int64_t kMinWorkPerThread = int64_t(1) << 20;
 
 /// How each GEMM of a batch is cut into tiles for the threads.
 struct Tiling {
