@@ -206,11 +206,10 @@ CallOperand callOperand(OpBuilder &b, Location loc, const OperandAccess &access)
   return result;
 }
 
-/// The next (or, backwards, previous) op in the block that may touch
-/// memory: pure ops in between (constants, dims, get_global) do not matter.
-Operation *adjacentEffectfulOp(Operation *op, bool forward) {
-  for (op = forward ? op->getNextNode() : op->getPrevNode(); op;
-       op = forward ? op->getNextNode() : op->getPrevNode())
+/// The next op in the block that may touch memory: pure ops in between
+/// (constants, dims, get_global) do not matter.
+Operation *nextEffectfulOp(Operation *op) {
+  for (op = op->getNextNode(); op; op = op->getNextNode())
     if (!isMemoryEffectFree(op))
       return op;
   return nullptr;
@@ -235,7 +234,7 @@ bool hasUnitStride(Value buffer, int64_t dim) {
 }
 
 std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan &plan) {
-  auto consumer = dyn_cast_or_null<linalg::GenericOp>(adjacentEffectfulOp(contraction, true));
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(contraction));
   if (!consumer || !plan.n)
     return std::nullopt;
   auto marks = consumer->getAttrOfType<DictionaryAttr>(kiln::kGemmEpilogueAttr);
@@ -292,7 +291,7 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
 /// copies from it and linalg inputs; any other use counts as a write.
 Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
   Operation *writer = nullptr;
-  reads = false;
+  SmallVector<Operation *> readers;
   for (Operation *user : buffer.getUsers()) {
     if (user == point || isa<memref::DeallocOp>(user))
       continue;
@@ -302,10 +301,9 @@ Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
       continue;
     auto copy = dyn_cast<memref::CopyOp>(user);
     auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
-    bool isRead = (copy && copy.getSource() == buffer && copy.getTarget() != buffer) ||
-                  (linalgOp && !llvm::is_contained(linalgOp.getDpsInits(), buffer));
-    if (isRead) {
-      reads = true;
+    if ((copy && copy.getSource() == buffer && copy.getTarget() != buffer) ||
+        (linalgOp && !llvm::is_contained(linalgOp.getDpsInits(), buffer))) {
+      readers.push_back(user);
       continue;
     }
     if (writer)
@@ -313,14 +311,7 @@ Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
     writer = user;
   }
   // A read counts only if it comes after the write.
-  if (writer && reads) {
-    reads = false;
-    for (Operation *user : buffer.getUsers())
-      if (user != writer && user != point && user->getBlock() == point->getBlock() &&
-          writer->isBeforeInBlock(user) && user->isBeforeInBlock(point) &&
-          !isa<memref::DeallocOp>(user))
-        reads = true;
-  }
+  reads = writer && llvm::any_of(readers, [&](Operation *r) { return writer->isBeforeInBlock(r); });
   return writer;
 }
 
