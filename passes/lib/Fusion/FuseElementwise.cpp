@@ -17,11 +17,19 @@
 // through the permuted map and its body stays as it is. The GEMM then reads
 // attention's Q and V through strides, with no copy of each.
 //
+// An elementwise op that reads a contraction's result through a
+// tensor.expand_shape (GPT-2's Conv1D computes [B*S, N] and views it as
+// [B, S, N] before its GELU or residual add) is rewritten to run on the
+// collapsed shape, with the expand after it, so that it meets the
+// contraction directly: then it fuses with the rest of the chain and
+// kiln-prepare-gemm-epilogues can fold it into the GEMM.
+//
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
@@ -75,10 +83,21 @@ struct FoldTransposeIntoContraction : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// Whether `fused` is an elementwise op's operand that views a
+/// contraction's result through a tensor.expand_shape.
+bool readsExpandedContraction(OpOperand *fused) {
+  auto expand = fused->get().getDefiningOp<tensor::ExpandShapeOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+  return expand && consumer && !isContraction(consumer) &&
+         consumer.getNumReductionLoops() == 0 && expand.getSrc().getDefiningOp() &&
+         isContraction(expand.getSrc().getDefiningOp());
+}
+
 struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldTransposeIntoContraction>(&getContext());
+    linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, readsExpandedContraction);
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       return producer && producer->hasOneUse() && !isContraction(fused->getOwner());

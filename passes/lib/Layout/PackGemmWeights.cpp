@@ -14,7 +14,9 @@
 // correct. kiln-contraction-to-runtime-gemm recognises that map and tells
 // the runtime that B is prepacked. A transposed weight (a linalg.transpose
 // of a constant, or a (n, k) map) is packed from its transposed view, so
-// the transpose costs nothing at run time either.
+// the transpose costs nothing at run time either; so are a convolution's
+// filters, which its im2col lowering reads as a collapsed [F, C*KH*KW]
+// matrix.
 //
 // W is the panel width of the target's micro-kernel; the pass records the
 // target's tile on the module (kiln.gemm_tile) and W on each contraction
@@ -26,6 +28,7 @@
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
@@ -67,16 +70,21 @@ std::optional<ArrayRef<float>> floatsOf(ElementsAttr value) {
   return std::nullopt;
 }
 
-/// The constant behind `value`, looking through one linalg.transpose.
+/// The constant behind `value`, looking through one linalg.transpose and
+/// then one tensor.collapse_shape to 2-D (a conv's filters as a matrix:
+/// collapsing keeps the row-major order, so the data is the same).
 std::optional<std::pair<arith::ConstantOp, SmallVector<int64_t>>> constantSource(Value value) {
   SmallVector<int64_t> perm{0, 1};
   if (auto transpose = value.getDefiningOp<linalg::TransposeOp>()) {
     perm = llvm::to_vector(transpose.getPermutation());
     value = transpose.getInput();
   }
+  if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>();
+      collapse && collapse.getResultType().getRank() == 2)
+    value = collapse.getSrc();
   auto constant = value.getDefiningOp<arith::ConstantOp>();
   auto type = constant ? dyn_cast<RankedTensorType>(constant.getType()) : nullptr;
-  if (!type || type.getRank() != 2)
+  if (!type || !type.hasStaticShape())
     return std::nullopt;
   return std::make_pair(constant, perm);
 }
@@ -177,8 +185,12 @@ struct PackGemmWeightsPass : mlir::kiln::impl::KilnPackGemmWeightsBase<PackGemmW
       std::optional<ArrayRef<float>> data = floatsOf(value);
       if (!data)
         continue;
-      auto constantType = cast<RankedTensorType>(value.getType());
-      WeightView view = viewOf(constantType.getShape(), *weight);
+      // B's shape before any transpose: the constant's, collapsed to 2-D.
+      auto bType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+      SmallVector<int64_t> matrixShape(2);
+      for (int64_t i = 0; i < 2; ++i)
+        matrixShape[weight->perm[i]] = bType.getDimSize(i);
+      WeightView view = viewOf(matrixShape, *weight);
       std::vector<float> packed = packPanels(*data, view, panel);
       auto packedType =
           RankedTensorType::get({(view.n + panel - 1) / panel, view.k, panel}, b.getF32Type());
@@ -216,7 +228,8 @@ struct PackGemmWeightsPass : mlir::kiln::impl::KilnPackGemmWeightsBase<PackGemmW
   /// transposes and constants feeding them are dead now, and compiling
   /// BERT-size models must not hold every weight twice.
   void releaseUnusedWeights(ModuleOp module, const llvm::StringSet<> &candidates) {
-    // Transposes first: that makes the constants they read dead too.
+    // Transposes and collapses first: that makes the constants they read
+    // dead too.
     auto eraseDead = [&](auto opType) {
       using OpTy = decltype(opType);
       SmallVector<OpTy> dead;
@@ -228,6 +241,7 @@ struct PackGemmWeightsPass : mlir::kiln::impl::KilnPackGemmWeightsBase<PackGemmW
         op->erase();
     };
     eraseDead(linalg::TransposeOp());
+    eraseDead(tensor::CollapseShapeOp());
     eraseDead(arith::ConstantOp());
     llvm::StringSet<> stillUsed;
     module.walk([&](arith::ConstantOp constant) {

@@ -2,8 +2,8 @@
 //
 // matmul and gemm become one linalg.generic contraction whose indexing maps
 // carry numpy batch broadcasting, 1-D promotion and transposition, so no
-// operand is copied or transposed first. conv becomes
-// linalg.conv_2d_nchw_fchw on a zero-padded input.
+// operand is copied or transposed first. conv becomes the same contraction
+// over patches of its (zero-padded) input (im2col).
 //
 //===----------------------------------------------------------------------===//
 
@@ -167,18 +167,36 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
   }
 };
 
-/// 2-D, ungrouped convolution with static spatial dims.
+/// 2-D, ungrouped convolution with static channels and spatial dims, as a
+/// GEMM over patches (im2col), so that it runs on the runtime's GEMM with
+/// its weight packed at compile time like any MatMul's:
+///
+///   patches[n, oh, ow, c, kh, kw] = X[n, c, oh*sh + kh*dh, ow*sw + kw*dw]
+///   product[n, p, f] = sum_q patches[n, p, q] * W[f, q] (+ bias[f])
+///   Y[n, f, oh, ow]  = product[n, oh*OW + ow, f]
+///
+/// with p = (oh, ow) and q = (c, kh, kw) collapsed. W is the GEMM's B read
+/// through a (n, k) map, as Gemm's transB is, so kiln-pack-gemm-weights
+/// packs a constant W, and the bias is a per-column add that
+/// kiln-prepare-gemm-epilogues folds into the GEMM. The patches cost one
+/// copy of the input per kernel position that overlaps (none for ViT's
+/// patch embedding, whose kernel equals its stride); the product is
+/// transposed once into NCHW.
 struct ConvToLinalg : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
     auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto wt = cast<RankedTensorType>(op.getWeight().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     if (xt.getRank() != 4 || op.getGroup() != 1)
       return rewriter.notifyMatchFailure(op, "only 2-D convolutions with group 1 are lowered");
     for (int64_t i = 1; i < 4; ++i)
-      if (resultType.isDynamicDim(i) || xt.isDynamicDim(i))
+      if (resultType.isDynamicDim(i) || xt.isDynamicDim(i) || wt.isDynamicDim(i))
         return rewriter.notifyMatchFailure(op, "channels and spatial dims must be static");
+    if (wt.isDynamicDim(0))
+      return rewriter.notifyMatchFailure(op, "the number of filters must be static");
     Type element = xt.getElementType();
     Value input = op.getInput();
     ArrayRef<int64_t> pads = op.getPads();
@@ -194,29 +212,74 @@ struct ConvToLinalg : OpRewritePattern<ConvOp> {
       input = tensor::PadOp::create(rewriter, loc, paddedType, input, low, high,
                                     scalarConstant(rewriter, loc, element, 0));
     }
-    SmallVector<Value> dynamicDims;
+    SmallVector<Value> batchDims;
     if (resultType.isDynamicDim(0))
-      dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), 0));
-    Value init = zeros(rewriter, loc, resultType, dynamicDims);
-    Value result = linalg::Conv2DNchwFchwOp::create(
-                       rewriter, loc, TypeRange{resultType}, ValueRange{input, op.getWeight()},
-                       ValueRange{init}, rewriter.getI64TensorAttr(op.getStrides()),
-                       rewriter.getI64TensorAttr(op.getDilations()))
-                       .getResult(0);
+      batchDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), 0));
+
+    const int64_t batch = resultType.getDimSize(0), filters = resultType.getDimSize(1);
+    const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+    const int64_t channels = wt.getDimSize(1), kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+
+    // Loops n, oh, ow, c, kh, kw.
+    auto patchesType = RankedTensorType::get({batch, oh, ow, channels, kh, kw}, element);
+    AffineMap window = AffineMap::get(
+        6, 0,
+        {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0], d(2) * strides[1] + d(5) * dilations[1]},
+        ctx);
+    Value patches =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{patchesType}, ValueRange{input},
+            ValueRange{emptyWithDims(rewriter, loc, patchesType, batchDims)},
+            SmallVector<AffineMap>{window, rewriter.getMultiDimIdentityMap(6)},
+            parallelIterators(6),
+            [](OpBuilder &b, Location l, ValueRange a) { linalg::YieldOp::create(b, l, a[0]); })
+            .getResult(0);
+    const int64_t pixels = oh * ow, depth = channels * kh * kw;
+    Value lhs = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get({batch, pixels, depth}, element), patches,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4, 5}});
+    Value rhs = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get({filters, depth}, wt.getElementType()),
+        op.getWeight(), SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+
+    // Loops n, p, f, q.
+    auto productType = RankedTensorType::get({batch, pixels, filters}, element);
+    SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value product =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{productType}, ValueRange{lhs, rhs},
+            ValueRange{zeros(rewriter, loc, productType, batchDims)},
+            SmallVector<AffineMap>{AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+                                   AffineMap::get(4, 0, {d(2), d(3)}, ctx),
+                                   AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)},
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(b, l, multiplyAdd(b, l, a[0], a[1], a[2]));
+            })
+            .getResult(0);
     if (Value bias = op.getBias()) {
-      MLIRContext *ctx = op.getContext();
-      AffineMap id = rewriter.getMultiDimIdentityMap(4);
-      AffineMap channel = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
-      result = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{resultType}, ValueRange{result, bias},
-                   ValueRange{emptyWithDims(rewriter, loc, resultType, dynamicDims)},
-                   SmallVector<AffineMap>{id, channel, id}, parallelIterators(4),
-                   [](OpBuilder &b, Location l, ValueRange a) {
-                     linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, a[0], a[1]).getResult());
-                   })
-                   .getResult(0);
+      AffineMap id = rewriter.getMultiDimIdentityMap(3);
+      AffineMap column = AffineMap::get(3, 0, {d(2)}, ctx);
+      product = linalg::GenericOp::create(
+                    rewriter, loc, TypeRange{productType}, ValueRange{product, bias},
+                    ValueRange{emptyWithDims(rewriter, loc, productType, batchDims)},
+                    SmallVector<AffineMap>{id, column, id}, parallelIterators(3),
+                    [](OpBuilder &b, Location l, ValueRange a) {
+                      linalg::YieldOp::create(b, l,
+                                              arith::AddFOp::create(b, l, a[0], a[1]).getResult());
+                    })
+                    .getResult(0);
     }
-    rewriter.replaceOp(op, result);
+    auto flatType = RankedTensorType::get({batch, filters, pixels}, element);
+    Value flat = linalg::TransposeOp::create(rewriter, loc, product,
+                                             emptyWithDims(rewriter, loc, flatType, batchDims),
+                                             ArrayRef<int64_t>{0, 2, 1})
+                     .getResult()[0];
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, resultType, flat, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return success();
   }
 };

@@ -32,6 +32,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <unistd.h>
+
 namespace kiln {
 namespace {
 
@@ -175,6 +177,31 @@ void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
   epilogueAt(kernel, g, i0, j0, i1 - i0, j1 - j0);
 }
 
+/// The L2 cache of this CPU in bytes, or 0 when the system does not say.
+int64_t l2CacheBytes() {
+  static const int64_t bytes = [] {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return size > 0 ? int64_t(size) : int64_t(0);
+#else
+    return int64_t(0);
+#endif
+  }();
+  return bytes;
+}
+
+/// The widest block of B (nc columns of kc rows) to keep in L2: half of it,
+/// so that the strips of A and C that pass through and the block's own
+/// fetch have room (1024 columns on a 2 MiB L2, 512 on 1 MiB). The
+/// kernel's nc where the L2 is unknown.
+int64_t blockColumns(const GemmMicroKernel &kernel, int64_t kc) {
+  const int64_t l2 = l2CacheBytes();
+  if (l2 == 0)
+    return kernel.nc;
+  const int64_t columns = l2 / 2 / (kc * int64_t(sizeof(float))) / kernel.nr * kernel.nr;
+  return std::clamp<int64_t>(columns, 4 * kernel.nr, 4 * kernel.nc);
+}
+
 /// C[i0:i1, j0:j1] of one GEMM on the calling thread; j0 is a multiple of
 /// nr (so that prepacked panels line up).
 ///
@@ -182,15 +209,21 @@ void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
 /// stream past it from L2, where the kc x nc block of B stays for all the
 /// strips. Measured slower here on BERT's shapes: the BLIS order (a panel
 /// of B in L1 meeting all the strips of A from L2; 3-8%, kc 128 to 384),
-/// and prefetching the next block of a prepacked B into L2 during this one
-/// (6%: the two blocks crowd L2).
+/// and prefetching the whole next block of a prepacked B into L2 during
+/// this one (6%: the two blocks crowd L2).
+///
+/// A prepacked B (the model's weights) is usually in memory, not in any
+/// cache, when the first strip meets it. So that the first strip does not
+/// wait on each panel, the kernel fetches the next panel into L2 while it
+/// computes the current one, and the last panel of the last strip fetches
+/// the first panel of the next block.
 void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t i1, int64_t j0,
               int64_t j1) {
   if (g.k <= 0)
     return emptyTile(kernel, g, i0, i1, j0, j1);
   const int64_t mr = kernel.mr, nr = kernel.nr;
   const int64_t kcMax = balancedBlock(g.k, kernel.kc, 1);
-  const int64_t ncMax = balancedBlock(j1 - j0, kernel.nc, nr);
+  const int64_t ncMax = balancedBlock(j1 - j0, blockColumns(kernel, kcMax), nr);
   const bool inPlace = g.bPanel == nr;
   // Packed B first (none when it is prepacked for this kernel), then the
   // panel of A at a 64-byte boundary.
@@ -205,14 +238,26 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
       const bool accumulate = g.accumulate || pc > 0;
       const bool last = pc + kc == g.k;
       const BlockOfB b = blockOfB(kernel, g, pc, kc, jc, nc, packedB);
+      // The first panel of the block after this one, if B is prepacked.
+      const float *nextBlock = !inPlace          ? nullptr
+                               : pc + kc < g.k   ? b.panels + kc * nr
+                               : jc + nc < j1    ? g.b + (jc + nc) * g.k
+                                                 : nullptr;
       for (int64_t ir = i0; ir < i1; ir += mr) {
         const int64_t rows = std::min(mr, i1 - ir);
+        const bool firstStrip = ir == i0, lastStrip = ir + mr >= i1;
         kernel.packA(g.a + ir * g.aRowStride + pc * g.aColStride, g.aRowStride, g.aColStride, rows,
                      kc, packedA);
         float *c = g.c + ir * g.ldc + jc;
-        for (int64_t jr = 0; jr < nc; jr += nr)
-          kernel.run(kc, packedA, b.panels + jr / nr * b.stride, c + jr, g.ldc, rows,
-                     std::min(nr, nc - jr), accumulate);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const float *panel = b.panels + jr / nr * b.stride;
+          const bool lastPanel = jr + nr >= nc;
+          const float *next = inPlace && firstStrip && !lastPanel ? panel + b.stride
+                              : lastStrip && lastPanel            ? nextBlock
+                                                                  : nullptr;
+          kernel.run(kc, packedA, panel, c + jr, g.ldc, rows, std::min(nr, nc - jr), accumulate,
+                     next);
+        }
         // This strip of C is final and still in cache.
         if (last)
           epilogueAt(kernel, g, ir, jc, rows, nc);

@@ -20,8 +20,11 @@ constexpr int MR = 6;
 constexpr int NR = 16;
 constexpr int NV = NR / 8; // vectors per row of the tile
 
-void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
-            int64_t cols, bool accumulate) {
+/// With FETCH_NEXT, each step of k also asks L2 for the row of `next`, the
+/// panel the caller runs after this one (GemmMicroKernelFn).
+template <bool FETCH_NEXT>
+void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
+          int64_t cols, bool accumulate, const float *next) {
   __m256 acc[MR][NV];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i)
@@ -31,6 +34,8 @@ void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, i
 
 #pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
+    if (FETCH_NEXT)
+      _mm_prefetch(reinterpret_cast<const char *>(next + p * NR), _MM_HINT_T1);
     __m256 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -66,6 +71,14 @@ void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, i
       _mm256_maskstore_ps(row + 8 * v, mask[v], sum);
     }
   }
+}
+
+void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
+            int64_t cols, bool accumulate, const float *next) {
+  if (next)
+    tile<true>(kc, a, b, c, ldc, rows, cols, accumulate, next);
+  else
+    tile<false>(kc, a, b, c, ldc, rows, cols, accumulate, nullptr);
 }
 
 /// The vector type of GemmEpilogue.h: 8 floats, partial ones masked.

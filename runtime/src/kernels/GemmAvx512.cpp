@@ -31,9 +31,11 @@ constexpr int kPrefetchB = 512;
 
 /// The tile's first ROWS rows (the packed panel of A still holds MR): edge
 /// strips, such as the last 5 rows of M = 197, compute only what they store.
-template <int ROWS>
+/// With FETCH_NEXT, each step of k also asks L2 for one row of `next`, the
+/// panel the caller runs after this one (GemmMicroKernelFn).
+template <int ROWS, bool FETCH_NEXT>
 void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t cols,
-          bool accumulate) {
+          bool accumulate, const float *next) {
   // The tile of C is wanted only after the loop, but its rows are far apart
   // and often not in L1 or L2: fetching them now hides that latency behind
   // the loop instead of stalling the stores on it.
@@ -53,6 +55,10 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
   for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
     _mm_prefetch(reinterpret_cast<const char *>(b + kPrefetchB), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char *>(b + kPrefetchB + 16), _MM_HINT_T0);
+    if (FETCH_NEXT) {
+      _mm_prefetch(reinterpret_cast<const char *>(next + p * NR), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char *>(next + p * NR + 16), _MM_HINT_T1);
+    }
     __m512 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -89,13 +95,20 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
   }
 }
 
-using Tile = void (*)(int64_t, const float *, const float *, float *, int64_t, int64_t, bool);
+using Tile = void (*)(int64_t, const float *, const float *, float *, int64_t, int64_t, bool,
+                      const float *);
+
+template <bool FETCH_NEXT> struct Tiles {
+  static constexpr Tile byRows[MR] = {
+      tile<1, FETCH_NEXT>, tile<2, FETCH_NEXT>, tile<3, FETCH_NEXT>,  tile<4, FETCH_NEXT>,
+      tile<5, FETCH_NEXT>, tile<6, FETCH_NEXT>, tile<7, FETCH_NEXT>,  tile<8, FETCH_NEXT>,
+      tile<9, FETCH_NEXT>, tile<10, FETCH_NEXT>, tile<11, FETCH_NEXT>, tile<12, FETCH_NEXT>};
+};
 
 void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
-            int64_t cols, bool accumulate) {
-  static constexpr Tile tiles[MR] = {tile<1>, tile<2>, tile<3>, tile<4>,  tile<5>,  tile<6>,
-                                     tile<7>, tile<8>, tile<9>, tile<10>, tile<11>, tile<12>};
-  tiles[rows - 1](kc, a, b, c, ldc, cols, accumulate);
+            int64_t cols, bool accumulate, const float *next) {
+  const Tile run = next ? Tiles<true>::byRows[rows - 1] : Tiles<false>::byRows[rows - 1];
+  run(kc, a, b, c, ldc, cols, accumulate, next);
 }
 
 /// The vector type of GemmEpilogue.h: 16 floats, partial ones masked.

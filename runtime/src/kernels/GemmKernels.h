@@ -35,8 +35,12 @@ class ThreadPool;
 
 /// C[i*ldc + j] = (accumulate ? C[i*ldc + j] : 0) + sum_p a[p*MR+i] * b[p*NR+j]
 /// for i < rows <= MR, j < cols <= NR. With accumulate false, C is not read.
+/// A non-null `next` is the kc x NR panel of B the caller runs next, not yet
+/// in cache (a prepacked B met for the first time): the kernel prefetches it
+/// into L2 a row per step of k, so it arrives while this panel is computed.
 using GemmMicroKernelFn = void (*)(int64_t kc, const float *a, const float *b, float *c,
-                                   int64_t ldc, int64_t rows, int64_t cols, bool accumulate);
+                                   int64_t ldc, int64_t rows, int64_t cols, bool accumulate,
+                                   const float *next);
 /// Packs rows x kc of A (rows <= MR; `a` points at its element (0, 0)) into
 /// one zero-padded panel at dst.
 using GemmPackAFn = void (*)(const float *a, int64_t rowStride, int64_t colStride, int64_t rows,

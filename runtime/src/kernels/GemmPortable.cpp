@@ -16,8 +16,10 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 8;
 
+/// `next` (a panel to prefetch) is not used: this kernel is not tuned for
+/// any cache.
 void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
-            int64_t cols, bool accumulate) {
+            int64_t cols, bool accumulate, const float * /*next*/) {
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p, a += MR, b += NR)
     for (int i = 0; i < MR; ++i)

@@ -125,3 +125,48 @@ func.func @transpose_into_contraction(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x
   } -> tensor<1x2x8x8xf32>
   return %r : tensor<1x2x8x8xf32>
 }
+
+// GPT-2's Conv1D: the GEMM computes [B*S, N] and the GELU and residual add
+// read it through an expand_shape to [B, S, N]. Both are rewritten to run
+// on [B*S, N] (the residual collapsed to match), so they read the
+// contraction directly; the expand moves after them.
+// CHECK-LABEL: func.func @through_expand_shape
+// CHECK-SAME: (%[[X:.*]]: tensor<8x4xf32>, %[[W:.*]]: tensor<4x16xf32>, %[[R:.*]]: tensor<2x4x16xf32>
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[W]] : tensor<8x4xf32>, tensor<4x16xf32>)
+// CHECK: } -> tensor<8x16xf32>
+// CHECK: %[[RC:.*]] = tensor.collapse_shape %[[R]] {{\[\[}}0, 1], [2]] : tensor<2x4x16xf32> into tensor<8x16xf32>
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[P]], %[[RC]] : tensor<8x16xf32>, tensor<8x16xf32>)
+// CHECK: math.tanh
+// CHECK: arith.addf
+// CHECK: } -> tensor<8x16xf32>
+// CHECK: %[[Y:.*]] = tensor.expand_shape %[[E]] {{\[\[}}0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+// CHECK: return %[[Y]]
+#id3 = affine_map<(b, s, n) -> (b, s, n)>
+func.func @through_expand_shape(%x: tensor<8x4xf32>, %w: tensor<4x16xf32>, %r: tensor<2x4x16xf32>)
+    -> tensor<2x4x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %p = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<8x4xf32>, tensor<4x16xf32>) outs(%c : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16xf32>
+  %v = tensor.expand_shape %p [[0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+  %e3 = tensor.empty() : tensor<2x4x16xf32>
+  %g = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v : tensor<2x4x16xf32>) outs(%e3 : tensor<2x4x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  } -> tensor<2x4x16xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %r : tensor<2x4x16xf32>, tensor<2x4x16xf32>) outs(%e3 : tensor<2x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x16xf32>
+  return %y : tensor<2x4x16xf32>
+}

@@ -106,3 +106,33 @@ func.func @not_packed(%a: tensor<4x2xf32>, %b: tensor<2x3xf32>, %c: tensor<4x3xf
   } -> tensor<3x4xf32>
   return %r0, %r1, %r2 : tensor<4x3xf32>, tensor<2x4x4xf32>, tensor<3x4xf32>
 }
+
+// -----
+
+#pq = affine_map<(n, p, f, q) -> (n, p, q)>
+#fq = affine_map<(n, p, f, q) -> (f, q)>
+#pf = affine_map<(n, p, f, q) -> (n, p, f)>
+
+// A convolution's filters [F = 3, C = 1, KH = 1, KW = 2], collapsed to the
+// [F, C*KH*KW] matrix its im2col contraction reads through (n, k): packed
+// like a transposed weight, from the 4-D constant, and the collapse and the
+// original constant go away.
+// CHECK: #[[CONV_PACKED:.*]] = affine_map<(d0, d1, d2, d3) -> (d2 floordiv 8, d3, d2 mod 8)>
+// CHECK-LABEL: func.func @conv_filters
+// CHECK-NOT: tensor.collapse_shape
+// CHECK-NOT: tensor<3x1x1x2xf32>
+// CHECK: arith.constant dense<{{\[\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [4.000000e+00, 5.000000e+00, 6.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]]]> : tensor<1x2x8xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CONV_PACKED]], #{{.*}}]
+// CHECK-SAME: kiln.packed_rhs = 8 : i64
+func.func @conv_filters(%patches: tensor<?x4x2xf32>, %c: tensor<?x4x3xf32>) -> tensor<?x4x3xf32> {
+  %filters = arith.constant dense<[[[[1.0, 4.0]]], [[[2.0, 5.0]]], [[[3.0, 6.0]]]]> : tensor<3x1x1x2xf32>
+  %w = tensor.collapse_shape %filters [[0], [1, 2, 3]] : tensor<3x1x1x2xf32> into tensor<3x2xf32>
+  %r = linalg.generic {indexing_maps = [#pq, #fq, #pf], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%patches, %w : tensor<?x4x2xf32>, tensor<3x2xf32>) outs(%c : tensor<?x4x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4x3xf32>
+  return %r : tensor<?x4x3xf32>
+}

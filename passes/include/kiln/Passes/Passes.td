@@ -38,7 +38,9 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
   let description = [{
     Every kiln op becomes upstream ops on tensors: elementwise ops and
     reductions become `linalg.generic` (broadcasting through indexing maps),
-    matmul/gemm become contractions, conv becomes `linalg.conv_2d_nchw_fchw`,
+    matmul/gemm become contractions, conv becomes the same contraction over
+    patches of its input (im2col: a copy into `[N, OH, OW, C, KH, KW]`, a
+    GEMM against the filters as a `[F, C*KH*KW]` matrix, a transpose to NCHW),
     shape computations become `tensor.dim`/`tensor.from_elements` arithmetic
     evaluated at run time, and data movement becomes `tensor` ops or index
     arithmetic in a `linalg.generic`. The result is ready for one-shot
@@ -130,7 +132,8 @@ def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
   let summary = "Re-lay constant GEMM weights into the micro-kernels' panel layout";
   let description = [{
     An f32 contraction on tensors (`out += a * b`, one reduction loop) whose
-    B is a constant matrix (possibly through a `linalg.transpose`), indexed
+    B is a constant matrix (possibly through a `linalg.transpose`, or a
+    `tensor.collapse_shape` of a conv's 4-D filters), indexed
     by the reduction loop k and by the output's innermost loop n, gets a new
     constant: B cut into panels of W columns, each stored k-major and zero
     padded, `tensor<ceil(N/W) x K x W>`, read through the map
@@ -461,7 +464,11 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     permuted indexing map instead (its body unchanged), so attention's Q and
     V reach the GEMM as strided views rather than copies. (K^T, which moves
     the innermost dim, stays a copy: the GEMM would gather it one float at
-    a time.)
+    a time.) An elementwise generic that reads a contraction's result
+    through a `tensor.expand_shape` (GPT-2 computes its Conv1D as `[B*S, N]`
+    and views it as `[B, S, N]`) is rewritten over the collapsed shape with
+    the expand after it (upstream's reshape folding by collapsing), so its
+    GELU or residual add reaches `kiln-prepare-gemm-epilogues`.
 
     Before:
     ```mlir
