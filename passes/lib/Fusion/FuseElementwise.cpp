@@ -22,7 +22,9 @@
 // [B, S, N] before its GELU or residual add) is rewritten to run on the
 // collapsed shape, with the expand after it, so that it meets the
 // contraction directly: then it fuses with the rest of the chain and
-// kiln-prepare-gemm-epilogues can fold it into the GEMM.
+// kiln-prepare-gemm-epilogues can fold it into the GEMM. The same is done
+// through a tensor.reshape that only splits the contraction's rows (the
+// form such a view takes when batch and sequence are both symbolic).
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,6 +85,112 @@ struct FoldTransposeIntoContraction : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// elementwise(tensor.reshape(C), ...) -> tensor.reshape(elementwise(C, ...))
+/// where C is a linalg op's [M, N] result (a contraction, or an elementwise
+/// op moved here before: the rest of the chain follows it) and the reshape
+/// only splits its rows ([M, N] -> [d0, ..., N]: GPT-2's Conv1D with symbolic batch and
+/// sequence, which cannot be an expand_shape with two `?` dims in one group
+/// in MLIR 22). The op then runs over [M, N]: C's identity reads become
+/// reads of C, other operands of the full shape are collapsed to [M, N],
+/// and ones broadcast along N (a bias) or scalars keep their meaning.
+struct ElementwiseBeforeRowSplit : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() != 0 ||
+        op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+        !op.getIndexingMapsArray().back().isIdentity() ||
+        !op.getRegionOutputArgs().front().use_empty() ||
+        !op.getBody()->getOps<linalg::IndexOp>().empty())
+      return failure();
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    const int64_t rank = resultType.getRank();
+    if (rank < 3)
+      return failure();
+    tensor::ReshapeOp split;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto reshape = input->get().getDefiningOp<tensor::ReshapeOp>();
+      auto sourceType = reshape ? cast<RankedTensorType>(reshape.getSource().getType()) : nullptr;
+      if (reshape && reshape.getResult().getType() == resultType &&
+          op.getMatchingIndexingMap(input).isIdentity() && sourceType.getRank() == 2 &&
+          !sourceType.isDynamicDim(1) && !resultType.isDynamicDim(rank - 1) &&
+          sourceType.getDimSize(1) == resultType.getDimSize(rank - 1) &&
+          reshape.getSource().getDefiningOp<linalg::GenericOp>()) {
+        split = reshape;
+        break;
+      }
+    }
+    if (!split)
+      return failure();
+
+    MLIRContext *ctx = op.getContext();
+    Location loc = op.getLoc();
+    Value gemm = split.getSource();
+    auto flatType = cast<RankedTensorType>(gemm.getType());
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+    SmallVector<ReassociationIndices> rows{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                                           {rank - 1}};
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      Value value = input->get();
+      if (map.isIdentity() && value.getType() == resultType) {
+        inputs.push_back(value == split.getResult()
+                             ? gemm
+                             : (Value)tensor::CollapseShapeOp::create(rewriter, loc, value, rows));
+        maps.push_back(identity);
+      } else if (map.getNumResults() == 1 && map.getResult(0) == rewriter.getAffineDimExpr(rank - 1)) {
+        inputs.push_back(value);
+        maps.push_back(AffineMap::get(2, 0, {rewriter.getAffineDimExpr(1)}, ctx));
+      } else if (map.getNumResults() == 0) {
+        inputs.push_back(value);
+        maps.push_back(AffineMap::get(2, 0, {}, ctx));
+      } else {
+        return failure();
+      }
+    }
+    maps.push_back(identity);
+    auto newType = RankedTensorType::get(flatType.getShape(), resultType.getElementType());
+    // The row count from the producer's init, not its result: another use
+    // of the result would keep it from fusing with this op.
+    SmallVector<Value> dims;
+    if (newType.isDynamicDim(0)) {
+      auto producer = gemm.getDefiningOp<linalg::GenericOp>();
+      Value init = producer.getDpsInitOperand(cast<OpResult>(gemm).getResultNumber())->get();
+      dims.push_back(tensor::DimOp::create(rewriter, loc, init, 0));
+    }
+    Value init = tensor::EmptyOp::create(rewriter, loc, newType, dims);
+    auto flat = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{newType}, inputs, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel));
+    rewriter.inlineRegionBefore(op.getRegion(), flat.getRegion(), flat.getRegion().begin());
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, resultType, flat.getResult(0),
+                                                   split.getShape());
+    return success();
+  }
+};
+
+/// collapse_shape(tensor.reshape(x)) -> x where the reshape only split x's
+/// rows and the collapse joins them again ([M, N] -> [d0, ..., N] -> [M, N]).
+struct CollapseOfRowSplit : OpRewritePattern<tensor::CollapseShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp op, PatternRewriter &rewriter) const override {
+    auto reshape = op.getSrc().getDefiningOp<tensor::ReshapeOp>();
+    if (!reshape || reshape.getSource().getType() != op.getResultType())
+      return failure();
+    auto flatType = op.getResultType();
+    const int64_t rank = op.getSrcType().getRank();
+    SmallVector<ReassociationIndices> groups = op.getReassociationIndices();
+    if (flatType.getRank() != 2 || flatType.isDynamicDim(1) || groups.size() != 2 ||
+        groups[1] != ReassociationIndices{rank - 1})
+      return failure();
+    rewriter.replaceOp(op, reshape.getSource());
+    return success();
+  }
+};
+
 /// Whether `fused` is an elementwise op's operand that views a
 /// contraction's result through a tensor.expand_shape.
 bool readsExpandedContraction(OpOperand *fused) {
@@ -96,7 +204,8 @@ bool readsExpandedContraction(OpOperand *fused) {
 struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldTransposeIntoContraction>(&getContext());
+    patterns.add<FoldTransposeIntoContraction, ElementwiseBeforeRowSplit, CollapseOfRowSplit>(
+        &getContext());
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, readsExpandedContraction);
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();

@@ -28,6 +28,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -228,9 +229,16 @@ struct PrepareGemmEpiloguesPass
 
   void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
     Value result = op.getResult(0);
-    if (!result.hasOneUse())
-      return;
-    auto consumer = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+    // The one user that reads the data (tensor.dim only asks for a size).
+    Operation *reader = nullptr;
+    for (Operation *user : result.getUsers()) {
+      if (isa<tensor::DimOp>(user))
+        continue;
+      if (reader)
+        return;
+      reader = user;
+    }
+    auto consumer = dyn_cast_or_null<linalg::GenericOp>(reader);
     if (!consumer || consumer->getBlock() != op->getBlock() || consumer->hasAttr(kiln::kGemmEpilogueAttr))
       return;
     std::optional<EpilogueOperands> roles = epilogueOperands(consumer, result);

@@ -223,7 +223,32 @@ struct Epilogue {
   linalg::GenericOp op;
   int64_t activation = 0;
   std::optional<OperandAccess> bias, residual;
+  /// Ops between the contraction and `op` that define the bias or residual
+  /// view, to move before the call (in this order).
+  SmallVector<Operation *> hoisted;
 };
+
+/// Appends to `hoisted` what must move before `point` for `value` to be
+/// defined there: nothing if it already is, else its defining op, which
+/// lies after `point` in its block (the memref.collapse_shape of a residual
+/// that reshape folding put beside its consumer), if that op has no side
+/// effects and its own operands can be made available. False if not.
+bool hoistToDefine(Value value, Operation *point, SmallVector<Operation *> &hoisted,
+                   int depth = 0) {
+  Operation *def = value.getDefiningOp();
+  // A block argument or a value of an enclosing block dominates `point`
+  // because it dominates the consumer that follows `point`.
+  if (!def || def->getBlock() != point->getBlock() || def->isBeforeInBlock(point) ||
+      llvm::is_contained(hoisted, def))
+    return true;
+  if (depth > 2 || !isMemoryEffectFree(def) || def->getNumRegions() != 0)
+    return false;
+  for (Value operand : def->getOperands())
+    if (!hoistToDefine(operand, point, hoisted, depth + 1))
+      return false;
+  hoisted.push_back(def);
+  return true;
+}
 
 /// Whether dim `dim` of `buffer` has a static unit stride.
 bool hasUnitStride(Value buffer, int64_t dim) {
@@ -269,6 +294,8 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
     if (!maps[residual].isIdentity() || buffer == plan.c.buffer ||
         !hasUnitStride(buffer, plan.c.dimOfLoop[*plan.n]))
       return std::nullopt;
+    if (!hoistToDefine(buffer, contraction, epilogue.hoisted))
+      return std::nullopt;
     epilogue.residual = OperandAccess{buffer, plan.c.dimOfLoop};
   }
   if (bias >= 0) {
@@ -277,7 +304,7 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
     auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
     int64_t biasDim = map.getNumResults() - 1;
     if (!last || last.getPosition() != unsigned(plan.c.dimOfLoop[*plan.n]) ||
-        !hasUnitStride(buffer, biasDim))
+        !hasUnitStride(buffer, biasDim) || !hoistToDefine(buffer, contraction, epilogue.hoisted))
       return std::nullopt;
     epilogue.bias = OperandAccess{buffer, SmallVector<int64_t>(numLoops, -1)};
     epilogue.bias->dimOfLoop[*plan.n] = biasDim;
@@ -363,6 +390,9 @@ void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &
   CallOperand a = callOperand(rewriter, loc, plan.a), b = callOperand(rewriter, loc, plan.b),
               c = callOperand(rewriter, loc, plan.c);
   std::optional<CallOperand> bias, residual;
+  if (epilogue)
+    for (Operation *view : epilogue->hoisted)
+      rewriter.moveOpBefore(view, op);
   if (epilogue && epilogue->bias)
     bias = callOperand(rewriter, loc, *epilogue->bias);
   if (epilogue && epilogue->residual)

@@ -293,3 +293,41 @@ func.func @not_for_the_runtime(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: mem
   }
   return
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+
+// The residual is a view made between the contraction and its epilogue
+// (reshape folding collapses a [B, S, N] residual there): the view moves
+// before the call, which reads it.
+// CHECK-LABEL: func.func @residual_view_after_contraction
+// CHECK-SAME: %[[RES:[^:]*]]: memref<?x?x64xf32>
+// CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[RES]] {{\[\[}}0, 1], [2]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[VIEW]]
+// CHECK: call @kiln_rt_gemm
+// CHECK-NOT: linalg.generic
+func.func @residual_view_after_contraction(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64xf32>,
+                                           %res: memref<?x?x64xf32>, %ctx: index {kiln.runtime_context}) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x64xf32>)
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x32xf32>, memref<32x64xf32>) outs(%c : memref<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  %flat = memref.collapse_shape %res [[0, 1], [2]] : memref<?x?x64xf32> into memref<?x64xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %flat : memref<?x64xf32>, memref<?x64xf32>) outs(%c : memref<?x64xf32>)
+      attrs = {kiln.gemm_epilogue = {activation = 0 : i64, bias = -1 : i64, gemm = 0 : i64, residual = 1 : i64}} {
+  ^bb0(%x: f32, %r: f32, %out: f32):
+    %y = arith.addf %x, %r : f32
+    linalg.yield %y : f32
+  }
+  return
+}

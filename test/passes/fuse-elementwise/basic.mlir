@@ -170,3 +170,58 @@ func.func @through_expand_shape(%x: tensor<8x4xf32>, %w: tensor<4x16xf32>, %r: t
   } -> tensor<2x4x16xf32>
   return %y : tensor<2x4x16xf32>
 }
+
+// The same view as a tensor.reshape that splits the rows into two `?` dims
+// (symbolic batch and sequence): the GELU-like chain and the residual add
+// move before the reshape onto [M, N] (the residual collapsed), fuse into
+// one generic reading the contraction, and one reshape remains after it.
+// CHECK-LABEL: func.func @through_row_split
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4xf32>, %[[W:.*]]: tensor<4x16xf32>, %[[R:.*]]: tensor<?x?x16xf32>, %[[S:.*]]: tensor<3xindex>, %[[B:.*]]: tensor<16xf32>)
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[W]] : tensor<?x4xf32>, tensor<4x16xf32>)
+// CHECK: %[[RC:.*]] = tensor.collapse_shape %[[R]] {{\[\[}}0, 1], [2]] : tensor<?x?x16xf32> into tensor<?x16xf32>
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[P]], %[[B]], %[[RC]] : tensor<?x16xf32>, tensor<16xf32>, tensor<?x16xf32>)
+// CHECK: math.tanh
+// CHECK: } -> tensor<?x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]] = tensor.reshape %[[E]](%[[S]]) : (tensor<?x16xf32>, tensor<3xindex>) -> tensor<?x?x16xf32>
+// CHECK: return %[[Y]]
+#bias3 = affine_map<(b, s, n) -> (n)>
+func.func @through_row_split(%x: tensor<?x4xf32>, %w: tensor<4x16xf32>, %r: tensor<?x?x16xf32>,
+                             %shape: tensor<3xindex>, %bias: tensor<16xf32>) -> tensor<?x?x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %m = tensor.dim %x, %c0 : tensor<?x4xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %p = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x4xf32>, tensor<4x16xf32>) outs(%c : tensor<?x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %mul = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %mul : f32
+    linalg.yield %s : f32
+  } -> tensor<?x16xf32>
+  %v = tensor.reshape %p(%shape) : (tensor<?x16xf32>, tensor<3xindex>) -> tensor<?x?x16xf32>
+  %d0 = tensor.dim %r, %c0 : tensor<?x?x16xf32>
+  %d1 = tensor.dim %r, %c1 : tensor<?x?x16xf32>
+  %e3 = tensor.empty(%d0, %d1) : tensor<?x?x16xf32>
+  %g = linalg.generic {indexing_maps = [#id3, #bias3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v, %bias : tensor<?x?x16xf32>, tensor<16xf32>) outs(%e3 : tensor<?x?x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?x16xf32>
+  %t = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g : tensor<?x?x16xf32>) outs(%e3 : tensor<?x?x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %h = math.tanh %a : f32
+    linalg.yield %h : f32
+  } -> tensor<?x?x16xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%t, %r : tensor<?x?x16xf32>, tensor<?x?x16xf32>) outs(%e3 : tensor<?x?x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}

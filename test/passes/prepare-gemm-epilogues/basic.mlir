@@ -187,3 +187,40 @@ func.func @not_epilogues(%a: tensor<4x4xf32>, %w: tensor<4x4xf32>, %zero: tensor
   } -> tensor<4x4xf32>
   return %sig, %scaled, %relu, %mm3 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+
+// A tensor.dim of the contraction's result only asks for its size: the one
+// consumer that reads it is still the epilogue (ReLU here).
+// CHECK-LABEL: func.func @size_query_is_not_a_reader
+// CHECK: %[[MM:.*]] = linalg.generic
+// CHECK: tensor.dim %[[MM]]
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[MM]] : tensor<?x8xf32>) outs(%[[MM]] : tensor<?x8xf32>)
+// CHECK-SAME: kiln.gemm_epilogue = {activation = 3 : i64, bias = -1 : i64, gemm = 0 : i64, residual = -1 : i64}
+func.func @size_query_is_not_a_reader(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %zero: tensor<?x8xf32>)
+    -> (tensor<?x8xf32>, index) {
+  %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%zero : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x8xf32>
+  %c0 = arith.constant 0 : index
+  %rows = tensor.dim %mm, %c0 : tensor<?x8xf32>
+  %empty = tensor.empty(%rows) : tensor<?x8xf32>
+  %z = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%mm : tensor<?x8xf32>) outs(%empty : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<?x8xf32>
+  return %r, %rows : tensor<?x8xf32>, index
+}
