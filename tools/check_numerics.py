@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Kiln vs ONNX Runtime on the same model and inputs.
 
-For each model: `kiln compile` it once (symbolic dims kept), then for each
+For each model: `kiln compile` it once (symbolic dims kept; with --static once
+per sequence length, every input shape fixed), then for each
 sequence length make inputs (fixed seed), run onnxruntime and `kiln-run` on
 them, and compare every output with atol = rtol = 1e-4 (fp32).
 
@@ -66,12 +67,20 @@ def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Pat
     return {p.stem: np.load(p) for p in (tmp / "out").glob("*.npy")}
 
 
-def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
-    library = tmp / (model_path.stem + ".so")
-    compile_cmd = [args.kiln, "compile", str(model_path), "-o", str(library), *args.compile_arg]
+def compile_model(model_path: pathlib.Path, library: pathlib.Path, args,
+                  extra: list) -> bool:
+    compile_cmd = [args.kiln, "compile", str(model_path), "-o", str(library),
+                   *args.compile_arg, *extra]
     result = subprocess.run(compile_cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        print(f"FAILED {model_path.name}: kiln compile failed:\n{result.stderr}")
+        print(f"FAILED {model_path.name}: {' '.join(compile_cmd[1:])} failed:\n{result.stderr}")
+        return False
+    return True
+
+
+def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
+    library = tmp / (model_path.stem + ".so")
+    if not args.static and not compile_model(model_path, library, args, []):
         return False
     model = onnx.load(str(model_path))
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
@@ -81,6 +90,14 @@ def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
         expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
         run_dir = tmp / f"{model_path.stem}.{seq}"
         run_dir.mkdir()
+        if args.static:
+            # One library per shape, every input dim fixed at compile time.
+            library = run_dir / (model_path.stem + ".so")
+            shapes = ",".join(f"{name}={'x'.join(map(str, value.shape))}"
+                              for name, value in feeds.items())
+            if not compile_model(model_path, library, args, ["--input-shape", shapes]):
+                ok = False
+                continue
         try:
             actual = run_kiln(args.kiln_run, library, feeds, run_dir)
         except RuntimeError as error:
@@ -115,6 +132,9 @@ def main() -> int:
     parser.add_argument("--compile-arg", action="append", default=[],
                         help="an extra `kiln compile` argument, e.g. --compile-arg=--mcpu=haswell "
                              "(repeatable)")
+    parser.add_argument("--static", action="store_true",
+                        help="compile once per sequence length with every input shape fixed "
+                             "(--input-shape) instead of once with symbolic dims")
     args = parser.parse_args()
     models = args.models or sorted((ROOT / "test/models").glob("*.onnx"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -468,7 +468,11 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     through a `tensor.expand_shape` (GPT-2 computes its Conv1D as `[B*S, N]`
     and views it as `[B, S, N]`) is rewritten over the collapsed shape with
     the expand after it (upstream's reshape folding by collapsing), so its
-    GELU or residual add reaches `kiln-prepare-gemm-epilogues`.
+    GELU or residual add reaches `kiln-prepare-gemm-epilogues`. The same is
+    done through a `tensor.reshape` that only splits the rows of a `[M, N]`
+    linalg result (the form of that view when batch and sequence are both
+    symbolic), and a `tensor.collapse_shape` that joins such rows again
+    folds away.
 
     Before:
     ```mlir
