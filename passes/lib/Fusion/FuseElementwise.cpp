@@ -88,9 +88,9 @@ struct FoldTransposeIntoContraction : OpRewritePattern<linalg::GenericOp> {
 /// elementwise(tensor.reshape(C), ...) -> tensor.reshape(elementwise(C, ...))
 /// where C is a linalg op's [M, N] result (a contraction, or an elementwise
 /// op moved here before: the rest of the chain follows it) and the reshape
-/// only splits its rows ([M, N] -> [d0, ..., N]: GPT-2's Conv1D with symbolic batch and
-/// sequence, which cannot be an expand_shape with two `?` dims in one group
-/// in MLIR 22). The op then runs over [M, N]: C's identity reads become
+/// only splits its rows ([M, N] -> [d0, ..., N]: GPT-2's Conv1D with
+/// symbolic batch and sequence, which cannot be an expand_shape with two `?`
+/// dims in one group in MLIR 22). The op then runs over [M, N]: C's identity reads become
 /// reads of C, other operands of the full shape are collapsed to [M, N],
 /// and ones broadcast along N (a bias) or scalars keep their meaning.
 struct ElementwiseBeforeRowSplit : OpRewritePattern<linalg::GenericOp> {
@@ -140,7 +140,8 @@ struct ElementwiseBeforeRowSplit : OpRewritePattern<linalg::GenericOp> {
                              ? gemm
                              : (Value)tensor::CollapseShapeOp::create(rewriter, loc, value, rows));
         maps.push_back(identity);
-      } else if (map.getNumResults() == 1 && map.getResult(0) == rewriter.getAffineDimExpr(rank - 1)) {
+      } else if (map.getNumResults() == 1 &&
+                 map.getResult(0) == rewriter.getAffineDimExpr(rank - 1)) {
         inputs.push_back(value);
         maps.push_back(AffineMap::get(2, 0, {rewriter.getAffineDimExpr(1)}, ctx));
       } else if (map.getNumResults() == 0) {
@@ -176,7 +177,8 @@ struct ElementwiseBeforeRowSplit : OpRewritePattern<linalg::GenericOp> {
 struct CollapseOfRowSplit : OpRewritePattern<tensor::CollapseShapeOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(tensor::CollapseShapeOp op, PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp op,
+                                PatternRewriter &rewriter) const override {
     auto reshape = op.getSrc().getDefiningOp<tensor::ReshapeOp>();
     if (!reshape || reshape.getSource().getType() != op.getResultType())
       return failure();

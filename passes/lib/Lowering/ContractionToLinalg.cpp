@@ -224,10 +224,10 @@ struct ConvToLinalg : OpRewritePattern<ConvOp> {
 
     // Loops n, oh, ow, c, kh, kw.
     auto patchesType = RankedTensorType::get({batch, oh, ow, channels, kh, kw}, element);
-    AffineMap window = AffineMap::get(
-        6, 0,
-        {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0], d(2) * strides[1] + d(5) * dilations[1]},
-        ctx);
+    AffineMap window = AffineMap::get(6, 0,
+                                      {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0],
+                                       d(2) * strides[1] + d(5) * dilations[1]},
+                                      ctx);
     Value patches =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{patchesType}, ValueRange{input},
