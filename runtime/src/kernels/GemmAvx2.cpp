@@ -3,7 +3,8 @@
 // Built with -mavx2 -mfma; only called when the CPU has both. A 6 x 16
 // tile: 12 ymm accumulators, 2 for the row of B and 1 broadcast, out of 16
 // registers. Each k step issues 12 FMAs against 2 vector loads and 6
-// broadcasts, enough to keep both FMA ports busy.
+// broadcasts, enough to keep both FMA ports busy. Strips of fewer rows run
+// a kernel of their height.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,14 +21,16 @@ constexpr int MR = 6;
 constexpr int NR = 16;
 constexpr int NV = NR / 8; // vectors per row of the tile
 
+/// The tile's first ROWS rows (the packed panel of A still holds MR): edge
+/// strips, such as the last 2 rows of M = 128, compute only what they store.
 /// With FETCH_NEXT, each step of k also asks L2 for the row of `next`, the
 /// panel the caller runs after this one (GemmMicroKernelFn).
-template <bool FETCH_NEXT>
-void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
-          int64_t cols, bool accumulate, const float *next) {
-  __m256 acc[MR][NV];
+template <int ROWS, bool FETCH_NEXT>
+void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t cols,
+          bool accumulate, const float *next) {
+  __m256 acc[ROWS][NV];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       acc[i][v] = _mm256_setzero_ps();
@@ -41,7 +44,7 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
     for (int v = 0; v < NV; ++v)
       bv[v] = _mm256_loadu_ps(b + 8 * v);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       __m256 ai = _mm256_broadcast_ss(a + i);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v)
@@ -59,9 +62,7 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
     mask[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(left < 0 ? 0 : left > 8 ? 8 : left)), lane);
   }
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-    if (i >= rows)
-      break;
+  for (int i = 0; i < ROWS; ++i) {
     float *row = c + i * ldc;
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) {
@@ -73,12 +74,19 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
   }
 }
 
+using Tile = void (*)(int64_t, const float *, const float *, float *, int64_t, int64_t, bool,
+                      const float *);
+
+template <bool FETCH_NEXT> struct Tiles {
+  static constexpr Tile byRows[MR] = {tile<1, FETCH_NEXT>, tile<2, FETCH_NEXT>,
+                                      tile<3, FETCH_NEXT>, tile<4, FETCH_NEXT>,
+                                      tile<5, FETCH_NEXT>, tile<6, FETCH_NEXT>};
+};
+
 void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
             int64_t cols, bool accumulate, const float *next) {
-  if (next)
-    tile<true>(kc, a, b, c, ldc, rows, cols, accumulate, next);
-  else
-    tile<false>(kc, a, b, c, ldc, rows, cols, accumulate, nullptr);
+  const Tile run = next ? Tiles<true>::byRows[rows - 1] : Tiles<false>::byRows[rows - 1];
+  run(kc, a, b, c, ldc, cols, accumulate, next);
 }
 
 /// The vector type of GemmEpilogue.h: 8 floats, partial ones masked.
