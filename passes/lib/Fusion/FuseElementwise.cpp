@@ -15,7 +15,7 @@
 // A linalg.transpose feeding a contraction is the exception that is folded:
 // it only permutes indices, so the contraction reads the transpose's input
 // through the permuted map and its body stays as it is. The GEMM then reads
-// attention's Q and V through strides, with no copy of each.
+// attention's Q, K^T and V through strides, with no copy of each.
 //
 // An elementwise op that reads a contraction's result through a
 // tensor.expand_shape (GPT-2's Conv1D computes [B*S, N] and views it as
@@ -62,11 +62,13 @@ struct FoldTransposeIntoContraction : OpRewritePattern<linalg::GenericOp> {
       if (!transpose || !transpose.hasPureTensorSemantics())
         continue;
       ArrayRef<int64_t> perm = transpose.getPermutation();
-      // Only transposes that keep the innermost dim: the GEMM packs an
-      // operand whose rows stay contiguous a vector at a time, but gathers
-      // one float at a time from one transposed in its last dim (attention's
-      // K^T), which measured slower than the copy.
-      if (perm.empty() || perm.back() != int64_t(perm.size()) - 1)
+      // Transposes that keep the innermost dim, on either operand: the GEMM
+      // packs rows that stay contiguous a vector at a time. One that moves
+      // the innermost dim only on B (attention's K^T), whose columns are
+      // then contiguous and which the GEMM packs by 4 x 4 blocks transposed
+      // in registers; A would be gathered one float at a time.
+      bool keepsInnermost = !perm.empty() && perm.back() == int64_t(perm.size()) - 1;
+      if (!keepsInnermost && input->getOperandNumber() != 1)
         continue;
       AffineMap map = op.getMatchingIndexingMap(input);
       SmallVector<AffineExpr> results(perm.size());

@@ -75,6 +75,36 @@ void packAPanel(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t kc
   }
 }
 
+#ifdef __SSE2__
+/// One kc x NR panel of a B stored transposed, B(p, j) = b[p + j*cs]
+/// (attention's K^T, read from K): columns are contiguous, so 4 x 4 blocks
+/// are transposed in registers as packFourRows does for A. w <= NR columns
+/// are real; the rest of the panel is zero.
+template <int NR>
+void packTransposedPanel(const float *b, int64_t cs, int64_t kc, int64_t w, float *dst) {
+  int64_t j = 0;
+  for (; j + 4 <= w; j += 4) {
+    const float *c0 = b + j * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      __m128 r0 = _mm_loadu_ps(c0 + p), r1 = _mm_loadu_ps(c1 + p);
+      __m128 r2 = _mm_loadu_ps(c2 + p), r3 = _mm_loadu_ps(c3 + p);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + p * NR + j, r0);
+      _mm_storeu_ps(dst + (p + 1) * NR + j, r1);
+      _mm_storeu_ps(dst + (p + 2) * NR + j, r2);
+      _mm_storeu_ps(dst + (p + 3) * NR + j, r3);
+    }
+    for (; p < kc; ++p)
+      for (int q = 0; q < 4; ++q)
+        dst[p * NR + j + q] = b[(j + q) * cs + p];
+  }
+  for (; j < NR; ++j)
+    for (int64_t p = 0; p < kc; ++p)
+      dst[p * NR + j] = j < w ? b[j * cs + p] : 0.0f;
+}
+#endif
+
 /// kc x cols of B as ceil(cols / NR) panels of kc x NR, one after another:
 /// dst[panel*kc*NR + p*NR + j] = B(p, panel*NR + j), zero past cols.
 template <int NR>
@@ -106,6 +136,12 @@ void packBPanels(const float *b, int64_t rs, int64_t cs, int64_t kc, int64_t col
   for (int64_t j0 = 0; j0 < cols; j0 += NR, dst += panelSize) {
     const int64_t w = cols - j0 < NR ? cols - j0 : NR;
     const float *src = b + j0 * cs;
+#ifdef __SSE2__
+    if (rs == 1 && cs != 0) {
+      packTransposedPanel<NR>(src, cs, kc, w, dst);
+      continue;
+    }
+#endif
     for (int64_t p = 0; p < kc; ++p) {
       float *d = dst + p * NR;
       int64_t j = 0;

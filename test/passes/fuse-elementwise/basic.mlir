@@ -96,15 +96,15 @@ func.func @kept_apart(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf
 
 // A transpose feeding a contraction is folded into the contraction's map
 // when it keeps the innermost dim (attention's Q: [b, s, h, d] read as
-// [b, h, s, d]); the body stays. One that moves the innermost dim
-// (attention's K^T) stays a copy: the GEMM would gather it a float at a time.
+// [b, h, s, d]), and on B also when it moves it (attention's K^T: the GEMM
+// packs K's contiguous rows by 4 x 4 register transposes); the body stays.
 // MAP: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d4)>
-// MAP: linalg.generic {indexing_maps = [#[[Q]], #{{.*}}, #{{.*}}]
+// MAP: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d1, d4)>
+// MAP: linalg.generic {indexing_maps = [#[[Q]], #[[K]], #{{.*}}]
 // CHECK-LABEL: func.func @transpose_into_contraction
-// CHECK: %[[KT:.*]] = linalg.transpose ins(%arg1
 // CHECK-NOT: linalg.transpose
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%arg0, %[[KT]] : tensor<1x8x2x4xf32>, tensor<1x2x4x8xf32>)
+// CHECK-SAME: ins(%arg0, %arg1 : tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>)
 // CHECK: arith.mulf
 // CHECK-NEXT: arith.addf
 func.func @transpose_into_contraction(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>,
@@ -224,4 +224,24 @@ func.func @through_row_split(%x: tensor<?x4xf32>, %w: tensor<4x16xf32>, %r: tens
     linalg.yield %s : f32
   } -> tensor<?x?x16xf32>
   return %y : tensor<?x?x16xf32>
+}
+
+// A transpose of A that moves the innermost dim stays a copy: the GEMM
+// would gather A one float at a time.
+// CHECK-LABEL: func.func @transposed_lhs_stays
+// CHECK: %[[AT:.*]] = linalg.transpose ins(%arg0
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[AT]], %arg1 : tensor<4x8xf32>, tensor<8x16xf32>)
+func.func @transposed_lhs_stays(%a: tensor<8x4xf32>, %w: tensor<8x16xf32>, %c: tensor<4x16xf32>)
+    -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %at = linalg.transpose ins(%a : tensor<8x4xf32>) outs(%e : tensor<4x8xf32>) permutation = [1, 0]
+  %r = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%at, %w : tensor<4x8xf32>, tensor<8x16xf32>) outs(%c : tensor<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
 }

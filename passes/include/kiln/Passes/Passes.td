@@ -459,12 +459,13 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     users (it would be recomputed in each), and fusing anything into a
     contraction (a generic with two inputs and a reduction), whose body must
     stay `out + a * b` for `kiln-contraction-to-runtime-gemm`. The one
-    exception is a `linalg.transpose` that keeps the innermost dim and feeds
-    a contraction: the contraction reads the transpose's input through the
-    permuted indexing map instead (its body unchanged), so attention's Q and
-    V reach the GEMM as strided views rather than copies. (K^T, which moves
-    the innermost dim, stays a copy: the GEMM would gather it one float at
-    a time.) An elementwise generic that reads a contraction's result
+    exception is a `linalg.transpose` that feeds a contraction and keeps the
+    innermost dim, or is its B operand: the contraction reads the
+    transpose's input through the permuted indexing map instead (its body
+    unchanged), so attention's Q, K^T and V reach the GEMM as strided views
+    rather than copies (the GEMM packs a B whose columns are contiguous by
+    4 x 4 register transposes). A transpose of A that moves the innermost
+    dim stays a copy: the GEMM would gather it one float at a time. An elementwise generic that reads a contraction's result
     through a `tensor.expand_shape` (GPT-2 computes its Conv1D as `[B*S, N]`
     and views it as `[B, S, N]`) is rewritten over the collapsed shape with
     the expand after it (upstream's reshape folding by collapsing), so its
