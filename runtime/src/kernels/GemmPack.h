@@ -21,9 +21,10 @@ namespace {
 
 #ifdef __SSE2__
 /// Four rows of a row-major A (column stride 1) into a panel of MR rows
-/// (dst points at the first of the four): 4 x 4 blocks, transposed in
-/// registers, so that each float costs a quarter of a load and a store
-/// instead of one of each.
+/// (dst points at the first of the four; MR is the panel's stride per step
+/// of k, so a B panel of NR columns packs the same way): 4 x 4 blocks,
+/// transposed in registers, so that each float costs a quarter of a load
+/// and a store instead of one of each.
 template <int MR> void packFourRows(const float *a, int64_t rs, int64_t kc, float *dst) {
   int64_t p = 0;
   for (; p + 4 <= kc; p += 4) {
@@ -77,28 +78,14 @@ void packAPanel(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t kc
 
 #ifdef __SSE2__
 /// One kc x NR panel of a B stored transposed, B(p, j) = b[p + j*cs]
-/// (attention's K^T, read from K): columns are contiguous, so 4 x 4 blocks
-/// are transposed in registers as packFourRows does for A. w <= NR columns
-/// are real; the rest of the panel is zero.
+/// (attention's K^T, read from K): its columns are contiguous like the rows
+/// of a row-major A, so four at a time are packed by packFourRows. w <= NR
+/// columns are real; the rest of the panel is zero.
 template <int NR>
 void packTransposedPanel(const float *b, int64_t cs, int64_t kc, int64_t w, float *dst) {
   int64_t j = 0;
-  for (; j + 4 <= w; j += 4) {
-    const float *c0 = b + j * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
-    int64_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-      __m128 r0 = _mm_loadu_ps(c0 + p), r1 = _mm_loadu_ps(c1 + p);
-      __m128 r2 = _mm_loadu_ps(c2 + p), r3 = _mm_loadu_ps(c3 + p);
-      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      _mm_storeu_ps(dst + p * NR + j, r0);
-      _mm_storeu_ps(dst + (p + 1) * NR + j, r1);
-      _mm_storeu_ps(dst + (p + 2) * NR + j, r2);
-      _mm_storeu_ps(dst + (p + 3) * NR + j, r3);
-    }
-    for (; p < kc; ++p)
-      for (int q = 0; q < 4; ++q)
-        dst[p * NR + j + q] = b[(j + q) * cs + p];
-  }
+  for (; j + 4 <= w; j += 4)
+    packFourRows<NR>(b + j * cs, cs, kc, dst + j);
   for (; j < NR; ++j)
     for (int64_t p = 0; p < kc; ++p)
       dst[p * NR + j] = j < w ? b[j * cs + p] : 0.0f;
