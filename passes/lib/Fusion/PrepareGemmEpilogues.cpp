@@ -12,13 +12,26 @@
 // bufferization gives both one buffer. It runs before kiln-approximate-math,
 // while erf and tanh are still themselves.
 //
-// What a payload computes is decided by evaluating it, in double, at
-// sample points for x, bias and residual and comparing with each
-// candidate: payloads are small scalar expressions of arith and math ops,
-// and exporters write GELU in many algebraically equal forms (x * 0.5 *
-// (1 + erf(x / sqrt 2)), x * (erf(x * 0.7071) + 1) * 0.5, Pow or Mul for
-// x^3, ...), which a structural matcher would have to list one by one. A
-// payload with any op the evaluator does not know is left alone.
+// What a payload computes is decided from its ops alone, never by running
+// it. Exporters write GELU in many algebraically equal forms (x * 0.5 *
+// (1 + erf(x / 1.41421354)), x * (erf(x * 0.70710677) + 1) * 0.5, Pow or
+// Mul for x^3, operands of + and * in either order), so rather than list
+// those forms one by one the payload's value is rewritten into a normal
+// form: a polynomial whose variables are x, the bias, the residual and the
+// payload's erf, tanh, max and select ops taken whole (opaque terms). Each
+// candidate is a polynomial too (GELU erf: s/2 + s/2 * E + r for s = x +
+// bias, E an erf of the payload), and an opaque term's own operands must
+// normalise to what the candidate needs (E's argument to s / sqrt 2).
+// Equal normal forms are equal functions of x, bias and residual (up to
+// rounding) whatever the opaque terms' values, so a match is never a
+// coincidence of the values tried. Constants must equal the exact ones
+// within a few fp32 roundings.
+// Anything else (a min, as in ReLU6 = min(max(s, 0), 6); a select whose
+// branches are not s and 0, as in LeakyReLU; exp; a wrong constant; the
+// bias counted twice) matches no candidate, and the consumer stays a loop
+// of its own, which is always correct. (Evaluating the payload at sample
+// points, as this pass once did, took ReLU6 for ReLU: every sample was
+// below 6.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,9 +43,11 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <map>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNPREPAREGEMMEPILOGUES
@@ -50,123 +65,282 @@ bool isContraction(linalg::GenericOp op) {
          getElementTypeOrSelf(op.getResult(0).getType()).isF32();
 }
 
-/// Evaluates a payload in double for given values of its block arguments;
-/// nullopt if it uses an op this does not model.
-class PayloadEvaluator {
-public:
-  explicit PayloadEvaluator(Block &body) : body(body) {}
-
-  std::optional<double> evaluate(ArrayRef<double> arguments) {
-    llvm::DenseMap<Value, double> values;
-    for (auto [arg, v] : llvm::zip(body.getArguments(), arguments))
-      values[arg] = v;
-    auto get = [&](Value v) -> std::optional<double> {
-      if (auto it = values.find(v); it != values.end())
-        return it->second;
-      FloatAttr constant;
-      if (auto op = v.getDefiningOp<arith::ConstantOp>())
-        if ((constant = dyn_cast<FloatAttr>(op.getValue())))
-          return constant.getValueAsDouble();
-      return std::nullopt;
-    };
-    for (Operation &op : body.without_terminator()) {
-      if (op.getNumResults() != 1)
-        return std::nullopt;
-      SmallVector<double, 2> in;
-      for (Value operand : op.getOperands()) {
-        std::optional<double> v = get(operand);
-        if (!v)
-          return std::nullopt;
-        in.push_back(*v);
-      }
-      std::optional<double> out = apply(op, in);
-      if (!out)
-        return std::nullopt;
-      values[op.getResult(0)] = *out;
-    }
-    return get(body.getTerminator()->getOperand(0));
-  }
-
-private:
-  static std::optional<double> apply(Operation &op, ArrayRef<double> in) {
-    return llvm::TypeSwitch<Operation *, std::optional<double>>(&op)
-        .Case([&](arith::AddFOp) { return in[0] + in[1]; })
-        .Case([&](arith::SubFOp) { return in[0] - in[1]; })
-        .Case([&](arith::MulFOp) { return in[0] * in[1]; })
-        .Case([&](arith::DivFOp) { return in[0] / in[1]; })
-        .Case([&](arith::NegFOp) { return -in[0]; })
-        .Case([&](arith::MaximumFOp) { return std::fmax(in[0], in[1]); })
-        .Case([&](arith::MaxNumFOp) { return std::fmax(in[0], in[1]); })
-        .Case([&](arith::MinimumFOp) { return std::fmin(in[0], in[1]); })
-        .Case([&](arith::MinNumFOp) { return std::fmin(in[0], in[1]); })
-        .Case([&](math::ErfOp) { return std::erf(in[0]); })
-        .Case([&](math::TanhOp) { return std::tanh(in[0]); })
-        .Case([&](math::ExpOp) { return std::exp(in[0]); })
-        .Case([&](math::SqrtOp) { return std::sqrt(in[0]); })
-        .Case([&](math::PowFOp) { return std::pow(in[0], in[1]); })
-        .Case([&](math::FPowIOp) { return std::pow(in[0], in[1]); })
-        .Default([](Operation *) { return std::nullopt; });
-  }
-
-  Block &body;
-};
-
-double activate(GemmActivation act, double x) {
-  switch (act) {
-  case GemmActivation::None:
-    return x;
-  case GemmActivation::GeluErf:
-    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  case GemmActivation::GeluTanh:
-    return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-  case GemmActivation::Relu:
-    return x > 0 ? x : 0.0;
-  }
-  return x;
-}
-
 /// The roles of a consumer's inputs, by operand number (-1: none).
 struct EpilogueOperands {
   int64_t gemm = -1, bias = -1, residual = -1;
 };
 
+/// A product of variables, by id, sorted; a variable repeats once per
+/// power (x^3 * bias is {x, x, x, bias}). The empty monomial is 1.
+using Monomial = SmallVector<unsigned, 4>;
+/// A sum of monomials times their coefficients; no coefficient is 0.
+using Polynomial = std::map<Monomial, double>;
+
+/// Variable ids: the block arguments' roles, then the opaque terms.
+enum : unsigned { kX = 0, kBias = 1, kResidual = 2, kFirstOpaque = 3 };
+/// Bounds on the expansion, far above what an activation needs (GELU tanh
+/// with a bias: 6 monomials of degree <= 3), so a payload cannot make it
+/// blow up.
+constexpr size_t kMaxMonomials = 64;
+constexpr size_t kMaxDegree = 8;
+
+Polynomial constant(double c) { return c == 0.0 ? Polynomial() : Polynomial{{Monomial(), c}}; }
+Polynomial variable(unsigned id) { return Polynomial{{Monomial{id}, 1.0}}; }
+
+/// p + scale * q.
+Polynomial plus(Polynomial p, const Polynomial &q, double scale = 1.0) {
+  for (const auto &[monomial, c] : q) {
+    double sum = (p[monomial] += scale * c);
+    if (sum == 0.0)
+      p.erase(monomial);
+  }
+  return p;
+}
+
+Polynomial scaled(const Polynomial &p, double scale) { return plus(Polynomial(), p, scale); }
+
+/// p * q, expanded; nullopt past the bounds.
+std::optional<Polynomial> times(const Polynomial &p, const Polynomial &q) {
+  Polynomial product;
+  for (const auto &[pm, pc] : p) {
+    for (const auto &[qm, qc] : q) {
+      if (pm.size() + qm.size() > kMaxDegree)
+        return std::nullopt;
+      Monomial m(pm);
+      m.append(qm.begin(), qm.end());
+      llvm::sort(m);
+      product[m] += pc * qc;
+    }
+  }
+  if (product.size() > kMaxMonomials)
+    return std::nullopt;
+  return plus(Polynomial(), product); // drops the terms that cancelled
+}
+
+/// The value of a polynomial with no variables.
+std::optional<double> constantValue(const Polynomial &p) {
+  if (p.empty())
+    return 0.0;
+  if (p.size() == 1 && p.begin()->first.empty())
+    return p.begin()->second;
+  return std::nullopt;
+}
+
+/// Whether a and b are the same polynomial, coefficients equal within a
+/// few fp32 roundings: a payload's constants are fp32 (1.41421354 for sqrt 2,
+/// 6e-8 relative off), and normalising multiplies a few of them. GELU's
+/// constants written to 4 digits (0.7071) or a wrong one (0.6) differ by far
+/// more.
+bool same(const Polynomial &a, const Polynomial &b) {
+  if (a.size() != b.size())
+    return false;
+  for (const auto &[monomial, c] : a) {
+    auto it = b.find(monomial);
+    if (it == b.end() ||
+        std::fabs(c - it->second) > 1e-6 * std::max(std::fabs(c), std::fabs(it->second)))
+      return false;
+  }
+  return true;
+}
+
+/// Normalises values of a payload into polynomials over x, bias, residual
+/// and opaque terms: erf, tanh, and the maximum and select ops that may be
+/// a ReLU. What an opaque term computes is for the candidates to check.
+class PayloadAlgebra {
+public:
+  PayloadAlgebra(Block &body, const EpilogueOperands &roles) {
+    variables[body.getArgument(roles.gemm)] = kX;
+    if (roles.bias >= 0)
+      variables[body.getArgument(roles.bias)] = kBias;
+    if (roles.residual >= 0)
+      variables[body.getArgument(roles.residual)] = kResidual;
+  }
+
+  /// v as a polynomial; nullopt if it uses an op or value this does not
+  /// model (so the payload is no epilogue).
+  std::optional<Polynomial> expand(Value v) {
+    if (auto it = expanded.find(v); it != expanded.end())
+      return it->second;
+    std::optional<Polynomial> p = expandUncached(v);
+    expanded[v] = p;
+    return p;
+  }
+
+  /// The opaque term with variable id kFirstOpaque + i.
+  ArrayRef<Operation *> opaqueTerms() const { return opaque; }
+
+private:
+  std::optional<Polynomial> expandUncached(Value v) {
+    if (auto it = variables.find(v); it != variables.end())
+      return variable(it->second);
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return std::nullopt; // the init, or an argument of some other block
+    using Result = std::optional<Polynomial>;
+    return llvm::TypeSwitch<Operation *, Result>(op)
+        .Case([&](arith::ConstantOp c) -> Result {
+          auto attr = dyn_cast<FloatAttr>(c.getValue());
+          if (!attr || !std::isfinite(attr.getValueAsDouble()))
+            return std::nullopt;
+          return constant(attr.getValueAsDouble());
+        })
+        .Case<math::ErfOp, math::TanhOp, arith::MaximumFOp, arith::MaxNumFOp, arith::SelectOp>(
+            [&](Operation *term) { return opaqueTerm(term); })
+        .Case([&](arith::NegFOp neg) -> Result {
+          Result a = expand(neg.getOperand());
+          return a ? Result(scaled(*a, -1.0)) : std::nullopt;
+        })
+        .Case([&](arith::AddFOp) {
+          return combine(op, [](auto &a, auto &b) { return plus(a, b); });
+        })
+        .Case([&](arith::SubFOp) {
+          return combine(op, [](auto &a, auto &b) { return plus(a, b, -1.0); });
+        })
+        .Case([&](arith::MulFOp) { return combine(op, times); })
+        .Case([&](arith::DivFOp) {
+          // Only by a constant: a / c is a * (1 / c).
+          return combine(op, [](auto &a, auto &b) -> Result {
+            std::optional<double> c = constantValue(b);
+            if (!c || *c == 0.0)
+              return std::nullopt;
+            return scaled(a, 1.0 / *c);
+          });
+        })
+        // x^n for a small constant integer n (exporters write Pow(x, 3)).
+        .Case<math::PowFOp, math::FPowIOp>([&](Operation *pow) -> Result {
+          Result base = expand(pow->getOperand(0));
+          std::optional<int64_t> n = smallExponent(pow->getOperand(1));
+          if (!base || !n)
+            return std::nullopt;
+          Result power = constant(1.0);
+          for (int64_t i = 0; i < *n && power; ++i)
+            power = times(*power, *base);
+          return power;
+        })
+        .Default([](Operation *) { return std::nullopt; });
+  }
+
+  /// f(a, b) for a binary op's operands as polynomials a and b.
+  template <typename F> std::optional<Polynomial> combine(Operation *op, F f) {
+    std::optional<Polynomial> a = expand(op->getOperand(0));
+    std::optional<Polynomial> b = a ? expand(op->getOperand(1)) : std::nullopt;
+    if (!b)
+      return std::nullopt;
+    return f(*a, *b);
+  }
+
+  std::optional<int64_t> smallExponent(Value v) {
+    auto c = v.getDefiningOp<arith::ConstantOp>();
+    if (!c)
+      return std::nullopt;
+    double n;
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      n = f.getValueAsDouble();
+    else if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      n = double(i.getValue().getSExtValue());
+    else
+      return std::nullopt;
+    if (n < 1 || n > kMaxDegree || n != std::floor(n))
+      return std::nullopt;
+    return int64_t(n);
+  }
+
+  Polynomial opaqueTerm(Operation *op) {
+    opaque.push_back(op);
+    return variable(kFirstOpaque + opaque.size() - 1);
+  }
+
+  llvm::DenseMap<Value, unsigned> variables;
+  llvm::DenseMap<Value, std::optional<Polynomial>> expanded;
+  SmallVector<Operation *> opaque;
+};
+
+/// Whether cmpf `predicate` holds for lhs > rhs (+1) or for lhs < rhs (-1)
+/// and not for the other order; 0 for any other predicate. Strict or not
+/// does not matter where it is used (a ReLU's branches agree at 0); ordered
+/// or not differ only on NaN, as maximumf and maxnumf do, and the runtime's
+/// ReLU has its own rule there.
+int direction(arith::CmpFPredicate predicate) {
+  using P = arith::CmpFPredicate;
+  switch (predicate) {
+  case P::OGT: case P::OGE: case P::UGT: case P::UGE:
+    return 1;
+  case P::OLT: case P::OLE: case P::ULT: case P::ULE:
+    return -1;
+  default:
+    return 0;
+  }
+}
+
+/// Whether `op` computes max(s, 0): arith.maximumf or maxnumf of s and 0
+/// (ONNX Relu, lowered), or a select of s and 0 on a comparison of s with
+/// 0 that picks s where s > 0 (Where(x > 0, x, 0) in an exported graph).
+bool isRelu(Operation *op, const Polynomial &s, PayloadAlgebra &algebra) {
+  auto is = [&](Value v, const Polynomial &want) {
+    std::optional<Polynomial> p = algebra.expand(v);
+    return p && same(*p, want);
+  };
+  const Polynomial zero;
+  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(op))
+    return (is(op->getOperand(0), s) && is(op->getOperand(1), zero)) ||
+           (is(op->getOperand(0), zero) && is(op->getOperand(1), s));
+  auto select = dyn_cast<arith::SelectOp>(op);
+  auto cmp = select ? select.getCondition().getDefiningOp<arith::CmpFOp>() : nullptr;
+  if (!cmp)
+    return false;
+  // +1: the condition is s > 0; -1: s < 0.
+  int sPositive = 0;
+  if (is(cmp.getLhs(), s) && is(cmp.getRhs(), zero))
+    sPositive = direction(cmp.getPredicate());
+  else if (is(cmp.getLhs(), zero) && is(cmp.getRhs(), s))
+    sPositive = -direction(cmp.getPredicate());
+  Value positive = sPositive > 0 ? select.getTrueValue() : select.getFalseValue();
+  Value negative = sPositive > 0 ? select.getFalseValue() : select.getTrueValue();
+  return sPositive != 0 && is(positive, s) && is(negative, zero);
+}
+
 /// Which activation the payload applies, if it computes
 /// act(x + bias) + residual for x, bias, residual in `operands`.
 std::optional<GemmActivation> classify(linalg::GenericOp op, const EpilogueOperands &operands) {
-  PayloadEvaluator evaluator(op.getRegion().front());
-  // Both signs, around the activations' bends, and far out where GELU's
-  // tails differ from ReLU's only by a little.
-  const double xs[] = {-7.5, -3.1, -1.7, -0.9, -0.31, -0.05, 0.0, 0.04, 0.27, 0.8, 1.3, 2.2, 4.9};
-  const double bs[] = {0.0, 0.37, -1.1};
-  const double rs[] = {0.0, -0.6, 2.3};
-  const GemmActivation candidates[] = {GemmActivation::None, GemmActivation::GeluErf,
-                                       GemmActivation::GeluTanh, GemmActivation::Relu};
-  unsigned numArgs = op.getRegion().front().getNumArguments();
-  for (GemmActivation act : candidates) {
-    bool matches = true;
-    for (double x : xs) {
-      for (double b : bs) {
-        for (double r : rs) {
-          SmallVector<double> args(numArgs, 0.0);
-          args[operands.gemm] = x;
-          if (operands.bias >= 0)
-            args[operands.bias] = b;
-          if (operands.residual >= 0)
-            args[operands.residual] = r;
-          std::optional<double> got = evaluator.evaluate(args);
-          if (!got)
-            return std::nullopt;
-          double want = activate(act, x + (operands.bias >= 0 ? b : 0.0)) +
-                        (operands.residual >= 0 ? r : 0.0);
-          // fp32 constants in the payload (1.41421354 for sqrt 2) differ
-          // from the exact ones by ~1e-8 relative.
-          if (!(std::fabs(*got - want) <= 1e-6 * (1.0 + std::fabs(want))))
-            matches = false;
-        }
-      }
-    }
-    if (matches)
-      return act;
+  Block &body = op.getRegion().front();
+  PayloadAlgebra algebra(body, operands);
+  std::optional<Polynomial> result = algebra.expand(body.getTerminator()->getOperand(0));
+  if (!result)
+    return std::nullopt;
+  // s, the activation's input, and the residual term.
+  Polynomial s = variable(kX), r;
+  if (operands.bias >= 0)
+    s = plus(s, variable(kBias));
+  if (operands.residual >= 0)
+    r = variable(kResidual);
+  if (same(*result, plus(s, r)))
+    return GemmActivation::None;
+
+  // GELU is s/2 * (1 + f(s)) for f = erf(s / sqrt 2) or
+  // tanh(sqrt(2/pi) * (s + 0.044715 s^3)), f one of the opaque terms.
+  auto isGelu = [&](unsigned f) {
+    std::optional<Polynomial> gelu = times(scaled(s, 0.5), plus(constant(1.0), variable(f)));
+    return gelu && same(*result, plus(*gelu, r));
+  };
+  auto argumentIs = [&](Operation *term, const Polynomial &want) {
+    std::optional<Polynomial> p = algebra.expand(term->getOperand(0));
+    return p && same(*p, want);
+  };
+  // (Degree 3 and at most 4 monomials: within times' bounds.)
+  Polynomial s3 = *times(*times(s, s), s);
+  Polynomial erfArgument = scaled(s, 1.0 / std::sqrt(2.0));
+  Polynomial tanhArgument = scaled(plus(s, s3, 0.044715), std::sqrt(2.0 / M_PI));
+
+  // A copy: checking a term's operands may add terms (erf(tanh(x))).
+  SmallVector<Operation *> terms(algebra.opaqueTerms());
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    unsigned id = kFirstOpaque + i;
+    if (isa<math::ErfOp>(term) && argumentIs(term, erfArgument) && isGelu(id))
+      return GemmActivation::GeluErf;
+    if (isa<math::TanhOp>(term) && argumentIs(term, tanhArgument) && isGelu(id))
+      return GemmActivation::GeluTanh;
+    if (same(*result, plus(variable(id), r)) && isRelu(term, s, algebra))
+      return GemmActivation::Relu;
   }
   return std::nullopt;
 }
