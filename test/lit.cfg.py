@@ -29,3 +29,10 @@ config.substitutions.append(("%models", os.path.join(config.kiln_src_root, "test
 # Importer tests need the venv's onnx to build their models.
 if os.path.exists(config.kiln_python):
     config.available_features.add("onnx")
+
+# GPU tests compile kernels: they need the CUDA toolkit's libdevice (and use
+# its ptxas when present), not a GPU.
+cuda_toolkit = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if os.path.exists(os.path.join(cuda_toolkit, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%cuda_toolkit", cuda_toolkit))

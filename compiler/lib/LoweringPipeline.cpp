@@ -16,6 +16,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FileSystem.h"
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -88,7 +91,68 @@ FailureOr<ModelSignature> mlir::kiln::readSignature(ModuleOp module) {
   return signature;
 }
 
+std::string mlir::kiln::cudaToolkitPath(const CompileOptions &options) {
+  if (!options.cudaToolkit.empty())
+    return options.cudaToolkit;
+  if (const char *home = std::getenv("CUDA_HOME"); home && *home)
+    return home;
+  return "/usr/local/cuda";
+}
+
+std::string mlir::kiln::parseTarget(llvm::StringRef text, CompileOptions &options) {
+  if (text == "cpu") {
+    options.target = Target::Cpu;
+    return "";
+  }
+  auto [name, arch] = text.split(':');
+  if (name != "cuda")
+    return "--target must be cpu, cuda or cuda:sm_XY (e.g. cuda:sm_90), not '" + text.str() + "'";
+  options.target = Target::Cuda;
+  if (arch.empty())
+    return "";
+  int value = 0;
+  if (!arch.consume_front("sm_") || arch.getAsInteger(10, value) || value < 50 || value > 199)
+    return "--target cuda:" + text.split(':').second.str() +
+           ": the GPU architecture must be sm_XY with XY from 50 to 199, e.g. sm_90";
+  options.gpuArch = value;
+  return "";
+}
+
+/// The GPU path: the same graph passes, every loop nest a kernel
+/// (kiln-gpu-*), kernels to PTX through LLVM's NVPTX back end and, where
+/// the toolkit has ptxas, to a fatbin with the cubin; the host code moves
+/// data and launches through the runtime.
+static std::string gpuLoweringPipeline(const CompileOptions &options) {
+  std::string tensorPasses = options.optLevel > 0
+                                 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                   "canonicalize,cse"
+                                 : "kiln-lower-to-linalg,canonicalize,cse";
+  std::string toolkit = cudaToolkitPath(options);
+  bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
+  std::string chip = "sm_" + std::to_string(options.gpuArch);
+  std::string level = std::to_string(std::min(options.optLevel, 3));
+  return "builtin.module("
+         "func.func(" + tensorPasses + "),"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
+         "kiln-gpu-device-buffers,kiln-plan-memory,"
+         "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
+         "canonicalize,cse),"
+         "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"
+         "nvvm-attach-target{chip=" + chip + " O=" + level + "},"
+         "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse,"
+         "reconcile-unrealized-casts),"
+         "gpu-module-to-binary{format=" + std::string(hasPtxas ? "fatbin" : "isa") +
+         " toolkit=" + toolkit + "},"
+         "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
+         "convert-to-llvm,reconcile-unrealized-casts)";
+}
+
 std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
+  if (options.target == Target::Cuda)
+    return gpuLoweringPipeline(options);
   // The ownership-based deallocation clones any result it does not own (an
   // input, a constant), so every output is a fresh buffer the caller frees.
   // fp32 contractions call the runtime's GEMM; other loops are left to the
@@ -133,6 +197,8 @@ static void registerEverythingOnce(MLIRContext &context) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // gpu-module-to-binary translates the kernels to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
 }
@@ -140,6 +206,26 @@ static void registerEverythingOnce(MLIRContext &context) {
 LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptions &options) {
   MLIRContext &context = *module.getContext();
   registerEverythingOnce(context);
+  if (options.target == Target::Cuda) {
+    std::string libdevice = cudaToolkitPath(options) + "/nvvm/libdevice/libdevice.10.bc";
+    if (!llvm::sys::fs::exists(libdevice))
+      return emitError(module.getLoc(), "--target cuda needs the CUDA toolkit's libdevice, but ")
+             << libdevice << " does not exist: install the CUDA toolkit, or name its folder "
+             << "with --cuda-toolkit or $CUDA_HOME";
+  }
+  if (options.target == Target::Cuda)
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+      for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+        auto type = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
+        if (type && type.hasStaticShape())
+          continue;
+        auto name = main.getArgAttrOfType<StringAttr>(i, "kiln.input_name");
+        return emitError(main.getLoc(), "--target cuda needs every input dim fixed, but input '")
+               << (name ? name.getValue() : "?") << "' is " << main.getArgumentTypes()[i]
+               << ": give them with --input-shape (e.g. --input-shape "
+               << (name ? name.getValue() : "input") << "=1x128); the GPU path does not "
+               << "compile symbolic dims yet";
+      }
   // The C interface lets the ABI wrapper pass memref descriptors by pointer.
   // The kiln.* names were read by readSignature; LLVM has no use for them.
   if (auto main = module.lookupSymbol<func::FuncOp>("main")) {

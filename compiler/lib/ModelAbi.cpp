@@ -20,15 +20,20 @@ using namespace mlir::kiln;
 // The LLVM structs below mirror these C layouts on x86-64 / AArch64 LP64.
 static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) == 16,
               "kiln_abi_tensor layout changed: update AbiBuilder::tensorType");
-static_assert(sizeof(kiln_model_abi) == 72 && offsetof(kiln_model_abi, inputs) == 16 &&
+static_assert(sizeof(kiln_model_abi) == 96 && offsetof(kiln_model_abi, inputs) == 16 &&
                   offsetof(kiln_model_abi, run) == 40 &&
                   offsetof(kiln_model_abi, regions) == 56 &&
-                  offsetof(kiln_model_abi, pipeline) == 64 && sizeof(kiln_abi_region) == 16,
+                  offsetof(kiln_model_abi, pipeline) == 64 &&
+                  offsetof(kiln_model_abi, gpu_arch) == 72 &&
+                  offsetof(kiln_model_abi, gpu_image) == 80 &&
+                  offsetof(kiln_model_abi, gpu_image_size) == 88 && sizeof(kiln_abi_region) == 16,
               "kiln_model_abi layout changed: update addModelAbi");
 static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
                   offsetof(kiln_runtime_context, scratch) == 24 &&
                   offsetof(kiln_runtime_context, profile) == 32 && sizeof(void *) == 8,
               "kiln_runtime_context layout changed: update defineRuntimeImports");
+static_assert(KILN_GPU_COPY_HOST_TO_DEVICE == 0 && KILN_GPU_COPY_DEVICE_TO_HOST == 1,
+              "kiln-gpu-device-buffers passes these copy kinds");
 static_assert(int64_t(GemmActivation::GeluErf) == KILN_GEMM_ACT_GELU_ERF &&
                   int64_t(GemmActivation::GeluTanh) == KILN_GEMM_ACT_GELU_TANH &&
                   int64_t(GemmActivation::Relu) == KILN_GEMM_ACT_RELU,
@@ -121,6 +126,10 @@ public:
         {"kiln_rt_gemm", offsetof(kiln_runtime_context, gemm), {true}},
         {"kiln_rt_parallel_for", offsetof(kiln_runtime_context, parallel_for),
          {true, true, false, false}},
+        {"kiln_rt_gpu_launch", offsetof(kiln_runtime_context, gpu_launch),
+         {true, false, false, false, false, false, false, false, true, false}},
+        {"kiln_rt_gpu_copy", offsetof(kiln_runtime_context, gpu_copy),
+         {true, true, false, false}},
     };
     for (const Import &import : imports) {
       llvm::Function *thunk = module.getFunction(import.name);
@@ -146,6 +155,8 @@ public:
       b.CreateRetVoid();
     }
     std::string problem = defineScratchImport();
+    if (problem.empty())
+      problem = defineGpuConstantImport();
     return problem.empty() ? defineProfileImport() : problem;
   }
 
@@ -193,32 +204,72 @@ public:
   /// kiln_rt_scratch(ctx, bytes) -> memref<?xi8>: the descriptor
   /// {p, p, 0, [bytes], [1]} of p = ctx->scratch(ctx, bytes).
   std::string defineScratchImport() {
-    llvm::Function *thunk = module.getFunction("kiln_rt_scratch");
+    return defineMemoryImport("kiln_rt_scratch", offsetof(kiln_runtime_context, scratch),
+                              /*noalias=*/true);
+  }
+
+  /// kiln_rt_gpu_constant(ctx, host, bytes) -> memref<?xi8>: the
+  /// descriptor of p = ctx->gpu_constant(ctx, host, bytes).
+  std::string defineGpuConstantImport() {
+    return defineMemoryImport("kiln_rt_gpu_constant",
+                              offsetof(kiln_runtime_context, gpu_constant), /*noalias=*/false);
+  }
+
+  /// A runtime function returning memory, called as `name(ctx, ..., bytes)
+  /// -> memref<?xi8>` (every parameter an i64, pointers among them): the
+  /// descriptor {p, p, 0, [bytes], [1]} of p = ctx->field(ctx, ..., bytes).
+  std::string defineMemoryImport(const char *name, size_t field, bool noalias) {
+    llvm::Function *thunk = module.getFunction(name);
     if (!thunk || !thunk->isDeclaration())
       return "";
     auto *descriptor = llvm::dyn_cast<llvm::StructType>(thunk->getReturnType());
-    if (thunk->arg_size() != 2 || !descriptor || descriptor->getNumElements() != 5)
-      return "the lowered code declares kiln_rt_scratch with an unexpected signature";
+    if (thunk->arg_size() < 2 || !descriptor || descriptor->getNumElements() != 5)
+      return std::string("the lowered code declares ") + name + " with an unexpected signature";
     thunk->setLinkage(llvm::GlobalValue::InternalLinkage);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", thunk));
     llvm::Value *context = b.CreateIntToPtr(thunk->getArg(0), ptr);
-    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(
-        b.getInt8Ty(), context, offsetof(kiln_runtime_context, scratch));
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), context, field);
     llvm::Value *callee = b.CreateLoad(ptr, slot);
-    // Each block is fresh memory no other pointer reaches, like malloc's:
-    // `noalias` lets LLVM vectorize loops over two blocks.
-    llvm::CallInst *memory = b.CreateCall(llvm::FunctionType::get(ptr, {ptr, i64}, false),
-                                          callee, {context, thunk->getArg(1)});
-    memory->addRetAttr(llvm::Attribute::NoAlias);
+    SmallVector<llvm::Type *> types{ptr};
+    SmallVector<llvm::Value *> args{context};
+    // The middle parameters are pointers (host addresses); the last is
+    // the size in bytes.
+    for (unsigned i = 1; i < thunk->arg_size(); ++i) {
+      llvm::Value *arg = thunk->getArg(i);
+      args.push_back(i + 1 < thunk->arg_size() ? b.CreateIntToPtr(arg, ptr) : arg);
+      types.push_back(args.back()->getType());
+    }
+    llvm::CallInst *memory =
+        b.CreateCall(llvm::FunctionType::get(ptr, types, false), callee, args);
+    // Each scratch block is fresh memory no other pointer reaches, like
+    // malloc's: `noalias` lets LLVM vectorize loops over two blocks.
+    if (noalias)
+      memory->addRetAttr(llvm::Attribute::NoAlias);
+    llvm::Value *bytes = thunk->getArg(thunk->arg_size() - 1);
     llvm::Value *result = llvm::PoisonValue::get(descriptor);
     result = b.CreateInsertValue(result, memory, {0});
     result = b.CreateInsertValue(result, memory, {1});
     result = b.CreateInsertValue(result, llvm::ConstantInt::get(i64, 0), {2});
-    result = b.CreateInsertValue(result, thunk->getArg(1), {3, 0});
+    result = b.CreateInsertValue(result, bytes, {3, 0});
     result = b.CreateInsertValue(result, llvm::ConstantInt::get(i64, 1), {4, 0});
     b.CreateRet(result);
     return "";
   }
+
+  /// The GPU image as a constant global, or null.
+  llvm::Constant *gpuImage(const GpuImage &gpu) {
+    if (gpu.bytes.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *init = llvm::ConstantDataArray::getRaw(gpu.bytes, gpu.bytes.size(), b8());
+    auto *global = new llvm::GlobalVariable(module, init->getType(), true,
+                                            llvm::GlobalValue::PrivateLinkage, init,
+                                            ".kiln.gpu_image");
+    // cuModuleLoadData reads fatbins with 8-byte alignment.
+    global->setAlignment(llvm::Align(64));
+    return global;
+  }
+
+  llvm::Type *b8() { return llvm::Type::getInt8Ty(ctx); }
 
   llvm::Module &module;
   llvm::LLVMContext &ctx;
@@ -231,7 +282,7 @@ public:
 LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature &signature,
                                       llvm::ArrayRef<ProfileRegion> regions,
                                       llvm::StringRef producer, llvm::StringRef pipeline,
-                                      std::string &error) {
+                                      const GpuImage &gpu, std::string &error) {
   llvm::Function *entry = module.getFunction("_mlir_ciface_main");
   if (!entry) {
     error = "the lowered module has no C interface for @main";
@@ -255,7 +306,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
   if (!error.empty())
     return failure();
   auto *abiType = llvm::StructType::get(
-      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr});
+      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr, b.i32, b.ptr,
+              b.i64});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -265,7 +317,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
                     b.tensors(signature.inputs, ".kiln.inputs"),
                     b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run,
                     llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions),
-                    b.string(pipeline)}),
+                    b.string(pipeline), llvm::ConstantInt::get(b.i32, gpu.arch),
+                    b.gpuImage(gpu), llvm::ConstantInt::get(b.i64, gpu.bytes.size())}),
       ".kiln.abi");
   auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);
   auto *accessor = llvm::Function::Create(accessorType, llvm::GlobalValue::ExternalLinkage,

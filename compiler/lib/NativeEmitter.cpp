@@ -10,6 +10,7 @@
 #include "ModelAbi.h"
 #include "kiln/Compiler/Compile.h"
 #include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -64,9 +65,15 @@ createTargetMachine(const CompileOptions &options, Location loc) {
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return emitError(loc, "no LLVM target for ") << triple.str() << ": " << error, failure();
-  std::string cpu = options.cpu.empty() ? llvm::sys::getHostCPUName().str() : options.cpu;
-  std::string features = options.features.empty() && options.cpu.empty() ? hostFeatures()
-                                                                          : options.features;
+  // A GPU model's host code only moves data and launches kernels, and
+  // runs on whatever CPU the GPU machine has: generic x86-64 unless asked.
+  std::string hostCpu = options.target == Target::Cuda ? "x86-64" : "";
+  std::string cpu = !options.cpu.empty() ? options.cpu
+                    : !hostCpu.empty()   ? hostCpu
+                                         : llvm::sys::getHostCPUName().str();
+  std::string features = options.features.empty() && options.cpu.empty() && hostCpu.empty()
+                             ? hostFeatures()
+                             : options.features;
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
@@ -167,6 +174,25 @@ void pageAlignWeights(llvm::Module &module) {
   }
 }
 
+/// Takes the kernels' binary (gpu-module-to-binary's gpu.binary) out of
+/// the module.
+FailureOr<GpuImage> takeGpuImage(ModuleOp module, const CompileOptions &options) {
+  GpuImage image;
+  SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
+  if (binaries.empty())
+    return image;
+  if (binaries.size() > 1 || binaries[0].getObjects().size() != 1)
+    return emitError(module.getLoc(), "internal error: the GPU kernels are not in one binary");
+  auto object = cast<gpu::ObjectAttr>(binaries[0].getObjects()[0]);
+  image.arch = options.gpuArch;
+  image.bytes = object.getObject().str();
+  // PTX text goes to cuModuleLoadData NUL-terminated.
+  if (object.getFormat() == gpu::CompilationTarget::Assembly)
+    image.bytes.push_back('\0');
+  binaries[0].erase();
+  return image;
+}
+
 } // namespace
 
 std::string mlir::kiln::gemmTarget(const CompileOptions &options) {
@@ -201,6 +227,10 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
     module->removeAttr(kProfileRegionsAttr);
   }
 
+  FailureOr<GpuImage> gpuImage = takeGpuImage(module, options);
+  if (failed(gpuImage))
+    return failure();
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
@@ -217,8 +247,10 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
                          (*machine)->getTargetTriple().str() + " (" +
                          (*machine)->getTargetCPU().str() + ")";
   std::string error;
+  if (options.target == Target::Cuda)
+    producer += " cuda:sm_" + std::to_string(options.gpuArch);
   if (failed(addModelAbi(*llvmModule, signature, regions, producer, loweringPipeline(options),
-                         error)))
+                         *gpuImage, error)))
     return emitError(loc, error);
   optimize(*llvmModule, **machine, options.optLevel);
   // After the optimizer, which may replace globals (GlobalOpt) and drop

@@ -11,6 +11,7 @@
 #include "Profiler.h"
 #include "ScratchArena.h"
 #include "ThreadPool.h"
+#include "gpu/GpuSession.h"
 
 #include <atomic>
 #include <cstdarg>
@@ -75,6 +76,11 @@ struct kiln_model {
   std::string inputList, outputList;
   /// The model's profile regions (one per ONNX node), in index order.
   std::vector<kiln::ProfileRegionName> regions;
+  /// GPU models: the compute capability they need (XY) and their kernels;
+  /// 0 and null for CPU models.
+  uint32_t gpuArch = 0;
+  const void *gpuImage = nullptr;
+  uint64_t gpuImageSize = 0;
 
   ~kiln_model();
 };
@@ -108,6 +114,8 @@ struct kiln_session {
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
   bool keepDenormals = false; // kiln_session_options::keep_denormals
+  // GPU models only: the device side (context, stream, kernels, weights).
+  std::unique_ptr<kiln::GpuSession> gpu;
 
   ~kiln_session();
 };

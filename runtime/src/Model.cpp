@@ -81,6 +81,11 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
     model.regions.push_back({region.name, region.op_type});
   }
   model.producer = abi.producer ? abi.producer : "";
+  if (abi.gpu_arch != 0 && (!abi.gpu_image || abi.gpu_image_size == 0))
+    return format("its table says it runs on sm_%u but has no kernel image", abi.gpu_arch);
+  model.gpuArch = abi.gpu_arch;
+  model.gpuImage = abi.gpu_image;
+  model.gpuImageSize = abi.gpu_image_size;
 
   model.inputs.resize(abi.num_inputs);
   model.outputs.resize(abi.num_outputs);

@@ -24,6 +24,7 @@ using namespace kiln;
 
 kiln_session::~kiln_session() {
   pool.reset(); // join the workers before the model can be unloaded
+  gpu.reset();  // free device memory before the kernels' image is unmapped
   kiln_model_release(model);
 }
 
@@ -116,6 +117,33 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
     std::abort();
   }
   return piece;
+}
+
+/// GPU models: kiln_runtime_context::gpu_launch, gpu_copy, gpu_constant,
+/// and scratch from the device arena (gpu/GpuSession.h).
+GpuSession &gpuOf(const kiln_runtime_context *ctx) {
+  return *static_cast<kiln_session *>(ctx->session)->gpu;
+}
+
+void sessionGpuLaunch(const kiln_runtime_context *ctx, const char *name, int64_t gridX,
+                      int64_t gridY, int64_t gridZ, int64_t blockX, int64_t blockY,
+                      int64_t blockZ, int64_t sharedBytes, const int64_t *params,
+                      int64_t numParams) {
+  const int64_t grid[3] = {gridX, gridY, gridZ}, block[3] = {blockX, blockY, blockZ};
+  gpuOf(ctx).launch(name, grid, block, sharedBytes, params, numParams);
+}
+
+void sessionGpuCopy(const kiln_runtime_context *ctx, void *dst, const void *src, int64_t bytes,
+                    int64_t kind) {
+  gpuOf(ctx).copy(dst, src, bytes, kind);
+}
+
+void *sessionGpuConstant(const kiln_runtime_context *ctx, const void *host, int64_t bytes) {
+  return gpuOf(ctx).constant(host, bytes);
+}
+
+void *sessionGpuScratch(const kiln_runtime_context *ctx, int64_t bytes) {
+  return gpuOf(ctx).scratch(bytes);
 }
 
 // MLIR lowers memref.get_global (a constant result) to a descriptor whose
@@ -310,6 +338,13 @@ void freeOutputs(kiln_session &s) {
       freeModelBuffer(o.allocated);
 }
 
+/// Frees the output buffers of a failed run, unread.
+void discardOutputs(kiln_session &s) {
+  for (const TensorSig &sig : s.model->outputs)
+    if (void *allocated = loadPointer(s.outputDesc.data() + sig.descOffset))
+      freeModelBuffer(allocated);
+}
+
 /// Reads the descriptors the model filled in, checks them, and gives the
 /// requested outputs to the caller. Frees what is not handed over.
 kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOutputs) {
@@ -440,6 +475,9 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   if (s.profiler)
     s.profiler->beginRun();
   s.scratch.beginRun();
+  if (s.gpu)
+    if (kiln_status_t st = s.gpu->beginRun())
+      return st;
   {
     uint32_t mode = currentFloatMode();
     FloatModeScope scope(s.keepDenormals ? mode : withDenormalsFlushed(mode));
@@ -447,6 +485,11 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   }
   if (s.profiler)
     s.profiler->endRun();
+  if (s.gpu)
+    if (kiln_status_t st = s.gpu->finishRun()) {
+      discardOutputs(s);
+      return st;
+    }
   return collectOutputs(s, outputs, numOutputs);
 }
 
@@ -491,6 +534,14 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   if (opts.profile) {
     s->profiler.reset(new Profiler(m.regions));
     s->context.profile = sessionProfile;
+  }
+  if (m.gpuArch != 0) {
+    if (kiln_status_t st = GpuSession::create(int(m.gpuArch), m.gpuImage, m.gpuImageSize, s->gpu))
+      return st;
+    s->context.scratch = sessionGpuScratch;
+    s->context.gpu_launch = sessionGpuLaunch;
+    s->context.gpu_copy = sessionGpuCopy;
+    s->context.gpu_constant = sessionGpuConstant;
   }
   kiln_model_retain(model);
   s->model = model;

@@ -110,6 +110,8 @@ const char *kiln_status_code_name(kiln_status_code_t code) {
     return "INTERNAL";
   case KILN_STATUS_IO:
     return "IO";
+  case KILN_STATUS_DEVICE_UNAVAILABLE:
+    return "DEVICE_UNAVAILABLE";
   }
   return "UNKNOWN";
 }

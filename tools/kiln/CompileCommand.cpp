@@ -22,7 +22,7 @@ using namespace kilncli;
 void kilncli::printCompileHelp() {
   llvm::outs() << R"(Usage: kiln compile <model.onnx | model.mlir> -o <output> [options]
 
-Compiles an ONNX model (or kiln IR from `kiln import`) for the CPU into a
+Compiles an ONNX model (or kiln IR from `kiln import`) for the CPU or GPU into a
 shared library that the Kiln runtime loads (runtime/include/kiln/kiln.h).
 Symbolic dims stay symbolic: one library runs at any batch and sequence size.
 
@@ -36,6 +36,13 @@ Options:
                                (default: this machine's CPU).
   --mattr=<features>           Target features, e.g. +avx2,+fma or +avx512f.
   --input-shape <n=DxD,...>    Specialise symbolic input dims.
+  --target=<target>            cpu (default), or cuda[:sm_XY] (default sm_90):
+                               every loop a CUDA kernel, the model run on the
+                               GPU by the same runtime (needs --input-shape
+                               for every symbolic dim; see docs/gpu.md).
+  --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
+                               $CUDA_HOME, else /usr/local/cuda). Without
+                               ptxas the kernels ship as PTX for the driver.
   -h, --help                   Show this help.
 )";
 }
@@ -74,6 +81,12 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
         p.error("--emit must be mlir, llvm, obj or lib, not '" + v->str() + "'");
     } else if (auto v = p.value("--mcpu")) {
       out.options.cpu = v->str();
+    } else if (auto v = p.value("--target")) {
+      std::string problem = mlir::kiln::parseTarget(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--cuda-toolkit")) {
+      out.options.cudaToolkit = v->str();
     } else if (auto v = p.value("--mattr")) {
       out.options.features = v->str();
     } else if (auto v = p.value("--input-shape")) {

@@ -110,6 +110,10 @@ typedef enum kiln_status_code_e {
   KILN_STATUS_INTERNAL = 7,
   /* A file the runtime was asked to write cannot be written. */
   KILN_STATUS_IO = 8,
+  /* The model needs a device this machine does not offer: a GPU model
+   * (kiln compile --target cuda) with no CUDA driver or GPU, a GPU older
+   * than the model's architecture, or a GPU failure during a run. */
+  KILN_STATUS_DEVICE_UNAVAILABLE = 9,
 } kiln_status_code_t;
 
 /* NULL is success. Owned by the caller: free it with kiln_status_free. */

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 5u
+#define KILN_ABI_VERSION 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -118,6 +118,37 @@ typedef void *(*kiln_scratch_fn)(const kiln_runtime_context *ctx, int64_t bytes)
  * in the context when the session does not profile. */
 typedef void (*kiln_profile_fn)(const kiln_runtime_context *ctx, int64_t region, int64_t phase);
 
+/* GPU models (kiln_model_abi::gpu_arch != 0) run every loop as a kernel on
+ * the session's CUDA stream; their host code only moves data and launches.
+ * Pointers below are device pointers unless they say host. */
+
+/* Launches kernel `name` (NUL-terminated, in the model's gpu_image) on the
+ * session's stream. params holds num_params 64-bit words, one per kernel
+ * parameter: device pointers, and scalars widened to 64 bits (the kernel
+ * reads the low bytes of each, little-endian). */
+typedef void (*kiln_gpu_launch_fn)(const kiln_runtime_context *ctx, const char *name,
+                                   int64_t grid_x, int64_t grid_y, int64_t grid_z,
+                                   int64_t block_x, int64_t block_y, int64_t block_z,
+                                   int64_t shared_bytes, const int64_t *params,
+                                   int64_t num_params);
+
+/* How kiln_gpu_copy_fn moves bytes. */
+enum kiln_gpu_copy_kind {
+  KILN_GPU_COPY_HOST_TO_DEVICE = 0,
+  KILN_GPU_COPY_DEVICE_TO_HOST = 1,
+};
+
+/* Copies `bytes` bytes on the session's stream, ordered after every launch
+ * before it. A copy to the host is complete when the run returns. */
+typedef void (*kiln_gpu_copy_fn)(const kiln_runtime_context *ctx, void *dst, const void *src,
+                                 int64_t bytes, int64_t kind);
+
+/* The device copy of a constant (a weight in the model's .rodata, `bytes`
+ * bytes at `host`): uploaded on the session's first use, kept for the
+ * session's life. */
+typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const void *host,
+                                      int64_t bytes);
+
 /* What the runtime lends a model for one run. Fields are only ever added at
  * the end (with a KILN_ABI_VERSION bump). */
 struct kiln_runtime_context {
@@ -129,6 +160,11 @@ struct kiln_runtime_context {
   kiln_profile_fn profile;       /* NULL: not profiling */
   kiln_gemm_fn gemm;             /* since ABI 5 */
   kiln_parallel_for_fn parallel_for; /* since ABI 5 */
+  /* Since ABI 6; set only for GPU models' sessions, whose `scratch`
+   * returns device memory (the session's device arena). */
+  kiln_gpu_launch_fn gpu_launch;
+  kiln_gpu_copy_fn gpu_copy;
+  kiln_gpu_constant_fn gpu_constant;
 };
 
 /* A profile region: the code generated for one ONNX node. */
@@ -164,6 +200,13 @@ typedef struct kiln_model_abi {
   uint32_t num_regions;
   const kiln_abi_region *regions;  /* NULL when num_regions is 0 */
   const char *pipeline;          /* the MLIR pass pipeline that built it */
+  /* Since ABI 6. A CPU model has gpu_arch 0 and no image. A GPU model
+   * (`kiln compile --target cuda:sm_XY`) has gpu_arch XY (compute
+   * capability X.Y) and its kernels in gpu_image: a CUDA fatbin (cubin for
+   * sm_XY plus PTX) or PTX text, as cuModuleLoadData takes it. */
+  uint32_t gpu_arch;
+  const void *gpu_image;
+  uint64_t gpu_image_size;
 } kiln_model_abi;
 
 /* The symbol every compiled model exports. */

@@ -16,12 +16,29 @@ namespace mlir::kiln {
 
 enum class EmitKind { Mlir, Llvm, Object, Library };
 
+/// Where the model runs: the host CPU, or an NVIDIA GPU through CUDA (the
+/// host code then only moves data and launches kernels).
+enum class Target { Cpu, Cuda };
+
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
   std::string cpu;           ///< --mcpu; empty = the host CPU
   std::string features;      ///< --mattr, e.g. "+avx2,+fma"; empty = host features
   EmitKind emit = EmitKind::Library;
+  Target target = Target::Cpu;
+  int gpuArch = 90;          ///< --target cuda:sm_XY: compute capability XY
+  /// The CUDA toolkit whose ptxas and libdevice the GPU path uses; empty =
+  /// $CUDA_HOME, else /usr/local/cuda. Without ptxas the kernels ship as
+  /// PTX for the driver to compile.
+  std::string cudaToolkit;
 };
+
+/// The CUDA toolkit folder that options.cudaToolkit resolves to.
+std::string cudaToolkitPath(const CompileOptions &options);
+
+/// Parses `cuda` or `cuda:sm_XY` (or `cpu`) into options; an error
+/// message, or empty.
+std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 
 /// One graph input or output as the artifact describes it.
 struct TensorSignature {

@@ -106,10 +106,13 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
     numbers, -1 where absent; activation as in `enum kiln_gemm_activation`)
     and its init becomes the contraction's result, so that bufferization
     puts both in one buffer and `kiln-contraction-to-runtime-gemm` can fold
-    the consumer into the GEMM call. What the payload computes is found by
-    evaluating it at sample points, so any algebraic form of GELU matches;
-    run it before `kiln-approximate-math`, while erf and tanh are still
-    themselves.
+    the consumer into the GEMM call. What the payload computes is found from
+    its ops, never by evaluating it: its result is rewritten into a
+    polynomial normal form over x, bias, residual and its erf/tanh/max/select
+    ops, so algebraically equal forms of GELU match and nothing else does
+    (ReLU6, Clip, LeakyReLU or a GELU with a wrong constant stay separate
+    loops). Run it before `kiln-approximate-math`, while erf and tanh are
+    still themselves.
 
     Before:
     ```mlir
@@ -486,6 +489,101 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// GPU (CUDA) lowering: passes/lib/Gpu/
+//===----------------------------------------------------------------------===//
+
+def KilnGpuDeviceBuffers : Pass<"kiln-gpu-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Move a function's data to the GPU: inputs, outputs, weights, copies";
+  let description = [{
+    Runs after bufferization and deallocation, before `kiln-plan-memory`,
+    on every function with a `kiln.runtime_context` argument, when the
+    whole function is to run on the GPU (`--target cuda`). Every buffer the
+    function's loops touch then lives in device memory:
+
+    * each memref argument (a host input) is copied into a fresh buffer
+      (`memref.alloc`, which `kiln-plan-memory` places in the session's
+      device arena) by `kiln_rt_gpu_copy(ctx, dst, src, bytes, 0)`, and
+      the function uses that copy;
+    * each returned memref is copied back by
+      `kiln_rt_gpu_copy(ctx, dst, src, bytes, 1)` into a fresh host
+      buffer (`memref.alloc`, which stays `malloc`: the runtime hands it
+      to the caller), and that is returned;
+    * each `memref.get_global` (a weight) becomes the device copy
+      `kiln_rt_gpu_constant(ctx, host, bytes)` returns: the runtime
+      uploads each weight once per session;
+    * each `memref.copy` becomes a `linalg.generic` copy, so that it runs
+      as a kernel like every other loop.
+
+    Every buffer must have a static shape: the GPU path compiles models
+    with all input dims fixed (`--input-shape`).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def KilnGpuMapParallelLoops : Pass<"kiln-gpu-map-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Run each top-level loop nest as a GPU kernel launch";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops` in a function whose
+    buffers are all in device memory (`kiln-gpu-device-buffers`). Each
+    top-level `scf.parallel` becomes a `gpu.launch` over its iteration
+    space linearized: blocks of `block-size` threads, one iteration per
+    thread (the innermost dim fastest, so neighbouring threads touch
+    neighbouring elements), a bounds check for the last block. Nested
+    loops stay loops inside the kernel. Any other top-level op that reads
+    or writes memory (an `scf.for` of a full reduction, a lone load or
+    store) runs as a kernel of one thread, since the host cannot touch
+    device memory. An op whose results the host would need is an error.
+
+    Before:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c300) step (%c1, %c1) {
+      ... memref.load / memref.store ...
+    }
+    ```
+    After (1200 iterations, 5 blocks of 256 threads):
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c5, ...) threads(%tx, ...) in (%sx = %c256, ...) {
+      %id = (%bx * 256 + %tx)
+      scf.if (%id < 1200) { %i = %id / 300, %j = %id % 300, ... the body ... }
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "threads per block">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Kernel launches become kiln_rt_gpu_launch calls; kernels in one module";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, before the kernels are lowered to
+    NVVM. Moves every outlined kernel into one `gpu.module @kiln_kernels`
+    (one binary for the model, loaded once per session) and replaces each
+    `gpu.launch_func` with
+
+    ```mlir
+    call @kiln_rt_gpu_launch(%ctx, %name, %gx, %gy, %gz, %bx, %by, %bz, %smem, %params, %n)
+    ```
+
+    where `%name` points at the kernel's NUL-terminated name (a constant
+    `memref.global`) and `%params` at `%n` 64-bit words, one per kernel
+    parameter: the aligned pointer of each memref (the kernels use the
+    bare-pointer calling convention: `convert-gpu-to-nvvm
+    {use-bare-ptr-memref-call-conv=1}`; memref operands must have static
+    shapes and layouts), and each integer, index or float scalar widened
+    to 64 bits. The model ABI routes the call to
+    `kiln_runtime_context::gpu_launch` (runtime/include/kiln/kiln_abi.h).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect"];
 }
 
 #endif // KILN_PASSES_TD

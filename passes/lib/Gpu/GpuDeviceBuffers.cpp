@@ -1,0 +1,227 @@
+//===- GpuDeviceBuffers.cpp - A function's data moved to device memory ----===//
+//
+// On the GPU path every loop becomes a kernel, so every buffer a loop
+// touches must be device memory. After bufferization a function's buffers
+// come from four places, and this pass gives each a device home:
+//
+//  * intermediate allocs: left as they are; kiln-plan-memory places them in
+//    scratch slots, which a GPU session hands out from its device arena;
+//  * inputs (host memory, the caller's): copied into a fresh alloc (so a
+//    scratch slot) at the top of the function;
+//  * outputs: copied from the device into a fresh host alloc, which stays
+//    malloc (returned buffers are not planned) and goes to the caller;
+//  * weights (memref.get_global): the runtime's device copy, uploaded once
+//    per session;
+// and memref.copy, which would lower to a host memcpy, becomes a linalg
+// copy, a loop like the others.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../Lowering/RuntimeCalls.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNGPUDEVICEBUFFERS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kCopyFunction = "kiln_rt_gpu_copy";
+constexpr StringLiteral kConstantFunction = "kiln_rt_gpu_constant";
+// enum kiln_gpu_copy_kind (kiln_abi.h; ModelAbi.cpp checks they agree).
+constexpr int64_t kHostToDevice = 0, kDeviceToHost = 1;
+
+class DeviceBuffers {
+public:
+  DeviceBuffers(func::FuncOp func, Value context)
+      : func(func), context(context), layout(DataLayout::closest(func)),
+        entry(OpBuilder::atBlockBegin(&func.getBody().front())) {}
+
+  LogicalResult run() {
+    if (failed(copiesToLoops()) || failed(weightsToDevice()) || failed(inputsToDevice()))
+      return failure();
+    return outputsToHost();
+  }
+
+private:
+  /// Bytes of a buffer of `type`; fails unless its shape is static.
+  FailureOr<int64_t> byteSize(Location loc, MemRefType type) {
+    if (!type.hasStaticShape())
+      return emitError(loc, "the GPU path needs static shapes, but a buffer here is ")
+             << type << " (compile with --input-shape for every symbolic dim)";
+    int64_t elementBytes =
+        int64_t(layout.getTypeSize(type.getElementType()).getFixedValue());
+    return type.getNumElements() * elementBytes;
+  }
+
+  /// The address of `buffer`'s first element, as an index.
+  Value address(OpBuilder &b, Location loc, Value buffer) {
+    auto type = cast<MemRefType>(buffer.getType());
+    Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    int64_t offset = 0;
+    SmallVector<int64_t> strides;
+    if (failed(type.getStridesAndOffset(strides, offset)) || offset == 0 ||
+        ShapedType::isDynamic(offset))
+      return pointer;
+    int64_t elementBytes =
+        int64_t(layout.getTypeSize(type.getElementType()).getFixedValue());
+    Value bytes = arith::ConstantIndexOp::create(b, loc, offset * elementBytes);
+    return arith::AddIOp::create(b, loc, pointer, bytes);
+  }
+
+  void copy(OpBuilder &b, Location loc, Value dstAddress, Value srcAddress, int64_t bytes,
+            int64_t kind) {
+    func::CallOp::create(b, loc, kCopyFunction, TypeRange{},
+                         ValueRange{context, dstAddress, srcAddress,
+                                    arith::ConstantIndexOp::create(b, loc, bytes),
+                                    arith::ConstantIndexOp::create(b, loc, kind)});
+  }
+
+  /// memref.copy lowers to a host memcpy; a linalg copy becomes a kernel.
+  LogicalResult copiesToLoops() {
+    SmallVector<memref::CopyOp> copies;
+    func.walk([&](memref::CopyOp op) { copies.push_back(op); });
+    for (memref::CopyOp op : copies) {
+      OpBuilder b(op);
+      linalg::makeMemRefCopyOp(b, op.getLoc(), op.getSource(), op.getTarget());
+      op.erase();
+    }
+    return success();
+  }
+
+  /// Each weight: one device copy per function, made at its top.
+  LogicalResult weightsToDevice() {
+    llvm::StringMap<Value> deviceCopy;
+    SmallVector<memref::GetGlobalOp> uses;
+    func.walk([&](memref::GetGlobalOp op) { uses.push_back(op); });
+    auto slotType = MemRefType::get({ShapedType::kDynamic}, entry.getI8Type());
+    for (memref::GetGlobalOp use : uses) {
+      Value &device = deviceCopy[use.getName()];
+      if (!device) {
+        Location loc = use.getLoc();
+        MemRefType type = use.getType();
+        FailureOr<int64_t> bytes = byteSize(loc, type);
+        if (failed(bytes))
+          return failure();
+        if (!type.getLayout().isIdentity())
+          return emitError(loc, "a weight with a non-identity layout: ") << type;
+        Value host = memref::GetGlobalOp::create(entry, loc, type, use.getName());
+        Value hostAddress = memref::ExtractAlignedPointerAsIndexOp::create(entry, loc, host);
+        Value memory =
+            func::CallOp::create(entry, loc, kConstantFunction, TypeRange{slotType},
+                                 ValueRange{context, hostAddress,
+                                            arith::ConstantIndexOp::create(entry, loc, *bytes)})
+                .getResult(0);
+        Value zero = arith::ConstantIndexOp::create(entry, loc, 0);
+        device = memref::ViewOp::create(entry, loc, type, memory, zero, ValueRange{});
+      }
+      use.getResult().replaceAllUsesWith(device);
+    }
+    // Only now: `entry` may be inserting before one of them.
+    for (memref::GetGlobalOp use : uses)
+      use.erase();
+    return success();
+  }
+
+  /// Each input: copied into a buffer the function's code uses instead.
+  LogicalResult inputsToDevice() {
+    // Inputs are copied first thing, before the weights' uploads.
+    entry.setInsertionPointToStart(&func.getBody().front());
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type)
+        continue;
+      Location loc = func.getLoc();
+      FailureOr<int64_t> bytes = byteSize(loc, type);
+      if (failed(bytes))
+        return failure();
+      auto deviceType = MemRefType::get(type.getShape(), type.getElementType());
+      Value device = memref::AllocOp::create(entry, loc, deviceType);
+      Value view = device;
+      if (deviceType != type)
+        view = memref::CastOp::create(entry, loc, type, device);
+      Value hostAddress = address(entry, loc, arg);
+      copy(entry, loc, address(entry, loc, device), hostAddress, *bytes, kHostToDevice);
+      // Everything but the copy's own read of the argument.
+      arg.replaceAllUsesExcept(view, hostAddress.getDefiningOp());
+    }
+    return success();
+  }
+
+  /// Each output: copied into a host buffer, which is returned instead.
+  LogicalResult outputsToHost() {
+    SmallVector<func::ReturnOp> returns;
+    func.walk([&](func::ReturnOp op) { returns.push_back(op); });
+    for (func::ReturnOp ret : returns) {
+      OpBuilder b(ret);
+      for (OpOperand &operand : ret->getOpOperands()) {
+        auto type = dyn_cast<MemRefType>(operand.get().getType());
+        if (!type)
+          continue;
+        Location loc = operand.get().getLoc();
+        FailureOr<int64_t> bytes = byteSize(loc, type);
+        if (failed(bytes))
+          return failure();
+        if (!type.getLayout().isIdentity())
+          return emitError(loc, "an output with a non-identity layout: ") << type;
+        Value host = memref::AllocOp::create(b, loc, type);
+        copy(b, loc, address(b, loc, host), address(b, loc, operand.get()), *bytes,
+             kDeviceToHost);
+        operand.set(host);
+      }
+    }
+    return success();
+  }
+
+  func::FuncOp func;
+  Value context;
+  DataLayout layout;
+  OpBuilder entry;
+};
+
+void declareRuntimeFunctions(ModuleOp module) {
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  Type index = b.getIndexType();
+  if (!module.lookupSymbol(kCopyFunction))
+    func::FuncOp::create(b, module.getLoc(), kCopyFunction,
+                         b.getFunctionType({index, index, index, index, index}, {}))
+        .setPrivate();
+  if (!module.lookupSymbol(kConstantFunction))
+    func::FuncOp::create(
+        b, module.getLoc(), kConstantFunction,
+        b.getFunctionType({index, index, index},
+                          {MemRefType::get({ShapedType::kDynamic}, b.getI8Type())}))
+        .setPrivate();
+}
+
+struct GpuDeviceBuffersPass
+    : mlir::kiln::impl::KilnGpuDeviceBuffersBase<GpuDeviceBuffersPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    bool changed = false;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      Value context = mlir::kiln::lowering::runtimeContextArgument(func);
+      if (!context || func.isExternal())
+        continue;
+      if (!func.getBody().hasOneBlock()) {
+        func.emitError("the GPU path needs a function of one block");
+        return signalPassFailure();
+      }
+      if (failed(DeviceBuffers(func, context).run()))
+        return signalPassFailure();
+      changed = true;
+    }
+    if (changed)
+      declareRuntimeFunctions(module);
+  }
+};
+} // namespace

@@ -1,0 +1,180 @@
+//===- GpuMapParallelLoops.cpp - Top-level loop nests as kernel launches --===//
+//
+// After convert-linalg-to-parallel-loops, each op of the model is a loop
+// nest at the top of the function: an scf.parallel over its parallel dims
+// with its reductions as scf.for inside. This pass runs each such nest as a
+// gpu.launch, one iteration of the parallel dims per thread. The iteration
+// space is linearized (innermost dim fastest) rather than mapped dim by dim
+// onto the grid's x/y/z: neighbouring threads then touch neighbouring
+// elements whatever the nest's rank, and no dim is capped by the grid's
+// y/z limits. Upstream's gpu-map-parallel-loops instead maps the outermost
+// parallel loop to blocks alone (one thread per block when it is the only
+// level), which is why Kiln has its own.
+//
+// Whatever else touches memory at the top level (a full reduction's scf.for,
+// a lone load or store) runs as a one-thread kernel: the host cannot read
+// device memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNGPUMAPPARALLELLOOPS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+
+/// Whether the host may run `op`: it only makes, views or names buffers,
+/// computes scalars, or calls the runtime. Anything that reads or writes
+/// buffer contents must run on the device.
+bool runsOnHost(Operation *op) {
+  if (isa<gpu::LaunchOp, func::CallOp, func::ReturnOp>(op))
+    return true;
+  if (op->getNumRegions() > 0)
+    return false;
+  if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp, memref::AtomicRMWOp>(op))
+    return false;
+  // Allocs, views, casts, get_global, dim and pointer extraction do not
+  // touch buffer contents; nor does anything without memory effects.
+  return isa_and_nonnull<memref::MemRefDialect>(op->getDialect()) || isMemoryEffectFree(op);
+}
+
+/// A host alloc left in the function that is not an output: kernels would
+/// be handed host memory. (kiln-plan-memory puts every other buffer in
+/// device scratch; this one it could not.)
+LogicalResult checkHostAllocs(func::FuncOp func) {
+  for (auto alloc : func.getBody().front().getOps<memref::AllocOp>())
+    if (llvm::none_of(alloc->getUsers(), [](Operation *user) { return isa<func::ReturnOp>(user); }))
+      return alloc.emitError("cannot place this buffer in device memory (")
+             << alloc.getType() << "): its size is not known at the top of the function";
+  return success();
+}
+
+struct Launch {
+  gpu::LaunchOp op;
+  OpBuilder body; // inside the launch, before its terminator
+};
+
+Launch createLaunch(OpBuilder &b, Location loc, Value blocks, Value threads) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+  Block &block = launch.getBody().front();
+  OpBuilder body = OpBuilder::atBlockEnd(&block);
+  auto terminator = gpu::TerminatorOp::create(body, loc);
+  body.setInsertionPoint(terminator);
+  return {launch, body};
+}
+
+/// scf.parallel without reductions → a launch of one thread per iteration.
+void mapParallelLoop(scf::ParallelOp loop, int64_t blockSize) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  // Trip count of each dim, and their product.
+  SmallVector<Value> trips;
+  Value total = arith::ConstantIndexOp::create(b, loc, 1);
+  std::optional<int64_t> staticTotal = 1;
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value span = arith::SubIOp::create(b, loc, ub, lb);
+    Value trip = arith::CeilDivUIOp::create(b, loc, span, step);
+    trips.push_back(trip);
+    total = arith::MulIOp::create(b, loc, total, trip);
+    std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (staticTotal && l && u && s && *s > 0)
+      *staticTotal *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+    else
+      staticTotal.reset();
+  }
+  // Small nests get one warp-rounded block instead of a mostly idle one.
+  int64_t threadsPerBlock = blockSize;
+  if (staticTotal)
+    threadsPerBlock = std::clamp<int64_t>((*staticTotal + kWarpSize - 1) / kWarpSize * kWarpSize,
+                                          kWarpSize, blockSize);
+  Value threads = arith::ConstantIndexOp::create(b, loc, threadsPerBlock);
+  Value blocks = arith::CeilDivUIOp::create(b, loc, total, threads);
+  Launch launch = createLaunch(b, loc, blocks, threads);
+  OpBuilder &k = launch.body;
+  gpu::KernelDim3 blockIds = launch.op.getBlockIds(), threadIds = launch.op.getThreadIds();
+  Value id = arith::AddIOp::create(
+      k, loc, arith::MulIOp::create(k, loc, blockIds.x, threads), threadIds.x);
+  Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, id, total);
+  auto guard = scf::IfOp::create(k, loc, inRange, /*withElseRegion=*/false);
+  OpBuilder inner = OpBuilder::atBlockBegin(guard.thenBlock());
+  inner.setInsertionPoint(guard.thenBlock()->getTerminator());
+  // Delinearize, innermost dim fastest.
+  IRMapping mapping;
+  Value rest = id;
+  for (int64_t d = int64_t(trips.size()) - 1; d >= 0; --d) {
+    Value index = d == 0 ? rest : arith::RemUIOp::create(inner, loc, rest, trips[d]);
+    if (d > 0)
+      rest = arith::DivUIOp::create(inner, loc, rest, trips[d]);
+    Value scaled = arith::MulIOp::create(inner, loc, index, loop.getStep()[d]);
+    Value iv = arith::AddIOp::create(inner, loc, loop.getLowerBound()[d], scaled);
+    mapping.map(loop.getInductionVars()[d], iv);
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    inner.clone(op, mapping);
+  loop.erase();
+}
+
+/// Any other op that touches memory → a launch of one thread.
+void runOnOneThread(Operation *op) {
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Launch launch = createLaunch(b, loc, one, one);
+  op->moveBefore(launch.body.getInsertionBlock(), launch.body.getInsertionPoint());
+}
+
+struct GpuMapParallelLoopsPass
+    : mlir::kiln::impl::KilnGpuMapParallelLoopsBase<GpuMapParallelLoopsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (blockSize < kWarpSize || blockSize > 1024 || blockSize % kWarpSize) {
+      func.emitError("kiln-gpu-map-parallel-loops: block-size must be a multiple of 32 in "
+                     "[32, 1024], not ")
+          << static_cast<int64_t>(blockSize);
+      return signalPassFailure();
+    }
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError("the GPU path needs a function of one block");
+      return signalPassFailure();
+    }
+    if (failed(checkHostAllocs(func)))
+      return signalPassFailure();
+    SmallVector<Operation *> ops;
+    for (Operation &op : func.getBody().front())
+      if (!runsOnHost(&op))
+        ops.push_back(&op);
+    for (Operation *op : ops) {
+      if (!op->use_empty()) {
+        op->emitError("cannot run on the GPU: the host would need this op's results (")
+            << op->getName() << ")";
+        return signalPassFailure();
+      }
+      auto loop = dyn_cast<scf::ParallelOp>(op);
+      if (loop && loop.getNumReductions() == 0)
+        mapParallelLoop(loop, blockSize);
+      else
+        runOnOneThread(op);
+    }
+  }
+};
+} // namespace

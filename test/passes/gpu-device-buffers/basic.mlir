@@ -1,0 +1,62 @@
+// RUN: kiln-opt %s --kiln-gpu-device-buffers -split-input-file | FileCheck %s
+
+// The input is copied to the device first thing and the code reads the
+// copy; the weight becomes the runtime's device copy; memref.copy becomes a
+// linalg copy (a kernel later); the output is copied back into a fresh
+// host buffer, which is returned.
+// CHECK-DAG: func.func private @kiln_rt_gpu_copy(index, index, index, index, index)
+// CHECK-DAG: func.func private @kiln_rt_gpu_constant(index, index, index) -> memref<?xi8>
+// CHECK-LABEL: func.func @add
+// CHECK-SAME: (%[[X:.*]]: memref<2x4xf32>, %[[CTX:.*]]: index {kiln.runtime_context})
+// CHECK: %[[XD:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK: %[[XP:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK: %[[XDP:.*]] = memref.extract_aligned_pointer_as_index %[[XD]]
+// CHECK: %[[B32:.*]] = arith.constant 32 : index
+// CHECK: %[[TO_DEVICE:.*]] = arith.constant 0 : index
+// CHECK: call @kiln_rt_gpu_copy(%[[CTX]], %[[XDP]], %[[XP]], %[[B32]], %[[TO_DEVICE]])
+// CHECK: %[[WH:.*]] = memref.get_global @w : memref<4xf32>
+// CHECK: %[[WP:.*]] = memref.extract_aligned_pointer_as_index %[[WH]]
+// CHECK: %[[B16:.*]] = arith.constant 16 : index
+// CHECK: %[[WMEM:.*]] = call @kiln_rt_gpu_constant(%[[CTX]], %[[WP]], %[[B16]])
+// CHECK: %[[W:.*]] = memref.view %[[WMEM]][%{{.*}}][] : memref<?xi8> to memref<4xf32>
+// CHECK-NOT: memref.get_global
+// CHECK: %[[SUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[XD]], %[[W]] : memref<2x4xf32>, memref<4xf32>) outs(%[[SUM]] : memref<2x4xf32>)
+// CHECK: %[[COPY:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[SUM]] : memref<2x4xf32>) outs(%[[COPY]] : memref<2x4xf32>)
+// CHECK-NOT: memref.copy
+// CHECK: %[[HOST:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK: %[[CP:.*]] = memref.extract_aligned_pointer_as_index %[[COPY]]
+// CHECK: %[[HP:.*]] = memref.extract_aligned_pointer_as_index %[[HOST]]
+// CHECK: %[[TO_HOST:.*]] = arith.constant 1 : index
+// CHECK: call @kiln_rt_gpu_copy(%[[CTX]], %[[HP]], %[[CP]], %{{.*}}, %[[TO_HOST]])
+// CHECK: return %[[HOST]] : memref<2x4xf32>
+memref.global "private" constant @w : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+func.func @add(%x: memref<2x4xf32>, %ctx: index {kiln.runtime_context}) -> memref<2x4xf32> {
+  %w = memref.get_global @w : memref<4xf32>
+  %out = memref.alloc() {alignment = 64 : i64} : memref<2x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %w : memref<2x4xf32>, memref<4xf32>) outs(%out : memref<2x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  %copy = memref.alloc() : memref<2x4xf32>
+  memref.copy %out, %copy : memref<2x4xf32> to memref<2x4xf32>
+  return %copy : memref<2x4xf32>
+}
+
+// -----
+
+// A function without a kiln.runtime_context argument is not the model's:
+// left alone.
+// CHECK-LABEL: func.func @helper
+// CHECK-NOT: kiln_rt_gpu
+// CHECK: memref.copy
+func.func @helper(%x: memref<4xf32>, %y: memref<4xf32>) {
+  memref.copy %x, %y : memref<4xf32> to memref<4xf32>
+  return
+}

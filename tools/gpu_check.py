@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""The GPU device check: Kiln's CUDA path on a machine with an NVIDIA GPU.
+
+Kiln compiles on a machine with LLVM/MLIR; the GPU machine may have neither
+(only a driver, Python, numpy, onnxruntime, and perhaps torch). So the check
+has two halves, and a folder travels between them:
+
+  prepare (here):   for every committed model (both exporter forms), fixed
+                    input shapes, inputs from a fixed seed, `kiln compile
+                    --target cuda` into <dir>/<model>/model.so, and the CPU
+                    build's outputs on the same inputs as a second reference;
+                    kiln-run, kiln-bench and the runtime library into
+                    <dir>/bin. With --bert-base FILE also BERT-base at
+                    batch 1 and 32, sequence 128, for timing (see
+                    prepare_bert_base).
+  run (GPU machine): each model run on the GPU by kiln-run, compared with
+                    onnxruntime (CPU) there and with the CPU build's outputs
+                    (fp32: max |diff| <= 1e-3); the no-driver error path;
+                    kiln-bench latencies; with --torch, BERT-base latency in
+                    PyTorch eager and torch.compile (fp16 and fp32) as the
+                    reference the GPU back end is measured against. Prints
+                    a table, writes results.json, exits non-zero on a
+                    mismatch.
+
+tools/gpu_check.sh wraps `run` for one call on the lent machine.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+TOLERANCE = 1e-3  # fp32 on the GPU vs the references (the issue's bar)
+
+
+SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
+
+
+def has_cuda_driver() -> bool:
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        return True
+    except OSError:
+        return False
+
+
+# --- prepare -------------------------------------------------------------
+
+
+def run(cmd, **kwargs):
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n"
+                           f"{result.stdout}{result.stderr}")
+    return result
+
+
+def kiln_run_args(kiln_run, library, inputs: dict, input_dir, output_dir):
+    args = [kiln_run, library, "--output-dir", output_dir]
+    for name in inputs:
+        args += ["--input", f"{name}={input_dir / (name + '.npy')}"]
+    return args
+
+
+def prepare_model(model_path: pathlib.Path, out: pathlib.Path, args) -> dict:
+    import onnx
+    model = onnx.load(str(model_path))
+    from check_numerics import make_inputs
+    feeds = make_inputs(model, args.batch, args.seq, seed=args.seq)
+    folder = out / model_path.stem
+    (folder / "inputs").mkdir(parents=True, exist_ok=True)
+    for name, value in feeds.items():
+        np.save(folder / "inputs" / f"{name}.npy", value)
+    shapes = ",".join(f"{n}={'x'.join(map(str, v.shape))}" for n, v in feeds.items())
+    started = time.perf_counter()
+    run([args.kiln, "compile", model_path, "-o", folder / "model.so", "--target",
+         args.target, "--input-shape", shapes])
+    compile_seconds = time.perf_counter() - started
+    # The CPU build's outputs on the same inputs: a second reference.
+    run([args.kiln, "compile", model_path, "-o", folder / "cpu.so", "--input-shape", shapes])
+    run(kiln_run_args(args.kiln_run, folder / "cpu.so", feeds, folder / "inputs",
+                      folder / "cpu-outputs"))
+    (folder / "cpu.so").unlink()
+    return {"model": model_path.name, "inputs": {n: list(v.shape) for n, v in feeds.items()},
+            "compile_seconds": round(compile_seconds, 2)}
+
+
+def constant_weights(src: pathlib.Path, dst: pathlib.Path) -> None:
+    """BERT-base with every float initializer set to small constants: the
+    same graph and shapes, but a library that compresses to almost nothing,
+    so it fits the few MiB that travel to the GPU machine. Only for timing
+    (GPU kernels here do the same work whatever the values)."""
+    import onnx
+    from onnx import numpy_helper
+    model = onnx.load(str(src))
+    for i, init in enumerate(model.graph.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        shape = tuple(init.dims)
+        value = np.full(shape, 0.02 if len(shape) > 1 else 0.5, dtype=np.float32)
+        model.graph.initializer[i].CopyFrom(numpy_helper.from_array(value, init.name))
+    onnx.save(model, str(dst))
+
+
+def prepare_bert_base(source: pathlib.Path, out: pathlib.Path, args) -> list:
+    folder = out / "bert-base"
+    folder.mkdir(parents=True, exist_ok=True)
+    constant = folder / "bert-base.constant.onnx"
+    constant_weights(source, constant)
+    entries = []
+    for batch in (1, 32):
+        shape = f"{batch}x128"
+        shapes = ",".join(f"{n}={shape}" for n in ("input_ids", "attention_mask",
+                                                     "token_type_ids"))
+        library = folder / f"b{batch}.so"
+        run([args.kiln, "compile", constant, "-o", library, "--target", args.target,
+             "--input-shape", shapes])
+        run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz
+        entries.append({"batch": batch, "library": library.name + ".xz"})
+    constant.unlink()
+    return entries
+
+
+def prepare(args) -> int:
+    out = pathlib.Path(args.dir)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "bin").mkdir(parents=True)
+    build = pathlib.Path(args.kiln).resolve().parent.parent
+    for tool in (args.kiln_run, args.kiln_bench):
+        shutil.copy2(tool, out / "bin")
+    for lib in (build / "lib").glob("libkiln_runtime.so*"):
+        shutil.copy2(lib, out / "bin", follow_symlinks=True)
+    models = sorted((ROOT / "test" / "models").glob("*.onnx"))
+    manifest = {"target": args.target, "batch": args.batch, "seq": args.seq, "models": []}
+    ok = True
+    for model_path in models:
+        try:
+            manifest["models"].append(prepare_model(model_path, out, args))
+            print(f"prepared {model_path.name}")
+        except RuntimeError as error:
+            print(f"FAILED {model_path.name}: {error}")
+            ok = False
+    if args.bert_base:
+        manifest["bert_base"] = prepare_bert_base(pathlib.Path(args.bert_base), out, args)
+        print("prepared bert-base (constant weights, batch 1 and 32)")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"{out}: {size / 2**20:.1f} MiB")
+    return 0 if ok else 1
+
+
+# --- run (on the GPU machine) --------------------------------------------
+
+
+def compare(got: np.ndarray, want: np.ndarray) -> float:
+    if got.shape != want.shape:
+        return float("inf")
+    if got.size == 0:
+        return 0.0
+    return float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
+
+
+def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path) -> list:
+    import onnxruntime as ort
+    model_path = ROOT / "test" / "models" / entry["model"]
+    inputs = {n: np.load(folder / "inputs" / f"{n}.npy") for n in entry["inputs"]}
+    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    ort_outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+    gpu_dir = folder / "gpu-outputs"
+    if gpu_dir.exists():
+        shutil.rmtree(gpu_dir)
+    result = subprocess.run([str(a) for a in kiln_run_args(bindir / "kiln-run",
+                                                         folder / "model.so", inputs,
+                                                         folder / "inputs", gpu_dir)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return [{"model": entry["model"], "output": "-", "ok": False,
+                 "error": (result.stdout + result.stderr).strip()[-2000:]}]
+    rows = []
+    for name, want in ort_outputs.items():
+        got_path = gpu_dir / f"{name}.npy"
+        got = np.load(got_path) if got_path.exists() else None
+        cpu = np.load(folder / "cpu-outputs" / f"{name}.npy")
+        vs_ort = compare(got, want) if got is not None else float("inf")
+        vs_cpu = compare(got, cpu) if got is not None else float("inf")
+        ok = bool(got is not None and np.isfinite(got).all() and vs_ort <= TOLERANCE and
+                  vs_cpu <= TOLERANCE)
+        rows.append({"model": entry["model"], "output": name, "shape": list(want.shape),
+                     "max_abs_vs_ort": vs_ort, "max_abs_vs_cpu_kiln": vs_cpu, "ok": ok})
+    return rows
+
+
+def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> dict:
+    result = subprocess.run([str(bindir / "kiln-bench"), str(library), "--runs", str(runs),
+                             "--warmup", "5", "--json", *extra],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": (result.stdout + result.stderr).strip()[-1000:]}
+    return json.loads(result.stdout)
+
+
+def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,
+                    folder: pathlib.Path) -> dict:
+    """With no driver (KILN_CUDA_DRIVER names a missing library) a GPU
+    model must give a clear error, not crash."""
+    env = dict(os.environ, KILN_CUDA_DRIVER="libcuda-missing.so.1")
+    args = kiln_run_args(bindir / "kiln-run", library, entry["inputs"], folder / "inputs",
+                         folder / "no-driver")
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env)
+    message = (result.stdout + result.stderr).strip()
+    return {"exit": result.returncode, "message": message[-400:],
+            "ok": result.returncode != 0 and "no CUDA driver" in message}
+
+
+def torch_bert_base(batches=(1, 32), seq=128) -> list:
+    """BERT-base (HuggingFace BertModel, random weights, eager attention) in
+    PyTorch eager and torch.compile on this GPU: median latency over CUDA
+    events, the reference the GPU back end is measured against."""
+    import torch
+    from transformers import BertConfig, BertModel
+    rows = []
+    config = BertConfig(attn_implementation="eager")
+    for dtype in (torch.float16, torch.float32):
+        torch.manual_seed(0)
+        model = BertModel(config).eval().to("cuda", dtype)
+        compiled = torch.compile(model)
+        for batch in batches:
+            ids = torch.randint(0, 30000, (batch, seq), device="cuda")
+            mask = torch.ones_like(ids)
+            for name, fn in (("eager", model), ("torch.compile", compiled)):
+                with torch.inference_mode():
+                    for _ in range(5):
+                        fn(input_ids=ids, attention_mask=mask)
+                    torch.cuda.synchronize()
+                    times = []
+                    for _ in range(30):
+                        start = torch.cuda.Event(enable_timing=True)
+                        end = torch.cuda.Event(enable_timing=True)
+                        start.record()
+                        fn(input_ids=ids, attention_mask=mask)
+                        end.record()
+                        torch.cuda.synchronize()
+                        times.append(start.elapsed_time(end))
+                rows.append({"framework": name, "dtype": str(dtype).split(".")[-1],
+                             "batch": batch, "seq": seq,
+                             "median_ms": round(statistics.median(times), 3)})
+                print(f"  torch {name:13} {rows[-1]['dtype']:8} batch {batch:2}: "
+                      f"{rows[-1]['median_ms']:.3f} ms", flush=True)
+        del model, compiled
+        torch.cuda.empty_cache()
+    return rows
+
+
+def run_check(args) -> int:
+    folder = pathlib.Path(args.dir)
+    bindir = folder / "bin"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    results = {"manifest": manifest, "numerics": [], "bench": [], "torch": []}
+    try:
+        smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
+                              "--format=csv,noheader"], capture_output=True, text=True)
+        results["gpu"] = smi.stdout.strip()
+    except FileNotFoundError:
+        results["gpu"] = "no nvidia-smi"
+    print(f"GPU: {results['gpu']}")
+
+    # Wherever it runs: a GPU model with no driver is a clear error.
+    first = manifest["models"][0]
+    first_folder = folder / pathlib.Path(first["model"]).stem
+    results["no_driver"] = no_driver_error(bindir, first_folder / "model.so", first,
+                                           first_folder)
+    print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
+          f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
+    if not has_cuda_driver():
+        print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
+              "models compiled for the GPU and the no-driver error was checked; run "
+              "tools/gpu_check.sh on a machine with an NVIDIA GPU (docs/gpu.md).")
+        return SKIPPED if results["no_driver"]["ok"] else 1
+
+    print(f"== numerics: {manifest['target']}, batch {manifest['batch']}, "
+          f"sequence {manifest['seq']}, fp32, tolerance {TOLERANCE}")
+    for entry in manifest["models"]:
+        rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir)
+        results["numerics"].extend(rows)
+        for row in rows:
+            if "error" in row:
+                print(f"FAILED {row['model']}: {row['error']}")
+            else:
+                print(f"{'ok' if row['ok'] else 'FAILED':6} {row['model']:34} "
+                      f"{row['output']:18} vs ORT {row['max_abs_vs_ort']:.2e}  "
+                      f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
+
+    if shutil.which("compute-sanitizer") and not args.no_sanitizer:
+        args_ = kiln_run_args(bindir / "kiln-run", first_folder / "model.so", first["inputs"],
+                              first_folder / "inputs", first_folder / "sanitized")
+        started = time.perf_counter()
+        result = subprocess.run(["compute-sanitizer", "--tool", "memcheck",
+                                 "--error-exitcode", "9", *map(str, args_)],
+                                capture_output=True, text=True)
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        results["memcheck"] = {"model": first["model"], "exit": result.returncode,
+                               "tail": tail, "seconds": round(time.perf_counter() - started, 1)}
+        print(f"{'ok' if result.returncode == 0 else 'FAILED':6} compute-sanitizer memcheck "
+              f"{first['model']}: {' / '.join(tail)}")
+
+    print("== latency (kiln-bench, median ms over 50 runs)")
+    for entry in manifest["models"]:
+        sub = folder / pathlib.Path(entry["model"]).stem
+        extra = []
+        for name in entry["inputs"]:
+            extra += ["--input", f"{name}={sub / 'inputs' / (name + '.npy')}"]
+        stats = bench(bindir, sub / "model.so", 50, extra)
+        stats["model"] = entry["model"]
+        results["bench"].append(stats)
+        print(f"  {entry['model']:34} "
+              f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+    for entry in manifest.get("bert_base", []):
+        packed = folder / "bert-base" / entry["library"]
+        library = packed.with_suffix("")
+        if not library.exists():
+            subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
+        stats = bench(bindir, library, 10)
+        stats["model"] = f"bert-base fp32 (constant weights) batch {entry['batch']} seq 128"
+        results["bench"].append(stats)
+        print(f"  {stats['model']:34} "
+              f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+    if args.torch:
+        print("== PyTorch BERT-base (the reference), median ms over 30 runs")
+        try:
+            results["torch"] = torch_bert_base()
+        except Exception as error:  # report, do not lose the rest
+            results["torch_error"] = repr(error)
+            print(f"FAILED torch: {error!r}")
+
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    bad = [r for r in results["numerics"] if not r["ok"]]
+    ok = not bad and results["no_driver"]["ok"] and results.get("memcheck", {}).get("exit", 0) == 0
+    print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
+          f"{len(results['numerics'])} outputs within {TOLERANCE}")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="compile the models for the GPU (here)")
+    p.add_argument("dir")
+    p.add_argument("--kiln", default=str(ROOT / "build" / "bin" / "kiln"))
+    p.add_argument("--kiln-run", default=str(ROOT / "build" / "bin" / "kiln-run"))
+    p.add_argument("--kiln-bench", default=str(ROOT / "build" / "bin" / "kiln-bench"))
+    p.add_argument("--target", default="cuda:sm_90")
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--seq", type=int, default=16)
+    p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
+    r = sub.add_parser("run", help="run the prepared folder on the GPU machine")
+    r.add_argument("dir")
+    r.add_argument("--out", default="gpu-check-results")
+    r.add_argument("--torch", action="store_true", help="also time BERT-base in PyTorch")
+    r.add_argument("--no-sanitizer", action="store_true")
+    args = parser.parse_args()
+    return prepare(args) if args.command == "prepare" else run_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GPU device check, in one call on a machine with an NVIDIA GPU and its
+# driver (no LLVM/MLIR needed there). First, on a machine that builds Kiln:
+#
+#   .venv/bin/python tools/gpu_check.py prepare gpu-check [--bert-base FILE]
+#
+# which compiles every committed model with --target cuda into gpu-check/
+# (with kiln-run, kiln-bench and the runtime library). Then, where the GPU is:
+#
+#   tools/gpu_check.sh [gpu-check] [--torch]
+#
+# Numerics of every model vs onnxruntime and the CPU build (fp32, 1e-3), the
+# no-driver error path, compute-sanitizer memcheck where present, latencies,
+# and with --torch BERT-base in PyTorch eager / torch.compile as the
+# reference. Results go to $OUT (or gpu-check-results/): results.json, log.txt.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="gpu-check"
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then dir="$1"; shift; fi
+out="${OUT:-$root/gpu-check-results}"
+mkdir -p "$out"
+python="${KILN_GPU_PYTHON:-python3}"
+export LD_LIBRARY_PATH="$dir/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv || true
+"$python" "$root/tools/gpu_check.py" run "$dir" --out "$out" "$@" 2>&1 | tee "$out/log.txt"
+exit "${PIPESTATUS[0]}"
