@@ -7,7 +7,7 @@ has two halves, and a folder travels between them:
 
   prepare (here):   for every committed model (both exporter forms), fixed
                     input shapes, inputs from a fixed seed, `kiln compile
-                    --target cuda` into <dir>/<model>/model.so, and the CPU
+                    --target cuda` into <dir>/<model>/model.<variant>.so, the CPU
                     build's outputs on the same inputs as a second reference;
                     kiln-run, kiln-bench and the runtime library into
                     <dir>/bin. With --bert-base FILE also BERT-base at
@@ -40,7 +40,25 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-TOLERANCE = 1e-3  # fp32 on the GPU vs the references (the issue's bar)
+# Max |diff| allowed against the fp32 references, per GEMM precision: fp32
+# as exact as fp32 sums in another order allow; the tensor-core modes round
+# the GEMMs' inputs (TF32 and fp16 keep 10 mantissa bits, bf16 7).
+TOLERANCE = {"fp32": 1e-3, "tf32": 1e-2, "fp16": 1e-2, "bf16": 5e-2}
+
+
+def variant_flags(variant: str) -> list:
+    """`kernels` (the GEMMs as generated kernels, fp32) or `cublas-<precision>`
+    (cuBLASLt GEMMs in that precision): the kiln compile flags."""
+    if variant == "kernels":
+        return []
+    gemm, _, precision = variant.partition("-")
+    if gemm != "cublas" or precision not in TOLERANCE:
+        raise SystemExit(f"unknown variant '{variant}': kernels or cublas-fp32|tf32|fp16|bf16")
+    return ["--gpu-gemm=cublas", "--precision", precision]
+
+
+def variant_tolerance(variant: str) -> float:
+    return TOLERANCE[variant.partition("-")[2] or "fp32"]
 
 
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
@@ -83,17 +101,19 @@ def prepare_model(model_path: pathlib.Path, out: pathlib.Path, args) -> dict:
     for name, value in feeds.items():
         np.save(folder / "inputs" / f"{name}.npy", value)
     shapes = ",".join(f"{n}={'x'.join(map(str, v.shape))}" for n, v in feeds.items())
-    started = time.perf_counter()
-    run([args.kiln, "compile", model_path, "-o", folder / "model.so", "--target",
-         args.target, "--input-shape", shapes])
-    compile_seconds = time.perf_counter() - started
+    compile_seconds = {}
+    for variant in args.variants:
+        started = time.perf_counter()
+        run([args.kiln, "compile", model_path, "-o", folder / f"model.{variant}.so",
+             "--target", args.target, *variant_flags(variant), "--input-shape", shapes])
+        compile_seconds[variant] = round(time.perf_counter() - started, 2)
     # The CPU build's outputs on the same inputs: a second reference.
     run([args.kiln, "compile", model_path, "-o", folder / "cpu.so", "--input-shape", shapes])
     run(kiln_run_args(args.kiln_run, folder / "cpu.so", feeds, folder / "inputs",
                       folder / "cpu-outputs"))
     (folder / "cpu.so").unlink()
     return {"model": model_path.name, "inputs": {n: list(v.shape) for n, v in feeds.items()},
-            "compile_seconds": round(compile_seconds, 2)}
+            "compile_seconds": compile_seconds}
 
 
 def constant_weights(src: pathlib.Path, dst: pathlib.Path) -> None:
@@ -119,15 +139,17 @@ def prepare_bert_base(source: pathlib.Path, out: pathlib.Path, args) -> list:
     constant = folder / "bert-base.constant.onnx"
     constant_weights(source, constant)
     entries = []
-    for batch in (1, 32):
-        shape = f"{batch}x128"
-        shapes = ",".join(f"{n}={shape}" for n in ("input_ids", "attention_mask",
-                                                     "token_type_ids"))
-        library = folder / f"b{batch}.so"
-        run([args.kiln, "compile", constant, "-o", library, "--target", args.target,
-             "--input-shape", shapes])
-        run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz
-        entries.append({"batch": batch, "library": library.name + ".xz"})
+    for variant in args.variants:
+        for batch in (1, 32):
+            shape = f"{batch}x128"
+            shapes = ",".join(f"{n}={shape}" for n in ("input_ids", "attention_mask",
+                                                         "token_type_ids"))
+            library = folder / f"b{batch}.{variant}.so"
+            run([args.kiln, "compile", constant, "-o", library, "--target", args.target,
+                 *variant_flags(variant), "--input-shape", shapes])
+            run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz
+            entries.append({"batch": batch, "variant": variant,
+                            "library": library.name + ".xz"})
     constant.unlink()
     return entries
 
@@ -143,7 +165,8 @@ def prepare(args) -> int:
     for lib in (build / "lib").glob("libkiln_runtime.so*"):
         shutil.copy2(lib, out / "bin", follow_symlinks=True)
     models = sorted((ROOT / "test" / "models").glob("*.onnx"))
-    manifest = {"target": args.target, "batch": args.batch, "seq": args.seq, "models": []}
+    manifest = {"target": args.target, "batch": args.batch, "seq": args.seq,
+                "variants": args.variants, "models": []}
     ok = True
     for model_path in models:
         try:
@@ -172,21 +195,22 @@ def compare(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
 
 
-def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path) -> list:
+def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
+                variant: str) -> list:
     import onnxruntime as ort
     model_path = ROOT / "test" / "models" / entry["model"]
     inputs = {n: np.load(folder / "inputs" / f"{n}.npy") for n in entry["inputs"]}
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
     ort_outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
-    gpu_dir = folder / "gpu-outputs"
+    gpu_dir = folder / f"gpu-outputs.{variant}"
     if gpu_dir.exists():
         shutil.rmtree(gpu_dir)
     result = subprocess.run([str(a) for a in kiln_run_args(bindir / "kiln-run",
-                                                         folder / "model.so", inputs,
-                                                         folder / "inputs", gpu_dir)],
+                                                         folder / f"model.{variant}.so",
+                                                         inputs, folder / "inputs", gpu_dir)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        return [{"model": entry["model"], "output": "-", "ok": False,
+        return [{"model": entry["model"], "variant": variant, "output": "-", "ok": False,
                  "error": (result.stdout + result.stderr).strip()[-2000:]}]
     rows = []
     for name, want in ort_outputs.items():
@@ -195,9 +219,11 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path) -> list
         cpu = np.load(folder / "cpu-outputs" / f"{name}.npy")
         vs_ort = compare(got, want) if got is not None else float("inf")
         vs_cpu = compare(got, cpu) if got is not None else float("inf")
-        ok = bool(got is not None and np.isfinite(got).all() and vs_ort <= TOLERANCE and
-                  vs_cpu <= TOLERANCE)
-        rows.append({"model": entry["model"], "output": name, "shape": list(want.shape),
+        tolerance = variant_tolerance(variant)
+        ok = bool(got is not None and np.isfinite(got).all() and vs_ort <= tolerance and
+                  vs_cpu <= tolerance)
+        rows.append({"model": entry["model"], "variant": variant, "output": name,
+                     "shape": list(want.shape), "tolerance": tolerance,
                      "max_abs_vs_ort": vs_ort, "max_abs_vs_cpu_kiln": vs_cpu, "ok": ok})
     return rows
 
@@ -232,7 +258,7 @@ def torch_bert_base(batches=(1, 32), seq=128) -> list:
     from transformers import BertConfig, BertModel
     rows = []
     config = BertConfig(attn_implementation="eager")
-    for dtype in (torch.float16, torch.float32):
+    for dtype in (torch.float16,):
         torch.manual_seed(0)
         model = BertModel(config).eval().to("cuda", dtype)
         compiled = torch.compile(model)
@@ -263,6 +289,52 @@ def torch_bert_base(batches=(1, 32), seq=128) -> list:
     return rows
 
 
+def bert_base_gemms(batches=(1, 32), seq=128) -> list:
+    """BERT-base's GEMMs alone (the 6 per layer, attention's batched over
+    heads), through PyTorch (cuBLAS) in fp16 and fp32 on random data: what
+    the GEMMs cost at best on this GPU, and their share of its peak."""
+    import torch
+    rows = []
+    hidden, heads, ffn, layers = 768, 12, 3072, 12
+    head_dim = hidden // heads
+    for dtype in (torch.float16, torch.float32):
+        for batch in batches:
+            tokens = batch * seq
+            shapes = [((tokens, hidden), (hidden, hidden), 4),   # Q, K, V, output
+                      ((tokens, hidden), (hidden, ffn), 1),
+                      ((tokens, ffn), (ffn, hidden), 1),
+                      ((batch * heads, seq, head_dim), (batch * heads, head_dim, seq), 1),
+                      ((batch * heads, seq, seq), (batch * heads, seq, head_dim), 1)]
+            operands = [(torch.randn(a, device="cuda", dtype=dtype),
+                         torch.randn(b, device="cuda", dtype=dtype), n) for a, b, n in shapes]
+            flops = layers * sum(2 * n * x.numel() * y.shape[-1] for x, y, n in operands)
+
+            def step():
+                for x, y, n in operands:
+                    for _ in range(n):
+                        torch.matmul(x, y)
+            for _ in range(3):
+                for _ in range(layers):
+                    step()
+            torch.cuda.synchronize()
+            times = []
+            for _ in range(20):
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                for _ in range(layers):
+                    step()
+                end.record()
+                torch.cuda.synchronize()
+                times.append(start.elapsed_time(end))
+            ms = statistics.median(times)
+            rows.append({"dtype": str(dtype).split(".")[-1], "batch": batch, "seq": seq,
+                         "gflop": round(flops / 1e9, 2), "median_ms": round(ms, 3),
+                         "tflops": round(flops / ms / 1e9, 1)})
+            print(f"  GEMMs only {rows[-1]['dtype']:8} batch {batch:2}: {ms:.3f} ms, "
+                  f"{rows[-1]['tflops']} TFLOP/s ({rows[-1]['gflop']} GFLOP)", flush=True)
+    return rows
+
+
 def run_check(args) -> int:
     folder = pathlib.Path(args.dir)
     bindir = folder / "bin"
@@ -279,31 +351,42 @@ def run_check(args) -> int:
     # Wherever it runs: a GPU model with no driver is a clear error.
     first = manifest["models"][0]
     first_folder = folder / pathlib.Path(first["model"]).stem
-    results["no_driver"] = no_driver_error(bindir, first_folder / "model.so", first,
+    first_library = first_folder / f"model.{manifest['variants'][0]}.so"
+    results["no_driver"] = no_driver_error(bindir, first_library, first,
                                            first_folder)
     print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
           f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
-    if not has_cuda_driver():
+    if not has_cuda_driver():  # (no results to save: nothing ran)
         print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
               "models compiled for the GPU and the no-driver error was checked; run "
               "tools/gpu_check.sh on a machine with an NVIDIA GPU (docs/gpu.md).")
         return SKIPPED if results["no_driver"]["ok"] else 1
 
-    print(f"== numerics: {manifest['target']}, batch {manifest['batch']}, "
-          f"sequence {manifest['seq']}, fp32, tolerance {TOLERANCE}")
-    for entry in manifest["models"]:
-        rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir)
-        results["numerics"].extend(rows)
-        for row in rows:
-            if "error" in row:
-                print(f"FAILED {row['model']}: {row['error']}")
-            else:
-                print(f"{'ok' if row['ok'] else 'FAILED':6} {row['model']:34} "
-                      f"{row['output']:18} vs ORT {row['max_abs_vs_ort']:.2e}  "
-                      f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save():  # after every stage: a run cut short keeps what it measured
+        (out / "results.json").write_text(json.dumps(results, indent=1))
+
+    for variant in manifest["variants"]:
+        print(f"== numerics: {manifest['target']}, GEMMs {variant}, batch "
+              f"{manifest['batch']}, sequence {manifest['seq']}, tolerance "
+              f"{variant_tolerance(variant)} vs ORT (CPU) and vs CPU Kiln")
+        for entry in manifest["models"]:
+            rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir,
+                               variant)
+            results["numerics"].extend(rows)
+            for row in rows:
+                if "error" in row:
+                    print(f"FAILED {row['model']} {variant}: {row['error']}")
+                else:
+                    print(f"{'ok' if row['ok'] else 'FAILED':6} {row['model']:34} "
+                          f"{row['output']:18} vs ORT {row['max_abs_vs_ort']:.2e}  "
+                          f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
+    save()
 
     if shutil.which("compute-sanitizer") and not args.no_sanitizer:
-        args_ = kiln_run_args(bindir / "kiln-run", first_folder / "model.so", first["inputs"],
+        args_ = kiln_run_args(bindir / "kiln-run", first_library, first["inputs"],
                               first_folder / "inputs", first_folder / "sanitized")
         started = time.perf_counter()
         result = subprocess.run(["compute-sanitizer", "--tool", "memcheck",
@@ -314,6 +397,7 @@ def run_check(args) -> int:
                                "tail": tail, "seconds": round(time.perf_counter() - started, 1)}
         print(f"{'ok' if result.returncode == 0 else 'FAILED':6} compute-sanitizer memcheck "
               f"{first['model']}: {' / '.join(tail)}")
+        save()
 
     print("== latency (kiln-bench, median ms over 50 runs)")
     for entry in manifest["models"]:
@@ -321,36 +405,42 @@ def run_check(args) -> int:
         extra = []
         for name in entry["inputs"]:
             extra += ["--input", f"{name}={sub / 'inputs' / (name + '.npy')}"]
-        stats = bench(bindir, sub / "model.so", 50, extra)
-        stats["model"] = entry["model"]
-        results["bench"].append(stats)
-        print(f"  {entry['model']:34} "
-              f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+        for variant in manifest["variants"]:
+            stats = bench(bindir, sub / f"model.{variant}.so", 50, extra)
+            stats["model"] = f"{entry['model']} {variant}"
+            results["bench"].append(stats)
+            print(f"  {stats['model']:40} "
+                  f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+    save()
     for entry in manifest.get("bert_base", []):
         packed = folder / "bert-base" / entry["library"]
         library = packed.with_suffix("")
         if not library.exists():
             subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
-        stats = bench(bindir, library, 10)
-        stats["model"] = f"bert-base fp32 (constant weights) batch {entry['batch']} seq 128"
+        stats = bench(bindir, library, 20)
+        stats["model"] = (f"bert-base GEMMs {entry['variant']} (constant weights) batch "
+                          f"{entry['batch']} seq 128")
         results["bench"].append(stats)
-        print(f"  {stats['model']:34} "
-              f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+        library.unlink()
+        print(f"  {stats['model']:55} "
+              f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}",
+              flush=True)
+        save()
     if args.torch:
         print("== PyTorch BERT-base (the reference), median ms over 30 runs")
         try:
+            results["gemms"] = bert_base_gemms()
+            save()
             results["torch"] = torch_bert_base()
         except Exception as error:  # report, do not lose the rest
             results["torch_error"] = repr(error)
             print(f"FAILED torch: {error!r}")
 
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    save()
     bad = [r for r in results["numerics"] if not r["ok"]]
     ok = not bad and results["no_driver"]["ok"] and results.get("memcheck", {}).get("exit", 0) == 0
     print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
-          f"{len(results['numerics'])} outputs within {TOLERANCE}")
+          f"{len(results['numerics'])} outputs within tolerance")
     return 0 if ok else 1
 
 
@@ -367,6 +457,10 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
+    p.add_argument("--variants", default="kernels", type=lambda text: text.split(","),
+                   help="how to compile each model's GEMMs, comma-separated: kernels "
+                        "(generated, fp32) and/or cublas-fp32, cublas-tf32, cublas-fp16, "
+                        "cublas-bf16 (default: kernels)")
     r = sub.add_parser("run", help="run the prepared folder on the GPU machine")
     r.add_argument("dir")
     r.add_argument("--out", default="gpu-check-results")

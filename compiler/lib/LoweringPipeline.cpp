@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include <cstdlib>
 
@@ -118,8 +119,22 @@ std::string mlir::kiln::parseTarget(llvm::StringRef text, CompileOptions &option
   return "";
 }
 
-/// The GPU path: the same graph passes, every loop nest a kernel
-/// (kiln-gpu-*), kernels to PTX through LLVM's NVPTX back end and, where
+std::string mlir::kiln::parsePrecision(llvm::StringRef text, CompileOptions &options) {
+  std::optional<GpuPrecision> precision = llvm::StringSwitch<std::optional<GpuPrecision>>(text)
+                                              .Case("fp32", GpuPrecision::Fp32)
+                                              .Case("tf32", GpuPrecision::Tf32)
+                                              .Case("fp16", GpuPrecision::Fp16)
+                                              .Case("bf16", GpuPrecision::Bf16)
+                                              .Default(std::nullopt);
+  if (!precision)
+    return "--precision must be fp32, tf32, fp16 or bf16, not '" + text.str() + "'";
+  options.gpuPrecision = *precision;
+  return "";
+}
+
+/// The GPU path: the same graph passes, fp32 contractions as runtime GEMM
+/// calls (cuBLASLt in a GPU session) with --gpu-gemm=cublas, every other
+/// loop nest a kernel (kiln-gpu-*), kernels to PTX through LLVM's NVPTX back end and, where
 /// the toolkit has ptxas, to a fatbin with the cubin; the host code moves
 /// data and launches through the runtime.
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
@@ -136,7 +151,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
-         "kiln-gpu-device-buffers,kiln-plan-memory,"
+         "kiln-gpu-device-buffers,kiln-plan-memory," +
+         std::string(options.gpuGemmLibrary
+                         ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
+                         : "") +
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"

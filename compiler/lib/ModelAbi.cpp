@@ -25,6 +25,7 @@ static_assert(sizeof(kiln_model_abi) == 96 && offsetof(kiln_model_abi, inputs) =
                   offsetof(kiln_model_abi, regions) == 56 &&
                   offsetof(kiln_model_abi, pipeline) == 64 &&
                   offsetof(kiln_model_abi, gpu_arch) == 72 &&
+                  offsetof(kiln_model_abi, gpu_precision) == 76 &&
                   offsetof(kiln_model_abi, gpu_image) == 80 &&
                   offsetof(kiln_model_abi, gpu_image_size) == 88 && sizeof(kiln_abi_region) == 16,
               "kiln_model_abi layout changed: update addModelAbi");
@@ -32,6 +33,11 @@ static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
                   offsetof(kiln_runtime_context, scratch) == 24 &&
                   offsetof(kiln_runtime_context, profile) == 32 && sizeof(void *) == 8,
               "kiln_runtime_context layout changed: update defineRuntimeImports");
+static_assert(int(GpuPrecision::Fp32) == KILN_GPU_PRECISION_FP32 &&
+                  int(GpuPrecision::Tf32) == KILN_GPU_PRECISION_TF32 &&
+                  int(GpuPrecision::Fp16) == KILN_GPU_PRECISION_FP16 &&
+                  int(GpuPrecision::Bf16) == KILN_GPU_PRECISION_BF16,
+              "Compile.h and kiln_abi.h disagree on the GPU precisions");
 static_assert(KILN_GPU_COPY_HOST_TO_DEVICE == 0 && KILN_GPU_COPY_DEVICE_TO_HOST == 1,
               "kiln-gpu-device-buffers passes these copy kinds");
 static_assert(int64_t(GemmActivation::GeluErf) == KILN_GEMM_ACT_GELU_ERF &&
@@ -306,8 +312,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
   if (!error.empty())
     return failure();
   auto *abiType = llvm::StructType::get(
-      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr, b.i32, b.ptr,
-              b.i64});
+      b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr, b.i32, b.i32,
+              b.ptr, b.i64});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -318,6 +324,7 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
                     b.tensors(signature.outputs, ".kiln.outputs"), b.string(producer), run,
                     llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions),
                     b.string(pipeline), llvm::ConstantInt::get(b.i32, gpu.arch),
+                    llvm::ConstantInt::get(b.i32, int(gpu.precision)),
                     b.gpuImage(gpu), llvm::ConstantInt::get(b.i64, gpu.bytes.size())}),
       ".kiln.abi");
   auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);

@@ -15,6 +15,7 @@ namespace mlir::kiln {
 /// out of the lowered module: the ABI table carries them.
 struct GpuImage {
   int arch = 0; ///< compute capability XY; 0 for a CPU model
+  GpuPrecision precision = GpuPrecision::Fp32;
   std::string bytes;
 };
 

@@ -29,6 +29,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include <array>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -185,6 +186,7 @@ FailureOr<GpuImage> takeGpuImage(ModuleOp module, const CompileOptions &options)
     return emitError(module.getLoc(), "internal error: the GPU kernels are not in one binary");
   auto object = cast<gpu::ObjectAttr>(binaries[0].getObjects()[0]);
   image.arch = options.gpuArch;
+  image.precision = options.gpuPrecision;
   image.bytes = object.getObject().str();
   // PTX text goes to cuModuleLoadData NUL-terminated.
   if (object.getFormat() == gpu::CompilationTarget::Assembly)
@@ -248,7 +250,9 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
                          (*machine)->getTargetCPU().str() + ")";
   std::string error;
   if (options.target == Target::Cuda)
-    producer += " cuda:sm_" + std::to_string(options.gpuArch);
+    producer += " cuda:sm_" + std::to_string(options.gpuArch) + " gemm " +
+                std::array<const char *, 4>{"fp32", "tf32", "fp16", "bf16"}[int(
+                    options.gpuPrecision)];
   if (failed(addModelAbi(*llvmModule, signature, regions, producer, loweringPipeline(options),
                          *gpuImage, error)))
     return emitError(loc, error);

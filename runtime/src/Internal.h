@@ -79,6 +79,7 @@ struct kiln_model {
   /// GPU models: the compute capability they need (XY) and their kernels;
   /// 0 and null for CPU models.
   uint32_t gpuArch = 0;
+  uint32_t gpuPrecision = 0; // enum kiln_gpu_precision
   const void *gpuImage = nullptr;
   uint64_t gpuImageSize = 0;
 

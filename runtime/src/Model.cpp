@@ -83,7 +83,10 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
   model.producer = abi.producer ? abi.producer : "";
   if (abi.gpu_arch != 0 && (!abi.gpu_image || abi.gpu_image_size == 0))
     return format("its table says it runs on sm_%u but has no kernel image", abi.gpu_arch);
+  if (abi.gpu_precision > KILN_GPU_PRECISION_BF16)
+    return format("its table asks for an unknown GPU precision %u", abi.gpu_precision);
   model.gpuArch = abi.gpu_arch;
+  model.gpuPrecision = abi.gpu_precision;
   model.gpuImage = abi.gpu_image;
   model.gpuImageSize = abi.gpu_image_size;
 

@@ -146,6 +146,10 @@ void *sessionGpuScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   return gpuOf(ctx).scratch(bytes);
 }
 
+void sessionGpuGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
+  gpuOf(ctx).gemm(*desc);
+}
+
 // MLIR lowers memref.get_global (a constant result) to a descriptor whose
 // `allocated` pointer is this sentinel. The ABI promises malloc()ed outputs,
 // but never free() the sentinel if a model breaks that promise.
@@ -536,9 +540,12 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.profile = sessionProfile;
   }
   if (m.gpuArch != 0) {
-    if (kiln_status_t st = GpuSession::create(int(m.gpuArch), m.gpuImage, m.gpuImageSize, s->gpu))
+    if (kiln_status_t st = GpuSession::create(int(m.gpuArch), int(m.gpuPrecision), m.gpuImage,
+                                              m.gpuImageSize, s->gpu))
       return st;
     s->context.scratch = sessionGpuScratch;
+    s->context.gemm = sessionGpuGemm;
+    s->context.sgemm = nullptr; // GPU models call gemm only
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

@@ -11,6 +11,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/SmallString.h"
+#include <array>
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -40,6 +41,13 @@ Options:
                                every loop a CUDA kernel, the model run on the
                                GPU by the same runtime (needs --input-shape
                                for every symbolic dim; see docs/gpu.md).
+  --gpu-gemm=<how>             --target cuda: the GEMMs as generated kernels
+                               (default) or cuBLASLt calls (cublas; loaded at
+                               run time; not yet verified on a GPU).
+  --precision=<p>              With --gpu-gemm=cublas: the GEMMs' arithmetic:
+                               fp32 (default, exact), tf32, fp16 or bf16
+                               (inputs rounded for the tensor cores, fp32
+                               accumulation; tensors stay fp32).
   --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
                                $CUDA_HOME, else /usr/local/cuda). Without
                                ptxas the kernels ship as PTX for the driver.
@@ -85,6 +93,15 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
       std::string problem = mlir::kiln::parseTarget(*v, out.options);
       if (!problem.empty())
         p.error(problem);
+    } else if (auto v = p.value("--precision")) {
+      std::string problem = mlir::kiln::parsePrecision(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--gpu-gemm")) {
+      if (*v == "cublas" || *v == "kernels")
+        out.options.gpuGemmLibrary = *v == "cublas";
+      else
+        p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
     } else if (auto v = p.value("--cuda-toolkit")) {
       out.options.cudaToolkit = v->str();
     } else if (auto v = p.value("--mattr")) {
@@ -102,6 +119,16 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
       p.error("more than one model given ('" + out.model + "' and '" + arg.str() + "')");
     }
   }
+  if (!p.failed() && out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp32 &&
+      out.options.target != mlir::kiln::Target::Cuda)
+    p.error("--precision applies to --target cuda only (the CPU back end computes in fp32)");
+  if (!p.failed() && out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp32 &&
+      !out.options.gpuGemmLibrary)
+    p.error("--precision " + std::string(std::array<const char *, 4>{
+                                 "fp32", "tf32", "fp16", "bf16"}[int(out.options.gpuPrecision)]) +
+            " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
+  if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
+    p.error("--gpu-gemm applies to --target cuda only");
   if (!p.failed() && out.model.empty())
     p.error("no model given; usage: kiln compile <model.onnx> -o <model.so>");
   if (!p.failed() && out.output.empty())

@@ -43,9 +43,23 @@ constexpr int64_t kWarpSize = 32;
 bool runsOnHost(Operation *op) {
   if (isa<gpu::LaunchOp, func::CallOp, func::ReturnOp>(op))
     return true;
-  if (op->getNumRegions() > 0)
+  // Loads and stores of host stack memory: a runtime call's descriptor.
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return load.getMemRef().getDefiningOp<memref::AllocaOp>() != nullptr;
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return store.getMemRef().getDefiningOp<memref::AllocaOp>() != nullptr;
+  if (isa<memref::CopyOp, memref::AtomicRMWOp>(op))
     return false;
-  if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp, memref::AtomicRMWOp>(op))
+  // A loop of host work (runtime calls over a batch) stays on the host.
+  if (isa<scf::ForOp>(op)) {
+    bool host = true;
+    op->walk([&](Operation *inner) {
+      if (inner != op && !isa<scf::YieldOp>(inner) && !runsOnHost(inner))
+        host = false;
+    });
+    return host;
+  }
+  if (op->getNumRegions() > 0)
     return false;
   // Allocs, views, casts, get_global, dim and pointer extraction do not
   // touch buffer contents; nor does anything without memory effects.

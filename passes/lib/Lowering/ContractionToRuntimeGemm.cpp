@@ -484,8 +484,22 @@ void declareGemm(ModuleOp module) {
   decl.setPrivate();
 }
 
+/// Whether A and B each have a unit stride along one of their GEMM dims
+/// (a dim of the GEMM that an operand lacks has size 1: any stride will do).
+bool hasUnitStrideOperands(const GemmPlan &plan) {
+  auto unit = [](const OperandAccess &operand, std::optional<unsigned> loop) {
+    if (!loop)
+      return true;
+    int64_t dim = operand.dimOfLoop[*loop];
+    return dim == -1 || hasUnitStride(operand.buffer, dim);
+  };
+  return (unit(plan.a, plan.k) || unit(plan.a, plan.m)) &&
+         (unit(plan.b, plan.k) || unit(plan.b, plan.n));
+}
+
 struct ContractionToRuntimeGemmPass
     : mlir::kiln::impl::KilnContractionToRuntimeGemmBase<ContractionToRuntimeGemmPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
@@ -497,7 +511,8 @@ struct ContractionToRuntimeGemmPass
       SmallVector<std::pair<linalg::GenericOp, GemmPlan>> contractions;
       func.walk([&](linalg::GenericOp op) {
         if (std::optional<GemmPlan> plan = planContraction(op))
-          contractions.emplace_back(op, *plan);
+          if (!unitStrideOperands || hasUnitStrideOperands(*plan))
+            contractions.emplace_back(op, *plan);
       });
       for (auto &[op, plan] : contractions) {
         if (!context) {

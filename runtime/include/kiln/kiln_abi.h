@@ -132,6 +132,16 @@ typedef void (*kiln_gpu_launch_fn)(const kiln_runtime_context *ctx, const char *
                                    int64_t shared_bytes, const int64_t *params,
                                    int64_t num_params);
 
+/* The arithmetic of a GPU model's GEMMs (`kiln compile --precision`).
+ * Tensors stay fp32 in memory; the GEMM may round its inputs to a
+ * narrower type for the tensor cores, always accumulating in fp32. */
+enum kiln_gpu_precision {
+  KILN_GPU_PRECISION_FP32 = 0, /* exact fp32 */
+  KILN_GPU_PRECISION_TF32 = 1, /* inputs rounded to TF32 (10-bit mantissa) */
+  KILN_GPU_PRECISION_FP16 = 2, /* inputs rounded to fp16 */
+  KILN_GPU_PRECISION_BF16 = 3, /* inputs rounded to bf16 */
+};
+
 /* How kiln_gpu_copy_fn moves bytes. */
 enum kiln_gpu_copy_kind {
   KILN_GPU_COPY_HOST_TO_DEVICE = 0,
@@ -205,6 +215,7 @@ typedef struct kiln_model_abi {
    * capability X.Y) and its kernels in gpu_image: a CUDA fatbin (cubin for
    * sm_XY plus PTX) or PTX text, as cuModuleLoadData takes it. */
   uint32_t gpu_arch;
+  uint32_t gpu_precision;        /* enum kiln_gpu_precision: its GEMMs' */
   const void *gpu_image;
   uint64_t gpu_image_size;
 } kiln_model_abi;

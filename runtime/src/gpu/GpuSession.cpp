@@ -11,11 +11,12 @@ using namespace kiln::cuda;
 
 namespace {
 constexpr size_t kAlignment = 256; // cudaMalloc's; every piece starts on it
+constexpr size_t kGemmWorkspaceBytes = size_t(32) << 20; // cuBLASLt's, per session
 
 size_t alignUp(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 } // namespace
 
-kiln_status_t GpuSession::create(int arch, const void *image, uint64_t imageSize,
+kiln_status_t GpuSession::create(int arch, int precision, const void *image, uint64_t imageSize,
                                  std::unique_ptr<GpuSession> &out) {
   std::string problem;
   const Driver *d = cuda::driver(problem);
@@ -25,6 +26,7 @@ kiln_status_t GpuSession::create(int arch, const void *image, uint64_t imageSize
     return makeStatus(KILN_STATUS_INVALID_MODEL, "the GPU model has no kernel image");
   std::unique_ptr<GpuSession> s(new GpuSession);
   s->driver = d;
+  s->precision = precision;
   int count = 0;
   if (CUresult e = d->cuDeviceGetCount(&count); e != CUDA_SUCCESS || count == 0)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
@@ -65,6 +67,9 @@ GpuSession::~GpuSession() {
     driver->cuCtxSetCurrent(context);
   if (stream)
     driver->cuStreamSynchronize(stream);
+  gemms.reset();
+  if (gemmWorkspace)
+    driver->cuMemFree(gemmWorkspace);
   for (auto &entry : constants)
     driver->cuMemFree(entry.second);
   for (CUdeviceptr piece : overflow)
@@ -204,4 +209,32 @@ void GpuSession::launch(const char *kernel, const int64_t grid[3], const int64_t
                                unsigned(block[0]), unsigned(block[1]), unsigned(block[2]),
                                unsigned(sharedBytes), stream, paramPointers.data(), nullptr),
         ("launching kernel '" + std::string(kernel) + "'").c_str());
+}
+
+void GpuSession::gemm(const kiln_gemm_desc &desc) {
+  if (!error.empty())
+    return;
+  if (!gemms) {
+    std::string problem;
+    const cublaslt::Library *library = cublaslt::library(problem);
+    if (!library) {
+      error = problem;
+      return;
+    }
+    cublaslt::Handle handle = nullptr;
+    if (cublaslt::Status s = library->create(&handle); s != cublaslt::SUCCESS) {
+      error = "cublasLtCreate: " + cublaslt::statusText(*library, s);
+      return;
+    }
+    gemmWorkspace = allocate(kGemmWorkspaceBytes, "cannot allocate the GEMM workspace");
+    if (!gemmWorkspace) {
+      library->destroy(handle);
+      return;
+    }
+    gemms = std::make_unique<GpuGemm>(*library, handle, reinterpret_cast<void *>(gemmWorkspace),
+                                      kGemmWorkspaceBytes, precision);
+  }
+  std::string problem = gemms->run(desc, reinterpret_cast<cublaslt::Stream>(stream));
+  if (!problem.empty())
+    error = problem;
 }

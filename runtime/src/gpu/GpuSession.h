@@ -16,6 +16,7 @@
 #define KILN_RUNTIME_GPU_GPUSESSION_H
 
 #include "CudaDriver.h"
+#include "GpuGemm.h"
 #include "kiln/kiln.h"
 
 #include <cstdint>
@@ -30,7 +31,7 @@ class GpuSession {
 public:
   /// Loads the driver and the model's kernels; a status when the machine
   /// cannot run the model (no driver, no GPU, an older architecture).
-  static kiln_status_t create(int arch, const void *image, uint64_t imageSize,
+  static kiln_status_t create(int arch, int precision, const void *image, uint64_t imageSize,
                               std::unique_ptr<GpuSession> &out);
   ~GpuSession();
   GpuSession(const GpuSession &) = delete;
@@ -48,6 +49,8 @@ public:
   void copy(void *dst, const void *src, int64_t bytes, int64_t kind);
   void *constant(const void *host, int64_t bytes);
   void *scratch(int64_t bytes);
+  /// kiln_runtime_context::gemm: cuBLASLt on the session's stream.
+  void gemm(const kiln_gemm_desc &desc);
 
   /// "NVIDIA H200 (sm_90)".
   const std::string &deviceName() const { return name; }
@@ -68,6 +71,9 @@ private:
   std::unordered_map<const char *, cuda::CUfunction> functions;
   std::unordered_map<const void *, cuda::CUdeviceptr> constants;
   std::vector<void *> paramPointers; // launch scratch
+  int precision = 0;                  // enum kiln_gpu_precision
+  std::unique_ptr<GpuGemm> gemms;     // made on the first GEMM
+  cuda::CUdeviceptr gemmWorkspace = 0;
 
   // The device arena: pieces of one block, reused by every run; a run that
   // needs more gets extra blocks, and the next run one block of the total

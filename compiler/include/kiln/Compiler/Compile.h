@@ -20,6 +20,10 @@ enum class EmitKind { Mlir, Llvm, Object, Library };
 /// host code then only moves data and launches kernels).
 enum class Target { Cpu, Cuda };
 
+/// The arithmetic of a GPU model's GEMMs (enum kiln_gpu_precision): fp32
+/// tensors, inputs rounded for the tensor cores, fp32 accumulation.
+enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
+
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
   std::string cpu;           ///< --mcpu; empty = the host CPU
@@ -27,6 +31,10 @@ struct CompileOptions {
   EmitKind emit = EmitKind::Library;
   Target target = Target::Cpu;
   int gpuArch = 90;          ///< --target cuda:sm_XY: compute capability XY
+  GpuPrecision gpuPrecision = GpuPrecision::Fp32; ///< --precision
+  /// --gpu-gemm=cublas: fp32 contractions as runtime GEMM calls (cuBLASLt)
+  /// instead of generated kernels.
+  bool gpuGemmLibrary = false;
   /// The CUDA toolkit whose ptxas and libdevice the GPU path uses; empty =
   /// $CUDA_HOME, else /usr/local/cuda. Without ptxas the kernels ship as
   /// PTX for the driver to compile.
@@ -39,6 +47,9 @@ std::string cudaToolkitPath(const CompileOptions &options);
 /// Parses `cuda` or `cuda:sm_XY` (or `cpu`) into options; an error
 /// message, or empty.
 std::string parseTarget(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
+std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 
 /// One graph input or output as the artifact describes it.
 struct TensorSignature {

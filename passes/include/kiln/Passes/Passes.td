@@ -219,6 +219,11 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     func.call @kiln_rt_gemm(%ctx, %p) : (index, index) -> ()
     ```
   }];
+  let options = [
+    Option<"unitStrideOperands", "unit-stride-operands", "bool", /*default=*/"false",
+           "only contractions whose A and B each have a unit stride along one of their "
+           "two GEMM dims (the layouts cuBLAS reads: the GPU path); others stay loops">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }

@@ -1,0 +1,45 @@
+// RUN: kiln-opt %s --kiln-contraction-to-runtime-gemm=unit-stride-operands=true -split-input-file | FileCheck %s
+
+// The GPU path (cuBLASLt) takes an operand only with a unit stride along one
+// of its two GEMM dims. A row-major A and a column-major (transposed) B
+// qualify: a call.
+#mk = affine_map<(m, n, k) -> (m, k)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @transposed_b
+// CHECK: call @kiln_rt_gemm
+// CHECK-NOT: linalg.generic
+func.func @transposed_b(%a: memref<8x32xf32>, %b: memref<64x32xf32>, %c: memref<8x64xf32>,
+                        %ctx: index {kiln.runtime_context}) {
+  linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x32xf32>, memref<64x32xf32>) outs(%c : memref<8x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A read through a view with strides (64, 2) along both of its GEMM dims:
+// no unit stride, so the contraction stays loops (the default, for the CPU
+// runtime, would call the GEMM with the strides).
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @strided_a
+// CHECK-NOT: call @kiln_rt_gemm
+// CHECK: linalg.generic
+func.func @strided_a(%a: memref<8x32xf32, strided<[64, 2]>>, %b: memref<32x64xf32>,
+                     %c: memref<8x64xf32>, %ctx: index {kiln.runtime_context}) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x32xf32, strided<[64, 2]>>, memref<32x64xf32>) outs(%c : memref<8x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
