@@ -155,6 +155,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
                          : "") +
+         "kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"
@@ -198,7 +199,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-         "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,kiln-profile-regions,"
+         "canonicalize,cse,kiln-plan-memory,kiln-contraction-to-runtime-gemm,"
+         "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,"

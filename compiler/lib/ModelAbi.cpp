@@ -136,6 +136,7 @@ public:
          {true, false, false, false, false, false, false, false, true, false}},
         {"kiln_rt_gpu_copy", offsetof(kiln_runtime_context, gpu_copy),
          {true, true, false, false}},
+        {"kiln_rt_fail", offsetof(kiln_runtime_context, fail), {true}},
     };
     for (const Import &import : imports) {
       llvm::Function *thunk = module.getFunction(import.name);

@@ -115,6 +115,8 @@ struct kiln_session {
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
   bool keepDenormals = false; // kiln_session_options::keep_denormals
+  // The run's first failed check (kiln_runtime_context::fail), or null.
+  const char *failure = nullptr;
   // GPU models only: the device side (context, stream, kernels, weights).
   std::unique_ptr<kiln::GpuSession> gpu;
 

@@ -119,6 +119,13 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   return piece;
 }
 
+/// kiln_runtime_context::fail: keeps the run's first failure.
+void sessionFail(const kiln_runtime_context *ctx, const char *message) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  if (!session->failure)
+    session->failure = message ? message : "a run-time check failed";
+}
+
 /// GPU models: kiln_runtime_context::gpu_launch, gpu_copy, gpu_constant,
 /// and scratch from the device arena (gpu/GpuSession.h).
 GpuSession &gpuOf(const kiln_runtime_context *ctx) {
@@ -479,6 +486,7 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   if (s.profiler)
     s.profiler->beginRun();
   s.scratch.beginRun();
+  s.failure = nullptr;
   if (s.gpu)
     if (kiln_status_t st = s.gpu->beginRun())
       return st;
@@ -494,6 +502,10 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
       discardOutputs(s);
       return st;
     }
+  if (s.failure) {
+    discardOutputs(s);
+    return invalid(s.failure);
+  }
   return collectOutputs(s, outputs, numOutputs);
 }
 
@@ -534,6 +546,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.scratch = sessionScratch;
   s->context.gemm = sessionGemm;
   s->context.parallel_for = sessionParallelFor;
+  s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
     s->profiler.reset(new Profiler(m.regions));

@@ -50,8 +50,9 @@ bool runsOnHost(Operation *op) {
     return store.getMemRef().getDefiningOp<memref::AllocaOp>() != nullptr;
   if (isa<memref::CopyOp, memref::AtomicRMWOp>(op))
     return false;
-  // A loop of host work (runtime calls over a batch) stays on the host.
-  if (isa<scf::ForOp>(op)) {
+  // A loop or branch of host work (runtime calls over a batch, a failed
+  // check's call) stays on the host.
+  if (isa<scf::ForOp, scf::IfOp>(op)) {
     bool host = true;
     op->walk([&](Operation *inner) {
       if (inner != op && !isa<scf::YieldOp>(inner) && !runsOnHost(inner))
@@ -145,13 +146,16 @@ void mapParallelLoop(scf::ParallelOp loop, int64_t blockSize) {
   loop.erase();
 }
 
-/// Any other op that touches memory → a launch of one thread.
-void runOnOneThread(Operation *op) {
-  OpBuilder b(op);
-  Location loc = op->getLoc();
+/// Any other ops that touch memory → a launch of one thread. `ops` are
+/// consecutive, and only they use one another's results (a 0-d linalg op
+/// becomes a load and a store).
+void runOnOneThread(ArrayRef<Operation *> ops) {
+  OpBuilder b(ops.front());
+  Location loc = ops.front()->getLoc();
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Launch launch = createLaunch(b, loc, one, one);
-  op->moveBefore(launch.body.getInsertionBlock(), launch.body.getInsertionPoint());
+  for (Operation *op : ops)
+    op->moveBefore(launch.body.getInsertionBlock(), launch.body.getInsertionPoint());
 }
 
 struct GpuMapParallelLoopsPass
@@ -173,21 +177,46 @@ struct GpuMapParallelLoopsPass
     }
     if (failed(checkHostAllocs(func)))
       return signalPassFailure();
-    SmallVector<Operation *> ops;
-    for (Operation &op : func.getBody().front())
-      if (!runsOnHost(&op))
-        ops.push_back(&op);
-    for (Operation *op : ops) {
-      if (!op->use_empty()) {
-        op->emitError("cannot run on the GPU: the host would need this op's results (")
-            << op->getName() << ")";
-        return signalPassFailure();
+    // Runs of consecutive device ops, each a loop nest to map or a group
+    // for one thread.
+    // Scalar arithmetic on a value read on the device runs there too.
+    SmallVector<SmallVector<Operation *>> groups;
+    llvm::SmallPtrSet<Operation *, 16> onDevice;
+    Operation *previous = nullptr;
+    for (Operation &op : func.getBody().front()) {
+      bool usesDeviceValue = llvm::any_of(op.getOperands(), [&](Value v) {
+        return v.getDefiningOp() && onDevice.contains(v.getDefiningOp());
+      });
+      bool followsDevice = usesDeviceValue && isMemoryEffectFree(&op) &&
+                           !op.hasTrait<OpTrait::IsTerminator>() && !isa<func::CallOp>(op);
+      if (runsOnHost(&op) && !followsDevice) {
+        previous = nullptr;
+        continue;
       }
+      onDevice.insert(&op);
       auto loop = dyn_cast<scf::ParallelOp>(op);
-      if (loop && loop.getNumReductions() == 0)
+      bool mappable = loop && loop.getNumReductions() == 0;
+      bool joinsPrevious = previous && !mappable && !isa<scf::ParallelOp>(previous) &&
+                           previous->getNextNode() == &op;
+      if (joinsPrevious)
+        groups.back().push_back(&op);
+      else
+        groups.push_back({&op});
+      previous = &op;
+    }
+    for (ArrayRef<Operation *> group : groups) {
+      for (Operation *op : group)
+        for (Operation *user : op->getUsers())
+          if (!llvm::is_contained(group, func.getBody().front().findAncestorOpInBlock(*user))) {
+            op->emitError("cannot run on the GPU: the host would need this op's results (")
+                << op->getName() << ")";
+            return signalPassFailure();
+          }
+      auto loop = dyn_cast<scf::ParallelOp>(group.front());
+      if (group.size() == 1 && loop && loop.getNumReductions() == 0)
         mapParallelLoop(loop, blockSize);
       else
-        runOnOneThread(op);
+        runOnOneThread(group);
     }
   }
 };

@@ -26,6 +26,7 @@
 
 #include "LoweringUtils.h"
 #include "RuntimeCalls.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -209,8 +210,9 @@ CallOperand callOperand(OpBuilder &b, Location loc, const OperandAccess &access)
 /// The next op in the block that may touch memory: pure ops in between
 /// (constants, dims, get_global) do not matter.
 Operation *nextEffectfulOp(Operation *op) {
+  // A run-time check writes only the run's status, no buffer.
   for (op = op->getNextNode(); op; op = op->getNextNode())
-    if (!isMemoryEffectFree(op))
+    if (!isMemoryEffectFree(op) && !isa<kiln::RuntimeCheckOp>(op))
       return op;
   return nullptr;
 }

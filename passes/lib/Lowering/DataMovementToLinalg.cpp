@@ -142,6 +142,7 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     }
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     Value axisDim = dimValue(rewriter, loc, data, axis);
+    checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");
 
     // The indices are read through an indexing map (the loops axis..axis+q);
     // the data through tensor.extract at the wrapped index.
@@ -155,8 +156,9 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
         parallelIterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
           // ONNX: an index in [-dim, 0) counts from the end. One outside
           // [-dim, dim) is an error in ONNX (a token id past the vocabulary,
-          // a position past the table); the generated code cannot fail a
-          // run, so it clamps: every read stays inside the data.
+          // a position past the table): checkIndicesInRange fails the run,
+          // and meanwhile the index is clamped so every read stays inside
+          // the data.
           Value index = toIndex(b, l, args[0]);
           Value zero = indexConstant(b, l, 0);
           Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);

@@ -3,7 +3,8 @@
 // out[i] = data[i with dim `axis` replaced by indices[i]]: a parallel generic
 // over the indices (read through the identity map) whose body reads the
 // data element with tensor.extract. Negative indices wrap; out-of-range
-// ones (an error in ONNX) are clamped so that no read leaves the data, as
+// ones (an error in ONNX) fail the run (checkIndicesInRange) and are
+// clamped meanwhile so that no read leaves the data, as
 // in Gather.
 //
 //===----------------------------------------------------------------------===//
@@ -28,6 +29,7 @@ struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
     if (!init)
       return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
     Value axisDim = m.dim(data, axis);
+    checkIndicesInRange(rewriter, loc, indices, axisDim, "GatherElements");
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init},

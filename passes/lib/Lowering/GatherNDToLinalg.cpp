@@ -36,6 +36,23 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     }
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     int64_t rank = resultType.getRank();
+    // Component j of every index tuple indexes data dim batch + j.
+    {
+      SmallVector<OpFoldResult> offsets(q, rewriter.getIndexAttr(0)), sizes,
+          strides(q, rewriter.getIndexAttr(1));
+      for (int64_t i = 0; i < q - 1; ++i)
+        sizes.push_back(indicesType.isDynamicDim(i)
+                            ? OpFoldResult(tensor::DimOp::create(rewriter, loc, indices, i))
+                            : rewriter.getIndexAttr(indicesType.getDimSize(i)));
+      sizes.push_back(rewriter.getIndexAttr(1));
+      for (int64_t j = 0; j < tuple; ++j) {
+        offsets.back() = rewriter.getIndexAttr(j);
+        Value component =
+            tensor::ExtractSliceOp::create(rewriter, loc, indices, offsets, sizes, strides);
+        checkIndicesInRange(rewriter, loc, component,
+                            tensor::DimOp::create(rewriter, loc, data, batch + j), "GatherND");
+      }
+    }
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{}, ValueRange{init},
         SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)}, parallelIterators(rank),
@@ -50,8 +67,8 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
             tupleIndex.back() = arith::ConstantIndexOp::create(b, l, j);
             Value raw = toIndex(b, l, tensor::ExtractOp::create(b, l, indices, tupleIndex));
             // Negative indices count from the end of their dim; indices out
-            // of range (an error in ONNX) are clamped so that no read leaves
-            // the data, as in Gather.
+            // of range (an error in ONNX) fail the run (checked above) and
+            // are clamped meanwhile so that no read leaves the data.
             Value dim = tensor::DimOp::create(b, l, data, batch + j);
             Value zero = arith::ConstantIndexOp::create(b, l, 0);
             Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, raw, zero);

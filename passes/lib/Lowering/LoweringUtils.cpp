@@ -1,6 +1,8 @@
 //===- LoweringUtils.cpp - Shared helpers of the kiln-to-linalg lowering --===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -133,4 +135,57 @@ Value IndexMath::dim(Value tensor, int64_t d) const {
   if (!type.isDynamicDim(d))
     return c(type.getDimSize(d));
   return tensor::DimOp::create(b, loc, tensor, d);
+}
+
+std::string mlir::kiln::lowering::describeNode(Location loc, StringRef opType) {
+  std::string found;
+  loc->walk([&](Location inner) {
+    auto name = dyn_cast<NameLoc>(inner);
+    if (!name || !isa<NameLoc>(name.getChildLoc()))
+      return WalkResult::advance();
+    found = "node '" + name.getName().str() + "' (" + opType.str() + ")";
+    return WalkResult::interrupt();
+  });
+  return found.empty() ? "a " + opType.str() : found;
+}
+
+void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
+                                               Value bound, StringRef what) {
+  // Checks fail the run through its context; a function without one (a
+  // kiln-opt test, a helper) gets none.
+  auto func = b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
+  if (auto own = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp()))
+    func = own;
+  if (!func || !runtimeContextArgument(func))
+    return;
+  auto type = cast<RankedTensorType>(indices.getType());
+  auto element = dyn_cast<IntegerType>(type.getElementType());
+  if (!element || (type.hasStaticShape() && type.getNumElements() == 0))
+    return;
+  // any(index < -bound || index >= bound), as a reduction over every dim
+  // into an i1.
+  Type i1 = b.getI1Type();
+  Value falseValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
+  init = linalg::FillOp::create(b, loc, falseValue, init).getResult(0);
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
+  auto any = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        Value negBound = arith::SubIOp::create(
+            nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), bound);
+        Value below = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index, negBound);
+        Value above = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, index, bound);
+        Value bad = arith::OrIOp::create(nb, nl, below, above);
+        linalg::YieldOp::create(nb, nl, Value(arith::OrIOp::create(nb, nl, args[1], bad)));
+      });
+  Value failed = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
+  RuntimeCheckOp::create(b, loc, failed,
+                         describeNode(loc, what) +
+                             ": indices element out of data bounds (an index outside "
+                             "[-dim, dim) of the axis it indexes)");
 }

@@ -33,6 +33,19 @@ Value emptyWithDims(OpBuilder &b, Location loc, RankedTensorType type,
 AffineMap broadcastMap(MLIRContext *context, RankedTensorType operand,
                        RankedTensorType result);
 
+/// Fails the run (kiln.runtime_check) when any element of the integer
+/// tensor `indices` lies outside [-bound, bound), the range ONNX allows an
+/// index into a dim of size `bound` (an index value). `what` names the op
+/// for the message, e.g. "Gather"; the node comes from `loc`. The check is
+/// one reduction over the indices, before and apart from the gather, which
+/// clamps them so that its reads stay in bounds either way.
+void checkIndicesInRange(OpBuilder &b, Location loc, Value indices, Value bound,
+                         StringRef what);
+
+/// "node 'Gather_3' (Gather)" from an op's location (the importer names ops
+/// after their ONNX node), or "a Gather" when it has none.
+std::string describeNode(Location loc, StringRef opType);
+
 /// A zero/identity-like scalar constant of `type` (float or integer).
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 

@@ -159,6 +159,13 @@ typedef void (*kiln_gpu_copy_fn)(const kiln_runtime_context *ctx, void *dst, con
 typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const void *host,
                                       int64_t bytes);
 
+/* Fails the run: a run-time check of the model's (an index out of range,
+ * dims that do not fit) did not hold. `message` (NUL-terminated, static)
+ * names the ONNX node. The run's first failure becomes its status
+ * (KILN_STATUS_INVALID_ARGUMENT) and its outputs are discarded; the model
+ * runs on to its end, its reads kept in bounds. */
+typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *message);
+
 /* What the runtime lends a model for one run. Fields are only ever added at
  * the end (with a KILN_ABI_VERSION bump). */
 struct kiln_runtime_context {
@@ -175,6 +182,7 @@ struct kiln_runtime_context {
   kiln_gpu_launch_fn gpu_launch;
   kiln_gpu_copy_fn gpu_copy;
   kiln_gpu_constant_fn gpu_constant;
+  kiln_fail_fn fail; /* since ABI 6 */
 };
 
 /* A profile region: the code generated for one ONNX node. */

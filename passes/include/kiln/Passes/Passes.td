@@ -496,6 +496,36 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnLowerRuntimeChecks : Pass<"kiln-lower-runtime-checks", "::mlir::ModuleOp"> {
+  let summary = "kiln.runtime_check → a call of the runtime's fail when the check fails";
+  let description = [{
+    In every function with a `kiln.runtime_context` argument, each
+    `kiln.runtime_check %failed, "message"` becomes
+
+    ```mlir
+    scf.if %failed {
+      %text = memref.get_global @__kiln_check_message_N : memref<Lxi8>
+      %p = memref.extract_aligned_pointer_as_index %text
+      func.call @kiln_rt_fail(%ctx, %p) : (index, index) -> ()
+    }
+    ```
+
+    with the message a NUL-terminated constant. The model ABI routes
+    `kiln_rt_fail` to `kiln_runtime_context::fail` (kiln_abi.h): the run's
+    first failure becomes its status. A check whose condition folds to
+    false goes. With `drop-data-dependent` (the GPU path, whose host code
+    cannot read the device buffers a condition is computed from), checks
+    whose condition reads a buffer are dropped instead: the clamps around
+    them keep reads in bounds, but the run does not fail.
+  }];
+  let options = [
+    Option<"dropDataDependent", "drop-data-dependent", "bool", /*default=*/"false",
+           "drop the checks whose condition reads a buffer (the GPU path)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // GPU (CUDA) lowering: passes/lib/Gpu/
 //===----------------------------------------------------------------------===//

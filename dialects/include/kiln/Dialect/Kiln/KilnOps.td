@@ -721,6 +721,25 @@ def Kiln_SizeOp : Kiln_Op<"size"> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Run-time checks
+//===----------------------------------------------------------------------===//
+
+def Kiln_RuntimeCheckOp : Op<Kiln_Dialect, "runtime_check", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Fail the run, with a message, when `failed` holds";
+  let description = [{
+    What the compiler cannot prove about a run's inputs (indices in range,
+    symbolic dims that broadcast) is checked when the model runs: the
+    lowering computes `failed` and places this op; `kiln-lower-runtime-checks`
+    turns it into a call of the runtime's `fail` (kiln_abi.h), whose first
+    message becomes the run's status. The code around a check keeps every
+    read in bounds when it fails, and the run's outputs are discarded.
+    `kiln.runtime_check %bad, "node 'Gather_3' (Gather): indices element out of data bounds"`
+  }];
+  let arguments = (ins I1:$failed, StrAttr:$message);
+  let assemblyFormat = "$failed `,` $message attr-dict";
+}
+
 // Pooling, padding, resizing, batch normalisation and quantization.
 include "kiln/Dialect/Kiln/KilnNNOps.td"
 
