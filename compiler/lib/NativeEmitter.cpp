@@ -44,6 +44,65 @@ std::string hostFeatures() {
   return features.getString();
 }
 
+/// The LLVM target for this machine's triple (kiln compiles for the
+/// machine it runs on, or for another x86-64 CPU via --mcpu), or null with
+/// `error` set.
+const llvm::Target *nativeTarget(const llvm::Triple &triple, std::string &error) {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  return llvm::TargetRegistry::lookupTarget(triple, error);
+}
+
+/// The CPU name and feature string the TargetMachine gets: --mcpu (or the
+/// host's CPU for `native` and by default; generic x86-64 for a GPU model's
+/// host code) and the host's detected features for the host's CPU, then
+/// --mattr, which may add or remove some.
+std::pair<std::string, std::string> cpuAndFeatures(const CompileOptions &options) {
+  // A GPU model's host code only moves data and launches kernels, and
+  // runs on whatever CPU the GPU machine has: generic x86-64 unless asked.
+  bool native = options.cpu == "native" || (options.cpu.empty() && options.target == Target::Cpu);
+  if (!native)
+    return {options.cpu.empty() ? "x86-64" : options.cpu, options.features};
+  std::string features = hostFeatures();
+  if (!options.features.empty())
+    features += "," + options.features; // later flags win
+  return {llvm::sys::getHostCPUName().str(), features};
+}
+
+/// `names`, comma-separated and wrapped to lines of at most 80 columns,
+/// each indented by two spaces.
+std::string wrappedList(llvm::ArrayRef<llvm::StringRef> names) {
+  std::string text, line = "  ";
+  for (auto [i, name] : llvm::enumerate(names)) {
+    std::string item = name.str() + (i + 1 < names.size() ? "," : "");
+    if (line.size() > 2 && line.size() + 1 + item.size() > 80) {
+      text += line + "\n";
+      line = "  ";
+    }
+    line += (line.size() > 2 ? " " : "") + item;
+  }
+  return text + line;
+}
+
+/// The entry of `keys` closest to `wrong` if it is a plausible typo, else
+/// empty.
+std::string nearest(llvm::StringRef wrong, llvm::ArrayRef<llvm::StringRef> keys) {
+  llvm::StringRef best;
+  unsigned bestDistance = 3; // more edits than this is not a typo
+  for (llvm::StringRef key : keys) {
+    unsigned distance = wrong.edit_distance(key, /*AllowReplacements=*/true, bestDistance);
+    if (distance < bestDistance) {
+      best = key;
+      bestDistance = distance;
+    }
+  }
+  return best.str();
+}
+
 llvm::CodeGenOptLevel codegenLevel(int level) {
   switch (level) {
   case 0: return llvm::CodeGenOptLevel::None;
@@ -55,26 +114,12 @@ llvm::CodeGenOptLevel codegenLevel(int level) {
 
 FailureOr<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CompileOptions &options, Location loc) {
-  static bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)initialized;
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target = nativeTarget(triple, error);
   if (!target)
     return emitError(loc, "no LLVM target for ") << triple.str() << ": " << error, failure();
-  // A GPU model's host code only moves data and launches kernels, and
-  // runs on whatever CPU the GPU machine has: generic x86-64 unless asked.
-  std::string hostCpu = options.target == Target::Cuda ? "x86-64" : "";
-  std::string cpu = !options.cpu.empty() ? options.cpu
-                    : !hostCpu.empty()   ? hostCpu
-                                         : llvm::sys::getHostCPUName().str();
-  std::string features = options.features.empty() && options.cpu.empty() && hostCpu.empty()
-                             ? hostFeatures()
-                             : options.features;
+  auto [cpu, features] = cpuAndFeatures(options);
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
@@ -196,6 +241,76 @@ FailureOr<GpuImage> takeGpuImage(ModuleOp module, const CompileOptions &options)
 }
 
 } // namespace
+
+std::string mlir::kiln::checkTargetOptions(const CompileOptions &options) {
+  if (options.cpu.empty() && options.features.empty())
+    return "";
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = nativeTarget(triple, error);
+  if (!target)
+    return "no LLVM target for " + triple.str() + ": " + error;
+  std::string arch = triple.getArchName().str();
+  // LLVM only warns about an unknown CPU or feature, then ignores the
+  // feature and, for the CPU, dies of a fatal error in code generation; so
+  // check both against the target's own tables first.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, "", ""));
+  // kiln compiles 64-bit code: on x86-64 a 32-bit CPU (i686, pentium4, k6,
+  // ...) is a fatal error in LLVM too.
+  bool needs64Bit = triple.isX86() && triple.isArch64Bit();
+  auto runs64Bit = [&](llvm::StringRef cpu, llvm::StringRef features) {
+    std::unique_ptr<llvm::MCSubtargetInfo> candidate(
+        target->createMCSubtargetInfo(triple, cpu, features));
+    return !needs64Bit || candidate->checkFeatures("+64bit");
+  };
+  if (!options.cpu.empty() && options.cpu != "native") {
+    bool known = subtarget->isCPUStringValid(options.cpu);
+    if (!known || !runs64Bit(options.cpu, "")) {
+      SmallVector<llvm::StringRef> cpus;
+      for (const llvm::SubtargetSubTypeKV &cpu : subtarget->getAllProcessorDescriptions())
+        if (runs64Bit(cpu.Key, ""))
+          cpus.push_back(cpu.Key);
+      std::string hint = known ? "" : nearest(options.cpu, cpus);
+      return "--mcpu=" + options.cpu +
+             (known ? " is a 32-bit CPU, and kiln compiles 64-bit code"
+                    : " is not a CPU LLVM knows for " + arch) +
+             (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+             "; use native (this machine's CPU), " +
+             (triple.isX86() ? "a level (x86-64, x86-64-v2, x86-64-v3, x86-64-v4) " : "") +
+             "or one of:\n" + wrappedList(cpus);
+    }
+  }
+  // The mode features (16bit-mode, ...) say what code to generate, not
+  // what the CPU has: kiln's mode is fixed.
+  SmallVector<llvm::StringRef> features, modes;
+  for (const llvm::SubtargetFeatureKV &feature : subtarget->getAllProcessorFeatures())
+    (llvm::StringRef(feature.Key).ends_with("-mode") ? modes : features).push_back(feature.Key);
+  SmallVector<llvm::StringRef> flags;
+  llvm::StringRef(options.features).split(flags, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef flag : flags) {
+    flag = flag.trim();
+    llvm::StringRef name = flag.drop_front();
+    // Without a sign LLVM would take the feature as turned off.
+    if (!flag.starts_with("+") && !flag.starts_with("-"))
+      return "--mattr: '" + flag.str() + "' needs a sign: +" + flag.str() +
+             " enables the feature, -" + flag.str() + " disables it";
+    if (llvm::is_contained(modes, name))
+      return "--mattr: '" + name.str() + "' selects the mode of the code, and kiln compiles "
+             "64-bit code";
+    if (!llvm::is_contained(features, name)) {
+      std::string hint = nearest(name, features);
+      return "--mattr: '" + name.str() + "' is not a feature LLVM knows for " + arch +
+             (hint.empty() ? "" : " (did you mean '" + flag.substr(0, 1).str() + hint + "'?)") +
+             "; --mattr takes +name or -name, comma-separated, with names from:\n" +
+             wrappedList(features);
+    }
+  }
+  auto [cpu, featureString] = cpuAndFeatures(options);
+  if (!runs64Bit(cpu, featureString))
+    return "--mattr=" + options.features + " turns off 64-bit code, which kiln compiles";
+  return "";
+}
 
 std::string mlir::kiln::gemmTarget(const CompileOptions &options) {
   MLIRContext context;
