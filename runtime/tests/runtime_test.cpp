@@ -102,6 +102,7 @@ TEST(Status, NullIsOk) {
   EXPECT_STREQ(kiln_status_message(nullptr), "OK");
   kiln_status_free(nullptr);
   EXPECT_STREQ(kiln_status_code_name(KILN_STATUS_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL");
+  EXPECT_STREQ(kiln_status_code_name(KILN_STATUS_UNSUPPORTED_CPU), "UNSUPPORTED_CPU");
 }
 
 TEST(Dtype, SizesAndNames) {
@@ -219,6 +220,57 @@ TEST(Load, MalformedTable) {
             "INVALID_MODEL: '" + path +
                 "' is not a valid Kiln model: input 'bias' has rank 9 (the runtime supports 0 "
                 "to 8)");
+}
+
+/// Sets KILN_CPU_FEATURES_MASK (the runtime then believes the CPU has only
+/// the listed features of those it has) for one scope.
+struct CpuFeaturesMask {
+  explicit CpuFeaturesMask(const char *features) {
+    setenv("KILN_CPU_FEATURES_MASK", features, 1);
+  }
+  ~CpuFeaturesMask() { unsetenv("KILN_CPU_FEATURES_MASK"); }
+};
+
+#if defined(__x86_64__)
+// fake_model_avx512 records "+sse3,+avx512f,+avx512bw": on a CPU without
+// AVX-512 (played by the mask) it is refused before its code runs, naming
+// what is missing and the --mcpu that fits (every x86-64 CPU Kiln is
+// tested on has x86-64-v2).
+TEST(Load, CpuWithoutTheModelsFeatures) {
+  CpuFeaturesMask mask("sse3,ssse3,sse4.1,sse4.2,popcnt");
+  kiln_model_t *model = nullptr;
+  std::string path = modelPath("fake_model_avx512");
+  EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
+            "UNSUPPORTED_CPU: '" + path +
+                "' uses x86 features this CPU lacks: avx512f, avx512bw (it was compiled for "
+                "skylake-avx512); recompile it for this CPU (`kiln compile --mcpu=native` on "
+                "this machine) or for its x86-64 level (--mcpu=x86-64-v2)");
+  EXPECT_EQ(model, nullptr);
+}
+
+// Without the mask the real CPU decides: the model loads exactly where
+// AVX-512 F and BW are there.
+TEST(Load, CpuFeaturesOfThisMachine) {
+  __builtin_cpu_init();
+  bool hasAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  kiln_model_t *model = nullptr;
+  std::string status = take(kiln_model_load(modelPath("fake_model_avx512").c_str(), &model));
+  EXPECT_EQ(status.rfind("UNSUPPORTED_CPU: ", 0) == 0, !hasAvx512) << status;
+  EXPECT_EQ(model != nullptr, hasAvx512);
+  kiln_model_release(model);
+}
+#endif
+
+// A model that needs none of the features the runtime checks loads on any
+// CPU, even one believed to have none of them (an empty mask); features the
+// runtime cannot ask about, and features turned off, are not requirements.
+TEST(Load, UncheckedFeaturesAreNotRequired) {
+  CpuFeaturesMask mask("");
+  for (const char *name : {"fake_model", "fake_model_unchecked"}) {
+    kiln_model_t *model = nullptr;
+    EXPECT_OK(kiln_model_load(modelPath(name).c_str(), &model)) << name;
+    kiln_model_release(model);
+  }
 }
 
 TEST(Load, NullArguments) {
