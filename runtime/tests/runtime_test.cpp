@@ -333,6 +333,53 @@ TEST(Session, Options) {
   EXPECT_NE(take(kiln_session_create(nullptr, nullptr, &session)), "");
 }
 
+// kiln_session_options grows at the end; struct_size says how much of it
+// the caller has.
+TEST(Session, OptionsStructSize) {
+  kiln_session_options options;
+  options.struct_size = 0;
+  kiln_session_options_initialize(&options);
+  EXPECT_EQ(options.struct_size, sizeof options);
+
+  Loaded m("fake_model");
+  kiln_session_t *session = nullptr;
+  // Options not filled by kiln_session_options_initialize: zeroed, or laid
+  // out as they were before struct_size (num_threads first).
+  kiln_session_options zeroed;
+  std::memset(&zeroed, 0, sizeof zeroed);
+  EXPECT_EQ(take(kiln_session_create(m.model, &zeroed, &session)),
+            "INVALID_ARGUMENT: kiln_session_create: options->struct_size is 0; fill the "
+            "options with kiln_session_options_initialize before setting fields");
+  kiln_session_options positional = {4, 0, 0, 0};
+  EXPECT_NE(take(kiln_session_create(m.model, &positional, &session)), "");
+  EXPECT_EQ(session, nullptr);
+
+  // A caller compiled against a newer kiln.h, with one more field this
+  // runtime does not know: accepted while that field keeps its default
+  // (zero), refused once the caller sets it.
+  struct NewerOptions {
+    kiln_session_options known;
+    uint32_t future_field;
+  } newer;
+  static_assert(sizeof newer == sizeof(kiln_session_options) + 4, "no padding");
+  kiln_session_options_initialize(&newer.known);
+  newer.known.struct_size = sizeof newer;
+  newer.known.num_threads = 2;
+  newer.future_field = 0;
+  ASSERT_OK(kiln_session_create(m.model, &newer.known, &session));
+  EXPECT_EQ(kiln_session_num_threads(session), 2u);
+  kiln_session_release(session);
+  session = nullptr;
+  newer.future_field = 1;
+  EXPECT_EQ(take(kiln_session_create(m.model, &newer.known, &session)),
+            "INVALID_ARGUMENT: kiln_session_create: the options set a field this runtime "
+            "(0.1.0) does not know (byte " +
+                std::to_string(sizeof(kiln_session_options)) + " of " +
+                std::to_string(sizeof newer) + "; it knows " +
+                std::to_string(sizeof(kiln_session_options)) +
+                "): use a runtime as new as the kiln.h the program was compiled with");
+}
+
 TEST(Session, OutlivesTheModelReference) {
   kiln_model_t *model = nullptr;
   ASSERT_OK(kiln_model_load(modelPath("fake_model").c_str(), &model));

@@ -207,7 +207,16 @@ KILN_API int64_t kiln_model_find_output(const kiln_model_t *model, const char *n
 
 typedef struct kiln_session kiln_session_t;
 
+/* Fill it with kiln_session_options_initialize, then set fields: the
+ * struct grows (new fields at the end, defaulting to zero), and
+ * struct_size tells the runtime which version the caller has. A newer
+ * runtime gives fields past a caller's struct_size their defaults; an
+ * older one rejects (INVALID_ARGUMENT) a caller that set fields it does
+ * not know. */
 typedef struct kiln_session_options {
+  /* sizeof(kiln_session_options) in the kiln.h the caller was compiled
+   * with. Set by kiln_session_options_initialize; do not change it. */
+  uint32_t struct_size;
   /* Intra-op parallelism: the number of threads that work on one run,
    * counting the calling thread (the session starts num_threads - 1 worker
    * threads, which sleep while idle). 0 = std::thread::hardware_concurrency().
@@ -228,12 +237,14 @@ typedef struct kiln_session_options {
   uint32_t keep_denormals;
 } kiln_session_options;
 
-/* Sets the defaults: num_threads = 0, profile = 0, keep_denormals = 0. */
+/* Sets struct_size and the defaults: num_threads = 0, profile = 0,
+ * keep_denormals = 0 (every field added later defaults to 0 too). */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for
  * the defaults; it is not referenced after the call.
- * Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED (threads). */
+ * Errors: INVALID_ARGUMENT (num_threads over 1024, options not filled by
+ * kiln_session_options_initialize), RESOURCE_EXHAUSTED (threads). */
 KILN_API kiln_status_t kiln_session_create(kiln_model_t *model,
                                            const kiln_session_options *options,
                                            kiln_session_t **out_session);

@@ -4,7 +4,7 @@
  * symbol, `kiln_model_abi`, returning the table below. The runtime dlopen()s
  * the library, checks `abi_version`, and calls `run`. This header is the only
  * thing generated code and the runtime share; bump KILN_ABI_VERSION on any
- * change to it.
+ * change to it (the policy: docs/runtime-api.md, "Versioning").
  *
  * Tensors cross the boundary as MLIR memref descriptors: for a tensor of rank
  * R, 3 + 2R 64-bit words
