@@ -1,5 +1,6 @@
 # lit configuration for Kiln's FileCheck tests.
 import os
+import platform
 
 import lit.formats
 import lit.llvm
@@ -25,6 +26,10 @@ config.substitutions.append(("%kiln_src", config.kiln_src_root))
 config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
 config.substitutions.append(("%python", config.kiln_python))
 config.substitutions.append(("%models", os.path.join(config.kiln_src_root, "test", "models")))
+
+# Tests of x86 code generation and the runtime's x86 CPU checks.
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64")
 
 # Importer tests need the venv's onnx to build their models.
 if os.path.exists(config.kiln_python):

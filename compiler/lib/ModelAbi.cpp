@@ -20,14 +20,17 @@ using namespace mlir::kiln;
 // The LLVM structs below mirror these C layouts on x86-64 / AArch64 LP64.
 static_assert(sizeof(kiln_abi_tensor) == 32 && offsetof(kiln_abi_tensor, dims) == 16,
               "kiln_abi_tensor layout changed: update AbiBuilder::tensorType");
-static_assert(sizeof(kiln_model_abi) == 96 && offsetof(kiln_model_abi, inputs) == 16 &&
+static_assert(sizeof(kiln_model_abi) == 112 && offsetof(kiln_model_abi, inputs) == 16 &&
                   offsetof(kiln_model_abi, run) == 40 &&
                   offsetof(kiln_model_abi, regions) == 56 &&
                   offsetof(kiln_model_abi, pipeline) == 64 &&
                   offsetof(kiln_model_abi, gpu_arch) == 72 &&
                   offsetof(kiln_model_abi, gpu_precision) == 76 &&
                   offsetof(kiln_model_abi, gpu_image) == 80 &&
-                  offsetof(kiln_model_abi, gpu_image_size) == 88 && sizeof(kiln_abi_region) == 16,
+                  offsetof(kiln_model_abi, gpu_image_size) == 88 &&
+                  offsetof(kiln_model_abi, target_cpu) == 96 &&
+                  offsetof(kiln_model_abi, target_features) == 104 &&
+                  sizeof(kiln_abi_region) == 16,
               "kiln_model_abi layout changed: update addModelAbi");
 static_assert(offsetof(kiln_runtime_context, sgemm) == 16 &&
                   offsetof(kiln_runtime_context, scratch) == 24 &&
@@ -289,7 +292,8 @@ public:
 LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature &signature,
                                       llvm::ArrayRef<ProfileRegion> regions,
                                       llvm::StringRef producer, llvm::StringRef pipeline,
-                                      const GpuImage &gpu, std::string &error) {
+                                      const GpuImage &gpu, const TargetDescription &target,
+                                      std::string &error) {
   llvm::Function *entry = module.getFunction("_mlir_ciface_main");
   if (!entry) {
     error = "the lowered module has no C interface for @main";
@@ -314,7 +318,7 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
     return failure();
   auto *abiType = llvm::StructType::get(
       b.ctx, {b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.ptr, b.i32, b.ptr, b.ptr, b.i32, b.i32,
-              b.ptr, b.i64});
+              b.ptr, b.i64, b.ptr, b.ptr});
   auto *abi = new llvm::GlobalVariable(
       module, abiType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -326,7 +330,8 @@ LogicalResult mlir::kiln::addModelAbi(llvm::Module &module, const ModelSignature
                     llvm::ConstantInt::get(b.i32, regions.size()), b.regions(regions),
                     b.string(pipeline), llvm::ConstantInt::get(b.i32, gpu.arch),
                     llvm::ConstantInt::get(b.i32, int(gpu.precision)),
-                    b.gpuImage(gpu), llvm::ConstantInt::get(b.i64, gpu.bytes.size())}),
+                    b.gpuImage(gpu), llvm::ConstantInt::get(b.i64, gpu.bytes.size()),
+                    b.string(target.cpu), b.string(target.features)}),
       ".kiln.abi");
   auto *accessorType = llvm::FunctionType::get(b.ptr, {}, false);
   auto *accessor = llvm::Function::Create(accessorType, llvm::GlobalValue::ExternalLinkage,

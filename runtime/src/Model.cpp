@@ -8,6 +8,7 @@
 #include "Internal.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <new>
@@ -57,6 +58,97 @@ std::string readTensor(const kiln_abi_tensor &t, const char *kind, uint32_t inde
     sig.dimNamePtrs.push_back(n.c_str());
   sig.descWords = 3 + 2 * static_cast<size_t>(sig.rank);
   return "";
+}
+
+#if defined(__x86_64__)
+/// One x86 feature the runtime can ask the CPU about, and the answer.
+struct X86Feature {
+  const char *name; // as LLVM and __builtin_cpu_supports spell it
+  bool present;
+};
+
+/// Whether the comma-separated `list` contains `name`.
+bool listContains(const char *list, const char *name) {
+  size_t length = std::strlen(name);
+  for (const char *item = list; *item;) {
+    const char *end = std::strchr(item, ',');
+    size_t itemLength = end ? size_t(end - item) : std::strlen(item);
+    if (itemLength == length && std::strncmp(item, name, length) == 0)
+      return true;
+    if (!end)
+      break;
+    item = end + 1;
+  }
+  return false;
+}
+
+/// The features of kiln_x86_features.def, and which this CPU has (with the
+/// OS's support for their registers: __builtin_cpu_supports checks XCR0).
+/// KILN_CPU_FEATURES_MASK, a test hook, names the only ones to believe
+/// present (e.g. "sse3,ssse3,sse4.1,sse4.2,popcnt" plays an x86-64-v2 CPU),
+/// so tests can show the refusal on any machine; it never adds a feature.
+std::vector<X86Feature> cpuFeatures() {
+  __builtin_cpu_init(); // a no-op once libgcc's constructor has run it
+  std::vector<X86Feature> features = {
+#define KILN_X86_FEATURE(name) {name, __builtin_cpu_supports(name) != 0},
+#include "kiln/kiln_x86_features.def"
+#undef KILN_X86_FEATURE
+  };
+  if (const char *mask = std::getenv("KILN_CPU_FEATURES_MASK"))
+    for (X86Feature &feature : features)
+      feature.present = feature.present && listContains(mask, feature.name);
+  return features;
+}
+
+/// The highest x86-64 micro-architecture level (psABI) all of whose
+/// features in `features` are present, as an --mcpu value.
+const char *x86Level(const std::vector<X86Feature> &features) {
+  auto has = [&](std::initializer_list<const char *> names) {
+    for (const char *name : names)
+      for (const X86Feature &feature : features)
+        if (std::strcmp(feature.name, name) == 0 && !feature.present)
+          return false;
+    return true;
+  };
+  if (!has({"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"}))
+    return "x86-64";
+  if (!has({"avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe"}))
+    return "x86-64-v2";
+  if (!has({"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}))
+    return "x86-64-v3";
+  return "x86-64-v4";
+}
+#endif
+
+/// Why this CPU cannot run the model's code: the features of
+/// abi.target_features ("+avx2,+fma,...") it lacks; empty if it has them
+/// all. Features the runtime cannot check (none that kiln compile records)
+/// are taken as present, and so is every feature on other architectures.
+std::string checkCpu(const kiln_model_abi &abi, const char *path) {
+#if defined(__x86_64__)
+  if (!abi.target_features || !abi.target_features[0])
+    return "";
+  std::vector<X86Feature> features = cpuFeatures();
+  std::string missing;
+  for (const X86Feature &feature : features) {
+    if (feature.present)
+      continue;
+    std::string flag = std::string("+") + feature.name;
+    if (listContains(abi.target_features, flag.c_str()))
+      missing += (missing.empty() ? "" : ", ") + std::string(feature.name);
+  }
+  if (missing.empty())
+    return "";
+  const char *level = x86Level(features);
+  return format("'%s' uses x86 features this CPU lacks: %s (it was compiled for %s); recompile "
+                "it for this CPU (`kiln compile --mcpu=native` on this machine) or for its "
+                "x86-64 level (--mcpu=%s)",
+                path, missing.c_str(), abi.target_cpu ? abi.target_cpu : "another CPU", level);
+#else
+  (void)abi;
+  (void)path;
+  return "";
+#endif
 }
 
 /// Checks the table and fills `model`; an empty string on success.
@@ -173,6 +265,13 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
                        "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
                        "version %u; recompile the model with a matching kiln",
                        path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION);
+  // Before anything calls into the model (only the accessor above has
+  // run, a lea and a ret, valid on any x86-64 CPU; a model library has no
+  // constructors for dlopen to run): code built for AVX-512 dies of SIGILL
+  // on a CPU without it.
+  std::string unsupported = checkCpu(*abi, path);
+  if (!unsupported.empty())
+    return makeStatus(KILN_STATUS_UNSUPPORTED_CPU, unsupported);
   std::string problem = readTable(*abi, *model);
   if (!problem.empty())
     return makeStatusf(KILN_STATUS_INVALID_MODEL, "'%s' is not a valid Kiln model: %s", path,

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,41 @@ ThreadPool &kiln::sessionThreadPool(kiln_session_t *session) { return *session->
 namespace {
 
 constexpr uint32_t kMaxThreads = 1024;
+
+// kiln_session_options as it first shipped (struct_size to keep_denormals).
+// Fields are only ever added after these, so a caller compiled against any
+// version of kiln.h passes a prefix of the struct this runtime knows.
+constexpr uint32_t kFirstOptionsSize = 16;
+static_assert(offsetof(kiln_session_options, struct_size) == 0 &&
+                  offsetof(kiln_session_options, keep_denormals) + 4 == kFirstOptionsSize,
+              "kiln_session_options: new fields go at the end");
+// Larger than any kiln_session_options will be: a bigger struct_size is
+// garbage, not a newer caller.
+constexpr uint32_t kMaxOptionsSize = 4096;
+
+/// Copies the caller's options over the defaults in `opts`: the first
+/// options->struct_size bytes, those of the kiln.h the caller was compiled
+/// with. Fields of a newer kiln.h than this runtime's must be zero (their
+/// defaults), or the caller asked for something this runtime cannot do.
+kiln_status_t readOptions(const kiln_session_options *options, kiln_session_options &opts) {
+  uint32_t size = options->struct_size;
+  if (size < kFirstOptionsSize || size > kMaxOptionsSize || size % 4 != 0)
+    return makeStatusf(KILN_STATUS_INVALID_ARGUMENT,
+                       "kiln_session_create: options->struct_size is %u; fill the options "
+                       "with kiln_session_options_initialize before setting fields",
+                       size);
+  std::memcpy(&opts, options, std::min<size_t>(size, sizeof opts));
+  const auto *bytes = reinterpret_cast<const unsigned char *>(options);
+  for (size_t i = sizeof opts; i < size; ++i)
+    if (bytes[i] != 0)
+      return makeStatusf(KILN_STATUS_INVALID_ARGUMENT,
+                         "kiln_session_create: the options set a field this runtime (%s) does "
+                         "not know (byte %zu of %u; it knows %zu): use a runtime as new as "
+                         "the kiln.h the program was compiled with",
+                         kiln_runtime_version(), i, size, sizeof opts);
+  opts.struct_size = sizeof opts;
+  return nullptr;
+}
 
 /// kiln_runtime_context::sgemm: the GEMM on the session's threads.
 void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t k,
@@ -516,7 +552,8 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   kiln_session_options opts;
   kiln_session_options_initialize(&opts);
   if (options)
-    opts = *options;
+    if (kiln_status_t st = readOptions(options, opts))
+      return st;
   if (opts.num_threads > kMaxThreads)
     return invalid(format("kiln_session_create: num_threads is %u (at most %u)", opts.num_threads,
                           kMaxThreads));
@@ -575,6 +612,7 @@ extern "C" {
 
 void kiln_session_options_initialize(kiln_session_options *options) {
   if (options) {
+    options->struct_size = sizeof *options;
     options->num_threads = 0;
     options->profile = 0;
     options->keep_denormals = 0;

@@ -112,6 +112,8 @@ const char *kiln_status_code_name(kiln_status_code_t code) {
     return "IO";
   case KILN_STATUS_DEVICE_UNAVAILABLE:
     return "DEVICE_UNAVAILABLE";
+  case KILN_STATUS_UNSUPPORTED_CPU:
+    return "UNSUPPORTED_CPU";
   }
   return "UNKNOWN";
 }

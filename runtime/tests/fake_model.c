@@ -15,6 +15,9 @@
  *   FAKE_BAD_TABLE      declares `bias` with rank 9 (a malformed table)
  *   FAKE_STRIDED_Y      returns y column-major (strides {1, batch})
  *   FAKE_BAD_OUTPUT     returns y as [batch, 5], contradicting its signature
+ *   FAKE_AVX512         says its code needs AVX-512 (F and BW) besides SSE3
+ *   FAKE_UNCHECKED      says its code needs only features the runtime cannot
+ *                       check (and turns one it can check off)
  *
  *===----------------------------------------------------------------------===*/
 #include "kiln/kiln_abi.h"
@@ -124,9 +127,21 @@ static void run(void **args) {
   mark(ctx, 1, 1);
 }
 
+/* kiln_model_abi::target_cpu and target_features. */
+#if defined(FAKE_AVX512)
+#define TARGET_CPU "skylake-avx512"
+#define TARGET_FEATURES "+sse3,+avx512f,+avx512bw"
+#elif defined(FAKE_UNCHECKED)
+#define TARGET_CPU "future-cpu"
+#define TARGET_FEATURES "+avx99,+prefetchi,-sse3"
+#else
+#define TARGET_CPU "x86-64"
+#define TARGET_FEATURES ""
+#endif
+
 static const kiln_model_abi abi = {
     FAKE_ABI_VERSION, 2, 2, inputs, outputs, "fake_model.c (hand-written test model)", run,
-    2, regions,
+    2, regions, /* pipeline */ NULL, /* gpu_arch */ 0, 0, NULL, 0, TARGET_CPU, TARGET_FEATURES,
 };
 
 /* The exported symbol is `kiln_model_abi`, but C cannot name a function like

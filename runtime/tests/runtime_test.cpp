@@ -102,6 +102,7 @@ TEST(Status, NullIsOk) {
   EXPECT_STREQ(kiln_status_message(nullptr), "OK");
   kiln_status_free(nullptr);
   EXPECT_STREQ(kiln_status_code_name(KILN_STATUS_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL");
+  EXPECT_STREQ(kiln_status_code_name(KILN_STATUS_UNSUPPORTED_CPU), "UNSUPPORTED_CPU");
 }
 
 TEST(Dtype, SizesAndNames) {
@@ -221,6 +222,57 @@ TEST(Load, MalformedTable) {
                 "to 8)");
 }
 
+/// Sets KILN_CPU_FEATURES_MASK (the runtime then believes the CPU has only
+/// the listed features of those it has) for one scope.
+struct CpuFeaturesMask {
+  explicit CpuFeaturesMask(const char *features) {
+    setenv("KILN_CPU_FEATURES_MASK", features, 1);
+  }
+  ~CpuFeaturesMask() { unsetenv("KILN_CPU_FEATURES_MASK"); }
+};
+
+#if defined(__x86_64__)
+// fake_model_avx512 records "+sse3,+avx512f,+avx512bw": on a CPU without
+// AVX-512 (played by the mask) it is refused before its code runs, naming
+// what is missing and the --mcpu that fits (every x86-64 CPU Kiln is
+// tested on has x86-64-v2).
+TEST(Load, CpuWithoutTheModelsFeatures) {
+  CpuFeaturesMask mask("sse3,ssse3,sse4.1,sse4.2,popcnt");
+  kiln_model_t *model = nullptr;
+  std::string path = modelPath("fake_model_avx512");
+  EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
+            "UNSUPPORTED_CPU: '" + path +
+                "' uses x86 features this CPU lacks: avx512f, avx512bw (it was compiled for "
+                "skylake-avx512); recompile it for this CPU (`kiln compile --mcpu=native` on "
+                "this machine) or for its x86-64 level (--mcpu=x86-64-v2)");
+  EXPECT_EQ(model, nullptr);
+}
+
+// Without the mask the real CPU decides: the model loads exactly where
+// AVX-512 F and BW are there.
+TEST(Load, CpuFeaturesOfThisMachine) {
+  __builtin_cpu_init();
+  bool hasAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  kiln_model_t *model = nullptr;
+  std::string status = take(kiln_model_load(modelPath("fake_model_avx512").c_str(), &model));
+  EXPECT_EQ(status.rfind("UNSUPPORTED_CPU: ", 0) == 0, !hasAvx512) << status;
+  EXPECT_EQ(model != nullptr, hasAvx512);
+  kiln_model_release(model);
+}
+#endif
+
+// A model that needs none of the features the runtime checks loads on any
+// CPU, even one believed to have none of them (an empty mask); features the
+// runtime cannot ask about, and features turned off, are not requirements.
+TEST(Load, UncheckedFeaturesAreNotRequired) {
+  CpuFeaturesMask mask("");
+  for (const char *name : {"fake_model", "fake_model_unchecked"}) {
+    kiln_model_t *model = nullptr;
+    EXPECT_OK(kiln_model_load(modelPath(name).c_str(), &model)) << name;
+    kiln_model_release(model);
+  }
+}
+
 TEST(Load, NullArguments) {
   kiln_model_t *model = nullptr;
   EXPECT_EQ(take(kiln_model_load(nullptr, &model)),
@@ -279,6 +331,53 @@ TEST(Session, Options) {
   EXPECT_EQ(take(kiln_session_create(m.model, &options, &session)),
             "INVALID_ARGUMENT: kiln_session_create: num_threads is 5000 (at most 1024)");
   EXPECT_NE(take(kiln_session_create(nullptr, nullptr, &session)), "");
+}
+
+// kiln_session_options grows at the end; struct_size says how much of it
+// the caller has.
+TEST(Session, OptionsStructSize) {
+  kiln_session_options options;
+  options.struct_size = 0;
+  kiln_session_options_initialize(&options);
+  EXPECT_EQ(options.struct_size, sizeof options);
+
+  Loaded m("fake_model");
+  kiln_session_t *session = nullptr;
+  // Options not filled by kiln_session_options_initialize: zeroed, or laid
+  // out as they were before struct_size (num_threads first).
+  kiln_session_options zeroed;
+  std::memset(&zeroed, 0, sizeof zeroed);
+  EXPECT_EQ(take(kiln_session_create(m.model, &zeroed, &session)),
+            "INVALID_ARGUMENT: kiln_session_create: options->struct_size is 0; fill the "
+            "options with kiln_session_options_initialize before setting fields");
+  kiln_session_options positional = {4, 0, 0, 0};
+  EXPECT_NE(take(kiln_session_create(m.model, &positional, &session)), "");
+  EXPECT_EQ(session, nullptr);
+
+  // A caller compiled against a newer kiln.h, with one more field this
+  // runtime does not know: accepted while that field keeps its default
+  // (zero), refused once the caller sets it.
+  struct NewerOptions {
+    kiln_session_options known;
+    uint32_t future_field;
+  } newer;
+  static_assert(sizeof newer == sizeof(kiln_session_options) + 4, "no padding");
+  kiln_session_options_initialize(&newer.known);
+  newer.known.struct_size = sizeof newer;
+  newer.known.num_threads = 2;
+  newer.future_field = 0;
+  ASSERT_OK(kiln_session_create(m.model, &newer.known, &session));
+  EXPECT_EQ(kiln_session_num_threads(session), 2u);
+  kiln_session_release(session);
+  session = nullptr;
+  newer.future_field = 1;
+  EXPECT_EQ(take(kiln_session_create(m.model, &newer.known, &session)),
+            "INVALID_ARGUMENT: kiln_session_create: the options set a field this runtime "
+            "(0.1.0) does not know (byte " +
+                std::to_string(sizeof(kiln_session_options)) + " of " +
+                std::to_string(sizeof newer) + "; it knows " +
+                std::to_string(sizeof(kiln_session_options)) +
+                "): use a runtime as new as the kiln.h the program was compiled with");
 }
 
 TEST(Session, OutlivesTheModelReference) {

@@ -33,9 +33,13 @@ Options:
   --emit=<stage>               Stop at a stage: mlir (LLVM dialect), llvm (LLVM
                                IR text), obj (object file) or lib (default).
   -O0, -O1, -O2, -O3           Optimization level (default -O2).
-  --mcpu=<cpu>                 Target CPU, e.g. haswell, skylake-avx512
-                               (default: this machine's CPU).
-  --mattr=<features>           Target features, e.g. +avx2,+fma or +avx512f.
+  --mcpu=<cpu>                 Target CPU: native (the default: this machine's
+                               CPU and features), a level (x86-64, x86-64-v2,
+                               x86-64-v3, x86-64-v4) or a CPU, e.g. haswell,
+                               skylake-avx512. The library refuses to load on
+                               a CPU without the features it uses.
+  --mattr=<features>           Features to add or remove, e.g. +avx2,+fma or
+                               -avx512f.
   --input-shape <n=DxD,...>    Specialise symbolic input dims.
   --target=<target>            cpu (default), or cuda[:sm_XY] (default sm_90):
                                every loop a CUDA kernel, the model run on the
@@ -129,6 +133,13 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
             " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
   if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-gemm applies to --target cuda only");
+  // An unknown CPU or feature is a usage error, found here rather than
+  // after minutes of lowering (where LLVM would only warn, or abort).
+  if (!p.failed()) {
+    std::string problem = mlir::kiln::checkTargetOptions(out.options);
+    if (!problem.empty())
+      p.error(problem);
+  }
   if (!p.failed() && out.model.empty())
     p.error("no model given; usage: kiln compile <model.onnx> -o <model.so>");
   if (!p.failed() && out.output.empty())

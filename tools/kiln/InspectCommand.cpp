@@ -3,8 +3,9 @@
 // For an ONNX model (or kiln IR): its signature, ops and weights, its FLOPs
 // per op type, and the pass pipeline `kiln compile -O<n>` would run. For a
 // compiled library: the table it exports (kiln_abi.h; read directly, no
-// runtime needed): producer, signature, the ONNX nodes it times per op
-// type, and the pipeline that built it.
+// runtime needed): producer, target CPU and the x86 features it needs,
+// signature, the ONNX nodes it times per op type, and the pipeline that
+// built it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,7 +119,12 @@ static int inspectLibrary(const std::string &path) {
     dlclose(handle);
     return 1;
   }
-  llvm::outs() << "library: " << path << "\nproducer: " << abi->producer << "\nsignature:\n";
+  llvm::outs() << "library: " << path << "\nproducer: " << abi->producer << "\n";
+  // What kiln_model_load checks the CPU for (kiln_x86_features.def).
+  llvm::outs() << "target: " << (abi->target_cpu ? abi->target_cpu : "?") << ", needs "
+               << (abi->target_features && abi->target_features[0] ? abi->target_features
+                                                                     : "no checked features")
+               << "\nsignature:\n";
   for (uint32_t i = 0; i < abi->num_inputs; ++i)
     printTensor("input ", abi->inputs[i]);
   for (uint32_t i = 0; i < abi->num_outputs; ++i)

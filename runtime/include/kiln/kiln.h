@@ -114,6 +114,11 @@ typedef enum kiln_status_code_e {
    * (kiln compile --target cuda) with no CUDA driver or GPU, a GPU older
    * than the model's architecture, or a GPU failure during a run. */
   KILN_STATUS_DEVICE_UNAVAILABLE = 9,
+  /* The model's code uses instructions this CPU lacks (it was compiled for
+   * another CPU, e.g. one with AVX-512): the message names the missing
+   * features. Recompile it for this CPU (kiln compile --mcpu=native) or for
+   * an x86-64 level it has (--mcpu=x86-64-v3). */
+  KILN_STATUS_UNSUPPORTED_CPU = 10,
 } kiln_status_code_t;
 
 /* NULL is success. Owned by the caller: free it with kiln_status_free. */
@@ -149,14 +154,16 @@ KILN_API const char *kiln_runtime_version(void);
 typedef struct kiln_model kiln_model_t;
 
 /* Loads a compiled model library: dlopen(RTLD_LOCAL | RTLD_NOW), looks up
- * `kiln_model_abi`, checks the ABI version and that the signature table is
- * well formed. A path without '/' is taken relative to the working directory
+ * `kiln_model_abi`, checks the ABI version, that the CPU has every x86
+ * instruction set extension the model's code uses (before any of that code
+ * runs, instead of a SIGILL in the first run), and that the signature table
+ * is well formed. A path without '/' is taken relative to the working directory
  * (never searched for on the library path). The weights live in the
  * library's read-only data, so they are memory-mapped from the file, not
  * copied: do not overwrite the file while the model is loaded (deleting it,
  * or replacing it by a rename, is safe).
  * Errors: NOT_FOUND (no such file), INVALID_MODEL (not a loadable shared
- * library, not a Kiln model, malformed table), ABI_MISMATCH. */
+ * library, not a Kiln model, malformed table), ABI_MISMATCH, UNSUPPORTED_CPU. */
 KILN_API kiln_status_t kiln_model_load(const char *path, kiln_model_t **out_model);
 
 /* Drops the caller's reference (see OWNERSHIP above). NULL is a no-op. */
@@ -200,7 +207,16 @@ KILN_API int64_t kiln_model_find_output(const kiln_model_t *model, const char *n
 
 typedef struct kiln_session kiln_session_t;
 
+/* Fill it with kiln_session_options_initialize, then set fields: the
+ * struct grows (new fields at the end, defaulting to zero), and
+ * struct_size tells the runtime which version the caller has. A newer
+ * runtime gives fields past a caller's struct_size their defaults; an
+ * older one rejects (INVALID_ARGUMENT) a caller that set fields it does
+ * not know. */
 typedef struct kiln_session_options {
+  /* sizeof(kiln_session_options) in the kiln.h the caller was compiled
+   * with. Set by kiln_session_options_initialize; do not change it. */
+  uint32_t struct_size;
   /* Intra-op parallelism: the number of threads that work on one run,
    * counting the calling thread (the session starts num_threads - 1 worker
    * threads, which sleep while idle). 0 = std::thread::hardware_concurrency().
@@ -221,12 +237,14 @@ typedef struct kiln_session_options {
   uint32_t keep_denormals;
 } kiln_session_options;
 
-/* Sets the defaults: num_threads = 0, profile = 0, keep_denormals = 0. */
+/* Sets struct_size and the defaults: num_threads = 0, profile = 0,
+ * keep_denormals = 0 (every field added later defaults to 0 too). */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for
  * the defaults; it is not referenced after the call.
- * Errors: INVALID_ARGUMENT, RESOURCE_EXHAUSTED (threads). */
+ * Errors: INVALID_ARGUMENT (num_threads over 1024, options not filled by
+ * kiln_session_options_initialize), RESOURCE_EXHAUSTED (threads). */
 KILN_API kiln_status_t kiln_session_create(kiln_model_t *model,
                                            const kiln_session_options *options,
                                            kiln_session_t **out_session);

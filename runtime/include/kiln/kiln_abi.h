@@ -4,7 +4,7 @@
  * symbol, `kiln_model_abi`, returning the table below. The runtime dlopen()s
  * the library, checks `abi_version`, and calls `run`. This header is the only
  * thing generated code and the runtime share; bump KILN_ABI_VERSION on any
- * change to it.
+ * change to it (the policy: docs/runtime-api.md, "Versioning").
  *
  * Tensors cross the boundary as MLIR memref descriptors: for a tensor of rank
  * R, 3 + 2R 64-bit words
@@ -226,6 +226,16 @@ typedef struct kiln_model_abi {
   uint32_t gpu_precision;        /* enum kiln_gpu_precision: its GEMMs' */
   const void *gpu_image;
   uint64_t gpu_image_size;
+  /* Since ABI 6. The CPU the model's code was compiled for (LLVM's name,
+   * e.g. "skylake-avx512", "x86-64-v3") and the instruction set extensions
+   * it may use, as LLVM writes them: "+avx2,+fma,..." ("" for none). Only
+   * the x86 features the runtime can ask the CPU about are listed
+   * (kiln_x86_features.def); kiln_model_load checks them before any of the
+   * model's code runs and refuses the model on a CPU that lacks one
+   * (KILN_STATUS_UNSUPPORTED_CPU) instead of letting it die of SIGILL.
+   * A GPU model's host code is compiled for generic x86-64: no features. */
+  const char *target_cpu;
+  const char *target_features;
 } kiln_model_abi;
 
 /* The symbol every compiled model exports. */

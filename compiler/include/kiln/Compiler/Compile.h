@@ -26,8 +26,12 @@ enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
-  std::string cpu;           ///< --mcpu; empty = the host CPU
-  std::string features;      ///< --mattr, e.g. "+avx2,+fma"; empty = host features
+  /// --mcpu: an LLVM CPU name; "native" or empty = the host CPU and the
+  /// features it has (empty with --target cuda: generic x86-64).
+  std::string cpu;
+  /// --mattr, e.g. "+avx2,+fma" or "-avx512f": added to (or taken from)
+  /// the CPU's features.
+  std::string features;
   EmitKind emit = EmitKind::Library;
   Target target = Target::Cpu;
   int gpuArch = 90;          ///< --target cuda:sm_XY: compute capability XY
@@ -72,6 +76,10 @@ struct ModelSignature {
 /// kiln.output_name) before lowering erases it. Fails on element types the
 /// ABI cannot describe.
 FailureOr<ModelSignature> readSignature(ModuleOp module);
+
+/// Checks --mcpu and --mattr against the LLVM target's CPUs and features;
+/// an error message naming the valid values, or empty.
+std::string checkTargetOptions(const CompileOptions &options);
 
 /// The runtime GEMM micro-kernel family the target CPU of `options` runs
 /// ("avx512", "avx2" or "portable"): the layout constant weights are packed
