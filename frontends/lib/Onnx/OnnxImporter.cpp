@@ -11,6 +11,7 @@
 #include "NodeImporter.h"
 #include "OnnxModelReader.h"
 #include "OnnxTensors.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
@@ -150,6 +151,11 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
   SmallVector<int64_t> shape;
   SmallVector<Attribute> names;
   for (const onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim()) {
+    if (dim.has_dim_value() && dim.dim_value() < 0) {
+      emitError(fileLoc) << "graph input '" << info.name() << "' has a negative dim "
+                         << dim.dim_value();
+      return failure();
+    }
     shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
     names.push_back(StringAttr::get(&context, dim.has_dim_param() ? dim.dim_param() : ""));
   }
@@ -170,6 +176,12 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
     }
     shape.assign(given.begin(), given.end());
     names.resize(shape.size(), StringAttr::get(&context, ""));
+  }
+  if (!boundedElementCount(shape)) {
+    emitError(fileLoc) << "graph input '" << info.name() << "' would have more than 2^40 "
+                       << "elements (" << RankedTensorType::get(shape, elementType)
+                       << "); Kiln cannot compile tensors that large";
+    return failure();
   }
   dimNames = ArrayAttr::get(&context, names);
   return Type(RankedTensorType::get(shape, elementType));

@@ -1,6 +1,7 @@
 //===- OnnxTensors.cpp - ONNX data types and TensorProto contents ---------===//
 
 #include "OnnxTensors.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -169,7 +170,7 @@ ElementsAttr mlir::kiln::onnx_import::convertTensor(onnx::TensorProto &tensor,
   SmallVector<int64_t> shape;
   int64_t count = 1;
   for (int64_t d : tensor.dims()) {
-    if (d < 0 || (d > 0 && count > (INT64_C(1) << 40) / d)) {
+    if (d < 0 || (d > 0 && count > kMaxTensorElements / d)) {
       emitError(loc) << "tensor '" << tensor.name() << "' has invalid dims";
       return {};
     }

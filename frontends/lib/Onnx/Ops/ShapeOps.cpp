@@ -122,6 +122,11 @@ static LogicalResult importSlice(NodeImporter &n) {
     return failure();
   }
   int64_t count = startsType.getDimSize(0);
+  if (count > n.inputType(0).getRank()) {
+    n.emitError() << "starts has " << count << " entries for an input of rank "
+                  << n.inputType(0).getRank();
+    return failure();
+  }
   Value axes = n.input(3), steps = n.input(4);
   if (!axes) {
     SmallVector<int64_t> all;
@@ -177,6 +182,10 @@ static LogicalResult importSplit(NodeImporter &n) {
     int64_t parts = n.getOpset() >= 18 ? n.intAttr("num_outputs", 0) : n.numOutputs();
     if (parts <= 0) {
       n.emitError() << "needs 'split' sizes or 'num_outputs'";
+      return failure();
+    }
+    if (parts != (int64_t)n.numOutputs()) {
+      n.emitError() << "has " << n.numOutputs() << " outputs for num_outputs " << parts;
       return failure();
     }
     if (ShapedType::isDynamic(dim)) {
