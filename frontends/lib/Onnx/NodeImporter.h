@@ -139,6 +139,16 @@ using OpHandler = LogicalResult (*)(NodeImporter &);
 /// The handler for `opType` in the default domain, or null.
 OpHandler lookupOpHandler(StringRef opType);
 
+/// How many inputs and outputs a node of an op type may list, from ONNX's
+/// schemas (omitted optional inputs count when followed by given ones).
+struct OpArity {
+  int minInputs, maxInputs, minOutputs, maxOutputs;
+};
+inline constexpr int kVariadic = INT32_MAX;
+
+/// The arity of `opType` at `opset`; every op with a handler has one.
+std::optional<OpArity> lookupOpArity(StringRef opType, int64_t opset);
+
 // Registration of each op family (Ops/*.cpp) into the table.
 void registerElementwiseOps(llvm::StringMap<OpHandler> &table);
 void registerContractionOps(llvm::StringMap<OpHandler> &table);

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
+#include "GraphChecks.h"
 #include "NodeImporter.h"
 #include "OnnxModelReader.h"
 #include "OnnxTensors.h"
@@ -62,7 +63,6 @@ private:
   LogicalResult importInputs(func::FuncOp func);
   LogicalResult importInitializers();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
-  Location nodeLoc(const onnx::NodeProto &node, size_t index);
 
   MLIRContext &context;
   onnx::ModelProto &model;
@@ -79,15 +79,6 @@ private:
 
 } // namespace
 
-Location GraphImporter::nodeLoc(const onnx::NodeProto &node, size_t index) {
-  std::string name = node.name().empty()
-                         ? node.op_type() + "_" + std::to_string(index)
-                         : node.name();
-  // The child names the op type, for the profiler's per-op-type view.
-  return NameLoc::get(StringAttr::get(&context, name),
-                      NameLoc::get(StringAttr::get(&context, node.op_type())));
-}
-
 LogicalResult GraphImporter::checkSupportedOps() {
   // op type -> names of the nodes using it, in graph order.
   std::vector<std::pair<std::string, SmallVector<std::string>>> unsupported;
@@ -98,9 +89,7 @@ LogicalResult GraphImporter::checkSupportedOps() {
       continue;
     std::string opType = defaultDomain ? node.op_type()
                                        : node.domain() + "." + node.op_type();
-    std::string name = node.name().empty()
-                           ? node.op_type() + "_" + std::to_string(index)
-                           : node.name();
+    std::string name = nodeName(node, index);
     auto [it, inserted] = indexOf.try_emplace(opType, unsupported.size());
     if (inserted)
       unsupported.push_back({opType, {}});
@@ -247,15 +236,9 @@ LogicalResult GraphImporter::importInitializers() {
 }
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t index) {
-  Location loc = nodeLoc(node, index);
-  for (const std::string &input : node.input()) {
-    if (!input.empty() && !values.count(input)) {
-      emitError(loc) << "ONNX " << node.op_type() << ": input '" << input
-                     << "' is produced by no earlier node, initializer or graph "
-                        "input (is the graph topologically sorted?)";
-      return failure();
-    }
-  }
+  // checkGraphStructure saw that the node's input and output counts are
+  // right and that every input is produced before it.
+  Location loc = nodeLocation(&context, node, index);
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
   importer.modelDir = modelDir;
@@ -273,7 +256,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
   fileLoc = FileLineColLoc::get(&context, modelPath, 0, 0);
-  if (failed(checkSupportedOps()))
+  if (failed(checkGraphStructure(graph, opset, fileLoc)) || failed(checkSupportedOps()))
     return nullptr;
   for (const onnx::NodeProto &node : graph.node())
     for (const std::string &input : node.input())
