@@ -3,8 +3,9 @@
 // A model from a fuzzer or a broken exporter can break the rules ONNX's
 // checker enforces: a value assigned twice, a node reading a value nothing
 // (or only a later node) produces, a node without op type or with more or
-// fewer inputs or outputs than its op takes. Each is an error here, located at
-// the node, before the node handlers see the graph.
+// fewer inputs or outputs than its op takes, an attribute whose value sits in
+// a field of another type. Each is an error here, located at the node, before
+// the node handlers see the graph.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +28,38 @@ Location mlir::kiln::onnx_import::nodeLocation(MLIRContext *context,
                                                const onnx::NodeProto &node, size_t index) {
   return NameLoc::get(StringAttr::get(context, nodeName(node, index)),
                       NameLoc::get(StringAttr::get(context, node.op_type())));
+}
+
+/// What is wrong with an attribute in itself, or "": no name, no type, or a
+/// value in a field of another type than its type says (ONNX's "type field
+/// and data field mismatch").
+static std::string attributeProblem(const onnx::AttributeProto &attr) {
+  using A = onnx::AttributeProto;
+  if (attr.name().empty())
+    return "an attribute has no name";
+  std::string name = "attribute '" + attr.name() + "'";
+  if (attr.type() == A::UNDEFINED)
+    return name + " has no type";
+  std::pair<bool, A::AttributeType> fields[] = {
+      {attr.has_f(), A::FLOAT},
+      {attr.has_i(), A::INT},
+      {attr.has_s(), A::STRING},
+      {attr.has_t(), A::TENSOR},
+      {attr.has_g(), A::GRAPH},
+      {attr.has_sparse_tensor(), A::SPARSE_TENSOR},
+      {attr.has_tp(), A::TYPE_PROTO},
+      {attr.floats_size() > 0, A::FLOATS},
+      {attr.ints_size() > 0, A::INTS},
+      {attr.strings_size() > 0, A::STRINGS},
+      {attr.tensors_size() > 0, A::TENSORS},
+      {attr.graphs_size() > 0, A::GRAPHS},
+      {attr.sparse_tensors_size() > 0, A::SPARSE_TENSORS},
+      {attr.type_protos_size() > 0, A::TYPE_PROTOS}};
+  for (auto [set, type] : fields)
+    if (set && type != attr.type())
+      return name + " has type " + A::AttributeType_Name(attr.type()) +
+             " but holds a value of type " + A::AttributeType_Name(type);
+  return "";
 }
 
 /// Checks the node's input and output counts against its op's arity.
@@ -98,6 +131,16 @@ LogicalResult mlir::kiln::onnx_import::checkGraphStructure(const onnx::GraphProt
       return failure();
     }
     auto error = [&, &node = node] { return emitError(loc) << "ONNX " << node.op_type() << ": "; };
+    llvm::StringSet<> attributeNames;
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      std::string problem = attributeProblem(attr);
+      if (problem.empty() && !attributeNames.insert(attr.name()).second)
+        problem = "attribute '" + attr.name() + "' is given twice";
+      if (!problem.empty()) {
+        error() << problem;
+        return failure();
+      }
+    }
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     if (std::optional<OpArity> arity = lookupOpArity(node.op_type(), opset);
         arity && defaultDomain && failed(checkArity(node, *arity, loc)))

@@ -20,7 +20,7 @@ Location nodeLocation(MLIRContext *context, const onnx::NodeProto &node, size_t 
 /// is imported: graph inputs and initializers are named and unique (an input
 /// may share its name with an initializer, its default value), every value
 /// is produced once (static single assignment), and every node has an op
-/// type, as many inputs and outputs as its op takes
+/// type, well-formed attributes, as many inputs and outputs as its op takes
 /// at `opset` (for the ops Kiln knows) and reads only values produced before
 /// it. Reports the first problem, at its node or at `fileLoc`.
 LogicalResult checkGraphStructure(const onnx::GraphProto &graph, int64_t opset,

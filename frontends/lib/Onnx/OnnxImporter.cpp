@@ -242,7 +242,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
   importer.modelDir = modelDir;
-  if (failed(lookupOpHandler(node.op_type())(importer)))
+  if (failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError())
     return failure();
   for (int i = 0; i < node.output_size(); ++i) {
     if (importer.isOutputUsed(i) && !values.count(node.output(i))) {
