@@ -155,11 +155,16 @@ LogicalResult mlir::kiln::refineResultTypes(Operation *op) {
   if (types.size() != op->getNumResults())
     return op->emitError("inferred ") << types.size() << " results, op has "
                                       << op->getNumResults();
-  for (Type type : types)
-    if (auto ranked = dyn_cast<RankedTensorType>(type);
-        ranked && !boundedElementCount(ranked.getShape()))
+  for (Type type : types) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked)
+      continue;
+    if (llvm::any_of(ranked.getShape(), [](int64_t d) { return d < 0 && d != kDyn; }))
+      return emitError(op->getLoc(), "the result ") << type << " has a negative dim";
+    if (!boundedElementCount(ranked.getShape()))
       return emitError(op->getLoc(), "the result ")
              << type << " has more than 2^40 elements; Kiln cannot compile tensors that large";
+  }
   for (auto [result, type] : llvm::zip(op->getResults(), types))
     result.setType(type);
   return success();

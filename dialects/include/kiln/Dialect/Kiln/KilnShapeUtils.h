@@ -44,7 +44,7 @@ std::optional<int64_t> boundedElementCount(ArrayRef<int64_t> shape);
 
 /// Re-runs result type inference on `op` and sets the refined result types.
 /// Emits a diagnostic at the op and fails when inference fails or a result
-/// would exceed kMaxTensorElements.
+/// would have a negative dim or more than kMaxTensorElements elements.
 LogicalResult refineResultTypes(Operation *op);
 
 } // namespace mlir::kiln
