@@ -19,7 +19,22 @@ unusual files the importer must handle, from the same readable text:
   --external-data-length N  then cut that side file to N bytes
   --remove-external-data    then delete that side file
   --external-data-entry K=V then set external_data entry K (location,
-                            offset, length) of every initializer to V
+                            offset, length) of every initializer to V, or
+                            remove it when V is empty
+  --set-op-type NODE=T      set the op_type of node NODE to T (may be empty)
+  --set-inputs NODE=JSON    set the inputs of node NODE to a JSON list of
+                            names ('[]' for none, '[""]' for one empty name)
+  --set-outputs NODE=JSON   likewise its outputs
+  --set-attribute NODE.ATTR=JSON
+                            replace (or add) attribute ATTR of node NODE with
+                            one of the JSON value's type: 1.5 is a FLOAT, 1 an
+                            INT, "s" a STRING, [1, 2] INTS, [1.0] FLOATS
+  --add-attribute NODE.ATTR=JSON
+                            the same, but added even if ATTR is there already
+  --set-attribute-type NODE.ATTR=T
+                            set the type field of attribute ATTR of node NODE
+                            to T (INT, FLOAT, ..., UNDEFINED), leaving its
+                            value where it is
   --truncate N              keep only the first N bytes of the .onnx file
   --random-bytes N          ignore the text; write N pseudo-random bytes
                             (fixed seed, so the file is the same every run)
@@ -29,12 +44,14 @@ unusual files the importer must handle, from the same readable text:
 """
 
 import argparse
+import json
 import os
 import random
 import sys
 
 import onnx
 import onnx.external_data_helper
+import onnx.helper
 import onnx.numpy_helper
 import onnx.parser
 
@@ -84,6 +101,15 @@ def main() -> int:
     parser.add_argument("--external-data-length", type=int, metavar="N")
     parser.add_argument("--remove-external-data", action="store_true")
     parser.add_argument("--external-data-entry", action="append", default=[], metavar="K=V")
+    parser.add_argument("--set-op-type", action="append", default=[], metavar="NODE=T")
+    parser.add_argument("--set-inputs", action="append", default=[], metavar="NODE=JSON")
+    parser.add_argument("--set-outputs", action="append", default=[], metavar="NODE=JSON")
+    parser.add_argument("--set-attribute", action="append", default=[],
+                        metavar="NODE.ATTR=JSON")
+    parser.add_argument("--add-attribute", action="append", default=[],
+                        metavar="NODE.ATTR=JSON")
+    parser.add_argument("--set-attribute-type", action="append", default=[],
+                        metavar="NODE.ATTR=T")
     parser.add_argument("--truncate", type=int, metavar="N")
     parser.add_argument("--random-bytes", type=int, metavar="N")
     parser.add_argument("--check", action="store_true")
@@ -110,6 +136,39 @@ def main() -> int:
         if not rename(model, old, new):
             print(f"--rename: nothing is named '{old}'", file=sys.stderr)
             return 1
+    nodes = {node.name: node for node in model.graph.node if node.name}
+
+    def node_named(name: str) -> onnx.NodeProto:
+        if name not in nodes:
+            sys.exit(f"no node named '{name}'")
+        return nodes[name]
+
+    for entry in args.set_op_type:
+        name, _, op_type = entry.partition("=")
+        node_named(name).op_type = op_type
+    for which, entries in (("input", args.set_inputs), ("output", args.set_outputs)):
+        for entry in entries:
+            name, _, values = entry.partition("=")
+            field = getattr(node_named(name), which)
+            del field[:]
+            field.extend(json.loads(values))
+    for entry, replace in [(e, True) for e in args.set_attribute] + \
+                          [(e, False) for e in args.add_attribute]:
+        target, _, value = entry.partition("=")
+        name, _, attr_name = target.partition(".")
+        node = node_named(name)
+        if replace:
+            kept = [a for a in node.attribute if a.name != attr_name]
+            del node.attribute[:]
+            node.attribute.extend(kept)
+        node.attribute.append(onnx.helper.make_attribute(attr_name, json.loads(value)))
+    for entry in args.set_attribute_type:
+        target, _, type_name = entry.partition("=")
+        name, _, attr_name = target.partition(".")
+        attrs = [a for a in node_named(name).attribute if a.name == attr_name]
+        if not attrs:
+            sys.exit(f"--set-attribute-type: node '{name}' has no attribute '{attr_name}'")
+        attrs[0].type = onnx.AttributeProto.AttributeType.Value(type_name)
     if args.check:
         onnx.checker.check_model(model, full_check=True)
 
@@ -158,7 +217,11 @@ def main() -> int:
                 key, _, value = entry.partition("=")
                 for tensor in model.graph.initializer:
                     entries = {e.key: e for e in tensor.external_data}
-                    if key in entries:
+                    if not value:
+                        kept = [e for e in tensor.external_data if e.key != key]
+                        del tensor.external_data[:]
+                        tensor.external_data.extend(kept)
+                    elif key in entries:
                         entries[key].value = value
                     else:
                         tensor.external_data.add(key=key, value=value)

@@ -24,7 +24,9 @@ static constexpr int64_t kMaxFoldElements = 1 << 16;
 /// The op's result type when it is static and small enough to fold into.
 static RankedTensorType foldableType(Type type) {
   auto t = dyn_cast<RankedTensorType>(type);
-  if (!t || !t.hasStaticShape() || t.getNumElements() > kMaxFoldElements)
+  // The bounded count first: getNumElements() overflows on huge shapes.
+  if (!t || !t.hasStaticShape() || !boundedElementCount(t.getShape()) ||
+      t.getNumElements() > kMaxFoldElements)
     return {};
   return t;
 }

@@ -130,6 +130,18 @@ std::optional<int64_t> mlir::kiln::normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+std::optional<int64_t> mlir::kiln::boundedElementCount(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d == kDyn)
+      continue;
+    if (d < 0 || std::max<int64_t>(d, 1) > kMaxTensorElements / count)
+      return std::nullopt;
+    count *= std::max<int64_t>(d, 1);
+  }
+  return count;
+}
+
 LogicalResult mlir::kiln::refineResultTypes(Operation *op) {
   auto inferable = dyn_cast<InferTypeOpInterface>(op);
   if (!inferable)
@@ -143,6 +155,16 @@ LogicalResult mlir::kiln::refineResultTypes(Operation *op) {
   if (types.size() != op->getNumResults())
     return op->emitError("inferred ") << types.size() << " results, op has "
                                       << op->getNumResults();
+  for (Type type : types) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked)
+      continue;
+    if (llvm::any_of(ranked.getShape(), [](int64_t d) { return d < 0 && d != kDyn; }))
+      return emitError(op->getLoc(), "the result ") << type << " has a negative dim";
+    if (!boundedElementCount(ranked.getShape()))
+      return emitError(op->getLoc(), "the result ")
+             << type << " has more than 2^40 elements; Kiln cannot compile tensors that large";
+  }
   for (auto [result, type] : llvm::zip(op->getResults(), types))
     result.setType(type);
   return success();

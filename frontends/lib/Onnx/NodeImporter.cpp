@@ -9,7 +9,7 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::onnx_import;
 
-InFlightDiagnostic NodeImporter::emitError() {
+InFlightDiagnostic NodeImporter::emitError() const {
   return mlir::emitError(loc) << "ONNX " << node.op_type() << ": ";
 }
 
@@ -90,26 +90,50 @@ const onnx::AttributeProto *NodeImporter::attribute(StringRef name) const {
   return nullptr;
 }
 
-int64_t NodeImporter::intAttr(StringRef name, int64_t defaultValue) const {
+const onnx::AttributeProto *
+NodeImporter::attribute(StringRef name, onnx::AttributeProto::AttributeType type) const {
   const onnx::AttributeProto *attr = attribute(name);
+  if (!attr || attr->type() == type)
+    return attr;
+  emitError() << "attribute '" << name << "' has type "
+              << onnx::AttributeProto::AttributeType_Name(attr->type()) << ", expected "
+              << onnx::AttributeProto::AttributeType_Name(type);
+  attributeTypeError = true;
+  return nullptr;
+}
+
+int64_t NodeImporter::intAttr(StringRef name, int64_t defaultValue) const {
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::INT);
   return attr ? attr->i() : defaultValue;
 }
 
 float NodeImporter::floatAttr(StringRef name, float defaultValue) const {
-  const onnx::AttributeProto *attr = attribute(name);
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::FLOAT);
   return attr ? attr->f() : defaultValue;
 }
 
 std::string NodeImporter::stringAttr(StringRef name, StringRef defaultValue) const {
-  const onnx::AttributeProto *attr = attribute(name);
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::STRING);
   return attr ? attr->s() : defaultValue.str();
 }
 
 std::optional<SmallVector<int64_t>> NodeImporter::intsAttr(StringRef name) const {
-  const onnx::AttributeProto *attr = attribute(name);
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::INTS);
   if (!attr)
     return std::nullopt;
   return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+}
+
+std::optional<SmallVector<float>> NodeImporter::floatsAttr(StringRef name) const {
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::FLOATS);
+  if (!attr)
+    return std::nullopt;
+  return SmallVector<float>(attr->floats().begin(), attr->floats().end());
+}
+
+const onnx::TensorProto *NodeImporter::tensorAttr(StringRef name) const {
+  const onnx::AttributeProto *attr = attribute(name, onnx::AttributeProto::TENSOR);
+  return attr ? &attr->t() : nullptr;
 }
 
 bool NodeImporter::isOutputUsed(size_t i) const {

@@ -35,7 +35,7 @@ public:
   MLIRContext *getContext() { return builder.getContext(); }
 
   /// An error at the node; the message names the op type.
-  InFlightDiagnostic emitError();
+  InFlightDiagnostic emitError() const;
 
   //--- Inputs -------------------------------------------------------------//
   size_t numInputs() const { return node.input_size(); }
@@ -56,11 +56,24 @@ public:
   }
 
   //--- Attributes ---------------------------------------------------------//
+  // The typed readers check the attribute's type as ONNX's checker does: an
+  // attribute of another type (Softmax's axis given as 1.5) is an error at
+  // the node, which then fails to import; the reader returns its default
+  // meanwhile, so handlers need not check.
+  /// The attribute `name` (of any type), or null when the node lacks it.
   const onnx::AttributeProto *attribute(StringRef name) const;
+  /// The attribute `name` if the node has it with type `type`; null when the
+  /// node lacks it or it has another type (reported).
+  const onnx::AttributeProto *attribute(StringRef name,
+                                        onnx::AttributeProto::AttributeType type) const;
   int64_t intAttr(StringRef name, int64_t defaultValue) const;
   float floatAttr(StringRef name, float defaultValue) const;
   std::string stringAttr(StringRef name, StringRef defaultValue) const;
   std::optional<SmallVector<int64_t>> intsAttr(StringRef name) const;
+  std::optional<SmallVector<float>> floatsAttr(StringRef name) const;
+  const onnx::TensorProto *tensorAttr(StringRef name) const;
+  /// Whether a typed reader met an attribute of the wrong type.
+  bool hadAttributeTypeError() const { return attributeTypeError; }
 
   //--- Outputs ------------------------------------------------------------//
   size_t numOutputs() const { return node.output_size(); }
@@ -117,6 +130,7 @@ private:
   Location loc;
   int64_t opset;
   ValueMap &values;
+  mutable bool attributeTypeError = false;
 
 public:
   /// Names read by later nodes or graph outputs (set by the graph importer).
@@ -138,6 +152,16 @@ using OpHandler = LogicalResult (*)(NodeImporter &);
 
 /// The handler for `opType` in the default domain, or null.
 OpHandler lookupOpHandler(StringRef opType);
+
+/// How many inputs and outputs a node of an op type may list, from ONNX's
+/// schemas (omitted optional inputs count when followed by given ones).
+struct OpArity {
+  int minInputs, maxInputs, minOutputs, maxOutputs;
+};
+inline constexpr int kVariadic = INT32_MAX;
+
+/// The arity of `opType` at `opset`; every op with a handler has one.
+std::optional<OpArity> lookupOpArity(StringRef opType, int64_t opset);
 
 // Registration of each op family (Ops/*.cpp) into the table.
 void registerElementwiseOps(llvm::StringMap<OpHandler> &table);

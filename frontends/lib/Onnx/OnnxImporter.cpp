@@ -8,9 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
+#include "GraphChecks.h"
 #include "NodeImporter.h"
 #include "OnnxModelReader.h"
 #include "OnnxTensors.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
@@ -61,7 +63,6 @@ private:
   LogicalResult importInputs(func::FuncOp func);
   LogicalResult importInitializers();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
-  Location nodeLoc(const onnx::NodeProto &node, size_t index);
 
   MLIRContext &context;
   onnx::ModelProto &model;
@@ -78,15 +79,6 @@ private:
 
 } // namespace
 
-Location GraphImporter::nodeLoc(const onnx::NodeProto &node, size_t index) {
-  std::string name = node.name().empty()
-                         ? node.op_type() + "_" + std::to_string(index)
-                         : node.name();
-  // The child names the op type, for the profiler's per-op-type view.
-  return NameLoc::get(StringAttr::get(&context, name),
-                      NameLoc::get(StringAttr::get(&context, node.op_type())));
-}
-
 LogicalResult GraphImporter::checkSupportedOps() {
   // op type -> names of the nodes using it, in graph order.
   std::vector<std::pair<std::string, SmallVector<std::string>>> unsupported;
@@ -97,9 +89,7 @@ LogicalResult GraphImporter::checkSupportedOps() {
       continue;
     std::string opType = defaultDomain ? node.op_type()
                                        : node.domain() + "." + node.op_type();
-    std::string name = node.name().empty()
-                           ? node.op_type() + "_" + std::to_string(index)
-                           : node.name();
+    std::string name = nodeName(node, index);
     auto [it, inserted] = indexOf.try_emplace(opType, unsupported.size());
     if (inserted)
       unsupported.push_back({opType, {}});
@@ -150,6 +140,11 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
   SmallVector<int64_t> shape;
   SmallVector<Attribute> names;
   for (const onnx::TensorShapeProto::Dimension &dim : tensor.shape().dim()) {
+    if (dim.has_dim_value() && dim.dim_value() < 0) {
+      emitError(fileLoc) << "graph input '" << info.name() << "' has a negative dim "
+                         << dim.dim_value();
+      return failure();
+    }
     shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
     names.push_back(StringAttr::get(&context, dim.has_dim_param() ? dim.dim_param() : ""));
   }
@@ -170,6 +165,12 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
     }
     shape.assign(given.begin(), given.end());
     names.resize(shape.size(), StringAttr::get(&context, ""));
+  }
+  if (!boundedElementCount(shape)) {
+    emitError(fileLoc) << "graph input '" << info.name() << "' would have more than 2^40 "
+                       << "elements (" << RankedTensorType::get(shape, elementType)
+                       << "); Kiln cannot compile tensors that large";
+    return failure();
   }
   dimNames = ArrayAttr::get(&context, names);
   return Type(RankedTensorType::get(shape, elementType));
@@ -235,19 +236,13 @@ LogicalResult GraphImporter::importInitializers() {
 }
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t index) {
-  Location loc = nodeLoc(node, index);
-  for (const std::string &input : node.input()) {
-    if (!input.empty() && !values.count(input)) {
-      emitError(loc) << "ONNX " << node.op_type() << ": input '" << input
-                     << "' is produced by no earlier node, initializer or graph "
-                        "input (is the graph topologically sorted?)";
-      return failure();
-    }
-  }
+  // checkGraphStructure saw that the node's input and output counts are
+  // right and that every input is produced before it.
+  Location loc = nodeLocation(&context, node, index);
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
   importer.modelDir = modelDir;
-  if (failed(lookupOpHandler(node.op_type())(importer)))
+  if (failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError())
     return failure();
   for (int i = 0; i < node.output_size(); ++i) {
     if (importer.isOutputUsed(i) && !values.count(node.output(i))) {
@@ -261,7 +256,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
   fileLoc = FileLineColLoc::get(&context, modelPath, 0, 0);
-  if (failed(checkSupportedOps()))
+  if (failed(checkGraphStructure(graph, opset, fileLoc)) || failed(checkSupportedOps()))
     return nullptr;
   for (const onnx::NodeProto &node : graph.node())
     for (const std::string &input : node.input())

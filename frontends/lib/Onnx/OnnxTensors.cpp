@@ -1,13 +1,19 @@
 //===- OnnxTensors.cpp - ONNX data types and TensorProto contents ---------===//
 
 #include "OnnxTensors.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::kiln::onnx_import;
@@ -86,12 +92,37 @@ static FailureOr<std::string> readExternalData(const onnx::TensorProto &tensor,
   }
   SmallString<256> path(modelDir);
   llvm::sys::path::append(path, location);
-  uint64_t fileSize = 0;
-  if (std::error_code error = llvm::sys::fs::file_size(path, fileSize)) {
+  // The file must resolve, links followed, to a regular file inside the
+  // model's folder (resolved too): a link beside the model to /etc/passwd
+  // must not end up in the compiled library. It is opened without blocking
+  // and checked after opening, so that a FIFO or a device is an error, not
+  // a hang.
+  auto cannotRead = [&](const Twine &why) {
     emitError(loc) << "external data file '" << path << "' of tensor '" << tensor.name()
-                   << "' cannot be read: " << error.message();
+                   << "' cannot be read: " << why;
     return failure();
-  }
+  };
+  SmallString<256> folder, resolved;
+  if (std::error_code error = llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, folder))
+    return cannotRead(error.message());
+  if (std::error_code error = llvm::sys::fs::real_path(path, resolved))
+    return cannotRead(error.message());
+  SmallString<256> folderPrefix(folder);
+  if (!folderPrefix.ends_with("/"))
+    folderPrefix += '/';
+  if (resolved != folder && !StringRef(resolved).starts_with(folderPrefix))
+    return cannotRead(Twine("it resolves to '") + resolved + "', outside the model's folder '" +
+                      folder + "'");
+  int fd = ::open(resolved.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return cannotRead(std::error_code(errno, std::generic_category()).message());
+  llvm::scope_exit closeFile([&] { ::close(fd); });
+  struct stat status;
+  if (::fstat(fd, &status) != 0)
+    return cannotRead(std::error_code(errno, std::generic_category()).message());
+  if (!S_ISREG(status.st_mode))
+    return cannotRead("it is not a regular file");
+  uint64_t fileSize = status.st_size;
   if (length < 0)
     length = offset <= (int64_t)fileSize ? (int64_t)fileSize - offset : 0;
   if ((uint64_t)offset > fileSize || (uint64_t)length > fileSize - offset) {
@@ -100,11 +131,9 @@ static FailureOr<std::string> readExternalData(const onnx::TensorProto &tensor,
                    << fileSize << " bytes)";
     return failure();
   }
-  auto buffer = llvm::MemoryBuffer::getFileSlice(path, length, offset);
-  if (!buffer) {
-    emitError(loc) << "cannot read external data file '" << path << "'";
-    return failure();
-  }
+  auto buffer = llvm::MemoryBuffer::getOpenFileSlice(fd, resolved, length, offset);
+  if (!buffer)
+    return cannotRead(buffer.getError().message());
   return (*buffer)->getBuffer().str();
 }
 
@@ -169,7 +198,7 @@ ElementsAttr mlir::kiln::onnx_import::convertTensor(onnx::TensorProto &tensor,
   SmallVector<int64_t> shape;
   int64_t count = 1;
   for (int64_t d : tensor.dims()) {
-    if (d < 0 || (d > 0 && count > (INT64_C(1) << 40) / d)) {
+    if (d < 0 || (d > 0 && count > kMaxTensorElements / d)) {
       emitError(loc) << "tensor '" << tensor.name() << "' has invalid dims";
       return {};
     }

@@ -37,6 +37,11 @@ static LogicalResult importConv(NodeImporter &n) {
     n.emitError() << "input must have rank >= 3 (N, C, spatial...)";
     return failure();
   }
+  if (n.inputType(1).getRank() != spatial + 2) {
+    n.emitError() << "the weight must have the input's rank " << spatial + 2 << ", got "
+                  << n.inputType(1);
+    return failure();
+  }
   auto orOnes = [&](StringRef name) {
     return n.intsAttr(name).value_or(SmallVector<int64_t>(spatial, 1));
   };

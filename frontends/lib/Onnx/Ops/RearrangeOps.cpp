@@ -97,6 +97,8 @@ static LogicalResult importSpaceToDepth(NodeImporter &n) {
                    {0, c * b * b, h / b, w / b});
 }
 
+static constexpr int64_t kMaxEyeLikeElements = int64_t(1) << 24;
+
 /// EyeLike: ones on diagonal k of the input's (static, 2-D) shape, in
 /// `dtype` or the input's element type.
 static LogicalResult importEyeLike(NodeImporter &n) {
@@ -117,6 +119,12 @@ static LogicalResult importEyeLike(NodeImporter &n) {
     }
   }
   int64_t rows = xt.getDimSize(0), cols = xt.getDimSize(1), k = n.intAttr("k", 0);
+  // The constant is built element by element: bound it well below memory.
+  if (xt.getNumElements() > kMaxEyeLikeElements) {
+    n.emitError() << "a " << rows << "x" << cols << " result is too large to build as a "
+                  << "constant (at most " << kMaxEyeLikeElements << " elements)";
+    return failure();
+  }
   auto type = RankedTensorType::get({rows, cols}, element);
   auto value = [&](bool one) -> Attribute {
     if (auto f = dyn_cast<FloatType>(element))

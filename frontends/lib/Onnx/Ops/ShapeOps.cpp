@@ -18,24 +18,29 @@ static LogicalResult importConstant(NodeImporter &n) {
   Builder &b = n.getBuilder();
   Location loc = n.getLoc();
   Attribute value;
-  if (const onnx::AttributeProto *attr = n.attribute("value")) {
-    onnx::TensorProto tensor = attr->t();
+  if (n.attribute("value")) {
+    const onnx::TensorProto *given = n.tensorAttr("value");
+    if (!given)
+      return failure();
+    onnx::TensorProto tensor = *given;
     std::string name = n.getNode().output(0);
     if (tensor.name().empty())
       tensor.set_name(name); // for error messages
     value = convertTensor(tensor, name, n.modelDir, loc);
     if (!value)
       return failure();
-  } else if (const onnx::AttributeProto *attr = n.attribute("value_float")) {
-    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()), attr->f());
-  } else if (const onnx::AttributeProto *attr = n.attribute("value_int")) {
-    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), attr->i());
-  } else if (const onnx::AttributeProto *attr = n.attribute("value_floats")) {
-    SmallVector<float> v(attr->floats().begin(), attr->floats().end());
+  } else if (n.attribute("value_float")) {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                   n.floatAttr("value_float", 0));
+  } else if (n.attribute("value_int")) {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
+                                   n.intAttr("value_int", 0));
+  } else if (n.attribute("value_floats")) {
+    SmallVector<float> v = n.floatsAttr("value_floats").value_or(SmallVector<float>());
     value = DenseElementsAttr::get(
         RankedTensorType::get({(int64_t)v.size()}, b.getF32Type()), ArrayRef(v));
-  } else if (const onnx::AttributeProto *attr = n.attribute("value_ints")) {
-    SmallVector<int64_t> v(attr->ints().begin(), attr->ints().end());
+  } else if (n.attribute("value_ints")) {
+    SmallVector<int64_t> v = n.intsAttr("value_ints").value_or(SmallVector<int64_t>());
     value = DenseElementsAttr::get(
         RankedTensorType::get({(int64_t)v.size()}, b.getI64Type()), ArrayRef(v));
   } else {
@@ -122,6 +127,11 @@ static LogicalResult importSlice(NodeImporter &n) {
     return failure();
   }
   int64_t count = startsType.getDimSize(0);
+  if (count > n.inputType(0).getRank()) {
+    n.emitError() << "starts has " << count << " entries for an input of rank "
+                  << n.inputType(0).getRank();
+    return failure();
+  }
   Value axes = n.input(3), steps = n.input(4);
   if (!axes) {
     SmallVector<int64_t> all;
@@ -177,6 +187,10 @@ static LogicalResult importSplit(NodeImporter &n) {
     int64_t parts = n.getOpset() >= 18 ? n.intAttr("num_outputs", 0) : n.numOutputs();
     if (parts <= 0) {
       n.emitError() << "needs 'split' sizes or 'num_outputs'";
+      return failure();
+    }
+    if (parts != (int64_t)n.numOutputs()) {
+      n.emitError() << "has " << n.numOutputs() << " outputs for num_outputs " << parts;
       return failure();
     }
     if (ShapedType::isDynamic(dim)) {
@@ -345,8 +359,11 @@ static LogicalResult importConstantOfShape(NodeImporter &n) {
   if (failed(shape))
     return failure();
   Attribute value = FloatAttr::get(n.getBuilder().getF32Type(), 0.0);
-  if (const onnx::AttributeProto *attr = n.attribute("value")) {
-    onnx::TensorProto tensor = attr->t();
+  if (n.attribute("value")) {
+    const onnx::TensorProto *given = n.tensorAttr("value");
+    if (!given)
+      return failure();
+    onnx::TensorProto tensor = *given;
     ElementsAttr elements = convertTensor(tensor, "value", n.modelDir, n.getLoc());
     if (!elements)
       return failure();

@@ -31,8 +31,20 @@ std::optional<SmallVector<int64_t>> getPartialShapeValues(Value shape);
 /// Returns std::nullopt when it is out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// The most elements a tensor of static shape may have: 2^40 (4 TiB of f32).
+/// Larger shapes come from broken or hostile models (a ConstantOfShape of
+/// [2^40, 2^40], a huge --input-shape); they are rejected as errors instead
+/// of overflowing element counts or exhausting memory.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
+
+/// The product of the static dims of `shape` (dynamic dims skipped, zeros
+/// counted as ones), or std::nullopt when it exceeds kMaxTensorElements or a
+/// dim is negative.
+std::optional<int64_t> boundedElementCount(ArrayRef<int64_t> shape);
+
 /// Re-runs result type inference on `op` and sets the refined result types.
-/// Emits a diagnostic at the op and fails when inference fails.
+/// Emits a diagnostic at the op and fails when inference fails or a result
+/// would have a negative dim or more than kMaxTensorElements elements.
 LogicalResult refineResultTypes(Operation *op);
 
 } // namespace mlir::kiln
