@@ -56,21 +56,6 @@ LogicalResult mergeKernelModules(ModuleOp module) {
   return success();
 }
 
-/// A constant global holding `text` and a NUL, declared once per name.
-memref::GlobalOp nameGlobal(ModuleOp module, StringRef text) {
-  std::string symbol = ("__kiln_kernel_name_" + text).str();
-  if (auto existing = module.lookupSymbol<memref::GlobalOp>(symbol))
-    return existing;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<int8_t> bytes(text.begin(), text.end());
-  bytes.push_back(0);
-  auto type = MemRefType::get({int64_t(bytes.size())}, b.getI8Type());
-  auto value = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), b.getI8Type()),
-                                      ArrayRef<int8_t>(bytes));
-  return memref::GlobalOp::create(b, module.getLoc(), symbol, b.getStringAttr("private"), type,
-                                  value, /*constant=*/true, /*alignment=*/nullptr);
-}
-
 /// A kernel operand as the 64-bit word the runtime passes for it.
 FailureOr<Value> parameterWord(OpBuilder &b, Location loc, Value operand) {
   Type type = operand.getType();
@@ -121,8 +106,9 @@ LogicalResult lowerLaunch(gpu::LaunchFuncOp launch, Value context) {
     memref::StoreOp::create(b, loc, *word, params,
                             ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
   }
-  memref::GlobalOp name = nameGlobal(module, launch.getKernelModuleName().getValue());
-  Value nameBuffer = memref::GetGlobalOp::create(b, loc, name.getType(), name.getSymName());
+  StringRef kernel = launch.getKernelModuleName().getValue();
+  memref::GlobalOp name = mlir::kiln::lowering::cStringGlobal(
+      module, ("__kiln_kernel_name_" + kernel).str(), kernel);
   Value shared = launch.getDynamicSharedMemorySize();
   if (!shared)
     shared = arith::ConstantIndexOp::create(b, loc, 0);
@@ -132,7 +118,7 @@ LogicalResult lowerLaunch(gpu::LaunchFuncOp launch, Value context) {
   gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
   func::CallOp::create(
       b, loc, kLaunchFunction, TypeRange{},
-      ValueRange{context, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, nameBuffer),
+      ValueRange{context, mlir::kiln::lowering::cStringAddress(b, loc, name),
                  grid.x, grid.y, grid.z, block.x, block.y, block.z, shared,
                  memref::ExtractAlignedPointerAsIndexOp::create(b, loc, params),
                  arith::ConstantIndexOp::create(b, loc, operands.size())});

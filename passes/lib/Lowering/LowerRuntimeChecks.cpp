@@ -50,18 +50,9 @@ struct LowerRuntimeChecksPass
   /// A NUL-terminated constant holding `text`, one per distinct message.
   memref::GlobalOp message(StringRef text) {
     memref::GlobalOp &global = messages[text];
-    if (global)
-      return global;
-    ModuleOp module = getOperation();
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    SmallVector<int8_t> bytes(text.begin(), text.end());
-    bytes.push_back(0);
-    auto type = MemRefType::get({int64_t(bytes.size())}, b.getI8Type());
-    auto value = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), b.getI8Type()),
-                                        ArrayRef<int8_t>(bytes));
-    std::string name = "__kiln_check_message_" + std::to_string(messages.size() - 1);
-    global = memref::GlobalOp::create(b, module.getLoc(), name, b.getStringAttr("private"), type,
-                                      value, /*constant=*/true, /*alignment=*/nullptr);
+    if (!global)
+      global = mlir::kiln::lowering::cStringGlobal(
+          getOperation(), "__kiln_check_message_" + std::to_string(messages.size() - 1), text);
     return global;
   }
 
@@ -87,8 +78,7 @@ struct LowerRuntimeChecksPass
       memref::GlobalOp text = message(check.getMessage());
       auto branch = scf::IfOp::create(b, loc, check.getFailed(), /*withElseRegion=*/false);
       b.setInsertionPoint(branch.thenBlock()->getTerminator());
-      Value buffer = memref::GetGlobalOp::create(b, loc, text.getType(), text.getSymName());
-      Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+      Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
       func::CallOp::create(b, loc, kFailFunction, TypeRange{}, ValueRange{context, pointer});
       check.erase();
       called = true;

@@ -11,6 +11,8 @@
 #define KILN_PASSES_LOWERING_RUNTIMECALLS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::kiln::lowering {
 
@@ -22,6 +24,28 @@ inline Value runtimeContextArgument(func::FuncOp func) {
     if (func.getArgAttr(i, kRuntimeContextAttr))
       return func.getArgument(i);
   return nullptr;
+}
+
+/// The private constant memref.global `symbol` holding `text` and a NUL (a
+/// C string for the runtime: a kernel name, a message), made at the top of
+/// `module` unless it exists.
+inline memref::GlobalOp cStringGlobal(ModuleOp module, StringRef symbol, StringRef text) {
+  if (auto existing = module.lookupSymbol<memref::GlobalOp>(symbol))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  SmallVector<int8_t> bytes(text.begin(), text.end());
+  bytes.push_back(0);
+  auto type = MemRefType::get({int64_t(bytes.size())}, b.getI8Type());
+  auto value = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), b.getI8Type()),
+                                      ArrayRef<int8_t>(bytes));
+  return memref::GlobalOp::create(b, module.getLoc(), symbol, b.getStringAttr("private"), type,
+                                  value, /*constant=*/true, /*alignment=*/nullptr);
+}
+
+/// The address of `global`'s first byte, as an index, at b's insertion point.
+inline Value cStringAddress(OpBuilder &b, Location loc, memref::GlobalOp global) {
+  Value buffer = memref::GetGlobalOp::create(b, loc, global.getType(), global.getSymName());
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
 }
 
 } // namespace mlir::kiln::lowering
