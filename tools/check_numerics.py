@@ -6,6 +6,10 @@ per sequence length, every input shape fixed), then for each
 sequence length make inputs (fixed seed), run onnxruntime and `kiln-run` on
 them, and compare every output with atol = rtol = 1e-4 (fp32).
 
+With --convert-opset N each model is first converted down to opset N
+(7..12) by onnx.version_converter into the temporary folder, and both Kiln
+(which converts it back up to 13 itself) and onnxruntime run the converted file.
+
 Exits non-zero if any output differs, printing the worst element.
 """
 
@@ -17,6 +21,7 @@ import tempfile
 
 import numpy as np
 import onnx
+import onnx.version_converter
 import onnxruntime as ort
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -53,6 +58,95 @@ def make_inputs(model: onnx.ModelProto, batch: int, seq: int, seed: int) -> dict
         else:
             feeds[info.name] = rng.integers(0, min(vocab, 100), dims).astype(np.int64)
     return feeds
+
+
+# Down-conversion for --convert-opset. onnx.version_converter has adapters
+# for the ops whose meaning changed (below), but none for the many ops whose
+# newer versions only accept more types (bfloat16, integer exponents) or gained
+# an attribute that is absent here, so it refuses models that use them. Those
+# nodes are hidden from it in a private domain and put back unchanged.
+CONVERTER_ADAPTS = {"Softmax", "LogSoftmax", "Squeeze", "Unsqueeze", "Split", "ReduceSum"}
+SAME_MEANING_SINCE = {
+    14: {"Add", "Sub", "Mul", "Div", "Relu", "Reshape"},  # Reshape: allowzero = 0
+    13: {"Add", "Sub", "Mul", "Div", "Cast", "Concat", "Constant", "Equal", "Erf",
+         "Expand", "Flatten", "Gather", "Gemm", "Greater", "Less", "MatMul", "Pow", "ReduceMean", "Reshape",
+         "Shape", "Slice", "Sqrt", "Tanh", "Transpose"},
+    12: {"Pow", "Constant"},  # Constant: only with a `value` attribute
+}
+HIDDEN_DOMAIN = "kiln.test.unchanged"
+
+
+def bypass_identities(graph: onnx.GraphProto) -> None:
+    """Removes Identity nodes (onnx.version_converter cannot take them below
+    opset 14); their consumers read the Identity's input instead."""
+    outputs = {o.name for o in graph.output}
+    source = {n.output[0]: n.input[0] for n in graph.node
+              if n.op_type == "Identity" and n.output[0] not in outputs}
+
+    def resolve(name):
+        while name in source:
+            name = source[name]
+        return name
+    kept = [n for n in graph.node if not (n.op_type == "Identity" and n.output[0] in source)]
+    for node in kept:
+        for i, name in enumerate(node.input):
+            node.input[i] = resolve(name)
+    del graph.node[:]
+    graph.node.extend(kept)
+
+
+def replace_or_equal(graph: onnx.GraphProto) -> None:
+    """LessOrEqual and GreaterOrEqual (new in opset 12) as Not(Greater) and
+    Not(Less): the same on the integer masks these models compare."""
+    nodes = []
+    for node in graph.node:
+        if node.op_type in ("LessOrEqual", "GreaterOrEqual"):
+            strict = "Greater" if node.op_type == "LessOrEqual" else "Less"
+            nodes.append(onnx.helper.make_node(strict, list(node.input), [node.output[0] + "_strict"],
+                                               name=node.name + "_strict"))
+            nodes.append(onnx.helper.make_node("Not", [node.output[0] + "_strict"],
+                                               list(node.output), name=node.name))
+        else:
+            nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+def convert_down(model_path: pathlib.Path, opset: int, tmp: pathlib.Path) -> pathlib.Path:
+    """The model converted to `opset` by onnx.version_converter, saved in tmp."""
+    model = onnx.load(str(model_path))
+    version = next(e.version for e in model.opset_import if e.domain in ("", "ai.onnx"))
+    bypass_identities(model.graph)
+    if opset < 12:
+        replace_or_equal(model.graph)
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx") or node.op_type in CONVERTER_ADAPTS:
+            continue
+        changed = [v for v in range(opset + 1, version + 1)
+                   if onnx.defs.get_schema(node.op_type, v).since_version == v]
+        if not changed:
+            continue
+        unknown = [v for v in changed if node.op_type not in SAME_MEANING_SINCE.get(v, ())]
+        attributes = {a.name: a for a in node.attribute}
+        if (unknown or (node.op_type == "Reshape" and attributes.get("allowzero", onnx.AttributeProto()).i)
+                or (node.op_type == "Constant" and set(attributes) != {"value"})):
+            raise RuntimeError(f"{model_path.name}: cannot convert {node.op_type} node "
+                               f"'{node.name}' from opset {version} to {opset}")
+        if "allowzero" in attributes:
+            node.attribute.remove(attributes["allowzero"])
+        node.domain = HIDDEN_DOMAIN
+    model.opset_import.append(onnx.helper.make_opsetid(HIDDEN_DOMAIN, 1))
+    converted = onnx.version_converter.convert_version(model, opset)
+    for node in converted.graph.node:
+        if node.domain == HIDDEN_DOMAIN:
+            node.domain = ""
+    imports = [e for e in converted.opset_import if e.domain != HIDDEN_DOMAIN]
+    del converted.opset_import[:]
+    converted.opset_import.extend(imports)
+    onnx.checker.check_model(converted)
+    path = tmp / f"{model_path.stem}.opset{opset}.onnx"
+    onnx.save(converted, str(path))
+    return path
 
 
 def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Path) -> dict:
@@ -135,9 +229,14 @@ def main() -> int:
     parser.add_argument("--static", action="store_true",
                         help="compile once per sequence length with every input shape fixed "
                              "(--input-shape) instead of once with symbolic dims")
+    parser.add_argument("--convert-opset", type=int, metavar="N",
+                        help="convert each model down to ONNX opset N (onnx.version_converter) "
+                             "and check the converted model")
     args = parser.parse_args()
     models = args.models or sorted((ROOT / "test/models").glob("*.onnx"))
     with tempfile.TemporaryDirectory() as tmp:
+        if args.convert_opset is not None:
+            models = [convert_down(m, args.convert_opset, pathlib.Path(tmp)) for m in models]
         results = [check(m, args, pathlib.Path(tmp)) for m in models]
     print(f"{sum(results)}/{len(results)} models match onnxruntime "
           f"(atol={args.atol}, rtol={args.rtol})")

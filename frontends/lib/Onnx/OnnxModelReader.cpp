@@ -2,11 +2,13 @@
 //
 // Everything that can be wrong with the file itself — missing, truncated,
 // not protobuf, not a model, an opset out of range — is reported here with
-// the file's name, before any graph is imported.
+// the file's name, before any graph is imported. Models at old opsets (7..12)
+// are converted to opset 13 here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "OnnxModelReader.h"
+#include "OpsetConversion.h"
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -59,12 +61,19 @@ mlir::kiln::onnx_import::readOnnxModel(StringRef path, MLIRContext &context,
     emitError(fileLoc) << "the model imports no opset of the default ONNX domain";
     return nullptr;
   }
-  if (opset < kMinOnnxOpset || opset > kMaxOnnxOpset) {
+  if (opset < kOldestConvertedOnnxOpset || opset > kMaxOnnxOpset) {
     emitError(fileLoc) << "the model uses ONNX opset " << opset
                        << "; Kiln supports opsets " << kMinOnnxOpset << " to "
-                       << kMaxOnnxOpset
-                       << " (convert it with onnx.version_converter)";
+                       << kMaxOnnxOpset << ", and converts opsets "
+                       << kOldestConvertedOnnxOpset << " to " << kMinOnnxOpset - 1
+                       << " to opset " << kConvertedToOnnxOpset;
     return nullptr;
+  }
+  static_assert(kConvertedToOnnxOpset == kMinOnnxOpset);
+  if (opset < kMinOnnxOpset) {
+    if (failed(convertToOpset13(*model, opset, fileLoc)))
+      return nullptr;
+    opset = kConvertedToOnnxOpset;
   }
   return model;
 }

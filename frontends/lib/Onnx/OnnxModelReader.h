@@ -11,8 +11,8 @@
 namespace mlir::kiln::onnx_import {
 
 /// Parses the model at `path` and checks it is an ONNX model with a supported
-/// default-domain opset (returned in `opset`). Emits an error and returns
-/// null otherwise.
+/// default-domain opset (returned in `opset`); a model at opset 7..12 is
+/// converted to opset 13 first. Emits an error and returns null otherwise.
 std::unique_ptr<onnx::ModelProto> readOnnxModel(llvm::StringRef path,
                                                 MLIRContext &context,
                                                 int64_t &opset);

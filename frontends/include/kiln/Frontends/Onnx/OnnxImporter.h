@@ -15,7 +15,8 @@
 
 namespace mlir::kiln {
 
-/// ONNX (default domain) opsets the importer accepts.
+/// ONNX (default domain) opsets the importer accepts. Models at opsets 7..12
+/// are converted to opset 13 when read (ONNX's version converter).
 inline constexpr int64_t kMinOnnxOpset = 13;
 inline constexpr int64_t kMaxOnnxOpset = 23;
 
