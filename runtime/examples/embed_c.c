@@ -4,10 +4,10 @@
  *
  * Loads a compiled model, prints its signature, makes up inputs (symbolic
  * dims: 2 for names containing "batch", 3 otherwise; floats 0.5, 1.0, 1.5,
- * ...; ints 1 for names containing "mask", 0 for "type" (token types), else
- * 0, 1, 2, ... mod 10: ids in range, since an index out of range fails the
- * run), runs it
- * with runtime-allocated outputs and prints the first values of each.
+ * ...; ints 1 for names containing "mask", 0, 1, 0, ... for "type" (token
+ * types: BERT has 2), else 0, 1, 2, ... mod 10: in range, since an index out
+ * of range fails the run), runs it with runtime-allocated outputs and prints
+ * the first values of each.
  *
  *===----------------------------------------------------------------------===*/
 #include <kiln/kiln.h>
@@ -55,8 +55,12 @@ static void fill(const char *name, int32_t dtype, void *data, size_t n) {
     switch (dtype) {
     case KILN_DTYPE_FLOAT32: ((float *)data)[i] = 0.5f * (float)(i + 1); break;
     case KILN_DTYPE_FLOAT64: ((double *)data)[i] = 0.5 * (double)(i + 1); break;
-    case KILN_DTYPE_INT64: ((int64_t *)data)[i] = mask ? 1 : type ? 0 : (int64_t)(i % 10); break;
-    case KILN_DTYPE_INT32: ((int32_t *)data)[i] = mask ? 1 : type ? 0 : (int32_t)(i % 10); break;
+    case KILN_DTYPE_INT64:
+      ((int64_t *)data)[i] = mask ? 1 : (int64_t)(i % (type ? 2 : 10));
+      break;
+    case KILN_DTYPE_INT32:
+      ((int32_t *)data)[i] = mask ? 1 : (int32_t)(i % (type ? 2 : 10));
+      break;
     default: memset((char *)data + i * kiln_dtype_size(dtype), mask ? 1 : 0, kiln_dtype_size(dtype));
     }
   }

@@ -109,7 +109,8 @@ int run(const char *path) {
     size_t elem = kiln_dtype_size(info.dtype);
     inputData[i].assign(n * elem + 8, 0);
     unsigned char *p = inputData[i].data();
-    // Token types are 0: an index out of range (BERT has 2 types) fails the run.
+    // Token types 0, 1, 0, ...: an index out of range (BERT has 2 types) fails
+    // the run.
     bool mask = std::strstr(info.name, "mask") != nullptr;
     bool type = std::strstr(info.name, "type") != nullptr;
     for (size_t e = 0; e < n; ++e) {
@@ -117,7 +118,7 @@ int run(const char *path) {
         float v = 0.5f * static_cast<float>(e + 1);
         std::memcpy(p + 4 * e, &v, 4);
       } else if (info.dtype == KILN_DTYPE_INT64) {
-        int64_t v = mask ? 1 : type ? 0 : static_cast<int64_t>(e % 10);
+        int64_t v = mask ? 1 : static_cast<int64_t>(e % (type ? 2 : 10));
         std::memcpy(p + 8 * e, &v, 8);
       }
     }
