@@ -169,7 +169,9 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
           source.append(loops.begin(), loops.begin() + axis);
           source.push_back(index);
           source.append(loops.begin() + axis + q, loops.end());
-          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, source)));
+          linalg::YieldOp::create(b, l, extractGathered(b, l, data, source, axisDim,
+                                                        dataType.getDimSize(axis) == 0 ||
+                                                            dataType.isDynamicDim(axis)));
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();

@@ -43,7 +43,10 @@ struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
           SmallVector<Value> source;
           for (int64_t d = 0; d < rank; ++d)
             source.push_back(d == axis ? index : (Value)linalg::IndexOp::create(b, l, d));
-          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, source)));
+          auto dataType = cast<RankedTensorType>(data.getType());
+          linalg::YieldOp::create(b, l, extractGathered(b, l, data, source, axisDim,
+                                                        dataType.getDimSize(axis) == 0 ||
+                                                            dataType.isDynamicDim(axis)));
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();

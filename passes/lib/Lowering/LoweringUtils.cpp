@@ -3,6 +3,7 @@
 #include "LoweringUtils.h"
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -188,4 +189,20 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
                          describeNode(loc, what) +
                              ": indices element out of data bounds (an index outside "
                              "[-dim, dim) of the axis it indexes)");
+}
+
+Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value data,
+                                            ValueRange index, Value axisDim, bool mayBeEmpty) {
+  if (!mayBeEmpty)
+    return tensor::ExtractOp::create(b, loc, data, index);
+  Type element = cast<RankedTensorType>(data.getType()).getElementType();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value nonEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, axisDim, zero);
+  auto read = scf::IfOp::create(b, loc, TypeRange{element}, nonEmpty, /*withElseRegion=*/true);
+  OpBuilder then = read.getThenBodyBuilder();
+  scf::YieldOp::create(then, loc, Value(tensor::ExtractOp::create(then, loc, data, index)));
+  OpBuilder otherwise = read.getElseBodyBuilder();
+  Value fill = arith::ConstantOp::create(otherwise, loc, otherwise.getZeroAttr(element));
+  scf::YieldOp::create(otherwise, loc, fill);
+  return read.getResult(0);
 }

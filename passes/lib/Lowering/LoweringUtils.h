@@ -42,6 +42,14 @@ AffineMap broadcastMap(MLIRContext *context, RankedTensorType operand,
 void checkIndicesInRange(OpBuilder &b, Location loc, Value indices, Value bound,
                          StringRef what);
 
+/// data[index], the gathered element, read only when `axisDim` (the size
+/// of the dim the gather indexes) is not 0: when it can be 0 at run time
+/// (a symbolic dim), no index is valid, the run fails its index check, and
+/// a clamped index would still point outside the data; the element is then
+/// 0. `mayBeEmpty` false (a static, non-zero dim) reads directly.
+Value extractGathered(OpBuilder &b, Location loc, Value data, ValueRange index, Value axisDim,
+                      bool mayBeEmpty);
+
 /// "node 'Gather_3' (Gather)" from an op's location (the importer names ops
 /// after their ONNX node), or "a Gather" when it has none.
 std::string describeNode(Location loc, StringRef opType);
