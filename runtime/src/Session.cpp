@@ -379,17 +379,43 @@ kiln_status_t resolveOutputs(kiln_session &s, const kiln_tensor *outputs, size_t
 }
 
 /// Frees every model output buffer that was not handed over.
+/// Frees each distinct block in `blocks` once, skipping `keep` (the ones
+/// handed to the caller). Outputs can share a block: a model that returns
+/// one value twice, or a view of another output (the compiler's
+/// deduplication and views make that legal IR), hands back one block.
+void freeDistinct(const std::vector<void *> &blocks, const std::vector<void *> &keep) {
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    void *block = blocks[k];
+    if (!block || std::find(keep.begin(), keep.end(), block) != keep.end() ||
+        std::find(blocks.begin(), blocks.begin() + k, block) != blocks.begin() + k)
+      continue;
+    freeModelBuffer(block);
+  }
+}
+
 void freeOutputs(kiln_session &s) {
-  for (auto &o : s.outputState)
-    if (o.allocated && o.allocated != o.handOver)
-      freeModelBuffer(o.allocated);
+  std::vector<void *> blocks, keep;
+  for (auto &o : s.outputState) {
+    blocks.push_back(o.allocated);
+    keep.push_back(o.handOver);
+  }
+  freeDistinct(blocks, keep);
 }
 
 /// Frees the output buffers of a failed run, unread.
 void discardOutputs(kiln_session &s) {
+  std::vector<void *> blocks;
   for (const TensorSig &sig : s.model->outputs)
-    if (void *allocated = loadPointer(s.outputDesc.data() + sig.descOffset))
-      freeModelBuffer(allocated);
+    blocks.push_back(loadPointer(s.outputDesc.data() + sig.descOffset));
+  freeDistinct(blocks, {});
+}
+
+/// Whether another output of the run returned the same block as output k.
+bool sharesBlock(const kiln_session &s, size_t k) {
+  for (size_t j = 0; j < s.outputState.size(); ++j)
+    if (j != k && s.outputState[j].allocated == s.outputState[k].allocated)
+      return true;
+  return false;
 }
 
 /// Reads the descriptors the model filled in, checks them, and gives the
@@ -451,7 +477,7 @@ kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOu
                              sig.name.c_str(), o.bytes, kiln_dtype_name(sig.dtype),
                              shapeString(o.sizes, sig.rank).c_str(), outputs[i].byte_size);
     } else if (o.bytes > 0 && o.contiguous && o.data == o.allocated &&
-               o.allocated != kMlirDeadBeef) {
+               o.allocated != kMlirDeadBeef && !sharesBlock(s, k)) {
       o.handOver = o.allocated; // the model's own malloc() block: no copy
     } else {
       o.handOver = std::malloc(o.bytes ? o.bytes : 1);
