@@ -42,8 +42,12 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
     int64_t lb = std::max<int64_t>(0, lt.getRank() - 2);
     int64_t rb = std::max<int64_t>(0, rt.getRank() - 2);
     int64_t batch = std::max(lb, rb);
-    // Loops: batch..., m, n, k.
-    int64_t m = batch, n = batch + 1, k = batch + 2, loops = batch + 3;
+    // Loops: batch..., m, n, k; a 1-D operand has no m (lhs) or n (rhs) loop
+    // (a loop no operand indexes would make the maps non-invertible).
+    int64_t loops = batch;
+    int64_t m = lhsVector ? -1 : loops++;
+    int64_t n = rhsVector ? -1 : loops++;
+    int64_t k = loops++;
     auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     auto zero = getAffineConstantExpr(0, ctx);
 
