@@ -211,9 +211,10 @@ typedef struct kiln_model_abi {
    * descriptors, back to back, that the model fills in; args[1 + i] points at
    * input i's descriptor; args[1 + num_inputs] is the run's
    * kiln_runtime_context. Every output's `allocated` pointer is a fresh
-   * malloc() block the caller must free(); outputs never alias inputs or
-   * each other. The model keeps no state between calls, so concurrent calls
-   * from several threads are safe. */
+   * malloc() block the caller must free once, never an input; two outputs
+   * may share one block (a value returned twice, a view of another output),
+   * which the runtime then copies apart. The model keeps no state between
+   * calls, so concurrent calls from several threads are safe. */
   void (*run)(void **args);
   uint32_t num_regions;
   const kiln_abi_region *regions;  /* NULL when num_regions is 0 */
