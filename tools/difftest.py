@@ -1,0 +1,1018 @@
+#!/usr/bin/env python3
+"""Differential tester: random valid ONNX graphs, Kiln against ONNX Runtime.
+
+Each graph chains ops Kiln imports (elementwise ops; MatMul -> Add(bias) ->
+Relu, Gelu, GELU written out with Erf or Tanh, Clip, LeakyRelu, Sigmoid or
+Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
+LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
+comparisons, Cast, ...) on float32, int64, int32 and bool values whose
+shapes mix static dims and symbolic ones (dim_params) and broadcast
+numpy-style. A graph that onnx.checker (full_check) or ONNX Runtime (CPU, no
+graph optimisations) rejects is discarded and counted. The rest are compiled
+by `kiln compile` at -O0 and -O3 (symbolic dims kept), run by `kiln-run` at
+two bindings of the symbols, and each output compared with ONNX Runtime's:
+floats within atol = rtol = 1e-4 (NaN equals NaN), ints and bools exactly.
+
+A finding is a mismatch, a compile error ("unsupported" if the message says
+so, else a compile failure), a crash (kiln or kiln-run killed by a signal),
+a run failure (kiln-run exits non-zero) or a timeout. Each is shrunk while
+the same kind of finding at the same -O level persists: outputs dropped,
+nodes deleted (an output rewired to an input of the node, or cut into a
+graph input), symbol values and static sizes lowered. The run ends with a
+summary and exits 1 on any finding (or, replaying, a discarded graph).
+
+Usage:
+  tools/difftest.py --seed 1 --count 50       # graphs 0..49 of seed 1
+  tools/difftest.py --seed 1 --count 10000    # the long run (hours)
+  tools/difftest.py --seed 1 --start 17 --count 1 --keep-failures /tmp/f
+  tools/difftest.py --replay test/difftest/regressions   # .onnx files or dirs
+
+A graph depends only on --seed and its index. --keep-failures DIR writes, per
+failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
+repro.txt (commands that show the failure). Input kinds and the symbols'
+values are stored in the model (metadata_props "difftest") for --replay.
+--dynamic-broadcast lets distinct symbols broadcast against each other (one
+of them 1 at run time), a known Kiln bug when this was written.
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import math
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto as TP, helper, numpy_helper
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+F32, I64, I32, BOOL = TP.FLOAT, TP.INT64, TP.INT32, TP.BOOL
+SIZES = [1, 2, 3, 4, 5, 7, 8, 16, 17]
+INT_MAX, INT_MIN = 2**63 - 1, -2**63
+OPT_LEVELS = ("-O0", "-O3")
+UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
+np_type = helper.tensor_dtype_to_np_dtype
+
+# A dim is a polynomial in the symbols: a sorted tuple of (monomial, coeff),
+# a monomial a sorted tuple of symbol names: 6 is (((), 6),), N is
+# ((("N",), 1),). Run-time markers "~k" stand for dims Kiln only knows at
+# run time (computed shapes); their value is 1.
+
+
+def dim(x):
+    return ((((x,), 1),) if isinstance(x, str) else (((), x),))
+
+
+ONE = dim(1)
+
+
+def dim_add(*dims):
+    acc = collections.Counter()
+    for d in dims:
+        for m, c in d:
+            acc[m] += c
+    return tuple(sorted((m, c) for m, c in acc.items() if c))
+
+
+def dim_mul(a, b):
+    acc = collections.Counter()
+    for ma, ca in a:
+        for mb, cb in b:
+            acc[tuple(sorted(ma + mb))] += ca * cb
+    return tuple(sorted((m, c) for m, c in acc.items() if c))
+
+
+def dim_value(d, env):
+    return sum(c * math.prod(env.get(s, 1) for s in m) for m, c in d)
+
+
+def dynamic(d, k):
+    """d as a dim Kiln only knows at run time: in broadcasts it meets only
+    itself or a static 1 (a dynamic dim of 1 broadcast is a known bug)."""
+    return dim_add(d, dim(-1), dim(f"~{k}"))
+
+
+def static(d):
+    return sum(c for _, c in d) if all(m == () for m, _ in d) else None
+
+
+def symbol(d):
+    ok = len(d) == 1 and d[0][1] == 1 and len(d[0][0]) == 1 and d[0][0][0][0] != "~"
+    return d[0][0][0] if ok else None
+
+
+def declarable(d):
+    """Whether a graph input can declare d (a dim_value or a dim_param)."""
+    return static(d) is not None or symbol(d) is not None
+
+
+def broadcast(*shapes):
+    """The broadcast of shapes whose aligned dims are equal or 1, else None."""
+    rank, out = max(len(s) for s in shapes), []
+    for i in range(rank):
+        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0} - {ONE}
+        if len(dims) > 1:
+            return None
+        out.append(dims.pop() if dims else ONE)
+    return tuple(out)
+
+
+class Val:
+    """A value: name, dtype, shape (dims) and whether it is exact (inputs and
+    what only moves, compares or selects them), as only exact values may feed
+    discontinuous ops (comparisons, casts to int, Floor, ArgMax, ...)."""
+
+    def __init__(self, name, dtype, shape, exact):
+        self.name, self.dtype, self.shape, self.exact = name, dtype, tuple(shape), exact
+
+
+class Skip(Exception):
+    """An op found nothing in the pool to apply to."""
+
+
+class Gen:
+    """Builds one random graph. Each op_* method adds an op (or a chain)
+    on values of the pool and returns its result."""
+
+    UNARY = ["Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Erf", "Softplus", "Softsign", "Sin", "Cos",
+             "Atan", "HardSwish", "Elu", "LeakyRelu", "HardSigmoid", "Selu", "Clip", "Sqrt",
+             "Gelu", "ThresholdedRelu", "Floor", "Round", "Sign"]
+    EXACT_UNARY = {"Relu", "Neg", "Abs", "ThresholdedRelu", "Floor", "Round", "Sign"}
+    ACTIVATIONS = ["none", "Relu", "Gelu", "gelu_erf", "gelu_tanh", "Clip", "LeakyRelu",
+                   "Sigmoid", "Tanh"]
+    REDUCE = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+              "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"]
+
+    def __init__(self, rng, dynamic_broadcast=False):
+        self.rng, self.dynamic_broadcast = rng, dynamic_broadcast
+        self.opset = int(rng.choice([17, 18, 20], p=[0.4, 0.4, 0.2]))  # 20: Gelu
+        self.symbols = [str(s) for s in rng.choice(["N", "S", "B"], rng.integers(1, 3), False)]
+        self.sym_min = {s: 1 for s in self.symbols}
+        self.bcast = {}  # with --dynamic-broadcast: fresh symbol -> the one it meets
+        self.nodes, self.inits, self.inputs, self.kinds = [], [], [], {}
+        self.pool, self.used, self.counter = [], set(), 0
+
+    def pick(self, seq):
+        return seq[int(self.rng.integers(len(seq)))]
+
+    def chance(self, p):
+        return self.rng.random() < p
+
+    def fresh(self, prefix):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def choose(self, pred=lambda v: True):
+        cands = [v for v in self.pool if pred(v)]
+        if not cands:
+            raise Skip
+        return self.pick(cands)
+
+    def rand_dim(self):
+        return dim(self.pick(self.symbols)) if self.chance(0.35) else dim(self.pick(SIZES))
+
+    def input(self, dtype, shape, kind=None):
+        """A new graph input; kind says how make_feeds fills it."""
+        name = self.fresh("in")
+        dims = [static(d) if static(d) is not None else symbol(d) for d in shape]
+        self.inputs.append(helper.make_tensor_value_info(name, dtype, dims))
+        self.kinds[name] = kind or {F32: "float", BOOL: "bool"}.get(dtype, "int")
+        return Val(name, dtype, shape, True)
+
+    def const(self, array, dtype=None):
+        name = self.fresh("c")
+        self.inits.append(numpy_helper.from_array(np.asarray(array, dtype=dtype), name))
+        return name
+
+    def operand(self, dtype, shape, nonzero=False):
+        """An initializer (static shapes, half the time) or a graph input."""
+        if any(static(d) is None for d in shape) or self.chance(0.5):
+            return self.input(dtype, shape, "nonzero" if nonzero else None)
+        shape_ = [static(d) for d in shape]
+        if dtype == F32:
+            x = self.rng.uniform(-2, 2, shape_)
+            x = np.sign(x) * np.maximum(np.abs(x), 0.5) if nonzero else x
+        elif dtype == BOOL:
+            x = self.rng.random(shape_) < 0.5
+        else:
+            x = self.rng.integers(1, 4, shape_) if nonzero else self.rng.integers(-5, 6, shape_)
+        return Val(self.const(x.astype(np_type(dtype))), dtype, shape, True)
+
+    def node(self, op, inputs, dtype, shape, exact=False, nout=1, **attrs):
+        """Adds a node; returns its output value (a list when nout > 1)."""
+        if shape is None:
+            raise Skip  # operands that do not broadcast together
+        names = [x.name if isinstance(x, Val) else x for x in inputs]
+        self.used.update(names)
+        outs = [self.fresh("t") for _ in range(nout)]
+        self.nodes.append(helper.make_node(op, names, outs, **attrs))
+        vals = [Val(o, dtype, shape, exact) for o in outs]
+        return vals[0] if nout == 1 else vals
+
+    def ints(self, values):
+        return self.const(np.array(values, dtype=np.int64))
+
+    def scalar(self, x, dtype=F32):
+        return self.const(np.array(x, dtype=np_type(dtype)))
+
+    def partner(self, a, dtype=None, exact=False, nonzero=False):
+        """A second operand broadcasting against a: a pool value, or a new one
+        whose shape drops leading dims of a's, has 1 where a has a dim (static
+        or symbolic), a dim where a has 1, or an extra leading dim."""
+        dtype = dtype or a.dtype
+        cands = [v for v in self.pool if v.dtype == dtype and v is not a and (v.exact or not exact)
+                 and broadcast(a.shape, v.shape) is not None]
+        if cands and not nonzero and self.chance(0.4):
+            return self.pick(cands)
+        shape = []
+        for d in a.shape[len(a.shape) - int(self.rng.integers(0, len(a.shape) + 1)):]:
+            r = self.rng.random()
+            if d == ONE and r < 0.3:
+                d = self.rand_dim()
+            elif r < 0.3 or not declarable(d):
+                d = ONE
+            elif self.dynamic_broadcast and symbol(d) and r < 0.6:
+                fresh = self.fresh("D")
+                self.bcast[fresh] = symbol(d)
+                d = dim(fresh)
+            shape.append(d)
+        if len(shape) == len(a.shape) < 4 and self.chance(0.15):
+            shape.insert(0, self.rand_dim())
+        return self.operand(dtype, tuple(shape), nonzero)
+
+    def out_shape(self, *vals):
+        """The broadcast shape of values (fresh broadcast symbols resolved)."""
+        return broadcast(*[tuple(dim(self.bcast[symbol(d)]) if symbol(d) in self.bcast else d
+                                 for d in v.shape) for v in vals])
+
+    def clip(self, a, lo, hi):
+        """Clip with optional bounds (constant inputs)."""
+        ins = [a, "" if lo is None else self.scalar(lo, a.dtype)]
+        ins += [] if hi is None else [self.scalar(hi, a.dtype)]
+        return self.node("Clip", ins, a.dtype, a.shape, a.exact)
+
+    def clip_bounds(self):
+        u = self.rng.uniform
+        return self.pick([(0.0, 6.0), (0.0, None), (None, 6.0), (-1.0, 1.0), (0.0, 20.0),
+                          (None, 0.5), (float(u(-3, 0)), float(u(0, 3)))])
+
+    def op_unary(self):
+        a = self.choose()
+        if a.dtype == BOOL:
+            return self.node("Not", [a], BOOL, a.shape, True)
+        if a.dtype != F32:
+            op = self.pick(["Neg", "Abs", "Sign", "Clip"])
+            return self.clip(a, -2, 3) if op == "Clip" else self.node(op, [a], a.dtype, a.shape, True)
+        op = self.pick(self.UNARY)
+        if op in ("ThresholdedRelu", "Floor", "Round", "Sign") and not a.exact:
+            op = "Relu"  # discontinuous: only on exact values
+        if op == "Gelu" and self.opset < 20:
+            op = "Tanh"
+        u = lambda lo, hi: float(self.rng.uniform(lo, hi))  # noqa: E731
+        attrs = {"Elu": {"alpha": u(0.1, 2)}, "LeakyRelu": {"alpha": u(-0.5, 1.5)},
+                 "HardSigmoid": {"alpha": u(0.05, 0.5), "beta": u(0.2, 0.8)},
+                 "Selu": {"alpha": u(1, 2), "gamma": u(0.5, 1.5)},
+                 "ThresholdedRelu": {"alpha": u(-1, 1)},
+                 "Gelu": {"approximate": self.pick(["none", "tanh"])}}.get(op, {})
+        if op == "Clip":
+            return self.clip(a, *self.clip_bounds())
+        if op == "Sqrt":
+            a = self.node("Abs", [a], F32, a.shape, a.exact)
+        return self.node(op, [a], F32, a.shape, a.exact and op in self.EXACT_UNARY,
+                         **({} if self.chance(0.3) and op != "Gelu" else attrs))
+
+    def op_binary(self):
+        a = self.choose()
+        if a.dtype == BOOL:
+            op = self.pick(["And", "Or", "Xor"])
+        elif a.dtype == F32:
+            op = self.pick(["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Sum", "Mean"])
+        else:
+            op = self.pick(["Add", "Sub", "Mul", "Div", "Max", "Min", "Mod"])
+        if op == "Pow":
+            return self.node("Pow", [a, self.scalar(self.pick([2.0, 3.0]))], F32, a.shape)
+        b = self.partner(a, nonzero=op in ("Div", "Mod"))
+        args = [a, b] if op in ("Div", "Mod") or self.chance(0.5) else [b, a]
+        if op in ("Sum", "Mean"):
+            args.append(self.partner(a))
+        exact = a.dtype != F32 or (op in ("Max", "Min") and all(v.exact for v in args))
+        return self.node(op, args, a.dtype, self.out_shape(*args), exact)
+
+    def activation(self, y, act):
+        """act(y) after a GEMM: an op, or GELU written out (with Erf or Tanh)."""
+        c = self.scalar
+        n = lambda op, *ins: self.node(op, list(ins), F32, y.shape)  # noqa: E731
+        if act == "Gelu" and self.opset < 20:
+            act = "gelu_erf"
+        if act == "none":
+            return y
+        if act == "gelu_erf":  # 0.5 * x * (1 + erf(x / sqrt(2)))
+            e = n("Erf", n("Div", y, c(math.sqrt(2))) if self.chance(0.5)
+                  else n("Mul", y, c(1 / math.sqrt(2))))
+            return n("Mul", n("Mul", y, n("Add", e, c(1.0))), c(0.5))
+        if act == "gelu_tanh":  # 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+            cube = n("Pow", y, c(3.0)) if self.chance(0.5) else n("Mul", y, n("Mul", y, y))
+            inner = n("Mul", c(math.sqrt(2 / math.pi)), n("Add", y, n("Mul", cube, c(0.044715))))
+            return n("Mul", c(0.5), n("Mul", y, n("Add", c(1.0), n("Tanh", inner))))
+        if act == "Clip":
+            return self.clip(y, *self.clip_bounds())
+        attrs = {"Gelu": {"approximate": self.pick(["none", "tanh"])},
+                 "LeakyRelu": {"alpha": self.pick([0.01, 0.1, 0.2])}}.get(act, {})
+        return self.node(act, [y], F32, y.shape, **attrs)
+
+    def op_chain(self):
+        """MatMul by weights -> Add(bias) -> activation, maybe a residual Add."""
+        a = self.choose(lambda v: v.dtype == F32 and v.shape and static(v.shape[-1]))
+        k = static(a.shape[-1])
+        n = self.pick(SIZES + [k] * 4 + [32, 48])
+        w = self.const((self.rng.uniform(-1, 1, (k, n)) / math.sqrt(k)).astype(np.float32))
+        mm = self.node("MatMul", [a, w], F32, a.shape[:-1] + (dim(n),))
+        bias_shape = self.pick([(n,), (n,), (1, n)])
+        bias = self.const(self.rng.uniform(-1, 1, bias_shape).astype(np.float32))
+        y = self.node("Add", [mm, bias] if self.chance(0.7) else [bias, mm], F32,
+                      broadcast(mm.shape, tuple(dim(x) for x in bias_shape)))
+        y = self.activation(y, "Gelu" if self.opset >= 20 and self.chance(0.4)
+                            else self.pick(self.ACTIVATIONS))
+        if y.shape == a.shape and self.chance(0.5):
+            y = self.node("Add", [y, a] if self.chance(0.5) else [a, y], F32, y.shape)
+        return y
+
+    def op_matmul(self):
+        """MatMul of two activations: batch dims broadcast, K maybe symbolic;
+        or matrix by vector."""
+        a = self.choose(lambda v: v.dtype == F32 and len(v.shape) >= 2 and declarable(v.shape[-1]))
+        if self.chance(0.2):
+            return self.node("MatMul", [a, self.input(F32, a.shape[-1:])], F32, a.shape[:-1])
+        batch = tuple(d if declarable(d) and self.chance(0.7) else ONE
+                      for d in a.shape[:-2][int(self.rng.integers(0, len(a.shape) - 1)):])
+        b = self.input(F32, batch + (a.shape[-1], self.rand_dim()))
+        return self.node("MatMul", [a, b], F32,
+                         broadcast(a.shape[:-2], batch) + (a.shape[-2], b.shape[-1]))
+
+    def op_gemm(self):
+        """Gemm with transA/transB, alpha, beta, maybe C, maybe an activation."""
+        ta, tb = int(self.chance(0.3)), int(self.chance(0.5))
+        a = self.choose(lambda v: v.dtype == F32 and len(v.shape) == 2 and static(v.shape[1 - ta]))
+        m, k, n = a.shape[ta], static(a.shape[1 - ta]), self.pick(SIZES)
+        b = self.const((self.rng.uniform(-1, 1, (n, k) if tb else (k, n)) / math.sqrt(k))
+                       .astype(np.float32))
+        attrs = {"transA": ta, "transB": tb}
+        if self.chance(0.5):
+            attrs.update(alpha=float(self.rng.uniform(-2, 2)), beta=float(self.rng.uniform(-2, 2)))
+        ins = [a, b]
+        if self.chance(0.7):
+            shapes = [(dim(n),), (ONE, dim(n)), (), (m, ONE), (m, dim(n))]
+            ins.append(self.operand(F32, self.pick(shapes[:None if declarable(m) else 3])))
+        y = self.node("Gemm", ins, F32, (m, dim(n)), **attrs)
+        return self.activation(y, self.pick(self.ACTIVATIONS)) if self.chance(0.5) else y
+
+    def op_reduce(self):
+        """A Reduce* op (axes an input or, before opset 18, an attribute), or
+        ArgMax/ArgMin of an exact value."""
+        a = self.choose(lambda v: v.dtype != BOOL and v.shape)
+        r, keep = len(a.shape), int(self.chance(0.5))
+        if a.exact and self.chance(0.3):
+            axis = int(self.rng.integers(-r, r))
+            shape = [ONE if i == axis % r else d for i, d in enumerate(a.shape)
+                     if keep or i != axis % r]
+            return self.node(self.pick(["ArgMax", "ArgMin"]), [a], I64, shape, True, axis=axis,
+                             keepdims=keep, select_last_index=int(self.chance(0.5)))
+        op = self.pick(self.REDUCE if a.dtype == F32 else ["ReduceSum", "ReduceMax", "ReduceMin"])
+        axes = None
+        if self.chance(0.85):
+            axes = sorted(self.rng.choice(r, int(self.rng.integers(1, r + 1)), False).tolist())
+        attrs, ins = {"keepdims": keep}, [a]
+        axes_input = self.opset >= 18 or op == "ReduceSum"
+        if axes is None and axes_input and op != "ReduceLogSumExp" and self.chance(0.15):
+            attrs.update(noop_with_empty_axes=1, keepdims=1)  # keepdims=0: onnxruntime fails
+            return self.node(op, ins, a.dtype, a.shape, a.exact, **attrs)
+        if axes is not None:
+            coded = [x - r if self.chance(0.3) else x for x in axes]
+            if axes_input:
+                ins.append(self.ints(coded))
+            else:
+                attrs["axes"] = coded
+        gone = set(range(r)) if axes is None else set(axes)
+        shape = [ONE if i in gone else d for i, d in enumerate(a.shape) if keep or i not in gone]
+        exact = a.dtype != F32 or (a.exact and op in ("ReduceMax", "ReduceMin"))
+        return self.node(op, ins, a.dtype, shape, exact, **attrs)
+
+    def op_softmax(self):
+        a = self.choose(lambda v: v.dtype == F32 and v.shape)
+        return self.node(self.pick(["Softmax", "LogSoftmax"]), [a], F32, a.shape,
+                         axis=int(self.rng.integers(-len(a.shape), len(a.shape))))
+
+    def op_layernorm(self):
+        a = self.choose(lambda v: v.dtype == F32 and v.shape)
+        axis = int(self.rng.integers(-len(a.shape), len(a.shape)))
+        norm = a.shape[axis:]
+        if not all(declarable(d) for d in norm) or math.prod(static(d) or 1 for d in norm) < 4:
+            raise Skip  # 2 or 3 elements: variances cancel too often for a 1e-4 tolerance
+        ins = [a] + [self.operand(F32, norm) for _ in range(int(self.rng.integers(1, 3)))]
+        return self.node("LayerNormalization", ins, F32, a.shape, axis=axis,
+                         epsilon=self.pick([1e-5, 1e-3, 1e-2]))
+
+    def op_transpose(self):
+        a = self.choose(lambda v: len(v.shape) >= 2)
+        if self.chance(0.2):
+            return self.node("Transpose", [a], a.dtype, a.shape[::-1], a.exact)
+        perm = [int(p) for p in self.rng.permutation(len(a.shape))]
+        return self.node("Transpose", [a], a.dtype, [a.shape[p] for p in perm], a.exact, perm=perm)
+
+    def op_reshape(self):
+        """Reshape by a constant shape (dims merged, split, added, dropped; 0
+        copies a dim, -1 infers one), or to x.shape[:k] + (-1,) computed
+        with Shape and Concat."""
+        a = self.choose(lambda v: v.shape)
+        if len(a.shape) >= 2 and self.chance(0.25):
+            k = int(self.rng.integers(1, len(a.shape)))
+            prefix = self.node("Shape", [a], I64, (dim(k),), end=k)
+            target = self.node("Concat", [prefix, self.ints([-1])], I64, (dim(k + 1),), axis=0)
+            rest = ONE
+            for d in a.shape[k:]:
+                rest = dim_mul(rest, d)
+            return self.node("Reshape", [a, target], a.dtype,
+                             a.shape[:k] + (dynamic(rest, self.counter),), a.exact)
+        out = list(a.shape)
+        for _ in range(int(self.rng.integers(1, 3))):
+            i, kind = int(self.rng.integers(len(out) + 1)), self.pick(["merge", "split", "1", "-1"])
+            if kind == "merge" and i + 1 < len(out):
+                out[i:i + 2] = [dim_mul(out[i], out[i + 1])]
+            elif kind == "split" and i < len(out) and (static(out[i]) or 0) > 3:
+                n = static(out[i])
+                f = [f for f in range(2, n) if n % f == 0]
+                out[i:i + 1] = [dim(f[0]), dim(n // f[0])] if f else out[i:i + 1]
+            elif kind == "1" and len(out) < 5:
+                out.insert(i, ONE)
+            elif kind == "-1" and ONE in out and len(out) > 1:
+                out.remove(ONE)
+        codes = []
+        for i, d in enumerate(out):
+            if i < len(a.shape) and a.shape[i] == d and (static(d) is None or self.chance(0.2)):
+                codes.append(0)
+            elif static(d) is not None and (-1 in codes or self.chance(0.8)):
+                codes.append(static(d))
+            elif -1 in codes:
+                raise Skip
+            else:
+                codes.append(-1)
+        return self.node("Reshape", [a, self.ints(codes)], a.dtype, out, a.exact)
+
+    def op_concat(self):
+        a = self.choose(lambda v: v.shape)
+        r = len(a.shape)
+        axis, parts = int(self.rng.integers(r)), [a]
+        for _ in range(int(self.rng.integers(1, 3))):
+            shape = list(a.shape)
+            shape[axis] = self.rand_dim()
+            declared = all(declarable(d) for d in shape) and self.chance(0.7)
+            parts.append(self.operand(a.dtype, shape) if declared else a)
+        shape = list(a.shape)
+        shape[axis] = dim_add(*[p.shape[axis] for p in parts])
+        return self.node("Concat", parts, a.dtype, shape, all(p.exact for p in parts),
+                         axis=axis - r if self.chance(0.3) else axis)
+
+    def op_slice(self):
+        """Slice some axes: any bounds (negative, past the ends, INT_MIN/MAX)
+        and steps on static dims; all, reversed, a head dropped or a tail
+        kept on symbols. Bounds are constants or inputs fed at run time."""
+        a = self.choose(lambda v: v.shape)
+        r = len(a.shape)
+        axes = sorted(self.rng.choice(r, int(self.rng.integers(1, r + 1)), False).tolist())
+        starts, ends, steps, shape = [], [], [], list(a.shape)
+        for ax in axes:
+            d, k = a.shape[ax], int(self.rng.integers(1, 3))
+            start, end, step = 0, INT_MAX, 1
+            if static(d) is not None:
+                n = static(d)
+                for _ in range(20):
+                    s, e = self.pick([int(self.rng.integers(-n - 2, n + 2)), 0, -1, INT_MIN]), \
+                        self.pick([int(self.rng.integers(-n - 2, n + 2)), INT_MAX, INT_MIN])
+                    st = self.pick([1, 1, 2, 3, -1, -2])
+                    if len(range(n)[s:e:st]):
+                        start, end, step = s, e, st
+                        break
+                shape[ax] = dim(len(range(n)[start:end:step]))
+            elif symbol(d):
+                case = int(self.rng.integers(4))  # all, reversed, drop k, last k
+                start, end, step = [(0, INT_MAX, 1), (-1, INT_MIN, -1), (k, INT_MAX, 1),
+                                    (-k, INT_MAX, 1)][case]
+                if case >= 2:
+                    self.sym_min[symbol(d)] = max(self.sym_min[symbol(d)], k + 1)
+                shape[ax] = [d, d, dim_add(d, dim(-k)), dynamic(dim(k), self.counter)][case]
+            starts.append(start), ends.append(end), steps.append(step)
+        itype = self.pick([np.int64, np.int64, np.int32])
+        info = np.iinfo(itype)
+        ins = [a]
+        for values in (starts, ends):
+            values = np.clip(values, info.min, info.max).astype(itype)
+            if self.chance(0.25):  # bounds known at run time: dims Kiln cannot know
+                ins.append(self.input(helper.np_dtype_to_tensor_dtype(np.dtype(itype)),
+                                      (dim(len(values)),), ["value", values.tolist()]))
+                shape = [dynamic(d, self.counter) if i in axes else d for i, d in enumerate(shape)]
+            else:
+                ins.append(self.const(values))
+        with_steps = steps != [1] * len(steps) or self.chance(0.3)
+        if with_steps or axes != list(range(len(axes))) or self.chance(0.5):
+            ins.append(self.const(np.array([x - r if self.chance(0.3) else x for x in axes],
+                                           dtype=itype)))
+        if with_steps:
+            ins.append(self.const(np.array(steps, dtype=itype)))
+        return self.node("Slice", ins, a.dtype, shape, a.exact)
+
+    def op_gather(self):
+        """Gather with in-range (maybe negative) indices, constant or fed."""
+        a = self.choose(lambda v: v.shape and all(declarable(d) for d in v.shape))
+        r = len(a.shape)
+        axis = int(self.rng.integers(r))
+        d, itype = a.shape[axis], self.pick([I64, I64, I32])
+        ishape = tuple(dim(self.pick(SIZES[:5])) for _ in range(self.pick([0, 1, 1, 2])))
+        if static(d) is not None and self.chance(0.6):
+            n = static(d)
+            idx = self.const(self.rng.integers(-n, n, [static(x) for x in ishape])
+                             .astype(np_type(itype)))
+        else:
+            idx = self.input(itype, ishape, ["index", d])
+        return self.node("Gather", [a, idx], a.dtype, a.shape[:axis] + ishape + a.shape[axis + 1:],
+                         a.exact, axis=axis - r if self.chance(0.3) else axis)
+
+    def op_where(self):
+        x = self.choose(lambda v: v.dtype != BOOL)
+        if x.exact and self.chance(0.5):
+            cond = self.node(self.pick(["Greater", "Less"]),
+                             [x, self.scalar(self.pick([0, 1]), x.dtype)], BOOL, x.shape, True)
+        else:
+            cond = self.partner(x, BOOL)
+        y = self.partner(x)
+        args = [cond, x, y] if self.chance(0.5) else [cond, y, x]
+        return self.node("Where", args, x.dtype, self.out_shape(*args), x.exact and y.exact)
+
+    def op_compare(self):
+        a = self.choose(lambda v: v.exact and v.dtype != BOOL)
+        b = self.partner(a, exact=True)
+        op = self.pick(["Less", "Greater", "Equal", "LessOrEqual", "GreaterOrEqual"])
+        return self.node(op, [a, b], BOOL, self.out_shape(a, b), True)
+
+    def op_cast(self):
+        a = self.choose(lambda v: v.exact)
+        # onnxruntime 1.23 runs Cast(float -> int) -> Cast(-> bool) as one
+        # float -> bool cast, optimisations off or not: no bool from a Cast.
+        cast = any(a.name in n.output for n in self.nodes if n.op_type == "Cast")
+        to = self.pick([t for t in (F32, I64, I32) + (() if cast else (BOOL,)) if t != a.dtype])
+        return self.node("Cast", [a], to, a.shape, True, to=to)
+
+    def op_reshape_like(self):
+        """Unsqueeze, Squeeze, Expand or Flatten."""
+        a = self.choose()
+        r, op = len(a.shape), self.pick(["Unsqueeze", "Squeeze", "Expand", "Flatten"])
+        if op == "Unsqueeze" and r < 4:
+            i = int(self.rng.integers(-r - 1, r + 1))
+            shape = list(a.shape)
+            shape.insert(i % (r + 1), ONE)
+            return self.node(op, [a, self.ints([i])], a.dtype, shape, a.exact)
+        if op == "Squeeze" and ONE in a.shape:
+            ones = [i for i, d in enumerate(a.shape) if d == ONE]
+            axes = ones if self.chance(0.5) else [self.pick(ones)]
+            shape = [d for i, d in enumerate(a.shape) if i not in axes]
+            return self.node(op, [a, self.ints(axes)], a.dtype, shape, a.exact)
+        if op == "Expand" and r < 4:
+            target = [self.pick([1, 2]) for _ in range(int(self.rng.integers(0, 2)))]
+            target += [self.pick([1, 2, 3]) if d == ONE else 1 for d in a.shape]
+            shape = broadcast(tuple(dim(t) for t in target), a.shape)
+            return self.node(op, [a, self.ints(target)], a.dtype, shape, a.exact)
+        if op == "Flatten":
+            axis, outer, inner = int(self.rng.integers(0, r + 1)), ONE, ONE
+            for i, d in enumerate(a.shape):
+                outer, inner = (dim_mul(outer, d), inner) if i < axis else (outer, dim_mul(inner, d))
+            return self.node(op, [a], a.dtype, (outer, inner), a.exact, axis=axis)
+        raise Skip
+
+    def op_split(self):
+        """Split a static dim by sizes or (opset 18) num_outputs."""
+        a = self.choose(lambda v: any((static(d) or 0) >= 2 for d in v.shape))
+        axis = self.pick([i for i, d in enumerate(a.shape) if (static(d) or 0) >= 2])
+        n = static(a.shape[axis])
+        parts = int(self.rng.integers(2, min(n, 4) + 1))
+        sizes = [min(-(-n // parts), n - i * -(-n // parts)) for i in range(parts)]
+        if self.opset >= 18 and min(sizes) > 0 and self.chance(0.4):
+            attrs, ins = {"num_outputs": parts}, [a]
+        else:
+            cut = int(self.rng.integers(1, n))
+            sizes, attrs, ins = [cut, n - cut], {}, [a, self.ints([cut, n - cut])]
+        outs = self.node("Split", ins, a.dtype, a.shape, a.exact, nout=len(sizes), axis=axis,
+                         **attrs)
+        for o, s in zip(outs, sizes):
+            o.shape = a.shape[:axis] + (dim(s),) + a.shape[axis + 1:]
+        self.pool.extend(outs[1:])
+        return outs[0]
+
+    OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
+           (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_transpose, 1), (op_reshape, 2),
+           (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
+           (op_cast, 1), (op_reshape_like, 1), (op_split, 1)]
+
+    def build(self):
+        """The model, with its feed spec (input kinds and two bindings of the
+        symbols) in metadata_props "difftest"."""
+        for dtype, p in ((F32, 1), (F32, 0.5), (self.pick([I64, I32]), 0.3), (BOOL, 0.15)):
+            if self.chance(p):
+                shape = [self.rand_dim() for _ in range(self.pick([1, 2, 2, 3, 3, 4]))]
+                self.pool.append(self.input(dtype, shape))
+        weights = np.array([w for _, w in self.OPS], dtype=float)
+        made, want = [], int(self.rng.integers(2, 8))
+        for _ in range(40):
+            if len(made) >= want:
+                break
+            try:
+                v = self.OPS[self.rng.choice(len(self.OPS), p=weights / weights.sum())][0](self)
+            except Skip:
+                continue
+            if 0 < math.prod(dim_value(d, {s: 8 for s in self.symbols}) for d in v.shape) < 1 << 16:
+                self.pool.append(v)
+                made.append(v)
+        made = made or [self.op_unary()]
+        outs = [made[-1]] + [v for v in made[:-1] if v.name not in self.used][:2]
+        graph = helper.make_graph(self.nodes, "difftest", self.inputs,
+                                  [helper.make_tensor_value_info(v.name, v.dtype, None)
+                                   for v in outs], self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
+                                  producer_name="kiln-difftest", ir_version=9)
+        prune(model)  # what Skip left behind
+        inferred = onnx.shape_inference.infer_shapes(model)
+        model.graph.ClearField("output")
+        model.graph.output.extend(inferred.graph.output)
+        if self.chance(0.5):  # exporters often leave intermediate shapes in
+            model.graph.value_info.extend(inferred.graph.value_info)
+        envs = []
+        for hi in (3, 8):
+            env = {s: int(self.rng.integers(lo, lo + hi)) for s, lo in self.sym_min.items()}
+            envs.append({**env, **{f: self.pick([1, env[s]]) for f, s in self.bcast.items()}})
+        helper.set_model_props(model, {"difftest": json.dumps({"kinds": self.kinds,
+                                                               "envs": envs})})
+        return model
+
+
+# -- checking --------------------------------------------------------------
+def spec_of(model):
+    """The feed spec stored in a model, or a default one."""
+    props = {p.key: p.value for p in model.metadata_props}
+    return json.loads(props.get("difftest", '{"kinds": {}, "envs": [{}]}'))
+
+
+def make_feeds(model, spec, env, rng):
+    """Random inputs at a binding of the symbols (unbound ones are 3)."""
+    feeds, inits = {}, {i.name for i in model.graph.initializer}
+    for info in (i for i in model.graph.input if i.name not in inits):
+        t = info.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else env.get(d.dim_param, 3)
+                 for d in t.shape.dim]
+        dtype = np_type(t.elem_type)
+        kind = spec["kinds"].get(info.name, "float" if dtype == np.float32 else "int")
+        if kind[:1] == ["index"]:  # in range for the dim it indexes
+            bound = dim_value(tuple((tuple(m), c) for m, c in kind[1]), env)
+            x = rng.integers(-bound, bound, shape)
+        elif kind[:1] == ["value"]:
+            x = np.array(kind[1])
+        elif dtype == np.bool_:
+            x = rng.random(shape) < 0.5
+        elif kind == "nonzero":
+            x = rng.integers(1, 4, shape) * rng.choice([-1, 1], shape)
+            x = x * rng.uniform(0.5, 0.7, shape) if dtype == np.float32 else x
+        elif dtype == np.float32:
+            x = rng.uniform(-2, 2, shape)
+        else:
+            x = rng.integers(-5, 6, shape)
+        feeds[info.name] = np.asarray(x).astype(dtype)
+    return feeds
+
+
+def compare(want, got):
+    """None if got matches want (floats within 1e-4, others exactly), else why not."""
+    if got is None:
+        return "missing output"
+    if got.shape != want.shape or got.dtype != want.dtype:
+        return f"got {got.dtype}{list(got.shape)}, want {want.dtype}{list(want.shape)}"
+    bad = ~np.isclose(got, want, rtol=1e-4, atol=1e-4, equal_nan=True) \
+        if want.dtype.kind == "f" else got != want
+    if not bad.any():
+        return None
+    i = tuple(int(x) for x in np.argwhere(bad)[0])
+    return f"{int(bad.sum())}/{bad.size} differ, e.g. at {list(i)}: got {got[i]}, want {want[i]}"
+
+
+def run_tool(cmd, timeout):
+    """(kind, message): kind None on success, else crash, timeout or error."""
+    tool = pathlib.Path(cmd[0]).name
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", f"{tool} timed out after {timeout} s"
+    if r.returncode < 0:
+        return "crash", f"{tool} killed by signal {-r.returncode}: {r.stderr.strip()[-300:]}"
+    return ("error", r.stderr.strip() or r.stdout.strip()) if r.returncode else (None, "")
+
+
+def check(args, model, spec, tmp, opts=OPT_LEVELS):
+    """("discard", reason) if onnx.checker or ONNX Runtime rejects the model,
+    else ("ran", findings): dicts of kind, opt, detail (and output)."""
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as e:  # noqa: BLE001 -- any complaint discards the graph
+        return "discard", f"checker: {str(e).splitlines()[0][:200]}"
+    data, runs = model.SerializeToString(), []
+    try:
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        so.intra_op_num_threads, so.log_severity_level = 1, 4
+        sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+        names = [o.name for o in sess.get_outputs()]
+        for i, env in enumerate(spec["envs"]):
+            feeds = make_feeds(model, spec, env, np.random.default_rng(i))
+            runs.append((feeds, dict(zip(names, sess.run(None, feeds)))))
+    except Exception as e:  # noqa: BLE001
+        return "discard", f"onnxruntime: {str(e).splitlines()[0][:200]}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "model.onnx").write_bytes(data)
+    findings = []
+    for opt in opts:
+        lib = tmp / f"model{opt}.so"
+        kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib), opt],
+                             args.timeout)
+        if kind:
+            kind = ("unsupported" if UNSUPPORTED.search(msg) else "compile-failure") \
+                if kind == "error" else kind
+            findings.append({"kind": kind, "opt": opt, "detail": msg.splitlines()[0][:300]})
+            continue
+        for i, (feeds, want) in enumerate(runs):
+            out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
+                                                str(args.threads)]
+            for name, value in feeds.items():
+                np.save(tmp / f"{name}.{i}.npy", value)
+                cmd += ["--input", f"{name}={tmp / f'{name}.{i}.npy'}"]
+            kind, msg = run_tool(cmd + ["--output-dir", str(out)], args.timeout)
+            if kind:
+                findings.append({"kind": "run-failure" if kind == "error" else kind, "opt": opt,
+                                 "detail": f"env {i}: {(msg or '?').splitlines()[0][:300]}"})
+                break
+            bad = [(n, why) for n, v in want.items() if (why := compare(
+                v, np.load(out / f"{n}.npy") if (out / f"{n}.npy").exists() else None))]
+            if bad:
+                findings.append({"kind": "mismatch", "opt": opt, "output": bad[0][0],
+                                 "detail": f"env {i} {spec['envs'][i]} {bad[0][0]}: {bad[0][1]}"})
+                break
+    return "ran", findings
+
+
+# -- shrinking -------------------------------------------------------------
+def copy(model):
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    return m
+
+
+def retyped(model):
+    """The model with value_info dropped and its outputs' types inferred anew."""
+    del model.graph.value_info[:]
+    for o in model.graph.output:
+        o.type.tensor_type.ClearField("shape")
+    outputs = onnx.shape_inference.infer_shapes(model).graph.output
+    model.graph.ClearField("output")
+    model.graph.output.extend(outputs)
+    return model
+
+
+def resized(model, old, new):
+    """The model with every input dim and initializer dim of size old made
+    new (initializers sliced)."""
+    m = copy(model)
+    for d in (d for i in m.graph.input for d in i.type.tensor_type.shape.dim):
+        if d.HasField("dim_value") and d.dim_value == old:
+            d.dim_value = new
+    for init in m.graph.initializer:
+        a = numpy_helper.to_array(init)
+        if old in a.shape:
+            a = a[tuple(slice(0, new) if n == old else slice(None) for n in a.shape)]
+            init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(a), init.name))
+    return retyped(m)
+
+
+def prune(model):
+    """Drops the nodes, initializers, inputs and value_info nothing needs."""
+    g, keep = model.graph, []
+    live = {o.name for o in g.output}
+    for n in reversed(list(g.node)):
+        if live.intersection(n.output):
+            keep.append(n)
+            live.update(i for i in n.input if i)
+    g.ClearField("node")
+    g.node.extend(reversed(keep))
+    for field in (g.initializer, g.input, g.value_info):
+        kept = [x for x in field if x.name in live]
+        del field[:]
+        field.extend(kept)
+    return model
+
+
+def candidates(model):
+    """Smaller graphs: one output dropped; or one node deleted, its output
+    rewired to one of its inputs (of the same type, unless the output is a
+    graph output) or cut into a graph input (when its shape is known)."""
+    g = model.graph
+    for i in range(len(g.output) if len(g.output) > 1 else 0):
+        m = copy(model)
+        del m.graph.output[i]
+        yield prune(m)
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    types = {v.name: v.type for v in [*inferred.value_info, *inferred.input, *inferred.output]}
+    outputs = {o.name for o in g.output}
+    produced = {o for n in g.node for o in n.output}
+    for idx in reversed(range(len(g.node))):
+        node = g.node[idx]
+        for src in dict.fromkeys(i for i in node.input if i):
+            out = node.output[0]
+            same = src in types and types[src] == types.get(out)
+            if len(node.output) == 1 and (same or (out in outputs and src in produced)) and \
+                    src not in outputs:
+                m = copy(model)
+                del m.graph.node[idx]
+                for n in m.graph.node:
+                    n.input[:] = [src if i == out else i for i in n.input]
+                for o in m.graph.output:
+                    o.name = src if o.name == out else o.name
+                yield retyped(prune(m))
+        shaped = [types.get(o) for o in node.output]
+        if all(t and t.tensor_type.HasField("shape") and all(
+                d.HasField("dim_value") or d.dim_param for d in t.tensor_type.shape.dim)
+               for t in shaped) and not outputs.intersection(node.output):
+            m = copy(model)
+            del m.graph.node[idx]
+            m.graph.input.extend(helper.make_value_info(o, t) for o, t in zip(node.output, shaped))
+            yield prune(m)
+
+
+def shrink(args, model, spec, finding, tmp):
+    """Greedily smaller graphs, symbol values and input dims that still show
+    finding's kind at its -O level. Returns the model (spec inside)."""
+    deadline, trials = time.time() + args.shrink_time, [0]
+
+    def still(m, sp):
+        trials[0] += 1
+        status, found = check(args, m, sp, tmp / f"s{trials[0]}", [finding["opt"]])
+        return status == "ran" and any(f["kind"] == finding["kind"] for f in found)
+
+    spec = json.loads(json.dumps(spec))
+    env = re.match(r"env (\d+)", finding["detail"])
+    spec["envs"] = [spec["envs"][int(env.group(1))]] if env else spec["envs"][:1]
+    progress = True
+    while progress and time.time() < deadline:
+        progress = False
+        for cand in candidates(model):
+            if time.time() > deadline:
+                break
+            if still(cand, spec):
+                model, progress = cand, True
+                break
+    env = spec["envs"][0]
+    for s in sorted(env):  # lower the symbols' values
+        for v in (1, 2, env[s] // 2):
+            if 1 <= v < env[s] and time.time() < deadline:
+                old, env[s] = env[s], v
+                if still(model, spec):
+                    break
+                env[s] = old
+    sizes = {d.dim_value for i in model.graph.input for d in i.type.tensor_type.shape.dim}
+    sizes.update(n for i in model.graph.initializer for n in i.dims)
+    for old in sorted(sizes - {0, 1}, reverse=True):  # lower a static size everywhere
+        for new in sorted({1, old // 2}):
+            if time.time() < deadline and still(m := resized(model, old, new), spec):
+                model = m
+                break
+    names = {i.name for i in model.graph.input}
+    params = {d.dim_param for i in model.graph.input for d in i.type.tensor_type.shape.dim}
+    spec = {"kinds": {k: v for k, v in spec["kinds"].items() if k in names},
+            "envs": [{s: v for s, v in env.items() if s in params}]}
+    del model.metadata_props[:]
+    helper.set_model_props(model, {"difftest": json.dumps(spec)})
+    return model, trials[0]
+
+
+# -- driver ----------------------------------------------------------------
+def ops_of(model):
+    return sorted({n.op_type for n in model.graph.node})
+
+
+def report(args, label, model, tmp, keep, repro):
+    """Checks a graph, shrinks its first finding and keeps the failure.
+    Returns (status, discard reason or findings, lines to print, ops)."""
+    status, found = check(args, model, spec_of(model), tmp)
+    if status == "discard":
+        return "discard", found, [f"{label}: discarded ({found})"], []
+    if not found:
+        return "pass", [], [f"{label}: ok {' '.join(ops_of(model))}"], ops_of(model)
+    lines = [f"{label}: {f['kind'].upper()} {f['opt']} {f['detail']}" for f in found]
+    shrunk = model
+    if args.shrink_time > 0:
+        shrunk, trials = shrink(args, model, spec_of(model), found[0], tmp / "shrink")
+        lines.append(f"    shrunk in {trials} trials to {len(shrunk.graph.node)} nodes: "
+                     f"{' '.join(n.op_type for n in shrunk.graph.node)}")
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        onnx.save(model, keep / "model.onnx")
+        onnx.save(shrunk, keep / "shrunk.onnx")
+        spec = spec_of(shrunk)
+        cmd = [args.kiln_run, "/tmp/shrunk.so", "--threads", str(args.threads)]
+        for name, value in make_feeds(shrunk, spec, spec["envs"][0],
+                                      np.random.default_rng(0)).items():
+            np.save(keep / f"{name}.npy", value)
+            cmd += ["--input", f"{name}={keep / name}.npy"]
+        (keep / "repro.txt").write_text(
+            f"# {found[0]['kind']} {found[0]['opt']}: {found[0]['detail']}\n{repro}"
+            f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx\n"
+            f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {found[0]['opt']} && "
+            f"{' '.join(cmd)} --output-dir /tmp/shrunk-out\n")
+        lines.append(f"    kept in {keep}")
+    return "finding", found, lines, ops_of(shrunk)
+
+
+def summary(results, wall):
+    """Summary lines for (status, findings or reason, ops) per graph."""
+    count, kinds, per_op = collections.Counter(s for s, _, _ in results), collections.Counter(), \
+        collections.Counter()
+    for status, found, ops in results:
+        if status == "finding":
+            kinds.update({f["kind"] for f in found})
+            per_op.update(ops if any(f["kind"] == "mismatch" for f in found) else [])
+    why = collections.Counter(f.split(":")[0] for s, f, _ in results if s == "discard")
+    return [f"generated {len(results)}, discarded {count['discard']} "
+            f"({', '.join(f'{k} {v}' for k, v in why.items()) or 'none'}), "
+            f"passed {count['pass']}, with findings {count['finding']}",
+            f"  mismatches {kinds['mismatch']}" + (" (ops involved: " + ", ".join(
+                f"{k} {v}" for k, v in per_op.most_common()) + ")" if per_op else ""),
+            f"  compile failures {kinds['compile-failure']}, unsupported {kinds['unsupported']}, "
+            f"crashes {kinds['crash']}, run failures {kinds['run-failure']}, "
+            f"timeouts {kinds['timeout']}",
+            f"  wall time {wall:.1f} s"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--count", type=int, default=20, help="graphs to generate")
+    parser.add_argument("--start", type=int, default=0, help="index of the first graph")
+    parser.add_argument("--skip", default="", metavar="I,J,...",
+                        help="indices of graphs not to check (known failures)")
+    parser.add_argument("--jobs", type=int, default=1, help="graphs checked at once")
+    parser.add_argument("--replay", nargs="+", type=pathlib.Path,
+                        help="check these .onnx files (every .onnx of a dir) instead")
+    parser.add_argument("--keep-failures", type=pathlib.Path, metavar="DIR")
+    parser.add_argument("--shrink-time", type=float, default=120,
+                        help="seconds to shrink each failing graph (0: do not shrink)")
+    parser.add_argument("--dynamic-broadcast", action="store_true",
+                        help="let distinct symbolic dims broadcast (known bug)")
+    parser.add_argument("--threads", type=int, default=1, help="kiln-run --threads")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per kiln command")
+    parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
+    parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
+    parser.add_argument("-v", "--verbose", action="store_true", help="list passing graphs too")
+    args = parser.parse_args()
+    start = time.time()
+    if args.replay:
+        files = sorted(f for p in args.replay for f in ([p] if p.is_file() else p.glob("*.onnx")))
+        jobs = [(str(f), lambda f=f: onnx.load(str(f)), "") for f in files]
+    else:
+        jobs = [(f"graph {i}", lambda i=i: Gen(np.random.default_rng([args.seed, i]),
+                                               args.dynamic_broadcast).build(),
+                 f"{ROOT}/tools/difftest.py --seed {args.seed} --start {i} --count 1"
+                 + " --dynamic-broadcast" * args.dynamic_broadcast + "\n")
+                for i in range(args.start, args.start + args.count)
+                if str(i) not in args.skip.split(",")]
+
+    def work(job):
+        label, make, repro = job
+        keep = args.keep_failures / re.sub(r"\W+", "-", label).strip("-") \
+            if args.keep_failures else None
+        with tempfile.TemporaryDirectory(prefix="difftest-") as tmp:
+            return report(args, label, make(), pathlib.Path(tmp), keep, repro)
+
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for status, found, lines, ops in pool.map(work, jobs):
+            for line in lines if status != "pass" or args.verbose else []:
+                print(line, flush=True)
+            results.append((status, found, ops))
+    print(f"difftest {'replay' if args.replay else f'--seed {args.seed}'}: "
+          + "\n".join(summary(results, time.time() - start)))
+    bad = {"finding", "discard"} if args.replay else {"finding"}  # reproducers must stay valid
+    return 1 if any(s in bad for s, _, _ in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
