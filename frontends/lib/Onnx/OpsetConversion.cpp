@@ -8,7 +8,7 @@
 // The converter copies the whole model twice (into its graph IR and back)
 // and its IR drops external-data references, so weights are set aside first:
 // every initializer that is stored externally or is larger than a few
-// kilobytes is swapped out for a placeholder with the same name, type and
+// kilobytes is swapped out for a data-less stand-in with the same name, type and
 // dims (what shape inference and the adapters need), and swapped back in by
 // name afterwards. Small initializers stay: adapters and shape inference may
 // read them (shape and axes tensors).
@@ -36,7 +36,7 @@ constexpr size_t kKeptInitializerBytes = 4096;
 using TensorList = google::protobuf::RepeatedPtrField<onnx::TensorProto>;
 
 /// Moves the large and external initializers of `graph` into the returned
-/// list, leaving placeholders (name, type, dims; no data) in their place.
+/// list, leaving data-less stand-ins (name, type, dims) in their place.
 TensorList setWeightsAside(onnx::GraphProto &graph) {
   TensorList aside;
   for (onnx::TensorProto &tensor : *graph.mutable_initializer()) {
@@ -52,7 +52,7 @@ TensorList setWeightsAside(onnx::GraphProto &graph) {
   return aside;
 }
 
-/// Swaps the set-aside initializers back over their placeholders in the
+/// Swaps the set-aside initializers back over their stand-ins in the
 /// converted graph. An initializer the converter dropped stays dropped.
 void putWeightsBack(onnx::GraphProto &graph, TensorList &aside) {
   llvm::StringMap<onnx::TensorProto *> byName;
