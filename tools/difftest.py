@@ -67,6 +67,7 @@ np_type = helper.tensor_dtype_to_np_dtype
 
 
 def dim(x):
+    """The dim of an int or a symbol name."""
     return ((((x,), 1),) if isinstance(x, str) else (((), x),))
 
 
@@ -74,6 +75,7 @@ ONE = dim(1)
 
 
 def dim_add(*dims):
+    """The sum of dims."""
     acc = collections.Counter()
     for d in dims:
         for m, c in d:
@@ -82,6 +84,7 @@ def dim_add(*dims):
 
 
 def dim_mul(a, b):
+    """The product of two dims."""
     acc = collections.Counter()
     for ma, ca in a:
         for mb, cb in b:
@@ -90,6 +93,7 @@ def dim_mul(a, b):
 
 
 def dim_value(d, env):
+    """d's value once the symbols have values (env)."""
     return sum(c * math.prod(env.get(s, 1) for s in m) for m, c in d)
 
 
@@ -100,10 +104,12 @@ def dynamic(d, k):
 
 
 def static(d):
+    """A static dim's value, else None."""
     return sum(c for _, c in d) if all(m == () for m, _ in d) else None
 
 
 def symbol(d):
+    """The symbol (dim_param) d is, else None."""
     ok = len(d) == 1 and d[0][1] == 1 and len(d[0][0]) == 1 and d[0][0][0][0] != "~"
     return d[0][0][0] if ok else None
 
@@ -264,6 +270,7 @@ class Gen:
                           (None, 0.5), (float(u(-3, 0)), float(u(0, 3)))])
 
     def op_unary(self):
+        """A unary op (with random attributes) fitting the value's dtype."""
         a = self.choose()
         if a.dtype == BOOL:
             return self.node("Not", [a], BOOL, a.shape, True)
@@ -289,6 +296,7 @@ class Gen:
                          **({} if self.chance(0.3) and op != "Gelu" else attrs))
 
     def op_binary(self):
+        """A binary (or variadic) op against a broadcasting partner."""
         a = self.choose()
         if a.dtype == BOOL:
             op = self.pick(["And", "Or", "Xor"])
@@ -405,11 +413,13 @@ class Gen:
         return self.node(op, ins, a.dtype, shape, exact, **attrs)
 
     def op_softmax(self):
+        """Softmax or LogSoftmax along any axis."""
         a = self.choose(lambda v: v.dtype == F32 and v.shape)
         return self.node(self.pick(["Softmax", "LogSoftmax"]), [a], F32, a.shape,
                          axis=int(self.rng.integers(-len(a.shape), len(a.shape))))
 
     def op_layernorm(self):
+        """LayerNormalization over the last dims, with a bias or not."""
         a = self.choose(lambda v: v.dtype == F32 and v.shape)
         axis = int(self.rng.integers(-len(a.shape), len(a.shape)))
         norm = a.shape[axis:]
@@ -420,6 +430,7 @@ class Gen:
                          epsilon=self.pick([1e-5, 1e-3, 1e-2]))
 
     def op_transpose(self):
+        """Transpose by a random perm, or reversed (no perm)."""
         a = self.choose(lambda v: len(v.shape) >= 2)
         if self.chance(0.2):
             return self.node("Transpose", [a], a.dtype, a.shape[::-1], a.exact)
@@ -461,11 +472,13 @@ class Gen:
                 codes.append(static(d))
             elif -1 in codes:
                 raise Skip
-            else:
+            else:  # -1 of a symbolic shape: a size Kiln only knows at run time
                 codes.append(-1)
+                out[i] = out[i] if all(static(x) for x in a.shape) else dynamic(d, self.counter)
         return self.node("Reshape", [a, self.ints(codes)], a.dtype, out, a.exact)
 
     def op_concat(self):
+        """Concat with new operands (any size on the axis) or the value itself."""
         a = self.choose(lambda v: v.shape)
         r = len(a.shape)
         axis, parts = int(self.rng.integers(r)), [a]
@@ -544,6 +557,7 @@ class Gen:
                          a.exact, axis=axis - r if self.chance(0.3) else axis)
 
     def op_where(self):
+        """Where(cond, x, y): cond a comparison of x with 0 or 1, or a bool value."""
         x = self.choose(lambda v: v.dtype != BOOL)
         if x.exact and self.chance(0.5):
             cond = self.node(self.pick(["Greater", "Less"]),
@@ -555,12 +569,14 @@ class Gen:
         return self.node("Where", args, x.dtype, self.out_shape(*args), x.exact and y.exact)
 
     def op_compare(self):
+        """A comparison of two exact values."""
         a = self.choose(lambda v: v.exact and v.dtype != BOOL)
         b = self.partner(a, exact=True)
         op = self.pick(["Less", "Greater", "Equal", "LessOrEqual", "GreaterOrEqual"])
         return self.node(op, [a, b], BOOL, self.out_shape(a, b), True)
 
     def op_cast(self):
+        """Cast of an exact value to another of f32, i64, i32, bool."""
         a = self.choose(lambda v: v.exact)
         # onnxruntime 1.23 runs Cast(float -> int) -> Cast(-> bool) as one
         # float -> bool cast, optimisations off or not: no bool from a Cast.
@@ -962,6 +978,7 @@ def summary(results, wall):
 
 
 def main():
+    """Generates (or replays) graphs, checks them and prints the summary."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1)
