@@ -222,7 +222,6 @@ protected:
     int64_t ldc = t.n + t.padC;
     int64_t aSize = (t.aTransposed ? t.k : t.m) * lda, bSize = (t.bTransposed ? t.n : t.k) * ldb,
             cSize = t.m * ldc;
-    int64_t batches = t.batch0 * t.batch1;
     // Not foldable: the outer dim's stride is not batch1 times the inner one
     // (a gap after each outer block).
     int64_t gap = t.foldable ? 0 : 7;
@@ -269,7 +268,6 @@ protected:
     EXPECT_EQ(problem, "");
     // One call, or one per outer batch when the dims do not fold.
     EXPECT_EQ(matmulCalls, t.foldable || t.batch0 == 1 || t.batch1 == 1 ? 1 : t.batch0);
-    (void)batches;
     double worst = 0;
     for (size_t i = 0; i < actual.size(); ++i)
       worst = std::max(worst, double(std::fabs(actual[i] - expected[i])));

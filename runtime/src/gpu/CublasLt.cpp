@@ -1,6 +1,7 @@
 //===- CublasLt.cpp - Load cuBLASLt and resolve its entry points ----------===//
 
 #include "CublasLt.h"
+#include "Symbols.h"
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -16,13 +17,8 @@ struct Loaded {
 template <typename Fn>
 bool resolve(void *handle, const std::string &path, const char *name, Fn &slot,
              std::string &problem) {
-  void *symbol = dlsym(handle, name);
-  if (!symbol) {
-    problem = path + " lacks " + name + ": not cuBLASLt, or one older than CUDA 12";
-    return false;
-  }
-  slot = reinterpret_cast<Fn>(symbol);
-  return true;
+  return gpu::resolveSymbol(handle, name, slot, path, "not cuBLASLt, or one older than CUDA 12",
+                            problem);
 }
 
 Loaded load() {

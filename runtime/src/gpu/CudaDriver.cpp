@@ -1,6 +1,7 @@
 //===- CudaDriver.cpp - Load libcuda.so.1 and resolve the driver API ------===//
 
 #include "CudaDriver.h"
+#include "Symbols.h"
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -17,14 +18,8 @@ struct Loaded {
 template <typename Fn>
 bool resolve(void *library, const char *path, const char *name, Fn &slot,
              std::string &problem) {
-  void *symbol = dlsym(library, name);
-  if (!symbol) {
-    problem = std::string("the CUDA driver (") + path + ") lacks " + name +
-              ": not a CUDA driver, or one older than CUDA 12";
-    return false;
-  }
-  slot = reinterpret_cast<Fn>(symbol);
-  return true;
+  return gpu::resolveSymbol(library, name, slot, std::string("the CUDA driver (") + path + ")",
+                            "not a CUDA driver, or one older than CUDA 12", problem);
 }
 
 Loaded load() {
