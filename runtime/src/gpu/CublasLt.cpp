@@ -14,13 +14,6 @@ struct Loaded {
   std::string problem; // empty when loaded
 };
 
-template <typename Fn>
-bool resolve(void *handle, const std::string &path, const char *name, Fn &slot,
-             std::string &problem) {
-  return gpu::resolveSymbol(handle, name, slot, path, "not cuBLASLt, or one older than CUDA 12",
-                            problem);
-}
-
 Loaded load() {
   Loaded loaded;
   const char *chosen = std::getenv("KILN_CUBLASLT");
@@ -43,27 +36,29 @@ Loaded load() {
   if (!handle) {
     const char *error = dlerror();
     loaded.problem = "the model's GEMMs need cuBLASLt (CUDA 12 or 13), but it cannot be "
-                     "loaded (last tried " + path + ": " + (error ? error : "unknown error") +
+                     "loaded (last tried " +
+                     path + ": " + (error ? error : "unknown error") +
                      "); put its folder on LD_LIBRARY_PATH or name it with KILN_CUBLASLT";
     return loaded;
   }
   Library &l = loaded.library;
   std::string &p = loaded.problem;
-  (void)(resolve(handle, path, "cublasLtCreate", l.create, p) &&
-         resolve(handle, path, "cublasLtDestroy", l.destroy, p) &&
-         resolve(handle, path, "cublasLtGetStatusString", l.statusString, p) &&
-         resolve(handle, path, "cublasLtMatmulDescCreate", l.descCreate, p) &&
-         resolve(handle, path, "cublasLtMatmulDescDestroy", l.descDestroy, p) &&
-         resolve(handle, path, "cublasLtMatmulDescSetAttribute", l.descSetAttribute, p) &&
-         resolve(handle, path, "cublasLtMatrixLayoutCreate", l.layoutCreate, p) &&
-         resolve(handle, path, "cublasLtMatrixLayoutDestroy", l.layoutDestroy, p) &&
-         resolve(handle, path, "cublasLtMatrixLayoutSetAttribute", l.layoutSetAttribute, p) &&
-         resolve(handle, path, "cublasLtMatmulPreferenceCreate", l.preferenceCreate, p) &&
-         resolve(handle, path, "cublasLtMatmulPreferenceDestroy", l.preferenceDestroy, p) &&
-         resolve(handle, path, "cublasLtMatmulPreferenceSetAttribute", l.preferenceSetAttribute,
-                 p) &&
-         resolve(handle, path, "cublasLtMatmulAlgoGetHeuristic", l.algoGetHeuristic, p) &&
-         resolve(handle, path, "cublasLtMatmul", l.matmul, p));
+  gpu::resolveSymbols(
+      handle,
+      {gpu::symbol("cublasLtCreate", l.create), gpu::symbol("cublasLtDestroy", l.destroy),
+       gpu::symbol("cublasLtGetStatusString", l.statusString),
+       gpu::symbol("cublasLtMatmulDescCreate", l.descCreate),
+       gpu::symbol("cublasLtMatmulDescDestroy", l.descDestroy),
+       gpu::symbol("cublasLtMatmulDescSetAttribute", l.descSetAttribute),
+       gpu::symbol("cublasLtMatrixLayoutCreate", l.layoutCreate),
+       gpu::symbol("cublasLtMatrixLayoutDestroy", l.layoutDestroy),
+       gpu::symbol("cublasLtMatrixLayoutSetAttribute", l.layoutSetAttribute),
+       gpu::symbol("cublasLtMatmulPreferenceCreate", l.preferenceCreate),
+       gpu::symbol("cublasLtMatmulPreferenceDestroy", l.preferenceDestroy),
+       gpu::symbol("cublasLtMatmulPreferenceSetAttribute", l.preferenceSetAttribute),
+       gpu::symbol("cublasLtMatmulAlgoGetHeuristic", l.algoGetHeuristic),
+       gpu::symbol("cublasLtMatmul", l.matmul)},
+      path, "not cuBLASLt, or one older than CUDA 12", p);
   return loaded;
 }
 

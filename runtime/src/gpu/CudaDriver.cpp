@@ -14,14 +14,6 @@ struct Loaded {
   std::string problem; // empty when loaded
 };
 
-/// Resolves `name` into `slot`; false (with problem set) when missing.
-template <typename Fn>
-bool resolve(void *library, const char *path, const char *name, Fn &slot,
-             std::string &problem) {
-  return gpu::resolveSymbol(library, name, slot, std::string("the CUDA driver (") + path + ")",
-                            "not a CUDA driver, or one older than CUDA 12", problem);
-}
-
 Loaded load() {
   Loaded loaded;
   // KILN_CUDA_DRIVER names another library, e.g. for tests of a missing or
@@ -40,28 +32,32 @@ Loaded load() {
   }
   Driver &d = loaded.driver;
   std::string &p = loaded.problem;
-  bool ok = resolve(library, path, "cuInit", d.cuInit, p) &&
-            resolve(library, path, "cuDriverGetVersion", d.cuDriverGetVersion, p) &&
-            resolve(library, path, "cuDeviceGetCount", d.cuDeviceGetCount, p) &&
-            resolve(library, path, "cuDeviceGet", d.cuDeviceGet, p) &&
-            resolve(library, path, "cuDeviceGetName", d.cuDeviceGetName, p) &&
-            resolve(library, path, "cuDeviceGetAttribute", d.cuDeviceGetAttribute, p) &&
-            resolve(library, path, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain, p) &&
-            resolve(library, path, "cuDevicePrimaryCtxRelease_v2", d.cuDevicePrimaryCtxRelease, p) &&
-            resolve(library, path, "cuCtxSetCurrent", d.cuCtxSetCurrent, p) &&
-            resolve(library, path, "cuModuleLoadData", d.cuModuleLoadData, p) &&
-            resolve(library, path, "cuModuleUnload", d.cuModuleUnload, p) &&
-            resolve(library, path, "cuModuleGetFunction", d.cuModuleGetFunction, p) &&
-            resolve(library, path, "cuLaunchKernel", d.cuLaunchKernel, p) &&
-            resolve(library, path, "cuMemAlloc_v2", d.cuMemAlloc, p) &&
-            resolve(library, path, "cuMemFree_v2", d.cuMemFree, p) &&
-            resolve(library, path, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync, p) &&
-            resolve(library, path, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync, p) &&
-            resolve(library, path, "cuStreamCreate", d.cuStreamCreate, p) &&
-            resolve(library, path, "cuStreamDestroy_v2", d.cuStreamDestroy, p) &&
-            resolve(library, path, "cuStreamSynchronize", d.cuStreamSynchronize, p) &&
-            resolve(library, path, "cuGetErrorName", d.cuGetErrorName, p) &&
-            resolve(library, path, "cuGetErrorString", d.cuGetErrorString, p);
+  bool ok =
+      gpu::resolveSymbols(library,
+                          {gpu::symbol("cuInit", d.cuInit),
+                           gpu::symbol("cuDriverGetVersion", d.cuDriverGetVersion),
+                           gpu::symbol("cuDeviceGetCount", d.cuDeviceGetCount),
+                           gpu::symbol("cuDeviceGet", d.cuDeviceGet),
+                           gpu::symbol("cuDeviceGetName", d.cuDeviceGetName),
+                           gpu::symbol("cuDeviceGetAttribute", d.cuDeviceGetAttribute),
+                           gpu::symbol("cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain),
+                           gpu::symbol("cuDevicePrimaryCtxRelease_v2", d.cuDevicePrimaryCtxRelease),
+                           gpu::symbol("cuCtxSetCurrent", d.cuCtxSetCurrent),
+                           gpu::symbol("cuModuleLoadData", d.cuModuleLoadData),
+                           gpu::symbol("cuModuleUnload", d.cuModuleUnload),
+                           gpu::symbol("cuModuleGetFunction", d.cuModuleGetFunction),
+                           gpu::symbol("cuLaunchKernel", d.cuLaunchKernel),
+                           gpu::symbol("cuMemAlloc_v2", d.cuMemAlloc),
+                           gpu::symbol("cuMemFree_v2", d.cuMemFree),
+                           gpu::symbol("cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync),
+                           gpu::symbol("cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync),
+                           gpu::symbol("cuStreamCreate", d.cuStreamCreate),
+                           gpu::symbol("cuStreamDestroy_v2", d.cuStreamDestroy),
+                           gpu::symbol("cuStreamSynchronize", d.cuStreamSynchronize),
+                           gpu::symbol("cuGetErrorName", d.cuGetErrorName),
+                           gpu::symbol("cuGetErrorString", d.cuGetErrorString)},
+                          std::string("the CUDA driver (") + path + ")",
+                          "not a CUDA driver, or one older than CUDA 12", p);
   if (!ok)
     return loaded; // the library stays loaded: harmless, and dlclose races
   if (CUresult error = d.cuInit(0); error != CUDA_SUCCESS)
