@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -121,7 +122,13 @@ def ort_int8(args, sets, reference, tmp: pathlib.Path) -> dict:
             # ORT's symbolic shape inference gives up on the dynamo graph
             # ("Incomplete symbolic shape inference"); ONNX shape inference and
             # the ORT optimization still run.
-            quant_pre_process(str(args.model), str(source), skip_symbolic_shape=True)
+            # It writes temporary files into the working directory: run it in tmp.
+            cwd = os.getcwd()
+            os.chdir(tmp)
+            try:
+                quant_pre_process(str(args.model.resolve()), str(source), skip_symbolic_shape=True)
+            finally:
+                os.chdir(cwd)
         quantized = tmp / f"minilm-l6.int8.{index}.onnx"
         quantize_dynamic(str(source), str(quantized), weight_type=QuantType.QInt8, **options)
         outputs = ort_outputs(ort_session(quantized), sets)

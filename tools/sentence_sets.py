@@ -51,6 +51,18 @@ def batch_feeds(rows: list[list[int]], seq: int | None = None) -> dict[str, np.n
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 
+def run_together(ids: list[list[int]], seq: int, batch: int) -> list[list[int]]:
+    """`batch` rows of exactly `seq` tokens of real text: the sentences'
+    tokens without their [CLS]/[SEP], run together in order and cut, each row
+    [CLS] + seq - 2 tokens + [SEP] (no padding). For latency measurements."""
+    cls, sep = ids[0][0], ids[0][-1]
+    stream = [t for row in ids for t in row[1:-1]]
+    body = seq - 2
+    if len(stream) < batch * body:
+        raise ValueError(f"{len(stream)} tokens, {batch} x {body} wanted")
+    return [[cls, *stream[i * body:(i + 1) * body], sep] for i in range(batch)]
+
+
 def make_sets(ids: list[list[int]], batch: int, seq: int | None = None) -> list[dict[str, np.ndarray]]:
     """Consecutive rows, `batch` to a set (the last set may be smaller)."""
     return [batch_feeds(ids[i:i + batch], seq) for i in range(0, len(ids), batch)]

@@ -61,12 +61,9 @@ def main() -> int:
         lengths = [len(r) for r in ids]
         print(f"{split}: {len(ids)} sentences, {min(lengths)}-{max(lengths)} tokens "
               f"(mean {sum(lengths) / len(lengths):.1f}), {len(sets)} sets of {args.batch} -> {args.out / split}")
-    # bench-s128: eval sentences without [CLS]/[SEP], run together, cut into rows.
-    texts = args.sentences.joinpath("eval.txt").read_text().splitlines()
-    stream = [t for text in texts for t in tokenizer(text, add_special_tokens=False)["input_ids"]]
-    body = BENCH_SEQ - 2
-    rows = [[tokenizer.cls_token_id, *stream[i * body:(i + 1) * body], tokenizer.sep_token_id]
-            for i in range(args.bench_batch)]
+    # bench-s128: the eval sentences' tokens run together, cut into rows.
+    rows = sentence_sets.run_together(sentence_sets.read_ids(args.sentences / "eval.ids"), BENCH_SEQ,
+                                      args.bench_batch)
     sentence_sets.write_sets(args.out / "bench-s128", [sentence_sets.batch_feeds(rows, BENCH_SEQ)])
     print(f"bench-s128: {args.bench_batch} x {BENCH_SEQ} tokens -> {args.out / 'bench-s128'}")
     return 0
