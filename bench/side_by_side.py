@@ -130,6 +130,19 @@ def parse_cases(specs):
     return cases
 
 
+def present_cases(cases, models_dir):
+    """The cases less those of optional families whose file is in neither
+    models_dir nor build/models (saying so)."""
+    kept = []
+    for case in cases:
+        info = case.info
+        if info.optional and not any((d / info.file).exists() for d in (models_dir, ROOT / "build/models")):
+            print(f"{case.name}: no {info.file}, left out (make it with {info.optional})")
+            continue
+        kept.append(case)
+    return kept
+
+
 # ---------------------------------------------------------------- machine --
 
 def cpu_info():
@@ -800,11 +813,7 @@ def main():
     quick = args.quick
     cases = parse_cases(args.models or (["bert-tiny-128"] if quick else DEFAULT_CASES))
     if not args.models:  # optional models only where they are
-        models_dir = pathlib.Path(args.models_dir)
-        for case in [c for c in cases if c.info.optional]:
-            if not any((d / case.info.file).exists() for d in (models_dir, ROOT / "build/models")):
-                print(f"{case.name}: no {case.info.file}, left out (make it with {case.info.optional})")
-                cases.remove(case)
+        cases = present_cases(cases, pathlib.Path(args.models_dir))
     args.threads = args.threads or [1, 2]
     args.rounds = args.rounds or (2 if quick else 5)
     args.runs = args.runs or (5 if quick else 10)
