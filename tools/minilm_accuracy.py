@@ -149,7 +149,11 @@ def ort_int8(args, sets, reference, tmp: pathlib.Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=pathlib.Path, default=ROOT / "build/models/minilm-l6.onnx")
+    parser.add_argument("--model", type=pathlib.Path,
+                        default=pathlib.Path(os.environ.get("KILN_MODELS_DIR", ROOT / "build/models"))
+                        / "minilm-l6.onnx",
+                        help="default: where tools/models/ensure_minilm.sh writes it, "
+                             "$KILN_MODELS_DIR or build/models")
     parser.add_argument("--library", type=pathlib.Path, help="a .so of --model already compiled by kiln")
     parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
