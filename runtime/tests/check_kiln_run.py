@@ -288,7 +288,7 @@ def case_bad_model(env):
     with open(text, "w") as f:
         f.write("not a library\n")
     _, err = env.run(text, rc=1)
-    check(err.startswith(f"kiln-run: error: cannot load '{text}' as a shared library: ")
+    check(err.startswith(f"kiln-run: error: cannot load '{text}': it is not a shared library")
           and err.count("\n") == 1, f"stderr {err!r}")
     bad = env.path("bad.npy")
     with open(bad, "wb") as f:

@@ -189,7 +189,10 @@ TEST(Load, NotASharedLibrary) {
   kiln_model_t *model = nullptr;
   std::string status = take(kiln_model_load(path.c_str(), &model));
   std::remove(path.c_str());
-  EXPECT_EQ(status.rfind("INVALID_MODEL: cannot load '" + path + "' as a shared library: ", 0), 0u)
+  EXPECT_EQ(status.rfind("INVALID_MODEL: cannot load '" + path +
+                             "': it is not a shared library (not an ELF file)",
+                         0),
+            0u)
       << status;
   EXPECT_EQ(model, nullptr);
 }

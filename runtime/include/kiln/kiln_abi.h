@@ -160,10 +160,13 @@ typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const voi
                                       int64_t bytes);
 
 /* Fails the run: a run-time check of the model's (an index out of range,
- * dims that do not fit) did not hold. `message` (NUL-terminated, static)
- * names the ONNX node. The run's first failure becomes its status
- * (KILN_STATUS_INVALID_ARGUMENT) and its outputs are discarded; the model
- * runs on to its end, its reads kept in bounds. */
+ * dims that do not fit, a tensor too large to allocate) did not hold.
+ * `message` (NUL-terminated, static) names the ONNX node. The run's first
+ * failure becomes its status (KILN_STATUS_INVALID_ARGUMENT) and its outputs
+ * are discarded. Called on the thread that runs the model, it does not
+ * return: the run ends there (the runtime longjmp()s back to
+ * kiln_session_run; generated code holds nothing to unwind). Models keep
+ * their reads in bounds after a check anyway, as ABI 6 runtimes returned. */
 typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *message);
 
 /* What the runtime lends a model for one run. Fields are only ever added at
