@@ -283,7 +283,7 @@ def case_bad_model(env):
     env.fail(f"cannot open model '{missing}': No such file or directory", missing)
     lib = env.model("fake_model_abi99")
     env.fail(f"'{lib}' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-             f"version {abi_version()}; recompile the model with a matching kiln", lib)
+             f"versions 6 to {abi_version()}; recompile the model with a matching kiln", lib)
     text = env.path("text.so")
     with open(text, "w") as f:
         f.write("not a library\n")

@@ -205,6 +205,7 @@ TEST(SessionContext, HasTheV5Entries) {
   EXPECT_NE(s.context().sgemm, nullptr);
   EXPECT_NE(s.context().gemm, nullptr);
   EXPECT_NE(s.context().parallel_for, nullptr);
+  EXPECT_NE(s.context().qgemm, nullptr); // ABI 7
 }
 
 /// sessionParallelFor's threshold (Session.cpp): below it, loops run inline.
