@@ -65,6 +65,11 @@ uint8_t quantizeValue(float x, QGemmRow q) {
   }
 }
 
+/// How far ahead (in bytes of a panel: 16 groups of k) the tile loop asks
+/// for B, which streams from L2: 1024 measured 2-5% faster than none on
+/// BERT's shapes at M = 128 and 512, 512 and 2048 less.
+constexpr int64_t kPrefetchB = 1024;
+
 /// A ROWS x NREG*V::kLanes tile of C over all of k, then dequantized:
 /// the rows of A broadcast 4 bytes at a time against NREG loads of B per
 /// group of k. Register r holds columns r*kLanes.., in panel r*kLanes/16.
@@ -83,8 +88,12 @@ template <class V, int ROWS, int NREG> void qgemmTile(const QGemmTile &t) {
   for (int64_t g = 0; g < t.groups; ++g, a += 4, b += 64) {
     typename V::B bv[NREG];
 #pragma GCC unroll 4
-    for (int r = 0; r < NREG; ++r)
-      bv[r] = V::loadB(b + r * kLanes / 16 * panelStride + r * kLanes % 16 * 4);
+    for (int r = 0; r < NREG; ++r) {
+      const int8_t *at = b + r * kLanes / 16 * panelStride + r * kLanes % 16 * 4;
+      if (r * kLanes % 16 == 0) // one per cache line of B
+        __builtin_prefetch(at + kPrefetchB);
+      bv[r] = V::loadB(at);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < ROWS; ++i) {
       const typename V::A ai = V::broadcastA(a + i * lda);
