@@ -23,11 +23,19 @@
 #include "kiln/kiln_qgemm_pack.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+
+// Generated code fills the descriptor as an array of int64 and the context
+// by position: both layouts are the ABI.
+static_assert(sizeof(kiln_qgemm_desc) == KILN_QGEMM_DESC_FIELDS * sizeof(int64_t),
+              "kiln_qgemm_desc: every field is 64 bits wide");
+static_assert(offsetof(kiln_runtime_context, qgemm) == 11 * sizeof(void *),
+              "kiln_runtime_context::qgemm: appended after `fail`");
 
 namespace kiln {
 namespace {
