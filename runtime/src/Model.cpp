@@ -23,11 +23,6 @@ kiln_model::~kiln_model() {
 
 namespace {
 
-// The oldest model format this runtime loads. ABI 7 only added
-// kiln_qgemm_desc and kiln_runtime_context::qgemm at the context's end: an
-// ABI 6 model's table reads the same, and it never looks past `fail`.
-constexpr uint32_t kOldestAbiVersion = 6;
-
 // Far above any real model; guards against reading garbage tables.
 constexpr uint32_t kMaxTensors = 1u << 16;
 
@@ -265,11 +260,11 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
     return makeStatusf(KILN_STATUS_INVALID_MODEL,
                        "'%s' is not a valid Kiln model: " KILN_MODEL_ABI_SYMBOL "() returned NULL",
                        path);
-  if (abi->abi_version < kOldestAbiVersion || abi->abi_version > KILN_ABI_VERSION)
+  if (abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION)
     return makeStatusf(KILN_STATUS_ABI_MISMATCH,
                        "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
                        "versions %u to %u; recompile the model with a matching kiln",
-                       path, abi->abi_version, kiln_runtime_version(), kOldestAbiVersion,
+                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION_OLDEST,
                        KILN_ABI_VERSION);
   // Before anything calls into the model (only the accessor above has
   // run, a lea and a ret, valid on any x86-64 CPU; a model library has no

@@ -208,14 +208,16 @@ TEST(Load, AbiVersionMismatch) {
   EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
             "ABI_MISMATCH: '" + path +
                 "' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-                "versions 6 to " + std::to_string(KILN_ABI_VERSION) +
+                "versions " + std::to_string(KILN_ABI_VERSION_OLDEST) + " to " +
+                std::to_string(KILN_ABI_VERSION) +
                 "; recompile the model with a matching kiln");
   EXPECT_EQ(model, nullptr);
   path = modelPath("fake_model_abi5");
   EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
             "ABI_MISMATCH: '" + path +
                 "' was compiled for Kiln ABI version 5, but this runtime (0.1.0) supports "
-                "versions 6 to " + std::to_string(KILN_ABI_VERSION) +
+                "versions " + std::to_string(KILN_ABI_VERSION_OLDEST) + " to " +
+                std::to_string(KILN_ABI_VERSION) +
                 "; recompile the model with a matching kiln");
   EXPECT_EQ(model, nullptr);
 }

@@ -28,6 +28,10 @@ extern "C" {
 #endif
 
 #define KILN_ABI_VERSION 7u
+/* The oldest model format the runtime (and `kiln inspect`) still loads:
+ * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
+ * reads past `fail`. */
+#define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
