@@ -84,8 +84,8 @@ Problem problemAt(const kiln_qgemm_desc &d, int64_t index) {
 }
 
 /// Rows i0 .. i0 + rows of A as uint8 at dst (lda bytes apart, zero from k
-/// to lda) with their quantization, then zero rows up to `paddedRows` (the
-/// micro-kernel reads whole tiles).
+/// to k rounded up to 4 at least) with their quantization, then zero rows
+/// up to `paddedRows` (the micro-kernel reads whole tiles).
 void prepareA(const QGemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t rows,
               int64_t paddedRows, uint8_t *dst, int64_t lda, QGemmRow *rowQuant) {
   if (g.aType == KILN_DTYPE_FLOAT32) {
@@ -121,12 +121,14 @@ int64_t blockColumns(int64_t k4, int64_t unit) {
 void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, int64_t i0,
                int64_t i1, int64_t j0, int64_t j1) {
   const int64_t mr = kernel.mr, nr = kernel.nr;
-  const int64_t k4 = kiln_qgemm_packed_k(g.k), lda = k4;
+  const int64_t k4 = kiln_qgemm_packed_k(g.k), lda = kernel.widen ? 2 * k4 : k4;
   const int64_t rows = i1 - i0, paddedRows = roundUp(rows, mr);
   const size_t aBytes = size_t(roundUp(paddedRows * lda, 64));
   auto *buffer = static_cast<uint8_t *>(gemmPackBuffer(aBytes + paddedRows * sizeof(QGemmRow)));
   QGemmRow *rowQuant = reinterpret_cast<QGemmRow *>(buffer + aBytes);
   prepareA(kernel, g, i0, rows, paddedRows, buffer, lda, rowQuant);
+  if (kernel.widen)
+    kernel.widen(buffer, rows, k4, lda);
 
   const int64_t panelStride = k4 * KILN_QGEMM_PANEL;
   const auto *colSum =

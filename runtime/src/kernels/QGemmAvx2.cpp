@@ -5,7 +5,9 @@
 // int16 with saturation, and 255 * 127 * 2 does not fit. Here both operands
 // are widened to int16 and `vpmaddwd` adds pairs of products into int32,
 // which cannot overflow. A 4 x 8 tile: each accumulator is two registers
-// (pairs of partial sums per column), folded together after the loop.
+// (pairs of partial sums per column), folded together after the loop. A
+// is widened once, before the tiles (QGemmMicroKernel::widen), B per group
+// (once for the tile's 4 rows).
 //
 // Also the dequantization and row quantization of the AVX-VNNI family.
 //
@@ -23,6 +25,7 @@ constexpr int MR = 4;
 
 struct Vec {
   static constexpr int kLanes = 8;
+  static constexpr int kAGroupBytes = 8; // A widened to int16 (widen below)
   /// Columns 0..3 and 4..7 of the 8, two int32 partial sums per column
   /// (of steps 0-1 and 2-3 of each group), in the order vpmaddwd leaves.
   struct Pair {
@@ -30,17 +33,19 @@ struct Vec {
   };
   using Acc = Pair;
   using B = Pair;  // 8 columns x 4 steps of k, as int16
-  using A = __m256i; // the 4 bytes as int16, 4 times over
+  using A = __m256i; // the 4 int16 of a group, 4 times over
   static Acc zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
   static B loadB(const int8_t *p) {
     const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
     return {_mm256_cvtepi8_epi16(_mm256_castsi256_si128(bytes)),
             _mm256_cvtepi8_epi16(_mm256_extracti128_si256(bytes, 1))};
   }
+  /// A pure load (vpbroadcastq), where widening here would cost each row
+  /// two shuffles per group.
   static A broadcastA(const uint8_t *p) {
-    int32_t x;
-    std::memcpy(&x, p, 4);
-    return _mm256_cvtepu8_epi16(_mm_set1_epi32(x));
+    int64_t x;
+    std::memcpy(&x, p, 8);
+    return _mm256_set1_epi64x(x);
   }
   static Acc dot(Acc acc, A a, B b) {
     return {_mm256_add_epi32(acc.lo, _mm256_madd_epi16(a, b.lo)),
@@ -70,6 +75,23 @@ __m256 loadRow(const float *p, int64_t count) {
 }
 
 void kernel(const QGemmTile &t) { qgemmRows<Vec, MR, 1>(t); }
+
+/// QGemmWidenFn: from the end of each row down, so that no byte is
+/// overwritten before it is read (value p moves from byte p to 2p).
+void widen(uint8_t *a, int64_t rows, int64_t k4, int64_t lda) {
+  for (int64_t i = 0; i < rows; ++i, a += lda) {
+    int64_t p = k4 / 16 * 16;
+    for (int64_t q = k4 - 1; q >= p; --q) {
+      const uint16_t v = a[q];
+      std::memcpy(a + 2 * q, &v, 2);
+    }
+    while (p > 0) {
+      p -= 16;
+      const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + p)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i *>(a + 2 * p), v);
+    }
+  }
+}
 
 } // namespace
 
@@ -131,7 +153,7 @@ void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int
   }
 }
 
-const QGemmMicroKernel qgemmAvx2Kernel = {"avx2", MR, 8, kernel, qgemmQuantizeAvx2,
+const QGemmMicroKernel qgemmAvx2Kernel = {"avx2", MR, 8, kernel, qgemmQuantizeAvx2, widen,
                                           &gemmAvx2Kernel};
 
 } // namespace kiln

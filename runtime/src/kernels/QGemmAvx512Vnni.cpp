@@ -20,6 +20,7 @@ constexpr int NREG = 3;
 
 struct Vec {
   static constexpr int kLanes = 16;
+  static constexpr int kAGroupBytes = 4;
   using Acc = __m512i;
   using A = __m512i;
   using B = __m512i;
@@ -101,6 +102,7 @@ void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k, u
 } // namespace
 
 const QGemmMicroKernel qgemmAvx512VnniKernel = {"avx512vnni", MR,       16 * NREG,
-                                                kernel,       quantize, &gemmAvx512Kernel};
+                                                kernel,       quantize, nullptr,
+                                                &gemmAvx512Kernel};
 
 } // namespace kiln

@@ -20,6 +20,7 @@ constexpr int MR = 6;
 
 struct Vec {
   static constexpr int kLanes = 8;
+  static constexpr int kAGroupBytes = 4;
   using Acc = __m256i;
   using A = __m256i;
   using B = __m256i;
@@ -46,7 +47,8 @@ void kernel(const QGemmTile &t) { qgemmRows<Vec, MR, 2>(t); }
 
 } // namespace
 
-const QGemmMicroKernel qgemmAvxVnniKernel = {"avxvnni", MR, 16, kernel, qgemmQuantizeAvx2,
+const QGemmMicroKernel qgemmAvxVnniKernel = {"avxvnni",         MR,      16,
+                                             kernel,            qgemmQuantizeAvx2, nullptr,
                                              &gemmAvx2Kernel};
 
 } // namespace kiln

@@ -33,8 +33,9 @@ struct QGemmRow {
 /// One tile for a micro-kernel: C[i*ldc + j] for i < rows, j < cols.
 struct QGemmTile {
   int64_t groups;           // k rounded up to 4, over 4
-  const uint8_t *a;         // row i at a + i*lda; rows up to the kernel's
-  int64_t lda;              //   tile height are readable (zero padding)
+  const uint8_t *a;         // row i at a + i*lda (uint8, or int16 when the
+  int64_t lda;              //   kernel widens); rows up to its tile height
+                            //   are readable (zero padding)
   const QGemmRow *rowQuant; // `rows` entries
   const int8_t *b;          // the tile's first column in packed B
   int64_t panelStride;      // bytes from one panel of B to the next
@@ -47,6 +48,9 @@ struct QGemmTile {
 };
 
 using QGemmMicroKernelFn = void (*)(const QGemmTile &tile);
+/// Widens `rows` rows of k4 uint8 values (row i at a + i*lda) to int16 in
+/// place, for a kernel that reads A as int16 (QGemmMicroKernel::widen).
+using QGemmWidenFn = void (*)(uint8_t *a, int64_t rows, int64_t k4, int64_t lda);
 /// Quantizes `rows` rows of a float A (row i at a + i*rs, columns cs
 /// apart) as kiln_qgemm_desc says, into dst + i*lda (zero from k to the
 /// next multiple of 4) and rowQuant[i].
@@ -58,6 +62,9 @@ struct QGemmMicroKernel {
   int64_t mr, nr;   // the largest tile
   QGemmMicroKernelFn run;
   QGemmQuantizeFn quantize;
+  /// Null when the kernel reads A as bytes; else A's rows are widened to
+  /// int16 by this before the kernel runs (QGemmTile::lda is then 2*k4).
+  QGemmWidenFn widen;
   const GemmMicroKernel *fp32; // for its epilogue
 };
 

@@ -41,7 +41,8 @@ void kernel(const QGemmTile &t) {
 
 } // namespace
 
-const QGemmMicroKernel qgemmPortableKernel = {"portable", MR, NR, kernel, quantizeRowsScalar,
+const QGemmMicroKernel qgemmPortableKernel = {"portable", MR,      NR,
+                                              kernel,     quantizeRowsScalar, nullptr,
                                               &gemmPortableKernel};
 
 } // namespace kiln

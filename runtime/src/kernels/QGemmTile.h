@@ -6,10 +6,11 @@
 // GemmPack.h. V, a struct of static functions, supplies:
 //
 //   kLanes            int32 sums per accumulator: columns of C per register
-//   Acc, A, B         an accumulator, 4 bytes of A broadcast, a load of B
+//   kAGroupBytes      bytes of a row of A per group of k: 4 (8 widened)
+//   Acc, A, B         an accumulator, a group of A broadcast, a load of B
 //   zero()            an accumulator of zeros
 //   loadB(p)          kLanes columns x 4 steps of k of packed B at p
-//   broadcastA(p)     the 4 bytes at p, for every column
+//   broadcastA(p)     the group of A at p, for every column
 //   dot(acc, a, b)    acc + the 4-term dot products, exact in int32
 //   store(p, acc)     the kLanes sums to p
 //   dequantize(...)   one row of the tile into C, a vector at a time
@@ -85,7 +86,7 @@ template <class V, int ROWS, int NREG> void qgemmTile(const QGemmTile &t) {
   const uint8_t *a = t.a;
   const int8_t *b = t.b;
   const int64_t lda = t.lda, panelStride = t.panelStride;
-  for (int64_t g = 0; g < t.groups; ++g, a += 4, b += 64) {
+  for (int64_t g = 0; g < t.groups; ++g, a += V::kAGroupBytes, b += 64) {
     typename V::B bv[NREG];
 #pragma GCC unroll 4
     for (int r = 0; r < NREG; ++r) {
