@@ -91,8 +91,13 @@ void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k, u
       const __m512i v = _mm512_add_epi32(
           _mm512_cvtps_epi32(_mm512_div_ps(_mm512_maskz_loadu_ps(mask, row + p), scale)),
           zeroPoint);
-      _mm512_mask_cvtusepi32_storeu_epi8(dst + p, mask,
-                                         _mm512_max_epi32(v, _mm512_setzero_si512()));
+      const __m512i clamped = _mm512_max_epi32(v, _mm512_setzero_si512());
+      // The narrowing store with a mask is slow (microcoded on Zen); use it
+      // only for the tail.
+      if (mask == 0xFFFF)
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + p), _mm512_cvtusepi32_epi8(clamped));
+      else
+        _mm512_mask_cvtusepi32_storeu_epi8(dst + p, mask, clamped);
     }
     for (int64_t p = k; p % 4; ++p)
       dst[p] = 0;
