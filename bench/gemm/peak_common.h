@@ -19,8 +19,7 @@ inline double threadCpuSeconds() {
   timespec t;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0)
     return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 /// Runs `chains` on 4x more iterations until a run takes over 20 ms, then
@@ -48,8 +47,8 @@ double bestRateThisThread(Chains chains, Sink &sink, double opsPerIteration, dou
   for (int t = 0; t < trials; ++t) {
     const double t0 = threadCpuSeconds();
     sink = chains(iters);
-    const double rate = opsPerIteration * static_cast<double>(iters) /
-                        (threadCpuSeconds() - t0) * 1e-9;
+    const double rate =
+        opsPerIteration * static_cast<double>(iters) / (threadCpuSeconds() - t0) * 1e-9;
     best = rate > best ? rate : best;
   }
   return best;

@@ -103,8 +103,7 @@ bool gCpuTime = true;
 double now() {
   if (gCpuTime)
     return kiln_bench::threadCpuSeconds();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 /// The best, over `trials` trials taking about `seconds` in all, of the
@@ -208,7 +207,7 @@ Row measure(int64_t m, int64_t n, int64_t k, kiln::ThreadPool *pool, const Optio
   g.ldc = n;
   g.batch[0] = g.batch[1] = 1;
   const double fp32Time = bestSeconds([&] { kiln::gemm(g, pool); }, o.seconds, o.trials);
-  return {m, n, k, ops / dynamicTime * 1e-9, ops / uint8Time * 1e-9, ops / fp32Time * 1e-9,
+  return {m,      n, k, ops / dynamicTime * 1e-9, ops / uint8Time * 1e-9, ops / fp32Time * 1e-9,
           checked};
 }
 
@@ -221,13 +220,12 @@ int main(int argc, char **argv) {
     pool.reset(new kiln::ThreadPool(o.threads));
   gCpuTime = o.threads == 1;
   // The peaks are per thread; T threads get T times the one-thread peak.
-  const double vnniPeak =
-      kiln_bench::measureVnniPeakGops(o.peakSeconds, o.peakTrials) * o.threads;
+  const double vnniPeak = kiln_bench::measureVnniPeakGops(o.peakSeconds, o.peakTrials) * o.threads;
   const double fmaPeak =
       kiln_bench::measureFmaPeakGflopsThisThread(o.peakSeconds, o.peakTrials) * o.threads;
-  std::printf("int8 kernel %s, fp32 kernel %s, %u thread%s, timed by %s\n",
-              kiln::qgemmKernelName(), kiln::sgemmKernelName(), o.threads,
-              o.threads == 1 ? "" : "s", gCpuTime ? "thread CPU time" : "wall clock");
+  std::printf("int8 kernel %s, fp32 kernel %s, %u thread%s, timed by %s\n", kiln::qgemmKernelName(),
+              kiln::sgemmKernelName(), o.threads, o.threads == 1 ? "" : "s",
+              gCpuTime ? "thread CPU time" : "wall clock");
   std::printf("measured peaks: %s %.1f GOP/s int8, %s %.1f GFLOP/s fp32\n\n",
               kiln_bench::widestVnniIsa() ? kiln_bench::widestVnniIsa() : "no VNNI", vnniPeak,
               kiln_bench::widestFmaIsa() ? kiln_bench::widestFmaIsa() : "no FMA", fmaPeak);

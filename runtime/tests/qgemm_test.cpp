@@ -66,10 +66,10 @@ struct Case {
 
 std::string describe(const Case &c) {
   return "m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
-         (c.dynamic ? " f32-A" : " u8-A") + (c.transA ? " A^T" : "") + " act=" +
-         std::to_string(c.activation) + (c.bias ? " bias" : "") +
-         (c.residual ? " residual" : "") + (c.accumulate ? " accumulate" : "") + " batch=" +
-         std::to_string(c.batch0) + "x" + std::to_string(c.batch1) +
+         (c.dynamic ? " f32-A" : " u8-A") + (c.transA ? " A^T" : "") +
+         " act=" + std::to_string(c.activation) + (c.bias ? " bias" : "") +
+         (c.residual ? " residual" : "") + (c.accumulate ? " accumulate" : "") +
+         " batch=" + std::to_string(c.batch0) + "x" + std::to_string(c.batch1) +
          (c.batchedB ? " batched-B" : "") + " ldc=n+" + std::to_string(c.cPad);
 }
 
@@ -209,8 +209,8 @@ protected:
     d.batch_stride_residual[1] = c.m * residualRs;
     kiln::qgemmWith(kernel(), d, pool);
 
-    const bool exact = c.activation != KILN_GEMM_ACT_GELU_ERF &&
-                       c.activation != KILN_GEMM_ACT_GELU_TANH;
+    const bool exact =
+        c.activation != KILN_GEMM_ACT_GELU_ERF && c.activation != KILN_GEMM_ACT_GELU_TANH;
     for (int64_t bi = 0; bi < batches; ++bi) {
       const int64_t bb = c.batchedB ? bi : 0;
       for (int64_t i = 0; i < c.m; ++i) {
@@ -246,12 +246,13 @@ protected:
     for (size_t i = 0; i < out.size(); ++i) {
       const float got = out[i], want = expected[i];
       const bool padding = int64_t(i) % ldc >= c.n;
-      const bool same = padding ? std::isnan(got) == std::isnan(want) && (std::isnan(got) || got == want)
-                        : exact ? got == want
-                                : std::fabs(got - want) <= tolerance[i];
+      const bool same =
+          padding ? std::isnan(got) == std::isnan(want) && (std::isnan(got) || got == want)
+          : exact ? got == want
+                  : std::fabs(got - want) <= tolerance[i];
       if (!same) {
-        ADD_FAILURE() << familyName(GetParam()) << " " << describe(c) << ": C[" << i / ldc
-                      << "][" << i % ldc << "] = " << got << ", expected " << want;
+        ADD_FAILURE() << familyName(GetParam()) << " " << describe(c) << ": C[" << i / ldc << "]["
+                      << i % ldc << "] = " << got << ", expected " << want;
         return false;
       }
     }
@@ -284,8 +285,8 @@ TEST_P(QGemm, ShapeGridDynamic) {
 
 TEST_P(QGemm, DeepSums) {
   for (bool dynamic : {false, true})
-    for (const Case &shape : {Case{5, 40, 3072}, Case{37, 130, 768}, Case{1, 769, 3071},
-                              Case{3, 17, 4099}}) {
+    for (const Case &shape :
+         {Case{5, 40, 3072}, Case{37, 130, 768}, Case{1, 769, 3071}, Case{3, 17, 4099}}) {
       Case c = shape;
       c.dynamic = dynamic;
       ASSERT_TRUE(check(c));
@@ -315,8 +316,8 @@ TEST_P(QGemm, TransposedA) {
 
 TEST_P(QGemm, Epilogues) {
   for (bool dynamic : {false, true})
-    for (int64_t act : {KILN_GEMM_ACT_NONE, KILN_GEMM_ACT_RELU, KILN_GEMM_ACT_GELU_ERF,
-                        KILN_GEMM_ACT_GELU_TANH})
+    for (int64_t act :
+         {KILN_GEMM_ACT_NONE, KILN_GEMM_ACT_RELU, KILN_GEMM_ACT_GELU_ERF, KILN_GEMM_ACT_GELU_TANH})
       for (int flags = 0; flags < 8; ++flags)
         for (const Case &shape : {Case{1, 33, 70}, Case{9, 50, 19}, Case{17, 100, 256}}) {
           Case c = shape;
@@ -351,8 +352,8 @@ TEST_P(QGemm, Threads) {
   for (unsigned threads : {2u, 3u}) {
     ThreadPool pool(threads);
     for (bool dynamic : {false, true})
-      for (const Case &shape : {Case{130, 300, 257}, Case{2, 4000, 3000}, Case{4, 2001, 2000},
-                                Case{300, 33, 1000}}) {
+      for (const Case &shape :
+           {Case{130, 300, 257}, Case{2, 4000, 3000}, Case{4, 2001, 2000}, Case{300, 33, 1000}}) {
         Case c = shape;
         c.dynamic = dynamic;
         c.bias = true;
@@ -386,7 +387,7 @@ TEST_P(QGemm, QuantizationEdges) {
   for (int64_t p = 0; p < k; ++p) {
     a[size_t(0 * k + p)] = 0.0f;
     a[size_t(1 * k + p)] = -2.5f;
-    a[size_t(2 * k + p)] = float(p) - 8.5f; // ties at every half step
+    a[size_t(2 * k + p)] = float(p) - 8.5f;        // ties at every half step
     a[size_t(3 * k + p)] = p == 3 ? 1e-37f : 0.0f; // range / 255 < FLT_MIN
   }
   std::vector<int8_t> b(size_t(k * n));

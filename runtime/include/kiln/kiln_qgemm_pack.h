@@ -59,8 +59,8 @@ static inline int64_t kiln_qgemm_colsum_offset(int64_t k, int64_t n) {
 /* Packs the k x n matrix B(p, j) = b[p*rs + j*cs] (strides in elements:
  * rs = n, cs = 1 for row-major, rs = 1, cs = k for column-major) into
  * kiln_qgemm_packed_size(k, n) bytes at dst, column sums included. */
-static inline void kiln_qgemm_pack_b(const int8_t *b, int64_t rs, int64_t cs, int64_t k,
-                                     int64_t n, void *dst) {
+static inline void kiln_qgemm_pack_b(const int8_t *b, int64_t rs, int64_t cs, int64_t k, int64_t n,
+                                     void *dst) {
   uint8_t *out = (uint8_t *)dst;
   const int64_t k4 = kiln_qgemm_packed_k(k), n16 = kiln_qgemm_packed_n(n);
   uint8_t *sums = out + kiln_qgemm_colsum_offset(k, n);

@@ -89,8 +89,8 @@ Problem problemAt(const kiln_qgemm_desc &d, int64_t index) {
 void prepareA(const QGemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t rows,
               int64_t paddedRows, uint8_t *dst, int64_t lda, QGemmRow *rowQuant) {
   if (g.aType == KILN_DTYPE_FLOAT32) {
-    kernel.quantize(static_cast<const float *>(g.a) + i0 * g.aRowStride, g.aRowStride,
-                    g.aColStride, rows, g.k, dst, lda, rowQuant);
+    kernel.quantize(static_cast<const float *>(g.a) + i0 * g.aRowStride, g.aRowStride, g.aColStride,
+                    rows, g.k, dst, lda, rowQuant);
   } else {
     const uint8_t *a = static_cast<const uint8_t *>(g.a) + i0 * g.aRowStride;
     for (int64_t i = 0; i < rows; ++i) {
@@ -131,8 +131,7 @@ void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, i
     kernel.widen(buffer, rows, k4, lda);
 
   const int64_t panelStride = k4 * KILN_QGEMM_PANEL;
-  const auto *colSum =
-      reinterpret_cast<const int32_t *>(g.b + kiln_qgemm_colsum_offset(g.k, g.n));
+  const auto *colSum = reinterpret_cast<const int32_t *>(g.b + kiln_qgemm_colsum_offset(g.k, g.n));
   const int64_t ncMax = balancedBlock(j1 - j0, blockColumns(k4, unit), unit);
   const bool epilogue = g.bias || g.residual || g.activation != KILN_GEMM_ACT_NONE;
   QGemmTile t;
@@ -158,10 +157,9 @@ void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, i
       }
       // This strip of C is final and still in cache.
       if (epilogue)
-        kernel.fp32->epilogue(g.c + ir * g.ldc + jc, g.ldc, t.rows, nc,
-                              g.bias ? g.bias + jc : nullptr, g.activation,
-                              g.residual ? g.residual + ir * g.residualRowStride + jc : nullptr,
-                              g.residualRowStride);
+        kernel.fp32->epilogue(
+            g.c + ir * g.ldc + jc, g.ldc, t.rows, nc, g.bias ? g.bias + jc : nullptr, g.activation,
+            g.residual ? g.residual + ir * g.residualRowStride + jc : nullptr, g.residualRowStride);
     }
   }
 }

@@ -32,7 +32,7 @@ struct Vec {
     __m256i lo, hi;
   };
   using Acc = Pair;
-  using B = Pair;  // 8 columns x 4 steps of k, as int16
+  using B = Pair;    // 8 columns x 4 steps of k, as int16
   using A = __m256i; // the 4 int16 of a group, 4 times over
   static Acc zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
   static B loadB(const int8_t *p) {
@@ -66,7 +66,8 @@ struct Vec {
 
 /// The first `count` of 8 lanes.
 __m256i firstLanes(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 /// 8 floats of a row, 0 past `count`.
@@ -87,7 +88,8 @@ void widen(uint8_t *a, int64_t rows, int64_t k4, int64_t lda) {
     }
     while (p > 0) {
       p -= 16;
-      const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + p)));
+      const __m256i v =
+          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + p)));
       _mm256_storeu_si256(reinterpret_cast<__m256i *>(a + 2 * p), v);
     }
   }
@@ -139,8 +141,8 @@ void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int
     for (int64_t p = 0; p < k; p += 8) {
       // rint by the rounding mode (nearest even, as std::nearbyint), the
       // zero point, the clamp; then the two packs are exact.
-      __m256i v = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_div_ps(loadRow(row + p, k - p), scale)),
-                                   zeroPoint);
+      __m256i v = _mm256_add_epi32(
+          _mm256_cvtps_epi32(_mm256_div_ps(loadRow(row + p, k - p), scale)), zeroPoint);
       v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_setzero_si256()), _mm256_set1_epi32(255));
       const __m256i words = _mm256_packus_epi32(v, v);
       const __m256i packed = _mm256_packus_epi16(words, words);
@@ -153,7 +155,7 @@ void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int
   }
 }
 
-const QGemmMicroKernel qgemmAvx2Kernel = {"avx2", MR, 8, kernel, qgemmQuantizeAvx2, widen,
+const QGemmMicroKernel qgemmAvx2Kernel = {"avx2",         MR, 8, kernel, qgemmQuantizeAvx2, widen,
                                           &gemmAvx2Kernel};
 
 } // namespace kiln

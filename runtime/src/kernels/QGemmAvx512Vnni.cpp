@@ -39,10 +39,11 @@ struct Vec {
   static void dequantize(const int32_t *s, const int32_t *colSum, QGemmRow q, const float *bScale,
                          float *c, int64_t count, bool accumulate) {
     const __mmask16 mask = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-    const __m512i sum = _mm512_sub_epi32(
-        _mm512_loadu_si512(s),
-        _mm512_mullo_epi32(_mm512_set1_epi32(q.zeroPoint), _mm512_loadu_si512(colSum)));
-    const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(q.scale), _mm512_maskz_loadu_ps(mask, bScale));
+    const __m512i sum =
+        _mm512_sub_epi32(_mm512_loadu_si512(s), _mm512_mullo_epi32(_mm512_set1_epi32(q.zeroPoint),
+                                                                   _mm512_loadu_si512(colSum)));
+    const __m512 scale =
+        _mm512_mul_ps(_mm512_set1_ps(q.scale), _mm512_maskz_loadu_ps(mask, bScale));
     __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sum), scale);
     if (accumulate)
       v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, c), v);
@@ -106,8 +107,7 @@ void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k, u
 
 } // namespace
 
-const QGemmMicroKernel qgemmAvx512VnniKernel = {"avx512vnni", MR,       16 * NREG,
-                                                kernel,       quantize, nullptr,
-                                                &gemmAvx512Kernel};
+const QGemmMicroKernel qgemmAvx512VnniKernel = {"avx512vnni", MR,      16 * NREG,        kernel,
+                                                quantize,     nullptr, &gemmAvx512Kernel};
 
 } // namespace kiln

@@ -47,8 +47,7 @@ void kernel(const QGemmTile &t) { qgemmRows<Vec, MR, 2>(t); }
 
 } // namespace
 
-const QGemmMicroKernel qgemmAvxVnniKernel = {"avxvnni",         MR,      16,
-                                             kernel,            qgemmQuantizeAvx2, nullptr,
-                                             &gemmAvx2Kernel};
+const QGemmMicroKernel qgemmAvxVnniKernel = {
+    "avxvnni", MR, 16, kernel, qgemmQuantizeAvx2, nullptr, &gemmAvx2Kernel};
 
 } // namespace kiln

@@ -41,8 +41,7 @@ void kernel(const QGemmTile &t) {
 
 } // namespace
 
-const QGemmMicroKernel qgemmPortableKernel = {"portable", MR,      NR,
-                                              kernel,     quantizeRowsScalar, nullptr,
-                                              &gemmPortableKernel};
+const QGemmMicroKernel qgemmPortableKernel = {
+    "portable", MR, NR, kernel, quantizeRowsScalar, nullptr, &gemmPortableKernel};
 
 } // namespace kiln

@@ -47,8 +47,9 @@ uint8_t quantizeValue(float x, QGemmRow q) {
 }
 
 /// QGemmQuantizeFn one float at a time, for any strides.
-[[maybe_unused]] void quantizeRowsScalar(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
-                        uint8_t *dst, int64_t lda, QGemmRow *rowQuant_) {
+[[maybe_unused]] void quantizeRowsScalar(const float *a, int64_t rs, int64_t cs, int64_t rows,
+                                         int64_t k, uint8_t *dst, int64_t lda,
+                                         QGemmRow *rowQuant_) {
   for (int64_t i = 0; i < rows; ++i, dst += lda) {
     const float *row = a + i * rs;
     float lo = 0.0f, hi = 0.0f;
