@@ -279,11 +279,12 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
     return makeStatusf(KILN_STATUS_INVALID_MODEL,
                        "'%s' is not a valid Kiln model: " KILN_MODEL_ABI_SYMBOL "() returned NULL",
                        path);
-  if (abi->abi_version != KILN_ABI_VERSION)
+  if (abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION)
     return makeStatusf(KILN_STATUS_ABI_MISMATCH,
                        "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
-                       "version %u; recompile the model with a matching kiln",
-                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION);
+                       "versions %u to %u; recompile the model with a matching kiln",
+                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION_OLDEST,
+                       KILN_ABI_VERSION);
   // Before anything calls into the model (only the accessor above has
   // run, a lea and a ret, valid on any x86-64 CPU; a model library has no
   // constructors for dlopen to run): code built for AVX-512 dies of SIGILL

@@ -10,6 +10,7 @@
 #include "Internal.h"
 #include "FloatMode.h"
 #include "kernels/Gemm.h"
+#include "kernels/QGemm.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -94,6 +95,17 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
     gemm(*desc, session->pool.get());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "kiln runtime: the GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
+void sessionQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  try {
+    qgemm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the int8 GEMM failed: %s\n", e.what());
     std::abort();
   }
 }
@@ -630,6 +642,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.scratch = sessionScratch;
   s->context.gemm = sessionGemm;
   s->context.parallel_for = sessionParallelFor;
+  s->context.qgemm = sessionQgemm;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -643,6 +656,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.scratch = sessionGpuScratch;
     s->context.gemm = sessionGpuGemm;
     s->context.sgemm = nullptr; // GPU models call gemm only
+    s->context.qgemm = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

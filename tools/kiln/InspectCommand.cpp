@@ -115,10 +115,10 @@ static int inspectLibrary(const std::string &path) {
     return 1;
   }
   const kiln_model_abi *abi = accessor();
-  if (!abi || abi->abi_version != KILN_ABI_VERSION) {
+  if (!abi || abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION) {
     llvm::errs() << "kiln inspect: error: '" << path << "' has model ABI version "
-                 << (abi ? abi->abi_version : 0) << "; this kiln reads version "
-                 << KILN_ABI_VERSION << "\n";
+                 << (abi ? abi->abi_version : 0) << "; this kiln reads versions "
+                 << KILN_ABI_VERSION_OLDEST << " to " << KILN_ABI_VERSION << "\n";
     dlclose(handle);
     return 1;
   }
