@@ -505,6 +505,33 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnCheckAllocationSizes : Pass<"kiln-check-allocation-sizes", "::mlir::func::FuncOp"> {
+  let summary = "Fail the run, not the process, on tensors too large to allocate";
+  let description = [{
+    A `memref.alloc` whose size is only known at run time (a Range, an
+    Expand, a ConstantOfShape fed from the inputs) could ask for more memory
+    than exists, or for a size whose byte count overflows. In functions with
+    a `kiln.runtime_context` argument, each such allocation gets two checks
+    (`kiln.runtime_check`, which end the run with a message naming the node):
+    before it, that the tensor has at most 2^40 elements (the limit the
+    compiler holds static shapes to, `kMaxTensorElements`); after it, that
+    the allocation did not fail (a null pointer from the allocator).
+
+    ```mlir
+    %big = ... %n > 2^40 / static elements, computed without overflow
+    kiln.runtime_check %big, "node 'r' (Range): a tensor of more than 2^40 elements ..."
+    %a = memref.alloc(%n) : memref<?xf32>
+    %p = memref.extract_aligned_pointer_as_index %a : memref<?xf32> -> index
+    %null = arith.cmpi eq, %p, %c0 : index
+    kiln.runtime_check %null, "node 'r' (Range): out of memory ..."
+    ```
+
+    It runs after `kiln-plan-memory`, whose arena takes the other buffers
+    (running out of arena fails the run in the runtime).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def KilnLowerRuntimeChecks : Pass<"kiln-lower-runtime-checks", "::mlir::ModuleOp"> {
   let summary = "kiln.runtime_check → a call of the runtime's fail when the check fails";
   let description = [{
