@@ -338,6 +338,7 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
     for (int64_t d = 0; d < rank; ++d)
       if (!dims[d])
         dims[d] = copied[d];
+    checkElementCount(rewriter, loc, input, dims);
     if (resultType.getNumDynamicDims() <= 1) {
       SmallVector<OpFoldResult> outputShape;
       for (int64_t d = 0; d < rank; ++d)
@@ -351,6 +352,31 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
     Value target = tensor::FromElementsOp::create(rewriter, loc, shapeTensorType, dims);
     rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, resultType, input, target);
     return success();
+  }
+
+  /// Fails the run unless the target dims (none negative) hold exactly the
+  /// input's elements, as ONNX requires: a shape fed at run time that does
+  /// not would otherwise make the reshaped tensor read past the input.
+  static void checkElementCount(PatternRewriter &rewriter, Location loc, Value input,
+                                ArrayRef<Value> dims) {
+    IndexMath m{rewriter, loc};
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Value inputCount = m.c(1), targetCount = m.c(1), negative = m.cmp(
+        arith::CmpIPredicate::ne, m.c(0), m.c(0));
+    for (int64_t i = 0; i < inputType.getRank(); ++i)
+      inputCount = m.mul(inputCount, dimValue(rewriter, loc, input, i));
+    for (Value d : dims) {
+      targetCount = m.mul(targetCount, d);
+      negative = rewriter.createOrFold<arith::OrIOp>(
+          loc, negative, m.cmp(arith::CmpIPredicate::slt, d, m.c(0)));
+    }
+    Value failed = rewriter.createOrFold<arith::OrIOp>(
+        loc, negative, m.cmp(arith::CmpIPredicate::ne, inputCount, targetCount));
+    emitRuntimeCheck(rewriter, loc, failed,
+                     describeNode(loc, "Reshape") +
+                         ": the target shape, known at run time, does not hold the input's "
+                         "elements (a negative size other than one -1, or a different number "
+                         "of elements)");
   }
 
   /// The view, where the regrouping is provable (see above).
