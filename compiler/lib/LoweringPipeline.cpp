@@ -244,7 +244,9 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
         return emitError(main.getLoc(), "--target cuda needs every input dim fixed, but input '")
                << (name ? name.getValue() : "?") << "' is " << main.getArgumentTypes()[i]
                << ": give them with --input-shape (e.g. --input-shape "
-               << (name ? name.getValue() : "input") << "=1x128); the GPU path does not "
+               << (name ? name.getValue() : "input")
+               << "=1x128, which also sizes other inputs' dims of the same names) or --dim "
+               << "(e.g. --dim batch=1,sequence=128); the GPU path does not "
                << "compile symbolic dims yet";
       }
   // The C interface lets the ABI wrapper pass memref descriptors by pointer.

@@ -40,7 +40,11 @@ Options:
                                a CPU without the features it uses.
   --mattr=<features>           Features to add or remove, e.g. +avx2,+fma or
                                -avx512f.
-  --input-shape <n=DxD,...>    Specialise symbolic input dims.
+  --input-shape <n=DxD,...>    Specialise symbolic input dims; a named dim
+                               takes its size in every input that has it.
+  --dim <name=N,...>           Give named symbolic dims (ONNX dim_param)
+                               a size in every input that has them, e.g.
+                               batch=1,sequence=128.
   --target=<target>            cpu (default), or cuda[:sm_XY] (default sm_90):
                                every loop a CUDA kernel, the model run on the
                                GPU by the same runtime (needs --input-shape
@@ -112,6 +116,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
       out.options.features = v->str();
     } else if (auto v = p.value("--input-shape")) {
       std::string problem = mlir::kiln::parseInputShapes(*v, out.importOptions);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--dim")) {
+      std::string problem = mlir::kiln::parseNamedDims(*v, out.importOptions);
       if (!problem.empty())
         p.error(problem);
     } else if (arg.starts_with("-")) {

@@ -30,7 +30,11 @@ Options:
                                Nothing is left behind when the import fails.
   --input-shape <n=DxD,...>    Give graph inputs static dims, e.g.
                                input_ids=1x128,attention_mask=1x128.
-                               Without it symbolic dims stay `?`.
+                               Without it symbolic dims stay `?`. A named
+                               dim takes its size in every input that has it.
+  --dim <name=N,...>           Give named symbolic dims (ONNX dim_param)
+                               a size in every input that has them, e.g.
+                               batch=1,sequence=128.
   --summary                    Print inputs, outputs, op counts and weight
                                size instead of the MLIR (to stdout; with -o
                                the MLIR still goes to the file).
@@ -68,6 +72,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, ImportArgs &out, boo
       out.output = v->str();
     } else if (auto v = p.value("--input-shape")) {
       std::string problem = mlir::kiln::parseInputShapes(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--dim")) {
+      std::string problem = mlir::kiln::parseNamedDims(*v, out.options);
       if (!problem.empty())
         p.error(problem);
     } else if (p.current().starts_with("-")) {

@@ -46,6 +46,9 @@ type, and the pass pipeline that built it.
 Options:
   --input-shape <n=DxD,...>    Specialise symbolic input dims (FLOPs of ops
                                with `?` dims cannot be counted otherwise).
+  --dim <name=N,...>           Give named symbolic dims (ONNX dim_param)
+                               a size in every input that has them, e.g.
+                               batch=1,sequence=128.
   -O0, -O1, -O2, -O3           The level whose pipeline to show (default -O2).
   -h, --help                   Show this help.
 )";
@@ -64,6 +67,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, InspectArgs &out, bo
       p.next();
     } else if (auto v = p.value("--input-shape")) {
       std::string problem = mlir::kiln::parseInputShapes(*v, out.importOptions);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--dim")) {
+      std::string problem = mlir::kiln::parseNamedDims(*v, out.importOptions);
       if (!problem.empty())
         p.error(problem);
     } else if (arg.starts_with("-")) {

@@ -44,6 +44,22 @@ std::string mlir::kiln::parseInputShapes(StringRef text, OnnxImportOptions &opti
   return "";
 }
 
+std::string mlir::kiln::parseNamedDims(StringRef text, OnnxImportOptions &options) {
+  SmallVector<StringRef> entries;
+  text.split(entries, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef entry : entries) {
+    entry = entry.trim();
+    auto [name, value] = entry.split('=');
+    name = name.trim();
+    int64_t size;
+    if (name.empty() || value.trim().getAsInteger(10, size) || size < 0)
+      return ("bad --dim entry '" + entry + "': expected name=N with N >= 0 (e.g. batch=1)")
+          .str();
+    options.namedDims[name] = size;
+  }
+  return "";
+}
+
 namespace {
 
 /// Imports one ONNX graph into a function.
@@ -61,6 +77,9 @@ private:
   LogicalResult checkSupportedOps();
   FailureOr<Type> inputType(const onnx::ValueInfoProto &info, ArrayAttr &dimNames);
   LogicalResult importInputs(func::FuncOp func);
+  LogicalResult resolveNamedDims(const llvm::StringSet<> &initializers);
+  /// Named dims' sizes: --dim, and those --input-shape gives named dims.
+  llvm::StringMap<int64_t> namedDims;
   LogicalResult importInitializers();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
 
@@ -147,6 +166,10 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
     }
     shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
     names.push_back(StringAttr::get(&context, dim.has_dim_param() ? dim.dim_param() : ""));
+    // A named dim given a size (--dim, or another input's --input-shape).
+    if (!dim.has_dim_value() && dim.has_dim_param())
+      if (auto it = namedDims.find(dim.dim_param()); it != namedDims.end())
+        shape.back() = it->second;
   }
   if (specialised != options.inputShapes.end()) {
     ArrayRef<int64_t> given = specialised->second;
@@ -176,10 +199,69 @@ FailureOr<Type> GraphImporter::inputType(const onnx::ValueInfoProto &info,
   return Type(RankedTensorType::get(shape, elementType));
 }
 
+/// The sizes of named dims: --dim's, plus those --input-shape gives an
+/// input's named dims (so that `--input-shape input_ids=1x128` also sizes
+/// attention_mask's dims called batch and sequence). Two different sizes
+/// for one name, and a --dim name no input has, are errors.
+LogicalResult GraphImporter::resolveNamedDims(const llvm::StringSet<> &initializers) {
+  namedDims = options.namedDims;
+  llvm::StringMap<std::string> givenBy; // name -> where its size came from
+  for (const auto &entry : options.namedDims)
+    givenBy[entry.getKey()] = "--dim";
+  llvm::StringSet<> allNames;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initializers.contains(info.name()) || !info.type().has_tensor_type() ||
+        !info.type().tensor_type().has_shape())
+      continue;
+    const auto &dims = info.type().tensor_type().shape().dim();
+    auto given = options.inputShapes.find(info.name());
+    for (int i = 0; i < dims.size(); ++i) {
+      if (!dims[i].has_dim_param() || dims[i].has_dim_value())
+        continue;
+      StringRef name = dims[i].dim_param();
+      allNames.insert(name);
+      if (given == options.inputShapes.end() || i >= (int)given->second.size())
+        continue;
+      int64_t size = given->second[i];
+      std::string where = "--input-shape " + info.name();
+      auto [it, inserted] = namedDims.try_emplace(name, size);
+      if (!inserted && it->second != size) {
+        emitError(fileLoc) << "dim '" << name << "' is " << it->second << " by "
+                           << givenBy[name] << " but " << size << " by " << where
+                           << " (inputs' dims of one name have one size)";
+        return failure();
+      }
+      givenBy.try_emplace(name, where);
+    }
+  }
+  for (const auto &entry : options.namedDims) {
+    if (allNames.contains(entry.getKey()))
+      continue;
+    InFlightDiagnostic diag = emitError(fileLoc)
+                              << "--dim names '" << entry.getKey()
+                              << "', which no input's dims are called";
+    if (allNames.empty()) {
+      diag << "; the inputs have no named dims";
+    } else {
+      SmallVector<StringRef> names;
+      for (const auto &name : allNames)
+        names.push_back(name.getKey());
+      llvm::sort(names);
+      diag << "; the named dims are:";
+      for (StringRef name : names)
+        diag << " '" << name << "'";
+    }
+    return failure();
+  }
+  return success();
+}
+
 LogicalResult GraphImporter::importInputs(func::FuncOp func) {
   llvm::StringSet<> initializers;
   for (const onnx::TensorProto &init : graph.initializer())
     initializers.insert(init.name());
+  if (failed(resolveNamedDims(initializers)))
+    return failure();
   // The importer accepts every specialised name only if it names an input.
   llvm::StringSet<> inputNames;
   SmallVector<Type> types;

@@ -22,12 +22,21 @@ inline constexpr int64_t kMaxOnnxOpset = 23;
 
 struct OnnxImportOptions {
   /// Static dims for graph inputs, by input name; replaces symbolic dims.
+  /// A dim the model names (ONNX dim_param) takes the same size in every
+  /// input that has a dim of that name.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Sizes of named symbolic dims (`--dim batch=1`, like ONNX Runtime's
+  /// free dimension overrides), in every input that has them.
+  llvm::StringMap<int64_t> namedDims;
 };
 
 /// Parses `--input-shape` text `name=1x128,other=2x3` into `options`.
 /// Returns an error message, or an empty string on success.
 std::string parseInputShapes(llvm::StringRef text, OnnxImportOptions &options);
+
+/// Parses `--dim` text `batch=1,sequence=128` into `options`. Returns an
+/// error message, or an empty string on success.
+std::string parseNamedDims(llvm::StringRef text, OnnxImportOptions &options);
 
 /// Imports the model at `path`. Emits diagnostics through the context's
 /// diagnostic engine and returns null on any error.
