@@ -89,3 +89,7 @@ _BY_CODE = {
 def status_error(code, message):
     """The exception for a runtime status (called by kiln._runtime)."""
     return _BY_CODE.get(code, RuntimeError)(message, code)
+
+# Shown as kiln.InvalidArgument (where users catch them), not kiln._errors.
+for _cls in (KilnError, CompileError, UnsupportedError, RuntimeError, *_BY_CODE.values()):
+    _cls.__module__ = "kiln"
