@@ -52,7 +52,12 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         raise CompileError(f"opt_level must be an int 0..3 or None, not {opt_level!r}")
     model, output = os.fspath(model), os.fspath(output)
     shapes = _input_shapes_text(input_shapes)
-    from . import _compiler  # LLVM and MLIR: loaded on first use only
+    try:
+        from . import _compiler  # LLVM and MLIR: loaded on first use only
+    except ImportError as error:
+        raise ImportError(f"kiln.compile needs the compiler module kiln._compiler, which this "
+                          f"install lacks or cannot load ({error}); kiln.Session works "
+                          f"without it") from error
 
     _compiler.compile(model, output, shapes, mcpu or "", mattr or "", opt_level, target or "")
     return output
