@@ -291,14 +291,10 @@ private:
     return list;
   }
 
-  /// kiln._session.coerce_input(name, value, kiln_dtype) -> array.
-  static nb::handle coerce() {
-    static PyObject *function = nullptr; // kept for the life of the process
-    if (!function) {
-      nb::object loaded = nb::module_::import_("kiln._session").attr("coerce_input");
-      function = loaded.release().ptr();
-    }
-    return function;
+  /// kiln._session.coerce_input(name, value, kiln_dtype) -> array, looked
+  /// up on each use (only inputs that need a copy get here).
+  static nb::object coerce() {
+    return nb::module_::import_("kiln._session").attr("coerce_input");
   }
 
   static nb::object wrapOutput(kiln_tensor &t, const int64_t *dims) {

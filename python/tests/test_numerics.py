@@ -64,3 +64,25 @@ def test_float_model_takes_lists_and_float16(vit):
     exact = session.run(None, {name: half.astype("float32")})
     assert_close(session.run(None, {name: half}), exact)
     assert_close(session.run(None, {name: value.tolist()}), session.run(None, feeds))
+
+
+def test_zero_copy_only_when_possible(bert, monkeypatch):
+    """Exact arrays go to the runtime as they are; only the others pass
+    through kiln._session.coerce_input (which copies)."""
+    import kiln._session
+    converted = []
+    original = kiln._session.coerce_input
+
+    def counting(name, value, dtype):
+        converted.append(name)
+        return original(name, value, dtype)
+
+    monkeypatch.setattr(kiln._session, "coerce_input", counting)
+    session = kiln.Session(bert)
+    feeds = bert_feeds()
+    session.run(None, feeds)
+    assert converted == []
+    feeds["attention_mask"] = feeds["attention_mask"].astype("int32")
+    feeds["token_type_ids"] = feeds["token_type_ids"][:, ::-1]  # a strided view
+    session.run(None, feeds)
+    assert sorted(converted) == ["attention_mask", "token_type_ids"]
