@@ -63,6 +63,15 @@ class Family:
     file: str          # relative to the repository ("test/...") or to --models-dir
     kind: str          # "text" (batch x sequence ids) or "image" (batch x 3 x H x W)
     label: str
+    # In the default cases only when the file exists (the others fail the
+    # row when it is missing); and how to make it.
+    optional: str | None = None
+    # Token ids of real text (a .ids file, tools/sentence_sets.py) for the
+    # inputs instead of random ids; for a trained model.
+    text_ids: str | None = None
+    # Also time onnxruntime on the model quantized by quantize_dynamic
+    # (QInt8 weights, default settings), for reference.
+    ort_int8: bool = False
 
 
 FAMILIES = {
@@ -71,9 +80,13 @@ FAMILIES = {
     "gpt2": Family("gpt2-full.dynamo.onnx", "text", "GPT-2 small"),
     "distilbert": Family("distilbert-full.dynamo.onnx", "text", "DistilBERT"),
     "vit-base": Family("vit-full.dynamo.onnx", "image", "ViT-base"),
+    # The trained all-MiniLM-L6-v2 sentence embedder (tools/models/ensure_minilm.sh).
+    "minilm": Family("minilm-l6.onnx", "text", "MiniLM-L6 (trained)",
+                     optional="tools/models/ensure_minilm.sh", text_ids="data/sentences/eval.ids",
+                     ort_int8=True),
 }
 DEFAULT_CASES = ["bert-tiny-128", "bert-base-32", "bert-base-128", "gpt2-128",
-                 "distilbert-128", "vit-base-224"]
+                 "distilbert-128", "vit-base-224", "minilm-128"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +128,19 @@ def parse_cases(specs):
                 if case not in cases:
                     cases.append(case)
     return cases
+
+
+def present_cases(cases, models_dir):
+    """The cases less those of optional families whose file is in neither
+    models_dir nor build/models (saying so)."""
+    kept = []
+    for case in cases:
+        info = case.info
+        if info.optional and not any((d / info.file).exists() for d in (models_dir, ROOT / "build/models")):
+            print(f"{case.name}: no {info.file}, left out (make it with {info.optional})")
+            continue
+        kept.append(case)
+    return kept
 
 
 # ---------------------------------------------------------------- machine --
@@ -276,7 +302,14 @@ def compile_model(kiln, model, work, log):
 
 def make_inputs(model, case, seed):
     """Inputs of batch 1: token ids in [0, 100) (below every vocabulary here),
-    masks of ones, token types zero; images uniform in [-1, 1)."""
+    or for a family with text_ids the tokens of real sentences run together
+    ([CLS] ... [SEP], no padding); masks of ones, token types zero; images
+    uniform in [-1, 1)."""
+    if case.info.text_ids:
+        sys.path.insert(0, str(ROOT / "tools"))
+        import sentence_sets
+        ids = sentence_sets.read_ids(ROOT / case.info.text_ids)
+        return sentence_sets.batch_feeds(sentence_sets.run_together(ids, case.size, 1))
     rng = np.random.default_rng(seed)
     initializers = {init.name for init in model.graph.initializer}
     feeds = {}
@@ -327,6 +360,27 @@ def ort_session(model_path, threads):
     t0 = time.perf_counter()
     session = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
     return session, (time.perf_counter() - t0) * 1e3
+
+
+def quantize_int8(model_path, work, log):
+    """onnxruntime.quantization.quantize_dynamic(QInt8 weights, defaults) of
+    the model, cached in `work` like compile_model's libraries."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    out = work / (model_path.stem + ".ort-int8.onnx")
+    stamp_path = work / (model_path.stem + ".ort-int8.stamp")
+    st = model_path.stat()
+    stamp = {"model": str(model_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+             "onnxruntime": ort.__version__}
+    if out.exists() and stamp_path.exists():
+        try:
+            if json.loads(stamp_path.read_text()) == stamp:
+                return out
+        except (OSError, json.JSONDecodeError):
+            pass
+    log(f"  quantize_dynamic {model_path.name} (QInt8 weights) ...")
+    quantize_dynamic(str(model_path), str(out), weight_type=QuantType.QInt8)
+    stamp_path.write_text(json.dumps(stamp))
+    return out
 
 
 def check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
@@ -424,10 +478,19 @@ def measure(case, threads, ctx, rounds, log):
         return row
     log(f"  outputs match onnxruntime (max abs err {row['check']['max_abs_err']:.2e})")
 
+    int8_session, int8_rounds = None, []
+    if case.info.ort_int8:
+        int8_session, _ = ort_session(quantize_int8(prepared["model_path"], ctx.work, ctx.log),
+                                      threads)
     kiln_rounds, ort_rounds, kiln_meta = [], [], []
     for r in range(rounds):
-        order = ("kiln", "ort") if r % 2 == 0 else ("ort", "kiln")
+        order = ("kiln", "ort", "ort_int8") if r % 2 == 0 else ("ort_int8", "ort", "kiln")
         for engine in order:
+            if engine == "ort_int8":
+                if int8_session is not None:
+                    int8_rounds.append(ort_round(int8_session, feeds, ctx.args.warmup,
+                                                 ctx.args.runs))
+                continue
             if engine == "kiln":
                 result = kiln_round(ctx.kiln_bench, prepared["lib"], input_args, threads,
                                     ctx.args.warmup, ctx.args.runs, prepared["flops"])
@@ -438,8 +501,15 @@ def measure(case, threads, ctx, rounds, log):
             else:
                 ort_rounds.append(ort_round(session, feeds, ctx.args.warmup, ctx.args.runs))
         log(f"  round {r + 1}/{rounds}: Kiln {median(kiln_rounds[-1]):.3f} ms, "
-            f"ORT {median(ort_rounds[-1]):.3f} ms")
-    del session
+            f"ORT {median(ort_rounds[-1]):.3f} ms"
+            + (f", ORT int8 {median(int8_rounds[-1]):.3f} ms" if int8_rounds else ""))
+    del session, int8_session
+    if int8_rounds:
+        int8_all = [t for rr in int8_rounds for t in rr]
+        row.update({"ort_int8_run_ms": int8_rounds, "ort_int8_median_ms": median(int8_all),
+                    "ort_int8_round_medians_ms": [median(o) for o in int8_rounds],
+                    "ort_int8_quantization": "quantize_dynamic(weight_type=QInt8), defaults, "
+                                             "no quant_pre_process"})
 
     kiln_all = [t for rr in kiln_rounds for t in rr]
     ort_all = [t for rr in ort_rounds for t in rr]
@@ -469,7 +539,8 @@ def measure(case, threads, ctx, rounds, log):
         row[f"{engine}_peak_fraction"] = gflops / peak if gflops and peak else None
     row["peak_gflops"] = peak
     log(f"  Kiln {row['kiln_median_ms']:.3f} ms, ORT {row['ort_median_ms']:.3f} ms: "
-        f"Kiln/ORT {row['ratio']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})")
+        f"Kiln/ORT {row['ratio']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
+        + (f"; ORT int8 {row['ort_int8_median_ms']:.3f} ms" if int8_rounds else ""))
     return row
 
 
@@ -511,8 +582,14 @@ class Context:
         return out
 
     def model_path(self, family):
+        """The model file: test/... in the repository, else in --models-dir
+        or, failing that, build/models (where tools/models/ensure_*.sh write)."""
         file = FAMILIES[family].file
-        path = ROOT / file if file.startswith("test/") else self.models_dir / file
+        if file.startswith("test/"):
+            path = ROOT / file
+        else:
+            path = next((d / file for d in (self.models_dir, ROOT / "build/models")
+                         if (d / file).exists()), self.models_dir / file)
         if not path.exists():
             raise RuntimeError(f"{path} does not exist")
         return path
@@ -609,6 +686,19 @@ def markdown(report):
         "the row's thread count. *load*: the 1-minute load average before→after the row "
         "(2 CPUs: above ~2, something else competes for them).",
     ]
+    int8 = [r for r in report["rows"] if r.get("ort_int8_median_ms") is not None]
+    if int8:
+        lines += ["", "For reference, onnxruntime on the model quantized by "
+                  "`onnxruntime.quantization.quantize_dynamic` (QInt8 weights, default settings, "
+                  "no `quant_pre_process`), timed in the same rounds; its accuracy: "
+                  "tools/minilm_accuracy.py.", "",
+                  "| model | input | threads | Kiln fp32 ms | ORT fp32 ms | ORT int8 ms "
+                  "| Kiln fp32 / ORT int8 | ORT fp32 / ORT int8 |", "|---|---|--:|--:|--:|--:|--:|--:|"]
+        for row in int8:
+            q = row["ort_int8_median_ms"]
+            lines.append(f"| {row['model']} | {row['input']} | {row['threads']} |"
+                         f" {row['kiln_median_ms']:.2f} | {row['ort_median_ms']:.2f} | {q:.2f} |"
+                         f" {row['kiln_median_ms'] / q:.2f} | {row['ort_median_ms'] / q:.2f} |")
     extra = [r for r in report["rows"] if r.get("kiln_load_ms") is not None]
     if extra:
         lines += ["", "| model | input | threads | Kiln load ms | Kiln session ms "
@@ -722,6 +812,8 @@ def main():
 
     quick = args.quick
     cases = parse_cases(args.models or (["bert-tiny-128"] if quick else DEFAULT_CASES))
+    if not args.models:  # optional models only where they are
+        cases = present_cases(cases, pathlib.Path(args.models_dir))
     args.threads = args.threads or [1, 2]
     args.rounds = args.rounds or (2 if quick else 5)
     args.runs = args.runs or (5 if quick else 10)

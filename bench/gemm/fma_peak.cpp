@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "fma_peak.h"
+#include "peak_common.h"
 
 #include <algorithm>
 #include <chrono>
@@ -130,17 +131,7 @@ double measureFmaPeakGflops(int threads, double seconds, int trials) {
     return 0;
 
   // Calibrate on one thread: iterations for about `seconds`.
-  long iters = 1 << 16;
-  for (;;) {
-    const double t0 = now();
-    gSink = chains(iters);
-    const double dt = now() - t0;
-    if (dt > 0.02 || iters > (1L << 40)) {
-      iters = static_cast<long>(static_cast<double>(iters) * seconds / dt) + 1;
-      break;
-    }
-    iters *= 4;
-  }
+  const long iters = calibrateIterations(chains, gSink, now, seconds);
 
   double best = 0;
   for (int t = 0; t < trials; ++t) {
@@ -177,6 +168,14 @@ double measureFmaPeakGflops(int threads, double seconds, int trials) {
     best = std::max(best, flops / dt * 1e-9);
   }
   return best;
+}
+
+double measureFmaPeakGflopsThisThread(double seconds, int trials) {
+  int lanes = 0;
+  const Chains chains = widestChains(lanes);
+  if (!chains || trials < 1 || seconds <= 0)
+    return 0;
+  return bestRateThisThread(chains, gSink, 2.0 * kChains * lanes, seconds, trials);
 }
 
 } // namespace kiln_bench

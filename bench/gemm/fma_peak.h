@@ -21,6 +21,10 @@ const char *widestFmaIsa();
 /// trial's time is its slowest thread's). 0 if the CPU has no FMA.
 double measureFmaPeakGflops(int threads, double seconds, int trials);
 
+/// The same on the calling thread alone, timed by its CPU time (so that
+/// time another job had the core does not count).
+double measureFmaPeakGflopsThisThread(double seconds, int trials);
+
 } // namespace kiln_bench
 
 #endif // KILN_BENCH_GEMM_FMA_PEAK_H

@@ -15,11 +15,13 @@
 
 #include <atomic>
 #include <cstdarg>
+#include <csetjmp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kiln {
@@ -117,6 +119,10 @@ struct kiln_session {
   bool keepDenormals = false; // kiln_session_options::keep_denormals
   // The run's first failed check (kiln_runtime_context::fail), or null.
   const char *failure = nullptr;
+  // Where kiln_runtime_context::fail jumps to end the run, and the thread
+  // that may jump (the one running the model's entry point).
+  std::jmp_buf failJump;
+  std::thread::id runThread;
   // GPU models only: the device side (context, stream, kernels, weights).
   std::unique_ptr<kiln::GpuSession> gpu;
 

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
 #include <new>
@@ -25,6 +26,18 @@ namespace {
 
 // Far above any real model; guards against reading garbage tables.
 constexpr uint32_t kMaxTensors = 1u << 16;
+
+/// Whether the file starts like an ELF object (a shared library), to tell a
+/// model that was never compiled from a library dlopen() rejects.
+bool startsWithElfMagic(const char *path) {
+  char magic[4] = {};
+  FILE *file = std::fopen(path, "rb");
+  if (!file)
+    return false;
+  size_t n = std::fread(magic, 1, sizeof magic, file);
+  std::fclose(file);
+  return n == sizeof magic && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
 
 std::string dlerrorString() {
   const char *e = dlerror();
@@ -245,9 +258,15 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
   std::string openPath = std::strchr(path, '/') ? path : std::string("./") + path;
   dlerror();
   model->handle = dlopen(openPath.c_str(), RTLD_LOCAL | RTLD_NOW);
-  if (!model->handle)
+  if (!model->handle) {
+    if (!startsWithElfMagic(path))
+      return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                         "cannot load '%s': it is not a shared library (not an ELF file); an "
+                         "ONNX model must first be compiled with `kiln compile`",
+                         path);
     return makeStatusf(KILN_STATUS_INVALID_MODEL, "cannot load '%s' as a shared library: %s", path,
                        dlerrorString().c_str());
+  }
   dlerror();
   void *symbol = dlsym(model->handle, KILN_MODEL_ABI_SYMBOL);
   if (!symbol)
@@ -260,11 +279,12 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
     return makeStatusf(KILN_STATUS_INVALID_MODEL,
                        "'%s' is not a valid Kiln model: " KILN_MODEL_ABI_SYMBOL "() returned NULL",
                        path);
-  if (abi->abi_version != KILN_ABI_VERSION)
+  if (abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION)
     return makeStatusf(KILN_STATUS_ABI_MISMATCH,
                        "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
-                       "version %u; recompile the model with a matching kiln",
-                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION);
+                       "versions %u to %u; recompile the model with a matching kiln",
+                       path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION_OLDEST,
+                       KILN_ABI_VERSION);
   // Before anything calls into the model (only the accessor above has
   // run, a lea and a ret, valid on any x86-64 CPU; a model library has no
   // constructors for dlopen to run): code built for AVX-512 dies of SIGILL

@@ -10,6 +10,7 @@
 #include "Internal.h"
 #include "FloatMode.h"
 #include "kernels/Gemm.h"
+#include "kernels/QGemm.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -98,6 +99,17 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
   }
 }
 
+/// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
+void sessionQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  try {
+    qgemm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the int8 GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
 /// Below this many operations (n * cost_per_item) a loop runs inline on the
 /// caller. Within a run the pool's workers spin between jobs (ThreadPool.h),
 /// so handing them a loop costs a few microseconds, not the ~40 us of a
@@ -141,13 +153,28 @@ void sessionProfile(const kiln_runtime_context *ctx, int64_t region, int64_t pha
   static_cast<kiln_session *>(ctx->session)->profiler->mark(region, phase);
 }
 
-/// kiln_runtime_context::scratch: a piece of the session's arena. Like
-/// malloc() in generated code, running out of memory here ends the process:
-/// the model has no way to fail a run.
+/// kiln_runtime_context::fail: keeps the run's first failure and, on the
+/// thread running the model, ends the run (kiln_abi.h): the jump lands in
+/// runModel, past frames of generated code only, which own nothing.
+[[noreturn]] void endRun(kiln_session *session) { std::longjmp(session->failJump, 1); }
+
+void sessionFail(const kiln_runtime_context *ctx, const char *message) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  if (!session->failure)
+    session->failure = message ? message : "a run-time check failed";
+  if (std::this_thread::get_id() == session->runThread)
+    endRun(session);
+}
+
+/// kiln_runtime_context::scratch: a piece of the session's arena. Running
+/// out of memory fails the run (on the model's thread; elsewhere, as for
+/// malloc() in generated code, it ends the process).
 void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   void *piece = session->scratch.allocate(bytes > 0 ? static_cast<size_t>(bytes) : 1);
   if (!piece) {
+    if (std::this_thread::get_id() == session->runThread)
+      sessionFail(ctx, "the run needs more scratch memory than can be allocated");
     std::fprintf(stderr, "kiln runtime: cannot allocate %lld bytes of scratch memory\n",
                  static_cast<long long>(bytes));
     std::abort();
@@ -155,11 +182,17 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   return piece;
 }
 
-/// kiln_runtime_context::fail: keeps the run's first failure.
-void sessionFail(const kiln_runtime_context *ctx, const char *message) {
-  auto *session = static_cast<kiln_session *>(ctx->session);
-  if (!session->failure)
-    session->failure = message ? message : "a run-time check failed";
+/// Calls the model's entry point; false when a check ended the run early.
+/// (setjmp's own frame: nothing with a destructor lives here.)
+bool runModel(kiln_session &s) {
+  s.runThread = std::this_thread::get_id();
+  if (setjmp(s.failJump) != 0) {
+    s.runThread = std::thread::id();
+    return false;
+  }
+  s.model->run(s.args.data());
+  s.runThread = std::thread::id();
+  return true;
 }
 
 /// GPU models: kiln_runtime_context::gpu_launch, gpu_copy, gpu_constant,
@@ -555,7 +588,7 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
   {
     uint32_t mode = currentFloatMode();
     FloatModeScope scope(s.keepDenormals ? mode : withDenormalsFlushed(mode));
-    s.model->run(s.args.data());
+    runModel(s); // s.failure says whether a check ended it
   }
   if (s.profiler)
     s.profiler->endRun();
@@ -609,6 +642,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.scratch = sessionScratch;
   s->context.gemm = sessionGemm;
   s->context.parallel_for = sessionParallelFor;
+  s->context.qgemm = sessionQgemm;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -622,6 +656,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.scratch = sessionGpuScratch;
     s->context.gemm = sessionGpuGemm;
     s->context.sgemm = nullptr; // GPU models call gemm only
+    s->context.qgemm = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

@@ -293,7 +293,7 @@ def case_bad_model(env):
     with open(text, "w") as f:
         f.write("not a library\n")
     _, err = env.run(text, rc=1)
-    check(err.startswith(f"kiln-bench: error: cannot load '{text}' as a shared library: ")
+    check(err.startswith(f"kiln-bench: error: cannot load '{text}': it is not a shared library")
           and err.count("\n") == 1, f"stderr {err!r}")
     lib = env.model("fake_model_abi99")
     _, err = env.run(lib, rc=1)

@@ -16,12 +16,13 @@ import subprocess
 import sys
 
 
-def abi_version():
-    """KILN_ABI_VERSION from the header the runtime was built with."""
+def abi_version(name="KILN_ABI_VERSION"):
+    """KILN_ABI_VERSION (or another of its #defines) from the header the
+    runtime was built with."""
     header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "kiln",
                           "kiln_abi.h")
     with open(header) as f:
-        return int(re.search(r"#define KILN_ABI_VERSION (\d+)u", f.read()).group(1))
+        return int(re.search(r"#define " + name + r" (\d+)u", f.read()).group(1))
 
 
 try:
@@ -282,13 +283,15 @@ def case_bad_model(env):
     missing = env.path("missing.so")
     env.fail(f"cannot open model '{missing}': No such file or directory", missing)
     lib = env.model("fake_model_abi99")
+    oldest = abi_version("KILN_ABI_VERSION_OLDEST")
     env.fail(f"'{lib}' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-             f"version {abi_version()}; recompile the model with a matching kiln", lib)
+             f"versions {oldest} to {abi_version()}; recompile the model with a matching kiln",
+             lib)
     text = env.path("text.so")
     with open(text, "w") as f:
         f.write("not a library\n")
     _, err = env.run(text, rc=1)
-    check(err.startswith(f"kiln-run: error: cannot load '{text}' as a shared library: ")
+    check(err.startswith(f"kiln-run: error: cannot load '{text}': it is not a shared library")
           and err.count("\n") == 1, f"stderr {err!r}")
     bad = env.path("bad.npy")
     with open(bad, "wb") as f:

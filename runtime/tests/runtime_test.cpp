@@ -189,7 +189,10 @@ TEST(Load, NotASharedLibrary) {
   kiln_model_t *model = nullptr;
   std::string status = take(kiln_model_load(path.c_str(), &model));
   std::remove(path.c_str());
-  EXPECT_EQ(status.rfind("INVALID_MODEL: cannot load '" + path + "' as a shared library: ", 0), 0u)
+  EXPECT_EQ(status.rfind("INVALID_MODEL: cannot load '" + path +
+                             "': it is not a shared library (not an ELF file)",
+                         0),
+            0u)
       << status;
   EXPECT_EQ(model, nullptr);
 }
@@ -208,9 +211,25 @@ TEST(Load, AbiVersionMismatch) {
   EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
             "ABI_MISMATCH: '" + path +
                 "' was compiled for Kiln ABI version 99, but this runtime (0.1.0) supports "
-                "version " + std::to_string(KILN_ABI_VERSION) +
+                "versions " + std::to_string(KILN_ABI_VERSION_OLDEST) + " to " +
+                std::to_string(KILN_ABI_VERSION) +
                 "; recompile the model with a matching kiln");
   EXPECT_EQ(model, nullptr);
+  path = modelPath("fake_model_abi5");
+  EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
+            "ABI_MISMATCH: '" + path +
+                "' was compiled for Kiln ABI version 5, but this runtime (0.1.0) supports "
+                "versions " + std::to_string(KILN_ABI_VERSION_OLDEST) + " to " +
+                std::to_string(KILN_ABI_VERSION) +
+                "; recompile the model with a matching kiln");
+  EXPECT_EQ(model, nullptr);
+}
+
+// ABI 7 only added to the end of kiln_runtime_context, so ABI 6 models load
+// and run.
+TEST(Load, OlderAbiVersion) {
+  Loaded m("fake_model_abi6");
+  EXPECT_NE(m.session, nullptr);
 }
 
 TEST(Load, MalformedTable) {

@@ -6,6 +6,7 @@
 
 #include "Internal.h"
 #include "ThreadPool.h"
+#include "kiln/kiln_qgemm_pack.h"
 
 #include <gtest/gtest.h>
 
@@ -205,6 +206,44 @@ TEST(SessionContext, HasTheV5Entries) {
   EXPECT_NE(s.context().sgemm, nullptr);
   EXPECT_NE(s.context().gemm, nullptr);
   EXPECT_NE(s.context().parallel_for, nullptr);
+  EXPECT_NE(s.context().qgemm, nullptr); // ABI 7
+}
+
+// The context's qgemm is the int8 GEMM (runtime.qgemm.* tests it in depth):
+// a float A of 3 x 5, quantized per row, against B = I padded to 5 x 4.
+TEST(SessionContext, Qgemm) {
+  FakeSession s(2);
+  ASSERT_NE(s.session, nullptr);
+  const float a[15] = {0, 1, 2, 3, 4, -2, -1, 0, 1, 2, 5, 5, 5, 5, 5};
+  int8_t b[20] = {};
+  for (int j = 0; j < 4; ++j)
+    b[j * 4 + j] = 1; // row-major 5 x 4: B(j, j) = 1
+  std::vector<uint8_t> packed(size_t(kiln_qgemm_packed_size(5, 4)));
+  kiln_qgemm_pack_b(b, 4, 1, 5, 4, packed.data());
+  const float bScale[4] = {1, 1, 1, 2};
+  float c[12] = {};
+  kiln_qgemm_desc d{};
+  d.m = 3;
+  d.n = 4;
+  d.k = 5;
+  d.a = a;
+  d.a_type = KILN_DTYPE_FLOAT32;
+  d.a_rs = 5;
+  d.a_cs = 1;
+  d.b = packed.data();
+  d.b_scale = bScale;
+  d.c = c;
+  d.ldc = 4;
+  d.batch[0] = d.batch[1] = 1;
+  s.context().qgemm(&s.context(), &d);
+  // Each value comes back within half its row's quantization step (the
+  // rows span 4, 4 and 5, over 255 steps).
+  const float range[3] = {4, 4, 5};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j)
+      EXPECT_NEAR(c[i * 4 + j], a[i * 5 + j] * bScale[j],
+                  range[i] / 255 / 2 * bScale[j] + 1e-5f)
+          << i << "," << j;
 }
 
 /// sessionParallelFor's threshold (Session.cpp): below it, loops run inline.

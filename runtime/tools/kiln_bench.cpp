@@ -60,6 +60,7 @@ Options:
                                GFLOP/s at the median latency.
   --json                       Print one JSON object instead of text.
   -h, --help                   Show this help.
+  --version                    Show the runtime version and model ABI.
 
 Latencies are in milliseconds; the median and p90 interpolate linearly
 between runs (as numpy.percentile does). Throughput is runs / total timed
@@ -128,6 +129,9 @@ Options parseArgs(int argc, char **argv) {
     std::string v;
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("%s %s (model ABI %d)\n", "kiln-bench", kiln_runtime_version(), KILN_ABI_VERSION);
       std::exit(0);
     } else if (arg == "--json") {
       opts.json = true;

@@ -62,6 +62,7 @@ Options:
                                that a profile does not count the first
                                touch of the weights' pages.
   -h, --help                   Show this help.
+  --version                    Show the runtime version and model ABI.
 )";
 
 [[noreturn]] void fail(const std::string &message, int code = 1) {
@@ -115,6 +116,9 @@ Options parseArgs(int argc, char **argv) {
     std::string v;
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("%s %s (model ABI %d)\n", "kiln-run", kiln_runtime_version(), KILN_ABI_VERSION);
       std::exit(0);
     } else if (arg == "--random-inputs") {
       opts.randomInputs = true;

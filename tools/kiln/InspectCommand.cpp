@@ -16,6 +16,7 @@
 #include "kiln/Compiler/FlopCount.h"
 #include "kiln/Compiler/Import.h"
 #include "kiln/Compiler/ModuleSummary.h"
+#include "kiln/kiln.h"
 #include "kiln/kiln_abi.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -84,7 +85,7 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, InspectArgs &out, bo
 }
 
 static void printTensor(const char *kind, const kiln_abi_tensor &t) {
-  llvm::outs() << "    " << kind << " " << t.name << ": dtype " << t.dtype << " [";
+  llvm::outs() << "    " << kind << " " << t.name << ": " << kiln_dtype_name(t.dtype) << " [";
   for (int32_t d = 0; d < t.rank; ++d) {
     if (d)
       llvm::outs() << ",";
@@ -99,7 +100,9 @@ static void printTensor(const char *kind, const kiln_abi_tensor &t) {
 /// The table of a compiled library, read with dlopen (the library runs no
 /// code of its own at load: it has no constructors).
 static int inspectLibrary(const std::string &path) {
-  void *handle = dlopen(path.c_str(), RTLD_LOCAL | RTLD_NOW);
+  // dlopen() searches the library path for a name without '/'.
+  std::string openPath = path.find('/') == std::string::npos ? "./" + path : path;
+  void *handle = dlopen(openPath.c_str(), RTLD_LOCAL | RTLD_NOW);
   if (!handle) {
     llvm::errs() << "kiln inspect: error: cannot load '" << path << "': " << dlerror() << "\n";
     return 1;
@@ -112,10 +115,10 @@ static int inspectLibrary(const std::string &path) {
     return 1;
   }
   const kiln_model_abi *abi = accessor();
-  if (!abi || abi->abi_version != KILN_ABI_VERSION) {
+  if (!abi || abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION) {
     llvm::errs() << "kiln inspect: error: '" << path << "' has model ABI version "
-                 << (abi ? abi->abi_version : 0) << "; this kiln reads version "
-                 << KILN_ABI_VERSION << "\n";
+                 << (abi ? abi->abi_version : 0) << "; this kiln reads versions "
+                 << KILN_ABI_VERSION_OLDEST << " to " << KILN_ABI_VERSION << "\n";
     dlclose(handle);
     return 1;
   }

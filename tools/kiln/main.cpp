@@ -6,7 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "kiln/kiln.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace kilncli;
@@ -24,7 +26,8 @@ Commands:
   inspect  Show a model's or a library's ops, weights, FLOPs and pass pipeline
   help     Show this help, or a command's help: kiln help <command>
 
-Run `kiln <command> --help` for a command's options.
+Run `kiln <command> --help` for a command's options; `kiln --version` for the
+version of Kiln, its model ABI and the LLVM/MLIR it was built with.
 )";
 }
 
@@ -33,6 +36,13 @@ int main(int argc, char **argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     printHelp();
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    // The runtime's version macros (kiln.h) are the project's version.
+    llvm::outs() << "kiln " << KILN_RUNTIME_VERSION_MAJOR << "." << KILN_RUNTIME_VERSION_MINOR
+                 << "." << KILN_RUNTIME_VERSION_PATCH << " (model ABI " << KILN_ABI_VERSION
+                 << ", LLVM/MLIR " << LLVM_VERSION_STRING << ")\n";
+    return 0;
   }
   llvm::StringRef command = args[0];
   llvm::ArrayRef<llvm::StringRef> rest = llvm::ArrayRef(args).drop_front();

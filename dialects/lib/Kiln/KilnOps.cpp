@@ -9,6 +9,8 @@
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
@@ -282,6 +284,13 @@ LogicalResult ShapeOp::verify() {
   if (start < 0 || end > rank || start > end)
     return emitOpError("range [") << start << ", " << end
                                   << ") is not within rank " << rank;
+  return success();
+}
+
+LogicalResult RuntimeCheckOp::canonicalize(RuntimeCheckOp op, PatternRewriter &rewriter) {
+  if (!matchPattern(op.getFailed(), m_Zero()))
+    return failure();
+  rewriter.eraseOp(op);
   return success();
 }
 

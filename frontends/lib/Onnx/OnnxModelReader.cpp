@@ -37,6 +37,11 @@ mlir::kiln::onnx_import::readOnnxModel(StringRef path, MLIRContext &context,
     return nullptr;
   }
 
+  if (bytes.starts_with("\x7f" "ELF")) {
+    emitError(fileLoc) << "this is a shared library (an ELF file), not an ONNX model: a model "
+                          "that `kiln compile` made runs with `kiln run` (or the runtime API)";
+    return nullptr;
+  }
   auto model = std::make_unique<onnx::ModelProto>();
   google::protobuf::io::ArrayInputStream raw(bytes.data(), (int)bytes.size());
   google::protobuf::io::CodedInputStream coded(&raw);

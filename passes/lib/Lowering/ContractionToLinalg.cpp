@@ -150,7 +150,11 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
       SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(2)};
       bool withC = op.getC() && beta != 0.0;
       if (withC) {
-        inputs.push_back(op.getC());
+        // C broadcasts to the product's [M, N] (unidirectionally), `?`
+        // dims of 1 included.
+        inputs = broadcastAtRunTime(rewriter, loc, "Gemm", {result, op.getC()}, resultType,
+                                    /*firstIsOutputSize=*/true)
+                     .operands;
         maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(op.getC().getType()), resultType));
       }
       maps.push_back(rewriter.getMultiDimIdentityMap(2));

@@ -449,11 +449,9 @@ struct SplitToExtractSlices : OpRewritePattern<SplitOp> {
 // Expand and tile
 //===----------------------------------------------------------------------===//
 
-/// Bidirectional broadcast to the run-time shape. The input is read through
-/// an indexing map that broadcasts its static size-1 dims. A `?` input dim is
-/// assumed NOT to broadcast (to equal the result dim) even if it is 1 at run
-/// time, as in the elementwise lowering: the result dim is then taken from
-/// the input, never from the shape operand.
+/// Bidirectional broadcast to the run-time shape, as the elementwise ops
+/// broadcast (broadcastAtRunTime): static size-1 input dims through the
+/// indexing map, `?` dims that are 1 at run time by a copy taken only then.
 struct ExpandToGeneric : OpRewritePattern<ExpandOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -470,19 +468,24 @@ struct ExpandToGeneric : OpRewritePattern<ExpandOp> {
     if (rank != std::max(inputRank, shapeRank))
       return rewriter.notifyMatchFailure(op, "result rank does not match the shape");
 
-    SmallVector<Value> dynamicDims;
-    for (int64_t d = 0; d < rank; ++d) {
-      if (!resultType.isDynamicDim(d))
-        continue;
-      int64_t ii = d - (rank - inputRank), si = d - (rank - shapeRank);
-      if (ii >= 0 && inputType.getDimSize(ii) != 1)
-        dynamicDims.push_back(dimValue(rewriter, loc, input, ii));
-      else if (si >= 0)
-        dynamicDims.push_back(shapeElementAsIndex(rewriter, loc, shape, si));
-      else
-        dynamicDims.push_back(indexConstant(rewriter, loc, 1));
+    // The shape as a tensor of that shape (never read) broadcast against the
+    // input: ONNX's Expand is that broadcast, `?` dims of 1 on either side
+    // included.
+    SmallVector<int64_t> targetShape;
+    SmallVector<Value> targetDynamicDims;
+    for (int64_t si = 0; si < shapeRank; ++si) {
+      Value size = shapeElementAsIndex(rewriter, loc, shape, si);
+      std::optional<int64_t> constant = getConstantIntValue(size);
+      targetShape.push_back(constant ? *constant : ShapedType::kDynamic);
+      if (!constant)
+        targetDynamicDims.push_back(size);
     }
-    Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
+    Value target = tensor::EmptyOp::create(rewriter, loc, targetShape,
+                                           resultType.getElementType(), targetDynamicDims);
+    RunTimeBroadcast broadcast =
+        broadcastAtRunTime(rewriter, loc, "Expand", {input, target}, resultType);
+    input = broadcast.operands[0];
+    Value init = emptyWithDims(rewriter, loc, resultType, broadcast.resultDims);
     SmallVector<AffineMap> maps{broadcastMap(op.getContext(), inputType, resultType),
                                 rewriter.getMultiDimIdentityMap(rank)};
     auto generic = linalg::GenericOp::create(

@@ -409,17 +409,17 @@ struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "signed (si) element types are not lowered");
     Location loc = op.getLoc();
     bool unsignedOperands = llvm::any_of(op->getOperandTypes(), isUnsignedElement);
-    Value init = emptyLike(rewriter, loc, resultType, op->getOperands());
-    if (!init)
-      return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
+    RunTimeBroadcast broadcast = broadcastAtRunTime(
+        rewriter, loc, op->getName().stripDialect(), op->getOperands(), resultType);
+    Value init = emptyWithDims(rewriter, loc, resultType, broadcast.resultDims);
     SmallVector<AffineMap> maps;
-    for (Value v : op->getOperands())
+    for (Value v : broadcast.operands)
       maps.push_back(broadcastMap(op.getContext(), cast<RankedTensorType>(v.getType()),
                                   resultType));
     maps.push_back(rewriter.getMultiDimIdentityMap(resultType.getRank()));
     Type element = resultType.getElementType();
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, op->getOperands(), ValueRange{init}, maps,
+        rewriter, loc, TypeRange{resultType}, broadcast.operands, ValueRange{init}, maps,
         parallelIterators(resultType.getRank()),
         [&](OpBuilder &b, Location nested, ValueRange args) {
           SmallVector<Value> elements;

@@ -144,7 +144,9 @@ std::string mlir::kiln::lowering::describeNode(Location loc, StringRef opType) {
     auto name = dyn_cast<NameLoc>(inner);
     if (!name || !isa<NameLoc>(name.getChildLoc()))
       return WalkResult::advance();
-    found = "node '" + name.getName().str() + "' (" + opType.str() + ")";
+    // The importer's child location is the ONNX op type.
+    found = "node '" + name.getName().str() + "' (" +
+            cast<NameLoc>(name.getChildLoc()).getName().str() + ")";
     return WalkResult::interrupt();
   });
   return found.empty() ? "a " + opType.str() : found;
@@ -152,13 +154,11 @@ std::string mlir::kiln::lowering::describeNode(Location loc, StringRef opType) {
 
 void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
                                                Value bound, StringRef what) {
-  // Checks fail the run through its context; a function without one (a
-  // kiln-opt test, a helper) gets none.
   auto func = b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
   if (auto own = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp()))
     func = own;
   if (!func || !runtimeContextArgument(func))
-    return;
+    return; // no check can be placed: skip the reduction too
   auto type = cast<RankedTensorType>(indices.getType());
   auto element = dyn_cast<IntegerType>(type.getElementType());
   if (!element || (type.hasStaticShape() && type.getNumElements() == 0))
@@ -185,10 +185,10 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
         linalg::YieldOp::create(nb, nl, Value(arith::OrIOp::create(nb, nl, args[1], bad)));
       });
   Value failed = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
-  RuntimeCheckOp::create(b, loc, failed,
-                         describeNode(loc, what) +
-                             ": indices element out of data bounds (an index outside "
-                             "[-dim, dim) of the axis it indexes)");
+  emitRuntimeCheck(b, loc, failed,
+                   describeNode(loc, what) +
+                       ": indices element out of data bounds (an index outside "
+                       "[-dim, dim) of the axis it indexes)");
 }
 
 Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value data,

@@ -33,6 +33,31 @@ Value emptyWithDims(OpBuilder &b, Location loc, RankedTensorType type,
 AffineMap broadcastMap(MLIRContext *context, RankedTensorType operand,
                        RankedTensorType result);
 
+/// Operands of an op with ONNX (multidirectional) broadcasting, ready for
+/// loops over the result with broadcastMap indexing maps, and the result's
+/// dynamic dims (in order).
+struct RunTimeBroadcast {
+  SmallVector<Value> operands;
+  SmallVector<Value> resultDims;
+};
+
+/// Broadcasts `operands` to `resultType` as ONNX does when the model runs:
+/// a `?` dim that is 1 at run time where the result's is not is broadcast
+/// (the operand is copied out to the result's size in an scf.if taken only
+/// then), and dims that are neither 1 nor the size fail the run with a
+/// message naming the node (`opType` and `loc`). Dims proven equal at
+/// compile time (RunTimeBroadcast.cpp) cost nothing. `firstIsOutputSize`:
+/// the first operand has the result's shape (unidirectional broadcasting,
+/// as Gemm's C to the product).
+RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType,
+                                    ValueRange operands, RankedTensorType resultType,
+                                    bool firstIsOutputSize = false);
+
+/// Places kiln.runtime_check(failed, message) unless `failed` is constant
+/// false or the function has no kiln.runtime_context argument to fail
+/// through (a kiln-opt test, a helper).
+void emitRuntimeCheck(OpBuilder &b, Location loc, Value failed, StringRef message);
+
 /// Fails the run (kiln.runtime_check) when any element of the integer
 /// tensor `indices` lies outside [-bound, bound), the range ONNX allows an
 /// index into a dim of size `bound` (an index value). `what` names the op
@@ -51,7 +76,8 @@ Value extractGathered(OpBuilder &b, Location loc, Value data, ValueRange index, 
                       bool mayBeEmpty);
 
 /// "node 'Gather_3' (Gather)" from an op's location (the importer names ops
-/// after their ONNX node), or "a Gather" when it has none.
+/// after their ONNX node and op type), or "a Gather" (`opType`) when it has
+/// none.
 std::string describeNode(Location loc, StringRef opType);
 
 /// A zero/identity-like scalar constant of `type` (float or integer).

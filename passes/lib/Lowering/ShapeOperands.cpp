@@ -21,6 +21,12 @@ bool DimSource::operator==(const DimSource &other) const {
 }
 
 DimSource mlir::kiln::lowering::traceIndex(Value v) {
+  // Sizes cast from index to i64 and back keep their value.
+  Value uncast = v;
+  while (auto cast = uncast.getDefiningOp<arith::IndexCastOp>())
+    uncast = cast.getIn();
+  if (uncast.getType().isIndex())
+    v = uncast;
   if (auto c = getConstantIntValue(v))
     return {*c, {}, {}, 0};
   if (auto dim = v.getDefiningOp<tensor::DimOp>())
@@ -84,6 +90,12 @@ DimSource mlir::kiln::lowering::traceDim(Value v, int64_t d) {
       OpFoldResult size = expand.getMixedOutputShape()[d];
       if (auto value = dyn_cast<Value>(size))
         return traceIndex(value);
+      break;
+    }
+    if (auto reshape = dyn_cast_or_null<tensor::ReshapeOp>(def)) {
+      // A reshape to a shape built from scalars: dim d is the d-th scalar.
+      if (auto shape = reshape.getShape().getDefiningOp<tensor::FromElementsOp>())
+        return traceIndex(shape.getElements()[d]);
       break;
     }
     if (auto slice = dyn_cast_or_null<tensor::ExtractSliceOp>(def)) {

@@ -21,7 +21,8 @@ namespace mlir::kiln::lowering {
 
 /// Where the size of a dim comes from, traced back through the ops that
 /// keep it (tensor.cast, the init of destination-style ops, tensor.empty's
-/// sizes, expand/collapse_shape groups with one non-unit dim, tensor.dim):
+/// sizes, expand/collapse_shape groups with one non-unit dim, tensor.reshape
+/// to a from_elements shape, tensor.dim, index_cast):
 /// a static size, an index value that holds it, or dim `index` of `tensor`
 /// (the first that applies). Function arguments' dims that `kiln.dim_names`
 /// gives the same name are one dim (that of the first such argument).

@@ -27,7 +27,11 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 6u
+#define KILN_ABI_VERSION 7u
+/* The oldest model format the runtime (and `kiln inspect`) still loads:
+ * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
+ * reads past `fail`. */
+#define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
 enum kiln_dtype {
@@ -98,6 +102,59 @@ typedef struct kiln_gemm_desc {
 
 typedef void (*kiln_gemm_fn)(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc);
 
+/* An int8 GEMM, or a batch of them (since ABI 7): A quantized to uint8
+ * (asymmetric, per row), B int8 (symmetric, a scale per column) prepacked
+ * at compile time, int32 sums, then dequantized to f32 with the epilogue of
+ * kiln_gemm_desc. Every field is 64 bits wide, as there. For each batch
+ * index (a, b, b_scale, c and residual moved as in kiln_gemm_desc, b in
+ * bytes, b_scale in floats):
+ *
+ *   s = sum_p (Aq(i, p) - za(i)) * B(p, j)                exact, int32
+ *   v = (accumulate ? C[i*ldc + j] : 0) + (float)s * (sa(i) * b_scale[j])
+ *   C[i*ldc + j] = act(v + bias[j]) + residual[i*residual_rs + j]
+ *
+ * for i < m, j < n, p < k (k <= KILN_QGEMM_MAX_K), float arithmetic in
+ * that order, where A(i, p) = a[i*a_rs + p*a_cs] (strides in elements) and
+ *   a_type KILN_DTYPE_UINT8:   Aq = A; sa(i) = *a_scale (NULL: 1) and
+ *                              za(i) = *a_zero_point (NULL: 0), per tensor;
+ *   a_type KILN_DTYPE_FLOAT32: each row of A quantized at run time like
+ *                              ONNX DynamicQuantizeLinear:
+ *     lo = min(0, min_p A(i, p)), hi = max(0, max_p A(i, p)),
+ *     sa(i) = (hi - lo) / 255, za(i) = rint(-lo / sa(i)),
+ *     Aq(i, p) = clamp(rint(A(i, p) / sa(i)) + za(i), 0, 255)
+ *   in float, rint rounding half to even; a row with sa(i) < FLT_MIN (all
+ *   zeros) gets sa(i) = 1, za(i) = 0. a_scale and a_zero_point are unused.
+ * b is B in the layout of kiln_qgemm_pack.h (its panels, then its column
+ * sums), b_scale holds n floats. bias (n floats) and residual may be NULL. */
+typedef struct kiln_qgemm_desc {
+  int64_t m, n, k;
+  const void *a;              /* float or uint8_t, per a_type */
+  int64_t a_type;             /* KILN_DTYPE_FLOAT32 or KILN_DTYPE_UINT8 */
+  int64_t a_rs, a_cs;
+  const float *a_scale;       /* KILN_DTYPE_UINT8: 1 float, or NULL (1) */
+  const uint8_t *a_zero_point; /* KILN_DTYPE_UINT8: 1 byte, or NULL (0) */
+  const void *b;              /* packed: kiln_qgemm_pack_b */
+  const float *b_scale;       /* n floats */
+  float *c;
+  int64_t ldc;
+  int64_t accumulate;
+  const float *bias;
+  int64_t activation;         /* enum kiln_gemm_activation */
+  const float *residual;
+  int64_t residual_rs;
+  int64_t batch[2];
+  int64_t batch_stride_a[2];  /* elements of A */
+  int64_t batch_stride_b[2];  /* bytes: packed B blobs */
+  int64_t batch_stride_b_scale[2];
+  int64_t batch_stride_c[2], batch_stride_residual[2];
+} kiln_qgemm_desc;
+#define KILN_QGEMM_DESC_FIELDS 30
+/* The deepest sum kiln_qgemm_desc computes exactly in int32:
+ * 255 * 128 * k < 2^31. */
+#define KILN_QGEMM_MAX_K 65536
+
+typedef void (*kiln_qgemm_fn)(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc);
+
 /* The outlined body of a parallel loop: iterations [begin, end). */
 typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
 
@@ -160,10 +217,13 @@ typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const voi
                                       int64_t bytes);
 
 /* Fails the run: a run-time check of the model's (an index out of range,
- * dims that do not fit) did not hold. `message` (NUL-terminated, static)
- * names the ONNX node. The run's first failure becomes its status
- * (KILN_STATUS_INVALID_ARGUMENT) and its outputs are discarded; the model
- * runs on to its end, its reads kept in bounds. */
+ * dims that do not fit, a tensor too large to allocate) did not hold.
+ * `message` (NUL-terminated, static) names the ONNX node. The run's first
+ * failure becomes its status (KILN_STATUS_INVALID_ARGUMENT) and its outputs
+ * are discarded. Called on the thread that runs the model, it does not
+ * return: the run ends there (the runtime longjmp()s back to
+ * kiln_session_run; generated code holds nothing to unwind). Models keep
+ * their reads in bounds after a check anyway, as ABI 6 runtimes returned. */
 typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *message);
 
 /* What the runtime lends a model for one run. Fields are only ever added at
@@ -183,6 +243,8 @@ struct kiln_runtime_context {
   kiln_gpu_copy_fn gpu_copy;
   kiln_gpu_constant_fn gpu_constant;
   kiln_fail_fn fail; /* since ABI 6 */
+  /* Since ABI 7; NULL in GPU models' sessions. */
+  kiln_qgemm_fn qgemm;
 };
 
 /* A profile region: the code generated for one ONNX node. */

@@ -23,6 +23,7 @@
 #include "Gemm.h"
 #include "../ThreadPool.h"
 #include "GemmKernels.h"
+#include "GemmShared.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -36,47 +37,6 @@
 
 namespace kiln {
 namespace {
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
-
-/// The size of blocks that split `total` into equal parts of at most
-/// `limit`, rounded up to `unit`: 257 by 256 gives 2 x 129, not 256 + 1.
-int64_t balancedBlock(int64_t total, int64_t limit, int64_t unit) {
-  return roundUp(ceilDiv(total, ceilDiv(total, limit)), unit);
-}
-
-/// Grow-only, 64-byte aligned scratch for the packed blocks, one per thread
-/// so that pool threads pack independently, and kept between calls so that
-/// small GEMMs do not allocate.
-class PackBuffer {
-public:
-  PackBuffer() = default;
-  PackBuffer(const PackBuffer &) = delete;
-  PackBuffer &operator=(const PackBuffer &) = delete;
-  ~PackBuffer() { release(); }
-
-  float *get(size_t floats) {
-    if (floats > capacity) {
-      release();
-      data = static_cast<float *>(::operator new(floats * sizeof(float), kAlign));
-      capacity = floats;
-    }
-    return data;
-  }
-
-private:
-  static constexpr std::align_val_t kAlign{64};
-  void release() {
-    ::operator delete(data, kAlign);
-    data = nullptr;
-    capacity = 0;
-  }
-  float *data = nullptr;
-  size_t capacity = 0;
-};
-
-thread_local PackBuffer packBuffer;
 
 /// One GEMM of a batch as its tiles see it: the operands moved to its
 /// batch index, and the epilogue (kiln_gemm_desc).
@@ -177,19 +137,6 @@ void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
   epilogueAt(kernel, g, i0, j0, i1 - i0, j1 - j0);
 }
 
-/// The L2 cache of this CPU in bytes, or 0 when the system does not say.
-int64_t l2CacheBytes() {
-  static const int64_t bytes = [] {
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    const long size = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return size > 0 ? int64_t(size) : int64_t(0);
-#else
-    return int64_t(0);
-#endif
-  }();
-  return bytes;
-}
-
 /// The widest block of B (nc columns of kc rows) to keep in L2: half of it,
 /// so that the strips of A and C that pass through and the block's own
 /// fetch have room (1024 columns on a 2 MiB L2, 512 on 1 MiB). The
@@ -228,7 +175,7 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
   // Packed B first (none when it is prepacked for this kernel), then the
   // panel of A at a 64-byte boundary.
   const int64_t bFloats = inPlace ? 0 : roundUp(kcMax * ncMax, 16);
-  float *packedB = packBuffer.get(bFloats + mr * kcMax);
+  float *packedB = static_cast<float *>(gemmPackBuffer((bFloats + mr * kcMax) * sizeof(float)));
   float *packedA = packedB + bFloats;
 
   for (int64_t jc = j0; jc < j1; jc += ncMax) {
@@ -266,50 +213,6 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
   }
 }
 
-/// Below this many multiply-adds per thread (about 10 us on one core),
-/// handing work to the pool costs more than it saves. The pool's workers
-/// spin between the jobs of a run (a wake-up from sleep took ~40 us in a
-/// VM, when this was 2^22), so attention's small per-head GEMMs and the
-/// M = 8..32 projections use both threads.
-constexpr int64_t kMinWorkPerThread = int64_t(1) << 20;
-
-/// How each GEMM of a batch is cut into tiles for the threads.
-struct Tiling {
-  int64_t rows, cols; // of one tile (edge tiles are smaller)
-  int64_t count;      // tiles per GEMM
-};
-
-/// Tiles for `threads` threads over `batch` GEMMs: the split into gm x gn
-/// that minimises the per-thread cost, where a tile of r x c costs its r*c
-/// multiply-adds per k plus its packing: every tile packs its rows of A and
-/// its columns of B (unless B is prepacked for the kernel). Packing A
-/// transposes while B is copied a vector at a time, hence the weights (on 2
-/// threads they pick the faster of the two splits for the benchmark's
-/// shapes: N for 128 x 3072, M for the rest). The candidates split each
-/// GEMM for all the threads, or just enough for the batch to cover them.
-Tiling chooseTiling(const GemmMicroKernel &kernel, int64_t m, int64_t n, int64_t batch,
-                    int64_t threads, bool packsB) {
-  constexpr int64_t kPackACost = 32; // in multiply-adds per element
-  const int64_t packBCost = packsB ? 3 : 0;
-  Tiling best{m, n, 1};
-  int64_t bestCost = INT64_MAX;
-  for (int64_t parts : {threads, ceilDiv(threads, batch)}) {
-    for (int64_t gm = 1; gm <= parts; ++gm) {
-      const int64_t gn = ceilDiv(parts, gm);
-      const int64_t rows = roundUp(ceilDiv(m, gm), kernel.mr);
-      const int64_t cols = roundUp(ceilDiv(n, gn), kernel.nr);
-      const int64_t count = ceilDiv(m, rows) * ceilDiv(n, cols);
-      const int64_t rounds = ceilDiv(batch * count, threads);
-      const int64_t cost = rounds * (rows * cols + kPackACost * rows + packBCost * cols);
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = {rows, cols, count};
-      }
-    }
-  }
-  return best;
-}
-
 /// Rejects what no GEMM can run (generated code never asks for it).
 void checkDesc(const kiln_gemm_desc &d) {
   if (d.activation < KILN_GEMM_ACT_NONE || d.activation > KILN_GEMM_ACT_RELU)
@@ -339,6 +242,97 @@ const GemmMicroKernel &selectedKernel() {
 }
 
 } // namespace
+
+namespace {
+
+/// The storage behind gemmPackBuffer.
+class PackBuffer {
+public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer &) = delete;
+  PackBuffer &operator=(const PackBuffer &) = delete;
+  ~PackBuffer() { release(); }
+
+  void *get(size_t bytes) {
+    if (bytes > capacity) {
+      release();
+      data = ::operator new(bytes, kAlign);
+      capacity = bytes;
+    }
+    return data;
+  }
+
+private:
+  static constexpr std::align_val_t kAlign{64};
+  void release() {
+    ::operator delete(data, kAlign);
+    data = nullptr;
+    capacity = 0;
+  }
+  void *data = nullptr;
+  size_t capacity = 0;
+};
+
+thread_local PackBuffer packBuffer;
+
+/// Below this many multiply-adds per thread (about 10 us on one core),
+/// handing work to the pool costs more than it saves. The pool's workers
+/// spin between the jobs of a run (a wake-up from sleep took ~40 us in a
+/// VM, when this was 2^22), so attention's small per-head GEMMs and the
+/// M = 8..32 projections use both threads.
+constexpr int64_t kMinWorkPerThread = int64_t(1) << 20;
+
+} // namespace
+
+int64_t gemmThreads(const ThreadPool *pool, int64_t work) {
+  return pool ? std::min<int64_t>(pool->numThreads(), std::max<int64_t>(1, work / kMinWorkPerThread))
+              : 1;
+}
+
+/// Tiles for `threads` threads over `batch` GEMMs: the split into gm x gn
+/// that minimises the per-thread cost, where a tile of r x c costs its r*c
+/// multiply-adds per k plus its packing: every tile packs its rows of A and
+/// its columns of B (unless B is prepacked for the kernel). Packing A
+/// transposes while B is copied a vector at a time, hence the weights (on 2
+/// threads they pick the faster of the two splits for the benchmark's
+/// shapes: N for 128 x 3072, M for the rest). The candidates split each
+/// GEMM for all the threads, or just enough for the batch to cover them.
+Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
+                    int64_t packBCost) {
+  constexpr int64_t kPackACost = 32; // in multiply-adds per element
+  Tiling best{m, n, 1};
+  int64_t bestCost = INT64_MAX;
+  for (int64_t parts : {threads, ceilDiv(threads, batch)}) {
+    for (int64_t gm = 1; gm <= parts; ++gm) {
+      const int64_t gn = ceilDiv(parts, gm);
+      const int64_t rows = roundUp(ceilDiv(m, gm), mr);
+      const int64_t cols = roundUp(ceilDiv(n, gn), nr);
+      const int64_t count = ceilDiv(m, rows) * ceilDiv(n, cols);
+      const int64_t rounds = ceilDiv(batch * count, threads);
+      const int64_t cost = rounds * (rows * cols + kPackACost * rows + packBCost * cols);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = {rows, cols, count};
+      }
+    }
+  }
+  return best;
+}
+
+void *gemmPackBuffer(size_t bytes) { return packBuffer.get(bytes); }
+
+/// The L2 cache of this CPU in bytes, or 0 when the system does not say.
+int64_t l2CacheBytes() {
+  static const int64_t bytes = [] {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return size > 0 ? int64_t(size) : int64_t(0);
+#else
+    return int64_t(0);
+#endif
+  }();
+  return bytes;
+}
 
 bool gemmFamilySupported(GemmFamily family) {
   switch (family) {
@@ -372,29 +366,14 @@ void gemmWith(const GemmMicroKernel &kernel, const kiln_gemm_desc &d, ThreadPool
     return;
   const int64_t batch = d.batch[0] * d.batch[1];
   const int64_t work = batch * d.m * d.n * std::max<int64_t>(d.k, 1);
-  const int64_t threads =
-      pool ? std::min<int64_t>(pool->numThreads(), std::max<int64_t>(1, work / kMinWorkPerThread))
-           : 1;
-  const Tiling t = threads == 1
-                       ? Tiling{d.m, d.n, 1}
-                       : chooseTiling(kernel, d.m, d.n, batch, threads, d.b_panel != kernel.nr);
-  const int64_t tilesAcross = ceilDiv(d.n, t.cols);
-  // Work items are (GEMM, tile) pairs, so a batch of small GEMMs spreads
-  // over the threads as well as one big one.
-  auto items = [&](size_t begin, size_t end) {
-    for (size_t item = begin; item < end; ++item) {
-      const Problem g = problemAt(d, int64_t(item) / t.count);
-      const int64_t tile = int64_t(item) % t.count;
-      const int64_t i0 = tile / tilesAcross * t.rows;
-      const int64_t j0 = tile % tilesAcross * t.cols;
-      gemmTile(kernel, g, i0, std::min(d.m, i0 + t.rows), j0, std::min(d.n, j0 + t.cols));
-    }
-  };
-  const size_t count = size_t(batch * t.count);
-  if (threads == 1)
-    items(0, count);
-  else
-    pool->parallelFor(count, 1, items);
+  const int64_t threads = gemmThreads(pool, work);
+  const Tiling t = threads == 1 ? Tiling{d.m, d.n, 1}
+                                : chooseTiling(kernel.mr, kernel.nr, d.m, d.n, batch, threads,
+                                               d.b_panel != kernel.nr ? 3 : 0);
+  forEachTile(pool, threads, batch, d.m, d.n, t,
+              [&](int64_t index, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+                gemmTile(kernel, problemAt(d, index), i0, i1, j0, j1);
+              });
 }
 
 void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &g, ThreadPool *pool) {

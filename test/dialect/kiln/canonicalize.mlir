@@ -968,3 +968,17 @@ func.func @resource_no_fold() -> tensor<2xi32> {
     }
   }
 #-}
+
+// -----
+
+// A run-time check whose condition folded to false is proven away; others
+// stay.
+// CHECK-LABEL: func.func @runtime_checks
+// CHECK-NOT: "proven"
+// CHECK: kiln.runtime_check %arg0, "unknown"
+func.func @runtime_checks(%unknown: i1) {
+  %false = arith.constant false
+  kiln.runtime_check %false, "proven"
+  kiln.runtime_check %unknown, "unknown"
+  return
+}

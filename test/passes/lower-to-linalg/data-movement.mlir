@@ -308,17 +308,19 @@ func.func @expand_static(%x: tensor<1x1x8xf32>) -> tensor<2x4x8xf32> {
 // -----
 
 // Run-time shape: a dim the input lacks or has as 1 comes from the shape
-// operand; the input's `?` dim is taken as the result dim (not broadcast).
+// operand; the input's `?` dim (an input's dim) is taken as the result dim,
+// and the shape's entry there must be 1 or that dim (a run-time check, in
+// functions with a kiln.runtime_context argument: see broadcast.mlir).
 // CHECK-DAG: #[[BCAST:.*]] = affine_map<(d0, d1, d2) -> (d1, 0)>
 // CHECK-LABEL: func.func @expand_dynamic
 // CHECK-SAME: (%[[X:.*]]: tensor<?x1xf32>, %[[S:.*]]: tensor<3xi64>)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
-// CHECK: %[[S0:.*]] = tensor.extract %[[S]][%[[C0]]] : tensor<3xi64>
-// CHECK: %[[R0:.*]] = arith.index_cast %[[S0]] : i64 to index
-// CHECK: %[[R1:.*]] = tensor.dim %[[X]], %[[C0]]
-// CHECK: %[[S2:.*]] = tensor.extract %[[S]][%[[C2]]] : tensor<3xi64>
-// CHECK: %[[R2:.*]] = arith.index_cast %[[S2]] : i64 to index
+// CHECK-DAG: %[[S0:.*]] = tensor.extract %[[S]][%[[C0]]] : tensor<3xi64>
+// CHECK-DAG: %[[R0:.*]] = arith.index_cast %[[S0]] : i64 to index
+// CHECK-DAG: %[[R1:.*]] = tensor.dim %[[X]], %[[C0]]
+// CHECK-DAG: %[[S2:.*]] = tensor.extract %[[S]][%[[C2]]] : tensor<3xi64>
+// CHECK-DAG: %[[R2:.*]] = arith.index_cast %[[S2]] : i64 to index
 // CHECK: %[[E:.*]] = tensor.empty(%[[R0]], %[[R1]], %[[R2]]) : tensor<?x?x?xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[BCAST]], #{{.*}}]
 // CHECK-SAME: ins(%[[X]] : tensor<?x1xf32>) outs(%[[E]] : tensor<?x?x?xf32>)

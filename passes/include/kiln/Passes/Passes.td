@@ -61,9 +61,17 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
         linalg.yield %s : f32
     } -> tensor<2x3xf32>
     ```
-    A dynamic (`?`) dim is assumed to match the other operand's dim rather
-    than broadcast from 1 at run time; an op the lowering does not handle yet
-    is reported at its location and the pass fails.
+    Broadcasting (elementwise ops, Expand, Gemm's C) follows ONNX for `?`
+    dims too. Dims proven equal (the same symbol, input dims with the same
+    `kiln.dim_names` name) emit nothing. Otherwise one operand's dim is taken
+    as the result's size (an input's dim first), and an operand whose `?`
+    dim may differ passes through an `scf.if` that copies it out to that
+    size only in runs where it is a broadcasting 1. Dims that cannot
+    broadcast, and the size-giving dim itself being a 1 that broadcasts (the
+    case this specialisation leaves out), fail the run with a message
+    (`kiln.runtime_check`, in functions with a `kiln.runtime_context`
+    argument). An op the lowering does not handle
+    yet is reported at its location and the pass fails.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",

