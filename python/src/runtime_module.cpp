@@ -142,8 +142,7 @@ public:
       std::string hint;
       if (kiln_status_code(status) == KILN_STATUS_INVALID_MODEL && path.size() > 5 &&
           path.compare(path.size() - 5, 5, ".onnx") == 0)
-        hint = " (an ONNX model: compile it first, e.g. kiln.compile(\"" + path +
-               "\", \"model.so\"), and open the result)";
+        hint = " (from Python: kiln.compile(\"" + path + "\", \"model.so\"), then open model.so)";
       raiseStatus(status, hint);
     }
     kiln_session_options options;
