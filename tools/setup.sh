@@ -10,6 +10,7 @@ debian_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   cmake ninja-build ccache lld
   libprotobuf-dev protobuf-compiler libonnx-dev libfmt-dev libgtest-dev
+  python3-dev  # the Python package's extension modules (docs/python.md)
 )
 
 missing=()

@@ -3,19 +3,9 @@
 #include "ArgParser.h"
 #include "CliDiagnostics.h"
 #include "Commands.h"
-#include "kiln/Compiler/Compile.h"
-#include "kiln/Compiler/Import.h"
-#include "kiln/Dialect/Kiln/KilnDialect.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "kiln/Compiler/Driver.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
-#include "llvm/ADT/SmallString.h"
 #include <array>
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 using namespace kilncli;
@@ -63,13 +53,7 @@ Options:
 )";
 }
 
-namespace {
-struct CompileArgs {
-  std::string model, output;
-  mlir::kiln::OnnxImportOptions importOptions;
-  mlir::kiln::CompileOptions options;
-};
-} // namespace
+using CompileArgs = mlir::kiln::CompileJob;
 
 static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bool &help) {
   ArgParser p("compile", args);
@@ -159,23 +143,6 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
   return true;
 }
 
-/// Kiln IR from a .mlir file, or an imported and cleaned-up ONNX model.
-static OwningOpRef<ModuleOp> loadModel(const CompileArgs &args, MLIRContext &context) {
-  if (llvm::StringRef(args.model).ends_with(".mlir")) {
-    context.loadDialect<mlir::kiln::KilnDialect, func::FuncDialect>();
-    llvm::SourceMgr sources;
-    auto file = llvm::MemoryBuffer::getFile(args.model);
-    if (!file) {
-      emitError(UnknownLoc::get(&context), "cannot open '")
-          << args.model << "': " << file.getError().message();
-      return nullptr;
-    }
-    sources.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
-    return parseSourceFile<ModuleOp>(sources, &context);
-  }
-  return mlir::kiln::importAndCleanUp(args.model, context, args.importOptions);
-}
-
 int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   CompileArgs args;
   bool help = false;
@@ -186,40 +153,16 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
     return 0;
   }
   // Found out before minutes of compiling, not at the final write.
-  llvm::SmallString<256> outputDir(args.output);
-  llvm::sys::path::remove_filename(outputDir);
-  if (outputDir.empty())
-    outputDir = ".";
-  if (!llvm::sys::fs::is_directory(outputDir)) {
-    llvm::errs() << "kiln compile: error: cannot write '" << args.output << "': the folder '"
-                 << outputDir << "' does not exist\n";
+  std::string problem = mlir::kiln::checkOutputFolder(args);
+  if (!problem.empty()) {
+    llvm::errs() << "kiln compile: error: " << problem << "\n";
     return 1;
   }
   MLIRContext context;
   CliDiagnostics diagnostics(context);
-  auto fail = [&] {
+  if (failed(mlir::kiln::runCompileJob(args, context))) {
     llvm::errs() << "kiln compile: failed to compile '" << args.model << "'\n";
     return 1;
-  };
-  OwningOpRef<ModuleOp> module = loadModel(args, context);
-  if (!module || failed(verify(*module)))
-    return fail();
-  FailureOr<mlir::kiln::ModelSignature> signature = mlir::kiln::readSignature(*module);
-  if (failed(signature) || failed(mlir::kiln::lowerToLLVMDialect(*module, args.options)))
-    return fail();
-  if (args.options.emit == mlir::kiln::EmitKind::Mlir) {
-    std::error_code ec;
-    llvm::ToolOutputFile file(args.output, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      llvm::errs() << "kiln compile: error: cannot write '" << args.output
-                   << "': " << ec.message() << "\n";
-      return 1;
-    }
-    module->print(file.os());
-    file.keep();
-    return 0;
   }
-  if (failed(mlir::kiln::emitNative(*module, *signature, args.options, args.output)))
-    return fail();
   return 0;
 }

@@ -1,0 +1,85 @@
+//===- compiler_module.cpp - kiln._compiler: kiln compile for Python ------===//
+//
+// kiln.compile (python/kiln/_compile.py) calls compile() here, which runs the
+// same entry point as `kiln compile` (mlir::kiln::runCompileJob,
+// compiler/include/kiln/Compiler/Driver.h) in this process, with the GIL
+// released. Diagnostics are collected as the CLI would print them and raised
+// as one kiln.CompileError; the output file is written atomically, so a
+// failed compile leaves nothing behind. Links LLVM and MLIR: imported only
+// when kiln.compile is first called.
+//
+//===----------------------------------------------------------------------===//
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include "kiln/Compiler/Driver.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <mutex>
+#include <string>
+
+namespace nb = nanobind;
+
+namespace {
+
+[[noreturn]] void raiseCompileError(const std::string &message) {
+  nb::object error = nb::module_::import_("kiln._errors").attr("CompileError")(message);
+  PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
+  throw nb::python_error();
+}
+
+/// One compile at a time per process: LLVM's target set-up and option
+/// state are process-wide.
+std::mutex compileMutex;
+
+void compile(const std::string &model, const std::string &output, const std::string &inputShapes,
+             const std::string &cpu, const std::string &features, int optLevel,
+             const std::string &target) {
+  mlir::kiln::CompileJob job;
+  job.model = model;
+  job.output = output;
+  if (optLevel < 0 || optLevel > 3)
+    raiseCompileError("opt_level must be 0, 1, 2 or 3, not " + std::to_string(optLevel));
+  job.options.optLevel = optLevel;
+  job.options.cpu = cpu;
+  job.options.features = features;
+  std::string problem;
+  if (!inputShapes.empty())
+    problem = mlir::kiln::parseInputShapes(inputShapes, job.importOptions);
+  if (problem.empty() && !target.empty())
+    problem = mlir::kiln::parseTarget(target, job.options);
+  if (problem.empty())
+    problem = mlir::kiln::checkTargetOptions(job.options);
+  if (problem.empty())
+    problem = mlir::kiln::checkOutputFolder(job);
+  if (!problem.empty())
+    raiseCompileError(problem);
+
+  std::string diagnostics;
+  bool ok;
+  {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(compileMutex);
+    mlir::MLIRContext context;
+    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diagnostic) {
+      diagnostics += mlir::kiln::formatDiagnostic(diagnostic) + "\n";
+      return mlir::success();
+    });
+    ok = mlir::succeeded(mlir::kiln::runCompileJob(job, context));
+  }
+  if (!ok) {
+    if (!diagnostics.empty() && diagnostics.back() == '\n')
+      diagnostics.pop_back();
+    raiseCompileError("failed to compile '" + model + "'" +
+                      (diagnostics.empty() ? std::string() : ":\n" + diagnostics));
+  }
+}
+
+} // namespace
+
+NB_MODULE(_compiler, m) {
+  m.doc() = "The Kiln compiler in process (what `kiln compile` runs); use kiln.compile.";
+  m.def("compile", &compile, nb::arg("model"), nb::arg("output"), nb::arg("input_shapes"),
+        nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"));
+}

@@ -1,0 +1,228 @@
+"""Every error path: the exception class, and a message that names the
+culprit (file, input, output, option)."""
+
+import os
+import pathlib
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import kiln
+from conftest import ROOT, bert_feeds
+
+BERT_ONNX = ROOT / "test" / "models" / "bert-tiny.dynamo.onnx"
+
+
+# --- kiln.Session ------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    with pytest.raises(kiln.NotFound, match="no-such.so") as info:
+        kiln.Session(tmp_path / "no-such.so")
+    assert isinstance(info.value, FileNotFoundError)
+    assert info.value.code == "NOT_FOUND"
+
+
+def test_onnx_file_given_to_session():
+    with pytest.raises(kiln.InvalidModel, match=r"not a shared library.*from Python: kiln\.compile\("):
+        kiln.Session(BERT_ONNX)
+
+
+def test_not_a_library(tmp_path):
+    junk = tmp_path / "junk.so"
+    junk.write_bytes(b"not an ELF file")
+    with pytest.raises(kiln.InvalidModel, match="junk.so"):
+        kiln.Session(junk)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "2", True])
+def test_bad_threads(bert, threads):
+    with pytest.raises(ValueError, match="threads"):
+        kiln.Session(bert, threads=threads)
+
+
+def test_too_many_threads(bert):
+    with pytest.raises(kiln.InvalidArgument, match="1024"):
+        kiln.Session(bert, threads=5000)
+
+
+@pytest.fixture(scope="module")
+def session(bert):
+    return kiln.Session(bert, threads=1)
+
+
+def test_wrong_input_name(session):
+    feeds = bert_feeds()
+    feeds["input_idz"] = feeds.pop("input_ids")
+    with pytest.raises(kiln.InvalidArgument,
+                       match=r"unknown input 'input_idz' \(the model's inputs are: input_ids, "
+                             r"attention_mask, token_type_ids\)"):
+        session.run(None, feeds)
+
+
+def test_missing_input(session):
+    feeds = bert_feeds()
+    del feeds["attention_mask"]
+    with pytest.raises(kiln.InvalidArgument, match="missing input 'attention_mask'"):
+        session.run(None, feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint64, np.complex64])
+def test_wrong_dtype(session, dtype):
+    feeds = bert_feeds()
+    feeds["token_type_ids"] = feeds["token_type_ids"].astype(dtype)
+    with pytest.raises(kiln.InvalidArgument,
+                       match=rf"input 'token_type_ids' has dtype {np.dtype(dtype)}, but the model "
+                             r"expects int64 \(tensor\(int64\)\).*not a safe conversion"):
+        session.run(None, feeds)
+
+
+def test_unconvertible_value(session):
+    feeds = bert_feeds()
+    feeds["input_ids"] = "hello"
+    with pytest.raises(kiln.InvalidArgument, match="input 'input_ids' has dtype <U5"):
+        session.run(None, feeds)
+    feeds["input_ids"] = [[1, 2], [3]]  # ragged
+    with pytest.raises(kiln.InvalidArgument, match="input 'input_ids' cannot be converted"):
+        session.run(None, feeds)
+    feeds["input_ids"] = [[1, None]]
+    with pytest.raises(kiln.InvalidArgument, match="input 'input_ids' is a list that numpy holds as objects"):
+        session.run(None, feeds)
+
+
+def test_wrong_rank(session):
+    feeds = bert_feeds()
+    feeds["input_ids"] = feeds["input_ids"][0]
+    with pytest.raises(kiln.InvalidArgument,
+                       match="input 'input_ids' has rank 1, but the model expects rank 2"):
+        session.run(None, feeds)
+
+
+def test_symbolic_dims_disagree(session):
+    feeds = bert_feeds(seq=8)
+    feeds["attention_mask"] = bert_feeds(seq=9)["attention_mask"]
+    with pytest.raises(kiln.InvalidArgument, match="symbolic dim 'sequence' is 8 in input "
+                                                   "'input_ids'.* but 9 in input 'attention_mask'"):
+        session.run(None, feeds)
+
+
+def test_wrong_static_dim(vit):
+    session = kiln.Session(vit)
+    (pixels,) = session.get_inputs()
+    shape = [2] + [d + 1 if i == 1 else d for i, d in enumerate(pixels.shape[1:], 1)]
+    with pytest.raises(kiln.InvalidArgument,
+                       match=rf"input '{pixels.name}' has shape .*dim 1 must be {pixels.shape[1]}"):
+        session.run(None, {pixels.name: np.zeros(shape, np.float32)})
+
+
+def test_bad_output_names(session):
+    feeds = bert_feeds()
+    with pytest.raises(kiln.InvalidArgument,
+                       match=r"unknown output 'logits' \(the model's outputs are: "
+                             r"last_hidden_state, pooler_output\)"):
+        session.run(["logits"], feeds)
+    with pytest.raises(kiln.InvalidArgument, match="pooler_output"):
+        session.run(["pooler_output", "pooler_output"], feeds)
+    with pytest.raises(TypeError, match="not a str"):
+        session.run("pooler_output", feeds)
+    with pytest.raises(TypeError, match="output names must be str"):
+        session.run([0], feeds)
+
+
+def test_bad_feeds(session):
+    with pytest.raises(TypeError, match="input_feed must be a dict"):
+        session.run(None, list(bert_feeds().items()))
+    with pytest.raises(TypeError, match="input names must be str"):
+        session.run(None, {0: np.zeros((1, 8), np.int64)})
+    with pytest.raises(TypeError, match="run_options"):
+        session.run(None, bert_feeds(), object())
+
+
+def test_run_time_check_in_the_model(session):
+    """An index out of the embedding table: the model's own check, through
+    the status, with the ONNX node's name."""
+    feeds = bert_feeds()
+    feeds["input_ids"][0, 0] = 10**6
+    with pytest.raises(kiln.InvalidArgument, match=r"\(Gather\): indices element out of data bounds"):
+        session.run(None, feeds)
+
+
+def test_session_still_works_after_errors(session):
+    feeds = bert_feeds()
+    with pytest.raises(kiln.InvalidArgument):
+        session.run(None, {})
+    assert session.run(None, feeds)[0].shape == (1, 8, 128)
+
+
+# --- kiln.compile --------------------------------------------------------------
+
+def test_compile_missing_model(tmp_path):
+    out = tmp_path / "m.so"
+    with pytest.raises(kiln.CompileError, match="does-not-exist.onnx"):
+        kiln.compile(tmp_path / "does-not-exist.onnx", out)
+    assert not out.exists()
+
+
+def unsupported_op_model(path):  # Det: an op the importer does not know
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [])
+    node = helper.make_node("Det", ["x"], ["y"], name="the_det")
+    graph = helper.make_graph([node], "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_compile_unsupported_op(tmp_path):
+    model, out = tmp_path / "det.onnx", tmp_path / "det.so"
+    unsupported_op_model(model)
+    with pytest.raises(kiln.CompileError) as info:
+        kiln.compile(model, out)
+    message = str(info.value)
+    assert message.startswith(f"failed to compile '{model}':\nerror: ")
+    assert "unsupported ONNX op type(s): Det (1 node: 'the_det')" in message
+    assert not out.exists() and os.listdir(tmp_path) == ["det.onnx"]
+
+
+def test_compile_output_folder_missing(tmp_path):
+    with pytest.raises(kiln.CompileError, match="the folder '.*no-such-dir' does not exist"):
+        kiln.compile(BERT_ONNX, tmp_path / "no-such-dir" / "m.so")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mcpu": "foo"}, "--mcpu=foo is not a CPU LLVM knows"),
+    ({"mattr": "avx2"}, "'avx2' needs a sign"),
+    ({"opt_level": 7}, "opt_level must be 0, 1, 2 or 3"),
+    ({"opt_level": "2"}, "opt_level must be an int"),
+    ({"target": "tpu"}, "tpu"),
+    ({"input_shapes": "input_ids=1xq"}, "input_ids"),
+    ({"input_shapes": {"input_ids": ["a"]}}, r"input_shapes\['input_ids'\] must be a list of ints"),
+    ({"input_shapes": [1, 2]}, "input_shapes must be None, a dict"),
+    ({"input_shapes": {"nope": [1, 8]}}, "nope"),
+])
+def test_compile_bad_options(tmp_path, kwargs, message):
+    out = tmp_path / "m.so"
+    with pytest.raises(kiln.CompileError, match=message):
+        kiln.compile(BERT_ONNX, out, **kwargs)
+    assert not out.exists()
+
+
+def test_compile_quantize_not_implemented(tmp_path):
+    with pytest.raises(kiln.UnsupportedError, match="quantization is not implemented yet") as info:
+        kiln.compile(BERT_ONNX, tmp_path / "m.so", quantize="int8")
+    assert isinstance(info.value, NotImplementedError)
+
+
+def test_compile_options_that_work(tmp_path):
+    """input_shapes as a dict and as the CLI's text, mcpu, opt_level: the
+    library is made, and fixes the dims it was given."""
+    out = kiln.compile(BERT_ONNX, tmp_path / "static.so", opt_level=1, mcpu="x86-64-v3",
+                       input_shapes={"input_ids": [1, 8], "attention_mask": (1, 8),
+                                     "token_type_ids": [1, 8]})
+    session = kiln.Session(out)
+    assert [i.shape for i in session.get_inputs()] == [[1, 8]] * 3
+    assert session.run(None, bert_feeds())[0].shape == (1, 8, 128)
+    with pytest.raises(kiln.InvalidArgument, match="dim 1 must be 8"):
+        session.run(None, bert_feeds(seq=9))
+    text = kiln.compile(BERT_ONNX, pathlib.Path(tmp_path, "text.so"),
+                        input_shapes="input_ids=1x8,attention_mask=1x8,token_type_ids=1x8")
+    assert [i.shape for i in kiln.Session(text).get_inputs()] == [[1, 8]] * 3
