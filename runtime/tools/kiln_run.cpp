@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/kiln.h"
+#include "CompareOutputs.h"
 #include "ProfileSummary.h"
 #include "RandomInputs.h"
 #include "kiln_io.h"
@@ -61,6 +62,13 @@ Options:
                                separate session, untimed and unprofiled, so
                                that a profile does not count the first
                                touch of the weights' pages.
+  --compare <ref.so>           Also run the reference library ref.so (e.g.
+                               the model's unoptimized fp32 build: `kiln
+                               run --compare model.onnx` makes it) on the
+                               same inputs; print per output max_abs,
+                               max_rel and cosine, and exit 1 when an
+                               element is past atol + rtol * |ref|.
+  --atol <a>, --rtol <r>       The --compare tolerance (default 1e-4 each).
   -h, --help                   Show this help.
   --version                    Show the runtime version and model ABI.
 )";
@@ -92,6 +100,8 @@ struct Options {
   uint32_t threads = 0;
   std::string profilePath; // --profile
   uint64_t runs = 1, warmup = 0;
+  std::string compare; // --compare: a reference library
+  double atol = 1e-4, rtol = 1e-4;
 };
 
 Options parseArgs(int argc, char **argv) {
@@ -147,6 +157,16 @@ Options parseArgs(int argc, char **argv) {
     } else if (value("--warmup", v)) {
       if (!kiln::tools::parseUnsigned(v, opts.warmup))
         usageError("--warmup expects a non-negative number, got '" + v + "'");
+    } else if (value("--compare", v)) {
+      if (v.empty())
+        usageError("--compare needs a reference library");
+      opts.compare = v;
+    } else if (value("--atol", v) || value("--rtol", v)) {
+      char *end = nullptr;
+      double tolerance = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(tolerance >= 0))
+        usageError(arg.substr(0, 6) + " expects a non-negative number, got '" + v + "'");
+      (arg.compare(0, 6, "--atol") == 0 ? opts.atol : opts.rtol) = tolerance;
     } else if (value("--seed", v)) {
       if (!kiln::tools::parseUnsigned(v, opts.seed))
         usageError("--seed expects a non-negative number, got '" + v + "'");
@@ -186,6 +206,37 @@ void makeDirectories(const std::string &path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail("--output-dir '" + path + "' is not a directory");
+}
+
+/// Runs the reference library on `inputs` and compares `outputs` with its
+/// outputs of the same names; prints one line per output.
+bool compareWithReference(const Options &opts, const std::vector<kiln_tensor> &inputs,
+                          const std::vector<kiln_tensor> &outputs) {
+  kiln_model_t *reference = nullptr;
+  check(kiln_model_load(opts.compare.c_str(), &reference), " (the --compare library)");
+  kiln_session_options options;
+  kiln_session_options_initialize(&options);
+  options.num_threads = opts.threads;
+  kiln_session_t *session = nullptr;
+  check(kiln_session_create(reference, &options, &session));
+  std::vector<kiln_tensor> expected(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    expected[i] = kiln_tensor{outputs[i].name, 0, 0, nullptr, nullptr, 0};
+  check(kiln_session_run(session, inputs.data(), inputs.size(), expected.data(),
+                         expected.size()),
+        " (running the --compare library)");
+  bool all = true;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    kiln::tools::OutputComparison c =
+        kiln::tools::compareOutputs(outputs[i], expected[i], opts.atol, opts.rtol);
+    std::printf("compare %s: %s%s\n", outputs[i].name, kiln::tools::describe(c).c_str(),
+                c.passed() ? "" : "  MISMATCH");
+    all = all && c.passed();
+    kiln_tensor_free(expected[i].data);
+  }
+  kiln_session_release(session);
+  kiln_model_release(reference);
+  return all;
 }
 
 } // namespace
@@ -290,9 +341,15 @@ int main(int argc, char **argv) {
     kiln::io::printProfileSummary(stdout, model, session, opts.runs);
     std::printf("profile: wrote %s\n", opts.profilePath.c_str());
   }
+  bool matches = opts.compare.empty() || compareWithReference(opts, inputs, outputs);
   for (kiln_tensor &t : outputs)
     kiln_tensor_free(t.data);
   kiln_session_release(session);
   kiln_model_release(model);
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  if (std::fflush(stdout) != 0)
+    return 1;
+  if (!matches)
+    fail("outputs differ from '" + opts.compare + "' past atol + rtol*|ref| (--atol " +
+         std::to_string(opts.atol) + ", --rtol " + std::to_string(opts.rtol) + ")");
+  return 0;
 }

@@ -8,11 +8,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CliDiagnostics.h"
 #include "Commands.h"
+#include "kiln/Compiler/Driver.h"
+#include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cerrno>
 #include <cstring>
@@ -59,6 +63,70 @@ static const RuntimeTool kKilnRun{"run", "kiln-run", "the runtime's runner"};
 
 void kilncli::printRunHelp() { printRuntimeToolHelp(kKilnRun); }
 
+/// `--compare model.onnx`: the reference is Kiln's own unoptimized (-O0)
+/// fp32 build of the model, compiled here into a temporary folder, and
+/// kiln-run compares against that library. Returns the index of the value
+/// in `args` (or -1) and the model path.
+static int compareModelArgument(llvm::ArrayRef<llvm::StringRef> args, std::string &model,
+                                bool &joined) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    llvm::StringRef arg = args[i];
+    if (arg.consume_front("--compare=")) {
+      model = arg.str();
+      joined = true;
+    } else if (arg == "--compare" && i + 1 < args.size()) {
+      model = args[i + 1].str();
+      joined = false;
+    } else {
+      continue;
+    }
+    if (!llvm::StringRef(model).ends_with(".onnx"))
+      return -1; // a library: kiln-run compares against it as it is
+    return joined ? (int)i : (int)i + 1;
+  }
+  return -1;
+}
+
 int kilncli::runRun(llvm::ArrayRef<llvm::StringRef> args) {
-  return execRuntimeTool(kKilnRun, args);
+  std::string model;
+  bool joined = false;
+  int at = compareModelArgument(args, model, joined);
+  if (at < 0)
+    return execRuntimeTool(kKilnRun, args);
+
+  llvm::SmallString<128> folder;
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln-compare", folder)) {
+    llvm::errs() << "kiln run: error: cannot create a temporary folder: " << ec.message() << "\n";
+    return 1;
+  }
+  mlir::kiln::CompileJob job;
+  job.model = model;
+  job.output = (folder + "/reference.so").str();
+  job.options.optLevel = 0;
+  int status;
+  {
+    mlir::MLIRContext context;
+    CliDiagnostics diagnostics(context);
+    llvm::outs() << "reference: " << model << " compiled by Kiln at -O0 (fp32)\n";
+    llvm::outs().flush();
+    if (failed(mlir::kiln::runCompileJob(job, context))) {
+      llvm::errs() << "kiln run: error: cannot compile the --compare model '" << model << "'\n";
+      llvm::sys::fs::remove_directories(folder);
+      return 1;
+    }
+  }
+  std::string runner = siblingPath(kKilnRun.binary);
+  std::vector<std::string> storage{runner};
+  for (size_t i = 0; i < args.size(); ++i)
+    storage.push_back((int)i == at ? (joined ? "--compare=" + job.output : job.output)
+                                   : args[i].str());
+  llvm::SmallVector<llvm::StringRef> argv(storage.begin(), storage.end());
+  std::string error;
+  status = llvm::sys::ExecuteAndWait(runner, argv, std::nullopt, {}, 0, 0, &error);
+  llvm::sys::fs::remove_directories(folder);
+  if (status < 0) {
+    llvm::errs() << "kiln run: error: cannot run '" << runner << "': " << error << "\n";
+    return 1;
+  }
+  return status;
 }
