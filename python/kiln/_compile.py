@@ -25,15 +25,37 @@ def _input_shapes_text(input_shapes):
     return ",".join(parts)
 
 
+def _dims_text(dims):
+    if dims is None:
+        return ""
+    if isinstance(dims, str):
+        return dims
+    if not isinstance(dims, dict):
+        raise CompileError("dims must be None, a dict {dim_name: size} or a string "
+                           f"'batch=1,sequence=128', not {type(dims).__name__}")
+    parts = []
+    for name, size in dims.items():
+        if not isinstance(name, str) or "=" in name or "," in name:
+            raise CompileError(f"dims: bad dim name {name!r}")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise CompileError(f"dims['{name}'] must be an int, not {size!r}")
+        parts.append(f"{name}={size}")
+    return ",".join(parts)
+
+
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
-            target=None, mattr=None):
+            target=None, mattr=None, dims=None):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
 
     input_shapes: None (symbolic dims stay symbolic: one library for every
         batch and sequence size), {"input_ids": [1, 128], ...} or the CLI's
-        "input_ids=1x128,attention_mask=1x128".
+        "input_ids=1x128,attention_mask=1x128". A dim the model names (ONNX
+        dim_param) takes its size in every input that has it.
+    dims:      sizes of named dims in every input, like ONNX Runtime's free
+        dimension overrides: {"batch": 1, "sequence": 128} or the CLI's
+        --dim text "batch=1,sequence=128".
     quantize:  only None: quantization is not implemented yet.
     mcpu:      --mcpu: None or "native" (this machine), "x86-64-v3", "haswell"...
     mattr:     --mattr, e.g. "-avx512f".
@@ -52,6 +74,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         raise CompileError(f"opt_level must be an int 0..3 or None, not {opt_level!r}")
     model, output = os.fspath(model), os.fspath(output)
     shapes = _input_shapes_text(input_shapes)
+    named = _dims_text(dims)
     try:
         from . import _compiler  # LLVM and MLIR: loaded on first use only
     except ImportError as error:
@@ -59,5 +82,5 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                           f"install lacks or cannot load ({error}); kiln.Session works "
                           f"without it") from error
 
-    _compiler.compile(model, output, shapes, mcpu or "", mattr or "", opt_level, target or "")
+    _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "")
     return output

@@ -34,7 +34,7 @@ namespace {
 std::mutex compileMutex;
 
 void compile(const std::string &model, const std::string &output, const std::string &inputShapes,
-             const std::string &cpu, const std::string &features, int optLevel,
+             const std::string &dims, const std::string &cpu, const std::string &features, int optLevel,
              const std::string &target) {
   mlir::kiln::CompileJob job;
   job.model = model;
@@ -47,6 +47,8 @@ void compile(const std::string &model, const std::string &output, const std::str
   std::string problem;
   if (!inputShapes.empty())
     problem = mlir::kiln::parseInputShapes(inputShapes, job.importOptions);
+  if (problem.empty() && !dims.empty())
+    problem = mlir::kiln::parseNamedDims(dims, job.importOptions);
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
   if (problem.empty())
@@ -81,5 +83,5 @@ void compile(const std::string &model, const std::string &output, const std::str
 NB_MODULE(_compiler, m) {
   m.doc() = "The Kiln compiler in process (what `kiln compile` runs); use kiln.compile.";
   m.def("compile", &compile, nb::arg("model"), nb::arg("output"), nb::arg("input_shapes"),
-        nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"));
+        nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"));
 }

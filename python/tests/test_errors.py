@@ -198,6 +198,11 @@ def test_compile_output_folder_missing(tmp_path):
     ({"input_shapes": {"input_ids": ["a"]}}, r"input_shapes\['input_ids'\] must be a list of ints"),
     ({"input_shapes": [1, 2]}, "input_shapes must be None, a dict"),
     ({"input_shapes": {"nope": [1, 8]}}, "nope"),
+    ({"dims": {"batsh": 1}}, "--dim names 'batsh', which no input's dims are called"),
+    ({"dims": {"batch": "1"}}, r"dims\['batch'\] must be an int"),
+    ({"dims": "batch=-1"}, "bad --dim entry 'batch=-1'"),
+    ({"dims": {"batch": 1}, "input_shapes": {"input_ids": [2, 8]}},
+     "dim 'batch' is 1 by --dim but 2 by --input-shape input_ids"),
 ])
 def test_compile_bad_options(tmp_path, kwargs, message):
     out = tmp_path / "m.so"
@@ -226,3 +231,8 @@ def test_compile_options_that_work(tmp_path):
     text = kiln.compile(BERT_ONNX, pathlib.Path(tmp_path, "text.so"),
                         input_shapes="input_ids=1x8,attention_mask=1x8,token_type_ids=1x8")
     assert [i.shape for i in kiln.Session(text).get_inputs()] == [[1, 8]] * 3
+    # One input's shape sizes the same-named dims of the others; dims= names them.
+    shared = kiln.compile(BERT_ONNX, tmp_path / "shared.so", input_shapes={"input_ids": [1, 8]})
+    assert [i.shape for i in kiln.Session(shared).get_inputs()] == [[1, 8]] * 3
+    named = kiln.compile(BERT_ONNX, tmp_path / "named.so", dims={"batch": 2})
+    assert [i.shape for i in kiln.Session(named).get_inputs()] == [[2, "sequence"]] * 3
