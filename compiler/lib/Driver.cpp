@@ -15,6 +15,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include <chrono>
+#include <sys/resource.h>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -47,13 +49,45 @@ static OwningOpRef<ModuleOp> loadModel(const CompileJob &job, MLIRContext &conte
   return importAndCleanUp(job.model, context, job.importOptions);
 }
 
+namespace {
+/// Reports phases to CompileJob::onPhase: wall time and the process's peak
+/// RSS so far.
+class PhaseClock {
+public:
+  explicit PhaseClock(const CompileJob &job) : job(job) {}
+  void start(StringRef phase) {
+    auto now = std::chrono::steady_clock::now();
+    double seconds = started ? std::chrono::duration<double>(now - since).count() : 0;
+    if (job.onPhase)
+      job.onPhase(phase, seconds, peakRssMiB());
+    since = now;
+    started = true;
+  }
+  ~PhaseClock() { start(""); }
+
+private:
+  static double peakRssMiB() {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0; // KiB on Linux
+  }
+  const CompileJob &job;
+  std::chrono::steady_clock::time_point since;
+  bool started = false;
+};
+} // namespace
+
 LogicalResult mlir::kiln::runCompileJob(const CompileJob &job, MLIRContext &context) {
+  PhaseClock clock(job);
+  clock.start("import");
   OwningOpRef<ModuleOp> module = loadModel(job, context);
   if (!module || failed(verify(*module)))
     return failure();
   FailureOr<ModelSignature> signature = readSignature(*module);
+  clock.start("lower");
   if (failed(signature) || failed(lowerToLLVMDialect(*module, job.options)))
     return failure();
+  clock.start("codegen");
   if (job.options.emit == EmitKind::Mlir) {
     std::error_code ec;
     llvm::ToolOutputFile file(job.output, ec, llvm::sys::fs::OF_None);

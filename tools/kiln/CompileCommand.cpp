@@ -5,7 +5,9 @@
 #include "Commands.h"
 #include "kiln/Compiler/Driver.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/Format.h"
 #include <array>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace kilncli;
@@ -30,6 +32,8 @@ Options:
                                a CPU without the features it uses.
   --mattr=<features>           Features to add or remove, e.g. +avx2,+fma or
                                -avx512f.
+  --stats, -v                  Print each phase's time (import, lower,
+                               codegen) and the peak memory to stderr.
   --input-shape <n=DxD,...>    Specialise symbolic input dims; a named dim
                                takes its size in every input that has it.
   --dim <name=N,...>           Give named symbolic dims (ONNX dim_param)
@@ -55,7 +59,16 @@ Options:
 
 using CompileArgs = mlir::kiln::CompileJob;
 
-static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bool &help) {
+static const char *phaseDescription(llvm::StringRef phase) {
+  if (phase == "import")
+    return "importing the model";
+  if (phase == "lower")
+    return "lowering (MLIR passes)";
+  return "generating code (LLVM) and linking";
+}
+
+static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bool &help,
+                      bool &stats) {
   ArgParser p("compile", args);
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
@@ -66,6 +79,8 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
     if (arg.size() == 3 && arg.starts_with("-O") && arg[2] >= '0' && arg[2] <= '3') {
       out.options.optLevel = arg[2] - '0';
       p.next();
+    } else if (p.flag("--stats") || p.flag("-v")) {
+      stats = true;
     } else if (auto v = p.value("-o")) {
       out.output = v->str();
     } else if (auto v = p.value("--emit")) {
@@ -146,7 +161,8 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
 int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   CompileArgs args;
   bool help = false;
-  if (!parseArgs(rawArgs, args, help))
+  bool stats = false;
+  if (!parseArgs(rawArgs, args, help, stats))
     return 2;
   if (help) {
     printCompileHelp();
@@ -158,6 +174,20 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
     llvm::errs() << "kiln compile: error: " << problem << "\n";
     return 1;
   }
+  // --stats/-v: each phase's time and the peak memory so far, on stderr.
+  // On a terminal, a progress line says which phase is running.
+  bool terminal = isatty(STDERR_FILENO);
+  std::string running;
+  args.onPhase = [&](llvm::StringRef phase, double seconds, double peakRssMiB) {
+    if (terminal && !running.empty())
+      llvm::errs() << "\r\x1b[K"; // clear the progress line
+    if (stats && !running.empty())
+      llvm::errs() << llvm::format("kiln compile: %-8s %7.2f s, peak RSS %6.0f MiB\n",
+                                   running.c_str(), seconds, peakRssMiB);
+    running = phase.str();
+    if (terminal && !running.empty())
+      llvm::errs() << "kiln compile: " << phaseDescription(running) << "...";
+  };
   MLIRContext context;
   CliDiagnostics diagnostics(context);
   if (failed(mlir::kiln::runCompileJob(args, context))) {

@@ -13,6 +13,7 @@
 #include "kiln/Compiler/Compile.h"
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
 #include "mlir/IR/Diagnostics.h"
+#include <functional>
 #include <string>
 
 namespace mlir::kiln {
@@ -23,6 +24,10 @@ struct CompileJob {
   std::string model, output;
   OnnxImportOptions importOptions;
   CompileOptions options;
+  /// Called as each phase starts ("import", "lower", "codegen") and once
+  /// more with "" at the end: `seconds` and `peakRssMiB` are those of the
+  /// phase that just ended (0 for the first call). Optional.
+  std::function<void(llvm::StringRef phase, double seconds, double peakRssMiB)> onPhase;
 };
 
 /// Checks, before minutes of compiling, that the folder of job.output
