@@ -62,6 +62,37 @@ struct TensorSig {
   std::vector<int32_t> symbol;
 };
 
+/// The memory a model's ABI table and everything it points to must lie in:
+/// the readable segments of the model's library (kiln_model_load), or the
+/// buffer a fuzzer mutates. A table pointing elsewhere is refused.
+class ModelMemory {
+public:
+  void add(const void *begin, size_t bytes);
+  /// Whether [p, p + count * size) lies in one range and p is a multiple
+  /// of `align`; false for null.
+  bool contains(const void *p, size_t count, size_t size, size_t align = 1) const;
+  template <typename T> bool containsArray(const T *p, size_t count) const {
+    return contains(p, count, sizeof(T), alignof(T));
+  }
+  /// Whether p is a NUL-terminated string lying in one range.
+  bool containsString(const char *p) const;
+
+private:
+  std::vector<std::pair<uintptr_t, uintptr_t>> ranges; // [begin, end)
+};
+
+} // namespace kiln
+
+struct kiln_model;
+
+namespace kiln {
+/// Checks a compiled model's table (its ABI version, the CPU features its
+/// code needs, its signature and profile regions; every pointer it holds
+/// must point into `memory`) and fills `model` from it. Null on success;
+/// `path` names the model in messages. kiln_model_load calls it, and so
+/// does the fuzzer (fuzz/FuzzLoad.cpp).
+kiln_status_t checkModelTable(const kiln_model_abi *abi, const ModelMemory &memory,
+                              const char *path, kiln_model &model);
 } // namespace kiln
 
 struct kiln_model {

@@ -1,18 +1,24 @@
 //===- Model.cpp - Loading a compiled model library -----------------------===//
 //
 // dlopen()s the library, finds `kiln_model_abi`, checks the ABI version and
-// the signature table, and keeps a normalised copy of the signature.
+// the signature table, and keeps a normalised copy of the signature. The
+// table is checked as data (kiln::checkModelTable): every pointer in it must
+// point into the library's own readable segments, so a corrupt table is
+// refused instead of read out of bounds. fuzz/FuzzLoad.cpp fuzzes that check.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Internal.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
+#include <link.h>
 #include <new>
+#include <unordered_set>
 #include <sys/stat.h>
 
 using namespace kiln;
@@ -20,6 +26,33 @@ using namespace kiln;
 kiln_model::~kiln_model() {
   if (handle)
     dlclose(handle);
+}
+
+void ModelMemory::add(const void *begin, size_t bytes) {
+  uintptr_t start = reinterpret_cast<uintptr_t>(begin);
+  if (bytes && start + bytes > start)
+    ranges.emplace_back(start, start + bytes);
+}
+
+bool ModelMemory::contains(const void *p, size_t count, size_t size, size_t align) const {
+  uintptr_t start = reinterpret_cast<uintptr_t>(p);
+  if (!p || (align > 1 && start % align) || (size && count > SIZE_MAX / size))
+    return false;
+  size_t bytes = count * size;
+  for (const auto &[begin, end] : ranges)
+    if (start >= begin && start < end && bytes <= end - start)
+      return true;
+  return false;
+}
+
+bool ModelMemory::containsString(const char *p) const {
+  uintptr_t start = reinterpret_cast<uintptr_t>(p);
+  if (!p)
+    return false;
+  for (const auto &[begin, end] : ranges)
+    if (start >= begin && start < end)
+      return std::memchr(p, 0, end - start) != nullptr;
+  return false;
 }
 
 namespace {
@@ -46,7 +79,9 @@ std::string dlerrorString() {
 
 /// Copies and checks one kiln_abi_tensor; an empty string on success.
 std::string readTensor(const kiln_abi_tensor &t, const char *kind, uint32_t index,
-                       TensorSig &sig) {
+                       const ModelMemory &memory, TensorSig &sig) {
+  if (t.name && !memory.containsString(t.name))
+    return format("the name of %s %u is not a string in the library", kind, index);
   if (!t.name || !t.name[0])
     return format("%s %u has no name", kind, index);
   sig.name = t.name;
@@ -58,13 +93,18 @@ std::string readTensor(const kiln_abi_tensor &t, const char *kind, uint32_t inde
     return format("%s '%s' has rank %d (the runtime supports 0 to %d)", kind, t.name, t.rank,
                   KILN_MAX_RANK);
   sig.rank = t.rank;
-  if (t.rank > 0 && !t.dims)
+  if (t.rank > 0 && !memory.containsArray(t.dims, t.rank))
     return format("%s '%s' has rank %d but no dims", kind, t.name, t.rank);
+  if (t.rank > 0 && t.dim_names && !memory.containsArray(t.dim_names, t.rank))
+    return format("%s '%s' has dim names outside the library", kind, t.name);
   for (int32_t d = 0; d < t.rank; ++d) {
     if (t.dims[d] < -1)
       return format("%s '%s' dim %d is %lld", kind, t.name, d, static_cast<long long>(t.dims[d]));
     sig.dims.push_back(t.dims[d]);
     const char *dimName = t.dim_names ? t.dim_names[d] : nullptr;
+    if (dimName && !memory.containsString(dimName))
+      return format("the name of %s '%s' dim %d is not a string in the library", kind, t.name,
+                    d);
     sig.dimNames.push_back(dimName ? dimName : "");
   }
   for (const std::string &n : sig.dimNames)
@@ -141,6 +181,8 @@ std::string checkCpu(const kiln_model_abi &abi, const char *path) {
 #if defined(__x86_64__)
   if (!abi.target_features || !abi.target_features[0])
     return "";
+  // checkModelTable saw target_features and target_cpu (if not null) are
+  // strings in the model's memory.
   std::vector<X86Feature> features = cpuFeatures();
   std::string missing;
   for (const X86Feature &feature : features) {
@@ -165,28 +207,34 @@ std::string checkCpu(const kiln_model_abi &abi, const char *path) {
 }
 
 /// Checks the table and fills `model`; an empty string on success.
-std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
+std::string readTable(const kiln_model_abi &abi, const ModelMemory &memory, kiln_model &model) {
   if (abi.num_inputs > kMaxTensors || abi.num_outputs > kMaxTensors)
     return format("its table declares %u inputs and %u outputs", abi.num_inputs, abi.num_outputs);
   if (abi.num_outputs == 0)
     return "its table declares no outputs";
-  if (abi.num_inputs > 0 && !abi.inputs)
+  if (abi.num_inputs > 0 && !memory.containsArray(abi.inputs, abi.num_inputs))
     return "its table has no input descriptions";
-  if (!abi.outputs)
+  if (!memory.containsArray(abi.outputs, abi.num_outputs))
     return "its table has no output descriptions";
-  if (!abi.run)
+  // Code: only its address can be checked.
+  if (!abi.run || !memory.contains(reinterpret_cast<const void *>(abi.run), 1, 1))
     return "its table has no run function";
   model.run = abi.run;
-  if (abi.num_regions > 0 && !abi.regions)
+  if (abi.num_regions > 0 &&
+      !memory.containsArray(abi.regions, abi.num_regions))
     return format("its table declares %u profile regions but no region table", abi.num_regions);
   for (uint32_t i = 0; i < abi.num_regions; ++i) {
     const kiln_abi_region &region = abi.regions[i];
-    if (!region.name || !region.op_type)
+    if (!memory.containsString(region.name) || !memory.containsString(region.op_type))
       return format("profile region %u has no name or op type", i);
     model.regions.push_back({region.name, region.op_type});
   }
+  if (abi.producer && !memory.containsString(abi.producer))
+    return "its producer is not a string in the library";
   model.producer = abi.producer ? abi.producer : "";
-  if (abi.gpu_arch != 0 && (!abi.gpu_image || abi.gpu_image_size == 0))
+  if (abi.gpu_arch != 0 &&
+      (abi.gpu_image_size == 0 || abi.gpu_image_size > SIZE_MAX ||
+       !memory.contains(abi.gpu_image, static_cast<size_t>(abi.gpu_image_size), 1)))
     return format("its table says it runs on sm_%u but has no kernel image", abi.gpu_arch);
   if (abi.gpu_precision > KILN_GPU_PRECISION_BF16)
     return format("its table asks for an unknown GPU precision %u", abi.gpu_precision);
@@ -198,12 +246,12 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
   model.inputs.resize(abi.num_inputs);
   model.outputs.resize(abi.num_outputs);
   for (uint32_t i = 0; i < abi.num_inputs; ++i) {
-    std::string problem = readTensor(abi.inputs[i], "input", i, model.inputs[i]);
+    std::string problem = readTensor(abi.inputs[i], "input", i, memory, model.inputs[i]);
     if (!problem.empty())
       return problem;
   }
   for (uint32_t i = 0; i < abi.num_outputs; ++i) {
-    std::string problem = readTensor(abi.outputs[i], "output", i, model.outputs[i]);
+    std::string problem = readTensor(abi.outputs[i], "output", i, memory, model.outputs[i]);
     if (!problem.empty())
       return problem;
   }
@@ -211,11 +259,11 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
     const char *kind = list == &model.inputs ? "input" : "output";
     std::string &names = list == &model.inputs ? model.inputList : model.outputList;
     size_t offset = 0;
+    std::unordered_set<std::string> seen;
     for (size_t i = 0; i < list->size(); ++i) {
       TensorSig &sig = (*list)[i];
-      for (size_t j = 0; j < i; ++j)
-        if ((*list)[j].name == sig.name)
-          return format("it declares %s '%s' twice", kind, sig.name.c_str());
+      if (!seen.insert(sig.name).second)
+        return format("it declares %s '%s' twice", kind, sig.name.c_str());
       sig.descOffset = offset;
       offset += sig.descWords;
       if (i)
@@ -239,6 +287,36 @@ std::string readTable(const kiln_model_abi &abi, kiln_model &model) {
     }
   }
   return "";
+}
+
+/// The readable segments of the loaded library that holds `symbol`.
+ModelMemory libraryMemory(const void *symbol) {
+  struct Search {
+    uintptr_t symbol;
+    ModelMemory memory;
+  } search{reinterpret_cast<uintptr_t>(symbol), {}};
+  dl_iterate_phdr(
+      [](dl_phdr_info *info, size_t, void *data) -> int {
+        auto &search = *static_cast<Search *>(data);
+        bool holds = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+          uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+          if (ph.p_type == PT_LOAD && search.symbol >= begin && search.symbol - begin < ph.p_memsz)
+            holds = true;
+        }
+        if (!holds)
+          return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+          if (ph.p_type == PT_LOAD && (ph.p_flags & PF_R))
+            search.memory.add(reinterpret_cast<const void *>(info->dlpi_addr + ph.p_vaddr),
+                              ph.p_memsz);
+        }
+        return 1;
+      },
+      &search);
+  return search.memory;
 }
 
 kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
@@ -275,30 +353,55 @@ kiln_status_t loadModel(const char *path, kiln_model_t **outModel) {
                        path);
   auto accessor = reinterpret_cast<kiln_model_abi_fn>(symbol);
   const kiln_model_abi *abi = accessor();
+  ModelMemory memory = libraryMemory(symbol);
+  if (kiln_status_t status = checkModelTable(abi, memory, path, *model))
+    return status;
+  *outModel = model.release();
+  return nullptr;
+}
+
+} // namespace
+
+kiln_status_t kiln::checkModelTable(const kiln_model_abi *abi, const ModelMemory &memory,
+                                    const char *path, kiln_model &model) {
   if (!abi)
     return makeStatusf(KILN_STATUS_INVALID_MODEL,
                        "'%s' is not a valid Kiln model: " KILN_MODEL_ABI_SYMBOL "() returned NULL",
                        path);
+  // The version first: an older table may be shorter than this one.
+  if (!memory.contains(abi, 1, sizeof(abi->abi_version), alignof(kiln_model_abi)))
+    return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                       "'%s' is not a valid Kiln model: its table is not in the library", path);
   if (abi->abi_version < KILN_ABI_VERSION_OLDEST || abi->abi_version > KILN_ABI_VERSION)
     return makeStatusf(KILN_STATUS_ABI_MISMATCH,
                        "'%s' was compiled for Kiln ABI version %u, but this runtime (%s) supports "
                        "versions %u to %u; recompile the model with a matching kiln",
                        path, abi->abi_version, kiln_runtime_version(), KILN_ABI_VERSION_OLDEST,
                        KILN_ABI_VERSION);
-  // Before anything calls into the model (only the accessor above has
-  // run, a lea and a ret, valid on any x86-64 CPU; a model library has no
+  if (!memory.containsArray(abi, 1))
+    return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                       "'%s' is not a valid Kiln model: its table is not in the library", path);
+  if ((abi->target_features && !memory.containsString(abi->target_features)) ||
+      (abi->target_cpu && !memory.containsString(abi->target_cpu)))
+    return makeStatusf(KILN_STATUS_INVALID_MODEL,
+                       "'%s' is not a valid Kiln model: its target CPU or features are not "
+                       "strings in the library",
+                       path);
+  // Before anything calls into the model (only its kiln_model_abi accessor
+  // has run, a lea and a ret, valid on any x86-64 CPU; a model library has no
   // constructors for dlopen to run): code built for AVX-512 dies of SIGILL
   // on a CPU without it.
   std::string unsupported = checkCpu(*abi, path);
   if (!unsupported.empty())
     return makeStatus(KILN_STATUS_UNSUPPORTED_CPU, unsupported);
-  std::string problem = readTable(*abi, *model);
+  std::string problem = readTable(*abi, memory, model);
   if (!problem.empty())
     return makeStatusf(KILN_STATUS_INVALID_MODEL, "'%s' is not a valid Kiln model: %s", path,
                        problem.c_str());
-  *outModel = model.release();
   return nullptr;
 }
+
+namespace {
 
 const TensorSig *tensorAt(const std::vector<TensorSig> &list, size_t index) {
   return index < list.size() ? &list[index] : nullptr;

@@ -18,6 +18,8 @@
  *   FAKE_AVX512         says its code needs AVX-512 (F and BW) besides SSE3
  *   FAKE_UNCHECKED      says its code needs only features the runtime cannot
  *                       check (and turns one it can check off)
+ *   FAKE_FOREIGN_TABLE  returns its table from malloc(), outside the library
+ *   FAKE_FOREIGN_NAME   names output `s` with a malloc() string
  *
  *===----------------------------------------------------------------------===*/
 #include "kiln/kiln_abi.h"
@@ -59,7 +61,11 @@ static const kiln_abi_tensor inputs[] = {
     {"x", KILN_DTYPE_FLOAT32, 2, x_dims, x_dim_names},
     {"bias", KILN_DTYPE_FLOAT32, BIAS_RANK, bias_dims, bias_dim_names},
 };
+#ifdef FAKE_FOREIGN_NAME
+static kiln_abi_tensor outputs[] = { /* s's name is set by the accessor */
+#else
 static const kiln_abi_tensor outputs[] = {
+#endif
     {"y", KILN_DTYPE_FLOAT32, 2, x_dims, x_dim_names},
     {"s", KILN_DTYPE_FLOAT32, 1, s_dims, s_dim_names},
 };
@@ -148,4 +154,27 @@ static const kiln_model_abi abi = {
  * the kiln_abi.h typedef, so the C name differs and an asm label sets the
  * symbol. */
 EXPORT const kiln_model_abi *model_abi(void) __asm__(KILN_MODEL_ABI_SYMBOL);
+#if defined(FAKE_FOREIGN_TABLE)
+#include <string.h>
+static kiln_model_abi *heap_abi; /* reachable: not a leak */
+const kiln_model_abi *model_abi(void) {
+  if (!heap_abi) {
+    heap_abi = malloc(sizeof abi);
+    memcpy(heap_abi, &abi, sizeof abi);
+  }
+  return heap_abi;
+}
+#elif defined(FAKE_FOREIGN_NAME)
+#include <string.h>
+static char *heap_name; /* reachable: not a leak */
+const kiln_model_abi *model_abi(void) {
+  if (!heap_name) {
+    heap_name = malloc(2);
+    strcpy(heap_name, "s");
+    outputs[1].name = heap_name;
+  }
+  return &abi;
+}
+#else
 const kiln_model_abi *model_abi(void) { return &abi; }
+#endif
