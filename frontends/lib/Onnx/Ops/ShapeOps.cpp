@@ -133,6 +133,18 @@ static LogicalResult importSlice(NodeImporter &n) {
     return failure();
   }
   Value axes = n.input(3), steps = n.input(4);
+  // kiln.slice needs ends, axes and steps as long as starts.
+  static const char *const names[] = {"ends", "axes", "steps"};
+  for (size_t i = 2; i <= 4; ++i) {
+    if (!n.input(i))
+      continue;
+    RankedTensorType type = n.inputType(i);
+    if (type.getRank() != 1 || type.getDimSize(0) != count) {
+      n.emitError() << names[i - 2] << " must be 1-D with as many entries as starts (" << count
+                    << ")";
+      return failure();
+    }
+  }
   if (!axes) {
     SmallVector<int64_t> all;
     for (int64_t i = 0; i < count; ++i)
