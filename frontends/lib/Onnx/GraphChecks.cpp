@@ -90,7 +90,8 @@ static LogicalResult checkArity(const onnx::NodeProto &node, OpArity arity, Loca
 }
 
 LogicalResult mlir::kiln::onnx_import::checkGraphStructure(const onnx::GraphProto &graph,
-                                                           int64_t opset, Location fileLoc) {
+                                                           int64_t opset, Location fileLoc,
+                                                           bool checkArity) {
   // What produces each value seen so far, for messages.
   llvm::StringMap<std::string> producedBy;
   for (const onnx::ValueInfoProto &input : graph.input()) {
@@ -143,7 +144,7 @@ LogicalResult mlir::kiln::onnx_import::checkGraphStructure(const onnx::GraphProt
     }
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     if (std::optional<OpArity> arity = lookupOpArity(node.op_type(), opset);
-        arity && defaultDomain && failed(checkArity(node, *arity, loc)))
+        checkArity && arity && defaultDomain && failed(::checkArity(node, *arity, loc)))
       return failure();
     for (const std::string &input : node.input()) {
       if (input.empty() || producedBy.count(input))
@@ -169,6 +170,12 @@ LogicalResult mlir::kiln::onnx_import::checkGraphStructure(const onnx::GraphProt
                 << " (an ONNX value is assigned once)";
         return failure();
       }
+    }
+  }
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    if (!producedBy.count(output.name())) {
+      emitError(fileLoc) << "graph output '" << output.name() << "' is produced by no node";
+      return failure();
     }
   }
   return success();

@@ -21,10 +21,11 @@ Location nodeLocation(MLIRContext *context, const onnx::NodeProto &node, size_t 
 /// may share its name with an initializer, its default value), every value
 /// is produced once (static single assignment), and every node has an op
 /// type, well-formed attributes, as many inputs and outputs as its op takes
-/// at `opset` (for the ops Kiln knows) and reads only values produced before
-/// it. Reports the first problem, at its node or at `fileLoc`.
+/// at `opset` (for the ops Kiln knows; not checked with `checkArity` false)
+/// and reads only values produced before it, and every graph output is
+/// produced. Reports the first problem, at its node or at `fileLoc`.
 LogicalResult checkGraphStructure(const onnx::GraphProto &graph, int64_t opset,
-                                  Location fileLoc);
+                                  Location fileLoc, bool checkArity = true);
 
 } // namespace mlir::kiln::onnx_import
 

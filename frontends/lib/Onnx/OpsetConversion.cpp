@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "OpsetConversion.h"
+#include "GraphChecks.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Regex.h"
@@ -114,6 +115,19 @@ LogicalResult mlir::kiln::onnx_import::convertToOpset13(onnx::ModelProto &model,
   if (model.ir_version() < 2)
     return fail("the model's IR version " + std::to_string(model.ir_version()) +
                 " is too old for ONNX's version converter");
+
+  // ONNX's converter trusts the graph's structure: a graph output nothing
+  // produces is a null pointer in its IR, which it dereferences (found by
+  // kiln-fuzz-import). The checks of the import proper, but for the op
+  // arities, which are those of opset 13 on: they run again after.
+  if (failed(checkGraphStructure(model.graph(), fromOpset, fileLoc, /*checkArity=*/false)))
+    return failure();
+  // Nor does it check subgraphs (If, Loop, Scan), which Kiln does not import.
+  for (const onnx::NodeProto &node : model.graph().node())
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.has_g() || attr.graphs_size() > 0)
+        return fail("node '" + node.name() + "' (" + node.op_type() +
+                    ") has a subgraph, and Kiln does not import control flow");
 
   TensorList aside = setWeightsAside(*model.mutable_graph());
   onnx::ModelProto converted;
