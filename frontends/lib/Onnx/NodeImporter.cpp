@@ -3,6 +3,7 @@
 #include "NodeImporter.h"
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
@@ -170,8 +171,12 @@ FailureOr<int64_t> NodeImporter::axis(int64_t value, int64_t rank) {
 }
 
 FailureOr<SmallVector<Value>> NodeImporter::finishCreate(Operation *op) {
-  // Inference reports its own error at the node's location.
-  if (failed(refineResultTypes(op))) {
+  // Inference reports its own error at the node's location, and so does
+  // the op's verifier: attributes a handler passed through unchecked (a
+  // Transpose perm that is no permutation, Split sizes that do not add up)
+  // fail the node here, before a folder computes with them (found by
+  // kiln-fuzz-import: such ops reached the module, which did not verify).
+  if (failed(refineResultTypes(op)) || failed(mlir::verify(op, /*verifyRecursively=*/false))) {
     op->erase();
     return failure();
   }
