@@ -95,6 +95,17 @@ static LogicalResult importResize(NodeImporter &n) {
       n.named("extrapolation_value",
               b.getF64FloatAttr(n.floatAttr("extrapolation_value", 0.0f)))};
 
+  // A result dim computed in double, which must be a valid dim (scales from
+  // a file can be negative, NaN or huge: found by kiln-fuzz-import).
+  auto resultDim = [&](int64_t d, double size) -> FailureOr<int64_t> {
+    if (!(size >= 0 && size < 0x1p62)) {
+      n.emitError() << "dim " << d << " would be resized to " << size
+                    << "; scales must be positive and give dims below 2^62";
+      return failure();
+    }
+    return (int64_t)size;
+  };
+
   // The scales of every dim, and the result's dims where they are known.
   Value scales;
   std::optional<SmallVector<double>> knownScales;
@@ -114,8 +125,13 @@ static LogicalResult importResize(NodeImporter &n) {
     for (int64_t d = 0; d < rank; ++d)
       if (!knownScales)
         sizes[d] = llvm::is_contained(axes, d) ? ShapedType::kDynamic : sizes[d];
-      else if (!ShapedType::isDynamic(sizes[d]))
-        sizes[d] = (int64_t)std::floor((double)sizes[d] * (*knownScales)[d]);
+      else if (!ShapedType::isDynamic(sizes[d])) {
+        double scale = (*knownScales)[d];
+        auto dim = resultDim(d, scale > 0 ? std::floor((double)sizes[d] * scale) : -1.0);
+        if (failed(dim))
+          return failure();
+        sizes[d] = *dim;
+      }
   } else if (isGiven(n, 3)) {
     auto sizesIn = n.constantInts(3, "sizes");
     if (failed(sizesIn))
@@ -131,6 +147,11 @@ static LogicalResult importResize(NodeImporter &n) {
                          "specialise the input with --input-shape";
         return failure();
       }
+      if (xt.getDimSize(axis) == 0 || (*sizesIn)[i] < 0) {
+        n.emitError() << "cannot resize dim " << axis << " of size " << xt.getDimSize(axis)
+                      << " to " << (*sizesIn)[i];
+        return failure();
+      }
       (*knownScales)[axis] = (double)(*sizesIn)[i] / (double)xt.getDimSize(axis);
       sizes[axis] = (*sizesIn)[i];
     }
@@ -142,7 +163,10 @@ static LogicalResult importResize(NodeImporter &n) {
                                        : std::max(scale, (*knownScales)[axis]);
       for (int64_t axis : axes) {
         (*knownScales)[axis] = scale;
-        sizes[axis] = (int64_t)(scale * (double)xt.getDimSize(axis) + 0.5);
+        auto dim = resultDim(axis, scale * (double)xt.getDimSize(axis) + 0.5);
+        if (failed(dim))
+          return failure();
+        sizes[axis] = *dim;
       }
     } else if (policy != "stretch") {
       n.emitError() << "unknown keep_aspect_ratio_policy '" << policy << "'";
