@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -244,18 +245,16 @@ TEST(Load, MalformedTable) {
 // The table and everything it points to must be in the library's own
 // segments (a corrupt table is refused, not followed: fuzz/FuzzLoad.cpp).
 TEST(Load, TableOutsideTheLibrary) {
-  kiln_model_t *model = nullptr;
-  std::string path = modelPath("fake_model_foreign_table");
-  EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
-            "INVALID_MODEL: '" + path +
-                "' is not a valid Kiln model: its table is not in the library");
-  EXPECT_EQ(model, nullptr);
-  path = modelPath("fake_model_foreign_name");
-  EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
-            "INVALID_MODEL: '" + path +
-                "' is not a valid Kiln model: the name of output 1 is not a string in the "
-                "library");
-  EXPECT_EQ(model, nullptr);
+  const std::pair<const char *, std::string> cases[] = {
+      {"fake_model_foreign_table", "its table is not in the library"},
+      {"fake_model_foreign_name", "the name of output 1 is not a string in the library"}};
+  for (const auto &[name, problem] : cases) {
+    kiln_model_t *model = nullptr;
+    std::string path = modelPath(name);
+    EXPECT_EQ(take(kiln_model_load(path.c_str(), &model)),
+              "INVALID_MODEL: '" + path + "' is not a valid Kiln model: " + problem);
+    EXPECT_EQ(model, nullptr);
+  }
 }
 
 /// Sets KILN_CPU_FEATURES_MASK (the runtime then believes the CPU has only
