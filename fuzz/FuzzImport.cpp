@@ -7,9 +7,10 @@
 // leak, or hang is a bug, and so is a module that does not verify: the
 // importer must report problems as diagnostics, not build invalid IR.
 //
-// Diagnostics are dropped (set KILN_FUZZ_VERBOSE=1 to print them). The
-// graph clean-up (canonicalization, shape inference) of `kiln compile` is
-// not run.
+// Diagnostics are kept quiet, and printed with a module that does not
+// verify (set KILN_FUZZ_VERBOSE=1 to print them all). Not run: the graph
+// clean-up of `kiln compile` (canonicalization, shape inference) and
+// everything after it; import options (--input-shape) are not varied.
 //
 //===----------------------------------------------------------------------===//
 
