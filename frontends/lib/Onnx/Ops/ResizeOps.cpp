@@ -147,11 +147,6 @@ static LogicalResult importResize(NodeImporter &n) {
                          "specialise the input with --input-shape";
         return failure();
       }
-      if (xt.getDimSize(axis) == 0 || (*sizesIn)[i] < 0) {
-        n.emitError() << "cannot resize dim " << axis << " of size " << xt.getDimSize(axis)
-                      << " to " << (*sizesIn)[i];
-        return failure();
-      }
       (*knownScales)[axis] = (double)(*sizesIn)[i] / (double)xt.getDimSize(axis);
       sizes[axis] = (*sizesIn)[i];
     }
