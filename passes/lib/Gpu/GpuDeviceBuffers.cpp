@@ -174,8 +174,10 @@ private:
         if (!type.getLayout().isIdentity())
           return emitError(loc, "an output with a non-identity layout: ") << type;
         Value host = memref::AllocOp::create(b, loc, type);
-        copy(b, loc, address(b, loc, host), address(b, loc, operand.get()), *bytes,
-             kDeviceToHost);
+        // One address per statement: argument evaluation order varies.
+        Value deviceAddress = address(b, loc, operand.get());
+        Value hostAddress = address(b, loc, host);
+        copy(b, loc, hostAddress, deviceAddress, *bytes, kDeviceToHost);
         operand.set(host);
       }
     }

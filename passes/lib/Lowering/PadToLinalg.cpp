@@ -24,13 +24,21 @@ Value sourceIndex(const IndexMath &m, StringRef mode, Value i, Value n) {
   if (mode == "edge")
     return m.min(m.max(i, zero), last);
   if (mode == "reflect") {
-    // Mirror at 0 and at n - 1 without repeating the edge (pads < n).
-    Value mirrored = m.select(m.cmp(P::slt, i, zero), m.sub(zero, i), i);
-    return m.select(m.cmp(P::sgt, mirrored, last), m.sub(m.add(last, last), mirrored), mirrored);
+    // Mirror at 0 and at n - 1 without repeating the edge (pads < n). One
+    // op per statement: the order of the ops must not depend on the
+    // compiler's order of evaluating arguments.
+    Value negated = m.sub(zero, i);
+    Value below = m.cmp(P::slt, i, zero);
+    Value mirrored = m.select(below, negated, i);
+    Value back = m.sub(m.add(last, last), mirrored);
+    Value above = m.cmp(P::sgt, mirrored, last);
+    return m.select(above, back, mirrored);
   }
   // wrap: i mod n, in [0, n).
   Value r = m.b.createOrFold<arith::RemSIOp>(m.loc, i, n);
-  return m.select(m.cmp(P::slt, r, zero), m.add(r, n), r);
+  Value wrapped = m.add(r, n);
+  Value negative = m.cmp(P::slt, r, zero);
+  return m.select(negative, wrapped, r);
 }
 
 struct PadToTensor : OpRewritePattern<PadOp> {
