@@ -154,6 +154,7 @@ struct kiln_session {
   // that may jump (the one running the model's entry point).
   std::jmp_buf failJump;
   std::thread::id runThread;
+  int inPoolLoop = 0; // > 0 while the run thread is in a pool parallel_for
   // GPU models only: the device side (context, stream, kernels, weights).
   std::unique_ptr<kiln::GpuSession> gpu;
 

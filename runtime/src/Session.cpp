@@ -137,10 +137,15 @@ void sessionParallelFor(const kiln_runtime_context *ctx, kiln_parallel_body_fn b
   }
   const int64_t minChunkWork = kMinParallelWork / kChunksPerThread;
   const int64_t grain = std::max<int64_t>(1, (minChunkWork + cost - 1) / cost);
+  // A check failing inside the loop must not jump out of the pool's frames.
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  bool onRunThread = std::this_thread::get_id() == session->runThread;
+  session->inPoolLoop += onRunThread;
   try {
     pool.parallelFor(size_t(n), size_t(grain), [&](size_t begin, size_t end) {
       body(closure, int64_t(begin), int64_t(end));
     });
+    session->inPoolLoop -= onRunThread;
   } catch (const std::exception &e) {
     // The model cannot fail a run (see sessionScratch).
     std::fprintf(stderr, "kiln runtime: a parallel loop failed: %s\n", e.what());
@@ -162,7 +167,7 @@ void sessionFail(const kiln_runtime_context *ctx, const char *message) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   if (!session->failure)
     session->failure = message ? message : "a run-time check failed";
-  if (std::this_thread::get_id() == session->runThread)
+  if (std::this_thread::get_id() == session->runThread && session->inPoolLoop == 0)
     endRun(session);
 }
 
@@ -173,7 +178,7 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   void *piece = session->scratch.allocate(bytes > 0 ? static_cast<size_t>(bytes) : 1);
   if (!piece) {
-    if (std::this_thread::get_id() == session->runThread)
+    if (std::this_thread::get_id() == session->runThread && session->inPoolLoop == 0)
       sessionFail(ctx, "the run needs more scratch memory than can be allocated");
     std::fprintf(stderr, "kiln runtime: cannot allocate %lld bytes of scratch memory\n",
                  static_cast<long long>(bytes));
@@ -186,6 +191,7 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
 /// (setjmp's own frame: nothing with a destructor lives here.)
 bool runModel(kiln_session &s) {
   s.runThread = std::this_thread::get_id();
+  s.inPoolLoop = 0;
   if (setjmp(s.failJump) != 0) {
     s.runThread = std::thread::id();
     return false;

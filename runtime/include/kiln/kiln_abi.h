@@ -220,10 +220,11 @@ typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const voi
  * dims that do not fit, a tensor too large to allocate) did not hold.
  * `message` (NUL-terminated, static) names the ONNX node. The run's first
  * failure becomes its status (KILN_STATUS_INVALID_ARGUMENT) and its outputs
- * are discarded. Called on the thread that runs the model, it does not
- * return: the run ends there (the runtime longjmp()s back to
- * kiln_session_run; generated code holds nothing to unwind). Models keep
- * their reads in bounds after a check anyway, as ABI 6 runtimes returned. */
+ * are discarded. Called on the thread that runs the model, outside a
+ * parallel_for, it does not return: the run ends there (the runtime
+ * longjmp()s back to kiln_session_run; generated code holds nothing to
+ * unwind). Elsewhere it returns, and models keep their reads in bounds
+ * after a check anyway, as ABI 6 runtimes returned. */
 typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *message);
 
 /* What the runtime lends a model for one run. Fields are only ever added at
