@@ -361,6 +361,32 @@ struct SliceToGeneric : OpRewritePattern<SliceOp> {
 struct ConcatToInsertSlices : OpRewritePattern<ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// Fails the run unless every input has the result's size in each dim but
+  /// `axis` (ONNX; ORT fails too): inserting a larger input would write
+  /// past the result, a smaller one leave elements unwritten. Dims proven
+  /// equal (traceDim) cost nothing.
+  static void checkSameDims(PatternRewriter &rewriter, Location loc, ValueRange inputs,
+                            int64_t axis, RankedTensorType resultType) {
+    IndexMath m{rewriter, loc};
+    Value failed;
+    for (int64_t d = 0; d < resultType.getRank(); ++d) {
+      if (d == axis)
+        continue;
+      Value first = inputs.front();
+      for (Value v : inputs.drop_front()) {
+        if (traceDim(v, d) == traceDim(first, d))
+          continue;
+        Value differs = m.cmp(arith::CmpIPredicate::ne, dimValue(rewriter, loc, v, d),
+                              dimValue(rewriter, loc, first, d));
+        failed = failed ? rewriter.createOrFold<arith::OrIOp>(loc, failed, differs) : differs;
+      }
+    }
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, "Concat") +
+                           ": the inputs' dims other than the axis differ at run time");
+  }
+
   LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getType());
@@ -387,6 +413,7 @@ struct ConcatToInsertSlices : OpRewritePattern<ConcatOp> {
         }
       dynamicDims.push_back(dimValue(rewriter, loc, source, d));
     }
+    checkSameDims(rewriter, loc, inputs, axis, resultType);
     Value result = emptyWithDims(rewriter, loc, resultType, dynamicDims);
 
     OpFoldResult offset = rewriter.getIndexAttr(0);
