@@ -52,19 +52,43 @@ Value scalarFor(MulOp, Scalar s, ValueRange a) {
   return s.isFloat(a[0]) ? (Value)arith::MulFOp::create(s.b, s.loc, a[0], a[1])
                          : (Value)arith::MulIOp::create(s.b, s.loc, a[0], a[1]);
 }
+/// An integer divisor that does not trap: 1 where `y` is 0 (the run fails
+/// its division-by-zero check then, see ElementwiseToGeneric) and, signed,
+/// where x / y overflows (INT_MIN / -1: the quotient is INT_MIN, as numpy's,
+/// and the remainder 0).
+Value nonTrappingDivisor(Scalar s, Value x, Value y) {
+  Type type = y.getType();
+  Value one = s.constant(type, 1);
+  auto eq = [&](Value l, Value r) {
+    return arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::eq, l, r).getResult();
+  };
+  Value replace = eq(y, s.constant(type, 0));
+  if (!s.unsignedOperands) {
+    unsigned width = type.getIntOrFloatBitWidth();
+    Value minimum = arith::ConstantOp::create(
+        s.b, s.loc, IntegerAttr::get(type, APInt::getSignedMinValue(width)));
+    Value overflows =
+        arith::AndIOp::create(s.b, s.loc, eq(x, minimum), eq(y, s.constant(type, -1)));
+    replace = arith::OrIOp::create(s.b, s.loc, replace, overflows);
+  }
+  return arith::SelectOp::create(s.b, s.loc, replace, one, y);
+}
+
 Value scalarFor(DivOp, Scalar s, ValueRange a) {
   if (s.isFloat(a[0]))
     return arith::DivFOp::create(s.b, s.loc, a[0], a[1]);
-  return s.unsignedOperands ? (Value)arith::DivUIOp::create(s.b, s.loc, a[0], a[1])
-                            : (Value)arith::DivSIOp::create(s.b, s.loc, a[0], a[1]);
+  Value y = nonTrappingDivisor(s, a[0], a[1]);
+  return s.unsignedOperands ? (Value)arith::DivUIOp::create(s.b, s.loc, a[0], y)
+                            : (Value)arith::DivSIOp::create(s.b, s.loc, a[0], y);
 }
 Value scalarFor(ModOp op, Scalar s, ValueRange a) {
   if (s.isFloat(a[0]))
     return arith::RemFOp::create(s.b, s.loc, a[0], a[1]);
+  Value y = nonTrappingDivisor(s, a[0], a[1]);
   // Unsigned remainders are never negative: fmod or not, the same value.
   if (s.unsignedOperands)
-    return arith::RemUIOp::create(s.b, s.loc, a[0], a[1]);
-  Value r = arith::RemSIOp::create(s.b, s.loc, a[0], a[1]);
+    return arith::RemUIOp::create(s.b, s.loc, a[0], y);
+  Value r = arith::RemSIOp::create(s.b, s.loc, a[0], y);
   if (op.getFmod())
     return r;
   // Python-style: a non-zero remainder takes the divisor's sign.
@@ -396,6 +420,27 @@ bool isLowerableElement(Type type) {
 }
 
 
+/// Integer Div and Mod by zero fail the run (ONNX leaves them undefined;
+/// the hardware traps): one reduction over the divisor, which in the graphs
+/// Kiln targets is a shape computation's few elements.
+void checkNonZeroDivisor(PatternRewriter &rewriter, Location loc, Operation *op) {
+  Value divisor = op->getOperand(1);
+  auto type = cast<RankedTensorType>(divisor.getType());
+  if (!isa<IntegerType>(type.getElementType()))
+    return;
+  if (type.hasStaticShape() && type.getNumElements() == 0)
+    return;
+  Value failed =
+      anyElement(rewriter, loc, divisor, [&](OpBuilder &b, Location l, Value element) {
+        Value v = reinterpret(b, l, element, signless(element.getType()));
+        Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(v.getType()));
+        return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, v, zero).getResult();
+      });
+  emitRuntimeCheck(rewriter, loc, failed,
+                   describeNode(loc, op->getName().stripDialect()) +
+                       ": integer division by zero");
+}
+
 template <typename OpTy>
 struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -411,6 +456,8 @@ struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
     bool unsignedOperands = llvm::any_of(op->getOperandTypes(), isUnsignedElement);
     RunTimeBroadcast broadcast = broadcastAtRunTime(
         rewriter, loc, op->getName().stripDialect(), op->getOperands(), resultType);
+    if constexpr (std::is_same_v<OpTy, DivOp> || std::is_same_v<OpTy, ModOp>)
+      checkNonZeroDivisor(rewriter, loc, op);
     Value init = emptyWithDims(rewriter, loc, resultType, broadcast.resultDims);
     SmallVector<AffineMap> maps;
     for (Value v : broadcast.operands)

@@ -152,6 +152,27 @@ std::string mlir::kiln::lowering::describeNode(Location loc, StringRef opType) {
   return found.empty() ? "a " + opType.str() : found;
 }
 
+Value mlir::kiln::lowering::anyElement(
+    OpBuilder &b, Location loc, Value tensor,
+    function_ref<Value(OpBuilder &, Location, Value)> predicate) {
+  // A reduction over every dim into an i1.
+  Type i1 = b.getI1Type();
+  Value falseValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
+  init = linalg::FillOp::create(b, loc, falseValue, init).getResult(0);
+  int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
+  auto any = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{tensor}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value holds = predicate(nb, nl, args[0]);
+        linalg::YieldOp::create(nb, nl, Value(arith::OrIOp::create(nb, nl, args[1], holds)));
+      });
+  return tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
+}
+
 void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
                                                Value bound, StringRef what) {
   auto func = b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
@@ -163,28 +184,16 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
   auto element = dyn_cast<IntegerType>(type.getElementType());
   if (!element || (type.hasStaticShape() && type.getNumElements() == 0))
     return;
-  // any(index < -bound || index >= bound), as a reduction over every dim
-  // into an i1.
-  Type i1 = b.getI1Type();
-  Value falseValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i1);
-  init = linalg::FillOp::create(b, loc, falseValue, init).getResult(0);
-  int64_t rank = type.getRank();
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
-                              AffineMap::get(rank, 0, {}, b.getContext())};
-  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
-  auto any = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
-        Value negBound = arith::SubIOp::create(
-            nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), bound);
-        Value below = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index, negBound);
-        Value above = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, index, bound);
-        Value bad = arith::OrIOp::create(nb, nl, below, above);
-        linalg::YieldOp::create(nb, nl, Value(arith::OrIOp::create(nb, nl, args[1], bad)));
-      });
-  Value failed = tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
+  // any(index < -bound || index >= bound).
+  Value failed = anyElement(b, loc, indices, [&](OpBuilder &nb, Location nl, Value element) {
+    Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), element);
+    Value negBound =
+        arith::SubIOp::create(nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), bound);
+    Value below = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index, negBound);
+    Value above = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, index, bound);
+    return arith::OrIOp::create(nb, nl, below, above).getResult();
+  });
+
   emitRuntimeCheck(b, loc, failed,
                    describeNode(loc, what) +
                        ": indices element out of data bounds (an index outside "

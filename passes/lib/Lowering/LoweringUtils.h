@@ -58,6 +58,11 @@ RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType
 /// through (a kiln-opt test, a helper).
 void emitRuntimeCheck(OpBuilder &b, Location loc, Value failed, StringRef message);
 
+/// Whether `predicate` holds for any element of `tensor` (an i1, computed
+/// by one reduction over the tensor).
+Value anyElement(OpBuilder &b, Location loc, Value tensor,
+                 function_ref<Value(OpBuilder &, Location, Value)> predicate);
+
 /// Fails the run (kiln.runtime_check) when any element of the integer
 /// tensor `indices` lies outside [-bound, bound), the range ONNX allows an
 /// index into a dim of size `bound` (an index value). `what` names the op
