@@ -5,42 +5,35 @@ import os
 from ._errors import CompileError, UnsupportedError
 
 
-def _input_shapes_text(input_shapes):
-    if input_shapes is None:
+def _option_text(option, value, expected, example, kind, entry_text):
+    """The CLI text of a {name: value} option (`name=...,name=...`), or the
+    string as given; `entry_text(name, value)` formats (and checks) one."""
+    if value is None:
         return ""
-    if isinstance(input_shapes, str):
-        return input_shapes
-    if not isinstance(input_shapes, dict):
-        raise CompileError("input_shapes must be None, a dict {name: [dims]} or a string "
-                           f"'name=1x128,...', not {type(input_shapes).__name__}")
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise CompileError(f"{option} must be None, a dict {expected} or a string "
+                           f"'{example}', not {type(value).__name__}")
     parts = []
-    for name, dims in input_shapes.items():
+    for name, item in value.items():
         if not isinstance(name, str) or "=" in name or "," in name:
-            raise CompileError(f"input_shapes: bad input name {name!r}")
-        try:
-            dims = [int(d) for d in dims]
-        except (TypeError, ValueError):
-            raise CompileError(f"input_shapes['{name}'] must be a list of ints, not {dims!r}") from None
-        parts.append(f"{name}=" + "x".join(str(d) for d in dims))
+            raise CompileError(f"{option}: bad {kind} name {name!r}")
+        parts.append(f"{name}={entry_text(name, item)}")
     return ",".join(parts)
 
 
-def _dims_text(dims):
-    if dims is None:
-        return ""
-    if isinstance(dims, str):
-        return dims
-    if not isinstance(dims, dict):
-        raise CompileError("dims must be None, a dict {dim_name: size} or a string "
-                           f"'batch=1,sequence=128', not {type(dims).__name__}")
-    parts = []
-    for name, size in dims.items():
-        if not isinstance(name, str) or "=" in name or "," in name:
-            raise CompileError(f"dims: bad dim name {name!r}")
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise CompileError(f"dims['{name}'] must be an int, not {size!r}")
-        parts.append(f"{name}={size}")
-    return ",".join(parts)
+def _shape_text(name, dims):
+    try:
+        return "x".join(str(int(d)) for d in dims)
+    except (TypeError, ValueError):
+        raise CompileError(f"input_shapes['{name}'] must be a list of ints, not {dims!r}") from None
+
+
+def _size_text(name, size):
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise CompileError(f"dims['{name}'] must be an int, not {size!r}")
+    return str(size)
 
 
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
@@ -73,8 +66,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
         raise CompileError(f"opt_level must be an int 0..3 or None, not {opt_level!r}")
     model, output = os.fspath(model), os.fspath(output)
-    shapes = _input_shapes_text(input_shapes)
-    named = _dims_text(dims)
+    shapes = _option_text("input_shapes", input_shapes, "{name: [dims]}", "name=1x128,...",
+                          "input", _shape_text)
+    named = _option_text("dims", dims, "{dim_name: size}", "batch=1,sequence=128", "dim",
+                         _size_text)
     try:
         from . import _compiler  # LLVM and MLIR: loaded on first use only
     except ImportError as error:
