@@ -54,6 +54,9 @@ sys.path.insert(0, str(BENCH))
 import flops as flops_counter  # noqa: E402
 
 ATOL = RTOL = 1e-4
+# Kiln int8 against onnxruntime fp32, per output (cosine of the flattened
+# tensors); random-weight models quantize worse than trained ones.
+INT8_MIN_COSINE = 0.99
 
 
 # Models: a family is one ONNX file; a case is a family at one input size
@@ -93,27 +96,33 @@ DEFAULT_CASES = ["bert-tiny-128", "bert-base-32", "bert-base-128", "gpt2-128",
 class Case:
     family: str
     size: int          # sequence length, or image side
+    # "int8": Kiln compiled with --quantize int8 and timed against onnxruntime
+    # on the model quantized by quantize_dynamic (a "-int8" case suffix).
+    quantize: str | None = None
 
     @property
     def name(self):
-        return f"{self.family}-{self.size}"
+        return f"{self.family}-{self.size}" + (f"-{self.quantize}" if self.quantize else "")
 
     @property
     def info(self):
         return FAMILIES[self.family]
 
     def describe(self):
-        if self.info.kind == "image":
-            return f"1x3x{self.size}x{self.size}"
-        return f"1x{self.size}"
+        shape = f"1x3x{self.size}x{self.size}" if self.info.kind == "image" else f"1x{self.size}"
+        return shape + (f", {self.quantize}" if self.quantize else "")
 
 
 def parse_cases(specs):
     """'bert-base' (every default case of the family), 'bert-base-384' (any
-    size), comma-separated or repeated."""
+    size), either with '-int8' (Kiln --quantize int8 against onnxruntime's
+    quantize_dynamic model), comma-separated or repeated."""
     cases = []
     for spec in specs:
         for item in filter(None, (s.strip() for s in spec.split(","))):
+            quantize = None
+            if item.endswith("-int8"):
+                item, quantize = item[:-len("-int8")], "int8"
             if item in FAMILIES:
                 found = [c for c in DEFAULT_CASES if c.rsplit("-", 1)[0] == item]
             else:
@@ -124,7 +133,7 @@ def parse_cases(specs):
                 found = [item]
             for name in found:
                 family, _, size = name.rpartition("-")
-                case = Case(family, int(size))
+                case = Case(family, int(size), quantize)
                 if case not in cases:
                     cases.append(case)
     return cases
@@ -268,28 +277,31 @@ def find_build_dir(arg):
     return ROOT / "build"
 
 
-def compile_model(kiln, model, work, log):
-    """The model's library in `work`, compiled by `kiln` unless a library
-    compiled by this very kiln binary from this very model file is there.
-    Returns (path, seconds spent compiling or None if cached)."""
-    lib = work / (model.stem + ".so")
-    stamp_path = work / (model.stem + ".so.stamp")
+def compile_model(kiln, model, work, log, quantize=None):
+    """The model's library in `work`, compiled by `kiln` (with --quantize
+    `quantize` if given) unless a library compiled by this very kiln binary
+    from this very model file is there. Returns (path, seconds spent
+    compiling or None if cached)."""
+    stem = model.stem + (f".{quantize}" if quantize else "")
+    flags = ["--quantize", quantize] if quantize else []
+    lib = work / (stem + ".so")
+    stamp_path = work / (stem + ".so.stamp")
 
     def identity(path):
         st = path.stat()
         return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
-    stamp = {"model": identity(model), "kiln": identity(kiln)}
+    stamp = {"model": identity(model), "kiln": identity(kiln), "flags": flags}
     if lib.exists() and stamp_path.exists():
         try:
             if json.loads(stamp_path.read_text()) == stamp:
                 return lib, None
         except (OSError, json.JSONDecodeError):
             pass
-    log(f"  kiln compile {model.name} ...")
-    tmp = work / (model.stem + ".so.tmp")
+    log(f"  kiln compile {model.name} {' '.join(flags)}...")
+    tmp = work / (stem + ".so.tmp")
     t0 = time.perf_counter()
-    result = subprocess.run([str(kiln), "compile", str(model), "-o", str(tmp)],
+    result = subprocess.run([str(kiln), "compile", str(model), "-o", str(tmp), *flags],
                             capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if result.returncode != 0:
@@ -421,6 +433,31 @@ def check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
     return report
 
 
+def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
+    """Kiln int8's outputs against onnxruntime fp32's: an int8 model cannot
+    match fp32 to fp32 tolerances, so per output the cosine similarity of
+    the flattened outputs (ok at >= INT8_MIN_COSINE) and the max abs error.
+    The accuracy that matters, on trained weights, is tools/minilm_accuracy.py's."""
+    report = check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
+    out_dir = tmp / "out"
+    report["ok"] = True
+    for name, entry in report["outputs"].items():
+        path = out_dir / f"{name}.npy"
+        if "error" in entry or not path.exists():
+            report["ok"] = False
+            continue
+        got = np.load(path).astype(np.float64).ravel()
+        ref = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))[name]
+        ref = ref.astype(np.float64).ravel()
+        cosine = float(got @ ref / max(np.linalg.norm(got) * np.linalg.norm(ref), 1e-300))
+        entry["cosine"] = cosine
+        if not cosine >= INT8_MIN_COSINE:
+            report["ok"] = False
+    report["min_cosine"] = min((e.get("cosine", 0.0) for e in report["outputs"].values()),
+                               default=0.0)
+    return report
+
+
 def kiln_round(kiln_bench, lib, input_args, threads, warmup, runs, flops):
     cmd = [str(kiln_bench), str(lib), "--json", "--threads", str(threads), "--warmup",
            str(warmup), "--runs", str(runs), *input_args]
@@ -470,16 +507,25 @@ def measure(case, threads, ctx, rounds, log):
                                          "compile_s")})
     session, row["ort_session_create_ms"] = ort_session(prepared["model_path"], threads)
     feeds, input_args = prepared["feeds"], prepared["input_args"]
+    check = check_int8_outputs if case.quantize else check_outputs
     with tempfile.TemporaryDirectory(dir=ctx.work) as tmp:
-        row["check"] = check_outputs(ctx.kiln_run, prepared["lib"], input_args, threads,
-                                     session, feeds, pathlib.Path(tmp))
+        row["check"] = check(ctx.kiln_run, prepared["lib"], input_args, threads,
+                             session, feeds, pathlib.Path(tmp))
     if not row["check"]["ok"]:
         log(f"  MISMATCH with onnxruntime: {row['check']['outputs']}; not timed")
         return row
-    log(f"  outputs match onnxruntime (max abs err {row['check']['max_abs_err']:.2e})")
+    if case.quantize:
+        log(f"  int8 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.5f}")
+        # The row's ORT is onnxruntime's own int8 model of the same file.
+        session, _ = ort_session(quantize_int8(prepared["model_path"], ctx.work, ctx.log),
+                                 threads)
+        row["ort_quantization"] = ("quantize_dynamic(weight_type=QInt8), defaults, "
+                                   "no quant_pre_process")
+    else:
+        log(f"  outputs match onnxruntime (max abs err {row['check']['max_abs_err']:.2e})")
 
     int8_session, int8_rounds = None, []
-    if case.info.ort_int8:
+    if case.info.ort_int8 and not case.quantize:
         int8_session, _ = ort_session(quantize_int8(prepared["model_path"], ctx.work, ctx.log),
                                       threads)
     kiln_rounds, ort_rounds, kiln_meta = [], [], []
@@ -599,9 +645,10 @@ class Context:
         if case in self.prepared:
             return self.prepared[case]
         path = self.model_path(case.family)
-        if case.family not in self.libs:
-            self.libs[case.family] = compile_model(self.kiln, path, self.work, self.log)
-        lib, compile_s = self.libs[case.family]
+        key = (case.family, case.quantize)
+        if key not in self.libs:
+            self.libs[key] = compile_model(self.kiln, path, self.work, self.log, case.quantize)
+        lib, compile_s = self.libs[key]
         model = onnx.load(str(path))
         feeds = make_inputs(model, case, self.args.seed)
         count = flops_counter.count_flops(model, {k: list(v.shape) for k, v in feeds.items()})
@@ -686,6 +733,13 @@ def markdown(report):
         "the row's thread count. *load*: the 1-minute load average before→after the row "
         "(2 CPUs: above ~2, something else competes for them).",
     ]
+    if any(r.get("ort_quantization") for r in report["rows"]):
+        lines += ["", "Rows with *int8* in the input: Kiln compiled with `--quantize int8` "
+                  "against onnxruntime on the model quantized by "
+                  "`onnxruntime.quantization.quantize_dynamic` (QInt8 weights, default settings, "
+                  "no `quant_pre_process`); *max abs err* is Kiln int8's against onnxruntime "
+                  f"fp32 (their cosine must be >= {INT8_MIN_COSINE}; accuracy on real text: "
+                  "tools/minilm_accuracy.py)."]
     int8 = [r for r in report["rows"] if r.get("ort_int8_median_ms") is not None]
     if int8:
         lines += ["", "For reference, onnxruntime on the model quantized by "

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Compiler/Compile.h"
+#include "kiln/Dialect/Kiln/KilnBufferization.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -137,6 +138,41 @@ std::string mlir::kiln::parsePrecision(llvm::StringRef text, CompileOptions &opt
 /// loop nest a kernel (kiln-gpu-*), kernels to PTX through LLVM's NVPTX back end and, where
 /// the toolkit has ptxas, to a fatbin with the cubin; the host code moves
 /// data and launches through the runtime.
+std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &options) {
+  if (text == "none" || text == "int8") {
+    options.quantize = text == "int8" ? Quantization::Int8 : Quantization::None;
+    return "";
+  }
+  if (text == "int8-static" || text == "bf16")
+    return "--quantize " + text.str() +
+           " is not implemented yet; --quantize int8 (dynamic activations) is";
+  return "--quantize must be none or int8, not '" + text.str() + "'";
+}
+
+std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) {
+  if (options.quantize == Quantization::None)
+    return options.quantizeExclude.empty() ? ""
+                                           : "--quantize-exclude needs --quantize int8";
+  if (options.target == Target::Cuda)
+    return "--quantize int8 is for the CPU back end; the GPU path computes in fp32 "
+           "(or with --gpu-gemm=cublas, in --precision tf32, fp16 or bf16)";
+  if (options.optLevel == 0)
+    return "--quantize int8 needs -O1 or higher (its int8 GEMMs are runtime calls, "
+           "which -O0 does not make)";
+  return "";
+}
+
+/// kiln-quantize-contractions with the options' exclusions.
+static std::string quantizePass(const CompileOptions &options) {
+  std::string pass = "kiln-quantize-contractions";
+  if (options.quantizeExclude.empty())
+    return pass;
+  pass += "{exclude=";
+  for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
+    pass += (i ? "," : "") + ("\"" + options.quantizeExclude[i] + "\"");
+  return pass + "}";
+}
+
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
   std::string tensorPasses = options.optLevel > 0
                                  ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
@@ -182,10 +218,14 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
                                    "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
                                    "kiln-reassociate-reductions,canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
-  // Constant GEMM weights are laid out for the target's micro-kernel once,
+  // With --quantize int8, contractions with constant weights become int8
+  // GEMMs (their epilogues marked above move into them). The other
+  // constant GEMM weights are laid out for the target's micro-kernel once,
   // here, instead of on every run.
   std::string layoutPasses =
       options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
+  if (options.quantize == Quantization::Int8)
+    layoutPasses = quantizePass(options) + "," + layoutPasses;
   // From -O1, loops without reductions across iterations run on the
   // session's threads: their nests are outlined on memrefs and handed to
   // kiln_rt_parallel_for once they are LLVM calls.
@@ -200,7 +240,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
-         "kiln-contraction-to-runtime-gemm,"
+         "kiln-contraction-to-runtime-gemm,kiln-qgemm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
@@ -220,6 +260,7 @@ static void registerEverythingOnce(MLIRContext &context) {
   registerAllExtensions(registry);
   // gpu-module-to-binary translates the kernels to LLVM IR.
   registerAllToLLVMIRTranslations(registry);
+  registerBufferizableOpInterfaceExternalModels(registry);
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
 }

@@ -53,6 +53,14 @@ Options:
   --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
                                $CUDA_HOME, else /usr/local/cuda). Without
                                ptxas the kernels ship as PTX for the driver.
+  --quantize=<mode>            none (default) or int8: the MatMul/Gemm layers
+                               with constant weights as int8 GEMMs (weights
+                               int8 per output channel, activations uint8
+                               per row, quantized as the model runs; VNNI
+                               kernels where the CPU has them). Needs -O1+.
+                               int8-static and bf16 are not implemented yet.
+  --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
+                               (e.g. Gemm) in fp32.
   -h, --help                   Show this help.
 )";
 }
@@ -109,6 +117,15 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
         out.options.gpuGemmLibrary = *v == "cublas";
       else
         p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
+    } else if (auto v = p.value("--quantize")) {
+      std::string problem = mlir::kiln::parseQuantization(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--quantize-exclude")) {
+      llvm::SmallVector<llvm::StringRef> names;
+      v->split(names, ',', -1, /*KeepEmpty=*/false);
+      for (llvm::StringRef name : names)
+        out.options.quantizeExclude.push_back(name.trim().str());
     } else if (auto v = p.value("--cuda-toolkit")) {
       out.options.cudaToolkit = v->str();
     } else if (auto v = p.value("--mattr")) {
@@ -140,6 +157,11 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
             " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
   if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-gemm applies to --target cuda only");
+  if (!p.failed()) {
+    std::string problem = mlir::kiln::checkQuantizationOptions(out.options);
+    if (!problem.empty())
+      p.error(problem);
+  }
   // An unknown CPU or feature is a usage error, found here rather than
   // after minutes of lowering (where LLVM would only warn, or abort).
   if (!p.failed()) {

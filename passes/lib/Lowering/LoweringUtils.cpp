@@ -215,3 +215,16 @@ Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value da
   scf::YieldOp::create(otherwise, loc, fill);
   return read.getResult(0);
 }
+
+std::optional<std::pair<StringRef, StringRef>> lowering::onnxNodeOf(Location loc) {
+  std::optional<std::pair<StringRef, StringRef>> found;
+  loc->walk([&](Location inner) {
+    auto name = dyn_cast<NameLoc>(inner);
+    auto opType = name ? dyn_cast<NameLoc>(name.getChildLoc()) : nullptr;
+    if (!opType)
+      return WalkResult::advance();
+    found = {name.getName(), opType.getName()};
+    return WalkResult::interrupt();
+  });
+  return found;
+}

@@ -53,6 +53,11 @@ RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType
                                     ValueRange operands, RankedTensorType resultType,
                                     bool firstIsOutputSize = false);
 
+/// The ONNX node an op was lowered from and its op type: the first NameLoc
+/// with a NameLoc child. (A NameLoc without one names an initializer: a
+/// weight, not code.)
+std::optional<std::pair<StringRef, StringRef>> onnxNodeOf(Location loc);
+
 /// Places kiln.runtime_check(failed, message) unless `failed` is constant
 /// false or the function has no kiln.runtime_context argument to fail
 /// through (a kiln-opt test, a helper).

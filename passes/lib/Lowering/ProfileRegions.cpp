@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "RuntimeCalls.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,22 +27,6 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kProfileFunction = "kiln_rt_profile";
-
-/// The ONNX node an op was lowered from and its op type: the first NameLoc
-/// with a NameLoc child. (A NameLoc without one names an initializer: a
-/// weight, not code.)
-std::optional<std::pair<StringRef, StringRef>> nodeOf(Location loc) {
-  std::optional<std::pair<StringRef, StringRef>> found;
-  loc->walk([&](Location inner) {
-    auto name = dyn_cast<NameLoc>(inner);
-    auto opType = name ? dyn_cast<NameLoc>(name.getChildLoc()) : nullptr;
-    if (!opType)
-      return WalkResult::advance();
-    found = {name.getName(), opType.getName()};
-    return WalkResult::interrupt();
-  });
-  return found;
-}
 
 struct ProfileRegionsPass : mlir::kiln::impl::KilnProfileRegionsBase<ProfileRegionsPass> {
   void runOnOperation() override {
@@ -68,7 +53,8 @@ struct ProfileRegionsPass : mlir::kiln::impl::KilnProfileRegionsBase<ProfileRegi
       };
       SmallVector<Run> runs;
       for (Operation &op : body.without_terminator()) {
-        std::optional<std::pair<StringRef, StringRef>> node = nodeOf(op.getLoc());
+        std::optional<std::pair<StringRef, StringRef>> node =
+            mlir::kiln::lowering::onnxNodeOf(op.getLoc());
         if (!node)
           continue;
         int64_t region = indexOf(node->first, node->second);

@@ -24,6 +24,9 @@ enum class Target { Cpu, Cuda };
 /// tensors, inputs rounded for the tensor cores, fp32 accumulation.
 enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 
+/// What `--quantize` asks for.
+enum class Quantization { None, Int8 };
+
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
   /// --mcpu: an LLVM CPU name; "native" or empty = the host CPU and the
@@ -43,6 +46,10 @@ struct CompileOptions {
   /// $CUDA_HOME, else /usr/local/cuda. Without ptxas the kernels ship as
   /// PTX for the driver to compile.
   std::string cudaToolkit;
+  /// --quantize: none (fp32) or int8 (dynamic: kiln-quantize-contractions).
+  Quantization quantize = Quantization::None;
+  /// --quantize-exclude: ONNX node names or op types kept in fp32.
+  std::vector<std::string> quantizeExclude;
 };
 
 /// The CUDA toolkit folder that options.cudaToolkit resolves to.
@@ -54,6 +61,15 @@ std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 
 /// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
 std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --quantize (none, int8; int8-static and bf16 are named as not
+/// implemented yet); an error message, or empty.
+std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
+
+/// What makes the options unusable together for quantization (--quantize
+/// with -O0 or --target cuda, --quantize-exclude without --quantize); an
+/// error message, or empty.
+std::string checkQuantizationOptions(const CompileOptions &options);
 
 /// One graph input or output as the artifact describes it.
 struct TensorSignature {

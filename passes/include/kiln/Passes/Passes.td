@@ -182,6 +182,52 @@ def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
 }
 
+def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::ModuleOp"> {
+  let summary = "Replace fp32 contractions with constant weights by int8 GEMMs (kiln.qgemm)";
+  let description = [{
+    `kiln compile --quantize int8`: dynamic int8 quantization, as people
+    deploy Transformers on CPUs. An f32 contraction on tensors whose B is a
+    constant matrix (a MatMul or Gemm weight, also through a transpose),
+    whose A is read row-major (`(batch..., m, k)`, the batch dims becoming
+    rows) and whose output starts at zero becomes a `kiln.qgemm`:
+
+    - the weight is quantized here, once: symmetric int8 with one scale per
+      output column (`scale[j] = max_p |B(p, j)| / 127`, `q = rint(B /
+      scale)`), and stored in the runtime's packed layout
+      (`kiln_qgemm_pack.h`, column sums included);
+    - A is quantized when the model runs, per row, to uint8 (kiln.qgemm's
+      semantics, as ONNX DynamicQuantizeLinear does per tensor);
+    - the elementwise consumer that `kiln-prepare-gemm-epilogues` marked
+      (bias, GELU or ReLU, residual) becomes the op's epilogue, so the
+      dequantized output is written once.
+
+    Contractions whose ONNX node's name or op type is in `exclude` stay
+    fp32, as do those outside the form above (batched attention products,
+    whose B is not a constant). The f32 data of weights nothing else reads
+    is released.
+  }];
+  let options = [
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types (MatMul, Gemm) to keep in fp32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def KilnQGemmToRuntime : Pass<"kiln-qgemm-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.qgemm ops to calls of the runtime's int8 GEMM";
+  let description = [{
+    Each `kiln.qgemm` on memrefs becomes the filling of a `kiln_qgemm_desc`
+    (kiln_abi.h; one stack descriptor per function, of
+    `KILN_QGEMM_DESC_FIELDS` 64-bit words whose positions come from the
+    struct itself) and a call of `kiln_rt_qgemm(ctx, desc)`, which the model
+    ABI binds to `kiln_runtime_context::qgemm`. Strides come from the
+    memrefs' strided metadata, so views (a collapsed activation, a residual)
+    need no copies.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's packed fp32 GEMM for bufferized contractions";
   let description = [{

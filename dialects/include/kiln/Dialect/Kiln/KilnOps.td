@@ -745,4 +745,7 @@ def Kiln_RuntimeCheckOp : Op<Kiln_Dialect, "runtime_check", [MemoryEffects<[MemW
 // Pooling, padding, resizing, batch normalisation and quantization.
 include "kiln/Dialect/Kiln/KilnNNOps.td"
 
+// Typed calls of runtime micro-kernels.
+include "kiln/Dialect/Kiln/KilnUkernelOps.td"
+
 #endif // KILN_DIALECT_KILN_OPS_TD

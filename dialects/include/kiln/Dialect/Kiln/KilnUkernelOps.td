@@ -1,0 +1,78 @@
+//===- KilnUkernelOps.td - Typed calls of runtime micro-kernels -*- tablegen -*-===//
+//
+// Ops that stand for one call of a runtime micro-kernel (kiln_abi.h), in the
+// spirit of IREE's ukernel ops: typed and verified while they are tensors
+// and after bufferization, and lowered to the call in one place. They live
+// below the graph level: passes create them from linalg contractions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_KILN_UKERNEL_OPS_TD
+#define KILN_DIALECT_KILN_UKERNEL_OPS_TD
+
+include "kiln/Dialect/Kiln/KilnBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+
+def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "An int8 GEMM of the runtime: dynamic per-row u8 A, per-column s8 B";
+  let description = [{
+    `out = act(dequant(q(a) x b) + bias) + residual` for a row-major
+    `a : M x K` (f32), the constant weights `b : K x N` and f32 output
+    `M x N`, computed by the runtime's int8 GEMM (`kiln_qgemm_desc` in
+    `kiln_abi.h`, reached through `kiln-qgemm-to-runtime`):
+
+    - each row i of `a` is quantized when the model runs, like ONNX
+      DynamicQuantizeLinear: `lo = min(0, min a(i,:))`, `hi = max(0, max
+      a(i,:))`, `sa = (hi - lo) / 255`, `za = rint(-lo / sa)`,
+      `aq = clamp(rint(a / sa) + za, 0, 255)`;
+    - `b` is int8 with one scale per column (`b_scale`, N floats,
+      symmetric: zero point 0), stored in the packed layout of
+      `kiln_qgemm_pack.h` (`b_packed`, `kiln_qgemm_packed_size(k, n)`
+      bytes: 16-column panels, k in groups of 4, then the column sums);
+    - `s = sum_p (aq(i,p) - za) * b(p,j)` exactly in int32, then
+      `float(s) * (sa * b_scale[j])`, the optional `bias` (N floats), the
+      activation (`kiln_gemm_activation`: 0 none, 1 GELU erf, 2 GELU tanh,
+      3 ReLU) and the optional `residual` (M x N).
+
+    The op is in destination-passing style: `init` is only where the result
+    goes (it is overwritten). Its rank is 2 or more; its leading dims are the
+    M rows (a Linear layer's batch and sequence dims), kept rather than
+    reshaped away because a memref.expand_shape with two `?` dims in a group
+    breaks upstream's expand-strided-metadata; after bufferization it must
+    be contiguous (identity layout), as the fresh buffers it gets are. On
+    tensors the op has one result; after bufferization every operand is a
+    memref and it has none.
+
+    ```mlir
+    %y = kiln.qgemm %x, %w, %scale bias(%b : tensor<3072xf32>) into %init
+           {k = 768, n = 3072, activation = 1}
+           : tensor<?x768xf32>, tensor<2371584xi8>, tensor<3072xf32>, tensor<?x?x3072xf32>
+           -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$a, AnyShaped:$b_packed, AnyShaped:$b_scale,
+                   Optional<AnyShaped>:$bias, Optional<AnyShaped>:$residual,
+                   AnyShaped:$init,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$k,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$n,
+                   DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<3>]>,
+                                     "0">:$activation);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $a `,` $b_packed `,` $b_scale
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
+    `into` $init attr-dict `:` type($a) `,` type($b_packed) `,` type($b_scale) `,` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+  }];
+}
+
+#endif // KILN_DIALECT_KILN_UKERNEL_OPS_TD

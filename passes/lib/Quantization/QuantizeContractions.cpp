@@ -1,0 +1,252 @@
+//===- QuantizeContractions.cpp - fp32 contractions to int8 GEMMs ---------===//
+//
+// `--quantize int8`: a Linear layer's contraction with a constant weight
+// becomes a kiln.qgemm (dynamic per-row uint8 activations, per-column
+// symmetric int8 weights, exact int32 sums; see KilnUkernelOps.td). The
+// weight is quantized and packed here, once; its marked epilogue (bias,
+// activation, residual) moves into the op. Everything else stays fp32.
+//
+// Per-column weight scales and per-row activation scales are what keeps
+// accuracy on trained Transformers (a per-tensor activation scale is set by
+// the few outlier rows): on all-MiniLM-L6-v2 per-tensor weights and
+// activations, as ORT's quantize_dynamic does by default, give a mean
+// cosine to fp32 of 0.96; see docs/quantization.md for the figures.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../Layout/GemmWeights.h"
+#include "../Lowering/LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/GemmEpilogue.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
+
+#include "kiln/kiln_abi.h"
+#include "kiln/kiln_qgemm_pack.h"
+
+#include <cmath>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNQUANTIZECONTRACTIONS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::layout;
+
+namespace {
+
+/// A weight quantized to int8 with one scale per column, packed.
+struct QuantizedWeight {
+  std::vector<int8_t> packed; // kiln_qgemm_packed_size(k, n) bytes
+  std::vector<float> scales;  // n
+};
+
+QuantizedWeight quantizeWeight(ArrayRef<float> data, const WeightView &v) {
+  auto at = [&](int64_t p, int64_t j) { return data[size_t(p * v.kStride + j * v.nStride)]; };
+  QuantizedWeight w{std::vector<int8_t>(size_t(kiln_qgemm_packed_size(v.k, v.n))),
+                    std::vector<float>(size_t(v.n))};
+  std::vector<int8_t> q(size_t(v.k * v.n)); // row-major K x N
+  for (int64_t j = 0; j < v.n; ++j) {
+    float amax = 0.0f;
+    for (int64_t p = 0; p < v.k; ++p)
+      amax = std::max(amax, std::fabs(at(p, j)));
+    // An all-zero column quantizes to zeros with any scale.
+    float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+    w.scales[size_t(j)] = scale;
+    for (int64_t p = 0; p < v.k; ++p) {
+      float r = std::nearbyint(at(p, j) / scale); // half to even, as ONNX
+      q[size_t(p * v.n + j)] = int8_t(std::clamp(r, -127.0f, 127.0f));
+    }
+  }
+  kiln_qgemm_pack_b(q.data(), v.n, 1, v.k, v.n, w.packed.data());
+  return w;
+}
+
+/// Whether `value` is a tensor filled with zeros.
+bool isZeroFilled(Value value) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  return fill && matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
+}
+
+/// The loops of `op` but `skip`, in order, as dim exprs.
+SmallVector<AffineExpr> dimsExcept(linalg::GenericOp op, ArrayRef<unsigned> skip) {
+  SmallVector<AffineExpr> dims;
+  for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
+    if (!llvm::is_contained(skip, loop))
+      dims.push_back(getAffineDimExpr(loop, op.getContext()));
+  return dims;
+}
+
+/// Whether A is read row-major as (batch..., m, k) and C written as
+/// (batch..., m, n): every loop but n indexes A in loop order with k last,
+/// every loop but k indexes C in loop order with n last. Then A collapses
+/// to rows x K and C to rows x N.
+bool hasRowMajorOperands(linalg::GenericOp op, const PackableWeight &w) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<AffineExpr> aDims = dimsExcept(op, {w.nLoop, w.kLoop});
+  aDims.push_back(getAffineDimExpr(w.kLoop, op.getContext()));
+  SmallVector<AffineExpr> cDims = dimsExcept(op, {w.kLoop});
+  // (packableWeight already made n C's innermost dim.)
+  return aDims.size() >= 2 &&
+         maps[0].getResults() == ArrayRef(aDims) && maps[2].getResults() == ArrayRef(cDims);
+}
+
+/// `value` of rank r >= 2 as a matrix: its leading dims collapsed into rows.
+Value asMatrix(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() == 2)
+    return value;
+  ReassociationIndices rows = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1));
+  return tensor::CollapseShapeOp::create(
+      b, loc, value, SmallVector<ReassociationIndices>{rows, {type.getRank() - 1}});
+}
+
+/// The marked epilogue that consumes `op`'s result, as kiln.qgemm operands.
+struct Epilogue {
+  linalg::GenericOp op;
+  Value bias, residual;
+  int64_t activation = 0;
+};
+
+std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction) {
+  // The consumer reads C and writes in place into it: its only user.
+  Value c = contraction.getResult(0);
+  if (c.use_empty() || !llvm::all_equal(c.getUsers()))
+    return std::nullopt;
+  auto consumer = dyn_cast<linalg::GenericOp>(*c.getUsers().begin());
+  auto marks = consumer ? consumer->getAttrOfType<DictionaryAttr>(kGemmEpilogueAttr) : nullptr;
+  if (!marks || consumer.getNumResults() != 1)
+    return std::nullopt;
+  auto field = [&](StringRef name) {
+    auto value = marks.getAs<IntegerAttr>(name);
+    return value ? value.getInt() : int64_t(-2);
+  };
+  int64_t gemm = field(kEpilogueGemmOperand), bias = field(kEpilogueBiasOperand),
+          residual = field(kEpilogueResidualOperand);
+  int64_t numInputs = consumer.getNumDpsInputs();
+  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
+  if (gemm < 0 || !valid(gemm) || !valid(bias) || !valid(residual) ||
+      consumer.getDpsInputs()[gemm] != c || numInputs != 1 + (bias >= 0) + (residual >= 0))
+    return std::nullopt;
+  Epilogue epilogue{consumer, nullptr, nullptr, field(kEpilogueActivation)};
+  if (epilogue.activation < 0 || epilogue.activation > int64_t(GemmActivation::Relu))
+    return std::nullopt;
+  auto cType = cast<RankedTensorType>(c.getType());
+  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
+  if (!maps[gemm].isIdentity() || !maps.back().isIdentity() ||
+      consumer.getResult(0).getType() != cType)
+    return std::nullopt;
+  if (residual >= 0) {
+    Value value = consumer.getDpsInputs()[residual];
+    if (!maps[residual].isIdentity() || value.getType() != cType)
+      return std::nullopt;
+    epilogue.residual = value;
+  }
+  if (bias >= 0) {
+    // A vector along the output's last dim, possibly with leading 1s.
+    Value value = consumer.getDpsInputs()[bias];
+    auto type = cast<RankedTensorType>(value.getType());
+    AffineMap map = maps[bias];
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || last.getPosition() != cType.getRank() - 1 ||
+        type.getDimSize(type.getRank() - 1) != cType.getDimSize(cType.getRank() - 1) ||
+        llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+      return std::nullopt;
+    epilogue.bias = value;
+  }
+  return epilogue;
+}
+
+struct QuantizeContractionsPass
+    : mlir::kiln::impl::KilnQuantizeContractionsBase<QuantizeContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::StringSet<> excluded;
+    for (const std::string &name : exclude)
+      excluded.insert(name);
+    // Found before any rewrite: quantizing one erases its epilogue's op.
+    SmallVector<std::pair<linalg::GenericOp, PackableWeight>> contractions;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto node = lowering::onnxNodeOf(op.getLoc());
+          node && (excluded.contains(node->first) || excluded.contains(node->second)))
+        return;
+      std::optional<PackableWeight> weight = packableWeight(op);
+      if (weight && hasRowMajorOperands(op, *weight) && isZeroFilled(op.getDpsInits()[0]))
+        contractions.emplace_back(op, *weight);
+    });
+    llvm::StringSet<> released;
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, weight] : contractions) {
+      auto value = cast<ElementsAttr>(weight.constant.getValue());
+      std::optional<ArrayRef<float>> data = floatsOf(value);
+      WeightView view = viewOf(weightMatrixShape(op, weight), weight);
+      if (!data || view.k > KILN_QGEMM_MAX_K)
+        continue;
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+        released.insert(resource.getRawHandle().getKey());
+      quantize(rewriter, op, quantizeWeight(*data, view), view);
+    }
+    releaseUnusedWeights(module, released);
+  }
+
+  void quantize(IRRewriter &rewriter, linalg::GenericOp op, const QuantizedWeight &weight,
+                const WeightView &view) {
+    Location loc = op.getLoc();
+    std::optional<Epilogue> epilogue = epilogueOf(op);
+    rewriter.setInsertionPoint(epilogue ? epilogue->op : op);
+    Builder &b = rewriter;
+    auto blobType = RankedTensorType::get({int64_t(weight.packed.size())}, b.getI8Type());
+    std::string name = "qgemm_weight_" + std::to_string(counter++);
+    Value packed = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseResourceElementsAttr::get(
+            blobType, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef(weight.packed), 64)));
+    Value scales = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({view.n}, b.getF32Type()),
+                               ArrayRef(weight.scales)));
+    Value a = asMatrix(rewriter, loc, op.getDpsInputs()[0]);
+    Value bias, residual;
+    int64_t activation = 0;
+    if (epilogue) {
+      activation = epilogue->activation;
+      if (epilogue->residual)
+        residual = asMatrix(rewriter, loc, epilogue->residual);
+      if ((bias = epilogue->bias) && cast<RankedTensorType>(bias.getType()).getRank() != 1) {
+        ReassociationIndices all = llvm::to_vector(
+            llvm::seq<int64_t>(0, cast<RankedTensorType>(bias.getType()).getRank()));
+        bias = tensor::CollapseShapeOp::create(rewriter, loc, bias,
+                                               SmallVector<ReassociationIndices>{all});
+      }
+    }
+    // The output keeps C's shape: its leading dims are the rows.
+    Value c = op.getResult(0);
+    Value init = tensor::EmptyOp::create(rewriter, loc,
+                                         tensor::getMixedSizes(rewriter, loc, op.getDpsInits()[0]),
+                                         b.getF32Type());
+    Value result = QGemmOp::create(rewriter, loc, c.getType(), a, packed, scales, bias, residual,
+                                   init, view.k, view.n, activation)
+                       .getResult();
+    Value zeroInit = op.getDpsInits()[0];
+    if (epilogue) {
+      rewriter.replaceOp(epilogue->op, result);
+      rewriter.eraseOp(op);
+    } else {
+      rewriter.replaceOp(op, result);
+    }
+    // The zero fill of C is dead now (the op overwrites its init).
+    if (Operation *fill = zeroInit.getDefiningOp(); fill && fill->use_empty())
+      rewriter.eraseOp(fill);
+  }
+
+  int64_t counter = 0;
+};
+
+} // namespace
