@@ -79,19 +79,21 @@ def summary(values: np.ndarray) -> dict:
     return {"mean": float(np.mean(values)), "min": float(np.min(values)), "count": int(values.size)}
 
 
-def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path) -> dict:
-    library = args.library
+def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path, quantize=None) -> dict:
+    library = None if quantize else args.library
+    label = f"Kiln {quantize or 'fp32'}"
     if library is None:
-        library = tmp / "minilm-l6.so"
+        library = tmp / f"minilm-l6.{quantize or 'fp32'}.so"
         start = time.monotonic()
-        cmd = [args.kiln, "compile", str(args.model), "-o", str(library), *args.compile_arg]
+        flags = ["--quantize", quantize] if quantize else []
+        cmd = [args.kiln, "compile", str(args.model), "-o", str(library), *flags, *args.compile_arg]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
         print(f"kiln compile: {time.monotonic() - start:.1f} s")
     cos, emb_diff, hidden_diff = [], 0.0, 0.0
     for (name, feeds), want in zip(sets, reference):
-        run_dir = tmp / f"set-{name}"
+        run_dir = tmp / f"set-{name}-{quantize or 'fp32'}"
         run_dir.mkdir()
         got = run_kiln(args.kiln_run, library, feeds, run_dir)
         cos.append(cosines(got["sentence_embedding"], want["sentence_embedding"]))
@@ -103,7 +105,7 @@ def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path) -> dict:
     cos = np.concatenate(cos)
     result = {"cosine": summary(cos), "max_abs_diff_sentence_embedding": emb_diff,
               "max_abs_diff_last_hidden_state_unpadded": hidden_diff}
-    print(f"Kiln fp32 vs ORT fp32, {cos.size} sentences: cosine mean {np.mean(cos):.8f} min {np.min(cos):.8f} "
+    print(f"{label} vs ORT fp32, {cos.size} sentences: cosine mean {np.mean(cos):.8f} min {np.min(cos):.8f} "
           f"(1 - min = {1 - np.min(cos):.2g}); "
           f"max abs diff sentence_embedding {emb_diff:.3g}, last_hidden_state (unpadded) {hidden_diff:.3g}")
     return result
@@ -161,6 +163,10 @@ def main() -> int:
     parser.add_argument("--eval-ids", type=pathlib.Path, default=ROOT / "data/sentences/eval.ids")
     parser.add_argument("--eval-data", type=pathlib.Path, help="a directory of input sets instead of --eval-ids")
     parser.add_argument("--no-ort-int8", action="store_true", help="skip the ORT quantize_dynamic comparison")
+    parser.add_argument("--kiln-int8", action="store_true",
+                        help="also compile with --quantize int8 and hold it to the int8 bar: "
+                             "cosine to ORT fp32 mean >= 0.99, min >= 0.97, and a mean no lower "
+                             "than ORT quantize_dynamic's (when that runs)")
     parser.add_argument("--ort-int8-variants", action="store_true",
                         help="also quantize_dynamic with reduce_range, MatMul only (per-tensor and "
                              "per-channel) and Gather only")
@@ -185,6 +191,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         report["kiln_fp32_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp)
+        if args.kiln_int8:
+            report["kiln_int8_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "int8")
         if not args.no_ort_int8:
             report["ort_int8_vs_ort_fp32"] = ort_int8(args, sets, reference, tmp)
     if args.json:
@@ -195,6 +203,15 @@ def main() -> int:
           and fp32["max_abs_diff_last_hidden_state_unpadded"] <= args.max_abs_diff)
     print(f"{'ok' if ok else 'FAILED'}: Kiln fp32 vs ORT fp32 (min cosine >= {args.min_cosine}, "
           f"max abs diff <= {args.max_abs_diff})")
+    if args.kiln_int8:
+        int8 = report["kiln_int8_vs_ort_fp32"]["cosine"]
+        ort_mean = report.get("ort_int8_vs_ort_fp32", {}).get("quantize_dynamic", {}).get(
+            "cosine", {}).get("mean", 0.0)
+        int8_ok = int8["mean"] >= 0.99 and int8["min"] >= 0.97 and int8["mean"] >= ort_mean
+        print(f"{'ok' if int8_ok else 'FAILED'}: Kiln int8 vs ORT fp32 (mean cosine "
+              f"{int8['mean']:.6f} >= 0.99" + (f" and >= ORT int8's {ort_mean:.6f}" if ort_mean else "")
+              + f", min {int8['min']:.6f} >= 0.97)")
+        ok = ok and int8_ok
     return 0 if ok else 1
 
 

@@ -37,7 +37,7 @@ def _size_text(name, size):
 
 
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
-            target=None, mattr=None, dims=None):
+            target=None, mattr=None, dims=None, quantize_exclude=None):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -49,7 +49,12 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     dims:      sizes of named dims in every input, like ONNX Runtime's free
         dimension overrides: {"batch": 1, "sequence": 128} or the CLI's
         --dim text "batch=1,sequence=128".
-    quantize:  only None: quantization is not implemented yet.
+    quantize:  None or "none" (fp32), or "int8": --quantize int8, the MatMul/Gemm
+        layers with constant weights as int8 GEMMs (per-channel int8 weights,
+        activations quantized per row as the model runs; docs/quantization.md).
+        "int8-static" and "bf16" raise kiln.UnsupportedError (not yet).
+    quantize_exclude: ONNX node names or op types kept in fp32 (a list, or
+        the CLI's comma-separated text).
     mcpu:      --mcpu: None or "native" (this machine), "x86-64-v3", "haswell"...
     mattr:     --mattr, e.g. "-avx512f".
     opt_level: 0..3 (None: 2, like -O2).
@@ -58,9 +63,17 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     Raises kiln.CompileError with the compiler's diagnostics; a failed
     compile leaves nothing at `output`. Returns the output path.
     """
-    if quantize is not None:
-        raise UnsupportedError("quantization is not implemented yet: kiln.compile accepts "
-                               f"quantize=None only (got {quantize!r})")
+    if quantize in ("int8-static", "bf16"):
+        raise UnsupportedError(f"quantize={quantize!r} is not implemented yet; "
+                               "quantize='int8' (dynamic activations) is")
+    if quantize is not None and not isinstance(quantize, str):
+        raise CompileError(f"quantize must be None, 'none' or 'int8', not {quantize!r}")
+    if isinstance(quantize_exclude, str):
+        quantize_exclude = [n.strip() for n in quantize_exclude.split(",") if n.strip()]
+    quantize_exclude = list(quantize_exclude or [])
+    if not all(isinstance(n, str) for n in quantize_exclude):
+        raise CompileError(f"quantize_exclude must be node names or op types (str), "
+                           f"not {quantize_exclude!r}")
     if opt_level is None:
         opt_level = 2
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
@@ -77,5 +90,6 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                           f"install lacks or cannot load ({error}); kiln.Session works "
                           f"without it") from error
 
-    _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "")
+    _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "",
+                      quantize or "", quantize_exclude)
     return output

@@ -12,6 +12,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include "kiln/Compiler/Driver.h"
 #include "mlir/IR/MLIRContext.h"
@@ -35,7 +36,8 @@ std::mutex compileMutex;
 
 void compile(const std::string &model, const std::string &output, const std::string &inputShapes,
              const std::string &dims, const std::string &cpu, const std::string &features, int optLevel,
-             const std::string &target) {
+             const std::string &target, const std::string &quantize,
+             const std::vector<std::string> &quantizeExclude) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -51,6 +53,11 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parseNamedDims(dims, job.importOptions);
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
+  if (problem.empty() && !quantize.empty())
+    problem = mlir::kiln::parseQuantization(quantize, job.options);
+  job.options.quantizeExclude = quantizeExclude;
+  if (problem.empty())
+    problem = mlir::kiln::checkQuantizationOptions(job.options);
   if (problem.empty())
     problem = mlir::kiln::checkTargetOptions(job.options);
   if (problem.empty())
@@ -83,5 +90,6 @@ void compile(const std::string &model, const std::string &output, const std::str
 NB_MODULE(_compiler, m) {
   m.doc() = "The Kiln compiler in process (what `kiln compile` runs); use kiln.compile.";
   m.def("compile", &compile, nb::arg("model"), nb::arg("output"), nb::arg("input_shapes"),
-        nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"));
+        nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"),
+        nb::arg("quantize"), nb::arg("quantize_exclude"));
 }

@@ -211,10 +211,37 @@ def test_compile_bad_options(tmp_path, kwargs, message):
     assert not out.exists()
 
 
-def test_compile_quantize_not_implemented(tmp_path):
-    with pytest.raises(kiln.UnsupportedError, match="quantization is not implemented yet") as info:
-        kiln.compile(BERT_ONNX, tmp_path / "m.so", quantize="int8")
+@pytest.mark.parametrize("mode", ["int8-static", "bf16"])
+def test_compile_quantize_not_implemented(tmp_path, mode):
+    with pytest.raises(kiln.UnsupportedError, match="is not implemented yet") as info:
+        kiln.compile(BERT_ONNX, tmp_path / "m.so", quantize=mode)
     assert isinstance(info.value, NotImplementedError)
+    assert not (tmp_path / "m.so").exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"quantize": "int4"}, "--quantize must be none or int8, not 'int4'"),
+    ({"quantize": "int8", "opt_level": 0}, "needs -O1 or higher"),
+    ({"quantize_exclude": ["Gemm"]}, "--quantize-exclude needs --quantize int8"),
+])
+def test_compile_quantize_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(kiln.CompileError, match=message):
+        kiln.compile(BERT_ONNX, tmp_path / "m.so", **kwargs)
+    assert not (tmp_path / "m.so").exists()
+
+
+def test_compile_quantize_int8(tmp_path):
+    """quantize="int8" makes a library whose outputs stay close to fp32's
+    (random-weight BERT-tiny; trained models: tools/minilm_accuracy.py)."""
+    fp32 = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "fp32.so"))
+    int8 = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "int8.so", quantize="int8",
+                                     quantize_exclude="Gemm"))
+    rng = np.random.default_rng(0)
+    feeds = {"input_ids": rng.integers(0, 100, (1, 12)), "attention_mask": np.ones((1, 12), np.int64),
+             "token_type_ids": np.zeros((1, 12), np.int64)}
+    want, got = fp32.run(None, feeds)[0].ravel(), int8.run(None, feeds)[0].ravel()
+    cosine = float(want @ got / (np.linalg.norm(want) * np.linalg.norm(got)))
+    assert 0.99 < cosine < 1.0
 
 
 def test_compile_options_that_work(tmp_path):

@@ -1,0 +1,71 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @blob_size(%a: tensor<4x2xf32>, %b: tensor<100xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{b_packed must hold the 128 bytes of a packed 2 x 3 int8 B, got 'tensor<100xi8>'}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xf32>, tensor<100xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @depth(%a: tensor<4x5xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a must be an f32 M x 2 matrix, got 'tensor<4x5xf32>'}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x5xf32>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @scales(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<4xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{b_scale must hold 3 f32 scales, got 'tensor<4xf32>'}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xf32>, tensor<128xi8>, tensor<4xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @rows(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %init: tensor<2x3x3xf32>) -> tensor<2x3x3xf32> {
+  // expected-error @below {{a has 4 rows but init has 6}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<2x3x3xf32> -> tensor<2x3x3xf32>
+  return %y : tensor<2x3x3xf32>
+}
+
+// -----
+
+func.func @activation(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{attribute 'activation' failed to satisfy constraint}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, activation = 7 : i64}
+         : tensor<4x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @mixed(%a: tensor<4x2xf32>, %b: memref<128xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{operands must be all tensors or all memrefs}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xf32>, memref<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @strided_init(%a: memref<4x2xf32>, %b: memref<128xi8>, %s: memref<3xf32>, %init: memref<4x3xf32, strided<[8, 1]>>) {
+  // expected-error @below {{init must be a contiguous buffer (identity layout)}}
+  kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+    : memref<4x2xf32>, memref<128xi8>, memref<3xf32>, memref<4x3xf32, strided<[8, 1]>>
+  return
+}
+
+// -----
+
+func.func @too_deep(%a: tensor<4x70000xf32>, %b: tensor<70016xi8>, %s: tensor<1xf32>, %init: tensor<4x1xf32>) -> tensor<4x1xf32> {
+  // expected-error @below {{k = 70000 is deeper than the runtime's exact int32 sums allow (65536)}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 70000 : i64, n = 1 : i64}
+         : tensor<4x70000xf32>, tensor<70016xi8>, tensor<1xf32>, tensor<4x1xf32> -> tensor<4x1xf32>
+  return %y : tensor<4x1xf32>
+}

@@ -1,0 +1,25 @@
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+
+// kiln.qgemm on tensors (one result, rows kept in init's leading dims) and
+// on memrefs (none). A packed 2 x 3 int8 B is kiln_qgemm_packed_size(2, 3)
+// = 16 * 4 + 4 * 16 = 128 bytes.
+
+// CHECK-LABEL: func.func @tensors
+// CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<3xf32>) residual(%{{.*}} : tensor<?x3xf32>) into %{{.*}} {activation = 1 : i64, k = 2 : i64, n = 3 : i64} : tensor<?x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+func.func @tensors(%a: tensor<?x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %bias: tensor<3xf32>,
+                   %r: tensor<?x3xf32>, %init: tensor<?x?x3xf32>) -> tensor<?x?x3xf32> {
+  %y = kiln.qgemm %a, %b, %s bias(%bias : tensor<3xf32>) residual(%r : tensor<?x3xf32>) into %init
+         {k = 2 : i64, n = 3 : i64, activation = 1 : i64}
+         : tensor<?x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  return %y : tensor<?x?x3xf32>
+}
+
+// CHECK-LABEL: func.func @memrefs
+// CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} {k = 2 : i64, n = 3 : i64} : memref<4x2xf32, strided<[8, 1]>>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
+// CHECK-NOT: ->
+func.func @memrefs(%a: memref<4x2xf32, strided<[8, 1]>>, %b: memref<128xi8>, %s: memref<3xf32>,
+                   %init: memref<4x3xf32>) {
+  kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+    : memref<4x2xf32, strided<[8, 1]>>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
+  return
+}
