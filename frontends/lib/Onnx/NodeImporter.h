@@ -172,6 +172,7 @@ void registerNNOps(llvm::StringMap<OpHandler> &table);
 void registerNormalizationOps(llvm::StringMap<OpHandler> &table);
 void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
 void registerResizeOps(llvm::StringMap<OpHandler> &table);
+void registerAttentionOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

@@ -50,7 +50,9 @@ static const llvm::StringMap<OpArity> &arityTable() {
     add({2, 3, 1, 3}, {"LayerNormalization"});
     add({2, 4, 1, 1}, {"Pad"});
     add({3, 3, 1, 1}, {"GroupNormalization", "InstanceNormalization", "Range", "Where"});
+    add({3, 4, 1, 1}, {"RotaryEmbedding"});
     add({3, 5, 1, 1}, {"Slice"});
+    add({3, 6, 1, 4}, {"Attention"});
     add({5, 5, 1, 3}, {"BatchNormalization"});
     return t;
   }();
@@ -85,6 +87,7 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerNormalizationOps(t);
     registerRearrangeOps(t);
     registerResizeOps(t);
+    registerAttentionOps(t);
     for (const auto &entry : t)
       if (!arityTable().contains(entry.getKey()))
         llvm::report_fatal_error("ONNX " + entry.getKey() + " has a handler but no arity");
