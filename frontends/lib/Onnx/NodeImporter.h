@@ -173,6 +173,7 @@ void registerNormalizationOps(llvm::StringMap<OpHandler> &table);
 void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
 void registerResizeOps(llvm::StringMap<OpHandler> &table);
 void registerAttentionOps(llvm::StringMap<OpHandler> &table);
+void registerLossOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

@@ -46,7 +46,9 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "Equal", "Expand", "Gather", "GatherElements", "GatherND", "Greater",
          "GreaterOrEqual", "Less", "LessOrEqual", "MatMul", "Mod", "Mul", "Or", "PRelu", "Pow",
          "RMSNormalization", "Reshape", "Sub", "Tile", "Unsqueeze", "Xor"});
-    add({2, 3, 1, 1}, {"Conv", "DequantizeLinear", "Gemm", "QuantizeLinear"});
+    add({2, 3, 1, 1},
+        {"Conv", "DequantizeLinear", "Gemm", "NegativeLogLikelihoodLoss", "QuantizeLinear"});
+    add({2, 3, 1, 2}, {"SoftmaxCrossEntropyLoss"});
     add({2, 3, 1, 3}, {"LayerNormalization"});
     add({2, 4, 1, 1}, {"Pad"});
     add({3, 3, 1, 1}, {"GroupNormalization", "InstanceNormalization", "Range", "Where"});
@@ -88,6 +90,7 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerRearrangeOps(t);
     registerResizeOps(t);
     registerAttentionOps(t);
+    registerLossOps(t);
     for (const auto &entry : t)
       if (!arityTable().contains(entry.getKey()))
         llvm::report_fatal_error("ONNX " + entry.getKey() + " has a handler but no arity");
