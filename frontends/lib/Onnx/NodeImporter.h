@@ -174,6 +174,7 @@ void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
 void registerResizeOps(llvm::StringMap<OpHandler> &table);
 void registerAttentionOps(llvm::StringMap<OpHandler> &table);
 void registerLossOps(llvm::StringMap<OpHandler> &table);
+void registerGeneratorOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

@@ -32,6 +32,14 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "MeanVarianceNormalization", "Mish", "Neg", "Not", "Reciprocal", "Relu", "Round",
          "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Softmax", "Softplus",
          "Softsign", "SpaceToDepth", "Sqrt", "Tan", "Tanh", "ThresholdedRelu", "Transpose"});
+    // Ops composed of other kiln ops (Ops/AttentionOps.cpp, LossOps.cpp,
+    // GeneratorOps.cpp and the families' files).
+    add({1, 1, 1, 1}, {"BlackmanWindow", "Celu", "HammingWindow", "HannWindow", "Shrink"});
+    add({2, 2, 1, 1}, {"AffineGrid", "CenterCropPad"});
+    add({2, 3, 1, 1}, {"NegativeLogLikelihoodLoss"});
+    add({2, 3, 1, 2}, {"SoftmaxCrossEntropyLoss"});
+    add({3, 4, 1, 1}, {"RotaryEmbedding"});
+    add({3, 6, 1, 4}, {"Attention"});
     add({1, 1, 1, 2}, {"MaxPool"});
     add({1, 2, 1, 1},
         {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
@@ -46,15 +54,11 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "Equal", "Expand", "Gather", "GatherElements", "GatherND", "Greater",
          "GreaterOrEqual", "Less", "LessOrEqual", "MatMul", "Mod", "Mul", "Or", "PRelu", "Pow",
          "RMSNormalization", "Reshape", "Sub", "Tile", "Unsqueeze", "Xor"});
-    add({2, 3, 1, 1},
-        {"Conv", "DequantizeLinear", "Gemm", "NegativeLogLikelihoodLoss", "QuantizeLinear"});
-    add({2, 3, 1, 2}, {"SoftmaxCrossEntropyLoss"});
+    add({2, 3, 1, 1}, {"Conv", "DequantizeLinear", "Gemm", "QuantizeLinear"});
     add({2, 3, 1, 3}, {"LayerNormalization"});
     add({2, 4, 1, 1}, {"Pad"});
     add({3, 3, 1, 1}, {"GroupNormalization", "InstanceNormalization", "Range", "Where"});
-    add({3, 4, 1, 1}, {"RotaryEmbedding"});
     add({3, 5, 1, 1}, {"Slice"});
-    add({3, 6, 1, 4}, {"Attention"});
     add({5, 5, 1, 3}, {"BatchNormalization"});
     return t;
   }();
@@ -91,6 +95,7 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerResizeOps(t);
     registerAttentionOps(t);
     registerLossOps(t);
+    registerGeneratorOps(t);
     for (const auto &entry : t)
       if (!arityTable().contains(entry.getKey()))
         llvm::report_fatal_error("ONNX " + entry.getKey() + " has a handler but no arity");

@@ -19,7 +19,7 @@ public:
   explicit Composer(NodeImporter &n) : n(n) {}
 
   NodeImporter &node() { return n; }
-  Builder &builder() { return n.getBuilder(); }
+  OpBuilder &builder() { return n.getBuilder(); }
 
   /// OpTy of `operands`; null when an operand is null or the op fails.
   template <typename OpTy>
