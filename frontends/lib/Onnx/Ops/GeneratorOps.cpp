@@ -68,10 +68,8 @@ static SmallVector<double> axisCoordinates(int64_t size, bool alignCorners) {
 /// the constant `size` [N, C, (D,) H, W]: grid [N, (D,) H, W, k].
 static LogicalResult importAffineGrid(NodeImporter &n) {
   auto theta = n.requiredInput(0);
-  if (failed(theta))
-    return failure();
   auto size = n.constantInts(1, "size");
-  if (failed(size))
+  if (failed(theta) || failed(size))
     return failure();
   auto thetaType = n.inputType(0);
   int64_t k = (int64_t)size->size() - 2;

@@ -146,32 +146,21 @@ static LogicalResult importEyeLike(NodeImporter &n) {
 /// element at the end (floor of half the difference at the start).
 static LogicalResult importCenterCropPad(NodeImporter &n) {
   auto x = n.requiredInput(0);
-  if (failed(x))
-    return failure();
   auto target = n.constantInts(1, "shape");
-  if (failed(target))
+  if (failed(x) || failed(target))
     return failure();
   auto type = n.inputType(0);
   int64_t rank = type.getRank();
-  SmallVector<int64_t> axes;
-  if (auto given = n.intsAttr("axes")) {
-    for (int64_t a : *given) {
-      auto axis = n.axis(a, rank);
-      if (failed(axis))
-        return failure();
-      axes.push_back(*axis);
-    }
-  } else {
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
-  if (target->size() != axes.size()) {
-    n.emitError() << "input 'shape' needs one size per axis (" << axes.size() << "), got "
+  auto axes = n.axesOrAll(n.intsAttr("axes"), rank);
+  if (failed(axes))
+    return failure();
+  if (target->size() != axes->size()) {
+    n.emitError() << "input 'shape' needs one size per axis (" << axes->size() << "), got "
                   << target->size();
     return failure();
   }
   SmallVector<int64_t> pads(2 * rank, 0);
-  for (auto [axis, size] : llvm::zip(axes, *target)) {
+  for (auto [axis, size] : llvm::zip(*axes, *target)) {
     int64_t dim = type.getDimSize(axis);
     if (dim == ShapedType::kDynamic || size < 0) {
       n.emitError() << "needs a static input dim " << axis << " and a size >= 0, got " << type
