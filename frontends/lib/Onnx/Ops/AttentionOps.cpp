@@ -28,20 +28,32 @@ using namespace mlir::kiln::onnx_import;
 
 static constexpr int64_t kDynamic = ShapedType::kDynamic;
 
-/// [B, S, heads * D] -> [B, heads, S, D].
+/// [B, S, heads * D] -> [B, heads, S, D]. D is spelt out when known, which
+/// keeps it static where B or S are dynamic.
 static Value splitHeads(Composer &c, Value x, int64_t heads) {
-  return c.transpose(c.reshape(x, {0, 0, heads, -1}), {0, 2, 1, 3});
+  int64_t hidden = Composer::typeOf(x).getDimSize(2);
+  int64_t headSize = hidden == kDynamic ? -1 : hidden / heads;
+  return c.transpose(c.reshape(x, {0, 0, heads, headSize}), {0, 2, 1, 3});
 }
 
 /// [B, heads, S, D] -> [B, S, heads * D].
 static Value mergeHeads(Composer &c, Value x) {
-  return c.reshape(c.transpose(x, {0, 2, 1, 3}), {0, 0, -1});
+  auto type = Composer::typeOf(x);
+  int64_t heads = type.getDimSize(1), headSize = type.getDimSize(3);
+  int64_t hidden = heads == kDynamic || headSize == kDynamic ? -1 : heads * headSize;
+  return c.reshape(c.transpose(x, {0, 2, 1, 3}), {0, 0, hidden});
 }
 
 /// `x` [B, H, S, D] viewed as [B, groups, -1, D]: consecutive heads stacked
 /// along the sequence dim (or the reverse view, with `groups` = H).
 static Value regroupHeads(Composer &c, Value x, int64_t groups) {
-  Value shape = c.concat({c.shape(x, 0, 1), c.ints({groups, -1}), c.shape(x, 3, 4)}, 0);
+  if (!x)
+    return {};
+  auto type = Composer::typeOf(x);
+  int64_t heads = type.getDimSize(1), sequence = type.getDimSize(2);
+  int64_t stacked =
+      heads == kDynamic || sequence == kDynamic ? -1 : heads * sequence / groups;
+  Value shape = c.concat({c.shape(x, 0, 1), c.ints({groups, stacked}), c.shape(x, 3, 4)}, 0);
   return c.reshape(x, shape);
 }
 
