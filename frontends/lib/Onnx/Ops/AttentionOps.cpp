@@ -329,7 +329,8 @@ static LogicalResult importRotaryEmbedding(NodeImporter &n) {
   Value cosines = c.unsqueeze(c.slice(cosCache, {0}, {half}, {2}), {2});
   Value sines = c.unsqueeze(c.slice(sinCache, {0}, {half}, {2}), {2});
 
-  Value rotated = c.slice(x, {0}, {rotaryDim}, {3});
+  bool partial = headSize == kDynamic || rotaryDim < headSize;
+  Value rotated = partial ? c.slice(x, {0}, {rotaryDim}, {3}) : x;
   bool interleaved = n.intAttr("interleaved", 0) != 0;
   // Interleaved pairs (2i, 2i+1) are the two entries of a trailing dim of 2.
   Value pairs = interleaved ? c.reshape(rotated, {0, 0, 0, half, 2}) : rotated;
@@ -346,7 +347,7 @@ static LogicalResult importRotaryEmbedding(NodeImporter &n) {
                      ? c.reshape(c.concat({c.unsqueeze(real, {4}), c.unsqueeze(imag, {4})}, 4),
                                  {0, 0, 0, rotaryDim})
                      : c.concat({real, imag}, 3);
-  if (headSize == kDynamic || rotaryDim < headSize)
+  if (partial)
     result = c.concat({result, c.slice(x, {rotaryDim}, {INT64_MAX}, {3})}, 3);
   Value output = rank == 3 ? c.reshape(result, c.shape(*xIn, 0, 3))
                            : c.transpose(result, {0, 2, 1, 3});
