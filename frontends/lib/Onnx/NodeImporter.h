@@ -179,6 +179,7 @@ void registerResizeOps(llvm::StringMap<OpHandler> &table);
 void registerAttentionOps(llvm::StringMap<OpHandler> &table);
 void registerLossOps(llvm::StringMap<OpHandler> &table);
 void registerGeneratorOps(llvm::StringMap<OpHandler> &table);
+void registerEinsumOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 
