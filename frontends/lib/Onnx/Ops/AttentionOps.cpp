@@ -51,8 +51,7 @@ static Value regroupHeads(Composer &c, Value x, int64_t groups) {
     return {};
   auto type = Composer::typeOf(x);
   int64_t heads = type.getDimSize(1), sequence = type.getDimSize(2);
-  int64_t stacked =
-      heads == kDynamic || sequence == kDynamic ? -1 : heads * sequence / groups;
+  int64_t stacked = heads == kDynamic || sequence == kDynamic ? -1 : heads * sequence / groups;
   Value shape = c.concat({c.shape(x, 0, 1), c.ints({groups, stacked}), c.shape(x, 3, 4)}, 0);
   return c.reshape(x, shape);
 }
@@ -74,8 +73,8 @@ static FailureOr<HeadCounts> headCounts(NodeImporter &n, int64_t rank) {
   int64_t qAttr = n.intAttr("q_num_heads", 0), kvAttr = n.intAttr("kv_num_heads", 0);
   if (rank == 3) {
     if (qAttr < 1 || kvAttr < 1) {
-      n.emitError() << "3-D inputs need q_num_heads and kv_num_heads (>= 1), got "
-                    << qAttr << " and " << kvAttr;
+      n.emitError() << "3-D inputs need q_num_heads and kv_num_heads (>= 1), got " << qAttr
+                    << " and " << kvAttr;
       return failure();
     }
     auto divisible = [&](size_t i, int64_t heads) {
@@ -83,8 +82,8 @@ static FailureOr<HeadCounts> headCounts(NodeImporter &n, int64_t rank) {
       return hidden == kDynamic || hidden % heads == 0;
     };
     if (!divisible(0, qAttr) || !divisible(1, kvAttr) || !divisible(2, kvAttr)) {
-      n.emitError() << "the hidden sizes of Q, K and V must divide into q_num_heads ("
-                    << qAttr << ") and kv_num_heads (" << kvAttr << ") heads";
+      n.emitError() << "the hidden sizes of Q, K and V must divide into q_num_heads (" << qAttr
+                    << ") and kv_num_heads (" << kvAttr << ") heads";
       return failure();
     }
     return HeadCounts{qAttr, kvAttr};
@@ -112,6 +111,8 @@ static Value boolToBias(Composer &c, Value allowed, Type element) {
 /// attn_mask as an additive bias of `element` type over `total` keys. A mask
 /// whose last dim is shorter than total_sequence_length (and not 1, which
 /// broadcasts) is padded with -inf, i.e. the keys after it are masked out.
+/// That needs both lengths at compile time; when one is dynamic the mask
+/// broadcasts, and a run whose lengths differ fails in the add's check.
 static FailureOr<Value> maskBias(Composer &c, Value mask, Type element, Value keys) {
   NodeImporter &n = c.node();
   auto maskType = Composer::typeOf(mask);
@@ -130,12 +131,11 @@ static FailureOr<Value> maskBias(Composer &c, Value mask, Type element, Value ke
   if (maskLength == kDynamic || total == kDynamic || maskLength == 1 || maskLength == total)
     return bias;
   if (maskLength > total) {
-    n.emitError() << "attn_mask covers " << maskLength << " keys, more than the "
-                  << total << " of past and present";
+    n.emitError() << "attn_mask covers " << maskLength << " keys, more than the " << total
+                  << " of past and present";
     return failure();
   }
-  Value padShape =
-      c.concat({c.shape(mask, 0, rank - 1), c.ints({total - maskLength})}, 0);
+  Value padShape = c.concat({c.shape(mask, 0, rank - 1), c.ints({total - maskLength})}, 0);
   Value padding = c.op<ConstantOfShapeOp>(
       {padShape},
       {c.named("value", FloatAttr::get(element, -std::numeric_limits<double>::infinity()))});
@@ -182,8 +182,7 @@ static LogicalResult importAttention(NodeImporter &n) {
     int64_t precision = n.intAttr("softmax_precision", 0);
     softmaxType = getElementType(n.getContext(), precision);
     if (!isa_and_nonnull<FloatType>(softmaxType)) {
-      n.emitError() << "softmax_precision " << dataTypeName(precision)
-                    << " is not a float type";
+      n.emitError() << "softmax_precision " << dataTypeName(precision) << " is not a float type";
       return failure();
     }
   }
@@ -349,8 +348,8 @@ static LogicalResult importRotaryEmbedding(NodeImporter &n) {
                      : c.concat({real, imag}, 3);
   if (partial)
     result = c.concat({result, c.slice(x, {rotaryDim}, {INT64_MAX}, {3})}, 3);
-  Value output = rank == 3 ? c.reshape(result, c.shape(*xIn, 0, 3))
-                           : c.transpose(result, {0, 2, 1, 3});
+  Value output =
+      rank == 3 ? c.reshape(result, c.shape(*xIn, 0, 3)) : c.transpose(result, {0, 2, 1, 3});
   return c.output(0, output);
 }
 

@@ -77,8 +77,7 @@ public:
                              named("end", builder().getI64IntegerAttr(end))});
   }
   /// `v`[starts:ends] along `axes`, step 1, with constant bounds.
-  Value slice(Value v, ArrayRef<int64_t> starts, ArrayRef<int64_t> ends,
-              ArrayRef<int64_t> axes) {
+  Value slice(Value v, ArrayRef<int64_t> starts, ArrayRef<int64_t> ends, ArrayRef<int64_t> axes) {
     SmallVector<int64_t> steps(axes.size(), 1);
     return op<SliceOp>({v, ints(starts), ints(ends), ints(axes), ints(steps)});
   }
@@ -95,7 +94,9 @@ public:
     return success();
   }
 
-  static Type elementType(Value v) { return mlir::cast<RankedTensorType>(v.getType()).getElementType(); }
+  static Type elementType(Value v) {
+    return mlir::cast<RankedTensorType>(v.getType()).getElementType();
+  }
   static RankedTensorType typeOf(Value v) { return mlir::cast<RankedTensorType>(v.getType()); }
   NamedAttribute named(StringRef name, Attribute value) { return n.named(name, value); }
 

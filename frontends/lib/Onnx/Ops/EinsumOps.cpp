@@ -88,9 +88,9 @@ static LogicalResult takeDiagonals(Composer &c, Term &t) {
           eye.push_back(isa<FloatType>(element)
                             ? Attribute(FloatAttr::get(element, i == j ? 1.0 : 0.0))
                             : Attribute(IntegerAttr::get(element, i == j)));
-      Value mask = ConstantOp::create(
-          c.builder(), c.node().getLoc(),
-          DenseElementsAttr::get(RankedTensorType::get(shape, element), eye));
+      Value mask =
+          ConstantOp::create(c.builder(), c.node().getLoc(),
+                             DenseElementsAttr::get(RankedTensorType::get(shape, element), eye));
       t.value = c.mul(t.value, mask);
       t.value = sumOver(c, t, {(int64_t)q});
       --q;
@@ -174,9 +174,8 @@ static Term contract(Composer &c, Term a, Term b, const llvm::SmallSetVector<Lab
                           0);
   Value product = c.op<MatMulOp>({c.reshape(at, aShape), c.reshape(bt, bShape)});
   // The batch dims are the product's: a dim of 1 broadcasts in the matmul.
-  Value shape = c.concat({c.shape(product, 0, nb), c.shape(at, nb, nb + nl),
-                          c.shape(bt, nb + ns, nb + ns + nr)},
-                         0);
+  Value shape = c.concat(
+      {c.shape(product, 0, nb), c.shape(at, nb, nb + nl), c.shape(bt, nb + ns, nb + ns + nr)}, 0);
   return {c.reshape(product, shape), labels};
 }
 

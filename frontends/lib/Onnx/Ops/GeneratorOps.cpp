@@ -37,16 +37,16 @@ static LogicalResult importCosineWindow(NodeImporter &n, double a0, double a1, d
   Composer c(n);
   Type f32 = c.builder().getF32Type();
   Value count = c.reshape(*size, ArrayRef<int64_t>{});
-  Value indices = c.cast(c.op<RangeOp>({c.scalarLike(count, 0), count, c.scalarLike(count, 1)}),
-                         f32);
+  Value indices =
+      c.cast(c.op<RangeOp>({c.scalarLike(count, 0), count, c.scalarLike(count, 1)}), f32);
   Value length = c.cast(count, f32);
   if (n.intAttr("periodic", 1) == 0)
     length = c.sub(length, c.scalar(f32, 1.0));
   Value angle = c.mul(indices, c.div(c.scalar(f32, 2 * M_PI), length));
   Value window = c.sub(c.scalar(f32, a0), c.mul(c.scalar(f32, a1), c.op<CosOp>({angle})));
   if (a2 != 0.0)
-    window = c.add(window, c.mul(c.scalar(f32, a2),
-                                 c.op<CosOp>({c.mul(angle, c.scalar(f32, 2.0))})));
+    window =
+        c.add(window, c.mul(c.scalar(f32, a2), c.op<CosOp>({c.mul(angle, c.scalar(f32, 2.0))})));
   return c.output(0, c.cast(window, output));
 }
 
@@ -77,7 +77,8 @@ static LogicalResult importAffineGrid(NodeImporter &n) {
       (thetaType.getDimSize(1) != ShapedType::kDynamic && thetaType.getDimSize(1) != k) ||
       (thetaType.getDimSize(2) != ShapedType::kDynamic && thetaType.getDimSize(2) != k + 1)) {
     n.emitError() << "needs size [N, C, H, W] with theta [N, 2, 3], or size [N, C, D, H, W] "
-                     "with theta [N, 3, 4]; got " << size->size() << " sizes and " << thetaType;
+                     "with theta [N, 3, 4]; got "
+                  << size->size() << " sizes and " << thetaType;
     return failure();
   }
   SmallVector<int64_t> spatial(size->begin() + 2, size->end());
@@ -120,8 +121,8 @@ static LogicalResult importAffineGrid(NodeImporter &n) {
     values.push_back(value);
   }
   Composer c(n);
-  Value grid = ConstantOp::create(c.builder(), n.getLoc(),
-                                  DenseElementsAttr::get(baseType, values));
+  Value grid =
+      ConstantOp::create(c.builder(), n.getLoc(), DenseElementsAttr::get(baseType, values));
   Value transformed = c.op<MatMulOp>({grid, c.transpose(*theta, {0, 2, 1})});
   SmallVector<int64_t> shape{0};
   shape.append(spatial.begin(), spatial.end());

@@ -16,8 +16,7 @@ using namespace mlir::kiln::onnx_import;
 
 /// The loss of `logProb` [N, C, d...] for `target` [N, d...]; null on
 /// failure (reported).
-static Value negativeLogLikelihood(NodeImporter &n, Value logProb, Value target,
-                                              Value weight) {
+static Value negativeLogLikelihood(NodeImporter &n, Value logProb, Value target, Value weight) {
   auto inputType = cast<RankedTensorType>(logProb.getType());
   auto targetType = cast<RankedTensorType>(target.getType());
   if (inputType.getRank() < 2 || targetType.getRank() != inputType.getRank() - 1) {
@@ -44,10 +43,10 @@ static Value negativeLogLikelihood(NodeImporter &n, Value logProb, Value target,
   }
   Value classes = c.cast(c.shape(logProb, 1, 2), targetType.getElementType());
   index = c.where(c.op<LessOp>({index, c.scalarLike(target, 0)}), classes, index);
-  Value picked = c.squeeze(
-      c.op<GatherElementsOp>({logProb, c.unsqueeze(index, {1})},
-                             {c.named("axis", c.builder().getI64IntegerAttr(1))}),
-      {1});
+  Value picked =
+      c.squeeze(c.op<GatherElementsOp>({logProb, c.unsqueeze(index, {1})},
+                                       {c.named("axis", c.builder().getI64IntegerAttr(1))}),
+                {1});
   Value loss = c.op<NegOp>({picked});
 
   Value weights;
