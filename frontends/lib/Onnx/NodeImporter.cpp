@@ -170,6 +170,23 @@ FailureOr<int64_t> NodeImporter::axis(int64_t value, int64_t rank) {
   return failure();
 }
 
+FailureOr<SmallVector<int64_t>>
+NodeImporter::axesOrAll(std::optional<SmallVector<int64_t>> values, int64_t rank) {
+  SmallVector<int64_t> axes;
+  if (!values) {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+    return axes;
+  }
+  for (int64_t value : *values) {
+    auto normalized = axis(value, rank);
+    if (failed(normalized))
+      return failure();
+    axes.push_back(*normalized);
+  }
+  return axes;
+}
+
 FailureOr<SmallVector<Value>> NodeImporter::finishCreate(Operation *op) {
   // Inference reports its own error at the node's location, and so does
   // the op's verifier: attributes a handler passed through unchecked (a

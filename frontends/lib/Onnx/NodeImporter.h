@@ -121,6 +121,10 @@ public:
   }
   /// Normalises an ONNX axis for `rank`, reporting an out-of-range axis.
   FailureOr<int64_t> axis(int64_t value, int64_t rank);
+  /// Normalises a list of ONNX axes for `rank` (in their order); every axis
+  /// 0..rank-1 when there is no list.
+  FailureOr<SmallVector<int64_t>> axesOrAll(std::optional<SmallVector<int64_t>> values,
+                                           int64_t rank);
 
 private:
   FailureOr<SmallVector<Value>> finishCreate(Operation *op);
@@ -172,6 +176,10 @@ void registerNNOps(llvm::StringMap<OpHandler> &table);
 void registerNormalizationOps(llvm::StringMap<OpHandler> &table);
 void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
 void registerResizeOps(llvm::StringMap<OpHandler> &table);
+void registerAttentionOps(llvm::StringMap<OpHandler> &table);
+void registerLossOps(llvm::StringMap<OpHandler> &table);
+void registerGeneratorOps(llvm::StringMap<OpHandler> &table);
+void registerEinsumOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

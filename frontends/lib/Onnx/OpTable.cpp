@@ -32,6 +32,15 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "MeanVarianceNormalization", "Mish", "Neg", "Not", "Reciprocal", "Relu", "Round",
          "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Softmax", "Softplus",
          "Softsign", "SpaceToDepth", "Sqrt", "Tan", "Tanh", "ThresholdedRelu", "Transpose"});
+    // Ops composed of other kiln ops (Ops/AttentionOps.cpp, LossOps.cpp,
+    // GeneratorOps.cpp, EinsumOps.cpp and the families' files).
+    add({1, 1, 1, 1}, {"BlackmanWindow", "Celu", "HammingWindow", "HannWindow", "Shrink"});
+    add({2, 2, 1, 1}, {"AffineGrid", "CenterCropPad"});
+    add({1, kVariadic, 1, 1}, {"Einsum"});
+    add({2, 3, 1, 1}, {"NegativeLogLikelihoodLoss"});
+    add({2, 3, 1, 2}, {"SoftmaxCrossEntropyLoss"});
+    add({3, 4, 1, 1}, {"RotaryEmbedding"});
+    add({3, 6, 1, 4}, {"Attention"});
     add({1, 1, 1, 2}, {"MaxPool"});
     add({1, 2, 1, 1},
         {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
@@ -85,6 +94,10 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerNormalizationOps(t);
     registerRearrangeOps(t);
     registerResizeOps(t);
+    registerAttentionOps(t);
+    registerLossOps(t);
+    registerGeneratorOps(t);
+    registerEinsumOps(t);
     for (const auto &entry : t)
       if (!arityTable().contains(entry.getKey()))
         llvm::report_fatal_error("ONNX " + entry.getKey() + " has a handler but no arity");

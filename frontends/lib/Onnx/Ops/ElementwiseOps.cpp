@@ -2,6 +2,7 @@
 
 #include "../NodeImporter.h"
 #include "../OnnxTensors.h"
+#include "Composer.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -166,6 +167,37 @@ static LogicalResult importUnaryWithFloats(NodeImporter &n, ArrayRef<StringRef> 
   for (auto [name, value] : llvm::zip(names, defaults))
     attrs.push_back(n.named(name, n.getBuilder().getF32FloatAttr(n.floatAttr(name, value))));
   return n.createOutput<OpTy>({*x}, attrs);
+}
+
+/// Celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), which is
+/// alpha * Elu(x / alpha) with Elu's alpha 1.
+static LogicalResult importCelu(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  float alpha = n.floatAttr("alpha", 1.0f);
+  if (alpha == 0.0f) {
+    n.emitError() << "alpha must not be 0";
+    return failure();
+  }
+  Composer c(n);
+  Value scale = c.scalarLike(*x, alpha);
+  Value elu = c.op<EluOp>({c.div(*x, scale)},
+                          {c.named("alpha", c.builder().getF32FloatAttr(1.0f))});
+  return c.output(0, c.mul(elu, scale));
+}
+
+/// Shrink: x + bias below -lambd, x - bias above lambd, 0 in between.
+static LogicalResult importShrink(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  float lambd = n.floatAttr("lambd", 0.5f), bias = n.floatAttr("bias", 0.0f);
+  Composer c(n);
+  Value below = c.op<LessOp>({*x, c.scalarLike(*x, -lambd)});
+  Value above = c.op<GreaterOp>({*x, c.scalarLike(*x, lambd)});
+  Value shifted = c.where(above, c.sub(*x, c.scalarLike(*x, bias)), c.scalarLike(*x, 0));
+  return c.output(0, c.where(below, c.add(*x, c.scalarLike(*x, bias)), shifted));
 }
 
 static LogicalResult importIsInf(NodeImporter &n) {
@@ -342,6 +374,8 @@ void mlir::kiln::onnx_import::registerElementwiseOps(llvm::StringMap<OpHandler> 
     return importUnaryWithFloats<ThresholdedReluOp>(n, {"alpha"}, {1.0f});
   };
   t["LeakyRelu"] = importLeakyRelu;
+  t["Celu"] = importCelu;
+  t["Shrink"] = importShrink;
   t["Gelu"] = importGelu;
   t["Clip"] = importClip;
   t["Identity"] = importIdentity;

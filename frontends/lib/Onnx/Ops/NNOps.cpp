@@ -62,21 +62,17 @@ static LogicalResult importPad(NodeImporter &n) {
   auto rawPads = n.constantInts(1, "pads");
   if (failed(rawPads))
     return failure();
-  SmallVector<int64_t> axes;
+  std::optional<SmallVector<int64_t>> rawAxes;
   if (n.input(3)) {
-    auto rawAxes = n.constantInts(3, "axes");
-    if (failed(rawAxes))
+    auto given = n.constantInts(3, "axes");
+    if (failed(given))
       return failure();
-    for (int64_t a : *rawAxes) {
-      auto axis = n.axis(a, rank);
-      if (failed(axis))
-        return failure();
-      axes.push_back(*axis);
-    }
-  } else {
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
+    rawAxes = *given;
   }
+  auto normalizedAxes = n.axesOrAll(rawAxes, rank);
+  if (failed(normalizedAxes))
+    return failure();
+  SmallVector<int64_t> axes = *normalizedAxes;
   int64_t count = axes.size();
   if ((int64_t)rawPads->size() != 2 * count) {
     n.emitError() << "input 'pads' needs " << 2 * count << " values, got " << rawPads->size();

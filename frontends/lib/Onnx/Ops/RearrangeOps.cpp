@@ -1,8 +1,9 @@
-//===- RearrangeOps.cpp - ONNX GatherElements, DepthToSpace, SpaceToDepth, EyeLike ===//
+//===- RearrangeOps.cpp - ONNX GatherElements, DepthToSpace, EyeLike, ... -===//
 //
 // Ops that move elements around: GatherElements is a kiln op; DepthToSpace
 // and SpaceToDepth are a reshape, a transpose and a reshape (ONNX defines
-// them that way); EyeLike of a static shape is a constant.
+// them that way); EyeLike of a static shape is a constant; CenterCropPad is
+// one kiln.pad whose negative pads crop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,9 +141,44 @@ static LogicalResult importEyeLike(NodeImporter &n) {
   return success();
 }
 
+/// CenterCropPad: each of `axes` (default all) is cropped or zero-padded to
+/// the constant target size, centred; an odd difference puts the extra
+/// element at the end (floor of half the difference at the start).
+static LogicalResult importCenterCropPad(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  auto target = n.constantInts(1, "shape");
+  if (failed(x) || failed(target))
+    return failure();
+  auto type = n.inputType(0);
+  int64_t rank = type.getRank();
+  auto axes = n.axesOrAll(n.intsAttr("axes"), rank);
+  if (failed(axes))
+    return failure();
+  if (target->size() != axes->size()) {
+    n.emitError() << "input 'shape' needs one size per axis (" << axes->size() << "), got "
+                  << target->size();
+    return failure();
+  }
+  SmallVector<int64_t> pads(2 * rank, 0);
+  for (auto [axis, size] : llvm::zip(*axes, *target)) {
+    int64_t dim = type.getDimSize(axis);
+    if (dim == ShapedType::kDynamic || size < 0) {
+      n.emitError() << "needs a static input dim " << axis << " and a size >= 0, got " << type
+                    << " and " << size;
+      return failure();
+    }
+    int64_t diff = size - dim;
+    int64_t begin = diff >= 0 ? diff / 2 : -((-diff) / 2);
+    pads[axis] = begin;
+    pads[axis + rank] = diff - begin;
+  }
+  return n.createOutput<PadOp>({*x}, {n.named("pads", n.getBuilder().getDenseI64ArrayAttr(pads))});
+}
+
 void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t) {
   t["GatherElements"] = importGatherElements;
   t["DepthToSpace"] = importDepthToSpace;
   t["SpaceToDepth"] = importSpaceToDepth;
   t["EyeLike"] = importEyeLike;
+  t["CenterCropPad"] = importCenterCropPad;
 }

@@ -70,18 +70,10 @@ static LogicalResult importResize(NodeImporter &n) {
     return failure();
   auto xt = n.inputType(0);
   int64_t rank = xt.getRank();
-  SmallVector<int64_t> axes;
-  if (auto rawAxes = n.intsAttr("axes")) {
-    for (int64_t a : *rawAxes) {
-      auto axis = n.axis(a, rank);
-      if (failed(axis))
-        return failure();
-      axes.push_back(*axis);
-    }
-  } else {
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
+  auto normalizedAxes = n.axesOrAll(n.intsAttr("axes"), rank);
+  if (failed(normalizedAxes))
+    return failure();
+  SmallVector<int64_t> axes = *normalizedAxes;
   int64_t count = axes.size();
   std::string mode = n.stringAttr("mode", "nearest");
   std::string transform = n.stringAttr("coordinate_transformation_mode", "half_pixel");
