@@ -90,6 +90,15 @@ EXCLUSIONS: list[tuple[str, str]] = [
      "backend/test/case/node/cast.py keeps the high 16 bits); Kiln rounds to nearest even"),
     ("test_castlike_FLOAT_to_BFLOAT16*", "the test data truncates float32 to bfloat16 (onnx "
      "backend/test/case/node/cast.py keeps the high 16 bits); Kiln rounds to nearest even"),
+    ("test_attention_3d*", "onnx 1.18's reference split 3-D heads by reshaping [B, S, H*D] "
+     "straight to [B, H, S, D]; ONNX fixed it to reshape to [B, S, H, D] and transpose "
+     "(onnx#7142), as PyTorch and onnxruntime compute; Kiln follows the fix and matches "
+     "onnxruntime on these models to 2e-7 (the _expanded tests, whose function body has the "
+     "old split, pass)"),
+    ("test_attention_4d_gqa*", "onnx 1.18's reference tiled the kv heads for grouped-query "
+     "attention; ONNX fixed it to give query head h the kv head h / group (onnx#7274), as "
+     "PyTorch and onnxruntime compute; Kiln follows the fix and matches onnxruntime on these "
+     "models to 2e-7"),
 ]
 
 # The statuses in report order, with the labels the report uses.
