@@ -162,6 +162,31 @@ bool parseShapeList(const std::string &spec, ShapeList &out, std::string &error)
   return true;
 }
 
+bool parseDimList(const std::string &spec, ShapeList &out, std::string &error) {
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos
+                                                                     : comma - start);
+    size_t eq = item.find('=');
+    uint64_t size;
+    if (eq == std::string::npos || eq == 0 || !parseUnsigned(item.substr(eq + 1), size) ||
+        size > (uint64_t{1} << 40)) {
+      error = "--dim expects <name>=<size>, e.g. batch=1,sequence=128, got '" + item + "'";
+      return false;
+    }
+    std::string name = item.substr(0, eq);
+    if (!out.dims.emplace(name, static_cast<int64_t>(size)).second) {
+      error = "--dim gives '" + name + "' twice";
+      return false;
+    }
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return true;
+}
+
 std::string shapeString(const int64_t *dims, int32_t rank) {
   std::string s = "[";
   for (int32_t i = 0; i < rank; ++i)
@@ -223,19 +248,23 @@ InputError prepareInputs(const kiln_model_t *model, const std::vector<InputFile>
     out.tensors.push_back(std::move(t));
   }
 
-  // Sizes of named symbolic dims: from the files, then from --input-shape.
+  // Sizes of named symbolic dims: from the files, then from --input-shape,
+  // then from --dim (which must agree with both).
   std::map<std::string, int64_t> symbols;
-  auto bind = [&](const kiln_tensor_info &info, const std::vector<int64_t> &dims) {
+  std::map<std::string, std::string> boundBy; // what gave each size
+  auto bind = [&](const kiln_tensor_info &info, const std::vector<int64_t> &dims,
+                  const std::string &source) {
     if (static_cast<int32_t>(dims.size()) != info.rank)
       return;
     for (int32_t d = 0; d < info.rank; ++d)
-      if (info.dims[d] < 0 && info.dim_names[d][0])
-        symbols.emplace(info.dim_names[d], dims[d]);
+      if (info.dims[d] < 0 && info.dim_names[d][0] &&
+          symbols.emplace(info.dim_names[d], dims[d]).second)
+        boundBy[info.dim_names[d]] = source;
   };
   for (const HostTensor &t : out.tensors) {
     int64_t k = kiln_model_find_input(model, t.name.c_str());
     if (k >= 0)
-      bind(inputInfo[k], t.dims);
+      bind(inputInfo[k], t.dims, "input '" + t.name + "'");
   }
   for (const std::string &name : shapes.order) {
     int64_t k = kiln_model_find_input(model, name.c_str());
@@ -251,7 +280,29 @@ InputError prepareInputs(const kiln_model_t *model, const std::vector<InputFile>
               ", but the model's input has rank " + std::to_string(info.rank);
       return InputError::Usage;
     }
-    bind(info, dims);
+    bind(info, dims, "--input-shape " + name);
+  }
+  if (!shapes.dims.empty()) {
+    std::set<std::string> named;
+    std::string namedList;
+    for (const kiln_tensor_info &info : inputInfo)
+      for (int32_t d = 0; d < info.rank; ++d)
+        if (info.dims[d] < 0 && info.dim_names[d][0] && named.insert(info.dim_names[d]).second)
+          namedList += (namedList.empty() ? "" : ", ") + std::string(info.dim_names[d]);
+    for (const auto &[name, size] : shapes.dims) {
+      if (!named.count(name)) {
+        error = "--dim names '" + name + "', which no input of the model has as a symbolic dim" +
+                (namedList.empty() ? std::string(" (it has none)") : " (" + namedList + ")");
+        return InputError::Usage;
+      }
+      auto known = symbols.find(name);
+      if (known != symbols.end() && known->second != size) {
+        error = "dim '" + name + "' is " + std::to_string(size) + " by --dim but " +
+                std::to_string(known->second) + " by " + boundBy[name];
+        return InputError::Usage;
+      }
+      symbols.emplace(name, size);
+    }
   }
 
   if (!generateMissing)

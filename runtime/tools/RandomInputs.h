@@ -35,10 +35,12 @@ struct Random {
 /// contains "token_type", else in [0, 100); bools 1 for masks, else random.
 void fillRandom(io::HostTensor &t, Random &rng);
 
-/// --input-shape values, in command-line order.
+/// --input-shape values, in command-line order, and --dim sizes of named
+/// dims (ONNX dim_param), which apply to every input that has the dim.
 struct ShapeList {
   std::map<std::string, std::vector<int64_t>> shapes;
   std::vector<std::string> order;
+  std::map<std::string, int64_t> dims;
 };
 
 /// Parses "a=1x128,b=2x3" (a rank-0 shape is written as an empty string:
@@ -46,6 +48,10 @@ struct ShapeList {
 /// False with a message (a usage error) on a malformed spec or a name given
 /// twice.
 bool parseShapeList(const std::string &spec, ShapeList &out, std::string &error);
+
+/// Parses "batch=1,sequence=128" (--dim) into out.dims. False with a
+/// message (a usage error) on a malformed spec or a dim given twice.
+bool parseDimList(const std::string &spec, ShapeList &out, std::string &error);
 
 /// A non-negative decimal number of at most 19 digits.
 bool parseUnsigned(const std::string &text, uint64_t &value);

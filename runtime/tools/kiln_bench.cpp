@@ -53,6 +53,9 @@ Options:
                                input_ids=1x128). Symbolic dims not fixed by a
                                shape or an input file default to 1 for names
                                containing "batch" and 8 otherwise.
+  --dim <name=N,...>           Sizes of named symbolic dims (ONNX dim_param)
+                               in every generated input that has them, e.g.
+                               batch=1,sequence=128.
   --seed <n>                   Seed for the generated inputs (default 0).
   --warmup <n>                 Untimed runs first (default 3).
   --runs <n>                   Timed runs (default 10, at least 1).
@@ -138,6 +141,10 @@ Options parseArgs(int argc, char **argv) {
     } else if (value("--input-shape", v)) {
       std::string error;
       if (!kiln::tools::parseShapeList(v, opts.shapes, error))
+        usageError(error);
+    } else if (value("--dim", v)) {
+      std::string error;
+      if (!kiln::tools::parseDimList(v, opts.shapes, error))
         usageError(error);
     } else if (value("--input", v)) {
       std::string error;

@@ -48,6 +48,9 @@ Options:
                                input_ids=1x128). Symbolic dims not fixed by a
                                shape or an input file default to 1 for names
                                containing "batch" and 8 otherwise.
+  --dim <name=N,...>           Sizes of named symbolic dims (ONNX dim_param)
+                               in every generated input that has them, e.g.
+                               batch=1,sequence=128.
   --seed <n>                   Seed for --random-inputs (default 0).
   --output-dir <dir>           Write each output as <dir>/<name>.npy
                                (created if missing; bfloat16 as float32).
@@ -135,6 +138,10 @@ Options parseArgs(int argc, char **argv) {
     } else if (value("--input-shape", v)) {
       std::string error;
       if (!kiln::tools::parseShapeList(v, opts.shapes, error))
+        usageError(error);
+    } else if (value("--dim", v)) {
+      std::string error;
+      if (!kiln::tools::parseDimList(v, opts.shapes, error))
         usageError(error);
     } else if (value("--input", v)) {
       std::string error;
