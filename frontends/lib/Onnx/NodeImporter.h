@@ -147,6 +147,14 @@ FailureOr<SmallVector<int64_t>> windowPads(NodeImporter &n, ArrayRef<int64_t> in
                                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                                            ArrayRef<int64_t> dilations);
 
+/// A Conv-like node's input and weight (its inputs 0 and 1) and the
+/// kiln.conv attributes it gives (strides, explicit pads, dilations, group).
+struct ConvNode {
+  Value input, weight;
+  SmallVector<NamedAttribute> attrs;
+};
+FailureOr<ConvNode> readConvNode(NodeImporter &n);
+
 /// A handler imports one node; it reports its own errors.
 using OpHandler = LogicalResult (*)(NodeImporter &);
 
@@ -172,6 +180,8 @@ void registerNNOps(llvm::StringMap<OpHandler> &table);
 void registerNormalizationOps(llvm::StringMap<OpHandler> &table);
 void registerRearrangeOps(llvm::StringMap<OpHandler> &table);
 void registerResizeOps(llvm::StringMap<OpHandler> &table);
+void registerIndexingOps(llvm::StringMap<OpHandler> &table);
+void registerQuantizationOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

@@ -28,7 +28,7 @@ static LogicalResult importGemm(NodeImporter &n) {
                  n.named("transB", builder.getBoolAttr(n.intAttr("transB", 0) != 0))});
 }
 
-static LogicalResult importConv(NodeImporter &n) {
+FailureOr<ConvNode> mlir::kiln::onnx_import::readConvNode(NodeImporter &n) {
   auto x = n.requiredInput(0), w = n.requiredInput(1);
   if (failed(x) || failed(w))
     return failure();
@@ -62,15 +62,23 @@ static LogicalResult importConv(NodeImporter &n) {
                          n.inputType(1).getShape().drop_front(2), strides, dilations);
   if (failed(pads))
     return failure();
-  SmallVector<Value> operands{*x, *w};
+  Builder &builder = n.getBuilder();
+  return ConvNode{*x,
+                  *w,
+                  {n.named("strides", builder.getDenseI64ArrayAttr(strides)),
+                   n.named("pads", builder.getDenseI64ArrayAttr(*pads)),
+                   n.named("dilations", builder.getDenseI64ArrayAttr(dilations)),
+                   n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))}};
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  auto conv = readConvNode(n);
+  if (failed(conv))
+    return failure();
+  SmallVector<Value> operands{conv->input, conv->weight};
   if (Value b = n.input(2))
     operands.push_back(b);
-  Builder &builder = n.getBuilder();
-  return n.createOutput<ConvOp>(
-      operands, {n.named("strides", builder.getDenseI64ArrayAttr(strides)),
-                 n.named("pads", builder.getDenseI64ArrayAttr(*pads)),
-                 n.named("dilations", builder.getDenseI64ArrayAttr(dilations)),
-                 n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))});
+  return n.createOutput<ConvOp>(operands, conv->attrs);
 }
 
 void mlir::kiln::onnx_import::registerContractionOps(llvm::StringMap<OpHandler> &t) {
