@@ -48,7 +48,7 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "GreaterOrEqual", "Less", "LessOrEqual", "MatMul", "Mod", "Mul", "Or", "PRelu", "Pow",
          "RMSNormalization", "Reshape", "Sub", "Tile", "Unsqueeze", "Xor"});
     add({2, 2, 2, 2}, {"TopK"});
-    add({2, 3, 1, 1}, {"Conv", "DequantizeLinear", "Gemm", "QuantizeLinear"});
+    add({2, 3, 1, 1}, {"Conv", "ConvTranspose", "DequantizeLinear", "Gemm", "QuantizeLinear"});
     add({2, 4, 1, 1}, {"ConvInteger", "MatMulInteger"});
     add({2, 3, 1, 3}, {"LayerNormalization"});
     add({2, 4, 1, 1}, {"Pad"});

@@ -158,6 +158,7 @@ void populateResizeLoweringPatterns(RewritePatternSet &patterns);
 void populateQuantizationLoweringPatterns(RewritePatternSet &patterns);
 void populateScatterLoweringPatterns(RewritePatternSet &patterns);
 void populateTopKLoweringPatterns(RewritePatternSet &patterns);
+void populateConvTransposeLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::kiln::lowering
 
