@@ -313,3 +313,57 @@ LogicalResult QuantizeLinearOp::verify() {
   return verifyQuantParams(*this, input, getScale(), getZeroPoint(), getTo(), getAxis(),
                            getBlockSize());
 }
+
+//===----------------------------------------------------------------------===//
+// Transposed convolution
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto xt = rankedType(adaptor.getInput()), wt = rankedType(adaptor.getWeight());
+  int64_t rank = xt.getRank(), spatial = rank - 2, group = adaptor.getGroup();
+  if (rank < 3 || wt.getRank() != rank)
+    return emitOptionalError(loc, "conv_transpose needs input and weight of equal rank >= 3");
+  for (Value v : {adaptor.getWeight(), adaptor.getBias()})
+    if (v && rankedType(v).getElementType() != xt.getElementType())
+      return emitOptionalError(loc, "operand element types differ");
+  ArrayRef<int64_t> strides = adaptor.getStrides(), dilations = adaptor.getDilations(),
+                    pads = adaptor.getPads(), extra = adaptor.getOutputPadding();
+  if ((int64_t)strides.size() != spatial || (int64_t)dilations.size() != spatial ||
+      (int64_t)extra.size() != spatial || (int64_t)pads.size() != 2 * spatial)
+    return emitOptionalError(loc, "conv_transpose needs ", spatial,
+                             " strides, dilations and output paddings and ", 2 * spatial, " pads");
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
+      llvm::any_of(extra, [](int64_t p) { return p < 0; }))
+    return emitOptionalError(loc, "strides and dilations must be positive, output paddings "
+                                  "non-negative");
+  int64_t channels = xt.getDimSize(1), filters = wt.getDimSize(0);
+  if (group < 1 || (channels != kDyn && channels % group != 0))
+    return emitOptionalError(loc, "group ", group, " must divide the ", channels,
+                             " input channels");
+  if (channels != kDyn && filters != kDyn && channels != filters)
+    return emitOptionalError(loc, "the weight's dim 0 (", filters,
+                             ") must be the input's channels (", channels, ")");
+  int64_t perGroup = wt.getDimSize(1);
+  SmallVector<int64_t> shape{xt.getDimSize(0), perGroup == kDyn ? kDyn : perGroup * group};
+  if (Value bias = adaptor.getBias()) {
+    auto bt = rankedType(bias);
+    if (bt.getRank() != 1 || failed(verifyCompatibleShape({bt.getDimSize(0)}, {shape[1]})))
+      return emitOptionalError(loc, "bias must be 1-D with one value per output channel");
+  }
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t in = xt.getDimSize(i + 2), k = wt.getDimSize(i + 2);
+    if (in == kDyn || k == kDyn) {
+      shape.push_back(kDyn);
+      continue;
+    }
+    int64_t out =
+        strides[i] * (in - 1) + extra[i] + (k - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial];
+    if (out < 1)
+      return emitOptionalError(loc, "spatial dim ", i, " of the output would have size ", out);
+    shape.push_back(out);
+  }
+  inferred.push_back(tensorOf(shape, xt.getElementType()));
+  return success();
+}

@@ -151,6 +151,14 @@ FailureOr<SmallVector<int64_t>> windowPads(NodeImporter &n, ArrayRef<int64_t> in
                                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                                            ArrayRef<int64_t> dilations);
 
+/// A Conv-like node's input and weight (its inputs 0 and 1) and the
+/// kiln.conv attributes it gives (strides, explicit pads, dilations, group).
+struct ConvNode {
+  Value input, weight;
+  SmallVector<NamedAttribute> attrs;
+};
+FailureOr<ConvNode> readConvNode(NodeImporter &n);
+
 /// A handler imports one node; it reports its own errors.
 using OpHandler = LogicalResult (*)(NodeImporter &);
 
@@ -180,6 +188,8 @@ void registerAttentionOps(llvm::StringMap<OpHandler> &table);
 void registerLossOps(llvm::StringMap<OpHandler> &table);
 void registerGeneratorOps(llvm::StringMap<OpHandler> &table);
 void registerEinsumOps(llvm::StringMap<OpHandler> &table);
+void registerIndexingOps(llvm::StringMap<OpHandler> &table);
+void registerQuantizationOps(llvm::StringMap<OpHandler> &table);
 
 } // namespace mlir::kiln::onnx_import
 

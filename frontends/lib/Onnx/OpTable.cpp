@@ -42,6 +42,7 @@ static const llvm::StringMap<OpArity> &arityTable() {
     add({3, 4, 1, 1}, {"RotaryEmbedding"});
     add({3, 6, 1, 4}, {"Attention"});
     add({1, 1, 1, 2}, {"MaxPool"});
+    add({1, 1, 3, 3}, {"DynamicQuantizeLinear"});
     add({1, 2, 1, 1},
         {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
          "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Squeeze", "Trilu"});
@@ -51,16 +52,20 @@ static const llvm::StringMap<OpArity> &arityTable() {
     add({1, 4, 1, 1}, {"Resize"});
     add({1, kVariadic, 1, 1}, {"Concat", "Max", "Mean", "Min", "Sum"});
     add({2, 2, 1, 1},
-        {"Add", "And", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "CastLike", "CumSum", "Div",
-         "Equal", "Expand", "Gather", "GatherElements", "GatherND", "Greater",
+        {"Add", "And", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "CastLike", "CumSum",
+         "Div", "Equal", "Expand", "Gather", "GatherElements", "GatherND", "Greater",
          "GreaterOrEqual", "Less", "LessOrEqual", "MatMul", "Mod", "Mul", "Or", "PRelu", "Pow",
          "RMSNormalization", "Reshape", "Sub", "Tile", "Unsqueeze", "Xor"});
-    add({2, 3, 1, 1}, {"Conv", "DequantizeLinear", "Gemm", "QuantizeLinear"});
+    add({2, 2, 2, 2}, {"TopK"});
+    add({2, 3, 1, 1}, {"Conv", "ConvTranspose", "DequantizeLinear", "Gemm", "QuantizeLinear"});
+    add({2, 4, 1, 1}, {"ConvInteger", "MatMulInteger"});
     add({2, 3, 1, 3}, {"LayerNormalization"});
     add({2, 4, 1, 1}, {"Pad"});
-    add({3, 3, 1, 1}, {"GroupNormalization", "InstanceNormalization", "Range", "Where"});
+    add({3, 3, 1, 1}, {"GroupNormalization", "InstanceNormalization", "OneHot", "Range", "Scatter",
+                       "ScatterElements", "ScatterND", "Where"});
     add({3, 5, 1, 1}, {"Slice"});
     add({5, 5, 1, 3}, {"BatchNormalization"});
+    add({8, 8, 1, 1}, {"QLinearMatMul"});
     return t;
   }();
   return table;
@@ -98,6 +103,8 @@ static const llvm::StringMap<OpHandler> &opTable() {
     registerLossOps(t);
     registerGeneratorOps(t);
     registerEinsumOps(t);
+    registerIndexingOps(t);
+    registerQuantizationOps(t);
     for (const auto &entry : t)
       if (!arityTable().contains(entry.getKey()))
         llvm::report_fatal_error("ONNX " + entry.getKey() + " has a handler but no arity");

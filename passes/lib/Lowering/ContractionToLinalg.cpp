@@ -276,8 +276,10 @@ struct ConvToLinalg : OpRewritePattern<ConvOp> {
                     ValueRange{emptyWithDims(rewriter, loc, productType, batchDims)},
                     SmallVector<AffineMap>{id, column, id}, parallelIterators(3),
                     [](OpBuilder &b, Location l, ValueRange a) {
-                      linalg::YieldOp::create(b, l,
-                                              arith::AddFOp::create(b, l, a[0], a[1]).getResult());
+                      Value sum = isa<FloatType>(a[0].getType())
+                                      ? (Value)arith::AddFOp::create(b, l, a[0], a[1])
+                                      : (Value)arith::AddIOp::create(b, l, a[0], a[1]);
+                      linalg::YieldOp::create(b, l, sum);
                     })
                     .getResult(0);
     }

@@ -293,6 +293,16 @@ Value scalarFor(BitwiseOrOp, Scalar s, ValueRange a) {
 Value scalarFor(BitwiseXorOp, Scalar s, ValueRange a) {
   return arith::XOrIOp::create(s.b, s.loc, a[0], a[1]);
 }
+/// x << y or x >> y (logical: ONNX shifts unsigned integers only); a
+/// shift by the bit width or more gives 0, where arith's would be poison.
+Value scalarFor(BitShiftOp op, Scalar s, ValueRange a) {
+  Value shifted = op.getLeft() ? (Value)arith::ShLIOp::create(s.b, s.loc, a[0], a[1])
+                               : (Value)arith::ShRUIOp::create(s.b, s.loc, a[0], a[1]);
+  Type type = a[0].getType();
+  Value width = s.constant(type, type.getIntOrFloatBitWidth());
+  Value tooFar = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::uge, a[1], width);
+  return arith::SelectOp::create(s.b, s.loc, tooFar, s.constant(type, 0), shifted);
+}
 Value scalarFor(BitwiseNotOp, Scalar s, ValueRange a) {
   return arith::XOrIOp::create(s.b, s.loc, a[0], s.constant(a[0].getType(), -1));
 }
@@ -514,6 +524,7 @@ void mlir::kiln::lowering::populateElementwiseLoweringPatterns(RewritePatternSet
                ElementwiseToGeneric<ThresholdedReluOp>, ElementwiseToGeneric<PReluOp>,
                ElementwiseToGeneric<BitwiseAndOp>, ElementwiseToGeneric<BitwiseOrOp>,
                ElementwiseToGeneric<BitwiseXorOp>, ElementwiseToGeneric<BitwiseNotOp>,
+               ElementwiseToGeneric<BitShiftOp>,
                ElementwiseToGeneric<IsNaNOp>, ElementwiseToGeneric<IsInfOp>>(
       patterns.getContext());
 }

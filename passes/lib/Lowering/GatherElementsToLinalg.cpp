@@ -35,11 +35,7 @@ struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
         rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init},
         ArrayRef<AffineMap>{id, id}, parallelIterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          IndexMath bm{b, l};
-          Value raw = toIndex(b, l, args[0]);
-          Value negative = bm.cmp(arith::CmpIPredicate::slt, raw, bm.c(0));
-          Value index = bm.select(negative, bm.add(raw, axisDim), raw);
-          index = bm.min(bm.max(index, bm.c(0)), bm.sub(axisDim, bm.c(1)));
+          Value index = wrapAndClampIndex(b, l, toIndex(b, l, args[0]), axisDim);
           SmallVector<Value> source;
           for (int64_t d = 0; d < rank; ++d)
             source.push_back(d == axis ? index : (Value)linalg::IndexOp::create(b, l, d));

@@ -37,22 +37,7 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     int64_t rank = resultType.getRank();
     // Component j of every index tuple indexes data dim batch + j.
-    {
-      SmallVector<OpFoldResult> offsets(q, rewriter.getIndexAttr(0)), sizes,
-          strides(q, rewriter.getIndexAttr(1));
-      for (int64_t i = 0; i < q - 1; ++i)
-        sizes.push_back(indicesType.isDynamicDim(i)
-                            ? OpFoldResult(tensor::DimOp::create(rewriter, loc, indices, i))
-                            : rewriter.getIndexAttr(indicesType.getDimSize(i)));
-      sizes.push_back(rewriter.getIndexAttr(1));
-      for (int64_t j = 0; j < tuple; ++j) {
-        offsets.back() = rewriter.getIndexAttr(j);
-        Value component =
-            tensor::ExtractSliceOp::create(rewriter, loc, indices, offsets, sizes, strides);
-        checkIndicesInRange(rewriter, loc, component,
-                            tensor::DimOp::create(rewriter, loc, data, batch + j), "GatherND");
-      }
-    }
+    checkIndexTuplesInRange(rewriter, loc, indices, data, batch, "GatherND");
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{}, ValueRange{init},
         SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)}, parallelIterators(rank),
@@ -66,17 +51,10 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
           for (int64_t j = 0; j < tuple; ++j) {
             tupleIndex.back() = arith::ConstantIndexOp::create(b, l, j);
             Value raw = toIndex(b, l, tensor::ExtractOp::create(b, l, indices, tupleIndex));
-            // Negative indices count from the end of their dim; indices out
-            // of range (an error in ONNX) fail the run (checked above) and
-            // are clamped meanwhile so that no read leaves the data.
+            // Indices out of range (an error in ONNX) fail the run
+            // (checked above) and are clamped meanwhile.
             Value dim = tensor::DimOp::create(b, l, data, batch + j);
-            Value zero = arith::ConstantIndexOp::create(b, l, 0);
-            Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, raw, zero);
-            Value wrapped = arith::AddIOp::create(b, l, raw, dim);
-            Value index = arith::SelectOp::create(b, l, negative, wrapped, raw);
-            Value last = arith::SubIOp::create(b, l, dim, arith::ConstantIndexOp::create(b, l, 1));
-            index = arith::MaxSIOp::create(b, l, index, zero);
-            dataIndex.push_back(arith::MinSIOp::create(b, l, index, last));
+            dataIndex.push_back(wrapAndClampIndex(b, l, raw, dim));
           }
           dataIndex.append(loops.begin() + (q - 1), loops.end());
           linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, dataIndex).getResult());

@@ -37,6 +37,9 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
     lowering::populatePoolingLoweringPatterns(patterns);
     lowering::populateResizeLoweringPatterns(patterns);
     lowering::populateQuantizationLoweringPatterns(patterns);
+    lowering::populateScatterLoweringPatterns(patterns);
+    lowering::populateTopKLoweringPatterns(patterns);
+    lowering::populateConvTransposeLoweringPatterns(patterns);
     // Top-down, so that an op's producers are lowered first and the shape
     // lowerings see tensor.dim chains and views rather than kiln ops
     // (ShapeOperands.h traces dims through them).

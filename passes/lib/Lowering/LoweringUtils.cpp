@@ -200,6 +200,28 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
                        "[-dim, dim) of the axis it indexes)");
 }
 
+void mlir::kiln::lowering::checkIndexTuplesInRange(OpBuilder &b, Location loc, Value indices,
+                                                   Value data, int64_t firstDim, StringRef what) {
+  auto type = cast<RankedTensorType>(indices.getType());
+  int64_t q = type.getRank();
+  SmallVector<OpFoldResult> offsets(q, b.getIndexAttr(0)), strides(q, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, indices);
+  sizes.back() = b.getIndexAttr(1);
+  IndexMath m{b, loc};
+  for (int64_t j = 0; j < type.getDimSize(q - 1); ++j) {
+    offsets.back() = b.getIndexAttr(j);
+    Value component = tensor::ExtractSliceOp::create(b, loc, indices, offsets, sizes, strides);
+    checkIndicesInRange(b, loc, component, m.dim(data, firstDim + j), what);
+  }
+}
+
+Value mlir::kiln::lowering::wrapAndClampIndex(OpBuilder &b, Location loc, Value raw, Value dim) {
+  IndexMath m{b, loc};
+  Value negative = m.cmp(arith::CmpIPredicate::slt, raw, m.c(0));
+  Value index = m.select(negative, m.add(raw, dim), raw);
+  return m.min(m.max(index, m.c(0)), m.sub(dim, m.c(1)));
+}
+
 Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value data,
                                             ValueRange index, Value axisDim, bool mayBeEmpty) {
   if (!mayBeEmpty)

@@ -77,6 +77,18 @@ Value anyElement(OpBuilder &b, Location loc, Value tensor,
 void checkIndicesInRange(OpBuilder &b, Location loc, Value indices, Value bound,
                          StringRef what);
 
+/// checkIndicesInRange for each component j of the index tuples in the
+/// last dim of `indices` (of static length), against dim `firstDim + j` of
+/// `data`: GatherND's and ScatterND's indices.
+void checkIndexTuplesInRange(OpBuilder &b, Location loc, Value indices, Value data,
+                             int64_t firstDim, StringRef what);
+
+/// The index `raw` (an index value) into a dim of size `dim` with a
+/// negative one counted from the end, clamped into [0, dim - 1] so that an
+/// out-of-range one (which fails the run's index check) still reads or
+/// writes in bounds.
+Value wrapAndClampIndex(OpBuilder &b, Location loc, Value raw, Value dim);
+
 /// data[index], the gathered element, read only when `axisDim` (the size
 /// of the dim the gather indexes) is not 0: when it can be 0 at run time
 /// (a symbolic dim), no index is valid, the run fails its index check, and
@@ -149,6 +161,9 @@ void populatePadLoweringPatterns(RewritePatternSet &patterns);
 void populatePoolingLoweringPatterns(RewritePatternSet &patterns);
 void populateResizeLoweringPatterns(RewritePatternSet &patterns);
 void populateQuantizationLoweringPatterns(RewritePatternSet &patterns);
+void populateScatterLoweringPatterns(RewritePatternSet &patterns);
+void populateTopKLoweringPatterns(RewritePatternSet &patterns);
+void populateConvTransposeLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::kiln::lowering
 

@@ -28,7 +28,7 @@ static LogicalResult importGemm(NodeImporter &n) {
                  n.named("transB", builder.getBoolAttr(n.intAttr("transB", 0) != 0))});
 }
 
-static LogicalResult importConv(NodeImporter &n) {
+FailureOr<ConvNode> mlir::kiln::onnx_import::readConvNode(NodeImporter &n) {
   auto x = n.requiredInput(0), w = n.requiredInput(1);
   if (failed(x) || failed(w))
     return failure();
@@ -62,14 +62,94 @@ static LogicalResult importConv(NodeImporter &n) {
                          n.inputType(1).getShape().drop_front(2), strides, dilations);
   if (failed(pads))
     return failure();
+  Builder &builder = n.getBuilder();
+  return ConvNode{*x,
+                  *w,
+                  {n.named("strides", builder.getDenseI64ArrayAttr(strides)),
+                   n.named("pads", builder.getDenseI64ArrayAttr(*pads)),
+                   n.named("dilations", builder.getDenseI64ArrayAttr(dilations)),
+                   n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))}};
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  auto conv = readConvNode(n);
+  if (failed(conv))
+    return failure();
+  SmallVector<Value> operands{conv->input, conv->weight};
+  if (Value b = n.input(2))
+    operands.push_back(b);
+  return n.createOutput<ConvOp>(operands, conv->attrs);
+}
+
+/// Python's a // b (floor division): ONNX's pad split of a negative total.
+static int64_t floorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static LogicalResult importConvTranspose(NodeImporter &n) {
+  auto x = n.requiredInput(0), w = n.requiredInput(1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto xt = n.inputType(0), wt = n.inputType(1);
+  int64_t spatial = xt.getRank() - 2;
+  if (spatial < 1 || wt.getRank() != xt.getRank()) {
+    n.emitError() << "input and weight need one rank >= 3 (N, C, spatial...)";
+    return failure();
+  }
+  auto attrOr = [&](StringRef name, int64_t value) {
+    return n.intsAttr(name).value_or(SmallVector<int64_t>(spatial, value));
+  };
+  SmallVector<int64_t> strides = attrOr("strides", 1), dilations = attrOr("dilations", 1),
+                       extra = attrOr("output_padding", 0);
+  SmallVector<int64_t> pads = n.intsAttr("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  std::string autoPad = n.stringAttr("auto_pad", "NOTSET");
+  std::optional<SmallVector<int64_t>> outputShape = n.intsAttr("output_shape");
+  if (outputShape && (int64_t)outputShape->size() == spatial + 2)
+    outputShape->erase(outputShape->begin(), outputShape->begin() + 2);
+  if ((int64_t)strides.size() != spatial || (int64_t)dilations.size() != spatial ||
+      (int64_t)extra.size() != spatial || (int64_t)pads.size() != 2 * spatial ||
+      (outputShape && (int64_t)outputShape->size() != spatial)) {
+    n.emitError() << "strides, dilations, output_padding and output_shape need " << spatial
+                  << " entries, pads " << 2 * spatial;
+    return failure();
+  }
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if (!same && autoPad != "NOTSET" && autoPad != "VALID") {
+    n.emitError() << "unknown auto_pad '" << autoPad << "'";
+    return failure();
+  }
+  // An output shape (given, or the input's times the strides for SAME)
+  // fixes the pads: the total the natural size exceeds it by, split evenly,
+  // the odd one at the end for SAME_UPPER, at the beginning otherwise.
+  if (same && !outputShape) {
+    outputShape.emplace();
+    for (int64_t i = 0; i < spatial; ++i)
+      outputShape->push_back(ShapedType::isDynamic(xt.getDimSize(i + 2))
+                                 ? ShapedType::kDynamic
+                                 : xt.getDimSize(i + 2) * strides[i]);
+  }
+  if (outputShape) {
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = xt.getDimSize(i + 2), k = wt.getDimSize(i + 2);
+      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
+        n.emitError() << "output_shape and auto_pad " << autoPad
+                      << " need static spatial dims; specialise the input with --input-shape";
+        return failure();
+      }
+      int64_t total =
+          strides[i] * (in - 1) + extra[i] + (k - 1) * dilations[i] + 1 - (*outputShape)[i];
+      int64_t half = floorDiv(total, 2);
+      pads[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      pads[i + spatial] = total - pads[i];
+    }
+  }
   SmallVector<Value> operands{*x, *w};
   if (Value b = n.input(2))
     operands.push_back(b);
   Builder &builder = n.getBuilder();
-  return n.createOutput<ConvOp>(
+  return n.createOutput<ConvTransposeOp>(
       operands, {n.named("strides", builder.getDenseI64ArrayAttr(strides)),
-                 n.named("pads", builder.getDenseI64ArrayAttr(*pads)),
+                 n.named("pads", builder.getDenseI64ArrayAttr(pads)),
                  n.named("dilations", builder.getDenseI64ArrayAttr(dilations)),
+                 n.named("output_padding", builder.getDenseI64ArrayAttr(extra)),
                  n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))});
 }
 
@@ -77,4 +157,5 @@ void mlir::kiln::onnx_import::registerContractionOps(llvm::StringMap<OpHandler> 
   t["MatMul"] = importMatMul;
   t["Gemm"] = importGemm;
   t["Conv"] = importConv;
+  t["ConvTranspose"] = importConvTranspose;
 }

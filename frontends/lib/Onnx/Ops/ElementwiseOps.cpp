@@ -147,6 +147,23 @@ static LogicalResult importDropout(NodeImporter &n) {
   return success();
 }
 
+static LogicalResult importBitShift(NodeImporter &n) {
+  auto x = n.requiredInput(0), y = n.requiredInput(1);
+  if (failed(x) || failed(y))
+    return failure();
+  std::string direction = n.stringAttr("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT") {
+    n.emitError() << "direction must be LEFT or RIGHT, not '" << direction << "'";
+    return failure();
+  }
+  if (!n.inputType(0).getElementType().isUnsignedInteger()) {
+    n.emitError() << "shifts unsigned integers only, not " << n.inputType(0).getElementType();
+    return failure();
+  }
+  return n.createOutput<BitShiftOp>(
+      {*x, *y}, {n.named("left", n.getBuilder().getBoolAttr(direction == "LEFT"))});
+}
+
 static LogicalResult importLeakyRelu(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
@@ -305,6 +322,7 @@ static LogicalResult importCastLike(NodeImporter &n) {
 }
 
 void mlir::kiln::onnx_import::registerElementwiseOps(llvm::StringMap<OpHandler> &t) {
+  t["BitShift"] = importBitShift;
   t["Add"] = importBinary<AddOp>;
   t["Sub"] = importBinary<SubOp>;
   t["Mul"] = importBinary<MulOp>;

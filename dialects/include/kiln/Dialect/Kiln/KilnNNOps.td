@@ -218,4 +218,32 @@ def Kiln_QuantizeLinearOp : Kiln_Op<"quantize_linear"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Transposed convolution
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConvTransposeOp : Kiln_Op<"conv_transpose"> {
+  let summary = "N-D transposed convolution, NCHW layout, explicit pads (ONNX ConvTranspose)";
+  let description = [{
+    The gradient of kiln.conv with respect to its input: input element i
+    spreads over outputs i * stride - pad + k * dilation. The weight is
+    (C, M / group, kernel...); output dim d has size
+    stride * (in - 1) + output_padding + (kernel - 1) * dilation + 1
+    - pad_begin - pad_end. `pads` holds the begin pads of every spatial dim,
+    then the end pads; they may be negative (an output_shape larger than
+    that extends the output).
+    ```mlir
+    %0 = kiln.conv_transpose %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>,
+           dilations = array<i64: 1, 1>, output_padding = array<i64: 1, 1>, group = 1 : i64}
+         : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                   Optional<Kiln_FloatTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$output_padding,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_FloatTensor:$output);
+}
+
 #endif // KILN_DIALECT_KILN_NN_OPS_TD

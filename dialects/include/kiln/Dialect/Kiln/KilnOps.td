@@ -169,6 +169,16 @@ def Kiln_BitwiseXorOp : Kiln_BinaryOp<"bitwise_xor", [Commutative]> {
   let arguments = (ins Kiln_IntegerTensor:$lhs, Kiln_IntegerTensor:$rhs);
 }
 
+def Kiln_BitShiftOp : Kiln_BinaryOp<"bit_shift"> {
+  let summary = "Elementwise shift of unsigned integers by the rhs's bits, with broadcasting";
+  let description = [{
+    `left` shifts towards the high bits, else towards the low bits; a shift
+    by the bit width or more gives 0.
+    `%0 = kiln.bit_shift %a, %b {left = true} : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>`
+  }];
+  let arguments = (ins Kiln_IntegerTensor:$lhs, Kiln_IntegerTensor:$rhs, BoolAttr:$left);
+}
+
 def Kiln_WhereOp : Kiln_Op<"where"> {
   let summary = "Elementwise select: condition ? x : y, all three broadcast";
   let description = [{
@@ -420,22 +430,27 @@ def Kiln_GemmOp : Kiln_Op<"gemm"> {
   let hasVerifier = 1;
 }
 
+// Float convolutions, and i32 ones (ONNX ConvInteger, whose operands the
+// importer widens and shifts by their zero points).
+def Kiln_ConvTensor : RankedTensorOf<[AnyFloat, I32]>;
+
 def Kiln_ConvOp : Kiln_Op<"conv"> {
   let summary = "N-D convolution, NCHW layout, explicit pads (ONNX Conv)";
   let description = [{
     `pads` holds the begin pads of every spatial dim, then the end pads.
+    Operands are floats or i32 (an integer convolution accumulates in i32).
     ```mlir
     %0 = kiln.conv %x, %w, %b {strides = array<i64: 16, 16>, pads = array<i64: 0, 0, 0, 0>,
            dilations = array<i64: 1, 1>, group = 1 : i64}
          : (tensor<?x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32>) -> tensor<?x768x14x14xf32>
     ```
   }];
-  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
-                   Optional<Kiln_FloatTensor>:$bias,
+  let arguments = (ins Kiln_ConvTensor:$input, Kiln_ConvTensor:$weight,
+                   Optional<Kiln_ConvTensor>:$bias,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                    DenseI64ArrayAttr:$dilations,
                    DefaultValuedAttr<I64Attr, "1">:$group);
-  let results = (outs Kiln_FloatTensor:$output);
+  let results = (outs Kiln_ConvTensor:$output);
   let hasVerifier = 1;
 }
 
@@ -744,6 +759,8 @@ def Kiln_RuntimeCheckOp : Op<Kiln_Dialect, "runtime_check", [MemoryEffects<[MemW
 
 // Pooling, padding, resizing, batch normalisation and quantization.
 include "kiln/Dialect/Kiln/KilnNNOps.td"
+// TopK and the scatters.
+include "kiln/Dialect/Kiln/KilnIndexingOps.td"
 
 // Typed calls of runtime micro-kernels.
 include "kiln/Dialect/Kiln/KilnUkernelOps.td"

@@ -1,0 +1,148 @@
+//===- IndexingOps.cpp - ONNX TopK, ScatterElements, ScatterND, OneHot ----===//
+//
+// TopK and the scatters are kiln ops (KilnIndexingOps.td); Scatter, the
+// deprecated name of ScatterElements, imports as it. OneHot is composed:
+// where(unsqueeze(index) == range(depth), on, off).
+//
+//===----------------------------------------------------------------------===//
+
+#include "../NodeImporter.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+static LogicalResult importTopK(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  auto k = n.constantInts(1, "K");
+  if (failed(x) || failed(k))
+    return failure();
+  if (k->size() != 1) {
+    n.emitError() << "input 'K' must hold one value, got " << k->size();
+    return failure();
+  }
+  auto axis = n.axis(n.intAttr("axis", -1), n.inputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  // sorted = 0 leaves the order to the implementation: Kiln sorts anyway.
+  Builder &b = n.getBuilder();
+  auto results = n.createMulti<TopKOp>(
+      {*x},
+      {n.named("axis", b.getI64IntegerAttr(*axis)), n.named("k", b.getI64IntegerAttr((*k)[0])),
+       n.named("largest", b.getBoolAttr(n.intAttr("largest", 1) != 0))},
+      2);
+  if (failed(results))
+    return failure();
+  n.setOutput(0, (*results)[0]);
+  n.setOutput(1, (*results)[1]);
+  return success();
+}
+
+/// The reduction attribute of ScatterElements and ScatterND.
+static FailureOr<NamedAttribute> scatterReduction(NodeImporter &n) {
+  std::string reduction = n.stringAttr("reduction", "none");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" && reduction != "max" &&
+      reduction != "min") {
+    n.emitError() << "reduction '" << reduction << "' is not one of none, add, mul, max, min";
+    return failure();
+  }
+  return n.named("reduction", n.getBuilder().getStringAttr(reduction));
+}
+
+static LogicalResult importScatterElements(NodeImporter &n) {
+  auto data = n.requiredInput(0), indices = n.requiredInput(1), updates = n.requiredInput(2);
+  if (failed(data) || failed(indices) || failed(updates))
+    return failure();
+  auto axis = n.axis(n.intAttr("axis", 0), n.inputType(0).getRank());
+  auto reduction = scatterReduction(n);
+  if (failed(axis) || failed(reduction))
+    return failure();
+  return n.createOutput<ScatterElementsOp>(
+      {*data, *indices, *updates},
+      {n.named("axis", n.getBuilder().getI64IntegerAttr(*axis)), *reduction});
+}
+
+static LogicalResult importScatterND(NodeImporter &n) {
+  auto data = n.requiredInput(0), indices = n.requiredInput(1), updates = n.requiredInput(2);
+  auto reduction = scatterReduction(n);
+  if (failed(data) || failed(indices) || failed(updates) || failed(reduction))
+    return failure();
+  return n.createOutput<ScatterNDOp>({*data, *indices, *updates}, {*reduction});
+}
+
+/// `v` as a 0-D tensor of `element` (a scalar or one-element 1-D input).
+static FailureOr<Value> scalarOf(NodeImporter &n, Value v, Type element, StringRef what) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!(type.getRank() == 0 || (type.getRank() == 1 && type.getDimSize(0) == 1))) {
+    n.emitError() << "input '" << what << "' must hold one value, got " << type;
+    return failure();
+  }
+  if (type.getRank() == 1) {
+    auto reshaped = n.create<ReshapeOp>({v, n.i64Constant({})});
+    if (failed(reshaped))
+      return failure();
+    v = *reshaped;
+  }
+  if (type.getElementType() == element)
+    return v;
+  return n.create<CastOp>({v}, {n.named("to", TypeAttr::get(element))});
+}
+
+static LogicalResult importOneHot(NodeImporter &n) {
+  auto indices = n.requiredInput(0), depthInput = n.requiredInput(1), values = n.requiredInput(2);
+  if (failed(indices) || failed(depthInput) || failed(values))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  auto axis = n.axis(n.intAttr("axis", -1), rank + 1);
+  if (failed(axis))
+    return failure();
+  auto valuesType = n.inputType(2);
+  if (valuesType.getRank() != 1 || valuesType.getDimSize(0) != 2) {
+    n.emitError() << "input 'values' must be [off_value, on_value], got " << valuesType;
+    return failure();
+  }
+  Type i64 = n.getBuilder().getI64Type();
+  // Float indices and depth are truncated to integers, as ONNX's reference does.
+  auto depth = scalarOf(n, *depthInput, i64, "depth");
+  FailureOr<Value> index = *indices;
+  if (n.inputType(0).getElementType() != i64)
+    index = n.create<CastOp>({*indices}, {n.named("to", TypeAttr::get(i64))});
+  if (failed(depth) || failed(index))
+    return failure();
+  // Negative indices count from the end; indices outside [-depth, depth)
+  // match no class and give all off_value.
+  Value zero = n.scalarConstant(i64, 0);
+  auto negative = n.create<LessOp>({*index, zero});
+  auto wrapped = n.create<AddOp>({*index, *depth});
+  if (failed(negative) || failed(wrapped))
+    return failure();
+  auto classOf = n.create<WhereOp>({*negative, *wrapped, *index});
+  if (failed(classOf))
+    return failure();
+  auto column = n.create<UnsqueezeOp>(
+      {*classOf}, {n.named("axes", n.getBuilder().getDenseI64ArrayAttr({*axis}))});
+  auto classes = n.create<RangeOp>({zero, *depth, n.scalarConstant(i64, 1)});
+  if (failed(column) || failed(classes))
+    return failure();
+  SmallVector<int64_t> along(rank + 1, 1);
+  along[*axis] = -1;
+  auto row = n.create<ReshapeOp>({*classes, n.i64Constant(along)});
+  if (failed(row))
+    return failure();
+  auto hot = n.create<EqualOp>({*column, *row});
+  auto off = n.create<GatherOp>({*values, n.scalarConstant(i64, 0)},
+                                {n.named("axis", n.getBuilder().getI64IntegerAttr(0))});
+  auto on = n.create<GatherOp>({*values, n.scalarConstant(i64, 1)},
+                               {n.named("axis", n.getBuilder().getI64IntegerAttr(0))});
+  if (failed(hot) || failed(off) || failed(on))
+    return failure();
+  return n.createOutput<WhereOp>({*hot, *on, *off});
+}
+
+void mlir::kiln::onnx_import::registerIndexingOps(llvm::StringMap<OpHandler> &t) {
+  t["TopK"] = importTopK;
+  t["ScatterElements"] = importScatterElements;
+  t["Scatter"] = importScatterElements;
+  t["ScatterND"] = importScatterND;
+  t["OneHot"] = importOneHot;
+}

@@ -1,0 +1,49 @@
+// RUN: kiln-opt %s --kiln-lower-to-linalg | FileCheck %s
+
+// top_k: an scf.for over the k output positions carries both results; each
+// position is one linalg.generic reducing over the axis (for every row at
+// once) that keeps the first element, in the order (value descending, NaN
+// first; then lower index), among those after the previous position's
+// element, read from the results at j - 1. The results are inserted at j.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @top_k
+// CHECK-SAME: (%[[X:.*]]: tensor<?x5xf32>
+// CHECK-NOT: kiln.runtime_check
+// CHECK-DAG: %[[NONE:.*]] = arith.constant -1 : i64
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: %[[R:.*]]:2 = scf.for %[[J:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[V:.*]] = %{{.*}}, %[[I:.*]] = %{{.*}}) -> (tensor<?x2xf32>, tensor<?x2xi64>)
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[J]], %[[C0]] : index
+// CHECK: linalg.fill ins(%[[NONE]] : i64)
+// CHECK: %[[PREV:.*]] = arith.maxsi
+// CHECK: %[[PV:.*]] = tensor.extract_slice %[[V]][0, %[[PREV]]] [%{{.*}}, 1] [1, 1] : tensor<?x2xf32> to tensor<?xf32>
+// CHECK: %[[PI:.*]] = tensor.extract_slice %[[I]][0, %{{.*}}] [%{{.*}}, 1] [1, 1] : tensor<?x2xi64> to tensor<?xi64>
+// CHECK: %[[BEST:.*]]:2 = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME: ins(%[[X]], %[[PV]], %[[PI]] : tensor<?x5xf32>, tensor<?xf32>, tensor<?xi64>)
+// CHECK: ^bb0(%[[E:.*]]: f32, %{{.*}}: f32, %{{.*}}: i64, %[[BV:.*]]: f32, %[[BI:.*]]: i64):
+// CHECK: arith.cmpf ugt
+// CHECK: %[[CAND:.*]] = arith.ori %[[FIRST]], %{{.*}} : i1
+// CHECK: %[[TAKE:.*]] = arith.andi %[[CAND]], %{{.*}} : i1
+// CHECK: arith.select %[[TAKE]], %[[E]], %[[BV]] : f32
+// CHECK: tensor.insert_slice %[[BEST]]#0 into %[[V]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?xf32> into tensor<?x2xf32>
+// CHECK: tensor.insert_slice %[[BEST]]#1 into %[[I]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?xi64> into tensor<?x2xi64>
+// CHECK: return %[[R]]#0, %[[R]]#1
+func.func @top_k(%x: tensor<?x5xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<?x2xf32>, tensor<?x2xi64>) {
+  %v, %i = kiln.top_k %x {axis = 1 : i64, k = 2 : i64} : (tensor<?x5xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
+  return %v, %i : tensor<?x2xf32>, tensor<?x2xi64>
+}
+
+// A k that a `?` axis may not hold fails the run; smallest-first on
+// unsigned integers compares with ugt, operands swapped.
+// CHECK-LABEL: func.func @top_k_dynamic_axis
+// CHECK: %[[N:.*]] = tensor.dim
+// CHECK: %[[SHORT:.*]] = arith.cmpi slt, %[[N]], %{{.*}} : index
+// CHECK: kiln.runtime_check %[[SHORT]], "a TopK: k = 3 exceeds the size of the axis"
+// CHECK: linalg.generic
+// CHECK: arith.cmpi ugt
+func.func @top_k_dynamic_axis(%x: tensor<?xui32>, %ctx: index {kiln.runtime_context}) -> (tensor<3xui32>, tensor<3xi64>) {
+  %v, %i = kiln.top_k %x {axis = 0 : i64, k = 3 : i64, largest = false} : (tensor<?xui32>) -> (tensor<3xui32>, tensor<3xi64>)
+  return %v, %i : tensor<3xui32>, tensor<3xi64>
+}
