@@ -90,6 +90,9 @@ EXCLUSIONS: list[tuple[str, str]] = [
      "backend/test/case/node/cast.py keeps the high 16 bits); Kiln rounds to nearest even"),
     ("test_castlike_FLOAT_to_BFLOAT16*", "the test data truncates float32 to bfloat16 (onnx "
      "backend/test/case/node/cast.py keeps the high 16 bits); Kiln rounds to nearest even"),
+    ("test_qlinearmatmul_*_int8_*", "the test data wraps int8 results around (the reference "
+     "ends in astype(int8): -236 becomes 20) where QLinearMatMul saturates; Kiln saturates "
+     "and equals onnxruntime exactly on these models"),
     ("test_attention_3d*", "onnx 1.18's reference split 3-D heads by reshaping [B, S, H*D] "
      "straight to [B, H, S, D]; ONNX fixed it to reshape to [B, S, H, D] and transpose "
      "(onnx#7142), as PyTorch and onnxruntime compute; Kiln follows the fix and matches "
