@@ -148,6 +148,9 @@ struct kiln_session {
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
   bool keepDenormals = false; // kiln_session_options::keep_denormals
+  // FLOPs (2 per multiply-add) of the runtime GEMM calls of all runs
+  // (kiln_session_gemm_flops); only the run thread calls the GEMMs.
+  uint64_t gemmFlops = 0;
   // The run's first failed check (kiln_runtime_context::fail), or null.
   const char *failure = nullptr;
   // Where kiln_runtime_context::fail jumps to end the run, and the thread

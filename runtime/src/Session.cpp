@@ -71,12 +71,20 @@ kiln_status_t readOptions(const kiln_session_options *options, kiln_session_opti
   return nullptr;
 }
 
+/// 2 m n k per GEMM of a batch of b0 x b1 (none when a size is not positive).
+uint64_t gemmFlops(int64_t m, int64_t n, int64_t k, int64_t b0 = 1, int64_t b1 = 1) {
+  if (m <= 0 || n <= 0 || k <= 0 || b0 <= 0 || b1 <= 0)
+    return 0;
+  return 2 * uint64_t(m) * uint64_t(n) * uint64_t(k) * uint64_t(b0) * uint64_t(b1);
+}
+
 /// kiln_runtime_context::sgemm: the GEMM on the session's threads.
 void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t k,
                   const float *a, int64_t aRowStride, int64_t aColStride, const float *b,
                   int64_t bRowStride, int64_t bColStride, float *c, int64_t ldc,
                   int64_t accumulate) {
   auto *session = static_cast<kiln_session *>(ctx->session);
+  session->gemmFlops += gemmFlops(m, n, k);
   try {
     sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc,
            accumulate != 0},
@@ -91,6 +99,7 @@ void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t
 /// kiln_runtime_context::gemm: the batched GEMM with its epilogue.
 void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
+  session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
   try {
     gemm(*desc, session->pool.get());
   } catch (const std::exception &e) {
@@ -102,6 +111,7 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
 /// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
 void sessionQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
+  session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
   try {
     qgemm(*desc, session->pool.get());
   } catch (const std::exception &e) {
@@ -229,6 +239,8 @@ void *sessionGpuScratch(const kiln_runtime_context *ctx, int64_t bytes) {
 }
 
 void sessionGpuGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
+  static_cast<kiln_session *>(ctx->session)->gemmFlops +=
+      gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
   gpuOf(ctx).gemm(*desc);
 }
 
@@ -701,6 +713,13 @@ void kiln_session_release(kiln_session_t *session) { delete session; }
 
 uint32_t kiln_session_num_threads(const kiln_session_t *session) {
   return session ? session->pool->numThreads() : 0;
+}
+
+uint64_t kiln_session_gemm_flops(kiln_session_t *session) {
+  if (!session)
+    return 0;
+  std::lock_guard<std::mutex> lock(session->mutex); // not during a run
+  return session->gemmFlops;
 }
 
 uint32_t kiln_model_num_regions(const kiln_model_t *model) {

@@ -164,7 +164,10 @@ def case_text(env):
     check(re.fullmatch(r"warm-up +2 runs, [0-9.]+ ms", lines[4]), f"warm-up line {lines[4]!r}")
     check(re.fullmatch(r"latency +min [0-9.]+  median [0-9.]+  p90 [0-9.]+  max [0-9.]+ ms "
                        r"\(5 runs\)", lines[5]), f"latency line {lines[5]!r}")
-    check(re.fullmatch(r"throughput [0-9.]+ runs/s|throughput inf runs/s", lines[6]),
+    # Without --flops, the FLOPs of the model's runtime GEMM calls in one run
+    # (fake_model.c: one 1 x 4 x 1 sgemm = 8).
+    check(re.fullmatch(r"throughput ([0-9.]+|inf) runs/s; ([0-9.]+|inf) GFLOP/s at the median "
+                       r"\(8 FLOPs per run, of its GEMMs, counted\)", lines[6]),
           f"throughput line {lines[6]!r}")
     check(re.fullmatch(r"peak RSS +[0-9.]+ MiB", lines[7]), f"RSS line {lines[7]!r}")
     # --flops adds GFLOP/s.
@@ -179,7 +182,8 @@ def case_json(env):
     check(result["model"] == env.model("fake_model"), f"model {result['model']}")
     check(result["producer"].startswith("fake_model.c"), f"producer {result['producer']}")
     check(result["threads"] == 1 and result["requested_threads"] == 1, "threads")
-    check(result["flops"] is None and result["gflops_per_s"] is None, "flops without --flops")
+    check(result["flops"] == 8 and result["flops_source"] == "gemm calls",
+          f"flops without --flops: {result['flops']} from {result['flops_source']}")
     check(result["seed"] == 0, "seed")
     check(result["inputs"] == [
         {"name": "x", "dtype": "float32", "shape": [1, 4], "source": "random"},

@@ -59,8 +59,10 @@ Options:
   --seed <n>                   Seed for the generated inputs (default 0).
   --warmup <n>                 Untimed runs first (default 3).
   --runs <n>                   Timed runs (default 10, at least 1).
-  --flops <f>                  FLOPs of one run (e.g. 2.2e10): also print
-                               GFLOP/s at the median latency.
+  --flops <f>                  FLOPs of one run (e.g. 2.2e10) for the
+                               GFLOP/s at the median latency. Default: the
+                               model's runtime GEMM calls (MatMul, Gemm,
+                               Conv, attention), counted in the first run.
   --json                       Print one JSON object instead of text.
   -h, --help                   Show this help.
   --version                    Show the runtime version and model ABI.
@@ -333,10 +335,18 @@ int main(int argc, char **argv) {
     warmupMs += runOnce();
     freeOutputs();
   }
+  // Without --flops, the FLOPs of one run are the model's own: its runtime
+  // GEMM calls of the first timed run (kiln_session_gemm_flops).
+  const uint64_t flopsBefore = kiln_session_gemm_flops(session);
+  bool countedFlops = false;
   std::vector<double> times;
   times.reserve(opts.runs);
   for (uint64_t i = 0; i < opts.runs; ++i) {
     times.push_back(runOnce());
+    if (i == 0 && opts.flops <= 0) {
+      opts.flops = static_cast<double>(kiln_session_gemm_flops(session) - flopsBefore);
+      countedFlops = opts.flops > 0;
+    }
     if (i + 1 < opts.runs)
       freeOutputs();
   }
@@ -415,6 +425,7 @@ int main(int argc, char **argv) {
     field("total_ms", jsonNumber(total));
     field("throughput_runs_per_s", jsonNumber(runsPerS));
     field("flops", opts.flops > 0 ? jsonNumber(opts.flops) : "null");
+    field("flops_source", opts.flops <= 0 ? "null" : countedFlops ? "\"gemm calls\"" : "\"--flops\"");
     field("gflops_per_s", jsonNumber(gflops));
     field("peak_rss_kib", std::to_string(peakKib));
     field("ru_maxrss_kib", std::to_string(rusageKib));
@@ -445,7 +456,8 @@ int main(int argc, char **argv) {
                 medianMs, p90Ms, maxMs, times.size(), times.size() == 1 ? "" : "s");
     std::printf("throughput %.2f runs/s", runsPerS);
     if (opts.flops > 0)
-      std::printf("; %.2f GFLOP/s at the median (%.4g FLOPs per run)", gflops, opts.flops);
+      std::printf("; %.2f GFLOP/s at the median (%.4g FLOPs per run%s)", gflops, opts.flops,
+                  countedFlops ? ", of its GEMMs, counted" : "");
     std::printf("\npeak RSS   %.1f MiB\n", static_cast<double>(peakKib) / 1024.0);
     for (const OutputSummary &s : summaries)
       std::printf("output %s: %s %s sum=%.10g abs_sum=%.10g\n", s.name.c_str(),
