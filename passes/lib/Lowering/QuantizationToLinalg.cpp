@@ -10,6 +10,7 @@
 #include "LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -52,8 +53,17 @@ Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType res
   MLIRContext *ctx = op.getContext();
   int64_t rank = resultType.getRank();
   SmallVector<Value> inputs{op.getInput(), op.getScale()};
-  if (op.getZeroPoint())
-    inputs.push_back(op.getZeroPoint());
+  if (Value zeroPoint = op.getZeroPoint()) {
+    // A constant unsigned zero point is read as signless bits (the body
+    // converts them as unsigned): upstream folds a splat operand into the
+    // body as an arith.constant, which must be signless.
+    auto type = cast<RankedTensorType>(zeroPoint.getType());
+    DenseIntElementsAttr value;
+    if (isUnsignedElement(type.getElementType()) && matchPattern(zeroPoint, m_Constant(&value)))
+      zeroPoint = arith::ConstantOp::create(
+          rewriter, loc, value.bitcast(signless(type.getElementType())));
+    inputs.push_back(zeroPoint);
+  }
   SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
   for (Value param : ArrayRef(inputs).drop_front())
     maps.push_back(paramMap(ctx, rank, cast<RankedTensorType>(param.getType()), op.getAxis(),
