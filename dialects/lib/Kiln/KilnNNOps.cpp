@@ -241,6 +241,48 @@ LogicalResult ResizeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// GridSample
+//===----------------------------------------------------------------------===//
+
+LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  auto input = rankedType(adaptor.getInput());
+  auto grid = rankedType(adaptor.getGrid());
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1)
+    return emitOptionalError(loc, "grid_sample needs an input of rank >= 3 (N, C, spatial...), ",
+                             "got ", input);
+  if (grid.getRank() != spatial + 2)
+    return emitOptionalError(loc, "grid_sample needs a grid of rank ", spatial + 2,
+                             " for a rank-", input.getRank(), " input, got ", grid);
+  int64_t last = grid.getDimSize(spatial + 1);
+  if (last != kDyn && last != spatial)
+    return emitOptionalError(loc, "the grid's last dim must be ", spatial, ", got ", last);
+  int64_t n = input.getDimSize(0), gridN = grid.getDimSize(0);
+  if (n != kDyn && gridN != kDyn && n != gridN)
+    return emitOptionalError(loc, "the input's batch ", n, " differs from the grid's ", gridN);
+  SmallVector<int64_t> shape{n == kDyn ? gridN : n, input.getDimSize(1)};
+  for (int64_t i = 1; i <= spatial; ++i)
+    shape.push_back(grid.getDimSize(i));
+  inferred.push_back(tensorOf(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult GridSampleOp::verify() {
+  StringRef mode = getMode();
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return emitOpError("mode must be nearest, linear or cubic, got \"") << mode << "\"";
+  StringRef padding = getPaddingMode();
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return emitOpError("padding_mode must be zeros, border or reflection, got \"")
+           << padding << "\"";
+  if (mode != "nearest" && !isa<FloatType>(rankedType(getInput()).getElementType()))
+    return emitOpError(mode) << " interpolation needs a float input";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
 

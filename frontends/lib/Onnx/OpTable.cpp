@@ -56,6 +56,7 @@ static const llvm::StringMap<OpArity> &arityTable() {
          "Div", "Equal", "Expand", "Gather", "GatherElements", "GatherND", "Greater",
          "GreaterOrEqual", "Less", "LessOrEqual", "MatMul", "Mod", "Mul", "Or", "PRelu", "Pow",
          "RMSNormalization", "Reshape", "Sub", "Tile", "Unsqueeze", "Xor"});
+    add({2, 2, 1, 1}, {"GridSample"});
     add({2, 2, 2, 2}, {"TopK"});
     add({2, 3, 1, 1}, {"Conv", "ConvTranspose", "DequantizeLinear", "Gemm", "QuantizeLinear"});
     add({2, 4, 1, 1}, {"ConvInteger", "MatMulInteger"});

@@ -36,6 +36,7 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
     lowering::populatePadLoweringPatterns(patterns);
     lowering::populatePoolingLoweringPatterns(patterns);
     lowering::populateResizeLoweringPatterns(patterns);
+    lowering::populateGridSampleLoweringPatterns(patterns);
     lowering::populateQuantizationLoweringPatterns(patterns);
     lowering::populateScatterLoweringPatterns(patterns);
     lowering::populateTopKLoweringPatterns(patterns);

@@ -250,3 +250,34 @@ std::optional<std::pair<StringRef, StringRef>> lowering::onnxNodeOf(Location loc
   });
   return found;
 }
+
+Value mlir::kiln::lowering::sumOverTaps(OpBuilder &b, Location loc, ArrayRef<int64_t> counts,
+                                        Type element,
+                                        llvm::function_ref<Value(int64_t, int64_t)> weight,
+                                        llvm::function_ref<Value(ArrayRef<int64_t>)> read) {
+  FloatMath f{b, loc};
+  int64_t rank = counts.size();
+  SmallVector<int64_t> choice(rank, 0);
+  Value sum;
+  while (true) {
+    Value product;
+    for (int64_t i = 0; i < rank; ++i)
+      if (Value w = weight(i, choice[i]))
+        product = product ? f.mul(product, w) : w;
+    Value v = read(choice);
+    if (!product)
+      return v;
+    if (!v.getType().isF64())
+      v = arith::ExtFOp::create(b, loc, b.getF64Type(), v);
+    Value term = f.mul(product, v);
+    sum = sum ? f.add(sum, term) : term;
+    int64_t i = rank - 1;
+    while (i >= 0 && ++choice[i] == counts[i])
+      choice[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  if (element.isF64())
+    return sum;
+  return arith::TruncFOp::create(b, loc, element, sum);
+}

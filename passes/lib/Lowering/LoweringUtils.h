@@ -130,6 +130,55 @@ struct IndexMath {
   Value dim(Value tensor, int64_t d) const;
 };
 
+/// f64 arithmetic inside a body (Resize and GridSample compute coordinates
+/// and weights in f64).
+struct FloatMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(double v) const { return scalarConstant(b, loc, b.getF64Type(), v); }
+  Value add(Value l, Value r) const { return arith::AddFOp::create(b, loc, l, r); }
+  Value sub(Value l, Value r) const { return arith::SubFOp::create(b, loc, l, r); }
+  Value mul(Value l, Value r) const { return arith::MulFOp::create(b, loc, l, r); }
+  Value div(Value l, Value r) const { return arith::DivFOp::create(b, loc, l, r); }
+  Value cmp(arith::CmpFPredicate p, Value l, Value r) const {
+    return arith::CmpFOp::create(b, loc, p, l, r);
+  }
+  Value select(Value c, Value t, Value f) const { return arith::SelectOp::create(b, loc, c, t, f); }
+  Value fromIndex(Value i) const {
+    return arith::SIToFPOp::create(b, loc, b.getF64Type(),
+                                   arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
+  }
+  Value toIndex(Value f) const {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                      arith::FPToSIOp::create(b, loc, b.getI64Type(), f));
+  }
+};
+
+/// Keys' cubic convolution weights, coefficient `a`, of the 4 neighbours at
+/// distances 1 + r, r, 1 - r and 2 - r of a coordinate `ratio` = r in [0, 1]
+/// past its lower neighbour.
+inline SmallVector<Value> keysCubicWeights(const FloatMath &f, Value ratio, double a) {
+  auto nearWeight = [&](Value t) { // |t| <= 1: ((A + 2) t - (A + 3)) t^2 + 1
+    return f.add(f.mul(f.sub(f.mul(f.c(a + 2), t), f.c(a + 3)), f.mul(t, t)), f.c(1));
+  };
+  auto farWeight = [&](Value t) { // 1 < |t| < 2: ((A t - 5A) t + 8A) t - 4A
+    return f.sub(f.mul(f.add(f.mul(f.sub(f.mul(f.c(a), t), f.c(5 * a)), t), f.c(8 * a)), t),
+                 f.c(4 * a));
+  };
+  Value oneMinus = f.sub(f.c(1), ratio);
+  return {farWeight(f.add(ratio, f.c(1))), nearWeight(ratio), nearWeight(oneMinus),
+          farWeight(f.add(oneMinus, f.c(1)))};
+}
+
+/// An interpolation over taps (Resize, GridSample): the sum, over every
+/// combination `choice` of one of the counts[i] taps of each dim i, of the
+/// product of the taps' weights (`weight(i, tap)`; null weighs 1) times
+/// `read(choice)`, the element there, computed in f64 and returned as
+/// `element`. A single unweighted combination (nearest) is just its element.
+Value sumOverTaps(OpBuilder &b, Location loc, ArrayRef<int64_t> counts, Type element,
+                  llvm::function_ref<Value(int64_t, int64_t)> weight,
+                  llvm::function_ref<Value(ArrayRef<int64_t>)> read);
+
 /// Whether `type` (or its element type) is an unsigned integer (ONNX
 /// uint8 .. uint64), which arith does not take.
 bool isUnsignedElement(Type type);
@@ -160,6 +209,7 @@ void populateScanLoweringPatterns(RewritePatternSet &patterns);
 void populatePadLoweringPatterns(RewritePatternSet &patterns);
 void populatePoolingLoweringPatterns(RewritePatternSet &patterns);
 void populateResizeLoweringPatterns(RewritePatternSet &patterns);
+void populateGridSampleLoweringPatterns(RewritePatternSet &patterns);
 void populateQuantizationLoweringPatterns(RewritePatternSet &patterns);
 void populateScatterLoweringPatterns(RewritePatternSet &patterns);
 void populateTopKLoweringPatterns(RewritePatternSet &patterns);

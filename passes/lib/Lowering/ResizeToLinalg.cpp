@@ -29,29 +29,6 @@ struct Tap {
   Value weight;
 };
 
-/// f64 arithmetic inside the body.
-struct FloatMath {
-  OpBuilder &b;
-  Location loc;
-  Value c(double v) const { return scalarConstant(b, loc, b.getF64Type(), v); }
-  Value add(Value l, Value r) const { return arith::AddFOp::create(b, loc, l, r); }
-  Value sub(Value l, Value r) const { return arith::SubFOp::create(b, loc, l, r); }
-  Value mul(Value l, Value r) const { return arith::MulFOp::create(b, loc, l, r); }
-  Value div(Value l, Value r) const { return arith::DivFOp::create(b, loc, l, r); }
-  Value cmp(arith::CmpFPredicate p, Value l, Value r) const {
-    return arith::CmpFOp::create(b, loc, p, l, r);
-  }
-  Value select(Value c, Value t, Value f) const { return arith::SelectOp::create(b, loc, c, t, f); }
-  Value fromIndex(Value i) const {
-    return arith::SIToFPOp::create(b, loc, b.getF64Type(),
-                                   arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
-  }
-  Value toIndex(Value f) const {
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                      arith::FPToSIOp::create(b, loc, b.getI64Type(), f));
-  }
-};
-
 /// What the body needs to know about one resized dim (values defined
 /// outside the generic).
 struct ResizedDim {
@@ -233,20 +210,8 @@ struct ResizeToGeneric : OpRewritePattern<ResizeOp> {
       offsets = {0, 1};
       weights = {f.sub(f.c(1), ratio), ratio};
     } else {
-      // Keys' cubic convolution with coefficient A at distances 1 + r, r,
-      // 1 - r and 2 - r.
-      double a = op.getCubicCoeffA().convertToDouble();
-      auto nearWeight = [&](Value t) { // |t| <= 1: ((A + 2) t - (A + 3)) t^2 + 1
-        return f.add(f.mul(f.sub(f.mul(f.c(a + 2), t), f.c(a + 3)), f.mul(t, t)), f.c(1));
-      };
-      auto farWeight = [&](Value t) { // 1 < |t| < 2: ((A t - 5A) t + 8A) t - 4A
-        return f.sub(f.mul(f.add(f.mul(f.sub(f.mul(f.c(a), t), f.c(5 * a)), t), f.c(8 * a)), t),
-                     f.c(4 * a));
-      };
-      Value oneMinus = f.sub(f.c(1), ratio);
       offsets = {-1, 0, 1, 2};
-      weights = {farWeight(f.add(ratio, f.c(1))), nearWeight(ratio), nearWeight(oneMinus),
-                 farWeight(f.add(oneMinus, f.c(1)))};
+      weights = keysCubicWeights(f, ratio, op.getCubicCoeffA().convertToDouble());
     }
     SmallVector<Tap> taps;
     Value total = f.c(0);
@@ -302,39 +267,20 @@ struct ResizeToGeneric : OpRewritePattern<ResizeOp> {
       w = f.div(w, total);
   }
 
-  /// sum over one tap per dim of the weights' product times x there; a
-  /// single unweighted tap per dim (nearest) is just the element.
+  /// sum over one tap per dim of the weights' product times x there.
   static Value combine(OpBuilder &b, Location l, Value x, ArrayRef<SmallVector<Tap>> taps,
                        Type element) {
-    FloatMath f{b, l};
-    int64_t rank = taps.size();
-    SmallVector<int64_t> choice(rank, 0);
-    Value sum;
-    while (true) {
-      SmallVector<Value> indices;
-      Value weight;
-      for (int64_t i = 0; i < rank; ++i) {
-        const Tap &tap = taps[i][choice[i]];
-        indices.push_back(tap.index);
-        if (tap.weight)
-          weight = weight ? f.mul(weight, tap.weight) : tap.weight;
-      }
-      Value v = tensor::ExtractOp::create(b, l, x, indices);
-      if (!weight)
-        return v;
-      if (!v.getType().isF64())
-        v = arith::ExtFOp::create(b, l, b.getF64Type(), v);
-      Value term = f.mul(weight, v);
-      sum = sum ? f.add(sum, term) : term;
-      int64_t i = rank - 1;
-      while (i >= 0 && ++choice[i] == (int64_t)taps[i].size())
-        choice[i--] = 0;
-      if (i < 0)
-        break;
-    }
-    if (element.isF64())
-      return sum;
-    return arith::TruncFOp::create(b, l, element, sum);
+    SmallVector<int64_t> counts;
+    for (const auto &dimTaps : taps)
+      counts.push_back(dimTaps.size());
+    return sumOverTaps(
+        b, l, counts, element, [&](int64_t i, int64_t tap) { return taps[i][tap].weight; },
+        [&](ArrayRef<int64_t> choice) {
+          SmallVector<Value> indices;
+          for (auto [dimTaps, tap] : llvm::zip(taps, choice))
+            indices.push_back(dimTaps[tap].index);
+          return (Value)tensor::ExtractOp::create(b, l, x, indices);
+        });
   }
 };
 

@@ -260,3 +260,67 @@ func.func @quantize_scale_type(%x: tensor<4xf32>, %s: tensor<f16>) -> tensor<4xu
   %0 = kiln.quantize_linear %x, %s {to = ui8} : (tensor<4xf32>, tensor<f16>) -> tensor<4xui8>
   return %0 : tensor<4xui8>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// GridSample
+//===----------------------------------------------------------------------===//
+
+func.func @grid_sample_mode(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'kiln.grid_sample' op mode must be nearest, linear or cubic, got "bilinear"}}
+  %0 = kiln.grid_sample %x, %g {mode = "bilinear"} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @grid_sample_padding(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'kiln.grid_sample' op padding_mode must be zeros, border or reflection, got "wrap"}}
+  %0 = kiln.grid_sample %x, %g {padding_mode = "wrap"} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @grid_sample_integer_linear(%x: tensor<1x1x4x4xi32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xi32> {
+  // expected-error @+1 {{'kiln.grid_sample' op linear interpolation needs a float input}}
+  %0 = kiln.grid_sample %x, %g : (tensor<1x1x4x4xi32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xi32>
+  return %0 : tensor<1x1x2x2xi32>
+}
+
+// -----
+
+func.func @grid_sample_rank(%x: tensor<4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<?x?x?x?xf32> {
+  // expected-error @+2 {{grid_sample needs an input of rank >= 3 (N, C, spatial...), got 'tensor<4x4xf32>'}}
+  // expected-error @+1 {{'kiln.grid_sample' op failed to infer returned types}}
+  %0 = kiln.grid_sample %x, %g : (tensor<4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+func.func @grid_sample_grid_rank(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2xf32>) -> tensor<?x?x?x?xf32> {
+  // expected-error @+2 {{grid_sample needs a grid of rank 4 for a rank-4 input, got 'tensor<1x2x2xf32>'}}
+  // expected-error @+1 {{'kiln.grid_sample' op failed to infer returned types}}
+  %0 = kiln.grid_sample %x, %g : (tensor<1x1x4x4xf32>, tensor<1x2x2xf32>) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+func.func @grid_sample_coordinates(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x3xf32>) -> tensor<?x?x?x?xf32> {
+  // expected-error @+2 {{the grid's last dim must be 2, got 3}}
+  // expected-error @+1 {{'kiln.grid_sample' op failed to infer returned types}}
+  %0 = kiln.grid_sample %x, %g : (tensor<1x1x4x4xf32>, tensor<1x2x2x3xf32>) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+func.func @grid_sample_batch(%x: tensor<2x1x4x4xf32>, %g: tensor<3x2x2x2xf32>) -> tensor<?x?x?x?xf32> {
+  // expected-error @+2 {{the input's batch 2 differs from the grid's 3}}
+  // expected-error @+1 {{'kiln.grid_sample' op failed to infer returned types}}
+  %0 = kiln.grid_sample %x, %g : (tensor<2x1x4x4xf32>, tensor<3x2x2x2xf32>) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}

@@ -2,7 +2,7 @@
 // RUN: kiln-opt %s -split-input-file --mlir-print-op-generic | kiln-opt -split-input-file | FileCheck %s
 // RUN: kiln-opt %s -split-input-file --mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
 
-// Round trip of the ops of KilnNNOps.td (pad, batch_norm, the pools, resize,
+// Round trip of the ops of KilnNNOps.td (pad, batch_norm, the pools, resize, grid_sample,
 // quantize/dequantize), as ops.mlir does for the others: defaults are elided
 // when they hold their default; GENERIC checks they are materialised.
 
@@ -85,6 +85,22 @@ func.func @resize(%x: tensor<1x3x8x8xf32>, %s: tensor<4xf32>, %roi: tensor<8xf32
   %2 = kiln.resize %x, %s, %roi {mode = "cubic", coordinate_transformation_mode = "tf_crop_and_resize",
          extrapolation_value = 10.0 : f64} : (tensor<1x3x8x8xf32>, tensor<4xf32>, tensor<8xf32>) -> tensor<?x?x?x?xf32>
   return %0, %1, %2 : tensor<?x?x?x?xf32>, tensor<1x3x16x16xf32>, tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @grid_sample
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x8x8xf32>, %[[G:.*]]: tensor<1x4x5x2xf32>, %[[V:.*]]: tensor<?x2x4x4x4xf16>, %[[VG:.*]]: tensor<?x2x3x1x3xf16>)
+// CHECK: kiln.grid_sample %[[X]], %[[G]] : (tensor<1x3x8x8xf32>, tensor<1x4x5x2xf32>) -> tensor<1x3x4x5xf32>
+// CHECK: kiln.grid_sample %[[V]], %[[VG]] {align_corners = true, mode = "cubic", padding_mode = "reflection"} : (tensor<?x2x4x4x4xf16>, tensor<?x2x3x1x3xf16>) -> tensor<?x2x2x3x1xf16>
+// GENERIC-LABEL: sym_name = "grid_sample"
+// GENERIC: "kiln.grid_sample"(%{{.*}}, %{{.*}}) <{align_corners = false, mode = "linear", padding_mode = "zeros"}>
+func.func @grid_sample(%x: tensor<1x3x8x8xf32>, %g: tensor<1x4x5x2xf32>, %v: tensor<?x2x4x4x4xf16>,
+                       %vg: tensor<?x2x3x1x3xf16>) -> (tensor<1x3x4x5xf32>, tensor<?x2x2x3x1xf16>) {
+  %0 = kiln.grid_sample %x, %g : (tensor<1x3x8x8xf32>, tensor<1x4x5x2xf32>) -> tensor<1x3x4x5xf32>
+  %1 = kiln.grid_sample %v, %vg {mode = "cubic", padding_mode = "reflection", align_corners = true}
+       : (tensor<?x2x4x4x4xf16>, tensor<?x2x3x1x3xf16>) -> tensor<?x2x2x3x1xf16>
+  return %0, %1 : tensor<1x3x4x5xf32>, tensor<?x2x2x3x1xf16>
 }
 
 // -----

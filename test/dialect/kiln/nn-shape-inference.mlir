@@ -64,6 +64,20 @@ func.func @resize(%x: tensor<1x3x5x4xf32>, %s: tensor<4xf32>)
 
 // -----
 
+// grid_sample is (N, C, the grid's spatial dims...): N from the input or,
+// where it is `?`, from the grid.
+// CHECK-LABEL: func.func @grid_sample
+// CHECK: kiln.grid_sample %{{.*}}, %{{.*}} : (tensor<2x3x5x4xf32>, tensor<?x6x7x2xf32>) -> tensor<2x3x6x7xf32>
+// CHECK: kiln.grid_sample %{{.*}}, %{{.*}} : (tensor<?x3x5x4x2xf32>, tensor<4x1x?x2x3xf32>) -> tensor<4x3x1x?x2xf32>
+func.func @grid_sample(%x: tensor<2x3x5x4xf32>, %g: tensor<?x6x7x2xf32>, %v: tensor<?x3x5x4x2xf32>,
+                       %vg: tensor<4x1x?x2x3xf32>) -> (tensor<?x?x?x?xf32>, tensor<?x?x?x?x?xf32>) {
+  %0 = kiln.grid_sample %x, %g : (tensor<2x3x5x4xf32>, tensor<?x6x7x2xf32>) -> tensor<?x?x?x?xf32>
+  %1 = kiln.grid_sample %v, %vg : (tensor<?x3x5x4x2xf32>, tensor<4x1x?x2x3xf32>) -> tensor<?x?x?x?x?xf32>
+  return %0, %1 : tensor<?x?x?x?xf32>, tensor<?x?x?x?x?xf32>
+}
+
+// -----
+
 // dequantize_linear yields the scale's element type, quantize_linear `to`.
 // CHECK-LABEL: func.func @quantization
 // CHECK: kiln.dequantize_linear %{{.*}}, %{{.*}} : (tensor<?x4xi8>, tensor<f16>) -> tensor<?x4xf16>

@@ -189,6 +189,35 @@ static LogicalResult importResize(NodeImporter &n) {
   return n.createOutput<ResizeOp>(operands, attrs);
 }
 
+/// GridSample: opset 16 names the modes bilinear and bicubic, opset 20
+/// linear and cubic (and allows any number of spatial dims).
+static LogicalResult importGridSample(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  auto grid = n.requiredInput(1);
+  if (failed(x) || failed(grid))
+    return failure();
+  std::string mode = n.stringAttr("mode", n.getOpset() < 20 ? "bilinear" : "linear");
+  if (mode == "bilinear")
+    mode = "linear";
+  else if (mode == "bicubic")
+    mode = "cubic";
+  if (mode != "linear" && mode != "nearest" && mode != "cubic") {
+    n.emitError() << "unknown mode '" << mode << "'";
+    return failure();
+  }
+  std::string padding = n.stringAttr("padding_mode", "zeros");
+  if (padding != "zeros" && padding != "border" && padding != "reflection") {
+    n.emitError() << "unknown padding_mode '" << padding << "'";
+    return failure();
+  }
+  OpBuilder &b = n.getBuilder();
+  return n.createOutput<GridSampleOp>(
+      {*x, *grid}, {n.named("mode", b.getStringAttr(mode)),
+                    n.named("padding_mode", b.getStringAttr(padding)),
+                    n.named("align_corners", b.getBoolAttr(n.intAttr("align_corners", 0) != 0))});
+}
+
 void mlir::kiln::onnx_import::registerResizeOps(llvm::StringMap<OpHandler> &t) {
   t["Resize"] = importResize;
+  t["GridSample"] = importGridSample;
 }

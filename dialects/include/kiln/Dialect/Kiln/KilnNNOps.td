@@ -177,6 +177,31 @@ def Kiln_ResizeOp : Kiln_Op<"resize"> {
   let hasVerifier = 1;
 }
 
+def Kiln_GridSampleOp : Kiln_Op<"grid_sample"> {
+  let summary = "Sample the input at the locations of a grid: nearest, linear or cubic (ONNX GridSample)";
+  let description = [{
+    `input` is (N, C, D1, ..., Dr) and `grid` (N, O1, ..., Ok, r): for each
+    output location the grid holds r normalised coordinates in [-1, 1],
+    the last spatial dim's first (x, then y, then z). The result is
+    (N, C, O1, ..., Ok). With `align_corners` -1 and 1 are the centres of
+    the corner elements, else their outer edges. Coordinates outside the
+    input read `padding_mode`: `zeros`, `border` (clamped to the edge) or
+    `reflection` (mirrored at the border). `nearest` rounds the coordinate
+    half to even, `linear` interpolates between the 2 neighbours per dim,
+    `cubic` between 4 (Keys' kernel, A = -0.75).
+    ```mlir
+    %0 = kiln.grid_sample %x, %grid {mode = "cubic", padding_mode = "border"}
+         : (tensor<1x3x8x8xf32>, tensor<1x4x5x2xf32>) -> tensor<1x3x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_FloatTensor:$grid,
+                   DefaultValuedAttr<StrAttr, "\"linear\"">:$mode,
+                   DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$align_corners);
+  let results = (outs Kiln_Tensor:$output);
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
