@@ -3,11 +3,12 @@
 // Ops that move elements around: GatherElements is a kiln op; DepthToSpace
 // and SpaceToDepth are a reshape, a transpose and a reshape (ONNX defines
 // them that way); EyeLike of a static shape is a constant; CenterCropPad is
-// one kiln.pad whose negative pads crop.
+// one kiln.pad whose negative pads crop; ReverseSequence a GatherElements
+// along the time axis with computed indices.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
 #include "../OnnxTensors.h"
 
 using namespace mlir;
@@ -58,6 +59,54 @@ static FailureOr<std::array<int64_t, 4>> blockedDims(NodeImporter &n) {
     return failure();
   }
   return std::array<int64_t, 4>{c, h, w, b};
+}
+
+/// ReverseSequence: output[t, b] = input[t < len[b] ? len[b] - 1 - t : t, b]
+/// along time_axis, for each b along batch_axis: a GatherElements, whose
+/// run-time index check fails a run with a length above the time dim. A
+/// negative length is made one past the time dim so that it fails too, as
+/// onnxruntime rejects it.
+static LogicalResult importReverseSequence(NodeImporter &n) {
+  auto data = n.requiredInput(0), lens = n.requiredInput(1);
+  if (failed(data) || failed(lens))
+    return failure();
+  auto dataType = n.inputType(0), lensType = n.inputType(1);
+  int64_t rank = dataType.getRank();
+  int64_t timeAxis = n.intAttr("time_axis", 0), batchAxis = n.intAttr("batch_axis", 1);
+  if (rank < 2 || !((timeAxis == 0 && batchAxis == 1) || (timeAxis == 1 && batchAxis == 0))) {
+    n.emitError() << "needs input of rank >= 2 and time_axis, batch_axis 0 and 1 in some order, "
+                     "got rank "
+                  << rank << ", time_axis " << timeAxis << ", batch_axis " << batchAxis;
+    return failure();
+  }
+  int64_t batch = dataType.getDimSize(batchAxis);
+  if (lensType.getRank() != 1 || (!ShapedType::isDynamic(batch) &&
+                                  !ShapedType::isDynamic(lensType.getDimSize(0)) &&
+                                  lensType.getDimSize(0) != batch)) {
+    n.emitError() << "sequence_lens must be 1-D with one length per batch entry (" << batch
+                  << "), got " << lensType;
+    return failure();
+  }
+  Composer c(n);
+  Type i64 = c.builder().getI64Type();
+  Value time = c.shape(*data, timeAxis, timeAxis + 1);
+  Value length = c.cast(*lens, i64);
+  length = c.where(c.op<LessOp>({length, c.scalar(i64, 0)}), c.add(time, c.scalar(i64, 1)),
+                   length);
+  Value steps = c.op<RangeOp>({c.scalar(i64, 0), c.squeeze(time, {0}), c.scalar(i64, 1)});
+  // [T, 1] against [1, B] (or [1, T] against [B, 1]): the index of each (t, b).
+  Value t = c.unsqueeze(steps, {1 - timeAxis});
+  Value len = c.unsqueeze(length, {1 - batchAxis});
+  Value reversed = c.sub(c.sub(len, c.scalar(i64, 1)), t);
+  Value index = c.where(c.op<LessOp>({t, len}), reversed, t);
+  SmallVector<int64_t> trailing;
+  for (int64_t i = 2; i < rank; ++i)
+    trailing.push_back(i);
+  if (!trailing.empty())
+    index = c.unsqueeze(index, trailing);
+  index = c.op<ExpandOp>({index, c.shape(*data, 0, rank)});
+  return c.output(0, c.op<GatherElementsOp>(
+                         {*data, index}, {c.named("axis", c.builder().getI64IntegerAttr(timeAxis))}));
 }
 
 static LogicalResult importDepthToSpace(NodeImporter &n) {
@@ -181,4 +230,5 @@ void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t
   t["SpaceToDepth"] = importSpaceToDepth;
   t["EyeLike"] = importEyeLike;
   t["CenterCropPad"] = importCenterCropPad;
+  t["ReverseSequence"] = importReverseSequence;
 }
