@@ -171,7 +171,7 @@ static LogicalResult importDet(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
     return failure();
-  auto type = n.inputType(0);
+  auto type = cast<RankedTensorType>(x->getType());
   int64_t rank = type.getRank();
   if (rank < 2 || type.getDimSize(rank - 1) != type.getDimSize(rank - 2) ||
       ShapedType::isDynamic(type.getDimSize(rank - 1)) || type.getDimSize(rank - 1) < 1) {
