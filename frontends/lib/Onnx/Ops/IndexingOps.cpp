@@ -5,7 +5,8 @@
 // where(unsqueeze(index) == range(depth), on, off). MaxUnpool scatters X to
 // the flat positions I of zeros of the unpooled shape ((in - 1) * stride -
 // pads + kernel per spatial dim); an output_shape input pads that at the end
-// of each dim, as ONNX's reference and its backend tests do.
+// of each dim, as ONNX's reference and its backend tests do (onnxruntime
+// reads the indices as flat positions in output_shape instead).
 //
 //===----------------------------------------------------------------------===//
 
