@@ -183,9 +183,11 @@ static LogicalResult importBatchNorm(NodeImporter &n) {
 /// spatial dims; with storage_order 1 the spatial dims column-major) of
 /// each window's maximum, the first in the window's row-major order on
 /// ties. Composed over the kernel's offsets: each offset's strided slice of
-/// x, padded with the lowest value so that padding never wins, replaces the
-/// running maximum and its index where it is strictly greater. Needs static
-/// spatial dims; null on failure (reported).
+/// x (padded with the lowest value, its indices with -1) replaces the
+/// running maximum and its index where it is strictly greater, or where the
+/// running one is padding and it is not (padding never wins, even against
+/// an element that equals the lowest value). Needs static spatial dims;
+/// null on failure (reported).
 static Value maxPoolIndices(NodeImporter &n, Value x, Value y, ArrayRef<int64_t> kernel,
                             ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                             ArrayRef<int64_t> dilations) {
@@ -237,7 +239,7 @@ static Value maxPoolIndices(NodeImporter &n, Value x, Value y, ArrayRef<int64_t>
       operands.push_back(value);
     return c.op<PadOp>(operands, {c.named("pads", b.getDenseI64ArrayAttr(allPads))});
   };
-  Value values = padded(x, c.scalar(element, lowest)), indices = padded(index, Value());
+  Value values = padded(x, c.scalar(element, lowest)), indices = padded(index, c.scalar(i64, -1));
   Value best, bestIndex;
   SmallVector<int64_t> offset(spatial, 0), axes, steps(strides);
   for (int64_t i = 0; i < spatial; ++i)
@@ -256,7 +258,10 @@ static Value maxPoolIndices(NodeImporter &n, Value x, Value y, ArrayRef<int64_t>
       best = value;
       bestIndex = at;
     } else {
-      Value greater = c.op<GreaterOp>({value, best});
+      Value zero = c.scalar(i64, 0);
+      Value overPadding = c.op<AndOp>(
+          {c.op<LessOp>({bestIndex, zero}), c.op<GreaterEqualOp>({at, zero})});
+      Value greater = c.op<OrOp>({c.op<GreaterOp>({value, best}), overPadding});
       best = c.where(greater, value, best);
       bestIndex = c.where(greater, at, bestIndex);
     }
