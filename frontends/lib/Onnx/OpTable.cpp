@@ -38,6 +38,7 @@ static const llvm::StringMap<OpArity> &arityTable() {
     add({1, 1, 1, 1}, {"Det", "LRN"});
     add({2, 2, 1, 1}, {"ReverseSequence"});
     add({2, 3, 1, 1}, {"MaxUnpool"});
+    add({3, 3, 1, 1}, {"Col2Im"});
     add({2, 2, 1, 1}, {"AffineGrid", "CenterCropPad"});
     add({1, kVariadic, 1, 1}, {"Einsum"});
     add({2, 3, 1, 1}, {"NegativeLogLikelihoodLoss"});

@@ -4,7 +4,8 @@
 // and SpaceToDepth are a reshape, a transpose and a reshape (ONNX defines
 // them that way); EyeLike of a static shape is a constant; CenterCropPad is
 // one kiln.pad whose negative pads crop; ReverseSequence a GatherElements
-// along the time axis with computed indices.
+// along the time axis with computed indices; Col2Im a ScatterElements (add)
+// of the columns to their image positions, a constant table.
 //
 //===----------------------------------------------------------------------===//
 
@@ -107,6 +108,98 @@ static LogicalResult importReverseSequence(NodeImporter &n) {
   index = c.op<ExpandOp>({index, c.shape(*data, 0, rank)});
   return c.output(0, c.op<GatherElementsOp>(
                          {*data, index}, {c.named("axis", c.builder().getI64IntegerAttr(timeAxis))}));
+}
+
+/// The largest position table Col2Im builds (kernel elements x blocks).
+static constexpr int64_t kMaxCol2ImTable = int64_t(1) << 24;
+
+/// Col2Im: input [N, C * K, L] holds, for kernel offset k (row-major over
+/// block_shape) and block l (row-major over the blocks that fit the padded
+/// image), a value added to image position l * strides - pads + k *
+/// dilations of channel c. The positions are a constant table (those in
+/// the padding go to one extra slot, sliced off) for a ScatterElements with
+/// reduction add into zeros [N, C, prod(image_shape) + 1].
+static LogicalResult importCol2Im(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  auto image = n.constantInts(1, "image_shape"), block = n.constantInts(2, "block_shape");
+  if (failed(x) || failed(image) || failed(block))
+    return failure();
+  int64_t spatial = image->size();
+  auto orFill = [&](StringRef name, int64_t count, int64_t value) {
+    return n.intsAttr(name).value_or(SmallVector<int64_t>(count, value));
+  };
+  SmallVector<int64_t> dilations = orFill("dilations", spatial, 1),
+                       strides = orFill("strides", spatial, 1), pads = orFill("pads", 2 * spatial, 0);
+  auto xType = n.inputType(0);
+  if (spatial < 1 || (int64_t)block->size() != spatial ||
+      (int64_t)dilations.size() != spatial || (int64_t)strides.size() != spatial ||
+      (int64_t)pads.size() != 2 * spatial || xType.getRank() != 3) {
+    n.emitError() << "needs input [N, C * K, L], image_shape and block_shape of one length, "
+                     "and dilations, strides and pads (twice) of that length";
+    return failure();
+  }
+  // Blocks per spatial dim, and the image position of (kernel offset, block).
+  SmallVector<int64_t> blocks;
+  int64_t kernelSize = 1, blockCount = 1, imageSize = 1;
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t span = dilations[i] * ((*block)[i] - 1) + 1;
+    int64_t count = ((*image)[i] + pads[i] + pads[spatial + i] - span) / strides[i] + 1;
+    if ((*block)[i] < 1 || (*image)[i] < 1 || strides[i] < 1 || dilations[i] < 1 || count < 1) {
+      n.emitError() << "image_shape, block_shape, strides and dilations must be positive and "
+                       "every block must fit the padded image";
+      return failure();
+    }
+    blocks.push_back(count);
+    kernelSize *= (*block)[i];
+    blockCount *= count;
+    imageSize *= (*image)[i];
+  }
+  int64_t channels = xType.getDimSize(1), length = xType.getDimSize(2);
+  if ((!ShapedType::isDynamic(channels) && channels % kernelSize != 0) || length != blockCount) {
+    n.emitError() << "input " << xType << " needs dim 1 a multiple of " << kernelSize
+                  << " (the block size) and dim 2 the block count " << blockCount;
+    return failure();
+  }
+  if (kernelSize * blockCount > kMaxCol2ImTable) {
+    n.emitError() << "needs a position table of " << kernelSize * blockCount
+                  << " entries, more than " << kMaxCol2ImTable;
+    return failure();
+  }
+  SmallVector<int64_t> table;
+  table.reserve(kernelSize * blockCount);
+  for (int64_t k = 0; k < kernelSize; ++k) {
+    for (int64_t l = 0; l < blockCount; ++l) {
+      int64_t position = 0, kRest = k, lRest = l, kStride = kernelSize, lStride = blockCount;
+      bool inside = true;
+      for (int64_t i = 0; i < spatial; ++i) {
+        kStride /= (*block)[i];
+        lStride /= blocks[i];
+        int64_t offset = kRest / kStride, at = lRest / lStride;
+        kRest %= kStride;
+        lRest %= lStride;
+        int64_t coordinate = at * strides[i] - pads[i] + offset * dilations[i];
+        inside = inside && coordinate >= 0 && coordinate < (*image)[i];
+        position = position * (*image)[i] + coordinate;
+      }
+      table.push_back(inside ? position : imageSize);
+    }
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  int64_t columns = kernelSize * blockCount;
+  int64_t imageChannels = ShapedType::isDynamic(channels) ? -1 : channels / kernelSize;
+  Value values = c.reshape(*x, {0, imageChannels, columns});
+  Value batchAndChannels = c.shape(values, 0, 2);
+  Value positions = c.op<ExpandOp>({c.reshape(c.ints(table), {1, 1, columns}),
+                                    c.concat({batchAndChannels, c.ints({columns})}, 0)});
+  Value zeros = c.op<ConstantOfShapeOp>(
+      {c.concat({batchAndChannels, c.ints({imageSize + 1})}, 0)},
+      {c.named("value", b.getZeroAttr(xType.getElementType()))});
+  Value sums = c.op<ScatterElementsOp>(
+      {zeros, positions, values},
+      {c.named("axis", b.getI64IntegerAttr(2)), c.named("reduction", b.getStringAttr("add"))});
+  Value pixels = c.slice(sums, {0}, {imageSize}, {2});
+  return c.output(0, c.reshape(pixels, c.concat({batchAndChannels, c.ints(*image)}, 0)));
 }
 
 static LogicalResult importDepthToSpace(NodeImporter &n) {
@@ -231,4 +324,5 @@ void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t
   t["EyeLike"] = importEyeLike;
   t["CenterCropPad"] = importCenterCropPad;
   t["ReverseSequence"] = importReverseSequence;
+  t["Col2Im"] = importCol2Im;
 }
