@@ -5,7 +5,9 @@
 // them that way); EyeLike of a static shape is a constant; CenterCropPad is
 // one kiln.pad whose negative pads crop; ReverseSequence a GatherElements
 // along the time axis with computed indices; Col2Im a ScatterElements (add)
-// of the columns to their image positions, a constant table.
+// of the columns to their image positions, a constant table; Compress a
+// Gather of the positions of the true conditions (a ScatterElements of each
+// position to its rank among them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -202,6 +204,48 @@ static LogicalResult importCol2Im(NodeImporter &n) {
   return c.output(0, c.reshape(pixels, c.concat({batchAndChannels, c.ints(*image)}, 0)));
 }
 
+/// Compress: the slices of x along `axis` (of x flattened without it) whose
+/// condition holds. The k-th true condition's position goes to slot k of a
+/// [count + 1] tensor (false ones to the last, sliced off), which Gather
+/// reads; a true condition past the end of the axis fails the gather's
+/// run-time index check.
+static LogicalResult importCompress(NodeImporter &n) {
+  auto x = n.requiredInput(0), condition = n.requiredInput(1);
+  if (failed(x) || failed(condition))
+    return failure();
+  if (n.inputType(1).getRank() != 1) {
+    n.emitError() << "condition must be 1-D, got " << n.inputType(1);
+    return failure();
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  Type i64 = b.getI64Type();
+  Value data = *x;
+  int64_t axis = 0;
+  if (n.attribute("axis")) {
+    auto normalized = n.axis(n.intAttr("axis", 0), n.inputType(0).getRank());
+    if (failed(normalized))
+      return failure();
+    axis = *normalized;
+  } else {
+    data = c.reshape(data, {-1});
+  }
+  Value taken = c.cast(*condition, i64);
+  Value count = c.reduce<ReduceSumOp>(taken, {0}, true);
+  Value rank = c.op<CumSumOp>(
+      {taken}, {c.named("axis", b.getI64IntegerAttr(0)), c.named("exclusive", b.getBoolAttr(true))});
+  Value slot = c.where(*condition, rank, count);
+  Value length = c.squeeze(c.shape(*condition, 0, 1), {0});
+  Value positions = c.op<RangeOp>({c.scalar(i64, 0), length, c.scalar(i64, 1)});
+  Value slots = c.op<ConstantOfShapeOp>({c.add(count, c.ints({1}))},
+                                        {c.named("value", b.getI64IntegerAttr(0))});
+  Value chosen = c.op<ScatterElementsOp>(
+      {slots, slot, positions},
+      {c.named("axis", b.getI64IntegerAttr(0)), c.named("reduction", b.getStringAttr("none"))});
+  chosen = c.op<SliceOp>({chosen, c.ints({0}), count, c.ints({0}), c.ints({1})});
+  return c.output(0, c.op<GatherOp>({data, chosen}, {c.named("axis", b.getI64IntegerAttr(axis))}));
+}
+
 static LogicalResult importDepthToSpace(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
@@ -325,4 +369,5 @@ void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t
   t["CenterCropPad"] = importCenterCropPad;
   t["ReverseSequence"] = importReverseSequence;
   t["Col2Im"] = importCol2Im;
+  t["Compress"] = importCompress;
 }
