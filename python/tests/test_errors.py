@@ -164,23 +164,23 @@ def test_compile_missing_model(tmp_path):
     assert not out.exists()
 
 
-def unsupported_op_model(path):  # Det: an op the importer does not know
+def unsupported_op_model(path):  # Unique: an op the importer does not know
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [])
-    node = helper.make_node("Det", ["x"], ["y"], name="the_det")
+    node = helper.make_node("Unique", ["x"], ["y"], name="the_unique")
     graph = helper.make_graph([node], "g", [x], [y])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
 def test_compile_unsupported_op(tmp_path):
-    model, out = tmp_path / "det.onnx", tmp_path / "det.so"
+    model, out = tmp_path / "unique.onnx", tmp_path / "unique.so"
     unsupported_op_model(model)
     with pytest.raises(kiln.CompileError) as info:
         kiln.compile(model, out)
     message = str(info.value)
     assert message.startswith(f"failed to compile '{model}':\nerror: ")
-    assert "unsupported ONNX op type(s): Det (1 node: 'the_det')" in message
-    assert not out.exists() and os.listdir(tmp_path) == ["det.onnx"]
+    assert "unsupported ONNX op type(s): Unique (1 node: 'the_unique')" in message
+    assert not out.exists() and os.listdir(tmp_path) == ["unique.onnx"]
 
 
 def test_compile_output_folder_missing(tmp_path):

@@ -35,6 +35,10 @@ static const llvm::StringMap<OpArity> &arityTable() {
     // Ops composed of other kiln ops (Ops/AttentionOps.cpp, LossOps.cpp,
     // GeneratorOps.cpp, EinsumOps.cpp and the families' files).
     add({1, 1, 1, 1}, {"BlackmanWindow", "Celu", "HammingWindow", "HannWindow", "Shrink"});
+    add({1, 1, 1, 1}, {"Det", "LRN"});
+    add({2, 2, 1, 1}, {"Compress", "ReverseSequence"});
+    add({2, 3, 1, 1}, {"MaxUnpool"});
+    add({3, 3, 1, 1}, {"Col2Im"});
     add({2, 2, 1, 1}, {"AffineGrid", "CenterCropPad"});
     add({1, kVariadic, 1, 1}, {"Einsum"});
     add({2, 3, 1, 1}, {"NegativeLogLikelihoodLoss"});

@@ -1,6 +1,11 @@
-//===- ContractionOps.cpp - ONNX MatMul, Gemm and Conv --------------------===//
+//===- ContractionOps.cpp - ONNX MatMul, Gemm, Conv and Det ---------------===//
+//
+// Det is composed: Gaussian elimination with partial pivoting, unrolled over
+// the (static) matrix size.
+//
+//===----------------------------------------------------------------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -153,9 +158,69 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
                  n.named("group", builder.getI64IntegerAttr(n.intAttr("group", 1)))});
 }
 
+/// The largest matrix Det unrolls its elimination for.
+static constexpr int64_t kMaxDetSize = 64;
+
+/// Det of [..., M, M]: M steps of Gaussian elimination with partial
+/// pivoting. Each step swaps the row of the largest |entry| of the first
+/// column to the top (a GatherElements; a swap negates the determinant),
+/// multiplies the determinant by the pivot and replaces the matrix by its
+/// Schur complement. A zero pivot (a singular matrix) makes the determinant
+/// 0 and divides by 1 instead, so that no NaN follows.
+static LogicalResult importDet(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t rank = type.getRank();
+  if (rank < 2 || type.getDimSize(rank - 1) != type.getDimSize(rank - 2) ||
+      ShapedType::isDynamic(type.getDimSize(rank - 1)) || type.getDimSize(rank - 1) < 1) {
+    n.emitError() << "needs square matrices [..., M, M] with a static M >= 1, got " << type;
+    return failure();
+  }
+  int64_t size = type.getDimSize(rank - 1);
+  if (size > kMaxDetSize) {
+    n.emitError() << "matrices larger than " << kMaxDetSize << "x" << kMaxDetSize
+                  << " are not supported, got " << size << "x" << size;
+    return failure();
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  int64_t rows = rank - 2, cols = rank - 1;
+  Type i64 = b.getI64Type();
+  Value a = *x, det = c.scalarLike(*x, 1.0);
+  for (int64_t m = size; m > 1; --m) {
+    Value column = c.slice(a, {0}, {1}, {cols});
+    Value pivotRow = c.op<ArgMaxOp>({c.op<AbsOp>({column})},
+                                    {c.named("axis", b.getI64IntegerAttr(rows)),
+                                     c.named("keepdims", b.getBoolAttr(true))});
+    SmallVector<int64_t> steps;
+    for (int64_t i = 0; i < m; ++i)
+      steps.push_back(i);
+    Value row = c.reshape(c.ints(steps), {m, 1});
+    Value top = c.op<EqualOp>({row, c.scalar(i64, 0)});
+    Value order = c.where(c.op<EqualOp>({row, pivotRow}), c.scalar(i64, 0),
+                          c.where(top, pivotRow, row));
+    a = c.op<GatherElementsOp>({a, c.op<ExpandOp>({order, c.shape(a, 0, rank)})},
+                               {c.named("axis", b.getI64IntegerAttr(rows))});
+    Value swapped = c.op<EqualOp>({pivotRow, c.scalar(i64, 0)});
+    det = c.mul(det, c.where(swapped, c.scalarLike(*x, 1.0), c.scalarLike(*x, -1.0)));
+    Value pivot = c.slice(a, {0, 0}, {1, 1}, {rows, cols});
+    det = c.mul(det, pivot);
+    Value zero = c.op<EqualOp>({pivot, c.scalarLike(*x, 0.0)});
+    Value divisor = c.where(zero, c.scalarLike(*x, 1.0), pivot);
+    Value lower = c.slice(a, {1, 0}, {m, 1}, {rows, cols});
+    Value upper = c.slice(a, {0, 1}, {1, m}, {rows, cols});
+    Value rest = c.slice(a, {1, 1}, {m, m}, {rows, cols});
+    a = c.sub(rest, c.mul(c.div(lower, divisor), upper));
+  }
+  return c.output(0, c.squeeze(c.mul(det, a), {rows, cols}));
+}
+
 void mlir::kiln::onnx_import::registerContractionOps(llvm::StringMap<OpHandler> &t) {
   t["MatMul"] = importMatMul;
   t["Gemm"] = importGemm;
   t["Conv"] = importConv;
   t["ConvTranspose"] = importConvTranspose;
+  t["Det"] = importDet;
 }

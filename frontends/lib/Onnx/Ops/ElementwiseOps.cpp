@@ -3,6 +3,7 @@
 #include "../NodeImporter.h"
 #include "../OnnxTensors.h"
 #include "Composer.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -112,7 +113,8 @@ static LogicalResult importIdentity(NodeImporter &n) {
 }
 
 /// Dropout at inference: the identity, with an all-true mask. Kiln compiles
-/// inference graphs, so training_mode must be absent or a constant false.
+/// inference graphs, so training_mode must be absent or a constant false,
+/// or true with a constant ratio of 0 (which drops nothing).
 static LogicalResult importDropout(NodeImporter &n) {
   auto x = n.requiredInput(0);
   if (failed(x))
@@ -126,9 +128,15 @@ static LogicalResult importDropout(NodeImporter &n) {
       return failure();
     }
     if (*mode.getValues<bool>().begin()) {
-      n.emitError() << "training_mode is true; Kiln compiles inference graphs "
-                       "(no random dropout)";
-      return failure();
+      // ratio defaults to 0.5.
+      std::optional<SmallVector<double>> ratio;
+      if (Value r = n.input(1))
+        ratio = getConstantFloatValues(r);
+      if (!ratio || ratio->size() != 1 || (*ratio)[0] != 0.0) {
+        n.emitError() << "training_mode is true and ratio is not a constant 0; Kiln "
+                         "compiles inference graphs (no random dropout)";
+        return failure();
+      }
     }
   }
   n.setOutput(0, *x);

@@ -2,11 +2,16 @@
 //
 // TopK and the scatters are kiln ops (KilnIndexingOps.td); Scatter, the
 // deprecated name of ScatterElements, imports as it. OneHot is composed:
-// where(unsqueeze(index) == range(depth), on, off).
+// where(unsqueeze(index) == range(depth), on, off). MaxUnpool scatters X to
+// the flat positions I of zeros of the unpooled shape ((in - 1) * stride -
+// pads + kernel per spatial dim); an output_shape input pads that at the end
+// of each dim, as ONNX's reference and its backend tests do (onnxruntime
+// reads the indices as flat positions in output_shape instead).
 //
 //===----------------------------------------------------------------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -139,10 +144,91 @@ static LogicalResult importOneHot(NodeImporter &n) {
   return n.createOutput<WhereOp>({*hot, *on, *off});
 }
 
+static LogicalResult importMaxUnpool(NodeImporter &n) {
+  auto x = n.requiredInput(0), indices = n.requiredInput(1);
+  if (failed(x) || failed(indices))
+    return failure();
+  auto xType = n.inputType(0), iType = n.inputType(1);
+  int64_t rank = xType.getRank(), spatial = rank - 2;
+  if (spatial < 1 || iType.getRank() != rank ||
+      failed(verifyCompatibleShape(xType.getShape(), iType.getShape()))) {
+    n.emitError() << "needs X [N, C, d...] and indices I of its shape, got " << xType << " and "
+                  << iType;
+    return failure();
+  }
+  auto kernel = n.intsAttr("kernel_shape");
+  SmallVector<int64_t> strides = n.intsAttr("strides").value_or(SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> pads = n.intsAttr("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  if (!kernel || (int64_t)kernel->size() != spatial || (int64_t)strides.size() != spatial ||
+      (int64_t)pads.size() != 2 * spatial) {
+    n.emitError() << "kernel_shape and strides need " << spatial << " entries, pads "
+                  << 2 * spatial;
+    return failure();
+  }
+  // The unpooled dim of input dim `in` is in * stride + (kernel - stride - pads).
+  SmallVector<int64_t> scale(rank, 1), offset(rank, 0), unpooled(xType.getShape());
+  for (int64_t i = 0; i < spatial; ++i) {
+    scale[i + 2] = strides[i];
+    offset[i + 2] = (*kernel)[i] - strides[i] - pads[i] - pads[i + spatial];
+    if (!ShapedType::isDynamic(unpooled[i + 2]))
+      unpooled[i + 2] = unpooled[i + 2] * scale[i + 2] + offset[i + 2];
+  }
+  // With output_shape, the unpooled tensor is padded at the end of each dim.
+  SmallVector<int64_t> endPads;
+  if (n.input(2)) {
+    auto outputShape = n.constantInts(2, "output_shape");
+    if (failed(outputShape))
+      return failure();
+    if ((int64_t)outputShape->size() != rank) {
+      n.emitError() << "output_shape needs " << rank << " entries, got " << outputShape->size();
+      return failure();
+    }
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t pad = ShapedType::isDynamic(unpooled[i]) ? 0 : (*outputShape)[i] - unpooled[i];
+      if (pad < 0 || (i < 2 && pad != 0) || (i >= 2 && ShapedType::isDynamic(unpooled[i]))) {
+        n.emitError() << "output_shape [" << llvm::make_range(outputShape->begin(),
+                                                               outputShape->end())
+                      << "] must keep N and C and be at least the unpooled shape of each "
+                         "(static) spatial dim";
+        return failure();
+      }
+      endPads.push_back(pad);
+    }
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  Type element = xType.getElementType();
+  // The unpooled shape, dim by dim so that its static dims stay known.
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!ShapedType::isDynamic(unpooled[i]))
+      dims.push_back(c.ints({unpooled[i]}));
+    else if (i < 2)
+      dims.push_back(c.shape(*x, i, i + 1));
+    else
+      dims.push_back(
+          c.add(c.mul(c.shape(*x, i, i + 1), c.ints({scale[i]})), c.ints({offset[i]})));
+  }
+  Value shape = c.concat(dims, 0);
+  Value zeros = c.op<ConstantOfShapeOp>({c.reduce<ReduceProdOp>(shape, {0}, true)},
+                                        {c.named("value", b.getZeroAttr(element))});
+  Value flat = c.op<ScatterElementsOp>(
+      {zeros, c.reshape(c.cast(*indices, b.getI64Type()), {-1}), c.reshape(*x, {-1})},
+      {c.named("axis", b.getI64IntegerAttr(0)), c.named("reduction", b.getStringAttr("none"))});
+  Value y = c.reshape(flat, shape);
+  if (!endPads.empty() && llvm::any_of(endPads, [](int64_t p) { return p != 0; })) {
+    SmallVector<int64_t> allPads(rank, 0);
+    allPads.append(endPads);
+    y = c.op<PadOp>({y}, {c.named("pads", b.getDenseI64ArrayAttr(allPads))});
+  }
+  return c.output(0, y);
+}
+
 void mlir::kiln::onnx_import::registerIndexingOps(llvm::StringMap<OpHandler> &t) {
   t["TopK"] = importTopK;
   t["ScatterElements"] = importScatterElements;
   t["Scatter"] = importScatterElements;
   t["ScatterND"] = importScatterND;
   t["OneHot"] = importOneHot;
+  t["MaxUnpool"] = importMaxUnpool;
 }

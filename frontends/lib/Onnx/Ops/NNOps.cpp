@@ -1,6 +1,6 @@
 //===- NNOps.cpp - ONNX Pad, BatchNormalization, pooling, Q/DQ -------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
 #include "../OnnxTensors.h"
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 
@@ -179,6 +179,102 @@ static LogicalResult importBatchNorm(NodeImporter &n) {
 // Pooling
 //===----------------------------------------------------------------------===//
 
+/// MaxPool's Indices: the flat position in x (row-major over N, C and the
+/// spatial dims; with storage_order 1 the spatial dims column-major) of
+/// each window's maximum, the first in the window's row-major order on
+/// ties. Composed over the kernel's offsets: each offset's strided slice of
+/// x (padded with the lowest value, its indices with -1) replaces the
+/// running maximum and its index where it is strictly greater, or where the
+/// running one is padding and it is not (padding never wins, even against
+/// an element that equals the lowest value). Needs static spatial dims;
+/// null on failure (reported).
+static Value maxPoolIndices(NodeImporter &n, Value x, Value y, ArrayRef<int64_t> kernel,
+                            ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                            ArrayRef<int64_t> dilations) {
+  auto xType = cast<RankedTensorType>(x.getType()), yType = cast<RankedTensorType>(y.getType());
+  int64_t rank = xType.getRank(), spatial = rank - 2;
+  ArrayRef<int64_t> in = xType.getShape().drop_front(2), out = yType.getShape().drop_front(2);
+  if (llvm::any_of(in, ShapedType::isDynamic) || llvm::any_of(out, ShapedType::isDynamic)) {
+    n.emitError() << "the Indices output needs static spatial dims; specialise the input with "
+                     "--input-shape";
+    return {};
+  }
+  int64_t storageOrder = n.intAttr("storage_order", 0);
+  if (storageOrder != 0 && storageOrder != 1) {
+    n.emitError() << "storage_order must be 0 or 1, got " << storageOrder;
+    return {};
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  Type element = xType.getElementType(), i64 = b.getI64Type();
+  // The flat index of every element of x.
+  Value total = c.squeeze(c.reduce<ReduceProdOp>(c.shape(x, 0, rank), {0}, true), {0});
+  Value flat = c.op<RangeOp>({c.scalar(i64, 0), total, c.scalar(i64, 1)});
+  SmallVector<int64_t> dims(in);
+  if (storageOrder == 1)
+    std::reverse(dims.begin(), dims.end());
+  Value index = c.reshape(flat, c.concat({c.shape(x, 0, 2), c.ints(dims)}, 0));
+  if (storageOrder == 1) {
+    SmallVector<int64_t> perm{0, 1};
+    for (int64_t i = rank - 1; i >= 2; --i)
+      perm.push_back(i);
+    index = c.transpose(index, perm);
+  }
+  // Pad so that every offset's slice is in bounds (ceil_mode may need more
+  // than the end pads).
+  SmallVector<int64_t> allPads(2 * rank, 0);
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t needed = (out[i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1;
+    allPads[2 + i] = pads[i];
+    allPads[rank + 2 + i] = std::max(pads[spatial + i], needed - in[i] - pads[i]);
+  }
+  double lowest = -std::numeric_limits<double>::infinity();
+  if (element.isUnsignedInteger())
+    lowest = 0;
+  else if (!isa<FloatType>(element))
+    lowest = -std::ldexp(1.0, element.getIntOrFloatBitWidth() - 1);
+  auto padded = [&](Value v, Value value) {
+    SmallVector<Value> operands{v};
+    if (value)
+      operands.push_back(value);
+    return c.op<PadOp>(operands, {c.named("pads", b.getDenseI64ArrayAttr(allPads))});
+  };
+  Value values = padded(x, c.scalar(element, lowest)), indices = padded(index, c.scalar(i64, -1));
+  Value best, bestIndex;
+  SmallVector<int64_t> offset(spatial, 0), axes, steps(strides);
+  for (int64_t i = 0; i < spatial; ++i)
+    axes.push_back(i + 2);
+  while (true) {
+    SmallVector<int64_t> starts, ends;
+    for (int64_t i = 0; i < spatial; ++i) {
+      starts.push_back(offset[i] * dilations[i]);
+      ends.push_back(starts.back() + (out[i] - 1) * strides[i] + 1);
+    }
+    auto window = [&](Value v) {
+      return c.op<SliceOp>({v, c.ints(starts), c.ints(ends), c.ints(axes), c.ints(steps)});
+    };
+    Value value = window(values), at = window(indices);
+    if (!best) {
+      best = value;
+      bestIndex = at;
+    } else {
+      Value zero = c.scalar(i64, 0);
+      Value overPadding = c.op<AndOp>(
+          {c.op<LessOp>({bestIndex, zero}), c.op<GreaterEqualOp>({at, zero})});
+      Value greater = c.op<OrOp>({c.op<GreaterOp>({value, best}), overPadding});
+      best = c.where(greater, value, best);
+      bestIndex = c.where(greater, at, bestIndex);
+    }
+    // The next offset, the last spatial dim fastest.
+    int64_t i = spatial - 1;
+    while (i >= 0 && ++offset[i] == kernel[i])
+      offset[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  return bestIndex;
+}
+
 template <typename OpTy>
 static LogicalResult importPool(NodeImporter &n) {
   auto x = n.requiredInput(0);
@@ -223,11 +319,16 @@ static LogicalResult importPool(NodeImporter &n) {
       return failure();
     }
     attrs.push_back(n.named("p", b.getI64IntegerAttr(p)));
-  } else if (n.isOutputUsed(1)) {
-    n.emitError() << "the Indices output is not supported";
-    return failure();
   }
-  return n.createOutput<OpTy>({*x}, attrs);
+  auto y = n.create<OpTy>({*x}, attrs);
+  if (failed(y))
+    return failure();
+  n.setOutput(0, *y);
+  if constexpr (std::is_same_v<OpTy, MaxPoolOp>) {
+    if (n.isOutputUsed(1))
+      return Composer(n).output(1, maxPoolIndices(n, *x, *y, *kernel, strides, *pads, dilations));
+  }
+  return success();
 }
 
 /// GlobalAveragePool and GlobalMaxPool reduce all spatial dims, kept.

@@ -3,11 +3,14 @@
 // Built from kiln ops: InstanceNormalization is a layer_norm over the
 // spatial dims (scale 1) followed by the per-channel scale and bias;
 // GroupNormalization the same over [N, groups, -1], reshaped back; and
-// MeanVarianceNormalization follows its ONNX function body.
+// MeanVarianceNormalization follows its ONNX function body. LRN's window
+// sums of squares over the channels are an average_pool (count_include_pad)
+// over [N, 1, C, d...] with a [size, 1, ...] kernel: alpha/size * sum is
+// alpha * mean.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -146,8 +149,51 @@ static LogicalResult importMeanVarianceNorm(NodeImporter &n) {
   return n.createOutput<DivOp>({*centered, *denominator});
 }
 
+/// LRN: x / (bias + alpha/size * sum of x^2 over the channels
+/// [c - floor((size-1)/2), c + ceil((size-1)/2)], clipped)^beta.
+static LogicalResult importLRN(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  if (rank < 3) {
+    n.emitError() << "input must have rank >= 3 (N, C, spatial...), got " << n.inputType(0);
+    return failure();
+  }
+  if (!n.attribute("size")) {
+    n.emitError() << "attribute 'size' is required";
+    return failure();
+  }
+  int64_t size = n.intAttr("size", 1);
+  if (size < 1) {
+    n.emitError() << "size must be at least 1, got " << size;
+    return failure();
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  // The pool's spatial dims are C and the input's spatial dims.
+  int64_t spatial = rank - 1;
+  SmallVector<int64_t> kernel(spatial, 1), ones(spatial, 1), pads(2 * spatial, 0);
+  kernel[0] = size;
+  pads[0] = (size - 1) / 2;
+  pads[spatial] = size / 2;
+  Value squares = c.unsqueeze(c.mul(*x, *x), {1});
+  Value mean = c.squeeze(
+      c.op<AveragePoolOp>({squares}, {c.named("kernel_shape", b.getDenseI64ArrayAttr(kernel)),
+                                      c.named("strides", b.getDenseI64ArrayAttr(ones)),
+                                      c.named("pads", b.getDenseI64ArrayAttr(pads)),
+                                      c.named("dilations", b.getDenseI64ArrayAttr(ones)),
+                                      c.named("count_include_pad", b.getBoolAttr(true))}),
+      {1});
+  Value base = c.add(c.scalarLike(*x, n.floatAttr("bias", 1.0f)),
+                     c.mul(c.scalarLike(*x, n.floatAttr("alpha", 1e-4f)), mean));
+  Value denominator = c.op<PowOp>({base, c.scalarLike(*x, n.floatAttr("beta", 0.75f))});
+  return c.output(0, c.div(*x, denominator));
+}
+
 void mlir::kiln::onnx_import::registerNormalizationOps(llvm::StringMap<OpHandler> &t) {
   t["InstanceNormalization"] = importInstanceNorm;
   t["GroupNormalization"] = importGroupNorm;
   t["MeanVarianceNormalization"] = importMeanVarianceNorm;
+  t["LRN"] = importLRN;
 }

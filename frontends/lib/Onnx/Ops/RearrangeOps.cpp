@@ -3,11 +3,15 @@
 // Ops that move elements around: GatherElements is a kiln op; DepthToSpace
 // and SpaceToDepth are a reshape, a transpose and a reshape (ONNX defines
 // them that way); EyeLike of a static shape is a constant; CenterCropPad is
-// one kiln.pad whose negative pads crop.
+// one kiln.pad whose negative pads crop; ReverseSequence a GatherElements
+// along the time axis with computed indices; Col2Im a ScatterElements (add)
+// of the columns to their image positions, a constant table; Compress a
+// Gather of the positions of the true conditions (a ScatterElements of each
+// position to its rank among them).
 //
 //===----------------------------------------------------------------------===//
 
-#include "../NodeImporter.h"
+#include "Composer.h"
 #include "../OnnxTensors.h"
 
 using namespace mlir;
@@ -58,6 +62,188 @@ static FailureOr<std::array<int64_t, 4>> blockedDims(NodeImporter &n) {
     return failure();
   }
   return std::array<int64_t, 4>{c, h, w, b};
+}
+
+/// ReverseSequence: output[t, b] = input[t < len[b] ? len[b] - 1 - t : t, b]
+/// along time_axis, for each b along batch_axis: a GatherElements, whose
+/// run-time index check fails a run with a length above the time dim. A
+/// negative length is made one past the time dim so that it fails too, as
+/// onnxruntime rejects it.
+static LogicalResult importReverseSequence(NodeImporter &n) {
+  auto data = n.requiredInput(0), lens = n.requiredInput(1);
+  if (failed(data) || failed(lens))
+    return failure();
+  auto dataType = n.inputType(0), lensType = n.inputType(1);
+  int64_t rank = dataType.getRank();
+  int64_t timeAxis = n.intAttr("time_axis", 0), batchAxis = n.intAttr("batch_axis", 1);
+  if (rank < 2 || !((timeAxis == 0 && batchAxis == 1) || (timeAxis == 1 && batchAxis == 0))) {
+    n.emitError() << "needs input of rank >= 2 and time_axis, batch_axis 0 and 1 in some order, "
+                     "got rank "
+                  << rank << ", time_axis " << timeAxis << ", batch_axis " << batchAxis;
+    return failure();
+  }
+  int64_t batch = dataType.getDimSize(batchAxis);
+  if (lensType.getRank() != 1 || (!ShapedType::isDynamic(batch) &&
+                                  !ShapedType::isDynamic(lensType.getDimSize(0)) &&
+                                  lensType.getDimSize(0) != batch)) {
+    n.emitError() << "sequence_lens must be 1-D with one length per batch entry (" << batch
+                  << "), got " << lensType;
+    return failure();
+  }
+  Composer c(n);
+  Type i64 = c.builder().getI64Type();
+  Value time = c.shape(*data, timeAxis, timeAxis + 1);
+  Value length = c.cast(*lens, i64);
+  length = c.where(c.op<LessOp>({length, c.scalar(i64, 0)}), c.add(time, c.scalar(i64, 1)),
+                   length);
+  Value steps = c.op<RangeOp>({c.scalar(i64, 0), c.squeeze(time, {0}), c.scalar(i64, 1)});
+  // [T, 1] against [1, B] (or [1, T] against [B, 1]): the index of each (t, b).
+  Value t = c.unsqueeze(steps, {1 - timeAxis});
+  Value len = c.unsqueeze(length, {1 - batchAxis});
+  Value reversed = c.sub(c.sub(len, c.scalar(i64, 1)), t);
+  Value index = c.where(c.op<LessOp>({t, len}), reversed, t);
+  SmallVector<int64_t> trailing;
+  for (int64_t i = 2; i < rank; ++i)
+    trailing.push_back(i);
+  if (!trailing.empty())
+    index = c.unsqueeze(index, trailing);
+  index = c.op<ExpandOp>({index, c.shape(*data, 0, rank)});
+  return c.output(0, c.op<GatherElementsOp>(
+                         {*data, index}, {c.named("axis", c.builder().getI64IntegerAttr(timeAxis))}));
+}
+
+/// The largest position table Col2Im builds (kernel elements x blocks).
+static constexpr int64_t kMaxCol2ImTable = int64_t(1) << 24;
+
+/// Col2Im: input [N, C * K, L] holds, for kernel offset k (row-major over
+/// block_shape) and block l (row-major over the blocks that fit the padded
+/// image), a value added to image position l * strides - pads + k *
+/// dilations of channel c. The positions are a constant table (those in
+/// the padding go to one extra slot, sliced off) for a ScatterElements with
+/// reduction add into zeros [N, C, prod(image_shape) + 1].
+static LogicalResult importCol2Im(NodeImporter &n) {
+  auto x = n.requiredInput(0);
+  auto image = n.constantInts(1, "image_shape"), block = n.constantInts(2, "block_shape");
+  if (failed(x) || failed(image) || failed(block))
+    return failure();
+  int64_t spatial = image->size();
+  auto orFill = [&](StringRef name, int64_t count, int64_t value) {
+    return n.intsAttr(name).value_or(SmallVector<int64_t>(count, value));
+  };
+  SmallVector<int64_t> dilations = orFill("dilations", spatial, 1),
+                       strides = orFill("strides", spatial, 1), pads = orFill("pads", 2 * spatial, 0);
+  auto xType = n.inputType(0);
+  if (spatial < 1 || (int64_t)block->size() != spatial ||
+      (int64_t)dilations.size() != spatial || (int64_t)strides.size() != spatial ||
+      (int64_t)pads.size() != 2 * spatial || xType.getRank() != 3) {
+    n.emitError() << "needs input [N, C * K, L], image_shape and block_shape of one length, "
+                     "and dilations, strides and pads (twice) of that length";
+    return failure();
+  }
+  // Blocks per spatial dim, and the image position of (kernel offset, block).
+  SmallVector<int64_t> blocks;
+  int64_t kernelSize = 1, blockCount = 1, imageSize = 1;
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t span = dilations[i] * ((*block)[i] - 1) + 1;
+    int64_t count = ((*image)[i] + pads[i] + pads[spatial + i] - span) / strides[i] + 1;
+    if ((*block)[i] < 1 || (*image)[i] < 1 || strides[i] < 1 || dilations[i] < 1 || count < 1) {
+      n.emitError() << "image_shape, block_shape, strides and dilations must be positive and "
+                       "every block must fit the padded image";
+      return failure();
+    }
+    blocks.push_back(count);
+    kernelSize *= (*block)[i];
+    blockCount *= count;
+    imageSize *= (*image)[i];
+  }
+  int64_t channels = xType.getDimSize(1), length = xType.getDimSize(2);
+  if ((!ShapedType::isDynamic(channels) && channels % kernelSize != 0) || length != blockCount) {
+    n.emitError() << "input " << xType << " needs dim 1 a multiple of " << kernelSize
+                  << " (the block size) and dim 2 the block count " << blockCount;
+    return failure();
+  }
+  if (kernelSize * blockCount > kMaxCol2ImTable) {
+    n.emitError() << "needs a position table of " << kernelSize * blockCount
+                  << " entries, more than " << kMaxCol2ImTable;
+    return failure();
+  }
+  SmallVector<int64_t> table;
+  table.reserve(kernelSize * blockCount);
+  for (int64_t k = 0; k < kernelSize; ++k) {
+    for (int64_t l = 0; l < blockCount; ++l) {
+      int64_t position = 0, kRest = k, lRest = l, kStride = kernelSize, lStride = blockCount;
+      bool inside = true;
+      for (int64_t i = 0; i < spatial; ++i) {
+        kStride /= (*block)[i];
+        lStride /= blocks[i];
+        int64_t offset = kRest / kStride, at = lRest / lStride;
+        kRest %= kStride;
+        lRest %= lStride;
+        int64_t coordinate = at * strides[i] - pads[i] + offset * dilations[i];
+        inside = inside && coordinate >= 0 && coordinate < (*image)[i];
+        position = position * (*image)[i] + coordinate;
+      }
+      table.push_back(inside ? position : imageSize);
+    }
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  int64_t columns = kernelSize * blockCount;
+  int64_t imageChannels = ShapedType::isDynamic(channels) ? -1 : channels / kernelSize;
+  Value values = c.reshape(*x, {0, imageChannels, columns});
+  Value batchAndChannels = c.shape(values, 0, 2);
+  Value positions = c.op<ExpandOp>({c.reshape(c.ints(table), {1, 1, columns}),
+                                    c.concat({batchAndChannels, c.ints({columns})}, 0)});
+  Value zeros = c.op<ConstantOfShapeOp>(
+      {c.concat({batchAndChannels, c.ints({imageSize + 1})}, 0)},
+      {c.named("value", b.getZeroAttr(xType.getElementType()))});
+  Value sums = c.op<ScatterElementsOp>(
+      {zeros, positions, values},
+      {c.named("axis", b.getI64IntegerAttr(2)), c.named("reduction", b.getStringAttr("add"))});
+  Value pixels = c.slice(sums, {0}, {imageSize}, {2});
+  return c.output(0, c.reshape(pixels, c.concat({batchAndChannels, c.ints(*image)}, 0)));
+}
+
+/// Compress: the slices of x along `axis` (of x flattened without it) whose
+/// condition holds. The k-th true condition's position goes to slot k of a
+/// [count + 1] tensor (false ones to the last, sliced off), which Gather
+/// reads; a true condition past the end of the axis fails the gather's
+/// run-time index check.
+static LogicalResult importCompress(NodeImporter &n) {
+  auto x = n.requiredInput(0), condition = n.requiredInput(1);
+  if (failed(x) || failed(condition))
+    return failure();
+  if (n.inputType(1).getRank() != 1) {
+    n.emitError() << "condition must be 1-D, got " << n.inputType(1);
+    return failure();
+  }
+  Composer c(n);
+  OpBuilder &b = c.builder();
+  Type i64 = b.getI64Type();
+  Value data = *x;
+  int64_t axis = 0;
+  if (n.attribute("axis")) {
+    auto normalized = n.axis(n.intAttr("axis", 0), n.inputType(0).getRank());
+    if (failed(normalized))
+      return failure();
+    axis = *normalized;
+  } else {
+    data = c.reshape(data, {-1});
+  }
+  Value taken = c.cast(*condition, i64);
+  Value count = c.reduce<ReduceSumOp>(taken, {0}, true);
+  Value rank = c.op<CumSumOp>(
+      {taken}, {c.named("axis", b.getI64IntegerAttr(0)), c.named("exclusive", b.getBoolAttr(true))});
+  Value slot = c.where(*condition, rank, count);
+  Value length = c.squeeze(c.shape(*condition, 0, 1), {0});
+  Value positions = c.op<RangeOp>({c.scalar(i64, 0), length, c.scalar(i64, 1)});
+  Value slots = c.op<ConstantOfShapeOp>({c.add(count, c.ints({1}))},
+                                        {c.named("value", b.getI64IntegerAttr(0))});
+  Value chosen = c.op<ScatterElementsOp>(
+      {slots, slot, positions},
+      {c.named("axis", b.getI64IntegerAttr(0)), c.named("reduction", b.getStringAttr("none"))});
+  chosen = c.op<SliceOp>({chosen, c.ints({0}), count, c.ints({0}), c.ints({1})});
+  return c.output(0, c.op<GatherOp>({data, chosen}, {c.named("axis", b.getI64IntegerAttr(axis))}));
 }
 
 static LogicalResult importDepthToSpace(NodeImporter &n) {
@@ -181,4 +367,7 @@ void mlir::kiln::onnx_import::registerRearrangeOps(llvm::StringMap<OpHandler> &t
   t["SpaceToDepth"] = importSpaceToDepth;
   t["EyeLike"] = importEyeLike;
   t["CenterCropPad"] = importCenterCropPad;
+  t["ReverseSequence"] = importReverseSequence;
+  t["Col2Im"] = importCol2Im;
+  t["Compress"] = importCompress;
 }
