@@ -153,6 +153,11 @@ std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) 
   if (options.quantize == Quantization::None)
     return options.quantizeExclude.empty() ? ""
                                            : "--quantize-exclude needs --quantize int8";
+  for (const std::string &name : options.quantizeExclude)
+    if (name.empty() || name.find_first_of(",{}\"' ") != std::string::npos)
+      return "--quantize-exclude: '" + name +
+             "' is not a node name or op type Kiln can exclude (empty, or with a comma, "
+             "brace, quote or space)";
   if (options.target == Target::Cuda)
     return "--quantize int8 is for the CPU back end; the GPU path computes in fp32 "
            "(or with --gpu-gemm=cublas, in --precision tf32, fp16 or bf16)";
@@ -162,14 +167,15 @@ std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) 
   return "";
 }
 
-/// kiln-quantize-contractions with the options' exclusions.
+/// kiln-quantize-contractions with the options' exclusions (names that
+/// cannot go into a pass option were refused by checkQuantizationOptions).
 static std::string quantizePass(const CompileOptions &options) {
   std::string pass = "kiln-quantize-contractions";
   if (options.quantizeExclude.empty())
     return pass;
   pass += "{exclude=";
   for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
-    pass += (i ? "," : "") + ("\"" + options.quantizeExclude[i] + "\"");
+    pass += (i ? "," : "") + options.quantizeExclude[i];
   return pass + "}";
 }
 
