@@ -20,6 +20,14 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
+# Under ASan (a -DKILN_ENABLE_SANITIZERS=ON build) a malloc too large to
+# serve must return NULL as glibc's does, so that the tests of Kiln's own
+# out-of-memory errors see them instead of ASan's abort. Without ASan the
+# variable does nothing.
+asan_options = os.environ.get("ASAN_OPTIONS", "")
+config.environment["ASAN_OPTIONS"] = ":".join(
+    filter(None, [asan_options, "allocator_may_return_null=1"]))
+
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
 # use_default_substitutions() already maps %python to lit's own interpreter;
 # substitutions apply in order, so replace that entry rather than add one.
