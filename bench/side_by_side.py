@@ -440,6 +440,7 @@ def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
     The accuracy that matters, on trained weights, is tools/minilm_accuracy.py's."""
     report = check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
     out_dir = tmp / "out"
+    expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
     report["ok"] = True
     for name, entry in report["outputs"].items():
         path = out_dir / f"{name}.npy"
@@ -447,8 +448,7 @@ def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
             report["ok"] = False
             continue
         got = np.load(path).astype(np.float64).ravel()
-        ref = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))[name]
-        ref = ref.astype(np.float64).ravel()
+        ref = expected[name].astype(np.float64).ravel()
         cosine = float(got @ ref / max(np.linalg.norm(got) * np.linalg.norm(ref), 1e-300))
         entry["cosine"] = cosine
         if not cosine >= INT8_MIN_COSINE:

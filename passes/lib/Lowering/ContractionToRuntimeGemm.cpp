@@ -264,22 +264,12 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
   auto consumer = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(contraction));
   if (!consumer || !plan.n)
     return std::nullopt;
-  auto marks = consumer->getAttrOfType<DictionaryAttr>(kiln::kGemmEpilogueAttr);
+  std::optional<kiln::lowering::EpilogueMarks> marks = kiln::lowering::epilogueMarksOf(consumer);
   if (!marks || !consumer.hasPureBufferSemantics() || consumer.getNumDpsInits() != 1 ||
-      consumer.getDpsInits()[0] != plan.c.buffer)
+      consumer.getDpsInits()[0] != plan.c.buffer ||
+      consumer->getOperand(marks->gemm) != plan.c.buffer)
     return std::nullopt;
-  auto field = [&](StringRef name) -> int64_t {
-    auto value = marks.getAs<IntegerAttr>(name);
-    return value ? value.getInt() : -2;
-  };
-  int64_t gemm = field(kiln::kEpilogueGemmOperand), bias = field(kiln::kEpilogueBiasOperand),
-          residual = field(kiln::kEpilogueResidualOperand);
-  int64_t numInputs = consumer.getNumDpsInputs();
-  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
-  if (gemm < 0 || !valid(gemm) || !valid(bias) || !valid(residual) ||
-      consumer->getOperand(gemm) != plan.c.buffer ||
-      numInputs != 1 + (bias >= 0) + (residual >= 0))
-    return std::nullopt;
+  int64_t gemm = marks->gemm, bias = marks->bias, residual = marks->residual;
   // The consumer's loops are C's dims (identity maps on C and on its init);
   // an operand's dim d moves with the contraction loop that indexes C's dim d.
   unsigned rank = cast<MemRefType>(plan.c.buffer.getType()).getRank();
@@ -287,9 +277,7 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
   if (consumer.getNumLoops() != rank || consumer.getNumReductionLoops() != 0 ||
       !maps[gemm].isIdentity() || !maps.back().isIdentity())
     return std::nullopt;
-  Epilogue epilogue{consumer, field(kiln::kEpilogueActivation), std::nullopt, std::nullopt};
-  if (epilogue.activation < 0 || epilogue.activation > int64_t(kiln::GemmActivation::Relu))
-    return std::nullopt;
+  Epilogue epilogue{consumer, marks->activation, std::nullopt, std::nullopt};
   unsigned numLoops = plan.c.dimOfLoop.size();
   if (residual >= 0) {
     Value buffer = consumer->getOperand(residual);
@@ -476,16 +464,6 @@ void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &
   rewriter.eraseOp(op);
 }
 
-/// Declares kiln_rt_gemm(ctx, desc), both addresses as index.
-void declareGemm(ModuleOp module) {
-  if (module.lookupSymbol(kGemmFunction))
-    return;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
-  auto decl = func::FuncOp::create(b, module.getLoc(), kGemmFunction, type);
-  decl.setPrivate();
-}
-
 /// Whether A and B each have a unit stride along one of their GEMM dims
 /// (a dim of the GEMM that an operand lacks has size 1: any stride will do).
 bool hasUnitStrideOperands(const GemmPlan &plan) {
@@ -538,7 +516,7 @@ struct ContractionToRuntimeGemmPass
     if (failed)
       return signalPassFailure();
     if (called)
-      declareGemm(module);
+      kiln::lowering::declareDescriptorCall(module, kGemmFunction);
   }
 };
 } // namespace

@@ -3,6 +3,7 @@
 #include "LoweringUtils.h"
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/GemmEpilogue.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -280,4 +281,23 @@ Value mlir::kiln::lowering::sumOverTaps(OpBuilder &b, Location loc, ArrayRef<int
   if (element.isF64())
     return sum;
   return arith::TruncFOp::create(b, loc, element, sum);
+}
+
+std::optional<EpilogueMarks> lowering::epilogueMarksOf(linalg::GenericOp consumer) {
+  auto marks = consumer->getAttrOfType<DictionaryAttr>(kGemmEpilogueAttr);
+  if (!marks)
+    return std::nullopt;
+  auto field = [&](StringRef name) {
+    auto value = marks.getAs<IntegerAttr>(name);
+    return value ? value.getInt() : int64_t(-2);
+  };
+  EpilogueMarks m{field(kEpilogueGemmOperand), field(kEpilogueBiasOperand),
+                  field(kEpilogueResidualOperand), field(kEpilogueActivation)};
+  int64_t numInputs = consumer.getNumDpsInputs();
+  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
+  if (m.gemm < 0 || !valid(m.gemm) || !valid(m.bias) || !valid(m.residual) ||
+      numInputs != 1 + (m.bias >= 0) + (m.residual >= 0) || m.activation < 0 ||
+      m.activation > int64_t(GemmActivation::Relu))
+    return std::nullopt;
+  return m;
 }

@@ -53,6 +53,19 @@ RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType
                                     ValueRange operands, RankedTensorType resultType,
                                     bool firstIsOutputSize = false);
 
+/// What kiln-prepare-gemm-epilogues marked on an elementwise consumer of a
+/// contraction (kiln.gemm_epilogue, GemmEpilogue.h): its input numbers of the
+/// contraction's result, the bias and the residual (-1: none) and the
+/// activation (a GemmActivation).
+struct EpilogueMarks {
+  int64_t gemm, bias, residual, activation;
+};
+
+/// `consumer`'s marks, if it has them and they fit its inputs: the gemm
+/// operand is an input, bias and residual are inputs or -1, there are no
+/// other inputs, and the activation is one the runtime GEMMs apply.
+std::optional<EpilogueMarks> epilogueMarksOf(linalg::GenericOp consumer);
+
 /// The ONNX node an op was lowered from and its op type: the first NameLoc
 /// with a NameLoc child. (A NameLoc without one names an initializer: a
 /// weight, not code.)

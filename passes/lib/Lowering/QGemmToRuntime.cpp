@@ -127,11 +127,8 @@ struct QGemmToRuntimePass : mlir::kiln::impl::KilnQGemmToRuntimeBase<QGemmToRunt
     });
     if (result.wasInterrupted())
       return signalPassFailure();
-    if (called && !module.lookupSymbol(kQGemmFunction)) {
-      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
-      func::FuncOp::create(b, module.getLoc(), kQGemmFunction, type).setPrivate();
-    }
+    if (called)
+      mlir::kiln::lowering::declareDescriptorCall(module, kQGemmFunction);
   }
 };
 

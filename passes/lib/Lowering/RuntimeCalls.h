@@ -26,6 +26,17 @@ inline Value runtimeContextArgument(func::FuncOp func) {
   return nullptr;
 }
 
+/// Declares the private runtime call `name`(ctx, desc) at the top of
+/// `module`, both addresses as index (a descriptor call: kiln_rt_gemm,
+/// kiln_rt_qgemm), unless it exists.
+inline void declareDescriptorCall(ModuleOp module, StringRef name) {
+  if (module.lookupSymbol(name))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
+  func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
 /// The private constant memref.global `symbol` holding `text` and a NUL (a
 /// C string for the runtime: a kernel name, a message), made at the top of
 /// `module` unless it exists.

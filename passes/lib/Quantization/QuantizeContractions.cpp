@@ -17,7 +17,6 @@
 #include "../Layout/GemmWeights.h"
 #include "../Lowering/LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
-#include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -119,23 +118,12 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction) {
   if (c.use_empty() || !llvm::all_equal(c.getUsers()))
     return std::nullopt;
   auto consumer = dyn_cast<linalg::GenericOp>(*c.getUsers().begin());
-  auto marks = consumer ? consumer->getAttrOfType<DictionaryAttr>(kGemmEpilogueAttr) : nullptr;
-  if (!marks || consumer.getNumResults() != 1)
+  std::optional<lowering::EpilogueMarks> marks =
+      consumer ? lowering::epilogueMarksOf(consumer) : std::nullopt;
+  if (!marks || consumer.getNumResults() != 1 || consumer.getDpsInputs()[marks->gemm] != c)
     return std::nullopt;
-  auto field = [&](StringRef name) {
-    auto value = marks.getAs<IntegerAttr>(name);
-    return value ? value.getInt() : int64_t(-2);
-  };
-  int64_t gemm = field(kEpilogueGemmOperand), bias = field(kEpilogueBiasOperand),
-          residual = field(kEpilogueResidualOperand);
-  int64_t numInputs = consumer.getNumDpsInputs();
-  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
-  if (gemm < 0 || !valid(gemm) || !valid(bias) || !valid(residual) ||
-      consumer.getDpsInputs()[gemm] != c || numInputs != 1 + (bias >= 0) + (residual >= 0))
-    return std::nullopt;
-  Epilogue epilogue{consumer, nullptr, nullptr, field(kEpilogueActivation)};
-  if (epilogue.activation < 0 || epilogue.activation > int64_t(GemmActivation::Relu))
-    return std::nullopt;
+  int64_t gemm = marks->gemm, bias = marks->bias, residual = marks->residual;
+  Epilogue epilogue{consumer, nullptr, nullptr, marks->activation};
   auto cType = cast<RankedTensorType>(c.getType());
   SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
   if (!maps[gemm].isIdentity() || !maps.back().isIdentity() ||
