@@ -89,6 +89,11 @@ static FailureOr<HeadCounts> headCounts(NodeImporter &n, int64_t rank) {
     return HeadCounts{qAttr, kvAttr};
   }
   HeadCounts heads{n.inputType(0).getDimSize(1), n.inputType(1).getDimSize(1)};
+  if (heads.q == 0 || heads.kv == 0) {
+    n.emitError() << "4-D Q and K need at least one head (dim 1), got " << n.inputType(0)
+                  << " and " << n.inputType(1);
+    return failure();
+  }
   auto conflicts = [](int64_t attr, int64_t dim) {
     return attr > 0 && dim != kDynamic && attr != dim;
   };
@@ -254,7 +259,13 @@ static LogicalResult importAttention(NodeImporter &n) {
     capped = c.mul(c.op<TanhOp>({c.div(biased, cap)}), cap);
   }
   Value probs = c.cast(c.softmax(c.cast(capped, softmaxType), 3), element);
+  if (!probs)
+    return failure();
+  // A failed product (K and V of different lengths) has been reported; the
+  // head helpers below need a value.
   Value y = c.op<MatMulOp>({groups > 1 ? regroupHeads(c, probs, heads->kv) : probs, v});
+  if (!y)
+    return failure();
   if (groups > 1)
     y = regroupHeads(c, y, heads->q);
   if (rank == 3)
