@@ -240,7 +240,10 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
                                ? "convert-linalg-to-parallel-loops),kiln-outline-parallel-loops"
                                : "convert-linalg-to-loops)";
   std::string runtimeCallPasses = parallelLoops ? ",kiln-parallel-calls-to-runtime" : "";
-  return "builtin.module("
+  // From -O1, the int8 MatMuls of pre-quantized models (onnxruntime's
+  // QOperator and QDQ spellings) run on the int8 GEMM instead of loops.
+  std::string graphPasses = options.optLevel > 0 ? "kiln-fold-integer-matmuls," : "";
+  return "builtin.module(" + graphPasses +
          "func.func(" + tensorPasses + ")," + layoutPasses +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"

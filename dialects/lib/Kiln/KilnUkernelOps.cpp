@@ -22,6 +22,13 @@ bool isShaped(Type type, int64_t rank, Type element) {
   return shaped.hasRank() && shaped.getRank() == rank && shaped.getElementType() == element;
 }
 
+/// Whether `type` holds exactly one `element` (of any rank).
+bool isOneValue(Type type, Type element) {
+  auto shaped = cast<ShapedType>(type);
+  return shaped.hasStaticShape() && shaped.getNumElements() == 1 &&
+         shaped.getElementType() == element;
+}
+
 /// Whether a dim is `expected` (or not known until run time).
 bool dimIs(Type type, int64_t dim, int64_t expected) {
   int64_t size = cast<ShapedType>(type).getDimSize(dim);
@@ -36,9 +43,20 @@ LogicalResult QGemmOp::verify() {
     return emitOpError("k = ") << k << " is deeper than the runtime's exact int32 sums allow ("
                                << KILN_QGEMM_MAX_K << ")";
   Builder b(getContext());
-  Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
-  if (!isShaped(getA().getType(), 2, f32) || !dimIs(getA().getType(), 1, k))
-    return emitOpError("a must be an f32 M x ") << k << " matrix, got " << getA().getType();
+  Type f32 = b.getF32Type(), i8 = b.getIntegerType(8),
+       u8 = b.getIntegerType(8, /*isSigned=*/false);
+  if ((!isShaped(getA().getType(), 2, f32) && !isShaped(getA().getType(), 2, u8)) ||
+      !dimIs(getA().getType(), 1, k))
+    return emitOpError("a must be an f32 or ui8 M x ")
+           << k << " matrix, got " << getA().getType();
+  // An f32 a gets its scale and zero point per row from its own range.
+  bool prequantized = isShaped(getA().getType(), 2, u8);
+  if (!prequantized && (getAScale() || getAZeroPoint()))
+    return emitOpError("a_scale and a_zero_point need a ui8 a (an f32 a is quantized per row)");
+  if (Value scale = getAScale(); scale && !isOneValue(scale.getType(), f32))
+    return emitOpError("a_scale must be one f32 value, got ") << scale.getType();
+  if (Value zeroPoint = getAZeroPoint(); zeroPoint && !isOneValue(zeroPoint.getType(), u8))
+    return emitOpError("a_zero_point must be one ui8 value, got ") << zeroPoint.getType();
   auto packed = cast<ShapedType>(getBPacked().getType());
   int64_t bytes = kiln_qgemm_packed_size(k, n);
   if (!isShaped(packed, 1, i8) || packed.getDimSize(0) != bytes)

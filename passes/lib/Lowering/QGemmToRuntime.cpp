@@ -68,9 +68,15 @@ void lowerQGemm(IRRewriter &rewriter, QGemmOp op, Value context, Value descripto
   set(KILN_FIELD(n), constant(op.getN()));
   set(KILN_FIELD(k), constant(op.getK()));
   set(KILN_FIELD(a), a.address);
-  set(KILN_FIELD(a_type), constant(KILN_DTYPE_FLOAT32));
+  // A ui8 a is pre-quantized, per tensor; NULL scale and zero point mean 1 and 0.
+  bool prequantized = cast<MemRefType>(op.getA().getType()).getElementType().isUnsignedInteger(8);
+  set(KILN_FIELD(a_type), constant(prequantized ? KILN_DTYPE_UINT8 : KILN_DTYPE_FLOAT32));
   set(KILN_FIELD(a_rs), a.strides[0]);
   set(KILN_FIELD(a_cs), a.strides[1]);
+  if (Value scale = op.getAScale())
+    set(KILN_FIELD(a_scale), callOperand(rewriter, loc, scale).address);
+  if (Value zeroPoint = op.getAZeroPoint())
+    set(KILN_FIELD(a_zero_point), callOperand(rewriter, loc, zeroPoint).address);
   set(KILN_FIELD(b), callOperand(rewriter, loc, op.getBPacked()).address);
   set(KILN_FIELD(b_scale), callOperand(rewriter, loc, op.getBScale()).address);
   set(KILN_FIELD(c), c.address);

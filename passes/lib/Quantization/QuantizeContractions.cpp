@@ -219,8 +219,9 @@ struct QuantizeContractionsPass
     Value init = tensor::EmptyOp::create(rewriter, loc,
                                          tensor::getMixedSizes(rewriter, loc, op.getDpsInits()[0]),
                                          b.getF32Type());
-    Value result = QGemmOp::create(rewriter, loc, c.getType(), a, packed, scales, bias, residual,
-                                   init, view.k, view.n, activation)
+    Value result = QGemmOp::create(rewriter, loc, c.getType(), a, packed, scales,
+                                   /*a_scale=*/Value(), /*a_zero_point=*/Value(), bias,
+                                   residual, init, view.k, view.n, activation)
                        .getResult();
     Value zeroInit = op.getDpsInits()[0];
     if (epilogue) {

@@ -10,7 +10,7 @@ func.func @blob_size(%a: tensor<4x2xf32>, %b: tensor<100xi8>, %s: tensor<3xf32>,
 // -----
 
 func.func @depth(%a: tensor<4x5xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
-  // expected-error @below {{a must be an f32 M x 2 matrix, got 'tensor<4x5xf32>'}}
+  // expected-error @below {{a must be an f32 or ui8 M x 2 matrix, got 'tensor<4x5xf32>'}}
   %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
          : tensor<4x5xf32>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
@@ -68,4 +68,51 @@ func.func @too_deep(%a: tensor<4x70000xf32>, %b: tensor<70016xi8>, %s: tensor<1x
   %y = kiln.qgemm %a, %b, %s into %init {k = 70000 : i64, n = 1 : i64}
          : tensor<4x70000xf32>, tensor<70016xi8>, tensor<1xf32>, tensor<4x1xf32> -> tensor<4x1xf32>
   return %y : tensor<4x1xf32>
+}
+
+// -----
+
+// A signed A is no activation the runtime takes.
+func.func @signed_a(%a: tensor<4x2xi8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a must be an f32 or ui8 M x 2 matrix, got 'tensor<4x2xi8>'}}
+  %y = kiln.qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xi8>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @scale_of_f32_a(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<f32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a_scale and a_zero_point need a ui8 a (an f32 a is quantized per row)}}
+  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<f32>) into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// One scale for the whole tensor: per-row scales are not this op's.
+func.func @per_row_scale(%a: tensor<4x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<4xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a_scale must be one f32 value, got 'tensor<4xf32>'}}
+  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<4xf32>) into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @signed_zero_point(%a: tensor<4x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %za: tensor<i8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a_zero_point must be one ui8 value, got 'tensor<i8>'}}
+  %y = kiln.qgemm %a, %b, %s a_zero_point(%za : tensor<i8>) into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @dynamic_scale(%a: tensor<4x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<?xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a_scale must be one f32 value, got 'tensor<?xf32>'}}
+  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<?xf32>) into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<4x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
 }

@@ -23,3 +23,24 @@ func.func @memrefs(%a: memref<4x2xf32, strided<[8, 1]>>, %b: memref<128xi8>, %s:
     : memref<4x2xf32, strided<[8, 1]>>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
   return
 }
+
+// A pre-quantized A: ui8, with its one scale and zero point.
+// CHECK-LABEL: func.func @prequantized
+// CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} a_scale(%{{.*}} : tensor<f32>) a_zero_point(%{{.*}} : tensor<ui8>) bias(%{{.*}} : tensor<3xf32>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : tensor<?x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+func.func @prequantized(%a: tensor<?x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<f32>,
+                        %za: tensor<ui8>, %bias: tensor<3xf32>, %init: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<f32>) a_zero_point(%za : tensor<ui8>)
+         bias(%bias : tensor<3xf32>) into %init {k = 2 : i64, n = 3 : i64}
+         : tensor<?x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// Both are optional (scale 1, zero point 0), and may be of any rank.
+// CHECK-LABEL: func.func @prequantized_memrefs
+// CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} a_zero_point(%{{.*}} : memref<1xui8>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : memref<4x2xui8>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
+func.func @prequantized_memrefs(%a: memref<4x2xui8>, %b: memref<128xi8>, %s: memref<3xf32>,
+                                %za: memref<1xui8>, %init: memref<4x3xf32>) {
+  kiln.qgemm %a, %b, %s a_zero_point(%za : memref<1xui8>) into %init {k = 2 : i64, n = 3 : i64}
+    : memref<4x2xui8>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
+  return
+}

@@ -213,6 +213,52 @@ def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::Modul
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def KilnFoldIntegerMatMuls : Pass<"kiln-fold-integer-matmuls", "::mlir::ModuleOp"> {
+  let summary = "Run the int8 MatMuls of pre-quantized ONNX models as int8 GEMMs (kiln.qgemm)";
+  let description = [{
+    Models quantized before Kiln sees them (onnxruntime's `quantize_dynamic`:
+    QOperator, `quantize_static`: QDQ) spell their int8 Linear layers out
+    in ONNX ops, imported literally. On the kiln dialect, this pass turns
+    the two spellings into a `kiln.qgemm` whose A is the model's own uint8
+    tensor with its per-tensor scale and zero point, and whose int8 weight
+    is packed here, once (`kiln_qgemm_pack.h`):
+
+    - QOperator: `f32(MatMulInteger(A, W, za, 0)) * (sa * sw)`, A uint8
+      (DynamicQuantizeLinear's), W a constant int8 K x N matrix, `sw` one
+      scale or one per column: kiln.qgemm computes exactly this;
+    - QDQ: `MatMul(DequantizeLinear(A, sa, za), DequantizeLinear(W, sw, 0))`
+      (an int8 A straight from a QuantizeLinear with constant zero points
+      is quantized to uint8 instead, both zero points moved by 128): the
+      same quantized values, the exact int32 sum rounded once where the
+      fp32 MatMul rounds each term (as onnxruntime computes it too).
+
+    A bias add of N floats right after either joins the op. A weight zero
+    point other than 0, per-row or blocked scales, uint8 weights and any
+    other variation stay as they are (correct loops). Before:
+
+    ```mlir
+    %a = kiln.cast %xq : tensor<?x64xui8> to i32
+    %z = kiln.cast %zp : tensor<ui8> to i32
+    %d = kiln.sub %a, %z : (tensor<?x64xi32>, tensor<i32>) -> tensor<?x64xi32>
+    %b = kiln.cast %w : tensor<64x48xi8> to i32
+    %p = kiln.matmul %d, %b : (tensor<?x64xi32>, tensor<64x48xi32>) -> tensor<?x48xi32>
+    %f = kiln.cast %p : tensor<?x48xi32> to f32
+    %s = kiln.mul %sa, %sw : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    %y = kiln.mul %f, %s : (tensor<?x48xf32>, tensor<f32>) -> tensor<?x48xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %y = kiln.qgemm %xq, %packed, %scales a_scale(%sa : tensor<f32>)
+           a_zero_point(%zp : tensor<ui8>) into %init {k = 64 : i64, n = 48 : i64}
+           : tensor<?x64xui8>, tensor<3264xi8>, tensor<48xf32>, tensor<?x48xf32> -> tensor<?x48xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def KilnQGemmToRuntime : Pass<"kiln-qgemm-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower bufferized kiln.qgemm ops to calls of the runtime's int8 GEMM";
   let description = [{

@@ -16,17 +16,22 @@ include "mlir/Interfaces/DestinationStyleOpInterface.td"
 def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
     AttrSizedOperandSegments, DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
-  let summary = "An int8 GEMM of the runtime: dynamic per-row u8 A, per-column s8 B";
+  let summary = "An int8 GEMM of the runtime: u8 A (or f32 A quantized per row), per-column s8 B";
   let description = [{
     `out = act(dequant(q(a) x b) + bias) + residual` for a row-major
-    `a : M x K` (f32), the constant weights `b : K x N` and f32 output
-    `M x N`, computed by the runtime's int8 GEMM (`kiln_qgemm_desc` in
-    `kiln_abi.h`, reached through `kiln-qgemm-to-runtime`):
+    `a : M x K` (f32 or ui8), the constant weights `b : K x N` and f32
+    output `M x N`, computed by the runtime's int8 GEMM (`kiln_qgemm_desc`
+    in `kiln_abi.h`, reached through `kiln-qgemm-to-runtime`):
 
-    - each row i of `a` is quantized when the model runs, like ONNX
+    - an f32 `a` is quantized when the model runs, each row i like ONNX
       DynamicQuantizeLinear: `lo = min(0, min a(i,:))`, `hi = max(0, max
       a(i,:))`, `sa = (hi - lo) / 255`, `za = rint(-lo / sa)`,
       `aq = clamp(rint(a / sa) + za, 0, 255)`;
+    - a ui8 `a` is already quantized (a pre-quantized ONNX model's
+      activation): `aq = a`, with one scale and zero point for the whole
+      tensor, `sa = a_scale` (one f32 value; 1 when absent) and
+      `za = a_zero_point` (one ui8 value; 0 when absent). Only a ui8 `a`
+      takes them;
     - `b` is int8 with one scale per column (`b_scale`, N floats,
       symmetric: zero point 0), stored in the packed layout of
       `kiln_qgemm_pack.h` (`b_packed`, `kiln_qgemm_packed_size(k, n)`
@@ -50,9 +55,14 @@ def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
            {k = 768, n = 3072, activation = 1}
            : tensor<?x768xf32>, tensor<2371584xi8>, tensor<3072xf32>, tensor<?x?x3072xf32>
            -> tensor<?x?x3072xf32>
+    %z = kiln.qgemm %xq, %w, %scale a_scale(%sa : tensor<f32>)
+           a_zero_point(%za : tensor<ui8>) into %init2 {k = 768, n = 3072}
+           : tensor<?x768xui8>, tensor<2371584xi8>, tensor<3072xf32>, tensor<?x3072xf32>
+           -> tensor<?x3072xf32>
     ```
   }];
   let arguments = (ins AnyShaped:$a, AnyShaped:$b_packed, AnyShaped:$b_scale,
+                   Optional<AnyShaped>:$a_scale, Optional<AnyShaped>:$a_zero_point,
                    Optional<AnyShaped>:$bias, Optional<AnyShaped>:$residual,
                    AnyShaped:$init,
                    ConfinedAttr<I64Attr, [IntPositive]>:$k,
@@ -62,6 +72,8 @@ def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
   let results = (outs Optional<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $a `,` $b_packed `,` $b_scale
+    (`a_scale` `(` $a_scale^ `:` type($a_scale) `)`)?
+    (`a_zero_point` `(` $a_zero_point^ `:` type($a_zero_point) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `into` $init attr-dict `:` type($a) `,` type($b_packed) `,` type($b_scale) `,` type($init)
