@@ -97,8 +97,13 @@ struct DequantizeToGeneric : OpRewritePattern<DequantizeLinearOp> {
   }
 };
 
-/// y = clamp(round_half_even(x / scale) + zero_point) in the integer type;
-/// the rounding and clamping are in f64, which holds every integer of the
+/// y = clamp(round_half_even(x / scale) + zero_point) in the integer type.
+/// From f32 to 8- or 16-bit integers the rounding and clamping stay in f32,
+/// which is exact: a rounded quotient below 2^24 in magnitude plus the zero
+/// point is exact, and a larger one lies far outside the type's range
+/// before and after the addition. The clamped value then converts through
+/// i32, which vectorizes (a direct f64-to-i8 conversion does not). Other
+/// types round and clamp in f64, which holds every integer of the
 /// quantized types exactly.
 struct QuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -109,20 +114,27 @@ struct QuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
     bool isUnsigned = to.isUnsigned();
     double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
     double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+    bool inF32 = cast<RankedTensorType>(op.getInput().getType()).getElementType().isF32() &&
+                 width <= 16;
     Value result = buildQuantGeneric(
         rewriter, op, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Type f64 = b.getF64Type();
+          Type wide = inF32 ? b.getF32Type() : b.getF64Type();
           Value scaled = arith::DivFOp::create(b, l, a[0], a[1]);
-          if (!scaled.getType().isF64())
-            scaled = arith::ExtFOp::create(b, l, f64, scaled);
+          if (scaled.getType() != wide)
+            scaled = arith::ExtFOp::create(b, l, wide, scaled);
           Value q = math::RoundEvenOp::create(b, l, scaled);
           if (a.size() > 2)
-            q = arith::AddFOp::create(b, l, q, intToFloat(b, l, a[2], to, f64));
-          q = arith::MaximumFOp::create(b, l, q, scalarConstant(b, l, f64, lo));
-          q = arith::MinimumFOp::create(b, l, q, scalarConstant(b, l, f64, hi));
+            q = arith::AddFOp::create(b, l, q, intToFloat(b, l, a[2], to, wide));
+          q = arith::MaximumFOp::create(b, l, q, scalarConstant(b, l, wide, lo));
+          q = arith::MinimumFOp::create(b, l, q, scalarConstant(b, l, wide, hi));
           Type bits = signless(to);
-          Value v = isUnsigned ? (Value)arith::FPToUIOp::create(b, l, bits, q)
-                               : (Value)arith::FPToSIOp::create(b, l, bits, q);
+          Value v;
+          if (inF32)
+            v = arith::TruncIOp::create(
+                b, l, bits, arith::FPToSIOp::create(b, l, b.getI32Type(), q).getResult());
+          else
+            v = isUnsigned ? (Value)arith::FPToUIOp::create(b, l, bits, q)
+                           : (Value)arith::FPToSIOp::create(b, l, bits, q);
           return reinterpret(b, l, v, to);
         });
     rewriter.replaceOp(op, result);

@@ -33,21 +33,22 @@ func.func @dequantize_blocked(%b: tensor<2x4xi8>, %bs: tensor<2x2xf32>) -> tenso
 // -----
 
 // quantize_linear per tensor: x / scale rounded half to even, plus the zero
-// point, clamped to the type's range in f64, then converted.
+// point, clamped to the type's range; from f32 to 8 bits all in f32 (exact
+// there), then converted through i32, which vectorizes.
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
 // CHECK-LABEL: func.func @quantize_per_tensor
-// CHECK-DAG: %[[HI:.*]] = arith.constant 1.270000e+02 : f64
-// CHECK-DAG: %[[LO:.*]] = arith.constant -1.280000e+02 : f64
+// CHECK-DAG: %[[HI:.*]] = arith.constant 1.270000e+02 : f32
+// CHECK-DAG: %[[LO:.*]] = arith.constant -1.280000e+02 : f32
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[SCALAR]], #[[SCALAR]], #{{.*}}]
 // CHECK: ^bb0(%[[X:.*]]: f32, %[[S:.*]]: f32, %[[Z:.*]]: i8, %{{.*}}: i8):
 // CHECK: %[[DIV:.*]] = arith.divf %[[X]], %[[S]] : f32
-// CHECK: %[[EXT:.*]] = arith.extf %[[DIV]] : f32 to f64
-// CHECK: %[[R:.*]] = math.roundeven %[[EXT]] : f64
-// CHECK: %[[ZF:.*]] = arith.sitofp %[[Z]] : i8 to f64
-// CHECK: %[[SUM:.*]] = arith.addf %[[R]], %[[ZF]] : f64
-// CHECK: %[[MAX:.*]] = arith.maximumf %[[SUM]], %[[LO]] : f64
-// CHECK: %[[MIN:.*]] = arith.minimumf %[[MAX]], %[[HI]] : f64
-// CHECK: %[[Q:.*]] = arith.fptosi %[[MIN]] : f64 to i8
+// CHECK: %[[R:.*]] = math.roundeven %[[DIV]] : f32
+// CHECK: %[[ZF:.*]] = arith.sitofp %[[Z]] : i8 to f32
+// CHECK: %[[SUM:.*]] = arith.addf %[[R]], %[[ZF]] : f32
+// CHECK: %[[MAX:.*]] = arith.maximumf %[[SUM]], %[[LO]] : f32
+// CHECK: %[[MIN:.*]] = arith.minimumf %[[MAX]], %[[HI]] : f32
+// CHECK: %[[I:.*]] = arith.fptosi %[[MIN]] : f32 to i32
+// CHECK: %[[Q:.*]] = arith.trunci %[[I]] : i32 to i8
 // CHECK: linalg.yield %[[Q]] : i8
 func.func @quantize_per_tensor(%x: tensor<2x4xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<2x4xi8> {
   %0 = kiln.quantize_linear %x, %s, %z {to = i8} : (tensor<2x4xf32>, tensor<f32>, tensor<i8>) -> tensor<2x4xi8>
@@ -56,13 +57,29 @@ func.func @quantize_per_tensor(%x: tensor<2x4xf32>, %s: tensor<f32>, %z: tensor<
 
 // -----
 
-// To an unsigned type without a zero point: the range is [0, 65535], fptoui.
+// To an unsigned type without a zero point: the range is [0, 65535].
 // CHECK-LABEL: func.func @quantize_unsigned
-// CHECK-DAG: %[[HI:.*]] = arith.constant 6.553500e+04 : f64
-// CHECK: %[[Q:.*]] = arith.fptoui %{{.*}} : f64 to i16
+// CHECK-DAG: %[[HI:.*]] = arith.constant 6.553500e+04 : f32
+// CHECK: %[[I:.*]] = arith.fptosi %{{.*}} : f32 to i32
+// CHECK: %[[Q:.*]] = arith.trunci %[[I]] : i32 to i16
 // CHECK: %[[U:.*]] = builtin.unrealized_conversion_cast %[[Q]] : i16 to ui16
 // CHECK: linalg.yield %[[U]] : ui16
 func.func @quantize_unsigned(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xui16> {
   %0 = kiln.quantize_linear %x, %s {to = ui16} : (tensor<4xf32>, tensor<f32>) -> tensor<4xui16>
   return %0 : tensor<4xui16>
+}
+
+// -----
+
+// To 32 bits (2^31 - 1 is 0x41DFFFFFFFC00000) f32 is not exact: the
+// rounding and clamping are in f64, which holds every int32.
+// CHECK-LABEL: func.func @quantize_wide
+// CHECK-DAG: arith.constant 0x41DFFFFFFFC00000 : f64
+// CHECK: %[[EXT:.*]] = arith.extf %{{.*}} : f32 to f64
+// CHECK: math.roundeven %[[EXT]] : f64
+// CHECK: %[[Q:.*]] = arith.fptosi %{{.*}} : f64 to i32
+// CHECK: linalg.yield %[[Q]] : i32
+func.func @quantize_wide(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi32> {
+  %0 = kiln.quantize_linear %x, %s {to = i32} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
 }
