@@ -57,7 +57,8 @@ bool isOneValue(Value value) {
   return type.hasStaticShape() && type.getNumElements() == 1;
 }
 
-/// The integer elements of a constant, sign-extended, if the compiler holds them.
+/// The integer elements of a constant (8- or 32-bit if a resource), as
+/// their type reads them, if the compiler holds them.
 std::optional<std::vector<int64_t>> integersOf(Value value) {
   auto constant = value.getDefiningOp<ConstantOp>();
   if (!constant)
@@ -73,10 +74,16 @@ std::optional<std::vector<int64_t>> integersOf(Value value) {
     if (!blob || (bytes != 1 && bytes != 4) ||
         blob->getData().size() != size_t(type.getNumElements()) * bytes)
       return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    for (int64_t i = 0; i < type.getNumElements(); ++i)
-      out.push_back(bytes == 1 ? int64_t(int8_t(data[i]))
-                               : int64_t(reinterpret_cast<const int32_t *>(data.data())[i]));
+    const char *data = blob->getData().data();
+    bool isUnsigned = element.isUnsigned();
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      if (bytes == 1)
+        out.push_back(isUnsigned ? int64_t(uint8_t(data[i])) : int64_t(int8_t(data[i])));
+      else if (isUnsigned)
+        out.push_back(int64_t(reinterpret_cast<const uint32_t *>(data)[i]));
+      else
+        out.push_back(int64_t(reinterpret_cast<const int32_t *>(data)[i]));
+    }
     return out;
   }
   auto dense = dyn_cast<DenseIntElementsAttr>(constant.getValue());
@@ -93,8 +100,8 @@ bool isZeroConstant(Value value) {
   return values && llvm::all_of(*values, [](int64_t v) { return v == 0; });
 }
 
-/// `value` without a cast to a wider integer type: the int8/uint8 tensor it
-/// widens, and its own element type.
+/// The tensor that `value` casts (MatMulInteger's operands and zero points
+/// are widened to i32 by a kiln.cast), or null.
 Value narrowSource(Value value) {
   auto cast = value.getDefiningOp<CastOp>();
   return cast ? cast.getInput() : Value();

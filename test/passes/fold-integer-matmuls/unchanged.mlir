@@ -136,3 +136,26 @@ func.func @qdq_per_channel_activation(%q: tensor<4x2xui8>) -> tensor<4x3xf32> {
   %y = kiln.matmul %a, %b : (tensor<4x2xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+// A uint8 weight read from a resource as uint8: 200 does not fit int8.
+// CHECK-LABEL: func.func @qdq_uint8_resource_weight
+// CHECK-NOT: kiln.qgemm
+func.func @qdq_uint8_resource_weight(%q: tensor<?x2xui8>) -> tensor<?x3xf32> {
+  %s = kiln.constant dense<0.02> : tensor<f32>
+  %w = kiln.constant dense_resource<uint8_weight> : tensor<2x3xui8>
+  %sw = kiln.constant dense<0.5> : tensor<f32>
+  %a = kiln.dequantize_linear %q, %s : (tensor<?x2xui8>, tensor<f32>) -> tensor<?x2xf32>
+  %b = kiln.dequantize_linear %w, %sw : (tensor<2x3xui8>, tensor<f32>) -> tensor<2x3xf32>
+  %y = kiln.matmul %a, %b : (tensor<?x2xf32>, tensor<2x3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      uint8_weight: "0x01000000010203C80506"
+    }
+  }
+#-}
