@@ -57,6 +57,10 @@ ATOL = RTOL = 1e-4
 # Kiln int8 against onnxruntime fp32, per output (cosine of the flattened
 # tensors); random-weight models quantize worse than trained ones.
 INT8_MIN_COSINE = 0.99
+# Kiln against onnxruntime on the same pre-quantized file: the same int8
+# arithmetic, but fp32 rounding between the layers (softmax, layer norm,
+# GELU) flips some activations to the neighbouring int8 step.
+PREQ_MIN_COSINE = 0.999
 
 
 # Models: a family is one ONNX file; a case is a family at one input size
@@ -98,6 +102,8 @@ class Case:
     size: int          # sequence length, or image side
     # "int8": Kiln compiled with --quantize int8 and timed against onnxruntime
     # on the model quantized by quantize_dynamic (a "-int8" case suffix).
+    # "preq": both engines run the model quantized by quantize_dynamic, the
+    # same file (a "-preq" suffix: Kiln on a pre-quantized model).
     quantize: str | None = None
 
     @property
@@ -116,13 +122,15 @@ class Case:
 def parse_cases(specs):
     """'bert-base' (every default case of the family), 'bert-base-384' (any
     size), either with '-int8' (Kiln --quantize int8 against onnxruntime's
-    quantize_dynamic model), comma-separated or repeated."""
+    quantize_dynamic model) or '-preq' (both on onnxruntime's quantize_dynamic
+    model), comma-separated or repeated."""
     cases = []
     for spec in specs:
         for item in filter(None, (s.strip() for s in spec.split(","))):
             quantize = None
-            if item.endswith("-int8"):
-                item, quantize = item[:-len("-int8")], "int8"
+            for suffix in ("int8", "preq"):
+                if item.endswith("-" + suffix):
+                    item, quantize = item[:-len(suffix) - 1], suffix
             if item in FAMILIES:
                 found = [c for c in DEFAULT_CASES if c.rsplit("-", 1)[0] == item]
             else:
@@ -458,6 +466,15 @@ def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
     return report
 
 
+def check_preq_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
+    """Kiln's outputs against onnxruntime's on the same pre-quantized model:
+    per output the max abs error and the cosine (ok at >= PREQ_MIN_COSINE)."""
+    report = check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
+    report["ok"] = all("error" not in e and e.get("cosine", 0.0) >= PREQ_MIN_COSINE
+                       for e in report["outputs"].values())
+    return report
+
+
 def kiln_round(kiln_bench, lib, input_args, threads, warmup, runs, flops):
     cmd = [str(kiln_bench), str(lib), "--json", "--threads", str(threads), "--warmup",
            str(warmup), "--runs", str(runs), *input_args]
@@ -507,14 +524,20 @@ def measure(case, threads, ctx, rounds, log):
                                          "compile_s")})
     session, row["ort_session_create_ms"] = ort_session(prepared["model_path"], threads)
     feeds, input_args = prepared["feeds"], prepared["input_args"]
-    check = check_int8_outputs if case.quantize else check_outputs
+    check = {"int8": check_int8_outputs, "preq": check_preq_outputs}.get(case.quantize,
+                                                                           check_outputs)
     with tempfile.TemporaryDirectory(dir=ctx.work) as tmp:
         row["check"] = check(ctx.kiln_run, prepared["lib"], input_args, threads,
                              session, feeds, pathlib.Path(tmp))
     if not row["check"]["ok"]:
         log(f"  MISMATCH with onnxruntime: {row['check']['outputs']}; not timed")
         return row
-    if case.quantize:
+    if case.quantize == "preq":
+        log(f"  outputs vs onnxruntime on the same int8 model: min cosine "
+            f"{row['check']['min_cosine']:.6f}, max abs err {row['check']['max_abs_err']:.2e}")
+        row["ort_quantization"] = ("the same file for both: quantize_dynamic(weight_type=QInt8), "
+                                   "defaults, no quant_pre_process")
+    elif case.quantize:
         log(f"  int8 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.5f}")
         # The row's ORT is onnxruntime's own int8 model of the same file.
         session, _ = ort_session(quantize_int8(prepared["model_path"], ctx.work, ctx.log),
@@ -646,8 +669,11 @@ class Context:
             return self.prepared[case]
         path = self.model_path(case.family)
         key = (case.family, case.quantize)
+        # A "preq" case: Kiln and onnxruntime both run onnxruntime's int8 model.
+        run_path = quantize_int8(path, self.work, self.log) if case.quantize == "preq" else path
         if key not in self.libs:
-            self.libs[key] = compile_model(self.kiln, path, self.work, self.log, case.quantize)
+            flags = case.quantize if case.quantize == "int8" else None
+            self.libs[key] = compile_model(self.kiln, run_path, self.work, self.log, flags)
         lib, compile_s = self.libs[key]
         model = onnx.load(str(path))
         feeds = make_inputs(model, case, self.args.seed)
@@ -657,7 +683,8 @@ class Context:
             self.log(f"  FLOPs: {len(count.unknown)} nodes not counted (shape unknown)")
         input_args = save_inputs(feeds, self.work / "inputs" / case.name)
         self.prepared[case] = {
-            "model_path": path, "model_file": str(path), "lib": lib, "compile_s": compile_s,
+            "model_path": run_path, "model_file": str(run_path), "lib": lib,
+            "compile_s": compile_s,
             "feeds": feeds, "input_args": input_args, "flops": count.total,
             "flops_uncounted": count.unknown,
         }
@@ -733,7 +760,12 @@ def markdown(report):
         "the row's thread count. *load*: the 1-minute load average before→after the row "
         "(2 CPUs: above ~2, something else competes for them).",
     ]
-    if any(r.get("ort_quantization") for r in report["rows"]):
+    if any(r.get("ort_quantization") and r["case"].endswith("-preq") for r in report["rows"]):
+        lines += ["", "Rows with *preq* in the input: Kiln and onnxruntime both run the model "
+                  "quantized by `onnxruntime.quantization.quantize_dynamic` (QInt8 weights, "
+                  "default settings), the same file; *max abs err* is between the two (their "
+                  f"cosine must be >= {PREQ_MIN_COSINE})."]
+    if any(r.get("ort_quantization") and r["case"].endswith("-int8") for r in report["rows"]):
         lines += ["", "Rows with *int8* in the input: Kiln compiled with `--quantize int8` "
                   "against onnxruntime on the model quantized by "
                   "`onnxruntime.quantization.quantize_dynamic` (QInt8 weights, default settings, "
