@@ -111,7 +111,9 @@ Value narrowSource(Value value) {
 /// or after folding) minus a zero point of zeros, if any.
 std::optional<Int8Weight> int8WeightOf(Value b) {
   if (auto sub = b.getDefiningOp<SubOp>()) {
-    if (!isZeroConstant(sub.getRhs()) && !isZeroConstant(narrowSource(sub.getRhs())))
+    // (A zero point that broadcast the weight to a larger shape is no zero point.)
+    if (sub.getType() != sub.getLhs().getType() ||
+        (!isZeroConstant(sub.getRhs()) && !isZeroConstant(narrowSource(sub.getRhs()))))
       return std::nullopt;
     b = sub.getLhs();
   }
@@ -322,13 +324,15 @@ struct FoldMatMulInteger : OpRewritePattern<MulOp> {
   /// MatMulInteger's A as the importer widens it: i32(A) - i32(za), or
   /// i32(A), with A ui8 and za one value.
   static bool uint8ActivationOf(Value wide, Value &data, std::optional<ZeroPoint> &zeroPoint) {
+    auto shape = cast<RankedTensorType>(wide.getType()).getShape();
     if (auto sub = wide.getDefiningOp<SubOp>()) {
       if (!(zeroPoint = uint8ZeroPointOf(sub.getRhs())))
         return false;
       wide = sub.getLhs();
     }
     data = narrowSource(wide);
-    return data && cast<RankedTensorType>(data.getType()).getElementType().isUnsignedInteger(8);
+    auto type = data ? cast<RankedTensorType>(data.getType()) : nullptr;
+    return type && type.getElementType().isUnsignedInteger(8) && type.getShape() == shape;
   }
 };
 

@@ -139,6 +139,42 @@ func.func @qdq_per_channel_activation(%q: tensor<4x2xui8>) -> tensor<4x3xf32> {
 
 // -----
 
+// A weight zero point that broadcasts: a weight row [1, 3] minus zeros
+// [2, 3] is a 2 x 3 weight, but no int8 matrix of the model's; and a zero
+// point per row of A (MatMulInteger's 1-D a_zero_point, as a column).
+// CHECK-LABEL: func.func @broadcasting_weight_zero_point
+// CHECK-NOT: kiln.qgemm
+// CHECK-LABEL: func.func @per_row_zero_point
+// CHECK-NOT: kiln.qgemm
+func.func @broadcasting_weight_zero_point(%x: tensor<4x2xui8>, %sa: tensor<f32>) -> tensor<4x3xf32> {
+  %w = kiln.constant dense<[[1, 2, 3]]> : tensor<1x3xi8>
+  %wzp = kiln.constant dense<0> : tensor<2x3xi32>
+  %sw = kiln.constant dense<0.25> : tensor<f32>
+  %xw = kiln.cast %x : tensor<4x2xui8> to i32
+  %ww = kiln.cast %w : tensor<1x3xi8> to i32
+  %b = kiln.sub %ww, %wzp : (tensor<1x3xi32>, tensor<2x3xi32>) -> tensor<2x3xi32>
+  %p = kiln.matmul %xw, %b : (tensor<4x2xi32>, tensor<2x3xi32>) -> tensor<4x3xi32>
+  %f = kiln.cast %p : tensor<4x3xi32> to f32
+  %s = kiln.mul %sa, %sw : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %y = kiln.mul %f, %s : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+func.func @per_row_zero_point(%x: tensor<2x2xui8>, %za: tensor<2x1xui8>, %sa: tensor<f32>) -> tensor<2x3xf32> {
+  %w = kiln.constant dense<[[1, 2, 3], [4, 5, -6]]> : tensor<2x3xi8>
+  %sw = kiln.constant dense<0.25> : tensor<f32>
+  %xw = kiln.cast %x : tensor<2x2xui8> to i32
+  %zw = kiln.cast %za : tensor<2x1xui8> to i32
+  %a = kiln.sub %xw, %zw : (tensor<2x2xi32>, tensor<2x1xi32>) -> tensor<2x2xi32>
+  %ww = kiln.cast %w : tensor<2x3xi8> to i32
+  %p = kiln.matmul %a, %ww : (tensor<2x2xi32>, tensor<2x3xi32>) -> tensor<2x3xi32>
+  %f = kiln.cast %p : tensor<2x3xi32> to f32
+  %s = kiln.mul %sa, %sw : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %y = kiln.mul %f, %s : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
 // A uint8 weight read from a resource as uint8: 200 does not fit int8.
 // CHECK-LABEL: func.func @qdq_uint8_resource_weight
 // CHECK-NOT: kiln.qgemm
