@@ -33,9 +33,15 @@
 // points, as this pass once did, took ReLU6 for ReLU: every sample was
 // below 6.)
 //
+// A kiln.qgemm that is already there (a pre-quantized model's int8 MatMul,
+// kiln-fold-integer-matmuls) is the runtime call itself: a consumer of the
+// same kind moves into it here, as its activation, residual and (unless it
+// has one) bias.
+//
 //===----------------------------------------------------------------------===//
 
 #include "../Lowering/LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -396,31 +402,99 @@ struct PrepareGemmEpiloguesPass
       if (op.hasPureTensorSemantics() && isContraction(op))
         contractions.push_back(op);
     });
+    SmallVector<kiln::QGemmOp> qgemms;
+    getOperation().walk([&](kiln::QGemmOp op) {
+      if (op.hasTensorSemantics() && !op.getResidual() && op.getActivation() == 0)
+        qgemms.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : contractions)
       markEpilogue(rewriter, op);
+    for (kiln::QGemmOp op : qgemms)
+      foldIntoQGemm(rewriter, op);
   }
 
-  void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
-    Value result = op.getResult(0);
+  /// The consumer of `result` (of `op`) that computes a GEMM epilogue, and
+  /// its input roles and activation.
+  struct Consumer {
+    linalg::GenericOp op;
+    EpilogueOperands roles;
+    GemmActivation activation;
+  };
+  static std::optional<Consumer> epilogueConsumer(Operation *op, Value result) {
     // The one user that reads the data (tensor.dim only asks for a size).
     Operation *reader = nullptr;
     for (Operation *user : result.getUsers()) {
       if (isa<tensor::DimOp>(user))
         continue;
       if (reader)
-        return;
+        return std::nullopt;
       reader = user;
     }
     auto consumer = dyn_cast_or_null<linalg::GenericOp>(reader);
-    if (!consumer || consumer->getBlock() != op->getBlock() || consumer->hasAttr(kiln::kGemmEpilogueAttr))
-      return;
+    if (!consumer || consumer->getBlock() != op->getBlock() ||
+        consumer->hasAttr(kiln::kGemmEpilogueAttr))
+      return std::nullopt;
     std::optional<EpilogueOperands> roles = epilogueOperands(consumer, result);
     if (!roles)
-      return;
+      return std::nullopt;
     std::optional<GemmActivation> act = classify(consumer, *roles);
     if (!act)
+      return std::nullopt;
+    return Consumer{consumer, *roles, *act};
+  }
+
+  /// `value` of rank r >= 2 with its leading dims collapsed into rows.
+  static Value asMatrix(OpBuilder &b, Location loc, Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getRank() == 2)
+      return value;
+    ReassociationIndices rows = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1));
+    return tensor::CollapseShapeOp::create(
+        b, loc, value, SmallVector<ReassociationIndices>{rows, {type.getRank() - 1}});
+  }
+
+  /// qgemm(...) then act(x + bias) + residual = one qgemm with that
+  /// epilogue: the order kiln.qgemm applies it in. Not when both have a
+  /// bias (two additions round twice).
+  void foldIntoQGemm(IRRewriter &rewriter, kiln::QGemmOp op) {
+    std::optional<Consumer> consumer = epilogueConsumer(op, op.getResult());
+    if (!consumer || (consumer->roles.bias >= 0 && op.getBias()))
       return;
+    Value bias = op.getBias(), residual;
+    Location loc = consumer->op.getLoc();
+    rewriter.setInsertionPoint(consumer->op);
+    if (consumer->roles.bias >= 0) {
+      // A vector along the output's last dim, possibly with leading 1s.
+      bias = consumer->op->getOperand(consumer->roles.bias);
+      auto type = cast<RankedTensorType>(bias.getType());
+      if (type.getShape().back() != op.getN() ||
+          llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+        return;
+      if (type.getRank() != 1)
+        bias = tensor::CollapseShapeOp::create(
+            rewriter, loc, bias,
+            SmallVector<ReassociationIndices>{
+                llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+    }
+    if (consumer->roles.residual >= 0)
+      residual = asMatrix(rewriter, loc, consumer->op->getOperand(consumer->roles.residual));
+    auto folded = kiln::QGemmOp::create(
+        rewriter, op.getLoc(), op.getResult().getType(), op.getA(), op.getBPacked(),
+        op.getBScale(), op.getAScale(), op.getAZeroPoint(), bias, residual, op.getInit(),
+        op.getK(), op.getN(), int64_t(consumer->activation));
+    rewriter.replaceOp(consumer->op, folded.getResult());
+    rewriter.eraseOp(op);
+  }
+
+  void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
+    Value result = op.getResult(0);
+    std::optional<Consumer> found = epilogueConsumer(op, result);
+    if (!found)
+      return;
+    linalg::GenericOp consumer = found->op;
+    std::optional<EpilogueOperands> roles = found->roles;
+    std::optional<GemmActivation> act = found->activation;
     Builder b(&getContext());
     auto entry = [&](StringRef name, int64_t v) {
       return b.getNamedAttr(name, b.getI64IntegerAttr(v));

@@ -123,6 +123,11 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
     loops). Run it before `kiln-approximate-math`, while erf and tanh are
     still themselves.
 
+    A `kiln.qgemm` already on tensors (a pre-quantized model's int8 MatMul,
+    from `kiln-fold-integer-matmuls`) without an activation or residual is
+    the GEMM call itself: such a consumer of it moves into it (its
+    activation, residual and, unless the op has one, bias).
+
     Before:
     ```mlir
     %mm = linalg.generic {...contraction...} ins(%x, %w) outs(%zero)
@@ -137,7 +142,7 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
          {kiln.gemm_epilogue = {activation = 1, bias = 1, gemm = 0, residual = -1}}
     ```
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
 def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
