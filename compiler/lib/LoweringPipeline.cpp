@@ -196,6 +196,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "kiln-gpu-device-buffers,kiln-plan-memory," +
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
+                           "kiln-fgemm-to-runtime,"
                          : "") +
          "kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
@@ -246,7 +247,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
-         "kiln-contraction-to-runtime-gemm,kiln-qgemm-to-runtime,"
+         "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
