@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include <cstdlib>
@@ -211,6 +212,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "convert-to-llvm,reconcile-unrealized-casts)";
 }
 
+/// The CPU pipeline's passes on tensors, before any layout decision.
+static std::string cpuTensorPasses(const CompileOptions &options) {
+  return options.optLevel > 0 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
+                                "kiln-reassociate-reductions,canonicalize,cse"
+                              : "kiln-lower-to-linalg,canonicalize,cse";
+}
+
 std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   if (options.target == Target::Cuda)
     return gpuLoweringPipeline(options);
@@ -219,11 +228,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // fp32 contractions call the runtime's GEMM; other loops are left to the
   // LLVM optimizer's vectorizers, which polynomial math (from -O1) lets
   // widen.
-  std::string tensorPasses = options.optLevel > 0
-                                 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                   "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
-                                   "kiln-reassociate-reductions,canonicalize,cse"
-                                 : "kiln-lower-to-linalg,canonicalize,cse";
+  std::string tensorPasses = cpuTensorPasses(options);
   // With --quantize int8, contractions with constant weights become int8
   // GEMMs (their epilogues marked above move into them). The other
   // constant GEMM weights are laid out for the target's micro-kernel once,
@@ -325,4 +330,44 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
       function.removeArgAttr(i, "kiln.runtime_context");
   });
   return success();
+}
+
+/// The ONNX node name in `loc`: the NameLoc whose child is the op type's
+/// NameLoc, as the importer writes it (the rule of lowering::onnxNodeOf,
+/// which kiln-quantize-contractions matches exclusions with).
+static std::optional<std::string> onnxNodeName(Location loc) {
+  std::optional<std::string> found;
+  loc->walk([&](Location inner) {
+    auto name = dyn_cast<NameLoc>(inner);
+    if (!name || !isa<NameLoc>(name.getChildLoc()))
+      return WalkResult::advance();
+    found = name.getName().str();
+    return WalkResult::interrupt();
+  });
+  return found;
+}
+
+FailureOr<std::vector<std::string>> mlir::kiln::quantizedLayers(ModuleOp module,
+                                                                const CompileOptions &options) {
+  if (options.target != Target::Cpu || options.quantize != Quantization::Int8)
+    return std::vector<std::string>();
+  registerEverythingOnce(*module.getContext());
+  // Only the passes up to the quantization: what they leave is enough to see
+  // which contractions became kiln.qgemm, at a tenth of a full compile.
+  FailureOr<OpPassManager> pipeline = parsePassPipeline(
+      "builtin.module(func.func(" + cpuTensorPasses(options) + ")," + quantizePass(options) + ")");
+  if (failed(pipeline))
+    return emitError(module.getLoc(), "internal error: bad quantization pipeline");
+  PassManager pm(module.getContext());
+  static_cast<OpPassManager &>(pm) = std::move(*pipeline);
+  if (failed(pm.run(module)))
+    return failure();
+  std::vector<std::string> names;
+  llvm::StringSet<> seen;
+  module.walk([&](QGemmOp op) {
+    std::optional<std::string> name = onnxNodeName(op.getLoc());
+    if (name && seen.insert(*name).second)
+      names.push_back(*name);
+  });
+  return names;
 }

@@ -105,6 +105,13 @@ std::string gemmTarget(const CompileOptions &options);
 /// The textual pass pipeline from kiln IR to the LLVM dialect.
 std::string loweringPipeline(const CompileOptions &options);
 
+/// The ONNX node names (once each, in program order) of the contractions
+/// that `options`' --quantize int8 turns into int8 GEMMs: the names
+/// --quantize-exclude takes. Runs the lowering up to the quantization on
+/// `module`, which is left half lowered. Empty without --quantize int8.
+FailureOr<std::vector<std::string>> quantizedLayers(ModuleOp module,
+                                                    const CompileOptions &options);
+
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);
 
