@@ -102,6 +102,8 @@ private:
   std::vector<std::string> excluding(llvm::ArrayRef<std::string> more) const;
   bool budgetSearch(Measured &chosen, size_t &keptFp32);
   bool moveLibrary(const std::string &from);
+  /// --accuracy-report, if asked for.
+  bool writeReport(size_t keptFp32, const Measured &chosen) const;
   std::string markdown(size_t keptFp32, const Measured *chosen) const;
   int fail(const std::string &message) const {
     llvm::errs() << "kiln compile: error: " << message << "\n";
@@ -251,6 +253,11 @@ int AccuracyRun::run() {
       return fail("cannot list the quantized layers of '" + job.model + "'");
     layers = *listed;
   }
+  // Measuring a layer alone names every other one in --quantize-exclude.
+  mlir::kiln::CompileOptions all = job.options;
+  all.quantizeExclude = excluding(layers);
+  if (std::string problem = mlir::kiln::checkQuantizationOptions(all); !problem.empty())
+    return fail("cannot measure the layers one by one: " + problem);
   if (!measure(excluding({}), "int8", "the int8 build", int8))
     return 1;
 
@@ -296,16 +303,13 @@ int AccuracyRun::run() {
   if (options.budget && !budgetSearch(chosen, keptFp32))
     return 1;
 
-  if (!options.reportPath.empty()) {
-    std::error_code ec;
-    llvm::ToolOutputFile file(options.reportPath, ec, llvm::sys::fs::OF_Text);
-    if (ec)
-      return fail("cannot write '" + options.reportPath + "': " + ec.message());
-    file.os() << markdown(keptFp32, options.budget ? &chosen : nullptr);
-    file.os().flush();
-    if (file.os().has_error())
-      return fail("cannot write '" + options.reportPath + "'");
-    file.keep();
+  // The library first, then the report: a failure in either leaves neither.
+  if (budgetMet && !moveLibrary(chosen.library))
+    return 1;
+  if (!writeReport(keptFp32, chosen)) {
+    if (budgetMet)
+      llvm::sys::fs::remove(job.output);
+    return 1;
   }
   const OutputError &worst = chosen.error.worst();
   llvm::outs() << llvm::format("accuracy: %s vs fp32 on %zu sets: score %.6f (output '%s': "
@@ -313,7 +317,7 @@ int AccuracyRun::run() {
                                options.budget ? "the chosen build" : "int8", sets.size(),
                                chosen.error.score(), worst.name.c_str(), worst.meanCosine(),
                                worst.minCosine(), worst.sqnrDb());
-  if (options.budget && !budgetMet)
+  if (!budgetMet)
     return fail(llvm::formatv("the accuracy budget {0} cannot be met: with all {1} quantized "
                               "layers in fp32 the score is {2}; no library written",
                               *options.budget, ranked.size(), chosen.error.score())
@@ -322,7 +326,25 @@ int AccuracyRun::run() {
     llvm::outs() << llvm::format("accuracy budget %g met with %zu of %zu quantized layers kept "
                                  "in fp32\n",
                                  *options.budget, keptFp32, ranked.size());
-  return moveLibrary(chosen.library) ? 0 : 1;
+  return 0;
+}
+
+bool AccuracyRun::writeReport(size_t keptFp32, const Measured &chosen) const {
+  if (options.reportPath.empty())
+    return true;
+  std::error_code ec;
+  llvm::ToolOutputFile file(options.reportPath, ec, llvm::sys::fs::OF_Text);
+  if (!ec) {
+    file.os() << markdown(keptFp32, options.budget ? &chosen : nullptr);
+    file.os().flush();
+    if (!file.os().has_error()) {
+      file.keep();
+      return true;
+    }
+    ec = file.os().error();
+  }
+  fail("cannot write '" + options.reportPath + "': " + ec.message());
+  return false;
 }
 
 //===----------------------------------------------------------------------===//
