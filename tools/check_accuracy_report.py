@@ -177,13 +177,15 @@ def check_reports(args, tmp, model, eval_dir):
     layers = table_rows(text, "## Layers, worst first")
     check([r[1] for r in layers][:1] == ["fc2"] and sorted(r[1] for r in layers) == sorted(LAYERS),
           f"layers {[r[1] for r in layers]}: expected fc2 first, then fc1 and fc3")
+    shapes = {"fc1": "MatMul 16 x 32", "fc2": "MatMul 32 x 32", "fc3": "MatMul 32 x 8"}
     scores = []
     for row in layers:
+        check(row[2] == shapes.get(row[1]), f"layer {row[1]}: '{row[2]}', expected '{shapes.get(row[1])}'")
         others = ",".join(n for n in LAYERS if n != row[1])
         _, score = metrics(reference, kiln.outputs(kiln.compile("--quantize", "int8", "--quantize-exclude", others)))
-        print(f"  layer {row[1]}: report {row[2]}, numpy {score:.7f}")
-        check(close(float(row[2]), score, 1.5e-7), f"layer {row[1]}: score {row[2]} vs {score:.8f}")
-        scores.append(float(row[2]))
+        print(f"  layer {row[1]}: report {row[3]}, numpy {score:.7f}")
+        check(close(float(row[3]), score, 1.5e-7), f"layer {row[1]}: score {row[3]} vs {score:.8f}")
+        scores.append(float(row[3]))
     check(scores == sorted(scores), f"layers not worst first: {scores}")
 
     # A budget that excluding fc2 meets and int8 does not.

@@ -101,8 +101,8 @@ LogicalResult mlir::kiln::runCompileJob(const CompileJob &job, MLIRContext &cont
   return emitNative(*module, *signature, job.options, job.output);
 }
 
-FailureOr<std::vector<std::string>> mlir::kiln::listQuantizedLayers(const CompileJob &job,
-                                                                    MLIRContext &context) {
+FailureOr<std::vector<QuantizedLayer>> mlir::kiln::listQuantizedLayers(const CompileJob &job,
+                                                                       MLIRContext &context) {
   OwningOpRef<ModuleOp> module = loadModel(job, context);
   if (!module || failed(verify(*module)))
     return failure();

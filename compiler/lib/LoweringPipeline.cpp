@@ -332,25 +332,27 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
   return success();
 }
 
-/// The ONNX node name in `loc`: the NameLoc whose child is the op type's
-/// NameLoc, as the importer writes it (the rule of lowering::onnxNodeOf,
-/// which kiln-quantize-contractions matches exclusions with).
-static std::optional<std::string> onnxNodeName(Location loc) {
-  std::optional<std::string> found;
+/// The ONNX node in `loc`, as (name, op type): the NameLoc whose child is
+/// the op type's NameLoc, as the importer writes it (the rule of
+/// lowering::onnxNodeOf, which kiln-quantize-contractions matches
+/// exclusions with).
+static std::optional<std::pair<std::string, std::string>> onnxNodeOf(Location loc) {
+  std::optional<std::pair<std::string, std::string>> found;
   loc->walk([&](Location inner) {
     auto name = dyn_cast<NameLoc>(inner);
-    if (!name || !isa<NameLoc>(name.getChildLoc()))
+    auto opType = name ? dyn_cast<NameLoc>(name.getChildLoc()) : nullptr;
+    if (!opType)
       return WalkResult::advance();
-    found = name.getName().str();
+    found = {name.getName().str(), opType.getName().str()};
     return WalkResult::interrupt();
   });
   return found;
 }
 
-FailureOr<std::vector<std::string>> mlir::kiln::quantizedLayers(ModuleOp module,
-                                                                const CompileOptions &options) {
+FailureOr<std::vector<QuantizedLayer>>
+mlir::kiln::quantizedLayers(ModuleOp module, const CompileOptions &options) {
   if (options.target != Target::Cpu || options.quantize != Quantization::Int8)
-    return std::vector<std::string>();
+    return std::vector<QuantizedLayer>();
   registerEverythingOnce(*module.getContext());
   // Only the passes up to the quantization: what they leave is enough to see
   // which contractions became kiln.qgemm, at a tenth of a full compile.
@@ -362,12 +364,12 @@ FailureOr<std::vector<std::string>> mlir::kiln::quantizedLayers(ModuleOp module,
   static_cast<OpPassManager &>(pm) = std::move(*pipeline);
   if (failed(pm.run(module)))
     return failure();
-  std::vector<std::string> names;
+  std::vector<QuantizedLayer> layers;
   llvm::StringSet<> seen;
   module.walk([&](QGemmOp op) {
-    std::optional<std::string> name = onnxNodeName(op.getLoc());
-    if (name && seen.insert(*name).second)
-      names.push_back(*name);
+    auto node = onnxNodeOf(op.getLoc());
+    if (node && seen.insert(node->first).second)
+      layers.push_back({node->first, node->second, int64_t(op.getK()), int64_t(op.getN())});
   });
-  return names;
+  return layers;
 }

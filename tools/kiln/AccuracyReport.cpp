@@ -80,7 +80,7 @@ struct Measured {
 
 /// One quantized layer, measured alone.
 struct LayerError {
-  std::string node;
+  mlir::kiln::QuantizedLayer layer;
   BuildError error;
 };
 
@@ -115,7 +115,7 @@ private:
   ScratchFolder scratch;
   std::vector<EvalSet> sets;
   ModelOutputs reference;
-  std::vector<std::string> layers;
+  std::vector<mlir::kiln::QuantizedLayer> layers;
   Measured int8;
   std::vector<LayerError> ranked; ///< worst first
   std::mutex compileStats; ///< guards the two below and --stats lines
@@ -185,7 +185,7 @@ bool AccuracyRun::budgetSearch(Measured &chosen, size_t &keptFp32) {
     ++keptFp32;
     std::vector<std::string> fp32Layers;
     for (size_t i = 0; i < keptFp32; ++i)
-      fp32Layers.push_back(ranked[i].node);
+      fp32Layers.push_back(ranked[i].layer.node);
     std::string previous = chosen.library;
     if (!measure(excluding(fp32Layers), "budget-" + std::to_string(keptFp32),
                  "the build with the worst " + std::to_string(keptFp32) + " layer(s) in fp32",
@@ -255,7 +255,8 @@ int AccuracyRun::run() {
   }
   // Measuring a layer alone names every other one in --quantize-exclude.
   mlir::kiln::CompileOptions all = job.options;
-  all.quantizeExclude = excluding(layers);
+  for (const mlir::kiln::QuantizedLayer &layer : layers)
+    all.quantizeExclude.push_back(layer.node);
   if (std::string problem = mlir::kiln::checkQuantizationOptions(all); !problem.empty())
     return fail("cannot measure the layers one by one: " + problem);
   if (!measure(excluding({}), "int8", "the int8 build", int8))
@@ -277,11 +278,11 @@ int AccuracyRun::run() {
         std::vector<std::string> others;
         for (size_t j = 0; j < layers.size(); ++j)
           if (j != i)
-            others.push_back(layers[j]);
+            others.push_back(layers[j].node);
         alone[i - first].library = scratch.file("layer-" + std::to_string(i) + ".so");
         compiled[i - first] = compile(excluding(others), true, alone[i - first].library,
                                       "layer " + std::to_string(i + 1) + "/" +
-                                          std::to_string(layers.size()) + " " + layers[i]);
+                                          std::to_string(layers.size()) + " " + layers[i].node);
       });
     for (std::thread &thread : threads)
       thread.join();
@@ -391,11 +392,14 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
      << "Each layer quantized alone (every other layer fp32): the error it adds on its own. "
      << "`1 - score` of the int8 build is " << number(1 - int8.error.score(), "{0:E3}")
      << "; the sum of the layers' own is " << number(sumOfLayerErrors, "{0:E3}") << ".\n\n"
-     << "| # | ONNX node | score | 1 - score | worst output | its SQNR dB | its max abs diff |\n"
-        "|--:|---|--:|--:|---|--:|--:|\n";
+     << "| # | ONNX node | op, weight K x N | score | 1 - score | worst output | its SQNR dB | "
+        "its max abs diff |\n"
+        "|--:|---|---|--:|--:|---|--:|--:|\n";
   for (size_t i = 0; i < ranked.size(); ++i) {
     const OutputError &w = ranked[i].error.worst();
-    os << "| " << i + 1 << " | `" << ranked[i].node << "` | "
+    const mlir::kiln::QuantizedLayer &layer = ranked[i].layer;
+    os << "| " << i + 1 << " | `" << layer.node << "` | " << layer.opType << " " << layer.k
+       << " x " << layer.n << " | "
        << number(ranked[i].error.score(), "{0:F7}") << " | "
        << number(1 - ranked[i].error.score(), "{0:E3}") << " | `" << w.name << "` | "
        << number(w.sqnrDb(), "{0:F2}") << " | " << number(w.maxAbs, "{0:E3}") << " |\n";
@@ -416,7 +420,7 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
          << " layers kept in fp32 (taken worst first, one more per compile, until the score "
          << "reached the budget). The written library is this build:\n\n";
     for (size_t i = 0; i < keptFp32; ++i)
-      os << "- `" << ranked[i].node << "`\n";
+      os << "- `" << ranked[i].layer.node << "`\n";
     if (keptFp32)
       os << "\nScore **" << number(chosen->error.score(), "{0:F7}") << "**:\n\n";
     if (keptFp32)

@@ -105,12 +105,18 @@ std::string gemmTarget(const CompileOptions &options);
 /// The textual pass pipeline from kiln IR to the LLVM dialect.
 std::string loweringPipeline(const CompileOptions &options);
 
-/// The ONNX node names (once each, in program order) of the contractions
-/// that `options`' --quantize int8 turns into int8 GEMMs: the names
-/// --quantize-exclude takes. Runs the lowering up to the quantization on
+/// A contraction that --quantize int8 turns into an int8 GEMM.
+struct QuantizedLayer {
+  std::string node;   ///< its ONNX node name: what --quantize-exclude takes
+  std::string opType; ///< MatMul, Gemm
+  int64_t k = 0, n = 0; ///< the weight's depth and width
+};
+
+/// The layers (once per ONNX node, in program order) that `options`'
+/// --quantize int8 quantizes. Runs the lowering up to the quantization on
 /// `module`, which is left half lowered. Empty without --quantize int8.
-FailureOr<std::vector<std::string>> quantizedLayers(ModuleOp module,
-                                                    const CompileOptions &options);
+FailureOr<std::vector<QuantizedLayer>> quantizedLayers(ModuleOp module,
+                                                       const CompileOptions &options);
 
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);

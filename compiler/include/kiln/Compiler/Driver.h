@@ -42,8 +42,8 @@ LogicalResult runCompileJob(const CompileJob &job, MLIRContext &context);
 
 /// Loads job.model and lists the layers job.options quantizes
 /// (quantizedLayers); nothing is written.
-FailureOr<std::vector<std::string>> listQuantizedLayers(const CompileJob &job,
-                                                        MLIRContext &context);
+FailureOr<std::vector<QuantizedLayer>> listQuantizedLayers(const CompileJob &job,
+                                                           MLIRContext &context);
 
 /// One diagnostic as the tools print it, without a trailing newline:
 /// "error: node 'Add_3': <message>" followed by "\n  note: ..." lines.
