@@ -89,10 +89,9 @@ double OutputError::sqnrDb() const {
 double BuildError::score() const { return outputs.empty() ? 1 : worst().meanCosine(); }
 
 const OutputError &BuildError::worst() const {
-  return *std::min_element(outputs.begin(), outputs.end(),
-                           [](const OutputError &a, const OutputError &b) {
-                             return a.meanCosine() < b.meanCosine();
-                           });
+  return *std::min_element(
+      outputs.begin(), outputs.end(),
+      [](const OutputError &a, const OutputError &b) { return a.meanCosine() < b.meanCosine(); });
 }
 
 /// The cosine of two vectors; 1 when both are zero, 0 when one is.

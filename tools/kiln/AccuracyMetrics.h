@@ -61,8 +61,8 @@ struct BuildError {
 
 /// Compares `candidate` with `reference` (of the same model, same sets).
 /// False with a message if their outputs differ in name or shape.
-bool compareOutputs(const ModelOutputs &reference, const ModelOutputs &candidate,
-                    BuildError &out, std::string &error);
+bool compareOutputs(const ModelOutputs &reference, const ModelOutputs &candidate, BuildError &out,
+                    std::string &error);
 
 } // namespace kilncli
 

@@ -86,13 +86,12 @@ struct LayerError {
 
 class AccuracyRun {
 public:
-  AccuracyRun(const CompileJob &job, const AccuracyOptions &options)
-      : job(job), options(options) {}
+  AccuracyRun(const CompileJob &job, const AccuracyOptions &options) : job(job), options(options) {}
   int run();
 
 private:
-  bool compile(const std::vector<std::string> &excluded, bool quantize,
-               const std::string &library, const std::string &what);
+  bool compile(const std::vector<std::string> &excluded, bool quantize, const std::string &library,
+               const std::string &what);
   /// compile, then evaluate.
   bool measure(const std::vector<std::string> &excluded, const std::string &name,
                const std::string &what, Measured &out);
@@ -118,7 +117,7 @@ private:
   std::vector<mlir::kiln::QuantizedLayer> layers;
   Measured int8;
   std::vector<LayerError> ranked; ///< worst first
-  std::mutex compileStats; ///< guards the two below and --stats lines
+  std::mutex compileStats;        ///< guards the two below and --stats lines
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   size_t compiles = 0;
   double compileSeconds = 0;
@@ -140,8 +139,7 @@ bool AccuracyRun::compile(const std::vector<std::string> &excluded, bool quantiz
   mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   CliDiagnostics diagnostics(context);
   bool ok = succeeded(mlir::kiln::runCompileJob(variant, context));
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard<std::mutex> lock(compileStats);
   ++compiles;
   compileSeconds += seconds;
@@ -363,9 +361,9 @@ static void outputTable(llvm::raw_ostream &os, const BuildError &build) {
   os << "| output | items | mean cosine | min cosine | max abs diff | SQNR dB |\n"
         "|---|--:|--:|--:|--:|--:|\n";
   for (const OutputError &o : build.outputs)
-    os << "| `" << o.name << "` | " << o.cosines.size() << " | "
-       << number(o.meanCosine(), "{0:F7}") << " | " << number(o.minCosine(), "{0:F7}") << " | "
-       << number(o.maxAbs, "{0:E3}") << " | " << number(o.sqnrDb(), "{0:F2}") << " |\n";
+    os << "| `" << o.name << "` | " << o.cosines.size() << " | " << number(o.meanCosine(), "{0:F7}")
+       << " | " << number(o.minCosine(), "{0:F7}") << " | " << number(o.maxAbs, "{0:E3}") << " | "
+       << number(o.sqnrDb(), "{0:F2}") << " |\n";
 }
 
 std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const {
@@ -376,7 +374,8 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
   for (const LayerError &layer : ranked)
     sumOfLayerErrors += 1 - layer.error.score();
   os << "# Accuracy report: `" << llvm::sys::path::filename(job.model) << "`\n\n"
-     << "```sh\n" << options.commandLine << "\n```\n\n"
+     << "```sh\n"
+     << options.commandLine << "\n```\n\n"
      << "Eval data: `" << options.evalData << "`, " << sets.size() << " sets. Reference: the "
      << "same model compiled in fp32 with the same options. Each output is compared per item "
      << "(split along its first dim when it has rank 2 or more) by cosine similarity; max abs "
@@ -384,8 +383,7 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
      << "is the mean cosine of its worst output.\n\n";
 
   os << "## int8 (" << layers.size() << " quantized layers) against fp32\n\n"
-     << "Score **" << number(int8.error.score(), "{0:F7}") << "** over " << items
-     << " items.\n\n";
+     << "Score **" << number(int8.error.score(), "{0:F7}") << "** over " << items << " items.\n\n";
   outputTable(os, int8.error);
 
   os << "\n## Layers, worst first\n\n"
@@ -398,9 +396,8 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
   for (size_t i = 0; i < ranked.size(); ++i) {
     const OutputError &w = ranked[i].error.worst();
     const mlir::kiln::QuantizedLayer &layer = ranked[i].layer;
-    os << "| " << i + 1 << " | `" << layer.node << "` | " << layer.opType << " " << layer.k
-       << " x " << layer.n << " | "
-       << number(ranked[i].error.score(), "{0:F7}") << " | "
+    os << "| " << i + 1 << " | `" << layer.node << "` | " << layer.opType << " " << layer.k << " x "
+       << layer.n << " | " << number(ranked[i].error.score(), "{0:F7}") << " | "
        << number(1 - ranked[i].error.score(), "{0:E3}") << " | `" << w.name << "` | "
        << number(w.sqnrDb(), "{0:F2}") << " | " << number(w.maxAbs, "{0:E3}") << " |\n";
   }
@@ -411,8 +408,8 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
     os << "\n## Accuracy budget " << llvm::format("%g", *options.budget) << "\n\n";
     if (!budgetMet)
       os << "**Not met**: even with all " << ranked.size()
-         << " quantized layers in fp32 the score is "
-         << number(chosen->error.score(), "{0:F7}") << ". No library was written.\n\n";
+         << " quantized layers in fp32 the score is " << number(chosen->error.score(), "{0:F7}")
+         << ". No library was written.\n\n";
     else if (keptFp32 == 0)
       os << "Met by the int8 build: every layer stays quantized.\n\n";
     else
@@ -427,7 +424,8 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
       outputTable(os, chosen->error);
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  os << "\n" << compiles << " compiles (" << llvm::format("%.1f", compileSeconds)
+  os << "\n"
+     << compiles << " compiles (" << llvm::format("%.1f", compileSeconds)
      << " s, summed over the threads that ran them); " << llvm::format("%.1f", wall)
      << " s from start to this report.\n";
   return text;

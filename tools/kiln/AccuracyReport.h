@@ -20,8 +20,8 @@
 namespace kilncli {
 
 struct AccuracyOptions {
-  std::string reportPath; ///< --accuracy-report; empty: only the summary on stdout
-  std::string evalData;   ///< --eval-data
+  std::string reportPath;       ///< --accuracy-report; empty: only the summary on stdout
+  std::string evalData;         ///< --eval-data
   std::optional<double> budget; ///< --accuracy-budget
   std::string commandLine;      ///< for the report's header
   bool stats = false;           ///< --stats: each compile's time on stderr
@@ -32,8 +32,7 @@ struct AccuracyOptions {
 /// Why the accuracy flags cannot go together with `job` (missing
 /// --quantize int8 or --eval-data, --emit other than lib, a budget outside
 /// (0, 1]), or "".
-std::string checkAccuracyOptions(const mlir::kiln::CompileJob &job,
-                                 const AccuracyOptions &options);
+std::string checkAccuracyOptions(const mlir::kiln::CompileJob &job, const AccuracyOptions &options);
 
 /// Runs it all and writes job.output and the report; an exit code. Nothing
 /// is written when an input set is bad or a compile fails. A budget that

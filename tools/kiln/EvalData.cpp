@@ -16,8 +16,7 @@ bool kilncli::listEvalSets(const std::string &directory, std::vector<std::string
     return false;
   }
   std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(directory, ec), end; it != end && !ec;
-       it.increment(ec))
+  for (llvm::sys::fs::directory_iterator it(directory, ec), end; it != end && !ec; it.increment(ec))
     if (llvm::sys::fs::is_directory(it->path()))
       sets.push_back(llvm::sys::path::filename(it->path()).str());
   if (ec) {

@@ -28,8 +28,7 @@ struct EvalSet {
 
 /// The set folders of `directory`, in name order; false with a message if
 /// it is not a folder or has none.
-bool listEvalSets(const std::string &directory, std::vector<std::string> &sets,
-                  std::string &error);
+bool listEvalSets(const std::string &directory, std::vector<std::string> &sets, std::string &error);
 
 /// Reads every set of `directory` for `model`: `<input>.npy` for each of its
 /// inputs, checked against the input's dtype, rank and static dims (that
