@@ -57,7 +57,7 @@ std::string kilncli::checkAccuracyOptions(const CompileJob &job, const AccuracyO
 }
 
 /// Per-layer compiles at once, at most: each holds the model's IR and
-/// weights (about 300 MB for all-MiniLM-L6-v2, 1.5 GB for BERT-base).
+/// weights (an all-MiniLM-L6-v2 compile peaks at about 300 MB).
 static constexpr size_t kMaxParallelCompiles = 4;
 
 namespace {
