@@ -41,8 +41,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Lowering/LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
-#include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -414,6 +414,10 @@ struct PrepareGemmEpiloguesPass
       foldIntoQGemm(rewriter, op);
   }
 
+  kiln::KilnDialect::GemmEpilogueAttrHelper epilogueAttr() {
+    return getContext().getOrLoadDialect<kiln::KilnDialect>()->getGemmEpilogueAttrHelper();
+  }
+
   /// The consumer of `result` (of `op`) that computes a GEMM epilogue, and
   /// its input roles and activation.
   struct Consumer {
@@ -421,7 +425,7 @@ struct PrepareGemmEpiloguesPass
     EpilogueOperands roles;
     GemmActivation activation;
   };
-  static std::optional<Consumer> epilogueConsumer(Operation *op, Value result) {
+  std::optional<Consumer> epilogueConsumer(Operation *op, Value result) {
     // The one user that reads the data (tensor.dim only asks for a size).
     Operation *reader = nullptr;
     for (Operation *user : result.getUsers()) {
@@ -432,8 +436,7 @@ struct PrepareGemmEpiloguesPass
       reader = user;
     }
     auto consumer = dyn_cast_or_null<linalg::GenericOp>(reader);
-    if (!consumer || consumer->getBlock() != op->getBlock() ||
-        consumer->hasAttr(kiln::kGemmEpilogueAttr))
+    if (!consumer || consumer->getBlock() != op->getBlock() || epilogueAttr().isAttrPresent(consumer))
       return std::nullopt;
     std::optional<EpilogueOperands> roles = epilogueOperands(consumer, result);
     if (!roles)
@@ -442,6 +445,21 @@ struct PrepareGemmEpiloguesPass
     if (!act)
       return std::nullopt;
     return Consumer{consumer, *roles, *act};
+  }
+
+  void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
+    Value result = op.getResult(0);
+    std::optional<Consumer> found = epilogueConsumer(op, result);
+    if (!found)
+      return;
+    linalg::GenericOp consumer = found->op;
+    const EpilogueOperands &roles = found->roles;
+    rewriter.modifyOpInPlace(consumer, [&] {
+      consumer.getDpsInitsMutable()[0].set(result);
+      epilogueAttr().setAttr(consumer,
+                             kiln::GemmEpilogueAttr::get(&getContext(), roles.gemm, roles.bias,
+                                                         roles.residual, found->activation));
+    });
   }
 
   /// `value` of rank r >= 2 with its leading dims collapsed into rows.
@@ -485,28 +503,6 @@ struct PrepareGemmEpiloguesPass
         op.getK(), op.getN(), int64_t(consumer->activation));
     rewriter.replaceOp(consumer->op, folded.getResult());
     rewriter.eraseOp(op);
-  }
-
-  void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
-    Value result = op.getResult(0);
-    std::optional<Consumer> found = epilogueConsumer(op, result);
-    if (!found)
-      return;
-    linalg::GenericOp consumer = found->op;
-    std::optional<EpilogueOperands> roles = found->roles;
-    std::optional<GemmActivation> act = found->activation;
-    Builder b(&getContext());
-    auto entry = [&](StringRef name, int64_t v) {
-      return b.getNamedAttr(name, b.getI64IntegerAttr(v));
-    };
-    rewriter.modifyOpInPlace(consumer, [&] {
-      consumer.getDpsInitsMutable()[0].set(result);
-      consumer->setAttr(kiln::kGemmEpilogueAttr,
-                        b.getDictionaryAttr({entry(kiln::kEpilogueActivation, int64_t(*act)),
-                                             entry(kiln::kEpilogueBiasOperand, roles->bias),
-                                             entry(kiln::kEpilogueGemmOperand, roles->gemm),
-                                             entry(kiln::kEpilogueResidualOperand, roles->residual)}));
-    });
   }
 };
 
