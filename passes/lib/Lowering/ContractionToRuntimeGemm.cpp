@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bf16Contractions.h"
 #include "LoweringUtils.h"
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -55,8 +56,9 @@ enum DescField : int64_t {
   kM, kN, kK, kA, kARowStride, kAColStride, kB, kBRowStride, kBColStride, kBPanel, kC, kLdc,
   kAccumulate, kBias, kActivation, kResidual, kResidualRowStride, kBatch0, kBatch1,
   kBatchStrideA0, kBatchStrideA1, kBatchStrideB0, kBatchStrideB1, kBatchStrideC0,
-  kBatchStrideC1, kBatchStrideResidual0, kBatchStrideResidual1, kNumDescFields
+  kBatchStrideC1, kBatchStrideResidual0, kBatchStrideResidual1, kBType, kNumDescFields
 };
+constexpr int64_t kDescTypeBf16 = 16; // KILN_DTYPE_BFLOAT16
 
 /// How one operand's address moves with each loop: per loop, the operand
 /// dim it indexes, or -1 where the loop does not move it.
@@ -91,6 +93,7 @@ struct GemmPlan {
   OperandAccess a, b, c;
   unsigned k;
   std::optional<unsigned> m, n;
+  bool bf16B = false;  // B prepacked as bf16 pairs (Bf16Contractions.h)
   int64_t bPanel = 0; // B prepacked in panels of this width (0: strided)
 };
 
@@ -126,12 +129,13 @@ std::optional<OperandAccess> packedAccessOf(Value buffer, AffineMap map, unsigne
 std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
+  std::optional<kiln::lowering::Bf16PackedB> bf16 = kiln::lowering::bf16PackedBOf(op);
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || !type.getElementType().isF32())
+    if (!type || !(type.getElementType().isF32() || (bf16 && v == op.getDpsInputs()[1])))
       return std::nullopt;
   }
-  if (!isMultiplyAccumulate(op))
+  if (!bf16 && !isMultiplyAccumulate(op))
     return std::nullopt;
   unsigned numLoops = op.getNumLoops();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -140,6 +144,12 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   auto b = accessOf(op.getDpsInputs()[1], maps[1], numLoops);
   if (!b)
     b = packedAccessOf(op.getDpsInputs()[1], maps[1], numLoops, bPanel);
+  if (!b && bf16) { // k and n as for an fp32 panel: dims 1 and 2
+    b = OperandAccess{op.getDpsInputs()[1], SmallVector<int64_t>(numLoops, -1)};
+    b->dimOfLoop[bf16->kLoop] = 1;
+    b->dimOfLoop[bf16->nLoop] = 2;
+    bPanel = bf16->panel;
+  }
   auto c = accessOf(op.getDpsInits()[0], maps[2], numLoops);
   if (!a || !b || !c)
     return std::nullopt;
@@ -160,7 +170,7 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!k || a->dimOfLoop[*k] == -1 || b->dimOfLoop[*k] == -1)
     return std::nullopt;
 
-  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt, bPanel};
+  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt, bf16.has_value(), bPanel};
   for (unsigned loop = 0; loop < numLoops; ++loop) {
     if (loop == *k)
       continue;
@@ -357,7 +367,7 @@ bool holdsZerosAt(Value buffer, Operation *point, Operation *&redundant, int dep
 }
 
 /// Replaces `op` (and the epilogue's op) by the loops and the call of `plan`,
-/// filling the kiln_gemm_desc at `descriptor` (memref<27xindex>: index is
+/// filling the kiln_gemm_desc at `descriptor` (memref<28xindex>: index is
 /// 64 bits on every target Kiln compiles for, as the ABI's words are).
 void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
                   const std::optional<Epilogue> &epilogue, Value runtimeContext,
@@ -435,6 +445,8 @@ void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &
     fields[kBColStride] = stride(b, plan.n);
   }
   fields[kBPanel] = indexConstant(rewriter, loc, plan.bPanel);
+  if (plan.bf16B)
+    fields[kBType] = indexConstant(rewriter, loc, kDescTypeBf16);
   fields[kC] = addressC;
   fields[kLdc] = plan.m ? stride(c, plan.m) : one;
   fields[kAccumulate] = overwrite ? zero : one;
