@@ -223,7 +223,7 @@ def main() -> int:
         bf16 = report["kiln_bf16_vs_ort_fp32"]["cosine"]
         bf16_ok = bf16["mean"] >= 0.9999 and bf16["min"] >= 0.9995
         print(f"{'ok' if bf16_ok else 'FAILED'}: Kiln bf16 vs ORT fp32 (mean cosine "
-              f"{bf16["mean"]:.6f} >= 0.9999, min {bf16["min"]:.6f} >= 0.9995)")
+              f"{bf16['mean']:.6f} >= 0.9999, min {bf16['min']:.6f} >= 0.9995)")
         ok = ok and bf16_ok
     return 0 if ok else 1
 
