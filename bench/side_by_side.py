@@ -32,6 +32,7 @@ compile, run, or match onnxruntime. docs/performance.md explains the columns.
 
 import argparse
 import dataclasses
+import functools
 import datetime
 import json
 import os
@@ -57,6 +58,8 @@ ATOL = RTOL = 1e-4
 # Kiln int8 against onnxruntime fp32, per output (cosine of the flattened
 # tensors); random-weight models quantize worse than trained ones.
 INT8_MIN_COSINE = 0.99
+# Kiln bf16 (--quantize bf16) against onnxruntime fp32, the same way.
+BF16_MIN_COSINE = 0.999
 
 
 # Models: a family is one ONNX file; a case is a family at one input size
@@ -98,6 +101,8 @@ class Case:
     size: int          # sequence length, or image side
     # "int8": Kiln compiled with --quantize int8 and timed against onnxruntime
     # on the model quantized by quantize_dynamic (a "-int8" case suffix).
+    # "bf16": Kiln compiled with --quantize bf16, timed against onnxruntime
+    # fp32 (its CPU provider has no bf16 GEMMs; a "-bf16" suffix).
     quantize: str | None = None
 
     @property
@@ -116,13 +121,15 @@ class Case:
 def parse_cases(specs):
     """'bert-base' (every default case of the family), 'bert-base-384' (any
     size), either with '-int8' (Kiln --quantize int8 against onnxruntime's
-    quantize_dynamic model), comma-separated or repeated."""
+    quantize_dynamic model) or '-bf16' (Kiln --quantize bf16 against
+    onnxruntime fp32), comma-separated or repeated."""
     cases = []
     for spec in specs:
         for item in filter(None, (s.strip() for s in spec.split(","))):
             quantize = None
-            if item.endswith("-int8"):
-                item, quantize = item[:-len("-int8")], "int8"
+            for mode in ("int8", "bf16"):
+                if item.endswith(f"-{mode}"):
+                    item, quantize = item[:-len(f"-{mode}")], mode
             if item in FAMILIES:
                 found = [c for c in DEFAULT_CASES if c.rsplit("-", 1)[0] == item]
             else:
@@ -433,11 +440,13 @@ def check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
     return report
 
 
-def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
-    """Kiln int8's outputs against onnxruntime fp32's: an int8 model cannot
-    match fp32 to fp32 tolerances, so per output the cosine similarity of
-    the flattened outputs (ok at >= INT8_MIN_COSINE) and the max abs error.
-    The accuracy that matters, on trained weights, is tools/minilm_accuracy.py's."""
+def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp,
+                       min_cosine=INT8_MIN_COSINE):
+    """Kiln int8's (or bf16's) outputs against onnxruntime fp32's: a
+    quantized model cannot match fp32 to fp32 tolerances, so per output the
+    cosine similarity of the flattened outputs (ok at >= min_cosine) and the
+    max abs error. The accuracy that matters, on trained weights, is
+    tools/minilm_accuracy.py's."""
     report = check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
     out_dir = tmp / "out"
     expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
@@ -451,7 +460,7 @@ def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
         ref = expected[name].astype(np.float64).ravel()
         cosine = float(got @ ref / max(np.linalg.norm(got) * np.linalg.norm(ref), 1e-300))
         entry["cosine"] = cosine
-        if not cosine >= INT8_MIN_COSINE:
+        if not cosine >= min_cosine:
             report["ok"] = False
     report["min_cosine"] = min((e.get("cosine", 0.0) for e in report["outputs"].values()),
                                default=0.0)
@@ -508,13 +517,17 @@ def measure(case, threads, ctx, rounds, log):
     session, row["ort_session_create_ms"] = ort_session(prepared["model_path"], threads)
     feeds, input_args = prepared["feeds"], prepared["input_args"]
     check = check_int8_outputs if case.quantize else check_outputs
+    if case.quantize == "bf16":
+        check = functools.partial(check_int8_outputs, min_cosine=BF16_MIN_COSINE)
     with tempfile.TemporaryDirectory(dir=ctx.work) as tmp:
         row["check"] = check(ctx.kiln_run, prepared["lib"], input_args, threads,
                              session, feeds, pathlib.Path(tmp))
     if not row["check"]["ok"]:
         log(f"  MISMATCH with onnxruntime: {row['check']['outputs']}; not timed")
         return row
-    if case.quantize:
+    if case.quantize == "bf16":
+        log(f"  bf16 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.6f}")
+    elif case.quantize:
         log(f"  int8 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.5f}")
         # The row's ORT is onnxruntime's own int8 model of the same file.
         session, _ = ort_session(quantize_int8(prepared["model_path"], ctx.work, ctx.log),
@@ -733,6 +746,10 @@ def markdown(report):
         "the row's thread count. *load*: the 1-minute load average before→after the row "
         "(2 CPUs: above ~2, something else competes for them).",
     ]
+    if any(r["case"].endswith("-bf16") for r in report["rows"]):
+        lines += ["", "Rows with *bf16* in the input: Kiln compiled with `--quantize bf16` "
+                  "against onnxruntime fp32; *max abs err* is Kiln bf16's against it (their "
+                  f"cosine must be >= {BF16_MIN_COSINE})."]
     if any(r.get("ort_quantization") for r in report["rows"]):
         lines += ["", "Rows with *int8* in the input: Kiln compiled with `--quantize int8` "
                   "against onnxruntime on the model quantized by "
