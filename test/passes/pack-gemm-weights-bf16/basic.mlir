@@ -8,14 +8,16 @@
 
 // B (K = 3, N = 2) becomes one panel of 32 columns, K rounded up to 4
 // (2 pairs), each pair of steps of k side by side:
-// [q][p/2][j][p%2] = bf16(B(p, j)), zero past K and N. The values round to
+// [q][p/2][j][p%2] = bf16(B(p, j)), zero past K and N, stored flat and
+// expanded to that view. The values round to
 // nearest, ties to even: 1 + 2^-8 to 1, 1 + 3*2^-8 to 1 + 2^-6. (The data
 // prints as little-endian hex: 0x3F80 is 1, 0x4040 3, 0x3F82 1 + 2^-6,
 // 0x4080 4, 0x40A0 5, 0x40C0 6.) The body widens the bf16 weight;
 // kiln-pack-gemm-weights will skip the op.
 // CHECK: #[[PACKED:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 32, d2 floordiv 2, d1 mod 32, d2 mod 2)>
 // CHECK-LABEL: func.func @row_major
-// CHECK: %[[W:.*]] = arith.constant dense<"0x803F4040823F8040{{(0000)+}}A0400000C0400000{{(0000)+}}"> : tensor<1x2x32x2xbf16>
+// CHECK: %[[FLAT:.*]] = arith.constant dense<"0x803F4040823F8040{{(0000)+}}A0400000C0400000{{(0000)+}}"> : tensor<128xbf16>
+// CHECK-NEXT: %[[W:.*]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1, 2, 3]] output_shape [1, 2, 32, 2] : tensor<128xbf16> into tensor<1x2x32x2xbf16>
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[PACKED]], #{{.*}}]
 // CHECK-SAME: ins(%{{.*}}, %[[W]] : tensor<?x3xf32>, tensor<1x2x32x2xbf16>)
 // CHECK-SAME: kiln.packed_rhs = 32 : i64
@@ -47,7 +49,7 @@ func.func @row_major(%a: tensor<?x3xf32>, %c: tensor<?x2xf32>) -> tensor<?x2xf32
 // the same panel as the row-major one above, less the rounding.
 // CHECK-LABEL: func.func @transposed
 // EXCLUDE-LABEL: func.func @transposed
-// CHECK: arith.constant dense<"0x803F404000408040{{(0000)+}}A0400000C0400000{{(0000)+}}"> : tensor<1x2x32x2xbf16>
+// CHECK: arith.constant dense<"0x803F404000408040{{(0000)+}}A0400000C0400000{{(0000)+}}"> : tensor<128xbf16>
 func.func @transposed(%a: tensor<?x3xf32>, %c: tensor<?x2xf32>) -> tensor<?x2xf32> {
   %wt = arith.constant dense<[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]> : tensor<2x3xf32>
   %r = linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}

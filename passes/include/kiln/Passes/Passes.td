@@ -193,7 +193,8 @@ def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::Modul
     `tensor<ceil(N/W) x K2/2 x W x 2 x bf16>` (K2 = K rounded up to even,
     W = 32 for every target), read through
     `(n floordiv W, k floordiv 2, n mod W, k mod 2)`, widened back by an
-    `arith.extf` in the body. The contraction is marked
+    `arith.extf` in the body (the data is a flat constant, expanded to that
+    view by a `tensor.expand_shape`). The contraction is marked
     `kiln.packed_rhs = W` (so `kiln-pack-gemm-weights` skips it);
     `kiln-contraction-to-runtime-gemm` then calls the runtime GEMM with
     `b_type` bf16, which rounds A to bf16 too and sums exact products in
@@ -212,7 +213,8 @@ def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::Modul
     ```
     After:
     ```mlir
-    %w = arith.constant dense_resource<w_bf16_panels32> : tensor<96x384x32x2xbf16>
+    %flat = arith.constant dense_resource<w_bf16_panels32> : tensor<2359296xbf16>
+    %w = tensor.expand_shape %flat [[0, 1, 2, 3]] output_shape [96, 384, 32, 2] ...
     linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
                                      (m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2),
                                      (m, n, k) -> (m, n)], ...,
@@ -227,7 +229,8 @@ def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::Modul
     Option<"hardwareBf16", "hardware-bf16", "bool", /*default=*/"true",
            "whether the target CPU has AVX512_BF16 (else a warning: the portable kernel runs)">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::ModuleOp"> {
