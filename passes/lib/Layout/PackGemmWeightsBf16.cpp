@@ -130,8 +130,10 @@ struct PackGemmWeightsBf16Pass
     releaseUnusedWeights(module, packedResources);
     // The portable kernel gives the same numbers, but at a fraction of the
     // speed: worth a word when the target cannot run the fast one.
+    // (At the module's location, not on the op: a warning on an op prints
+    // the whole module with it.)
     if (!hardwareBf16)
-      module.emitWarning("the target CPU has no AVX512_BF16: the ")
+      emitWarning(module.getLoc(), "the target CPU has no AVX512_BF16: the ")
           << contractions.size()
           << " bf16 GEMMs run the runtime's portable bf16 kernel (the same results, much "
              "slower than fp32) unless the CPU that runs the model has it";
