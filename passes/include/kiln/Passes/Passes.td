@@ -286,7 +286,7 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     reduction loop (what `kiln.matmul` and `kiln.gemm` lower to) becomes a
     call `kiln_rt_gemm(ctx, desc)`, which the model ABI routes to the
     runtime's micro-kernels through the `kiln_runtime_context` of the run;
-    `desc` is a `memref<27xindex>` (one per function) filled with a
+    `desc` is a `memref<28xindex>` (one per function) filled with a
     `kiln_gemm_desc` (runtime/include/kiln/kiln_abi.h). The function must
     have an `index` argument marked `kiln.runtime_context` (`kiln compile`
     adds it to `@main`).
@@ -299,7 +299,9 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     Transposed and broadcast operands are passed as strides, never copied.
     A B read through `(n floordiv W, k, n mod W)` from a contiguous
     `ceil(N/W) x K x W` buffer (what `kiln-pack-gemm-weights` makes) is
-    passed as prepacked (`b_panel = W`).
+    passed as prepacked (`b_panel = W`); a bf16 B in the layout of
+    `kiln-pack-gemm-weights-bf16`, read through `arith.extf`, likewise,
+    with `b_type` bf16.
 
     When the output is known to be zero (its only write before is a zero
     `linalg.fill`, or a copy of a buffer that was), the call overwrites
