@@ -90,3 +90,27 @@ def read_sets(directory: pathlib.Path, inputs=INPUTS) -> list[tuple[str, dict[st
     if not found:
         raise FileNotFoundError(f"{directory}: no subdirectory holds {', '.join(n + '.npy' for n in inputs)}")
     return found
+
+
+def main() -> int:
+    """`python tools/sentence_sets.py --ids data/sentences/eval.ids --out DIR`:
+    writes the sets that tools/minilm_accuracy.py measures on, in the layout
+    above, for `kiln compile --eval-data DIR` (no tokenizer needed)."""
+    import argparse
+    root = pathlib.Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--ids", type=pathlib.Path, default=root / "data/sentences/eval.ids",
+                        help="tokenized sentences, one a line (default: data/sentences/eval.ids)")
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="the directory of sets to write")
+    parser.add_argument("--batch", type=int, default=8, help="sentences per set (default 8)")
+    parser.add_argument("--limit", type=int, help="only the first N sentences")
+    args = parser.parse_args()
+    ids = read_ids(args.ids)[:args.limit]
+    sets = make_sets(ids, args.batch)
+    write_sets(args.out, sets)
+    print(f"{args.out}: {len(sets)} sets of up to {args.batch} sentences from {args.ids}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -101,6 +101,14 @@ LogicalResult mlir::kiln::runCompileJob(const CompileJob &job, MLIRContext &cont
   return emitNative(*module, *signature, job.options, job.output);
 }
 
+FailureOr<std::vector<QuantizedLayer>> mlir::kiln::listQuantizedLayers(const CompileJob &job,
+                                                                       MLIRContext &context) {
+  OwningOpRef<ModuleOp> module = loadModel(job, context);
+  if (!module || failed(verify(*module)))
+    return failure();
+  return quantizedLayers(*module, job.options);
+}
+
 /// "model.onnx", "node 'Add_3'", or the location as MLIR prints it.
 static std::string describe(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))

@@ -19,6 +19,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include <cstdlib>
@@ -215,6 +216,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "kiln-gpu-device-buffers,kiln-plan-memory," +
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
+                           "kiln-fgemm-to-runtime,"
                          : "") +
          "kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
@@ -230,6 +232,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "convert-to-llvm,reconcile-unrealized-casts)";
 }
 
+/// The CPU pipeline's passes on tensors, before any layout decision.
+static std::string cpuTensorPasses(const CompileOptions &options) {
+  return options.optLevel > 0 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
+                                "kiln-reassociate-reductions,canonicalize,cse"
+                              : "kiln-lower-to-linalg,canonicalize,cse";
+}
+
 std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   if (options.target == Target::Cuda)
     return gpuLoweringPipeline(options);
@@ -238,11 +248,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // fp32 contractions call the runtime's GEMM; other loops are left to the
   // LLVM optimizer's vectorizers, which polynomial math (from -O1) lets
   // widen.
-  std::string tensorPasses = options.optLevel > 0
-                                 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                   "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
-                                   "kiln-reassociate-reductions,canonicalize,cse"
-                                 : "kiln-lower-to-linalg,canonicalize,cse";
+  std::string tensorPasses = cpuTensorPasses(options);
   // With --quantize int8, contractions with constant weights become int8
   // GEMMs (their epilogues marked above move into them); with bf16, their
   // weights are packed as bf16 for the runtime's bf16 GEMM. The other
@@ -266,7 +272,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
-         "kiln-contraction-to-runtime-gemm,kiln-qgemm-to-runtime,"
+         "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
@@ -345,4 +351,46 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
       function.removeArgAttr(i, "kiln.runtime_context");
   });
   return success();
+}
+
+/// The ONNX node in `loc`, as (name, op type): the NameLoc whose child is
+/// the op type's NameLoc, as the importer writes it (the rule of
+/// lowering::onnxNodeOf, which kiln-quantize-contractions matches
+/// exclusions with).
+static std::optional<std::pair<std::string, std::string>> onnxNodeOf(Location loc) {
+  std::optional<std::pair<std::string, std::string>> found;
+  loc->walk([&](Location inner) {
+    auto name = dyn_cast<NameLoc>(inner);
+    auto opType = name ? dyn_cast<NameLoc>(name.getChildLoc()) : nullptr;
+    if (!opType)
+      return WalkResult::advance();
+    found = {name.getName().str(), opType.getName().str()};
+    return WalkResult::interrupt();
+  });
+  return found;
+}
+
+FailureOr<std::vector<QuantizedLayer>>
+mlir::kiln::quantizedLayers(ModuleOp module, const CompileOptions &options) {
+  if (options.target != Target::Cpu || options.quantize != Quantization::Int8)
+    return std::vector<QuantizedLayer>();
+  registerEverythingOnce(*module.getContext());
+  // Only the passes up to the quantization: what they leave is enough to see
+  // which contractions became kiln.qgemm, at a tenth of a full compile.
+  FailureOr<OpPassManager> pipeline = parsePassPipeline(
+      "builtin.module(func.func(" + cpuTensorPasses(options) + ")," + quantizePass(options) + ")");
+  if (failed(pipeline))
+    return emitError(module.getLoc(), "internal error: bad quantization pipeline");
+  PassManager pm(module.getContext());
+  static_cast<OpPassManager &>(pm) = std::move(*pipeline);
+  if (failed(pm.run(module)))
+    return failure();
+  std::vector<QuantizedLayer> layers;
+  llvm::StringSet<> seen;
+  module.walk([&](QGemmOp op) {
+    auto node = onnxNodeOf(op.getLoc());
+    if (node && seen.insert(node->first).second)
+      layers.push_back({node->first, node->second, int64_t(op.getK()), int64_t(op.getN())});
+  });
+  return layers;
 }

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ModelAbi.h"
-#include "kiln/Passes/GemmEpilogue.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/kiln_abi.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
@@ -46,9 +46,9 @@ static_assert(KILN_GPU_COPY_HOST_TO_DEVICE == 0 && KILN_GPU_COPY_DEVICE_TO_HOST 
 static_assert(int64_t(GemmActivation::GeluErf) == KILN_GEMM_ACT_GELU_ERF &&
                   int64_t(GemmActivation::GeluTanh) == KILN_GEMM_ACT_GELU_TANH &&
                   int64_t(GemmActivation::Relu) == KILN_GEMM_ACT_RELU,
-              "GemmEpilogue.h and kiln_abi.h disagree on the activations");
+              "KilnAttrs.td and kiln_abi.h disagree on the activations");
 static_assert(sizeof(kiln_gemm_desc) == KILN_GEMM_DESC_FIELDS * 8,
-              "kiln_gemm_desc must stay an array of 64-bit fields (ContractionToRuntimeGemm)");
+              "kiln_gemm_desc must stay an array of 64-bit fields (FGemmToRuntime)");
 
 namespace {
 class AbiBuilder {

@@ -1,5 +1,6 @@
 //===- CompileCommand.cpp - kiln compile ----------------------------------===//
 
+#include "AccuracyReport.h"
 #include "ArgParser.h"
 #include "CliDiagnostics.h"
 #include "Commands.h"
@@ -65,6 +66,19 @@ Options:
                                int8-static is not implemented yet.
   --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
                                (e.g. Gemm) in fp32.
+  --eval-data=<dir>            Input sets to measure accuracy on: one
+                               subdirectory per run holding <input>.npy for
+                               every model input (docs/datasets.md).
+  --accuracy-report=<file.md>  With --quantize int8 and --eval-data: also
+                               compile the fp32 model, run both, and write
+                               each output's error (cosine, max abs, SQNR)
+                               and each quantized layer's (quantized alone),
+                               worst first. One compile per layer.
+  --accuracy-budget=<cos>      With --quantize int8 and --eval-data: keep the
+                               layers that hurt most in fp32, worst first,
+                               until the mean cosine to fp32 of the worst
+                               output reaches <cos> (e.g. 0.999); -o is that
+                               mixed-precision build.
   -h, --help                   Show this help.
 )";
 }
@@ -79,8 +93,8 @@ static const char *phaseDescription(llvm::StringRef phase) {
   return "generating code (LLVM) and linking";
 }
 
-static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bool &help,
-                      bool &stats) {
+static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
+                      AccuracyOptions &accuracy, bool &help, bool &stats) {
   ArgParser p("compile", args);
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
@@ -130,6 +144,16 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
       v->split(names, ',', -1, /*KeepEmpty=*/false);
       for (llvm::StringRef name : names)
         out.options.quantizeExclude.push_back(name.trim().str());
+    } else if (auto v = p.value("--eval-data")) {
+      accuracy.evalData = v->str();
+    } else if (auto v = p.value("--accuracy-report")) {
+      accuracy.reportPath = v->str();
+    } else if (auto v = p.value("--accuracy-budget")) {
+      double budget = 0;
+      if (v->getAsDouble(budget))
+        p.error("--accuracy-budget must be a number (a cosine similarity such as 0.999), not '" +
+                v->str() + "'");
+      accuracy.budget = budget;
     } else if (auto v = p.value("--cuda-toolkit")) {
       out.options.cudaToolkit = v->str();
     } else if (auto v = p.value("--mattr")) {
@@ -166,6 +190,11 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
     if (!problem.empty())
       p.error(problem);
   }
+  if (!p.failed()) {
+    std::string problem = checkAccuracyOptions(out, accuracy);
+    if (!problem.empty())
+      p.error(problem);
+  }
   // An unknown CPU or feature is a usage error, found here rather than
   // after minutes of lowering (where LLVM would only warn, or abort).
   if (!p.failed()) {
@@ -186,9 +215,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out, bo
 
 int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   CompileArgs args;
+  AccuracyOptions accuracy;
   bool help = false;
   bool stats = false;
-  if (!parseArgs(rawArgs, args, help, stats))
+  if (!parseArgs(rawArgs, args, accuracy, help, stats))
     return 2;
   if (help) {
     printCompileHelp();
@@ -199,6 +229,13 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   if (!problem.empty()) {
     llvm::errs() << "kiln compile: error: " << problem << "\n";
     return 1;
+  }
+  if (accuracy.requested()) {
+    accuracy.stats = stats;
+    accuracy.commandLine = "kiln compile";
+    for (llvm::StringRef arg : rawArgs)
+      accuracy.commandLine += " " + arg.str();
+    return runAccuracyReport(args, accuracy);
   }
   // --stats/-v: each phase's time and the peak memory so far, on stderr.
   // On a terminal, a progress line says which phase is running.

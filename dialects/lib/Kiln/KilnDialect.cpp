@@ -8,6 +8,7 @@ using namespace mlir::kiln;
 #include "kiln/Dialect/Kiln/KilnDialect.cpp.inc"
 
 void KilnDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "kiln/Dialect/Kiln/KilnOps.cpp.inc"

@@ -8,6 +8,8 @@
 
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
+#include "llvm/ADT/SmallBitVector.h"
+
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_qgemm_pack.h"
 
@@ -87,6 +89,191 @@ void QGemmOp::getEffects(
                            SideEffects::DefaultResource::get());
     else
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// FGemmOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Whether `map` reads a B prepacked as bf16 pairs: (n floordiv W,
+/// k floordiv 2, n mod W, k mod 2).
+bool isBf16PanelMap(AffineMap map) {
+  if (map.getNumResults() != 4)
+    return false;
+  AffineExpr n = getAffineDimExpr(FGemmOp::kN, map.getContext());
+  AffineExpr k = getAffineDimExpr(FGemmOp::kK, map.getContext());
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
+  return width && width.getValue() > 0 &&
+         map.getResults() == ArrayRef<AffineExpr>{n.floorDiv(width.getValue()), k.floorDiv(2),
+                                                  n % width.getValue(), k % 2};
+}
+
+/// The panel width W if `map` reads a prepacked B, (n floordiv W, k,
+/// n mod W), or its bf16 form (isBf16PanelMap); 0 otherwise.
+int64_t panelWidthOf(AffineMap map) {
+  if (isBf16PanelMap(map))
+    return cast<AffineConstantExpr>(cast<AffineBinaryOpExpr>(map.getResult(0)).getRHS())
+        .getValue();
+  if (map.getNumResults() != 3)
+    return 0;
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto k = dyn_cast<AffineDimExpr>(map.getResult(1));
+  auto mod = dyn_cast<AffineBinaryOpExpr>(map.getResult(2));
+  if (!div || !k || !mod || div.getKind() != AffineExprKind::FloorDiv ||
+      mod.getKind() != AffineExprKind::Mod || div.getLHS() != mod.getLHS() ||
+      div.getRHS() != mod.getRHS() || k.getPosition() != FGemmOp::kK)
+    return 0;
+  auto n = dyn_cast<AffineDimExpr>(div.getLHS());
+  auto width = dyn_cast<AffineConstantExpr>(div.getRHS());
+  if (!n || n.getPosition() != FGemmOp::kN || !width || width.getValue() <= 0)
+    return 0;
+  return width.getValue();
+}
+
+/// Whether dim `dim` of `type` has a static unit stride.
+bool hasUnitStride(MemRefType type, int64_t dim) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) && strides[dim] == 1;
+}
+
+} // namespace
+
+int64_t FGemmOp::getPanelWidth() { return panelWidthOf(getIndexingMap(1)); }
+
+LogicalResult FGemmOp::verify() {
+  static constexpr StringLiteral loopNames[] = {"b0", "b1", "m", "n", "k"};
+  const unsigned numOperands = getNumOperands();
+  if (getIndexingMaps().size() != numOperands)
+    return emitOpError("needs one indexing map per operand (")
+           << numOperands << "), got " << getIndexingMaps().size();
+  const unsigned a = 0, b = 1, init = getInitOperandNumber();
+  std::optional<unsigned> bias = getBiasOperandNumber(), residual = getResidualOperandNumber();
+  auto name = [&](unsigned operand) -> StringRef {
+    if (operand == a) return "a";
+    if (operand == b) return "b";
+    if (operand == bias) return "bias";
+    if (operand == residual) return "residual";
+    return "init";
+  };
+  auto typeOf = [&](unsigned operand) { return cast<MemRefType>(getOperand(operand).getType()); };
+  auto usedLoops = [&](unsigned operand) {
+    llvm::SmallBitVector used(kNumLoops);
+    for (AffineExpr e : getIndexingMap(operand).getResults())
+      if (auto d = dyn_cast<AffineDimExpr>(e))
+        used.set(d.getPosition());
+    return used;
+  };
+  const int64_t panel = getPanelWidth();
+  // Each loop's size, from the first operand with a static dim for it.
+  SmallVector<int64_t, kNumLoops> loopSize(kNumLoops, ShapedType::kDynamic);
+  SmallVector<unsigned, kNumLoops> loopSizeFrom(kNumLoops);
+  Type f32 = Float32Type::get(getContext());
+  for (unsigned operand = 0; operand < numOperands; ++operand) {
+    MemRefType type = typeOf(operand);
+    AffineMap map = getIndexingMap(operand);
+    if (map.getNumDims() != kNumLoops || map.getNumSymbols() != 0 ||
+        map.getNumResults() != unsigned(type.getRank()))
+      return emitOpError("the map of ") << name(operand) << " must have the 5 loops (b0, b1, m, n, k) "
+                                        << "and one result per dim of " << type << ", got " << AffineMapAttr::get(map);
+    if (operand == b && isBf16PanelMap(map)) {
+      // kiln-pack-gemm-weights-bf16's panels (kiln_bf16_pack.h): B rounded
+      // to bf16, pairs of k side by side; the runtime call then has b_type
+      // bf16 (kiln-fgemm-to-runtime).
+      if (!type.getElementType().isBF16() || !type.hasStaticShape() ||
+          !type.getLayout().isIdentity() || type.getDimSize(2) != panel || type.getDimSize(3) != 2)
+        return emitOpError("a bf16-prepacked b must be a static contiguous P x K2/2 x ")
+               << panel << " x 2 bf16 buffer, got " << type;
+      if (!ShapedType::isDynamic(loopSize[kK]) && (loopSize[kK] + 1) / 2 != type.getDimSize(1))
+        return emitOpError("b has ") << type.getDimSize(1) << " pairs of rows of k, a has "
+                                     << loopSize[kK] << " rows";
+      continue;
+    }
+    if (type.getElementType() != f32)
+      return emitOpError() << name(operand) << " must hold f32, got " << type;
+    if (operand == b && panel) {
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity() || type.getDimSize(2) != panel)
+        return emitOpError("a prepacked b must be a static contiguous P x K x ")
+               << panel << " buffer, got " << type;
+      if (!ShapedType::isDynamic(loopSize[kK]) && loopSize[kK] != type.getDimSize(1))
+        return emitOpError("b has ") << type.getDimSize(1) << " rows of k, a has " << loopSize[kK];
+      continue;
+    }
+    llvm::SmallBitVector seen(kNumLoops);
+    for (auto [dim, e] : llvm::enumerate(map.getResults())) {
+      if (auto c = dyn_cast<AffineConstantExpr>(e); c && c.getValue() == 0)
+        continue;
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d)
+        return emitOpError("the map of ") << name(operand)
+                                          << " may only hold loops and 0, got " << AffineMapAttr::get(map);
+      unsigned loop = d.getPosition();
+      if (seen.test(loop))
+        return emitOpError("the map of ") << name(operand) << " uses loop " << loopNames[loop]
+                                          << " twice: " << AffineMapAttr::get(map);
+      seen.set(loop);
+      int64_t size = type.getDimSize(dim);
+      if (ShapedType::isDynamic(size))
+        continue;
+      if (!ShapedType::isDynamic(loopSize[loop]) && loopSize[loop] != size)
+        return emitOpError("loop ") << loopNames[loop] << " has size " << loopSize[loop] << " in "
+                                    << name(loopSizeFrom[loop]) << " but " << size << " in "
+                                    << name(operand);
+      loopSize[loop] = size;
+      loopSizeFrom[loop] = operand;
+    }
+  }
+  llvm::SmallBitVector usedByA = usedLoops(a), usedByInit = usedLoops(init);
+  llvm::SmallBitVector usedByB(kNumLoops);
+  if (panel)
+    usedByB.set(kN), usedByB.set(kK);
+  else
+    usedByB = usedLoops(b);
+  if (!usedByA.test(kK) || !usedByB.test(kK))
+    return emitOpError("a and b must both use loop k");
+  if (usedByA.test(kN) || usedByB.test(kM))
+    return emitOpError("a must not use loop n, nor b loop m");
+  if (usedByInit.test(kK))
+    return emitOpError("init must not use loop k (the only reduction)");
+  llvm::SmallBitVector inputs = usedByA | usedByB;
+  inputs.reset(kK);
+  if ((inputs & ~usedByInit).any())
+    return emitOpError("init must use every loop a and b use but k");
+  for (std::optional<unsigned> operand : {std::optional<unsigned>(init), bias, residual}) {
+    if (!operand)
+      continue;
+    for (auto [dim, e] : llvm::enumerate(getIndexingMap(*operand).getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (d && d.getPosition() == kN && !hasUnitStride(typeOf(*operand), dim))
+        return emitOpError() << name(*operand) << " must have a unit stride along n, got "
+                             << typeOf(*operand);
+    }
+  }
+  if (bias) {
+    AffineMap map = getIndexingMap(*bias);
+    auto last = map.getNumResults() ? dyn_cast<AffineDimExpr>(map.getResults().back()) : nullptr;
+    if (usedLoops(*bias).count() != 1 || !last || last.getPosition() != kN)
+      return emitOpError("bias must use loop n only, as its last dim, got ") << AffineMapAttr::get(map);
+  }
+  if (residual && (usedLoops(*residual) & ~usedByInit).any())
+    return emitOpError("residual must not use a loop that init lacks");
+  return success();
+}
+
+void FGemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    bool written = &operand == &getInitMutable();
+    if (!written || getAccumulate())
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    if (written)
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
 }

@@ -36,7 +36,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Lowering/LoweringUtils.h"
-#include "kiln/Passes/GemmEpilogue.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -401,6 +401,10 @@ struct PrepareGemmEpiloguesPass
       markEpilogue(rewriter, op);
   }
 
+  kiln::KilnDialect::GemmEpilogueAttrHelper epilogueAttr() {
+    return getContext().getOrLoadDialect<kiln::KilnDialect>()->getGemmEpilogueAttrHelper();
+  }
+
   void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
     Value result = op.getResult(0);
     // The one user that reads the data (tensor.dim only asks for a size).
@@ -413,7 +417,7 @@ struct PrepareGemmEpiloguesPass
       reader = user;
     }
     auto consumer = dyn_cast_or_null<linalg::GenericOp>(reader);
-    if (!consumer || consumer->getBlock() != op->getBlock() || consumer->hasAttr(kiln::kGemmEpilogueAttr))
+    if (!consumer || consumer->getBlock() != op->getBlock() || epilogueAttr().isAttrPresent(consumer))
       return;
     std::optional<EpilogueOperands> roles = epilogueOperands(consumer, result);
     if (!roles)
@@ -421,17 +425,11 @@ struct PrepareGemmEpiloguesPass
     std::optional<GemmActivation> act = classify(consumer, *roles);
     if (!act)
       return;
-    Builder b(&getContext());
-    auto entry = [&](StringRef name, int64_t v) {
-      return b.getNamedAttr(name, b.getI64IntegerAttr(v));
-    };
     rewriter.modifyOpInPlace(consumer, [&] {
       consumer.getDpsInitsMutable()[0].set(result);
-      consumer->setAttr(kiln::kGemmEpilogueAttr,
-                        b.getDictionaryAttr({entry(kiln::kEpilogueActivation, int64_t(*act)),
-                                             entry(kiln::kEpilogueBiasOperand, roles->bias),
-                                             entry(kiln::kEpilogueGemmOperand, roles->gemm),
-                                             entry(kiln::kEpilogueResidualOperand, roles->residual)}));
+      epilogueAttr().setAttr(consumer,
+                             kiln::GemmEpilogueAttr::get(&getContext(), roles->gemm, roles->bias,
+                                                         roles->residual, *act));
     });
   }
 };

@@ -2,6 +2,7 @@
 
 #include "GemmWeights.h"
 #include "../Lowering/LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -44,7 +45,7 @@ static std::optional<std::pair<arith::ConstantOp, SmallVector<int64_t>>> constan
 /// is the innermost dim of the output (the kernel's n).
 std::optional<PackableWeight> layout::packableWeight(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !isMultiplyAccumulate(op) || op->hasAttr("kiln.packed_rhs"))
+      !isMultiplyAccumulate(op) || op->hasAttr(KilnDialect::PackedRhsAttrHelper::getNameStr()))
     return std::nullopt;
   auto bType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
   if (!bType || bType.getRank() != 2 || !bType.hasStaticShape() || !bType.getElementType().isF32())

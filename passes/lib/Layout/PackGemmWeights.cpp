@@ -33,6 +33,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
 
+#include "kiln/kiln_abi.h"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNPACKGEMMWEIGHTS
 #include "kiln/Passes/Passes.h.inc"
@@ -43,13 +45,16 @@ using namespace mlir::kiln::layout;
 
 namespace {
 
-/// The register tile of each runtime micro-kernel family (GemmAvx512.cpp,
-/// GemmAvx2.cpp, GemmPortable.cpp); only nr shapes the packed layout.
+/// The register tile of each runtime micro-kernel family (kiln_abi.h, the
+/// one definition the kernels use too); only nr shapes the packed layout.
 struct GemmTile {
   StringRef target;
   int64_t mr, nr;
 };
-constexpr GemmTile kTiles[] = {{"avx512", 12, 32}, {"avx2", 6, 16}, {"portable", 4, 8}};
+constexpr GemmTile kTiles[] = {
+    {"avx512", KILN_GEMM_TILE_AVX512_MR, KILN_GEMM_TILE_AVX512_NR},
+    {"avx2", KILN_GEMM_TILE_AVX2_MR, KILN_GEMM_TILE_AVX2_NR},
+    {"portable", KILN_GEMM_TILE_PORTABLE_MR, KILN_GEMM_TILE_PORTABLE_NR}};
 
 /// packed[q][p][j] = B(p, q*panel + j), zero past n.
 std::vector<float> packPanels(ArrayRef<float> data, const WeightView &v, int64_t panel) {
@@ -76,7 +81,7 @@ struct PackGemmWeightsPass : mlir::kiln::impl::KilnPackGemmWeightsBase<PackGemmW
     }
     MLIRContext *context = &getContext();
     Builder b(context);
-    module->setAttr("kiln.gemm_tile",
+    module->setAttr(kiln::KilnDialect::GemmTileAttrHelper::getNameStr(),
                     b.getDictionaryAttr({b.getNamedAttr("target", b.getStringAttr(tile->target)),
                                          b.getNamedAttr("mr", b.getI64IntegerAttr(tile->mr)),
                                          b.getNamedAttr("nr", b.getI64IntegerAttr(tile->nr))}));
@@ -126,7 +131,8 @@ struct PackGemmWeightsPass : mlir::kiln::impl::KilnPackGemmWeightsBase<PackGemmW
       rewriter.modifyOpInPlace(op, [&] {
         op->setOperand(1, packedConstant);
         op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
-        op->setAttr("kiln.packed_rhs", rewriter.getI64IntegerAttr(panel));
+        op->setAttr(kiln::KilnDialect::PackedRhsAttrHelper::getNameStr(),
+                    rewriter.getI64IntegerAttr(panel));
       });
     }
     if (packedAny)

@@ -12,8 +12,8 @@
 // k floordiv 2, n mod W, k mod 2), with the weight widened back by an
 // arith.extf in the body (Bf16Contractions.h). The weight takes half the
 // bytes of fp32, and kiln-contraction-to-runtime-gemm turns the
-// contraction into a runtime GEMM call with b_type bf16, which also rounds
-// A to bf16 and sums exact products in fp32 (vdpbf16ps).
+// contraction into a kiln.fgemm with that B, whose runtime call (b_type
+// bf16) also rounds A to bf16 and sums exact products in fp32 (vdpbf16ps).
 //
 // The data is one flat tensor<... x bf16> constant, expanded to the 4-D
 // view: LLVM makes an array constant per innermost row of a constant, and
@@ -29,6 +29,7 @@
 #include "../Lowering/Bf16Contractions.h"
 #include "../Lowering/LoweringUtils.h"
 #include "GemmWeights.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -121,7 +122,8 @@ struct PackGemmWeightsBf16Pass
       rewriter.modifyOpInPlace(op, [&] {
         op->setOperand(1, packedConstant);
         op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
-        op->setAttr("kiln.packed_rhs", rewriter.getI64IntegerAttr(panel));
+        op->setAttr(kiln::KilnDialect::PackedRhsAttrHelper::getNameStr(),
+                    rewriter.getI64IntegerAttr(panel));
       });
       widenWeightInBody(rewriter, op);
     }

@@ -2,8 +2,9 @@
 //
 // Internal to passes/lib: the form in which kiln-pack-gemm-weights-bf16
 // leaves a contraction whose constant weight it rounded to bf16, and which
-// kiln-contraction-to-runtime-gemm then passes to the runtime with b_type
-// KILN_DTYPE_BFLOAT16. One definition of the form for both:
+// kiln-contraction-to-runtime-gemm then turns into a kiln.fgemm with that B
+// (called with b_type KILN_DTYPE_BFLOAT16). One definition of the form for
+// both:
 //
 //   B: ceil(N/W) x K2/2 x W x 2 bf16 (kiln_bf16_pack.h's layout, K2 = K
 //      rounded up to even), read through (n floordiv W, k floordiv 2,

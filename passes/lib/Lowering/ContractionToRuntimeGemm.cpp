@@ -1,36 +1,34 @@
-//===- ContractionToRuntimeGemm.cpp - fp32 contractions to the runtime ----===//
+//===- ContractionToRuntimeGemm.cpp - fp32 contractions to kiln.fgemm -----===//
 //
 // A bufferized fp32 contraction (the linalg.generic that kiln.matmul and
-// kiln.gemm lower to) becomes calls of the runtime's packed, multi-threaded
-// GEMM (kiln_runtime_context::sgemm in runtime/include/kiln/kiln_abi.h).
-// Code generated from loops cannot match tuned micro-kernels, and the
-// runtime owns the session's threads.
+// kiln.gemm lower to) becomes a kiln.fgemm, the runtime's packed,
+// multi-threaded GEMM (lowered to its call by kiln-fgemm-to-runtime). Code
+// generated from loops cannot match tuned micro-kernels, and the runtime
+// owns the session's threads.
 //
 // Loops are classified by where their index appears: in A and B (batch), in
 // A only (m-like), in B only (n-like), in neither (broadcast batch). One
-// m-like and one n-like loop (the innermost in C) go to the GEMM; every
-// other parallel loop becomes an scf.for around the call, which moves the
-// three base addresses by that loop's strides (0 where an operand does not
-// use it). Transposed and broadcast operands are strides, never copies.
-// The two innermost of those loops go into the call itself (the runtime
-// runs a batch of GEMMs in parallel, e.g. attention's heads), any others
-// loop around it.
+// m-like and one n-like loop (the innermost in C) are the GEMM's m and n;
+// of the other parallel loops the two innermost are the op's batch loops
+// (the runtime runs a batch of GEMMs in parallel, e.g. attention's heads),
+// and any others become scf.for loops around it, each taking a view of one
+// iteration of the operands it moves. Transposed and broadcast operands are
+// strides, never copies.
 //
 // B read through (n floordiv W, k, n mod W) was prepacked by
-// kiln-pack-gemm-weights into the micro-kernels' panels: the call says so
-// (b_panel = W). An elementwise consumer that kiln-prepare-gemm-epilogues
-// marked (kiln.gemm_epilogue) and that directly follows, in place on C,
-// becomes the call's epilogue (bias, activation, residual).
+// kiln-pack-gemm-weights into the micro-kernels' panels; the op's map for B
+// keeps that form. An elementwise consumer that kiln-prepare-gemm-epilogues
+// marked (#kiln.gemm_epilogue) and that directly follows, in place on C,
+// becomes the op's epilogue (bias, activation, residual).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Bf16Contractions.h"
 #include "LoweringUtils.h"
-#include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
-#include "kiln/Passes/GemmEpilogue.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -43,22 +41,10 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using namespace mlir::kiln;
 using mlir::kiln::lowering::isMultiplyAccumulate;
-using mlir::kiln::lowering::kRuntimeContextAttr;
-using mlir::kiln::lowering::runtimeContextArgument;
 
 namespace {
-
-constexpr StringLiteral kGemmFunction = "kiln_rt_gemm";
-
-/// Field numbers of kiln_gemm_desc (kiln_abi.h), an array of 64-bit words.
-enum DescField : int64_t {
-  kM, kN, kK, kA, kARowStride, kAColStride, kB, kBRowStride, kBColStride, kBPanel, kC, kLdc,
-  kAccumulate, kBias, kActivation, kResidual, kResidualRowStride, kBatch0, kBatch1,
-  kBatchStrideA0, kBatchStrideA1, kBatchStrideB0, kBatchStrideB1, kBatchStrideC0,
-  kBatchStrideC1, kBatchStrideResidual0, kBatchStrideResidual1, kBType, kNumDescFields
-};
-constexpr int64_t kDescTypeBf16 = 16; // KILN_DTYPE_BFLOAT16
 
 /// How one operand's address moves with each loop: per loop, the operand
 /// dim it indexes, or -1 where the loop does not move it.
@@ -83,17 +69,12 @@ std::optional<OperandAccess> accessOf(Value buffer, AffineMap map, unsigned numL
   return access;
 }
 
-Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 /// Which loops of a contraction become the GEMM's m, n and k; the rest
 /// loop around the call.
 struct GemmPlan {
   OperandAccess a, b, c;
   unsigned k;
   std::optional<unsigned> m, n;
-  bool bf16B = false;  // B prepacked as bf16 pairs (Bf16Contractions.h)
   int64_t bPanel = 0; // B prepacked in panels of this width (0: strided)
 };
 
@@ -129,6 +110,7 @@ std::optional<OperandAccess> packedAccessOf(Value buffer, AffineMap map, unsigne
 std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
+  // A bf16 B of kiln-pack-gemm-weights-bf16 (read through arith.extf).
   std::optional<kiln::lowering::Bf16PackedB> bf16 = kiln::lowering::bf16PackedBOf(op);
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
@@ -170,7 +152,7 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!k || a->dimOfLoop[*k] == -1 || b->dimOfLoop[*k] == -1)
     return std::nullopt;
 
-  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt, bf16.has_value(), bPanel};
+  GemmPlan plan{*a, *b, *c, *k, std::nullopt, std::nullopt, bPanel};
   for (unsigned loop = 0; loop < numLoops; ++loop) {
     if (loop == *k)
       continue;
@@ -196,25 +178,6 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (bPanel && (!plan.n || plan.b.dimOfLoop[*plan.n] != 2))
     return std::nullopt;
   return plan;
-}
-
-/// A buffer as the call sees it: the byte address of its first element and,
-/// per loop, how many elements that loop moves it (0 when it does not).
-struct CallOperand {
-  Value address;
-  SmallVector<Value> strides;
-};
-
-CallOperand callOperand(OpBuilder &b, Location loc, const OperandAccess &access) {
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, access.buffer);
-  Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, access.buffer);
-  Value offset = arith::MulIOp::create(b, loc, meta.getOffset(),
-                                       indexConstant(b, loc, sizeof(float)));
-  CallOperand result{arith::AddIOp::create(b, loc, pointer, offset), {}};
-  Value zero = indexConstant(b, loc, 0);
-  for (int64_t dim : access.dimOfLoop)
-    result.strides.push_back(dim == -1 ? zero : meta.getStrides()[dim]);
-  return result;
 }
 
 /// The next op in the block that may touch memory: pure ops in between
@@ -289,8 +252,13 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
     return std::nullopt;
   Epilogue epilogue{consumer, marks->activation, std::nullopt, std::nullopt};
   unsigned numLoops = plan.c.dimOfLoop.size();
+  auto isF32 = [](Value buffer) {
+    return cast<MemRefType>(buffer.getType()).getElementType().isF32();
+  };
   if (residual >= 0) {
     Value buffer = consumer->getOperand(residual);
+    if (!isF32(buffer))
+      return std::nullopt;
     if (!maps[residual].isIdentity() || buffer == plan.c.buffer ||
         !hasUnitStride(buffer, plan.c.dimOfLoop[*plan.n]))
       return std::nullopt;
@@ -300,6 +268,8 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
   }
   if (bias >= 0) {
     Value buffer = consumer->getOperand(bias);
+    if (!isF32(buffer))
+      return std::nullopt;
     AffineMap map = maps[bias];
     auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
     int64_t biasDim = map.getNumResults() - 1;
@@ -366,111 +336,113 @@ bool holdsZerosAt(Value buffer, Operation *point, Operation *&redundant, int dep
   return zero;
 }
 
-/// Replaces `op` (and the epilogue's op) by the loops and the call of `plan`,
-/// filling the kiln_gemm_desc at `descriptor` (memref<28xindex>: index is
-/// 64 bits on every target Kiln compiles for, as the ABI's words are).
-void emitGemmCall(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
-                  const std::optional<Epilogue> &epilogue, Value runtimeContext,
-                  Value descriptor) {
+/// An operand of the kiln.fgemm being built: its buffer (a view of it
+/// inside the loops around the op), which of its dims each contraction loop
+/// indexes, and its map over the contraction's loops.
+struct FGemmOperand {
+  Value buffer;
+  SmallVector<int64_t> dimOfLoop;
+  AffineMap contractionMap;
+};
+
+FGemmOperand fgemmOperand(const OperandAccess &access, MLIRContext *context) {
+  unsigned numLoops = access.dimOfLoop.size();
+  int64_t rank = cast<MemRefType>(access.buffer.getType()).getRank();
+  SmallVector<AffineExpr> results(rank, getAffineConstantExpr(0, context));
+  for (auto [loop, dim] : llvm::enumerate(access.dimOfLoop))
+    if (dim != -1)
+      results[dim] = getAffineDimExpr(loop, context);
+  return {access.buffer, access.dimOfLoop, AffineMap::get(numLoops, 0, results, context)};
+}
+
+/// Replaces `op` (and the epilogue's op) by a kiln.fgemm: m, n, k and the
+/// two innermost other loops are the op's own, any further loops become
+/// scf.for loops around it that take a one-element view of each operand
+/// they move.
+void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
+               const std::optional<Epilogue> &epilogue) {
   Location loc = op.getLoc();
-  // C known to be zero becomes accumulate = 0, and the fill (or copy of a
+  MLIRContext *context = op.getContext();
+  // C known to be zero means no accumulation, and the fill (or copy of a
   // zero buffer) that made it so goes unless something else reads it.
   Operation *zeroInit = nullptr;
   bool overwrite = holdsZerosAt(plan.c.buffer, op, zeroInit);
   if (zeroInit)
     rewriter.eraseOp(zeroInit);
   rewriter.setInsertionPoint(op);
-  SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(rewriter, loc);
-  Value zero = indexConstant(rewriter, loc, 0), one = indexConstant(rewriter, loc, 1);
-  Value bytes = indexConstant(rewriter, loc, sizeof(float));
-  SmallVector<Value> sizes;
-  for (Range &range : ranges)
-    sizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
-  auto size = [&](std::optional<unsigned> loop) { return loop ? sizes[*loop] : one; };
-  CallOperand a = callOperand(rewriter, loc, plan.a), b = callOperand(rewriter, loc, plan.b),
-              c = callOperand(rewriter, loc, plan.c);
-  std::optional<CallOperand> bias, residual;
   if (epilogue)
     for (Operation *view : epilogue->hoisted)
       rewriter.moveOpBefore(view, op);
-  if (epilogue && epilogue->bias)
-    bias = callOperand(rewriter, loc, *epilogue->bias);
-  if (epilogue && epilogue->residual)
-    residual = callOperand(rewriter, loc, *epilogue->residual);
-  auto stride = [&](const CallOperand &o, std::optional<unsigned> loop) {
-    return loop ? o.strides[*loop] : zero;
-  };
 
-  // Parallel loops other than m and n: the two innermost are the call's
-  // batch, the others loop around it.
+  // Operands in the op's order: a, b, bias, residual, init.
+  SmallVector<FGemmOperand> operands = {fgemmOperand(plan.a, context),
+                                        fgemmOperand(plan.b, context)};
+  if (plan.bPanel) // read through (n floordiv W, k, n mod W), or its bf16 form
+    operands[1].contractionMap = op.getIndexingMapsArray()[1];
+  std::optional<unsigned> biasIndex, residualIndex;
+  if (epilogue && epilogue->bias) {
+    biasIndex = operands.size();
+    operands.push_back(fgemmOperand(*epilogue->bias, context));
+  }
+  if (epilogue && epilogue->residual) {
+    residualIndex = operands.size();
+    operands.push_back(fgemmOperand(*epilogue->residual, context));
+  }
+  operands.push_back(fgemmOperand(plan.c, context));
+
+  // Parallel loops other than m and n: the two innermost are the op's
+  // batch loops, the others loop around it.
   SmallVector<unsigned> batchLoops;
   for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
     if (loop != plan.k && loop != plan.m && loop != plan.n)
       batchLoops.push_back(loop);
   size_t numOuter = batchLoops.size() > 2 ? batchLoops.size() - 2 : 0;
-  Value addressA = a.address, addressB = b.address, addressC = c.address;
-  Value addressResidual = residual ? residual->address : zero;
-  for (unsigned loop : ArrayRef(batchLoops).take_front(numOuter)) {
-    auto forOp = scf::ForOp::create(rewriter, loc, zero, size(loop), one);
-    rewriter.setInsertionPointToStart(forOp.getBody());
-    Value iv = forOp.getInductionVar();
-    auto advance = [&](Value address, const CallOperand &o) -> Value {
-      if (o.strides[loop] == zero)
-        return address; // a loop this operand does not use (or broadcasts)
-      Value elements = arith::MulIOp::create(rewriter, loc, iv, o.strides[loop]);
-      return arith::AddIOp::create(rewriter, loc, address,
-                                   arith::MulIOp::create(rewriter, loc, elements, bytes));
-    };
-    addressA = advance(addressA, a);
-    addressB = advance(addressB, b);
-    addressC = advance(addressC, c);
-    if (residual)
-      addressResidual = advance(addressResidual, *residual);
-  }
-  SmallVector<std::optional<unsigned>, 2> batch;
-  for (unsigned loop : ArrayRef(batchLoops).drop_front(numOuter))
-    batch.push_back(loop);
-  batch.resize(2, std::nullopt);
+  SmallVector<AffineExpr> loopExpr(op.getNumLoops(), getAffineConstantExpr(0, context));
+  auto assign = [&](std::optional<unsigned> loop, FGemmOp::Loop to) {
+    if (loop)
+      loopExpr[*loop] = getAffineDimExpr(to, context);
+  };
+  assign(plan.m, FGemmOp::kM);
+  assign(plan.n, FGemmOp::kN);
+  assign(plan.k, FGemmOp::kK);
+  ArrayRef<unsigned> innerBatch = ArrayRef(batchLoops).drop_front(numOuter);
+  for (auto [i, loop] : llvm::enumerate(innerBatch))
+    assign(loop, FGemmOp::Loop(FGemmOp::kBatch0 + i));
 
-  SmallVector<Value> fields(kNumDescFields, zero);
-  fields[kM] = size(plan.m);
-  fields[kN] = size(plan.n);
-  fields[kK] = size(plan.k);
-  fields[kA] = addressA;
-  fields[kARowStride] = stride(a, plan.m);
-  fields[kAColStride] = stride(a, plan.k);
-  fields[kB] = addressB;
-  if (!plan.bPanel) {
-    fields[kBRowStride] = stride(b, plan.k);
-    fields[kBColStride] = stride(b, plan.n);
+  SmallVector<Range> ranges =
+      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(rewriter, loc);
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (unsigned loop : ArrayRef(batchLoops).take_front(numOuter)) {
+    Value size = getValueOrCreateConstantIndexOp(rewriter, loc, ranges[loop].size);
+    auto forOp = scf::ForOp::create(rewriter, loc, zero, size, one);
+    rewriter.setInsertionPointToStart(forOp.getBody());
+    // The view of one iteration keeps the rank: its dim of size 1 is read
+    // at index 0, as the op's map says (the loop maps to 0).
+    for (FGemmOperand &operand : operands) {
+      if (operand.dimOfLoop[loop] == -1)
+        continue;
+      auto type = cast<MemRefType>(operand.buffer.getType());
+      SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes = memref::getMixedSizes(rewriter, loc, operand.buffer);
+      SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
+      offsets[operand.dimOfLoop[loop]] = forOp.getInductionVar();
+      sizes[operand.dimOfLoop[loop]] = rewriter.getIndexAttr(1);
+      operand.buffer =
+          memref::SubViewOp::create(rewriter, loc, operand.buffer, offsets, sizes, strides);
+    }
   }
-  fields[kBPanel] = indexConstant(rewriter, loc, plan.bPanel);
-  if (plan.bf16B)
-    fields[kBType] = indexConstant(rewriter, loc, kDescTypeBf16);
-  fields[kC] = addressC;
-  fields[kLdc] = plan.m ? stride(c, plan.m) : one;
-  fields[kAccumulate] = overwrite ? zero : one;
-  if (bias)
-    fields[kBias] = bias->address;
-  if (epilogue)
-    fields[kActivation] = indexConstant(rewriter, loc, epilogue->activation);
-  if (residual) {
-    fields[kResidual] = addressResidual;
-    fields[kResidualRowStride] = stride(*residual, plan.m);
-  }
-  for (unsigned i = 0; i < 2; ++i) {
-    fields[kBatch0 + i] = size(batch[i]);
-    fields[kBatchStrideA0 + i] = stride(a, batch[i]);
-    fields[kBatchStrideB0 + i] = stride(b, batch[i]);
-    fields[kBatchStrideC0 + i] = stride(c, batch[i]);
-    if (residual)
-      fields[kBatchStrideResidual0 + i] = stride(*residual, batch[i]);
-  }
-  for (auto [i, value] : llvm::enumerate(fields))
-    memref::StoreOp::create(rewriter, loc, value, descriptor, indexConstant(rewriter, loc, i));
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, descriptor);
-  func::CallOp::create(rewriter, loc, kGemmFunction, TypeRange{},
-                       ValueRange{runtimeContext, address});
+
+  SmallVector<Attribute> maps;
+  for (const FGemmOperand &operand : operands)
+    maps.push_back(AffineMapAttr::get(operand.contractionMap.replaceDimsAndSymbols(
+        loopExpr, {}, FGemmOp::kNumLoops, 0)));
+  auto activation = GemmActivation(epilogue ? epilogue->activation : 0);
+  FGemmOp::create(rewriter, loc, operands[0].buffer, operands[1].buffer,
+                  biasIndex ? operands[*biasIndex].buffer : Value(),
+                  residualIndex ? operands[*residualIndex].buffer : Value(),
+                  operands.back().buffer, rewriter.getArrayAttr(maps),
+                  /*accumulate=*/!overwrite, activation);
   if (epilogue)
     rewriter.eraseOp(epilogue->op);
   rewriter.eraseOp(op);
@@ -495,40 +467,17 @@ struct ContractionToRuntimeGemmPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
-    bool called = false, failed = false;
     module.walk([&](func::FuncOp func) {
-      Value context = runtimeContextArgument(func);
-      Value descriptor;
-      // Planned before any rewrite: a call erases its epilogue's op.
+      // Planned before any rewrite: an op erases its epilogue's op.
       SmallVector<std::pair<linalg::GenericOp, GemmPlan>> contractions;
       func.walk([&](linalg::GenericOp op) {
         if (std::optional<GemmPlan> plan = planContraction(op))
           if (!unitStrideOperands || hasUnitStrideOperands(*plan))
             contractions.emplace_back(op, *plan);
       });
-      for (auto &[op, plan] : contractions) {
-        if (!context) {
-          op.emitError("an fp32 contraction needs the runtime's GEMM, but function '")
-              << func.getSymName() << "' has no '" << kRuntimeContextAttr << "' argument";
-          failed = true;
-          return WalkResult::interrupt();
-        }
-        if (!descriptor) {
-          // One descriptor per function: calls run one after another.
-          rewriter.setInsertionPointToStart(&func.getBody().front());
-          descriptor = memref::AllocaOp::create(
-              rewriter, func.getLoc(),
-              MemRefType::get({kNumDescFields}, rewriter.getIndexType()));
-        }
-        emitGemmCall(rewriter, op, plan, epilogueOf(op, plan), context, descriptor);
-        called = true;
-      }
-      return WalkResult::advance();
+      for (auto &[op, plan] : contractions)
+        emitFGemm(rewriter, op, plan, epilogueOf(op, plan));
     });
-    if (failed)
-      return signalPassFailure();
-    if (called)
-      kiln::lowering::declareDescriptorCall(module, kGemmFunction);
   }
 };
 } // namespace

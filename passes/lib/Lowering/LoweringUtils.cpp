@@ -3,7 +3,6 @@
 #include "LoweringUtils.h"
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
-#include "kiln/Passes/GemmEpilogue.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -284,20 +283,20 @@ Value mlir::kiln::lowering::sumOverTaps(OpBuilder &b, Location loc, ArrayRef<int
 }
 
 std::optional<EpilogueMarks> lowering::epilogueMarksOf(linalg::GenericOp consumer) {
-  auto marks = consumer->getAttrOfType<DictionaryAttr>(kGemmEpilogueAttr);
+  // The dialect verified the attribute against the op; what is left to
+  // check is that it fits a GEMM epilogue: its operands are all inputs.
+  auto marks = consumer->getContext()
+                   ->getOrLoadDialect<KilnDialect>()
+                   ->getGemmEpilogueAttrHelper()
+                   .getAttr(consumer);
   if (!marks)
     return std::nullopt;
-  auto field = [&](StringRef name) {
-    auto value = marks.getAs<IntegerAttr>(name);
-    return value ? value.getInt() : int64_t(-2);
-  };
-  EpilogueMarks m{field(kEpilogueGemmOperand), field(kEpilogueBiasOperand),
-                  field(kEpilogueResidualOperand), field(kEpilogueActivation)};
+  EpilogueMarks m{marks.getGemm(), marks.getBias(), marks.getResidual(),
+                  int64_t(marks.getActivation())};
   int64_t numInputs = consumer.getNumDpsInputs();
-  auto valid = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
-  if (m.gemm < 0 || !valid(m.gemm) || !valid(m.bias) || !valid(m.residual) ||
-      numInputs != 1 + (m.bias >= 0) + (m.residual >= 0) || m.activation < 0 ||
-      m.activation > int64_t(GemmActivation::Relu))
+  auto isInput = [&](int64_t operand) { return operand >= -1 && operand < numInputs; };
+  if (m.gemm < 0 || !isInput(m.gemm) || !isInput(m.bias) || !isInput(m.residual) ||
+      numInputs != 1 + (m.bias >= 0) + (m.residual >= 0))
     return std::nullopt;
   return m;
 }

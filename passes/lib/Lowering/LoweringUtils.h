@@ -54,16 +54,16 @@ RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType
                                     bool firstIsOutputSize = false);
 
 /// What kiln-prepare-gemm-epilogues marked on an elementwise consumer of a
-/// contraction (kiln.gemm_epilogue, GemmEpilogue.h): its input numbers of the
-/// contraction's result, the bias and the residual (-1: none) and the
-/// activation (a GemmActivation).
+/// contraction (#kiln.gemm_epilogue): its input numbers of the contraction's
+/// result, the bias and the residual (-1: none) and the activation (a
+/// GemmActivation, the value of kiln_gemm_activation).
 struct EpilogueMarks {
   int64_t gemm, bias, residual, activation;
 };
 
 /// `consumer`'s marks, if it has them and they fit its inputs: the gemm
-/// operand is an input, bias and residual are inputs or -1, there are no
-/// other inputs, and the activation is one the runtime GEMMs apply.
+/// operand is an input, bias and residual are inputs or -1, and there are
+/// no other inputs.
 std::optional<EpilogueMarks> epilogueMarksOf(linalg::GenericOp consumer);
 
 /// The ONNX node an op was lowered from and its op type: the first NameLoc

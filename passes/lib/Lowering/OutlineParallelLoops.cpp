@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeCalls.h"
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -46,11 +47,13 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kBodyPrefix = "kiln_parallel_body_";
-constexpr StringLiteral kParallelCallAttr = "kiln.parallel";
-constexpr StringLiteral kParallelBodyAttr = "kiln.parallel_body";
+constexpr StringLiteral kParallelCallAttr = kiln::KilnDialect::ParallelAttrHelper::getNameStr();
+constexpr StringLiteral kParallelBodyAttr =
+    kiln::KilnDialect::ParallelBodyAttrHelper::getNameStr();
 /// Flat LLVM parameter indices (after memref descriptors are expanded) of
 /// the pointers that no other parameter of the body aliases while written.
-constexpr StringLiteral kNoAliasAttr = "kiln.parallel_noalias";
+constexpr StringLiteral kNoAliasAttr =
+    kiln::KilnDialect::ParallelNoaliasAttrHelper::getNameStr();
 
 /// An index that is a compile-time constant where it can be, folded as it
 /// is built.

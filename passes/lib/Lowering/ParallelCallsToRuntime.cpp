@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
@@ -31,9 +32,11 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kParallelFor = "kiln_rt_parallel_for";
-constexpr StringLiteral kParallelCallAttr = "kiln.parallel";
-constexpr StringLiteral kParallelBodyAttr = "kiln.parallel_body";
-constexpr StringLiteral kNoAliasAttr = "kiln.parallel_noalias";
+constexpr StringLiteral kParallelCallAttr = kiln::KilnDialect::ParallelAttrHelper::getNameStr();
+constexpr StringLiteral kParallelBodyAttr =
+    kiln::KilnDialect::ParallelBodyAttrHelper::getNameStr();
+constexpr StringLiteral kNoAliasAttr =
+    kiln::KilnDialect::ParallelNoaliasAttrHelper::getNameStr();
 
 struct ParallelCallsToRuntimePass
     : mlir::kiln::impl::KilnParallelCallsToRuntimeBase<ParallelCallsToRuntimePass> {

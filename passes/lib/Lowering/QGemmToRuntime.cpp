@@ -24,35 +24,15 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
-using mlir::kiln::lowering::kRuntimeContextAttr;
-using mlir::kiln::lowering::runtimeContextArgument;
+using mlir::kiln::lowering::CallOperand;
+using mlir::kiln::lowering::callOperand;
 
 namespace {
 
 constexpr StringLiteral kQGemmFunction = "kiln_rt_qgemm";
 
-/// The 64-bit word of kiln_qgemm_desc at byte offset `offset`.
-constexpr int64_t word(size_t offset) { return int64_t(offset / sizeof(int64_t)); }
 static_assert(sizeof(kiln_qgemm_desc) == KILN_QGEMM_DESC_FIELDS * sizeof(int64_t),
               "kiln_qgemm_desc must stay an array of 64-bit fields");
-
-/// A memref as the runtime sees it: the byte address of its first element
-/// and its strides in elements.
-struct CallOperand {
-  Value address;
-  SmallVector<Value> strides;
-};
-
-CallOperand callOperand(OpBuilder &b, Location loc, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
-  Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value offset = arith::MulIOp::create(b, loc, meta.getOffset(),
-                                       arith::ConstantIndexOp::create(b, loc, bytes));
-  return {arith::AddIOp::create(b, loc, pointer, offset),
-          SmallVector<Value>(meta.getStrides().begin(), meta.getStrides().end())};
-}
 
 void lowerQGemm(IRRewriter &rewriter, QGemmOp op, Value context, Value descriptor) {
   Location loc = op.getLoc();
@@ -60,7 +40,7 @@ void lowerQGemm(IRRewriter &rewriter, QGemmOp op, Value context, Value descripto
   auto constant = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
   Value zero = constant(0), one = constant(1);
   SmallVector<Value> fields(KILN_QGEMM_DESC_FIELDS, zero);
-  auto set = [&](size_t offset, Value value) { fields[word(offset)] = value; };
+  auto set = [&](size_t offset, Value value) { fields[lowering::descriptorWord(offset)] = value; };
 #define KILN_FIELD(name) offsetof(kiln_qgemm_desc, name)
   CallOperand a = callOperand(rewriter, loc, op.getA());
   CallOperand c = callOperand(rewriter, loc, op.getInit());
@@ -87,48 +67,22 @@ void lowerQGemm(IRRewriter &rewriter, QGemmOp op, Value context, Value descripto
   set(KILN_FIELD(batch[0]), one);
   set(KILN_FIELD(batch[1]), one);
 #undef KILN_FIELD
-  for (auto [i, value] : llvm::enumerate(fields))
-    memref::StoreOp::create(rewriter, loc, value, descriptor, constant(int64_t(i)));
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, descriptor);
-  func::CallOp::create(rewriter, loc, kQGemmFunction, TypeRange{}, ValueRange{context, address});
+  mlir::kiln::lowering::callWithDescriptor(rewriter, loc, kQGemmFunction, context, descriptor,
+                                           fields);
   rewriter.eraseOp(op);
 }
 
 struct QGemmToRuntimePass : mlir::kiln::impl::KilnQGemmToRuntimeBase<QGemmToRuntimePass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    IRRewriter rewriter(&getContext());
-    bool called = false;
-    WalkResult result = module.walk([&](func::FuncOp func) {
-      SmallVector<QGemmOp> ops;
-      func.walk([&](QGemmOp op) { ops.push_back(op); });
-      if (ops.empty())
-        return WalkResult::advance();
-      Value context = runtimeContextArgument(func);
-      if (!context) {
-        ops.front().emitError("kiln.qgemm needs the runtime, but function '")
-            << func.getSymName() << "' has no '" << kRuntimeContextAttr << "' argument";
-        return WalkResult::interrupt();
-      }
-      // One descriptor per function: calls run one after another.
-      rewriter.setInsertionPointToStart(&func.getBody().front());
-      Value descriptor = memref::AllocaOp::create(
-          rewriter, func.getLoc(),
-          MemRefType::get({KILN_QGEMM_DESC_FIELDS}, rewriter.getIndexType()));
-      for (QGemmOp op : ops) {
-        if (op.hasTensorSemantics()) {
-          op.emitError("kiln.qgemm must be bufferized before kiln-qgemm-to-runtime");
-          return WalkResult::interrupt();
-        }
-        lowerQGemm(rewriter, op, context, descriptor);
-      }
-      called = true;
-      return WalkResult::advance();
-    });
-    if (result.wasInterrupted())
-      return signalPassFailure();
-    if (called)
-      mlir::kiln::lowering::declareDescriptorCall(module, kQGemmFunction);
+    auto bufferized = [](QGemmOp op) -> LogicalResult {
+      if (!op.hasTensorSemantics())
+        return success();
+      return op.emitError("kiln.qgemm must be bufferized before kiln-qgemm-to-runtime");
+    };
+    if (failed(mlir::kiln::lowering::lowerUkernelCalls<QGemmOp>(
+            getOperation(), kQGemmFunction, KILN_QGEMM_DESC_FIELDS, "kiln.qgemm", bufferized,
+            lowerQGemm)))
+      signalPassFailure();
   }
 };
 

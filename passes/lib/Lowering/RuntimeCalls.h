@@ -10,13 +10,16 @@
 #ifndef KILN_PASSES_LOWERING_RUNTIMECALLS_H
 #define KILN_PASSES_LOWERING_RUNTIMECALLS_H
 
+#include "kiln/Dialect/Kiln/KilnDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::kiln::lowering {
 
-constexpr StringLiteral kRuntimeContextAttr = "kiln.runtime_context";
+constexpr StringLiteral kRuntimeContextAttr = KilnDialect::RuntimeContextAttrHelper::getNameStr();
 
 /// The function's kiln.runtime_context argument, or null.
 inline Value runtimeContextArgument(func::FuncOp func) {
@@ -35,6 +38,82 @@ inline void declareDescriptorCall(ModuleOp module, StringRef name) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
   func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
+/// A buffer as the runtime sees it: the byte address of its first element
+/// and its strides, in elements.
+struct CallOperand {
+  Value address;
+  SmallVector<Value> strides;
+};
+
+inline CallOperand callOperand(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  Value offset = arith::MulIOp::create(b, loc, meta.getOffset(),
+                                       arith::ConstantIndexOp::create(b, loc, bytes));
+  return {arith::AddIOp::create(b, loc, pointer, offset),
+          SmallVector<Value>(meta.getStrides().begin(), meta.getStrides().end())};
+}
+
+/// The 64-bit word of a runtime descriptor (kiln_gemm_desc, kiln_qgemm_desc:
+/// arrays of 64-bit fields) at byte offset `offset`, an offsetof.
+constexpr int64_t descriptorWord(size_t offset) { return int64_t(offset / sizeof(int64_t)); }
+
+/// Fills the stack descriptor `descriptor` (memref<N x index>: index is 64
+/// bits on every target Kiln compiles for, as the ABI's words are) with
+/// `fields` and calls `function`(context, descriptor).
+inline void callWithDescriptor(OpBuilder &b, Location loc, StringRef function, Value context,
+                               Value descriptor, ArrayRef<Value> fields) {
+  for (auto [i, value] : llvm::enumerate(fields)) {
+    Value index = arith::ConstantIndexOp::create(b, loc, int64_t(i));
+    memref::StoreOp::create(b, loc, value, descriptor, ValueRange{index});
+  }
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, descriptor);
+  func::CallOp::create(b, loc, function, TypeRange{}, ValueRange{context, address});
+}
+
+/// Lowers every `OpT` (a ukernel op on buffers) of each function in
+/// `module` with `lower`(rewriter, op, context, descriptor): one stack
+/// descriptor of `numFields` words per function (calls run one after
+/// another), the function's kiln.runtime_context argument, and the private
+/// declaration of `function`. `what` names the op in errors. Fails, with
+/// an error on the first op, where a function has no context or `ready`
+/// rejects an op.
+template <typename OpT, typename LowerFn, typename ReadyFn>
+LogicalResult lowerUkernelCalls(ModuleOp module, StringRef function, int64_t numFields,
+                                StringRef what, ReadyFn ready, LowerFn lower) {
+  IRRewriter rewriter(module.getContext());
+  bool called = false;
+  WalkResult result = module.walk([&](func::FuncOp func) {
+    SmallVector<OpT> ops;
+    func.walk([&](OpT op) { ops.push_back(op); });
+    if (ops.empty())
+      return WalkResult::advance();
+    Value context = runtimeContextArgument(func);
+    if (!context) {
+      ops.front().emitError(what) << " needs the runtime, but function '" << func.getSymName()
+                                  << "' has no '" << kRuntimeContextAttr << "' argument";
+      return WalkResult::interrupt();
+    }
+    for (OpT op : ops)
+      if (failed(ready(op)))
+        return WalkResult::interrupt();
+    rewriter.setInsertionPointToStart(&func.getBody().front());
+    Value descriptor = memref::AllocaOp::create(
+        rewriter, func.getLoc(), MemRefType::get({numFields}, rewriter.getIndexType()));
+    for (OpT op : ops)
+      lower(rewriter, op, context, descriptor);
+    called = true;
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  if (called)
+    declareDescriptorCall(module, function);
+  return success();
 }
 
 /// The private constant memref.global `symbol` holding `text` and a NUL (a

@@ -114,6 +114,17 @@ typedef struct kiln_gemm_desc {
 
 typedef void (*kiln_gemm_fn)(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc);
 
+/* The tiles (MR rows x NR columns of C) of the fp32 micro-kernel families.
+ * A B that the compiler prepacks for a family (`kiln compile --mcpu`) has
+ * panels NR wide: b_panel = NR, which the runtime takes fastest when it
+ * runs that family. */
+#define KILN_GEMM_TILE_AVX512_MR 12
+#define KILN_GEMM_TILE_AVX512_NR 32
+#define KILN_GEMM_TILE_AVX2_MR 6
+#define KILN_GEMM_TILE_AVX2_NR 16
+#define KILN_GEMM_TILE_PORTABLE_MR 4
+#define KILN_GEMM_TILE_PORTABLE_NR 8
+
 /* An int8 GEMM, or a batch of them (since ABI 7): A quantized to uint8
  * (asymmetric, per row), B int8 (symmetric, a scale per column) prepacked
  * at compile time, int32 sums, then dequantized to f32 with the epilogue of

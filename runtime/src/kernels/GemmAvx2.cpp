@@ -17,8 +17,8 @@
 namespace kiln {
 namespace {
 
-constexpr int MR = 6;
-constexpr int NR = 16;
+constexpr int MR = KILN_GEMM_TILE_AVX2_MR;
+constexpr int NR = KILN_GEMM_TILE_AVX2_NR;
 constexpr int NV = NR / 8; // vectors per row of the tile
 
 /// The tile's first ROWS rows (the packed panel of A still holds MR): edge

@@ -19,8 +19,8 @@
 namespace kiln {
 namespace {
 
-constexpr int MR = 12;
-constexpr int NR = 32;
+constexpr int MR = KILN_GEMM_TILE_AVX512_MR;
+constexpr int NR = KILN_GEMM_TILE_AVX512_NR;
 constexpr int NV = NR / 16; // vectors per row of the tile
 
 /// How far ahead (in floats of the B panel: 16 steps of k) the loop asks

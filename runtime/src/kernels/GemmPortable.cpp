@@ -13,8 +13,8 @@
 namespace kiln {
 namespace {
 
-constexpr int MR = 4;
-constexpr int NR = 8;
+constexpr int MR = KILN_GEMM_TILE_PORTABLE_MR;
+constexpr int NR = KILN_GEMM_TILE_PORTABLE_NR;
 
 /// `next` (a panel to prefetch) is not used: this kernel is not tuned for
 /// any cache.

@@ -1,48 +1,18 @@
 // RUN: kiln-opt %s --kiln-contraction-to-runtime-gemm --canonicalize --cse -split-input-file \
-// RUN: | FileCheck %s
+// RUN:   -mlir-print-local-scope | FileCheck %s
 
-// (canonicalize folds the strides of static buffers to constants. Each call
-// fills the kiln_gemm_desc words in order: 0 m, 1 n, 2 k, 3 a, 4 a_rs,
-// 5 a_cs, 6 b, 7 b_rs, 8 b_cs, 9 b_panel, 10 c, 11 ldc, 12 accumulate,
-// 13 bias, 14 activation, 15 residual, 16 residual_rs, 17-18 batch,
-// 19-26 batch strides of a, b, c, residual.)
+// kiln.fgemm's loops are (b0, b1, m, n, k) = (d0, d1, d2, d3, d4).
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 
-// A zero-filled matmul: one overwriting call (accumulate = 0), A row-major
-// (strides 32, 1), B row-major (64, 1), ldc 64, a batch of 1 x 1.
-// CHECK: func.func private @kiln_rt_gemm(index, index)
+// A zero-filled matmul: one overwriting kiln.fgemm (no accumulate), the
+// fill gone; the loops (m, n, k) are the op's (m, n, k).
 // CHECK-LABEL: func.func @matmul
-// CHECK-SAME: (%[[A:.*]]: memref<?x32xf32>, %[[B:.*]]: memref<32x64xf32>, %[[C:.*]]: memref<?x64xf32>, %[[CTX:.*]]: index
+// CHECK-SAME: (%[[A:.*]]: memref<?x32xf32>, %[[B:.*]]: memref<32x64xf32>, %[[C:.*]]: memref<?x64xf32>
 // CHECK-NOT: linalg.fill
-// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
-// CHECK-DAG: %[[M:.*]] = memref.dim %[[A]], %c0
-// CHECK-DAG: %[[PA:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
-// CHECK-DAG: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
-// CHECK-DAG: %[[PC:.*]] = memref.extract_aligned_pointer_as_index %[[C]]
-// CHECK: memref.store %[[M]], %[[D]][%c0]
-// CHECK-NEXT: memref.store %c64, %[[D]][%c1]
-// CHECK-NEXT: memref.store %c32, %[[D]][%c2]
-// CHECK-NEXT: memref.store %[[PA]], %[[D]][%c3]
-// CHECK-NEXT: memref.store %c32, %[[D]][%c4]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c5]
-// CHECK-NEXT: memref.store %[[PB]], %[[D]][%c6]
-// CHECK-NEXT: memref.store %c64, %[[D]][%c7]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c8]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c9]
-// CHECK-NEXT: memref.store %[[PC]], %[[D]][%c10]
-// CHECK-NEXT: memref.store %c64, %[[D]][%c11]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c12]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c13]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c14]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c15]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c16]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c17]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c18]
-// CHECK: %[[PD:.*]] = memref.extract_aligned_pointer_as_index %[[D]]
-// CHECK-NEXT: call @kiln_rt_gemm(%[[CTX]], %[[PD]])
+// CHECK: kiln.fgemm %[[A]], %[[B]] into %[[C]] {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>]}
 // CHECK-NOT: linalg.generic
 func.func @matmul(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64xf32>,
                   %ctx: index {kiln.runtime_context}) {
@@ -64,17 +34,10 @@ func.func @matmul(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64xf
 #nk = affine_map<(m, n, k) -> (n, k)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 
-// B transposed (gemm transB): B's k stride is its column stride, its n
-// stride its row stride; without a fill the call accumulates.
+// B transposed (gemm transB): its map says so, it is not copied; without a
+// fill the op accumulates.
 // CHECK-LABEL: func.func @transposed_b
-// CHECK: memref.store %c8, %[[D:.*]][%c0]
-// CHECK-NEXT: memref.store %c24, %[[D]][%c1]
-// CHECK-NEXT: memref.store %c16, %[[D]][%c2]
-// CHECK: memref.store %c1, %[[D]][%c7]
-// CHECK-NEXT: memref.store %c16, %[[D]][%c8]
-// CHECK: memref.store %c24, %[[D]][%c11]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c12]
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm %arg0, %arg1 into %arg2 {accumulate, indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>]}
 func.func @transposed_b(%a: memref<8x16xf32>, %b: memref<24x16xf32>, %c: memref<8x24xf32>,
                         %ctx: index {kiln.runtime_context}) {
   linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -89,24 +52,12 @@ func.func @transposed_b(%a: memref<8x16xf32>, %b: memref<24x16xf32>, %c: memref<
 
 // -----
 
-// Attention's Q.K^T: batch and heads are the call's batch (2 x 4), which
-// the runtime runs in parallel; the batch loop of a broadcast operand
-// (index 0) does not move it (stride 0), no loop is left around the call.
-// Batch strides are in elements.
+// Attention's Q.K^T: batch and heads are the op's batch loops (b0, b1),
+// which the runtime runs in parallel; the batch dim of a broadcast operand
+// (index 0) stays 0. No loop is left around the op.
 // CHECK-LABEL: func.func @batched
 // CHECK-NOT: scf.for
-// CHECK: memref.store %c8, %[[D:.*]][%c0]
-// CHECK-NEXT: memref.store %c8, %[[D]][%c1]
-// CHECK-NEXT: memref.store %c16, %[[D]][%c2]
-// CHECK: memref.store %c2, %[[D]][%c17]
-// CHECK-NEXT: memref.store %c4, %[[D]][%c18]
-// CHECK-NEXT: memref.store %c512, %[[D]][%c19]
-// CHECK-NEXT: memref.store %c128, %[[D]][%c20]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c21]
-// CHECK-NEXT: memref.store %c128, %[[D]][%c22]
-// CHECK-NEXT: memref.store %c256, %[[D]][%c23]
-// CHECK-NEXT: memref.store %c64, %[[D]][%c24]
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm %arg0, %arg1 into %arg2 {accumulate, indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>]}
 func.func @batched(%q: memref<2x4x8x16xf32>, %k: memref<1x4x16x8xf32>, %out: memref<2x4x8x8xf32>,
                    %ctx: index {kiln.runtime_context}) {
   linalg.generic {indexing_maps = [affine_map<(b, h, m, n, k) -> (b, h, m, k)>,
@@ -124,17 +75,15 @@ func.func @batched(%q: memref<2x4x8x16xf32>, %k: memref<1x4x16x8xf32>, %out: mem
 
 // -----
 
-// Three batch loops: the outermost loops around the call and moves the
-// addresses; the inner two go into the descriptor.
+// Three batch loops: the outermost loops around the op, which reads a
+// one-iteration view of each operand (index 0 of that dim); the inner two
+// are the op's b0 and b1.
 // CHECK-LABEL: func.func @three_batch_loops
-// CHECK-DAG: %[[PX:.*]] = memref.extract_aligned_pointer_as_index %arg0
 // CHECK: scf.for %[[I:.*]] = %c0 to %c3 step %c1
-// CHECK:   %[[XI:.*]] = arith.muli %[[I]], %c1024
-// CHECK:   %[[X:.*]] = arith.addi %[[PX]], %[[XI]]
-// CHECK:   memref.store %[[X]], %[[D:.*]][%c3]
-// CHECK:   memref.store %c2, %[[D]][%c17]
-// CHECK-NEXT: memref.store %c4, %[[D]][%c18]
-// CHECK:   call @kiln_rt_gemm
+// CHECK-DAG: %[[X:.*]] = memref.subview %arg0[%[[I]], 0, 0, 0, 0] [1, 2, 4, 4, 8] [1, 1, 1, 1, 1]
+// CHECK-DAG: %[[Y:.*]] = memref.subview %arg1[%[[I]], 0, 0, 0, 0] [1, 2, 4, 8, 4] [1, 1, 1, 1, 1]
+// CHECK-DAG: %[[Z:.*]] = memref.subview %arg2[%[[I]], 0, 0, 0, 0] [1, 2, 4, 4, 4] [1, 1, 1, 1, 1]
+// CHECK: kiln.fgemm %[[X]], %[[Y]] into %[[Z]] {accumulate, indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d1, d2, d3)>]}
 func.func @three_batch_loops(%x: memref<3x2x4x4x8xf32>, %y: memref<3x2x4x8x4xf32>,
                              %z: memref<3x2x4x4x4xf32>, %ctx: index {kiln.runtime_context}) {
   linalg.generic {indexing_maps = [affine_map<(a, b, h, m, n, k) -> (a, b, h, m, k)>,
@@ -153,13 +102,9 @@ func.func @three_batch_loops(%x: memref<3x2x4x4x8xf32>, %y: memref<3x2x4x8x4xf32
 // -----
 
 // B prepacked by kiln-pack-gemm-weights (40 columns in 2 panels of 32):
-// b_panel = 32 and no B strides.
+// its map keeps the panel form.
 // CHECK-LABEL: func.func @prepacked
-// CHECK: memref.store %c40, %[[D:.*]][%c1]
-// CHECK: memref.store %c0, %[[D]][%c7]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c8]
-// CHECK-NEXT: memref.store %c32, %[[D]][%c9]
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm %arg0, %arg1 into %arg2 {accumulate, indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d3 floordiv 32, d4, d3 mod 32)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>]}
 // CHECK-NOT: linalg.generic
 func.func @prepacked(%a: memref<?x64xf32>, %b: memref<2x64x32xf32>, %c: memref<?x40xf32>,
                      %ctx: index {kiln.runtime_context}) {
@@ -185,16 +130,10 @@ func.func @prepacked(%a: memref<?x64xf32>, %b: memref<2x64x32xf32>, %c: memref<?
 #bias = affine_map<(m, n) -> (n)>
 
 // A marked epilogue in place on C right after the contraction becomes the
-// call's bias, activation (1: GELU erf) and residual (row stride 64).
+// op's bias (n only), activation and residual (C's map).
 // CHECK-LABEL: func.func @epilogue
-// CHECK-SAME: (%{{.*}}: memref<?x32xf32>, %{{.*}}: memref<32x64xf32>, %[[C:.*]]: memref<?x64xf32>, %[[BIAS:.*]]: memref<64xf32>, %[[RES:.*]]: memref<?x64xf32>
-// CHECK-DAG: %[[PBIAS:.*]] = memref.extract_aligned_pointer_as_index %[[BIAS]]
-// CHECK-DAG: %[[PRES:.*]] = memref.extract_aligned_pointer_as_index %[[RES]]
-// CHECK: memref.store %[[PBIAS]], %[[D:.*]][%c13]
-// CHECK-NEXT: memref.store %c1, %[[D]][%c14]
-// CHECK-NEXT: memref.store %[[PRES]], %[[D]][%c15]
-// CHECK-NEXT: memref.store %c64, %[[D]][%c16]
-// CHECK: call @kiln_rt_gemm
+// CHECK-SAME: (%[[A:.*]]: memref<?x32xf32>, %[[B:.*]]: memref<32x64xf32>, %[[C:.*]]: memref<?x64xf32>, %[[BIAS:.*]]: memref<64xf32>, %[[RES:.*]]: memref<?x64xf32>
+// CHECK: kiln.fgemm %[[A]], %[[B]] bias(%[[BIAS]] : memref<64xf32>) residual(%[[RES]] : memref<?x64xf32>) into %[[C]] {activation = #kiln.gemm_activation<gelu_erf>, indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d2, d3)>]}
 // CHECK-NOT: linalg.generic
 func.func @epilogue(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64xf32>,
                     %bias: memref<64xf32>, %res: memref<?x64xf32>, %ctx: index {kiln.runtime_context}) {
@@ -209,7 +148,7 @@ func.func @epilogue(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64
   }
   linalg.generic {indexing_maps = [#id, #bias, #id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%c, %bias, %res : memref<?x64xf32>, memref<64xf32>, memref<?x64xf32>) outs(%c : memref<?x64xf32>)
-      attrs = {kiln.gemm_epilogue = {activation = 1 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}} {
+      attrs = {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = gelu_erf>} {
   ^bb0(%x: f32, %bv: f32, %r: f32, %out: f32):
     %s = arith.addf %x, %bv : f32
     %half = arith.constant 0.5 : f32
@@ -235,12 +174,11 @@ func.func @epilogue(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64
 
 // An epilogue op that writes elsewhere (not in place on C) stays a loop;
 // and a copy of a zero-filled buffer into C (what bufferization makes of a
-// zero init that CSE shared) is dropped: the call overwrites.
+// zero init that CSE shared) is dropped: the op overwrites.
 // CHECK-LABEL: func.func @not_an_epilogue
 // CHECK: linalg.fill
 // CHECK-NOT: memref.copy
-// CHECK: memref.store %c0, %[[D:.*]][%c12]
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm %arg0, %arg1 into %arg2 {indexing_maps
 // CHECK: linalg.generic
 func.func @not_an_epilogue(%a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<4x4xf32>,
                            %out: memref<4x4xf32>, %zeros: memref<4x4xf32>, %ctx: index {kiln.runtime_context}) {
@@ -256,7 +194,7 @@ func.func @not_an_epilogue(%a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<
   }
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%c : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
-      attrs = {kiln.gemm_epilogue = {activation = 0 : i64, bias = -1 : i64, gemm = 0 : i64, residual = -1 : i64}} {
+      attrs = {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = -1, residual = -1, activation = none>} {
   ^bb0(%x: f32, %o: f32):
     linalg.yield %x : f32
   }
@@ -272,7 +210,7 @@ func.func @not_an_epilogue(%a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<
 // Left alone: integer contractions, non-contiguous output rows, and
 // elementwise generics.
 // CHECK-LABEL: func.func @not_for_the_runtime
-// CHECK-NOT: kiln_rt_gemm
+// CHECK-NOT: kiln.fgemm
 // CHECK-COUNT-2: linalg.generic
 func.func @not_for_the_runtime(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>,
                                %fa: memref<4x4xf32>, %fc: memref<4x4xf32, strided<[1, 4]>>,
@@ -303,12 +241,11 @@ func.func @not_for_the_runtime(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: mem
 
 // The residual is a view made between the contraction and its epilogue
 // (reshape folding collapses a [B, S, N] residual there): the view moves
-// before the call, which reads it.
+// before the op, which reads it.
 // CHECK-LABEL: func.func @residual_view_after_contraction
 // CHECK-SAME: %[[RES:[^:]*]]: memref<?x?x64xf32>
 // CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[RES]] {{\[\[}}0, 1], [2]]
-// CHECK: memref.extract_aligned_pointer_as_index %[[VIEW]]
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm %arg0, %arg1 residual(%[[VIEW]] : memref<?x64xf32>) into %arg2
 // CHECK-NOT: linalg.generic
 func.func @residual_view_after_contraction(%a: memref<?x32xf32>, %b: memref<32x64xf32>, %c: memref<?x64xf32>,
                                            %res: memref<?x?x64xf32>, %ctx: index {kiln.runtime_context}) {
@@ -324,7 +261,7 @@ func.func @residual_view_after_contraction(%a: memref<?x32xf32>, %b: memref<32x6
   %flat = memref.collapse_shape %res [[0, 1], [2]] : memref<?x?x64xf32> into memref<?x64xf32>
   linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%c, %flat : memref<?x64xf32>, memref<?x64xf32>) outs(%c : memref<?x64xf32>)
-      attrs = {kiln.gemm_epilogue = {activation = 0 : i64, bias = -1 : i64, gemm = 0 : i64, residual = 1 : i64}} {
+      attrs = {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = -1, residual = 1, activation = none>} {
   ^bb0(%x: f32, %r: f32, %out: f32):
     %y = arith.addf %x, %r : f32
     linalg.yield %y : f32

@@ -1,25 +1,16 @@
-// RUN: kiln-opt %s --kiln-contraction-to-runtime-gemm --canonicalize --cse -split-input-file \
-// RUN: | FileCheck %s
+// RUN: kiln-opt %s --kiln-contraction-to-runtime-gemm -split-input-file | FileCheck %s
 
-// A weight packed as bf16 pairs by kiln-pack-gemm-weights-bf16: the call
-// passes B prepacked (b_panel = 32, word 9) with b_type bf16 (16, word 27),
-// and no strides for B (words 7 and 8).
+// A weight packed as bf16 pairs by kiln-pack-gemm-weights-bf16 (read
+// through arith.extf) becomes a kiln.fgemm that keeps B's map: prepacked
+// as bf16 (kiln-fgemm-to-runtime then sets b_type).
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #bf16 = affine_map<(m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 
 // CHECK-LABEL: func.func @bf16_weight
-// CHECK-SAME: (%[[A:.*]]: memref<?x3xf32>, %[[B:.*]]: memref<1x2x32x2xbf16>
-// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
-// CHECK-DAG: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
-// CHECK: memref.store %[[PB]], %[[D]][%c6]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c7]
-// CHECK-NEXT: memref.store %c0, %[[D]][%c8]
-// CHECK-NEXT: memref.store %c32, %[[D]][%c9]
-// CHECK: memref.store %c16, %[[D]][%c27]
-// CHECK: call @kiln_rt_gemm
 // CHECK-NOT: linalg.generic
+// CHECK: kiln.fgemm %{{.*}}, %{{.*}} into %{{.*}} {indexing_maps = [#{{.*}}, #[[B:.*]], #{{.*}}]} : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
 func.func @bf16_weight(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memref<?x2xf32>,
                        %ctx: index {kiln.runtime_context}) {
   %zero = arith.constant 0.0 : f32
@@ -43,7 +34,7 @@ func.func @bf16_weight(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memre
 
 // A bf16 B in any other layout is not the runtime's: the loops stay.
 // CHECK-LABEL: func.func @bf16_strided
-// CHECK-NOT: call @kiln_rt_gemm
+// CHECK-NOT: kiln.fgemm
 // CHECK: linalg.generic
 func.func @bf16_strided(%a: memref<?x3xf32>, %b: memref<3x2xbf16>, %c: memref<?x2xf32>,
                         %ctx: index {kiln.runtime_context}) {

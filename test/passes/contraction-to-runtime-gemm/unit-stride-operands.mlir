@@ -2,12 +2,12 @@
 
 // The GPU path (cuBLASLt) takes an operand only with a unit stride along one
 // of its two GEMM dims. A row-major A and a column-major (transposed) B
-// qualify: a call.
+// qualify: a kiln.fgemm.
 #mk = affine_map<(m, n, k) -> (m, k)>
 #nk = affine_map<(m, n, k) -> (n, k)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 // CHECK-LABEL: func.func @transposed_b
-// CHECK: call @kiln_rt_gemm
+// CHECK: kiln.fgemm
 // CHECK-NOT: linalg.generic
 func.func @transposed_b(%a: memref<8x32xf32>, %b: memref<64x32xf32>, %c: memref<8x64xf32>,
                         %ctx: index {kiln.runtime_context}) {
@@ -25,12 +25,12 @@ func.func @transposed_b(%a: memref<8x32xf32>, %b: memref<64x32xf32>, %c: memref<
 
 // A read through a view with strides (64, 2) along both of its GEMM dims:
 // no unit stride, so the contraction stays loops (the default, for the CPU
-// runtime, would call the GEMM with the strides).
+// runtime, would make it a kiln.fgemm with those strides).
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
 #mn = affine_map<(m, n, k) -> (m, n)>
 // CHECK-LABEL: func.func @strided_a
-// CHECK-NOT: call @kiln_rt_gemm
+// CHECK-NOT: kiln.fgemm
 // CHECK: linalg.generic
 func.func @strided_a(%a: memref<8x32xf32, strided<[64, 2]>>, %b: memref<32x64xf32>,
                      %c: memref<8x64xf32>, %ctx: index {kiln.runtime_context}) {

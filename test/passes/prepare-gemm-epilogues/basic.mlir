@@ -13,7 +13,7 @@
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[MM]], %{{.*}} : tensor<?x8xf32>, tensor<8xf32>) outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 1 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_erf>
 func.func @bias_gelu_erf(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
                          %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -51,7 +51,7 @@ func.func @bias_gelu_erf(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor
 // GPT-2's GELU (tanh form, x^3 as powf), the bias read as a 1 x N row,
 // and the residual after the activation: activation 2, residual operand 2.
 // CHECK-LABEL: func.func @gelu_tanh_residual
-// CHECK: kiln.gemm_epilogue = {activation = 2 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}
+// CHECK: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = gelu_tanh>
 func.func @gelu_tanh_residual(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<1x8xf32>,
                               %res: tensor<?x8xf32>, %zero: tensor<?x8xf32>,
                               %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
@@ -94,8 +94,8 @@ func.func @gelu_tanh_residual(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: t
 
 // ReLU with no bias (activation 3), and a plain residual add (activation 0).
 // CHECK-LABEL: func.func @relu_and_residual
-// CHECK: kiln.gemm_epilogue = {activation = 3 : i64, bias = -1 : i64, gemm = 0 : i64, residual = -1 : i64}
-// CHECK: kiln.gemm_epilogue = {activation = 0 : i64, bias = -1 : i64, gemm = 1 : i64, residual = 0 : i64}
+// CHECK: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = -1, residual = -1, activation = relu>
+// CHECK: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 1, bias = -1, residual = 0, activation = none>
 func.func @relu_and_residual(%a: tensor<4x4xf32>, %w: tensor<4x4xf32>, %zero: tensor<4x4xf32>,
                              %res: tensor<4x4xf32>, %empty: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -202,7 +202,7 @@ func.func @not_epilogues(%a: tensor<4x4xf32>, %w: tensor<4x4xf32>, %zero: tensor
 // CHECK: tensor.dim %[[MM]]
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[MM]] : tensor<?x8xf32>) outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 3 : i64, bias = -1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = -1, residual = -1, activation = relu>
 func.func @size_query_is_not_a_reader(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %zero: tensor<?x8xf32>)
     -> (tensor<?x8xf32>, index) {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}

@@ -17,7 +17,7 @@
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 1 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_erf>
 func.func @gelu_erf_constants_first(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -57,7 +57,7 @@ func.func @gelu_erf_constants_first(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %b
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 1 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = gelu_erf>
 func.func @gelu_erf_halved_by_division(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>, %res: tensor<?x8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -99,7 +99,7 @@ func.func @gelu_erf_halved_by_division(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>,
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 2 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_tanh>
 func.func @gelu_tanh_cube_as_products(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -145,7 +145,7 @@ func.func @gelu_tanh_cube_as_products(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, 
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 2 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_tanh>
 func.func @gelu_tanh_fpowi_factored(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -189,7 +189,7 @@ func.func @gelu_tanh_fpowi_factored(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %b
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 3 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = relu>
 func.func @relu_maxnumf_zero_first(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -223,7 +223,7 @@ func.func @relu_maxnumf_zero_first(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bi
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 3 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = relu>
 func.func @relu_select_greater(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>, %res: tensor<?x8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -259,7 +259,7 @@ func.func @relu_select_greater(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: 
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 3 : i64, bias = 1 : i64, gemm = 0 : i64, residual = -1 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = relu>
 func.func @relu_select_less_swapped(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -294,7 +294,7 @@ func.func @relu_select_less_swapped(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %b
 // CHECK: %[[MM:.*]] = linalg.generic
 // CHECK: linalg.generic
 // CHECK-SAME: outs(%[[MM]] : tensor<?x8xf32>)
-// CHECK-SAME: kiln.gemm_epilogue = {activation = 0 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}
+// CHECK-SAME: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = none>
 func.func @bias_and_residual_any_order(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>, %res: tensor<?x8xf32>,
     %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}

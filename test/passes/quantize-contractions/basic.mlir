@@ -78,7 +78,7 @@ func.func @linear_with_epilogue(%a: tensor<?x?x2xf32>, %bias: tensor<3xf32>, %re
   // (kiln-prepare-gemm-epilogues decided it).
   %e = linalg.generic {indexing_maps = [#id, #last, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%r, %bias, %res : tensor<?x?x3xf32>, tensor<3xf32>, tensor<?x?x3xf32>) outs(%r : tensor<?x?x3xf32>)
-      attrs = {kiln.gemm_epilogue = {activation = 1 : i64, bias = 1 : i64, gemm = 0 : i64, residual = 2 : i64}} {
+      attrs = {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = 2, activation = gelu_erf>} {
   ^bb0(%x: f32, %y: f32, %z: f32, %o: f32):
     %s = arith.addf %x, %y : f32
     %t = arith.addf %s, %z : f32

@@ -110,6 +110,19 @@ bool targetHasBf16Dot(const CompileOptions &options);
 /// The textual pass pipeline from kiln IR to the LLVM dialect.
 std::string loweringPipeline(const CompileOptions &options);
 
+/// A contraction that --quantize int8 turns into an int8 GEMM.
+struct QuantizedLayer {
+  std::string node;   ///< its ONNX node name: what --quantize-exclude takes
+  std::string opType; ///< MatMul, Gemm
+  int64_t k = 0, n = 0; ///< the weight's depth and width
+};
+
+/// The layers (once per ONNX node, in program order) that `options`'
+/// --quantize int8 quantizes. Runs the lowering up to the quantization on
+/// `module`, which is left half lowered. Empty without --quantize int8.
+FailureOr<std::vector<QuantizedLayer>> quantizedLayers(ModuleOp module,
+                                                       const CompileOptions &options);
+
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);
 

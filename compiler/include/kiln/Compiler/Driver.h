@@ -40,6 +40,11 @@ std::string checkOutputFolder(const CompileJob &job);
 /// is left at job.output.
 LogicalResult runCompileJob(const CompileJob &job, MLIRContext &context);
 
+/// Loads job.model and lists the layers job.options quantizes
+/// (quantizedLayers); nothing is written.
+FailureOr<std::vector<QuantizedLayer>> listQuantizedLayers(const CompileJob &job,
+                                                           MLIRContext &context);
+
 /// One diagnostic as the tools print it, without a trailing newline:
 /// "error: node 'Add_3': <message>" followed by "\n  note: ..." lines.
 std::string formatDiagnostic(Diagnostic &diagnostic);

@@ -111,11 +111,11 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
     `act(x + bias) + residual` (x the contraction's result, bias a vector
     along the innermost dim, residual a tensor of the output's shape, each
     optional; act one of none, GELU erf, GELU tanh, ReLU), the consumer
-    gets `kiln.gemm_epilogue = {activation, bias, gemm, residual}` (operand
-    numbers, -1 where absent; activation as in `enum kiln_gemm_activation`)
-    and its init becomes the contraction's result, so that bufferization
-    puts both in one buffer and `kiln-contraction-to-runtime-gemm` can fold
-    the consumer into the GEMM call. What the payload computes is found from
+    gets `kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm, bias, residual,
+    activation>` (operand numbers, -1 where absent; the dialect verifies
+    them against the op) and its init becomes the contraction's result, so
+    that bufferization puts both in one buffer and
+    `kiln-contraction-to-runtime-gemm` can fold the consumer into the GEMM. What the payload computes is found from
     its ops, never by evaluating it: its result is rewritten into a
     polynomial normal form over x, bias, residual and its erf/tanh/max/select
     ops, so algebraically equal forms of GELU match and nothing else does
@@ -134,10 +134,11 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
     After:
     ```mlir
     %y = linalg.generic {...} ins(%mm, %bias) outs(%mm)
-         {kiln.gemm_epilogue = {activation = 1, bias = 1, gemm = 0, residual = -1}}
+         {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1,
+                                                    activation = gelu_erf>}
     ```
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::linalg::LinalgDialect"];
 }
 
 def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
@@ -179,7 +180,8 @@ def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"avx512\"",
            "The micro-kernel family to lay weights out for: avx512, avx2 or portable">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::ModuleOp"> {
@@ -196,9 +198,9 @@ def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::Modul
     `arith.extf` in the body (the data is a flat constant, expanded to that
     view by a `tensor.expand_shape`). The contraction is marked
     `kiln.packed_rhs = W` (so `kiln-pack-gemm-weights` skips it);
-    `kiln-contraction-to-runtime-gemm` then calls the runtime GEMM with
-    `b_type` bf16, which rounds A to bf16 too and sums exact products in
-    fp32. The f32 data of weights nothing else reads is released.
+    `kiln-contraction-to-runtime-gemm` then makes it a `kiln.fgemm` with
+    that B, whose runtime call (`b_type` bf16) rounds A to bf16 too and
+    sums exact products in fp32. The f32 data of weights nothing else reads is released.
 
     Contractions whose ONNX node's name or op type is in `exclude` stay
     fp32. With `hardware-bf16=false` (a target CPU without AVX512_BF16) the
@@ -280,35 +282,31 @@ def KilnQGemmToRuntime : Pass<"kiln-qgemm-to-runtime", "::mlir::ModuleOp"> {
 }
 
 def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::mlir::ModuleOp"> {
-  let summary = "Call the runtime's packed fp32 GEMM for bufferized contractions";
+  let summary = "Turn bufferized fp32 contractions into the runtime GEMM op, kiln.fgemm";
   let description = [{
     Every fp32 `linalg.generic` on buffers computing `out += a * b` with one
     reduction loop (what `kiln.matmul` and `kiln.gemm` lower to) becomes a
-    call `kiln_rt_gemm(ctx, desc)`, which the model ABI routes to the
-    runtime's micro-kernels through the `kiln_runtime_context` of the run;
-    `desc` is a `memref<28xindex>` (one per function) filled with a
-    `kiln_gemm_desc` (runtime/include/kiln/kiln_abi.h). The function must
-    have an `index` argument marked `kiln.runtime_context` (`kiln compile`
-    adds it to `@main`).
+    `kiln.fgemm`: the runtime's packed, multi-threaded GEMM, which
+    `kiln-fgemm-to-runtime` lowers to its call.
 
     The loop innermost in the output among those only the first input uses
     is the GEMM's m; likewise n for the second input. Of the other parallel
     loops (batch, broadcast batch, extra m-like dims) the two innermost are
-    the call's batch, which the runtime runs in parallel; any more become
-    `scf.for` loops around the call that move each operand by its stride.
-    Transposed and broadcast operands are passed as strides, never copied.
-    A B read through `(n floordiv W, k, n mod W)` from a contiguous
-    `ceil(N/W) x K x W` buffer (what `kiln-pack-gemm-weights` makes) is
-    passed as prepacked (`b_panel = W`); a bf16 B in the layout of
-    `kiln-pack-gemm-weights-bf16`, read through `arith.extf`, likewise,
-    with `b_type` bf16.
+    the op's batch loops, which the runtime runs in parallel; any more become
+    `scf.for` loops around the op, each taking a one-iteration view
+    (`memref.subview`) of the operands it moves. Transposed and broadcast
+    operands keep their strides, never copied. A B read through
+    `(n floordiv W, k, n mod W)` from a contiguous `ceil(N/W) x K x W`
+    buffer (what `kiln-pack-gemm-weights` makes) keeps that map: prepacked;
+    so does a bf16 B in the layout of `kiln-pack-gemm-weights-bf16`, read
+    through `arith.extf` (the op then has `b_type` bf16).
 
     When the output is known to be zero (its only write before is a zero
-    `linalg.fill`, or a copy of a buffer that was), the call overwrites
+    `linalg.fill`, or a copy of a buffer that was), the op overwrites
     instead of accumulating and that write is dropped if nothing reads it.
-    An elementwise op marked `kiln.gemm_epilogue` (by
+    An elementwise op marked `#kiln.gemm_epilogue` (by
     `kiln-prepare-gemm-epilogues`) that directly follows, in place on the
-    output, becomes the call's epilogue: bias, activation, residual.
+    output, becomes the op's epilogue: bias, activation, residual.
     Contractions whose output rows are not contiguous, or of other element
     types, stay as they are (they become loops).
 
@@ -319,12 +317,12 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
                                      (m, n, k) -> (m, n)], ...}
         ins(%a, %b : memref<?x32xf32>, memref<32x64xf32>) outs(%c : memref<?x64xf32>) {...}
     ```
-    After (desc fields: m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, b_panel, c,
-    ldc, accumulate, ...):
+    After:
     ```mlir
-    memref.store %m, %desc[%c0] ...       // one store per field
-    %p = memref.extract_aligned_pointer_as_index %desc
-    func.call @kiln_rt_gemm(%ctx, %p) : (index, index) -> ()
+    kiln.fgemm %a, %b into %c {indexing_maps = [
+        affine_map<(b0, b1, m, n, k) -> (m, k)>, affine_map<(b0, b1, m, n, k) -> (k, n)>,
+        affine_map<(b0, b1, m, n, k) -> (m, n)>]}
+        : memref<?x32xf32>, memref<32x64xf32>, memref<?x64xf32>
     ```
   }];
   let options = [
@@ -332,8 +330,32 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
            "only contractions whose A and B each have a unit stride along one of their "
            "two GEMM dims (the layouts cuBLAS reads: the GPU path); others stay loops">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
+def KilnFGemmToRuntime : Pass<"kiln-fgemm-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower kiln.fgemm ops to calls of the runtime's float GEMM";
+  let description = [{
+    Each `kiln.fgemm` becomes the filling of a `kiln_gemm_desc` (kiln_abi.h;
+    one stack descriptor per function, of `KILN_GEMM_DESC_FIELDS` 64-bit
+    words whose positions come from the struct itself) and a call of
+    `kiln_rt_gemm(ctx, desc)`, which the model ABI binds to
+    `kiln_runtime_context::gemm`. The op's indexing maps say which stride of
+    each operand (from its strided metadata) is which field: a's along m and
+    k are `a_rs` and `a_cs`, each operand's along b0 and b1 its batch
+    strides, and so on; a loop an operand does not use gives stride 0. The
+    function must have an `index` argument marked `kiln.runtime_context`
+    (`kiln compile` adds it to `@main`).
+
+    ```mlir
+    memref.store %m, %desc[%c0] ...       // one store per field
+    %p = memref.extract_aligned_pointer_as_index %desc
+    func.call @kiln_rt_gemm(%ctx, %p) : (index, index) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
@@ -414,7 +436,7 @@ def KilnProfileRegions : Pass<"kiln-profile-regions", "::mlir::ModuleOp"> {
     call @kiln_rt_profile(%ctx, %c1, %c1) : (index, index, index) -> ()
     ```
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
 }
 
 def KilnOutlineParallelLoops : Pass<"kiln-outline-parallel-loops", "::mlir::ModuleOp"> {
@@ -470,7 +492,7 @@ def KilnOutlineParallelLoops : Pass<"kiln-outline-parallel-loops", "::mlir::Modu
     Option<"minWork", "min-work", "int64_t", /*default=*/"16384",
            "Leave loops of static size below this many operations serial">,
   ];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::scf::SCFDialect"];
 }
 

@@ -34,7 +34,37 @@ def Kiln_Dialect : Dialect {
     quantization and layout passes; see docs/architecture.md.
   }];
   let hasConstantMaterializer = 1;
-  let useDefaultAttributePrinterParser = 0;
+  let useDefaultAttributePrinterParser = 1;
+  // Discardable `kiln.*` attributes carry information between passes; the
+  // dialect verifies each one where it appears (KilnDialect.cpp), and an
+  // unknown `kiln.*` name is an error, so no pass reads an unchecked one.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
+  let discardableAttrs = (ins
+    // On a linalg.generic: the epilogue of the GEMM it consumes.
+    "::mlir::kiln::GemmEpilogueAttr":$gemm_epilogue,
+    // On a contraction whose B kiln-pack-gemm-weights packed: the panel width.
+    "::mlir::IntegerAttr":$packed_rhs,
+    // On the module: the GEMM tile weights were packed for ({target, mr, nr}).
+    "::mlir::DictionaryAttr":$gemm_tile,
+    // On the module: the ONNX node of each profile region, in order.
+    "::mlir::ArrayAttr":$profile_regions,
+    // A call of an outlined parallel loop body, and that body's function
+    // (with the parameters that alias nothing else).
+    "::mlir::UnitAttr":$parallel,
+    "::mlir::UnitAttr":$parallel_body,
+    "::mlir::DenseI64ArrayAttr":$parallel_noalias,
+    // Function arguments and results: the run's kiln_runtime_context, the
+    // ONNX names of inputs, outputs and of an input's symbolic dims.
+    "::mlir::UnitAttr":$runtime_context,
+    "::mlir::StringAttr":$input_name,
+    "::mlir::StringAttr":$output_name,
+    "::mlir::ArrayAttr":$dim_names
+  );
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,9 @@
 #ifndef KILN_DIALECT_KILN_KILNDIALECT_H
 #define KILN_DIALECT_KILN_KILNDIALECT_H
 
+#include "kiln/Dialect/Kiln/KilnAttrs.h"
 #include "mlir/IR/Dialect.h"
+#include "mlir/IR/Operation.h"
 
 #include "kiln/Dialect/Kiln/KilnDialect.h.inc"
 

@@ -12,6 +12,7 @@
 #define KILN_DIALECT_KILN_OPS_TD
 
 include "kiln/Dialect/Kiln/KilnBase.td"
+include "kiln/Dialect/Kiln/KilnAttrs.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 
 //===----------------------------------------------------------------------===//

@@ -75,4 +75,81 @@ def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
   }];
 }
 
+def Kiln_FGemmOp : Op<Kiln_Dialect, "fgemm", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "A float GEMM of the runtime (fp32 arithmetic), or a batch of them";
+  let description = [{
+    `init = act((accumulate ? init : 0) + a x b + bias) + residual` on
+    buffers, computed by the runtime's packed GEMM (`kiln_gemm_desc` in
+    `kiln_abi.h`, reached through `kiln-fgemm-to-runtime`).
+    `kiln-contraction-to-runtime-gemm` makes it from a bufferized fp32
+    contraction and the epilogue marked after it.
+
+    The computation has five loops, always in this order: `(b0, b1, m, n,
+    k)`: two batch loops, the GEMM's rows, columns and reduction. Like
+    linalg's, `indexing_maps` give, for each operand in operand order (`a`,
+    `b`, `bias` if present, `residual` if present, `init`), which loop
+    indexes each of its dims. A result is a loop or the constant 0 (a
+    broadcast dim: always index 0, whatever its size). A loop no operand
+    uses has one iteration. Loop sizes come from the operands' dims.
+
+    - `a` uses `k` and not `n`; `b` uses `k` and not `m`; `init` uses
+      every loop `a` or `b` uses but `k`, and not `k`.
+    - `b` may instead be prepacked by `kiln-pack-gemm-weights`: a static,
+      contiguous `ceil(N/W) x K x W` buffer read through `(n floordiv W, k,
+      n mod W)`, with `W` its last dim.
+    - `bias` uses `n` only, as its last dim; `residual` uses no loop that
+      `init` lacks. Both are optional.
+    - `init`, `bias` and `residual` have a unit stride along `n`: the
+      kernel writes and reads rows. Other strides are free (transposed and
+      broadcast operands are strides, never copies).
+    - `activation` is the epilogue's (kiln_gemm_activation).
+
+    ```mlir
+    kiln.fgemm %x, %w bias(%b : memref<768xf32>) into %y
+        {indexing_maps = [affine_map<(b0, b1, m, n, k) -> (m, k)>,
+                          affine_map<(b0, b1, m, n, k) -> (n floordiv 16, k, n mod 16)>,
+                          affine_map<(b0, b1, m, n, k) -> (n)>,
+                          affine_map<(b0, b1, m, n, k) -> (m, n)>],
+         activation = #kiln.gemm_activation<gelu_erf>}
+        : memref<?x768xf32>, memref<48x768x16xf32>, memref<?x768xf32>
+    ```
+  }];
+  let arguments = (ins AnyMemRef:$a, AnyMemRef:$b,
+                   Optional<AnyMemRef>:$bias, Optional<AnyMemRef>:$residual,
+                   AnyMemRef:$init,
+                   AffineMapArrayAttr:$indexing_maps,
+                   UnitAttr:$accumulate,
+                   DefaultValuedAttr<Kiln_GemmActivationAttr,
+                                     "::mlir::kiln::GemmActivation::None">:$activation);
+  let assemblyFormat = [{
+    $a `,` $b
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
+    `into` $init attr-dict `:` type($a) `,` type($b) `,` type($init)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The loops of `indexing_maps`, in their order.
+    enum Loop : unsigned { kBatch0, kBatch1, kM, kN, kK, kNumLoops };
+    /// The indexing map of operand number `operand`.
+    ::mlir::AffineMap getIndexingMap(unsigned operand) {
+      return ::llvm::cast<::mlir::AffineMapAttr>(getIndexingMaps()[operand]).getValue();
+    }
+    /// The operand numbers of the optional operands and of init.
+    std::optional<unsigned> getBiasOperandNumber() {
+      return getBias() ? std::optional<unsigned>(2) : std::nullopt;
+    }
+    std::optional<unsigned> getResidualOperandNumber() {
+      return getResidual() ? std::optional<unsigned>(getBias() ? 3 : 2) : std::nullopt;
+    }
+    unsigned getInitOperandNumber() { return getNumOperands() - 1; }
+    /// Whether `b` is prepacked in panels (its map reads n through floordiv
+    /// and mod); their width, else 0.
+    int64_t getPanelWidth();
+  }];
+}
+
 #endif // KILN_DIALECT_KILN_UKERNEL_OPS_TD

@@ -1,0 +1,149 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @map_count(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{needs one indexing map per operand (3), got 2}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b]} : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @three_loops(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{the map of a must have the 5 loops (b0, b1, m, n, k) and one result per dim of 'memref<4x8xf32>'}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, #b, #c]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @sizes_disagree(%a: memref<4x8xf32>, %b: memref<7x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{loop k has size 8 in a but 7 in b}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]} : memref<4x8xf32>, memref<7x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+
+func.func @hidden_reduction(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<3xf32>) {
+  // expected-error @below {{init must use every loop a and b use but k}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, affine_map<(b0, b1, m, n, k) -> (n)>]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+
+func.func @diagonal(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x4xf32>) {
+  // expected-error @below {{the map of init uses loop m twice}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, affine_map<(b0, b1, m, n, k) -> (m, m)>]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<4x4xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @column_major_c(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32, strided<[1, 4]>>) {
+  // expected-error @below {{init must have a unit stride along n}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32, strided<[1, 4]>>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @packed_width(%a: memref<4x8xf32>, %b: memref<1x8x16xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{a prepacked b must be a static contiguous P x K x 32 buffer, got 'memref<1x8x16xf32>'}}
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [#a, affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k, n mod 32)>, #c]}
+      : memref<4x8xf32>, memref<1x8x16xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @bias_per_row(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %bias: memref<4xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{bias must use loop n only, as its last dim}}
+  kiln.fgemm %a, %b bias(%bias : memref<4xf32>) into %c
+      {indexing_maps = [#a, #b, affine_map<(b0, b1, m, n, k) -> (m)>, #c]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @integer(%a: memref<4x8xi32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{a must hold f32, got 'memref<4x8xi32>'}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]} : memref<4x8xi32>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @a_without_k(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{a and b must both use loop k}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [affine_map<(b0, b1, m, n, k) -> (m, 0)>, #b, #c]}
+      : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @bf16_b_pairs(%a: memref<4x5xf32>, %b: memref<1x2x32x2xbf16>, %c: memref<4x3xf32>) {
+  // expected-error @below {{b has 2 pairs of rows of k, a has 5 rows}}
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [#a, affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>, #c]}
+      : memref<4x5xf32>, memref<1x2x32x2xbf16>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @bf16_b_f32(%a: memref<4x4xf32>, %b: memref<1x2x32x2xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{a bf16-prepacked b must be a static contiguous P x K2/2 x 32 x 2 bf16 buffer, got 'memref<1x2x32x2xf32>'}}
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [#a, affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>, #c]}
+      : memref<4x4xf32>, memref<1x2x32x2xf32>, memref<4x3xf32>
+  return
+}

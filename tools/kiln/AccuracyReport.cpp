@@ -1,0 +1,437 @@
+//===- AccuracyReport.cpp - kiln compile --accuracy-report/-budget --------===//
+//
+// Every build here is a whole compile (CliDiagnostics on a fresh context)
+// into a temporary folder, loaded and run in this process through the
+// runtime's C API. A layer's own error is measured by compiling the model
+// with only that layer quantized: one compile per layer, about 4 s each for
+// all-MiniLM-L6-v2's 36 layers on one core, run on parallel threads.
+// Cheaper schemes (one library switching each layer at run time, or
+// simulating int8 on the fp32 graph) would measure something other than
+// the code that ships.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AccuracyReport.h"
+#include "AccuracyMetrics.h"
+#include "CliDiagnostics.h"
+#include "EvalData.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+using namespace kilncli;
+using mlir::kiln::CompileJob;
+using mlir::kiln::Quantization;
+
+std::string kilncli::checkAccuracyOptions(const CompileJob &job, const AccuracyOptions &options) {
+  if (!options.requested())
+    return "";
+  if (options.reportPath.empty() && !options.budget)
+    return "--eval-data is read by --accuracy-report and --accuracy-budget; give one of them";
+  std::string flag = options.budget ? "--accuracy-budget" : "--accuracy-report";
+  if (job.options.quantize != Quantization::Int8)
+    return flag + " measures a quantized build against fp32: add --quantize int8";
+  if (options.evalData.empty())
+    return flag + " needs --eval-data DIR: the inputs to measure on (docs/datasets.md)";
+  if (job.options.emit != mlir::kiln::EmitKind::Library)
+    return flag + " runs the builds, so it needs --emit=lib (the default)";
+  if (options.budget && !(*options.budget > 0 && *options.budget <= 1))
+    return "--accuracy-budget is a cosine similarity in (0, 1], e.g. 0.999";
+  if (!options.reportPath.empty()) {
+    CompileJob report;
+    report.output = options.reportPath;
+    if (std::string problem = mlir::kiln::checkOutputFolder(report); !problem.empty())
+      return problem;
+  }
+  return "";
+}
+
+/// Per-layer compiles at once, at most: each holds the model's IR and
+/// weights (an all-MiniLM-L6-v2 compile peaks at about 300 MB).
+static constexpr size_t kMaxParallelCompiles = 4;
+
+namespace {
+
+/// A temporary folder, removed with everything in it.
+struct ScratchFolder {
+  llvm::SmallString<128> path;
+  ~ScratchFolder() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+  std::string file(llvm::StringRef name) const { return (path + "/" + name).str(); }
+};
+
+/// One measured build.
+struct Measured {
+  BuildError error;
+  std::string library; ///< in the scratch folder
+};
+
+/// One quantized layer, measured alone.
+struct LayerError {
+  mlir::kiln::QuantizedLayer layer;
+  BuildError error;
+};
+
+class AccuracyRun {
+public:
+  AccuracyRun(const CompileJob &job, const AccuracyOptions &options) : job(job), options(options) {}
+  int run();
+
+private:
+  bool compile(const std::vector<std::string> &excluded, bool quantize, const std::string &library,
+               const std::string &what);
+  /// compile, then evaluate.
+  bool measure(const std::vector<std::string> &excluded, const std::string &name,
+               const std::string &what, Measured &out);
+  /// Runs out.library on the sets and compares it with the reference.
+  bool evaluate(Measured &out);
+  /// The user's exclusions plus `more`.
+  std::vector<std::string> excluding(llvm::ArrayRef<std::string> more) const;
+  bool budgetSearch(Measured &chosen, size_t &keptFp32);
+  bool moveLibrary(const std::string &from);
+  /// --accuracy-report, if asked for.
+  bool writeReport(size_t keptFp32, const Measured &chosen) const;
+  std::string markdown(size_t keptFp32, const Measured *chosen) const;
+  int fail(const std::string &message) const {
+    llvm::errs() << "kiln compile: error: " << message << "\n";
+    return 1;
+  }
+
+  const CompileJob &job;
+  const AccuracyOptions &options;
+  ScratchFolder scratch;
+  std::vector<EvalSet> sets;
+  ModelOutputs reference;
+  std::vector<mlir::kiln::QuantizedLayer> layers;
+  Measured int8;
+  std::vector<LayerError> ranked; ///< worst first
+  std::mutex compileStats;        ///< guards the two below and --stats lines
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  size_t compiles = 0;
+  double compileSeconds = 0;
+  bool budgetMet = true;
+};
+
+} // namespace
+
+bool AccuracyRun::compile(const std::vector<std::string> &excluded, bool quantize,
+                          const std::string &library, const std::string &what) {
+  CompileJob variant = job;
+  variant.output = library;
+  variant.onPhase = nullptr;
+  variant.options.quantize = quantize ? Quantization::Int8 : Quantization::None;
+  variant.options.quantizeExclude = quantize ? excluded : std::vector<std::string>();
+  auto start = std::chrono::steady_clock::now();
+  // The pipeline has one function, so a context's own threads would only
+  // idle beside the parallel compiles.
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  CliDiagnostics diagnostics(context);
+  bool ok = succeeded(mlir::kiln::runCompileJob(variant, context));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard<std::mutex> lock(compileStats);
+  ++compiles;
+  compileSeconds += seconds;
+  if (options.stats)
+    llvm::errs() << llvm::format("kiln compile: %-50s %6.2f s\n", what.c_str(), seconds);
+  if (!ok)
+    llvm::errs() << "kiln compile: error: failed to compile " << what << " of '" << job.model
+                 << "'\n";
+  return ok;
+}
+
+bool AccuracyRun::measure(const std::vector<std::string> &excluded, const std::string &name,
+                          const std::string &what, Measured &out) {
+  out.library = scratch.file(name + ".so");
+  return compile(excluded, true, out.library, what) && evaluate(out);
+}
+
+bool AccuracyRun::evaluate(Measured &out) {
+  ModelOutputs outputs;
+  std::string error;
+  if (!runOnSets(out.library, sets, outputs, error) ||
+      !compareOutputs(reference, outputs, out.error, error)) {
+    fail(error);
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> AccuracyRun::excluding(llvm::ArrayRef<std::string> more) const {
+  std::vector<std::string> names = job.options.quantizeExclude;
+  names.insert(names.end(), more.begin(), more.end());
+  return names;
+}
+
+/// Keeps the worst 1, 2, ... layers in fp32 until the score reaches the
+/// budget: each step is one compile and one measurement.
+bool AccuracyRun::budgetSearch(Measured &chosen, size_t &keptFp32) {
+  chosen = int8;
+  keptFp32 = 0;
+  while (chosen.error.score() < *options.budget && keptFp32 < ranked.size()) {
+    ++keptFp32;
+    std::vector<std::string> fp32Layers;
+    for (size_t i = 0; i < keptFp32; ++i)
+      fp32Layers.push_back(ranked[i].layer.node);
+    std::string previous = chosen.library;
+    if (!measure(excluding(fp32Layers), "budget-" + std::to_string(keptFp32),
+                 "the build with the worst " + std::to_string(keptFp32) + " layer(s) in fp32",
+                 chosen))
+      return false;
+    if (previous != int8.library)
+      llvm::sys::fs::remove(previous);
+    llvm::errs() << llvm::format("kiln compile: %zu layer(s) in fp32: score %.6f\n", keptFp32,
+                                 chosen.error.score());
+  }
+  budgetMet = chosen.error.score() >= *options.budget;
+  return true;
+}
+
+/// Renames `from` to job.output, or, across file systems, copies it beside
+/// the output first, so that -o never holds half a library.
+bool AccuracyRun::moveLibrary(const std::string &from) {
+  if (!llvm::sys::fs::rename(from, job.output))
+    return true;
+  std::string staging = job.output + ".kiln-partial";
+  if (std::error_code ec = llvm::sys::fs::copy_file(from, staging)) {
+    llvm::sys::fs::remove(staging);
+    return fail("cannot write '" + job.output + "': " + ec.message()), false;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(staging, job.output)) {
+    llvm::sys::fs::remove(staging);
+    return fail("cannot write '" + job.output + "': " + ec.message()), false;
+  }
+  return true;
+}
+
+int AccuracyRun::run() {
+  // The folder is checked before the first compile (and again by
+  // readEvalSets once the model's inputs are known).
+  std::vector<std::string> setNames;
+  std::string error;
+  if (!listEvalSets(options.evalData, setNames, error))
+    return fail(error);
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln-accuracy", scratch.path))
+    return fail("cannot create a temporary folder: " + ec.message());
+
+  std::string fp32Library = scratch.file("fp32.so");
+  if (!compile({}, false, fp32Library, "the fp32 reference"))
+    return 1;
+  {
+    kiln_model_t *model = nullptr;
+    if (kiln_status_t st = kiln_model_load(fp32Library.c_str(), &model)) {
+      std::string message = kiln_status_message(st);
+      kiln_status_free(st);
+      return fail(message);
+    }
+    bool read = readEvalSets(options.evalData, model, sets, error);
+    kiln_model_release(model);
+    if (!read)
+      return fail(error);
+  }
+  if (!runOnSets(fp32Library, sets, reference, error))
+    return fail(error);
+
+  {
+    mlir::MLIRContext context;
+    CliDiagnostics diagnostics(context);
+    auto listed = mlir::kiln::listQuantizedLayers(job, context);
+    if (failed(listed))
+      return fail("cannot list the quantized layers of '" + job.model + "'");
+    layers = *listed;
+  }
+  // Measuring a layer alone names every other one in --quantize-exclude.
+  mlir::kiln::CompileOptions all = job.options;
+  for (const mlir::kiln::QuantizedLayer &layer : layers)
+    all.quantizeExclude.push_back(layer.node);
+  if (std::string problem = mlir::kiln::checkQuantizationOptions(all); !problem.empty())
+    return fail("cannot measure the layers one by one: " + problem);
+  if (!measure(excluding({}), "int8", "the int8 build", int8))
+    return 1;
+
+  // Each layer alone: every other quantized layer excluded. The compiles
+  // are independent (one MLIRContext each; LLVM codegen is single-threaded)
+  // and run a batch at a time on parallel threads; the runs, which use all
+  // threads themselves, follow one by one. A fresh library name per layer:
+  // dlopen could hand back a library of the same path that is still mapped.
+  size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxParallelCompiles);
+  for (size_t first = 0; first < layers.size(); first += jobs) {
+    size_t last = std::min(layers.size(), first + jobs);
+    std::vector<Measured> alone(last - first);
+    std::vector<char> compiled(last - first, 0);
+    std::vector<std::thread> threads;
+    for (size_t i = first; i < last; ++i)
+      threads.emplace_back([&, i] {
+        std::vector<std::string> others;
+        for (size_t j = 0; j < layers.size(); ++j)
+          if (j != i)
+            others.push_back(layers[j].node);
+        alone[i - first].library = scratch.file("layer-" + std::to_string(i) + ".so");
+        compiled[i - first] = compile(excluding(others), true, alone[i - first].library,
+                                      "layer " + std::to_string(i + 1) + "/" +
+                                          std::to_string(layers.size()) + " " + layers[i].node);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    if (llvm::is_contained(compiled, 0))
+      return 1;
+    for (size_t i = first; i < last; ++i) {
+      if (!evaluate(alone[i - first]))
+        return 1;
+      llvm::sys::fs::remove(alone[i - first].library);
+      ranked.push_back({layers[i], alone[i - first].error});
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const LayerError &a, const LayerError &b) {
+    return a.error.score() < b.error.score();
+  });
+
+  Measured chosen = int8;
+  size_t keptFp32 = 0;
+  if (options.budget && !budgetSearch(chosen, keptFp32))
+    return 1;
+
+  // The library first, then the report: a failure in either leaves neither.
+  if (budgetMet && !moveLibrary(chosen.library))
+    return 1;
+  if (!writeReport(keptFp32, chosen)) {
+    if (budgetMet)
+      llvm::sys::fs::remove(job.output);
+    return 1;
+  }
+  const OutputError &worst = chosen.error.worst();
+  llvm::outs() << llvm::format("accuracy: %s vs fp32 on %zu sets: score %.6f (output '%s': "
+                               "mean cosine %.6f, min %.6f, SQNR %.2f dB)\n",
+                               options.budget ? "the chosen build" : "int8", sets.size(),
+                               chosen.error.score(), worst.name.c_str(), worst.meanCosine(),
+                               worst.minCosine(), worst.sqnrDb());
+  if (!budgetMet)
+    return fail(llvm::formatv("the accuracy budget {0} cannot be met: with all {1} quantized "
+                              "layers in fp32 the score is {2}; no library written",
+                              *options.budget, ranked.size(), chosen.error.score())
+                    .str());
+  if (options.budget)
+    llvm::outs() << llvm::format("accuracy budget %g met with %zu of %zu quantized layers kept "
+                                 "in fp32\n",
+                                 *options.budget, keptFp32, ranked.size());
+  return 0;
+}
+
+bool AccuracyRun::writeReport(size_t keptFp32, const Measured &chosen) const {
+  if (options.reportPath.empty())
+    return true;
+  std::error_code ec;
+  llvm::ToolOutputFile file(options.reportPath, ec, llvm::sys::fs::OF_Text);
+  if (!ec) {
+    file.os() << markdown(keptFp32, options.budget ? &chosen : nullptr);
+    file.os().flush();
+    if (!file.os().has_error()) {
+      file.keep();
+      return true;
+    }
+    ec = file.os().error();
+  }
+  fail("cannot write '" + options.reportPath + "': " + ec.message());
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// The report
+//===----------------------------------------------------------------------===//
+
+static std::string number(double value, const char *format) {
+  if (std::isinf(value))
+    return "inf";
+  return llvm::formatv(format, value).str();
+}
+
+/// "| output | items | mean cosine | min cosine | max abs | SQNR dB |" rows.
+static void outputTable(llvm::raw_ostream &os, const BuildError &build) {
+  os << "| output | items | mean cosine | min cosine | max abs diff | SQNR dB |\n"
+        "|---|--:|--:|--:|--:|--:|\n";
+  for (const OutputError &o : build.outputs)
+    os << "| `" << o.name << "` | " << o.cosines.size() << " | " << number(o.meanCosine(), "{0:F7}")
+       << " | " << number(o.minCosine(), "{0:F7}") << " | " << number(o.maxAbs, "{0:E3}") << " | "
+       << number(o.sqnrDb(), "{0:F2}") << " |\n";
+}
+
+std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  size_t items = int8.error.outputs.empty() ? 0 : int8.error.worst().cosines.size();
+  double sumOfLayerErrors = 0;
+  for (const LayerError &layer : ranked)
+    sumOfLayerErrors += 1 - layer.error.score();
+  os << "# Accuracy report: `" << llvm::sys::path::filename(job.model) << "`\n\n"
+     << "```sh\n"
+     << options.commandLine << "\n```\n\n"
+     << "Eval data: `" << options.evalData << "`, " << sets.size() << " sets. Reference: the "
+     << "same model compiled in fp32 with the same options. Each output is compared per item "
+     << "(split along its first dim when it has rank 2 or more) by cosine similarity; max abs "
+     << "diff and SQNR (10 log10(sum ref^2 / sum err^2)) are over all sets. A build's **score** "
+     << "is the mean cosine of its worst output.\n\n";
+
+  os << "## int8 (" << layers.size() << " quantized layers) against fp32\n\n"
+     << "Score **" << number(int8.error.score(), "{0:F7}") << "** over " << items << " items.\n\n";
+  outputTable(os, int8.error);
+
+  os << "\n## Layers, worst first\n\n"
+     << "Each layer quantized alone (every other layer fp32): the error it adds on its own. "
+     << "`1 - score` of the int8 build is " << number(1 - int8.error.score(), "{0:E3}")
+     << "; the sum of the layers' own is " << number(sumOfLayerErrors, "{0:E3}") << ".\n\n"
+     << "| # | ONNX node | op, weight K x N | score | 1 - score | worst output | its SQNR dB | "
+        "its max abs diff |\n"
+        "|--:|---|---|--:|--:|---|--:|--:|\n";
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const OutputError &w = ranked[i].error.worst();
+    const mlir::kiln::QuantizedLayer &layer = ranked[i].layer;
+    os << "| " << i + 1 << " | `" << layer.node << "` | " << layer.opType << " " << layer.k << " x "
+       << layer.n << " | " << number(ranked[i].error.score(), "{0:F7}") << " | "
+       << number(1 - ranked[i].error.score(), "{0:E3}") << " | `" << w.name << "` | "
+       << number(w.sqnrDb(), "{0:F2}") << " | " << number(w.maxAbs, "{0:E3}") << " |\n";
+  }
+  if (ranked.empty())
+    os << "\n(No layer was quantized.)\n";
+
+  if (chosen) {
+    os << "\n## Accuracy budget " << llvm::format("%g", *options.budget) << "\n\n";
+    if (!budgetMet)
+      os << "**Not met**: even with all " << ranked.size()
+         << " quantized layers in fp32 the score is " << number(chosen->error.score(), "{0:F7}")
+         << ". No library was written.\n\n";
+    else if (keptFp32 == 0)
+      os << "Met by the int8 build: every layer stays quantized.\n\n";
+    else
+      os << "Met with the worst " << keptFp32 << " of " << ranked.size()
+         << " layers kept in fp32 (taken worst first, one more per compile, until the score "
+         << "reached the budget). The written library is this build:\n\n";
+    for (size_t i = 0; i < keptFp32; ++i)
+      os << "- `" << ranked[i].layer.node << "`\n";
+    if (keptFp32)
+      os << "\nScore **" << number(chosen->error.score(), "{0:F7}") << "**:\n\n";
+    if (keptFp32)
+      outputTable(os, chosen->error);
+  }
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  os << "\n"
+     << compiles << " compiles (" << llvm::format("%.1f", compileSeconds)
+     << " s, summed over the threads that ran them); " << llvm::format("%.1f", wall)
+     << " s from start to this report.\n";
+  return text;
+}
+
+int kilncli::runAccuracyReport(const CompileJob &job, const AccuracyOptions &options) {
+  AccuracyRun run(job, options);
+  return run.run();
+}

@@ -1,0 +1,42 @@
+//===- EvalData.h - Input sets for --eval-data ------------------*- C++ -*-===//
+//
+// The layout of docs/datasets.md, which a later --calibration-data is to
+// read too: DIR holds one set per subdirectory (taken in name order), each
+// set one `<input name>.npy` per model input; each set is one run.
+//
+// Unlike tools/sentence_sets.py's reader, which skips an incomplete
+// subdirectory, kiln is strict: every subdirectory is a set, and a missing,
+// unreadable or mistyped input is an error that names the file and the
+// input. Accuracy figures from silently fewer sets would mislead.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_KILN_EVALDATA_H
+#define KILN_TOOLS_KILN_EVALDATA_H
+
+#include "kiln/kiln.h"
+#include "kiln_io.h"
+#include <string>
+#include <vector>
+
+namespace kilncli {
+
+/// One run's inputs, in the model's input order.
+struct EvalSet {
+  std::string name; ///< the subdirectory, e.g. "003"
+  std::vector<kiln::io::HostTensor> inputs;
+};
+
+/// The set folders of `directory`, in name order; false with a message if
+/// it is not a folder or has none.
+bool listEvalSets(const std::string &directory, std::vector<std::string> &sets, std::string &error);
+
+/// Reads every set of `directory` for `model`: `<input>.npy` for each of its
+/// inputs, checked against the input's dtype, rank and static dims (that
+/// symbolic dims agree across inputs the run itself checks). False with a
+/// message naming the file and the input.
+bool readEvalSets(const std::string &directory, const kiln_model_t *model,
+                  std::vector<EvalSet> &sets, std::string &error);
+
+} // namespace kilncli
+
+#endif // KILN_TOOLS_KILN_EVALDATA_H
