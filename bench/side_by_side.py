@@ -32,6 +32,7 @@ compile, run, or match onnxruntime. docs/performance.md explains the columns.
 
 import argparse
 import dataclasses
+import functools
 import datetime
 import json
 import os
@@ -61,6 +62,8 @@ INT8_MIN_COSINE = 0.99
 # arithmetic, but fp32 rounding between the layers (softmax, layer norm,
 # GELU) flips some activations to the neighbouring int8 step.
 PREQ_MIN_COSINE = 0.999
+# Kiln bf16 (--quantize bf16) against onnxruntime fp32, the same way.
+BF16_MIN_COSINE = 0.999
 
 
 # Models: a family is one ONNX file; a case is a family at one input size
@@ -102,6 +105,8 @@ class Case:
     size: int          # sequence length, or image side
     # "int8": Kiln compiled with --quantize int8 and timed against onnxruntime
     # on the model quantized by quantize_dynamic (a "-int8" case suffix).
+    # "bf16": Kiln compiled with --quantize bf16, timed against onnxruntime
+    # fp32 (its CPU provider has no bf16 GEMMs; a "-bf16" suffix).
     # "preq": both engines run the model quantized by quantize_dynamic, the
     # same file (a "-preq" suffix: Kiln on a pre-quantized model).
     quantize: str | None = None
@@ -122,15 +127,16 @@ class Case:
 def parse_cases(specs):
     """'bert-base' (every default case of the family), 'bert-base-384' (any
     size), either with '-int8' (Kiln --quantize int8 against onnxruntime's
-    quantize_dynamic model) or '-preq' (both on onnxruntime's quantize_dynamic
-    model), comma-separated or repeated."""
+    quantize_dynamic model), '-bf16' (Kiln --quantize bf16 against onnxruntime
+    fp32) or '-preq' (both on onnxruntime's quantize_dynamic model),
+    comma-separated or repeated."""
     cases = []
     for spec in specs:
         for item in filter(None, (s.strip() for s in spec.split(","))):
             quantize = None
-            for suffix in ("int8", "preq"):
-                if item.endswith("-" + suffix):
-                    item, quantize = item[:-len(suffix) - 1], suffix
+            for mode in ("int8", "bf16", "preq"):
+                if item.endswith(f"-{mode}"):
+                    item, quantize = item[:-len(f"-{mode}")], mode
             if item in FAMILIES:
                 found = [c for c in DEFAULT_CASES if c.rsplit("-", 1)[0] == item]
             else:
@@ -441,11 +447,13 @@ def check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
     return report
 
 
-def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
-    """Kiln int8's outputs against onnxruntime fp32's: an int8 model cannot
-    match fp32 to fp32 tolerances, so per output the cosine similarity of
-    the flattened outputs (ok at >= INT8_MIN_COSINE) and the max abs error.
-    The accuracy that matters, on trained weights, is tools/minilm_accuracy.py's."""
+def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp,
+                       min_cosine=INT8_MIN_COSINE):
+    """Kiln int8's (or bf16's) outputs against onnxruntime fp32's: a
+    quantized model cannot match fp32 to fp32 tolerances, so per output the
+    cosine similarity of the flattened outputs (ok at >= min_cosine) and the
+    max abs error. The accuracy that matters, on trained weights, is
+    tools/minilm_accuracy.py's."""
     report = check_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
     out_dir = tmp / "out"
     expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
@@ -459,19 +467,10 @@ def check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
         ref = expected[name].astype(np.float64).ravel()
         cosine = float(got @ ref / max(np.linalg.norm(got) * np.linalg.norm(ref), 1e-300))
         entry["cosine"] = cosine
-        if not cosine >= INT8_MIN_COSINE:
+        if not cosine >= min_cosine:
             report["ok"] = False
     report["min_cosine"] = min((e.get("cosine", 0.0) for e in report["outputs"].values()),
                                default=0.0)
-    return report
-
-
-def check_preq_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp):
-    """Kiln's outputs against onnxruntime's on the same pre-quantized model:
-    per output the max abs error and the cosine (ok at >= PREQ_MIN_COSINE)."""
-    report = check_int8_outputs(kiln_run, lib, input_args, threads, session, feeds, tmp)
-    report["ok"] = all("error" not in e and e.get("cosine", 0.0) >= PREQ_MIN_COSINE
-                       for e in report["outputs"].values())
     return report
 
 
@@ -524,8 +523,12 @@ def measure(case, threads, ctx, rounds, log):
                                          "compile_s")})
     session, row["ort_session_create_ms"] = ort_session(prepared["model_path"], threads)
     feeds, input_args = prepared["feeds"], prepared["input_args"]
-    check = {"int8": check_int8_outputs, "preq": check_preq_outputs}.get(case.quantize,
-                                                                           check_outputs)
+    check = check_int8_outputs if case.quantize else check_outputs
+    if case.quantize == "bf16":
+        check = functools.partial(check_int8_outputs, min_cosine=BF16_MIN_COSINE)
+    elif case.quantize == "preq":
+        # Against onnxruntime on the same pre-quantized file.
+        check = functools.partial(check_int8_outputs, min_cosine=PREQ_MIN_COSINE)
     with tempfile.TemporaryDirectory(dir=ctx.work) as tmp:
         row["check"] = check(ctx.kiln_run, prepared["lib"], input_args, threads,
                              session, feeds, pathlib.Path(tmp))
@@ -537,6 +540,8 @@ def measure(case, threads, ctx, rounds, log):
             f"{row['check']['min_cosine']:.6f}, max abs err {row['check']['max_abs_err']:.2e}")
         row["ort_quantization"] = ("the same file for both: quantize_dynamic(weight_type=QInt8), "
                                    "defaults, no quant_pre_process")
+    elif case.quantize == "bf16":
+        log(f"  bf16 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.6f}")
     elif case.quantize:
         log(f"  int8 outputs vs onnxruntime fp32: min cosine {row['check']['min_cosine']:.5f}")
         # The row's ORT is onnxruntime's own int8 model of the same file.
@@ -672,7 +677,7 @@ class Context:
         # A "preq" case: Kiln and onnxruntime both run onnxruntime's int8 model.
         run_path = quantize_int8(path, self.work, self.log) if case.quantize == "preq" else path
         if key not in self.libs:
-            flags = case.quantize if case.quantize == "int8" else None
+            flags = None if case.quantize == "preq" else case.quantize
             self.libs[key] = compile_model(self.kiln, run_path, self.work, self.log, flags)
         lib, compile_s = self.libs[key]
         model = onnx.load(str(path))
@@ -765,6 +770,10 @@ def markdown(report):
                   "quantized by `onnxruntime.quantization.quantize_dynamic` (QInt8 weights, "
                   "default settings), the same file; *max abs err* is between the two (their "
                   f"cosine must be >= {PREQ_MIN_COSINE})."]
+    if any(r["case"].endswith("-bf16") for r in report["rows"]):
+        lines += ["", "Rows with *bf16* in the input: Kiln compiled with `--quantize bf16` "
+                  "against onnxruntime fp32; *max abs err* is Kiln bf16's against it (their "
+                  f"cosine must be >= {BF16_MIN_COSINE})."]
     if any(r.get("ort_quantization") and r["case"].endswith("-int8") for r in report["rows"]):
         lines += ["", "Rows with *int8* in the input: Kiln compiled with `--quantize int8` "
                   "against onnxruntime on the model quantized by "

@@ -25,12 +25,29 @@ It also checks that each case really runs int8 GEMMs (the LLVM-dialect MLIR
 calls kiln_rt_qgemm, as often as the model has quantizable layers) and that
 --quantize-exclude keeps the named node in fp32.
 
+With --quantize bf16 the same models are compiled with `--quantize bf16`
+and held to a NumPy model of the bf16 GEMM (kiln_abi.h, b_type; the
+runtime's GemmBf16Portable.cpp):
+
+  A and W rounded to bf16 (nearest, ties to even; subnormals to zero),
+  K cut into slices of 256 (balanced, even), each slice's sum started at 0
+  and built pair by pair, p + 1 then p, s = ftz(s + a * w) in float32 (a
+  product of two bf16 values is exact in float32, so that is the fma the
+  kernel does), then added to the output; then bias, activation, residual.
+
+Layers without GELU must match it bit for bit (the sums' order is the
+model's, and bias, ReLU and residual are single float32 operations); GELU
+(a polynomial in the kernel) and the excluded fp32 layer get TOLERANCE.
+Each case must have as many bf16 weights (packed constants) as layers not
+excluded, and a cosine of 0.999 or more to fp32.
+
 Exits non-zero if any case fails.
 """
 
 import argparse
 import math
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +68,58 @@ def quantize_weight(w):
     return np.clip(np.rint(w / scale), -127, 127).astype(np.int64), scale
 
 
+def to_bf16(x):
+    """float32 rounded to bf16, as float32 (kiln_bf16_from_float)."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+    subnormal = (u & 0x7F800000) == 0
+    rounded = np.where(subnormal, u & 0x80000000, rounded)
+    return rounded.astype(np.uint32).view(np.float32).reshape(np.shape(x))
+
+
+BF16_DEPTH = 256  # kGemmBf16Depth: the runtime's slices of K
+
+
+def bf16_sums(a, w):
+    """The bf16 GEMM's sums of a [rows, K] by w [K, N], bit for bit."""
+    a, w = to_bf16(a), to_bf16(w)
+    k = a.shape[1]
+    slices = -(-k // BF16_DEPTH)
+    kc = -(-k // slices)
+    kc += kc % 2
+    tiny = np.finfo(np.float32).tiny
+    v = None
+    for p0 in range(0, k, kc):
+        s = np.zeros((a.shape[0], w.shape[1]), np.float32)
+        for p in range(p0, min(k, p0 + kc), 2):
+            for q in (p + 1, p):
+                if q < k:
+                    s = (s + a[:, q, None] * w[None, q, :]).astype(np.float32)
+                else:
+                    s = s + np.float32(0)  # the zero pad of an odd K
+                s = np.where(np.abs(s) < tiny, np.copysign(np.float32(0), s), s).astype(np.float32)
+        v = s if v is None else (v + s).astype(np.float32)
+    return v
+
+
+def bf16gemm(a, w, bias=None, activation=None, residual=None):
+    """The bf16 GEMM with its epilogue on a [rows, K] float32 matrix."""
+    return epilogue(bf16_sums(a, w), bias, activation, residual)
+
+
+def epilogue(v, bias, activation, residual):
+    if bias is not None:
+        v = v + bias
+    if activation == "relu":
+        v = np.maximum(v, np.float32(0))
+    elif activation == "gelu":
+        erf = np.vectorize(math.erf)
+        v = (0.5 * v * (1 + erf(v / math.sqrt(2)))).astype(np.float32)
+    if residual is not None:
+        v = v + residual
+    return v.astype(np.float32)
+
+
 def qgemm(a, w, bias=None, activation=None, residual=None):
     """kiln.qgemm on a [rows, K] float32 matrix; float32 where it is."""
     q, scale = quantize_weight(w)
@@ -62,16 +131,7 @@ def qgemm(a, w, bias=None, activation=None, residual=None):
     aq = np.clip(np.rint(a / sa[:, None]) + za[:, None], 0, 255).astype(np.int64)
     sums = (aq - za.astype(np.int64)[:, None]) @ q
     v = sums.astype(np.float32) * (sa[:, None] * scale[None, :])
-    if bias is not None:
-        v = v + bias
-    if activation == "relu":
-        v = np.maximum(v, np.float32(0))
-    elif activation == "gelu":
-        erf = np.vectorize(math.erf)
-        v = (0.5 * v * (1 + erf(v / math.sqrt(2)))).astype(np.float32)
-    if residual is not None:
-        v = v + residual
-    return v.astype(np.float32)
+    return epilogue(v, bias, activation, residual)
 
 
 class Case:
@@ -125,7 +185,11 @@ class Case:
         self.weights, self.output = weights, current
         return model
 
-    def reference(self, x):
+    def exact(self):
+        """Whether the bf16 reference is bit for bit (no GELU, no fp32 layer)."""
+        return not self.exclude and all(layer[3] != "gelu" for layer in self.layers)
+
+    def reference(self, x, gemm):
         a = x.reshape(-1, x.shape[-1])
         for kind, w, b, activation, residual, name in self.weights:
             if name == self.exclude:
@@ -133,7 +197,7 @@ class Case:
                 v = np.maximum(v, 0) if activation == "relu" else v
                 a = (v + a if residual else v).astype(np.float32)
                 continue
-            a = qgemm(a, w, b, activation, a if residual else None)
+            a = gemm(a, w, b, activation, a if residual else None)
         return a.reshape(*x.shape[:-1], a.shape[-1])
 
 
@@ -144,6 +208,8 @@ CASES = [
          [("matmul", 96, True, "gelu", False), ("matmul", 96, True, None, True)]),
     Case("gemm_transposed", 72, False, [("gemm", 33, True, None, False)]),
     Case("odd_depth", 37, True, [("matmul", 19, True, "relu", False)]),
+    # K in 3 slices of the bf16 GEMM (301, 301, 298 steps): partial sums.
+    Case("deep", 900, False, [("matmul", 40, True, None, False)]),
     Case("exclude_one", 64, True,
          [("matmul", 64, True, "relu", False), ("matmul", 64, True, None, True)],
          exclude="linear1"),
@@ -162,15 +228,21 @@ def check(case, args, tmp, rng):
     model = case.build(rng)
     path = tmp / f"{case.name}.onnx"
     onnx.save(model, path)
-    flags = ["--quantize", "int8"] + (["--quantize-exclude", case.exclude] if case.exclude else [])
+    flags = ["--quantize", args.quantize] + (["--quantize-exclude", case.exclude] if case.exclude else [])
     lib = tmp / f"{case.name}.so"
     run([args.kiln, "compile", path, "-o", lib, *flags])
     run([args.kiln, "compile", path, "-o", tmp / "model.mlir", "--emit=mlir", *flags])
     mlir = (tmp / "model.mlir").read_text()
     expected_calls = len(case.layers) - (1 if case.exclude else 0)
-    calls = mlir.count("call @kiln_rt_qgemm(")
+    if args.quantize == "bf16":
+        # One packed bf16 constant per layer: llvm.mlir.global @__constant_...xbf16.
+        calls, what = len(set(re.findall(r"@__constant_[0-9x]*xbf16[_0-9]*", mlir))), "bf16 weights"
+    else:
+        calls, what = mlir.count("call @kiln_rt_qgemm("), "kiln_rt_qgemm calls"
     ok = calls == expected_calls
-    problems = [] if ok else [f"{calls} kiln_rt_qgemm calls, expected {expected_calls}"]
+    problems = [] if ok else [f"{calls} {what}, expected {expected_calls}"]
+    bf16 = args.quantize == "bf16"
+    exact = bf16 and case.exact()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for rows in ((1, 5), (3, 64)) if case.rank3 else ((5,), (129,)):
         x = (rng.standard_normal((*rows, case.k)) * 3).astype(np.float32)
@@ -179,16 +251,19 @@ def check(case, args, tmp, rng):
         out = tmp / "out"
         run([args.kiln_run, lib, "--threads", "2", "--output-dir", out, f"--input", f"x={tmp / 'x.npy'}"])
         got = np.load(out / f"{case.output}.npy")
-        want = case.reference(x)
+        want = case.reference(x, bf16gemm if bf16 else qgemm)
         fp32 = session.run(None, {"x": x})[0]
         err = float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))
         cosine = float((got * fp32).sum() / (np.linalg.norm(got) * np.linalg.norm(fp32)))
+        if exact and not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
+            problems.append(f"rows {rows}: {int((got != want).sum())} elements differ from "
+                            f"the exact bf16 reference (max relative error {err:.2e})")
         if not err <= TOLERANCE:
-            problems.append(f"rows {rows}: relative error {err:.2e} to the int8 reference")
+            problems.append(f"rows {rows}: relative error {err:.2e} to the {args.quantize} reference")
         if not cosine >= MIN_COSINE_TO_FP32:
             problems.append(f"rows {rows}: cosine {cosine:.6f} to fp32")
-        print(f"  {case.name} rows {rows}: rel err to int8 reference {err:.1e}, "
-              f"cosine to fp32 {cosine:.6f}")
+        print(f"  {case.name} rows {rows}: rel err to {args.quantize} reference {err:.1e}"
+              f"{' (bit for bit)' if exact else ''}, cosine to fp32 {cosine:.6f}")
     for p in problems:
         print(f"FAIL {case.name}: {p}")
     return not problems
@@ -200,6 +275,7 @@ def main():
     parser.add_argument("--kiln", default=ROOT / "build" / "bin" / "kiln")
     parser.add_argument("--kiln-run", default=ROOT / "build" / "bin" / "kiln-run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quantize", choices=["int8", "bf16"], default="int8")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     failed = 0

@@ -21,6 +21,8 @@ directory of input sets, docs/datasets.md):
    one option that changes much here; --ort-int8-variants adds more).
    Per-sentence cosine of the int8 embeddings against ORT fp32. This is the bar Kiln's own int8 is held to
    (mean >= 0.99, min >= 0.97, and no worse than ORT's).
+ * Kiln bf16 vs ORT fp32 (--kiln-bf16): compiled with --quantize bf16, held
+   to mean >= 0.9999 and min >= 0.9995 (measured: 0.99999, 0.99998).
 
 Exits 1 if Kiln fp32 misses --min-cosine or --max-abs-diff, 77 if the model
 file is missing and --skip-if-missing is given (a ctest SKIP), else 0.
@@ -167,6 +169,9 @@ def main() -> int:
                         help="also compile with --quantize int8 and hold it to the int8 bar: "
                              "cosine to ORT fp32 mean >= 0.99, min >= 0.97, and a mean no lower "
                              "than ORT quantize_dynamic's (when that runs)")
+    parser.add_argument("--kiln-bf16", action="store_true",
+                        help="also compile with --quantize bf16 and hold it to cosine to ORT fp32 "
+                             "mean >= 0.9999, min >= 0.9995")
     parser.add_argument("--ort-int8-variants", action="store_true",
                         help="also quantize_dynamic with reduce_range, MatMul only (per-tensor and "
                              "per-channel) and Gather only")
@@ -193,6 +198,8 @@ def main() -> int:
         report["kiln_fp32_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp)
         if args.kiln_int8:
             report["kiln_int8_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "int8")
+        if args.kiln_bf16:
+            report["kiln_bf16_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "bf16")
         if not args.no_ort_int8:
             report["ort_int8_vs_ort_fp32"] = ort_int8(args, sets, reference, tmp)
     if args.json:
@@ -212,6 +219,12 @@ def main() -> int:
               f"{int8['mean']:.6f} >= 0.99" + (f" and >= ORT int8's {ort_mean:.6f}" if ort_mean else "")
               + f", min {int8['min']:.6f} >= 0.97)")
         ok = ok and int8_ok
+    if args.kiln_bf16:
+        bf16 = report["kiln_bf16_vs_ort_fp32"]["cosine"]
+        bf16_ok = bf16["mean"] >= 0.9999 and bf16["min"] >= 0.9995
+        print(f"{'ok' if bf16_ok else 'FAILED'}: Kiln bf16 vs ORT fp32 (mean cosine "
+              f"{bf16['mean']:.6f} >= 0.9999, min {bf16['min']:.6f} >= 0.9995)")
+        ok = ok and bf16_ok
     return 0 if ok else 1
 
 

@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
@@ -140,44 +141,62 @@ std::string mlir::kiln::parsePrecision(llvm::StringRef text, CompileOptions &opt
 /// the toolkit has ptxas, to a fatbin with the cubin; the host code moves
 /// data and launches through the runtime.
 std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &options) {
-  if (text == "none" || text == "int8") {
-    options.quantize = text == "int8" ? Quantization::Int8 : Quantization::None;
+  std::optional<Quantization> quantize = llvm::StringSwitch<std::optional<Quantization>>(text)
+                                             .Case("none", Quantization::None)
+                                             .Case("int8", Quantization::Int8)
+                                             .Case("bf16", Quantization::Bf16)
+                                             .Default(std::nullopt);
+  if (quantize) {
+    options.quantize = *quantize;
     return "";
   }
-  if (text == "int8-static" || text == "bf16")
+  if (text == "int8-static")
     return "--quantize " + text.str() +
            " is not implemented yet; --quantize int8 (dynamic activations) is";
-  return "--quantize must be none or int8, not '" + text.str() + "'";
+  return "--quantize must be none, int8 or bf16, not '" + text.str() + "'";
 }
 
 std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) {
   if (options.quantize == Quantization::None)
     return options.quantizeExclude.empty() ? ""
-                                           : "--quantize-exclude needs --quantize int8";
+                                           : "--quantize-exclude needs --quantize int8 or bf16";
   for (const std::string &name : options.quantizeExclude)
     if (name.empty() || name.find_first_of(",{}\"' ") != std::string::npos)
       return "--quantize-exclude: '" + name +
              "' is not a node name or op type Kiln can exclude (empty, or with a comma, "
              "brace, quote or space)";
+  const std::string flag =
+      options.quantize == Quantization::Int8 ? "--quantize int8" : "--quantize bf16";
+  const std::string gemms = options.quantize == Quantization::Int8 ? "int8" : "bf16";
   if (options.target == Target::Cuda)
-    return "--quantize int8 is for the CPU back end; the GPU path computes in fp32 "
-           "(or with --gpu-gemm=cublas, in --precision tf32, fp16 or bf16)";
+    return flag + " is for the CPU back end; the GPU path computes in fp32 "
+                  "(or with --gpu-gemm=cublas, in --precision tf32, fp16 or bf16)";
   if (options.optLevel == 0)
-    return "--quantize int8 needs -O1 or higher (its int8 GEMMs are runtime calls, "
-           "which -O0 does not make)";
+    return flag + " needs -O1 or higher (its " + gemms +
+           " GEMMs are runtime calls, which -O0 does not make)";
   return "";
 }
 
-/// kiln-quantize-contractions with the options' exclusions (names that
-/// cannot go into a pass option were refused by checkQuantizationOptions).
+/// kiln-quantize-contractions (int8) or kiln-pack-gemm-weights-bf16 with
+/// the options' exclusions (names that cannot go into a pass option were
+/// refused by checkQuantizationOptions).
 static std::string quantizePass(const CompileOptions &options) {
+  std::vector<std::string> passOptions;
   std::string pass = "kiln-quantize-contractions";
-  if (options.quantizeExclude.empty())
+  if (options.quantize == Quantization::Bf16) {
+    pass = "kiln-pack-gemm-weights-bf16";
+    if (!targetHasBf16Dot(options))
+      passOptions.push_back("hardware-bf16=false");
+  }
+  if (!options.quantizeExclude.empty()) {
+    std::string exclude = "exclude=";
+    for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
+      exclude += (i ? "," : "") + options.quantizeExclude[i];
+    passOptions.push_back(exclude);
+  }
+  if (passOptions.empty())
     return pass;
-  pass += "{exclude=";
-  for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
-    pass += (i ? "," : "") + options.quantizeExclude[i];
-  return pass + "}";
+  return pass + "{" + llvm::join(passOptions, " ") + "}";
 }
 
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
@@ -231,12 +250,13 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // widen.
   std::string tensorPasses = cpuTensorPasses(options);
   // With --quantize int8, contractions with constant weights become int8
-  // GEMMs (their epilogues marked above move into them). The other
+  // GEMMs (their epilogues marked above move into them); with bf16, their
+  // weights are packed as bf16 for the runtime's bf16 GEMM. The other
   // constant GEMM weights are laid out for the target's micro-kernel once,
   // here, instead of on every run.
   std::string layoutPasses =
       options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
-  if (options.quantize == Quantization::Int8)
+  if (options.quantize != Quantization::None)
     layoutPasses = quantizePass(options) + "," + layoutPasses;
   // From -O1, loops without reductions across iterations run on the
   // session's threads: their nests are outlined on memrefs and handed to

@@ -352,6 +352,14 @@ std::string mlir::kiln::gemmTarget(const CompileOptions &options) {
   return "portable";
 }
 
+bool mlir::kiln::targetHasBf16Dot(const CompileOptions &options) {
+  MLIRContext context;
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(options, UnknownLoc::get(&context));
+  return succeeded(machine) &&
+         (*machine)->getMCSubtargetInfo()->checkFeatures("+avx512f,+avx512bf16");
+}
+
 LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &signature,
                                      const CompileOptions &options, llvm::StringRef outputPath) {
   Location loc = module.getLoc();

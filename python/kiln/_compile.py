@@ -51,8 +51,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         --dim text "batch=1,sequence=128".
     quantize:  None or "none" (fp32), or "int8": --quantize int8, the MatMul/Gemm
         layers with constant weights as int8 GEMMs (per-channel int8 weights,
-        activations quantized per row as the model runs; docs/quantization.md).
-        "int8-static" and "bf16" raise kiln.UnsupportedError (not yet).
+        activations quantized per row as the model runs; docs/quantization.md),
+        or "bf16": --quantize bf16, those weights in bf16 and their GEMMs on
+        bf16 inputs with fp32 sums (AVX512_BF16). "int8-static" raises
+        kiln.UnsupportedError (not yet).
     quantize_exclude: ONNX node names or op types kept in fp32 (a list, or
         the CLI's comma-separated text).
     mcpu:      --mcpu: None or "native" (this machine), "x86-64-v3", "haswell"...
@@ -63,11 +65,11 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     Raises kiln.CompileError with the compiler's diagnostics; a failed
     compile leaves nothing at `output`. Returns the output path.
     """
-    if quantize in ("int8-static", "bf16"):
+    if quantize == "int8-static":
         raise UnsupportedError(f"quantize={quantize!r} is not implemented yet; "
                                "quantize='int8' (dynamic activations) is")
     if quantize is not None and not isinstance(quantize, str):
-        raise CompileError(f"quantize must be None, 'none' or 'int8', not {quantize!r}")
+        raise CompileError(f"quantize must be None, 'none', 'int8' or 'bf16', not {quantize!r}")
     if isinstance(quantize_exclude, str):
         quantize_exclude = [n.strip() for n in quantize_exclude.split(",") if n.strip()]
     quantize_exclude = list(quantize_exclude or [])

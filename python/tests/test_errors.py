@@ -211,7 +211,7 @@ def test_compile_bad_options(tmp_path, kwargs, message):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("mode", ["int8-static", "bf16"])
+@pytest.mark.parametrize("mode", ["int8-static"])
 def test_compile_quantize_not_implemented(tmp_path, mode):
     with pytest.raises(kiln.UnsupportedError, match="is not implemented yet") as info:
         kiln.compile(BERT_ONNX, tmp_path / "m.so", quantize=mode)
@@ -220,9 +220,10 @@ def test_compile_quantize_not_implemented(tmp_path, mode):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"quantize": "int4"}, "--quantize must be none or int8, not 'int4'"),
+    ({"quantize": "int4"}, "--quantize must be none, int8 or bf16, not 'int4'"),
+    ({"quantize": "bf16", "opt_level": 0}, "needs -O1 or higher"),
     ({"quantize": "int8", "opt_level": 0}, "needs -O1 or higher"),
-    ({"quantize_exclude": ["Gemm"]}, "--quantize-exclude needs --quantize int8"),
+    ({"quantize_exclude": ["Gemm"]}, "--quantize-exclude needs --quantize int8 or bf16"),
 ])
 def test_compile_quantize_bad_options(tmp_path, kwargs, message):
     with pytest.raises(kiln.CompileError, match=message):
@@ -242,6 +243,20 @@ def test_compile_quantize_int8(tmp_path):
     want, got = fp32.run(None, feeds)[0].ravel(), int8.run(None, feeds)[0].ravel()
     cosine = float(want @ got / (np.linalg.norm(want) * np.linalg.norm(got)))
     assert 0.99 < cosine < 1.0
+
+
+def test_compile_quantize_bf16(tmp_path):
+    """quantize="bf16" makes a library whose outputs stay close to fp32's
+    (random-weight BERT-tiny; exact arithmetic: tools/check_quantization.py
+    --bf16)."""
+    fp32 = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "fp32.so"))
+    bf16 = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "bf16.so", quantize="bf16"))
+    rng = np.random.default_rng(0)
+    feeds = {"input_ids": rng.integers(0, 100, (1, 12)), "attention_mask": np.ones((1, 12), np.int64),
+             "token_type_ids": np.zeros((1, 12), np.int64)}
+    want, got = fp32.run(None, feeds)[0].ravel(), bf16.run(None, feeds)[0].ravel()
+    cosine = float(want @ got / (np.linalg.norm(want) * np.linalg.norm(got)))
+    assert 0.999 < cosine < 1.0
 
 
 def test_compile_options_that_work(tmp_path):

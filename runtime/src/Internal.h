@@ -101,6 +101,9 @@ struct kiln_model {
   std::string path;
   std::string producer;
   void (*run)(void **) = nullptr;
+  /// The ABI the model was compiled for (KILN_ABI_VERSION_OLDEST to
+  /// KILN_ABI_VERSION): what its kiln_gemm_desc holds.
+  uint32_t abiVersion = KILN_ABI_VERSION;
   std::vector<kiln::TensorSig> inputs, outputs;
   size_t inputDescWords = 0, outputDescWords = 0;
   /// The distinct names of symbolic input dims ("batch", "sequence").

@@ -220,6 +220,7 @@ std::string readTable(const kiln_model_abi &abi, const ModelMemory &memory, kiln
   if (!abi.run || !memory.contains(reinterpret_cast<const void *>(abi.run), 1, 1))
     return "its table has no run function";
   model.run = abi.run;
+  model.abiVersion = abi.abi_version;
   if (abi.num_regions > 0 &&
       !memory.containsArray(abi.regions, abi.num_regions))
     return format("its table declares %u profile regions but no region table", abi.num_regions);

@@ -108,6 +108,15 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
   }
 }
 
+/// kiln_runtime_context::gemm for models of ABI 5 to 7, whose descriptors
+/// end before b_type: the words they fill, and an fp32 B.
+void sessionGemmAbi7(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
+  kiln_gemm_desc full{};
+  std::memcpy(&full, desc, KILN_GEMM_DESC_FIELDS_ABI7 * sizeof(int64_t));
+  full.b_type = KILN_DTYPE_FLOAT32;
+  sessionGemm(ctx, &full);
+}
+
 /// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
 void sessionQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
@@ -658,7 +667,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.session = s.get();
   s->context.sgemm = sessionSgemm;
   s->context.scratch = sessionScratch;
-  s->context.gemm = sessionGemm;
+  s->context.gemm = m.abiVersion < 8 ? sessionGemmAbi7 : sessionGemm;
   s->context.parallel_for = sessionParallelFor;
   s->context.qgemm = sessionQgemm;
   s->context.fail = sessionFail;

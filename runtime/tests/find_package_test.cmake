@@ -35,7 +35,7 @@ foreach(pattern "libkiln_runtime\\.so$" "libkiln_runtime\\.a$" "KilnConfig\\.cma
   endif()
 endforeach()
 foreach(file ${installed})
-  if(NOT file MATCHES "^(include/kiln/kiln(_abi|_qgemm_pack)?\\.h|bin/kiln-(run|bench)|lib[^/]*/(libkiln_runtime\\.(so(\\.[0-9.]+)?|a)|cmake/Kiln/.*))$")
+  if(NOT file MATCHES "^(include/kiln/kiln(_abi|_qgemm_pack|_bf16_pack)?\\.h|bin/kiln-(run|bench)|lib[^/]*/(libkiln_runtime\\.(so(\\.[0-9.]+)?|a)|cmake/Kiln/.*))$")
     message(FATAL_ERROR "unexpected file installed: ${file}")
   endif()
 endforeach()

@@ -233,6 +233,16 @@ TEST(Load, OlderAbiVersion) {
   EXPECT_NE(m.session, nullptr);
 }
 
+// ABI 8 appended b_type to kiln_gemm_desc: an ABI 7 model's descriptor ends
+// before it, and the runtime reads its B as fp32 without looking further
+// (fake_model_abi7 leaves an invalid b_type there, which would abort).
+TEST(Load, Abi7GemmDescriptor) {
+  Loaded m("fake_model_abi7");
+  ASSERT_NE(m.session, nullptr);
+  for (int64_t n : {1, 5})
+    runAndCheck(m.session, n);
+}
+
 TEST(Load, MalformedTable) {
   kiln_model_t *model = nullptr;
   std::string path = modelPath("fake_model_bad_table");

@@ -54,12 +54,16 @@ Options:
   --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
                                $CUDA_HOME, else /usr/local/cuda). Without
                                ptxas the kernels ship as PTX for the driver.
-  --quantize=<mode>            none (default) or int8: the MatMul/Gemm layers
-                               with constant weights as int8 GEMMs (weights
-                               int8 per output channel, activations uint8
-                               per row, quantized as the model runs; VNNI
-                               kernels where the CPU has them). Needs -O1+.
-                               int8-static and bf16 are not implemented yet.
+  --quantize=<mode>            none (default), int8 or bf16. int8: the
+                               MatMul/Gemm layers with constant weights as
+                               int8 GEMMs (weights int8 per output channel,
+                               activations uint8 per row, quantized as the
+                               model runs; VNNI kernels where the CPU has
+                               them). bf16: every constant GEMM weight in
+                               bf16, its GEMM on bf16 inputs with fp32 sums
+                               (AVX512_BF16; a slow portable kernel with the
+                               same results elsewhere). Needs -O1+.
+                               int8-static is not implemented yet.
   --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
                                (e.g. Gemm) in fp32.
   --eval-data=<dir>            Input sets to measure accuracy on: one

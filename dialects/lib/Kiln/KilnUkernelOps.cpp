@@ -117,9 +117,26 @@ void QGemmOp::getEffects(
 
 namespace {
 
+/// Whether `map` reads a B prepacked as bf16 pairs: (n floordiv W,
+/// k floordiv 2, n mod W, k mod 2).
+bool isBf16PanelMap(AffineMap map) {
+  if (map.getNumResults() != 4)
+    return false;
+  AffineExpr n = getAffineDimExpr(FGemmOp::kN, map.getContext());
+  AffineExpr k = getAffineDimExpr(FGemmOp::kK, map.getContext());
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
+  return width && width.getValue() > 0 &&
+         map.getResults() == ArrayRef<AffineExpr>{n.floorDiv(width.getValue()), k.floorDiv(2),
+                                                  n % width.getValue(), k % 2};
+}
+
 /// The panel width W if `map` reads a prepacked B, (n floordiv W, k,
-/// n mod W); 0 otherwise.
+/// n mod W), or its bf16 form (isBf16PanelMap); 0 otherwise.
 int64_t panelWidthOf(AffineMap map) {
+  if (isBf16PanelMap(map))
+    return cast<AffineConstantExpr>(cast<AffineBinaryOpExpr>(map.getResult(0)).getRHS())
+        .getValue();
   if (map.getNumResults() != 3)
     return 0;
   auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
@@ -182,6 +199,19 @@ LogicalResult FGemmOp::verify() {
         map.getNumResults() != unsigned(type.getRank()))
       return emitOpError("the map of ") << name(operand) << " must have the 5 loops (b0, b1, m, n, k) "
                                         << "and one result per dim of " << type << ", got " << AffineMapAttr::get(map);
+    if (operand == b && isBf16PanelMap(map)) {
+      // kiln-pack-gemm-weights-bf16's panels (kiln_bf16_pack.h): B rounded
+      // to bf16, pairs of k side by side; the runtime call then has b_type
+      // bf16 (kiln-fgemm-to-runtime).
+      if (!type.getElementType().isBF16() || !type.hasStaticShape() ||
+          !type.getLayout().isIdentity() || type.getDimSize(2) != panel || type.getDimSize(3) != 2)
+        return emitOpError("a bf16-prepacked b must be a static contiguous P x K2/2 x ")
+               << panel << " x 2 bf16 buffer, got " << type;
+      if (!ShapedType::isDynamic(loopSize[kK]) && (loopSize[kK] + 1) / 2 != type.getDimSize(1))
+        return emitOpError("b has ") << type.getDimSize(1) << " pairs of rows of k, a has "
+                                     << loopSize[kK] << " rows";
+      continue;
+    }
     if (type.getElementType() != f32)
       return emitOpError() << name(operand) << " must hold f32, got " << type;
     if (operand == b && panel) {

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bf16Contractions.h"
 #include "LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
@@ -109,12 +110,14 @@ std::optional<OperandAccess> packedAccessOf(Value buffer, AffineMap map, unsigne
 std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
+  // A bf16 B of kiln-pack-gemm-weights-bf16 (read through arith.extf).
+  std::optional<kiln::lowering::Bf16PackedB> bf16 = kiln::lowering::bf16PackedBOf(op);
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || !type.getElementType().isF32())
+    if (!type || !(type.getElementType().isF32() || (bf16 && v == op.getDpsInputs()[1])))
       return std::nullopt;
   }
-  if (!isMultiplyAccumulate(op))
+  if (!bf16 && !isMultiplyAccumulate(op))
     return std::nullopt;
   unsigned numLoops = op.getNumLoops();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -123,6 +126,12 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   auto b = accessOf(op.getDpsInputs()[1], maps[1], numLoops);
   if (!b)
     b = packedAccessOf(op.getDpsInputs()[1], maps[1], numLoops, bPanel);
+  if (!b && bf16) { // k and n as for an fp32 panel: dims 1 and 2
+    b = OperandAccess{op.getDpsInputs()[1], SmallVector<int64_t>(numLoops, -1)};
+    b->dimOfLoop[bf16->kLoop] = 1;
+    b->dimOfLoop[bf16->nLoop] = 2;
+    bPanel = bf16->panel;
+  }
   auto c = accessOf(op.getDpsInits()[0], maps[2], numLoops);
   if (!a || !b || !c)
     return std::nullopt;
@@ -368,7 +377,7 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
   // Operands in the op's order: a, b, bias, residual, init.
   SmallVector<FGemmOperand> operands = {fgemmOperand(plan.a, context),
                                         fgemmOperand(plan.b, context)};
-  if (plan.bPanel) // read through (n floordiv W, k, n mod W)
+  if (plan.bPanel) // read through (n floordiv W, k, n mod W), or its bf16 form
     operands[1].contractionMap = op.getIndexingMapsArray()[1];
   std::optional<unsigned> biasIndex, residualIndex;
   if (epilogue && epilogue->bias) {

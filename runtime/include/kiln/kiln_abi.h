@@ -27,10 +27,12 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 7u
+#define KILN_ABI_VERSION 8u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
- * reads past `fail`. */
+ * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
+ * runtime reads as FLOAT32 for models older than 8 (their descriptors end
+ * before it). */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -81,7 +83,14 @@ enum kiln_gemm_activation {
  *   B(p, j) = b[(j / W)*k*W + p*W + j % W], W = b_panel   otherwise:
  * B prepacked at compile time (the layout pass) as ceil(n / W) panels of
  * k x W floats, zero past column n. bias (n floats) and residual may be
- * NULL (no term). Strides are in elements; 0 broadcasts. */
+ * NULL (no term). Strides are in elements; 0 broadcasts.
+ *
+ * b_type (since ABI 8) is B's element type: KILN_DTYPE_FLOAT32 (or 0) as
+ * above, or KILN_DTYPE_BFLOAT16 (`kiln compile --quantize bf16`): B is
+ * prepacked (b_panel = W > 0) in the bf16 panels of kiln_bf16_pack.h, A is
+ * rounded to bf16 as the GEMM reads it, and the sum is of exact products in
+ * fp32 (the order is the runtime's, the same on every CPU; see there).
+ * batch_stride_b then counts bf16 elements. */
 typedef struct kiln_gemm_desc {
   int64_t m, n, k;
   const float *a;
@@ -97,8 +106,11 @@ typedef struct kiln_gemm_desc {
   int64_t residual_rs;
   int64_t batch[2];
   int64_t batch_stride_a[2], batch_stride_b[2], batch_stride_c[2], batch_stride_residual[2];
+  int64_t b_type; /* enum kiln_dtype: FLOAT32 (0 too) or BFLOAT16; since ABI 8 */
 } kiln_gemm_desc;
-#define KILN_GEMM_DESC_FIELDS 27
+#define KILN_GEMM_DESC_FIELDS 28
+/* The words of a kiln_gemm_desc that models of ABI 5 to 7 fill (no b_type). */
+#define KILN_GEMM_DESC_FIELDS_ABI7 27
 
 typedef void (*kiln_gemm_fn)(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc);
 

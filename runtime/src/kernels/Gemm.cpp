@@ -18,6 +18,11 @@
 // A batch of GEMMs is one parallel loop over (GEMM, tile) pairs, so that
 // attention's many small GEMMs share the threads like one big one.
 //
+// The same loops run the bf16 kernels (b_type KILN_DTYPE_BFLOAT16), whose
+// packed panels hold bf16 pairs of steps of k (GemmKernels.h): in packed
+// elements, every offset below holds with k rounded up to even, and slices
+// of K are cut at even steps, so one template serves both.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Gemm.h"
@@ -32,6 +37,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <unistd.h>
 
@@ -39,12 +45,13 @@ namespace kiln {
 namespace {
 
 /// One GEMM of a batch as its tiles see it: the operands moved to its
-/// batch index, and the epilogue (kiln_gemm_desc).
-struct Problem {
+/// batch index, and the epilogue (kiln_gemm_desc). B holds float, or bf16
+/// bits (uint16_t) for the bf16 kernels.
+template <class Packed> struct Problem {
   int64_t m, n, k;
   const float *a;
   int64_t aRowStride, aColStride;
-  const float *b;
+  const Packed *b;
   int64_t bRowStride, bColStride, bPanel; // bPanel != 0: prepacked
   float *c;
   int64_t ldc;
@@ -58,7 +65,7 @@ struct Problem {
 };
 
 /// GEMM `index` (b0 * batch[1] + b1) of the batch.
-Problem problemAt(const kiln_gemm_desc &d, int64_t index) {
+template <class Packed> Problem<Packed> problemAt(const kiln_gemm_desc &d, int64_t index) {
   const int64_t b0 = index / d.batch[1], b1 = index % d.batch[1];
   auto offset = [&](const int64_t *stride) { return b0 * stride[0] + b1 * stride[1]; };
   return {d.m,
@@ -67,7 +74,7 @@ Problem problemAt(const kiln_gemm_desc &d, int64_t index) {
           d.a + offset(d.batch_stride_a),
           d.a_rs,
           d.a_cs,
-          d.b + offset(d.batch_stride_b),
+          static_cast<const Packed *>(static_cast<const void *>(d.b)) + offset(d.batch_stride_b),
           d.b_rs,
           d.b_cs,
           d.b_panel,
@@ -80,23 +87,33 @@ Problem problemAt(const kiln_gemm_desc &d, int64_t index) {
           d.residual_rs};
 }
 
+/// Steps of k per packed element group (1 for float, 2 for bf16 pairs).
+template <class Packed> constexpr int64_t kGroup = GemmPacking<Packed>::kStepsPerGroup;
+
 /// Copies kc x nc of B at (pc, jc) from the prepacked layout of width W
 /// (kiln_gemm_desc::b_panel) into the kernel's panels of width nr: an
-/// artifact built for another CPU. Correct but not tuned.
-void repackPanels(const float *b, int64_t w, int64_t k, int64_t pc, int64_t kc, int64_t jc,
-                  int64_t nc, int64_t nr, float *dst) {
-  for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += kc * nr)
-    for (int64_t p = 0; p < kc; ++p)
+/// artifact built for another CPU. Correct but not tuned. With groups of
+/// g steps of k (bf16 pairs), B(p, col) lies at
+/// b[col/W * K*W + p/g * g*W + col%W * g + p%g], K = k rounded up to g.
+template <class Packed>
+void repackPanels(const Packed *b, int64_t w, int64_t k, int64_t pc, int64_t kc, int64_t jc,
+                  int64_t nc, int64_t nr, Packed *dst) {
+  constexpr int64_t g = kGroup<Packed>;
+  const int64_t kPacked = roundUp(k, g), kcPacked = roundUp(kc, g);
+  for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += kcPacked * nr)
+    for (int64_t p = 0; p < kcPacked; ++p)
       for (int64_t j = 0; j < nr; ++j) {
-        const int64_t col = jc + j0 + j;
-        dst[p * nr + j] = j0 + j < nc ? b[col / w * k * w + (pc + p) * w + col % w] : 0.0f;
+        const int64_t col = jc + j0 + j, row = pc + p;
+        dst[p / g * g * nr + j * g + p % g] =
+            j0 + j < nc ? b[col / w * kPacked * w + row / g * g * w + col % w * g + row % g]
+                        : Packed(0);
       }
 }
 
 /// Where the micro-kernel reads a kc x nc block of B: panels of kc x nr,
-/// `stride` floats apart.
-struct BlockOfB {
-  const float *panels;
+/// `stride` packed elements apart.
+template <class Packed> struct BlockOfB {
+  const Packed *panels;
   int64_t stride;
 };
 
@@ -105,21 +122,23 @@ struct BlockOfB {
 /// packed into `scratch`. (Copying the slices of a prepacked B whose panel
 /// distance is a multiple of 64 KiB, against L2 set conflicts, measured no
 /// faster.)
-BlockOfB blockOfB(const GemmMicroKernel &kernel, const Problem &g, int64_t pc, int64_t kc,
-                  int64_t jc, int64_t nc, float *scratch) {
-  const int64_t nr = kernel.nr;
-  if (g.bPanel == nr)
-    return {g.b + jc * g.k + pc * nr, g.k * nr}; // panel jc / nr starts at jc / nr * k * nr
+template <class Packed>
+BlockOfB<Packed> blockOfB(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
+                          int64_t pc, int64_t kc, int64_t jc, int64_t nc, Packed *scratch) {
+  const int64_t nr = kernel.nr, kPacked = roundUp(g.k, kGroup<Packed>);
+  if (g.bPanel == nr) // panel jc / nr starts at jc / nr * K * nr
+    return {g.b + jc * kPacked + pc * nr, kPacked * nr};
   if (g.bPanel)
     repackPanels(g.b, g.bPanel, g.k, pc, kc, jc, nc, nr, scratch);
-  else
+  else if constexpr (std::is_same_v<Packed, float>) // checkDesc: a bf16 B is prepacked
     kernel.packB(g.b + pc * g.bRowStride + jc * g.bColStride, g.bRowStride, g.bColStride, kc, nc,
                  scratch);
-  return {scratch, kc * nr};
+  return {scratch, roundUp(kc, kGroup<Packed>) * nr};
 }
 
 /// The epilogue on rows x cols of C at (i, j), if there is one.
-void epilogueAt(const GemmMicroKernel &kernel, const Problem &g, int64_t i, int64_t j, int64_t rows,
+template <class Packed>
+void epilogueAt(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g, int64_t i, int64_t j, int64_t rows,
                 int64_t cols) {
   if (!g.hasEpilogue())
     return;
@@ -129,7 +148,8 @@ void epilogueAt(const GemmMicroKernel &kernel, const Problem &g, int64_t i, int6
 }
 
 /// An empty sum (k = 0): C is 0 (or stays), then the epilogue.
-void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t i1, int64_t j0,
+template <class Packed>
+void emptyTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g, int64_t i0, int64_t i1, int64_t j0,
                int64_t j1) {
   if (!g.accumulate)
     for (int64_t i = i0; i < i1; ++i)
@@ -141,11 +161,12 @@ void emptyTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
 /// so that the strips of A and C that pass through and the block's own
 /// fetch have room (1024 columns on a 2 MiB L2, 512 on 1 MiB). The
 /// kernel's nc where the L2 is unknown.
-int64_t blockColumns(const GemmMicroKernel &kernel, int64_t kc) {
+template <class Packed>
+int64_t blockColumns(const GemmMicroKernelOf<Packed> &kernel, int64_t kc) {
   const int64_t l2 = l2CacheBytes();
   if (l2 == 0)
     return kernel.nc;
-  const int64_t columns = l2 / 2 / (kc * int64_t(sizeof(float))) / kernel.nr * kernel.nr;
+  const int64_t columns = l2 / 2 / (kc * int64_t(sizeof(Packed))) / kernel.nr * kernel.nr;
   return std::clamp<int64_t>(columns, 4 * kernel.nr, 4 * kernel.nc);
 }
 
@@ -164,19 +185,24 @@ int64_t blockColumns(const GemmMicroKernel &kernel, int64_t kc) {
 /// wait on each panel, the kernel fetches the next panel into L2 while it
 /// computes the current one, and the last panel of the last strip fetches
 /// the first panel of the next block.
-void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t i1, int64_t j0,
-              int64_t j1) {
+template <class Packed>
+void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g, int64_t i0,
+              int64_t i1, int64_t j0, int64_t j1) {
   if (g.k <= 0)
     return emptyTile(kernel, g, i0, i1, j0, j1);
   const int64_t mr = kernel.mr, nr = kernel.nr;
-  const int64_t kcMax = balancedBlock(g.k, kernel.kc, 1);
+  // Slices of K start at even steps for bf16 pairs; K rounded up likewise.
+  const int64_t kcMax = balancedBlock(g.k, kernel.kc, kGroup<Packed>);
+  const int64_t kPacked = roundUp(g.k, kGroup<Packed>);
   const int64_t ncMax = balancedBlock(j1 - j0, blockColumns(kernel, kcMax), nr);
   const bool inPlace = g.bPanel == nr;
   // Packed B first (none when it is prepacked for this kernel), then the
   // panel of A at a 64-byte boundary.
-  const int64_t bFloats = inPlace ? 0 : roundUp(kcMax * ncMax, 16);
-  float *packedB = static_cast<float *>(gemmPackBuffer((bFloats + mr * kcMax) * sizeof(float)));
-  float *packedA = packedB + bFloats;
+  constexpr int64_t kPerLine = 64 / int64_t(sizeof(Packed));
+  const int64_t bElements = inPlace ? 0 : roundUp(kcMax * ncMax, kPerLine);
+  Packed *packedB =
+      static_cast<Packed *>(gemmPackBuffer((bElements + mr * kcMax) * sizeof(Packed)));
+  Packed *packedA = packedB + bElements;
 
   for (int64_t jc = j0; jc < j1; jc += ncMax) {
     const int64_t nc = std::min(ncMax, j1 - jc);
@@ -184,12 +210,12 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
       const int64_t kc = std::min(kcMax, g.k - pc);
       const bool accumulate = g.accumulate || pc > 0;
       const bool last = pc + kc == g.k;
-      const BlockOfB b = blockOfB(kernel, g, pc, kc, jc, nc, packedB);
+      const BlockOfB<Packed> b = blockOfB(kernel, g, pc, kc, jc, nc, packedB);
       // The first panel of the block after this one, if B is prepacked.
-      const float *nextBlock = !inPlace          ? nullptr
-                               : pc + kc < g.k   ? b.panels + kc * nr
-                               : jc + nc < j1    ? g.b + (jc + nc) * g.k
-                                                 : nullptr;
+      const Packed *nextBlock = !inPlace          ? nullptr
+                                : pc + kc < g.k   ? b.panels + kc * nr
+                                : jc + nc < j1    ? g.b + (jc + nc) * kPacked
+                                                  : nullptr;
       for (int64_t ir = i0; ir < i1; ir += mr) {
         const int64_t rows = std::min(mr, i1 - ir);
         const bool firstStrip = ir == i0, lastStrip = ir + mr >= i1;
@@ -197,9 +223,9 @@ void gemmTile(const GemmMicroKernel &kernel, const Problem &g, int64_t i0, int64
                      kc, packedA);
         float *c = g.c + ir * g.ldc + jc;
         for (int64_t jr = 0; jr < nc; jr += nr) {
-          const float *panel = b.panels + jr / nr * b.stride;
+          const Packed *panel = b.panels + jr / nr * b.stride;
           const bool lastPanel = jr + nr >= nc;
-          const float *next = inPlace && firstStrip && !lastPanel ? panel + b.stride
+          const Packed *next = inPlace && firstStrip && !lastPanel ? panel + b.stride
                               : lastStrip && lastPanel            ? nextBlock
                                                                   : nullptr;
           kernel.run(kc, packedA, panel, c + jr, g.ldc, rows, std::min(nr, nc - jr), accumulate,
@@ -220,6 +246,19 @@ void checkDesc(const kiln_gemm_desc &d) {
                                 std::to_string(d.activation));
   if (d.b_panel < 0)
     throw std::invalid_argument("kiln_gemm_desc: negative b_panel");
+  if (d.b_type != 0 && d.b_type != KILN_DTYPE_FLOAT32 && d.b_type != KILN_DTYPE_BFLOAT16)
+    throw std::invalid_argument("kiln_gemm_desc: unknown b_type " + std::to_string(d.b_type));
+  if (d.b_type == KILN_DTYPE_BFLOAT16 && d.b_panel == 0)
+    throw std::invalid_argument("kiln_gemm_desc: a bf16 B must be prepacked (b_panel > 0)");
+}
+
+/// The bf16 family this CPU runs with `fp32` (the family gemm picked, whose
+/// epilogue it shares): AVX512_BF16 unless KILN_GEMM_KERNEL asks for a
+/// family below avx512 (then the portable one, as on CPUs without it).
+GemmBf16MicroKernel pickBf16Kernel(const GemmMicroKernel &fp32) {
+  const bool forcedBelow = std::strcmp(fp32.name, "avx512") != 0;
+  return gemmBf16MicroKernel(forcedBelow ? GemmBf16Family::Portable : GemmBf16Family::Avx512Bf16,
+                             fp32);
 }
 
 /// The best family this CPU has, unless KILN_GEMM_KERNEL (portable, avx2 or
@@ -239,6 +278,29 @@ const GemmMicroKernel &pickKernel() {
 const GemmMicroKernel &selectedKernel() {
   static const GemmMicroKernel &kernel = pickKernel();
   return kernel;
+}
+
+const GemmBf16MicroKernel &selectedBf16Kernel() {
+  static const GemmBf16MicroKernel kernel = pickBf16Kernel(selectedKernel());
+  return kernel;
+}
+
+/// gemmWith and gemmBf16With: the batch split into tiles for the threads.
+template <class Packed>
+void runBatch(const GemmMicroKernelOf<Packed> &kernel, const kiln_gemm_desc &d, ThreadPool *pool) {
+  checkDesc(d);
+  if (d.m <= 0 || d.n <= 0 || d.batch[0] <= 0 || d.batch[1] <= 0)
+    return;
+  const int64_t batch = d.batch[0] * d.batch[1];
+  const int64_t work = batch * d.m * d.n * std::max<int64_t>(d.k, 1);
+  const int64_t threads = gemmThreads(pool, work);
+  const Tiling t = threads == 1 ? Tiling{d.m, d.n, 1}
+                                : chooseTiling(kernel.mr, kernel.nr, d.m, d.n, batch, threads,
+                                               d.b_panel != kernel.nr ? 3 : 0);
+  forEachTile(pool, threads, batch, d.m, d.n, t,
+              [&](int64_t index, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+                gemmTile(kernel, problemAt<Packed>(d, index), i0, i1, j0, j1);
+              });
 }
 
 } // namespace
@@ -360,20 +422,41 @@ const GemmMicroKernel &gemmMicroKernel(GemmFamily family) {
   return gemmPortableKernel;
 }
 
+bool gemmBf16FamilySupported(GemmBf16Family family) {
+  switch (family) {
+  case GemmBf16Family::Portable:
+    return true;
+#ifdef KILN_GEMM_X86
+  case GemmBf16Family::Avx512Bf16:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+#endif
+  default:
+    return false;
+  }
+}
+
+GemmBf16MicroKernel gemmBf16MicroKernel(GemmBf16Family family,
+                                        const GemmMicroKernel &epilogueFrom) {
+  GemmBf16MicroKernel kernel = gemmBf16PortableKernel;
+#ifdef KILN_GEMM_X86
+  if (family == GemmBf16Family::Avx512Bf16 && gemmBf16FamilySupported(family))
+    kernel = gemmAvx512Bf16Kernel;
+#endif
+  (void)family;
+  kernel.epilogue = epilogueFrom.epilogue;
+  return kernel;
+}
+
 void gemmWith(const GemmMicroKernel &kernel, const kiln_gemm_desc &d, ThreadPool *pool) {
-  checkDesc(d);
-  if (d.m <= 0 || d.n <= 0 || d.batch[0] <= 0 || d.batch[1] <= 0)
-    return;
-  const int64_t batch = d.batch[0] * d.batch[1];
-  const int64_t work = batch * d.m * d.n * std::max<int64_t>(d.k, 1);
-  const int64_t threads = gemmThreads(pool, work);
-  const Tiling t = threads == 1 ? Tiling{d.m, d.n, 1}
-                                : chooseTiling(kernel.mr, kernel.nr, d.m, d.n, batch, threads,
-                                               d.b_panel != kernel.nr ? 3 : 0);
-  forEachTile(pool, threads, batch, d.m, d.n, t,
-              [&](int64_t index, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-                gemmTile(kernel, problemAt(d, index), i0, i1, j0, j1);
-              });
+  if (d.b_type == KILN_DTYPE_BFLOAT16)
+    throw std::invalid_argument("kiln_gemm_desc: a bf16 B for an fp32 kernel");
+  runBatch(kernel, d, pool);
+}
+
+void gemmBf16With(const GemmBf16MicroKernel &kernel, const kiln_gemm_desc &d, ThreadPool *pool) {
+  if (d.b_type != KILN_DTYPE_BFLOAT16)
+    throw std::invalid_argument("kiln_gemm_desc: an fp32 B for a bf16 kernel");
+  runBatch(kernel, d, pool);
 }
 
 void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &g, ThreadPool *pool) {
@@ -396,9 +479,16 @@ void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &g, ThreadPool *poo
 
 void sgemm(const GemmArgs &args, ThreadPool *pool) { sgemmWith(selectedKernel(), args, pool); }
 
-void gemm(const kiln_gemm_desc &desc, ThreadPool *pool) { gemmWith(selectedKernel(), desc, pool); }
+void gemm(const kiln_gemm_desc &desc, ThreadPool *pool) {
+  if (desc.b_type == KILN_DTYPE_BFLOAT16)
+    gemmBf16With(selectedBf16Kernel(), desc, pool);
+  else
+    gemmWith(selectedKernel(), desc, pool);
+}
 
 const char *sgemmKernelName() { return selectedKernel().name; }
+
+const char *gemmBf16KernelName() { return selectedBf16Kernel().name; }
 
 int64_t gemmPanelWidth() { return selectedKernel().nr; }
 

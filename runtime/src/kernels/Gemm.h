@@ -14,7 +14,7 @@
 //
 // gemm (kiln_runtime_context::gemm, ABI 5) adds batches, a B prepacked at
 // compile time and a fused epilogue; sgemm is the batch of one without
-// them.
+// them. A B prepacked as bf16 (b_type, ABI 8) runs on the bf16 kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_KERNELS_GEMM_H
@@ -58,6 +58,12 @@ void prepackB(const float *b, int64_t rowStride, int64_t colStride, int64_t k, i
 /// The micro-kernel family sgemm picked for this CPU: "avx512", "avx2" or
 /// "portable" (for tests, benchmarks and `kiln inspect`).
 const char *sgemmKernelName();
+
+/// The family gemm runs a bf16 B with (kiln_gemm_desc::b_type) on this
+/// CPU: "avx512bf16", or "portable-bf16" (the same sums, slower) on CPUs
+/// without AVX512_BF16 or when KILN_GEMM_KERNEL asks for a family below
+/// avx512.
+const char *gemmBf16KernelName();
 
 } // namespace kiln
 

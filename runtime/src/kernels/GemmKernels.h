@@ -33,21 +33,44 @@ namespace kiln {
 struct GemmArgs;
 class ThreadPool;
 
-/// C[i*ldc + j] = (accumulate ? C[i*ldc + j] : 0) + sum_p a[p*MR+i] * b[p*NR+j]
-/// for i < rows <= MR, j < cols <= NR. With accumulate false, C is not read.
-/// A non-null `next` is the kc x NR panel of B the caller runs next, not yet
-/// in cache (a prepacked B met for the first time): the kernel prefetches it
-/// into L2 a row per step of k, so it arrives while this panel is computed.
-using GemmMicroKernelFn = void (*)(int64_t kc, const float *a, const float *b, float *c,
-                                   int64_t ldc, int64_t rows, int64_t cols, bool accumulate,
-                                   const float *next);
+/// A family's packed element: float for sgemm's kernels; for the bf16
+/// kernels (GemmBf16*.cpp), uint16_t bf16 values, a pair of steps of k of
+/// one row (column) side by side, as kiln_bf16_pack.h lays out B:
+///
+///   packed A: a[(p/2)*2MR + 2i + p%2] = bf16(A(i, p)), MR x K2 per panel
+///   packed B: b[(p/2)*2NR + 2j + p%2] = B(p, j),        K2 x NR per panel
+///
+/// with kc rounded up to even (K2) and zeros past it. In elements of the
+/// packed type, the offsets of the fp32 layout hold with k replaced by K2,
+/// so one driver (Gemm.cpp) serves both.
+template <class Packed> struct GemmPacking;
+template <> struct GemmPacking<float> {
+  static constexpr int64_t kStepsPerGroup = 1;
+};
+template <> struct GemmPacking<uint16_t> {
+  static constexpr int64_t kStepsPerGroup = 2;
+};
+
+/// C[i*ldc + j] = (accumulate ? C[i*ldc + j] : 0) + sum_p a(i, p) * b(p, j)
+/// for i < rows <= MR, j < cols <= NR, p < kc, from packed panels. With
+/// accumulate false, C is not read. A non-null `next` is the panel of B
+/// the caller runs next, not yet in cache (a prepacked B met for the first
+/// time): the kernel prefetches it into L2 a row per step of k, so it
+/// arrives while this panel is computed.
+template <class Packed>
+using GemmMicroKernelFnOf = void (*)(int64_t kc, const Packed *a, const Packed *b, float *c,
+                                     int64_t ldc, int64_t rows, int64_t cols, bool accumulate,
+                                     const Packed *next);
 /// Packs rows x kc of A (rows <= MR; `a` points at its element (0, 0)) into
 /// one zero-padded panel at dst.
-using GemmPackAFn = void (*)(const float *a, int64_t rowStride, int64_t colStride, int64_t rows,
-                             int64_t kc, float *dst);
-/// Packs kc x cols of B into ceil(cols / NR) consecutive panels at dst.
-using GemmPackBFn = void (*)(const float *b, int64_t rowStride, int64_t colStride, int64_t kc,
-                             int64_t cols, float *dst);
+template <class Packed>
+using GemmPackAFnOf = void (*)(const float *a, int64_t rowStride, int64_t colStride, int64_t rows,
+                               int64_t kc, Packed *dst);
+/// Packs kc x cols of an fp32 B into ceil(cols / NR) consecutive panels at
+/// dst (null in the bf16 families, whose B is always prepacked).
+template <class Packed>
+using GemmPackBFnOf = void (*)(const float *b, int64_t rowStride, int64_t colStride, int64_t kc,
+                               int64_t cols, Packed *dst);
 /// The epilogue of kiln_gemm_desc on rows x cols of C: c[i*ldc + j] =
 /// act(c[i*ldc + j] + bias[j]) + residual[i*residualRowStride + j], where a
 /// null bias or residual is no term (GemmEpilogue.h).
@@ -55,19 +78,33 @@ using GemmEpilogueFn = void (*)(float *c, int64_t ldc, int64_t rows, int64_t col
                                 const float *bias, int64_t activation, const float *residual,
                                 int64_t residualRowStride);
 
-struct GemmMicroKernel {
-  const char *name; // "avx512", "avx2", "portable"
+template <class Packed> struct GemmMicroKernelOf {
+  const char *name; // "avx512", "avx2", "portable", "avx512bf16", "portable-bf16"
   int64_t mr, nr;   // the tile
   /// Cache blocking for this tile: a kc x nc block of packed B stays in L2
   /// while one packed panel of A (mr x kc, in L1) sweeps across it.
   int64_t kc, nc;
-  GemmMicroKernelFn run;
-  GemmPackAFn packA;
-  GemmPackBFn packB;
+  GemmMicroKernelFnOf<Packed> run;
+  GemmPackAFnOf<Packed> packA;
+  GemmPackBFnOf<Packed> packB;
   GemmEpilogueFn epilogue;
 };
 
+using GemmMicroKernelFn = GemmMicroKernelFnOf<float>;
+using GemmPackAFn = GemmPackAFnOf<float>;
+using GemmPackBFn = GemmPackBFnOf<float>;
+using GemmMicroKernel = GemmMicroKernelOf<float>;
+/// A bf16 family (b_type KILN_DTYPE_BFLOAT16): fp32 sums of exact products
+/// of bf16 pairs, in the order of `vdpbf16ps` (GemmBf16Portable.cpp), so
+/// every family gives the same sums.
+using GemmBf16MicroKernel = GemmMicroKernelOf<uint16_t>;
+/// The kc of every bf16 family: the sum of a slice of K starts from zero
+/// and is then added to C, so the slices, and with them the sums' bits,
+/// are the same on every CPU only if every family cuts K alike.
+constexpr int64_t kGemmBf16Depth = 256;
+
 enum class GemmFamily { Portable, Avx2, Avx512 };
+enum class GemmBf16Family { Portable, Avx512Bf16 };
 
 /// Whether this build has the family and this CPU can run it.
 bool gemmFamilySupported(GemmFamily family);
@@ -75,15 +112,31 @@ bool gemmFamilySupported(GemmFamily family);
 /// The family's kernel if supported, else the best supported one below it.
 const GemmMicroKernel &gemmMicroKernel(GemmFamily family);
 
-/// sgemm and gemm with a given kernel (they use the one picked for this CPU).
+/// Whether this build has the bf16 family and this CPU can run it.
+bool gemmBf16FamilySupported(GemmBf16Family family);
+
+/// The bf16 family's kernel if supported, else the portable one; its
+/// epilogue is that of `epilogueFrom` (the fp32 family gemm runs), so that
+/// bias, activation and residual are computed as in the fp32 GEMM.
+GemmBf16MicroKernel gemmBf16MicroKernel(GemmBf16Family family,
+                                        const GemmMicroKernel &epilogueFrom);
+
+/// sgemm and gemm with a given kernel (they use the one picked for this
+/// CPU); gemmWith takes an fp32 B, gemmBf16With a bf16 one (b_type).
 void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &args, ThreadPool *pool);
 void gemmWith(const GemmMicroKernel &kernel, const kiln_gemm_desc &desc, ThreadPool *pool);
+void gemmBf16With(const GemmBf16MicroKernel &kernel, const kiln_gemm_desc &desc,
+                  ThreadPool *pool);
 
 /// Defined by GemmPortable.cpp, GemmAvx2.cpp and GemmAvx512.cpp; the last
 /// two exist only in x86 builds (KILN_GEMM_X86).
 extern const GemmMicroKernel gemmPortableKernel;
 extern const GemmMicroKernel gemmAvx2Kernel;
 extern const GemmMicroKernel gemmAvx512Kernel;
+/// GemmBf16Portable.cpp and GemmAvx512Bf16.cpp (x86 builds only); their
+/// `epilogue` is null (gemmBf16MicroKernel fills it in).
+extern const GemmBf16MicroKernel gemmBf16PortableKernel;
+extern const GemmBf16MicroKernel gemmAvx512Bf16Kernel;
 
 } // namespace kiln
 

@@ -22,7 +22,8 @@
 
 namespace kiln {
 class ThreadPool;
-struct GemmMicroKernel;
+template <class Packed> struct GemmMicroKernelOf;
+using GemmMicroKernel = GemmMicroKernelOf<float>;
 
 /// How one row of A was quantized: A(i, p) ~ scale * (Aq(i, p) - zeroPoint).
 struct QGemmRow {

@@ -121,3 +121,29 @@ func.func @a_without_k(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3x
       : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf32>
   return
 }
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @bf16_b_pairs(%a: memref<4x5xf32>, %b: memref<1x2x32x2xbf16>, %c: memref<4x3xf32>) {
+  // expected-error @below {{b has 2 pairs of rows of k, a has 5 rows}}
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [#a, affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>, #c]}
+      : memref<4x5xf32>, memref<1x2x32x2xbf16>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @bf16_b_f32(%a: memref<4x4xf32>, %b: memref<1x2x32x2xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{a bf16-prepacked b must be a static contiguous P x K2/2 x 32 x 2 bf16 buffer, got 'memref<1x2x32x2xf32>'}}
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [#a, affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>, #c]}
+      : memref<4x4xf32>, memref<1x2x32x2xf32>, memref<4x3xf32>
+  return
+}

@@ -37,3 +37,18 @@ func.func @batched(%q: memref<2x4x8x16xf32>, %k: memref<1x4x16x8xf32>, %out: mem
       : memref<2x4x8x16xf32>, memref<1x4x16x8xf32>, memref<2x4x8x8xf32>
   return
 }
+
+// -----
+
+// A b prepacked as bf16 pairs (kiln-pack-gemm-weights-bf16): K = 3 in 2
+// pairs.
+// CHECK-LABEL: func.func @bf16_b
+// CHECK: kiln.fgemm
+func.func @bf16_b(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memref<?x2xf32>) {
+  kiln.fgemm %a, %b into %c
+      {indexing_maps = [affine_map<(b0, b1, m, n, k) -> (m, k)>,
+                        affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>,
+                        affine_map<(b0, b1, m, n, k) -> (m, n)>]}
+      : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
+  return
+}

@@ -25,7 +25,7 @@ enum class Target { Cpu, Cuda };
 enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 
 /// What `--quantize` asks for.
-enum class Quantization { None, Int8 };
+enum class Quantization { None, Int8, Bf16 };
 
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
@@ -46,7 +46,8 @@ struct CompileOptions {
   /// $CUDA_HOME, else /usr/local/cuda. Without ptxas the kernels ship as
   /// PTX for the driver to compile.
   std::string cudaToolkit;
-  /// --quantize: none (fp32) or int8 (dynamic: kiln-quantize-contractions).
+  /// --quantize: none (fp32), int8 (dynamic: kiln-quantize-contractions) or
+  /// bf16 (weights and GEMM inputs: kiln-pack-gemm-weights-bf16).
   Quantization quantize = Quantization::None;
   /// --quantize-exclude: ONNX node names or op types kept in fp32.
   std::vector<std::string> quantizeExclude;
@@ -62,7 +63,7 @@ std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 /// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
 std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 
-/// Parses --quantize (none, int8; int8-static and bf16 are named as not
+/// Parses --quantize (none, int8, bf16; int8-static is named as not
 /// implemented yet); an error message, or empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
 
@@ -101,6 +102,10 @@ std::string checkTargetOptions(const CompileOptions &options);
 /// ("avx512", "avx2" or "portable"): the layout constant weights are packed
 /// in (kiln-pack-gemm-weights).
 std::string gemmTarget(const CompileOptions &options);
+
+/// Whether the target CPU of `options` has AVX512_BF16, which the runtime's
+/// fast bf16 GEMM needs (--quantize bf16 runs everywhere, slowly without).
+bool targetHasBf16Dot(const CompileOptions &options);
 
 /// The textual pass pipeline from kiln IR to the LLVM dialect.
 std::string loweringPipeline(const CompileOptions &options);

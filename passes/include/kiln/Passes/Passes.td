@@ -190,6 +190,57 @@ def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::ModuleOp"> {
+  let summary = "Round constant GEMM weights to bf16, in the bf16 kernels' panel layout";
+  let description = [{
+    `kiln compile --quantize bf16`. Every contraction that
+    `kiln-pack-gemm-weights` would pack (an f32 `out += a * b` whose B is a
+    constant matrix, possibly transposed or a conv's collapsed filters) gets
+    its weight rounded to bf16 (nearest, ties to even; `kiln_bf16_pack.h`)
+    and laid out as the runtime's bf16 kernels read it:
+    `tensor<ceil(N/W) x K2/2 x W x 2 x bf16>` (K2 = K rounded up to even,
+    W = 32 for every target), read through
+    `(n floordiv W, k floordiv 2, n mod W, k mod 2)`, widened back by an
+    `arith.extf` in the body (the data is a flat constant, expanded to that
+    view by a `tensor.expand_shape`). The contraction is marked
+    `kiln.packed_rhs = W` (so `kiln-pack-gemm-weights` skips it);
+    `kiln-contraction-to-runtime-gemm` then makes it a `kiln.fgemm` with
+    that B, whose runtime call (`b_type` bf16) rounds A to bf16 too and
+    sums exact products in fp32. The f32 data of weights nothing else reads is released.
+
+    Contractions whose ONNX node's name or op type is in `exclude` stay
+    fp32. With `hardware-bf16=false` (a target CPU without AVX512_BF16) the
+    pass warns that the bf16 GEMMs run the runtime's portable kernel.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<768x3072xf32>
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
+                                     (m, n, k) -> (m, n)], ...} ins(%x, %w ...) {
+    ^bb0(%a: f32, %b: f32, %out: f32): ...
+    ```
+    After:
+    ```mlir
+    %flat = arith.constant dense_resource<w_bf16_panels32> : tensor<2359296xbf16>
+    %w = tensor.expand_shape %flat [[0, 1, 2, 3]] output_shape [96, 384, 32, 2] ...
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
+                                     (m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2),
+                                     (m, n, k) -> (m, n)], ...,
+                    kiln.packed_rhs = 32 : i64} ins(%x, %w ...) {
+    ^bb0(%a: f32, %b: bf16, %out: f32):
+      %bw = arith.extf %b : bf16 to f32  ...
+    ```
+  }];
+  let options = [
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types (MatMul, Gemm, Conv) to keep in fp32">,
+    Option<"hardwareBf16", "hardware-bf16", "bool", /*default=*/"true",
+           "whether the target CPU has AVX512_BF16 (else a warning: the portable kernel runs)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::ModuleOp"> {
   let summary = "Replace fp32 contractions with constant weights by int8 GEMMs (kiln.qgemm)";
   let description = [{
@@ -298,7 +349,9 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     (`memref.subview`) of the operands it moves. Transposed and broadcast
     operands keep their strides, never copied. A B read through
     `(n floordiv W, k, n mod W)` from a contiguous `ceil(N/W) x K x W`
-    buffer (what `kiln-pack-gemm-weights` makes) keeps that map: prepacked.
+    buffer (what `kiln-pack-gemm-weights` makes) keeps that map: prepacked;
+    so does a bf16 B in the layout of `kiln-pack-gemm-weights-bf16`, read
+    through `arith.extf` (the op then has `b_type` bf16).
 
     When the output is known to be zero (its only write before is a zero
     `linalg.fill`, or a copy of a buffer that was), the op overwrites

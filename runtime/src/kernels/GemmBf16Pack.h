@@ -1,0 +1,47 @@
+//===- GemmBf16Pack.h - Packing A as bf16 pairs for a bf16 kernel -*- C++ -*-===//
+//
+// Included only by the bf16 micro-kernel files (GemmBf16Portable.cpp,
+// GemmAvx512Bf16.cpp), like GemmPack.h and for the same reason: internal
+// linkage throughout, each file compiles its own copy with its own ISA.
+//
+// A is fp32 in memory and rounded to bf16 while it is packed. The fp32
+// packing of GemmPack.h (its 4 x 4 transpositions of a row-major A) runs
+// first, a chunk of k at a time into a buffer on the stack that stays in
+// L1, and each two of its rows (steps p and p + 1 of k) then become MR
+// pairs: 2 MR bf16 values, dst[2i + p % 2] = bf16(A(i, p)).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_KERNELS_GEMMBF16PACK_H
+#define KILN_RUNTIME_KERNELS_GEMMBF16PACK_H
+
+#include "GemmPack.h"
+
+#include <cstdint>
+
+namespace kiln {
+namespace {
+
+/// One MR x kc panel of A as bf16 pairs (GemmKernels.h): dst[(p/2)*2MR +
+/// 2i + p%2] = bf16(A(i, p)), zero past `rows` and past kc (an odd kc
+/// gets a zero second step). Pairs::convert(even, odd, dst) writes the MR
+/// pairs of two packed fp32 rows of MR floats.
+template <int MR, class Pairs>
+void packABf16Panel(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t kc,
+                    uint16_t *dst) {
+  constexpr int64_t kChunk = 64; // steps of k per fp32 chunk: 3 KiB for MR = 12
+  alignas(64) float chunk[(kChunk + 1) * MR];
+  for (int64_t p0 = 0; p0 < kc; p0 += kChunk) {
+    const int64_t steps = kc - p0 < kChunk ? kc - p0 : kChunk;
+    packAPanel<MR>(a + p0 * cs, rs, cs, rows, steps, chunk);
+    if (steps % 2)
+      for (int i = 0; i < MR; ++i)
+        chunk[steps * MR + i] = 0.0f;
+    for (int64_t p = 0; p < steps; p += 2)
+      Pairs::convert(chunk + p * MR, chunk + (p + 1) * MR, dst + (p0 + p) * MR);
+  }
+}
+
+} // namespace
+} // namespace kiln
+
+#endif // KILN_RUNTIME_KERNELS_GEMMBF16PACK_H

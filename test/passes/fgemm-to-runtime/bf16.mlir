@@ -1,0 +1,27 @@
+// RUN: kiln-opt %s --kiln-fgemm-to-runtime --canonicalize --cse | FileCheck %s
+
+// A b prepacked as bf16 pairs (kiln-pack-gemm-weights-bf16): passed like an
+// fp32 panel (b_panel = 32, word 9; no strides, words 7 and 8), with k from
+// a (3, word 2, not b's 2 pairs) and b_type bf16 (16, word 27).
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+// CHECK-LABEL: func.func @bf16_weight
+// CHECK-SAME: (%[[A:.*]]: memref<?x3xf32>, %[[B:.*]]: memref<1x2x32x2xbf16>
+// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
+// CHECK-DAG: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK: memref.store %c3, %[[D]][%c2]
+// CHECK: memref.store %[[PB]], %[[D]][%c6]
+// CHECK-NEXT: memref.store %c0, %[[D]][%c7]
+// CHECK-NEXT: memref.store %c0, %[[D]][%c8]
+// CHECK-NEXT: memref.store %c32, %[[D]][%c9]
+// CHECK: memref.store %c16, %[[D]][%c27]
+// CHECK: call @kiln_rt_gemm
+func.func @bf16_weight(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memref<?x2xf32>,
+                       %ctx: index {kiln.runtime_context}) {
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]}
+      : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
+  return
+}
