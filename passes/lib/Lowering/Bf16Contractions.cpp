@@ -1,6 +1,7 @@
 //===- Bf16Contractions.cpp - Contractions with a bf16-packed weight ------===//
 
 #include "Bf16Contractions.h"
+#include "LoweringUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
@@ -15,20 +16,13 @@ AffineMap lowering::bf16PanelMap(unsigned numLoops, unsigned kLoop, unsigned nLo
 
 /// Whether the body is `out + a * extf(b)` with b a bf16 block argument.
 static bool isMultiplyAccumulateOfBf16(linalg::GenericOp op) {
+  std::optional<std::pair<Value, Value>> factors =
+      lowering::accumulatedFactors(op, /*extraOps=*/1);
   Block &body = op.getRegion().front();
-  if (body.getNumArguments() != 3 || body.getOperations().size() != 4 ||
-      !body.getArgument(1).getType().isBF16())
-    return false;
-  auto add = cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = body.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
+  if (!factors || !body.getArgument(1).getType().isBF16())
     return false;
   Value a = body.getArgument(0);
-  Value b = mul.getLhs() == a ? mul.getRhs() : mul.getRhs() == a ? mul.getLhs() : Value();
+  Value b = factors->first == a ? factors->second : factors->second == a ? factors->first : Value();
   auto ext = b ? b.getDefiningOp<arith::ExtFOp>() : nullptr;
   return ext && ext.getIn() == body.getArgument(1);
 }

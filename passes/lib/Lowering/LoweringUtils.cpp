@@ -10,20 +10,30 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
-bool mlir::kiln::lowering::isMultiplyAccumulate(linalg::GenericOp op) {
+std::optional<std::pair<Value, Value>>
+mlir::kiln::lowering::accumulatedFactors(linalg::GenericOp op, unsigned extraOps) {
   Block &body = op.getRegion().front();
-  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
-    return false;
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3 + extraOps)
+    return std::nullopt;
   auto add = cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add)
-    return false;
+    return std::nullopt;
   Value acc = body.getArgument(2);
   Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
   auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
   if (!mul)
+    return std::nullopt;
+  return std::make_pair(mul.getLhs(), mul.getRhs());
+}
+
+bool mlir::kiln::lowering::isMultiplyAccumulate(linalg::GenericOp op) {
+  std::optional<std::pair<Value, Value>> factors = accumulatedFactors(op);
+  if (!factors)
     return false;
+  Block &body = op.getRegion().front();
   Value a = body.getArgument(0), b = body.getArgument(1);
-  return (mul.getLhs() == a && mul.getRhs() == b) || (mul.getLhs() == b && mul.getRhs() == a);
+  return (factors->first == a && factors->second == b) ||
+         (factors->first == b && factors->second == a);
 }
 
 SmallVector<Value> mlir::kiln::lowering::dynamicDimsFrom(OpBuilder &b, Location loc,

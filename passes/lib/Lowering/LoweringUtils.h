@@ -211,6 +211,12 @@ Value reinterpret(OpBuilder &b, Location loc, Value v, Type type);
 /// either operand order: the contraction kiln.matmul and kiln.gemm lower to.
 bool isMultiplyAccumulate(linalg::GenericOp op);
 
+/// The two factors of `op`'s body if it is `yield acc + x * y` with acc the
+/// accumulator (the init's block argument) and nothing else but those ops
+/// and `extraOps` more (a conversion of a factor, say).
+std::optional<std::pair<Value, Value>> accumulatedFactors(linalg::GenericOp op,
+                                                          unsigned extraOps = 0);
+
 void populateElementwiseLoweringPatterns(RewritePatternSet &patterns);
 void populateContractionLoweringPatterns(RewritePatternSet &patterns);
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
