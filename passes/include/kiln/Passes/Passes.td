@@ -272,6 +272,81 @@ def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::Modul
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "::mlir::ModuleOp"> {
+  let summary = "Zero the smallest blocks of MatMul/Gemm weights to a target sparsity";
+  let description = [{
+    `kiln compile --prune S:unstructured|S:blockRxC[:global|:per-layer]`
+    (docs/pruning.md): magnitude pruning of the constant weights of the f32
+    contractions lowered from ONNX MatMul and Gemm nodes, in place (the
+    zeros stay in the fp32 constant; the layout passes downstream choose how
+    to store them).
+
+    A weight is seen as K x N (K the contraction's reduction, N its output
+    columns, whatever the constant's layout: Gemm's `transB` weight is N x
+    K in memory). It is cut into blocks of `block-k` rows of K by `block-n`
+    consecutive columns of N (`1x4`: four output features of one input
+    feature; PyTorch's `[out, in]` view of the same block is 4 x 1), from
+    (0, 0), the last blocks partial when the sizes do not divide. A block's
+    score is its squared L2 norm, summed in double in row-then-column order.
+    With `scope=per-layer` a weight's threshold is the n-th smallest of its
+    block scores, n = round(`sparsity` x its blocks); with `scope=global`
+    one threshold over the blocks of all the weights together. Every block
+    whose score is at or below the threshold becomes zero, so ties all go
+    (and sparsity can exceed the target on weights that were sparse
+    already).
+
+    A weight is pruned once however many contractions read it, and not at
+    all if one of them is lowered from a node whose name or op type is in
+    `exclude`, or if two read it as different K x N views. `keep-dense`
+    names nodes whose weights count towards a global threshold but stay as
+    they are: the accuracy report measures one layer pruned alone with it.
+    `report` emits a remark per pruned weight and one summing them up
+    (`kiln compile --stats`). tools/prune_onnx.py does the same on ONNX
+    initializers.
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "double", /*default=*/"0.0",
+           "The fraction of blocks to zero, in (0, 1)">,
+    Option<"blockK", "block-k", "unsigned", /*default=*/"1",
+           "Block rows along K (the weight's input features)">,
+    Option<"blockN", "block-n", "unsigned", /*default=*/"1",
+           "Block columns along N (the weight's output features)">,
+    Option<"scope", "scope", "std::string", /*default=*/"\"per-layer\"",
+           "per-layer (each weight to the sparsity) or global (one threshold over all)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types (MatMul, Gemm) whose weights stay dense">,
+    ListOption<"keepDense", "keep-dense", "std::string",
+               "ONNX node names or op types whose weights count for the threshold but stay dense">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per pruned weight and one summing them up">,
+  ];
+}
+
+def KilnPruneNM : Pass<"kiln-prune-n-m", "::mlir::ModuleOp"> {
+  let summary = "Keep the N largest of every M weights along K (N:M sparsity, e.g. 2:4)";
+  let description = [{
+    `kiln compile --prune N:M` (docs/pruning.md): in each group of `m`
+    consecutive values along K of a MatMul/Gemm weight's K x N view (one
+    output column, K the contraction's reduction), the `n` largest in
+    magnitude stay and the others become zero, in place in the fp32
+    constant. Ties prune the value earlier along K first; a last group
+    shorter than `m` keeps its `n` largest too. Weights are chosen as by
+    kiln-prune-magnitude (`exclude`, `keep-dense`, `report` alike), and
+    tools/prune_onnx.py does the same on ONNX initializers.
+  }];
+  let options = [
+    Option<"n", "n", "unsigned", /*default=*/"2", "Values kept per group">,
+    Option<"m", "m", "unsigned", /*default=*/"4", "Group size along K (at most 64)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types (MatMul, Gemm) whose weights stay dense">,
+    ListOption<"keepDense", "keep-dense", "std::string",
+               "ONNX node names or op types whose weights stay dense (as exclude; for symmetry "
+               "with kiln-prune-magnitude)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per pruned weight and one summing them up">,
+  ];
+}
+
 def KilnFoldIntegerMatMuls : Pass<"kiln-fold-integer-matmuls", "::mlir::ModuleOp"> {
   let summary = "Run the int8 MatMuls of pre-quantized ONNX models as int8 GEMMs (kiln.qgemm)";
   let description = [{
