@@ -109,6 +109,14 @@ FailureOr<std::vector<QuantizedLayer>> mlir::kiln::listQuantizedLayers(const Com
   return quantizedLayers(*module, job.options);
 }
 
+FailureOr<std::vector<PrunedLayer>> mlir::kiln::listPrunedLayers(const CompileJob &job,
+                                                                 MLIRContext &context) {
+  OwningOpRef<ModuleOp> module = loadModel(job, context);
+  if (!module || failed(verify(*module)))
+    return failure();
+  return prunedLayers(*module, job.options);
+}
+
 /// "model.onnx", "node 'Add_3'", or the location as MLIR prints it.
 static std::string describe(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))

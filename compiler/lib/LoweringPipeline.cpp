@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include <cstdio>
 #include <cstdlib>
 
 using namespace mlir;
@@ -156,12 +157,17 @@ std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &
   return "--quantize must be none, int8 or bf16, not '" + text.str() + "'";
 }
 
+/// Whether `name` can go into a pass's list option.
+static bool isPassOptionName(const std::string &name) {
+  return !name.empty() && name.find_first_of(",{}\"' ") == std::string::npos;
+}
+
 std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) {
   if (options.quantize == Quantization::None)
     return options.quantizeExclude.empty() ? ""
                                            : "--quantize-exclude needs --quantize int8 or bf16";
   for (const std::string &name : options.quantizeExclude)
-    if (name.empty() || name.find_first_of(",{}\"' ") != std::string::npos)
+    if (!isPassOptionName(name))
       return "--quantize-exclude: '" + name +
              "' is not a node name or op type Kiln can exclude (empty, or with a comma, "
              "brace, quote or space)";
@@ -175,6 +181,123 @@ std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) 
     return flag + " needs -O1 or higher (its " + gemms +
            " GEMMs are runtime calls, which -O0 does not make)";
   return "";
+}
+
+static std::string formatDouble(const char *format, double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+static const char *kPruneGrammar =
+    "it must be S:unstructured or S:blockRxC (S the fraction of weights to zero, in (0, 1); RxC a "
+    "block of R rows of K by C columns of N, e.g. 0.8:block1x4), optionally followed by "
+    ":per-layer (the default) or :global, or N:M (keep N of every M along K, e.g. 2:4)";
+
+std::string mlir::kiln::parsePruning(llvm::StringRef text, CompileOptions &options) {
+  auto bad = [&](llvm::StringRef why) {
+    return "--prune '" + text.str() + "' " + why.str() + "; " + kPruneGrammar;
+  };
+  llvm::SmallVector<llvm::StringRef> fields;
+  text.split(fields, ':');
+  Pruning prune;
+  unsigned n = 0, m = 0;
+  if (fields.size() == 2 && !fields[0].getAsInteger(10, n) && !fields[1].getAsInteger(10, m)) {
+    if (!(n >= 1 && n < m && m <= 64))
+      return bad("is not N:M with 1 <= N < M <= 64");
+    prune.kind = Pruning::Kind::NM;
+    prune.n = n;
+    prune.m = m;
+    options.prune = prune;
+    return "";
+  }
+  if (fields.size() < 2 || fields.size() > 3)
+    return bad("has " + std::to_string(fields.size()) + " field(s)");
+  double sparsity = 0;
+  if (fields[0].getAsDouble(sparsity) || !(sparsity > 0 && sparsity < 1))
+    return bad("does not start with a sparsity in (0, 1)");
+  prune.kind = Pruning::Kind::Magnitude;
+  prune.sparsity = sparsity;
+  llvm::StringRef pattern = fields[1];
+  if (pattern != "unstructured") {
+    auto [rows, cols] = pattern.split('x');
+    if (!rows.consume_front("block") || rows.getAsInteger(10, prune.blockK) ||
+        cols.getAsInteger(10, prune.blockN) || prune.blockK < 1 || prune.blockN < 1 ||
+        prune.blockK > 4096 || prune.blockN > 4096)
+      return bad("has pattern '" + pattern.str() + "', not unstructured or blockRxC");
+  }
+  if (fields.size() == 3) {
+    if (fields[2] != "global" && fields[2] != "per-layer")
+      return bad("has scope '" + fields[2].str() + "', not global or per-layer");
+    prune.global = fields[2] == "global";
+  }
+  options.prune = prune;
+  return "";
+}
+
+std::string mlir::kiln::pruningSpec(const Pruning &prune) {
+  switch (prune.kind) {
+  case Pruning::Kind::None:
+    return "none";
+  case Pruning::Kind::NM:
+    return std::to_string(prune.n) + ":" + std::to_string(prune.m);
+  case Pruning::Kind::Magnitude:
+    break;
+  }
+  std::string pattern = prune.blockK == 1 && prune.blockN == 1
+                            ? "unstructured"
+                            : "block" + std::to_string(prune.blockK) + "x" +
+                                  std::to_string(prune.blockN);
+  return formatDouble("%g", prune.sparsity) + ":" + pattern + ":" +
+         (prune.global ? "global" : "per-layer");
+}
+
+std::string mlir::kiln::checkPruningOptions(const CompileOptions &options) {
+  if (options.prune.kind == Pruning::Kind::None)
+    return options.pruneExclude.empty() ? "" : "--prune-exclude needs --prune";
+  for (const auto *names : {&options.pruneExclude, &options.pruneKeepDense})
+    for (const std::string &name : *names)
+      if (!isPassOptionName(name))
+        return "--prune-exclude: '" + name +
+               "' is not a node name or op type Kiln can exclude (empty, or with a comma, "
+               "brace, quote or space)";
+  return "";
+}
+
+/// kiln-prune-magnitude or kiln-prune-n-m as `options` ask, or "".
+static std::string pruningPass(const CompileOptions &options) {
+  const Pruning &prune = options.prune;
+  std::vector<std::string> passOptions;
+  std::string pass;
+  if (prune.kind == Pruning::Kind::None)
+    return "";
+  if (prune.kind == Pruning::Kind::NM) {
+    pass = "kiln-prune-n-m";
+    passOptions = {"n=" + std::to_string(prune.n), "m=" + std::to_string(prune.m)};
+  } else {
+    pass = "kiln-prune-magnitude";
+    // %.17g: the pass sees the very double the command line gave.
+    passOptions = {"sparsity=" + formatDouble("%.17g", prune.sparsity),
+                   "block-k=" + std::to_string(prune.blockK),
+                   "block-n=" + std::to_string(prune.blockN),
+                   std::string("scope=") + (prune.global ? "global" : "per-layer")};
+  }
+  auto list = [&](const char *option, const std::vector<std::string> &names) {
+    if (!names.empty())
+      passOptions.push_back(std::string(option) + "=" + llvm::join(names, ","));
+  };
+  list("exclude", options.pruneExclude);
+  list("keep-dense", options.pruneKeepDense);
+  if (options.pruneReport)
+    passOptions.push_back("report=true");
+  return pass + "{" + llvm::join(passOptions, " ") + "}";
+}
+
+/// The pruning pass and a comma, or "": the pipelines' text after the
+/// tensor passes, before any quantization or layout decision.
+static std::string pruningPrefix(const CompileOptions &options) {
+  std::string pass = pruningPass(options);
+  return pass.empty() ? "" : pass + ",";
 }
 
 /// kiln-quantize-contractions (int8) or kiln-pack-gemm-weights-bf16 with
@@ -209,7 +332,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
   return "builtin.module("
-         "func.func(" + tensorPasses + "),"
+         "func.func(" + tensorPasses + ")," + pruningPrefix(options) +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
@@ -258,6 +381,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
       options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
   if (options.quantize != Quantization::None)
     layoutPasses = quantizePass(options) + "," + layoutPasses;
+  // Pruning zeroes weights before anything quantizes or lays them out.
+  layoutPasses = pruningPrefix(options) + layoutPasses;
   // From -O1, loops without reductions across iterations run on the
   // session's threads: their nests are outlined on memrefs and handed to
   // kiln_rt_parallel_for once they are LLVM calls.
@@ -373,20 +498,26 @@ static std::optional<std::pair<std::string, std::string>> onnxNodeOf(Location lo
   return found;
 }
 
+/// The CPU pipeline's tensor passes, then `modulePass`, on `module`.
+static LogicalResult runTensorPassesThen(ModuleOp module, const CompileOptions &options,
+                                         const std::string &modulePass) {
+  registerEverythingOnce(*module.getContext());
+  FailureOr<OpPassManager> pipeline = parsePassPipeline(
+      "builtin.module(func.func(" + cpuTensorPasses(options) + ")," + modulePass + ")");
+  if (failed(pipeline))
+    return emitError(module.getLoc(), "internal error: bad pipeline prefix");
+  PassManager pm(module.getContext());
+  static_cast<OpPassManager &>(pm) = std::move(*pipeline);
+  return pm.run(module);
+}
+
 FailureOr<std::vector<QuantizedLayer>>
 mlir::kiln::quantizedLayers(ModuleOp module, const CompileOptions &options) {
   if (options.target != Target::Cpu || options.quantize != Quantization::Int8)
     return std::vector<QuantizedLayer>();
-  registerEverythingOnce(*module.getContext());
   // Only the passes up to the quantization: what they leave is enough to see
   // which contractions became kiln.qgemm, at a tenth of a full compile.
-  FailureOr<OpPassManager> pipeline = parsePassPipeline(
-      "builtin.module(func.func(" + cpuTensorPasses(options) + ")," + quantizePass(options) + ")");
-  if (failed(pipeline))
-    return emitError(module.getLoc(), "internal error: bad quantization pipeline");
-  PassManager pm(module.getContext());
-  static_cast<OpPassManager &>(pm) = std::move(*pipeline);
-  if (failed(pm.run(module)))
+  if (failed(runTensorPassesThen(module, options, quantizePass(options))))
     return failure();
   std::vector<QuantizedLayer> layers;
   llvm::StringSet<> seen;
@@ -395,5 +526,23 @@ mlir::kiln::quantizedLayers(ModuleOp module, const CompileOptions &options) {
     if (node && seen.insert(node->first).second)
       layers.push_back({node->first, node->second, int64_t(op.getK()), int64_t(op.getN())});
   });
+  return layers;
+}
+
+FailureOr<std::vector<PrunedLayer>> mlir::kiln::prunedLayers(ModuleOp module,
+                                                             const CompileOptions &options) {
+  if (options.prune.kind == Pruning::Kind::None)
+    return std::vector<PrunedLayer>();
+  // Only the passes up to the pruning: the weights are chosen on the tensor
+  // passes' output, and counted once pruned.
+  CompileOptions quiet = options;
+  quiet.pruneReport = false;
+  if (failed(runTensorPassesThen(module, options, pruningPass(quiet))))
+    return failure();
+  std::vector<PrunedLayer> layers;
+  llvm::StringSet<> seen;
+  for (const PrunableContraction &c : prunableContractions(module, options.pruneExclude))
+    if (seen.insert(c.node).second)
+      layers.push_back({c.node, c.opType, c.k, c.n, c.zeros});
   return layers;
 }

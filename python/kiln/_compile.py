@@ -36,8 +36,19 @@ def _size_text(name, size):
     return str(size)
 
 
+def _names(option, names):
+    """A list of node names or op types, or the CLI's comma-separated text."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = list(names or [])
+    if not all(isinstance(n, str) for n in names):
+        raise CompileError(f"{option} must be node names or op types (str), not {names!r}")
+    return names
+
+
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
-            target=None, mattr=None, dims=None, quantize_exclude=None):
+            target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
+            prune_exclude=None):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -57,6 +68,11 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         kiln.UnsupportedError (not yet).
     quantize_exclude: ONNX node names or op types kept in fp32 (a list, or
         the CLI's comma-separated text).
+    prune:     None, or --prune's spec: "0.8:block1x4", "0.9:unstructured:global",
+        "2:4"... zeroes the smallest MatMul/Gemm weights before any
+        quantization (docs/pruning.md).
+    prune_exclude: ONNX node names or op types whose weights stay dense (a
+        list, or comma-separated text).
     mcpu:      --mcpu: None or "native" (this machine), "x86-64-v3", "haswell"...
     mattr:     --mattr, e.g. "-avx512f".
     opt_level: 0..3 (None: 2, like -O2).
@@ -70,12 +86,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                                "quantize='int8' (dynamic activations) is")
     if quantize is not None and not isinstance(quantize, str):
         raise CompileError(f"quantize must be None, 'none', 'int8' or 'bf16', not {quantize!r}")
-    if isinstance(quantize_exclude, str):
-        quantize_exclude = [n.strip() for n in quantize_exclude.split(",") if n.strip()]
-    quantize_exclude = list(quantize_exclude or [])
-    if not all(isinstance(n, str) for n in quantize_exclude):
-        raise CompileError(f"quantize_exclude must be node names or op types (str), "
-                           f"not {quantize_exclude!r}")
+    quantize_exclude = _names("quantize_exclude", quantize_exclude)
+    if prune is not None and not isinstance(prune, str):
+        raise CompileError(f"prune must be None or a spec such as '0.8:block1x4', not {prune!r}")
+    prune_exclude = _names("prune_exclude", prune_exclude)
     if opt_level is None:
         opt_level = 2
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
@@ -93,5 +107,5 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                           f"without it") from error
 
     _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "",
-                      quantize or "", quantize_exclude)
+                      quantize or "", quantize_exclude, prune or "", prune_exclude)
     return output

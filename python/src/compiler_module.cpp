@@ -37,7 +37,8 @@ std::mutex compileMutex;
 void compile(const std::string &model, const std::string &output, const std::string &inputShapes,
              const std::string &dims, const std::string &cpu, const std::string &features, int optLevel,
              const std::string &target, const std::string &quantize,
-             const std::vector<std::string> &quantizeExclude) {
+             const std::vector<std::string> &quantizeExclude, const std::string &prune,
+             const std::vector<std::string> &pruneExclude) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -58,6 +59,11 @@ void compile(const std::string &model, const std::string &output, const std::str
   job.options.quantizeExclude = quantizeExclude;
   if (problem.empty())
     problem = mlir::kiln::checkQuantizationOptions(job.options);
+  if (problem.empty() && !prune.empty())
+    problem = mlir::kiln::parsePruning(prune, job.options);
+  job.options.pruneExclude = pruneExclude;
+  if (problem.empty())
+    problem = mlir::kiln::checkPruningOptions(job.options);
   if (problem.empty())
     problem = mlir::kiln::checkTargetOptions(job.options);
   if (problem.empty())
@@ -91,5 +97,6 @@ NB_MODULE(_compiler, m) {
   m.doc() = "The Kiln compiler in process (what `kiln compile` runs); use kiln.compile.";
   m.def("compile", &compile, nb::arg("model"), nb::arg("output"), nb::arg("input_shapes"),
         nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"),
-        nb::arg("quantize"), nb::arg("quantize_exclude"));
+        nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
+        nb::arg("prune_exclude"));
 }

@@ -278,3 +278,37 @@ def test_compile_options_that_work(tmp_path):
     assert [i.shape for i in kiln.Session(shared).get_inputs()] == [[1, 8]] * 3
     named = kiln.compile(BERT_ONNX, tmp_path / "named.so", dims={"batch": 2})
     assert [i.shape for i in kiln.Session(named).get_inputs()] == [[2, "sequence"]] * 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"prune": "0.8"}, "--prune '0.8' has 1 field"),
+    ({"prune": "0.8:block1x4:everywhere"}, "has scope 'everywhere'"),
+    ({"prune": "4:4"}, "is not N:M with 1 <= N < M <= 64"),
+    ({"prune_exclude": ["Gemm"]}, "--prune-exclude needs --prune"),
+])
+def test_compile_prune_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(kiln.CompileError, match=message):
+        kiln.compile(BERT_ONNX, tmp_path / "m.so", **kwargs)
+    assert not (tmp_path / "m.so").exists()
+
+
+def test_compile_prune(tmp_path):
+    """prune= gives the outputs of the model pruned by tools/prune_onnx.py
+    (the numpy twin; every pattern: tools/check_pruning.py)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    import prune_onnx
+    model = onnx.load(BERT_ONNX)
+    pruned = prune_onnx.prune_model(model, prune_onnx.parse_spec("0.8:block1x4:global"), ["Gemm"])
+    assert pruned
+    onnx.save(model, tmp_path / "pruned.onnx")
+    in_kiln = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "k.so", prune="0.8:block1x4:global",
+                                        prune_exclude="Gemm"))
+    in_numpy = kiln.Session(kiln.compile(tmp_path / "pruned.onnx", tmp_path / "n.so"))
+    dense = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "d.so"))
+    rng = np.random.default_rng(0)
+    feeds = {"input_ids": rng.integers(0, 100, (1, 12)), "attention_mask": np.ones((1, 12), np.int64),
+             "token_type_ids": np.zeros((1, 12), np.int64)}
+    got, want = in_kiln.run(None, feeds)[0], in_numpy.run(None, feeds)[0]
+    assert np.abs(got - want).max() <= 1e-4
+    assert np.abs(got - dense.run(None, feeds)[0]).max() > 1e-3

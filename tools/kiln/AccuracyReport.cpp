@@ -2,9 +2,14 @@
 //
 // Every build here is a whole compile (CliDiagnostics on a fresh context)
 // into a temporary folder, loaded and run in this process through the
-// runtime's C API. A layer's own error is measured by compiling the model
-// with only that layer quantized: one compile per layer, about 4 s each for
-// all-MiniLM-L6-v2's 36 layers on one core, run on parallel threads.
+// runtime's C API. The compression measured is what the command line asks
+// for: --quantize int8, --prune, or both (pruning first). A layer's own
+// error is measured by compiling the model with only that layer compressed
+// (the others named in --quantize-exclude and kept dense, with a global
+// pruning threshold still computed over all of them, so the layer loses
+// the same weights as in the full build): one compile per layer, about 4 s
+// each for all-MiniLM-L6-v2's 36 layers on one core, run on parallel
+// threads.
 // Cheaper schemes (one library switching each layer at run time, or
 // simulating int8 on the fp32 graph) would measure something other than
 // the code that ships.
@@ -39,8 +44,11 @@ std::string kilncli::checkAccuracyOptions(const CompileJob &job, const AccuracyO
   if (options.reportPath.empty() && !options.budget)
     return "--eval-data is read by --accuracy-report and --accuracy-budget; give one of them";
   std::string flag = options.budget ? "--accuracy-budget" : "--accuracy-report";
-  if (job.options.quantize != Quantization::Int8)
-    return flag + " measures a quantized build against fp32: add --quantize int8";
+  bool pruned = job.options.prune.kind != mlir::kiln::Pruning::Kind::None;
+  if (job.options.quantize == Quantization::Bf16)
+    return flag + " measures int8 or pruned builds against fp32, not --quantize bf16";
+  if (job.options.quantize != Quantization::Int8 && !pruned)
+    return flag + " measures a compressed build against fp32: add --quantize int8 or --prune";
   if (options.evalData.empty())
     return flag + " needs --eval-data DIR: the inputs to measure on (docs/datasets.md)";
   if (job.options.emit != mlir::kiln::EmitKind::Library)
@@ -78,9 +86,17 @@ struct Measured {
   std::string library; ///< in the scratch folder
 };
 
-/// One quantized layer, measured alone.
+/// A layer the build compresses: quantizes, prunes or both.
+struct Layer {
+  std::string node, opType;
+  int64_t k = 0, n = 0;
+  bool quantized = false;
+  std::optional<int64_t> zeros; ///< of its weight once pruned, if pruned
+};
+
+/// One compressed layer, measured alone.
 struct LayerError {
-  mlir::kiln::QuantizedLayer layer;
+  Layer layer;
   BuildError error;
 };
 
@@ -90,15 +106,18 @@ public:
   int run();
 
 private:
-  bool compile(const std::vector<std::string> &excluded, bool quantize, const std::string &library,
+  /// The layers `kept` stay fp32 and dense; !compress: the fp32 reference.
+  bool compile(const std::vector<std::string> &kept, bool compress, const std::string &library,
                const std::string &what);
   /// compile, then evaluate.
-  bool measure(const std::vector<std::string> &excluded, const std::string &name,
+  bool measure(const std::vector<std::string> &kept, const std::string &name,
                const std::string &what, Measured &out);
+  /// The layers to measure: the quantized and the pruned ones, by node.
+  bool listLayers();
+  /// "int8", "pruned 0.8:block1x4:per-layer", "pruned 2:4 + int8".
+  std::string compression() const;
   /// Runs out.library on the sets and compares it with the reference.
   bool evaluate(Measured &out);
-  /// The user's exclusions plus `more`.
-  std::vector<std::string> excluding(llvm::ArrayRef<std::string> more) const;
   bool budgetSearch(Measured &chosen, size_t &keptFp32);
   bool moveLibrary(const std::string &from);
   /// --accuracy-report, if asked for.
@@ -114,8 +133,8 @@ private:
   ScratchFolder scratch;
   std::vector<EvalSet> sets;
   ModelOutputs reference;
-  std::vector<mlir::kiln::QuantizedLayer> layers;
-  Measured int8;
+  std::vector<Layer> layers;
+  Measured compressed;
   std::vector<LayerError> ranked; ///< worst first
   std::mutex compileStats;        ///< guards the two below and --stats lines
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -126,13 +145,25 @@ private:
 
 } // namespace
 
-bool AccuracyRun::compile(const std::vector<std::string> &excluded, bool quantize,
+bool AccuracyRun::compile(const std::vector<std::string> &kept, bool compress,
                           const std::string &library, const std::string &what) {
   CompileJob variant = job;
   variant.output = library;
   variant.onPhase = nullptr;
-  variant.options.quantize = quantize ? Quantization::Int8 : Quantization::None;
-  variant.options.quantizeExclude = quantize ? excluded : std::vector<std::string>();
+  variant.options.pruneReport = false;
+  if (!compress) {
+    variant.options.quantize = Quantization::None;
+    variant.options.quantizeExclude.clear();
+    variant.options.prune = mlir::kiln::Pruning();
+    variant.options.pruneExclude.clear();
+  } else {
+    // Kept layers are named in --quantize-exclude, and kept dense by the
+    // pruning pass but still counted for a global threshold.
+    if (variant.options.quantize != Quantization::None)
+      llvm::append_range(variant.options.quantizeExclude, kept);
+    if (variant.options.prune.kind != mlir::kiln::Pruning::Kind::None)
+      variant.options.pruneKeepDense = kept;
+  }
   auto start = std::chrono::steady_clock::now();
   // The pipeline has one function, so a context's own threads would only
   // idle beside the parallel compiles.
@@ -151,10 +182,10 @@ bool AccuracyRun::compile(const std::vector<std::string> &excluded, bool quantiz
   return ok;
 }
 
-bool AccuracyRun::measure(const std::vector<std::string> &excluded, const std::string &name,
+bool AccuracyRun::measure(const std::vector<std::string> &kept, const std::string &name,
                           const std::string &what, Measured &out) {
   out.library = scratch.file(name + ".so");
-  return compile(excluded, true, out.library, what) && evaluate(out);
+  return compile(kept, true, out.library, what) && evaluate(out);
 }
 
 bool AccuracyRun::evaluate(Measured &out) {
@@ -168,16 +199,43 @@ bool AccuracyRun::evaluate(Measured &out) {
   return true;
 }
 
-std::vector<std::string> AccuracyRun::excluding(llvm::ArrayRef<std::string> more) const {
-  std::vector<std::string> names = job.options.quantizeExclude;
-  names.insert(names.end(), more.begin(), more.end());
-  return names;
+std::string AccuracyRun::compression() const {
+  std::string name;
+  if (job.options.prune.kind != mlir::kiln::Pruning::Kind::None)
+    name = "pruned " + mlir::kiln::pruningSpec(job.options.prune);
+  if (job.options.quantize == Quantization::Int8)
+    name += name.empty() ? "int8" : " + int8";
+  return name;
+}
+
+bool AccuracyRun::listLayers() {
+  mlir::MLIRContext context;
+  CliDiagnostics diagnostics(context);
+  auto quantized = mlir::kiln::listQuantizedLayers(job, context);
+  if (failed(quantized))
+    return fail("cannot list the quantized layers of '" + job.model + "'"), false;
+  mlir::MLIRContext pruningContext;
+  CliDiagnostics pruningDiagnostics(pruningContext);
+  auto pruned = mlir::kiln::listPrunedLayers(job, pruningContext);
+  if (failed(pruned))
+    return fail("cannot list the pruned layers of '" + job.model + "'"), false;
+  // Program order of the quantized layers, then any layer only pruned.
+  for (const mlir::kiln::QuantizedLayer &q : *quantized)
+    layers.push_back({q.node, q.opType, q.k, q.n, true, std::nullopt});
+  for (const mlir::kiln::PrunedLayer &p : *pruned) {
+    auto same = llvm::find_if(layers, [&](const Layer &l) { return l.node == p.node; });
+    if (same == layers.end())
+      layers.push_back({p.node, p.opType, p.k, p.n, false, p.zeros});
+    else
+      same->zeros = p.zeros;
+  }
+  return true;
 }
 
 /// Keeps the worst 1, 2, ... layers in fp32 until the score reaches the
 /// budget: each step is one compile and one measurement.
 bool AccuracyRun::budgetSearch(Measured &chosen, size_t &keptFp32) {
-  chosen = int8;
+  chosen = compressed;
   keptFp32 = 0;
   while (chosen.error.score() < *options.budget && keptFp32 < ranked.size()) {
     ++keptFp32;
@@ -185,11 +243,11 @@ bool AccuracyRun::budgetSearch(Measured &chosen, size_t &keptFp32) {
     for (size_t i = 0; i < keptFp32; ++i)
       fp32Layers.push_back(ranked[i].layer.node);
     std::string previous = chosen.library;
-    if (!measure(excluding(fp32Layers), "budget-" + std::to_string(keptFp32),
+    if (!measure(fp32Layers, "budget-" + std::to_string(keptFp32),
                  "the build with the worst " + std::to_string(keptFp32) + " layer(s) in fp32",
                  chosen))
       return false;
-    if (previous != int8.library)
+    if (previous != compressed.library)
       llvm::sys::fs::remove(previous);
     llvm::errs() << llvm::format("kiln compile: %zu layer(s) in fp32: score %.6f\n", keptFp32,
                                  chosen.error.score());
@@ -243,24 +301,25 @@ int AccuracyRun::run() {
   if (!runOnSets(fp32Library, sets, reference, error))
     return fail(error);
 
-  {
-    mlir::MLIRContext context;
-    CliDiagnostics diagnostics(context);
-    auto listed = mlir::kiln::listQuantizedLayers(job, context);
-    if (failed(listed))
-      return fail("cannot list the quantized layers of '" + job.model + "'");
-    layers = *listed;
-  }
-  // Measuring a layer alone names every other one in --quantize-exclude.
+  if (!listLayers())
+    return 1;
+  // Measuring a layer alone names every other one in the pass options.
   mlir::kiln::CompileOptions all = job.options;
-  for (const mlir::kiln::QuantizedLayer &layer : layers)
-    all.quantizeExclude.push_back(layer.node);
-  if (std::string problem = mlir::kiln::checkQuantizationOptions(all); !problem.empty())
+  for (const Layer &layer : layers) {
+    if (all.quantize != Quantization::None)
+      all.quantizeExclude.push_back(layer.node);
+    if (all.prune.kind != mlir::kiln::Pruning::Kind::None)
+      all.pruneKeepDense.push_back(layer.node);
+  }
+  std::string problem = mlir::kiln::checkQuantizationOptions(all);
+  if (problem.empty())
+    problem = mlir::kiln::checkPruningOptions(all);
+  if (!problem.empty())
     return fail("cannot measure the layers one by one: " + problem);
-  if (!measure(excluding({}), "int8", "the int8 build", int8))
+  if (!measure({}, "compressed", "the " + compression() + " build", compressed))
     return 1;
 
-  // Each layer alone: every other quantized layer excluded. The compiles
+  // Each layer alone: every other compressed layer kept. The compiles
   // are independent (one MLIRContext each; LLVM codegen is single-threaded)
   // and run a batch at a time on parallel threads; the runs, which use all
   // threads themselves, follow one by one. A fresh library name per layer:
@@ -278,7 +337,7 @@ int AccuracyRun::run() {
           if (j != i)
             others.push_back(layers[j].node);
         alone[i - first].library = scratch.file("layer-" + std::to_string(i) + ".so");
-        compiled[i - first] = compile(excluding(others), true, alone[i - first].library,
+        compiled[i - first] = compile(others, true, alone[i - first].library,
                                       "layer " + std::to_string(i + 1) + "/" +
                                           std::to_string(layers.size()) + " " + layers[i].node);
       });
@@ -297,7 +356,7 @@ int AccuracyRun::run() {
     return a.error.score() < b.error.score();
   });
 
-  Measured chosen = int8;
+  Measured chosen = compressed;
   size_t keptFp32 = 0;
   if (options.budget && !budgetSearch(chosen, keptFp32))
     return 1;
@@ -313,16 +372,17 @@ int AccuracyRun::run() {
   const OutputError &worst = chosen.error.worst();
   llvm::outs() << llvm::format("accuracy: %s vs fp32 on %zu sets: score %.6f (output '%s': "
                                "mean cosine %.6f, min %.6f, SQNR %.2f dB)\n",
-                               options.budget ? "the chosen build" : "int8", sets.size(),
+                               options.budget ? "the chosen build" : compression().c_str(),
+                               sets.size(),
                                chosen.error.score(), worst.name.c_str(), worst.meanCosine(),
                                worst.minCosine(), worst.sqnrDb());
   if (!budgetMet)
-    return fail(llvm::formatv("the accuracy budget {0} cannot be met: with all {1} quantized "
+    return fail(llvm::formatv("the accuracy budget {0} cannot be met: with all {1} compressed "
                               "layers in fp32 the score is {2}; no library written",
                               *options.budget, ranked.size(), chosen.error.score())
                     .str());
   if (options.budget)
-    llvm::outs() << llvm::format("accuracy budget %g met with %zu of %zu quantized layers kept "
+    llvm::outs() << llvm::format("accuracy budget %g met with %zu of %zu compressed layers kept "
                                  "in fp32\n",
                                  *options.budget, keptFp32, ranked.size());
   return 0;
@@ -369,7 +429,11 @@ static void outputTable(llvm::raw_ostream &os, const BuildError &build) {
 std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const {
   std::string text;
   llvm::raw_string_ostream os(text);
-  size_t items = int8.error.outputs.empty() ? 0 : int8.error.worst().cosines.size();
+  size_t items = compressed.error.outputs.empty() ? 0 : compressed.error.worst().cosines.size();
+  bool pruned = job.options.prune.kind != mlir::kiln::Pruning::Kind::None;
+  bool quantized = job.options.quantize == Quantization::Int8;
+  // "quantized", "pruned" or "pruned and quantized": what a layer's row is.
+  std::string done = pruned && quantized ? "pruned and quantized" : pruned ? "pruned" : "quantized";
   double sumOfLayerErrors = 0;
   for (const LayerError &layer : ranked)
     sumOfLayerErrors += 1 - layer.error.score();
@@ -382,36 +446,55 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
      << "diff and SQNR (10 log10(sum ref^2 / sum err^2)) are over all sets. A build's **score** "
      << "is the mean cosine of its worst output.\n\n";
 
-  os << "## int8 (" << layers.size() << " quantized layers) against fp32\n\n"
-     << "Score **" << number(int8.error.score(), "{0:F7}") << "** over " << items << " items.\n\n";
-  outputTable(os, int8.error);
+  os << "## " << compression() << " (" << layers.size() << " " << done
+     << " layers) against fp32\n\n"
+     << "Score **" << number(compressed.error.score(), "{0:F7}") << "** over " << items
+     << " items.\n\n";
+  if (pruned) {
+    int64_t zeros = 0, values = 0;
+    for (const Layer &layer : layers)
+      if (layer.zeros) {
+        zeros += *layer.zeros;
+        values += layer.k * layer.n;
+      }
+    os << "Pruned weights: " << zeros << " of " << values << " values zero, sparsity "
+       << number(values ? double(zeros) / double(values) : 0.0, "{0:F4}") << ".\n\n";
+  }
+  outputTable(os, compressed.error);
 
   os << "\n## Layers, worst first\n\n"
-     << "Each layer quantized alone (every other layer fp32): the error it adds on its own. "
-     << "`1 - score` of the int8 build is " << number(1 - int8.error.score(), "{0:E3}")
-     << "; the sum of the layers' own is " << number(sumOfLayerErrors, "{0:E3}") << ".\n\n"
-     << "| # | ONNX node | op, weight K x N | score | 1 - score | worst output | its SQNR dB | "
-        "its max abs diff |\n"
-        "|--:|---|---|--:|--:|---|--:|--:|\n";
+     << "Each layer " << done << " alone (every other layer fp32"
+     << (pruned ? " and dense; a global pruning threshold is still the one over all layers" : "")
+     << "): the error it adds on its own. `1 - score` of the " << compression() << " build is "
+     << number(1 - compressed.error.score(), "{0:E3}") << "; the sum of the layers' own is "
+     << number(sumOfLayerErrors, "{0:E3}") << ".\n\n"
+     << "| # | ONNX node | op, weight K x N | " << (pruned ? "sparsity | " : "")
+     << "score | 1 - score | worst output | its SQNR dB | its max abs diff |\n"
+     << "|--:|---|---|" << (pruned ? "--:|" : "") << "--:|--:|---|--:|--:|\n";
   for (size_t i = 0; i < ranked.size(); ++i) {
     const OutputError &w = ranked[i].error.worst();
-    const mlir::kiln::QuantizedLayer &layer = ranked[i].layer;
+    const Layer &layer = ranked[i].layer;
     os << "| " << i + 1 << " | `" << layer.node << "` | " << layer.opType << " " << layer.k << " x "
-       << layer.n << " | " << number(ranked[i].error.score(), "{0:F7}") << " | "
+       << layer.n << " | ";
+    if (pruned)
+      os << (layer.zeros ? number(double(*layer.zeros) / double(layer.k * layer.n), "{0:F4}")
+                         : std::string("dense"))
+         << " | ";
+    os << number(ranked[i].error.score(), "{0:F7}") << " | "
        << number(1 - ranked[i].error.score(), "{0:E3}") << " | `" << w.name << "` | "
        << number(w.sqnrDb(), "{0:F2}") << " | " << number(w.maxAbs, "{0:E3}") << " |\n";
   }
   if (ranked.empty())
-    os << "\n(No layer was quantized.)\n";
+    os << "\n(No layer was " << done << ".)\n";
 
   if (chosen) {
     os << "\n## Accuracy budget " << llvm::format("%g", *options.budget) << "\n\n";
     if (!budgetMet)
       os << "**Not met**: even with all " << ranked.size()
-         << " quantized layers in fp32 the score is " << number(chosen->error.score(), "{0:F7}")
+         << " " << done << " layers in fp32 the score is " << number(chosen->error.score(), "{0:F7}")
          << ". No library was written.\n\n";
     else if (keptFp32 == 0)
-      os << "Met by the int8 build: every layer stays quantized.\n\n";
+      os << "Met by the " << compression() << " build: every layer stays " << done << ".\n\n";
     else
       os << "Met with the worst " << keptFp32 << " of " << ranked.size()
          << " layers kept in fp32 (taken worst first, one more per compile, until the score "

@@ -66,19 +66,33 @@ Options:
                                int8-static is not implemented yet.
   --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
                                (e.g. Gemm) in fp32.
+  --prune=<spec>               Zero the smallest MatMul/Gemm weights, before
+                               any --quantize (docs/pruning.md):
+                               S:unstructured or S:blockRxC (a fraction S in
+                               (0, 1) of the values, or of RxC blocks: R rows
+                               of K (input features) by C columns of N
+                               (output features), by L2 norm), each weight
+                               to S (:per-layer, the default) or with one
+                               threshold over all (:global); or N:M (keep
+                               the N largest of every M along K), e.g.
+                               0.8:block1x4, 0.9:unstructured:global, 2:4.
+                               With --stats, each pruned weight's sparsity.
+  --prune-exclude=<n,...>      Keep these ONNX nodes' (by name) or op types'
+                               weights dense.
   --eval-data=<dir>            Input sets to measure accuracy on: one
                                subdirectory per run holding <input>.npy for
                                every model input (docs/datasets.md).
-  --accuracy-report=<file.md>  With --quantize int8 and --eval-data: also
-                               compile the fp32 model, run both, and write
-                               each output's error (cosine, max abs, SQNR)
-                               and each quantized layer's (quantized alone),
-                               worst first. One compile per layer.
-  --accuracy-budget=<cos>      With --quantize int8 and --eval-data: keep the
-                               layers that hurt most in fp32, worst first,
-                               until the mean cosine to fp32 of the worst
-                               output reaches <cos> (e.g. 0.999); -o is that
-                               mixed-precision build.
+  --accuracy-report=<file.md>  With --quantize int8 and/or --prune, and
+                               --eval-data: also compile the fp32 model, run
+                               both, and write each output's error (cosine,
+                               max abs, SQNR) and each compressed layer's
+                               (compressed alone), worst first. One compile
+                               per layer.
+  --accuracy-budget=<cos>      With --quantize int8 and/or --prune, and
+                               --eval-data: keep the layers that hurt most
+                               in fp32 and dense, worst first, until the
+                               mean cosine to fp32 of the worst output
+                               reaches <cos> (e.g. 0.999); -o is that build.
   -h, --help                   Show this help.
 )";
 }
@@ -144,6 +158,15 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       v->split(names, ',', -1, /*KeepEmpty=*/false);
       for (llvm::StringRef name : names)
         out.options.quantizeExclude.push_back(name.trim().str());
+    } else if (auto v = p.value("--prune")) {
+      std::string problem = mlir::kiln::parsePruning(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--prune-exclude")) {
+      llvm::SmallVector<llvm::StringRef> names;
+      v->split(names, ',', -1, /*KeepEmpty=*/false);
+      for (llvm::StringRef name : names)
+        out.options.pruneExclude.push_back(name.trim().str());
     } else if (auto v = p.value("--eval-data")) {
       accuracy.evalData = v->str();
     } else if (auto v = p.value("--accuracy-report")) {
@@ -191,6 +214,11 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       p.error(problem);
   }
   if (!p.failed()) {
+    std::string problem = mlir::kiln::checkPruningOptions(out.options);
+    if (!problem.empty())
+      p.error(problem);
+  }
+  if (!p.failed()) {
     std::string problem = checkAccuracyOptions(out, accuracy);
     if (!problem.empty())
       p.error(problem);
@@ -224,6 +252,8 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
     printCompileHelp();
     return 0;
   }
+  // --stats: each pruned weight's sparsity, as remarks.
+  args.options.pruneReport = stats;
   // Found out before minutes of compiling, not at the final write.
   std::string problem = mlir::kiln::checkOutputFolder(args);
   if (!problem.empty()) {

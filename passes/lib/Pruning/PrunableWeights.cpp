@@ -2,6 +2,7 @@
 
 #include "PrunableWeights.h"
 #include "../Lowering/LoweringUtils.h"
+#include "kiln/Passes/Passes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -101,4 +102,24 @@ void PruningReport::summarize(ModuleOp module, StringRef pattern) const {
                        weights, pattern, values ? double(zeros) / double(values) : 0.0, zeros,
                        values)
              .str();
+}
+
+std::vector<PrunableContraction> mlir::kiln::prunableContractions(ModuleOp module,
+                                                                  ArrayRef<std::string> exclude) {
+  std::vector<PrunableWeight> weights = prunableWeights(module, exclude, {});
+  llvm::DenseMap<Operation *, const PrunableWeight *> weightOf;
+  for (const PrunableWeight &weight : weights)
+    for (linalg::GenericOp op : weight.users)
+      weightOf[op] = &weight;
+  // In program order: a shared weight's readers each where they are.
+  std::vector<PrunableContraction> contractions;
+  module.walk([&](linalg::GenericOp op) {
+    const PrunableWeight *weight = weightOf.lookup(op);
+    if (!weight)
+      return;
+    std::optional<std::pair<StringRef, StringRef>> node = lowering::onnxNodeOf(op->getLoc());
+    contractions.push_back({node->first.str(), node->second.str(), weight->view.k, weight->view.n,
+                            countZeros(weight->data)});
+  });
+  return contractions;
 }

@@ -27,6 +27,16 @@ enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 /// What `--quantize` asks for.
 enum class Quantization { None, Int8, Bf16 };
 
+/// What `--prune` asks for: magnitude pruning of blocks (kiln-prune-magnitude;
+/// 1x1 blocks: unstructured) or N:M (kiln-prune-n-m).
+struct Pruning {
+  enum class Kind { None, Magnitude, NM } kind = Kind::None;
+  double sparsity = 0;              ///< Magnitude: the fraction of blocks zeroed
+  unsigned blockK = 1, blockN = 1;  ///< Magnitude: block rows of K, columns of N
+  bool global = false;              ///< Magnitude: one threshold over all weights
+  unsigned n = 0, m = 0;            ///< NM: n kept of every m along K
+};
+
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
   /// --mcpu: an LLVM CPU name; "native" or empty = the host CPU and the
@@ -51,6 +61,16 @@ struct CompileOptions {
   Quantization quantize = Quantization::None;
   /// --quantize-exclude: ONNX node names or op types kept in fp32.
   std::vector<std::string> quantizeExclude;
+  /// --prune: which weights to zero (docs/pruning.md), before any
+  /// quantization.
+  Pruning prune;
+  /// --prune-exclude: ONNX node names or op types whose weights stay dense.
+  std::vector<std::string> pruneExclude;
+  /// Nodes whose weights count for a global threshold but stay dense: the
+  /// accuracy report measures layers pruned alone with it.
+  std::vector<std::string> pruneKeepDense;
+  /// A remark per pruned weight and a sum (kiln compile --stats).
+  bool pruneReport = false;
 };
 
 /// The CUDA toolkit folder that options.cudaToolkit resolves to.
@@ -71,6 +91,15 @@ std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
 /// with -O0 or --target cuda, --quantize-exclude without --quantize); an
 /// error message, or empty.
 std::string checkQuantizationOptions(const CompileOptions &options);
+
+/// Parses --prune (S:unstructured or S:blockRxC, optionally :global or
+/// :per-layer; or N:M); an error message, or empty.
+std::string parsePruning(llvm::StringRef text, CompileOptions &options);
+/// The --prune spec back as text, e.g. "0.8:block1x4:global".
+std::string pruningSpec(const Pruning &prune);
+/// What makes the pruning options unusable (--prune-exclude without
+/// --prune, a name no pass option can carry); an error message, or empty.
+std::string checkPruningOptions(const CompileOptions &options);
 
 /// One graph input or output as the artifact describes it.
 struct TensorSignature {
@@ -123,6 +152,18 @@ struct QuantizedLayer {
 FailureOr<std::vector<QuantizedLayer>> quantizedLayers(ModuleOp module,
                                                        const CompileOptions &options);
 
+/// A contraction whose weight --prune zeroes.
+struct PrunedLayer {
+  std::string node;     ///< its ONNX node name: what --prune-exclude takes
+  std::string opType;   ///< MatMul, Gemm
+  int64_t k = 0, n = 0; ///< the weight's depth and width
+  int64_t zeros = 0;    ///< of its k x n values, once pruned
+};
+/// The layers (once per ONNX node, in program order) whose weights
+/// `options`' --prune zeroes, with their zeros counted after pruning.
+/// Lowers `module` up to the pruning, leaving it half lowered. Empty
+/// without --prune.
+FailureOr<std::vector<PrunedLayer>> prunedLayers(ModuleOp module, const CompileOptions &options);
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);
 

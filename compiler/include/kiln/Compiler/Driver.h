@@ -45,6 +45,10 @@ LogicalResult runCompileJob(const CompileJob &job, MLIRContext &context);
 FailureOr<std::vector<QuantizedLayer>> listQuantizedLayers(const CompileJob &job,
                                                            MLIRContext &context);
 
+/// Loads job.model and lists the layers whose weights job.options prunes
+/// (prunedLayers); nothing is written.
+FailureOr<std::vector<PrunedLayer>> listPrunedLayers(const CompileJob &job, MLIRContext &context);
+
 /// One diagnostic as the tools print it, without a trailing newline:
 /// "error: node 'Add_3': <message>" followed by "\n  note: ..." lines.
 std::string formatDiagnostic(Diagnostic &diagnostic);

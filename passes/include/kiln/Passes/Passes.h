@@ -6,11 +6,28 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::kiln {
 
 /// The module attribute in which kiln-profile-regions lists its regions:
 /// an array of [node name, op type] pairs, indexed by region.
 constexpr llvm::StringLiteral kProfileRegionsAttr = "kiln.profile_regions";
+
+/// A contraction whose constant weight kiln-prune-magnitude and
+/// kiln-prune-n-m prune: its ONNX node, the weight's K x N and how many of
+/// its values are zero now.
+struct PrunableContraction {
+  std::string node, opType;
+  int64_t k = 0, n = 0, zeros = 0;
+};
+
+/// The contractions (in program order) whose weights the pruning passes
+/// prune with option `exclude`, on a module lowered to linalg as they see
+/// it: the accuracy report and `kiln compile` list pruned layers with it.
+std::vector<PrunableContraction> prunableContractions(ModuleOp module,
+                                                      ArrayRef<std::string> exclude);
 
 #define GEN_PASS_DECL
 #include "kiln/Passes/Passes.h.inc"
