@@ -19,7 +19,8 @@ dims that blocks and groups do not divide, one weight read by three nodes):
   * --accuracy-report with --prune 0.6:block1x4:global: each layer's row is
     the score of the model with only that layer's weight pruned (by numpy,
     with the global threshold), the pruned build is -o, and the layers'
-    sparsity is what the global threshold gave them.
+    sparsity is what the global threshold gave them; --accuracy-budget
+    keeps the worst layer dense, the others pruned as before.
 
 Exits non-zero on any failure.
 """
@@ -316,6 +317,27 @@ def check_report(args, tmp):
         check(abs(layer_score - alone_score) <= 1.5e-7, f"report: {node} score {layer_score} vs {alone_score}")
     sparsities = {float(r[3]) for r in rows}
     check(len(sparsities) > 1, f"report: a global threshold gave every layer sparsity {sparsities}")
+
+    # A budget between the pruned build's score and that with the worst
+    # layer dense keeps exactly that layer dense (the others pruned with
+    # the global threshold): -o is the numpy-pruned model with it restored.
+    worst = rows[0][1]
+    restored = onnx.load(tmp / "three-pruned.onnx")
+    for t in restored.graph.initializer:
+        if t.name == weights[worst]:
+            t.CopyFrom(original[t.name])
+    onnx.save(restored, tmp / "restored.onnx")
+    without_worst = kiln.outputs(accuracy.Kiln(args, tmp, tmp / "restored.onnx", eval_dir).compile())
+    _, restored_score = accuracy.metrics(reference, without_worst)
+    check(restored_score > score + 1e-6, f"budget: {worst} dense ({restored_score}) should beat {score}")
+    budget = f"{(score + restored_score) / 2:.9f}"
+    result = run([args.kiln, "compile", model, "-o", lib, "--prune", text_spec, "--eval-data", eval_dir,
+                  "--accuracy-budget", budget, "--accuracy-report", report])
+    print("  " + result.stdout.strip().replace("\n", "\n  "))
+    kept = re.findall(r"^- `(.*)`$", report.read_text(), re.M)
+    check(kept == [worst], f"budget {budget}: kept {kept} dense, expected [{worst}]")
+    check(accuracy.same_outputs(kiln.outputs(lib), without_worst),
+          f"budget: -o is not the pruned build with {worst} dense")
 
 
 def main():
