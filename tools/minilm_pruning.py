@@ -2,7 +2,7 @@
 """Sparsity vs accuracy of magnitude pruning on the trained all-MiniLM-L6-v2.
 
 For each --prune spec (default: unstructured and 1x4 blocks, per layer, at
-30 to 90%, some global, and 2:4), compiles the model with `kiln compile
+10 to 90%, some global, 4x1 and 2:4), compiles the model with `kiln compile
 --prune SPEC` (plus --quantize int8 with --int8) and measures, on the eval
 sentences (as tools/minilm_accuracy.py: data/sentences/eval.ids, 8 a set,
 or --eval-data), the per-sentence cosine of `sentence_embedding` to
@@ -38,9 +38,10 @@ import minilm_accuracy  # noqa: E402
 import prune_onnx  # noqa: E402
 from check_numerics import run_kiln  # noqa: E402
 
-DEFAULT_SPECS = ["0.3:unstructured", "0.5:unstructured", "0.7:unstructured", "0.9:unstructured",
-                 "0.5:unstructured:global", "0.9:unstructured:global",
-                 "0.3:block1x4", "0.5:block1x4", "0.7:block1x4", "0.8:block1x4", "0.9:block1x4",
+DEFAULT_SPECS = ["0.1:unstructured", "0.2:unstructured", "0.3:unstructured", "0.5:unstructured",
+                 "0.7:unstructured", "0.9:unstructured", "0.5:unstructured:global",
+                 "0.9:unstructured:global", "0.1:block1x4", "0.2:block1x4", "0.3:block1x4",
+                 "0.5:block1x4", "0.7:block1x4", "0.8:block1x4", "0.9:block1x4",
                  "0.8:block1x4:global", "0.5:block4x1", "2:4"]
 
 

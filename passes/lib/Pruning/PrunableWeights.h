@@ -46,7 +46,7 @@ void replaceWeight(ModuleOp module, PrunableWeight &weight, ArrayRef<float> prun
 /// The number of zeros in `data`.
 int64_t countZeros(ArrayRef<float> data);
 
-/// Zeroes are counted per pruned weight and summed up in remarks when a
+/// Zeros are counted per pruned weight and summed up in remarks when a
 /// pass's `report` option asks for them (kiln compile --stats).
 struct PruningReport {
   int64_t weights = 0, zeros = 0, values = 0;
