@@ -9,6 +9,8 @@
 #define KILN_COMPILER_COMPILE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,13 @@ struct Pruning {
   unsigned blockK = 1, blockN = 1;  ///< Magnitude: block rows of K, columns of N
   bool global = false;              ///< Magnitude: one threshold over all weights
   unsigned n = 0, m = 0;            ///< NM: n kept of every m along K
+};
+
+/// One layer's static activation quantization (--quantize int8-static):
+/// A ~ scale * (Aq - zeroPoint), Aq uint8, for the whole tensor.
+struct ActivationQuantization {
+  float scale = 1.0f;
+  uint8_t zeroPoint = 0;
 };
 
 struct CompileOptions {
@@ -71,6 +80,17 @@ struct CompileOptions {
   std::vector<std::string> pruneKeepDense;
   /// A remark per pruned weight and a sum (kiln compile --stats).
   bool pruneReport = false;
+  /// --quantize int8-static: int8 (quantize is Int8) with calibrated
+  /// activations. The calibration (tools/kiln) fills staticActivations,
+  /// one entry per quantized layer by ONNX node name, which the module
+  /// then carries as kiln.activation_quantization; compiling with the flag
+  /// set and no entries is an error.
+  bool staticActivations = false;
+  std::map<std::string, ActivationQuantization> activationQuantization;
+  /// The calibration build: the A of each of these layers (ONNX node
+  /// names) becomes one more output, `calibration:<node>`
+  /// (kiln-expose-layer-inputs).
+  std::vector<std::string> exposeLayerInputs;
 };
 
 /// The CUDA toolkit folder that options.cudaToolkit resolves to.
@@ -83,8 +103,8 @@ std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 /// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
 std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 
-/// Parses --quantize (none, int8, bf16; int8-static is named as not
-/// implemented yet); an error message, or empty.
+/// Parses --quantize (none, int8, int8-static, bf16); an error message, or
+/// empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
 
 /// What makes the options unusable together for quantization (--quantize
@@ -164,6 +184,12 @@ struct PrunedLayer {
 /// Lowers `module` up to the pruning, leaving it half lowered. Empty
 /// without --prune.
 FailureOr<std::vector<PrunedLayer>> prunedLayers(ModuleOp module, const CompileOptions &options);
+
+/// What the options add to the imported module before it is lowered: the
+/// calibration outputs (exposeLayerInputs) and the calibrated activation
+/// types (kiln.activation_quantization). Fails with a diagnostic.
+LogicalResult prepareQuantization(ModuleOp module, const CompileOptions &options);
+
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);
 
