@@ -3,8 +3,9 @@
 
 For every pattern (unstructured, 1x4, 4x1, 2x2 and 1x16 blocks, per layer and
 global, 2:4 and 1:3) and some exclusions, on a model of MatMul and Gemm
-layers (2-D and 3-D inputs, Gemm weights transposed and not, alpha, biases,
-dims that blocks and groups do not divide, one weight read by three nodes):
+layers (2-D and 3-D inputs, Gemm weights transposed and not, a MatMul
+weight behind a Transpose node, alpha, biases, dims that blocks and groups
+do not divide, one weight read by three nodes):
 
   * the library compiled with --prune gives the outputs of the numpy-pruned
     model compiled without it, and of ONNX Runtime on that model, within
@@ -46,7 +47,7 @@ failures = []
 
 # node -> its weight's initializer; W1 is read by fc1, fc8 and fc9.
 WEIGHT_OF = {"fc1": "W1", "fc2": "W2", "fc3": "W3", "fc4": "W4", "fc5": "W5", "fc6": "W6",
-             "fc7": "W7", "fc8": "W1", "fc9": "W1"}
+             "fc7": "W7", "fc8": "W1", "fc9": "W1", "fc10": "W8"}
 
 
 def check(condition, message):
@@ -64,7 +65,8 @@ def make_model(path):
 
     inits = [w("W1", (20, 32), 1.0), w("b1", (32,), 1.0), w("W2", (24, 32), 0.3), w("b2", (24,), 1.0),
              w("W3", (24, 18), 2.0), w("b3", (18,), 1.0), w("W4", (24, 10), 0.5),
-             w("W5", (18, 10), 1.0), w("W6", (10, 10), 0.2), w("W7", (32, 20), 0.7)]
+             w("W5", (18, 10), 1.0), w("W6", (10, 10), 0.2), w("W7", (32, 20), 0.7),
+             w("W8", (10, 24), 0.4)]
     n = helper.make_node
     nodes = [
         n("MatMul", ["x", "W1"], ["m1"], name="fc1"),
@@ -76,7 +78,11 @@ def make_model(path):
         n("MatMul", ["h2", "W4"], ["h4"], name="fc4"),
         n("MatMul", ["h3", "W5"], ["h5"], name="fc5"),
         n("MatMul", ["h4", "W6"], ["h6"], name="fc6"),
-        n("Add", ["h5", "h6"], ["y"], name="sum"),
+        n("Add", ["h5", "h6"], ["s56"], name="sum"),
+        # A weight stored N x K and transposed by the graph.
+        n("Transpose", ["W8"], ["W8t"], name="transpose8", perm=[1, 0]),
+        n("MatMul", ["h2", "W8t"], ["h10"], name="fc10"),
+        n("Add", ["s56", "h10"], ["y"], name="sum10"),
         # A 3-D input: batch x sequence rows; W1 again, twice (fc8, fc9).
         n("MatMul", ["x3", "W1"], ["z1"], name="fc8"),
         n("Relu", ["z1"], ["z2"], name="relu8"),

@@ -10,8 +10,8 @@ scored, thresholded and zeroed, so a model pruned here and compiled without
 also how a pruned ONNX file is made for ONNX Runtime or for benchmarks.
 
 The weights: input B of every MatMul and Gemm node that is a float32
-initializer (or Constant) of rank 2, read as K x N (Gemm's transB=1 weight
-is stored N x K). A weight shared by several such nodes is pruned once, and
+initializer (or Constant) of rank 2, or a 2-D Transpose of one, read as
+K x N (Gemm's transB=1 weight is stored N x K). A weight shared by several such nodes is pruned once, and
 not at all if any of them is excluded or if they read it in different
 orientations.
 
@@ -104,13 +104,25 @@ def prunable_weights(model, exclude):
     transposed: the tensor is N x K (Gemm transB=1)."""
     graph = model.graph
     tensors = constant_tensors(graph)
+    # B = Transpose(W) of a constant W: Kiln reads W through the transpose.
+    transposed_from = {}
+    for node in graph.node:
+        if (node.op_type == "Transpose" and node.domain in ("", "ai.onnx")
+                and node.input[0] in tensors and len(tensors[node.input[0]].dims) == 2
+                and all(a.name != "perm" or list(a.ints) == [1, 0] for a in node.attribute)):
+            transposed_from[node.output[0]] = node.input[0]
     chosen, rejected = {}, set()
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type not in ("MatMul", "Gemm"):
             continue
-        if len(node.input) < 2 or node.input[1] not in tensors:
+        if len(node.input) < 2:
             continue
-        name, tensor = node.input[1], tensors[node.input[1]]
+        name, flipped = node.input[1], False
+        if name in transposed_from:
+            name, flipped = transposed_from[name], True
+        if name not in tensors:
+            continue
+        tensor = tensors[name]
         if tensor.data_type != onnx.TensorProto.FLOAT or len(tensor.dims) != 2:
             continue
         if node.name in exclude or node.op_type in exclude:
@@ -118,7 +130,7 @@ def prunable_weights(model, exclude):
             continue
         trans_b = node.op_type == "Gemm" and any(
             a.name == "transB" and a.i != 0 for a in node.attribute)
-        if chosen.setdefault(name, trans_b) != trans_b:
+        if chosen.setdefault(name, trans_b != flipped) != (trans_b != flipped):
             rejected.add(name)
     return [(name, t) for name, t in chosen.items() if name not in rejected]
 
