@@ -464,7 +464,10 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
 
   os << "\n## Layers, worst first\n\n"
      << "Each layer " << done << " alone (every other layer fp32"
-     << (pruned ? " and dense; a global pruning threshold is still the one over all layers" : "")
+     << (pruned ? " and dense" : "")
+     << (pruned && job.options.prune.global
+             ? "; the global pruning threshold is still the one over all layers"
+             : "")
      << "): the error it adds on its own. `1 - score` of the " << compression() << " build is "
      << number(1 - compressed.error.score(), "{0:E3}") << "; the sum of the layers' own is "
      << number(sumOfLayerErrors, "{0:E3}") << ".\n\n"
