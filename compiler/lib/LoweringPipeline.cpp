@@ -299,6 +299,8 @@ static std::string pruningPass(const CompileOptions &options) {
 static std::string pruningPrefix(const CompileOptions &options) {
   std::string pass = pruningPass(options);
   return pass.empty() ? "" : pass + ",";
+}
+
 /// "exclude=a,b" for --quantize-exclude's names (names that cannot go into
 /// a pass option were refused by checkQuantizationOptions), or "".
 static std::string excludeOption(const CompileOptions &options) {
