@@ -240,15 +240,11 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 }
 
 /// The CPU pipeline's passes on tensors, before any layout decision. From
-/// -O1, Linear layers that share their input become one GEMM (except
-/// those --quantize-exclude names, which must stay separate layers).
+/// -O1, Linear layers that share their input become one GEMM.
 static std::string cpuTensorPasses(const CompileOptions &options) {
-  std::string exclude = excludeOption(options);
-  return options.optLevel > 0 ? "kiln-fuse-sibling-matmuls" +
-                                    (exclude.empty() ? "" : "{" + exclude + "}") +
-                                    ",kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                    "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
-                                    "kiln-reassociate-reductions,canonicalize,cse"
+  return options.optLevel > 0 ? "kiln-fuse-sibling-matmuls,kiln-lower-to-linalg,canonicalize,cse,"
+                                "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
+                                "kiln-approximate-math,kiln-reassociate-reductions,canonicalize,cse"
                               : "kiln-lower-to-linalg,canonicalize,cse";
 }
 

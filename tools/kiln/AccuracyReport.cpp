@@ -382,7 +382,10 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
      << "diff and SQNR (10 log10(sum ref^2 / sum err^2)) are over all sets. A build's **score** "
      << "is the mean cosine of its worst output.\n\n";
 
-  os << "## int8 (" << layers.size() << " quantized layers) against fp32\n\n"
+  // int8-static's layers share the calibrated scales of the one
+  // calibration, whichever layers a build keeps in fp32.
+  os << "## " << (job.options.staticActivations ? "int8-static" : "int8") << " ("
+     << layers.size() << " quantized layers) against fp32\n\n"
      << "Score **" << number(int8.error.score(), "{0:F7}") << "** over " << items << " items.\n\n";
   outputTable(os, int8.error);
 

@@ -171,8 +171,7 @@ struct QuantizeContractionsPass
     // Found before any rewrite: quantizing one erases its epilogue's op.
     SmallVector<std::pair<linalg::GenericOp, PackableWeight>> contractions;
     module.walk([&](linalg::GenericOp op) {
-      if (auto node = lowering::onnxNodeOf(op.getLoc());
-          node && (excluded.contains(node->first) || excluded.contains(node->second)))
+      if (lowering::namesAnyNodeOf(op.getLoc(), excluded))
         return;
       std::optional<PackableWeight> weight = packableWeight(op);
       if (weight && hasRowMajorOperands(op, *weight) && isZeroFilled(op.getDpsInits()[0]))

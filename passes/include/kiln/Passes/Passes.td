@@ -116,10 +116,10 @@ def KilnFuseSiblingMatMuls : Pass<"kiln-fuse-sibling-matmuls", "::mlir::func::Fu
 
     One GEMM instead of several packs (or quantizes) A once and gives the
     runtime a wider N to split over threads; each output column sums the
-    same products in the same order as before. The fused MatMul keeps the
-    first layer's location (its ONNX node name); layers named in `exclude`
-    (node names or op types, as `--quantize-exclude` takes them) are not
-    fused, so that excluding one layer from quantization still works.
+    same products in the same order as before. The fused MatMul's location
+    fuses the layers' locations: it is named after the first layer (the
+    profile, the accuracy report and calibration list it so), and
+    `--quantize-exclude` of any of the layers keeps the whole GEMM in fp32.
 
     ```mlir
     %q = kiln.matmul %x, %wq : (tensor<?x128x768xf32>, tensor<768x768xf32>) -> tensor<?x128x768xf32>
@@ -130,10 +130,6 @@ def KilnFuseSiblingMatMuls : Pass<"kiln-fuse-sibling-matmuls", "::mlir::func::Fu
     %k = kiln.slice %qk, [768], [1536], [2], [1] ...
     ```
   }];
-  let options = [
-    ListOption<"exclude", "exclude", "std::string",
-               "ONNX node names or op types whose MatMuls stay as they are">,
-  ];
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
