@@ -26,6 +26,10 @@ enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 
 /// What `--quantize` asks for.
 enum class Quantization { None, Int8, Bf16 };
+/// --sparse-weights: which constant GEMM weights kiln-pack-sparse-gemm-weights
+/// stores sparse (from -O1, CPU): those its cost model says pay (Auto), all
+/// it can (Always), none (Off).
+enum class SparseWeights { Auto, Always, Off };
 
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
@@ -51,6 +55,8 @@ struct CompileOptions {
   Quantization quantize = Quantization::None;
   /// --quantize-exclude: ONNX node names or op types kept in fp32.
   std::vector<std::string> quantizeExclude;
+  /// --sparse-weights (see SparseWeights).
+  SparseWeights sparseWeights = SparseWeights::Auto;
 };
 
 /// The CUDA toolkit folder that options.cudaToolkit resolves to.
@@ -66,6 +72,9 @@ std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 /// Parses --quantize (none, int8, bf16; int8-static is named as not
 /// implemented yet); an error message, or empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --sparse-weights (auto, always, off); an error message, or empty.
+std::string parseSparseWeights(llvm::StringRef text, CompileOptions &options);
 
 /// What makes the options unusable together for quantization (--quantize
 /// with -O0 or --target cuda, --quantize-exclude without --quantize); an
