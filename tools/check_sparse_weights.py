@@ -2,7 +2,8 @@
 """Pruned weights on the sparse GEMM, against ONNX Runtime on the same file.
 
 Each case is a small model whose MatMul or Gemm weights were pruned with
-NumPy (by magnitude: 1x4 blocks of columns, or single values) and saved as
+NumPy (by magnitude, tools/prune_weights.py: 1x4 blocks of columns, or
+single values) and saved as
 an ordinary dense ONNX file. `kiln compile` (from -O1,
 --sparse-weights=auto by default) should run them on the runtime's sparse
 GEMM (kiln-pack-sparse-gemm-weights, kiln_rt_sparse_gemm) and keep dense
@@ -29,21 +30,11 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+from prune_weights import prune_matrix
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 K, N = 100, 76  # neither a multiple of 16 nor of 64 rows' worth
 ROWS = (5, 130)
-
-
-def prune(w: np.ndarray, sparsity: float, block: int) -> np.ndarray:
-    """w (K x N) with the `sparsity` fraction of its 1 x block groups of
-    columns of least L1 norm set to zero (block 1: single values)."""
-    k, n = w.shape
-    padded = np.zeros((k, -(-n // block) * block), np.float32)
-    padded[:, :n] = w
-    norms = np.abs(padded).reshape(k, -1, block).sum(axis=2)
-    cut = np.quantile(norms, sparsity)
-    keep = np.repeat(norms > cut, block, axis=1)[:, :n]
-    return np.where(keep, w, 0.0).astype(np.float32)
 
 
 class Graph:
@@ -54,7 +45,7 @@ class Graph:
         name = f"w{len(self.initializers)}"
         w = self.rng.normal(0, 1, shape).astype(np.float32)
         if sparsity is not None:
-            w = prune(w.T if transposed else w, sparsity, block)
+            w = prune_matrix(w.T if transposed else w, sparsity, block)
             w = w.T if transposed else w
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(w), name))
         return name
