@@ -21,6 +21,10 @@ directory of input sets, docs/datasets.md):
    one option that changes much here; --ort-int8-variants adds more).
    Per-sentence cosine of the int8 embeddings against ORT fp32. This is the bar Kiln's own int8 is held to
    (mean >= 0.99, min >= 0.97, and no worse than ORT's).
+ * Kiln int8-static vs ORT fp32 (--kiln-int8-static): compiled with
+   --quantize int8-static, calibrated on data/sentences/calibration.ids (one
+   sentence a set; --calibration-method, default percentile), held to the
+   int8 bar.
  * Kiln bf16 vs ORT fp32 (--kiln-bf16): compiled with --quantize bf16, held
    to mean >= 0.9999 and min >= 0.9995 (measured: 0.99999, 0.99998).
 
@@ -81,6 +85,16 @@ def summary(values: np.ndarray) -> dict:
     return {"mean": float(np.mean(values)), "min": float(np.min(values)), "count": int(values.size)}
 
 
+def calibration_flags(args, tmp: pathlib.Path) -> list[str]:
+    """--quantize int8-static's flags: the calibration sentences
+    (--calibration-ids, one sentence a set) and --calibration-method."""
+    folder = tmp / "calibration"
+    subprocess.run([sys.executable, str(ROOT / "tools/sentence_sets.py"), "--ids",
+                    str(args.calibration_ids), "--batch", "1", "--out", str(folder)],
+                   check=True, capture_output=True)
+    return ["--calibration-data", str(folder), "--calibration-method", args.calibration_method]
+
+
 def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path, quantize=None) -> dict:
     library = None if quantize else args.library
     label = f"Kiln {quantize or 'fp32'}"
@@ -88,6 +102,9 @@ def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path, quantize=None) -> dict
         library = tmp / f"minilm-l6.{quantize or 'fp32'}.so"
         start = time.monotonic()
         flags = ["--quantize", quantize] if quantize else []
+        if quantize == "int8-static":
+            flags += calibration_flags(args, tmp)
+            label += f" ({args.calibration_method})"
         cmd = [args.kiln, "compile", str(args.model), "-o", str(library), *flags, *args.compile_arg]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
@@ -169,6 +186,14 @@ def main() -> int:
                         help="also compile with --quantize int8 and hold it to the int8 bar: "
                              "cosine to ORT fp32 mean >= 0.99, min >= 0.97, and a mean no lower "
                              "than ORT quantize_dynamic's (when that runs)")
+    parser.add_argument("--kiln-int8-static", action="store_true",
+                        help="also compile with --quantize int8-static, calibrated on "
+                             "--calibration-ids (one sentence a set) with --calibration-method, "
+                             "and hold it to the int8 bar")
+    parser.add_argument("--calibration-ids", type=pathlib.Path,
+                        default=ROOT / "data/sentences/calibration.ids")
+    parser.add_argument("--calibration-method", default="percentile",
+                        choices=["minmax", "percentile", "entropy"])
     parser.add_argument("--kiln-bf16", action="store_true",
                         help="also compile with --quantize bf16 and hold it to cosine to ORT fp32 "
                              "mean >= 0.9999, min >= 0.9995")
@@ -198,6 +223,9 @@ def main() -> int:
         report["kiln_fp32_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp)
         if args.kiln_int8:
             report["kiln_int8_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "int8")
+        if args.kiln_int8_static:
+            report["kiln_int8-static_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp,
+                                                                 "int8-static")
         if args.kiln_bf16:
             report["kiln_bf16_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "bf16")
         if not args.no_ort_int8:
@@ -210,12 +238,14 @@ def main() -> int:
           and fp32["max_abs_diff_last_hidden_state_unpadded"] <= args.max_abs_diff)
     print(f"{'ok' if ok else 'FAILED'}: Kiln fp32 vs ORT fp32 (min cosine >= {args.min_cosine}, "
           f"max abs diff <= {args.max_abs_diff})")
-    if args.kiln_int8:
-        int8 = report["kiln_int8_vs_ort_fp32"]["cosine"]
+    for mode, asked in (("int8", args.kiln_int8), ("int8-static", args.kiln_int8_static)):
+        if not asked:
+            continue
+        int8 = report[f"kiln_{mode}_vs_ort_fp32"]["cosine"]
         ort_mean = report.get("ort_int8_vs_ort_fp32", {}).get("quantize_dynamic", {}).get(
             "cosine", {}).get("mean", 0.0)
         int8_ok = int8["mean"] >= 0.99 and int8["min"] >= 0.97 and int8["mean"] >= ort_mean
-        print(f"{'ok' if int8_ok else 'FAILED'}: Kiln int8 vs ORT fp32 (mean cosine "
+        print(f"{'ok' if int8_ok else 'FAILED'}: Kiln {mode} vs ORT fp32 (mean cosine "
               f"{int8['mean']:.6f} >= 0.99" + (f" and >= ORT int8's {ort_mean:.6f}" if ort_mean else "")
               + f", min {int8['min']:.6f} >= 0.97)")
         ok = ok and int8_ok

@@ -189,6 +189,8 @@ Row measure(int64_t m, int64_t n, int64_t k, kiln::ThreadPool *pool, const Optio
   const double uint8Time = bestSeconds([&] { kiln::qgemm(q, pool); }, o.seconds, o.trials);
   q.a = af.get();
   q.a_type = KILN_DTYPE_FLOAT32;
+  q.a_scale = nullptr; // per row, at run time (a scale would make it static)
+  q.a_zero_point = nullptr;
   const double dynamicTime = bestSeconds([&] { kiln::qgemm(q, pool); }, o.seconds, o.trials);
 
   const int64_t panel = kiln::gemmPanelWidth();

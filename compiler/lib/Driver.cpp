@@ -81,7 +81,7 @@ LogicalResult mlir::kiln::runCompileJob(const CompileJob &job, MLIRContext &cont
   PhaseClock clock(job);
   clock.start("import");
   OwningOpRef<ModuleOp> module = loadModel(job, context);
-  if (!module || failed(verify(*module)))
+  if (!module || failed(verify(*module)) || failed(prepareQuantization(*module, job.options)))
     return failure();
   FailureOr<ModelSignature> signature = readSignature(*module);
   clock.start("lower");

@@ -146,14 +146,14 @@ std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &
                                              .Case("int8", Quantization::Int8)
                                              .Case("bf16", Quantization::Bf16)
                                              .Default(std::nullopt);
+  options.staticActivations = text == "int8-static";
+  if (options.staticActivations)
+    quantize = Quantization::Int8;
   if (quantize) {
     options.quantize = *quantize;
     return "";
   }
-  if (text == "int8-static")
-    return "--quantize " + text.str() +
-           " is not implemented yet; --quantize int8 (dynamic activations) is";
-  return "--quantize must be none, int8 or bf16, not '" + text.str() + "'";
+  return "--quantize must be none, int8, int8-static or bf16, not '" + text.str() + "'";
 }
 
 std::string mlir::kiln::parseSparseWeights(llvm::StringRef text, CompileOptions &options) {
@@ -177,8 +177,9 @@ std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) 
       return "--quantize-exclude: '" + name +
              "' is not a node name or op type Kiln can exclude (empty, or with a comma, "
              "brace, quote or space)";
-  const std::string flag =
-      options.quantize == Quantization::Int8 ? "--quantize int8" : "--quantize bf16";
+  const std::string flag = options.quantize == Quantization::Bf16 ? "--quantize bf16"
+                           : options.staticActivations     ? "--quantize int8-static"
+                                                           : "--quantize int8";
   const std::string gemms = options.quantize == Quantization::Int8 ? "int8" : "bf16";
   if (options.target == Target::Cuda)
     return flag + " is for the CPU back end; the GPU path computes in fp32 "

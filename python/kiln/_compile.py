@@ -53,8 +53,9 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         layers with constant weights as int8 GEMMs (per-channel int8 weights,
         activations quantized per row as the model runs; docs/quantization.md),
         or "bf16": --quantize bf16, those weights in bf16 and their GEMMs on
-        bf16 inputs with fp32 sums (AVX512_BF16). "int8-static" raises
-        kiln.UnsupportedError (not yet).
+        bf16 inputs with fp32 sums (AVX512_BF16). "int8-static" (calibrated
+        activations) is in the CLI only for now and raises
+        kiln.UnsupportedError here.
     quantize_exclude: ONNX node names or op types kept in fp32 (a list, or
         the CLI's comma-separated text).
     mcpu:      --mcpu: None or "native" (this machine), "x86-64-v3", "haswell"...
@@ -66,8 +67,9 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     compile leaves nothing at `output`. Returns the output path.
     """
     if quantize == "int8-static":
-        raise UnsupportedError(f"quantize={quantize!r} is not implemented yet; "
-                               "quantize='int8' (dynamic activations) is")
+        raise UnsupportedError(f"quantize={quantize!r} is not in the Python API yet: calibrate "
+                               "with `kiln compile --quantize int8-static --calibration-data "
+                               "DIR`, or use quantize='int8' (dynamic activations)")
     if quantize is not None and not isinstance(quantize, str):
         raise CompileError(f"quantize must be None, 'none', 'int8' or 'bf16', not {quantize!r}")
     if isinstance(quantize_exclude, str):

@@ -55,6 +55,10 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parseTarget(target, job.options);
   if (problem.empty() && !quantize.empty())
     problem = mlir::kiln::parseQuantization(quantize, job.options);
+  // Calibration runs compiled libraries on data sets; it lives in the CLI.
+  if (problem.empty() && job.options.staticActivations)
+    problem = "quantize='int8-static' is not in the Python API yet: calibrate with `kiln compile "
+              "--quantize int8-static --calibration-data DIR`, or use quantize='int8'";
   job.options.quantizeExclude = quantizeExclude;
   if (problem.empty())
     problem = mlir::kiln::checkQuantizationOptions(job.options);

@@ -56,6 +56,8 @@ namespace {
 struct Case {
   int64_t m, n, k;
   bool dynamic = false; // A as float, quantized per row; else uint8
+  bool staticScale = false; // with dynamic: the float A quantized with one
+                            // given scale and zero point (int8-static)
   bool transA = false;  // A stored column-major
   int64_t activation = KILN_GEMM_ACT_NONE;
   bool bias = false, residual = false, accumulate = false;
@@ -66,7 +68,7 @@ struct Case {
 
 std::string describe(const Case &c) {
   return "m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
-         (c.dynamic ? " f32-A" : " u8-A") + (c.transA ? " A^T" : "") +
+         (c.dynamic ? (c.staticScale ? " f32-A-static" : " f32-A") : " u8-A") + (c.transA ? " A^T" : "") +
          " act=" + std::to_string(c.activation) + (c.bias ? " bias" : "") +
          (c.residual ? " residual" : "") + (c.accumulate ? " accumulate" : "") +
          " batch=" + std::to_string(c.batch0) + "x" + std::to_string(c.batch1) +
@@ -183,7 +185,8 @@ protected:
     d.a_type = c.dynamic ? KILN_DTYPE_FLOAT32 : KILN_DTYPE_UINT8;
     d.a_rs = aRs;
     d.a_cs = aCs;
-    d.a_scale = &aScale;
+    // A float A is dynamic without a scale, static with one.
+    d.a_scale = !c.dynamic || c.staticScale ? &aScale : nullptr;
     d.a_zero_point = &aZero;
     d.b = packedB;
     d.b_scale = bScale.data();
@@ -216,7 +219,7 @@ protected:
       for (int64_t i = 0; i < c.m; ++i) {
         const int64_t rowAt = bi * aStride + i * aRs;
         RowQuant q{aScale, aZero};
-        if (c.dynamic)
+        if (c.dynamic && !c.staticScale)
           q = referenceRowQuant(af.data() + rowAt, aCs, c.k);
         std::vector<int64_t> aq(size_t(c.k));
         for (int64_t p = 0; p < c.k; ++p)
@@ -283,6 +286,18 @@ TEST_P(QGemm, ShapeGridDynamic) {
       }
 }
 
+// A static scale (0.0173) against A in [-3, 3) and a random zero point:
+// many values saturate at 0 or 255.
+TEST_P(QGemm, ShapeGridStatic) {
+  for (int64_t m : kRows)
+    for (int64_t n : kCols)
+      for (int64_t k : kDepths) {
+        Case c{m, n, k};
+        c.dynamic = c.staticScale = true;
+        ASSERT_TRUE(check(c));
+      }
+}
+
 TEST_P(QGemm, DeepSums) {
   for (bool dynamic : {false, true})
     for (const Case &shape :
@@ -315,13 +330,14 @@ TEST_P(QGemm, TransposedA) {
 }
 
 TEST_P(QGemm, Epilogues) {
-  for (bool dynamic : {false, true})
+  for (int aKind = 0; aKind < 3; ++aKind)
     for (int64_t act :
          {KILN_GEMM_ACT_NONE, KILN_GEMM_ACT_RELU, KILN_GEMM_ACT_GELU_ERF, KILN_GEMM_ACT_GELU_TANH})
       for (int flags = 0; flags < 8; ++flags)
         for (const Case &shape : {Case{1, 33, 70}, Case{9, 50, 19}, Case{17, 100, 256}}) {
           Case c = shape;
-          c.dynamic = dynamic;
+          c.dynamic = aKind > 0;
+          c.staticScale = aKind == 2;
           c.activation = act;
           c.bias = flags & 1;
           c.residual = flags & 2;
@@ -362,6 +378,8 @@ TEST_P(QGemm, Threads) {
     Case c{50, 200, 300};
     c.batch0 = 4;
     c.dynamic = true;
+    ASSERT_TRUE(check(c, &pool)) << "threads=" << threads;
+    c.staticScale = true;
     ASSERT_TRUE(check(c, &pool)) << "threads=" << threads;
   }
 }
@@ -423,6 +441,54 @@ TEST_P(QGemm, QuantizationEdges) {
   for (int64_t j = 0; j < n; ++j) {
     EXPECT_EQ(c[size_t(j)], 0.0f);
     EXPECT_EQ(c[size_t(3 * n + j)], 0.0f);
+  }
+}
+
+// A static scale: values far outside the range saturate (the quotient
+// would not fit int32), NaN quantizes to 0, ties round to even.
+TEST_P(QGemm, StaticQuantizationEdges) {
+  const int64_t k = 21, n = 16;
+  std::vector<float> a(static_cast<size_t>(k));
+  const float big[] = {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 3e9f, -3e9f};
+  for (int64_t p = 0; p < k; ++p)
+    a[size_t(p)] = p < 7 ? big[p] : (float(p) - 14.0f) * 0.5f; // ties at 0.5 steps
+  std::vector<int8_t> b(size_t(k * n));
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = int8_t(int(i * 53 % 255) - 127);
+  std::vector<uint8_t> packed(size_t(kiln_qgemm_packed_size(k, n)));
+  kiln_qgemm_pack_b(b.data(), n, 1, k, n, packed.data());
+  std::vector<float> bScale(static_cast<size_t>(n), 1.0f), c(static_cast<size_t>(n));
+  const float scale = 1.0f;
+  const uint8_t zero = 100;
+  kiln_qgemm_desc d{};
+  d.m = 1;
+  d.n = n;
+  d.k = k;
+  d.a = a.data();
+  d.a_type = KILN_DTYPE_FLOAT32;
+  d.a_rs = k;
+  d.a_cs = 1;
+  d.a_scale = &scale;
+  d.a_zero_point = &zero;
+  d.b = packed.data();
+  d.b_scale = bScale.data();
+  d.c = c.data();
+  d.ldc = n;
+  d.batch[0] = d.batch[1] = 1;
+  kiln::qgemmWith(kernel(), d, nullptr);
+  const int64_t expectedAq[] = {255, 0, 255, 0, 0, 255, 0};
+  for (int64_t j = 0; j < n; ++j) {
+    int64_t s = 0;
+    for (int64_t p = 0; p < k; ++p) {
+      const int64_t aq = p < 7 ? expectedAq[p] : int64_t(std::nearbyint(a[size_t(p)])) + zero;
+      s += (aq - zero) * b[size_t(p * n + j)];
+    }
+    EXPECT_EQ(c[size_t(j)], float(s)) << "column " << j;
+  }
+  // A scale that is not a positive normal float is refused.
+  for (float bad : {0.0f, -1.0f, NAN, INFINITY, 1e-40f}) {
+    d.a_scale = &bad;
+    EXPECT_THROW(kiln::qgemmWith(kernel(), d, nullptr), std::invalid_argument) << bad;
   }
 }
 

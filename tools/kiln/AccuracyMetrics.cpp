@@ -4,70 +4,34 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <numeric>
 
 using namespace kilncli;
 
-namespace {
-/// Owns what kiln.h hands out, so that every early return releases it.
-struct ModelDeleter {
-  void operator()(kiln_model_t *m) const { kiln_model_release(m); }
-};
-struct SessionDeleter {
-  void operator()(kiln_session_t *s) const { kiln_session_release(s); }
-};
-struct StatusDeleter {
-  void operator()(kiln_status_s *s) const { kiln_status_free(s); }
-};
-using Status = std::unique_ptr<kiln_status_s, StatusDeleter>;
-} // namespace
-
 bool kilncli::runOnSets(const std::string &path, const std::vector<EvalSet> &sets,
                         ModelOutputs &out, std::string &error) {
-  kiln_model_t *rawModel = nullptr;
-  if (Status st{kiln_model_load(path.c_str(), &rawModel)}) {
-    error = kiln_status_message(st.get());
-    return false;
-  }
-  std::unique_ptr<kiln_model_t, ModelDeleter> model(rawModel);
-  kiln_session_t *rawSession = nullptr;
-  if (Status st{kiln_session_create(model.get(), nullptr, &rawSession)}) {
-    error = kiln_status_message(st.get());
-    return false;
-  }
-  std::unique_ptr<kiln_session_t, SessionDeleter> session(rawSession);
-  size_t numOutputs = kiln_model_num_outputs(model.get());
   out = ModelOutputs();
-  for (size_t i = 0; i < numOutputs; ++i) {
-    kiln_tensor_info info;
-    kiln_status_free(kiln_model_output_info(model.get(), i, &info));
-    out.names.push_back(info.name);
-  }
-  for (const EvalSet &set : sets) {
-    std::vector<kiln_tensor> inputs;
-    for (const kiln::io::HostTensor &t : set.inputs)
-      inputs.push_back({t.name.c_str(), t.dtype, int32_t(t.dims.size()), t.dims.data(),
-                        const_cast<uint8_t *>(t.data.data()), t.data.size()});
-    std::vector<kiln_tensor> outputs(numOutputs, kiln_tensor{});
-    if (Status st{kiln_session_run(session.get(), inputs.data(), inputs.size(), outputs.data(),
-                                   outputs.size())}) {
-      error = "eval data: set '" + set.name + "': " + kiln_status_message(st.get());
-      return false;
-    }
-    std::vector<OutputValues> run;
-    for (kiln_tensor &t : outputs) {
-      OutputValues values{std::vector<int64_t>(t.dims, t.dims + t.rank), {}};
-      size_t count = t.byte_size / std::max<size_t>(1, kiln_dtype_size(t.dtype));
-      values.values.resize(count);
-      for (size_t e = 0; e < count; ++e)
-        values.values[e] = kiln::io::elementAsDouble(t.dtype, t.data, e);
-      kiln_tensor_free(t.data);
-      run.push_back(std::move(values));
-    }
-    out.runs.push_back(std::move(run));
-  }
-  return true;
+  bool ok = runEachSet(
+      path, sets,
+      [&](size_t, const std::vector<std::string> &names, const std::vector<kiln_tensor> &outputs,
+          std::string &) {
+        out.names = names;
+        std::vector<OutputValues> run;
+        for (const kiln_tensor &t : outputs) {
+          OutputValues values{std::vector<int64_t>(t.dims, t.dims + t.rank), {}};
+          size_t count = t.byte_size / std::max<size_t>(1, kiln_dtype_size(t.dtype));
+          values.values.resize(count);
+          for (size_t e = 0; e < count; ++e)
+            values.values[e] = kiln::io::elementAsDouble(t.dtype, t.data, e);
+          run.push_back(std::move(values));
+        }
+        out.runs.push_back(std::move(run));
+        return true;
+      },
+      error);
+  if (!ok && error.rfind("set '", 0) == 0)
+    error = "eval-data: " + error;
+  return ok;
 }
 
 double OutputError::meanCosine() const {

@@ -2,6 +2,7 @@
 
 #include "AccuracyReport.h"
 #include "ArgParser.h"
+#include "Calibration.h"
 #include "CliDiagnostics.h"
 #include "Commands.h"
 #include "kiln/Compiler/Driver.h"
@@ -54,16 +55,25 @@ Options:
   --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
                                $CUDA_HOME, else /usr/local/cuda). Without
                                ptxas the kernels ship as PTX for the driver.
-  --quantize=<mode>            none (default), int8 or bf16. int8: the
-                               MatMul/Gemm layers with constant weights as
-                               int8 GEMMs (weights int8 per output channel,
-                               activations uint8 per row, quantized as the
-                               model runs; VNNI kernels where the CPU has
-                               them). bf16: every constant GEMM weight in
-                               bf16, its GEMM on bf16 inputs with fp32 sums
-                               (AVX512_BF16; a slow portable kernel with the
-                               same results elsewhere). Needs -O1+.
-                               int8-static is not implemented yet.
+  --quantize=<mode>            none (default), int8, int8-static or bf16.
+                               int8: the MatMul/Gemm layers with constant
+                               weights as int8 GEMMs (weights int8 per output
+                               channel, activations uint8 per row, quantized
+                               as the model runs; VNNI kernels where the CPU
+                               has them). int8-static: the same with each
+                               layer's activations on one scale calibrated
+                               on --calibration-data. bf16: every constant
+                               GEMM weight in bf16, its GEMM on bf16 inputs
+                               with fp32 sums (AVX512_BF16; a slow portable
+                               kernel with the same results elsewhere).
+                               Needs -O1+.
+  --calibration-data=<dir>     int8-static: input sets to calibrate on, in
+                               --eval-data's layout (docs/datasets.md).
+  --calibration-method=<m>     int8-static: minmax (default), percentile or
+                               entropy (docs/quantization.md).
+  --calibration-percentile=<p> With percentile: the range kept, from the
+                               (100-p)th to the pth percentile (default
+                               99.999).
   --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
                                (e.g. Gemm) in fp32.
   --sparse-weights=<mode>      auto (default), always or off. From -O1, fp32
@@ -99,7 +109,8 @@ static const char *phaseDescription(llvm::StringRef phase) {
 }
 
 static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
-                      AccuracyOptions &accuracy, bool &help, bool &stats) {
+                      AccuracyOptions &accuracy, CalibrationOptions &calibration, bool &help,
+                      bool &stats) {
   ArgParser p("compile", args);
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
@@ -153,6 +164,16 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       v->split(names, ',', -1, /*KeepEmpty=*/false);
       for (llvm::StringRef name : names)
         out.options.quantizeExclude.push_back(name.trim().str());
+    } else if (auto v = p.value("--calibration-data")) {
+      calibration.data = v->str();
+    } else if (auto v = p.value("--calibration-method")) {
+      std::string problem = parseCalibrationMethod(*v, calibration);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--calibration-percentile")) {
+      calibration.percentileGiven = true;
+      if (v->getAsDouble(calibration.percentile))
+        p.error("--calibration-percentile must be a number such as 99.99, not '" + v->str() + "'");
     } else if (auto v = p.value("--eval-data")) {
       accuracy.evalData = v->str();
     } else if (auto v = p.value("--accuracy-report")) {
@@ -200,6 +221,11 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       p.error(problem);
   }
   if (!p.failed()) {
+    std::string problem = checkCalibrationOptions(out, calibration);
+    if (!problem.empty())
+      p.error(problem);
+  }
+  if (!p.failed()) {
     std::string problem = checkAccuracyOptions(out, accuracy);
     if (!problem.empty())
       p.error(problem);
@@ -225,9 +251,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
 int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   CompileArgs args;
   AccuracyOptions accuracy;
+  CalibrationOptions calibration;
   bool help = false;
   bool stats = false;
-  if (!parseArgs(rawArgs, args, accuracy, help, stats))
+  if (!parseArgs(rawArgs, args, accuracy, calibration, help, stats))
     return 2;
   if (help) {
     printCompileHelp();
@@ -239,6 +266,11 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
     llvm::errs() << "kiln compile: error: " << problem << "\n";
     return 1;
   }
+  // int8-static: the calibrated ranges go into args.options, which every
+  // build below (the accuracy report's too) compiles with.
+  calibration.stats = stats;
+  if (args.options.staticActivations && !calibrate(args, calibration))
+    return 1;
   if (accuracy.requested()) {
     accuracy.stats = stats;
     accuracy.commandLine = "kiln compile";

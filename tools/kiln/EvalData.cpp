@@ -9,10 +9,10 @@
 using namespace kilncli;
 
 bool kilncli::listEvalSets(const std::string &directory, std::vector<std::string> &sets,
-                           std::string &error) {
+                           std::string &error, const std::string &flag) {
   sets.clear();
   if (!llvm::sys::fs::is_directory(directory)) {
-    error = "--eval-data '" + directory + "' is not a folder";
+    error = flag + " '" + directory + "' is not a folder";
     return false;
   }
   std::error_code ec;
@@ -20,11 +20,11 @@ bool kilncli::listEvalSets(const std::string &directory, std::vector<std::string
     if (llvm::sys::fs::is_directory(it->path()))
       sets.push_back(llvm::sys::path::filename(it->path()).str());
   if (ec) {
-    error = "cannot read --eval-data '" + directory + "': " + ec.message();
+    error = "cannot read " + flag + " '" + directory + "': " + ec.message();
     return false;
   }
   if (sets.empty()) {
-    error = "--eval-data '" + directory +
+    error = flag + " '" + directory +
             "' has no input sets: it needs one subdirectory per run, each with an "
             "<input name>.npy per model input (docs/datasets.md)";
     return false;
@@ -62,10 +62,12 @@ static std::string mismatch(const kiln::io::HostTensor &tensor, const kiln_tenso
 }
 
 bool kilncli::readEvalSets(const std::string &directory, const kiln_model_t *model,
-                           std::vector<EvalSet> &sets, std::string &error) {
+                           std::vector<EvalSet> &sets, std::string &error,
+                           const std::string &flag) {
   std::vector<std::string> names;
-  if (!listEvalSets(directory, names, error))
+  if (!listEvalSets(directory, names, error, flag))
     return false;
+  const std::string what = flag.substr(flag.find_first_not_of('-')) + ": ";
   sets.clear();
   for (const std::string &name : names) {
     EvalSet set{name, {}};
@@ -76,17 +78,17 @@ bool kilncli::readEvalSets(const std::string &directory, const kiln_model_t *mod
       llvm::sys::path::append(path, name, std::string(info.name) + ".npy");
       std::string file = path.str().str();
       if (!llvm::sys::fs::exists(file)) {
-        error = "eval data: set '" + name + "' has no " + info.name + ".npy ('" + file +
+        error = what + "set '" + name + "' has no " + info.name + ".npy ('" + file +
                 "' is missing) for model input '" + info.name + "', " + describeInput(info);
         return false;
       }
       kiln::io::HostTensor tensor;
       if (!kiln::io::readNpy(file, tensor, error)) {
-        error = "eval data: input '" + std::string(info.name) + "': " + error;
+        error = what + "input '" + std::string(info.name) + "': " + error;
         return false;
       }
       if (std::string problem = mismatch(tensor, info); !problem.empty()) {
-        error = "eval data: " + file + " " + problem;
+        error = what + file + " " + problem;
         return false;
       }
       tensor.name = info.name;
@@ -95,4 +97,50 @@ bool kilncli::readEvalSets(const std::string &directory, const kiln_model_t *mod
     sets.push_back(std::move(set));
   }
   return true;
+}
+
+bool kilncli::runEachSet(const std::string &path, const std::vector<EvalSet> &sets,
+                         const RunConsumer &consume, std::string &error) {
+  auto release = [](kiln_status_t st) {
+    std::string message = st ? kiln_status_message(st) : "";
+    kiln_status_free(st);
+    return message;
+  };
+  kiln_model_t *model = nullptr;
+  if (kiln_status_t st = kiln_model_load(path.c_str(), &model)) {
+    error = release(st);
+    return false;
+  }
+  kiln_session_t *session = nullptr;
+  if (kiln_status_t st = kiln_session_create(model, nullptr, &session)) {
+    error = release(st);
+    kiln_model_release(model);
+    return false;
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kiln_model_num_outputs(model); ++i) {
+    kiln_tensor_info info;
+    kiln_status_free(kiln_model_output_info(model, i, &info));
+    names.push_back(info.name);
+  }
+  bool ok = true;
+  for (size_t s = 0; ok && s < sets.size(); ++s) {
+    std::vector<kiln_tensor> inputs;
+    for (const kiln::io::HostTensor &t : sets[s].inputs)
+      inputs.push_back({t.name.c_str(), t.dtype, int32_t(t.dims.size()), t.dims.data(),
+                        const_cast<uint8_t *>(t.data.data()), t.data.size()});
+    std::vector<kiln_tensor> outputs(names.size(), kiln_tensor{});
+    if (kiln_status_t st = kiln_session_run(session, inputs.data(), inputs.size(),
+                                            outputs.data(), outputs.size())) {
+      error = "set '" + sets[s].name + "': " + release(st);
+      ok = false;
+      break;
+    }
+    ok = consume(s, names, outputs, error);
+    for (kiln_tensor &t : outputs)
+      kiln_tensor_free(t.data);
+  }
+  kiln_session_release(session);
+  kiln_model_release(model);
+  return ok;
 }

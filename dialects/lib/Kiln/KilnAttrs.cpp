@@ -9,11 +9,14 @@
 
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <cfloat>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -55,6 +58,21 @@ LogicalResult verifyGemmEpilogue(Operation *op, GemmEpilogueAttr epilogue) {
   return success();
 }
 
+/// What the runtime's int8 GEMM takes as a static activation quantization
+/// (kiln_qgemm_desc's float A with a_scale): uint8 storage over all of
+/// 0..255, f32 expressed, one scale that is a positive normal f32.
+bool isActivationQuantization(Attribute value) {
+  auto type = dyn_cast<TypeAttr>(value);
+  auto uniform = type ? dyn_cast<quant::UniformQuantizedType>(type.getValue()) : nullptr;
+  if (!uniform || uniform.isSigned() || uniform.getStorageTypeIntegralWidth() != 8 ||
+      uniform.getStorageTypeMin() != 0 || uniform.getStorageTypeMax() != 255 ||
+      !uniform.getExpressedType().isF32())
+    return false;
+  double scale = uniform.getScale();
+  return scale >= FLT_MIN && scale <= FLT_MAX && double(float(scale)) == scale &&
+         uniform.getZeroPoint() >= 0 && uniform.getZeroPoint() <= 255;
+}
+
 /// Checks an op attribute; `kind` names what it must be on failure.
 LogicalResult verifyOpAttribute(KilnDialect &dialect, Operation *op, NamedAttribute attribute) {
   StringAttr name = attribute.getName();
@@ -76,6 +94,19 @@ LogicalResult verifyOpAttribute(KilnDialect &dialect, Operation *op, NamedAttrib
     if (!isa<ModuleOp>(op) || !tile || !tile.getAs<StringAttr>("target") ||
         !tile.getAs<IntegerAttr>("mr") || !tile.getAs<IntegerAttr>("nr"))
       return wrongKind(op, name, "a {target, mr, nr} dictionary on the module");
+    return success();
+  }
+  if (name == dialect.getActivationQuantizationAttrHelper().getName()) {
+    auto table = dyn_cast<DictionaryAttr>(value);
+    if (!isa<ModuleOp>(op) || !table)
+      return wrongKind(op, name, "a dictionary on the module (ONNX node name to quantized type)");
+    for (NamedAttribute entry : table)
+      if (!isActivationQuantization(entry.getValue()))
+        return op->emitOpError("attribute '")
+               << name.getValue() << "': node '" << entry.getName().getValue()
+               << "' must map to a type !quant.uniform<u8:f32, scale:zero_point> (uint8 over "
+                  "0..255, a scale that is a positive normal f32 value), got "
+               << entry.getValue();
     return success();
   }
   if (name == dialect.getProfileRegionsAttrHelper().getName()) {

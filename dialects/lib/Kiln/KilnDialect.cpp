@@ -1,6 +1,7 @@
 //===- KilnDialect.cpp - kiln dialect registration ------------------------===//
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 
 using namespace mlir;
 using namespace mlir::kiln;

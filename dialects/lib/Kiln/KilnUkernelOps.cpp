@@ -90,10 +90,12 @@ LogicalResult QGemmOp::verify() {
       !dimIs(getA().getType(), 1, k))
     return emitOpError("a must be an f32 or ui8 M x ")
            << k << " matrix, got " << getA().getType();
-  // An f32 a gets its scale and zero point per row from its own range.
+  // An f32 a gets its scale and zero point per row from its own range,
+  // unless a calibrated (static) a_scale is given.
   bool prequantized = isShaped(getA().getType(), 2, u8);
-  if (!prequantized && (getAScale() || getAZeroPoint()))
-    return emitOpError("a_scale and a_zero_point need a ui8 a (an f32 a is quantized per row)");
+  if (!prequantized && getAZeroPoint() && !getAScale())
+    return emitOpError("an f32 a with an a_zero_point needs its a_scale too (without both it is "
+                       "quantized per row)");
   if (Value scale = getAScale(); scale && !isOneValue(scale.getType(), f32))
     return emitOpError("a_scale must be one f32 value, got ") << scale.getType();
   if (Value zeroPoint = getAZeroPoint(); zeroPoint && !isOneValue(zeroPoint.getType(), u8))

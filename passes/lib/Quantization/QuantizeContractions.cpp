@@ -5,6 +5,9 @@
 // symmetric int8 weights, exact int32 sums; see KilnUkernelOps.td). The
 // weight is quantized and packed here, once; its marked epilogue (bias,
 // activation, residual) moves into the op. Everything else stays fp32.
+// `--quantize int8-static` differs only in A: the module's
+// kiln.activation_quantization gives each layer's calibrated per-tensor
+// !quant.uniform type, which becomes the op's a_scale and a_zero_point.
 //
 // Per-column weight scales and per-row activation scales are what keeps
 // accuracy on trained Transformers (a per-tensor activation scale is set by
@@ -18,6 +21,7 @@
 #include "../Lowering/LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -75,6 +79,11 @@ struct QuantizeContractionsPass
     llvm::StringSet<> excluded;
     for (const std::string &name : exclude)
       excluded.insert(name);
+    // The dialect verified its entries (uint8 over 0..255, f32 scales).
+    activationTypes = getContext()
+                          .getOrLoadDialect<KilnDialect>()
+                          ->getActivationQuantizationAttrHelper()
+                          .getAttr(module);
     // Found before any rewrite: quantizing one erases its epilogue's op.
     SmallVector<std::pair<linalg::GenericOp, PackableWeight>> contractions;
     module.walk([&](linalg::GenericOp op) {
@@ -93,15 +102,30 @@ struct QuantizeContractionsPass
       WeightView view = viewOf(weightMatrixShape(op, weight), weight);
       if (!data || view.k > KILN_QGEMM_MAX_K)
         continue;
+      quant::UniformQuantizedType activation;
+      if (activationTypes) {
+        std::optional<std::pair<StringRef, StringRef>> node = lowering::onnxNodeOf(op.getLoc());
+        auto entry = node ? activationTypes.getAs<TypeAttr>(node->first) : nullptr;
+        if (!entry) {
+          op.emitError("kiln.activation_quantization has no calibrated type for this layer")
+                  .attachNote()
+              << "--quantize int8-static calibrates every layer it quantizes; keep this one in "
+                 "fp32 with --quantize-exclude, or use --quantize int8";
+          return signalPassFailure();
+        }
+        activation = cast<quant::UniformQuantizedType>(entry.getValue());
+      }
       if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
         released.insert(resource.getRawHandle().getKey());
-      quantize(rewriter, op, quantizeWeight(*data, view), view);
+      quantize(rewriter, op, quantizeWeight(*data, view), view, activation);
+      continue;
     }
     releaseUnusedWeights(module, released);
   }
 
+  /// `aType`: A's static quantization, or null for per row.
   void quantize(IRRewriter &rewriter, linalg::GenericOp op, const QuantizedWeight &weight,
-                const WeightView &view) {
+                const WeightView &view, quant::UniformQuantizedType aType) {
     Location loc = op.getLoc();
     RowsUkernelOperands operands = rowsUkernelOperands(rewriter, op);
     Builder &b = rewriter;
@@ -115,15 +139,27 @@ struct QuantizeContractionsPass
         rewriter, loc,
         DenseElementsAttr::get(RankedTensorType::get({view.n}, b.getF32Type()),
                                ArrayRef(weight.scales)));
+    Value aScale, aZeroPoint;
+    if (aType) {
+      aScale = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                 float(aType.getScale())));
+      Type u8 = b.getIntegerType(8, /*isSigned=*/false);
+      aZeroPoint = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(RankedTensorType::get({}, u8),
+                                 APInt(8, uint64_t(aType.getZeroPoint()))));
+    }
     Value result = QGemmOp::create(rewriter, loc, op.getResult(0).getType(), operands.a, packed,
-                                   scales, /*a_scale=*/Value(), /*a_zero_point=*/Value(),
-                                   operands.bias, operands.residual, operands.init, view.k,
-                                   view.n, operands.activation)
+                                   scales, aScale, aZeroPoint, operands.bias, operands.residual,
+                                   operands.init, view.k, view.n, operands.activation)
                        .getResult();
     replaceByRowsUkernel(rewriter, op, operands, result);
   }
 
   int64_t counter = 0;
+  DictionaryAttr activationTypes; // kiln.activation_quantization, if any
 };
 
 } // namespace

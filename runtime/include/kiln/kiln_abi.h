@@ -27,12 +27,14 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 9u
+#define KILN_ABI_VERSION 10u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for models older than 8 (their descriptors end
- * before it); ABI 9 only appended sparse_gemm to kiln_runtime_context. */
+ * before it); ABI 9 gave kiln_qgemm_desc's float A a static a_scale,
+ * which older models leave NULL; ABI 10 only appended sparse_gemm to
+ * kiln_runtime_context. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -140,13 +142,18 @@ typedef void (*kiln_gemm_fn)(const kiln_runtime_context *ctx, const kiln_gemm_de
  * that order, where A(i, p) = a[i*a_rs + p*a_cs] (strides in elements) and
  *   a_type KILN_DTYPE_UINT8:   Aq = A; sa(i) = *a_scale (NULL: 1) and
  *                              za(i) = *a_zero_point (NULL: 0), per tensor;
- *   a_type KILN_DTYPE_FLOAT32: each row of A quantized at run time like
- *                              ONNX DynamicQuantizeLinear:
+ *   a_type KILN_DTYPE_FLOAT32, a_scale NULL: each row of A quantized at
+ *                              run time like ONNX DynamicQuantizeLinear:
  *     lo = min(0, min_p A(i, p)), hi = max(0, max_p A(i, p)),
  *     sa(i) = (hi - lo) / 255, za(i) = rint(-lo / sa(i)),
  *     Aq(i, p) = clamp(rint(A(i, p) / sa(i)) + za(i), 0, 255)
  *   in float, rint rounding half to even; a row with sa(i) < FLT_MIN (all
- *   zeros) gets sa(i) = 1, za(i) = 0. a_scale and a_zero_point are unused.
+ *   zeros) gets sa(i) = 1, za(i) = 0. a_zero_point is unused;
+ *   a_type KILN_DTYPE_FLOAT32, a_scale set (since ABI 9): static, the whole
+ *                              tensor with one calibrated scale and zero
+ *                              point, sa(i) = *a_scale (a positive normal
+ *                              float), za(i) = *a_zero_point (NULL: 0),
+ *     Aq(i, p) = clamp(rint(A(i, p) / sa) + za, 0, 255), NaN to 0.
  * b is B in the layout of kiln_qgemm_pack.h (its panels, then its column
  * sums), b_scale holds n floats. bias (n floats) and residual may be NULL. */
 typedef struct kiln_qgemm_desc {
@@ -178,7 +185,7 @@ typedef struct kiln_qgemm_desc {
 
 typedef void (*kiln_qgemm_fn)(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc);
 
-/* An fp32 GEMM with a sparse constant B, or a batch of them (since ABI 9):
+/* An fp32 GEMM with a sparse constant B, or a batch of them (since ABI 10):
  * dense A times B stored as its nonzero blocks of 1 x W columns
  * (kiln_sparse_pack.h), with the epilogue of kiln_gemm_desc. Every field is
  * 64 bits wide, as there. For each batch index (a, c and residual moved as
@@ -305,7 +312,7 @@ struct kiln_runtime_context {
   kiln_fail_fn fail; /* since ABI 6 */
   /* Since ABI 7; NULL in GPU models' sessions. */
   kiln_qgemm_fn qgemm;
-  /* Since ABI 9; NULL in GPU models' sessions. */
+  /* Since ABI 10; NULL in GPU models' sessions. */
   kiln_sparse_gemm_fn sparse_gemm;
 };
 

@@ -23,6 +23,7 @@
 #include "kiln/kiln_qgemm_pack.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -45,7 +46,8 @@ struct Problem {
   int64_t m, n, k;
   const void *a;
   int64_t aType, aRowStride, aColStride;
-  QGemmRow aQuant; // KILN_DTYPE_UINT8: the whole tensor's
+  QGemmRow aQuant; // the whole tensor's: uint8 A, or float A with a_scale
+  bool aStatic;    // float A quantized with aQuant, not per row
   const uint8_t *b;
   const float *bScale;
   float *c;
@@ -72,6 +74,7 @@ Problem problemAt(const kiln_qgemm_desc &d, int64_t index) {
           d.a_rs,
           d.a_cs,
           {d.a_scale ? *d.a_scale : 1.0f, d.a_zero_point ? int32_t(*d.a_zero_point) : 0},
+          d.a_type == KILN_DTYPE_FLOAT32 && d.a_scale != nullptr,
           static_cast<const uint8_t *>(d.b) + offset(d.batch_stride_b),
           d.b_scale + offset(d.batch_stride_b_scale),
           d.c + offset(d.batch_stride_c),
@@ -90,7 +93,7 @@ void prepareA(const QGemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
               int64_t paddedRows, uint8_t *dst, int64_t lda, QGemmRow *rowQuant) {
   if (g.aType == KILN_DTYPE_FLOAT32) {
     kernel.quantize(static_cast<const float *>(g.a) + i0 * g.aRowStride, g.aRowStride, g.aColStride,
-                    rows, g.k, dst, lda, rowQuant);
+                    rows, g.k, g.aStatic ? &g.aQuant : nullptr, dst, lda, rowQuant);
   } else {
     const uint8_t *a = static_cast<const uint8_t *>(g.a) + i0 * g.aRowStride;
     for (int64_t i = 0; i < rows; ++i) {
@@ -172,6 +175,9 @@ void checkDesc(const kiln_qgemm_desc &d) {
   if (d.a_type != KILN_DTYPE_FLOAT32 && d.a_type != KILN_DTYPE_UINT8)
     throw std::invalid_argument("kiln_qgemm_desc: a_type " + std::to_string(d.a_type) +
                                 " is neither float32 nor uint8");
+  if (d.a_type == KILN_DTYPE_FLOAT32 && d.a_scale && !(*d.a_scale >= FLT_MIN && *d.a_scale <= FLT_MAX))
+    throw std::invalid_argument("kiln_qgemm_desc: the static a_scale " + std::to_string(*d.a_scale) +
+                                " is not a positive normal float");
   if (d.k < 0 || d.k > KILN_QGEMM_MAX_K)
     throw std::invalid_argument("kiln_qgemm_desc: k = " + std::to_string(d.k) +
                                 " is outside [0, KILN_QGEMM_MAX_K]");

@@ -114,14 +114,16 @@ void qgemmDequantizeAvx2(const int32_t *s, const int32_t *colSum, QGemmRow q, co
 }
 
 void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
-                       uint8_t *dst, int64_t lda, QGemmRow *rowQuant_) {
+                       const QGemmRow *fixed, uint8_t *dst, int64_t lda, QGemmRow *rowQuant_) {
   if (cs != 1)
-    return quantizeRowsScalar(a, rs, cs, rows, k, dst, lda, rowQuant_);
+    return quantizeRowsScalar(a, rs, cs, rows, k, fixed, dst, lda, rowQuant_);
+  // As in the AVX-512 quantize: a clamped quotient converts in range.
+  const __m256 qlo = _mm256_set1_ps(-256.0f), qhi = _mm256_set1_ps(512.0f);
   for (int64_t i = 0; i < rows; ++i, dst += lda) {
     const float *row = a + i * rs;
     // Lanes past k load as 0, which the range includes anyway.
     __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-    for (int64_t p = 0; p < k; p += 8) {
+    for (int64_t p = 0; !fixed && p < k; p += 8) {
       const __m256 x = loadRow(row + p, k - p);
       lo = _mm256_min_ps(lo, x);
       hi = _mm256_max_ps(hi, x);
@@ -134,15 +136,16 @@ void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int
       rowLo = std::fmin(rowLo, los[j]);
       rowHi = std::fmax(rowHi, his[j]);
     }
-    const QGemmRow q = rowQuant(rowLo, rowHi);
+    const QGemmRow q = fixed ? *fixed : rowQuant(rowLo, rowHi);
     rowQuant_[i] = q;
     const __m256 scale = _mm256_set1_ps(q.scale);
     const __m256i zeroPoint = _mm256_set1_epi32(q.zeroPoint);
     for (int64_t p = 0; p < k; p += 8) {
       // rint by the rounding mode (nearest even, as std::nearbyint), the
       // zero point, the clamp; then the two packs are exact.
+      const __m256 quotient = _mm256_div_ps(loadRow(row + p, k - p), scale);
       __m256i v = _mm256_add_epi32(
-          _mm256_cvtps_epi32(_mm256_div_ps(loadRow(row + p, k - p), scale)), zeroPoint);
+          _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(quotient, qlo), qhi)), zeroPoint);
       v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_setzero_si256()), _mm256_set1_epi32(255));
       const __m256i words = _mm256_packus_epi32(v, v);
       const __m256i packed = _mm256_packus_epi16(words, words);

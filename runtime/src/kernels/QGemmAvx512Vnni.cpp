@@ -67,21 +67,26 @@ void kernel(const QGemmTile &t) {
   }
 }
 
-void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint8_t *dst,
-              int64_t lda, QGemmRow *rowQuant_) {
+void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
+              const QGemmRow *fixed, uint8_t *dst, int64_t lda, QGemmRow *rowQuant_) {
   if (cs != 1)
-    return quantizeRowsScalar(a, rs, cs, rows, k, dst, lda, rowQuant_);
+    return quantizeRowsScalar(a, rs, cs, rows, k, fixed, dst, lda, rowQuant_);
+  // A quotient outside [-256, 512] quantizes to 0 or 255 whatever the zero
+  // point; clamping it first keeps the conversion in range (and maps NaN
+  // to 0, as quantizeValue does). Only a static range can be exceeded.
+  const __m512 qlo = _mm512_set1_ps(-256.0f), qhi = _mm512_set1_ps(512.0f);
   for (int64_t i = 0; i < rows; ++i, dst += lda) {
     const float *row = a + i * rs;
     // Lanes past k load as 0, which the range includes anyway.
     __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-    for (int64_t p = 0; p < k; p += 16) {
+    for (int64_t p = 0; !fixed && p < k; p += 16) {
       const __mmask16 mask = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
       const __m512 x = _mm512_maskz_loadu_ps(mask, row + p);
       lo = _mm512_min_ps(lo, x);
       hi = _mm512_max_ps(hi, x);
     }
-    const QGemmRow q = rowQuant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
+    const QGemmRow q =
+        fixed ? *fixed : rowQuant(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
     rowQuant_[i] = q;
     const __m512 scale = _mm512_set1_ps(q.scale);
     const __m512i zeroPoint = _mm512_set1_epi32(q.zeroPoint);
@@ -89,9 +94,9 @@ void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k, u
       const __mmask16 mask = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1);
       // rint by the rounding mode (nearest even, as std::nearbyint), then
       // the zero point; vpmovusdb saturates at 255, the max at 0.
+      const __m512 quotient = _mm512_div_ps(_mm512_maskz_loadu_ps(mask, row + p), scale);
       const __m512i v = _mm512_add_epi32(
-          _mm512_cvtps_epi32(_mm512_div_ps(_mm512_maskz_loadu_ps(mask, row + p), scale)),
-          zeroPoint);
+          _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(quotient, qlo), qhi)), zeroPoint);
       const __m512i clamped = _mm512_max_epi32(v, _mm512_setzero_si512());
       // The narrowing store with a mask is slow (microcoded on Zen); use it
       // only for the tail.

@@ -54,9 +54,12 @@ using QGemmMicroKernelFn = void (*)(const QGemmTile &tile);
 using QGemmWidenFn = void (*)(uint8_t *a, int64_t rows, int64_t k4, int64_t lda);
 /// Quantizes `rows` rows of a float A (row i at a + i*rs, columns cs
 /// apart) as kiln_qgemm_desc says, into dst + i*lda (zero from k to the
-/// next multiple of 4) and rowQuant[i].
+/// next multiple of 4) and rowQuant[i]: each row with its own range, or,
+/// when `fixed` is not null, every row with *fixed (a static scale and
+/// zero point, values outside the range saturating at 0 and 255).
 using QGemmQuantizeFn = void (*)(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
-                                 uint8_t *dst, int64_t lda, QGemmRow *rowQuant);
+                                 const QGemmRow *fixed, uint8_t *dst, int64_t lda,
+                                 QGemmRow *rowQuant);
 
 struct QGemmMicroKernel {
   const char *name; // "avx512vnni", "avxvnni", "avx2", "portable"
@@ -86,7 +89,7 @@ void qgemmWith(const QGemmMicroKernel &kernel, const kiln_qgemm_desc &desc, Thre
 void qgemmDequantizeAvx2(const int32_t *sums, const int32_t *colSum, QGemmRow q,
                          const float *bScale, float *c, int64_t count, bool accumulate);
 void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
-                       uint8_t *dst, int64_t lda, QGemmRow *rowQuant);
+                       const QGemmRow *fixed, uint8_t *dst, int64_t lda, QGemmRow *rowQuant);
 
 /// Defined by QGemmPortable.cpp, QGemmAvx2.cpp, QGemmAvxVnni.cpp and
 /// QGemmAvx512Vnni.cpp; all but the first only in x86 builds.

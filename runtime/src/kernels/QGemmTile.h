@@ -40,7 +40,8 @@ QGemmRow rowQuant(float lo, float hi) {
 }
 
 /// One value of a row quantized with `q`. The clamp comes before the
-/// conversion, so even a NaN converts defined (to 0).
+/// conversion, so even a NaN or a value far outside a static range
+/// converts defined (to 0 or 255).
 uint8_t quantizeValue(float x, QGemmRow q) {
   const float v = std::nearbyint(x / q.scale) + float(q.zeroPoint);
   return uint8_t(std::fmin(std::fmax(v, 0.0f), 255.0f));
@@ -48,16 +49,16 @@ uint8_t quantizeValue(float x, QGemmRow q) {
 
 /// QGemmQuantizeFn one float at a time, for any strides.
 [[maybe_unused]] void quantizeRowsScalar(const float *a, int64_t rs, int64_t cs, int64_t rows,
-                                         int64_t k, uint8_t *dst, int64_t lda,
-                                         QGemmRow *rowQuant_) {
+                                         int64_t k, const QGemmRow *fixed, uint8_t *dst,
+                                         int64_t lda, QGemmRow *rowQuant_) {
   for (int64_t i = 0; i < rows; ++i, dst += lda) {
     const float *row = a + i * rs;
     float lo = 0.0f, hi = 0.0f;
-    for (int64_t p = 0; p < k; ++p) {
+    for (int64_t p = 0; !fixed && p < k; ++p) {
       lo = std::fmin(lo, row[p * cs]);
       hi = std::fmax(hi, row[p * cs]);
     }
-    const QGemmRow q = rowQuant(lo, hi);
+    const QGemmRow q = fixed ? *fixed : rowQuant(lo, hi);
     rowQuant_[i] = q;
     int64_t p = 0;
     for (; p < k; ++p)

@@ -66,3 +66,38 @@ func.func @output_name(%x: tensor<4xf32>) -> (tensor<4xf32> {kiln.input_name = "
 // expected-error @below {{attribute 'kiln.gemm_tile' must be a {target, mr, nr} dictionary on the module}}
 module attributes {kiln.gemm_tile = {target = "avx512", mr = 8 : i64}} {
 }
+
+// -----
+
+// The calibrated activation types belong on the module.
+// expected-error @below {{attribute 'kiln.activation_quantization' must be a dictionary on the module (ONNX node name to quantized type)}}
+func.func @activation_quantization_on_a_function() attributes {kiln.activation_quantization = {}} {
+  return
+}
+
+// -----
+
+// Signed storage is not what the runtime's int8 GEMM takes for A.
+// expected-error @below {{attribute 'kiln.activation_quantization': node 'fc1' must map to a type !quant.uniform<u8:f32, scale:zero_point>}}
+module attributes {kiln.activation_quantization = {fc1 = !quant.uniform<i8:f32, 0.5:3>}} {
+}
+
+// -----
+
+// A narrowed storage range (u8<1:255>) is not either.
+// expected-error @below {{node 'fc1' must map to a type !quant.uniform<u8:f32, scale:zero_point>}}
+module attributes {kiln.activation_quantization = {fc1 = !quant.uniform<u8<1:255>:f32, 0.5:3>}} {
+}
+
+// -----
+
+// Nor a per-channel type, or a value that is not a type.
+// expected-error @below {{node 'fc1' must map to a type !quant.uniform<u8:f32, scale:zero_point>}}
+module attributes {kiln.activation_quantization = {fc1 = !quant.uniform<u8:f32:1, {0.5:3, 0.25:4}>}} {
+}
+
+// -----
+
+// expected-error @below {{node 'fc2' must map to a type !quant.uniform<u8:f32, scale:zero_point>}}
+module attributes {kiln.activation_quantization = {fc2 = 0.5 : f32}} {
+}

@@ -82,9 +82,10 @@ func.func @signed_a(%a: tensor<4x2xi8>, %b: tensor<128xi8>, %s: tensor<3xf32>, %
 
 // -----
 
-func.func @scale_of_f32_a(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<f32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
-  // expected-error @below {{a_scale and a_zero_point need a ui8 a (an f32 a is quantized per row)}}
-  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<f32>) into %init {k = 2 : i64, n = 3 : i64}
+// An f32 A's zero point comes with a static scale, or not at all.
+func.func @zero_point_of_dynamic_a(%a: tensor<4x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %za: tensor<ui8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{an f32 a with an a_zero_point needs its a_scale too (without both it is quantized per row)}}
+  %y = kiln.qgemm %a, %b, %s a_zero_point(%za : tensor<ui8>) into %init {k = 2 : i64, n = 3 : i64}
          : tensor<4x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }

@@ -35,6 +35,17 @@ func.func @prequantized(%a: tensor<?x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf3
   return %y : tensor<?x3xf32>
 }
 
+// A static (calibrated) f32 A: quantized with one given scale and zero point.
+// CHECK-LABEL: func.func @static_f32_a
+// CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} a_scale(%{{.*}} : tensor<f32>) a_zero_point(%{{.*}} : tensor<ui8>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : tensor<?x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+func.func @static_f32_a(%a: tensor<?x2xf32>, %b: tensor<128xi8>, %s: tensor<3xf32>, %sa: tensor<f32>,
+                        %za: tensor<ui8>, %init: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %y = kiln.qgemm %a, %b, %s a_scale(%sa : tensor<f32>) a_zero_point(%za : tensor<ui8>) into %init
+         {k = 2 : i64, n = 3 : i64}
+         : tensor<?x2xf32>, tensor<128xi8>, tensor<3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
 // Both are optional (scale 1, zero point 0), and may be of any rank.
 // CHECK-LABEL: func.func @prequantized_memrefs
 // CHECK: kiln.qgemm %{{.*}}, %{{.*}}, %{{.*}} a_zero_point(%{{.*}} : memref<1xui8>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : memref<4x2xui8>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>

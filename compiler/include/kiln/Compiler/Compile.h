@@ -9,6 +9,8 @@
 #define KILN_COMPILER_COMPILE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,13 @@ enum class Quantization { None, Int8, Bf16 };
 /// stores sparse (from -O1, CPU): those its cost model says pay (Auto), all
 /// it can (Always), none (Off).
 enum class SparseWeights { Auto, Always, Off };
+
+/// One layer's static activation quantization (--quantize int8-static):
+/// A ~ scale * (Aq - zeroPoint), Aq uint8, for the whole tensor.
+struct ActivationQuantization {
+  float scale = 1.0f;
+  uint8_t zeroPoint = 0;
+};
 
 struct CompileOptions {
   int optLevel = 2;          ///< -O0 .. -O3, for the LLVM optimizer and codegen
@@ -55,6 +64,17 @@ struct CompileOptions {
   Quantization quantize = Quantization::None;
   /// --quantize-exclude: ONNX node names or op types kept in fp32.
   std::vector<std::string> quantizeExclude;
+  /// --quantize int8-static: int8 (quantize is Int8) with calibrated
+  /// activations. The calibration (tools/kiln) fills staticActivations,
+  /// one entry per quantized layer by ONNX node name, which the module
+  /// then carries as kiln.activation_quantization; compiling with the flag
+  /// set and no entries is an error.
+  bool staticActivations = false;
+  std::map<std::string, ActivationQuantization> activationQuantization;
+  /// The calibration build: the A of each of these layers (ONNX node
+  /// names) becomes one more output, `calibration:<node>`
+  /// (kiln-expose-layer-inputs).
+  std::vector<std::string> exposeLayerInputs;
   /// --sparse-weights (see SparseWeights).
   SparseWeights sparseWeights = SparseWeights::Auto;
 };
@@ -69,8 +89,8 @@ std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 /// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
 std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 
-/// Parses --quantize (none, int8, bf16; int8-static is named as not
-/// implemented yet); an error message, or empty.
+/// Parses --quantize (none, int8, int8-static, bf16); an error message, or
+/// empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
 
 /// Parses --sparse-weights (auto, always, off); an error message, or empty.
@@ -131,6 +151,11 @@ struct QuantizedLayer {
 /// `module`, which is left half lowered. Empty without --quantize int8.
 FailureOr<std::vector<QuantizedLayer>> quantizedLayers(ModuleOp module,
                                                        const CompileOptions &options);
+
+/// What the options add to the imported module before it is lowered: the
+/// calibration outputs (exposeLayerInputs) and the calibrated activation
+/// types (kiln.activation_quantization). Fails with a diagnostic.
+LogicalResult prepareQuantization(ModuleOp module, const CompileOptions &options);
 
 /// Runs loweringPipeline on `module`.
 LogicalResult lowerToLLVMDialect(ModuleOp module, const CompileOptions &options);

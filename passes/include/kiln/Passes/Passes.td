@@ -317,7 +317,12 @@ def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::Modul
       scale)`), and stored in the runtime's packed layout
       (`kiln_qgemm_pack.h`, column sums included);
     - A is quantized when the model runs, per row, to uint8 (kiln.qgemm's
-      semantics, as ONNX DynamicQuantizeLinear does per tensor);
+      semantics, as ONNX DynamicQuantizeLinear does per tensor); or, when
+      the module has `kiln.activation_quantization` (`--quantize
+      int8-static`: calibrated types by ONNX node name), with its node's
+      one `!quant.uniform<u8:f32, scale:zero_point>` for the whole tensor
+      (kiln.qgemm's `a_scale` and `a_zero_point`). Then a layer without an
+      entry is an error: it was not calibrated;
     - the elementwise consumer that `kiln-prepare-gemm-epilogues` marked
       (bias, GELU or ReLU, residual) becomes the op's epilogue, so the
       dequantized output is written once.
@@ -332,6 +337,32 @@ def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::Modul
                "ONNX node names or op types (MatMul, Gemm) to keep in fp32">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def KilnExposeLayerInputs : Pass<"kiln-expose-layer-inputs", "::mlir::ModuleOp"> {
+  let summary = "Return the activation (A) of the named Linear layers as extra outputs, for calibration";
+  let description = [{
+    `kiln compile --quantize int8-static` calibrates each layer it quantizes
+    on the values its A takes in the fp32 model. This pass makes that
+    model: on the kiln dialect, the first operand of every `kiln.matmul`
+    and `kiln.gemm` whose ONNX node name is in `nodes` is returned from
+    `main` as one more output, named `calibration:<node name>`
+    (`kiln.output_name`), after the graph's own outputs. Every name must
+    match such an op: a name that matches none is an error (the calibration
+    would miss that layer). Nothing else changes.
+
+    ```mlir
+    %y = kiln.matmul %x, %w : ... loc(#node)   // #node: "fc1" (MatMul)
+    return %y
+    // with nodes=fc1:
+    return %y, %x   // the second: {kiln.output_name = "calibration:fc1"}
+    ```
+  }];
+  let options = [
+    ListOption<"nodes", "nodes", "std::string",
+               "ONNX node names of the MatMul and Gemm layers whose A to return">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::func::FuncDialect"];
 }
 
 def KilnFoldIntegerMatMuls : Pass<"kiln-fold-integer-matmuls", "::mlir::ModuleOp"> {

@@ -35,6 +35,8 @@ def Kiln_Dialect : Dialect {
   }];
   let hasConstantMaterializer = 1;
   let useDefaultAttributePrinterParser = 1;
+  // kiln.activation_quantization holds !quant.uniform types.
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
   // Discardable `kiln.*` attributes carry information between passes; the
   // dialect verifies each one where it appears (KilnDialect.cpp), and an
   // unknown `kiln.*` name is an error, so no pass reads an unchecked one.
@@ -51,6 +53,10 @@ def Kiln_Dialect : Dialect {
     "::mlir::IntegerAttr":$packed_rhs,
     // On the module: the GEMM tile weights were packed for ({target, mr, nr}).
     "::mlir::DictionaryAttr":$gemm_tile,
+    // On the module: --quantize int8-static's calibrated activations, the
+    // ONNX node name of each Linear layer to the !quant.uniform<u8:f32, s:z>
+    // type its A is quantized to (kiln-quantize-contractions reads it).
+    "::mlir::DictionaryAttr":$activation_quantization,
     // On the module: the ONNX node of each profile region, in order.
     "::mlir::ArrayAttr":$profile_regions,
     // A call of an outlined parallel loop body, and that body's function

@@ -16,22 +16,26 @@ include "mlir/Interfaces/DestinationStyleOpInterface.td"
 def Kiln_QGemmOp : Op<Kiln_Dialect, "qgemm", [
     AttrSizedOperandSegments, DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
-  let summary = "An int8 GEMM of the runtime: u8 A (or f32 A quantized per row), per-column s8 B";
+  let summary = "An int8 GEMM of the runtime: u8 A (or f32 A quantized on the fly), per-column s8 B";
   let description = [{
     `out = act(dequant(q(a) x b) + bias) + residual` for a row-major
     `a : M x K` (f32 or ui8), the constant weights `b : K x N` and f32
     output `M x N`, computed by the runtime's int8 GEMM (`kiln_qgemm_desc`
     in `kiln_abi.h`, reached through `kiln-qgemm-to-runtime`):
 
-    - an f32 `a` is quantized when the model runs, each row i like ONNX
-      DynamicQuantizeLinear: `lo = min(0, min a(i,:))`, `hi = max(0, max
-      a(i,:))`, `sa = (hi - lo) / 255`, `za = rint(-lo / sa)`,
-      `aq = clamp(rint(a / sa) + za, 0, 255)`;
+    - an f32 `a` without `a_scale` is quantized when the model runs, each
+      row i like ONNX DynamicQuantizeLinear: `lo = min(0, min a(i,:))`,
+      `hi = max(0, max a(i,:))`, `sa = (hi - lo) / 255`,
+      `za = rint(-lo / sa)`, `aq = clamp(rint(a / sa) + za, 0, 255)`;
+    - an f32 `a` with `a_scale` (`--quantize int8-static`) is quantized
+      when the model runs with that one calibrated scale and zero point for
+      the whole tensor: `aq = clamp(rint(a / a_scale) + a_zero_point, 0,
+      255)` (`a_zero_point` 0 when absent), values outside the calibrated
+      range saturating;
     - a ui8 `a` is already quantized (a pre-quantized ONNX model's
       activation): `aq = a`, with one scale and zero point for the whole
       tensor, `sa = a_scale` (one f32 value; 1 when absent) and
-      `za = a_zero_point` (one ui8 value; 0 when absent). Only a ui8 `a`
-      takes them;
+      `za = a_zero_point` (one ui8 value; 0 when absent);
     - `b` is int8 with one scale per column (`b_scale`, N floats,
       symmetric: zero point 0), stored in the packed layout of
       `kiln_qgemm_pack.h` (`b_packed`, `kiln_qgemm_packed_size(k, n)`

@@ -1,0 +1,329 @@
+//===- Calibration.cpp - kiln compile --quantize int8-static --------------===//
+//
+// Two passes over the calibration sets: the first finds each layer's range,
+// the second (percentile and entropy only) fills fixed histograms over it,
+// so that no layer's values are kept: BERT-base's 72 layers at 128 tokens
+// see about 70 MB of activations per set. Non-finite values (there should
+// be none in an fp32 model) are left out of the ranges and counted.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Calibration.h"
+#include "CliDiagnostics.h"
+#include "EvalData.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+using namespace kilncli;
+using mlir::kiln::CompileJob;
+using mlir::kiln::Quantization;
+
+std::string kilncli::parseCalibrationMethod(llvm::StringRef text, CalibrationOptions &options) {
+  options.methodGiven = true;
+  if (text == "minmax")
+    options.method = CalibrationMethod::MinMax;
+  else if (text == "percentile")
+    options.method = CalibrationMethod::Percentile;
+  else if (text == "entropy")
+    options.method = CalibrationMethod::Entropy;
+  else
+    return "--calibration-method must be minmax, percentile or entropy, not '" + text.str() + "'";
+  return "";
+}
+
+std::string kilncli::checkCalibrationOptions(const CompileJob &job,
+                                             const CalibrationOptions &options) {
+  bool isStatic = job.options.staticActivations && job.options.quantize == Quantization::Int8;
+  bool flags = !options.data.empty() || options.methodGiven || options.percentileGiven;
+  if (!isStatic && flags)
+    return "--calibration-data, --calibration-method and --calibration-percentile go with "
+           "--quantize int8-static";
+  if (!isStatic)
+    return "";
+  if (options.data.empty())
+    return "--quantize int8-static needs --calibration-data DIR: the input sets its activation "
+           "ranges are measured on (docs/datasets.md)";
+  if (options.percentileGiven && options.method != CalibrationMethod::Percentile)
+    return "--calibration-percentile goes with --calibration-method percentile";
+  if (!(options.percentile > 50 && options.percentile <= 100))
+    return "--calibration-percentile must be in (50, 100], e.g. 99.99";
+  return "";
+}
+
+namespace {
+
+constexpr int kBins = 2048;        // histogram bins over a layer's range
+constexpr int kQuantizedBins = 128; // the entropy search's levels of |A|
+
+/// What one layer's A held over all the sets.
+struct Observer {
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+  uint64_t count = 0, nonFinite = 0;
+  std::vector<double> values;    // kBins over [lo, hi]
+  std::vector<double> magnitude; // kBins over [0, max(|lo|, |hi|)]
+
+  void observeRange(const float *data, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      float x = data[i];
+      if (!std::isfinite(x)) {
+        ++nonFinite;
+        continue;
+      }
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      ++count;
+    }
+  }
+
+  void observeHistograms(const float *data, size_t n) {
+    if (values.empty()) {
+      values.assign(kBins, 0.0);
+      magnitude.assign(kBins, 0.0);
+    }
+    const double width = (double(hi) - lo) / kBins, amax = maxMagnitude();
+    for (size_t i = 0; i < n; ++i) {
+      double x = data[i];
+      if (!std::isfinite(x))
+        continue;
+      int bin = width > 0 ? int((x - lo) / width) : 0;
+      values[size_t(std::clamp(bin, 0, kBins - 1))] += 1;
+      int mbin = amax > 0 ? int(std::fabs(x) / amax * kBins) : 0;
+      magnitude[size_t(std::clamp(mbin, 0, kBins - 1))] += 1;
+    }
+  }
+
+  double maxMagnitude() const { return std::max(std::fabs(double(lo)), std::fabs(double(hi))); }
+
+  /// The value below which a fraction q of the values lie (linear within
+  /// a bin).
+  double quantile(double q) const {
+    const double width = (double(hi) - lo) / kBins;
+    double total = 0;
+    for (double c : values)
+      total += c;
+    const double target = q * total;
+    double below = 0;
+    for (int b = 0; b < kBins; ++b) {
+      double c = values[size_t(b)];
+      if (c > 0 && below + c >= target)
+        return lo + width * (b + (target - below) / c);
+      below += c;
+    }
+    return hi;
+  }
+
+  /// TensorRT's entropy calibration on the histogram of |A|: the threshold
+  /// whose 128-level quantization of the clipped histogram is closest
+  /// (Kullback-Leibler) to it, outliers folded into the last bin.
+  double entropyThreshold() const {
+    const double width = maxMagnitude() / kBins;
+    double best = std::numeric_limits<double>::infinity();
+    int bestBins = kBins;
+    std::vector<double> p, q;
+    for (int bins = kQuantizedBins; bins <= kBins; ++bins) {
+      p.assign(magnitude.begin(), magnitude.begin() + bins);
+      for (int b = bins; b < kBins; ++b)
+        p.back() += magnitude[size_t(b)];
+      // Each of the 128 levels spreads its count evenly over the bins it
+      // covers that are nonzero in the unclipped histogram.
+      q.assign(size_t(bins), 0.0);
+      const double merged = double(bins) / kQuantizedBins;
+      for (int j = 0; j < kQuantizedBins; ++j) {
+        int start = int(j * merged), stop = j == kQuantizedBins - 1 ? bins : int((j + 1) * merged);
+        double sum = 0;
+        int nonzero = 0;
+        for (int b = start; b < stop; ++b) {
+          sum += magnitude[size_t(b)];
+          nonzero += magnitude[size_t(b)] != 0;
+        }
+        for (int b = start; b < stop && nonzero; ++b)
+          if (magnitude[size_t(b)] != 0)
+            q[size_t(b)] = sum / nonzero;
+      }
+      double kl = divergence(p, q);
+      if (kl < best) {
+        best = kl;
+        bestBins = bins;
+      }
+    }
+    return (bestBins + 0.5) * width;
+  }
+
+  /// KL(p || q) of the normalized histograms; q's empty bins where p has
+  /// mass get a small share (as TensorRT's and onnxruntime's smoothing do).
+  static double divergence(const std::vector<double> &p, const std::vector<double> &q) {
+    double ps = 0, qs = 0;
+    for (size_t i = 0; i < p.size(); ++i) {
+      ps += p[i];
+      qs += q[i];
+    }
+    if (ps <= 0 || qs <= 0)
+      return std::numeric_limits<double>::infinity();
+    const double eps = 1e-4 / double(p.size());
+    double kl = 0;
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] <= 0)
+        continue;
+      double pi = p[i] / ps, qi = std::max(q[i] / qs, eps);
+      kl += pi * std::log(pi / qi);
+    }
+    return kl;
+  }
+};
+
+/// The uint8 quantization of [lo, hi] widened to hold 0, as
+/// kiln_qgemm_desc's per-row formula (ONNX DynamicQuantizeLinear).
+mlir::kiln::ActivationQuantization quantizationOf(double lo, double hi) {
+  const float low = std::min(0.0f, float(lo)), high = std::max(0.0f, float(hi));
+  const float scale = (high - low) / 255.0f;
+  if (!(scale >= FLT_MIN) || !(scale <= FLT_MAX))
+    return {1.0f, 0};
+  const float zeroPoint = std::nearbyint(-low / scale);
+  return {scale, uint8_t(std::clamp(zeroPoint, 0.0f, 255.0f))};
+}
+
+const char *methodName(CalibrationMethod method) {
+  switch (method) {
+  case CalibrationMethod::MinMax:
+    return "minmax";
+  case CalibrationMethod::Percentile:
+    return "percentile";
+  case CalibrationMethod::Entropy:
+    return "entropy";
+  }
+  return "?";
+}
+
+bool fail(const std::string &message) {
+  llvm::errs() << "kiln compile: error: " << message << "\n";
+  return false;
+}
+
+} // namespace
+
+bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options) {
+  // Checked before the first compile; readEvalSets checks each set later.
+  std::vector<std::string> setNames;
+  std::string error;
+  if (!listEvalSets(options.data, setNames, error, "--calibration-data"))
+    return fail(error);
+
+  std::vector<mlir::kiln::QuantizedLayer> layers;
+  {
+    mlir::MLIRContext context;
+    CliDiagnostics diagnostics(context);
+    auto listed = mlir::kiln::listQuantizedLayers(job, context);
+    if (failed(listed))
+      return fail("cannot list the layers to quantize in '" + job.model + "'");
+    layers = *listed;
+  }
+  if (layers.empty())
+    return fail("--quantize int8-static: '" + job.model +
+                "' has no layer to quantize (no MatMul or Gemm with a constant weight outside "
+                "--quantize-exclude)");
+
+  // The calibration build: fp32, each layer's A one more output.
+  CompileJob calibration = job;
+  calibration.options.quantize = Quantization::None;
+  calibration.options.staticActivations = false;
+  calibration.options.quantizeExclude.clear();
+  calibration.options.emit = mlir::kiln::EmitKind::Library;
+  calibration.onPhase = nullptr;
+  for (const mlir::kiln::QuantizedLayer &layer : layers)
+    calibration.options.exposeLayerInputs.push_back(layer.node);
+  llvm::SmallString<128> library;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("kiln-calibration", "so", library))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeLibrary(library);
+  calibration.output = library.str().str();
+  {
+    mlir::MLIRContext context;
+    CliDiagnostics diagnostics(context);
+    if (failed(mlir::kiln::runCompileJob(calibration, context)))
+      return fail("failed to compile the calibration build of '" + job.model + "'");
+  }
+
+  std::vector<EvalSet> sets;
+  {
+    kiln_model_t *model = nullptr;
+    if (kiln_status_t st = kiln_model_load(calibration.output.c_str(), &model)) {
+      std::string message = kiln_status_message(st);
+      kiln_status_free(st);
+      return fail(message);
+    }
+    bool read = readEvalSets(options.data, model, sets, error, "--calibration-data");
+    kiln_model_release(model);
+    if (!read)
+      return fail(error);
+  }
+
+  std::vector<Observer> observers(layers.size());
+  auto pass = [&](bool histograms) {
+    return runEachSet(
+        calibration.output, sets,
+        [&](size_t, const std::vector<std::string> &names, const std::vector<kiln_tensor> &outputs,
+            std::string &problem) {
+          // The calibration outputs follow the model's own, in layer order.
+          size_t first = names.size() - layers.size();
+          for (size_t l = 0; l < layers.size(); ++l) {
+            const kiln_tensor &t = outputs[first + l];
+            if (names[first + l] != "calibration:" + layers[l].node ||
+                t.dtype != KILN_DTYPE_FLOAT32) {
+              problem = "internal error: calibration output " + std::to_string(first + l) +
+                        " is '" + names[first + l] + "', not layer '" + layers[l].node + "''s A";
+              return false;
+            }
+            const float *data = static_cast<const float *>(t.data);
+            size_t n = t.byte_size / sizeof(float);
+            if (histograms)
+              observers[l].observeHistograms(data, n);
+            else
+              observers[l].observeRange(data, n);
+          }
+          return true;
+        },
+        error);
+  };
+  if (!pass(false))
+    return fail("--calibration-data: " + error);
+  if (options.method != CalibrationMethod::MinMax && !pass(true))
+    return fail("--calibration-data: " + error);
+
+  uint64_t nonFinite = 0;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const Observer &o = observers[l];
+    nonFinite += o.nonFinite;
+    double lo = o.count ? o.lo : 0, hi = o.count ? o.hi : 0;
+    if (o.count && options.method == CalibrationMethod::Percentile) {
+      lo = o.quantile(1 - options.percentile / 100);
+      hi = o.quantile(options.percentile / 100);
+    } else if (o.count && options.method == CalibrationMethod::Entropy) {
+      double threshold = o.entropyThreshold();
+      lo = std::max(lo, -threshold);
+      hi = std::min(hi, threshold);
+    }
+    mlir::kiln::ActivationQuantization q = quantizationOf(lo, hi);
+    job.options.activationQuantization[layers[l].node] = q;
+    if (options.stats)
+      llvm::errs() << llvm::format(
+          "kiln compile: calibrated %-40s seen [%.9g, %.9g], range [%.9g, %.9g]: scale %.9g, "
+          "zero point %u\n",
+          layers[l].node.c_str(), double(o.lo), double(o.hi), lo, hi, double(q.scale),
+          unsigned(q.zeroPoint));
+  }
+  llvm::errs() << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
+               << " input set(s) (" << methodName(options.method) << ")\n";
+  if (nonFinite)
+    llvm::errs() << "kiln compile: warning: the calibration runs gave " << nonFinite
+                 << " non-finite activation value(s), left out of the ranges\n";
+  return true;
+}
