@@ -190,9 +190,19 @@ std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) 
   return "";
 }
 
+/// "exclude=a,b" for --quantize-exclude's names (names that cannot go into
+/// a pass option were refused by checkQuantizationOptions), or "".
+static std::string excludeOption(const CompileOptions &options) {
+  if (options.quantizeExclude.empty())
+    return "";
+  std::string exclude = "exclude=";
+  for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
+    exclude += (i ? "," : "") + options.quantizeExclude[i];
+  return exclude;
+}
+
 /// kiln-quantize-contractions (int8) or kiln-pack-gemm-weights-bf16 with
-/// the options' exclusions (names that cannot go into a pass option were
-/// refused by checkQuantizationOptions).
+/// the options' exclusions.
 static std::string quantizePass(const CompileOptions &options) {
   std::vector<std::string> passOptions;
   std::string pass = "kiln-quantize-contractions";
@@ -201,12 +211,8 @@ static std::string quantizePass(const CompileOptions &options) {
     if (!targetHasBf16Dot(options))
       passOptions.push_back("hardware-bf16=false");
   }
-  if (!options.quantizeExclude.empty()) {
-    std::string exclude = "exclude=";
-    for (size_t i = 0; i < options.quantizeExclude.size(); ++i)
-      exclude += (i ? "," : "") + options.quantizeExclude[i];
+  if (std::string exclude = excludeOption(options); !exclude.empty())
     passOptions.push_back(exclude);
-  }
   if (passOptions.empty())
     return pass;
   return pass + "{" + llvm::join(passOptions, " ") + "}";
@@ -245,11 +251,16 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "convert-to-llvm,reconcile-unrealized-casts)";
 }
 
-/// The CPU pipeline's passes on tensors, before any layout decision.
+/// The CPU pipeline's passes on tensors, before any layout decision. From
+/// -O1, Linear layers that share their input become one GEMM (except
+/// those --quantize-exclude names, which must stay separate layers).
 static std::string cpuTensorPasses(const CompileOptions &options) {
-  return options.optLevel > 0 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
-                                "kiln-reassociate-reductions,canonicalize,cse"
+  std::string exclude = excludeOption(options);
+  return options.optLevel > 0 ? "kiln-fuse-sibling-matmuls" +
+                                    (exclude.empty() ? "" : "{" + exclude + "}") +
+                                    ",kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                    "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
+                                    "kiln-reassociate-reductions,canonicalize,cse"
                               : "kiln-lower-to-linalg,canonicalize,cse";
 }
 

@@ -103,6 +103,40 @@ def KilnStridedCopyToLinalg : Pass<"kiln-strided-copy-to-linalg", "::mlir::func:
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnFuseSiblingMatMuls : Pass<"kiln-fuse-sibling-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "Merge Linear layers that read the same input into one wider MatMul";
+  let description = [{
+    On the kiln dialect: `kiln.matmul`s with the same A and constant f32
+    K x N_i weights (the Q, K and V projections of an attention block)
+    become one `kiln.matmul` with the weights side by side (K x sum N_i),
+    followed by one `kiln.slice` per layer. When every layer's only user is
+    an add of a constant bias of N_i floats, the biases are joined too and
+    added once, so the bias stays the GEMM's epilogue. Layers of another
+    depth, or with a bias when others have none, are left alone.
+
+    One GEMM instead of several packs (or quantizes) A once and gives the
+    runtime a wider N to split over threads; each output column sums the
+    same products in the same order as before. The fused MatMul keeps the
+    first layer's location (its ONNX node name); layers named in `exclude`
+    (node names or op types, as `--quantize-exclude` takes them) are not
+    fused, so that excluding one layer from quantization still works.
+
+    ```mlir
+    %q = kiln.matmul %x, %wq : (tensor<?x128x768xf32>, tensor<768x768xf32>) -> tensor<?x128x768xf32>
+    %k = kiln.matmul %x, %wk : (tensor<?x128x768xf32>, tensor<768x768xf32>) -> tensor<?x128x768xf32>
+    // becomes
+    %qk = kiln.matmul %x, %wqk : (tensor<?x128x768xf32>, tensor<768x1536xf32>) -> tensor<?x128x1536xf32>
+    %q = kiln.slice %qk, [0], [768], [2], [1] ...
+    %k = kiln.slice %qk, [768], [1536], [2], [1] ...
+    ```
+  }];
+  let options = [
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types whose MatMuls stay as they are">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func::FuncOp"> {
   let summary = "Mark elementwise consumers of contractions that the runtime GEMM can apply";
   let description = [{

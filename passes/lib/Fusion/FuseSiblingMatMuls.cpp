@@ -1,0 +1,179 @@
+//===- FuseSiblingMatMuls.cpp - One GEMM for Linear layers sharing an input ===//
+//
+// Attention's Q, K and V projections read the same activation: three GEMMs
+// of N = d, or one of N = 3d whose output is sliced. One GEMM packs (or,
+// with --quantize int8, quantizes) A once instead of three times, and its
+// wider N gives every thread more panels of B to split: what the fused QKV
+// projection of onnxruntime's Attention op does too. The sums are the same
+// (each column of C still sums over the same K in the same order), so the
+// outputs do not change.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../Layout/GemmWeights.h"
+#include "../Lowering/LoweringUtils.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNFUSESIBLINGMATMULS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// A Linear layer: x @ W (+ b), W a constant K x N f32 matrix, b a constant
+/// vector of N floats added by the matmul's only user.
+struct Linear {
+  MatMulOp matmul;
+  std::vector<float> weight; // K x N, row-major
+  AddOp biasAdd;             // or null
+  std::vector<float> bias;   // N, when biasAdd
+  int64_t k = 0, n = 0;
+
+  /// The value the layer's users read.
+  Value output() { return biasAdd ? biasAdd.getResult() : matmul.getResult(); }
+};
+
+/// The f32 data of a constant operand (a weight's blob, or a small or
+/// splat dense constant), if it is one and the compiler holds it.
+std::optional<std::vector<float>> constantFloats(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  if (std::optional<ArrayRef<float>> data = layout::floatsOf(constant.getValue()))
+    return data->vec();
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  if (!dense || !dense.getElementType().isF32())
+    return std::nullopt;
+  auto values = dense.getValues<float>();
+  return std::vector<float>(values.begin(), values.end());
+}
+
+std::optional<Linear> linearOf(MatMulOp matmul) {
+  auto aType = cast<RankedTensorType>(matmul.getLhs().getType());
+  auto wType = cast<RankedTensorType>(matmul.getRhs().getType());
+  if (aType.getRank() < 2 || wType.getRank() != 2 || !wType.hasStaticShape() ||
+      !wType.getElementType().isF32() || !aType.getElementType().isF32())
+    return std::nullopt;
+  std::optional<std::vector<float>> weight = constantFloats(matmul.getRhs());
+  if (!weight)
+    return std::nullopt;
+  Linear linear{matmul, std::move(*weight), nullptr, {}, wType.getDimSize(0),
+                wType.getDimSize(1)};
+  Value y = matmul.getResult();
+  if (y.hasOneUse())
+    if (auto add = dyn_cast<AddOp>(*y.getUsers().begin()); add && add.getType() == y.getType()) {
+      Value b = add.getLhs() == y ? add.getRhs() : add.getLhs();
+      auto bType = cast<RankedTensorType>(b.getType());
+      std::optional<std::vector<float>> bias = constantFloats(b);
+      if (b != y && bias && bType.getRank() == 1 && bType.getDimSize(0) == linear.n) {
+        linear.biasAdd = add;
+        linear.bias = std::move(*bias);
+      }
+    }
+  return linear;
+}
+
+/// A new f32 constant of `shape` holding `data`, as a resource blob.
+Value floatConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<float> data,
+                    StringRef name) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(
+                  type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(data, 64)));
+}
+
+Value i64Vector(OpBuilder &b, Location loc, int64_t value) {
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(RankedTensorType::get({1}, b.getI64Type()), value));
+}
+
+struct FuseSiblingMatMulsPass
+    : mlir::kiln::impl::KilnFuseSiblingMatMulsBase<FuseSiblingMatMulsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    llvm::StringSet<> excluded;
+    for (const std::string &name : exclude)
+      excluded.insert(name);
+    // The Linear layers of each input and depth, with a bias and without
+    // (a bias left on a slice would no longer be the GEMM's epilogue), in
+    // program order.
+    // (Keyed by A and 2 * K + has-bias.)
+    llvm::MapVector<std::pair<Value, int64_t>, SmallVector<Linear>> siblings;
+    getOperation().walk([&](MatMulOp matmul) {
+      if (auto node = lowering::onnxNodeOf(matmul.getLoc());
+          node && (excluded.contains(node->first) || excluded.contains(node->second)))
+        return;
+      if (std::optional<Linear> linear = linearOf(matmul))
+        siblings[{matmul.getLhs(), 2 * linear->k + (linear->biasAdd ? 1 : 0)}].push_back(
+            std::move(*linear));
+    });
+    for (auto &[key, layers] : siblings)
+      if (layers.size() >= 2)
+        fuse(key.first, layers);
+  }
+
+  void fuse(Value a, MutableArrayRef<Linear> layers) {
+    const int64_t k = layers.front().k;
+    int64_t n = 0;
+    SmallVector<Location> locs;
+    for (Linear &l : layers) {
+      n += l.n;
+      locs.push_back(l.matmul.getLoc());
+    }
+    // K x (N1 + N2 + ...), row by row; the biases end to end.
+    std::vector<float> weight(size_t(k * n)), bias;
+    for (int64_t p = 0, column = 0; p < k; ++p, column = 0)
+      for (Linear &l : layers) {
+        std::copy_n(l.weight.begin() + p * l.n, l.n, weight.begin() + p * n + column);
+        column += l.n;
+      }
+    for (Linear &l : layers)
+      bias.insert(bias.end(), l.bias.begin(), l.bias.end());
+
+    // Before the first layer: `a` and the constants are defined there.
+    OpBuilder b(layers.front().matmul);
+    Location loc = FusedLoc::get(&getContext(), locs);
+    std::string name = "fused_weight_" + std::to_string(counter++);
+    Value w = floatConstant(b, loc, {k, n}, weight, name);
+    auto aType = cast<RankedTensorType>(a.getType());
+    SmallVector<int64_t> shape(aType.getShape());
+    shape.back() = n;
+    auto type = RankedTensorType::get(shape, b.getF32Type());
+    // The node is named after the first layer (what --quantize-exclude and
+    // the accuracy report see), the others in the fused location.
+    Value y = MatMulOp::create(b, layers.front().matmul.getLoc(), type, a, w);
+    if (layers.front().biasAdd)
+      y = AddOp::create(b, layers.front().biasAdd.getLoc(), type, y,
+                        floatConstant(b, loc, {n}, bias, name + "_bias"));
+    Value axis = i64Vector(b, loc, int64_t(shape.size()) - 1), step = i64Vector(b, loc, 1);
+    int64_t start = 0;
+    for (Linear &l : layers) {
+      Value output = l.output();
+      Value slice = SliceOp::create(b, l.matmul.getLoc(), output.getType(), y,
+                                    i64Vector(b, loc, start), i64Vector(b, loc, start + l.n), axis,
+                                    step);
+      output.replaceAllUsesWith(slice);
+      start += l.n;
+    }
+    // Only now: the builder inserts before the first layer's matmul.
+    for (Linear &l : layers) {
+      if (l.biasAdd)
+        l.biasAdd.erase();
+      l.matmul.erase();
+    }
+  }
+
+  int64_t counter = 0;
+};
+
+} // namespace
