@@ -156,6 +156,18 @@ std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &
   return "--quantize must be none, int8, int8-static or bf16, not '" + text.str() + "'";
 }
 
+std::string mlir::kiln::parseSparseWeights(llvm::StringRef text, CompileOptions &options) {
+  std::optional<SparseWeights> mode = llvm::StringSwitch<std::optional<SparseWeights>>(text)
+                                          .Case("auto", SparseWeights::Auto)
+                                          .Case("always", SparseWeights::Always)
+                                          .Case("off", SparseWeights::Off)
+                                          .Default(std::nullopt);
+  if (!mode)
+    return "--sparse-weights must be auto, always or off, not '" + text.str() + "'";
+  options.sparseWeights = *mode;
+  return "";
+}
+
 std::string mlir::kiln::checkQuantizationOptions(const CompileOptions &options) {
   if (options.quantize == Quantization::None)
     return options.quantizeExclude.empty() ? ""
@@ -262,8 +274,14 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // weights are packed as bf16 for the runtime's bf16 GEMM. The other
   // constant GEMM weights are laid out for the target's micro-kernel once,
   // here, instead of on every run.
+  // Before them, weights mostly zeros (pruned) become sparse GEMMs where
+  // the cost model says that pays (--sparse-weights).
   std::string layoutPasses =
       options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
+  if (options.optLevel > 0 && options.sparseWeights != SparseWeights::Off)
+    layoutPasses = std::string("kiln-pack-sparse-gemm-weights{mode=") +
+                   (options.sparseWeights == SparseWeights::Always ? "always" : "auto") + "}," +
+                   layoutPasses;
   if (options.quantize != Quantization::None)
     layoutPasses = quantizePass(options) + "," + layoutPasses;
   // From -O1, loops without reductions across iterations run on the
@@ -284,6 +302,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
          "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
+         "kiln-sparse-gemm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
