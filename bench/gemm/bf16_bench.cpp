@@ -22,7 +22,7 @@
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_bf16_pack.h"
 
-#include "peak_common.h"
+#include "call_timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -39,77 +39,13 @@
 
 namespace {
 
-struct Options {
-  std::vector<int64_t> rows = {128};
-  unsigned threads = 1;
-  double seconds = 1.0;
-  int trials = 21;
-};
-
-bool parseFlag(const char *arg, const char *name, std::string &value) {
-  const size_t len = std::strlen(name);
-  if (std::strncmp(arg, name, len) != 0 || arg[len] != '=')
-    return false;
-  value = arg + len + 1;
-  return true;
-}
-
-Options parse(int argc, char **argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string v;
-    if (parseFlag(argv[i], "--rows", v)) {
-      o.rows.clear();
-      for (size_t at = 0; at <= v.size();) {
-        const size_t comma = std::min(v.find(',', at), v.size());
-        o.rows.push_back(std::atoll(v.substr(at, comma - at).c_str()));
-        at = comma + 1;
-      }
-    } else if (parseFlag(argv[i], "--threads", v)) {
-      o.threads = unsigned(std::atoi(v.c_str()));
-    } else if (parseFlag(argv[i], "--seconds", v)) {
-      o.seconds = std::atof(v.c_str());
-    } else if (parseFlag(argv[i], "--trials", v)) {
-      o.trials = std::atoi(v.c_str());
-    } else {
-      std::fprintf(stderr, "kiln-bf16-bench: unknown argument '%s'\n", argv[i]);
-      std::exit(2);
-    }
-  }
-  return o;
-}
+using kiln_bench::alignedArray;
 
 bool gCpuTime = true;
 
-double now() {
-  if (gCpuTime)
-    return kiln_bench::threadCpuSeconds();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-/// The median and the best, over `trials` trials taking about `seconds`
-/// in all, of the mean time of one call.
 std::pair<double, double> timeCalls(const std::function<void()> &call, double seconds,
                                     int trials) {
-  call(); // warm-up: buffers, caches, pages
-  const double t0 = now();
-  call();
-  const double once = std::max(now() - t0, 1e-7);
-  const long reps = std::max(1L, long(seconds / trials / once));
-  std::vector<double> times;
-  for (int t = 0; t < trials; ++t) {
-    const double start = now();
-    for (long r = 0; r < reps; ++r)
-      call();
-    times.push_back((now() - start) / double(reps));
-  }
-  std::sort(times.begin(), times.end());
-  return {times[times.size() / 2], times.front()};
-}
-
-template <class T> std::unique_ptr<T[], void (*)(T *)> alignedArray(size_t count) {
-  void *p = std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64);
-  return {static_cast<T *>(p), [](T *q) { std::free(q); }};
+  return kiln_bench::timeCalls(call, seconds, trials, gCpuTime);
 }
 
 struct Row {
@@ -117,7 +53,7 @@ struct Row {
   bool checked;
 };
 
-Row measure(int64_t m, int64_t n, int64_t k, kiln::ThreadPool *pool, const Options &o) {
+Row measure(int64_t m, int64_t n, int64_t k, kiln::ThreadPool *pool, const kiln_bench::CallOptions &o) {
   std::mt19937 rng(unsigned(m * 31 + n * 7 + k));
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   auto a = alignedArray<float>(size_t(m * k));
@@ -168,7 +104,7 @@ Row measure(int64_t m, int64_t n, int64_t k, kiln::ThreadPool *pool, const Optio
 } // namespace
 
 int main(int argc, char **argv) {
-  const Options o = parse(argc, argv);
+  const kiln_bench::CallOptions o = kiln_bench::parseCallOptions(argc, argv, "kiln-bf16-bench");
   std::unique_ptr<kiln::ThreadPool> pool;
   if (o.threads > 1)
     pool.reset(new kiln::ThreadPool(o.threads));

@@ -157,6 +157,18 @@ std::string mlir::kiln::parseQuantization(llvm::StringRef text, CompileOptions &
   return "--quantize must be none, int8, int8-static or bf16, not '" + text.str() + "'";
 }
 
+std::string mlir::kiln::parseSparseWeights(llvm::StringRef text, CompileOptions &options) {
+  std::optional<SparseWeights> mode = llvm::StringSwitch<std::optional<SparseWeights>>(text)
+                                          .Case("auto", SparseWeights::Auto)
+                                          .Case("always", SparseWeights::Always)
+                                          .Case("off", SparseWeights::Off)
+                                          .Default(std::nullopt);
+  if (!mode)
+    return "--sparse-weights must be auto, always or off, not '" + text.str() + "'";
+  options.sparseWeights = *mode;
+  return "";
+}
+
 /// Whether `name` can go into a pass's list option.
 static bool isPassOptionName(const std::string &name) {
   return !name.empty() && name.find_first_of(",{}\"' ") == std::string::npos;
@@ -363,21 +375,18 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 }
 
 /// The CPU pipeline's passes on tensors, before any layout decision. From
-/// -O1, Linear layers that share their input become one GEMM (except
-/// those --quantize-exclude names, which must stay separate layers).
+/// -O1, Linear layers that share their input become one GEMM.
 static std::string cpuTensorPasses(const CompileOptions &options) {
-  std::string exclude = excludeOption(options);
-  // With --prune, no layer is fused: each weight is pruned as the ONNX
+  // With --prune, no layers are fused: each weight is pruned as the ONNX
   // layer it is (a per-layer threshold, --prune-exclude by node name, and
   // tools/prune_onnx.py all see the model's own weights, not Q, K and V
   // side by side).
-  if (options.prune.kind != Pruning::Kind::None)
-    exclude = "exclude=MatMul,Gemm";
-  return options.optLevel > 0 ? "kiln-fuse-sibling-matmuls" +
-                                    (exclude.empty() ? "" : "{" + exclude + "}") +
-                                    ",kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                    "kiln-prepare-gemm-epilogues,kiln-approximate-math,"
-                                    "kiln-reassociate-reductions,canonicalize,cse"
+  std::string fuse =
+      options.prune.kind == Pruning::Kind::None ? "kiln-fuse-sibling-matmuls," : "";
+  return options.optLevel > 0 ? fuse + "kiln-lower-to-linalg,canonicalize,cse,"
+                                       "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
+                                       "kiln-approximate-math,kiln-reassociate-reductions,"
+                                       "canonicalize,cse"
                               : "kiln-lower-to-linalg,canonicalize,cse";
 }
 
@@ -395,8 +404,14 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // weights are packed as bf16 for the runtime's bf16 GEMM. The other
   // constant GEMM weights are laid out for the target's micro-kernel once,
   // here, instead of on every run.
+  // Before them, weights mostly zeros (pruned) become sparse GEMMs where
+  // the cost model says that pays (--sparse-weights).
   std::string layoutPasses =
       options.optLevel > 0 ? "kiln-pack-gemm-weights{target=" + gemmTarget(options) + "}," : "";
+  if (options.optLevel > 0 && options.sparseWeights != SparseWeights::Off)
+    layoutPasses = std::string("kiln-pack-sparse-gemm-weights{mode=") +
+                   (options.sparseWeights == SparseWeights::Always ? "always" : "auto") + "}," +
+                   layoutPasses;
   if (options.quantize != Quantization::None)
     layoutPasses = quantizePass(options) + "," + layoutPasses;
   // Pruning zeroes weights before anything quantizes or lays them out.
@@ -419,6 +434,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
          "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
+         "kiln-sparse-gemm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"

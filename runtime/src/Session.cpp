@@ -11,6 +11,7 @@
 #include "FloatMode.h"
 #include "kernels/Gemm.h"
 #include "kernels/QGemm.h"
+#include "kernels/SparseGemm.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -115,6 +116,19 @@ void sessionGemmAbi7(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc
   std::memcpy(&full, desc, KILN_GEMM_DESC_FIELDS_ABI7 * sizeof(int64_t));
   full.b_type = KILN_DTYPE_FLOAT32;
   sessionGemm(ctx, &full);
+}
+
+/// kiln_runtime_context::sparse_gemm: the GEMM with a sparse B. The
+/// session counts the dense GEMM's operations (what the model computes).
+void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
+  try {
+    sparseGemm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the sparse GEMM failed: %s\n", e.what());
+    std::abort();
+  }
 }
 
 /// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
@@ -670,6 +684,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.gemm = m.abiVersion < 8 ? sessionGemmAbi7 : sessionGemm;
   s->context.parallel_for = sessionParallelFor;
   s->context.qgemm = sessionQgemm;
+  s->context.sparse_gemm = sessionSparseGemm;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -684,6 +699,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.gemm = sessionGpuGemm;
     s->context.sgemm = nullptr; // GPU models call gemm only
     s->context.qgemm = nullptr;
+    s->context.sparse_gemm = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

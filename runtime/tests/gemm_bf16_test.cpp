@@ -17,6 +17,8 @@
 #include "kernels/GemmShared.h"
 #include "kiln/kiln_bf16_pack.h"
 
+#include "gemm_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,19 +69,7 @@ float addProduct(float s, float a, float b) {
   return std::fabs(r) < FLT_MIN ? std::copysign(0.0f, r) : r;
 }
 
-/// The activation in double, as kiln_abi.h defines it.
-double activate(int64_t act, double x) {
-  switch (act) {
-  case KILN_GEMM_ACT_GELU_ERF:
-    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  case KILN_GEMM_ACT_GELU_TANH:
-    return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-  case KILN_GEMM_ACT_RELU:
-    return x > 0 ? x : 0.0;
-  default:
-    return x;
-  }
-}
+using kiln_test::activate;
 
 struct Bf16Case {
   int64_t m, n, k;

@@ -9,6 +9,8 @@
 #include "kernels/Gemm.h"
 #include "kernels/GemmKernels.h"
 
+#include "gemm_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -261,19 +263,7 @@ TEST_P(Gemm, EmptyMOrN) {
 
 //===--- gemm(kiln_gemm_desc): prepacked B, batches, the epilogue -----------===//
 
-/// The activation in double, as kiln_abi.h defines it.
-double activate(int64_t act, double x) {
-  switch (act) {
-  case KILN_GEMM_ACT_GELU_ERF:
-    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  case KILN_GEMM_ACT_GELU_TANH:
-    return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-  case KILN_GEMM_ACT_RELU:
-    return x > 0 ? x : 0.0;
-  default:
-    return x;
-  }
-}
+using kiln_test::activate;
 
 /// One call of gemm to check: shapes, how B is given, the epilogue and the
 /// batch.

@@ -203,8 +203,11 @@ std::string AccuracyRun::compression() const {
   std::string name;
   if (job.options.prune.kind != mlir::kiln::Pruning::Kind::None)
     name = "pruned " + mlir::kiln::pruningSpec(job.options.prune);
+  // int8-static's layers share the calibrated scales of the one
+  // calibration, whichever layers a build keeps in fp32.
   if (job.options.quantize == Quantization::Int8)
-    name += name.empty() ? "int8" : " + int8";
+    name += std::string(name.empty() ? "" : " + ") +
+            (job.options.staticActivations ? "int8-static" : "int8");
   return name;
 }
 

@@ -76,6 +76,11 @@ Options:
                                99.999).
   --quantize-exclude=<n,...>   Keep these ONNX nodes (by name) or op types
                                (e.g. Gemm) in fp32.
+  --sparse-weights=<mode>      auto (default), always or off. From -O1, fp32
+                               MatMul/Gemm weights that are mostly zeros
+                               (pruned) run on the sparse GEMM where its cost
+                               model says it beats the dense one (auto), or
+                               always; off keeps every GEMM dense.
   --prune=<spec>               Zero the smallest MatMul/Gemm weights, before
                                any --quantize (docs/pruning.md):
                                S:unstructured or S:blockRxC (a fraction S in
@@ -162,6 +167,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
         p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
     } else if (auto v = p.value("--quantize")) {
       std::string problem = mlir::kiln::parseQuantization(*v, out.options);
+      if (!problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--sparse-weights")) {
+      std::string problem = mlir::kiln::parseSparseWeights(*v, out.options);
       if (!problem.empty())
         p.error(problem);
     } else if (auto v = p.value("--quantize-exclude")) {

@@ -50,5 +50,6 @@ struct UkernelBufferization
 void mlir::kiln::registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
     QGemmOp::attachInterface<UkernelBufferization<QGemmOp>>(*context);
+    SparseGemmOp::attachInterface<UkernelBufferization<SparseGemmOp>>(*context);
   });
 }

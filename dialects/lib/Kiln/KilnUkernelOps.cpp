@@ -12,6 +12,7 @@
 
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_qgemm_pack.h"
+#include "kiln/kiln_sparse_pack.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -35,6 +36,44 @@ bool isOneValue(Type type, Type element) {
 bool dimIs(Type type, int64_t dim, int64_t expected) {
   int64_t size = cast<ShapedType>(type).getDimSize(dim);
   return ShapedType::isDynamic(size) || size == expected;
+}
+
+/// The checks kiln.qgemm and kiln.sparse_gemm share, on their output and
+/// epilogue: `init` f32 of rank 2 or more with n columns whose leading dims
+/// are a's M rows (contiguous when a buffer), `bias` n floats, `residual`
+/// M x n, and all operands tensors (one result of init's type) or all
+/// memrefs (no result).
+LogicalResult verifyRowsOutput(Operation *op, Value a, Value init, Value bias, Value residual,
+                               Value result, int64_t n) {
+  Type f32 = Float32Type::get(op->getContext());
+  auto initType = cast<ShapedType>(init.getType());
+  if (!initType.hasRank() || initType.getRank() < 2 || initType.getElementType() != f32 ||
+      !dimIs(initType, initType.getRank() - 1, n))
+    return op->emitOpError("init must be f32 of rank 2 or more with ")
+           << n << " columns, got " << initType;
+  if (auto buffer = dyn_cast<MemRefType>(initType); buffer && !buffer.getLayout().isIdentity())
+    return op->emitOpError("init must be a contiguous buffer (identity layout), got ") << initType;
+  int64_t m = cast<ShapedType>(a.getType()).getDimSize(0);
+  ArrayRef<int64_t> rows = initType.getShape().drop_back();
+  if (!ShapedType::isDynamic(m) && !ShapedType::isDynamicShape(rows) &&
+      m != ShapedType::getNumElements(rows))
+    return op->emitOpError("a has ")
+           << m << " rows but init has " << ShapedType::getNumElements(rows);
+  if (bias && (!isShaped(bias.getType(), 1, f32) || !dimIs(bias.getType(), 0, n)))
+    return op->emitOpError("bias must hold ") << n << " f32 values, got " << bias.getType();
+  if (residual)
+    if (!isShaped(residual.getType(), 2, f32) || !dimIs(residual.getType(), 1, n) ||
+        (!ShapedType::isDynamic(m) && !dimIs(residual.getType(), 0, m)))
+      return op->emitOpError("residual must be an f32 M x ")
+             << n << " matrix, got " << residual.getType();
+  // All tensors (one result of init's type) or all memrefs (no result).
+  bool tensors = isa<RankedTensorType>(initType);
+  for (Value operand : op->getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != tensors)
+      return op->emitOpError("operands must be all tensors or all memrefs");
+  if (tensors != bool(result) || (tensors && result.getType() != Type(initType)))
+    return op->emitOpError("has one result of init's type on tensors and none on memrefs");
+  return success();
 }
 
 } // namespace
@@ -69,48 +108,55 @@ LogicalResult QGemmOp::verify() {
   if (!isShaped(getBScale().getType(), 1, f32) ||
       cast<ShapedType>(getBScale().getType()).getDimSize(0) != n)
     return emitOpError("b_scale must hold ") << n << " f32 scales, got " << getBScale().getType();
-  auto init = cast<ShapedType>(getInit().getType());
-  if (!init.hasRank() || init.getRank() < 2 || init.getElementType() != f32 ||
-      !dimIs(init, init.getRank() - 1, n))
-    return emitOpError("init must be f32 of rank 2 or more with ")
-           << n << " columns, got " << init;
-  if (auto buffer = dyn_cast<MemRefType>(init); buffer && !buffer.getLayout().isIdentity())
-    return emitOpError("init must be a contiguous buffer (identity layout), got ") << init;
-  int64_t m = cast<ShapedType>(getA().getType()).getDimSize(0);
-  ArrayRef<int64_t> rows = init.getShape().drop_back();
-  if (!ShapedType::isDynamic(m) && !ShapedType::isDynamicShape(rows) &&
-      m != ShapedType::getNumElements(rows))
-    return emitOpError("a has ") << m << " rows but init has " << ShapedType::getNumElements(rows);
-  if (Value bias = getBias();
-      bias && (!isShaped(bias.getType(), 1, f32) || !dimIs(bias.getType(), 0, n)))
-    return emitOpError("bias must hold ") << n << " f32 values, got " << bias.getType();
-  if (Value residual = getResidual())
-    if (!isShaped(residual.getType(), 2, f32) || !dimIs(residual.getType(), 1, n) ||
-        (!ShapedType::isDynamic(m) && !dimIs(residual.getType(), 0, m)))
-      return emitOpError("residual must be an f32 M x ") << n << " matrix, got "
-                                                          << residual.getType();
-  // All tensors (one result of init's type) or all memrefs (no result).
-  bool tensors = isa<RankedTensorType>(init);
-  for (Value operand : getOperands())
-    if (isa<RankedTensorType>(operand.getType()) != tensors)
-      return emitOpError("operands must be all tensors or all memrefs");
-  if (tensors != bool(getResult()) || (tensors && getResult().getType() != Type(init)))
-    return emitOpError("has one result of init's type on tensors and none on memrefs");
-  return success();
+  return verifyRowsOutput(getOperation(), getA(), getInit(), getBias(), getResidual(), getResult(),
+                          n);
 }
 
-void QGemmOp::getEffects(
+/// A ukernel op on buffers reads every operand but its init, which it writes.
+static void ukernelEffects(
+    Operation *op, OpOperand &init,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
-  if (hasTensorSemantics())
-    return;
-  for (OpOperand &operand : getOperation()->getOpOperands()) {
-    if (&operand == &getInitMutable())
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (&operand == &init)
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
     else
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+LogicalResult SparseGemmOp::verify() {
+  const int64_t k = getK(), n = getN(), width = getBlockWidth(), stored = getStoredBlocks();
+  Builder b(getContext());
+  Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
+  if (!isShaped(getA().getType(), 2, f32) || !dimIs(getA().getType(), 1, k))
+    return emitOpError("a must be an f32 M x ") << k << " matrix, got " << getA().getType();
+  if (!kiln_sparse_width_ok(width))
+    return emitOpError("block_width must be 1 or 4 (the runtime's kernels), got ") << width;
+  if (stored > k * kiln_sparse_block_columns(n, width))
+    return emitOpError("stored_blocks = ")
+           << stored << " is more than a " << k << " x " << n << " B has blocks of " << width;
+  auto packed = cast<ShapedType>(getBPacked().getType());
+  int64_t bytes = kiln_sparse_packed_size(n, width, stored);
+  if (!isShaped(packed, 1, i8) || packed.getDimSize(0) != bytes)
+    return emitOpError("b_packed must hold the ")
+           << bytes << " bytes of " << stored << " blocks of 1 x " << width << " of a " << k
+           << " x " << n << " B, got " << packed;
+  return verifyRowsOutput(getOperation(), getA(), getInit(), getBias(), getResidual(), getResult(),
+                          n);
+}
+
+void SparseGemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
+}
+
+void QGemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
 }
 
 //===----------------------------------------------------------------------===//

@@ -17,7 +17,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/StringSet.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNFUSESIBLINGMATMULS
@@ -101,18 +100,12 @@ struct FuseSiblingMatMulsPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::StringSet<> excluded;
-    for (const std::string &name : exclude)
-      excluded.insert(name);
     // The Linear layers of each input and depth, with a bias and without
     // (a bias left on a slice would no longer be the GEMM's epilogue), in
     // program order.
     // (Keyed by A and 2 * K + has-bias.)
     llvm::MapVector<std::pair<Value, int64_t>, SmallVector<Linear>> siblings;
     getOperation().walk([&](MatMulOp matmul) {
-      if (auto node = lowering::onnxNodeOf(matmul.getLoc());
-          node && (excluded.contains(node->first) || excluded.contains(node->second)))
-        return;
       if (std::optional<Linear> linear = linearOf(matmul))
         siblings[{matmul.getLhs(), 2 * linear->k + (linear->biasAdd ? 1 : 0)}].push_back(
             std::move(*linear));
@@ -149,9 +142,11 @@ struct FuseSiblingMatMulsPass
     SmallVector<int64_t> shape(aType.getShape());
     shape.back() = n;
     auto type = RankedTensorType::get(shape, b.getF32Type());
-    // The node is named after the first layer (what --quantize-exclude and
-    // the accuracy report see), the others in the fused location.
-    Value y = MatMulOp::create(b, layers.front().matmul.getLoc(), type, a, w);
+    // The fused location names every layer: the first is the node's name
+    // (lowering::onnxNodeOf: the profile's, the accuracy report's and
+    // calibration's), and --quantize-exclude of any of them keeps the whole
+    // GEMM in fp32 (lowering::namesAnyNodeOf).
+    Value y = MatMulOp::create(b, loc, type, a, w);
     if (layers.front().biasAdd)
       y = AddOp::create(b, layers.front().biasAdd.getLoc(), type, y,
                         floatConstant(b, loc, {n}, bias, name + "_bias"));

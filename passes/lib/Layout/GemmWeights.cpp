@@ -5,6 +5,7 @@
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -122,4 +123,123 @@ void layout::releaseUnusedWeights(ModuleOp module, const llvm::StringSet<> &cand
   for (const auto &entry : candidates)
     if (!stillUsed.contains(entry.getKey()))
       blobs.update(entry.getKey(), AsmResourceBlob());
+}
+
+/// Whether `value` is a tensor filled with zeros.
+bool layout::isZeroFilled(Value value) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  return fill && matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
+}
+
+/// The loops of `op` but `skip`, in order, as dim exprs.
+static SmallVector<AffineExpr> dimsExcept(linalg::GenericOp op, ArrayRef<unsigned> skip) {
+  SmallVector<AffineExpr> dims;
+  for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
+    if (!llvm::is_contained(skip, loop))
+      dims.push_back(getAffineDimExpr(loop, op.getContext()));
+  return dims;
+}
+
+/// Whether A is read row-major as (batch..., m, k) and C written as
+/// (batch..., m, n): every loop but n indexes A in loop order with k last,
+/// every loop but k indexes C in loop order with n last. Then A collapses
+/// to rows x K and C to rows x N.
+bool layout::hasRowMajorOperands(linalg::GenericOp op, const PackableWeight &w) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<AffineExpr> aDims = dimsExcept(op, {w.nLoop, w.kLoop});
+  aDims.push_back(getAffineDimExpr(w.kLoop, op.getContext()));
+  SmallVector<AffineExpr> cDims = dimsExcept(op, {w.kLoop});
+  // (packableWeight already made n C's innermost dim.)
+  return aDims.size() >= 2 &&
+         maps[0].getResults() == ArrayRef(aDims) && maps[2].getResults() == ArrayRef(cDims);
+}
+
+/// `value` of rank r >= 2 as a matrix: its leading dims collapsed into rows.
+static Value asMatrix(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() == 2)
+    return value;
+  ReassociationIndices rows = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1));
+  return tensor::CollapseShapeOp::create(
+      b, loc, value, SmallVector<ReassociationIndices>{rows, {type.getRank() - 1}});
+}
+
+/// The marked epilogue that consumes `contraction`'s result.
+static std::optional<RowsEpilogue> epilogueOf(linalg::GenericOp contraction) {
+  // The consumer reads C and writes in place into it: its only user.
+  Value c = contraction.getResult(0);
+  if (c.use_empty() || !llvm::all_equal(c.getUsers()))
+    return std::nullopt;
+  auto consumer = dyn_cast<linalg::GenericOp>(*c.getUsers().begin());
+  std::optional<lowering::EpilogueMarks> marks =
+      consumer ? lowering::epilogueMarksOf(consumer) : std::nullopt;
+  if (!marks || consumer.getNumResults() != 1 || consumer.getDpsInputs()[marks->gemm] != c)
+    return std::nullopt;
+  int64_t gemm = marks->gemm, bias = marks->bias, residual = marks->residual;
+  RowsEpilogue epilogue{consumer, nullptr, nullptr, marks->activation};
+  auto cType = cast<RankedTensorType>(c.getType());
+  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
+  if (!maps[gemm].isIdentity() || !maps.back().isIdentity() ||
+      consumer.getResult(0).getType() != cType)
+    return std::nullopt;
+  if (residual >= 0) {
+    Value value = consumer.getDpsInputs()[residual];
+    if (!maps[residual].isIdentity() || value.getType() != cType)
+      return std::nullopt;
+    epilogue.residual = value;
+  }
+  if (bias >= 0) {
+    // A vector along the output's last dim, possibly with leading 1s.
+    Value value = consumer.getDpsInputs()[bias];
+    auto type = cast<RankedTensorType>(value.getType());
+    AffineMap map = maps[bias];
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || last.getPosition() != cType.getRank() - 1 ||
+        type.getDimSize(type.getRank() - 1) != cType.getDimSize(cType.getRank() - 1) ||
+        llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+      return std::nullopt;
+    epilogue.bias = value;
+  }
+  return epilogue;
+}
+
+layout::RowsUkernelOperands layout::rowsUkernelOperands(RewriterBase &rewriter,
+                                                        linalg::GenericOp op) {
+  Location loc = op.getLoc();
+  RowsUkernelOperands operands;
+  operands.epilogue = epilogueOf(op);
+  operands.zeroInit = op.getDpsInits()[0];
+  rewriter.setInsertionPoint(operands.epilogue ? operands.epilogue->op : op);
+  operands.a = asMatrix(rewriter, loc, op.getDpsInputs()[0]);
+  if (const std::optional<RowsEpilogue> &epilogue = operands.epilogue) {
+    operands.activation = epilogue->activation;
+    if (epilogue->residual)
+      operands.residual = asMatrix(rewriter, loc, epilogue->residual);
+    Value bias = epilogue->bias;
+    if (bias && cast<RankedTensorType>(bias.getType()).getRank() != 1) {
+      ReassociationIndices all = llvm::to_vector(
+          llvm::seq<int64_t>(0, cast<RankedTensorType>(bias.getType()).getRank()));
+      bias = tensor::CollapseShapeOp::create(rewriter, loc, bias,
+                                             SmallVector<ReassociationIndices>{all});
+    }
+    operands.bias = bias;
+  }
+  // The output keeps C's shape: its leading dims are the rows.
+  operands.init = tensor::EmptyOp::create(
+      rewriter, loc, tensor::getMixedSizes(rewriter, loc, op.getDpsInits()[0]),
+      rewriter.getF32Type());
+  return operands;
+}
+
+void layout::replaceByRowsUkernel(RewriterBase &rewriter, linalg::GenericOp op,
+                                  const RowsUkernelOperands &operands, Value result) {
+  if (operands.epilogue) {
+    rewriter.replaceOp(operands.epilogue->op, result);
+    rewriter.eraseOp(op);
+  } else {
+    rewriter.replaceOp(op, result);
+  }
+  // The zero fill of C is dead now (the op overwrites its init).
+  if (Operation *fill = operands.zeroInit.getDefiningOp(); fill && fill->use_empty())
+    rewriter.eraseOp(fill);
 }

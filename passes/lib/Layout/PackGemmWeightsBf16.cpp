@@ -74,8 +74,7 @@ struct PackGemmWeightsBf16Pass
       excluded.insert(name);
     SmallVector<std::pair<linalg::GenericOp, PackableWeight>> contractions;
     module.walk([&](linalg::GenericOp op) {
-      if (auto node = lowering::onnxNodeOf(op.getLoc());
-          node && (excluded.contains(node->first) || excluded.contains(node->second)))
+      if (lowering::namesAnyNodeOf(op.getLoc(), excluded))
         return;
       if (std::optional<PackableWeight> weight = packableWeight(op))
         contractions.emplace_back(op, *weight);

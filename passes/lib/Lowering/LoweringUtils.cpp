@@ -261,6 +261,20 @@ std::optional<std::pair<StringRef, StringRef>> lowering::onnxNodeOf(Location loc
   return found;
 }
 
+bool lowering::namesAnyNodeOf(Location loc, const llvm::StringSet<> &names) {
+  bool found = false;
+  loc->walk([&](Location inner) {
+    auto name = dyn_cast<NameLoc>(inner);
+    auto opType = name ? dyn_cast<NameLoc>(name.getChildLoc()) : nullptr;
+    if (opType && (names.contains(name.getName()) || names.contains(opType.getName()))) {
+      found = true;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
 Value mlir::kiln::lowering::sumOverTaps(OpBuilder &b, Location loc, ArrayRef<int64_t> counts,
                                         Type element,
                                         llvm::function_ref<Value(int64_t, int64_t)> weight,

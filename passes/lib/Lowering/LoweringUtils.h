@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::kiln::lowering {
 
@@ -70,6 +71,11 @@ std::optional<EpilogueMarks> epilogueMarksOf(linalg::GenericOp consumer);
 /// with a NameLoc child. (A NameLoc without one names an initializer: a
 /// weight, not code.)
 std::optional<std::pair<StringRef, StringRef>> onnxNodeOf(Location loc);
+
+/// Whether `names` holds the name or op type of any ONNX node in `loc`: of
+/// every layer a fused op came from (kiln-fuse-sibling-matmuls), so that
+/// excluding one layer from quantization excludes the GEMM it is part of.
+bool namesAnyNodeOf(Location loc, const llvm::StringSet<> &names);
 
 /// Places kiln.runtime_check(failed, message) unless `failed` is constant
 /// false or the function has no kiln.runtime_context argument to fail

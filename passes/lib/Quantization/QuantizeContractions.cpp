@@ -70,90 +70,6 @@ QuantizedWeight quantizeWeight(ArrayRef<float> data, const WeightView &v) {
   return w;
 }
 
-/// Whether `value` is a tensor filled with zeros.
-bool isZeroFilled(Value value) {
-  auto fill = value.getDefiningOp<linalg::FillOp>();
-  return fill && matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
-}
-
-/// The loops of `op` but `skip`, in order, as dim exprs.
-SmallVector<AffineExpr> dimsExcept(linalg::GenericOp op, ArrayRef<unsigned> skip) {
-  SmallVector<AffineExpr> dims;
-  for (unsigned loop = 0; loop < op.getNumLoops(); ++loop)
-    if (!llvm::is_contained(skip, loop))
-      dims.push_back(getAffineDimExpr(loop, op.getContext()));
-  return dims;
-}
-
-/// Whether A is read row-major as (batch..., m, k) and C written as
-/// (batch..., m, n): every loop but n indexes A in loop order with k last,
-/// every loop but k indexes C in loop order with n last. Then A collapses
-/// to rows x K and C to rows x N.
-bool hasRowMajorOperands(linalg::GenericOp op, const PackableWeight &w) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<AffineExpr> aDims = dimsExcept(op, {w.nLoop, w.kLoop});
-  aDims.push_back(getAffineDimExpr(w.kLoop, op.getContext()));
-  SmallVector<AffineExpr> cDims = dimsExcept(op, {w.kLoop});
-  // (packableWeight already made n C's innermost dim.)
-  return aDims.size() >= 2 &&
-         maps[0].getResults() == ArrayRef(aDims) && maps[2].getResults() == ArrayRef(cDims);
-}
-
-/// `value` of rank r >= 2 as a matrix: its leading dims collapsed into rows.
-Value asMatrix(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getRank() == 2)
-    return value;
-  ReassociationIndices rows = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1));
-  return tensor::CollapseShapeOp::create(
-      b, loc, value, SmallVector<ReassociationIndices>{rows, {type.getRank() - 1}});
-}
-
-/// The marked epilogue that consumes `op`'s result, as kiln.qgemm operands.
-struct Epilogue {
-  linalg::GenericOp op;
-  Value bias, residual;
-  int64_t activation = 0;
-};
-
-std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction) {
-  // The consumer reads C and writes in place into it: its only user.
-  Value c = contraction.getResult(0);
-  if (c.use_empty() || !llvm::all_equal(c.getUsers()))
-    return std::nullopt;
-  auto consumer = dyn_cast<linalg::GenericOp>(*c.getUsers().begin());
-  std::optional<lowering::EpilogueMarks> marks =
-      consumer ? lowering::epilogueMarksOf(consumer) : std::nullopt;
-  if (!marks || consumer.getNumResults() != 1 || consumer.getDpsInputs()[marks->gemm] != c)
-    return std::nullopt;
-  int64_t gemm = marks->gemm, bias = marks->bias, residual = marks->residual;
-  Epilogue epilogue{consumer, nullptr, nullptr, marks->activation};
-  auto cType = cast<RankedTensorType>(c.getType());
-  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
-  if (!maps[gemm].isIdentity() || !maps.back().isIdentity() ||
-      consumer.getResult(0).getType() != cType)
-    return std::nullopt;
-  if (residual >= 0) {
-    Value value = consumer.getDpsInputs()[residual];
-    if (!maps[residual].isIdentity() || value.getType() != cType)
-      return std::nullopt;
-    epilogue.residual = value;
-  }
-  if (bias >= 0) {
-    // A vector along the output's last dim, possibly with leading 1s.
-    Value value = consumer.getDpsInputs()[bias];
-    auto type = cast<RankedTensorType>(value.getType());
-    AffineMap map = maps[bias];
-    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
-    if (!last || last.getPosition() != cType.getRank() - 1 ||
-        type.getDimSize(type.getRank() - 1) != cType.getDimSize(cType.getRank() - 1) ||
-        llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
-      return std::nullopt;
-    epilogue.bias = value;
-  }
-  return epilogue;
-}
-
 struct QuantizeContractionsPass
     : mlir::kiln::impl::KilnQuantizeContractionsBase<QuantizeContractionsPass> {
   using Base::Base;
@@ -171,8 +87,7 @@ struct QuantizeContractionsPass
     // Found before any rewrite: quantizing one erases its epilogue's op.
     SmallVector<std::pair<linalg::GenericOp, PackableWeight>> contractions;
     module.walk([&](linalg::GenericOp op) {
-      if (auto node = lowering::onnxNodeOf(op.getLoc());
-          node && (excluded.contains(node->first) || excluded.contains(node->second)))
+      if (lowering::namesAnyNodeOf(op.getLoc(), excluded))
         return;
       std::optional<PackableWeight> weight = packableWeight(op);
       if (weight && hasRowMajorOperands(op, *weight) && isZeroFilled(op.getDpsInits()[0]))
@@ -211,8 +126,7 @@ struct QuantizeContractionsPass
   void quantize(IRRewriter &rewriter, linalg::GenericOp op, const QuantizedWeight &weight,
                 const WeightView &view, quant::UniformQuantizedType aType) {
     Location loc = op.getLoc();
-    std::optional<Epilogue> epilogue = epilogueOf(op);
-    rewriter.setInsertionPoint(epilogue ? epilogue->op : op);
+    RowsUkernelOperands operands = rowsUkernelOperands(rewriter, op);
     Builder &b = rewriter;
     auto blobType = RankedTensorType::get({int64_t(weight.packed.size())}, b.getI8Type());
     std::string name = "qgemm_weight_" + std::to_string(counter++);
@@ -224,7 +138,6 @@ struct QuantizeContractionsPass
         rewriter, loc,
         DenseElementsAttr::get(RankedTensorType::get({view.n}, b.getF32Type()),
                                ArrayRef(weight.scales)));
-    Value a = asMatrix(rewriter, loc, op.getDpsInputs()[0]);
     Value aScale, aZeroPoint;
     if (aType) {
       aScale = arith::ConstantOp::create(
@@ -237,38 +150,11 @@ struct QuantizeContractionsPass
           DenseElementsAttr::get(RankedTensorType::get({}, u8),
                                  APInt(8, uint64_t(aType.getZeroPoint()))));
     }
-    Value bias, residual;
-    int64_t activation = 0;
-    if (epilogue) {
-      activation = epilogue->activation;
-      if (epilogue->residual)
-        residual = asMatrix(rewriter, loc, epilogue->residual);
-      if ((bias = epilogue->bias) && cast<RankedTensorType>(bias.getType()).getRank() != 1) {
-        ReassociationIndices all = llvm::to_vector(
-            llvm::seq<int64_t>(0, cast<RankedTensorType>(bias.getType()).getRank()));
-        bias = tensor::CollapseShapeOp::create(rewriter, loc, bias,
-                                               SmallVector<ReassociationIndices>{all});
-      }
-    }
-    // The output keeps C's shape: its leading dims are the rows.
-    Value c = op.getResult(0);
-    Value init = tensor::EmptyOp::create(rewriter, loc,
-                                         tensor::getMixedSizes(rewriter, loc, op.getDpsInits()[0]),
-                                         b.getF32Type());
-    Value result = QGemmOp::create(rewriter, loc, c.getType(), a, packed, scales,
-                                   aScale, aZeroPoint, bias,
-                                   residual, init, view.k, view.n, activation)
+    Value result = QGemmOp::create(rewriter, loc, op.getResult(0).getType(), operands.a, packed,
+                                   scales, aScale, aZeroPoint, operands.bias, operands.residual,
+                                   operands.init, view.k, view.n, operands.activation)
                        .getResult();
-    Value zeroInit = op.getDpsInits()[0];
-    if (epilogue) {
-      rewriter.replaceOp(epilogue->op, result);
-      rewriter.eraseOp(op);
-    } else {
-      rewriter.replaceOp(op, result);
-    }
-    // The zero fill of C is dead now (the op overwrites its init).
-    if (Operation *fill = zeroInit.getDefiningOp(); fill && fill->use_empty())
-      rewriter.eraseOp(fill);
+    replaceByRowsUkernel(rewriter, op, operands, result);
   }
 
   int64_t counter = 0;

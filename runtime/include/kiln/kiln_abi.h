@@ -27,13 +27,14 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 9u
+#define KILN_ABI_VERSION 10u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for models older than 8 (their descriptors end
  * before it); ABI 9 gave kiln_qgemm_desc's float A a static a_scale,
- * which older models leave NULL. */
+ * which older models leave NULL; ABI 10 only appended sparse_gemm to
+ * kiln_runtime_context. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -184,6 +185,42 @@ typedef struct kiln_qgemm_desc {
 
 typedef void (*kiln_qgemm_fn)(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc);
 
+/* An fp32 GEMM with a sparse constant B, or a batch of them (since ABI 10):
+ * dense A times B stored as its nonzero blocks of 1 x W columns
+ * (kiln_sparse_pack.h), with the epilogue of kiln_gemm_desc. Every field is
+ * 64 bits wide, as there. For each batch index (a, c and residual moved as
+ * in kiln_gemm_desc, b by batch_stride_b bytes):
+ *
+ *   v = (accumulate ? C[i*ldc + j] : 0) + sum_p A(i, p) * B(p, j)
+ *   C[i*ldc + j] = act(v + bias[j]) + residual[i*residual_rs + j]
+ *
+ * for i < m, j < n, where A(i, p) = a[i*a_rs + p*a_cs] (strides in
+ * elements) and the sum runs over the stored blocks of column j's block
+ * column in their order (p increasing), in fp32 (W = 1: the even and the
+ * odd stored blocks summed apart, then added; see SparseGemm.cpp). b's
+ * header must say k and n. bias (n floats) and residual may be NULL. */
+typedef struct kiln_sparse_gemm_desc {
+  int64_t m, n, k;
+  const float *a;
+  int64_t a_rs, a_cs;
+  const void *b; /* kiln_sparse_pack.h */
+  float *c;
+  int64_t ldc;
+  int64_t accumulate;
+  const float *bias;
+  int64_t activation; /* enum kiln_gemm_activation */
+  const float *residual;
+  int64_t residual_rs;
+  int64_t batch[2];
+  int64_t batch_stride_a[2];
+  int64_t batch_stride_b[2]; /* bytes: packed B blobs */
+  int64_t batch_stride_c[2], batch_stride_residual[2];
+} kiln_sparse_gemm_desc;
+#define KILN_SPARSE_GEMM_DESC_FIELDS 24
+
+typedef void (*kiln_sparse_gemm_fn)(const kiln_runtime_context *ctx,
+                                    const kiln_sparse_gemm_desc *desc);
+
 /* The outlined body of a parallel loop: iterations [begin, end). */
 typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
 
@@ -275,6 +312,8 @@ struct kiln_runtime_context {
   kiln_fail_fn fail; /* since ABI 6 */
   /* Since ABI 7; NULL in GPU models' sessions. */
   kiln_qgemm_fn qgemm;
+  /* Since ABI 10; NULL in GPU models' sessions. */
+  kiln_sparse_gemm_fn sparse_gemm;
 };
 
 /* A profile region: the code generated for one ONNX node. */

@@ -117,3 +117,57 @@ func.func @dynamic_scale(%a: tensor<4x2xui8>, %b: tensor<128xi8>, %s: tensor<3xf
          : tensor<4x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @sparse_blob_size(%a: tensor<4x2xf32>, %b: tensor<200xi8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{b_packed must hold the 224 bytes of 2 blocks of 1 x 4 of a 2 x 3 B, got 'tensor<200xi8>'}}
+  %y = kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 2 : i64}
+         : tensor<4x2xf32>, tensor<200xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_width(%a: tensor<4x2xf32>, %b: tensor<224xi8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{block_width must be 1 or 4 (the runtime's kernels), got 2}}
+  %y = kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 2 : i64, stored_blocks = 2 : i64}
+         : tensor<4x2xf32>, tensor<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_too_many_blocks(%a: tensor<4x2xf32>, %b: tensor<224xi8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{stored_blocks = 3 is more than a 2 x 3 B has blocks of 4}}
+  %y = kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 3 : i64}
+         : tensor<4x2xf32>, tensor<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_depth(%a: tensor<4x5xf32>, %b: tensor<224xi8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{a must be an f32 M x 2 matrix, got 'tensor<4x5xf32>'}}
+  %y = kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 2 : i64}
+         : tensor<4x5xf32>, tensor<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_residual(%a: tensor<4x2xf32>, %b: tensor<224xi8>, %r: tensor<4x5xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{residual must be an f32 M x 3 matrix, got 'tensor<4x5xf32>'}}
+  %y = kiln.sparse_gemm %a, %b residual(%r : tensor<4x5xf32>) into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 2 : i64}
+         : tensor<4x2xf32>, tensor<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_mixed(%a: tensor<4x2xf32>, %b: memref<224xi8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{operands must be all tensors or all memrefs}}
+  %y = kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 2 : i64}
+         : tensor<4x2xf32>, memref<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

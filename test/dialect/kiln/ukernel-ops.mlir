@@ -55,3 +55,26 @@ func.func @prequantized_memrefs(%a: memref<4x2xui8>, %b: memref<128xi8>, %s: mem
     : memref<4x2xui8>, memref<128xi8>, memref<3xf32>, memref<4x3xf32>
   return
 }
+
+// kiln.sparse_gemm: a 2 x 3 B as 2 stored blocks of 1 x 4 is
+// kiln_sparse_packed_size(3, 4, 2) = 64 (header) + 64 (starts) + 64 (rows)
+// + 32 (values) = 224 bytes; as 2 blocks of 1 x 1, 64 + 64 + 64 + 8 = 200.
+// CHECK-LABEL: func.func @sparse_tensors
+// CHECK: kiln.sparse_gemm %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<3xf32>) residual(%{{.*}} : tensor<?x3xf32>) into %{{.*}} {activation = #kiln.gemm_activation<gelu_erf>, block_width = 4 : i64, k = 2 : i64, n = 3 : i64, stored_blocks = 2 : i64} : tensor<?x2xf32>, tensor<224xi8>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+func.func @sparse_tensors(%a: tensor<?x2xf32>, %b: tensor<224xi8>, %bias: tensor<3xf32>,
+                          %r: tensor<?x3xf32>, %init: tensor<?x?x3xf32>) -> tensor<?x?x3xf32> {
+  %y = kiln.sparse_gemm %a, %b bias(%bias : tensor<3xf32>) residual(%r : tensor<?x3xf32>) into %init
+         {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_blocks = 2 : i64,
+          activation = #kiln.gemm_activation<gelu_erf>}
+         : tensor<?x2xf32>, tensor<224xi8>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  return %y : tensor<?x?x3xf32>
+}
+
+// CHECK-LABEL: func.func @sparse_memrefs
+// CHECK: kiln.sparse_gemm %{{.*}}, %{{.*}} into %{{.*}} {block_width = 1 : i64, k = 2 : i64, n = 3 : i64, stored_blocks = 2 : i64} : memref<4x2xf32, strided<[8, 1]>>, memref<200xi8>, memref<4x3xf32>
+// CHECK-NOT: ->
+func.func @sparse_memrefs(%a: memref<4x2xf32, strided<[8, 1]>>, %b: memref<200xi8>, %init: memref<4x3xf32>) {
+  kiln.sparse_gemm %a, %b into %init {k = 2 : i64, n = 3 : i64, block_width = 1 : i64, stored_blocks = 2 : i64}
+    : memref<4x2xf32, strided<[8, 1]>>, memref<200xi8>, memref<4x3xf32>
+  return
+}

@@ -1,5 +1,5 @@
 // RUN: kiln-opt %s --kiln-fuse-sibling-matmuls -split-input-file | FileCheck %s
-// RUN: kiln-opt %s --kiln-fuse-sibling-matmuls=exclude=k_proj -split-input-file | FileCheck %s --check-prefix=EXCLUDE
+// RUN: kiln-opt %s --kiln-fuse-sibling-matmuls -split-input-file -mlir-print-debuginfo | FileCheck %s --check-prefix=LOC
 
 // Q, K and V read the same x with constant 2 x N weights and bias adds: one
 // MatMul with the weights side by side (row p: q's, then k's, then v's
@@ -18,10 +18,9 @@
 // (little endian) after the blob's 4-byte alignment word.
 // CHECK: fused_weight_{{[0-9]+}}: "0x040000000000803F00004040000080400000E0400000004100001041000000400000A0400000C040000020410000304100004041"
 // CHECK: fused_weight_{{[0-9]+}}_bias: "0x040000000000C8420000484300004943000096430080964300009743"
-// Excluding K (by node name) fuses Q and V only.
-// EXCLUDE-LABEL: func.func @qkv
-// EXCLUDE: kiln.matmul %arg0, %{{.*}} : (tensor<?x2xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
-// EXCLUDE: kiln.matmul %arg0, %{{.*}} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+// The fused MatMul's location names all three layers, the first first.
+// LOC: kiln.matmul {{.*}} -> tensor<?x6xf32> loc(#[[FUSED:loc[0-9]+]])
+// LOC: #[[FUSED]] = loc(fused[#{{loc[0-9]+}}, #{{loc[0-9]+}}, #{{loc[0-9]+}}])
 func.func @qkv(%x: tensor<?x2xf32>) -> (tensor<?x1xf32>, tensor<?x2xf32>, tensor<?x3xf32>) {
   %wq = kiln.constant dense<[[1.0], [2.0]]> : tensor<2x1xf32>
   %wk = kiln.constant dense<[[3.0, 4.0], [5.0, 6.0]]> : tensor<2x2xf32>

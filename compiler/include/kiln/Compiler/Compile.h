@@ -28,6 +28,10 @@ enum class GpuPrecision { Fp32 = 0, Tf32 = 1, Fp16 = 2, Bf16 = 3 };
 
 /// What `--quantize` asks for.
 enum class Quantization { None, Int8, Bf16 };
+/// --sparse-weights: which constant GEMM weights kiln-pack-sparse-gemm-weights
+/// stores sparse (from -O1, CPU): those its cost model says pay (Auto), all
+/// it can (Always), none (Off).
+enum class SparseWeights { Auto, Always, Off };
 
 /// What `--prune` asks for: magnitude pruning of blocks (kiln-prune-magnitude;
 /// 1x1 blocks: unstructured) or N:M (kiln-prune-n-m).
@@ -91,6 +95,8 @@ struct CompileOptions {
   /// names) becomes one more output, `calibration:<node>`
   /// (kiln-expose-layer-inputs).
   std::vector<std::string> exposeLayerInputs;
+  /// --sparse-weights (see SparseWeights).
+  SparseWeights sparseWeights = SparseWeights::Auto;
 };
 
 /// The CUDA toolkit folder that options.cudaToolkit resolves to.
@@ -106,6 +112,9 @@ std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 /// Parses --quantize (none, int8, int8-static, bf16); an error message, or
 /// empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --sparse-weights (auto, always, off); an error message, or empty.
+std::string parseSparseWeights(llvm::StringRef text, CompileOptions &options);
 
 /// What makes the options unusable together for quantization (--quantize
 /// with -O0 or --target cuda, --quantize-exclude without --quantize); an

@@ -116,10 +116,10 @@ def KilnFuseSiblingMatMuls : Pass<"kiln-fuse-sibling-matmuls", "::mlir::func::Fu
 
     One GEMM instead of several packs (or quantizes) A once and gives the
     runtime a wider N to split over threads; each output column sums the
-    same products in the same order as before. The fused MatMul keeps the
-    first layer's location (its ONNX node name); layers named in `exclude`
-    (node names or op types, as `--quantize-exclude` takes them) are not
-    fused, so that excluding one layer from quantization still works.
+    same products in the same order as before. The fused MatMul's location
+    fuses the layers' locations: it is named after the first layer (the
+    profile, the accuracy report and calibration list it so), and
+    `--quantize-exclude` of any of the layers keeps the whole GEMM in fp32.
 
     ```mlir
     %q = kiln.matmul %x, %wq : (tensor<?x128x768xf32>, tensor<768x768xf32>) -> tensor<?x128x768xf32>
@@ -130,10 +130,6 @@ def KilnFuseSiblingMatMuls : Pass<"kiln-fuse-sibling-matmuls", "::mlir::func::Fu
     %k = kiln.slice %qk, [768], [1536], [2], [1] ...
     ```
   }];
-  let options = [
-    ListOption<"exclude", "exclude", "std::string",
-               "ONNX node names or op types whose MatMuls stay as they are">,
-  ];
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
@@ -273,6 +269,68 @@ def KilnPackGemmWeightsBf16 : Pass<"kiln-pack-gemm-weights-bf16", "::mlir::Modul
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
+}
+
+def KilnPackSparseGemmWeights : Pass<"kiln-pack-sparse-gemm-weights", "::mlir::ModuleOp"> {
+  let summary = "Run contractions whose constant weights are mostly zeros as sparse GEMMs (kiln.sparse_gemm)";
+  let description = [{
+    A weight pruned before Kiln sees it (an ONNX file whose MatMul or Gemm
+    weights were pruned in 1x4 blocks or one value at a time) is still a
+    dense tensor. For every f32 contraction on tensors whose B is a
+    constant matrix (possibly transposed), whose A is read row-major and
+    whose output starts at zero, this pass counts B's blocks of 1 x 4 and
+    of 1 x 1 holding a nonzero value and estimates the runtime's sparse
+    GEMM with each width against the dense GEMM (`kiln_sparse_cost` in
+    `kiln_sparse_pack.h`: the sparse kernels' time per stored multiply-add
+    in units of the dense kernel's, measured by `kiln-sparse-gemm-bench`).
+    Where the cheaper width beats dense, the weight is stored as its
+    nonzero blocks in the runtime's layout (`kiln_sparse_pack.h`) and the
+    contraction becomes a `kiln.sparse_gemm` with the epilogue that
+    `kiln-prepare-gemm-epilogues` marked (bias, GELU or ReLU, residual)
+    folded in. Dense stays the choice below the break-even sparsity (about
+    50% in 1x4 blocks, 70-80% unstructured). The f32 data of weights
+    nothing else reads is released.
+
+    `mode`: `auto` (the cost model decides), `always` (every such
+    contraction goes sparse, with the cheaper width; for tests), `off`.
+
+    Before (a 768 x 768 weight, 80% of its 1x4 blocks zero):
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<768x768xf32>
+    %mm = linalg.generic {...contraction...} ins(%x, %w) outs(%zero)
+    %y = linalg.generic {...} ins(%mm, %bias) outs(%mm)
+         {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1,
+                                                    activation = none>}
+    ```
+    After:
+    ```mlir
+    %w = arith.constant dense_resource<sparse_gemm_weight_0> : tensor<590784xi8>
+    %y = kiln.sparse_gemm %x, %w bias(%bias : tensor<768xf32>) into %init
+           {k = 768, n = 768, block_width = 4, stored_blocks = 29491}
+           : tensor<?x768xf32>, tensor<590784xi8>, tensor<?x768xf32> -> tensor<?x768xf32>
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "auto (the cost model decides), always (every eligible weight), or off">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def KilnSparseGemmToRuntime : Pass<"kiln-sparse-gemm-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.sparse_gemm ops to calls of the runtime's sparse GEMM";
+  let description = [{
+    Each `kiln.sparse_gemm` on memrefs becomes the filling of a
+    `kiln_sparse_gemm_desc` (kiln_abi.h; one stack descriptor per function,
+    of `KILN_SPARSE_GEMM_DESC_FIELDS` 64-bit words whose positions come from
+    the struct itself) and a call of `kiln_rt_sparse_gemm(ctx, desc)`, which
+    the model ABI binds to `kiln_runtime_context::sparse_gemm`. Strides come
+    from the memrefs' strided metadata, so views (a collapsed activation, a
+    residual) need no copies.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::ModuleOp"> {

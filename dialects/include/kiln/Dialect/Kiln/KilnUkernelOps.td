@@ -168,4 +168,65 @@ def Kiln_FGemmOp : Op<Kiln_Dialect, "fgemm", [
   }];
 }
 
+def Kiln_SparseGemmOp : Op<Kiln_Dialect, "sparse_gemm", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "An fp32 GEMM of the runtime with a sparse constant B (its nonzero 1 x W blocks)";
+  let description = [{
+    `out = act(a x b + bias) + residual` for a row-major f32 `a : M x K`,
+    constant weights `b : K x N` that are mostly zeros and an f32 output
+    `M x N`, computed by the runtime's sparse GEMM (`kiln_sparse_gemm_desc`
+    in `kiln_abi.h`, reached through `kiln-sparse-gemm-to-runtime`):
+
+    - `b` is stored as its blocks of 1 row by `block_width` (W: 1 or 4)
+      consecutive columns that hold a nonzero value, `stored_blocks` of
+      them, in the layout of `kiln_sparse_pack.h` (`b_packed`, a blob of
+      `kiln_sparse_packed_size(n, W, stored_blocks)` bytes: a header,
+      per block column the start of its blocks, their rows, their values);
+    - the sum runs in fp32 over the stored blocks in order of k (for W = 1,
+      the even and the odd blocks apart, then added);
+    - then the optional `bias` (N floats), the activation
+      (`#kiln.gemm_activation`) and the optional `residual` (M x N), as
+      `kiln.fgemm`.
+
+    `kiln-pack-sparse-gemm-weights` makes it from an f32 contraction whose
+    constant weight is sparse enough to pay. The op is in
+    destination-passing style: `init` is only where the result goes (it is
+    overwritten). Its rank is 2 or more, its leading dims the M rows, as
+    for `kiln.qgemm`; after bufferization it must be contiguous. On tensors
+    the op has one result; after bufferization every operand is a memref
+    and it has none.
+
+    ```mlir
+    %y = kiln.sparse_gemm %x, %w bias(%b : tensor<3072xf32>) into %init
+           {k = 768, n = 3072, block_width = 4, stored_blocks = 117964,
+            activation = #kiln.gemm_activation<gelu_erf>}
+           : tensor<?x768xf32>, tensor<2362624xi8>, tensor<?x?x3072xf32> -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$a, AnyShaped:$b_packed,
+                   Optional<AnyShaped>:$bias, Optional<AnyShaped>:$residual,
+                   AnyShaped:$init,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$k,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$n,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$block_width,
+                   ConfinedAttr<I64Attr, [IntMinValue<0>]>:$stored_blocks,
+                   DefaultValuedAttr<Kiln_GemmActivationAttr,
+                                     "::mlir::kiln::GemmActivation::None">:$activation);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $a `,` $b_packed
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
+    `into` $init attr-dict `:` type($a) `,` type($b_packed) `,` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+  }];
+}
+
 #endif // KILN_DIALECT_KILN_UKERNEL_OPS_TD
