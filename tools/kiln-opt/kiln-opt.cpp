@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../kiln/AsanDefaults.h"
 #include "kiln/Dialect/Kiln/KilnBufferization.h"
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Passes/Passes.h"

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AsanDefaults.h"
 #include "Commands.h"
 #include "kiln/kiln.h"
 #include "llvm/ADT/SmallVector.h"
