@@ -32,6 +32,7 @@
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_qgemm_pack.h"
 
+#include "call_timing.h"
 #include "fma_peak.h"
 #include "peak_common.h"
 #include "vnni_peak.h"
@@ -59,13 +60,8 @@ struct Options {
   int trials = 25, peakTrials = 25;
 };
 
-bool parseFlag(const char *arg, const char *name, std::string &value) {
-  const size_t len = std::strlen(name);
-  if (std::strncmp(arg, name, len) != 0 || arg[len] != '=')
-    return false;
-  value = arg + len + 1;
-  return true;
-}
+using kiln_bench::alignedArray;
+using kiln_bench::parseFlag;
 
 Options parse(int argc, char **argv) {
   Options o;
@@ -122,12 +118,6 @@ double bestSeconds(const std::function<void()> &call, double seconds, int trials
     best = std::min(best, (now() - start) / double(reps));
   }
   return best;
-}
-
-/// 64-byte aligned storage.
-template <class T> std::unique_ptr<T[], void (*)(T *)> alignedArray(size_t count) {
-  void *p = std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64);
-  return {static_cast<T *>(p), [](T *q) { std::free(q); }};
 }
 
 struct Row {
