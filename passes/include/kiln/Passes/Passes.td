@@ -540,9 +540,16 @@ def KilnFoldIntegerMatMuls : Pass<"kiln-fold-integer-matmuls", "::mlir::ModuleOp
       (an int8 A straight from a QuantizeLinear with constant zero points
       is quantized to uint8 instead, both zero points moved by 128): the
       same quantized values, the exact int32 sum rounded once where the
-      fp32 MatMul rounds each term (as onnxruntime computes it too).
+      fp32 MatMul rounds each term (as onnxruntime computes it too);
+    - QLinearMatMul (`quantize_static` with the QOperator format):
+      `QuantizeLinear(f64(MatMulInteger(A, W, za, 0)) * f64(sa * sw / sy), 1, zy)`
+      with constant scales: a `kiln.qgemm` whose column scales are the
+      multipliers `sa * sw[j] / sy` (in float) and no `a_scale`, then
+      `QuantizeLinear` with scale 1: the float requantization onnxruntime
+      computes, where ONNX's reference scales in double (an output can
+      differ by one step where the product falls on a .5).
 
-    A bias add of N floats right after either joins the op. A weight zero
+    A bias add of N floats right after the first two joins the op. A weight zero
     point other than 0, per-row or blocked scales, uint8 weights and any
     other variation stay as they are (correct loops). Before:
 
