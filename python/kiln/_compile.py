@@ -2,7 +2,7 @@
 
 import os
 
-from ._errors import CompileError, UnsupportedError
+from ._errors import CompileError
 
 
 def _option_text(option, value, expected, example, kind, entry_text):
@@ -48,7 +48,8 @@ def _names(option, names):
 
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
             target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
-            prune_exclude=None):
+            prune_exclude=None, calibration_data=None, calibration_method=None,
+            calibration_percentile=None):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -64,9 +65,14 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         layers with constant weights as int8 GEMMs (per-channel int8 weights,
         activations quantized per row as the model runs; docs/quantization.md),
         or "bf16": --quantize bf16, those weights in bf16 and their GEMMs on
-        bf16 inputs with fp32 sums (AVX512_BF16). "int8-static" (calibrated
-        activations) is in the CLI only for now and raises
-        kiln.UnsupportedError here.
+        bf16 inputs with fp32 sums (AVX512_BF16), or "int8-static": int8 with
+        each layer's activations on one scale calibrated on calibration_data.
+    calibration_data: with "int8-static", a folder of input sets (one
+        subfolder per run, <input name>.npy in each; docs/datasets.md), as
+        --calibration-data.
+    calibration_method: "minmax" (default), "percentile" or "entropy".
+    calibration_percentile: with "percentile", the range kept (default
+        99.999). Errors name these as the CLI's --calibration-* flags.
     quantize_exclude: ONNX node names or op types kept in fp32 (a list, or
         the CLI's comma-separated text).
     prune:     None, or --prune's spec: "0.8:block1x4", "0.9:unstructured:global",
@@ -82,16 +88,20 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     Raises kiln.CompileError with the compiler's diagnostics; a failed
     compile leaves nothing at `output`. Returns the output path.
     """
-    if quantize == "int8-static":
-        raise UnsupportedError(f"quantize={quantize!r} is not in the Python API yet: calibrate "
-                               "with `kiln compile --quantize int8-static --calibration-data "
-                               "DIR`, or use quantize='int8' (dynamic activations)")
     if quantize is not None and not isinstance(quantize, str):
         raise CompileError(f"quantize must be None, 'none', 'int8' or 'bf16', not {quantize!r}")
     quantize_exclude = _names("quantize_exclude", quantize_exclude)
     if prune is not None and not isinstance(prune, str):
         raise CompileError(f"prune must be None or a spec such as '0.8:block1x4', not {prune!r}")
     prune_exclude = _names("prune_exclude", prune_exclude)
+    if calibration_method is not None and not isinstance(calibration_method, str):
+        raise CompileError("calibration_method must be None, 'minmax', 'percentile' or "
+                           f"'entropy', not {calibration_method!r}")
+    if calibration_percentile is not None and (
+            isinstance(calibration_percentile, bool) or
+            not isinstance(calibration_percentile, (int, float)) or calibration_percentile <= 0):
+        raise CompileError("calibration_percentile must be a number in (50, 100] such as 99.99, "
+                           f"not {calibration_percentile!r}")
     if opt_level is None:
         opt_level = 2
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
@@ -109,5 +119,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                           f"without it") from error
 
     _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "",
-                      quantize or "", quantize_exclude, prune or "", prune_exclude)
+                      quantize or "", quantize_exclude, prune or "", prune_exclude,
+                      os.fspath(calibration_data) if calibration_data is not None else "",
+                      calibration_method or "", float(calibration_percentile or 0))
     return output

@@ -20,7 +20,8 @@ class CompileError(KilnError):
 
 
 class UnsupportedError(KilnError, NotImplementedError):
-    """A feature Kiln does not have yet (e.g. quantization)."""
+    """A feature Kiln, or its Python API, does not have yet (nothing raises
+    it today; kept for programs that catch it)."""
 
 
 class RuntimeError(KilnError, builtins.RuntimeError):

@@ -14,6 +14,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include "Calibration.h"
 #include "kiln/Compiler/Driver.h"
 #include "mlir/IR/MLIRContext.h"
 
@@ -38,7 +39,8 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::string &dims, const std::string &cpu, const std::string &features, int optLevel,
              const std::string &target, const std::string &quantize,
              const std::vector<std::string> &quantizeExclude, const std::string &prune,
-             const std::vector<std::string> &pruneExclude) {
+             const std::vector<std::string> &pruneExclude, const std::string &calibrationData,
+             const std::string &calibrationMethod, double calibrationPercentile) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -56,13 +58,21 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parseTarget(target, job.options);
   if (problem.empty() && !quantize.empty())
     problem = mlir::kiln::parseQuantization(quantize, job.options);
-  // Calibration runs compiled libraries on data sets; it lives in the CLI.
-  if (problem.empty() && job.options.staticActivations)
-    problem = "quantize='int8-static' is not in the Python API yet: calibrate with `kiln compile "
-              "--quantize int8-static --calibration-data DIR`, or use quantize='int8'";
+  // int8-static: calibrated as `kiln compile` does (the CLI's flags named
+  // as Python's arguments in _compile.py's messages).
+  kilncli::CalibrationOptions calibration;
+  calibration.data = calibrationData;
+  if (problem.empty() && !calibrationMethod.empty())
+    problem = kilncli::parseCalibrationMethod(calibrationMethod, calibration);
+  if (calibrationPercentile > 0) {
+    calibration.percentile = calibrationPercentile;
+    calibration.percentileGiven = true;
+  }
   job.options.quantizeExclude = quantizeExclude;
   if (problem.empty())
     problem = mlir::kiln::checkQuantizationOptions(job.options);
+  if (problem.empty())
+    problem = kilncli::checkCalibrationOptions(job, calibration);
   if (problem.empty() && !prune.empty())
     problem = mlir::kiln::parsePruning(prune, job.options);
   job.options.pruneExclude = pruneExclude;
@@ -80,12 +90,19 @@ void compile(const std::string &model, const std::string &output, const std::str
   {
     nb::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(compileMutex);
-    mlir::MLIRContext context;
-    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diagnostic) {
-      diagnostics += mlir::kiln::formatDiagnostic(diagnostic) + "\n";
-      return mlir::success();
-    });
-    ok = mlir::succeeded(mlir::kiln::runCompileJob(job, context));
+    std::string calibrationError;
+    if (job.options.staticActivations &&
+        !kilncli::calibrate(job, calibration, calibrationError, llvm::nulls())) {
+      ok = false;
+      diagnostics = calibrationError;
+    } else {
+      mlir::MLIRContext context;
+      mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diagnostic) {
+        diagnostics += mlir::kiln::formatDiagnostic(diagnostic) + "\n";
+        return mlir::success();
+      });
+      ok = mlir::succeeded(mlir::kiln::runCompileJob(job, context));
+    }
   }
   if (!ok) {
     if (!diagnostics.empty() && diagnostics.back() == '\n')
@@ -102,5 +119,6 @@ NB_MODULE(_compiler, m) {
   m.def("compile", &compile, nb::arg("model"), nb::arg("output"), nb::arg("input_shapes"),
         nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"),
         nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
-        nb::arg("prune_exclude"));
+        nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
+        nb::arg("calibration_percentile"));
 }

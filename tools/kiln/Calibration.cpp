@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Calibration.h"
-#include "CliDiagnostics.h"
 #include "EvalData.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -203,27 +203,41 @@ const char *methodName(CalibrationMethod method) {
   return "?";
 }
 
-bool fail(const std::string &message) {
-  llvm::errs() << "kiln compile: error: " << message << "\n";
-  return false;
-}
+/// The diagnostics of the compiles calibration runs, kept for its error
+/// message (as kiln compile would print them).
+class CollectDiagnostics {
+public:
+  explicit CollectDiagnostics(mlir::MLIRContext &context)
+      : handler(&context, [this](mlir::Diagnostic &diagnostic) {
+          text += "\n" + mlir::kiln::formatDiagnostic(diagnostic);
+          return mlir::success();
+        }) {}
+  std::string text;
+
+private:
+  mlir::ScopedDiagnosticHandler handler;
+};
 
 } // namespace
 
-bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options) {
+bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options, std::string &error,
+                        llvm::raw_ostream &log) {
+  auto fail = [&](const std::string &message) {
+    error = message;
+    return false;
+  };
   // Checked before the first compile; readEvalSets checks each set later.
   std::vector<std::string> setNames;
-  std::string error;
   if (!listEvalSets(options.data, setNames, error, "--calibration-data"))
-    return fail(error);
+    return false;
 
   std::vector<mlir::kiln::QuantizedLayer> layers;
   {
     mlir::MLIRContext context;
-    CliDiagnostics diagnostics(context);
+    CollectDiagnostics diagnostics(context);
     auto listed = mlir::kiln::listQuantizedLayers(job, context);
     if (failed(listed))
-      return fail("cannot list the layers to quantize in '" + job.model + "'");
+      return fail("cannot list the layers to quantize in '" + job.model + "':" + diagnostics.text);
     layers = *listed;
   }
   if (layers.empty())
@@ -247,9 +261,10 @@ bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options) {
   calibration.output = library.str().str();
   {
     mlir::MLIRContext context;
-    CliDiagnostics diagnostics(context);
+    CollectDiagnostics diagnostics(context);
     if (failed(mlir::kiln::runCompileJob(calibration, context)))
-      return fail("failed to compile the calibration build of '" + job.model + "'");
+      return fail("failed to compile the calibration build of '" + job.model + "':" +
+                  diagnostics.text);
   }
 
   std::vector<EvalSet> sets;
@@ -263,7 +278,7 @@ bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options) {
     bool read = readEvalSets(options.data, model, sets, error, "--calibration-data");
     kiln_model_release(model);
     if (!read)
-      return fail(error);
+      return false;
   }
 
   std::vector<Observer> observers(layers.size());
@@ -314,16 +329,16 @@ bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options) {
     mlir::kiln::ActivationQuantization q = quantizationOf(lo, hi);
     job.options.activationQuantization[layers[l].node] = q;
     if (options.stats)
-      llvm::errs() << llvm::format(
+      log << llvm::format(
           "kiln compile: calibrated %-40s seen [%.9g, %.9g], range [%.9g, %.9g]: scale %.9g, "
           "zero point %u\n",
           layers[l].node.c_str(), double(o.lo), double(o.hi), lo, hi, double(q.scale),
           unsigned(q.zeroPoint));
   }
-  llvm::errs() << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
-               << " input set(s) (" << methodName(options.method) << ")\n";
+  log << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
+      << " input set(s) (" << methodName(options.method) << ")\n";
   if (nonFinite)
-    llvm::errs() << "kiln compile: warning: the calibration runs gave " << nonFinite
-                 << " non-finite activation value(s), left out of the ranges\n";
+    log << "kiln compile: warning: the calibration runs gave " << nonFinite
+        << " non-finite activation value(s), left out of the ranges\n";
   return true;
 }

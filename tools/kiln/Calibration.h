@@ -24,6 +24,7 @@
 #define KILN_TOOLS_KILN_CALIBRATION_H
 
 #include "kiln/Compiler/Driver.h"
+#include "llvm/Support/raw_ostream.h"
 #include <string>
 
 namespace kilncli {
@@ -48,9 +49,13 @@ std::string checkCalibrationOptions(const mlir::kiln::CompileJob &job,
                                     const CalibrationOptions &options);
 
 /// Calibrates job.model's quantized layers on options.data and stores each
-/// one's activation quantization in job.options. False after printing the
-/// problem (a bad input set, a failed compile or run).
-bool calibrate(mlir::kiln::CompileJob &job, const CalibrationOptions &options);
+/// one's activation quantization in job.options; what it did (a summary
+/// line, with options.stats each layer's range, a warning about
+/// non-finite values) goes to `log`. False with `error` set for a bad
+/// input set or a failed compile or run (the compile's diagnostics in it).
+/// `kiln compile` and Python's kiln.compile (its _compiler module) call it.
+bool calibrate(mlir::kiln::CompileJob &job, const CalibrationOptions &options, std::string &error,
+               llvm::raw_ostream &log);
 
 } // namespace kilncli
 

@@ -299,8 +299,13 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   // int8-static: the calibrated ranges go into args.options, which every
   // build below (the accuracy report's too) compiles with.
   calibration.stats = stats;
-  if (args.options.staticActivations && !calibrate(args, calibration))
-    return 1;
+  if (args.options.staticActivations) {
+    std::string error;
+    if (!calibrate(args, calibration, error, llvm::errs())) {
+      llvm::errs() << "kiln compile: error: " << error << "\n";
+      return 1;
+    }
+  }
   if (accuracy.requested()) {
     accuracy.stats = stats;
     accuracy.commandLine = "kiln compile";
