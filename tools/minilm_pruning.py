@@ -9,6 +9,10 @@ or --eval-data), the per-sentence cosine of `sentence_embedding` to
 onnxruntime fp32 on the unpruned model. No fine-tuning after pruning: the
 figures are what pruning a trained model costs as is.
 
+Structured specs (heads=F,ffn=F) are scored on --calibration-data when it
+is given (else weight magnitude); their "sparsity" column is the fraction of
+units (heads and neurons together) removed.
+
 With --check-twin, the first spec is also applied by tools/prune_onnx.py and
 the pruned file run by onnxruntime: its embeddings must be Kiln's within
 1e-4 (the numpy twin, on a real model).

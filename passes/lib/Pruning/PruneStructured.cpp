@@ -156,9 +156,18 @@ public:
         continue;
       if (failed(visit(op, why)))
         return failure();
+      visited.insert(op);
     }
     if (!block.consumer)
       return fail(why, "no Linear layer reads its result back");
+    // The walk sees the function's own ops; a reader inside a region (an
+    // scf.if's branch, in IR written by hand) would keep the old sizes.
+    for (auto &[value, layout] : block.values)
+      for (Operation *user : value.getUsers())
+        if (!visited.contains(user) && user != block.consumer->matmul.getOperation() &&
+            !isProducerPart(user))
+          return fail(why, Twine("'") + user->getName().getStringRef() +
+                               "' reads the block inside a region");
     if (block.features % block.unitSize)
       return fail(why, "head_dim does not divide its width");
     block.node = nodeName(block.consumer->matmul);
@@ -203,7 +212,7 @@ private:
     }
     if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
       Layout in = block.values.lookup(softmax.getInput());
-      if (softmax.getAxis() == in.axis || (in.kind == Layout::Flat))
+      if (int64_t(softmax.getAxis()) == in.axis || in.kind == Layout::Flat)
         return failAt(why, op, "normalizes across the units");
       block.values[softmax.getResult()] = in;
       return success();
@@ -312,6 +321,7 @@ private:
   }
 
   MatchedBlock block;
+  llvm::DenseSet<Operation *> visited;
 };
 
 /// Each block of `module`, and the groups that start none with the reason.

@@ -183,3 +183,26 @@ func.func @not_a_block(%x: tensor<3x2xf32>, %r: tensor<3x4xf32>) -> tensor<3x2xf
 }
 #fc1 = loc("fc1"("MatMul"))
 #fc2 = loc("fc2"("MatMul"))
+
+// -----
+
+// Left dense: a reader of the block inside a region, which the walk over
+// the function's ops does not see.
+// CHECK-LABEL: func.func @read_in_region
+// CHECK: kiln.constant dense<{{.*}}> : tensor<2x4xf32>
+// REPORT: remark: loc("fc1"("MatMul")): left dense: the Linear layers reading this input start no block structured pruning matches: '{{kiln.relu|scf.yield}}' reads the block inside a region
+func.func @read_in_region(%x: tensor<3x2xf32>, %c: i1) -> (tensor<3x2xf32>, tensor<3x4xf32>) {
+  %w1 = kiln.constant dense<[[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]> : tensor<2x4xf32>
+  %w2 = kiln.constant dense<[[1.0, 0.0], [3.0, 4.0], [2.0, 0.0], [0.0, 0.5]]> : tensor<4x2xf32>
+  %h = kiln.matmul %x, %w1 : (tensor<3x2xf32>, tensor<2x4xf32>) -> tensor<3x4xf32> loc(#fc1)
+  %y = kiln.matmul %h, %w2 : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32> loc(#fc2)
+  %z = scf.if %c -> tensor<3x4xf32> {
+    %r = kiln.relu %h : tensor<3x4xf32>
+    scf.yield %r : tensor<3x4xf32>
+  } else {
+    scf.yield %h : tensor<3x4xf32>
+  }
+  return %y, %z : tensor<3x2xf32>, tensor<3x4xf32>
+}
+#fc1 = loc("fc1"("MatMul"))
+#fc2 = loc("fc2"("MatMul"))
