@@ -11,6 +11,7 @@ On the BERT-tiny and DistilBERT-tiny test models (both exports of each):
     it pruned gives Kiln's structurally pruned outputs within 1e-4 (with
     symbolic shapes, and with --input-shape, where Kiln rewrites constant
     Reshape shapes), which differ from the dense model's;
+  * GPT-2-tiny (Linear layers as Gemm) has no block, and --stats says so;
   * bad specs are usage errors (exit 2) in both tools, and a structured
     spec refuses --prune-exclude and --quantize int8-static.
 
@@ -129,6 +130,11 @@ def check_errors(args, tmp):
         result = run([sys.executable, ROOT / "tools" / "prune_onnx.py", model, tmp / "x.onnx",
                       "--prune", spec], expect=2)
         check(why in result.stderr, f"prune_onnx.py --prune {spec}: {result.stderr}")
+    # GPT-2's Linear layers are Gemm nodes: nothing matched, and said so.
+    gpt2 = run([args.kiln, "compile", ROOT / "test" / "models" / "gpt2-tiny.dynamo.onnx", "-o",
+                tmp / "g.so", "--prune", "heads=0.5,ffn=0.5", "--stats"]).stderr
+    check("0 of 0 blocks pruned" in gpt2 and "8 Gemm layers not considered" in gpt2,
+          f"gpt2-tiny: {gpt2}")
     result = run([args.kiln, "compile", model, "-o", tmp / "x.so", "--prune", "ffn=0.5",
                   "--prune-exclude", "fc1"], expect=2)
     check("structured --prune" in result.stderr, f"--prune-exclude: {result.stderr}")
