@@ -254,6 +254,13 @@ private:
     Layout in = block.values.lookup(reshape.getInput());
     int64_t rank = rankOf(reshape.getInput()), outRank = rankOf(reshape.getResult());
     Value shape = reshape.getShape();
+    // The rows (the dims before the features) must stay as they are: a
+    // `?` is taken to (the exports' shapes copy the input's dims there).
+    for (int64_t i = 0, rows = std::min(rank, outRank) - 1; i < rows; ++i) {
+      int64_t a = dimOf(reshape.getInput(), i), b = dimOf(reshape.getResult(), i);
+      if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
+        return failAt(why, reshape, "moves rows as well as features");
+    }
     if (in.kind == Layout::Flat && in.axis == rank - 1 && outRank == rank + 1) {
       // Split: [..., D] -> [..., heads, head_dim].
       std::optional<int64_t> heads = shapeEntry(shape, rank - 1),

@@ -206,3 +206,23 @@ func.func @read_in_region(%x: tensor<3x2xf32>, %c: i1) -> (tensor<3x2xf32>, tens
 }
 #fc1 = loc("fc1"("MatMul"))
 #fc2 = loc("fc2"("MatMul"))
+
+// -----
+
+// Left dense: the split also regroups the rows (1 x 4 tokens into 2 x 2).
+// CHECK-LABEL: func.func @split_moves_rows
+// CHECK: kiln.reshape {{.*}} -> tensor<2x2x2x2xf32>
+// REPORT: remark: loc("q"("MatMul")): left dense: the Linear layers reading this input start no block structured pruning matches: 'kiln.reshape' moves rows as well as features
+func.func @split_moves_rows(%x: tensor<1x4x4xf32>) -> tensor<4x4xf32> {
+  %wq = kiln.constant dense<1.0> : tensor<4x4xf32>
+  %wo = kiln.constant dense<2.0> : tensor<4x4xf32>
+  %split = kiln.constant dense<[2, 2, 2, 2]> : tensor<4xi64>
+  %merge = kiln.constant dense<[4, 4]> : tensor<2xi64>
+  %q = kiln.matmul %x, %wq : (tensor<1x4x4xf32>, tensor<4x4xf32>) -> tensor<1x4x4xf32> loc(#q)
+  %h = kiln.reshape %q, %split : (tensor<1x4x4xf32>, tensor<4xi64>) -> tensor<2x2x2x2xf32>
+  %c = kiln.reshape %h, %merge : (tensor<2x2x2x2xf32>, tensor<2xi64>) -> tensor<4x4xf32>
+  %y = kiln.matmul %c, %wo : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32> loc(#o)
+  return %y : tensor<4x4xf32>
+}
+#q = loc("q"("MatMul"))
+#o = loc("wo"("MatMul"))
