@@ -106,8 +106,8 @@ def check_model(args, tmp, model_name):
         calibrated = "(calibration importance)" in stats
         check(calibrated == bool(flags), f"{what}: the importance is not the one asked for")
         pruned = work / f"{tag}.onnx"
-        twin = run([sys.executable, ROOT / "tools" / "prune_onnx.py", model, pruned, "--prune", spec,
-                    "--blocks", work / f"{tag}.txt",
+        twin = run([sys.executable, ROOT / "tools" / "prune_onnx.py", model, pruned,
+                    "--prune", spec, "--blocks", work / f"{tag}.txt",
                     *(["--calibration-data", work / "calib"] if flags else [])], expect=None)
         check(twin.returncode == 0, f"{what}: numpy chose other units than Kiln:\n{twin.stdout}")
         got = kiln_outputs(args, lib, inputs, outputs, evals, tag)

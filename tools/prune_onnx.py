@@ -273,7 +273,8 @@ def main():
 
 def main_structured(args, spec, model, parser):
     if not args.blocks:
-        parser.error(f"--prune {args.prune} needs --blocks FILE: the remarks of kiln compile --stats")
+        parser.error(f"--prune {args.prune} needs --blocks FILE: the remarks of "
+                     "kiln compile --stats")
     if args.prune_exclude:
         parser.error("--prune-exclude goes with magnitude and N:M pruning, not structured")
     blocks = prune_structured.parse_remarks(pathlib.Path(args.blocks).read_text())

@@ -115,7 +115,8 @@ class Graph:
             return None
         add = readers[0]
         other = [i for i in add.input if i != node.output[0]]
-        if len(other) == 1 and other[0] in self.constants and len(self.constants[other[0]].dims) == 1:
+        if (len(other) == 1 and other[0] in self.constants
+                and len(self.constants[other[0]].dims) == 1):
             return add, other[0]
         return None
 
@@ -151,7 +152,8 @@ def input_magnitudes(model, nodes, data):
     graph = Graph(probe)
     names = [graph.by_name[n].input[0] for n in nodes]
     for name in names:
-        probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+        probe.graph.output.append(
+            onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
     inputs = [i.name for i in session.get_inputs()]
     sums, rows = [None] * len(nodes), [0] * len(nodes)

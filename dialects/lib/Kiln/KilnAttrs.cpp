@@ -117,7 +117,8 @@ LogicalResult verifyOpAttribute(KilnDialect &dialect, Operation *op, NamedAttrib
       auto magnitudes = dyn_cast<DenseFPElementsAttr>(entry.getValue());
       auto finite = [](const APFloat &x) { return x.isFinite() && !x.isNegative(); };
       if (!magnitudes || !magnitudes.getElementType().isF32() ||
-          magnitudes.getType().getRank() != 1 || !llvm::all_of(magnitudes.getValues<APFloat>(), finite))
+          magnitudes.getType().getRank() != 1 ||
+          !llvm::all_of(magnitudes.getValues<APFloat>(), finite))
         return op->emitOpError("attribute '")
                << name.getValue() << "': node '" << entry.getName().getValue()
                << "' must map to a 1-D f32 tensor of finite values >= 0, got " << entry.getValue();

@@ -30,8 +30,7 @@ std::optional<Linear> graph::linearOf(MatMulOp matmul) {
   std::optional<std::vector<float>> weight = constantFloats(matmul.getRhs());
   if (!weight)
     return std::nullopt;
-  Linear linear{matmul, std::move(*weight), nullptr, {}, wType.getDimSize(0),
-                wType.getDimSize(1)};
+  Linear linear{matmul, std::move(*weight), nullptr, {}, wType.getDimSize(0), wType.getDimSize(1)};
   Value y = matmul.getResult();
   if (y.hasOneUse())
     if (auto add = dyn_cast<AddOp>(*y.getUsers().begin()); add && add.getType() == y.getType()) {
@@ -50,6 +49,7 @@ Value graph::floatConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                            ArrayRef<float> data, StringRef name) {
   auto type = RankedTensorType::get(shape, b.getF32Type());
   return ConstantOp::create(
-      b, loc, DenseResourceElementsAttr::get(
-                  type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(data, 64)));
+      b, loc,
+      DenseResourceElementsAttr::get(type, name,
+                                     HeapAsmResourceBlob::allocateAndCopyInferAlign(data, 64)));
 }

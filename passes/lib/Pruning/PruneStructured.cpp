@@ -263,9 +263,9 @@ private:
     }
     if (in.kind == Layout::Flat && in.axis == rank - 1 && outRank == rank + 1) {
       // Split: [..., D] -> [..., heads, head_dim].
-      std::optional<int64_t> heads = shapeEntry(shape, rank - 1),
-                             headDim = shapeEntry(shape, rank);
-      if (!headDim || *headDim <= 0 || !heads || (*heads != -1 && *heads * *headDim != block.features))
+      std::optional<int64_t> heads = shapeEntry(shape, rank - 1), headDim = shapeEntry(shape, rank);
+      if (!headDim || *headDim <= 0 || !heads ||
+          (*heads != -1 && *heads * *headDim != block.features))
         return failAt(why, reshape, "splits the features other than into (heads, head_dim)");
       if (block.attention && block.unitSize != *headDim)
         return failAt(why, reshape, "splits into another head_dim than the block's others");
@@ -411,8 +411,10 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
                            << text.str();
         return signalPassFailure();
       }
-    DictionaryAttr magnitudes =
-        module->getContext()->getOrLoadDialect<KilnDialect>()->getLayerInputMagnitudeAttrHelper().getAttr(module);
+    DictionaryAttr magnitudes = module->getContext()
+                                    ->getOrLoadDialect<KilnDialect>()
+                                    ->getLayerInputMagnitudeAttrHelper()
+                                    .getAttr(module);
     Blocks blocks = findBlocks(module);
     int64_t removed = 0, total = 0, pruned = 0;
     for (MatchedBlock &block : blocks.matched) {
@@ -464,9 +466,8 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
     if (magnitudes) {
       auto entry = magnitudes.getAs<DenseFPElementsAttr>(block.node);
       if (!entry || entry.getNumElements() != w.k) {
-        emitError(w.matmul.getLoc())
-            << "kiln-prune-structured: kiln.layer_input_magnitude has no " << w.k
-            << " values for node '" << block.node << "'";
+        emitError(w.matmul.getLoc()) << "kiln-prune-structured: kiln.layer_input_magnitude has no "
+                                     << w.k << " values for node '" << block.node << "'";
         return failure();
       }
       llvm::transform(entry.getValues<float>(), scale.begin(), [](float x) { return double(x); });
@@ -539,17 +540,15 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
           weight.push_back(l.weight[size_t(p * l.n + j)]);
       l.matmul.getRhsMutable().assign(smallerConstant(b, l.matmul.getLoc(), l.matmul.getRhs(),
                                                       {l.k, width}, weight, "pruned_columns"));
-      resize(l.matmul.getResult(), {Layout::Flat, rankOf(l.matmul.getResult()) - 1, -1},
-             width);
+      resize(l.matmul.getResult(), {Layout::Flat, rankOf(l.matmul.getResult()) - 1, -1}, width);
       if (l.biasAdd) {
         for (int64_t j : features)
           bias.push_back(l.bias[size_t(j)]);
-        Value old = l.biasAdd.getLhs() == l.matmul.getResult() ? l.biasAdd.getRhs()
-                                                               : l.biasAdd.getLhs();
+        Value old =
+            l.biasAdd.getLhs() == l.matmul.getResult() ? l.biasAdd.getRhs() : l.biasAdd.getLhs();
         Value smaller = smallerConstant(b, l.biasAdd.getLoc(), old, {width}, bias, "pruned_bias");
         l.biasAdd->replaceUsesOfWith(old, smaller);
-        resize(l.biasAdd.getResult(), {Layout::Flat, rankOf(l.biasAdd.getResult()) - 1, -1},
-               width);
+        resize(l.biasAdd.getResult(), {Layout::Flat, rankOf(l.biasAdd.getResult()) - 1, -1}, width);
       }
     }
     for (auto &[value, layout] : block.values)
@@ -587,7 +586,6 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
 std::vector<StructuredBlock> mlir::kiln::structuredBlocks(ModuleOp module) {
   std::vector<StructuredBlock> result;
   for (MatchedBlock &block : findBlocks(module).matched)
-    result.push_back({block.node, block.attention, block.units(), block.unitSize,
-                      block.features});
+    result.push_back({block.node, block.attention, block.units(), block.unitSize, block.features});
   return result;
 }
