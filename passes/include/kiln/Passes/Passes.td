@@ -318,6 +318,59 @@ def KilnPackSparseGemmWeights : Pass<"kiln-pack-sparse-gemm-weights", "::mlir::M
                            "::mlir::tensor::TensorDialect"];
 }
 
+def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp"> {
+  let summary = "Turn softmax over the last axis, with its scale and mask, into kiln.softmax_rows";
+  let description = [{
+    On the kiln dialect, before the lowering to linalg: a `kiln.softmax`
+    of f32 over the last axis of a tensor of rank 1 to 4 becomes one
+    `kiln.softmax_rows` (the runtime's row softmax). What feeds it is folded
+    in when the softmax is its only user:
+
+    - `kiln.add %s, %m` where `%s` has the softmax's shape and `%m`
+      broadcasts to it: `%m` becomes the addend (attention's mask). A `?`
+      dim of `%m` that turns out 1 at run time where the scores' is not is
+      handled as the Add's own lowering does (copied out when it happens);
+    - then `kiln.mul %x, %c` (either order) or `kiln.div %x, %c` with `%c`
+      a constant holding one float (a splat): `%c` becomes the scale, `1/c`
+      for a division only where that is exact (a power of two), so the
+      scores round as the unfused graph rounds them.
+
+    Attention's `softmax(QK^T * scale + mask)` then reads the scores once
+    and writes the probabilities once, instead of five loops over them.
+    The op's location fuses those of the ops it replaces, the softmax's
+    first (profiles name it so). Log-softmax, other axes, other element
+    types and higher ranks keep the linalg lowering.
+
+    ```mlir
+    %s = kiln.mul %qk, %c : (tensor<1x12x128x128xf32>, tensor<f32>) -> tensor<1x12x128x128xf32>
+    %t = kiln.add %s, %mask : (tensor<1x12x128x128xf32>, tensor<1x1x1x128xf32>) -> tensor<1x12x128x128xf32>
+    %p = kiln.softmax %t {axis = 3 : i64} : (tensor<1x12x128x128xf32>) -> tensor<1x12x128x128xf32>
+    // becomes
+    %p = kiln.softmax_rows %qk addend(%mask : tensor<1x1x1x128xf32>) into %init {scale = 0.125 : f32} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def KilnSoftmaxToRuntime : Pass<"kiln-softmax-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.softmax_rows ops to calls of the runtime's row softmax";
+  let description = [{
+    Each `kiln.softmax_rows` on memrefs becomes the filling of a
+    `kiln_softmax_desc` (kiln_abi.h; one stack descriptor per function, of
+    `KILN_SOFTMAX_DESC_FIELDS` 64-bit words whose positions come from the
+    struct itself) and a call of `kiln_rt_softmax(ctx, desc)`, which the
+    model ABI binds to `kiln_runtime_context::softmax`. x's dims become the
+    rows (last two) and the batch (the others); the addend's strides come
+    from its strided metadata, 0 along its dims of size 1 (the broadcast).
+    A `?` dim of the addend must be x's when the model runs: a
+    `kiln.runtime_check` fails the run otherwise.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::kiln::KilnDialect"];
+}
+
 def KilnSparseGemmToRuntime : Pass<"kiln-sparse-gemm-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower bufferized kiln.sparse_gemm ops to calls of the runtime's sparse GEMM";
   let description = [{
