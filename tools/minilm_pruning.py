@@ -9,6 +9,10 @@ or --eval-data), the per-sentence cosine of `sentence_embedding` to
 onnxruntime fp32 on the unpruned model. No fine-tuning after pruning: the
 figures are what pruning a trained model costs as is.
 
+Structured specs (heads=F,ffn=F) are scored on --calibration-data when it
+is given (else weight magnitude); their "sparsity" column is the fraction of
+units (heads and neurons together) removed.
+
 With --check-twin, the first spec is also applied by tools/prune_onnx.py and
 the pruned file run by onnxruntime: its embeddings must be Kiln's within
 1e-4 (the numpy twin, on a real model).
@@ -63,6 +67,9 @@ def main() -> int:
     parser.add_argument("--eval-data", type=pathlib.Path, help="a directory of input sets instead of --eval-ids")
     parser.add_argument("--spec", action="append", help="a --prune spec (repeatable)")
     parser.add_argument("--int8", action="store_true", help="also --quantize int8 each pruned build")
+    parser.add_argument("--calibration-data", type=pathlib.Path,
+                        help="structured specs (heads=F,ffn=F): score heads and neurons on these "
+                             "sets (kiln compile --calibration-data); without it, weight magnitude")
     parser.add_argument("--check-twin", action="store_true",
                         help="check the first spec against tools/prune_onnx.py + onnxruntime")
     parser.add_argument("--json", type=pathlib.Path, help="write the numbers here")
@@ -76,7 +83,12 @@ def main() -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="kiln-minilm-pruning") as name:
         tmp = pathlib.Path(name)
-        builds = [("none", [])] + [(spec, ["--prune", spec]) for spec in specs]
+        def flags_of(spec):
+            calibrated = "=" in spec and args.calibration_data
+            return ["--prune", spec] + (["--calibration-data", str(args.calibration_data)]
+                                        if calibrated else [])
+
+        builds = [("none", [])] + [(spec, flags_of(spec)) for spec in specs]
         for index, (spec, flags) in enumerate(builds):
             for int8 in ([False, True] if args.int8 else [False]):
                 library = tmp / f"b{index}{'-int8' if int8 else ''}.so"
@@ -86,6 +98,10 @@ def main() -> int:
                 if result.returncode != 0:
                     raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
                 total = re.search(r"sparsity ([0-9.]+) \((\d+) of (\d+) values zero\)", result.stderr)
+                # Structured: the fraction of units removed stands for sparsity.
+                units = re.search(r"(\d+) of (\d+) units removed", result.stderr)
+                if units and not total:
+                    total = [None, f"{int(units[1]) / int(units[2]):.4f}"]
                 got = embeddings(args, library, sets, tmp, library.stem)
                 cos = np.concatenate([minilm_accuracy.cosines(g, r["sentence_embedding"])
                                       for g, r in zip(got, reference)])
@@ -94,7 +110,7 @@ def main() -> int:
                 rows.append(row)
                 print(f"{spec}{' + int8' if int8 else ''}: sparsity {row['sparsity']:.4f}, "
                       f"cosine mean {np.mean(cos):.6f} min {np.min(cos):.6f}", flush=True)
-                if args.check_twin and index == 1 and not int8:
+                if args.check_twin and index == 1 and not int8 and "=" not in spec:
                     model = onnx.load(args.model)
                     prune_onnx.prune_model(model, prune_onnx.parse_spec(spec))
                     onnx.save(model, tmp / "twin.onnx")

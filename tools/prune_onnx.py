@@ -21,6 +21,12 @@ SPEC (the grammar of `kiln compile --prune`):
                                        features) by C columns of N (output
                                        features); 1x4 = four outputs of one input
   N:M                                  keep the N largest of each M along K
+  heads=F,ffn=F                        structured: remove a fraction F of each
+                                       attention block's heads and FFN's neurons
+                                       (tools/prune_structured.py; needs
+                                       --blocks, the remarks of kiln compile
+                                       --stats, and --calibration-data if Kiln
+                                       had it)
 
 Blocks are scored by their squared L2 norm, summed in float64 over the
 block's rows then columns (exactly Kiln's sum); per layer, n = round(S x
@@ -31,16 +37,19 @@ weight and the overall sparsity.
 
 import argparse
 import math
+import pathlib
 import sys
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
+import prune_structured
+
 GRAMMAR = ("it must be S:unstructured or S:blockRxC (S the fraction of weights to zero, in "
            "(0, 1); RxC a block of R rows of K by C columns of N, e.g. 0.8:block1x4), optionally "
            "followed by :per-layer (the default) or :global, or N:M (keep N of every M along K, "
-           "e.g. 2:4)")
+           "e.g. 2:4), or " + prune_structured.STRUCTURED_GRAMMAR)
 
 
 class SpecError(ValueError):
@@ -54,6 +63,8 @@ def parse_spec(text):
     def bad(why):
         return SpecError(f"--prune '{text}' {why}; {GRAMMAR}")
 
+    if "=" in text:
+        return prune_structured.parse_structured(text, bad)
     if len(fields) == 2 and all(f.isdigit() for f in fields):
         n, m = int(fields[0]), int(fields[1])
         if not (1 <= n < m <= 64):
@@ -81,6 +92,8 @@ def parse_spec(text):
 
 
 def spec_text(spec):
+    if spec["kind"] == "structured":
+        return f"heads={spec['heads']:g},ffn={spec['ffn']:g}"
     if spec["kind"] == "nm":
         return f"{spec['n']}:{spec['m']}"
     r, c = spec["block"]
@@ -233,6 +246,10 @@ def main():
     parser.add_argument("--prune", required=True, help="SPEC, as kiln compile --prune")
     parser.add_argument("--prune-exclude", default="",
                         help="ONNX node names or op types whose weights stay dense, comma-separated")
+    parser.add_argument("--blocks", help="structured: a file holding the remarks of kiln compile "
+                        "--stats with the same --prune (the blocks, and Kiln's choice to compare)")
+    parser.add_argument("--calibration-data", help="structured: input sets (one folder each of "
+                        "<input>.npy) to score units on, as kiln compile --calibration-data")
     args = parser.parse_args()
     try:
         spec = parse_spec(args.prune)
@@ -240,6 +257,8 @@ def main():
         parser.error(str(error))
     exclude = [n.strip() for n in args.prune_exclude.split(",") if n.strip()]
     model = onnx.load(args.input)
+    if spec["kind"] == "structured":
+        return main_structured(args, spec, model, parser)
     pruned = prune_model(model, spec, exclude)
     zeros = sum(z for _, z, _, _ in pruned)
     values = sum(k * n for _, _, k, n in pruned)
@@ -250,6 +269,27 @@ def main():
     large = model.ByteSize() > 1_800_000_000
     onnx.save(model, args.output, save_as_external_data=large)
     return 0
+
+
+def main_structured(args, spec, model, parser):
+    if not args.blocks:
+        parser.error(f"--prune {args.prune} needs --blocks FILE: the remarks of "
+                     "kiln compile --stats")
+    if args.prune_exclude:
+        parser.error("--prune-exclude goes with magnitude and N:M pruning, not structured")
+    blocks = prune_structured.parse_remarks(pathlib.Path(args.blocks).read_text())
+    if not blocks:
+        parser.error(f"--blocks {args.blocks} holds no block remark of kiln compile --stats")
+    prune_structured.unshare_constants(model)
+    done = prune_structured.prune_structured(model, spec, blocks, args.calibration_data)
+    for node, kind, kept, units, agrees in done:
+        print(f"{node}: {kind} block, kept {len(kept)} of {units}"
+              f"{'' if agrees else ' (NOT the units Kiln kept)'}: {','.join(map(str, kept))}")
+    disagree = sum(not agrees for *_, agrees in done)
+    print(f"pruned {len(done)} blocks ({spec_text(spec)}); "
+          f"{disagree} choose other units than Kiln")
+    onnx.save(model, args.output, save_as_external_data=model.ByteSize() > 1_800_000_000)
+    return 1 if disagree else 0
 
 
 if __name__ == "__main__":

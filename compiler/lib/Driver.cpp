@@ -117,6 +117,14 @@ FailureOr<std::vector<PrunedLayer>> mlir::kiln::listPrunedLayers(const CompileJo
   return prunedLayers(*module, job.options);
 }
 
+FailureOr<std::vector<StructuredBlock>>
+mlir::kiln::listStructuredBlocks(const CompileJob &job, MLIRContext &context) {
+  OwningOpRef<ModuleOp> module = loadModel(job, context);
+  if (!module || failed(verify(*module)))
+    return failure();
+  return structuredBlocks(*module);
+}
+
 /// "model.onnx", "node 'Add_3'", or the location as MLIR prints it.
 static std::string describe(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))

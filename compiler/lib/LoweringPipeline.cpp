@@ -205,7 +205,30 @@ static std::string formatDouble(const char *format, double value) {
 static const char *kPruneGrammar =
     "it must be S:unstructured or S:blockRxC (S the fraction of weights to zero, in (0, 1); RxC a "
     "block of R rows of K by C columns of N, e.g. 0.8:block1x4), optionally followed by "
-    ":per-layer (the default) or :global, or N:M (keep N of every M along K, e.g. 2:4)";
+    ":per-layer (the default) or :global, or N:M (keep N of every M along K, e.g. 2:4), or "
+    "heads=F,ffn=F (the fractions of attention heads and FFN neurons to remove, in [0, 1), "
+    "either or both, e.g. heads=0.5,ffn=0.5)";
+
+/// Parses the structured spec `heads=F,ffn=F` (either or both) into prune;
+/// an error, or "".
+static std::string parseStructured(llvm::StringRef text, Pruning &prune) {
+  llvm::SmallVector<llvm::StringRef> fields;
+  text.split(fields, ',');
+  prune.kind = Pruning::Kind::Structured;
+  bool seenHeads = false, seenFfn = false;
+  for (llvm::StringRef field : fields) {
+    auto [key, value] = field.split('=');
+    bool isHeads = key == "heads";
+    if ((!isHeads && key != "ffn") || (isHeads ? seenHeads : seenFfn))
+      return "has '" + field.str() + "', not one heads=F and one ffn=F";
+    (isHeads ? seenHeads : seenFfn) = true;
+    double fraction = 0;
+    if (value.getAsDouble(fraction) || !(fraction >= 0 && fraction < 1))
+      return "has " + key.str() + "='" + value.str() + "', not a fraction in [0, 1)";
+    (isHeads ? prune.heads : prune.ffn) = fraction;
+  }
+  return "";
+}
 
 std::string mlir::kiln::parsePruning(llvm::StringRef text, CompileOptions &options) {
   auto bad = [&](llvm::StringRef why) {
@@ -214,6 +237,13 @@ std::string mlir::kiln::parsePruning(llvm::StringRef text, CompileOptions &optio
   llvm::SmallVector<llvm::StringRef> fields;
   text.split(fields, ':');
   Pruning prune;
+  if (text.contains('=')) {
+    std::string problem = parseStructured(text, prune);
+    if (!problem.empty())
+      return bad(problem);
+    options.prune = prune;
+    return "";
+  }
   unsigned n = 0, m = 0;
   if (fields.size() == 2 && !fields[0].getAsInteger(10, n) && !fields[1].getAsInteger(10, m)) {
     if (!(n >= 1 && n < m && m <= 64))
@@ -254,6 +284,8 @@ std::string mlir::kiln::pruningSpec(const Pruning &prune) {
     return "none";
   case Pruning::Kind::NM:
     return std::to_string(prune.n) + ":" + std::to_string(prune.m);
+  case Pruning::Kind::Structured:
+    return "heads=" + formatDouble("%g", prune.heads) + ",ffn=" + formatDouble("%g", prune.ffn);
   case Pruning::Kind::Magnitude:
     break;
   }
@@ -268,6 +300,9 @@ std::string mlir::kiln::pruningSpec(const Pruning &prune) {
 std::string mlir::kiln::checkPruningOptions(const CompileOptions &options) {
   if (options.prune.kind == Pruning::Kind::None)
     return options.pruneExclude.empty() ? "" : "--prune-exclude needs --prune";
+  if (options.prune.kind == Pruning::Kind::Structured && !options.pruneExclude.empty())
+    return "--prune-exclude goes with magnitude and N:M pruning; structured --prune (heads=, "
+           "ffn=) prunes every block it matches";
   for (const auto *names : {&options.pruneExclude, &options.pruneKeepDense})
     for (const std::string &name : *names)
       if (!isPassOptionName(name))
@@ -277,12 +312,24 @@ std::string mlir::kiln::checkPruningOptions(const CompileOptions &options) {
   return "";
 }
 
+/// kiln-prune-structured{...} and a comma when `options` ask for it, or "":
+/// it runs on the kiln dialect, first, before sibling Linear layers are
+/// joined (which would hide Q, K and V behind one GEMM).
+static std::string structuredPruningPrefix(const CompileOptions &options) {
+  const Pruning &prune = options.prune;
+  if (prune.kind != Pruning::Kind::Structured)
+    return "";
+  return "kiln-prune-structured{heads=" + formatDouble("%.17g", prune.heads) +
+         " ffn=" + formatDouble("%.17g", prune.ffn) +
+         (options.pruneReport ? " report=true" : "") + "},";
+}
+
 /// kiln-prune-magnitude or kiln-prune-n-m as `options` ask, or "".
 static std::string pruningPass(const CompileOptions &options) {
   const Pruning &prune = options.prune;
   std::vector<std::string> passOptions;
   std::string pass;
-  if (prune.kind == Pruning::Kind::None)
+  if (prune.kind == Pruning::Kind::None || prune.kind == Pruning::Kind::Structured)
     return "";
   if (prune.kind == Pruning::Kind::NM) {
     pass = "kiln-prune-n-m";
@@ -350,7 +397,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
-  return "builtin.module("
+  return "builtin.module(" + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + pruningPrefix(options) +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -378,12 +425,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 /// -O1, Linear layers that share their input become one GEMM, and softmax
 /// over the last axis (with attention's scale and mask) one runtime call.
 static std::string cpuTensorPasses(const CompileOptions &options) {
-  // With --prune, no layers are fused: each weight is pruned as the ONNX
-  // layer it is (a per-layer threshold, --prune-exclude by node name, and
-  // tools/prune_onnx.py all see the model's own weights, not Q, K and V
-  // side by side).
-  std::string fuse =
-      options.prune.kind == Pruning::Kind::None ? "kiln-fuse-sibling-matmuls," : "";
+  // With magnitude or N:M --prune, no layers are fused: each weight is
+  // pruned as the ONNX layer it is (a per-layer threshold, --prune-exclude
+  // by node name, and tools/prune_onnx.py all see the model's own weights,
+  // not Q, K and V side by side). Structured pruning has run before: its
+  // smaller Q, K and V still fuse.
+  bool fuses = options.prune.kind == Pruning::Kind::None ||
+               options.prune.kind == Pruning::Kind::Structured;
+  std::string fuse = fuses ? "kiln-fuse-sibling-matmuls," : "";
   return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
                                        "kiln-approximate-math,kiln-reassociate-reductions,"
@@ -428,7 +477,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // From -O1, the int8 MatMuls of pre-quantized models (onnxruntime's
   // QOperator and QDQ spellings) run on the int8 GEMM instead of loops.
   std::string graphPasses = options.optLevel > 0 ? "kiln-fold-integer-matmuls," : "";
-  return "builtin.module(" + graphPasses +
+  return "builtin.module(" + graphPasses + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + layoutPasses +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -537,8 +586,9 @@ static std::optional<std::pair<std::string, std::string>> onnxNodeOf(Location lo
 static LogicalResult runTensorPassesThen(ModuleOp module, const CompileOptions &options,
                                          const std::string &modulePass) {
   registerEverythingOnce(*module.getContext());
-  FailureOr<OpPassManager> pipeline = parsePassPipeline(
-      "builtin.module(func.func(" + cpuTensorPasses(options) + ")," + modulePass + ")");
+  FailureOr<OpPassManager> pipeline =
+      parsePassPipeline("builtin.module(" + structuredPruningPrefix(options) + "func.func(" +
+                        cpuTensorPasses(options) + ")," + modulePass + ")");
   if (failed(pipeline))
     return emitError(module.getLoc(), "internal error: bad pipeline prefix");
   PassManager pm(module.getContext());
@@ -566,7 +616,10 @@ mlir::kiln::quantizedLayers(ModuleOp module, const CompileOptions &options) {
 
 FailureOr<std::vector<PrunedLayer>> mlir::kiln::prunedLayers(ModuleOp module,
                                                              const CompileOptions &options) {
-  if (options.prune.kind == Pruning::Kind::None)
+  // Structured pruning removes units rather than zeroing weights: it has no
+  // per-layer sparsity to list.
+  if (options.prune.kind == Pruning::Kind::None ||
+      options.prune.kind == Pruning::Kind::Structured)
     return std::vector<PrunedLayer>();
   // Only the passes up to the pruning: the weights are chosen on the tensor
   // passes' output, and counted once pruned.

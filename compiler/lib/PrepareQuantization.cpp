@@ -31,6 +31,19 @@ LogicalResult mlir::kiln::prepareQuantization(ModuleOp module, const CompileOpti
     if (failed(pm.run(module)))
       return failure();
   }
+  if (!options.layerInputMagnitude.empty()) {
+    Builder b(context);
+    SmallVector<NamedAttribute> table;
+    for (const auto &[node, magnitudes] : options.layerInputMagnitude)
+      table.push_back(b.getNamedAttr(
+          node, DenseElementsAttr::get(
+                    RankedTensorType::get({int64_t(magnitudes.size())}, b.getF32Type()),
+                    ArrayRef<float>(magnitudes))));
+    context->getOrLoadDialect<KilnDialect>()->getLayerInputMagnitudeAttrHelper().setAttr(
+        module, b.getDictionaryAttr(table));
+    if (failed(verify(module)))
+      return failure();
+  }
   if (!options.staticActivations || options.quantize != Quantization::Int8)
     return success();
   if (options.activationQuantization.empty())

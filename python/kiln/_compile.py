@@ -67,9 +67,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         or "bf16": --quantize bf16, those weights in bf16 and their GEMMs on
         bf16 inputs with fp32 sums (AVX512_BF16), or "int8-static": int8 with
         each layer's activations on one scale calibrated on calibration_data.
-    calibration_data: with "int8-static", a folder of input sets (one
-        subfolder per run, <input name>.npy in each; docs/datasets.md), as
-        --calibration-data.
+    calibration_data: with "int8-static" (the activation ranges) or a
+        structured prune spec (the importance of heads and neurons), a
+        folder of input sets (one subfolder per run, <input name>.npy in
+        each; docs/datasets.md), as --calibration-data.
     calibration_method: "minmax" (default), "percentile" or "entropy".
     calibration_percentile: with "percentile", the range kept (default
         99.999). Errors name these as the CLI's --calibration-* flags.

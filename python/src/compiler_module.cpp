@@ -90,9 +90,14 @@ void compile(const std::string &model, const std::string &output, const std::str
   {
     nb::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(compileMutex);
+    // As `kiln compile`: int8-static's ranges, a structured --prune's
+    // importance from the data, then the build.
     std::string calibrationError;
-    if (job.options.staticActivations &&
-        !kilncli::calibrate(job, calibration, calibrationError, llvm::nulls())) {
+    bool structured = job.options.prune.kind == mlir::kiln::Pruning::Kind::Structured;
+    if ((job.options.staticActivations &&
+         !kilncli::calibrate(job, calibration, calibrationError, llvm::nulls())) ||
+        (structured && !calibration.data.empty() &&
+         !kilncli::measureLayerInputs(job, calibration, calibrationError, llvm::nulls()))) {
       ok = false;
       diagnostics = calibrationError;
     } else {

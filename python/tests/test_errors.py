@@ -336,6 +336,8 @@ def test_compile_options_that_work(tmp_path):
     ({"prune": "0.8:block1x4:everywhere"}, "has scope 'everywhere'"),
     ({"prune": "4:4"}, "is not N:M with 1 <= N < M <= 64"),
     ({"prune_exclude": ["Gemm"]}, "--prune-exclude needs --prune"),
+    ({"prune": "heads=1"}, "has heads='1', not a fraction in"),
+    ({"prune": "ffn=0.5", "prune_exclude": ["Gemm"]}, "structured --prune"),
 ])
 def test_compile_prune_bad_options(tmp_path, kwargs, message):
     with pytest.raises(kiln.CompileError, match=message):
@@ -363,3 +365,16 @@ def test_compile_prune(tmp_path):
     got, want = in_kiln.run(None, feeds)[0], in_numpy.run(None, feeds)[0]
     assert np.abs(got - want).max() <= 1e-4
     assert np.abs(got - dense.run(None, feeds)[0]).max() > 1e-3
+
+
+def test_compile_prune_structured(tmp_path):
+    """prune="heads=..,ffn=.." removes units (weight magnitude from Python):
+    the same output shapes, other values (tools/check_structured_pruning.py
+    checks them against the numpy twin)."""
+    pruned = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "s.so", prune="heads=0.5,ffn=0.5"))
+    dense = kiln.Session(kiln.compile(BERT_ONNX, tmp_path / "d.so"))
+    feeds = {"input_ids": np.arange(1, 13).reshape(1, 12), "attention_mask": np.ones((1, 12), np.int64),
+             "token_type_ids": np.zeros((1, 12), np.int64)}
+    got, want = pruned.run(None, feeds)[0], dense.run(None, feeds)[0]
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() > 1e-3

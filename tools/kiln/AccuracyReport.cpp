@@ -49,6 +49,9 @@ std::string kilncli::checkAccuracyOptions(const CompileJob &job, const AccuracyO
     return flag + " measures int8 or pruned builds against fp32, not --quantize bf16";
   if (job.options.quantize != Quantization::Int8 && !pruned)
     return flag + " measures a compressed build against fp32: add --quantize int8 or --prune";
+  if (job.options.prune.kind == mlir::kiln::Pruning::Kind::Structured)
+    return flag + " measures layers pruned one at a time, which structured --prune (heads=, "
+                  "ffn=) does not do yet; compare the builds with tools/minilm_pruning.py";
   if (options.evalData.empty())
     return flag + " needs --eval-data DIR: the inputs to measure on (docs/datasets.md)";
   if (job.options.emit != mlir::kiln::EmitKind::Library)

@@ -10,6 +10,7 @@
 
 #include "Calibration.h"
 #include "EvalData.h"
+#include "kiln/Passes/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringMap.h"
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace kilncli;
@@ -42,10 +44,19 @@ std::string kilncli::parseCalibrationMethod(llvm::StringRef text, CalibrationOpt
 std::string kilncli::checkCalibrationOptions(const CompileJob &job,
                                              const CalibrationOptions &options) {
   bool isStatic = job.options.staticActivations && job.options.quantize == Quantization::Int8;
+  bool structured = job.options.prune.kind == mlir::kiln::Pruning::Kind::Structured;
+  if (isStatic && structured)
+    return "--quantize int8-static and structured --prune (heads=, ffn=) both calibrate on "
+           "--calibration-data; one compile takes one of them";
+  if (structured && (options.methodGiven || options.percentileGiven))
+    return "--calibration-method and --calibration-percentile go with --quantize int8-static; "
+           "structured --prune measures mean magnitudes";
+  if (structured)
+    return "";
   bool flags = !options.data.empty() || options.methodGiven || options.percentileGiven;
   if (!isStatic && flags)
     return "--calibration-data, --calibration-method and --calibration-percentile go with "
-           "--quantize int8-static";
+           "--quantize int8-static (and --calibration-data with a structured --prune)";
   if (!isStatic)
     return "";
   if (options.data.empty())
@@ -203,6 +214,29 @@ const char *methodName(CalibrationMethod method) {
   return "?";
 }
 
+/// Where the running calibrate() or measureLayerInputs() puts its error
+/// and its log: their caller's (the CLI prints them, Python raises the
+/// error). Set for the call by a SinkScope; one compile at a time per
+/// thread.
+struct Sink {
+  std::string &error;
+  llvm::raw_ostream &log;
+};
+thread_local Sink *currentSink = nullptr;
+
+struct SinkScope {
+  Sink sink;
+  SinkScope(std::string &error, llvm::raw_ostream &log) : sink{error, log} { currentSink = &sink; }
+  ~SinkScope() { currentSink = nullptr; }
+};
+
+bool fail(const std::string &message) {
+  currentSink->error = message;
+  return false;
+}
+
+llvm::raw_ostream &log() { return currentSink->log; }
+
 /// The diagnostics of the compiles calibration runs, kept for its error
 /// message (as kiln compile would print them).
 class CollectDiagnostics {
@@ -220,40 +254,22 @@ private:
 
 } // namespace
 
-bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options, std::string &error,
-                        llvm::raw_ostream &log) {
-  auto fail = [&](const std::string &message) {
-    error = message;
-    return false;
-  };
-  // Checked before the first compile; readEvalSets checks each set later.
-  std::vector<std::string> setNames;
-  if (!listEvalSets(options.data, setNames, error, "--calibration-data"))
-    return false;
-
-  std::vector<mlir::kiln::QuantizedLayer> layers;
-  {
-    mlir::MLIRContext context;
-    CollectDiagnostics diagnostics(context);
-    auto listed = mlir::kiln::listQuantizedLayers(job, context);
-    if (failed(listed))
-      return fail("cannot list the layers to quantize in '" + job.model + "':" + diagnostics.text);
-    layers = *listed;
-  }
-  if (layers.empty())
-    return fail("--quantize int8-static: '" + job.model +
-                "' has no layer to quantize (no MatMul or Gemm with a constant weight outside "
-                "--quantize-exclude)");
-
-  // The calibration build: fp32, each layer's A one more output.
+/// The calibration build of `job` (fp32, unpruned, the A of each of
+/// `nodes` one more output after the model's own) compiled to a temporary
+/// library, the sets of `data` read for it, and `use` called with both.
+/// False after setting the problem (fail).
+static bool withCalibrationBuild(
+    const CompileJob &job, const std::vector<std::string> &nodes, const std::string &data,
+    const std::function<bool(const std::string &library, const std::vector<EvalSet> &sets)> &use) {
   CompileJob calibration = job;
   calibration.options.quantize = Quantization::None;
   calibration.options.staticActivations = false;
   calibration.options.quantizeExclude.clear();
+  calibration.options.prune = {};
+  calibration.options.layerInputMagnitude.clear();
   calibration.options.emit = mlir::kiln::EmitKind::Library;
   calibration.onPhase = nullptr;
-  for (const mlir::kiln::QuantizedLayer &layer : layers)
-    calibration.options.exposeLayerInputs.push_back(layer.node);
+  calibration.options.exposeLayerInputs = nodes;
   llvm::SmallString<128> library;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("kiln-calibration", "so", library))
     return fail("cannot create a temporary file: " + ec.message());
@@ -266,44 +282,67 @@ bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options, std:
       return fail("failed to compile the calibration build of '" + job.model + "':" +
                   diagnostics.text);
   }
-
   std::vector<EvalSet> sets;
-  {
-    kiln_model_t *model = nullptr;
-    if (kiln_status_t st = kiln_model_load(calibration.output.c_str(), &model)) {
-      std::string message = kiln_status_message(st);
-      kiln_status_free(st);
-      return fail(message);
-    }
-    bool read = readEvalSets(options.data, model, sets, error, "--calibration-data");
-    kiln_model_release(model);
-    if (!read)
-      return false;
+  std::string error;
+  kiln_model_t *model = nullptr;
+  if (kiln_status_t st = kiln_model_load(calibration.output.c_str(), &model)) {
+    std::string message = kiln_status_message(st);
+    kiln_status_free(st);
+    return fail(message);
   }
+  bool read = readEvalSets(data, model, sets, error, "--calibration-data");
+  kiln_model_release(model);
+  if (!read)
+    return fail(error);
+  return use(calibration.output, sets);
+}
 
+/// Runs the calibration build on every set and calls `observe(l, data, n,
+/// problem)` with the n values of layer l's A (nodes[l]; those outputs
+/// follow the model's own); false with `error` set when a run, a
+/// calibration output or `observe` fails.
+static bool runOnLayerInputs(
+    const std::string &library, const std::vector<EvalSet> &sets,
+    const std::vector<std::string> &nodes,
+    const std::function<bool(size_t, const float *, size_t, std::string &)> &observe,
+    std::string &error) {
+  return runEachSet(
+      library, sets,
+      [&](size_t, const std::vector<std::string> &names, const std::vector<kiln_tensor> &outputs,
+          std::string &problem) {
+        size_t first = names.size() - nodes.size();
+        for (size_t l = 0; l < nodes.size(); ++l) {
+          const kiln_tensor &t = outputs[first + l];
+          if (names[first + l] != "calibration:" + nodes[l] || t.dtype != KILN_DTYPE_FLOAT32) {
+            problem = "internal error: calibration output " + std::to_string(first + l) +
+                      " is '" + names[first + l] + "', not layer '" + nodes[l] + "''s A";
+            return false;
+          }
+          if (!observe(l, static_cast<const float *>(t.data), t.byte_size / sizeof(float),
+                       problem))
+            return false;
+        }
+        return true;
+      },
+      error);
+}
+
+/// int8-static: each layer's range from the calibration build's runs on
+/// `sets`, stored in job.options.
+static bool chooseRanges(CompileJob &job, const CalibrationOptions &options,
+                         const std::vector<mlir::kiln::QuantizedLayer> &layers,
+                         const std::vector<std::string> &nodes, const std::string &library,
+                         const std::vector<EvalSet> &sets) {
+  std::string error;
   std::vector<Observer> observers(layers.size());
   auto pass = [&](bool histograms) {
-    return runEachSet(
-        calibration.output, sets,
-        [&](size_t, const std::vector<std::string> &names, const std::vector<kiln_tensor> &outputs,
-            std::string &problem) {
-          // The calibration outputs follow the model's own, in layer order.
-          size_t first = names.size() - layers.size();
-          for (size_t l = 0; l < layers.size(); ++l) {
-            const kiln_tensor &t = outputs[first + l];
-            if (names[first + l] != "calibration:" + layers[l].node ||
-                t.dtype != KILN_DTYPE_FLOAT32) {
-              problem = "internal error: calibration output " + std::to_string(first + l) +
-                        " is '" + names[first + l] + "', not layer '" + layers[l].node + "''s A";
-              return false;
-            }
-            const float *data = static_cast<const float *>(t.data);
-            size_t n = t.byte_size / sizeof(float);
-            if (histograms)
-              observers[l].observeHistograms(data, n);
-            else
-              observers[l].observeRange(data, n);
-          }
+    return runOnLayerInputs(
+        library, sets, nodes,
+        [&](size_t l, const float *data, size_t n, std::string &) {
+          if (histograms)
+            observers[l].observeHistograms(data, n);
+          else
+            observers[l].observeRange(data, n);
           return true;
         },
         error);
@@ -329,16 +368,121 @@ bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options, std:
     mlir::kiln::ActivationQuantization q = quantizationOf(lo, hi);
     job.options.activationQuantization[layers[l].node] = q;
     if (options.stats)
-      log << llvm::format(
+      log() << llvm::format(
           "kiln compile: calibrated %-40s seen [%.9g, %.9g], range [%.9g, %.9g]: scale %.9g, "
           "zero point %u\n",
           layers[l].node.c_str(), double(o.lo), double(o.hi), lo, hi, double(q.scale),
           unsigned(q.zeroPoint));
   }
-  log << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
-      << " input set(s) (" << methodName(options.method) << ")\n";
+  log() << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
+               << " input set(s) (" << methodName(options.method) << ")\n";
   if (nonFinite)
-    log << "kiln compile: warning: the calibration runs gave " << nonFinite
-        << " non-finite activation value(s), left out of the ranges\n";
+    log() << "kiln compile: warning: the calibration runs gave " << nonFinite
+                 << " non-finite activation value(s), left out of the ranges\n";
   return true;
 }
+
+/// The sets of `data`, checked before the first compile (readEvalSets
+/// checks each one later), and what `list(job, context)` finds in the model
+/// (`what` names it); false after setting the problem (fail).
+template <typename T, typename List>
+static bool listSetsAnd(const CompileJob &job, const std::string &data, List list,
+                        const std::string &what, std::vector<std::string> &setNames, T &found) {
+  std::string error;
+  if (!listEvalSets(data, setNames, error, "--calibration-data"))
+    return fail(error);
+  mlir::MLIRContext context;
+  CollectDiagnostics diagnostics(context);
+  auto listed = list(job, context);
+  if (failed(listed))
+    return fail("cannot list " + what + " in '" + job.model + "':" + diagnostics.text);
+  found = std::move(*listed);
+  return true;
+}
+
+bool kilncli::calibrate(CompileJob &job, const CalibrationOptions &options, std::string &error,
+                        llvm::raw_ostream &log) {
+  SinkScope scope(error, log);
+  std::vector<std::string> setNames;
+  std::vector<mlir::kiln::QuantizedLayer> layers;
+  if (!listSetsAnd(job, options.data, mlir::kiln::listQuantizedLayers, "the layers to quantize",
+                   setNames, layers))
+    return false;
+  if (layers.empty())
+    return fail("--quantize int8-static: '" + job.model +
+                "' has no layer to quantize (no MatMul or Gemm with a constant weight outside "
+                "--quantize-exclude)");
+  std::vector<std::string> nodes;
+  for (const mlir::kiln::QuantizedLayer &layer : layers)
+    nodes.push_back(layer.node);
+  return withCalibrationBuild(job, nodes, options.data,
+                              [&](const std::string &library, const std::vector<EvalSet> &sets) {
+                                return chooseRanges(job, options, layers, nodes, library, sets);
+                              });
+}
+
+bool kilncli::measureLayerInputs(CompileJob &job, const CalibrationOptions &options,
+                                 std::string &problem, llvm::raw_ostream &log) {
+  SinkScope scope(problem, log);
+  std::vector<std::string> setNames;
+  std::vector<mlir::kiln::StructuredBlock> blocks;
+  if (!listSetsAnd(job, options.data, mlir::kiln::listStructuredBlocks, "the blocks to prune",
+                   setNames, blocks))
+    return false;
+  std::string error;
+  if (blocks.empty()) {
+    log() << "kiln compile: warning: --prune " << mlir::kiln::pruningSpec(job.options.prune)
+                 << ": '" << job.model << "' has no attention or FFN block structured pruning "
+                 << "matches; nothing is calibrated or removed\n";
+    return true;
+  }
+  std::vector<std::string> nodes;
+  for (const mlir::kiln::StructuredBlock &block : blocks)
+    nodes.push_back(block.node);
+  // Per layer and feature: the sum of |x_j| over every row of every set.
+  std::vector<std::vector<double>> sums(blocks.size());
+  std::vector<uint64_t> rows(blocks.size(), 0);
+  uint64_t nonFinite = 0;
+  auto measure = [&](const std::string &library, const std::vector<EvalSet> &sets) {
+    return runOnLayerInputs(
+        library, sets, nodes,
+        [&](size_t l, const float *data, size_t n, std::string &problem) {
+          const auto k = size_t(blocks[l].features);
+          if (n % k) {
+            problem = "internal error: layer '" + nodes[l] + "''s A is not rows of " +
+                      std::to_string(k) + " features";
+            return false;
+          }
+          sums[l].resize(k, 0.0);
+          for (size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(data[i])) {
+              ++nonFinite;
+              continue;
+            }
+            sums[l][i % k] += std::fabs(double(data[i]));
+          }
+          rows[l] += n / k;
+          return true;
+        },
+        error);
+  };
+  if (!withCalibrationBuild(job, nodes, options.data,
+                            [&](const std::string &library, const std::vector<EvalSet> &sets) {
+                              if (measure(library, sets))
+                                return true;
+                              return fail("--calibration-data: " + error);
+                            }))
+    return false;
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    std::vector<float> &mean = job.options.layerInputMagnitude[nodes[l]];
+    for (double sum : sums[l])
+      mean.push_back(rows[l] ? float(sum / double(rows[l])) : 0.0f);
+  }
+  log() << "kiln compile: measured the inputs of " << blocks.size()
+               << " block(s)' last layers on " << setNames.size() << " input set(s)\n";
+  if (nonFinite)
+    log() << "kiln compile: warning: the calibration runs gave " << nonFinite
+                 << " non-finite activation value(s), left out of the magnitudes\n";
+  return true;
+}
+

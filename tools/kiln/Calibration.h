@@ -43,10 +43,17 @@ struct CalibrationOptions {
 std::string parseCalibrationMethod(llvm::StringRef text, CalibrationOptions &options);
 
 /// Why the calibration flags cannot go with `job`: --quantize int8-static
-/// without --calibration-data, or the reverse; a percentile outside
-/// (50, 100]. "" when they can.
+/// without --calibration-data, or --calibration-data with neither it nor a
+/// structured --prune; a percentile outside (50, 100]. "" when they can.
 std::string checkCalibrationOptions(const mlir::kiln::CompileJob &job,
                                     const CalibrationOptions &options);
+
+/// Structured --prune with --calibration-data: runs the fp32 model on
+/// options.data with the input of each block's last Linear layer (Wo, the
+/// FFN's down-projection) as an extra output, and stores E|x_j| per
+/// feature in job.options.layerInputMagnitude, which kiln-prune-structured
+/// scores heads and neurons with. False after printing the problem.
+bool measureLayerInputs(mlir::kiln::CompileJob &job, const CalibrationOptions &options);
 
 /// Calibrates job.model's quantized layers on options.data and stores each
 /// one's activation quantization in job.options; what it did (a summary

@@ -68,7 +68,9 @@ Options:
                                kernel with the same results elsewhere).
                                Needs -O1+.
   --calibration-data=<dir>     int8-static: input sets to calibrate on, in
-                               --eval-data's layout (docs/datasets.md).
+                               --eval-data's layout (docs/datasets.md); with
+                               structured --prune, the data heads and
+                               neurons are scored on.
   --calibration-method=<m>     int8-static: minmax (default), percentile or
                                entropy (docs/quantization.md).
   --calibration-percentile=<p> With percentile: the range kept, from the
@@ -91,7 +93,13 @@ Options:
                                threshold over all (:global); or N:M (keep
                                the N largest of every M along K), e.g.
                                0.8:block1x4, 0.9:unstructured:global, 2:4.
-                               With --stats, each pruned weight's sparsity.
+                               Or structured: heads=F,ffn=F removes that
+                               fraction of each attention block's heads and
+                               FFN's neurons (smaller dense GEMMs), least
+                               important first: by E|x|*||W row|| with
+                               --calibration-data, else weight magnitude.
+                               With --stats, each pruned weight's sparsity
+                               (structured: each block's kept units).
   --prune-exclude=<n,...>      Keep these ONNX nodes' (by name) or op types'
                                weights dense.
   --eval-data=<dir>            Input sets to measure accuracy on: one
@@ -299,12 +307,17 @@ int kilncli::runCompile(llvm::ArrayRef<llvm::StringRef> rawArgs) {
   // int8-static: the calibrated ranges go into args.options, which every
   // build below (the accuracy report's too) compiles with.
   calibration.stats = stats;
-  if (args.options.staticActivations) {
-    std::string error;
-    if (!calibrate(args, calibration, error, llvm::errs())) {
-      llvm::errs() << "kiln compile: error: " << error << "\n";
-      return 1;
-    }
+  std::string error;
+  if (args.options.staticActivations && !calibrate(args, calibration, error, llvm::errs())) {
+    llvm::errs() << "kiln compile: error: " << error << "\n";
+    return 1;
+  }
+  // Structured pruning: the importance of heads and neurons from what their
+  // layers' inputs hold on the data (without it, weight magnitude alone).
+  if (args.options.prune.kind == mlir::kiln::Pruning::Kind::Structured &&
+      !calibration.data.empty() && !measureLayerInputs(args, calibration, error, llvm::errs())) {
+    llvm::errs() << "kiln compile: error: " << error << "\n";
+    return 1;
   }
   if (accuracy.requested()) {
     accuracy.stats = stats;

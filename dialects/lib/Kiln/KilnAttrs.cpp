@@ -109,6 +109,22 @@ LogicalResult verifyOpAttribute(KilnDialect &dialect, Operation *op, NamedAttrib
                << entry.getValue();
     return success();
   }
+  if (name == dialect.getLayerInputMagnitudeAttrHelper().getName()) {
+    auto table = dyn_cast<DictionaryAttr>(value);
+    if (!isa<ModuleOp>(op) || !table)
+      return wrongKind(op, name, "a dictionary on the module (ONNX node name to magnitudes)");
+    for (NamedAttribute entry : table) {
+      auto magnitudes = dyn_cast<DenseFPElementsAttr>(entry.getValue());
+      auto finite = [](const APFloat &x) { return x.isFinite() && !x.isNegative(); };
+      if (!magnitudes || !magnitudes.getElementType().isF32() ||
+          magnitudes.getType().getRank() != 1 ||
+          !llvm::all_of(magnitudes.getValues<APFloat>(), finite))
+        return op->emitOpError("attribute '")
+               << name.getValue() << "': node '" << entry.getName().getValue()
+               << "' must map to a 1-D f32 tensor of finite values >= 0, got " << entry.getValue();
+    }
+    return success();
+  }
   if (name == dialect.getProfileRegionsAttrHelper().getName()) {
     auto regions = dyn_cast<ArrayAttr>(value);
     auto isRegion = [](Attribute region) {

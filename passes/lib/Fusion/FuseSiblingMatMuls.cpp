@@ -10,12 +10,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../Layout/GemmWeights.h"
+#include "LinearLayers.h"
 #include "../Lowering/LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
 
 namespace mlir::kiln {
@@ -25,70 +24,9 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
+using namespace mlir::kiln::graph;
 
 namespace {
-
-/// A Linear layer: x @ W (+ b), W a constant K x N f32 matrix, b a constant
-/// vector of N floats added by the matmul's only user.
-struct Linear {
-  MatMulOp matmul;
-  std::vector<float> weight; // K x N, row-major
-  AddOp biasAdd;             // or null
-  std::vector<float> bias;   // N, when biasAdd
-  int64_t k = 0, n = 0;
-
-  /// The value the layer's users read.
-  Value output() { return biasAdd ? biasAdd.getResult() : matmul.getResult(); }
-};
-
-/// The f32 data of a constant operand (a weight's blob, or a small or
-/// splat dense constant), if it is one and the compiler holds it.
-std::optional<std::vector<float>> constantFloats(Value value) {
-  auto constant = value.getDefiningOp<ConstantOp>();
-  if (!constant)
-    return std::nullopt;
-  if (std::optional<ArrayRef<float>> data = layout::floatsOf(constant.getValue()))
-    return data->vec();
-  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
-  if (!dense || !dense.getElementType().isF32())
-    return std::nullopt;
-  auto values = dense.getValues<float>();
-  return std::vector<float>(values.begin(), values.end());
-}
-
-std::optional<Linear> linearOf(MatMulOp matmul) {
-  auto aType = cast<RankedTensorType>(matmul.getLhs().getType());
-  auto wType = cast<RankedTensorType>(matmul.getRhs().getType());
-  if (aType.getRank() < 2 || wType.getRank() != 2 || !wType.hasStaticShape() ||
-      !wType.getElementType().isF32() || !aType.getElementType().isF32())
-    return std::nullopt;
-  std::optional<std::vector<float>> weight = constantFloats(matmul.getRhs());
-  if (!weight)
-    return std::nullopt;
-  Linear linear{matmul, std::move(*weight), nullptr, {}, wType.getDimSize(0),
-                wType.getDimSize(1)};
-  Value y = matmul.getResult();
-  if (y.hasOneUse())
-    if (auto add = dyn_cast<AddOp>(*y.getUsers().begin()); add && add.getType() == y.getType()) {
-      Value b = add.getLhs() == y ? add.getRhs() : add.getLhs();
-      auto bType = cast<RankedTensorType>(b.getType());
-      std::optional<std::vector<float>> bias = constantFloats(b);
-      if (b != y && bias && bType.getRank() == 1 && bType.getDimSize(0) == linear.n) {
-        linear.biasAdd = add;
-        linear.bias = std::move(*bias);
-      }
-    }
-  return linear;
-}
-
-/// A new f32 constant of `shape` holding `data`, as a resource blob.
-Value floatConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<float> data,
-                    StringRef name) {
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  return ConstantOp::create(
-      b, loc, DenseResourceElementsAttr::get(
-                  type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(data, 64)));
-}
 
 Value i64Vector(OpBuilder &b, Location loc, int64_t value) {
   return ConstantOp::create(

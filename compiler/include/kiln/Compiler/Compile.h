@@ -34,13 +34,15 @@ enum class Quantization { None, Int8, Bf16 };
 enum class SparseWeights { Auto, Always, Off };
 
 /// What `--prune` asks for: magnitude pruning of blocks (kiln-prune-magnitude;
-/// 1x1 blocks: unstructured) or N:M (kiln-prune-n-m).
+/// 1x1 blocks: unstructured), N:M (kiln-prune-n-m), or whole attention heads
+/// and FFN neurons removed (kiln-prune-structured).
 struct Pruning {
-  enum class Kind { None, Magnitude, NM } kind = Kind::None;
+  enum class Kind { None, Magnitude, NM, Structured } kind = Kind::None;
   double sparsity = 0;              ///< Magnitude: the fraction of blocks zeroed
   unsigned blockK = 1, blockN = 1;  ///< Magnitude: block rows of K, columns of N
   bool global = false;              ///< Magnitude: one threshold over all weights
   unsigned n = 0, m = 0;            ///< NM: n kept of every m along K
+  double heads = 0, ffn = 0;        ///< Structured: the fractions removed
 };
 
 /// One layer's static activation quantization (--quantize int8-static):
@@ -95,6 +97,11 @@ struct CompileOptions {
   /// names) becomes one more output, `calibration:<node>`
   /// (kiln-expose-layer-inputs).
   std::vector<std::string> exposeLayerInputs;
+  /// Structured --prune with --calibration-data: E|x_j| of each pruned
+  /// block's last Linear layer's input features, by ONNX node name (the
+  /// module carries it as kiln.layer_input_magnitude). Empty: the pass
+  /// scores by weight magnitude alone.
+  std::map<std::string, std::vector<float>> layerInputMagnitude;
   /// --sparse-weights (see SparseWeights).
   SparseWeights sparseWeights = SparseWeights::Auto;
 };
@@ -122,7 +129,7 @@ std::string parseSparseWeights(llvm::StringRef text, CompileOptions &options);
 std::string checkQuantizationOptions(const CompileOptions &options);
 
 /// Parses --prune (S:unstructured or S:blockRxC, optionally :global or
-/// :per-layer; or N:M); an error message, or empty.
+/// :per-layer; or N:M; or heads=F,ffn=F); an error message, or empty.
 std::string parsePruning(llvm::StringRef text, CompileOptions &options);
 /// The --prune spec back as text, e.g. "0.8:block1x4:global".
 std::string pruningSpec(const Pruning &prune);
@@ -195,8 +202,9 @@ struct PrunedLayer {
 FailureOr<std::vector<PrunedLayer>> prunedLayers(ModuleOp module, const CompileOptions &options);
 
 /// What the options add to the imported module before it is lowered: the
-/// calibration outputs (exposeLayerInputs) and the calibrated activation
-/// types (kiln.activation_quantization). Fails with a diagnostic.
+/// calibration outputs (exposeLayerInputs), the calibrated activation
+/// types (kiln.activation_quantization) and the input magnitudes of
+/// structured pruning (kiln.layer_input_magnitude). Fails with a diagnostic.
 LogicalResult prepareQuantization(ModuleOp module, const CompileOptions &options);
 
 /// Runs loweringPipeline on `module`.

@@ -12,6 +12,7 @@
 
 #include "kiln/Compiler/Compile.h"
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
+#include "kiln/Passes/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include <functional>
 #include <string>
@@ -48,6 +49,11 @@ FailureOr<std::vector<QuantizedLayer>> listQuantizedLayers(const CompileJob &job
 /// Loads job.model and lists the layers whose weights job.options prunes
 /// (prunedLayers); nothing is written.
 FailureOr<std::vector<PrunedLayer>> listPrunedLayers(const CompileJob &job, MLIRContext &context);
+
+/// Loads job.model and lists the blocks structured pruning matches
+/// (structuredBlocks); nothing is written.
+FailureOr<std::vector<StructuredBlock>> listStructuredBlocks(const CompileJob &job,
+                                                             MLIRContext &context);
 
 /// One diagnostic as the tools print it, without a trailing newline:
 /// "error: node 'Add_3': <message>" followed by "\n  note: ..." lines.

@@ -29,6 +29,21 @@ struct PrunableContraction {
 std::vector<PrunableContraction> prunableContractions(ModuleOp module,
                                                       ArrayRef<std::string> exclude);
 
+/// A block kiln-prune-structured matches (an attention block or an FFN),
+/// named by the ONNX node of the Linear layer whose input rows it prunes
+/// (Wo, the down-projection): the layer whose input calibration measures.
+struct StructuredBlock {
+  std::string node;
+  bool attention = false;
+  int64_t units = 0;    ///< heads or neurons
+  int64_t unitSize = 1; ///< features per unit: head_dim, or 1
+  int64_t features = 0; ///< units x unitSize: that layer's K
+};
+
+/// The blocks kiln-prune-structured finds in a kiln-dialect module (as
+/// imported), in program order.
+std::vector<StructuredBlock> structuredBlocks(ModuleOp module);
+
 #define GEN_PASS_DECL
 #include "kiln/Passes/Passes.h.inc"
 

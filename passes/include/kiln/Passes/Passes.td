@@ -472,6 +472,50 @@ def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "::mlir::ModuleOp"> {
   ];
 }
 
+def KilnPruneStructured : Pass<"kiln-prune-structured", "::mlir::ModuleOp"> {
+  let summary = "Remove attention heads and FFN neurons: smaller dense GEMMs";
+  let description = [{
+    `kiln compile --prune heads=F,ffn=F` (docs/pruning.md): structured
+    pruning on the kiln dialect, before the Linear layers are fused or
+    lowered. A *block* is found from the Linear layers (x @ W + b, W and b
+    constants) that read one value: their outputs are followed through the
+    ops between them and the one Linear layer that reads the result, each
+    value's feature axis tracked:
+
+    - FFN: up-projection, elementwise ops (GELU as erf arithmetic or any
+      unary op, with scalar operands), down-projection. A unit is one
+      neuron (a column of W1 and b1, a row of W2).
+    - Attention: Q, K, V projections, reshapes splitting the features into
+      (heads, head_dim), transposes, the two batched products (within each
+      head), elementwise ops whose other operands do not vary across heads
+      (the scale, the mask), softmax over a non-head axis, the merge
+      reshape, the output projection. A unit is a head (head_dim columns of
+      Wq, Wk, Wv and their biases, head_dim rows of Wo).
+
+    A unit's importance is the sum over its columns j of s_j x ||W[j, :]||2
+    (W the block's last Linear weight, row j): s_j = E|x_j| of that layer's
+    input x over calibration data when the module's
+    `kiln.layer_input_magnitude` holds it for the layer's ONNX node (`kiln
+    compile --calibration-data`), else 1 (weight magnitude only). Per block
+    the round(F x units) least important units go (ties: the lower index
+    first), at least one unit stays. The weights become smaller constants,
+    every value in the block gets its new size, and the reshapes' constant
+    shape entries for heads or features are rewritten (a -1 entry needs
+    nothing). A pattern that does not match leaves the block dense and,
+    with `report`, says why; `report` also gives each block's kept units.
+    tools/prune_onnx.py applies the same removal to an ONNX file.
+  }];
+  let options = [
+    Option<"heads", "heads", "double", /*default=*/"0.0",
+           "The fraction of each attention block's heads to remove, in [0, 1)">,
+    Option<"ffn", "ffn", "double", /*default=*/"0.0",
+           "The fraction of each FFN block's neurons to remove, in [0, 1)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per block (kept units, or why it stays dense) and a sum">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def KilnPruneNM : Pass<"kiln-prune-n-m", "::mlir::ModuleOp"> {
   let summary = "Keep the N largest of every M weights along K (N:M sparsity, e.g. 2:4)";
   let description = [{

@@ -57,6 +57,10 @@ def Kiln_Dialect : Dialect {
     // ONNX node name of each Linear layer to the !quant.uniform<u8:f32, s:z>
     // type its A is quantized to (kiln-quantize-contractions reads it).
     "::mlir::DictionaryAttr":$activation_quantization,
+    // On the module: --prune heads=..,ffn=.. with --calibration-data, the
+    // ONNX node name of a Linear layer to E|x_j| of its input's features
+    // (a 1-D f32 tensor; kiln-prune-structured reads it).
+    "::mlir::DictionaryAttr":$layer_input_magnitude,
     // On the module: the ONNX node of each profile region, in order.
     "::mlir::ArrayAttr":$profile_regions,
     // A call of an outlined parallel loop body, and that body's function
