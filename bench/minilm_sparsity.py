@@ -85,7 +85,8 @@ def draw(rows, path, load):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (acc, lat, trade) = plt.subplots(1, 3, figsize=(16, 5))
+    fig, (acc, lat, trade, cells) = plt.subplots(1, 4, figsize=(22, 5.5),
+                                                 gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
     dense = next(r for r in rows if r["pattern"] == "dense")
     int8 = next(r for r in rows if r["pattern"] == "int8")
     for pattern, colour in (("unstructured", "tab:blue"), ("block1x4", "tab:orange")):
@@ -104,11 +105,18 @@ def draw(rows, path, load):
     acc.set(xlabel="weight sparsity (measured)", ylabel="cosine to ORT fp32 (sentence_embedding)",
             title="accuracy, no fine-tuning")
     lat.set(xlabel="weight sparsity (measured)", ylabel="ms per run (1 thread, CPU time)",
-            title="latency, batch 1, sequence 128", ylim=(0, None))
+            title="latency, batch 1, sequence 128", ylim=(0, 1.1 * max(r["ms"] for r in rows)))
     trade.set(xlabel="ms per run", ylabel="mean cosine", title="accuracy vs latency")
     for ax in (acc, lat, trade):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    cells.axis("off")
+    grid = cells.table(cellText=[[r["label"].replace("--prune ", ""), f"{r['sparsity']:.2f}", f"{r['mean']:.4f}",
+                                  f"{r['min']:.4f}", f"{r['ms']:.2f}"] for r in rows],
+                       colLabels=["build", "sparsity", "mean cos", "min cos", "ms"], loc="center")
+    grid.auto_set_font_size(False)
+    grid.set_fontsize(8)
+    grid.scale(1, 1.3)
     fig.suptitle(f"all-MiniLM-L6-v2 under Kiln: magnitude pruning (per layer) vs int8 (load {load})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -28,6 +28,8 @@ namespace kilncli {
 /// round takes (a pass over the sets is repeated until then).
 inline constexpr unsigned kCompareRounds = 7;
 inline constexpr double kCompareRoundSeconds = 0.5;
+/// Rounds of the uniform builds' profiled runs (each layer's cost).
+inline constexpr unsigned kProfileRounds = 7;
 
 /// "| output | items | mean cosine | min cosine | max abs | SQNR dB |" rows.
 void outputTable(llvm::raw_ostream &os, const BuildError &build);
@@ -90,7 +92,11 @@ struct MultiOptionResult {
   /// int8 error kept fp32, as the one-option budget does.
   size_t int8Fp32 = 0;
   Measured int8Only;
-  Latency chosenLatency, int8Latency;
+  /// The same choice compiled as `--quantize int8 --quantize-exclude ...`
+  /// without --prune compiles it: with kiln-fuse-sibling-matmuls (Q, K and
+  /// V as one GEMM), which --prune turns off; what a user of int8 alone gets.
+  Measured int8Fused;
+  Latency chosenLatency, int8Latency, int8FusedLatency;
   std::string verdict; ///< faster than int8 alone, or why not
 };
 
@@ -140,6 +146,8 @@ private:
   bool buildChains();
   bool searchFastest(Measured &chosen);
   bool compareWithInt8(const Measured &chosen);
+  /// multi.int8Fused: int8 alone with the layers of `fp32` kept fp32.
+  bool compileInt8Fused(const std::vector<LayerError> &fp32);
   std::string fasterOrWhy(double ratio) const;
   void multiOptionMarkdown(llvm::raw_ostream &os, const Measured &chosen) const;
   void multiOptionSummary(llvm::raw_ostream &os) const;

@@ -29,7 +29,8 @@ struct Timed {
   kiln_session_t *session = nullptr;
   size_t numOutputs = 0;
   unsigned repeats = 1;
-  std::vector<std::vector<double>> nodeRounds; ///< per region, per round
+  /// profile: samples[region][set], one per run of the set.
+  std::vector<std::vector<std::vector<double>>> samples;
   ~Timed() {
     kiln_session_release(session);
     kiln_model_release(model);
@@ -53,13 +54,31 @@ static bool open(const std::string &path, bool profile, Timed &out, std::string 
   if (kiln_status_t st = kiln_session_create(out.model, &options, &out.session))
     return error = take(st), false;
   out.numOutputs = kiln_model_num_outputs(out.model);
-  out.nodeRounds.assign(profile ? kiln_model_num_regions(out.model) : 0, {});
+  out.samples.assign(profile ? kiln_model_num_regions(out.model) : 0, {});
   return true;
 }
 
-/// One pass over the sets; false with a message naming the set.
+static bool profileTotals(const Timed &timed, std::vector<double> &micros, std::string &error) {
+  micros.assign(timed.samples.size(), 0);
+  if (micros.empty())
+    return true;
+  if (kiln_status_t st = kiln_session_profile_totals(timed.session, micros.data(),
+                                                     uint32_t(micros.size())))
+    return error = take(st), false;
+  return true;
+}
+
+/// One pass over the sets; false with a message naming the set. With the
+/// profile, each region's time in each run is a sample of its (region,
+/// set): the profile is wall clock, and on a shared machine a preemption
+/// lands its whole time slice in whatever region was running, so a
+/// region's figure is the median per set, not a total over runs.
 static bool pass(Timed &timed, const std::vector<EvalSet> &sets, std::string &error) {
-  for (const EvalSet &set : sets) {
+  std::vector<double> before, after;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const EvalSet &set = sets[s];
+    if (!profileTotals(timed, before, error))
+      return false;
     std::vector<kiln_tensor> inputs;
     for (const kiln::io::HostTensor &t : set.inputs)
       inputs.push_back({t.name.c_str(), t.dtype, int32_t(t.dims.size()), t.dims.data(),
@@ -71,35 +90,23 @@ static bool pass(Timed &timed, const std::vector<EvalSet> &sets, std::string &er
       kiln_tensor_free(t.data);
     if (st)
       return error = "set '" + set.name + "': " + take(st), false;
+    if (!profileTotals(timed, after, error))
+      return false;
+    for (size_t region = 0; region < after.size(); ++region) {
+      timed.samples[region].resize(sets.size());
+      timed.samples[region][s].push_back(after[region] - before[region]);
+    }
   }
   return true;
 }
 
-static bool profileTotals(const Timed &timed, std::vector<double> &micros, std::string &error) {
-  micros.assign(timed.nodeRounds.size(), 0);
-  if (micros.empty())
-    return true;
-  if (kiln_status_t st = kiln_session_profile_totals(timed.session, micros.data(),
-                                                     uint32_t(micros.size())))
-    return error = take(st), false;
-  return true;
-}
-
-/// One round of `timed`: its repeats, the CPU ms per pass, and the regions'
-/// time appended to nodeRounds.
+/// One round of `timed`: its repeats, and the CPU ms per pass.
 static bool round(Timed &timed, const std::vector<EvalSet> &sets, double &ms, std::string &error) {
-  std::vector<double> before, after;
-  if (!profileTotals(timed, before, error))
-    return false;
   double start = threadCpuSeconds();
   for (unsigned r = 0; r < timed.repeats; ++r)
     if (!pass(timed, sets, error))
       return false;
   ms = 1e3 * (threadCpuSeconds() - start) / timed.repeats;
-  if (!profileTotals(timed, after, error))
-    return false;
-  for (size_t i = 0; i < after.size(); ++i)
-    timed.nodeRounds[i].push_back((after[i] - before[i]) / timed.repeats);
   return true;
 }
 
@@ -118,6 +125,9 @@ bool kilncli::timeLibraries(const std::vector<std::string> &libraries,
     double seconds = std::max(threadCpuSeconds() - start, 1e-6);
     timed.back()->repeats = unsigned(std::clamp(std::ceil(options.minRoundSeconds / seconds), 1.0,
                                                 1e4));
+    // Its profile is left out: a first run pays for faults and caches.
+    for (auto &region : timed.back()->samples)
+      region.assign(sets.size(), {});
   }
   out.assign(libraries.size(), Latency());
   for (unsigned r = 0; r < options.rounds; ++r)
@@ -130,15 +140,12 @@ bool kilncli::timeLibraries(const std::vector<std::string> &libraries,
     }
   for (size_t i = 0; i < timed.size(); ++i) {
     out[i].passMs = median(out[i].roundMs);
-    std::map<std::string, std::vector<double>> byNode;
-    for (size_t region = 0; region < timed[i]->nodeRounds.size(); ++region) {
-      std::vector<double> &sum = byNode[kiln_model_region_name(timed[i]->model, uint32_t(region))];
-      sum.resize(options.rounds, 0);
-      for (size_t r = 0; r < timed[i]->nodeRounds[region].size(); ++r)
-        sum[r] += timed[i]->nodeRounds[region][r];
+    for (size_t region = 0; region < timed[i]->samples.size(); ++region) {
+      double sum = 0;
+      for (const std::vector<double> &runs : timed[i]->samples[region])
+        sum += median(runs);
+      out[i].nodeMicros[kiln_model_region_name(timed[i]->model, uint32_t(region))] += sum;
     }
-    for (auto &[node, rounds] : byNode)
-      out[i].nodeMicros[node] = median(rounds);
   }
   return true;
 }

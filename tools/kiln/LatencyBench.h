@@ -32,8 +32,9 @@ struct LatencyOptions {
 struct Latency {
   double passMs = 0;               ///< median over rounds, CPU ms per pass over the sets
   std::vector<double> roundMs;     ///< each round's, per pass
-  /// profile: per ONNX node name, median over rounds of its µs per pass
-  /// (wall clock, summed over the node's regions).
+  /// profile: per ONNX node name, its µs per pass: per set the median over
+  /// that set's runs, summed over the sets and the node's regions (wall
+  /// clock; the median leaves out the runs a preemption landed in).
   std::map<std::string, double> nodeMicros;
 };
 

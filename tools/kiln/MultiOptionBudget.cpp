@@ -86,6 +86,7 @@ bool AccuracyRun::measureUniformBuilds() {
     }
   LatencyOptions timing;
   timing.profile = true;
+  timing.rounds = kProfileRounds;
   std::vector<Latency> latency;
   std::string error;
   llvm::errs() << "kiln compile: timing the " << libraries.size()
@@ -155,9 +156,11 @@ bool AccuracyRun::searchFastest(Measured &chosen) {
     double measured = 1 - chosen.error.score(), predicted = search.predictedError();
     if (predicted > 0)
       scale = std::max(measured / predicted, 1e-3);
+    // A layer may move several steps at once: listed once, where it ended.
     moved.clear();
     for (size_t layer : search.advance(scale))
-      moved.push_back({layer, search.current(layer).option});
+      if (!llvm::is_contained(llvm::make_first_range(moved), layer))
+        moved.push_back({layer, search.current(layer).option});
     if (moved.empty())
       break;
   }
@@ -182,23 +185,45 @@ bool AccuracyRun::compareWithInt8(const Measured &chosen) {
   if (!budgetSearch(byInt8, uniformChoice(LayerOption::Int8), "int8-budget-", multi.int8Only,
                     multi.int8Fp32))
     return false;
+  byInt8.resize(multi.int8Fp32);
+  if (!compileInt8Fused(byInt8))
+    return false;
   LatencyOptions timing;
   timing.rounds = kCompareRounds;
   timing.minRoundSeconds = kCompareRoundSeconds;
   std::vector<Latency> latency;
   std::string error;
   llvm::errs() << "kiln compile: timing the chosen build against int8 alone\n";
-  if (!timeLibraries({chosen.library, multi.int8Only.library}, sets, timing, latency, error))
+  if (!timeLibraries({chosen.library, multi.int8Only.library, multi.int8Fused.library}, sets,
+                     timing, latency, error))
     return fail("timing the chosen build: " + error), false;
   multi.chosenLatency = latency[0];
   multi.int8Latency = latency[1];
-  multi.verdict = fasterOrWhy(latency[0].passMs / latency[1].passMs);
+  multi.int8FusedLatency = latency[2];
+  // Against the faster of the two int8 builds.
+  multi.verdict = fasterOrWhy(latency[0].passMs / std::min(latency[1].passMs, latency[2].passMs));
   return true;
 }
 
+bool AccuracyRun::compileInt8Fused(const std::vector<LayerError> &fp32) {
+  mlir::kiln::CompileJob variant = job;
+  variant.output = scratch.file("int8-fused.so");
+  variant.onPhase = nullptr;
+  variant.options.prune = mlir::kiln::Pruning();
+  variant.options.pruneExclude.clear();
+  variant.options.pruneKeepDense.clear();
+  variant.options.pruneReport = false;
+  for (const LayerError &layer : fp32)
+    variant.options.quantizeExclude.push_back(layer.layer.node);
+  multi.int8Fused.library = variant.output;
+  return compileVariant(variant, "int8 alone as --quantize int8 compiles it") &&
+         evaluate(multi.int8Fused);
+}
+
 std::string AccuracyRun::fasterOrWhy(double ratio) const {
+  double int8Ms = std::min(multi.int8Latency.passMs, multi.int8FusedLatency.passMs);
   std::string figures = llvm::formatv("{0:F2} ms against {1:F2} ms per pass, ratio {2:F3}",
-                                      multi.chosenLatency.passMs, multi.int8Latency.passMs, ratio)
+                                      multi.chosenLatency.passMs, int8Ms, ratio)
                             .str();
   if (ratio < 1 - kTimeTolerance)
     return "Faster than int8 alone at the same budget: " + figures + ".";
@@ -208,14 +233,16 @@ std::string AccuracyRun::fasterOrWhy(double ratio) const {
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto &int8 = multi.alone[i][unsigned(LayerOption::Int8)];
     const auto &pruned = multi.alone[i][unsigned(LayerOption::Pruned)];
+    prunedChosen += multi.chosen[i] == LayerOption::Pruned;
+    if (!int8 || !pruned)
+      continue;
     double tInt8 = multi.uniformLatency[unsigned(LayerOption::Int8)].nodeMicros.at(layers[i].node);
     double tPruned =
         multi.uniformLatency[unsigned(LayerOption::Pruned)].nodeMicros.at(layers[i].node);
-    if (int8 && pruned && tPruned * (1 + kTimeTolerance) < tInt8) {
+    if (tPruned * (1 + kTimeTolerance) < tInt8) {
       ++prunedFaster;
       cheapest = std::min(cheapest, 1 - pruned->score());
     }
-    prunedChosen += multi.chosen[i] == LayerOption::Pruned;
   }
   std::string why;
   if (prunedFaster == 0)
@@ -245,8 +272,9 @@ void AccuracyRun::multiOptionSummary(llvm::raw_ostream &os) const {
     os << " " << count[unsigned(option)] << " " << layerOptionName(option);
   os << llvm::format(" (%zu search steps)\n", multi.steps.size());
   os << llvm::format("latency (1 thread, CPU ms per pass over the %zu sets, median of %u rounds): "
-                     "chosen %.3f, int8 alone at the same budget (%zu layers fp32) %.3f\n",
+                     "chosen %.3f, int8 alone at the same budget (%zu layers fp32) %.3f, "
+                     "the same without --prune (sibling GEMMs fused) %.3f\n",
                      sets.size(), kCompareRounds, multi.chosenLatency.passMs, multi.int8Fp32,
-                     multi.int8Latency.passMs);
+                     multi.int8Latency.passMs, multi.int8FusedLatency.passMs);
   os << multi.verdict << "\n";
 }

@@ -26,8 +26,8 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
   os << "\n## Options per layer\n\n"
      << "Each option of each layer alone (every other layer fp32): `1 - score` of that build, "
      << "and the layer's time in the build with every layer at that option (µs per pass over "
-     << "the " << sets.size() << " sets, one thread, the runtime's profile of the node, median "
-     << "of " << LatencyOptions().rounds << " rounds). **Chain**: the options worth having, "
+     << "the " << sets.size() << " sets, one thread, the runtime's profile of the node: per "
+     << "set the median of its " << kProfileRounds << " runs or more, summed). **Chain**: the options worth having, "
      << "fastest first (an option that another is at least as fast, within "
      << fixed(100 * kTimeTolerance, 0) << "%, and as accurate as is dropped); **chosen**: the "
      << "search's pick.\n\n"
@@ -58,8 +58,8 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
   }
 
   os << "\n## Builds with every layer at one option\n\n"
-     << "| build | score | ms per pass (1 thread, median of " << LatencyOptions().rounds
-     << " rounds) |\n|---|--:|--:|\n";
+     << "| build | score | ms per pass (1 thread, CPU time with the profiler on, median of "
+     << kProfileRounds << " rounds) |\n|---|--:|--:|\n";
   for (LayerOption option : allLayerOptions())
     if (const auto &build = multi.uniform[unsigned(option)])
       os << "| every layer " << layerOptionName(option) << " | "
@@ -95,9 +95,12 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
   os << "\n## Against int8 alone at the same budget\n\n"
      << "int8 alone (the one-option budget: the layers with the worst int8 error kept fp32, "
      << "one more per compile) meets the budget with " << multi.int8Fp32
-     << " layer(s) in fp32, score " << fixed(multi.int8Only.error.score(), 7) << ". Both "
-     << "builds timed side by side on the eval sets, one thread, CPU time, " << kCompareRounds
-     << " alternating rounds:\n\n"
+     << " layer(s) in fp32, score " << fixed(multi.int8Only.error.score(), 7) << ". It is "
+     << "built twice: as here (with --prune's pipeline, every Linear layer its own GEMM) and as "
+     << "`--quantize int8` without --prune compiles it (Linear layers that share an input, such "
+     << "as Q, K and V, fused into one GEMM; an excluded one keeps its group fp32). The verdict "
+     << "takes the faster. The builds timed side by side on the eval sets, one thread, CPU "
+     << "time, " << kCompareRounds << " alternating rounds:\n\n"
      << "| build | score | ms per pass (median) | per round |\n|---|--:|--:|---|\n";
   auto row = [&](const char *name, const Measured &build, const Latency &latency) {
     std::string rounds;
@@ -108,5 +111,6 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
   };
   row("chosen options", chosen, multi.chosenLatency);
   row("int8 alone", multi.int8Only, multi.int8Latency);
+  row("int8 alone, without --prune (fused)", multi.int8Fused, multi.int8FusedLatency);
   os << "\n**" << multi.verdict << "**\n";
 }
