@@ -59,23 +59,26 @@ double BudgetSearch::micros() const {
 std::vector<size_t> BudgetSearch::advance(double scale) {
   std::vector<size_t> moved;
   while (moved.empty() || predictedError() * scale > allowed) {
-    size_t best = chains.size();
+    size_t best = chains.size(), to = 0;
     double bestRate = -1;
     for (size_t i = 0; i < chains.size(); ++i) {
-      if (position[i] + 1 >= chains[i].size())
-        continue;
-      const OptionPoint &now = current(i), &next = chains[i][position[i] + 1];
-      double gained = now.error - next.error;
-      double spent = std::max(next.micros - now.micros, 1e-9);
-      double rate = gained / spent;
-      if (rate > bestRate) {
-        bestRate = rate;
-        best = i;
+      // A move may skip options: one that saves almost nothing for its time
+      // (pruned+int8 a noise's width faster than int8) would otherwise rank
+      // below moves to fp32 elsewhere and hold back the big step past it.
+      const OptionPoint &now = current(i);
+      for (size_t j = position[i] + 1; j < chains[i].size(); ++j) {
+        double gained = now.error - chains[i][j].error;
+        double spent = std::max(chains[i][j].micros - now.micros, 1e-9);
+        if (gained / spent > bestRate) {
+          bestRate = gained / spent;
+          best = i;
+          to = j;
+        }
       }
     }
     if (best == chains.size())
       break;
-    ++position[best];
+    position[best] = to;
     moved.push_back(best);
   }
   return moved;

@@ -8,8 +8,9 @@
 // first, each next one slower and more accurate; an option that another
 // beats on both (times within kTimeTolerance counting as equal: the timing
 // noise) is dropped, and fp32 (error 0) always ends the chain. The search
-// starts with every layer at its fastest option and moves layers one step
-// along their chains, best error reduction per time added first; the
+// starts with every layer at its fastest option and moves layers along
+// their chains, best error reduction per time added first (a move may skip
+// options, to the point of the chain with the best rate); the
 // caller compiles and measures each build it proposes. Errors of layers
 // add up roughly (the report shows their sum beside the build's), so the
 // search predicts a build's error as the sum of its layers' own, scaled by

@@ -71,8 +71,8 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
   if (!budgetMet)
     os << "**Not met**: even with every layer fp32 the score is "
        << fixed(chosen.error.score(), 7) << ". No library was written.\n\n";
-  os << "The search starts with every layer at its fastest option and moves layers one step "
-     << "along their chains, the best error saved per µs added first, until the layers' own "
+  os << "The search starts with every layer at its fastest option and moves layers along "
+     << "their chains (possibly past an option), the best error saved per µs added first, until the layers' own "
      << "errors, summed and scaled by how far the last build was from that sum, fit the "
      << "budget; each step is compiled and measured.\n\n"
      << "| step | moved | predicted 1 - score | measured score | layers' µs |\n"
