@@ -143,6 +143,12 @@ struct Vec {
   }
   static Mask less(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static Reg select(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, b, a); }
+  static Reg floor(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static __m512i toIndex(Reg a) { return _mm512_cvttps_epi32(a); }
+  /// table[index & 15] in each lane (vpermps reads the low 4 bits only).
+  static Reg lookup16(const float (&table)[16], __m512i index) {
+    return _mm512_permutexvar_ps(index, _mm512_loadu_ps(table));
+  }
 };
 
 } // namespace
