@@ -153,7 +153,7 @@ def budget_run(bert, reference, budget, report):
     verdict = re.search(r"^\*\*((Not faster|Faster) than int8 alone.*)\*\*$", text, re.M)
     check(verdict is not None, f"budget {budget}: no verdict against int8 alone in the report")
     check(verdict is not None and verdict[1] in result.stdout, f"budget {budget}: verdict not on stdout")
-    steps = re.findall(r"^\| (\d+) \| .* \| [0-9.E+-]+ \| ([0-9.]+) \| [0-9.]+ \|$", text, re.M)
+    steps = re.findall(r"^\| (\d+) \| .* \| [0-9.E+-]+ \| ([0-9.]+) \| [0-9.]+ \| \d+ \|$", text, re.M)
     return table, steps, got
 
 

@@ -76,6 +76,7 @@ struct BuildSpec {
 struct SearchStep {
   std::vector<std::pair<size_t, LayerOption>> moved;
   double predictedError = 0, measuredScore = 0, micros = 0;
+  size_t prunedLayers = 0; ///< of the step's build (pruned or pruned+int8)
 };
 
 /// What the multi-option budget measured and chose.

@@ -146,7 +146,9 @@ bool AccuracyRun::searchFastest(Measured &chosen) {
     }
     if (step > 0 && previous != compressed.library && previous != fp32Library)
       llvm::sys::fs::remove(previous);
-    multi.steps.push_back({moved, search.predictedError(), chosen.error.score(), search.micros()});
+    size_t pruned = llvm::count_if(choice, [](LayerOption o) { return layerOptionPrunes(o); });
+    multi.steps.push_back(
+        {moved, search.predictedError(), chosen.error.score(), search.micros(), pruned});
     llvm::errs() << llvm::format("kiln compile: search step %zu (%s): predicted 1 - score %.3g, "
                                  "measured score %.6f\n",
                                  step + 1, describe(moved, layers).c_str(),
@@ -249,12 +251,23 @@ std::string AccuracyRun::fasterOrWhy(double ratio) const {
     why = "no layer runs faster pruned (fp32, sparse GEMM where it pays) than int8 at this "
           "sparsity, and there is no sparse int8 GEMM: pruned+int8 runs the dense int8 kernel, so "
           "it is no faster than int8 and only less accurate";
-  else if (prunedChosen == 0)
+  else if (prunedChosen == 0) {
     why = llvm::formatv("pruning costs more accuracy than the budget leaves (no fine-tuning): the "
                         "{0} layer(s) that run faster pruned than int8 add at least {1:E2} to "
                         "1 - score each alone, and the budget allows {2:E2} in all",
                         prunedFaster, cheapest, 1 - *options.budget)
               .str();
+    // The fewest pruned layers the search tried, and what that build measured
+    // (layer errors compound: the sum of their own can mislead).
+    const SearchStep *fewest = nullptr;
+    for (const SearchStep &step : multi.steps)
+      if (step.prunedLayers && (!fewest || step.prunedLayers < fewest->prunedLayers))
+        fewest = &step;
+    if (fewest)
+      why += llvm::formatv("; the search's build with {0} layer(s) pruned scored {1:F5}",
+                           fewest->prunedLayers, fewest->measuredScore)
+                 .str();
+  }
   else
     why = llvm::formatv("the {0} layer(s) chosen pruned save less than the timing noise, or "
                         "less than the layers the search kept fp32 to pay for them cost",

@@ -75,8 +75,8 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
      << "their chains (possibly past an option), the best error saved per µs added first, until the layers' own "
      << "errors, summed and scaled by how far the last build was from that sum, fit the "
      << "budget; each step is compiled and measured.\n\n"
-     << "| step | moved | predicted 1 - score | measured score | layers' µs |\n"
-     << "|--:|---|--:|--:|--:|\n";
+     << "| step | moved | predicted 1 - score | measured score | layers' µs | layers pruned |\n"
+     << "|--:|---|--:|--:|--:|--:|\n";
   for (size_t s = 0; s < multi.steps.size(); ++s) {
     const SearchStep &step = multi.steps[s];
     std::string moved;
@@ -84,7 +84,7 @@ void AccuracyRun::multiOptionMarkdown(llvm::raw_ostream &os, const Measured &cho
       moved += (moved.empty() ? "`" : ", `") + layers[layer].node + "` " + layerOptionName(option);
     os << "| " << s + 1 << " | " << (moved.empty() ? "every layer at its fastest" : moved)
        << " | " << sci(step.predictedError) << " | " << fixed(step.measuredScore, 7) << " | "
-       << fixed(step.micros, 1) << " |\n";
+       << fixed(step.micros, 1) << " | " << step.prunedLayers << " |\n";
   }
   if (!budgetMet)
     return;
