@@ -25,8 +25,11 @@ activations). Kiln compiles the file as it is (no --quantize) and must
      dequantized, `sa` the layer's activation scale as onnxruntime
      computes it);
    - a QDQ output quantized again (QuantizeLinear then DequantizeLinear on
-     the MatMul's result) can land on the other side of a rounding
-     boundary for the same reason: one step of that output scale.
+     the MatMul's result), or QLinearMatMul's own uint8 output
+     (quantize_static's QOperator format), can land on the other side of a
+     rounding boundary for the same reason, and QLinearMatMul's because
+     ONNX's reference scales the sum in double where Kiln (as onnxruntime)
+     multiplies in float: one step of that output scale.
 
 Exits non-zero if any case fails.
 """
@@ -90,6 +93,13 @@ CASES = [
     ("qdq_uint8_per_channel", [64, 48], dict(kind="static", activation_type=QuantType.QUInt8,
                                              per_channel=True), 1),
     ("qdq_int8", [64, 48], dict(kind="static", activation_type=QuantType.QInt8), 1),
+    # quantize_static's QOperator format: QLinearMatMul (uint8 in and out).
+    ("qlinear_matmul", [64, 48], dict(kind="static", quant_format=QuantFormat.QOperator,
+                                      activation_type=QuantType.QUInt8,
+                                      op_types_to_quantize=["MatMul"]), 1),
+    ("qlinear_matmul_per_channel", [40, 33], dict(kind="static", quant_format=QuantFormat.QOperator,
+                                                  activation_type=QuantType.QUInt8, per_channel=True,
+                                                  op_types_to_quantize=["MatMul"]), 1),
     # uint8 weights have a zero point of 128: not the int8 GEMM's, kept as loops.
     ("qoperator_uint8_weights", [64, 48, 40], dict(kind="dynamic", weight_type=QuantType.QUInt8), 0),
 ]
@@ -101,7 +111,8 @@ def quantize(fp32, out, how, k, rng):
         quantize_dynamic(str(fp32), str(out), weight_type=how.pop("weight_type", QuantType.QInt8),
                          **how)
     else:
-        quantize_static(str(fp32), str(out), Batches(k, rng), quant_format=QuantFormat.QDQ,
+        quantize_static(str(fp32), str(out), Batches(k, rng),
+                        quant_format=how.pop("quant_format", QuantFormat.QDQ),
                         weight_type=QuantType.QInt8, **how)
 
 
@@ -137,6 +148,9 @@ def tolerance(model, widths, kind, intermediates):
         assert len(widths) == 2, "the bound covers one QDQ layer"
         bound += sum(float(inits[n.input[1]]) for n in model.graph.node
                      if n.op_type == "QuantizeLinear" and n.input[0] != "a0")
+        # QLinearMatMul's uint8 output: one step of its y_scale.
+        bound += sum(float(inits[n.input[6]]) for n in model.graph.node
+                     if n.op_type == "QLinearMatMul")
     return bound
 
 

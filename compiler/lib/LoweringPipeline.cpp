@@ -375,7 +375,8 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 }
 
 /// The CPU pipeline's passes on tensors, before any layout decision. From
-/// -O1, Linear layers that share their input become one GEMM.
+/// -O1, Linear layers that share their input become one GEMM, and softmax
+/// over the last axis (with attention's scale and mask) one runtime call.
 static std::string cpuTensorPasses(const CompileOptions &options) {
   // With --prune, no layers are fused: each weight is pruned as the ONNX
   // layer it is (a per-layer threshold, --prune-exclude by node name, and
@@ -383,7 +384,7 @@ static std::string cpuTensorPasses(const CompileOptions &options) {
   // side by side).
   std::string fuse =
       options.prune.kind == Pruning::Kind::None ? "kiln-fuse-sibling-matmuls," : "";
-  return options.optLevel > 0 ? fuse + "kiln-lower-to-linalg,canonicalize,cse,"
+  return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
                                        "kiln-approximate-math,kiln-reassociate-reductions,"
                                        "canonicalize,cse"
@@ -434,7 +435,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
          "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
-         "kiln-sparse-gemm-to-runtime,"
+         "kiln-sparse-gemm-to-runtime,kiln-softmax-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"

@@ -11,6 +11,7 @@
 #include "FloatMode.h"
 #include "kernels/Gemm.h"
 #include "kernels/QGemm.h"
+#include "kernels/Softmax.h"
 #include "kernels/SparseGemm.h"
 
 #include <algorithm>
@@ -127,6 +128,17 @@ void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_d
     sparseGemm(*desc, session->pool.get());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "kiln runtime: the sparse GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::softmax: attention's scaled, masked softmax.
+void sessionSoftmax(const kiln_runtime_context *ctx, const kiln_softmax_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  try {
+    softmax(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the softmax failed: %s\n", e.what());
     std::abort();
   }
 }
@@ -685,6 +697,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.parallel_for = sessionParallelFor;
   s->context.qgemm = sessionQgemm;
   s->context.sparse_gemm = sessionSparseGemm;
+  s->context.softmax = sessionSoftmax;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -700,6 +713,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.sgemm = nullptr; // GPU models call gemm only
     s->context.qgemm = nullptr;
     s->context.sparse_gemm = nullptr;
+    s->context.softmax = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

@@ -1,18 +1,34 @@
 //===- gemm_reference.h - What the GEMM tests' references share -*- C++ -*-===//
 //
 // The epilogue's activations in double, exactly as kiln_abi.h defines them,
-// for the references of gemm_test, gemm_bf16_test and sparse_gemm_test.
+// for the references of gemm_test, gemm_bf16_test and sparse_gemm_test;
+// the fp32 families' names for gemm_test and softmax_test.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_TESTS_GEMM_REFERENCE_H
 #define KILN_RUNTIME_TESTS_GEMM_REFERENCE_H
 
+#include "kernels/GemmKernels.h"
 #include "kiln/kiln_abi.h"
 
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 
 namespace kiln_test {
+
+/// The fp32 family as sgemmKernelName spells it.
+inline const char *familyName(kiln::GemmFamily f) {
+  switch (f) {
+  case kiln::GemmFamily::Portable:
+    return "portable";
+  case kiln::GemmFamily::Avx2:
+    return "avx2";
+  case kiln::GemmFamily::Avx512:
+    return "avx512";
+  }
+  return "unknown";
+}
 
 /// The activation in double, as kiln_abi.h defines it.
 inline double activate(int64_t act, double x) {
@@ -29,5 +45,10 @@ inline double activate(int64_t act, double x) {
 }
 
 } // namespace kiln_test
+
+// For GoogleTest's messages (found by argument-dependent lookup).
+namespace kiln {
+inline void PrintTo(GemmFamily f, std::ostream *os) { *os << kiln_test::familyName(f); }
+} // namespace kiln
 
 #endif // KILN_RUNTIME_TESTS_GEMM_REFERENCE_H

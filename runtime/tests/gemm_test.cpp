@@ -30,26 +30,7 @@
 using kiln::GemmArgs;
 using kiln::GemmFamily;
 using kiln::ThreadPool;
-
-namespace {
-/// The family as sgemmKernelName spells it.
-const char *familyName(GemmFamily f) {
-  switch (f) {
-  case GemmFamily::Portable:
-    return "portable";
-  case GemmFamily::Avx2:
-    return "avx2";
-  case GemmFamily::Avx512:
-    return "avx512";
-  }
-  return "unknown";
-}
-} // namespace
-
-// For GoogleTest's messages (found by argument-dependent lookup).
-namespace kiln {
-void PrintTo(GemmFamily f, std::ostream *os) { *os << familyName(f); }
-} // namespace kiln
+using kiln_test::familyName;
 
 namespace {
 

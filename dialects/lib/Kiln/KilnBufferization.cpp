@@ -4,12 +4,29 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Bufferization/IR/DstBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/DialectRegistry.h"
 
 using namespace mlir;
 using namespace mlir::bufferization;
 
 namespace {
+
+/// `buffer` copied into a new buffer of its shape with the identity layout.
+FailureOr<Value> copyToContiguous(RewriterBase &rewriter, Location loc, Value buffer,
+                                  const BufferizationOptions &options) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(memref::DimOp::create(rewriter, loc, buffer, d));
+  auto contiguous = MemRefType::get(type.getShape(), type.getElementType(), MemRefLayoutAttrInterface{},
+                                    type.getMemorySpace());
+  FailureOr<Value> copy = options.createAlloc(rewriter, loc, contiguous, dynamicSizes);
+  if (failed(copy) || failed(options.createMemCpy(rewriter, loc, buffer, *copy)))
+    return failure();
+  return copy;
+}
 
 /// A ukernel op reads its inputs and overwrites its init: the init's
 /// contents are never read, so its buffer needs no copy of them.
@@ -30,6 +47,15 @@ struct UkernelBufferization
       FailureOr<Value> buffer = getBuffer(rewriter, operand, options, state);
       if (failed(buffer))
         return failure();
+      if constexpr (std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp>) {
+        // The runtime reads rows a vector at a time: a view that strides
+        // along them (a stepped slice) is copied out first.
+        if (!OpTy::hasContiguousRows(buffer->getType())) {
+          buffer = copyToContiguous(rewriter, op->getLoc(), *buffer, options);
+          if (failed(buffer))
+            return failure();
+        }
+      }
       buffers.push_back(*buffer);
     }
     // The same op on the buffers, without results.
@@ -51,5 +77,6 @@ void mlir::kiln::registerBufferizableOpInterfaceExternalModels(DialectRegistry &
   registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
     QGemmOp::attachInterface<UkernelBufferization<QGemmOp>>(*context);
     SparseGemmOp::attachInterface<UkernelBufferization<SparseGemmOp>>(*context);
+    SoftmaxRowsOp::attachInterface<UkernelBufferization<SoftmaxRowsOp>>(*context);
   });
 }

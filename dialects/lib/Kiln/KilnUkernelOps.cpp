@@ -8,6 +8,7 @@
 
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 #include "kiln/kiln_abi.h"
@@ -38,6 +39,18 @@ bool dimIs(Type type, int64_t dim, int64_t expected) {
   return ShapedType::isDynamic(size) || size == expected;
 }
 
+/// All operands tensors (one result, of init's type) or all memrefs (no
+/// result): a ukernel op before or after bufferization.
+LogicalResult verifyTensorsOrBuffers(Operation *op, Value init, Value result) {
+  bool tensors = isa<RankedTensorType>(init.getType());
+  for (Value operand : op->getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != tensors)
+      return op->emitOpError("operands must be all tensors or all memrefs");
+  if (tensors != bool(result) || (tensors && result.getType() != init.getType()))
+    return op->emitOpError("has one result of init's type on tensors and none on memrefs");
+  return success();
+}
+
 /// The checks kiln.qgemm and kiln.sparse_gemm share, on their output and
 /// epilogue: `init` f32 of rank 2 or more with n columns whose leading dims
 /// are a's M rows (contiguous when a buffer), `bias` n floats, `residual`
@@ -66,14 +79,7 @@ LogicalResult verifyRowsOutput(Operation *op, Value a, Value init, Value bias, V
         (!ShapedType::isDynamic(m) && !dimIs(residual.getType(), 0, m)))
       return op->emitOpError("residual must be an f32 M x ")
              << n << " matrix, got " << residual.getType();
-  // All tensors (one result of init's type) or all memrefs (no result).
-  bool tensors = isa<RankedTensorType>(initType);
-  for (Value operand : op->getOperands())
-    if (isa<RankedTensorType>(operand.getType()) != tensors)
-      return op->emitOpError("operands must be all tensors or all memrefs");
-  if (tensors != bool(result) || (tensors && result.getType() != Type(initType)))
-    return op->emitOpError("has one result of init's type on tensors and none on memrefs");
-  return success();
+  return verifyTensorsOrBuffers(op, init, result);
 }
 
 } // namespace
@@ -342,4 +348,61 @@ void FGemmOp::getEffects(
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxRowsOp
+//===----------------------------------------------------------------------===//
+
+/// Whether a buffer's last dim is contiguous (stride 1, or a single
+/// element); tensors always are.
+bool SoftmaxRowsOp::hasContiguousRows(Type type) {
+  auto buffer = dyn_cast<MemRefType>(type);
+  if (!buffer || buffer.getRank() == 0 || buffer.getDimSize(buffer.getRank() - 1) == 1)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(buffer.getStridesAndOffset(strides, offset)) && strides.back() == 1;
+}
+
+LogicalResult SoftmaxRowsOp::verify() {
+  Type f32 = Float32Type::get(getContext());
+  auto xType = cast<ShapedType>(getX().getType());
+  auto initType = cast<ShapedType>(getInit().getType());
+  if (!xType.hasRank() || xType.getRank() < 1 || xType.getRank() > kMaxRank ||
+      xType.getElementType() != f32)
+    return emitOpError("x must be f32 of rank 1 to ") << kMaxRank << ", got " << xType;
+  if (!initType.hasRank() || initType.getRank() != xType.getRank() ||
+      initType.getElementType() != f32 ||
+      failed(verifyCompatibleShape(initType.getShape(), xType.getShape())))
+    return emitOpError("init must be f32 of x's shape, got ") << initType;
+  if (auto buffer = dyn_cast<MemRefType>(initType); buffer && !buffer.getLayout().isIdentity())
+    return emitOpError("init must be a contiguous buffer (identity layout), got ") << initType;
+  if (!hasContiguousRows(getX().getType()))
+    return emitOpError("x's rows must be contiguous (stride 1 along the last dim), got ")
+           << xType;
+  if (Value addend = getAddend()) {
+    auto addendType = cast<ShapedType>(addend.getType());
+    if (!addendType.hasRank() || addendType.getRank() > xType.getRank() ||
+        addendType.getElementType() != f32)
+      return emitOpError("addend must be f32 of rank at most x's, got ") << addendType;
+    int64_t lead = xType.getRank() - addendType.getRank();
+    for (int64_t j = 0; j < addendType.getRank(); ++j) {
+      int64_t size = addendType.getDimSize(j), xSize = xType.getDimSize(lead + j);
+      if (size != 1 && !ShapedType::isDynamic(size) && !ShapedType::isDynamic(xSize) &&
+          size != xSize)
+        return emitOpError("addend dim ")
+               << j << " (" << size << ") is neither 1 nor x's (" << xSize << ")";
+    }
+    if (!hasContiguousRows(addend.getType()))
+      return emitOpError("addend's rows must be contiguous or one value wide, got ")
+             << addendType;
+  }
+  return verifyTensorsOrBuffers(getOperation(), getInit(), getResult());
+}
+
+void SoftmaxRowsOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
 }

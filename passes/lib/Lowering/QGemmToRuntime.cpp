@@ -80,14 +80,9 @@ void lowerQGemm(IRRewriter &rewriter, QGemmOp op, Value context, Value descripto
 
 struct QGemmToRuntimePass : mlir::kiln::impl::KilnQGemmToRuntimeBase<QGemmToRuntimePass> {
   void runOnOperation() override {
-    auto bufferized = [](QGemmOp op) -> LogicalResult {
-      if (!op.hasTensorSemantics())
-        return success();
-      return op.emitError("kiln.qgemm must be bufferized before kiln-qgemm-to-runtime");
-    };
-    if (failed(mlir::kiln::lowering::lowerUkernelCalls<QGemmOp>(
-            getOperation(), kQGemmFunction, KILN_QGEMM_DESC_FIELDS, "kiln.qgemm", bufferized,
-            lowerQGemm)))
+    if (failed(lowering::lowerBufferizedUkernelCalls<QGemmOp>(getOperation(), kQGemmFunction,
+                                                            KILN_QGEMM_DESC_FIELDS, "kiln.qgemm",
+                                                            "kiln-qgemm-to-runtime", lowerQGemm)))
       signalPassFailure();
   }
 };

@@ -116,6 +116,19 @@ LogicalResult lowerUkernelCalls(ModuleOp module, StringRef function, int64_t num
   return success();
 }
 
+/// lowerUkernelCalls for ops with tensor semantics until bufferization
+/// (hasTensorSemantics): one still on tensors is an error naming `pass`.
+template <typename OpT, typename LowerFn>
+LogicalResult lowerBufferizedUkernelCalls(ModuleOp module, StringRef function, int64_t numFields,
+                                          StringRef what, StringRef pass, LowerFn lower) {
+  auto bufferized = [&](OpT op) -> LogicalResult {
+    if (!op.hasTensorSemantics())
+      return success();
+    return op.emitError(what) << " must be bufferized before " << pass;
+  };
+  return lowerUkernelCalls<OpT>(module, function, numFields, what, bufferized, lower);
+}
+
 /// The private constant memref.global `symbol` holding `text` and a NUL (a
 /// C string for the runtime: a kernel name, a message), made at the top of
 /// `module` unless it exists.

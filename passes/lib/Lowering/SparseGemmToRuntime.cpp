@@ -74,14 +74,8 @@ void lowerSparseGemm(IRRewriter &rewriter, SparseGemmOp op, Value context, Value
 struct SparseGemmToRuntimePass
     : mlir::kiln::impl::KilnSparseGemmToRuntimeBase<SparseGemmToRuntimePass> {
   void runOnOperation() override {
-    auto bufferized = [](SparseGemmOp op) -> LogicalResult {
-      if (!op.hasTensorSemantics())
-        return success();
-      return op.emitError("kiln.sparse_gemm must be bufferized before kiln-sparse-gemm-to-runtime");
-    };
-    if (failed(lowering::lowerUkernelCalls<SparseGemmOp>(
-            getOperation(), kSparseGemmFunction, KILN_SPARSE_GEMM_DESC_FIELDS, "kiln.sparse_gemm",
-            bufferized, lowerSparseGemm)))
+    if (failed(lowering::lowerBufferizedUkernelCalls<SparseGemmOp>(getOperation(), kSparseGemmFunction, KILN_SPARSE_GEMM_DESC_FIELDS,
+                                                        "kiln.sparse_gemm", "kiln-sparse-gemm-to-runtime", lowerSparseGemm)))
       signalPassFailure();
   }
 };

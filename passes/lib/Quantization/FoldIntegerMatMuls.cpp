@@ -12,6 +12,10 @@
 //     = the same sum, rounded once where fp32 rounds every product and
 //       partial sum (as onnxruntime, whose QDQ fusions compute it in int32
 //       too): the same quantized values, the product to float rounding.
+//   QLinearMatMul (quantize_static's QOperator format):
+//     QuantizeLinear(f64(sum) * f64(sa * sw / sy), 1, zy)
+//     = kiln.qgemm with column scales sa * sw[j] / sy, then QuantizeLinear
+//       with scale 1: the float requantization onnxruntime computes.
 //
 // W must be a constant int8 K x N matrix with zero point 0 and sw one scale
 // or one per column; A must be ui8, or int8 straight from a QuantizeLinear
@@ -201,16 +205,12 @@ std::optional<std::pair<AddOp, Value>> biasAddOf(Value x) {
   return std::make_pair(add, bias);
 }
 
-/// Replaces `root` (f32 [rows..., N], the product of `a` and the weight)
-/// and its bias add, if any, by one kiln.qgemm.
-void replaceByQGemm(PatternRewriter &rewriter, Operation *root, const QuantizedA &a,
-                    const Int8Weight &weight, ArrayRef<float> columnScales) {
-  Location loc = root->getLoc();
-  auto resultType = cast<RankedTensorType>(root->getResult(0).getType());
-  std::optional<std::pair<AddOp, Value>> bias = biasAddOf(root->getResult(0));
-  Operation *last = bias ? bias->first.getOperation() : root;
-  rewriter.setInsertionPoint(last);
-
+/// One kiln.qgemm of `a` and the weight, f32 `resultType` ([rows..., N]),
+/// with `bias` (may be null) in its epilogue, built at the rewriter's
+/// insertion point.
+Value createQGemm(PatternRewriter &rewriter, Location loc, const QuantizedA &a,
+                  const Int8Weight &weight, ArrayRef<float> columnScales,
+                  RankedTensorType resultType, Value bias) {
   std::vector<int8_t> packed(size_t(kiln_qgemm_packed_size(weight.k, weight.n)));
   kiln_qgemm_pack_b(weight.values.data(), weight.n, 1, weight.k, weight.n, packed.data());
   auto blobType = RankedTensorType::get({int64_t(packed.size())}, rewriter.getI8Type());
@@ -244,10 +244,21 @@ void replaceByQGemm(PatternRewriter &rewriter, Operation *root, const QuantizedA
     if (resultType.isDynamicDim(d))
       rowDims.push_back(tensor::DimOp::create(rewriter, loc, a.data, d));
   Value init = tensor::EmptyOp::create(rewriter, loc, resultType, rowDims);
-  Value result = QGemmOp::create(rewriter, loc, resultType, matrix, packedB, scales, a.scale,
-                                 a.zeroPoint, bias ? bias->second : Value(), /*residual=*/Value(),
-                                 init, weight.k, weight.n, /*activation=*/0)
-                     .getResult();
+  return QGemmOp::create(rewriter, loc, resultType, matrix, packedB, scales, a.scale, a.zeroPoint,
+                         bias, /*residual=*/Value(), init, weight.k, weight.n, /*activation=*/0)
+      .getResult();
+}
+
+/// Replaces `root` (f32 [rows..., N], the product of `a` and the weight)
+/// and its bias add, if any, by one kiln.qgemm.
+void replaceByQGemm(PatternRewriter &rewriter, Operation *root, const QuantizedA &a,
+                    const Int8Weight &weight, ArrayRef<float> columnScales) {
+  auto resultType = cast<RankedTensorType>(root->getResult(0).getType());
+  std::optional<std::pair<AddOp, Value>> bias = biasAddOf(root->getResult(0));
+  Operation *last = bias ? bias->first.getOperation() : root;
+  rewriter.setInsertionPoint(last);
+  Value result = createQGemm(rewriter, root->getLoc(), a, weight, columnScales, resultType,
+                             bias ? bias->second : Value());
   rewriter.replaceOp(last, result);
   if (bias)
     rewriter.eraseOp(root);
@@ -399,6 +410,113 @@ struct FoldDequantizedMatMul : OpRewritePattern<MatMulOp> {
   }
 };
 
+/// The one f32 value of a constant that holds one, if it is one.
+std::optional<float> oneFloatOf(Value value) {
+  std::optional<std::vector<float>> values = columnScalesOf(value, 1);
+  if (!values || !isOneValue(value))
+    return std::nullopt;
+  return values->front();
+}
+
+/// QLinearMatMul as the importer spells it (QuantizationOps.cpp):
+/// QuantizeLinear(f64(MatMulInteger(A, W, za, 0)) * f64((sa * sw) / sy),
+/// 1, zy). With constant scales it is the int8 GEMM of A and W whose column
+/// scales are the multipliers (sa * sw[j]) / sy, as float, then quantized
+/// with scale 1 and zy: onnxruntime's own requantization, float(sum) times
+/// a float multiplier. Where ONNX's reference keeps the product in double,
+/// the float product can round to the other side of a .5 and move an output
+/// by one step (tools/check_prequantized.py allows it).
+struct FoldQLinearMatMul : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeLinearOp quantize,
+                                PatternRewriter &rewriter) const override {
+    auto scaled = quantize.getInput().getDefiningOp<MulOp>();
+    std::optional<double> unit = oneValueOfF64(quantize.getScale());
+    if (!scaled || !unit || *unit != 1.0 || quantize.getBlockSize() != 0 ||
+        !scaled->hasOneUse())
+      return rewriter.notifyMatchFailure(quantize, "not a QLinearMatMul's requantization");
+    for (auto [product, multiplier] : {std::pair(scaled.getLhs(), scaled.getRhs()),
+                                       std::pair(scaled.getRhs(), scaled.getLhs())}) {
+      auto wide = product.getDefiningOp<CastOp>();
+      auto matmul = wide ? wide.getInput().getDefiningOp<MatMulOp>() : nullptr;
+      if (!matmul || !matmul.getType().getElementType().isSignlessInteger(32) ||
+          !product.hasOneUse() || !matmul->hasOneUse())
+        continue;
+      std::optional<Int8Weight> weight = int8WeightOf(matmul.getRhs());
+      if (!weight || !isLinearLayer(matmul.getLhs(), *weight, matmul.getType()))
+        continue;
+      Value data;
+      std::optional<ZeroPoint> zeroPoint;
+      if (!FoldMatMulInteger::uint8ActivationOf(matmul.getLhs(), data, zeroPoint))
+        continue;
+      std::optional<std::vector<float>> multipliers = multipliersOf(multiplier, weight->n);
+      if (!multipliers)
+        continue;
+      Location loc = quantize.getLoc();
+      rewriter.setInsertionPoint(quantize);
+      QuantizedA a{data, Value(), zeroPoint ? zeroPoint->build(rewriter, loc) : Value()};
+      auto floatType = cast<RankedTensorType>(matmul.getType()).clone(rewriter.getF32Type());
+      Value sums = createQGemm(rewriter, loc, a, *weight, *multipliers, floatType, Value());
+      Value one = ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(RankedTensorType::get({}, rewriter.getF32Type()), 1.0f));
+      rewriter.replaceOpWithNewOp<QuantizeLinearOp>(quantize, quantize.getType(), sums, one,
+                                                    quantize.getZeroPoint(), quantize.getTo(),
+                                                    quantize.getAxis(), /*block_size=*/0);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(quantize, "not a QLinearMatMul with an int8 weight");
+  }
+
+  /// The N float multipliers (sa * sw[j]) / sy that `multiplier` widens
+  /// to f64: the importer's ops on constant scales, or the f64 constant
+  /// they fold to (one value or one per column, each exactly a float).
+  static std::optional<std::vector<float>> multipliersOf(Value multiplier, int64_t n) {
+    DenseElementsAttr folded;
+    if (matchPattern(multiplier, m_Constant(&folded)) && folded.getElementType().isF64()) {
+      auto shape = folded.getType().getShape();
+      bool perColumn = !shape.empty() && shape.back() == n && folded.getNumElements() == n;
+      if (folded.getNumElements() != 1 && !perColumn) // (not per row: M x 1)
+        return std::nullopt;
+      std::vector<float> values;
+      for (const APFloat &v : folded.getValues<APFloat>()) {
+        double wide = v.convertToDouble();
+        if (double(float(wide)) != wide)
+          return std::nullopt;
+        values.push_back(float(wide));
+      }
+      if (values.size() == 1)
+        values.assign(size_t(n), values.front());
+      return values;
+    }
+    auto wide = multiplier.getDefiningOp<CastOp>();
+    auto divide = wide ? wide.getInput().getDefiningOp<DivOp>() : nullptr;
+    auto scales = divide ? divide.getLhs().getDefiningOp<MulOp>() : nullptr;
+    std::optional<float> outputScale = scales ? oneFloatOf(divide.getRhs()) : std::nullopt;
+    if (!outputScale)
+      return std::nullopt;
+    for (auto [sa, sw] : {std::pair(scales.getLhs(), scales.getRhs()),
+                          std::pair(scales.getRhs(), scales.getLhs())}) {
+      std::optional<float> activationScale = oneFloatOf(sa);
+      std::optional<std::vector<float>> values = columnScalesOf(sw, n);
+      if (!activationScale || !values)
+        continue;
+      for (float &m : *values)
+        m = (*activationScale * m) / *outputScale; // in float, as the importer's ops
+      return values;
+    }
+    return std::nullopt;
+  }
+
+  /// The one f64 value of a constant (QuantizeLinear's scale 1 here).
+  static std::optional<double> oneValueOfF64(Value value) {
+    DenseElementsAttr dense;
+    if (!isOneValue(value) || !matchPattern(value, m_Constant(&dense)) ||
+        !dense.getElementType().isF64())
+      return std::nullopt;
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  }
+};
+
 struct FoldIntegerMatMulsPass
     : mlir::kiln::impl::KilnFoldIntegerMatMulsBase<FoldIntegerMatMulsPass> {
   void runOnOperation() override {
@@ -411,7 +529,7 @@ struct FoldIntegerMatMulsPass
         weights.insert(resource.getRawHandle().getKey());
     });
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldMatMulInteger, FoldDequantizedMatMul>(&getContext());
+    patterns.add<FoldMatMulInteger, FoldDequantizedMatMul, FoldQLinearMatMul>(&getContext());
     // Only these rewrites (and the dead code they leave): no folding.
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);

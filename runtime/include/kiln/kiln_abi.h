@@ -27,14 +27,14 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 10u
+#define KILN_ABI_VERSION 11u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for models older than 8 (their descriptors end
  * before it); ABI 9 gave kiln_qgemm_desc's float A a static a_scale,
- * which older models leave NULL; ABI 10 only appended sparse_gemm to
- * kiln_runtime_context. */
+ * which older models leave NULL; ABI 10 and 11 only appended sparse_gemm
+ * and softmax to kiln_runtime_context. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -221,6 +221,39 @@ typedef struct kiln_sparse_gemm_desc {
 typedef void (*kiln_sparse_gemm_fn)(const kiln_runtime_context *ctx,
                                     const kiln_sparse_gemm_desc *desc);
 
+/* Softmax along rows, with an optional scale and additive term before it
+ * (since ABI 11): attention's `softmax(scale * QK^T + mask)` in one pass
+ * over the scores. Every field is 64 bits wide, as in kiln_gemm_desc. For
+ * each batch index (b0 < batch[0], b1 < batch[1]), with x, y and addend
+ * moved by b0 * batch_stride_x[0] + b1 * batch_stride_x[1] elements (and
+ * likewise), and each row i < m:
+ *
+ *   t_j = scale * x[i*x_rs + j] + addend[i*addend_rs + j*addend_cs]
+ *   y[i*y_rs + j] = exp(t_j - max_l t_l) / sum_l exp(t_l - max_l t_l)
+ *
+ * for j, l < n, in float: the products and sums in the order of the
+ * runtime (each row's sum over lanes, then across them), exp within 2 ulp
+ * (0 below exp(-87.3)), the quotient as a product with the reciprocal of
+ * the sum. addend may be NULL (no term); its strides may be 0 (a mask
+ * broadcast over heads or rows); addend_cs is 0 or 1. A row whose t
+ * holds +inf or NaN, or is all -inf, comes out NaN. y may be x (in place)
+ * but must not overlap it otherwise, nor the addend. */
+typedef struct kiln_softmax_desc {
+  int64_t m, n;
+  const float *x;
+  int64_t x_rs;
+  float *y;
+  int64_t y_rs;
+  const float *addend;
+  int64_t addend_rs, addend_cs;
+  double scale;
+  int64_t batch[2];
+  int64_t batch_stride_x[2], batch_stride_y[2], batch_stride_addend[2];
+} kiln_softmax_desc;
+#define KILN_SOFTMAX_DESC_FIELDS 18
+
+typedef void (*kiln_softmax_fn)(const kiln_runtime_context *ctx, const kiln_softmax_desc *desc);
+
 /* The outlined body of a parallel loop: iterations [begin, end). */
 typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
 
@@ -314,6 +347,8 @@ struct kiln_runtime_context {
   kiln_qgemm_fn qgemm;
   /* Since ABI 10; NULL in GPU models' sessions. */
   kiln_sparse_gemm_fn sparse_gemm;
+  /* Since ABI 11; NULL in GPU models' sessions. */
+  kiln_softmax_fn softmax;
 };
 
 /* A profile region: the code generated for one ONNX node. */

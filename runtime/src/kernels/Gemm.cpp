@@ -280,6 +280,12 @@ const GemmMicroKernel &selectedKernel() {
   return kernel;
 }
 
+} // namespace
+
+const GemmMicroKernel &selectedGemmKernel() { return selectedKernel(); }
+
+namespace {
+
 const GemmBf16MicroKernel &selectedBf16Kernel() {
   static const GemmBf16MicroKernel kernel = pickBf16Kernel(selectedKernel());
   return kernel;

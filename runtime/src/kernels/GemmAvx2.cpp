@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GemmEpilogue.h"
+#include "SoftmaxRows.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
 
@@ -122,11 +123,38 @@ struct Vec {
   }
   static Mask less(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static Reg select(Mask m, Reg a, Reg b) { return _mm256_blendv_ps(b, a, m); }
+  static Reg loadOr(const float *p, int64_t count, float fill) {
+    if (count == kWidth)
+      return _mm256_loadu_ps(p);
+    const __m256i m = first(count);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m),
+                            _mm256_castsi256_ps(m));
+  }
+  static Reg roundNearest(Reg a) {
+    return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  /// 2^n added to the exponent bits: a and a * 2^n normal (SoftmaxRows.h);
+  /// a NaN n converts to INT_MIN, whose shifted bits are 0.
+  static Reg scaleByPowerOf2(Reg a, Reg n) {
+    const __m256i bits = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), bits));
+  }
+  static float reduceMax(Reg a) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+  }
+  static float reduceAdd(Reg a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
 };
 
 } // namespace
 
 const GemmMicroKernel gemmAvx2Kernel = {
-    "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>};
+    "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
+    softmaxRows<Vec>};
 
 } // namespace kiln

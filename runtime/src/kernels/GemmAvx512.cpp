@@ -13,6 +13,7 @@
 #include "GemmEpilogue.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
+#include "SoftmaxRows.h"
 
 #include <immintrin.h>
 
@@ -143,6 +144,16 @@ struct Vec {
   }
   static Mask less(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static Reg select(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, b, a); }
+  static Reg loadOr(const float *p, int64_t count, float fill) {
+    return count == kWidth ? _mm512_loadu_ps(p)
+                           : _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(count), p);
+  }
+  static Reg roundNearest(Reg a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  static Reg scaleByPowerOf2(Reg a, Reg n) { return _mm512_scalef_ps(a, n); }
+  static float reduceMax(Reg a) { return _mm512_reduce_max_ps(a); }
+  static float reduceAdd(Reg a) { return _mm512_reduce_add_ps(a); }
   static Reg floor(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static __m512i toIndex(Reg a) { return _mm512_cvttps_epi32(a); }
   /// table[index & 15] in each lane (vpermps reads the low 4 bits only).
@@ -154,6 +165,7 @@ struct Vec {
 } // namespace
 
 const GemmMicroKernel gemmAvx512Kernel = {
-    "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>};
+    "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
+                                     softmaxRows<Vec>};
 
 } // namespace kiln

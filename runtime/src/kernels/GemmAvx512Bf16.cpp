@@ -120,6 +120,7 @@ struct Pairs {
 
 const GemmBf16MicroKernel gemmAvx512Bf16Kernel = {"avx512bf16",    MR, NR, kGemmBf16Depth, 1024,
                                                   kernel,          packABf16Panel<MR, Pairs>,
-                                                  nullptr,         nullptr};
+                                                  nullptr,         nullptr,
+                                                  nullptr};
 
 } // namespace kiln

@@ -68,6 +68,7 @@ struct Pairs {
 } // namespace
 
 const GemmBf16MicroKernel gemmBf16PortableKernel = {
-    "portable-bf16", MR, NR, kGemmBf16Depth, 1024, kernel, packABf16Panel<MR, Pairs>, nullptr, nullptr};
+    "portable-bf16", MR, NR, kGemmBf16Depth, 1024, kernel, packABf16Panel<MR, Pairs>, nullptr, nullptr,
+    nullptr};
 
 } // namespace kiln

@@ -15,9 +15,10 @@
 // the model gave it: kernels load B unaligned.
 //
 // Each family lives in its own file, built with its own -m flags, with its
-// pack functions and its vectorized epilogue (GemmEpilogue.h). Those files
-// include only <immintrin.h>, kiln_abi.h, this header (which define no
-// inline functions), GemmPack.h and GemmEpilogue.h (internal linkage
+// pack functions, its vectorized epilogue (GemmEpilogue.h) and row softmax
+// (SoftmaxRows.h). Those files include only <immintrin.h>, kiln_abi.h,
+// this header (which defines no inline functions), GemmPack.h,
+// GemmEpilogue.h and SoftmaxRows.h (internal linkage
 // throughout): an inline function emitted there could be compiled with
 // AVX-512 and then chosen by the linker for every caller.
 //
@@ -77,6 +78,11 @@ using GemmPackBFnOf = void (*)(const float *b, int64_t rowStride, int64_t colStr
 using GemmEpilogueFn = void (*)(float *c, int64_t ldc, int64_t rows, int64_t cols,
                                 const float *bias, int64_t activation, const float *residual,
                                 int64_t residualRowStride);
+/// `rows` rows of kiln_softmax_desc (SoftmaxRows.h) with the family's
+/// vectors: x, y and addend at their first row, strides in elements.
+using SoftmaxRowsFn = void (*)(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
+                               const float *addend, int64_t addendRowStride,
+                               int64_t addendColStride, int64_t rows, int64_t n, float scale);
 
 template <class Packed> struct GemmMicroKernelOf {
   const char *name; // "avx512", "avx2", "portable", "avx512bf16", "portable-bf16"
@@ -88,6 +94,9 @@ template <class Packed> struct GemmMicroKernelOf {
   GemmPackAFnOf<Packed> packA;
   GemmPackBFnOf<Packed> packB;
   GemmEpilogueFn epilogue;
+  /// The fp32 families' vector code for kiln_softmax_desc (null in bf16
+  /// families): it lives with the epilogue, in the file built for its ISA.
+  SoftmaxRowsFn softmaxRows;
 };
 
 using GemmMicroKernelFn = GemmMicroKernelFnOf<float>;
@@ -108,6 +117,10 @@ enum class GemmBf16Family { Portable, Avx512Bf16 };
 
 /// Whether this build has the family and this CPU can run it.
 bool gemmFamilySupported(GemmFamily family);
+
+/// The family sgemm and gemm run on this CPU (KILN_GEMM_KERNEL may force a
+/// lower one).
+const GemmMicroKernel &selectedGemmKernel();
 
 /// The family's kernel if supported, else the best supported one below it.
 const GemmMicroKernel &gemmMicroKernel(GemmFamily family);

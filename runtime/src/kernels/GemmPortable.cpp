@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GemmEpilogue.h"
+#include "SoftmaxRows.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
 
@@ -52,11 +53,18 @@ struct Vec {
   static Reg copySign(Reg mag, Reg sign) { return __builtin_copysignf(mag, sign); }
   static Mask less(Reg a, Reg b) { return a < b; }
   static Reg select(Mask m, Reg a, Reg b) { return m ? a : b; }
+  static Reg loadOr(const float *p, int64_t, float) { return *p; }
+  static Reg roundNearest(Reg a) { return __builtin_nearbyintf(a); }
+  // (int)NaN is undefined: a NaN n leaves a, which is NaN then too.
+  static Reg scaleByPowerOf2(Reg a, Reg n) { return n == n ? __builtin_ldexpf(a, int(n)) : a; }
+  static float reduceMax(Reg a) { return a; }
+  static float reduceAdd(Reg a) { return a; }
 };
 
 } // namespace
 
 const GemmMicroKernel gemmPortableKernel = {
-    "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>};
+    "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
+    softmaxRows<Vec>};
 
 } // namespace kiln

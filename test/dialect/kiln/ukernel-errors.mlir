@@ -171,3 +171,59 @@ func.func @sparse_mixed(%a: tensor<4x2xf32>, %b: memref<224xi8>, %init: tensor<4
          : tensor<4x2xf32>, memref<224xi8>, tensor<4x3xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @softmax_rank(%x: tensor<1x2x3x4x5xf32>, %init: tensor<1x2x3x4x5xf32>) -> tensor<1x2x3x4x5xf32> {
+  // expected-error @below {{x must be f32 of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
+  %p = kiln.softmax_rows %x into %init : tensor<1x2x3x4x5xf32>, tensor<1x2x3x4x5xf32> -> tensor<1x2x3x4x5xf32>
+  return %p : tensor<1x2x3x4x5xf32>
+}
+
+// -----
+
+func.func @softmax_init(%x: tensor<4x8xf32>, %init: tensor<4x9xf32>) -> tensor<4x9xf32> {
+  // expected-error @below {{init must be f32 of x's shape, got 'tensor<4x9xf32>'}}
+  %p = kiln.softmax_rows %x into %init : tensor<4x8xf32>, tensor<4x9xf32> -> tensor<4x9xf32>
+  return %p : tensor<4x9xf32>
+}
+
+// -----
+
+func.func @softmax_addend(%x: tensor<4x8xf32>, %a: tensor<3x8xf32>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{addend dim 0 (3) is neither 1 nor x's (4)}}
+  %p = kiln.softmax_rows %x addend(%a : tensor<3x8xf32>) into %init : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %p : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @softmax_addend_rank(%x: tensor<8xf32>, %a: tensor<1x8xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @below {{addend must be f32 of rank at most x's, got 'tensor<1x8xf32>'}}
+  %p = kiln.softmax_rows %x addend(%a : tensor<1x8xf32>) into %init : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
+  return %p : tensor<8xf32>
+}
+
+// -----
+
+func.func @softmax_strided_rows(%x: memref<4x8xf32, strided<[16, 2]>>, %out: memref<4x8xf32>) {
+  // expected-error @below {{x's rows must be contiguous (stride 1 along the last dim), got 'memref<4x8xf32, strided<[16, 2]>>'}}
+  kiln.softmax_rows %x into %out : memref<4x8xf32, strided<[16, 2]>>, memref<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_init_layout(%x: memref<4x8xf32>, %out: memref<4x8xf32, strided<[16, 1]>>) {
+  // expected-error @below {{init must be a contiguous buffer (identity layout), got 'memref<4x8xf32, strided<[16, 1]>>'}}
+  kiln.softmax_rows %x into %out : memref<4x8xf32>, memref<4x8xf32, strided<[16, 1]>>
+  return
+}
+
+// -----
+
+func.func @softmax_result_on_buffers(%x: memref<4x8xf32>, %out: memref<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{has one result of init's type on tensors and none on memrefs}}
+  %p = kiln.softmax_rows %x into %out : memref<4x8xf32>, memref<4x8xf32> -> tensor<4x8xf32>
+  return %p : tensor<4x8xf32>
+}

@@ -78,3 +78,16 @@ func.func @sparse_memrefs(%a: memref<4x2xf32, strided<[8, 1]>>, %b: memref<200xi
     : memref<4x2xf32, strided<[8, 1]>>, memref<200xi8>, memref<4x3xf32>
   return
 }
+
+// kiln.softmax_rows on tensors and on buffers (a strided x whose rows are
+// contiguous, a mask broadcast over heads and rows).
+// CHECK-LABEL: func.func @softmax_rows
+// CHECK: kiln.softmax_rows %arg0 addend(%arg1 : tensor<?x1x1x128xf32>) into %arg2 {scale = 1.250000e-01 : f32} : tensor<?x12x128x128xf32>, tensor<?x12x128x128xf32> -> tensor<?x12x128x128xf32>
+// CHECK: kiln.softmax_rows %arg3 into %arg4 : memref<4x8xf32, strided<[16, 1]>>, memref<4x8xf32>
+func.func @softmax_rows(%s: tensor<?x12x128x128xf32>, %m: tensor<?x1x1x128xf32>, %init: tensor<?x12x128x128xf32>,
+                        %x: memref<4x8xf32, strided<[16, 1]>>, %out: memref<4x8xf32>) -> tensor<?x12x128x128xf32> {
+  %p = kiln.softmax_rows %s addend(%m : tensor<?x1x1x128xf32>) into %init {scale = 0.125 : f32}
+         : tensor<?x12x128x128xf32>, tensor<?x12x128x128xf32> -> tensor<?x12x128x128xf32>
+  kiln.softmax_rows %x into %out : memref<4x8xf32, strided<[16, 1]>>, memref<4x8xf32>
+  return %p : tensor<?x12x128x128xf32>
+}

@@ -130,3 +130,58 @@ func.func @qdq_int8(%x: tensor<?x2xf32>, %bias: tensor<3xf32>) -> tensor<?x3xf32
   %r = kiln.add %bias, %y : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
   return %r : tensor<?x3xf32>
 }
+
+// -----
+
+// QLinearMatMul (quantize_static's QOperator format) as the importer spells
+// it: the i32 product to f64 times f64((sa * sw) / sy), quantized with scale
+// 1 to y's zero point. It becomes the int8 GEMM with the multipliers as
+// column scales (here 0.5 * [1, 2, 4] / 0.25 = [2, 4, 8]) and no a_scale,
+// then QuantizeLinear with scale 1 in f32.
+// CHECK-LABEL: func.func @qlinear_matmul
+// CHECK: %[[M:.*]] = kiln.constant dense<[2.000000e+00, 4.000000e+00, 8.000000e+00]> : tensor<3xf32>
+// CHECK: %[[S:.*]] = kiln.qgemm %arg0, %{{.*}}, %[[M]] a_zero_point(%arg1 : tensor<ui8>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : tensor<?x2xui8>, tensor<128xi8>, tensor<3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+// CHECK: %[[ONE:.*]] = kiln.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[Y:.*]] = kiln.quantize_linear %[[S]], %[[ONE]], %arg2 {axis = 0 : i64, to = ui8} : (tensor<?x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<?x3xui8>
+// CHECK-NOT: kiln.matmul
+// CHECK: return %[[Y]]
+func.func @qlinear_matmul(%x: tensor<?x2xui8>, %za: tensor<ui8>, %zy: tensor<ui8>) -> tensor<?x3xui8> {
+  %w = kiln.constant dense<[[1, 2, 3], [4, 5, -6]]> : tensor<2x3xi8>
+  %sa = kiln.constant dense<0.5> : tensor<f32>
+  %sw = kiln.constant dense<[1.0, 2.0, 4.0]> : tensor<3xf32>
+  %sy = kiln.constant dense<0.25> : tensor<f32>
+  %one = kiln.constant dense<1.0> : tensor<f64>
+  %xw = kiln.cast %x : tensor<?x2xui8> to i32
+  %zw = kiln.cast %za : tensor<ui8> to i32
+  %a = kiln.sub %xw, %zw : (tensor<?x2xi32>, tensor<i32>) -> tensor<?x2xi32>
+  %b = kiln.cast %w : tensor<2x3xi8> to i32
+  %p = kiln.matmul %a, %b : (tensor<?x2xi32>, tensor<2x3xi32>) -> tensor<?x3xi32>
+  %s = kiln.mul %sa, %sw : (tensor<f32>, tensor<3xf32>) -> tensor<3xf32>
+  %m = kiln.div %s, %sy : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+  %pw = kiln.cast %p : tensor<?x3xi32> to f64
+  %mw = kiln.cast %m : tensor<3xf32> to f64
+  %scaled = kiln.mul %pw, %mw : (tensor<?x3xf64>, tensor<3xf64>) -> tensor<?x3xf64>
+  %y = kiln.quantize_linear %scaled, %one, %zy {to = ui8, axis = 0 : i64} : (tensor<?x3xf64>, tensor<f64>, tensor<ui8>) -> tensor<?x3xui8>
+  return %y : tensor<?x3xui8>
+}
+
+// -----
+
+// The same with the scales folded to one f64 constant (what the importer
+// leaves for per-tensor scales).
+// CHECK-LABEL: func.func @qlinear_matmul_folded
+// CHECK-DAG: %[[M:.*]] = kiln.constant dense<1.250000e-01> : tensor<3xf32>
+// CHECK: kiln.qgemm %arg0, %{{.*}}, %[[M]] into
+// CHECK: kiln.quantize_linear
+func.func @qlinear_matmul_folded(%x: tensor<?x2xui8>, %zy: tensor<ui8>) -> tensor<?x3xui8> {
+  %w = kiln.constant dense<[[1, 2, 3], [4, 5, -6]]> : tensor<2x3xi8>
+  %m = kiln.constant dense<0.125> : tensor<f64>
+  %one = kiln.constant dense<1.0> : tensor<f64>
+  %xw = kiln.cast %x : tensor<?x2xui8> to i32
+  %b = kiln.cast %w : tensor<2x3xi8> to i32
+  %p = kiln.matmul %xw, %b : (tensor<?x2xi32>, tensor<2x3xi32>) -> tensor<?x3xi32>
+  %pw = kiln.cast %p : tensor<?x3xi32> to f64
+  %scaled = kiln.mul %pw, %m : (tensor<?x3xf64>, tensor<f64>) -> tensor<?x3xf64>
+  %y = kiln.quantize_linear %scaled, %one, %zy {to = ui8, axis = 0 : i64} : (tensor<?x3xf64>, tensor<f64>, tensor<ui8>) -> tensor<?x3xui8>
+  return %y : tensor<?x3xui8>
+}

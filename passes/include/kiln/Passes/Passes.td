@@ -318,6 +318,59 @@ def KilnPackSparseGemmWeights : Pass<"kiln-pack-sparse-gemm-weights", "::mlir::M
                            "::mlir::tensor::TensorDialect"];
 }
 
+def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp"> {
+  let summary = "Turn softmax over the last axis, with its scale and mask, into kiln.softmax_rows";
+  let description = [{
+    On the kiln dialect, before the lowering to linalg: a `kiln.softmax`
+    of f32 over the last axis of a tensor of rank 1 to 4 becomes one
+    `kiln.softmax_rows` (the runtime's row softmax). What feeds it is folded
+    in when the softmax is its only user:
+
+    - `kiln.add %s, %m` where `%s` has the softmax's shape and `%m`
+      broadcasts to it: `%m` becomes the addend (attention's mask). A `?`
+      dim of `%m` that turns out 1 at run time where the scores' is not is
+      handled as the Add's own lowering does (copied out when it happens);
+    - then `kiln.mul %x, %c` (either order) or `kiln.div %x, %c` with `%c`
+      a constant holding one float (a splat): `%c` becomes the scale, `1/c`
+      for a division only where that is exact (a power of two), so the
+      scores round as the unfused graph rounds them.
+
+    Attention's `softmax(QK^T * scale + mask)` then reads the scores once
+    and writes the probabilities once, instead of five loops over them.
+    The op's location fuses those of the ops it replaces, the softmax's
+    first (profiles name it so). Log-softmax, other axes, other element
+    types and higher ranks keep the linalg lowering.
+
+    ```mlir
+    %s = kiln.mul %qk, %c : (tensor<1x12x128x128xf32>, tensor<f32>) -> tensor<1x12x128x128xf32>
+    %t = kiln.add %s, %mask : (tensor<1x12x128x128xf32>, tensor<1x1x1x128xf32>) -> tensor<1x12x128x128xf32>
+    %p = kiln.softmax %t {axis = 3 : i64} : (tensor<1x12x128x128xf32>) -> tensor<1x12x128x128xf32>
+    // becomes
+    %p = kiln.softmax_rows %qk addend(%mask : tensor<1x1x1x128xf32>) into %init {scale = 0.125 : f32} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def KilnSoftmaxToRuntime : Pass<"kiln-softmax-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.softmax_rows ops to calls of the runtime's row softmax";
+  let description = [{
+    Each `kiln.softmax_rows` on memrefs becomes the filling of a
+    `kiln_softmax_desc` (kiln_abi.h; one stack descriptor per function, of
+    `KILN_SOFTMAX_DESC_FIELDS` 64-bit words whose positions come from the
+    struct itself) and a call of `kiln_rt_softmax(ctx, desc)`, which the
+    model ABI binds to `kiln_runtime_context::softmax`. x's dims become the
+    rows (last two) and the batch (the others); the addend's strides come
+    from its strided metadata, 0 along its dims of size 1 (the broadcast).
+    A `?` dim of the addend must be x's when the model runs: a
+    `kiln.runtime_check` fails the run otherwise.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::kiln::KilnDialect"];
+}
+
 def KilnSparseGemmToRuntime : Pass<"kiln-sparse-gemm-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower bufferized kiln.sparse_gemm ops to calls of the runtime's sparse GEMM";
   let description = [{
@@ -487,9 +540,16 @@ def KilnFoldIntegerMatMuls : Pass<"kiln-fold-integer-matmuls", "::mlir::ModuleOp
       (an int8 A straight from a QuantizeLinear with constant zero points
       is quantized to uint8 instead, both zero points moved by 128): the
       same quantized values, the exact int32 sum rounded once where the
-      fp32 MatMul rounds each term (as onnxruntime computes it too).
+      fp32 MatMul rounds each term (as onnxruntime computes it too);
+    - QLinearMatMul (`quantize_static` with the QOperator format):
+      `QuantizeLinear(f64(MatMulInteger(A, W, za, 0)) * f64(sa * sw / sy), 1, zy)`
+      with constant scales: a `kiln.qgemm` whose column scales are the
+      multipliers `sa * sw[j] / sy` (in float) and no `a_scale`, then
+      `QuantizeLinear` with scale 1: the float requantization onnxruntime
+      computes, where ONNX's reference scales in double (an output can
+      differ by one step where the product falls on a .5).
 
-    A bias add of N floats right after either joins the op. A weight zero
+    A bias add of N floats right after the first two joins the op. A weight zero
     point other than 0, per-row or blocked scales, uint8 weights and any
     other variation stay as they are (correct loops). Before:
 

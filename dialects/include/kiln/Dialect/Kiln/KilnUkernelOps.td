@@ -229,4 +229,55 @@ def Kiln_SparseGemmOp : Op<Kiln_Dialect, "sparse_gemm", [
   }];
 }
 
+def Kiln_SoftmaxRowsOp : Op<Kiln_Dialect, "softmax_rows", [
+    DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Softmax over the last dim of the runtime, after a scale and an additive term";
+  let description = [{
+    `out = softmax(scale * x + addend)` along the last dim of an f32 `x` of
+    rank 1 to 4, computed by the runtime's row softmax
+    (`kiln_softmax_desc` in `kiln_abi.h`, reached through
+    `kiln-softmax-to-runtime`): attention's scaled and masked softmax in
+    one pass over the scores instead of five.
+
+    - `addend` (optional) lines up with `x` from the right, as in numpy
+      broadcasting, and may have fewer dims; each of its dims is 1 (it is
+      broadcast) or `x`'s. A `?` dim is checked when the model runs.
+    - The arithmetic is the runtime's: `scale * x` and `+ addend` rounded
+      as two float operations, its exp (within 2 ulp, 0 below
+      exp(-86.6)), the quotient as a product with 1 / sum.
+
+    `kiln-softmax-to-ukernel` makes it from `kiln.softmax` on the last axis
+    and the `kiln.mul` by a constant and `kiln.add` that feed it. The op is
+    in destination-passing style: `init` (of `x`'s shape) is only where the
+    result goes. On tensors it has one result; after bufferization every
+    operand is a memref, the rows of `x`, `init` and `addend` contiguous
+    (a strided one is copied when the op bufferizes), and it has none.
+
+    ```mlir
+    %p = kiln.softmax_rows %scores addend(%mask : tensor<1x1x1x128xf32>) into %init
+           {scale = 0.125 : f32}
+           : tensor<1x12x128x128xf32>, tensor<1x12x128x128xf32> -> tensor<1x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$x, Optional<AnyShaped>:$addend, AnyShaped:$init,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$scale);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $x (`addend` `(` $addend^ `:` type($addend) `)`)? `into` $init attr-dict
+    `:` type($x) `,` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+    /// The largest rank of x the runtime's descriptor holds: rows, their
+    /// matrix and two batch dims.
+    static constexpr int64_t kMaxRank = 4;
+    /// Whether a buffer's rows (last dim) are contiguous, as the runtime
+    /// reads them: stride 1, or one element; a tensor's always are.
+    static bool hasContiguousRows(::mlir::Type type);
+  }];
+}
+
 #endif // KILN_DIALECT_KILN_UKERNEL_OPS_TD
