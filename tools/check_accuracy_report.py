@@ -19,7 +19,9 @@ Checks:
     and -o is then the build without fc2 quantized; budget 1 keeps all three;
   * bad eval data (missing input file, wrong dtype, wrong static dim, no
     sets) and flags that need each other fail with a message naming the
-    file or flag, and leave neither the library nor the report behind.
+    file or flag, and leave neither the library nor the report behind;
+  * the multi-option budget (--prune with --quantize int8) on BERT-tiny:
+    tools/check_budget_options.py.
 
 Exits non-zero on any failure.
 """
@@ -37,6 +39,9 @@ import tempfile
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from check_budget_options import check_budget_options  # noqa: E402
 
 LAYERS = ("fc1", "fc2", "fc3")
 failures = []
@@ -259,6 +264,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kiln", default=str(root / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(root / "build/bin/kiln-run"))
+    parser.add_argument("--bert-tiny", default=str(root / "test/models/bert-tiny.dynamo.onnx"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kiln-accuracy-test") as name:
         tmp = pathlib.Path(name)
@@ -269,6 +275,8 @@ def main() -> int:
         check_reports(args, tmp, model, eval_dir)
         print("errors:")
         check_errors(args, tmp, model, eval_dir)
+        print("fastest options within a budget (BERT-tiny):")
+        check_budget_options(args, tmp, check)
     print(f"{len(failures)} failure(s)" if failures else "all checks passed")
     return 1 if failures else 0
 

@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AccuracyReport.h"
-#include "AccuracyMetrics.h"
+#include "AccuracyRun.h"
 #include "CliDiagnostics.h"
 #include "EvalData.h"
 #include "mlir/IR/MLIRContext.h"
@@ -71,102 +71,7 @@ std::string kilncli::checkAccuracyOptions(const CompileJob &job, const AccuracyO
 /// weights (an all-MiniLM-L6-v2 compile peaks at about 300 MB).
 static constexpr size_t kMaxParallelCompiles = 4;
 
-namespace {
-
-/// A temporary folder, removed with everything in it.
-struct ScratchFolder {
-  llvm::SmallString<128> path;
-  ~ScratchFolder() {
-    if (!path.empty())
-      llvm::sys::fs::remove_directories(path);
-  }
-  std::string file(llvm::StringRef name) const { return (path + "/" + name).str(); }
-};
-
-/// One measured build.
-struct Measured {
-  BuildError error;
-  std::string library; ///< in the scratch folder
-};
-
-/// A layer the build compresses: quantizes, prunes or both.
-struct Layer {
-  std::string node, opType;
-  int64_t k = 0, n = 0;
-  bool quantized = false;
-  std::optional<int64_t> zeros; ///< of its weight once pruned, if pruned
-};
-
-/// One compressed layer, measured alone.
-struct LayerError {
-  Layer layer;
-  BuildError error;
-};
-
-class AccuracyRun {
-public:
-  AccuracyRun(const CompileJob &job, const AccuracyOptions &options) : job(job), options(options) {}
-  int run();
-
-private:
-  /// The layers `kept` stay fp32 and dense; !compress: the fp32 reference.
-  bool compile(const std::vector<std::string> &kept, bool compress, const std::string &library,
-               const std::string &what);
-  /// compile, then evaluate.
-  bool measure(const std::vector<std::string> &kept, const std::string &name,
-               const std::string &what, Measured &out);
-  /// The layers to measure: the quantized and the pruned ones, by node.
-  bool listLayers();
-  /// "int8", "pruned 0.8:block1x4:per-layer", "pruned 2:4 + int8".
-  std::string compression() const;
-  /// Runs out.library on the sets and compares it with the reference.
-  bool evaluate(Measured &out);
-  bool budgetSearch(Measured &chosen, size_t &keptFp32);
-  bool moveLibrary(const std::string &from);
-  /// --accuracy-report, if asked for.
-  bool writeReport(size_t keptFp32, const Measured &chosen) const;
-  std::string markdown(size_t keptFp32, const Measured *chosen) const;
-  int fail(const std::string &message) const {
-    llvm::errs() << "kiln compile: error: " << message << "\n";
-    return 1;
-  }
-
-  const CompileJob &job;
-  const AccuracyOptions &options;
-  ScratchFolder scratch;
-  std::vector<EvalSet> sets;
-  ModelOutputs reference;
-  std::vector<Layer> layers;
-  Measured compressed;
-  std::vector<LayerError> ranked; ///< worst first
-  std::mutex compileStats;        ///< guards the two below and --stats lines
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  size_t compiles = 0;
-  double compileSeconds = 0;
-  bool budgetMet = true;
-};
-
-} // namespace
-
-bool AccuracyRun::compile(const std::vector<std::string> &kept, bool compress,
-                          const std::string &library, const std::string &what) {
-  CompileJob variant = job;
-  variant.output = library;
-  variant.onPhase = nullptr;
-  variant.options.pruneReport = false;
-  if (!compress) {
-    variant.options.quantize = Quantization::None;
-    variant.options.quantizeExclude.clear();
-    variant.options.prune = mlir::kiln::Pruning();
-    variant.options.pruneExclude.clear();
-  } else {
-    // Kept layers are named in --quantize-exclude, and kept dense by the
-    // pruning pass but still counted for a global threshold.
-    if (variant.options.quantize != Quantization::None)
-      llvm::append_range(variant.options.quantizeExclude, kept);
-    if (variant.options.prune.kind != mlir::kiln::Pruning::Kind::None)
-      variant.options.pruneKeepDense = kept;
-  }
+bool AccuracyRun::compileVariant(const CompileJob &variant, const std::string &what) {
   auto start = std::chrono::steady_clock::now();
   // The pipeline has one function, so a context's own threads would only
   // idle beside the parallel compiles.
@@ -185,10 +90,68 @@ bool AccuracyRun::compile(const std::vector<std::string> &kept, bool compress,
   return ok;
 }
 
-bool AccuracyRun::measure(const std::vector<std::string> &kept, const std::string &name,
+bool AccuracyRun::compileReference(const std::string &library) {
+  CompileJob variant = job;
+  variant.output = library;
+  variant.onPhase = nullptr;
+  variant.options.pruneReport = false;
+  variant.options.quantize = Quantization::None;
+  variant.options.quantizeExclude.clear();
+  variant.options.prune = mlir::kiln::Pruning();
+  variant.options.pruneExclude.clear();
+  return compileVariant(variant, "the fp32 reference");
+}
+
+bool AccuracyRun::compileChoice(const std::vector<LayerOption> &choice,
+                                const std::string &library, const std::string &what) {
+  CompileJob variant = job;
+  variant.output = library;
+  variant.onPhase = nullptr;
+  variant.options.pruneReport = false;
+  // Layers not quantized go in --quantize-exclude; layers not pruned are
+  // kept dense by the pruning pass but still counted for a global threshold.
+  if (std::string problem = applyLayerOptions(variant.options, targets(), choice);
+      !problem.empty())
+    return fail("cannot compile " + what + ": " + problem), false;
+  return compileVariant(variant, what);
+}
+
+bool AccuracyRun::measure(const std::vector<LayerOption> &choice, const std::string &name,
                           const std::string &what, Measured &out) {
   out.library = scratch.file(name + ".so");
-  return compile(kept, true, out.library, what) && evaluate(out);
+  return compileChoice(choice, out.library, what) && evaluate(out);
+}
+
+bool AccuracyRun::measureAll(const std::vector<BuildSpec> &builds, std::vector<Measured> &out,
+                             bool keepLibraries) {
+  // The compiles are independent (one MLIRContext each; LLVM codegen is
+  // single-threaded) and run a batch at a time on parallel threads; the
+  // runs, which use all threads themselves, follow one by one. A fresh
+  // library name per build: dlopen could hand back a library of the same
+  // path that is still mapped.
+  out.assign(builds.size(), Measured());
+  size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxParallelCompiles);
+  for (size_t first = 0; first < builds.size(); first += jobs) {
+    size_t last = std::min(builds.size(), first + jobs);
+    std::vector<char> compiled(last - first, 0);
+    std::vector<std::thread> threads;
+    for (size_t i = first; i < last; ++i)
+      threads.emplace_back([&, i] {
+        out[i].library = scratch.file(builds[i].name + ".so");
+        compiled[i - first] = compileChoice(builds[i].choice, out[i].library, builds[i].what);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    if (llvm::is_contained(compiled, 0))
+      return false;
+    for (size_t i = first; i < last; ++i) {
+      if (!evaluate(out[i]))
+        return false;
+      if (!keepLibraries)
+        llvm::sys::fs::remove(out[i].library);
+    }
+  }
+  return true;
 }
 
 bool AccuracyRun::evaluate(Measured &out) {
@@ -238,27 +201,59 @@ bool AccuracyRun::listLayers() {
   return true;
 }
 
-/// Keeps the worst 1, 2, ... layers in fp32 until the score reaches the
-/// budget: each step is one compile and one measurement.
-bool AccuracyRun::budgetSearch(Measured &chosen, size_t &keptFp32) {
-  chosen = compressed;
+std::vector<LayerTarget> AccuracyRun::targets() const {
+  std::vector<LayerTarget> out;
+  for (const Layer &layer : layers)
+    out.push_back({layer.node, layer.quantized, layer.zeros.has_value()});
+  return out;
+}
+
+LayerOption AccuracyRun::fullOption(const Layer &layer) const {
+  if (layer.zeros)
+    return layer.quantized ? LayerOption::PrunedInt8 : LayerOption::Pruned;
+  return layer.quantized ? LayerOption::Int8 : LayerOption::Fp32;
+}
+
+std::vector<LayerOption> AccuracyRun::aloneChoice(size_t layer, LayerOption option) const {
+  std::vector<LayerOption> choice(layers.size(), LayerOption::Fp32);
+  choice[layer] = option;
+  return choice;
+}
+
+std::vector<LayerOption> AccuracyRun::uniformChoice(LayerOption option) const {
+  std::vector<LayerOption> choice;
+  std::vector<LayerTarget> all = targets();
+  for (const LayerTarget &layer : all)
+    choice.push_back(layerOptionAvailable(option, layer) ? option : LayerOption::Fp32);
+  return choice;
+}
+
+/// Keeps the worst 1, 2, ... layers of `ranking` in fp32 (the others as
+/// `base` has them) until the score reaches the budget: each
+/// step is one compile and one measurement. `chosen` starts as the build
+/// with no layer kept.
+bool AccuracyRun::budgetSearch(const std::vector<LayerError> &ranking,
+                               const std::vector<LayerOption> &base, const std::string &prefix,
+                               Measured &chosen, size_t &keptFp32) {
+  Measured start = chosen;
   keptFp32 = 0;
-  while (chosen.error.score() < *options.budget && keptFp32 < ranked.size()) {
+  while (chosen.error.score() < *options.budget && keptFp32 < ranking.size()) {
     ++keptFp32;
-    std::vector<std::string> fp32Layers;
-    for (size_t i = 0; i < keptFp32; ++i)
-      fp32Layers.push_back(ranked[i].layer.node);
+    std::vector<LayerOption> choice = base;
+    for (size_t i = 0; i < keptFp32; ++i) {
+      auto at = llvm::find_if(layers, [&](const Layer &l) { return l.node == ranking[i].layer.node; });
+      choice[at - layers.begin()] = LayerOption::Fp32;
+    }
     std::string previous = chosen.library;
-    if (!measure(fp32Layers, "budget-" + std::to_string(keptFp32),
+    if (!measure(choice, prefix + std::to_string(keptFp32),
                  "the build with the worst " + std::to_string(keptFp32) + " layer(s) in fp32",
                  chosen))
       return false;
-    if (previous != compressed.library)
+    if (previous != start.library)
       llvm::sys::fs::remove(previous);
     llvm::errs() << llvm::format("kiln compile: %zu layer(s) in fp32: score %.6f\n", keptFp32,
                                  chosen.error.score());
   }
-  budgetMet = chosen.error.score() >= *options.budget;
   return true;
 }
 
@@ -289,8 +284,8 @@ int AccuracyRun::run() {
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln-accuracy", scratch.path))
     return fail("cannot create a temporary folder: " + ec.message());
 
-  std::string fp32Library = scratch.file("fp32.so");
-  if (!compile({}, false, fp32Library, "the fp32 reference"))
+  fp32Library = scratch.file("fp32.so");
+  if (!compileReference(fp32Library))
     return 1;
   {
     kiln_model_t *model = nullptr;
@@ -311,61 +306,42 @@ int AccuracyRun::run() {
     return 1;
   // Measuring a layer alone names every other one in the pass options.
   mlir::kiln::CompileOptions all = job.options;
-  for (const Layer &layer : layers) {
-    if (all.quantize != Quantization::None)
-      all.quantizeExclude.push_back(layer.node);
-    if (all.prune.kind != mlir::kiln::Pruning::Kind::None)
-      all.pruneKeepDense.push_back(layer.node);
-  }
-  std::string problem = mlir::kiln::checkQuantizationOptions(all);
-  if (problem.empty())
-    problem = mlir::kiln::checkPruningOptions(all);
-  if (!problem.empty())
+  if (std::string problem =
+          applyLayerOptions(all, targets(), std::vector<LayerOption>(layers.size(), LayerOption::Fp32));
+      !problem.empty())
     return fail("cannot measure the layers one by one: " + problem);
-  if (!measure({}, "compressed", "the " + compression() + " build", compressed))
+  std::vector<LayerOption> full;
+  for (const Layer &layer : layers)
+    full.push_back(fullOption(layer));
+  if (!measure(full, "compressed", "the " + compression() + " build", compressed))
     return 1;
-
-  // Each layer alone: every other compressed layer kept. The compiles
-  // are independent (one MLIRContext each; LLVM codegen is single-threaded)
-  // and run a batch at a time on parallel threads; the runs, which use all
-  // threads themselves, follow one by one. A fresh library name per layer:
-  // dlopen could hand back a library of the same path that is still mapped.
-  size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxParallelCompiles);
-  for (size_t first = 0; first < layers.size(); first += jobs) {
-    size_t last = std::min(layers.size(), first + jobs);
-    std::vector<Measured> alone(last - first);
-    std::vector<char> compiled(last - first, 0);
-    std::vector<std::thread> threads;
-    for (size_t i = first; i < last; ++i)
-      threads.emplace_back([&, i] {
-        std::vector<std::string> others;
-        for (size_t j = 0; j < layers.size(); ++j)
-          if (j != i)
-            others.push_back(layers[j].node);
-        alone[i - first].library = scratch.file("layer-" + std::to_string(i) + ".so");
-        compiled[i - first] = compile(others, true, alone[i - first].library,
-                                      "layer " + std::to_string(i + 1) + "/" +
-                                          std::to_string(layers.size()) + " " + layers[i].node);
-      });
-    for (std::thread &thread : threads)
-      thread.join();
-    if (llvm::is_contained(compiled, 0))
-      return 1;
-    for (size_t i = first; i < last; ++i) {
-      if (!evaluate(alone[i - first]))
-        return 1;
-      llvm::sys::fs::remove(alone[i - first].library);
-      ranked.push_back({layers[i], alone[i - first].error});
-    }
-  }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const LayerError &a, const LayerError &b) {
-    return a.error.score() < b.error.score();
-  });
 
   Measured chosen = compressed;
   size_t keptFp32 = 0;
-  if (options.budget && !budgetSearch(chosen, keptFp32))
-    return 1;
+  if (multiOption()) {
+    if (!runMultiOption(chosen))
+      return 1;
+  } else {
+    // Each layer alone: every other compressed layer kept.
+    std::vector<BuildSpec> builds;
+    for (size_t i = 0; i < layers.size(); ++i)
+      builds.push_back({aloneChoice(i, full[i]), "layer-" + std::to_string(i),
+                        "layer " + std::to_string(i + 1) + "/" + std::to_string(layers.size()) +
+                            " " + layers[i].node});
+    std::vector<Measured> alone;
+    if (!measureAll(builds, alone, false))
+      return 1;
+    for (size_t i = 0; i < layers.size(); ++i)
+      ranked.push_back({layers[i], alone[i].error});
+    std::stable_sort(ranked.begin(), ranked.end(), [](const LayerError &a, const LayerError &b) {
+      return a.error.score() < b.error.score();
+    });
+    if (options.budget) {
+      if (!budgetSearch(ranked, full, "budget-", chosen, keptFp32))
+        return 1;
+      budgetMet = chosen.error.score() >= *options.budget;
+    }
+  }
 
   // The library first, then the report: a failure in either leaves neither.
   if (budgetMet && !moveLibrary(chosen.library))
@@ -385,9 +361,11 @@ int AccuracyRun::run() {
   if (!budgetMet)
     return fail(llvm::formatv("the accuracy budget {0} cannot be met: with all {1} compressed "
                               "layers in fp32 the score is {2}; no library written",
-                              *options.budget, ranked.size(), chosen.error.score())
+                              *options.budget, layers.size(), chosen.error.score())
                     .str());
-  if (options.budget)
+  if (multiOption())
+    multiOptionSummary(llvm::outs());
+  else if (options.budget)
     llvm::outs() << llvm::format("accuracy budget %g met with %zu of %zu compressed layers kept "
                                  "in fp32\n",
                                  *options.budget, keptFp32, ranked.size());
@@ -422,8 +400,7 @@ static std::string number(double value, const char *format) {
   return llvm::formatv(format, value).str();
 }
 
-/// "| output | items | mean cosine | min cosine | max abs | SQNR dB |" rows.
-static void outputTable(llvm::raw_ostream &os, const BuildError &build) {
+void kilncli::outputTable(llvm::raw_ostream &os, const BuildError &build) {
   os << "| output | items | mean cosine | min cosine | max abs diff | SQNR dB |\n"
         "|---|--:|--:|--:|--:|--:|\n";
   for (const OutputError &o : build.outputs)
@@ -496,7 +473,9 @@ std::string AccuracyRun::markdown(size_t keptFp32, const Measured *chosen) const
   if (ranked.empty())
     os << "\n(No layer was " << done << ".)\n";
 
-  if (chosen) {
+  if (chosen && multiOption()) {
+    multiOptionMarkdown(os, *chosen);
+  } else if (chosen) {
     os << "\n## Accuracy budget " << llvm::format("%g", *options.budget) << "\n\n";
     if (!budgetMet)
       os << "**Not met**: even with all " << ranked.size()

@@ -6,8 +6,11 @@
 // each output's error (AccuracyMetrics.h) and each quantized layer's: the
 // layer quantized alone, every other one fp32. With a budget, the layers
 // that hurt most are kept in fp32, worst first, until the score reaches it;
-// -o is then that mixed-precision build. docs/quantization.md has the
-// method and its cost (one compile per layer).
+// -o is then that mixed-precision build. With both --prune and --quantize
+// int8, the budget instead picks per layer among fp32, int8, pruned and
+// pruned+int8 for the fastest build within it (MultiOptionBudget.cpp).
+// docs/quantization.md has the method and its cost (one compile per layer
+// and option).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TOOLS_KILN_ACCURACYREPORT_H
