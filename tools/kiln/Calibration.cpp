@@ -235,7 +235,7 @@ bool fail(const std::string &message) {
   return false;
 }
 
-llvm::raw_ostream &log() { return currentSink->log; }
+llvm::raw_ostream &logStream() { return currentSink->log; }
 
 /// The diagnostics of the compiles calibration runs, kept for its error
 /// message (as kiln compile would print them).
@@ -368,16 +368,16 @@ static bool chooseRanges(CompileJob &job, const CalibrationOptions &options,
     mlir::kiln::ActivationQuantization q = quantizationOf(lo, hi);
     job.options.activationQuantization[layers[l].node] = q;
     if (options.stats)
-      log() << llvm::format(
+      logStream() << llvm::format(
           "kiln compile: calibrated %-40s seen [%.9g, %.9g], range [%.9g, %.9g]: scale %.9g, "
           "zero point %u\n",
           layers[l].node.c_str(), double(o.lo), double(o.hi), lo, hi, double(q.scale),
           unsigned(q.zeroPoint));
   }
-  log() << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
+  logStream() << "kiln compile: calibrated " << layers.size() << " layer(s) on " << sets.size()
                << " input set(s) (" << methodName(options.method) << ")\n";
   if (nonFinite)
-    log() << "kiln compile: warning: the calibration runs gave " << nonFinite
+    logStream() << "kiln compile: warning: the calibration runs gave " << nonFinite
                  << " non-finite activation value(s), left out of the ranges\n";
   return true;
 }
@@ -431,7 +431,7 @@ bool kilncli::measureLayerInputs(CompileJob &job, const CalibrationOptions &opti
     return false;
   std::string error;
   if (blocks.empty()) {
-    log() << "kiln compile: warning: --prune " << mlir::kiln::pruningSpec(job.options.prune)
+    logStream() << "kiln compile: warning: --prune " << mlir::kiln::pruningSpec(job.options.prune)
                  << ": '" << job.model << "' has no attention or FFN block structured pruning "
                  << "matches; nothing is calibrated or removed\n";
     return true;
@@ -478,10 +478,10 @@ bool kilncli::measureLayerInputs(CompileJob &job, const CalibrationOptions &opti
     for (double sum : sums[l])
       mean.push_back(rows[l] ? float(sum / double(rows[l])) : 0.0f);
   }
-  log() << "kiln compile: measured the inputs of " << blocks.size()
+  logStream() << "kiln compile: measured the inputs of " << blocks.size()
                << " block(s)' last layers on " << setNames.size() << " input set(s)\n";
   if (nonFinite)
-    log() << "kiln compile: warning: the calibration runs gave " << nonFinite
+    logStream() << "kiln compile: warning: the calibration runs gave " << nonFinite
                  << " non-finite activation value(s), left out of the magnitudes\n";
   return true;
 }

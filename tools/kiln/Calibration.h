@@ -52,8 +52,10 @@ std::string checkCalibrationOptions(const mlir::kiln::CompileJob &job,
 /// options.data with the input of each block's last Linear layer (Wo, the
 /// FFN's down-projection) as an extra output, and stores E|x_j| per
 /// feature in job.options.layerInputMagnitude, which kiln-prune-structured
-/// scores heads and neurons with. False after printing the problem.
-bool measureLayerInputs(mlir::kiln::CompileJob &job, const CalibrationOptions &options);
+/// scores heads and neurons with; what it did goes to `log`. False with
+/// `error` set (a bad input set, a failed compile or run).
+bool measureLayerInputs(mlir::kiln::CompileJob &job, const CalibrationOptions &options,
+                        std::string &error, llvm::raw_ostream &log);
 
 /// Calibrates job.model's quantized layers on options.data and stores each
 /// one's activation quantization in job.options; what it did (a summary
