@@ -181,18 +181,27 @@ def check_budget_options(args, tmp, check):
     bert = Bert(args, tmp, model, sets, check)
     reference = bert.outputs(bert.compile())
 
+    # Which option is fastest per layer comes from timings, which a loaded
+    # machine (ctest -j, CI) moves: what is checked holds for any timings.
+    # A search that stops at its first build leaves every layer at the
+    # head of its chain.
     table, steps, _ = budget_run(bert, reference, "0.95", tmp / "loose.md")
-    check(len(steps) == 1, f"budget 0.95: {len(steps)} search steps, expected 1")
-    check(all(r["chosen"] == r["chain"][0] for r in table.values()),
-          "budget 0.95: not every layer at the head of its chain")
-    check(any(r["chosen"] == "pruned" for r in table.values()),
-          "budget 0.95: no layer pruned (the sparse GEMM should beat int8 at 95% on 96-128 tokens)")
+    check(len(steps) >= 1, "budget 0.95: no search step in the report")
+    if len(steps) == 1:
+        check(all(r["chosen"] == r["chain"][0] for r in table.values()),
+              "budget 0.95: one step, but not every layer at the head of its chain")
+    print(f"  budget 0.95: {len(steps)} step(s), "
+          f"{sum(r['chosen'] == 'pruned' for r in table.values())} layer(s) pruned")
     check_alone(bert, reference, table)
 
+    # A budget above the first build's score needs more steps (unless this
+    # run's timings made a first build that meets it already).
     fastest = float(steps[0][1]) if steps else 1.0
     tight = f"{(fastest + 1) / 2:.7f}"
     table, steps, _ = budget_run(bert, reference, tight, tmp / "tight.md")
-    check(len(steps) >= 2, f"budget {tight} (above the fastest build's {fastest}): {len(steps)} steps")
+    first = float(steps[0][1]) if steps else 1.0
+    check(first >= float(tight) or len(steps) >= 2,
+          f"budget {tight}: the first build scores {first}, below it, yet {len(steps)} step(s)")
 
     _, _, got = budget_run(bert, reference, "1", tmp / "one.md")
     check(all(np.array_equal(a[n], b[n]) for a, b in zip(got, reference) for n in a),
