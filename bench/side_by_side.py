@@ -108,7 +108,9 @@ class Case:
     # "bf16": Kiln compiled with --quantize bf16, timed against onnxruntime
     # fp32 (its CPU provider has no bf16 GEMMs; a "-bf16" suffix).
     # "preq": both engines run the model quantized by quantize_dynamic, the
-    # same file (a "-preq" suffix: Kiln on a pre-quantized model).
+    # same file (a "-preq" suffix: Kiln on a pre-quantized model); "qdq":
+    # both run the model quantize_static made (QDQ format, calibrated on
+    # inputs of the case's shape; a "-qdq" suffix).
     quantize: str | None = None
 
     @property
@@ -128,13 +130,14 @@ def parse_cases(specs):
     """'bert-base' (every default case of the family), 'bert-base-384' (any
     size), either with '-int8' (Kiln --quantize int8 against onnxruntime's
     quantize_dynamic model), '-bf16' (Kiln --quantize bf16 against onnxruntime
-    fp32) or '-preq' (both on onnxruntime's quantize_dynamic model),
+    fp32), '-preq' (both on onnxruntime's quantize_dynamic model) or '-qdq'
+    (both on onnxruntime's quantize_static QDQ model),
     comma-separated or repeated."""
     cases = []
     for spec in specs:
         for item in filter(None, (s.strip() for s in spec.split(","))):
             quantize = None
-            for mode in ("int8", "bf16", "preq"):
+            for mode in ("int8", "bf16", "preq", "qdq"):
                 if item.endswith(f"-{mode}"):
                     item, quantize = item[:-len(f"-{mode}")], mode
             if item in FAMILIES:
@@ -388,6 +391,17 @@ def ort_session(model_path, threads):
     return session, (time.perf_counter() - t0) * 1e3
 
 
+def is_cached(out, stamp_path, stamp):
+    """Whether `out` was made from what `stamp` describes (its stamp file
+    says so)."""
+    if not (out.exists() and stamp_path.exists()):
+        return False
+    try:
+        return json.loads(stamp_path.read_text()) == stamp
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
 def quantize_int8(model_path, work, log):
     """onnxruntime.quantization.quantize_dynamic(QInt8 weights, defaults) of
     the model, cached in `work` like compile_model's libraries."""
@@ -397,14 +411,39 @@ def quantize_int8(model_path, work, log):
     st = model_path.stat()
     stamp = {"model": str(model_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
              "onnxruntime": ort.__version__}
-    if out.exists() and stamp_path.exists():
-        try:
-            if json.loads(stamp_path.read_text()) == stamp:
-                return out
-        except (OSError, json.JSONDecodeError):
-            pass
+    if is_cached(out, stamp_path, stamp):
+        return out
     log(f"  quantize_dynamic {model_path.name} (QInt8 weights) ...")
     quantize_dynamic(str(model_path), str(out), weight_type=QuantType.QInt8)
+    stamp_path.write_text(json.dumps(stamp))
+    return out
+
+
+def quantize_qdq(model_path, case, work, log, seed):
+    """onnxruntime.quantization.quantize_static of the model in the QDQ
+    format (QInt8 weights per tensor, QUInt8 activations, MinMax), calibrated
+    on 8 input sets of the case's shape (seeds seed+1..seed+8), cached in
+    `work` like quantize_int8's."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    out = work / (f"{model_path.stem}.ort-qdq-{case.size}.onnx")
+    stamp_path = work / (f"{model_path.stem}.ort-qdq-{case.size}.stamp")
+    st = model_path.stat()
+    stamp = {"model": str(model_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+             "onnxruntime": ort.__version__, "seed": seed}
+    if is_cached(out, stamp_path, stamp):
+        return out
+    model = onnx.load(str(model_path))
+    sets = iter([make_inputs(model, case, seed + i) for i in range(1, 9)])
+    del model
+
+    class Sets(CalibrationDataReader):
+        def get_next(self):
+            return next(sets, None)
+
+    log(f"  quantize_static {model_path.name} (QDQ, QInt8 weights, QUInt8 activations) ...")
+    quantize_static(str(model_path), str(out), Sets(), quant_format=QuantFormat.QDQ,
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
     stamp_path.write_text(json.dumps(stamp))
     return out
 
@@ -526,7 +565,7 @@ def measure(case, threads, ctx, rounds, log):
     check = check_int8_outputs if case.quantize else check_outputs
     if case.quantize == "bf16":
         check = functools.partial(check_int8_outputs, min_cosine=BF16_MIN_COSINE)
-    elif case.quantize == "preq":
+    elif case.quantize in ("preq", "qdq"):
         # Against onnxruntime on the same pre-quantized file.
         check = functools.partial(check_int8_outputs, min_cosine=PREQ_MIN_COSINE)
     with tempfile.TemporaryDirectory(dir=ctx.work) as tmp:
@@ -535,7 +574,12 @@ def measure(case, threads, ctx, rounds, log):
     if not row["check"]["ok"]:
         log(f"  MISMATCH with onnxruntime: {row['check']['outputs']}; not timed")
         return row
-    if case.quantize == "preq":
+    if case.quantize == "qdq":
+        log(f"  outputs vs onnxruntime on the same QDQ model: min cosine "
+            f"{row['check']['min_cosine']:.6f}, max abs err {row['check']['max_abs_err']:.2e}")
+        row["ort_quantization"] = ("the same file for both: quantize_static(QDQ, weight_type=QInt8, "
+                                   "activation_type=QUInt8), MinMax on 8 input sets")
+    elif case.quantize == "preq":
         log(f"  outputs vs onnxruntime on the same int8 model: min cosine "
             f"{row['check']['min_cosine']:.6f}, max abs err {row['check']['max_abs_err']:.2e}")
         row["ort_quantization"] = ("the same file for both: quantize_dynamic(weight_type=QInt8), "
@@ -673,11 +717,14 @@ class Context:
         if case in self.prepared:
             return self.prepared[case]
         path = self.model_path(case.family)
-        key = (case.family, case.quantize)
+        # A QDQ model is calibrated for its size: one library per size.
+        key = (case.family, case.quantize, case.size if case.quantize == "qdq" else None)
         # A "preq" case: Kiln and onnxruntime both run onnxruntime's int8 model.
-        run_path = quantize_int8(path, self.work, self.log) if case.quantize == "preq" else path
+        run_path = (quantize_int8(path, self.work, self.log) if case.quantize == "preq" else
+                    quantize_qdq(path, case, self.work, self.log, self.args.seed)
+                    if case.quantize == "qdq" else path)
         if key not in self.libs:
-            flags = None if case.quantize == "preq" else case.quantize
+            flags = None if case.quantize in ("preq", "qdq") else case.quantize
             self.libs[key] = compile_model(self.kiln, run_path, self.work, self.log, flags)
         lib, compile_s = self.libs[key]
         model = onnx.load(str(path))
@@ -765,6 +812,12 @@ def markdown(report):
         "the row's thread count. *load*: the 1-minute load average before→after the row "
         "(2 CPUs: above ~2, something else competes for them).",
     ]
+    if any(r.get("ort_quantization") and r["case"].endswith("-qdq") for r in report["rows"]):
+        lines += ["", "Rows with *qdq* in the input: Kiln and onnxruntime both run the model "
+                  "quantized by `onnxruntime.quantization.quantize_static` in the QDQ format "
+                  "(QInt8 weights, QUInt8 activations, MinMax on 8 input sets of the row's "
+                  "shape), the same file; *max abs err* is between the two (their cosine must "
+                  f"be >= {PREQ_MIN_COSINE})."]
     if any(r.get("ort_quantization") and r["case"].endswith("-preq") for r in report["rows"]):
         lines += ["", "Rows with *preq* in the input: Kiln and onnxruntime both run the model "
                   "quantized by `onnxruntime.quantization.quantize_dynamic` (QInt8 weights, "

@@ -288,8 +288,8 @@ LogicalResult GridSampleOp::verify() {
 
 /// scale and zero_point: a scalar (per tensor), a 1-D tensor of the axis dim
 /// (per axis) or, with a block size, the input's shape with the axis dim
-/// divided by it (rounded up). The zero point has the scale's shape and the
-/// integer type `integer`.
+/// divided by it (rounded up). The zero point has the scale's shape (or,
+/// per tensor, holds one value too) and the integer type `integer`.
 static LogicalResult verifyQuantParams(Operation *op, RankedTensorType input, Value scale,
                                        Value zeroPoint, Type integer, int64_t axis,
                                        int64_t blockSize) {
@@ -298,7 +298,10 @@ static LogicalResult verifyQuantParams(Operation *op, RankedTensorType input, Va
     auto zt = rankedType(zeroPoint);
     if (zt.getElementType() != integer)
       return op->emitOpError("zero_point must have element type ") << integer << ", got " << zt;
-    if (failed(verifyCompatibleShape(zt.getShape(), st.getShape())))
+    // One value each is per tensor, whatever the ranks: onnxruntime's QDQ
+    // models quantize a bias with a [1] scale and a scalar int32 zero point.
+    bool perTensor = blockSize == 0 && isScalarLike(zt) && isScalarLike(st);
+    if (!perTensor && failed(verifyCompatibleShape(zt.getShape(), st.getShape())))
       return op->emitOpError("zero_point ") << zt << " and scale " << st << " differ in shape";
   }
   if (blockSize < 0)

@@ -230,6 +230,15 @@ func.func @dequantize_zero_point_type(%q: tensor<4xui8>, %s: tensor<f32>, %z: te
 
 // -----
 
+// Per axis, the zero point has the scale's shape.
+func.func @dequantize_zero_point_shape(%q: tensor<2x3xi8>, %s: tensor<3xf32>, %z: tensor<1xi8>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'kiln.dequantize_linear' op zero_point 'tensor<1xi8>' and scale 'tensor<3xf32>' differ in shape}}
+  %0 = kiln.dequantize_linear %q, %s, %z : (tensor<2x3xi8>, tensor<3xf32>, tensor<1xi8>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
 func.func @dequantize_axis_scale(%q: tensor<2x3xi8>, %s: tensor<2xf32>) -> tensor<2x3xf32> {
   // expected-error @+1 {{'kiln.dequantize_linear' op a per-axis scale must be 1-D with one value per index of dim 1, got 'tensor<2xf32>'}}
   %0 = kiln.dequantize_linear %q, %s : (tensor<2x3xi8>, tensor<2xf32>) -> tensor<2x3xf32>

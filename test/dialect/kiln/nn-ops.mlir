@@ -110,6 +110,7 @@ func.func @grid_sample(%x: tensor<1x3x8x8xf32>, %g: tensor<1x4x5x2xf32>, %v: ten
 // CHECK: %[[B:.*]] = kiln.dequantize_linear %{{.*}}, %{{.*}} {axis = 2 : i64, block_size = 2 : i64} : (tensor<1x3x4xi8>, tensor<1x3x2xf32>) -> tensor<1x3x4xf32>
 // CHECK: %[[Q:.*]] = kiln.quantize_linear %[[D]], %{{.*}}, %{{.*}} {to = i8} : (tensor<1x3x4xf32>, tensor<f32>, tensor<i8>) -> tensor<1x3x4xi8>
 // CHECK: %[[U:.*]] = kiln.quantize_linear %[[B]], %{{.*}} {to = ui16} : (tensor<1x3x4xf32>, tensor<f32>) -> tensor<1x3x4xui16>
+// CHECK: kiln.dequantize_linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4xi32>, tensor<1xf32>, tensor<i32>) -> tensor<4xf32>
 // GENERIC-LABEL: sym_name = "quantization"
 // GENERIC: "kiln.dequantize_linear"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 1 : i64, block_size = 0 : i64}>
 func.func @quantization(%q: tensor<1x3x4xui8>, %s: tensor<3xf32>, %zp: tensor<3xui8>, %b: tensor<1x3x4xi8>,
@@ -119,5 +120,11 @@ func.func @quantization(%q: tensor<1x3x4xui8>, %s: tensor<3xf32>, %zp: tensor<3x
   %1 = kiln.dequantize_linear %b, %bs {axis = 2 : i64, block_size = 2 : i64} : (tensor<1x3x4xi8>, tensor<1x3x2xf32>) -> tensor<1x3x4xf32>
   %2 = kiln.quantize_linear %0, %t, %tz {to = i8} : (tensor<1x3x4xf32>, tensor<f32>, tensor<i8>) -> tensor<1x3x4xi8>
   %3 = kiln.quantize_linear %1, %t {to = ui16} : (tensor<1x3x4xf32>, tensor<f32>) -> tensor<1x3x4xui16>
+  // Per tensor with one value each, of different ranks (onnxruntime's QDQ
+  // int32 bias: a [1] scale, a scalar zero point).
+  %bias = kiln.constant dense<[1, -2, 3, 4]> : tensor<4xi32>
+  %bias_scale = kiln.constant dense<0.5> : tensor<1xf32>
+  %bias_zero = kiln.constant dense<0> : tensor<i32>
+  %4 = kiln.dequantize_linear %bias, %bias_scale, %bias_zero : (tensor<4xi32>, tensor<1xf32>, tensor<i32>) -> tensor<4xf32>
   return %2, %3 : tensor<1x3x4xi8>, tensor<1x3x4xui16>
 }
