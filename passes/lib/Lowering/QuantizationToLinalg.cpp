@@ -52,18 +52,21 @@ Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType res
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   int64_t rank = resultType.getRank();
-  SmallVector<Value> inputs{op.getInput(), op.getScale()};
-  if (Value zeroPoint = op.getZeroPoint()) {
-    // A constant unsigned zero point is read as signless bits (the body
-    // converts them as unsigned): upstream folds a splat operand into the
-    // body as an arith.constant, which must be signless.
-    auto type = cast<RankedTensorType>(zeroPoint.getType());
+  // A constant unsigned operand (a zero point; DequantizeLinear's input,
+  // e.g. a uint8 scalar of onnxruntime's QDQ models) is read as signless
+  // bits (the body converts them as unsigned): upstream folds a splat
+  // operand into the body as an arith.constant, which must be signless.
+  auto signlessIfUnsignedConstant = [&](Value operand) -> Value {
+    auto type = cast<RankedTensorType>(operand.getType());
     DenseIntElementsAttr value;
-    if (isUnsignedElement(type.getElementType()) && matchPattern(zeroPoint, m_Constant(&value)))
-      zeroPoint = arith::ConstantOp::create(
-          rewriter, loc, value.bitcast(signless(type.getElementType())));
-    inputs.push_back(zeroPoint);
-  }
+    if (isUnsignedElement(type.getElementType()) && matchPattern(operand, m_Constant(&value)))
+      return arith::ConstantOp::create(rewriter, loc,
+                                       value.bitcast(signless(type.getElementType())));
+    return operand;
+  };
+  SmallVector<Value> inputs{signlessIfUnsignedConstant(op.getInput()), op.getScale()};
+  if (Value zeroPoint = op.getZeroPoint())
+    inputs.push_back(signlessIfUnsignedConstant(zeroPoint));
   SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
   for (Value param : ArrayRef(inputs).drop_front())
     maps.push_back(paramMap(ctx, rank, cast<RankedTensorType>(param.getType()), op.getAxis(),
