@@ -30,7 +30,7 @@ using namespace mlir::kiln;
 namespace {
 
 /// The one float a constant holds (a splat of any shape), if it is one.
-std::optional<float> scalarConstant(Value value) {
+std::optional<float> splatFloatOf(Value value) {
   DenseElementsAttr dense;
   if (!matchPattern(value, m_Constant(&dense)) || !dense.isSplat() ||
       !dense.getElementType().isF32())
@@ -62,10 +62,10 @@ std::optional<std::pair<Value, float>> scaled(Value value, Operation *user) {
   if (auto mul = value.getDefiningOp<MulOp>()) {
     for (auto [x, c] : {std::pair{mul.getLhs(), mul.getRhs()}, {mul.getRhs(), mul.getLhs()}})
       if (x.getType() == type)
-        if (std::optional<float> scale = scalarConstant(c))
+        if (std::optional<float> scale = splatFloatOf(c))
           return std::pair{x, *scale};
   } else if (auto div = value.getDefiningOp<DivOp>(); div && div.getLhs().getType() == type) {
-    std::optional<float> divisor = scalarConstant(div.getRhs());
+    std::optional<float> divisor = splatFloatOf(div.getRhs());
     int exponent;
     if (divisor && std::isnormal(*divisor) && std::isnormal(1.0f / *divisor) &&
         std::frexp(std::fabs(*divisor), &exponent) == 0.5f)

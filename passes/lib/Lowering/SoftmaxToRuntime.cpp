@@ -51,13 +51,16 @@ void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value d
   const int64_t rank = xType.getRank();
   CallOperand x = callOperand(rewriter, loc, op.getX());
   CallOperand y = callOperand(rewriter, loc, op.getInit());
-  auto size = [&](int64_t fromLast) {
+  // x's sizes innermost first (n, m, batch[1], batch[0]), 1 where x has
+  // no such dim; each made once, for its descriptor word and the checks.
+  SmallVector<Value, 4> sizes;
+  for (int64_t fromLast = 0; fromLast < SoftmaxRowsOp::kMaxRank; ++fromLast) {
     int64_t d = xDim(rank, fromLast);
-    if (d < 0)
-      return one;
-    return xType.isDynamicDim(d) ? memref::DimOp::create(rewriter, loc, op.getX(), d).getResult()
-                                 : m.c(xType.getDimSize(d));
-  };
+    sizes.push_back(d < 0                    ? one
+                    : xType.isDynamicDim(d) ? memref::DimOp::create(rewriter, loc, op.getX(), d).getResult()
+                                            : m.c(xType.getDimSize(d)));
+  }
+  auto size = [&](int64_t fromLast) { return sizes[fromLast]; };
   auto strideOf = [&](const CallOperand &operand, int64_t fromLast) {
     int64_t d = xDim(rank, fromLast);
     return d < 0 ? zero : operand.strides[d];
