@@ -15,6 +15,13 @@ many kiln_rt_sparse_gemm calls the LLVM-dialect MLIR (`kiln compile
 --emit=mlir`) must hold, with the flags it is compiled with
 (--sparse-weights=always makes a dense weight sparse, =off none).
 
+The int8 cases (`--quantize int8`: the pruned zeros quantize to exactly 0)
+count kiln_rt_sparse_qgemm calls instead (kiln-pack-sparse-qgemm-weights)
+and must give the outputs of the same model compiled with
+`--sparse-weights=off`, whose GEMMs are the dense int8 ones, bit for bit:
+the sparse int8 GEMM's sums are exact and its float operations the dense
+one's (onnxruntime's fp32 is no reference for int8).
+
 Exits non-zero if any case fails.
 """
 
@@ -108,6 +115,13 @@ CASES = [
     ("dense", ["n", K], [], 0),
     ("dense_always", ["n", K], ["--sparse-weights=always"], 1),
     ("sparse_off", ["n", K], ["--sparse-weights=off"], 0),
+    ("matmul_1x4", ["n", K], ["--quantize", "int8"], 1),
+    ("matmul_unstructured", ["n", K], ["--quantize", "int8"], 1),
+    ("gemm_transb_bias_relu", ["n", K], ["--quantize", "int8"], 1),
+    ("linear_gelu_residual", ["b", "n", K], ["--quantize", "int8"], 1),
+    ("two_layers", ["n", K], ["--quantize", "int8"], 2),
+    ("dense", ["n", K], ["--quantize", "int8"], 0),
+    ("dense_always", ["n", K], ["--quantize", "int8", "--sparse-weights=always"], 1),
 ]
 
 
@@ -116,6 +130,14 @@ def run(cmd):
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{result.stderr}")
     return result.stdout
+
+
+def compile_counting(args, path, library, flags, call):
+    """Compiles `path` to `library` with `flags`; the `call`s in its MLIR."""
+    mlir = library.with_suffix(".mlir")
+    run([args.kiln, "compile", path, "-o", library, *flags])
+    run([args.kiln, "compile", path, "--emit=mlir", "-o", mlir, *flags])
+    return mlir.read_text().count(f"llvm.call @{call}(")
 
 
 def check(name, dims, flags, calls, args, tmp: pathlib.Path, seed: int) -> bool:
@@ -131,46 +153,57 @@ def check(name, dims, flags, calls, args, tmp: pathlib.Path, seed: int) -> bool:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    path = tmp / f"{name}.onnx"
+    int8 = "--quantize" in flags
+    tag = name + ("-int8" if int8 else "") + ("-always" if "--sparse-weights=always" in flags else "")
+    path = tmp / f"{tag}.onnx"
     onnx.save(model, path)
-    library = tmp / f"{name}.so"
+    library = tmp / f"{tag}.so"
+    call = "kiln_rt_sparse_qgemm" if int8 else "kiln_rt_sparse_gemm"
     try:
-        run([args.kiln, "compile", path, "-o", library, *flags])
-        run([args.kiln, "compile", path, "--emit=mlir", "-o", tmp / f"{name}.mlir", *flags])
+        found = compile_counting(args, path, library, flags, call)
+        # int8: the reference is the dense int8 build of the same file.
+        if int8:
+            dense = tmp / f"{tag}.dense.so"
+            compile_counting(args, path, dense, [*flags, "--sparse-weights=off"], call)
     except RuntimeError as error:
-        print(f"FAILED {name}: {error}")
+        print(f"FAILED {tag}: {error}")
         return False
-    found = (tmp / f"{name}.mlir").read_text().count("llvm.call @kiln_rt_sparse_gemm(")
     ok = found == calls
     if not ok:
-        print(f"FAILED {name}: {found} kiln_rt_sparse_gemm calls, expected {calls}")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        print(f"FAILED {tag}: {found} {call} calls, expected {calls}")
+    session = None if int8 else ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for rows in ROWS:
         shape = [rows, K] if len(dims) == 2 else [2, rows, K]
         x = rng.uniform(-1, 1, shape).astype(np.float32)
-        want = session.run(None, {"x": x})[0]
-        run_dir = tmp / f"{name}.{rows}"
+        run_dir = tmp / f"{tag}.{rows}"
         run_dir.mkdir()
         np.save(run_dir / "x.npy", x)
         try:
-            run([args.kiln_run, library, "--input", f"x={run_dir / 'x.npy'}",
-                 "--output-dir", run_dir / "out"])
+            got = kiln_run(args, library, run_dir, "out")
+            want = kiln_run(args, dense, run_dir, "dense") if int8 else session.run(None, {"x": x})[0]
         except RuntimeError as error:
-            print(f"FAILED {name} n={rows}: {error}")
+            print(f"FAILED {tag} n={rows}: {error}")
             ok = False
             continue
-        got = np.load(run_dir / "out" / "y.npy")
         if got.shape != want.shape:
-            print(f"FAILED {name} n={rows}: shape {got.shape} vs {want.shape}")
+            print(f"FAILED {tag} n={rows}: shape {got.shape} vs {want.shape}")
             ok = False
             continue
         diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-        bad = diff > args.atol + args.rtol * np.abs(want)
+        bad = (got != want) if int8 else diff > args.atol + args.rtol * np.abs(want)
         status = "ok" if not bad.any() else "FAILED"
-        print(f"{status:6} {name} n={rows} max|diff|={diff.max():.2e} "
+        against = "dense int8, bit for bit" if int8 else "onnxruntime"
+        print(f"{status:6} {tag} n={rows} max|diff|={diff.max():.2e} vs {against} "
               f"max|y|={np.abs(want).max():.3g} sparse calls={found}")
         ok &= not bad.any()
     return ok
+
+
+def kiln_run(args, library, run_dir, out):
+    """The output y of `library` on run_dir/x.npy."""
+    run([args.kiln_run, library, "--input", f"x={run_dir / 'x.npy'}",
+         "--output-dir", run_dir / out])
+    return np.load(run_dir / out / "y.npy")
 
 
 def main() -> int:
@@ -187,7 +220,8 @@ def main() -> int:
         results = [check(*case, args, pathlib.Path(tmp), seed)
                    for seed, case in enumerate(cases)]
     print(f"{sum(results)}/{len(results)} cases match onnxruntime "
-          f"(atol={args.atol}, rtol={args.rtol}) with the expected sparse GEMM calls")
+          f"(atol={args.atol}, rtol={args.rtol}; int8: the dense int8 build, bit for bit) "
+          f"with the expected sparse GEMM calls")
     return 0 if results and all(results) else 1
 
 

@@ -17,6 +17,14 @@
 // time per multiply-add, for W = 4 and W = 1; and the speed-up of the
 // width the cost model would pick.
 //
+// A second table does the same for int8: B quantized per column
+// (symmetric, so the pruned zeros stay 0), A float quantized per row in
+// the call (`--quantize int8`), the sparse int8 GEMM (kiln::sparseQgemm,
+// kiln_sparse_qgemm_pack.h) against the dense one (kiln::qgemm), whose C
+// it must equal bit for bit (checked); its costs are per stored
+// multiply-add of the groups (4W per group, padding included), the input
+// of kiln_sparse_qgemm_cost.
+//
 //   kiln-sparse-gemm-bench [--rows=128] [--threads=1] [--seconds=1] [--trials=21]
 //
 // KILN_GEMM_KERNEL=portable runs the portable kernels. The output is a
@@ -25,15 +33,21 @@
 //===----------------------------------------------------------------------===//
 #include "ThreadPool.h"
 #include "kernels/Gemm.h"
+#include "kernels/QGemm.h"
 #include "kernels/SparseGemm.h"
+#include "kernels/SparseQGemm.h"
 #include "kiln/kiln_abi.h"
+#include "kiln/kiln_qgemm_pack.h"
 #include "kiln/kiln_sparse_pack.h"
+#include "kiln/kiln_sparse_qgemm_pack.h"
 
 #include "call_timing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <vector>
@@ -66,7 +80,84 @@ struct Row {
   double dense, sparse4, sparse1; // seconds per call, medians
   double stored4, stored1;        // stored multiply-adds / dense ones
   bool checked;
+  // int8: the dense and sparse int8 GEMMs, their groups' multiply-adds
+  // (4W per group) over the dense ones, and whether C was the same bits.
+  double qdense, qsparse4, qsparse1;
+  int64_t groups4, groups1;
+  double grouped4, grouped1;
+  bool qchecked;
 };
+
+/// B quantized per column, symmetric (kiln_qgemm_desc's B): zeros stay 0.
+std::vector<int8_t> quantizeB(const std::vector<float> &b, int64_t k, int64_t n,
+                              std::vector<float> &scales) {
+  scales.assign(size_t(n), 1.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    float most = 0.0f;
+    for (int64_t p = 0; p < k; ++p)
+      most = std::max(most, std::fabs(b[size_t(p * n + j)]));
+    if (most > 0.0f)
+      scales[size_t(j)] = most / 127.0f;
+  }
+  std::vector<int8_t> q(b.size());
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j)
+      q[size_t(p * n + j)] = int8_t(std::nearbyint(b[size_t(p * n + j)] / scales[size_t(j)]));
+  return q;
+}
+
+/// The int8 columns of `r`: dense int8 against sparse int8 of both widths.
+void measureInt8(int64_t m, int64_t n, int64_t k, const float *a, const std::vector<float> &b,
+                 kiln::ThreadPool *pool, const kiln_bench::CallOptions &o, bool cpuTime, Row &r) {
+  std::vector<float> scales;
+  const std::vector<int8_t> q = quantizeB(b, k, n, scales);
+  auto dense = alignedArray<uint8_t>(size_t(kiln_qgemm_packed_size(k, n)));
+  kiln_qgemm_pack_b(q.data(), n, 1, k, n, dense.get());
+  auto packed = [&](int64_t w, int64_t &groups) {
+    int64_t stored;
+    kiln_sparse_qgemm_count(q.data(), n, 1, k, n, w, &stored, &groups);
+    auto blob = alignedArray<uint8_t>(size_t(kiln_sparse_qgemm_packed_size(n, w, groups)));
+    kiln_sparse_qgemm_pack_b(q.data(), n, 1, k, n, w, blob.get());
+    return blob;
+  };
+  auto b4 = packed(4, r.groups4), b1 = packed(1, r.groups1);
+  auto cDense = alignedArray<float>(size_t(m * n)), c4 = alignedArray<float>(size_t(m * n)),
+       c1 = alignedArray<float>(size_t(m * n));
+  kiln_qgemm_desc d{};
+  d.m = m;
+  d.n = n;
+  d.k = k;
+  d.a = a;
+  d.a_type = KILN_DTYPE_FLOAT32; // quantized per row in the call
+  d.a_rs = k;
+  d.a_cs = 1;
+  d.b_scale = scales.data();
+  d.ldc = n;
+  d.batch[0] = d.batch[1] = 1;
+  kiln_qgemm_desc d4 = d, d1 = d;
+  d.b = dense.get();
+  d.c = cDense.get();
+  d4.b = b4.get();
+  d4.c = c4.get();
+  d1.b = b1.get();
+  d1.c = c1.get();
+  kiln::qgemm(d, pool);
+  kiln::sparseQgemm(d4, pool);
+  kiln::sparseQgemm(d1, pool);
+  const size_t bytes = size_t(m * n) * sizeof(float);
+  r.qchecked = std::memcmp(c4.get(), cDense.get(), bytes) == 0 &&
+               std::memcmp(c1.get(), cDense.get(), bytes) == 0;
+  r.qdense = kiln_bench::timeCalls([&] { kiln::qgemm(d, pool); }, o.seconds, o.trials, cpuTime)
+                 .first;
+  r.qsparse4 =
+      kiln_bench::timeCalls([&] { kiln::sparseQgemm(d4, pool); }, o.seconds, o.trials, cpuTime)
+          .first;
+  r.qsparse1 =
+      kiln_bench::timeCalls([&] { kiln::sparseQgemm(d1, pool); }, o.seconds, o.trials, cpuTime)
+          .first;
+  r.grouped4 = double(r.groups4 * 4 * 4) / double(k * n);
+  r.grouped1 = double(r.groups1 * 4) / double(k * n);
+}
 
 Row measure(int64_t m, int64_t n, int64_t k, const Pruning &pruning, kiln::ThreadPool *pool,
             const kiln_bench::CallOptions &o, bool cpuTime) {
@@ -139,6 +230,7 @@ Row measure(int64_t m, int64_t n, int64_t k, const Pruning &pruning, kiln::Threa
   r.stored4 = double(stored4 * 4) / double(k * n);
   r.stored1 = double(stored1) / double(k * n);
   r.checked = checked;
+  measureInt8(m, n, k, a.get(), b, pool, o, cpuTime, r);
   return r;
 }
 
@@ -151,10 +243,12 @@ int main(int argc, char **argv) {
   if (o.threads > 1)
     pool.reset(new kiln::ThreadPool(o.threads));
   const bool cpuTime = o.threads == 1;
-  std::printf("sparse kernel %s, dense kernel %s, %u thread%s, timed by %s; GFLOP/s-equivalent "
-              "(2MNK / time), medians of %d trials\n\n",
-              kiln::sparseGemmKernelName(), kiln::sgemmKernelName(), o.threads,
-              o.threads == 1 ? "" : "s", cpuTime ? "thread CPU time" : "wall clock", o.trials);
+  std::printf("sparse kernel %s, dense kernel %s, sparse int8 kernel %s, dense int8 kernel %s, "
+              "%u thread%s, timed by %s; GFLOP/s-equivalent (2MNK / time), medians of %d "
+              "trials\n\n",
+              kiln::sparseGemmKernelName(), kiln::sgemmKernelName(), kiln::sparseQgemmKernelName(),
+              kiln::qgemmKernelName(), o.threads, o.threads == 1 ? "" : "s",
+              cpuTime ? "thread CPU time" : "wall clock", o.trials);
   std::printf("| M | N | K | pruning | dense | 1x4 | 1x1 | 1x4 / dense | 1x1 / dense | "
               "cost 1x4 | cost 1x1 | model's pick |\n");
   std::printf("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
@@ -165,12 +259,19 @@ int main(int argc, char **argv) {
       {"unstructured 70%", 1, 0.7}, {"unstructured 80%", 1, 0.8}, {"unstructured 90%", 1, 0.9},
       {"unstructured 95%", 1, 0.95}};
   bool ok = true;
+  struct Measured {
+    int64_t m, n, k;
+    const Pruning *pruning;
+    Row row;
+  };
+  std::vector<Measured> measured;
   for (int64_t m : o.rows)
     for (const auto &nk : shapes)
       for (const Pruning &p : prunings) {
         const int64_t n = nk[0], k = nk[1];
         const Row r = measure(m, n, k, p, pool.get(), o, cpuTime);
-        ok = ok && r.checked;
+        measured.push_back({m, n, k, &p, r});
+        ok = ok && r.checked && r.qchecked;
         const double ops = 2.0 * double(m) * double(n) * double(k) * 1e-9;
         const double cost4 = r.sparse4 / (r.dense * r.stored4);
         const double cost1 = r.sparse1 / (r.dense * r.stored1);
@@ -191,5 +292,26 @@ int main(int argc, char **argv) {
                     cost4, cost1, pick, r.dense / picked, r.checked ? "" : " WRONG RESULT");
         std::fflush(stdout);
       }
+  // int8: the same shapes and prunings, after all fp32 rows.
+  std::printf("\n| M | N | K | pruning | int8 dense | int8 1x4 | int8 1x1 | 1x4 / dense | "
+              "1x1 / dense | cost 1x4 | cost 1x1 | model's pick |\n");
+  std::printf("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
+  for (const Measured &x : measured) {
+    const Row &r = x.row;
+    const double ops = 2.0 * double(x.m) * double(x.n) * double(x.k) * 1e-9;
+    const double cost4 = r.qsparse4 / (r.qdense * r.grouped4);
+    const double cost1 = r.qsparse1 / (r.qdense * r.grouped1);
+    const double dense = double(x.m) * double(x.n) * double(x.k);
+    const double model4 = kiln_sparse_qgemm_cost(x.m, 4, r.groups4);
+    const double model1 = kiln_sparse_qgemm_cost(x.m, 1, r.groups1);
+    const bool keepDense = std::min(model4, model1) >= dense;
+    const char *pick = keepDense ? "dense" : model4 <= model1 ? "1x4" : "1x1";
+    const double picked = keepDense ? r.qdense : model4 <= model1 ? r.qsparse4 : r.qsparse1;
+    std::printf("| %lld | %lld | %lld | %s | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2f | %.2f | "
+                "%s (%.2fx) |%s\n",
+                (long long)x.m, (long long)x.n, (long long)x.k, x.pruning->name, ops / r.qdense,
+                ops / r.qsparse4, ops / r.qsparse1, r.qdense / r.qsparse4, r.qdense / r.qsparse1,
+                cost4, cost1, pick, r.qdense / picked, r.qchecked ? "" : " WRONG RESULT");
+  }
   return ok ? 0 : 1;
 }

@@ -462,8 +462,16 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
     layoutPasses = std::string("kiln-pack-sparse-gemm-weights{mode=") +
                    (options.sparseWeights == SparseWeights::Always ? "always" : "auto") + "}," +
                    layoutPasses;
-  if (options.quantize != Quantization::None)
-    layoutPasses = quantizePass(options) + "," + layoutPasses;
+  // Quantized weights that are mostly zeros (pruned, then quantized: the
+  // zeros stay exact) become sparse int8 GEMMs where that pays.
+  if (options.quantize != Quantization::None) {
+    std::string sparseInt8;
+    if (options.quantize == Quantization::Int8 && options.optLevel > 0 &&
+        options.sparseWeights != SparseWeights::Off)
+      sparseInt8 = std::string("kiln-pack-sparse-qgemm-weights{mode=") +
+                   (options.sparseWeights == SparseWeights::Always ? "always" : "auto") + "},";
+    layoutPasses = quantizePass(options) + "," + sparseInt8 + layoutPasses;
+  }
   // Pruning zeroes weights before anything quantizes or lays them out.
   layoutPasses = pruningPrefix(options) + layoutPasses;
   // From -O1, loops without reductions across iterations run on the
@@ -484,7 +492,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
          "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
-         "kiln-sparse-gemm-to-runtime,kiln-softmax-to-runtime,"
+         "kiln-sparse-gemm-to-runtime,kiln-sparse-qgemm-to-runtime,kiln-softmax-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"

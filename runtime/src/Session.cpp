@@ -13,6 +13,7 @@
 #include "kernels/QGemm.h"
 #include "kernels/Softmax.h"
 #include "kernels/SparseGemm.h"
+#include "kernels/SparseQGemm.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -128,6 +129,19 @@ void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_d
     sparseGemm(*desc, session->pool.get());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "kiln runtime: the sparse GEMM failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::sparse_qgemm: the int8 GEMM with a sparse B. The
+/// session counts the dense GEMM's operations (what the model computes).
+void sessionSparseQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
+  try {
+    sparseQgemm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the sparse int8 GEMM failed: %s\n", e.what());
     std::abort();
   }
 }
@@ -698,6 +712,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.qgemm = sessionQgemm;
   s->context.sparse_gemm = sessionSparseGemm;
   s->context.softmax = sessionSoftmax;
+  s->context.sparse_qgemm = sessionSparseQgemm;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {

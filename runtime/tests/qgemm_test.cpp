@@ -14,6 +14,8 @@
 #include "kernels/QGemmKernels.h"
 #include "kiln/kiln_qgemm_pack.h"
 
+#include "sparse_patterns.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,19 +33,7 @@ using kiln::QGemmFamily;
 using kiln::ThreadPool;
 
 namespace {
-const char *familyName(QGemmFamily f) {
-  switch (f) {
-  case QGemmFamily::Portable:
-    return "portable";
-  case QGemmFamily::Avx2:
-    return "avx2";
-  case QGemmFamily::AvxVnni:
-    return "avxvnni";
-  case QGemmFamily::Avx512Vnni:
-    return "avx512vnni";
-  }
-  return "unknown";
-}
+const char *familyName(QGemmFamily f) { return kiln_test::qgemmFamilyName(f); }
 } // namespace
 
 namespace kiln {

@@ -16,6 +16,7 @@
 #include "kiln/kiln_sparse_pack.h"
 
 #include "gemm_reference.h"
+#include "sparse_patterns.h"
 
 #include <gtest/gtest.h>
 
@@ -45,54 +46,18 @@ void PrintTo(SparseGemmFamily f, std::ostream *os) { *os << familyName(f); }
 
 namespace {
 
-enum class Pattern { AllZero, Dense, Blocks1x4, Unstructured, ZeroChunk };
+using kiln_test::Pattern;
+using kiln_test::patternName;
 
-const char *patternName(Pattern p) {
-  switch (p) {
-  case Pattern::AllZero:
-    return "all-zero";
-  case Pattern::Dense:
-    return "dense";
-  case Pattern::Blocks1x4:
-    return "1x4-blocks";
-  case Pattern::Unstructured:
-    return "unstructured";
-  default:
-    return "zero-chunk";
-  }
-}
-
-/// A k x n row-major B with the pattern's zeros: 1x4 blocks at 80%,
-/// unstructured at 90%, and for ZeroChunk columns 16..31 and every third
-/// row zero (a chunk and rows with no stored block at all).
+/// A k x n row-major B with the pattern's zeros (sparse_patterns.h).
 std::vector<float> makeB(int64_t k, int64_t n, Pattern pattern, std::mt19937 &rng) {
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f), unit(0.0f, 1.0f);
-  std::vector<float> b(size_t(k * n));
-  for (int64_t p = 0; p < k; ++p)
-    for (int64_t q = 0; q < (n + 3) / 4; ++q) {
-      const bool blockKept = unit(rng) >= 0.8f;
-      for (int64_t j = 4 * q; j < std::min(n, 4 * q + 4); ++j) {
-        bool kept = true;
-        switch (pattern) {
-        case Pattern::AllZero:
-          kept = false;
-          break;
-        case Pattern::Blocks1x4:
-          kept = blockKept;
-          break;
-        case Pattern::Unstructured:
-          kept = unit(rng) >= 0.9f;
-          break;
-        case Pattern::ZeroChunk:
-          kept = !(j >= 16 && j < 32) && p % 3 != 0 && unit(rng) >= 0.5f;
-          break;
-        default:
-          break;
-        }
-        b[size_t(p * n + j)] = kept ? value(rng) : 0.0f;
-      }
-    }
-  return b;
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  return kiln_test::makeSparseB<float>(k, n, pattern, rng, [&](std::mt19937 &r) {
+    float v = 0.0f;
+    while (v == 0.0f)
+      v = value(r);
+    return v;
+  });
 }
 
 /// A blob of kiln_sparse_pack.h, 64-byte aligned.

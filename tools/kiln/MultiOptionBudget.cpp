@@ -249,8 +249,7 @@ std::string AccuracyRun::fasterOrWhy(double ratio) const {
   std::string why;
   if (prunedFaster == 0)
     why = "no layer runs faster pruned (fp32, sparse GEMM where it pays) than int8 at this "
-          "sparsity, and there is no sparse int8 GEMM: pruned+int8 runs the dense int8 kernel, so "
-          "it is no faster than int8 and only less accurate";
+          "sparsity";
   else if (prunedChosen == 0) {
     why = llvm::formatv("pruning costs more accuracy than the budget leaves (no fine-tuning): the "
                         "{0} layer(s) that run faster pruned than int8 add at least {1:E2} to "

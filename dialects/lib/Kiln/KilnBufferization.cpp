@@ -77,6 +77,7 @@ void mlir::kiln::registerBufferizableOpInterfaceExternalModels(DialectRegistry &
   registry.addExtension(+[](MLIRContext *context, KilnDialect *) {
     QGemmOp::attachInterface<UkernelBufferization<QGemmOp>>(*context);
     SparseGemmOp::attachInterface<UkernelBufferization<SparseGemmOp>>(*context);
+    SparseQGemmOp::attachInterface<UkernelBufferization<SparseQGemmOp>>(*context);
     SoftmaxRowsOp::attachInterface<UkernelBufferization<SoftmaxRowsOp>>(*context);
   });
 }

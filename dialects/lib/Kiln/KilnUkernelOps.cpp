@@ -1,8 +1,9 @@
 //===- KilnUkernelOps.cpp - Typed calls of runtime micro-kernels ----------===//
 //
 // Verifiers and memory effects of the ukernel ops (KilnUkernelOps.td). The
-// sizes they check are the runtime's own: kiln_qgemm_pack.h is the one
-// definition of the packed int8 layout, for the compiler and the runtime.
+// sizes they check are the runtime's own: kiln_qgemm_pack.h (and the sparse
+// packs) are the one definition of each layout, for the compiler and the
+// runtime.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_qgemm_pack.h"
 #include "kiln/kiln_sparse_pack.h"
+#include "kiln/kiln_sparse_qgemm_pack.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -84,36 +86,68 @@ LogicalResult verifyRowsOutput(Operation *op, Value a, Value init, Value bias, V
 
 } // namespace
 
-LogicalResult QGemmOp::verify() {
-  const int64_t k = getK(), n = getN();
+/// The checks kiln.qgemm and kiln.sparse_qgemm share on their A and its
+/// quantization and on b_scale (the runtime reads both from one
+/// kiln_qgemm_desc).
+static LogicalResult verifyQuantizedOperands(Operation *op, Value a, Value aScale,
+                                             Value aZeroPoint, Value bScale, int64_t k,
+                                             int64_t n) {
   if (k > KILN_QGEMM_MAX_K)
-    return emitOpError("k = ") << k << " is deeper than the runtime's exact int32 sums allow ("
-                               << KILN_QGEMM_MAX_K << ")";
-  Builder b(getContext());
-  Type f32 = b.getF32Type(), i8 = b.getIntegerType(8),
-       u8 = b.getIntegerType(8, /*isSigned=*/false);
-  if ((!isShaped(getA().getType(), 2, f32) && !isShaped(getA().getType(), 2, u8)) ||
-      !dimIs(getA().getType(), 1, k))
-    return emitOpError("a must be an f32 or ui8 M x ")
-           << k << " matrix, got " << getA().getType();
+    return op->emitOpError("k = ") << k << " is deeper than the runtime's exact int32 sums allow ("
+                                   << KILN_QGEMM_MAX_K << ")";
+  Builder b(op->getContext());
+  Type f32 = b.getF32Type(), u8 = b.getIntegerType(8, /*isSigned=*/false);
+  if ((!isShaped(a.getType(), 2, f32) && !isShaped(a.getType(), 2, u8)) ||
+      !dimIs(a.getType(), 1, k))
+    return op->emitOpError("a must be an f32 or ui8 M x ") << k << " matrix, got " << a.getType();
   // An f32 a gets its scale and zero point per row from its own range,
   // unless a calibrated (static) a_scale is given.
-  bool prequantized = isShaped(getA().getType(), 2, u8);
-  if (!prequantized && getAZeroPoint() && !getAScale())
-    return emitOpError("an f32 a with an a_zero_point needs its a_scale too (without both it is "
-                       "quantized per row)");
-  if (Value scale = getAScale(); scale && !isOneValue(scale.getType(), f32))
-    return emitOpError("a_scale must be one f32 value, got ") << scale.getType();
-  if (Value zeroPoint = getAZeroPoint(); zeroPoint && !isOneValue(zeroPoint.getType(), u8))
-    return emitOpError("a_zero_point must be one ui8 value, got ") << zeroPoint.getType();
+  bool prequantized = isShaped(a.getType(), 2, u8);
+  if (!prequantized && aZeroPoint && !aScale)
+    return op->emitOpError("an f32 a with an a_zero_point needs its a_scale too (without both it "
+                           "is quantized per row)");
+  if (aScale && !isOneValue(aScale.getType(), f32))
+    return op->emitOpError("a_scale must be one f32 value, got ") << aScale.getType();
+  if (aZeroPoint && !isOneValue(aZeroPoint.getType(), u8))
+    return op->emitOpError("a_zero_point must be one ui8 value, got ") << aZeroPoint.getType();
+  if (!isShaped(bScale.getType(), 1, f32) || cast<ShapedType>(bScale.getType()).getDimSize(0) != n)
+    return op->emitOpError("b_scale must hold ") << n << " f32 scales, got " << bScale.getType();
+  return success();
+}
+
+LogicalResult QGemmOp::verify() {
+  const int64_t k = getK(), n = getN();
+  if (failed(verifyQuantizedOperands(getOperation(), getA(), getAScale(), getAZeroPoint(),
+                                     getBScale(), k, n)))
+    return failure();
   auto packed = cast<ShapedType>(getBPacked().getType());
   int64_t bytes = kiln_qgemm_packed_size(k, n);
-  if (!isShaped(packed, 1, i8) || packed.getDimSize(0) != bytes)
+  if (!isShaped(packed, 1, IntegerType::get(getContext(), 8)) || packed.getDimSize(0) != bytes)
     return emitOpError("b_packed must hold the ")
            << bytes << " bytes of a packed " << k << " x " << n << " int8 B, got " << packed;
-  if (!isShaped(getBScale().getType(), 1, f32) ||
-      cast<ShapedType>(getBScale().getType()).getDimSize(0) != n)
-    return emitOpError("b_scale must hold ") << n << " f32 scales, got " << getBScale().getType();
+  return verifyRowsOutput(getOperation(), getA(), getInit(), getBias(), getResidual(), getResult(),
+                          n);
+}
+
+LogicalResult SparseQGemmOp::verify() {
+  const int64_t k = getK(), n = getN(), width = getBlockWidth(), groups = getStoredGroups();
+  if (failed(verifyQuantizedOperands(getOperation(), getA(), getAScale(), getAZeroPoint(),
+                                     getBScale(), k, n)))
+    return failure();
+  if (!kiln_sparse_width_ok(width))
+    return emitOpError("block_width must be 1 or 4 (the runtime's kernels), got ") << width;
+  // Each block column holds at most ceil(k / 4) groups.
+  const int64_t most = kiln_sparse_block_columns(n, width) * ((k + 3) / 4);
+  if (groups > most)
+    return emitOpError("stored_groups = ") << groups << " is more than a " << k << " x " << n
+                                           << " B has groups of 4 blocks of " << width << " ("
+                                           << most << ")";
+  auto packed = cast<ShapedType>(getBPacked().getType());
+  int64_t bytes = kiln_sparse_qgemm_packed_size(n, width, groups);
+  if (!isShaped(packed, 1, IntegerType::get(getContext(), 8)) || packed.getDimSize(0) != bytes)
+    return emitOpError("b_packed must hold the ")
+           << bytes << " bytes of " << groups << " groups of 1 x " << width << " blocks of a " << k
+           << " x " << n << " int8 B, got " << packed;
   return verifyRowsOutput(getOperation(), getA(), getInit(), getBias(), getResidual(), getResult(),
                           n);
 }
@@ -160,6 +194,12 @@ void SparseGemmOp::getEffects(
 }
 
 void QGemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
+}
+
+void SparseQGemmOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
   if (!hasTensorSemantics())
     ukernelEffects(getOperation(), getInitMutable(), effects);

@@ -27,14 +27,14 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 11u
+#define KILN_ABI_VERSION 12u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for models older than 8 (their descriptors end
  * before it); ABI 9 gave kiln_qgemm_desc's float A a static a_scale,
- * which older models leave NULL; ABI 10 and 11 only appended sparse_gemm
- * and softmax to kiln_runtime_context. */
+ * which older models leave NULL; ABI 10, 11 and 12 only appended
+ * sparse_gemm, softmax and sparse_qgemm to kiln_runtime_context. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -184,6 +184,14 @@ typedef struct kiln_qgemm_desc {
 #define KILN_QGEMM_MAX_K 65536
 
 typedef void (*kiln_qgemm_fn)(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc);
+
+/* The int8 GEMM with a sparse constant B (since ABI 12): the same
+ * kiln_qgemm_desc and the same formula, but b is B stored as its nonzero
+ * blocks of 1 x W columns in groups of 4 rows, with its column sums
+ * (kiln_sparse_qgemm_pack.h; its header must say k and n). The int32 sums
+ * are exact either way, so C is what kiln_qgemm_fn gives for the dense B
+ * bit for bit, epilogue included. */
+typedef kiln_qgemm_fn kiln_sparse_qgemm_fn;
 
 /* An fp32 GEMM with a sparse constant B, or a batch of them (since ABI 10):
  * dense A times B stored as its nonzero blocks of 1 x W columns
@@ -349,6 +357,8 @@ struct kiln_runtime_context {
   kiln_sparse_gemm_fn sparse_gemm;
   /* Since ABI 11; NULL in GPU models' sessions. */
   kiln_softmax_fn softmax;
+  /* Since ABI 12; NULL in GPU models' sessions. */
+  kiln_sparse_qgemm_fn sparse_qgemm;
 };
 
 /* A profile region: the code generated for one ONNX node. */

@@ -39,27 +39,8 @@ static_assert(offsetof(kiln_runtime_context, qgemm) == 11 * sizeof(void *),
               "kiln_runtime_context::qgemm: appended after `fail`");
 
 namespace kiln {
-namespace {
 
-/// One GEMM of a batch as its tiles see it (kiln_qgemm_desc).
-struct Problem {
-  int64_t m, n, k;
-  const void *a;
-  int64_t aType, aRowStride, aColStride;
-  QGemmRow aQuant; // the whole tensor's: uint8 A, or float A with a_scale
-  bool aStatic;    // float A quantized with aQuant, not per row
-  const uint8_t *b;
-  const float *bScale;
-  float *c;
-  int64_t ldc;
-  bool accumulate;
-  const float *bias;
-  int64_t activation;
-  const float *residual;
-  int64_t residualRowStride;
-};
-
-Problem problemAt(const kiln_qgemm_desc &d, int64_t index) {
+QGemmProblem qgemmProblemAt(const kiln_qgemm_desc &d, int64_t index) {
   const int64_t b0 = index / d.batch[1], b1 = index % d.batch[1];
   auto offset = [&](const int64_t *stride) { return b0 * stride[0] + b1 * stride[1]; };
   const int64_t aOffset = offset(d.batch_stride_a);
@@ -86,11 +67,9 @@ Problem problemAt(const kiln_qgemm_desc &d, int64_t index) {
           d.residual_rs};
 }
 
-/// Rows i0 .. i0 + rows of A as uint8 at dst (lda bytes apart, zero from k
-/// to k rounded up to 4 at least) with their quantization, then zero rows
-/// up to `paddedRows` (the micro-kernel reads whole tiles).
-void prepareA(const QGemmMicroKernel &kernel, const Problem &g, int64_t i0, int64_t rows,
-              int64_t paddedRows, uint8_t *dst, int64_t lda, QGemmRow *rowQuant) {
+void qgemmPrepareA(const QGemmMicroKernel &kernel, const QGemmProblem &g, int64_t i0,
+                   int64_t rows, int64_t paddedRows, uint8_t *dst, int64_t lda,
+                   QGemmRow *rowQuant) {
   if (g.aType == KILN_DTYPE_FLOAT32) {
     kernel.quantize(static_cast<const float *>(g.a) + i0 * g.aRowStride, g.aRowStride, g.aColStride,
                     rows, g.k, g.aStatic ? &g.aQuant : nullptr, dst, lda, rowQuant);
@@ -111,6 +90,8 @@ void prepareA(const QGemmMicroKernel &kernel, const Problem &g, int64_t i0, int6
   std::fill(dst + rows * lda, dst + paddedRows * lda, uint8_t(0));
 }
 
+namespace {
+
 /// The widest block of packed B (k4 bytes per column) to keep in L2: half
 /// of it, as for fp32, in multiples of `unit`.
 int64_t blockColumns(int64_t k4, int64_t unit) {
@@ -121,7 +102,7 @@ int64_t blockColumns(int64_t k4, int64_t unit) {
 
 /// C[i0:i1, j0:j1] of one GEMM on the calling thread; j0 is a multiple of
 /// `unit`, the tile width of the kernel rounded up to whole panels.
-void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, int64_t i0,
+void qgemmTile(const QGemmMicroKernel &kernel, const QGemmProblem &g, int64_t unit, int64_t i0,
                int64_t i1, int64_t j0, int64_t j1) {
   const int64_t mr = kernel.mr, nr = kernel.nr;
   const int64_t k4 = kiln_qgemm_packed_k(g.k), lda = kernel.widen ? 2 * k4 : k4;
@@ -129,7 +110,7 @@ void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, i
   const size_t aBytes = size_t(roundUp(paddedRows * lda, 64));
   auto *buffer = static_cast<uint8_t *>(gemmPackBuffer(aBytes + paddedRows * sizeof(QGemmRow)));
   QGemmRow *rowQuant = reinterpret_cast<QGemmRow *>(buffer + aBytes);
-  prepareA(kernel, g, i0, rows, paddedRows, buffer, lda, rowQuant);
+  qgemmPrepareA(kernel, g, i0, rows, paddedRows, buffer, lda, rowQuant);
   if (kernel.widen)
     kernel.widen(buffer, rows, k4, lda);
 
@@ -167,8 +148,10 @@ void qgemmTile(const QGemmMicroKernel &kernel, const Problem &g, int64_t unit, i
   }
 }
 
+} // namespace
+
 /// Rejects what no GEMM can run (generated code never asks for it).
-void checkDesc(const kiln_qgemm_desc &d) {
+void qgemmCheckDesc(const kiln_qgemm_desc &d) {
   if (d.activation < KILN_GEMM_ACT_NONE || d.activation > KILN_GEMM_ACT_RELU)
     throw std::invalid_argument("kiln_qgemm_desc: unknown activation " +
                                 std::to_string(d.activation));
@@ -182,6 +165,8 @@ void checkDesc(const kiln_qgemm_desc &d) {
     throw std::invalid_argument("kiln_qgemm_desc: k = " + std::to_string(d.k) +
                                 " is outside [0, KILN_QGEMM_MAX_K]");
 }
+
+namespace {
 
 /// The best family this CPU has, unless KILN_QGEMM_KERNEL (portable, avx2,
 /// avxvnni or avx512vnni; for tests and benchmarks) asks for one below it.
@@ -198,12 +183,12 @@ const QGemmMicroKernel &pickKernel() {
   return qgemmMicroKernel(family);
 }
 
-const QGemmMicroKernel &selectedKernel() {
+} // namespace
+
+const QGemmMicroKernel &qgemmSelectedMicroKernel() {
   static const QGemmMicroKernel &kernel = pickKernel();
   return kernel;
 }
-
-} // namespace
 
 bool qgemmFamilySupported(QGemmFamily family) {
   switch (family) {
@@ -237,7 +222,7 @@ const QGemmMicroKernel &qgemmMicroKernel(QGemmFamily family) {
 }
 
 void qgemmWith(const QGemmMicroKernel &kernel, const kiln_qgemm_desc &d, ThreadPool *pool) {
-  checkDesc(d);
+  qgemmCheckDesc(d);
   if (d.m <= 0 || d.n <= 0 || d.batch[0] <= 0 || d.batch[1] <= 0)
     return;
   const int64_t batch = d.batch[0] * d.batch[1];
@@ -248,14 +233,14 @@ void qgemmWith(const QGemmMicroKernel &kernel, const kiln_qgemm_desc &d, ThreadP
                                 : chooseTiling(kernel.mr, unit, d.m, d.n, batch, threads, 0);
   forEachTile(pool, threads, batch, d.m, d.n, t,
               [&](int64_t index, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-                qgemmTile(kernel, problemAt(d, index), unit, i0, i1, j0, j1);
+                qgemmTile(kernel, qgemmProblemAt(d, index), unit, i0, i1, j0, j1);
               });
 }
 
 void qgemm(const kiln_qgemm_desc &desc, ThreadPool *pool) {
-  qgemmWith(selectedKernel(), desc, pool);
+  qgemmWith(qgemmSelectedMicroKernel(), desc, pool);
 }
 
-const char *qgemmKernelName() { return selectedKernel().name; }
+const char *qgemmKernelName() { return qgemmSelectedMicroKernel().name; }
 
 } // namespace kiln

@@ -113,6 +113,13 @@ void qgemmDequantizeAvx2(const int32_t *s, const int32_t *colSum, QGemmRow q, co
     _mm256_maskstore_ps(c, firstLanes(count), v);
 }
 
+void qgemmDequantize16Avx2(const int32_t *s, const int32_t *colSum, QGemmRow q,
+                           const float *bScale, float *c, int64_t count, bool accumulate) {
+  qgemmDequantizeAvx2(s, colSum, q, bScale, c, count < 8 ? count : 8, accumulate);
+  if (count > 8)
+    qgemmDequantizeAvx2(s + 8, colSum + 8, q, bScale + 8, c + 8, count - 8, accumulate);
+}
+
 void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
                        const QGemmRow *fixed, uint8_t *dst, int64_t lda, QGemmRow *rowQuant_) {
   if (cs != 1)
@@ -159,6 +166,6 @@ void qgemmQuantizeAvx2(const float *a, int64_t rs, int64_t cs, int64_t rows, int
 }
 
 const QGemmMicroKernel qgemmAvx2Kernel = {"avx2",         MR, 8, kernel, qgemmQuantizeAvx2, widen,
-                                          &gemmAvx2Kernel};
+                                          &gemmAvx2Kernel, qgemmDequantize16Avx2};
 
 } // namespace kiln

@@ -112,7 +112,7 @@ void quantize(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_t k,
 
 } // namespace
 
-const QGemmMicroKernel qgemmAvx512VnniKernel = {"avx512vnni", MR,      16 * NREG,        kernel,
-                                                quantize,     nullptr, &gemmAvx512Kernel};
+const QGemmMicroKernel qgemmAvx512VnniKernel = {
+    "avx512vnni", MR, 16 * NREG, kernel, quantize, nullptr, &gemmAvx512Kernel, Vec::dequantize};
 
 } // namespace kiln

@@ -48,6 +48,7 @@ void kernel(const QGemmTile &t) { qgemmRows<Vec, MR, 2>(t); }
 } // namespace
 
 const QGemmMicroKernel qgemmAvxVnniKernel = {
-    "avxvnni", MR, 16, kernel, qgemmQuantizeAvx2, nullptr, &gemmAvx2Kernel};
+    "avxvnni", MR,      16, kernel, qgemmQuantizeAvx2, nullptr, &gemmAvx2Kernel,
+    qgemmDequantize16Avx2};
 
 } // namespace kiln

@@ -16,6 +16,19 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 16;
 
+/// QGemmDequantizeFn; uint32 arithmetic for a defined wrap-around (the
+/// result is exact int32).
+void dequantize(const int32_t *s, const int32_t *colSum, QGemmRow q, const float *bScale,
+                float *c, int64_t count, bool accumulate) {
+  for (int64_t j = 0; j < count; ++j) {
+    int32_t sum; // B may lie at any alignment
+    std::memcpy(&sum, colSum + j, sizeof sum);
+    const uint32_t v32 = uint32_t(s[j]) - uint32_t(q.zeroPoint) * uint32_t(sum);
+    const float v = float(int32_t(v32)) * (q.scale * bScale[j]);
+    c[j] = accumulate ? c[j] + v : v;
+  }
+}
+
 void kernel(const QGemmTile &t) {
   uint32_t acc[MR][NR] = {};
   const uint8_t *a = t.a;
@@ -27,21 +40,16 @@ void kernel(const QGemmTile &t) {
           acc[i][j] += uint32_t(a[i * t.lda + s]) * uint32_t(int32_t(b[j * 4 + s]));
 
   for (int64_t i = 0; i < t.rows; ++i) {
-    const QGemmRow q = t.rowQuant[i];
-    float *c = t.c + i * t.ldc;
-    for (int64_t j = 0; j < t.cols; ++j) {
-      int32_t colSum; // B may lie at any alignment
-      std::memcpy(&colSum, t.colSum + j, sizeof colSum);
-      const uint32_t s = acc[i][j] - uint32_t(q.zeroPoint) * uint32_t(colSum);
-      const float v = float(int32_t(s)) * (q.scale * t.bScale[j]);
-      c[j] = t.accumulate ? c[j] + v : v;
-    }
+    int32_t sums[NR];
+    for (int j = 0; j < NR; ++j)
+      sums[j] = int32_t(acc[i][j]);
+    dequantize(sums, t.colSum, t.rowQuant[i], t.bScale, t.c + i * t.ldc, t.cols, t.accumulate);
   }
 }
 
 } // namespace
 
 const QGemmMicroKernel qgemmPortableKernel = {
-    "portable", MR, NR, kernel, quantizeRowsScalar, nullptr, &gemmPortableKernel};
+    "portable", MR, NR, kernel, quantizeRowsScalar, nullptr, &gemmPortableKernel, dequantize};
 
 } // namespace kiln

@@ -227,3 +227,57 @@ func.func @softmax_result_on_buffers(%x: memref<4x8xf32>, %out: memref<4x8xf32>)
   %p = kiln.softmax_rows %x into %out : memref<4x8xf32>, memref<4x8xf32> -> tensor<4x8xf32>
   return %p : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @sparse_qgemm_blob_size(%a: tensor<4x2xf32>, %b: tensor<256xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{b_packed must hold the 320 bytes of 1 groups of 1 x 4 blocks of a 2 x 3 int8 B, got 'tensor<256xi8>'}}
+  %y = kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 1 : i64}
+         : tensor<4x2xf32>, tensor<256xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_qgemm_width(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{block_width must be 1 or 4 (the runtime's kernels), got 2}}
+  %y = kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 2 : i64, stored_groups = 1 : i64}
+         : tensor<4x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_qgemm_too_many_groups(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor<3xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{stored_groups = 2 is more than a 2 x 3 B has groups of 4 blocks of 4 (1)}}
+  %y = kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 2 : i64}
+         : tensor<4x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_qgemm_scales(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor<2xf32>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{b_scale must hold 3 f32 scales, got 'tensor<2xf32>'}}
+  %y = kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 1 : i64}
+         : tensor<4x2xf32>, tensor<320xi8>, tensor<2xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_qgemm_zero_point(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor<3xf32>, %za: tensor<ui8>, %init: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{an f32 a with an a_zero_point needs its a_scale too}}
+  %y = kiln.sparse_qgemm %a, %b, %s a_zero_point(%za : tensor<ui8>) into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 1 : i64}
+         : tensor<4x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @sparse_qgemm_init(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor<3xf32>, %init: tensor<4x5xf32>) -> tensor<4x5xf32> {
+  // expected-error @below {{init must be f32 of rank 2 or more with 3 columns, got 'tensor<4x5xf32>'}}
+  %y = kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 1 : i64}
+         : tensor<4x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<4x5xf32> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}

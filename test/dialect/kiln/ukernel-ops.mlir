@@ -79,6 +79,34 @@ func.func @sparse_memrefs(%a: memref<4x2xf32, strided<[8, 1]>>, %b: memref<200xi
   return
 }
 
+// kiln.sparse_qgemm: a 2 x 3 int8 B as 1 group of 1 x 4 blocks is
+// kiln_sparse_qgemm_packed_size(3, 4, 1) = 64 (header) + 64 (starts) + 64
+// (rows) + 64 (weights) + 64 (column sums) = 320 bytes; as 2 groups of
+// 1 x 1 blocks, also 320. The activation's scale and zero point, when
+// static, are as for kiln.qgemm.
+// CHECK-LABEL: func.func @sparse_qgemm_tensors
+// CHECK: kiln.sparse_qgemm %{{.*}}, %{{.*}}, %{{.*}} a_scale(%{{.*}} : tensor<f32>) a_zero_point(%{{.*}} : tensor<ui8>) bias(%{{.*}} : tensor<3xf32>) into %{{.*}} {activation = #kiln.gemm_activation<relu>, block_width = 4 : i64, k = 2 : i64, n = 3 : i64, stored_groups = 1 : i64} : tensor<?x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+func.func @sparse_qgemm_tensors(%a: tensor<?x2xf32>, %b: tensor<320xi8>, %s: tensor<3xf32>,
+                                %sa: tensor<f32>, %za: tensor<ui8>, %bias: tensor<3xf32>,
+                                %init: tensor<?x?x3xf32>) -> tensor<?x?x3xf32> {
+  %y = kiln.sparse_qgemm %a, %b, %s a_scale(%sa : tensor<f32>) a_zero_point(%za : tensor<ui8>)
+         bias(%bias : tensor<3xf32>) into %init
+         {k = 2 : i64, n = 3 : i64, block_width = 4 : i64, stored_groups = 1 : i64,
+          activation = #kiln.gemm_activation<relu>}
+         : tensor<?x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  return %y : tensor<?x?x3xf32>
+}
+
+// CHECK-LABEL: func.func @sparse_qgemm_memrefs
+// CHECK: kiln.sparse_qgemm %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} {block_width = 1 : i64, k = 2 : i64, n = 3 : i64, stored_groups = 2 : i64} : memref<4x2xui8>, memref<320xi8>, memref<3xf32>, memref<4x3xf32>
+// CHECK-NOT: ->
+func.func @sparse_qgemm_memrefs(%a: memref<4x2xui8>, %b: memref<320xi8>, %s: memref<3xf32>,
+                                %init: memref<4x3xf32>) {
+  kiln.sparse_qgemm %a, %b, %s into %init {k = 2 : i64, n = 3 : i64, block_width = 1 : i64, stored_groups = 2 : i64}
+    : memref<4x2xui8>, memref<320xi8>, memref<3xf32>, memref<4x3xf32>
+  return
+}
+
 // kiln.softmax_rows on tensors and on buffers (a strided x whose rows are
 // contiguous, a mask broadcast over heads and rows).
 // CHECK-LABEL: func.func @softmax_rows

@@ -318,6 +318,49 @@ def KilnPackSparseGemmWeights : Pass<"kiln-pack-sparse-gemm-weights", "::mlir::M
                            "::mlir::tensor::TensorDialect"];
 }
 
+def KilnPackSparseQGemmWeights : Pass<"kiln-pack-sparse-qgemm-weights", "::mlir::ModuleOp"> {
+  let summary = "Run int8 GEMMs whose constant weights are mostly zeros as sparse int8 GEMMs (kiln.sparse_qgemm)";
+  let description = [{
+    `--quantize int8` (or `int8-static`) on a pruned model: a weight's
+    pruned zeros quantize to exactly 0 (symmetric int8), so a `kiln.qgemm`'s
+    constant packed weight is as sparse as the fp32 weight was. For every
+    `kiln.qgemm` on tensors whose `b_packed` is a constant, this pass reads
+    the int8 weight back (`kiln_qgemm_pack.h`), counts its blocks of 1 x 4
+    and of 1 x 1 holding a nonzero value, each block column's taken 4 rows
+    at a time (the groups of `kiln_sparse_qgemm_pack.h`), and estimates the
+    runtime's sparse int8 GEMM with each width against the dense int8 GEMM
+    (`kiln_sparse_qgemm_cost`: the sparse kernel's time per stored
+    multiply-add in units of the dense kernel's, measured by
+    `kiln-sparse-gemm-bench`). Where the cheaper width beats dense, the
+    weight is stored as its groups in the runtime's layout and the op
+    becomes a `kiln.sparse_qgemm` with the same operands, scales and
+    epilogue: the same result bit for bit. The dense blob of weights
+    nothing else reads is released.
+
+    `mode`: `auto` (the cost model decides), `always` (every such op goes
+    sparse, with the cheaper width; for tests), `off`.
+
+    Before (a 768 x 768 weight, 80% of its 1x4 blocks zero):
+    ```mlir
+    %w = arith.constant dense_resource<qgemm_weight_0> : tensor<592896xi8>
+    %y = kiln.qgemm %x, %w, %s bias(%b : tensor<768xf32>) into %init {k = 768, n = 768}
+           : tensor<?x768xf32>, tensor<592896xi8>, tensor<768xf32>, tensor<?x768xf32> -> tensor<?x768xf32>
+    ```
+    After:
+    ```mlir
+    %w = arith.constant dense_resource<sparse_qgemm_weight_0> : tensor<184640xi8>
+    %y = kiln.sparse_qgemm %x, %w, %s bias(%b : tensor<768xf32>) into %init
+           {k = 768, n = 768, block_width = 4, stored_groups = 7526}
+           : tensor<?x768xf32>, tensor<184640xi8>, tensor<768xf32>, tensor<?x768xf32> -> tensor<?x768xf32>
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "auto (the cost model decides), always (every eligible weight), or off">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect"];
+}
+
 def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp"> {
   let summary = "Turn softmax over the last axis, with its scale and mask, into kiln.softmax_rows";
   let description = [{
@@ -381,6 +424,20 @@ def KilnSparseGemmToRuntime : Pass<"kiln-sparse-gemm-to-runtime", "::mlir::Modul
     the model ABI binds to `kiln_runtime_context::sparse_gemm`. Strides come
     from the memrefs' strided metadata, so views (a collapsed activation, a
     residual) need no copies.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def KilnSparseQGemmToRuntime : Pass<"kiln-sparse-qgemm-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.sparse_qgemm ops to calls of the runtime's sparse int8 GEMM";
+  let description = [{
+    Each `kiln.sparse_qgemm` on memrefs becomes the filling of a
+    `kiln_qgemm_desc` (kiln_abi.h; its `b` the sparse blob; one stack
+    descriptor per function, the fields filled as for `kiln.qgemm`) and a
+    call of `kiln_rt_sparse_qgemm(ctx, desc)`, which the model ABI binds to
+    `kiln_runtime_context::sparse_qgemm`. Strides come from the memrefs'
+    strided metadata, so views need no copies.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];

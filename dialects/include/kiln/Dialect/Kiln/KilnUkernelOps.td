@@ -229,6 +229,69 @@ def Kiln_SparseGemmOp : Op<Kiln_Dialect, "sparse_gemm", [
   }];
 }
 
+def Kiln_SparseQGemmOp : Op<Kiln_Dialect, "sparse_qgemm", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "An int8 GEMM of the runtime with a sparse constant B (its nonzero 1 x W blocks)";
+  let description = [{
+    `kiln.qgemm` with the int8 weights stored sparse: the same operands,
+    the same arithmetic and the same result bit for bit (the int32 sums are
+    exact), computed by the runtime's sparse int8 GEMM
+    (`kiln_runtime_context::sparse_qgemm` in `kiln_abi.h`, a
+    `kiln_qgemm_desc` whose `b` has the sparse layout; reached through
+    `kiln-sparse-qgemm-to-runtime`):
+
+    - `b` is stored as its blocks of 1 row by `block_width` (W: 1 or 4)
+      consecutive columns that hold a nonzero value, each block column's
+      taken 4 rows at a time, `stored_groups` groups in all, in the layout
+      of `kiln_sparse_qgemm_pack.h` (`b_packed`, a blob of
+      `kiln_sparse_qgemm_packed_size(n, W, stored_groups)` bytes: a header,
+      per block column the start of its groups, their rows, their weights,
+      the column sums);
+    - `a`, `b_scale`, `a_scale`, `a_zero_point`, `bias`, `residual`,
+      `init` and the activation (`#kiln.gemm_activation`) are as for
+      `kiln.qgemm`.
+
+    `kiln-pack-sparse-qgemm-weights` makes it from a `kiln.qgemm` whose
+    constant weight is sparse enough to pay. On tensors the op has one
+    result; after bufferization every operand is a memref and it has none.
+
+    ```mlir
+    %y = kiln.sparse_qgemm %x, %w, %scale bias(%b : tensor<3072xf32>) into %init
+           {k = 768, n = 3072, block_width = 4, stored_groups = 29491,
+            activation = #kiln.gemm_activation<gelu_erf>}
+           : tensor<?x768xf32>, tensor<723328xi8>, tensor<3072xf32>, tensor<?x?x3072xf32>
+           -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$a, AnyShaped:$b_packed, AnyShaped:$b_scale,
+                   Optional<AnyShaped>:$a_scale, Optional<AnyShaped>:$a_zero_point,
+                   Optional<AnyShaped>:$bias, Optional<AnyShaped>:$residual,
+                   AnyShaped:$init,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$k,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$n,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$block_width,
+                   ConfinedAttr<I64Attr, [IntMinValue<0>]>:$stored_groups,
+                   DefaultValuedAttr<Kiln_GemmActivationAttr,
+                                     "::mlir::kiln::GemmActivation::None">:$activation);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $a `,` $b_packed `,` $b_scale
+    (`a_scale` `(` $a_scale^ `:` type($a_scale) `)`)?
+    (`a_zero_point` `(` $a_zero_point^ `:` type($a_zero_point) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)?
+    `into` $init attr-dict `:` type($a) `,` type($b_packed) `,` type($b_scale) `,` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+  }];
+}
+
 def Kiln_SoftmaxRowsOp : Op<Kiln_Dialect, "softmax_rows", [
     DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "Softmax over the last dim of the runtime, after a scale and an additive term";
