@@ -162,6 +162,17 @@ def run(cmd):
     return result
 
 
+def compare(label, got, want, allowed, problems):
+    """Prints how `got` compares with `want` under the bound `allowed` (a
+    number or one per column); adds to `problems` if it breaks it."""
+    err = np.abs(got - want) if got.shape == want.shape else np.full(1, np.inf)
+    worst = float((err / allowed).max())
+    if not worst <= 1.0:
+        problems.append(f"{label}: error {err.max():.2e}, {worst:.2f} times the bound")
+    print(f"  {label}: max abs err {err.max():.1e} ({worst:.2f} of the bound), "
+          f"{100 * float((err == 0).mean()):.1f}% of the outputs equal")
+
+
 def with_outputs(model, names):
     """The model with the values `names` as extra outputs (for onnxruntime
     to report them)."""
@@ -197,15 +208,97 @@ def check(name, widths, how, calls_expected, args, tmp, rng):
         want = session.run(None, {"x": x})[0].astype(np.float64)
         values = dict(zip([o.name for o in probe.get_outputs()], probe.run(None, {"x": x})))
         allowed = FLOAT_ROUNDING * np.abs(want).max() + tolerance(model, widths, how["kind"], values)
-        err = np.abs(got - want)
-        worst = float((err / allowed).max())
-        exact = float((err == 0).mean())
-        if got.shape != want.shape or not worst <= 1.0:
-            problems.append(f"rows {rows}: error {err.max():.2e}, {worst:.2f} times the bound")
-        print(f"  {name} rows {rows}: {calls} int8 GEMM calls, max abs err {err.max():.1e} "
-              f"({worst:.2f} of the bound), {100 * exact:.1f}% of the outputs equal")
+        compare(f"{name} rows {rows} ({calls} int8 GEMM calls)", got, want, allowed, problems)
     for p in problems:
         print(f"FAIL {name}: {p}")
+    return not problems
+
+
+def embedding_model(path, rng, vocab=300, width=32, positions=64, out=8):
+    """BERT's embedding lookups (word, token type, position: Gather of an
+    fp32 table by int64 ids), their sum, a Linear layer of it, and the
+    first token's row of that sum through a second Linear layer (the
+    pooler's Gather on a run-time sized axis)."""
+    tables = {"word": (vocab, width), "token_type": (2, width), "position": (positions, width)}
+    inits = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+             for name, shape in tables.items()]
+    inits += [numpy_helper.from_array((rng.standard_normal((width, out)) / 4).astype(np.float32), n)
+              for n in ("w_all", "w_first")]
+    inits.append(numpy_helper.from_array(np.array(0, dtype=np.int64), "first"))
+    nodes = [helper.make_node("Gather", [name, f"{name}_ids"], [f"{name}_rows"], name=f"{name}_lookup")
+             for name in tables]
+    nodes += [helper.make_node("Add", ["word_rows", "token_type_rows"], ["sum0"]),
+              helper.make_node("Add", ["sum0", "position_rows"], ["embedded"]),
+              helper.make_node("MatMul", ["embedded", "w_all"], ["out"], name="linear_all"),
+              helper.make_node("Gather", ["embedded", "first"], ["first_row"], axis=1, name="pick"),
+              helper.make_node("MatMul", ["first_row", "w_first"], ["first_out"], name="linear_first")]
+    ids = [helper.make_tensor_value_info(f"{name}_ids", TensorProto.INT64, ["batch", "seq"])
+           for name in tables]
+    outs = [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", "seq", out]),
+            helper.make_tensor_value_info("first_out", TensorProto.FLOAT, ["batch", out])]
+    model = helper.make_model(helper.make_graph(nodes, "embeddings", ids, outs, inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return {name: shape[0] for name, shape in tables.items()}
+
+
+def check_embeddings(args, tmp, rng):
+    """onnxruntime's QDQ embedding lookups: quantize_static stores each table
+    in uint8 (DequantizeLinear, then Gather). Kiln gathers the uint8 rows
+    and dequantizes only those, which is exact: the sum, and the activations
+    the Linear layers quantize, equal onnxruntime's reading of the file as
+    written (no graph optimizations), so only the MatMul's float rounding
+    may move an output to its neighbouring step: one step of every
+    QuantizeLinear after the MatMul, plus FLOAT_ROUNDING."""
+    fp32, path, lib = tmp / "embeddings.fp32.onnx", tmp / "embeddings.onnx", tmp / "embeddings.so"
+    sizes = embedding_model(fp32, rng)
+
+    def ids(batch, seq):
+        return {f"{name}_ids": rng.integers(0, size, (batch, seq)) for name, size in sizes.items()}
+
+    class Lookups(CalibrationDataReader):
+        feeds = iter([ids(1, 16) for _ in range(4)])
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    quantize_static(str(fp32), str(path), Lookups(), quant_format=QuantFormat.QDQ,
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+    model = onnx.load(str(path))
+    inits = initializers(model)
+    tables = [n.input[0] for n in model.graph.node if n.op_type == "DequantizeLinear"
+              and inits.get(n.input[0]) is not None and inits[n.input[0]].dtype == np.uint8
+              and inits[n.input[0]].ndim == 2]
+    problems = [] if len(tables) == 3 else [f"expected 3 uint8 tables, found {tables}"]
+    run([args.kiln, "compile", path, "-o", lib])
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    literal = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    producers = {o: n for n in model.graph.node for o in n.output}
+    for batch, seq in ((1, 5), (2, 23)):
+        feeds = ids(batch, seq)
+        inputs = []
+        for name, value in feeds.items():
+            np.save(tmp / f"{name}.npy", value)
+            inputs += ["--input", f"{name}={tmp / f'{name}.npy'}"]
+        out = tmp / "out"
+        run([args.kiln_run, lib, "--threads", "2", "--output-dir", out, *inputs])
+        for name, want in zip(["out", "first_out"], literal.run(["out", "first_out"], feeds)):
+            got = np.load(out / f"{name}.npy").astype(np.float64)
+            # The QuantizeLinear nodes between the MatMul and the output.
+            steps, value = 0.0, name
+            while value in producers and producers[value].op_type != "MatMul":
+                node = producers[value]
+                if node.op_type == "QuantizeLinear":
+                    steps += float(inits[node.input[1]])
+                value = node.input[0]
+            allowed = FLOAT_ROUNDING * np.abs(want).max() + steps
+            compare(f"embeddings {name} {batch}x{seq}", got, want.astype(np.float64), allowed,
+                    problems)
+    for p in problems:
+        print(f"FAIL embeddings: {p}")
     return not problems
 
 
@@ -225,7 +318,13 @@ def main():
             except RuntimeError as error:
                 print(f"FAIL {name}: {error}")
                 failed += 1
-    print(f"{len(CASES) - failed}/{len(CASES)} pre-quantized cases pass")
+        try:
+            failed += not check_embeddings(args, pathlib.Path(tmp), rng)
+        except RuntimeError as error:
+            print(f"FAIL embeddings: {error}")
+            failed += 1
+    total = len(CASES) + 1
+    print(f"{total - failed}/{total} pre-quantized cases pass")
     return 1 if failed else 0
 
 

@@ -388,6 +388,16 @@ static std::string quantizePass(const CompileOptions &options) {
   return pass + "{" + llvm::join(passOptions, " ") + "}";
 }
 
+/// With --quantize on a CPU with AVX512_BF16, the GEMMs of two run-time
+/// operands (attention's) take bf16 inputs too: "kiln-bf16-activation-
+/// products{...}," with the options' exclusions, or "".
+static std::string activationProductsPass(const CompileOptions &options) {
+  if (options.quantize == Quantization::None || !targetHasBf16Dot(options))
+    return "";
+  std::string exclude = excludeOption(options);
+  return "kiln-bf16-activation-products" + (exclude.empty() ? "" : "{" + exclude + "}") + ",";
+}
+
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
   std::string tensorPasses = options.optLevel > 0
                                  ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
@@ -491,7 +501,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
-         "kiln-contraction-to-runtime-gemm,kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
+         "kiln-contraction-to-runtime-gemm," + activationProductsPass(options) +
+         "kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-sparse-gemm-to-runtime,kiln-sparse-qgemm-to-runtime,kiln-softmax-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","

@@ -73,7 +73,8 @@ using kiln_test::activate;
 
 struct Bf16Case {
   int64_t m, n, k;
-  int64_t panel = KILN_BF16_PANEL; // the b_panel B is packed with
+  int64_t panel = KILN_BF16_PANEL; // the b_panel B is packed with; 0: an fp32 B
+  bool transB = false;              // panel 0: B stored as B^T (attention's K)
   bool accumulate = false;
   bool bias = false;
   int64_t activation = KILN_GEMM_ACT_NONE;
@@ -87,7 +88,7 @@ struct Bf16Case {
 std::string describe(const Bf16Case &c) {
   static const char *const acts[] = {"", " gelu-erf", " gelu-tanh", " relu"};
   return "m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
-         " panel=" + std::to_string(c.panel) + (c.accumulate ? " accumulate" : "") +
+         " panel=" + std::to_string(c.panel) + (c.transB ? " B^T" : "") + (c.accumulate ? " accumulate" : "") +
          (c.bias ? " bias" : "") + acts[c.activation] + (c.residual ? " residual" : "") +
          " batch=" + std::to_string(c.batch0) + "x" + std::to_string(c.batch1) +
          (c.sharedB ? "" : " own-B") + (c.transA ? " A^T" : "") +
@@ -122,14 +123,26 @@ protected:
     // A: per GEMM, m x k with padded rows (or transposed), then a gap.
     const int64_t ars = c.transA ? 1 : c.k + 3, acs = c.transA ? c.m + 2 : 1;
     const int64_t aSize = (c.transA ? c.k * acs : c.m * ars) + 5;
-    const int64_t bSize = kiln_bf16_packed_size(c.k, c.n, c.panel) + 32;
+    // B: prepacked bf16 pairs, or (panel 0) fp32 with padded rows (or
+    // columns, transposed) that the runtime rounds as it packs.
+    const int64_t brs = c.transB ? 1 : c.n + 2, bcs = c.transB ? c.k + 1 : 1;
+    const int64_t bSize =
+        c.panel ? kiln_bf16_packed_size(c.k, c.n, c.panel) + 32 : (c.transB ? c.n * bcs : c.k * brs) + 3;
     const int64_t ldc = c.n + 3, cSize = c.m * ldc + 7, rrs = c.n + 1, rSize = c.m * rrs + 2;
     std::vector<float> a = randomFloats(size_t(batch * aSize), c.scale, rng);
     std::vector<float> bf = randomFloats(size_t(numB * c.k * c.n), 1.0f, rng);
-    std::vector<uint16_t> b(size_t(numB * bSize), 0xFFFF);
-    for (int64_t g = 0; g < numB; ++g)
-      kiln_bf16_pack_b(bf.data() + g * c.k * c.n, c.n, 1, c.k, c.n, c.panel,
-                       b.data() + g * bSize);
+    std::vector<uint16_t> b(size_t(c.panel ? numB * bSize : 0), 0xFFFF);
+    std::vector<float> bFloat(size_t(c.panel ? 0 : numB * bSize), std::nanf(""));
+    for (int64_t g = 0; g < numB; ++g) {
+      if (c.panel) {
+        kiln_bf16_pack_b(bf.data() + g * c.k * c.n, c.n, 1, c.k, c.n, c.panel,
+                         b.data() + g * bSize);
+        continue;
+      }
+      for (int64_t p = 0; p < c.k; ++p)
+        for (int64_t j = 0; j < c.n; ++j)
+          bFloat[size_t(g * bSize + p * brs + j * bcs)] = bf[size_t(g * c.k * c.n + p * c.n + j)];
+    }
     std::vector<float> bias = randomFloats(size_t(c.n), 1.0f, rng),
                        residual = randomFloats(size_t(batch * rSize), 1.0f, rng);
     const float nan = std::numeric_limits<float>::quiet_NaN(), guard = 12345.0f;
@@ -148,7 +161,9 @@ protected:
     d.a = a.data();
     d.a_rs = ars;
     d.a_cs = acs;
-    d.b = reinterpret_cast<const float *>(b.data());
+    d.b = c.panel ? reinterpret_cast<const float *>(b.data()) : bFloat.data();
+    d.b_rs = c.panel ? 0 : brs;
+    d.b_cs = c.panel ? 0 : bcs;
     d.b_panel = c.panel;
     d.b_type = KILN_DTYPE_BFLOAT16;
     d.c = out.data();
@@ -259,8 +274,11 @@ TEST_P(GemmBf16, DeepSums) {
 }
 
 TEST_P(GemmBf16, TransposedA) {
-  for (int64_t k : {1, 4, 9, 300})
-    check({14, 40, k, KILN_BF16_PANEL, false, false, 0, false, 1, 1, true, true});
+  for (int64_t k : {1, 4, 9, 300}) {
+    Bf16Case c{14, 40, k};
+    c.transA = true;
+    check(c);
+  }
 }
 
 TEST_P(GemmBf16, Accumulate) {
@@ -283,6 +301,37 @@ TEST_P(GemmBf16, Epilogues) {
       c.accumulate = true;
       check(c);
     }
+}
+
+// An fp32 B that is not prepacked (attention's products: K^T and V),
+// rounded to bf16 as the runtime packs it: the same bits as the same B
+// prepacked, over odd shapes, slices of K, batches with a B each, threads.
+TEST_P(GemmBf16, RunTimeB) {
+  for (bool transB : {false, true}) {
+    for (int64_t m : {1, 5, 12, 13, 40})
+      for (int64_t n : {1, 7, 32, 33, 64, 70})
+        for (int64_t k : {1, 2, 7, 64, 300}) {
+          Bf16Case c{m, n, k};
+          c.panel = 0;
+          c.transB = transB;
+          if (check(c); HasFailure())
+            return;
+        }
+    Bf16Case c{128, 128, 64};
+    c.panel = 0;
+    c.transB = transB;
+    c.batch0 = 2;
+    c.batch1 = 3;
+    c.sharedB = false;
+    c.bias = true;
+    c.residual = true;
+    check(c);
+    ThreadPool pool(3);
+    check(c, &pool);
+    c.k = 513;
+    c.accumulate = true;
+    check(c, &pool);
+  }
 }
 
 // B packed for another width (a model built for another target) is
@@ -408,8 +457,6 @@ TEST(GemmBf16Desc, Refused) {
   d.c = &c;
   d.ldc = 1;
   d.batch[0] = d.batch[1] = 1;
-  d.b_type = KILN_DTYPE_BFLOAT16; // but not prepacked
-  EXPECT_THROW(kiln::gemm(d, nullptr), std::invalid_argument);
   d.b_type = KILN_DTYPE_FLOAT16;
   d.b_panel = 32;
   EXPECT_THROW(kiln::gemm(d, nullptr), std::invalid_argument);

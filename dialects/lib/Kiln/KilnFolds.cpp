@@ -434,6 +434,47 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   return DenseElementsAttr::get(type, out);
 }
 
+namespace {
+/// gather(dequantize_linear(q)) -> dequantize_linear(gather(q)). The two
+/// commute exactly (dequantizing is elementwise, with a scale per tensor or
+/// per index of an axis the gather keeps), and after the gather only the
+/// picked elements are dequantized: onnxruntime's QDQ models store the
+/// embedding table in int8, and dequantizing all of BERT's 30522 x 768 rows
+/// to look up 128 of them took half the model's time.
+struct GatherBeforeDequantize : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
+    auto dequantize = op.getData().getDefiningOp<DequantizeLinearOp>();
+    if (!dequantize || dequantize.getBlockSize() != 0)
+      return failure();
+    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+    auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    bool perTensor = scaleType.hasStaticShape() && scaleType.getRank() <= 1 &&
+                     scaleType.getNumElements() == 1;
+    int64_t axis = dequantize.getAxis(), gathered = op.getAxis();
+    if (!perTensor && axis == gathered)
+      return failure(); // the scales would have to be gathered too
+    // The kept axis moves by the indices' rank less the gathered dim.
+    int64_t newAxis = axis < gathered ? axis : axis - 1 + indicesType.getRank();
+    if (perTensor)
+      newAxis = std::clamp<int64_t>(newAxis, 0, std::max<int64_t>(resultType.getRank() - 1, 0));
+    auto quantized = cast<RankedTensorType>(dequantize.getInput().getType());
+    Value picked = GatherOp::create(rewriter, op.getLoc(),
+                                    resultType.clone(quantized.getElementType()),
+                                    dequantize.getInput(), op.getIndices(), gathered);
+    rewriter.replaceOpWithNewOp<DequantizeLinearOp>(op, resultType, picked, dequantize.getScale(),
+                                                    dequantize.getZeroPoint(), newAxis,
+                                                    /*block_size=*/0);
+    return success();
+  }
+};
+} // namespace
+
+void GatherOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
+  results.add<GatherBeforeDequantize>(context);
+}
+
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType() && getType().hasStaticShape())
     return getInput();

@@ -297,6 +297,8 @@ LogicalResult FGemmOp::verify() {
       // kiln-pack-gemm-weights-bf16's panels (kiln_bf16_pack.h): B rounded
       // to bf16, pairs of k side by side; the runtime call then has b_type
       // bf16 (kiln-fgemm-to-runtime).
+      if (getBf16Inputs())
+        return emitOpError("bf16_inputs is implied by a bf16-prepacked b: drop it");
       if (!type.getElementType().isBF16() || !type.hasStaticShape() ||
           !type.getLayout().isIdentity() || type.getDimSize(2) != panel || type.getDimSize(3) != 2)
         return emitOpError("a bf16-prepacked b must be a static contiguous P x K2/2 x ")
@@ -308,6 +310,9 @@ LogicalResult FGemmOp::verify() {
     }
     if (type.getElementType() != f32)
       return emitOpError() << name(operand) << " must hold f32, got " << type;
+    if (operand == b && panel && getBf16Inputs())
+      return emitOpError("bf16_inputs rounds a b read at run time; a prepacked b is packed "
+                         "as bf16 (kiln-pack-gemm-weights-bf16) or stays fp32");
     if (operand == b && panel) {
       if (!type.hasStaticShape() || !type.getLayout().isIdentity() || type.getDimSize(2) != panel)
         return emitOpError("a prepacked b must be a static contiguous P x K x ")

@@ -101,8 +101,8 @@ void lowerFGemm(IRRewriter &rewriter, FGemmOp op, Value context, Value descripto
   }
   set(KILN_FIELD(b_panel), constant(panel));
   // A b prepacked as bf16 pairs (kiln-pack-gemm-weights-bf16; the verifier
-  // checked its map and shape).
-  if (cast<MemRefType>(op.getB().getType()).getElementType().isBF16())
+  // checked its map and shape), or an fp32 b rounded as it is read.
+  if (op.getBf16Inputs() || cast<MemRefType>(op.getB().getType()).getElementType().isBF16())
     set(KILN_FIELD(b_type), constant(KILN_DTYPE_BFLOAT16));
   set(KILN_FIELD(c), c.address);
   // Without an m loop C has one row, and any ldc will do.

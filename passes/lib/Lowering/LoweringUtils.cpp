@@ -243,8 +243,10 @@ Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value da
   OpBuilder then = read.getThenBodyBuilder();
   scf::YieldOp::create(then, loc, Value(tensor::ExtractOp::create(then, loc, data, index)));
   OpBuilder otherwise = read.getElseBodyBuilder();
-  Value fill = arith::ConstantOp::create(otherwise, loc, otherwise.getZeroAttr(element));
-  scf::YieldOp::create(otherwise, loc, fill);
+  // arith takes signless integers only: an unsigned table's 0 is made
+  // signless and reinterpreted.
+  Value fill = arith::ConstantOp::create(otherwise, loc, otherwise.getZeroAttr(signless(element)));
+  scf::YieldOp::create(otherwise, loc, reinterpret(otherwise, loc, fill, element));
   return read.getResult(0);
 }
 

@@ -33,8 +33,10 @@ extern "C" {
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for models older than 8 (their descriptors end
  * before it); ABI 9 gave kiln_qgemm_desc's float A a static a_scale,
- * which older models leave NULL; ABI 10, 11 and 12 only appended
- * sparse_gemm, softmax and sparse_qgemm to kiln_runtime_context. */
+ * which older models leave NULL; ABI 10 and 11 only appended sparse_gemm
+ * and softmax to kiln_runtime_context; ABI 12 let a bf16 GEMM take an
+ * fp32 B that is not prepacked, which older models never ask for, and
+ * appended sparse_qgemm to kiln_runtime_context, which they never read. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -87,12 +89,15 @@ enum kiln_gemm_activation {
  * k x W floats, zero past column n. bias (n floats) and residual may be
  * NULL (no term). Strides are in elements; 0 broadcasts.
  *
- * b_type (since ABI 8) is B's element type: KILN_DTYPE_FLOAT32 (or 0) as
- * above, or KILN_DTYPE_BFLOAT16 (`kiln compile --quantize bf16`): B is
- * prepacked (b_panel = W > 0) in the bf16 panels of kiln_bf16_pack.h, A is
- * rounded to bf16 as the GEMM reads it, and the sum is of exact products in
- * fp32 (the order is the runtime's, the same on every CPU; see there).
- * batch_stride_b then counts bf16 elements. */
+ * b_type (since ABI 8) is the GEMM's arithmetic: KILN_DTYPE_FLOAT32 (or 0)
+ * as above, or KILN_DTYPE_BFLOAT16 (`kiln compile --quantize`): A and B
+ * rounded to bf16 (nearest even, kiln_bf16_from_float) and the sum of
+ * their exact products in fp32 (the order is the runtime's, the same on
+ * every CPU; see there). A prepacked B (b_panel = W > 0) is then stored in
+ * the bf16 panels of kiln_bf16_pack.h, and batch_stride_b counts bf16
+ * elements; since ABI 12 B may also be an fp32 matrix read through b_rs
+ * and b_cs (b_panel = 0; attention's products), rounded as it is read, and
+ * batch_stride_b counts floats. */
 typedef struct kiln_gemm_desc {
   int64_t m, n, k;
   const float *a;

@@ -37,7 +37,6 @@
 #include <new>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include <unistd.h>
 
@@ -51,8 +50,9 @@ template <class Packed> struct Problem {
   int64_t m, n, k;
   const float *a;
   int64_t aRowStride, aColStride;
-  const Packed *b;
-  int64_t bRowStride, bColStride, bPanel; // bPanel != 0: prepacked
+  const Packed *b;     // bPanel != 0: prepacked (in the family's elements)
+  const float *bFloat; // bPanel == 0: an fp32 B, packed (bf16: rounded) as read
+  int64_t bRowStride, bColStride, bPanel;
   float *c;
   int64_t ldc;
   bool accumulate;
@@ -74,7 +74,10 @@ template <class Packed> Problem<Packed> problemAt(const kiln_gemm_desc &d, int64
           d.a + offset(d.batch_stride_a),
           d.a_rs,
           d.a_cs,
-          static_cast<const Packed *>(static_cast<const void *>(d.b)) + offset(d.batch_stride_b),
+          d.b_panel ? static_cast<const Packed *>(static_cast<const void *>(d.b)) +
+                          offset(d.batch_stride_b)
+                    : nullptr,
+          d.b_panel ? nullptr : static_cast<const float *>(d.b) + offset(d.batch_stride_b),
           d.b_rs,
           d.b_cs,
           d.b_panel,
@@ -130,9 +133,9 @@ BlockOfB<Packed> blockOfB(const GemmMicroKernelOf<Packed> &kernel, const Problem
     return {g.b + jc * kPacked + pc * nr, kPacked * nr};
   if (g.bPanel)
     repackPanels(g.b, g.bPanel, g.k, pc, kc, jc, nc, nr, scratch);
-  else if constexpr (std::is_same_v<Packed, float>) // checkDesc: a bf16 B is prepacked
-    kernel.packB(g.b + pc * g.bRowStride + jc * g.bColStride, g.bRowStride, g.bColStride, kc, nc,
-                 scratch);
+  else
+    kernel.packB(g.bFloat + pc * g.bRowStride + jc * g.bColStride, g.bRowStride, g.bColStride, kc,
+                 nc, scratch);
   return {scratch, roundUp(kc, kGroup<Packed>) * nr};
 }
 
@@ -248,8 +251,6 @@ void checkDesc(const kiln_gemm_desc &d) {
     throw std::invalid_argument("kiln_gemm_desc: negative b_panel");
   if (d.b_type != 0 && d.b_type != KILN_DTYPE_FLOAT32 && d.b_type != KILN_DTYPE_BFLOAT16)
     throw std::invalid_argument("kiln_gemm_desc: unknown b_type " + std::to_string(d.b_type));
-  if (d.b_type == KILN_DTYPE_BFLOAT16 && d.b_panel == 0)
-    throw std::invalid_argument("kiln_gemm_desc: a bf16 B must be prepacked (b_panel > 0)");
 }
 
 /// The bf16 family this CPU runs with `fp32` (the family gemm picked, whose

@@ -102,25 +102,35 @@ void kernel(int64_t kc, const uint16_t *a, const uint16_t *b, float *c, int64_t 
   run(kc, a, b, c, ldc, cols, accumulate, next);
 }
 
-/// Two packed fp32 rows of A to MR bf16 pairs (GemmBf16Pack.h):
-/// vcvtneps2bf16 rounds as kiln_bf16_from_float does, and the two halves
-/// of each pair are interleaved as 32-bit words.
-struct Pairs {
+/// Two packed fp32 rows of W values (a panel of A, W = MR, or of B, W =
+/// NR) to W bf16 pairs (GemmBf16Pack.h): vcvtneps2bf16 rounds as
+/// kiln_bf16_from_float does, and the two halves of each pair are
+/// interleaved as 32-bit words, 16 at a time.
+template <int W> struct Pairs {
   static void convert(const float *even, const float *odd, uint16_t *dst) {
-    constexpr __mmask16 rows = (1u << MR) - 1;
-    const __m256i lo = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(rows, even));
-    const __m256i hi = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(rows, odd));
-    const __m512i words = _mm512_or_si512(_mm512_cvtepu16_epi32(lo),
-                                          _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
-    _mm512_mask_storeu_epi32(dst, rows, words);
+#pragma GCC unroll 2
+    for (int h = 0; h < W; h += 16) {
+      const __mmask16 lanes = W - h >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (W - h)) - 1);
+      const __m256i lo = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes, even + h));
+      const __m256i hi = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes, odd + h));
+      const __m512i words = _mm512_or_si512(_mm512_cvtepu16_epi32(lo),
+                                            _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
+      _mm512_mask_storeu_epi32(dst + 2 * h, lanes, words);
+    }
   }
 };
 
 } // namespace
 
-const GemmBf16MicroKernel gemmAvx512Bf16Kernel = {"avx512bf16",    MR, NR, kGemmBf16Depth, 1024,
-                                                  kernel,          packABf16Panel<MR, Pairs>,
-                                                  nullptr,         nullptr,
+const GemmBf16MicroKernel gemmAvx512Bf16Kernel = {"avx512bf16",
+                                                  MR,
+                                                  NR,
+                                                  kGemmBf16Depth,
+                                                  1024,
+                                                  kernel,
+                                                  packABf16Panel<MR, Pairs<MR>>,
+                                                  packBBf16Panels<NR, Pairs<NR>>,
+                                                  nullptr,
                                                   nullptr};
 
 } // namespace kiln

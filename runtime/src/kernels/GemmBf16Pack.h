@@ -10,6 +10,10 @@
 // L1, and each two of its rows (steps p and p + 1 of k) then become MR
 // pairs: 2 MR bf16 values, dst[2i + p % 2] = bf16(A(i, p)).
 //
+// A B that is not prepacked (attention's products, whose B is computed at
+// run time) is fp32 too and packed the same way: a panel of NR columns of B
+// is the A panel of B's transpose, B(p, j) = B^T(j, p).
+//
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_KERNELS_GEMMBF16PACK_H
 #define KILN_RUNTIME_KERNELS_GEMMBF16PACK_H
@@ -39,6 +43,18 @@ void packABf16Panel(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_
     for (int64_t p = 0; p < steps; p += 2)
       Pairs::convert(chunk + p * MR, chunk + (p + 1) * MR, dst + (p0 + p) * MR);
   }
+}
+
+/// kc x cols of an fp32 B (strides rs, cs) as ceil(cols / NR) consecutive
+/// panels of bf16 pairs (GemmKernels.h), each the A panel of B^T: K^T
+/// (rs = 1) takes packAPanel's transposition of a
+/// row-major A, V (cs = 1) its contiguous copy.
+template <int NR, class Pairs>
+void packBBf16Panels(const float *b, int64_t rs, int64_t cs, int64_t kc, int64_t cols,
+                     uint16_t *dst) {
+  const int64_t panelSize = (kc + 1) / 2 * 2 * NR;
+  for (int64_t j0 = 0; j0 < cols; j0 += NR, dst += panelSize)
+    packABf16Panel<NR, Pairs>(b + j0 * cs, cs, rs, cols - j0 < NR ? cols - j0 : NR, kc, dst);
 }
 
 } // namespace

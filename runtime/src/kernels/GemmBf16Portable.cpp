@@ -55,10 +55,11 @@ void kernel(int64_t kc, const uint16_t *a, const uint16_t *b, float *c, int64_t 
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-/// Two packed fp32 rows of A to MR bf16 pairs (GemmBf16Pack.h).
-struct Pairs {
+/// Two packed fp32 rows of W values (a panel of A, W = MR, or of B, W =
+/// NR) to W bf16 pairs (GemmBf16Pack.h).
+template <int W> struct Pairs {
   static void convert(const float *even, const float *odd, uint16_t *dst) {
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < W; ++i) {
       dst[2 * i] = kiln_bf16_from_float(even[i]);
       dst[2 * i + 1] = kiln_bf16_from_float(odd[i]);
     }
@@ -68,7 +69,7 @@ struct Pairs {
 } // namespace
 
 const GemmBf16MicroKernel gemmBf16PortableKernel = {
-    "portable-bf16", MR, NR, kGemmBf16Depth, 1024, kernel, packABf16Panel<MR, Pairs>, nullptr, nullptr,
-    nullptr};
+    "portable-bf16",  MR, NR, kGemmBf16Depth, 1024, kernel, packABf16Panel<MR, Pairs<MR>>,
+    packBBf16Panels<NR, Pairs<NR>>, nullptr, nullptr};
 
 } // namespace kiln

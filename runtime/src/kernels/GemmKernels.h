@@ -68,7 +68,8 @@ template <class Packed>
 using GemmPackAFnOf = void (*)(const float *a, int64_t rowStride, int64_t colStride, int64_t rows,
                                int64_t kc, Packed *dst);
 /// Packs kc x cols of an fp32 B into ceil(cols / NR) consecutive panels at
-/// dst (null in the bf16 families, whose B is always prepacked).
+/// dst (the bf16 families round it to bf16 pairs: a B that is not
+/// prepacked, since ABI 12).
 template <class Packed>
 using GemmPackBFnOf = void (*)(const float *b, int64_t rowStride, int64_t colStride, int64_t kc,
                                int64_t cols, Packed *dst);

@@ -628,6 +628,42 @@ func.func @gather_no_fold(%x: tensor<3xi64>, %i: tensor<i64>) -> (tensor<i64>, t
 
 // -----
 
+// A lookup in a quantized table dequantizes only the rows it picks: per
+// tensor, and per axis when the gather keeps that axis (the scale's axis
+// moves by the indices' rank less one).
+// CHECK-LABEL: func.func @gather_before_dequantize
+// CHECK-SAME: (%[[T:.*]]: tensor<100x8xui8>, %[[I:.*]]: tensor<1x5xi64>, %[[S:.*]]: tensor<f32>, %[[Z:.*]]: tensor<ui8>, %[[C:.*]]: tensor<8xf32>)
+// CHECK: %[[G:.*]] = kiln.gather %[[T]], %[[I]] {axis = 0 : i64} : (tensor<100x8xui8>, tensor<1x5xi64>) -> tensor<1x5x8xui8>
+// CHECK: kiln.dequantize_linear %[[G]], %[[S]], %[[Z]] {{.*}} : (tensor<1x5x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x5x8xf32>
+// CHECK: %[[H:.*]] = kiln.gather %[[T]], %[[I]] {axis = 0 : i64} : (tensor<100x8xui8>, tensor<1x5xi64>) -> tensor<1x5x8xui8>
+// CHECK: kiln.dequantize_linear %[[H]], %[[C]] {axis = 2 : i64} : (tensor<1x5x8xui8>, tensor<8xf32>) -> tensor<1x5x8xf32>
+func.func @gather_before_dequantize(%t: tensor<100x8xui8>, %i: tensor<1x5xi64>, %s: tensor<f32>, %z: tensor<ui8>, %c: tensor<8xf32>) -> (tensor<1x5x8xf32>, tensor<1x5x8xf32>) {
+  %d = kiln.dequantize_linear %t, %s, %z : (tensor<100x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<100x8xf32>
+  %0 = kiln.gather %d, %i {axis = 0 : i64} : (tensor<100x8xf32>, tensor<1x5xi64>) -> tensor<1x5x8xf32>
+  %e = kiln.dequantize_linear %t, %c {axis = 1 : i64} : (tensor<100x8xui8>, tensor<8xf32>) -> tensor<100x8xf32>
+  %1 = kiln.gather %e, %i {axis = 0 : i64} : (tensor<100x8xf32>, tensor<1x5xi64>) -> tensor<1x5x8xf32>
+  return %0, %1 : tensor<1x5x8xf32>, tensor<1x5x8xf32>
+}
+
+// -----
+
+// Scales along the gathered axis (or in blocks) would have to be gathered
+// too: left as they are.
+// CHECK-LABEL: func.func @gather_after_dequantize_per_row
+// CHECK: %[[D:.*]] = kiln.dequantize_linear
+// CHECK: kiln.gather %[[D]]
+// CHECK: %[[E:.*]] = kiln.dequantize_linear
+// CHECK: kiln.gather %[[E]]
+func.func @gather_after_dequantize_per_row(%t: tensor<100x8xi8>, %i: tensor<5xi64>, %r: tensor<100xf32>, %b: tensor<100x4xf32>) -> (tensor<5x8xf32>, tensor<5x8xf32>) {
+  %d = kiln.dequantize_linear %t, %r {axis = 0 : i64} : (tensor<100x8xi8>, tensor<100xf32>) -> tensor<100x8xf32>
+  %0 = kiln.gather %d, %i {axis = 0 : i64} : (tensor<100x8xf32>, tensor<5xi64>) -> tensor<5x8xf32>
+  %e = kiln.dequantize_linear %t, %b {axis = 1 : i64, block_size = 2 : i64} : (tensor<100x8xi8>, tensor<100x4xf32>) -> tensor<100x8xf32>
+  %1 = kiln.gather %e, %i {axis = 0 : i64} : (tensor<100x8xf32>, tensor<5xi64>) -> tensor<5x8xf32>
+  return %0, %1 : tensor<5x8xf32>, tensor<5x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @concat
 // CHECK-DAG: %[[V:.*]] = kiln.constant dense<[1, 2, 3, 4, 5]> : tensor<5xi64>
 // CHECK-DAG: %[[M:.*]] = kiln.constant dense<{{\[}}[1, 2, 5], [3, 4, 6]]> : tensor<2x3xi64>

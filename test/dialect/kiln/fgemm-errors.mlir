@@ -147,3 +147,30 @@ func.func @bf16_b_f32(%a: memref<4x4xf32>, %b: memref<1x2x32x2xf32>, %c: memref<
       : memref<4x4xf32>, memref<1x2x32x2xf32>, memref<4x3xf32>
   return
 }
+
+// -----
+
+// bf16_inputs rounds a b read at run time: a prepacked fp32 panel is a
+// weight (packed as bf16 by kiln-pack-gemm-weights-bf16, or kept fp32), and
+// a bf16-prepacked one already means that arithmetic.
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#packed = affine_map<(b0, b1, m, n, k) -> (n floordiv 16, k, n mod 16)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+func.func @prepacked_fp32(%x: memref<?x8xf32>, %p: memref<1x8x16xf32>, %y: memref<?x16xf32>) {
+  // expected-error @+1 {{bf16_inputs rounds a b read at run time}}
+  kiln.fgemm %x, %p into %y {bf16_inputs, indexing_maps = [#a, #packed, #c]}
+      : memref<?x8xf32>, memref<1x8x16xf32>, memref<?x16xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#pairs = affine_map<(b0, b1, m, n, k) -> (n floordiv 32, k floordiv 2, n mod 32, k mod 2)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+func.func @prepacked_bf16(%x: memref<?x3xf32>, %p: memref<1x2x32x2xbf16>, %y: memref<?x2xf32>) {
+  // expected-error @+1 {{bf16_inputs is implied by a bf16-prepacked b}}
+  kiln.fgemm %x, %p into %y {bf16_inputs, indexing_maps = [#a, #pairs, #c]}
+      : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
+  return
+}

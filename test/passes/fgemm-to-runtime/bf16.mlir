@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --kiln-fgemm-to-runtime --canonicalize --cse | FileCheck %s
+// RUN: kiln-opt %s --kiln-fgemm-to-runtime --canonicalize --cse -split-input-file | FileCheck %s
 
 // A b prepacked as bf16 pairs (kiln-pack-gemm-weights-bf16): passed like an
 // fp32 panel (b_panel = 32, word 9; no strides, words 7 and 8), with k from
@@ -23,5 +23,28 @@ func.func @bf16_weight(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memre
                        %ctx: index {kiln.runtime_context}) {
   kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]}
       : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
+  return
+}
+
+// -----
+
+// An fp32 b read at run time with bf16_inputs (attention's K^T): its
+// strides as for fp32 (b_rs 1 and b_cs 4, words 7 and 8; b_panel 0) and
+// b_type bf16.
+#qa = affine_map<(b0, b1, m, n, k) -> (b0, m, k)>
+#kt = affine_map<(b0, b1, m, n, k) -> (b0, n, k)>
+#s = affine_map<(b0, b1, m, n, k) -> (b0, m, n)>
+
+// CHECK-LABEL: func.func @bf16_inputs
+// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
+// CHECK: memref.store %c1, %[[D]][%c7]
+// CHECK-NEXT: memref.store %c4, %[[D]][%c8]
+// CHECK-NEXT: memref.store %c0, %[[D]][%c9]
+// CHECK: memref.store %c16, %[[D]][%c27]
+// CHECK: call @kiln_rt_gemm
+func.func @bf16_inputs(%q: memref<2x8x4xf32>, %k: memref<2x8x4xf32>, %s: memref<2x8x8xf32>,
+                       %ctx: index {kiln.runtime_context}) {
+  kiln.fgemm %q, %k into %s {bf16_inputs, indexing_maps = [#qa, #kt, #s]}
+      : memref<2x8x4xf32>, memref<2x8x4xf32>, memref<2x8x8xf32>
   return
 }

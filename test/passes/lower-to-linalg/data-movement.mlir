@@ -60,6 +60,23 @@ func.func @gather_dynamic_axis1(%d: tensor<?x?x8xf32>, %i: tensor<?xi32>) -> ten
 
 // -----
 
+// A run-time axis may be empty: the read is guarded and yields 0 then. arith
+// takes signless integers only, so an unsigned table's 0 is an i8 constant
+// reinterpreted as ui8 (the QDQ pooler's gather of a uint8 activation).
+// CHECK-LABEL: func.func @gather_dynamic_axis_unsigned
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i8
+// CHECK: scf.if %{{.*}} -> (ui8)
+// CHECK: tensor.extract %{{.*}} : tensor<?x?x8xui8>
+// CHECK: } else {
+// CHECK: %[[CAST:.*]] = builtin.unrealized_conversion_cast %[[ZERO]] : i8 to ui8
+// CHECK: scf.yield %[[CAST]] : ui8
+func.func @gather_dynamic_axis_unsigned(%d: tensor<?x?x8xui8>, %i: tensor<i64>) -> tensor<?x8xui8> {
+  %0 = kiln.gather %d, %i {axis = 1 : i64} : (tensor<?x?x8xui8>, tensor<i64>) -> tensor<?x8xui8>
+  return %0 : tensor<?x8xui8>
+}
+
+// -----
+
 // A 0-D index drops the axis; its map has no results.
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0) -> ()>
 // CHECK-LABEL: func.func @gather_scalar_index

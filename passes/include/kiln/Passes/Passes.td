@@ -479,6 +479,28 @@ def KilnQuantizeContractions : Pass<"kiln-quantize-contractions", "::mlir::Modul
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def KilnBf16ActivationProducts : Pass<"kiln-bf16-activation-products", "::mlir::ModuleOp"> {
+  let summary = "Run GEMMs of two run-time operands (attention's products) on bf16 inputs";
+  let description = [{
+    `kiln compile --quantize` on CPUs with AVX512_BF16: every `kiln.fgemm`
+    whose b is read at run time (not prepacked, not a view of a constant),
+    attention's QK^T and its product with V, gets `bf16_inputs`: the runtime
+    rounds a and b to bf16 as it packs them and sums the exact products in
+    fp32 (`kiln_gemm_desc` with b_type bf16), at twice the fp32 rate. GEMMs
+    whose ONNX node's name or op type is in `exclude` stay fp32.
+
+    ```mlir
+    kiln.fgemm %q, %kt into %s {bf16_inputs, indexing_maps = [...]}
+        : memref<1x12x128x64xf32, strided<...>>, memref<...>, memref<1x12x128x128xf32>
+    ```
+  }];
+  let options = [
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or op types (MatMul) to keep in fp32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def KilnPruneMagnitude : Pass<"kiln-prune-magnitude", "::mlir::ModuleOp"> {
   let summary = "Zero the smallest blocks of MatMul/Gemm weights to a target sparsity";
   let description = [{

@@ -572,6 +572,7 @@ def Kiln_GatherOp : Kiln_Op<"gather"> {
   let results = (outs Kiln_Tensor:$output);
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Kiln_GatherNDOp : Kiln_Op<"gather_nd"> {

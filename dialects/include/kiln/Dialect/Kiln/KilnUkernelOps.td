@@ -121,6 +121,10 @@ def Kiln_FGemmOp : Op<Kiln_Dialect, "fgemm", [
       kernel writes and reads rows. Other strides are free (transposed and
       broadcast operands are strides, never copies).
     - `activation` is the epilogue's (kiln_gemm_activation).
+    - `bf16_inputs`: a and an fp32 b that is not prepacked are rounded to
+      bf16 as the runtime packs them, and the exact products are summed in
+      fp32 (kiln_gemm_desc's b_type bf16; `kiln-bf16-activation-products`
+      sets it). A bf16-prepacked b implies that arithmetic on its own.
 
     ```mlir
     kiln.fgemm %x, %w bias(%b : memref<768xf32>) into %y
@@ -138,7 +142,8 @@ def Kiln_FGemmOp : Op<Kiln_Dialect, "fgemm", [
                    AffineMapArrayAttr:$indexing_maps,
                    UnitAttr:$accumulate,
                    DefaultValuedAttr<Kiln_GemmActivationAttr,
-                                     "::mlir::kiln::GemmActivation::None">:$activation);
+                                     "::mlir::kiln::GemmActivation::None">:$activation,
+                   UnitAttr:$bf16_inputs);
   let assemblyFormat = [{
     $a `,` $b
     (`bias` `(` $bias^ `:` type($bias) `)`)?
