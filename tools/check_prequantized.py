@@ -51,25 +51,33 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FLOAT_ROUNDING = 1e-5  # of the output's largest magnitude
 
 
-def linear_model(path, k, widths, rng, relu_between=True):
+def linear_model(path, k, widths, rng, relu_between=True, gemm=False):
     """x [batch, seq, k] -> MatMul + bias (-> ReLU) -> ... as an fp32 ONNX
-    file; the activation entering layer i is named a{i}."""
+    file; the activation entering layer i is named a{i}. With `gemm`, x is
+    [rows, k] and each layer one Gemm with a transposed weight (transB = 1,
+    as exporters write Linear layers) and the bias as C."""
     nodes, inits, current, width = [], [], "x", k
     for i, n in enumerate(widths):
         w = (rng.standard_normal((width, n)) / np.sqrt(width)).astype(np.float32)
         b = (rng.standard_normal(n) * 0.1).astype(np.float32)
-        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-        nodes += [helper.make_node("Identity", [current], [f"a{i}"]),
-                  helper.make_node("MatMul", [f"a{i}", f"w{i}"], [f"m{i}"], name=f"linear{i}"),
-                  helper.make_node("Add", [f"m{i}", f"b{i}"], [f"y{i}"])]
+        inits += [numpy_helper.from_array(w.T.copy() if gemm else w, f"w{i}"),
+                  numpy_helper.from_array(b, f"b{i}")]
+        nodes.append(helper.make_node("Identity", [current], [f"a{i}"]))
+        if gemm:
+            nodes.append(helper.make_node("Gemm", [f"a{i}", f"w{i}", f"b{i}"], [f"y{i}"],
+                                          name=f"linear{i}", transB=1))
+        else:
+            nodes += [helper.make_node("MatMul", [f"a{i}", f"w{i}"], [f"m{i}"], name=f"linear{i}"),
+                      helper.make_node("Add", [f"m{i}", f"b{i}"], [f"y{i}"])]
         current, width = f"y{i}", n
         if relu_between and i + 1 < len(widths):
             nodes.append(helper.make_node("Relu", [current], [f"r{i}"]))
             current = f"r{i}"
     nodes.append(helper.make_node("Identity", [current], ["out"]))
+    dims = ["rows"] if gemm else ["batch", "seq"]
     graph = helper.make_graph(
-        nodes, "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", k])],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", "seq", width])], inits)
+        nodes, "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [*dims, k])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [*dims, width])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
     onnx.checker.check_model(model)
@@ -77,8 +85,9 @@ def linear_model(path, k, widths, rng, relu_between=True):
 
 
 class Batches(CalibrationDataReader):
-    def __init__(self, k, rng):
-        self.feeds = iter([{"x": (rng.standard_normal((1, 16, k)) * 2).astype(np.float32)}
+    def __init__(self, k, rng, rank=3):
+        shape = (1, 16, k)[3 - rank:]
+        self.feeds = iter([{"x": (rng.standard_normal(shape) * 2).astype(np.float32)}
                            for _ in range(4)])
 
     def get_next(self):
@@ -100,6 +109,10 @@ CASES = [
     ("qlinear_matmul_per_channel", [40, 33], dict(kind="static", quant_format=QuantFormat.QOperator,
                                                   activation_type=QuantType.QUInt8, per_channel=True,
                                                   op_types_to_quantize=["MatMul"]), 1),
+    # A Gemm layer (transB = 1, the bias as C; BERT's pooler) in QDQ.
+    ("qdq_gemm", [64, 40], dict(kind="static", activation_type=QuantType.QUInt8, gemm=True), 1),
+    ("qdq_gemm_per_channel", [37, 19], dict(kind="static", activation_type=QuantType.QUInt8,
+                                            per_channel=True, gemm=True), 1),
     # uint8 weights have a zero point of 128: not the int8 GEMM's, kept as loops.
     ("qoperator_uint8_weights", [64, 48, 40], dict(kind="dynamic", weight_type=QuantType.QUInt8), 0),
 ]
@@ -107,11 +120,12 @@ CASES = [
 
 def quantize(fp32, out, how, k, rng):
     how = dict(how)
+    rank = 2 if how.pop("gemm", False) else 3
     if how.pop("kind") == "dynamic":
         quantize_dynamic(str(fp32), str(out), weight_type=how.pop("weight_type", QuantType.QInt8),
                          **how)
     else:
-        quantize_static(str(fp32), str(out), Batches(k, rng),
+        quantize_static(str(fp32), str(out), Batches(k, rng, rank),
                         quant_format=how.pop("quant_format", QuantFormat.QDQ),
                         weight_type=QuantType.QInt8, **how)
 
@@ -185,7 +199,8 @@ def with_outputs(model, names):
 
 def check(name, widths, how, calls_expected, args, tmp, rng):
     fp32, path = tmp / f"{name}.fp32.onnx", tmp / f"{name}.onnx"
-    linear_model(fp32, widths[0], widths[1:], rng)
+    gemm = how.get("gemm", False)
+    linear_model(fp32, widths[0], widths[1:], rng, gemm=gemm)
     quantize(fp32, path, how, widths[0], rng)
     model = onnx.load(str(path))
     lib = tmp / f"{name}.so"
@@ -199,7 +214,8 @@ def check(name, widths, how, calls_expected, args, tmp, rng):
     probe = ort.InferenceSession(with_outputs(model, probe_names).SerializeToString(),
                                  providers=["CPUExecutionProvider"])
     for rows in ((1, 5), (3, 33)):
-        x = (rng.standard_normal((*rows, widths[0])) * 2).astype(np.float32)
+        shape = (rows[0] * rows[1],) if gemm else rows
+        x = (rng.standard_normal((*shape, widths[0])) * 2).astype(np.float32)
         x[..., 0] += 3  # an off-centre range: zero points away from the middle
         np.save(tmp / "x.npy", x)
         out = tmp / "out"

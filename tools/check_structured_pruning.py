@@ -12,8 +12,9 @@ On the BERT-tiny and DistilBERT-tiny test models (both exports of each):
     symbolic shapes, and with --input-shape, where Kiln rewrites constant
     Reshape shapes), which differ from the dense model's;
   * GPT-2-tiny (Linear layers as Gemm) has no block, and --stats says so;
+  * --prune-exclude naming a layer keeps its block whole in both tools;
   * bad specs are usage errors (exit 2) in both tools, and a structured
-    spec refuses --prune-exclude and --quantize int8-static.
+    spec refuses --quantize int8-static.
 
 Exits non-zero on any failure.
 """
@@ -28,6 +29,7 @@ import onnxruntime as ort
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import prune_structured  # noqa: E402
 from check_pruning import check, failures, run  # noqa: E402
 
 MODELS = ["bert-tiny.torchscript.onnx", "bert-tiny.dynamo.onnx",
@@ -91,8 +93,13 @@ def check_model(args, tmp, model_name):
     reference = kiln_outputs(args, dense, inputs, outputs, evals, "dense")
     shape = ",".join(f"{n}=1x{SEQ}" for n in inputs)
     variants = [("magnitude", []), ("calibrated", ["--calibration-data", work / "calib"]),
-                ("static", ["--calibration-data", work / "calib", "--input-shape", shape])]
+                ("static", ["--calibration-data", work / "calib", "--input-shape", shape]),
+                ("excluded", ["--prune-exclude", None])]
+    first_block = None
     for tag, flags in variants:
+        if tag == "excluded":
+            # The first block's layer named: that block stays whole, the rest is pruned.
+            flags = ["--prune-exclude", first_block]
         spec = "heads=0.5,ffn=0.5"
         lib = work / f"{tag}.so"
         stats = run([args.kiln, "compile", model, "-o", lib, "--prune", spec, "--stats",
@@ -100,15 +107,21 @@ def check_model(args, tmp, model_name):
         (work / f"{tag}.txt").write_text(stats)
         what = f"{model_name} {tag}"
         blocks = [line for line in stats.splitlines() if " block, kept " in line]
-        check(len(blocks) >= 4 and len(blocks) % 2 == 0,
-              f"{what}: {len(blocks)} blocks found, not one attention and one FFN per layer")
+        whole = [line for line in stats.splitlines() if " block kept whole" in line]
+        excluded = tag == "excluded"
+        check(len(blocks) + len(whole) >= 4 and (len(blocks) + len(whole)) % 2 == 0,
+              f"{what}: {len(blocks) + len(whole)} blocks found, not one attention and one FFN "
+              "per layer")
+        check(len(whole) == int(excluded), f"{what}: {len(whole)} blocks kept whole:\n{stats}")
         check("left dense" not in stats, f"{what}: a block was left dense:\n{stats}")
+        first_block = first_block or prune_structured.parse_remarks(stats)[0]["node"]
+        calibration = ["--calibration-data", work / "calib"] if flags and not excluded else []
         calibrated = "(calibration importance)" in stats
-        check(calibrated == bool(flags), f"{what}: the importance is not the one asked for")
+        check(calibrated == bool(calibration), f"{what}: the importance is not the one asked for")
         pruned = work / f"{tag}.onnx"
         twin = run([sys.executable, ROOT / "tools" / "prune_onnx.py", model, pruned,
-                    "--prune", spec, "--blocks", work / f"{tag}.txt",
-                    *(["--calibration-data", work / "calib"] if flags else [])], expect=None)
+                    "--prune", spec, "--blocks", work / f"{tag}.txt", *calibration,
+                    *(["--prune-exclude", first_block] if excluded else [])], expect=None)
         check(twin.returncode == 0, f"{what}: numpy chose other units than Kiln:\n{twin.stdout}")
         got = kiln_outputs(args, lib, inputs, outputs, evals, tag)
         want = ort_outputs(pruned, inputs, outputs, evals)
@@ -135,9 +148,6 @@ def check_errors(args, tmp):
                 tmp / "g.so", "--prune", "heads=0.5,ffn=0.5", "--stats"]).stderr
     check("0 of 0 blocks pruned" in gpt2 and "8 Gemm layers not considered" in gpt2,
           f"gpt2-tiny: {gpt2}")
-    result = run([args.kiln, "compile", model, "-o", tmp / "x.so", "--prune", "ffn=0.5",
-                  "--prune-exclude", "fc1"], expect=2)
-    check("structured --prune" in result.stderr, f"--prune-exclude: {result.stderr}")
     result = run([args.kiln, "compile", model, "-o", tmp / "x.so", "--prune", "ffn=0.5",
                   "--quantize", "int8-static", "--calibration-data", tmp], expect=2)
     check("one compile takes one of them" in result.stderr, f"int8-static: {result.stderr}")

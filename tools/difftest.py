@@ -5,7 +5,8 @@ Each graph chains ops Kiln imports (elementwise ops; MatMul -> Add(bias) ->
 Relu, Gelu, GELU written out with Erf or Tanh, Clip, LeakyRelu, Sigmoid or
 Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
 LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
-comparisons, Cast, ...) on float32, int64, int32 and bool values whose
+comparisons, Cast, QuantizeLinear -> DequantizeLinear pairs and Gathers from
+dequantized int8 tables, ...) on float32, int64, int32 and bool values whose
 shapes mix static dims and symbolic ones (dim_params) and broadcast
 numpy-style. A graph that onnx.checker (full_check) or ONNX Runtime (CPU, no
 graph optimisations) rejects is discarded and counted. The rest are compiled
@@ -634,10 +635,57 @@ class Gen:
         self.pool.extend(outs[1:])
         return outs[0]
 
+    def quant_params(self, qtype):
+        """A per-tensor scale and a zero point of qtype (for uint8 70% of the
+        time: without one, QuantizeLinear's output is uint8)."""
+        params = [self.scalar(float(self.rng.uniform(0.01, 0.5)))]
+        if qtype == TP.INT8 or self.chance(0.7):
+            lo, hi = (0, 255) if qtype == TP.UINT8 else (-128, 127)
+            params.append(self.scalar(int(self.rng.integers(lo, hi + 1)), qtype))
+        return params
+
+    def op_fake_quantize(self):
+        """QuantizeLinear then DequantizeLinear of an exact f32 value, as QDQ
+        models wrap every activation: uint8 or int8, read back with the same
+        scale and zero point (Kiln's one float body) or other ones. Both
+        divide by the scale and round half to even, so exact stays exact."""
+        a = self.choose(lambda v: v.exact and v.dtype == F32)
+        qtype = self.pick([TP.UINT8, TP.INT8])
+        params = self.quant_params(qtype)
+        q = self.node("QuantizeLinear", [a, *params], qtype, a.shape, True)
+        back = params if self.chance(0.7) else self.quant_params(qtype)
+        return self.node("DequantizeLinear", [q, *back], F32, a.shape, True)
+
+    def op_quantized_lookup(self):
+        """Gather from a DequantizeLinear'd int8/uint8 table (QDQ embeddings;
+        Kiln gathers first), per tensor or per column, indices constant or
+        fed."""
+        rows, width = self.pick([3, 7, 50]), self.pick([1, 4, 9])
+        qtype = self.pick([TP.UINT8, TP.INT8])
+        lo, hi = (0, 255) if qtype == TP.UINT8 else (-128, 127)
+        table = self.const(self.rng.integers(lo, hi + 1, (rows, width)).astype(np_type(qtype)))
+        if self.chance(0.5):
+            params, attrs = self.quant_params(qtype), {}
+        else:
+            params = [self.const(self.rng.uniform(0.01, 0.5, width).astype(np.float32))]
+            if self.chance(0.5):
+                params.append(self.const(self.rng.integers(lo, hi + 1, width)
+                                         .astype(np_type(qtype))))
+            attrs = {"axis": 1}
+        values = self.node("DequantizeLinear", [table, *params], F32, (dim(rows), dim(width)),
+                           True, **attrs)
+        ishape = tuple(dim(self.pick(SIZES[:5])) for _ in range(self.pick([1, 1, 2])))
+        if self.chance(0.5):
+            idx = self.const(self.rng.integers(-rows, rows, [static(x) for x in ishape]))
+        else:
+            idx = self.input(I64, ishape, ["index", dim(rows)])
+        return self.node("Gather", [values, idx], F32, ishape + (dim(width),), True)
+
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_transpose, 1), (op_reshape, 2),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
-           (op_cast, 1), (op_reshape_like, 1), (op_split, 1)]
+           (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
+           (op_quantized_lookup, 1)]
 
     def build(self):
         """The model, with its feed spec (input kinds and two bindings of the

@@ -275,13 +275,13 @@ def main_structured(args, spec, model, parser):
     if not args.blocks:
         parser.error(f"--prune {args.prune} needs --blocks FILE: the remarks of "
                      "kiln compile --stats")
-    if args.prune_exclude:
-        parser.error("--prune-exclude goes with magnitude and N:M pruning, not structured")
     blocks = prune_structured.parse_remarks(pathlib.Path(args.blocks).read_text())
     if not blocks:
         parser.error(f"--blocks {args.blocks} holds no block remark of kiln compile --stats")
     prune_structured.unshare_constants(model)
-    done = prune_structured.prune_structured(model, spec, blocks, args.calibration_data)
+    done = prune_structured.prune_structured(model, spec, blocks, args.calibration_data,
+                                             exclude={n.strip() for n in args.prune_exclude.split(",")
+                                                      if n.strip()})
     for node, kind, kept, units, agrees in done:
         print(f"{node}: {kind} block, kept {len(kept)} of {units}"
               f"{'' if agrees else ' (NOT the units Kiln kept)'}: {','.join(map(str, kept))}")

@@ -172,15 +172,19 @@ def importance_of(weight, units, magnitudes):
     return list((scale * norms).reshape(units, -1).sum(axis=1))
 
 
-def prune_structured(model, spec, blocks, data=None):
+def prune_structured(model, spec, blocks, data=None, exclude=frozenset()):
     """Removes the units of `blocks` (parse_remarks) from `model` in place,
-    chosen here; [(node, kind, kept, units, agrees)] where `agrees` says
-    whether the choice is Kiln's."""
+    chosen here, but for blocks one of whose Linear layers `exclude` names
+    (kept whole, as kiln compile --prune-exclude keeps them); [(node, kind,
+    kept, units, agrees)] where `agrees` says whether the choice is Kiln's."""
     graph = Graph(model)
     magnitudes = input_magnitudes(model, [b["node"] for b in blocks], data) if data else {}
     done = []
     for block in blocks:
         consumer = graph.by_name[block["node"]]
+        if consumer.name in exclude or any(
+                p.name in exclude for p in graph.producers(consumer.input[0])):
+            continue
         w_name = consumer.input[1]
         w = graph.array(w_name)
         units, features = block["units"], w.shape[0]

@@ -300,9 +300,6 @@ std::string mlir::kiln::pruningSpec(const Pruning &prune) {
 std::string mlir::kiln::checkPruningOptions(const CompileOptions &options) {
   if (options.prune.kind == Pruning::Kind::None)
     return options.pruneExclude.empty() ? "" : "--prune-exclude needs --prune";
-  if (options.prune.kind == Pruning::Kind::Structured && !options.pruneExclude.empty())
-    return "--prune-exclude goes with magnitude and N:M pruning; structured --prune (heads=, "
-           "ffn=) prunes every block it matches";
   for (const auto *names : {&options.pruneExclude, &options.pruneKeepDense})
     for (const std::string &name : *names)
       if (!isPassOptionName(name))
@@ -321,6 +318,7 @@ static std::string structuredPruningPrefix(const CompileOptions &options) {
     return "";
   return "kiln-prune-structured{heads=" + formatDouble("%.17g", prune.heads) +
          " ffn=" + formatDouble("%.17g", prune.ffn) +
+         (options.pruneExclude.empty() ? "" : " exclude=" + llvm::join(options.pruneExclude, ",")) +
          (options.pruneReport ? " report=true" : "") + "},";
 }
 

@@ -337,7 +337,6 @@ def test_compile_options_that_work(tmp_path):
     ({"prune": "4:4"}, "is not N:M with 1 <= N < M <= 64"),
     ({"prune_exclude": ["Gemm"]}, "--prune-exclude needs --prune"),
     ({"prune": "heads=1"}, "has heads='1', not a fraction in"),
-    ({"prune": "ffn=0.5", "prune_exclude": ["Gemm"]}, "structured --prune"),
 ])
 def test_compile_prune_bad_options(tmp_path, kwargs, message):
     with pytest.raises(kiln.CompileError, match=message):

@@ -101,7 +101,8 @@ Options:
                                With --stats, each pruned weight's sparsity
                                (structured: each block's kept units).
   --prune-exclude=<n,...>      Keep these ONNX nodes' (by name) or op types'
-                               weights dense.
+                               weights dense (structured: their blocks
+                               whole).
   --eval-data=<dir>            Input sets to measure accuracy on: one
                                subdirectory per run holding <input>.npy for
                                every model input (docs/datasets.md).

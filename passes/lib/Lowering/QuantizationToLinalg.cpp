@@ -48,7 +48,10 @@ Value intToFloat(OpBuilder &b, Location loc, Value v, Type type, Type floatType)
 /// the scale and optional zero point read through their maps.
 template <typename OpTy>
 Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType resultType,
-                        function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+                        function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+                        Value input = nullptr) {
+  if (!input)
+    input = op.getInput();
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   int64_t rank = resultType.getRank();
@@ -64,7 +67,7 @@ Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType res
                                        value.bitcast(signless(type.getElementType())));
     return operand;
   };
-  SmallVector<Value> inputs{signlessIfUnsignedConstant(op.getInput()), op.getScale()};
+  SmallVector<Value> inputs{signlessIfUnsignedConstant(input), op.getScale()};
   if (Value zeroPoint = op.getZeroPoint())
     inputs.push_back(signlessIfUnsignedConstant(zeroPoint));
   SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
@@ -72,7 +75,7 @@ Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType res
     maps.push_back(paramMap(ctx, rank, cast<RankedTensorType>(param.getType()), op.getAxis(),
                             op.getBlockSize()));
   maps.push_back(rewriter.getMultiDimIdentityMap(rank));
-  Value init = emptyLike(rewriter, loc, resultType, ValueRange{op.getInput()});
+  Value init = emptyLike(rewriter, loc, resultType, ValueRange{input});
   auto generic = linalg::GenericOp::create(
       rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps,
       parallelIterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
@@ -108,28 +111,35 @@ struct DequantizeToGeneric : OpRewritePattern<DequantizeLinearOp> {
 /// i32, which vectorizes (a direct f64-to-i8 conversion does not). Other
 /// types round and clamp in f64, which holds every integer of the
 /// quantized types exactly.
+/// The quantized value of x (a[0]) with scale a[1] and zero point a[2] (if
+/// given) as a float of `wide`: round_half_even(x / scale) + zero_point,
+/// clamped to the range of `to`.
+Value quantizedAsFloat(OpBuilder &b, Location l, ValueRange a, IntegerType to, Type wide) {
+  unsigned width = to.getWidth();
+  double lo = to.isUnsigned() ? 0.0 : -std::ldexp(1.0, width - 1);
+  double hi = to.isUnsigned() ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+  Value scaled = arith::DivFOp::create(b, l, a[0], a[1]);
+  if (scaled.getType() != wide)
+    scaled = arith::ExtFOp::create(b, l, wide, scaled);
+  Value q = math::RoundEvenOp::create(b, l, scaled);
+  if (a.size() > 2)
+    q = arith::AddFOp::create(b, l, q, intToFloat(b, l, a[2], to, wide));
+  q = arith::MaximumFOp::create(b, l, q, scalarConstant(b, l, wide, lo));
+  return arith::MinimumFOp::create(b, l, q, scalarConstant(b, l, wide, hi));
+}
+
 struct QuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QuantizeLinearOp op, PatternRewriter &rewriter) const override {
     auto resultType = cast<RankedTensorType>(op.getType());
     auto to = cast<IntegerType>(resultType.getElementType());
-    unsigned width = to.getWidth();
     bool isUnsigned = to.isUnsigned();
-    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
-    double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
     bool inF32 = cast<RankedTensorType>(op.getInput().getType()).getElementType().isF32() &&
-                 width <= 16;
+                 to.getWidth() <= 16;
     Value result = buildQuantGeneric(
         rewriter, op, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Type wide = inF32 ? b.getF32Type() : b.getF64Type();
-          Value scaled = arith::DivFOp::create(b, l, a[0], a[1]);
-          if (scaled.getType() != wide)
-            scaled = arith::ExtFOp::create(b, l, wide, scaled);
-          Value q = math::RoundEvenOp::create(b, l, scaled);
-          if (a.size() > 2)
-            q = arith::AddFOp::create(b, l, q, intToFloat(b, l, a[2], to, wide));
-          q = arith::MaximumFOp::create(b, l, q, scalarConstant(b, l, wide, lo));
-          q = arith::MinimumFOp::create(b, l, q, scalarConstant(b, l, wide, hi));
+          Value q = quantizedAsFloat(b, l, a, to, wide);
           Type bits = signless(to);
           Value v;
           if (inF32)
@@ -145,8 +155,75 @@ struct QuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
   }
 };
 
+/// Whether two scales (or zero points) are the same value: one SSA value,
+/// or equal constants.
+bool sameParameter(Value a, Value b) {
+  if (a == b)
+    return true;
+  Attribute x, y;
+  return a && b && matchPattern(a, m_Constant(&x)) && matchPattern(b, m_Constant(&y)) && x == y;
+}
+
+/// dequantize_linear(quantize_linear(x, s, z), s, z), the pair onnxruntime's
+/// QDQ models put after every activation ("fake quantization"), as one
+/// float body: (clamp(round_half_even(x / s) + z) - z) * s. That is exact,
+/// the same bits as the two ops: the clamped value is an integer that f32
+/// holds, and so is its difference with z. It spares the float-to-int8 and
+/// back conversions of each pair (QDQ BERT-base's GELU alone has seven
+/// pairs per element). The pattern is on the quantize_linear, which the
+/// top-down lowering meets first: it replaces the matching
+/// dequantize_linear users, and the quantize_linear is lowered as usual if
+/// others read it.
+struct FakeQuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isInverse(QuantizeLinearOp quantize, DequantizeLinearOp op) {
+    if (!sameParameter(op.getScale(), quantize.getScale()) ||
+        !sameParameter(op.getZeroPoint(), quantize.getZeroPoint()) ||
+        op.getBlockSize() != quantize.getBlockSize() ||
+        quantize.getInput().getType() != op.getType())
+      return false;
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    bool perTensor =
+        scaleType.hasStaticShape() && scaleType.getNumElements() == 1 && op.getBlockSize() == 0;
+    return perTensor || op.getAxis() == quantize.getAxis();
+  }
+
+  LogicalResult matchAndRewrite(QuantizeLinearOp quantize,
+                                PatternRewriter &rewriter) const override {
+    auto to = cast<IntegerType>(cast<RankedTensorType>(quantize.getType()).getElementType());
+    auto inputType = cast<RankedTensorType>(quantize.getInput().getType());
+    if (!inputType.getElementType().isF32() || to.getWidth() > 16)
+      return failure();
+    SmallVector<DequantizeLinearOp> inverses;
+    for (Operation *user : quantize->getUsers())
+      if (auto op = dyn_cast<DequantizeLinearOp>(user); op && isInverse(quantize, op))
+        inverses.push_back(op);
+    if (inverses.empty())
+      return failure();
+    for (DequantizeLinearOp op : inverses) {
+      rewriter.setInsertionPoint(op);
+      Value result = buildQuantGeneric(
+          rewriter, op, inputType,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Type f32 = b.getF32Type();
+            Value v = quantizedAsFloat(b, l, a, to, f32);
+            if (a.size() > 2)
+              v = arith::SubFOp::create(b, l, v, intToFloat(b, l, a[2], to, f32));
+            return arith::MulFOp::create(b, l, v, a[1]);
+          },
+          quantize.getInput());
+      rewriter.replaceOp(op, result);
+    }
+    if (quantize->use_empty())
+      rewriter.eraseOp(quantize);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::lowering::populateQuantizationLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<DequantizeToGeneric, QuantizeToGeneric>(patterns.getContext());
+  patterns.add<FakeQuantizeToGeneric>(patterns.getContext(), /*benefit=*/2);
 }

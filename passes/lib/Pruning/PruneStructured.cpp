@@ -25,6 +25,7 @@
 #include "kiln/Dialect/Kiln/KilnDialect.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
+#include "llvm/ADT/StringSet.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/MapVector.h"
@@ -416,8 +417,20 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
                                     ->getLayerInputMagnitudeAttrHelper()
                                     .getAttr(module);
     Blocks blocks = findBlocks(module);
+    llvm::StringSet<> excluded;
+    for (const std::string &name : exclude)
+      excluded.insert(name);
     int64_t removed = 0, total = 0, pruned = 0;
     for (MatchedBlock &block : blocks.matched) {
+      if (isExcluded(block, excluded)) {
+        total += block.units();
+        if (report)
+          emitRemark(block.consumer->matmul.getLoc())
+              << llvm::formatv("{0} block kept whole: --prune-exclude names one of its layers",
+                               block.attention ? "attention" : "FFN")
+                     .str();
+        continue;
+      }
       double fraction = block.attention ? double(heads) : double(ffn);
       FailureOr<SmallVector<double>> importance = importanceOf(block, magnitudes);
       if (failed(importance))
@@ -456,6 +469,16 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
                         .str()
                   : std::string());
     }
+  }
+
+  /// Whether `excluded` names one of the block's Linear layers.
+  static bool isExcluded(MatchedBlock &block, const llvm::StringSet<> &excluded) {
+    if (excluded.empty())
+      return false;
+    auto named = [&](Linear &layer) {
+      return lowering::namesAnyNodeOf(layer.matmul.getLoc(), excluded);
+    };
+    return named(*block.consumer) || llvm::any_of(block.producers, named);
   }
 
   /// Per unit: the sum over its features j of s_j * ||W[j, :]||2, W the

@@ -8,7 +8,7 @@
 //
 //   QOperator: f32(MatMulInteger(A, W, za, 0)) * (sa * sw) [+ bias]
 //     = float(sum (A - za) * W) * (sa * sw[j]) [+ bias]     kiln.qgemm exactly
-//   QDQ: MatMul(DQ(A, sa, za), DQ(W, sw, 0)) [+ bias]
+//   QDQ: MatMul(DQ(A, sa, za), DQ(W, sw, 0)) [+ bias], or a Gemm of them
 //     = the same sum, rounded once where fp32 rounds every product and
 //       partial sum (as onnxruntime, whose QDQ fusions compute it in int32
 //       too): the same quantized values, the product to float rounding.
@@ -410,6 +410,57 @@ struct FoldDequantizedMatMul : OpRewritePattern<MatMulOp> {
   }
 };
 
+/// Gemm(DequantizeLinear(A, sa, za), DequantizeLinear(W, sw, 0), bias):
+/// quantize_static's QDQ spelling of a Gemm layer (BERT's pooler), with
+/// alpha = beta = 1 and no transposed A. A transposed W (N x K, the usual
+/// transB = 1) is transposed here, its scales per row of it.
+struct FoldDequantizedGemm : OpRewritePattern<GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GemmOp gemm, PatternRewriter &rewriter) const override {
+    auto lhs = gemm.getA().getDefiningOp<DequantizeLinearOp>();
+    auto rhs = gemm.getB().getDefiningOp<DequantizeLinearOp>();
+    if (!lhs || !rhs || !gemm.getType().getElementType().isF32() || rhs.getBlockSize() != 0 ||
+        gemm.getTransA() || gemm.getAlpha().convertToFloat() != 1.0f ||
+        (gemm.getC() && gemm.getBeta().convertToFloat() != 1.0f))
+      return rewriter.notifyMatchFailure(gemm, "not a plain Gemm of two DequantizeLinear");
+    if (rhs.getZeroPoint() && !isZeroConstant(rhs.getZeroPoint()))
+      return rewriter.notifyMatchFailure(gemm, "the weight's zero point is not 0");
+    std::optional<Int8Weight> weight = int8WeightOf(rhs.getInput());
+    if (!weight)
+      return rewriter.notifyMatchFailure(gemm, "the weight is not a constant int8 matrix");
+    if (gemm.getTransB())
+      *weight = transposed(*weight);
+    if (!isLinearLayer(lhs.getInput(), *weight, gemm.getType()))
+      return rewriter.notifyMatchFailure(gemm, "not a Linear layer");
+    // One scale per output column: W's dim 0 when transposed, else dim 1.
+    std::optional<std::vector<float>> scales = columnScalesOf(rhs.getScale(), weight->n);
+    if (!scales || (!isOneValue(rhs.getScale()) && rhs.getAxis() != (gemm.getTransB() ? 0 : 1)))
+      return rewriter.notifyMatchFailure(gemm, "the weight's scales are not per column");
+    Value bias = gemm.getC();
+    if (bias) {
+      auto type = cast<RankedTensorType>(bias.getType());
+      if (type.getRank() != 1 || type.getDimSize(0) != weight->n)
+        return rewriter.notifyMatchFailure(gemm, "C is not a bias of N values");
+    }
+    std::optional<QuantizedA> a = FoldDequantizedMatMul::uint8Activation(rewriter, lhs);
+    if (!a)
+      return rewriter.notifyMatchFailure(gemm, "A is not quantized per tensor to 8 bits");
+    rewriter.setInsertionPoint(gemm);
+    rewriter.replaceOp(gemm, createQGemm(rewriter, gemm.getLoc(), *a, *weight, *scales,
+                                         cast<RankedTensorType>(gemm.getType()), bias));
+    return success();
+  }
+
+  /// W^T as a K x N weight.
+  static Int8Weight transposed(const Int8Weight &w) {
+    Int8Weight t{w.n, w.k, std::vector<int8_t>(w.values.size()), w.resource};
+    for (int64_t i = 0; i < w.k; ++i)
+      for (int64_t j = 0; j < w.n; ++j)
+        t.values[size_t(j * w.k + i)] = w.values[size_t(i * w.n + j)];
+    return t;
+  }
+};
+
 /// The one f32 value of a constant that holds one, if it is one.
 std::optional<float> oneFloatOf(Value value) {
   std::optional<std::vector<float>> values = columnScalesOf(value, 1);
@@ -529,7 +580,8 @@ struct FoldIntegerMatMulsPass
         weights.insert(resource.getRawHandle().getKey());
     });
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldMatMulInteger, FoldDequantizedMatMul, FoldQLinearMatMul>(&getContext());
+    patterns.add<FoldMatMulInteger, FoldDequantizedMatMul, FoldDequantizedGemm, FoldQLinearMatMul>(
+        &getContext());
     // Only these rewrites (and the dead code they leave): no folding.
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);

@@ -6,9 +6,14 @@
 //   for each nc-wide block of columns         packed B: k x nc, stays in L2
 //     for each mr-tall strip of rows          its rows of A stay in L1
 //       for each nr-wide tile                 micro-kernel over all of k,
-//                                             then dequantized into C
-//       epilogue on the strip                 bias, activation, residual
+//                                             then dequantized into C,
+//                                             then the epilogue (bias,
+//                                             activation, residual)
 //
+// The epilogue runs on each tile (mr x nr, still in L1) rather than on the
+// strip of nc columns, which has left L1 by then at nc ~ 1000: BERT-base
+// int8 ran ~5% faster on one thread (medians of 16 alternating rounds, the
+// FFN's GELU the most of it).
 // k is not blocked: the sums stay int32 in registers from the first step of
 // k to the dequantization, and a strip of A (mr rows of k bytes: 24 KiB at
 // k = 3072) fits L1. A is quantized once per tile, not per block of B: a
@@ -138,12 +143,12 @@ void qgemmTile(const QGemmMicroKernel &kernel, const QGemmProblem &g, int64_t un
         t.c = g.c + ir * g.ldc + j;
         t.cols = std::min(nr, jc + nc - j);
         kernel.run(t);
+        // This tile of C is final (k is not blocked) and still in L1.
+        if (epilogue)
+          kernel.fp32->epilogue(
+              t.c, g.ldc, t.rows, t.cols, g.bias ? g.bias + j : nullptr, g.activation,
+              g.residual ? g.residual + ir * g.residualRowStride + j : nullptr, g.residualRowStride);
       }
-      // This strip of C is final and still in cache.
-      if (epilogue)
-        kernel.fp32->epilogue(
-            g.c + ir * g.ldc + jc, g.ldc, t.rows, nc, g.bias ? g.bias + jc : nullptr, g.activation,
-            g.residual ? g.residual + ir * g.residualRowStride + jc : nullptr, g.residualRowStride);
     }
   }
 }

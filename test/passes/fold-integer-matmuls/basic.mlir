@@ -107,6 +107,28 @@ func.func @qdq_uint8(%x: tensor<?x2xf32>) -> tensor<?x3xf32> {
 
 // -----
 
+// A QDQ Gemm layer (BERT's pooler): W transposed (transB, N x K, its
+// scales per row of it: axis 0), the bias as C. The weight is packed as
+// its transpose, the bias joins the op.
+// CHECK-LABEL: func.func @qdq_gemm
+// CHECK: %[[Q:.*]] = kiln.quantize_linear %arg0
+// CHECK: %[[Y:.*]] = kiln.qgemm %[[Q]], %{{.*}}, %{{.*}} a_scale(%{{.*}} : tensor<f32>) a_zero_point(%{{.*}} : tensor<ui8>) bias(%arg1 : tensor<3xf32>) into %{{.*}} {k = 2 : i64, n = 3 : i64} : tensor<?x2xui8>
+// CHECK-NOT: kiln.gemm
+// CHECK: return %[[Y]]
+func.func @qdq_gemm(%x: tensor<?x2xf32>, %bias: tensor<3xf32>) -> tensor<?x3xf32> {
+  %s = kiln.constant dense<0.02> : tensor<f32>
+  %z = kiln.constant dense<128> : tensor<ui8>
+  %w = kiln.constant dense<[[1, 4], [2, 5], [3, -6]]> : tensor<3x2xi8>
+  %sw = kiln.constant dense<[1.0, 0.5, 0.25]> : tensor<3xf32>
+  %q = kiln.quantize_linear %x, %s, %z {to = ui8} : (tensor<?x2xf32>, tensor<f32>, tensor<ui8>) -> tensor<?x2xui8>
+  %a = kiln.dequantize_linear %q, %s, %z : (tensor<?x2xui8>, tensor<f32>, tensor<ui8>) -> tensor<?x2xf32>
+  %b = kiln.dequantize_linear %w, %sw {axis = 0 : i64} : (tensor<3x2xi8>, tensor<3xf32>) -> tensor<3x2xf32>
+  %y = kiln.gemm %a, %b, %bias {transB = true} : (tensor<?x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
 // QDQ with int8 activations (quantize_static's default): x is quantized
 // to ui8 instead, both zero points moved by 128 (-3 + 128 = 125), which
 // keeps every A - za; the bias add joins the op.

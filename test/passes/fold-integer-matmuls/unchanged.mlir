@@ -195,3 +195,21 @@ func.func @qdq_uint8_resource_weight(%q: tensor<?x2xui8>) -> tensor<?x3xf32> {
     }
   }
 #-}
+
+// -----
+
+// A Gemm with alpha != 1 (or a transposed A) is not a plain Linear layer.
+// CHECK-LABEL: func.func @qdq_gemm_alpha
+// CHECK: kiln.gemm
+// CHECK-NOT: kiln.qgemm
+func.func @qdq_gemm_alpha(%x: tensor<?x2xf32>) -> tensor<?x3xf32> {
+  %s = kiln.constant dense<0.02> : tensor<f32>
+  %z = kiln.constant dense<128> : tensor<ui8>
+  %w = kiln.constant dense<[[1, 4], [2, 5], [3, -6]]> : tensor<3x2xi8>
+  %sw = kiln.constant dense<0.5> : tensor<f32>
+  %q = kiln.quantize_linear %x, %s, %z {to = ui8} : (tensor<?x2xf32>, tensor<f32>, tensor<ui8>) -> tensor<?x2xui8>
+  %a = kiln.dequantize_linear %q, %s, %z : (tensor<?x2xui8>, tensor<f32>, tensor<ui8>) -> tensor<?x2xf32>
+  %b = kiln.dequantize_linear %w, %sw : (tensor<3x2xi8>, tensor<f32>) -> tensor<3x2xf32>
+  %y = kiln.gemm %a, %b {alpha = 2.0 : f32, transB = true} : (tensor<?x2xf32>, tensor<3x2xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

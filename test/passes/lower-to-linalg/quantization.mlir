@@ -83,3 +83,45 @@ func.func @quantize_wide(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi32> {
   %0 = kiln.quantize_linear %x, %s {to = i32} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi32>
   return %0 : tensor<4xi32>
 }
+
+// -----
+
+// A quantize_linear read back by a dequantize_linear with the same scale and
+// zero point (QDQ models' fake quantization) is one float body, without the
+// conversions to and from the integer type: clamp(rint(x / s) + z) - z,
+// times s. The quantize_linear stays for its other user.
+// CHECK-LABEL: func.func @fake_quantize
+// CHECK: %[[Q:.*]] = linalg.generic
+// CHECK: arith.fptosi
+// CHECK: } -> tensor<4x8xui8>
+// CHECK: %[[D:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1, %arg2 : tensor<4x8xf32>, tensor<f32>, tensor<ui8>)
+// CHECK: %[[DIV:.*]] = arith.divf
+// CHECK: %[[R:.*]] = math.roundeven %[[DIV]]
+// CHECK: %[[Z:.*]] = arith.uitofp
+// CHECK: %[[SHIFTED:.*]] = arith.addf %[[R]], %[[Z]]
+// CHECK: %[[LOW:.*]] = arith.maximumf %[[SHIFTED]]
+// CHECK: %[[CLAMPED:.*]] = arith.minimumf %[[LOW]]
+// CHECK-NOT: arith.fptosi
+// CHECK: %[[CENTRED:.*]] = arith.subf %[[CLAMPED]]
+// CHECK: %[[Y:.*]] = arith.mulf %[[CENTRED]], %in
+// CHECK: linalg.yield %[[Y]] : f32
+// CHECK: return %[[D]], %[[Q]]
+func.func @fake_quantize(%x: tensor<4x8xf32>, %s: tensor<f32>, %z: tensor<ui8>) -> (tensor<4x8xf32>, tensor<4x8xui8>) {
+  %q = kiln.quantize_linear %x, %s, %z {to = ui8} : (tensor<4x8xf32>, tensor<f32>, tensor<ui8>) -> tensor<4x8xui8>
+  %d = kiln.dequantize_linear %q, %s, %z : (tensor<4x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<4x8xf32>
+  return %d, %q : tensor<4x8xf32>, tensor<4x8xui8>
+}
+
+// -----
+
+// Another scale reads other values: both ops are lowered on their own.
+// CHECK-LABEL: func.func @requantize
+// CHECK: arith.fptosi
+// CHECK: } -> tensor<4x8xi8>
+// CHECK: arith.sitofp
+// CHECK: } -> tensor<4x8xf32>
+func.func @requantize(%x: tensor<4x8xf32>, %s: tensor<f32>, %t: tensor<f32>) -> tensor<4x8xf32> {
+  %q = kiln.quantize_linear %x, %s {to = i8} : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xi8>
+  %d = kiln.dequantize_linear %q, %t : (tensor<4x8xi8>, tensor<f32>) -> tensor<4x8xf32>
+  return %d : tensor<4x8xf32>
+}

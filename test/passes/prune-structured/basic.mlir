@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s "--kiln-prune-structured=ffn=0.5 heads=0.5" -split-input-file | FileCheck %s
 // RUN: kiln-opt %s "--kiln-prune-structured=ffn=0.5 heads=0.5 report=true" -split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
 // RUN: kiln-opt %s "--kiln-prune-structured=ffn=0.25" -split-input-file | FileCheck %s --check-prefix=QUARTER
+// RUN: kiln-opt %s "--kiln-prune-structured=ffn=0.5 heads=0.5 exclude=fc1,wo report=true" -split-input-file 2>&1 | FileCheck %s --check-prefix=EXCLUDE
 
 // An FFN: up-projection with a bias, GELU as erf arithmetic (scalar
 // operands only), down-projection. W2's rows have norms 1, 5, 2, 0.5:
@@ -19,6 +20,12 @@
 // CHECK: %[[W2:.*]] = kiln.constant dense<{{\[\[}}3.000000e+00, 4.000000e+00], [2.000000e+00, 0.000000e+00]]> : tensor<2x2xf32>
 // CHECK: kiln.matmul %[[G]], %[[W2]] : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
 // REPORT: remark: loc("fc2"("MatMul")): FFN block, kept 2 of 4 neurons (weight-magnitude importance): 1-2
+// --prune-exclude naming either Linear layer of a block (fc1 here, the
+// attention block's wo below) keeps the block whole.
+// EXCLUDE: remark: loc("fc2"("MatMul")): FFN block kept whole: --prune-exclude names one of its layers
+// EXCLUDE-LABEL: func.func @ffn
+// EXCLUDE: kiln.constant {{.*}} : tensor<2x4xf32>
+// EXCLUDE: kiln.constant {{.*}} : tensor<4x2xf32>
 // A quarter of four neurons is one: the least important, neuron 3.
 // QUARTER-LABEL: func.func @ffn
 // QUARTER: kiln.constant dense<{{\[\[}}0.000000e+00, 1.000000e+00, 2.000000e+00], [4.000000e+00, 5.000000e+00, 6.000000e+00]]> : tensor<2x3xf32>
@@ -91,6 +98,8 @@ func.func @ffn_calibrated(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 // CHECK: kiln.matmul %[[CTX]], %[[WO]] : (tensor<1x3x2xf32>, tensor<2x4xf32>) -> tensor<1x3x4xf32>
 // REPORT: remark: loc("wo"("MatMul")): attention block, kept 1 of 2 heads (weight-magnitude importance): 1
 // REPORT: remark: structured pruning: 1 of 1 blocks pruned, 1 of 2 units removed (weight-magnitude importance)
+// EXCLUDE: remark: loc("wo"("MatMul")): attention block kept whole: --prune-exclude names one of its layers
+// EXCLUDE: remark: structured pruning: 0 of 1 blocks pruned, 0 of 2 units removed (weight-magnitude importance)
 // Without a heads fraction the block stays as it is.
 // QUARTER-LABEL: func.func @attention
 // QUARTER: kiln.reshape {{.*}} -> tensor<1x3x2x2xf32>

@@ -582,6 +582,8 @@ def KilnPruneStructured : Pass<"kiln-prune-structured", "::mlir::ModuleOp"> {
     shape entries for heads or features are rewritten (a -1 entry needs
     nothing). A pattern that does not match leaves the block dense and,
     with `report`, says why; `report` also gives each block's kept units.
+    A block any of whose Linear layers `exclude` names (`kiln compile
+    --prune-exclude`) stays whole.
     tools/prune_onnx.py applies the same removal to an ONNX file.
   }];
   let options = [
@@ -591,6 +593,8 @@ def KilnPruneStructured : Pass<"kiln-prune-structured", "::mlir::ModuleOp"> {
            "The fraction of each FFN block's neurons to remove, in [0, 1)">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per block (kept units, or why it stays dense) and a sum">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names of Linear layers whose blocks stay whole">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
