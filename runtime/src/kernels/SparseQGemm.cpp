@@ -9,7 +9,8 @@
 //                                             k rows of 64 bytes
 //     for each range of kRangeColumns columns
 //       kernel: each block column's sums in registers, its groups
-//               streaming past; dequantized into C by rows
+//               streaming past; dequantized, then written
+//               to C by rows
 //       epilogue on the range (still in cache)  bias, activation, residual
 //
 // Why this shape: as for the fp32 sparse GEMM (SparseGemm.cpp), a stored
