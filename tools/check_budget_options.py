@@ -104,11 +104,15 @@ def options_table(text):
 
 
 def choice_flags(table):
-    """The plain flags that compile the reported choice."""
+    """The plain flags that compile the reported choice (no --quantize
+    without an int8 layer: --quantize int8 also runs attention's products
+    on bf16 inputs)."""
     no_int8 = [n for n, r in table.items() if r["chosen"] in ("fp32", "pruned")]
     dense = [n for n, r in table.items() if r["chosen"] in ("fp32", "int8")]
-    flags = ["--quantize", "int8", "--prune", SPEC]
-    if no_int8:
+    flags = ["--prune", SPEC]
+    if len(no_int8) < len(table):
+        flags += ["--quantize", "int8"]
+    if no_int8 and len(no_int8) < len(table):
         flags += ["--quantize-exclude", ",".join(no_int8)]
     if dense:
         flags += ["--prune-exclude", ",".join(dense)]

@@ -59,6 +59,13 @@ std::string kilncli::applyLayerOptions(CompileOptions &base, const std::vector<L
     if (layer.prunable && !layerOptionPrunes(choice[i]))
       base.pruneKeepDense.push_back(layer.node);
   }
+  // No layer in int8: no quantization at all, the fp32 model's build (the
+  // budget takes every layer fp32 for the reference), not one with
+  // attention's products on bf16 inputs, which --quantize adds on its own.
+  if (llvm::none_of(choice, layerOptionQuantizes)) {
+    base.quantize = Quantization::None;
+    base.quantizeExclude.clear();
+  }
   std::string problem = mlir::kiln::checkQuantizationOptions(base);
   if (problem.empty())
     problem = mlir::kiln::checkPruningOptions(base);

@@ -43,8 +43,9 @@ bool layerOptionAvailable(LayerOption option, const LayerTarget &layer);
 /// quantized goes in quantizeExclude, one that is not pruned in
 /// pruneKeepDense (it still counts towards a global threshold, so a pruned
 /// layer loses the same weights whatever the others are). The user's own
-/// exclusions stay. An option a layer does not have is an error message;
-/// so is a name the pass options cannot carry.
+/// exclusions stay. A choice without any int8 layer does not quantize at
+/// all. An option a layer does not have is an error message; so is a name
+/// the pass options cannot carry.
 std::string applyLayerOptions(mlir::kiln::CompileOptions &base,
                               const std::vector<LayerTarget> &layers,
                               const std::vector<LayerOption> &choice);
