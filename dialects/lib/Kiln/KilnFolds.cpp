@@ -447,11 +447,9 @@ struct GatherBeforeDequantize : OpRewritePattern<GatherOp> {
     auto dequantize = op.getData().getDefiningOp<DequantizeLinearOp>();
     if (!dequantize || dequantize.getBlockSize() != 0)
       return failure();
-    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
     auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    bool perTensor = scaleType.hasStaticShape() && scaleType.getRank() <= 1 &&
-                     scaleType.getNumElements() == 1;
+    bool perTensor = dequantize.isPerTensor();
     int64_t axis = dequantize.getAxis(), gathered = op.getAxis();
     if (!perTensor && axis == gathered)
       return failure(); // the scales would have to be gathered too

@@ -334,6 +334,14 @@ LogicalResult DequantizeLinearOp::inferReturnTypes(MLIRContext *, std::optional<
   return success();
 }
 
+bool DequantizeLinearOp::isPerTensor() {
+  return getBlockSize() == 0 && isScalarLike(rankedType(getScale()));
+}
+
+bool QuantizeLinearOp::isPerTensor() {
+  return getBlockSize() == 0 && isScalarLike(rankedType(getScale()));
+}
+
 LogicalResult DequantizeLinearOp::verify() {
   auto input = rankedType(getInput());
   return verifyQuantParams(*this, input, getScale(), getZeroPoint(), input.getElementType(),

@@ -183,10 +183,7 @@ struct FakeQuantizeToGeneric : OpRewritePattern<QuantizeLinearOp> {
         op.getBlockSize() != quantize.getBlockSize() ||
         quantize.getInput().getType() != op.getType())
       return false;
-    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
-    bool perTensor =
-        scaleType.hasStaticShape() && scaleType.getNumElements() == 1 && op.getBlockSize() == 0;
-    return perTensor || op.getAxis() == quantize.getAxis();
+    return op.isPerTensor() || op.getAxis() == quantize.getAxis();
   }
 
   LogicalResult matchAndRewrite(QuantizeLinearOp quantize,

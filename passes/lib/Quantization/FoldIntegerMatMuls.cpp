@@ -347,27 +347,58 @@ struct FoldMatMulInteger : OpRewritePattern<MulOp> {
   }
 };
 
+/// W^T as a K x N weight.
+Int8Weight transposed(const Int8Weight &w) {
+  Int8Weight t{w.n, w.k, std::vector<int8_t>(w.values.size()), w.resource};
+  for (int64_t i = 0; i < w.k; ++i)
+    for (int64_t j = 0; j < w.n; ++j)
+      t.values[size_t(j * w.k + i)] = w.values[size_t(i * w.n + j)];
+  return t;
+}
+
+/// The weight of DequantizeLinear(W, sw, 0) as a constant int8 K x N
+/// matrix (W, or W^T when `transposedW`), with its N column scales: one
+/// for all of W, or one per output column (W's axis 1, axis 0 when
+/// transposed). Else nullopt, with `why`.
+std::optional<std::pair<Int8Weight, std::vector<float>>>
+dequantizedWeightOf(DequantizeLinearOp w, bool transposedW, const char *&why) {
+  if (w.getBlockSize() != 0 || (w.getZeroPoint() && !isZeroConstant(w.getZeroPoint()))) {
+    why = "the weight is quantized in blocks or with a zero point other than 0";
+    return std::nullopt;
+  }
+  std::optional<Int8Weight> weight = int8WeightOf(w.getInput());
+  if (!weight) {
+    why = "the weight is not a constant int8 matrix";
+    return std::nullopt;
+  }
+  if (transposedW)
+    *weight = transposed(*weight);
+  std::optional<std::vector<float>> scales = columnScalesOf(w.getScale(), weight->n);
+  if (!scales || (!isOneValue(w.getScale()) && w.getAxis() != (transposedW ? 0 : 1))) {
+    why = "the weight's scales are not per column";
+    return std::nullopt;
+  }
+  return std::make_pair(std::move(*weight), std::move(*scales));
+}
+
 /// MatMul(DequantizeLinear(A, sa, za), DequantizeLinear(W, sw, 0)).
 struct FoldDequantizedMatMul : OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp matmul, PatternRewriter &rewriter) const override {
     auto lhs = matmul.getLhs().getDefiningOp<DequantizeLinearOp>();
     auto rhs = matmul.getRhs().getDefiningOp<DequantizeLinearOp>();
-    if (!lhs || !rhs || !matmul.getType().getElementType().isF32() || rhs.getBlockSize() != 0)
+    if (!lhs || !rhs || !matmul.getType().getElementType().isF32())
       return rewriter.notifyMatchFailure(matmul, "not a product of two DequantizeLinear");
-    if (rhs.getZeroPoint() && !isZeroConstant(rhs.getZeroPoint()))
-      return rewriter.notifyMatchFailure(matmul, "the weight's zero point is not 0");
-    std::optional<Int8Weight> weight = int8WeightOf(rhs.getInput());
-    if (!weight || !isLinearLayer(lhs.getInput(), *weight, matmul.getType()))
-      return rewriter.notifyMatchFailure(matmul, "not a Linear layer with a constant int8 weight");
-    // One scale per column (axis 1 of W), or one for all of W.
-    std::optional<std::vector<float>> scales = columnScalesOf(rhs.getScale(), weight->n);
-    if (!scales || (!isOneValue(rhs.getScale()) && rhs.getAxis() != 1))
-      return rewriter.notifyMatchFailure(matmul, "the weight's scales are not per column");
+    const char *why = "";
+    auto weight = dequantizedWeightOf(rhs, /*transposedW=*/false, why);
+    if (!weight)
+      return rewriter.notifyMatchFailure(matmul, why);
+    if (!isLinearLayer(lhs.getInput(), weight->first, matmul.getType()))
+      return rewriter.notifyMatchFailure(matmul, "not a Linear layer");
     std::optional<QuantizedA> a = uint8Activation(rewriter, lhs);
     if (!a)
       return rewriter.notifyMatchFailure(matmul, "A is not quantized per tensor to 8 bits");
-    replaceByQGemm(rewriter, matmul, *a, *weight, *scales);
+    replaceByQGemm(rewriter, matmul, *a, weight->first, weight->second);
     return success();
   }
 
@@ -419,45 +450,29 @@ struct FoldDequantizedGemm : OpRewritePattern<GemmOp> {
   LogicalResult matchAndRewrite(GemmOp gemm, PatternRewriter &rewriter) const override {
     auto lhs = gemm.getA().getDefiningOp<DequantizeLinearOp>();
     auto rhs = gemm.getB().getDefiningOp<DequantizeLinearOp>();
-    if (!lhs || !rhs || !gemm.getType().getElementType().isF32() || rhs.getBlockSize() != 0 ||
-        gemm.getTransA() || gemm.getAlpha().convertToFloat() != 1.0f ||
+    if (!lhs || !rhs || !gemm.getType().getElementType().isF32() || gemm.getTransA() ||
+        gemm.getAlpha().convertToFloat() != 1.0f ||
         (gemm.getC() && gemm.getBeta().convertToFloat() != 1.0f))
       return rewriter.notifyMatchFailure(gemm, "not a plain Gemm of two DequantizeLinear");
-    if (rhs.getZeroPoint() && !isZeroConstant(rhs.getZeroPoint()))
-      return rewriter.notifyMatchFailure(gemm, "the weight's zero point is not 0");
-    std::optional<Int8Weight> weight = int8WeightOf(rhs.getInput());
+    const char *why = "";
+    auto weight = dequantizedWeightOf(rhs, gemm.getTransB(), why);
     if (!weight)
-      return rewriter.notifyMatchFailure(gemm, "the weight is not a constant int8 matrix");
-    if (gemm.getTransB())
-      *weight = transposed(*weight);
-    if (!isLinearLayer(lhs.getInput(), *weight, gemm.getType()))
+      return rewriter.notifyMatchFailure(gemm, why);
+    if (!isLinearLayer(lhs.getInput(), weight->first, gemm.getType()))
       return rewriter.notifyMatchFailure(gemm, "not a Linear layer");
-    // One scale per output column: W's dim 0 when transposed, else dim 1.
-    std::optional<std::vector<float>> scales = columnScalesOf(rhs.getScale(), weight->n);
-    if (!scales || (!isOneValue(rhs.getScale()) && rhs.getAxis() != (gemm.getTransB() ? 0 : 1)))
-      return rewriter.notifyMatchFailure(gemm, "the weight's scales are not per column");
     Value bias = gemm.getC();
     if (bias) {
       auto type = cast<RankedTensorType>(bias.getType());
-      if (type.getRank() != 1 || type.getDimSize(0) != weight->n)
+      if (type.getRank() != 1 || type.getDimSize(0) != weight->first.n)
         return rewriter.notifyMatchFailure(gemm, "C is not a bias of N values");
     }
     std::optional<QuantizedA> a = FoldDequantizedMatMul::uint8Activation(rewriter, lhs);
     if (!a)
       return rewriter.notifyMatchFailure(gemm, "A is not quantized per tensor to 8 bits");
     rewriter.setInsertionPoint(gemm);
-    rewriter.replaceOp(gemm, createQGemm(rewriter, gemm.getLoc(), *a, *weight, *scales,
+    rewriter.replaceOp(gemm, createQGemm(rewriter, gemm.getLoc(), *a, weight->first, weight->second,
                                          cast<RankedTensorType>(gemm.getType()), bias));
     return success();
-  }
-
-  /// W^T as a K x N weight.
-  static Int8Weight transposed(const Int8Weight &w) {
-    Int8Weight t{w.n, w.k, std::vector<int8_t>(w.values.size()), w.resource};
-    for (int64_t i = 0; i < w.k; ++i)
-      for (int64_t j = 0; j < w.n; ++j)
-        t.values[size_t(j * w.k + i)] = w.values[size_t(i * w.n + j)];
-    return t;
   }
 };
 

@@ -224,6 +224,11 @@ def Kiln_DequantizeLinearOp : Kiln_Op<"dequantize_linear"> {
                    DefaultValuedAttr<I64Attr, "0">:$block_size);
   let results = (outs Kiln_FloatTensor:$output);
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// One scale (and zero point) for the whole tensor: a scalar or a [1]
+    /// scale, no blocks.
+    bool isPerTensor();
+  }];
 }
 
 def Kiln_QuantizeLinearOp : Kiln_Op<"quantize_linear"> {
@@ -241,6 +246,11 @@ def Kiln_QuantizeLinearOp : Kiln_Op<"quantize_linear"> {
                    DefaultValuedAttr<I64Attr, "0">:$block_size);
   let results = (outs Kiln_IntegerTensor:$output);
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// One scale (and zero point) for the whole tensor: a scalar or a [1]
+    /// scale, no blocks.
+    bool isPerTensor();
+  }];
 }
 
 //===----------------------------------------------------------------------===//
