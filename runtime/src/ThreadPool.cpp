@@ -40,10 +40,11 @@ struct CurrentPoolScope {
 ThreadPool::ThreadPool(unsigned numThreads) {
   if (numThreads == 0)
     numThreads = std::max(1u, std::thread::hardware_concurrency());
+  parts = std::make_unique<Part[]>(numThreads);
   workers.reserve(numThreads - 1);
   try {
     for (unsigned i = 1; i < numThreads; ++i)
-      workers.emplace_back([this] { workerLoop(); });
+      workers.emplace_back([this, i] { workerLoop(i); });
   } catch (...) {
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -66,7 +67,7 @@ ThreadPool::~ThreadPool() {
     t.join();
 }
 
-void ThreadPool::workerLoop() {
+void ThreadPool::workerLoop(unsigned self) {
   CurrentPoolScope scope(this);
   uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mutex);
@@ -90,7 +91,7 @@ void ThreadPool::workerLoop() {
     lock.unlock();
     {
       FloatModeScope mode(current->floatMode);
-      work(*current);
+      work(*current, self);
     }
     lock.lock();
     if (--active == 0)
@@ -98,20 +99,27 @@ void ThreadPool::workerLoop() {
   }
 }
 
-void ThreadPool::work(Job &job) {
-  for (;;) {
-    size_t c = job.next.fetch_add(1, std::memory_order_relaxed);
-    if (c >= job.numChunks)
-      return;
-    size_t begin = c * job.chunk;
-    size_t end = std::min(job.n, begin + job.chunk);
-    try {
-      job.call(job.fn, begin, end);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(job.errorMutex);
-      if (!job.error)
-        job.error = std::current_exception();
-      job.next.store(job.numChunks, std::memory_order_relaxed); // skip the rest
+void ThreadPool::work(Job &job, unsigned self) {
+  // Its own part first, then the others' in turn: a worker that starts late
+  // finds its part done by the caller, one that finishes early helps.
+  const unsigned count = numThreads();
+  for (unsigned k = 0; k < count; ++k) {
+    Part &part = parts[(self + k) % count];
+    for (;;) {
+      size_t c = part.next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= part.end)
+        break;
+      size_t begin = c * job.chunk;
+      size_t end = std::min(job.n, begin + job.chunk);
+      try {
+        job.call(job.fn, begin, end);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(job.errorMutex);
+        if (!job.error)
+          job.error = std::current_exception();
+        for (unsigned p = 0; p < count; ++p) // skip the rest
+          parts[p].next.store(parts[p].end, std::memory_order_relaxed);
+      }
     }
   }
 }
@@ -140,6 +148,12 @@ void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
   std::lock_guard<std::mutex> serial(submitMutex);
   {
     std::lock_guard<std::mutex> lock(mutex);
+    // Thread t's part: the t-th contiguous share of the chunks.
+    const unsigned count = numThreads();
+    for (unsigned t = 0; t < count; ++t) {
+      parts[t].next.store(j.numChunks * t / count, std::memory_order_relaxed);
+      parts[t].end = j.numChunks * (t + 1) / count;
+    }
     job = &j;
     ++generation;
     published.store(generation, std::memory_order_release);
@@ -147,7 +161,7 @@ void ThreadPool::run(size_t n, size_t grain, Trampoline call, void *fn) {
   wake.notify_all();
   {
     CurrentPoolScope scope(this);
-    work(j);
+    work(j, 0);
   }
   {
     // Every chunk is claimed; wait for the workers still running theirs (and

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -41,7 +42,10 @@ public:
 
   /// Calls body(begin, end) on disjoint chunks that cover [0, n) exactly
   /// once, each at least `grain` long (except the last), on the workers and
-  /// the calling thread; returns when all are done. The first exception a
+  /// the calling thread; returns when all are done. Thread t (the caller is
+  /// 0, the workers 1, 2, ...) first runs the chunks of the t-th of
+  /// numThreads() contiguous parts of [0, n), then helps with the others':
+  /// consecutive loops over the same rows keep each row on one core. The first exception a
   /// chunk throws is rethrown here (remaining chunks are skipped). Safe to
   /// call from several threads (calls are serialized) and from inside a body
   /// (the nested loop then runs inline on that thread).
@@ -56,21 +60,28 @@ public:
 
 private:
   using Trampoline = void (*)(void *, size_t, size_t);
+  /// One thread's part of a job's chunks, [next, end) still to claim; on
+  /// its own cache line, as the owner claims from it while others may too.
+  struct alignas(64) Part {
+    std::atomic_size_t next{0};
+    size_t end = 0;
+  };
   struct Job {
     Trampoline call;
     void *fn;
     size_t n, chunk, numChunks;
     uint32_t floatMode; // the submitter's (FloatMode.h), for the workers
-    std::atomic_size_t next{0};
     std::mutex errorMutex;
     std::exception_ptr error;
   };
 
   void run(size_t n, size_t grain, Trampoline call, void *fn);
-  void work(Job &job);
-  void workerLoop();
+  void work(Job &job, unsigned self);
+  void workerLoop(unsigned self);
 
   std::vector<std::thread> workers;
+  /// numThreads() parts of the current job (jobs run one at a time).
+  std::unique_ptr<Part[]> parts;
   std::mutex submitMutex; // one job at a time
   std::mutex mutex;       // guards the fields below
   std::condition_variable wake, idle;

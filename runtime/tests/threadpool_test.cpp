@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -68,6 +69,38 @@ TEST(ThreadPool, UsesSeveralThreads) {
   });
   EXPECT_EQ(ids.size(), 4u);
   EXPECT_TRUE(ids.count(std::this_thread::get_id())); // the caller works too
+}
+
+TEST(ThreadPool, EachThreadStartsOnItsOwnPart) {
+  // 2 threads, 4 chunks: the caller's part is [0, 2), the worker's [2, 4).
+  // Each chunk waits (briefly) until both threads are in one, so neither
+  // can finish its part before the other starts: the caller's first chunk
+  // is 0 and the worker's 2 (with one shared counter it would be 1), and
+  // the same rows go to the same thread in every loop of a run.
+  ThreadPool pool(2);
+  for (int repeat = 0; repeat < 20; ++repeat) {
+    std::mutex mutex;
+    std::vector<std::pair<std::thread::id, size_t>> order;
+    std::atomic<int> started{0};
+    pool.parallelFor(4, [&](size_t begin, size_t) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        order.emplace_back(std::this_thread::get_id(), begin);
+      }
+      ++started;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (started.load() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    });
+    ASSERT_EQ(order.size(), 4u);
+    std::vector<size_t> firsts; // the first chunk of each thread
+    std::set<std::thread::id> seen;
+    for (auto &[id, begin] : order)
+      if (seen.insert(id).second)
+        firsts.push_back(id == std::this_thread::get_id() ? begin : begin + 100);
+    std::sort(firsts.begin(), firsts.end());
+    EXPECT_EQ(firsts, (std::vector<size_t>{0, 102})) << "caller first at 0, worker at 2";
+  }
 }
 
 TEST(ThreadPool, RethrowsTheFirstException) {
