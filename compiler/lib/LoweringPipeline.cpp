@@ -430,8 +430,9 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 }
 
 /// The CPU pipeline's passes on tensors, before any layout decision. From
-/// -O1, Linear layers that share their input become one GEMM, and softmax
-/// over the last axis (with attention's scale and mask) one runtime call.
+/// -O1, Linear layers that share their input become one GEMM, softmax
+/// over the last axis (with attention's scale and mask) one runtime call,
+/// and that softmax with attention's two products around it another.
 static std::string cpuTensorPasses(const CompileOptions &options) {
   // With magnitude or N:M --prune, no layers are fused: each weight is
   // pruned as the ONNX layer it is (a per-layer threshold, --prune-exclude
@@ -441,7 +442,8 @@ static std::string cpuTensorPasses(const CompileOptions &options) {
   bool fuses = options.prune.kind == Pruning::Kind::None ||
                options.prune.kind == Pruning::Kind::Structured;
   std::string fuse = fuses ? "kiln-fuse-sibling-matmuls," : "";
-  return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-lower-to-linalg,canonicalize,cse,"
+  return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
+                                       "kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
                                        "kiln-approximate-math,kiln-reassociate-reductions,"
                                        "canonicalize,cse"
@@ -502,6 +504,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "kiln-contraction-to-runtime-gemm," + activationProductsPass(options) +
          "kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-sparse-gemm-to-runtime,kiln-sparse-qgemm-to-runtime,kiln-softmax-to-runtime,"
+         "kiln-attention-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"

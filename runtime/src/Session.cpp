@@ -11,6 +11,7 @@
 #include "FloatMode.h"
 #include "kernels/Gemm.h"
 #include "kernels/QGemm.h"
+#include "kernels/Attention.h"
 #include "kernels/Softmax.h"
 #include "kernels/SparseGemm.h"
 #include "kernels/SparseQGemm.h"
@@ -153,6 +154,20 @@ void sessionSoftmax(const kiln_runtime_context *ctx, const kiln_softmax_desc *de
     softmax(*desc, session->pool.get());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "kiln runtime: the softmax failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::attention: attention's heads, scores to output.
+void sessionAttention(const kiln_runtime_context *ctx, const kiln_attention_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  // Its two products, as gemm would count them.
+  session->gemmFlops += gemmFlops(desc->sq, desc->sk, desc->d, desc->batch[0], desc->batch[1]) +
+                        gemmFlops(desc->sq, desc->dv, desc->sk, desc->batch[0], desc->batch[1]);
+  try {
+    attention(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: attention failed: %s\n", e.what());
     std::abort();
   }
 }
@@ -713,6 +728,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.sparse_gemm = sessionSparseGemm;
   s->context.softmax = sessionSoftmax;
   s->context.sparse_qgemm = sessionSparseQgemm;
+  s->context.attention = sessionAttention;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -729,6 +745,8 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.qgemm = nullptr;
     s->context.sparse_gemm = nullptr;
     s->context.softmax = nullptr;
+    s->context.sparse_qgemm = nullptr;
+    s->context.attention = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

@@ -47,10 +47,14 @@ struct UkernelBufferization
       FailureOr<Value> buffer = getBuffer(rewriter, operand, options, state);
       if (failed(buffer))
         return failure();
-      if constexpr (std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp>) {
-        // The runtime reads rows a vector at a time: a view that strides
-        // along them (a stepped slice) is copied out first.
-        if (!OpTy::hasContiguousRows(buffer->getType())) {
+      if constexpr (std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp> ||
+                    std::is_same_v<OpTy, mlir::kiln::AttentionOp>) {
+        // The runtime reads rows of x and the addend a vector at a time: a
+        // view that strides along them (a stepped slice) is copied out
+        // first. (Attention's q, kt and v are packed: any strides.)
+        bool rowsRead = std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp> ||
+                        operand == cast<mlir::kiln::AttentionOp>(op).getAddend();
+        if (rowsRead && !mlir::kiln::SoftmaxRowsOp::hasContiguousRows(buffer->getType())) {
           buffer = copyToContiguous(rewriter, op->getLoc(), *buffer, options);
           if (failed(buffer))
             return failure();
@@ -79,5 +83,6 @@ void mlir::kiln::registerBufferizableOpInterfaceExternalModels(DialectRegistry &
     SparseGemmOp::attachInterface<UkernelBufferization<SparseGemmOp>>(*context);
     SparseQGemmOp::attachInterface<UkernelBufferization<SparseQGemmOp>>(*context);
     SoftmaxRowsOp::attachInterface<UkernelBufferization<SoftmaxRowsOp>>(*context);
+    AttentionOp::attachInterface<UkernelBufferization<AttentionOp>>(*context);
   });
 }

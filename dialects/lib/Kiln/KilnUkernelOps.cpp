@@ -10,6 +10,7 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/InterleavedRange.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 #include "kiln/kiln_abi.h"
@@ -447,6 +448,83 @@ LogicalResult SoftmaxRowsOp::verify() {
 }
 
 void SoftmaxRowsOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  Type f32 = Float32Type::get(getContext());
+  for (auto [name, value] : {std::pair<StringRef, Value>{"q", getQ()}, {"kt", getKt()},
+                             {"v", getV()}, {"init", getInit()}})
+    if (!isShaped(value.getType(), 4, f32))
+      return emitOpError() << name << " must be f32 of rank 4, got " << value.getType();
+  if (auto buffer = dyn_cast<MemRefType>(getInit().getType()); buffer && !buffer.getLayout().isIdentity())
+    return emitOpError("init must be a contiguous buffer (identity layout), got ") << buffer;
+  for (auto [name, perm] : {std::pair<StringRef, std::optional<ArrayRef<int64_t>>>{"q_perm", getQPerm()},
+                            {"kt_perm", getKtPerm()}, {"v_perm", getVPerm()}}) {
+    if (!perm)
+      continue;
+    SmallVector<int64_t> sorted(perm->begin(), perm->end());
+    llvm::sort(sorted);
+    if (sorted != SmallVector<int64_t>{0, 1, 2, 3})
+      return emitOpError() << name << " must be a permutation of [0, 4), got ["
+                           << llvm::interleaved(*perm) << "]";
+  }
+  auto init = cast<ShapedType>(getInit().getType());
+  // The operands' shapes as the op reads them (through their perms).
+  auto logical = [&](Value operand) {
+    SmallVector<int64_t, 4> shape;
+    for (int64_t d = 0; d < 4; ++d)
+      shape.push_back(logicalDimSize(operand, d));
+    return RankedTensorType::get(shape, Float32Type::get(getContext()));
+  };
+  auto q = logical(getQ()), kt = logical(getKt()), v = logical(getV());
+  auto compatible = [](int64_t a, int64_t b) {
+    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+  };
+  // The result's B, H, Sq, Dv, wherever init holds them.
+  SmallVector<int64_t, 4> out;
+  for (int64_t d : outputDims())
+    out.push_back(init.getDimSize(d));
+  if (!compatible(q.getDimSize(3), kt.getDimSize(2)))
+    return emitOpError("q's last dim (") << q.getDimSize(3) << ") is not kt's rows ("
+                                         << kt.getDimSize(2) << ")";
+  if (!compatible(kt.getDimSize(3), v.getDimSize(2)))
+    return emitOpError("kt's last dim (") << kt.getDimSize(3) << ") is not v's rows ("
+                                          << v.getDimSize(2) << ")";
+  if (!compatible(q.getDimSize(2), out[2]) || !compatible(v.getDimSize(3), out[3]))
+    return emitOpError("init ") << init << " does not hold q's rows by v's columns"
+                                << (getTransposedOutput() ? " (heads interleaved)" : "");
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"q", q}, {"kt", kt}, {"v", v}})
+    for (int64_t d = 0; d < 2; ++d)
+      if (type.getDimSize(d) != 1 && !compatible(type.getDimSize(d), out[d]))
+        return emitOpError() << name << "'s batch dim " << d << " (" << type.getDimSize(d)
+                             << ") is neither 1 nor the result's (" << out[d] << ")";
+  if (Value addend = getAddend()) {
+    auto addendType = cast<ShapedType>(addend.getType());
+    if (!addendType.hasRank() || addendType.getRank() > 4 || addendType.getElementType() != f32)
+      return emitOpError("addend must be f32 of rank at most 4, got ") << addendType;
+    const int64_t scores[4] = {out[0], out[1], out[2], kt.getDimSize(3)};
+    int64_t lead = 4 - addendType.getRank();
+    for (int64_t j = 0; j < addendType.getRank(); ++j) {
+      int64_t size = addendType.getDimSize(j);
+      if (size != 1 && !compatible(size, scores[lead + j]))
+        return emitOpError("addend dim ") << j << " (" << size
+                                          << ") is neither 1 nor the scores' (" << scores[lead + j]
+                                          << ")";
+    }
+    if (!SoftmaxRowsOp::hasContiguousRows(addendType))
+      return emitOpError("addend's rows must be contiguous or one value wide, got ") << addendType;
+  }
+  return verifyTensorsOrBuffers(getOperation(), getInit(), getResult());
+}
+
+void AttentionOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
   if (!hasTensorSemantics())
     ukernelEffects(getOperation(), getInitMutable(), effects);

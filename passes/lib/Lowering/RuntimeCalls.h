@@ -58,6 +58,37 @@ inline CallOperand callOperand(OpBuilder &b, Location loc, Value buffer) {
           SmallVector<Value>(meta.getStrides().begin(), meta.getStrides().end())};
 }
 
+/// The bits of `value` as a double, for a descriptor's `double` word.
+inline Value doubleWord(OpBuilder &b, Location loc, double value) {
+  Value constant = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(value));
+  Value bits = arith::BitcastOp::create(b, loc, b.getI64Type(), constant);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), bits);
+}
+
+/// The stride of `buffer` (lowered as `operand`) along a dim of the call
+/// whose size is `size`, where the buffer broadcasts to it (numpy's rules):
+/// its dim `dim` (negative: it has no such dim) of size 1 reads the same
+/// element throughout (stride 0). A `?` dim is 1 or `size` at run time:
+/// chosen then, and where it is neither, `failed` (null or an i1) is or-ed
+/// with true for the caller's kiln.runtime_check.
+inline Value broadcastStride(OpBuilder &b, Location loc, Value buffer, const CallOperand &operand,
+                             int64_t dim, Value size, Value &failed) {
+  auto type = cast<MemRefType>(buffer.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  if (dim < 0 || type.getDimSize(dim) == 1)
+    return zero;
+  if (!type.isDynamicDim(dim))
+    return operand.strides[dim];
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value actual = memref::DimOp::create(b, loc, buffer, dim);
+  Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, actual, one);
+  Value bad = arith::AndIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, size),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
+  failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+  return arith::SelectOp::create(b, loc, isOne, zero, operand.strides[dim]);
+}
+
 /// The 64-bit word of a runtime descriptor (kiln_gemm_desc, kiln_qgemm_desc:
 /// arrays of 64-bit fields) at byte offset `offset`, an offsetof.
 constexpr int64_t descriptorWord(size_t offset) { return int64_t(offset / sizeof(int64_t)); }

@@ -85,18 +85,8 @@ void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value d
     // The addend's stride along x's dim `fromLast`: 0 where it has no such
     // dim or it is 1 (broadcast), checked to be x's size where it is `?`.
     auto addendStride = [&](int64_t fromLast) -> Value {
-      int64_t d = type.getRank() - 1 - fromLast;
-      if (d < 0 || type.getDimSize(d) == 1)
-        return zero;
-      if (!type.isDynamicDim(d))
-        return a.strides[d];
-      Value dim = memref::DimOp::create(rewriter, loc, addend, d);
-      Value isOne = m.cmp(arith::CmpIPredicate::eq, dim, one);
-      Value bad = arith::AndIOp::create(rewriter, loc,
-                                        m.cmp(arith::CmpIPredicate::ne, dim, size(fromLast)),
-                                        m.cmp(arith::CmpIPredicate::ne, dim, one));
-      failed = failed ? arith::OrIOp::create(rewriter, loc, failed, bad).getResult() : bad;
-      return m.select(isOne, zero, a.strides[d]);
+      return lowering::broadcastStride(rewriter, loc, addend, a, type.getRank() - 1 - fromLast,
+                                       size(fromLast), failed);
     };
     set(KILN_FIELD(addend), a.address);
     set(KILN_FIELD(addend_cs), addendStride(0));
@@ -109,10 +99,7 @@ void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value d
                                      ": the mask's shape does not broadcast to the scores' (a dim "
                                      "is neither 1 nor theirs at run time)");
   }
-  Value scale = arith::ConstantOp::create(
-      rewriter, loc, rewriter.getF64FloatAttr(op.getScale().convertToDouble()));
-  Value bits = arith::BitcastOp::create(rewriter, loc, rewriter.getI64Type(), scale);
-  set(KILN_FIELD(scale), arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), bits));
+  set(KILN_FIELD(scale), lowering::doubleWord(rewriter, loc, op.getScale().convertToDouble()));
 #undef KILN_FIELD
   lowering::callWithDescriptor(rewriter, loc, kSoftmaxFunction, context, descriptor, fields);
   rewriter.eraseOp(op);

@@ -12,7 +12,8 @@
 //
 // Only a kiln.fgemm whose b is read at run time qualifies: a prepacked b is
 // a constant weight, which kiln-quantize-contractions quantized unless it
-// was excluded, and an excluded layer stays fp32.
+// was excluded, and an excluded layer stays fp32. A kiln.attention (both
+// products read at run time) qualifies unless one of its nodes is excluded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,6 +60,13 @@ struct Bf16ActivationProductsPass
           lowering::namesAnyNodeOf(op.getLoc(), excluded))
         return;
       op.setBf16Inputs(true);
+    });
+    // Attention's two products in one runtime call (kiln-attention-to-
+    // ukernel): the same products, so the same rounding, unless one of
+    // its MatMul nodes is excluded.
+    getOperation().walk([&](AttentionOp op) {
+      if (!op.getBf16Inputs() && !lowering::namesAnyNodeOf(op.getLoc(), excluded))
+        op.setBf16Inputs(true);
     });
   }
 };

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 12u
+#define KILN_ABI_VERSION 13u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
@@ -36,7 +36,8 @@ extern "C" {
  * which older models leave NULL; ABI 10 and 11 only appended sparse_gemm
  * and softmax to kiln_runtime_context; ABI 12 let a bf16 GEMM take an
  * fp32 B that is not prepacked, which older models never ask for, and
- * appended sparse_qgemm to kiln_runtime_context, which they never read. */
+ * appended sparse_qgemm to kiln_runtime_context, which they never read;
+ * ABI 13 only appended attention to it. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -267,6 +268,51 @@ typedef struct kiln_softmax_desc {
 
 typedef void (*kiln_softmax_fn)(const kiln_runtime_context *ctx, const kiln_softmax_desc *desc);
 
+/* Attention's `softmax(scale * Q K^T + addend) V` for each head in one
+ * call (since ABI 13): the scores of a few rows of Q at a time stay in L1
+ * from their product to the product with V. Every field is 64 bits wide, as
+ * in kiln_gemm_desc. For each batch index (b0 < batch[0], b1 < batch[1]),
+ * with q, kt, v, out and addend moved by b0 * batch_stride_q[0] + b1 *
+ * batch_stride_q[1] elements (and likewise), and each row i < sq:
+ *
+ *   s_j = sum_p q[i*q_rs + p*q_cs] * kt[p*kt_rs + j*kt_cs]      (p < d)
+ *   t_j = scale * s_j + addend[i*addend_rs + j*addend_cs]        (j < sk)
+ *   w_j = exp(t_j - max_l t_l) / sum_l exp(t_l - max_l t_l)
+ *   out[i*out_rs + e] = sum_j w_j * v[j*v_rs + e*v_cs]           (e < dv)
+ *
+ * in float, with the arithmetic of the fp32 `gemm` (its products and sums
+ * in its order) and of kiln_softmax_desc (its exp, the quotient as a
+ * product with the reciprocal): the same numbers as those three calls. kt
+ * is K^T as a view: kt_rs = 1 reads K's rows in place. addend may be NULL
+ * (no term); its strides may be 0 (a mask broadcast over heads or rows);
+ * addend_cs is 0 or 1. out's rows are contiguous and must not overlap an
+ * input. products_type KILN_DTYPE_BFLOAT16 runs both products on bf16
+ * inputs (q, kt, v and the probabilities rounded to bf16 as they are
+ * packed, fp32 sums: a `gemm` with b_type BFLOAT16 and an fp32 B); FLOAT32
+ * (or 0) keeps them fp32. */
+typedef struct kiln_attention_desc {
+  int64_t sq, sk, d, dv;
+  const float *q;
+  int64_t q_rs, q_cs;
+  const float *kt;
+  int64_t kt_rs, kt_cs;
+  const float *v;
+  int64_t v_rs, v_cs;
+  float *out;
+  int64_t out_rs;
+  const float *addend;
+  int64_t addend_rs, addend_cs;
+  double scale;
+  int64_t batch[2];
+  int64_t batch_stride_q[2], batch_stride_kt[2], batch_stride_v[2], batch_stride_out[2],
+      batch_stride_addend[2];
+  int64_t products_type; /* enum kiln_dtype: FLOAT32 (0 too) or BFLOAT16 */
+} kiln_attention_desc;
+#define KILN_ATTENTION_DESC_FIELDS 32
+
+typedef void (*kiln_attention_fn)(const kiln_runtime_context *ctx,
+                                  const kiln_attention_desc *desc);
+
 /* The outlined body of a parallel loop: iterations [begin, end). */
 typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
 
@@ -364,6 +410,8 @@ struct kiln_runtime_context {
   kiln_softmax_fn softmax;
   /* Since ABI 12; NULL in GPU models' sessions. */
   kiln_sparse_qgemm_fn sparse_qgemm;
+  /* Since ABI 13; NULL in GPU models' sessions. */
+  kiln_attention_fn attention;
 };
 
 /* A profile region: the code generated for one ONNX node. */

@@ -253,14 +253,6 @@ void checkDesc(const kiln_gemm_desc &d) {
     throw std::invalid_argument("kiln_gemm_desc: unknown b_type " + std::to_string(d.b_type));
 }
 
-/// The bf16 family this CPU runs with `fp32` (the family gemm picked, whose
-/// epilogue it shares): AVX512_BF16 unless KILN_GEMM_KERNEL asks for a
-/// family below avx512 (then the portable one, as on CPUs without it).
-GemmBf16MicroKernel pickBf16Kernel(const GemmMicroKernel &fp32) {
-  const bool forcedBelow = std::strcmp(fp32.name, "avx512") != 0;
-  return gemmBf16MicroKernel(forcedBelow ? GemmBf16Family::Portable : GemmBf16Family::Avx512Bf16,
-                             fp32);
-}
 
 /// The best family this CPU has, unless KILN_GEMM_KERNEL (portable, avx2 or
 /// avx512; for tests and benchmarks) asks for one below it. A family the CPU
@@ -288,7 +280,7 @@ const GemmMicroKernel &selectedGemmKernel() { return selectedKernel(); }
 namespace {
 
 const GemmBf16MicroKernel &selectedBf16Kernel() {
-  static const GemmBf16MicroKernel kernel = pickBf16Kernel(selectedKernel());
+  static const GemmBf16MicroKernel kernel = gemmBf16KernelFor(selectedKernel());
   return kernel;
 }
 
@@ -389,6 +381,12 @@ Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch,
 }
 
 void *gemmPackBuffer(size_t bytes) { return packBuffer.get(bytes); }
+
+GemmBf16MicroKernel gemmBf16KernelFor(const GemmMicroKernel &fp32) {
+  const bool forcedBelow = std::strcmp(fp32.name, "avx512") != 0;
+  return gemmBf16MicroKernel(forcedBelow ? GemmBf16Family::Portable : GemmBf16Family::Avx512Bf16,
+                             fp32);
+}
 
 /// The L2 cache of this CPU in bytes, or 0 when the system does not say.
 int64_t l2CacheBytes() {

@@ -135,6 +135,11 @@ bool gemmBf16FamilySupported(GemmBf16Family family);
 GemmBf16MicroKernel gemmBf16MicroKernel(GemmBf16Family family,
                                         const GemmMicroKernel &epilogueFrom);
 
+/// The bf16 family gemm runs with `fp32` (the fp32 family it picked, whose
+/// epilogue it shares): AVX512_BF16 unless KILN_GEMM_KERNEL asks for a
+/// family below avx512 (then the portable one, as on CPUs without it).
+GemmBf16MicroKernel gemmBf16KernelFor(const GemmMicroKernel &fp32);
+
 /// sgemm and gemm with a given kernel (they use the one picked for this
 /// CPU); gemmWith takes an fp32 B, gemmBf16With a bf16 one (b_type).
 void sgemmWith(const GemmMicroKernel &kernel, const GemmArgs &args, ThreadPool *pool);

@@ -281,3 +281,76 @@ func.func @sparse_qgemm_init(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor
          : tensor<4x2xf32>, tensor<320xi8>, tensor<3xf32>, tensor<4x5xf32> -> tensor<4x5xf32>
   return %y : tensor<4x5xf32>
 }
+
+// -----
+
+func.func @attention_rank(%q: tensor<2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{q must be f32 of rank 4, got 'tensor<2x4x8xf32>'}}
+  %o = kiln.attention %q, %kt, %v into %init
+         : tensor<2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_inner(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x6x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{q's last dim (8) is not kt's rows (6)}}
+  %o = kiln.attention %q, %kt, %v into %init
+         : tensor<1x2x4x8xf32>, tensor<1x2x6x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_keys(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x5xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{kt's last dim (5) is not v's rows (4)}}
+  %o = kiln.attention %q, %kt, %v into %init
+         : tensor<1x2x4x8xf32>, tensor<1x2x8x5xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// With transposed_output the result is B x Sq x H x Dv: 1x2x4x8 is not.
+func.func @attention_layout(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{init 'tensor<1x2x4x8xf32>' does not hold q's rows by v's columns (heads interleaved)}}
+  %o = kiln.attention %q, %kt, %v into %init {transposed_output}
+         : tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<1x3x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{q's batch dim 1 (3) is neither 1 nor the result's (2)}}
+  %o = kiln.attention %q, %kt, %v into %init
+         : tensor<1x3x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_perm(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{q_perm must be a permutation of [0, 4), got [0, 1, 1, 3]}}
+  %o = kiln.attention %q, %kt, %v into %init {q_perm = array<i64: 0, 1, 1, 3>}
+         : tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %m: tensor<1x1x1x5xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{addend dim 3 (5) is neither 1 nor the scores' (4)}}
+  %o = kiln.attention %q, %kt, %v addend(%m : tensor<1x1x1x5xf32>) into %init
+         : tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_strided_init(%q: memref<1x2x4x8xf32>, %kt: memref<1x2x8x4xf32>, %v: memref<1x2x4x8xf32>, %init: memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>) {
+  // expected-error @below {{init must be a contiguous buffer (identity layout)}}
+  kiln.attention %q, %kt, %v into %init
+         : memref<1x2x4x8xf32>, memref<1x2x8x4xf32>, memref<1x2x4x8xf32>, memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>
+  return
+}

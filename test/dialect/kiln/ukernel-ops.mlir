@@ -119,3 +119,21 @@ func.func @softmax_rows(%s: tensor<?x12x128x128xf32>, %m: tensor<?x1x1x128xf32>,
   kiln.softmax_rows %x into %out : memref<4x8xf32, strided<[16, 1]>>, memref<4x8xf32>
   return %p : tensor<?x12x128x128xf32>
 }
+
+// kiln.attention on tensors (read through perms, heads-interleaved result)
+// and on memrefs.
+// CHECK-LABEL: func.func @attention
+// CHECK: kiln.attention %arg0, %arg1, %arg2 addend(%arg3 : tensor<1x1x1x128xf32>) into %arg4 {bf16_inputs, kt_perm = array<i64: 0, 2, 3, 1>, q_perm = array<i64: 0, 2, 1, 3>, scale = 1.250000e-01 : f32, transposed_output, v_perm = array<i64: 0, 2, 1, 3>} : tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32> -> tensor<1x128x12x64xf32>
+// CHECK: kiln.attention %arg5, %arg6, %arg7 into %arg8 : memref<2x3x5x8xf32>, memref<2x3x8x6xf32>, memref<1x3x6x4xf32>, memref<2x3x5x4xf32>
+func.func @attention(%q: tensor<1x128x12x64xf32>, %k: tensor<1x128x12x64xf32>, %v: tensor<1x128x12x64xf32>,
+                     %m: tensor<1x1x1x128xf32>, %init: tensor<1x128x12x64xf32>,
+                     %bq: memref<2x3x5x8xf32>, %bkt: memref<2x3x8x6xf32>, %bv: memref<1x3x6x4xf32>,
+                     %bout: memref<2x3x5x4xf32>) -> tensor<1x128x12x64xf32> {
+  %o = kiln.attention %q, %k, %v addend(%m : tensor<1x1x1x128xf32>) into %init
+         {scale = 0.125 : f32, transposed_output, bf16_inputs, q_perm = array<i64: 0, 2, 1, 3>,
+          kt_perm = array<i64: 0, 2, 3, 1>, v_perm = array<i64: 0, 2, 1, 3>}
+         : tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32>, tensor<1x128x12x64xf32> -> tensor<1x128x12x64xf32>
+  kiln.attention %bq, %bkt, %bv into %bout
+         : memref<2x3x5x8xf32>, memref<2x3x8x6xf32>, memref<1x3x6x4xf32>, memref<2x3x5x4xf32>
+  return %o : tensor<1x128x12x64xf32>
+}

@@ -45,3 +45,20 @@ func.func @weights(%x: memref<?x8xf32>, %p: memref<1x8x16xf32>, %y: memref<?x16x
       : memref<?x8xf32>, memref<8x16xf32, strided<[16, 1]>>, memref<?x16xf32>
   return
 }
+
+// -----
+
+// Attention's two products in one kiln.attention: bf16 inputs too, unless
+// one of its MatMul nodes (by name, or the op type) is excluded.
+// CHECK-LABEL: func.func @fused
+// CHECK: kiln.attention {{.*}} {bf16_inputs}
+// NAME-LABEL: func.func @fused
+// NAME-NOT: bf16_inputs
+// OPTYPE-LABEL: func.func @fused
+// OPTYPE-NOT: bf16_inputs
+func.func @fused(%q: memref<1x2x8x4xf32>, %kt: memref<1x2x4x8xf32>, %v: memref<1x2x8x4xf32>, %o: memref<1x2x8x4xf32>) {
+  kiln.attention %q, %kt, %v into %o
+      : memref<1x2x8x4xf32>, memref<1x2x4x8xf32>, memref<1x2x8x4xf32>, memref<1x2x8x4xf32> loc(#fused)
+  return
+}
+#fused = loc(fused["scores"("MatMul"), "softmax"("Softmax"), "output"("MatMul")])

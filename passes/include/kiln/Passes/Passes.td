@@ -397,6 +397,58 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
                            "::mlir::arith::ArithDialect"];
 }
 
+def KilnAttentionToUkernel : Pass<"kiln-attention-to-ukernel", "::mlir::func::FuncOp"> {
+  let summary = "Turn attention's two products around a kiln.softmax_rows into one kiln.attention";
+  let description = [{
+    After `kiln-softmax-to-ukernel`, on the kiln dialect: a
+    `kiln.softmax_rows` (with its scale and addend) of `kiln.matmul %q, %kt`
+    whose probabilities only feed `kiln.matmul %p, %v`, all f32 of rank 4
+    (batch, heads, rows, columns), becomes one `kiln.attention`: each head
+    runs from scores to output in one runtime call, a few rows at a time,
+    the scores staying in L1 (the same floats as the three calls). The
+    products must each be the other's only user. When the output's only
+    user is a `kiln.transpose` with `perm = [0, 2, 1, 3]` (the heads
+    interleaved again, as attention's output projection wants them), that
+    goes into the op too (`transposed_output`): the result is written in
+    that layout and the copy is gone.
+
+    The result's batch dims are the broadcast of those of q, kt and v: a
+    `?` one is the largest of theirs (the lowering checks the others are 1
+    or it). The op's location fuses those of the ops it replaces, the first
+    product's first (profiles name it so).
+
+    ```mlir
+    %s = kiln.matmul %q, %kt : (tensor<1x12x128x64xf32>, tensor<1x12x64x128xf32>) -> tensor<1x12x128x128xf32>
+    %p = kiln.softmax_rows %s addend(%mask : tensor<1x1x1x128xf32>) into %i {scale = 0.125 : f32} ...
+    %o = kiln.matmul %p, %v : (tensor<1x12x128x128xf32>, tensor<1x12x128x64xf32>) -> tensor<1x12x128x64xf32>
+    %t = kiln.transpose %o {perm = array<i64: 0, 2, 1, 3>} : ... -> tensor<1x128x12x64xf32>
+    // becomes
+    %t = kiln.attention %q, %kt, %v addend(%mask : tensor<1x1x1x128xf32>) into %init
+           {scale = 0.125 : f32, transposed_output} : ... -> tensor<1x128x12x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def KilnAttentionToRuntime : Pass<"kiln-attention-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.attention ops to calls of the runtime's attention";
+  let description = [{
+    Each `kiln.attention` on memrefs becomes the filling of a
+    `kiln_attention_desc` (kiln_abi.h; one stack descriptor per function,
+    of `KILN_ATTENTION_DESC_FIELDS` 64-bit words whose positions come from
+    the struct itself) and a call of `kiln_rt_attention(ctx, desc)`, which
+    the model ABI binds to `kiln_runtime_context::attention`. Strides come
+    from the operands' strided metadata (q, kt and v may be any views; kt
+    is usually K's rows read in place), 0 along the batch dims of size 1
+    and the addend's dims of size 1 (the broadcast). A `?` batch dim of an
+    operand, or a `?` dim of the addend, must be 1 or the result's when
+    the model runs: a `kiln.runtime_check` fails the run otherwise.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::kiln::KilnDialect"];
+}
+
 def KilnSoftmaxToRuntime : Pass<"kiln-softmax-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower bufferized kiln.softmax_rows ops to calls of the runtime's row softmax";
   let description = [{
@@ -486,8 +538,11 @@ def KilnBf16ActivationProducts : Pass<"kiln-bf16-activation-products", "::mlir::
     whose b is read at run time (not prepacked, not a view of a constant),
     attention's QK^T and its product with V, gets `bf16_inputs`: the runtime
     rounds a and b to bf16 as it packs them and sums the exact products in
-    fp32 (`kiln_gemm_desc` with b_type bf16), at twice the fp32 rate. GEMMs
-    whose ONNX node's name or op type is in `exclude` stay fp32.
+    fp32 (`kiln_gemm_desc` with b_type bf16), at twice the fp32 rate. So
+    does every `kiln.attention` (both products in one call; its
+    `kiln_attention_desc` products_type bf16). GEMMs whose ONNX node's name
+    or op type is in `exclude` stay fp32 (an attention when either of its
+    MatMul nodes is).
 
     ```mlir
     kiln.fgemm %q, %kt into %s {bf16_inputs, indexing_maps = [...]}

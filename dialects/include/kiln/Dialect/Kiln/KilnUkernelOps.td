@@ -348,4 +348,84 @@ def Kiln_SoftmaxRowsOp : Op<Kiln_Dialect, "softmax_rows", [
   }];
 }
 
+def Kiln_AttentionOp : Op<Kiln_Dialect, "attention", [
+    DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Attention's heads from scores to output in one runtime call";
+  let description = [{
+    `out = softmax(scale * q x kt + addend) x v` for each head, computed by
+    the runtime's attention (`kiln_attention_desc` in `kiln_abi.h`, reached
+    through `kiln-attention-to-runtime`): the scores of a few rows of `q`
+    at a time stay in L1 from their product to the product with `v`.
+
+    - `q : B x H x Sq x D`, `kt : B x H x D x Sk` (K^T, typically a
+      transposed view of K), `v : B x H x Sk x Dv`, all f32; their batch
+      dims `B`, `H` broadcast like MatMul's (each is 1 or the result's; a
+      `?` one is checked when the model runs).
+    - `addend` (optional) is what `kiln.softmax_rows` takes: it lines up
+      with the scores `B x H x Sq x Sk` from the right, each dim 1 or
+      theirs, its rows contiguous or one value wide.
+    - `q_perm`, `kt_perm`, `v_perm` (optional, each a permutation of 4)
+      read an operand through a transpose, as `kiln.transpose` defines
+      it: the operand's dim i is dim `perm[i]` of the value given, so
+      attention's Q, K^T and V are views of the projections' output, not
+      copies.
+    - The result is `B x H x Sq x Dv`, or with `transposed_output`
+      `B x Sq x H x Dv` (the heads interleaved, as the Transpose that
+      usually follows attention would make them).
+    - The arithmetic is the runtime's GEMM and row softmax: the same
+      floats as the `kiln.fgemm`, `kiln.softmax_rows` and `kiln.fgemm` it
+      stands for; with `bf16_inputs` (`kiln-bf16-activation-products`)
+      both products take bf16 inputs, as those `kiln.fgemm`s would.
+
+    `kiln-attention-to-ukernel` makes it from those graph ops. The op is in
+    destination-passing style: `init` is only where the result goes. On
+    tensors it has one result; after bufferization every operand is a
+    memref (a strided addend's rows are copied out first, as for
+    `kiln.softmax_rows`), `init` contiguous, and it has none.
+
+    ```mlir
+    %o = kiln.attention %q, %kt, %v addend(%mask : tensor<1x1x1x128xf32>) into %init
+           {scale = 0.125 : f32, transposed_output}
+           : tensor<1x12x128x64xf32>, tensor<1x12x64x128xf32>, tensor<1x12x128x64xf32>,
+             tensor<1x128x12x64xf32> -> tensor<1x128x12x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$q, AnyShaped:$kt, AnyShaped:$v, Optional<AnyShaped>:$addend,
+                   AnyShaped:$init, DefaultValuedAttr<F32Attr, "1.0f">:$scale,
+                   UnitAttr:$transposed_output, OptionalAttr<DenseI64ArrayAttr>:$q_perm,
+                   OptionalAttr<DenseI64ArrayAttr>:$kt_perm,
+                   OptionalAttr<DenseI64ArrayAttr>:$v_perm, UnitAttr:$bf16_inputs);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $q `,` $kt `,` $v (`addend` `(` $addend^ `:` type($addend) `)`)? `into` $init attr-dict
+    `:` type($q) `,` type($kt) `,` type($v) `,` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+    /// The dims of the result (B, H, Sq, Dv) in that order: positions in
+    /// init's shape.
+    ::llvm::SmallVector<int64_t, 4> outputDims() {
+      if (getTransposedOutput())
+        return {0, 2, 1, 3};
+      return {0, 1, 2, 3};
+    }
+    /// How q, kt or v (an operand of this op) is read: its dim i is dim
+    /// result[i] of the value (the identity without a perm).
+    ::llvm::SmallVector<int64_t, 4> permOf(::mlir::Value operand) {
+      std::optional<::llvm::ArrayRef<int64_t>> perm =
+          operand == getQ() ? getQPerm() : operand == getKt() ? getKtPerm() : getVPerm();
+      if (perm)
+        return ::llvm::SmallVector<int64_t, 4>(perm->begin(), perm->end());
+      return {0, 1, 2, 3};
+    }
+    /// The size of dim `d` of operand q, kt or v as the op reads it.
+    int64_t logicalDimSize(::mlir::Value operand, int64_t d) {
+      return ::llvm::cast<::mlir::ShapedType>(operand.getType()).getDimSize(permOf(operand)[d]);
+    }
+  }];
+}
+
 #endif // KILN_DIALECT_KILN_UKERNEL_OPS_TD
