@@ -60,13 +60,13 @@ template <class Packed>
 void product(const GemmMicroKernelOf<Packed> &kernel, const float *a, int64_t aRowStride,
              int64_t aColStride, int64_t rows, int64_t k, const Packed *b, int64_t n, float *c,
              int64_t ldc, Packed *aPacked) {
-  const int64_t nr = kernel.nr, kPacked = roundUp(k, kGroup<Packed>);
-  const int64_t kcMax = balancedBlock(k, kernel.kc, kGroup<Packed>);
-  if (k == 0) {
+  if (k == 0) { // an empty sum
     for (int64_t i = 0; i < rows; ++i)
       std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
+  const int64_t nr = kernel.nr, kPacked = roundUp(k, kGroup<Packed>);
+  const int64_t kcMax = balancedBlock(k, kernel.kc, kGroup<Packed>);
   for (int64_t pc = 0; pc < k; pc += kcMax) {
     const int64_t kc = std::min(kcMax, k - pc);
     kernel.packA(a + pc * aColStride, aRowStride, aColStride, rows, kc, aPacked);
