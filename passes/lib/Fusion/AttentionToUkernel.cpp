@@ -108,8 +108,7 @@ void rewrite(Attention a) {
 
   // The result's B, H, Sq, Dv: the broadcast batch dims (numpy's: a dim
   // of 1 takes the other; the lowering checks the rest agree), q's rows,
-  // v's columns.
-  // (Through the perms: the transposes are to go.)
+  // v's columns; read through the perms, as the transposes are to go.
   auto dimOf = [&](Value value, int64_t d) -> Value {
     auto [source, perm] = throughTranspose(value);
     return tensor::DimOp::create(b, loc, source, perm ? perm[d] : d);
