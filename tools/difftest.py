@@ -6,7 +6,8 @@ Relu, Gelu, GELU written out with Erf or Tanh, Clip, LeakyRelu, Sigmoid or
 Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
 LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
 comparisons, Cast, QuantizeLinear -> DequantizeLinear pairs and Gathers from
-dequantized int8 tables, ...) on float32, int64, int32 and bool values whose
+dequantized int8 tables, attention blocks (MatMul, scale, mask, Softmax,
+MatMul, Transposes), ...) on float32, int64, int32 and bool values whose
 shapes mix static dims and symbolic ones (dim_params) and broadcast
 numpy-style. A graph that onnx.checker (full_check) or ONNX Runtime (CPU, no
 graph optimisations) rejects is discarded and counted. The rest are compiled
@@ -681,11 +682,51 @@ class Gen:
             idx = self.input(I64, ishape, ["index", dim(rows)])
         return self.node("Gather", [values, idx], F32, ishape + (dim(width),), True)
 
+    def op_attention(self):
+        """Attention's block: MatMul(Q, K^T), maybe a scale (Mul, or Div by a
+        power of two) and an additive mask, Softmax on the last axis,
+        MatMul by V, maybe the heads interleaved again; Q, K and V as
+        graph inputs, laid out heads-first or made so by Transposes (K^T from
+        K's rows). Kiln runs it as one kiln.attention."""
+        b, s, sk = self.rand_dim(), self.rand_dim(), self.pick([self.rand_dim(), None])
+        sk = sk or s
+        h, d, dv = dim(self.pick([1, 2, 3])), dim(self.pick([1, 4, 8, 13])), None
+        dv = dim(self.pick([1, 5, 8])) if self.chance(0.3) else d
+
+        def heads(rows, cols):  # (b, h, rows, cols), maybe by a Transpose
+            if self.chance(0.5):
+                return self.input(F32, (b, h, rows, cols))
+            x = self.input(F32, (b, rows, h, cols))
+            return self.node("Transpose", [x], F32, (b, h, rows, cols), perm=[0, 2, 1, 3])
+
+        q = heads(s, d)
+        if self.chance(0.5):
+            kt = self.input(F32, (ONE if self.chance(0.2) else b, h, d, sk))
+        else:
+            k = self.input(F32, (b, sk, h, d))
+            kt = self.node("Transpose", [k], F32, (b, h, d, sk), perm=[0, 2, 3, 1])
+        v = heads(sk, dv)
+        batch = broadcast(q.shape[:2], kt.shape[:2], v.shape[:2])
+        if batch is None:
+            raise Skip
+        x = self.node("MatMul", [q, kt], F32, broadcast(q.shape[:2], kt.shape[:2]) + (s, sk))
+        if self.chance(0.6):
+            c = self.scalar(self.pick([0.125, 0.25, float(self.rng.uniform(0.1, 1))]))
+            x = self.node(self.pick(["Mul", "Div"]), [x, c], F32, x.shape)
+        if self.chance(0.6):
+            mask = self.operand(F32, self.pick([(b, ONE, ONE, sk), (ONE, ONE, s, sk), (sk,)]))
+            x = self.node("Add", [x, mask], F32, self.out_shape(x, mask))
+        p = self.node("Softmax", [x], F32, x.shape, axis=self.pick([-1, 3]))
+        o = self.node("MatMul", [p, v], F32, batch + (s, dv))
+        if self.chance(0.5):
+            o = self.node("Transpose", [o], F32, (o.shape[0], s, o.shape[1], dv), perm=[0, 2, 1, 3])
+        return o
+
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_transpose, 1), (op_reshape, 2),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
-           (op_quantized_lookup, 1)]
+           (op_quantized_lookup, 1), (op_attention, 1)]
 
     def build(self):
         """The model, with its feed spec (input kinds and two bindings of the
