@@ -4,15 +4,16 @@
 // for the GEMM's micro-kernel (B panels; fp32, or bf16 pairs with
 // products_type BFLOAT16), then for each strip of mr rows of Q
 //
-//   S = Q_strip K^T      the micro-kernel, into an mr x sk buffer (in L1)
+//   S = Q_strip K^T      the micro-kernel, into an mr x sk buffer (in L1
+//                        at BERT's lengths: 6 KiB at sk = 128)
 //   P = softmax(S)       the family's row softmax, in place, scale and mask
 //   out_strip = P V      the micro-kernel again, P packed as its A
 //
 // which is what the separate gemm, softmax and gemm calls compute, in the
-// same order (k sliced as gemm slices it), without writing the sk x sk scores of the head to memory and
-// reading them back twice, and with one hand-off to the threads instead of
-// three. A head is split into several items of strips only when there are
-// too few heads for the threads.
+// same order (k sliced as gemm slices it), without writing the head's
+// sq x sk scores to memory and reading them back twice, and with one
+// hand-off to the threads instead of three. A head is split into several
+// items of strips only when there are too few heads for the threads.
 //
 //===----------------------------------------------------------------------===//
 
