@@ -92,6 +92,20 @@ std::pair<Value, DenseI64ArrayAttr> throughTranspose(Value operand) {
   return {operand, nullptr};
 }
 
+/// Dim `d` of q, kt or v as the op reads it (through its transpose's perm).
+Value operandDim(OpBuilder &b, Location loc, Value operand, int64_t d) {
+  auto [source, perm] = throughTranspose(operand);
+  return tensor::DimOp::create(b, loc, source, perm ? perm[d] : d);
+}
+
+/// Numpy's broadcast of two dims that agree or are 1: a 1 takes the other
+/// (the lowering checks the rest agree when the model runs).
+Value broadcastDim(OpBuilder &b, Location loc, Value x, Value y) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, one);
+  return arith::SelectOp::create(b, loc, isOne, y, x);
+}
+
 void rewrite(Attention a) {
   Operation *last = a.interleave ? a.interleave.getOperation() : a.output.getOperation();
   OpBuilder b(last);
@@ -106,29 +120,19 @@ void rewrite(Attention a) {
   if (a.interleave)
     loc = b.getFusedLoc({loc, a.interleave.getLoc()});
 
-  // The result's B, H, Sq, Dv: the broadcast batch dims (numpy's: a dim
-  // of 1 takes the other; the lowering checks the rest agree), q's rows,
-  // v's columns; read through the perms, as the transposes are to go.
-  auto dimOf = [&](Value value, int64_t d) -> Value {
-    auto [source, perm] = throughTranspose(value);
-    return tensor::DimOp::create(b, loc, source, perm ? perm[d] : d);
-  };
-  auto broadcast = [&](Value x, Value y) -> Value {
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, one);
-    return arith::SelectOp::create(b, loc, isOne, y, x);
-  };
+  // The result's B, H, Sq, Dv: the broadcast batch dims of q, kt and v,
+  // q's rows, v's columns (read through the perms: the transposes go).
   SmallVector<Value, 4> sizes(4);
   for (int64_t d = 0; d < 4; ++d) {
     if (!resultType.isDynamicDim(positions[d]))
       continue;
     if (d >= 2) {
-      sizes[d] = d == 2 ? dimOf(q, 2) : dimOf(v, 3);
+      sizes[d] = d == 2 ? operandDim(b, loc, q, 2) : operandDim(b, loc, v, 3);
       continue;
     }
-    Value qDim = dimOf(q, d), ktDim = dimOf(kt, d);
-    Value qkDim = broadcast(qDim, ktDim);
-    sizes[d] = broadcast(qkDim, dimOf(v, d));
+    Value qDim = operandDim(b, loc, q, d), ktDim = operandDim(b, loc, kt, d);
+    Value qkDim = broadcastDim(b, loc, qDim, ktDim);
+    sizes[d] = broadcastDim(b, loc, qkDim, operandDim(b, loc, v, d));
   }
   SmallVector<Value> dynamic;
   for (int64_t p = 0; p < 4; ++p)
@@ -149,19 +153,14 @@ void rewrite(Attention a) {
     if (!dim)
       continue;
     OpBuilder at(dim);
+    Location dimLoc = dim.getLoc();
     int64_t d = *dim.getConstantIndex();
-    auto dimAt = [&](Value value, int64_t i) -> Value {
-      auto [source, perm] = throughTranspose(value);
-      return tensor::DimOp::create(at, dim.getLoc(), source, perm ? perm[i] : i);
-    };
     Value size;
     if (d >= 2) {
-      size = d == 2 ? dimAt(q, 2) : dimAt(kt, 3);
+      size = d == 2 ? operandDim(at, dimLoc, q, 2) : operandDim(at, dimLoc, kt, 3);
     } else {
-      Value qDim = dimAt(q, d), ktDim = dimAt(kt, d);
-      Value one = arith::ConstantIndexOp::create(at, dim.getLoc(), 1);
-      Value isOne = arith::CmpIOp::create(at, dim.getLoc(), arith::CmpIPredicate::eq, qDim, one);
-      size = arith::SelectOp::create(at, dim.getLoc(), isOne, ktDim, qDim);
+      Value qDim = operandDim(at, dimLoc, q, d), ktDim = operandDim(at, dimLoc, kt, d);
+      size = broadcastDim(at, dimLoc, qDim, ktDim);
     }
     dim.replaceAllUsesWith(size);
     dim.erase();

@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace kiln {
 namespace {
@@ -44,9 +43,6 @@ void checkDesc(const kiln_attention_desc &d) {
 
 /// Steps of k per packed element group (1 for float, 2 for bf16 pairs).
 template <class Packed> constexpr int64_t kGroup = GemmPacking<Packed>::kStepsPerGroup;
-
-/// A thread's buffers, reused across calls.
-thread_local std::vector<float> scratch;
 
 /// What one head's products need: the fp32 or bf16 family's packing and
 /// micro-kernel, and the fp32 family's row softmax.
@@ -100,11 +96,9 @@ void attentionRows(const Products<Packed> &with, const kiln_attention_desc &d, i
   };
   const size_t ktSize = floats(dPacked * roundUp(d.sk, nr)), vSize = floats(skPacked * roundUp(d.dv, nr));
   const size_t aSize = floats(mr * std::max<int64_t>(std::max(dPacked, skPacked), 2));
-  const size_t total = ktSize + vSize + aSize + size_t(mr * lds) + 16;
-  if (scratch.size() < total)
-    scratch.resize(total);
-  float *base = scratch.data();
-  base += (16 - reinterpret_cast<uintptr_t>(base) / sizeof(float) % 16) % 16;
+  // The thread's GEMM pack buffer (64-byte aligned): no gemm runs inside.
+  auto *base = static_cast<float *>(
+      gemmPackBuffer((ktSize + vSize + aSize + size_t(mr * lds)) * sizeof(float)));
   auto *ktPacked = reinterpret_cast<Packed *>(base);
   auto *vPacked = reinterpret_cast<Packed *>(base + ktSize);
   auto *aPacked = reinterpret_cast<Packed *>(base + ktSize + vSize);
