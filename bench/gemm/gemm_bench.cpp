@@ -24,7 +24,7 @@
 //
 // Extra flags, after Google Benchmark's own:
 //   --threads=1,2        thread counts (default 1,2)
-//   --shapes=all         all | transformer | square
+//   --shapes=all         all | transformer | minilm | square
 //   --peak_seconds=0.2   length of one FMA-peak trial
 //   --peak_trials=5      trials per thread count (the best one is the peak)
 //   --tolerance=1e-4     of the check against OpenBLAS
@@ -320,6 +320,10 @@ std::vector<Shape> shapesFor(const std::string &which) {
       for (int64_t k : {192, 768, 3072})
         for (int64_t n : {192, 768, 3072})
           shapes.push_back({m, k, n});
+  if (which == "all" || which == "minilm")
+    for (const Shape &s : {Shape{128, 384, 1152}, Shape{128, 384, 384}, Shape{128, 384, 1536},
+                           Shape{128, 1536, 384}})
+      shapes.push_back(s);
   if (which == "all" || which == "square")
     for (int64_t d : {256, 512, 1024, 2048})
       shapes.push_back({d, d, d});
@@ -382,7 +386,7 @@ int main(int argc, char **argv) {
     } else if (startsWith(argv[i], "--shapes=", &rest)) {
       shapes = rest;
       if (shapesFor(shapes).empty()) {
-        std::fprintf(stderr, "kiln-gemm-bench: error: --shapes is all, transformer or square\n");
+        std::fprintf(stderr, "kiln-gemm-bench: error: --shapes is all, transformer, minilm or square\n");
         return 2;
       }
     } else if (startsWith(argv[i], "--peak_seconds=", &rest)) {

@@ -240,13 +240,15 @@ TEST_P(Attention, Bf16Products) {
 }
 
 /// The runtime's attention against its gemm, softmax and gemm (all with
-/// the family it picked) on BERT's head and a long one (k sliced): the same
-/// floats, with fp32 products and with bf16 ones.
-class AttentionAsThreeCalls : public testing::TestWithParam<std::tuple<int64_t, int64_t>> {};
+/// the family it picked) on BERT's head and a long one (k sliced), with
+/// query counts whose last strip has each count of rows the row softmax
+/// can have left over: the same floats, with fp32 products and bf16 ones.
+class AttentionAsThreeCalls
+    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
 
 TEST_P(AttentionAsThreeCalls, SameFloats) {
-  auto [sk, productsType] = GetParam();
-  Case c{1, 12, 64, sk, 64, 64};
+  auto [sq, sk, productsType] = GetParam();
+  Case c{1, 12, sq, sk, 64, 64};
   c.mask = Case::PerKeyOverHeads;
   Problem problem(c);
   problem.desc.products_type = productsType;
@@ -285,7 +287,9 @@ TEST_P(AttentionAsThreeCalls, SameFloats) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Heads, AttentionAsThreeCalls,
-                         testing::Combine(testing::Values(int64_t(128), int64_t(700)),
+                         testing::Combine(testing::Values(int64_t(61), int64_t(62),
+                                                          int64_t(63), int64_t(64)),
+                                          testing::Values(int64_t(128), int64_t(700)),
                                           testing::Values(int64_t(KILN_DTYPE_FLOAT32),
                                                           int64_t(KILN_DTYPE_BFLOAT16))));
 

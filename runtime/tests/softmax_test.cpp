@@ -153,6 +153,42 @@ TEST_P(Softmax, RowLengths) {
     check({1, 1, 3, n, 0, 1.0, Case::None});
 }
 
+// Rows go four at a time, then one to three (SoftmaxRows.h): every count
+// of rows left over, in place and not, with each kind of addend.
+TEST_P(Softmax, RowCounts) {
+  for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13})
+    for (Case::Addend a : {Case::None, Case::PerElement, Case::PerColumnBroadcast})
+      for (bool inPlace : {false, true}) {
+        Case c{1, 1, m, 33, 3, 0.125, a};
+        c.inPlace = inPlace;
+        check(c);
+      }
+}
+
+/// softmaxToPanel (the fused attention's P) against softmaxRows then
+/// packA: the same floats, in packA's layout, zeros past the rows; every
+/// row count up to the tile's and rows longer than one vector or not.
+TEST_P(Softmax, ToPanelIsRowsThenPackA) {
+  const kiln::GemmMicroKernel &kernel = kiln::gemmMicroKernel(GetParam());
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> scores(-8.0f, 8.0f);
+  for (int64_t rows = 1; rows <= kernel.mr; ++rows)
+    for (int64_t n : {1, 7, 16, 33, 128}) {
+      const int64_t rs = n + 5;
+      std::vector<float> x(static_cast<size_t>(rows * rs)), mask(static_cast<size_t>(n));
+      for (float &v : x)
+        v = scores(rng);
+      for (float &v : mask)
+        v = scores(rng) < -6.0f ? -10000.0f : 0.0f;
+      std::vector<float> y(x.size()), expected(size_t(kernel.mr * n)), got(expected.size(), -1.0f);
+      kernel.softmaxRows(x.data(), rs, y.data(), rs, mask.data(), 0, 1, rows, n, 0.125f);
+      kernel.packA(y.data(), rs, 1, rows, n, expected.data());
+      kernel.softmaxToPanel(x.data(), rs, mask.data(), 0, 1, rows, n, 0.125f, got.data());
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(got[i], expected[i]) << rows << " rows of " << n << ", at " << i;
+    }
+}
+
 TEST_P(Softmax, ScalesAndAddends) {
   for (double scale : {1.0, 0.125, 0.1767766952966369, -0.5})
     for (Case::Addend a : {Case::None, Case::PerElement, Case::PerColumnBroadcast, Case::Scalar})

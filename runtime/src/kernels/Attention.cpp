@@ -6,8 +6,9 @@
 //
 //   S = Q_strip K^T      the micro-kernel, into an mr x sk buffer (in L1
 //                        at BERT's lengths: 6 KiB at sk = 128)
-//   P = softmax(S)       the family's row softmax, in place, scale and mask
-//   out_strip = P V      the micro-kernel again, P packed as its A
+//   P = softmax(S)       the family's row softmax, scale and mask; fp32 P
+//                        is written straight into A's packed panel
+//   out_strip = P V      the micro-kernel again, P as its A
 //
 // which is what the separate gemm, softmax and gemm calls compute, in the
 // same order (k sliced as gemm slices it), without writing the head's
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace kiln {
 namespace {
@@ -49,14 +51,16 @@ template <class Packed> constexpr int64_t kGroup = GemmPacking<Packed>::kStepsPe
 template <class Packed> struct Products {
   const GemmMicroKernelOf<Packed> &kernel;
   SoftmaxRowsFn softmaxRows;
+  SoftmaxToPanelFn softmaxToPanel;
 };
 
-/// C (rows x n, ldc) = A (rows x k, packed by slices) B (k x n, packed in
-/// whole panels), sliced along k as gemm slices it (its sums, bit for bit).
-template <class Packed>
-void product(const GemmMicroKernelOf<Packed> &kernel, const float *a, int64_t aRowStride,
-             int64_t aColStride, int64_t rows, int64_t k, const Packed *b, int64_t n, float *c,
-             int64_t ldc, Packed *aPacked) {
+/// C (rows x n, ldc) = A (rows x k) B (k x n, packed in whole panels),
+/// sliced along k as gemm slices it (its sums, bit for bit);
+/// packedSlice(pc, kc) gives A's packed panel for k in [pc, pc + kc).
+template <class Packed, class PackedSlice>
+void productBySlices(const GemmMicroKernelOf<Packed> &kernel, int64_t rows, int64_t k,
+                     const Packed *b, int64_t n, float *c, int64_t ldc,
+                     const PackedSlice &packedSlice) {
   if (k == 0) { // an empty sum
     for (int64_t i = 0; i < rows; ++i)
       std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
@@ -66,11 +70,22 @@ void product(const GemmMicroKernelOf<Packed> &kernel, const float *a, int64_t aR
   const int64_t kcMax = balancedBlock(k, kernel.kc, kGroup<Packed>);
   for (int64_t pc = 0; pc < k; pc += kcMax) {
     const int64_t kc = std::min(kcMax, k - pc);
-    kernel.packA(a + pc * aColStride, aRowStride, aColStride, rows, kc, aPacked);
+    const Packed *a = packedSlice(pc, kc);
     for (int64_t j = 0; j < n; j += nr)
-      kernel.run(kc, aPacked, b + j / nr * kPacked * nr + pc * nr, c + j, ldc, rows,
+      kernel.run(kc, a, b + j / nr * kPacked * nr + pc * nr, c + j, ldc, rows,
                  std::min(nr, n - j), pc > 0, nullptr);
   }
+}
+
+/// productBySlices with A as it lies, each slice packed into aPacked.
+template <class Packed>
+void product(const GemmMicroKernelOf<Packed> &kernel, const float *a, int64_t aRowStride,
+             int64_t aColStride, int64_t rows, int64_t k, const Packed *b, int64_t n, float *c,
+             int64_t ldc, Packed *aPacked) {
+  productBySlices(kernel, rows, k, b, n, c, ldc, [&](int64_t pc, int64_t kc) {
+    kernel.packA(a + pc * aColStride, aRowStride, aColStride, rows, kc, aPacked);
+    return static_cast<const Packed *>(aPacked);
+  });
 }
 
 /// Rows [i0, i1) of head `index` (b0 * batch[1] + b1).
@@ -110,9 +125,19 @@ void attentionRows(const Products<Packed> &with, const kiln_attention_desc &d, i
   for (int64_t i = i0; i < i1; i += mr) {
     const int64_t rows = std::min(mr, i1 - i);
     product(kernel, q + i * d.q_rs, d.q_rs, d.q_cs, rows, d.d, ktPacked, d.sk, s, lds, aPacked);
-    with.softmaxRows(s, lds, s, lds, addend ? addend + i * d.addend_rs : nullptr, d.addend_rs,
-                     d.addend_cs, rows, d.sk, scale);
-    product(kernel, s, lds, 1, rows, d.sk, vPacked, d.dv, out + i * d.out_rs, d.out_rs, aPacked);
+    const float *addendRows = addend ? addend + i * d.addend_rs : nullptr;
+    if constexpr (std::is_same_v<Packed, float>) {
+      // P straight into one packed panel of A over all of sk: a slice of
+      // k in [pc, pc + kc) is the panel from column pc on.
+      with.softmaxToPanel(s, lds, addendRows, d.addend_rs, d.addend_cs, rows, d.sk, scale,
+                          aPacked);
+      productBySlices(kernel, rows, d.sk, vPacked, d.dv, out + i * d.out_rs, d.out_rs,
+                      [&](int64_t pc, int64_t) { return aPacked + pc * mr; });
+    } else {
+      with.softmaxRows(s, lds, s, lds, addendRows, d.addend_rs, d.addend_cs, rows, d.sk, scale);
+      product(kernel, s, lds, 1, rows, d.sk, vPacked, d.dv, out + i * d.out_rs, d.out_rs,
+              aPacked);
+    }
   }
 }
 
@@ -151,9 +176,9 @@ void attentionWith(const GemmMicroKernel &kernel, const kiln_attention_desc &d, 
     return;
   if (d.products_type == KILN_DTYPE_BFLOAT16) {
     const GemmBf16MicroKernel bf16 = gemmBf16KernelFor(kernel);
-    return runHeads(Products<uint16_t>{bf16, kernel.softmaxRows}, d, pool);
+    return runHeads(Products<uint16_t>{bf16, kernel.softmaxRows, nullptr}, d, pool);
   }
-  runHeads(Products<float>{kernel, kernel.softmaxRows}, d, pool);
+  runHeads(Products<float>{kernel, kernel.softmaxRows, kernel.softmaxToPanel}, d, pool);
 }
 
 void attention(const kiln_attention_desc &desc, ThreadPool *pool) {

@@ -139,6 +139,25 @@ struct Vec {
     const __m256i bits = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), bits));
   }
+  /// Rows r[0..3], columns [0, count), to dst + l * stride (4 floats each):
+  /// a 4 x 4 transposition in each 128-bit lane, then a lane per column.
+  static void storeColumns4(const Reg (&r)[4], int64_t count, float *dst, int64_t stride) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    auto pd = [](__m256 x) { return _mm256_castps_pd(x); };
+    // Column 4q + m of the rows is 128-bit lane q of column[m].
+    const __m256 column[4] = {
+        _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t0), pd(t2))),
+        _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t0), pd(t2))),
+        _mm256_castpd_ps(_mm256_unpacklo_pd(pd(t1), pd(t3))),
+        _mm256_castpd_ps(_mm256_unpackhi_pd(pd(t1), pd(t3)))};
+    for (int m = 0; m < 4; ++m) {
+      if (m < count)
+        _mm_storeu_ps(dst + m * stride, _mm256_castps256_ps128(column[m]));
+      if (4 + m < count)
+        _mm_storeu_ps(dst + (4 + m) * stride, _mm256_extractf128_ps(column[m], 1));
+    }
+  }
   static float reduceMax(Reg a) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -155,6 +174,6 @@ struct Vec {
 
 const GemmMicroKernel gemmAvx2Kernel = {
     "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-    softmaxRows<Vec>};
+    softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
 
 } // namespace kiln

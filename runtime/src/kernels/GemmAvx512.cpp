@@ -152,6 +152,29 @@ struct Vec {
     return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   }
   static Reg scaleByPowerOf2(Reg a, Reg n) { return _mm512_scalef_ps(a, n); }
+  /// Rows r[0..3], columns [0, count), to dst + l * stride (4 floats each):
+  /// a 4 x 4 transposition in each 128-bit lane, then a lane per column.
+  static void storeColumns4(const Reg (&r)[4], int64_t count, float *dst, int64_t stride) {
+    const __m512 t0 = _mm512_unpacklo_ps(r[0], r[1]), t1 = _mm512_unpackhi_ps(r[0], r[1]);
+    const __m512 t2 = _mm512_unpacklo_ps(r[2], r[3]), t3 = _mm512_unpackhi_ps(r[2], r[3]);
+    auto pd = [](__m512 x) { return _mm512_castps_pd(x); };
+    // Column 4q + m of the rows is 128-bit lane q of column[m].
+    const __m512 column[4] = {
+        _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t0), pd(t2))),
+        _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t0), pd(t2))),
+        _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t1), pd(t3))),
+        _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t1), pd(t3)))};
+    auto lane = [&](auto q) {
+      constexpr int kLane = decltype(q)::value;
+      for (int m = 0; m < 4; ++m)
+        if (4 * kLane + m < count)
+          _mm_storeu_ps(dst + (4 * kLane + m) * stride, _mm512_extractf32x4_ps(column[m], kLane));
+    };
+    lane(std::integral_constant<int, 0>());
+    lane(std::integral_constant<int, 1>());
+    lane(std::integral_constant<int, 2>());
+    lane(std::integral_constant<int, 3>());
+  }
   static float reduceMax(Reg a) { return _mm512_reduce_max_ps(a); }
   static float reduceAdd(Reg a) { return _mm512_reduce_add_ps(a); }
   static Reg floor(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
@@ -166,6 +189,6 @@ struct Vec {
 
 const GemmMicroKernel gemmAvx512Kernel = {
     "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-                                     softmaxRows<Vec>};
+                                     softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
 
 } // namespace kiln

@@ -84,6 +84,13 @@ using GemmEpilogueFn = void (*)(float *c, int64_t ldc, int64_t rows, int64_t col
 using SoftmaxRowsFn = void (*)(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
                                const float *addend, int64_t addendRowStride,
                                int64_t addendColStride, int64_t rows, int64_t n, float scale);
+/// The same softmax of rows <= mr rows of x (x overwritten on the way), the
+/// result written as one packed panel of A (mr x n, rows past `rows` zero),
+/// the layout packA gives: the fused attention's P goes to the product by V
+/// without a packing pass (SoftmaxRows.h).
+using SoftmaxToPanelFn = void (*)(float *x, int64_t xRowStride, const float *addend,
+                                  int64_t addendRowStride, int64_t addendColStride, int64_t rows,
+                                  int64_t n, float scale, float *panel);
 
 template <class Packed> struct GemmMicroKernelOf {
   const char *name; // "avx512", "avx2", "portable", "avx512bf16", "portable-bf16"
@@ -98,6 +105,7 @@ template <class Packed> struct GemmMicroKernelOf {
   /// The fp32 families' vector code for kiln_softmax_desc (null in bf16
   /// families): it lives with the epilogue, in the file built for its ISA.
   SoftmaxRowsFn softmaxRows;
+  SoftmaxToPanelFn softmaxToPanel;
 };
 
 using GemmMicroKernelFn = GemmMicroKernelFnOf<float>;

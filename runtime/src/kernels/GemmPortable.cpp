@@ -65,6 +65,6 @@ struct Vec {
 
 const GemmMicroKernel gemmPortableKernel = {
     "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-    softmaxRows<Vec>};
+    softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
 
 } // namespace kiln

@@ -32,6 +32,8 @@
 #include "GemmKernels.h"
 
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 namespace kiln {
 namespace {
@@ -59,48 +61,155 @@ template <class V> typename V::Reg expNonPositive(typename V::Reg d) {
   return V::select(V::less(d, V::set1(kExpLowest)), V::set1(0.0f), V::scaleByPowerOf2(e, n));
 }
 
+/// Where pass 3 puts a group's G normalized vectors (columns j..j+count of
+/// its rows): back into y, rows yRowStride apart (kiln_softmax_desc) ...
+template <class V, int G> struct IntoRows {
+  float *y;
+  int64_t yRowStride;
+  void operator()(int64_t j, int64_t count, const typename V::Reg (&p)[G]) const {
+    for (int r = 0; r < G; ++r)
+      V::store(y + r * yRowStride + j, p[r], count);
+  }
+};
+
+/// Whether V stores four rows as columns (V::storeColumns4, a transposition
+/// in registers).
+template <class V, class = void> struct HasStoreColumns4 : std::false_type {};
+template <class V>
+struct HasStoreColumns4<V, decltype(V::storeColumns4(std::declval<const typename V::Reg (&)[4]>(),
+                                                     int64_t(), (float *)nullptr, int64_t()))>
+    : std::true_type {};
+
+/// ... or into the packed panel of A that the product by V reads next
+/// (GemmPack.h's layout: column p of the rows at panel + p * MR), the group
+/// at its first row: the fused attention's P, without a packA pass over it.
+template <class V, int G, int MR> struct IntoPanel {
+  float *panel;
+  void operator()(int64_t j, int64_t count, const typename V::Reg (&p)[G]) const {
+    float *dst = panel + j * MR;
+    if constexpr (G == 4 && HasStoreColumns4<V>::value) {
+      V::storeColumns4(p, count, dst, MR);
+    } else {
+      float rows[G][V::kWidth];
+      for (int r = 0; r < G; ++r)
+        V::store(rows[r], p[r], count);
+      for (int64_t l = 0; l < count; ++l)
+        for (int r = 0; r < G; ++r)
+          dst[l * MR + r] = rows[r][l];
+    }
+  }
+};
+
+/// G rows of kiln_softmax_desc at once: each pass runs over the G rows
+/// together, a vector of each in turn, so the rows' chains (the running
+/// maximum and sum, exp's polynomial, the reductions between the passes)
+/// overlap; one row at a time waited on them (a row of 128 scores took
+/// ~160 cycles of latency for ~60 of work). Each row's operations and their
+/// order are those of one row alone: the floats do not depend on G. Passes
+/// 1 and 2 write y; pass 3 hands the result to `out`.
+template <class V, int G, class Out>
+void softmaxRowGroup(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
+                     const float *addend, int64_t addendRowStride, int64_t addendColStride,
+                     int64_t n, float scale, const Out &out) {
+  using Reg = typename V::Reg;
+  constexpr int64_t w = V::kWidth;
+  const float inf = __builtin_inff();
+  Reg max[G], sum[G];
+  for (int r = 0; r < G; ++r)
+    max[r] = V::set1(-inf), sum[r] = V::set1(0.0f);
+  for (int64_t j = 0; j < n; j += w) {
+    const int64_t count = n - j < w ? n - j : w;
+    for (int r = 0; r < G; ++r) {
+      Reg t = V::mul(V::loadOr(x + r * xRowStride + j, count, 0.0f), V::set1(scale));
+      if (addend) {
+        const float *ar = addend + r * addendRowStride;
+        t = V::add(t, addendColStride ? V::loadOr(ar + j, count, 0.0f) : V::set1(*ar));
+      }
+      float *yr = y + r * yRowStride;
+      V::store(yr + j, t, count);
+      // Past the row, lanes hold -inf for the maximum (t there is 0).
+      max[r] = V::max(max[r], count == w ? t : V::loadOr(yr + j, count, -inf));
+    }
+  }
+  // A NaN t may or may not reach the maximum (V::max returns its second
+  // operand when either is NaN), but its exp is NaN either way, and the
+  // sum carries it into the whole row, as the formula does; so does +inf
+  // (inf - inf) and a row of -inf.
+  for (int r = 0; r < G; ++r)
+    max[r] = V::set1(V::reduceMax(max[r]));
+  for (int64_t j = 0; j < n; j += w) {
+    const int64_t count = n - j < w ? n - j : w;
+    for (int r = 0; r < G; ++r) {
+      float *yr = y + r * yRowStride;
+      const Reg e = expNonPositive<V>(V::sub(V::loadOr(yr + j, count, -inf), max[r]));
+      V::store(yr + j, e, count);
+      sum[r] = V::add(sum[r], e);
+    }
+  }
+  for (int r = 0; r < G; ++r)
+    sum[r] = V::set1(1.0f / V::reduceAdd(sum[r])); // now the inverse
+  for (int64_t j = 0; j < n; j += w) {
+    const int64_t count = n - j < w ? n - j : w;
+    Reg p[G];
+    for (int r = 0; r < G; ++r)
+      p[r] = V::mul(V::loadOr(y + r * yRowStride + j, count, 0.0f), sum[r]);
+    out(j, count, p);
+  }
+}
+
+/// Rows [0, rows) in groups of four (softmaxRowGroup), then the one to
+/// three left; makeOut(i, G) is where group at row i puts its result.
+template <class V, class MakeOut>
+void forRowGroups(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
+                  const float *addend, int64_t addendRowStride, int64_t addendColStride,
+                  int64_t rows, int64_t n, float scale, const MakeOut &makeOut) {
+  constexpr int kGroup = 4;
+  int64_t i = 0;
+  auto group = [&](auto rowsInGroup) {
+    constexpr int g = decltype(rowsInGroup)::value;
+    softmaxRowGroup<V, g>(x + i * xRowStride, xRowStride, y + i * yRowStride, yRowStride,
+                          addend ? addend + i * addendRowStride : nullptr, addendRowStride,
+                          addendColStride, n, scale, makeOut(i, rowsInGroup));
+    i += g;
+  };
+  while (rows - i >= kGroup)
+    group(std::integral_constant<int, kGroup>());
+  switch (rows - i) {
+  case 3: group(std::integral_constant<int, 3>()); break;
+  case 2: group(std::integral_constant<int, 2>()); break;
+  case 1: group(std::integral_constant<int, 1>()); break;
+  default: break;
+  }
+}
+
 /// `rows` rows of kiln_softmax_desc: x, y and addend at their first row,
 /// strides in elements.
 template <class V>
 void softmaxRows(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
                  const float *addend, int64_t addendRowStride, int64_t addendColStride,
                  int64_t rows, int64_t n, float scale) {
-  using Reg = typename V::Reg;
-  constexpr int64_t w = V::kWidth;
-  const float inf = __builtin_inff();
-  for (int64_t i = 0; i < rows; ++i) {
-    const float *xr = x + i * xRowStride;
-    float *yr = y + i * yRowStride;
-    const float *ar = addend ? addend + i * addendRowStride : nullptr;
-    Reg max = V::set1(-inf);
-    for (int64_t j = 0; j < n; j += w) {
-      const int64_t count = n - j < w ? n - j : w;
-      Reg t = V::mul(V::loadOr(xr + j, count, 0.0f), V::set1(scale));
-      if (ar)
-        t = V::add(t, addendColStride ? V::loadOr(ar + j, count, 0.0f) : V::set1(*ar));
-      V::store(yr + j, t, count);
-      // Past the row, lanes hold -inf for the maximum (t there is 0).
-      max = V::max(max, count == w ? t : V::loadOr(yr + j, count, -inf));
-    }
-    // A NaN t may or may not reach the maximum (V::max returns its second
-    // operand when either is NaN), but its exp is NaN either way, and the
-    // sum carries it into the whole row, as the formula does; so does
-    // +inf (inf - inf) and a row of -inf.
-    const float rowMax = V::reduceMax(max);
-    const Reg m = V::set1(rowMax);
-    Reg sum = V::set1(0.0f);
-    for (int64_t j = 0; j < n; j += w) {
-      const int64_t count = n - j < w ? n - j : w;
-      const Reg e = expNonPositive<V>(V::sub(V::loadOr(yr + j, count, -inf), m));
-      V::store(yr + j, e, count);
-      sum = V::add(sum, e);
-    }
-    const Reg inverse = V::set1(1.0f / V::reduceAdd(sum));
-    for (int64_t j = 0; j < n; j += w) {
-      const int64_t count = n - j < w ? n - j : w;
-      V::store(yr + j, V::mul(V::loadOr(yr + j, count, 0.0f), inverse), count);
-    }
-  }
+  forRowGroups<V>(x, xRowStride, y, yRowStride, addend, addendRowStride, addendColStride, rows,
+                  n, scale, [&](int64_t i, auto rowsInGroup) {
+                    return IntoRows<V, decltype(rowsInGroup)::value>{y + i * yRowStride,
+                                                                     yRowStride};
+                  });
+}
+
+/// The same softmax of rows <= MR rows of x (overwritten on the way), its
+/// result as one packed panel of A, MR x n (rows past `rows` zero): what
+/// softmaxRows then packAPanel<MR> give, float for float.
+template <class V, int MR>
+void softmaxToPanel(float *x, int64_t xRowStride, const float *addend, int64_t addendRowStride,
+                    int64_t addendColStride, int64_t rows, int64_t n, float scale,
+                    float *panel) {
+  forRowGroups<V>(x, xRowStride, x, xRowStride, addend, addendRowStride, addendColStride, rows,
+                  n, scale, [&](int64_t i, auto rowsInGroup) {
+                    return IntoPanel<V, decltype(rowsInGroup)::value, MR>{panel + i};
+                  });
+  if (rows < MR)
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t i = rows; i < MR; ++i)
+        panel[p * MR + i] = 0.0f;
 }
 
 } // namespace
