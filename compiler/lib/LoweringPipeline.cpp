@@ -432,7 +432,8 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 /// The CPU pipeline's passes on tensors, before any layout decision. From
 /// -O1, Linear layers that share their input become one GEMM, softmax
 /// over the last axis (with attention's scale and mask) one runtime call,
-/// and that softmax with attention's two products around it another.
+/// that softmax with attention's two products around it another, and layer
+/// norm over the last axis a third.
 static std::string cpuTensorPasses(const CompileOptions &options) {
   // With magnitude or N:M --prune, no layers are fused: each weight is
   // pruned as the ONNX layer it is (a per-layer threshold, --prune-exclude
@@ -443,6 +444,7 @@ static std::string cpuTensorPasses(const CompileOptions &options) {
                options.prune.kind == Pruning::Kind::Structured;
   std::string fuse = fuses ? "kiln-fuse-sibling-matmuls," : "";
   return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
+                                       "kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
                                        "kiln-approximate-math,kiln-reassociate-reductions,"
@@ -504,7 +506,7 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "kiln-contraction-to-runtime-gemm," + activationProductsPass(options) +
          "kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-sparse-gemm-to-runtime,kiln-sparse-qgemm-to-runtime,kiln-softmax-to-runtime,"
-         "kiln-attention-to-runtime,"
+         "kiln-attention-to-runtime,kiln-layer-norm-to-runtime,"
          "kiln-lower-runtime-checks,kiln-profile-regions,"
          "func.func(kiln-strided-copy-to-linalg," + loopPasses + ","
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"

@@ -138,6 +138,7 @@ public:
         {"kiln_rt_softmax", offsetof(kiln_runtime_context, softmax), {true}},         // ABI 11
         {"kiln_rt_sparse_qgemm", offsetof(kiln_runtime_context, sparse_qgemm), {true}}, // ABI 12
         {"kiln_rt_attention", offsetof(kiln_runtime_context, attention), {true}},       // ABI 13
+        {"kiln_rt_layer_norm", offsetof(kiln_runtime_context, layer_norm), {true}},     // ABI 14
         {"kiln_rt_parallel_for", offsetof(kiln_runtime_context, parallel_for),
          {true, true, false, false}},
         {"kiln_rt_gpu_launch", offsetof(kiln_runtime_context, gpu_launch),

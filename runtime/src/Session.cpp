@@ -12,6 +12,7 @@
 #include "kernels/Gemm.h"
 #include "kernels/QGemm.h"
 #include "kernels/Attention.h"
+#include "kernels/LayerNorm.h"
 #include "kernels/Softmax.h"
 #include "kernels/SparseGemm.h"
 #include "kernels/SparseQGemm.h"
@@ -154,6 +155,17 @@ void sessionSoftmax(const kiln_runtime_context *ctx, const kiln_softmax_desc *de
     softmax(*desc, session->pool.get());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "kiln runtime: the softmax failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+/// kiln_runtime_context::layer_norm: a LayerNormalization over rows.
+void sessionLayerNorm(const kiln_runtime_context *ctx, const kiln_layer_norm_desc *desc) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  try {
+    layerNorm(*desc, session->pool.get());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: the layer norm failed: %s\n", e.what());
     std::abort();
   }
 }
@@ -729,6 +741,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.softmax = sessionSoftmax;
   s->context.sparse_qgemm = sessionSparseQgemm;
   s->context.attention = sessionAttention;
+  s->context.layer_norm = sessionLayerNorm;
   s->context.fail = sessionFail;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
@@ -747,6 +760,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.softmax = nullptr;
     s->context.sparse_qgemm = nullptr;
     s->context.attention = nullptr;
+    s->context.layer_norm = nullptr;
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;

@@ -48,11 +48,13 @@ struct UkernelBufferization
       if (failed(buffer))
         return failure();
       if constexpr (std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp> ||
+                    std::is_same_v<OpTy, mlir::kiln::LayerNormRowsOp> ||
                     std::is_same_v<OpTy, mlir::kiln::AttentionOp>) {
-        // The runtime reads rows of x and the addend a vector at a time: a
-        // view that strides along them (a stepped slice) is copied out
-        // first. (Attention's q, kt and v are packed: any strides.)
-        bool rowsRead = std::is_same_v<OpTy, mlir::kiln::SoftmaxRowsOp> ||
+        // The runtime reads rows of x and the addend (and the layer norm's
+        // scale and bias) a vector at a time: a view that strides along
+        // them (a stepped slice) is copied out first. (Attention's q, kt
+        // and v are packed: any strides.)
+        bool rowsRead = !std::is_same_v<OpTy, mlir::kiln::AttentionOp> ||
                         operand == cast<mlir::kiln::AttentionOp>(op).getAddend();
         if (rowsRead && !mlir::kiln::SoftmaxRowsOp::hasContiguousRows(buffer->getType())) {
           buffer = copyToContiguous(rewriter, op->getLoc(), *buffer, options);
@@ -83,6 +85,7 @@ void mlir::kiln::registerBufferizableOpInterfaceExternalModels(DialectRegistry &
     SparseGemmOp::attachInterface<UkernelBufferization<SparseGemmOp>>(*context);
     SparseQGemmOp::attachInterface<UkernelBufferization<SparseQGemmOp>>(*context);
     SoftmaxRowsOp::attachInterface<UkernelBufferization<SoftmaxRowsOp>>(*context);
+    LayerNormRowsOp::attachInterface<UkernelBufferization<LayerNormRowsOp>>(*context);
     AttentionOp::attachInterface<UkernelBufferization<AttentionOp>>(*context);
   });
 }

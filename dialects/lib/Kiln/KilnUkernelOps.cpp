@@ -411,22 +411,34 @@ bool SoftmaxRowsOp::hasContiguousRows(Type type) {
   return succeeded(buffer.getStridesAndOffset(strides, offset)) && strides.back() == 1;
 }
 
-LogicalResult SoftmaxRowsOp::verify() {
-  Type f32 = Float32Type::get(getContext());
-  auto xType = cast<ShapedType>(getX().getType());
-  auto initType = cast<ShapedType>(getInit().getType());
-  if (!xType.hasRank() || xType.getRank() < 1 || xType.getRank() > kMaxRank ||
+/// What the runtime's row ops (softmax, layer norm) need of x and init: f32
+/// of rank 1 to maxRank, x's rows contiguous, init of x's shape and
+/// contiguous.
+static LogicalResult verifyRowsOperands(Operation *op, Value x, Value init, int64_t maxRank) {
+  Type f32 = Float32Type::get(op->getContext());
+  auto xType = cast<ShapedType>(x.getType());
+  auto initType = cast<ShapedType>(init.getType());
+  if (!xType.hasRank() || xType.getRank() < 1 || xType.getRank() > maxRank ||
       xType.getElementType() != f32)
-    return emitOpError("x must be f32 of rank 1 to ") << kMaxRank << ", got " << xType;
+    return op->emitOpError("x must be f32 of rank 1 to ") << maxRank << ", got " << xType;
   if (!initType.hasRank() || initType.getRank() != xType.getRank() ||
       initType.getElementType() != f32 ||
       failed(verifyCompatibleShape(initType.getShape(), xType.getShape())))
-    return emitOpError("init must be f32 of x's shape, got ") << initType;
+    return op->emitOpError("init must be f32 of x's shape, got ") << initType;
   if (auto buffer = dyn_cast<MemRefType>(initType); buffer && !buffer.getLayout().isIdentity())
-    return emitOpError("init must be a contiguous buffer (identity layout), got ") << initType;
-  if (!hasContiguousRows(getX().getType()))
-    return emitOpError("x's rows must be contiguous (stride 1 along the last dim), got ")
+    return op->emitOpError("init must be a contiguous buffer (identity layout), got ")
+           << initType;
+  if (!SoftmaxRowsOp::hasContiguousRows(xType))
+    return op->emitOpError("x's rows must be contiguous (stride 1 along the last dim), got ")
            << xType;
+  return success();
+}
+
+LogicalResult SoftmaxRowsOp::verify() {
+  if (failed(verifyRowsOperands(getOperation(), getX(), getInit(), kMaxRank)))
+    return failure();
+  Type f32 = Float32Type::get(getContext());
+  auto xType = cast<ShapedType>(getX().getType());
   if (Value addend = getAddend()) {
     auto addendType = cast<ShapedType>(addend.getType());
     if (!addendType.hasRank() || addendType.getRank() > xType.getRank() ||
@@ -448,6 +460,36 @@ LogicalResult SoftmaxRowsOp::verify() {
 }
 
 void SoftmaxRowsOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  if (!hasTensorSemantics())
+    ukernelEffects(getOperation(), getInitMutable(), effects);
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormRowsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormRowsOp::verify() {
+  if (failed(verifyRowsOperands(getOperation(), getX(), getInit(), kMaxRank)))
+    return failure();
+  Type f32 = Float32Type::get(getContext());
+  auto xType = cast<ShapedType>(getX().getType());
+  const int64_t n = xType.getDimSize(xType.getRank() - 1);
+  for (auto [name, value] : {std::pair<StringRef, Value>{"scale", getScale()}, {"bias", getBias()}}) {
+    if (!value)
+      continue;
+    auto type = cast<ShapedType>(value.getType());
+    if (!type.hasRank() || type.getRank() != 1 || type.getElementType() != f32 ||
+        failed(verifyCompatibleShape({type.getDimSize(0)}, {n})))
+      return emitOpError() << name << " must be 1-D f32 of x's last dim (" << n << "), got "
+                           << type;
+    if (auto buffer = dyn_cast<MemRefType>(type); buffer && !SoftmaxRowsOp::hasContiguousRows(buffer))
+      return emitOpError() << name << " must be contiguous, got " << type;
+  }
+  return verifyTensorsOrBuffers(getOperation(), getInit(), getResult());
+}
+
+void LayerNormRowsOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
   if (!hasTensorSemantics())
     ukernelEffects(getOperation(), getInitMutable(), effects);

@@ -54,7 +54,7 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
       // Run-time checks are the lowering's own output (kiln-lower-runtime-checks);
       // int8 GEMMs and row softmaxes become runtime calls after bufferization
       // (kiln-qgemm-to-runtime, kiln-softmax-to-runtime).
-      if (!isa<KilnDialect>(op->getDialect()) || isa<RuntimeCheckOp, QGemmOp, SoftmaxRowsOp, AttentionOp>(op))
+      if (!isa<KilnDialect>(op->getDialect()) || isa<RuntimeCheckOp, QGemmOp, SoftmaxRowsOp, LayerNormRowsOp, AttentionOp>(op))
         return;
       op->emitError("Kiln cannot lower '")
           << op->getName() << "' with these types to code yet";

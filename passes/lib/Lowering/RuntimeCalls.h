@@ -17,6 +17,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cstddef>
+
 namespace mlir::kiln::lowering {
 
 constexpr StringLiteral kRuntimeContextAttr = KilnDialect::RuntimeContextAttrHelper::getNameStr();
@@ -92,6 +94,45 @@ inline Value broadcastStride(OpBuilder &b, Location loc, Value buffer, const Cal
 /// The 64-bit word of a runtime descriptor (kiln_gemm_desc, kiln_qgemm_desc:
 /// arrays of 64-bit fields) at byte offset `offset`, an offsetof.
 constexpr int64_t descriptorWord(size_t offset) { return int64_t(offset / sizeof(int64_t)); }
+
+/// Sets the fields that the row descriptors (kiln_softmax_desc,
+/// kiln_layer_norm_desc) share, through set(offsetof, value): x and y,
+/// buffers of rank <= 4 whose last dim is the row, as batch[0] x batch[1]
+/// matrices of m x n (a dim x does not have: size 1, stride 0). Returns x's
+/// sizes innermost first (n, m, batch[1], batch[0]), each made once.
+template <class Desc, class SetFn>
+SmallVector<Value, 4> setRowsOfXAndY(OpBuilder &b, Location loc, Value x, Value y,
+                                     const SetFn &set) {
+  auto xType = cast<MemRefType>(x.getType());
+  const int64_t rank = xType.getRank();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  CallOperand xOperand = callOperand(b, loc, x), yOperand = callOperand(b, loc, y);
+  SmallVector<Value, 4> sizes;
+  for (int64_t fromLast = 0; fromLast < 4; ++fromLast) {
+    const int64_t d = rank - 1 - fromLast;
+    sizes.push_back(d < 0 ? arith::ConstantIndexOp::create(b, loc, 1).getResult()
+                    : xType.isDynamicDim(d)
+                        ? memref::DimOp::create(b, loc, x, d).getResult()
+                        : arith::ConstantIndexOp::create(b, loc, xType.getDimSize(d)).getResult());
+  }
+  auto strideOf = [&](const CallOperand &operand, int64_t fromLast) {
+    const int64_t d = rank - 1 - fromLast;
+    return d < 0 ? zero : operand.strides[d];
+  };
+  set(offsetof(Desc, n), sizes[0]);
+  set(offsetof(Desc, m), sizes[1]);
+  set(offsetof(Desc, batch[1]), sizes[2]);
+  set(offsetof(Desc, batch[0]), sizes[3]);
+  set(offsetof(Desc, x), xOperand.address);
+  set(offsetof(Desc, x_rs), strideOf(xOperand, 1));
+  set(offsetof(Desc, batch_stride_x[1]), strideOf(xOperand, 2));
+  set(offsetof(Desc, batch_stride_x[0]), strideOf(xOperand, 3));
+  set(offsetof(Desc, y), yOperand.address);
+  set(offsetof(Desc, y_rs), strideOf(yOperand, 1));
+  set(offsetof(Desc, batch_stride_y[1]), strideOf(yOperand, 2));
+  set(offsetof(Desc, batch_stride_y[0]), strideOf(yOperand, 3));
+  return sizes;
+}
 
 /// Fills the stack descriptor `descriptor` (memref<N x index>: index is 64
 /// bits on every target Kiln compiles for, as the ABI's words are) with

@@ -35,49 +35,16 @@ constexpr StringLiteral kSoftmaxFunction = "kiln_rt_softmax";
 static_assert(sizeof(kiln_softmax_desc) == KILN_SOFTMAX_DESC_FIELDS * sizeof(int64_t),
               "kiln_softmax_desc must stay an array of 64-bit fields");
 
-/// The dims of x the descriptor names, innermost first: n, m, batch[1],
-/// batch[0]; a dim x does not have (rank < 4) is -1: size 1, stride 0.
-int64_t xDim(int64_t rank, int64_t fromLast) { return rank - 1 - fromLast; }
-
 void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value descriptor) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  lowering::IndexMath m{rewriter, loc};
-  Value zero = m.c(0), one = m.c(1);
-  SmallVector<Value> fields(KILN_SOFTMAX_DESC_FIELDS, zero);
+  SmallVector<Value> fields(KILN_SOFTMAX_DESC_FIELDS,
+                           arith::ConstantIndexOp::create(rewriter, loc, 0));
   auto set = [&](size_t offset, Value value) { fields[lowering::descriptorWord(offset)] = value; };
 #define KILN_FIELD(name) offsetof(kiln_softmax_desc, name)
-  auto xType = cast<MemRefType>(op.getX().getType());
-  const int64_t rank = xType.getRank();
-  CallOperand x = callOperand(rewriter, loc, op.getX());
-  CallOperand y = callOperand(rewriter, loc, op.getInit());
-  // x's sizes innermost first (n, m, batch[1], batch[0]), 1 where x has
-  // no such dim; each made once, for its descriptor word and the checks.
-  SmallVector<Value, 4> sizes;
-  for (int64_t fromLast = 0; fromLast < SoftmaxRowsOp::kMaxRank; ++fromLast) {
-    int64_t d = xDim(rank, fromLast);
-    sizes.push_back(d < 0                    ? one
-                    : xType.isDynamicDim(d) ? memref::DimOp::create(rewriter, loc, op.getX(), d).getResult()
-                                            : m.c(xType.getDimSize(d)));
-  }
+  SmallVector<Value, 4> sizes =
+      lowering::setRowsOfXAndY<kiln_softmax_desc>(rewriter, loc, op.getX(), op.getInit(), set);
   auto size = [&](int64_t fromLast) { return sizes[fromLast]; };
-  auto strideOf = [&](const CallOperand &operand, int64_t fromLast) {
-    int64_t d = xDim(rank, fromLast);
-    return d < 0 ? zero : operand.strides[d];
-  };
-  set(KILN_FIELD(n), size(0));
-  set(KILN_FIELD(m), size(1));
-  set(KILN_FIELD(batch[1]), size(2));
-  set(KILN_FIELD(batch[0]), size(3));
-  set(KILN_FIELD(x), x.address);
-  set(KILN_FIELD(x_rs), strideOf(x, 1));
-  set(KILN_FIELD(batch_stride_x[1]), strideOf(x, 2));
-  set(KILN_FIELD(batch_stride_x[0]), strideOf(x, 3));
-  set(KILN_FIELD(y), y.address);
-  set(KILN_FIELD(y_rs), strideOf(y, 1));
-  set(KILN_FIELD(batch_stride_y[1]), strideOf(y, 2));
-  set(KILN_FIELD(batch_stride_y[0]), strideOf(y, 3));
-
   if (Value addend = op.getAddend()) {
     auto type = cast<MemRefType>(addend.getType());
     CallOperand a = callOperand(rewriter, loc, addend);

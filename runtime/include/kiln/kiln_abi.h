@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 13u
+#define KILN_ABI_VERSION 14u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
@@ -37,7 +37,7 @@ extern "C" {
  * and softmax to kiln_runtime_context; ABI 12 let a bf16 GEMM take an
  * fp32 B that is not prepacked, which older models never ask for, and
  * appended sparse_qgemm to kiln_runtime_context, which they never read;
- * ABI 13 only appended attention to it. */
+ * ABI 13 and 14 only appended attention and layer_norm to it. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -313,6 +313,37 @@ typedef struct kiln_attention_desc {
 typedef void (*kiln_attention_fn)(const kiln_runtime_context *ctx,
                                   const kiln_attention_desc *desc);
 
+/* Layer normalization along rows (since ABI 14). Every field is 64 bits
+ * wide, as in kiln_gemm_desc. For each batch index (b0 < batch[0], b1 <
+ * batch[1]), with x and y moved by b0 * batch_stride_x[0] + b1 *
+ * batch_stride_x[1] elements (and likewise), and each row i < m:
+ *
+ *   mean = x_0 + sum_j (x_j - x_0) / n     var = sum_j (x_j - mean)^2 / n
+ *   y[i*y_rs + j] = (x_j - mean) * (1 / sqrt(var + epsilon)) * scale[j]
+ *                   + bias[j]
+ *
+ * for j < n, x_j = x[i*x_rs + j], in float: the sums in the order of the
+ * runtime (lanes, then across them), 1 / sqrt(...) a float division by a
+ * float square root, a product and the sum after it maybe fused into one
+ * FMA where the CPU has them. scale holds n floats; bias (n floats) may be
+ * NULL (no term). y may be x (in place) but must not overlap it
+ * otherwise. */
+typedef struct kiln_layer_norm_desc {
+  int64_t m, n;
+  const float *x;
+  int64_t x_rs;
+  float *y;
+  int64_t y_rs;
+  const float *scale, *bias;
+  double epsilon;
+  int64_t batch[2];
+  int64_t batch_stride_x[2], batch_stride_y[2];
+} kiln_layer_norm_desc;
+#define KILN_LAYER_NORM_DESC_FIELDS 15
+
+typedef void (*kiln_layer_norm_fn)(const kiln_runtime_context *ctx,
+                                   const kiln_layer_norm_desc *desc);
+
 /* The outlined body of a parallel loop: iterations [begin, end). */
 typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end);
 
@@ -412,6 +443,8 @@ struct kiln_runtime_context {
   kiln_sparse_qgemm_fn sparse_qgemm;
   /* Since ABI 13; NULL in GPU models' sessions. */
   kiln_attention_fn attention;
+  /* Since ABI 14; NULL in GPU models' sessions. */
+  kiln_layer_norm_fn layer_norm;
 };
 
 /* A profile region: the code generated for one ONNX node. */

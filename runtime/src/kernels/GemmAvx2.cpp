@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GemmEpilogue.h"
+#include "LayerNormRows.h"
 #include "SoftmaxRows.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
@@ -174,6 +175,7 @@ struct Vec {
 
 const GemmMicroKernel gemmAvx2Kernel = {
     "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-    softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
+    softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
+    layerNormRows<Vec>};
 
 } // namespace kiln

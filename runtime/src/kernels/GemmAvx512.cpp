@@ -13,6 +13,7 @@
 #include "GemmEpilogue.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
+#include "LayerNormRows.h"
 #include "SoftmaxRows.h"
 
 #include <immintrin.h>
@@ -189,6 +190,7 @@ struct Vec {
 
 const GemmMicroKernel gemmAvx512Kernel = {
     "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-                                     softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
+                                     softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
+    layerNormRows<Vec>};
 
 } // namespace kiln

@@ -92,6 +92,12 @@ using SoftmaxToPanelFn = void (*)(float *x, int64_t xRowStride, const float *add
                                   int64_t addendRowStride, int64_t addendColStride, int64_t rows,
                                   int64_t n, float scale, float *panel);
 
+/// `rows` rows of kiln_layer_norm_desc (LayerNormRows.h) with the family's
+/// vectors: x and y at their first row, strides in elements.
+using LayerNormRowsFn = void (*)(const float *x, int64_t xRowStride, float *y,
+                                 int64_t yRowStride, const float *scale, const float *bias,
+                                 int64_t rows, int64_t n, float epsilon);
+
 template <class Packed> struct GemmMicroKernelOf {
   const char *name; // "avx512", "avx2", "portable", "avx512bf16", "portable-bf16"
   int64_t mr, nr;   // the tile
@@ -106,6 +112,8 @@ template <class Packed> struct GemmMicroKernelOf {
   /// families): it lives with the epilogue, in the file built for its ISA.
   SoftmaxRowsFn softmaxRows;
   SoftmaxToPanelFn softmaxToPanel;
+  /// And for kiln_layer_norm_desc, likewise.
+  LayerNormRowsFn layerNormRows;
 };
 
 using GemmMicroKernelFn = GemmMicroKernelFnOf<float>;

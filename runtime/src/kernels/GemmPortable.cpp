@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GemmEpilogue.h"
+#include "LayerNormRows.h"
 #include "SoftmaxRows.h"
 #include "GemmKernels.h"
 #include "GemmPack.h"
@@ -65,6 +66,7 @@ struct Vec {
 
 const GemmMicroKernel gemmPortableKernel = {
     "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
-    softmaxRows<Vec>, softmaxToPanel<Vec, MR>};
+    softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
+    layerNormRows<Vec>};
 
 } // namespace kiln

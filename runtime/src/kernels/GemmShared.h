@@ -2,7 +2,8 @@
 //
 // Internal to the runtime: blocking arithmetic, the per-thread pack buffer
 // and the split of a batch of GEMMs into tiles for the threads, used by
-// Gemm.cpp and QGemm.cpp. Not for the micro-kernel files (it defines inline
+// Gemm.cpp and QGemm.cpp (and the split of rows that the row softmax and
+// layer norm share). Not for the micro-kernel files (it defines inline
 // functions, see GemmKernels.h).
 //
 //===----------------------------------------------------------------------===//
@@ -70,6 +71,45 @@ void forEachTile(ThreadPool *pool, int64_t threads, int64_t batch, int64_t m, in
     items(0, count);
   else
     pool->parallelFor(count, 1, items);
+}
+
+/// Runs rowsFn(begin, end) over rows [0, rows), each row costing about
+/// rowCost operations, split over the threads of `pool` (may be null) in
+/// runs of whole rows when each thread gets ~2^17 operations (as for the
+/// model's own parallel loops), four runs per thread so that a thread held
+/// up elsewhere delays less; else inline, in one call.
+template <class RowsFn>
+void forRowRuns(ThreadPool *pool, int64_t rows, int64_t rowCost, const RowsFn &rowsFn) {
+  constexpr int64_t kMinWorkPerThread = int64_t(1) << 17;
+  const int64_t threads =
+      pool ? std::min<int64_t>(pool->numThreads(),
+                               std::max<int64_t>(1, rows * std::max<int64_t>(rowCost, 1) /
+                                                        kMinWorkPerThread))
+           : 1;
+  if (threads == 1)
+    return rowsFn(int64_t(0), rows);
+  const int64_t grain = std::max<int64_t>(1, ceilDiv(rows, 4 * threads));
+  pool->parallelFor(size_t(rows), size_t(grain), [&](size_t begin, size_t end) {
+    rowsFn(int64_t(begin), int64_t(end));
+  });
+}
+
+/// Rows [begin, end) of a row descriptor's whole batch (kiln_softmax_desc,
+/// kiln_layer_norm_desc: batch[0] x batch[1] matrices of m rows), row r
+/// being row r % m of matrix r / m, as runs within one matrix: run(at, rows)
+/// for each, at(batchStride, rowStride) the run's first element's offset
+/// in an operand with those strides.
+template <class Desc, class RunFn>
+void forRunsOfRows(const Desc &d, int64_t begin, int64_t end, const RunFn &run) {
+  while (begin < end) {
+    const int64_t matrix = begin / d.m, row = begin % d.m;
+    const int64_t rows = std::min(d.m - row, end - begin);
+    const int64_t b0 = matrix / d.batch[1], b1 = matrix % d.batch[1];
+    run([&](const int64_t *batchStride, int64_t rowStride) {
+      return b0 * batchStride[0] + b1 * batchStride[1] + row * rowStride;
+    }, rows);
+    begin += rows;
+  }
 }
 
 } // namespace kiln

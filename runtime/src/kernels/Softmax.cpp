@@ -19,9 +19,8 @@
 namespace kiln {
 namespace {
 
-/// Operations per element of a row, and the least a thread's share is worth.
+/// Operations per element of a row.
 constexpr int64_t kCostPerElement = 20;
-constexpr int64_t kMinWorkPerThread = int64_t(1) << 17;
 
 void checkDesc(const kiln_softmax_desc &d) {
   if (d.m < 0 || d.n < 0 || d.batch[0] < 0 || d.batch[1] < 0)
@@ -31,22 +30,14 @@ void checkDesc(const kiln_softmax_desc &d) {
                                 " is neither 0 nor 1");
 }
 
-/// Rows [begin, end) of the whole batch, row r being row r % m of matrix
-/// r / m, a run of rows of one matrix at a time.
+/// Rows [begin, end) of the whole batch (forRunsOfRows).
 void runRows(SoftmaxRowsFn rowsFn, const kiln_softmax_desc &d, int64_t begin, int64_t end) {
   const float scale = float(d.scale);
-  while (begin < end) {
-    const int64_t matrix = begin / d.m, row = begin % d.m;
-    const int64_t rows = std::min(d.m - row, end - begin);
-    const int64_t b0 = matrix / d.batch[1], b1 = matrix % d.batch[1];
-    auto at = [&](const int64_t *stride, int64_t rowStride) {
-      return b0 * stride[0] + b1 * stride[1] + row * rowStride;
-    };
+  forRunsOfRows(d, begin, end, [&](const auto &at, int64_t rows) {
     rowsFn(d.x + at(d.batch_stride_x, d.x_rs), d.x_rs, d.y + at(d.batch_stride_y, d.y_rs), d.y_rs,
            d.addend ? d.addend + at(d.batch_stride_addend, d.addend_rs) : nullptr, d.addend_rs,
            d.addend_cs, rows, d.n, scale);
-    begin += rows;
-  }
+  });
 }
 
 } // namespace
@@ -56,17 +47,8 @@ void softmaxWith(const GemmMicroKernel &kernel, const kiln_softmax_desc &d, Thre
   const int64_t rows = d.batch[0] * d.batch[1] * d.m;
   if (rows == 0 || d.n == 0)
     return;
-  const int64_t rowCost = std::max<int64_t>(d.n * kCostPerElement, 1);
-  const int64_t threads =
-      pool ? std::min<int64_t>(pool->numThreads(),
-                               std::max<int64_t>(1, rows * rowCost / kMinWorkPerThread))
-           : 1;
-  if (threads == 1)
-    return runRows(kernel.softmaxRows, d, 0, rows);
-  // Four runs per thread, so that a thread held up elsewhere delays less.
-  const int64_t grain = std::max<int64_t>(1, ceilDiv(rows, 4 * threads));
-  pool->parallelFor(size_t(rows), size_t(grain), [&](size_t begin, size_t end) {
-    runRows(kernel.softmaxRows, d, int64_t(begin), int64_t(end));
+  forRowRuns(pool, rows, d.n * kCostPerElement, [&](int64_t begin, int64_t end) {
+    runRows(kernel.softmaxRows, d, begin, end);
   });
 }
 

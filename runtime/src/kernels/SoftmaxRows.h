@@ -163,7 +163,9 @@ template <class V, class MakeOut>
 void forRowGroups(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
                   const float *addend, int64_t addendRowStride, int64_t addendColStride,
                   int64_t rows, int64_t n, float scale, const MakeOut &makeOut) {
-  constexpr int kGroup = 4;
+  // One row at a time in the portable (scalar) family: its fallback role
+  // is not worth four instances of the code.
+  constexpr int kGroup = V::kWidth > 1 ? 4 : 1;
   int64_t i = 0;
   auto group = [&](auto rowsInGroup) {
     constexpr int g = decltype(rowsInGroup)::value;
@@ -174,12 +176,10 @@ void forRowGroups(const float *x, int64_t xRowStride, float *y, int64_t yRowStri
   };
   while (rows - i >= kGroup)
     group(std::integral_constant<int, kGroup>());
-  switch (rows - i) {
-  case 3: group(std::integral_constant<int, 3>()); break;
-  case 2: group(std::integral_constant<int, 2>()); break;
-  case 1: group(std::integral_constant<int, 1>()); break;
-  default: break;
-  }
+  // The one to three left one at a time: instances for 2 and 3 rows would
+  // cost more code than they save time.
+  while (i < rows)
+    group(std::integral_constant<int, 1>());
 }
 
 /// `rows` rows of kiln_softmax_desc: x, y and addend at their first row,

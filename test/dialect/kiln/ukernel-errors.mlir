@@ -354,3 +354,51 @@ func.func @attention_strided_init(%q: memref<1x2x4x8xf32>, %kt: memref<1x2x8x4xf
          : memref<1x2x4x8xf32>, memref<1x2x8x4xf32>, memref<1x2x4x8xf32>, memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>
   return
 }
+
+// -----
+
+func.func @layer_norm_rank(%x: tensor<1x2x3x4x5xf32>, %g: tensor<5xf32>, %init: tensor<1x2x3x4x5xf32>) -> tensor<1x2x3x4x5xf32> {
+  // expected-error @below {{x must be f32 of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
+  %y = kiln.layer_norm_rows %x, %g into %init {epsilon = 1.0e-5 : f32} : tensor<1x2x3x4x5xf32>, tensor<5xf32>, tensor<1x2x3x4x5xf32> -> tensor<1x2x3x4x5xf32>
+  return %y : tensor<1x2x3x4x5xf32>
+}
+
+// -----
+
+func.func @layer_norm_init(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %init: tensor<4x9xf32>) -> tensor<4x9xf32> {
+  // expected-error @below {{init must be f32 of x's shape, got 'tensor<4x9xf32>'}}
+  %y = kiln.layer_norm_rows %x, %g into %init {epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<8xf32>, tensor<4x9xf32> -> tensor<4x9xf32>
+  return %y : tensor<4x9xf32>
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<4x8xf32>, %g: tensor<4x8xf32>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{scale must be 1-D f32 of x's last dim (8), got 'tensor<4x8xf32>'}}
+  %y = kiln.layer_norm_rows %x, %g into %init {epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @layer_norm_bias(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %b: tensor<7xf32>, %init: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{bias must be 1-D f32 of x's last dim (8), got 'tensor<7xf32>'}}
+  %y = kiln.layer_norm_rows %x, %g bias(%b : tensor<7xf32>) into %init {epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @layer_norm_strided_scale(%x: memref<4x8xf32>, %g: memref<8xf32, strided<[2]>>, %out: memref<4x8xf32>) {
+  // expected-error @below {{scale must be contiguous, got 'memref<8xf32, strided<[2]>>'}}
+  kiln.layer_norm_rows %x, %g into %out {epsilon = 1.0e-5 : f32} : memref<4x8xf32>, memref<8xf32, strided<[2]>>, memref<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_strided_rows(%x: memref<4x8xf32, strided<[16, 2]>>, %g: memref<8xf32>, %out: memref<4x8xf32>) {
+  // expected-error @below {{x's rows must be contiguous (stride 1 along the last dim), got 'memref<4x8xf32, strided<[16, 2]>>'}}
+  kiln.layer_norm_rows %x, %g into %out {epsilon = 1.0e-5 : f32} : memref<4x8xf32, strided<[16, 2]>>, memref<8xf32>, memref<4x8xf32>
+  return
+}

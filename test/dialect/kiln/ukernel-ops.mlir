@@ -107,6 +107,21 @@ func.func @sparse_qgemm_memrefs(%a: memref<4x2xui8>, %b: memref<320xi8>, %s: mem
   return
 }
 
+// kiln.layer_norm_rows on tensors (with a bias) and on buffers (rows of a
+// strided x contiguous, no bias).
+// CHECK-LABEL: func.func @layer_norm_rows
+// CHECK: kiln.layer_norm_rows %arg0, %arg1 bias(%arg2 : tensor<384xf32>) into %arg3 {epsilon = 9.99999996E-13 : f32} : tensor<?x128x384xf32>, tensor<384xf32>, tensor<?x128x384xf32> -> tensor<?x128x384xf32>
+// CHECK: kiln.layer_norm_rows %arg4, %arg5 into %arg6 {epsilon = 9.99999974E-6 : f32} : memref<4x8xf32, strided<[16, 1]>>, memref<8xf32>, memref<4x8xf32>
+func.func @layer_norm_rows(%x: tensor<?x128x384xf32>, %g: tensor<384xf32>, %b: tensor<384xf32>,
+                           %init: tensor<?x128x384xf32>, %xb: memref<4x8xf32, strided<[16, 1]>>,
+                           %gb: memref<8xf32>, %out: memref<4x8xf32>) -> tensor<?x128x384xf32> {
+  %y = kiln.layer_norm_rows %x, %g bias(%b : tensor<384xf32>) into %init {epsilon = 1.0e-12 : f32}
+         : tensor<?x128x384xf32>, tensor<384xf32>, tensor<?x128x384xf32> -> tensor<?x128x384xf32>
+  kiln.layer_norm_rows %xb, %gb into %out {epsilon = 1.0e-5 : f32}
+    : memref<4x8xf32, strided<[16, 1]>>, memref<8xf32>, memref<4x8xf32>
+  return %y : tensor<?x128x384xf32>
+}
+
 // kiln.softmax_rows on tensors and on buffers (a strided x whose rows are
 // contiguous, a mask broadcast over heads and rows).
 // CHECK-LABEL: func.func @softmax_rows

@@ -397,6 +397,29 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
                            "::mlir::arith::ArithDialect"];
 }
 
+def KilnLayerNormToUkernel : Pass<"kiln-layer-norm-to-ukernel", "::mlir::func::FuncOp"> {
+  let summary = "Turn layer normalization over the last axis into kiln.layer_norm_rows";
+  let description = [{
+    On the kiln dialect, before the lowering to linalg: a `kiln.layer_norm`
+    of f32 over the last axis of a tensor of rank 1 to 4, that axis of a
+    static size and the scale (and bias, if any) 1-D of it, becomes one
+    `kiln.layer_norm_rows` (the runtime's row layer norm): each row's mean,
+    variance and result while it stays in L1, and one hand-off to the
+    threads, instead of the lowering's four loops over the tensor (sum,
+    deviations, their squares' sum, result). Other axes, element types,
+    ranks and scale shapes keep the linalg lowering.
+
+    ```mlir
+    %y = kiln.layer_norm %x, %gamma, %beta {axis = 2 : i64, epsilon = 1.0e-12 : f32}
+           : (tensor<1x128x384xf32>, tensor<384xf32>, tensor<384xf32>) -> tensor<1x128x384xf32>
+    // becomes
+    %y = kiln.layer_norm_rows %x, %gamma bias(%beta : tensor<384xf32>) into %init
+           {epsilon = 1.0e-12 : f32} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def KilnAttentionToUkernel : Pass<"kiln-attention-to-ukernel", "::mlir::func::FuncOp"> {
   let summary = "Turn attention's two products around a kiln.softmax_rows into one kiln.attention";
   let description = [{
@@ -444,6 +467,20 @@ def KilnAttentionToRuntime : Pass<"kiln-attention-to-runtime", "::mlir::ModuleOp
     and the addend's dims of size 1 (the broadcast). A `?` batch dim of an
     operand, or a `?` dim of the addend, must be 1 or the result's when
     the model runs: a `kiln.runtime_check` fails the run otherwise.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::kiln::KilnDialect"];
+}
+
+def KilnLayerNormToRuntime : Pass<"kiln-layer-norm-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized kiln.layer_norm_rows ops to calls of the runtime's row layer norm";
+  let description = [{
+    Each `kiln.layer_norm_rows` on memrefs becomes the filling of a
+    `kiln_layer_norm_desc` (kiln_abi.h; one stack descriptor per function,
+    of `KILN_LAYER_NORM_DESC_FIELDS` 64-bit words whose positions come from
+    the struct itself) and a call of `kiln_rt_layer_norm(ctx, desc)`, which
+    the model ABI binds to `kiln_runtime_context::layer_norm`. x's dims
+    become the rows (last two) and the batch (the others).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::kiln::KilnDialect"];

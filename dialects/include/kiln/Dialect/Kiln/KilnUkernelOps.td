@@ -348,6 +348,54 @@ def Kiln_SoftmaxRowsOp : Op<Kiln_Dialect, "softmax_rows", [
   }];
 }
 
+def Kiln_LayerNormRowsOp : Op<Kiln_Dialect, "layer_norm_rows", [
+    DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Layer normalization over the last dim by the runtime";
+  let description = [{
+    `out = (x - mean) / sqrt(var + epsilon) * scale + bias` over the last
+    dim of an f32 `x` of rank 1 to 4, computed by the runtime's row layer
+    norm (`kiln_layer_norm_desc` in `kiln_abi.h`, reached through
+    `kiln-layer-norm-to-runtime`): each row's mean, variance and result in
+    three passes while it stays in L1, one hand-off to the threads, instead
+    of four loops over the whole tensor.
+
+    - `scale` and `bias` (optional) are 1-D, of `x`'s last dim.
+    - The arithmetic is the runtime's: the mean from the sum of the row
+      less its first value, the variance from the deviations (two passes),
+      `(x - mean) * (1 / sqrt(var + epsilon)) * scale + bias` in float (a
+      product and the sum after it maybe one FMA).
+
+    `kiln-layer-norm-to-ukernel` makes it from `kiln.layer_norm` on the last
+    axis. The op is in destination-passing style: `init` (of `x`'s shape)
+    is only where the result goes. On tensors it has one result; after
+    bufferization every operand is a memref, the rows of `x` and `init`
+    contiguous (a strided `x` is copied when the op bufferizes) and `scale`
+    and `bias` contiguous, and it has none.
+
+    ```mlir
+    %y = kiln.layer_norm_rows %x, %gamma bias(%beta : tensor<384xf32>) into %init
+           {epsilon = 1.0e-12 : f32}
+           : tensor<1x128x384xf32>, tensor<384xf32>, tensor<1x128x384xf32> -> tensor<1x128x384xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$x, AnyShaped:$scale, Optional<AnyShaped>:$bias,
+                   AnyShaped:$init, F32Attr:$epsilon);
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $x `,` $scale (`bias` `(` $bias^ `:` type($bias) `)`)? `into` $init attr-dict
+    `:` type($x) `,` type($scale) `,` type($init) (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether its operands are tensors (it has a result) or memrefs.
+    bool hasTensorSemantics() { return getResult() != nullptr; }
+    /// The largest rank of x the runtime's descriptor holds: rows, their
+    /// matrix and two batch dims.
+    static constexpr int64_t kMaxRank = 4;
+  }];
+}
+
 def Kiln_AttentionOp : Op<Kiln_Dialect, "attention", [
     DestinationStyleOpInterface, DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "Attention's heads from scores to output in one runtime call";
