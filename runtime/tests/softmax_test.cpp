@@ -153,7 +153,7 @@ TEST_P(Softmax, RowLengths) {
     check({1, 1, 3, n, 0, 1.0, Case::None});
 }
 
-// Rows go four at a time, then one to three (SoftmaxRows.h): every count
+// Rows go four at a time, then one at a time (SoftmaxRows.h): every count
 // of rows left over, in place and not, with each kind of addend.
 TEST_P(Softmax, RowCounts) {
   for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13})

@@ -85,7 +85,8 @@ void layerNormRowGroup(const float *x, int64_t xRowStride, float *y, int64_t yRo
 }
 
 /// `rows` rows of kiln_layer_norm_desc: x and y at their first row,
-/// strides in elements; four at a time, then the one to three left.
+/// strides in elements; four at a time (one in the portable family), then
+/// one at a time.
 template <class V>
 void layerNormRows(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
                    const float *scale, const float *bias, int64_t rows, int64_t n,

@@ -157,8 +157,9 @@ void softmaxRowGroup(const float *x, int64_t xRowStride, float *y, int64_t yRowS
   }
 }
 
-/// Rows [0, rows) in groups of four (softmaxRowGroup), then the one to
-/// three left; makeOut(i, G) is where group at row i puts its result.
+/// Rows [0, rows) in groups of four (softmaxRowGroup; one in the portable
+/// family), then one at a time; makeOut(i, G) is where the group at row i
+/// puts its result.
 template <class V, class MakeOut>
 void forRowGroups(const float *x, int64_t xRowStride, float *y, int64_t yRowStride,
                   const float *addend, int64_t addendRowStride, int64_t addendColStride,
