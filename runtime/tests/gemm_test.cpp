@@ -223,6 +223,26 @@ TEST_P(Gemm, Threads) {
   }
 }
 
+// One column of C (a matrix-vector product, e.g. a mask-weighted sum over
+// tokens) runs without the micro-kernel (Gemm.cpp, columnTile): A as rows
+// or transposed (its rows contiguous, the vector loop), B broadcast or
+// not, C padded, accumulate, K past a cache block, and threads (each
+// takes rows).
+TEST_P(Gemm, OneColumnOfC) {
+  for (int64_t m : {1, 13, 384, 1001})
+    for (int64_t k : {1, 128, 700})
+      for (bool transA : {false, true})
+        for (bool accumulate : {false, true})
+          ASSERT_TRUE(check({m, 1, k, transA, false, false, false, accumulate ? 3 : 0,
+                             accumulate}));
+  ASSERT_TRUE(check({17, 1, 40, false, false, true, true}));
+  for (unsigned threads : {2u, 3u}) {
+    ThreadPool pool(threads);
+    ASSERT_TRUE(check({3000, 1, 700, true}, &pool)) << "threads=" << threads;
+    ASSERT_TRUE(check({3001, 1, 701}, &pool)) << "threads=" << threads;
+  }
+}
+
 TEST_P(Gemm, EmptyK) {
   for (bool accumulate : {false, true}) {
     Case c{5, 7, 0, false, false, false, false, 2, accumulate};
@@ -479,6 +499,7 @@ TEST_P(GemmDesc, Epilogues) {
         for (bool accumulate : {false, true})
           for (int64_t panel : {int64_t(0), kKernelPanel})
             for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1},
+                                   {29, 1, 130},
                                    {13, 33, 29},
                                    {67, 17, 300},
                                    {5, 70, 3}})

@@ -37,6 +37,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <unistd.h>
 
@@ -160,6 +161,32 @@ void emptyTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g
   epilogueAt(kernel, g, i0, j0, i1 - i0, j1 - j0);
 }
 
+/// C[i0:i1, j] when C has that one column (N = 1: a matrix-vector product,
+/// such as a mask-weighted sum over tokens) and B is fp32 as it lies: the
+/// micro-kernel's panels would multiply nr - 1 columns of zeros, and
+/// packing A would cost more than the products. C(i) += A(i, p) B(p) over
+/// p in order, a vector of rows at a time where A's and C's rows are
+/// contiguous (the compiler's loop), then the epilogue.
+void columnTile(const GemmMicroKernel &kernel, const Problem<float> &g, int64_t i0, int64_t i1,
+                int64_t j) {
+  float *c = g.c + j;
+  if (!g.accumulate)
+    for (int64_t i = i0; i < i1; ++i)
+      c[i * g.ldc] = 0.0f;
+  const float *b = g.bFloat + j * g.bColStride;
+  for (int64_t p = 0; p < g.k; ++p) {
+    const float bp = b[p * g.bRowStride];
+    const float *a = g.a + p * g.aColStride;
+    if (g.aRowStride == 1 && g.ldc == 1)
+      for (int64_t i = i0; i < i1; ++i)
+        c[i] += a[i] * bp;
+    else
+      for (int64_t i = i0; i < i1; ++i)
+        c[i * g.ldc] += a[i * g.aRowStride] * bp;
+  }
+  epilogueAt(kernel, g, i0, j, i1 - i0, 1);
+}
+
 /// The widest block of B (nc columns of kc rows) to keep in L2: half of it,
 /// so that the strips of A and C that pass through and the block's own
 /// fetch have room (1024 columns on a 2 MiB L2, 512 on 1 MiB). The
@@ -193,6 +220,9 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
               int64_t i1, int64_t j0, int64_t j1) {
   if (g.k <= 0)
     return emptyTile(kernel, g, i0, i1, j0, j1);
+  if constexpr (std::is_same_v<Packed, float>)
+    if (g.n == 1 && g.bPanel == 0)
+      return columnTile(kernel, g, i0, i1, j0);
   const int64_t mr = kernel.mr, nr = kernel.nr;
   // Slices of K start at even steps for bf16 pairs; K rounded up likewise.
   const int64_t kcMax = balancedBlock(g.k, kernel.kc, kGroup<Packed>);
