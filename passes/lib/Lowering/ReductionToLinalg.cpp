@@ -12,13 +12,17 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
 namespace {
 
-using Combine = function_ref<Value(OpBuilder &, Location, Value element, Value acc)>;
+/// Owning: ReduceToGeneric stores the lambda it picks before the call (a
+/// function_ref to that temporary dangled).
+using Combine = std::function<Value(OpBuilder &, Location, Value element, Value acc)>;
 
 /// The map from `rank` loops to the loops not in `reduced`.
 AffineMap keptDimsMap(MLIRContext *context, ArrayRef<bool> reduced) {
@@ -183,8 +187,20 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
       initial = scalarConstant(rewriter, loc, element, 0);
       combine = [](OpBuilder &b, Location l, Value x, Value acc) { return add(b, l, x, acc); };
     } else if constexpr (std::is_same_v<OpTy, ReduceProdOp>) {
-      initial = scalarConstant(rewriter, loc, element, 1);
-      combine = [](OpBuilder &b, Location l, Value x, Value acc) { return mul(b, l, x, acc); };
+      // Floats narrower than f64 multiply in f64, rounded once at the end:
+      // the reduction's order is the vectorizer's, and a product near the
+      // float range overflowed (or underflowed) in one order and not in
+      // another (difftest seed 25, graph 267: -inf where the product is
+      // -3.6e37). In f64 the partial products of floats stay in range.
+      auto floatType = dyn_cast<FloatType>(element);
+      Type accumulator =
+          floatType && floatType.getWidth() < 64 ? Type(rewriter.getF64Type()) : element;
+      initial = scalarConstant(rewriter, loc, accumulator, 1);
+      combine = [accumulator](OpBuilder &b, Location l, Value x, Value acc) {
+        if (x.getType() != accumulator)
+          x = arith::ExtFOp::create(b, l, accumulator, x);
+        return mul(b, l, x, acc);
+      };
     } else if constexpr (std::is_same_v<OpTy, ReduceMaxOp>) {
       initial = lowest(rewriter, loc, element);
       combine = [](OpBuilder &b, Location l, Value x, Value acc) { return maximum(b, l, x, acc); };
@@ -193,6 +209,14 @@ struct ReduceToGeneric : OpRewritePattern<OpTy> {
       combine = [](OpBuilder &b, Location l, Value x, Value acc) { return minimum(b, l, x, acc); };
     }
     Value result = reduce(rewriter, loc, input, reduced, initial, combine);
+    if (initial.getType() != element) { // a product accumulated wider
+      auto id = rewriter.getMultiDimIdentityMap(
+          cast<RankedTensorType>(result.getType()).getRank());
+      result = mapElements(rewriter, loc, result, ValueRange{result}, {id}, element,
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return arith::TruncFOp::create(b, l, element, a[0]);
+                           });
+    }
     if constexpr (std::is_same_v<OpTy, ReduceMeanOp>) {
       Value count = reducedCount(rewriter, loc, input, reduced, element);
       auto id = rewriter.getMultiDimIdentityMap(
