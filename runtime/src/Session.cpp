@@ -83,6 +83,18 @@ uint64_t gemmFlops(int64_t m, int64_t n, int64_t k, int64_t b0 = 1, int64_t b1 =
   return 2 * uint64_t(m) * uint64_t(n) * uint64_t(k) * uint64_t(b0) * uint64_t(b1);
 }
 
+/// Runs a kernel the generated code called; a descriptor it cannot run
+/// (std::exception) ends the process naming `what`: the model cannot fail
+/// a run (see sessionScratch).
+template <class Kernel> void runOrAbort(const char *what, const Kernel &kernel) {
+  try {
+    kernel();
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "kiln runtime: %s failed: %s\n", what, e.what());
+    std::abort();
+  }
+}
+
 /// kiln_runtime_context::sgemm: the GEMM on the session's threads.
 void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t k,
                   const float *a, int64_t aRowStride, int64_t aColStride, const float *b,
@@ -90,27 +102,17 @@ void sessionSgemm(const kiln_runtime_context *ctx, int64_t m, int64_t n, int64_t
                   int64_t accumulate) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   session->gemmFlops += gemmFlops(m, n, k);
-  try {
-    sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc,
-           accumulate != 0},
+  runOrAbort("the GEMM", [&] {
+    sgemm({m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate != 0},
           session->pool.get());
-  } catch (const std::exception &e) {
-    // The model cannot fail a run (see sessionScratch).
-    std::fprintf(stderr, "kiln runtime: the GEMM failed: %s\n", e.what());
-    std::abort();
-  }
+  });
 }
 
 /// kiln_runtime_context::gemm: the batched GEMM with its epilogue.
 void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
-  try {
-    gemm(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the GEMM failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the GEMM", [&] { gemm(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::gemm for models of ABI 5 to 7, whose descriptors
@@ -127,12 +129,7 @@ void sessionGemmAbi7(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc
 void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
-  try {
-    sparseGemm(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the sparse GEMM failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the sparse GEMM", [&] { sparseGemm(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::sparse_qgemm: the int8 GEMM with a sparse B. The
@@ -140,34 +137,19 @@ void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_d
 void sessionSparseQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
-  try {
-    sparseQgemm(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the sparse int8 GEMM failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the sparse int8 GEMM", [&] { sparseQgemm(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::softmax: attention's scaled, masked softmax.
 void sessionSoftmax(const kiln_runtime_context *ctx, const kiln_softmax_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
-  try {
-    softmax(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the softmax failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the softmax", [&] { softmax(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::layer_norm: a LayerNormalization over rows.
 void sessionLayerNorm(const kiln_runtime_context *ctx, const kiln_layer_norm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
-  try {
-    layerNorm(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the layer norm failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the layer norm", [&] { layerNorm(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::attention: attention's heads, scores to output.
@@ -176,24 +158,14 @@ void sessionAttention(const kiln_runtime_context *ctx, const kiln_attention_desc
   // Its two products, as gemm would count them.
   session->gemmFlops += gemmFlops(desc->sq, desc->sk, desc->d, desc->batch[0], desc->batch[1]) +
                         gemmFlops(desc->sq, desc->dv, desc->sk, desc->batch[0], desc->batch[1]);
-  try {
-    attention(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: attention failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("attention", [&] { attention(*desc, session->pool.get()); });
 }
 
 /// kiln_runtime_context::qgemm: the int8 GEMM with its epilogue.
 void sessionQgemm(const kiln_runtime_context *ctx, const kiln_qgemm_desc *desc) {
   auto *session = static_cast<kiln_session *>(ctx->session);
   session->gemmFlops += gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
-  try {
-    qgemm(*desc, session->pool.get());
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "kiln runtime: the int8 GEMM failed: %s\n", e.what());
-    std::abort();
-  }
+  runOrAbort("the int8 GEMM", [&] { qgemm(*desc, session->pool.get()); });
 }
 
 /// Below this many operations (n * cost_per_item) a loop runs inline on the

@@ -45,13 +45,7 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
   auto set = [&](size_t offset, Value value) { fields[lowering::descriptorWord(offset)] = value; };
 #define KILN_FIELD(name) offsetof(kiln_attention_desc, name)
   Value q = op.getQ(), kt = op.getKt(), v = op.getV(), out = op.getInit();
-  // A buffer's dim: a constant where static.
-  auto dimOf = [&](Value buffer, int64_t d) -> Value {
-    auto type = cast<MemRefType>(buffer.getType());
-    if (!type.isDynamicDim(d))
-      return m.c(type.getDimSize(d));
-    return memref::DimOp::create(rewriter, loc, buffer, d);
-  };
+  auto dimOf = [&](Value buffer, int64_t d) { return lowering::bufferDim(rewriter, loc, buffer, d); };
   SmallVector<int64_t, 4> positions = op.outputDims();
   // The result's B, H, Sq, Dv and the keys.
   Value batch[2] = {dimOf(out, positions[0]), dimOf(out, positions[1])};
@@ -102,21 +96,9 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
   set(KILN_FIELD(batch_stride_out[0]), y.strides[positions[0]]);
   set(KILN_FIELD(batch_stride_out[1]), y.strides[positions[1]]);
 
-  if (Value addend = op.getAddend()) {
-    auto type = cast<MemRefType>(addend.getType());
-    CallOperand a = callOperand(rewriter, loc, addend);
-    // Lined up with the scores (B, H, Sq, Sk) from the right.
-    Value scores[4] = {batch[0], batch[1], sq, sk};
-    auto stride = [&](int64_t scoresDim) {
-      return lowering::broadcastStride(rewriter, loc, addend, a,
-                                       type.getRank() - 4 + scoresDim, scores[scoresDim], failed);
-    };
-    set(KILN_FIELD(addend), a.address);
-    set(KILN_FIELD(addend_cs), stride(3));
-    set(KILN_FIELD(addend_rs), stride(2));
-    set(KILN_FIELD(batch_stride_addend[1]), stride(1));
-    set(KILN_FIELD(batch_stride_addend[0]), stride(0));
-  }
+  if (Value addend = op.getAddend()) // lined up with the scores (B, H, Sq, Sk)
+    lowering::setAddend<kiln_attention_desc>(rewriter, loc, addend, {sk, sq, batch[1], batch[0]},
+                                             failed, set);
   if (failed)
     lowering::emitRuntimeCheck(rewriter, loc, failed,
                                lowering::describeNode(loc, "MatMul") +

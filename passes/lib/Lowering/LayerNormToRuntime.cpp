@@ -25,7 +25,6 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
-using mlir::kiln::lowering::CallOperand;
 using mlir::kiln::lowering::callOperand;
 
 namespace {

@@ -95,6 +95,35 @@ inline Value broadcastStride(OpBuilder &b, Location loc, Value buffer, const Cal
 /// arrays of 64-bit fields) at byte offset `offset`, an offsetof.
 constexpr int64_t descriptorWord(size_t offset) { return int64_t(offset / sizeof(int64_t)); }
 
+/// Dim `d` of `buffer` as an index: a constant where the type knows it.
+inline Value bufferDim(OpBuilder &b, Location loc, Value buffer, int64_t d) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(d))
+    return arith::ConstantIndexOp::create(b, loc, type.getDimSize(d));
+  return memref::DimOp::create(b, loc, buffer, d);
+}
+
+/// Sets the addend fields that kiln_softmax_desc and kiln_attention_desc
+/// share (addend, addend_cs, addend_rs, batch_stride_addend[1], [0]),
+/// through set(offsetof, value): the addend lines up with the scores from
+/// the right, whose sizes innermost first are `sizes` (columns, rows, batch
+/// 1, batch 0); where a dim of it is 1 its stride is 0, and a `?` dim is
+/// checked against the scores' into `failed` (broadcastStride).
+template <class Desc, class SetFn>
+void setAddend(OpBuilder &b, Location loc, Value addend, ArrayRef<Value> sizes, Value &failed,
+               const SetFn &set) {
+  const int64_t rank = cast<MemRefType>(addend.getType()).getRank();
+  CallOperand a = callOperand(b, loc, addend);
+  auto stride = [&](int64_t fromLast) {
+    return broadcastStride(b, loc, addend, a, rank - 1 - fromLast, sizes[fromLast], failed);
+  };
+  set(offsetof(Desc, addend), a.address);
+  set(offsetof(Desc, addend_cs), stride(0));
+  set(offsetof(Desc, addend_rs), stride(1));
+  set(offsetof(Desc, batch_stride_addend[1]), stride(2));
+  set(offsetof(Desc, batch_stride_addend[0]), stride(3));
+}
+
 /// Sets the fields that the row descriptors (kiln_softmax_desc,
 /// kiln_layer_norm_desc) share, through set(offsetof, value): x and y,
 /// buffers of rank <= 4 whose last dim is the row, as batch[0] x batch[1]
@@ -111,9 +140,7 @@ SmallVector<Value, 4> setRowsOfXAndY(OpBuilder &b, Location loc, Value x, Value 
   for (int64_t fromLast = 0; fromLast < 4; ++fromLast) {
     const int64_t d = rank - 1 - fromLast;
     sizes.push_back(d < 0 ? arith::ConstantIndexOp::create(b, loc, 1).getResult()
-                    : xType.isDynamicDim(d)
-                        ? memref::DimOp::create(b, loc, x, d).getResult()
-                        : arith::ConstantIndexOp::create(b, loc, xType.getDimSize(d)).getResult());
+                          : bufferDim(b, loc, x, d));
   }
   auto strideOf = [&](const CallOperand &operand, int64_t fromLast) {
     const int64_t d = rank - 1 - fromLast;

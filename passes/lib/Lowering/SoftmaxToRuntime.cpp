@@ -25,8 +25,6 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
-using mlir::kiln::lowering::CallOperand;
-using mlir::kiln::lowering::callOperand;
 
 namespace {
 
@@ -44,22 +42,9 @@ void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value d
 #define KILN_FIELD(name) offsetof(kiln_softmax_desc, name)
   SmallVector<Value, 4> sizes =
       lowering::setRowsOfXAndY<kiln_softmax_desc>(rewriter, loc, op.getX(), op.getInit(), set);
-  auto size = [&](int64_t fromLast) { return sizes[fromLast]; };
   if (Value addend = op.getAddend()) {
-    auto type = cast<MemRefType>(addend.getType());
-    CallOperand a = callOperand(rewriter, loc, addend);
     Value failed;
-    // The addend's stride along x's dim `fromLast`: 0 where it has no such
-    // dim or it is 1 (broadcast), checked to be x's size where it is `?`.
-    auto addendStride = [&](int64_t fromLast) -> Value {
-      return lowering::broadcastStride(rewriter, loc, addend, a, type.getRank() - 1 - fromLast,
-                                       size(fromLast), failed);
-    };
-    set(KILN_FIELD(addend), a.address);
-    set(KILN_FIELD(addend_cs), addendStride(0));
-    set(KILN_FIELD(addend_rs), addendStride(1));
-    set(KILN_FIELD(batch_stride_addend[1]), addendStride(2));
-    set(KILN_FIELD(batch_stride_addend[0]), addendStride(3));
+    lowering::setAddend<kiln_softmax_desc>(rewriter, loc, addend, sizes, failed, set);
     if (failed)
       lowering::emitRuntimeCheck(rewriter, loc, failed,
                                  lowering::describeNode(loc, "Softmax") +
