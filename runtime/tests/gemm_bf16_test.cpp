@@ -273,6 +273,19 @@ TEST_P(GemmBf16, DeepSums) {
       check({m, 37, k});
 }
 
+// Several blocks of columns on any L2 (nc is at most 4096), where A is
+// packed once and each slice of K (cut at even steps) is read from the
+// strip packed whole.
+TEST_P(GemmBf16, SeveralColumnBlocks) {
+  check({25, 4200, 513});
+  Bf16Case c{30, 4200, 300};
+  c.transA = true;
+  c.accumulate = true;
+  c.bias = true;
+  c.activation = KILN_GEMM_ACT_GELU_ERF;
+  check(c);
+}
+
 TEST_P(GemmBf16, TransposedA) {
   for (int64_t k : {1, 4, 9, 300}) {
     Bf16Case c{14, 40, k};

@@ -203,11 +203,15 @@ TEST_P(Gemm, Accumulate) {
 
 // Sizes past the cache blocks (kc = 256, nc = 1024), with uneven blocks in
 // every dimension and with both values of accumulate, which only the first
-// slice of K honours.
+// slice of K honours. N = 4200 is several blocks of columns on any L2 (nc
+// is at most 4096), where A is packed once and each slice of K is read
+// from the strip packed whole.
 TEST_P(Gemm, SeveralBlocks) {
   ASSERT_TRUE(check({200, 1100, 600}));
   ASSERT_TRUE(check({197, 1031, 513, true, true, false, false, 7, true}));
   ASSERT_TRUE(check({1, 2100, 300, false, true}));
+  ASSERT_TRUE(check({30, 4200, 300}));
+  ASSERT_TRUE(check({25, 4200, 513, true, false, false, false, 5, true}));
 }
 
 // sgemm splits C over the threads only past 2^22 multiply-adds per thread,
@@ -488,6 +492,7 @@ TEST_P(GemmDesc, PrepackedSeveralBlocks) {
     ASSERT_TRUE(check({200, 1100, 600, panel}));
     DescCase c{197, 1031, 513, panel, true, true, KILN_GEMM_ACT_GELU_ERF, true};
     ASSERT_TRUE(check(c));
+    ASSERT_TRUE(check({25, 4200, 513, panel, true, true, KILN_GEMM_ACT_GELU_ERF, true}));
   }
 }
 

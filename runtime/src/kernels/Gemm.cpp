@@ -9,6 +9,10 @@
 //         for each nr-wide panel of B        micro-kernel on one tile
 //       epilogue on the strip (last slice)   bias, activation, residual
 //
+// except that A is packed once, on the first block of columns, when there
+// are several and all of packed A is small enough to keep (the strips would
+// otherwise be packed again for every block).
+//
 // Packing reads A and B through their strides, so transposed and broadcast
 // operands need no copy beforehand, and pads edge panels with zeros so the
 // micro-kernel always computes full tiles. A B prepacked at compile time
@@ -200,6 +204,11 @@ int64_t blockColumns(const GemmMicroKernelOf<Packed> &kernel, int64_t kc) {
   return std::clamp<int64_t>(columns, 4 * kernel.nr, 4 * kernel.nc);
 }
 
+/// The most packed elements of A that a tile keeps to use for all its
+/// blocks of columns (4 MiB of floats): beyond that, as for a B of one
+/// block, each strip is packed where it is used.
+constexpr int64_t kPackAOnceElements = int64_t(1) << 20;
+
 /// C[i0:i1, j0:j1] of one GEMM on the calling thread; j0 is a multiple of
 /// nr (so that prepacked panels line up).
 ///
@@ -229,12 +238,20 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
   const int64_t kPacked = roundUp(g.k, kGroup<Packed>);
   const int64_t ncMax = balancedBlock(j1 - j0, blockColumns(kernel, kcMax), nr);
   const bool inPlace = g.bPanel == nr;
-  // Packed B first (none when it is prepacked for this kernel), then the
-  // panel of A at a 64-byte boundary.
+  // With several blocks of columns, every strip of A would be packed again
+  // for each: pack all of A once instead (kept whole, each strip's panel of
+  // K steps k-major, so a slice of K starts at pc * mr), where that is
+  // small enough to keep for the tile (2-3% of all-MiniLM-L6-v2's QKV and
+  // FFN GEMMs, M = 128: N = 1152 and 1536 are 3 blocks).
+  const int64_t strips = ceilDiv(i1 - i0, mr);
+  const bool packAOnce = j1 - j0 > ncMax && strips * mr * kPacked <= kPackAOnceElements;
+  // Packed B first (none when it is prepacked for this kernel), then A at a
+  // 64-byte boundary: one panel, or all of it.
   constexpr int64_t kPerLine = 64 / int64_t(sizeof(Packed));
   const int64_t bElements = inPlace ? 0 : roundUp(kcMax * ncMax, kPerLine);
+  const int64_t aElements = packAOnce ? strips * mr * kPacked : mr * kcMax;
   Packed *packedB =
-      static_cast<Packed *>(gemmPackBuffer((bElements + mr * kcMax) * sizeof(Packed)));
+      static_cast<Packed *>(gemmPackBuffer((bElements + aElements) * sizeof(Packed)));
   Packed *packedA = packedB + bElements;
 
   for (int64_t jc = j0; jc < j1; jc += ncMax) {
@@ -252,8 +269,10 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
       for (int64_t ir = i0; ir < i1; ir += mr) {
         const int64_t rows = std::min(mr, i1 - ir);
         const bool firstStrip = ir == i0, lastStrip = ir + mr >= i1;
-        kernel.packA(g.a + ir * g.aRowStride + pc * g.aColStride, g.aRowStride, g.aColStride, rows,
-                     kc, packedA);
+        Packed *a = packAOnce ? packedA + (ir - i0) / mr * mr * kPacked + pc * mr : packedA;
+        if (!packAOnce || jc == j0)
+          kernel.packA(g.a + ir * g.aRowStride + pc * g.aColStride, g.aRowStride, g.aColStride,
+                       rows, kc, a);
         float *c = g.c + ir * g.ldc + jc;
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const Packed *panel = b.panels + jr / nr * b.stride;
@@ -261,8 +280,7 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
           const Packed *next = inPlace && firstStrip && !lastPanel ? panel + b.stride
                               : lastStrip && lastPanel            ? nextBlock
                                                                   : nullptr;
-          kernel.run(kc, packedA, panel, c + jr, g.ldc, rows, std::min(nr, nc - jr), accumulate,
-                     next);
+          kernel.run(kc, a, panel, c + jr, g.ldc, rows, std::min(nr, nc - jr), accumulate, next);
         }
         // This strip of C is final and still in cache.
         if (last)

@@ -8,11 +8,13 @@
 //   packed B: a kc x NR panel stored k-major, b[p*NR + j] = B(p, j)
 //
 // Both are zero-padded to full MR and NR, so a kernel always computes a
-// full tile; only its store to C is cut to rows x cols. The A panel is
-// 64-byte aligned. B panels lie NR*kc floats apart when packed at run time,
-// or NR*k apart in a B prepacked at compile time for this NR
-// (kiln_gemm_desc::b_panel), which is read in place at whatever alignment
-// the model gave it: kernels load B unaligned.
+// full tile; only its store to C is cut to rows x cols. B panels lie
+// NR*kc floats apart when packed at run time, or NR*k apart in a B
+// prepacked at compile time for this NR (kiln_gemm_desc::b_panel), which is
+// read in place at whatever alignment the model gave it. An A panel may be
+// a slice of K of a strip packed whole (Gemm.cpp packs all of A once when
+// C has several blocks of columns), so it too has no alignment beyond its
+// element's: kernels load both unaligned.
 //
 // Each family lives in its own file, built with its own -m flags, with its
 // pack functions, its vectorized epilogue (GemmEpilogue.h) and row softmax
