@@ -41,6 +41,12 @@ Options:
   --stats                      Print import time and peak memory to stderr.
   --no-cleanup                 Print the graph as imported, before folding,
                                shape refinement and CSE.
+  --locations                  Print each op's location: the ONNX node it
+                               came from (name and op type), so that a
+                               library compiled from this MLIR still names
+                               the nodes in its profile (kiln run --profile),
+                               and so that IR dumped along the pipeline
+                               (kiln-opt --mlir-print-debuginfo) shows them.
   -h, --help                   Show this help.
 )";
 }
@@ -49,7 +55,7 @@ namespace {
 struct ImportArgs {
   std::string model, output;
   mlir::kiln::OnnxImportOptions options;
-  bool summary = false, stats = false, cleanup = true;
+  bool summary = false, stats = false, cleanup = true, locations = false;
 };
 } // namespace
 
@@ -68,6 +74,8 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, ImportArgs &out, boo
       out.stats = true;
     } else if (p.flag("--no-cleanup")) {
       out.cleanup = false;
+    } else if (p.flag("--locations")) {
+      out.locations = true;
     } else if (auto v = p.value("-o")) {
       out.output = v->str();
     } else if (auto v = p.value("--input-shape")) {
@@ -131,6 +139,8 @@ int kilncli::runImport(llvm::ArrayRef<llvm::StringRef> rawArgs) {
     }
     OpPrintingFlags flags;
     flags.elideLargeResourceString(~0ULL); // keep weights: the file must round-trip
+    if (args.locations)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
     module->print(file.os(), flags);
     file.os().flush();
     if (file.os().has_error()) {
