@@ -19,8 +19,9 @@
 //
 // exp(d), d <= 0: d = n ln2 + r with n = round(d / ln2) and ln2 in two
 // parts (Cody and Waite), so r in [-ln2/2, ln2/2] is exact to a few ulp;
-// exp(r) by Cephes' expf polynomial (degree 7 in r, 1 ulp on that range);
-// times 2^n. Below -125 ln2 (-86.64) the result is 0: normal floats only
+// exp(r) by Cephes' expf polynomial (degree 7 in r, evaluated by Estrin's
+// scheme: at most 1.007 ulp over every 64th float of [-86.6, 0]); times
+// 2^n. Below -125 ln2 (-86.64) the result is 0: normal floats only
 // (2^n by the exponent bits on AVX2), the same on every ISA, and
 // masked-out scores (-1e4, -FLT_MAX) weigh exactly nothing, as in
 // onnxruntime.
@@ -54,10 +55,17 @@ template <class V> typename V::Reg expNonPositive(typename V::Reg d) {
   const Reg n = V::roundNearest(V::mul(clamped, V::set1(kLog2e)));
   const Reg r =
       V::fma(n, V::set1(-kLn2Low), V::fma(n, V::set1(-kLn2High), clamped));
-  Reg p = V::set1(kExpP[5]);
-  for (int i = 4; i >= 0; --i)
-    p = V::fma(p, r, V::set1(kExpP[i]));
-  const Reg e = V::add(V::fma(p, V::mul(r, r), r), V::set1(1.0f));
+  // P(r) by Estrin's scheme: three independent pairs, then two levels in
+  // r^2, where Horner's rule chains five FMAs: the same operations with a
+  // shorter chain of dependent ones, which the softmax's many exps side by
+  // side wait on (attention's softmaxToPanel of 12 x 128 scores in L1:
+  // 397 -> 387 ns a call, AVX-512 on Zen 5).
+  const Reg r2 = V::mul(r, r);
+  const Reg p01 = V::fma(V::set1(kExpP[1]), r, V::set1(kExpP[0]));
+  const Reg p23 = V::fma(V::set1(kExpP[3]), r, V::set1(kExpP[2]));
+  const Reg p45 = V::fma(V::set1(kExpP[5]), r, V::set1(kExpP[4]));
+  const Reg p = V::fma(V::fma(p45, r2, p23), r2, p01);
+  const Reg e = V::add(V::fma(p, r2, r), V::set1(1.0f));
   return V::select(V::less(d, V::set1(kExpLowest)), V::set1(0.0f), V::scaleByPowerOf2(e, n));
 }
 
