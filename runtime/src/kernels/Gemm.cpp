@@ -401,14 +401,23 @@ int64_t gemmThreads(const ThreadPool *pool, int64_t work) {
 /// Tiles for `threads` threads over `batch` GEMMs: the split into gm x gn
 /// that minimises the per-thread cost, where a tile of r x c costs its r*c
 /// multiply-adds per k plus its packing: every tile packs its rows of A and
-/// its columns of B (unless B is prepacked for the kernel). Packing A
-/// transposes while B is copied a vector at a time, hence the weights (on 2
-/// threads they pick the faster of the two splits for the benchmark's
-/// shapes: N for 128 x 3072, M for the rest). The candidates split each
-/// GEMM for all the threads, or just enough for the batch to cover them.
+/// its columns of B (unless B is prepacked for the kernel). The candidates
+/// split each GEMM for all the threads, or just enough for the batch to
+/// cover them.
+///
+/// A row of A weighs 128 multiply-adds per step of k, far more than its
+/// packing alone costs (~13): splitting N makes every thread pack all of A
+/// and, with prepacked weights, stream its own half of B from memory at the
+/// same time as the other, where splitting M shares each block of B
+/// through L3. With 32, M = 128 GEMMs on 2 threads split N unless N is
+/// below 320; with 128, unless below 1280: M for all-MiniLM-L6-v2's QKV
+/// (1152) and 384-wide layers, N for its FFN's 1536 (kiln-bench, 2
+/// threads, Zen 5: all-MiniLM-L6-v2 fp32 s128 7.16 -> 6.66 ms, BERT-base
+/// fp32 49.2 -> 48.5, bert-tiny 0.452 -> 0.375; 256 was slower on both
+/// big models; the int8 and sparse GEMMs unchanged).
 Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
                     int64_t packBCost) {
-  constexpr int64_t kPackACost = 32; // in multiply-adds per element
+  constexpr int64_t kPackACost = 128; // in multiply-adds per element
   Tiling best{m, n, 1};
   int64_t bestCost = INT64_MAX;
   for (int64_t parts : {threads, ceilDiv(threads, batch)}) {
