@@ -54,13 +54,21 @@ template <class Packed> struct Products {
   SoftmaxToPanelFn softmaxToPanel;
 };
 
+/// Where the kernel reads a slice of A: a packed panel, or (fp32 families
+/// with runStridedA) A itself, row-major with rows `rowStride` apart.
+template <class Packed> struct ASlice {
+  const Packed *packed;
+  const float *inPlace;
+  int64_t rowStride;
+};
+
 /// C (rows x n, ldc) = A (rows x k) B (k x n, packed in whole panels),
-/// sliced along k as gemm slices it (its sums, bit for bit);
-/// packedSlice(pc, kc) gives A's packed panel for k in [pc, pc + kc).
-template <class Packed, class PackedSlice>
+/// sliced along k as gemm slices it (its sums, bit for bit: the kernel's
+/// arithmetic does not depend on where it reads A); slice(pc, kc) gives
+/// A's ASlice for k in [pc, pc + kc).
+template <class Packed, class Slice>
 void productBySlices(const GemmMicroKernelOf<Packed> &kernel, int64_t rows, int64_t k,
-                     const Packed *b, int64_t n, float *c, int64_t ldc,
-                     const PackedSlice &packedSlice) {
+                     const Packed *b, int64_t n, float *c, int64_t ldc, const Slice &slice) {
   if (k == 0) { // an empty sum
     for (int64_t i = 0; i < rows; ++i)
       std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
@@ -70,21 +78,34 @@ void productBySlices(const GemmMicroKernelOf<Packed> &kernel, int64_t rows, int6
   const int64_t kcMax = balancedBlock(k, kernel.kc, kGroup<Packed>);
   for (int64_t pc = 0; pc < k; pc += kcMax) {
     const int64_t kc = std::min(kcMax, k - pc);
-    const Packed *a = packedSlice(pc, kc);
-    for (int64_t j = 0; j < n; j += nr)
-      kernel.run(kc, a, b + j / nr * kPacked * nr + pc * nr, c + j, ldc, rows,
-                 std::min(nr, n - j), pc > 0, nullptr);
+    const ASlice<Packed> a = slice(pc, kc);
+    for (int64_t j = 0; j < n; j += nr) {
+      const Packed *panel = b + j / nr * kPacked * nr + pc * nr;
+      if constexpr (std::is_same_v<Packed, float>)
+        if (a.inPlace) {
+          kernel.runStridedA(kc, a.inPlace, a.rowStride, 1, panel, c + j, ldc, rows,
+                             std::min(nr, n - j), pc > 0, nullptr);
+          continue;
+        }
+      kernel.run(kc, a.packed, panel, c + j, ldc, rows, std::min(nr, n - j), pc > 0, nullptr);
+    }
   }
 }
 
-/// productBySlices with A as it lies, each slice packed into aPacked.
+/// productBySlices with A as it lies: read in place where it is row-major
+/// and the family can (as gemm does), else each slice packed into aPacked.
 template <class Packed>
 void product(const GemmMicroKernelOf<Packed> &kernel, const float *a, int64_t aRowStride,
              int64_t aColStride, int64_t rows, int64_t k, const Packed *b, int64_t n, float *c,
              int64_t ldc, Packed *aPacked) {
+  bool inPlace = false;
+  if constexpr (std::is_same_v<Packed, float>)
+    inPlace = kernel.runStridedA && aColStride == 1;
   productBySlices(kernel, rows, k, b, n, c, ldc, [&](int64_t pc, int64_t kc) {
+    if (inPlace)
+      return ASlice<Packed>{nullptr, a + pc, aRowStride};
     kernel.packA(a + pc * aColStride, aRowStride, aColStride, rows, kc, aPacked);
-    return static_cast<const Packed *>(aPacked);
+    return ASlice<Packed>{aPacked, nullptr, 0};
   });
 }
 
@@ -132,7 +153,9 @@ void attentionRows(const Products<Packed> &with, const kiln_attention_desc &d, i
       with.softmaxToPanel(s, lds, addendRows, d.addend_rs, d.addend_cs, rows, d.sk, scale,
                           aPacked);
       productBySlices(kernel, rows, d.sk, vPacked, d.dv, out + i * d.out_rs, d.out_rs,
-                      [&](int64_t pc, int64_t) { return aPacked + pc * mr; });
+                      [&](int64_t pc, int64_t) {
+                        return ASlice<Packed>{aPacked + pc * mr, nullptr, 0};
+                      });
     } else {
       with.softmaxRows(s, lds, s, lds, addendRows, d.addend_rs, d.addend_cs, rows, d.sk, scale);
       product(kernel, s, lds, 1, rows, d.sk, vPacked, d.dv, out + i * d.out_rs, d.out_rs,

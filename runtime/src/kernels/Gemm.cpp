@@ -9,9 +9,11 @@
 //         for each nr-wide panel of B        micro-kernel on one tile
 //       epilogue on the strip (last slice)   bias, activation, residual
 //
-// except that A is packed once, on the first block of columns, when there
-// are several and all of packed A is small enough to keep (the strips would
-// otherwise be packed again for every block).
+// except that a row-major A is not packed at all where the family's kernel
+// reads it in place (runStridedA: AVX-512), and any other A is packed
+// once, on the first block of columns, when there are several and all of
+// packed A is small enough to keep (the strips would otherwise be packed
+// again for every block).
 //
 // Packing reads A and B through their strides, so transposed and broadcast
 // operands need no copy beforehand, and pads edge panels with zeros so the
@@ -243,8 +245,14 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
   // K steps k-major, so a slice of K starts at pc * mr), where that is
   // small enough to keep for the tile (2-3% of all-MiniLM-L6-v2's QKV and
   // FFN GEMMs, M = 128: N = 1152 and 1536 are 3 blocks).
+  // A row-major A goes to the kernel as it lies where the family can read
+  // it so (GemmStridedAKernelFn): nothing to pack.
+  bool readAInPlace = false;
+  if constexpr (std::is_same_v<Packed, float>)
+    readAInPlace = kernel.runStridedA && g.aColStride == 1;
   const int64_t strips = ceilDiv(i1 - i0, mr);
-  const bool packAOnce = j1 - j0 > ncMax && strips * mr * kPacked <= kPackAOnceElements;
+  const bool packAOnce =
+      !readAInPlace && j1 - j0 > ncMax && strips * mr * kPacked <= kPackAOnceElements;
   // Packed B first (none when it is prepacked for this kernel), then A at a
   // 64-byte boundary: one panel, or all of it.
   constexpr int64_t kPerLine = 64 / int64_t(sizeof(Packed));
@@ -269,10 +277,10 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
       for (int64_t ir = i0; ir < i1; ir += mr) {
         const int64_t rows = std::min(mr, i1 - ir);
         const bool firstStrip = ir == i0, lastStrip = ir + mr >= i1;
+        const float *aInPlace = g.a + ir * g.aRowStride + pc * g.aColStride;
         Packed *a = packAOnce ? packedA + (ir - i0) / mr * mr * kPacked + pc * mr : packedA;
-        if (!packAOnce || jc == j0)
-          kernel.packA(g.a + ir * g.aRowStride + pc * g.aColStride, g.aRowStride, g.aColStride,
-                       rows, kc, a);
+        if (!readAInPlace && (!packAOnce || jc == j0))
+          kernel.packA(aInPlace, g.aRowStride, g.aColStride, rows, kc, a);
         float *c = g.c + ir * g.ldc + jc;
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const Packed *panel = b.panels + jr / nr * b.stride;
@@ -280,7 +288,14 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
           const Packed *next = inPlace && firstStrip && !lastPanel ? panel + b.stride
                               : lastStrip && lastPanel            ? nextBlock
                                                                   : nullptr;
-          kernel.run(kc, a, panel, c + jr, g.ldc, rows, std::min(nr, nc - jr), accumulate, next);
+          const int64_t cols = std::min(nr, nc - jr);
+          if constexpr (std::is_same_v<Packed, float>)
+            if (readAInPlace) {
+              kernel.runStridedA(kc, aInPlace, g.aRowStride, 1, panel, c + jr, g.ldc, rows, cols,
+                                 accumulate, next);
+              continue;
+            }
+          kernel.run(kc, a, panel, c + jr, g.ldc, rows, cols, accumulate, next);
         }
         // This strip of C is final and still in cache.
         if (last)

@@ -31,13 +31,17 @@ constexpr int NV = NR / 16; // vectors per row of the tile
 /// waiting: 512 measured ~5% faster at 384 x 768 x 768 than none, 256 less.
 constexpr int kPrefetchB = 512;
 
-/// The tile's first ROWS rows (the packed panel of A still holds MR): edge
-/// strips, such as the last 5 rows of M = 197, compute only what they store.
-/// With FETCH_NEXT, each step of k also asks L2 for one row of `next`, the
+/// The tile's first ROWS rows: edge strips, such as the last 5 rows of
+/// M = 197, compute only what they store. A(i, p) is a[i * rs + p * cs]: a
+/// packed panel (rs = 1, cs = MR) or a row-major A read in place (cs = 1,
+/// GemmStridedAKernelFn). Rows i and i + 1, i + 2 of each group of three
+/// are one base pointer, advanced by cs a step, plus rs and 2 rs: four
+/// pointers and one stride in registers address all twelve rows. With
+/// FETCH_NEXT, each step of k also asks L2 for one row of `next`, the
 /// panel the caller runs after this one (GemmMicroKernelFn).
 template <int ROWS, bool FETCH_NEXT>
-void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t cols,
-          bool accumulate, const float *next) {
+void tile(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, float *c,
+          int64_t ldc, int64_t cols, bool accumulate, const float *next) {
   // The tile of C is wanted only after the loop, but its rows are far apart
   // and often not in L1 or L2: fetching them now hides that latency behind
   // the loop instead of stalling the stores on it.
@@ -53,8 +57,13 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
     for (int v = 0; v < NV; ++v)
       acc[i][v] = _mm512_setzero_ps();
 
-#pragma GCC unroll 2
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
+  // (Only the groups the tile has: no pointer past A's rows is formed.)
+  const float *group[4];
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g)
+    group[g] = 3 * g < ROWS ? a + 3 * g * rs : a;
+#pragma GCC unroll 1
+  for (int64_t p = 0; p < kc; ++p, b += NR) {
     _mm_prefetch(reinterpret_cast<const char *>(b + kPrefetchB), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char *>(b + kPrefetchB + 16), _MM_HINT_T0);
     if (FETCH_NEXT) {
@@ -67,11 +76,14 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
       bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 12
     for (int i = 0; i < ROWS; ++i) {
-      __m512 ai = _mm512_set1_ps(a[i]);
+      __m512 ai = _mm512_set1_ps(group[i / 3][(i % 3) * rs]);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v)
         acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
+#pragma GCC unroll 4
+    for (int g = 0; g < (ROWS + 2) / 3; ++g)
+      group[g] += cs;
   }
 
   // Masked loads and stores cover edge tiles at no cost for full ones, and
@@ -97,8 +109,8 @@ void tile(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int
   }
 }
 
-using Tile = void (*)(int64_t, const float *, const float *, float *, int64_t, int64_t, bool,
-                      const float *);
+using Tile = void (*)(int64_t, const float *, int64_t, int64_t, const float *, float *, int64_t,
+                      int64_t, bool, const float *);
 
 template <bool FETCH_NEXT> struct Tiles {
   static constexpr Tile byRows[MR] = {
@@ -107,10 +119,15 @@ template <bool FETCH_NEXT> struct Tiles {
       tile<9, FETCH_NEXT>, tile<10, FETCH_NEXT>, tile<11, FETCH_NEXT>, tile<12, FETCH_NEXT>};
 };
 
+void kernelStridedA(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, float *c,
+                    int64_t ldc, int64_t rows, int64_t cols, bool accumulate, const float *next) {
+  const Tile run = next ? Tiles<true>::byRows[rows - 1] : Tiles<false>::byRows[rows - 1];
+  run(kc, a, rs, cs, b, c, ldc, cols, accumulate, next);
+}
+
 void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
             int64_t cols, bool accumulate, const float *next) {
-  const Tile run = next ? Tiles<true>::byRows[rows - 1] : Tiles<false>::byRows[rows - 1];
-  run(kc, a, b, c, ldc, cols, accumulate, next);
+  kernelStridedA(kc, a, 1, MR, b, c, ldc, rows, cols, accumulate, next);
 }
 
 /// The vector type of GemmEpilogue.h: 16 floats, partial ones masked.
@@ -191,6 +208,6 @@ struct Vec {
 const GemmMicroKernel gemmAvx512Kernel = {
     "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
                                      softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
-    layerNormRows<Vec>};
+    layerNormRows<Vec>, kernelStridedA};
 
 } // namespace kiln
