@@ -240,13 +240,14 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
   const int64_t kPacked = roundUp(g.k, kGroup<Packed>);
   const int64_t ncMax = balancedBlock(j1 - j0, blockColumns(kernel, kcMax), nr);
   const bool inPlace = g.bPanel == nr;
-  // With several blocks of columns, every strip of A would be packed again
-  // for each: pack all of A once instead (kept whole, each strip's panel of
-  // K steps k-major, so a slice of K starts at pc * mr), where that is
-  // small enough to keep for the tile (2-3% of all-MiniLM-L6-v2's QKV and
-  // FFN GEMMs, M = 128: N = 1152 and 1536 are 3 blocks).
   // A row-major A goes to the kernel as it lies where the family can read
-  // it so (GemmStridedAKernelFn): nothing to pack.
+  // it so (GemmStridedAKernelFn): nothing to pack. Otherwise, with several
+  // blocks of columns, every strip of A would be packed again for each:
+  // pack all of A once instead (kept whole, each strip's panel of K steps
+  // k-major, so a slice of K starts at pc * mr), where that is small enough
+  // to keep for the tile (measured on AVX-512 before it read A in place:
+  // all-MiniLM-L6-v2's QKV and FFN GEMMs, M = 128, N = 1152 and 1536 in 3
+  // blocks, ~1% faster).
   bool readAInPlace = false;
   if constexpr (std::is_same_v<Packed, float>)
     readAInPlace = kernel.runStridedA && g.aColStride == 1;
@@ -421,15 +422,16 @@ int64_t gemmThreads(const ThreadPool *pool, int64_t work) {
 /// cover them.
 ///
 /// A row of A weighs 128 multiply-adds per step of k, far more than its
-/// packing alone costs (~13): splitting N makes every thread pack all of A
-/// and, with prepacked weights, stream its own half of B from memory at the
-/// same time as the other, where splitting M shares each block of B
-/// through L3. With 32, M = 128 GEMMs on 2 threads split N unless N is
-/// below 320; with 128, unless below 1280: M for all-MiniLM-L6-v2's QKV
-/// (1152) and 384-wide layers, N for its FFN's 1536 (kiln-bench, 2
-/// threads, Zen 5: all-MiniLM-L6-v2 fp32 s128 7.16 -> 6.66 ms, BERT-base
-/// fp32 49.2 -> 48.5, bert-tiny 0.452 -> 0.375; 256 was slower on both
-/// big models; the int8 and sparse GEMMs unchanged).
+/// packing alone costs (~13): splitting N makes every thread read (and
+/// pack, where A is packed) all of A and, with prepacked weights, stream
+/// its own half of B from memory at the same time as the other, where
+/// splitting M shares each block of B through L3. With 32, M = 128 GEMMs
+/// on 2 threads split N unless N is below 320; with 128, unless below
+/// 1280: M for all-MiniLM-L6-v2's QKV (1152) and 384-wide layers, N for its
+/// FFN's 1536 (kiln-bench, 2 threads, Zen 5: all-MiniLM-L6-v2 fp32 s128
+/// 7.16 -> 6.66 ms, BERT-base fp32 49.2 -> 48.5, bert-tiny 0.452 -> 0.375;
+/// 256 was slower on both big models; the int8 and sparse GEMMs
+/// unchanged).
 Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
                     int64_t packBCost) {
   constexpr int64_t kPackACost = 128; // in multiply-adds per element
