@@ -143,12 +143,15 @@ void qgemmTile(const QGemmMicroKernel &kernel, const QGemmProblem &g, int64_t un
         t.c = g.c + ir * g.ldc + j;
         t.cols = std::min(nr, jc + nc - j);
         kernel.run(t);
-        // This tile of C is final (k is not blocked) and still in L1.
-        if (epilogue)
-          kernel.fp32->epilogue(
-              t.c, g.ldc, t.rows, t.cols, g.bias ? g.bias + j : nullptr, g.activation,
-              g.residual ? g.residual + ir * g.residualRowStride + j : nullptr, g.residualRowStride);
       }
+      // This strip of C is final (k is not blocked) and still in cache: one
+      // epilogue call over it rather than one per tile (a call per 8 x 48
+      // tile cost more than its vectors).
+      if (epilogue)
+        kernel.fp32->epilogue(
+            g.c + ir * g.ldc + jc, g.ldc, t.rows, nc, g.bias ? g.bias + jc : nullptr,
+            g.activation, g.residual ? g.residual + ir * g.residualRowStride + jc : nullptr,
+            g.residualRowStride);
     }
   }
 }
