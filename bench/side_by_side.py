@@ -14,7 +14,11 @@ For each model x thread count:
     `kiln-bench --json` (W warm-up runs, R timed runs, in a fresh process)
     and an onnxruntime InferenceSession (ORT_ENABLE_ALL, intra_op_num_threads
     = N, inter_op_num_threads = 1, sequential execution; W warm-up runs, then
-    R runs timed in-process with time.perf_counter).
+    R runs timed in-process with time.perf_counter). Each round starts after
+    --settle seconds (default 1) of nothing: an idle onnxruntime session's
+    worker threads keep spinning after its last run, on the CPUs the next
+    round needs (all-MiniLM-L6-v2 int8 on 2 threads: Kiln's round right
+    after onnxruntime's took 2.4-4.4 ms instead of 2.2).
 
 Per row: the median latency of each (over all R x rounds runs), the Kiln/ORT
 ratio of the medians with its spread (min-max of the per-round ratios), the
@@ -658,6 +662,7 @@ def measure(case, threads, ctx, rounds, log):
     for r in range(rounds):
         order = ("kiln", "ort", "ort_int8") if r % 2 == 0 else ("ort_int8", "ort", "kiln")
         for engine in order:
+            time.sleep(ctx.args.settle)
             if engine == "ort_int8":
                 if int8_session is not None:
                     int8_rounds.append(ort_round(int8_session, feeds, ctx.args.warmup,
@@ -827,8 +832,10 @@ def markdown(report):
           else []),
         f"* {report['config']['rounds']} alternating rounds of {report['config']['runs']} "
         f"timed runs (after {report['config']['warmup']} warm-up "
-        f"run{'s' if report['config']['warmup'] != 1 else ''}) per engine and row; "
-        "batch 1; medians over all timed runs.",
+        f"run{'s' if report['config']['warmup'] != 1 else ''}) per engine and row"
+        + (f", each round after {report['config']['settle_s']:g} s idle"
+           if report['config'].get('settle_s') else "")
+        + "; batch 1; medians over all timed runs.",
         "",
         "| model | input | threads | Kiln ms | ORT ms | Kiln/ORT | per-round | GFLOP "
         "| Kiln GFLOP/s | ORT GFLOP/s | Kiln % peak | ORT % peak | max abs err | load |",
@@ -989,6 +996,9 @@ def main():
     parser.add_argument("--rounds", type=int, help="alternating rounds per row (default 5)")
     parser.add_argument("--runs", type=int, help="timed runs per round and engine (default 10)")
     parser.add_argument("--warmup", type=int, help="warm-up runs per round (default 2)")
+    parser.add_argument("--settle", type=float,
+                        help="seconds of idle before each engine's round, for the other "
+                             "engine's spinning threads to stop (default 1; 0 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="BERT-tiny only, 2 rounds of 5 runs, a short plot: a smoke test")
     parser.add_argument("--seed", type=int, default=0, help="input seed (default 0)")
@@ -1024,14 +1034,16 @@ def main():
     args.rounds = args.rounds or (2 if quick else 5)
     args.runs = args.runs or (5 if quick else 10)
     args.warmup = args.warmup if args.warmup is not None else (1 if quick else 2)
+    args.settle = args.settle if args.settle is not None else (0.0 if quick else 1.0)
     args.plot_model = args.plot_model or ("bert-tiny" if quick else "bert-base")
     args.plot_seqs = args.plot_seqs or ([8, 32, 128] if quick else [8, 32, 128, 384])
     args.plot_threads = args.plot_threads or [1]
     args.plot_rounds = args.plot_rounds or (2 if quick else 3)
     args.probe_seconds = args.probe_seconds or (0.1 if quick else 0.3)
     if min(args.threads + args.plot_threads) < 1 or args.rounds < 1 or args.runs < 1 \
-            or args.warmup < 0 or args.plot_rounds < 1:
-        parser.error("--threads, --rounds, --runs must be positive, --warmup not negative")
+            or args.warmup < 0 or args.plot_rounds < 1 or args.settle < 0:
+        parser.error("--threads, --rounds, --runs must be positive, --warmup and --settle "
+                     "not negative")
     if args.plot_model not in FAMILIES or FAMILIES[args.plot_model].kind != "text":
         parser.error(f"--plot-model must be a text model ({', '.join(f for f in FAMILIES if FAMILIES[f].kind == 'text')})")
 
@@ -1128,7 +1140,8 @@ def main():
                  "gemm_kernel_env": os.environ.get("KILN_GEMM_KERNEL"),
                  "tools": str(ctx.kiln_bench.parent)},
         "config": {"threads": args.threads, "rounds": args.rounds, "runs": args.runs,
-                   "warmup": args.warmup, "seed": args.seed, "atol": ATOL, "rtol": RTOL,
+                   "warmup": args.warmup, "settle_s": args.settle, "seed": args.seed,
+                   "atol": ATOL, "rtol": RTOL,
                    "cases": [c.name for c in cases],
                    "ort_session": {"graph_optimization_level": "ORT_ENABLE_ALL",
                                    "intra_op_num_threads": "N (the row's threads)",
