@@ -46,15 +46,15 @@ void packABf16Panel(const float *a, int64_t rs, int64_t cs, int64_t rows, int64_
 }
 
 /// kc x cols of an fp32 B (strides rs, cs) as ceil(cols / NR) consecutive
-/// panels of bf16 pairs (GemmKernels.h), each the A panel of B^T: K^T
-/// (rs = 1) takes packAPanel's transposition of a
-/// row-major A, V (cs = 1) its contiguous copy.
-template <int NR, class Pairs>
+/// panels of bf16 pairs (GemmKernels.h), each the A panel of B^T packed by
+/// PackPanel (packABf16Panel, or a family's faster one): K^T (rs = 1) is
+/// then a row-major A, V (cs = 1) one stored transposed.
+template <int NR, auto PackPanel>
 void packBBf16Panels(const float *b, int64_t rs, int64_t cs, int64_t kc, int64_t cols,
                      uint16_t *dst) {
   const int64_t panelSize = (kc + 1) / 2 * 2 * NR;
   for (int64_t j0 = 0; j0 < cols; j0 += NR, dst += panelSize)
-    packABf16Panel<NR, Pairs>(b + j0 * cs, cs, rs, cols - j0 < NR ? cols - j0 : NR, kc, dst);
+    PackPanel(b + j0 * cs, cs, rs, cols - j0 < NR ? cols - j0 : NR, kc, dst);
 }
 
 } // namespace

@@ -70,6 +70,6 @@ template <int W> struct Pairs {
 
 const GemmBf16MicroKernel gemmBf16PortableKernel = {
     "portable-bf16",  MR, NR, kGemmBf16Depth, 1024, kernel, packABf16Panel<MR, Pairs<MR>>,
-    packBBf16Panels<NR, Pairs<NR>>, nullptr, nullptr};
+    packBBf16Panels<NR, packABf16Panel<NR, Pairs<NR>>>, nullptr, nullptr};
 
 } // namespace kiln
