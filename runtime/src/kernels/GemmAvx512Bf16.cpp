@@ -12,7 +12,6 @@
 #include "GemmBf16Pack.h"
 #include "GemmKernels.h"
 
-#include <algorithm>
 #include <immintrin.h>
 #include <type_traits>
 
@@ -156,7 +155,7 @@ void packABf16PanelRows(const float *a, int64_t rs, int64_t cs, int64_t rows, in
       const __m512i column[4] = {
           _mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
           _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
-      const int64_t pairs = std::min<int64_t>(16, (kc - p + 1) / 2);
+      const int64_t pairs = kc - p >= 32 ? 16 : (kc - p + 1) / 2;
       uint16_t *out = dst + (p / 2 * W + i) * 2;
       auto lane = [&](auto l) {
         constexpr int kLane = decltype(l)::value;
