@@ -348,6 +348,15 @@ const GemmBf16MicroKernel &selectedBf16Kernel() {
   return kernel;
 }
 
+/// Threads' tiles of C start at multiples of 4 rows, not of the kernel's
+/// MR: a strip of fewer rows costs only what it computes, and M = 128 on 2
+/// threads then splits 64 / 64 instead of 72 / 56 rows (the second thread
+/// idle for a fifth of each such GEMM): all-MiniLM-
+/// L6-v2 fp32 on 2 threads 6.56 -> 6.26 ms (kiln-bench, alternating; its
+/// QKV, output and down-projection GEMMs split M), BERT-base fp32 48.6 ->
+/// 48.5, bert-tiny unchanged.
+constexpr int64_t kTileRowUnit = 4;
+
 /// gemmWith and gemmBf16With: the batch split into tiles for the threads.
 template <class Packed>
 void runBatch(const GemmMicroKernelOf<Packed> &kernel, const kiln_gemm_desc &d, ThreadPool *pool) {
@@ -358,7 +367,7 @@ void runBatch(const GemmMicroKernelOf<Packed> &kernel, const kiln_gemm_desc &d, 
   const int64_t work = batch * d.m * d.n * std::max<int64_t>(d.k, 1);
   const int64_t threads = gemmThreads(pool, work);
   const Tiling t = threads == 1 ? Tiling{d.m, d.n, 1}
-                                : chooseTiling(kernel.mr, kernel.nr, d.m, d.n, batch, threads,
+                                : chooseTiling(kTileRowUnit, kernel.nr, d.m, d.n, batch, threads,
                                                d.b_panel != kernel.nr ? 3 : 0);
   forEachTile(pool, threads, batch, d.m, d.n, t,
               [&](int64_t index, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
@@ -425,22 +434,24 @@ int64_t gemmThreads(const ThreadPool *pool, int64_t work) {
 /// packing alone costs (~13): splitting N makes every thread read (and
 /// pack, where A is packed) all of A and, with prepacked weights, stream
 /// its own half of B from memory at the same time as the other, where
-/// splitting M shares each block of B through L3. With 32, M = 128 GEMMs
-/// on 2 threads split N unless N is below 320; with 128, unless below
-/// 1280: M for all-MiniLM-L6-v2's QKV (1152) and 384-wide layers, N for its
-/// FFN's 1536 (kiln-bench, 2 threads, Zen 5: all-MiniLM-L6-v2 fp32 s128
-/// 7.16 -> 6.66 ms, BERT-base fp32 49.2 -> 48.5, bert-tiny 0.452 -> 0.375;
-/// 256 was slower on both big models; the int8 and sparse GEMMs
-/// unchanged).
-Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
-                    int64_t packBCost) {
+/// splitting M shares each block of B through L3. With 32 and tiles of
+/// whole 12-row strips, M = 128 GEMMs on 2 threads split N unless N was
+/// below 320; with 128, unless below 1280 (kiln-bench, 2 threads, Zen 5:
+/// all-MiniLM-L6-v2 fp32 s128 7.16 -> 6.66 ms, BERT-base fp32 49.2 ->
+/// 48.5, bert-tiny 0.452 -> 0.375; 256 was slower on both big models; the
+/// int8 and sparse GEMMs unchanged). With fp32 tiles of 4-row units
+/// (kTileRowUnit) both splits of M = 128 give each thread the same
+/// multiply-adds, and M wins at any N: all-MiniLM-L6-v2's 1536-wide FFN
+/// GEMM split N measured 6.40 ms for the model against 6.35 split M.
+Tiling chooseTiling(int64_t rowUnit, int64_t nr, int64_t m, int64_t n, int64_t batch,
+                    int64_t threads, int64_t packBCost) {
   constexpr int64_t kPackACost = 128; // in multiply-adds per element
   Tiling best{m, n, 1};
   int64_t bestCost = INT64_MAX;
   for (int64_t parts : {threads, ceilDiv(threads, batch)}) {
     for (int64_t gm = 1; gm <= parts; ++gm) {
       const int64_t gn = ceilDiv(parts, gm);
-      const int64_t rows = roundUp(ceilDiv(m, gm), mr);
+      const int64_t rows = roundUp(ceilDiv(m, gm), rowUnit);
       const int64_t cols = roundUp(ceilDiv(n, gn), nr);
       const int64_t count = ceilDiv(m, rows) * ceilDiv(n, cols);
       const int64_t rounds = ceilDiv(batch * count, threads);

@@ -45,11 +45,13 @@ struct Tiling {
   int64_t count;      // tiles per GEMM
 };
 
-/// Tiles of multiples of mr x nr for `threads` threads over `batch` GEMMs
-/// of m x n, each tile also packing its rows of A and (at packBCost
+/// Tiles of multiples of rowUnit x nr for `threads` threads over `batch`
+/// GEMMs of m x n, each tile also packing its rows of A and (at packBCost
 /// multiply-adds per column and step of k) its columns of B (Gemm.cpp).
-Tiling chooseTiling(int64_t mr, int64_t nr, int64_t m, int64_t n, int64_t batch, int64_t threads,
-                    int64_t packBCost);
+/// rowUnit is the kernel's strip height where a tile must hold whole
+/// strips, or less where partial strips cost only their rows.
+Tiling chooseTiling(int64_t rowUnit, int64_t nr, int64_t m, int64_t n, int64_t batch,
+                    int64_t threads, int64_t packBCost);
 
 /// Runs tile(index, i0, i1, j0, j1) on C[i0:i1, j0:j1] of GEMM `index` for
 /// every tile of `t` of each of `batch` GEMMs of m x n, on `threads`
