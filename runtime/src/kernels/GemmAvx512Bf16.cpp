@@ -135,7 +135,9 @@ void packABf16PanelRows(const float *a, int64_t rs, int64_t cs, int64_t rows, in
   if (cs != 1)
     return packABf16Panel<W, Pairs<W>>(a, rs, cs, rows, kc, dst);
   auto lanes = [](int64_t count) {
-    return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
+    return count >= 16  ? __mmask16(0xFFFF)
+           : count <= 0 ? __mmask16(0)
+                        : __mmask16((1u << count) - 1);
   };
   for (int i = 0; i < W; i += 4)
     for (int64_t p = 0; p < kc; p += 32) {
