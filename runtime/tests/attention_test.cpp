@@ -31,6 +31,8 @@
 using kiln::GemmFamily;
 using kiln::ThreadPool;
 using kiln_test::familyName;
+using kiln_test::fp32FamilyTestName;
+using kiln_test::kFp32Families;
 
 namespace {
 
@@ -219,12 +221,8 @@ TEST_P(Attention, RejectsBadDescriptors) {
                std::invalid_argument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, Attention,
-                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
-                                         GemmFamily::Avx512),
-                         [](const testing::TestParamInfo<GemmFamily> &info) {
-                           return std::string(familyName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Families, Attention, testing::ValuesIn(kFp32Families),
+                         fp32FamilyTestName);
 
 TEST_P(Attention, Bf16Products) {
   // q, K^T, V and the probabilities rounded to bf16 (8 bits): each product

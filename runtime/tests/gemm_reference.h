@@ -2,7 +2,8 @@
 //
 // The epilogue's activations in double, exactly as kiln_abi.h defines them,
 // for the references of gemm_test, gemm_bf16_test and sparse_gemm_test;
-// the fp32 families' names for gemm_test and softmax_test.
+// the fp32 families, and their names, for the tests run once per family
+// (gemm, softmax, layer norm, attention).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_TESTS_GEMM_REFERENCE_H
@@ -11,9 +12,12 @@
 #include "kernels/GemmKernels.h"
 #include "kiln/kiln_abi.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <ostream>
+#include <string>
 
 namespace kiln_test {
 
@@ -28,6 +32,17 @@ inline const char *familyName(kiln::GemmFamily f) {
     return "avx512";
   }
   return "unknown";
+}
+
+/// Every fp32 family, for INSTANTIATE_TEST_SUITE_P(Families, Suite,
+/// testing::ValuesIn(kFp32Families), fp32FamilyTestName): a test of a family
+/// the CPU lacks skips itself.
+inline constexpr kiln::GemmFamily kFp32Families[] = {
+    kiln::GemmFamily::Portable, kiln::GemmFamily::Avx2, kiln::GemmFamily::Avx512};
+
+/// A test's name suffix: its family's name.
+inline std::string fp32FamilyTestName(const testing::TestParamInfo<kiln::GemmFamily> &info) {
+  return familyName(info.param);
 }
 
 /// The activation in double, as kiln_abi.h defines it.

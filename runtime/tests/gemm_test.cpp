@@ -31,6 +31,8 @@ using kiln::GemmArgs;
 using kiln::GemmFamily;
 using kiln::ThreadPool;
 using kiln_test::familyName;
+using kiln_test::fp32FamilyTestName;
+using kiln_test::kFp32Families;
 
 namespace {
 
@@ -619,19 +621,11 @@ TEST_P(GemmDesc, ActivationsKeepNaN) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, GemmDesc,
-                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
-                                         GemmFamily::Avx512),
-                         [](const testing::TestParamInfo<GemmFamily> &info) {
-                           return std::string(familyName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Families, GemmDesc, testing::ValuesIn(kFp32Families),
+                         fp32FamilyTestName);
 
-INSTANTIATE_TEST_SUITE_P(Families, Gemm,
-                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
-                                         GemmFamily::Avx512),
-                         [](const testing::TestParamInfo<GemmFamily> &info) {
-                           return std::string(familyName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Families, Gemm, testing::ValuesIn(kFp32Families),
+                         fp32FamilyTestName);
 
 // sgemm uses the best family this CPU has, or the one KILN_GEMM_KERNEL
 // names when the CPU has it; a family it lacks falls back to the best below.

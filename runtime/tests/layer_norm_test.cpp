@@ -27,6 +27,8 @@
 using kiln::GemmFamily;
 using kiln::ThreadPool;
 using kiln_test::familyName;
+using kiln_test::fp32FamilyTestName;
+using kiln_test::kFp32Families;
 
 namespace {
 
@@ -183,11 +185,7 @@ TEST_P(LayerNorm, EmptyAndBadDescriptors) {
   EXPECT_THROW(run(d), std::invalid_argument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, LayerNorm,
-                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
-                                         GemmFamily::Avx512),
-                         [](const testing::TestParamInfo<GemmFamily> &info) {
-                           return std::string(familyName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Families, LayerNorm, testing::ValuesIn(kFp32Families),
+                         fp32FamilyTestName);
 
 } // namespace

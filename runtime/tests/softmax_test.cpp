@@ -28,6 +28,8 @@
 using kiln::GemmFamily;
 using kiln::ThreadPool;
 using kiln_test::familyName;
+using kiln_test::fp32FamilyTestName;
+using kiln_test::kFp32Families;
 
 namespace {
 
@@ -270,11 +272,7 @@ TEST_P(Softmax, EmptyAndBadDescriptors) {
   EXPECT_THROW(run(d), std::invalid_argument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, Softmax,
-                         testing::Values(GemmFamily::Portable, GemmFamily::Avx2,
-                                         GemmFamily::Avx512),
-                         [](const testing::TestParamInfo<GemmFamily> &info) {
-                           return std::string(familyName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Families, Softmax, testing::ValuesIn(kFp32Families),
+                         fp32FamilyTestName);
 
 } // namespace

@@ -255,10 +255,10 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
   const bool packAOnce =
       !readAInPlace && j1 - j0 > ncMax && strips * mr * kPacked <= kPackAOnceElements;
   // Packed B first (none when it is prepacked for this kernel), then A at a
-  // 64-byte boundary: one panel, or all of it.
+  // 64-byte boundary: one panel, all of it, or none when read in place.
   constexpr int64_t kPerLine = 64 / int64_t(sizeof(Packed));
   const int64_t bElements = inPlace ? 0 : roundUp(kcMax * ncMax, kPerLine);
-  const int64_t aElements = packAOnce ? strips * mr * kPacked : mr * kcMax;
+  const int64_t aElements = readAInPlace ? 0 : packAOnce ? strips * mr * kPacked : mr * kcMax;
   Packed *packedB =
       static_cast<Packed *>(gemmPackBuffer((bElements + aElements) * sizeof(Packed)));
   Packed *packedA = packedB + bElements;
