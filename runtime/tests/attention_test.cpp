@@ -40,7 +40,9 @@ namespace {
 struct Case {
   int64_t b0 = 1, b1 = 1, sq = 1, sk = 1, d = 1, dv = 1;
   bool kRows = true; // kt is a view of K's rows (kt_rs = 1), else a contiguous K^T
-  enum Mask { None, PerElement, PerKeyOverHeads } mask = None;
+  // PerElementOverHeads: [b0, 1, sq, sk], a term per query and key that
+  // every head shares (BERT's mask expanded to the queries, a causal mask).
+  enum Mask { None, PerElement, PerKeyOverHeads, PerElementOverHeads } mask = None;
   int64_t pad = 0; // extra floats at the end of every row of q, K, v and out
   double scale = 0.125;
 };
@@ -94,6 +96,10 @@ struct Problem {
       mask.resize(size_t(c.b0 * c.sk));
       desc.addend_rs = 0, desc.addend_cs = 1;
       desc.batch_stride_addend[1] = 0, desc.batch_stride_addend[0] = c.sk;
+    } else if (c.mask == Case::PerElementOverHeads) {
+      mask.resize(size_t(c.b0 * c.sq * c.sk));
+      desc.addend_rs = c.sk, desc.addend_cs = 1;
+      desc.batch_stride_addend[1] = 0, desc.batch_stride_addend[0] = c.sq * c.sk;
     }
     for (float &x : mask)
       x = masks(rng);
@@ -186,20 +192,29 @@ TEST_P(Attention, KAsRowsOrAsTransposedMatrix) {
 }
 
 TEST_P(Attention, Masks) {
-  for (Case::Mask mask : {Case::None, Case::PerElement, Case::PerKeyOverHeads}) {
-    Case c{2, 4, 30, 50, 24, 24};
-    c.mask = mask;
-    check(c);
-  }
+  // Query counts below, within and past the AVX-512 family's blocks of 32
+  // queries by columns (a per-head mask goes by rows).
+  for (Case::Mask mask :
+       {Case::None, Case::PerElement, Case::PerKeyOverHeads, Case::PerElementOverHeads})
+    for (int64_t sq : {5, 30, 70}) {
+      Case c{2, 4, sq, 50, 24, 24};
+      c.mask = mask;
+      check(c);
+    }
 }
 
 TEST_P(Attention, Threads) {
   ThreadPool pool(3);
   // Many heads (split by heads) and one head (split by rows).
   Case many{2, 12, 64, 64, 32, 32};
-  many.mask = Case::PerKeyOverHeads;
-  check(many, &pool);
+  for (Case::Mask mask : {Case::PerKeyOverHeads, Case::PerElementOverHeads}) {
+    many.mask = mask;
+    check(many, &pool);
+  }
   check({1, 1, 100, 64, 64, 64}, &pool);
+  Case one{2, 1, 100, 64, 64, 64}; // by blocks of rows, a mask per batch index
+  one.mask = Case::PerElementOverHeads;
+  check(one, &pool);
 }
 
 TEST_P(Attention, EmptySizes) {
@@ -240,14 +255,17 @@ TEST_P(Attention, Bf16Products) {
 /// The runtime's attention against its gemm, softmax and gemm (all with
 /// the family it picked) on BERT's head and a long one (k sliced), with
 /// query counts whose last strip has each count of rows the row softmax
-/// can have left over: the same floats, with fp32 products and bf16 ones.
+/// can have left over, by rows (13 queries, or a mask per head) and by
+/// columns (AVX-512: a mask per key, or per query and shared by the heads,
+/// blocks of 32 queries and a partial one): the same floats, with fp32
+/// products and bf16 ones.
 class AttentionAsThreeCalls
-    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
+    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, Case::Mask>> {};
 
 TEST_P(AttentionAsThreeCalls, SameFloats) {
-  auto [sq, sk, productsType] = GetParam();
+  auto [sq, sk, productsType, mask] = GetParam();
   Case c{1, 12, sq, sk, 64, 64};
-  c.mask = Case::PerKeyOverHeads;
+  c.mask = mask;
   Problem problem(c);
   problem.desc.products_type = productsType;
   const kiln_attention_desc &a = problem.desc;
@@ -285,10 +303,13 @@ TEST_P(AttentionAsThreeCalls, SameFloats) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Heads, AttentionAsThreeCalls,
-                         testing::Combine(testing::Values(int64_t(61), int64_t(62),
+                         testing::Combine(testing::Values(int64_t(13), int64_t(61), int64_t(62),
                                                           int64_t(63), int64_t(64)),
                                           testing::Values(int64_t(128), int64_t(700)),
                                           testing::Values(int64_t(KILN_DTYPE_FLOAT32),
-                                                          int64_t(KILN_DTYPE_BFLOAT16))));
+                                                          int64_t(KILN_DTYPE_BFLOAT16)),
+                                          testing::Values(Case::PerKeyOverHeads,
+                                                          Case::PerElementOverHeads,
+                                                          Case::PerElement)));
 
 } // namespace

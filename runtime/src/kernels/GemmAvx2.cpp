@@ -176,6 +176,6 @@ struct Vec {
 const GemmMicroKernel gemmAvx2Kernel = {
     "avx2", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
     softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
-    layerNormRows<Vec>};
+    layerNormRows<Vec>, nullptr, nullptr};
 
 } // namespace kiln

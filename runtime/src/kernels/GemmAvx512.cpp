@@ -14,6 +14,7 @@
 #include "GemmKernels.h"
 #include "GemmPack.h"
 #include "LayerNormRows.h"
+#include "SoftmaxColumns.h"
 #include "SoftmaxRows.h"
 
 #include <immintrin.h>
@@ -194,7 +195,15 @@ struct Vec {
     lane(std::integral_constant<int, 3>());
   }
   static float reduceMax(Reg a) { return _mm512_reduce_max_ps(a); }
-  static float reduceAdd(Reg a) { return _mm512_reduce_add_ps(a); }
+  /// The lanes' sum by a halving tree, l + (l + 8), then + 4, + 2, + 1:
+  /// softmaxColumns (SoftmaxColumns.h) adds its partial sums in this order.
+  static float reduceAdd(Reg a) {
+    const __m256 h = _mm256_add_ps(
+        _mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 pair = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
+  }
   static Reg floor(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static __m512i toIndex(Reg a) { return _mm512_cvttps_epi32(a); }
   /// table[index & 15] in each lane (vpermps reads the low 4 bits only).
@@ -208,6 +217,6 @@ struct Vec {
 const GemmMicroKernel gemmAvx512Kernel = {
     "avx512", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
                                      softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
-    layerNormRows<Vec>, kernelStridedA};
+    layerNormRows<Vec>, kernelStridedA, softmaxColumns<Vec, NR>};
 
 } // namespace kiln

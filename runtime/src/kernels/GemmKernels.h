@@ -113,6 +113,15 @@ using GemmStridedAKernelFn = void (*)(int64_t kc, const float *a, int64_t aRowSt
                                       int64_t rows, int64_t cols, bool accumulate,
                                       const float *next);
 
+/// The softmax of kiln_softmax_desc down each of the nr columns of s (n
+/// rows, nr floats apart), in place: the scores of n keys (rows) for nr
+/// queries (columns), with a term per key, addend[p * keyStride], or with
+/// perQuery a row of nr terms per key, addend[p * keyStride + j], or none.
+/// The same floats per column as SoftmaxRowsFn on that query's row
+/// (SoftmaxColumns.h).
+using SoftmaxColumnsFn = void (*)(float *s, int64_t n, const float *addend, int64_t keyStride,
+                                  bool perQuery, float scale);
+
 template <class Packed> struct GemmMicroKernelOf {
   const char *name; // "avx512", "avx2", "portable", "avx512bf16", "portable-bf16"
   int64_t mr, nr;   // the tile
@@ -133,6 +142,10 @@ template <class Packed> struct GemmMicroKernelOf {
   /// has it (AVX-512); null elsewhere, and in the bf16 families, whose A
   /// must be packed to bf16 pairs.
   GemmStridedAKernelFn runStridedA;
+  /// The row softmax down the nr columns of a block of attention scores
+  /// stored transposed (SoftmaxColumnsFn), where the family has it
+  /// (AVX-512, with runStridedA); null elsewhere.
+  SoftmaxColumnsFn softmaxColumns;
 };
 
 using GemmMicroKernelFn = GemmMicroKernelFnOf<float>;

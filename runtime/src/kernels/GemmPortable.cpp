@@ -67,6 +67,6 @@ struct Vec {
 const GemmMicroKernel gemmPortableKernel = {
     "portable", MR, NR, 256, 1024, kernel, packAPanel<MR>, packBPanels<NR>, epilogueStrip<Vec>,
     softmaxRows<Vec>, softmaxToPanel<Vec, MR>,
-    layerNormRows<Vec>};
+    layerNormRows<Vec>, nullptr, nullptr};
 
 } // namespace kiln
