@@ -10,7 +10,10 @@
 //    would recompute it, e.g. softmax's exp, once per user), and
 //  * nothing is fused into a contraction (two inputs and a reduction): its
 //    body must stay `out + a * b` for kiln-contraction-to-runtime-gemm,
-//    which turns it into a call of the runtime's GEMM.
+//    which turns it into a call of the runtime's GEMM, and
+//  * a producer of more than a few operations an element is not fused into
+//    a consumer that reads it broadcast, which would recompute it for each
+//    element the broadcast repeats (a mask's gather, once per query).
 //
 // A linalg.transpose feeding a contraction is the exception that is folded:
 // it only permutes indices, so the contraction reads the transpose's input
@@ -205,6 +208,30 @@ bool readsExpandedContraction(OpOperand *fused) {
          isContraction(expand.getSrc().getDefiningOp());
 }
 
+/// Whether fusing `fused`'s producer into its consumer would compute each
+/// element of the producer many times over for little saved: the consumer
+/// reads it broadcast (some of the consumer's loops, not all of extent 1,
+/// index nothing of it) and the producer does more than a few operations an
+/// element (a gather's index arithmetic and loads). all-MiniLM-L6-v2's
+/// mask, a GatherND of [B, 1, 1, S] read by a Where over [B, 1, S, S]: fused,
+/// its gather ran S times for each element (21 us of 11.3 ms at S = 128).
+bool recomputesCostlyBroadcast(OpOperand *fused) {
+  constexpr size_t kCheapOps = 4;
+  auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+  auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+  if (!consumer || !producer)
+    return false;
+  // The body's operations but its yield.
+  if (producer.getBody()->getOperations().size() <= kCheapOps + 1)
+    return false;
+  AffineMap map = consumer.getMatchingIndexingMap(fused);
+  SmallVector<int64_t> extents = consumer.getStaticLoopRanges();
+  for (unsigned loop = 0; loop < map.getNumDims(); ++loop)
+    if (!map.isFunctionOfDim(loop) && extents[loop] != 1)
+      return true;
+  return false;
+}
+
 struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -213,7 +240,8 @@ struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseEleme
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, readsExpandedContraction);
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse() && !isContraction(fused->getOwner());
+      return producer && producer->hasOneUse() && !isContraction(fused->getOwner()) &&
+             !recomputesCostlyBroadcast(fused);
     });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
