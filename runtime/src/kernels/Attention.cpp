@@ -91,7 +91,7 @@ void productBySlices(const GemmMicroKernelOf<Packed> &kernel, int64_t rows, int6
       if constexpr (std::is_same_v<Packed, float>)
         if (a.inPlace) {
           kernel.runStridedA(kc, a.inPlace, a.rowStride, a.colStride, panel, c + j, ldc, rows,
-                             std::min(nr, n - j), pc > 0, nullptr);
+                             std::min(nr, n - j), pc > 0, nullptr, nullptr);
           continue;
         }
       kernel.run(kc, a.packed, panel, c + j, ldc, rows, std::min(nr, n - j), pc > 0, nullptr);

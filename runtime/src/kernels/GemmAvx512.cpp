@@ -39,10 +39,13 @@ constexpr int kPrefetchB = 512;
 /// are one base pointer, advanced by cs a step, plus rs and 2 rs: four
 /// pointers and one stride in registers address all twelve rows. With
 /// FETCH_NEXT, each step of k also asks L2 for one row of `next`, the
-/// panel the caller runs after this one (GemmMicroKernelFn).
+/// panel the caller runs after this one (GemmMicroKernelFn); without it, a
+/// full-height tile given `warm` asks L1 for that panel's first rows in its
+/// last steps (GemmStridedAKernelFn: only the 12-row instances, which do
+/// nearly all the work, carry the code).
 template <int ROWS, bool FETCH_NEXT>
 void tile(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, float *c,
-          int64_t ldc, int64_t cols, bool accumulate, const float *next) {
+          int64_t ldc, int64_t cols, bool accumulate, const float *next, const float *warm) {
   // The tile of C is wanted only after the loop, but its rows are far apart
   // and often not in L1 or L2: fetching them now hides that latency behind
   // the loop instead of stalling the stores on it.
@@ -70,6 +73,10 @@ void tile(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, fl
     if (FETCH_NEXT) {
       _mm_prefetch(reinterpret_cast<const char *>(next + p * NR), _MM_HINT_T1);
       _mm_prefetch(reinterpret_cast<const char *>(next + p * NR + 16), _MM_HINT_T1);
+    } else if (ROWS == MR && warm && p + kPrefetchB / NR >= kc) {
+      const float *line = warm + (p + kPrefetchB / NR - kc) * NR;
+      _mm_prefetch(reinterpret_cast<const char *>(line), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(line + 16), _MM_HINT_T0);
     }
     __m512 bv[NV];
 #pragma GCC unroll 2
@@ -111,7 +118,7 @@ void tile(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, fl
 }
 
 using Tile = void (*)(int64_t, const float *, int64_t, int64_t, const float *, float *, int64_t,
-                      int64_t, bool, const float *);
+                      int64_t, bool, const float *, const float *);
 
 template <bool FETCH_NEXT> struct Tiles {
   static constexpr Tile byRows[MR] = {
@@ -121,14 +128,15 @@ template <bool FETCH_NEXT> struct Tiles {
 };
 
 void kernelStridedA(int64_t kc, const float *a, int64_t rs, int64_t cs, const float *b, float *c,
-                    int64_t ldc, int64_t rows, int64_t cols, bool accumulate, const float *next) {
+                    int64_t ldc, int64_t rows, int64_t cols, bool accumulate, const float *next,
+                    const float *warm) {
   const Tile run = next ? Tiles<true>::byRows[rows - 1] : Tiles<false>::byRows[rows - 1];
-  run(kc, a, rs, cs, b, c, ldc, cols, accumulate, next);
+  run(kc, a, rs, cs, b, c, ldc, cols, accumulate, next, warm);
 }
 
 void kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
             int64_t cols, bool accumulate, const float *next) {
-  kernelStridedA(kc, a, 1, MR, b, c, ldc, rows, cols, accumulate, next);
+  kernelStridedA(kc, a, 1, MR, b, c, ldc, rows, cols, accumulate, next, nullptr);
 }
 
 /// The vector type of GemmEpilogue.h: 16 floats, partial ones masked.

@@ -108,10 +108,15 @@ using LayerNormRowsFn = void (*)(const float *x, int64_t xRowStride, float *y,
 /// otherwise pack. The packing cost ~2% of all-MiniLM-L6-v2 at 1 thread;
 /// its GEMMs now run ~2% faster (kiln run --profile), the model ~0.6%
 /// (kiln-bench). The same sums as from a packed panel, bit for bit.
+///
+/// A non-null `warm` (with a null `next`) is the panel the caller runs
+/// next, already in L2: the kernel fetches its first rows into L1 during
+/// its own last steps of k, so that the next tile does not start by
+/// waiting on them.
 using GemmStridedAKernelFn = void (*)(int64_t kc, const float *a, int64_t aRowStride,
                                       int64_t aColStride, const float *b, float *c, int64_t ldc,
                                       int64_t rows, int64_t cols, bool accumulate,
-                                      const float *next);
+                                      const float *next, const float *warm);
 
 /// The softmax of kiln_softmax_desc down each of the nr columns of s (n
 /// rows, nr floats apart), in place: the scores of n keys (rows) for nr
