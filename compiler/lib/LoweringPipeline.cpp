@@ -405,7 +405,9 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
-  return "builtin.module(" + structuredPruningPrefix(options) +
+  // The run's kiln_runtime_context (kiln_abi.h) comes last in @main; the
+  // runtime-call passes take it from there.
+  return "builtin.module(kiln-add-runtime-context," + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + pruningPrefix(options) +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -497,7 +499,9 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // From -O1, the int8 MatMuls of pre-quantized models (onnxruntime's
   // QOperator and QDQ spellings) run on the int8 GEMM instead of loops.
   std::string graphPasses = options.optLevel > 0 ? "kiln-fold-integer-matmuls," : "";
-  return "builtin.module(" + graphPasses + structuredPruningPrefix(options) +
+  // The run's kiln_runtime_context (kiln_abi.h) comes last in @main; the
+  // runtime-call passes take it from there.
+  return "builtin.module(kiln-add-runtime-context," + graphPasses + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + layoutPasses +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -562,15 +566,6 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
     main->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
     main.removeArgAttrsAttr();
     main.removeResAttrsAttr();
-    // The run's kiln_runtime_context (kiln_abi.h) comes last; runtime calls
-    // take it from here.
-    unsigned index = main.getNumArguments();
-    if (failed(main.insertArgument(index, IndexType::get(&context),
-                                   DictionaryAttr::get(&context, {NamedAttribute(
-                                       StringAttr::get(&context, "kiln.runtime_context"),
-                                       UnitAttr::get(&context))}),
-                                   main.getLoc())))
-      return failure();
   }
   FailureOr<OpPassManager> pipeline = parsePassPipeline(loweringPipeline(options));
   if (failed(pipeline))

@@ -933,6 +933,33 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def KilnAddRuntimeContext : Pass<"kiln-add-runtime-context", "::mlir::ModuleOp"> {
+  let summary = "Give the model's entry function its kiln_runtime_context argument";
+  let description = [{
+    The passes that call the runtime (GEMM, softmax, attention, layer norm,
+    checks, profiling, threads) take the run's `kiln_runtime_context` from
+    an `index` argument marked `kiln.runtime_context`. `kiln compile` adds
+    it, as the last argument of the entry function, before its lowering
+    pipeline; this pass does the same for `kiln-opt`, so that the output of
+    `kiln import` can go through those passes as it is. A function that
+    already has the argument is left alone; a module without the function
+    is an error.
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<?x384xf32>) -> tensor<?x384xf32>
+    ```
+    After:
+    ```mlir
+    func.func @main(%x: tensor<?x384xf32>, %ctx: index {kiln.runtime_context}) -> tensor<?x384xf32>
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"main\"",
+           "The entry function to give the argument">,
+  ];
+}
+
 def KilnProfileRegions : Pass<"kiln-profile-regions", "::mlir::ModuleOp"> {
   let summary = "Bracket the code of each ONNX node with profiler calls";
   let description = [{
