@@ -33,9 +33,8 @@ struct AddRuntimeContextPass
     if (mlir::kiln::lowering::runtimeContextArgument(func))
       return;
     MLIRContext *context = &getContext();
-    auto marker = DictionaryAttr::get(
-        context, {NamedAttribute(StringAttr::get(context, mlir::kiln::lowering::kRuntimeContextAttr),
-                                 UnitAttr::get(context))});
+    StringAttr name = StringAttr::get(context, mlir::kiln::lowering::kRuntimeContextAttr);
+    auto marker = DictionaryAttr::get(context, {NamedAttribute(name, UnitAttr::get(context))});
     if (failed(func.insertArgument(func.getNumArguments(), IndexType::get(context), marker,
                                    func.getLoc())))
       signalPassFailure();

@@ -206,8 +206,8 @@ struct Vec {
   /// The lanes' sum by a halving tree, l + (l + 8), then + 4, + 2, + 1:
   /// softmaxColumns (SoftmaxColumns.h) adds its partial sums in this order.
   static float reduceAdd(Reg a) {
-    const __m256 h = _mm256_add_ps(
-        _mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a), high);
     const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     const __m128 pair = _mm_add_ps(q, _mm_movehl_ps(q, q));
     return _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
