@@ -19,11 +19,12 @@
 //
 // Each family lives in its own file, built with its own -m flags, with its
 // pack functions, its vectorized epilogue (GemmEpilogue.h) and row softmax
-// (SoftmaxRows.h). Those files include only <immintrin.h>, kiln_abi.h,
-// this header (which defines no inline functions), GemmPack.h,
-// GemmEpilogue.h and SoftmaxRows.h (internal linkage
-// throughout): an inline function emitted there could be compiled with
-// AVX-512 and then chosen by the linker for every caller.
+// (SoftmaxRows.h; AVX-512 also the column softmax, SoftmaxColumns.h), and
+// layer norm (LayerNormRows.h). Those files include only <immintrin.h>,
+// kiln_abi.h, this header (which defines no inline functions), GemmPack.h,
+// GemmEpilogue.h, SoftmaxRows.h, SoftmaxColumns.h and LayerNormRows.h
+// (internal linkage throughout): an inline function emitted there could be
+// compiled with AVX-512 and then chosen by the linker for every caller.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_KERNELS_GEMMKERNELS_H
