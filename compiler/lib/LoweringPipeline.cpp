@@ -323,6 +323,11 @@ static std::string structuredPruningPrefix(const CompileOptions &options) {
 }
 
 /// kiln-prune-magnitude or kiln-prune-n-m as `options` ask, or "".
+/// What both pipelines start with: the run's kiln_runtime_context
+/// (kiln_abi.h) becomes @main's last argument, where the runtime-call passes
+/// take it from.
+static constexpr const char *kEntryPasses = "kiln-add-runtime-context,";
+
 static std::string pruningPass(const CompileOptions &options) {
   const Pruning &prune = options.prune;
   std::vector<std::string> passOptions;
@@ -405,9 +410,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
-  // The run's kiln_runtime_context (kiln_abi.h) comes last in @main; the
-  // runtime-call passes take it from there.
-  return "builtin.module(kiln-add-runtime-context," + structuredPruningPrefix(options) +
+  return std::string("builtin.module(") + kEntryPasses + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + pruningPrefix(options) +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -499,9 +502,8 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
   // From -O1, the int8 MatMuls of pre-quantized models (onnxruntime's
   // QOperator and QDQ spellings) run on the int8 GEMM instead of loops.
   std::string graphPasses = options.optLevel > 0 ? "kiln-fold-integer-matmuls," : "";
-  // The run's kiln_runtime_context (kiln_abi.h) comes last in @main; the
-  // runtime-call passes take it from there.
-  return "builtin.module(kiln-add-runtime-context," + graphPasses + structuredPruningPrefix(options) +
+  return std::string("builtin.module(") + kEntryPasses + graphPasses +
+         structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," + layoutPasses +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
