@@ -47,10 +47,15 @@ TOLERANCE = {"fp32": 1e-3, "tf32": 1e-2, "fp16": 1e-2, "bf16": 5e-2}
 
 
 def variant_flags(variant: str) -> list:
-    """`kernels` (the GEMMs as generated kernels, fp32) or `cublas-<precision>`
-    (cuBLASLt GEMMs in that precision): the kiln compile flags."""
+    """`kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
+    every linalg loop its own kernel, no fusion and no row kernels; the
+    form first verified on an H200, a baseline when another variant
+    disagrees) or `cublas-<precision>` (cuBLASLt GEMMs in that precision):
+    the kiln compile flags."""
     if variant == "kernels":
         return []
+    if variant == "kernels-O0":
+        return ["-O0"]
     gemm, _, precision = variant.partition("-")
     if gemm != "cublas" or precision not in TOLERANCE:
         raise SystemExit(f"unknown variant '{variant}': kernels or cublas-fp32|tf32|fp16|bf16")
@@ -58,7 +63,9 @@ def variant_flags(variant: str) -> list:
 
 
 def variant_tolerance(variant: str) -> float:
-    return TOLERANCE[variant.partition("-")[2] or "fp32"]
+    if variant.startswith("kernels"):
+        return TOLERANCE["fp32"]
+    return TOLERANCE[variant.partition("-")[2]]
 
 
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
@@ -459,8 +466,9 @@ def main() -> int:
     p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
     p.add_argument("--variants", default="kernels", type=lambda text: text.split(","),
                    help="how to compile each model's GEMMs, comma-separated: kernels "
-                        "(generated, fp32) and/or cublas-fp32, cublas-tf32, cublas-fp16, "
-                        "cublas-bf16 (default: kernels)")
+                        "(generated, fp32), kernels-O0 (-O0: a kernel per loop, no fusion) "
+                        "and/or cublas-fp32, cublas-tf32, cublas-fp16, cublas-bf16 "
+                        "(default: kernels)")
     r = sub.add_parser("run", help="run the prepared folder on the GPU machine")
     r.add_argument("dir")
     r.add_argument("--out", default="gpu-check-results")

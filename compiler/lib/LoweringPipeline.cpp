@@ -402,8 +402,12 @@ static std::string activationProductsPass(const CompileOptions &options) {
 }
 
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
+  // From -O1, softmax (with attention's scale and mask) and layer norm over
+  // the last axis become the row ops the CPU hands its runtime, and here
+  // one kernel each (kiln-gpu-row-kernels) instead of a kernel per loop.
   std::string tensorPasses = options.optLevel > 0
-                                 ? "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
+                                 ? "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
+                                   "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
                                    "canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
   std::string toolkit = cudaToolkitPath(options);
@@ -415,7 +419,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
-         "kiln-gpu-device-buffers,kiln-plan-memory," +
+         "kiln-gpu-device-buffers,kiln-plan-memory,func.func(kiln-gpu-row-kernels)," +
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
                            "kiln-fgemm-to-runtime,"

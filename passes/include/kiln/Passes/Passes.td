@@ -1309,6 +1309,54 @@ def KilnGpuMapParallelLoops : Pass<"kiln-gpu-map-parallel-loops", "::mlir::func:
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Row softmax and layer norm as GPU kernels of one warp per row";
+  let description = [{
+    Runs on the GPU path after bufferization and `kiln-gpu-device-buffers`
+    (every buffer is device memory), before `kiln-gpu-map-parallel-loops`.
+    Each `kiln.softmax_rows` and `kiln.layer_norm_rows` (made on tensors by
+    `kiln-softmax-to-ukernel` and `kiln-layer-norm-to-ukernel`, as for the
+    CPU) becomes one `gpu.launch` in which a warp owns a row of `x`: blocks
+    of `warps-per-block` warps (fewer when there are fewer rows), the 32
+    lanes striding along the row together, their partial maxima or sums
+    combined by a butterfly of `gpu.shuffle xor` (16, 8, 4, 2, 1) that
+    leaves the row's total in every lane.
+
+    - Softmax: the row's max of `scale * x + addend`, the sum of
+      `exp(v - max)`, then `exp(v - max) * (1 / sum)` into `init`; the
+      addend is read through its broadcast dims.
+    - Layer norm: the runtime's arithmetic: the mean as the first value
+      plus the mean of the others' differences from it, the variance from
+      the deviations (a second pass), `(x - mean) * (1 / sqrt(var +
+      epsilon)) * scale + bias`.
+
+    Shapes must be static (the GPU path's rule); an op with no elements is
+    dropped.
+
+    Before:
+    ```mlir
+    kiln.softmax_rows %x addend(%mask : memref<2x1x1x16xf32>) into %y {scale = 0.125 : f32}
+        : memref<2x4x16x16xf32>, memref<2x4x16x16xf32>
+    ```
+    After (128 rows, 32 blocks of 4 warps):
+    ```mlir
+    gpu.launch blocks(%bx, ...) in (%c32, ...) threads(%tx, ...) in (%c128, ...) {
+      %row = %bx * 4 + %tx / 32, %lane = %tx % 32
+      %m = scf.for %c = %lane to %c16 step %c32 iter_args(...) { maximumf ... }
+      %m1 = gpu.shuffle xor %m, 16, 32 ... (five steps)
+      ... the sum of exps, the same way; the stores ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"4",
+           "warps (rows) per block">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Kernel launches become kiln_rt_gpu_launch calls; kernels in one module";
   let description = [{

@@ -1,0 +1,307 @@
+//===- GpuRowKernels.cpp - Row softmax and layer norm as warp kernels -----===//
+//
+// On the CPU, kiln.softmax_rows and kiln.layer_norm_rows are runtime calls.
+// On the GPU the generic path would run them as the loops of
+// kiln-lower-to-linalg: four to six kernels, each reduction one thread per
+// row walking the whole row alone (neighbouring threads a row apart, so
+// their loads never coalesce). Here each op becomes one kernel in which a
+// warp owns a row: its 32 lanes stride along the row together (neighbouring
+// lanes, neighbouring elements), each keeps a partial max or sum, and a
+// butterfly of shuffles (xor 16, 8, 4, 2, 1) leaves every lane with the
+// row's total. A row is read from memory once and from cache after.
+//
+// The butterfly gives every lane the same float, bit for bit: at each step
+// lanes i and i^k add the same two values, in either order, and addition
+// commutes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNGPUROWKERNELS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+
+/// Inside a launch of one warp per row: where the row's code goes and which
+/// row it is.
+struct WarpRow {
+  OpBuilder b;                 // inside the row's guard
+  SmallVector<Value> leading;  // the row's indices in x's dims but the last
+  Value lane;                  // 0 to 31
+  Value n;                     // the row's length (index)
+  Value stride;                // kWarpSize (index)
+};
+
+/// A launch of `warpsPerBlock` warps per block over the rows of a buffer
+/// whose dims are `leadingShape` and a last dim of `n`; its body is left
+/// to the caller through the returned WarpRow.
+WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingShape, int64_t n,
+                         int64_t warpsPerBlock) {
+  int64_t rows = 1;
+  for (int64_t dim : leadingShape)
+    rows *= dim;
+  // Fewer rows than a block's warps: one block of just those warps.
+  int64_t warps = std::min(warpsPerBlock, rows);
+  int64_t blocks = (rows + warps - 1) / warps;
+  auto index = [&](OpBuilder &at, int64_t v) { return arith::ConstantIndexOp::create(at, loc, v); };
+  Value one = index(b, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, index(b, blocks), one, one,
+                                      index(b, warps * kWarpSize), one, one);
+  Block &body = launch.getBody().front();
+  OpBuilder k = OpBuilder::atBlockEnd(&body);
+  auto terminator = gpu::TerminatorOp::create(k, loc);
+  k.setInsertionPoint(terminator);
+  Value warpSize = index(k, kWarpSize);
+  Value thread = launch.getThreadIds().x;
+  Value warp = arith::DivUIOp::create(k, loc, thread, warpSize);
+  Value lane = arith::RemUIOp::create(k, loc, thread, warpSize);
+  Value row = arith::AddIOp::create(
+      k, loc, arith::MulIOp::create(k, loc, launch.getBlockIds().x, index(k, warps)), warp);
+  // A whole warp is in or out of range: the guard never splits a warp, so
+  // every lane of a running warp meets the shuffles.
+  if (rows % warps != 0) {
+    Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, row, index(k, rows));
+    auto guard = scf::IfOp::create(k, loc, inRange, /*withElseRegion=*/false);
+    k.setInsertionPoint(guard.thenBlock()->getTerminator());
+  }
+  // The row's indices, the innermost dim fastest.
+  SmallVector<Value> leading(leadingShape.size());
+  Value rest = row;
+  for (int64_t d = int64_t(leadingShape.size()) - 1; d >= 0; --d) {
+    Value extent = index(k, leadingShape[d]);
+    leading[d] = d == 0 ? rest : arith::RemUIOp::create(k, loc, rest, extent).getResult();
+    if (d > 0)
+      rest = arith::DivUIOp::create(k, loc, rest, extent);
+  }
+  return {k, std::move(leading), lane, index(k, n), warpSize};
+}
+
+/// `combine` over the warp's 32 values of `value`, in every lane.
+Value warpReduce(OpBuilder &b, Location loc, Value value,
+                 function_ref<Value(OpBuilder &, Value, Value)> combine) {
+  for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, loc, value, offset, int32_t(kWarpSize),
+                                          gpu::ShuffleMode::XOR);
+    value = combine(b, value, shuffle.getShuffleResult());
+  }
+  return value;
+}
+
+/// A loop over the lane's elements of the row (lane, lane + 32, ...),
+/// carrying `init` through `step`, which gets the column and the carried
+/// value and returns the next (or nothing, with no carried value).
+Value overRow(WarpRow &row, Location loc, Value init,
+              function_ref<Value(OpBuilder &, Value column, Value carried)> step) {
+  SmallVector<Value> inits;
+  if (init)
+    inits.push_back(init);
+  auto loop = scf::ForOp::create(
+      row.b, loc, row.lane, row.n, row.stride, inits,
+      [&](OpBuilder &b, Location, Value column, ValueRange carried) {
+        Value next = step(b, column, carried.empty() ? Value() : carried.front());
+        scf::YieldOp::create(b, loc, next ? ValueRange{next} : ValueRange{});
+      });
+  return init ? loop.getResult(0) : Value();
+}
+
+SmallVector<Value> withColumn(ArrayRef<Value> leading, Value column) {
+  SmallVector<Value> indices(leading);
+  indices.push_back(column);
+  return indices;
+}
+
+Value f32Constant(OpBuilder &b, Location loc, float value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+/// x's dims but the last, and the last; fails (naming the op) unless x is
+/// a static f32 buffer of rank 1 to 4 and init is x's shape.
+FailureOr<std::pair<SmallVector<int64_t>, int64_t>> rowShape(Operation *op, Value x, Value init) {
+  auto xType = dyn_cast<MemRefType>(x.getType());
+  auto initType = dyn_cast<MemRefType>(init.getType());
+  if (!xType || !initType)
+    return op->emitError("kiln-gpu-row-kernels runs after bufferization; this op is on tensors");
+  if (!xType.hasStaticShape() || initType.getShape() != xType.getShape())
+    return op->emitError("the GPU path needs static shapes, but this op's buffers are ")
+           << xType << " and " << initType
+           << " (compile with --input-shape for every symbolic dim)";
+  if (!xType.getElementType().isF32() || xType.getRank() < 1)
+    return op->emitError("a row kernel takes an f32 buffer of rank 1 or more, not ") << xType;
+  ArrayRef<int64_t> shape = xType.getShape();
+  return std::make_pair(SmallVector<int64_t>(shape.drop_back()), shape.back());
+}
+
+/// The addend's indices for the element at (leading, column) of x: it lines
+/// up with x from the right, a dim of 1 broadcast.
+SmallVector<Value> addendIndices(OpBuilder &b, Location loc, MemRefType addend,
+                                 ArrayRef<Value> leading, Value column) {
+  SmallVector<Value> indices;
+  int64_t rank = addend.getRank(), xRank = int64_t(leading.size()) + 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t xDim = xRank - rank + d;
+    if (addend.getDimSize(d) == 1)
+      indices.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    else
+      indices.push_back(xDim == xRank - 1 ? column : leading[xDim]);
+  }
+  return indices;
+}
+
+/// softmax(scale * x + addend) along each row: the row's max, the sum of
+/// exp(v - max), then exp(v - max) * (1 / sum), v recomputed each time.
+LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
+  auto shape = rowShape(op, op.getX(), op.getInit());
+  if (failed(shape))
+    return failure();
+  Value addend = op.getAddend();
+  if (addend && !cast<MemRefType>(addend.getType()).hasStaticShape())
+    return op.emitError("the GPU path needs static shapes, but the softmax's addend is ")
+           << addend.getType();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  if (shape->second == 0 || llvm::is_contained(shape->first, 0)) {
+    op.erase(); // no element to write
+    return success();
+  }
+  WarpRow row = launchWarpPerRow(b, loc, shape->first, shape->second, warpsPerBlock);
+  float scale = op.getScale().convertToFloat();
+  auto value = [&](OpBuilder &at, Value column) {
+    Value v = memref::LoadOp::create(at, loc, op.getX(), withColumn(row.leading, column));
+    if (scale != 1.0f)
+      v = arith::MulFOp::create(at, loc, v, f32Constant(at, loc, scale));
+    if (addend) {
+      auto type = cast<MemRefType>(addend.getType());
+      Value term = memref::LoadOp::create(at, loc, addend,
+                                          addendIndices(at, loc, type, row.leading, column));
+      v = arith::AddFOp::create(at, loc, v, term);
+    }
+    return v;
+  };
+  auto max = [&](OpBuilder &at, Value l, Value r) -> Value {
+    return arith::MaximumFOp::create(at, loc, l, r);
+  };
+  auto add = [&](OpBuilder &at, Value l, Value r) -> Value {
+    return arith::AddFOp::create(at, loc, l, r);
+  };
+  Value lowest = f32Constant(row.b, loc, -std::numeric_limits<float>::infinity());
+  Value partialMax = overRow(row, loc, lowest, [&](OpBuilder &at, Value column, Value m) {
+    return max(at, m, value(at, column));
+  });
+  Value rowMax = warpReduce(row.b, loc, partialMax, max);
+  auto shifted = [&](OpBuilder &at, Value column) -> Value {
+    return math::ExpOp::create(at, loc, arith::SubFOp::create(at, loc, value(at, column), rowMax));
+  };
+  Value partialSum = overRow(row, loc, f32Constant(row.b, loc, 0.0f),
+                             [&](OpBuilder &at, Value column, Value s) {
+                               return add(at, s, shifted(at, column));
+                             });
+  Value rowSum = warpReduce(row.b, loc, partialSum, add);
+  Value reciprocal = arith::DivFOp::create(row.b, loc, f32Constant(row.b, loc, 1.0f), rowSum);
+  overRow(row, loc, Value(), [&](OpBuilder &at, Value column, Value) -> Value {
+    Value p = arith::MulFOp::create(at, loc, shifted(at, column), reciprocal);
+    memref::StoreOp::create(at, loc, p, op.getInit(), withColumn(row.leading, column));
+    return Value();
+  });
+  op.erase();
+  return success();
+}
+
+/// (x - mean) * (1 / sqrt(var + epsilon)) * scale + bias along each row, the
+/// runtime's arithmetic: the mean as the first value plus the mean of the
+/// others' differences from it (exact near it, small sums when the row sits
+/// far from 0), the variance from the deviations in a second pass.
+LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
+  auto shape = rowShape(op, op.getX(), op.getInit());
+  if (failed(shape))
+    return failure();
+  int64_t n = shape->second;
+  for (Value vector : {op.getScale(), op.getBias()}) {
+    auto type = vector ? dyn_cast<MemRefType>(vector.getType()) : MemRefType();
+    if (vector && (!type || type.getRank() != 1 || type.getDimSize(0) != n))
+      return op.emitError("the layer norm's scale and bias must be buffers of ")
+             << n << " values here, not " << vector.getType();
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  if (n == 0 || llvm::is_contained(shape->first, 0)) {
+    op.erase(); // no element to write
+    return success();
+  }
+  WarpRow row = launchWarpPerRow(b, loc, shape->first, n, warpsPerBlock);
+  auto load = [&](OpBuilder &at, Value column) -> Value {
+    return memref::LoadOp::create(at, loc, op.getX(), withColumn(row.leading, column));
+  };
+  auto add = [&](OpBuilder &at, Value l, Value r) -> Value {
+    return arith::AddFOp::create(at, loc, l, r);
+  };
+  Value count = f32Constant(row.b, loc, float(n));
+  Value first = load(row.b, arith::ConstantIndexOp::create(row.b, loc, 0));
+  Value zero = f32Constant(row.b, loc, 0.0f);
+  Value partial = overRow(row, loc, zero, [&](OpBuilder &at, Value column, Value s) {
+    return add(at, s, arith::SubFOp::create(at, loc, load(at, column), first));
+  });
+  Value sum = warpReduce(row.b, loc, partial, add);
+  Value mean = arith::AddFOp::create(row.b, loc, first,
+                                     arith::DivFOp::create(row.b, loc, sum, count));
+  Value partialSquares = overRow(row, loc, zero, [&](OpBuilder &at, Value column, Value s) {
+    Value d = arith::SubFOp::create(at, loc, load(at, column), mean);
+    return add(at, s, arith::MulFOp::create(at, loc, d, d));
+  });
+  Value squares = warpReduce(row.b, loc, partialSquares, add);
+  Value variance = arith::DivFOp::create(row.b, loc, squares, count);
+  Value epsilon = f32Constant(row.b, loc, op.getEpsilon().convertToFloat());
+  Value deviation = math::SqrtOp::create(row.b, loc, arith::AddFOp::create(row.b, loc, variance, epsilon));
+  Value inverse = arith::DivFOp::create(row.b, loc, f32Constant(row.b, loc, 1.0f), deviation);
+  overRow(row, loc, Value(), [&](OpBuilder &at, Value column, Value) -> Value {
+    Value d = arith::SubFOp::create(at, loc, load(at, column), mean);
+    Value y = arith::MulFOp::create(at, loc, arith::MulFOp::create(at, loc, d, inverse),
+                                    memref::LoadOp::create(at, loc, op.getScale(), column));
+    if (Value bias = op.getBias())
+      y = arith::AddFOp::create(at, loc, y, memref::LoadOp::create(at, loc, bias, column));
+    memref::StoreOp::create(at, loc, y, op.getInit(), withColumn(row.leading, column));
+    return Value();
+  });
+  op.erase();
+  return success();
+}
+
+struct GpuRowKernelsPass : mlir::kiln::impl::KilnGpuRowKernelsBase<GpuRowKernelsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (warpsPerBlock < 1 || warpsPerBlock > 32) {
+      getOperation().emitError("kiln-gpu-row-kernels: warps-per-block must be in [1, 32], not ")
+          << static_cast<int64_t>(warpsPerBlock);
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<SoftmaxRowsOp, LayerNormRowsOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      LogicalResult lowered = isa<SoftmaxRowsOp>(op)
+                                  ? lowerSoftmax(cast<SoftmaxRowsOp>(op), warpsPerBlock)
+                                  : lowerLayerNorm(cast<LayerNormRowsOp>(op), warpsPerBlock);
+      if (failed(lowered))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
