@@ -55,11 +55,24 @@ Loaded load() {
                            gpu::symbol("cuStreamDestroy_v2", d.cuStreamDestroy),
                            gpu::symbol("cuStreamSynchronize", d.cuStreamSynchronize),
                            gpu::symbol("cuGetErrorName", d.cuGetErrorName),
-                           gpu::symbol("cuGetErrorString", d.cuGetErrorString)},
+                           gpu::symbol("cuGetErrorString", d.cuGetErrorString),
+                           gpu::symbol("cuMemAllocHost_v2", d.cuMemAllocHost),
+                           gpu::symbol("cuMemFreeHost", d.cuMemFreeHost)},
                           std::string("the CUDA driver (") + path + ")",
                           "not a CUDA driver, or one older than CUDA 12", p);
   if (!ok)
     return loaded; // the library stays loaded: harmless, and dlclose races
+  // Optional: without them runs go call by call (hasGraphs is false).
+  std::string noGraphs;
+  d.graphApi = gpu::resolveSymbols(
+      library,
+      {gpu::symbol("cuStreamBeginCapture_v2", d.cuStreamBeginCapture),
+       gpu::symbol("cuStreamEndCapture", d.cuStreamEndCapture),
+       gpu::symbol("cuGraphInstantiateWithFlags", d.cuGraphInstantiateWithFlags),
+       gpu::symbol("cuGraphLaunch", d.cuGraphLaunch),
+       gpu::symbol("cuGraphExecDestroy", d.cuGraphExecDestroy),
+       gpu::symbol("cuGraphDestroy", d.cuGraphDestroy)},
+      "", "", noGraphs);
   if (CUresult error = d.cuInit(0); error != CUDA_SUCCESS)
     p = "the CUDA driver failed to initialise (cuInit: " + errorText(d, error) +
         "): no usable NVIDIA GPU";

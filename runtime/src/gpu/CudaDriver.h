@@ -22,12 +22,16 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 // CUdevice_attribute values (cuda.h).
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+// CUstreamCaptureMode: only this thread's unsafe calls invalidate a capture.
+constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 /// The driver entry points, resolved once per process.
 struct Driver {
@@ -55,6 +59,20 @@ struct Driver {
   CUresult (*cuStreamSynchronize)(CUstream stream);
   CUresult (*cuGetErrorName)(CUresult error, const char **name);
   CUresult (*cuGetErrorString)(CUresult error, const char **text);
+  CUresult (*cuMemAllocHost)(void **pointer, size_t bytes); // page-locked host memory
+  CUresult (*cuMemFreeHost)(void *pointer);
+
+  // CUDA graphs (stream capture): optional, a session runs its work
+  // launch by launch without them. Usable only when graphApi is set.
+  CUresult (*cuStreamBeginCapture)(CUstream stream, int mode);
+  CUresult (*cuStreamEndCapture)(CUstream stream, CUgraph *graph);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *exec, CUgraph graph,
+                                          unsigned long long flags);
+  CUresult (*cuGraphLaunch)(CUgraphExec exec, CUstream stream);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec exec);
+  CUresult (*cuGraphDestroy)(CUgraph graph);
+  bool graphApi = false; // every graph entry point above was found
+  bool hasGraphs() const { return graphApi; }
 };
 
 /// The driver, loaded and initialised on first use; null with `problem`

@@ -4,6 +4,7 @@
 #include "../Internal.h"
 #include "kiln/kiln_abi.h"
 
+#include <cstdlib>
 #include <cstring>
 
 using namespace kiln;
@@ -56,6 +57,12 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
   if (CUresult e = d->cuModuleLoadData(&s->module, image); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot load the model's kernels on " + s->name + ": " + errorText(*d, e));
+  const char *graphs = std::getenv("KILN_GPU_GRAPHS");
+  if (!d->hasGraphs())
+    s->noGraphs = "the CUDA driver has no graph API";
+  else if (graphs && std::strcmp(graphs, "0") == 0)
+    s->noGraphs = "KILN_GPU_GRAPHS=0";
+  s->graphs = s->noGraphs.empty();
   out = std::move(s);
   return nullptr;
 }
@@ -67,6 +74,9 @@ GpuSession::~GpuSession() {
     driver->cuCtxSetCurrent(context);
   if (stream)
     driver->cuStreamSynchronize(stream);
+  dropGraph();
+  for (Staging &buffer : stagings)
+    driver->cuMemFreeHost(buffer.host);
   gemms.reset();
   if (gemmWorkspace)
     driver->cuMemFree(gemmWorkspace);
@@ -101,6 +111,7 @@ CUdeviceptr GpuSession::allocate(size_t bytes, const char *what) {
 
 kiln_status_t GpuSession::beginRun() {
   error.clear();
+  log.clear();
   if (CUresult e = driver->cuCtxSetCurrent(context); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot make the CUDA context current: " + errorText(*driver, e));
@@ -126,10 +137,124 @@ kiln_status_t GpuSession::beginRun() {
 }
 
 kiln_status_t GpuSession::finishRun() {
+  if (error.empty() && !launchAsGraph())
+    if (std::string problem = issue(log); !problem.empty())
+      error = problem;
   check(driver->cuStreamSynchronize(stream), "the GPU run failed");
+  if (error.empty())
+    for (const gpu::LoggedCall &call : log.calls)
+      if (call.kind == gpu::LoggedCall::Kind::CopyOut)
+        std::memcpy(call.hostDestination, stagings[call.staging].host, call.bytes);
+  // A failed run's log may stop short: it is no run to repeat.
+  std::swap(previous, log);
+  if (!error.empty())
+    previous.clear();
   if (error.empty())
     return nullptr;
   return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, "on " + name + ": " + error);
+}
+
+std::string GpuSession::issue(const gpu::RunLog &run) {
+  using Kind = gpu::LoggedCall::Kind;
+  for (const gpu::LoggedCall &call : run.calls) {
+    if (call.kind == Kind::Gemm) {
+      std::string problem =
+          gemms->run(run.gemmOf(call), reinterpret_cast<cublaslt::Stream>(stream));
+      if (!problem.empty())
+        return problem;
+      continue;
+    }
+    CUresult result;
+    void *host = call.kind == Kind::Launch ? nullptr : stagings[call.staging].host;
+    if (call.kind == Kind::Launch) {
+      // The driver reads each parameter through a pointer to its value.
+      paramPointers.resize(call.numWords);
+      for (size_t i = 0; i < call.numWords; ++i)
+        paramPointers[i] = const_cast<int64_t *>(&run.words[call.firstWord + i]);
+      result = driver->cuLaunchKernel(
+          call.function, unsigned(call.grid[0]), unsigned(call.grid[1]), unsigned(call.grid[2]),
+          unsigned(call.block[0]), unsigned(call.block[1]), unsigned(call.block[2]),
+          unsigned(call.sharedBytes), stream, paramPointers.data(), nullptr);
+    } else if (call.kind == Kind::CopyIn) {
+      result = driver->cuMemcpyHtoDAsync(call.device, host, call.bytes, stream);
+    } else {
+      result = driver->cuMemcpyDtoHAsync(host, call.device, call.bytes, stream);
+    }
+    if (result != CUDA_SUCCESS)
+      return format(call.kind == Kind::Launch   ? "launching kernel '%s': %s"
+                    : call.kind == Kind::CopyIn ? "%scopying an input to the GPU: %s"
+                                                : "%scopying an output from the GPU: %s",
+                    call.kind == Kind::Launch ? call.kernel : "",
+                    errorText(*driver, result).c_str());
+  }
+  return "";
+}
+
+bool GpuSession::launchAsGraph() {
+  if (!graphs || log.empty())
+    return false;
+  if (graphExec && !log.sameWorkAs(graphWork))
+    dropGraph();
+  // A graph is captured only for work done twice in a row: the first run
+  // of a shape uploads weights and makes GEMM plans, which no graph holds.
+  if (!graphExec && (!log.sameWorkAs(previous) || !capture()))
+    return false;
+  return check(driver->cuGraphLaunch(graphExec, stream), "launching the run's CUDA graph");
+}
+
+bool GpuSession::capture() {
+  // On failure graphs stay off for the session; the run goes call by call.
+  const char *step = "cuStreamBeginCapture";
+  std::string problem;
+  CUresult e = driver->cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+  if (e == CUDA_SUCCESS) {
+    problem = issue(log);
+    step = "cuStreamEndCapture";
+    e = driver->cuStreamEndCapture(stream, &graph);
+  }
+  if (e == CUDA_SUCCESS && problem.empty()) {
+    step = "cuGraphInstantiateWithFlags";
+    e = driver->cuGraphInstantiateWithFlags(&graphExec, graph, 0);
+    if (e == CUDA_SUCCESS) {
+      graphWork = log;
+      return true;
+    }
+    graphExec = nullptr;
+  }
+  graphs = false;
+  noGraphs = problem.empty() ? format("%s: %s", step, errorText(*driver, e).c_str())
+                             : "capturing the run: " + problem;
+  dropGraph();
+  return false;
+}
+
+void GpuSession::dropGraph() {
+  if (graphExec)
+    driver->cuGraphExecDestroy(graphExec);
+  if (graph)
+    driver->cuGraphDestroy(graph);
+  graphExec = nullptr;
+  graph = nullptr;
+  graphWork.clear();
+}
+
+void *GpuSession::staging(size_t index, size_t bytes) {
+  if (index >= stagings.size())
+    stagings.resize(index + 1);
+  Staging &buffer = stagings[index];
+  if (buffer.bytes >= bytes)
+    return buffer.host;
+  // A graph names the old buffer: it goes too. (No run is in flight:
+  // finishRun waited for the stream.)
+  dropGraph();
+  if (buffer.host)
+    driver->cuMemFreeHost(buffer.host);
+  buffer = Staging();
+  void *host = nullptr;
+  if (!check(driver->cuMemAllocHost(&host, bytes), "cannot allocate page-locked host memory"))
+    return nullptr;
+  buffer = {host, bytes};
+  return host;
 }
 
 void *GpuSession::scratch(int64_t bytes) {
@@ -168,16 +293,20 @@ void *GpuSession::constant(const void *host, int64_t bytes) {
 void GpuSession::copy(void *dst, const void *src, int64_t bytes, int64_t kind) {
   if (!error.empty() || bytes <= 0)
     return;
-  if (kind == KILN_GPU_COPY_HOST_TO_DEVICE)
-    check(driver->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), src, size_t(bytes),
-                                    stream),
-          "copying an input to the GPU");
-  else if (kind == KILN_GPU_COPY_DEVICE_TO_HOST)
-    check(driver->cuMemcpyDtoHAsync(dst, reinterpret_cast<CUdeviceptr>(src), size_t(bytes),
-                                    stream),
-          "copying an output from the GPU");
-  else if (error.empty())
+  if (kind != KILN_GPU_COPY_HOST_TO_DEVICE && kind != KILN_GPU_COPY_DEVICE_TO_HOST) {
     error = format("the model asked for a copy of unknown kind %lld", (long long)kind);
+    return;
+  }
+  void *buffer = staging(log.nextStaging(), size_t(bytes));
+  if (!buffer)
+    return;
+  if (kind == KILN_GPU_COPY_HOST_TO_DEVICE) {
+    // The input's bytes as they are now: the caller may reuse its buffer.
+    std::memcpy(buffer, src, size_t(bytes));
+    log.addCopyIn(reinterpret_cast<CUdeviceptr>(dst), size_t(bytes));
+  } else {
+    log.addCopyOut(dst, reinterpret_cast<CUdeviceptr>(src), size_t(bytes));
+  }
 }
 
 void GpuSession::launch(const char *kernel, const int64_t grid[3], const int64_t block[3],
@@ -201,14 +330,7 @@ void GpuSession::launch(const char *kernel, const int64_t grid[3], const int64_t
     functions.erase(kernel);
     return;
   }
-  // The driver reads each parameter through a pointer to its value.
-  paramPointers.resize(size_t(numParams));
-  for (int64_t i = 0; i < numParams; ++i)
-    paramPointers[i] = const_cast<int64_t *>(params + i);
-  check(driver->cuLaunchKernel(function, unsigned(grid[0]), unsigned(grid[1]), unsigned(grid[2]),
-                               unsigned(block[0]), unsigned(block[1]), unsigned(block[2]),
-                               unsigned(sharedBytes), stream, paramPointers.data(), nullptr),
-        ("launching kernel '" + std::string(kernel) + "'").c_str());
+  log.addLaunch(kernel, function, grid, block, sharedBytes, params, numParams);
 }
 
 void GpuSession::gemm(const kiln_gemm_desc &desc) {
@@ -234,7 +356,5 @@ void GpuSession::gemm(const kiln_gemm_desc &desc) {
     gemms = std::make_unique<GpuGemm>(*library, handle, reinterpret_cast<void *>(gemmWorkspace),
                                       kGemmWorkspaceBytes, precision);
   }
-  std::string problem = gemms->run(desc, reinterpret_cast<cublaslt::Stream>(stream));
-  if (!problem.empty())
-    error = problem;
+  log.addGemm(desc);
 }

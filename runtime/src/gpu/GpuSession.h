@@ -7,6 +7,12 @@
 // it through kiln_runtime_context::gpu_launch/gpu_copy/gpu_constant and
 // scratch (kiln_abi.h).
 //
+// The model's calls are logged during its run and issued when it returns
+// (RunLog.h): call by call, or as a CUDA graph once two runs in a row did
+// the same work, replayed while the runs stay the same (KILN_GPU_GRAPHS=0
+// turns graphs off). Inputs and outputs pass through page-locked staging
+// buffers the graph can name.
+//
 // The model cannot fail a run, so a driver error during one is recorded
 // here, later calls of the run do nothing, and finishRun() reports it as
 // the run's status.
@@ -17,6 +23,7 @@
 
 #include "CudaDriver.h"
 #include "GpuGemm.h"
+#include "RunLog.h"
 #include "kiln/kiln.h"
 
 #include <cstdint>
@@ -54,12 +61,26 @@ public:
 
   /// "NVIDIA H200 (sm_90)".
   const std::string &deviceName() const { return name; }
+  /// Whether runs may become a CUDA graph, and if not, why.
+  bool usesGraphs() const { return graphs; }
+  const std::string &whyNoGraphs() const { return noGraphs; }
 
 private:
   GpuSession() = default;
   /// Records the first error of a run; whether `result` was a success.
   bool check(cuda::CUresult result, const char *what);
   cuda::CUdeviceptr allocate(size_t bytes, const char *what);
+  /// Page-locked staging buffer `index`, of `bytes` at least; null (and
+  /// the run's error set) when it cannot be had.
+  void *staging(size_t index, size_t bytes);
+  /// Enqueues `run`'s calls on the stream; the first failure, or empty.
+  std::string issue(const gpu::RunLog &run);
+  /// Launches the log as the session's graph when it is the graph's work,
+  /// or the same work as the run before (captured now); false to issue it
+  /// call by call.
+  bool launchAsGraph();
+  bool capture();
+  void dropGraph();
 
   const cuda::Driver *driver = nullptr;
   cuda::CUdevice device = 0;
@@ -74,6 +95,17 @@ private:
   int precision = 0;                  // enum kiln_gpu_precision
   std::unique_ptr<GpuGemm> gemms;     // made on the first GEMM
   cuda::CUdeviceptr gemmWorkspace = 0;
+
+  gpu::RunLog log, previous, graphWork; // this run's, the last run's, the graph's
+  struct Staging {
+    void *host = nullptr;
+    size_t bytes = 0;
+  };
+  std::vector<Staging> stagings;
+  bool graphs = false;
+  std::string noGraphs; // why not, when graphs is false
+  cuda::CUgraph graph = nullptr;
+  cuda::CUgraphExec graphExec = nullptr;
 
   // The device arena: pieces of one block, reused by every run; a run that
   // needs more gets extra blocks, and the next run one block of the total

@@ -1,0 +1,270 @@
+//===- fake_cuda.cpp - A CUDA driver that runs on the CPU, for tests ------===//
+//
+// libkiln_fake_cuda.so exports the driver entry points the runtime's GPU
+// layer loads (runtime/src/gpu/CudaDriver.cpp), so that GpuSession runs on
+// machines without a GPU when KILN_CUDA_DRIVER names this library:
+//
+//  * device memory is host memory; "page-locked" memory is host memory the
+//    fake remembers, so it can tell it from pageable memory;
+//  * a module's kernels are the host functions below, found by name; a
+//    launch calls one with its parameter words;
+//  * work on a stream runs at once, except while the stream is being
+//    captured: then it is recorded into the graph, and a graph launch runs
+//    the recording. As with the real driver, a capture is invalidated by a
+//    copy from or to pageable host memory (its address would be baked into
+//    the graph while the caller's buffer changes).
+//
+// fake_cuda_state() exposes counters and lets a test make the next call of
+// an entry point fail.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using CUresult = int;
+constexpr CUresult kSuccess = 0, kInvalidValue = 1, kNotFound = 500,
+                   kCaptureInvalidated = 901, kUnknown = 999;
+
+struct Graph {
+  std::vector<std::function<void()>> work;
+};
+
+using Kernel = void (*)(const int64_t *params);
+
+// out[i] = 2 * in[i] + 1: params in, out, n.
+void twiceAndOne(const int64_t *p) {
+  auto *in = reinterpret_cast<const float *>(p[0]);
+  auto *out = reinterpret_cast<float *>(p[1]);
+  for (int64_t i = 0; i < p[2]; ++i)
+    out[i] = 2 * in[i] + 1;
+}
+
+// out[i] = a[i] + b[i]: params a, b, out, n.
+void sum(const int64_t *p) {
+  auto *a = reinterpret_cast<const float *>(p[0]);
+  auto *b = reinterpret_cast<const float *>(p[1]);
+  auto *out = reinterpret_cast<float *>(p[2]);
+  for (int64_t i = 0; i < p[3]; ++i)
+    out[i] = a[i] + b[i];
+}
+
+struct KernelEntry {
+  const char *name;
+  Kernel run;
+  int numParams;
+};
+const KernelEntry kKernels[] = {{"twice_and_one", twiceAndOne, 3}, {"sum", sum, 4}};
+
+} // namespace
+
+extern "C" {
+
+/// What a test reads and sets.
+struct FakeCudaState {
+  int kernelsRun;          // kernels executed (at once or by a graph)
+  int launchesCaptured;    // kernel launches recorded into a graph
+  int captures;            // cuStreamEndCapture calls that returned a graph
+  int graphsInstantiated;
+  int graphLaunches;
+  int pageableCopiesCaptured; // copies that invalidated a capture
+  const char *failNext;    // the next call of this entry point fails (then cleared)
+};
+
+__attribute__((visibility("default"))) FakeCudaState *fake_cuda_state();
+
+}
+
+namespace {
+
+FakeCudaState state;
+bool capturing = false;
+bool captureInvalid = false;
+Graph *captured = nullptr;
+std::set<const void *> pinned;
+
+bool failing(const char *entry) {
+  if (state.failNext && std::strcmp(state.failNext, entry) == 0) {
+    state.failNext = nullptr;
+    return true;
+  }
+  return false;
+}
+
+void enqueue(std::function<void()> work) {
+  if (capturing)
+    captured->work.push_back(std::move(work));
+  else
+    work();
+}
+
+void copy(void *dst, const void *src, size_t bytes, const void *host) {
+  if (capturing && !pinned.count(host)) {
+    ++state.pageableCopiesCaptured;
+    captureInvalid = true;
+    return;
+  }
+  enqueue([=] { std::memcpy(dst, src, bytes); });
+}
+
+} // namespace
+
+#define FAKE extern "C" __attribute__((visibility("default"))) CUresult
+#define FAIL_IF_ASKED(entry)                                                                       \
+  if (failing(entry))                                                                              \
+    return kUnknown;
+
+extern "C" __attribute__((visibility("default"))) FakeCudaState *fake_cuda_state() {
+  return &state;
+}
+
+FAKE cuInit(unsigned) { return kSuccess; }
+FAKE cuDriverGetVersion(int *version) {
+  *version = 13000;
+  return kSuccess;
+}
+FAKE cuDeviceGetCount(int *count) {
+  *count = 1;
+  return kSuccess;
+}
+FAKE cuDeviceGet(int *device, int) {
+  *device = 0;
+  return kSuccess;
+}
+FAKE cuDeviceGetName(char *name, int length, int) {
+  std::strncpy(name, "Fake GPU", size_t(length));
+  return kSuccess;
+}
+FAKE cuDeviceGetAttribute(int *value, int attribute, int) {
+  *value = attribute == 75 ? 9 : 0; // compute capability 9.0
+  return kSuccess;
+}
+FAKE cuDevicePrimaryCtxRetain(void **context, int) {
+  *context = &state;
+  return kSuccess;
+}
+FAKE cuDevicePrimaryCtxRelease_v2(int) { return kSuccess; }
+FAKE cuCtxSetCurrent(void *) { return kSuccess; }
+FAKE cuModuleLoadData(void **module, const void *) {
+  *module = &state;
+  return kSuccess;
+}
+FAKE cuModuleUnload(void *) { return kSuccess; }
+FAKE cuModuleGetFunction(void **function, void *, const char *name) {
+  for (const KernelEntry &kernel : kKernels)
+    if (std::strcmp(name, kernel.name) == 0) {
+      *function = const_cast<KernelEntry *>(&kernel);
+      return kSuccess;
+    }
+  return kNotFound;
+}
+FAKE cuLaunchKernel(void *function, unsigned gx, unsigned, unsigned, unsigned bx, unsigned,
+                    unsigned, unsigned, void *, void **params, void **) {
+  FAIL_IF_ASKED("cuLaunchKernel");
+  if (!function || gx == 0 || bx == 0)
+    return kInvalidValue;
+  auto *kernel = static_cast<const KernelEntry *>(function);
+  // Parameters are read when the launch is made, as the driver does.
+  std::vector<int64_t> words;
+  for (int i = 0; i < kernel->numParams; ++i)
+    words.push_back(*static_cast<const int64_t *>(params[i]));
+  if (capturing)
+    ++state.launchesCaptured;
+  enqueue([kernel, words] {
+    kernel->run(words.data());
+    ++state.kernelsRun;
+  });
+  return kSuccess;
+}
+FAKE cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
+  FAIL_IF_ASKED("cuMemAlloc_v2");
+  *pointer = reinterpret_cast<unsigned long long>(std::malloc(bytes));
+  return kSuccess;
+}
+FAKE cuMemFree_v2(unsigned long long pointer) {
+  std::free(reinterpret_cast<void *>(pointer));
+  return kSuccess;
+}
+FAKE cuMemAllocHost_v2(void **pointer, size_t bytes) {
+  FAIL_IF_ASKED("cuMemAllocHost_v2");
+  *pointer = std::malloc(bytes);
+  pinned.insert(*pointer);
+  return kSuccess;
+}
+FAKE cuMemFreeHost(void *pointer) {
+  pinned.erase(pointer);
+  std::free(pointer);
+  return kSuccess;
+}
+FAKE cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t bytes, void *) {
+  FAIL_IF_ASKED("cuMemcpyHtoDAsync_v2");
+  copy(reinterpret_cast<void *>(dst), src, bytes, src);
+  return kSuccess;
+}
+FAKE cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t bytes, void *) {
+  FAIL_IF_ASKED("cuMemcpyDtoHAsync_v2");
+  copy(dst, reinterpret_cast<const void *>(src), bytes, dst);
+  return kSuccess;
+}
+FAKE cuStreamCreate(void **stream, unsigned) {
+  *stream = &state;
+  return kSuccess;
+}
+FAKE cuStreamDestroy_v2(void *) { return kSuccess; }
+FAKE cuStreamSynchronize(void *) { return kSuccess; }
+FAKE cuGetErrorName(CUresult error, const char **name) {
+  *name = error == kUnknown ? "CUDA_ERROR_UNKNOWN" : "CUDA_ERROR_FAKE";
+  return kSuccess;
+}
+FAKE cuGetErrorString(CUresult, const char **text) {
+  *text = "an error of the fake driver";
+  return kSuccess;
+}
+FAKE cuStreamBeginCapture_v2(void *, int) {
+  FAIL_IF_ASKED("cuStreamBeginCapture_v2");
+  capturing = true;
+  captureInvalid = false;
+  captured = new Graph;
+  return kSuccess;
+}
+FAKE cuStreamEndCapture(void *, void **graph) {
+  capturing = false;
+  if (captureInvalid) {
+    delete captured;
+    captured = nullptr;
+    *graph = nullptr;
+    return kCaptureInvalidated;
+  }
+  ++state.captures;
+  *graph = captured;
+  captured = nullptr;
+  return kSuccess;
+}
+FAKE cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long) {
+  FAIL_IF_ASKED("cuGraphInstantiateWithFlags");
+  *exec = new Graph(*static_cast<Graph *>(graph));
+  ++state.graphsInstantiated;
+  return kSuccess;
+}
+FAKE cuGraphLaunch(void *exec, void *) {
+  FAIL_IF_ASKED("cuGraphLaunch");
+  ++state.graphLaunches;
+  for (auto &work : static_cast<Graph *>(exec)->work)
+    work();
+  return kSuccess;
+}
+FAKE cuGraphExecDestroy(void *exec) {
+  delete static_cast<Graph *>(exec);
+  return kSuccess;
+}
+FAKE cuGraphDestroy(void *graph) {
+  delete static_cast<Graph *>(graph);
+  return kSuccess;
+}

@@ -1,0 +1,253 @@
+//===- gpu_session_test.cpp - A GPU session's runs, graphs, staging -------===//
+//
+// GpuSession against a fake CUDA driver (fake_cuda.cpp: memory is host
+// memory, kernels are host functions, a captured graph is a recording). A
+// small "model" does what generated host code does: scratch buffers, an
+// input copied in, two kernel launches, an output copied out into a fresh
+// host buffer. Its outputs must be exact on every run, whether the run went
+// call by call or as a CUDA graph; the fake's counters say which it went.
+//
+//===----------------------------------------------------------------------===//
+
+#include "gpu/GpuSession.h"
+#include "kiln/kiln_abi.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <dlfcn.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace kiln;
+
+extern "C" struct FakeCudaState {
+  int kernelsRun;
+  int launchesCaptured;
+  int captures;
+  int graphsInstantiated;
+  int graphLaunches;
+  int pageableCopiesCaptured;
+  const char *failNext;
+};
+
+namespace {
+
+// The driver is loaded once per process: name the fake before any test.
+const bool kFakeDriver = setenv("KILN_CUDA_DRIVER", KILN_FAKE_CUDA, 1) == 0;
+
+FakeCudaState &fake() {
+  void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  EXPECT_NE(library, nullptr) << "the session should have loaded " << KILN_FAKE_CUDA;
+  auto state = reinterpret_cast<FakeCudaState *(*)()>(dlsym(library, "fake_cuda_state"));
+  return *state();
+}
+
+std::string message(kiln_status_t status) {
+  std::string text = status ? kiln_status_message(status) : "";
+  kiln_status_free(status);
+  return text;
+}
+
+std::unique_ptr<GpuSession> makeSession() {
+  EXPECT_TRUE(kFakeDriver);
+  static const char image[] = "fake kernels";
+  std::unique_ptr<GpuSession> session;
+  EXPECT_EQ(message(GpuSession::create(90, 0, image, sizeof image, session)), "");
+  return session;
+}
+
+/// out = (2 x + 1) + x over n values, as generated host code asks for it.
+/// `grid` varies a launch's dims (the same result, different work).
+std::vector<float> runModel(GpuSession &s, const std::vector<float> &x, std::string &status,
+                            int64_t grid = 1) {
+  int64_t n = int64_t(x.size()), bytes = n * int64_t(sizeof(float));
+  status = message(s.beginRun());
+  void *in = s.scratch(bytes), *doubled = s.scratch(bytes), *out = s.scratch(bytes);
+  s.copy(in, x.data(), bytes, KILN_GPU_COPY_HOST_TO_DEVICE);
+  const int64_t dims[3] = {grid, 1, 1}, block[3] = {32, 1, 1};
+  int64_t first[] = {int64_t(in), int64_t(doubled), n};
+  s.launch("twice_and_one", dims, block, 0, first, 3);
+  int64_t second[] = {int64_t(doubled), int64_t(in), int64_t(out), n};
+  s.launch("sum", dims, block, 0, second, 4);
+  std::vector<float> y(x.size(), -1.0f); // a fresh output buffer every run
+  s.copy(y.data(), out, bytes, KILN_GPU_COPY_DEVICE_TO_HOST);
+  if (status.empty())
+    status = message(s.finishRun());
+  return y;
+}
+
+std::vector<float> expected(const std::vector<float> &x) {
+  std::vector<float> y;
+  for (float v : x)
+    y.push_back(2 * v + 1 + v);
+  return y;
+}
+
+std::vector<float> input(int run, size_t n = 100) {
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i)
+    x[i] = float(run * 1000 + int(i));
+  return x;
+}
+
+/// Runs the model until its scratch buffers have settled: the first run's
+/// come from the arena growing, the second's from one block of the total.
+void settle(GpuSession &session) {
+  std::string status;
+  for (int run = 0; run < 2; ++run) {
+    std::vector<float> x = input(100 + run);
+    EXPECT_EQ(runModel(session, x, status), expected(x));
+    EXPECT_EQ(status, "");
+  }
+}
+
+TEST(GpuSessionGraphs, RepeatedWorkIsCapturedAndReplayed) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  ASSERT_TRUE(session->usesGraphs()) << session->whyNoGraphs();
+  FakeCudaState before = fake();
+  for (int run = 0; run < 5; ++run) {
+    std::string status;
+    std::vector<float> x = input(run);
+    EXPECT_EQ(runModel(*session, x, status), expected(x)) << "run " << run;
+    EXPECT_EQ(status, "");
+  }
+  FakeCudaState &after = fake();
+  // Runs 0 and 1 call by call (run 0's scratch memory came from the arena
+  // growing, so run 1's addresses differ); run 2, the same work as run 1,
+  // captured and launched; runs 3-4 launch the graph. Every copy went
+  // through page-locked staging: no capture was invalidated.
+  EXPECT_EQ(after.captures - before.captures, 1);
+  EXPECT_EQ(after.graphsInstantiated - before.graphsInstantiated, 1);
+  EXPECT_EQ(after.graphLaunches - before.graphLaunches, 3);
+  EXPECT_EQ(after.launchesCaptured - before.launchesCaptured, 2);
+  EXPECT_EQ(after.kernelsRun - before.kernelsRun, 10);
+  EXPECT_EQ(after.pageableCopiesCaptured, 0);
+  EXPECT_TRUE(session->usesGraphs());
+}
+
+TEST(GpuSessionGraphs, OtherWorkRunsCallByCallThenIsCapturedAnew) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  settle(*session);
+  std::string status;
+  runModel(*session, input(0), status); // a graph now
+  FakeCudaState before = fake();
+  // Other launch dims: not the graph's work, so call by call, and right.
+  std::vector<float> x = input(7);
+  EXPECT_EQ(runModel(*session, x, status, /*grid=*/2), expected(x));
+  EXPECT_EQ(status, "");
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 0);
+  // The same again: a new graph, captured from this run.
+  x = input(8);
+  EXPECT_EQ(runModel(*session, x, status, 2), expected(x));
+  EXPECT_EQ(fake().captures - before.captures, 1);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 1);
+  // Longer inputs: other byte counts, bigger staging buffers (the graph
+  // named the old ones: it goes), more scratch (the arena grows, then is
+  // one block again): two runs call by call, then a graph again.
+  for (int run = 9; run < 13; ++run) {
+    x = input(run, 1000);
+    EXPECT_EQ(runModel(*session, x, status, 2), expected(x)) << "run " << run;
+    EXPECT_EQ(status, "");
+  }
+  EXPECT_EQ(fake().captures - before.captures, 2);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 3);
+}
+
+/// Makes `entry`'s next call fail while a settled session's run is captured:
+/// that run and the next ones must still be right, call by call, and the
+/// session must say why it has no graphs.
+void expectCallByCallWhenCaptureFails(const char *entry, const char *why) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  settle(*session);
+  FakeCudaState before = fake();
+  fake().failNext = entry;
+  for (int run = 1; run < 4; ++run) {
+    std::string status;
+    std::vector<float> x = input(run);
+    EXPECT_EQ(runModel(*session, x, status), expected(x)) << "run " << run;
+    EXPECT_EQ(status, "");
+  }
+  EXPECT_EQ(fake().failNext, nullptr) << entry << " was not called";
+  EXPECT_FALSE(session->usesGraphs());
+  EXPECT_NE(session->whyNoGraphs().find(why), std::string::npos) << session->whyNoGraphs();
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 0);
+}
+
+TEST(GpuSessionGraphs, FailedCaptureStartFallsBackToCallByCall) {
+  expectCallByCallWhenCaptureFails("cuStreamBeginCapture_v2", "cuStreamBeginCapture: ");
+}
+
+TEST(GpuSessionGraphs, FailedInstantiationFallsBackToCallByCall) {
+  expectCallByCallWhenCaptureFails("cuGraphInstantiateWithFlags",
+                                   "cuGraphInstantiateWithFlags: CUDA_ERROR_UNKNOWN");
+}
+
+TEST(GpuSessionGraphs, LaunchFailingWhileCapturedIsRetriedCallByCall) {
+  // It fails the capture, not the run.
+  expectCallByCallWhenCaptureFails("cuLaunchKernel",
+                                   "capturing the run: launching kernel 'twice_and_one'");
+}
+
+TEST(GpuSessionGraphs, TurnedOffByTheEnvironment) {
+  setenv("KILN_GPU_GRAPHS", "0", 1);
+  std::unique_ptr<GpuSession> session = makeSession();
+  unsetenv("KILN_GPU_GRAPHS");
+  ASSERT_TRUE(session);
+  EXPECT_FALSE(session->usesGraphs());
+  EXPECT_EQ(session->whyNoGraphs(), "KILN_GPU_GRAPHS=0");
+  FakeCudaState before = fake();
+  std::string status;
+  for (int run = 0; run < 3; ++run) {
+    std::vector<float> x = input(run);
+    EXPECT_EQ(runModel(*session, x, status), expected(x));
+  }
+  EXPECT_EQ(fake().captures - before.captures, 0);
+  EXPECT_EQ(fake().kernelsRun - before.kernelsRun, 6);
+}
+
+TEST(GpuSessionGraphs, DriverErrorsAreTheRunsStatus) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  std::string status;
+  fake().failNext = "cuLaunchKernel";
+  runModel(*session, input(0), status);
+  EXPECT_NE(status.find("launching kernel 'twice_and_one': CUDA_ERROR_UNKNOWN"),
+            std::string::npos)
+      << status;
+  // The failed run is no run to capture: the next is call by call, the one
+  // after it captured. (A failure while capturing is not the run's: see
+  // LaunchFailingWhileCapturedIsRetriedCallByCall.)
+  FakeCudaState before = fake();
+  std::vector<float> x = input(1);
+  EXPECT_EQ(runModel(*session, x, status), expected(x));
+  EXPECT_EQ(status, "");
+  EXPECT_EQ(fake().captures - before.captures, 0);
+  x = input(2);
+  EXPECT_EQ(runModel(*session, x, status), expected(x));
+  EXPECT_EQ(fake().captures - before.captures, 1);
+  // A failing graph launch fails its run.
+  fake().failNext = "cuGraphLaunch";
+  runModel(*session, input(3), status);
+  EXPECT_NE(status.find("launching the run's CUDA graph"), std::string::npos) << status;
+  x = input(4);
+  EXPECT_EQ(runModel(*session, x, status), expected(x));
+  EXPECT_EQ(status, "");
+}
+
+TEST(GpuSessionGraphs, UnknownKernelIsAnError) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  ASSERT_EQ(message(session->beginRun()), "");
+  const int64_t dims[3] = {1, 1, 1};
+  int64_t params[1] = {0};
+  session->launch("no_such_kernel", dims, dims, 0, params, 1);
+  std::string status = message(session->finishRun());
+  EXPECT_NE(status.find("finding kernel 'no_such_kernel'"), std::string::npos) << status;
+}
+
+} // namespace
