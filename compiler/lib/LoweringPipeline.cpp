@@ -404,11 +404,15 @@ static std::string activationProductsPass(const CompileOptions &options) {
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // From -O1, softmax (with attention's scale and mask) and layer norm over
   // the last axis become the row ops the CPU hands its runtime, and here
-  // one kernel each (kiln-gpu-row-kernels) instead of a kernel per loop.
+  // one kernel each (kiln-gpu-row-kernels) instead of a kernel per loop;
+  // with cuBLASLt, the GEMMs' epilogues it computes move into them.
+  std::string epilogues = options.gpuGemmLibrary
+                              ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true},"
+                              : "";
   std::string tensorPasses = options.optLevel > 0
                                  ? "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
-                                   "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise,"
-                                   "canonicalize,cse"
+                                   "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise," +
+                                       epilogues + "canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
   std::string toolkit = cudaToolkitPath(options);
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
@@ -419,12 +423,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
-         "kiln-gpu-device-buffers,kiln-plan-memory,func.func(kiln-gpu-row-kernels)," +
+         "kiln-gpu-device-buffers,kiln-plan-memory," +
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
                            "kiln-fgemm-to-runtime,"
                          : "") +
-         "kiln-lower-runtime-checks{drop-data-dependent=true},"
+         // After the GEMMs' rewrite, which reads buffer uses in the function's
+         // block (a zero init), not inside launches.
+         "func.func(kiln-gpu-row-kernels),kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"

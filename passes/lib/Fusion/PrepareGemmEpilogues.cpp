@@ -48,6 +48,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -394,8 +395,24 @@ std::optional<EpilogueOperands> epilogueOperands(linalg::GenericOp consumer, Val
   return roles;
 }
 
+/// Whether cuBLASLt's epilogues compute it (the GPU path's GEMMs): a bias
+/// with no activation, ReLU or GELU tanh (cuBLASLt has no erf GELU); or a
+/// residual with no activation onto a product over a zero init (cuBLASLt's
+/// C input is then the residual, and nothing else can accumulate).
+bool cublasApplies(linalg::GenericOp contraction, const EpilogueOperands &roles,
+                   GemmActivation activation) {
+  if (activation == GemmActivation::GeluErf)
+    return false;
+  if (roles.residual < 0)
+    return true;
+  auto fill = contraction.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  return activation == GemmActivation::None && fill &&
+         matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
+}
+
 struct PrepareGemmEpiloguesPass
     : mlir::kiln::impl::KilnPrepareGemmEpiloguesBase<PrepareGemmEpiloguesPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> contractions;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -443,6 +460,9 @@ struct PrepareGemmEpiloguesPass
       return std::nullopt;
     std::optional<GemmActivation> act = classify(consumer, *roles);
     if (!act)
+      return std::nullopt;
+    auto contraction = dyn_cast<linalg::GenericOp>(op);
+    if (cublasEpilogues && (!contraction || !cublasApplies(contraction, *roles, *act)))
       return std::nullopt;
     return Consumer{consumer, *roles, *act};
   }

@@ -312,6 +312,20 @@ Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
   return writer;
 }
 
+/// The buffer `op` copies into `target` whole: a memref.copy's source, or
+/// the input of a linalg op that is a copy (the GPU path's form of
+/// memref.copy, kiln-gpu-device-buffers); null otherwise.
+Value copiedInto(Operation *op, Value target) {
+  Value source;
+  if (auto copy = dyn_cast_or_null<memref::CopyOp>(op); copy && copy.getTarget() == target)
+    source = copy.getSource();
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  if (linalgOp && linalgOp.hasPureBufferSemantics() && linalg::isaCopyOpInterface(linalgOp) &&
+      linalgOp.getDpsInits()[0] == target)
+    source = linalgOp.getDpsInputs()[0];
+  return source && source.getType() == target.getType() ? source : Value();
+}
+
 /// Whether `buffer` holds zeros at `point` because a zero fill, or a copy
 /// of a buffer that held zeros then, is its only write before it. CSE merges
 /// the zero inits of several matmuls, and bufferization then fills one
@@ -325,12 +339,11 @@ bool holdsZerosAt(Value buffer, Operation *point, Operation *&redundant, int dep
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(writer))
     zero = fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == buffer &&
            matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
-  else if (auto copy = dyn_cast_or_null<memref::CopyOp>(writer); copy && depth == 0)
-    zero = copy.getTarget() == buffer && copy.getSource().getType() == buffer.getType() &&
-           [&] {
-             Operation *ignored;
-             return holdsZerosAt(copy.getSource(), copy, ignored, depth + 1);
-           }();
+  else if (Value source = depth == 0 ? copiedInto(writer, buffer) : Value())
+    zero = [&] {
+      Operation *ignored;
+      return holdsZerosAt(source, writer, ignored, depth + 1);
+    }();
   if (zero && !reads)
     redundant = writer;
   return zero;

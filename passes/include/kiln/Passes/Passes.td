@@ -172,7 +172,17 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
          {kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1,
                                                     activation = gelu_erf>}
     ```
+
+    With `cublas-epilogues` (the GPU path with `--gpu-gemm=cublas`) only
+    what cuBLASLt's epilogues compute is marked: a bias with no
+    activation, ReLU or GELU tanh, or a residual with no activation onto a
+    product over a zero fill. GELU erf (cuBLASLt's GELU is the tanh
+    form) stays a loop, bias included.
   }];
+  let options = [
+    Option<"cublasEpilogues", "cublas-epilogues", "bool", /*default=*/"false",
+           "mark only the epilogues cuBLASLt applies (the GPU path's GEMMs)">,
+  ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }
