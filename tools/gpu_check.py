@@ -68,6 +68,8 @@ def variant_tolerance(variant: str) -> float:
     return TOLERANCE[variant.partition("-")[2]]
 
 
+RUNS_PER_CHECK = 4  # the last one a CUDA graph replay
+
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
 
 
@@ -212,9 +214,13 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
     gpu_dir = folder / f"gpu-outputs.{variant}"
     if gpu_dir.exists():
         shutil.rmtree(gpu_dir)
+    # Four runs on one session, the outputs of the last: the first two go
+    # call by call (the device arena settles), the third is captured as a
+    # CUDA graph and the fourth replays it (docs/gpu.md).
     result = subprocess.run([str(a) for a in kiln_run_args(bindir / "kiln-run",
                                                          folder / f"model.{variant}.so",
-                                                         inputs, folder / "inputs", gpu_dir)],
+                                                         inputs, folder / "inputs", gpu_dir)]
+                            + ["--runs", str(RUNS_PER_CHECK)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         return [{"model": entry["model"], "variant": variant, "output": "-", "ok": False,

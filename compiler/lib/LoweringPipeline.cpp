@@ -405,13 +405,21 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // From -O1, softmax (with attention's scale and mask) and layer norm over
   // the last axis become the row ops the CPU hands its runtime, and here
   // one kernel each (kiln-gpu-row-kernels) instead of a kernel per loop;
-  // with cuBLASLt, the GEMMs' epilogues it computes move into them.
-  std::string epilogues = options.gpuGemmLibrary
-                              ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true},"
-                              : "";
+  // with cuBLASLt, Linear layers that share their input are one GEMM (Q, K
+  // and V: one call instead of three) and the epilogues cuBLASLt computes
+  // move into the GEMMs.
+  // (Not with magnitude or N:M pruning, as on the CPU: each weight is pruned
+  // as the ONNX layer it is.)
+  bool cublas = options.gpuGemmLibrary;
+  bool fuses = options.prune.kind == Pruning::Kind::None ||
+               options.prune.kind == Pruning::Kind::Structured;
+  std::string siblings = cublas && fuses ? "kiln-fuse-sibling-matmuls," : "";
+  std::string epilogues = cublas ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true}," : "";
   std::string tensorPasses = options.optLevel > 0
-                                 ? "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
-                                   "kiln-lower-to-linalg,canonicalize,cse,kiln-fuse-elementwise," +
+                                 ? siblings +
+                                       "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
+                                       "kiln-lower-to-linalg,canonicalize,cse,"
+                                       "kiln-fuse-elementwise," +
                                        epilogues + "canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
   std::string toolkit = cudaToolkitPath(options);
