@@ -434,6 +434,10 @@ kiln_status_t bindInputs(kiln_session &s, const kiln_tensor *inputs, size_t numI
     if (reinterpret_cast<uintptr_t>(t.data) % sig.elementSize != 0)
       return invalid(format("input '%s' data %p is not aligned to its %zu-byte elements", name,
                             t.data, sig.elementSize));
+    if (bytes > 0 && s.gpu && s.gpu->usesDeviceIo() && !s.gpu->isDeviceMemory(t.data))
+      return invalid(format("input '%s' data %p is not device memory (the session has "
+                            "device_io: inputs and outputs live on the GPU)",
+                            name, t.data));
 
     // { allocated, aligned, offset, sizes[R], strides[R] }, row-major.
     int64_t *desc = s.inputDesc.data() + sig.descOffset;
@@ -472,6 +476,12 @@ kiln_status_t resolveOutputs(kiln_session &s, const kiln_tensor *outputs, size_t
       return invalid(format("output '%s' is asked for twice (outputs[%lld] and outputs[%zu])",
                             m.outputs[k].name.c_str(), static_cast<long long>(s.outputRequest[k]),
                             i));
+    if (s.gpu && s.gpu->usesDeviceIo() &&
+        (!outputs[i].data || !s.gpu->isDeviceMemory(outputs[i].data)))
+      return invalid(format("output '%s' needs a caller device buffer (the session has "
+                            "device_io), but its data is %s",
+                            m.outputs[k].name.c_str(),
+                            outputs[i].data ? "not device memory" : "NULL"));
     s.outputRequest[k] = static_cast<int64_t>(i);
   }
   return nullptr;
@@ -519,6 +529,25 @@ bool sharesBlock(const kiln_session &s, size_t k) {
 
 /// Reads the descriptors the model filled in, checks them, and gives the
 /// requested outputs to the caller. Frees what is not handed over.
+/// With device I/O the results stay on the GPU: each requested output goes
+/// from the run's device copy into the caller's device buffer.
+kiln_status_t copyDeviceOutputs(kiln_session &s, kiln_tensor *outputs) {
+  const kiln_model &m = *s.model;
+  for (size_t k = 0; k < m.outputs.size(); ++k) {
+    int64_t i = s.outputRequest[k];
+    auto &o = s.outputState[k];
+    if (i < 0 || o.bytes == 0)
+      continue;
+    std::string problem = o.contiguous ? s.gpu->copyOutput(outputs[i].data, o.data, o.bytes)
+                                       : "its layout is not contiguous";
+    if (!problem.empty())
+      return makeStatusf(KILN_STATUS_DEVICE_UNAVAILABLE, "output '%s': %s",
+                         m.outputs[k].name.c_str(), problem.c_str());
+  }
+  std::string problem = s.gpu->synchronize();
+  return problem.empty() ? nullptr : makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, problem);
+}
+
 kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOutputs) {
   const kiln_model &m = *s.model;
   kiln_status_t status = nullptr;
@@ -586,6 +615,9 @@ kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOu
                              sig.name.c_str());
     }
   }
+  bool deviceIo = s.gpu && s.gpu->usesDeviceIo();
+  if (!status && deviceIo)
+    status = copyDeviceOutputs(s, outputs);
   if (status) {
     for (size_t k = 0; k < m.outputs.size(); ++k) {
       auto &o = s.outputState[k];
@@ -606,7 +638,7 @@ kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOu
     auto &o = s.outputState[k];
     kiln_tensor &t = outputs[i];
     char *dst = static_cast<char *>(t.data ? t.data : o.handOver);
-    if (dst != o.allocated && o.bytes > 0) {
+    if (dst != o.allocated && o.bytes > 0 && !deviceIo) {
       if (o.contiguous)
         std::memcpy(dst, o.data, o.bytes);
       else
@@ -736,6 +768,12 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;
+    if (opts.device_io)
+      s->gpu->useDeviceIo();
+  } else if (opts.device_io) {
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_session_create: device_io is for GPU models (kiln compile --target "
+                      "cuda), and this model is compiled for the CPU");
   }
   kiln_model_retain(model);
   s->model = model;
@@ -747,12 +785,46 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
 
 extern "C" {
 
+kiln_status_t kiln_session_device_alloc(kiln_session_t *session, size_t bytes,
+                                        void **out_device) {
+  if (!session || !out_device)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "kiln_session_device_alloc: NULL argument");
+  *out_device = nullptr;
+  if (!session->gpu)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_session_device_alloc: the session's model is not a GPU model");
+  return session->gpu->deviceAlloc(bytes, out_device);
+}
+
+void kiln_session_device_free(kiln_session_t *session, void *device) {
+  if (session && session->gpu)
+    session->gpu->deviceFree(device);
+}
+
+kiln_status_t kiln_session_device_copy(kiln_session_t *session, void *dst, const void *src,
+                                       size_t bytes, int32_t kind) {
+  if (!session || ((!dst || !src) && bytes > 0))
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "kiln_session_device_copy: NULL argument");
+  if (!session->gpu)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_session_device_copy: the session's model is not a GPU model");
+  if (kind != KILN_GPU_COPY_HOST_TO_DEVICE && kind != KILN_GPU_COPY_DEVICE_TO_HOST)
+    return makeStatusf(KILN_STATUS_INVALID_ARGUMENT,
+                       "kiln_session_device_copy: kind %d is neither KILN_GPU_COPY_HOST_TO_DEVICE "
+                       "nor KILN_GPU_COPY_DEVICE_TO_HOST",
+                       int(kind));
+  if (bytes == 0)
+    return nullptr;
+  return session->gpu->deviceCopy(dst, src, bytes, kind);
+}
+
 void kiln_session_options_initialize(kiln_session_options *options) {
   if (options) {
     options->struct_size = sizeof *options;
     options->num_threads = 0;
     options->profile = 0;
     options->keep_denormals = 0;
+    options->device_io = 0;
   }
 }
 

@@ -42,6 +42,7 @@ class Env:
         self.kiln_run = args.kiln_run
         self.kiln = args.kiln
         self.models = args.models
+        self.fake_cuda = args.fake_cuda
         self.work = args.work
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
@@ -353,6 +354,27 @@ def case_kiln_front(env):
     check(re.search(r"\n  bench +Time a compiled model", out), "`kiln --help` lists no bench")
 
 
+def case_gpu_device_io(env):
+    """A GPU model (fake_gpu_model.c on the fake CUDA driver of fake_cuda.cpp,
+    which runs on the CPU) with host and with device inputs and outputs: the
+    same outputs, y = 3 x + 1."""
+    os.environ["KILN_CUDA_DRIVER"] = env.fake_cuda
+    model = env.model("fake_gpu_model")
+    x = np.linspace(-1, 1, 64, dtype=np.float32)
+    path = env.save("x.npy", x)
+    host = env.json(model, "--input", f"x={path}", "--runs", "5")
+    device = env.json(model, "--input", f"x={path}", "--runs", "5", "--device-io")
+    check(host["device_io"] is False and device["device_io"] is True, "device_io fields")
+    check(json_outputs(host) == json_outputs(device),
+          f"host I/O {json_outputs(host)} vs device I/O {json_outputs(device)}")
+    y = (2 * x + 1) + x
+    _, shape, total, abs_total = json_outputs(device)["y"]
+    check(shape == (64,) and close(total, float(y.sum()), 1e-5) and
+          close(abs_total, float(np.abs(y).sum()), 1e-5), f"y: {json_outputs(device)['y']}")
+    env.fail("kiln_session_create: device_io is for GPU models (kiln compile --target cuda), "
+             "and this model is compiled for the CPU", env.model("fake_model"), "--device-io")
+
+
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items()
          if name.startswith("case_")}
 
@@ -365,6 +387,7 @@ def main():
     parser.add_argument("--models", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--kiln", help="the kiln driver, for the kiln-front case")
+    parser.add_argument("--fake-cuda", help="the fake CUDA driver, for the gpu-device-io case")
     args = parser.parse_args()
     try:
         CASES[args.case](Env(args))

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,6 +90,16 @@ bool capturing = false;
 bool captureInvalid = false;
 Graph *captured = nullptr;
 std::set<const void *> pinned;
+std::map<uintptr_t, size_t> deviceBlocks; // cuMemAlloc'd: start -> bytes
+
+bool isDevice(const void *pointer) {
+  auto address = reinterpret_cast<uintptr_t>(pointer);
+  auto block = deviceBlocks.upper_bound(address);
+  if (block == deviceBlocks.begin())
+    return false;
+  --block;
+  return address < block->first + block->second;
+}
 
 bool failing(const char *entry) {
   if (state.failNext && std::strcmp(state.failNext, entry) == 0) {
@@ -106,7 +117,7 @@ void enqueue(std::function<void()> work) {
 }
 
 void copy(void *dst, const void *src, size_t bytes, const void *host) {
-  if (capturing && !pinned.count(host)) {
+  if (capturing && host && !pinned.count(host)) {
     ++state.pageableCopiesCaptured;
     captureInvalid = true;
     return;
@@ -185,11 +196,39 @@ FAKE cuLaunchKernel(void *function, unsigned gx, unsigned, unsigned, unsigned bx
 }
 FAKE cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
   FAIL_IF_ASKED("cuMemAlloc_v2");
-  *pointer = reinterpret_cast<unsigned long long>(std::malloc(bytes));
+  void *block = std::malloc(bytes);
+  deviceBlocks[reinterpret_cast<uintptr_t>(block)] = bytes;
+  *pointer = reinterpret_cast<unsigned long long>(block);
   return kSuccess;
 }
 FAKE cuMemFree_v2(unsigned long long pointer) {
+  deviceBlocks.erase(uintptr_t(pointer));
   std::free(reinterpret_cast<void *>(pointer));
+  return kSuccess;
+}
+FAKE cuPointerGetAttribute(void *data, int attribute, unsigned long long pointer) {
+  if (attribute != 2 || !isDevice(reinterpret_cast<const void *>(pointer)))
+    return kInvalidValue; // as for pageable host memory
+  *static_cast<unsigned *>(data) = 2; // CU_MEMORYTYPE_DEVICE
+  return kSuccess;
+}
+FAKE cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t bytes, void *) {
+  FAIL_IF_ASKED("cuMemcpyDtoDAsync_v2");
+  if (!isDevice(reinterpret_cast<void *>(dst)) || !isDevice(reinterpret_cast<void *>(src)))
+    return kInvalidValue;
+  copy(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src), bytes, nullptr);
+  return kSuccess;
+}
+FAKE cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t bytes) {
+  if (capturing || !isDevice(reinterpret_cast<void *>(dst)))
+    return kInvalidValue;
+  std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+  return kSuccess;
+}
+FAKE cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {
+  if (capturing || !isDevice(reinterpret_cast<void *>(src)))
+    return kInvalidValue;
+  std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
   return kSuccess;
 }
 FAKE cuMemAllocHost_v2(void **pointer, size_t bytes) {
@@ -205,11 +244,15 @@ FAKE cuMemFreeHost(void *pointer) {
 }
 FAKE cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t bytes, void *) {
   FAIL_IF_ASKED("cuMemcpyHtoDAsync_v2");
+  if (!isDevice(reinterpret_cast<void *>(dst)))
+    return kInvalidValue;
   copy(reinterpret_cast<void *>(dst), src, bytes, src);
   return kSuccess;
 }
 FAKE cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t bytes, void *) {
   FAIL_IF_ASKED("cuMemcpyDtoHAsync_v2");
+  if (!isDevice(reinterpret_cast<void *>(src)))
+    return kInvalidValue;
   copy(dst, reinterpret_cast<const void *>(src), bytes, dst);
   return kSuccess;
 }

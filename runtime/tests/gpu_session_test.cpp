@@ -251,3 +251,130 @@ TEST(GpuSessionGraphs, UnknownKernelIsAnError) {
 }
 
 } // namespace
+
+//===--- Through the C API: a hand-written GPU model (fake_gpu_model.c) ---===//
+
+namespace {
+
+constexpr size_t kModelValues = 64; // fake_gpu_model.c's x and y
+
+struct Loaded {
+  kiln_model_t *model = nullptr;
+  kiln_session_t *session = nullptr;
+  ~Loaded() {
+    kiln_session_release(session);
+    kiln_model_release(model);
+  }
+};
+
+std::string open(Loaded &l, const char *path, bool deviceIo) {
+  EXPECT_TRUE(kFakeDriver);
+  if (std::string error = message(kiln_model_load(path, &l.model)); !error.empty())
+    return error;
+  kiln_session_options options;
+  kiln_session_options_initialize(&options);
+  options.device_io = deviceIo;
+  return message(kiln_session_create(l.model, &options, &l.session));
+}
+
+TEST(GpuModelRuns, HostInputsAndOutputsOverManyRuns) {
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, false), "");
+  FakeCudaState before = fake();
+  const int64_t dims[] = {int64_t(kModelValues)};
+  for (int run = 0; run < 5; ++run) {
+    std::vector<float> x = input(run, kModelValues), y(kModelValues, -1.0f);
+    kiln_tensor in{"x", KILN_DTYPE_FLOAT32, 1, dims, x.data(), x.size() * sizeof(float)};
+    // Every other run the runtime hands its buffer over.
+    kiln_tensor outs[1] = {{"y", 0, 0, nullptr, run % 2 ? y.data() : nullptr,
+                            y.size() * sizeof(float)}};
+    ASSERT_EQ(message(kiln_session_run(l.session, &in, 1, outs, 1)), "") << "run " << run;
+    const float *got = static_cast<const float *>(outs[0].data);
+    EXPECT_EQ(std::vector<float>(got, got + kModelValues), expected(x)) << "run " << run;
+    if (run % 2 == 0)
+      kiln_tensor_free(outs[0].data);
+  }
+  EXPECT_EQ(fake().captures - before.captures, 1);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 3);
+}
+
+TEST(GpuModelRuns, DeviceInputsAndOutputs) {
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true), "");
+  const size_t bytes = kModelValues * sizeof(float);
+  void *x = nullptr, *y = nullptr;
+  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &x)), "");
+  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &y)), "");
+  FakeCudaState before = fake();
+  const int64_t dims[] = {int64_t(kModelValues)};
+  for (int run = 0; run < 5; ++run) {
+    std::vector<float> host = input(run, kModelValues), result(kModelValues, -1.0f);
+    ASSERT_EQ(message(kiln_session_device_copy(l.session, x, host.data(), bytes,
+                                               KILN_GPU_COPY_HOST_TO_DEVICE)),
+              "");
+    kiln_tensor in{"x", KILN_DTYPE_FLOAT32, 1, dims, x, bytes};
+    kiln_tensor out{"y", 0, 0, nullptr, y, bytes};
+    ASSERT_EQ(message(kiln_session_run(l.session, &in, 1, &out, 1)), "") << "run " << run;
+    EXPECT_EQ(out.data, y);
+    EXPECT_EQ(out.byte_size, bytes);
+    ASSERT_EQ(message(kiln_session_device_copy(l.session, result.data(), y, bytes,
+                                               KILN_GPU_COPY_DEVICE_TO_HOST)),
+              "");
+    EXPECT_EQ(result, expected(host)) << "run " << run;
+  }
+  // Device I/O is as repeatable as host I/O: the third run is captured.
+  EXPECT_EQ(fake().captures - before.captures, 1);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 3);
+  EXPECT_EQ(fake().pageableCopiesCaptured, 0);
+  kiln_session_device_free(l.session, x);
+  kiln_session_device_free(l.session, y);
+}
+
+TEST(GpuModelRuns, DeviceIoRefusesHostMemoryAndCpuModels) {
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true), "");
+  const size_t bytes = kModelValues * sizeof(float);
+  const int64_t dims[] = {int64_t(kModelValues)};
+  std::vector<float> host(kModelValues, 1.0f);
+  void *device = nullptr;
+  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &device)), "");
+  kiln_tensor hostIn{"x", KILN_DTYPE_FLOAT32, 1, dims, host.data(), bytes};
+  kiln_tensor deviceIn{"x", KILN_DTYPE_FLOAT32, 1, dims, device, bytes};
+  kiln_tensor hostOut{"y", 0, 0, nullptr, host.data(), bytes};
+  kiln_tensor noOut{"y", 0, 0, nullptr, nullptr, 0};
+  void *deviceOut = nullptr;
+  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &deviceOut)), "");
+  kiln_tensor out{"y", 0, 0, nullptr, deviceOut, bytes};
+  std::string error = message(kiln_session_run(l.session, &hostIn, 1, &out, 1));
+  EXPECT_EQ(error.rfind("input 'x' data ", 0), 0u) << error;
+  EXPECT_NE(error.find("is not device memory (the session has device_io"), std::string::npos)
+      << error;
+  EXPECT_NE(message(kiln_session_run(l.session, &deviceIn, 1, &noOut, 1))
+                .find("output 'y' needs a caller device buffer (the session has device_io), but "
+                      "its data is NULL"),
+            std::string::npos);
+  EXPECT_NE(message(kiln_session_run(l.session, &deviceIn, 1, &hostOut, 1))
+                .find("its data is not device memory"),
+            std::string::npos);
+  out.byte_size = bytes - 4;
+  EXPECT_NE(message(kiln_session_run(l.session, &deviceIn, 1, &out, 1)).find("byte_size"),
+            std::string::npos);
+  EXPECT_NE(message(kiln_session_device_copy(l.session, device, host.data(), bytes, 7))
+                .find("kind 7"),
+            std::string::npos);
+  kiln_session_device_free(l.session, device);
+  kiln_session_device_free(l.session, deviceOut);
+
+  Loaded cpu;
+  EXPECT_NE(open(cpu, KILN_FAKE_MODEL, true).find("device_io is for GPU models"),
+            std::string::npos);
+  Loaded cpuHostIo;
+  ASSERT_EQ(open(cpuHostIo, KILN_FAKE_MODEL, false), "");
+  void *none = &cpuHostIo;
+  EXPECT_NE(message(kiln_session_device_alloc(cpuHostIo.session, 16, &none))
+                .find("not a GPU model"),
+            std::string::npos);
+  EXPECT_EQ(none, nullptr);
+}
+
+} // namespace

@@ -63,6 +63,10 @@ Options:
                                GFLOP/s at the median latency. Default: the
                                model's runtime GEMM calls (MatMul, Gemm,
                                Conv, attention), counted in the first run.
+  --device-io                  GPU models: inputs and outputs in GPU memory
+                               (kiln_session_options::device_io), so the
+                               runs time no host <-> GPU copies; the inputs
+                               are uploaded once, before the runs.
   --json                       Print one JSON object instead of text.
   -h, --help                   Show this help.
   --version                    Show the runtime version and model ABI.
@@ -101,6 +105,7 @@ struct Options {
   uint64_t runs = 10;
   double flops = 0; // 0: not given
   bool json = false;
+  bool deviceIo = false;
 };
 
 constexpr uint64_t kMaxRuns = 10000000;
@@ -138,6 +143,8 @@ Options parseArgs(int argc, char **argv) {
     } else if (arg == "--version") {
       std::printf("%s %s (model ABI %d)\n", "kiln-bench", kiln_runtime_version(), KILN_ABI_VERSION);
       std::exit(0);
+    } else if (arg == "--device-io") {
+      opts.deviceIo = true;
     } else if (arg == "--json") {
       opts.json = true;
     } else if (value("--input-shape", v)) {
@@ -294,6 +301,7 @@ int main(int argc, char **argv) {
   kiln_session_options options;
   kiln_session_options_initialize(&options);
   options.num_threads = opts.threads;
+  options.device_io = opts.deviceIo;
   kiln_session_t *session = nullptr;
   t0 = Clock::now();
   check(kiln_session_create(model, &options, &session));
@@ -308,13 +316,41 @@ int main(int argc, char **argv) {
     outputNames[i] = info.name;
   }
   std::vector<kiln_tensor> outputs(numOutputs);
+  // With --device-io: the inputs uploaded once, a device buffer per output.
+  std::vector<void *> deviceBuffers, outputBuffers(numOutputs, nullptr);
+  std::vector<size_t> outputBytes(numOutputs, 0);
+  if (opts.deviceIo) {
+    for (kiln_tensor &t : inputs) {
+      void *device = nullptr;
+      check(kiln_session_device_alloc(session, t.byte_size, &device));
+      deviceBuffers.push_back(device);
+      check(kiln_session_device_copy(session, device, t.data, t.byte_size,
+                                     KILN_GPU_COPY_HOST_TO_DEVICE));
+      t.data = device;
+    }
+    for (size_t i = 0; i < numOutputs; ++i) {
+      kiln_tensor_info info;
+      check(kiln_model_output_info(model, i, &info));
+      size_t bytes = kiln_dtype_size(info.dtype);
+      for (int32_t d = 0; d < info.rank; ++d) {
+        if (info.dims[d] < 0)
+          fail(std::string("--device-io needs outputs of static shapes; output '") + info.name +
+               "' has a symbolic dim");
+        bytes *= size_t(info.dims[d]);
+      }
+      check(kiln_session_device_alloc(session, bytes, &outputBuffers[i]));
+      deviceBuffers.push_back(outputBuffers[i]);
+      outputBytes[i] = bytes;
+    }
+  }
   auto resetOutputs = [&] {
     for (size_t i = 0; i < numOutputs; ++i)
-      outputs[i] = kiln_tensor{outputNames[i], 0, 0, nullptr, nullptr, 0};
+      outputs[i] = kiln_tensor{outputNames[i], 0, 0, nullptr, outputBuffers[i], outputBytes[i]};
   };
   auto freeOutputs = [&] {
-    for (kiln_tensor &t : outputs)
-      kiln_tensor_free(t.data);
+    if (!opts.deviceIo)
+      for (kiln_tensor &t : outputs)
+        kiln_tensor_free(t.data);
   };
 
   // Every run asks for every output in runtime buffers, as an application
@@ -353,17 +389,27 @@ int main(int argc, char **argv) {
 
   // The last run's outputs: checksums, as kiln-run prints them.
   std::vector<OutputSummary> summaries;
+  std::vector<char> hostCopy;
   for (const kiln_tensor &t : outputs) {
     OutputSummary s{t.name, t.dtype, std::vector<int64_t>(t.dims, t.dims + t.rank)};
     size_t n = t.byte_size / kiln_dtype_size(t.dtype);
+    const void *data = t.data;
+    if (opts.deviceIo) {
+      hostCopy.resize(t.byte_size);
+      check(kiln_session_device_copy(session, hostCopy.data(), t.data, t.byte_size,
+                                     KILN_GPU_COPY_DEVICE_TO_HOST));
+      data = hostCopy.data();
+    }
     for (size_t e = 0; e < n; ++e) {
-      double v = kiln::io::elementAsDouble(t.dtype, t.data, e);
+      double v = kiln::io::elementAsDouble(t.dtype, data, e);
       s.sum += v;
       s.absSum += std::fabs(v);
     }
     summaries.push_back(std::move(s));
   }
   freeOutputs();
+  for (void *device : deviceBuffers)
+    kiln_session_device_free(session, device);
   std::string producer = kiln_model_producer(model);
   kiln_session_release(session);
 
@@ -400,6 +446,7 @@ int main(int argc, char **argv) {
     field("threads", std::to_string(threads));
     field("gemm_kernel_env", gemmEnv ? jsonString(gemmEnv) : "null");
     field("seed", std::to_string(opts.seed));
+    field("device_io", opts.deviceIo ? "true" : "false");
     field("load_ms", jsonNumber(loadMs));
     field("session_create_ms", jsonNumber(sessionMs));
     std::string in = "[";

@@ -234,10 +234,20 @@ typedef struct kiln_session_options {
    * attention, whose far-off probabilities are denormal, runs many times
    * faster. Non-zero: keep IEEE denormals. */
   uint32_t keep_denormals;
+  /* GPU models only (kiln compile --target cuda). 0 (the default): inputs
+   * and outputs are host memory, and each run copies them to and from the
+   * GPU. Non-zero: DEVICE I/O: every input's data is device memory (device
+   * 0's, e.g. from cudaMalloc, kiln_session_device_alloc or a PyTorch CUDA
+   * tensor's data_ptr()) and every output must be given a caller device
+   * buffer (data != NULL, byte_size bytes), into which the result is
+   * copied on the GPU; nothing crosses the PCIe bus. The run still returns
+   * when its work is done. INVALID_ARGUMENT for a CPU model. */
+  uint32_t device_io;
 } kiln_session_options;
 
 /* Sets struct_size and the defaults: num_threads = 0, profile = 0,
- * keep_denormals = 0 (every field added later defaults to 0 too). */
+ * keep_denormals = 0, device_io = 0 (every field added later defaults to 0
+ * too). */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for
@@ -341,6 +351,19 @@ KILN_API kiln_status_t kiln_session_run(kiln_session_t *session, const kiln_tens
 /* Frees an output buffer the runtime handed over (kiln_tensor.data after a
  * run with data == NULL on entry). NULL is a no-op. */
 KILN_API void kiln_tensor_free(void *data);
+
+/* DEVICE MEMORY, for sessions of GPU models (with device_io, say), so that a
+ * program needs nothing of CUDA itself: memory on the session's GPU, freed
+ * with kiln_session_device_free (NULL is a no-op) before the session is
+ * released, and synchronous copies, `kind` KILN_GPU_COPY_HOST_TO_DEVICE (dst
+ * on the GPU) or KILN_GPU_COPY_DEVICE_TO_HOST (src on the GPU).
+ * Errors: INVALID_ARGUMENT (a CPU model's session, NULL pointers, another
+ * kind), RESOURCE_EXHAUSTED, DEVICE_UNAVAILABLE (a driver error). */
+KILN_API kiln_status_t kiln_session_device_alloc(kiln_session_t *session, size_t bytes,
+                                                 void **out_device);
+KILN_API void kiln_session_device_free(kiln_session_t *session, void *device);
+KILN_API kiln_status_t kiln_session_device_copy(kiln_session_t *session, void *dst,
+                                                const void *src, size_t bytes, int32_t kind);
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,11 @@ Loaded load() {
                            gpu::symbol("cuGetErrorName", d.cuGetErrorName),
                            gpu::symbol("cuGetErrorString", d.cuGetErrorString),
                            gpu::symbol("cuMemAllocHost_v2", d.cuMemAllocHost),
-                           gpu::symbol("cuMemFreeHost", d.cuMemFreeHost)},
+                           gpu::symbol("cuMemFreeHost", d.cuMemFreeHost),
+                           gpu::symbol("cuMemcpyDtoDAsync_v2", d.cuMemcpyDtoDAsync),
+                           gpu::symbol("cuMemcpyHtoD_v2", d.cuMemcpyHtoD),
+                           gpu::symbol("cuMemcpyDtoH_v2", d.cuMemcpyDtoH),
+                           gpu::symbol("cuPointerGetAttribute", d.cuPointerGetAttribute)},
                           std::string("the CUDA driver (") + path + ")",
                           "not a CUDA driver, or one older than CUDA 12", p);
   if (!ok)

@@ -30,6 +30,9 @@ constexpr CUresult CUDA_SUCCESS = 0;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+// CUpointer_attribute and CUmemorytype values (cuda.h).
+constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
+constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
 // CUstreamCaptureMode: only this thread's unsafe calls invalidate a capture.
 constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
@@ -61,6 +64,10 @@ struct Driver {
   CUresult (*cuGetErrorString)(CUresult error, const char **text);
   CUresult (*cuMemAllocHost)(void **pointer, size_t bytes); // page-locked host memory
   CUresult (*cuMemFreeHost)(void *pointer);
+  CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr dst, const void *src, size_t bytes);
+  CUresult (*cuMemcpyDtoH)(void *dst, CUdeviceptr src, size_t bytes);
+  CUresult (*cuPointerGetAttribute)(void *data, int attribute, CUdeviceptr pointer);
 
   // CUDA graphs (stream capture): optional, a session runs its work
   // launch by launch without them. Usable only when graphApi is set.

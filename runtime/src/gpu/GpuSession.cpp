@@ -76,7 +76,7 @@ GpuSession::~GpuSession() {
     driver->cuStreamSynchronize(stream);
   dropGraph();
   for (Staging &buffer : stagings)
-    driver->cuMemFreeHost(buffer.host);
+    freeStaging(buffer);
   gemms.reset();
   if (gemmWorkspace)
     driver->cuMemFree(gemmWorkspace);
@@ -141,10 +141,10 @@ kiln_status_t GpuSession::finishRun() {
     if (std::string problem = issue(log); !problem.empty())
       error = problem;
   check(driver->cuStreamSynchronize(stream), "the GPU run failed");
-  if (error.empty())
+  if (error.empty() && !deviceIo)
     for (const gpu::LoggedCall &call : log.calls)
       if (call.kind == gpu::LoggedCall::Kind::CopyOut)
-        std::memcpy(call.hostDestination, stagings[call.staging].host, call.bytes);
+        std::memcpy(call.hostDestination, stagings[call.staging].pointer, call.bytes);
   // A failed run's log may stop short: it is no run to repeat.
   std::swap(previous, log);
   if (!error.empty())
@@ -165,7 +165,8 @@ std::string GpuSession::issue(const gpu::RunLog &run) {
       continue;
     }
     CUresult result;
-    void *host = call.kind == Kind::Launch ? nullptr : stagings[call.staging].host;
+    void *buffer = call.kind == Kind::Launch ? nullptr : stagings[call.staging].pointer;
+    auto device = reinterpret_cast<CUdeviceptr>(buffer);
     if (call.kind == Kind::Launch) {
       // The driver reads each parameter through a pointer to its value.
       paramPointers.resize(call.numWords);
@@ -176,9 +177,11 @@ std::string GpuSession::issue(const gpu::RunLog &run) {
           unsigned(call.block[0]), unsigned(call.block[1]), unsigned(call.block[2]),
           unsigned(call.sharedBytes), stream, paramPointers.data(), nullptr);
     } else if (call.kind == Kind::CopyIn) {
-      result = driver->cuMemcpyHtoDAsync(call.device, host, call.bytes, stream);
+      result = deviceIo ? driver->cuMemcpyDtoDAsync(call.device, device, call.bytes, stream)
+                        : driver->cuMemcpyHtoDAsync(call.device, buffer, call.bytes, stream);
     } else {
-      result = driver->cuMemcpyDtoHAsync(host, call.device, call.bytes, stream);
+      result = deviceIo ? driver->cuMemcpyDtoDAsync(device, call.device, call.bytes, stream)
+                        : driver->cuMemcpyDtoHAsync(buffer, call.device, call.bytes, stream);
     }
     if (result != CUDA_SUCCESS)
       return format(call.kind == Kind::Launch   ? "launching kernel '%s': %s"
@@ -243,18 +246,89 @@ void *GpuSession::staging(size_t index, size_t bytes) {
     stagings.resize(index + 1);
   Staging &buffer = stagings[index];
   if (buffer.bytes >= bytes)
-    return buffer.host;
+    return buffer.pointer;
   // A graph names the old buffer: it goes too. (No run is in flight:
   // finishRun waited for the stream.)
   dropGraph();
-  if (buffer.host)
-    driver->cuMemFreeHost(buffer.host);
+  freeStaging(buffer);
+  void *pointer = nullptr;
+  if (deviceIo) {
+    CUdeviceptr device = allocate(bytes, "cannot allocate device memory for a copy");
+    pointer = reinterpret_cast<void *>(device);
+  } else {
+    check(driver->cuMemAllocHost(&pointer, bytes), "cannot allocate page-locked host memory");
+  }
+  if (pointer)
+    buffer = {pointer, bytes};
+  return pointer;
+}
+
+void GpuSession::freeStaging(Staging &buffer) {
+  if (buffer.pointer && deviceIo)
+    driver->cuMemFree(reinterpret_cast<CUdeviceptr>(buffer.pointer));
+  else if (buffer.pointer)
+    driver->cuMemFreeHost(buffer.pointer);
   buffer = Staging();
-  void *host = nullptr;
-  if (!check(driver->cuMemAllocHost(&host, bytes), "cannot allocate page-locked host memory"))
-    return nullptr;
-  buffer = {host, bytes};
-  return host;
+}
+
+bool GpuSession::isDeviceMemory(const void *pointer) const {
+  unsigned type = 0;
+  return driver->cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                                       reinterpret_cast<CUdeviceptr>(pointer)) ==
+             CUDA_SUCCESS &&
+         type == CU_MEMORYTYPE_DEVICE;
+}
+
+std::string GpuSession::copyOutput(void *destination, const void *modelBuffer, size_t bytes) {
+  // The last run's log: finishRun kept it as `previous`.
+  for (const gpu::LoggedCall &call : previous.calls)
+    if (call.kind == gpu::LoggedCall::Kind::CopyOut && call.hostDestination == modelBuffer) {
+      if (call.bytes < bytes)
+        break;
+      CUresult e = driver->cuMemcpyDtoDAsync(
+          reinterpret_cast<CUdeviceptr>(destination),
+          reinterpret_cast<CUdeviceptr>(stagings[call.staging].pointer), bytes, stream);
+      if (e != CUDA_SUCCESS)
+        return "copying an output on the GPU: " + errorText(*driver, e);
+      return "";
+    }
+  return "the run made no device copy of this output";
+}
+
+std::string GpuSession::synchronize() {
+  CUresult e = driver->cuStreamSynchronize(stream);
+  return e == CUDA_SUCCESS ? "" : "the GPU run failed: " + errorText(*driver, e);
+}
+
+kiln_status_t GpuSession::deviceAlloc(size_t bytes, void **out) {
+  *out = nullptr;
+  if (CUresult e = driver->cuCtxSetCurrent(context); e != CUDA_SUCCESS)
+    return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, "cuCtxSetCurrent: " + errorText(*driver, e));
+  CUdeviceptr pointer = 0;
+  if (CUresult e = driver->cuMemAlloc(&pointer, bytes ? bytes : 1); e != CUDA_SUCCESS)
+    return makeStatusf(KILN_STATUS_RESOURCE_EXHAUSTED, "cannot allocate %zu bytes on %s: %s",
+                       bytes, name.c_str(), errorText(*driver, e).c_str());
+  *out = reinterpret_cast<void *>(pointer);
+  return nullptr;
+}
+
+void GpuSession::deviceFree(void *pointer) {
+  if (!pointer)
+    return;
+  driver->cuCtxSetCurrent(context);
+  driver->cuMemFree(reinterpret_cast<CUdeviceptr>(pointer));
+}
+
+kiln_status_t GpuSession::deviceCopy(void *dst, const void *src, size_t bytes, int kind) {
+  if (CUresult e = driver->cuCtxSetCurrent(context); e != CUDA_SUCCESS)
+    return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, "cuCtxSetCurrent: " + errorText(*driver, e));
+  CUresult e = kind == KILN_GPU_COPY_HOST_TO_DEVICE
+                   ? driver->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src, bytes)
+                   : driver->cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src), bytes);
+  if (e != CUDA_SUCCESS)
+    return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
+                      "copying to or from " + name + ": " + errorText(*driver, e));
+  return nullptr;
 }
 
 void *GpuSession::scratch(int64_t bytes) {
@@ -302,7 +376,13 @@ void GpuSession::copy(void *dst, const void *src, int64_t bytes, int64_t kind) {
     return;
   if (kind == KILN_GPU_COPY_HOST_TO_DEVICE) {
     // The input's bytes as they are now: the caller may reuse its buffer.
-    std::memcpy(buffer, src, size_t(bytes));
+    // (With device I/O the copy is on the stream, ahead of the run's work.)
+    if (deviceIo)
+      check(driver->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(buffer),
+                                      reinterpret_cast<CUdeviceptr>(src), size_t(bytes), stream),
+            "copying an input on the GPU");
+    else
+      std::memcpy(buffer, src, size_t(bytes));
     log.addCopyIn(reinterpret_cast<CUdeviceptr>(dst), size_t(bytes));
   } else {
     log.addCopyOut(dst, reinterpret_cast<CUdeviceptr>(src), size_t(bytes));

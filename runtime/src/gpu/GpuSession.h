@@ -61,6 +61,23 @@ public:
 
   /// "NVIDIA H200 (sm_90)".
   const std::string &deviceName() const { return name; }
+
+  /// Device I/O (kiln_session_options::device_io), set before the first
+  /// run: the model's inputs are read from device memory and its outputs
+  /// left in device staging buffers, from which copyOutput moves them.
+  void useDeviceIo() { deviceIo = true; }
+  bool usesDeviceIo() const { return deviceIo; }
+  bool isDeviceMemory(const void *pointer) const;
+  /// After a run with device I/O: enqueues a copy of the output the model
+  /// returned in `modelBuffer` (a host buffer it never wrote) into the
+  /// caller's device buffer; an error message, or empty.
+  std::string copyOutput(void *destination, const void *modelBuffer, size_t bytes);
+  /// Waits for the stream; an error message, or empty.
+  std::string synchronize();
+  /// kiln_session_device_alloc, _free, _copy.
+  kiln_status_t deviceAlloc(size_t bytes, void **out);
+  void deviceFree(void *pointer);
+  kiln_status_t deviceCopy(void *dst, const void *src, size_t bytes, int kind);
   /// Whether runs may become a CUDA graph, and if not, why.
   bool usesGraphs() const { return graphs; }
   const std::string &whyNoGraphs() const { return noGraphs; }
@@ -97,11 +114,14 @@ private:
   cuda::CUdeviceptr gemmWorkspace = 0;
 
   gpu::RunLog log, previous, graphWork; // this run's, the last run's, the graph's
+  // Page-locked host memory, or with device I/O device memory.
   struct Staging {
-    void *host = nullptr;
+    void *pointer = nullptr;
     size_t bytes = 0;
   };
+  void freeStaging(Staging &buffer);
   std::vector<Staging> stagings;
+  bool deviceIo = false;
   bool graphs = false;
   std::string noGraphs; // why not, when graphs is false
   cuda::CUgraph graph = nullptr;
