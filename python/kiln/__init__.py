@@ -14,13 +14,13 @@ from ._errors import (AbiMismatch, CompileError, DeviceUnavailable, InvalidArgum
                       InvalidModel, KilnError, NotFound, ResourceExhausted, RuntimeError,
                       UnsupportedCpu, UnsupportedError)
 from ._runtime import runtime_version
-from ._session import NodeArg, Session
+from ._session import DeviceArray, NodeArg, Session
 from ._compile import compile
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "Session", "NodeArg", "runtime_version",
+    "compile", "Session", "NodeArg", "DeviceArray", "runtime_version",
     "KilnError", "CompileError", "UnsupportedError", "RuntimeError", "InvalidArgument",
     "NotFound", "InvalidModel", "AbiMismatch", "UnsupportedCpu", "DeviceUnavailable",
     "ResourceExhausted",

@@ -63,12 +63,13 @@ class Session(_runtime.Session):
     for parallel runs use one Session per thread.
     """
 
-    def __init__(self, path, threads=None):
+    def __init__(self, path, threads=None, device_io=False):
         if threads is None:
             threads = 0
         elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int or None, not {threads!r}")
-        super().__init__(os.fspath(path), threads)
+        super().__init__(os.fspath(path), threads, bool(device_io))
+        self._device_io = bool(device_io)
         self._path = os.fspath(path)
         self._inputs = [NodeArg(*t) for t in self._input_info()]
         self._outputs = [NodeArg(*t) for t in self._output_info()]
@@ -81,8 +82,107 @@ class Session(_runtime.Session):
         """The model's outputs, in order: a list of NodeArg."""
         return list(self._outputs)
 
+    def run_device(self, output_buffers, input_feed):
+        """A GPU model's run on GPU memory (the session made with
+        device_io=True): input_feed maps every input name, and output_buffers
+        some output names, to arrays in GPU memory, anything with
+        ``__cuda_array_interface__`` (a PyTorch CUDA tensor, a CuPy array, a
+        kiln.DeviceArray), C-contiguous, of the model's dtypes. The outputs
+        are written into their buffers; nothing crosses the PCIe bus. The GIL
+        is released while the model runs."""
+        if not self._device_io:
+            raise InvalidArgument("run_device needs a session made with device_io=True")
+        by_name = {t.name: t for t in self._inputs + self._outputs}
+
+        def describe(kind, name, value):
+            if name not in by_name:
+                names = ", ".join(t.name for t in (self._inputs if kind == "input"
+                                                   else self._outputs))
+                raise InvalidArgument(f"unknown {kind} '{name}' (the model's {kind}s are: "
+                                      f"{names})")
+            interface = getattr(value, "__cuda_array_interface__", None)
+            if interface is None:
+                raise InvalidArgument(f"{kind} '{name}' is a {type(value).__name__}, not GPU "
+                                      f"memory (no __cuda_array_interface__)")
+            shape = tuple(int(d) for d in interface["shape"])
+            dtype = np.dtype(interface["typestr"])
+            if dtype != by_name[name].dtype:
+                raise InvalidArgument(f"{kind} '{name}' has dtype {dtype}, but the model's is "
+                                      f"{by_name[name].dtype}")
+            strides = interface.get("strides")
+            if strides is not None and tuple(strides) != _c_strides(shape, dtype.itemsize):
+                raise InvalidArgument(f"{kind} '{name}' is not C-contiguous (strides {strides})")
+            nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+            return shape, int(interface["data"][0]), nbytes
+
+        inputs = []
+        for name, value in input_feed.items():
+            shape, address, nbytes = describe("input", name, value)
+            inputs.append((name, _kiln_dtype(by_name[name].dtype), list(shape), address, nbytes))
+        outputs = []
+        for name, value in output_buffers.items():
+            _, address, nbytes = describe("output", name, value)
+            outputs.append((name, address, nbytes))
+        self._run_device(inputs, outputs)
+
     def __repr__(self):
         return f"kiln.Session({self._path!r}, threads={self.num_threads})"
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for dim in reversed(shape):
+        strides.append(step)
+        step *= dim
+    return tuple(reversed(strides))
+
+
+def _kiln_dtype(dtype):
+    for code, (_, np_dtype) in _DTYPES.items():
+        if np_dtype == dtype and code != 16:
+            return code
+    raise InvalidArgument(f"dtype {dtype} has no kiln code")
+
+
+class DeviceArray:
+    """GPU memory of a session's device (kiln_session_device_alloc), for
+    Session.run_device without PyTorch or CuPy: ``DeviceArray(session,
+    shape, dtype)``, filled from a numpy array with ``copy_from(array)``
+    and read back with ``numpy()``. It exposes
+    ``__cuda_array_interface__``, so other GPU libraries can read it too,
+    and is freed with the object (keep the session alive until then)."""
+
+    def __init__(self, session, shape, dtype=np.float32):
+        self._session = session
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.nbytes = self.dtype.itemsize * int(np.prod(self.shape, dtype=np.int64))
+        self._address = session._device_alloc(self.nbytes)
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.shape, "typestr": self.dtype.str, "strides": None,
+                "data": (self._address, False), "version": 3}
+
+    def copy_from(self, array):
+        array = np.ascontiguousarray(array, dtype=self.dtype)
+        if array.shape != self.shape:
+            raise InvalidArgument(f"copy_from: shape {array.shape}, but the DeviceArray's is "
+                                  f"{self.shape}")
+        self._session._device_copy(self._address, array.ctypes.data, self.nbytes,
+                                   _runtime.COPY_HOST_TO_DEVICE)
+        return self
+
+    def numpy(self):
+        array = np.empty(self.shape, dtype=self.dtype)
+        self._session._device_copy(array.ctypes.data, self._address, self.nbytes,
+                                   _runtime.COPY_DEVICE_TO_HOST)
+        return array
+
+    def __del__(self):
+        address, self._address = getattr(self, "_address", 0), 0
+        if address:
+            self._session._device_free(address)
 
 
 def coerce_input(name, value, kiln_dtype):

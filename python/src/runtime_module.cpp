@@ -17,6 +17,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #define PY_ARRAY_UNIQUE_SYMBOL kiln_runtime_ARRAY_API
@@ -132,7 +133,7 @@ int find(const std::vector<TensorMeta> &tensors, PyObject *key, const char *what
 
 class Session {
 public:
-  Session(const std::string &path, uint32_t threads) {
+  Session(const std::string &path, uint32_t threads, bool deviceIo) {
     kiln_status_t status;
     {
       nb::gil_scoped_release release;
@@ -148,6 +149,7 @@ public:
     kiln_session_options options;
     kiln_session_options_initialize(&options);
     options.num_threads = threads;
+    options.device_io = deviceIo;
     status = kiln_session_create(model, &options, &session);
     if (status) {
       kiln_model_release(model);
@@ -260,6 +262,68 @@ public:
     return result;
   }
 
+  /// With device_io: inputs [(name, kiln dtype, shape, device address,
+  /// bytes)], outputs [(name, device address, bytes)], checked by
+  /// kiln._session.Session.run_device; returns each output's shape.
+  nb::list runDevice(nb::list inputFeed, nb::list outputBuffers) {
+    std::vector<kiln_tensor> in(inputFeed.size()), out(outputBuffers.size());
+    std::vector<std::string> inNames(in.size()), outNames(out.size());
+    std::vector<std::vector<int64_t>> inDims(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+      nb::tuple t = nb::cast<nb::tuple>(inputFeed[i]);
+      inNames[i] = nb::cast<std::string>(t[0]);
+      inDims[i] = nb::cast<std::vector<int64_t>>(t[2]);
+      in[i].name = inNames[i].c_str();
+      in[i].dtype = nb::cast<int32_t>(t[1]);
+      in[i].rank = int32_t(inDims[i].size());
+      in[i].dims = inDims[i].data();
+      in[i].data = reinterpret_cast<void *>(nb::cast<uintptr_t>(t[3]));
+      in[i].byte_size = nb::cast<size_t>(t[4]);
+    }
+    std::vector<std::array<int64_t, KILN_MAX_RANK>> dims(out.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      nb::tuple t = nb::cast<nb::tuple>(outputBuffers[i]);
+      outNames[i] = nb::cast<std::string>(t[0]);
+      out[i].name = outNames[i].c_str();
+      out[i].data = reinterpret_cast<void *>(nb::cast<uintptr_t>(t[1]));
+      out[i].byte_size = nb::cast<size_t>(t[2]);
+      out[i].dims = dims[i].data();
+    }
+    kiln_status_t status;
+    {
+      nb::gil_scoped_release release;
+      status = kiln_session_run(session, in.data(), in.size(), out.data(), out.size());
+    }
+    if (status)
+      raiseStatus(status);
+    nb::list shapes;
+    for (size_t i = 0; i < out.size(); ++i)
+      shapes.append(nb::tuple(nb::cast(std::vector<int64_t>(dims[i].begin(),
+                                                           dims[i].begin() + out[i].rank))));
+    return shapes;
+  }
+
+  /// kiln_session_device_alloc / _free / _copy, for kiln.DeviceArray.
+  uintptr_t deviceAlloc(size_t bytes) {
+    void *device = nullptr;
+    if (kiln_status_t status = kiln_session_device_alloc(session, bytes, &device))
+      raiseStatus(status);
+    return reinterpret_cast<uintptr_t>(device);
+  }
+  void deviceFree(uintptr_t device) {
+    kiln_session_device_free(session, reinterpret_cast<void *>(device));
+  }
+  void deviceCopy(uintptr_t dst, uintptr_t src, size_t bytes, int32_t kind) {
+    kiln_status_t status;
+    {
+      nb::gil_scoped_release release;
+      status = kiln_session_device_copy(session, reinterpret_cast<void *>(dst),
+                                        reinterpret_cast<const void *>(src), bytes, kind);
+    }
+    if (status)
+      raiseStatus(status);
+  }
+
 private:
   template <typename InfoFn>
   void readMeta(size_t count, InfoFn infoFn, std::vector<TensorMeta> &into) {
@@ -341,15 +405,22 @@ NB_MODULE(_runtime, m) {
   m.attr("runtime_version") = kiln_runtime_version();
   m.attr("MAX_RANK") = KILN_MAX_RANK;
   m.def("dtype_name", [](int32_t dtype) { return std::string(kiln_dtype_name(dtype)); });
+  m.attr("COPY_HOST_TO_DEVICE") = int(KILN_GPU_COPY_HOST_TO_DEVICE);
+  m.attr("COPY_DEVICE_TO_HOST") = int(KILN_GPU_COPY_DEVICE_TO_HOST);
 
   nb::class_<Session>(m, "Session", "A loaded model and a kiln_session_t on it.")
-      .def(nb::init<const std::string &, uint32_t>(), nb::arg("path"), nb::arg("threads") = 0)
+      .def(nb::init<const std::string &, uint32_t, bool>(), nb::arg("path"),
+           nb::arg("threads") = 0, nb::arg("device_io") = false)
       .def("run", &Session::run, nb::arg("output_names").none(), nb::arg("input_feed"),
            nb::arg("run_options").none() = nb::none(),
            "run(output_names, input_feed, run_options=None) -> list of numpy arrays\n\n"
            "output_names: None for every output in model order, or a list of names.\n"
            "input_feed: {input name: numpy array}. The GIL is released while the\n"
            "model runs.")
+      .def("_run_device", &Session::runDevice)
+      .def("_device_alloc", &Session::deviceAlloc)
+      .def("_device_free", &Session::deviceFree)
+      .def("_device_copy", &Session::deviceCopy)
       .def("_input_info", &Session::inputInfo)
       .def("_output_info", &Session::outputInfo)
       .def_prop_ro("num_threads", &Session::numThreads,

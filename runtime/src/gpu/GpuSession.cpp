@@ -272,6 +272,8 @@ void GpuSession::freeStaging(Staging &buffer) {
 }
 
 bool GpuSession::isDeviceMemory(const void *pointer) const {
+  // The caller's thread may have no current context yet (its first run).
+  driver->cuCtxSetCurrent(context);
   unsigned type = 0;
   return driver->cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
                                        reinterpret_cast<CUdeviceptr>(pointer)) ==

@@ -1,0 +1,66 @@
+"""Session(device_io=True).run_device and kiln.DeviceArray on a GPU model.
+
+No GPU is needed: a hand-written GPU model (runtime/tests/fake_gpu_model.c:
+y = 3 x + 1 over 64 floats) runs on the fake CUDA driver of
+runtime/tests/fake_cuda.cpp, which executes its kernels on the CPU. The
+driver is chosen when the runtime first loads one, once per process, so the
+checks run in a child process with KILN_CUDA_DRIVER set."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+BUILD = pathlib.Path(os.environ.get("KILN_BUILD_DIR", pathlib.Path(__file__).parents[2] / "build"))
+FAKE_DRIVER = BUILD / "runtime" / "tests" / "bin" / "libkiln_fake_cuda.so"
+GPU_MODEL = BUILD / "runtime" / "tests" / "models" / "fake_gpu_model.so"
+CPU_MODEL = BUILD / "runtime" / "tests" / "models" / "fake_model.so"
+
+CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import kiln
+
+    gpu_model, cpu_model = sys.argv[1], sys.argv[2]
+    session = kiln.Session(gpu_model, device_io=True)
+    x = kiln.DeviceArray(session, (64,), np.float32)
+    y = kiln.DeviceArray(session, (64,), np.float32)
+    for run in range(4):  # the third is captured as a CUDA graph, the fourth replays it
+        host = np.linspace(-1, 1, 64, dtype=np.float32) * (run + 1)
+        session.run_device({"y": y}, {"x": x.copy_from(host)})
+        np.testing.assert_array_equal(y.numpy(), (2 * host + 1) + host)
+    print("interface", y.__cuda_array_interface__["typestr"], y.__cuda_array_interface__["shape"])
+
+    def error(call):
+        try:
+            call()
+        except kiln.KilnError as e:
+            return f"{type(e).__name__}: {e}"
+        return "no error"
+
+    print(error(lambda: session.run_device({"y": y}, {"x": np.zeros(64, np.float32)})))
+    print(error(lambda: session.run_device({"y": y}, {"x": kiln.DeviceArray(session, (64,), np.int64)})))
+    print(error(lambda: session.run_device({"z": y}, {"x": x})))
+    host_session = kiln.Session(gpu_model)  # host I/O: numpy in and out, as for the CPU
+    print("host", float(host_session.run(None, {"x": np.ones(64, np.float32)})[0].sum()))
+    print(error(lambda: host_session.run_device({"y": y}, {"x": x})))
+    print(error(lambda: kiln.Session(cpu_model, device_io=True)))
+""")
+
+
+def test_device_io_through_the_fake_driver():
+    env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER))
+    result = subprocess.run([sys.executable, "-c", CHILD, str(GPU_MODEL), str(CPU_MODEL)],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "interface <f4 (64,)"
+    assert lines[1] == ("InvalidArgument: input 'x' is a ndarray, not GPU memory "
+                        "(no __cuda_array_interface__)")
+    assert lines[2] == "InvalidArgument: input 'x' has dtype int64, but the model's is float32"
+    assert lines[3].startswith("InvalidArgument: unknown output 'z' (the model's outputs are: y")
+    assert lines[4] == "host 256.0"
+    assert lines[5] == "InvalidArgument: run_device needs a session made with device_io=True"
+    assert lines[6].startswith("InvalidArgument: kiln_session_create: device_io is for GPU "
+                               "models"), lines[6]
