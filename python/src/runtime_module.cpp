@@ -240,13 +240,7 @@ public:
     for (size_t i = 0; i < out.size(); ++i)
       out[i].dims = dims[i].data();
 
-    kiln_status_t status;
-    {
-      nb::gil_scoped_release release;
-      status = kiln_session_run(session, in.data(), in.size(), out.data(), out.size());
-    }
-    if (status)
-      raiseStatus(status);
+    runWithoutGil(in, out);
 
     // Wrap the handed-over buffers; on a failure free the ones not wrapped yet.
     nb::list result;
@@ -264,8 +258,8 @@ public:
 
   /// With device_io: inputs [(name, kiln dtype, shape, device address,
   /// bytes)], outputs [(name, device address, bytes)], checked by
-  /// kiln._session.Session.run_device; returns each output's shape.
-  nb::list runDevice(nb::list inputFeed, nb::list outputBuffers) {
+  /// kiln._session.Session.run_device; the results are in those buffers.
+  void runDevice(nb::list inputFeed, nb::list outputBuffers) {
     std::vector<kiln_tensor> in(inputFeed.size()), out(outputBuffers.size());
     std::vector<std::string> inNames(in.size()), outNames(out.size());
     std::vector<std::vector<int64_t>> inDims(in.size());
@@ -289,18 +283,7 @@ public:
       out[i].byte_size = nb::cast<size_t>(t[2]);
       out[i].dims = dims[i].data();
     }
-    kiln_status_t status;
-    {
-      nb::gil_scoped_release release;
-      status = kiln_session_run(session, in.data(), in.size(), out.data(), out.size());
-    }
-    if (status)
-      raiseStatus(status);
-    nb::list shapes;
-    for (size_t i = 0; i < out.size(); ++i)
-      shapes.append(nb::tuple(nb::cast(std::vector<int64_t>(dims[i].begin(),
-                                                           dims[i].begin() + out[i].rank))));
-    return shapes;
+    runWithoutGil(in, out);
   }
 
   /// kiln_session_device_alloc / _free / _copy, for kiln.DeviceArray.
@@ -325,6 +308,17 @@ public:
   }
 
 private:
+  /// kiln_session_run with the GIL released; raises its error.
+  void runWithoutGil(std::vector<kiln_tensor> &in, std::vector<kiln_tensor> &out) {
+    kiln_status_t status;
+    {
+      nb::gil_scoped_release release;
+      status = kiln_session_run(session, in.data(), in.size(), out.data(), out.size());
+    }
+    if (status)
+      raiseStatus(status);
+  }
+
   template <typename InfoFn>
   void readMeta(size_t count, InfoFn infoFn, std::vector<TensorMeta> &into) {
     into.resize(count);
