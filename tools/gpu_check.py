@@ -7,7 +7,7 @@ has two halves, and a folder travels between them:
 
   prepare (here):   for every committed model (both exporter forms), fixed
                     input shapes, inputs from a fixed seed, `kiln compile
-                    --target cuda` into <dir>/<model>/model.<variant>.so, the CPU
+                    --target cuda` into <dir>/<model>/model.<variant>.so.xz, the CPU
                     build's outputs on the same inputs as a second reference;
                     kiln-run, kiln-bench and the runtime library into
                     <dir>/bin. With --bert-base FILE also BERT-base at
@@ -111,18 +111,21 @@ def prepare_model(model_path: pathlib.Path, out: pathlib.Path, args) -> dict:
         np.save(folder / "inputs" / f"{name}.npy", value)
     shapes = ",".join(f"{n}={'x'.join(map(str, v.shape))}" for n, v in feeds.items())
     compile_seconds = {}
-    for variant in args.variants:
+    variants = args.variants + (args.spot_variants if model_path.stem in args.spot_models else [])
+    for variant in variants:
         started = time.perf_counter()
-        run([args.kiln, "compile", model_path, "-o", folder / f"model.{variant}.so",
+        library = folder / f"model.{variant}.so"
+        run([args.kiln, "compile", model_path, "-o", library,
              "--target", args.target, *variant_flags(variant), "--input-shape", shapes])
         compile_seconds[variant] = round(time.perf_counter() - started, 2)
+        run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz: 64 MiB travel to the GPU
     # The CPU build's outputs on the same inputs: a second reference.
     run([args.kiln, "compile", model_path, "-o", folder / "cpu.so", "--input-shape", shapes])
     run(kiln_run_args(args.kiln_run, folder / "cpu.so", feeds, folder / "inputs",
                       folder / "cpu-outputs"))
     (folder / "cpu.so").unlink()
     return {"model": model_path.name, "inputs": {n: list(v.shape) for n, v in feeds.items()},
-            "compile_seconds": compile_seconds}
+            "variants": variants, "compile_seconds": compile_seconds}
 
 
 def constant_weights(src: pathlib.Path, dst: pathlib.Path) -> None:
@@ -171,11 +174,17 @@ def prepare(args) -> int:
     build = pathlib.Path(args.kiln).resolve().parent.parent
     for tool in (args.kiln_run, args.kiln_bench):
         shutil.copy2(tool, out / "bin")
+    # One copy of the runtime library, its other names links to it.
+    real = (build / "lib" / "libkiln_runtime.so").resolve()
+    shutil.copy2(real, out / "bin" / real.name)
     for lib in (build / "lib").glob("libkiln_runtime.so*"):
-        shutil.copy2(lib, out / "bin", follow_symlinks=True)
+        if lib.name != real.name:
+            (out / "bin" / lib.name).symlink_to(real.name)
     models = sorted((ROOT / "test" / "models").glob("*.onnx"))
     manifest = {"target": args.target, "batch": args.batch, "seq": args.seq,
-                "variants": args.variants, "models": []}
+                "variants": args.variants + [v for v in args.spot_variants
+                                             if v not in args.variants],
+                "models": []}
     ok = True
     for model_path in models:
         try:
@@ -204,6 +213,14 @@ def compare(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
 
 
+def unpacked(folder: pathlib.Path, variant: str) -> pathlib.Path:
+    """model.<variant>.so in `folder`, unpacked from its .xz on first use."""
+    library = folder / f"model.{variant}.so"
+    if not library.exists():
+        subprocess.run(["xz", "-d", "-k", "-f", str(library) + ".xz"], check=True)
+    return library
+
+
 def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
                 variant: str) -> list:
     import onnxruntime as ort
@@ -218,7 +235,7 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
     # call by call (the device arena settles), the third is captured as a
     # CUDA graph and the fourth replays it (docs/gpu.md).
     result = subprocess.run([str(a) for a in kiln_run_args(bindir / "kiln-run",
-                                                         folder / f"model.{variant}.so",
+                                                         unpacked(folder, variant),
                                                          inputs, folder / "inputs", gpu_dir)]
                             + ["--runs", str(RUNS_PER_CHECK)],
                             capture_output=True, text=True)
@@ -364,7 +381,7 @@ def run_check(args) -> int:
     # Wherever it runs: a GPU model with no driver is a clear error.
     first = manifest["models"][0]
     first_folder = folder / pathlib.Path(first["model"]).stem
-    first_library = first_folder / f"model.{manifest['variants'][0]}.so"
+    first_library = unpacked(first_folder, manifest["variants"][0])
     results["no_driver"] = no_driver_error(bindir, first_library, first,
                                            first_folder)
     print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
@@ -386,6 +403,8 @@ def run_check(args) -> int:
               f"{manifest['batch']}, sequence {manifest['seq']}, tolerance "
               f"{variant_tolerance(variant)} vs ORT (CPU) and vs CPU Kiln")
         for entry in manifest["models"]:
+            if variant not in entry.get("variants", manifest["variants"]):
+                continue
             rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir,
                                variant)
             results["numerics"].extend(rows)
@@ -418,8 +437,8 @@ def run_check(args) -> int:
         extra = []
         for name in entry["inputs"]:
             extra += ["--input", f"{name}={sub / 'inputs' / (name + '.npy')}"]
-        for variant in manifest["variants"]:
-            stats = bench(bindir, sub / f"model.{variant}.so", 50, extra)
+        for variant in entry.get("variants", manifest["variants"]):
+            stats = bench(bindir, unpacked(sub, variant), 50, extra)
             stats["model"] = f"{entry['model']} {variant}"
             results["bench"].append(stats)
             print(f"  {stats['model']:40} "
@@ -475,6 +494,13 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
+    p.add_argument("--spot-variants", default=[], type=lambda text: text.split(","),
+                   help="variants compiled only for --spot-models (the 64 MiB that travel to "
+                        "the GPU machine hold two variants of every model, not five)")
+    p.add_argument("--spot-models", default="bert-tiny.dynamo,gpt2-tiny.torchscript",
+                   type=lambda text: text.split(","),
+                   help="the models --spot-variants are compiled for (default: "
+                        "bert-tiny.dynamo,gpt2-tiny.torchscript: both exporters' forms)")
     p.add_argument("--variants", default="kernels", type=lambda text: text.split(","),
                    help="how to compile each model's GEMMs, comma-separated: kernels "
                         "(generated, fp32), kernels-O0 (-O0: a kernel per loop, no fusion) "
