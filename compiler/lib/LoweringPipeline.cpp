@@ -427,7 +427,13 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
   return std::string("builtin.module(") + kEntryPasses + structuredPruningPrefix(options) +
-         "func.func(" + tensorPasses + ")," + pruningPrefix(options) +
+         "func.func(" + tensorPasses + ")," +
+         // Checks whose condition reads tensor data (Gather's index ranges)
+         // cannot fail a GPU run (the host does not read device memory): they
+         // go on tensors, so that the reductions computing their conditions
+         // go too instead of running as one-thread kernels.
+         "kiln-lower-runtime-checks{drop-data-dependent=true},canonicalize," +
+         pruningPrefix(options) +
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
