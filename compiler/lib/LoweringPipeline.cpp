@@ -405,9 +405,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // From -O1, softmax (with attention's scale and mask) and layer norm over
   // the last axis become the row ops the CPU hands its runtime, and here
   // one kernel each (kiln-gpu-row-kernels) instead of a kernel per loop;
-  // with cuBLASLt, Linear layers that share their input are one GEMM (Q, K
-  // and V: one call instead of three) and the epilogues cuBLASLt computes
-  // move into the GEMMs.
+  // a product whose result is only transposed writes it transposed (the
+  // heads' merge after attention); with cuBLASLt, Linear layers that share
+  // their input are one GEMM (Q, K and V: one call instead of three) and
+  // the epilogues cuBLASLt computes move into the GEMMs.
   // (Not with magnitude or N:M pruning, as on the CPU: each weight is pruned
   // as the ONNX layer it is.)
   bool cublas = options.gpuGemmLibrary;
@@ -419,7 +420,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                                  ? siblings +
                                        "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
-                                       "kiln-fuse-elementwise," +
+                                       "kiln-fuse-elementwise,kiln-fold-output-transposes," +
                                        epilogues + "canonicalize,cse"
                                  : "kiln-lower-to-linalg,canonicalize,cse";
   std::string toolkit = cudaToolkitPath(options);
@@ -462,7 +463,8 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 /// -O1, Linear layers that share their input become one GEMM, softmax
 /// over the last axis (with attention's scale and mask) one runtime call,
 /// that softmax with attention's two products around it another, and layer
-/// norm over the last axis a third.
+/// norm over the last axis a third; a loop whose result is only transposed
+/// writes it transposed.
 static std::string cpuTensorPasses(const CompileOptions &options) {
   // With magnitude or N:M --prune, no layers are fused: each weight is
   // pruned as the ONNX layer it is (a per-layer threshold, --prune-exclude
@@ -475,7 +477,8 @@ static std::string cpuTensorPasses(const CompileOptions &options) {
   return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
                                        "kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
-                                       "kiln-fuse-elementwise,kiln-prepare-gemm-epilogues,"
+                                       "kiln-fuse-elementwise,kiln-fold-output-transposes,"
+                                       "kiln-prepare-gemm-epilogues,"
                                        "kiln-approximate-math,kiln-reassociate-reductions,"
                                        "canonicalize,cse"
                               : "kiln-lower-to-linalg,canonicalize,cse";

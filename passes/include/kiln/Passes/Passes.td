@@ -187,6 +187,35 @@ def KilnPrepareGemmEpilogues : Pass<"kiln-prepare-gemm-epilogues", "::mlir::func
                            "::mlir::tensor::TensorDialect"];
 }
 
+def KilnFoldOutputTransposes
+    : Pass<"kiln-fold-output-transposes", "::mlir::func::FuncOp"> {
+  let summary = "A transpose of a generic's result becomes the generic writing transposed";
+  let description = [{
+    A `linalg.transpose` (on tensors) whose input is the only use of a
+    `linalg.generic`'s single result, whose init is a `linalg.fill`, and
+    whose permutation keeps the last dim in place, is replaced by the
+    generic with its output map permuted and a fill of the transposed shape
+    as its init: each element is computed as before (a reduction included)
+    and stored where the transpose would have put it. On the GPU path this
+    removes a kernel per attention layer (the heads' merge after the product
+    with V); the GEMM's rows stay contiguous, its other dims become strides.
+
+    Before:
+    ```mlir
+    %pv = linalg.generic {indexing_maps = [..., affine_map<(b, h, s, d, k) -> (b, h, s, d)>]}
+        ins(%p, %v) outs(%zero : tensor<1x12x128x64xf32>)
+    %t = linalg.transpose ins(%pv) outs(%empty : tensor<1x128x12x64xf32>) permutation = [0, 2, 1, 3]
+    ```
+    After:
+    ```mlir
+    %z = linalg.fill ins(%c0) outs(%empty : tensor<1x128x12x64xf32>)
+    %t = linalg.generic {indexing_maps = [..., affine_map<(b, h, s, d, k) -> (b, s, h, d)>]}
+        ins(%p, %v) outs(%z)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def KilnPackGemmWeights : Pass<"kiln-pack-gemm-weights", "::mlir::ModuleOp"> {
   let summary = "Re-lay constant GEMM weights into the micro-kernels' panel layout";
   let description = [{
