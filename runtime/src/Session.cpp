@@ -527,8 +527,6 @@ bool sharesBlock(const kiln_session &s, size_t k) {
   return false;
 }
 
-/// Reads the descriptors the model filled in, checks them, and gives the
-/// requested outputs to the caller. Frees what is not handed over.
 /// With device I/O the results stay on the GPU: each requested output goes
 /// from the run's device copy into the caller's device buffer.
 kiln_status_t copyDeviceOutputs(kiln_session &s, kiln_tensor *outputs) {
@@ -548,6 +546,8 @@ kiln_status_t copyDeviceOutputs(kiln_session &s, kiln_tensor *outputs) {
   return problem.empty() ? nullptr : makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, problem);
 }
 
+/// Reads the descriptors the model filled in, checks them, and gives the
+/// requested outputs to the caller. Frees what is not handed over.
 kiln_status_t collectOutputs(kiln_session &s, kiln_tensor *outputs, size_t numOutputs) {
   const kiln_model &m = *s.model;
   kiln_status_t status = nullptr;

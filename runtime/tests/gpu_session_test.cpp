@@ -230,10 +230,13 @@ TEST(GpuSessionGraphs, DriverErrorsAreTheRunsStatus) {
   x = input(2);
   EXPECT_EQ(runModel(*session, x, status), expected(x));
   EXPECT_EQ(fake().captures - before.captures, 1);
-  // A failing graph launch fails its run.
+  // A failing graph launch fails its run (and its work is not then issued
+  // call by call).
   fake().failNext = "cuGraphLaunch";
+  int kernelsBefore = fake().kernelsRun;
   runModel(*session, input(3), status);
   EXPECT_NE(status.find("launching the run's CUDA graph"), std::string::npos) << status;
+  EXPECT_EQ(fake().kernelsRun, kernelsBefore);
   x = input(4);
   EXPECT_EQ(runModel(*session, x, status), expected(x));
   EXPECT_EQ(status, "");

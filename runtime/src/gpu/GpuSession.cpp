@@ -183,12 +183,13 @@ std::string GpuSession::issue(const gpu::RunLog &run) {
       result = deviceIo ? driver->cuMemcpyDtoDAsync(device, call.device, call.bytes, stream)
                         : driver->cuMemcpyDtoHAsync(buffer, call.device, call.bytes, stream);
     }
-    if (result != CUDA_SUCCESS)
-      return format(call.kind == Kind::Launch   ? "launching kernel '%s': %s"
-                    : call.kind == Kind::CopyIn ? "%scopying an input to the GPU: %s"
-                                                : "%scopying an output from the GPU: %s",
-                    call.kind == Kind::Launch ? call.kernel : "",
-                    errorText(*driver, result).c_str());
+    if (result == CUDA_SUCCESS)
+      continue;
+    std::string text = errorText(*driver, result);
+    if (call.kind == Kind::Launch)
+      return format("launching kernel '%s': %s", call.kernel, text.c_str());
+    return format("copying an %s the GPU: %s",
+                  call.kind == Kind::CopyIn ? "input to" : "output from", text.c_str());
   }
   return "";
 }
@@ -202,7 +203,9 @@ bool GpuSession::launchAsGraph() {
   // of a shape uploads weights and makes GEMM plans, which no graph holds.
   if (!graphExec && (!log.sameWorkAs(previous) || !capture()))
     return false;
-  return check(driver->cuGraphLaunch(graphExec, stream), "launching the run's CUDA graph");
+  // Launched, or the launch failed the run: either way the run is done with.
+  check(driver->cuGraphLaunch(graphExec, stream), "launching the run's CUDA graph");
+  return true;
 }
 
 bool GpuSession::capture() {

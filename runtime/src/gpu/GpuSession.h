@@ -93,8 +93,8 @@ private:
   /// Enqueues `run`'s calls on the stream; the first failure, or empty.
   std::string issue(const gpu::RunLog &run);
   /// Launches the log as the session's graph when it is the graph's work,
-  /// or the same work as the run before (captured now); false to issue it
-  /// call by call.
+  /// or the same work as the run before (captured now): true when it did
+  /// (or its launch failed the run), false to issue the log call by call.
   bool launchAsGraph();
   bool capture();
   void dropGraph();
