@@ -448,10 +448,16 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "func.func(kiln-gpu-row-kernels),kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
+         // Integer powers become helper functions, which outlining copies
+         // into the kernels' module with the kernels that call them.
+         "convert-math-to-funcs,"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"
          "nvvm-attach-target{chip=" + chip + " O=" + level + "},"
          "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-         "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse,"
+         // What convert-gpu-to-nvvm leaves of math (integer abs, ctlz: no
+         // libdevice call) becomes LLVM intrinsics the NVPTX back end has.
+         "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},convert-math-to-llvm,"
+         "canonicalize,cse,"
          "reconcile-unrealized-casts),"
          "gpu-module-to-binary{format=" + std::string(hasPtxas ? "fatbin" : "isa") +
          " toolkit=" + toolkit + "},"

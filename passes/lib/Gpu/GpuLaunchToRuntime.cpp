@@ -33,7 +33,9 @@ constexpr StringLiteral kKernelModule = "kiln_kernels";
 
 /// Moves every kernel into one gpu.module named kKernelModule. Outlining
 /// names each kernel after the function it came from and its module
-/// uniquely; the kernel takes its module's name.
+/// uniquely; the kernel takes its module's name. The device functions the
+/// kernels call (outlining copies each into every module that needs it:
+/// convert-math-to-funcs's integer powers) go once.
 LogicalResult mergeKernelModules(ModuleOp module) {
   SmallVector<gpu::GPUModuleOp> modules(module.getOps<gpu::GPUModuleOp>());
   if (modules.empty())
@@ -43,9 +45,17 @@ LogicalResult mergeKernelModules(ModuleOp module) {
   Block &target = merged.getBodyRegion().front();
   for (gpu::GPUModuleOp from : modules) {
     for (Operation &op : llvm::make_early_inc_range(from.getBodyRegion().front())) {
+      if (auto callee = dyn_cast<func::FuncOp>(op)) {
+        if (SymbolTable::lookupSymbolIn(merged, callee.getName()))
+          callee.erase(); // a copy of the same top-level function
+        else
+          callee->moveBefore(&target, target.end());
+        continue;
+      }
       auto kernel = dyn_cast<gpu::GPUFuncOp>(op);
       if (!kernel)
-        return op.emitError("a kernel module holds something other than kernels");
+        return op.emitError("a kernel module holds something other than kernels and the "
+                            "functions they call");
       if (SymbolTable::lookupSymbolIn(merged, from.getName()))
         return kernel.emitError("two kernel modules are named ") << from.getName();
       kernel.setName(from.getName());
