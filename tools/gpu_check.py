@@ -259,12 +259,16 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
 
 
 def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> dict:
+    # KILN_GPU_VERBOSE: the runtime says whether the runs became a CUDA graph.
     result = subprocess.run([str(bindir / "kiln-bench"), str(library), "--runs", str(runs),
                              "--warmup", "5", "--json", *extra],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True,
+                            env=dict(os.environ, KILN_GPU_VERBOSE="1"))
     if result.returncode != 0:
         return {"error": (result.stdout + result.stderr).strip()[-1000:]}
-    return json.loads(result.stdout)
+    stats = json.loads(result.stdout)
+    stats["runtime_notes"] = result.stderr.strip().splitlines()[-3:]
+    return stats
 
 
 def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,

@@ -373,6 +373,11 @@ def case_gpu_device_io(env):
           close(abs_total, float(np.abs(y).sum()), 1e-5), f"y: {json_outputs(device)['y']}")
     env.fail("kiln_session_create: device_io is for GPU models (kiln compile --target cuda), "
              "and this model is compiled for the CPU", env.model("fake_model"), "--device-io")
+    # KILN_GPU_VERBOSE: the runtime says on stderr when the runs become a graph.
+    os.environ["KILN_GPU_VERBOSE"] = "1"
+    _, err = env.run(model, "--runs", "5")
+    check(re.fullmatch(r"kiln: Fake GPU \(sm_90\): the run's 4 calls captured as a CUDA graph\n",
+                       err), f"KILN_GPU_VERBOSE: stderr {err!r}")
 
 
 CASES = {name[5:].replace("_", "-"): fn for name, fn in globals().items()

@@ -4,6 +4,7 @@
 #include "../Internal.h"
 #include "kiln/kiln_abi.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -57,6 +58,8 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
   if (CUresult e = d->cuModuleLoadData(&s->module, image); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot load the model's kernels on " + s->name + ": " + errorText(*d, e));
+  const char *verbose = std::getenv("KILN_GPU_VERBOSE");
+  s->verbose = verbose && *verbose && std::strcmp(verbose, "0") != 0;
   const char *graphs = std::getenv("KILN_GPU_GRAPHS");
   if (!d->hasGraphs())
     s->noGraphs = "the CUDA driver has no graph API";
@@ -223,6 +226,9 @@ bool GpuSession::capture() {
     e = driver->cuGraphInstantiateWithFlags(&graphExec, graph, 0);
     if (e == CUDA_SUCCESS) {
       graphWork = log;
+      if (verbose)
+        std::fprintf(stderr, "kiln: %s: the run's %zu calls captured as a CUDA graph\n",
+                     name.c_str(), log.calls.size());
       return true;
     }
     graphExec = nullptr;
@@ -230,6 +236,9 @@ bool GpuSession::capture() {
   graphs = false;
   noGraphs = problem.empty() ? format("%s: %s", step, errorText(*driver, e).c_str())
                              : "capturing the run: " + problem;
+  if (verbose)
+    std::fprintf(stderr, "kiln: %s: no CUDA graphs for this session: %s\n", name.c_str(),
+                 noGraphs.c_str());
   dropGraph();
   return false;
 }

@@ -124,6 +124,7 @@ private:
   bool deviceIo = false;
   bool graphs = false;
   std::string noGraphs; // why not, when graphs is false
+  bool verbose = false; // KILN_GPU_VERBOSE: say on stderr when graphs start or stop
   cuda::CUgraph graph = nullptr;
   cuda::CUgraphExec graphExec = nullptr;
 
