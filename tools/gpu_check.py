@@ -455,17 +455,28 @@ def run_check(args) -> int:
             subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
         # Device I/O (inputs and outputs in GPU memory, as PyTorch's stay) is
         # the figure to hold against PyTorch's; host I/O adds the copies.
+        sums = {}
         for io in ("device", "host"):
             stats = bench(bindir, library, 20, ["--device-io"] if io == "device" else [])
             stats["model"] = (f"bert-base GEMMs {entry['variant']} (constant weights) batch "
                               f"{entry['batch']} seq 128, {io} I/O")
             stats["io"] = io
             results["bench"].append(stats)
+            sums[io] = [(o["name"], o["sum"], o["abs_sum"]) for o in stats.get("outputs", [])]
             print(f"  {stats['model']:65} "
                   f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))} ms, "
                   f"GEMMs {(stats.get('gflops_per_s') or float('nan')) / 1000:.1f} TFLOP/s",
                   flush=True)
             save()
+        # The same inputs either way: the outputs' checksums must agree (to
+        # 1e-5: cuBLASLt may pick another algorithm in another session).
+        stats["device_io_matches_host_io"] = bool(sums["device"]) and len(sums["device"]) == len(
+            sums["host"]) and all(d[0] == h[0] and all(np.isclose(d[k], h[k], rtol=1e-5, atol=1e-6)
+                                                         for k in (1, 2))
+                                  for d, h in zip(sums["device"], sums["host"]))
+        print(f"  {'ok' if stats['device_io_matches_host_io'] else 'FAILED':6} device I/O outputs "
+              f"{'=' if stats['device_io_matches_host_io'] else '!='} host I/O outputs")
+        save()
         library.unlink()
     if args.torch:
         print("== PyTorch BERT-base (the reference), median ms over 30 runs")
