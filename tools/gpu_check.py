@@ -490,7 +490,10 @@ def run_check(args) -> int:
 
     save()
     bad = [r for r in results["numerics"] if not r["ok"]]
-    ok = not bad and results["no_driver"]["ok"] and results.get("memcheck", {}).get("exit", 0) == 0
+    io_mismatch = [b["model"] for b in results["bench"]
+                   if b.get("device_io_matches_host_io") is False]
+    ok = (not bad and not io_mismatch and results["no_driver"]["ok"] and
+          results.get("memcheck", {}).get("exit", 0) == 0)
     print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
           f"{len(results['numerics'])} outputs within tolerance")
     return 0 if ok else 1
