@@ -445,7 +445,11 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's
          // block (a zero init), not inside launches.
-         "func.func(kiln-gpu-row-kernels),kiln-lower-runtime-checks{drop-data-dependent=true},"
+         // From -O1 reductions run a warp per output element (at -O0 a
+         // thread: the form first verified on a GPU).
+         "func.func(kiln-gpu-row-kernels" +
+         std::string(options.optLevel > 0 ? ",kiln-gpu-warp-reductions" : "") + ")," +
+         "kiln-lower-runtime-checks{drop-data-dependent=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
          // Integer powers become helper functions, which outlining copies

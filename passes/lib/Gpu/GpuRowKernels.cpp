@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WarpKernels.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,75 +34,9 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
+using namespace mlir::kiln::gpu_warps;
 
 namespace {
-
-constexpr int64_t kWarpSize = 32;
-
-/// Inside a launch of one warp per row: where the row's code goes and which
-/// row it is.
-struct WarpRow {
-  OpBuilder b;                 // inside the row's guard
-  SmallVector<Value> leading;  // the row's indices in x's dims but the last
-  Value lane;                  // 0 to 31
-  Value n;                     // the row's length (index)
-  Value stride;                // kWarpSize (index)
-};
-
-/// A launch of `warpsPerBlock` warps per block over the rows of a buffer
-/// whose dims are `leadingShape` and a last dim of `n`; its body is left
-/// to the caller through the returned WarpRow.
-WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingShape, int64_t n,
-                         int64_t warpsPerBlock) {
-  int64_t rows = 1;
-  for (int64_t dim : leadingShape)
-    rows *= dim;
-  // Fewer rows than a block's warps: one block of just those warps.
-  int64_t warps = std::min(warpsPerBlock, rows);
-  int64_t blocks = (rows + warps - 1) / warps;
-  auto index = [&](OpBuilder &at, int64_t v) { return arith::ConstantIndexOp::create(at, loc, v); };
-  Value one = index(b, 1);
-  auto launch = gpu::LaunchOp::create(b, loc, index(b, blocks), one, one,
-                                      index(b, warps * kWarpSize), one, one);
-  Block &body = launch.getBody().front();
-  OpBuilder k = OpBuilder::atBlockEnd(&body);
-  auto terminator = gpu::TerminatorOp::create(k, loc);
-  k.setInsertionPoint(terminator);
-  Value warpSize = index(k, kWarpSize);
-  Value thread = launch.getThreadIds().x;
-  Value warp = arith::DivUIOp::create(k, loc, thread, warpSize);
-  Value lane = arith::RemUIOp::create(k, loc, thread, warpSize);
-  Value row = arith::AddIOp::create(
-      k, loc, arith::MulIOp::create(k, loc, launch.getBlockIds().x, index(k, warps)), warp);
-  // A whole warp is in or out of range: the guard never splits a warp, so
-  // every lane of a running warp meets the shuffles.
-  if (rows % warps != 0) {
-    Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, row, index(k, rows));
-    auto guard = scf::IfOp::create(k, loc, inRange, /*withElseRegion=*/false);
-    k.setInsertionPoint(guard.thenBlock()->getTerminator());
-  }
-  // The row's indices, the innermost dim fastest.
-  SmallVector<Value> leading(leadingShape.size());
-  Value rest = row;
-  for (int64_t d = int64_t(leadingShape.size()) - 1; d >= 0; --d) {
-    Value extent = index(k, leadingShape[d]);
-    leading[d] = d == 0 ? rest : arith::RemUIOp::create(k, loc, rest, extent).getResult();
-    if (d > 0)
-      rest = arith::DivUIOp::create(k, loc, rest, extent);
-  }
-  return {k, std::move(leading), lane, index(k, n), warpSize};
-}
-
-/// `combine` over the warp's 32 values of `value`, in every lane.
-Value warpReduce(OpBuilder &b, Location loc, Value value,
-                 function_ref<Value(OpBuilder &, Value, Value)> combine) {
-  for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(b, loc, value, offset, int32_t(kWarpSize),
-                                          gpu::ShuffleMode::XOR);
-    value = combine(b, value, shuffle.getShuffleResult());
-  }
-  return value;
-}
 
 /// A loop over the lane's elements of the row (lane, lane + 32, ...),
 /// carrying `init` through `step`, which gets the column and the carried
@@ -284,11 +219,8 @@ LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
 struct GpuRowKernelsPass : mlir::kiln::impl::KilnGpuRowKernelsBase<GpuRowKernelsPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (warpsPerBlock < 1 || warpsPerBlock > 32) {
-      getOperation().emitError("kiln-gpu-row-kernels: warps-per-block must be in [1, 32], not ")
-          << static_cast<int64_t>(warpsPerBlock);
+    if (failed(checkWarpsPerBlock(getOperation(), "kiln-gpu-row-kernels", warpsPerBlock)))
       return signalPassFailure();
-    }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<SoftmaxRowsOp, LayerNormRowsOp>(op))

@@ -1396,6 +1396,32 @@ def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Reductions on the GPU path as kernels of one warp per output element";
+  let description = [{
+    Runs on the GPU path after bufferization (every buffer device memory)
+    and `kiln-gpu-row-kernels`, before `kiln-gpu-map-parallel-loops`. A
+    top-level `linalg.generic` with one output, one reduction loop and
+    static bounds, whose body yields `combine(out, v)` (either order) for
+    `combine` an f32 `arith.addf`, `mulf`, `maximumf`, `minimumf`, `maxnumf`
+    or `minnumf`, with `out` used nowhere else and maps whose results are
+    loop dims or constants, becomes one `gpu.launch` in which a warp owns an
+    output element: each lane folds the elements `lane, lane + 32, ...` of
+    the reduced dim into a partial started at the combiner's identity
+    (-0.0, 1, -inf, +inf, or NaN for the `num` forms), a butterfly of
+    `gpu.shuffle xor` combines the partials, and lane 0 stores
+    `combine(out, total)`. The sum's order changes (partial sums instead of
+    a left fold); everything else stays with `kiln-gpu-map-parallel-loops`
+    (one thread per output element).
+  }];
+  let options = [
+    Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"4",
+           "warps (output elements) per block">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Kernel launches become kiln_rt_gpu_launch calls; kernels in one module";
   let description = [{

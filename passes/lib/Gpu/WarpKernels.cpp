@@ -1,0 +1,71 @@
+//===- WarpKernels.cpp - Kernels in which a warp owns a row ---------------===//
+
+#include "WarpKernels.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::kiln::gpu_warps {
+
+/// A launch of `warpsPerBlock` warps per block over the rows of a buffer
+/// whose dims are `leadingShape` and a last dim of `n`; its body is left
+/// to the caller through the returned WarpRow.
+WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingShape, int64_t n,
+                         int64_t warpsPerBlock) {
+  int64_t rows = 1;
+  for (int64_t dim : leadingShape)
+    rows *= dim;
+  // Fewer rows than a block's warps: one block of just those warps.
+  int64_t warps = std::min(warpsPerBlock, rows);
+  int64_t blocks = (rows + warps - 1) / warps;
+  auto index = [&](OpBuilder &at, int64_t v) { return arith::ConstantIndexOp::create(at, loc, v); };
+  Value one = index(b, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, index(b, blocks), one, one,
+                                      index(b, warps * kWarpSize), one, one);
+  Block &body = launch.getBody().front();
+  OpBuilder k = OpBuilder::atBlockEnd(&body);
+  auto terminator = gpu::TerminatorOp::create(k, loc);
+  k.setInsertionPoint(terminator);
+  Value warpSize = index(k, kWarpSize);
+  Value thread = launch.getThreadIds().x;
+  Value warp = arith::DivUIOp::create(k, loc, thread, warpSize);
+  Value lane = arith::RemUIOp::create(k, loc, thread, warpSize);
+  Value row = arith::AddIOp::create(
+      k, loc, arith::MulIOp::create(k, loc, launch.getBlockIds().x, index(k, warps)), warp);
+  // A whole warp is in or out of range: the guard never splits a warp, so
+  // every lane of a running warp meets the shuffles.
+  if (rows % warps != 0) {
+    Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, row, index(k, rows));
+    auto guard = scf::IfOp::create(k, loc, inRange, /*withElseRegion=*/false);
+    k.setInsertionPoint(guard.thenBlock()->getTerminator());
+  }
+  // The row's indices, the innermost dim fastest.
+  SmallVector<Value> leading(leadingShape.size());
+  Value rest = row;
+  for (int64_t d = int64_t(leadingShape.size()) - 1; d >= 0; --d) {
+    Value extent = index(k, leadingShape[d]);
+    leading[d] = d == 0 ? rest : arith::RemUIOp::create(k, loc, rest, extent).getResult();
+    if (d > 0)
+      rest = arith::DivUIOp::create(k, loc, rest, extent);
+  }
+  return {k, std::move(leading), lane, index(k, n), warpSize};
+}
+
+/// `combine` over the warp's 32 values of `value`, in every lane.
+Value warpReduce(OpBuilder &b, Location loc, Value value,
+                 function_ref<Value(OpBuilder &, Value, Value)> combine) {
+  for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, loc, value, offset, int32_t(kWarpSize),
+                                          gpu::ShuffleMode::XOR);
+    value = combine(b, value, shuffle.getShuffleResult());
+  }
+  return value;
+}
+
+LogicalResult checkWarpsPerBlock(Operation *op, StringRef pass, int64_t warpsPerBlock) {
+  if (warpsPerBlock >= 1 && warpsPerBlock <= 1024 / kWarpSize)
+    return success();
+  return op->emitError() << pass << ": warps-per-block must be in [1, 32], not " << warpsPerBlock;
+}
+
+} // namespace mlir::kiln::gpu_warps

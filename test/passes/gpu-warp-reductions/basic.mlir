@@ -1,0 +1,134 @@
+// RUN: kiln-opt %s --kiln-gpu-warp-reductions --canonicalize --cse -split-input-file | FileCheck %s
+
+// ReduceMean's sum over the last dim of a 6 x 40 buffer: a warp per output
+// element (6 warps: 2 blocks of 4, the second guarded), each lane folding
+// elements lane, lane + 32 from -0.0 (the sum's identity), the butterfly,
+// then lane 0 adds the total to the output's initial value.
+// CHECK-LABEL: func.func @sum_rows
+// CHECK-SAME: (%[[X:.*]]: memref<6x40xf32>, %[[Y:.*]]: memref<6xf32>)
+// CHECK-DAG: %[[NEG0:.*]] = arith.constant -0.000000e+00 : f32
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128,
+// CHECK: %[[LANE:.*]] = arith.remui %[[TX]], %c32
+// CHECK: %[[ROW:.*]] = arith.addi
+// CHECK: scf.if
+// CHECK: %[[PART:.*]] = scf.for %[[K:.*]] = %[[LANE]] to %c40 step %c32 iter_args(%[[ACC:.*]] = %[[NEG0]]) -> (f32)
+// CHECK:   %[[V:.*]] = memref.load %[[X]][%[[ROW]], %[[K]]]
+// CHECK:   %[[S:.*]] = arith.addf %[[V]], %[[ACC]]
+// CHECK:   scf.yield %[[S]]
+// CHECK: gpu.shuffle xor %[[PART]], %c16_i32, %c32_i32
+// CHECK-COUNT-4: gpu.shuffle xor
+// CHECK: %[[TOTAL:.*]] = arith.addf
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// CHECK: scf.if %[[FIRST]] {
+// CHECK:   %[[INIT:.*]] = memref.load %[[Y]][%[[ROW]]]
+// CHECK:   %[[OUT:.*]] = arith.addf %[[TOTAL]], %[[INIT]]
+// CHECK:   memref.store %[[OUT]], %[[Y]][%[[ROW]]]
+// CHECK-NOT: linalg.generic
+#in = affine_map<(i, j) -> (i, j)>
+#out = affine_map<(i, j) -> (i)>
+func.func @sum_rows(%x: memref<6x40xf32>, %y: memref<6xf32>) {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<6x40xf32>) outs(%y : memref<6xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A max over a middle dim, with a computed value (scaled, then the max):
+// the body up to the combiner runs per element; the reduced dim is the
+// loop's, the others the warp's output element; -inf starts each lane; the
+// output element's initial value comes first in the final max, as in the
+// body (max(acc, v)).
+// CHECK-LABEL: func.func @max_middle
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[TWO:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads({{.*}}) in (%{{.*}} = %c128,
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %c5 step %c32 iter_args(%[[ACC:.*]] = %[[NEGINF]])
+// CHECK:   %[[V:.*]] = memref.load %{{.*}}[%{{.*}}, %[[K]], %{{.*}}] : memref<2x5x4xf32>
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[V]], %[[TWO]]
+// CHECK:   arith.maximumf %[[ACC]], %[[SCALED]]
+// CHECK: gpu.shuffle xor
+// CHECK: scf.if
+// CHECK:   %[[INIT:.*]] = memref.load %{{.*}} : memref<2x4xf32>
+// CHECK:   arith.maximumf %[[INIT]], %{{.*}}
+#x3 = affine_map<(i, k, j) -> (i, k, j)>
+#o2 = affine_map<(i, k, j) -> (i, j)>
+func.func @max_middle(%x: memref<2x5x4xf32>, %y: memref<2x4xf32>) {
+  %two = arith.constant 2.0 : f32
+  linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x : memref<2x5x4xf32>) outs(%y : memref<2x4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.mulf %a, %two : f32
+    %m = arith.maximumf %acc, %s : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// A full reduction (no parallel dim): one warp; linalg.index of the
+// reduced dim is the loop's index.
+// CHECK-LABEL: func.func @weighted_total
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, {{.*}}) threads({{.*}}) in (%{{.*}} = %c32,
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %c100 step %c32
+// CHECK:   arith.index_cast %[[K]]
+#all = affine_map<(k) -> (k)>
+#none = affine_map<(k) -> ()>
+func.func @weighted_total(%x: memref<100xf32>, %y: memref<f32>) {
+  linalg.generic {indexing_maps = [#all, #none], iterator_types = ["reduction"]}
+      ins(%x : memref<100xf32>) outs(%y : memref<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %k = linalg.index 0 : index
+    %ki = arith.index_cast %k : index to i32
+    %kf = arith.sitofp %ki : i32 to f32
+    %w = arith.mulf %a, %kf : f32
+    %s = arith.addf %acc, %w : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left to kiln-gpu-map-parallel-loops: an integer sum, an accumulator read
+// twice, two reduction loops, an elementwise loop.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-4: linalg.generic
+#in = affine_map<(i, j) -> (i, j)>
+#out = affine_map<(i, j) -> (i)>
+#all2 = affine_map<(i, j) -> ()>
+func.func @left_alone(%xi: memref<6x40xi32>, %yi: memref<6xi32>, %x: memref<6x40xf32>,
+                      %y: memref<6xf32>, %t: memref<f32>, %z: memref<6x40xf32>) {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%xi : memref<6x40xi32>) outs(%yi : memref<6xi32>) {
+  ^bb0(%a: i32, %acc: i32):
+    %s = arith.addi %a, %acc : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<6x40xf32>) outs(%y : memref<6xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %p = arith.mulf %a, %acc : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#in, #all2], iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<6x40xf32>) outs(%t : memref<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#in, #in], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<6x40xf32>) outs(%z : memref<6x40xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  }
+  return
+}
