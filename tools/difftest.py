@@ -30,6 +30,7 @@ Usage:
   tools/difftest.py --seed 1 --count 10000    # the long run (hours)
   tools/difftest.py --seed 1 --start 17 --count 1 --keep-failures /tmp/f
   tools/difftest.py --replay test/difftest/regressions   # .onnx files or dirs
+  tools/difftest.py --seed 2 --count 500 --gpu-compile   # also compile each for the GPU
 
 A graph depends only on --seed and its index. --keep-failures DIR writes, per
 failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
@@ -44,6 +45,7 @@ import collections
 import concurrent.futures
 import json
 import math
+import os
 import pathlib
 import re
 import subprocess
@@ -61,6 +63,15 @@ F32, I64, I32, BOOL = TP.FLOAT, TP.INT64, TP.INT32, TP.BOOL
 SIZES = [1, 2, 3, 4, 5, 7, 8, 16, 17]
 INT_MAX, INT_MIN = 2**63 - 1, -2**63
 OPT_LEVELS = ("-O0", "-O3")
+# --gpu-compile: also `kiln compile --target cuda` (kernels, and cuBLASLt in
+# fp16), the graph's symbols bound as in its first binding; compile only,
+# nothing runs (no GPU here). A crash or an unexpected compile error is a
+# finding; shapes that depend on input values are the GPU path's
+# documented limit, refused with a clear error: not counted.
+GPU_TARGETS = {"cuda": ["--target", "cuda"],
+               "cuda-cublas-fp16": ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16"]}
+GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
+                             r"would need|cannot place this buffer in device memory")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
 # The run-time error of a node Kiln specialised for one input's `?` dim being
 # the output's size (a documented limit of its dynamic broadcasting).
@@ -829,9 +840,20 @@ def run_tool(cmd, timeout):
     return ("error", r.stderr.strip() or r.stdout.strip()) if r.returncode else (None, "")
 
 
-def check(args, model, spec, tmp, opts=OPT_LEVELS):
+def gpu_dims(model, env):
+    """--dim for a GPU compile: every symbol of the graph's inputs at its
+    value in `env` (3 where unbound)."""
+    inits = {t.name for t in model.graph.initializer}
+    names = sorted({d.dim_param for i in model.graph.input if i.name not in inits
+                    for d in i.type.tensor_type.shape.dim if d.dim_param})
+    return ["--dim", ",".join(f"{n}={env.get(n, 3)}" for n in names)] if names else []
+
+
+def check(args, model, spec, tmp, opts=None):
     """("discard", reason) if onnx.checker or ONNX Runtime rejects the model,
     else ("ran", findings): dicts of kind, opt, detail (and output)."""
+    if opts is None:
+        opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ())
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as e:  # noqa: BLE001 -- any complaint discards the graph
@@ -853,13 +875,19 @@ def check(args, model, spec, tmp, opts=OPT_LEVELS):
     findings = []
     for opt in opts:
         lib = tmp / f"model{opt}.so"
-        kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib), opt],
-                             args.timeout)
+        flags = GPU_TARGETS[opt] + gpu_dims(model, spec["envs"][0]) if opt in GPU_TARGETS \
+            else [opt]
+        kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib),
+                              *flags], args.timeout)
+        if kind == "error" and opt in GPU_TARGETS and GPU_UNSUPPORTED.search(msg):
+            continue  # the GPU path's documented limit, refused with a clear error
         if kind:
             kind = ("unsupported" if UNSUPPORTED.search(msg) else "compile-failure") \
                 if kind == "error" else kind
             findings.append({"kind": kind, "opt": opt, "detail": msg.splitlines()[0][:300]})
             continue
+        if opt in GPU_TARGETS:
+            continue  # compiled; there is no GPU to run it on
         for i, (feeds, want) in enumerate(runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
@@ -1091,11 +1119,21 @@ def main():
     parser.add_argument("--dynamic-broadcast", action="store_true",
                         help="let distinct symbolic dims broadcast (known bug)")
     parser.add_argument("--threads", type=int, default=1, help="kiln-run --threads")
+    parser.add_argument("--gpu-compile", action="store_true",
+                        help="also compile each graph for the GPU (--target cuda, kernels and "
+                             "cuBLASLt fp16; compile only): crashes and unexpected errors are "
+                             "findings")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per kiln command")
     parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
     parser.add_argument("-v", "--verbose", action="store_true", help="list passing graphs too")
     args = parser.parse_args()
+    if args.gpu_compile:
+        toolkit = pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda")
+        if not (toolkit / "nvvm/libdevice/libdevice.10.bc").exists():
+            print(f"difftest: --gpu-compile: no CUDA toolkit at {toolkit} (its "
+                  f"nvvm/libdevice); the GPU compiles are skipped", flush=True)
+            args.gpu_compile = False
     start = time.time()
     if args.replay:
         files = sorted(f for p in args.replay for f in ([p] if p.is_file() else p.glob("*.onnx")))
