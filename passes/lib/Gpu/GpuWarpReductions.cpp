@@ -88,6 +88,12 @@ bool takes(linalg::GenericOp op) {
     return false;
   if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
     return false;
+  // The output is indexed by the parallel loops alone: one element a warp.
+  SmallVector<unsigned> reductionDims;
+  op.getReductionDims(reductionDims);
+  AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (output.isFunctionOfDim(reductionDims.front()))
+    return false;
   return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
     return llvm::all_of(map.getResults(),
                         [](AffineExpr e) { return isa<AffineDimExpr, AffineConstantExpr>(e); });
