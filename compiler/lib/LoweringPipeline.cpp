@@ -401,6 +401,18 @@ static std::string activationProductsPass(const CompileOptions &options) {
   return "kiln-bf16-activation-products" + (exclude.empty() ? "" : "{" + exclude + "}") + ",";
 }
 
+/// "kiln-fuse-sibling-matmuls," or "". With magnitude or N:M --prune, no
+/// layers are fused: each weight is pruned as the ONNX layer it is (a
+/// per-layer threshold, --prune-exclude by node name, and
+/// tools/prune_onnx.py all see the model's own weights, not Q, K and V side
+/// by side). Structured pruning has run before: its smaller Q, K and V
+/// still fuse.
+static std::string siblingFusionPass(const CompileOptions &options) {
+  bool fuses = options.prune.kind == Pruning::Kind::None ||
+               options.prune.kind == Pruning::Kind::Structured;
+  return fuses ? "kiln-fuse-sibling-matmuls," : "";
+}
+
 static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // From -O1, softmax (with attention's scale and mask) and layer norm over
   // the last axis become the row ops the CPU hands its runtime, and here
@@ -409,12 +421,8 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // heads' merge after attention); with cuBLASLt, Linear layers that share
   // their input are one GEMM (Q, K and V: one call instead of three) and
   // the epilogues cuBLASLt computes move into the GEMMs.
-  // (Not with magnitude or N:M pruning, as on the CPU: each weight is pruned
-  // as the ONNX layer it is.)
   bool cublas = options.gpuGemmLibrary;
-  bool fuses = options.prune.kind == Pruning::Kind::None ||
-               options.prune.kind == Pruning::Kind::Structured;
-  std::string siblings = cublas && fuses ? "kiln-fuse-sibling-matmuls," : "";
+  std::string siblings = cublas ? siblingFusionPass(options) : "";
   std::string epilogues = cublas ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true}," : "";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
@@ -476,14 +484,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 /// norm over the last axis a third; a loop whose result is only transposed
 /// writes it transposed.
 static std::string cpuTensorPasses(const CompileOptions &options) {
-  // With magnitude or N:M --prune, no layers are fused: each weight is
-  // pruned as the ONNX layer it is (a per-layer threshold, --prune-exclude
-  // by node name, and tools/prune_onnx.py all see the model's own weights,
-  // not Q, K and V side by side). Structured pruning has run before: its
-  // smaller Q, K and V still fuse.
-  bool fuses = options.prune.kind == Pruning::Kind::None ||
-               options.prune.kind == Pruning::Kind::Structured;
-  std::string fuse = fuses ? "kiln-fuse-sibling-matmuls," : "";
+  std::string fuse = siblingFusionPass(options);
   return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
                                        "kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"

@@ -60,12 +60,11 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
                       "cannot load the model's kernels on " + s->name + ": " + errorText(*d, e));
   const char *verbose = std::getenv("KILN_GPU_VERBOSE");
   s->verbose = verbose && *verbose && std::strcmp(verbose, "0") != 0;
-  const char *graphs = std::getenv("KILN_GPU_GRAPHS");
+  const char *graphsSetting = std::getenv("KILN_GPU_GRAPHS");
   if (!d->hasGraphs())
     s->noGraphs = "the CUDA driver has no graph API";
-  else if (graphs && std::strcmp(graphs, "0") == 0)
+  else if (graphsSetting && std::strcmp(graphsSetting, "0") == 0)
     s->noGraphs = "KILN_GPU_GRAPHS=0";
-  s->graphs = s->noGraphs.empty();
   out = std::move(s);
   return nullptr;
 }
@@ -198,7 +197,7 @@ std::string GpuSession::issue(const gpu::RunLog &run) {
 }
 
 bool GpuSession::launchAsGraph() {
-  if (!graphs || log.empty())
+  if (!usesGraphs() || log.empty())
     return false;
   if (graphExec && !log.sameWorkAs(graphWork))
     dropGraph();
@@ -233,7 +232,6 @@ bool GpuSession::capture() {
     }
     graphExec = nullptr;
   }
-  graphs = false;
   noGraphs = problem.empty() ? format("%s: %s", step, errorText(*driver, e).c_str())
                              : "capturing the run: " + problem;
   if (verbose)

@@ -79,7 +79,7 @@ public:
   void deviceFree(void *pointer);
   kiln_status_t deviceCopy(void *dst, const void *src, size_t bytes, int kind);
   /// Whether runs may become a CUDA graph, and if not, why.
-  bool usesGraphs() const { return graphs; }
+  bool usesGraphs() const { return noGraphs.empty(); }
   const std::string &whyNoGraphs() const { return noGraphs; }
 
 private:
@@ -122,8 +122,7 @@ private:
   void freeStaging(Staging &buffer);
   std::vector<Staging> stagings;
   bool deviceIo = false;
-  bool graphs = false;
-  std::string noGraphs; // why not, when graphs is false
+  std::string noGraphs; // why runs do not become CUDA graphs; empty when they may
   bool verbose = false; // KILN_GPU_VERBOSE: say on stderr when graphs start or stop
   cuda::CUgraph graph = nullptr;
   cuda::CUgraphExec graphExec = nullptr;
