@@ -31,6 +31,7 @@ Usage:
   tools/difftest.py --seed 1 --start 17 --count 1 --keep-failures /tmp/f
   tools/difftest.py --replay test/difftest/regressions   # .onnx files or dirs
   tools/difftest.py --seed 2 --count 500 --gpu-compile   # also compile each for the GPU
+  tools/difftest.py --seed 2 --count 500 --gpu-run       # ... and run it, emulated on the CPU
 
 A graph depends only on --seed and its index. --keep-failures DIR writes, per
 failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
@@ -70,6 +71,13 @@ OPT_LEVELS = ("-O0", "-O3")
 # documented limit, refused with a clear error: not counted.
 GPU_TARGETS = {"cuda": ["--target", "cuda"],
                "cuda-cublas-fp16": ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16"]}
+# --gpu-run: the GPU path compiled with --gpu-emulation (its kernels compiled
+# for this CPU) and run on the test CUDA driver, which is also a fake
+# cuBLASLt (docs/gpu.md): the GPU path's numerics against onnxruntime, on
+# the first input binding (the one the compile fixes the dims to).
+GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
+                   "cuda-emulated-cublas": ["--target", "cuda", "--gpu-gemm=cublas",
+                                            "--gpu-emulation"]}
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
@@ -828,11 +836,11 @@ def compare(want, got):
     return f"{int(bad.sum())}/{bad.size} differ, e.g. at {list(i)}: got {got[i]}, want {want[i]}"
 
 
-def run_tool(cmd, timeout):
+def run_tool(cmd, timeout, env=None):
     """(kind, message): kind None on success, else crash, timeout or error."""
     tool = pathlib.Path(cmd[0]).name
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return "timeout", f"{tool} timed out after {timeout} s"
     if r.returncode < 0:
@@ -853,7 +861,9 @@ def check(args, model, spec, tmp, opts=None):
     """("discard", reason) if onnx.checker or ONNX Runtime rejects the model,
     else ("ran", findings): dicts of kind, opt, detail (and output)."""
     if opts is None:
-        opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ())
+        opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ()) + \
+            (tuple(GPU_RUN_TARGETS) if args.gpu_run else ())
+    gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as e:  # noqa: BLE001 -- any complaint discards the graph
@@ -875,11 +885,10 @@ def check(args, model, spec, tmp, opts=None):
     findings = []
     for opt in opts:
         lib = tmp / f"model{opt}.so"
-        flags = GPU_TARGETS[opt] + gpu_dims(model, spec["envs"][0]) if opt in GPU_TARGETS \
-            else [opt]
+        flags = gpu[opt] + gpu_dims(model, spec["envs"][0]) if opt in gpu else [opt]
         kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib),
                               *flags], args.timeout)
-        if kind == "error" and opt in GPU_TARGETS and GPU_UNSUPPORTED.search(msg):
+        if kind == "error" and opt in gpu and GPU_UNSUPPORTED.search(msg):
             continue  # the GPU path's documented limit, refused with a clear error
         if kind:
             kind = ("unsupported" if UNSUPPORTED.search(msg) else "compile-failure") \
@@ -888,13 +897,15 @@ def check(args, model, spec, tmp, opts=None):
             continue
         if opt in GPU_TARGETS:
             continue  # compiled; there is no GPU to run it on
-        for i, (feeds, want) in enumerate(runs):
+        env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda) \
+            if opt in GPU_RUN_TARGETS else None
+        for i, (feeds, want) in enumerate(runs[:1] if env else runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
             for name, value in feeds.items():
                 np.save(tmp / f"{name}.{i}.npy", value)
                 cmd += ["--input", f"{name}={tmp / f'{name}.{i}.npy'}"]
-            kind, msg = run_tool(cmd + ["--output-dir", str(out)], args.timeout)
+            kind, msg = run_tool(cmd + ["--output-dir", str(out)], args.timeout, env)
             if kind:
                 if kind == "error":
                     kind = "unsupported" if SPECIALISED.search(msg or "") else "run-failure"
@@ -1072,11 +1083,18 @@ def report(args, label, model, tmp, keep, repro):
                                       np.random.default_rng(0)).items():
             np.save(keep / f"{name}.npy", value)
             cmd += ["--input", f"{name}={keep / name}.npy"]
+        opt = found[0]["opt"]
+        gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
+        flags = " ".join(gpu[opt] + gpu_dims(shrunk, spec["envs"][0])) if opt in gpu else opt
+        driver = f"KILN_CUDA_DRIVER={args.fake_cuda} KILN_CUBLASLT={args.fake_cuda} " \
+            if opt in GPU_RUN_TARGETS else ""
         (keep / "repro.txt").write_text(
-            f"# {found[0]['kind']} {found[0]['opt']}: {found[0]['detail']}\n{repro}"
-            f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx\n"
-            f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {found[0]['opt']} && "
-            f"{' '.join(cmd)} --output-dir /tmp/shrunk-out\n")
+            f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
+            f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
+            f"{' --gpu-run' if opt in GPU_RUN_TARGETS else ''}"
+            f"{' --gpu-compile' if opt in GPU_TARGETS else ''}\n"
+            f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {flags} && "
+            f"{driver}{' '.join(cmd)} --output-dir /tmp/shrunk-out\n")
         lines.append(f"    kept in {keep}")
     return "finding", found, lines, ops_of(shrunk)
 
@@ -1123,6 +1141,13 @@ def main():
                         help="also compile each graph for the GPU (--target cuda, kernels and "
                              "cuBLASLt fp16; compile only): crashes and unexpected errors are "
                              "findings")
+    parser.add_argument("--gpu-run", action="store_true",
+                        help="also compile each graph for the GPU with --gpu-emulation (kernels "
+                             "and cuBLASLt fp32) and run it on the test CUDA driver (--fake-cuda), "
+                             "on the first input binding: mismatches are findings")
+    parser.add_argument("--fake-cuda",
+                        default=str(ROOT / "build/runtime/tests/bin/libkiln_fake_cuda.so"),
+                        help="the test CUDA driver for --gpu-run")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per kiln command")
     parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))

@@ -23,6 +23,12 @@ has two halves, and a folder travels between them:
                     mismatch.
 
 tools/gpu_check.sh wraps `run` for one call on the lent machine.
+
+With `prepare --emulation` the models are compiled with --gpu-emulation
+(kernels for this CPU) and `run` runs them here on Kiln's test CUDA driver
+(libkiln_fake_cuda.so, copied into <dir>/bin, also a fake cuBLASLt): the
+same numerics checks, including the CUDA graph replay, without a GPU and
+without timings. That is ctest's gpu-models-emulated.
 """
 
 import argparse
@@ -72,6 +78,8 @@ RUNS_PER_CHECK = 4  # the last one a CUDA graph replay
 
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
 
+FAKE_DRIVER = "libkiln_fake_cuda.so"  # runs --gpu-emulation models (prepare --emulation)
+
 
 def has_cuda_driver() -> bool:
     import ctypes
@@ -116,7 +124,8 @@ def prepare_model(model_path: pathlib.Path, out: pathlib.Path, args) -> dict:
         started = time.perf_counter()
         library = folder / f"model.{variant}.so"
         run([args.kiln, "compile", model_path, "-o", library,
-             "--target", args.target, *variant_flags(variant), "--input-shape", shapes])
+             "--target", args.target, *variant_flags(variant), "--input-shape", shapes,
+             *(["--gpu-emulation"] if args.emulation else [])])
         compile_seconds[variant] = round(time.perf_counter() - started, 2)
         run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz: 64 MiB travel to the GPU
     # The CPU build's outputs on the same inputs: a second reference.
@@ -180,8 +189,11 @@ def prepare(args) -> int:
     for lib in (build / "lib").glob("libkiln_runtime.so*"):
         if lib.name != real.name:
             (out / "bin" / lib.name).symlink_to(real.name)
+    if args.emulation:
+        shutil.copy2(build / "runtime" / "tests" / "bin" / FAKE_DRIVER, out / "bin")
     models = sorted((ROOT / "test" / "models").glob("*.onnx"))
     manifest = {"target": args.target, "batch": args.batch, "seq": args.seq,
+                "emulation": args.emulation,
                 "variants": args.variants + [v for v in args.spot_variants
                                              if v not in args.variants],
                 "models": []}
@@ -222,7 +234,7 @@ def unpacked(folder: pathlib.Path, variant: str) -> pathlib.Path:
 
 
 def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
-                variant: str) -> list:
+                variant: str, env=None) -> list:
     import onnxruntime as ort
     model_path = ROOT / "test" / "models" / entry["model"]
     inputs = {n: np.load(folder / "inputs" / f"{n}.npy") for n in entry["inputs"]}
@@ -238,7 +250,7 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
                                                          unpacked(folder, variant),
                                                          inputs, folder / "inputs", gpu_dir)]
                             + ["--runs", str(RUNS_PER_CHECK)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     if result.returncode != 0:
         return [{"model": entry["model"], "variant": variant, "output": "-", "ok": False,
                  "error": (result.stdout + result.stderr).strip()[-2000:]}]
@@ -390,7 +402,12 @@ def run_check(args) -> int:
                                            first_folder)
     print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
           f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
-    if not has_cuda_driver():  # (no results to save: nothing ran)
+    emulation = manifest.get("emulation", False)
+    # Emulated kernels run on the test driver, on this CPU; it is the fake
+    # cuBLASLt too (inputs rounded as the tensor cores round them).
+    fake = str((bindir / FAKE_DRIVER).resolve())
+    env = dict(os.environ, KILN_CUDA_DRIVER=fake, KILN_CUBLASLT=fake) if emulation else None
+    if not emulation and not has_cuda_driver():  # (no results to save: nothing ran)
         print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
               "models compiled for the GPU and the no-driver error was checked; run "
               "tools/gpu_check.sh on a machine with an NVIDIA GPU (docs/gpu.md).")
@@ -403,14 +420,15 @@ def run_check(args) -> int:
         (out / "results.json").write_text(json.dumps(results, indent=1))
 
     for variant in manifest["variants"]:
-        print(f"== numerics: {manifest['target']}, GEMMs {variant}, batch "
+        print(f"== numerics: {manifest['target']}"
+              f"{' EMULATED on this CPU (--gpu-emulation)' if emulation else ''}, GEMMs {variant}, batch "
               f"{manifest['batch']}, sequence {manifest['seq']}, tolerance "
               f"{variant_tolerance(variant)} vs ORT (CPU) and vs CPU Kiln")
         for entry in manifest["models"]:
             if variant not in entry.get("variants", manifest["variants"]):
                 continue
             rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir,
-                               variant)
+                               variant, env)
             results["numerics"].extend(rows)
             for row in rows:
                 if "error" in row:
@@ -421,6 +439,8 @@ def run_check(args) -> int:
                           f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
     save()
 
+    if emulation:  # no GPU: nothing to sanitize or time
+        return finish(results)
     if shutil.which("compute-sanitizer") and not args.no_sanitizer:
         args_ = kiln_run_args(bindir / "kiln-run", first_library, first["inputs"],
                               first_folder / "inputs", first_folder / "sanitized")
@@ -489,10 +509,15 @@ def run_check(args) -> int:
             print(f"FAILED torch: {error!r}")
 
     save()
+    return finish(results)
+
+
+def finish(results: dict) -> int:
     bad = [r for r in results["numerics"] if not r["ok"]]
     io_mismatch = [b["model"] for b in results["bench"]
                    if b.get("device_io_matches_host_io") is False]
-    ok = (not bad and not io_mismatch and results["no_driver"]["ok"] and
+    ok = (bool(results["numerics"]) and not bad and not io_mismatch and
+          results["no_driver"]["ok"] and
           results.get("memcheck", {}).get("exit", 0) == 0)
     print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
           f"{len(results['numerics'])} outputs within tolerance")
@@ -512,6 +537,9 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
+    p.add_argument("--emulation", action="store_true",
+                   help="compile with --gpu-emulation: `run` then checks the numerics here, "
+                        "on Kiln's test CUDA driver (no GPU, no timings)")
     p.add_argument("--spot-variants", default=[], type=lambda text: text.split(","),
                    help="variants compiled only for --spot-models (the 64 MiB that travel to "
                         "the GPU machine hold two variants of every model, not five)")

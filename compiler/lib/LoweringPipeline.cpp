@@ -435,6 +435,17 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
   std::string level = std::to_string(std::min(options.optLevel, 3));
+  // With --gpu-emulation the kernels' module stays in the LLVM dialect, its
+  // NVVM operations calls of the emulator, and the emitter compiles it for
+  // the host (GpuEmulation.cpp) instead of gpu-module-to-binary for NVPTX.
+  bool emulated = options.gpuEmulation;
+  std::string attachTarget =
+      emulated ? "" : "nvvm-attach-target{chip=" + chip + " O=" + level + "},";
+  std::string emulationCalls = emulated ? ",kiln-gpu-emulation-calls" : "";
+  std::string toBinary = emulated ? ""
+                                  : "gpu-module-to-binary{format=" +
+                                        std::string(hasPtxas ? "fatbin" : "isa") +
+                                        " toolkit=" + toolkit + "},";
   return std::string("builtin.module(") + kEntryPasses + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," +
          // Checks whose condition reads tensor data (Gather's index ranges)
@@ -463,16 +474,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          // Integer powers become helper functions, which outlining copies
          // into the kernels' module with the kernels that call them.
          "convert-math-to-funcs,"
-         "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime,"
-         "nvvm-attach-target{chip=" + chip + " O=" + level + "},"
+         "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime," +
+         attachTarget +
          "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
          // What convert-gpu-to-nvvm leaves of math (integer abs, ctlz: no
          // libdevice call) becomes LLVM intrinsics the NVPTX back end has.
          "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},convert-math-to-llvm,"
          "canonicalize,cse,"
-         "reconcile-unrealized-casts),"
-         "gpu-module-to-binary{format=" + std::string(hasPtxas ? "fatbin" : "isa") +
-         " toolkit=" + toolkit + "},"
+         "reconcile-unrealized-casts" + emulationCalls + ")," + toBinary +
          "expand-strided-metadata,finalize-memref-to-llvm,lower-affine,convert-scf-to-cf,"
          "convert-to-llvm,reconcile-unrealized-casts)";
 }
@@ -578,7 +587,7 @@ static void registerEverythingOnce(MLIRContext &context) {
 LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptions &options) {
   MLIRContext &context = *module.getContext();
   registerEverythingOnce(context);
-  if (options.target == Target::Cuda) {
+  if (options.target == Target::Cuda && !options.gpuEmulation) {
     std::string libdevice = cudaToolkitPath(options) + "/nvvm/libdevice/libdevice.10.bc";
     if (!llvm::sys::fs::exists(libdevice))
       return emitError(module.getLoc(), "--target cuda needs the CUDA toolkit's libdevice, but ")

@@ -7,7 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuEmulation.h"
 #include "ModelAbi.h"
+#include "NativeCodegen.h"
 #include "kiln/Compiler/Compile.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -129,7 +131,11 @@ std::string checkedX86Features(const llvm::TargetMachine &machine) {
   return list;
 }
 
-llvm::CodeGenOptLevel codegenLevel(int level) {
+} // namespace
+
+namespace mlir::kiln::native {
+
+static llvm::CodeGenOptLevel codegenLevel(int level) {
   switch (level) {
   case 0: return llvm::CodeGenOptLevel::None;
   case 1: return llvm::CodeGenOptLevel::Less;
@@ -175,7 +181,7 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine, int level) {
 }
 
 /// Writes `bytes` to `path` through a ToolOutputFile so a failure leaves no file.
-LogicalResult writeFile(Location loc, llvm::StringRef path, llvm::StringRef bytes) {
+static LogicalResult writeFile(Location loc, llvm::StringRef path, llvm::StringRef bytes) {
   std::error_code ec;
   llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_None);
   if (ec)
@@ -217,6 +223,30 @@ LogicalResult linkSharedLibrary(Location loc, llvm::StringRef objectPath, llvm::
   return success();
 }
 
+LogicalResult emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine, Location loc,
+                             llvm::StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return emitError(loc, "cannot write the object file '") << path << "': " << ec.message();
+  llvm::legacy::PassManager codegen;
+  if (machine.addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return emitError(loc, "the target cannot emit object files");
+  codegen.run(module);
+  os.close();
+  if (os.has_error()) {
+    os.clear_error();
+    return emitError(loc, "writing the object file '") << path << "' failed";
+  }
+  return success();
+}
+
+} // namespace mlir::kiln::native
+
+using namespace mlir::kiln::native;
+
+namespace {
+
 /// Frees the weights held by the MLIR context (dense resource blobs) once
 /// the LLVM module has its own copy: the MLIR module is not read again, and
 /// this keeps one copy of the weights in memory instead of two.
@@ -246,18 +276,36 @@ void pageAlignWeights(llvm::Module &module) {
   }
 }
 
-/// Takes the kernels' binary (gpu-module-to-binary's gpu.binary) out of
-/// the module.
+/// Takes the kernels' binary (gpu-module-to-binary's gpu.binary; with
+/// --gpu-emulation, the kernels' module compiled for the host) out of the
+/// module.
 FailureOr<GpuImage> takeGpuImage(ModuleOp module, const CompileOptions &options) {
   GpuImage image;
+  if (options.target != Target::Cuda)
+    return image;
+  // A GPU model even when it launches no kernel (its work all cuBLASLt
+  // GEMMs and copies): its image is then empty.
+  image.arch = options.gpuArch;
+  image.precision = options.gpuPrecision;
+  if (options.gpuEmulation) {
+    SmallVector<gpu::GPUModuleOp> kernels(module.getOps<gpu::GPUModuleOp>());
+    if (kernels.empty())
+      return image;
+    if (kernels.size() > 1)
+      return emitError(module.getLoc(), "internal error: the GPU kernels are not in one module");
+    FailureOr<std::string> bytes = emulatedKernelsImage(kernels[0], options);
+    if (failed(bytes))
+      return failure();
+    image.bytes = std::move(*bytes);
+    kernels[0].erase();
+    return image;
+  }
   SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
   if (binaries.empty())
     return image;
   if (binaries.size() > 1 || binaries[0].getObjects().size() != 1)
     return emitError(module.getLoc(), "internal error: the GPU kernels are not in one binary");
   auto object = cast<gpu::ObjectAttr>(binaries[0].getObjects()[0]);
-  image.arch = options.gpuArch;
-  image.precision = options.gpuPrecision;
   image.bytes = object.getObject().str();
   // PTX text goes to cuModuleLoadData NUL-terminated.
   if (object.getFormat() == gpu::CompilationTarget::Assembly)
@@ -434,22 +482,11 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   // large as the model, and a copy in memory would add that much to the
   // compiler's peak.
   llvm::SmallString<128> objectPath;
-  int fd;
-  if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objectPath))
+  if (llvm::sys::fs::createTemporaryFile("kiln", "o", objectPath))
     return emitError(loc, "cannot create a temporary object file");
   llvm::FileRemover removeObject(objectPath);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    llvm::legacy::PassManager codegen;
-    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-      return emitError(loc, "the target cannot emit object files");
-    codegen.run(*llvmModule);
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      return emitError(loc, "writing the object file '") << objectPath << "' failed";
-    }
-  }
+  if (failed(emitObjectFile(*llvmModule, **machine, loc, objectPath)))
+    return failure();
   llvmModule.reset(); // its weights are in the object now
   if (options.emit == EmitKind::Library)
     return linkSharedLibrary(loc, objectPath, outputPath);

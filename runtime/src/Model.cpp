@@ -233,10 +233,14 @@ std::string readTable(const kiln_model_abi &abi, const ModelMemory &memory, kiln
   if (abi.producer && !memory.containsString(abi.producer))
     return "its producer is not a string in the library";
   model.producer = abi.producer ? abi.producer : "";
-  if (abi.gpu_arch != 0 &&
+  // A GPU model that launches no kernel (cuBLASLt GEMMs and copies only)
+  // has no image: NULL and size 0.
+  bool noKernels = abi.gpu_image == nullptr && abi.gpu_image_size == 0;
+  if (abi.gpu_arch != 0 && !noKernels &&
       (abi.gpu_image_size == 0 || abi.gpu_image_size > SIZE_MAX ||
        !memory.contains(abi.gpu_image, static_cast<size_t>(abi.gpu_image_size), 1)))
-    return format("its table says it runs on sm_%u but has no kernel image", abi.gpu_arch);
+    return format("its table says it runs on sm_%u but its kernel image is not in the library",
+                  abi.gpu_arch);
   if (abi.gpu_precision > KILN_GPU_PRECISION_BF16)
     return format("its table asks for an unknown GPU precision %u", abi.gpu_precision);
   model.gpuArch = abi.gpu_arch;

@@ -7,17 +7,26 @@
 //  * device memory is host memory; "page-locked" memory is host memory the
 //    fake remembers, so it can tell it from pageable memory;
 //  * a module's kernels are the host functions below, found by name; a
-//    launch calls one with its parameter words;
+//    launch calls one with its parameter words. A model compiled with
+//    `kiln compile --target cuda --gpu-emulation` brings its own kernels,
+//    compiled for the CPU (kiln/kiln_gpu_emulation.h): they run thread by
+//    thread (fake_cuda_emulator.cpp), which tests the GPU path's numerics;
 //  * work on a stream runs at once, except while the stream is being
 //    captured: then it is recorded into the graph, and a graph launch runs
 //    the recording. As with the real driver, a capture is invalidated by a
 //    copy from or to pageable host memory (its address would be baked into
 //    the graph while the caller's buffer changes).
 //
+// The same library is a fake cuBLASLt (fake_cublaslt.cpp; KILN_CUBLASLT
+// names it), whose GEMMs are work on this stream.
+//
 // fake_cuda_state() exposes counters and lets a test make the next call of
 // an entry point fail.
 //
 //===----------------------------------------------------------------------===//
+
+#include "fake_cuda_emulator.h"
+#include "fake_cuda_stream.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -31,8 +40,8 @@
 namespace {
 
 using CUresult = int;
-constexpr CUresult kSuccess = 0, kInvalidValue = 1, kNotFound = 500,
-                   kCaptureInvalidated = 901, kUnknown = 999;
+constexpr CUresult kSuccess = 0, kInvalidValue = 1, kInvalidImage = 200, kNotFound = 500,
+                   kLaunchFailed = 719, kCaptureInvalidated = 901, kUnknown = 999;
 
 struct Graph {
   std::vector<std::function<void()>> work;
@@ -96,6 +105,12 @@ bool captureInvalid = false;
 Graph *captured = nullptr;
 std::set<const void *> pinned;
 std::map<uintptr_t, size_t> deviceBlocks; // cuMemAlloc'd: start -> bytes
+std::set<void *> emulatedModules;
+std::set<const void *> emulatedKernels;
+std::string moduleLoadError;
+// What went wrong in an emulated kernel: as a failed launch on a GPU, it
+// stays, and every later synchronization reports it.
+std::string launchError;
 
 bool isDevice(const void *pointer) {
   auto address = reinterpret_cast<uintptr_t>(pointer);
@@ -120,6 +135,12 @@ void enqueue(std::function<void()> work) {
   else
     work();
 }
+
+} // namespace
+
+void fake_cuda::enqueueWork(std::function<void()> work) { enqueue(std::move(work)); }
+
+namespace {
 
 void copy(void *dst, const void *src, size_t bytes, const void *host) {
   if (capturing && host && !pinned.count(host)) {
@@ -166,14 +187,36 @@ FAKE cuDevicePrimaryCtxRetain(void **context, int) {
   *context = &state;
   return kSuccess;
 }
-FAKE cuDevicePrimaryCtxRelease_v2(int) { return kSuccess; }
+FAKE cuDevicePrimaryCtxRelease_v2(int) {
+  launchError.clear(); // the next session's context starts clean
+  return kSuccess;
+}
 FAKE cuCtxSetCurrent(void *) { return kSuccess; }
-FAKE cuModuleLoadData(void **module, const void *) {
+FAKE cuModuleLoadData(void **module, const void *image) {
+  if (fake_cuda::isEmulatedImage(image)) {
+    *module = fake_cuda::loadEmulatedModule(image, moduleLoadError);
+    if (!*module)
+      return kInvalidImage;
+    emulatedModules.insert(*module);
+    return kSuccess;
+  }
   *module = &state;
   return kSuccess;
 }
-FAKE cuModuleUnload(void *) { return kSuccess; }
-FAKE cuModuleGetFunction(void **function, void *, const char *name) {
+FAKE cuModuleUnload(void *module) {
+  if (emulatedModules.erase(module))
+    fake_cuda::unloadEmulatedModule(module);
+  return kSuccess;
+}
+FAKE cuModuleGetFunction(void **function, void *module, const char *name) {
+  if (emulatedModules.count(module)) {
+    const fake_cuda::EmulatedKernel *kernel = fake_cuda::findEmulatedKernel(module, name);
+    if (!kernel)
+      return kNotFound;
+    emulatedKernels.insert(kernel);
+    *function = const_cast<fake_cuda::EmulatedKernel *>(kernel);
+    return kSuccess;
+  }
   for (const KernelEntry &kernel : kKernels)
     if (std::strcmp(name, kernel.name) == 0) {
       *function = const_cast<KernelEntry *>(&kernel);
@@ -185,11 +228,27 @@ FAKE cuModuleGetFunction(void **function, void *, const char *name) {
   }
   return kNotFound;
 }
-FAKE cuLaunchKernel(void *function, unsigned gx, unsigned, unsigned, unsigned bx, unsigned,
-                    unsigned, unsigned, void *, void **params, void **) {
+FAKE cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                    unsigned by, unsigned bz, unsigned, void *, void **params, void **) {
   FAIL_IF_ASKED("cuLaunchKernel");
   if (!function || gx == 0 || bx == 0)
     return kInvalidValue;
+  if (emulatedKernels.count(function)) {
+    auto *kernel = static_cast<const fake_cuda::EmulatedKernel *>(function);
+    std::vector<int64_t> words;
+    for (uint32_t i = 0; i < kernel->numParams; ++i)
+      words.push_back(*static_cast<const int64_t *>(params[i]));
+    if (capturing)
+      ++state.launchesCaptured;
+    enqueue([kernel, words, gx, gy, gz, bx, by, bz] {
+      if (!launchError.empty())
+        return;
+      const unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+      launchError = fake_cuda::runEmulatedKernel(*kernel, words, grid, block);
+      ++state.kernelsRun;
+    });
+    return kSuccess;
+  }
   auto *kernel = static_cast<const KernelEntry *>(function);
   // Parameters are read when the launch is made, as the driver does.
   std::vector<int64_t> words;
@@ -270,13 +329,18 @@ FAKE cuStreamCreate(void **stream, unsigned) {
   return kSuccess;
 }
 FAKE cuStreamDestroy_v2(void *) { return kSuccess; }
-FAKE cuStreamSynchronize(void *) { return kSuccess; }
+FAKE cuStreamSynchronize(void *) { return launchError.empty() ? kSuccess : kLaunchFailed; }
 FAKE cuGetErrorName(CUresult error, const char **name) {
-  *name = error == kUnknown ? "CUDA_ERROR_UNKNOWN" : "CUDA_ERROR_FAKE";
+  *name = error == kUnknown         ? "CUDA_ERROR_UNKNOWN"
+          : error == kInvalidImage  ? "CUDA_ERROR_INVALID_IMAGE"
+          : error == kLaunchFailed  ? "CUDA_ERROR_LAUNCH_FAILED"
+                                    : "CUDA_ERROR_FAKE";
   return kSuccess;
 }
-FAKE cuGetErrorString(CUresult, const char **text) {
-  *text = "an error of the fake driver";
+FAKE cuGetErrorString(CUresult error, const char **text) {
+  *text = error == kInvalidImage && !moduleLoadError.empty() ? moduleLoadError.c_str()
+          : error == kLaunchFailed && !launchError.empty()   ? launchError.c_str()
+                                                             : "an error of the fake driver";
   return kSuccess;
 }
 FAKE cuStreamBeginCapture_v2(void *, int) {

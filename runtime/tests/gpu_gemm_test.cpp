@@ -3,10 +3,10 @@
 // GpuGemm turns a row-major kiln_gemm_desc (kiln_abi.h) into column-major
 // cuBLASLt calls: transposes and leading dims from the strides, strided
 // batches from the batch dims, epilogues. That mapping is checked here
-// without a GPU: a fake cuBLASLt (the same entry points, computing on host
-// memory exactly as cuBLASLt documents its semantics, and rejecting layouts
-// it would reject) runs the calls, and a naive loop over the descriptor's
-// own definition is the reference.
+// without a GPU: a fake cuBLASLt (fake_cublaslt.cpp: the same entry points,
+// computing on host memory exactly as cuBLASLt documents its semantics, and
+// rejecting layouts it would reject) runs the calls, and a naive loop over
+// the descriptor's own definition is the reference.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <dlfcn.h>
 #include <memory>
 #include <random>
 #include <vector>
@@ -26,141 +27,22 @@ namespace lt = kiln::cublaslt;
 
 namespace {
 
-constexpr lt::Status kInvalidValue = 7; // CUBLAS_STATUS_INVALID_VALUE
-
-struct FakeDesc {
-  int computeType = 0;
-  int32_t transA = lt::OP_N, transB = lt::OP_N;
-  uint32_t epilogue = lt::EPILOGUE_DEFAULT;
-  const float *bias = nullptr;
-};
-struct FakeLayout {
-  uint64_t rows, cols;
-  int64_t ld;
-  int32_t batch = 1;
-  int64_t stride = 0;
-};
-int matmulCalls = 0;
-
-lt::MatmulDesc asDesc(FakeDesc *d) { return reinterpret_cast<lt::MatmulDesc>(d); }
-FakeDesc &desc(lt::MatmulDesc d) { return *reinterpret_cast<FakeDesc *>(d); }
-FakeLayout &layout(lt::Layout l) { return *reinterpret_cast<FakeLayout *>(l); }
-
-template <typename T> void setFrom(T &field, const void *value, size_t bytes) {
-  ASSERT_EQ(bytes, sizeof(T));
-  std::memcpy(&field, value, bytes);
+/// The fake cuBLASLt of the test driver's library (fake_cublaslt.cpp),
+/// loaded as the runtime loads cuBLASLt.
+lt::Library fakeLibrary() {
+  setenv("KILN_CUBLASLT", KILN_FAKE_CUDA, 1);
+  std::string problem;
+  const lt::Library *library = lt::library(problem);
+  EXPECT_NE(library, nullptr) << problem;
+  return library ? *library : lt::Library{};
 }
 
-lt::Library fakeLibrary() {
-  lt::Library l{};
-  l.create = [](lt::Handle *h) { *h = reinterpret_cast<lt::Handle>(1); return lt::SUCCESS; };
-  l.destroy = [](lt::Handle) { return lt::SUCCESS; };
-  l.statusString = [](lt::Status) { return "fake status"; };
-  l.descCreate = [](lt::MatmulDesc *d, int compute, int scale) {
-    if (scale != lt::CUDA_R_32F)
-      return kInvalidValue;
-    auto *fake = new FakeDesc;
-    fake->computeType = compute;
-    *d = asDesc(fake);
-    return lt::SUCCESS;
-  };
-  l.descDestroy = [](lt::MatmulDesc d) { delete &desc(d); return lt::SUCCESS; };
-  l.descSetAttribute = [](lt::MatmulDesc d, int attribute, const void *value, size_t bytes) {
-    FakeDesc &f = desc(d);
-    if (attribute == lt::DESC_TRANSA)
-      setFrom(f.transA, value, bytes);
-    else if (attribute == lt::DESC_TRANSB)
-      setFrom(f.transB, value, bytes);
-    else if (attribute == lt::DESC_EPILOGUE)
-      setFrom(f.epilogue, value, bytes);
-    else if (attribute == lt::DESC_BIAS_POINTER)
-      setFrom(f.bias, value, bytes);
-    else
-      return kInvalidValue;
-    return lt::SUCCESS;
-  };
-  l.layoutCreate = [](lt::Layout *out, int type, uint64_t rows, uint64_t cols, int64_t ld) {
-    // cuBLASLt: column-major, ld >= rows.
-    if (type != lt::CUDA_R_32F || ld < int64_t(rows))
-      return kInvalidValue;
-    *out = reinterpret_cast<lt::Layout>(new FakeLayout{rows, cols, ld});
-    return lt::SUCCESS;
-  };
-  l.layoutDestroy = [](lt::Layout x) { delete &layout(x); return lt::SUCCESS; };
-  l.layoutSetAttribute = [](lt::Layout x, int attribute, const void *value, size_t bytes) {
-    if (attribute == lt::LAYOUT_BATCH_COUNT)
-      setFrom(layout(x).batch, value, bytes);
-    else if (attribute == lt::LAYOUT_STRIDED_BATCH_OFFSET)
-      setFrom(layout(x).stride, value, bytes);
-    else
-      return kInvalidValue;
-    return lt::SUCCESS;
-  };
-  l.preferenceCreate = [](lt::Preference *p) {
-    *p = reinterpret_cast<lt::Preference>(2);
-    return lt::SUCCESS;
-  };
-  l.preferenceDestroy = [](lt::Preference) { return lt::SUCCESS; };
-  l.preferenceSetAttribute = [](lt::Preference, int, const void *, size_t) {
-    return lt::SUCCESS;
-  };
-  l.algoGetHeuristic = [](lt::Handle, lt::MatmulDesc d, lt::Layout a, lt::Layout b, lt::Layout c,
-                          lt::Layout dd, lt::Preference, int, lt::HeuristicResult *results,
-                          int *returned) {
-    // op(A) is m x k, op(B) k x n, C and D m x n (cuBLAS's names).
-    FakeDesc &f = desc(d);
-    FakeLayout &la = layout(a), &lb = layout(b), &lc = layout(c), &ld = layout(dd);
-    uint64_t m = f.transA == lt::OP_N ? la.rows : la.cols;
-    uint64_t k = f.transA == lt::OP_N ? la.cols : la.rows;
-    uint64_t kb = f.transB == lt::OP_N ? lb.rows : lb.cols;
-    uint64_t n = f.transB == lt::OP_N ? lb.cols : lb.rows;
-    if (k != kb || lc.rows != m || lc.cols != n || ld.rows != m || ld.cols != n ||
-        la.batch != ld.batch || lb.batch != ld.batch || lc.batch != ld.batch)
-      return kInvalidValue;
-    results[0] = {};
-    results[0].state = lt::SUCCESS;
-    *returned = 1;
-    return lt::SUCCESS;
-  };
-  l.matmul = [](lt::Handle, lt::MatmulDesc d, const void *alphaP, const void *aP, lt::Layout a,
-                const void *bP, lt::Layout b, const void *betaP, const void *cP, lt::Layout c,
-                void *dP, lt::Layout dd, const lt::Algo *, void *, size_t, lt::Stream) {
-    ++matmulCalls;
-    FakeDesc &f = desc(d);
-    FakeLayout &la = layout(a), &lb = layout(b), &lc = layout(c), &ld = layout(dd);
-    float alpha = *static_cast<const float *>(alphaP), beta = *static_cast<const float *>(betaP);
-    int64_t m = ld.rows, n = ld.cols;
-    int64_t k = f.transA == lt::OP_N ? la.cols : la.rows;
-    for (int32_t batch = 0; batch < ld.batch; ++batch) {
-      const float *A = static_cast<const float *>(aP) + batch * la.stride;
-      const float *B = static_cast<const float *>(bP) + batch * lb.stride;
-      const float *C = static_cast<const float *>(cP) + batch * lc.stride;
-      float *D = static_cast<float *>(dP) + batch * ld.stride;
-      std::vector<float> out(size_t(m * n));
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double sum = 0;
-          for (int64_t p = 0; p < k; ++p) {
-            float x = f.transA == lt::OP_N ? A[i + p * la.ld] : A[p + i * la.ld];
-            float y = f.transB == lt::OP_N ? B[p + j * lb.ld] : B[j + p * lb.ld];
-            sum += double(x) * y;
-          }
-          double v = alpha * sum + (beta != 0 ? beta * C[i + j * lc.ld] : 0.0);
-          if (f.epilogue & lt::EPILOGUE_BIAS)
-            v += f.bias[i]; // one bias per row of D
-          if (f.epilogue & lt::EPILOGUE_RELU)
-            v = std::max(v, 0.0);
-          if (f.epilogue & lt::EPILOGUE_GELU)
-            v = 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
-          out[size_t(i + j * m)] = float(v);
-        }
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          D[i + j * ld.ld] = out[size_t(i + j * m)];
-    }
-    return lt::SUCCESS;
-  };
-  return l;
+/// The fake's count of matmul calls.
+int &matmulCalls() {
+  void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  EXPECT_NE(library, nullptr) << KILN_FAKE_CUDA << " should be loaded";
+  auto calls = reinterpret_cast<int *(*)()>(dlsym(library, "fake_cublaslt_matmul_calls"));
+  return *calls();
 }
 
 /// The descriptor's definition (kiln_abi.h), in double.
@@ -263,12 +145,12 @@ protected:
     g.c = expected.data();
     reference(g, expected.data());
     g.c = actual.data();
-    matmulCalls = 0;
+    matmulCalls() = 0;
     std::string problem = gemm->run(g, nullptr);
     EXPECT_EQ(problem, "");
     // One call, or when the dims do not fold one per entry of the shorter
     // (the longer is cuBLASLt's strided batch).
-    EXPECT_EQ(matmulCalls, t.foldable || t.batch0 == 1 || t.batch1 == 1
+    EXPECT_EQ(matmulCalls(), t.foldable || t.batch0 == 1 || t.batch1 == 1
                                ? 1
                                : std::min(t.batch0, t.batch1));
     double worst = 0;

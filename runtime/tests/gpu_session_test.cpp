@@ -11,11 +11,14 @@
 
 #include "gpu/GpuSession.h"
 #include "kiln/kiln_abi.h"
+#include "kiln/kiln_gpu_emulation.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -251,6 +254,127 @@ TEST(GpuSessionGraphs, UnknownKernelIsAnError) {
   session->launch("no_such_kernel", dims, dims, 0, params, 1);
   std::string status = message(session->finishRun());
   EXPECT_NE(status.find("finding kernel 'no_such_kernel'"), std::string::npos) << status;
+}
+
+TEST(GpuSessionGraphs, EmulatedKernelsTheDriverCannotLoadAreNamedAsSuch) {
+  ASSERT_TRUE(kFakeDriver);
+  // The magic of a --gpu-emulation model with no library behind it: the
+  // driver refuses it, and the status says what such a model is.
+  std::string image = std::string(KILN_GPU_EMULATION_MAGIC) + "not a library";
+  std::unique_ptr<GpuSession> session;
+  std::string status =
+      message(GpuSession::create(90, 0, image.c_str(), image.size() + 1, session));
+  EXPECT_NE(status.find("compiled with --gpu-emulation"), std::string::npos) << status;
+  EXPECT_NE(status.find("holds no 64-bit ELF library"), std::string::npos) << status;
+}
+
+//===--- The fake driver's emulator, on kernels written by hand -----------===//
+// (fake_emulated_kernels.c; compiled models' kernels: ctest gpu-models-emulated)
+
+std::unique_ptr<GpuSession> emulatedSession() {
+  EXPECT_TRUE(kFakeDriver);
+  std::ifstream file(KILN_FAKE_EMULATED_KERNELS, std::ios::binary);
+  std::string image = KILN_GPU_EMULATION_MAGIC +
+                      std::string(std::istreambuf_iterator<char>(file), {});
+  std::unique_ptr<GpuSession> session;
+  EXPECT_EQ(message(GpuSession::create(90, 0, image.data(), image.size(), session)), "");
+  return session;
+}
+
+/// Runs kernel `name` once with an int32 output of `count` values as its
+/// first parameter and `more` after it; the output, or `status` set.
+std::vector<int32_t> runKernel(GpuSession &s, const char *name, const int64_t grid[3],
+                               const int64_t block[3], size_t count,
+                               std::vector<int64_t> more, std::string &status) {
+  status = message(s.beginRun());
+  int64_t bytes = int64_t(count * sizeof(int32_t));
+  void *out = s.scratch(bytes);
+  std::vector<int64_t> params{int64_t(out)};
+  params.insert(params.end(), more.begin(), more.end());
+  s.launch(name, grid, block, 0, params.data(), int64_t(params.size()));
+  std::vector<int32_t> values(count, -1);
+  s.copy(values.data(), out, bytes, KILN_GPU_COPY_DEVICE_TO_HOST);
+  if (status.empty())
+    status = message(s.finishRun());
+  return values;
+}
+
+/// The lane whose value CUDA's __shfl_sync, __shfl_up_sync,
+/// __shfl_down_sync and __shfl_xor_sync give `lane` over groups of `width`
+/// lanes (the CUDA C++ guide's definitions, not PTX's).
+int cudaSourceLane(int kind, int lane, int b, int width) {
+  int base = lane & ~(width - 1);
+  switch (kind) {
+  case KILN_EMU_SHFL_IDX: return base + (b & (width - 1));
+  case KILN_EMU_SHFL_UP: return lane - base >= b ? lane - b : lane;
+  case KILN_EMU_SHFL_DOWN: return lane - base + b < width ? lane + b : lane;
+  default: return (lane ^ b) < base + width ? lane ^ b : lane;
+  }
+}
+
+TEST(GpuEmulator, ShufflesAsCudaDefinesThem) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 2, 1}; // two warps
+  const int threads = 64;
+  for (int kind : {KILN_EMU_SHFL_IDX, KILN_EMU_SHFL_UP, KILN_EMU_SHFL_DOWN, KILN_EMU_SHFL_BFLY})
+    for (int width : {32, 8})
+      for (int b : {1, 3, 5, 8}) {
+        // The c operand CUDA's intrinsics pass: the segment mask, and the
+        // clamp (0 for up: it clamps at the segment's start).
+        int c = (32 - width) << 8 | (kind == KILN_EMU_SHFL_UP ? 0 : 31);
+        std::string status;
+        std::vector<int32_t> got = runKernel(*session, "shuffle", grid, block, 2 * threads,
+                                             {kind, b, c}, status);
+        ASSERT_EQ(status, "");
+        for (int t = 0; t < threads; ++t) {
+          int source = t / 32 * 32 + cudaSourceLane(kind, t % 32, b, width);
+          EXPECT_EQ(got[size_t(t)], 100 + source)
+              << "kind " << kind << " width " << width << " b " << b << " thread " << t;
+        }
+        if (kind == KILN_EMU_SHFL_UP && width == 32)
+          for (int t = 0; t < threads; ++t)
+            EXPECT_EQ(got[size_t(threads + t)], t % 32 >= b) << "predicate, b " << b << " thread " << t;
+      }
+}
+
+TEST(GpuEmulator, BarrierWaitsForTheWholeBlock) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {3, 1, 1}, block[3] = {96, 1, 1};
+  std::string status;
+  std::vector<int32_t> got = runKernel(*session, "rotate", grid, block, 3 * 96, {}, status);
+  ASSERT_EQ(status, "");
+  for (int i = 0; i < 3 * 96; ++i)
+    EXPECT_EQ(got[size_t(i)], (i % 96 + 1) % 96 + 1) << i;
+}
+
+TEST(GpuEmulator, SpecialRegistersOverAGridOfBlocks) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {3, 2, 1}, block[3] = {16, 3, 1};
+  std::string status;
+  std::vector<int32_t> got = runKernel(*session, "positions", grid, block, 6 * 48, {}, status);
+  ASSERT_EQ(status, "");
+  for (int cy = 0; cy < 2; ++cy)
+    for (int cx = 0; cx < 3; ++cx)
+      for (int ty = 0; ty < 3; ++ty)
+        for (int tx = 0; tx < 16; ++tx) {
+          size_t at = size_t((cy * 3 + cx) * 48 + ty * 16 + tx);
+          EXPECT_EQ(got[at], tx + 10 * ty + 100 * cx + 1000 * cy + 10000 * ((ty * 16 + tx) % 32));
+        }
+}
+
+TEST(GpuEmulator, ShuffleWithExitedLanesIsTheRunsError) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  std::string status;
+  runKernel(*session, "half_shuffle", grid, block, 1, {}, status);
+  EXPECT_NE(status.find("kernel 'half_shuffle': shfl.sync's member mask 4294967295 names lane "
+                        "16, which has exited"),
+            std::string::npos)
+      << status;
 }
 
 } // namespace

@@ -52,6 +52,11 @@ Options:
                                fp32 (default, exact), tf32, fp16 or bf16
                                (inputs rounded for the tensor cores, fp32
                                accumulation; tensors stay fp32).
+  --gpu-emulation              --target cuda, for testing without a GPU: the
+                               kernels compiled for this CPU, to be run by
+                               Kiln's test CUDA driver (libkiln_fake_cuda.so,
+                               KILN_CUDA_DRIVER); no GPU runs such a model.
+                               Needs no CUDA toolkit (docs/gpu.md).
   --cuda-toolkit=<dir>         CUDA toolkit for ptxas and libdevice (default
                                $CUDA_HOME, else /usr/local/cuda). Without
                                ptxas the kernels ship as PTX for the driver.
@@ -173,6 +178,8 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       std::string problem = mlir::kiln::parsePrecision(*v, out.options);
       if (!problem.empty())
         p.error(problem);
+    } else if (p.flag("--gpu-emulation")) {
+      out.options.gpuEmulation = true;
     } else if (auto v = p.value("--gpu-gemm")) {
       if (*v == "cublas" || *v == "kernels")
         out.options.gpuGemmLibrary = *v == "cublas";
@@ -251,6 +258,8 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
             " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
   if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-gemm applies to --target cuda only");
+  if (!p.failed() && out.options.gpuEmulation && out.options.target != mlir::kiln::Target::Cuda)
+    p.error("--gpu-emulation applies to --target cuda only");
   if (!p.failed()) {
     std::string problem = mlir::kiln::checkQuantizationOptions(out.options);
     if (!problem.empty())

@@ -484,7 +484,10 @@ typedef struct kiln_model_abi {
   /* Since ABI 6. A CPU model has gpu_arch 0 and no image. A GPU model
    * (`kiln compile --target cuda:sm_XY`) has gpu_arch XY (compute
    * capability X.Y) and its kernels in gpu_image: a CUDA fatbin (cubin for
-   * sm_XY plus PTX) or PTX text, as cuModuleLoadData takes it. */
+   * sm_XY plus PTX) or PTX text, as cuModuleLoadData takes it (with
+   * `--gpu-emulation`, a CPU library for the test driver:
+   * kiln_gpu_emulation.h). A GPU model that launches no kernel (all its
+   * work cuBLASLt GEMMs and copies) has gpu_image NULL and size 0. */
   uint32_t gpu_arch;
   uint32_t gpu_precision;        /* enum kiln_gpu_precision: its GEMMs' */
   const void *gpu_image;

@@ -3,6 +3,7 @@
 #include "GpuSession.h"
 #include "../Internal.h"
 #include "kiln/kiln_abi.h"
+#include "kiln/kiln_gpu_emulation.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +25,8 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
   const Driver *d = cuda::driver(problem);
   if (!d)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, problem);
-  if (!image || imageSize == 0)
-    return makeStatus(KILN_STATUS_INVALID_MODEL, "the GPU model has no kernel image");
+  if (!image != (imageSize == 0))
+    return makeStatus(KILN_STATUS_INVALID_MODEL, "the GPU model's kernel image is malformed");
   std::unique_ptr<GpuSession> s(new GpuSession);
   s->driver = d;
   s->precision = precision;
@@ -55,9 +56,20 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
   if (CUresult e = d->cuStreamCreate(&s->stream, CU_STREAM_NON_BLOCKING); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
                       "cannot create a CUDA stream: " + errorText(*d, e));
-  if (CUresult e = d->cuModuleLoadData(&s->module, image); e != CUDA_SUCCESS)
+  // No image: the model launches no kernel (cuBLASLt GEMMs and copies).
+  if (CUresult e = image ? d->cuModuleLoadData(&s->module, image) : CUDA_SUCCESS;
+      e != CUDA_SUCCESS) {
+    // A model compiled with --gpu-emulation has CPU code for kernels.
+    if (imageSize >= KILN_GPU_EMULATION_MAGIC_SIZE &&
+        std::memcmp(image, KILN_GPU_EMULATION_MAGIC, KILN_GPU_EMULATION_MAGIC_SIZE) == 0)
+      return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
+                        "this model was compiled with --gpu-emulation: its kernels are CPU code "
+                        "that only Kiln's test CUDA driver runs, and loading them on " +
+                            s->name + " failed (" + errorText(*d, e) +
+                            "); for a GPU, compile without --gpu-emulation");
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot load the model's kernels on " + s->name + ": " + errorText(*d, e));
+  }
   const char *verbose = std::getenv("KILN_GPU_VERBOSE");
   s->verbose = verbose && *verbose && std::strcmp(verbose, "0") != 0;
   const char *graphsSetting = std::getenv("KILN_GPU_GRAPHS");

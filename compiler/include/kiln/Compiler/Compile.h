@@ -67,6 +67,10 @@ struct CompileOptions {
   /// --gpu-gemm=cublas: fp32 contractions as runtime GEMM calls (cuBLASLt)
   /// instead of generated kernels.
   bool gpuGemmLibrary = false;
+  /// --gpu-emulation: the kernels compiled for the host CPU, for Kiln's
+  /// test CUDA driver to run (kiln/kiln_gpu_emulation.h): the GPU path's
+  /// numerics tested without a GPU. Needs no CUDA toolkit.
+  bool gpuEmulation = false;
   /// The CUDA toolkit whose ptxas and libdevice the GPU path uses; empty =
   /// $CUDA_HOME, else /usr/local/cuda. Without ptxas the kernels ship as
   /// PTX for the driver to compile.

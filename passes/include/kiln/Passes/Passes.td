@@ -1396,6 +1396,25 @@ def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "The kernels' NVVM operations as calls of the CPU emulator (--gpu-emulation)";
+  let description = [{
+    Runs on the kernels' `gpu.module` after `convert-gpu-to-nvvm`, with
+    `--gpu-emulation` only: the kernels are then compiled for the host CPU
+    and run by Kiln's test CUDA driver, which is how the GPU path's numerics
+    are tested without a GPU (`kiln/kiln_gpu_emulation.h`). The NVVM
+    operations a CPU has no instruction for become `llvm.call`s of the
+    emulator's functions: the special registers (`nvvm.read.ptx.sreg.tid.x`
+    and the others of thread, block, grid, lane and warp size) a call of
+    `kiln_emu_special_register(code)`; `nvvm.shfl.sync` a call of
+    `kiln_emu_shfl(kind, mask, bits, offset, clamp)`, whose i64 result
+    carries the value's bits and the predicate; `nvvm.barrier0` (and
+    `nvvm.barrier` without operands) a call of `kiln_emu_barrier()`. Any
+    other NVVM operation is an error naming it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::FuncOp"> {
   let summary = "Reductions on the GPU path as kernels of one warp per output element";
   let description = [{

@@ -1,0 +1,152 @@
+//===- GpuEmulationCalls.cpp - NVVM operations as calls of the emulator ---===//
+//
+// --gpu-emulation compiles the kernels for the host CPU, so that the GPU
+// path's numerics can be tested where there is no GPU. Everything
+// convert-gpu-to-nvvm leaves is plain LLVM dialect except the NVVM
+// operations for what a CPU has no instruction for: the thread's position
+// in the launch, warp shuffles and block barriers. Each becomes a call of
+// the function the test driver's emulator exports for it
+// (kiln/kiln_gpu_emulation.h); any other NVVM operation is an error that
+// names it, rather than a kernel that would compute something else.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Passes/Passes.h"
+#include "kiln/kiln_gpu_emulation.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNGPUEMULATIONCALLS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+/// The emulator's code for a special register operation, if `op` is one.
+std::optional<int32_t> specialRegister(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::optional<int32_t>>(op)
+      .Case([](NVVM::ThreadIdXOp) { return KILN_EMU_TID_X; })
+      .Case([](NVVM::ThreadIdYOp) { return KILN_EMU_TID_Y; })
+      .Case([](NVVM::ThreadIdZOp) { return KILN_EMU_TID_Z; })
+      .Case([](NVVM::BlockDimXOp) { return KILN_EMU_NTID_X; })
+      .Case([](NVVM::BlockDimYOp) { return KILN_EMU_NTID_Y; })
+      .Case([](NVVM::BlockDimZOp) { return KILN_EMU_NTID_Z; })
+      .Case([](NVVM::BlockIdXOp) { return KILN_EMU_CTAID_X; })
+      .Case([](NVVM::BlockIdYOp) { return KILN_EMU_CTAID_Y; })
+      .Case([](NVVM::BlockIdZOp) { return KILN_EMU_CTAID_Z; })
+      .Case([](NVVM::GridDimXOp) { return KILN_EMU_NCTAID_X; })
+      .Case([](NVVM::GridDimYOp) { return KILN_EMU_NCTAID_Y; })
+      .Case([](NVVM::GridDimZOp) { return KILN_EMU_NCTAID_Z; })
+      .Case([](NVVM::LaneIdOp) { return KILN_EMU_LANEID; })
+      .Case([](NVVM::WarpSizeOp) { return KILN_EMU_WARPSIZE; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+int32_t shuffleKind(NVVM::ShflKind kind) {
+  switch (kind) {
+  case NVVM::ShflKind::idx: return KILN_EMU_SHFL_IDX;
+  case NVVM::ShflKind::up: return KILN_EMU_SHFL_UP;
+  case NVVM::ShflKind::down: return KILN_EMU_SHFL_DOWN;
+  case NVVM::ShflKind::bfly: return KILN_EMU_SHFL_BFLY;
+  }
+  llvm_unreachable("unknown shuffle kind");
+}
+
+/// The declaration of emulator function `name`, added to `module` once.
+LLVM::LLVMFuncOp declare(gpu::GPUModuleOp module, StringRef name, Type result,
+                         ArrayRef<Type> params) {
+  if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name,
+                                  LLVM::LLVMFunctionType::get(result, params));
+}
+
+Value constantI32(OpBuilder &b, Location loc, int32_t value) {
+  return LLVM::ConstantOp::create(b, loc, b.getI32Type(), value);
+}
+
+/// shfl.sync as kiln_emu_shfl: the value goes as its 32 bits, and the
+/// result's two halves become the value and, when asked for, the predicate.
+void lowerShuffle(gpu::GPUModuleOp module, NVVM::ShflOp shuffle) {
+  OpBuilder b(shuffle);
+  Location loc = shuffle.getLoc();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  LLVM::LLVMFuncOp callee = declare(module, KILN_EMU_SHFL_FN, i64, {i32, i32, i32, i32, i32});
+  Value value = shuffle.getVal();
+  Type valueType = value.getType();
+  if (valueType != i32)
+    value = LLVM::BitcastOp::create(b, loc, i32, value);
+  Value packed =
+      LLVM::CallOp::create(b, loc, callee,
+                           ValueRange{constantI32(b, loc, shuffleKind(shuffle.getKind())),
+                                      shuffle.getThreadMask(), value, shuffle.getOffset(),
+                                      shuffle.getMaskAndClamp()})
+          .getResult();
+  Value result = LLVM::TruncOp::create(b, loc, i32, packed);
+  if (valueType != i32)
+    result = LLVM::BitcastOp::create(b, loc, valueType, result);
+  if (shuffle.getReturnValueAndIsValid()) {
+    Value high = LLVM::LShrOp::create(b, loc, packed, LLVM::ConstantOp::create(b, loc, i64, 32));
+    Value valid = LLVM::TruncOp::create(b, loc, b.getI1Type(), high);
+    Value pair = LLVM::UndefOp::create(b, loc, shuffle.getType());
+    pair = LLVM::InsertValueOp::create(b, loc, pair, result, ArrayRef<int64_t>{0});
+    result = LLVM::InsertValueOp::create(b, loc, pair, valid, ArrayRef<int64_t>{1});
+  }
+  shuffle.replaceAllUsesWith(result);
+  shuffle.erase();
+}
+
+struct GpuEmulationCallsPass
+    : mlir::kiln::impl::KilnGpuEmulationCallsBase<GpuEmulationCallsPass> {
+  void runOnOperation() override {
+    gpu::GPUModuleOp module = getOperation();
+    SmallVector<Operation *> nvvmOps;
+    module.walk([&](Operation *op) {
+      if (isa<NVVM::NVVMDialect>(op->getDialect()))
+        nvvmOps.push_back(op);
+    });
+    Type i32 = IntegerType::get(&getContext(), 32);
+    for (Operation *op : nvvmOps) {
+      OpBuilder b(op);
+      if (std::optional<int32_t> which = specialRegister(op)) {
+        if (op->getResult(0).getType() != i32) {
+          op->emitError("the GPU emulation reads special registers as i32, not ")
+              << op->getResult(0).getType();
+          return signalPassFailure();
+        }
+        LLVM::LLVMFuncOp callee = declare(module, KILN_EMU_SPECIAL_REGISTER_FN, i32, {i32});
+        Value read = LLVM::CallOp::create(b, op->getLoc(), callee,
+                                          ValueRange{constantI32(b, op->getLoc(), *which)})
+                         .getResult();
+        op->getResult(0).replaceAllUsesWith(read);
+        op->erase();
+        continue;
+      }
+      if (auto shuffle = dyn_cast<NVVM::ShflOp>(op)) {
+        lowerShuffle(module, shuffle);
+        continue;
+      }
+      auto barrier = dyn_cast<NVVM::BarrierOp>(op);
+      if (isa<NVVM::Barrier0Op>(op) ||
+          (barrier && !barrier.getNumberOfThreads() && !barrier.getReductionOp() &&
+           !barrier.getRes() && !barrier.getBarrierId())) {
+        LLVM::LLVMFuncOp callee = declare(module, KILN_EMU_BARRIER_FN,
+                                          LLVM::LLVMVoidType::get(&getContext()), {});
+        LLVM::CallOp::create(b, op->getLoc(), callee, ValueRange{});
+        op->erase();
+        continue;
+      }
+      op->emitError("the GPU emulation (--gpu-emulation) has no host form of '")
+          << op->getName() << "'";
+      return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

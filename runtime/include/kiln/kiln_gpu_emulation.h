@@ -1,0 +1,75 @@
+/*===- kiln_gpu_emulation.h - Kernels compiled for the CPU, for tests -----===*
+ *
+ * `kiln compile --target cuda --gpu-emulation` compiles a GPU model's
+ * kernels for the host CPU instead of PTX: the model is the same (host
+ * code, launches, GEMM calls, memory plan), and its gpu_image is a host
+ * shared library, prefixed with KILN_GPU_EMULATION_MAGIC, that Kiln's test
+ * CUDA driver (runtime/tests/fake_cuda.cpp) loads and runs thread by thread.
+ * This is how the GPU path's numerics are tested on machines without a GPU;
+ * a real CUDA driver refuses such an image.
+ *
+ * What the compiler and the test driver agree on:
+ *  - each kernel `K` is exported as `void kiln_emu_kernel_K(void **params)`
+ *    (params as cuLaunchKernel takes them: a pointer to each parameter) and
+ *    `const kiln_emu_kernel_info kiln_emu_info_K`;
+ *  - the kernels call back into the driver for what PTX has and C does not:
+ *    special registers, warp shuffles and block barriers (below), and
+ *    libdevice's __nv_* math functions, which the driver also provides.
+ *
+ * The compiler and the test driver include this header; the runtime only
+ * recognizes the magic to say what such a model needs.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_GPU_EMULATION_H
+#define KILN_GPU_EMULATION_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The first bytes of an emulated kernels image; the shared library follows. */
+#define KILN_GPU_EMULATION_MAGIC "KILN-EMULATED-KERNELS-1\n"
+#define KILN_GPU_EMULATION_MAGIC_SIZE 24
+
+#define KILN_EMU_KERNEL_PREFIX "kiln_emu_kernel_"
+#define KILN_EMU_INFO_PREFIX "kiln_emu_info_"
+
+typedef struct kiln_emu_kernel_info {
+  uint32_t num_params;
+  /* Non-zero when the kernel shuffles within warps or waits at barriers:
+   * its threads then run as coroutines that switch at those points. */
+  uint32_t synchronizes;
+} kiln_emu_kernel_info;
+
+/* int32_t kiln_emu_special_register(int32_t which): PTX's %tid, %ntid,
+ * %ctaid, %nctaid (.x, .y, .z), %laneid and WARP_SZ for the calling thread. */
+enum kiln_emu_special_register {
+  KILN_EMU_TID_X = 0, KILN_EMU_TID_Y, KILN_EMU_TID_Z,
+  KILN_EMU_NTID_X, KILN_EMU_NTID_Y, KILN_EMU_NTID_Z,
+  KILN_EMU_CTAID_X, KILN_EMU_CTAID_Y, KILN_EMU_CTAID_Z,
+  KILN_EMU_NCTAID_X, KILN_EMU_NCTAID_Y, KILN_EMU_NCTAID_Z,
+  KILN_EMU_LANEID, KILN_EMU_WARPSIZE
+};
+
+/* int64_t kiln_emu_shfl(int32_t kind, int32_t member_mask, int32_t bits,
+ *                       int32_t b, int32_t c): PTX's shfl.sync with `kind`
+ * one of these, the value's 32 bits, the lane operand b and the packed
+ * clamp/segment mask c. Returns the value's bits in the low 32 bits and
+ * the predicate (source lane in range) in bit 32. */
+enum kiln_emu_shfl_kind {
+  KILN_EMU_SHFL_IDX = 0, KILN_EMU_SHFL_UP, KILN_EMU_SHFL_DOWN, KILN_EMU_SHFL_BFLY
+};
+
+/* void kiln_emu_barrier(void): PTX's bar.sync 0 over the whole block. */
+
+#define KILN_EMU_SPECIAL_REGISTER_FN "kiln_emu_special_register"
+#define KILN_EMU_SHFL_FN "kiln_emu_shfl"
+#define KILN_EMU_BARRIER_FN "kiln_emu_barrier"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_GPU_EMULATION_H */

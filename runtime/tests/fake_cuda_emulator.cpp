@@ -1,0 +1,443 @@
+//===- fake_cuda_emulator.cpp - Emulated kernels for the fake driver ------===//
+//
+// A launch runs block after block. In a block, a kernel whose threads never
+// synchronize (the compiler says so in kiln_emu_info_<kernel>) runs thread
+// after thread on the caller's stack. The others run each thread as a
+// coroutine with a stack of its own (switched in a few instructions, x86-64
+// only: ucontext's swapcontext makes a system call per switch, 20 times
+// slower), until it shuffles, waits at a barrier or returns. Once every
+// live lane of a warp waits at a shuffle, the shuffle is done as PTX's
+// shfl.sync defines it and the lanes go on; once every live thread of the
+// block waits at the barrier, they all go on. Anything else (lanes of a warp
+// at different points, a shuffle reading a lane that is not taking part) is
+// reported, since on a GPU it would hang or read undefined values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fake_cuda_emulator.h"
+
+#include "kiln/kiln_gpu_emulation.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <map>
+#include <unistd.h>
+
+#define EMULATOR_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace fake_cuda {
+namespace {
+
+constexpr int kWarpSize = 32;
+constexpr size_t kStackBytes = 256 << 10;
+
+struct Module {
+  void *library = nullptr;
+  std::map<std::string, EmulatedKernel> kernels;
+};
+
+#if defined(__x86_64__)
+// kiln_fake_fiber_switch(save, resume): saves the callee-saved registers,
+// the SSE and x87 control words and the stack pointer (into *save), and
+// continues where the stack `resume` was saved.
+extern "C" void kiln_fake_fiber_switch(void **save, void *resume);
+asm(R"(
+  .text
+  .p2align 4
+  .hidden kiln_fake_fiber_switch
+  .globl kiln_fake_fiber_switch
+  .type kiln_fake_fiber_switch,@function
+kiln_fake_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size kiln_fake_fiber_switch, .-kiln_fake_fiber_switch
+)");
+constexpr bool kHasFibers = true;
+#else
+extern "C" void kiln_fake_fiber_switch(void **, void *) { std::abort(); }
+constexpr bool kHasFibers = false;
+#endif
+
+enum class LaneState { Fresh, Ready, AtShuffle, AtBarrier, Done };
+
+struct Lane {
+  LaneState state = LaneState::Fresh;
+  void *sp = nullptr; // where the lane's registers were saved
+  char *stack = nullptr;
+  int32_t tid[3] = {0, 0, 0};
+  int32_t laneId = 0;
+  // The shuffle this lane waits at, and then its result.
+  int32_t kind = 0, mask = 0, bits = 0, b = 0, c = 0;
+  int64_t result = 0;
+};
+
+struct Launch {
+  const EmulatedKernel *kernel = nullptr;
+  void **params = nullptr;
+  unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1}, ctaid[3] = {0, 0, 0};
+  std::vector<Lane> lanes;
+  Lane *current = nullptr;
+  void *schedulerSp = nullptr;
+  std::vector<char *> freeStacks;
+  std::string error;
+
+  ~Launch() {
+    for (Lane &lane : lanes)
+      std::free(lane.stack);
+    for (char *stack : freeStacks)
+      std::free(stack);
+  }
+};
+
+thread_local Launch *active = nullptr;
+
+/// The size of the ELF shared library at `bytes`: its section headers come
+/// last in what a linker writes.
+size_t elfSize(const unsigned char *bytes) {
+  // The ELF magic first: the header's 64 bytes are read only if it is one.
+  if (std::memcmp(bytes, ELFMAG, SELFMAG) != 0 || bytes[EI_CLASS] != ELFCLASS64)
+    return 0;
+  Elf64_Ehdr header;
+  std::memcpy(&header, bytes, sizeof header);
+  size_t sections = header.e_shoff + size_t(header.e_shnum) * header.e_shentsize;
+  size_t segments = header.e_phoff + size_t(header.e_phnum) * header.e_phentsize;
+  return sections > segments ? sections : segments;
+}
+
+/// The kernels library leaves the emulator's functions and __nv_* math
+/// undefined; this library has them, but was loaded with RTLD_LOCAL by the
+/// runtime: make its symbols global so that the kernels' resolve.
+bool exportOwnSymbols(std::string &error) {
+  Dl_info self;
+  if (!dladdr(reinterpret_cast<void *>(&elfSize), &self) || !self.dli_fname) {
+    error = "the fake driver cannot find its own file";
+    return false;
+  }
+  if (!dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL)) {
+    error = std::string("the fake driver cannot export its symbols: ") + dlerror();
+    return false;
+  }
+  return true;
+}
+
+/// Where a lane starts: runs the kernel, then hands back to the scheduler
+/// for good.
+[[noreturn]] void laneMain() {
+  Launch &launch = *active;
+  launch.kernel->entry(launch.params);
+  Lane &lane = *launch.current;
+  lane.state = LaneState::Done;
+  kiln_fake_fiber_switch(&lane.sp, launch.schedulerSp);
+  std::abort(); // a finished lane is never resumed
+}
+
+/// Suspends the current lane until the scheduler resumes it.
+void yieldLane(LaneState waitingAt) {
+  Launch &launch = *active;
+  Lane &lane = *launch.current;
+  lane.state = waitingAt;
+  kiln_fake_fiber_switch(&lane.sp, launch.schedulerSp);
+}
+
+/// Does the shuffle every live lane of warp [first, last) waits at.
+std::string resolveShuffle(Launch &launch, size_t first, size_t last) {
+  Lane &leader = launch.lanes[first];
+  for (size_t i = first; i < last; ++i) {
+    Lane &lane = launch.lanes[i];
+    if (lane.state != LaneState::AtShuffle)
+      continue;
+    if (lane.kind != leader.kind || lane.mask != leader.mask || lane.c != leader.c)
+      return "lanes of a warp wait at different shuffles";
+    if (!(uint32_t(lane.mask) >> lane.laneId & 1))
+      return "a lane shuffles with a member mask that leaves it out";
+  }
+  for (int l = 0; l < kWarpSize; ++l) {
+    if (!(uint32_t(leader.mask) >> l & 1))
+      continue;
+    if (first + l >= last || launch.lanes[first + l].state != LaneState::AtShuffle)
+      return "shfl.sync's member mask " + std::to_string(uint32_t(leader.mask)) + " names lane " +
+             std::to_string(l) + ", which has exited or does not exist";
+  }
+  for (size_t i = first; i < last; ++i) {
+    Lane &lane = launch.lanes[i];
+    if (lane.state != LaneState::AtShuffle)
+      continue;
+    int32_t laneId = lane.laneId, b = lane.b & 31, clamp = lane.c & 31,
+            segmask = (lane.c >> 8) & 31;
+    int32_t minLane = laneId & segmask, maxLane = minLane | (clamp & ~segmask);
+    int32_t j = laneId;
+    bool valid = false;
+    switch (lane.kind) {
+    case KILN_EMU_SHFL_UP: j = laneId - b; valid = j >= maxLane; break;
+    case KILN_EMU_SHFL_DOWN: j = laneId + b; valid = j <= maxLane; break;
+    case KILN_EMU_SHFL_BFLY: j = laneId ^ b; valid = j <= maxLane; break;
+    default: j = minLane | (b & ~segmask); valid = j <= maxLane; break;
+    }
+    if (!valid)
+      j = laneId;
+    int32_t bits = launch.lanes[first + j].bits;
+    lane.result = int64_t(uint32_t(bits)) | (int64_t(valid) << 32);
+  }
+  for (size_t i = first; i < last; ++i)
+    if (launch.lanes[i].state == LaneState::AtShuffle)
+      launch.lanes[i].state = LaneState::Ready;
+  return "";
+}
+
+void setThread(Lane &lane, size_t linear, const unsigned block[3]) {
+  lane.tid[0] = int32_t(linear % block[0]);
+  lane.tid[1] = int32_t(linear / block[0] % block[1]);
+  lane.tid[2] = int32_t(linear / (size_t(block[0]) * block[1]));
+  lane.laneId = int32_t(linear % kWarpSize);
+}
+
+/// Gives `lane` a stack laid out as kiln_fake_fiber_switch leaves one, so
+/// that switching to it "returns" into laneMain with the stack aligned as
+/// at a function's entry.
+void startLane(Launch &launch, Lane &lane) {
+  if (!launch.freeStacks.empty()) {
+    lane.stack = launch.freeStacks.back();
+    launch.freeStacks.pop_back();
+  } else {
+    lane.stack = static_cast<char *>(std::malloc(kStackBytes));
+  }
+  auto top = (reinterpret_cast<uintptr_t>(lane.stack) + kStackBytes) & ~uintptr_t(15);
+  auto *sp = reinterpret_cast<uint64_t *>(top);
+  *--sp = 0;                                         // laneMain's (absent) caller
+  *--sp = reinterpret_cast<uint64_t>(&laneMain);     // where the switch returns
+  for (int i = 0; i < 6; ++i)
+    *--sp = 0;                                       // rbp rbx r12 r13 r14 r15
+  *--sp = uint64_t(0x037F) << 32 | 0x1F80;           // x87 and SSE defaults
+  lane.sp = sp;
+  lane.state = LaneState::Ready;
+}
+
+/// Runs one block of a kernel whose threads synchronize.
+std::string runBlockAsCoroutines(Launch &launch) {
+  size_t count = size_t(launch.block[0]) * launch.block[1] * launch.block[2];
+  launch.lanes.assign(count, Lane());
+  for (size_t i = 0; i < count; ++i)
+    setThread(launch.lanes[i], i, launch.block);
+  for (;;) {
+    for (Lane &lane : launch.lanes) {
+      if (lane.state == LaneState::Fresh)
+        startLane(launch, lane);
+      if (lane.state != LaneState::Ready)
+        continue;
+      launch.current = &lane;
+      kiln_fake_fiber_switch(&launch.schedulerSp, lane.sp);
+      if (lane.state == LaneState::Done) {
+        launch.freeStacks.push_back(lane.stack);
+        lane.stack = nullptr;
+      }
+      if (!launch.error.empty())
+        return launch.error;
+    }
+    size_t done = 0, atBarrier = 0;
+    for (const Lane &lane : launch.lanes) {
+      done += lane.state == LaneState::Done;
+      atBarrier += lane.state == LaneState::AtBarrier;
+    }
+    if (done == count)
+      return "";
+    bool resolved = false;
+    for (size_t first = 0; first < count; first += kWarpSize) {
+      size_t last = std::min(count, first + kWarpSize);
+      bool anyShuffle = false, allWaiting = true;
+      for (size_t i = first; i < last; ++i) {
+        LaneState state = launch.lanes[i].state;
+        anyShuffle |= state == LaneState::AtShuffle;
+        allWaiting &= state == LaneState::AtShuffle || state == LaneState::Done;
+      }
+      if (!anyShuffle || !allWaiting)
+        continue;
+      std::string problem = resolveShuffle(launch, first, last);
+      if (!problem.empty())
+        return problem;
+      resolved = true;
+    }
+    if (resolved)
+      continue;
+    if (atBarrier + done == count) {
+      for (Lane &lane : launch.lanes)
+        if (lane.state == LaneState::AtBarrier)
+          lane.state = LaneState::Ready;
+      continue;
+    }
+    return "the block's threads cannot all go on: " + std::to_string(atBarrier) +
+           " wait at a barrier, " + std::to_string(count - done - atBarrier) +
+           " at shuffles their warps do not all reach, " + std::to_string(done) + " have exited";
+  }
+}
+
+} // namespace
+
+bool isEmulatedImage(const void *image) {
+  return image &&
+         std::memcmp(image, KILN_GPU_EMULATION_MAGIC, KILN_GPU_EMULATION_MAGIC_SIZE) == 0;
+}
+
+void *loadEmulatedModule(const void *image, std::string &error) {
+  auto *library = static_cast<const unsigned char *>(image) + KILN_GPU_EMULATION_MAGIC_SIZE;
+  size_t size = elfSize(library);
+  if (size == 0) {
+    error = "the emulated kernels image holds no 64-bit ELF library";
+    return nullptr;
+  }
+  if (!exportOwnSymbols(error))
+    return nullptr;
+  const char *folder = std::getenv("TMPDIR");
+  std::string path = std::string(folder && *folder ? folder : "/tmp") + "/kiln-emulated-XXXXXX";
+  int fd = mkstemp(path.data());
+  if (fd < 0) {
+    error = "cannot create a file for the emulated kernels in " + path;
+    return nullptr;
+  }
+  bool written = write(fd, library, size) == ssize_t(size);
+  close(fd);
+  void *handle = written ? dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+  if (!handle)
+    error = written ? std::string("loading the emulated kernels: ") + dlerror()
+                    : "cannot write the emulated kernels to " + path;
+  unlink(path.c_str());
+  if (!handle)
+    return nullptr;
+  auto *module = new Module;
+  module->library = handle;
+  return module;
+}
+
+void unloadEmulatedModule(void *module) {
+  auto *loaded = static_cast<Module *>(module);
+  dlclose(loaded->library);
+  delete loaded;
+}
+
+const EmulatedKernel *findEmulatedKernel(void *module, const char *name) {
+  auto *loaded = static_cast<Module *>(module);
+  auto known = loaded->kernels.find(name);
+  if (known != loaded->kernels.end())
+    return &known->second;
+  std::string entryName = std::string(KILN_EMU_KERNEL_PREFIX) + name;
+  std::string infoName = std::string(KILN_EMU_INFO_PREFIX) + name;
+  auto entry = reinterpret_cast<void (*)(void **)>(dlsym(loaded->library, entryName.c_str()));
+  auto *info = static_cast<const kiln_emu_kernel_info *>(dlsym(loaded->library, infoName.c_str()));
+  if (!entry || !info)
+    return nullptr;
+  EmulatedKernel &kernel = loaded->kernels[name];
+  kernel.name = name;
+  kernel.entry = entry;
+  kernel.numParams = info->num_params;
+  kernel.synchronizes = info->synchronizes != 0;
+  return &kernel;
+}
+
+std::string runEmulatedKernel(const EmulatedKernel &kernel, const std::vector<int64_t> &words,
+                              const unsigned grid[3], const unsigned block[3]) {
+  std::vector<int64_t> values = words;
+  std::vector<void *> params(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    params[i] = &values[i];
+  Launch launch;
+  launch.kernel = &kernel;
+  launch.params = params.data();
+  std::copy(grid, grid + 3, launch.grid);
+  std::copy(block, block + 3, launch.block);
+  Launch *outer = active;
+  active = &launch;
+  std::string problem;
+  size_t threads = size_t(block[0]) * block[1] * block[2];
+  Lane single;
+  for (unsigned z = 0; z < grid[2] && problem.empty(); ++z)
+    for (unsigned y = 0; y < grid[1] && problem.empty(); ++y)
+      for (unsigned x = 0; x < grid[0] && problem.empty(); ++x) {
+        launch.ctaid[0] = x, launch.ctaid[1] = y, launch.ctaid[2] = z;
+        if (kernel.synchronizes) {
+          if (!kHasFibers) {
+            problem = "the emulator runs synchronizing kernels on x86-64 only";
+            continue;
+          }
+          problem = runBlockAsCoroutines(launch);
+          if (!problem.empty())
+            problem += " (block " + std::to_string(x) + "," + std::to_string(y) + "," +
+                       std::to_string(z) + ")";
+          continue;
+        }
+        launch.current = &single;
+        for (size_t i = 0; i < threads && launch.error.empty(); ++i) {
+          setThread(single, i, block);
+          kernel.entry(launch.params);
+        }
+        problem = launch.error;
+      }
+  active = outer;
+  return problem.empty() ? "" : "kernel '" + kernel.name + "': " + problem;
+}
+
+} // namespace fake_cuda
+
+using namespace fake_cuda;
+
+EMULATOR_EXPORT int32_t kiln_emu_special_register(int32_t which) {
+  Launch &launch = *active;
+  const Lane &lane = *launch.current;
+  switch (which) {
+  case KILN_EMU_TID_X: case KILN_EMU_TID_Y: case KILN_EMU_TID_Z:
+    return lane.tid[which - KILN_EMU_TID_X];
+  case KILN_EMU_NTID_X: case KILN_EMU_NTID_Y: case KILN_EMU_NTID_Z:
+    return int32_t(launch.block[which - KILN_EMU_NTID_X]);
+  case KILN_EMU_CTAID_X: case KILN_EMU_CTAID_Y: case KILN_EMU_CTAID_Z:
+    return int32_t(launch.ctaid[which - KILN_EMU_CTAID_X]);
+  case KILN_EMU_NCTAID_X: case KILN_EMU_NCTAID_Y: case KILN_EMU_NCTAID_Z:
+    return int32_t(launch.grid[which - KILN_EMU_NCTAID_X]);
+  case KILN_EMU_LANEID: return lane.laneId;
+  case KILN_EMU_WARPSIZE: return kWarpSize;
+  default:
+    launch.error = "reads unknown special register " + std::to_string(which);
+    return 0;
+  }
+}
+
+EMULATOR_EXPORT int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, int32_t b,
+                                      int32_t c) {
+  Launch &launch = *active;
+  if (!launch.kernel->synchronizes) {
+    launch.error = "shuffles, but its description says its threads do not synchronize";
+    return bits;
+  }
+  Lane &lane = *launch.current;
+  lane.kind = kind, lane.mask = mask, lane.bits = bits, lane.b = b, lane.c = c;
+  yieldLane(LaneState::AtShuffle);
+  return lane.result;
+}
+
+EMULATOR_EXPORT void kiln_emu_barrier() {
+  Launch &launch = *active;
+  if (!launch.kernel->synchronizes) {
+    launch.error = "waits at a barrier, but its description says its threads do not synchronize";
+    return;
+  }
+  yieldLane(LaneState::AtBarrier);
+}

@@ -1,0 +1,82 @@
+/*===- fake_emulated_kernels.c - Kernels in the emulation ABI, by hand ----===*
+ *
+ * What `kiln compile --gpu-emulation` links for a model's kernels
+ * (kiln/kiln_gpu_emulation.h), written in C to test the fake driver's
+ * emulator (fake_cuda_emulator.cpp) on cases chosen by hand: every shuffle
+ * mode with whole and segmented warps, a block barrier, the special
+ * registers, and threads that could not all reach a shuffle on a GPU.
+ * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln/kiln_gpu_emulation.h"
+
+#include <stdint.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* The emulator's functions: the driver that loads this library has them. */
+int32_t kiln_emu_special_register(int32_t which);
+int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, int32_t b, int32_t c);
+void kiln_emu_barrier(void);
+
+static int32_t linearThread(void) {
+  return kiln_emu_special_register(KILN_EMU_TID_X) +
+         kiln_emu_special_register(KILN_EMU_NTID_X) *
+             kiln_emu_special_register(KILN_EMU_TID_Y);
+}
+
+/* shuffle(out, kind, b, c): out[t] = the value of lane t's shuffle of
+ * 100 + t, out[n + t] = its predicate, for the n threads of one block. */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_shuffle = {4, 1};
+EXPORT void kiln_emu_kernel_shuffle(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  int32_t kind = *(int32_t *)params[1], b = *(int32_t *)params[2], c = *(int32_t *)params[3];
+  int32_t t = linearThread();
+  int32_t n = kiln_emu_special_register(KILN_EMU_NTID_X) *
+              kiln_emu_special_register(KILN_EMU_NTID_Y);
+  int64_t packed = kiln_emu_shfl(kind, -1, 100 + t, b, c);
+  out[t] = (int32_t)packed;
+  out[n + t] = (int32_t)(packed >> 32);
+}
+
+/* rotate(out): each thread stores t + 1 into a block-shared array, waits at
+ * the barrier, then reads its neighbour's: right only if every thread of
+ * the block stored before any read. */
+static int32_t shared[1024];
+EXPORT const kiln_emu_kernel_info kiln_emu_info_rotate = {1, 1};
+EXPORT void kiln_emu_kernel_rotate(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  int32_t t = kiln_emu_special_register(KILN_EMU_TID_X);
+  int32_t n = kiln_emu_special_register(KILN_EMU_NTID_X);
+  shared[t] = t + 1;
+  kiln_emu_barrier();
+  int32_t block = kiln_emu_special_register(KILN_EMU_CTAID_X);
+  out[block * n + t] = shared[(t + 1) % n];
+}
+
+/* positions(out): out[global thread] = tid.x + 10 tid.y + 100 ctaid.x +
+ * 1000 ctaid.y + 10000 laneid, over a 2D grid of 2D blocks; no
+ * synchronization: the threads run one after another. */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_positions = {1, 0};
+EXPORT void kiln_emu_kernel_positions(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  int32_t bx = kiln_emu_special_register(KILN_EMU_NTID_X);
+  int32_t by = kiln_emu_special_register(KILN_EMU_NTID_Y);
+  int32_t gx = kiln_emu_special_register(KILN_EMU_NCTAID_X);
+  int32_t cx = kiln_emu_special_register(KILN_EMU_CTAID_X);
+  int32_t cy = kiln_emu_special_register(KILN_EMU_CTAID_Y);
+  int32_t tx = kiln_emu_special_register(KILN_EMU_TID_X);
+  int32_t ty = kiln_emu_special_register(KILN_EMU_TID_Y);
+  int32_t block = cy * gx + cx;
+  out[block * bx * by + ty * bx + tx] =
+      tx + 10 * ty + 100 * cx + 1000 * cy + 10000 * kiln_emu_special_register(KILN_EMU_LANEID);
+}
+
+/* half_shuffle(): only lanes 0-15 shuffle, with a full member mask: on a
+ * GPU the result is undefined (or the warp hangs); the emulator reports it. */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_half_shuffle = {0, 1};
+EXPORT void kiln_emu_kernel_half_shuffle(void **params) {
+  (void)params;
+  if (kiln_emu_special_register(KILN_EMU_LANEID) < 16)
+    kiln_emu_shfl(KILN_EMU_SHFL_BFLY, -1, 1, 1, 31);
+}

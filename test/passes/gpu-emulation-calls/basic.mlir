@@ -1,0 +1,60 @@
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(gpu.module(kiln-gpu-emulation-calls))' | FileCheck %s
+
+// The NVVM operations convert-gpu-to-nvvm leaves in a kernel become calls
+// of the emulator (kiln/kiln_gpu_emulation.h): special registers by code
+// (tid.x 0, ntid.x 3, ctaid.x 6, laneid 12), the shuffle with its value as
+// 32 bits and the predicate from bit 32 of the result, the barrier as is.
+// Everything else stays.
+
+// Declared once, however many calls.
+// CHECK-LABEL: gpu.module @kernels
+// CHECK-DAG: llvm.func @kiln_emu_special_register(i32) -> i32
+// CHECK-DAG: llvm.func @kiln_emu_shfl(i32, i32, i32, i32, i32) -> i64
+// CHECK-DAG: llvm.func @kiln_emu_barrier()
+gpu.module @kernels {
+  // CHECK-LABEL: llvm.func @row
+  llvm.func @row(%out: !llvm.ptr, %v: f32) attributes {gpu.kernel, nvvm.kernel} {
+    // CHECK: %[[C0:.*]] = llvm.mlir.constant(0 : i32)
+    // CHECK: %[[TID:.*]] = llvm.call @kiln_emu_special_register(%[[C0]]) : (i32) -> i32
+    // CHECK: %[[C3:.*]] = llvm.mlir.constant(3 : i32)
+    // CHECK: llvm.call @kiln_emu_special_register(%[[C3]])
+    // CHECK: %[[C6:.*]] = llvm.mlir.constant(6 : i32)
+    // CHECK: llvm.call @kiln_emu_special_register(%[[C6]])
+    // CHECK: %[[C12:.*]] = llvm.mlir.constant(12 : i32)
+    // CHECK: llvm.call @kiln_emu_special_register(%[[C12]])
+    %tid = nvvm.read.ptx.sreg.tid.x : i32
+    %ntid = nvvm.read.ptx.sreg.ntid.x : i32
+    %ctaid = nvvm.read.ptx.sreg.ctaid.x : i32
+    %lane = nvvm.read.ptx.sreg.laneid : i32
+    %mask = llvm.mlir.constant(-1 : i32) : i32
+    %one = llvm.mlir.constant(1 : i32) : i32
+    %clamp = llvm.mlir.constant(31 : i32) : i32
+    // CHECK: %[[BITS:.*]] = llvm.bitcast %{{.*}} : f32 to i32
+    // CHECK: %[[KIND:.*]] = llvm.mlir.constant(3 : i32)
+    // CHECK: %[[PACKED:.*]] = llvm.call @kiln_emu_shfl(%[[KIND]], %{{.*}}, %[[BITS]], %{{.*}}, %{{.*}}) : (i32, i32, i32, i32, i32) -> i64
+    // CHECK: %[[LOW:.*]] = llvm.trunc %[[PACKED]] : i64 to i32
+    // CHECK: %[[VALUE:.*]] = llvm.bitcast %[[LOW]] : i32 to f32
+    // CHECK: %[[HIGH:.*]] = llvm.lshr %[[PACKED]]
+    // CHECK: %[[VALID:.*]] = llvm.trunc %[[HIGH]] : i64 to i1
+    // CHECK: llvm.insertvalue %[[VALUE]], %{{.*}}[0]
+    // CHECK: llvm.insertvalue %[[VALID]], %{{.*}}[1]
+    %pair = nvvm.shfl.sync bfly %mask, %v, %one, %clamp {return_value_and_is_valid} : f32 -> !llvm.struct<(f32, i1)>
+    %other = llvm.extractvalue %pair[0] : !llvm.struct<(f32, i1)>
+    // An i32 shuffle without the predicate: no bitcasts, no struct.
+    // CHECK: %[[DOWN:.*]] = llvm.mlir.constant(2 : i32)
+    // CHECK: %[[P2:.*]] = llvm.call @kiln_emu_shfl(%[[DOWN]], %{{.*}}, %[[TID]], %{{.*}}, %{{.*}})
+    // CHECK: llvm.trunc %[[P2]] : i64 to i32
+    %moved = nvvm.shfl.sync down %mask, %tid, %one, %clamp : i32 -> i32
+    // CHECK: llvm.call @kiln_emu_barrier() : () -> ()
+    nvvm.barrier0
+    // CHECK-NOT: nvvm.
+    %sum = llvm.add %tid, %ntid : i32
+    %sum2 = llvm.add %sum, %ctaid : i32
+    %sum3 = llvm.add %sum2, %lane : i32
+    %sum4 = llvm.add %sum3, %moved : i32
+    %index = llvm.sext %sum4 : i32 to i64
+    %at = llvm.getelementptr %out[%index] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    llvm.store %other, %at : f32, !llvm.ptr
+    llvm.return
+  }
+}
