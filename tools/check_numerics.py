@@ -149,13 +149,14 @@ def convert_down(model_path: pathlib.Path, opset: int, tmp: pathlib.Path) -> pat
     return path
 
 
-def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Path) -> dict:
+def run_kiln(kiln_run: str, library: pathlib.Path, feeds: dict, tmp: pathlib.Path,
+             env=None) -> dict:
     args = [kiln_run, str(library), "--output-dir", str(tmp / "out")]
     for name, value in feeds.items():
         path = tmp / f"{name}.npy"
         np.save(path, value)
         args += ["--input", f"{name}={path}"]
-    result = subprocess.run(args, capture_output=True, text=True)
+    result = subprocess.run(args, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"kiln-run failed:\n{result.stderr}")
     return {p.stem: np.load(p) for p in (tmp / "out").glob("*.npy")}

@@ -27,6 +27,12 @@ directory of input sets, docs/datasets.md):
    int8 bar.
  * Kiln bf16 vs ORT fp32 (--kiln-bf16): compiled with --quantize bf16, held
    to mean >= 0.9999 and min >= 0.9995 (measured: 0.99999, 0.99998).
+ * Kiln on the GPU path vs ORT fp32 (--kiln-gpu-emulated kernels,cublas-fp16,
+   ...: tools/gpu_check.py's variants): compiled per set (the GPU path fixes
+   every dim) with --target cuda --gpu-emulation and run on the test CUDA
+   driver, which computes what the GPU would (docs/gpu.md): fp32 variants
+   held to the fp32 bar, the tensor-core precisions (GEMM inputs rounded to
+   fp16, bf16 or TF32) to the bf16 one.
 
 Exits 1 if Kiln fp32 misses --min-cosine or --max-abs-diff, 77 if the model
 file is missing and --skip-if-missing is given (a ctest SKIP), else 0.
@@ -95,6 +101,47 @@ def calibration_flags(args, tmp: pathlib.Path) -> list[str]:
     return ["--calibration-data", str(folder), "--calibration-method", args.calibration_method]
 
 
+def compare_sets(label: str, sets, reference, outputs) -> dict:
+    """Per sentence cosine and the max abs differences of `outputs` (one
+    dict per set) against ORT's; printed and returned."""
+    cos, emb_diff, hidden_diff = [], 0.0, 0.0
+    for (name, feeds), want, got in zip(sets, reference, outputs):
+        cos.append(cosines(got["sentence_embedding"], want["sentence_embedding"]))
+        emb_diff = max(emb_diff, float(np.max(np.abs(got["sentence_embedding"] - want["sentence_embedding"]))))
+        if "last_hidden_state" in want:
+            real = feeds["attention_mask"].astype(bool)
+            hidden_diff = max(hidden_diff, float(np.max(np.abs(got["last_hidden_state"][real]
+                                                                - want["last_hidden_state"][real]))))
+    cos = np.concatenate(cos)
+    result = {"cosine": summary(cos), "max_abs_diff_sentence_embedding": emb_diff,
+              "max_abs_diff_last_hidden_state_unpadded": hidden_diff}
+    print(f"{label} vs ORT fp32, {cos.size} sentences: cosine mean {np.mean(cos):.8f} min {np.min(cos):.8f} "
+          f"(1 - min = {1 - np.min(cos):.2g}); "
+          f"max abs diff sentence_embedding {emb_diff:.3g}, last_hidden_state (unpadded) {hidden_diff:.3g}")
+    return result
+
+
+def kiln_gpu_emulated(args, sets, reference, tmp: pathlib.Path, variant: str) -> dict:
+    """The GPU path (gpu_check.py variant `variant`), one library per set's
+    shapes, run on the test CUDA driver (also the fake cuBLASLt)."""
+    from gpu_check import variant_flags
+    env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda)
+    outputs = []
+    for name, feeds in sets:
+        library = tmp / f"minilm-l6.gpu-{variant}.{name}.so"
+        shapes = ",".join(f"{n}={'x'.join(map(str, v.shape))}" for n, v in feeds.items())
+        cmd = [args.kiln, "compile", str(args.model), "-o", str(library), "--target", "cuda",
+               "--gpu-emulation", *variant_flags(variant), "--input-shape", shapes]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
+        run_dir = tmp / f"set-{name}-gpu-{variant}"
+        run_dir.mkdir()
+        outputs.append(run_kiln(args.kiln_run, library, feeds, run_dir, env=env))
+        library.unlink()
+    return compare_sets(f"Kiln GPU {variant} (emulated)", sets, reference, outputs)
+
+
 def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path, quantize=None) -> dict:
     library = None if quantize else args.library
     label = f"Kiln {quantize or 'fp32'}"
@@ -110,24 +157,12 @@ def kiln_vs_ort(args, sets, reference, tmp: pathlib.Path, quantize=None) -> dict
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
         print(f"kiln compile: {time.monotonic() - start:.1f} s")
-    cos, emb_diff, hidden_diff = [], 0.0, 0.0
-    for (name, feeds), want in zip(sets, reference):
+    outputs = []
+    for name, feeds in sets:
         run_dir = tmp / f"set-{name}-{quantize or 'fp32'}"
         run_dir.mkdir()
-        got = run_kiln(args.kiln_run, library, feeds, run_dir)
-        cos.append(cosines(got["sentence_embedding"], want["sentence_embedding"]))
-        emb_diff = max(emb_diff, float(np.max(np.abs(got["sentence_embedding"] - want["sentence_embedding"]))))
-        if "last_hidden_state" in want:
-            real = feeds["attention_mask"].astype(bool)
-            hidden_diff = max(hidden_diff, float(np.max(np.abs(got["last_hidden_state"][real]
-                                                                - want["last_hidden_state"][real]))))
-    cos = np.concatenate(cos)
-    result = {"cosine": summary(cos), "max_abs_diff_sentence_embedding": emb_diff,
-              "max_abs_diff_last_hidden_state_unpadded": hidden_diff}
-    print(f"{label} vs ORT fp32, {cos.size} sentences: cosine mean {np.mean(cos):.8f} min {np.min(cos):.8f} "
-          f"(1 - min = {1 - np.min(cos):.2g}); "
-          f"max abs diff sentence_embedding {emb_diff:.3g}, last_hidden_state (unpadded) {hidden_diff:.3g}")
-    return result
+        outputs.append(run_kiln(args.kiln_run, library, feeds, run_dir))
+    return compare_sets(label, sets, reference, outputs)
 
 
 def ort_int8(args, sets, reference, tmp: pathlib.Path) -> dict:
@@ -197,6 +232,16 @@ def main() -> int:
     parser.add_argument("--kiln-bf16", action="store_true",
                         help="also compile with --quantize bf16 and hold it to cosine to ORT fp32 "
                              "mean >= 0.9999, min >= 0.9995")
+    parser.add_argument("--kiln-gpu-emulated", default=[], type=lambda text: text.split(","),
+                        metavar="VARIANT,...",
+                        help="also the GPU path, emulated on this CPU, in these gpu_check.py "
+                             "variants (kernels, kernels-O0, cublas-fp32|tf32|fp16|bf16)")
+    parser.add_argument("--gpu-sets", type=int, default=3,
+                        help="--kiln-gpu-emulated runs on the first N sets (emulation is slow: a "
+                             "set of 8 sentences takes about a minute)")
+    parser.add_argument("--fake-cuda",
+                        default=str(ROOT / "build/runtime/tests/bin/libkiln_fake_cuda.so"),
+                        help="the test CUDA driver for --kiln-gpu-emulated")
     parser.add_argument("--ort-int8-variants", action="store_true",
                         help="also quantize_dynamic with reduce_range, MatMul only (per-tensor and "
                              "per-channel) and Gather only")
@@ -228,6 +273,9 @@ def main() -> int:
                                                                  "int8-static")
         if args.kiln_bf16:
             report["kiln_bf16_vs_ort_fp32"] = kiln_vs_ort(args, sets, reference, tmp, "bf16")
+        for variant in args.kiln_gpu_emulated:
+            report[f"kiln_gpu_{variant}_emulated_vs_ort_fp32"] = kiln_gpu_emulated(
+                args, sets[:args.gpu_sets], reference[:args.gpu_sets], tmp, variant)
         if not args.no_ort_int8:
             report["ort_int8_vs_ort_fp32"] = ort_int8(args, sets, reference, tmp)
     if args.json:
@@ -255,6 +303,19 @@ def main() -> int:
         print(f"{'ok' if bf16_ok else 'FAILED'}: Kiln bf16 vs ORT fp32 (mean cosine "
               f"{bf16['mean']:.6f} >= 0.9999, min {bf16['min']:.6f} >= 0.9995)")
         ok = ok and bf16_ok
+    for variant in args.kiln_gpu_emulated:
+        gpu = report[f"kiln_gpu_{variant}_emulated_vs_ort_fp32"]
+        if variant.startswith("kernels") or variant == "cublas-fp32":
+            gpu_ok = (gpu["cosine"]["min"] >= args.min_cosine
+                      and gpu["max_abs_diff_sentence_embedding"] <= args.max_abs_diff
+                      and gpu["max_abs_diff_last_hidden_state_unpadded"] <= args.max_abs_diff)
+            bar = f"min cosine >= {args.min_cosine}, max abs diff <= {args.max_abs_diff}"
+        else:
+            gpu_ok = gpu["cosine"]["mean"] >= 0.9999 and gpu["cosine"]["min"] >= 0.9995
+            bar = "mean cosine >= 0.9999, min >= 0.9995"
+        print(f"{'ok' if gpu_ok else 'FAILED'}: Kiln GPU {variant} (emulated) vs ORT fp32 ({bar}; "
+              f"mean {gpu['cosine']['mean']:.8f}, min {gpu['cosine']['min']:.8f})")
+        ok = ok and gpu_ok
     return 0 if ok else 1
 
 

@@ -94,19 +94,31 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
   int64_t m = int64_t(ld.rows), n = int64_t(ld.cols);
   int64_t k = int64_t(f.transA == lt::OP_N ? la.cols : la.rows);
   std::vector<float> out(size_t(m * n));
+  // op(A) and op(B) as the compute type reads them, row-major: the sums
+  // below then walk contiguous memory (emulated models run many GEMMs).
+  std::vector<double> a(size_t(m * k)), b(size_t(k * n)), row(static_cast<size_t>(n));
   for (int32_t batch = 0; batch < ld.batch; ++batch) {
     const float *A = aP + batch * la.stride, *B = bP + batch * lb.stride;
     const float *C = cP + batch * lc.stride;
     float *D = dP + batch * ld.stride;
     for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p)
+        a[size_t(i * k + p)] = asComputed(
+            f.transA == lt::OP_N ? A[i + p * la.ld] : A[p + i * la.ld], f.computeType);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j)
+        b[size_t(p * n + j)] = asComputed(
+            f.transB == lt::OP_N ? B[p + j * lb.ld] : B[j + p * lb.ld], f.computeType);
+    for (int64_t i = 0; i < m; ++i) {
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int64_t p = 0; p < k; ++p) {
+        double x = a[size_t(i * k + p)];
+        const double *bRow = &b[size_t(p * n)];
+        for (int64_t j = 0; j < n; ++j)
+          row[size_t(j)] += x * bRow[j];
+      }
       for (int64_t j = 0; j < n; ++j) {
-        double sum = 0;
-        for (int64_t p = 0; p < k; ++p) {
-          float x = f.transA == lt::OP_N ? A[i + p * la.ld] : A[p + i * la.ld];
-          float y = f.transB == lt::OP_N ? B[p + j * lb.ld] : B[j + p * lb.ld];
-          sum += double(asComputed(x, f.computeType)) * asComputed(y, f.computeType);
-        }
-        double v = alpha * sum + (beta != 0 ? beta * C[i + j * lc.ld] : 0.0);
+        double v = alpha * row[size_t(j)] + (beta != 0 ? beta * C[i + j * lc.ld] : 0.0);
         if (f.epilogue & lt::EPILOGUE_BIAS)
           v += f.bias[i]; // one bias per row of D
         if (f.epilogue & lt::EPILOGUE_RELU)
@@ -115,6 +127,7 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
           v = 0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
         out[size_t(i + j * m)] = float(v);
       }
+    }
     // D may be C: written once every element is computed.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
