@@ -12,8 +12,9 @@
 //
 // Taken: one output, one reduction loop, a body whose yield is
 // combine(out, v) (or combine(v, out)) for combine an f32 add, mul, max
-// or min (whose identity starts each lane), `out` used nowhere else, and
-// maps whose results are loop dims or constants. The sum's order changes
+// or min (whose identity starts each lane), `out` used nowhere else, maps
+// whose results are loop dims or constants, and the reduced dim contiguous
+// (stride 1) in every input that has it, so that a warp's reads coalesce. The sum's order changes
 // (a tree of partial sums instead of a left fold): the floats differ from
 // the CPU's within rounding.
 //
@@ -94,9 +95,27 @@ bool takes(linalg::GenericOp op) {
   AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (output.isFunctionOfDim(reductionDims.front()))
     return false;
-  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
-    return llvm::all_of(map.getResults(),
-                        [](AffineExpr e) { return isa<AffineDimExpr, AffineConstantExpr>(e); });
+  if (!llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
+        return llvm::all_of(map.getResults(),
+                            [](AffineExpr e) { return isa<AffineDimExpr, AffineConstantExpr>(e); });
+      }))
+    return false;
+  // A warp's lanes read 32 neighbouring elements of the reduced dim: one
+  // memory transaction where that dim is contiguous in every input that
+  // has it, 32 where it is not. There a thread per output element reads
+  // better (neighbouring threads, neighbouring elements of the contiguous
+  // dim, which is then a parallel one): a MatMul's B, a reduction over a
+  // middle axis.
+  AffineExpr reduced = getAffineDimExpr(reductionDims.front(), op.getContext());
+  return llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    std::optional<unsigned> position =
+        op.getMatchingIndexingMap(input).getResultPosition(reduced);
+    if (!type || !position)
+      return true; // a scalar, or the same element for every lane
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    return succeeded(type.getStridesAndOffset(strides, offset)) && strides[*position] == 1;
   });
 }
 

@@ -38,29 +38,29 @@ func.func @sum_rows(%x: memref<6x40xf32>, %y: memref<6xf32>) {
 
 // -----
 
-// A max over a middle dim, with a computed value (scaled, then the max):
-// the body up to the combiner runs per element; the reduced dim is the
-// loop's, the others the warp's output element; -inf starts each lane; the
-// output element's initial value comes first in the final max, as in the
-// body (max(acc, v)).
-// CHECK-LABEL: func.func @max_middle
+// A max over the last dim of a 3-D value, with a computed value (scaled,
+// then the max): the body up to the combiner runs per element; the reduced
+// dim is the loop's, the others the warp's output element; -inf starts each
+// lane; the output element's initial value comes first in the final max,
+// as in the body (max(acc, v)).
+// CHECK-LABEL: func.func @max_last
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[TWO:.*]] = arith.constant 2.000000e+00 : f32
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads({{.*}}) in (%{{.*}} = %c128,
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %c5 step %c32 iter_args(%[[ACC:.*]] = %[[NEGINF]])
-// CHECK:   %[[V:.*]] = memref.load %{{.*}}[%{{.*}}, %[[K]], %{{.*}}] : memref<2x5x4xf32>
+// CHECK:   %[[V:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[K]]] : memref<2x4x5xf32>
 // CHECK:   %[[SCALED:.*]] = arith.mulf %[[V]], %[[TWO]]
 // CHECK:   arith.maximumf %[[ACC]], %[[SCALED]]
 // CHECK: gpu.shuffle xor
 // CHECK: scf.if
 // CHECK:   %[[INIT:.*]] = memref.load %{{.*}} : memref<2x4xf32>
 // CHECK:   arith.maximumf %[[INIT]], %{{.*}}
-#x3 = affine_map<(i, k, j) -> (i, k, j)>
-#o2 = affine_map<(i, k, j) -> (i, j)>
-func.func @max_middle(%x: memref<2x5x4xf32>, %y: memref<2x4xf32>) {
+#x3 = affine_map<(i, j, k) -> (i, j, k)>
+#o2 = affine_map<(i, j, k) -> (i, j)>
+func.func @max_last(%x: memref<2x4x5xf32>, %y: memref<2x4xf32>) {
   %two = arith.constant 2.0 : f32
-  linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "reduction", "parallel"]}
-      ins(%x : memref<2x5x4xf32>) outs(%y : memref<2x4xf32>) {
+  linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<2x4x5xf32>) outs(%y : memref<2x4xf32>) {
   ^bb0(%a: f32, %acc: f32):
     %s = arith.mulf %a, %two : f32
     %m = arith.maximumf %acc, %s : f32
@@ -129,6 +129,59 @@ func.func @left_alone(%xi: memref<6x40xi32>, %yi: memref<6xi32>, %x: memref<6x40
   ^bb0(%a: f32, %o: f32):
     %n = arith.negf %a : f32
     linalg.yield %n : f32
+  }
+  return
+}
+
+// -----
+
+// Left to a thread per output element: reductions whose reduced dim is not
+// contiguous in an input that has it (a warp's 32 reads would be 32
+// transactions): a max over a middle axis, a MatMul (B's reduced dim is
+// its rows), a sum over a column-strided view. A MatMul whose B is
+// transposed (attention's Q K^T: the reduced dim contiguous in both) is
+// taken.
+// CHECK-LABEL: func.func @strided_reductions
+// CHECK-COUNT-3: linalg.generic
+// CHECK: gpu.launch
+// CHECK-NOT: linalg.generic
+#x3 = affine_map<(i, k, j) -> (i, k, j)>
+#o2 = affine_map<(i, k, j) -> (i, j)>
+#a = affine_map<(i, j, p) -> (i, p)>
+#b = affine_map<(i, j, p) -> (p, j)>
+#bt = affine_map<(i, j, p) -> (j, p)>
+#c = affine_map<(i, j, p) -> (i, j)>
+#in = affine_map<(i, j) -> (i, j)>
+#out = affine_map<(i, j) -> (i)>
+func.func @strided_reductions(%x: memref<2x5x4xf32>, %y: memref<2x4xf32>,
+                              %a: memref<8x16xf32>, %b: memref<16x8xf32>, %c: memref<8x8xf32>,
+                              %v: memref<6x40xf32, strided<[1, 6]>>, %s: memref<6xf32>,
+                              %bt: memref<8x16xf32>, %d: memref<8x8xf32>) {
+  linalg.generic {indexing_maps = [#x3, #o2], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x : memref<2x5x4xf32>) outs(%y : memref<2x4xf32>) {
+  ^bb0(%e: f32, %acc: f32):
+    %m = arith.maximumf %acc, %e : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x16xf32>, memref<16x8xf32>) outs(%c : memref<8x8xf32>) {
+  ^bb0(%l: f32, %r: f32, %acc: f32):
+    %p = arith.mulf %l, %r : f32
+    %t = arith.addf %acc, %p : f32
+    linalg.yield %t : f32
+  }
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%v : memref<6x40xf32, strided<[1, 6]>>) outs(%s : memref<6xf32>) {
+  ^bb0(%e: f32, %acc: f32):
+    %t = arith.addf %acc, %e : f32
+    linalg.yield %t : f32
+  }
+  linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %bt : memref<8x16xf32>, memref<8x16xf32>) outs(%d : memref<8x8xf32>) {
+  ^bb0(%l: f32, %r: f32, %acc: f32):
+    %p = arith.mulf %l, %r : f32
+    %t = arith.addf %acc, %p : f32
+    linalg.yield %t : f32
   }
   return
 }

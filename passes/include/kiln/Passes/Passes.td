@@ -1423,8 +1423,11 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
     top-level `linalg.generic` with one output, one reduction loop and
     static bounds, whose body yields `combine(out, v)` (either order) for
     `combine` an f32 `arith.addf`, `mulf`, `maximumf`, `minimumf`, `maxnumf`
-    or `minnumf`, with `out` used nowhere else and maps whose results are
-    loop dims or constants, becomes one `gpu.launch` in which a warp owns an
+    or `minnumf`, with `out` used nowhere else, maps whose results are
+    loop dims or constants, and the reduced dim contiguous (stride 1) in
+    every input that has it (so that a warp's reads coalesce; a MatMul's B
+    or a reduction over a middle axis stays a thread per output element,
+    whose neighbours read neighbouring elements), becomes one `gpu.launch` in which a warp owns an
     output element: each lane folds the elements `lane, lane + 32, ...` of
     the reduced dim into a partial started at the combiner's identity
     (-0.0, 1, -inf, +inf, or NaN for the `num` forms), a butterfly of
