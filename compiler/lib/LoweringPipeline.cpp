@@ -459,7 +459,8 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
          "kiln-gpu-device-buffers,kiln-plan-memory," +
          std::string(options.gpuGemmLibrary
-                         ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true},"
+                         ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true "
+                           "residual-over-zero-only=true},"
                            "kiln-fgemm-to-runtime,"
                          : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's

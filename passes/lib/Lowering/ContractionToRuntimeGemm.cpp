@@ -282,11 +282,14 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
   return epilogue;
 }
 
-/// The op that last wrote `buffer` before `point`, if that is its only
-/// writer before `point` (and every use is in point's block); nullptr
-/// otherwise. `reads` tells whether anything read it in between. Reads are
-/// copies from it and linalg inputs; any other use counts as a write.
-Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
+/// The op that last wrote `buffer` before `point`: a linalg op with it as
+/// an init or a copy into it (earlier writes do not matter: a zero fill or
+/// a copy overwrites all of it, and the memory plan gives no other buffer
+/// those bytes while this one is live). nullptr when a use is outside
+/// point's block or could write it unseen (a view of it, its pointer
+/// handed to a call). `reads` tells whether anything read it between that
+/// write and `point`. Reads are copies from it and linalg inputs.
+Operation *lastWriterBefore(Value buffer, Operation *point, bool &reads) {
   Operation *writer = nullptr;
   SmallVector<Operation *> readers;
   for (Operation *user : buffer.getUsers()) {
@@ -303,9 +306,10 @@ Operation *onlyWriterBefore(Value buffer, Operation *point, bool &reads) {
       readers.push_back(user);
       continue;
     }
-    if (writer)
+    if (!copy && !linalgOp)
       return nullptr;
-    writer = user;
+    if (!writer || writer->isBeforeInBlock(user))
+      writer = user;
   }
   // A read counts only if it comes after the write.
   reads = writer && llvm::any_of(readers, [&](Operation *r) { return writer->isBeforeInBlock(r); });
@@ -327,13 +331,13 @@ Value copiedInto(Operation *op, Value target) {
 }
 
 /// Whether `buffer` holds zeros at `point` because a zero fill, or a copy
-/// of a buffer that held zeros then, is its only write before it. CSE merges
+/// of a buffer that held zeros then, is its last write before it. CSE merges
 /// the zero inits of several matmuls, and bufferization then fills one
 /// buffer and copies it into each output. Sets `redundant` to that write
 /// when nothing reads the buffer between it and `point`.
 bool holdsZerosAt(Value buffer, Operation *point, Operation *&redundant, int depth = 0) {
   bool reads;
-  Operation *writer = onlyWriterBefore(buffer, point, reads);
+  Operation *writer = lastWriterBefore(buffer, point, reads);
   redundant = nullptr;
   bool zero = false;
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(writer))
@@ -488,8 +492,14 @@ struct ContractionToRuntimeGemmPass
           if (!unitStrideOperands || hasUnitStrideOperands(*plan))
             contractions.emplace_back(op, *plan);
       });
-      for (auto &[op, plan] : contractions)
-        emitFGemm(rewriter, op, plan, epilogueOf(op, plan));
+      for (auto &[op, plan] : contractions) {
+        std::optional<Epilogue> epilogue = epilogueOf(op, plan);
+        Operation *ignored;
+        if (residualOverZeroOnly && epilogue && epilogue->residual &&
+            !holdsZerosAt(plan.c.buffer, op, ignored))
+          epilogue.reset(); // its add stays a loop after the GEMM
+        emitFGemm(rewriter, op, plan, epilogue);
+      }
     });
   }
 };

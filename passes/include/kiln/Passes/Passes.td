@@ -897,6 +897,9 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     Option<"unitStrideOperands", "unit-stride-operands", "bool", /*default=*/"false",
            "only contractions whose A and B each have a unit stride along one of their "
            "two GEMM dims (the layouts cuBLAS reads: the GPU path); others stay loops">,
+    Option<"residualOverZeroOnly", "residual-over-zero-only", "bool", /*default=*/"false",
+           "a residual joins only a GEMM whose C is known zero (cuBLASLt reads the residual "
+           "in C's place: the GPU path); otherwise the residual's add stays its own loop">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
