@@ -886,6 +886,8 @@ def check(args, model, spec, tmp, opts=None):
     for opt in opts:
         lib = tmp / f"model{opt}.so"
         flags = gpu[opt] + gpu_dims(model, spec["envs"][0]) if opt in gpu else [opt]
+        if opt in GPU_RUN_TARGETS and args.gpu_opt:
+            flags.append(args.gpu_opt)
         kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib),
                               *flags], args.timeout)
         if kind == "error" and opt in gpu and GPU_UNSUPPORTED.search(msg):
@@ -1086,12 +1088,15 @@ def report(args, label, model, tmp, keep, repro):
         opt = found[0]["opt"]
         gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
         flags = " ".join(gpu[opt] + gpu_dims(shrunk, spec["envs"][0])) if opt in gpu else opt
+        if opt in GPU_RUN_TARGETS and args.gpu_opt:
+            flags += " " + args.gpu_opt
         driver = f"KILN_CUDA_DRIVER={args.fake_cuda} KILN_CUBLASLT={args.fake_cuda} " \
             if opt in GPU_RUN_TARGETS else ""
         (keep / "repro.txt").write_text(
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
             f"{' --gpu-run' if opt in GPU_RUN_TARGETS else ''}"
+            f"{' --gpu-opt=' + args.gpu_opt if opt in GPU_RUN_TARGETS and args.gpu_opt else ''}"
             f"{' --gpu-compile' if opt in GPU_TARGETS else ''}\n"
             f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {flags} && "
             f"{driver}{' '.join(cmd)} --output-dir /tmp/shrunk-out\n")
@@ -1148,6 +1153,9 @@ def main():
     parser.add_argument("--fake-cuda",
                         default=str(ROOT / "build/runtime/tests/bin/libkiln_fake_cuda.so"),
                         help="the test CUDA driver for --gpu-run")
+    parser.add_argument("--gpu-opt", choices=["-O0", "-O1", "-O2", "-O3"],
+                        help="--gpu-run's optimization level, e.g. --gpu-opt=-O0 (default: "
+                             "kiln's, -O2)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per kiln command")
     parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
