@@ -73,8 +73,9 @@ GPU_TARGETS = {"cuda": ["--target", "cuda"],
                "cuda-cublas-fp16": ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16"]}
 # --gpu-run: the GPU path compiled with --gpu-emulation (its kernels compiled
 # for this CPU) and run on the test CUDA driver, which is also a fake
-# cuBLASLt (docs/gpu.md): the GPU path's numerics against onnxruntime, on
-# the first input binding (the one the compile fixes the dims to).
+# cuBLASLt and checks the kernels for races (docs/gpu.md): the GPU path's
+# numerics against onnxruntime, on the first input binding (the one the
+# compile fixes the dims to).
 GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
                    "cuda-emulated-cublas": ["--target", "cuda", "--gpu-gemm=cublas",
                                             "--gpu-emulation"]}
@@ -899,8 +900,8 @@ def check(args, model, spec, tmp, opts=None):
             continue
         if opt in GPU_TARGETS:
             continue  # compiled; there is no GPU to run it on
-        env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda) \
-            if opt in GPU_RUN_TARGETS else None
+        env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda,
+                   FAKE_CUDA_RACECHECK="1") if opt in GPU_RUN_TARGETS else None
         for i, (feeds, want) in enumerate(runs[:1] if env else runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
@@ -1091,7 +1092,7 @@ def report(args, label, model, tmp, keep, repro):
         if opt in GPU_RUN_TARGETS and args.gpu_opt:
             flags += " " + args.gpu_opt
         driver = f"KILN_CUDA_DRIVER={args.fake_cuda} KILN_CUBLASLT={args.fake_cuda} " \
-            if opt in GPU_RUN_TARGETS else ""
+            "FAKE_CUDA_RACECHECK=1 " if opt in GPU_RUN_TARGETS else ""
         (keep / "repro.txt").write_text(
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"

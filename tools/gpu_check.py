@@ -404,9 +404,11 @@ def run_check(args) -> int:
           f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
     emulation = manifest.get("emulation", False)
     # Emulated kernels run on the test driver, on this CPU; it is the fake
-    # cuBLASLt too (inputs rounded as the tensor cores round them).
+    # cuBLASLt too (inputs rounded as the tensor cores round them), and
+    # checks the kernels for races between threads.
     fake = str((bindir / FAKE_DRIVER).resolve())
-    env = dict(os.environ, KILN_CUDA_DRIVER=fake, KILN_CUBLASLT=fake) if emulation else None
+    env = dict(os.environ, KILN_CUDA_DRIVER=fake, KILN_CUBLASLT=fake,
+               FAKE_CUDA_RACECHECK="1") if emulation else None
     if not emulation and not has_cuda_driver():  # (no results to save: nothing ran)
         print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
               "models compiled for the GPU and the no-driver error was checked; run "

@@ -3,8 +3,9 @@
 // The kernels' module, once convert-gpu-to-nvvm and kiln-gpu-emulation-calls
 // have run, is LLVM dialect that any LLVM target compiles: here the host's.
 // Each kernel gets an entry taking cuLaunchKernel's parameter pointers and
-// a description (parameter count, whether its threads synchronize), and the
-// whole is linked into a shared library that the test CUDA driver loads
+// a description (parameter count, whether its threads synchronize), every
+// load and store is reported to the emulator first (its race check), and
+// the whole is linked into a shared library that the test CUDA driver loads
 // from the model's gpu_image. The library leaves the emulator's functions
 // and libdevice's __nv_* math undefined: the driver that loads it has them.
 //
@@ -18,6 +19,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
@@ -85,6 +87,42 @@ void addLaunchEntry(llvm::Module &module, llvm::Function &kernel) {
   kernel.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
+/// Reports every load and store of the kernels (and the functions they
+/// call) to the emulator before it happens, for its race check; accesses
+/// of a function's own stack (allocas: thread-private) are not reported.
+/// Before the launch entries exist: their reads of the parameter array are
+/// not the kernels'.
+void reportAccesses(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  auto *pointer = llvm::PointerType::get(context, 0);
+  llvm::FunctionCallee report = module.getOrInsertFunction(
+      KILN_EMU_ACCESS_FN, llvm::Type::getVoidTy(context), pointer,
+      llvm::Type::getInt64Ty(context), llvm::Type::getInt32Ty(context));
+  const llvm::DataLayout &layout = module.getDataLayout();
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    SmallVector<llvm::Instruction *> accesses;
+    for (llvm::BasicBlock &block : function)
+      for (llvm::Instruction &instruction : block)
+        if (isa<llvm::LoadInst, llvm::StoreInst>(instruction))
+          accesses.push_back(&instruction);
+    for (llvm::Instruction *access : accesses) {
+      auto *store = dyn_cast<llvm::StoreInst>(access);
+      llvm::Value *address = store ? store->getPointerOperand()
+                                   : cast<llvm::LoadInst>(access)->getPointerOperand();
+      if (isa<llvm::AllocaInst>(llvm::getUnderlyingObject(address)))
+        continue;
+      llvm::Type *type = store ? store->getValueOperand()->getType() : access->getType();
+      llvm::IRBuilder<> b(access);
+      if (address->getType() != pointer)
+        address = b.CreateAddrSpaceCast(address, pointer);
+      b.CreateCall(report, {address, b.getInt64(layout.getTypeStoreSize(type)),
+                            b.getInt32(store ? 1 : 0)});
+    }
+  }
+}
+
 /// Drops the NVVM and GPU attributes of the kernels' functions (a kernel
 /// calling convention, launch bounds), which mean nothing to a CPU, and
 /// returns the kernels' names.
@@ -120,6 +158,13 @@ FailureOr<std::string> mlir::kiln::emulatedKernelsImage(gpu::GPUModuleOp kernels
   std::unique_ptr<llvm::Module> module = translateModuleToLLVMIR(*host, context, "kiln_kernels");
   if (!module)
     return emitError(loc, "translating the emulated kernels to LLVM IR failed"), failure();
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      native::createTargetMachine(options, loc);
+  if (failed(machine))
+    return failure();
+  module->setDataLayout((*machine)->createDataLayout());
+  module->setTargetTriple((*machine)->getTargetTriple());
+  reportAccesses(*module);
   for (const std::string &name : kernelNames) {
     llvm::Function *kernel = module->getFunction(name);
     if (!kernel)
@@ -127,13 +172,6 @@ FailureOr<std::string> mlir::kiln::emulatedKernelsImage(gpu::GPUModuleOp kernels
              failure();
     addLaunchEntry(*module, *kernel);
   }
-
-  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
-      native::createTargetMachine(options, loc);
-  if (failed(machine))
-    return failure();
-  module->setDataLayout((*machine)->createDataLayout());
-  module->setTargetTriple((*machine)->getTargetTriple());
   // Optimized at -O2 whatever the model's level: the emulated kernels'
   // arithmetic is IEEE either way (no fast-math flags), only faster.
   native::optimize(*module, **machine, 2);

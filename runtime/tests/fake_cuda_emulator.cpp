@@ -12,6 +12,13 @@
 // at different points, a shuffle reading a lane that is not taking part) is
 // reported, since on a GPU it would hang or read undefined values.
 //
+// With FAKE_CUDA_RACECHECK=1 the kernels' loads and stores (reported by
+// kiln_emu_access) are checked for races: two threads of a launch touching
+// the same byte, one of them writing, with no barrier between them (threads
+// of different blocks never have one). Running threads one after another
+// hides such a race; a GPU gives whichever value wins. The last writer and
+// the last reader of each byte are kept, for the launch.
+//
 //===----------------------------------------------------------------------===//
 
 #include "fake_cuda_emulator.h"
@@ -24,6 +31,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <map>
+#include <unordered_map>
 #include <unistd.h>
 
 #define EMULATOR_EXPORT extern "C" __attribute__((visibility("default")))
@@ -88,9 +96,20 @@ struct Lane {
   char *stack = nullptr;
   int32_t tid[3] = {0, 0, 0};
   int32_t laneId = 0;
+  int64_t linear = 0; // in the block
   // The shuffle this lane waits at, and then its result.
   int32_t kind = 0, mask = 0, bits = 0, b = 0, c = 0;
   int64_t result = 0;
+};
+
+/// A thread's access to a byte, for the race check: its number in the
+/// launch (-1: none) and how many barriers its block had passed.
+struct Access {
+  int64_t thread = -1;
+  uint32_t epoch = 0;
+};
+struct ByteAccesses {
+  Access writer, reader;
 };
 
 struct Launch {
@@ -102,6 +121,12 @@ struct Launch {
   void *schedulerSp = nullptr;
   std::vector<char *> freeStacks;
   std::string error;
+  // The race check: on or not, the current block's first thread and
+  // barrier count, and what each byte saw.
+  bool raceCheck = false;
+  int64_t blockBase = 0, threadsPerBlock = 1;
+  uint32_t epoch = 0;
+  std::unordered_map<uintptr_t, ByteAccesses> bytes;
 
   ~Launch() {
     for (Lane &lane : lanes)
@@ -207,6 +232,7 @@ std::string resolveShuffle(Launch &launch, size_t first, size_t last) {
 }
 
 void setThread(Lane &lane, size_t linear, const unsigned block[3]) {
+  lane.linear = int64_t(linear);
   lane.tid[0] = int32_t(linear % block[0]);
   lane.tid[1] = int32_t(linear / block[0] % block[1]);
   lane.tid[2] = int32_t(linear / (size_t(block[0]) * block[1]));
@@ -284,6 +310,7 @@ std::string runBlockAsCoroutines(Launch &launch) {
       for (Lane &lane : launch.lanes)
         if (lane.state == LaneState::AtBarrier)
           lane.state = LaneState::Ready;
+      ++launch.epoch; // what was touched before is ordered before what comes
       continue;
     }
     return "the block's threads cannot all go on: " + std::to_string(atBarrier) +
@@ -363,6 +390,8 @@ std::string runEmulatedKernel(const EmulatedKernel &kernel, const std::vector<in
   Launch launch;
   launch.kernel = &kernel;
   launch.params = params.data();
+  const char *raceCheck = std::getenv("FAKE_CUDA_RACECHECK");
+  launch.raceCheck = raceCheck && *raceCheck && std::strcmp(raceCheck, "0") != 0;
   std::copy(grid, grid + 3, launch.grid);
   std::copy(block, block + 3, launch.block);
   Launch *outer = active;
@@ -374,6 +403,9 @@ std::string runEmulatedKernel(const EmulatedKernel &kernel, const std::vector<in
     for (unsigned y = 0; y < grid[1] && problem.empty(); ++y)
       for (unsigned x = 0; x < grid[0] && problem.empty(); ++x) {
         launch.ctaid[0] = x, launch.ctaid[1] = y, launch.ctaid[2] = z;
+        launch.threadsPerBlock = int64_t(threads);
+        launch.blockBase = ((int64_t(z) * grid[1] + y) * grid[0] + x) * int64_t(threads);
+        launch.epoch = 0;
         if (kernel.synchronizes) {
           if (!kHasFibers) {
             problem = "the emulator runs synchronizing kernels on x86-64 only";
@@ -431,6 +463,43 @@ EMULATOR_EXPORT int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, 
   lane.kind = kind, lane.mask = mask, lane.bits = bits, lane.b = b, lane.c = c;
   yieldLane(LaneState::AtShuffle);
   return lane.result;
+}
+
+EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t write) {
+  Launch *launch = active;
+  if (!launch || !launch->raceCheck || !launch->error.empty())
+    return;
+  int64_t me = launch->blockBase + launch->current->linear;
+  auto conflicts = [&](const Access &other) {
+    return other.thread >= 0 && other.thread != me &&
+           (other.thread / launch->threadsPerBlock != me / launch->threadsPerBlock ||
+            other.epoch == launch->epoch);
+  };
+  auto describe = [&](int64_t thread) {
+    int64_t block = thread / launch->threadsPerBlock;
+    return "thread " + std::to_string(thread % launch->threadsPerBlock) + " of block " +
+           std::to_string(block);
+  };
+  auto start = reinterpret_cast<uintptr_t>(address);
+  for (int64_t i = 0; i < bytes; ++i) {
+    ByteAccesses &byte = launch->bytes[start + uintptr_t(i)];
+    const Access *other = conflicts(byte.writer) ? &byte.writer
+                          : write && conflicts(byte.reader) ? &byte.reader
+                                                           : nullptr;
+    if (other) {
+      char where[32];
+      std::snprintf(where, sizeof where, "%p", reinterpret_cast<const void *>(start + i));
+      launch->error = "a race: " + describe(me) + (write ? " writes" : " reads") + " byte " +
+                      where + ", which " + describe(other->thread) +
+                      (other == &byte.writer ? " wrote" : " read") +
+                      " in the same launch with no barrier between them";
+      return;
+    }
+    if (write)
+      byte = {{me, launch->epoch}, {}};
+    else
+      byte.reader = {me, launch->epoch};
+  }
 }
 
 EMULATOR_EXPORT void kiln_emu_barrier() {

@@ -4,7 +4,8 @@
  * (kiln/kiln_gpu_emulation.h), written in C to test the fake driver's
  * emulator (fake_cuda_emulator.cpp) on cases chosen by hand: every shuffle
  * mode with whole and segmented warps, a block barrier, the special
- * registers, and threads that could not all reach a shuffle on a GPU.
+ * registers, threads that could not all reach a shuffle on a GPU, and a
+ * race.
  * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
  *===----------------------------------------------------------------------===*/
 
@@ -18,6 +19,7 @@
 int32_t kiln_emu_special_register(int32_t which);
 int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, int32_t b, int32_t c);
 void kiln_emu_barrier(void);
+void kiln_emu_access(const void *address, int64_t bytes, int32_t write);
 
 static int32_t linearThread(void) {
   return kiln_emu_special_register(KILN_EMU_TID_X) +
@@ -39,19 +41,36 @@ EXPORT void kiln_emu_kernel_shuffle(void **params) {
   out[n + t] = (int32_t)(packed >> 32);
 }
 
-/* rotate(out): each thread stores t + 1 into a block-shared array, waits at
- * the barrier, then reads its neighbour's: right only if every thread of
- * the block stored before any read. */
-static int32_t shared[1024];
+/* rotate(out): each thread stores t + 1 into its block's part of an array
+ * (as a GPU's shared memory, one per block), waits at the barrier, then
+ * reads its neighbour's: right only if every thread of the block stored
+ * before any read. */
+static int32_t shared[4096];
 EXPORT const kiln_emu_kernel_info kiln_emu_info_rotate = {1, 1};
 EXPORT void kiln_emu_kernel_rotate(void **params) {
   int32_t *out = *(int32_t **)params[0];
   int32_t t = kiln_emu_special_register(KILN_EMU_TID_X);
   int32_t n = kiln_emu_special_register(KILN_EMU_NTID_X);
-  shared[t] = t + 1;
-  kiln_emu_barrier();
   int32_t block = kiln_emu_special_register(KILN_EMU_CTAID_X);
-  out[block * n + t] = shared[(t + 1) % n];
+  int32_t *mine = &shared[block * n];
+  kiln_emu_access(&mine[t], 4, 1);
+  mine[t] = t + 1;
+  kiln_emu_barrier();
+  kiln_emu_access(&mine[(t + 1) % n], 4, 0);
+  kiln_emu_access(&out[block * n + t], 4, 1);
+  out[block * n + t] = mine[(t + 1) % n];
+}
+
+/* racy_sum(out): every thread adds 1 into out[0], with no atomics or
+ * barrier: a race on a GPU, whatever the emulator's sequential sum says.
+ * (Accesses reported as compiled kernels report theirs.) */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_racy_sum = {1, 0};
+EXPORT void kiln_emu_kernel_racy_sum(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  kiln_emu_access(out, 4, 0);
+  int32_t sum = *out;
+  kiln_emu_access(out, 4, 1);
+  *out = sum + 1;
 }
 
 /* positions(out): out[global thread] = tid.x + 10 tid.y + 100 ctaid.x +

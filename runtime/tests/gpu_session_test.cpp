@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <stdlib.h>
 #include <dlfcn.h>
 #include <fstream>
 #include <iterator>
@@ -332,9 +333,10 @@ TEST(GpuEmulator, ShufflesAsCudaDefinesThem) {
           EXPECT_EQ(got[size_t(t)], 100 + source)
               << "kind " << kind << " width " << width << " b " << b << " thread " << t;
         }
-        if (kind == KILN_EMU_SHFL_UP && width == 32)
+        if (kind == KILN_EMU_SHFL_UP && width == 32) {
           for (int t = 0; t < threads; ++t)
             EXPECT_EQ(got[size_t(threads + t)], t % 32 >= b) << "predicate, b " << b << " thread " << t;
+        }
       }
 }
 
@@ -363,6 +365,29 @@ TEST(GpuEmulator, SpecialRegistersOverAGridOfBlocks) {
           size_t at = size_t((cy * 3 + cx) * 48 + ty * 16 + tx);
           EXPECT_EQ(got[at], tx + 10 * ty + 100 * cx + 1000 * cy + 10000 * ((ty * 16 + tx) % 32));
         }
+}
+
+TEST(GpuEmulator, RaceCheck) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  setenv("FAKE_CUDA_RACECHECK", "1", 1);
+  const int64_t grid[3] = {2, 1, 1}, block[3] = {64, 1, 1};
+  std::string status;
+  // Accesses ordered by the barrier, and each thread its own element: no race.
+  std::vector<int32_t> got = runKernel(*session, "rotate", grid, block, 2 * 64, {}, status);
+  EXPECT_EQ(status, "");
+  EXPECT_EQ(got[0], 2);
+  // Every thread adds into out[0]: a race the threads run one after another
+  // would hide (the sum comes out right here).
+  runKernel(*session, "racy_sum", grid, block, 1, {}, status);
+  unsetenv("FAKE_CUDA_RACECHECK");
+  EXPECT_NE(status.find("kernel 'racy_sum': a race: thread 1 of block 0 reads byte"),
+            std::string::npos)
+      << status;
+  EXPECT_NE(status.find("which thread 0 of block 0 wrote in the same launch with no barrier "
+                        "between them"),
+            std::string::npos)
+      << status;
 }
 
 TEST(GpuEmulator, ShuffleWithExitedLanesIsTheRunsError) {

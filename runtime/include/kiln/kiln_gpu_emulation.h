@@ -64,9 +64,15 @@ enum kiln_emu_shfl_kind {
 
 /* void kiln_emu_barrier(void): PTX's bar.sync 0 over the whole block. */
 
+/* void kiln_emu_access(const void *address, int64_t bytes, int32_t write):
+ * called before each load (write 0) and store (write 1) of the kernels
+ * (not of their thread-private stack memory), so that the driver can find
+ * races between threads of a launch (FAKE_CUDA_RACECHECK=1). */
+
 #define KILN_EMU_SPECIAL_REGISTER_FN "kiln_emu_special_register"
 #define KILN_EMU_SHFL_FN "kiln_emu_shfl"
 #define KILN_EMU_BARRIER_FN "kiln_emu_barrier"
+#define KILN_EMU_ACCESS_FN "kiln_emu_access"
 
 #ifdef __cplusplus
 }
