@@ -449,7 +449,8 @@ LogicalResult mlir::kiln::emitNative(ModuleOp module, const ModelSignature &sign
   if (options.target == Target::Cuda)
     producer += " cuda:sm_" + std::to_string(options.gpuArch) + " gemm " +
                 std::array<const char *, 4>{"fp32", "tf32", "fp16", "bf16"}[int(
-                    options.gpuPrecision)];
+                    options.gpuPrecision)] +
+                (options.gpuEmulation ? " (kernels emulated on the CPU: --gpu-emulation)" : "");
   TargetDescription target{(*machine)->getTargetCPU().str(), checkedX86Features(**machine)};
   if (failed(addModelAbi(*llvmModule, signature, regions, producer, loweringPipeline(options),
                          *gpuImage, target, error)))
