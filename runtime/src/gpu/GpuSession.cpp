@@ -25,7 +25,7 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
   const Driver *d = cuda::driver(problem);
   if (!d)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE, problem);
-  if (!image != (imageSize == 0))
+  if ((image == nullptr) != (imageSize == 0)) // no kernels: both absent
     return makeStatus(KILN_STATUS_INVALID_MODEL, "the GPU model's kernel image is malformed");
   std::unique_ptr<GpuSession> s(new GpuSession);
   s->driver = d;
