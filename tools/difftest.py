@@ -60,6 +60,7 @@ import onnxruntime as ort
 from onnx import TensorProto as TP, helper, numpy_helper
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+from gpu_check import BUILT_FAKE_DRIVER, emulation_env  # noqa: E402  (tools/, beside this)
 F32, I64, I32, BOOL = TP.FLOAT, TP.INT64, TP.INT32, TP.BOOL
 SIZES = [1, 2, 3, 4, 5, 7, 8, 16, 17]
 INT_MAX, INT_MIN = 2**63 - 1, -2**63
@@ -900,8 +901,8 @@ def check(args, model, spec, tmp, opts=None):
             continue
         if opt in GPU_TARGETS:
             continue  # compiled; there is no GPU to run it on
-        env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda,
-                   FAKE_CUDA_RACECHECK="1") if opt in GPU_RUN_TARGETS else None
+        env = dict(os.environ, **emulation_env(args.fake_cuda)) if opt in GPU_RUN_TARGETS \
+            else None
         for i, (feeds, want) in enumerate(runs[:1] if env else runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
@@ -1091,8 +1092,8 @@ def report(args, label, model, tmp, keep, repro):
         flags = " ".join(gpu[opt] + gpu_dims(shrunk, spec["envs"][0])) if opt in gpu else opt
         if opt in GPU_RUN_TARGETS and args.gpu_opt:
             flags += " " + args.gpu_opt
-        driver = f"KILN_CUDA_DRIVER={args.fake_cuda} KILN_CUBLASLT={args.fake_cuda} " \
-            "FAKE_CUDA_RACECHECK=1 " if opt in GPU_RUN_TARGETS else ""
+        driver = "".join(f"{k}={v} " for k, v in emulation_env(args.fake_cuda).items()) \
+            if opt in GPU_RUN_TARGETS else ""
         (keep / "repro.txt").write_text(
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
@@ -1152,7 +1153,7 @@ def main():
                              "and cuBLASLt fp32) and run it on the test CUDA driver (--fake-cuda), "
                              "on the first input binding: mismatches are findings")
     parser.add_argument("--fake-cuda",
-                        default=str(ROOT / "build/runtime/tests/bin/libkiln_fake_cuda.so"),
+                        default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")
     parser.add_argument("--gpu-opt", choices=["-O0", "-O1", "-O2", "-O3"],
                         help="--gpu-run's optimization level, e.g. --gpu-opt=-O0 (default: "

@@ -79,6 +79,16 @@ RUNS_PER_CHECK = 4  # the last one a CUDA graph replay
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE for `run` on a machine without a GPU
 
 FAKE_DRIVER = "libkiln_fake_cuda.so"  # runs --gpu-emulation models (prepare --emulation)
+BUILT_FAKE_DRIVER = ROOT / "build" / "runtime" / "tests" / "bin" / FAKE_DRIVER
+
+
+def emulation_env(fake_driver, race_check: bool = True) -> dict:
+    """What a run of a --gpu-emulation model adds to the environment: the
+    test CUDA driver as the driver and as cuBLASLt, and its race check."""
+    env = {"KILN_CUDA_DRIVER": str(fake_driver), "KILN_CUBLASLT": str(fake_driver)}
+    if race_check:
+        env["FAKE_CUDA_RACECHECK"] = "1"
+    return env
 
 
 def has_cuda_driver() -> bool:
@@ -406,9 +416,8 @@ def run_check(args) -> int:
     # Emulated kernels run on the test driver, on this CPU; it is the fake
     # cuBLASLt too (inputs rounded as the tensor cores round them), and
     # checks the kernels for races between threads.
-    fake = str((bindir / FAKE_DRIVER).resolve())
-    env = dict(os.environ, KILN_CUDA_DRIVER=fake, KILN_CUBLASLT=fake,
-               FAKE_CUDA_RACECHECK="1") if emulation else None
+    env = dict(os.environ, **emulation_env((bindir / FAKE_DRIVER).resolve())) \
+        if emulation else None
     if not emulation and not has_cuda_driver():  # (no results to save: nothing ran)
         print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
               "models compiled for the GPU and the no-driver error was checked; run "

@@ -59,6 +59,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import sentence_sets  # noqa: E402
 from check_numerics import run_kiln  # noqa: E402  (kiln-run with .npy in and out)
+from gpu_check import BUILT_FAKE_DRIVER, emulation_env, variant_flags  # noqa: E402
 
 EVAL_BATCH = 8  # tokenize_sentences.py's --batch default
 
@@ -124,8 +125,7 @@ def compare_sets(label: str, sets, reference, outputs) -> dict:
 def kiln_gpu_emulated(args, sets, reference, tmp: pathlib.Path, variant: str) -> dict:
     """The GPU path (gpu_check.py variant `variant`), one library per set's
     shapes, run on the test CUDA driver (also the fake cuBLASLt)."""
-    from gpu_check import variant_flags
-    env = dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda)
+    env = dict(os.environ, **emulation_env(args.fake_cuda, race_check=False))
     outputs = []
     for name, feeds in sets:
         library = tmp / f"minilm-l6.gpu-{variant}.{name}.so"

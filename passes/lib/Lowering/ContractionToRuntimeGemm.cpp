@@ -377,7 +377,7 @@ FGemmOperand fgemmOperand(const OperandAccess &access, MLIRContext *context) {
 /// scf.for loops around it that take a one-element view of each operand
 /// they move.
 void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &plan,
-               const std::optional<Epilogue> &epilogue) {
+               std::optional<Epilogue> epilogue, bool residualOverZeroOnly) {
   Location loc = op.getLoc();
   MLIRContext *context = op.getContext();
   // C known to be zero means no accumulation, and the fill (or copy of a
@@ -386,6 +386,10 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
   bool overwrite = holdsZerosAt(plan.c.buffer, op, zeroInit);
   if (zeroInit)
     rewriter.eraseOp(zeroInit);
+  // cuBLASLt reads a residual in C's place: onto a GEMM that accumulates,
+  // the residual's add stays a loop after it.
+  if (residualOverZeroOnly && !overwrite && epilogue && epilogue->residual)
+    epilogue.reset();
   rewriter.setInsertionPoint(op);
   if (epilogue)
     for (Operation *view : epilogue->hoisted)
@@ -492,14 +496,8 @@ struct ContractionToRuntimeGemmPass
           if (!unitStrideOperands || hasUnitStrideOperands(*plan))
             contractions.emplace_back(op, *plan);
       });
-      for (auto &[op, plan] : contractions) {
-        std::optional<Epilogue> epilogue = epilogueOf(op, plan);
-        Operation *ignored;
-        if (residualOverZeroOnly && epilogue && epilogue->residual &&
-            !holdsZerosAt(plan.c.buffer, op, ignored))
-          epilogue.reset(); // its add stays a loop after the GEMM
-        emitFGemm(rewriter, op, plan, epilogue);
-      }
+      for (auto &[op, plan] : contractions)
+        emitFGemm(rewriter, op, plan, epilogueOf(op, plan), residualOverZeroOnly);
     });
   }
 };
