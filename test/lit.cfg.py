@@ -43,6 +43,15 @@ if platform.machine() in ("x86_64", "AMD64"):
 if os.path.exists(config.kiln_python):
     config.available_features.add("onnx")
 
+# The test CUDA driver (runtime/tests/fake_cuda.cpp) runs models compiled
+# with --gpu-emulation: their kernels are CPU code (docs/gpu.md).
+fake_cuda = os.path.join(config.kiln_obj_root, "runtime", "tests", "bin", "libkiln_fake_cuda.so")
+if os.path.exists(fake_cuda):
+    config.available_features.add("fake-cuda")
+    config.substitutions.append(
+        ("%emulated_gpu", f"env KILN_CUDA_DRIVER={fake_cuda} KILN_CUBLASLT={fake_cuda} "
+                          "FAKE_CUDA_RACECHECK=1"))
+
 # GPU tests compile kernels: they need the CUDA toolkit's libdevice (and use
 # its ptxas when present), not a GPU.
 cuda_toolkit = os.environ.get("CUDA_HOME") or "/usr/local/cuda"

@@ -449,11 +449,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   return std::string("builtin.module(") + kEntryPasses + structuredPruningPrefix(options) +
          "func.func(" + tensorPasses + ")," +
          // Checks whose condition reads tensor data (Gather's index ranges)
-         // cannot fail a GPU run (the host does not read device memory): they
-         // go on tensors, so that the reductions computing their conditions
-         // go too instead of running as one-thread kernels.
-         "kiln-lower-runtime-checks{drop-data-dependent=true},canonicalize," +
+         // are computed on the device: they wait for bufferization, and
+         // after it become calls that have the runtime read their flag back
+         // (the second kiln-lower-runtime-checks).
+         "kiln-lower-runtime-checks{device-conditions=true},canonicalize," +
          pruningPrefix(options) +
+         // Each op writing into a filled tensor fills its own: no copy
+         // kernel of a shared zero-filled buffer before it.
+         "func.func(kiln-clone-shared-fills),"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
@@ -469,7 +472,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          // thread: the form first verified on a GPU).
          "func.func(kiln-gpu-row-kernels" +
          std::string(options.optLevel > 0 ? ",kiln-gpu-warp-reductions" : "") + ")," +
-         "kiln-lower-runtime-checks{drop-data-dependent=true},"
+         "kiln-lower-runtime-checks{device-conditions=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"
          // Integer powers become helper functions, which outlining copies

@@ -146,6 +146,7 @@ public:
         {"kiln_rt_gpu_copy", offsetof(kiln_runtime_context, gpu_copy),
          {true, true, false, false}},
         {"kiln_rt_fail", offsetof(kiln_runtime_context, fail), {true}},
+        {"kiln_rt_gpu_check", offsetof(kiln_runtime_context, gpu_check), {true, true}}, // ABI 15
     };
     for (const Import &import : imports) {
       llvm::Function *thunk = module.getFunction(import.name);

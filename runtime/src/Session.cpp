@@ -260,7 +260,7 @@ bool runModel(kiln_session &s) {
 }
 
 /// GPU models: kiln_runtime_context::gpu_launch, gpu_copy, gpu_constant,
-/// and scratch from the device arena (gpu/GpuSession.h).
+/// gpu_check, and scratch from the device arena (gpu/GpuSession.h).
 GpuSession &gpuOf(const kiln_runtime_context *ctx) {
   return *static_cast<kiln_session *>(ctx->session)->gpu;
 }
@@ -284,6 +284,10 @@ void *sessionGpuConstant(const kiln_runtime_context *ctx, const void *host, int6
 
 void *sessionGpuScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   return gpuOf(ctx).scratch(bytes);
+}
+
+void sessionGpuCheck(const kiln_runtime_context *ctx, const void *failed, const char *message) {
+  gpuOf(ctx).deviceCheck(failed, message);
 }
 
 void sessionGpuGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
@@ -695,6 +699,10 @@ kiln_status_t runSession(kiln_session_t *session, const kiln_tensor *inputs, siz
       discardOutputs(s);
       return st;
     }
+  // The device's checks were logged before any host check that ended the
+  // run: the first of them to fail is the run's first failure.
+  if (s.gpu && s.gpu->failedCheck())
+    s.failure = s.gpu->failedCheck();
   if (s.failure) {
     discardOutputs(s);
     return invalid(s.failure);
@@ -768,6 +776,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.gpu_launch = sessionGpuLaunch;
     s->context.gpu_copy = sessionGpuCopy;
     s->context.gpu_constant = sessionGpuConstant;
+    s->context.gpu_check = sessionGpuCheck;
     if (opts.device_io)
       s->gpu->useDeviceIo();
   } else if (opts.device_io) {

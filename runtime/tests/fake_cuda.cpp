@@ -66,12 +66,24 @@ void sum(const int64_t *p) {
     out[i] = a[i] + b[i];
 }
 
+// flag[0] = any(x[i] < 0): params x, flag (one byte), n. A run-time
+// check's reduction, as a kernel computes it.
+void anyNegative(const int64_t *p) {
+  auto *x = reinterpret_cast<const float *>(p[0]);
+  auto *flag = reinterpret_cast<uint8_t *>(p[1]);
+  uint8_t any = 0;
+  for (int64_t i = 0; i < p[2]; ++i)
+    any |= x[i] < 0;
+  *flag = any;
+}
+
 struct KernelEntry {
   const char *name;
   Kernel run;
   int numParams;
 };
-const KernelEntry kKernels[] = {{"twice_and_one", twiceAndOne, 3}, {"sum", sum, 4}};
+const KernelEntry kKernels[] = {
+    {"twice_and_one", twiceAndOne, 3}, {"sum", sum, 4}, {"any_negative", anyNegative, 3}};
 // With FAKE_CUDA_ANY_KERNEL set, any other name is a kernel that does
 // nothing: a compiled model's host code then runs through (its launches,
 // copies and graphs), computing nothing.
@@ -103,7 +115,7 @@ FakeCudaState state;
 bool capturing = false;
 bool captureInvalid = false;
 Graph *captured = nullptr;
-std::set<const void *> pinned;
+std::map<uintptr_t, size_t> pinnedBlocks; // cuMemAllocHost'd: start -> bytes
 std::map<uintptr_t, size_t> deviceBlocks; // cuMemAlloc'd: start -> bytes
 std::set<void *> emulatedModules;
 std::set<const void *> emulatedKernels;
@@ -112,14 +124,17 @@ std::string moduleLoadError;
 // stays, and every later synchronization reports it.
 std::string launchError;
 
-bool isDevice(const void *pointer) {
+/// Whether `pointer` is inside one of `blocks` (start -> bytes).
+bool inBlock(const std::map<uintptr_t, size_t> &blocks, const void *pointer) {
   auto address = reinterpret_cast<uintptr_t>(pointer);
-  auto block = deviceBlocks.upper_bound(address);
-  if (block == deviceBlocks.begin())
+  auto block = blocks.upper_bound(address);
+  if (block == blocks.begin())
     return false;
   --block;
   return address < block->first + block->second;
 }
+
+bool isDevice(const void *pointer) { return inBlock(deviceBlocks, pointer); }
 
 bool failing(const char *entry) {
   if (state.failNext && std::strcmp(state.failNext, entry) == 0) {
@@ -143,7 +158,7 @@ void fake_cuda::enqueueWork(std::function<void()> work) { enqueue(std::move(work
 namespace {
 
 void copy(void *dst, const void *src, size_t bytes, const void *host) {
-  if (capturing && host && !pinned.count(host)) {
+  if (capturing && host && !inBlock(pinnedBlocks, host)) {
     ++state.pageableCopiesCaptured;
     captureInvalid = true;
     return;
@@ -301,12 +316,12 @@ FAKE cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {
 }
 FAKE cuMemAllocHost_v2(void **pointer, size_t bytes) {
   FAIL_IF_ASKED("cuMemAllocHost_v2");
-  *pointer = std::malloc(bytes);
-  pinned.insert(*pointer);
+  *pointer = std::malloc(bytes ? bytes : 1);
+  pinnedBlocks[uintptr_t(*pointer)] = bytes ? bytes : 1;
   return kSuccess;
 }
 FAKE cuMemFreeHost(void *pointer) {
-  pinned.erase(pointer);
+  pinnedBlocks.erase(uintptr_t(pointer));
   std::free(pointer);
   return kSuccess;
 }

@@ -132,6 +132,58 @@ TEST(GpuSessionGraphs, RepeatedWorkIsCapturedAndReplayed) {
   EXPECT_TRUE(session->usesGraphs());
 }
 
+/// runModel's work with two run-time checks computed on the device
+/// around it, "x has a negative" and "y has a negative", each a kernel
+/// writing a byte the session reads back; the run's failed check, or null.
+const char *runChecked(GpuSession &s, const std::vector<float> &x, std::vector<float> &y,
+                       std::string &status) {
+  int64_t n = int64_t(x.size()), bytes = n * int64_t(sizeof(float));
+  status = message(s.beginRun());
+  void *in = s.scratch(bytes), *out = s.scratch(bytes), *flags = s.scratch(2);
+  s.copy(in, x.data(), bytes, KILN_GPU_COPY_HOST_TO_DEVICE);
+  const int64_t dims[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  int64_t checkX[] = {int64_t(in), int64_t(flags), n};
+  s.launch("any_negative", dims, block, 0, checkX, 3);
+  s.deviceCheck(flags, "x has a negative");
+  int64_t doubled[] = {int64_t(in), int64_t(out), n};
+  s.launch("twice_and_one", dims, block, 0, doubled, 3);
+  int64_t checkY[] = {int64_t(out), int64_t(flags) + 1, n};
+  s.launch("any_negative", dims, block, 0, checkY, 3);
+  s.deviceCheck(static_cast<char *>(flags) + 1, "y has a negative");
+  y.assign(x.size(), -1.0f);
+  s.copy(y.data(), out, bytes, KILN_GPU_COPY_DEVICE_TO_HOST);
+  if (status.empty())
+    status = message(s.finishRun());
+  return s.failedCheck();
+}
+
+TEST(GpuSessionChecks, DeviceFlagsAreReadBackAfterEveryRunAndGraphReplay) {
+  std::unique_ptr<GpuSession> session = makeSession();
+  ASSERT_TRUE(session);
+  ASSERT_TRUE(session->usesGraphs()) << session->whyNoGraphs();
+  FakeCudaState before = fake();
+  // x >= 0 passes both checks; x in (-0.5, 0) fails only the first
+  // (2x + 1 > 0); x <= -0.5 fails both, and the first is the run's.
+  const std::vector<std::pair<float, const char *>> runs = {
+      {1, nullptr}, {2, nullptr}, {3, nullptr}, {-0.25f, "x has a negative"},
+      {4, nullptr}, {-3, "x has a negative"}, {5, nullptr}};
+  for (size_t run = 0; run < runs.size(); ++run) {
+    std::vector<float> x = input(int(run), 50), y;
+    x[7] = runs[run].first;
+    std::string status;
+    const char *failed = runChecked(*session, x, y, status);
+    EXPECT_EQ(status, "") << "run " << run;
+    EXPECT_STREQ(failed, runs[run].second) << "run " << run;
+    EXPECT_EQ(y[7], 2 * x[7] + 1) << "run " << run;
+  }
+  // Runs 0-1 call by call, run 2 captured, runs 3-6 replay the graph: the
+  // flags were read back from replays too.
+  FakeCudaState &after = fake();
+  EXPECT_EQ(after.captures - before.captures, 1);
+  EXPECT_EQ(after.graphLaunches - before.graphLaunches, 5);
+  EXPECT_EQ(after.pageableCopiesCaptured, 0);
+}
+
 TEST(GpuSessionGraphs, OtherWorkRunsCallByCallThenIsCapturedAnew) {
   std::unique_ptr<GpuSession> session = makeSession();
   ASSERT_TRUE(session);

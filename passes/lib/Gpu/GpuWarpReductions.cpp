@@ -10,13 +10,18 @@
 // warp's butterfly of shuffles combines them (WarpKernels.h); lane 0 then
 // combines the output's initial value with the total and stores it.
 //
-// Taken: one output, one reduction loop, a body whose yield is
-// combine(out, v) (or combine(v, out)) for combine an f32 add, mul, max
-// or min (whose identity starts each lane), `out` used nowhere else, maps
-// whose results are loop dims or constants, and the reduced dim contiguous
-// (stride 1) in every input that has it, so that a warp's reads coalesce. The sum's order changes
-// (a tree of partial sums instead of a left fold): the floats differ from
-// the CPU's within rounding.
+// Taken: one output, static loops, a body whose yield is combine(out, v)
+// (or combine(v, out)) for combine an f32 add, mul, max or min, or an
+// integer (up to 32 bits) add, mul, and, or, xor, max or min (whose
+// identity starts each lane), `out` used nowhere else, maps whose results
+// are loop dims or constants, and the reduced dims the last dims of every
+// input that has them, contiguous, so that a warp's reads coalesce. Several
+// reduced dims are strided flattened (ReduceSum over the last two axes; a
+// run-time check's "any index out of range" over all the ids). The sum's
+// order changes (a tree of partial sums instead of a left fold): the
+// floats differ from the CPU's within rounding; integers do not. A
+// linalg.fill of the output right before the reduction is folded into it
+// (lane 0 combines the fill's value with the total): one launch, not two.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,8 +50,20 @@ namespace {
 /// The combiner and where each lane's partial starts: its identity.
 struct Combiner {
   Operation *op;
-  float identity;
+  TypedAttr identity;
 };
+
+/// The integer combiners' identities, for a `width`-bit integer.
+std::optional<APInt> integerIdentity(Operation *combine, unsigned width) {
+  return llvm::TypeSwitch<Operation *, std::optional<APInt>>(combine)
+      .Case<arith::AddIOp, arith::OrIOp, arith::XOrIOp, arith::MaxUIOp>(
+          [&](auto) { return APInt::getZero(width); })
+      .Case<arith::MulIOp>([&](auto) { return APInt(width, 1); })
+      .Case<arith::AndIOp, arith::MinUIOp>([&](auto) { return APInt::getAllOnes(width); })
+      .Case<arith::MaxSIOp>([&](auto) { return APInt::getSignedMinValue(width); })
+      .Case<arith::MinSIOp>([&](auto) { return APInt::getSignedMaxValue(width); })
+      .Default([](Operation *) { return std::nullopt; });
+}
 
 std::optional<Combiner> combinerOf(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
@@ -54,17 +71,32 @@ std::optional<Combiner> combinerOf(linalg::GenericOp op) {
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   Operation *combine = yield.getValues().front().getDefiningOp();
   if (!combine || combine->getNumOperands() != 2 || !out.hasOneUse() || !combine->hasOneUse() ||
-      !llvm::is_contained(combine->getOperands(), out) || !out.getType().isF32())
+      !llvm::is_contained(combine->getOperands(), out))
+    return std::nullopt;
+  Builder b(op.getContext());
+  // Integers up to 32 bits: the shuffles move them as an i32.
+  if (auto integer = dyn_cast<IntegerType>(out.getType())) {
+    std::optional<APInt> identity = integer.getWidth() <= 32
+                                        ? integerIdentity(combine, integer.getWidth())
+                                        : std::nullopt;
+    if (!identity)
+      return std::nullopt;
+    return Combiner{combine, b.getIntegerAttr(integer, *identity)};
+  }
+  if (!out.getType().isF32())
     return std::nullopt;
   constexpr float inf = std::numeric_limits<float>::infinity();
   constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  auto f32 = [&](float value) -> std::optional<Combiner> {
+    return Combiner{combine, b.getF32FloatAttr(value)};
+  };
   return llvm::TypeSwitch<Operation *, std::optional<Combiner>>(combine)
-      .Case<arith::AddFOp>([&](auto) { return Combiner{combine, -0.0f}; })
-      .Case<arith::MulFOp>([&](auto) { return Combiner{combine, 1.0f}; })
-      .Case<arith::MaximumFOp>([&](auto) { return Combiner{combine, -inf}; })
-      .Case<arith::MinimumFOp>([&](auto) { return Combiner{combine, inf}; })
+      .Case<arith::AddFOp>([&](auto) { return f32(-0.0f); })
+      .Case<arith::MulFOp>([&](auto) { return f32(1.0f); })
+      .Case<arith::MaximumFOp>([&](auto) { return f32(-inf); })
+      .Case<arith::MinimumFOp>([&](auto) { return f32(inf); })
       // maxnum(NaN, x) = x: NaN is where they start.
-      .Case<arith::MaxNumFOp, arith::MinNumFOp>([&](auto) { return Combiner{combine, nan}; })
+      .Case<arith::MaxNumFOp, arith::MinNumFOp>([&](auto) { return f32(nan); })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -83,9 +115,42 @@ std::optional<SmallVector<Value>> indicesOf(OpBuilder &b, Location loc, AffineMa
   return indices;
 }
 
+/// Whether consecutive values of the reduced dims, flattened (the last
+/// fastest), read consecutive elements of `input`: a warp's 32 reads are
+/// then one memory transaction. True where the input has none of them
+/// (every lane reads the same element).
+bool coalesced(linalg::GenericOp op, OpOperand *input, ArrayRef<unsigned> reductionDims) {
+  auto type = dyn_cast<MemRefType>(input->get().getType());
+  AffineMap map = op.getMatchingIndexingMap(input);
+  SmallVector<std::optional<unsigned>> positions;
+  for (unsigned dim : reductionDims)
+    positions.push_back(map.getResultPosition(getAffineDimExpr(dim, op.getContext())));
+  if (!type || llvm::none_of(positions, [](auto p) { return p.has_value(); }))
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  // The reduced dims are the input's last dims, in the loops' order, and
+  // contiguous together.
+  unsigned rank = map.getNumResults(), count = reductionDims.size();
+  if (rank < count)
+    return false;
+  int64_t expected = 1;
+  for (unsigned i = count; i-- > 0;) {
+    unsigned position = rank - count + i;
+    if (positions[i] != position || strides[position] != expected)
+      return false;
+    if (i > 0 && type.isDynamicDim(position))
+      return false;
+    expected *= type.getDimSize(position);
+  }
+  return true;
+}
+
 bool takes(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || !combinerOf(op))
+      op.getNumReductionLoops() == 0 || !combinerOf(op))
     return false;
   if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
     return false;
@@ -93,57 +158,68 @@ bool takes(linalg::GenericOp op) {
   SmallVector<unsigned> reductionDims;
   op.getReductionDims(reductionDims);
   AffineMap output = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (output.isFunctionOfDim(reductionDims.front()))
+  if (llvm::any_of(reductionDims, [&](unsigned dim) { return output.isFunctionOfDim(dim); }))
     return false;
   if (!llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
         return llvm::all_of(map.getResults(),
                             [](AffineExpr e) { return isa<AffineDimExpr, AffineConstantExpr>(e); });
       }))
     return false;
-  // A warp's lanes read 32 neighbouring elements of the reduced dim: one
-  // memory transaction where that dim is contiguous in every input that
-  // has it, 32 where it is not. There a thread per output element reads
+  // A warp's lanes read 32 neighbouring elements of the reduced dims: one
+  // memory transaction where they are contiguous in every input that has
+  // them, 32 where they are not. There a thread per output element reads
   // better (neighbouring threads, neighbouring elements of the contiguous
   // dim, which is then a parallel one): a MatMul's B, a reduction over a
   // middle axis.
-  AffineExpr reduced = getAffineDimExpr(reductionDims.front(), op.getContext());
-  return llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
-    auto type = dyn_cast<MemRefType>(input->get().getType());
-    std::optional<unsigned> position =
-        op.getMatchingIndexingMap(input).getResultPosition(reduced);
-    if (!type || !position)
-      return true; // a scalar, or the same element for every lane
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    return succeeded(type.getStridesAndOffset(strides, offset)) && strides[*position] == 1;
-  });
+  return llvm::all_of(op.getDpsInputOperands(),
+                      [&](OpOperand *input) { return coalesced(op, input, reductionDims); });
 }
 
 void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   Location loc = op.getLoc();
+  // The output's initial value: a fill's right before (every output
+  // element is stored below, so the fill goes: a launch less), else loaded.
+  OpOperand *init = op.getDpsInitOperand(0);
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  bool fillsOutput = fill && fill.hasPureBufferSemantics() &&
+                     fill.getDpsInitOperand(0)->get() == init->get() &&
+                     fill.getInputs().front().getType() ==
+                         getElementTypeOrSelf(init->get().getType());
   OpBuilder b(op);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  int64_t reductionLoop = -1;
-  SmallVector<int64_t> parallelRanges;
-  for (auto [i, type] : llvm::enumerate(iterators)) {
-    if (type == utils::IteratorType::reduction)
-      reductionLoop = int64_t(i);
-    else
-      parallelRanges.push_back(ranges[i]);
-  }
+  SmallVector<int64_t> parallelRanges, reducedRanges;
+  for (auto [i, type] : llvm::enumerate(iterators))
+    (type == utils::IteratorType::reduction ? reducedRanges : parallelRanges)
+        .push_back(ranges[i]);
   Combiner combiner = *combinerOf(op);
-  if (ranges[reductionLoop] == 0 || llvm::is_contained(parallelRanges, 0)) {
+  int64_t reducedCount = 1;
+  for (int64_t range : reducedRanges)
+    reducedCount *= range;
+  if (reducedCount == 0 || llvm::is_contained(parallelRanges, 0)) {
     op.erase(); // the outputs keep their initial values, or there are none
     return;
   }
-  WarpRow row = launchWarpPerRow(b, loc, parallelRanges, ranges[reductionLoop], warpsPerBlock);
-  // The loop values: the warp's output element, and the reduced index.
-  auto loopsAt = [&](Value reduced) {
+  // The lanes stride the reduced dims flattened, the last fastest.
+  WarpRow row = launchWarpPerRow(b, loc, parallelRanges, reducedCount, warpsPerBlock);
+  // The loop values: the warp's output element, and the reduced indices of
+  // the flattened index `reduced`.
+  auto loopsAt = [&](OpBuilder &at, Value reduced) {
+    SmallVector<Value> reducedIndices(reducedRanges.size());
+    for (size_t d = reducedRanges.size(); d-- > 0;) {
+      if (d == 0) {
+        reducedIndices[d] = reduced;
+        break;
+      }
+      Value extent = arith::ConstantIndexOp::create(at, loc, reducedRanges[d]);
+      reducedIndices[d] = arith::RemUIOp::create(at, loc, reduced, extent);
+      reduced = arith::DivUIOp::create(at, loc, reduced, extent);
+    }
     SmallVector<Value> loops;
-    size_t next = 0;
+    size_t nextParallel = 0, nextReduced = 0;
     for (utils::IteratorType type : iterators)
-      loops.push_back(type == utils::IteratorType::reduction ? reduced : row.leading[next++]);
+      loops.push_back(type == utils::IteratorType::reduction ? reducedIndices[nextReduced++]
+                                                             : row.leading[nextParallel++]);
     return loops;
   };
   Block &body = op.getRegion().front();
@@ -154,11 +230,11 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
     operands.map(combiner.op->getOperand(1), r);
     return at.clone(*combiner.op, operands)->getResult(0);
   };
-  Value identity = arith::ConstantOp::create(row.b, loc, row.b.getF32FloatAttr(combiner.identity));
+  Value identity = arith::ConstantOp::create(row.b, loc, combiner.identity);
   auto loop = scf::ForOp::create(
       row.b, loc, row.lane, row.n, row.stride, ValueRange{identity},
       [&](OpBuilder &at, Location, Value reduced, ValueRange carried) {
-        SmallVector<Value> loops = loopsAt(reduced);
+        SmallVector<Value> loops = loopsAt(at, reduced);
         IRMapping mapping;
         for (OpOperand *input : op.getDpsInputOperands()) {
           auto indices = *indicesOf(at, loc, op.getMatchingIndexingMap(input), loops);
@@ -186,9 +262,11 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   auto store = scf::IfOp::create(row.b, loc, first, /*withElseRegion=*/false);
   OpBuilder s = OpBuilder::atBlockBegin(store.thenBlock());
   s.setInsertionPoint(store.thenBlock()->getTerminator());
-  OpOperand *init = op.getDpsInitOperand(0);
-  SmallVector<Value> at = *indicesOf(s, loc, op.getMatchingIndexingMap(init), loopsAt(zero));
-  Value initial = memref::LoadOp::create(s, loc, init->get(), at);
+  SmallVector<Value> at = *indicesOf(s, loc, op.getMatchingIndexingMap(init), loopsAt(s, zero));
+  Value initial = fillsOutput ? fill.getInputs().front()
+                              : memref::LoadOp::create(s, loc, init->get(), at).getResult();
+  if (fillsOutput)
+    fill.erase();
   // combine(out, total), the operands in the body's order.
   Value result = combiner.op->getOperand(0) == out ? combine(s, initial, total)
                                                     : combine(s, total, initial);

@@ -54,10 +54,18 @@ WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingSh
 /// `combine` over the warp's 32 values of `value`, in every lane.
 Value warpReduce(OpBuilder &b, Location loc, Value value,
                  function_ref<Value(OpBuilder &, Value, Value)> combine) {
+  // Shuffles move 32 or 64 bits: narrower integers (an i1 "any") go as
+  // an i32 and come back.
+  Type type = value.getType();
+  bool widened = type.isInteger() && type.getIntOrFloatBitWidth() < 32;
   for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(b, loc, value, offset, int32_t(kWarpSize),
-                                          gpu::ShuffleMode::XOR);
-    value = combine(b, value, shuffle.getShuffleResult());
+    Value moved = widened ? arith::ExtUIOp::create(b, loc, b.getI32Type(), value) : value;
+    Value other = gpu::ShuffleOp::create(b, loc, moved, offset, int32_t(kWarpSize),
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    if (widened)
+      other = arith::TruncIOp::create(b, loc, type, other);
+    value = combine(b, value, other);
   }
   return value;
 }

@@ -37,8 +37,9 @@ WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingSh
 /// (1 to 32: at most 1024 threads).
 LogicalResult checkWarpsPerBlock(Operation *op, StringRef pass, int64_t warpsPerBlock);
 
-/// `combine` over the warp's 32 values of `value`, in every lane (the same
-/// float in each: lanes i and i^k combine the same two values).
+/// `combine` over the warp's 32 values of `value` (an f32, or an integer of
+/// up to 64 bits), in every lane (the same value in each: lanes i and i^k
+/// combine the same two values).
 Value warpReduce(OpBuilder &b, Location loc, Value value,
                  function_ref<Value(OpBuilder &, Value, Value)> combine);
 

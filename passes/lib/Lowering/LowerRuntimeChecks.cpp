@@ -5,6 +5,14 @@
 // gives them their one meaning: a branch to kiln_rt_fail(ctx, message),
 // which the model ABI routes to kiln_runtime_context::fail.
 //
+// On the GPU path (`device-conditions`) a condition that reads tensor or
+// buffer data is computed by kernels into device memory, which the host
+// code cannot read during the run. Such a check is left alone on tensors
+// (bufferization turns its tensor.extract of a 0-d i1 tensor into a load
+// of a device buffer) and becomes kiln_rt_gpu_check(ctx, buffer, message)
+// on buffers: the runtime copies the byte back after the run's work and
+// fails the run on it (kiln_runtime_context::gpu_check).
+//
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeCalls.h"
@@ -16,7 +24,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace mlir::kiln {
@@ -29,18 +36,35 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kFailFunction = "kiln_rt_fail";
+constexpr StringLiteral kDeviceCheckFunction = "kiln_rt_gpu_check";
 
-/// Whether computing `value` reads buffer contents (a load or extract
-/// somewhere in its backward slice).
-bool readsBuffers(Value value) {
+/// What computing a check's condition reads: tensor elements (the check is
+/// on tensors), buffer elements (on buffers), or neither.
+struct DataReads {
+  bool tensors = false, buffers = false;
+};
+
+DataReads dataReads(Value value) {
   SetVector<Operation *> slice;
   BackwardSliceOptions options;
   options.inclusive = true;
   options.omitUsesFromAbove = false;
   (void)getBackwardSlice(value, &slice, options);
-  return llvm::any_of(slice, [](Operation *op) {
-    return isa<memref::LoadOp, tensor::ExtractOp>(op) || !isMemoryEffectFree(op);
-  });
+  DataReads reads;
+  for (Operation *op : slice) {
+    reads.tensors |= isa<tensor::ExtractOp>(op);
+    reads.buffers |= isa<memref::LoadOp>(op);
+  }
+  return reads;
+}
+
+/// The rank-0 i1 buffer `failed` is loaded from, or null: the one form of
+/// a data-dependent condition the runtime reads back from the device.
+TypedValue<MemRefType> deviceFlag(Value failed) {
+  auto load = failed.getDefiningOp<memref::LoadOp>();
+  if (!load || load.getMemRefType().getRank() != 0)
+    return nullptr;
+  return cast<TypedValue<MemRefType>>(load.getMemRef());
 }
 
 struct LowerRuntimeChecksPass
@@ -62,11 +86,14 @@ struct LowerRuntimeChecksPass
     SmallVector<kiln::RuntimeCheckOp> checks;
     module.walk([&](kiln::RuntimeCheckOp op) { checks.push_back(op); });
     for (kiln::RuntimeCheckOp check : checks) {
-      if (matchPattern(check.getFailed(), m_Zero()) ||
-          (dropDataDependent && readsBuffers(check.getFailed()))) {
+      if (matchPattern(check.getFailed(), m_Zero())) {
         check.erase();
         continue;
       }
+      DataReads reads = deviceConditions ? dataReads(check.getFailed()) : DataReads();
+      if (reads.tensors)
+        continue; // for after bufferization
+      bool onDevice = reads.buffers;
       auto func = check->getParentOfType<func::FuncOp>();
       Value context = func ? mlir::kiln::lowering::runtimeContextArgument(func) : Value();
       if (!context) {
@@ -76,6 +103,11 @@ struct LowerRuntimeChecksPass
       OpBuilder b(check);
       Location loc = check.getLoc();
       memref::GlobalOp text = message(check.getMessage());
+      if (onDevice) {
+        if (failed(lowerToDeviceCheck(b, check, context, text)))
+          return signalPassFailure();
+        continue;
+      }
       auto branch = scf::IfOp::create(b, loc, check.getFailed(), /*withElseRegion=*/false);
       b.setInsertionPoint(branch.thenBlock()->getTerminator());
       Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
@@ -83,12 +115,46 @@ struct LowerRuntimeChecksPass
       check.erase();
       called = true;
     }
-    if (called && !module.lookupSymbol(kFailFunction)) {
-      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      Type index = b.getIndexType();
-      func::FuncOp::create(b, module.getLoc(), kFailFunction, b.getFunctionType({index, index}, {}))
-          .setPrivate();
-    }
+    if (called)
+      declare(kFailFunction, 2);
+  }
+
+  /// The check `failed` on the device: kiln_rt_gpu_check(ctx, flag,
+  /// message) where `failed` is loaded from `flag`, a rank-0 i1 buffer
+  /// (stored as a byte).
+  LogicalResult lowerToDeviceCheck(OpBuilder &b, kiln::RuntimeCheckOp check, Value context,
+                                   memref::GlobalOp text) {
+    Location loc = check.getLoc();
+    TypedValue<MemRefType> flag = deviceFlag(check.getFailed());
+    if (!flag || !flag.getType().getElementType().isInteger(1))
+      return check.emitError(
+          "on the GPU path a run-time check whose condition reads tensor data must load it "
+          "from a 0-d i1 buffer (a reduction's result), which the runtime reads back from the "
+          "device; this condition is computed otherwise");
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, flag);
+    Value address = arith::AddIOp::create(
+        b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, flag), meta.getOffset());
+    Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
+    func::CallOp::create(b, loc, kDeviceCheckFunction, TypeRange{},
+                         ValueRange{context, address, pointer});
+    Operation *load = check.getFailed().getDefiningOp();
+    check.erase();
+    if (load->use_empty())
+      load->erase();
+    declare(kDeviceCheckFunction, 3);
+    return success();
+  }
+
+  /// Declares the runtime function `name`(ctx, ...), `arity` index
+  /// parameters, unless it exists.
+  void declare(StringRef name, unsigned arity) {
+    ModuleOp module = getOperation();
+    if (module.lookupSymbol(name))
+      return;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    SmallVector<Type> parameters(arity, b.getIndexType());
+    func::FuncOp::create(b, module.getLoc(), name, b.getFunctionType(parameters, {}))
+        .setPrivate();
   }
 
   llvm::StringMap<memref::GlobalOp> messages;

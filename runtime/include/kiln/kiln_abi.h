@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 14u
+#define KILN_ABI_VERSION 15u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
@@ -37,7 +37,8 @@ extern "C" {
  * and softmax to kiln_runtime_context; ABI 12 let a bf16 GEMM take an
  * fp32 B that is not prepacked, which older models never ask for, and
  * appended sparse_qgemm to kiln_runtime_context, which they never read;
- * ABI 13 and 14 only appended attention and layer_norm to it. */
+ * ABI 13, 14 and 15 only appended attention, layer_norm and gpu_check to
+ * it. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -416,6 +417,18 @@ typedef void *(*kiln_gpu_constant_fn)(const kiln_runtime_context *ctx, const voi
  * after a check anyway, as ABI 6 runtimes returned. */
 typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *message);
 
+/* A run-time check whose condition a kernel computed (since ABI 15): the
+ * run fails with `message`, as through kiln_fail_fn, unless the byte at
+ * device address `failed` is 0 once the device work logged before this
+ * call is done. (Host code cannot read device memory during the run: a
+ * Gather's "an index out of range" is a reduction over the ids on the
+ * GPU.) The runtime reads the byte back when the run's work is done; the
+ * first failing check in call order, or before any of them a check that
+ * failed on the host, becomes the run's status. `message` is static, as
+ * for kiln_fail_fn. */
+typedef void (*kiln_gpu_check_fn)(const kiln_runtime_context *ctx, const void *failed,
+                                  const char *message);
+
 /* What the runtime lends a model for one run. Fields are only ever added at
  * the end (with a KILN_ABI_VERSION bump). */
 struct kiln_runtime_context {
@@ -445,6 +458,8 @@ struct kiln_runtime_context {
   kiln_attention_fn attention;
   /* Since ABI 14; NULL in GPU models' sessions. */
   kiln_layer_norm_fn layer_norm;
+  /* Since ABI 15; set only for GPU models' sessions. */
+  kiln_gpu_check_fn gpu_check;
 };
 
 /* A profile region: the code generated for one ONNX node. */

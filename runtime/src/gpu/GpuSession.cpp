@@ -5,6 +5,7 @@
 #include "kiln/kiln_abi.h"
 #include "kiln/kiln_gpu_emulation.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,6 +92,8 @@ GpuSession::~GpuSession() {
   dropGraph();
   for (Staging &buffer : stagings)
     freeStaging(buffer);
+  if (checkFlags)
+    driver->cuMemFreeHost(checkFlags);
   gemms.reset();
   if (gemmWorkspace)
     driver->cuMemFree(gemmWorkspace);
@@ -126,6 +129,7 @@ CUdeviceptr GpuSession::allocate(size_t bytes, const char *what) {
 kiln_status_t GpuSession::beginRun() {
   error.clear();
   log.clear();
+  failed = nullptr;
   if (CUresult e = driver->cuCtxSetCurrent(context); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot make the CUDA context current: " + errorText(*driver, e));
@@ -155,10 +159,13 @@ kiln_status_t GpuSession::finishRun() {
     if (std::string problem = issue(log); !problem.empty())
       error = problem;
   check(driver->cuStreamSynchronize(stream), "the GPU run failed");
-  if (error.empty() && !deviceIo)
-    for (const gpu::LoggedCall &call : log.calls)
-      if (call.kind == gpu::LoggedCall::Kind::CopyOut)
+  if (error.empty())
+    for (const gpu::LoggedCall &call : log.calls) {
+      if (call.kind == gpu::LoggedCall::Kind::CopyOut && !deviceIo)
         std::memcpy(call.hostDestination, stagings[call.staging].pointer, call.bytes);
+      if (call.kind == gpu::LoggedCall::Kind::Check && !failed && checkFlags[call.staging])
+        failed = call.message;
+    }
   // A failed run's log may stop short: it is no run to repeat.
   std::swap(previous, log);
   if (!error.empty())
@@ -176,6 +183,12 @@ std::string GpuSession::issue(const gpu::RunLog &run) {
           gemms->run(run.gemmOf(call), reinterpret_cast<cublaslt::Stream>(stream));
       if (!problem.empty())
         return problem;
+      continue;
+    }
+    if (call.kind == Kind::Check) {
+      if (CUresult e = driver->cuMemcpyDtoHAsync(checkFlags + call.staging, call.device, 1, stream);
+          e != CUDA_SUCCESS)
+        return "copying a run-time check's flag from the GPU: " + errorText(*driver, e);
       continue;
     }
     CUresult result;
@@ -411,6 +424,26 @@ void GpuSession::copy(void *dst, const void *src, int64_t bytes, int64_t kind) {
   } else {
     log.addCopyOut(dst, reinterpret_cast<CUdeviceptr>(src), size_t(bytes));
   }
+}
+
+void GpuSession::deviceCheck(const void *flag, const char *message) {
+  if (!error.empty())
+    return;
+  if (log.numChecks() >= checkCapacity) {
+    // A graph names the old flags: it goes too. Nothing of this run is
+    // issued yet, and the last run's flags were read.
+    dropGraph();
+    size_t capacity = std::max<size_t>(64, 2 * checkCapacity);
+    void *grown = nullptr;
+    if (!check(driver->cuMemAllocHost(&grown, capacity),
+               "cannot allocate page-locked host memory for run-time checks"))
+      return;
+    if (checkFlags)
+      driver->cuMemFreeHost(checkFlags);
+    checkFlags = static_cast<uint8_t *>(grown);
+    checkCapacity = capacity;
+  }
+  log.addCheck(reinterpret_cast<CUdeviceptr>(flag), message ? message : "a run-time check failed");
 }
 
 void GpuSession::launch(const char *kernel, const int64_t grid[3], const int64_t block[3],

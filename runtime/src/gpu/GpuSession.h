@@ -15,7 +15,9 @@
 //
 // The model cannot fail a run, so a driver error during one is recorded
 // here, later calls of the run do nothing, and finishRun() reports it as
-// the run's status.
+// the run's status. Run-time checks computed on the device (gpu_check)
+// are read back when the run's work is done; the runtime fails the run on
+// them (failedCheck).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_GPU_GPUSESSION_H
@@ -58,6 +60,12 @@ public:
   void *scratch(int64_t bytes);
   /// kiln_runtime_context::gemm: cuBLASLt on the session's stream.
   void gemm(const kiln_gemm_desc &desc);
+  /// kiln_runtime_context::gpu_check: the byte at `failed` is copied back
+  /// after the work logged before it; finishRun reads it.
+  void deviceCheck(const void *failed, const char *message);
+  /// After a run finishRun found no error in: the message of its first
+  /// check (in call order) whose byte was not 0, or null.
+  const char *failedCheck() const { return failed; }
 
   /// "NVIDIA H200 (sm_90)".
   const std::string &deviceName() const { return name; }
@@ -122,6 +130,11 @@ private:
   void freeStaging(Staging &buffer);
   std::vector<Staging> stagings;
   bool deviceIo = false;
+  // Page-locked, a byte per check of the run (RunLog::numChecks), which a
+  // graph names too; `failed` is the run's first failing check's message.
+  uint8_t *checkFlags = nullptr;
+  size_t checkCapacity = 0;
+  const char *failed = nullptr;
   std::string noGraphs; // why runs do not become CUDA graphs; empty when they may
   bool verbose = false; // KILN_GPU_VERBOSE: say on stderr when graphs start or stop
   cuda::CUgraph graph = nullptr;

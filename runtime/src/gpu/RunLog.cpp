@@ -15,13 +15,14 @@ bool LoggedCall::sameWorkAs(const LoggedCall &o) const {
          std::memcmp(grid, o.grid, sizeof grid) == 0 &&
          std::memcmp(block, o.block, sizeof block) == 0 && sharedBytes == o.sharedBytes &&
          firstWord == o.firstWord && numWords == o.numWords && device == o.device &&
-         bytes == o.bytes && staging == o.staging;
+         bytes == o.bytes && staging == o.staging && message == o.message;
 }
 
 void RunLog::clear() {
   calls.clear();
   words.clear();
   copies = 0;
+  checks = 0;
 }
 
 void RunLog::addLaunch(const char *kernel, cuda::CUfunction function, const int64_t grid[3],
@@ -65,6 +66,16 @@ void RunLog::addGemm(const kiln_gemm_desc &desc) {
   call.numWords = kGemmWords;
   words.resize(words.size() + kGemmWords);
   std::memcpy(&words[call.firstWord], &desc, sizeof desc);
+  calls.push_back(call);
+}
+
+void RunLog::addCheck(cuda::CUdeviceptr failed, const char *message) {
+  LoggedCall call;
+  call.kind = LoggedCall::Kind::Check;
+  call.device = failed;
+  call.bytes = 1;
+  call.staging = checks++;
+  call.message = message;
   calls.push_back(call);
 }
 

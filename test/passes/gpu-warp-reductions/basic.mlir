@@ -95,21 +95,24 @@ func.func @weighted_total(%x: memref<100xf32>, %y: memref<f32>) {
 
 // -----
 
-// Left to kiln-gpu-map-parallel-loops: an integer sum, an accumulator read
-// twice, two reduction loops, an elementwise loop.
+// Left to kiln-gpu-map-parallel-loops: a 64-bit integer sum (shuffles
+// move up to 32 bits here), an accumulator read twice, two reduced dims
+// that are not the input's last ones, an elementwise loop.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: gpu.launch
 // CHECK-COUNT-4: linalg.generic
 #in = affine_map<(i, j) -> (i, j)>
 #out = affine_map<(i, j) -> (i)>
-#all2 = affine_map<(i, j) -> ()>
-func.func @left_alone(%xi: memref<6x40xi32>, %yi: memref<6xi32>, %x: memref<6x40xf32>,
-                      %y: memref<6xf32>, %t: memref<f32>, %z: memref<6x40xf32>) {
+#x3 = affine_map<(i, k, j) -> (i, k, j)>
+#o3 = affine_map<(i, k, j) -> (k)>
+func.func @left_alone(%xi: memref<6x40xi64>, %yi: memref<6xi64>, %x: memref<6x40xf32>,
+                      %y: memref<6xf32>, %x3: memref<2x5x4xf32>, %t: memref<5xf32>,
+                      %z: memref<6x40xf32>) {
   linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
-      ins(%xi : memref<6x40xi32>) outs(%yi : memref<6xi32>) {
-  ^bb0(%a: i32, %acc: i32):
-    %s = arith.addi %a, %acc : i32
-    linalg.yield %s : i32
+      ins(%xi : memref<6x40xi64>) outs(%yi : memref<6xi64>) {
+  ^bb0(%a: i64, %acc: i64):
+    %s = arith.addi %a, %acc : i64
+    linalg.yield %s : i64
   }
   linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
       ins(%x : memref<6x40xf32>) outs(%y : memref<6xf32>) {
@@ -118,8 +121,8 @@ func.func @left_alone(%xi: memref<6x40xi32>, %yi: memref<6xi32>, %x: memref<6x40
     %s = arith.addf %p, %acc : f32
     linalg.yield %s : f32
   }
-  linalg.generic {indexing_maps = [#in, #all2], iterator_types = ["reduction", "reduction"]}
-      ins(%x : memref<6x40xf32>) outs(%t : memref<f32>) {
+  linalg.generic {indexing_maps = [#x3, #o3], iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%x3 : memref<2x5x4xf32>) outs(%t : memref<5xf32>) {
   ^bb0(%a: f32, %acc: f32):
     %s = arith.addf %a, %acc : f32
     linalg.yield %s : f32
@@ -129,6 +132,65 @@ func.func @left_alone(%xi: memref<6x40xi32>, %yi: memref<6xi32>, %x: memref<6x40
   ^bb0(%a: f32, %o: f32):
     %n = arith.negf %a : f32
     linalg.yield %n : f32
+  }
+  return
+}
+
+// -----
+
+// A run-time check's "any index out of range" over all the ids (two
+// reduced dims, flattened: the lanes stride 0..255, each split into its
+// row and column), an i1 `ori` that starts at false and moves through the
+// shuffles as an i32; and an i32 sum of each row. The fill of the flag
+// right before its reduction is folded into it (lane 0 stores the total:
+// `or false` folds, no load); the sums' buffer is loaded.
+// CHECK-LABEL: func.func @integer_reductions
+// CHECK-NOT: linalg.fill
+// CHECK-DAG: %[[FALSE:.*]] = arith.constant false
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: gpu.launch
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %[[C256]] step %{{.*}} iter_args(%[[ANY:.*]] = %[[FALSE]]) -> (i1)
+// CHECK-DAG: %[[COLUMN:.*]] = arith.remui %[[R]], %[[C128]]
+// CHECK-DAG: %[[ROW:.*]] = arith.divui %[[R]], %[[C128]]
+// CHECK: memref.load %{{.*}}[%[[ROW]], %[[COLUMN]]] : memref<2x128xi64>
+// CHECK: arith.ori
+// CHECK: %[[WIDE:.*]] = arith.extui %{{.*}} : i1 to i32
+// CHECK: %[[SHUFFLED:.*]], %{{.*}} = gpu.shuffle  xor %[[WIDE]], %{{.*}}, %{{.*}} : i32
+// CHECK: arith.trunci %[[SHUFFLED]] : i32 to i1
+// CHECK-COUNT-4: gpu.shuffle  xor
+// CHECK: %[[TOTAL:.*]] = arith.ori
+// CHECK-NOT: memref.load
+// CHECK: memref.store %[[TOTAL]], %{{.*}}[] : memref<i1>
+// CHECK: gpu.launch
+// CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (i32)
+// CHECK: arith.addi
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: memref.load %{{.*}} : memref<6xi32>
+// CHECK-NOT: linalg.generic
+#ids = affine_map<(d0, d1) -> (d0, d1)>
+#flag = affine_map<(d0, d1) -> ()>
+#rows = affine_map<(d0, d1) -> (d0)>
+func.func @integer_reductions(%ids: memref<2x128xi64>, %any: memref<i1>, %n: memref<6x40xi32>,
+                              %sums: memref<6xi32>) {
+  %c-512 = arith.constant -512 : i64
+  %c512 = arith.constant 512 : i64
+  %false = arith.constant false
+  linalg.fill ins(%false : i1) outs(%any : memref<i1>)
+  linalg.generic {indexing_maps = [#ids, #flag], iterator_types = ["reduction", "reduction"]}
+      ins(%ids : memref<2x128xi64>) outs(%any : memref<i1>) {
+  ^bb0(%in: i64, %out: i1):
+    %low = arith.cmpi slt, %in, %c-512 : i64
+    %high = arith.cmpi sge, %in, %c512 : i64
+    %bad = arith.ori %low, %high : i1
+    %acc = arith.ori %out, %bad : i1
+    linalg.yield %acc : i1
+  }
+  linalg.generic {indexing_maps = [#ids, #rows], iterator_types = ["parallel", "reduction"]}
+      ins(%n : memref<6x40xi32>) outs(%sums : memref<6xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.addi %out, %in : i32
+    linalg.yield %s : i32
   }
   return
 }

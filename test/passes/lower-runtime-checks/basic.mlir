@@ -1,5 +1,4 @@
 // RUN: kiln-opt %s --kiln-lower-runtime-checks -split-input-file | FileCheck %s
-// RUN: kiln-opt %s --kiln-lower-runtime-checks=drop-data-dependent=true -split-input-file | FileCheck %s --check-prefix=GPU
 
 // A check becomes a branch to kiln_rt_fail with its message, NUL-terminated,
 // one constant per distinct message; a check that folds to false goes.
@@ -18,13 +17,6 @@
 // CHECK-NOT: kiln.runtime_check
 // CHECK-NOT: scf.if
 
-// On the GPU path the data-dependent check (a load) goes; the one on a
-// scalar stays.
-// GPU-LABEL: func.func @checks
-// GPU: %[[BAD:.*]] = arith.cmpi eq
-// GPU-NEXT: scf.if %[[BAD]] {
-// GPU: func.call @kiln_rt_fail
-// GPU-NOT: scf.if
 func.func @checks(%flags: memref<2xi1>, %n: index, %ctx: index {kiln.runtime_context}) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

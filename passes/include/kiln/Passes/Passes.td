@@ -1224,6 +1224,37 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnCloneSharedFills : Pass<"kiln-clone-shared-fills", "::mlir::func::FuncOp"> {
+  let summary = "A linalg.fill of its own for each op that writes into a filled tensor";
+  let description = [{
+    Runs on tensors, right before `one-shot-bufferize` (the GPU path). CSE
+    leaves one `linalg.fill` of the zeros (or the `false`) that several
+    contractions and reductions start from; bufferization could then write
+    only one of them in place and would give each other a fresh buffer and
+    a copy of the filled one, which on the GPU is a kernel reading that
+    buffer before each op. Here each op taking the fill's result as a
+    destination (DPS init) after the first gets a clone of the fill (and of
+    the `tensor.empty` it fills) right before it; when the result is also
+    read, every destination gets a clone.
+
+    Before:
+    ```mlir
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %a = linalg.matmul ins(...) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %b = linalg.matmul ins(...) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+    ```
+    After:
+    ```mlir
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %a = linalg.matmul ins(...) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %e2 = tensor.empty() : tensor<4x8xf32>
+    %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %b = linalg.matmul ins(...) outs(%f2 : tensor<4x8xf32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def KilnCheckAllocationSizes : Pass<"kiln-check-allocation-sizes", "::mlir::func::FuncOp"> {
   let summary = "Fail the run, not the process, on tensors too large to allocate";
   let description = [{
@@ -1268,14 +1299,29 @@ def KilnLowerRuntimeChecks : Pass<"kiln-lower-runtime-checks", "::mlir::ModuleOp
     with the message a NUL-terminated constant. The model ABI routes
     `kiln_rt_fail` to `kiln_runtime_context::fail` (kiln_abi.h): the run's
     first failure becomes its status. A check whose condition folds to
-    false goes. With `drop-data-dependent` (the GPU path, whose host code
-    cannot read the device buffers a condition is computed from), checks
-    whose condition reads a buffer are dropped instead: the clamps around
-    them keep reads in bounds, but the run does not fail.
+    false goes.
+
+    With `device-conditions` (the GPU path) a condition that reads tensor
+    or buffer data is one the kernels compute into device memory, which
+    the host code cannot read during the run. On tensors such a check
+    stays as it is (bufferization makes its `tensor.extract` of a 0-d i1
+    tensor, a reduction's result, a `memref.load` of a device buffer); on
+    buffers it becomes
+
+    ```mlir
+    %flag = ... the buffer's byte address ...
+    func.call @kiln_rt_gpu_check(%ctx, %flag, %p) : (index, index, index) -> ()
+    ```
+
+    which the model ABI routes to `kiln_runtime_context::gpu_check`: the
+    runtime copies the byte back after the work before it and fails the run
+    with the message when it is not 0. A data-dependent condition in any
+    other form is an error.
   }];
   let options = [
-    Option<"dropDataDependent", "drop-data-dependent", "bool", /*default=*/"false",
-           "drop the checks whose condition reads a buffer (the GPU path)">,
+    Option<"deviceConditions", "device-conditions", "bool", /*default=*/"false",
+           "conditions that read data are computed on the device and read back by the "
+           "runtime (the GPU path)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
@@ -1423,21 +1469,29 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
   let description = [{
     Runs on the GPU path after bufferization (every buffer device memory)
     and `kiln-gpu-row-kernels`, before `kiln-gpu-map-parallel-loops`. A
-    top-level `linalg.generic` with one output, one reduction loop and
-    static bounds, whose body yields `combine(out, v)` (either order) for
+    top-level `linalg.generic` with one output, reduction loops and static
+    bounds, whose body yields `combine(out, v)` (either order) for
     `combine` an f32 `arith.addf`, `mulf`, `maximumf`, `minimumf`, `maxnumf`
-    or `minnumf`, with `out` used nowhere else, maps whose results are
-    loop dims or constants, and the reduced dim contiguous (stride 1) in
-    every input that has it (so that a warp's reads coalesce; a MatMul's B
-    or a reduction over a middle axis stays a thread per output element,
-    whose neighbours read neighbouring elements), becomes one `gpu.launch` in which a warp owns an
-    output element: each lane folds the elements `lane, lane + 32, ...` of
-    the reduced dim into a partial started at the combiner's identity
-    (-0.0, 1, -inf, +inf, or NaN for the `num` forms), a butterfly of
-    `gpu.shuffle xor` combines the partials, and lane 0 stores
-    `combine(out, total)`. The sum's order changes (partial sums instead of
-    a left fold); everything else stays with `kiln-gpu-map-parallel-loops`
-    (one thread per output element).
+    or `minnumf`, or on integers of up to 32 bits an `arith.addi`, `muli`,
+    `andi`, `ori`, `xori`, `maxsi`, `minsi`, `maxui` or `minui`, with `out`
+    used nowhere else, maps whose results are loop dims or constants, and
+    the reduced dims the last dims of every input that has them, in the
+    loops' order and contiguous together (so that a warp's reads coalesce;
+    a MatMul's B or a reduction over a middle axis stays a thread per
+    output element, whose neighbours read neighbouring elements), becomes
+    one `gpu.launch` in which a warp owns an output element: each lane
+    folds the elements `lane, lane + 32, ...` of the reduced dims,
+    flattened, into a partial started at the combiner's identity (-0.0, 1,
+    -inf, +inf, NaN for the `num` forms; 0, 1, all ones, the type's
+    extremes for integers), a butterfly of `gpu.shuffle xor` combines the
+    partials (integers narrower than 32 bits move as an i32), and lane 0
+    stores `combine(out, total)`, `out` the value of a `linalg.fill` of the
+    output right before the reduction (which goes: one launch, not two) or
+    else loaded. A run-time check's "any index out of
+    range" over all the ids is one warp instead of one thread. The sum's
+    order changes (partial sums instead of a left fold); everything else
+    stays with `kiln-gpu-map-parallel-loops` (one thread per output
+    element).
   }];
   let options = [
     Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"4",

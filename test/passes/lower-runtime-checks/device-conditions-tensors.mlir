@@ -1,20 +1,23 @@
-// RUN: kiln-opt %s --kiln-lower-runtime-checks=drop-data-dependent=true --canonicalize | FileCheck %s
+// RUN: kiln-opt %s --kiln-lower-runtime-checks=device-conditions=true --canonicalize | FileCheck %s
 
-// The GPU path drops data-dependent checks on tensors, before bufferization:
-// the reduction that computed the condition (a Gather's index range over
-// the ids) is then dead and goes with it, instead of running as a
-// one-thread kernel whose flag nothing reads. The Gather's clamp is not
-// touched (here, the generic that reads the ids stays).
+// On the GPU path a check whose condition reads tensor data (a Gather's
+// index range over the ids) waits on tensors: bufferization makes the
+// reduction's 0-d result a device buffer, and the pass's run after it a
+// kiln_rt_gpu_check of that buffer. The check on a scalar is lowered now.
 // CHECK-LABEL: func.func @gather_ids_checked
-// CHECK-NOT: kiln.runtime_check
-// CHECK-NOT: tensor<i1>
-// CHECK-NOT: kiln_rt_fail
+// CHECK: %[[ANY:.*]] = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "reduction"]
+// CHECK: %[[FAILED:.*]] = tensor.extract %[[ANY]][] : tensor<i1>
+// CHECK-NEXT: kiln.runtime_check %[[FAILED]], "a Gather: indices element out of data bounds"
+// CHECK: scf.if
+// CHECK: func.call @kiln_rt_fail
 // CHECK: %[[CLAMPED:.*]] = linalg.generic
 // CHECK-SAME: ins(%arg0 : tensor<1x128xi64>)
 // CHECK: return %[[CLAMPED]]
+// CHECK-NOT: kiln_rt_gpu_check
 #ids = affine_map<(d0, d1) -> (d0, d1)>
 #flag = affine_map<(d0, d1) -> ()>
-func.func @gather_ids_checked(%ids: tensor<1x128xi64>, %ctx: index {kiln.runtime_context}) -> tensor<1x128xi64> {
+func.func @gather_ids_checked(%ids: tensor<1x128xi64>, %n: index, %ctx: index {kiln.runtime_context}) -> tensor<1x128xi64> {
   %false = arith.constant false
   %c-512 = arith.constant -512 : index
   %c512 = arith.constant 512 : index
@@ -34,6 +37,8 @@ func.func @gather_ids_checked(%ids: tensor<1x128xi64>, %ctx: index {kiln.runtime
   } -> tensor<i1>
   %failed = tensor.extract %any[] : tensor<i1>
   kiln.runtime_check %failed, "a Gather: indices element out of data bounds"
+  %big = arith.cmpi sgt, %n, %c512 : index
+  kiln.runtime_check %big, "too long"
   %dest = tensor.empty() : tensor<1x128xi64>
   %clamped = linalg.generic {indexing_maps = [#ids, #ids], iterator_types = ["parallel", "parallel"]}
       ins(%ids : tensor<1x128xi64>) outs(%dest : tensor<1x128xi64>) {
