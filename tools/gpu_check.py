@@ -56,22 +56,27 @@ def variant_flags(variant: str) -> list:
     """`kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
     every linalg loop its own kernel, no fusion and no row kernels; the
     form first verified on an H200, a baseline when another variant
-    disagrees) or `cublas-<precision>` (cuBLASLt GEMMs in that precision):
-    the kiln compile flags."""
+    disagrees) or `cublas-<precision>[-loop]` (cuBLASLt GEMMs in that
+    precision; `-loop`: batched GEMMs whose two batch dims do not fold loop
+    over calls instead of copying their operands contiguous,
+    --gpu-contiguous-batches=0): the kiln compile flags."""
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
         return ["-O0"]
-    gemm, _, precision = variant.partition("-")
-    if gemm != "cublas" or precision not in TOLERANCE:
-        raise SystemExit(f"unknown variant '{variant}': kernels or cublas-fp32|tf32|fp16|bf16")
-    return ["--gpu-gemm=cublas", "--precision", precision]
+    gemm, _, rest = variant.partition("-")
+    precision, _, form = rest.partition("-")
+    if gemm != "cublas" or precision not in TOLERANCE or form not in ("", "loop"):
+        raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0 or "
+                         "cublas-fp32|tf32|fp16|bf16[-loop]")
+    return ["--gpu-gemm=cublas", "--precision", precision,
+            *(["--gpu-contiguous-batches=0"] if form == "loop" else [])]
 
 
 def variant_tolerance(variant: str) -> float:
     if variant.startswith("kernels"):
         return TOLERANCE["fp32"]
-    return TOLERANCE[variant.partition("-")[2]]
+    return TOLERANCE[variant.split("-")[1]]
 
 
 RUNS_PER_CHECK = 4  # the last one a CUDA graph replay
@@ -170,7 +175,7 @@ def prepare_bert_base(source: pathlib.Path, out: pathlib.Path, args) -> list:
     constant = folder / "bert-base.constant.onnx"
     constant_weights(source, constant)
     entries = []
-    for variant in args.variants:
+    for variant in args.bert_base_variants or args.variants:
         for batch in (1, 32):
             shape = f"{batch}x128"
             shapes = ",".join(f"{n}={shape}" for n in ("input_ids", "attention_mask",
@@ -548,6 +553,10 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--seq", type=int, default=16)
     p.add_argument("--bert-base", help="BERT-base ONNX file to prepare for timing")
+    p.add_argument("--bert-base-variants", default=[], type=lambda text: text.split(","),
+                   help="the variants BERT-base is compiled and timed in (default: --variants), "
+                        "e.g. cublas-fp16,cublas-fp16-loop to time both forms of attention's "
+                        "batched GEMMs")
     p.add_argument("--emulation", action="store_true",
                    help="compile with --gpu-emulation: `run` then checks the numerics here, "
                         "on Kiln's test CUDA driver (no GPU, no timings)")
@@ -561,8 +570,8 @@ def main() -> int:
     p.add_argument("--variants", default="kernels", type=lambda text: text.split(","),
                    help="how to compile each model's GEMMs, comma-separated: kernels "
                         "(generated, fp32), kernels-O0 (-O0: a kernel per loop, no fusion) "
-                        "and/or cublas-fp32, cublas-tf32, cublas-fp16, cublas-bf16 "
-                        "(default: kernels)")
+                        "and/or cublas-fp32, cublas-tf32, cublas-fp16, cublas-bf16, each "
+                        "with -loop for batched GEMMs looping over calls (default: kernels)")
     r = sub.add_parser("run", help="run the prepared folder on the GPU machine")
     r.add_argument("dir")
     r.add_argument("--out", default="gpu-check-results")

@@ -460,7 +460,13 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,canonicalize,cse,"
-         "kiln-gpu-device-buffers,kiln-plan-memory," +
+         "kiln-gpu-device-buffers," +
+         // Before the memory plan, which places the copies it makes.
+         std::string(options.gpuGemmLibrary && options.gpuContiguousBatchCalls > 0
+                         ? "func.func(kiln-gpu-contiguous-batches{min-calls=" +
+                               std::to_string(options.gpuContiguousBatchCalls) + "}),"
+                         : "") +
+         "kiln-plan-memory," +
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true "
                            "residual-over-zero-only=true},"

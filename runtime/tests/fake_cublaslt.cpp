@@ -14,7 +14,8 @@
 //
 // gpu_gemm_test.cpp checks the runtime's mapping of kiln_gemm_desc onto
 // these calls; models compiled with --gpu-gemm=cublas --gpu-emulation run
-// their GEMMs here (ctest gpu-models-emulated).
+// their GEMMs here (ctest gpu-models-emulated). FAKE_CUBLASLT_REPORT=1
+// prints the number of matmul calls at exit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -142,6 +145,14 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
 /// Matmuls issued (run or recorded), for tests.
 extern "C" __attribute__((visibility("default"))) int *fake_cublaslt_matmul_calls() {
   return &matmulCalls;
+}
+
+/// With FAKE_CUBLASLT_REPORT=1, the count on stderr when the library goes
+/// (the process's end): what a model's run asked of cuBLASLt, for lit tests.
+__attribute__((destructor)) static void reportMatmulCalls() {
+  const char *report = std::getenv("FAKE_CUBLASLT_REPORT");
+  if (report && std::strcmp(report, "1") == 0)
+    std::fprintf(stderr, "fake cuBLASLt: %d matmul calls\n", matmulCalls);
 }
 
 FAKE_LT cublasLtCreate(lt::Handle *handle) {

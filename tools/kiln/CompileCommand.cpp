@@ -52,6 +52,12 @@ Options:
                                fp32 (default, exact), tf32, fp16 or bf16
                                (inputs rounded for the tensor cores, fp32
                                accumulation; tensors stay fp32).
+  --gpu-contiguous-batches=<N> With --gpu-gemm=cublas: a batched GEMM whose
+                               two batch dims do not fold into one stride
+                               (attention's at batch > 1) has its operands
+                               copied contiguous, one cuBLASLt call, where it
+                               would otherwise take N calls or more (default
+                               4; 0: never, the calls loop).
   --gpu-emulation              --target cuda, for testing without a GPU: the
                                kernels compiled for this CPU, to be run by
                                Kiln's test CUDA driver (libkiln_fake_cuda.so,
@@ -144,6 +150,7 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
                       AccuracyOptions &accuracy, CalibrationOptions &calibration, bool &help,
                       bool &stats) {
   ArgParser p("compile", args);
+  bool contiguousBatchesGiven = false;
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
     if (p.flag("-h") || p.flag("--help")) {
@@ -185,6 +192,12 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
         out.options.gpuGemmLibrary = *v == "cublas";
       else
         p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
+    } else if (auto v = p.value("--gpu-contiguous-batches")) {
+      contiguousBatchesGiven = true;
+      if (v->getAsInteger(10, out.options.gpuContiguousBatchCalls) ||
+          out.options.gpuContiguousBatchCalls < 0)
+        p.error("--gpu-contiguous-batches must be a count of calls (0: never), not '" +
+                v->str() + "'");
     } else if (auto v = p.value("--quantize")) {
       std::string problem = mlir::kiln::parseQuantization(*v, out.options);
       if (!problem.empty())
@@ -258,6 +271,9 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
             " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
   if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-gemm applies to --target cuda only");
+  if (!p.failed() && contiguousBatchesGiven && !out.options.gpuGemmLibrary)
+    p.error("--gpu-contiguous-batches applies to --gpu-gemm=cublas only (the GEMM kernels "
+            "take any strides)");
   if (!p.failed() && out.options.gpuEmulation && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-emulation applies to --target cuda only");
   if (!p.failed()) {

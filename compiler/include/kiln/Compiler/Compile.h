@@ -67,6 +67,11 @@ struct CompileOptions {
   /// --gpu-gemm=cublas: fp32 contractions as runtime GEMM calls (cuBLASLt)
   /// instead of generated kernels.
   bool gpuGemmLibrary = false;
+  /// --gpu-contiguous-batches=N (with gpuGemmLibrary): a batched GEMM
+  /// whose two batch dims do not fold into one stride gets contiguous copies
+  /// of its operands where the runtime would otherwise make at least N
+  /// cuBLASLt calls (0: never; kiln-gpu-contiguous-batches).
+  int64_t gpuContiguousBatchCalls = 4;
   /// --gpu-emulation: the kernels compiled for the host CPU, for Kiln's
   /// test CUDA driver to run (kiln/kiln_gpu_emulation.h): the GPU path's
   /// numerics tested without a GPU. Needs no CUDA toolkit.

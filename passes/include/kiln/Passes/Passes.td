@@ -1464,6 +1464,47 @@ def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUMo
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def KilnGpuContiguousBatches : Pass<"kiln-gpu-contiguous-batches", "::mlir::func::FuncOp"> {
+  let summary = "Contiguous copies of batched GEMM operands whose two batch strides do not fold";
+  let description = [{
+    Runs on the GPU path with `--gpu-gemm=cublas`, after bufferization and
+    before `kiln-plan-memory` (which then places the copies). cuBLASLt runs
+    a batch of GEMMs with one stride per operand; a contraction (an f32
+    `out += a * b` `linalg.generic`, dims from `linalg::inferContractionDims`)
+    with two batch loops can be one call only where, for A, B and C, the
+    outer batch dim's stride is the inner one's times its count. Attention's
+    products read Q, K and V in place from the projections' output
+    `[batch, seq, heads, head_dim]` and write their result heads-merged, so
+    they do not fold, and the runtime makes one call per entry of the
+    shorter batch dim. Where that would be at least `min-calls` calls, each
+    operand whose strides do not fold gets a contiguous buffer with the two
+    batch dims first (`linalg.transpose` into it before the product; for
+    C, a `linalg.fill` right before the product fills the copy instead,
+    and a transpose copies the result back after it), and the product reads
+    it through its map permuted likewise. The copies cost memory traffic,
+    the calls saved launch and tail time: `kiln compile
+    --gpu-contiguous-batches=N` sets `min-calls` (0: never).
+
+    Before (QK^T at batch 32, 12 heads: 12 calls of 32):
+    ```mlir
+    linalg.generic {indexing_maps = [(b, h, i, j, p) -> (b, i, h, p), ...]}
+        ins(%q, %k : memref<32x128x12x64xf32, strided<[294912, 2304, 64, 1]>>, ...)
+    ```
+    After (one call of 384):
+    ```mlir
+    %qc = memref.alloc() : memref<32x12x128x64xf32>
+    linalg.transpose ins(%q : ...) outs(%qc : ...) permutation = [0, 2, 1, 3]
+    linalg.generic {indexing_maps = [(b, h, i, j, p) -> (b, h, i, p), ...]}
+        ins(%qc, %kc : memref<32x12x128x64xf32>, ...)
+    ```
+  }];
+  let options = [
+    Option<"minCalls", "min-calls", "int64_t", /*default=*/"4",
+           "copy where the runtime would otherwise make at least this many calls (0: never)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::FuncOp"> {
   let summary = "Reductions on the GPU path as kernels of one warp per output element";
   let description = [{
