@@ -4,6 +4,8 @@
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -183,6 +185,40 @@ Value mlir::kiln::lowering::anyElement(
   return tensor::ExtractOp::create(b, loc, any.getResult(0), ValueRange{});
 }
 
+/// The message of an index range check.
+static std::string indexRangeMessage(Location loc, StringRef what) {
+  return mlir::kiln::lowering::describeNode(loc, what) +
+         ": indices element out of data bounds (an index outside [-dim, dim) of the axis it "
+         "indexes)";
+}
+
+/// Whether every element of `indices` whose position in the last dim is
+/// `component` (every element: -1) lies in [-bound, bound), when `indices`
+/// is a compile-time constant; std::nullopt when it is not.
+static std::optional<bool> constantInRange(Value indices, int64_t bound,
+                                           int64_t component = -1) {
+  DenseIntElementsAttr values;
+  if (!matchPattern(indices, m_Constant(&values)))
+    return std::nullopt;
+  int64_t last = values.getType().getRank() ? values.getType().getShape().back() : 1;
+  int64_t position = 0;
+  for (const APInt &value : values.getValues<APInt>()) {
+    int64_t index = value.getSExtValue();
+    if ((component < 0 || position++ % last == component) && (index < -bound || index >= bound))
+      return false;
+  }
+  return true;
+}
+
+/// The check of indices known at compile time: none when they are all in
+/// range, else one that always fails the run (as a run-time check would).
+static void checkConstantIndices(OpBuilder &b, Location loc, bool inRange, StringRef what) {
+  if (inRange)
+    return;
+  mlir::kiln::lowering::emitRuntimeCheck(b, loc, arith::ConstantIntOp::create(b, loc, 1, 1),
+                                         indexRangeMessage(loc, what));
+}
+
 void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
                                                Value bound, StringRef what) {
   auto func = b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
@@ -194,6 +230,10 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
   auto element = dyn_cast<IntegerType>(type.getElementType());
   if (!element || (type.hasStaticShape() && type.getNumElements() == 0))
     return;
+  // Indices known at compile time (BERT's position ids) need no reduction.
+  if (std::optional<int64_t> limit = getConstantIntValue(bound))
+    if (std::optional<bool> inRange = constantInRange(indices, *limit))
+      return checkConstantIndices(b, loc, *inRange, what);
   // any(index < -bound || index >= bound).
   Value failed = anyElement(b, loc, indices, [&](OpBuilder &nb, Location nl, Value element) {
     Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), element);
@@ -204,10 +244,7 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
     return arith::OrIOp::create(nb, nl, below, above).getResult();
   });
 
-  emitRuntimeCheck(b, loc, failed,
-                   describeNode(loc, what) +
-                       ": indices element out of data bounds (an index outside "
-                       "[-dim, dim) of the axis it indexes)");
+  emitRuntimeCheck(b, loc, failed, indexRangeMessage(loc, what));
 }
 
 void mlir::kiln::lowering::checkIndexTuplesInRange(OpBuilder &b, Location loc, Value indices,
@@ -219,6 +256,11 @@ void mlir::kiln::lowering::checkIndexTuplesInRange(OpBuilder &b, Location loc, V
   sizes.back() = b.getIndexAttr(1);
   IndexMath m{b, loc};
   for (int64_t j = 0; j < type.getDimSize(q - 1); ++j) {
+    std::optional<int64_t> limit = getConstantIntValue(m.dim(data, firstDim + j));
+    if (std::optional<bool> inRange = limit ? constantInRange(indices, *limit, j) : std::nullopt) {
+      checkConstantIndices(b, loc, *inRange, what);
+      continue;
+    }
     offsets.back() = b.getIndexAttr(j);
     Value component = tensor::ExtractSliceOp::create(b, loc, indices, offsets, sizes, strides);
     checkIndicesInRange(b, loc, component, m.dim(data, firstDim + j), what);
