@@ -86,13 +86,28 @@ COMPILED_CHILD = textwrap.dedent("""
         device.run_device({"last_hidden_state": hidden, "pooler_output": pooled}, inputs)
     host = kiln.Session(gpu_model).run(None, feeds)[0]
     print(float(np.abs(hidden.numpy() - want).max()), float(np.abs(host - want).max()))
+    # An id past the vocabulary (512) fails the run (the check computed on
+    # the device, read back after the graph's replay), and the next run,
+    # with good ids again, replays the graph as before.
+    bad = feeds["input_ids"].copy()
+    bad[1, 7] = 512
+    inputs["input_ids"].copy_from(bad)
+    try:
+        device.run_device({"last_hidden_state": hidden, "pooler_output": pooled}, inputs)
+        print("no error")
+    except kiln.KilnError as e:
+        print(f"{type(e).__name__}: {e}")
+    inputs["input_ids"].copy_from(feeds["input_ids"])
+    device.run_device({"last_hidden_state": hidden, "pooler_output": pooled}, inputs)
+    print(float(np.abs(hidden.numpy() - want).max()))
 """)
 
 
 def test_compiled_model_with_device_io_emulated(tmp_path):
     """bert-tiny compiled for the GPU with --gpu-emulation (its kernels
     compiled for the CPU, run by the fake driver): device inputs and outputs
-    through DeviceArray give what host I/O and the CPU build give."""
+    through DeviceArray give what host I/O and the CPU build give; an id out
+    of range fails the run with the CPU's message, also on a graph replay."""
     model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
     shapes = "input_ids=2x16,attention_mask=2x16,token_type_ids=2x16"
     for name, extra in (("gpu.so", ["--target", "cuda", "--gpu-emulation"]), ("cpu.so", [])):
@@ -104,5 +119,9 @@ def test_compiled_model_with_device_io_emulated(tmp_path):
                              str(tmp_path / "cpu.so")],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    device_diff, host_diff = map(float, result.stdout.split())
+    lines = result.stdout.splitlines()
+    device_diff, host_diff = map(float, lines[0].split())
     assert device_diff <= 1e-4 and host_diff <= 1e-4, result.stdout
+    assert lines[1] == ("InvalidArgument: node 'node_embedding' (Gather): indices element out of "
+                        "data bounds (an index outside [-dim, dim) of the axis it indexes)"), lines[1]
+    assert float(lines[2]) <= 1e-4, result.stdout

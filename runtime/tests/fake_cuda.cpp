@@ -86,7 +86,8 @@ const KernelEntry kKernels[] = {
     {"twice_and_one", twiceAndOne, 3}, {"sum", sum, 4}, {"any_negative", anyNegative, 3}};
 // With FAKE_CUDA_ANY_KERNEL set, any other name is a kernel that does
 // nothing: a compiled model's host code then runs through (its launches,
-// copies and graphs), computing nothing.
+// copies and graphs), computing nothing (device memory starts zeroed, so
+// that run-time checks computed on the device pass).
 void nothing(const int64_t *) {}
 const KernelEntry kAnyKernel = {"(any)", nothing, 0};
 
@@ -280,6 +281,12 @@ FAKE cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsig
 FAKE cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
   FAIL_IF_ASKED("cuMemAlloc_v2");
   void *block = std::malloc(bytes);
+  // Kernels that do nothing (FAKE_CUDA_ANY_KERNEL) leave what memory held:
+  // zeros there, so that a run-time check's flag reads "passed" and the
+  // host code runs through, as on a GPU with valid inputs. Emulated
+  // kernels get malloc's memory, as a GPU's is uninitialized.
+  if (block && std::getenv("FAKE_CUDA_ANY_KERNEL"))
+    std::memset(block, 0, bytes);
   deviceBlocks[reinterpret_cast<uintptr_t>(block)] = bytes;
   *pointer = reinterpret_cast<unsigned long long>(block);
   return kSuccess;
