@@ -474,10 +474,15 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's
          // block (a zero init), not inside launches.
-         // From -O1 reductions run a warp per output element (at -O0 a
-         // thread: the form first verified on a GPU).
+         // From -O1 reductions run a warp per output element where the
+         // reduced dims are contiguous, else a thread with the element in a
+         // register (at -O0 a thread that loads and stores it each
+         // iteration: the form first verified on a GPU).
          "func.func(kiln-gpu-row-kernels" +
-         std::string(options.optLevel > 0 ? ",kiln-gpu-warp-reductions" : "") + ")," +
+         std::string(options.optLevel > 0
+                         ? ",kiln-gpu-warp-reductions,kiln-gpu-thread-reductions"
+                         : "") +
+         ")," +
          "kiln-lower-runtime-checks{device-conditions=true},"
          "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
          "canonicalize,cse),"

@@ -25,6 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ReductionKernels.h"
 #include "WarpKernels.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -44,6 +45,7 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln::gpu_warps;
+namespace gpu_reductions = mlir::kiln::gpu_reductions;
 
 namespace {
 
@@ -180,11 +182,8 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   // The output's initial value: a fill's right before (every output
   // element is stored below, so the fill goes: a launch less), else loaded.
   OpOperand *init = op.getDpsInitOperand(0);
-  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-  bool fillsOutput = fill && fill.hasPureBufferSemantics() &&
-                     fill.getDpsInitOperand(0)->get() == init->get() &&
-                     fill.getInputs().front().getType() ==
-                         getElementTypeOrSelf(init->get().getType());
+  linalg::FillOp fill = gpu_reductions::fillOfOutputBefore(op);
+  bool fillsOutput = bool(fill);
   OpBuilder b(op);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -280,14 +279,7 @@ struct GpuWarpReductionsPass
   void runOnOperation() override {
     if (failed(checkWarpsPerBlock(getOperation(), "kiln-gpu-warp-reductions", warpsPerBlock)))
       return signalPassFailure();
-    if (getOperation().isExternal())
-      return;
-    SmallVector<linalg::GenericOp> reductions;
-    // Top-level ops only: a generic inside a loop is someone else's loop.
-    for (Operation &op : getOperation().getBody().front())
-      if (auto generic = dyn_cast<linalg::GenericOp>(op); generic && takes(generic))
-        reductions.push_back(generic);
-    for (linalg::GenericOp op : reductions)
+    for (linalg::GenericOp op : gpu_reductions::topLevelGenerics(getOperation(), takes))
       lower(op, warpsPerBlock);
   }
 };

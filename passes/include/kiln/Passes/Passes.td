@@ -1542,6 +1542,46 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuThreadReductions : Pass<"kiln-gpu-thread-reductions", "::mlir::func::FuncOp"> {
+  let summary = "The reductions left on the GPU path with their output element in a register";
+  let description = [{
+    Runs on the GPU path after `kiln-gpu-warp-reductions` (from -O1), before
+    `convert-linalg-to-parallel-loops`. A top-level `linalg.generic` on
+    buffers with one output and reduction loops (those the warp pass left: a
+    MatMul of the kernels path, a reduction over a middle axis) becomes an
+    `scf.parallel` over its parallel loops (none: the loops alone, a
+    one-thread kernel) around its reduction loops as `scf.for`, nested in
+    the generic's order, that carry the output element as an `iter_arg`:
+    one `memref.load` of it before them, or the value of a `linalg.fill` of
+    the output right before the generic (which goes: a launch less), and one
+    `memref.store` after. `convert-linalg-to-parallel-loops` would load and
+    store the element in every iteration, and LLVM cannot keep it in a
+    register (every buffer is a view of one arena, so it cannot rule out
+    that the output aliases an input). The body, its arithmetic and its
+    order are the generic's: the same floats. A generic that reads its
+    output's buffer as an input is left alone.
+
+    Before:
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%c : memref<32x64xf32>)
+    linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %b : ...) outs(%c : memref<32x64xf32>) { mulf; addf }
+    ```
+    After:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c32, %c64) step (%c1, %c1) {
+      %sum = scf.for %p = %c0 to %c128 step %c1 iter_args(%acc = %zero) -> (f32) {
+        ... loads of a and b, mulf, addf ...
+        scf.yield %next : f32
+      }
+      memref.store %sum, %c[%i, %j] : memref<32x64xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Kernel launches become kiln_rt_gpu_launch calls; kernels in one module";
   let description = [{
