@@ -41,6 +41,11 @@ bool takes(linalg::GenericOp op) {
       op.getNumReductionLoops() == 0 ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
     return false;
+  // One thread per output element: every parallel loop indexes it.
+  AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  for (auto [loop, type] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (type == utils::IteratorType::parallel && !outputMap.isFunctionOfDim(loop))
+      return false;
   // Carrying the output in a register is the generic's meaning only when
   // no input is the output's buffer (bufferization never makes one).
   Value output = op.getDpsInits().front();
