@@ -41,10 +41,11 @@ bool takes(linalg::GenericOp op) {
       op.getNumReductionLoops() == 0 ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
     return false;
-  // One thread per output element: every parallel loop indexes it.
+  // One thread per output element: every parallel loop indexes it, and no
+  // reduction loop does.
   AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   for (auto [loop, type] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (type == utils::IteratorType::parallel && !outputMap.isFunctionOfDim(loop))
+    if ((type == utils::IteratorType::parallel) != outputMap.isFunctionOfDim(loop))
       return false;
   // Carrying the output in a register is the generic's meaning only when
   // no input is the output's buffer (bufferization never makes one).
