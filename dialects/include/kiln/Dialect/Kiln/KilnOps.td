@@ -749,8 +749,11 @@ def Kiln_RuntimeCheckOp : Op<Kiln_Dialect, "runtime_check", [MemoryEffects<[MemW
     symbolic dims that broadcast) is checked when the model runs: the
     lowering computes `failed` and places this op; `kiln-lower-runtime-checks`
     turns it into a call of the runtime's `fail` (kiln_abi.h), whose first
-    message becomes the run's status. The code around a check keeps every
-    read in bounds when it fails, and the run's outputs are discarded.
+    message becomes the run's status. On the GPU path a condition that
+    kernels compute (a reduction over the ids) is read back by the runtime
+    after the run's work instead (`gpu_check`), with the same message and
+    status. The code around a check keeps every read in bounds when it
+    fails, and the run's outputs are discarded.
     `kiln.runtime_check %bad, "node 'Gather_3' (Gather): indices element out of data bounds"`
   }];
   let arguments = (ins I1:$failed, StrAttr:$message);
