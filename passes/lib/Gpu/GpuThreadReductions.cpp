@@ -69,10 +69,8 @@ void lower(linalg::GenericOp op) {
   OpBuilder b(op);
   OpOperand *init = op.getDpsInitOperand(0);
   linalg::FillOp fill = gpu_reductions::fillOfOutputBefore(op);
-  bool fillsOutput = bool(fill);
   SmallVector<int64_t> loopRanges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  SmallVector<Value> lower, upper, steps;
   SmallVector<unsigned> parallel, reduced;
   for (auto [i, type] : llvm::enumerate(iterators))
     (type == utils::IteratorType::parallel ? parallel : reduced).push_back(unsigned(i));
@@ -82,7 +80,7 @@ void lower(linalg::GenericOp op) {
   // The loop values, by the generic's loop number.
   SmallVector<Value> loops(iterators.size());
   auto build = [&](OpBuilder &at) {
-    Value initial = fillsOutput
+    Value initial = fill
                         ? fill.getInputs().front()
                         : memref::LoadOp::create(
                               at, loc, init->get(),
@@ -129,6 +127,7 @@ void lower(linalg::GenericOp op) {
   if (parallel.empty()) {
     build(b);
   } else {
+    SmallVector<Value> lower, upper, steps;
     for (unsigned loop : parallel) {
       lower.push_back(index(0));
       upper.push_back(index(loopRanges[loop]));
@@ -142,7 +141,7 @@ void lower(linalg::GenericOp op) {
                             });
   }
   op.erase();
-  if (fillsOutput)
+  if (fill)
     fill.erase();
 }
 

@@ -183,7 +183,6 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   // element is stored below, so the fill goes: a launch less), else loaded.
   OpOperand *init = op.getDpsInitOperand(0);
   linalg::FillOp fill = gpu_reductions::fillOfOutputBefore(op);
-  bool fillsOutput = bool(fill);
   OpBuilder b(op);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -262,9 +261,9 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   OpBuilder s = OpBuilder::atBlockBegin(store.thenBlock());
   s.setInsertionPoint(store.thenBlock()->getTerminator());
   SmallVector<Value> at = *indicesOf(s, loc, op.getMatchingIndexingMap(init), loopsAt(s, zero));
-  Value initial = fillsOutput ? fill.getInputs().front()
+  Value initial = fill ? fill.getInputs().front()
                               : memref::LoadOp::create(s, loc, init->get(), at).getResult();
-  if (fillsOutput)
+  if (fill)
     fill.erase();
   // combine(out, total), the operands in the body's order.
   Value result = combiner.op->getOperand(0) == out ? combine(s, initial, total)

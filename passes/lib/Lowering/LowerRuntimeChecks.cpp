@@ -131,9 +131,7 @@ struct LowerRuntimeChecksPass
           "on the GPU path a run-time check whose condition reads tensor data must load it "
           "from a 0-d i1 buffer (a reduction's result), which the runtime reads back from the "
           "device; this condition is computed otherwise");
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, flag);
-    Value address = arith::AddIOp::create(
-        b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, flag), meta.getOffset());
+    Value address = mlir::kiln::lowering::callOperand(b, loc, flag).address;
     Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
     func::CallOp::create(b, loc, kDeviceCheckFunction, TypeRange{},
                          ValueRange{context, address, pointer});

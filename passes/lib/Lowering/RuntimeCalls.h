@@ -53,9 +53,10 @@ inline CallOperand callOperand(OpBuilder &b, Location loc, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
   Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value offset = arith::MulIOp::create(b, loc, meta.getOffset(),
-                                       arith::ConstantIndexOp::create(b, loc, bytes));
+  // Elements narrower than a byte (i1) are stored a byte each.
+  int64_t bytes = (type.getElementTypeBitWidth() + 7) / 8;
+  Value offset = b.createOrFold<arith::MulIOp>(loc, meta.getOffset(),
+                                              arith::ConstantIndexOp::create(b, loc, bytes));
   return {arith::AddIOp::create(b, loc, pointer, offset),
           SmallVector<Value>(meta.getStrides().begin(), meta.getStrides().end())};
 }
