@@ -424,13 +424,20 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   bool cublas = options.gpuGemmLibrary;
   std::string siblings = cublas ? siblingFusionPass(options) : "";
   std::string epilogues = cublas ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true}," : "";
+  // With fp16 or bf16 GEMMs, tensors between kernels are stored in that
+  // type (kiln-gpu-half-storage), after every pass that matches fp32 ops.
+  std::string halfStorage;
+  if (cublas && options.gpuHalfStorage && options.gpuPrecision == GpuPrecision::Fp16)
+    halfStorage = ",kiln-gpu-half-storage{type=f16}";
+  if (cublas && options.gpuHalfStorage && options.gpuPrecision == GpuPrecision::Bf16)
+    halfStorage = ",kiln-gpu-half-storage{type=bf16}";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
                                        "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes," +
-                                       epilogues + "canonicalize,cse"
-                                 : "kiln-lower-to-linalg,canonicalize,cse";
+                                       epilogues + "canonicalize,cse" + halfStorage
+                                 : "kiln-lower-to-linalg,canonicalize,cse" + halfStorage;
   std::string toolkit = cudaToolkitPath(options);
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
@@ -466,12 +473,15 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          ? "func.func(kiln-gpu-contiguous-batches{min-calls=" +
                                std::to_string(options.gpuContiguousBatchCalls) + "}),"
                          : "") +
-         "kiln-plan-memory," +
+         // The GEMMs before the memory plan too: a GEMM that stores its
+         // result in 16 bits itself (half storage) writes that buffer
+         // where it runs, not where the copy it replaces did.
          std::string(options.gpuGemmLibrary
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true "
                            "residual-over-zero-only=true},"
-                           "kiln-fgemm-to-runtime,"
                          : "") +
+         "kiln-plan-memory," +
+         std::string(options.gpuGemmLibrary ? "kiln-fgemm-to-runtime," : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's
          // block (a zero init), not inside launches.
          // From -O1 reductions run a warp per output element where the

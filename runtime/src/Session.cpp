@@ -115,15 +115,6 @@ void sessionGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
   runOrAbort("the GEMM", [&] { gemm(*desc, session->pool.get()); });
 }
 
-/// kiln_runtime_context::gemm for models of ABI 5 to 7, whose descriptors
-/// end before b_type: the words they fill, and an fp32 B.
-void sessionGemmAbi7(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
-  kiln_gemm_desc full{};
-  std::memcpy(&full, desc, KILN_GEMM_DESC_FIELDS_ABI7 * sizeof(int64_t));
-  full.b_type = KILN_DTYPE_FLOAT32;
-  sessionGemm(ctx, &full);
-}
-
 /// kiln_runtime_context::sparse_gemm: the GEMM with a sparse B. The
 /// session counts the dense GEMM's operations (what the model computes).
 void sessionSparseGemm(const kiln_runtime_context *ctx, const kiln_sparse_gemm_desc *desc) {
@@ -294,6 +285,29 @@ void sessionGpuGemm(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc)
   static_cast<kiln_session *>(ctx->session)->gemmFlops +=
       gemmFlops(desc->m, desc->n, desc->k, desc->batch[0], desc->batch[1]);
   gpuOf(ctx).gemm(*desc);
+}
+
+/// `Gemm` for models whose descriptors end after `Words` words (an older
+/// ABI's kiln_gemm_desc): those words, and FLOAT32 for the types after
+/// them. Nothing further is read: it is not the model's descriptor.
+template <size_t Words, kiln_gemm_fn Gemm>
+void gemmOfShorterDesc(const kiln_runtime_context *ctx, const kiln_gemm_desc *desc) {
+  static_assert(Words < KILN_GEMM_DESC_FIELDS, "not a shorter descriptor");
+  kiln_gemm_desc full{};
+  full.b_type = full.a_type = full.c_type = KILN_DTYPE_FLOAT32;
+  std::memcpy(&full, desc, Words * sizeof(int64_t));
+  Gemm(ctx, &full);
+}
+
+/// kiln_runtime_context::gemm for a model of ABI `abiVersion`: `Gemm`
+/// itself, or for models older than ABI 16 (no a_type, c_type) and 8 (no
+/// b_type) `Gemm` behind a copy of the words they fill.
+template <kiln_gemm_fn Gemm> kiln_gemm_fn gemmForAbi(uint32_t abiVersion) {
+  if (abiVersion < 8)
+    return gemmOfShorterDesc<KILN_GEMM_DESC_FIELDS_ABI7, Gemm>;
+  if (abiVersion < 16)
+    return gemmOfShorterDesc<KILN_GEMM_DESC_FIELDS_ABI15, Gemm>;
+  return Gemm;
 }
 
 // MLIR lowers memref.get_global (a constant result) to a descriptor whose
@@ -746,7 +760,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.session = s.get();
   s->context.sgemm = sessionSgemm;
   s->context.scratch = sessionScratch;
-  s->context.gemm = m.abiVersion < 8 ? sessionGemmAbi7 : sessionGemm;
+  s->context.gemm = gemmForAbi<sessionGemm>(m.abiVersion);
   s->context.parallel_for = sessionParallelFor;
   s->context.qgemm = sessionQgemm;
   s->context.sparse_gemm = sessionSparseGemm;
@@ -765,7 +779,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
                                               m.gpuImageSize, s->gpu))
       return st;
     s->context.scratch = sessionGpuScratch;
-    s->context.gemm = sessionGpuGemm;
+    s->context.gemm = gemmForAbi<sessionGpuGemm>(m.abiVersion);
     s->context.sgemm = nullptr; // GPU models call gemm only
     s->context.qgemm = nullptr;
     s->context.sparse_gemm = nullptr;

@@ -9,8 +9,11 @@
 // GELU-tanh epilogues. The tensor-core compute types round A and B as the
 // tensor cores read them (fp16, bf16 or TF32, to nearest even) and sum in
 // double, so that a model's fp16 GEMMs differ from fp32 as much as on a GPU
-// (the rounding of the inputs; not the order of the sums). Layouts and
-// types cuBLASLt would reject are rejected.
+// (the rounding of the inputs; not the order of the sums). Matrices may be
+// stored as fp16 or bf16 (CUDA_R_16F, CUDA_R_16BF): read exactly, D (and
+// the bias, which has D's type) rounded to nearest even from the fp32
+// result, as half_bits.h says. Layouts and types cuBLASLt would reject are
+// rejected (the type combinations: supportedTypes).
 //
 // gpu_gemm_test.cpp checks the runtime's mapping of kiln_gemm_desc onto
 // these calls; models compiled with --gpu-gemm=cublas --gpu-emulation run
@@ -21,6 +24,8 @@
 
 #include "fake_cuda_stream.h"
 #include "gpu/CublasLt.h"
+#include "half_bits.h"
+#include "kiln/kiln_bf16_pack.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,15 +38,17 @@ namespace lt = kiln::cublaslt;
 
 namespace {
 
-constexpr lt::Status kInvalidValue = 7; // CUBLAS_STATUS_INVALID_VALUE
+constexpr lt::Status kInvalidValue = 7;  // CUBLAS_STATUS_INVALID_VALUE
+constexpr lt::Status kNotSupported = 15; // CUBLAS_STATUS_NOT_SUPPORTED
 
 struct Desc {
   int computeType = 0;
   int32_t transA = lt::OP_N, transB = lt::OP_N;
   uint32_t epilogue = lt::EPILOGUE_DEFAULT;
-  const float *bias = nullptr;
+  const void *bias = nullptr; // of D's type
 };
 struct Layout {
+  int type; // CUDA_R_32F, _16F or _16BF
   uint64_t rows, cols;
   int64_t ld;
   int32_t batch = 1;
@@ -75,25 +82,60 @@ float roundMantissa(float x, int bits) {
   return y;
 }
 
-/// An input element as the compute type reads it.
+/// An fp32 input element as the compute type reads it.
 float asComputed(float x, int computeType) {
   switch (computeType) {
   case lt::COMPUTE_32F_FAST_TF32: return roundMantissa(x, 10);
   case lt::COMPUTE_32F_FAST_16BF: return roundMantissa(x, 7);
-  case lt::COMPUTE_32F_FAST_16F: {
-    // fp16: 10 mantissa bits, largest finite 65504, subnormals below 2^-14.
-    if (std::fabs(x) >= 65520.0f)
-      return std::copysign(INFINITY, x);
-    if (std::fabs(x) < 6.103515625e-05f) // 2^-14: a fixed step of 2^-24
-      return std::nearbyint(x * 16777216.0f) / 16777216.0f;
-    return roundMantissa(x, 10);
-  }
+  case lt::COMPUTE_32F_FAST_16F: return half_bits::halfToFloat(half_bits::halfFromFloat(x));
   default: return x;
   }
 }
 
-void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, const float *bP,
-            Layout lb, const float *cP, Layout lc, float *dP, Layout ld) {
+bool isSixteenBit(int type) { return type == lt::CUDA_R_16F || type == lt::CUDA_R_16BF; }
+
+size_t elementBytes(int type) { return isSixteenBit(type) ? 2 : 4; }
+
+/// Element `index` of a matrix of `type` at `base` (exact).
+float load(const void *base, int type, int64_t index) {
+  if (!isSixteenBit(type))
+    return static_cast<const float *>(base)[index];
+  uint16_t h = static_cast<const uint16_t *>(base)[index];
+  return type == lt::CUDA_R_16F ? half_bits::halfToFloat(h) : kiln_bf16_to_float(h);
+}
+
+/// Stores `x` as element `index` of a matrix of `type`, rounded to it.
+void store(void *base, int type, int64_t index, float x) {
+  if (!isSixteenBit(type)) {
+    static_cast<float *>(base)[index] = x;
+    return;
+  }
+  static_cast<uint16_t *>(base)[index] =
+      type == lt::CUDA_R_16F ? half_bits::halfFromFloat(x) : half_bits::bf16FromFloat(x);
+}
+
+/// Where batch `batch` of a matrix starts, in bytes: its strided batch
+/// offset counts elements of its type.
+int64_t batchBytes(const Layout &l, int32_t batch) {
+  return int64_t(batch) * l.stride * int64_t(elementBytes(l.type));
+}
+
+/// The type combinations cuBLASLt runs (cublasLtMatmul's table, real
+/// types): A and B of one type, C and D of one type; fp32 A and B with an
+/// fp32 C and D under COMPUTE_32F or a tensor-core type (FAST_*); fp16 or
+/// bf16 A and B with a C and D of their type or fp32, under COMPUTE_32F
+/// only (the products of 16-bit inputs are exact: no FAST_* to ask for).
+bool supportedTypes(const Desc &f, const Layout &a, const Layout &b, const Layout &c,
+                    const Layout &d) {
+  if (a.type != b.type || c.type != d.type)
+    return false;
+  if (isSixteenBit(a.type))
+    return f.computeType == lt::COMPUTE_32F && (d.type == a.type || d.type == lt::CUDA_R_32F);
+  return d.type == lt::CUDA_R_32F;
+}
+
+void matmul(const Desc &f, float alpha, float beta, const void *aP, Layout la, const void *bP,
+            Layout lb, const void *cP, Layout lc, void *dP, Layout ld) {
   int64_t m = int64_t(ld.rows), n = int64_t(ld.cols);
   int64_t k = int64_t(f.transA == lt::OP_N ? la.cols : la.rows);
   std::vector<float> out(size_t(m * n));
@@ -101,17 +143,20 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
   // below then walk contiguous memory (emulated models run many GEMMs).
   std::vector<double> a(size_t(m * k)), b(size_t(k * n)), row(static_cast<size_t>(n));
   for (int32_t batch = 0; batch < ld.batch; ++batch) {
-    const float *A = aP + batch * la.stride, *B = bP + batch * lb.stride;
-    const float *C = cP + batch * lc.stride;
-    float *D = dP + batch * ld.stride;
+    const char *A = static_cast<const char *>(aP) + batchBytes(la, batch),
+               *B = static_cast<const char *>(bP) + batchBytes(lb, batch),
+               *C = static_cast<const char *>(cP) + batchBytes(lc, batch);
+    char *D = static_cast<char *>(dP) + batchBytes(ld, batch);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t p = 0; p < k; ++p)
         a[size_t(i * k + p)] = asComputed(
-            f.transA == lt::OP_N ? A[i + p * la.ld] : A[p + i * la.ld], f.computeType);
+            load(A, la.type, f.transA == lt::OP_N ? i + p * la.ld : p + i * la.ld),
+            f.computeType);
     for (int64_t p = 0; p < k; ++p)
       for (int64_t j = 0; j < n; ++j)
         b[size_t(p * n + j)] = asComputed(
-            f.transB == lt::OP_N ? B[p + j * lb.ld] : B[j + p * lb.ld], f.computeType);
+            load(B, lb.type, f.transB == lt::OP_N ? p + j * lb.ld : j + p * lb.ld),
+            f.computeType);
     for (int64_t i = 0; i < m; ++i) {
       std::fill(row.begin(), row.end(), 0.0);
       for (int64_t p = 0; p < k; ++p) {
@@ -121,9 +166,10 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
           row[size_t(j)] += x * bRow[j];
       }
       for (int64_t j = 0; j < n; ++j) {
-        double v = alpha * row[size_t(j)] + (beta != 0 ? beta * C[i + j * lc.ld] : 0.0);
+        double v = alpha * row[size_t(j)] + (beta != 0 ? beta * load(C, lc.type, i + j * lc.ld)
+                                                       : 0.0);
         if (f.epilogue & lt::EPILOGUE_BIAS)
-          v += f.bias[i]; // one bias per row of D
+          v += load(f.bias, ld.type, i); // one bias per row of D
         if (f.epilogue & lt::EPILOGUE_RELU)
           v = std::max(v, 0.0);
         if (f.epilogue & lt::EPILOGUE_GELU)
@@ -134,7 +180,7 @@ void matmul(const Desc &f, float alpha, float beta, const float *aP, Layout la, 
     // D may be C: written once every element is computed.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
-        D[i + j * ld.ld] = out[size_t(i + j * m)];
+        store(D, ld.type, i + j * ld.ld, out[size_t(i + j * m)]);
   }
 }
 
@@ -189,9 +235,9 @@ FAKE_LT cublasLtMatmulDescSetAttribute(lt::MatmulDesc d, int attribute, const vo
 FAKE_LT cublasLtMatrixLayoutCreate(lt::Layout *out, int type, uint64_t rows, uint64_t cols,
                                    int64_t ld) {
   // Column-major, ld >= rows.
-  if (type != lt::CUDA_R_32F || ld < int64_t(rows))
+  if ((type != lt::CUDA_R_32F && !isSixteenBit(type)) || ld < int64_t(rows))
     return kInvalidValue;
-  *out = reinterpret_cast<lt::Layout>(new Layout{rows, cols, ld});
+  *out = reinterpret_cast<lt::Layout>(new Layout{type, rows, cols, ld});
   return lt::SUCCESS;
 }
 FAKE_LT cublasLtMatrixLayoutDestroy(lt::Layout x) {
@@ -227,6 +273,8 @@ FAKE_LT cublasLtMatmulAlgoGetHeuristic(lt::Handle, lt::MatmulDesc d, lt::Layout 
   if (k != kb || lc.rows != m || lc.cols != n || ld.rows != m || ld.cols != n ||
       la.batch != ld.batch || lb.batch != ld.batch || lc.batch != ld.batch)
     return kInvalidValue;
+  if (!supportedTypes(f, la, lb, lc, ld))
+    return kNotSupported;
   results[0] = {};
   results[0].state = lt::SUCCESS;
   *returned = 1;
@@ -243,9 +291,8 @@ FAKE_LT cublasLtMatmul(lt::Handle, lt::MatmulDesc d, const void *alpha, const vo
   float alphaValue = *static_cast<const float *>(alpha);
   float betaValue = *static_cast<const float *>(beta);
   Layout la = layout(aDesc), lb = layout(bDesc), lc = layout(cDesc), ld = layout(dDesc);
-  auto *aP = static_cast<const float *>(a), *bP = static_cast<const float *>(b),
-       *cP = static_cast<const float *>(c);
-  auto *dP = static_cast<float *>(dOut);
-  fake_cuda::enqueueWork([=] { matmul(f, alphaValue, betaValue, aP, la, bP, lb, cP, lc, dP, ld); });
+  if (!supportedTypes(f, la, lb, lc, ld))
+    return kNotSupported;
+  fake_cuda::enqueueWork([=] { matmul(f, alphaValue, betaValue, a, la, b, lb, c, lc, dOut, ld); });
   return lt::SUCCESS;
 }

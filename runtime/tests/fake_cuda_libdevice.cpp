@@ -60,3 +60,21 @@ NV int __nv_popc(unsigned x) { return __builtin_popcount(x); }
 NV int __nv_popcll(unsigned long long x) { return __builtin_popcountll(x); }
 NV int __nv_clz(int x) { return x == 0 ? 32 : __builtin_clz(unsigned(x)); }
 NV int __nv_clzll(long long x) { return x == 0 ? 64 : __builtin_clzll((unsigned long long)x); }
+
+// fptrunc to bfloat (half storage's bf16 stores, kiln-gpu-half-storage) is
+// a compiler-rt call on a CPU without AVX512_BF16, which the emulated
+// kernels then look for: round to nearest even, NaN kept quiet. The bf16
+// comes back in the low 16 bits of xmm0, as a _Float16 does (GCC 12 has no
+// __bf16 arithmetic type to declare it with).
+#include <cstdint>
+#include <cstring>
+NV _Float16 __truncsfbf2(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  uint16_t rounded = (bits & 0x7fffffffu) > 0x7f800000u
+                         ? uint16_t((bits >> 16) | 0x40u)
+                         : uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  _Float16 result;
+  std::memcpy(&result, &rounded, sizeof result);
+  return result;
+}

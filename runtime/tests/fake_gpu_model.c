@@ -11,11 +11,21 @@
  * from the context, the input copied to the device, two kernel launches,
  * the result copied back into a fresh host buffer that the model returns.
  *
+ * FAKE_ABI_VERSION=15 reports ABI 15 and copies the sum through ctx->gemm
+ * (1 times it, a cuBLASLt GEMM) with a descriptor of ABI 15's 28 words,
+ * followed in memory by words that are no valid a_type and c_type (the
+ * fields ABI 16 appended): the runtime must not read them from an ABI 15
+ * model.
+ *
  *===----------------------------------------------------------------------===*/
 #include "kiln/kiln_abi.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+
+#ifndef FAKE_ABI_VERSION
+#define FAKE_ABI_VERSION KILN_ABI_VERSION
+#endif
 
 #define EXPORT __attribute__((visibility("default")))
 #define N 64
@@ -44,6 +54,22 @@ static void run(void **args) {
   int64_t second[] = {(int64_t)(intptr_t)doubled, (int64_t)(intptr_t)in,
                       (int64_t)(intptr_t)sum, N};
   ctx->gpu_launch(ctx, "sum", 1, 1, 1, N, 1, 1, 0, second, 4);
+#if FAKE_ABI_VERSION == 15
+  /* copy = one x sum (1 x 1 times 1 x N); m, n, k, a, a_rs, a_cs, b, b_rs,
+   * b_cs, b_panel, c, ldc, then no epilogue, batch {1, 1}, strides 0, and
+   * b_type. */
+  static const float one = 1.0f;
+  const void *deviceOne = ctx->gpu_constant(ctx, &one, sizeof one);
+  void *copy = ctx->scratch(ctx, bytes);
+  int64_t desc[KILN_GEMM_DESC_FIELDS] = {
+      1, N, 1, (int64_t)(intptr_t)deviceOne, 1, 1, (int64_t)(intptr_t)sum, N, 1, 0,
+      (int64_t)(intptr_t)copy, N, 0, 0, 0, 0, 0, 1, 1};
+  desc[KILN_GEMM_DESC_FIELDS_ABI15 - 1] = KILN_DTYPE_FLOAT32;
+  for (int i = KILN_GEMM_DESC_FIELDS_ABI15; i < KILN_GEMM_DESC_FIELDS; ++i)
+    desc[i] = 99; /* what happens to lie after it */
+  ctx->gemm(ctx, (const kiln_gemm_desc *)desc);
+  sum = copy;
+#endif
   float *y = (float *)malloc(bytes);
   ctx->gpu_copy(ctx, y, sum, bytes, KILN_GPU_COPY_DEVICE_TO_HOST);
   out->allocated = out->aligned = y;
@@ -53,7 +79,7 @@ static void run(void **args) {
 }
 
 static const kiln_model_abi abi = {
-    KILN_ABI_VERSION, 1, 1, inputs, outputs, "fake_gpu_model.c (hand-written test model)", run,
+    FAKE_ABI_VERSION, 1, 1, inputs, outputs, "fake_gpu_model.c (hand-written test model)", run,
     0, NULL, /* pipeline */ NULL, /* gpu_arch */ 90, KILN_GPU_PRECISION_FP32, image, sizeof image,
     "x86-64", "",
 };

@@ -11,11 +11,12 @@
  * `y` is a plain malloc() block; `s` is over-allocated and aligned to 64
  * bytes with a non-zero offset, the way MLIR lowers aligned allocations, so
  * that `aligned + offset != allocated`. Variants, by macro:
- *   FAKE_ABI_VERSION=n  reports ABI version n; with n = 7, computes s by
- *                       ctx->gemm with a descriptor of ABI 7's 27 words,
- *                       followed in memory by a word that is no valid
- *                       b_type (ABI 8's 28th field): the runtime must not
- *                       read it from an ABI 7 model
+ *   FAKE_ABI_VERSION=n  reports ABI version n; with n = 7 or 15, computes s
+ *                       by ctx->gemm with a descriptor of that ABI's 27 or
+ *                       28 words, followed in memory by words that are no
+ *                       valid b_type, a_type, c_type (the fields ABI 8 and
+ *                       16 appended): the runtime must not read them from
+ *                       an older model
  *   FAKE_BAD_TABLE      declares `bias` with rank 9 (a malformed table)
  *   FAKE_STRIDED_Y      returns y column-major (strides {1, batch})
  *   FAKE_BAD_OUTPUT     returns y as [batch, 5], contradicting its signature
@@ -132,14 +133,17 @@ static void run(void **args) {
    * runtime's GEMM: m = n rows, n = 1 column, k = 4, B broadcast (strides 0). */
   static const float one = 1.0f;
   mark(ctx, 1, 0);
-#if FAKE_ABI_VERSION == 7
+#if FAKE_ABI_VERSION == 7 || FAKE_ABI_VERSION == 15
   /* kiln_gemm_desc as ABI 7 knew it: m, n, k, a, a_rs, a_cs, b, b_rs, b_cs,
    * b_panel, c, ldc, accumulate, bias, activation, residual, residual_rs,
-   * batch[2], then 8 batch strides (0). */
-  int64_t desc[28] = {n, 1, 4, (int64_t)(intptr_t)(x->aligned + x->offset), x->strides[0],
-                      x->strides[1], (int64_t)(intptr_t)&one, 0, 0, 0,
-                      (int64_t)(intptr_t)(aligned + 2), 1, 0, 0, 0, 0, 0, 1, 1};
-  desc[27] = 99; /* what happens to lie after it */
+   * batch[2], then 8 batch strides (0); ABI 8 to 15 append b_type. */
+  int64_t desc[KILN_GEMM_DESC_FIELDS] = {
+      n, 1, 4, (int64_t)(intptr_t)(x->aligned + x->offset), x->strides[0], x->strides[1],
+      (int64_t)(intptr_t)&one, 0, 0, 0, (int64_t)(intptr_t)(aligned + 2), 1, 0, 0, 0, 0, 0, 1, 1};
+  int words = FAKE_ABI_VERSION == 7 ? KILN_GEMM_DESC_FIELDS_ABI7 : KILN_GEMM_DESC_FIELDS_ABI15;
+  desc[KILN_GEMM_DESC_FIELDS_ABI7] = KILN_DTYPE_FLOAT32; /* b_type, from ABI 8 */
+  for (int i = words; i < KILN_GEMM_DESC_FIELDS; ++i)
+    desc[i] = 99; /* what happens to lie after it */
   ctx->gemm(ctx, (const kiln_gemm_desc *)desc);
 #else
   ctx->sgemm(ctx, n, 1, 4, x->aligned + x->offset, x->strides[0], x->strides[1], &one, 0, 0,

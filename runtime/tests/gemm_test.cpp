@@ -658,4 +658,47 @@ TEST(GemmDispatch, Sgemm) {
   EXPECT_EQ(c[3], 11.0f);
 }
 
+// 16-bit storage (a_type, c_type FLOAT16 or BFLOAT16; ABI 16) is for GPU
+// models: the CPU's gemm refuses it, whatever b_type routes it to, and
+// writes nothing; FLOAT32 and 0 are the fp32 GEMM.
+TEST(GemmDispatch, SixteenBitStorageIsForTheGpu) {
+  const uint16_t half[4] = {0x3c00, 0x3c00, 0x3c00, 0x3c00}; // fp16 ones
+  float c[4] = {7, 7, 7, 7};
+  kiln_gemm_desc d{};
+  d.m = d.n = d.k = 2;
+  d.a = d.b = reinterpret_cast<const float *>(half);
+  d.a_rs = d.b_rs = d.ldc = 2;
+  d.a_cs = d.b_cs = 1;
+  d.c = c;
+  d.batch[0] = d.batch[1] = 1;
+  struct Types {
+    int64_t a, b, c;
+    const char *field;
+  };
+  for (Types t : {Types{KILN_DTYPE_FLOAT16, KILN_DTYPE_FLOAT16, KILN_DTYPE_FLOAT16, "a_type 10"},
+                  {KILN_DTYPE_BFLOAT16, KILN_DTYPE_BFLOAT16, 0, "a_type 16"},
+                  {KILN_DTYPE_FLOAT32, 0, KILN_DTYPE_BFLOAT16, "c_type 16"}}) {
+    d.a_type = t.a;
+    d.b_type = t.b;
+    d.c_type = t.c;
+    try {
+      kiln::gemm(d, nullptr);
+      ADD_FAILURE() << t.field << ": no error";
+    } catch (const std::invalid_argument &e) {
+      EXPECT_EQ(std::string(e.what()),
+                std::string("kiln_gemm_desc: ") + t.field +
+                    " on the CPU, which reads and writes fp32 only: 16-bit storage GEMMs run "
+                    "on the GPU only");
+    }
+  }
+  EXPECT_EQ(c[0], 7.0f);
+  const float ones[4] = {1, 1, 1, 1};
+  d.a = d.b = ones;
+  d.a_type = d.c_type = KILN_DTYPE_FLOAT32;
+  d.b_type = 0;
+  kiln::gemm(d, nullptr);
+  EXPECT_EQ(c[0], 2.0f);
+  EXPECT_EQ(c[3], 2.0f);
+}
+
 } // namespace

@@ -39,7 +39,9 @@ extern "C" struct FakeCudaState {
 namespace {
 
 // The driver is loaded once per process: name the fake before any test.
-const bool kFakeDriver = setenv("KILN_CUDA_DRIVER", KILN_FAKE_CUDA, 1) == 0;
+// Its library is the fake cuBLASLt too (fake_cublaslt.cpp).
+const bool kFakeDriver = setenv("KILN_CUDA_DRIVER", KILN_FAKE_CUDA, 1) == 0 &&
+                         setenv("KILN_CUBLASLT", KILN_FAKE_CUDA, 1) == 0;
 
 FakeCudaState &fake() {
   void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
@@ -532,6 +534,22 @@ TEST(GpuModelRuns, DeviceInputsAndOutputs) {
   EXPECT_EQ(fake().pageableCopiesCaptured, 0);
   kiln_session_device_free(l.session, x);
   kiln_session_device_free(l.session, y);
+}
+
+// ABI 16 appended a_type and c_type to kiln_gemm_desc: an ABI 15 GPU
+// model's descriptor ends before them (fake_gpu_model_abi15 leaves invalid
+// ones there, which would fail the run), and its GEMM runs in fp32.
+TEST(GpuModelRuns, Abi15GemmDescriptor) {
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL_ABI15, false), "");
+  const int64_t dims[] = {int64_t(kModelValues)};
+  for (int run = 0; run < 3; ++run) {
+    std::vector<float> x = input(run, kModelValues), y(kModelValues, -1.0f);
+    kiln_tensor in{"x", KILN_DTYPE_FLOAT32, 1, dims, x.data(), x.size() * sizeof(float)};
+    kiln_tensor out{"y", 0, 0, nullptr, y.data(), y.size() * sizeof(float)};
+    ASSERT_EQ(message(kiln_session_run(l.session, &in, 1, &out, 1)), "") << "run " << run;
+    EXPECT_EQ(y, expected(x)) << "run " << run;
+  }
 }
 
 TEST(GpuModelRuns, DeviceIoRefusesHostMemoryAndCpuModels) {

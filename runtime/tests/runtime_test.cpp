@@ -243,6 +243,16 @@ TEST(Load, Abi7GemmDescriptor) {
     runAndCheck(m.session, n);
 }
 
+// ABI 16 appended a_type and c_type to kiln_gemm_desc: an ABI 15 model's
+// descriptor ends before them (fake_model_abi15 leaves invalid ones there,
+// which would abort), and the runtime reads its operands as fp32.
+TEST(Load, Abi15GemmDescriptor) {
+  Loaded m("fake_model_abi15");
+  ASSERT_NE(m.session, nullptr);
+  for (int64_t n : {1, 5})
+    runAndCheck(m.session, n);
+}
+
 TEST(Load, MalformedTable) {
   kiln_model_t *model = nullptr;
   std::string path = modelPath("fake_model_bad_table");

@@ -51,7 +51,13 @@ Options:
   --precision=<p>              With --gpu-gemm=cublas: the GEMMs' arithmetic:
                                fp32 (default, exact), tf32, fp16 or bf16
                                (inputs rounded for the tensor cores, fp32
-                               accumulation; tensors stay fp32).
+                               accumulation). With fp16 and bf16, tensors
+                               between kernels are stored in that type too
+                               (see --gpu-storage).
+  --gpu-storage=<s>            With --precision fp16 or bf16: half (default:
+                               tensors between kernels in 16 bits, computed
+                               in fp32; GEMMs read and write 16 bits) or
+                               fp32 (only the GEMMs' inputs rounded).
   --gpu-contiguous-batches=<N> With --gpu-gemm=cublas: a batched GEMM whose
                                two batch dims do not fold into one stride
                                (attention's at batch > 1) has its operands
@@ -151,6 +157,7 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
                       bool &stats) {
   ArgParser p("compile", args);
   bool contiguousBatchesGiven = false;
+  bool storageGiven = false;
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
     if (p.flag("-h") || p.flag("--help")) {
@@ -192,6 +199,12 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
         out.options.gpuGemmLibrary = *v == "cublas";
       else
         p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
+    } else if (auto v = p.value("--gpu-storage")) {
+      storageGiven = true;
+      if (*v == "half" || *v == "fp32")
+        out.options.gpuHalfStorage = *v == "half";
+      else
+        p.error("--gpu-storage must be half or fp32, not '" + v->str() + "'");
     } else if (auto v = p.value("--gpu-contiguous-batches")) {
       contiguousBatchesGiven = true;
       if (v->getAsInteger(10, out.options.gpuContiguousBatchCalls) ||
@@ -274,6 +287,11 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
   if (!p.failed() && contiguousBatchesGiven && !out.options.gpuGemmLibrary)
     p.error("--gpu-contiguous-batches applies to --gpu-gemm=cublas only (the GEMM kernels "
             "take any strides)");
+  if (!p.failed() && storageGiven &&
+      out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp16 &&
+      out.options.gpuPrecision != mlir::kiln::GpuPrecision::Bf16)
+    p.error("--gpu-storage applies to --precision fp16 or bf16 only (tensors stay fp32 "
+            "otherwise)");
   if (!p.failed() && out.options.gpuEmulation && out.options.target != mlir::kiln::Target::Cuda)
     p.error("--gpu-emulation applies to --target cuda only");
   if (!p.failed()) {

@@ -309,8 +309,22 @@ LogicalResult FGemmOp::verify() {
                                      << loopSize[kK] << " rows";
       continue;
     }
-    if (type.getElementType() != f32)
-      return emitOpError() << name(operand) << " must hold f32, got " << type;
+    // a and b hold f32, or both one 16-bit type (the GPU's half storage);
+    // bias and residual hold init's type: f32, or f16 / bf16.
+    Type expected = operand == b ? typeOf(a).getElementType()
+                    : operand == bias || operand == residual ? typeOf(init).getElementType()
+                                                             : Type();
+    Type element = type.getElementType();
+    if (!expected && !(element.isF32() || element.isF16() || element.isBF16()))
+      return emitOpError() << name(operand) << " must hold f32 (or f16, bf16), got " << type;
+    if (expected && element != expected)
+      return emitOpError() << name(operand) << " must hold " << expected << " as "
+                           << (operand == b ? "a" : "init") << " does, got " << type;
+    if (operand == init && !element.isF32() && element != typeOf(a).getElementType())
+      return emitOpError("a 16-bit init needs a and b of its type, got a ") << typeOf(a);
+    if ((operand == a || operand == b) && element != f32 && (panel || getBf16Inputs()))
+      return emitOpError("16-bit a and b are read at run time as they are: no prepacked b, no "
+                         "bf16_inputs");
     if (operand == b && panel && getBf16Inputs())
       return emitOpError("bf16_inputs rounds a b read at run time; a prepacked b is packed "
                          "as bf16 (kiln-pack-gemm-weights-bf16) or stays fp32");
@@ -411,20 +425,25 @@ bool SoftmaxRowsOp::hasContiguousRows(Type type) {
   return succeeded(buffer.getStridesAndOffset(strides, offset)) && strides.back() == 1;
 }
 
+/// Whether `type` holds a row op's values: f32, or f16 / bf16 (the GPU
+/// path's half storage, kiln-gpu-half-storage: loaded and stored as such,
+/// computed in f32; the CPU runtime takes f32 only).
+static bool isRowElementType(Type type) { return type.isF32() || type.isF16() || type.isBF16(); }
+
 /// What the runtime's row ops (softmax, layer norm) need of x and init: f32
-/// of rank 1 to maxRank, x's rows contiguous, init of x's shape and
-/// contiguous.
+/// (or 16-bit) of rank 1 to maxRank, x's rows contiguous, init of x's shape
+/// and contiguous.
 static LogicalResult verifyRowsOperands(Operation *op, Value x, Value init, int64_t maxRank) {
-  Type f32 = Float32Type::get(op->getContext());
   auto xType = cast<ShapedType>(x.getType());
   auto initType = cast<ShapedType>(init.getType());
   if (!xType.hasRank() || xType.getRank() < 1 || xType.getRank() > maxRank ||
-      xType.getElementType() != f32)
-    return op->emitOpError("x must be f32 of rank 1 to ") << maxRank << ", got " << xType;
+      !isRowElementType(xType.getElementType()))
+    return op->emitOpError("x must be f32 (or f16, bf16) of rank 1 to ")
+           << maxRank << ", got " << xType;
   if (!initType.hasRank() || initType.getRank() != xType.getRank() ||
-      initType.getElementType() != f32 ||
+      !isRowElementType(initType.getElementType()) ||
       failed(verifyCompatibleShape(initType.getShape(), xType.getShape())))
-    return op->emitOpError("init must be f32 of x's shape, got ") << initType;
+    return op->emitOpError("init must be f32 (or f16, bf16) of x's shape, got ") << initType;
   if (auto buffer = dyn_cast<MemRefType>(initType); buffer && !buffer.getLayout().isIdentity())
     return op->emitOpError("init must be a contiguous buffer (identity layout), got ")
            << initType;
@@ -437,13 +456,13 @@ static LogicalResult verifyRowsOperands(Operation *op, Value x, Value init, int6
 LogicalResult SoftmaxRowsOp::verify() {
   if (failed(verifyRowsOperands(getOperation(), getX(), getInit(), kMaxRank)))
     return failure();
-  Type f32 = Float32Type::get(getContext());
   auto xType = cast<ShapedType>(getX().getType());
   if (Value addend = getAddend()) {
     auto addendType = cast<ShapedType>(addend.getType());
     if (!addendType.hasRank() || addendType.getRank() > xType.getRank() ||
-        addendType.getElementType() != f32)
-      return emitOpError("addend must be f32 of rank at most x's, got ") << addendType;
+        !isRowElementType(addendType.getElementType()))
+      return emitOpError("addend must be f32 (or f16, bf16) of rank at most x's, got ")
+             << addendType;
     int64_t lead = xType.getRank() - addendType.getRank();
     for (int64_t j = 0; j < addendType.getRank(); ++j) {
       int64_t size = addendType.getDimSize(j), xSize = xType.getDimSize(lead + j);

@@ -38,7 +38,8 @@ struct Batches {
 
 std::optional<Batches> batchesOf(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !mlir::kiln::lowering::isMultiplyAccumulate(op))
+      !(mlir::kiln::lowering::isMultiplyAccumulate(op) ||
+        mlir::kiln::lowering::halfMultiplyAccumulateType(op)))
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(cast<linalg::LinalgOp>(op.getOperation()));

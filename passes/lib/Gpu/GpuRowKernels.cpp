@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HalfStorage.h"
 #include "WarpKernels.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
@@ -65,6 +66,21 @@ Value f32Constant(OpBuilder &b, Location loc, float value) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
 }
 
+/// An element of `buffer` as f32 (extended from 16-bit half storage,
+/// kiln-gpu-half-storage).
+Value loadF32(OpBuilder &b, Location loc, Value buffer, ValueRange indices) {
+  return half_storage::extendFromStorage(b, loc, memref::LoadOp::create(b, loc, buffer, indices));
+}
+
+/// Stores the f32 `value` into `buffer`, rounded as half storage rounds if
+/// `buffer` is 16-bit.
+void storeF32(OpBuilder &b, Location loc, Value value, Value buffer, ValueRange indices) {
+  if (auto half = dyn_cast<FloatType>(cast<MemRefType>(buffer.getType()).getElementType());
+      half && !half.isF32())
+    value = half_storage::truncateForStorage(b, loc, value, half);
+  memref::StoreOp::create(b, loc, value, buffer, indices);
+}
+
 /// x's dims but the last, and the last; fails (naming the op) unless x is
 /// a static f32 buffer of rank 1 to 4 and init is x's shape.
 FailureOr<std::pair<SmallVector<int64_t>, int64_t>> rowShape(Operation *op, Value x, Value init) {
@@ -76,8 +92,8 @@ FailureOr<std::pair<SmallVector<int64_t>, int64_t>> rowShape(Operation *op, Valu
     return op->emitError("the GPU path needs static shapes, but this op's buffers are ")
            << xType << " and " << initType
            << " (compile with --input-shape for every symbolic dim)";
-  if (!xType.getElementType().isF32() || xType.getRank() < 1)
-    return op->emitError("a row kernel takes an f32 buffer of rank 1 or more, not ") << xType;
+  if (xType.getRank() < 1)
+    return op->emitError("a row kernel takes a buffer of rank 1 or more, not ") << xType;
   ArrayRef<int64_t> shape = xType.getShape();
   return std::make_pair(SmallVector<int64_t>(shape.drop_back()), shape.back());
 }
@@ -117,13 +133,12 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
   WarpRow row = launchWarpPerRow(b, loc, shape->first, shape->second, warpsPerBlock);
   float scale = op.getScale().convertToFloat();
   auto value = [&](OpBuilder &at, Value column) {
-    Value v = memref::LoadOp::create(at, loc, op.getX(), withColumn(row.leading, column));
+    Value v = loadF32(at, loc, op.getX(), withColumn(row.leading, column));
     if (scale != 1.0f)
       v = arith::MulFOp::create(at, loc, v, f32Constant(at, loc, scale));
     if (addend) {
       auto type = cast<MemRefType>(addend.getType());
-      Value term = memref::LoadOp::create(at, loc, addend,
-                                          addendIndices(at, loc, type, row.leading, column));
+      Value term = loadF32(at, loc, addend, addendIndices(at, loc, type, row.leading, column));
       v = arith::AddFOp::create(at, loc, v, term);
     }
     return v;
@@ -150,7 +165,7 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
   Value reciprocal = arith::DivFOp::create(row.b, loc, f32Constant(row.b, loc, 1.0f), rowSum);
   overRow(row, loc, Value(), [&](OpBuilder &at, Value column, Value) -> Value {
     Value p = arith::MulFOp::create(at, loc, shifted(at, column), reciprocal);
-    memref::StoreOp::create(at, loc, p, op.getInit(), withColumn(row.leading, column));
+    storeF32(at, loc, p, op.getInit(), withColumn(row.leading, column));
     return Value();
   });
   op.erase();
@@ -180,7 +195,7 @@ LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
   }
   WarpRow row = launchWarpPerRow(b, loc, shape->first, n, warpsPerBlock);
   auto load = [&](OpBuilder &at, Value column) -> Value {
-    return memref::LoadOp::create(at, loc, op.getX(), withColumn(row.leading, column));
+    return loadF32(at, loc, op.getX(), withColumn(row.leading, column));
   };
   auto add = [&](OpBuilder &at, Value l, Value r) -> Value {
     return arith::AddFOp::create(at, loc, l, r);
@@ -209,7 +224,7 @@ LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
                                     memref::LoadOp::create(at, loc, op.getScale(), column));
     if (Value bias = op.getBias())
       y = arith::AddFOp::create(at, loc, y, memref::LoadOp::create(at, loc, bias, column));
-    memref::StoreOp::create(at, loc, y, op.getInit(), withColumn(row.leading, column));
+    storeF32(at, loc, y, op.getInit(), withColumn(row.leading, column));
     return Value();
   });
   op.erase();

@@ -106,18 +106,23 @@ std::optional<OperandAccess> packedAccessOf(Value buffer, AffineMap map, unsigne
 }
 
 /// The plan for an f32 `out += a * b` generic on buffers, if it is one the
-/// runtime GEMM can take.
+/// runtime GEMM can take: a and b f32, or both f16 or both bf16 read through
+/// arith.extf (kiln-gpu-half-storage), out f32.
 std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
   // A bf16 B of kiln-pack-gemm-weights-bf16 (read through arith.extf).
   std::optional<kiln::lowering::Bf16PackedB> bf16 = kiln::lowering::bf16PackedBOf(op);
+  // 16-bit A and B (the block arguments' types are the buffers').
+  bool half = !bf16 && kiln::lowering::halfMultiplyAccumulateType(op);
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || !(type.getElementType().isF32() || (bf16 && v == op.getDpsInputs()[1])))
+    bool input = v != op.getDpsInits()[0];
+    if (!type || !(type.getElementType().isF32() || (bf16 && v == op.getDpsInputs()[1]) ||
+                   (half && input)))
       return std::nullopt;
   }
-  if (!bf16 && !isMultiplyAccumulate(op))
+  if (!bf16 && !half && !isMultiplyAccumulate(op))
     return std::nullopt;
   unsigned numLoops = op.getNumLoops();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -180,12 +185,13 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   return plan;
 }
 
-/// The next op in the block that may touch memory: pure ops in between
-/// (constants, dims, get_global) do not matter.
+/// The next op in the block that may touch a buffer: pure ops in between
+/// (constants, dims, get_global) and allocs do not matter.
 Operation *nextEffectfulOp(Operation *op) {
-  // A run-time check writes only the run's status, no buffer.
+  // A run-time check writes only the run's status, no buffer; an alloc
+  // (before the memory plan) touches no existing one.
   for (op = op->getNextNode(); op; op = op->getNextNode())
-    if (!isMemoryEffectFree(op) && !isa<kiln::RuntimeCheckOp>(op))
+    if (!isMemoryEffectFree(op) && !isa<kiln::RuntimeCheckOp, memref::AllocOp>(op))
       return op;
   return nullptr;
 }
@@ -216,7 +222,10 @@ bool hoistToDefine(Value value, Operation *point, SmallVector<Operation *> &hois
   if (!def || def->getBlock() != point->getBlock() || def->isBeforeInBlock(point) ||
       llvm::is_contained(hoisted, def))
     return true;
-  if (depth > 2 || !isMemoryEffectFree(def) || def->getNumRegions() != 0)
+  // A static alloc may move up too (before the memory plan, the target of
+  // a store conversion): its buffer then only lives longer.
+  bool staticAlloc = isa<memref::AllocOp>(def) && def->getNumOperands() == 0;
+  if (depth > 2 || !(isMemoryEffectFree(def) || staticAlloc) || def->getNumRegions() != 0)
     return false;
   for (Value operand : def->getOperands())
     if (!hoistToDefine(operand, point, hoisted, depth + 1))
@@ -252,13 +261,8 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
     return std::nullopt;
   Epilogue epilogue{consumer, marks->activation, std::nullopt, std::nullopt};
   unsigned numLoops = plan.c.dimOfLoop.size();
-  auto isF32 = [](Value buffer) {
-    return cast<MemRefType>(buffer.getType()).getElementType().isF32();
-  };
   if (residual >= 0) {
     Value buffer = consumer->getOperand(residual);
-    if (!isF32(buffer))
-      return std::nullopt;
     if (!maps[residual].isIdentity() || buffer == plan.c.buffer ||
         !hasUnitStride(buffer, plan.c.dimOfLoop[*plan.n]))
       return std::nullopt;
@@ -268,8 +272,6 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
   }
   if (bias >= 0) {
     Value buffer = consumer->getOperand(bias);
-    if (!isF32(buffer))
-      return std::nullopt;
     AffineMap map = maps[bias];
     auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
     int64_t biasDim = map.getNumResults() - 1;
@@ -280,6 +282,64 @@ std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan
     epilogue.bias->dimOfLoop[*plan.n] = biasDim;
   }
   return epilogue;
+}
+
+/// Whether the epilogue's bias and residual hold `type`: cuBLASLt reads
+/// them in the type it stores C in.
+bool epilogueHolds(const Epilogue &epilogue, Type type) {
+  for (const std::optional<OperandAccess> &operand : {epilogue.bias, epilogue.residual})
+    if (operand && cast<MemRefType>(operand->buffer.getType()).getElementType() != type)
+      return false;
+  return true;
+}
+
+/// A 16-bit copy of C that directly follows the GEMM (and its epilogue):
+/// the truncation kiln-gpu-half-storage puts after a GEMM whose result it
+/// stores in 16 bits. The GEMM can store its result so itself.
+struct StoreConversion {
+  linalg::GenericOp op;
+  Value target;
+  /// Ops between the contraction and `op` that define the target view, to
+  /// move before the call.
+  SmallVector<Operation *> hoisted;
+};
+
+std::optional<StoreConversion> storeConversionAfter(linalg::GenericOp contraction,
+                                                    Operation *last, const GemmPlan &plan) {
+  auto op = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(last));
+  if (!op || !plan.n || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getDpsInputs()[0] != plan.c.buffer ||
+      op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Value target = op.getDpsInits()[0];
+  auto cType = cast<MemRefType>(plan.c.buffer.getType());
+  auto targetType = cast<MemRefType>(target.getType());
+  Type element = targetType.getElementType();
+  if (!(element.isF16() || element.isBF16()) || targetType.getShape() != cType.getShape() ||
+      !llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }) ||
+      !hasUnitStride(target, plan.c.dimOfLoop[*plan.n]))
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto truncation = body.getTerminator()->getOperand(0).getDefiningOp<arith::TruncFOp>();
+  if (body.getOperations().size() != 2 || !truncation || truncation.getIn() != body.getArgument(0))
+    return std::nullopt;
+  // C is then never written: nothing but the GEMM, its epilogue, the copy
+  // and the writes of its initial zeros may use it (no view of it either).
+  auto writesBefore = [&](Operation *user) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    bool write = isa<linalg::FillOp, memref::CopyOp>(user) ||
+                 (linalgOp && linalg::isaCopyOpInterface(linalgOp));
+    return write && user->getBlock() == contraction->getBlock() &&
+           user->isBeforeInBlock(contraction);
+  };
+  for (Operation *user : plan.c.buffer.getUsers())
+    if (user != op && user != contraction && user != last && !isa<memref::DeallocOp>(user) &&
+        !writesBefore(user))
+      return std::nullopt;
+  StoreConversion store{op, target, {}};
+  if (!hoistToDefine(target, contraction, store.hoisted))
+    return std::nullopt;
+  return store;
 }
 
 /// The op that last wrote `buffer` before `point`: a linalg op with it as
@@ -390,9 +450,27 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
   // the residual's add stays a loop after it.
   if (residualOverZeroOnly && !overwrite && epilogue && epilogue->residual)
     epilogue.reset();
+  // A GEMM over zeros whose result is then copied to 16 bits stores it so
+  // itself, when its epilogue reads that type too (cuBLASLt's C and D share
+  // a type); otherwise the copy stays a kernel, and the epilogue moves in
+  // only if it reads f32.
+  std::optional<StoreConversion> store;
+  if (overwrite)
+    store = storeConversionAfter(op, epilogue ? epilogue->op.getOperation() : op.getOperation(),
+                                 plan);
+  // cuBLASLt stores 16 bits from 16-bit operands of that type only.
+  Type aType = cast<MemRefType>(plan.a.buffer.getType()).getElementType();
+  Type storedType = store ? cast<MemRefType>(store->target.getType()).getElementType() : Type();
+  if (store && (storedType != aType || (epilogue && !epilogueHolds(*epilogue, storedType))))
+    store.reset();
+  if (!store && epilogue && !epilogueHolds(*epilogue, rewriter.getF32Type()))
+    epilogue.reset();
   rewriter.setInsertionPoint(op);
   if (epilogue)
     for (Operation *view : epilogue->hoisted)
+      rewriter.moveOpBefore(view, op);
+  if (store)
+    for (Operation *view : store->hoisted)
       rewriter.moveOpBefore(view, op);
 
   // Operands in the op's order: a, b, bias, residual, init.
@@ -409,7 +487,8 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
     residualIndex = operands.size();
     operands.push_back(fgemmOperand(*epilogue->residual, context));
   }
-  operands.push_back(fgemmOperand(plan.c, context));
+  operands.push_back(
+      fgemmOperand(store ? OperandAccess{store->target, plan.c.dimOfLoop} : plan.c, context));
 
   // Parallel loops other than m and n: the two innermost are the op's
   // batch loops, the others loop around it.
@@ -464,6 +543,8 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
                   residualIndex ? operands[*residualIndex].buffer : Value(),
                   operands.back().buffer, rewriter.getArrayAttr(maps),
                   /*accumulate=*/!overwrite, activation);
+  if (store)
+    rewriter.eraseOp(store->op);
   if (epilogue)
     rewriter.eraseOp(epilogue->op);
   rewriter.eraseOp(op);

@@ -34,6 +34,11 @@ constexpr StringLiteral kGemmFunction = "kiln_rt_gemm";
 static_assert(sizeof(kiln_gemm_desc) == KILN_GEMM_DESC_FIELDS * sizeof(int64_t),
               "kiln_gemm_desc must stay an array of 64-bit fields");
 
+/// The kiln_dtype of a 16-bit float element (the verifier allows no other).
+int64_t dtypeOf(Type element) {
+  return element.isF16() ? KILN_DTYPE_FLOAT16 : KILN_DTYPE_BFLOAT16;
+}
+
 /// One operand of the op as the call sees it: its address and, per loop of
 /// the op, the stride that loop moves it by (0 where it does not use it).
 struct LoopStrides {
@@ -102,8 +107,18 @@ void lowerFGemm(IRRewriter &rewriter, FGemmOp op, Value context, Value descripto
   set(KILN_FIELD(b_panel), constant(panel));
   // A b prepacked as bf16 pairs (kiln-pack-gemm-weights-bf16; the verifier
   // checked its map and shape), or an fp32 b rounded as it is read.
-  if (op.getBf16Inputs() || cast<MemRefType>(op.getB().getType()).getElementType().isBF16())
+  // 16-bit A and B (half storage, the GPU's): a_type and b_type both say
+  // so. 16-bit C, bias and residual: c_type.
+  Type aElement = cast<MemRefType>(op.getA().getType()).getElementType();
+  if (!aElement.isF32()) {
+    set(KILN_FIELD(a_type), constant(dtypeOf(aElement)));
+    set(KILN_FIELD(b_type), constant(dtypeOf(aElement)));
+  } else if (op.getBf16Inputs() ||
+             cast<MemRefType>(op.getB().getType()).getElementType().isBF16()) {
     set(KILN_FIELD(b_type), constant(KILN_DTYPE_BFLOAT16));
+  }
+  if (Type cElement = cast<MemRefType>(op.getInit().getType()).getElementType(); !cElement.isF32())
+    set(KILN_FIELD(c_type), constant(dtypeOf(cElement)));
   set(KILN_FIELD(c), c.address);
   // Without an m loop C has one row, and any ldc will do.
   set(KILN_FIELD(ldc), c.byLoop[FGemmOp::kM] == zero ? one : c.byLoop[FGemmOp::kM]);

@@ -57,7 +57,7 @@ struct LayerNormToRuntimePass
   void runOnOperation() override {
     if (failed(lowering::lowerBufferizedUkernelCalls<LayerNormRowsOp>(
             getOperation(), kLayerNormFunction, KILN_LAYER_NORM_DESC_FIELDS,
-            "kiln.layer_norm_rows", "kiln-layer-norm-to-runtime", lowerLayerNorm)))
+            "kiln.layer_norm_rows", "kiln-layer-norm-to-runtime", lowerLayerNorm, /*f32Only=*/true)))
       signalPassFailure();
   }
 };

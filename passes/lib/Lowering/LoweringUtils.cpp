@@ -38,6 +38,25 @@ bool mlir::kiln::lowering::isMultiplyAccumulate(linalg::GenericOp op) {
          (factors->first == b && factors->second == a);
 }
 
+Type mlir::kiln::lowering::halfMultiplyAccumulateType(linalg::GenericOp op) {
+  std::optional<std::pair<Value, Value>> factors = accumulatedFactors(op, /*extraOps=*/2);
+  if (!factors)
+    return nullptr;
+  Block &body = op.getRegion().front();
+  Value a = body.getArgument(0), b = body.getArgument(1);
+  auto source = [](Value factor) {
+    auto ext = factor.getDefiningOp<arith::ExtFOp>();
+    return ext && ext.getType().isF32() ? ext.getIn() : Value();
+  };
+  Value x = source(factors->first), y = source(factors->second);
+  bool operands = (x == a && y == b) || (x == b && y == a);
+  Type type = a.getType();
+  if (!operands || b.getType() != type || !(type.isF16() || type.isBF16()) ||
+      !body.getArgument(2).getType().isF32())
+    return nullptr;
+  return type;
+}
+
 SmallVector<Value> mlir::kiln::lowering::dynamicDimsFrom(OpBuilder &b, Location loc,
                                                          RankedTensorType type,
                                                          ValueRange sources) {

@@ -217,6 +217,11 @@ Value reinterpret(OpBuilder &b, Location loc, Value v, Type type);
 /// either operand order: the contraction kiln.matmul and kiln.gemm lower to.
 bool isMultiplyAccumulate(linalg::GenericOp op);
 
+/// Whether the payload of `op` (2 inputs, 1 f32 init) is `out + extf(a) *
+/// extf(b)` with a and b of one 16-bit type (kiln-gpu-half-storage's GEMM
+/// operands); that type, else null.
+Type halfMultiplyAccumulateType(linalg::GenericOp op);
+
 /// The two factors of `op`'s body if it is `yield acc + x * y` with acc the
 /// accumulator (the init's block argument) and nothing else but those ops
 /// and `extraOps` more (a conversion of a factor, say).

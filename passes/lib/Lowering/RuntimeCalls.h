@@ -217,14 +217,23 @@ LogicalResult lowerUkernelCalls(ModuleOp module, StringRef function, int64_t num
 }
 
 /// lowerUkernelCalls for ops with tensor semantics until bufferization
-/// (hasTensorSemantics): one still on tensors is an error naming `pass`.
+/// (hasTensorSemantics): one still on tensors is an error naming `pass`;
+/// with `f32Only`, so is one with a buffer of another element type.
 template <typename OpT, typename LowerFn>
 LogicalResult lowerBufferizedUkernelCalls(ModuleOp module, StringRef function, int64_t numFields,
-                                          StringRef what, StringRef pass, LowerFn lower) {
+                                          StringRef what, StringRef pass, LowerFn lower,
+                                          bool f32Only = false) {
   auto bufferized = [&](OpT op) -> LogicalResult {
-    if (!op.hasTensorSemantics())
-      return success();
-    return op.emitError(what) << " must be bufferized before " << pass;
+    if (op.hasTensorSemantics())
+      return op.emitError(what) << " must be bufferized before " << pass;
+    // 16-bit rows are the GPU path's (kiln-gpu-half-storage); the CPU
+    // runtime's row descriptors carry f32 pointers.
+    if (f32Only)
+      for (Value operand : op->getOperands())
+        if (auto type = dyn_cast<MemRefType>(operand.getType());
+            type && !type.getElementType().isF32())
+          return op.emitError(what) << " on the CPU runtime takes f32 buffers, not " << type;
+    return success();
   };
   return lowerUkernelCalls<OpT>(module, function, numFields, what, bufferized, lower);
 }

@@ -61,7 +61,7 @@ struct SoftmaxToRuntimePass
     : mlir::kiln::impl::KilnSoftmaxToRuntimeBase<SoftmaxToRuntimePass> {
   void runOnOperation() override {
     if (failed(lowering::lowerBufferizedUkernelCalls<SoftmaxRowsOp>(getOperation(), kSoftmaxFunction, KILN_SOFTMAX_DESC_FIELDS,
-                                                        "kiln.softmax_rows", "kiln-softmax-to-runtime", lowerSoftmax)))
+                                                        "kiln.softmax_rows", "kiln-softmax-to-runtime", lowerSoftmax, /*f32Only=*/true)))
       signalPassFailure();
   }
 };

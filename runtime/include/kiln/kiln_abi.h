@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 15u
+#define KILN_ABI_VERSION 16u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
@@ -38,7 +38,9 @@ extern "C" {
  * fp32 B that is not prepacked, which older models never ask for, and
  * appended sparse_qgemm to kiln_runtime_context, which they never read;
  * ABI 13, 14 and 15 only appended attention, layer_norm and gpu_check to
- * it. */
+ * it; ABI 16 appended a_type and c_type to kiln_gemm_desc, which the
+ * runtime reads as FLOAT32 for older models (their descriptors end before
+ * them). */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -99,7 +101,17 @@ enum kiln_gemm_activation {
  * the bf16 panels of kiln_bf16_pack.h, and batch_stride_b counts bf16
  * elements; since ABI 12 B may also be an fp32 matrix read through b_rs
  * and b_cs (b_panel = 0; attention's products), rounded as it is read, and
- * batch_stride_b counts floats. */
+ * batch_stride_b counts floats.
+ *
+ * a_type and c_type (since ABI 16; 0 reads as FLOAT32) are storage types,
+ * taken by the GPU runtime only (a CPU runtime fails a descriptor that sets
+ * them to anything else): with a_type KILN_DTYPE_FLOAT16 or BFLOAT16, a and
+ * b (b_type the same, b_panel 0) hold 16-bit elements, multiplied exactly
+ * and summed in fp32 (`kiln compile --target cuda --precision fp16|bf16`
+ * with half storage, docs/gpu.md); with c_type FLOAT16 or BFLOAT16, c,
+ * bias and residual hold 16-bit elements, the fp32 result rounded to
+ * nearest even as it is stored. The pointers keep their float types;
+ * strides and batch strides count elements of the operand's own type. */
 typedef struct kiln_gemm_desc {
   int64_t m, n, k;
   const float *a;
@@ -116,8 +128,13 @@ typedef struct kiln_gemm_desc {
   int64_t batch[2];
   int64_t batch_stride_a[2], batch_stride_b[2], batch_stride_c[2], batch_stride_residual[2];
   int64_t b_type; /* enum kiln_dtype: FLOAT32 (0 too) or BFLOAT16; since ABI 8 */
+  int64_t a_type; /* enum kiln_dtype: FLOAT32 (0 too), FLOAT16 or BFLOAT16; since ABI 16 */
+  int64_t c_type; /* enum kiln_dtype: FLOAT32 (0 too), FLOAT16 or BFLOAT16; since ABI 16 */
 } kiln_gemm_desc;
-#define KILN_GEMM_DESC_FIELDS 28
+#define KILN_GEMM_DESC_FIELDS 30
+/* The words of a kiln_gemm_desc that models of ABI 8 to 15 fill (no a_type,
+ * c_type). */
+#define KILN_GEMM_DESC_FIELDS_ABI15 28
 /* The words of a kiln_gemm_desc that models of ABI 5 to 7 fill (no b_type). */
 #define KILN_GEMM_DESC_FIELDS_ABI7 27
 

@@ -34,7 +34,8 @@ struct HeuristicResult {
 };
 
 constexpr Status SUCCESS = 0;
-constexpr int CUDA_R_32F = 0;
+// cudaDataType_t
+constexpr int CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14;
 // cublasComputeType_t
 constexpr int COMPUTE_32F = 68, COMPUTE_32F_FAST_16F = 74, COMPUTE_32F_FAST_16BF = 75,
               COMPUTE_32F_FAST_TF32 = 77;

@@ -46,6 +46,8 @@ uint32_t alignment(std::initializer_list<uint64_t> values) {
   return uint32_t(bits & (~bits + 1));
 }
 
+/// The compute type of an fp32 GEMM in a model of `precision`: the tensor
+/// cores round its inputs as the precision says.
 int computeTypeOf(int precision) {
   switch (precision) {
   case KILN_GPU_PRECISION_TF32: return COMPUTE_32F_FAST_TF32;
@@ -55,7 +57,41 @@ int computeTypeOf(int precision) {
   }
 }
 
+/// A storage type of kiln_gemm_desc (0 reads as FLOAT32) as cuBLASLt's
+/// data type; -1 for one the GPU does not store.
+int dataTypeOf(int64_t storage) {
+  switch (storage) {
+  case 0:
+  case KILN_DTYPE_FLOAT32: return CUDA_R_32F;
+  case KILN_DTYPE_FLOAT16: return CUDA_R_16F;
+  case KILN_DTYPE_BFLOAT16: return CUDA_R_16BF;
+  default: return -1;
+  }
+}
+
+int64_t elementBytes(int dataType) { return dataType == CUDA_R_32F ? 4 : 2; }
+
+/// The precision a model must have for 16-bit A and B of `dataType`.
+int precisionOf(int dataType) {
+  return dataType == CUDA_R_16F ? KILN_GPU_PRECISION_FP16 : KILN_GPU_PRECISION_BF16;
+}
+
+const char *nameOfPrecision(int precision) {
+  switch (precision) {
+  case KILN_GPU_PRECISION_TF32: return "tf32";
+  case KILN_GPU_PRECISION_FP16: return "fp16";
+  case KILN_GPU_PRECISION_BF16: return "bf16";
+  default: return "fp32";
+  }
+}
+
 } // namespace
+
+/// A GEMM's cuBLASLt types: A's and B's (cuBLAS's B and A), C's and D's,
+/// and the compute type.
+struct GpuGemm::Types {
+  int ab = CUDA_R_32F, cd = CUDA_R_32F, compute = COMPUTE_32F;
+};
 
 struct GpuGemm::Plan {
   const Library &library;
@@ -75,7 +111,7 @@ struct GpuGemm::Plan {
 GpuGemm::GpuGemm(const Library &library, Handle handle, void *workspace, size_t workspaceBytes,
                  int precision)
     : library(library), handle(handle), workspace(workspace), workspaceBytes(workspaceBytes),
-      computeType(computeTypeOf(precision)) {}
+      precision(precision) {}
 
 GpuGemm::~GpuGemm() {
   plans.clear();
@@ -83,7 +119,34 @@ GpuGemm::~GpuGemm() {
     library.destroy(handle);
 }
 
-std::string GpuGemm::planFor(const kiln_gemm_desc &g, int64_t batchCount,
+std::string GpuGemm::typesOf(const kiln_gemm_desc &g, Types &out) const {
+  const int a = dataTypeOf(g.a_type), b = dataTypeOf(g.b_type), c = dataTypeOf(g.c_type);
+  if (a < 0 || c < 0)
+    return "a GEMM with a_type " + std::to_string(g.a_type) + " and c_type " +
+           std::to_string(g.c_type) + ": the GPU stores FLOAT32, FLOAT16 or BFLOAT16";
+  if (b != a)
+    return "a GEMM with a_type " + std::to_string(g.a_type) + " and b_type " +
+           std::to_string(g.b_type) + ": A and B must have one type on the GPU";
+  // cuBLASLt's combinations: fp32 A and B give an fp32 C; 16-bit ones
+  // their own type or fp32.
+  if (c != CUDA_R_32F && c != a)
+    return "a GEMM with a_type " + std::to_string(g.a_type) + " and c_type " +
+           std::to_string(g.c_type) + ": C must be fp32 or of A's type on the GPU";
+  out = {a, c, computeTypeOf(precision)};
+  if (a == CUDA_R_32F)
+    return "";
+  // 16-bit inputs: their products are exact, summed in fp32. Only a model
+  // compiled for that precision stores them (kiln_abi.h).
+  if (precision != precisionOf(a))
+    return "a GEMM with a_type " + std::to_string(g.a_type) + " (" +
+           nameOfPrecision(precisionOf(a)) + " storage) in a model of " +
+           nameOfPrecision(precision) + " precision: 16-bit operands need --precision " +
+           nameOfPrecision(precisionOf(a));
+  out.compute = COMPUTE_32F;
+  return "";
+}
+
+std::string GpuGemm::planFor(const kiln_gemm_desc &g, const Types &types, int64_t batchCount,
                              const int64_t strides[4], const Plan *&out) {
   // cuBLAS's A is B^T (n x k), its B is A^T (k x m), D is C^T (n x m).
   Stored a, b;
@@ -111,18 +174,20 @@ std::string GpuGemm::planFor(const kiln_gemm_desc &g, int64_t batchCount,
 
   auto address = [](const void *p) { return uint64_t(reinterpret_cast<uintptr_t>(p)); };
   const void *cIn = hasResidual ? static_cast<const void *>(g.residual) : g.c;
-  uint32_t alignA = alignment({address(g.b), uint64_t(a.ld) * 4, uint64_t(strides[1]) * 4});
-  uint32_t alignB = alignment({address(g.a), uint64_t(b.ld) * 4, uint64_t(strides[0]) * 4});
-  uint32_t alignC = alignment({address(cIn), uint64_t(ldr) * 4, uint64_t(strides[3]) * 4});
-  uint32_t alignD = alignment({address(g.c), uint64_t(ldc) * 4, uint64_t(strides[2]) * 4});
+  // Leading dims and batch strides count elements of each operand's type.
+  const uint64_t ab = uint64_t(elementBytes(types.ab)), cd = uint64_t(elementBytes(types.cd));
+  uint32_t alignA = alignment({address(g.b), uint64_t(a.ld) * ab, uint64_t(strides[1]) * ab});
+  uint32_t alignB = alignment({address(g.a), uint64_t(b.ld) * ab, uint64_t(strides[0]) * ab});
+  uint32_t alignC = alignment({address(cIn), uint64_t(ldr) * cd, uint64_t(strides[3]) * cd});
+  uint32_t alignD = alignment({address(g.c), uint64_t(ldc) * cd, uint64_t(strides[2]) * cd});
   char key[512];
   std::snprintf(key, sizeof key, "%lld %lld %lld|%d %lld %d %lld|%lld %lld|%lld|%lld %lld %lld %lld"
-                "|%u %d %d|%u %u %u %u",
+                "|%u %d %d|%u %u %u %u|%d %d",
                 (long long)g.m, (long long)g.n, (long long)g.k, a.op, (long long)a.ld, b.op,
                 (long long)b.ld, (long long)ldc, (long long)ldr, (long long)batchCount,
                 (long long)strides[0], (long long)strides[1], (long long)strides[2],
                 (long long)strides[3], epilogue, int(g.accumulate != 0), int(hasResidual),
-                alignA, alignB, alignC, alignD);
+                alignA, alignB, alignC, alignD, types.ab, types.cd);
   std::unique_ptr<Plan> &slot = plans[key];
   if (slot) {
     out = slot.get();
@@ -133,22 +198,24 @@ std::string GpuGemm::planFor(const kiln_gemm_desc &g, int64_t batchCount,
     plans.erase(key);
     return std::string(what) + ": " + statusText(library, status);
   };
-  if (Status s = library.descCreate(&plan->desc, computeType, CUDA_R_32F); s != SUCCESS)
+  if (Status s = library.descCreate(&plan->desc, types.compute, CUDA_R_32F); s != SUCCESS)
     return fail("cublasLtMatmulDescCreate", s);
   library.descSetAttribute(plan->desc, DESC_TRANSA, &a.op, sizeof a.op);
   library.descSetAttribute(plan->desc, DESC_TRANSB, &b.op, sizeof b.op);
   library.descSetAttribute(plan->desc, DESC_EPILOGUE, &epilogue, sizeof epilogue);
+  // The bias (DESC_BIAS_POINTER) has D's type, cuBLASLt's default: c_type.
   struct LayoutSpec {
     Layout *layout;
+    int type;
     uint64_t rows, cols;
     int64_t ld, batchStride;
-  } specs[] = {{&plan->a, a.rows, a.cols, a.ld, strides[1]},
-               {&plan->b, b.rows, b.cols, b.ld, strides[0]},
-               {&plan->c, uint64_t(g.n), uint64_t(g.m), ldr,
+  } specs[] = {{&plan->a, types.ab, a.rows, a.cols, a.ld, strides[1]},
+               {&plan->b, types.ab, b.rows, b.cols, b.ld, strides[0]},
+               {&plan->c, types.cd, uint64_t(g.n), uint64_t(g.m), ldr,
                 hasResidual ? strides[3] : strides[2]},
-               {&plan->d, uint64_t(g.n), uint64_t(g.m), ldc, strides[2]}};
+               {&plan->d, types.cd, uint64_t(g.n), uint64_t(g.m), ldc, strides[2]}};
   for (const LayoutSpec &spec : specs) {
-    if (Status s = library.layoutCreate(spec.layout, CUDA_R_32F, spec.rows, spec.cols, spec.ld);
+    if (Status s = library.layoutCreate(spec.layout, spec.type, spec.rows, spec.cols, spec.ld);
         s != SUCCESS)
       return fail("cublasLtMatrixLayoutCreate", s);
     if (batchCount > 1) {
@@ -203,18 +270,25 @@ std::string GpuGemm::run(const kiln_gemm_desc &g, Stream stream) {
     loops = 1;
   }
   int64_t strides[4] = {sa[batched], sb[batched], sc[batched], sr[batched]};
+  Types types;
+  if (std::string problem = typesOf(g, types); !problem.empty())
+    return problem;
   const Plan *plan = nullptr;
-  if (std::string problem = planFor(g, batchCount, strides, plan); !problem.empty())
+  if (std::string problem = planFor(g, types, batchCount, strides, plan); !problem.empty())
     return problem;
   if (g.k == 0 && !g.accumulate && !g.bias && !g.residual)
     return "an empty-sum GEMM (k = 0) is not supported on the GPU";
   float alpha = 1.0f, beta = (g.accumulate || g.residual) ? 1.0f : 0.0f;
   if (g.bias)
     library.descSetAttribute(plan->desc, DESC_BIAS_POINTER, &g.bias, sizeof g.bias);
+  // The looped batch dim moves each operand by elements of its own type.
+  const int64_t ab = elementBytes(types.ab), cd = elementBytes(types.cd);
   for (int64_t o = 0; o < loops; ++o) {
-    const float *a = g.a + o * sa[looped], *b = g.b + o * sb[looped];
-    float *c = g.c + o * sc[looped];
-    const float *cIn = g.residual ? g.residual + o * sr[looped] : c;
+    const char *a = reinterpret_cast<const char *>(g.a) + o * sa[looped] * ab,
+               *b = reinterpret_cast<const char *>(g.b) + o * sb[looped] * ab;
+    char *c = reinterpret_cast<char *>(g.c) + o * sc[looped] * cd;
+    const char *cIn =
+        g.residual ? reinterpret_cast<const char *>(g.residual) + o * sr[looped] * cd : c;
     Status s = library.matmul(handle, plan->desc, &alpha, b, plan->a, a, plan->b, &beta, cIn,
                               plan->c, c, plan->d, &plan->algo, workspace, workspaceBytes,
                               stream);

@@ -44,8 +44,14 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <unistd.h>
+
+// Generated code fills the descriptor as an array of int64: its layout is
+// the ABI.
+static_assert(sizeof(kiln_gemm_desc) == KILN_GEMM_DESC_FIELDS * sizeof(int64_t),
+              "kiln_gemm_desc: every field is 64 bits wide");
 
 namespace kiln {
 namespace {
@@ -318,6 +324,18 @@ void gemmTile(const GemmMicroKernelOf<Packed> &kernel, const Problem<Packed> &g,
 
 /// Rejects what no GEMM can run (generated code never asks for it).
 void checkDesc(const kiln_gemm_desc &d) {
+  // 16-bit storage (ABI 16) is what GPU models' GEMMs read and write; the
+  // CPU kernels read and write fp32 only. First: such a GEMM's b_type is
+  // its a_type, which the check of b_type would call unknown.
+  for (auto [name, type] : {std::pair{"a_type", d.a_type}, std::pair{"c_type", d.c_type}}) {
+    const std::string field = std::string(name) + " " + std::to_string(type);
+    if (type == KILN_DTYPE_FLOAT16 || type == KILN_DTYPE_BFLOAT16)
+      throw std::invalid_argument("kiln_gemm_desc: " + field +
+                                  " on the CPU, which reads and writes fp32 only: 16-bit "
+                                  "storage GEMMs run on the GPU only");
+    if (type != 0 && type != KILN_DTYPE_FLOAT32)
+      throw std::invalid_argument("kiln_gemm_desc: unknown " + field);
+  }
   if (d.activation < KILN_GEMM_ACT_NONE || d.activation > KILN_GEMM_ACT_RELU)
     throw std::invalid_argument("kiln_gemm_desc: unknown activation " +
                                 std::to_string(d.activation));

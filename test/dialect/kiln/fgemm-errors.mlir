@@ -105,7 +105,7 @@ func.func @bias_per_row(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %bias: memref<
 #c = affine_map<(b0, b1, m, n, k) -> (m, n)>
 
 func.func @integer(%a: memref<4x8xi32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
-  // expected-error @below {{a must hold f32, got 'memref<4x8xi32>'}}
+  // expected-error @below {{a must hold f32 (or f16, bf16), got 'memref<4x8xi32>'}}
   kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]} : memref<4x8xi32>, memref<8x3xf32>, memref<4x3xf32>
   return
 }
@@ -172,5 +172,57 @@ func.func @prepacked_bf16(%x: memref<?x3xf32>, %p: memref<1x2x32x2xbf16>, %y: me
   // expected-error @+1 {{bf16_inputs is implied by a bf16-prepacked b}}
   kiln.fgemm %x, %p into %y {bf16_inputs, indexing_maps = [#a, #pairs, #c]}
       : memref<?x3xf32>, memref<1x2x32x2xbf16>, memref<?x2xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+// Half storage (the GPU's): a and b of one type.
+func.func @mixed_inputs(%a: memref<4x8xf16>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @below {{b must hold 'f16' as a does, got 'memref<8x3xf32>'}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]} : memref<4x8xf16>, memref<8x3xf32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+// A 16-bit result comes from operands of its type (cuBLASLt's rule).
+func.func @half_result_of_f32(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf16>) {
+  // expected-error @below {{a 16-bit init needs a and b of its type, got a 'memref<4x8xf32>'}}
+  kiln.fgemm %a, %b into %c {indexing_maps = [#a, #b, #c]} : memref<4x8xf32>, memref<8x3xf32>, memref<4x3xf16>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+// The epilogue's operands are read in init's type.
+func.func @bias_type(%a: memref<4x8xbf16>, %b: memref<8x3xbf16>, %bias: memref<3xf32>, %c: memref<4x3xbf16>) {
+  // expected-error @below {{bias must hold 'bf16' as init does, got 'memref<3xf32>'}}
+  kiln.fgemm %a, %b bias(%bias : memref<3xf32>) into %c {indexing_maps = [#a, #b, affine_map<(b0, b1, m, n, k) -> (n)>, #c]}
+      : memref<4x8xbf16>, memref<8x3xbf16>, memref<4x3xbf16>
+  return
+}
+
+// -----
+
+#a = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#b = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#c = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+func.func @half_bf16_inputs(%a: memref<4x8xf16>, %b: memref<8x3xf16>, %c: memref<4x3xf32>) {
+  // expected-error @below {{16-bit a and b are read at run time as they are: no prepacked b, no bf16_inputs}}
+  kiln.fgemm %a, %b into %c {bf16_inputs, indexing_maps = [#a, #b, #c]} : memref<4x8xf16>, memref<8x3xf16>, memref<4x3xf32>
   return
 }

@@ -175,7 +175,7 @@ func.func @sparse_mixed(%a: tensor<4x2xf32>, %b: memref<224xi8>, %init: tensor<4
 // -----
 
 func.func @softmax_rank(%x: tensor<1x2x3x4x5xf32>, %init: tensor<1x2x3x4x5xf32>) -> tensor<1x2x3x4x5xf32> {
-  // expected-error @below {{x must be f32 of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
+  // expected-error @below {{x must be f32 (or f16, bf16) of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
   %p = kiln.softmax_rows %x into %init : tensor<1x2x3x4x5xf32>, tensor<1x2x3x4x5xf32> -> tensor<1x2x3x4x5xf32>
   return %p : tensor<1x2x3x4x5xf32>
 }
@@ -183,7 +183,7 @@ func.func @softmax_rank(%x: tensor<1x2x3x4x5xf32>, %init: tensor<1x2x3x4x5xf32>)
 // -----
 
 func.func @softmax_init(%x: tensor<4x8xf32>, %init: tensor<4x9xf32>) -> tensor<4x9xf32> {
-  // expected-error @below {{init must be f32 of x's shape, got 'tensor<4x9xf32>'}}
+  // expected-error @below {{init must be f32 (or f16, bf16) of x's shape, got 'tensor<4x9xf32>'}}
   %p = kiln.softmax_rows %x into %init : tensor<4x8xf32>, tensor<4x9xf32> -> tensor<4x9xf32>
   return %p : tensor<4x9xf32>
 }
@@ -199,7 +199,7 @@ func.func @softmax_addend(%x: tensor<4x8xf32>, %a: tensor<3x8xf32>, %init: tenso
 // -----
 
 func.func @softmax_addend_rank(%x: tensor<8xf32>, %a: tensor<1x8xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
-  // expected-error @below {{addend must be f32 of rank at most x's, got 'tensor<1x8xf32>'}}
+  // expected-error @below {{addend must be f32 (or f16, bf16) of rank at most x's, got 'tensor<1x8xf32>'}}
   %p = kiln.softmax_rows %x addend(%a : tensor<1x8xf32>) into %init : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
   return %p : tensor<8xf32>
 }
@@ -358,7 +358,7 @@ func.func @attention_strided_init(%q: memref<1x2x4x8xf32>, %kt: memref<1x2x8x4xf
 // -----
 
 func.func @layer_norm_rank(%x: tensor<1x2x3x4x5xf32>, %g: tensor<5xf32>, %init: tensor<1x2x3x4x5xf32>) -> tensor<1x2x3x4x5xf32> {
-  // expected-error @below {{x must be f32 of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
+  // expected-error @below {{x must be f32 (or f16, bf16) of rank 1 to 4, got 'tensor<1x2x3x4x5xf32>'}}
   %y = kiln.layer_norm_rows %x, %g into %init {epsilon = 1.0e-5 : f32} : tensor<1x2x3x4x5xf32>, tensor<5xf32>, tensor<1x2x3x4x5xf32> -> tensor<1x2x3x4x5xf32>
   return %y : tensor<1x2x3x4x5xf32>
 }
@@ -366,7 +366,7 @@ func.func @layer_norm_rank(%x: tensor<1x2x3x4x5xf32>, %g: tensor<5xf32>, %init: 
 // -----
 
 func.func @layer_norm_init(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %init: tensor<4x9xf32>) -> tensor<4x9xf32> {
-  // expected-error @below {{init must be f32 of x's shape, got 'tensor<4x9xf32>'}}
+  // expected-error @below {{init must be f32 (or f16, bf16) of x's shape, got 'tensor<4x9xf32>'}}
   %y = kiln.layer_norm_rows %x, %g into %init {epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<8xf32>, tensor<4x9xf32> -> tensor<4x9xf32>
   return %y : tensor<4x9xf32>
 }

@@ -15,7 +15,7 @@
 // CHECK: func.func private @kiln_rt_gemm(index, index)
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME: (%[[A:.*]]: memref<?x32xf32>, %[[B:.*]]: memref<32x64xf32>, %[[C:.*]]: memref<?x64xf32>, %[[CTX:.*]]: index
-// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
+// CHECK: %[[D:.*]] = memref.alloca() : memref<30xindex>
 // CHECK-DAG: %[[M:.*]] = memref.dim %[[C]], %c0
 // CHECK-DAG: %[[PA:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
 // CHECK-DAG: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]

@@ -10,7 +10,7 @@
 
 // CHECK-LABEL: func.func @bf16_weight
 // CHECK-SAME: (%[[A:.*]]: memref<?x3xf32>, %[[B:.*]]: memref<1x2x32x2xbf16>
-// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
+// CHECK: %[[D:.*]] = memref.alloca() : memref<30xindex>
 // CHECK-DAG: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
 // CHECK: memref.store %c3, %[[D]][%c2]
 // CHECK: memref.store %[[PB]], %[[D]][%c6]
@@ -36,7 +36,7 @@ func.func @bf16_weight(%a: memref<?x3xf32>, %b: memref<1x2x32x2xbf16>, %c: memre
 #s = affine_map<(b0, b1, m, n, k) -> (b0, m, n)>
 
 // CHECK-LABEL: func.func @bf16_inputs
-// CHECK: %[[D:.*]] = memref.alloca() : memref<28xindex>
+// CHECK: %[[D:.*]] = memref.alloca() : memref<30xindex>
 // CHECK: memref.store %c1, %[[D]][%c7]
 // CHECK-NEXT: memref.store %c4, %[[D]][%c8]
 // CHECK-NEXT: memref.store %c0, %[[D]][%c9]
@@ -46,5 +46,29 @@ func.func @bf16_inputs(%q: memref<2x8x4xf32>, %k: memref<2x8x4xf32>, %s: memref<
                        %ctx: index {kiln.runtime_context}) {
   kiln.fgemm %q, %k into %s {bf16_inputs, indexing_maps = [#qa, #kt, #s]}
       : memref<2x8x4xf32>, memref<2x8x4xf32>, memref<2x8x8xf32>
+  return
+}
+
+// -----
+
+// Half storage (the GPU path with --precision fp16): f16 a and b give
+// a_type and b_type FLOAT16 (10; words 28 and 27), an f16 C, bias and
+// residual c_type FLOAT16 (word 29). Strides count f16 elements.
+#ha = affine_map<(b0, b1, m, n, k) -> (m, k)>
+#hb = affine_map<(b0, b1, m, n, k) -> (k, n)>
+#hbias = affine_map<(b0, b1, m, n, k) -> (n)>
+#hc = affine_map<(b0, b1, m, n, k) -> (m, n)>
+
+// CHECK-LABEL: func.func @half_storage
+// CHECK: %[[D:.*]] = memref.alloca() : memref<30xindex>
+// CHECK: memref.store %c8, %[[D]][%c4]
+// CHECK: memref.store %c10, %[[D]][%c27]
+// CHECK-NEXT: memref.store %c10, %[[D]][%c28]
+// CHECK-NEXT: memref.store %c10, %[[D]][%c29]
+// CHECK: call @kiln_rt_gemm
+func.func @half_storage(%a: memref<4x8xf16>, %b: memref<8x3xf16>, %bias: memref<3xf16>,
+                        %c: memref<4x3xf16>, %ctx: index {kiln.runtime_context}) {
+  kiln.fgemm %a, %b bias(%bias : memref<3xf16>) into %c {indexing_maps = [#ha, #hb, #hbias, #hc]}
+      : memref<4x8xf16>, memref<8x3xf16>, memref<4x3xf16>
   return
 }

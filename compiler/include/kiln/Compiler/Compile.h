@@ -72,6 +72,10 @@ struct CompileOptions {
   /// of its operands where the runtime would otherwise make at least N
   /// cuBLASLt calls (0: never; kiln-gpu-contiguous-batches).
   int64_t gpuContiguousBatchCalls = 4;
+  /// --gpu-storage=half|fp32 (with --precision fp16 or bf16): tensors
+  /// between kernels stored in the GEMMs' 16-bit type (half, the default;
+  /// kiln-gpu-half-storage) or in fp32.
+  bool gpuHalfStorage = true;
   /// --gpu-emulation: the kernels compiled for the host CPU, for Kiln's
   /// test CUDA driver to run (kiln/kiln_gpu_emulation.h): the GPU path's
   /// numerics tested without a GPU. Needs no CUDA toolkit.

@@ -1542,6 +1542,53 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuHalfStorage : Pass<"kiln-gpu-half-storage", "::mlir::func::FuncOp"> {
+  let summary = "fp32 tensors between GPU kernels stored in fp16 or bf16";
+  let description = [{
+    Runs on tensors in the GPU pipeline with `--precision fp16|bf16`
+    (cuBLASLt GEMMs), after the graph passes. Kernels there are bound by
+    memory traffic and cuBLASLt's 16-bit GEMMs read 16-bit operands, so each
+    fp32 tensor that one kernel writes and others read is stored in `type`
+    instead; arithmetic stays fp32 (producers round what they store,
+    consumers extend what they load).
+
+    Stored in 16 bits: results of elementwise generics (all loops parallel,
+    init not read) and of `kiln.softmax_rows` / `kiln.layer_norm_rows`,
+    rounded to nearest even with finite values beyond the type's range
+    saturating to its largest finite value (attention's `-FLT_MAX` mask
+    stays finite); results of GEMMs (a contraction and the epilogue marked
+    after it in place), whose sums stay fp32, through a `truncf` generic
+    after them that `kiln-contraction-to-runtime-gemm` folds into the
+    GEMM's store; views (slices, reshapes) of those; constant operands of a
+    contraction whose other operand is 16-bit, and the bias of a 16-bit
+    GEMM's epilogue, rounded now. A value is stored so only if every use
+    reads it as an input (generic inputs, `tensor.extract`, a row op's `x`
+    or `addend`, a qualifying view): function results and accumulators stay
+    fp32.
+
+    Before:
+    ```mlir
+    %n = kiln.layer_norm_rows %x, %g bias(%b : tensor<64xf32>) into %e0 {epsilon = 1.0e-5 : f32}
+        : tensor<8x64xf32>, tensor<64xf32>, tensor<8x64xf32> -> tensor<8x64xf32>
+    %y = linalg.generic {...} ins(%n, %w : tensor<8x64xf32>, tensor<64x32xf32>)
+        outs(%zeros : tensor<8x32xf32>) {...mulf, addf...} -> tensor<8x32xf32>
+    ```
+    After (`type=f16`):
+    ```mlir
+    %n = kiln.layer_norm_rows %x, %g bias(%b : tensor<64xf32>) into %e1 {epsilon = 1.0e-5 : f32}
+        : tensor<8x64xf32>, tensor<64xf32>, tensor<8x64xf16> -> tensor<8x64xf16>
+    %y = linalg.generic {...} ins(%n, %w16 : tensor<8x64xf16>, tensor<64x32xf16>)
+        outs(%zeros : tensor<8x32xf32>) {...extf, extf, mulf, addf...} -> tensor<8x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"type", "type", "std::string", /*default=*/"\"f16\"",
+           "The storage type: f16 or bf16">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def KilnGpuThreadReductions : Pass<"kiln-gpu-thread-reductions", "::mlir::func::FuncOp"> {
   let summary = "The reductions left on the GPU path with their output element in a register";
   let description = [{
