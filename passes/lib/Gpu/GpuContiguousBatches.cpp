@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUCONTIGUOUSBATCHES
@@ -81,6 +83,24 @@ SmallVector<int64_t> unfoldedOrder(linalg::GenericOp op, OpOperand &operand,
   return order;
 }
 
+/// The copy of `output` to 16 bits that follows `op` (kiln-gpu-half-
+/// storage's, after a GEMM), if nothing else uses `output` after `op`.
+linalg::GenericOp storeConversionOf(linalg::GenericOp op, Value output) {
+  Operation *next = op->getNextNode();
+  // Past the target's alloc and the input copies' deallocs.
+  while (next && (isa<memref::AllocOp, memref::DeallocOp>(next) || isMemoryEffectFree(next)))
+    next = next->getNextNode();
+  auto store = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!store || !mlir::kiln::lowering::isStoreConversion(store) ||
+      store.getDpsInputs()[0] != output)
+    return nullptr;
+  for (Operation *user : output.getUsers())
+    if (user != store && !isa<memref::DeallocOp>(user) &&
+        (user->getBlock() != op->getBlock() || op->isBeforeInBlock(user)))
+      return nullptr;
+  return store;
+}
+
 /// Gives `operand` of `op` a contiguous buffer in `order` (a copy of it;
 /// for the output, copied back after `op`), and `op` reads it through its
 /// map permuted likewise. `fill` is the op right before `op` if a fill.
@@ -119,7 +139,28 @@ void giveContiguousCopy(linalg::GenericOp op, OpOperand &operand, ArrayRef<int64
     SmallVector<int64_t> back(order.size());
     for (auto [i, d] : llvm::enumerate(order))
       back[d] = int64_t(i);
-    linalg::TransposeOp::create(b, loc, copy, original, back);
+    if (linalg::GenericOp store = storeConversionOf(op, original)) {
+      // The output is then only copied to 16 bits (half storage): convert
+      // the contiguous copy instead, which the GEMM does as it stores, and
+      // move the 16-bit result back (half the bytes of moving C back),
+      // where the copy was (its target is allocated by then).
+      b.setInsertionPoint(store);
+      Value target = store.getDpsInits()[0];
+      auto halfType =
+          MemRefType::get(shape, cast<MemRefType>(target.getType()).getElementType());
+      Value half = memref::AllocOp::create(b, loc, halfType);
+      IRMapping mapping;
+      mapping.map(original, copy);
+      mapping.map(target, half);
+      b.clone(*store, mapping);
+      linalg::TransposeOp::create(b, loc, half, target, back);
+      memref::DeallocOp::create(b, loc, half);
+      memref::DeallocOp::create(b, loc, copy);
+      store->erase(); // the builder's insertion point was before it
+      return;
+    } else {
+      linalg::TransposeOp::create(b, loc, copy, original, back);
+    }
   }
   memref::DeallocOp::create(b, loc, copy);
 }
@@ -130,18 +171,18 @@ struct GpuContiguousBatchesPass
   void runOnOperation() override {
     if (getOperation().isExternal() || minCalls <= 0)
       return; // 0: never
-    SmallVector<linalg::GenericOp> products;
+    // Found before any rewrite, which may erase a copy after a product.
+    SmallVector<std::pair<linalg::GenericOp, Batches>> products;
     for (Operation &op : getOperation().getBody().front())
       if (auto generic = dyn_cast<linalg::GenericOp>(op))
-        products.push_back(generic);
-    for (linalg::GenericOp op : products) {
-      std::optional<Batches> batches = batchesOf(op);
-      // The runtime loops over the shorter batch dim (GpuGemm::run).
-      if (!batches || std::min(batches->outerCount, batches->innerCount) < minCalls)
-        continue;
+        if (std::optional<Batches> batches = batchesOf(generic))
+          // The runtime loops over the shorter batch dim (GpuGemm::run).
+          if (std::min(batches->outerCount, batches->innerCount) >= minCalls)
+            products.emplace_back(generic, *batches);
+    for (auto &[op, batches] : products) {
       SmallVector<std::pair<OpOperand *, SmallVector<int64_t>>> unfolded;
       for (OpOperand &operand : op->getOpOperands())
-        if (SmallVector<int64_t> order = unfoldedOrder(op, operand, *batches); !order.empty())
+        if (SmallVector<int64_t> order = unfoldedOrder(op, operand, batches); !order.empty())
           unfolded.emplace_back(&operand, std::move(order));
       auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
       for (auto &[operand, order] : unfolded)

@@ -186,12 +186,13 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
 }
 
 /// The next op in the block that may touch a buffer: pure ops in between
-/// (constants, dims, get_global) and allocs do not matter.
+/// (constants, dims, get_global), allocs and deallocs do not matter.
 Operation *nextEffectfulOp(Operation *op) {
-  // A run-time check writes only the run's status, no buffer; an alloc
-  // (before the memory plan) touches no existing one.
+  // A run-time check writes only the run's status, no buffer; an alloc or
+  // dealloc (before the memory plan) touches none that is used after it.
   for (op = op->getNextNode(); op; op = op->getNextNode())
-    if (!isMemoryEffectFree(op) && !isa<kiln::RuntimeCheckOp, memref::AllocOp>(op))
+    if (!isMemoryEffectFree(op) &&
+        !isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::DeallocOp>(op))
       return op;
   return nullptr;
 }
@@ -307,21 +308,11 @@ struct StoreConversion {
 std::optional<StoreConversion> storeConversionAfter(linalg::GenericOp contraction,
                                                     Operation *last, const GemmPlan &plan) {
   auto op = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(last));
-  if (!op || !plan.n || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
-      op.getNumDpsInits() != 1 || op.getDpsInputs()[0] != plan.c.buffer ||
-      op.getNumReductionLoops() != 0)
+  if (!op || !plan.n || !kiln::lowering::isStoreConversion(op) ||
+      op.getDpsInputs()[0] != plan.c.buffer)
     return std::nullopt;
   Value target = op.getDpsInits()[0];
-  auto cType = cast<MemRefType>(plan.c.buffer.getType());
-  auto targetType = cast<MemRefType>(target.getType());
-  Type element = targetType.getElementType();
-  if (!(element.isF16() || element.isBF16()) || targetType.getShape() != cType.getShape() ||
-      !llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }) ||
-      !hasUnitStride(target, plan.c.dimOfLoop[*plan.n]))
-    return std::nullopt;
-  Block &body = op.getRegion().front();
-  auto truncation = body.getTerminator()->getOperand(0).getDefiningOp<arith::TruncFOp>();
-  if (body.getOperations().size() != 2 || !truncation || truncation.getIn() != body.getArgument(0))
+  if (!hasUnitStride(target, plan.c.dimOfLoop[*plan.n]))
     return std::nullopt;
   // C is then never written: nothing but the GEMM, its epilogue, the copy
   // and the writes of its initial zeros may use it (no view of it either).

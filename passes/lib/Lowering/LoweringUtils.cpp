@@ -57,6 +57,23 @@ Type mlir::kiln::lowering::halfMultiplyAccumulateType(linalg::GenericOp op) {
   return type;
 }
 
+bool mlir::kiln::lowering::isStoreConversion(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 ||
+      !llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+    return false;
+  auto source = cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto target = cast<MemRefType>(op.getDpsInits()[0].getType());
+  Type element = target.getElementType();
+  if (!source.getElementType().isF32() || !(element.isF16() || element.isBF16()) ||
+      source.getShape() != target.getShape())
+    return false;
+  Block &body = op.getRegion().front();
+  auto truncation = body.getTerminator()->getOperand(0).getDefiningOp<arith::TruncFOp>();
+  return body.getOperations().size() == 2 && truncation &&
+         truncation.getIn() == body.getArgument(0);
+}
+
 SmallVector<Value> mlir::kiln::lowering::dynamicDimsFrom(OpBuilder &b, Location loc,
                                                          RankedTensorType type,
                                                          ValueRange sources) {

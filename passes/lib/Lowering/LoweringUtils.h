@@ -222,6 +222,12 @@ bool isMultiplyAccumulate(linalg::GenericOp op);
 /// operands); that type, else null.
 Type halfMultiplyAccumulateType(linalg::GenericOp op);
 
+/// Whether `op` copies its one input (f32) into its init (f16 or bf16) of
+/// the same shape, element by element, through a plain arith.truncf: the
+/// copy kiln-gpu-half-storage puts after a GEMM, which the GEMM can do as
+/// it stores its result.
+bool isStoreConversion(linalg::GenericOp op);
+
 /// The two factors of `op`'s body if it is `yield acc + x * y` with acc the
 /// accumulator (the init's block argument) and nothing else but those ops
 /// and `extraOps` more (a conversion of a factor, say).

@@ -118,3 +118,52 @@ func.func @accumulates(%p: memref<8x4x16x16xf32>, %o: memref<8x16x4x16xf32>,
   }
   return
 }
+
+// -----
+
+#p = affine_map<(b, h, m, n, k) -> (b, m, h, k)>
+#v = affine_map<(b, h, m, n, k) -> (b, k, h, n)>
+#o = affine_map<(b, h, m, n, k) -> (b, m, h, n)>
+#id = affine_map<(a, b, c, d) -> (a, b, c, d)>
+
+// Half storage (kiln-gpu-half-storage): the product's f32 result is only
+// copied to f16 after it. The contiguous copy is converted instead (the
+// conversion right after the product, which the GEMM then does as it
+// stores) and the f16 result moves back: no f32 copy back.
+// CHECK-LABEL: func.func @half_storage_output
+// CHECK: %[[C:.*]] = memref.alloc() : memref<4x4x8x16xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[C]] : memref<4x4x8x16xf32>)
+// CHECK: linalg.generic {{.*}} outs(%[[C]] : memref<4x4x8x16xf32>)
+// CHECK: %[[D:.*]] = memref.alloc() : memref<4x8x4x16xf16>
+// CHECK: %[[H:.*]] = memref.alloc() : memref<4x4x8x16xf16>
+// CHECK: linalg.generic {{.*}} ins(%[[C]] : memref<4x4x8x16xf32>) outs(%[[H]] : memref<4x4x8x16xf16>)
+// CHECK: arith.truncf
+// CHECK: linalg.transpose ins(%[[H]] : memref<4x4x8x16xf16>) outs(%[[D]] : memref<4x8x4x16xf16>) permutation = [0, 2, 1, 3]
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[D]], %arg2
+func.func @half_storage_output(%p: memref<4x8x4x8xf16>, %vv: memref<4x8x4x16xf16>, %out: memref<4x8x4x16xf16>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<4x8x4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x8x4x16xf32>)
+  linalg.generic {indexing_maps = [#p, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %vv : memref<4x8x4x8xf16>, memref<4x8x4x16xf16>) outs(%c : memref<4x8x4x16xf32>) {
+  ^bb0(%a: f16, %b: f16, %acc: f32):
+    %x = arith.extf %a : f16 to f32
+    %y = arith.extf %b : f16 to f32
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  %d = memref.alloc() : memref<4x8x4x16xf16>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : memref<4x8x4x16xf32>) outs(%d : memref<4x8x4x16xf16>) {
+  ^bb0(%in: f32, %o: f16):
+    %h = arith.truncf %in : f32 to f16
+    linalg.yield %h : f16
+  }
+  memref.dealloc %c : memref<4x8x4x16xf32>
+  memref.copy %d, %out : memref<4x8x4x16xf16> to memref<4x8x4x16xf16>
+  memref.dealloc %d : memref<4x8x4x16xf16>
+  return
+}
