@@ -56,21 +56,25 @@ def variant_flags(variant: str) -> list:
     """`kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
     every linalg loop its own kernel, no fusion and no row kernels; the
     form first verified on an H200, a baseline when another variant
-    disagrees) or `cublas-<precision>[-loop]` (cuBLASLt GEMMs in that
-    precision; `-loop`: batched GEMMs whose two batch dims do not fold loop
-    over calls instead of copying their operands contiguous,
-    --gpu-contiguous-batches=0): the kiln compile flags."""
+    disagrees) or `cublas-<precision>[-loop|-fp32store]` (cuBLASLt GEMMs
+    in that precision; with fp16 and bf16 the tensors between kernels are
+    stored in that type; `-loop`: batched GEMMs whose two batch dims do
+    not fold loop over calls instead of copying their operands contiguous,
+    --gpu-contiguous-batches=0; `-fp32store`: fp16 or bf16 GEMMs with the
+    tensors kept fp32, --gpu-storage=fp32): the kiln compile flags."""
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
         return ["-O0"]
     gemm, _, rest = variant.partition("-")
     precision, _, form = rest.partition("-")
-    if gemm != "cublas" or precision not in TOLERANCE or form not in ("", "loop"):
-        raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0 or "
-                         "cublas-fp32|tf32|fp16|bf16[-loop]")
+    if (gemm != "cublas" or precision not in TOLERANCE or form not in ("", "loop", "fp32store")
+            or (form == "fp32store" and precision not in ("fp16", "bf16"))):
+        raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0, "
+                         "cublas-fp32|tf32|fp16|bf16[-loop] or cublas-fp16|bf16-fp32store")
     return ["--gpu-gemm=cublas", "--precision", precision,
-            *(["--gpu-contiguous-batches=0"] if form == "loop" else [])]
+            *(["--gpu-contiguous-batches=0"] if form == "loop" else []),
+            *(["--gpu-storage=fp32"] if form == "fp32store" else [])]
 
 
 def variant_tolerance(variant: str) -> float:
@@ -556,7 +560,8 @@ def main() -> int:
     p.add_argument("--bert-base-variants", default=[], type=lambda text: text.split(","),
                    help="the variants BERT-base is compiled and timed in (default: --variants), "
                         "e.g. cublas-fp16,cublas-fp16-loop to time both forms of attention's "
-                        "batched GEMMs")
+                        "batched GEMMs, cublas-fp16-fp32store to time fp32 tensors between "
+                        "kernels")
     p.add_argument("--emulation", action="store_true",
                    help="compile with --gpu-emulation: `run` then checks the numerics here, "
                         "on Kiln's test CUDA driver (no GPU, no timings)")

@@ -396,9 +396,10 @@ typedef void (*kiln_gpu_launch_fn)(const kiln_runtime_context *ctx, const char *
                                    int64_t shared_bytes, const int64_t *params,
                                    int64_t num_params);
 
-/* The arithmetic of a GPU model's GEMMs (`kiln compile --precision`).
- * Tensors stay fp32 in memory; the GEMM may round its inputs to a
- * narrower type for the tensor cores, always accumulating in fp32. */
+/* The arithmetic of a GPU model's GEMMs (`kiln compile --precision`):
+ * fp32 operands may be rounded to a narrower type for the tensor cores,
+ * always accumulating in fp32. With FP16 and BF16 the operands may also be
+ * stored in that type (kiln_gemm_desc's a_type and c_type, ABI 16). */
 enum kiln_gpu_precision {
   KILN_GPU_PRECISION_FP32 = 0, /* exact fp32 */
   KILN_GPU_PRECISION_TF32 = 1, /* inputs rounded to TF32 (10-bit mantissa) */

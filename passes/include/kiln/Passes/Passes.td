@@ -878,6 +878,19 @@ def KilnContractionToRuntimeGemm : Pass<"kiln-contraction-to-runtime-gemm", "::m
     Contractions whose output rows are not contiguous, or of other element
     types, stay as they are (they become loops).
 
+    Half storage (`kiln-gpu-half-storage`, the GPU path): a contraction
+    whose A and B are both f16 or both bf16, read through `arith.extf`, with
+    an f32 output, becomes a 16-bit `kiln.fgemm`. When such a GEMM
+    overwrites its output and the copy of that output to the 16-bit type
+    (a `truncf` generic) directly follows it (after its epilogue), the GEMM
+    stores into the copy's buffer itself, rounding once (cuBLASLt's D type):
+    the copy goes, and so does the epilogue's loop, whose bias and residual
+    must then hold that type (cuBLASLt reads them in D's type). The f32
+    output is then never written, so nothing may use it after the copy. On
+    the GPU path this pass runs before `kiln-plan-memory`: the buffer the
+    GEMM now stores into must be live where the GEMM runs (its alloc moves
+    up with it).
+
     Before:
     ```mlir
     linalg.fill ins(%zero : f32) outs(%c : memref<?x64xf32>)
@@ -1481,7 +1494,11 @@ def KilnGpuContiguousBatches : Pass<"kiln-gpu-contiguous-batches", "::mlir::func
     batch dims first (`linalg.transpose` into it before the product; for
     C, a `linalg.fill` right before the product fills the copy instead,
     and a transpose copies the result back after it), and the product reads
-    it through its map permuted likewise. The copies cost memory traffic,
+    it through its map permuted likewise. When C is then only copied to 16
+    bits (`kiln-gpu-half-storage`), that conversion moves onto the
+    contiguous copy, right after the product (the GEMM does it as it
+    stores), and the 16-bit result is what moves back. Products with 16-bit
+    operands (read through `arith.extf`) count as well. The copies cost memory traffic,
     the calls saved launch and tail time: `kiln compile
     --gpu-contiguous-batches=N` sets `min-calls` (0: never).
 

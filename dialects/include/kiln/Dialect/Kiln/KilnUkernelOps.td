@@ -121,6 +121,11 @@ def Kiln_FGemmOp : Op<Kiln_Dialect, "fgemm", [
       kernel writes and reads rows. Other strides are free (transposed and
       broadcast operands are strides, never copies).
     - `activation` is the epilogue's (kiln_gemm_activation).
+    - Element types: a and b f32 (or a bf16-prepacked b, below), or both
+      f16 or both bf16 (the GPU's half storage: products exact, sums fp32);
+      init f32, or of a and b's 16-bit type (the fp32 result rounded to
+      nearest even as it is stored); bias and residual of init's type.
+      16-bit operands are GPU-only: the CPU runtime refuses them.
     - `bf16_inputs`: a and an fp32 b that is not prepacked are rounded to
       bf16 as the runtime packs them, and the exact products are summed in
       fp32 (kiln_gemm_desc's b_type bf16; `kiln-bf16-activation-products`
@@ -307,6 +312,9 @@ def Kiln_SoftmaxRowsOp : Op<Kiln_Dialect, "softmax_rows", [
     `kiln-softmax-to-runtime`): attention's scaled and masked softmax in
     one pass over the scores instead of five.
 
+    - `x`, `addend` and `init` may instead hold f16 or bf16 on the GPU
+      path (`kiln-gpu-half-storage`): loaded as such, computed in f32,
+      stored rounded; the CPU runtime takes f32 only.
     - `addend` (optional) lines up with `x` from the right, as in numpy
       broadcasting, and may have fewer dims; each of its dims is 1 (it is
       broadcast) or `x`'s. A `?` dim is checked when the model runs.
@@ -359,7 +367,10 @@ def Kiln_LayerNormRowsOp : Op<Kiln_Dialect, "layer_norm_rows", [
     three passes while it stays in L1, one hand-off to the threads, instead
     of four loops over the whole tensor.
 
-    - `scale` and `bias` (optional) are 1-D, of `x`'s last dim.
+    - `scale` and `bias` (optional) are 1-D f32, of `x`'s last dim.
+    - `x` and `init` may instead hold f16 or bf16 on the GPU path
+      (`kiln-gpu-half-storage`): loaded as such, computed in f32, stored
+      rounded; the CPU runtime takes f32 only.
     - The arithmetic is the runtime's: the mean from the sum of the row
       less its first value, the variance from the deviations (two passes),
       `(x - mean) * (1 / sqrt(var + epsilon)) * scale + bias` in float (a
