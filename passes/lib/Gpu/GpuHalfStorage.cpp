@@ -38,7 +38,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
-#include <atomic>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUHALFSTORAGE
@@ -245,9 +244,15 @@ struct HalfStorage {
         ArrayRef<AffineMap>{identity, identity},
         SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          linalg::YieldOp::create(nb, nl, arith::TruncFOp::create(nb, nl, half, args[0]).getResult());
+          Value rounded = arith::TruncFOp::create(nb, nl, half, args[0]);
+          linalg::YieldOp::create(nb, nl, rounded);
         });
-    result.replaceAllUsesExcept(truncation->getResult(0), truncation);
+    // The users after it (not the sizes of its init, read before it).
+    Block *block = truncation->getBlock();
+    result.replaceUsesWithIf(truncation->getResult(0), [&](OpOperand &use) {
+      Operation *user = block->findAncestorOpInBlock(*use.getOwner());
+      return user && truncation->isBeforeInBlock(user);
+    });
     extendUses(truncation->getResult(0));
     return truncation->getResult(0);
   }
@@ -273,11 +278,12 @@ struct HalfStorage {
     Attribute value;
     if (bits.size() == 1 && type.getNumElements() != 1) {
       value = DenseElementsAttr::get(type, APFloat(half.getFloatSemantics(), APInt(16, bits[0])));
-    } else if (isa<DenseResourceElementsAttr>(elements)) {
-      static std::atomic<unsigned> counter{0};
+    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(elements)) {
+      // The weight's name with the type's; the blob manager makes it
+      // unique if it is taken.
+      std::string name = resource.getRawHandle().getKey().str() + (half.isF16() ? ".f16" : ".bf16");
       value = DenseResourceElementsAttr::get(
-          type, "half_weight_" + std::to_string(counter++),
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(bits), 64));
+          type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(bits), 64));
     } else {
       value = DenseElementsAttr::getFromRawBuffer(
           type, ArrayRef<char>(reinterpret_cast<const char *>(bits.data()), bits.size() * 2));
@@ -285,23 +291,39 @@ struct HalfStorage {
     return arith::ConstantOp::create(b, constant.getLoc(), cast<TypedAttr>(value));
   }
 
-  /// Reads operand `operand` of `op`, an f32 constant, as its 16-bit copy
-  /// (one per constant, made on first use).
-  bool useHalfConstant(linalg::GenericOp op, OpOperand &operand,
+  /// Reads operand `operand` of `op`, an f32 constant or a view of one (a
+  /// weight reshaped, the patch embedding's), as its 16-bit copy (one per
+  /// constant, made on first use) through the same views.
+  void useHalfConstant(linalg::GenericOp op, OpOperand &operand,
                        DenseMap<Operation *, Value> &copies) const {
-    auto constant = operand.get().getDefiningOp<arith::ConstantOp>();
+    SmallVector<Operation *> views;
+    Value source = operand.get();
+    for (Operation *def = source.getDefiningOp(); def && isView(def) && views.size() < 4;
+         def = source.getDefiningOp()) {
+      views.push_back(def);
+      source = def->getOperand(0);
+    }
+    auto constant = source.getDefiningOp<arith::ConstantOp>();
     if (!constant || !isF32Tensor(constant))
-      return false;
+      return;
     Value &copy = copies[constant];
     if (!copy) {
       OpBuilder b(constant);
       copy = halfConstant(b, constant);
       if (!copy)
-        return false;
+        return;
     }
-    operand.set(copy);
+    Value value = copy;
+    for (Operation *view : llvm::reverse(views)) {
+      OpBuilder b(view);
+      IRMapping mapping;
+      mapping.map(view->getOperand(0), value);
+      Operation *clone = b.clone(*view, mapping);
+      clone->getResult(0).setType(halfTypeOf(view->getResult(0).getType()));
+      value = clone->getResult(0);
+    }
+    operand.set(value);
     extendBlockArgument(op.getMatchingBlockArgument(&operand));
-    return true;
   }
 };
 

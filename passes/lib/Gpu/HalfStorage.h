@@ -35,7 +35,8 @@ inline Value truncateForStorage(OpBuilder &b, Location loc, Value value, FloatTy
   Value low = arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, -largest));
   // minnumf/maxnumf pass a NaN operand's other value: select keeps NaN and
   // infinities as they were.
-  Value clamped = arith::MinNumFOp::create(b, loc, arith::MaxNumFOp::create(b, loc, value, low), high);
+  Value raised = arith::MaxNumFOp::create(b, loc, value, low);
+  Value clamped = arith::MinNumFOp::create(b, loc, raised, high);
   Value infinity = arith::ConstantOp::create(
       b, loc, b.getFloatAttr(f32, std::numeric_limits<float>::infinity()));
   Value magnitude = math::AbsFOp::create(b, loc, value);

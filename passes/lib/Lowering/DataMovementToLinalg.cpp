@@ -319,6 +319,13 @@ struct SliceToGeneric : OpRewritePattern<SliceOp> {
       for (int64_t d = 0; d < rank; ++d) {
         offsets.push_back(dims[d].start ? getAsOpFoldResult(dims[d].start)
                                         : OpFoldResult(rewriter.getIndexAttr(0)));
+        // A start clamped to the end of a static dim (an empty slice, as
+        // ONNX allows) is an offset the slice's verifier rejects: any
+        // offset will do for no elements.
+        std::optional<int64_t> offset = getConstantIntValue(offsets.back());
+        if (offset && !inputType.isDynamicDim(d) && inputType.getDimSize(d) > 0 &&
+            *offset >= inputType.getDimSize(d))
+          offsets.back() = rewriter.getIndexAttr(0);
         strides.push_back(dims[d].step ? getAsOpFoldResult(dims[d].step)
                                        : OpFoldResult(rewriter.getIndexAttr(1)));
         if (!resultType.isDynamicDim(d))

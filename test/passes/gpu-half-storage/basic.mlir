@@ -145,3 +145,40 @@ func.func @kept(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
   } -> tensor<2x8xf32>
   return %b, %c : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+#rows = affine_map<(m, n, k) -> (m, k)>
+#cols = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+
+// A weight read through a view (ViT's patch embedding reshapes its
+// convolution's kernel): the 16-bit copy goes through the same view, and
+// the GEMM reads both operands in f16.
+// CHECK-LABEL: func.func @weight_view
+// CHECK: %[[W16:.*]] = arith.constant dense<{{.*}}> : tensor<2x2x2xf16>
+// CHECK: %[[V16:.*]] = tensor.collapse_shape %[[W16]] {{\[}}[0], [1, 2]] : tensor<2x2x2xf16> into tensor<2x4xf16>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[V16]] : tensor<3x4xf16>, tensor<2x4xf16>) outs(%{{.*}} : tensor<3x2xf32>)
+func.func @weight_view(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]> : tensor<2x2x2xf32>
+  %wv = tensor.collapse_shape %w [[0], [1, 2]] : tensor<2x2x2xf32> into tensor<2x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<3x4xf32>) outs(%e : tensor<3x4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.maximumf %in, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<3x4xf32>
+  %e2 = tensor.empty() : tensor<3x2xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e2 : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %mm = linalg.generic {indexing_maps = [#rows, #cols, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%r, %wv : tensor<3x4xf32>, tensor<2x4xf32>) outs(%z : tensor<3x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<3x2xf32>
+  return %mm : tensor<3x2xf32>
+}
