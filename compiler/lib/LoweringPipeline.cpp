@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 
@@ -133,6 +134,44 @@ std::string mlir::kiln::parsePrecision(llvm::StringRef text, CompileOptions &opt
   if (!precision)
     return "--precision must be fp32, tf32, fp16 or bf16, not '" + text.str() + "'";
   options.gpuPrecision = *precision;
+  return "";
+}
+
+std::string mlir::kiln::parseGpuGemm(llvm::StringRef text, CompileOptions &options) {
+  if (text != "cublas" && text != "kernels")
+    return "--gpu-gemm must be kernels or cublas, not '" + text.str() + "'";
+  options.gpuGemmLibrary = text == "cublas";
+  return "";
+}
+
+std::string mlir::kiln::parseGpuStorage(llvm::StringRef text, CompileOptions &options) {
+  if (text != "half" && text != "fp32")
+    return "--gpu-storage must be half or fp32, not '" + text.str() + "'";
+  options.gpuHalfStorage = text == "half";
+  return "";
+}
+
+std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
+                                        const GpuOptionsGiven &given) {
+  bool cuda = options.target == Target::Cuda;
+  if (options.gpuPrecision != GpuPrecision::Fp32 && !cuda)
+    return "--precision applies to --target cuda only (the CPU back end computes in fp32)";
+  if (options.gpuPrecision != GpuPrecision::Fp32 && !options.gpuGemmLibrary)
+    return "--precision " +
+           std::string(std::array<const char *, 4>{"fp32", "tf32", "fp16",
+                                                   "bf16"}[int(options.gpuPrecision)]) +
+           " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32";
+  if (options.gpuGemmLibrary && !cuda)
+    return "--gpu-gemm applies to --target cuda only";
+  if (given.contiguousBatches && !options.gpuGemmLibrary)
+    return "--gpu-contiguous-batches applies to --gpu-gemm=cublas only (the GEMM kernels "
+           "take any strides)";
+  if (given.storage && options.gpuPrecision != GpuPrecision::Fp16 &&
+      options.gpuPrecision != GpuPrecision::Bf16)
+    return "--gpu-storage applies to --precision fp16 or bf16 only (tensors stay fp32 "
+           "otherwise)";
+  if (options.gpuEmulation && !cuda)
+    return "--gpu-emulation applies to --target cuda only";
   return "";
 }
 

@@ -49,7 +49,8 @@ def _names(option, names):
 def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_level=None,
             target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
             prune_exclude=None, calibration_data=None, calibration_method=None,
-            calibration_percentile=None):
+            calibration_percentile=None, gpu_gemm=None, precision=None, gpu_storage=None,
+            gpu_emulation=False):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -85,6 +86,17 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     mattr:     --mattr, e.g. "-avx512f".
     opt_level: 0..3 (None: 2, like -O2).
     target:    None or "cpu", or "cuda[:sm_XY]" (needs input_shapes).
+    gpu_gemm:  with a cuda target, None or "kernels" (the GEMMs as generated
+        kernels) or "cublas" (cuBLASLt calls; docs/gpu.md), as --gpu-gemm.
+    precision: with gpu_gemm="cublas", None or "fp32", "tf32", "fp16" or
+        "bf16": the GEMMs' arithmetic, as --precision.
+    gpu_storage: with precision "fp16" or "bf16", None or "half" (tensors
+        between kernels stored in that type, the default) or "fp32", as
+        --gpu-storage.
+    gpu_emulation: with a cuda target, True compiles the kernels for this
+        CPU, for Kiln's test CUDA driver (testing without a GPU; no GPU
+        runs such a library), as --gpu-emulation.
+    Errors name these as the CLI's --gpu-* and --precision flags.
 
     Raises kiln.CompileError with the compiler's diagnostics; a failed
     compile leaves nothing at `output`. Returns the output path.
@@ -103,6 +115,14 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             not isinstance(calibration_percentile, (int, float)) or calibration_percentile <= 0):
         raise CompileError("calibration_percentile must be a number in (50, 100] such as 99.99, "
                            f"not {calibration_percentile!r}")
+    examples = {"gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "half"}
+    for option, value in (("gpu_gemm", gpu_gemm), ("precision", precision),
+                          ("gpu_storage", gpu_storage)):
+        if value is not None and not isinstance(value, str):
+            raise CompileError(f"{option} must be None or a str such as "
+                               f"'{examples[option]}', not {value!r}")
+    if not isinstance(gpu_emulation, bool):
+        raise CompileError(f"gpu_emulation must be True or False, not {gpu_emulation!r}")
     if opt_level is None:
         opt_level = 2
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
@@ -122,5 +142,6 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     _compiler.compile(model, output, shapes, named, mcpu or "", mattr or "", opt_level, target or "",
                       quantize or "", quantize_exclude, prune or "", prune_exclude,
                       os.fspath(calibration_data) if calibration_data is not None else "",
-                      calibration_method or "", float(calibration_percentile or 0))
+                      calibration_method or "", float(calibration_percentile or 0),
+                      gpu_gemm or "", precision or "", gpu_storage or "", gpu_emulation)
     return output

@@ -40,7 +40,9 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::string &target, const std::string &quantize,
              const std::vector<std::string> &quantizeExclude, const std::string &prune,
              const std::vector<std::string> &pruneExclude, const std::string &calibrationData,
-             const std::string &calibrationMethod, double calibrationPercentile) {
+             const std::string &calibrationMethod, double calibrationPercentile,
+             const std::string &gpuGemm, const std::string &precision,
+             const std::string &gpuStorage, bool gpuEmulation) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -56,6 +58,19 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parseNamedDims(dims, job.importOptions);
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
+  // The GPU options (--gpu-gemm, --precision, --gpu-storage,
+  // --gpu-emulation), checked together as `kiln compile` checks them.
+  mlir::kiln::GpuOptionsGiven gpuGiven;
+  gpuGiven.storage = !gpuStorage.empty();
+  if (problem.empty() && !gpuGemm.empty())
+    problem = mlir::kiln::parseGpuGemm(gpuGemm, job.options);
+  if (problem.empty() && !precision.empty())
+    problem = mlir::kiln::parsePrecision(precision, job.options);
+  if (problem.empty() && !gpuStorage.empty())
+    problem = mlir::kiln::parseGpuStorage(gpuStorage, job.options);
+  job.options.gpuEmulation = gpuEmulation;
+  if (problem.empty())
+    problem = mlir::kiln::checkGpuOptions(job.options, gpuGiven);
   if (problem.empty() && !quantize.empty())
     problem = mlir::kiln::parseQuantization(quantize, job.options);
   // int8-static: calibrated as `kiln compile` does (the CLI's flags named
@@ -125,5 +140,6 @@ NB_MODULE(_compiler, m) {
         nb::arg("dims"), nb::arg("cpu"), nb::arg("features"), nb::arg("opt_level"), nb::arg("target"),
         nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
         nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
-        nb::arg("calibration_percentile"));
+        nb::arg("calibration_percentile"), nb::arg("gpu_gemm"), nb::arg("precision"),
+        nb::arg("gpu_storage"), nb::arg("gpu_emulation"));
 }

@@ -211,6 +211,32 @@ def test_compile_bad_options(tmp_path, kwargs, message):
     assert not out.exists()
 
 
+GPU_SHAPES = "input_ids=2x16,attention_mask=2x16,token_type_ids=2x16"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"precision": "fp16"}, "--precision applies to --target cuda only"),
+    ({"target": "cuda", "precision": "fp16"}, "--precision fp16 needs --gpu-gemm=cublas"),
+    ({"target": "cuda", "gpu_gemm": "cublas", "precision": "fp8"},
+     "--precision must be fp32, tf32, fp16 or bf16, not 'fp8'"),
+    ({"target": "cuda", "gpu_gemm": "cuBLAS"}, "--gpu-gemm must be kernels or cublas"),
+    ({"gpu_gemm": "cublas"}, "--gpu-gemm applies to --target cuda only"),
+    ({"target": "cuda", "gpu_gemm": "cublas", "gpu_storage": "half"},
+     "--gpu-storage applies to --precision fp16 or bf16 only"),
+    ({"target": "cuda", "gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "f8"},
+     "--gpu-storage must be half or fp32"),
+    ({"gpu_emulation": True}, "--gpu-emulation applies to --target cuda only"),
+    ({"gpu_emulation": 1}, "gpu_emulation must be True or False"),
+    ({"precision": 16}, "precision must be None or a str such as 'fp16'"),
+])
+def test_compile_bad_gpu_options(tmp_path, kwargs, message):
+    kwargs.setdefault("input_shapes", GPU_SHAPES)
+    out = tmp_path / "m.so"
+    with pytest.raises(kiln.CompileError, match=message):
+        kiln.compile(BERT_ONNX, out, **kwargs)
+    assert not out.exists()
+
+
 def calibration_sets(folder, count=3, seq=12):
     """`count` input sets for BERT-tiny in the layout of docs/datasets.md."""
     rng = np.random.default_rng(1)

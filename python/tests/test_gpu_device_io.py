@@ -125,3 +125,38 @@ def test_compiled_model_with_device_io_emulated(tmp_path):
     assert lines[1] == ("InvalidArgument: node 'node_embedding' (Gather): indices element out of "
                         "data bounds (an index outside [-dim, dim) of the axis it indexes)"), lines[1]
     assert float(lines[2]) <= 1e-4, result.stdout
+
+
+HALF_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import kiln
+
+    gpu_model, cpu_model = sys.argv[1], sys.argv[2]
+    rng = np.random.default_rng(4)
+    feeds = {"input_ids": rng.integers(0, 100, (2, 16)),
+             "attention_mask": np.ones((2, 16), np.int64),
+             "token_type_ids": np.zeros((2, 16), np.int64)}
+    gpu, cpu = kiln.Session(gpu_model), kiln.Session(cpu_model)
+    for got, want in zip(gpu.run(None, feeds), cpu.run(None, feeds)):
+        print(float(np.abs(got - want).max()))
+""")
+
+
+def test_python_compile_of_an_fp16_gpu_model(tmp_path):
+    """kiln.compile's GPU options: bert-tiny for the GPU with cuBLASLt GEMMs
+    in fp16 and half storage, emulated (gpu_emulation, the fake driver and
+    its cuBLASLt), runs within fp16's tolerance of the CPU build."""
+    import kiln
+    model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
+    shapes = "input_ids=2x16,attention_mask=2x16,token_type_ids=2x16"
+    gpu = kiln.compile(model, tmp_path / "gpu.so", input_shapes=shapes, target="cuda",
+                       gpu_gemm="cublas", precision="fp16", gpu_storage="half",
+                       gpu_emulation=True)
+    cpu = kiln.compile(model, tmp_path / "cpu.so", input_shapes=shapes)
+    env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
+    result = subprocess.run([sys.executable, "-c", HALF_CHILD, str(gpu), str(cpu)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    diffs = [float(line) for line in result.stdout.split()]
+    assert len(diffs) == 2 and max(diffs) <= 1e-2, result.stdout

@@ -8,7 +8,6 @@
 #include "kiln/Compiler/Driver.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/Format.h"
-#include <array>
 #include <unistd.h>
 
 using namespace mlir;
@@ -156,8 +155,7 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
                       AccuracyOptions &accuracy, CalibrationOptions &calibration, bool &help,
                       bool &stats) {
   ArgParser p("compile", args);
-  bool contiguousBatchesGiven = false;
-  bool storageGiven = false;
+  mlir::kiln::GpuOptionsGiven gpuGiven;
   while (!p.done() && !p.failed()) {
     llvm::StringRef arg = p.current();
     if (p.flag("-h") || p.flag("--help")) {
@@ -195,18 +193,14 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
     } else if (p.flag("--gpu-emulation")) {
       out.options.gpuEmulation = true;
     } else if (auto v = p.value("--gpu-gemm")) {
-      if (*v == "cublas" || *v == "kernels")
-        out.options.gpuGemmLibrary = *v == "cublas";
-      else
-        p.error("--gpu-gemm must be kernels or cublas, not '" + v->str() + "'");
+      if (std::string problem = mlir::kiln::parseGpuGemm(*v, out.options); !problem.empty())
+        p.error(problem);
     } else if (auto v = p.value("--gpu-storage")) {
-      storageGiven = true;
-      if (*v == "half" || *v == "fp32")
-        out.options.gpuHalfStorage = *v == "half";
-      else
-        p.error("--gpu-storage must be half or fp32, not '" + v->str() + "'");
+      gpuGiven.storage = true;
+      if (std::string problem = mlir::kiln::parseGpuStorage(*v, out.options); !problem.empty())
+        p.error(problem);
     } else if (auto v = p.value("--gpu-contiguous-batches")) {
-      contiguousBatchesGiven = true;
+      gpuGiven.contiguousBatches = true;
       if (v->getAsInteger(10, out.options.gpuContiguousBatchCalls) ||
           out.options.gpuContiguousBatchCalls < 0)
         p.error("--gpu-contiguous-batches must be a count of calls (0: never), not '" +
@@ -274,26 +268,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
       p.error("more than one model given ('" + out.model + "' and '" + arg.str() + "')");
     }
   }
-  if (!p.failed() && out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp32 &&
-      out.options.target != mlir::kiln::Target::Cuda)
-    p.error("--precision applies to --target cuda only (the CPU back end computes in fp32)");
-  if (!p.failed() && out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp32 &&
-      !out.options.gpuGemmLibrary)
-    p.error("--precision " + std::string(std::array<const char *, 4>{
-                                 "fp32", "tf32", "fp16", "bf16"}[int(out.options.gpuPrecision)]) +
-            " needs --gpu-gemm=cublas: the generated GEMM kernels compute in fp32");
-  if (!p.failed() && out.options.gpuGemmLibrary && out.options.target != mlir::kiln::Target::Cuda)
-    p.error("--gpu-gemm applies to --target cuda only");
-  if (!p.failed() && contiguousBatchesGiven && !out.options.gpuGemmLibrary)
-    p.error("--gpu-contiguous-batches applies to --gpu-gemm=cublas only (the GEMM kernels "
-            "take any strides)");
-  if (!p.failed() && storageGiven &&
-      out.options.gpuPrecision != mlir::kiln::GpuPrecision::Fp16 &&
-      out.options.gpuPrecision != mlir::kiln::GpuPrecision::Bf16)
-    p.error("--gpu-storage applies to --precision fp16 or bf16 only (tensors stay fp32 "
-            "otherwise)");
-  if (!p.failed() && out.options.gpuEmulation && out.options.target != mlir::kiln::Target::Cuda)
-    p.error("--gpu-emulation applies to --target cuda only");
+  if (!p.failed()) {
+    if (std::string problem = mlir::kiln::checkGpuOptions(out.options, gpuGiven); !problem.empty())
+      p.error(problem);
+  }
   if (!p.failed()) {
     std::string problem = mlir::kiln::checkQuantizationOptions(out.options);
     if (!problem.empty())

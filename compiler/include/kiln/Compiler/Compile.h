@@ -129,6 +129,22 @@ std::string parseTarget(llvm::StringRef text, CompileOptions &options);
 /// Parses --precision (fp32, tf32, fp16, bf16); an error message, or empty.
 std::string parsePrecision(llvm::StringRef text, CompileOptions &options);
 
+/// Parses --gpu-gemm (kernels, cublas); an error message, or empty.
+std::string parseGpuGemm(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --gpu-storage (half, fp32); an error message, or empty.
+std::string parseGpuStorage(llvm::StringRef text, CompileOptions &options);
+
+/// The GPU options given explicitly: their defaults go with any target.
+struct GpuOptionsGiven {
+  bool storage = false, contiguousBatches = false;
+};
+
+/// What makes the GPU options unusable together (--precision without
+/// --target cuda and --gpu-gemm=cublas, --gpu-storage without a 16-bit
+/// precision, ...); an error message naming the CLI's flags, or empty.
+std::string checkGpuOptions(const CompileOptions &options, const GpuOptionsGiven &given);
+
 /// Parses --quantize (none, int8, int8-static, bf16); an error message, or
 /// empty.
 std::string parseQuantization(llvm::StringRef text, CompileOptions &options);
