@@ -539,6 +539,16 @@ void emitFGemm(RewriterBase &rewriter, linalg::GenericOp op, const GemmPlan &pla
   if (epilogue)
     rewriter.eraseOp(epilogue->op);
   rewriter.eraseOp(op);
+  // C's f32 buffer, now only freed, goes: the memory plan would otherwise
+  // keep a slot for it while the GEMM runs.
+  if (auto alloc = plan.c.buffer.getDefiningOp<memref::AllocOp>();
+      store && alloc && llvm::all_of(alloc->getUsers(), [](Operation *user) {
+        return isa<memref::DeallocOp>(user);
+      })) {
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      rewriter.eraseOp(user);
+    rewriter.eraseOp(alloc);
+  }
 }
 
 /// Whether A and B each have a unit stride along one of their GEMM dims

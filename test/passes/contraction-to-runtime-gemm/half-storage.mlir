@@ -9,9 +9,10 @@
 // kiln-gpu-half-storage's GEMM: f16 operands read through arith.extf, f32
 // sums over zeros, the bias and residual epilogue, then a copy to f16. The
 // GEMM stores f16 itself: the copy, the fill and the epilogue's loop go,
-// and C (f32) is never written. The target's alloc moves up (before the
-// memory plan).
+// and so does C (f32), never written. The target's alloc moves up (before
+// the memory plan).
 // CHECK-LABEL: func.func @stores_f16
+// CHECK-NOT: memref.alloc() : memref<4x4xf32>
 // CHECK: %[[D:.*]] = memref.alloc() : memref<4x4xf16>
 // CHECK-NOT: linalg
 // CHECK: kiln.fgemm %arg0, %arg1 bias(%arg2 : memref<4xf16>) residual(%arg3 : memref<4x4xf16>) into %[[D]] {indexing_maps
@@ -19,6 +20,7 @@
 // CHECK-NOT: accumulate
 // CHECK-NOT: linalg
 // CHECK: memref.copy %[[D]], %arg4
+// CHECK-NOT: memref.dealloc %{{.*}} : memref<4x4xf32>
 func.func @stores_f16(%a: memref<4x8xf16>, %b: memref<8x4xf16>, %bias: memref<4xf16>,
                       %r: memref<4x4xf16>, %out: memref<4x4xf16>, %ctx: index {kiln.runtime_context}) {
   %zero = arith.constant 0.0 : f32
