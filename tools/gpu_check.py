@@ -354,6 +354,52 @@ def torch_bert_base(batches=(1, 32), seq=128) -> list:
     return rows
 
 
+# Dense (no sparsity) fp16 tensor-core peaks in TFLOP/s, by the name CUDA
+# gives the device: NVIDIA's datasheet figures for the SXM parts.
+DENSE_FP16_PEAK_TFLOPS = {"NVIDIA H200": 989.4, "NVIDIA H100 80GB HBM3": 989.4}
+
+
+def dense_fp16_peak_tflops():
+    """This GPU's dense fp16 peak, or None for a device not in the table."""
+    import torch
+    name = torch.cuda.get_device_name()
+    return next((peak for prefix, peak in DENSE_FP16_PEAK_TFLOPS.items()
+                 if name.startswith(prefix)), None)
+
+
+def acceptance(bench_rows: list, torch_rows: list, peak_tflops) -> list:
+    """The issue's must-shows from one run: each BERT-base variant's latency
+    with device I/O (as PyTorch's tensors stay on the GPU) over
+    torch.compile's (<= 1.0x) and eager's (<= 0.5x) in fp16 at the same
+    batch, and the GEMMs' FLOPs over the whole run's latency as a share of
+    the dense fp16 peak (a lower bound of the GEMMs' own share)."""
+    reference = {(r["framework"], r["batch"]): r["median_ms"] for r in torch_rows
+                 if r["dtype"] == "float16"}
+    rows = []
+    print("== acceptance: BERT-base s128 fp16, Kiln (device I/O) against PyTorch on this GPU")
+    for b in bench_rows:
+        if b.get("io") != "device" or "latency_ms" not in b:
+            continue
+        ms = b["latency_ms"]["median"]
+        row = {"variant": b["variant"], "batch": b["batch"], "kiln_ms": ms}
+        compiled = reference.get(("torch.compile", b["batch"]))
+        eager = reference.get(("eager", b["batch"]))
+        if compiled:
+            row.update(vs_torch_compile=round(ms / compiled, 3), within_torch_compile=ms <= compiled)
+        if eager:
+            row.update(vs_eager=round(ms / eager, 3), within_half_eager=ms <= 0.5 * eager)
+        if peak_tflops and b.get("gflops_per_s"):
+            row["gemm_share_of_dense_fp16_peak"] = round(b["gflops_per_s"] / 1000 / peak_tflops, 3)
+        rows.append(row)
+        verdict = lambda key: {True: "ok", False: "NOT MET"}.get(row.get(key), "?")
+        print(f"  {row['variant']:24} batch {row['batch']:2}: {ms:.3f} ms, "
+              f"{row.get('vs_torch_compile', float('nan')):.2f}x torch.compile "
+              f"({verdict('within_torch_compile')}), {row.get('vs_eager', float('nan')):.2f}x "
+              f"eager ({verdict('within_half_eager')}), GEMMs "
+              f"{100 * row.get('gemm_share_of_dense_fp16_peak', float('nan')):.1f}% of peak")
+    return rows
+
+
 def bert_base_gemms(batches=(1, 32), seq=128) -> list:
     """BERT-base's GEMMs alone (the 6 per layer, attention's batched over
     heads), through PyTorch (cuBLAS) in fp16 and fp32 on random data: what
@@ -500,7 +546,7 @@ def run_check(args) -> int:
             stats = bench(bindir, library, 20, ["--device-io"] if io == "device" else [])
             stats["model"] = (f"bert-base GEMMs {entry['variant']} (constant weights) batch "
                               f"{entry['batch']} seq 128, {io} I/O")
-            stats["io"] = io
+            stats.update(io=io, variant=entry["variant"], batch=entry["batch"])
             results["bench"].append(stats)
             sums[io] = [(o["name"], o["sum"], o["abs_sum"]) for o in stats.get("outputs", [])]
             print(f"  {stats['model']:65} "
@@ -524,6 +570,9 @@ def run_check(args) -> int:
             results["gemms"] = bert_base_gemms()
             save()
             results["torch"] = torch_bert_base()
+            results["acceptance"] = acceptance(results["bench"], results["torch"],
+                                               dense_fp16_peak_tflops())
+            save()
         except Exception as error:  # report, do not lose the rest
             results["torch_error"] = repr(error)
             print(f"FAILED torch: {error!r}")
