@@ -22,6 +22,14 @@ mkdir -p "$out"
 python="${KILN_GPU_PYTHON:-python3}"
 export LD_LIBRARY_PATH="$dir/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PYTHONUNBUFFERED=1
+# cuBLASLt (--gpu-gemm=cublas variants): the runtime finds the toolkit's;
+# without one in /usr/local/cuda, the copy PyTorch's pip packages carry.
+if [ -z "${KILN_CUBLASLT:-}" ] && ! ls /usr/local/cuda/lib64/libcublasLt.so.1[23] >/dev/null 2>&1; then
+  lt="$("$python" -c 'import glob, os, nvidia
+print((sorted(f for p in nvidia.__path__ for f in glob.glob(os.path.join(p, "*", "lib", "libcublasLt.so.1*"))) or [""])[-1])' \
+       2>/dev/null || true)"
+  if [ -n "$lt" ]; then export KILN_CUBLASLT="$lt"; echo "cuBLASLt: $lt"; fi
+fi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,temperature.gpu --format=csv || true
 "$python" "$root/tools/gpu_check.py" run "$dir" --out "$out" "$@" 2>&1 | tee "$out/log.txt"
 exit "${PIPESTATUS[0]}"
