@@ -158,9 +158,8 @@ void giveContiguousCopy(linalg::GenericOp op, OpOperand &operand, ArrayRef<int64
       memref::DeallocOp::create(b, loc, copy);
       store->erase(); // the builder's insertion point was before it
       return;
-    } else {
-      linalg::TransposeOp::create(b, loc, copy, original, back);
     }
+    linalg::TransposeOp::create(b, loc, copy, original, back);
   }
   memref::DeallocOp::create(b, loc, copy);
 }
