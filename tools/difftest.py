@@ -80,6 +80,14 @@ GPU_TARGETS = {"cuda": ["--target", "cuda"],
 GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
                    "cuda-emulated-cublas": ["--target", "cuda", "--gpu-gemm=cublas",
                                             "--gpu-emulation"]}
+# --gpu-half: also cuBLASLt fp16 with half storage (tensors between kernels
+# in fp16), emulated like --gpu-run. Its outputs are held to fp16's
+# accuracy: within 5e-2 of onnxruntime's times the output's largest
+# magnitude (at least 1); outputs beyond 1e4 (near fp16's range, where
+# half storage saturates by design) are not compared. Opt-in, not in ctest.
+HALF_TARGET = "cuda-emulated-cublas-fp16-half"
+HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16", "--gpu-emulation"]
+HALF_TOLERANCE, HALF_RANGE = 5e-2, 1e4
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
@@ -824,14 +832,22 @@ def make_feeds(model, spec, env, rng):
     return feeds
 
 
-def compare(want, got):
-    """None if got matches want (floats within 1e-4, others exactly), else why not."""
+def compare(want, got, half=False):
+    """None if got matches want (floats within 1e-4, or with `half` within
+    fp16's accuracy, see HALF_TOLERANCE; others exactly), else why not."""
     if got is None:
         return "missing output"
     if got.shape != want.shape or got.dtype != want.dtype:
         return f"got {got.dtype}{list(got.shape)}, want {want.dtype}{list(want.shape)}"
-    bad = ~np.isclose(got, want, rtol=1e-4, atol=1e-4, equal_nan=True) \
-        if want.dtype.kind == "f" else got != want
+    if half and want.dtype.kind == "f":
+        largest = float(np.abs(want[np.isfinite(want)]).max(initial=0))
+        if largest > HALF_RANGE:
+            return None
+        bad = ~np.isclose(got, want, rtol=0, atol=HALF_TOLERANCE * max(1.0, largest),
+                          equal_nan=True)
+    else:
+        bad = ~np.isclose(got, want, rtol=1e-4, atol=1e-4, equal_nan=True) \
+            if want.dtype.kind == "f" else got != want
     if not bad.any():
         return None
     i = tuple(int(x) for x in np.argwhere(bad)[0])
@@ -864,7 +880,8 @@ def check(args, model, spec, tmp, opts=None):
     else ("ran", findings): dicts of kind, opt, detail (and output)."""
     if opts is None:
         opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ()) + \
-            (tuple(GPU_RUN_TARGETS) if args.gpu_run else ())
+            (tuple(t for t in GPU_RUN_TARGETS if t != HALF_TARGET) if args.gpu_run else ()) + \
+            ((HALF_TARGET,) if args.gpu_half else ())
     gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
     try:
         onnx.checker.check_model(model, full_check=True)
@@ -917,7 +934,8 @@ def check(args, model, spec, tmp, opts=None):
                                  "detail": f"env {i}: {(msg or '?').splitlines()[0][:300]}"})
                 break
             bad = [(n, why) for n, v in want.items() if (why := compare(
-                v, np.load(out / f"{n}.npy") if (out / f"{n}.npy").exists() else None))]
+                v, np.load(out / f"{n}.npy") if (out / f"{n}.npy").exists() else None,
+                half=opt == HALF_TARGET))]
             if bad:
                 findings.append({"kind": "mismatch", "opt": opt, "output": bad[0][0],
                                  "detail": f"env {i} {spec['envs'][i]} {bad[0][0]}: {bad[0][1]}"})
@@ -1097,7 +1115,8 @@ def report(args, label, model, tmp, keep, repro):
         (keep / "repro.txt").write_text(
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
-            f"{' --gpu-run' if opt in GPU_RUN_TARGETS else ''}"
+            f"{' --gpu-half' if opt == HALF_TARGET else ''}"
+            f"{' --gpu-run' if opt in GPU_RUN_TARGETS and opt != HALF_TARGET else ''}"
             f"{' --gpu-opt=' + args.gpu_opt if opt in GPU_RUN_TARGETS and args.gpu_opt else ''}"
             f"{' --gpu-compile' if opt in GPU_TARGETS else ''}\n"
             f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {flags} && "
@@ -1152,6 +1171,10 @@ def main():
                         help="also compile each graph for the GPU with --gpu-emulation (kernels "
                              "and cuBLASLt fp32) and run it on the test CUDA driver (--fake-cuda), "
                              "on the first input binding: mismatches are findings")
+    parser.add_argument("--gpu-half", action="store_true",
+                        help="also run each graph emulated with cuBLASLt fp16 and half storage "
+                             "(tensors between kernels in fp16), held to fp16's accuracy "
+                             "(HALF_TOLERANCE): mismatches are findings")
     parser.add_argument("--fake-cuda",
                         default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")
@@ -1163,6 +1186,8 @@ def main():
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
     parser.add_argument("-v", "--verbose", action="store_true", help="list passing graphs too")
     args = parser.parse_args()
+    if args.gpu_half:
+        GPU_RUN_TARGETS[HALF_TARGET] = HALF_FLAGS
     if args.gpu_compile:
         toolkit = pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda")
         if not (toolkit / "nvvm/libdevice/libdevice.10.bc").exists():
