@@ -21,7 +21,6 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUCONTIGUOUSBATCHES
@@ -86,11 +85,8 @@ SmallVector<int64_t> unfoldedOrder(linalg::GenericOp op, OpOperand &operand,
 /// The copy of `output` to 16 bits that follows `op` (kiln-gpu-half-
 /// storage's, after a GEMM), if nothing else uses `output` after `op`.
 linalg::GenericOp storeConversionOf(linalg::GenericOp op, Value output) {
-  Operation *next = op->getNextNode();
   // Past the target's alloc and the input copies' deallocs.
-  while (next && (isa<memref::AllocOp, memref::DeallocOp>(next) || isMemoryEffectFree(next)))
-    next = next->getNextNode();
-  auto store = dyn_cast_or_null<linalg::GenericOp>(next);
+  auto store = dyn_cast_or_null<linalg::GenericOp>(mlir::kiln::lowering::nextBufferAccess(op));
   if (!store || !mlir::kiln::lowering::isStoreConversion(store) ||
       store.getDpsInputs()[0] != output)
     return nullptr;

@@ -264,15 +264,16 @@ struct HalfStorage {
     if (!elements)
       return nullptr;
     SmallVector<uint16_t> bits;
+    half_storage::StorageRounding round(half);
     if (auto splat = dyn_cast<SplatElementsAttr>(elements)) {
-      bits.assign(1, half_storage::storageBits(splat.getSplatValue<float>(), half));
+      bits.assign(1, round(splat.getSplatValue<float>()));
     } else {
       std::optional<ArrayRef<float>> data = layout::floatsOf(elements);
       if (!data)
         return nullptr;
       bits.reserve(data->size());
       for (float v : *data)
-        bits.push_back(half_storage::storageBits(v, half));
+        bits.push_back(round(v));
     }
     RankedTensorType type = halfTypeOf(constant.getType());
     Attribute value;

@@ -52,27 +52,39 @@ inline Value extendFromStorage(OpBuilder &b, Location loc, Value value) {
   return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
 }
 
-/// The bits of `value` rounded to `type` (f16 or bf16) by the rule of
-/// truncateForStorage, for constants rounded at compile time.
-inline uint16_t storageBits(float value, FloatType type) {
-  const llvm::fltSemantics &semantics = type.getFloatSemantics();
-  float largest = llvm::APFloat::getLargest(semantics).convertToFloat();
-  if (value > largest && value < std::numeric_limits<float>::infinity())
-    value = largest;
-  if (value < -largest && value > -std::numeric_limits<float>::infinity())
-    value = -largest;
-  if (type.isBF16()) { // the top half of the float, rounded to nearest even
-    uint32_t bits;
-    std::memcpy(&bits, &value, sizeof bits);
-    if ((bits & 0x7fffffffu) > 0x7f800000u)
-      return uint16_t((bits >> 16) | 0x40); // a quiet NaN
-    return uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+/// Rounds floats to `type` (f16 or bf16) by the rule of
+/// truncateForStorage, for constants rounded at compile time: the type's
+/// range is looked up once, not per element.
+class StorageRounding {
+public:
+  explicit StorageRounding(FloatType type)
+      : semantics(type.getFloatSemantics()), bf16(type.isBF16()),
+        largest(llvm::APFloat::getLargest(semantics).convertToFloat()) {}
+
+  /// The bits of `value` rounded.
+  uint16_t operator()(float value) const {
+    if (value > largest && value < std::numeric_limits<float>::infinity())
+      value = largest;
+    if (value < -largest && value > -std::numeric_limits<float>::infinity())
+      value = -largest;
+    if (bf16) { // the top half of the float, rounded to nearest even
+      uint32_t bits;
+      std::memcpy(&bits, &value, sizeof bits);
+      if ((bits & 0x7fffffffu) > 0x7f800000u)
+        return uint16_t((bits >> 16) | 0x40); // a quiet NaN
+      return uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    }
+    bool lost;
+    llvm::APFloat converted(value);
+    converted.convert(semantics, llvm::APFloat::rmNearestTiesToEven, &lost);
+    return uint16_t(converted.bitcastToAPInt().getZExtValue());
   }
-  bool lost;
-  llvm::APFloat converted(value);
-  converted.convert(semantics, llvm::APFloat::rmNearestTiesToEven, &lost);
-  return uint16_t(converted.bitcastToAPInt().getZExtValue());
-}
+
+private:
+  const llvm::fltSemantics &semantics;
+  bool bf16;
+  float largest;
+};
 
 } // namespace mlir::kiln::half_storage
 

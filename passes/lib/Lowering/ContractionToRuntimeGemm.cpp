@@ -185,18 +185,6 @@ std::optional<GemmPlan> planContraction(linalg::GenericOp op) {
   return plan;
 }
 
-/// The next op in the block that may touch a buffer: pure ops in between
-/// (constants, dims, get_global), allocs and deallocs do not matter.
-Operation *nextEffectfulOp(Operation *op) {
-  // A run-time check writes only the run's status, no buffer; an alloc or
-  // dealloc (before the memory plan) touches none that is used after it.
-  for (op = op->getNextNode(); op; op = op->getNextNode())
-    if (!isMemoryEffectFree(op) &&
-        !isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::DeallocOp>(op))
-      return op;
-  return nullptr;
-}
-
 /// The marked elementwise op that directly follows the contraction, reads
 /// its output C in place, and can be the call's epilogue, with the
 /// accesses of its bias (only the n loop moves it, unit stride) and
@@ -244,7 +232,7 @@ bool hasUnitStride(Value buffer, int64_t dim) {
 }
 
 std::optional<Epilogue> epilogueOf(linalg::GenericOp contraction, const GemmPlan &plan) {
-  auto consumer = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(contraction));
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(kiln::lowering::nextBufferAccess(contraction));
   if (!consumer || !plan.n)
     return std::nullopt;
   std::optional<kiln::lowering::EpilogueMarks> marks = kiln::lowering::epilogueMarksOf(consumer);
@@ -307,7 +295,7 @@ struct StoreConversion {
 
 std::optional<StoreConversion> storeConversionAfter(linalg::GenericOp contraction,
                                                     Operation *last, const GemmPlan &plan) {
-  auto op = dyn_cast_or_null<linalg::GenericOp>(nextEffectfulOp(last));
+  auto op = dyn_cast_or_null<linalg::GenericOp>(kiln::lowering::nextBufferAccess(last));
   if (!op || !plan.n || !kiln::lowering::isStoreConversion(op) ||
       op.getDpsInputs()[0] != plan.c.buffer)
     return std::nullopt;

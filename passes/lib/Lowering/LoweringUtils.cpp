@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -55,6 +56,14 @@ Type mlir::kiln::lowering::halfMultiplyAccumulateType(linalg::GenericOp op) {
       !body.getArgument(2).getType().isF32())
     return nullptr;
   return type;
+}
+
+Operation *mlir::kiln::lowering::nextBufferAccess(Operation *op) {
+  for (op = op->getNextNode(); op; op = op->getNextNode())
+    if (!isMemoryEffectFree(op) &&
+        !isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::DeallocOp>(op))
+      return op;
+  return nullptr;
 }
 
 bool mlir::kiln::lowering::isStoreConversion(linalg::GenericOp op) {

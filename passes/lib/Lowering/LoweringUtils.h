@@ -222,6 +222,12 @@ bool isMultiplyAccumulate(linalg::GenericOp op);
 /// operands); that type, else null.
 Type halfMultiplyAccumulateType(linalg::GenericOp op);
 
+/// The next op after `op` in its block that may read or write a buffer in
+/// use: pure ops (constants, dims, get_global), allocs and deallocs (before
+/// the memory plan) and run-time checks (they write only the run's status)
+/// are passed over.
+Operation *nextBufferAccess(Operation *op);
+
 /// Whether `op` copies its one input (f32) into its init (f16 or bf16) of
 /// the same shape, element by element, through a plain arith.truncf: the
 /// copy kiln-gpu-half-storage puts after a GEMM, which the GEMM can do as
