@@ -61,20 +61,24 @@ def variant_flags(variant: str) -> list:
     stored in that type; `-loop`: batched GEMMs whose two batch dims do
     not fold loop over calls instead of copying their operands contiguous,
     --gpu-contiguous-batches=0; `-fp32store`: fp16 or bf16 GEMMs with the
-    tensors kept fp32, --gpu-storage=fp32): the kiln compile flags."""
+    tensors kept fp32, --gpu-storage=fp32; `-fused`: fp16 or bf16 with
+    attention as one tensor-core kernel, --gpu-attention=fused): the kiln
+    compile flags."""
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
         return ["-O0"]
     gemm, _, rest = variant.partition("-")
     precision, _, form = rest.partition("-")
-    if (gemm != "cublas" or precision not in TOLERANCE or form not in ("", "loop", "fp32store")
-            or (form == "fp32store" and precision not in ("fp16", "bf16"))):
+    if (gemm != "cublas" or precision not in TOLERANCE
+            or form not in ("", "loop", "fp32store", "fused")
+            or (form in ("fp32store", "fused") and precision not in ("fp16", "bf16"))):
         raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0, "
-                         "cublas-fp32|tf32|fp16|bf16[-loop] or cublas-fp16|bf16-fp32store")
+                         "cublas-fp32|tf32|fp16|bf16[-loop] or cublas-fp16|bf16-fp32store|fused")
     return ["--gpu-gemm=cublas", "--precision", precision,
             *(["--gpu-contiguous-batches=0"] if form == "loop" else []),
-            *(["--gpu-storage=fp32"] if form == "fp32store" else [])]
+            *(["--gpu-storage=fp32"] if form == "fp32store" else []),
+            *(["--gpu-attention=fused"] if form == "fused" else [])]
 
 
 def variant_tolerance(variant: str) -> float:

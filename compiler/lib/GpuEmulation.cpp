@@ -34,8 +34,9 @@ static_assert(sizeof(KILN_GPU_EMULATION_MAGIC) - 1 == KILN_GPU_EMULATION_MAGIC_S
 
 namespace {
 
-/// Whether `function`, or a function it calls, shuffles or waits at a
-/// barrier: its threads then need the emulator's coroutines.
+/// Whether `function`, or a function it calls, shuffles, waits at a
+/// barrier or runs a warp's matrix product: its threads then need the
+/// emulator's coroutines.
 bool synchronizes(const llvm::Function &function,
                   llvm::SmallPtrSetImpl<const llvm::Function *> &seen) {
   if (!seen.insert(&function).second)
@@ -46,7 +47,8 @@ bool synchronizes(const llvm::Function &function,
       const llvm::Function *callee = call ? call->getCalledFunction() : nullptr;
       if (!callee)
         continue;
-      if (callee->getName() == KILN_EMU_SHFL_FN || callee->getName() == KILN_EMU_BARRIER_FN)
+      if (callee->getName() == KILN_EMU_SHFL_FN || callee->getName() == KILN_EMU_BARRIER_FN ||
+          callee->getName() == KILN_EMU_MMA_FN)
         return true;
       if (!callee->isDeclaration() && synchronizes(*callee, seen))
         return true;

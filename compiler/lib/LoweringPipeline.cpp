@@ -151,6 +151,13 @@ std::string mlir::kiln::parseGpuStorage(llvm::StringRef text, CompileOptions &op
   return "";
 }
 
+std::string mlir::kiln::parseGpuAttention(llvm::StringRef text, CompileOptions &options) {
+  if (text != "fused" && text != "gemms")
+    return "--gpu-attention must be fused or gemms, not '" + text.str() + "'";
+  options.gpuFusedAttention = text == "fused";
+  return "";
+}
+
 std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
                                         const GpuOptionsGiven &given) {
   bool cuda = options.target == Target::Cuda;
@@ -172,6 +179,10 @@ std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
            "otherwise)";
   if (options.gpuEmulation && !cuda)
     return "--gpu-emulation applies to --target cuda only";
+  if (options.gpuFusedAttention && options.gpuPrecision != GpuPrecision::Fp16 &&
+      options.gpuPrecision != GpuPrecision::Bf16)
+    return "--gpu-attention=fused needs --precision fp16 or bf16 (its products run on the "
+           "tensor cores in that type)";
   return "";
 }
 
@@ -470,9 +481,14 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
     halfStorage = ",kiln-gpu-half-storage{type=f16}";
   if (cublas && options.gpuHalfStorage && options.gpuPrecision == GpuPrecision::Bf16)
     halfStorage = ",kiln-gpu-half-storage{type=bf16}";
+  // With --gpu-attention=fused, attention's products and softmax are one
+  // kiln.attention (what the tensor-core kernel runs), one kernel later.
+  bool fusedAttention = cublas && options.gpuFusedAttention;
+  std::string attention = fusedAttention ? "kiln-attention-to-ukernel{gpu=true}," : "";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
-                                       "kiln-softmax-to-ukernel,kiln-layer-norm-to-ukernel,"
+                                       "kiln-softmax-to-ukernel," + attention +
+                                       "kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes," +
                                        epilogues + "canonicalize,cse" + halfStorage
@@ -527,7 +543,13 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          // reduced dims are contiguous, else a thread with the element in a
          // register (at -O0 a thread that loads and stores it each
          // iteration: the form first verified on a GPU).
-         "func.func(kiln-gpu-row-kernels" +
+         "func.func(" +
+         std::string(fusedAttention ? std::string("kiln-gpu-attention-kernels{type=") +
+                                          (options.gpuPrecision == GpuPrecision::Bf16 ? "bf16"
+                                                                                      : "f16") +
+                                          "},"
+                                    : "") +
+         "kiln-gpu-row-kernels" +
          std::string(options.optLevel > 0
                          ? ",kiln-gpu-warp-reductions,kiln-gpu-thread-reductions"
                          : "") +

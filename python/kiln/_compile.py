@@ -50,7 +50,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
             prune_exclude=None, calibration_data=None, calibration_method=None,
             calibration_percentile=None, gpu_gemm=None, precision=None, gpu_storage=None,
-            gpu_emulation=False):
+            gpu_attention=None, gpu_emulation=False):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -93,6 +93,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
     gpu_storage: with precision "fp16" or "bf16", None or "half" (tensors
         between kernels stored in that type, the default) or "fp32", as
         --gpu-storage.
+    gpu_attention: with precision "fp16" or "bf16", None or "gemms"
+        (attention's products cuBLASLt GEMMs around a softmax kernel, the
+        default) or "fused" (one tensor-core kernel per attention), as
+        --gpu-attention.
     gpu_emulation: with a cuda target, True compiles the kernels for this
         CPU, for Kiln's test CUDA driver (testing without a GPU; no GPU
         runs such a library), as --gpu-emulation.
@@ -115,9 +119,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             not isinstance(calibration_percentile, (int, float)) or calibration_percentile <= 0):
         raise CompileError("calibration_percentile must be a number in (50, 100] such as 99.99, "
                            f"not {calibration_percentile!r}")
-    examples = {"gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "half"}
+    examples = {"gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "half",
+                "gpu_attention": "fused"}
     for option, value in (("gpu_gemm", gpu_gemm), ("precision", precision),
-                          ("gpu_storage", gpu_storage)):
+                          ("gpu_storage", gpu_storage), ("gpu_attention", gpu_attention)):
         if value is not None and not isinstance(value, str):
             raise CompileError(f"{option} must be None or a str such as "
                                f"'{examples[option]}', not {value!r}")
@@ -143,5 +148,6 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                       quantize or "", quantize_exclude, prune or "", prune_exclude,
                       os.fspath(calibration_data) if calibration_data is not None else "",
                       calibration_method or "", float(calibration_percentile or 0),
-                      gpu_gemm or "", precision or "", gpu_storage or "", gpu_emulation)
+                      gpu_gemm or "", precision or "", gpu_storage or "", gpu_attention or "",
+                      gpu_emulation)
     return output

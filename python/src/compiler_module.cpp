@@ -42,7 +42,7 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::vector<std::string> &pruneExclude, const std::string &calibrationData,
              const std::string &calibrationMethod, double calibrationPercentile,
              const std::string &gpuGemm, const std::string &precision,
-             const std::string &gpuStorage, bool gpuEmulation) {
+             const std::string &gpuStorage, const std::string &gpuAttention, bool gpuEmulation) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -59,7 +59,8 @@ void compile(const std::string &model, const std::string &output, const std::str
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
   // The GPU options (--gpu-gemm, --precision, --gpu-storage,
-  // --gpu-emulation), checked together as `kiln compile` checks them.
+  // --gpu-attention, --gpu-emulation), checked together as `kiln compile`
+  // checks them.
   mlir::kiln::GpuOptionsGiven gpuGiven;
   gpuGiven.storage = !gpuStorage.empty();
   if (problem.empty() && !gpuGemm.empty())
@@ -68,6 +69,8 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parsePrecision(precision, job.options);
   if (problem.empty() && !gpuStorage.empty())
     problem = mlir::kiln::parseGpuStorage(gpuStorage, job.options);
+  if (problem.empty() && !gpuAttention.empty())
+    problem = mlir::kiln::parseGpuAttention(gpuAttention, job.options);
   job.options.gpuEmulation = gpuEmulation;
   if (problem.empty())
     problem = mlir::kiln::checkGpuOptions(job.options, gpuGiven);
@@ -141,5 +144,5 @@ NB_MODULE(_compiler, m) {
         nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
         nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
         nb::arg("calibration_percentile"), nb::arg("gpu_gemm"), nb::arg("precision"),
-        nb::arg("gpu_storage"), nb::arg("gpu_emulation"));
+        nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_emulation"));
 }

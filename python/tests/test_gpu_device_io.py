@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 BUILD = pathlib.Path(os.environ.get("KILN_BUILD_DIR", pathlib.Path(__file__).parents[2] / "build"))
 FAKE_DRIVER = BUILD / "runtime" / "tests" / "bin" / "libkiln_fake_cuda.so"
 GPU_MODEL = BUILD / "runtime" / "tests" / "models" / "fake_gpu_model.so"
@@ -143,16 +145,18 @@ HALF_CHILD = textwrap.dedent("""
 """)
 
 
-def test_python_compile_of_an_fp16_gpu_model(tmp_path):
+@pytest.mark.parametrize("attention", ["gemms", "fused"])
+def test_python_compile_of_an_fp16_gpu_model(tmp_path, attention):
     """kiln.compile's GPU options: bert-tiny for the GPU with cuBLASLt GEMMs
-    in fp16 and half storage, emulated (gpu_emulation, the fake driver and
-    its cuBLASLt), runs within fp16's tolerance of the CPU build."""
+    in fp16 and half storage, attention as GEMMs or one fused kernel,
+    emulated (gpu_emulation, the fake driver and its cuBLASLt), runs within
+    fp16's tolerance of the CPU build."""
     import kiln
     model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
     shapes = "input_ids=2x16,attention_mask=2x16,token_type_ids=2x16"
     gpu = kiln.compile(model, tmp_path / "gpu.so", input_shapes=shapes, target="cuda",
                        gpu_gemm="cublas", precision="fp16", gpu_storage="half",
-                       gpu_emulation=True)
+                       gpu_attention=attention, gpu_emulation=True)
     cpu = kiln.compile(model, tmp_path / "cpu.so", input_shapes=shapes)
     env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
     result = subprocess.run([sys.executable, "-c", HALF_CHILD, str(gpu), str(cpu)],

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fake_cuda_emulator.h"
+#include "half_bits.h"
 
 #include "kiln/kiln_gpu_emulation.h"
 
@@ -88,7 +89,7 @@ extern "C" void kiln_fake_fiber_switch(void **, void *) { std::abort(); }
 constexpr bool kHasFibers = false;
 #endif
 
-enum class LaneState { Fresh, Ready, AtShuffle, AtBarrier, Done };
+enum class LaneState { Fresh, Ready, AtShuffle, AtMma, AtBarrier, Done };
 
 struct Lane {
   LaneState state = LaneState::Fresh;
@@ -100,6 +101,8 @@ struct Lane {
   // The shuffle this lane waits at, and then its result.
   int32_t kind = 0, mask = 0, bits = 0, b = 0, c = 0;
   int64_t result = 0;
+  // The matrix product this lane waits at: its fragments (kiln_emu_mma).
+  uint32_t *fragments = nullptr;
 };
 
 /// A thread's access to a byte, for the race check: its number in the
@@ -231,6 +234,56 @@ std::string resolveShuffle(Launch &launch, size_t first, size_t last) {
   return "";
 }
 
+/// One 16-bit value of an mma fragment register as a float.
+float mmaElement(int32_t kind, uint32_t reg, int half) {
+  uint16_t bits = uint16_t(reg >> (16 * half));
+  return kind == KILN_EMU_MMA_BF16 ? half_bits::floatOf(uint32_t(bits) << 16)
+                                   : half_bits::halfToFloat(bits);
+}
+
+/// Does the m16n8k16 product (kiln_emu_mma) every lane of warp [first,
+/// last) waits at: gathers A (16 x 16), B (16 x 8) and C (16 x 8) from the
+/// lanes' fragments as the PTX ISA lays them out (lane = 4 * group +
+/// index in group), and hands each lane its part of D = A B + C. The
+/// products are exact in fp32 and summed in order of k, fp32 after each
+/// (the tensor cores' order is not specified, nor bit for bit this).
+std::string resolveMma(Launch &launch, size_t first, size_t last) {
+  if (last - first != size_t(kWarpSize))
+    return "mma.sync in a warp of " + std::to_string(last - first) + " threads";
+  int32_t kind = launch.lanes[first].kind;
+  float a[16][16], b[16][8], c[16][8];
+  for (size_t i = first; i < last; ++i) {
+    const Lane &lane = launch.lanes[i];
+    if (lane.state != LaneState::AtMma)
+      return "mma.sync.aligned with lanes of the warp elsewhere (exited or at another operation)";
+    if (lane.kind != kind)
+      return "lanes of a warp wait at mma.sync of different types";
+    int group = lane.laneId / 4, index = lane.laneId % 4;
+    const uint32_t *f = lane.fragments;
+    for (int r = 0; r < 4; ++r)
+      for (int h = 0; h < 2; ++h)
+        a[group + 8 * (r & 1)][2 * index + h + 8 * (r >> 1)] = mmaElement(kind, f[r], h);
+    for (int r = 0; r < 2; ++r)
+      for (int h = 0; h < 2; ++h)
+        b[2 * index + h + 8 * r][group] = mmaElement(kind, f[4 + r], h);
+    for (int j = 0; j < 4; ++j)
+      c[group + 8 * (j >> 1)][2 * index + (j & 1)] = half_bits::floatOf(f[6 + j]);
+  }
+  for (size_t i = first; i < last; ++i) {
+    Lane &lane = launch.lanes[i];
+    int group = lane.laneId / 4, index = lane.laneId % 4;
+    for (int j = 0; j < 4; ++j) {
+      int row = group + 8 * (j >> 1), column = 2 * index + (j & 1);
+      float sum = c[row][column];
+      for (int k = 0; k < 16; ++k)
+        sum += a[row][k] * b[k][column];
+      lane.fragments[6 + j] = half_bits::bitsOf(sum);
+    }
+    lane.state = LaneState::Ready;
+  }
+  return "";
+}
+
 void setThread(Lane &lane, size_t linear, const unsigned block[3]) {
   lane.linear = int64_t(linear);
   lane.tid[0] = int32_t(linear % block[0]);
@@ -291,15 +344,20 @@ std::string runBlockAsCoroutines(Launch &launch) {
     bool resolved = false;
     for (size_t first = 0; first < count; first += kWarpSize) {
       size_t last = std::min(count, first + kWarpSize);
-      bool anyShuffle = false, allWaiting = true;
+      bool anyShuffle = false, anyMma = false, allWaiting = true;
       for (size_t i = first; i < last; ++i) {
         LaneState state = launch.lanes[i].state;
         anyShuffle |= state == LaneState::AtShuffle;
-        allWaiting &= state == LaneState::AtShuffle || state == LaneState::Done;
+        anyMma |= state == LaneState::AtMma;
+        allWaiting &= state == LaneState::AtShuffle || state == LaneState::AtMma ||
+                      state == LaneState::Done;
       }
-      if (!anyShuffle || !allWaiting)
+      if ((!anyShuffle && !anyMma) || !allWaiting)
         continue;
-      std::string problem = resolveShuffle(launch, first, last);
+      if (anyShuffle && anyMma)
+        return "lanes of a warp wait at a shuffle and at mma.sync";
+      std::string problem = anyMma ? resolveMma(launch, first, last)
+                                   : resolveShuffle(launch, first, last);
       if (!problem.empty())
         return problem;
       resolved = true;
@@ -315,7 +373,8 @@ std::string runBlockAsCoroutines(Launch &launch) {
     }
     return "the block's threads cannot all go on: " + std::to_string(atBarrier) +
            " wait at a barrier, " + std::to_string(count - done - atBarrier) +
-           " at shuffles their warps do not all reach, " + std::to_string(done) + " have exited";
+           " at shuffles or mma.sync their warps do not all reach, " + std::to_string(done) +
+           " have exited";
   }
 }
 
@@ -463,6 +522,21 @@ EMULATOR_EXPORT int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, 
   lane.kind = kind, lane.mask = mask, lane.bits = bits, lane.b = b, lane.c = c;
   yieldLane(LaneState::AtShuffle);
   return lane.result;
+}
+
+EMULATOR_EXPORT void kiln_emu_mma(int32_t kind, uint32_t *fragments) {
+  Launch &launch = *active;
+  if (!launch.kernel->synchronizes) {
+    launch.error = "runs mma.sync, but its description says its threads do not synchronize";
+    return;
+  }
+  if (kind != KILN_EMU_MMA_F16 && kind != KILN_EMU_MMA_BF16) {
+    launch.error = "mma.sync of unknown kind " + std::to_string(kind);
+    return;
+  }
+  Lane &lane = *launch.current;
+  lane.kind = kind, lane.fragments = fragments;
+  yieldLane(LaneState::AtMma);
 }
 
 EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t write) {

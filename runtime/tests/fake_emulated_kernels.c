@@ -4,8 +4,8 @@
  * (kiln/kiln_gpu_emulation.h), written in C to test the fake driver's
  * emulator (fake_cuda_emulator.cpp) on cases chosen by hand: every shuffle
  * mode with whole and segmented warps, a block barrier, the special
- * registers, threads that could not all reach a shuffle on a GPU, and a
- * race.
+ * registers, threads that could not all reach a shuffle on a GPU, a race,
+ * and the tensor cores' m16n8k16 product (mma.sync) of small integers.
  * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
  *===----------------------------------------------------------------------===*/
 
@@ -20,6 +20,7 @@ int32_t kiln_emu_special_register(int32_t which);
 int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, int32_t b, int32_t c);
 void kiln_emu_barrier(void);
 void kiln_emu_access(const void *address, int64_t bytes, int32_t write);
+void kiln_emu_mma(int32_t kind, uint32_t *fragments);
 
 static int32_t linearThread(void) {
   return kiln_emu_special_register(KILN_EMU_TID_X) +
@@ -98,4 +99,57 @@ EXPORT void kiln_emu_kernel_half_shuffle(void **params) {
   (void)params;
   if (kiln_emu_special_register(KILN_EMU_LANEID) < 16)
     kiln_emu_shfl(KILN_EMU_SHFL_BFLY, -1, 1, 1, 31);
+}
+
+/* The operands of the mma test: small integers, exact in f16 and bf16. */
+static int mmaA(int row, int k) { return (row * 3 + k * 5) % 7 - 3; }
+static int mmaB(int k, int column) { return (k * 2 + column) % 5 - 2; }
+static int mmaC(int row, int column) { return row - 2 * column; }
+
+/* An integer of magnitude below 2^8 as f16 or bf16 bits. */
+static uint32_t halfBits(int32_t kind, int v) {
+  if (v == 0)
+    return 0;
+  uint32_t sign = v < 0 ? 0x8000u : 0u, m = (uint32_t)(v < 0 ? -v : v);
+  int e = 0;
+  while ((m >> (e + 1)) != 0)
+    ++e;
+  if (kind == KILN_EMU_MMA_BF16) /* 8 exponent bits, 7 of mantissa */
+    return sign | (uint32_t)(e + 127) << 7 | ((m << (7 - e)) & 0x7fu);
+  return sign | (uint32_t)(e + 15) << 10 | ((m << (10 - e)) & 0x3ffu);
+}
+
+static uint32_t pair(int32_t kind, int low, int high) {
+  return halfBits(kind, low) | halfBits(kind, high) << 16;
+}
+
+/* mma(out, kind): one warp's D = A B + C (16 x 16 by 16 x 8, f32 C), each
+ * lane's fragments laid out as the PTX ISA gives them for m16n8k16
+ * (group = lane / 4, index = lane % 4); out[row * 8 + column] = D as f32
+ * bits, written by the lane that holds it. With `exit_half` non-zero the
+ * upper 16 lanes return first: not a warp a GPU could run it in. */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_mma = {3, 1};
+EXPORT void kiln_emu_kernel_mma(void **params) {
+  uint32_t *out = *(uint32_t **)params[0];
+  int32_t kind = *(int32_t *)params[1], exitHalf = *(int32_t *)params[2];
+  int32_t lane = kiln_emu_special_register(KILN_EMU_LANEID);
+  if (exitHalf && lane >= 16)
+    return;
+  int g = lane / 4, t = lane % 4;
+  uint32_t words[10];
+  for (int r = 0; r < 4; ++r) {
+    int row = g + 8 * (r & 1), k = 2 * t + 8 * (r >> 1);
+    words[r] = pair(kind, mmaA(row, k), mmaA(row, k + 1));
+  }
+  for (int r = 0; r < 2; ++r) {
+    int k = 2 * t + 8 * r;
+    words[4 + r] = pair(kind, mmaB(k, g), mmaB(k + 1, g));
+  }
+  for (int j = 0; j < 4; ++j) {
+    float c = (float)mmaC(g + 8 * (j >> 1), 2 * t + (j & 1));
+    __builtin_memcpy(&words[6 + j], &c, sizeof c);
+  }
+  kiln_emu_mma(kind, words);
+  for (int j = 0; j < 4; ++j)
+    out[(g + 8 * (j >> 1)) * 8 + 2 * t + (j & 1)] = words[6 + j];
 }

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <stdlib.h>
 #include <dlfcn.h>
 #include <fstream>
@@ -452,6 +453,40 @@ TEST(GpuEmulator, ShuffleWithExitedLanesIsTheRunsError) {
   runKernel(*session, "half_shuffle", grid, block, 1, {}, status);
   EXPECT_NE(status.find("kernel 'half_shuffle': shfl.sync's member mask 4294967295 names lane "
                         "16, which has exited"),
+            std::string::npos)
+      << status;
+}
+
+TEST(GpuEmulator, MmaAsThePtxIsaLaysOutItsFragments) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  // The same small integers as fake_emulated_kernels.c: exact products.
+  auto a = [](int row, int k) { return (row * 3 + k * 5) % 7 - 3; };
+  auto b = [](int k, int column) { return (k * 2 + column) % 5 - 2; };
+  for (int kind : {KILN_EMU_MMA_F16, KILN_EMU_MMA_BF16}) {
+    std::string status;
+    std::vector<int32_t> got = runKernel(*session, "mma", grid, block, 16 * 8, {kind, 0}, status);
+    ASSERT_EQ(status, "");
+    for (int row = 0; row < 16; ++row)
+      for (int column = 0; column < 8; ++column) {
+        int want = row - 2 * column;
+        for (int k = 0; k < 16; ++k)
+          want += a(row, k) * b(k, column);
+        float value;
+        std::memcpy(&value, &got[size_t(row * 8 + column)], sizeof value);
+        EXPECT_EQ(value, float(want)) << "kind " << kind << " D[" << row << "][" << column << "]";
+      }
+  }
+}
+
+TEST(GpuEmulator, MmaWithExitedLanesIsTheRunsError) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  std::string status;
+  runKernel(*session, "mma", grid, block, 16 * 8, {KILN_EMU_MMA_F16, 1}, status);
+  EXPECT_NE(status.find("kernel 'mma': mma.sync.aligned with lanes of the warp elsewhere"),
             std::string::npos)
       << status;
 }

@@ -57,6 +57,11 @@ Options:
                                tensors between kernels in 16 bits, computed
                                in fp32; GEMMs read and write 16 bits) or
                                fp32 (only the GEMMs' inputs rounded).
+  --gpu-attention=<how>        With --precision fp16 or bf16 (from -O1): gemms
+                               (default: attention's two products cuBLASLt
+                               GEMMs around a softmax kernel) or fused (one
+                               tensor-core kernel per attention, its scores
+                               kept in registers; not yet timed on a GPU).
   --gpu-contiguous-batches=<N> With --gpu-gemm=cublas: a batched GEMM whose
                                two batch dims do not fold into one stride
                                (attention's at batch > 1) has its operands
@@ -198,6 +203,9 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
     } else if (auto v = p.value("--gpu-storage")) {
       gpuGiven.storage = true;
       if (std::string problem = mlir::kiln::parseGpuStorage(*v, out.options); !problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--gpu-attention")) {
+      if (std::string problem = mlir::kiln::parseGpuAttention(*v, out.options); !problem.empty())
         p.error(problem);
     } else if (auto v = p.value("--gpu-contiguous-batches")) {
       gpuGiven.contiguousBatches = true;

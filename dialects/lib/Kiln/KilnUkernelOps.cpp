@@ -519,11 +519,15 @@ void LayerNormRowsOp::getEffects(
 //===----------------------------------------------------------------------===//
 
 LogicalResult AttentionOp::verify() {
-  Type f32 = Float32Type::get(getContext());
+  // f32, or on the GPU (kiln-gpu-half-storage, kiln-gpu-attention-kernels)
+  // f16 or bf16: each operand is read, and the result stored, in its own.
   for (auto [name, value] : {std::pair<StringRef, Value>{"q", getQ()}, {"kt", getKt()},
-                             {"v", getV()}, {"init", getInit()}})
-    if (!isShaped(value.getType(), 4, f32))
-      return emitOpError() << name << " must be f32 of rank 4, got " << value.getType();
+                             {"v", getV()}, {"init", getInit()}}) {
+    auto type = cast<ShapedType>(value.getType());
+    if (!type.hasRank() || type.getRank() != 4 || !isRowElementType(type.getElementType()))
+      return emitOpError() << name << " must be f32 (or f16, bf16) of rank 4, got "
+                           << value.getType();
+  }
   if (auto buffer = dyn_cast<MemRefType>(getInit().getType()); buffer && !buffer.getLayout().isIdentity())
     return emitOpError("init must be a contiguous buffer (identity layout), got ") << buffer;
   for (auto [name, perm] : {std::pair<StringRef, std::optional<ArrayRef<int64_t>>>{"q_perm", getQPerm()},
@@ -568,8 +572,10 @@ LogicalResult AttentionOp::verify() {
                              << ") is neither 1 nor the result's (" << out[d] << ")";
   if (Value addend = getAddend()) {
     auto addendType = cast<ShapedType>(addend.getType());
-    if (!addendType.hasRank() || addendType.getRank() > 4 || addendType.getElementType() != f32)
-      return emitOpError("addend must be f32 of rank at most 4, got ") << addendType;
+    if (!addendType.hasRank() || addendType.getRank() > 4 ||
+        !isRowElementType(addendType.getElementType()))
+      return emitOpError("addend must be f32 (or f16, bf16) of rank at most 4, got ")
+             << addendType;
     const int64_t scores[4] = {out[0], out[1], out[2], kt.getDimSize(3)};
     int64_t lead = 4 - addendType.getRank();
     for (int64_t j = 0; j < addendType.getRank(); ++j) {

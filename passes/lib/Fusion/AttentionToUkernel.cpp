@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Gpu/AttentionKernelShapes.h"
 #include "../Lowering/LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
@@ -184,12 +185,28 @@ void rewrite(Attention a) {
       transpose->erase();
 }
 
+/// Whether the GPU's attention kernel (kiln-gpu-attention-kernels) runs
+/// `a`: static shapes and head sizes it takes (AttentionKernelShapes.h).
+bool runsOnGpu(Attention a) {
+  auto shapeOf = [](Value v) { return cast<RankedTensorType>(v.getType()); };
+  for (Value v : {a.scores.getLhs(), a.scores.getRhs(), a.output.getRhs(), a.output.getResult()})
+    if (!shapeOf(v).hasStaticShape())
+      return false;
+  if (Value addend = a.softmax.getAddend())
+    if (!cast<ShapedType>(addend.getType()).hasStaticShape())
+      return false;
+  return gpu_attention::headSizeProblem(shapeOf(a.scores.getLhs()).getDimSize(3),
+                                        shapeOf(a.output.getRhs()).getDimSize(3))
+      .empty();
+}
+
 struct AttentionToUkernelPass
     : mlir::kiln::impl::KilnAttentionToUkernelBase<AttentionToUkernelPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<Attention> found;
     getOperation().walk([&](SoftmaxRowsOp op) {
-      if (std::optional<Attention> a = match(op))
+      if (std::optional<Attention> a = match(op); a && (!gpu || runsOnGpu(*a)))
         found.push_back(*a);
     });
     for (Attention &a : found)

@@ -4,7 +4,8 @@
 // path's numerics can be tested where there is no GPU. Everything
 // convert-gpu-to-nvvm leaves is plain LLVM dialect except the NVVM
 // operations for what a CPU has no instruction for: the thread's position
-// in the launch, warp shuffles and block barriers. Each becomes a call of
+// in the launch, warp shuffles, block barriers and the tensor cores' warp-wide
+// products (mma.sync, m16n8k16 of f16 or bf16 into f32). Each becomes a call of
 // the function the test driver's emulator exports for it
 // (kiln/kiln_gpu_emulation.h); any other NVVM operation is an error that
 // names it, rather than a kernel that would compute something else.
@@ -102,6 +103,53 @@ void lowerShuffle(gpu::GPUModuleOp module, NVVM::ShflOp shuffle) {
   shuffle.erase();
 }
 
+/// mma.sync m16n8k16 (f16 or bf16 A and B, f32 C and D, row-major A,
+/// column-major B) as kiln_emu_mma: the lane's fragment registers go
+/// through an array on its stack, D comes back in C's place.
+LogicalResult lowerMma(gpu::GPUModuleOp module, NVVM::MmaOp mma) {
+  NVVM::MMAShapeAttr shape = mma.getShape();
+  std::optional<NVVM::MMATypes> aType = mma.getMultiplicandAPtxType();
+  auto f32 = Float32Type::get(mma.getContext());
+  bool f16 = aType == NVVM::MMATypes::f16, bf16 = aType == NVVM::MMATypes::bf16;
+  if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != 16 || (!f16 && !bf16) ||
+      mma.getLayoutA() != NVVM::MMALayout::row || mma.getLayoutB() != NVVM::MMALayout::col ||
+      mma.getOperandA().size() != 4 || mma.getOperandB().size() != 2 ||
+      mma.getOperandC().size() != 4 ||
+      llvm::any_of(mma.getOperandC(), [&](Value c) { return c.getType() != f32; }))
+    return mma.emitError("the GPU emulation runs mma.sync m16n8k16 of f16 or bf16 into f32 "
+                         "(row-major A, column-major B) only");
+  OpBuilder b(mma);
+  Location loc = mma.getLoc();
+  MLIRContext *context = mma.getContext();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto pointer = LLVM::LLVMPointerType::get(context);
+  LLVM::LLVMFuncOp callee =
+      declare(module, KILN_EMU_MMA_FN, LLVM::LLVMVoidType::get(context), {i32, pointer});
+  Value words = LLVM::AllocaOp::create(b, loc, pointer, i32,
+                                       LLVM::ConstantOp::create(b, loc, i64, 10), 4);
+  auto slot = [&](int64_t i) {
+    return LLVM::GEPOp::create(b, loc, pointer, i32, words, ArrayRef<LLVM::GEPArg>{i});
+  };
+  int64_t i = 0;
+  for (Value operand : llvm::concat<Value>(mma.getOperandA(), mma.getOperandB(),
+                                           mma.getOperandC())) {
+    Value bits = operand.getType() == i32 ? operand
+                                          : LLVM::BitcastOp::create(b, loc, i32, operand);
+    LLVM::StoreOp::create(b, loc, bits, slot(i++));
+  }
+  LLVM::CallOp::create(
+      b, loc, callee,
+      ValueRange{constantI32(b, loc, f16 ? KILN_EMU_MMA_F16 : KILN_EMU_MMA_BF16), words});
+  Value result = LLVM::UndefOp::create(b, loc, mma.getType());
+  for (int64_t j = 0; j < 4; ++j) {
+    Value d = LLVM::LoadOp::create(b, loc, f32, slot(6 + j));
+    result = LLVM::InsertValueOp::create(b, loc, result, d, ArrayRef<int64_t>{j});
+  }
+  mma.replaceAllUsesWith(result);
+  mma.erase();
+  return success();
+}
+
 struct GpuEmulationCallsPass
     : mlir::kiln::impl::KilnGpuEmulationCallsBase<GpuEmulationCallsPass> {
   void runOnOperation() override {
@@ -130,6 +178,11 @@ struct GpuEmulationCallsPass
       }
       if (auto shuffle = dyn_cast<NVVM::ShflOp>(op)) {
         lowerShuffle(module, shuffle);
+        continue;
+      }
+      if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
+        if (failed(lowerMma(module, mma)))
+          return signalPassFailure();
         continue;
       }
       auto barrier = dyn_cast<NVVM::BarrierOp>(op);

@@ -8,7 +8,8 @@
 // stays fp32. What is stored:
 //
 //  - the result of an elementwise generic (all loops parallel, its init
-//    not read) and of a softmax or layer norm row op;
+//    not read), of a softmax or layer norm row op and of attention
+//    (kiln.attention, --gpu-attention=fused);
 //  - the result of a GEMM: a contraction, with the epilogue marked after it
 //    in place (kiln-prepare-gemm-epilogues). Its sums stay fp32; a
 //    truncation (plain truncf, as cuBLASLt stores D) follows, which
@@ -19,8 +20,8 @@
 //    them), and the bias of a stored GEMM's epilogue.
 //
 // A value is stored in 16 bits only if every use can read it so: a generic
-// input, a tensor.extract, a row op's x or addend, a view of it that
-// qualifies too. Function results, reductions' accumulators (their init)
+// input, a tensor.extract, a row op's x or addend, attention's q, kt, v or
+// addend, a view of it that qualifies too. Function results, reductions' accumulators (their init)
 // and anything else keep fp32.
 //
 //===----------------------------------------------------------------------===//
@@ -140,6 +141,11 @@ struct HalfStorage {
           return false;
         continue;
       }
+      if (auto attention = dyn_cast<AttentionOp>(user)) {
+        if (use.get() == attention.getInit())
+          return false;
+        continue;
+      }
       if (isView(user) && use.getOperandNumber() == 0) {
         if (!usesReadHalf(user->getResult(0), depth + 1))
           return false;
@@ -173,7 +179,7 @@ struct HalfStorage {
         view.setType(halfTypeOf(view.getType()));
         extendUses(view);
       }
-      // Row ops read their x and addend in either type.
+      // Row ops and attention read their inputs in either type.
     }
   }
 
@@ -379,6 +385,10 @@ struct GpuHalfStoragePass : mlir::kiln::impl::KilnGpuHalfStorageBase<GpuHalfStor
         if (norm.getResult() && isF32Tensor(norm.getResult()) &&
             storage.usesReadHalf(norm.getResult()))
           storage.storeRows(norm);
+      } else if (auto attention = dyn_cast<AttentionOp>(op)) {
+        if (attention.getResult() && isF32Tensor(attention.getResult()) &&
+            storage.usesReadHalf(attention.getResult()))
+          storage.storeRows(attention);
       }
     }
 

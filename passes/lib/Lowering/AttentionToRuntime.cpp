@@ -118,7 +118,7 @@ struct AttentionToRuntimePass
   void runOnOperation() override {
     if (failed(lowering::lowerBufferizedUkernelCalls<AttentionOp>(
             getOperation(), kAttentionFunction, KILN_ATTENTION_DESC_FIELDS, "kiln.attention",
-            "kiln-attention-to-runtime", lowerAttention)))
+            "kiln-attention-to-runtime", lowerAttention, /*f32Only=*/true)))
       signalPassFailure();
   }
 };

@@ -13,7 +13,8 @@
  *    (params as cuLaunchKernel takes them: a pointer to each parameter) and
  *    `const kiln_emu_kernel_info kiln_emu_info_K`;
  *  - the kernels call back into the driver for what PTX has and C does not:
- *    special registers, warp shuffles and block barriers (below), and
+ *    special registers, warp shuffles, block barriers and the tensor
+ *    cores' warp-wide matrix products (below), and
  *    libdevice's __nv_* math functions, which the driver also provides.
  *
  * The compiler and the test driver include this header; the runtime only
@@ -64,6 +65,15 @@ enum kiln_emu_shfl_kind {
 
 /* void kiln_emu_barrier(void): PTX's bar.sync 0 over the whole block. */
 
+/* void kiln_emu_mma(int32_t kind, uint32_t *fragments): PTX's
+ * mma.sync.aligned.m16n8k16.row.col.f32.T.T.f32 for the calling lane, T
+ * the kind's 16-bit type. fragments[0..3] are the lane's registers of A,
+ * [4..5] of B (two 16-bit values each, the lower-indexed one in the low
+ * half), [6..9] the bits of its four f32 of C; on return [6..9] hold D's.
+ * The fragments are laid out as the PTX ISA gives them for this shape;
+ * every lane of the warp must take part. */
+enum kiln_emu_mma_kind { KILN_EMU_MMA_F16 = 0, KILN_EMU_MMA_BF16 = 1 };
+
 /* void kiln_emu_access(const void *address, int64_t bytes, int32_t write):
  * called before each load (write 0) and store (write 1) of the kernels
  * (not of their thread-private stack memory), so that the driver can find
@@ -73,6 +83,7 @@ enum kiln_emu_shfl_kind {
 #define KILN_EMU_SHFL_FN "kiln_emu_shfl"
 #define KILN_EMU_BARRIER_FN "kiln_emu_barrier"
 #define KILN_EMU_ACCESS_FN "kiln_emu_access"
+#define KILN_EMU_MMA_FN "kiln_emu_mma"
 
 #ifdef __cplusplus
 }

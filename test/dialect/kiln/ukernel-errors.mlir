@@ -285,10 +285,28 @@ func.func @sparse_qgemm_init(%a: tensor<4x2xf32>, %b: tensor<320xi8>, %s: tensor
 // -----
 
 func.func @attention_rank(%q: tensor<2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor<1x2x4x8xf32>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
-  // expected-error @below {{q must be f32 of rank 4, got 'tensor<2x4x8xf32>'}}
+  // expected-error @below {{q must be f32 (or f16, bf16) of rank 4, got 'tensor<2x4x8xf32>'}}
   %o = kiln.attention %q, %kt, %v into %init
          : tensor<2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_type(%q: tensor<1x2x4x8xf16>, %kt: tensor<1x2x8x4xf64>, %v: tensor<1x2x4x8xf16>, %init: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @below {{kt must be f32 (or f16, bf16) of rank 4, got 'tensor<1x2x8x4xf64>'}}
+  %o = kiln.attention %q, %kt, %v into %init
+         : tensor<1x2x4x8xf16>, tensor<1x2x8x4xf64>, tensor<1x2x4x8xf16>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_addend_type(%q: tensor<1x2x4x8xf16>, %kt: tensor<1x2x8x4xf16>, %v: tensor<1x2x4x8xf16>, %mask: tensor<1x1x1x4xi8>, %init: tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16> {
+  // expected-error @below {{addend must be f32 (or f16, bf16) of rank at most 4, got 'tensor<1x1x1x4xi8>'}}
+  %o = kiln.attention %q, %kt, %v addend(%mask : tensor<1x1x1x4xi8>) into %init
+         : tensor<1x2x4x8xf16>, tensor<1x2x8x4xf16>, tensor<1x2x4x8xf16>, tensor<1x2x4x8xf16> -> tensor<1x2x4x8xf16>
+  return %o : tensor<1x2x4x8xf16>
 }
 
 // -----

@@ -18,3 +18,15 @@ func.func @tensors(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x4xf32>, %v: tensor
       : tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// 16-bit buffers are the GPU path's (half storage); the CPU runtime's
+// attention reads f32.
+func.func @half(%q: memref<1x2x4x8xf16>, %kt: memref<1x2x8x4xf16>, %v: memref<1x2x4x8xf16>,
+                %out: memref<1x2x4x8xf16>, %ctx: index {kiln.runtime_context}) {
+  // expected-error @below {{kiln.attention on the CPU runtime takes f32 buffers, not 'memref<1x2x4x8xf16>'}}
+  kiln.attention %q, %kt, %v into %out
+      : memref<1x2x4x8xf16>, memref<1x2x8x4xf16>, memref<1x2x4x8xf16>, memref<1x2x4x8xf16>
+  return
+}

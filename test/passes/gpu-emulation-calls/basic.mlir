@@ -58,3 +58,29 @@ gpu.module @kernels {
     llvm.return
   }
 }
+
+// mma.sync m16n8k16 (f16 into f32): the lane's ten registers go through a
+// stack array (A's four, B's two, C's four as i32 bits), the emulator is
+// called with the kind (0: f16) and D comes back in C's place.
+// CHECK-LABEL: gpu.module @tensor_cores
+// CHECK: llvm.func @kiln_emu_mma(i32, !llvm.ptr)
+gpu.module @tensor_cores {
+  // CHECK-LABEL: llvm.func @mma
+  llvm.func @mma(%out: !llvm.ptr, %a: vector<2xf16>, %b: vector<2xf16>, %c: f32) attributes {gpu.kernel, nvvm.kernel} {
+    // CHECK: %[[TEN:.*]] = llvm.mlir.constant(10 : i64)
+    // CHECK: %[[WORDS:.*]] = llvm.alloca %[[TEN]] x i32
+    // CHECK-COUNT-6: llvm.bitcast %{{.*}} : vector<2xf16> to i32
+    // CHECK: llvm.bitcast %{{.*}} : f32 to i32
+    // CHECK: %[[KIND:.*]] = llvm.mlir.constant(0 : i32)
+    // CHECK: llvm.call @kiln_emu_mma(%[[KIND]], %[[WORDS]]) : (i32, !llvm.ptr) -> ()
+    // CHECK-COUNT-4: llvm.load %{{.*}} : !llvm.ptr -> f32
+    // CHECK-NOT: nvvm.mma.sync
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c]
+        {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>,
+         shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+        : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    llvm.store %d0, %out : f32, !llvm.ptr
+    llvm.return
+  }
+}

@@ -23,3 +23,18 @@ gpu.module @kernels {
     llvm.return
   }
 }
+
+// -----
+
+// Only the form kiln-gpu-attention-kernels emits (m16n8k16, 16-bit inputs,
+// f32 sums) is emulated.
+gpu.module @kernels {
+  llvm.func @small_mma(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32) attributes {gpu.kernel, nvvm.kernel} {
+    // expected-error @+1 {{the GPU emulation runs mma.sync m16n8k16 of f16 or bf16 into f32 (row-major A, column-major B) only}}
+    %d = nvvm.mma.sync A[%a, %a] B[%b] C[%c, %c, %c, %c]
+        {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>,
+         shape = #nvvm.shape<m = 16, n = 8, k = 8>}
+        : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    llvm.return
+  }
+}

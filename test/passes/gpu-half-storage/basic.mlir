@@ -182,3 +182,44 @@ func.func @weight_view(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   } -> tensor<3x2xf32>
   return %mm : tensor<3x2xf32>
 }
+
+// -----
+
+#id4 = affine_map<(a, b, c, d) -> (a, b, c, d)>
+
+// Attention (--gpu-attention=fused) reads q, kt, v and its addend in
+// either type: the elementwise results feeding it are stored in 16 bits;
+// its own result, which an elementwise generic reads, is stored in 16
+// bits too (a 16-bit init); the one only returned stays f32.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[X:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8x16xf16>)
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x2x8x16xf16>
+// CHECK: %[[O:.*]] = kiln.attention %[[X]], %{{.*}}, %[[X]] into %[[INIT]] : tensor<1x2x8x16xf16>, tensor<1x2x16x8xf32>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
+// CHECK: linalg.generic {{.*}} ins(%[[O]] : tensor<1x2x8x16xf16>)
+// CHECK: kiln.attention {{.*}} -> tensor<1x2x8x16xf32>
+// BF16-LABEL: func.func @attention
+// BF16: kiln.attention {{.*}} : tensor<1x2x8x16xbf16>, tensor<1x2x16x8xf32>, tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16> -> tensor<1x2x8x16xbf16>
+func.func @attention(%x: tensor<1x2x8x16xf32>, %kt: tensor<1x2x16x8xf32>)
+    -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
+  %e = tensor.empty() : tensor<1x2x8x16xf32>
+  %s = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x2x8x16xf32>) outs(%e : tensor<1x2x8x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.mulf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<1x2x8x16xf32>
+  %i0 = tensor.empty() : tensor<1x2x8x16xf32>
+  %a = kiln.attention %s, %kt, %s into %i0
+      : tensor<1x2x8x16xf32>, tensor<1x2x16x8xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %e2 = tensor.empty() : tensor<1x2x8x16xf32>
+  %y = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%a : tensor<1x2x8x16xf32>) outs(%e2 : tensor<1x2x8x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.addf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<1x2x8x16xf32>
+  %i1 = tensor.empty() : tensor<1x2x8x16xf32>
+  %r = kiln.attention %s, %kt, %s into %i1
+      : tensor<1x2x8x16xf32>, tensor<1x2x16x8xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %y, %r : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+}

@@ -76,6 +76,11 @@ struct CompileOptions {
   /// between kernels stored in the GEMMs' 16-bit type (half, the default;
   /// kiln-gpu-half-storage) or in fp32.
   bool gpuHalfStorage = true;
+  /// --gpu-attention=fused|gemms (with --precision fp16 or bf16): attention
+  /// as one tensor-core kernel per layer whose scores stay in registers
+  /// (kiln-gpu-attention-kernels), or its two products as cuBLASLt GEMMs
+  /// around a softmax kernel (gemms, the default until measured on a GPU).
+  bool gpuFusedAttention = false;
   /// --gpu-emulation: the kernels compiled for the host CPU, for Kiln's
   /// test CUDA driver to run (kiln/kiln_gpu_emulation.h): the GPU path's
   /// numerics tested without a GPU. Needs no CUDA toolkit.
@@ -134,6 +139,9 @@ std::string parseGpuGemm(llvm::StringRef text, CompileOptions &options);
 
 /// Parses --gpu-storage (half, fp32); an error message, or empty.
 std::string parseGpuStorage(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --gpu-attention (fused, gemms); an error message, or empty.
+std::string parseGpuAttention(llvm::StringRef text, CompileOptions &options);
 
 /// The GPU options given explicitly: their defaults go with any target.
 struct GpuOptionsGiven {

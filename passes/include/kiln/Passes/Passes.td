@@ -488,7 +488,16 @@ def KilnAttentionToUkernel : Pass<"kiln-attention-to-ukernel", "::mlir::func::Fu
     %t = kiln.attention %q, %kt, %v addend(%mask : tensor<1x1x1x128xf32>) into %init
            {scale = 0.125 : f32, transposed_output} : ... -> tensor<1x128x12x64xf32>
     ```
+
+    With `gpu=true` (the GPU path's `--gpu-attention=fused`) only what
+    `kiln-gpu-attention-kernels` runs is fused: static shapes, a head size
+    that is a multiple of 16 (at most 256) and v's a multiple of 8 (at
+    most 256); other attention stays the three ops.
   }];
+  let options = [
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "fuse only attention the GPU's tensor-core kernel runs">,
+  ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
 }
@@ -1458,6 +1467,54 @@ def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::FuncOp"> {
+  let summary = "kiln.attention as one tensor-core kernel per op (FlashAttention's online softmax)";
+  let description = [{
+    Runs on the GPU path with `--gpu-attention=fused` (after bufferization
+    and `kiln-gpu-device-buffers`, before `kiln-gpu-map-parallel-loops`).
+    Each buffer-form `kiln.attention` (made on tensors by
+    `kiln-attention-to-ukernel{gpu=true}`) becomes one `gpu.launch`: blocks
+    of 4 warps per 64 query rows of one head, each warp 16 rows, stepping
+    through the keys 32 at a time. The scores never reach memory: both
+    products are `nvvm.mma.sync` (m16n8k16, `type` inputs, fp32 sums), the
+    softmax's running max and sum per row are carried across the steps
+    and the output accumulator is rescaled when the max grows; the
+    probabilities are rounded to `type` for the second product. Q, K^T
+    and V are read through the op's perms in place, f32 ones rounded to
+    `type` as they are loaded; `scale * score + addend` as
+    `kiln.softmax_rows` computes it, keys past the end -inf; the output
+    is divided by the row's sum and stored where init holds it (rounded
+    as half storage rounds when init is 16-bit).
+
+    Needs static shapes, a head size that is a multiple of 16 (at most
+    256) and v's a multiple of 8 (at most 256): anything else is an error
+    naming the op (`kiln-attention-to-ukernel{gpu=true}` only fuses what
+    qualifies).
+
+    ```mlir
+    kiln.attention %q, %kt, %v addend(%mask : memref<2x1x1x16xf16>) into %o
+        {scale = 0.125 : f32, transposed_output, kt_perm = array<i64: 0, 2, 3, 1>, ...}
+    // becomes
+    gpu.launch blocks(%bx, ...) in (%c4, ...) threads(%tx, ...) in (%c128, ...) {
+      ... Q's fragments: vector<2xf16> x 4 per 16 of the head size ...
+      scf.for %key = %c0 to %c16 step %c32 iter_args(%max0, %max1, %sum0, %sum1, %acc...) {
+        %s = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
+        ... gpu.shuffle xor 1, 2 (the row's max), exps, rescale, P x V mma.syncs ...
+      }
+      ... the row's sum, the stores of the rows that exist ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"type", "type", "std::string", /*default=*/"\"f16\"",
+           "the tensor cores' input type: f16 or bf16">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+                           "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+}
+
 def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUModuleOp"> {
   let summary = "The kernels' NVVM operations as calls of the CPU emulator (--gpu-emulation)";
   let description = [{
@@ -1471,8 +1528,12 @@ def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUMo
     `kiln_emu_special_register(code)`; `nvvm.shfl.sync` a call of
     `kiln_emu_shfl(kind, mask, bits, offset, clamp)`, whose i64 result
     carries the value's bits and the predicate; `nvvm.barrier0` (and
-    `nvvm.barrier` without operands) a call of `kiln_emu_barrier()`. Any
-    other NVVM operation is an error naming it.
+    `nvvm.barrier` without operands) a call of `kiln_emu_barrier()`;
+    `nvvm.mma.sync` (m16n8k16, f16 or bf16 into f32, row-major A and
+    column-major B: what `kiln-gpu-attention-kernels` emits) a call of
+    `kiln_emu_mma(kind, fragments)` with the lane's registers in an array
+    on its stack, D coming back in C's place. Any other NVVM operation (or
+    another form of mma.sync) is an error naming it.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
@@ -1570,8 +1631,8 @@ def KilnGpuHalfStorage : Pass<"kiln-gpu-half-storage", "::mlir::func::FuncOp"> {
     consumers extend what they load).
 
     Stored in 16 bits: results of elementwise generics (all loops parallel,
-    init not read) and of `kiln.softmax_rows` / `kiln.layer_norm_rows`,
-    rounded to nearest even with finite values beyond the type's range
+    init not read), of `kiln.softmax_rows` / `kiln.layer_norm_rows` and of
+    `kiln.attention` (`--gpu-attention=fused`), rounded to nearest even with finite values beyond the type's range
     saturating to its largest finite value (attention's `-FLT_MAX` mask
     stays finite); results of GEMMs (a contraction and the epilogue marked
     after it in place), whose sums stay fp32, through a `truncf` generic
@@ -1580,8 +1641,8 @@ def KilnGpuHalfStorage : Pass<"kiln-gpu-half-storage", "::mlir::func::FuncOp"> {
     contraction whose other operand is 16-bit, and the bias of a 16-bit
     GEMM's epilogue, rounded now. A value is stored so only if every use
     reads it as an input (generic inputs, `tensor.extract`, a row op's `x`
-    or `addend`, a qualifying view): function results and accumulators stay
-    fp32.
+    or `addend`, attention's `q`, `kt`, `v` or `addend`, a qualifying
+    view): function results and accumulators stay fp32.
 
     Before:
     ```mlir

@@ -417,7 +417,9 @@ def Kiln_AttentionOp : Op<Kiln_Dialect, "attention", [
     at a time stay in L1 from their product to the product with `v`.
 
     - `q : B x H x Sq x D`, `kt : B x H x D x Sk` (K^T, typically a
-      transposed view of K), `v : B x H x Sk x Dv`, all f32; their batch
+      transposed view of K), `v : B x H x Sk x Dv`, all f32 (on the GPU
+      path each may also be f16 or bf16, as may `init` and `addend`:
+      `kiln-gpu-half-storage`; the CPU runtime takes f32 only); their batch
       dims `B`, `H` broadcast like MatMul's (each is 1 or the result's; a
       `?` one is checked when the model runs).
     - `addend` (optional) is what `kiln.softmax_rows` takes: it lines up

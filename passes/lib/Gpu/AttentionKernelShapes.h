@@ -1,0 +1,34 @@
+//===- AttentionKernelShapes.h - What the GPU's attention kernel runs -*- C++ -*-===//
+//
+// kiln-attention-to-ukernel{gpu=true} fuses only the attention that
+// kiln-gpu-attention-kernels can run, and the kernel checks the same: one
+// rule for both, here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_PASSES_GPU_ATTENTIONKERNELSHAPES_H
+#define KILN_PASSES_GPU_ATTENTIONKERNELSHAPES_H
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::kiln::gpu_attention {
+
+/// The kernel's largest head size (q's and v's): the output accumulator
+/// is dv / 8 tiles of four registers per lane.
+constexpr int64_t kMaxHeadSize = 256;
+
+/// Why the kernel cannot take q's head size `d` and v's `dv`, or "": q's
+/// must fill whole 16-deep mma steps, v's whole 8-wide output tiles.
+inline std::string headSizeProblem(int64_t d, int64_t dv) {
+  if (d <= 0 || d % 16 != 0 || d > kMaxHeadSize)
+    return "the head size (" + std::to_string(d) + ") must be a multiple of 16 up to " +
+           std::to_string(kMaxHeadSize);
+  if (dv <= 0 || dv % 8 != 0 || dv > kMaxHeadSize)
+    return "v's head size (" + std::to_string(dv) + ") must be a multiple of 8 up to " +
+           std::to_string(kMaxHeadSize);
+  return "";
+}
+
+} // namespace mlir::kiln::gpu_attention
+
+#endif // KILN_PASSES_GPU_ATTENTIONKERNELSHAPES_H

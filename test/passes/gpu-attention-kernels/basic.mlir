@@ -1,0 +1,77 @@
+// RUN: kiln-opt %s --kiln-gpu-attention-kernels | FileCheck %s
+
+// Attention as BERT has it on the GPU path with half storage: Q, K^T and V
+// are views of the projections' output [batch, seq, heads, head] read
+// through perms, the mask broadcast over heads and rows, the output
+// written with the heads merged. One launch: 2 batch x 2 heads x 1 tile
+// of 64 query rows = 4 blocks of 4 warps; Q's fragments loaded once; the
+// keys in steps of 32, the scores and the output accumulated by mma.sync
+// m16n8k16 (f16 in, f32 out), the softmax's running max combined across
+// the four lanes of a row by shuffles xor 1 and 2.
+
+// CHECK-LABEL: func.func @bert
+// CHECK-NOT: kiln.attention
+// CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[THREADS:.*]] = arith.constant 128 : index
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]],
+// Q's fragments: four registers of two f16 per 16 of the head size (64).
+// CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2xf16>
+// CHECK: scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK: memref.load %arg1[
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// The mask, 16 keys per step past the end (20 keys: not a multiple of 32).
+// CHECK: memref.load %arg3[
+// CHECK: arith.select
+// CHECK: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK: gpu.shuffle  xor
+// CHECK: math.exp
+// CHECK: scf.yield
+// After the steps: the row's sum over its group, the stores of rows that
+// exist, rounded for half storage (saturating).
+// CHECK: arith.divf
+// CHECK: scf.if
+// CHECK: arith.minnumf
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK: memref.store {{.*}} : memref<2x20x2x64xf16>
+func.func @bert(%qkv: memref<2x20x2x64xf16, strided<[7680, 384, 64, 1]>>,
+                %k: memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 128>>,
+                %v: memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 256>>,
+                %mask: memref<2x1x1x20xf16>, %out: memref<2x20x2x64xf16>) {
+  kiln.attention %qkv, %k, %v addend(%mask : memref<2x1x1x20xf16>) into %out
+      {scale = 0.125 : f32, transposed_output, q_perm = array<i64: 0, 2, 1, 3>,
+       kt_perm = array<i64: 0, 2, 3, 1>, v_perm = array<i64: 0, 2, 1, 3>}
+      : memref<2x20x2x64xf16, strided<[7680, 384, 64, 1]>>,
+        memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 128>>,
+        memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 256>>, memref<2x20x2x64xf16>
+  return
+}
+
+// f32 operands (--gpu-storage=fp32) are rounded to the tensor cores' type
+// as they are loaded; an f32 output is stored as is; 70 query rows take
+// two tiles (2 blocks per head); keys a multiple of 32 need no -inf.
+// CHECK-LABEL: func.func @fp32_storage
+// CHECK: %[[BLOCKS:.*]] = arith.constant 6 : index
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[BLOCKS]],
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK: scf.for
+// CHECK-NOT: arith.select
+// CHECK: scf.yield
+// CHECK-NOT: arith.truncf
+// CHECK: memref.store {{.*}} : memref<1x3x70x16xf32>
+func.func @fp32_storage(%q: memref<1x3x70x32xf32>, %kt: memref<1x3x32x64xf32>,
+                        %v: memref<1x3x64x16xf32>, %out: memref<1x3x70x16xf32>) {
+  kiln.attention %q, %kt, %v into %out {scale = 1.0 : f32}
+      : memref<1x3x70x32xf32>, memref<1x3x32x64xf32>, memref<1x3x64x16xf32>, memref<1x3x70x16xf32>
+  return
+}
+
+// No rows: nothing to write, no launch.
+// CHECK-LABEL: func.func @empty
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @empty(%q: memref<1x1x0x16xf16>, %kt: memref<1x1x16x8xf16>, %v: memref<1x1x8x8xf16>,
+                 %out: memref<1x1x0x8xf16>) {
+  kiln.attention %q, %kt, %v into %out
+      : memref<1x1x0x16xf16>, memref<1x1x16x8xf16>, memref<1x1x8x8xf16>, memref<1x1x0x8xf16>
+  return
+}
