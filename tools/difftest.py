@@ -71,7 +71,9 @@ OPT_LEVELS = ("-O0", "-O3")
 # finding; shapes that depend on input values are the GPU path's
 # documented limit, refused with a clear error: not counted.
 GPU_TARGETS = {"cuda": ["--target", "cuda"],
-               "cuda-cublas-fp16": ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16"]}
+               "cuda-cublas-fp16": ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16"],
+               "cuda-cublas-fp16-fused": ["--target", "cuda", "--gpu-gemm=cublas", "--precision",
+                                          "fp16", "--gpu-attention=fused"]}
 # --gpu-run: the GPU path compiled with --gpu-emulation (its kernels compiled
 # for this CPU) and run on the test CUDA driver, which is also a fake
 # cuBLASLt and checks the kernels for races (docs/gpu.md): the GPU path's
@@ -81,12 +83,14 @@ GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
                    "cuda-emulated-cublas": ["--target", "cuda", "--gpu-gemm=cublas",
                                             "--gpu-emulation"]}
 # --gpu-half: also cuBLASLt fp16 with half storage (tensors between kernels
-# in fp16), emulated like --gpu-run. Its outputs are held to fp16's
+# in fp16) and fused attention (one tensor-core kernel where the head size
+# allows), emulated like --gpu-run. Its outputs are held to fp16's
 # accuracy: within 5e-2 of onnxruntime's times the output's largest
 # magnitude (at least 1); outputs beyond 1e4 (near fp16's range, where
 # half storage saturates by design) are not compared. Opt-in, not in ctest.
 HALF_TARGET = "cuda-emulated-cublas-fp16-half"
-HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16", "--gpu-emulation"]
+HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16",
+              "--gpu-attention=fused", "--gpu-emulation"]
 HALF_TOLERANCE, HALF_RANGE = 5e-2, 1e4
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
@@ -719,7 +723,8 @@ class Gen:
         K's rows). Kiln runs it as one kiln.attention."""
         b, s, sk = self.rand_dim(), self.rand_dim(), self.pick([self.rand_dim(), None])
         sk = sk or s
-        h, d, dv = dim(self.pick([1, 2, 3])), dim(self.pick([1, 4, 8, 13])), None
+        # Head sizes 16 and 32 also fit the GPU's fused attention kernel.
+        h, d, dv = dim(self.pick([1, 2, 3])), dim(self.pick([1, 4, 8, 13, 16, 32])), None
         dv = dim(self.pick([1, 5, 8])) if self.chance(0.3) else d
 
         def heads(rows, cols):  # (b, h, rows, cols), maybe by a Transpose
@@ -1172,9 +1177,9 @@ def main():
                              "and cuBLASLt fp32) and run it on the test CUDA driver (--fake-cuda), "
                              "on the first input binding: mismatches are findings")
     parser.add_argument("--gpu-half", action="store_true",
-                        help="also run each graph emulated with cuBLASLt fp16 and half storage "
-                             "(tensors between kernels in fp16), held to fp16's accuracy "
-                             "(HALF_TOLERANCE): mismatches are findings")
+                        help="also run each graph emulated with cuBLASLt fp16, half storage "
+                             "(tensors between kernels in fp16) and fused attention, held to "
+                             "fp16's accuracy (HALF_TOLERANCE): mismatches are findings")
     parser.add_argument("--fake-cuda",
                         default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")

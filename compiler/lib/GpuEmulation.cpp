@@ -91,7 +91,9 @@ void addLaunchEntry(llvm::Module &module, llvm::Function &kernel) {
 
 /// Reports every load and store of the kernels (and the functions they
 /// call) to the emulator before it happens, for its race check; accesses
-/// of a function's own stack (allocas: thread-private) are not reported.
+/// of a function's own stack (allocas: thread-private) are not reported,
+/// and those of shared memory (a global in address space 3: one for the
+/// block that runs) say so.
 /// Before the launch entries exist: their reads of the parameter array are
 /// not the kernels'.
 void reportAccesses(llvm::Module &module) {
@@ -116,11 +118,14 @@ void reportAccesses(llvm::Module &module) {
       if (isa<llvm::AllocaInst>(llvm::getUnderlyingObject(address)))
         continue;
       llvm::Type *type = store ? store->getValueOperand()->getType() : access->getType();
+      // NVPTX's shared address space (gpu.launch workgroup memory).
+      bool shared = address->getType()->getPointerAddressSpace() == 3;
       llvm::IRBuilder<> b(access);
       if (address->getType() != pointer)
         address = b.CreateAddrSpaceCast(address, pointer);
+      int32_t flags = (store ? KILN_EMU_ACCESS_WRITE : 0) | (shared ? KILN_EMU_ACCESS_SHARED : 0);
       b.CreateCall(report, {address, b.getInt64(layout.getTypeStoreSize(type)),
-                            b.getInt32(store ? 1 : 0)});
+                            b.getInt32(flags)});
     }
   }
 }

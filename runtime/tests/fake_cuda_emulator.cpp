@@ -15,7 +15,8 @@
 // With FAKE_CUDA_RACECHECK=1 the kernels' loads and stores (reported by
 // kiln_emu_access) are checked for races: two threads of a launch touching
 // the same byte, one of them writing, with no barrier between them (threads
-// of different blocks never have one). Running threads one after another
+// of different blocks never have one; their shared memory is their own, so
+// shared bytes race within a block only). Running threads one after another
 // hides such a race; a GPU gives whichever value wins. The last writer and
 // the last reader of each byte are kept, for the launch.
 //
@@ -539,15 +540,18 @@ EMULATOR_EXPORT void kiln_emu_mma(int32_t kind, uint32_t *fragments) {
   yieldLane(LaneState::AtMma);
 }
 
-EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t write) {
+EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t flags) {
   Launch *launch = active;
   if (!launch || !launch->raceCheck || !launch->error.empty())
     return;
+  bool write = flags & KILN_EMU_ACCESS_WRITE, shared = flags & KILN_EMU_ACCESS_SHARED;
   int64_t me = launch->blockBase + launch->current->linear;
+  // Another block's use of shared memory bytes was of its own copy.
   auto conflicts = [&](const Access &other) {
-    return other.thread >= 0 && other.thread != me &&
-           (other.thread / launch->threadsPerBlock != me / launch->threadsPerBlock ||
-            other.epoch == launch->epoch);
+    if (other.thread < 0 || other.thread == me)
+      return false;
+    bool sameBlock = other.thread / launch->threadsPerBlock == me / launch->threadsPerBlock;
+    return sameBlock ? other.epoch == launch->epoch : !shared;
   };
   auto describe = [&](int64_t thread) {
     int64_t block = thread / launch->threadsPerBlock;

@@ -4,8 +4,9 @@
  * (kiln/kiln_gpu_emulation.h), written in C to test the fake driver's
  * emulator (fake_cuda_emulator.cpp) on cases chosen by hand: every shuffle
  * mode with whole and segmented warps, a block barrier, the special
- * registers, threads that could not all reach a shuffle on a GPU, a race,
- * and the tensor cores' m16n8k16 product (mma.sync) of small integers.
+ * registers, threads that could not all reach a shuffle on a GPU, races
+ * (in global and in shared memory), and the tensor cores' m16n8k16 product
+ * (mma.sync) of small integers.
  * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
  *===----------------------------------------------------------------------===*/
 
@@ -60,6 +61,27 @@ EXPORT void kiln_emu_kernel_rotate(void **params) {
   kiln_emu_access(&mine[(t + 1) % n], 4, 0);
   kiln_emu_access(&out[block * n + t], 4, 1);
   out[block * n + t] = mine[(t + 1) % n];
+}
+
+/* rotate_shared(out, barrier): rotate through one array that every block
+ * uses, reported as shared memory (as a GPU's __shared__ array: each block
+ * has its own, which the emulator's blocks take turns with); without the
+ * barrier, a race within the block. */
+static int32_t blockShared[1024];
+EXPORT const kiln_emu_kernel_info kiln_emu_info_rotate_shared = {2, 1};
+EXPORT void kiln_emu_kernel_rotate_shared(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  int32_t barrier = *(int32_t *)params[1];
+  int32_t t = kiln_emu_special_register(KILN_EMU_TID_X);
+  int32_t n = kiln_emu_special_register(KILN_EMU_NTID_X);
+  int32_t block = kiln_emu_special_register(KILN_EMU_CTAID_X);
+  kiln_emu_access(&blockShared[t], 4, KILN_EMU_ACCESS_WRITE | KILN_EMU_ACCESS_SHARED);
+  blockShared[t] = block * 1000 + t + 1;
+  if (barrier)
+    kiln_emu_barrier();
+  kiln_emu_access(&blockShared[(t + 1) % n], 4, KILN_EMU_ACCESS_SHARED);
+  kiln_emu_access(&out[block * n + t], 4, KILN_EMU_ACCESS_WRITE);
+  out[block * n + t] = blockShared[(t + 1) % n];
 }
 
 /* racy_sum(out): every thread adds 1 into out[0], with no atomics or

@@ -445,6 +445,26 @@ TEST(GpuEmulator, RaceCheck) {
       << status;
 }
 
+TEST(GpuEmulator, RaceCheckOfSharedMemoryIsPerBlock) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  setenv("FAKE_CUDA_RACECHECK", "1", 1);
+  const int64_t grid[3] = {3, 1, 1}, block[3] = {64, 1, 1};
+  std::string status;
+  // Every block writes the same shared bytes: each block's own on a GPU.
+  std::vector<int32_t> got = runKernel(*session, "rotate_shared", grid, block, 3 * 64, {1}, status);
+  EXPECT_EQ(status, "");
+  for (int i = 0; i < 3 * 64; ++i)
+    EXPECT_EQ(got[size_t(i)], i / 64 * 1000 + (i % 64 + 1) % 64 + 1) << i;
+  // Within a block, shared memory with no barrier between one thread's
+  // read and another's write is still a race.
+  runKernel(*session, "rotate_shared", grid, block, 3 * 64, {0}, status);
+  unsetenv("FAKE_CUDA_RACECHECK");
+  EXPECT_NE(status.find("kernel 'rotate_shared': a race: thread 1 of block 0 writes byte"),
+            std::string::npos)
+      << status;
+}
+
 TEST(GpuEmulator, ShuffleWithExitedLanesIsTheRunsError) {
   std::unique_ptr<GpuSession> session = emulatedSession();
   ASSERT_TRUE(session);

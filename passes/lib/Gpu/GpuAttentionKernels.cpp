@@ -8,7 +8,11 @@
 // FlashAttention: each warp owns 16 rows of one head's queries, keeps its
 // scores in registers, 32 keys at a time, and carries the softmax's running
 // max and sum across those steps (the online softmax), rescaling its output
-// accumulator when the max grows. Both products run on the tensor cores
+// accumulator when the max grows. A step's 32 keys of K and V are copied
+// into shared memory by the whole block first (neighbouring threads on
+// neighbouring addresses of the source), between two barriers: the four
+// warps read them from there, instead of each lane gathering its fragments
+// from 8 rows of global memory per load. Both products run on the tensor cores
 // (mma.sync m16n8k16, 16-bit inputs, fp32 sums); the probabilities are
 // rounded to that 16-bit type for the second product, as they would be
 // when stored between kernels. Q, K and V are read in place through the
@@ -54,6 +58,10 @@ constexpr int64_t kWarpsPerBlock = 4;
 constexpr int64_t kRowsPerWarp = 16; // an mma's M
 constexpr int64_t kKeysPerStep = 32; // four 8-key tiles, two 16-key chunks
 constexpr int64_t kMmaK = 16, kMmaN = 8;
+constexpr int64_t kThreads = kWarpsPerBlock * kWarpSize;
+// Shared memory rows are padded by 8 values (16 bytes): a fragment's 32
+// lanes then read 32 different banks (rows 4 banks apart).
+constexpr int64_t kRowPad = 8;
 
 /// An operand of the op as it reads it: logical dim i is dim perm[i] of
 /// the buffer.
@@ -148,6 +156,18 @@ struct KernelBuilder {
   }
 };
 
+/// Whether `o`'s logical dim `columns` has a smaller stride in its buffer
+/// than its dim `keys`: a step's tile is then read with neighbouring
+/// threads on neighbouring columns, else on neighbouring keys (coalesced
+/// either way).
+bool columnsContiguous(const Operand &o, int64_t columns, int64_t keys) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(cast<MemRefType>(o.buffer.getType()).getStridesAndOffset(strides, offset)))
+    return true;
+  return strides[o.perm[columns]] <= strides[o.perm[keys]];
+}
+
 /// The reason the GPU kernel cannot run `op`, or "".
 std::string unsupported(AttentionOp op, FloatType mmaType) {
   for (Value v : {op.getQ(), op.getKt(), op.getV(), op.getInit()}) {
@@ -188,8 +208,19 @@ void lower(AttentionOp op, FloatType mmaType) {
   const int64_t queryTiles = (sq + rowsPerBlock - 1) / rowsPerBlock;
   auto constant = [&](int64_t value) { return arith::ConstantIndexOp::create(host, loc, value); };
   Value one = constant(1), blocks = constant(queryTiles * heads * batch),
-        threads = constant(kWarpsPerBlock * kWarpSize);
-  auto launch = gpu::LaunchOp::create(host, loc, blocks, one, one, threads, one, one);
+        threads = constant(kThreads);
+  // Shared memory: a step's keys of K (keys x d) and V (keys x dv), in the
+  // tensor cores' type.
+  auto workgroup = gpu::AddressSpaceAttr::get(op.getContext(), gpu::AddressSpace::Workgroup);
+  auto tileType = [&](int64_t width) {
+    return MemRefType::get({kKeysPerStep, width + kRowPad}, mmaType, MemRefLayoutAttrInterface(),
+                           workgroup);
+  };
+  auto launch = gpu::LaunchOp::create(host, loc, blocks, one, one, threads, one, one,
+                                      /*dynamicSharedMemorySize=*/nullptr,
+                                      /*asyncTokenType=*/nullptr, ValueRange(),
+                                      TypeRange{tileType(d), tileType(dv)});
+  Value kTile = launch.getWorkgroupAttributions()[0], vTile = launch.getWorkgroupAttributions()[1];
   OpBuilder body = OpBuilder::atBlockEnd(&launch.getBody().front());
   gpu::TerminatorOp terminator = gpu::TerminatorOp::create(body, loc);
   body.setInsertionPoint(terminator);
@@ -234,22 +265,58 @@ void lower(AttentionOp op, FloatType mmaType) {
     carried.push_back(k.f32(0.0f));
   const float scale = op.getScale().convertToFloat();
   Value addend = op.getAddend();
+  // Fills `tile` with the step's keys (from `firstKey`, the last repeated
+  // past the end: their probabilities are 0) of `width` columns, each
+  // thread width / 4 values, read by `at(key, column)`.
+  auto fill = [&](KernelBuilder &s, Value tile, int64_t width, bool columnsFastest,
+                  Value firstKey, function_ref<Value(KernelBuilder &, Value, Value)> at) {
+    int64_t perThread = kKeysPerStep * width / kThreads;
+    scf::ForOp::create(
+        s.b, loc, s.index(0), s.index(perThread), s.index(1), ValueRange(),
+        [&](OpBuilder &nested, Location, Value j, ValueRange) {
+          KernelBuilder f{nested, loc, mmaType};
+          Value i = f.add(thread, arith::MulIOp::create(nested, loc, j, f.index(kThreads)));
+          Value key = columnsFastest ? f.div(i, width) : f.rem(i, kKeysPerStep);
+          Value column = columnsFastest ? f.rem(i, width) : f.div(i, kKeysPerStep);
+          Value source = f.min(f.add(firstKey, key), sk - 1);
+          Value value = f.toMma(at(f, source, column));
+          memref::StoreOp::create(nested, loc, value, tile, ValueRange{key, column});
+          scf::YieldOp::create(nested, loc);
+        });
+  };
+  const bool kColumnsFastest = columnsContiguous(kt, 2, 3),
+             vColumnsFastest = columnsContiguous(v, 3, 2);
   auto loop = scf::ForOp::create(
       k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
       [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
         KernelBuilder s{nested, loc, mmaType};
+        // The step's K and V into shared memory, once every warp is done
+        // with the last step's.
+        gpu::BarrierOp::create(s.b, loc);
+        fill(s, kTile, d, kColumnsFastest, firstKey,
+             [&](KernelBuilder &f, Value key, Value column) {
+               return f.load(kt, {image, head, column, key});
+             });
+        fill(s, vTile, dv, vColumnsFastest, firstKey,
+             [&](KernelBuilder &f, Value key, Value column) {
+               return f.load(v, {image, head, key, column});
+             });
+        gpu::BarrierOp::create(s.b, loc);
+        auto tileAt = [&](Value tile, Value row, Value column) -> Value {
+          return memref::LoadOp::create(s.b, loc, tile, ValueRange{row, column});
+        };
         // Scores: four 8-key tiles, each summed over the head size.
         constexpr int64_t keyTiles = kKeysPerStep / kMmaN;
         SmallVector<SmallVector<Value, 4>> scores;
         for (int64_t nt = 0; nt < keyTiles; ++nt) {
-          Value key = s.min(s.add(s.add(firstKey, nt * kMmaN), group), sk - 1);
+          Value key = s.add(group, nt * kMmaN);
           SmallVector<Value, 4> acc(4, s.f32(0.0f));
           for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
             SmallVector<Value, 2> regs;
             for (int64_t r = 0; r < 2; ++r) {
-              Value row = s.add(twoIndex, kk * kMmaK + 8 * r);
-              Value low = s.load(kt, {image, head, row, key});
-              Value high = s.load(kt, {image, head, s.add(row, 1), key});
+              Value column = s.add(twoIndex, kk * kMmaK + 8 * r);
+              Value low = tileAt(kTile, key, column);
+              Value high = tileAt(kTile, key, s.add(column, 1));
               regs.push_back(s.pack(low, high));
             }
             acc = s.mma(qFragments[kk], regs, acc);
@@ -317,12 +384,10 @@ void lower(AttentionOp op, FloatType mmaType) {
               p.push_back(s.pack((*tile)[j], (*tile)[j + 1]));
           Value keys[4];
           for (int64_t i = 0; i < 4; ++i)
-            keys[i] = s.min(s.add(s.add(firstKey, chunk * kMmaK + 8 * (i >> 1) + (i & 1)),
-                                  twoIndex),
-                            sk - 1);
+            keys[i] = s.add(twoIndex, chunk * kMmaK + 8 * (i >> 1) + (i & 1));
           for (int64_t t = 0; t < outputTiles; ++t) {
             Value column = s.add(group, t * kMmaN);
-            auto vAt = [&](int64_t i) { return s.load(v, {image, head, keys[i], column}); };
+            auto vAt = [&](int64_t i) { return tileAt(vTile, keys[i], column); };
             Value values[4] = {vAt(0), vAt(1), vAt(2), vAt(3)}; // in this order
             SmallVector<Value, 2> regs = {s.pack(values[0], values[1]),
                                           s.pack(values[2], values[3])};

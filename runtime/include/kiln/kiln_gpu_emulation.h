@@ -74,10 +74,14 @@ enum kiln_emu_shfl_kind {
  * every lane of the warp must take part. */
 enum kiln_emu_mma_kind { KILN_EMU_MMA_F16 = 0, KILN_EMU_MMA_BF16 = 1 };
 
-/* void kiln_emu_access(const void *address, int64_t bytes, int32_t write):
- * called before each load (write 0) and store (write 1) of the kernels
- * (not of their thread-private stack memory), so that the driver can find
- * races between threads of a launch (FAKE_CUDA_RACECHECK=1). */
+/* void kiln_emu_access(const void *address, int64_t bytes, int32_t flags):
+ * called before each load and store of the kernels (not of their
+ * thread-private stack memory), so that the driver can find races between
+ * threads of a launch (FAKE_CUDA_RACECHECK=1). flags: KILN_EMU_ACCESS_WRITE
+ * for a store; KILN_EMU_ACCESS_SHARED for the block's shared memory
+ * (address space 3: one per block on a GPU; blocks run one after another
+ * here, so they take turns with the same bytes). */
+enum kiln_emu_access_flags { KILN_EMU_ACCESS_WRITE = 1, KILN_EMU_ACCESS_SHARED = 2 };
 
 #define KILN_EMU_SPECIAL_REGISTER_FN "kiln_emu_special_register"
 #define KILN_EMU_SHFL_FN "kiln_emu_shfl"

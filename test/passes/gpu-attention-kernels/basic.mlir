@@ -5,19 +5,27 @@
 // through perms, the mask broadcast over heads and rows, the output
 // written with the heads merged. One launch: 2 batch x 2 heads x 1 tile
 // of 64 query rows = 4 blocks of 4 warps; Q's fragments loaded once; the
-// keys in steps of 32, the scores and the output accumulated by mma.sync
-// m16n8k16 (f16 in, f32 out), the softmax's running max combined across
+// keys in steps of 32, each step's K and V copied into shared memory by the
+// whole block (rows padded to 72 values) between two barriers, the scores
+// and the output accumulated by mma.sync m16n8k16 (f16 in, f32 out) on
+// fragments read from there, the softmax's running max combined across
 // the four lanes of a row by shuffles xor 1 and 2.
 
 // CHECK-LABEL: func.func @bert
 // CHECK-NOT: kiln.attention
 // CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[THREADS:.*]] = arith.constant 128 : index
-// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]],
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) workgroup(%[[KT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>)
 // Q's fragments: four registers of two f16 per 16 of the head size (64).
 // CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2xf16>
 // CHECK: scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK-NEXT: gpu.barrier
 // CHECK: memref.load %arg1[
+// CHECK: memref.store %{{.*}}, %[[KT]][
+// CHECK: memref.load %arg2[
+// CHECK: memref.store %{{.*}}, %[[VT]][
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[KT]][
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // The mask, 16 keys per step past the end (20 keys: not a multiple of 32).
 // CHECK: memref.load %arg3[

@@ -1475,7 +1475,11 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     Each buffer-form `kiln.attention` (made on tensors by
     `kiln-attention-to-ukernel{gpu=true}`) becomes one `gpu.launch`: blocks
     of 4 warps per 64 query rows of one head, each warp 16 rows, stepping
-    through the keys 32 at a time. The scores never reach memory: both
+    through the keys 32 at a time; each step's K and V are copied into the
+    block's shared memory (`workgroup` attributions, rows padded by 8
+    values so that fragment reads hit distinct banks) between two
+    `gpu.barrier`s, the threads reading neighbouring addresses of the
+    source. The scores never reach memory: both
     products are `nvvm.mma.sync` (m16n8k16, `type` inputs, fp32 sums), the
     softmax's running max and sum per row are carried across the steps
     and the output accumulator is rescaled when the max grows; the
@@ -1495,9 +1499,13 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     kiln.attention %q, %kt, %v addend(%mask : memref<2x1x1x16xf16>) into %o
         {scale = 0.125 : f32, transposed_output, kt_perm = array<i64: 0, 2, 3, 1>, ...}
     // becomes
-    gpu.launch blocks(%bx, ...) in (%c4, ...) threads(%tx, ...) in (%c128, ...) {
+    gpu.launch blocks(%bx, ...) in (%c4, ...) threads(%tx, ...) in (%c128, ...)
+        workgroup(%kt_tile : memref<32x72xf16, #gpu.address_space<workgroup>>, %v_tile : ...) {
       ... Q's fragments: vector<2xf16> x 4 per 16 of the head size ...
       scf.for %key = %c0 to %c16 step %c32 iter_args(%max0, %max1, %sum0, %sum1, %acc...) {
+        gpu.barrier
+        ... the step's K and V into %kt_tile, %v_tile ...
+        gpu.barrier
         %s = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
         ... gpu.shuffle xor 1, 2 (the row's max), exps, rescale, P x V mma.syncs ...
       }
