@@ -50,7 +50,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
             prune_exclude=None, calibration_data=None, calibration_method=None,
             calibration_percentile=None, gpu_gemm=None, precision=None, gpu_storage=None,
-            gpu_attention=None, gpu_emulation=False):
+            gpu_attention=None, gpu_contiguous_batches=None, gpu_emulation=False):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -97,6 +97,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         (attention's products cuBLASLt GEMMs around a softmax kernel, the
         default) or "fused" (one tensor-core kernel per attention), as
         --gpu-attention.
+    gpu_contiguous_batches: with gpu_gemm="cublas", None (4) or an int >= 0:
+        a batched GEMM whose two batch dims do not fold into one stride has
+        its operands copied contiguous where it would otherwise take that
+        many cuBLASLt calls or more (0: never), as --gpu-contiguous-batches.
     gpu_emulation: with a cuda target, True compiles the kernels for this
         CPU, for Kiln's test CUDA driver (testing without a GPU; no GPU
         runs such a library), as --gpu-emulation.
@@ -126,6 +130,11 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         if value is not None and not isinstance(value, str):
             raise CompileError(f"{option} must be None or a str such as "
                                f"'{examples[option]}', not {value!r}")
+    if gpu_contiguous_batches is not None and (
+            isinstance(gpu_contiguous_batches, bool) or
+            not isinstance(gpu_contiguous_batches, int) or gpu_contiguous_batches < 0):
+        raise CompileError("gpu_contiguous_batches must be None or a count of calls >= 0 "
+                           f"(0: never), not {gpu_contiguous_batches!r}")
     if not isinstance(gpu_emulation, bool):
         raise CompileError(f"gpu_emulation must be True or False, not {gpu_emulation!r}")
     if opt_level is None:
@@ -149,5 +158,6 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                       os.fspath(calibration_data) if calibration_data is not None else "",
                       calibration_method or "", float(calibration_percentile or 0),
                       gpu_gemm or "", precision or "", gpu_storage or "", gpu_attention or "",
+                      -1 if gpu_contiguous_batches is None else gpu_contiguous_batches,
                       gpu_emulation)
     return output

@@ -42,7 +42,8 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::vector<std::string> &pruneExclude, const std::string &calibrationData,
              const std::string &calibrationMethod, double calibrationPercentile,
              const std::string &gpuGemm, const std::string &precision,
-             const std::string &gpuStorage, const std::string &gpuAttention, bool gpuEmulation) {
+             const std::string &gpuStorage, const std::string &gpuAttention,
+             int64_t gpuContiguousBatches, bool gpuEmulation) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -59,10 +60,13 @@ void compile(const std::string &model, const std::string &output, const std::str
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
   // The GPU options (--gpu-gemm, --precision, --gpu-storage,
-  // --gpu-attention, --gpu-emulation), checked together as `kiln compile`
-  // checks them.
+  // --gpu-attention, --gpu-contiguous-batches (-1: not given),
+  // --gpu-emulation), checked together as `kiln compile` checks them.
   mlir::kiln::GpuOptionsGiven gpuGiven;
   gpuGiven.storage = !gpuStorage.empty();
+  gpuGiven.contiguousBatches = gpuContiguousBatches >= 0;
+  if (gpuGiven.contiguousBatches)
+    job.options.gpuContiguousBatchCalls = gpuContiguousBatches;
   if (problem.empty() && !gpuGemm.empty())
     problem = mlir::kiln::parseGpuGemm(gpuGemm, job.options);
   if (problem.empty() && !precision.empty())
@@ -144,5 +148,6 @@ NB_MODULE(_compiler, m) {
         nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
         nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
         nb::arg("calibration_percentile"), nb::arg("gpu_gemm"), nb::arg("precision"),
-        nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_emulation"));
+        nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_contiguous_batches"),
+        nb::arg("gpu_emulation"));
 }
