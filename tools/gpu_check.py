@@ -56,29 +56,30 @@ def variant_flags(variant: str) -> list:
     """`kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
     every linalg loop its own kernel, no fusion and no row kernels; the
     form first verified on an H200, a baseline when another variant
-    disagrees) or `cublas-<precision>[-loop|-fp32store]` (cuBLASLt GEMMs
-    in that precision; with fp16 and bf16 the tensors between kernels are
-    stored in that type; `-loop`: batched GEMMs whose two batch dims do
-    not fold loop over calls instead of copying their operands contiguous,
-    --gpu-contiguous-batches=0; `-fp32store`: fp16 or bf16 GEMMs with the
-    tensors kept fp32, --gpu-storage=fp32; `-fused`: fp16 or bf16 with
-    attention as one tensor-core kernel, --gpu-attention=fused): the kiln
+    disagrees) or `cublas-<precision>[-<form>...]` (cuBLASLt GEMMs in that
+    precision; with fp16 and bf16 the tensors between kernels are stored in
+    that type). Forms: `loop` (batched GEMMs whose two batch dims do not
+    fold loop over calls instead of copying their operands contiguous,
+    --gpu-contiguous-batches=0); with fp16 or bf16 also `fp32store` (the
+    tensors kept fp32, --gpu-storage=fp32), `fused` (attention as one
+    tensor-core kernel, --gpu-attention=fused) and `tanhgelu` (erf GELU in
+    its tanh form, in the GEMM's epilogue, --gpu-gelu=tanh): the kiln
     compile flags."""
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
         return ["-O0"]
     gemm, _, rest = variant.partition("-")
-    precision, _, form = rest.partition("-")
-    if (gemm != "cublas" or precision not in TOLERANCE
-            or form not in ("", "loop", "fp32store", "fused")
-            or (form in ("fp32store", "fused") and precision not in ("fp16", "bf16"))):
+    precision, *forms = rest.split("-")
+    flags = {"loop": "--gpu-contiguous-batches=0", "fp32store": "--gpu-storage=fp32",
+             "fused": "--gpu-attention=fused", "tanhgelu": "--gpu-gelu=tanh"}
+    if (gemm != "cublas" or precision not in TOLERANCE or len(set(forms)) != len(forms)
+            or any(form not in flags for form in forms)
+            or (set(forms) - {"loop"} and precision not in ("fp16", "bf16"))):
         raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0, "
-                         "cublas-fp32|tf32|fp16|bf16[-loop] or cublas-fp16|bf16-fp32store|fused")
-    return ["--gpu-gemm=cublas", "--precision", precision,
-            *(["--gpu-contiguous-batches=0"] if form == "loop" else []),
-            *(["--gpu-storage=fp32"] if form == "fp32store" else []),
-            *(["--gpu-attention=fused"] if form == "fused" else [])]
+                         "cublas-fp32|tf32|fp16|bf16[-loop], or cublas-fp16|bf16 with any of "
+                         "-loop, -fp32store, -fused, -tanhgelu")
+    return ["--gpu-gemm=cublas", "--precision", precision, *(flags[form] for form in forms)]
 
 
 def variant_tolerance(variant: str) -> float:

@@ -158,6 +158,13 @@ std::string mlir::kiln::parseGpuAttention(llvm::StringRef text, CompileOptions &
   return "";
 }
 
+std::string mlir::kiln::parseGpuGelu(llvm::StringRef text, CompileOptions &options) {
+  if (text != "erf" && text != "tanh")
+    return "--gpu-gelu must be erf or tanh, not '" + text.str() + "'";
+  options.gpuGeluTanh = text == "tanh";
+  return "";
+}
+
 std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
                                         const GpuOptionsGiven &given) {
   bool cuda = options.target == Target::Cuda;
@@ -183,6 +190,10 @@ std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
       options.gpuPrecision != GpuPrecision::Bf16)
     return "--gpu-attention=fused needs --precision fp16 or bf16 (its products run on the "
            "tensor cores in that type)";
+  if (options.gpuGeluTanh && options.gpuPrecision != GpuPrecision::Fp16 &&
+      options.gpuPrecision != GpuPrecision::Bf16)
+    return "--gpu-gelu=tanh needs --precision fp16 or bf16 (an approximation of GELU within "
+           "4.7e-4, below what fp16 and bf16 hold; fp32 keeps GELU exact)";
   return "";
 }
 
@@ -473,7 +484,11 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // the epilogues cuBLASLt computes move into the GEMMs.
   bool cublas = options.gpuGemmLibrary;
   std::string siblings = cublas ? siblingFusionPass(options) : "";
-  std::string epilogues = cublas ? "kiln-prepare-gemm-epilogues{cublas-epilogues=true}," : "";
+  // --gpu-gelu=tanh: erf GELU in cuBLASLt's tanh form, in the GEMM.
+  std::string epilogues =
+      cublas ? std::string("kiln-prepare-gemm-epilogues{cublas-epilogues=true") +
+                   (options.gpuGeluTanh ? " gelu-erf-as-tanh=true" : "") + "},"
+             : "";
   // With fp16 or bf16 GEMMs, tensors between kernels are stored in that
   // type (kiln-gpu-half-storage), after every pass that matches fp32 ops.
   std::string halfStorage;

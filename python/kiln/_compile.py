@@ -50,7 +50,8 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             target=None, mattr=None, dims=None, quantize_exclude=None, prune=None,
             prune_exclude=None, calibration_data=None, calibration_method=None,
             calibration_percentile=None, gpu_gemm=None, precision=None, gpu_storage=None,
-            gpu_attention=None, gpu_contiguous_batches=None, gpu_emulation=False):
+            gpu_attention=None, gpu_gelu=None, gpu_contiguous_batches=None,
+            gpu_emulation=False):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -97,6 +98,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         (attention's products cuBLASLt GEMMs around a softmax kernel, the
         default) or "fused" (one tensor-core kernel per attention), as
         --gpu-attention.
+    gpu_gelu:  with precision "fp16" or "bf16", None or "erf" (GELU as the
+        model has it, the default) or "tanh" (erf GELU approximated by its
+        tanh form, at most 4.7e-4 off, in the GEMM's epilogue), as
+        --gpu-gelu.
     gpu_contiguous_batches: with gpu_gemm="cublas", None (4) or an int >= 0:
         a batched GEMM whose two batch dims do not fold into one stride has
         its operands copied contiguous where it would otherwise take that
@@ -124,9 +129,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         raise CompileError("calibration_percentile must be a number in (50, 100] such as 99.99, "
                            f"not {calibration_percentile!r}")
     examples = {"gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "half",
-                "gpu_attention": "fused"}
+                "gpu_attention": "fused", "gpu_gelu": "tanh"}
     for option, value in (("gpu_gemm", gpu_gemm), ("precision", precision),
-                          ("gpu_storage", gpu_storage), ("gpu_attention", gpu_attention)):
+                          ("gpu_storage", gpu_storage), ("gpu_attention", gpu_attention),
+                          ("gpu_gelu", gpu_gelu)):
         if value is not None and not isinstance(value, str):
             raise CompileError(f"{option} must be None or a str such as "
                                f"'{examples[option]}', not {value!r}")
@@ -158,6 +164,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                       os.fspath(calibration_data) if calibration_data is not None else "",
                       calibration_method or "", float(calibration_percentile or 0),
                       gpu_gemm or "", precision or "", gpu_storage or "", gpu_attention or "",
+                      gpu_gelu or "",
                       -1 if gpu_contiguous_batches is None else gpu_contiguous_batches,
                       gpu_emulation)
     return output

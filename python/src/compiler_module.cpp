@@ -43,7 +43,7 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::string &calibrationMethod, double calibrationPercentile,
              const std::string &gpuGemm, const std::string &precision,
              const std::string &gpuStorage, const std::string &gpuAttention,
-             int64_t gpuContiguousBatches, bool gpuEmulation) {
+             const std::string &gpuGelu, int64_t gpuContiguousBatches, bool gpuEmulation) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -60,7 +60,7 @@ void compile(const std::string &model, const std::string &output, const std::str
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
   // The GPU options (--gpu-gemm, --precision, --gpu-storage,
-  // --gpu-attention, --gpu-contiguous-batches (-1: not given),
+  // --gpu-attention, --gpu-gelu, --gpu-contiguous-batches (-1: not given),
   // --gpu-emulation), checked together as `kiln compile` checks them.
   mlir::kiln::GpuOptionsGiven gpuGiven;
   gpuGiven.storage = !gpuStorage.empty();
@@ -75,6 +75,8 @@ void compile(const std::string &model, const std::string &output, const std::str
     problem = mlir::kiln::parseGpuStorage(gpuStorage, job.options);
   if (problem.empty() && !gpuAttention.empty())
     problem = mlir::kiln::parseGpuAttention(gpuAttention, job.options);
+  if (problem.empty() && !gpuGelu.empty())
+    problem = mlir::kiln::parseGpuGelu(gpuGelu, job.options);
   job.options.gpuEmulation = gpuEmulation;
   if (problem.empty())
     problem = mlir::kiln::checkGpuOptions(job.options, gpuGiven);
@@ -148,6 +150,7 @@ NB_MODULE(_compiler, m) {
         nb::arg("quantize"), nb::arg("quantize_exclude"), nb::arg("prune"),
         nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
         nb::arg("calibration_percentile"), nb::arg("gpu_gemm"), nb::arg("precision"),
-        nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_contiguous_batches"),
+        nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_gelu"),
+        nb::arg("gpu_contiguous_batches"),
         nb::arg("gpu_emulation"));
 }

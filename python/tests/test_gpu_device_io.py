@@ -145,19 +145,20 @@ HALF_CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("attention, contiguous", [("gemms", None), ("fused", None), ("gemms", 1)])
-def test_python_compile_of_an_fp16_gpu_model(tmp_path, attention, contiguous):
+@pytest.mark.parametrize("attention, contiguous, gelu",
+                         [("gemms", None, None), ("fused", None, "tanh"), ("gemms", 1, None)])
+def test_python_compile_of_an_fp16_gpu_model(tmp_path, attention, contiguous, gelu):
     """kiln.compile's GPU options: bert-tiny for the GPU with cuBLASLt GEMMs
     in fp16 and half storage, attention as GEMMs (with contiguous copies of
     their operands from 1 call on: gpu_contiguous_batches=1) or one fused
-    kernel, emulated (gpu_emulation, the fake driver and its cuBLASLt),
+    kernel (and GELU in its tanh form, gpu_gelu="tanh"), emulated (gpu_emulation, the fake driver and its cuBLASLt),
     runs within fp16's tolerance of the CPU build."""
     import kiln
     model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
     shapes = "input_ids=2x16,attention_mask=2x16,token_type_ids=2x16"
     gpu = kiln.compile(model, tmp_path / "gpu.so", input_shapes=shapes, target="cuda",
                        gpu_gemm="cublas", precision="fp16", gpu_storage="half",
-                       gpu_attention=attention, gpu_contiguous_batches=contiguous,
+                       gpu_attention=attention, gpu_gelu=gelu, gpu_contiguous_batches=contiguous,
                        gpu_emulation=True)
     cpu = kiln.compile(model, tmp_path / "cpu.so", input_shapes=shapes)
     env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))

@@ -62,6 +62,12 @@ Options:
                                GEMMs around a softmax kernel) or fused (one
                                tensor-core kernel per attention, its scores
                                kept in registers; not yet timed on a GPU).
+  --gpu-gelu=<form>            With --precision fp16 or bf16: erf (default:
+                               GELU as the model has it, a kernel of its
+                               own) or tanh (erf GELU approximated by its
+                               tanh form, at most 4.7e-4 off, so that the
+                               GEMM before it applies it: one kernel less
+                               per GELU).
   --gpu-contiguous-batches=<N> With --gpu-gemm=cublas: a batched GEMM whose
                                two batch dims do not fold into one stride
                                (attention's at batch > 1) has its operands
@@ -206,6 +212,9 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
         p.error(problem);
     } else if (auto v = p.value("--gpu-attention")) {
       if (std::string problem = mlir::kiln::parseGpuAttention(*v, out.options); !problem.empty())
+        p.error(problem);
+    } else if (auto v = p.value("--gpu-gelu")) {
+      if (std::string problem = mlir::kiln::parseGpuGelu(*v, out.options); !problem.empty())
         p.error(problem);
     } else if (auto v = p.value("--gpu-contiguous-batches")) {
       gpuGiven.contiguousBatches = true;

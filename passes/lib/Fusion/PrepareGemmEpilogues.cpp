@@ -410,6 +410,35 @@ bool cublasApplies(linalg::GenericOp contraction, const EpilogueOperands &roles,
          matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
 }
 
+/// Rewrites the payload of `consumer` (an erf GELU epilogue with `roles`,
+/// no residual) to GELU's tanh form, s/2 * (1 + tanh(sqrt(2/pi) * (s +
+/// 0.044715 s^3))) for s = x + bias: what cuBLASLt's GELU epilogue computes.
+void rewriteGeluAsTanh(RewriterBase &rewriter, linalg::GenericOp consumer,
+                       const EpilogueOperands &roles) {
+  Block &old = consumer.getRegion().front();
+  Block *body = rewriter.createBlock(&consumer.getRegion(), consumer.getRegion().end(),
+                                     old.getArgumentTypes(),
+                                     SmallVector<Location>(old.getNumArguments(), consumer.getLoc()));
+  rewriter.setInsertionPointToStart(body);
+  Location loc = consumer.getLoc();
+  auto constant = [&](double v) {
+    return arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(float(v)));
+  };
+  Value s = body->getArgument(roles.gemm);
+  if (roles.bias >= 0)
+    s = arith::AddFOp::create(rewriter, loc, s, body->getArgument(roles.bias));
+  Value cube = arith::MulFOp::create(rewriter, loc, arith::MulFOp::create(rewriter, loc, s, s), s);
+  Value inner = arith::AddFOp::create(
+      rewriter, loc, s, arith::MulFOp::create(rewriter, loc, constant(0.044715), cube));
+  Value t = math::TanhOp::create(
+      rewriter, loc, arith::MulFOp::create(rewriter, loc, constant(std::sqrt(2.0 / M_PI)), inner));
+  Value half = arith::MulFOp::create(rewriter, loc, constant(0.5), s);
+  Value y = arith::MulFOp::create(rewriter, loc, half,
+                                  arith::AddFOp::create(rewriter, loc, constant(1.0), t));
+  linalg::YieldOp::create(rewriter, loc, y);
+  rewriter.eraseBlock(&old);
+}
+
 struct PrepareGemmEpiloguesPass
     : mlir::kiln::impl::KilnPrepareGemmEpiloguesBase<PrepareGemmEpiloguesPass> {
   using Base::Base;
@@ -441,6 +470,7 @@ struct PrepareGemmEpiloguesPass
     linalg::GenericOp op;
     EpilogueOperands roles;
     GemmActivation activation;
+    bool geluAsTanh = false; // an erf GELU to rewrite (gelu-erf-as-tanh)
   };
   std::optional<Consumer> epilogueConsumer(Operation *op, Value result) {
     // The one user that reads the data (tensor.dim only asks for a size).
@@ -462,9 +492,13 @@ struct PrepareGemmEpiloguesPass
     if (!act)
       return std::nullopt;
     auto contraction = dyn_cast<linalg::GenericOp>(op);
+    bool geluAsTanh = cublasEpilogues && geluErfAsTanh && *act == GemmActivation::GeluErf &&
+                      roles->residual < 0;
+    if (geluAsTanh)
+      act = GemmActivation::GeluTanh;
     if (cublasEpilogues && (!contraction || !cublasApplies(contraction, *roles, *act)))
       return std::nullopt;
-    return Consumer{consumer, *roles, *act};
+    return Consumer{consumer, *roles, *act, geluAsTanh};
   }
 
   void markEpilogue(IRRewriter &rewriter, linalg::GenericOp op) {
@@ -474,6 +508,8 @@ struct PrepareGemmEpiloguesPass
       return;
     linalg::GenericOp consumer = found->op;
     const EpilogueOperands &roles = found->roles;
+    if (found->geluAsTanh)
+      rewriteGeluAsTanh(rewriter, consumer, roles);
     rewriter.modifyOpInPlace(consumer, [&] {
       consumer.getDpsInitsMutable()[0].set(result);
       epilogueAttr().setAttr(consumer,

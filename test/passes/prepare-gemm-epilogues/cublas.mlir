@@ -1,5 +1,6 @@
 // RUN: kiln-opt %s --kiln-prepare-gemm-epilogues="cublas-epilogues=true" -split-input-file | FileCheck %s
 // RUN: kiln-opt %s --kiln-prepare-gemm-epilogues -split-input-file | FileCheck %s --check-prefix=CPU
+// RUN: kiln-opt %s --kiln-prepare-gemm-epilogues="cublas-epilogues=true gelu-erf-as-tanh=true" -split-input-file | FileCheck %s --check-prefix=TANH
 
 // With cublas-epilogues only what cuBLASLt's epilogues compute is marked
 // (the GPU path's GEMMs); the CPU's runtime GEMM applies all of these.
@@ -16,6 +17,24 @@
 // CHECK-NOT: kiln.gemm_epilogue
 // CPU-LABEL: func.func @bias_gelu_erf
 // CPU: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_erf>
+// With gelu-erf-as-tanh (--gpu-gelu=tanh) the payload becomes GELU's tanh
+// form, which cuBLASLt's epilogue computes, and is marked so; the erf goes.
+// TANH-LABEL: func.func @bias_gelu_erf
+// TANH: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_tanh>
+// TANH-NEXT: ^bb0(%[[X:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// TANH-NEXT: %[[S:.*]] = arith.addf %[[X]], %[[B]] : f32
+// TANH-NEXT: %[[S2:.*]] = arith.mulf %[[S]], %[[S]] : f32
+// TANH-NEXT: %[[S3:.*]] = arith.mulf %[[S2]], %[[S]] : f32
+// TANH: %[[C:.*]] = arith.mulf %{{.*}}, %[[S3]] : f32
+// TANH-NEXT: %[[IN:.*]] = arith.addf %[[S]], %[[C]] : f32
+// TANH: %[[ARG:.*]] = arith.mulf %{{.*}}, %[[IN]] : f32
+// TANH-NEXT: %[[T:.*]] = math.tanh %[[ARG]] : f32
+// TANH: %[[H:.*]] = arith.mulf %{{.*}}, %[[S]] : f32
+// TANH: %[[T1:.*]] = arith.addf %{{.*}}, %[[T]] : f32
+// TANH-NEXT: %[[G:.*]] = arith.mulf %[[H]], %[[T1]] : f32
+// TANH-NEXT: linalg.yield %[[G]] : f32
+// TANH-NOT: math.erf
+// TANH: return
 func.func @bias_gelu_erf(%a: tensor<16x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
                          %empty: tensor<16x8xf32>) -> tensor<16x8xf32> {
   %zero = arith.constant 0.0 : f32

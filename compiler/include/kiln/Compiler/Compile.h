@@ -81,6 +81,11 @@ struct CompileOptions {
   /// (kiln-gpu-attention-kernels), or its two products as cuBLASLt GEMMs
   /// around a softmax kernel (gemms, the default until measured on a GPU).
   bool gpuFusedAttention = false;
+  /// --gpu-gelu=erf|tanh (with --precision fp16 or bf16): GELU as the model
+  /// has it (erf, the default: a kernel after the GEMM) or, an
+  /// approximation the user asks for, in the tanh form cuBLASLt's GEMM
+  /// epilogue computes (at most 4.7e-4 off; no kernel of its own).
+  bool gpuGeluTanh = false;
   /// --gpu-emulation: the kernels compiled for the host CPU, for Kiln's
   /// test CUDA driver to run (kiln/kiln_gpu_emulation.h): the GPU path's
   /// numerics tested without a GPU. Needs no CUDA toolkit.
@@ -142,6 +147,9 @@ std::string parseGpuStorage(llvm::StringRef text, CompileOptions &options);
 
 /// Parses --gpu-attention (fused, gemms); an error message, or empty.
 std::string parseGpuAttention(llvm::StringRef text, CompileOptions &options);
+
+/// Parses --gpu-gelu (erf, tanh); an error message, or empty.
+std::string parseGpuGelu(llvm::StringRef text, CompileOptions &options);
 
 /// The GPU options given explicitly: their defaults go with any target.
 struct GpuOptionsGiven {
