@@ -83,8 +83,9 @@ GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
                    "cuda-emulated-cublas": ["--target", "cuda", "--gpu-gemm=cublas",
                                             "--gpu-emulation"]}
 # --gpu-half: also cuBLASLt fp16 with half storage (tensors between kernels
-# in fp16) and fused attention (one tensor-core kernel where the head size
-# allows), emulated like --gpu-run. Its outputs are held to fp16's
+# in fp16), fused attention (one tensor-core kernel where the head size
+# allows) and GELU in its tanh form (--gpu-gelu=tanh), emulated like
+# --gpu-run. Its outputs are held to fp16's
 # accuracy: within 5e-2 of onnxruntime's times the output's largest
 # magnitude (at least 1); outputs beyond 1e4 (near fp16's range, where
 # half storage saturates by design) are not compared, nor are boolean and
@@ -93,7 +94,7 @@ GPU_RUN_TARGETS = {"cuda-emulated": ["--target", "cuda", "--gpu-emulation"],
 # Equal(Min(a, b), a)). Opt-in, not in ctest.
 HALF_TARGET = "cuda-emulated-cublas-fp16-half"
 HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16",
-              "--gpu-attention=fused", "--gpu-emulation"]
+              "--gpu-attention=fused", "--gpu-gelu=tanh", "--gpu-emulation"]
 HALF_TOLERANCE, HALF_RANGE = 5e-2, 1e4
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
@@ -1186,8 +1187,8 @@ def main():
                              "on the first input binding: mismatches are findings")
     parser.add_argument("--gpu-half", action="store_true",
                         help="also run each graph emulated with cuBLASLt fp16, half storage "
-                             "(tensors between kernels in fp16) and fused attention, held to "
-                             "fp16's accuracy (HALF_TOLERANCE): mismatches are findings")
+                             "(tensors between kernels in fp16), fused attention and tanh GELU, "
+                             "held to fp16's accuracy (HALF_TOLERANCE): mismatches are findings")
     parser.add_argument("--fake-cuda",
                         default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")
