@@ -360,11 +360,18 @@ void lower(AttentionOp op, FloatType mmaType) {
               m = s.fmax(m, scores[nt][j]);
           m = s.groupReduce(m, [&](Value x, Value y) { return s.fmax(x, y); });
           Value newMax = s.fmax(state[r], m);
-          factors[r] = s.exp(arith::SubFOp::create(s.b, loc, state[r], newMax));
+          // While every key so far is -inf (a -inf mask over the first
+          // steps), exponents are taken from 0, not -inf: -inf - -inf would
+          // be NaN, where the row's later keys make it finite. Those keys
+          // then weigh exp(-inf) = 0, as the whole row's softmax has them.
+          Value none = arith::CmpFOp::create(s.b, loc, arith::CmpFPredicate::OEQ, newMax,
+                                             minusInfinity);
+          Value base = arith::SelectOp::create(s.b, loc, none, s.f32(0.0f), newMax);
+          factors[r] = s.exp(arith::SubFOp::create(s.b, loc, state[r], base));
           Value sum = s.fmul(state[2 + r], factors[r]);
           for (int64_t nt = 0; nt < keyTiles; ++nt)
             for (int64_t j = 2 * r; j < 2 * r + 2; ++j) {
-              scores[nt][j] = s.exp(arith::SubFOp::create(s.b, loc, scores[nt][j], newMax));
+              scores[nt][j] = s.exp(arith::SubFOp::create(s.b, loc, scores[nt][j], base));
               sum = s.fadd(sum, scores[nt][j]);
             }
           next[r] = newMax;
