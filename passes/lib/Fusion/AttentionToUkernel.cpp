@@ -196,7 +196,8 @@ bool runsOnGpu(Attention a) {
     if (!cast<ShapedType>(addend.getType()).hasStaticShape())
       return false;
   return gpu_attention::headSizeProblem(shapeOf(a.scores.getLhs()).getDimSize(3),
-                                        shapeOf(a.output.getRhs()).getDimSize(3))
+                                        shapeOf(a.output.getRhs()).getDimSize(3),
+                                        shapeOf(a.scores.getRhs()).getDimSize(3))
       .empty();
 }
 

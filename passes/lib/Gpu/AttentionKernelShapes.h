@@ -17,9 +17,12 @@ namespace mlir::kiln::gpu_attention {
 /// is dv / 8 tiles of four registers per lane.
 constexpr int64_t kMaxHeadSize = 256;
 
-/// Why the kernel cannot take q's head size `d` and v's `dv`, or "": q's
-/// must fill whole 16-deep mma steps, v's whole 8-wide output tiles.
-inline std::string headSizeProblem(int64_t d, int64_t dv) {
+/// Why the kernel cannot take q's head size `d`, v's `dv` and `keys` keys,
+/// or "": q's must fill whole 16-deep mma steps, v's whole 8-wide output
+/// tiles; with no keys the output is zeros, not a softmax's quotient.
+inline std::string headSizeProblem(int64_t d, int64_t dv, int64_t keys) {
+  if (keys <= 0)
+    return "attention over no keys";
   if (d <= 0 || d % 16 != 0 || d > kMaxHeadSize)
     return "the head size (" + std::to_string(d) + ") must be a multiple of 16 up to " +
            std::to_string(kMaxHeadSize);

@@ -185,8 +185,9 @@ std::string unsupported(AttentionOp op, FloatType mmaType) {
     return "the GPU path needs a static addend";
   if (op.getBf16Inputs())
     return "bf16_inputs is the CPU's form";
-  Operand q = operandOf(op.getQ(), op.getQPerm()), v = operandOf(op.getV(), op.getVPerm());
-  return gpu_attention::headSizeProblem(q.dim(3), v.dim(3));
+  Operand q = operandOf(op.getQ(), op.getQPerm()), kt = operandOf(op.getKt(), op.getKtPerm()),
+          v = operandOf(op.getV(), op.getVPerm());
+  return gpu_attention::headSizeProblem(q.dim(3), v.dim(3), kt.dim(3));
 }
 
 /// One kernel for `op`: a block of four warps per 64 query rows of a head.

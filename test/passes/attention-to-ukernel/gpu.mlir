@@ -62,3 +62,17 @@ func.func @dynamic(%q: tensor<?x2x8x16xf32>, %kt: tensor<?x2x16x8xf32>, %v: tens
   %o = kiln.matmul %p, %v : (tensor<?x2x8x8xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
   return %o : tensor<?x2x8x8xf32>
 }
+
+// -----
+
+// No keys: the three ops stay (the product by V gives the zeros).
+// CHECK-LABEL: func.func @no_keys
+// CHECK-NOT: kiln.attention
+func.func @no_keys(%q: tensor<1x2x8x16xf32>, %kt: tensor<1x2x16x0xf32>, %v: tensor<1x2x0x8xf32>)
+    -> tensor<1x2x8x8xf32> {
+  %s = kiln.matmul %q, %kt : (tensor<1x2x8x16xf32>, tensor<1x2x16x0xf32>) -> tensor<1x2x8x0xf32>
+  %e = tensor.empty() : tensor<1x2x8x0xf32>
+  %p = kiln.softmax_rows %s into %e : tensor<1x2x8x0xf32>, tensor<1x2x8x0xf32> -> tensor<1x2x8x0xf32>
+  %o = kiln.matmul %p, %v : (tensor<1x2x8x0xf32>, tensor<1x2x0x8xf32>) -> tensor<1x2x8x8xf32>
+  return %o : tensor<1x2x8x8xf32>
+}

@@ -52,3 +52,15 @@ func.func @tensors(%q: tensor<1x2x8x16xf16>, %kt: tensor<1x2x16x8xf16>, %v: tens
   return %o : tensor<1x2x8x8xf16>
 }
 
+
+// -----
+
+// No keys: the output is zeros, not a softmax's quotient (the three ops
+// stay unfused for it).
+func.func @no_keys(%q: memref<1x2x8x16xf16>, %kt: memref<1x2x16x0xf16>, %v: memref<1x2x0x8xf16>,
+                   %out: memref<1x2x8x8xf16>) {
+  // expected-error@+1 {{cannot run this attention as a GPU kernel: attention over no keys}}
+  kiln.attention %q, %kt, %v into %out
+      : memref<1x2x8x16xf16>, memref<1x2x16x0xf16>, memref<1x2x0x8xf16>, memref<1x2x8x8xf16>
+  return
+}

@@ -501,8 +501,8 @@ def KilnAttentionToUkernel : Pass<"kiln-attention-to-ukernel", "::mlir::func::Fu
 
     With `gpu=true` (the GPU path's `--gpu-attention=fused`) only what
     `kiln-gpu-attention-kernels` runs is fused: static shapes, a head size
-    that is a multiple of 16 (at most 256) and v's a multiple of 8 (at
-    most 256); other attention stays the three ops.
+    that is a multiple of 16 (at most 256), v's a multiple of 8 (at most
+    256) and at least one key; other attention stays the three ops.
   }];
   let options = [
     Option<"gpu", "gpu", "bool", /*default=*/"false",
@@ -1501,7 +1501,7 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     as half storage rounds when init is 16-bit).
 
     Needs static shapes, a head size that is a multiple of 16 (at most
-    256) and v's a multiple of 8 (at most 256): anything else is an error
+    256), v's a multiple of 8 (at most 256) and keys: anything else is an error
     naming the op (`kiln-attention-to-ukernel{gpu=true}` only fuses what
     qualifies).
 
