@@ -721,12 +721,14 @@ class Gen:
 
     def op_attention(self):
         """Attention's block: MatMul(Q, K^T), maybe a scale (Mul, or Div by a
-        power of two) and an additive mask, Softmax on the last axis,
+        power of two) and an additive mask (random, or padding as -inf),
+        Softmax on the last axis,
         MatMul by V, maybe the heads interleaved again; Q, K and V as
         graph inputs, laid out heads-first or made so by Transposes (K^T from
         K's rows). Kiln runs it as one kiln.attention."""
-        b, s, sk = self.rand_dim(), self.rand_dim(), self.pick([self.rand_dim(), None])
-        sk = sk or s
+        # 40 keys: more than one of the fused GPU kernel's steps of 32.
+        b, s = self.rand_dim(), self.rand_dim()
+        sk = self.pick([self.rand_dim(), None, dim(40)]) or s
         # Head sizes 16 and 32 also fit the GPU's fused attention kernel.
         h, d, dv = dim(self.pick([1, 2, 3])), dim(self.pick([1, 4, 8, 13, 16, 32])), None
         dv = dim(self.pick([1, 5, 8])) if self.chance(0.3) else d
@@ -752,7 +754,20 @@ class Gen:
             c = self.scalar(self.pick([0.125, 0.25, float(self.rng.uniform(0.1, 1))]))
             x = self.node(self.pick(["Mul", "Div"]), [x, c], F32, x.shape)
         if self.chance(0.6):
-            mask = self.operand(F32, self.pick([(b, ONE, ONE, sk), (ONE, ONE, s, sk), (sk,)]))
+            shape = self.pick([(b, ONE, ONE, sk), (ONE, ONE, s, sk), (sk,)])
+            n = static(sk)
+            if all(static(d) is not None for d in shape) and self.chance(0.3):
+                # Padding masked with -inf: the first (or the last) keys, up
+                # to all of them (a row of NaN on both sides, then).
+                edge = self.pick([n, n - 1, int(self.rng.integers(0, n + 1))])
+                m = np.zeros([static(d) for d in shape], np.float32)
+                if self.chance(0.5):
+                    m[..., :edge] = -np.inf
+                else:
+                    m[..., n - edge:] = -np.inf
+                mask = Val(self.const(m), F32, shape, True)
+            else:
+                mask = self.operand(F32, shape)
             x = self.node("Add", [x, mask], F32, self.out_shape(x, mask))
         p = self.node("Softmax", [x], F32, x.shape, axis=self.pick([-1, 3]))
         o = self.node("MatMul", [p, v], F32, batch + (s, dv))
