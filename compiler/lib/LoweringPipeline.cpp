@@ -137,32 +137,31 @@ std::string mlir::kiln::parsePrecision(llvm::StringRef text, CompileOptions &opt
   return "";
 }
 
-std::string mlir::kiln::parseGpuGemm(llvm::StringRef text, CompileOptions &options) {
-  if (text != "cublas" && text != "kernels")
-    return "--gpu-gemm must be kernels or cublas, not '" + text.str() + "'";
-  options.gpuGemmLibrary = text == "cublas";
+/// A GPU flag of two values, `listed` first and `other`: `flag` becomes
+/// whether `text` is `on` (one of the two); an error message, or empty.
+static std::string parseTwoWay(llvm::StringRef flag, llvm::StringRef text, llvm::StringRef listed,
+                               llvm::StringRef other, llvm::StringRef on, bool &value) {
+  if (text != listed && text != other)
+    return (flag + " must be " + listed + " or " + other + ", not '" + text + "'").str();
+  value = text == on;
   return "";
+}
+
+std::string mlir::kiln::parseGpuGemm(llvm::StringRef text, CompileOptions &options) {
+  return parseTwoWay("--gpu-gemm", text, "kernels", "cublas", "cublas", options.gpuGemmLibrary);
 }
 
 std::string mlir::kiln::parseGpuStorage(llvm::StringRef text, CompileOptions &options) {
-  if (text != "half" && text != "fp32")
-    return "--gpu-storage must be half or fp32, not '" + text.str() + "'";
-  options.gpuHalfStorage = text == "half";
-  return "";
+  return parseTwoWay("--gpu-storage", text, "half", "fp32", "half", options.gpuHalfStorage);
 }
 
 std::string mlir::kiln::parseGpuAttention(llvm::StringRef text, CompileOptions &options) {
-  if (text != "fused" && text != "gemms")
-    return "--gpu-attention must be fused or gemms, not '" + text.str() + "'";
-  options.gpuFusedAttention = text == "fused";
-  return "";
+  return parseTwoWay("--gpu-attention", text, "fused", "gemms", "fused",
+                     options.gpuFusedAttention);
 }
 
 std::string mlir::kiln::parseGpuGelu(llvm::StringRef text, CompileOptions &options) {
-  if (text != "erf" && text != "tanh")
-    return "--gpu-gelu must be erf or tanh, not '" + text.str() + "'";
-  options.gpuGeluTanh = text == "tanh";
-  return "";
+  return parseTwoWay("--gpu-gelu", text, "erf", "tanh", "tanh", options.gpuGeluTanh);
 }
 
 std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,

@@ -409,8 +409,7 @@ void lower(AttentionOp op, FloatType mmaType) {
       });
 
   // Output = accumulator / the row's sum, for the rows that exist.
-  auto init = cast<MemRefType>(op.getInit().getType());
-  auto element = cast<FloatType>(init.getElementType());
+  auto element = cast<FloatType>(initType.getElementType());
   for (int r = 0; r < 2; ++r) {
     Value sum =
         k.groupReduce(loop.getResult(2 + r), [&](Value x, Value y) { return k.fadd(x, y); });
@@ -439,12 +438,8 @@ struct GpuAttentionKernelsPass
   using Base::Base;
   void runOnOperation() override {
     MLIRContext *context = &getContext();
-    FloatType mmaType;
-    if (type == "f16")
-      mmaType = Float16Type::get(context);
-    else if (type == "bf16")
-      mmaType = BFloat16Type::get(context);
-    else {
+    FloatType mmaType = half_storage::parseStorageType(context, type);
+    if (!mmaType) {
       getOperation().emitError("kiln-gpu-attention-kernels: type must be f16 or bf16, not '")
           << type << "'";
       return signalPassFailure();

@@ -346,12 +346,8 @@ struct GpuHalfStoragePass : mlir::kiln::impl::KilnGpuHalfStorageBase<GpuHalfStor
     if (func.isExternal())
       return;
     MLIRContext *context = &getContext();
-    FloatType half;
-    if (type == "f16")
-      half = Float16Type::get(context);
-    else if (type == "bf16")
-      half = BFloat16Type::get(context);
-    else {
+    FloatType half = half_storage::parseStorageType(context, type);
+    if (!half) {
       func.emitError("kiln-gpu-half-storage: type must be f16 or bf16, not '") << type << "'";
       return signalPassFailure();
     }

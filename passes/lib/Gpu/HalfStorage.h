@@ -45,6 +45,15 @@ inline Value truncateForStorage(OpBuilder &b, Location loc, Value value, FloatTy
   return arith::TruncFOp::create(b, loc, type, kept);
 }
 
+/// The 16-bit type a pass option names ("f16" or "bf16"), or null.
+inline FloatType parseStorageType(MLIRContext *context, StringRef name) {
+  if (name == "f16")
+    return Float16Type::get(context);
+  if (name == "bf16")
+    return BFloat16Type::get(context);
+  return nullptr;
+}
+
 /// `value` as f32: extended if it was loaded from 16-bit memory.
 inline Value extendFromStorage(OpBuilder &b, Location loc, Value value) {
   if (value.getType().isF32())
