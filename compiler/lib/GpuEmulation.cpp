@@ -90,7 +90,8 @@ void addLaunchEntry(llvm::Module &module, llvm::Function &kernel) {
 }
 
 /// Reports every load and store of the kernels (and the functions they
-/// call) to the emulator before it happens, for its race check; accesses
+/// call) to the emulator before it happens, with the alignment the code
+/// assumes, for its alignment and race checks; accesses
 /// of a function's own stack (allocas: thread-private) are not reported,
 /// and those of shared memory (a global in address space 3: one for the
 /// block that runs) say so.
@@ -123,7 +124,9 @@ void reportAccesses(llvm::Module &module) {
       llvm::IRBuilder<> b(access);
       if (address->getType() != pointer)
         address = b.CreateAddrSpaceCast(address, pointer);
-      int32_t flags = (store ? KILN_EMU_ACCESS_WRITE : 0) | (shared ? KILN_EMU_ACCESS_SHARED : 0);
+      llvm::Align alignment = store ? store->getAlign() : cast<llvm::LoadInst>(access)->getAlign();
+      int32_t flags = (store ? KILN_EMU_ACCESS_WRITE : 0) | (shared ? KILN_EMU_ACCESS_SHARED : 0) |
+                      int32_t(llvm::Log2(alignment)) << KILN_EMU_ACCESS_ALIGN_SHIFT;
       b.CreateCall(report, {address, b.getInt64(layout.getTypeStoreSize(type)),
                             b.getInt32(flags)});
     }

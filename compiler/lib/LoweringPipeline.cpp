@@ -576,7 +576,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          "convert-math-to-funcs,"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime," +
          attachTarget +
-         "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         // Shared memory 16-byte aligned for the attention kernels' vector
+         // stores and ldmatrix; their nvgpu.ldmatrix becomes nvvm.ldmatrix.
+         "gpu.module(kiln-gpu-align-workgroup-memory,expand-strided-metadata,lower-affine,"
+         "convert-scf-to-cf,convert-nvgpu-to-nvvm,"
          // What convert-gpu-to-nvvm leaves of math (integer abs, ctlz: no
          // libdevice call) becomes LLVM intrinsics the NVPTX back end has.
          "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},convert-math-to-llvm,"

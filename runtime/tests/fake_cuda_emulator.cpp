@@ -7,7 +7,8 @@
 // only: ucontext's swapcontext makes a system call per switch, 20 times
 // slower), until it shuffles, waits at a barrier or returns. Once every
 // live lane of a warp waits at a shuffle, the shuffle is done as PTX's
-// shfl.sync defines it and the lanes go on; once every live thread of the
+// shfl.sync defines it and the lanes go on (mma.sync and ldmatrix alike,
+// as the PTX ISA defines them); once every live thread of the
 // block waits at the barrier, they all go on. Anything else (lanes of a warp
 // at different points, a shuffle reading a lane that is not taking part) is
 // reported, since on a GPU it would hang or read undefined values.
@@ -18,7 +19,9 @@
 // of different blocks never have one; their shared memory is their own, so
 // shared bytes race within a block only). Running threads one after another
 // hides such a race; a GPU gives whichever value wins. The last writer and
-// the last reader of each byte are kept, for the launch.
+// the last reader of each byte are kept, for the launch. Every access is
+// also checked against the alignment the compiled code assumes for it
+// (always: a GPU faults on a misaligned vector access, a CPU does not).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +36,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unistd.h>
 
@@ -90,7 +94,13 @@ extern "C" void kiln_fake_fiber_switch(void **, void *) { std::abort(); }
 constexpr bool kHasFibers = false;
 #endif
 
-enum class LaneState { Fresh, Ready, AtShuffle, AtMma, AtBarrier, Done };
+enum class LaneState { Fresh, Ready, AtShuffle, AtMma, AtLdmatrix, AtBarrier, Done };
+
+/// Whether a lane in `state` waits at a warp-wide operation.
+bool atWarpCollective(LaneState state) {
+  return state == LaneState::AtShuffle || state == LaneState::AtMma ||
+         state == LaneState::AtLdmatrix;
+}
 
 struct Lane {
   LaneState state = LaneState::Fresh;
@@ -102,8 +112,11 @@ struct Lane {
   // The shuffle this lane waits at, and then its result.
   int32_t kind = 0, mask = 0, bits = 0, b = 0, c = 0;
   int64_t result = 0;
-  // The matrix product this lane waits at: its fragments (kiln_emu_mma).
+  // The matrix product this lane waits at: its fragments (kiln_emu_mma);
+  // or the matrix load: the row it names, where its registers go
+  // (kiln_emu_ldmatrix).
   uint32_t *fragments = nullptr;
+  const void *row = nullptr;
 };
 
 /// A thread's access to a byte, for the race check: its number in the
@@ -188,6 +201,43 @@ void yieldLane(LaneState waitingAt) {
   Lane &lane = *launch.current;
   lane.state = waitingAt;
   kiln_fake_fiber_switch(&lane.sp, launch.schedulerSp);
+}
+
+/// The race check's record of thread `me` (in the launch) reading or
+/// writing `bytes` bytes at `start`; sets the launch's error on a race.
+void checkRace(Launch &launch, int64_t me, uintptr_t start, int64_t bytes, bool write,
+               bool shared) {
+  // Another block's use of shared memory bytes was of its own copy.
+  auto conflicts = [&](const Access &other) {
+    if (other.thread < 0 || other.thread == me)
+      return false;
+    bool sameBlock = other.thread / launch.threadsPerBlock == me / launch.threadsPerBlock;
+    return sameBlock ? other.epoch == launch.epoch : !shared;
+  };
+  auto describe = [&](int64_t thread) {
+    int64_t block = thread / launch.threadsPerBlock;
+    return "thread " + std::to_string(thread % launch.threadsPerBlock) + " of block " +
+           std::to_string(block);
+  };
+  for (int64_t i = 0; i < bytes; ++i) {
+    ByteAccesses &byte = launch.bytes[start + uintptr_t(i)];
+    const Access *other = conflicts(byte.writer) ? &byte.writer
+                          : write && conflicts(byte.reader) ? &byte.reader
+                                                           : nullptr;
+    if (other) {
+      char where[32];
+      std::snprintf(where, sizeof where, "%p", reinterpret_cast<const void *>(start + i));
+      launch.error = "a race: " + describe(me) + (write ? " writes" : " reads") + " byte " +
+                     where + ", which " + describe(other->thread) +
+                     (other == &byte.writer ? " wrote" : " read") +
+                     " in the same launch with no barrier between them";
+      return;
+    }
+    if (write)
+      byte = {{me, launch.epoch}, {}};
+    else
+      byte.reader = {me, launch.epoch};
+  }
 }
 
 /// Does the shuffle every live lane of warp [first, last) waits at.
@@ -285,6 +335,56 @@ std::string resolveMma(Launch &launch, size_t first, size_t last) {
   return "";
 }
 
+/// Does the matrix load (kiln_emu_ldmatrix) every lane of warp [first,
+/// last) waits at: matrix i's rows are the 16 bytes at the addresses lanes
+/// 8i to 8i + 7 name (their reads are those lanes' for the race check);
+/// each lane gets row lane / 4, columns 2 * (lane % 4) and + 1 of each
+/// (of its transpose with .trans).
+std::string resolveLdmatrix(Launch &launch, size_t first, size_t last) {
+  if (last - first != size_t(kWarpSize))
+    return "ldmatrix in a warp of " + std::to_string(last - first) + " threads";
+  int32_t shape = launch.lanes[first].kind;
+  int matrices = shape & ~KILN_EMU_LDMATRIX_TRANS;
+  bool transpose = shape & KILN_EMU_LDMATRIX_TRANS;
+  uint16_t values[4][8][8];
+  for (size_t i = first; i < last; ++i) {
+    const Lane &lane = launch.lanes[i];
+    if (lane.state != LaneState::AtLdmatrix)
+      return "ldmatrix.sync.aligned with lanes of the warp elsewhere (exited or at another "
+             "operation)";
+    if (lane.kind != shape)
+      return "lanes of a warp wait at different ldmatrix shapes";
+    int matrix = lane.laneId / 8;
+    if (matrix >= matrices)
+      continue;
+    auto address = reinterpret_cast<uintptr_t>(lane.row);
+    if (address % 16 != 0) {
+      char where[32];
+      std::snprintf(where, sizeof where, "%p", lane.row);
+      return "ldmatrix: lane " + std::to_string(lane.laneId) + " names row address " + where +
+             ", not 16-byte aligned";
+    }
+    if (launch.raceCheck) {
+      checkRace(launch, launch.blockBase + lane.linear, address, 16, /*write=*/false,
+                /*shared=*/true);
+      if (!launch.error.empty())
+        return launch.error;
+    }
+    std::memcpy(values[matrix][lane.laneId % 8], lane.row, 16);
+  }
+  for (size_t i = first; i < last; ++i) {
+    Lane &lane = launch.lanes[i];
+    int row = lane.laneId / 4, column = 2 * (lane.laneId % 4);
+    for (int m = 0; m < matrices; ++m) {
+      uint16_t low = transpose ? values[m][column][row] : values[m][row][column];
+      uint16_t high = transpose ? values[m][column + 1][row] : values[m][row][column + 1];
+      lane.fragments[m] = uint32_t(low) | uint32_t(high) << 16;
+    }
+    lane.state = LaneState::Ready;
+  }
+  return "";
+}
+
 void setThread(Lane &lane, size_t linear, const unsigned block[3]) {
   lane.linear = int64_t(linear);
   lane.tid[0] = int32_t(linear % block[0]);
@@ -345,20 +445,25 @@ std::string runBlockAsCoroutines(Launch &launch) {
     bool resolved = false;
     for (size_t first = 0; first < count; first += kWarpSize) {
       size_t last = std::min(count, first + kWarpSize);
-      bool anyShuffle = false, anyMma = false, allWaiting = true;
+      // The warp-wide operation its lanes wait at, once none runs.
+      std::optional<LaneState> collective;
+      bool allWaiting = true;
       for (size_t i = first; i < last; ++i) {
         LaneState state = launch.lanes[i].state;
-        anyShuffle |= state == LaneState::AtShuffle;
-        anyMma |= state == LaneState::AtMma;
-        allWaiting &= state == LaneState::AtShuffle || state == LaneState::AtMma ||
-                      state == LaneState::Done;
+        allWaiting &= atWarpCollective(state) || state == LaneState::Done;
+        if (!atWarpCollective(state))
+          continue;
+        if (collective && *collective != state)
+          return "lanes of a warp wait at different warp-wide operations (shuffle, mma.sync, "
+                 "ldmatrix)";
+        collective = state;
       }
-      if ((!anyShuffle && !anyMma) || !allWaiting)
+      if (!collective || !allWaiting)
         continue;
-      if (anyShuffle && anyMma)
-        return "lanes of a warp wait at a shuffle and at mma.sync";
-      std::string problem = anyMma ? resolveMma(launch, first, last)
-                                   : resolveShuffle(launch, first, last);
+      std::string problem = *collective == LaneState::AtMma ? resolveMma(launch, first, last)
+                            : *collective == LaneState::AtLdmatrix
+                                ? resolveLdmatrix(launch, first, last)
+                                : resolveShuffle(launch, first, last);
       if (!problem.empty())
         return problem;
       resolved = true;
@@ -374,7 +479,7 @@ std::string runBlockAsCoroutines(Launch &launch) {
     }
     return "the block's threads cannot all go on: " + std::to_string(atBarrier) +
            " wait at a barrier, " + std::to_string(count - done - atBarrier) +
-           " at shuffles or mma.sync their warps do not all reach, " + std::to_string(done) +
+           " at warp-wide operations their warps do not all reach, " + std::to_string(done) +
            " have exited";
   }
 }
@@ -540,44 +645,42 @@ EMULATOR_EXPORT void kiln_emu_mma(int32_t kind, uint32_t *fragments) {
   yieldLane(LaneState::AtMma);
 }
 
+EMULATOR_EXPORT void kiln_emu_ldmatrix(int32_t shape, const void *row, uint32_t *registers) {
+  Launch &launch = *active;
+  if (!launch.kernel->synchronizes) {
+    launch.error = "runs ldmatrix, but its description says its threads do not synchronize";
+    return;
+  }
+  int matrices = shape & ~KILN_EMU_LDMATRIX_TRANS;
+  if (matrices != 1 && matrices != 2 && matrices != 4) {
+    launch.error = "ldmatrix of unknown shape " + std::to_string(shape);
+    return;
+  }
+  Lane &lane = *launch.current;
+  lane.kind = shape, lane.row = row, lane.fragments = registers;
+  yieldLane(LaneState::AtLdmatrix);
+}
+
 EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t flags) {
   Launch *launch = active;
-  if (!launch || !launch->raceCheck || !launch->error.empty())
+  if (!launch || !launch->error.empty())
     return;
   bool write = flags & KILN_EMU_ACCESS_WRITE, shared = flags & KILN_EMU_ACCESS_SHARED;
-  int64_t me = launch->blockBase + launch->current->linear;
-  // Another block's use of shared memory bytes was of its own copy.
-  auto conflicts = [&](const Access &other) {
-    if (other.thread < 0 || other.thread == me)
-      return false;
-    bool sameBlock = other.thread / launch->threadsPerBlock == me / launch->threadsPerBlock;
-    return sameBlock ? other.epoch == launch->epoch : !shared;
-  };
-  auto describe = [&](int64_t thread) {
-    int64_t block = thread / launch->threadsPerBlock;
-    return "thread " + std::to_string(thread % launch->threadsPerBlock) + " of block " +
-           std::to_string(block);
-  };
   auto start = reinterpret_cast<uintptr_t>(address);
-  for (int64_t i = 0; i < bytes; ++i) {
-    ByteAccesses &byte = launch->bytes[start + uintptr_t(i)];
-    const Access *other = conflicts(byte.writer) ? &byte.writer
-                          : write && conflicts(byte.reader) ? &byte.reader
-                                                           : nullptr;
-    if (other) {
-      char where[32];
-      std::snprintf(where, sizeof where, "%p", reinterpret_cast<const void *>(start + i));
-      launch->error = "a race: " + describe(me) + (write ? " writes" : " reads") + " byte " +
-                      where + ", which " + describe(other->thread) +
-                      (other == &byte.writer ? " wrote" : " read") +
-                      " in the same launch with no barrier between them";
-      return;
-    }
-    if (write)
-      byte = {{me, launch->epoch}, {}};
-    else
-      byte.reader = {me, launch->epoch};
+  uintptr_t alignment = uintptr_t(1) << ((flags >> KILN_EMU_ACCESS_ALIGN_SHIFT) & 63);
+  if (start % alignment != 0) {
+    char where[32];
+    std::snprintf(where, sizeof where, "%p", address);
+    int64_t block = launch->blockBase / launch->threadsPerBlock;
+    launch->error = "a misaligned access: thread " + std::to_string(launch->current->linear) +
+                    " of block " + std::to_string(block) + (write ? " writes " : " reads ") + std::to_string(bytes) + " bytes at " +
+                    where + ", which the kernel's code takes to be " +
+                    std::to_string(alignment) + "-byte aligned (a GPU faults)";
+    return;
   }
+  if (!launch->raceCheck)
+    return;
+  checkRace(*launch, launch->blockBase + launch->current->linear, start, bytes, write, shared);
 }
 
 EMULATOR_EXPORT void kiln_emu_barrier() {

@@ -5,8 +5,9 @@
  * emulator (fake_cuda_emulator.cpp) on cases chosen by hand: every shuffle
  * mode with whole and segmented warps, a block barrier, the special
  * registers, threads that could not all reach a shuffle on a GPU, races
- * (in global and in shared memory), and the tensor cores' m16n8k16 product
- * (mma.sync) of small integers.
+ * (in global and in shared memory), the tensor cores' m16n8k16 product
+ * (mma.sync) of small integers, ldmatrix's matrix loads, and accesses less
+ * aligned than the code assumes.
  * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
  *===----------------------------------------------------------------------===*/
 
@@ -22,6 +23,7 @@ int64_t kiln_emu_shfl(int32_t kind, int32_t mask, int32_t bits, int32_t b, int32
 void kiln_emu_barrier(void);
 void kiln_emu_access(const void *address, int64_t bytes, int32_t write);
 void kiln_emu_mma(int32_t kind, uint32_t *fragments);
+void kiln_emu_ldmatrix(int32_t shape, const void *row, uint32_t *registers);
 
 static int32_t linearThread(void) {
   return kiln_emu_special_register(KILN_EMU_TID_X) +
@@ -174,4 +176,39 @@ EXPORT void kiln_emu_kernel_mma(void **params) {
   kiln_emu_mma(kind, words);
   for (int j = 0; j < 4; ++j)
     out[(g + 8 * (j >> 1)) * 8 + 2 * t + (j & 1)] = words[6 + j];
+}
+
+/* ldmatrix(out, shape, misalign): each lane writes row lane % 8 of matrix
+ * lane / 8 of four 8x8 matrices of 16-bit values in shared memory (value
+ * 64 * matrix + 8 * row + column), waits at the barrier, then names that
+ * row in kiln_emu_ldmatrix(shape); out[4 * lane + m] = its register m,
+ * for the shape's count of matrices. With `misalign`
+ * non-zero lane 0 names an address 2 bytes past its row. */
+static uint16_t matrices[4][8][8] __attribute__((aligned(16)));
+EXPORT const kiln_emu_kernel_info kiln_emu_info_ldmatrix = {3, 1};
+EXPORT void kiln_emu_kernel_ldmatrix(void **params) {
+  uint32_t *out = *(uint32_t **)params[0];
+  int32_t shape = *(int32_t *)params[1], misalign = *(int32_t *)params[2];
+  int32_t lane = kiln_emu_special_register(KILN_EMU_LANEID);
+  uint16_t *row = matrices[lane / 8][lane % 8];
+  for (int c = 0; c < 8; ++c) {
+    kiln_emu_access(&row[c], 2, KILN_EMU_ACCESS_WRITE | KILN_EMU_ACCESS_SHARED);
+    row[c] = (uint16_t)(64 * (lane / 8) + 8 * (lane % 8) + c);
+  }
+  kiln_emu_barrier();
+  uint32_t registers[4];
+  kiln_emu_ldmatrix(shape, misalign && lane == 0 ? (const char *)row + 2 : (const void *)row,
+                    registers);
+  for (int m = 0; m < (shape & ~KILN_EMU_LDMATRIX_TRANS); ++m)
+    out[4 * lane + m] = registers[m];
+}
+
+/* misaligned(out, offset): thread 0 reports a 4-byte load at out + offset
+ * bytes that the code takes to be 4-byte aligned. */
+EXPORT const kiln_emu_kernel_info kiln_emu_info_misaligned = {2, 0};
+EXPORT void kiln_emu_kernel_misaligned(void **params) {
+  char *out = *(char **)params[0];
+  int32_t offset = *(int32_t *)params[1];
+  if (kiln_emu_special_register(KILN_EMU_TID_X) == 0)
+    kiln_emu_access(out + offset, 4, 2 << KILN_EMU_ACCESS_ALIGN_SHIFT);
 }

@@ -511,6 +511,56 @@ TEST(GpuEmulator, MmaWithExitedLanesIsTheRunsError) {
       << status;
 }
 
+TEST(GpuEmulator, LdmatrixAsThePtxIsaLaysOutItsRegisters) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  setenv("FAKE_CUDA_RACECHECK", "1", 1); // the rows are read after the barrier
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  // fake_emulated_kernels.c's matrices: value 64 m + 8 row + column.
+  auto value = [](int m, int row, int column) { return uint32_t(64 * m + 8 * row + column); };
+  for (int matrices : {1, 2, 4})
+    for (bool transpose : {false, true}) {
+      int shape = matrices | (transpose ? KILN_EMU_LDMATRIX_TRANS : 0);
+      std::string status;
+      std::vector<int32_t> got = runKernel(*session, "ldmatrix", grid, block, 4 * 32, {shape, 0},
+                                           status);
+      ASSERT_EQ(status, "") << "shape " << shape;
+      for (int lane = 0; lane < 32; ++lane)
+        for (int m = 0; m < matrices; ++m) {
+          // Row lane / 4, columns 2 (lane % 4) and + 1 (of the transpose).
+          int row = lane / 4, column = 2 * (lane % 4);
+          uint32_t low = transpose ? value(m, column, row) : value(m, row, column);
+          uint32_t high = transpose ? value(m, column + 1, row) : value(m, row, column + 1);
+          EXPECT_EQ(uint32_t(got[size_t(4 * lane + m)]), low | high << 16)
+              << "shape " << shape << " lane " << lane << " register " << m;
+        }
+    }
+  unsetenv("FAKE_CUDA_RACECHECK");
+  std::string status;
+  runKernel(*session, "ldmatrix", grid, block, 4 * 32, {4, 1}, status);
+  EXPECT_NE(status.find("kernel 'ldmatrix': ldmatrix: lane 0 names row address"),
+            std::string::npos)
+      << status;
+  EXPECT_NE(status.find("not 16-byte aligned"), std::string::npos) << status;
+}
+
+TEST(GpuEmulator, AccessesLessAlignedThanTheCodeAssumesAreTheRunsError) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  std::string status;
+  runKernel(*session, "misaligned", grid, block, 4, {4}, status);
+  EXPECT_EQ(status, "");
+  runKernel(*session, "misaligned", grid, block, 4, {2}, status);
+  EXPECT_NE(status.find("kernel 'misaligned': a misaligned access: thread 0 of block 0 reads 4 "
+                        "bytes at"),
+            std::string::npos)
+      << status;
+  EXPECT_NE(status.find("which the kernel's code takes to be 4-byte aligned (a GPU faults)"),
+            std::string::npos)
+      << status;
+}
+
 } // namespace
 
 //===--- Through the C API: a hand-written GPU model (fake_gpu_model.c) ---===//

@@ -10,9 +10,11 @@
 // max and sum across those steps (the online softmax), rescaling its output
 // accumulator when the max grows. A step's 32 keys of K and V are copied
 // into shared memory by the whole block first (neighbouring threads on
-// neighbouring addresses of the source), between two barriers: the four
-// warps read them from there, instead of each lane gathering its fragments
-// from 8 rows of global memory per load. Both products run on the tensor cores
+// neighbouring addresses of the source, 16 bytes a thread where the rows
+// allow it), between two barriers: the four warps load their fragments
+// from there with ldmatrix (four 8x8 matrices a load, V's transposed),
+// instead of each lane gathering them from 8 rows of global memory. Both
+// products run on the tensor cores
 // (mma.sync m16n8k16, 16-bit inputs, fp32 sums); the probabilities are
 // rounded to that 16-bit type for the second product, as they would be
 // when stored between kernels. Q, K and V are read in place through the
@@ -38,6 +40,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -59,9 +62,11 @@ constexpr int64_t kRowsPerWarp = 16; // an mma's M
 constexpr int64_t kKeysPerStep = 32; // four 8-key tiles, two 16-key chunks
 constexpr int64_t kMmaK = 16, kMmaN = 8;
 constexpr int64_t kThreads = kWarpsPerBlock * kWarpSize;
-// Shared memory rows are padded by 8 values (16 bytes): a fragment's 32
-// lanes then read 32 different banks (rows 4 banks apart).
+// Shared memory rows are padded by 8 values (16 bytes): the 8 rows of an
+// ldmatrix matrix then start 4 banks apart and read 32 different banks.
 constexpr int64_t kRowPad = 8;
+// Global to shared copies move 8 values (16 bytes) a thread where they can.
+constexpr int64_t kVectorWidth = 8;
 
 /// An operand of the op as it reads it: logical dim i is dim perm[i] of
 /// the buffer.
@@ -100,13 +105,18 @@ struct KernelBuilder {
   Value fmax(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
   Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
 
-  /// Element `logical` (B, H, row, column) of `o`, a batch dim of 1 read
-  /// at 0 (broadcast).
-  Value load(const Operand &o, ArrayRef<Value> logical) {
-    SmallVector<Value, 4> indices(4);
+  /// The buffer indices of element `logical` (B, H, row, column) of `o`, a
+  /// batch dim of 1 read at 0 (broadcast).
+  SmallVector<Value, 4> indices(const Operand &o, ArrayRef<Value> logical) {
+    SmallVector<Value, 4> result(4);
     for (int64_t d = 0; d < 4; ++d)
-      indices[o.perm[d]] = d < 2 && o.dim(d) == 1 ? index(0) : logical[d];
-    return memref::LoadOp::create(b, loc, o.buffer, indices);
+      result[o.perm[d]] = d < 2 && o.dim(d) == 1 ? index(0) : logical[d];
+    return result;
+  }
+
+  /// Element `logical` (B, H, row, column) of `o`.
+  Value load(const Operand &o, ArrayRef<Value> logical) {
+    return memref::LoadOp::create(b, loc, o.buffer, indices(o, logical));
   }
 
   /// A loaded element as the tensor cores read it.
@@ -122,10 +132,28 @@ struct KernelBuilder {
   /// takes them.
   Value pack(Value low, Value high) {
     auto type = VectorType::get({2}, mmaType);
-    Value pair = vector::FromElementsOp::create(b, loc, type, ValueRange{toMma(low), toMma(high)});
+    return asRegister(
+        vector::FromElementsOp::create(b, loc, type, ValueRange{toMma(low), toMma(high)}));
+  }
+
+  /// A fragment register as nvvm.mma.sync takes it (an i32 for bf16) from
+  /// a vector<2xT>.
+  Value asRegister(Value pair) {
     if (mmaType.isF16())
       return pair;
     return LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
+  }
+
+  /// ldmatrix of four 8x8 matrices of `tile` (shared memory), this lane
+  /// naming the row that starts at (row, column): its four registers.
+  SmallVector<Value, 4> ldmatrix(Value tile, Value row, Value column, bool transpose) {
+    auto type = VectorType::get({4, 2}, mmaType);
+    Value loaded = nvgpu::LdMatrixOp::create(b, loc, type, tile, ValueRange{row, column},
+                                             transpose, /*numTiles=*/4);
+    SmallVector<Value, 4> regs;
+    for (int64_t j = 0; j < 4; ++j)
+      regs.push_back(asRegister(vector::ExtractOp::create(b, loc, loaded, ArrayRef<int64_t>{j})));
+    return regs;
   }
 
   /// D = A B + C for one m16n8k16 tile: four A registers, two B, four f32.
@@ -166,6 +194,31 @@ bool columnsContiguous(const Operand &o, int64_t columns, int64_t keys) {
   if (failed(cast<MemRefType>(o.buffer.getType()).getStridesAndOffset(strides, offset)))
     return true;
   return strides[o.perm[columns]] <= strides[o.perm[keys]];
+}
+
+/// Whether a step's tile of `o` (logical dim `columns` along a row of
+/// shared memory, `width` of them) can be copied 16 bytes a thread: `o` is
+/// in the tensor cores' type, its columns are its buffer's innermost dim
+/// with unit stride, and every other stride and its offset are multiples
+/// of 8 values, so that each copy's source is 16-byte aligned whenever the
+/// buffer's base is (checked when the kernel runs: the runtime's buffers
+/// are, a caller's device pointer need not be).
+bool vectorCopyable(const Operand &o, int64_t columns, int64_t width, FloatType mmaType) {
+  auto type = cast<MemRefType>(o.buffer.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (type.getElementType() != mmaType || width % kVectorWidth != 0 ||
+      failed(type.getStridesAndOffset(strides, offset)) || ShapedType::isDynamic(offset) ||
+      offset % kVectorWidth != 0)
+    return false;
+  int64_t innermost = type.getRank() - 1;
+  if (o.perm[columns] != innermost || strides[innermost] != 1)
+    return false;
+  for (int64_t d = 0; d < innermost; ++d)
+    if (type.getDimSize(d) != 1 &&
+        (ShapedType::isDynamic(strides[d]) || strides[d] % kVectorWidth != 0))
+      return false;
+  return true;
 }
 
 /// The reason the GPU kernel cannot run `op`, or "".
@@ -267,26 +320,79 @@ void lower(AttentionOp op, FloatType mmaType) {
   const float scale = op.getScale().convertToFloat();
   Value addend = op.getAddend();
   // Fills `tile` with the step's keys (from `firstKey`, the last repeated
-  // past the end: their probabilities are 0) of `width` columns, each
-  // thread width / 4 values, read by `at(key, column)`.
-  auto fill = [&](KernelBuilder &s, Value tile, int64_t width, bool columnsFastest,
-                  Value firstKey, function_ref<Value(KernelBuilder &, Value, Value)> at) {
-    int64_t perThread = kKeysPerStep * width / kThreads;
+  // past the end: their probabilities are 0) of `width` columns of `o`,
+  // whose element (key, column) is at logical indices `at(key, column)`.
+  // `copy` is the form: 16 bytes a thread, or one value a thread with
+  // neighbouring threads on neighbouring columns or keys (the faster-moving
+  // in the source).
+  enum class Copy { Vectors, ColumnsFastest, KeysFastest };
+  using LogicalAt = function_ref<SmallVector<Value, 4>(KernelBuilder &, Value, Value)>;
+  auto fill = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy copy,
+                  Value firstKey, LogicalAt at) {
+    const int64_t perCopy = copy == Copy::Vectors ? kVectorWidth : 1;
+    const int64_t copies = kKeysPerStep * width / perCopy, rowCopies = width / perCopy;
     scf::ForOp::create(
-        s.b, loc, s.index(0), s.index(perThread), s.index(1), ValueRange(),
-        [&](OpBuilder &nested, Location, Value j, ValueRange) {
+        s.b, loc, s.index(0), s.index((copies + kThreads - 1) / kThreads), s.index(1),
+        ValueRange(), [&](OpBuilder &nested, Location, Value j, ValueRange) {
           KernelBuilder f{nested, loc, mmaType};
           Value i = f.add(thread, arith::MulIOp::create(nested, loc, j, f.index(kThreads)));
-          Value key = columnsFastest ? f.div(i, width) : f.rem(i, kKeysPerStep);
-          Value column = columnsFastest ? f.rem(i, width) : f.div(i, kKeysPerStep);
+          if (copies % kThreads != 0) {
+            Value inRange = arith::CmpIOp::create(nested, loc, arith::CmpIPredicate::ult, i,
+                                                  f.index(copies));
+            auto guard = scf::IfOp::create(nested, loc, inRange, /*withElseRegion=*/false);
+            f.b.setInsertionPoint(guard.thenBlock()->getTerminator());
+          }
+          bool keysFastest = copy == Copy::KeysFastest;
+          Value key = keysFastest ? f.rem(i, kKeysPerStep) : f.div(i, rowCopies);
+          Value column = keysFastest ? f.div(i, kKeysPerStep) : f.mul(f.rem(i, rowCopies), perCopy);
           Value source = f.min(f.add(firstKey, key), sk - 1);
-          Value value = f.toMma(at(f, source, column));
-          memref::StoreOp::create(nested, loc, value, tile, ValueRange{key, column});
+          SmallVector<Value, 4> logical = at(f, source, column);
+          if (copy == Copy::Vectors) {
+            auto type = VectorType::get({kVectorWidth}, mmaType);
+            Value values = vector::LoadOp::create(f.b, loc, type, o.buffer, f.indices(o, logical),
+                                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+            vector::StoreOp::create(f.b, loc, values, tile, ValueRange{key, column},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(16));
+          } else {
+            Value value = f.toMma(f.load(o, logical));
+            memref::StoreOp::create(f.b, loc, value, tile, ValueRange{key, column});
+          }
           scf::YieldOp::create(nested, loc);
         });
   };
-  const bool kColumnsFastest = columnsContiguous(kt, 2, 3),
-             vColumnsFastest = columnsContiguous(v, 3, 2);
+  // K^T's element (key, column) is at (column, key) of its logical dims, V's
+  // at (key, column).
+  auto ktAt = [&](KernelBuilder &, Value key, Value column) -> SmallVector<Value, 4> {
+    return {image, head, column, key};
+  };
+  auto vAt = [&](KernelBuilder &, Value key, Value column) -> SmallVector<Value, 4> {
+    return {image, head, key, column};
+  };
+  // Each operand's copy: 16 bytes a thread where its layout allows it and
+  // its buffer's base is 16-byte aligned (the same for every thread, known
+  // when the kernel runs), else value by value.
+  auto copyForm = [&](const Operand &o, int64_t columns, int64_t keys, int64_t width,
+                      Value &aligned) {
+    if (vectorCopyable(o, columns, width, mmaType)) {
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(k.b, loc, o.buffer);
+      aligned = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::eq, k.rem(base, 16),
+                                      k.index(0));
+    }
+    return columnsContiguous(o, columns, keys) ? Copy::ColumnsFastest : Copy::KeysFastest;
+  };
+  Value kAligned, vAligned;
+  const Copy kCopy = copyForm(kt, 2, 3, d, kAligned), vCopy = copyForm(v, 3, 2, dv, vAligned);
+  // `fill` in the vector form where `aligned`, else in `form`.
+  auto fillEither = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
+                        Value aligned, Value firstKey, LogicalAt at) {
+    if (!aligned)
+      return fill(s, tile, o, width, form, firstKey, at);
+    auto branch = scf::IfOp::create(s.b, loc, aligned, /*withElseRegion=*/true);
+    KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
+    fill(then, tile, o, width, Copy::Vectors, firstKey, at);
+    KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
+    fill(otherwise, tile, o, width, form, firstKey, at);
+  };
   auto loop = scf::ForOp::create(
       k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
       [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
@@ -294,36 +400,27 @@ void lower(AttentionOp op, FloatType mmaType) {
         // The step's K and V into shared memory, once every warp is done
         // with the last step's.
         gpu::BarrierOp::create(s.b, loc);
-        fill(s, kTile, d, kColumnsFastest, firstKey,
-             [&](KernelBuilder &f, Value key, Value column) {
-               return f.load(kt, {image, head, column, key});
-             });
-        fill(s, vTile, dv, vColumnsFastest, firstKey,
-             [&](KernelBuilder &f, Value key, Value column) {
-               return f.load(v, {image, head, key, column});
-             });
+        fillEither(s, kTile, kt, d, kCopy, kAligned, firstKey, ktAt);
+        fillEither(s, vTile, v, dv, vCopy, vAligned, firstKey, vAt);
         gpu::BarrierOp::create(s.b, loc);
-        auto tileAt = [&](Value tile, Value row, Value column) -> Value {
-          return memref::LoadOp::create(s.b, loc, tile, ValueRange{row, column});
-        };
-        // Scores: four 8-key tiles, each summed over the head size.
+        // Scores: four 8-key tiles, each summed over the head size. K's B
+        // fragments of two key tiles come from one ldmatrix: matrix j
+        // (named by lanes 8j to 8j + 7) is keys 8 * (j / 2) + 0..7 of the
+        // pair, columns 8 * (j % 2) + 0..7 of the 16.
         constexpr int64_t keyTiles = kKeysPerStep / kMmaN;
-        SmallVector<SmallVector<Value, 4>> scores;
-        for (int64_t nt = 0; nt < keyTiles; ++nt) {
-          Value key = s.add(group, nt * kMmaN);
-          SmallVector<Value, 4> acc(4, s.f32(0.0f));
+        SmallVector<SmallVector<Value, 4>> scores(keyTiles, SmallVector<Value, 4>(4, s.f32(0.0f)));
+        Value pairRow = s.add(s.mul(s.div(lane, 16), kMmaN), s.rem(lane, 8));
+        Value halfColumn = s.mul(s.rem(s.div(lane, 8), 2), 8);
+        for (int64_t pair = 0; pair < keyTiles / 2; ++pair)
           for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
-            SmallVector<Value, 2> regs;
-            for (int64_t r = 0; r < 2; ++r) {
-              Value column = s.add(twoIndex, kk * kMmaK + 8 * r);
-              Value low = tileAt(kTile, key, column);
-              Value high = tileAt(kTile, key, s.add(column, 1));
-              regs.push_back(s.pack(low, high));
+            SmallVector<Value, 4> regs =
+                s.ldmatrix(kTile, s.add(pairRow, 2 * pair * kMmaN),
+                           s.add(halfColumn, kk * kMmaK), /*transpose=*/false);
+            for (int64_t t = 0; t < 2; ++t) {
+              SmallVector<Value, 4> &acc = scores[2 * pair + t];
+              acc = s.mma(qFragments[kk], {regs[2 * t], regs[2 * t + 1]}, acc);
             }
-            acc = s.mma(qFragments[kk], regs, acc);
           }
-          scores.push_back(acc);
-        }
         // scale * score + addend; keys past the last are -inf.
         Value minusInfinity = s.f32(lowest);
         Value scaleValue = s.f32(scale);
@@ -381,26 +478,23 @@ void lower(AttentionOp op, FloatType mmaType) {
         for (int64_t t = 0; t < outputTiles; ++t)
           for (int64_t j = 0; j < 4; ++j)
             next[4 + 4 * t + j] = s.fmul(state[4 + 4 * t + j], factors[j >> 1]);
-        // Output += P V, 16 keys at a time: P's A fragment is the two
-        // 8-key accumulators; V's B fragment rows are keys, its column the
-        // group's.
-        for (int64_t chunk = 0; chunk < kKeysPerStep / kMmaK; ++chunk) {
-          const SmallVector<Value, 4> &left = scores[2 * chunk], &right = scores[2 * chunk + 1];
-          SmallVector<Value, 4> p;
-          for (const SmallVector<Value, 4> *tile : {&left, &right})
+        // Output += P V, 16 keys at a time: P's A fragment of a 16-key
+        // chunk is its two 8-key accumulators. V's B fragments of both
+        // chunks of an 8-column tile come from one transposed ldmatrix:
+        // lane l names key l (matrix j is keys 8j + 0..7).
+        constexpr int64_t chunks = kKeysPerStep / kMmaK;
+        SmallVector<SmallVector<Value, 4>> p(chunks);
+        for (int64_t chunk = 0; chunk < chunks; ++chunk)
+          for (int64_t tile = 2 * chunk; tile < 2 * chunk + 2; ++tile)
             for (int64_t j = 0; j < 4; j += 2)
-              p.push_back(s.pack((*tile)[j], (*tile)[j + 1]));
-          Value keys[4];
-          for (int64_t i = 0; i < 4; ++i)
-            keys[i] = s.add(twoIndex, chunk * kMmaK + 8 * (i >> 1) + (i & 1));
-          for (int64_t t = 0; t < outputTiles; ++t) {
-            Value column = s.add(group, t * kMmaN);
-            auto vAt = [&](int64_t i) { return tileAt(vTile, keys[i], column); };
-            Value values[4] = {vAt(0), vAt(1), vAt(2), vAt(3)}; // in this order
-            SmallVector<Value, 2> regs = {s.pack(values[0], values[1]),
-                                          s.pack(values[2], values[3])};
+              p[chunk].push_back(s.pack(scores[tile][j], scores[tile][j + 1]));
+        for (int64_t t = 0; t < outputTiles; ++t) {
+          SmallVector<Value, 4> regs =
+              s.ldmatrix(vTile, lane, s.index(t * kMmaN), /*transpose=*/true);
+          for (int64_t chunk = 0; chunk < chunks; ++chunk) {
             ArrayRef<Value> acc = ArrayRef<Value>(next).slice(4 + 4 * t, 4);
-            SmallVector<Value, 4> d = s.mma(p, regs, acc);
+            SmallVector<Value, 4> d =
+                s.mma(p[chunk], {regs[2 * chunk], regs[2 * chunk + 1]}, acc);
             for (int64_t j = 0; j < 4; ++j)
               next[4 + 4 * t + j] = d[j];
           }

@@ -4,8 +4,9 @@
 // path's numerics can be tested where there is no GPU. Everything
 // convert-gpu-to-nvvm leaves is plain LLVM dialect except the NVVM
 // operations for what a CPU has no instruction for: the thread's position
-// in the launch, warp shuffles, block barriers and the tensor cores' warp-wide
-// products (mma.sync, m16n8k16 of f16 or bf16 into f32). Each becomes a call of
+// in the launch, warp shuffles, block barriers, the tensor cores' warp-wide
+// products (mma.sync, m16n8k16 of f16 or bf16 into f32) and matrix loads
+// from shared memory (ldmatrix, 8x8 16-bit). Each becomes a call of
 // the function the test driver's emulator exports for it
 // (kiln/kiln_gpu_emulation.h); any other NVVM operation is an error that
 // names it, rather than a kernel that would compute something else.
@@ -72,6 +73,18 @@ Value constantI32(OpBuilder &b, Location loc, int32_t value) {
   return LLVM::ConstantOp::create(b, loc, b.getI32Type(), value);
 }
 
+/// An array of `count` i32 on the lane's stack, through which a warp-wide
+/// operation's registers go to and from the emulator, and its slot `i`.
+Value stackWords(OpBuilder &b, Location loc, int64_t count) {
+  auto pointer = LLVM::LLVMPointerType::get(b.getContext());
+  return LLVM::AllocaOp::create(b, loc, pointer, b.getI32Type(),
+                                LLVM::ConstantOp::create(b, loc, b.getI64Type(), count), 4);
+}
+Value wordAt(OpBuilder &b, Location loc, Value words, int64_t i) {
+  return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()), b.getI32Type(),
+                             words, ArrayRef<LLVM::GEPArg>{i});
+}
+
 /// shfl.sync as kiln_emu_shfl: the value goes as its 32 bits, and the
 /// result's two halves become the value and, when asked for, the predicate.
 void lowerShuffle(gpu::GPUModuleOp module, NVVM::ShflOp shuffle) {
@@ -121,15 +134,12 @@ LogicalResult lowerMma(gpu::GPUModuleOp module, NVVM::MmaOp mma) {
   OpBuilder b(mma);
   Location loc = mma.getLoc();
   MLIRContext *context = mma.getContext();
-  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Type i32 = b.getI32Type();
   auto pointer = LLVM::LLVMPointerType::get(context);
   LLVM::LLVMFuncOp callee =
       declare(module, KILN_EMU_MMA_FN, LLVM::LLVMVoidType::get(context), {i32, pointer});
-  Value words = LLVM::AllocaOp::create(b, loc, pointer, i32,
-                                       LLVM::ConstantOp::create(b, loc, i64, 10), 4);
-  auto slot = [&](int64_t i) {
-    return LLVM::GEPOp::create(b, loc, pointer, i32, words, ArrayRef<LLVM::GEPArg>{i});
-  };
+  Value words = stackWords(b, loc, 10);
+  auto slot = [&](int64_t i) { return wordAt(b, loc, words, i); };
   int64_t i = 0;
   for (Value operand : llvm::concat<Value>(mma.getOperandA(), mma.getOperandB(),
                                            mma.getOperandC())) {
@@ -147,6 +157,42 @@ LogicalResult lowerMma(gpu::GPUModuleOp module, NVVM::MmaOp mma) {
   }
   mma.replaceAllUsesWith(result);
   mma.erase();
+  return success();
+}
+
+/// ldmatrix (m8n8, 16-bit, 1, 2 or 4 matrices, transposed or not) as
+/// kiln_emu_ldmatrix: the lane's row address goes as a generic pointer,
+/// its registers come back through an array on its stack.
+LogicalResult lowerLdmatrix(gpu::GPUModuleOp module, NVVM::LdMatrixOp load) {
+  NVVM::LdStMatrixShapeAttr shape = load.getShape();
+  int32_t matrices = int32_t(load.getNum());
+  if (shape.getM() != 8 || shape.getN() != 8 || load.getEltType() != NVVM::LdStMatrixEltType::B16 ||
+      (matrices != 1 && matrices != 2 && matrices != 4))
+    return load.emitError("the GPU emulation runs ldmatrix m8n8 of 16-bit values (1, 2 or 4 "
+                          "matrices) only");
+  OpBuilder b(load);
+  Location loc = load.getLoc();
+  MLIRContext *context = load.getContext();
+  Type i32 = b.getI32Type();
+  auto pointer = LLVM::LLVMPointerType::get(context);
+  LLVM::LLVMFuncOp callee = declare(module, KILN_EMU_LDMATRIX_FN, LLVM::LLVMVoidType::get(context),
+                                    {i32, pointer, pointer});
+  Value words = stackWords(b, loc, matrices);
+  Value row = LLVM::AddrSpaceCastOp::create(b, loc, pointer, load.getPtr());
+  int32_t code = matrices | (load.getLayout() == NVVM::MMALayout::col ? KILN_EMU_LDMATRIX_TRANS : 0);
+  LLVM::CallOp::create(b, loc, callee, ValueRange{constantI32(b, loc, code), row, words});
+  Value result;
+  if (matrices == 1) {
+    result = LLVM::LoadOp::create(b, loc, i32, words);
+  } else {
+    result = LLVM::UndefOp::create(b, loc, load.getType());
+    for (int64_t j = 0; j < matrices; ++j) {
+      Value value = LLVM::LoadOp::create(b, loc, i32, wordAt(b, loc, words, j));
+      result = LLVM::InsertValueOp::create(b, loc, result, value, ArrayRef<int64_t>{j});
+    }
+  }
+  load.replaceAllUsesWith(result);
+  load.erase();
   return success();
 }
 
@@ -182,6 +228,11 @@ struct GpuEmulationCallsPass
       }
       if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
         if (failed(lowerMma(module, mma)))
+          return signalPassFailure();
+        continue;
+      }
+      if (auto load = dyn_cast<NVVM::LdMatrixOp>(op)) {
+        if (failed(lowerLdmatrix(module, load)))
           return signalPassFailure();
         continue;
       }

@@ -13,8 +13,8 @@
  *    (params as cuLaunchKernel takes them: a pointer to each parameter) and
  *    `const kiln_emu_kernel_info kiln_emu_info_K`;
  *  - the kernels call back into the driver for what PTX has and C does not:
- *    special registers, warp shuffles, block barriers and the tensor
- *    cores' warp-wide matrix products (below), and
+ *    special registers, warp shuffles, block barriers, the tensor cores'
+ *    warp-wide matrix products and matrix loads (below), and
  *    libdevice's __nv_* math functions, which the driver also provides.
  *
  * The compiler and the test driver include this header; the runtime only
@@ -74,20 +74,39 @@ enum kiln_emu_shfl_kind {
  * every lane of the warp must take part. */
 enum kiln_emu_mma_kind { KILN_EMU_MMA_F16 = 0, KILN_EMU_MMA_BF16 = 1 };
 
+/* void kiln_emu_ldmatrix(int32_t shape, const void *row, uint32_t *registers):
+ * PTX's ldmatrix.sync.aligned.m8n8.xN{.trans}.shared.b16 for the calling
+ * lane, shape N (1, 2 or 4), or'ed with KILN_EMU_LDMATRIX_TRANS for .trans.
+ * `row` is the shared memory address the lane names: lanes 8i to 8i + 7
+ * the rows 0 to 7 of matrix i (eight 16-bit values, 16 bytes, 16-byte
+ * aligned); the other lanes' are not read. registers[0..N-1] receive the
+ * lane's part of each matrix: row lane / 4, columns 2 * (lane % 4) and
+ * + 1, the lower column in the low half (of the transposed matrix with
+ * .trans). Every lane of the warp must take part. */
+enum kiln_emu_ldmatrix_shape { KILN_EMU_LDMATRIX_TRANS = 16 };
+
 /* void kiln_emu_access(const void *address, int64_t bytes, int32_t flags):
  * called before each load and store of the kernels (not of their
- * thread-private stack memory), so that the driver can find races between
- * threads of a launch (FAKE_CUDA_RACECHECK=1). flags: KILN_EMU_ACCESS_WRITE
- * for a store; KILN_EMU_ACCESS_SHARED for the block's shared memory
- * (address space 3: one per block on a GPU; blocks run one after another
- * here, so they take turns with the same bytes). */
-enum kiln_emu_access_flags { KILN_EMU_ACCESS_WRITE = 1, KILN_EMU_ACCESS_SHARED = 2 };
+ * thread-private stack memory). The driver checks that the address has the
+ * alignment the compiled code assumes (a GPU faults on a misaligned access
+ * where a CPU does not), and finds races between threads of a launch
+ * (FAKE_CUDA_RACECHECK=1). flags: KILN_EMU_ACCESS_WRITE for a store;
+ * KILN_EMU_ACCESS_SHARED for the block's shared memory (address space 3:
+ * one per block on a GPU; blocks run one after another here, so they take
+ * turns with the same bytes); the log2 of the assumed alignment in bytes
+ * shifted left by KILN_EMU_ACCESS_ALIGN_SHIFT. */
+enum kiln_emu_access_flags {
+  KILN_EMU_ACCESS_WRITE = 1,
+  KILN_EMU_ACCESS_SHARED = 2,
+  KILN_EMU_ACCESS_ALIGN_SHIFT = 8
+};
 
 #define KILN_EMU_SPECIAL_REGISTER_FN "kiln_emu_special_register"
 #define KILN_EMU_SHFL_FN "kiln_emu_shfl"
 #define KILN_EMU_BARRIER_FN "kiln_emu_barrier"
 #define KILN_EMU_ACCESS_FN "kiln_emu_access"
 #define KILN_EMU_MMA_FN "kiln_emu_mma"
+#define KILN_EMU_LDMATRIX_FN "kiln_emu_ldmatrix"
 
 #ifdef __cplusplus
 }

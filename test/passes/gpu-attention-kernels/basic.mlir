@@ -6,10 +6,13 @@
 // written with the heads merged. One launch: 2 batch x 2 heads x 1 tile
 // of 64 query rows = 4 blocks of 4 warps; Q's fragments loaded once; the
 // keys in steps of 32, each step's K and V copied into shared memory by the
-// whole block (rows padded to 72 values) between two barriers, the scores
-// and the output accumulated by mma.sync m16n8k16 (f16 in, f32 out) on
-// fragments read from there, the softmax's running max combined across
-// the four lanes of a row by shuffles xor 1 and 2.
+// whole block (rows padded to 72 values) between two barriers: 16 bytes a
+// thread where the buffer's base is 16-byte aligned (checked once, before
+// the steps; the views' strides and offsets are multiples of 8 values),
+// else value by value. The scores and the output accumulated by mma.sync
+// m16n8k16 (f16 in, f32 out) on fragments loaded from there by ldmatrix
+// (four 8x8 matrices, V's transposed), the softmax's running max combined
+// across the four lanes of a row by shuffles xor 1 and 2.
 
 // CHECK-LABEL: func.func @bert
 // CHECK-NOT: kiln.attention
@@ -18,14 +21,27 @@
 // CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) workgroup(%[[KT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>)
 // Q's fragments: four registers of two f16 per 16 of the head size (64).
 // CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2xf16>
+// CHECK: %[[KBASE:.*]] = memref.extract_aligned_pointer_as_index %arg1
+// CHECK: %[[KREM:.*]] = arith.remui %[[KBASE]], %{{.*}} : index
+// CHECK: %[[KALIGNED:.*]] = arith.cmpi eq, %[[KREM]], %{{.*}} : index
+// CHECK: memref.extract_aligned_pointer_as_index %arg2
+// CHECK: %[[VALIGNED:.*]] = arith.cmpi eq
 // CHECK: scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
 // CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.if %[[KALIGNED]] {
+// CHECK: vector.load %arg1[{{.*}}] {alignment = 16 : i64} : memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 128>>, vector<8xf16>
+// CHECK: vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<32x72xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: } else {
 // CHECK: memref.load %arg1[
 // CHECK: memref.store %{{.*}}, %[[KT]][
+// CHECK: scf.if %[[VALIGNED]] {
+// CHECK: vector.load %arg2[
+// CHECK: vector.store %{{.*}}, %[[VT]][
+// CHECK: } else {
 // CHECK: memref.load %arg2[
 // CHECK: memref.store %{{.*}}, %[[VT]][
 // CHECK: gpu.barrier
-// CHECK: memref.load %[[KT]][
+// CHECK: nvgpu.ldmatrix %[[KT]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<32x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // The mask, 16 keys per step past the end (20 keys: not a multiple of 32)
 // -inf; the exponents taken from 0 while a row's max is still -inf.
@@ -37,6 +53,8 @@
 // CHECK: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK: gpu.shuffle  xor
 // CHECK: math.exp
+// CHECK: nvgpu.ldmatrix %[[VT]][{{.*}}] {numTiles = 4 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
 // CHECK: scf.yield
 // After the steps: the row's sum over its group, the stores of rows that
 // exist, rounded for half storage (saturating).
@@ -59,13 +77,15 @@ func.func @bert(%qkv: memref<2x20x2x64xf16, strided<[7680, 384, 64, 1]>>,
 }
 
 // f32 operands (--gpu-storage=fp32) are rounded to the tensor cores' type
-// as they are loaded; an f32 output is stored as is; 70 query rows take
+// as they are loaded (value by value: no 16-byte copies); an f32 output is stored as is; 70 query rows take
 // two tiles (2 blocks per head); keys a multiple of 32 need no -inf.
 // CHECK-LABEL: func.func @fp32_storage
 // CHECK: %[[BLOCKS:.*]] = arith.constant 6 : index
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[BLOCKS]],
 // CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK-NOT: extract_aligned_pointer
 // CHECK: scf.for
+// CHECK-NOT: vector.load
 // CHECK-NOT: arith.cmpi ult
 // CHECK: scf.yield
 // CHECK-NOT: arith.truncf
@@ -85,5 +105,25 @@ func.func @empty(%q: memref<1x1x0x16xf16>, %kt: memref<1x1x16x8xf16>, %v: memref
                  %out: memref<1x1x0x8xf16>) {
   kiln.attention %q, %kt, %v into %out
       : memref<1x1x0x16xf16>, memref<1x1x16x8xf16>, memref<1x1x8x8xf16>, memref<1x1x0x8xf16>
+  return
+}
+
+// K's view starts 4 values into a row (offset 132) and V's rows are 36
+// values apart: neither can be copied 16 bytes a thread, whatever the
+// base; value by value only, with no alignment check.
+// CHECK-LABEL: func.func @unaligned_views
+// CHECK: gpu.launch
+// CHECK-NOT: extract_aligned_pointer
+// CHECK-NOT: vector.load
+// CHECK: nvgpu.ldmatrix
+// CHECK: return
+func.func @unaligned_views(%q: memref<1x2x16x16xf16>,
+                           %k: memref<1x16x2x16xf16, strided<[1152, 72, 36, 1], offset: 132>>,
+                           %v: memref<1x2x16x16xf16, strided<[1152, 36, 72, 1]>>,
+                           %out: memref<1x2x16x16xf16>) {
+  kiln.attention %q, %k, %v into %out
+      {scale = 0.25 : f32, kt_perm = array<i64: 0, 2, 3, 1>}
+      : memref<1x2x16x16xf16>, memref<1x16x2x16xf16, strided<[1152, 72, 36, 1], offset: 132>>,
+        memref<1x2x16x16xf16, strided<[1152, 36, 72, 1]>>, memref<1x2x16x16xf16>
   return
 }

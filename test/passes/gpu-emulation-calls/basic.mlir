@@ -84,3 +84,38 @@ gpu.module @tensor_cores {
     llvm.return
   }
 }
+
+// ldmatrix (m8n8, 16-bit): the emulator is called with the count of
+// matrices or'ed with 16 for .trans (layout col), the lane's row address
+// as a generic pointer, and an array on the stack for the registers,
+// which come back as the op's i32s.
+// CHECK-LABEL: gpu.module @matrix_loads
+// CHECK: llvm.func @kiln_emu_ldmatrix(i32, !llvm.ptr, !llvm.ptr)
+gpu.module @matrix_loads {
+  // CHECK-LABEL: llvm.func @ldmatrix
+  llvm.func @ldmatrix(%out: !llvm.ptr, %row: !llvm.ptr<3>) attributes {gpu.kernel, nvvm.kernel} {
+    // CHECK: %[[FOUR:.*]] = llvm.mlir.constant(4 : i64)
+    // CHECK: %[[WORDS:.*]] = llvm.alloca %[[FOUR]] x i32
+    // CHECK: %[[GENERIC:.*]] = llvm.addrspacecast %{{.*}} : !llvm.ptr<3> to !llvm.ptr
+    // CHECK: %[[SHAPE:.*]] = llvm.mlir.constant(20 : i32)
+    // CHECK: llvm.call @kiln_emu_ldmatrix(%[[SHAPE]], %[[GENERIC]], %[[WORDS]]) : (i32, !llvm.ptr, !llvm.ptr) -> ()
+    // CHECK-COUNT-4: llvm.load %{{.*}} : !llvm.ptr -> i32
+    // CHECK-NOT: nvvm.ldmatrix
+    %m = nvvm.ldmatrix %row {num = 4 : i32, layout = #nvvm.mma_layout<col>,
+                             shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>,
+                             eltType = #nvvm.ld_st_matrix_elt_type<b16>}
+        : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+    %m3 = llvm.extractvalue %m[3] : !llvm.struct<(i32, i32, i32, i32)>
+    llvm.store %m3, %out : i32, !llvm.ptr
+    // One matrix, not transposed: shape 1, the register itself.
+    // CHECK: %[[ONE:.*]] = llvm.mlir.constant(1 : i32)
+    // CHECK: llvm.call @kiln_emu_ldmatrix(%[[ONE]],
+    // CHECK: llvm.load %{{.*}} : !llvm.ptr -> i32
+    %r = nvvm.ldmatrix %row {num = 1 : i32, layout = #nvvm.mma_layout<row>,
+                             shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>,
+                             eltType = #nvvm.ld_st_matrix_elt_type<b16>}
+        : (!llvm.ptr<3>) -> i32
+    llvm.store %r, %out : i32, !llvm.ptr
+    llvm.return
+  }
+}

@@ -38,3 +38,17 @@ gpu.module @kernels {
     llvm.return
   }
 }
+
+// -----
+
+// ldmatrix of 8-bit values (m16n16): no emulation of it.
+gpu.module @kernels_ldmatrix {
+  llvm.func @byte_matrix(%row: !llvm.ptr<3>) attributes {gpu.kernel, nvvm.kernel} {
+    // expected-error @+1 {{the GPU emulation runs ldmatrix m8n8 of 16-bit values (1, 2 or 4 matrices) only}}
+    %m = nvvm.ldmatrix %row {num = 1 : i32, layout = #nvvm.mma_layout<col>,
+                             shape = #nvvm.ld_st_matrix_shape<m = 16, n = 16>,
+                             eltType = #nvvm.ld_st_matrix_elt_type<b8>}
+        : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32)>
+    llvm.return
+  }
+}

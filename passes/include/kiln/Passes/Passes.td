@@ -1487,9 +1487,17 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     of 4 warps per 64 query rows of one head, each warp 16 rows, stepping
     through the keys 32 at a time; each step's K and V are copied into the
     block's shared memory (`workgroup` attributions, rows padded by 8
-    values so that fragment reads hit distinct banks) between two
-    `gpu.barrier`s, the threads reading neighbouring addresses of the
-    source. The scores never reach memory: both
+    values so that the 8 rows of an ldmatrix matrix hit distinct banks)
+    between two `gpu.barrier`s, the threads reading neighbouring addresses
+    of the source: 16 bytes a thread (`vector.load`/`vector.store` of 8
+    values, alignment 16) where the operand is in `type` with its head dim
+    innermost and its other strides and offset multiples of 8, under an
+    `scf.if` on its buffer's base being 16-byte aligned
+    (`memref.extract_aligned_pointer_as_index`, once per kernel), value by
+    value otherwise. The warps load their fragments with `nvgpu.ldmatrix`
+    (four 8x8 matrices; V's transposed), which needs the shared buffers
+    16-byte aligned (`kiln-gpu-align-workgroup-memory`, after outlining).
+    The scores never reach memory: both
     products are `nvvm.mma.sync` (m16n8k16, `type` inputs, fp32 sums), the
     softmax's running max and sum per row are carried across the steps
     and the output accumulator is rescaled when the max grows; the
@@ -1514,8 +1522,10 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
       ... Q's fragments: vector<2xf16> x 4 per 16 of the head size ...
       scf.for %key = %c0 to %c16 step %c32 iter_args(%max0, %max1, %sum0, %sum1, %acc...) {
         gpu.barrier
-        ... the step's K and V into %kt_tile, %v_tile ...
+        scf.if %k_aligned { ... vector.load %k[...] {alignment = 16} ... vector.store ... }
+        else { ... memref.load, memref.store value by value ... }   (and V's alike)
         gpu.barrier
+        %kf = nvgpu.ldmatrix %kt_tile[%row, %col] {numTiles = 4 : i32, transpose = false} ...
         %s = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
         ... gpu.shuffle xor 1, 2 (the row's max), exps, rescale, P x V mma.syncs ...
       }
@@ -1530,7 +1540,33 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
                            "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+                           "::mlir::nvgpu::NVGPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def KilnGpuAlignWorkgroupMemory
+    : Pass<"kiln-gpu-align-workgroup-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Aligns every kernel's shared memory buffers for 16-byte accesses";
+  let description = [{
+    Runs on the kernels' `gpu.module` after `gpu-kernel-outlining`. A
+    `gpu.launch`'s workgroup attributions become shared memory globals
+    aligned to their element type only (2 bytes for f16), but the kernels
+    read and write them 16 bytes at a time (`vector.store` of 8 values,
+    `nvgpu.ldmatrix`, whose row addresses must be 16-byte aligned: a GPU
+    faults otherwise). This pass sets `llvm.align` (which
+    `convert-gpu-to-nvvm` gives the globals) to at least `alignment` on each
+    `gpu.func`'s workgroup attributions; a larger one already there stays.
+
+    ```mlir
+    gpu.func @k() workgroup(%tile : memref<32x72xf16, #gpu.address_space<workgroup>>) kernel
+    // becomes
+    gpu.func @k() workgroup(%tile : memref<32x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"16",
+           "the least alignment in bytes (a power of two)">,
+  ];
 }
 
 def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUModuleOp"> {
@@ -1550,8 +1586,12 @@ def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUMo
     `nvvm.mma.sync` (m16n8k16, f16 or bf16 into f32, row-major A and
     column-major B: what `kiln-gpu-attention-kernels` emits) a call of
     `kiln_emu_mma(kind, fragments)` with the lane's registers in an array
-    on its stack, D coming back in C's place. Any other NVVM operation (or
-    another form of mma.sync) is an error naming it.
+    on its stack, D coming back in C's place; `nvvm.ldmatrix` (m8n8 of
+    16-bit values, 1, 2 or 4 matrices) a call of
+    `kiln_emu_ldmatrix(count | 16 for .trans, row address, registers)`,
+    the address made generic, the registers coming back through an array
+    on the stack. Any other NVVM operation (or another form of mma.sync or
+    ldmatrix) is an error naming it.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
