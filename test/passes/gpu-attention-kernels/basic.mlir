@@ -52,7 +52,10 @@
 // CHECK: arith.select
 // CHECK: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK: gpu.shuffle  xor
-// CHECK: math.exp
+// exp(s - max) as exp2((s - max) log2(e)): ex2.approx on the GPU.
+// CHECK: %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
+// CHECK: %[[ARG:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
+// CHECK: math.exp2 %[[ARG]] : f32
 // CHECK: nvgpu.ldmatrix %[[VT]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
 // CHECK: scf.yield

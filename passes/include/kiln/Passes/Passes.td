@@ -1500,7 +1500,9 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     The scores never reach memory: both
     products are `nvvm.mma.sync` (m16n8k16, `type` inputs, fp32 sums), the
     softmax's running max and sum per row are carried across the steps
-    and the output accumulator is rescaled when the max grows; the
+    (exponentials as `math.exp2` of the difference times log2(e): the
+    hardware's ex2.approx) and the output accumulator is rescaled when the
+    max grows; the
     probabilities are rounded to `type` for the second product. Q, K^T
     and V are read through the op's perms in place, f32 ones rounded to
     `type` as they are loaded; `scale * score + addend` as
