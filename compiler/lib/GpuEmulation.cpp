@@ -47,8 +47,12 @@ bool synchronizes(const llvm::Function &function,
       const llvm::Function *callee = call ? call->getCalledFunction() : nullptr;
       if (!callee)
         continue;
-      if (callee->getName() == KILN_EMU_SHFL_FN || callee->getName() == KILN_EMU_BARRIER_FN ||
-          callee->getName() == KILN_EMU_MMA_FN)
+      // Warp-wide operations and barriers; cp.async too, whose pending
+      // copies are a thread's own state (a coroutine's).
+      if (llvm::is_contained({StringRef(KILN_EMU_SHFL_FN), StringRef(KILN_EMU_BARRIER_FN),
+                              StringRef(KILN_EMU_MMA_FN), StringRef(KILN_EMU_LDMATRIX_FN),
+                              StringRef(KILN_EMU_CP_ASYNC_FN)},
+                             callee->getName()))
         return true;
       if (!callee->isDeclaration() && synchronizes(*callee, seen))
         return true;

@@ -117,6 +117,16 @@ struct Lane {
   // (kiln_emu_ldmatrix).
   uint32_t *fragments = nullptr;
   const void *row = nullptr;
+  // cp.async copies recorded and not yet done, each with its group (the
+  // count of groups committed before it).
+  struct PendingCopy {
+    void *dst;
+    const void *src;
+    int32_t bytes;
+    int64_t group;
+  };
+  std::vector<PendingCopy> copies;
+  int64_t committedGroups = 0;
 };
 
 /// A thread's access to a byte, for the race check: its number in the
@@ -659,6 +669,52 @@ EMULATOR_EXPORT void kiln_emu_ldmatrix(int32_t shape, const void *row, uint32_t 
   Lane &lane = *launch.current;
   lane.kind = shape, lane.row = row, lane.fragments = registers;
   yieldLane(LaneState::AtLdmatrix);
+}
+
+EMULATOR_EXPORT void kiln_emu_cp_async(void *dst, const void *src, int32_t bytes) {
+  Launch &launch = *active;
+  if (!launch.kernel->synchronizes) {
+    launch.error = "runs cp.async, but its description says its threads do not synchronize";
+    return;
+  }
+  if (bytes != 4 && bytes != 8 && bytes != 16) {
+    launch.error = "cp.async of " + std::to_string(bytes) + " bytes (PTX has 4, 8 and 16)";
+    return;
+  }
+  auto misaligned = [&](const void *address) {
+    return reinterpret_cast<uintptr_t>(address) % uintptr_t(bytes) != 0;
+  };
+  if (misaligned(dst) || misaligned(src)) {
+    char where[64];
+    std::snprintf(where, sizeof where, "%p from %p", dst, src);
+    launch.error = "cp.async of " + std::to_string(bytes) + " bytes to " + where +
+                   ": both must be aligned to its size";
+    return;
+  }
+  Lane &lane = *launch.current;
+  lane.copies.push_back({dst, src, bytes, lane.committedGroups});
+}
+
+EMULATOR_EXPORT void kiln_emu_cp_async_commit() { ++active->current->committedGroups; }
+
+EMULATOR_EXPORT void kiln_emu_cp_async_wait(int32_t newest) {
+  Launch &launch = *active;
+  Lane &lane = *launch.current;
+  int64_t me = launch.blockBase + lane.linear;
+  std::vector<Lane::PendingCopy> later;
+  for (const Lane::PendingCopy &copy : lane.copies) {
+    if (copy.group >= lane.committedGroups - newest) {
+      later.push_back(copy);
+      continue;
+    }
+    if (launch.raceCheck && launch.error.empty()) {
+      checkRace(launch, me, reinterpret_cast<uintptr_t>(copy.src), copy.bytes, false, false);
+      if (launch.error.empty())
+        checkRace(launch, me, reinterpret_cast<uintptr_t>(copy.dst), copy.bytes, true, true);
+    }
+    std::memcpy(copy.dst, copy.src, size_t(copy.bytes));
+  }
+  lane.copies = std::move(later);
 }
 
 EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t flags) {

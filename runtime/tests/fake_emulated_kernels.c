@@ -6,8 +6,9 @@
  * mode with whole and segmented warps, a block barrier, the special
  * registers, threads that could not all reach a shuffle on a GPU, races
  * (in global and in shared memory), the tensor cores' m16n8k16 product
- * (mma.sync) of small integers, ldmatrix's matrix loads, and accesses less
- * aligned than the code assumes.
+ * (mma.sync) of small integers, ldmatrix's matrix loads, cp.async's
+ * copies, groups and waits, and accesses less aligned than the code
+ * assumes.
  * gpu_session_test.cpp loads it as a model's gpu_image (after the magic).
  *===----------------------------------------------------------------------===*/
 
@@ -24,6 +25,9 @@ void kiln_emu_barrier(void);
 void kiln_emu_access(const void *address, int64_t bytes, int32_t write);
 void kiln_emu_mma(int32_t kind, uint32_t *fragments);
 void kiln_emu_ldmatrix(int32_t shape, const void *row, uint32_t *registers);
+void kiln_emu_cp_async(void *dst, const void *src, int32_t bytes);
+void kiln_emu_cp_async_commit(void);
+void kiln_emu_cp_async_wait(int32_t newest);
 
 static int32_t linearThread(void) {
   return kiln_emu_special_register(KILN_EMU_TID_X) +
@@ -211,4 +215,34 @@ EXPORT void kiln_emu_kernel_misaligned(void **params) {
   int32_t offset = *(int32_t *)params[1];
   if (kiln_emu_special_register(KILN_EMU_TID_X) == 0)
     kiln_emu_access(out + offset, 4, 2 << KILN_EMU_ACCESS_ALIGN_SHIFT);
+}
+
+/* cp_async(out, offset): each of 32 threads copies 16 bytes (source
+ * values 1000 + 4t to 1000 + 4t + 3) into its part of shared memory by
+ * cp.async, then commits a group; thread 15 commits once more before that
+ * (its copy alone in its first group, its second group empty). What each
+ * thread reads of its destination: out[t] before any wait (the old 0),
+ * out[32 + t] after waiting for all but the newest group (thread 15's copy
+ * only has landed), out[64 + t] after waiting for all. `offset` (bytes)
+ * moves the source: 16-byte copies need it 16-byte aligned. */
+static int32_t asyncSource[256] __attribute__((aligned(16)));
+static int32_t asyncShared[128] __attribute__((aligned(16)));
+EXPORT const kiln_emu_kernel_info kiln_emu_info_cp_async = {2, 1};
+EXPORT void kiln_emu_kernel_cp_async(void **params) {
+  int32_t *out = *(int32_t **)params[0];
+  int32_t offset = *(int32_t *)params[1];
+  int32_t t = kiln_emu_special_register(KILN_EMU_TID_X);
+  for (int i = 0; i < 4; ++i)
+    asyncSource[4 * t + i] = 1000 + 4 * t + i;
+  asyncShared[4 * t] = 0;
+  const char *source = (const char *)&asyncSource[4 * t] + offset;
+  kiln_emu_cp_async(&asyncShared[4 * t], source, 16);
+  if (t == 15)
+    kiln_emu_cp_async_commit(); /* thread 15: its copy alone in group 0 */
+  out[t] = asyncShared[4 * t];
+  kiln_emu_cp_async_commit();
+  kiln_emu_cp_async_wait(1);
+  out[32 + t] = asyncShared[4 * t];
+  kiln_emu_cp_async_wait(0);
+  out[64 + t] = asyncShared[4 * t];
 }

@@ -544,6 +544,24 @@ TEST(GpuEmulator, LdmatrixAsThePtxIsaLaysOutItsRegisters) {
   EXPECT_NE(status.find("not 16-byte aligned"), std::string::npos) << status;
 }
 
+TEST(GpuEmulator, CpAsyncLandsAtTheWaitForItsGroup) {
+  std::unique_ptr<GpuSession> session = emulatedSession();
+  ASSERT_TRUE(session);
+  const int64_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  std::string status;
+  std::vector<int32_t> got = runKernel(*session, "cp_async", grid, block, 96, {0}, status);
+  ASSERT_EQ(status, "");
+  for (int t = 0; t < 32; ++t) {
+    EXPECT_EQ(got[size_t(t)], 0) << "before any wait, thread " << t;
+    EXPECT_EQ(got[size_t(32 + t)], t == 15 ? 1000 + 4 * t : 0) << "wait_group 1, thread " << t;
+    EXPECT_EQ(got[size_t(64 + t)], 1000 + 4 * t) << "wait_group 0, thread " << t;
+  }
+  runKernel(*session, "cp_async", grid, block, 96, {8}, status);
+  EXPECT_NE(status.find("kernel 'cp_async': cp.async of 16 bytes to"), std::string::npos)
+      << status;
+  EXPECT_NE(status.find("both must be aligned to its size"), std::string::npos) << status;
+}
+
 TEST(GpuEmulator, AccessesLessAlignedThanTheCodeAssumesAreTheRunsError) {
   std::unique_ptr<GpuSession> session = emulatedSession();
   ASSERT_TRUE(session);

@@ -67,6 +67,13 @@ constexpr int64_t kThreads = kWarpsPerBlock * kWarpSize;
 constexpr int64_t kRowPad = 8;
 // Global to shared copies move 8 values (16 bytes) a thread where they can.
 constexpr int64_t kVectorWidth = 8;
+// The static shared memory a block may have (more needs the launch to opt in).
+constexpr int64_t kSharedMemoryBytes = 48 * 1024;
+
+/// The shared memory bytes of one stage: a step's K and V rows, padded.
+int64_t tileBytes(int64_t d, int64_t dv) {
+  return kKeysPerStep * (d + kRowPad + dv + kRowPad) * 2;
+}
 
 /// An operand of the op as it reads it: logical dim i is dim perm[i] of
 /// the buffer.
@@ -154,10 +161,11 @@ struct KernelBuilder {
   }
 
   /// ldmatrix of four 8x8 matrices of `tile` (shared memory), this lane
-  /// naming the row that starts at (row, column): its four registers.
-  SmallVector<Value, 4> ldmatrix(Value tile, Value row, Value column, bool transpose) {
+  /// naming the row that starts at (stage, row, column): its four registers.
+  SmallVector<Value, 4> ldmatrix(Value tile, Value stage, Value row, Value column,
+                                 bool transpose) {
     auto type = VectorType::get({4, 2}, mmaType);
-    Value loaded = nvgpu::LdMatrixOp::create(b, loc, type, tile, ValueRange{row, column},
+    Value loaded = nvgpu::LdMatrixOp::create(b, loc, type, tile, ValueRange{stage, row, column},
                                              transpose, /*numTiles=*/4);
     SmallVector<Value, 4> regs;
     for (int64_t j = 0; j < 4; ++j)
@@ -273,11 +281,16 @@ void lower(AttentionOp op, FloatType mmaType) {
   Value one = constant(1), blocks = constant(queryTiles * heads * batch),
         threads = constant(kThreads);
   // Shared memory: a step's keys of K (keys x d) and V (keys x dv), in the
-  // tensor cores' type.
+  // tensor cores' type; two of each (stages) where the copies can be
+  // asynchronous and that fits.
+  const bool kVectors = vectorCopyable(kt, 2, d, mmaType),
+             vVectors = vectorCopyable(v, 3, dv, mmaType);
+  const int64_t stages =
+      kVectors && vVectors && 2 * tileBytes(d, dv) <= kSharedMemoryBytes ? 2 : 1;
   auto workgroup = gpu::AddressSpaceAttr::get(op.getContext(), gpu::AddressSpace::Workgroup);
   auto tileType = [&](int64_t width) {
-    return MemRefType::get({kKeysPerStep, width + kRowPad}, mmaType, MemRefLayoutAttrInterface(),
-                           workgroup);
+    return MemRefType::get({stages, kKeysPerStep, width + kRowPad}, mmaType,
+                           MemRefLayoutAttrInterface(), workgroup);
   };
   auto launch = gpu::LaunchOp::create(host, loc, blocks, one, one, threads, one, one,
                                       /*dynamicSharedMemorySize=*/nullptr,
@@ -338,6 +351,7 @@ void lower(AttentionOp op, FloatType mmaType) {
   using LogicalAt = function_ref<SmallVector<Value, 4>(KernelBuilder &, Value, Value)>;
   auto fill = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy copy,
                   Value firstKey, LogicalAt at) {
+    Value stage = s.index(0);
     const int64_t perCopy = copy == Copy::Vectors ? kVectorWidth : 1;
     const int64_t copies = kKeysPerStep * width / perCopy, rowCopies = width / perCopy;
     scf::ForOp::create(
@@ -360,11 +374,11 @@ void lower(AttentionOp op, FloatType mmaType) {
             auto type = VectorType::get({kVectorWidth}, mmaType);
             Value values = vector::LoadOp::create(f.b, loc, type, o.buffer, f.indices(o, logical),
                                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
-            vector::StoreOp::create(f.b, loc, values, tile, ValueRange{key, column},
+            vector::StoreOp::create(f.b, loc, values, tile, ValueRange{stage, key, column},
                                     /*nontemporal=*/false, llvm::MaybeAlign(16));
           } else {
             Value value = f.toMma(f.load(o, logical));
-            memref::StoreOp::create(f.b, loc, value, tile, ValueRange{key, column});
+            memref::StoreOp::create(f.b, loc, value, tile, ValueRange{stage, key, column});
           }
           scf::YieldOp::create(nested, loc);
         });
@@ -402,16 +416,75 @@ void lower(AttentionOp op, FloatType mmaType) {
     KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
     fill(otherwise, tile, o, width, form, firstKey, at);
   };
+  // Starts the asynchronous copy of a step's K and V (from `firstKey`)
+  // into `stage`, 16 bytes a thread (cp.async.cg: through L2 only), as one
+  // group.
+  auto issue = [&](KernelBuilder &s, Value stage, Value firstKey) {
+    for (auto [tile, o, width, at] : {std::tuple(kTile, &kt, d, LogicalAt(ktAt)),
+                                      std::tuple(vTile, &v, dv, LogicalAt(vAt))}) {
+      const int64_t copies = kKeysPerStep * width / kVectorWidth, rowCopies = width / kVectorWidth;
+      for (int64_t j = 0; j < (copies + kThreads - 1) / kThreads; ++j) {
+        KernelBuilder f = s; // its own insertion point
+        Value i = f.add(thread, j * kThreads);
+        if ((j + 1) * kThreads > copies) {
+          Value inRange = arith::CmpIOp::create(f.b, loc, arith::CmpIPredicate::ult, i,
+                                                f.index(copies));
+          auto guard = scf::IfOp::create(f.b, loc, inRange, /*withElseRegion=*/false);
+          f.b.setInsertionPoint(guard.thenBlock()->getTerminator());
+        }
+        Value key = f.div(i, rowCopies), column = f.mul(f.rem(i, rowCopies), kVectorWidth);
+        Value source = f.min(f.add(firstKey, key), sk - 1);
+        nvgpu::DeviceAsyncCopyOp::create(
+            f.b, loc, nvgpu::DeviceAsyncTokenType::get(f.b.getContext()), tile,
+            ValueRange{stage, key, column}, o->buffer, f.indices(*o, at(f, source, column)),
+            f.b.getIndexAttr(kVectorWidth), /*srcElements=*/Value(), f.b.getUnitAttr());
+      }
+    }
+    NVVM::CpAsyncCommitGroupOp::create(s.b, loc);
+  };
+  // Two stages: while the warps compute on one step's K and V, the next
+  // step's are on their way into the other stage, where both operands'
+  // buffers are 16-byte aligned (known when the kernel runs; otherwise the
+  // copies are synchronous, into stage 0).
+  Value pipelined;
+  if (stages == 2) {
+    pipelined = arith::AndIOp::create(k.b, loc, kAligned, vAligned);
+    auto prologue = scf::IfOp::create(k.b, loc, pipelined, /*withElseRegion=*/false);
+    KernelBuilder p{OpBuilder(prologue.thenBlock()->getTerminator()), loc, mmaType};
+    issue(p, p.index(0), p.index(0));
+  }
   auto loop = scf::ForOp::create(
       k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
       [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
         KernelBuilder s{nested, loc, mmaType};
-        // The step's K and V into shared memory, once every warp is done
-        // with the last step's.
-        gpu::BarrierOp::create(s.b, loc);
-        fillEither(s, kTile, kt, d, kCopy, kAligned, firstKey, ktAt);
-        fillEither(s, vTile, v, dv, vCopy, vAligned, firstKey, vAt);
-        gpu::BarrierOp::create(s.b, loc);
+        // The step's K and V in shared memory, once every warp is done with
+        // the last step's: copied now (between two barriers), or waited
+        // for, the next step's then started into the other stage.
+        auto copyNow = [&](KernelBuilder &c) {
+          gpu::BarrierOp::create(c.b, loc);
+          fillEither(c, kTile, kt, d, kCopy, kAligned, firstKey, ktAt);
+          fillEither(c, vTile, v, dv, vCopy, vAligned, firstKey, vAt);
+          gpu::BarrierOp::create(c.b, loc);
+        };
+        Value stage = s.index(0);
+        if (pipelined) {
+          auto branch = scf::IfOp::create(s.b, loc, pipelined, /*withElseRegion=*/true);
+          KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
+          NVVM::CpAsyncWaitGroupOp::create(then.b, loc, 0);
+          gpu::BarrierOp::create(then.b, loc);
+          Value next = then.add(firstKey, kKeysPerStep);
+          Value more = arith::CmpIOp::create(then.b, loc, arith::CmpIPredicate::ult, next,
+                                             then.index(sk));
+          auto ahead = scf::IfOp::create(then.b, loc, more, /*withElseRegion=*/false);
+          KernelBuilder a{OpBuilder(ahead.thenBlock()->getTerminator()), loc, mmaType};
+          issue(a, a.rem(a.add(a.div(firstKey, kKeysPerStep), 1), 2), next);
+          KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
+          copyNow(otherwise);
+          stage = arith::SelectOp::create(s.b, loc, pipelined,
+                                          s.rem(s.div(firstKey, kKeysPerStep), 2), s.index(0));
+        } else {
+          copyNow(s);
+        }
         // Scores: four 8-key tiles, each summed over the head size. K's B
         // fragments of two key tiles come from one ldmatrix: matrix j
         // (named by lanes 8j to 8j + 7) is keys 8 * (j / 2) + 0..7 of the
@@ -423,7 +496,7 @@ void lower(AttentionOp op, FloatType mmaType) {
         for (int64_t pair = 0; pair < keyTiles / 2; ++pair)
           for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
             SmallVector<Value, 4> regs =
-                s.ldmatrix(kTile, s.add(pairRow, 2 * pair * kMmaN),
+                s.ldmatrix(kTile, stage, s.add(pairRow, 2 * pair * kMmaN),
                            s.add(halfColumn, kk * kMmaK), /*transpose=*/false);
             for (int64_t t = 0; t < 2; ++t) {
               SmallVector<Value, 4> &acc = scores[2 * pair + t];
@@ -499,7 +572,7 @@ void lower(AttentionOp op, FloatType mmaType) {
               p[chunk].push_back(s.pack(scores[tile][j], scores[tile][j + 1]));
         for (int64_t t = 0; t < outputTiles; ++t) {
           SmallVector<Value, 4> regs =
-              s.ldmatrix(vTile, lane, s.index(t * kMmaN), /*transpose=*/true);
+              s.ldmatrix(vTile, stage, lane, s.index(t * kMmaN), /*transpose=*/true);
           for (int64_t chunk = 0; chunk < chunks; ++chunk) {
             ArrayRef<Value> acc = ArrayRef<Value>(next).slice(4 + 4 * t, 4);
             SmallVector<Value, 4> d =

@@ -5,8 +5,9 @@
 // convert-gpu-to-nvvm leaves is plain LLVM dialect except the NVVM
 // operations for what a CPU has no instruction for: the thread's position
 // in the launch, warp shuffles, block barriers, the tensor cores' warp-wide
-// products (mma.sync, m16n8k16 of f16 or bf16 into f32) and matrix loads
-// from shared memory (ldmatrix, 8x8 16-bit). Each becomes a call of
+// products (mma.sync, m16n8k16 of f16 or bf16 into f32), matrix loads
+// from shared memory (ldmatrix, 8x8 16-bit) and asynchronous copies to it
+// (cp.async, its groups and waits). Each becomes a call of
 // the function the test driver's emulator exports for it
 // (kiln/kiln_gpu_emulation.h); any other NVVM operation is an error that
 // names it, rather than a kernel that would compute something else.
@@ -196,6 +197,36 @@ LogicalResult lowerLdmatrix(gpu::GPUModuleOp module, NVVM::LdMatrixOp load) {
   return success();
 }
 
+/// cp.async (4, 8 or 16 bytes, whole: no source size) as
+/// kiln_emu_cp_async with both addresses generic; its commit and wait as
+/// kiln_emu_cp_async_commit and kiln_emu_cp_async_wait(n).
+LogicalResult lowerAsyncCopy(gpu::GPUModuleOp module, Operation *op) {
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  MLIRContext *context = op->getContext();
+  auto pointer = LLVM::LLVMPointerType::get(context);
+  Type i32 = b.getI32Type(), none = LLVM::LLVMVoidType::get(context);
+  if (auto copy = dyn_cast<NVVM::CpAsyncOp>(op)) {
+    if (copy.getCpSize())
+      return copy.emitError("the GPU emulation runs cp.async of whole sizes only (no source "
+                            "size operand)");
+    LLVM::LLVMFuncOp callee = declare(module, KILN_EMU_CP_ASYNC_FN, none, {pointer, pointer, i32});
+    Value dst = LLVM::AddrSpaceCastOp::create(b, loc, pointer, copy.getDst());
+    Value src = LLVM::AddrSpaceCastOp::create(b, loc, pointer, copy.getSrc());
+    LLVM::CallOp::create(b, loc, callee,
+                         ValueRange{dst, src, constantI32(b, loc, int32_t(copy.getSize()))});
+  } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
+    LLVM::CallOp::create(b, loc, declare(module, KILN_EMU_CP_ASYNC_COMMIT_FN, none, {}),
+                         ValueRange{});
+  } else {
+    auto wait = cast<NVVM::CpAsyncWaitGroupOp>(op);
+    LLVM::CallOp::create(b, loc, declare(module, KILN_EMU_CP_ASYNC_WAIT_FN, none, {i32}),
+                         ValueRange{constantI32(b, loc, int32_t(wait.getN()))});
+  }
+  op->erase();
+  return success();
+}
+
 struct GpuEmulationCallsPass
     : mlir::kiln::impl::KilnGpuEmulationCallsBase<GpuEmulationCallsPass> {
   void runOnOperation() override {
@@ -228,6 +259,11 @@ struct GpuEmulationCallsPass
       }
       if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
         if (failed(lowerMma(module, mma)))
+          return signalPassFailure();
+        continue;
+      }
+      if (isa<NVVM::CpAsyncOp, NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op)) {
+        if (failed(lowerAsyncCopy(module, op)))
           return signalPassFailure();
         continue;
       }

@@ -14,7 +14,8 @@
  *    `const kiln_emu_kernel_info kiln_emu_info_K`;
  *  - the kernels call back into the driver for what PTX has and C does not:
  *    special registers, warp shuffles, block barriers, the tensor cores'
- *    warp-wide matrix products and matrix loads (below), and
+ *    warp-wide matrix products and matrix loads, asynchronous copies to
+ *    shared memory (below), and
  *    libdevice's __nv_* math functions, which the driver also provides.
  *
  * The compiler and the test driver include this header; the runtime only
@@ -85,6 +86,18 @@ enum kiln_emu_mma_kind { KILN_EMU_MMA_F16 = 0, KILN_EMU_MMA_BF16 = 1 };
  * .trans). Every lane of the warp must take part. */
 enum kiln_emu_ldmatrix_shape { KILN_EMU_LDMATRIX_TRANS = 16 };
 
+/* void kiln_emu_cp_async(void *shared_dst, const void *global_src,
+ *                        int32_t bytes): PTX's cp.async.{ca,cg}.shared.global
+ * of 4, 8 or 16 bytes (both addresses aligned to it) for the calling
+ * thread: the copy is only recorded, in the thread's current group.
+ * void kiln_emu_cp_async_commit(void): cp.async.commit_group, closing it.
+ * void kiln_emu_cp_async_wait(int32_t n): cp.async.wait_group n, which
+ * does the copies of the thread's committed groups but the newest n.
+ * The copies land as late as PTX allows, so that reading shared memory
+ * before the wait (and the barrier) that orders the copy reads what was
+ * there before. Copies never waited for are dropped when the thread
+ * exits. */
+
 /* void kiln_emu_access(const void *address, int64_t bytes, int32_t flags):
  * called before each load and store of the kernels (not of their
  * thread-private stack memory). The driver checks that the address has the
@@ -107,6 +120,9 @@ enum kiln_emu_access_flags {
 #define KILN_EMU_ACCESS_FN "kiln_emu_access"
 #define KILN_EMU_MMA_FN "kiln_emu_mma"
 #define KILN_EMU_LDMATRIX_FN "kiln_emu_ldmatrix"
+#define KILN_EMU_CP_ASYNC_FN "kiln_emu_cp_async"
+#define KILN_EMU_CP_ASYNC_COMMIT_FN "kiln_emu_cp_async_commit"
+#define KILN_EMU_CP_ASYNC_WAIT_FN "kiln_emu_cp_async_wait"
 
 #ifdef __cplusplus
 }

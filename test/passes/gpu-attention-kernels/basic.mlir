@@ -5,20 +5,24 @@
 // through perms, the mask broadcast over heads and rows, the output
 // written with the heads merged. One launch: 2 batch x 2 heads x 1 tile
 // of 64 query rows = 4 blocks of 4 warps; Q's fragments loaded once; the
-// keys in steps of 32, each step's K and V copied into shared memory by the
-// whole block (rows padded to 72 values) between two barriers: 16 bytes a
-// thread where the buffer's base is 16-byte aligned (checked once, before
-// the steps; the views' strides and offsets are multiples of 8 values),
-// else value by value. The scores and the output accumulated by mma.sync
-// m16n8k16 (f16 in, f32 out) on fragments loaded from there by ldmatrix
-// (four 8x8 matrices, V's transposed), the softmax's running max combined
-// across the four lanes of a row by shuffles xor 1 and 2.
+// keys in steps of 32. Where K's and V's buffers are 16-byte aligned
+// (checked once, before the steps; the views' strides and offsets are
+// multiples of 8 values) each step's K and V reach shared memory (two
+// stages of rows padded to 72 values) by cp.async, 16 bytes a thread: the
+// first step's before the loop, the next step's while this one computes
+// (wait, barrier, then the copies into the other stage). Otherwise they
+// are copied between two barriers into stage 0: 16 bytes a thread where
+// that operand is aligned, else value by value. The scores and the output
+// accumulated by mma.sync m16n8k16 (f16 in, f32 out) on fragments loaded
+// from there by ldmatrix (four 8x8 matrices, V's transposed), the
+// softmax's running max combined across the four lanes of a row by
+// shuffles xor 1 and 2.
 
 // CHECK-LABEL: func.func @bert
 // CHECK-NOT: kiln.attention
 // CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[THREADS:.*]] = arith.constant 128 : index
-// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) workgroup(%[[KT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<32x72xf16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[THREADS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) workgroup(%[[KT:.*]] : memref<2x32x72xf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<2x32x72xf16, #gpu.address_space<workgroup>>)
 // Q's fragments: four registers of two f16 per 16 of the head size (64).
 // CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2xf16>
 // CHECK: %[[KBASE:.*]] = memref.extract_aligned_pointer_as_index %arg1
@@ -26,11 +30,24 @@
 // CHECK: %[[KALIGNED:.*]] = arith.cmpi eq, %[[KREM]], %{{.*}} : index
 // CHECK: memref.extract_aligned_pointer_as_index %arg2
 // CHECK: %[[VALIGNED:.*]] = arith.cmpi eq
+// CHECK: %[[PIPELINED:.*]] = arith.andi %[[KALIGNED]], %[[VALIGNED]] : i1
+// The first step's copies (stage 0), one group.
+// CHECK: scf.if %[[PIPELINED]] {
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[KT]][%{{.*}}, %{{.*}}, %{{.*}}], 8 {bypassL1} : memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 128>> to memref<2x32x72xf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %arg2[
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK: scf.if %[[PIPELINED]] {
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg1[
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: } else {
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: scf.if %[[KALIGNED]] {
 // CHECK: vector.load %arg1[{{.*}}] {alignment = 16 : i64} : memref<2x20x2x64xf16, strided<[7680, 384, 64, 1], offset: 128>>, vector<8xf16>
-// CHECK: vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<32x72xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %{{.*}}, %[[KT]][{{.*}}] {alignment = 16 : i64} : memref<2x32x72xf16, #gpu.address_space<workgroup>>, vector<8xf16>
 // CHECK: } else {
 // CHECK: memref.load %arg1[
 // CHECK: memref.store %{{.*}}, %[[KT]][
@@ -41,7 +58,9 @@
 // CHECK: memref.load %arg2[
 // CHECK: memref.store %{{.*}}, %[[VT]][
 // CHECK: gpu.barrier
-// CHECK: nvgpu.ldmatrix %[[KT]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<32x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// The stage computed on: the step's parity when pipelined, else 0.
+// CHECK: %[[STAGE:.*]] = arith.select %[[PIPELINED]], %{{.*}}, %{{.*}} : index
+// CHECK: nvgpu.ldmatrix %[[KT]][%[[STAGE]], {{.*}}] {numTiles = 4 : i32, transpose = false} : memref<2x32x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // The mask, 16 keys per step past the end (20 keys: not a multiple of 32)
 // -inf; the exponents taken from 0 while a row's max is still -inf.
@@ -56,7 +75,7 @@
 // CHECK: %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
 // CHECK: %[[ARG:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
 // CHECK: math.exp2 %[[ARG]] : f32
-// CHECK: nvgpu.ldmatrix %[[VT]][{{.*}}] {numTiles = 4 : i32, transpose = true}
+// CHECK: nvgpu.ldmatrix %[[VT]][%[[STAGE]], {{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
 // CHECK: scf.yield
 // After the steps: the row's sum over its group, the stores of rows that
@@ -115,8 +134,9 @@ func.func @empty(%q: memref<1x1x0x16xf16>, %kt: memref<1x1x16x8xf16>, %v: memref
 // values apart: neither can be copied 16 bytes a thread, whatever the
 // base; value by value only, with no alignment check.
 // CHECK-LABEL: func.func @unaligned_views
-// CHECK: gpu.launch
+// CHECK: gpu.launch {{.*}} workgroup(%{{.*}} : memref<1x32x24xf16, #gpu.address_space<workgroup>>
 // CHECK-NOT: extract_aligned_pointer
+// CHECK-NOT: device_async_copy
 // CHECK-NOT: vector.load
 // CHECK: nvgpu.ldmatrix
 // CHECK: return
@@ -128,5 +148,25 @@ func.func @unaligned_views(%q: memref<1x2x16x16xf16>,
       {scale = 0.25 : f32, kt_perm = array<i64: 0, 2, 3, 1>}
       : memref<1x2x16x16xf16>, memref<1x16x2x16xf16, strided<[1152, 72, 36, 1], offset: 132>>,
         memref<1x2x16x16xf16, strided<[1152, 36, 72, 1]>>, memref<1x2x16x16xf16>
+  return
+}
+
+// Head sizes of 256: two stages of K and V (2 x 33 KB) would pass the
+// 48 KB of static shared memory, so one stage, copied 16 bytes a thread
+// between two barriers (no cp.async).
+// CHECK-LABEL: func.func @wide_heads
+// CHECK: gpu.launch {{.*}} workgroup(%{{.*}} : memref<1x32x264xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<1x32x264xf16, #gpu.address_space<workgroup>>)
+// CHECK-NOT: device_async_copy
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: vector.load %arg1
+// CHECK: vector.load %arg2
+// CHECK: gpu.barrier
+// CHECK: return
+func.func @wide_heads(%q: memref<1x1x16x256xf16>, %k: memref<1x1x40x256xf16>,
+                      %v: memref<1x1x40x256xf16>, %out: memref<1x1x16x256xf16>) {
+  kiln.attention %q, %k, %v into %out {scale = 0.0625 : f32, kt_perm = array<i64: 0, 1, 3, 2>}
+      : memref<1x1x16x256xf16>, memref<1x1x40x256xf16>, memref<1x1x40x256xf16>,
+        memref<1x1x16x256xf16>
   return
 }

@@ -10,7 +10,7 @@
 // CHECK: llvm.bitcast %[[PAIR]] : vector<2xbf16> to i32
 // CHECK: scf.for
 // CHECK: arith.truncf {{.*}} : f32 to bf16
-// CHECK: %[[LOADED:.*]] = nvgpu.ldmatrix {{.*}} : memref<32x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK: %[[LOADED:.*]] = nvgpu.ldmatrix {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: %[[REG:.*]] = vector.extract %[[LOADED]][0] : vector<2xbf16> from vector<4x2xbf16>
 // CHECK: llvm.bitcast %[[REG]] : vector<2xbf16> to i32
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>

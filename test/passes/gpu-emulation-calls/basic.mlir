@@ -119,3 +119,28 @@ gpu.module @matrix_loads {
     llvm.return
   }
 }
+
+// cp.async: the copy a call with both addresses generic and its size, the
+// group's commit and the wait (with its count of newest groups left
+// pending) calls of their own.
+// CHECK-LABEL: gpu.module @async_copies
+// CHECK-DAG: llvm.func @kiln_emu_cp_async(!llvm.ptr, !llvm.ptr, i32)
+// CHECK-DAG: llvm.func @kiln_emu_cp_async_commit()
+// CHECK-DAG: llvm.func @kiln_emu_cp_async_wait(i32)
+gpu.module @async_copies {
+  // CHECK-LABEL: llvm.func @copy
+  llvm.func @copy(%dst: !llvm.ptr<3>, %src: !llvm.ptr<1>) attributes {gpu.kernel, nvvm.kernel} {
+    // CHECK: %[[DST:.*]] = llvm.addrspacecast %{{.*}} : !llvm.ptr<3> to !llvm.ptr
+    // CHECK: %[[SRC:.*]] = llvm.addrspacecast %{{.*}} : !llvm.ptr<1> to !llvm.ptr
+    // CHECK: %[[SIXTEEN:.*]] = llvm.mlir.constant(16 : i32)
+    // CHECK: llvm.call @kiln_emu_cp_async(%[[DST]], %[[SRC]], %[[SIXTEEN]]) : (!llvm.ptr, !llvm.ptr, i32) -> ()
+    // CHECK: llvm.call @kiln_emu_cp_async_commit() : () -> ()
+    // CHECK: %[[ONE:.*]] = llvm.mlir.constant(1 : i32)
+    // CHECK: llvm.call @kiln_emu_cp_async_wait(%[[ONE]]) : (i32) -> ()
+    // CHECK-NOT: nvvm.cp.async
+    nvvm.cp.async.shared.global %dst, %src, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+    nvvm.cp.async.commit.group
+    nvvm.cp.async.wait.group 1
+    llvm.return
+  }
+}

@@ -52,3 +52,14 @@ gpu.module @kernels_ldmatrix {
     llvm.return
   }
 }
+
+// -----
+
+// cp.async with a source size (the rest zero-filled): not emulated.
+gpu.module @kernels_cp_async {
+  llvm.func @partial(%dst: !llvm.ptr<3>, %src: !llvm.ptr<1>, %n: i32) attributes {gpu.kernel, nvvm.kernel} {
+    // expected-error @+1 {{the GPU emulation runs cp.async of whole sizes only (no source size operand)}}
+    nvvm.cp.async.shared.global %dst, %src, 16, cache = cg, %n : !llvm.ptr<3>, !llvm.ptr<1>, i32
+    llvm.return
+  }
+}

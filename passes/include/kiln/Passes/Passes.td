@@ -1487,14 +1487,19 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     of 4 warps per 64 query rows of one head, each warp 16 rows, stepping
     through the keys 32 at a time; each step's K and V are copied into the
     block's shared memory (`workgroup` attributions, rows padded by 8
-    values so that the 8 rows of an ldmatrix matrix hit distinct banks)
-    between two `gpu.barrier`s, the threads reading neighbouring addresses
-    of the source: 16 bytes a thread (`vector.load`/`vector.store` of 8
-    values, alignment 16) where the operand is in `type` with its head dim
-    innermost and its other strides and offset multiples of 8, under an
-    `scf.if` on its buffer's base being 16-byte aligned
-    (`memref.extract_aligned_pointer_as_index`, once per kernel), value by
-    value otherwise. The warps load their fragments with `nvgpu.ldmatrix`
+    values so that the 8 rows of an ldmatrix matrix hit distinct banks),
+    the threads reading neighbouring addresses of the source. Where K and
+    V are both in `type` with the head dim innermost and their other
+    strides and offsets multiples of 8, their buffers' bases are 16-byte
+    aligned (an `scf.if` on `memref.extract_aligned_pointer_as_index`, the
+    same for every thread) and two stages fit 48 KB, the copies are
+    `nvgpu.device_async_copy` of 8 values (cp.async, `bypassL1`) into a
+    second stage while the warps compute on the first: the first step's
+    before the loop, then per step `nvvm.cp.async.wait.group 0`, a
+    `gpu.barrier`, the next step's copies and `nvvm.cp.async.commit.group`.
+    Otherwise each step's are copied between two `gpu.barrier`s into stage
+    0, 16 bytes a thread (`vector.load`/`vector.store` of 8 values,
+    alignment 16) where that operand allows, value by value otherwise. The warps load their fragments with `nvgpu.ldmatrix`
     (four 8x8 matrices; V's transposed), which needs the shared buffers
     16-byte aligned (`kiln-gpu-align-workgroup-memory`, after outlining).
     The scores never reach memory: both
@@ -1520,14 +1525,22 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
         {scale = 0.125 : f32, transposed_output, kt_perm = array<i64: 0, 2, 3, 1>, ...}
     // becomes
     gpu.launch blocks(%bx, ...) in (%c4, ...) threads(%tx, ...) in (%c128, ...)
-        workgroup(%kt_tile : memref<32x72xf16, #gpu.address_space<workgroup>>, %v_tile : ...) {
+        workgroup(%kt_tile : memref<2x32x72xf16, #gpu.address_space<workgroup>>, %v_tile : ...) {
       ... Q's fragments: vector<2xf16> x 4 per 16 of the head size ...
       scf.for %key = %c0 to %c16 step %c32 iter_args(%max0, %max1, %sum0, %sum1, %acc...) {
         gpu.barrier
-        scf.if %k_aligned { ... vector.load %k[...] {alignment = 16} ... vector.store ... }
-        else { ... memref.load, memref.store value by value ... }   (and V's alike)
-        gpu.barrier
-        %kf = nvgpu.ldmatrix %kt_tile[%row, %col] {numTiles = 4 : i32, transpose = false} ...
+        scf.if %k_and_v_aligned {
+          nvvm.cp.async.wait.group 0
+          gpu.barrier
+          ... nvgpu.device_async_copy of the next step's K and V into the other stage ...
+          nvvm.cp.async.commit.group
+        } else {
+          gpu.barrier
+          scf.if %k_aligned { ... vector.load %k[...] {alignment = 16} ... vector.store ... }
+          else { ... memref.load, memref.store value by value ... }   (and V's alike)
+          gpu.barrier
+        }
+        %kf = nvgpu.ldmatrix %kt_tile[%stage, %row, %col] {numTiles = 4 : i32, transpose = false} ...
         %s = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
         ... gpu.shuffle xor 1, 2 (the row's max), exps, rescale, P x V mma.syncs ...
       }
@@ -1592,8 +1605,12 @@ def KilnGpuEmulationCalls : Pass<"kiln-gpu-emulation-calls", "::mlir::gpu::GPUMo
     16-bit values, 1, 2 or 4 matrices) a call of
     `kiln_emu_ldmatrix(count | 16 for .trans, row address, registers)`,
     the address made generic, the registers coming back through an array
-    on the stack. Any other NVVM operation (or another form of mma.sync or
-    ldmatrix) is an error naming it.
+    on the stack; `nvvm.cp.async.shared.global` (without a source size) a
+    call of `kiln_emu_cp_async(dst, src, bytes)` with both addresses
+    generic, `nvvm.cp.async.commit.group` and `nvvm.cp.async.wait.group n`
+    calls of `kiln_emu_cp_async_commit()` and `kiln_emu_cp_async_wait(n)`.
+    Any other NVVM operation (or another form of mma.sync, ldmatrix or
+    cp.async) is an error naming it.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
