@@ -724,8 +724,10 @@ class Gen:
         power of two) and an additive mask (random, or padding as -inf),
         Softmax on the last axis,
         MatMul by V, maybe the heads interleaved again; Q, K and V as
-        graph inputs, laid out heads-first or made so by Transposes (K^T from
-        K's rows). Kiln runs it as one kiln.attention."""
+        graph inputs or sums of two (computed: stored in 16 bits with
+        --gpu-half, which the fused GPU kernel copies 16 bytes a thread,
+        asynchronously), laid out heads-first or made so by Transposes (K^T
+        from K's rows). Kiln runs it as one kiln.attention."""
         # 40 keys: more than one of the fused GPU kernel's steps of 32.
         b, s = self.rand_dim(), self.rand_dim()
         sk = self.pick([self.rand_dim(), None, dim(40)]) or s
@@ -733,17 +735,22 @@ class Gen:
         h, d, dv = dim(self.pick([1, 2, 3])), dim(self.pick([1, 4, 8, 13, 16, 32])), None
         dv = dim(self.pick([1, 5, 8])) if self.chance(0.3) else d
 
+        def source(shape):  # an input, or computed from two
+            if self.chance(0.6):
+                return self.input(F32, shape)
+            return self.node("Add", [self.input(F32, shape), self.input(F32, shape)], F32, shape)
+
         def heads(rows, cols):  # (b, h, rows, cols), maybe by a Transpose
             if self.chance(0.5):
-                return self.input(F32, (b, h, rows, cols))
-            x = self.input(F32, (b, rows, h, cols))
+                return source((b, h, rows, cols))
+            x = source((b, rows, h, cols))
             return self.node("Transpose", [x], F32, (b, h, rows, cols), perm=[0, 2, 1, 3])
 
         q = heads(s, d)
         if self.chance(0.5):
-            kt = self.input(F32, (ONE if self.chance(0.2) else b, h, d, sk))
+            kt = source((ONE if self.chance(0.2) else b, h, d, sk))
         else:
-            k = self.input(F32, (b, sk, h, d))
+            k = source((b, sk, h, d))
             kt = self.node("Transpose", [k], F32, (b, h, d, sk), perm=[0, 2, 3, 1])
         v = heads(sk, dv)
         batch = broadcast(q.shape[:2], kt.shape[:2], v.shape[:2])
