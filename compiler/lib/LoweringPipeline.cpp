@@ -189,6 +189,10 @@ std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
       options.gpuPrecision != GpuPrecision::Bf16)
     return "--gpu-attention=fused needs --precision fp16 or bf16 (its products run on the "
            "tensor cores in that type)";
+  if (options.gpuFusedAttention && options.gpuArch < 80)
+    return "--gpu-attention=fused needs sm_80 or newer (its kernel runs mma.sync m16n8k16, "
+           "ldmatrix and cp.async), not sm_" +
+           std::to_string(options.gpuArch);
   if (options.gpuGeluTanh && options.gpuPrecision != GpuPrecision::Fp16 &&
       options.gpuPrecision != GpuPrecision::Bf16)
     return "--gpu-gelu=tanh needs --precision fp16 or bf16 (an approximation of GELU within "
