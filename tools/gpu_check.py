@@ -18,7 +18,9 @@ has two halves, and a folder travels between them:
                     (fp32: max |diff| <= 1e-3); the no-driver error path;
                     kiln-bench latencies; with --torch, BERT-base latency in
                     PyTorch eager and torch.compile (fp16 and fp32) as the
-                    reference the GPU back end is measured against. Prints
+                    reference the GPU back end is measured against; last,
+                    where ncu can read the GPU's timers, the per-kernel GPU
+                    times of BERT-base at batch 32 (--kernel-times). Prints
                     a table, writes results.json, exits non-zero on a
                     mismatch.
 
@@ -32,6 +34,7 @@ without timings. That is ctest's gpu-models-emulated.
 """
 
 import argparse
+import csv
 import json
 import os
 import pathlib
@@ -323,6 +326,50 @@ def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> d
     return stats
 
 
+def kernel_times(bindir: pathlib.Path, library: pathlib.Path, runs: int = 2,
+                 timeout: float = 150) -> dict:
+    """Each kernel's GPU time in `runs` runs of kiln-bench (after one warm-up,
+    device I/O) under Nsight Compute (`ncu`, one metric: gpu__time_duration,
+    the clocks left alone), summed per kernel name and divided by the runs:
+    where a run's time goes, cuBLASLt's GEMM kernels included. ncu times each
+    kernel alone, serialized, so the sum exceeds a run's latency (no overlap,
+    no launch gaps). An error (no ncu, no access to the counters) is
+    reported, not raised."""
+    ncu = shutil.which("ncu")
+    if not ncu:
+        return {"error": "no ncu on the PATH"}
+    cmd = [ncu, "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv",
+           "--page", "raw", "--print-units", "base", "--launch-count", "2000",
+           str(bindir / "kiln-bench"), str(library), "--runs", str(runs), "--warmup", "1",
+           "--device-io"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"ncu took over {timeout:.0f} s"}
+    rows = list(csv.reader(line for line in result.stdout.splitlines() if line.startswith('"')))
+    header = next((r for r in rows if "Kernel Name" in r and "gpu__time_duration.sum" in r), None)
+    if result.returncode != 0 or header is None:
+        return {"error": f"ncu exit {result.returncode}: "
+                         f"{(result.stdout + result.stderr).strip()[-600:]}"}
+    name_at, time_at = header.index("Kernel Name"), header.index("gpu__time_duration.sum")
+    totals = {}
+    for row in rows:
+        try:
+            ns = float(row[time_at].replace(",", ""))  # thousands separators
+        except (ValueError, IndexError):
+            continue  # the header, the units row
+        count, total = totals.get(row[name_at], (0, 0.0))
+        totals[row[name_at]] = (count + 1, total + ns)
+    # The warm-up run's kernels are profiled too: a run is 1 / (runs + 1).
+    share = runs + 1
+    kernels = sorted(({"kernel": name, "launches_per_run": count / share,
+                       "us_per_run": total / share / 1000}
+                      for name, (count, total) in totals.items()),
+                     key=lambda k: -k["us_per_run"])
+    return {"runs_profiled": share, "kernels": kernels,
+            "us_per_run": sum(k["us_per_run"] for k in kernels)}
+
+
 def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,
                     folder: pathlib.Path) -> dict:
     """With no driver (KILN_CUDA_DRIVER names a missing library) a GPU
@@ -601,6 +648,29 @@ def run_check(args) -> int:
             print(f"FAILED torch: {error!r}")
 
     save()
+    if args.kernel_times:
+        print("== kernel times (ncu, gpu__time_duration, per run of BERT-base batch 32)")
+        results["kernel_times"] = []
+        for entry in manifest.get("bert_base", []):
+            if entry["batch"] != 32 or entry["variant"] not in args.kernel_times:
+                continue
+            packed = folder / "bert-base" / entry["library"]
+            library = packed.with_suffix("")
+            if not library.exists():
+                subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
+            times = kernel_times(bindir, library)
+            library.unlink()
+            times["variant"] = entry["variant"]
+            results["kernel_times"].append(times)
+            save()
+            if "error" in times:
+                print(f"  {entry['variant']}: {times['error']}")
+                break  # the same for the others
+            print(f"  {entry['variant']}: {times['us_per_run']:.0f} us of kernels a run")
+            for k in times["kernels"][:12]:
+                print(f"    {k['us_per_run']:9.1f} us  {k['launches_per_run']:5.1f}x  "
+                      f"{k['kernel'][:90]}")
+    save()
     return finish(results)
 
 
@@ -654,6 +724,10 @@ def main() -> int:
     r.add_argument("--out", default="gpu-check-results")
     r.add_argument("--torch", action="store_true", help="also time BERT-base in PyTorch")
     r.add_argument("--no-sanitizer", action="store_true")
+    r.add_argument("--kernel-times", default="cublas-fp16,cublas-fp16-fused,"
+                   "cublas-fp16-fused-tanhgelu", type=lambda text: [v for v in text.split(",") if v],
+                   help="BERT-base variants (batch 32) whose per-kernel GPU times ncu measures, "
+                        "last, where ncu can read the GPU's timers (empty: none)")
     args = parser.parse_args()
     return prepare(args) if args.command == "prepare" else run_check(args)
 
