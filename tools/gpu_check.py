@@ -327,7 +327,7 @@ def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> d
 
 
 def kernel_times(bindir: pathlib.Path, library: pathlib.Path, runs: int = 2,
-                 timeout: float = 150) -> dict:
+                 timeout: float = 90) -> dict:
     """Each kernel's GPU time in `runs` runs of kiln-bench (after one warm-up,
     device I/O) under Nsight Compute (`ncu`, one metric: gpu__time_duration,
     the clocks left alone), summed per kernel name and divided by the runs:
