@@ -8,7 +8,13 @@
 // warp owns a row: its 32 lanes stride along the row together (neighbouring
 // lanes, neighbouring elements), each keeps a partial max or sum, and a
 // butterfly of shuffles (xor 16, 8, 4, 2, 1) leaves every lane with the
-// row's total. A row is read from memory once and from cache after.
+// row's total. Where the row splits evenly into at most 32 values a lane
+// (rows of up to 1024: BERT's 768, attention's keys), each lane loads its
+// values into registers once, all loads issued before the first use, and
+// every pass works on those: a lane's loads then wait on memory together
+// rather than one after another, as a loop's would (the loop, for other
+// rows, reads the row from memory once and from cache after). The same
+// sums in the same order either way.
 //
 // The butterfly gives every lane the same float, bit for bit: at each step
 // lanes i and i^k add the same two values, in either order, and addition
@@ -26,6 +32,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <functional>
 #include <limits>
 
 namespace mlir::kiln {
@@ -39,22 +46,57 @@ using namespace mlir::kiln::gpu_warps;
 
 namespace {
 
-/// A loop over the lane's elements of the row (lane, lane + 32, ...),
-/// carrying `init` through `step`, which gets the column and the carried
-/// value and returns the next (or nothing, with no carried value).
-Value overRow(WarpRow &row, Location loc, Value init,
-              function_ref<Value(OpBuilder &, Value column, Value carried)> step) {
-  SmallVector<Value> inits;
-  if (init)
-    inits.push_back(init);
-  auto loop = scf::ForOp::create(
-      row.b, loc, row.lane, row.n, row.stride, inits,
-      [&](OpBuilder &b, Location, Value column, ValueRange carried) {
-        Value next = step(b, column, carried.empty() ? Value() : carried.front());
-        scf::YieldOp::create(b, loc, next ? ValueRange{next} : ValueRange{});
-      });
-  return init ? loop.getResult(0) : Value();
-}
+/// At most this many of a row's values per lane are held in registers.
+constexpr int64_t kRowValuesInRegisters = 32;
+
+/// The lane's elements of a row (columns lane, lane + 32, ...) and their
+/// values (`value` of the column: the element as a pass reads it), for the
+/// passes over them: in registers, loaded once up front, where the row
+/// (`n` long) splits evenly into at most kRowValuesInRegisters a lane;
+/// else a loop per pass that computes each value again.
+class LaneElements {
+public:
+  using ValueAt = std::function<Value(OpBuilder &, Value column)>;
+  LaneElements(WarpRow &row, Location loc, int64_t n, ValueAt value)
+      : row(row), loc(loc), value(std::move(value)) {
+    if (n % kWarpSize != 0 || n / kWarpSize > kRowValuesInRegisters)
+      return;
+    for (int64_t i = 0; i < n / kWarpSize; ++i) {
+      Value offset = arith::ConstantIndexOp::create(row.b, loc, i * kWarpSize);
+      columns.push_back(arith::AddIOp::create(row.b, loc, row.lane, offset));
+    }
+    for (Value column : columns)
+      values.push_back(this->value(row.b, column));
+  }
+
+  /// `step` over the elements in column order, carrying `init` (or nothing):
+  /// it gets the column, the value and the carried value and returns the
+  /// next.
+  Value fold(Value init,
+             function_ref<Value(OpBuilder &, Value column, Value value, Value carried)> step) {
+    if (!columns.empty()) {
+      for (auto [column, v] : llvm::zip(columns, values))
+        init = step(row.b, column, v, init);
+      return init;
+    }
+    SmallVector<Value> inits;
+    if (init)
+      inits.push_back(init);
+    auto loop = scf::ForOp::create(
+        row.b, loc, row.lane, row.n, row.stride, inits,
+        [&](OpBuilder &b, Location, Value column, ValueRange carried) {
+          Value next = step(b, column, value(b, column), carried.empty() ? Value() : carried.front());
+          scf::YieldOp::create(b, loc, next ? ValueRange{next} : ValueRange{});
+        });
+    return init ? loop.getResult(0) : Value();
+  }
+
+private:
+  WarpRow &row;
+  Location loc;
+  ValueAt value;
+  SmallVector<Value> columns, values;
+};
 
 SmallVector<Value> withColumn(ArrayRef<Value> leading, Value column) {
   SmallVector<Value> indices(leading);
@@ -149,22 +191,23 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
   auto add = [&](OpBuilder &at, Value l, Value r) -> Value {
     return arith::AddFOp::create(at, loc, l, r);
   };
+  LaneElements elements(row, loc, shape->second, value);
   Value lowest = f32Constant(row.b, loc, -std::numeric_limits<float>::infinity());
-  Value partialMax = overRow(row, loc, lowest, [&](OpBuilder &at, Value column, Value m) {
-    return max(at, m, value(at, column));
+  Value partialMax = elements.fold(lowest, [&](OpBuilder &at, Value, Value v, Value m) {
+    return max(at, m, v);
   });
   Value rowMax = warpReduce(row.b, loc, partialMax, max);
-  auto shifted = [&](OpBuilder &at, Value column) -> Value {
-    return math::ExpOp::create(at, loc, arith::SubFOp::create(at, loc, value(at, column), rowMax));
+  auto shifted = [&](OpBuilder &at, Value v) -> Value {
+    return math::ExpOp::create(at, loc, arith::SubFOp::create(at, loc, v, rowMax));
   };
-  Value partialSum = overRow(row, loc, f32Constant(row.b, loc, 0.0f),
-                             [&](OpBuilder &at, Value column, Value s) {
-                               return add(at, s, shifted(at, column));
-                             });
+  Value partialSum = elements.fold(f32Constant(row.b, loc, 0.0f),
+                                   [&](OpBuilder &at, Value, Value v, Value s) {
+                                     return add(at, s, shifted(at, v));
+                                   });
   Value rowSum = warpReduce(row.b, loc, partialSum, add);
   Value reciprocal = arith::DivFOp::create(row.b, loc, f32Constant(row.b, loc, 1.0f), rowSum);
-  overRow(row, loc, Value(), [&](OpBuilder &at, Value column, Value) -> Value {
-    Value p = arith::MulFOp::create(at, loc, shifted(at, column), reciprocal);
+  elements.fold(Value(), [&](OpBuilder &at, Value column, Value v, Value) -> Value {
+    Value p = arith::MulFOp::create(at, loc, shifted(at, v), reciprocal);
     storeF32(at, loc, p, op.getInit(), withColumn(row.leading, column));
     return Value();
   });
@@ -203,14 +246,15 @@ LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
   Value count = f32Constant(row.b, loc, float(n));
   Value first = load(row.b, arith::ConstantIndexOp::create(row.b, loc, 0));
   Value zero = f32Constant(row.b, loc, 0.0f);
-  Value partial = overRow(row, loc, zero, [&](OpBuilder &at, Value column, Value s) {
-    return add(at, s, arith::SubFOp::create(at, loc, load(at, column), first));
+  LaneElements elements(row, loc, n, load);
+  Value partial = elements.fold(zero, [&](OpBuilder &at, Value, Value x, Value s) {
+    return add(at, s, arith::SubFOp::create(at, loc, x, first));
   });
   Value sum = warpReduce(row.b, loc, partial, add);
   Value mean = arith::AddFOp::create(row.b, loc, first,
                                      arith::DivFOp::create(row.b, loc, sum, count));
-  Value partialSquares = overRow(row, loc, zero, [&](OpBuilder &at, Value column, Value s) {
-    Value d = arith::SubFOp::create(at, loc, load(at, column), mean);
+  Value partialSquares = elements.fold(zero, [&](OpBuilder &at, Value, Value x, Value s) {
+    Value d = arith::SubFOp::create(at, loc, x, mean);
     return add(at, s, arith::MulFOp::create(at, loc, d, d));
   });
   Value squares = warpReduce(row.b, loc, partialSquares, add);
@@ -218,8 +262,8 @@ LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
   Value epsilon = f32Constant(row.b, loc, op.getEpsilon().convertToFloat());
   Value deviation = math::SqrtOp::create(row.b, loc, arith::AddFOp::create(row.b, loc, variance, epsilon));
   Value inverse = arith::DivFOp::create(row.b, loc, f32Constant(row.b, loc, 1.0f), deviation);
-  overRow(row, loc, Value(), [&](OpBuilder &at, Value column, Value) -> Value {
-    Value d = arith::SubFOp::create(at, loc, load(at, column), mean);
+  elements.fold(Value(), [&](OpBuilder &at, Value column, Value x, Value) -> Value {
+    Value d = arith::SubFOp::create(at, loc, x, mean);
     Value y = arith::MulFOp::create(at, loc, arith::MulFOp::create(at, loc, d, inverse),
                                     memref::LoadOp::create(at, loc, op.getScale(), column));
     if (Value bias = op.getBias())

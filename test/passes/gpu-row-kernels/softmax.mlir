@@ -100,3 +100,24 @@ func.func @empty(%x: memref<0x8xf32>, %y: memref<0x8xf32>, %u: memref<4x0xf32>, 
   kiln.softmax_rows %u into %v : memref<4x0xf32>, memref<4x0xf32>
   return
 }
+
+// -----
+
+// Rows of 128 keys = 4 x 32: each lane's 4 values (scaled, masked) are
+// computed once from loads issued together, and the max, the sum and the
+// output all use them: 4 loads of x and of the mask, 4 exponentials (the
+// sum's, reused by the output), no loop.
+// CHECK-LABEL: func.func @keys_in_registers
+// CHECK: gpu.launch
+// CHECK-NOT: scf.for
+// CHECK-COUNT-4: memref.load %arg0
+// CHECK-NOT: memref.load %arg0
+// CHECK-COUNT-4: math.exp
+// CHECK-NOT: math.exp
+// CHECK-COUNT-4: memref.store
+// CHECK: return
+func.func @keys_in_registers(%x: memref<2x8x128xf32>, %mask: memref<2x1x128xf32>, %y: memref<2x8x128xf32>) {
+  kiln.softmax_rows %x addend(%mask : memref<2x1x128xf32>) into %y {scale = 0.125 : f32}
+      : memref<2x8x128xf32>, memref<2x8x128xf32>
+  return
+}

@@ -1450,6 +1450,12 @@ def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
       the deviations (a second pass), `(x - mean) * (1 / sqrt(var +
       epsilon)) * scale + bias`.
 
+    Where the row's length is a multiple of 32 and at most 1024, each lane's
+    values (columns lane, lane + 32, ...) are loaded once, all before the
+    first use, and every pass works on those registers (the same sums in
+    the same order); other rows take a `scf.for` per pass, which reads the
+    row again.
+
     Shapes must be static (the GPU path's rule); an op with no elements is
     dropped.
 
