@@ -22,6 +22,9 @@
 // floats differ from the CPU's within rounding; integers do not. A
 // linalg.fill of the output right before the reduction is folded into it
 // (lane 0 combines the fill's value with the total): one launch, not two.
+// Where the reduced elements split evenly into at most 32 a lane, a lane
+// loads all of its elements first and then combines them in order
+// (straight-line code); otherwise a loop does both, element by element.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,6 +51,10 @@ using namespace mlir::kiln::gpu_warps;
 namespace gpu_reductions = mlir::kiln::gpu_reductions;
 
 namespace {
+
+/// Up to this many elements a lane are loaded up front, in straight-line
+/// code, rather than by a loop.
+constexpr int64_t kUnrolledElements = 32;
 
 /// The combiner and where each lane's partial starts: its identity.
 struct Combiner {
@@ -228,33 +235,53 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
     operands.map(combiner.op->getOperand(1), r);
     return at.clone(*combiner.op, operands)->getResult(0);
   };
-  Value identity = arith::ConstantOp::create(row.b, loc, combiner.identity);
-  auto loop = scf::ForOp::create(
-      row.b, loc, row.lane, row.n, row.stride, ValueRange{identity},
-      [&](OpBuilder &at, Location, Value reduced, ValueRange carried) {
-        SmallVector<Value> loops = loopsAt(at, reduced);
-        IRMapping mapping;
-        for (OpOperand *input : op.getDpsInputOperands()) {
-          auto indices = *indicesOf(at, loc, op.getMatchingIndexingMap(input), loops);
-          mapping.map(op.getMatchingBlockArgument(input),
-                      memref::LoadOp::create(at, loc, input->get(), indices));
-        }
-        // The body up to the combiner, with this iteration's values; the
-        // combiner takes the lane's partial where it took `out`.
-        for (Operation &inner : body.without_terminator()) {
-          if (&inner == combiner.op)
-            continue;
-          if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-            mapping.map(index.getResult(), loops[index.getDim()]);
-            continue;
-          }
-          at.clone(inner, mapping);
-        }
-        mapping.map(out, carried.front());
-        Value next = at.clone(*combiner.op, mapping)->getResult(0);
-        scf::YieldOp::create(at, loc, next);
-      });
-  Value total = warpReduce(row.b, loc, loop.getResult(0), combine);
+  // The body up to the combiner for the flattened index `reduced`: the
+  // inputs' elements loaded, the values the combiner takes besides `out`.
+  auto element = [&](OpBuilder &at, Value reduced) {
+    SmallVector<Value> loops = loopsAt(at, reduced);
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto indices = *indicesOf(at, loc, op.getMatchingIndexingMap(input), loops);
+      mapping.map(op.getMatchingBlockArgument(input),
+                  memref::LoadOp::create(at, loc, input->get(), indices));
+    }
+    for (Operation &inner : body.without_terminator()) {
+      if (&inner == combiner.op)
+        continue;
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), loops[index.getDim()]);
+        continue;
+      }
+      at.clone(inner, mapping);
+    }
+    return mapping;
+  };
+  // The combiner takes the lane's partial where it took `out`.
+  auto accumulate = [&](OpBuilder &at, IRMapping &mapping, Value partial) {
+    mapping.map(out, partial);
+    return at.clone(*combiner.op, mapping)->getResult(0);
+  };
+  Value partial = arith::ConstantOp::create(row.b, loc, combiner.identity);
+  if (reducedCount % kWarpSize == 0 && reducedCount / kWarpSize <= kUnrolledElements) {
+    // A lane's elements all loaded first, then combined in order: its
+    // loads wait on memory together, not one after another as a loop's.
+    SmallVector<IRMapping> elements;
+    for (int64_t i = 0; i < reducedCount / kWarpSize; ++i) {
+      Value offset = arith::ConstantIndexOp::create(row.b, loc, i * kWarpSize);
+      elements.push_back(element(row.b, arith::AddIOp::create(row.b, loc, row.lane, offset)));
+    }
+    for (IRMapping &mapping : elements)
+      partial = accumulate(row.b, mapping, partial);
+  } else {
+    auto loop = scf::ForOp::create(
+        row.b, loc, row.lane, row.n, row.stride, ValueRange{partial},
+        [&](OpBuilder &at, Location, Value reduced, ValueRange carried) {
+          IRMapping mapping = element(at, reduced);
+          scf::YieldOp::create(at, loc, accumulate(at, mapping, carried.front()));
+        });
+    partial = loop.getResult(0);
+  }
+  Value total = warpReduce(row.b, loc, partial, combine);
   Value zero = arith::ConstantIndexOp::create(row.b, loc, 0);
   Value first = arith::CmpIOp::create(row.b, loc, arith::CmpIPredicate::eq, row.lane, zero);
   auto store = scf::IfOp::create(row.b, loc, first, /*withElseRegion=*/false);

@@ -1683,7 +1683,9 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
     output element, whose neighbours read neighbouring elements), becomes
     one `gpu.launch` in which a warp owns an output element: each lane
     folds the elements `lane, lane + 32, ...` of the reduced dims,
-    flattened, into a partial started at the combiner's identity (-0.0, 1,
+    flattened (a `scf.for`; or, where they split evenly into at most 32 a
+    lane, straight-line code that loads them all before combining them in
+    the same order), into a partial started at the combiner's identity (-0.0, 1,
     -inf, +inf, NaN for the `num` forms; 0, 1, all ones, the type's
     extremes for integers), a butterfly of `gpu.shuffle xor` combines the
     partials (integers narrower than 32 bits move as an i32), and lane 0
