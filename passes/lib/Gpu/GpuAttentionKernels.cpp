@@ -341,18 +341,19 @@ void lower(AttentionOp op, FloatType mmaType) {
     carried.push_back(k.f32(0.0f));
   const float scale = op.getScale().convertToFloat();
   Value addend = op.getAddend();
-  // Fills `tile` with the step's keys (from `firstKey`, the last repeated
-  // past the end: their probabilities are 0) of `width` columns of `o`,
-  // whose element (key, column) is at logical indices `at(key, column)`.
-  // `copy` is the form: 16 bytes a thread, or one value a thread with
-  // neighbouring threads on neighbouring columns or keys (the faster-moving
-  // in the source).
-  enum class Copy { Vectors, ColumnsFastest, KeysFastest };
+  // Fills `tile`'s `stage` with the step's keys (from `firstKey`, the last
+  // repeated past the end: their probabilities are 0) of `width` columns of
+  // `o`, whose element (key, column) is at logical indices `at(key,
+  // column)`. `copy` is the form: 16 bytes a thread, synchronous or started
+  // by cp.async (.cg: through L2 only; landed at the wait for its group),
+  // or one value a thread with neighbouring threads on neighbouring columns
+  // or keys (the faster-moving in the source).
+  enum class Copy { Vectors, AsyncVectors, ColumnsFastest, KeysFastest };
   using LogicalAt = function_ref<SmallVector<Value, 4>(KernelBuilder &, Value, Value)>;
-  auto fill = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy copy,
-                  Value firstKey, LogicalAt at) {
-    Value stage = s.index(0);
-    const int64_t perCopy = copy == Copy::Vectors ? kVectorWidth : 1;
+  auto fill = [&](KernelBuilder &s, Value tile, Value stage, const Operand &o, int64_t width,
+                  Copy copy, Value firstKey, LogicalAt at) {
+    const bool vectors = copy == Copy::Vectors || copy == Copy::AsyncVectors;
+    const int64_t perCopy = vectors ? kVectorWidth : 1;
     const int64_t copies = kKeysPerStep * width / perCopy, rowCopies = width / perCopy;
     scf::ForOp::create(
         s.b, loc, s.index(0), s.index((copies + kThreads - 1) / kThreads), s.index(1),
@@ -370,7 +371,12 @@ void lower(AttentionOp op, FloatType mmaType) {
           Value column = keysFastest ? f.div(i, kKeysPerStep) : f.mul(f.rem(i, rowCopies), perCopy);
           Value source = f.min(f.add(firstKey, key), sk - 1);
           SmallVector<Value, 4> logical = at(f, source, column);
-          if (copy == Copy::Vectors) {
+          if (copy == Copy::AsyncVectors) {
+            nvgpu::DeviceAsyncCopyOp::create(
+                f.b, loc, nvgpu::DeviceAsyncTokenType::get(f.b.getContext()), tile,
+                ValueRange{stage, key, column}, o.buffer, f.indices(o, logical),
+                f.b.getIndexAttr(kVectorWidth), /*srcElements=*/Value(), f.b.getUnitAttr());
+          } else if (copy == Copy::Vectors) {
             auto type = VectorType::get({kVectorWidth}, mmaType);
             Value values = vector::LoadOp::create(f.b, loc, type, o.buffer, f.indices(o, logical),
                                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
@@ -405,41 +411,22 @@ void lower(AttentionOp op, FloatType mmaType) {
   };
   Value kAligned, vAligned;
   const Copy kCopy = copyForm(kt, 2, 3, d, kAligned), vCopy = copyForm(v, 3, 2, dv, vAligned);
-  // `fill` in the vector form where `aligned`, else in `form`.
+  // `fill` of stage 0 in the vector form where `aligned`, else in `form`.
   auto fillEither = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
                         Value aligned, Value firstKey, LogicalAt at) {
     if (!aligned)
-      return fill(s, tile, o, width, form, firstKey, at);
+      return fill(s, tile, s.index(0), o, width, form, firstKey, at);
     auto branch = scf::IfOp::create(s.b, loc, aligned, /*withElseRegion=*/true);
     KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
-    fill(then, tile, o, width, Copy::Vectors, firstKey, at);
+    fill(then, tile, then.index(0), o, width, Copy::Vectors, firstKey, at);
     KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
-    fill(otherwise, tile, o, width, form, firstKey, at);
+    fill(otherwise, tile, otherwise.index(0), o, width, form, firstKey, at);
   };
   // Starts the asynchronous copy of a step's K and V (from `firstKey`)
-  // into `stage`, 16 bytes a thread (cp.async.cg: through L2 only), as one
-  // group.
+  // into `stage`, as one group.
   auto issue = [&](KernelBuilder &s, Value stage, Value firstKey) {
-    for (auto [tile, o, width, at] : {std::tuple(kTile, &kt, d, LogicalAt(ktAt)),
-                                      std::tuple(vTile, &v, dv, LogicalAt(vAt))}) {
-      const int64_t copies = kKeysPerStep * width / kVectorWidth, rowCopies = width / kVectorWidth;
-      for (int64_t j = 0; j < (copies + kThreads - 1) / kThreads; ++j) {
-        KernelBuilder f = s; // its own insertion point
-        Value i = f.add(thread, j * kThreads);
-        if ((j + 1) * kThreads > copies) {
-          Value inRange = arith::CmpIOp::create(f.b, loc, arith::CmpIPredicate::ult, i,
-                                                f.index(copies));
-          auto guard = scf::IfOp::create(f.b, loc, inRange, /*withElseRegion=*/false);
-          f.b.setInsertionPoint(guard.thenBlock()->getTerminator());
-        }
-        Value key = f.div(i, rowCopies), column = f.mul(f.rem(i, rowCopies), kVectorWidth);
-        Value source = f.min(f.add(firstKey, key), sk - 1);
-        nvgpu::DeviceAsyncCopyOp::create(
-            f.b, loc, nvgpu::DeviceAsyncTokenType::get(f.b.getContext()), tile,
-            ValueRange{stage, key, column}, o->buffer, f.indices(*o, at(f, source, column)),
-            f.b.getIndexAttr(kVectorWidth), /*srcElements=*/Value(), f.b.getUnitAttr());
-      }
-    }
+    fill(s, kTile, stage, kt, d, Copy::AsyncVectors, firstKey, ktAt);
+    fill(s, vTile, stage, v, dv, Copy::AsyncVectors, firstKey, vAt);
     NVVM::CpAsyncCommitGroupOp::create(s.b, loc);
   };
   // Two stages: while the warps compute on one step's K and V, the next
