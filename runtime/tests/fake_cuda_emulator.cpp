@@ -729,8 +729,9 @@ EMULATOR_EXPORT void kiln_emu_access(const void *address, int64_t bytes, int32_t
     std::snprintf(where, sizeof where, "%p", address);
     int64_t block = launch->blockBase / launch->threadsPerBlock;
     launch->error = "a misaligned access: thread " + std::to_string(launch->current->linear) +
-                    " of block " + std::to_string(block) + (write ? " writes " : " reads ") + std::to_string(bytes) + " bytes at " +
-                    where + ", which the kernel's code takes to be " +
+                    " of block " + std::to_string(block) + (write ? " writes " : " reads ") +
+                    std::to_string(bytes) + " bytes at " + where +
+                    ", which the kernel's code takes to be " +
                     std::to_string(alignment) + "-byte aligned (a GPU faults)";
     return;
   }

@@ -35,7 +35,8 @@ struct GpuAlignWorkgroupMemoryPass
     Builder b(&getContext());
     getOperation().walk([&](gpu::GPUFuncOp function) {
       for (unsigned i = 0; i < function.getNumWorkgroupAttributions(); ++i) {
-        auto existing = dyn_cast_or_null<IntegerAttr>(function.getWorkgroupAttributionAttr(i, name));
+        auto existing =
+            dyn_cast_or_null<IntegerAttr>(function.getWorkgroupAttributionAttr(i, name));
         if (existing && existing.getInt() >= alignment)
           continue;
         function.setWorkgroupAttributionAttr(i, b.getStringAttr(name),

@@ -180,7 +180,8 @@ LogicalResult lowerLdmatrix(gpu::GPUModuleOp module, NVVM::LdMatrixOp load) {
                                     {i32, pointer, pointer});
   Value words = stackWords(b, loc, matrices);
   Value row = LLVM::AddrSpaceCastOp::create(b, loc, pointer, load.getPtr());
-  int32_t code = matrices | (load.getLayout() == NVVM::MMALayout::col ? KILN_EMU_LDMATRIX_TRANS : 0);
+  bool transpose = load.getLayout() == NVVM::MMALayout::col;
+  int32_t code = matrices | (transpose ? KILN_EMU_LDMATRIX_TRANS : 0);
   LLVM::CallOp::create(b, loc, callee, ValueRange{constantI32(b, loc, code), row, words});
   Value result;
   if (matrices == 1) {

@@ -85,7 +85,8 @@ public:
     auto loop = scf::ForOp::create(
         row.b, loc, row.lane, row.n, row.stride, inits,
         [&](OpBuilder &b, Location, Value column, ValueRange carried) {
-          Value next = step(b, column, value(b, column), carried.empty() ? Value() : carried.front());
+          Value last = carried.empty() ? Value() : carried.front();
+          Value next = step(b, column, value(b, column), last);
           scf::YieldOp::create(b, loc, next ? ValueRange{next} : ValueRange{});
         });
     return init ? loop.getResult(0) : Value();
