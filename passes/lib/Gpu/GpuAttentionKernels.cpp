@@ -135,319 +135,289 @@ std::string unsupported(AttentionOp op, FloatType mmaType) {
   return gpu_attention::headSizeProblem(q.dim(3), v.dim(3), kt.dim(3));
 }
 
-/// One kernel for `op`: a block of four warps per 64 query rows of a head.
-void lower(AttentionOp op, FloatType mmaType) {
-  Location loc = op.getLoc();
-  Operand q = operandOf(op.getQ(), op.getQPerm()), kt = operandOf(op.getKt(), op.getKtPerm()),
-          v = operandOf(op.getV(), op.getVPerm());
-  auto initType = cast<MemRefType>(op.getInit().getType());
-  SmallVector<int64_t, 4> outputDims = op.outputDims();
-  const int64_t batch = initType.getDimSize(outputDims[0]),
-                heads = initType.getDimSize(outputDims[1]), sq = q.dim(2), d = q.dim(3),
-                sk = kt.dim(3), dv = v.dim(3);
-  OpBuilder host(op);
-  if (batch == 0 || heads == 0 || sq == 0 || dv == 0) {
-    op.erase(); // no element to write
-    return;
-  }
-  const int64_t rowsPerBlock = kWarpsPerBlock * kRowsPerWarp;
-  const int64_t queryTiles = (sq + rowsPerBlock - 1) / rowsPerBlock;
-  auto constant = [&](int64_t value) { return arith::ConstantIndexOp::create(host, loc, value); };
-  Value one = constant(1), blocks = constant(queryTiles * heads * batch),
-        threads = constant(kThreads);
-  // Shared memory: a step's keys of K (keys x d) and V (keys x dv), in the
-  // tensor cores' type; two of each (stages) where the copies can be
-  // asynchronous and that fits.
-  const bool kVectors = vectorCopyable(kt, 2, d, mmaType),
-             vVectors = vectorCopyable(v, 3, dv, mmaType);
-  const int64_t stages =
-      kVectors && vVectors && 2 * tileBytes(d, dv) <= kSharedMemoryBytes ? 2 : 1;
-  auto workgroup = gpu::AddressSpaceAttr::get(op.getContext(), gpu::AddressSpace::Workgroup);
-  auto tileType = [&](int64_t width) {
-    return MemRefType::get({stages, kKeysPerStep, width + kRowPad}, mmaType,
-                           MemRefLayoutAttrInterface(), workgroup);
-  };
-  auto launch = gpu::LaunchOp::create(host, loc, blocks, one, one, threads, one, one,
-                                      /*dynamicSharedMemorySize=*/nullptr,
-                                      /*asyncTokenType=*/nullptr, ValueRange(),
-                                      TypeRange{tileType(d), tileType(dv)});
-  Value kTile = launch.getWorkgroupAttributions()[0], vTile = launch.getWorkgroupAttributions()[1];
-  OpBuilder body = OpBuilder::atBlockEnd(&launch.getBody().front());
-  gpu::TerminatorOp terminator = gpu::TerminatorOp::create(body, loc);
-  body.setInsertionPoint(terminator);
-  KernelBuilder k{body, loc, mmaType};
+/// The kernel of one kiln.attention op: a block of four warps per 64 query
+/// rows of a head. build() makes the launch and finds the block's rows,
+/// loads Q's fragments, steps through the keys 32 at a time (the step's K
+/// and V into shared memory, the scores, the online softmax, the product
+/// with V) and stores the output.
+class AttentionKernel {
+public:
+  AttentionKernel(AttentionOp op, FloatType mmaType)
+      : op(op), mmaType(mmaType), loc(op.getLoc()), q(operandOf(op.getQ(), op.getQPerm())),
+        kt(operandOf(op.getKt(), op.getKtPerm())), v(operandOf(op.getV(), op.getVPerm())) {}
 
-  // Which rows of which head: block = (b * H + h) * tiles + tile.
-  Value block = launch.getBlockIds().x, thread = launch.getThreadIds().x;
-  Value tile = k.rem(block, queryTiles), head = k.rem(k.div(block, queryTiles), heads),
-        image = k.div(block, queryTiles * heads);
-  Value warp = k.div(thread, kWarpLanes), lane = k.rem(thread, kWarpLanes);
-  Value group = k.div(lane, 4), index = k.rem(lane, 4);
-  Value tileRow = k.mul(tile, rowsPerBlock);
-  Value firstRow = k.add(tileRow, k.mul(warp, kRowsPerWarp));
-  // The lane's two rows; past the last, loads read the last (the results
-  // are not stored), so that every lane runs every mma.
-  Value rows[2] = {k.add(firstRow, group), k.add(k.add(firstRow, group), 8)};
-  Value loadRows[2] = {k.min(rows[0], sq - 1), k.min(rows[1], sq - 1)};
-  Value twoIndex = k.mul(index, 2);
+  void build();
 
-  // Q's A fragments, one per 16 of the head size: row r, column c of q.
-  auto qAt = [&](int r, Value column) {
-    return k.load(q, {image, head, loadRows[r], column});
-  };
-  SmallVector<SmallVector<Value, 4>> qFragments;
-  for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
-    SmallVector<Value, 4> regs;
-    for (int64_t r = 0; r < 4; ++r) {
-      Value column = k.add(twoIndex, kk * kMmaK + 8 * (r >> 1));
-      Value low = qAt(r & 1, column), high = qAt(r & 1, k.add(column, 1));
-      regs.push_back(k.pack(low, high));
-    }
-    qFragments.push_back(regs);
-  }
-
-  // The running max and sum of each of the lane's two rows (the sum of its
-  // own columns; the group's four are added at the end), and the output
-  // accumulator: dv / 8 tiles of four f32.
-  const float lowest = -std::numeric_limits<float>::infinity();
-  SmallVector<Value> carried = {k.f32(lowest), k.f32(lowest), k.f32(0.0f), k.f32(0.0f)};
-  const int64_t outputTiles = dv / kMmaN;
-  for (int64_t i = 0; i < outputTiles * 4; ++i)
-    carried.push_back(k.f32(0.0f));
-  const float scale = op.getScale().convertToFloat();
-  Value addend = op.getAddend();
-  // Fills `tile`'s `stage` with the step's keys (from `firstKey`, the last
-  // repeated past the end: their probabilities are 0) of `width` columns of
-  // `o`, whose element (key, column) is at logical indices `at(key,
-  // column)`. `copy` is the form: 16 bytes a thread, synchronous or started
-  // by cp.async (.cg: through L2 only; landed at the wait for its group),
-  // or one value a thread with neighbouring threads on neighbouring columns
-  // or keys (the faster-moving in the source).
+private:
+  // How `fill` copies a step's tile: 16 bytes a thread, synchronous or
+  // started by cp.async (.cg: through L2 only; landed at the wait for its
+  // group), or one value a thread with neighbouring threads on
+  // neighbouring columns or keys (the faster-moving in the source).
   enum class Copy { Vectors, AsyncVectors, ColumnsFastest, KeysFastest };
-  using LogicalAt = function_ref<SmallVector<Value, 4>(KernelBuilder &, Value, Value)>;
-  auto fill = [&](KernelBuilder &s, Value tile, Value stage, const Operand &o, int64_t width,
-                  Copy copy, Value firstKey, LogicalAt at) {
-    const bool vectors = copy == Copy::Vectors || copy == Copy::AsyncVectors;
-    const int64_t perCopy = vectors ? kVectorWidth : 1;
-    const int64_t copies = kKeysPerStep * width / perCopy, rowCopies = width / perCopy;
-    scf::ForOp::create(
-        s.b, loc, s.index(0), s.index((copies + kThreads - 1) / kThreads), s.index(1),
-        ValueRange(), [&](OpBuilder &nested, Location, Value j, ValueRange) {
-          KernelBuilder f{nested, loc, mmaType};
-          Value i = f.add(thread, arith::MulIOp::create(nested, loc, j, f.index(kThreads)));
-          if (copies % kThreads != 0) {
-            Value inRange = arith::CmpIOp::create(nested, loc, arith::CmpIPredicate::ult, i,
-                                                  f.index(copies));
-            auto guard = scf::IfOp::create(nested, loc, inRange, /*withElseRegion=*/false);
-            f.b.setInsertionPoint(guard.thenBlock()->getTerminator());
-          }
-          bool keysFastest = copy == Copy::KeysFastest;
-          Value key = keysFastest ? f.rem(i, kKeysPerStep) : f.div(i, rowCopies);
-          Value column = keysFastest ? f.div(i, kKeysPerStep) : f.mul(f.rem(i, rowCopies), perCopy);
-          Value source = f.min(f.add(firstKey, key), sk - 1);
-          SmallVector<Value, 4> logical = at(f, source, column);
-          if (copy == Copy::AsyncVectors) {
-            nvgpu::DeviceAsyncCopyOp::create(
-                f.b, loc, nvgpu::DeviceAsyncTokenType::get(f.b.getContext()), tile,
-                ValueRange{stage, key, column}, o.buffer, f.indices(o, logical),
-                f.b.getIndexAttr(kVectorWidth), /*srcElements=*/Value(), f.b.getUnitAttr());
-          } else if (copy == Copy::Vectors) {
-            auto type = VectorType::get({kVectorWidth}, mmaType);
-            Value values = vector::LoadOp::create(f.b, loc, type, o.buffer, f.indices(o, logical),
-                                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
-            vector::StoreOp::create(f.b, loc, values, tile, ValueRange{stage, key, column},
-                                    /*nontemporal=*/false, llvm::MaybeAlign(16));
-          } else {
-            Value value = f.toMma(f.load(o, logical));
-            memref::StoreOp::create(f.b, loc, value, tile, ValueRange{stage, key, column});
-          }
-          scf::YieldOp::create(nested, loc);
-        });
-  };
-  // K^T's element (key, column) is at (column, key) of its logical dims, V's
-  // at (key, column).
-  auto ktAt = [&](KernelBuilder &, Value key, Value column) -> SmallVector<Value, 4> {
-    return {image, head, column, key};
-  };
-  auto vAt = [&](KernelBuilder &, Value key, Value column) -> SmallVector<Value, 4> {
-    return {image, head, key, column};
-  };
-  // Each operand's copy: 16 bytes a thread where its layout allows it and
-  // its buffer's base is 16-byte aligned (the same for every thread, known
-  // when the kernel runs), else value by value.
-  auto copyForm = [&](const Operand &o, int64_t columns, int64_t keys, int64_t width,
-                      Value &aligned) {
-    if (vectorCopyable(o, columns, width, mmaType)) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(k.b, loc, o.buffer);
-      aligned = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::eq, k.rem(base, 16),
-                                      k.index(0));
-    }
-    return columnsContiguous(o, columns, keys) ? Copy::ColumnsFastest : Copy::KeysFastest;
-  };
-  Value kAligned, vAligned;
-  const Copy kCopy = copyForm(kt, 2, 3, d, kAligned), vCopy = copyForm(v, 3, 2, dv, vAligned);
-  // `fill` of stage 0 in the vector form where `aligned`, else in `form`.
-  auto fillEither = [&](KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
-                        Value aligned, Value firstKey, LogicalAt at) {
-    if (!aligned)
-      return fill(s, tile, s.index(0), o, width, form, firstKey, at);
-    auto branch = scf::IfOp::create(s.b, loc, aligned, /*withElseRegion=*/true);
-    KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
-    fill(then, tile, then.index(0), o, width, Copy::Vectors, firstKey, at);
-    KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
-    fill(otherwise, tile, otherwise.index(0), o, width, form, firstKey, at);
-  };
-  // Starts the asynchronous copy of a step's K and V (from `firstKey`)
-  // into `stage`, as one group.
-  auto issue = [&](KernelBuilder &s, Value stage, Value firstKey) {
-    fill(s, kTile, stage, kt, d, Copy::AsyncVectors, firstKey, ktAt);
-    fill(s, vTile, stage, v, dv, Copy::AsyncVectors, firstKey, vAt);
-    NVVM::CpAsyncCommitGroupOp::create(s.b, loc);
-  };
-  // Two stages: while the warps compute on one step's K and V, the next
-  // step's are on their way into the other stage, where both operands'
-  // buffers are 16-byte aligned (known when the kernel runs; otherwise the
-  // copies are synchronous, into stage 0).
-  Value pipelined;
-  if (stages == 2) {
-    pipelined = arith::AndIOp::create(k.b, loc, kAligned, vAligned);
-    auto prologue = scf::IfOp::create(k.b, loc, pipelined, /*withElseRegion=*/false);
-    KernelBuilder p{OpBuilder(prologue.thenBlock()->getTerminator()), loc, mmaType};
-    issue(p, p.index(0), p.index(0));
-  }
-  auto loop = scf::ForOp::create(
-      k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
-      [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
-        KernelBuilder s{nested, loc, mmaType};
-        // The step's K and V in shared memory, once every warp is done with
-        // the last step's: copied now (between two barriers), or waited
-        // for, the next step's then started into the other stage.
-        auto copyNow = [&](KernelBuilder &c) {
-          gpu::BarrierOp::create(c.b, loc);
-          fillEither(c, kTile, kt, d, kCopy, kAligned, firstKey, ktAt);
-          fillEither(c, vTile, v, dv, vCopy, vAligned, firstKey, vAt);
-          gpu::BarrierOp::create(c.b, loc);
-        };
-        Value stage = s.index(0);
-        if (pipelined) {
-          auto branch = scf::IfOp::create(s.b, loc, pipelined, /*withElseRegion=*/true);
-          KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
-          NVVM::CpAsyncWaitGroupOp::create(then.b, loc, 0);
-          gpu::BarrierOp::create(then.b, loc);
-          Value next = then.add(firstKey, kKeysPerStep);
-          Value more = arith::CmpIOp::create(then.b, loc, arith::CmpIPredicate::ult, next,
-                                             then.index(sk));
-          auto ahead = scf::IfOp::create(then.b, loc, more, /*withElseRegion=*/false);
-          KernelBuilder a{OpBuilder(ahead.thenBlock()->getTerminator()), loc, mmaType};
-          issue(a, a.rem(a.add(a.div(firstKey, kKeysPerStep), 1), 2), next);
-          KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
-          copyNow(otherwise);
-          stage = arith::SelectOp::create(s.b, loc, pipelined,
-                                          s.rem(s.div(firstKey, kKeysPerStep), 2), s.index(0));
-        } else {
-          copyNow(s);
-        }
-        // Scores: four 8-key tiles, each summed over the head size. K's B
-        // fragments of two key tiles come from one ldmatrix: matrix j
-        // (named by lanes 8j to 8j + 7) is keys 8 * (j / 2) + 0..7 of the
-        // pair, columns 8 * (j % 2) + 0..7 of the 16.
-        constexpr int64_t keyTiles = kKeysPerStep / kMmaN;
-        SmallVector<SmallVector<Value, 4>> scores(keyTiles, SmallVector<Value, 4>(4, s.f32(0.0f)));
-        Value pairRow = s.add(s.mul(s.div(lane, 16), kMmaN), s.rem(lane, 8));
-        Value halfColumn = s.mul(s.rem(s.div(lane, 8), 2), 8);
-        for (int64_t pair = 0; pair < keyTiles / 2; ++pair)
-          for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
-            SmallVector<Value, 4> regs =
-                s.ldmatrix(kTile, stage, s.add(pairRow, 2 * pair * kMmaN),
-                           s.add(halfColumn, kk * kMmaK), /*transpose=*/false);
-            for (int64_t t = 0; t < 2; ++t) {
-              SmallVector<Value, 4> &acc = scores[2 * pair + t];
-              acc = s.mma(qFragments[kk], {regs[2 * t], regs[2 * t + 1]}, acc);
-            }
-          }
-        // scale * score + addend; keys past the last are -inf.
-        Value minusInfinity = s.f32(lowest);
-        Value scaleValue = s.f32(scale);
-        for (int64_t nt = 0; nt < keyTiles; ++nt)
-          for (int64_t j = 0; j < 4; ++j) {
-            Value column = s.add(twoIndex, j & 1);
-            Value key = s.add(s.add(firstKey, nt * kMmaN), column);
-            Value x = scale == 1.0f ? scores[nt][j] : s.fmul(scores[nt][j], scaleValue);
-            if (addend) {
-              auto type = cast<MemRefType>(addend.getType());
-              Value logical[4] = {image, head, loadRows[j >> 1], s.min(key, sk - 1)};
-              SmallVector<Value, 4> indices;
-              for (int64_t a = 0; a < type.getRank(); ++a) {
-                int64_t dim = 4 - type.getRank() + a;
-                indices.push_back(type.getDimSize(a) == 1 ? s.index(0) : logical[dim]);
-              }
-              Value term = memref::LoadOp::create(s.b, loc, addend, indices);
-              x = s.fadd(x, half_storage::extendFromStorage(s.b, loc, term));
-            }
-            if (sk % kKeysPerStep != 0) {
-              Value inRange = arith::CmpIOp::create(s.b, loc, arith::CmpIPredicate::ult, key,
-                                                    s.index(sk));
-              x = arith::SelectOp::create(s.b, loc, inRange, x, minusInfinity);
-            }
-            scores[nt][j] = x;
-          }
-        // The online softmax, per row: the new max, the factor that
-        // rescales what was summed under the old one, the probabilities.
-        SmallVector<Value> next(state.begin(), state.end());
-        Value factors[2];
-        for (int r = 0; r < 2; ++r) {
-          Value m = minusInfinity;
-          for (int64_t nt = 0; nt < keyTiles; ++nt)
-            for (int64_t j = 2 * r; j < 2 * r + 2; ++j)
-              m = s.fmax(m, scores[nt][j]);
-          m = s.groupReduce(m, [&](Value x, Value y) { return s.fmax(x, y); });
-          Value newMax = s.fmax(state[r], m);
-          // While every key so far is -inf (a -inf mask over the first
-          // steps), exponents are taken from 0, not -inf: -inf - -inf would
-          // be NaN, where the row's later keys make it finite. Those keys
-          // then weigh exp(-inf) = 0, as the whole row's softmax has them.
-          Value none = arith::CmpFOp::create(s.b, loc, arith::CmpFPredicate::OEQ, newMax,
-                                             minusInfinity);
-          Value base = arith::SelectOp::create(s.b, loc, none, s.f32(0.0f), newMax);
-          factors[r] = s.exp(arith::SubFOp::create(s.b, loc, state[r], base));
-          Value sum = s.fmul(state[2 + r], factors[r]);
-          for (int64_t nt = 0; nt < keyTiles; ++nt)
-            for (int64_t j = 2 * r; j < 2 * r + 2; ++j) {
-              scores[nt][j] = s.exp(arith::SubFOp::create(s.b, loc, scores[nt][j], base));
-              sum = s.fadd(sum, scores[nt][j]);
-            }
-          next[r] = newMax;
-          next[2 + r] = sum;
-        }
-        for (int64_t t = 0; t < outputTiles; ++t)
-          for (int64_t j = 0; j < 4; ++j)
-            next[4 + 4 * t + j] = s.fmul(state[4 + 4 * t + j], factors[j >> 1]);
-        // Output += P V, 16 keys at a time: P's A fragment of a 16-key
-        // chunk is its two 8-key accumulators. V's B fragments of both
-        // chunks of an 8-column tile come from one transposed ldmatrix:
-        // lane l names key l (matrix j is keys 8j + 0..7).
-        constexpr int64_t chunks = kKeysPerStep / kMmaK;
-        SmallVector<SmallVector<Value, 4>> p(chunks);
-        for (int64_t chunk = 0; chunk < chunks; ++chunk)
-          for (int64_t tile = 2 * chunk; tile < 2 * chunk + 2; ++tile)
-            for (int64_t j = 0; j < 4; j += 2)
-              p[chunk].push_back(s.pack(scores[tile][j], scores[tile][j + 1]));
-        for (int64_t t = 0; t < outputTiles; ++t) {
-          SmallVector<Value, 4> regs =
-              s.ldmatrix(vTile, stage, lane, s.index(t * kMmaN), /*transpose=*/true);
-          for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-            ArrayRef<Value> acc = ArrayRef<Value>(next).slice(4 + 4 * t, 4);
-            SmallVector<Value, 4> d =
-                s.mma(p[chunk], {regs[2 * chunk], regs[2 * chunk + 1]}, acc);
-            for (int64_t j = 0; j < 4; ++j)
-              next[4 + 4 * t + j] = d[j];
-          }
-        }
-        scf::YieldOp::create(s.b, loc, next);
-      });
 
-  // Output = accumulator / the row's sum, for the rows that exist.
-  auto element = cast<FloatType>(initType.getElementType());
+  /// The logical indices of element (key, column) of a step's tile of `o`
+  /// (K^T: (column, key) of its logical dims; V: (key, column)).
+  SmallVector<Value, 4> at(const Operand &o, Value key, Value column) const {
+    if (&o == &kt)
+      return {image, head, column, key};
+    return {image, head, key, column};
+  }
+  void fill(KernelBuilder &s, Value tile, Value stage, const Operand &o, int64_t width, Copy copy,
+            Value firstKey);
+  void fillEither(KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
+                  Value aligned, Value firstKey);
+  void issue(KernelBuilder &s, Value stage, Value firstKey);
+  Copy copyForm(KernelBuilder &k, const Operand &o, int64_t columns, int64_t keys, int64_t width,
+                Value &aligned);
+  Value stepCopies(KernelBuilder &s, Value firstKey);
+  SmallVector<SmallVector<Value, 4>> stepScores(KernelBuilder &s, Value stage, Value firstKey,
+                                                Value &minusInfinity);
+  SmallVector<Value> stepSoftmaxAndProduct(KernelBuilder &s,
+                                           SmallVector<SmallVector<Value, 4>> scores,
+                                           ValueRange state, Value stage, Value minusInfinity);
+  void storeOutput(KernelBuilder &k, scf::ForOp loop);
+
+  static constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  static constexpr int64_t kKeyTiles = kKeysPerStep / kMmaN;
+
+  AttentionOp op;
+  FloatType mmaType;
+  Location loc;
+  Operand q, kt, v;
+  int64_t sq = 0, d = 0, sk = 0, dv = 0, stages = 1, outputTiles = 0;
+  SmallVector<int64_t, 4> outputDims;
+  // In the launch: the shared tiles, the thread and its lane, the block's
+  // batch entry (`image`) and head, the lane's two query rows (`loadRows`
+  // clamped to the last, for loads), 2 * its index in its group.
+  Value kTile, vTile, thread, lane, image, head, twoIndex, rows[2], loadRows[2];
+  SmallVector<SmallVector<Value, 4>> qFragments;
+  // K's and V's copy forms, whether their bases are 16-byte aligned (where
+  // their layout allows 16-byte copies), and whether both are (two stages).
+  Copy kCopy = Copy::ColumnsFastest, vCopy = Copy::ColumnsFastest;
+  Value kAligned, vAligned, pipelined;
+};
+
+/// Fills `tile`'s `stage` with the step's keys (from `firstKey`, the last
+/// repeated past the end: their probabilities are 0) of `width` columns of
+/// `o`, in the form `copy`.
+void AttentionKernel::fill(KernelBuilder &s, Value tile, Value stage, const Operand &o,
+                           int64_t width, Copy copy, Value firstKey) {
+  const bool vectors = copy == Copy::Vectors || copy == Copy::AsyncVectors;
+  const int64_t perCopy = vectors ? kVectorWidth : 1;
+  const int64_t copies = kKeysPerStep * width / perCopy, rowCopies = width / perCopy;
+  scf::ForOp::create(
+      s.b, loc, s.index(0), s.index((copies + kThreads - 1) / kThreads), s.index(1),
+      ValueRange(), [&](OpBuilder &nested, Location, Value j, ValueRange) {
+        KernelBuilder f{nested, loc, mmaType};
+        Value i = f.add(thread, arith::MulIOp::create(nested, loc, j, f.index(kThreads)));
+        if (copies % kThreads != 0) {
+          Value inRange = arith::CmpIOp::create(nested, loc, arith::CmpIPredicate::ult, i,
+                                                f.index(copies));
+          auto guard = scf::IfOp::create(nested, loc, inRange, /*withElseRegion=*/false);
+          f.b.setInsertionPoint(guard.thenBlock()->getTerminator());
+        }
+        bool keysFastest = copy == Copy::KeysFastest;
+        Value key = keysFastest ? f.rem(i, kKeysPerStep) : f.div(i, rowCopies);
+        Value column = keysFastest ? f.div(i, kKeysPerStep) : f.mul(f.rem(i, rowCopies), perCopy);
+        Value source = f.min(f.add(firstKey, key), sk - 1);
+        SmallVector<Value, 4> logical = at(o, source, column);
+        if (copy == Copy::AsyncVectors) {
+          nvgpu::DeviceAsyncCopyOp::create(
+              f.b, loc, nvgpu::DeviceAsyncTokenType::get(f.b.getContext()), tile,
+              ValueRange{stage, key, column}, o.buffer, f.indices(o, logical),
+              f.b.getIndexAttr(kVectorWidth), /*srcElements=*/Value(), f.b.getUnitAttr());
+        } else if (copy == Copy::Vectors) {
+          auto type = VectorType::get({kVectorWidth}, mmaType);
+          Value values = vector::LoadOp::create(f.b, loc, type, o.buffer, f.indices(o, logical),
+                                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+          vector::StoreOp::create(f.b, loc, values, tile, ValueRange{stage, key, column},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+        } else {
+          Value value = f.toMma(f.load(o, logical));
+          memref::StoreOp::create(f.b, loc, value, tile, ValueRange{stage, key, column});
+        }
+        scf::YieldOp::create(nested, loc);
+      });
+}
+
+/// `fill` of stage 0 in the vector form where `aligned`, else in `form`.
+void AttentionKernel::fillEither(KernelBuilder &s, Value tile, const Operand &o, int64_t width,
+                                 Copy form, Value aligned, Value firstKey) {
+  if (!aligned)
+    return fill(s, tile, s.index(0), o, width, form, firstKey);
+  auto branch = scf::IfOp::create(s.b, loc, aligned, /*withElseRegion=*/true);
+  KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
+  fill(then, tile, then.index(0), o, width, Copy::Vectors, firstKey);
+  KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
+  fill(otherwise, tile, otherwise.index(0), o, width, form, firstKey);
+}
+
+/// Starts the asynchronous copy of a step's K and V (from `firstKey`) into
+/// `stage`, as one group.
+void AttentionKernel::issue(KernelBuilder &s, Value stage, Value firstKey) {
+  fill(s, kTile, stage, kt, d, Copy::AsyncVectors, firstKey);
+  fill(s, vTile, stage, v, dv, Copy::AsyncVectors, firstKey);
+  NVVM::CpAsyncCommitGroupOp::create(s.b, loc);
+}
+
+/// `o`'s copy form: 16 bytes a thread where its layout allows it and its
+/// buffer's base is 16-byte aligned (`aligned`: the same for every thread,
+/// known when the kernel runs), else value by value.
+AttentionKernel::Copy AttentionKernel::copyForm(KernelBuilder &k, const Operand &o,
+                                                int64_t columns, int64_t keys, int64_t width,
+                                                Value &aligned) {
+  if (vectorCopyable(o, columns, width, mmaType)) {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(k.b, loc, o.buffer);
+    aligned = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::eq, k.rem(base, 16),
+                                    k.index(0));
+  }
+  return columnsContiguous(o, columns, keys) ? Copy::ColumnsFastest : Copy::KeysFastest;
+}
+
+/// The step's K and V in shared memory, once every warp is done with the
+/// last step's: copied now (between two barriers), or waited for, the next
+/// step's then started into the other stage. Returns the stage they are in.
+Value AttentionKernel::stepCopies(KernelBuilder &s, Value firstKey) {
+  auto copyNow = [&](KernelBuilder &c) {
+    gpu::BarrierOp::create(c.b, loc);
+    fillEither(c, kTile, kt, d, kCopy, kAligned, firstKey);
+    fillEither(c, vTile, v, dv, vCopy, vAligned, firstKey);
+    gpu::BarrierOp::create(c.b, loc);
+  };
+  Value stage = s.index(0);
+  if (!pipelined) {
+    copyNow(s);
+    return stage;
+  }
+  auto branch = scf::IfOp::create(s.b, loc, pipelined, /*withElseRegion=*/true);
+  KernelBuilder then{OpBuilder(branch.thenBlock()->getTerminator()), loc, mmaType};
+  NVVM::CpAsyncWaitGroupOp::create(then.b, loc, 0);
+  gpu::BarrierOp::create(then.b, loc);
+  Value next = then.add(firstKey, kKeysPerStep);
+  Value more = arith::CmpIOp::create(then.b, loc, arith::CmpIPredicate::ult, next,
+                                     then.index(sk));
+  auto ahead = scf::IfOp::create(then.b, loc, more, /*withElseRegion=*/false);
+  KernelBuilder a{OpBuilder(ahead.thenBlock()->getTerminator()), loc, mmaType};
+  issue(a, a.rem(a.add(a.div(firstKey, kKeysPerStep), 1), 2), next);
+  KernelBuilder otherwise{OpBuilder(branch.elseBlock()->getTerminator()), loc, mmaType};
+  copyNow(otherwise);
+  return arith::SelectOp::create(s.b, loc, pipelined, s.rem(s.div(firstKey, kKeysPerStep), 2),
+                                 s.index(0));
+}
+
+/// The step's scores: four 8-key tiles, each summed over the head size,
+/// then `scale * score + addend`, keys past the last -inf. K's B fragments
+/// of two key tiles come from one ldmatrix: matrix j (named by lanes 8j to
+/// 8j + 7) is keys 8 * (j / 2) + 0..7 of the pair, columns 8 * (j % 2) +
+/// 0..7 of the 16.
+SmallVector<SmallVector<Value, 4>> AttentionKernel::stepScores(KernelBuilder &s, Value stage,
+                                                               Value firstKey,
+                                                               Value &minusInfinity) {
+  SmallVector<SmallVector<Value, 4>> scores(kKeyTiles, SmallVector<Value, 4>(4, s.f32(0.0f)));
+  Value pairRow = s.add(s.mul(s.div(lane, 16), kMmaN), s.rem(lane, 8));
+  Value halfColumn = s.mul(s.rem(s.div(lane, 8), 2), 8);
+  for (int64_t pair = 0; pair < kKeyTiles / 2; ++pair)
+    for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
+      SmallVector<Value, 4> regs =
+          s.ldmatrix(kTile, stage, s.add(pairRow, 2 * pair * kMmaN),
+                     s.add(halfColumn, kk * kMmaK), /*transpose=*/false);
+      for (int64_t t = 0; t < 2; ++t) {
+        SmallVector<Value, 4> &acc = scores[2 * pair + t];
+        acc = s.mma(qFragments[kk], {regs[2 * t], regs[2 * t + 1]}, acc);
+      }
+    }
+  minusInfinity = s.f32(kLowest);
+  const float scale = op.getScale().convertToFloat();
+  Value scaleValue = s.f32(scale);
+  Value addend = op.getAddend();
+  for (int64_t nt = 0; nt < kKeyTiles; ++nt)
+    for (int64_t j = 0; j < 4; ++j) {
+      Value column = s.add(twoIndex, j & 1);
+      Value key = s.add(s.add(firstKey, nt * kMmaN), column);
+      Value x = scale == 1.0f ? scores[nt][j] : s.fmul(scores[nt][j], scaleValue);
+      if (addend) {
+        auto type = cast<MemRefType>(addend.getType());
+        Value logical[4] = {image, head, loadRows[j >> 1], s.min(key, sk - 1)};
+        SmallVector<Value, 4> indices;
+        for (int64_t a = 0; a < type.getRank(); ++a) {
+          int64_t dim = 4 - type.getRank() + a;
+          indices.push_back(type.getDimSize(a) == 1 ? s.index(0) : logical[dim]);
+        }
+        Value term = memref::LoadOp::create(s.b, loc, addend, indices);
+        x = s.fadd(x, half_storage::extendFromStorage(s.b, loc, term));
+      }
+      if (sk % kKeysPerStep != 0) {
+        Value inRange = arith::CmpIOp::create(s.b, loc, arith::CmpIPredicate::ult, key,
+                                              s.index(sk));
+        x = arith::SelectOp::create(s.b, loc, inRange, x, minusInfinity);
+      }
+      scores[nt][j] = x;
+    }
+  return scores;
+}
+
+/// The online softmax over the step's scores, per row (the new max, the
+/// factor that rescales what was summed under the old one, the
+/// probabilities), then output += P V: the carried state after the step.
+SmallVector<Value> AttentionKernel::stepSoftmaxAndProduct(
+    KernelBuilder &s, SmallVector<SmallVector<Value, 4>> scores, ValueRange state, Value stage,
+    Value minusInfinity) {
+  SmallVector<Value> next(state.begin(), state.end());
+  Value factors[2];
+  for (int r = 0; r < 2; ++r) {
+    Value m = minusInfinity;
+    for (int64_t nt = 0; nt < kKeyTiles; ++nt)
+      for (int64_t j = 2 * r; j < 2 * r + 2; ++j)
+        m = s.fmax(m, scores[nt][j]);
+    m = s.groupReduce(m, [&](Value x, Value y) { return s.fmax(x, y); });
+    Value newMax = s.fmax(state[r], m);
+    // While every key so far is -inf (a -inf mask over the first steps),
+    // exponents are taken from 0, not -inf: -inf - -inf would be NaN,
+    // where the row's later keys make it finite. Those keys then weigh
+    // exp(-inf) = 0, as the whole row's softmax has them.
+    Value none = arith::CmpFOp::create(s.b, loc, arith::CmpFPredicate::OEQ, newMax,
+                                       minusInfinity);
+    Value base = arith::SelectOp::create(s.b, loc, none, s.f32(0.0f), newMax);
+    factors[r] = s.exp(arith::SubFOp::create(s.b, loc, state[r], base));
+    Value sum = s.fmul(state[2 + r], factors[r]);
+    for (int64_t nt = 0; nt < kKeyTiles; ++nt)
+      for (int64_t j = 2 * r; j < 2 * r + 2; ++j) {
+        scores[nt][j] = s.exp(arith::SubFOp::create(s.b, loc, scores[nt][j], base));
+        sum = s.fadd(sum, scores[nt][j]);
+      }
+    next[r] = newMax;
+    next[2 + r] = sum;
+  }
+  for (int64_t t = 0; t < outputTiles; ++t)
+    for (int64_t j = 0; j < 4; ++j)
+      next[4 + 4 * t + j] = s.fmul(state[4 + 4 * t + j], factors[j >> 1]);
+  // Output += P V, 16 keys at a time: P's A fragment of a 16-key chunk is
+  // its two 8-key accumulators. V's B fragments of both chunks of an
+  // 8-column tile come from one transposed ldmatrix: lane l names key l
+  // (matrix j is keys 8j + 0..7).
+  constexpr int64_t chunks = kKeysPerStep / kMmaK;
+  SmallVector<SmallVector<Value, 4>> p(chunks);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    for (int64_t tile = 2 * chunk; tile < 2 * chunk + 2; ++tile)
+      for (int64_t j = 0; j < 4; j += 2)
+        p[chunk].push_back(s.pack(scores[tile][j], scores[tile][j + 1]));
+  for (int64_t t = 0; t < outputTiles; ++t) {
+    SmallVector<Value, 4> regs =
+        s.ldmatrix(vTile, stage, lane, s.index(t * kMmaN), /*transpose=*/true);
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      ArrayRef<Value> acc = ArrayRef<Value>(next).slice(4 + 4 * t, 4);
+      SmallVector<Value, 4> d = s.mma(p[chunk], {regs[2 * chunk], regs[2 * chunk + 1]}, acc);
+      for (int64_t j = 0; j < 4; ++j)
+        next[4 + 4 * t + j] = d[j];
+    }
+  }
+  return next;
+}
+
+/// Output = accumulator / the row's sum, for the rows that exist, where
+/// init has them (rounded as half storage rounds when init is 16-bit).
+void AttentionKernel::storeOutput(KernelBuilder &k, scf::ForOp loop) {
+  auto element = cast<FloatType>(cast<MemRefType>(op.getInit().getType()).getElementType());
   for (int r = 0; r < 2; ++r) {
     Value sum =
         k.groupReduce(loop.getResult(2 + r), [&](Value x, Value y) { return k.fadd(x, y); });
@@ -468,6 +438,106 @@ void lower(AttentionOp op, FloatType mmaType) {
         memref::StoreOp::create(g.b, loc, out, op.getInit(), indices);
       }
   }
+}
+
+void AttentionKernel::build() {
+  auto initType = cast<MemRefType>(op.getInit().getType());
+  outputDims = op.outputDims();
+  const int64_t batch = initType.getDimSize(outputDims[0]),
+                heads = initType.getDimSize(outputDims[1]);
+  sq = q.dim(2), d = q.dim(3), sk = kt.dim(3), dv = v.dim(3);
+  OpBuilder host(op);
+  if (batch == 0 || heads == 0 || sq == 0 || dv == 0) {
+    op.erase(); // no element to write
+    return;
+  }
+  const int64_t rowsPerBlock = kWarpsPerBlock * kRowsPerWarp;
+  const int64_t queryTiles = (sq + rowsPerBlock - 1) / rowsPerBlock;
+  auto constant = [&](int64_t value) { return arith::ConstantIndexOp::create(host, loc, value); };
+  Value one = constant(1), blocks = constant(queryTiles * heads * batch),
+        threads = constant(kThreads);
+  // Shared memory: a step's keys of K (keys x d) and V (keys x dv), in the
+  // tensor cores' type; two of each (stages) where the copies can be
+  // asynchronous and that fits.
+  const bool kVectors = vectorCopyable(kt, 2, d, mmaType),
+             vVectors = vectorCopyable(v, 3, dv, mmaType);
+  stages = kVectors && vVectors && 2 * tileBytes(d, dv) <= kSharedMemoryBytes ? 2 : 1;
+  auto workgroup = gpu::AddressSpaceAttr::get(op.getContext(), gpu::AddressSpace::Workgroup);
+  auto tileType = [&](int64_t width) {
+    return MemRefType::get({stages, kKeysPerStep, width + kRowPad}, mmaType,
+                           MemRefLayoutAttrInterface(), workgroup);
+  };
+  auto launch = gpu::LaunchOp::create(host, loc, blocks, one, one, threads, one, one,
+                                      /*dynamicSharedMemorySize=*/nullptr,
+                                      /*asyncTokenType=*/nullptr, ValueRange(),
+                                      TypeRange{tileType(d), tileType(dv)});
+  kTile = launch.getWorkgroupAttributions()[0], vTile = launch.getWorkgroupAttributions()[1];
+  OpBuilder body = OpBuilder::atBlockEnd(&launch.getBody().front());
+  gpu::TerminatorOp terminator = gpu::TerminatorOp::create(body, loc);
+  body.setInsertionPoint(terminator);
+  KernelBuilder k{body, loc, mmaType};
+
+  // Which rows of which head: block = (b * H + h) * tiles + tile.
+  Value block = launch.getBlockIds().x;
+  thread = launch.getThreadIds().x;
+  Value tile = k.rem(block, queryTiles);
+  head = k.rem(k.div(block, queryTiles), heads), image = k.div(block, queryTiles * heads);
+  Value warp = k.div(thread, kWarpLanes);
+  lane = k.rem(thread, kWarpLanes);
+  Value group = k.div(lane, 4), index = k.rem(lane, 4);
+  Value tileRow = k.mul(tile, rowsPerBlock);
+  Value firstRow = k.add(tileRow, k.mul(warp, kRowsPerWarp));
+  // The lane's two rows; past the last, loads read the last (the results
+  // are not stored), so that every lane runs every mma.
+  rows[0] = k.add(firstRow, group), rows[1] = k.add(k.add(firstRow, group), 8);
+  loadRows[0] = k.min(rows[0], sq - 1), loadRows[1] = k.min(rows[1], sq - 1);
+  twoIndex = k.mul(index, 2);
+
+  // Q's A fragments, one per 16 of the head size: row r, column c of q.
+  auto qAt = [&](int r, Value column) {
+    return k.load(q, {image, head, loadRows[r], column});
+  };
+  for (int64_t kk = 0; kk < d / kMmaK; ++kk) {
+    SmallVector<Value, 4> regs;
+    for (int64_t r = 0; r < 4; ++r) {
+      Value column = k.add(twoIndex, kk * kMmaK + 8 * (r >> 1));
+      Value low = qAt(r & 1, column), high = qAt(r & 1, k.add(column, 1));
+      regs.push_back(k.pack(low, high));
+    }
+    qFragments.push_back(regs);
+  }
+
+  // The running max and sum of each of the lane's two rows (the sum of its
+  // own columns; the group's four are added at the end), and the output
+  // accumulator: dv / 8 tiles of four f32.
+  SmallVector<Value> carried = {k.f32(kLowest), k.f32(kLowest), k.f32(0.0f), k.f32(0.0f)};
+  outputTiles = dv / kMmaN;
+  for (int64_t i = 0; i < outputTiles * 4; ++i)
+    carried.push_back(k.f32(0.0f));
+  kCopy = copyForm(k, kt, 2, 3, d, kAligned);
+  vCopy = copyForm(k, v, 3, 2, dv, vAligned);
+  // Two stages: while the warps compute on one step's K and V, the next
+  // step's are on their way into the other stage, where both operands'
+  // buffers are 16-byte aligned (known when the kernel runs; otherwise the
+  // copies are synchronous, into stage 0).
+  if (stages == 2) {
+    pipelined = arith::AndIOp::create(k.b, loc, kAligned, vAligned);
+    auto prologue = scf::IfOp::create(k.b, loc, pipelined, /*withElseRegion=*/false);
+    KernelBuilder p{OpBuilder(prologue.thenBlock()->getTerminator()), loc, mmaType};
+    issue(p, p.index(0), p.index(0));
+  }
+  auto loop = scf::ForOp::create(
+      k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
+      [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
+        KernelBuilder s{nested, loc, mmaType};
+        Value stage = stepCopies(s, firstKey);
+        Value minusInfinity;
+        SmallVector<SmallVector<Value, 4>> scores =
+            stepScores(s, stage, firstKey, minusInfinity);
+        scf::YieldOp::create(
+            s.b, loc, stepSoftmaxAndProduct(s, std::move(scores), state, stage, minusInfinity));
+      });
+  storeOutput(k, loop);
   op.erase();
 }
 
@@ -489,7 +559,7 @@ struct GpuAttentionKernelsPass
         op.emitError("cannot run this attention as a GPU kernel: ") << reason;
         return signalPassFailure();
       }
-      lower(op, mmaType);
+      AttentionKernel(op, mmaType).build();
     }
   }
 };
