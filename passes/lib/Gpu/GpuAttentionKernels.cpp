@@ -167,7 +167,7 @@ private:
   void fillEither(KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
                   Value aligned, Value firstKey);
   void issue(KernelBuilder &s, Value stage, Value firstKey);
-  Copy copyForm(KernelBuilder &k, const Operand &o, int64_t columns, int64_t keys, int64_t width,
+  Copy copyForm(KernelBuilder &k, const Operand &o, bool vectors, int64_t columns, int64_t keys,
                 Value &aligned);
   Value stepCopies(KernelBuilder &s, Value firstKey);
   SmallVector<SmallVector<Value, 4>> stepScores(KernelBuilder &s, Value stage, Value firstKey,
@@ -260,13 +260,12 @@ void AttentionKernel::issue(KernelBuilder &s, Value stage, Value firstKey) {
   NVVM::CpAsyncCommitGroupOp::create(s.b, loc);
 }
 
-/// `o`'s copy form: 16 bytes a thread where its layout allows it and its
-/// buffer's base is 16-byte aligned (`aligned`: the same for every thread,
-/// known when the kernel runs), else value by value.
-AttentionKernel::Copy AttentionKernel::copyForm(KernelBuilder &k, const Operand &o,
-                                                int64_t columns, int64_t keys, int64_t width,
-                                                Value &aligned) {
-  if (vectorCopyable(o, columns, width, mmaType)) {
+/// `o`'s copy form: 16 bytes a thread where its layout allows it (`vectors`,
+/// vectorCopyable) and its buffer's base is 16-byte aligned (`aligned`: the same
+/// for every thread, known when the kernel runs), else value by value.
+AttentionKernel::Copy AttentionKernel::copyForm(KernelBuilder &k, const Operand &o, bool vectors,
+                                                int64_t columns, int64_t keys, Value &aligned) {
+  if (vectors) {
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(k.b, loc, o.buffer);
     aligned = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::eq, k.rem(base, 16),
                                     k.index(0));
@@ -514,8 +513,8 @@ void AttentionKernel::build() {
   outputTiles = dv / kMmaN;
   for (int64_t i = 0; i < outputTiles * 4; ++i)
     carried.push_back(k.f32(0.0f));
-  kCopy = copyForm(k, kt, 2, 3, d, kAligned);
-  vCopy = copyForm(k, v, 3, 2, dv, vAligned);
+  kCopy = copyForm(k, kt, kVectors, 2, 3, kAligned);
+  vCopy = copyForm(k, v, vVectors, 3, 2, vAligned);
   // Two stages: while the warps compute on one step's K and V, the next
   // step's are on their way into the other stage, where both operands'
   // buffers are 16-byte aligned (known when the kernel runs; otherwise the

@@ -46,22 +46,17 @@ using namespace mlir::kiln::gpu_warps;
 
 namespace {
 
-/// At most this many of a row's values per lane are held in registers.
-constexpr int64_t kRowValuesInRegisters = 32;
-
 /// The lane's elements of a row (columns lane, lane + 32, ...) and their
 /// values (`value` of the column: the element as a pass reads it), for the
 /// passes over them: in registers, loaded once up front, where the row
-/// (`n` long) splits evenly into at most kRowValuesInRegisters a lane;
+/// (`n` long) splits evenly into at most 32 a lane (evenShareInRegisters);
 /// else a loop per pass that computes each value again.
 class LaneElements {
 public:
   using ValueAt = std::function<Value(OpBuilder &, Value column)>;
   LaneElements(WarpRow &row, Location loc, int64_t n, ValueAt value)
       : row(row), loc(loc), value(std::move(value)) {
-    if (n % kWarpSize != 0 || n / kWarpSize > kRowValuesInRegisters)
-      return;
-    for (int64_t i = 0; i < n / kWarpSize; ++i) {
+    for (int64_t i = 0; i < evenShareInRegisters(n); ++i) {
       Value offset = arith::ConstantIndexOp::create(row.b, loc, i * kWarpSize);
       columns.push_back(arith::AddIOp::create(row.b, loc, row.lane, offset));
     }

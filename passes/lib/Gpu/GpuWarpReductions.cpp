@@ -52,10 +52,6 @@ namespace gpu_reductions = mlir::kiln::gpu_reductions;
 
 namespace {
 
-/// Up to this many elements a lane are loaded up front, in straight-line
-/// code, rather than by a loop.
-constexpr int64_t kUnrolledElements = 32;
-
 /// The combiner and where each lane's partial starts: its identity.
 struct Combiner {
   Operation *op;
@@ -262,11 +258,11 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
     return at.clone(*combiner.op, mapping)->getResult(0);
   };
   Value partial = arith::ConstantOp::create(row.b, loc, combiner.identity);
-  if (reducedCount % kWarpSize == 0 && reducedCount / kWarpSize <= kUnrolledElements) {
+  if (int64_t share = evenShareInRegisters(reducedCount)) {
     // A lane's elements all loaded first, then combined in order: its
     // loads wait on memory together, not one after another as a loop's.
     SmallVector<IRMapping> elements;
-    for (int64_t i = 0; i < reducedCount / kWarpSize; ++i) {
+    for (int64_t i = 0; i < share; ++i) {
       Value offset = arith::ConstantIndexOp::create(row.b, loc, i * kWarpSize);
       elements.push_back(element(row.b, arith::AddIOp::create(row.b, loc, row.lane, offset)));
     }

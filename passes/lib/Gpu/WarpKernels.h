@@ -33,6 +33,14 @@ struct WarpRow {
 WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingShape, int64_t n,
                          int64_t warpsPerBlock);
 
+/// How many of a warp's `n` elements each lane takes when they split evenly
+/// into at most 32 a lane (lane, lane + 32, ...: then held in registers,
+/// every load issued before the first use), else 0 (a loop per lane).
+inline int64_t evenShareInRegisters(int64_t n) {
+  constexpr int64_t kMaxPerLane = 32;
+  return n % kWarpSize == 0 && n / kWarpSize <= kMaxPerLane ? n / kWarpSize : 0;
+}
+
 /// Fails, naming `pass`, unless a block can hold `warpsPerBlock` warps
 /// (1 to 32: at most 1024 threads).
 LogicalResult checkWarpsPerBlock(Operation *op, StringRef pass, int64_t warpsPerBlock);
