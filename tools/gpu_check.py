@@ -66,8 +66,10 @@ def variant_flags(variant: str) -> list:
     --gpu-contiguous-batches=0); with fp16 or bf16 also `fp32store` (the
     tensors kept fp32, --gpu-storage=fp32), `fused` (attention as one
     tensor-core kernel, --gpu-attention=fused) and `tanhgelu` (erf GELU in
-    its tanh form, in the GEMM's epilogue, --gpu-gelu=tanh): the kiln
-    compile flags."""
+    its tanh form, in the GEMM's epilogue, --gpu-gelu=tanh); with any
+    precision `ept1` (elementwise kernels one element a thread,
+    --gpu-elements-per-thread=1, instead of up to 8): the kiln compile
+    flags."""
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
@@ -75,13 +77,14 @@ def variant_flags(variant: str) -> list:
     gemm, _, rest = variant.partition("-")
     precision, *forms = rest.split("-")
     flags = {"loop": "--gpu-contiguous-batches=0", "fp32store": "--gpu-storage=fp32",
-             "fused": "--gpu-attention=fused", "tanhgelu": "--gpu-gelu=tanh"}
+             "fused": "--gpu-attention=fused", "tanhgelu": "--gpu-gelu=tanh",
+             "ept1": "--gpu-elements-per-thread=1"}
     if (gemm != "cublas" or precision not in TOLERANCE or len(set(forms)) != len(forms)
             or any(form not in flags for form in forms)
-            or (set(forms) - {"loop"} and precision not in ("fp16", "bf16"))):
+            or (set(forms) - {"loop", "ept1"} and precision not in ("fp16", "bf16"))):
         raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0, "
-                         "cublas-fp32|tf32|fp16|bf16[-loop], or cublas-fp16|bf16 with any of "
-                         "-loop, -fp32store, -fused, -tanhgelu")
+                         "cublas-fp32|tf32|fp16|bf16[-loop][-ept1], or cublas-fp16|bf16 with "
+                         "any of -loop, -fp32store, -fused, -tanhgelu, -ept1")
     return ["--gpu-gemm=cublas", "--precision", precision, *(flags[form] for form in forms)]
 
 

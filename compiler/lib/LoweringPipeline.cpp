@@ -179,6 +179,12 @@ std::string mlir::kiln::checkGpuOptions(const CompileOptions &options,
   if (given.contiguousBatches && !options.gpuGemmLibrary)
     return "--gpu-contiguous-batches applies to --gpu-gemm=cublas only (the GEMM kernels "
            "take any strides)";
+  if (given.elementsPerThread && !cuda)
+    return "--gpu-elements-per-thread applies to --target cuda only";
+  if (given.elementsPerThread &&
+      (options.gpuElementsPerThread < 1 || options.gpuElementsPerThread > 16))
+    return "--gpu-elements-per-thread must be a count from 1 to 16, not " +
+           std::to_string(options.gpuElementsPerThread);
   if (given.storage && options.gpuPrecision != GpuPrecision::Fp16 &&
       options.gpuPrecision != GpuPrecision::Bf16)
     return "--gpu-storage applies to --precision fp16 or bf16 only (tensors stay fp32 "
@@ -511,6 +517,12 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes," +
                                        epilogues + "canonicalize,cse" + halfStorage
                                  : "kiln-lower-to-linalg,canonicalize,cse" + halfStorage;
+  // A thread per element of an elementwise nest keeps too few loads in
+  // flight for the memory's bandwidth (16 bits each in half storage): from
+  // -O1 a thread covers up to 8 elements of a large nest.
+  int64_t elementsPerThread = options.gpuElementsPerThread > 0 ? options.gpuElementsPerThread
+                              : options.optLevel > 0          ? 8
+                                                              : 1;
   std::string toolkit = cudaToolkitPath(options);
   bool hasPtxas = llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string chip = "sm_" + std::to_string(options.gpuArch);
@@ -573,8 +585,9 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          : "") +
          ")," +
          "kiln-lower-runtime-checks{device-conditions=true},"
-         "func.func(convert-linalg-to-parallel-loops,canonicalize,kiln-gpu-map-parallel-loops,"
-         "canonicalize,cse),"
+         "func.func(convert-linalg-to-parallel-loops,canonicalize,"
+         "kiln-gpu-map-parallel-loops{elements-per-thread=" +
+         std::to_string(elementsPerThread) + "},canonicalize,cse),"
          // Integer powers become helper functions, which outlining copies
          // into the kernels' module with the kernels that call them.
          "convert-math-to-funcs,"

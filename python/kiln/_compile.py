@@ -51,7 +51,7 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             prune_exclude=None, calibration_data=None, calibration_method=None,
             calibration_percentile=None, gpu_gemm=None, precision=None, gpu_storage=None,
             gpu_attention=None, gpu_gelu=None, gpu_contiguous_batches=None,
-            gpu_emulation=False):
+            gpu_elements_per_thread=None, gpu_emulation=False):
     """Compiles an ONNX model (or kiln IR from `kiln import`) to a shared
     library that kiln.Session loads: the same compiler as `kiln compile
     model -o output`, run in this process (the GIL is released meanwhile).
@@ -106,6 +106,10 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
         a batched GEMM whose two batch dims do not fold into one stride has
         its operands copied contiguous where it would otherwise take that
         many cuBLASLt calls or more (0: never), as --gpu-contiguous-batches.
+    gpu_elements_per_thread: with a cuda target, None (8 from opt_level 1, 1
+        at 0) or an int 1..16: the most elements of an elementwise loop nest
+        one thread covers, its loads before its stores, as
+        --gpu-elements-per-thread.
     gpu_emulation: with a cuda target, True compiles the kernels for this
         CPU, for Kiln's test CUDA driver (testing without a GPU; no GPU
         runs such a library), as --gpu-emulation.
@@ -141,6 +145,11 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
             not isinstance(gpu_contiguous_batches, int) or gpu_contiguous_batches < 0):
         raise CompileError("gpu_contiguous_batches must be None or a count of calls >= 0 "
                            f"(0: never), not {gpu_contiguous_batches!r}")
+    if gpu_elements_per_thread is not None and (
+            isinstance(gpu_elements_per_thread, bool) or
+            not isinstance(gpu_elements_per_thread, int) or gpu_elements_per_thread < 0):
+        raise CompileError("gpu_elements_per_thread must be None or a count from 1 to 16, "
+                           f"not {gpu_elements_per_thread!r}")
     if not isinstance(gpu_emulation, bool):
         raise CompileError(f"gpu_emulation must be True or False, not {gpu_emulation!r}")
     if opt_level is None:
@@ -166,5 +175,6 @@ def compile(model, output, input_shapes=None, quantize=None, mcpu=None, opt_leve
                       gpu_gemm or "", precision or "", gpu_storage or "", gpu_attention or "",
                       gpu_gelu or "",
                       -1 if gpu_contiguous_batches is None else gpu_contiguous_batches,
+                      -1 if gpu_elements_per_thread is None else gpu_elements_per_thread,
                       gpu_emulation)
     return output

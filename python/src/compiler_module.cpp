@@ -43,7 +43,8 @@ void compile(const std::string &model, const std::string &output, const std::str
              const std::string &calibrationMethod, double calibrationPercentile,
              const std::string &gpuGemm, const std::string &precision,
              const std::string &gpuStorage, const std::string &gpuAttention,
-             const std::string &gpuGelu, int64_t gpuContiguousBatches, bool gpuEmulation) {
+             const std::string &gpuGelu, int64_t gpuContiguousBatches,
+             int64_t gpuElementsPerThread, bool gpuEmulation) {
   mlir::kiln::CompileJob job;
   job.model = model;
   job.output = output;
@@ -60,13 +61,16 @@ void compile(const std::string &model, const std::string &output, const std::str
   if (problem.empty() && !target.empty())
     problem = mlir::kiln::parseTarget(target, job.options);
   // The GPU options (--gpu-gemm, --precision, --gpu-storage,
-  // --gpu-attention, --gpu-gelu, --gpu-contiguous-batches (-1: not given),
-  // --gpu-emulation), checked together as `kiln compile` checks them.
+  // --gpu-attention, --gpu-gelu, --gpu-contiguous-batches and
+  // --gpu-elements-per-thread (-1: not given), --gpu-emulation), checked together as `kiln compile` checks them.
   mlir::kiln::GpuOptionsGiven gpuGiven;
   gpuGiven.storage = !gpuStorage.empty();
   gpuGiven.contiguousBatches = gpuContiguousBatches >= 0;
   if (gpuGiven.contiguousBatches)
     job.options.gpuContiguousBatchCalls = gpuContiguousBatches;
+  gpuGiven.elementsPerThread = gpuElementsPerThread >= 0;
+  if (gpuGiven.elementsPerThread)
+    job.options.gpuElementsPerThread = gpuElementsPerThread;
   if (problem.empty() && !gpuGemm.empty())
     problem = mlir::kiln::parseGpuGemm(gpuGemm, job.options);
   if (problem.empty() && !precision.empty())
@@ -151,6 +155,6 @@ NB_MODULE(_compiler, m) {
         nb::arg("prune_exclude"), nb::arg("calibration_data"), nb::arg("calibration_method"),
         nb::arg("calibration_percentile"), nb::arg("gpu_gemm"), nb::arg("precision"),
         nb::arg("gpu_storage"), nb::arg("gpu_attention"), nb::arg("gpu_gelu"),
-        nb::arg("gpu_contiguous_batches"),
+        nb::arg("gpu_contiguous_batches"), nb::arg("gpu_elements_per_thread"),
         nb::arg("gpu_emulation"));
 }

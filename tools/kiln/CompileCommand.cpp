@@ -74,6 +74,12 @@ Options:
                                copied contiguous, one cuBLASLt call, where it
                                would otherwise take N calls or more (default
                                4; 0: never, the calls loop).
+  --gpu-elements-per-thread=<N>
+                               --target cuda: an elementwise loop nest's
+                               threads each cover up to N elements, all
+                               their loads before their stores, for more
+                               loads in flight (default 8 from -O1, 1 at
+                               -O0; large nests only: docs/gpu.md).
   --gpu-emulation              --target cuda, for testing without a GPU: the
                                kernels compiled for this CPU, to be run by
                                Kiln's test CUDA driver (libkiln_fake_cuda.so,
@@ -222,6 +228,10 @@ static bool parseArgs(llvm::ArrayRef<llvm::StringRef> args, CompileArgs &out,
           out.options.gpuContiguousBatchCalls < 0)
         p.error("--gpu-contiguous-batches must be a count of calls (0: never), not '" +
                 v->str() + "'");
+    } else if (auto v = p.value("--gpu-elements-per-thread")) {
+      gpuGiven.elementsPerThread = true;
+      if (v->getAsInteger(10, out.options.gpuElementsPerThread))
+        p.error("--gpu-elements-per-thread must be a count from 1 to 16, not '" + v->str() + "'");
     } else if (auto v = p.value("--quantize")) {
       std::string problem = mlir::kiln::parseQuantization(*v, out.options);
       if (!problem.empty())

@@ -11,6 +11,11 @@
 // parallel loop to blocks alone (one thread per block when it is the only
 // level), which is why Kiln has its own.
 //
+// With elements-per-thread > 1 a thread of a large enough nest covers that
+// many iterations, all their loads before their stores: a GPU hides memory
+// latency with loads in flight, and at one 16-bit load a thread the threads
+// an SM holds keep too few bytes in flight to reach the memory's bandwidth.
+//
 // Whatever else touches memory at the top level (a full reduction's scf.for,
 // a lone load or store) runs as a one-thread kernel: the host cannot read
 // device memory.
@@ -25,6 +30,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <numeric>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUMAPPARALLELLOOPS
@@ -93,14 +100,69 @@ Launch createLaunch(OpBuilder &b, Location loc, Value blocks, Value threads) {
   return {launch, body};
 }
 
-/// scf.parallel without reductions → a launch of one thread per iteration.
-void mapParallelLoop(scf::ParallelOp loop, int64_t blockSize) {
+/// How a thread covers several iterations: `count` copies of the body,
+/// dim `dim`'s range split into `count` parts of `part` iterations, copy j
+/// at offset j * part in it.
+struct Coarsening {
+  int64_t count = 1;
+  unsigned dim = 0;
+  int64_t part = 0;
+};
+
+/// Whether copies of `body` may do all their reads before any copy writes:
+/// straight-line ops whose only memory effects are memref.load and
+/// memref.store, every store after every load. (Another iteration's
+/// elements are another thread's when there is one thread per iteration,
+/// so moving one copy's loads above another's stores orders nothing the
+/// loop's semantics order.)
+bool readsBeforeWrites(Block *body) {
+  bool stored = false;
+  for (Operation &op : body->without_terminator()) {
+    if (op.getNumRegions() > 0)
+      return false;
+    if (isa<memref::StoreOp>(op))
+      stored = true;
+    else if (isa<memref::LoadOp>(op) ? stored : !isMemoryEffectFree(&op))
+      return false;
+  }
+  return true;
+}
+
+/// The most iterations per thread (at most `maxCount`) that leave at least
+/// `minThreads` threads, splitting the outermost dim whose trip count the
+/// count divides (the innermost only into parts of a warp or more, so that
+/// a warp's threads still touch neighbouring elements); one if none does
+/// or the body's reads cannot all come first.
+Coarsening chooseCoarsening(scf::ParallelOp loop, ArrayRef<int64_t> trips, int64_t total,
+                            int64_t maxCount, int64_t minThreads) {
+  if (!readsBeforeWrites(loop.getBody()))
+    return {};
+  for (int64_t count = maxCount; count > 1; --count) {
+    if (total % count != 0 || total / count < minThreads)
+      continue;
+    for (unsigned d = 0; d < trips.size(); ++d) {
+      bool innermost = d + 1 == trips.size();
+      if (trips[d] % count == 0 && (!innermost || trips[d] / count >= kWarpSize))
+        return {count, d, trips[d] / count};
+    }
+  }
+  return {};
+}
+
+/// scf.parallel without reductions → a launch of one thread per iteration,
+/// or per `coarsening.count` iterations: then the thread runs the body's
+/// ops one by one, each for all its iterations, so that the loads of all
+/// of them are in flight together instead of each waiting on memory in
+/// turn (what keeps a memory-bound kernel near the memory's bandwidth).
+/// Each copy's iterations are neighbouring threads' neighbouring elements.
+void mapParallelLoop(scf::ParallelOp loop, int64_t blockSize, int64_t maxElementsPerThread,
+                     int64_t minThreads) {
   OpBuilder b(loop);
   Location loc = loop.getLoc();
   // Trip count of each dim, and their product.
   SmallVector<Value> trips;
+  SmallVector<int64_t> staticTrips;
   Value total = arith::ConstantIndexOp::create(b, loc, 1);
-  std::optional<int64_t> staticTotal = 1;
   for (auto [lb, ub, step] :
        llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
     Value span = arith::SubIOp::create(b, loc, ub, lb);
@@ -109,40 +171,71 @@ void mapParallelLoop(scf::ParallelOp loop, int64_t blockSize) {
     total = arith::MulIOp::create(b, loc, total, trip);
     std::optional<int64_t> l = getConstantIntValue(lb), u = getConstantIntValue(ub),
                            s = getConstantIntValue(step);
-    if (staticTotal && l && u && s && *s > 0)
-      *staticTotal *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
-    else
-      staticTotal.reset();
+    if (l && u && s && *s > 0)
+      staticTrips.push_back(std::max<int64_t>(0, (*u - *l + *s - 1) / *s));
+  }
+  std::optional<int64_t> staticTotal;
+  if (staticTrips.size() == trips.size())
+    staticTotal = std::accumulate(staticTrips.begin(), staticTrips.end(), int64_t(1),
+                                  std::multiplies<int64_t>());
+  Coarsening coarsening;
+  if (staticTotal)
+    coarsening =
+        chooseCoarsening(loop, staticTrips, *staticTotal, maxElementsPerThread, minThreads);
+  Value threadCount = total;
+  if (coarsening.count > 1) {
+    trips[coarsening.dim] = arith::ConstantIndexOp::create(b, loc, coarsening.part);
+    threadCount = arith::ConstantIndexOp::create(b, loc, *staticTotal / coarsening.count);
   }
   // Small nests get one warp-rounded block instead of a mostly idle one.
   int64_t threadsPerBlock = blockSize;
   if (staticTotal)
-    threadsPerBlock = std::clamp<int64_t>((*staticTotal + kWarpSize - 1) / kWarpSize * kWarpSize,
-                                          kWarpSize, blockSize);
+    threadsPerBlock =
+        std::clamp<int64_t>((*staticTotal / coarsening.count + kWarpSize - 1) / kWarpSize *
+                                kWarpSize,
+                            kWarpSize, blockSize);
   Value threads = arith::ConstantIndexOp::create(b, loc, threadsPerBlock);
-  Value blocks = arith::CeilDivUIOp::create(b, loc, total, threads);
+  Value blocks = arith::CeilDivUIOp::create(b, loc, threadCount, threads);
   Launch launch = createLaunch(b, loc, blocks, threads);
   OpBuilder &k = launch.body;
   gpu::KernelDim3 blockIds = launch.op.getBlockIds(), threadIds = launch.op.getThreadIds();
   Value id = arith::AddIOp::create(
       k, loc, arith::MulIOp::create(k, loc, blockIds.x, threads), threadIds.x);
-  Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, id, total);
+  Value inRange = arith::CmpIOp::create(k, loc, arith::CmpIPredicate::ult, id, threadCount);
   auto guard = scf::IfOp::create(k, loc, inRange, /*withElseRegion=*/false);
   OpBuilder inner = OpBuilder::atBlockBegin(guard.thenBlock());
   inner.setInsertionPoint(guard.thenBlock()->getTerminator());
   // Delinearize, innermost dim fastest.
-  IRMapping mapping;
+  SmallVector<Value> indices(trips.size());
   Value rest = id;
   for (int64_t d = int64_t(trips.size()) - 1; d >= 0; --d) {
-    Value index = d == 0 ? rest : arith::RemUIOp::create(inner, loc, rest, trips[d]);
+    indices[d] = d == 0 ? rest : arith::RemUIOp::create(inner, loc, rest, trips[d]);
     if (d > 0)
       rest = arith::DivUIOp::create(inner, loc, rest, trips[d]);
-    Value scaled = arith::MulIOp::create(inner, loc, index, loop.getStep()[d]);
-    Value iv = arith::AddIOp::create(inner, loc, loop.getLowerBound()[d], scaled);
-    mapping.map(loop.getInductionVars()[d], iv);
   }
+  // Copy `copy`'s induction variables.
+  auto mapCopy = [&](int64_t copy) {
+    IRMapping mapping;
+    for (auto [d, index] : llvm::enumerate(indices)) {
+      Value at = index;
+      if (copy > 0 && d == coarsening.dim)
+        at = arith::AddIOp::create(
+            inner, loc, index,
+            arith::ConstantIndexOp::create(inner, loc, copy * coarsening.part));
+      Value scaled = arith::MulIOp::create(inner, loc, at, loop.getStep()[d]);
+      mapping.map(loop.getInductionVars()[d],
+                  arith::AddIOp::create(inner, loc, loop.getLowerBound()[d], scaled));
+    }
+    return mapping;
+  };
+  // Op by op, each op for every copy: the copies' loads come first and
+  // side by side, then each computation for every copy, then the stores.
+  SmallVector<IRMapping> copies;
+  for (int64_t copy = 0; copy < coarsening.count; ++copy)
+    copies.push_back(mapCopy(copy));
   for (Operation &op : loop.getBody()->without_terminator())
-    inner.clone(op, mapping);
+    for (IRMapping &mapping : copies)
+      inner.clone(op, mapping);
   loop.erase();
 }
 
@@ -169,6 +262,12 @@ struct GpuMapParallelLoopsPass
       func.emitError("kiln-gpu-map-parallel-loops: block-size must be a multiple of 32 in "
                      "[32, 1024], not ")
           << static_cast<int64_t>(blockSize);
+      return signalPassFailure();
+    }
+    if (elementsPerThread < 1 || minThreads < 1) {
+      func.emitError("kiln-gpu-map-parallel-loops: elements-per-thread and min-threads must be "
+                     "at least 1, not ")
+          << static_cast<int64_t>(elementsPerThread) << " and " << static_cast<int64_t>(minThreads);
       return signalPassFailure();
     }
     if (!func.getBody().hasOneBlock()) {
@@ -214,7 +313,7 @@ struct GpuMapParallelLoopsPass
           }
       auto loop = dyn_cast<scf::ParallelOp>(group.front());
       if (group.size() == 1 && loop && loop.getNumReductions() == 0)
-        mapParallelLoop(loop, blockSize);
+        mapParallelLoop(loop, blockSize, elementsPerThread, minThreads);
       else
         runOnOneThread(group);
     }

@@ -72,6 +72,10 @@ struct CompileOptions {
   /// of its operands where the runtime would otherwise make at least N
   /// cuBLASLt calls (0: never; kiln-gpu-contiguous-batches).
   int64_t gpuContiguousBatchCalls = 4;
+  /// --gpu-elements-per-thread=N: the most iterations of an elementwise
+  /// loop nest one thread covers, its loads before its stores
+  /// (kiln-gpu-map-parallel-loops); 0: 8 from -O1, 1 at -O0.
+  int64_t gpuElementsPerThread = 0;
   /// --gpu-storage=half|fp32 (with --precision fp16 or bf16): tensors
   /// between kernels stored in the GEMMs' 16-bit type (half, the default;
   /// kiln-gpu-half-storage) or in fp32.
@@ -153,7 +157,7 @@ std::string parseGpuGelu(llvm::StringRef text, CompileOptions &options);
 
 /// The GPU options given explicitly: their defaults go with any target.
 struct GpuOptionsGiven {
-  bool storage = false, contiguousBatches = false;
+  bool storage = false, contiguousBatches = false, elementsPerThread = false;
 };
 
 /// What makes the GPU options unusable together (--precision without

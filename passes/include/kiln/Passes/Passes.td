@@ -1406,6 +1406,20 @@ def KilnGpuMapParallelLoops : Pass<"kiln-gpu-map-parallel-loops", "::mlir::func:
     store) runs as a kernel of one thread, since the host cannot touch
     device memory. An op whose results the host would need is an error.
 
+    With `elements-per-thread=N` (N > 1), a nest of statically known trip
+    counts whose body is straight-line code with every load before every
+    store gets one thread per N iterations, where some count up to N
+    divides the iteration count and a dim's trip count and leaves at least
+    `min-threads` threads: the outermost such dim is split into that many
+    parts, and the thread runs the body for its iteration in each part,
+    op by op, each op for every part (their loads side by side first, their
+    stores last). A GPU
+    hides memory latency with the loads in flight, and at one 16-bit load
+    a thread, the threads an SM holds keep too few bytes in flight to reach
+    the memory's bandwidth. Each part's iterations are still neighbouring
+    threads' neighbouring elements (the innermost dim is split only into
+    parts of 32 or more). Other nests keep one iteration a thread.
+
     Before:
     ```mlir
     scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c300) step (%c1, %c1) {
@@ -1424,6 +1438,11 @@ def KilnGpuMapParallelLoops : Pass<"kiln-gpu-map-parallel-loops", "::mlir::func:
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "threads per block">,
+    Option<"elementsPerThread", "elements-per-thread", "int64_t", /*default=*/"1",
+           "the most iterations one thread covers, its loads all before its stores">,
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
+           "with elements-per-thread > 1: fewer iterations a thread where more "
+           "would leave fewer threads than this">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect"];
