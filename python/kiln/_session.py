@@ -51,8 +51,15 @@ class Session(_runtime.Session):
     """A compiled model (the shared library kiln.compile or `kiln compile`
     wrote) loaded by the Kiln runtime, with one session on it.
 
-    Session(path, threads=None): threads is the number of threads that work
-    on one run, counting the caller's; None uses every core.
+    Session(path, threads=None, device_io=False, cuda_stream=None): threads
+    is the number of threads that work on one run, counting the caller's;
+    None uses every core. device_io (GPU models): inputs and outputs are GPU
+    memory (run_device). cuda_stream (GPU models): None, the session's own
+    stream, which waits for the work queued on CUDA's legacy default stream
+    (PyTorch's and CuPy's unless told otherwise) before each run reads its
+    device inputs; or the stream to queue every run's work on, after the
+    caller's there (a torch.cuda.Stream, a cupy.cuda.Stream or a handle
+    int, e.g. torch.cuda.current_stream()).
 
     run(output_names, input_feed, run_options=None) -> list of numpy arrays:
     output_names is None (every output, in model order) or a list of names;
@@ -63,12 +70,12 @@ class Session(_runtime.Session):
     for parallel runs use one Session per thread.
     """
 
-    def __init__(self, path, threads=None, device_io=False):
+    def __init__(self, path, threads=None, device_io=False, cuda_stream=None):
         if threads is None:
             threads = 0
         elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int or None, not {threads!r}")
-        super().__init__(os.fspath(path), threads, bool(device_io))
+        super().__init__(os.fspath(path), threads, bool(device_io), _stream_handle(cuda_stream))
         self._device_io = bool(device_io)
         self._path = os.fspath(path)
         self._inputs = [NodeArg(*t) for t in self._input_info()]
@@ -127,6 +134,22 @@ class Session(_runtime.Session):
 
     def __repr__(self):
         return f"kiln.Session({self._path!r}, threads={self.num_threads})"
+
+
+def _stream_handle(stream):
+    """A CUDA stream as the C API takes it (0: the session's own): None, an
+    int (a cudaStream_t's value), a torch.cuda.Stream (.cuda_stream) or a
+    cupy.cuda.Stream (.ptr)."""
+    if stream is None:
+        return 0
+    handle = stream
+    for attribute in ("cuda_stream", "ptr"):
+        if not isinstance(stream, int) and hasattr(stream, attribute):
+            handle = getattr(stream, attribute)
+    if isinstance(handle, bool) or not isinstance(handle, int) or not 0 <= handle < 1 << 64:
+        raise ValueError("cuda_stream must be None, a CUDA stream handle (int), a "
+                         f"torch.cuda.Stream or a cupy.cuda.Stream, not {stream!r}")
+    return handle
 
 
 def _c_strides(shape, itemsize):

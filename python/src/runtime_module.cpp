@@ -133,7 +133,7 @@ int find(const std::vector<TensorMeta> &tensors, PyObject *key, const char *what
 
 class Session {
 public:
-  Session(const std::string &path, uint32_t threads, bool deviceIo) {
+  Session(const std::string &path, uint32_t threads, bool deviceIo, uint64_t cudaStream) {
     kiln_status_t status;
     {
       nb::gil_scoped_release release;
@@ -150,6 +150,7 @@ public:
     kiln_session_options_initialize(&options);
     options.num_threads = threads;
     options.device_io = deviceIo;
+    options.cuda_stream = reinterpret_cast<void *>(uintptr_t(cudaStream));
     status = kiln_session_create(model, &options, &session);
     if (status) {
       kiln_model_release(model);
@@ -403,8 +404,8 @@ NB_MODULE(_runtime, m) {
   m.attr("COPY_DEVICE_TO_HOST") = int(KILN_GPU_COPY_DEVICE_TO_HOST);
 
   nb::class_<Session>(m, "Session", "A loaded model and a kiln_session_t on it.")
-      .def(nb::init<const std::string &, uint32_t, bool>(), nb::arg("path"),
-           nb::arg("threads") = 0, nb::arg("device_io") = false)
+      .def(nb::init<const std::string &, uint32_t, bool, uint64_t>(), nb::arg("path"),
+           nb::arg("threads") = 0, nb::arg("device_io") = false, nb::arg("cuda_stream") = 0)
       .def("run", &Session::run, nb::arg("output_names").none(), nb::arg("input_feed"),
            nb::arg("run_options").none() = nb::none(),
            "run(output_names, input_feed, run_options=None) -> list of numpy arrays\n\n"

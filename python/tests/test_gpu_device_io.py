@@ -48,6 +48,21 @@ CHILD = textwrap.dedent("""
     print("host", float(host_session.run(None, {"x": np.ones(64, np.float32)})[0].sum()))
     print(error(lambda: host_session.run_device({"y": y}, {"x": x})))
     print(error(lambda: kiln.Session(cpu_model, device_io=True)))
+
+    # A caller's stream (the fake driver takes any handle; PyTorch's and
+    # CuPy's stream objects give theirs as .cuda_stream and .ptr).
+    class TorchLikeStream:
+        cuda_stream = 0x5000
+    on_stream = kiln.Session(gpu_model, device_io=True, cuda_stream=TorchLikeStream())
+    host = np.arange(64, dtype=np.float32)
+    on_stream.run_device({"y": y}, {"x": x.copy_from(host)})
+    np.testing.assert_array_equal(y.numpy(), 3 * host + 1)
+    print("stream ok")
+    print(error(lambda: kiln.Session(cpu_model, cuda_stream=0x5000)))
+    try:
+        kiln.Session(gpu_model, cuda_stream="default")
+    except ValueError as e:
+        print(f"ValueError: {e}")
 """)
 
 
@@ -66,6 +81,11 @@ def test_device_io_through_the_fake_driver():
     assert lines[5] == "InvalidArgument: run_device needs a session made with device_io=True"
     assert lines[6].startswith("InvalidArgument: kiln_session_create: device_io is for GPU "
                                "models"), lines[6]
+    assert lines[7] == "stream ok"
+    assert lines[8].startswith("InvalidArgument: kiln_session_create: cuda_stream is for GPU "
+                               "models"), lines[8]
+    assert lines[9] == ("ValueError: cuda_stream must be None, a CUDA stream handle (int), a "
+                        "torch.cuda.Stream or a cupy.cuda.Stream, not 'default'")
 
 
 COMPILED_CHILD = textwrap.dedent("""

@@ -776,7 +776,7 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   }
   if (m.gpuArch != 0) {
     if (kiln_status_t st = GpuSession::create(int(m.gpuArch), int(m.gpuPrecision), m.gpuImage,
-                                              m.gpuImageSize, s->gpu))
+                                              m.gpuImageSize, opts.cuda_stream, s->gpu))
       return st;
     s->context.scratch = sessionGpuScratch;
     s->context.gemm = gemmForAbi<sessionGpuGemm>(m.abiVersion);
@@ -793,10 +793,11 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->context.gpu_check = sessionGpuCheck;
     if (opts.device_io)
       s->gpu->useDeviceIo();
-  } else if (opts.device_io) {
-    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
-                      "kiln_session_create: device_io is for GPU models (kiln compile --target "
-                      "cuda), and this model is compiled for the CPU");
+  } else if (opts.device_io || opts.cuda_stream) {
+    return makeStatusf(KILN_STATUS_INVALID_ARGUMENT,
+                       "kiln_session_create: %s is for GPU models (kiln compile --target "
+                       "cuda), and this model is compiled for the CPU",
+                       opts.device_io ? "device_io" : "cuda_stream");
   }
   kiln_model_retain(model);
   s->model = model;
@@ -848,6 +849,7 @@ void kiln_session_options_initialize(kiln_session_options *options) {
     options->profile = 0;
     options->keep_denormals = 0;
     options->device_io = 0;
+    options->cuda_stream = nullptr;
   }
 }
 

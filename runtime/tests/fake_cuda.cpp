@@ -15,7 +15,11 @@
 //    captured: then it is recorded into the graph, and a graph launch runs
 //    the recording. As with the real driver, a capture is invalidated by a
 //    copy from or to pageable host memory (its address would be baked into
-//    the graph while the caller's buffer changes).
+//    the graph while the caller's buffer changes);
+//  * except work a test queues on the legacy default stream
+//    (fake_cuda_queue_on_legacy_stream, as a framework computing an input
+//    would): it runs only when something waits for that stream (an event
+//    recorded on it and waited for, a synchronous copy, synchronizing it).
 //
 // The same library is a fake cuBLASLt (fake_cublaslt.cpp; KILN_CUBLASLT
 // names it), whose GEMMs are work on this stream.
@@ -28,6 +32,7 @@
 #include "fake_cuda_emulator.h"
 #include "fake_cuda_stream.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -104,9 +109,16 @@ struct FakeCudaState {
   int graphLaunches;
   int pageableCopiesCaptured; // copies that invalidated a capture
   const char *failNext;    // the next call of this entry point fails (then cleared)
+  int streamsCreated;
+  int legacyWaits;         // cuStreamWaitEvent on an event recorded on the legacy stream
+  void *lastStream;        // the stream of the last launch, async copy, graph launch or sync
 };
 
 __attribute__((visibility("default"))) FakeCudaState *fake_cuda_state();
+/// Queues `work(argument)` on the legacy default stream: it runs when that
+/// stream is next waited for.
+__attribute__((visibility("default"))) void
+fake_cuda_queue_on_legacy_stream(void (*work)(void *), void *argument);
 
 }
 
@@ -124,6 +136,24 @@ std::string moduleLoadError;
 // What went wrong in an emulated kernel: as a failed launch on a GPU, it
 // stays, and every later synchronization reports it.
 std::string launchError;
+// Work queued on the legacy default stream, not yet waited for.
+std::vector<std::function<void()>> legacyPending;
+// An event recorded on the legacy stream: how much of legacyPending it
+// follows (the work queued before it).
+std::map<void *, size_t> legacyEvents;
+void *const kLegacyStream = reinterpret_cast<void *>(uintptr_t(1));
+
+/// Runs the legacy stream's work queued before the first `count` (all of it
+/// by default): something waited for it.
+void runLegacyWork(size_t count = SIZE_MAX) {
+  count = std::min(count, legacyPending.size());
+  std::vector<std::function<void()>> due(legacyPending.begin(), legacyPending.begin() + long(count));
+  legacyPending.erase(legacyPending.begin(), legacyPending.begin() + long(count));
+  for (auto &[event, mark] : legacyEvents)
+    mark -= std::min(mark, count);
+  for (auto &work : due)
+    work();
+}
 
 /// Whether `pointer` is inside one of `blocks` (start -> bytes).
 bool inBlock(const std::map<uintptr_t, size_t> &blocks, const void *pointer) {
@@ -176,6 +206,10 @@ void copy(void *dst, const void *src, size_t bytes, const void *host) {
 
 extern "C" __attribute__((visibility("default"))) FakeCudaState *fake_cuda_state() {
   return &state;
+}
+extern "C" __attribute__((visibility("default"))) void
+fake_cuda_queue_on_legacy_stream(void (*work)(void *), void *argument) {
+  legacyPending.push_back([work, argument] { work(argument); });
 }
 
 FAKE cuInit(unsigned) { return kSuccess; }
@@ -245,8 +279,9 @@ FAKE cuModuleGetFunction(void **function, void *module, const char *name) {
   return kNotFound;
 }
 FAKE cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-                    unsigned by, unsigned bz, unsigned, void *, void **params, void **) {
+                    unsigned by, unsigned bz, unsigned, void *stream, void **params, void **) {
   FAIL_IF_ASKED("cuLaunchKernel");
+  state.lastStream = stream;
   if (!function || gx == 0 || bx == 0)
     return kInvalidValue;
   if (emulatedKernels.count(function)) {
@@ -302,8 +337,10 @@ FAKE cuPointerGetAttribute(void *data, int attribute, unsigned long long pointer
   *static_cast<unsigned *>(data) = 2; // CU_MEMORYTYPE_DEVICE
   return kSuccess;
 }
-FAKE cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t bytes, void *) {
+FAKE cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t bytes,
+                          void *stream) {
   FAIL_IF_ASKED("cuMemcpyDtoDAsync_v2");
+  state.lastStream = stream;
   if (!isDevice(reinterpret_cast<void *>(dst)) || !isDevice(reinterpret_cast<void *>(src)))
     return kInvalidValue;
   copy(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src), bytes, nullptr);
@@ -312,12 +349,14 @@ FAKE cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t
 FAKE cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t bytes) {
   if (capturing || !isDevice(reinterpret_cast<void *>(dst)))
     return kInvalidValue;
+  runLegacyWork(); // a synchronous copy waits for the legacy stream
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
   return kSuccess;
 }
 FAKE cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {
   if (capturing || !isDevice(reinterpret_cast<void *>(src)))
     return kInvalidValue;
+  runLegacyWork();
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
   return kSuccess;
 }
@@ -332,26 +371,60 @@ FAKE cuMemFreeHost(void *pointer) {
   std::free(pointer);
   return kSuccess;
 }
-FAKE cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t bytes, void *) {
+FAKE cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t bytes, void *stream) {
   FAIL_IF_ASKED("cuMemcpyHtoDAsync_v2");
+  state.lastStream = stream;
   if (!isDevice(reinterpret_cast<void *>(dst)))
     return kInvalidValue;
   copy(reinterpret_cast<void *>(dst), src, bytes, src);
   return kSuccess;
 }
-FAKE cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t bytes, void *) {
+FAKE cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t bytes, void *stream) {
   FAIL_IF_ASKED("cuMemcpyDtoHAsync_v2");
+  state.lastStream = stream;
   if (!isDevice(reinterpret_cast<void *>(src)))
     return kInvalidValue;
   copy(dst, reinterpret_cast<const void *>(src), bytes, dst);
   return kSuccess;
 }
 FAKE cuStreamCreate(void **stream, unsigned) {
+  ++state.streamsCreated;
   *stream = &state;
   return kSuccess;
 }
 FAKE cuStreamDestroy_v2(void *) { return kSuccess; }
-FAKE cuStreamSynchronize(void *) { return launchError.empty() ? kSuccess : kLaunchFailed; }
+FAKE cuStreamSynchronize(void *stream) {
+  state.lastStream = stream;
+  if (stream == kLegacyStream || stream == nullptr)
+    runLegacyWork();
+  return launchError.empty() ? kSuccess : kLaunchFailed;
+}
+FAKE cuEventCreate(void **event, unsigned) {
+  FAIL_IF_ASKED("cuEventCreate");
+  *event = new char;
+  return kSuccess;
+}
+FAKE cuEventDestroy_v2(void *event) {
+  legacyEvents.erase(event);
+  delete static_cast<char *>(event);
+  return kSuccess;
+}
+FAKE cuEventRecord(void *event, void *stream) {
+  FAIL_IF_ASKED("cuEventRecord");
+  if (stream == kLegacyStream || stream == nullptr)
+    legacyEvents[event] = legacyPending.size();
+  else
+    legacyEvents.erase(event); // other streams' work has run already
+  return kSuccess;
+}
+FAKE cuStreamWaitEvent(void *, void *event, unsigned) {
+  FAIL_IF_ASKED("cuStreamWaitEvent");
+  if (auto recorded = legacyEvents.find(event); recorded != legacyEvents.end()) {
+    ++state.legacyWaits;
+    runLegacyWork(recorded->second);
+  }
+  return kSuccess;
+}
 FAKE cuGetErrorName(CUresult error, const char **name) {
   *name = error == kUnknown         ? "CUDA_ERROR_UNKNOWN"
           : error == kInvalidImage  ? "CUDA_ERROR_INVALID_IMAGE"
@@ -391,8 +464,9 @@ FAKE cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long) {
   ++state.graphsInstantiated;
   return kSuccess;
 }
-FAKE cuGraphLaunch(void *exec, void *) {
+FAKE cuGraphLaunch(void *exec, void *stream) {
   FAIL_IF_ASKED("cuGraphLaunch");
+  state.lastStream = stream;
   ++state.graphLaunches;
   for (auto &work : static_cast<Graph *>(exec)->work)
     work();

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <dlfcn.h>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -35,6 +36,9 @@ extern "C" struct FakeCudaState {
   int graphLaunches;
   int pageableCopiesCaptured;
   const char *failNext;
+  int streamsCreated;
+  int legacyWaits;
+  void *lastStream;
 };
 
 namespace {
@@ -61,7 +65,7 @@ std::unique_ptr<GpuSession> makeSession() {
   EXPECT_TRUE(kFakeDriver);
   static const char image[] = "fake kernels";
   std::unique_ptr<GpuSession> session;
-  EXPECT_EQ(message(GpuSession::create(90, 0, image, sizeof image, session)), "");
+  EXPECT_EQ(message(GpuSession::create(90, 0, image, sizeof image, nullptr, session)), "");
   return session;
 }
 
@@ -319,7 +323,7 @@ TEST(GpuSessionGraphs, EmulatedKernelsTheDriverCannotLoadAreNamedAsSuch) {
   std::string image = std::string(KILN_GPU_EMULATION_MAGIC) + "not a library";
   std::unique_ptr<GpuSession> session;
   std::string status =
-      message(GpuSession::create(90, 0, image.c_str(), image.size() + 1, session));
+      message(GpuSession::create(90, 0, image.c_str(), image.size() + 1, nullptr, session));
   EXPECT_NE(status.find("compiled with --gpu-emulation"), std::string::npos) << status;
   EXPECT_NE(status.find("holds no 64-bit ELF library"), std::string::npos) << status;
 }
@@ -333,7 +337,7 @@ std::unique_ptr<GpuSession> emulatedSession() {
   std::string image = KILN_GPU_EMULATION_MAGIC +
                       std::string(std::istreambuf_iterator<char>(file), {});
   std::unique_ptr<GpuSession> session;
-  EXPECT_EQ(message(GpuSession::create(90, 0, image.data(), image.size(), session)), "");
+  EXPECT_EQ(message(GpuSession::create(90, 0, image.data(), image.size(), nullptr, session)), "");
   return session;
 }
 
@@ -596,14 +600,36 @@ struct Loaded {
   }
 };
 
-std::string open(Loaded &l, const char *path, bool deviceIo) {
+std::string open(Loaded &l, const char *path, bool deviceIo, void *cudaStream = nullptr) {
   EXPECT_TRUE(kFakeDriver);
   if (std::string error = message(kiln_model_load(path, &l.model)); !error.empty())
     return error;
   kiln_session_options options;
   kiln_session_options_initialize(&options);
   options.device_io = deviceIo;
+  options.cuda_stream = cudaStream;
   return message(kiln_session_create(l.model, &options, &l.session));
+}
+
+/// Queues on the fake driver's legacy default stream, as PyTorch computing
+/// an input would, the write of `values` into device memory `device`.
+void writeOnLegacyStream(void *device, const std::vector<float> &values) {
+  void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(library, nullptr);
+  auto queue = reinterpret_cast<void (*)(void (*)(void *), void *)>(
+      dlsym(library, "fake_cuda_queue_on_legacy_stream"));
+  ASSERT_NE(queue, nullptr);
+  struct Write {
+    void *device;
+    std::vector<float> values;
+  };
+  queue(
+      [](void *argument) {
+        auto *write = static_cast<Write *>(argument);
+        std::memcpy(write->device, write->values.data(), write->values.size() * sizeof(float));
+        delete write;
+      },
+      new Write{device, values});
 }
 
 TEST(GpuModelRuns, HostInputsAndOutputsOverManyRuns) {
@@ -627,36 +653,114 @@ TEST(GpuModelRuns, HostInputsAndOutputsOverManyRuns) {
   EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 3);
 }
 
+/// The model's x and y in device memory of session `l`, freed with it.
+struct DeviceBuffers {
+  static constexpr size_t kBytes = kModelValues * sizeof(float);
+  kiln_session_t *session = nullptr;
+  void *x = nullptr, *y = nullptr;
+  explicit DeviceBuffers(kiln_session_t *s) : session(s) {
+    EXPECT_EQ(message(kiln_session_device_alloc(session, kBytes, &x)), "");
+    EXPECT_EQ(message(kiln_session_device_alloc(session, kBytes, &y)), "");
+  }
+  ~DeviceBuffers() {
+    kiln_session_device_free(session, x);
+    kiln_session_device_free(session, y);
+  }
+
+  /// Copies `host` into x (synchronously), lets `beforeRun` queue more
+  /// work, runs the model with device I/O and reads y back; `status` is
+  /// the run's.
+  std::vector<float> run(const std::vector<float> &host, std::string &status,
+                         const std::function<void()> &beforeRun = {}) {
+    std::vector<float> result(kModelValues, -1.0f);
+    EXPECT_EQ(message(kiln_session_device_copy(session, x, host.data(), kBytes,
+                                               KILN_GPU_COPY_HOST_TO_DEVICE)),
+              "");
+    if (beforeRun)
+      beforeRun();
+    const int64_t dims[] = {int64_t(kModelValues)};
+    kiln_tensor in{"x", KILN_DTYPE_FLOAT32, 1, dims, x, kBytes};
+    kiln_tensor out{"y", 0, 0, nullptr, y, kBytes};
+    status = message(kiln_session_run(session, &in, 1, &out, 1));
+    EXPECT_EQ(out.data, y);
+    EXPECT_EQ(out.byte_size, kBytes);
+    EXPECT_EQ(message(kiln_session_device_copy(session, result.data(), y, kBytes,
+                                               KILN_GPU_COPY_DEVICE_TO_HOST)),
+              "");
+    return result;
+  }
+};
+
 TEST(GpuModelRuns, DeviceInputsAndOutputs) {
   Loaded l;
   ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true), "");
-  const size_t bytes = kModelValues * sizeof(float);
-  void *x = nullptr, *y = nullptr;
-  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &x)), "");
-  ASSERT_EQ(message(kiln_session_device_alloc(l.session, bytes, &y)), "");
+  DeviceBuffers buffers(l.session);
   FakeCudaState before = fake();
-  const int64_t dims[] = {int64_t(kModelValues)};
   for (int run = 0; run < 5; ++run) {
-    std::vector<float> host = input(run, kModelValues), result(kModelValues, -1.0f);
-    ASSERT_EQ(message(kiln_session_device_copy(l.session, x, host.data(), bytes,
-                                               KILN_GPU_COPY_HOST_TO_DEVICE)),
-              "");
-    kiln_tensor in{"x", KILN_DTYPE_FLOAT32, 1, dims, x, bytes};
-    kiln_tensor out{"y", 0, 0, nullptr, y, bytes};
-    ASSERT_EQ(message(kiln_session_run(l.session, &in, 1, &out, 1)), "") << "run " << run;
-    EXPECT_EQ(out.data, y);
-    EXPECT_EQ(out.byte_size, bytes);
-    ASSERT_EQ(message(kiln_session_device_copy(l.session, result.data(), y, bytes,
-                                               KILN_GPU_COPY_DEVICE_TO_HOST)),
-              "");
-    EXPECT_EQ(result, expected(host)) << "run " << run;
+    std::string status;
+    std::vector<float> host = input(run, kModelValues);
+    EXPECT_EQ(buffers.run(host, status), expected(host)) << "run " << run;
+    EXPECT_EQ(status, "") << "run " << run;
   }
   // Device I/O is as repeatable as host I/O: the third run is captured.
   EXPECT_EQ(fake().captures - before.captures, 1);
   EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 3);
   EXPECT_EQ(fake().pageableCopiesCaptured, 0);
-  kiln_session_device_free(l.session, x);
-  kiln_session_device_free(l.session, y);
+}
+
+// A device input the caller is still computing on the legacy default
+// stream (PyTorch's and CuPy's unless told otherwise) when it calls the
+// run: the run's stream, non-blocking, waits for that work on the GPU
+// (event), so the model reads the finished input, in every run, graph
+// replays included. (Before, it read what the buffer held.)
+TEST(GpuModelRuns, DeviceInputsWaitForTheLegacyStreamsWork) {
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true), "");
+  DeviceBuffers buffers(l.session);
+  FakeCudaState before = fake();
+  for (int run = 0; run < 4; ++run) {
+    std::string status;
+    std::vector<float> stale(kModelValues, -7.0f), fresh = input(run, kModelValues);
+    EXPECT_EQ(buffers.run(stale, status, [&] { writeOnLegacyStream(buffers.x, fresh); }),
+              expected(fresh))
+        << "run " << run;
+    EXPECT_EQ(status, "") << "run " << run;
+  }
+  EXPECT_EQ(fake().legacyWaits - before.legacyWaits, 4);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 2);
+}
+
+// kiln_session_options::cuda_stream: the session creates no stream of its
+// own, and every run's work (copies, kernels, the graph's launch, the
+// final wait) goes on the caller's; the caller orders its own work on it,
+// so no wait on the legacy stream. A CPU model refuses it.
+TEST(GpuModelRuns, CallersStream) {
+  static char callerStream; // the fake driver takes any handle
+  Loaded first;              // (the driver loaded, to read its counters)
+  ASSERT_EQ(open(first, KILN_FAKE_GPU_MODEL, true), "");
+  FakeCudaState before = fake();
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true, &callerStream), "");
+  {
+    DeviceBuffers buffers(l.session);
+    for (int run = 0; run < 4; ++run) {
+      std::string status;
+      std::vector<float> host = input(run, kModelValues);
+      EXPECT_EQ(buffers.run(host, status, [] { fake().lastStream = nullptr; }), expected(host))
+          << "run " << run;
+      EXPECT_EQ(status, "") << "run " << run;
+      EXPECT_EQ(fake().lastStream, &callerStream) << "run " << run;
+    }
+  }
+  EXPECT_EQ(fake().streamsCreated, before.streamsCreated);
+  EXPECT_EQ(fake().legacyWaits, before.legacyWaits);
+  EXPECT_EQ(fake().graphLaunches - before.graphLaunches, 2);
+
+  Loaded cpu;
+  EXPECT_NE(open(cpu, KILN_FAKE_MODEL, false, &callerStream)
+                .find("cuda_stream is for GPU models (kiln compile --target cuda), and this "
+                      "model is compiled for the CPU"),
+            std::string::npos);
 }
 
 // ABI 16 appended a_type and c_type to kiln_gemm_desc: an ABI 15 GPU

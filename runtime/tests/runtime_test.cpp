@@ -414,9 +414,9 @@ TEST(Session, OptionsStructSize) {
   // (zero), refused once the caller sets it.
   struct NewerOptions {
     kiln_session_options known;
-    uint32_t future_field;
+    uint64_t future_field;
   } newer;
-  static_assert(sizeof newer == sizeof(kiln_session_options) + 4, "no padding");
+  static_assert(sizeof newer == sizeof(kiln_session_options) + 8, "no padding");
   kiln_session_options_initialize(&newer.known);
   newer.known.struct_size = sizeof newer;
   newer.known.num_threads = 2;

@@ -241,13 +241,26 @@ typedef struct kiln_session_options {
    * tensor's data_ptr()) and every output must be given a caller device
    * buffer (data != NULL, byte_size bytes), into which the result is
    * copied on the GPU; nothing crosses the PCIe bus. The run still returns
-   * when its work is done. INVALID_ARGUMENT for a CPU model. */
+   * when its work is done. Without cuda_stream, a run first waits (on the
+   * GPU) for the work queued on the legacy default stream before it, where
+   * PyTorch and CuPy compute by default: inputs they are still computing
+   * are read once written. Work on other streams must be finished first
+   * (synchronize them), or name its stream in cuda_stream.
+   * INVALID_ARGUMENT for a CPU model. */
   uint32_t device_io;
+  /* GPU models only. NULL (the default): the session's work runs on a
+   * stream of its own. Else a CUstream (cudaStream_t) of device 0's primary
+   * context, e.g. torch.cuda.current_stream().cuda_stream: every run's
+   * copies, kernels, GEMMs and CUDA graph launches are queued on it, after
+   * what the caller queued there before, and the run returns when that
+   * stream is idle. The stream must outlive the session.
+   * INVALID_ARGUMENT for a CPU model. */
+  void *cuda_stream;
 } kiln_session_options;
 
 /* Sets struct_size and the defaults: num_threads = 0, profile = 0,
- * keep_denormals = 0, device_io = 0 (every field added later defaults to 0
- * too). */
+ * keep_denormals = 0, device_io = 0, cuda_stream = NULL (every field added
+ * later defaults to 0 too). */
 KILN_API void kiln_session_options_initialize(kiln_session_options *options);
 
 /* Creates a session on `model` (retaining it). `options` may be NULL for

@@ -61,7 +61,11 @@ Loaded load() {
                            gpu::symbol("cuMemcpyDtoDAsync_v2", d.cuMemcpyDtoDAsync),
                            gpu::symbol("cuMemcpyHtoD_v2", d.cuMemcpyHtoD),
                            gpu::symbol("cuMemcpyDtoH_v2", d.cuMemcpyDtoH),
-                           gpu::symbol("cuPointerGetAttribute", d.cuPointerGetAttribute)},
+                           gpu::symbol("cuPointerGetAttribute", d.cuPointerGetAttribute),
+                           gpu::symbol("cuEventCreate", d.cuEventCreate),
+                           gpu::symbol("cuEventDestroy_v2", d.cuEventDestroy),
+                           gpu::symbol("cuEventRecord", d.cuEventRecord),
+                           gpu::symbol("cuStreamWaitEvent", d.cuStreamWaitEvent)},
                           std::string("the CUDA driver (") + path + ")",
                           "not a CUDA driver, or one older than CUDA 12", p);
   if (!ok)

@@ -11,6 +11,7 @@
 #define KILN_RUNTIME_GPU_CUDADRIVER_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace kiln::cuda {
@@ -24,12 +25,17 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUgraph = struct CUgraph_st *;
 using CUgraphExec = struct CUgraphExec_st *;
+using CUevent = struct CUevent_st *;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 // CUdevice_attribute values (cuda.h).
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+// The legacy default stream (cuda.h's CU_STREAM_LEGACY): what PyTorch and
+// CuPy queue work on unless told otherwise.
+inline CUstream legacyStream() { return reinterpret_cast<CUstream>(uintptr_t(1)); }
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 // CUpointer_attribute and CUmemorytype values (cuda.h).
 constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
 constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
@@ -68,6 +74,10 @@ struct Driver {
   CUresult (*cuMemcpyHtoD)(CUdeviceptr dst, const void *src, size_t bytes);
   CUresult (*cuMemcpyDtoH)(void *dst, CUdeviceptr src, size_t bytes);
   CUresult (*cuPointerGetAttribute)(void *data, int attribute, CUdeviceptr pointer);
+  CUresult (*cuEventCreate)(CUevent *event, unsigned flags);
+  CUresult (*cuEventDestroy)(CUevent event);
+  CUresult (*cuEventRecord)(CUevent event, CUstream stream);
+  CUresult (*cuStreamWaitEvent)(CUstream stream, CUevent event, unsigned flags);
 
   // CUDA graphs (stream capture): optional, a session runs its work
   // launch by launch without them. Usable only when graphApi is set.

@@ -21,7 +21,7 @@ size_t alignUp(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kA
 } // namespace
 
 kiln_status_t GpuSession::create(int arch, int precision, const void *image, uint64_t imageSize,
-                                 std::unique_ptr<GpuSession> &out) {
+                                 void *callerStream, std::unique_ptr<GpuSession> &out) {
   std::string problem;
   const Driver *d = cuda::driver(problem);
   if (!d)
@@ -54,7 +54,12 @@ kiln_status_t GpuSession::create(int arch, int precision, const void *image, uin
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "cannot create a CUDA context on " + s->name + ": " + errorText(*d, e));
   d->cuCtxSetCurrent(s->context);
-  if (CUresult e = d->cuStreamCreate(&s->stream, CU_STREAM_NON_BLOCKING); e != CUDA_SUCCESS)
+  // A stream of our own does not wait for the legacy default stream's work
+  // (non-blocking) and is never waited for by it: runs are synchronous.
+  s->ownsStream = callerStream == nullptr;
+  if (!s->ownsStream)
+    s->stream = static_cast<CUstream>(callerStream);
+  else if (CUresult e = d->cuStreamCreate(&s->stream, CU_STREAM_NON_BLOCKING); e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_RESOURCE_EXHAUSTED,
                       "cannot create a CUDA stream: " + errorText(*d, e));
   // No image: the model launches no kernel (cuBLASLt GEMMs and copies).
@@ -87,9 +92,11 @@ GpuSession::~GpuSession() {
     return;
   if (context)
     driver->cuCtxSetCurrent(context);
-  if (stream)
+  if (stream && ownsStream)
     driver->cuStreamSynchronize(stream);
   dropGraph();
+  if (legacyWork)
+    driver->cuEventDestroy(legacyWork);
   for (Staging &buffer : stagings)
     freeStaging(buffer);
   if (checkFlags)
@@ -105,7 +112,7 @@ GpuSession::~GpuSession() {
     driver->cuMemFree(block);
   if (module)
     driver->cuModuleUnload(module);
-  if (stream)
+  if (stream && ownsStream)
     driver->cuStreamDestroy(stream);
   if (context)
     driver->cuDevicePrimaryCtxRelease(device);
@@ -151,7 +158,24 @@ kiln_status_t GpuSession::beginRun() {
   }
   used = 0;
   runTotal = 0;
+  // Device inputs may still be being written by work the caller queued
+  // (a PyTorch tensor just computed), and outputs read: the run's first
+  // call on the stream (an input's copy) waits for it. An error here is
+  // the run's (finishRun).
+  if (deviceIo && ownsStream)
+    waitForLegacyStream();
   return nullptr;
+}
+
+bool GpuSession::waitForLegacyStream() {
+  if (!legacyWork &&
+      !check(driver->cuEventCreate(&legacyWork, CU_EVENT_DISABLE_TIMING),
+             "creating the event that orders a run after the caller's work"))
+    return false;
+  return check(driver->cuEventRecord(legacyWork, legacyStream()),
+               "recording the caller's work on the default stream") &&
+         check(driver->cuStreamWaitEvent(stream, legacyWork, 0),
+               "ordering the run after the caller's work on the default stream");
 }
 
 kiln_status_t GpuSession::finishRun() {

@@ -1,7 +1,8 @@
 //===- GpuSession.h - A session's GPU state for a GPU model -----*- C++ -*-===//
 //
 // What a session of a GPU model (kiln_model_abi::gpu_arch != 0) holds on
-// the device: the primary context of device 0, one stream, the model's
+// the device: the primary context of device 0, one stream (its own, or the
+// caller's: kiln_session_options::cuda_stream), the model's
 // kernels loaded once, the weights uploaded on first use, and the device
 // arena the model's scratch slots come from. The model's host code reaches
 // it through kiln_runtime_context::gpu_launch/gpu_copy/gpu_constant and
@@ -40,8 +41,10 @@ class GpuSession {
 public:
   /// Loads the driver and the model's kernels; a status when the machine
   /// cannot run the model (no driver, no GPU, an older architecture).
+  /// `callerStream` (a CUstream, or null for a stream of the session's own)
+  /// is where every run's work goes.
   static kiln_status_t create(int arch, int precision, const void *image, uint64_t imageSize,
-                              std::unique_ptr<GpuSession> &out);
+                              void *callerStream, std::unique_ptr<GpuSession> &out);
   ~GpuSession();
   GpuSession(const GpuSession &) = delete;
   GpuSession &operator=(const GpuSession &) = delete;
@@ -100,6 +103,11 @@ private:
   void *staging(size_t index, size_t bytes);
   /// Enqueues `run`'s calls on the stream; the first failure, or empty.
   std::string issue(const gpu::RunLog &run);
+  /// With device I/O on the session's own stream: makes the stream wait
+  /// for the work queued on the legacy default stream so far (where
+  /// PyTorch and CuPy make inputs by default), which a stream of our own
+  /// (non-blocking) does not otherwise; false with the run's error set.
+  bool waitForLegacyStream();
   /// Launches the log as the session's graph when it is the graph's work,
   /// or the same work as the run before (captured now): true when it did
   /// (or its launch failed the run), false to issue the log call by call.
@@ -111,6 +119,8 @@ private:
   cuda::CUdevice device = 0;
   cuda::CUcontext context = nullptr;
   cuda::CUstream stream = nullptr;
+  bool ownsStream = true;                 // created here, not the caller's
+  cuda::CUevent legacyWork = nullptr;     // waitForLegacyStream's, made on first use
   cuda::CUmodule module = nullptr;
   std::string name;
   std::string error; // the run's first error; empty when none
