@@ -17,12 +17,13 @@ has two halves, and a folder travels between them:
                     onnxruntime (CPU) there and with the CPU build's outputs
                     (fp32: max |diff| <= 1e-3); the no-driver error path;
                     kiln-bench latencies; with --torch, BERT-base latency in
-                    PyTorch eager and torch.compile (fp16 and fp32) as the
-                    reference the GPU back end is measured against; last,
-                    where ncu can read the GPU's timers, the per-kernel GPU
-                    times of BERT-base at batch 32 (--kernel-times). Prints
-                    a table, writes results.json, exits non-zero on a
-                    mismatch.
+                    PyTorch eager and torch.compile (fp16; sdpa and eager
+                    attention) as the reference the GPU back end is
+                    measured against; compute-sanitizer racecheck on a
+                    fused-attention BERT-base run; last, where ncu can read
+                    the GPU's timers, the per-kernel GPU times of BERT-base
+                    at batch 32 (--kernel-times). Prints a table, writes
+                    results.json, exits non-zero on a mismatch or a race.
 
 tools/gpu_check.sh wraps `run` for one call on the lent machine.
 
@@ -373,6 +374,35 @@ def kernel_times(bindir: pathlib.Path, library: pathlib.Path, runs: int = 2,
             "us_per_run": sum(k["us_per_run"] for k in kernels)}
 
 
+def race_check(bindir: pathlib.Path, library: pathlib.Path, timeout: float = 150) -> dict:
+    """compute-sanitizer's racecheck (shared-memory hazards) over one run of
+    `library` (kiln-bench, device I/O), Kiln's kernels only (`--kernel-name
+    kns=main_kernel`: cuBLASLt's are NVIDIA's, and slow to instrument): the
+    fused attention kernel's cp.async stages, ldmatrix reads and barriers
+    checked on the GPU itself, which the emulator's race check only models.
+    `hazards` when it reports any (exit 9); an error (no tool, an option it
+    lacks, the time cap) is reported, not raised."""
+    tool = shutil.which("compute-sanitizer")
+    if not tool:
+        return {"error": "no compute-sanitizer on the PATH"}
+    cmd = [tool, "--tool", "racecheck", "--kernel-name", "kns=main_kernel", "--error-exitcode",
+           "9", str(bindir / "kiln-bench"), str(library), "--runs", "1", "--warmup", "0",
+           "--device-io"]
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"racecheck took over {timeout:.0f} s"}
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    report = {"exit": result.returncode, "hazards": result.returncode == 9,
+              "summary": next((line for line in reversed(lines) if "RACECHECK SUMMARY" in line),
+                              None),
+              "tail": lines[-4:], "seconds": round(time.perf_counter() - started, 1)}
+    if result.returncode not in (0, 9):
+        report["error"] = f"compute-sanitizer exit {result.returncode}: {' / '.join(lines[-3:])}"
+    return report
+
+
 def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,
                     folder: pathlib.Path) -> dict:
     """With no driver (KILN_CUDA_DRIVER names a missing library) a GPU
@@ -663,6 +693,22 @@ def run_check(args) -> int:
             print(f"FAILED torch: {error!r}")
 
     save()
+    # The fused attention kernel on the GPU's own race checker, at BERT-base
+    # batch 1 (four steps of keys: the cp.async stages in turn).
+    fused = next((e for e in manifest.get("bert_base", [])
+                  if "fused" in e["variant"].split("-") and e["batch"] == 1), None)
+    if fused and not args.no_sanitizer:
+        packed = folder / "bert-base" / fused["library"]
+        library = packed.with_suffix("")
+        if not library.exists():
+            subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
+        results["racecheck"] = dict(race_check(bindir, library), variant=fused["variant"])
+        library.unlink()
+        race = results["racecheck"]
+        print(f"{'FAILED' if race.get('hazards') else 'ok' if 'error' not in race else '?':6} "
+              f"compute-sanitizer racecheck bert-base {fused['variant']} batch 1: "
+              f"{race.get('error') or race.get('summary')}")
+        save()
     if args.kernel_times:
         print("== kernel times (ncu, gpu__time_duration, per run of BERT-base batch 32)")
         results["kernel_times"] = []
@@ -695,7 +741,8 @@ def finish(results: dict) -> int:
                    if b.get("device_io_matches_host_io") is False]
     ok = (bool(results["numerics"]) and not bad and not io_mismatch and
           results["no_driver"]["ok"] and
-          results.get("memcheck", {}).get("exit", 0) == 0)
+          results.get("memcheck", {}).get("exit", 0) == 0 and
+          not results.get("racecheck", {}).get("hazards"))
     print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
           f"{len(results['numerics'])} outputs within tolerance")
     return 0 if ok else 1

@@ -12,8 +12,9 @@
 # Numerics of every model vs onnxruntime and the CPU build (fp32, 1e-3), the
 # no-driver error path, compute-sanitizer memcheck where present, latencies,
 # and with --torch BERT-base in PyTorch eager / torch.compile as the
-# reference, then (where ncu can read the GPU's timers) the per-kernel GPU
-# times of BERT-base at batch 32. Results go to $OUT (or gpu-check-results/):
+# reference, racecheck on the fused attention kernel (BERT-base batch 1),
+# then (where ncu can read the GPU's timers) the per-kernel GPU times of
+# BERT-base at batch 32. Results go to $OUT (or gpu-check-results/):
 # results.json, log.txt.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
