@@ -374,6 +374,50 @@ def kernel_times(bindir: pathlib.Path, library: pathlib.Path, runs: int = 2,
             "us_per_run": sum(k["us_per_run"] for k in kernels)}
 
 
+def torch_device_io(bindir: pathlib.Path, entry: dict, folder: pathlib.Path, variant: str) -> list:
+    """PyTorch CUDA tensors as a model's device inputs and outputs (kiln.h
+    through ctypes: tools/kiln_device_io.py), made while the GPU is still
+    busy: behind a ~20 ms spin (torch.cuda._sleep), page-locked copies in
+    and NaN-filled outputs, queued on the default stream for a session on
+    its own stream (which must wait for that work), or on a side stream
+    given as the session's cuda_stream. The run is called at once, without
+    synchronizing: a run that did not wait would read its inputs unwritten
+    or have its outputs overwritten with NaN. Each output is compared with
+    the CPU build's; four runs per form (the last two a CUDA graph)."""
+    import torch
+    from kiln_device_io import Runtime
+    runtime = Runtime(bindir / "libkiln_runtime.so")
+    library = unpacked(folder, variant)
+    feeds = {n: np.load(folder / "inputs" / f"{n}.npy") for n in entry["inputs"]}
+    want = {p.stem: np.load(p) for p in sorted((folder / "cpu-outputs").glob("*.npy"))}
+    side = torch.cuda.Stream()
+    rows = []
+    for form, stream in (("default stream", None), ("caller's stream", side)):
+        session = runtime.session(library, device_io=True,
+                                  cuda_stream=stream.cuda_stream if stream else None)
+        try:
+            for run in range(RUNS_PER_CHECK):
+                with torch.cuda.stream(stream or torch.cuda.default_stream()):
+                    torch.cuda._sleep(40_000_000)  # ~20 ms at 2 GHz
+                    inputs = {n: torch.from_numpy(v).pin_memory().to("cuda", non_blocking=True)
+                              for n, v in feeds.items()}
+                    outputs = {n: torch.from_numpy(np.full_like(v, np.nan)).pin_memory().to(
+                        "cuda", non_blocking=True) for n, v in want.items()}
+                session.run({n: (tuple(t.shape), feeds[n].dtype, t.data_ptr())
+                             for n, t in inputs.items()},
+                            {n: (t.data_ptr(), t.numel() * t.element_size())
+                             for n, t in outputs.items()})
+                torch.cuda.synchronize()
+                for name, tensor in outputs.items():
+                    error = compare(tensor.cpu().numpy(), want[name])
+                    rows.append({"model": entry["model"], "variant": variant, "form": form,
+                                 "run": run, "output": name, "max_abs_vs_cpu_kiln": error,
+                                 "ok": bool(error <= variant_tolerance(variant))})
+        finally:
+            session.close()
+    return rows
+
+
 def race_check(bindir: pathlib.Path, library: pathlib.Path, timeout: float = 150) -> dict:
     """compute-sanitizer's racecheck (shared-memory hazards) over one run of
     `library` (kiln-bench, device I/O), Kiln's kernels only (`--kernel-name
@@ -688,6 +732,18 @@ def run_check(args) -> int:
                 results["acceptance"] = acceptance(results["bench"], results["torch"],
                                                    dense_fp16_peak_tflops())
                 save()
+            variant = "cublas-fp16" if "cublas-fp16" in manifest["variants"] \
+                else manifest["variants"][0]
+            print(f"== PyTorch tensors as device inputs and outputs ({first['model']} {variant}, "
+                  "made while the GPU is busy)")
+            results["torch_device_io"] = torch_device_io(bindir, first, first_folder, variant)
+            for form in ("default stream", "caller's stream"):
+                rows = [r for r in results["torch_device_io"] if r["form"] == form]
+                print(f"{'ok' if rows and all(r['ok'] for r in rows) else 'FAILED':6} {form}: "
+                      f"max |diff| vs CPU Kiln "
+                      f"{max((r['max_abs_vs_cpu_kiln'] for r in rows), default=float('nan')):.2e} "
+                      f"over {len(rows)} outputs")
+            save()
         except Exception as error:  # report, do not lose the rest
             results["torch_error"] = repr(error)
             print(f"FAILED torch: {error!r}")
@@ -742,7 +798,8 @@ def finish(results: dict) -> int:
     ok = (bool(results["numerics"]) and not bad and not io_mismatch and
           results["no_driver"]["ok"] and
           results.get("memcheck", {}).get("exit", 0) == 0 and
-          not results.get("racecheck", {}).get("hazards"))
+          not results.get("racecheck", {}).get("hazards") and
+          all(r["ok"] for r in results.get("torch_device_io", [])))
     print(f"== {'PASSED' if ok else 'FAILED'}: {len(results['numerics']) - len(bad)}/"
           f"{len(results['numerics'])} outputs within tolerance")
     return 0 if ok else 1
