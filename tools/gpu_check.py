@@ -843,7 +843,7 @@ def main() -> int:
     r.add_argument("--out", default="gpu-check-results")
     r.add_argument("--torch", action="store_true", help="also time BERT-base in PyTorch")
     r.add_argument("--no-sanitizer", action="store_true")
-    r.add_argument("--kernel-times", default="cublas-fp16,cublas-fp16-fused,"
+    r.add_argument("--kernel-times", default="cublas-fp16,cublas-fp16-ept1,cublas-fp16-fused,"
                    "cublas-fp16-fused-tanhgelu", type=lambda text: [v for v in text.split(",") if v],
                    help="BERT-base variants (batch 32) whose per-kernel GPU times ncu measures, "
                         "last, where ncu can read the GPU's timers (empty: none)")
