@@ -7,6 +7,23 @@
 #include <dlfcn.h>
 
 namespace kiln::cublaslt {
+
+std::vector<gpu::SymbolSlot> entryPoints(Library &l) {
+  return {gpu::symbol("cublasLtCreate", l.create), gpu::symbol("cublasLtDestroy", l.destroy),
+          gpu::symbol("cublasLtGetStatusString", l.statusString),
+          gpu::symbol("cublasLtMatmulDescCreate", l.descCreate),
+          gpu::symbol("cublasLtMatmulDescDestroy", l.descDestroy),
+          gpu::symbol("cublasLtMatmulDescSetAttribute", l.descSetAttribute),
+          gpu::symbol("cublasLtMatrixLayoutCreate", l.layoutCreate),
+          gpu::symbol("cublasLtMatrixLayoutDestroy", l.layoutDestroy),
+          gpu::symbol("cublasLtMatrixLayoutSetAttribute", l.layoutSetAttribute),
+          gpu::symbol("cublasLtMatmulPreferenceCreate", l.preferenceCreate),
+          gpu::symbol("cublasLtMatmulPreferenceDestroy", l.preferenceDestroy),
+          gpu::symbol("cublasLtMatmulPreferenceSetAttribute", l.preferenceSetAttribute),
+          gpu::symbol("cublasLtMatmulAlgoGetHeuristic", l.algoGetHeuristic),
+          gpu::symbol("cublasLtMatmul", l.matmul)};
+}
+
 namespace {
 
 struct Loaded {
@@ -43,22 +60,8 @@ Loaded load() {
   }
   Library &l = loaded.library;
   std::string &p = loaded.problem;
-  gpu::resolveSymbols(
-      handle,
-      {gpu::symbol("cublasLtCreate", l.create), gpu::symbol("cublasLtDestroy", l.destroy),
-       gpu::symbol("cublasLtGetStatusString", l.statusString),
-       gpu::symbol("cublasLtMatmulDescCreate", l.descCreate),
-       gpu::symbol("cublasLtMatmulDescDestroy", l.descDestroy),
-       gpu::symbol("cublasLtMatmulDescSetAttribute", l.descSetAttribute),
-       gpu::symbol("cublasLtMatrixLayoutCreate", l.layoutCreate),
-       gpu::symbol("cublasLtMatrixLayoutDestroy", l.layoutDestroy),
-       gpu::symbol("cublasLtMatrixLayoutSetAttribute", l.layoutSetAttribute),
-       gpu::symbol("cublasLtMatmulPreferenceCreate", l.preferenceCreate),
-       gpu::symbol("cublasLtMatmulPreferenceDestroy", l.preferenceDestroy),
-       gpu::symbol("cublasLtMatmulPreferenceSetAttribute", l.preferenceSetAttribute),
-       gpu::symbol("cublasLtMatmulAlgoGetHeuristic", l.algoGetHeuristic),
-       gpu::symbol("cublasLtMatmul", l.matmul)},
-      path, "not cuBLASLt, or one older than CUDA 12", p);
+  gpu::resolveSymbols(handle, entryPoints(l), path, "not cuBLASLt, or one older than CUDA 12",
+                      p);
   return loaded;
 }
 

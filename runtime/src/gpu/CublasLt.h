@@ -9,9 +9,12 @@
 #ifndef KILN_RUNTIME_GPU_CUBLASLT_H
 #define KILN_RUNTIME_GPU_CUBLASLT_H
 
+#include "Symbols.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln::cublaslt {
 
@@ -75,6 +78,9 @@ struct Library {
                    void *d, Layout dDesc, const Algo *algo, void *workspace,
                    size_t workspaceBytes, Stream stream);
 };
+
+/// The entry points `l` is filled from and the names they are looked up by.
+std::vector<gpu::SymbolSlot> entryPoints(Library &l);
 
 /// cuBLASLt, loaded on first use; null with `problem` set when missing
 /// (KILN_CUBLASLT names the library to load, else libcublasLt.so.13, .12,

@@ -10,9 +10,12 @@
 #ifndef KILN_RUNTIME_GPU_CUDADRIVER_H
 #define KILN_RUNTIME_GPU_CUDADRIVER_H
 
+#include "Symbols.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln::cuda {
 
@@ -91,6 +94,12 @@ struct Driver {
   bool graphApi = false; // every graph entry point above was found
   bool hasGraphs() const { return graphApi; }
 };
+
+/// The entry points `d` is filled from and the names they are looked up
+/// by (cuda.h's, with their version suffixes): those every driver must
+/// have, and the graph API's (optional).
+std::vector<gpu::SymbolSlot> requiredEntryPoints(Driver &d);
+std::vector<gpu::SymbolSlot> graphEntryPoints(Driver &d);
 
 /// The driver, loaded and initialised on first use; null with `problem`
 /// set when there is none (no libcuda.so.1, a missing entry point, or

@@ -7,7 +7,7 @@
 
 namespace kiln::gpu {
 
-bool resolveSymbols(void *library, std::initializer_list<SymbolSlot> slots, const std::string &who,
+bool resolveSymbols(void *library, const std::vector<SymbolSlot> &slots, const std::string &who,
                     const char *why, std::string &problem) {
   for (const SymbolSlot &slot : slots) {
     void *address = dlsym(library, slot.name);

@@ -9,8 +9,8 @@
 #ifndef KILN_RUNTIME_GPU_SYMBOLS_H
 #define KILN_RUNTIME_GPU_SYMBOLS_H
 
-#include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace kiln::gpu {
 
@@ -27,7 +27,7 @@ template <typename Fn> SymbolSlot symbol(const char *name, Fn &functionPointer) 
 
 /// Fills every slot from `library`. On the first missing name, sets `problem`
 /// to "<who> lacks <name>: <why>" and returns false.
-bool resolveSymbols(void *library, std::initializer_list<SymbolSlot> slots, const std::string &who,
+bool resolveSymbols(void *library, const std::vector<SymbolSlot> &slots, const std::string &who,
                     const char *why, std::string &problem);
 
 } // namespace kiln::gpu
