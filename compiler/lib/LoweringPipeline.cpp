@@ -368,6 +368,11 @@ std::string mlir::kiln::pruningSpec(const Pruning &prune) {
 }
 
 std::string mlir::kiln::checkPruningOptions(const CompileOptions &options) {
+  // The sparse GEMMs are the CPU runtime's kernels; "auto" (where they
+  // pay) just never picks them on the GPU.
+  if (options.target == Target::Cuda && options.sparseWeights == SparseWeights::Always)
+    return "--sparse-weights=always is for the CPU back end (its sparse GEMMs are CPU "
+           "kernels): the GPU path's GEMMs are dense, pruned weights included; use auto or off";
   if (options.prune.kind == Pruning::Kind::None)
     return options.pruneExclude.empty() ? "" : "--prune-exclude needs --prune";
   for (const auto *names : {&options.pruneExclude, &options.pruneKeepDense})
