@@ -774,6 +774,11 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
     s->profiler.reset(new Profiler(m.regions));
     s->context.profile = sessionProfile;
   }
+  if (m.gpuArch != 0 && opts.profile)
+    return invalid("kiln_session_create: profile times each ONNX node's code on the CPU, and "
+                   "this is a GPU model (kiln compile --target cuda), whose nodes are kernels "
+                   "queued on the GPU: profile it with NVIDIA Nsight Systems or Compute (nsys "
+                   "or ncu over kiln-run or kiln-bench; docs/gpu.md)");
   if (m.gpuArch != 0) {
     if (kiln_status_t st = GpuSession::create(int(m.gpuArch), int(m.gpuPrecision), m.gpuImage,
                                               m.gpuImageSize, opts.cuda_stream, s->gpu))

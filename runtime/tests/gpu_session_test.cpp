@@ -763,6 +763,22 @@ TEST(GpuModelRuns, CallersStream) {
             std::string::npos);
 }
 
+// Profiling times nodes' host code: on a GPU model it would time the
+// logging of kernels, not the kernels, so it is refused, saying what to use.
+TEST(GpuModelRuns, ProfilingIsRefusedSayingWhy) {
+  Loaded l;
+  ASSERT_EQ(message(kiln_model_load(KILN_FAKE_GPU_MODEL, &l.model)), "");
+  kiln_session_options options;
+  kiln_session_options_initialize(&options);
+  options.profile = 1;
+  EXPECT_EQ(message(kiln_session_create(l.model, &options, &l.session)),
+            "kiln_session_create: profile times each ONNX node's code on the CPU, and this is a "
+            "GPU model (kiln compile --target cuda), whose nodes are kernels queued on the GPU: "
+            "profile it with NVIDIA Nsight Systems or Compute (nsys or ncu over kiln-run or "
+            "kiln-bench; docs/gpu.md)");
+  EXPECT_EQ(l.session, nullptr);
+}
+
 // ABI 16 appended a_type and c_type to kiln_gemm_desc: an ABI 15 GPU
 // model's descriptor ends before them (fake_gpu_model_abi15 leaves invalid
 // ones there, which would fail the run), and its GEMM runs in fp32.

@@ -226,7 +226,9 @@ typedef struct kiln_session_options {
   uint32_t num_threads;
   /* Non-zero: time the code of every ONNX node in every run, for
    * kiln_session_write_profile and kiln_session_profile_totals. Costs two
-   * clock reads per node; off by default. */
+   * clock reads per node; off by default. CPU models only: a GPU model's
+   * nodes are kernels queued on the GPU, which this does not time
+   * (INVALID_ARGUMENT; profile those with NVIDIA Nsight). */
   uint32_t profile;
   /* 0 (the default): runs compute with denormal floats flushed to zero (on
    * x86, MXCSR FTZ/DAZ, set for the run and restored after it, also on the
