@@ -234,8 +234,9 @@ typedef struct kiln_session_options {
    * x86, MXCSR FTZ/DAZ, set for the run and restored after it, also on the
    * worker threads). Values below 1.2e-38 then read and write as 0, and
    * attention, whose far-off probabilities are denormal, runs many times
-   * faster. Non-zero: keep IEEE denormals. A GPU model's kernels keep
-   * denormals either way (compiled without flush-to-zero); this sets only
+   * faster. Non-zero: keep IEEE denormals. A GPU model's kernels are
+   * compiled the same either way (without flush-to-zero, except the
+   * hardware's approximate exp2 and reciprocal, which flush); this sets only
    * its host code's mode. */
   uint32_t keep_denormals;
   /* GPU models only (kiln compile --target cuda). 0 (the default): inputs
