@@ -35,12 +35,11 @@ without timings. That is ctest's gpu-models-emulated.
 """
 
 import argparse
-import csv
+import contextlib
 import json
 import os
 import pathlib
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -49,6 +48,10 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+
+from gpu_profilers import kernel_times, race_check  # noqa: E402
+from gpu_reference import (acceptance, bert_base_gemms, dense_fp16_peak_tflops,  # noqa: E402
+                           torch_bert_base, with_fused_attention_flops)
 
 # Max |diff| allowed against the fp32 references, per GEMM precision: fp32
 # as exact as fp32 sums in another order allow; the tensor-core modes round
@@ -301,22 +304,6 @@ def check_model(entry: dict, folder: pathlib.Path, bindir: pathlib.Path,
     return rows
 
 
-def with_fused_attention_flops(stats: dict, batch: int, seq: int = 128) -> dict:
-    """kiln-bench counts the FLOPs of the runtime's GEMM calls; with
-    --gpu-attention=fused BERT-base's attention products (Q K^T and P V,
-    12 layers of 12 heads of 64) run in the fused kernel instead, on the
-    tensor cores too: they are added here, so that every variant's GEMM
-    share counts the same products."""
-    if not stats.get("flops") or not stats.get("latency_ms"):
-        return stats
-    layers, heads, head_dim = 12, 12, 64
-    attention = layers * 2 * (2 * batch * heads * seq * seq * head_dim)
-    stats["flops"] += attention
-    stats["gflops_per_s"] = stats["flops"] / (stats["latency_ms"]["median"] * 1e6)
-    stats["flops_source"] = f"{stats.get('flops_source')} + fused attention ({attention:.4g})"
-    return stats
-
-
 def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> dict:
     # KILN_GPU_VERBOSE: the runtime says whether the runs became a CUDA graph.
     result = subprocess.run([str(bindir / "kiln-bench"), str(library), "--runs", str(runs),
@@ -328,50 +315,6 @@ def bench(bindir: pathlib.Path, library: pathlib.Path, runs: int, extra=()) -> d
     stats = json.loads(result.stdout)
     stats["runtime_notes"] = result.stderr.strip().splitlines()[-3:]
     return stats
-
-
-def kernel_times(bindir: pathlib.Path, library: pathlib.Path, runs: int = 2,
-                 timeout: float = 90) -> dict:
-    """Each kernel's GPU time in `runs` runs of kiln-bench (after one warm-up,
-    device I/O) under Nsight Compute (`ncu`, one metric: gpu__time_duration,
-    the clocks left alone), summed per kernel name and divided by the runs:
-    where a run's time goes, cuBLASLt's GEMM kernels included. ncu times each
-    kernel alone, serialized, so the sum exceeds a run's latency (no overlap,
-    no launch gaps). An error (no ncu, no access to the counters) is
-    reported, not raised."""
-    ncu = shutil.which("ncu")
-    if not ncu:
-        return {"error": "no ncu on the PATH"}
-    cmd = [ncu, "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv",
-           "--page", "raw", "--print-units", "base", "--launch-count", "2000",
-           str(bindir / "kiln-bench"), str(library), "--runs", str(runs), "--warmup", "1",
-           "--device-io"]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"ncu took over {timeout:.0f} s"}
-    rows = list(csv.reader(line for line in result.stdout.splitlines() if line.startswith('"')))
-    header = next((r for r in rows if "Kernel Name" in r and "gpu__time_duration.sum" in r), None)
-    if result.returncode != 0 or header is None:
-        return {"error": f"ncu exit {result.returncode}: "
-                         f"{(result.stdout + result.stderr).strip()[-600:]}"}
-    name_at, time_at = header.index("Kernel Name"), header.index("gpu__time_duration.sum")
-    totals = {}
-    for row in rows:
-        try:
-            ns = float(row[time_at].replace(",", ""))  # thousands separators
-        except (ValueError, IndexError):
-            continue  # the header, the units row
-        count, total = totals.get(row[name_at], (0, 0.0))
-        totals[row[name_at]] = (count + 1, total + ns)
-    # The warm-up run's kernels are profiled too: a run is 1 / (runs + 1).
-    share = runs + 1
-    kernels = sorted(({"kernel": name, "launches_per_run": count / share,
-                       "us_per_run": total / share / 1000}
-                      for name, (count, total) in totals.items()),
-                     key=lambda k: -k["us_per_run"])
-    return {"runs_profiled": share, "kernels": kernels,
-            "us_per_run": sum(k["us_per_run"] for k in kernels)}
 
 
 def torch_device_io(bindir: pathlib.Path, entry: dict, folder: pathlib.Path, variant: str) -> list:
@@ -418,35 +361,6 @@ def torch_device_io(bindir: pathlib.Path, entry: dict, folder: pathlib.Path, var
     return rows
 
 
-def race_check(bindir: pathlib.Path, library: pathlib.Path, timeout: float = 150) -> dict:
-    """compute-sanitizer's racecheck (shared-memory hazards) over one run of
-    `library` (kiln-bench, device I/O), Kiln's kernels only (`--kernel-name
-    kns=main_kernel`: cuBLASLt's are NVIDIA's, and slow to instrument): the
-    fused attention kernel's cp.async stages, ldmatrix reads and barriers
-    checked on the GPU itself, which the emulator's race check only models.
-    `hazards` when it reports any (exit 9); an error (no tool, an option it
-    lacks, the time cap) is reported, not raised."""
-    tool = shutil.which("compute-sanitizer")
-    if not tool:
-        return {"error": "no compute-sanitizer on the PATH"}
-    cmd = [tool, "--tool", "racecheck", "--kernel-name", "kns=main_kernel", "--error-exitcode",
-           "9", str(bindir / "kiln-bench"), str(library), "--runs", "1", "--warmup", "0",
-           "--device-io"]
-    started = time.perf_counter()
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"racecheck took over {timeout:.0f} s"}
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    report = {"exit": result.returncode, "hazards": result.returncode == 9,
-              "summary": next((line for line in reversed(lines) if "RACECHECK SUMMARY" in line),
-                              None),
-              "tail": lines[-4:], "seconds": round(time.perf_counter() - started, 1)}
-    if result.returncode not in (0, 9):
-        report["error"] = f"compute-sanitizer exit {result.returncode}: {' / '.join(lines[-3:])}"
-    return report
-
-
 def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,
                     folder: pathlib.Path) -> dict:
     """With no driver (KILN_CUDA_DRIVER names a missing library) a GPU
@@ -460,326 +374,222 @@ def no_driver_error(bindir: pathlib.Path, library: pathlib.Path, entry: dict,
             "ok": result.returncode != 0 and "no CUDA driver" in message}
 
 
-def torch_bert_base(attention: str, batches=(1, 32), seq=128) -> list:
-    """BERT-base (HuggingFace BertModel, random weights) in PyTorch eager and
-    torch.compile on this GPU, its attention `attention` ("sdpa", PyTorch's
-    scaled_dot_product_attention and HuggingFace's default for BERT, or
-    "eager", the products and softmax as separate ops): median latency over
-    CUDA events, the reference the GPU back end is measured against."""
-    import torch
-    from transformers import BertConfig, BertModel
-    rows = []
-    config = BertConfig(attn_implementation=attention)
-    for dtype in (torch.float16,):
-        torch.manual_seed(0)
-        model = BertModel(config).eval().to("cuda", dtype)
-        compiled = torch.compile(model)
-        for batch in batches:
-            ids = torch.randint(0, 30000, (batch, seq), device="cuda")
-            mask = torch.ones_like(ids)
-            for name, fn in (("eager", model), ("torch.compile", compiled)):
-                with torch.inference_mode():
-                    for _ in range(5):
-                        fn(input_ids=ids, attention_mask=mask)
-                    torch.cuda.synchronize()
-                    times = []
-                    for _ in range(30):
-                        start = torch.cuda.Event(enable_timing=True)
-                        end = torch.cuda.Event(enable_timing=True)
-                        start.record()
-                        fn(input_ids=ids, attention_mask=mask)
-                        end.record()
-                        torch.cuda.synchronize()
-                        times.append(start.elapsed_time(end))
-                rows.append({"framework": name, "attention": attention,
-                             "dtype": str(dtype).split(".")[-1], "batch": batch, "seq": seq,
-                             "median_ms": round(statistics.median(times), 3)})
-                print(f"  torch {name:13} {attention:5} attention {rows[-1]['dtype']:8} batch "
-                      f"{batch:2}: {rows[-1]['median_ms']:.3f} ms", flush=True)
-        del model, compiled
-        torch.cuda.empty_cache()
-    return rows
+class Check:
+    """One run of the check over a prepared folder: its stages in order of
+    importance, each adding to `results`, saved after each (a run cut short
+    keeps what it measured)."""
 
+    def __init__(self, args):
+        self.args = args
+        self.folder = pathlib.Path(args.dir)
+        self.bindir = self.folder / "bin"
+        self.manifest = json.loads((self.folder / "manifest.json").read_text())
+        self.results = {"manifest": self.manifest, "numerics": [], "bench": [], "torch": []}
+        self.first = self.manifest["models"][0]
+        self.first_folder = self.folder / pathlib.Path(self.first["model"]).stem
+        self.out = pathlib.Path(args.out)
 
-# Dense (no sparsity) fp16 tensor-core peaks in TFLOP/s, by the name CUDA
-# gives the device: NVIDIA's datasheet figures for the SXM parts.
-DENSE_FP16_PEAK_TFLOPS = {"NVIDIA H200": 989.4, "NVIDIA H100 80GB HBM3": 989.4}
+    def save(self):
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=1))
 
-
-def dense_fp16_peak_tflops():
-    """This GPU's dense fp16 peak, or None for a device not in the table."""
-    import torch
-    name = torch.cuda.get_device_name()
-    return next((peak for prefix, peak in DENSE_FP16_PEAK_TFLOPS.items()
-                 if name.startswith(prefix)), None)
-
-
-def acceptance(bench_rows: list, torch_rows: list, peak_tflops) -> list:
-    """The issue's must-shows from one run: each BERT-base variant's latency
-    with device I/O (as PyTorch's tensors stay on the GPU) over
-    torch.compile's (<= 1.0x) and eager's (<= 0.5x) in fp16 at the same
-    batch, each PyTorch figure the faster of its attention implementations
-    timed, and the GEMMs' FLOPs over the whole run's latency as a share of
-    the dense fp16 peak (a lower bound of the GEMMs' own share)."""
-    reference, attention_of = {}, {}
-    for r in torch_rows:
-        key = (r["framework"], r["batch"])
-        if r["dtype"] == "float16" and r["median_ms"] < reference.get(key, float("inf")):
-            reference[key], attention_of[key] = r["median_ms"], r.get("attention")
-    rows = []
-    print("== acceptance: BERT-base s128 fp16, Kiln (device I/O) against PyTorch on this GPU")
-    for b in bench_rows:
-        if b.get("io") != "device" or "latency_ms" not in b:
-            continue
-        ms = b["latency_ms"]["median"]
-        row = {"variant": b["variant"], "batch": b["batch"], "kiln_ms": ms}
-        compiled = reference.get(("torch.compile", b["batch"]))
-        eager = reference.get(("eager", b["batch"]))
-        if compiled:
-            row.update(vs_torch_compile=round(ms / compiled, 3), within_torch_compile=ms <= compiled,
-                       torch_compile_attention=attention_of[("torch.compile", b["batch"])])
-        if eager:
-            row.update(vs_eager=round(ms / eager, 3), within_half_eager=ms <= 0.5 * eager,
-                       eager_attention=attention_of[("eager", b["batch"])])
-        if peak_tflops and b.get("gflops_per_s"):
-            row["gemm_share_of_dense_fp16_peak"] = round(b["gflops_per_s"] / 1000 / peak_tflops, 3)
-        rows.append(row)
-        verdict = lambda key: {True: "ok", False: "NOT MET"}.get(row.get(key), "?")
-        print(f"  {row['variant']:24} batch {row['batch']:2}: {ms:.3f} ms, "
-              f"{row.get('vs_torch_compile', float('nan')):.2f}x torch.compile/"
-              f"{row.get('torch_compile_attention')} ({verdict('within_torch_compile')}), "
-              f"{row.get('vs_eager', float('nan')):.2f}x eager/{row.get('eager_attention')} "
-              f"({verdict('within_half_eager')}), GEMMs "
-              f"{100 * row.get('gemm_share_of_dense_fp16_peak', float('nan')):.1f}% of peak")
-    return rows
-
-
-def bert_base_gemms(batches=(1, 32), seq=128) -> list:
-    """BERT-base's GEMMs alone (the 6 per layer, attention's batched over
-    heads), through PyTorch (cuBLAS) in fp16 and fp32 on random data: what
-    the GEMMs cost at best on this GPU, and their share of its peak."""
-    import torch
-    rows = []
-    hidden, heads, ffn, layers = 768, 12, 3072, 12
-    head_dim = hidden // heads
-    for dtype in (torch.float16, torch.float32):
-        for batch in batches:
-            tokens = batch * seq
-            shapes = [((tokens, hidden), (hidden, hidden), 4),   # Q, K, V, output
-                      ((tokens, hidden), (hidden, ffn), 1),
-                      ((tokens, ffn), (ffn, hidden), 1),
-                      ((batch * heads, seq, head_dim), (batch * heads, head_dim, seq), 1),
-                      ((batch * heads, seq, seq), (batch * heads, seq, head_dim), 1)]
-            operands = [(torch.randn(a, device="cuda", dtype=dtype),
-                         torch.randn(b, device="cuda", dtype=dtype), n) for a, b, n in shapes]
-            flops = layers * sum(2 * n * x.numel() * y.shape[-1] for x, y, n in operands)
-
-            def step():
-                for x, y, n in operands:
-                    for _ in range(n):
-                        torch.matmul(x, y)
-            for _ in range(3):
-                for _ in range(layers):
-                    step()
-            torch.cuda.synchronize()
-            times = []
-            for _ in range(20):
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                for _ in range(layers):
-                    step()
-                end.record()
-                torch.cuda.synchronize()
-                times.append(start.elapsed_time(end))
-            ms = statistics.median(times)
-            rows.append({"dtype": str(dtype).split(".")[-1], "batch": batch, "seq": seq,
-                         "gflop": round(flops / 1e9, 2), "median_ms": round(ms, 3),
-                         "tflops": round(flops / ms / 1e9, 1)})
-            print(f"  GEMMs only {rows[-1]['dtype']:8} batch {batch:2}: {ms:.3f} ms, "
-                  f"{rows[-1]['tflops']} TFLOP/s ({rows[-1]['gflop']} GFLOP)", flush=True)
-    return rows
-
-
-def run_check(args) -> int:
-    folder = pathlib.Path(args.dir)
-    bindir = folder / "bin"
-    manifest = json.loads((folder / "manifest.json").read_text())
-    results = {"manifest": manifest, "numerics": [], "bench": [], "torch": []}
-    try:
-        smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
-                              "--format=csv,noheader"], capture_output=True, text=True)
-        results["gpu"] = smi.stdout.strip()
-    except FileNotFoundError:
-        results["gpu"] = "no nvidia-smi"
-    print(f"GPU: {results['gpu']}")
-
-    # Wherever it runs: a GPU model with no driver is a clear error.
-    first = manifest["models"][0]
-    first_folder = folder / pathlib.Path(first["model"]).stem
-    first_library = unpacked(first_folder, manifest["variants"][0])
-    results["no_driver"] = no_driver_error(bindir, first_library, first,
-                                           first_folder)
-    print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
-          f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
-    emulation = manifest.get("emulation", False)
-    # Emulated kernels run on the test driver, on this CPU; it is the fake
-    # cuBLASLt too (inputs rounded as the tensor cores round them), and
-    # checks the kernels for races between threads.
-    env = dict(os.environ, **emulation_env((bindir / FAKE_DRIVER).resolve())) \
-        if emulation else None
-    if not emulation and not has_cuda_driver():  # (no results to save: nothing ran)
-        print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
-              "models compiled for the GPU and the no-driver error was checked; run "
-              "tools/gpu_check.sh on a machine with an NVIDIA GPU (docs/gpu.md).")
-        return SKIPPED if results["no_driver"]["ok"] else 1
-
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def save():  # after every stage: a run cut short keeps what it measured
-        (out / "results.json").write_text(json.dumps(results, indent=1))
-
-    for variant in manifest["variants"]:
-        print(f"== numerics: {manifest['target']}"
-              f"{' EMULATED on this CPU (--gpu-emulation)' if emulation else ''}, GEMMs {variant}, batch "
-              f"{manifest['batch']}, sequence {manifest['seq']}, tolerance "
-              f"{variant_tolerance(variant)} vs ORT (CPU) and vs CPU Kiln")
-        for entry in manifest["models"]:
-            if variant not in entry.get("variants", manifest["variants"]):
-                continue
-            rows = check_model(entry, folder / pathlib.Path(entry["model"]).stem, bindir,
-                               variant, env)
-            results["numerics"].extend(rows)
-            for row in rows:
-                if "error" in row:
-                    print(f"FAILED {row['model']} {variant}: {row['error']}")
-                else:
-                    print(f"{'ok' if row['ok'] else 'FAILED':6} {row['model']:34} "
-                          f"{row['output']:18} vs ORT {row['max_abs_vs_ort']:.2e}  "
-                          f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
-    save()
-
-    if emulation:  # no GPU: nothing to sanitize or time
-        return finish(results)
-    if shutil.which("compute-sanitizer") and not args.no_sanitizer:
-        args_ = kiln_run_args(bindir / "kiln-run", first_library, first["inputs"],
-                              first_folder / "inputs", first_folder / "sanitized")
-        started = time.perf_counter()
-        result = subprocess.run(["compute-sanitizer", "--tool", "memcheck",
-                                 "--error-exitcode", "9", *map(str, args_)],
-                                capture_output=True, text=True)
-        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
-        results["memcheck"] = {"model": first["model"], "exit": result.returncode,
-                               "tail": tail, "seconds": round(time.perf_counter() - started, 1)}
-        print(f"{'ok' if result.returncode == 0 else 'FAILED':6} compute-sanitizer memcheck "
-              f"{first['model']}: {' / '.join(tail)}")
-        save()
-
-    print("== latency (kiln-bench, median ms over 50 runs)")
-    for entry in manifest["models"]:
-        sub = folder / pathlib.Path(entry["model"]).stem
-        extra = []
-        for name in entry["inputs"]:
-            extra += ["--input", f"{name}={sub / 'inputs' / (name + '.npy')}"]
-        for variant in entry.get("variants", manifest["variants"]):
-            stats = bench(bindir, unpacked(sub, variant), 50, extra)
-            stats["model"] = f"{entry['model']} {variant}"
-            results["bench"].append(stats)
-            print(f"  {stats['model']:40} "
-                  f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
-    save()
-    for entry in manifest.get("bert_base", []):
-        packed = folder / "bert-base" / entry["library"]
+    @contextlib.contextmanager
+    def bert_base_library(self, entry: dict):
+        """A prepared BERT-base library, unpacked for the stage (and then
+        deleted: each is a few hundred MB unpacked)."""
+        packed = self.folder / "bert-base" / entry["library"]
         library = packed.with_suffix("")
         if not library.exists():
             subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
-        # Device I/O (inputs and outputs in GPU memory, as PyTorch's stay) is
-        # the figure to hold against PyTorch's; host I/O adds the copies.
-        sums = {}
-        for io in ("device", "host"):
-            stats = bench(bindir, library, 20, ["--device-io"] if io == "device" else [])
-            if "fused" in entry["variant"].split("-"):
-                stats = with_fused_attention_flops(stats, entry["batch"])
-            stats["model"] = (f"bert-base GEMMs {entry['variant']} (constant weights) batch "
-                              f"{entry['batch']} seq 128, {io} I/O")
-            stats.update(io=io, variant=entry["variant"], batch=entry["batch"])
-            results["bench"].append(stats)
-            sums[io] = [(o["name"], o["sum"], o["abs_sum"]) for o in stats.get("outputs", [])]
-            print(f"  {stats['model']:65} "
-                  f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))} ms, "
-                  f"GEMMs {(stats.get('gflops_per_s') or float('nan')) / 1000:.1f} TFLOP/s",
-                  flush=True)
-            save()
-        # The same inputs either way: the outputs' checksums must agree (to
-        # 1e-5: cuBLASLt may pick another algorithm in another session).
-        stats["device_io_matches_host_io"] = bool(sums["device"]) and len(sums["device"]) == len(
-            sums["host"]) and all(d[0] == h[0] and all(np.isclose(d[k], h[k], rtol=1e-5, atol=1e-6)
-                                                         for k in (1, 2))
-                                  for d, h in zip(sums["device"], sums["host"]))
-        print(f"  {'ok' if stats['device_io_matches_host_io'] else 'FAILED':6} device I/O outputs "
-              f"{'=' if stats['device_io_matches_host_io'] else '!='} host I/O outputs")
-        save()
-        library.unlink()
-    if args.torch:
+        try:
+            yield library
+        finally:
+            library.unlink()
+
+    def run(self) -> int:
+        results = self.results
+        try:
+            smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
+                                  "--format=csv,noheader"], capture_output=True, text=True)
+            results["gpu"] = smi.stdout.strip()
+        except FileNotFoundError:
+            results["gpu"] = "no nvidia-smi"
+        print(f"GPU: {results['gpu']}")
+
+        # Wherever it runs: a GPU model with no driver is a clear error.
+        first_library = unpacked(self.first_folder, self.manifest["variants"][0])
+        results["no_driver"] = no_driver_error(self.bindir, first_library, self.first,
+                                               self.first_folder)
+        print(f"{'ok' if results['no_driver']['ok'] else 'FAILED':6} no driver: exit "
+              f"{results['no_driver']['exit']}: {results['no_driver']['message'][-200:]}")
+        emulation = self.manifest.get("emulation", False)
+        if not emulation and not has_cuda_driver():  # (no results to save: nothing ran)
+            print("SKIPPED the GPU runs: this machine has no CUDA driver (libcuda.so.1). The "
+                  "models compiled for the GPU and the no-driver error was checked; run "
+                  "tools/gpu_check.sh on a machine with an NVIDIA GPU (docs/gpu.md).")
+            return SKIPPED if results["no_driver"]["ok"] else 1
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.numerics(emulation)
+        if emulation:  # no GPU: nothing to sanitize or time
+            return finish(results)
+        if shutil.which("compute-sanitizer") and not self.args.no_sanitizer:
+            self.memcheck(first_library)
+        self.latencies()
+        self.bert_base()
+        if self.args.torch:
+            self.torch()
+        if not self.args.no_sanitizer:
+            self.racecheck()
+        if self.args.kernel_times:
+            self.kernel_times()
+        self.save()
+        return finish(results)
+
+    def numerics(self, emulation: bool):
+        manifest = self.manifest
+        # Emulated kernels run on the test driver, on this CPU; it is the fake
+        # cuBLASLt too (inputs rounded as the tensor cores round them), and
+        # checks the kernels for races between threads.
+        env = dict(os.environ, **emulation_env((self.bindir / FAKE_DRIVER).resolve())) \
+            if emulation else None
+        for variant in manifest["variants"]:
+            print(f"== numerics: {manifest['target']}"
+                  f"{' EMULATED on this CPU (--gpu-emulation)' if emulation else ''}, GEMMs "
+                  f"{variant}, batch {manifest['batch']}, sequence {manifest['seq']}, tolerance "
+                  f"{variant_tolerance(variant)} vs ORT (CPU) and vs CPU Kiln")
+            for entry in manifest["models"]:
+                if variant not in entry.get("variants", manifest["variants"]):
+                    continue
+                rows = check_model(entry, self.folder / pathlib.Path(entry["model"]).stem,
+                                   self.bindir, variant, env)
+                self.results["numerics"].extend(rows)
+                for row in rows:
+                    if "error" in row:
+                        print(f"FAILED {row['model']} {variant}: {row['error']}")
+                    else:
+                        print(f"{'ok' if row['ok'] else 'FAILED':6} {row['model']:34} "
+                              f"{row['output']:18} vs ORT {row['max_abs_vs_ort']:.2e}  "
+                              f"vs CPU Kiln {row['max_abs_vs_cpu_kiln']:.2e}", flush=True)
+        self.save()
+
+    def memcheck(self, library: pathlib.Path):
+        args = kiln_run_args(self.bindir / "kiln-run", library, self.first["inputs"],
+                             self.first_folder / "inputs", self.first_folder / "sanitized")
+        started = time.perf_counter()
+        result = subprocess.run(["compute-sanitizer", "--tool", "memcheck",
+                                 "--error-exitcode", "9", *map(str, args)],
+                                capture_output=True, text=True)
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        self.results["memcheck"] = {"model": self.first["model"], "exit": result.returncode,
+                                    "tail": tail,
+                                    "seconds": round(time.perf_counter() - started, 1)}
+        print(f"{'ok' if result.returncode == 0 else 'FAILED':6} compute-sanitizer memcheck "
+              f"{self.first['model']}: {' / '.join(tail)}")
+        self.save()
+
+    def latencies(self):
+        print("== latency (kiln-bench, median ms over 50 runs)")
+        for entry in self.manifest["models"]:
+            sub = self.folder / pathlib.Path(entry["model"]).stem
+            extra = []
+            for name in entry["inputs"]:
+                extra += ["--input", f"{name}={sub / 'inputs' / (name + '.npy')}"]
+            for variant in entry.get("variants", self.manifest["variants"]):
+                stats = bench(self.bindir, unpacked(sub, variant), 50, extra)
+                stats["model"] = f"{entry['model']} {variant}"
+                self.results["bench"].append(stats)
+                print(f"  {stats['model']:40} "
+                      f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))}")
+        self.save()
+
+    def bert_base(self):
+        for entry in self.manifest.get("bert_base", []):
+            with self.bert_base_library(entry) as library:
+                # Device I/O (inputs and outputs in GPU memory, as PyTorch's
+                # stay) is the figure to hold against PyTorch's; host I/O adds
+                # the copies.
+                sums = {}
+                for io in ("device", "host"):
+                    stats = bench(self.bindir, library, 20,
+                                  ["--device-io"] if io == "device" else [])
+                    if "fused" in entry["variant"].split("-"):
+                        stats = with_fused_attention_flops(stats, entry["batch"])
+                    stats["model"] = (f"bert-base GEMMs {entry['variant']} (constant weights) "
+                                      f"batch {entry['batch']} seq 128, {io} I/O")
+                    stats.update(io=io, variant=entry["variant"], batch=entry["batch"])
+                    self.results["bench"].append(stats)
+                    sums[io] = [(o["name"], o["sum"], o["abs_sum"])
+                                for o in stats.get("outputs", [])]
+                    print(f"  {stats['model']:65} "
+                          f"{stats.get('latency_ms', {}).get('median', stats.get('error', '?'))} "
+                          f"ms, GEMMs {(stats.get('gflops_per_s') or float('nan')) / 1000:.1f} "
+                          "TFLOP/s", flush=True)
+                    self.save()
+            # The same inputs either way: the outputs' checksums must agree
+            # (to 1e-5: cuBLASLt may pick another algorithm in another session).
+            same = bool(sums["device"]) and len(sums["device"]) == len(sums["host"]) and all(
+                d[0] == h[0] and all(np.isclose(d[k], h[k], rtol=1e-5, atol=1e-6) for k in (1, 2))
+                for d, h in zip(sums["device"], sums["host"]))
+            stats["device_io_matches_host_io"] = same
+            print(f"  {'ok' if same else 'FAILED':6} device I/O outputs "
+                  f"{'=' if same else '!='} host I/O outputs")
+            self.save()
+
+    def torch(self):
+        results = self.results
         print("== PyTorch BERT-base (the reference), median ms over 30 runs")
         try:
             results["gemms"] = bert_base_gemms()
-            save()
+            self.save()
             # PyTorch's default attention first, the acceptance after each
             # (the faster PyTorch figure so far): a run cut short keeps it.
             for attention in ("sdpa", "eager"):
                 results["torch"] += torch_bert_base(attention)
                 results["acceptance"] = acceptance(results["bench"], results["torch"],
                                                    dense_fp16_peak_tflops())
-                save()
-            variant = "cublas-fp16" if "cublas-fp16" in manifest["variants"] \
-                else manifest["variants"][0]
-            print(f"== PyTorch tensors as device inputs and outputs ({first['model']} {variant}, "
-                  "made while the GPU is busy)")
-            results["torch_device_io"] = torch_device_io(bindir, first, first_folder, variant)
+                self.save()
+            variant = "cublas-fp16" if "cublas-fp16" in self.manifest["variants"] \
+                else self.manifest["variants"][0]
+            print(f"== PyTorch tensors as device inputs and outputs ({self.first['model']} "
+                  f"{variant}, made while the GPU is busy)")
+            results["torch_device_io"] = torch_device_io(self.bindir, self.first,
+                                                         self.first_folder, variant)
             for form in ("default stream", "caller's stream"):
                 rows = [r for r in results["torch_device_io"] if r["form"] == form]
                 print(f"{'ok' if rows and all(r['ok'] for r in rows) else 'FAILED':6} {form}: "
                       f"max |diff| vs CPU Kiln "
                       f"{max((r['max_abs_vs_cpu_kiln'] for r in rows), default=float('nan')):.2e} "
                       f"over {len(rows)} outputs")
-            save()
         except Exception as error:  # report, do not lose the rest
             results["torch_error"] = repr(error)
             print(f"FAILED torch: {error!r}")
+        self.save()
 
-    save()
-    # The fused attention kernel on the GPU's own race checker, at BERT-base
-    # batch 1 (four steps of keys: the cp.async stages in turn).
-    fused = next((e for e in manifest.get("bert_base", [])
-                  if "fused" in e["variant"].split("-") and e["batch"] == 1), None)
-    if fused and not args.no_sanitizer:
-        packed = folder / "bert-base" / fused["library"]
-        library = packed.with_suffix("")
-        if not library.exists():
-            subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
-        results["racecheck"] = dict(race_check(bindir, library), variant=fused["variant"])
-        library.unlink()
-        race = results["racecheck"]
+    def racecheck(self):
+        """The fused attention kernel on the GPU's own race checker, at
+        BERT-base batch 1 (four steps of keys: the cp.async stages in turn)."""
+        fused = next((e for e in self.manifest.get("bert_base", [])
+                      if "fused" in e["variant"].split("-") and e["batch"] == 1), None)
+        if not fused:
+            return
+        with self.bert_base_library(fused) as library:
+            race = dict(race_check(self.bindir, library), variant=fused["variant"])
+        self.results["racecheck"] = race
         print(f"{'FAILED' if race.get('hazards') else 'ok' if 'error' not in race else '?':6} "
               f"compute-sanitizer racecheck bert-base {fused['variant']} batch 1: "
               f"{race.get('error') or race.get('summary')}")
-        save()
-    if args.kernel_times:
+        self.save()
+
+    def kernel_times(self):
         print("== kernel times (ncu, gpu__time_duration, per run of BERT-base batch 32)")
-        results["kernel_times"] = []
-        for entry in manifest.get("bert_base", []):
-            if entry["batch"] != 32 or entry["variant"] not in args.kernel_times:
+        self.results["kernel_times"] = []
+        for entry in self.manifest.get("bert_base", []):
+            if entry["batch"] != 32 or entry["variant"] not in self.args.kernel_times:
                 continue
-            packed = folder / "bert-base" / entry["library"]
-            library = packed.with_suffix("")
-            if not library.exists():
-                subprocess.run(["xz", "-d", "-k", "-f", str(packed)], check=True)
-            times = kernel_times(bindir, library)
-            library.unlink()
+            with self.bert_base_library(entry) as library:
+                times = kernel_times(self.bindir, library)
             times["variant"] = entry["variant"]
-            results["kernel_times"].append(times)
-            save()
+            self.results["kernel_times"].append(times)
+            self.save()
             if "error" in times:
                 print(f"  {entry['variant']}: {times['error']}")
                 break  # the same for the others
@@ -787,8 +597,6 @@ def run_check(args) -> int:
             for k in times["kernels"][:12]:
                 print(f"    {k['us_per_run']:9.1f} us  {k['launches_per_run']:5.1f}x  "
                       f"{k['kernel'][:90]}")
-    save()
-    return finish(results)
 
 
 def finish(results: dict) -> int:
@@ -848,7 +656,7 @@ def main() -> int:
                    help="BERT-base variants (batch 32) whose per-kernel GPU times ncu measures, "
                         "last, where ncu can read the GPU's timers (empty: none)")
     args = parser.parse_args()
-    return prepare(args) if args.command == "prepare" else run_check(args)
+    return prepare(args) if args.command == "prepare" else Check(args).run()
 
 
 if __name__ == "__main__":
