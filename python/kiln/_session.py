@@ -75,7 +75,9 @@ class Session(_runtime.Session):
             threads = 0
         elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int or None, not {threads!r}")
-        super().__init__(os.fspath(path), threads, bool(device_io), _stream_handle(cuda_stream))
+        handle = _stream_handle(cuda_stream)
+        super().__init__(os.fspath(path), threads, bool(device_io), handle)
+        self._cuda_stream = handle
         self._device_io = bool(device_io)
         self._path = os.fspath(path)
         self._inputs = [NodeArg(*t) for t in self._input_info()]
@@ -96,10 +98,14 @@ class Session(_runtime.Session):
         ``__cuda_array_interface__`` (a PyTorch CUDA tensor, a CuPy array, a
         kiln.DeviceArray), C-contiguous, of the model's dtypes. The outputs
         are written into their buffers; nothing crosses the PCIe bus. The GIL
-        is released while the model runs."""
+        is released while the model runs. The run follows (on the GPU) the
+        work queued on the legacy default stream (a session on its own
+        stream), on the session's cuda_stream, and on every stream an
+        array's __cuda_array_interface__ (version 3) names."""
         if not self._device_io:
             raise InvalidArgument("run_device needs a session made with device_io=True")
         by_name = {t.name: t for t in self._inputs + self._outputs}
+        streams = set()  # the producers' streams (__cuda_array_interface__ v3)
 
         def describe(kind, name, value):
             if name not in by_name:
@@ -111,6 +117,10 @@ class Session(_runtime.Session):
             if interface is None:
                 raise InvalidArgument(f"{kind} '{name}' is a {type(value).__name__}, not GPU "
                                       f"memory (no __cuda_array_interface__)")
+            # Version 3 names the stream its producer queued it on: the run
+            # must follow that work.
+            if interface.get("stream") is not None:
+                streams.add(int(interface["stream"]))
             shape = tuple(int(d) for d in interface["shape"])
             dtype = np.dtype(interface["typestr"])
             if dtype != by_name[name].dtype:
@@ -130,6 +140,8 @@ class Session(_runtime.Session):
         for name, value in output_buffers.items():
             _, address, nbytes = describe("output", name, value)
             outputs.append((name, address, nbytes))
+        for stream in sorted(streams - {self._cuda_stream}):
+            self._wait_stream(stream)  # kiln_session_wait_stream: on the GPU
         self._run_device(inputs, outputs)
 
     def __repr__(self):

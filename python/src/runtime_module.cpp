@@ -294,6 +294,12 @@ public:
       raiseStatus(status);
     return reinterpret_cast<uintptr_t>(device);
   }
+  /// kiln_session_wait_stream: the next runs after `stream`'s work so far.
+  void waitStream(uintptr_t stream) {
+    if (kiln_status_t status =
+            kiln_session_wait_stream(session, reinterpret_cast<void *>(stream)))
+      raiseStatus(status);
+  }
   void deviceFree(uintptr_t device) {
     kiln_session_device_free(session, reinterpret_cast<void *>(device));
   }
@@ -415,6 +421,7 @@ NB_MODULE(_runtime, m) {
       .def("_run_device", &Session::runDevice)
       .def("_device_alloc", &Session::deviceAlloc)
       .def("_device_free", &Session::deviceFree)
+      .def("_wait_stream", &Session::waitStream)
       .def("_device_copy", &Session::deviceCopy)
       .def("_input_info", &Session::inputInfo)
       .def("_output_info", &Session::outputInfo)

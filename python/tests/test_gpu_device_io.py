@@ -63,6 +63,28 @@ CHILD = textwrap.dedent("""
         kiln.Session(gpu_model, cuda_stream="default")
     except ValueError as e:
         print(f"ValueError: {e}")
+
+    # An input still being written on another stream (the test driver's
+    # legacy stream: its work runs when something waits for it), which
+    # the session on its caller's stream does not wait for by itself: its
+    # __cuda_array_interface__ (version 3) names the stream, and the run
+    # follows that stream's work.
+    import ctypes, os
+    driver = ctypes.CDLL(os.environ["KILN_CUDA_DRIVER"])
+    Work = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+    fresh = np.arange(64, dtype=np.float32) + 100
+    write = Work(lambda _: ctypes.memmove(x.__cuda_array_interface__["data"][0],
+                                          fresh.ctypes.data, fresh.nbytes))
+
+    class OnLegacyStream:
+        def __init__(self, array, stream):
+            self.__cuda_array_interface__ = dict(array.__cuda_array_interface__, version=3,
+                                                 stream=stream)
+    for stream in (None, 1):
+        x.copy_from(np.zeros(64, np.float32))
+        driver.fake_cuda_queue_on_legacy_stream(write, None)
+        on_stream.run_device({"y": y}, {"x": OnLegacyStream(x, stream)})
+        print("stream", stream, "fresh" if np.array_equal(y.numpy(), 3 * fresh + 1) else "stale")
 """)
 
 
@@ -86,6 +108,9 @@ def test_device_io_through_the_fake_driver():
                                "models"), lines[8]
     assert lines[9] == ("ValueError: cuda_stream must be None, a CUDA stream handle (int), a "
                         "torch.cuda.Stream or a cupy.cuda.Stream, not 'default'")
+    # Without a stream in the interface the caller's-stream session reads
+    # the input before the write (stale); naming the legacy stream orders it.
+    assert lines[10:12] == ["stream None stale", "stream 1 fresh"], lines[10:]
 
 
 COMPILED_CHILD = textwrap.dedent("""

@@ -847,6 +847,21 @@ kiln_status_t kiln_session_device_copy(kiln_session_t *session, void *dst, const
   return session->gpu->deviceCopy(dst, src, bytes, kind);
 }
 
+kiln_status_t kiln_session_wait_stream(kiln_session_t *session, void *cuda_stream) {
+  if (!session)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT, "kiln_session_wait_stream: NULL session");
+  if (!session->gpu)
+    return makeStatus(KILN_STATUS_INVALID_ARGUMENT,
+                      "kiln_session_wait_stream: the session's model is not a GPU model");
+  std::lock_guard<std::mutex> lock(session->mutex); // not during a run
+  std::string problem = session->gpu->waitFor(static_cast<kiln::cuda::CUstream>(cuda_stream));
+  if (!problem.empty())
+    return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
+                      "kiln_session_wait_stream on " + session->gpu->deviceName() + ": " +
+                          problem);
+  return nullptr;
+}
+
 void kiln_session_options_initialize(kiln_session_options *options) {
   if (options) {
     options->struct_size = sizeof *options;

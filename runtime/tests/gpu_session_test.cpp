@@ -763,6 +763,34 @@ TEST(GpuModelRuns, CallersStream) {
             std::string::npos);
 }
 
+// A session on the caller's stream does not wait for other streams:
+// kiln_session_wait_stream orders its next run after one's work (here the
+// legacy stream's, where an input is still being written). Without it the
+// run reads the stale input (what the caller's stream ordering is for).
+TEST(GpuModelRuns, WaitStreamOrdersTheNextRunAfterAnotherStream) {
+  static char callerStream;
+  Loaded l;
+  ASSERT_EQ(open(l, KILN_FAKE_GPU_MODEL, true, &callerStream), "");
+  DeviceBuffers buffers(l.session);
+  std::vector<float> stale(kModelValues, -7.0f);
+  for (int run = 0; run < 4; ++run) {
+    std::string status;
+    std::vector<float> fresh = input(run, kModelValues);
+    std::vector<float> got = buffers.run(stale, status, [&] {
+      writeOnLegacyStream(buffers.x, fresh);
+      if (run % 2 == 1)
+        EXPECT_EQ(message(kiln_session_wait_stream(l.session, nullptr)), "");
+    });
+    EXPECT_EQ(status, "") << "run " << run;
+    EXPECT_EQ(got, expected(run % 2 == 1 ? fresh : stale)) << "run " << run;
+    EXPECT_EQ(message(kiln_session_wait_stream(l.session, nullptr)), ""); // settle the write
+  }
+  Loaded cpu;
+  ASSERT_EQ(open(cpu, KILN_FAKE_MODEL, false), "");
+  EXPECT_EQ(message(kiln_session_wait_stream(cpu.session, nullptr)),
+            "kiln_session_wait_stream: the session's model is not a GPU model");
+}
+
 // Profiling times nodes' host code: on a GPU model it would time the
 // logging of kernels, not the kernels, so it is refused, saying what to use.
 TEST(GpuModelRuns, ProfilingIsRefusedSayingWhy) {

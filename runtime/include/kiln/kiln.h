@@ -250,7 +250,8 @@ typedef struct kiln_session_options {
    * GPU) for the work queued on the legacy default stream before it, where
    * PyTorch and CuPy compute by default: inputs they are still computing
    * are read once written. Work on other streams must be finished first
-   * (synchronize them), or name its stream in cuda_stream.
+   * (synchronize them), waited for (kiln_session_wait_stream), or run on
+   * the stream named in cuda_stream.
    * INVALID_ARGUMENT for a CPU model. */
   uint32_t device_io;
   /* GPU models only. NULL (the default): the session's work runs on a
@@ -382,6 +383,15 @@ KILN_API kiln_status_t kiln_session_device_alloc(kiln_session_t *session, size_t
 KILN_API void kiln_session_device_free(kiln_session_t *session, void *device);
 KILN_API kiln_status_t kiln_session_device_copy(kiln_session_t *session, void *dst,
                                                 const void *src, size_t bytes, int32_t kind);
+
+/* GPU models: the session's next runs start (on the GPU; the host does not
+ * wait) after the work queued on `cuda_stream` (a CUstream of device 0's
+ * primary context; NULL is the legacy default stream) before this call:
+ * for device inputs made on a stream the session does not otherwise wait
+ * for (see kiln_session_options::device_io and ::cuda_stream).
+ * Errors: INVALID_ARGUMENT (a CPU model's session), DEVICE_UNAVAILABLE (a
+ * driver error). */
+KILN_API kiln_status_t kiln_session_wait_stream(kiln_session_t *session, void *cuda_stream);
 
 #ifdef __cplusplus
 }

@@ -95,8 +95,8 @@ GpuSession::~GpuSession() {
   if (stream && ownsStream)
     driver->cuStreamSynchronize(stream);
   dropGraph();
-  if (legacyWork)
-    driver->cuEventDestroy(legacyWork);
+  if (otherWork)
+    driver->cuEventDestroy(otherWork);
   for (Staging &buffer : stagings)
     freeStaging(buffer);
   if (checkFlags)
@@ -163,19 +163,26 @@ kiln_status_t GpuSession::beginRun() {
   // call on the stream (an input's copy) waits for it. An error here is
   // the run's (finishRun).
   if (deviceIo && ownsStream)
-    waitForLegacyStream();
+    if (std::string problem = waitFor(legacyStream()); !problem.empty())
+      error = problem;
   return nullptr;
 }
 
-bool GpuSession::waitForLegacyStream() {
-  if (!legacyWork &&
-      !check(driver->cuEventCreate(&legacyWork, CU_EVENT_DISABLE_TIMING),
-             "creating the event that orders a run after the caller's work"))
-    return false;
-  return check(driver->cuEventRecord(legacyWork, legacyStream()),
-               "recording the caller's work on the default stream") &&
-         check(driver->cuStreamWaitEvent(stream, legacyWork, 0),
-               "ordering the run after the caller's work on the default stream");
+std::string GpuSession::waitFor(CUstream other) {
+  if (other == stream)
+    return "";
+  if (CUresult e = driver->cuCtxSetCurrent(context); e != CUDA_SUCCESS)
+    return "cuCtxSetCurrent: " + errorText(*driver, e);
+  if (!otherWork)
+    if (CUresult e = driver->cuEventCreate(&otherWork, CU_EVENT_DISABLE_TIMING);
+        e != CUDA_SUCCESS)
+      return "creating the event that orders runs after the caller's work: " +
+             errorText(*driver, e);
+  if (CUresult e = driver->cuEventRecord(otherWork, other); e != CUDA_SUCCESS)
+    return "recording the caller's work on its stream: " + errorText(*driver, e);
+  if (CUresult e = driver->cuStreamWaitEvent(stream, otherWork, 0); e != CUDA_SUCCESS)
+    return "ordering the session's stream after the caller's: " + errorText(*driver, e);
+  return "";
 }
 
 kiln_status_t GpuSession::finishRun() {

@@ -89,6 +89,12 @@ public:
   kiln_status_t deviceAlloc(size_t bytes, void **out);
   void deviceFree(void *pointer);
   kiln_status_t deviceCopy(void *dst, const void *src, size_t bytes, int kind);
+  /// kiln_session_wait_stream: the session's stream waits (on the GPU)
+  /// for the work queued on `other` so far; an error message, or empty.
+  /// With device I/O on the session's own stream every run does this for
+  /// the legacy default stream (where PyTorch and CuPy make inputs by
+  /// default), which a non-blocking stream does not otherwise wait for.
+  std::string waitFor(cuda::CUstream other);
   /// Whether runs may become a CUDA graph, and if not, why.
   bool usesGraphs() const { return noGraphs.empty(); }
   const std::string &whyNoGraphs() const { return noGraphs; }
@@ -103,11 +109,7 @@ private:
   void *staging(size_t index, size_t bytes);
   /// Enqueues `run`'s calls on the stream; the first failure, or empty.
   std::string issue(const gpu::RunLog &run);
-  /// With device I/O on the session's own stream: makes the stream wait
-  /// for the work queued on the legacy default stream so far (where
-  /// PyTorch and CuPy make inputs by default), which a stream of our own
-  /// (non-blocking) does not otherwise; false with the run's error set.
-  bool waitForLegacyStream();
+
   /// Launches the log as the session's graph when it is the graph's work,
   /// or the same work as the run before (captured now): true when it did
   /// (or its launch failed the run), false to issue the log call by call.
@@ -120,7 +122,7 @@ private:
   cuda::CUcontext context = nullptr;
   cuda::CUstream stream = nullptr;
   bool ownsStream = true;                 // created here, not the caller's
-  cuda::CUevent legacyWork = nullptr;     // waitForLegacyStream's, made on first use
+  cuda::CUevent otherWork = nullptr;      // waitFor's, made on first use
   cuda::CUmodule module = nullptr;
   std::string name;
   std::string error; // the run's first error; empty when none
