@@ -322,11 +322,13 @@ def torch_device_io(bindir: pathlib.Path, entry: dict, folder: pathlib.Path, var
     through ctypes: tools/kiln_device_io.py), made while the GPU is still
     busy: behind a ~20 ms spin (torch.cuda._sleep), page-locked copies in
     and NaN-filled outputs, queued on the default stream for a session on
-    its own stream (which must wait for that work), or on a side stream
-    given as the session's cuda_stream. The run is called at once, without
-    synchronizing: a run that did not wait would read its inputs unwritten
-    or have its outputs overwritten with NaN. Each output is compared with
-    the CPU build's; four runs per form (the last two a CUDA graph)."""
+    its own stream (which must wait for that work), on a side stream given
+    as the session's cuda_stream, or on a side stream the session on its
+    own stream is told to wait for (kiln_session_wait_stream). The run is
+    called at once, without synchronizing: a run that did not wait would
+    read its inputs unwritten or have its outputs overwritten with NaN.
+    Each output is compared with the CPU build's; four runs per form (the
+    last two a CUDA graph)."""
     import torch
     from kiln_device_io import Runtime
     runtime = Runtime(bindir / "libkiln_runtime.so")
@@ -335,17 +337,24 @@ def torch_device_io(bindir: pathlib.Path, entry: dict, folder: pathlib.Path, var
     want = {p.stem: np.load(p) for p in sorted((folder / "cpu-outputs").glob("*.npy"))}
     side = torch.cuda.Stream()
     rows = []
-    for form, stream in (("default stream", None), ("caller's stream", side)):
+    # (form, the stream the inputs are made on, the session's cuda_stream,
+    # a stream the session is told to wait for)
+    forms = (("default stream", torch.cuda.default_stream(), None, None),
+             ("caller's stream", side, side, None),
+             ("side stream waited for", side, None, side))
+    for form, producer, stream, waited in forms:
         session = runtime.session(library, device_io=True,
                                   cuda_stream=stream.cuda_stream if stream else None)
         try:
             for run in range(RUNS_PER_CHECK):
-                with torch.cuda.stream(stream or torch.cuda.default_stream()):
+                with torch.cuda.stream(producer):
                     torch.cuda._sleep(40_000_000)  # ~20 ms at 2 GHz
                     inputs = {n: torch.from_numpy(v).pin_memory().to("cuda", non_blocking=True)
                               for n, v in feeds.items()}
                     outputs = {n: torch.from_numpy(np.full_like(v, np.nan)).pin_memory().to(
                         "cuda", non_blocking=True) for n, v in want.items()}
+                if waited:
+                    session.wait_stream(waited.cuda_stream)
                 session.run({n: (tuple(t.shape), feeds[n].dtype, t.data_ptr())
                              for n, t in inputs.items()},
                             {n: (t.data_ptr(), t.numel() * t.element_size())
@@ -553,7 +562,7 @@ class Check:
                   f"{variant}, made while the GPU is busy)")
             results["torch_device_io"] = torch_device_io(self.bindir, self.first,
                                                          self.first_folder, variant)
-            for form in ("default stream", "caller's stream"):
+            for form in dict.fromkeys(r["form"] for r in results["torch_device_io"]):
                 rows = [r for r in results["torch_device_io"] if r["form"] == form]
                 print(f"{'ok' if rows and all(r['ok'] for r in rows) else 'FAILED':6} {form}: "
                       f"max |diff| vs CPU Kiln "

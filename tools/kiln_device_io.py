@@ -51,7 +51,8 @@ class Runtime:
                 ("kiln_session_device_alloc", [ctypes.c_void_p, ctypes.c_size_t,
                                                ctypes.POINTER(ctypes.c_void_p)]),
                 ("kiln_session_device_copy", [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                                              ctypes.c_size_t, ctypes.c_int32])):
+                                              ctypes.c_size_t, ctypes.c_int32]),
+                ("kiln_session_wait_stream", [ctypes.c_void_p, ctypes.c_void_p])):
             getattr(lib, name).restype = ctypes.c_void_p  # kiln_status_t
             getattr(lib, name).argtypes = args
         lib.kiln_session_options_initialize.argtypes = [ctypes.POINTER(_SessionOptions)]
@@ -92,6 +93,11 @@ class Session:
     def close(self):
         self.runtime.lib.kiln_session_release(self.handle)
         self.runtime.lib.kiln_model_release(self.model)
+
+    def wait_stream(self, stream: int):
+        """The next runs after the work queued on `stream` (a CUstream) so far."""
+        self.runtime.check(self.runtime.lib.kiln_session_wait_stream(self.handle, stream or None),
+                           "waiting for a stream")
 
     def run(self, inputs: dict, outputs: dict):
         """inputs: {name: (shape, numpy dtype, device pointer)}; outputs:
