@@ -144,6 +144,14 @@ class Session(_runtime.Session):
             self._wait_stream(stream)  # kiln_session_wait_stream: on the GPU
         self._run_device(inputs, outputs)
 
+    def wait_stream(self, stream):
+        """A GPU model's session: its next runs start (on the GPU; this does
+        not block) after the work queued on `stream` so far, a
+        torch.cuda.Stream, cupy.cuda.Stream or handle: for inputs made on a
+        stream the session does not otherwise wait for (PyTorch's arrays do
+        not name theirs). kiln_session_wait_stream."""
+        self._wait_stream(_stream_handle(stream))
+
     def __repr__(self):
         return f"kiln.Session({self._path!r}, threads={self.num_threads})"
 

@@ -85,6 +85,14 @@ CHILD = textwrap.dedent("""
         driver.fake_cuda_queue_on_legacy_stream(write, None)
         on_stream.run_device({"y": y}, {"x": OnLegacyStream(x, stream)})
         print("stream", stream, "fresh" if np.array_equal(y.numpy(), 3 * fresh + 1) else "stale")
+    # Or the caller says which stream to wait for (PyTorch's interface
+    # names none): the legacy stream's handle is 1.
+    x.copy_from(np.zeros(64, np.float32))
+    driver.fake_cuda_queue_on_legacy_stream(write, None)
+    on_stream.wait_stream(1)
+    on_stream.run_device({"y": y}, {"x": x})
+    print("wait_stream", "fresh" if np.array_equal(y.numpy(), 3 * fresh + 1) else "stale")
+    print(error(lambda: kiln.Session(cpu_model).wait_stream(1)))
 """)
 
 
@@ -110,7 +118,9 @@ def test_device_io_through_the_fake_driver():
                         "torch.cuda.Stream or a cupy.cuda.Stream, not 'default'")
     # Without a stream in the interface the caller's-stream session reads
     # the input before the write (stale); naming the legacy stream orders it.
-    assert lines[10:12] == ["stream None stale", "stream 1 fresh"], lines[10:]
+    assert lines[10:13] == ["stream None stale", "stream 1 fresh", "wait_stream fresh"], lines[10:]
+    assert lines[13] == ("InvalidArgument: kiln_session_wait_stream: the session's model is not "
+                         "a GPU model"), lines[13]
 
 
 COMPILED_CHILD = textwrap.dedent("""
