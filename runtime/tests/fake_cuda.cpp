@@ -143,8 +143,8 @@ std::vector<std::function<void()>> legacyPending;
 std::map<void *, size_t> legacyEvents;
 void *const kLegacyStream = reinterpret_cast<void *>(uintptr_t(1));
 
-/// Runs the legacy stream's work queued before the first `count` (all of it
-/// by default): something waited for it.
+/// Runs the first `count` pieces of the legacy stream's pending work (all of
+/// it by default): something waited for them.
 void runLegacyWork(size_t count = SIZE_MAX) {
   count = std::min(count, legacyPending.size());
   std::vector<std::function<void()>> due(legacyPending.begin(), legacyPending.begin() + long(count));
