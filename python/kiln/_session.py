@@ -162,10 +162,8 @@ def _stream_handle(stream):
     cupy.cuda.Stream (.ptr)."""
     if stream is None:
         return 0
-    handle = stream
-    for attribute in ("cuda_stream", "ptr"):
-        if not isinstance(stream, int) and hasattr(stream, attribute):
-            handle = getattr(stream, attribute)
+    handle = stream if isinstance(stream, int) else getattr(
+        stream, "cuda_stream", getattr(stream, "ptr", stream))
     if isinstance(handle, bool) or not isinstance(handle, int) or not 0 <= handle < 1 << 64:
         raise ValueError("cuda_stream must be None, a CUDA stream handle (int), a "
                          f"torch.cuda.Stream or a cupy.cuda.Stream, not {stream!r}")

@@ -48,12 +48,16 @@ namespace {
 const bool kFakeDriver = setenv("KILN_CUDA_DRIVER", KILN_FAKE_CUDA, 1) == 0 &&
                          setenv("KILN_CUBLASLT", KILN_FAKE_CUDA, 1) == 0;
 
-FakeCudaState &fake() {
+/// An entry point of the fake driver the sessions loaded, as `Fn`.
+template <class Fn> Fn fakeEntry(const char *name) {
   void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
   EXPECT_NE(library, nullptr) << "the session should have loaded " << KILN_FAKE_CUDA;
-  auto state = reinterpret_cast<FakeCudaState *(*)()>(dlsym(library, "fake_cuda_state"));
-  return *state();
+  auto entry = reinterpret_cast<Fn>(library ? dlsym(library, name) : nullptr);
+  EXPECT_NE(entry, nullptr) << name;
+  return entry;
 }
+
+FakeCudaState &fake() { return *fakeEntry<FakeCudaState *(*)()>("fake_cuda_state")(); }
 
 std::string message(kiln_status_t status) {
   std::string text = status ? kiln_status_message(status) : "";
@@ -614,10 +618,8 @@ std::string open(Loaded &l, const char *path, bool deviceIo, void *cudaStream = 
 /// Queues on the fake driver's legacy default stream, as PyTorch computing
 /// an input would, the write of `values` into device memory `device`.
 void writeOnLegacyStream(void *device, const std::vector<float> &values) {
-  void *library = dlopen(KILN_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
-  ASSERT_NE(library, nullptr);
-  auto queue = reinterpret_cast<void (*)(void (*)(void *), void *)>(
-      dlsym(library, "fake_cuda_queue_on_legacy_stream"));
+  auto queue =
+      fakeEntry<void (*)(void (*)(void *), void *)>("fake_cuda_queue_on_legacy_stream");
   ASSERT_NE(queue, nullptr);
   struct Write {
     void *device;
@@ -778,8 +780,9 @@ TEST(GpuModelRuns, WaitStreamOrdersTheNextRunAfterAnotherStream) {
     std::vector<float> fresh = input(run, kModelValues);
     std::vector<float> got = buffers.run(stale, status, [&] {
       writeOnLegacyStream(buffers.x, fresh);
-      if (run % 2 == 1)
+      if (run % 2 == 1) {
         EXPECT_EQ(message(kiln_session_wait_stream(l.session, nullptr)), "");
+      }
     });
     EXPECT_EQ(status, "") << "run " << run;
     EXPECT_EQ(got, expected(run % 2 == 1 ? fresh : stale)) << "run " << run;
