@@ -14,6 +14,7 @@ Exits non-zero if any output differs, printing the worst element.
 """
 
 import argparse
+import os
 import pathlib
 import subprocess
 import sys
@@ -173,6 +174,15 @@ def compile_model(model_path: pathlib.Path, library: pathlib.Path, args,
     return True
 
 
+def fake_cuda_env(args):
+    """kiln-run's environment for --fake-cuda: the test CUDA driver (and its
+    cuBLASLt) instead of the system's, for GPU models compiled with
+    --gpu-emulation; None (inherit) otherwise."""
+    if not args.fake_cuda:
+        return None
+    return dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda)
+
+
 def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
     library = tmp / (model_path.stem + ".so")
     if not args.static and not compile_model(model_path, library, args, []):
@@ -180,10 +190,10 @@ def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
     model = onnx.load(str(model_path))
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
     ok = True
-    for seq in args.seq:
-        feeds = make_inputs(model, args.batch, seq, seed=seq)
+    for batch, seq in ((b, s) for b in args.batch for s in args.seq):
+        feeds = make_inputs(model, batch, seq, seed=seq)
         expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
-        run_dir = tmp / f"{model_path.stem}.{seq}"
+        run_dir = tmp / f"{model_path.stem}.{batch}.{seq}"
         run_dir.mkdir()
         if args.static:
             # One library per shape, every input dim fixed at compile time.
@@ -194,22 +204,22 @@ def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:
                 ok = False
                 continue
         try:
-            actual = run_kiln(args.kiln_run, library, feeds, run_dir)
+            actual = run_kiln(args.kiln_run, library, feeds, run_dir, env=fake_cuda_env(args))
         except RuntimeError as error:
-            print(f"FAILED {model_path.name} seq={seq}: {error}")
+            print(f"FAILED {model_path.name} batch={batch} seq={seq}: {error}")
             ok = False
             continue
         for name, want in expected.items():
             got = actual.get(name)
             if got is None or got.shape != want.shape:
-                print(f"FAILED {model_path.name} seq={seq} {name}: shape "
+                print(f"FAILED {model_path.name} batch={batch} seq={seq} {name}: shape "
                       f"{None if got is None else got.shape} vs {want.shape}")
                 ok = False
                 continue
             diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
             bad = diff > args.atol + args.rtol * np.abs(want)
             status = "ok" if not bad.any() else "FAILED"
-            print(f"{status:6} {model_path.name} seq={seq} {name} {list(want.shape)} "
+            print(f"{status:6} {model_path.name} batch={batch} seq={seq} {name} {list(want.shape)} "
                   f"max|diff|={diff.max():.2e}")
             ok &= not bad.any()
     return ok
@@ -221,12 +231,17 @@ def main() -> int:
     parser.add_argument("--kiln", default=str(ROOT / "build/bin/kiln"))
     parser.add_argument("--kiln-run", default=str(ROOT / "build/bin/kiln-run"))
     parser.add_argument("--seq", type=int, nargs="+", default=[8, 16])
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, nargs="+", default=[1],
+                        help="batch sizes (each with each --seq)")
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--rtol", type=float, default=1e-4)
     parser.add_argument("--compile-arg", action="append", default=[],
                         help="an extra `kiln compile` argument, e.g. --compile-arg=--mcpu=haswell "
                              "(repeatable)")
+    parser.add_argument("--fake-cuda", metavar="LIB",
+                        help="run on the test CUDA driver LIB (libkiln_fake_cuda.so), for GPU "
+                             "models compiled with --compile-arg=--target=cuda "
+                             "--compile-arg=--gpu-emulation")
     parser.add_argument("--static", action="store_true",
                         help="compile once per sequence length with every input shape fixed "
                              "(--input-shape) instead of once with symbolic dims")

@@ -514,14 +514,20 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // kiln.attention (what the tensor-core kernel runs), one kernel later.
   bool fusedAttention = cublas && options.gpuFusedAttention;
   std::string attention = fusedAttention ? "kiln-attention-to-ukernel{gpu=true}," : "";
+  // Host code cannot hold a buffer a branch chose (its allocs are placed
+  // in the device arena only at the top level): an operand whose `?` dims
+  // may broadcast at run time is copied out in every run, a copy
+  // kiln-fuse-elementwise fuses into its user.
+  std::string lowerToLinalg = "kiln-lower-to-linalg{unconditional-broadcast-copies=true}";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
-                                       "kiln-softmax-to-ukernel," + attention +
-                                       "kiln-layer-norm-to-ukernel,"
-                                       "kiln-lower-to-linalg,canonicalize,cse,"
+                                       "kiln-softmax-to-ukernel{unconditional-broadcast-copies="
+                                       "true}," +
+                                       attention + "kiln-layer-norm-to-ukernel," + lowerToLinalg +
+                                       ",canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes," +
                                        epilogues + "canonicalize,cse" + halfStorage
-                                 : "kiln-lower-to-linalg,canonicalize,cse" + halfStorage;
+                                 : lowerToLinalg + ",canonicalize,cse" + halfStorage;
   // A thread per element of an elementwise nest keeps too few loads in
   // flight for the memory's bandwidth (16 bits each in half storage): from
   // -O1 a thread covers up to 8 elements of a large nest.
@@ -596,7 +602,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
          // Integer powers become helper functions, which outlining copies
          // into the kernels' module with the kernels that call them.
          "convert-math-to-funcs,"
-         "gpu-launch-sink-index-computations,gpu-kernel-outlining,kiln-gpu-launch-to-runtime," +
+         // Kernels take memrefs as bare pointers: one of symbolic shape
+         // enters its kernel as a base pointer and index parameters.
+         "gpu-launch-sink-index-computations,func.func(kiln-gpu-unpack-dynamic-memrefs),"
+         "gpu-kernel-outlining,kiln-gpu-launch-to-runtime," +
          attachTarget +
          // Shared memory 16-byte aligned for the attention kernels' vector
          // stores and ldmatrix; their nvgpu.ldmatrix becomes nvvm.ldmatrix.
@@ -719,21 +728,6 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
              << libdevice << " does not exist: install the CUDA toolkit, or name its folder "
              << "with --cuda-toolkit or $CUDA_HOME";
   }
-  if (options.target == Target::Cuda)
-    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
-      for (unsigned i = 0; i < main.getNumArguments(); ++i) {
-        auto type = dyn_cast<RankedTensorType>(main.getArgumentTypes()[i]);
-        if (type && type.hasStaticShape())
-          continue;
-        auto name = main.getArgAttrOfType<StringAttr>(i, "kiln.input_name");
-        return emitError(main.getLoc(), "--target cuda needs every input dim fixed, but input '")
-               << (name ? name.getValue() : "?") << "' is " << main.getArgumentTypes()[i]
-               << ": give them with --input-shape (e.g. --input-shape "
-               << (name ? name.getValue() : "input")
-               << "=1x128, which also sizes other inputs' dims of the same names) or --dim "
-               << "(e.g. --dim batch=1,sequence=128); the GPU path does not "
-               << "compile symbolic dims yet";
-      }
   // The C interface lets the ABI wrapper pass memref descriptors by pointer.
   // The kiln.* names were read by readSignature; LLVM has no use for them.
   if (auto main = module.lookupSymbol<func::FuncOp>("main")) {

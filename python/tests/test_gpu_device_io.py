@@ -222,3 +222,47 @@ def test_python_compile_of_an_fp16_gpu_model(tmp_path, attention, contiguous, ge
     assert result.returncode == 0, result.stdout + result.stderr
     diffs = [float(line) for line in result.stdout.split()]
     assert len(diffs) == 2 and max(diffs) <= 1e-2, result.stdout
+
+
+SHAPES_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import kiln
+
+    gpu_model, cpu_model = sys.argv[1], sys.argv[2]
+    rng = np.random.default_rng(5)
+    gpu, cpu = kiln.Session(gpu_model), kiln.Session(cpu_model)
+    # Shapes change between runs, and repeat (runs 3-5 the same work: a CUDA
+    # graph captured and replayed) before changing again.
+    for batch, seq in ((2, 16), (1, 8), (2, 16), (2, 16), (2, 16), (3, 33), (1, 1), (2, 16)):
+        mask = np.ones((batch, seq), np.int64)
+        mask[batch // 2:, seq - seq // 4:] = 0  # padding at the end of some rows
+        feeds = {"input_ids": rng.integers(0, 100, (batch, seq)),
+                 "attention_mask": mask,
+                 "token_type_ids": np.zeros((batch, seq), np.int64)}
+        got, want = gpu.run(None, feeds), cpu.run(None, feeds)
+        print(batch, seq, *(float(np.abs(g - w).max()) if g.shape == w.shape else float("inf")
+                            for g, w in zip(got, want)))
+""")
+
+
+@pytest.mark.parametrize("options, tolerance", [
+    ({}, 1e-4),
+    ({"gpu_gemm": "cublas", "precision": "fp16", "gpu_storage": "half"}, 1e-2)])
+def test_one_gpu_session_over_several_shapes(tmp_path, options, tolerance):
+    """bert-tiny compiled for the GPU with its batch and sequence dims
+    symbolic (no input_shapes), emulated: one session runs it at several
+    shapes in turn, each within the variant's tolerance of the CPU build."""
+    import kiln
+    model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
+    gpu = kiln.compile(model, tmp_path / "gpu.so", target="cuda", gpu_emulation=True, **options)
+    cpu = kiln.compile(model, tmp_path / "cpu.so")
+    env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
+    result = subprocess.run([sys.executable, "-c", SHAPES_CHILD, str(gpu), str(cpu)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 8, result.stdout
+    for line in lines:
+        batch, seq, *diffs = line.split()
+        assert len(diffs) == 2 and max(map(float, diffs)) <= tolerance, result.stdout

@@ -102,7 +102,7 @@ SoftmaxInput takeApart(SoftmaxOp softmax) {
   return in;
 }
 
-void rewrite(SoftmaxOp softmax) {
+void rewrite(SoftmaxOp softmax, lowering::BroadcastCopies copies) {
   OpBuilder b(softmax);
   Location loc = softmax.getLoc();
   auto type = cast<RankedTensorType>(softmax.getType());
@@ -117,7 +117,8 @@ void rewrite(SoftmaxOp softmax) {
     // time where the scores' is not is copied out; other mismatches fail
     // the run, naming the Add.
     lowering::RunTimeBroadcast broadcast = lowering::broadcastAtRunTime(
-        b, in.add->getLoc(), "Add", ValueRange{in.x, addend}, type, /*firstIsOutputSize=*/true);
+        b, in.add->getLoc(), "Add", ValueRange{in.x, addend}, type, /*firstIsOutputSize=*/true,
+        copies);
     addend = broadcast.operands[1];
   }
   SmallVector<Value> dims;
@@ -137,6 +138,7 @@ void rewrite(SoftmaxOp softmax) {
 
 struct SoftmaxToUkernelPass
     : mlir::kiln::impl::KilnSoftmaxToUkernelBase<SoftmaxToUkernelPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<SoftmaxOp> softmaxes;
     getOperation().walk([&](SoftmaxOp op) {
@@ -146,7 +148,8 @@ struct SoftmaxToUkernelPass
         softmaxes.push_back(op);
     });
     for (SoftmaxOp op : softmaxes)
-      rewrite(op);
+      rewrite(op, unconditionalBroadcastCopies ? lowering::BroadcastCopies::Always
+                                               : lowering::BroadcastCopies::WhenBroadcasting);
   }
 };
 

@@ -2,7 +2,7 @@
 //
 // On the GPU path every loop becomes a kernel, so every buffer a loop
 // touches must be device memory. After bufferization a function's buffers
-// come from four places, and this pass gives each a device home:
+// come from five places, and this pass gives each a home:
 //
 //  * intermediate allocs: left as they are; kiln-plan-memory places them in
 //    scratch slots, which a GPU session hands out from its device arena;
@@ -12,6 +12,8 @@
 //    malloc (returned buffers are not planned) and goes to the caller;
 //  * weights (memref.get_global): the runtime's device copy, uploaded once
 //    per session;
+//  * a reshape's target shape (symbolic dims: sizes the host stores and
+//    memref.reshape reads): the host's stack;
 // and memref.copy, which would lower to a host memcpy, becomes a linalg
 // copy, a loop like the others.
 //
@@ -47,20 +49,76 @@ public:
         entry(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
   LogicalResult run() {
+    shapesToHostStack();
     if (failed(copiesToLoops()) || failed(weightsToDevice()) || failed(inputsToDevice()))
       return failure();
     return outputsToHost();
   }
 
 private:
-  /// Bytes of a buffer of `type`; fails unless its shape is static.
-  FailureOr<int64_t> byteSize(Location loc, MemRefType type) {
-    if (!type.hasStaticShape())
-      return emitError(loc, "the GPU path needs static shapes, but a buffer here is ")
-             << type << " (compile with --input-shape for every symbolic dim)";
+  /// A reshape's target shape with symbolic dims (tensor.from_elements of
+  /// sizes, a small index buffer) is host data: the host code stores the
+  /// sizes and memref.reshape reads them when it builds the view. It goes
+  /// on the host's stack rather than into the device arena.
+  void shapesToHostStack() {
+    SmallVector<memref::AllocOp> shapes;
+    func.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      Value buffer = alloc.getResult();
+      auto hostUse = [&](Operation *user) {
+        if (auto store = dyn_cast<memref::StoreOp>(user))
+          return store.getValueToStore() != buffer;
+        if (auto reshape = dyn_cast<memref::ReshapeOp>(user))
+          return reshape.getShape() == buffer && reshape.getSource() != buffer;
+        return isa<memref::LoadOp, memref::DeallocOp>(user);
+      };
+      if (type.getRank() == 1 && type.hasStaticShape() && type.getElementType().isIndex() &&
+          llvm::any_of(buffer.getUsers(), llvm::IsaPred<memref::ReshapeOp>) &&
+          llvm::all_of(buffer.getUsers(), hostUse))
+        shapes.push_back(alloc);
+    });
+    OpBuilder top = OpBuilder::atBlockBegin(&func.getBody().front());
+    for (memref::AllocOp alloc : shapes) {
+      auto stack = memref::AllocaOp::create(top, alloc.getLoc(), alloc.getType(), ValueRange{},
+                                            alloc.getAlignmentAttr());
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      alloc.getResult().replaceAllUsesWith(stack.getResult());
+      alloc.erase();
+    }
+  }
+
+  /// Bytes of a buffer of `type` (static shape: weights).
+  int64_t staticByteSize(MemRefType type) {
     int64_t elementBytes =
         int64_t(layout.getTypeSize(type.getElementType()).getFixedValue());
     return type.getNumElements() * elementBytes;
+  }
+
+  /// Bytes of `buffer`, contiguous (identity layout): its symbolic dims
+  /// read at run time.
+  Value byteSize(OpBuilder &b, Location loc, Value buffer) {
+    auto type = cast<MemRefType>(buffer.getType());
+    int64_t known = int64_t(layout.getTypeSize(type.getElementType()).getFixedValue());
+    for (int64_t size : type.getShape())
+      if (!ShapedType::isDynamic(size))
+        known *= size;
+    Value bytes = arith::ConstantIndexOp::create(b, loc, known);
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        bytes = arith::MulIOp::create(b, loc, bytes, memref::DimOp::create(b, loc, buffer, d));
+    return bytes;
+  }
+
+  /// The sizes of `buffer`'s symbolic dims, for an alloc of its shape.
+  SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value buffer) {
+    auto type = cast<MemRefType>(buffer.getType());
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(memref::DimOp::create(b, loc, buffer, d));
+    return sizes;
   }
 
   /// The address of `buffer`'s first element, as an index.
@@ -78,11 +136,10 @@ private:
     return arith::AddIOp::create(b, loc, pointer, bytes);
   }
 
-  void copy(OpBuilder &b, Location loc, Value dstAddress, Value srcAddress, int64_t bytes,
+  void copy(OpBuilder &b, Location loc, Value dstAddress, Value srcAddress, Value bytes,
             int64_t kind) {
     func::CallOp::create(b, loc, kCopyFunction, TypeRange{},
-                         ValueRange{context, dstAddress, srcAddress,
-                                    arith::ConstantIndexOp::create(b, loc, bytes),
+                         ValueRange{context, dstAddress, srcAddress, bytes,
                                     arith::ConstantIndexOp::create(b, loc, kind)});
   }
 
@@ -109,9 +166,9 @@ private:
       if (!device) {
         Location loc = use.getLoc();
         MemRefType type = use.getType();
-        FailureOr<int64_t> bytes = byteSize(loc, type);
-        if (failed(bytes))
-          return failure();
+        if (!type.hasStaticShape())
+          return emitError(loc, "a weight of symbolic shape: ") << type;
+        int64_t bytes = staticByteSize(type);
         if (!type.getLayout().isIdentity())
           return emitError(loc, "a weight with a non-identity layout: ") << type;
         Value host = memref::GetGlobalOp::create(entry, loc, type, use.getName());
@@ -119,7 +176,7 @@ private:
         Value memory =
             func::CallOp::create(entry, loc, kConstantFunction, TypeRange{slotType},
                                  ValueRange{context, hostAddress,
-                                            arith::ConstantIndexOp::create(entry, loc, *bytes)})
+                                            arith::ConstantIndexOp::create(entry, loc, bytes)})
                 .getResult(0);
         Value zero = arith::ConstantIndexOp::create(entry, loc, 0);
         device = memref::ViewOp::create(entry, loc, type, memory, zero, ValueRange{});
@@ -141,18 +198,19 @@ private:
       if (!type)
         continue;
       Location loc = func.getLoc();
-      FailureOr<int64_t> bytes = byteSize(loc, type);
-      if (failed(bytes))
-        return failure();
-      auto deviceType = MemRefType::get(type.getShape(), type.getElementType());
-      Value device = memref::AllocOp::create(entry, loc, deviceType);
-      Value view = device;
-      if (deviceType != type)
-        view = memref::CastOp::create(entry, loc, type, device);
+      if (!type.getLayout().isIdentity())
+        return emitError(loc, "an input with a non-identity layout: ") << type;
+      Value device = memref::AllocOp::create(entry, loc, type, dynamicSizes(entry, loc, arg));
       Value hostAddress = address(entry, loc, arg);
-      copy(entry, loc, address(entry, loc, device), hostAddress, *bytes, kHostToDevice);
-      // Everything but the copy's own read of the argument.
-      arg.replaceAllUsesExcept(view, hostAddress.getDefiningOp());
+      copy(entry, loc, address(entry, loc, device), hostAddress, byteSize(entry, loc, device),
+           kHostToDevice);
+      // Everything but the copy's own read of the argument and its dims.
+      arg.replaceUsesWithIf(device, [&](OpOperand &use) {
+        Operation *user = use.getOwner();
+        return user != hostAddress.getDefiningOp() &&
+               !(isa<memref::DimOp>(user) && user->getBlock() == &func.getBody().front() &&
+                 user->isBeforeInBlock(device.getDefiningOp()));
+      });
     }
     return success();
   }
@@ -168,16 +226,13 @@ private:
         if (!type)
           continue;
         Location loc = operand.get().getLoc();
-        FailureOr<int64_t> bytes = byteSize(loc, type);
-        if (failed(bytes))
-          return failure();
         if (!type.getLayout().isIdentity())
           return emitError(loc, "an output with a non-identity layout: ") << type;
-        Value host = memref::AllocOp::create(b, loc, type);
+        Value host = memref::AllocOp::create(b, loc, type, dynamicSizes(b, loc, operand.get()));
         // One address per statement: argument evaluation order varies.
         Value deviceAddress = address(b, loc, operand.get());
         Value hostAddress = address(b, loc, host);
-        copy(b, loc, hostAddress, deviceAddress, *bytes, kDeviceToHost);
+        copy(b, loc, hostAddress, deviceAddress, byteSize(b, loc, host), kDeviceToHost);
         operand.set(host);
       }
     }

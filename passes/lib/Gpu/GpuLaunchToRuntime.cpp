@@ -78,7 +78,8 @@ FailureOr<Value> parameterWord(OpBuilder &b, Location loc, Value operand) {
     if (!memref.hasStaticShape() || failed(memref.getStridesAndOffset(strides, offset)) ||
         ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic))
       return emitError(loc, "a kernel operand has a dynamic shape or layout (")
-             << type << "); the GPU path needs static ones";
+             << type << "); kernels take static ones (kiln-gpu-unpack-dynamic-memrefs, "
+             << "before outlining, passes a symbolic one as its base and sizes)";
     Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand);
     return (Value)arith::IndexCastUIOp::create(b, loc, i64, pointer);
   }

@@ -282,13 +282,22 @@ struct GpuMapParallelLoopsPass
     SmallVector<SmallVector<Operation *>> groups;
     llvm::SmallPtrSet<Operation *, 16> onDevice;
     Operation *previous = nullptr;
-    for (Operation &op : func.getBody().front()) {
+    for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
       bool usesDeviceValue = llvm::any_of(op.getOperands(), [&](Value v) {
         return v.getDefiningOp() && onDevice.contains(v.getDefiningOp());
       });
       bool followsDevice = usesDeviceValue && isMemoryEffectFree(&op) &&
                            !op.hasTrait<OpTrait::IsTerminator>() && !isa<func::CallOp>(op);
       if (runsOnHost(&op) && !followsDevice) {
+        // Host arithmetic amid a one-thread group (a 0-d check's condition
+        // on symbolic dims: store, load, sizes compared, or-ed in, store)
+        // moves before the group, which stays one launch and takes the
+        // result as a parameter; its operands are host values from before.
+        if (previous && !isa<scf::ParallelOp>(previous) && isMemoryEffectFree(&op) &&
+            op.getNumRegions() == 0 && !op.hasTrait<OpTrait::IsTerminator>()) {
+          op.moveBefore(groups.back().front());
+          continue;
+        }
         previous = nullptr;
         continue;
       }

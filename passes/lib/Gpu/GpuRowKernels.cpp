@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Lowering/LoweringUtils.h"
 #include "HalfStorage.h"
 #include "WarpKernels.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -31,6 +32,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <functional>
 #include <limits>
@@ -50,13 +52,14 @@ namespace {
 /// values (`value` of the column: the element as a pass reads it), for the
 /// passes over them: in registers, loaded once up front, where the row
 /// (`n` long) splits evenly into at most 32 a lane (evenShareInRegisters);
-/// else a loop per pass that computes each value again.
+/// else (or where `n` is known only at run time) a loop per pass that
+/// computes each value again.
 class LaneElements {
 public:
   using ValueAt = std::function<Value(OpBuilder &, Value column)>;
-  LaneElements(WarpRow &row, Location loc, int64_t n, ValueAt value)
+  LaneElements(WarpRow &row, Location loc, std::optional<int64_t> n, ValueAt value)
       : row(row), loc(loc), value(std::move(value)) {
-    for (int64_t i = 0; i < evenShareInRegisters(n); ++i) {
+    for (int64_t i = 0; n && i < evenShareInRegisters(*n); ++i) {
       Value offset = arith::ConstantIndexOp::create(row.b, loc, i * kWarpSize);
       columns.push_back(arith::AddIOp::create(row.b, loc, row.lane, offset));
     }
@@ -119,35 +122,93 @@ void storeF32(OpBuilder &b, Location loc, Value value, Value buffer, ValueRange 
   memref::StoreOp::create(b, loc, value, buffer, indices);
 }
 
-/// x's dims but the last, and the last; fails (naming the op) unless x is
-/// a static f32 buffer of rank 1 to 4 and init is x's shape.
-FailureOr<std::pair<SmallVector<int64_t>, int64_t>> rowShape(Operation *op, Value x, Value init) {
+/// A row op's buffer x split into its rows: the sizes of the dims but the
+/// last (constants, or the host's index values for symbolic dims) and the
+/// last.
+struct RowShape {
+  SmallVector<OpFoldResult> leading;
+  OpFoldResult n;
+  /// Whether a static dim is 0: no element to write.
+  bool empty = false;
+};
+
+/// x's rows (fails, naming the op, unless x is a buffer of rank 1 or more
+/// and init has its type's shape); symbolic dims read before `op`.
+FailureOr<RowShape> rowShape(OpBuilder &b, Operation *op, Value x, Value init) {
   auto xType = dyn_cast<MemRefType>(x.getType());
   auto initType = dyn_cast<MemRefType>(init.getType());
   if (!xType || !initType)
     return op->emitError("kiln-gpu-row-kernels runs after bufferization; this op is on tensors");
-  if (!xType.hasStaticShape() || initType.getShape() != xType.getShape())
-    return op->emitError("the GPU path needs static shapes, but this op's buffers are ")
-           << xType << " and " << initType
-           << " (compile with --input-shape for every symbolic dim)";
+  if (initType.getShape() != xType.getShape())
+    return op->emitError("a row op's input and output must have one shape, not ")
+           << xType << " and " << initType;
   if (xType.getRank() < 1)
     return op->emitError("a row kernel takes a buffer of rank 1 or more, not ") << xType;
-  ArrayRef<int64_t> shape = xType.getShape();
-  return std::make_pair(SmallVector<int64_t>(shape.drop_back()), shape.back());
+  RowShape shape;
+  for (int64_t d = 0; d < xType.getRank(); ++d) {
+    OpFoldResult size = b.getIndexAttr(xType.getDimSize(d));
+    if (xType.isDynamicDim(d))
+      size = memref::DimOp::create(b, op->getLoc(), x, d).getResult();
+    (d + 1 == xType.getRank() ? shape.n : shape.leading.emplace_back()) = size;
+  }
+  shape.empty = llvm::is_contained(xType.getShape(), 0);
+  return shape;
 }
 
-/// The addend's indices for the element at (leading, column) of x: it lines
-/// up with x from the right, a dim of 1 broadcast.
+/// How each dim of the addend indexes: it lines up with x from the right,
+/// a dim of 1 broadcast (always index 0). A symbolic dim is 1 or x's at run
+/// time: `isOne` holds the host's i1 for it (null for static dims), and
+/// the run fails (a runtime check, as on the CPU) where it is neither.
+struct AddendBroadcast {
+  SmallVector<Value> isOne;
+};
+
+AddendBroadcast addendBroadcast(OpBuilder &b, Location loc, Value addend, const RowShape &x) {
+  auto type = cast<MemRefType>(addend.getType());
+  int64_t rank = type.getRank(), xRank = int64_t(x.leading.size()) + 1;
+  AddendBroadcast broadcast;
+  Value failed;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!type.isDynamicDim(d)) {
+      broadcast.isOne.push_back(Value());
+      continue;
+    }
+    int64_t xDim = xRank - rank + d;
+    OpFoldResult xSize = xDim < 0 ? OpFoldResult(b.getIndexAttr(1))
+                         : xDim == xRank - 1 ? x.n
+                                             : x.leading[xDim];
+    Value expected = getValueOrCreateConstantIndexOp(b, loc, xSize);
+    Value actual = memref::DimOp::create(b, loc, addend, d);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, actual, one);
+    Value bad = arith::AndIOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, expected),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
+    failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+    broadcast.isOne.push_back(isOne);
+  }
+  if (failed)
+    lowering::emitRuntimeCheck(b, loc, failed,
+                               lowering::describeNode(loc, "Softmax") +
+                                   ": the mask's shape does not broadcast to the scores' (a dim "
+                                   "is neither 1 nor theirs at run time)");
+  return broadcast;
+}
+
+/// The addend's indices for the element at (leading, column) of x.
 SmallVector<Value> addendIndices(OpBuilder &b, Location loc, MemRefType addend,
-                                 ArrayRef<Value> leading, Value column) {
+                                 const AddendBroadcast &broadcast, ArrayRef<Value> leading,
+                                 Value column) {
   SmallVector<Value> indices;
   int64_t rank = addend.getRank(), xRank = int64_t(leading.size()) + 1;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   for (int64_t d = 0; d < rank; ++d) {
     int64_t xDim = xRank - rank + d;
-    if (addend.getDimSize(d) == 1)
-      indices.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    Value own = xDim < 0 ? zero : xDim == xRank - 1 ? column : leading[xDim];
+    if (Value isOne = broadcast.isOne[d])
+      indices.push_back(arith::SelectOp::create(b, loc, isOne, zero, own));
     else
-      indices.push_back(xDim == xRank - 1 ? column : leading[xDim]);
+      indices.push_back(addend.getDimSize(d) == 1 ? zero : own);
   }
   return indices;
 }
@@ -155,20 +216,20 @@ SmallVector<Value> addendIndices(OpBuilder &b, Location loc, MemRefType addend,
 /// softmax(scale * x + addend) along each row: the row's max, the sum of
 /// exp(v - max), then exp(v - max) * (1 / sum), v recomputed each time.
 LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
-  auto shape = rowShape(op, op.getX(), op.getInit());
-  if (failed(shape))
-    return failure();
-  Value addend = op.getAddend();
-  if (addend && !cast<MemRefType>(addend.getType()).hasStaticShape())
-    return op.emitError("the GPU path needs static shapes, but the softmax's addend is ")
-           << addend.getType();
   OpBuilder b(op);
   Location loc = op.getLoc();
-  if (shape->second == 0 || llvm::is_contained(shape->first, 0)) {
+  auto shape = rowShape(b, op, op.getX(), op.getInit());
+  if (failed(shape))
+    return failure();
+  if (shape->empty) {
     op.erase(); // no element to write
     return success();
   }
-  WarpRow row = launchWarpPerRow(b, loc, shape->first, shape->second, warpsPerBlock);
+  Value addend = op.getAddend();
+  AddendBroadcast broadcast;
+  if (addend)
+    broadcast = addendBroadcast(b, loc, addend, *shape);
+  WarpRow row = launchWarpPerRow(b, loc, shape->leading, shape->n, warpsPerBlock);
   float scale = op.getScale().convertToFloat();
   auto value = [&](OpBuilder &at, Value column) {
     Value v = loadF32(at, loc, op.getX(), withColumn(row.leading, column));
@@ -176,7 +237,8 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
       v = arith::MulFOp::create(at, loc, v, f32Constant(at, loc, scale));
     if (addend) {
       auto type = cast<MemRefType>(addend.getType());
-      Value term = loadF32(at, loc, addend, addendIndices(at, loc, type, row.leading, column));
+      Value term = loadF32(at, loc, addend,
+                           addendIndices(at, loc, type, broadcast, row.leading, column));
       v = arith::AddFOp::create(at, loc, v, term);
     }
     return v;
@@ -187,7 +249,7 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
   auto add = [&](OpBuilder &at, Value l, Value r) -> Value {
     return arith::AddFOp::create(at, loc, l, r);
   };
-  LaneElements elements(row, loc, shape->second, value);
+  LaneElements elements(row, loc, getConstantIntValue(shape->n), value);
   Value lowest = f32Constant(row.b, loc, -std::numeric_limits<float>::infinity());
   Value partialMax = elements.fold(lowest, [&](OpBuilder &at, Value, Value v, Value m) {
     return max(at, m, v);
@@ -216,23 +278,28 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
 /// others' differences from it (exact near it, small sums when the row sits
 /// far from 0), the variance from the deviations in a second pass.
 LogicalResult lowerLayerNorm(LayerNormRowsOp op, int64_t warpsPerBlock) {
-  auto shape = rowShape(op, op.getX(), op.getInit());
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto shape = rowShape(b, op, op.getX(), op.getInit());
   if (failed(shape))
     return failure();
-  int64_t n = shape->second;
+  std::optional<int64_t> staticN = getConstantIntValue(shape->n);
+  if (!staticN)
+    return op.emitError("the GPU's layer norm needs a static last dim (the normalized one), "
+                        "not ")
+           << op.getX().getType();
+  int64_t n = *staticN;
   for (Value vector : {op.getScale(), op.getBias()}) {
     auto type = vector ? dyn_cast<MemRefType>(vector.getType()) : MemRefType();
     if (vector && (!type || type.getRank() != 1 || type.getDimSize(0) != n))
       return op.emitError("the layer norm's scale and bias must be buffers of ")
              << n << " values here, not " << vector.getType();
   }
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  if (n == 0 || llvm::is_contained(shape->first, 0)) {
+  if (shape->empty) {
     op.erase(); // no element to write
     return success();
   }
-  WarpRow row = launchWarpPerRow(b, loc, shape->first, n, warpsPerBlock);
+  WarpRow row = launchWarpPerRow(b, loc, shape->leading, shape->n, warpsPerBlock);
   auto load = [&](OpBuilder &at, Value column) -> Value {
     return loadF32(at, loc, op.getX(), withColumn(row.leading, column));
   };

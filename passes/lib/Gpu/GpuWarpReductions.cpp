@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -202,7 +203,8 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
     return;
   }
   // The lanes stride the reduced dims flattened, the last fastest.
-  WarpRow row = launchWarpPerRow(b, loc, parallelRanges, reducedCount, warpsPerBlock);
+  WarpRow row = launchWarpPerRow(b, loc, getAsIndexOpFoldResult(b.getContext(), parallelRanges),
+                                 b.getIndexAttr(reducedCount), warpsPerBlock);
   // The loop values: the warp's output element, and the reduced indices of
   // the flattened index `reduced`.
   auto loopsAt = [&](OpBuilder &at, Value reduced) {

@@ -10,6 +10,7 @@
 #define KILN_PASSES_GPU_WARPKERNELS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/OpDefinition.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace mlir::kiln::gpu_warps {
@@ -27,11 +28,11 @@ struct WarpRow {
 };
 
 /// A launch of `warpsPerBlock` warps per block (fewer when there are fewer
-/// rows) over rows indexed by `leadingShape`, each `n` long; a warp out of
-/// range skips the body as a whole, so every lane of a running warp meets
-/// the shuffles.
-WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<int64_t> leadingShape, int64_t n,
-                         int64_t warpsPerBlock);
+/// rows) over rows indexed by `leadingShape`, each `n` long (constants, or
+/// index values for symbolic dims); a warp out of range skips the body as
+/// a whole, so every lane of a running warp meets the shuffles.
+WarpRow launchWarpPerRow(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> leadingShape,
+                         OpFoldResult n, int64_t warpsPerBlock);
 
 /// How many of a warp's `n` elements each lane takes when they split evenly
 /// into at most 32 a lane (lane, lane + 32, ...: then held in registers,

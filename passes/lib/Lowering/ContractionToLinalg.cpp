@@ -116,7 +116,8 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
 
 /// Y = alpha * op(A) op(B) + beta * C.
 struct GemmToGeneric : OpRewritePattern<GemmOp> {
-  using OpRewritePattern::OpRewritePattern;
+  GemmToGeneric(MLIRContext *context, BroadcastCopies copies)
+      : OpRewritePattern(context), copies(copies) {}
   LogicalResult matchAndRewrite(GemmOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
@@ -153,7 +154,7 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
         // C broadcasts to the product's [M, N] (unidirectionally), `?`
         // dims of 1 included.
         inputs = broadcastAtRunTime(rewriter, loc, "Gemm", {result, op.getC()}, resultType,
-                                    /*firstIsOutputSize=*/true)
+                                    /*firstIsOutputSize=*/true, copies)
                      .operands;
         maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(op.getC().getType()), resultType));
       }
@@ -173,6 +174,8 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  BroadcastCopies copies;
 };
 
 /// 2-D, ungrouped convolution with static channels and spatial dims, as a
@@ -296,6 +299,8 @@ struct ConvToLinalg : OpRewritePattern<ConvOp> {
 
 } // namespace
 
-void mlir::kiln::lowering::populateContractionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulToGeneric, GemmToGeneric, ConvToLinalg>(patterns.getContext());
+void mlir::kiln::lowering::populateContractionLoweringPatterns(RewritePatternSet &patterns,
+                                                               BroadcastCopies copies) {
+  patterns.add<MatMulToGeneric, ConvToLinalg>(patterns.getContext());
+  patterns.add<GemmToGeneric>(patterns.getContext(), copies);
 }

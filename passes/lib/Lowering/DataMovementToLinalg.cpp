@@ -487,7 +487,8 @@ struct SplitToExtractSlices : OpRewritePattern<SplitOp> {
 /// broadcast (broadcastAtRunTime): static size-1 input dims through the
 /// indexing map, `?` dims that are 1 at run time by a copy taken only then.
 struct ExpandToGeneric : OpRewritePattern<ExpandOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ExpandToGeneric(MLIRContext *context, BroadcastCopies copies)
+      : OpRewritePattern(context), copies(copies) {}
 
   LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -517,7 +518,8 @@ struct ExpandToGeneric : OpRewritePattern<ExpandOp> {
     Value target = tensor::EmptyOp::create(rewriter, loc, targetShape,
                                            resultType.getElementType(), targetDynamicDims);
     RunTimeBroadcast broadcast =
-        broadcastAtRunTime(rewriter, loc, "Expand", {input, target}, resultType);
+        broadcastAtRunTime(rewriter, loc, "Expand", {input, target}, resultType,
+                           /*firstIsOutputSize=*/false, copies);
     input = broadcast.operands[0];
     Value init = emptyWithDims(rewriter, loc, resultType, broadcast.resultDims);
     SmallVector<AffineMap> maps{broadcastMap(op.getContext(), inputType, resultType),
@@ -530,6 +532,8 @@ struct ExpandToGeneric : OpRewritePattern<ExpandOp> {
     rewriter.replaceOp(op, generic.getResults());
     return success();
   }
+
+  BroadcastCopies copies;
 };
 
 /// out[i...] = input[i_d mod dim_d ...]; result dim d is dim_d * repeats[d].
@@ -604,8 +608,9 @@ struct TriluToGeneric : OpRewritePattern<TriluOp> {
 
 } // namespace
 
-void mlir::kiln::lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
+void mlir::kiln::lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns,
+                                                                BroadcastCopies copies) {
   patterns.add<GatherToGeneric, TransposeToLinalg, SliceToGeneric, ConcatToInsertSlices,
-               SplitToExtractSlices, ExpandToGeneric, TileToGeneric, TriluToGeneric>(
-      patterns.getContext());
+               SplitToExtractSlices, TileToGeneric, TriluToGeneric>(patterns.getContext());
+  patterns.add<ExpandToGeneric>(patterns.getContext(), copies);
 }

@@ -453,7 +453,8 @@ void checkNonZeroDivisor(PatternRewriter &rewriter, Location loc, Operation *op)
 
 template <typename OpTy>
 struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
-  using OpRewritePattern<OpTy>::OpRewritePattern;
+  ElementwiseToGeneric(MLIRContext *context, BroadcastCopies copies)
+      : OpRewritePattern<OpTy>(context), copies(copies) {}
 
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
@@ -464,8 +465,9 @@ struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "signed (si) element types are not lowered");
     Location loc = op.getLoc();
     bool unsignedOperands = llvm::any_of(op->getOperandTypes(), isUnsignedElement);
-    RunTimeBroadcast broadcast = broadcastAtRunTime(
-        rewriter, loc, op->getName().stripDialect(), op->getOperands(), resultType);
+    RunTimeBroadcast broadcast =
+        broadcastAtRunTime(rewriter, loc, op->getName().stripDialect(), op->getOperands(),
+                           resultType, /*firstIsOutputSize=*/false, copies);
     if constexpr (std::is_same_v<OpTy, DivOp> || std::is_same_v<OpTy, ModOp>)
       checkNonZeroDivisor(rewriter, loc, op);
     Value init = emptyWithDims(rewriter, loc, resultType, broadcast.resultDims);
@@ -489,11 +491,14 @@ struct ElementwiseToGeneric : OpRewritePattern<OpTy> {
     rewriter.replaceOp(op, generic.getResults());
     return success();
   }
+
+  BroadcastCopies copies;
 };
 
 } // namespace
 
-void mlir::kiln::lowering::populateElementwiseLoweringPatterns(RewritePatternSet &patterns) {
+void mlir::kiln::lowering::populateElementwiseLoweringPatterns(RewritePatternSet &patterns,
+                                                               BroadcastCopies copies) {
   patterns.add<ElementwiseToGeneric<AddOp>, ElementwiseToGeneric<SubOp>,
                ElementwiseToGeneric<MulOp>, ElementwiseToGeneric<DivOp>,
                ElementwiseToGeneric<ModOp>, ElementwiseToGeneric<PowOp>,
@@ -526,5 +531,5 @@ void mlir::kiln::lowering::populateElementwiseLoweringPatterns(RewritePatternSet
                ElementwiseToGeneric<BitwiseXorOp>, ElementwiseToGeneric<BitwiseNotOp>,
                ElementwiseToGeneric<BitShiftOp>,
                ElementwiseToGeneric<IsNaNOp>, ElementwiseToGeneric<IsInfOp>>(
-      patterns.getContext());
+      patterns.getContext(), copies);
 }

@@ -23,12 +23,16 @@ using namespace mlir::kiln;
 
 namespace {
 struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    lowering::populateElementwiseLoweringPatterns(patterns);
-    lowering::populateDataMovementLoweringPatterns(patterns);
+    lowering::BroadcastCopies copies = unconditionalBroadcastCopies
+                                           ? lowering::BroadcastCopies::Always
+                                           : lowering::BroadcastCopies::WhenBroadcasting;
+    lowering::populateElementwiseLoweringPatterns(patterns, copies);
+    lowering::populateDataMovementLoweringPatterns(patterns, copies);
     lowering::populateShapeLoweringPatterns(patterns);
-    lowering::populateContractionLoweringPatterns(patterns);
+    lowering::populateContractionLoweringPatterns(patterns, copies);
     lowering::populateReductionLoweringPatterns(patterns);
     lowering::populateGatherNDLoweringPatterns(patterns);
     lowering::populateGatherElementsLoweringPatterns(patterns);

@@ -42,17 +42,24 @@ struct RunTimeBroadcast {
   SmallVector<Value> resultDims;
 };
 
+/// When an operand whose `?` dims may broadcast is copied out to the
+/// result's size: only in runs where one does (an scf.if: the CPU), or in
+/// every run (the GPU, whose host code cannot hold a buffer a branch chose;
+/// the copy is the operand itself where nothing broadcasts).
+enum class BroadcastCopies { WhenBroadcasting, Always };
+
 /// Broadcasts `operands` to `resultType` as ONNX does when the model runs:
 /// a `?` dim that is 1 at run time where the result's is not is broadcast
-/// (the operand is copied out to the result's size in an scf.if taken only
-/// then), and dims that are neither 1 nor the size fail the run with a
-/// message naming the node (`opType` and `loc`). Dims proven equal at
-/// compile time (RunTimeBroadcast.cpp) cost nothing. `firstIsOutputSize`:
-/// the first operand has the result's shape (unidirectional broadcasting,
-/// as Gemm's C to the product).
+/// (the operand is copied out to the result's size, as `copies` says), and
+/// dims that are neither 1 nor the size fail the run with a message naming
+/// the node (`opType` and `loc`). Dims proven equal at compile time
+/// (RunTimeBroadcast.cpp) cost nothing. `firstIsOutputSize`: the first
+/// operand has the result's shape (unidirectional broadcasting, as Gemm's C
+/// to the product).
 RunTimeBroadcast broadcastAtRunTime(OpBuilder &b, Location loc, StringRef opType,
                                     ValueRange operands, RankedTensorType resultType,
-                                    bool firstIsOutputSize = false);
+                                    bool firstIsOutputSize = false,
+                                    BroadcastCopies copies = BroadcastCopies::WhenBroadcasting);
 
 /// What kiln-prepare-gemm-epilogues marked on an elementwise consumer of a
 /// contraction (#kiln.gemm_epilogue): its input numbers of the contraction's
@@ -240,10 +247,10 @@ bool isStoreConversion(linalg::GenericOp op);
 std::optional<std::pair<Value, Value>> accumulatedFactors(linalg::GenericOp op,
                                                           unsigned extraOps = 0);
 
-void populateElementwiseLoweringPatterns(RewritePatternSet &patterns);
-void populateContractionLoweringPatterns(RewritePatternSet &patterns);
+void populateElementwiseLoweringPatterns(RewritePatternSet &patterns, BroadcastCopies copies);
+void populateContractionLoweringPatterns(RewritePatternSet &patterns, BroadcastCopies copies);
 void populateReductionLoweringPatterns(RewritePatternSet &patterns);
-void populateDataMovementLoweringPatterns(RewritePatternSet &patterns);
+void populateDataMovementLoweringPatterns(RewritePatternSet &patterns, BroadcastCopies copies);
 void populateShapeLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherElementsLoweringPatterns(RewritePatternSet &patterns);

@@ -116,7 +116,8 @@ RunTimeBroadcast mlir::kiln::lowering::broadcastAtRunTime(OpBuilder &b, Location
                                                           StringRef opType,
                                                           ValueRange operands,
                                                           RankedTensorType resultType,
-                                                          bool firstIsOutputSize) {
+                                                          bool firstIsOutputSize,
+                                                          BroadcastCopies copies) {
   IndexMath m{b, loc};
   int64_t rank = resultType.getRank();
   Value one = m.c(1);
@@ -196,6 +197,10 @@ RunTimeBroadcast mlir::kiln::lowering::broadcastAtRunTime(OpBuilder &b, Location
     }
     if (!differs || matchPattern(differs, m_Zero())) {
       out.operands.push_back(operand);
+      continue;
+    }
+    if (copies == BroadcastCopies::Always) {
+      out.operands.push_back(copyBroadcast(b, loc, operand, broadcastDims));
       continue;
     }
     auto branch = scf::IfOp::create(b, loc, TypeRange{type}, differs, /*withElseRegion=*/true);

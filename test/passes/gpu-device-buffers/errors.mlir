@@ -1,8 +1,9 @@
 // RUN: kiln-opt %s --kiln-gpu-device-buffers -split-input-file -verify-diagnostics
 
-// Buffers must have static shapes: the GPU path compiles fixed input dims.
-func.func @dynamic(%x: memref<?x4xf32>, %ctx: index {kiln.runtime_context}) {
-  // expected-error@-1 {{the GPU path needs static shapes, but a buffer here is 'memref<?x4xf32>'}}
+// Inputs are contiguous (bufferization's identity layouts at the function
+// boundary): one copy of their bytes.
+func.func @strided_input(%x: memref<4xf32, strided<[2]>>, %ctx: index {kiln.runtime_context}) {
+  // expected-error@-1 {{an input with a non-identity layout: 'memref<4xf32, strided<[2]>>'}}
   return
 }
 

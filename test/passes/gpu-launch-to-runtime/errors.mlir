@@ -4,7 +4,7 @@
 // static shape and layout.
 func.func @dynamic(%a: memref<?xf32>, %ctx: index {kiln.runtime_context}) {
   %c1 = arith.constant 1 : index
-  // expected-error@+1 {{a kernel operand has a dynamic shape or layout ('memref<?xf32>'); the GPU path needs static ones}}
+  // expected-error@+1 {{a kernel operand has a dynamic shape or layout ('memref<?xf32>'); kernels take static ones (kiln-gpu-unpack-dynamic-memrefs, before outlining, passes a symbolic one as its base and sizes)}}
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
     %zero = arith.constant 0.0 : f32
     memref.store %zero, %a[%tx] : memref<?xf32>

@@ -79,3 +79,29 @@ func.func @full_reduction(%a: memref<8xf32>, %ctx: index) -> memref<f32> {
   }
   return %out : memref<f32>
 }
+
+// -----
+
+// A 0-d check's flag over symbolic dims: the host's comparison of a size,
+// amid the one-thread group (store, load, or, store), moves before the
+// group, which stays one launch and takes the comparison's result.
+// CHECK-LABEL: func.func @check_on_dims
+// CHECK: %[[BAD:.*]] = arith.cmpi sle, %arg1, %{{.*}} : index
+// CHECK: gpu.launch
+// CHECK:   memref.store %false, %arg0[]
+// CHECK:   %[[SEEN:.*]] = memref.load %arg0[]
+// CHECK:   %[[ANY:.*]] = arith.ori %[[SEEN]], %[[BAD]]
+// CHECK:   memref.store %[[ANY]], %arg0[]
+// CHECK: gpu.terminator
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @check_on_dims(%flag: memref<i1>, %n: index) {
+  %false = arith.constant false
+  %c0 = arith.constant 0 : index
+  memref.store %false, %flag[] : memref<i1>
+  %seen = memref.load %flag[] : memref<i1>
+  %bad = arith.cmpi sle, %n, %c0 : index
+  %any = arith.ori %seen, %bad : i1
+  memref.store %any, %flag[] : memref<i1>
+  return
+}

@@ -70,9 +70,20 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
     broadcast, and the size-giving dim itself being a 1 that broadcasts (the
     case this specialisation leaves out), fail the run with a message
     (`kiln.runtime_check`, in functions with a `kiln.runtime_context`
-    argument). An op the lowering does not handle
-    yet is reported at its location and the pass fails.
+    argument). With `unconditional-broadcast-copies` (the GPU path, whose
+    host code cannot hold a buffer a branch chose) such an operand is
+    copied out in every run instead: the copy reads index 0 along a dim
+    only where it is a 1 that broadcasts, so it is the operand itself
+    otherwise, and `kiln-fuse-elementwise` can fuse it into its user. An op
+    the lowering does not handle yet is reported at its location and the
+    pass fails.
   }];
+  let options = [
+    Option<"unconditionalBroadcastCopies", "unconditional-broadcast-copies", "bool",
+           /*default=*/"false",
+           "copy an operand whose `?` dims may broadcast in every run rather than in an "
+           "scf.if taken only when one does">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
@@ -440,7 +451,17 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
     // becomes
     %p = kiln.softmax_rows %qk addend(%mask : tensor<1x1x1x128xf32>) into %init {scale = 0.125 : f32} ...
     ```
+
+    A mask whose `?` dims may be a broadcasting 1 at run time is copied out
+    as the Add's own lowering would (`kiln-lower-to-linalg`), in an `scf.if`
+    or, with `unconditional-broadcast-copies`, in every run.
   }];
+  let options = [
+    Option<"unconditionalBroadcastCopies", "unconditional-broadcast-copies", "bool",
+           /*default=*/"false",
+           "copy a mask whose `?` dims may broadcast in every run rather than in an scf.if "
+           "taken only when one does">,
+  ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];
@@ -1385,8 +1406,11 @@ def KilnGpuDeviceBuffers : Pass<"kiln-gpu-device-buffers", "::mlir::ModuleOp"> {
     * each `memref.copy` becomes a `linalg.generic` copy, so that it runs
       as a kernel like every other loop.
 
-    Every buffer must have a static shape: the GPU path compiles models
-    with all input dims fixed (`--input-shape`).
+    Symbolic dims (a model compiled without `--input-shape`) are read at
+    run time (`memref.dim`): the device buffers are allocated and the
+    copies' byte counts computed from them. Weights are static; inputs
+    and outputs have identity layouts (bufferization's function
+    boundary).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
@@ -1475,8 +1499,13 @@ def KilnGpuRowKernels : Pass<"kiln-gpu-row-kernels", "::mlir::func::FuncOp"> {
     the same order); other rows take a `scf.for` per pass, which reads the
     row again.
 
-    Shapes must be static (the GPU path's rule); an op with no elements is
-    dropped.
+    Symbolic dims are read on the host: the number of rows sizes the grid
+    (a guard then keeps the last block's spare warps out), and a row of
+    symbolic length takes the `scf.for` form. A symbolic dim of the
+    softmax's addend is 1 or the scores' at run time: a runtime check on
+    the host, as on the CPU, and each load picks index 0 or the row's by
+    it. Layer norm's row length (the model's width) must be static. An op
+    with a static dim of 0 is dropped.
 
     Before:
     ```mlir
@@ -1811,6 +1840,38 @@ def KilnGpuThreadReductions : Pass<"kiln-gpu-thread-reductions", "::mlir::func::
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuUnpackDynamicMemRefs
+    : Pass<"kiln-gpu-unpack-dynamic-memrefs", "::mlir::func::FuncOp"> {
+  let summary = "A launch's memrefs of symbolic shape enter it as a base pointer and sizes";
+  let description = [{
+    Runs after `gpu-launch-sink-index-computations`, right before
+    `gpu-kernel-outlining`. The kernels take memrefs as bare pointers
+    (`convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1}`): the kernel
+    knows shape, strides and offset from the type, so every memref a kernel
+    takes must be static. With symbolic dims (a model compiled without
+    `--input-shape`) a launch uses memrefs like `memref<?x128xf32>`. For
+    each such memref the launch's body uses (one whose shape, strides or
+    offset are not all static), this pass takes its base buffer, offset,
+    sizes and strides apart before the launch
+    (`memref.extract_strided_metadata`) and puts them back together
+    inside it (`memref.reinterpret_cast`): outlining then passes the base
+    (a rank-0 memref: a bare pointer) and the symbolic parts as index
+    parameters. Static memrefs are left as they are.
+
+    ```mlir
+    gpu.launch ... { memref.load %x[%i, %j] : memref<?x128xf32> }
+    // becomes
+    %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %x
+    gpu.launch ... {
+      %y = memref.reinterpret_cast %base to offset: [0], sizes: [%sizes#0, 128],
+           strides: [128, 1] : memref<f32> to memref<?x128xf32>
+      memref.load %y[%i, %j] : memref<?x128xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Kernel launches become kiln_rt_gpu_launch calls; kernels in one module";
   let description = [{
@@ -1828,8 +1889,9 @@ def KilnGpuLaunchToRuntime : Pass<"kiln-gpu-launch-to-runtime", "::mlir::ModuleO
     parameter: the aligned pointer of each memref (the kernels use the
     bare-pointer calling convention: `convert-gpu-to-nvvm
     {use-bare-ptr-memref-call-conv=1}`; memref operands must have static
-    shapes and layouts), and each integer, index or float scalar widened
-    to 64 bits. The model ABI routes the call to
+    shapes and layouts, which `kiln-gpu-unpack-dynamic-memrefs` makes of
+    symbolic ones), and each integer, index or float scalar widened to 64
+    bits. The model ABI routes the call to
     `kiln_runtime_context::gpu_launch` (runtime/include/kiln/kiln_abi.h).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
