@@ -32,6 +32,7 @@ Usage:
   tools/difftest.py --replay test/difftest/regressions   # .onnx files or dirs
   tools/difftest.py --seed 2 --count 500 --gpu-compile   # also compile each for the GPU
   tools/difftest.py --seed 2 --count 500 --gpu-run       # ... and run it, emulated on the CPU
+  tools/difftest.py --seed 2 --count 500 --gpu-symbolic  # ... symbols kept, every binding
 
 A graph depends only on --seed and its index. --keep-failures DIR writes, per
 failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
@@ -96,6 +97,11 @@ HALF_TARGET = "cuda-emulated-cublas-fp16-half"
 HALF_FLAGS = ["--target", "cuda", "--gpu-gemm=cublas", "--precision", "fp16",
               "--gpu-attention=fused", "--gpu-gelu=tanh", "--gpu-emulation"]
 HALF_TOLERANCE, HALF_RANGE = 5e-2, 1e4
+# --gpu-symbolic: the GPU path with the graph's symbols kept (no --dim),
+# emulated like --gpu-run, and run on every input binding as the CPU
+# builds are: one library over all of them.
+SYMBOLIC_TARGET = "cuda-emulated-symbolic"
+SYMBOLIC_FLAGS = ["--target", "cuda", "--gpu-emulation"]
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
@@ -911,13 +917,21 @@ def gpu_dims(model, env):
     return ["--dim", ",".join(f"{n}={env.get(n, 3)}" for n in names)] if names else []
 
 
+def fixed_dims(opt, model, spec):
+    """The --dim a GPU build of `model` gets: its first binding's, but for
+    --gpu-symbolic's, which keeps the symbols."""
+    return [] if opt == SYMBOLIC_TARGET else gpu_dims(model, spec["envs"][0])
+
+
 def check(args, model, spec, tmp, opts=None):
     """("discard", reason) if onnx.checker or ONNX Runtime rejects the model,
     else ("ran", findings): dicts of kind, opt, detail (and output)."""
     if opts is None:
         opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ()) + \
-            (tuple(t for t in GPU_RUN_TARGETS if t != HALF_TARGET) if args.gpu_run else ()) + \
-            ((HALF_TARGET,) if args.gpu_half else ())
+            (tuple(t for t in GPU_RUN_TARGETS if t not in (HALF_TARGET, SYMBOLIC_TARGET))
+             if args.gpu_run else ()) + \
+            ((HALF_TARGET,) if args.gpu_half else ()) + \
+            ((SYMBOLIC_TARGET,) if args.gpu_symbolic else ())
     gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
     try:
         onnx.checker.check_model(model, full_check=True)
@@ -940,7 +954,7 @@ def check(args, model, spec, tmp, opts=None):
     findings = []
     for opt in opts:
         lib = tmp / f"model{opt}.so"
-        flags = gpu[opt] + gpu_dims(model, spec["envs"][0]) if opt in gpu else [opt]
+        flags = gpu[opt] + fixed_dims(opt, model, spec) if opt in gpu else [opt]
         if opt in GPU_RUN_TARGETS and args.gpu_opt:
             flags.append(args.gpu_opt)
         kind, msg = run_tool([args.kiln, "compile", str(tmp / "model.onnx"), "-o", str(lib),
@@ -956,7 +970,7 @@ def check(args, model, spec, tmp, opts=None):
             continue  # compiled; there is no GPU to run it on
         env = dict(os.environ, **emulation_env(args.fake_cuda)) if opt in GPU_RUN_TARGETS \
             else None
-        for i, (feeds, want) in enumerate(runs[:1] if env else runs):
+        for i, (feeds, want) in enumerate(runs[:1] if env and opt != SYMBOLIC_TARGET else runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
             for name, value in feeds.items():
@@ -1143,7 +1157,7 @@ def report(args, label, model, tmp, keep, repro):
             cmd += ["--input", f"{name}={keep / name}.npy"]
         opt = found[0]["opt"]
         gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
-        flags = " ".join(gpu[opt] + gpu_dims(shrunk, spec["envs"][0])) if opt in gpu else opt
+        flags = " ".join(gpu[opt] + fixed_dims(opt, shrunk, spec)) if opt in gpu else opt
         if opt in GPU_RUN_TARGETS and args.gpu_opt:
             flags += " " + args.gpu_opt
         driver = "".join(f"{k}={v} " for k, v in emulation_env(args.fake_cuda).items()) \
@@ -1152,7 +1166,8 @@ def report(args, label, model, tmp, keep, repro):
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
             f"{' --gpu-half' if opt == HALF_TARGET else ''}"
-            f"{' --gpu-run' if opt in GPU_RUN_TARGETS and opt != HALF_TARGET else ''}"
+            f"{' --gpu-symbolic' if opt == SYMBOLIC_TARGET else ''}"
+            f"{' --gpu-run' if opt in GPU_RUN_TARGETS and opt not in (HALF_TARGET, SYMBOLIC_TARGET) else ''}"
             f"{' --gpu-opt=' + args.gpu_opt if opt in GPU_RUN_TARGETS and args.gpu_opt else ''}"
             f"{' --gpu-compile' if opt in GPU_TARGETS else ''}\n"
             f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {flags} && "
@@ -1211,6 +1226,10 @@ def main():
                         help="also run each graph emulated with cuBLASLt fp16, half storage "
                              "(tensors between kernels in fp16), fused attention and tanh GELU, "
                              "held to fp16's accuracy (HALF_TOLERANCE): mismatches are findings")
+    parser.add_argument("--gpu-symbolic", action="store_true",
+                        help="also compile each graph for the GPU with its symbolic dims kept "
+                             "(--gpu-emulation) and run it on every input binding on the test "
+                             "CUDA driver: mismatches are findings")
     parser.add_argument("--fake-cuda",
                         default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")
@@ -1224,6 +1243,8 @@ def main():
     args = parser.parse_args()
     if args.gpu_half:
         GPU_RUN_TARGETS[HALF_TARGET] = HALF_FLAGS
+    if args.gpu_symbolic:
+        GPU_RUN_TARGETS[SYMBOLIC_TARGET] = SYMBOLIC_FLAGS
     if args.gpu_compile:
         toolkit = pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda")
         if not (toolkit / "nvvm/libdevice/libdevice.10.bc").exists():

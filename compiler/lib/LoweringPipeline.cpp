@@ -518,7 +518,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // in the device arena only at the top level): an operand whose `?` dims
   // may broadcast at run time is copied out in every run, a copy
   // kiln-fuse-elementwise fuses into its user.
-  std::string lowerToLinalg = "kiln-lower-to-linalg{unconditional-broadcast-copies=true}";
+  // A shape the graph computes with ops on shape tensors is read by the
+  // host: computed there, from its operands' elements.
+  std::string lowerToLinalg = "kiln-lower-to-linalg{unconditional-broadcast-copies=true},"
+                              "kiln-gpu-scalarize-shape-reads";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
                                        "kiln-softmax-to-ukernel{unconditional-broadcast-copies="

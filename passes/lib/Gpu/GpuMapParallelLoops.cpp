@@ -78,8 +78,17 @@ bool runsOnHost(Operation *op) {
 /// be handed host memory. (kiln-plan-memory puts every other buffer in
 /// device scratch; this one it could not.)
 LogicalResult checkHostAllocs(func::FuncOp func) {
+  // Returned as it is, or through a cast (canonicalization makes the static
+  // sizes of an output's symbolic-shape alloc static, and casts back).
+  auto returned = [](Value buffer) {
+    return llvm::any_of(buffer.getUsers(), [](Operation *user) {
+      if (auto cast = dyn_cast<memref::CastOp>(user))
+        return llvm::any_of(cast->getUsers(), llvm::IsaPred<func::ReturnOp>);
+      return isa<func::ReturnOp>(user);
+    });
+  };
   for (auto alloc : func.getBody().front().getOps<memref::AllocOp>())
-    if (llvm::none_of(alloc->getUsers(), [](Operation *user) { return isa<func::ReturnOp>(user); }))
+    if (!returned(alloc.getResult()))
       return alloc.emitError("cannot place this buffer in device memory (")
              << alloc.getType() << "): its size is not known at the top of the function";
   return success();

@@ -131,8 +131,8 @@ struct LowerRuntimeChecksPass
           "on the GPU path a run-time check whose condition reads tensor data must load it "
           "from a 0-d i1 buffer (a reduction's result), which the runtime reads back from the "
           "device; this condition is computed otherwise (with symbolic dims: from a shape the "
-          "graph computes with ops on shape tensors, which the GPU path does not run on the "
-          "host yet; fix the symbolic input dims with --input-shape or --dim)");
+          "graph computes with ops kiln-gpu-scalarize-shape-reads cannot compute on the host; "
+          "fix the symbolic input dims with --input-shape or --dim)");
     Value address = mlir::kiln::lowering::callOperand(b, loc, flag).address;
     Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
     func::CallOp::create(b, loc, kDeviceCheckFunction, TypeRange{},

@@ -1840,6 +1840,50 @@ def KilnGpuThreadReductions : Pass<"kiln-gpu-thread-reductions", "::mlir::func::
                            "::mlir::scf::SCFDialect"];
 }
 
+def KilnGpuScalarizeShapeReads
+    : Pass<"kiln-gpu-scalarize-shape-reads", "::mlir::func::FuncOp"> {
+  let summary = "The host's reads of computed shape tensors become scalar arithmetic";
+  let description = [{
+    Runs on tensors, after `kiln-lower-to-linalg`, on the GPU path. With
+    symbolic dims a graph may compute a shape with ops on shape tensors
+    (PyTorch's TorchScript export of `expand`: `Where(Equal(shape, -1), 1,
+    shape)` over a `Concat` of dims), and the host code reads its elements
+    (`tensor.extract`: the `Expand`'s output sizes and its checks). On the
+    GPU those ops would be kernels writing device memory the host cannot
+    read, so each such read in the function's own block, of a small integer
+    tensor (static, at most 16 elements; i1 only of rank 1 or more: a
+    check's 0-d flag is read as it is), is computed from the operands'
+    elements instead:
+
+    * an element of an elementwise `linalg.generic` (no reduction, its
+      init unread, projected-permutation maps) is its body applied to the
+      inputs' elements at the mapped indices;
+    * an element of a `tensor.insert_slice` (static offsets and sizes, unit
+      strides, constant indices, no rank reduction) is the source's where
+      the slice covers it, else the destination's;
+    * an element of a static `tensor.expand_shape` is its source's at the
+      group-wise linearized indices;
+    * `tensor.extract`'s own folds (of `tensor.from_elements`, constants).
+
+    The tensor ops are left for canonicalization to drop once unused.
+
+    ```mlir
+    %v = linalg.generic ... ins(%shape : tensor<4xi64>) outs(%e : tensor<4xi64>) {
+    ^bb0(%in: i64, %out: i64):
+      %eq = arith.cmpi eq, %in, %c-1 : i64
+      %s = arith.select %eq, %c1, %in : i64
+      linalg.yield %s : i64
+    }
+    %d = tensor.extract %v[%c2] : tensor<4xi64>
+    // becomes
+    %in = tensor.extract %shape[%c2] : tensor<4xi64>
+    %eq = arith.cmpi eq, %in, %c-1 : i64
+    %d = arith.select %eq, %c1, %in : i64
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def KilnGpuUnpackDynamicMemRefs
     : Pass<"kiln-gpu-unpack-dynamic-memrefs", "::mlir::func::FuncOp"> {
   let summary = "A launch's memrefs of symbolic shape enter it as a base pointer and sizes";
