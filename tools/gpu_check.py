@@ -59,8 +59,18 @@ from gpu_reference import (acceptance, bert_base_gemms, dense_fp16_peak_tflops, 
 TOLERANCE = {"fp32": 1e-3, "tf32": 1e-2, "fp16": 1e-2, "bf16": 5e-2}
 
 
+SYMBOLIC = "-symbolic"  # a variant's suffix: compiled with the model's symbolic dims kept
+
+
+def shape_flags(variant: str, shapes: str) -> list:
+    """--input-shape `shapes` for the variant's compile, or nothing for a
+    `-symbolic` one (symbolic dims kept: one library for every shape, fed
+    the same inputs as the others)."""
+    return [] if variant.endswith(SYMBOLIC) else ["--input-shape", shapes]
+
+
 def variant_flags(variant: str) -> list:
-    """`kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
+    """Any variant may end in `-symbolic` (shape_flags). `kernels` (the GEMMs as generated kernels, fp32), `kernels-O0` (-O0:
     every linalg loop its own kernel, no fusion and no row kernels; the
     form first verified on an H200, a baseline when another variant
     disagrees) or `cublas-<precision>[-<form>...]` (cuBLASLt GEMMs in that
@@ -74,6 +84,7 @@ def variant_flags(variant: str) -> list:
     precision `ept1` (elementwise kernels one element a thread,
     --gpu-elements-per-thread=1, instead of up to 8): the kiln compile
     flags."""
+    variant = variant.removesuffix(SYMBOLIC)
     if variant == "kernels":
         return []
     if variant == "kernels-O0":
@@ -88,7 +99,8 @@ def variant_flags(variant: str) -> list:
             or (set(forms) - {"loop", "ept1"} and precision not in ("fp16", "bf16"))):
         raise SystemExit(f"unknown variant '{variant}': kernels, kernels-O0, "
                          "cublas-fp32|tf32|fp16|bf16[-loop][-ept1], or cublas-fp16|bf16 with "
-                         "any of -loop, -fp32store, -fused, -tanhgelu, -ept1")
+                         "any of -loop, -fp32store, -fused, -tanhgelu, -ept1; each may end "
+                         "in -symbolic")
     return ["--gpu-gemm=cublas", "--precision", precision, *(flags[form] for form in forms)]
 
 
@@ -158,7 +170,7 @@ def prepare_model(model_path: pathlib.Path, out: pathlib.Path, args) -> dict:
         started = time.perf_counter()
         library = folder / f"model.{variant}.so"
         run([args.kiln, "compile", model_path, "-o", library,
-             "--target", args.target, *variant_flags(variant), "--input-shape", shapes,
+             "--target", args.target, *variant_flags(variant), *shape_flags(variant, shapes),
              *(["--gpu-emulation"] if args.emulation else [])])
         compile_seconds[variant] = round(time.perf_counter() - started, 2)
         run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz: 64 MiB travel to the GPU
@@ -201,7 +213,7 @@ def prepare_bert_base(source: pathlib.Path, out: pathlib.Path, args) -> list:
                                                          "token_type_ids"))
             library = folder / f"b{batch}.{variant}.so"
             run([args.kiln, "compile", constant, "-o", library, "--target", args.target,
-                 *variant_flags(variant), "--input-shape", shapes])
+                 *variant_flags(variant), *shape_flags(variant, shapes)])
             run(["xz", "-T2", "-6", "-f", library])  # -> .so.xz
             entries.append({"batch": batch, "variant": variant,
                             "library": library.name + ".xz"})

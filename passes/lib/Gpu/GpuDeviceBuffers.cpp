@@ -9,7 +9,8 @@
 //  * inputs (host memory, the caller's): copied into a fresh alloc (so a
 //    scratch slot) at the top of the function;
 //  * outputs: copied from the device into a fresh host alloc, which stays
-//    malloc (returned buffers are not planned) and goes to the caller;
+//    malloc (returned buffers are not planned) and goes to the caller
+//    (a strided view cast to the identity layout made contiguous first);
 //  * weights (memref.get_global): the runtime's device copy, uploaded once
 //    per session;
 //  * a reshape's target shape (symbolic dims: sizes the host stores and
@@ -215,6 +216,29 @@ private:
     return success();
   }
 
+  /// `output` as contiguous device memory, as its identity layout says.
+  /// Bufferization returns a strided view of symbolic strides (a Split's
+  /// piece, a slice) through a memref.cast to the identity layout, which
+  /// only the run's sizes can make true: such a view is copied into a
+  /// fresh buffer first (a kernel). Others are contiguous as they are.
+  Value contiguous(OpBuilder &b, Location loc, Value output) {
+    Value source = output;
+    while (auto cast = source.getDefiningOp<memref::CastOp>())
+      source = cast.getSource();
+    if (cast<MemRefType>(source.getType()).getLayout().isIdentity())
+      return output;
+    // The view's sizes (folded to the values that made it, so that
+    // kiln-plan-memory can size the buffer at the top of the function).
+    auto type = cast<MemRefType>(output.getType());
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        sizes.push_back(b.createOrFold<memref::DimOp>(loc, source, d));
+    Value copy = memref::AllocOp::create(b, loc, type, sizes);
+    linalg::makeMemRefCopyOp(b, loc, source, copy);
+    return copy;
+  }
+
   /// Each output: copied into a host buffer, which is returned instead.
   LogicalResult outputsToHost() {
     SmallVector<func::ReturnOp> returns;
@@ -228,9 +252,10 @@ private:
         Location loc = operand.get().getLoc();
         if (!type.getLayout().isIdentity())
           return emitError(loc, "an output with a non-identity layout: ") << type;
-        Value host = memref::AllocOp::create(b, loc, type, dynamicSizes(b, loc, operand.get()));
+        Value device = contiguous(b, loc, operand.get());
+        Value host = memref::AllocOp::create(b, loc, type, dynamicSizes(b, loc, device));
         // One address per statement: argument evaluation order varies.
-        Value deviceAddress = address(b, loc, operand.get());
+        Value deviceAddress = address(b, loc, device);
         Value hostAddress = address(b, loc, host);
         copy(b, loc, hostAddress, deviceAddress, byteSize(b, loc, host), kDeviceToHost);
         operand.set(host);

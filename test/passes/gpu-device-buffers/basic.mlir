@@ -131,3 +131,28 @@ func.func @reshape_shape(%x: memref<?xf32>, %n: index, %ctx: index {kiln.runtime
   memref.dealloc %shape : memref<2xindex>
   return %out : memref<?x?xf32>
 }
+
+// -----
+
+// An output that is a view of symbolic strides (a Split's piece) reaches
+// the return through a cast to the identity layout, which the view's
+// strides do not have: it is copied into a contiguous buffer (a kernel
+// later, sized by the view's own size values) before the copy to the host.
+// CHECK-LABEL: func.func @strided_output
+// CHECK-SAME: (%[[X:.*]]: memref<?x?xf32>, %[[CTX:.*]]: index {kiln.runtime_context})
+// CHECK: %[[XD:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf32>
+// CHECK: %[[PIECE:.*]] = memref.subview %[[XD]][0, 0] [%[[N:.*]], 9] [1, 1]
+// CHECK: %[[DENSE:.*]] = memref.alloc(%[[N]]) : memref<?x9xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[PIECE]] : memref<?x9xf32, strided<[?, 1]>>) outs(%[[DENSE]] : memref<?x9xf32>)
+// CHECK: %[[HOST:.*]] = memref.alloc(%{{.*}}) : memref<?x9xf32>
+// CHECK: %[[DP:.*]] = memref.extract_aligned_pointer_as_index %[[DENSE]]
+// CHECK: call @kiln_rt_gpu_copy(%[[CTX]], %{{.*}}, %[[DP]], %{{.*}}, %{{.*}})
+// CHECK: return %[[HOST]]
+func.func @strided_output(%x: memref<?x?xf32>, %ctx: index {kiln.runtime_context}) -> memref<?x9xf32> {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x?xf32>
+  %piece = memref.subview %x[0, 0] [%n, 9] [1, 1] : memref<?x?xf32> to memref<?x9xf32, strided<[?, 1]>>
+  %out = memref.cast %piece : memref<?x9xf32, strided<[?, 1]>> to memref<?x9xf32>
+  return %out : memref<?x9xf32>
+}
