@@ -211,10 +211,11 @@ bool hoistToDefine(Value value, Operation *point, SmallVector<Operation *> &hois
   if (!def || def->getBlock() != point->getBlock() || def->isBeforeInBlock(point) ||
       llvm::is_contained(hoisted, def))
     return true;
-  // A static alloc may move up too (before the memory plan, the target of
-  // a store conversion): its buffer then only lives longer.
-  bool staticAlloc = isa<memref::AllocOp>(def) && def->getNumOperands() == 0;
-  if (depth > 2 || !(isMemoryEffectFree(def) || staticAlloc) || def->getNumRegions() != 0)
+  // An alloc may move up too (before the memory plan, the target of a
+  // store conversion; with symbolic dims its sizes with it): its buffer
+  // then only lives longer.
+  bool alloc = isa<memref::AllocOp>(def);
+  if (depth > 2 || !(isMemoryEffectFree(def) || alloc) || def->getNumRegions() != 0)
     return false;
   for (Value operand : def->getOperands())
     if (!hoistToDefine(operand, point, hoisted, depth + 1))

@@ -163,3 +163,51 @@ func.func @kept_copies(%a: memref<4x8xf32>, %b: memref<8x4xf32>, %d: memref<4x4x
   memref.dealloc %c2 : memref<4x4xf32>
   return
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+
+// With a symbolic row count the 16-bit buffer's alloc takes its size from
+// a memref.dim: both move before the GEMM, which stores into it as with
+// static shapes (no f32 buffer, no truncating kernel).
+// CHECK-LABEL: func.func @stores_f16_symbolic
+// CHECK-NOT: memref.alloc(%{{.*}}) : memref<?x4xf32>
+// CHECK: %[[D:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf16>
+// CHECK-NOT: linalg
+// CHECK: kiln.fgemm %arg0, %arg1 into %[[D]] {indexing_maps
+// CHECK-SAME: memref<?x8xf16>, memref<8x4xf16>, memref<?x4xf16>
+// CHECK-NOT: linalg
+// CHECK: memref.copy %[[D]], %arg2
+func.func @stores_f16_symbolic(%a: memref<?x8xf16>, %b: memref<8x4xf16>, %out: memref<?x4xf16>,
+                               %ctx: index {kiln.runtime_context}) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %a, %c0 : memref<?x8xf16>
+  %c = memref.alloc(%m) : memref<?x4xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x4xf32>)
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x8xf16>, memref<8x4xf16>) outs(%c : memref<?x4xf32>) {
+  ^bb0(%p: f16, %q: f16, %acc: f32):
+    %x = arith.extf %p : f16 to f32
+    %y = arith.extf %q : f16 to f32
+    %mul = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %mul : f32
+    linalg.yield %s : f32
+  }
+  %m2 = memref.dim %a, %c0 : memref<?x8xf16>
+  %d = memref.alloc(%m2) : memref<?x4xf16>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<?x4xf32>) outs(%d : memref<?x4xf16>) {
+  ^bb0(%v: f32, %o: f16):
+    %h = arith.truncf %v : f32 to f16
+    linalg.yield %h : f16
+  }
+  memref.copy %d, %out : memref<?x4xf16> to memref<?x4xf16>
+  memref.dealloc %c : memref<?x4xf32>
+  memref.dealloc %d : memref<?x4xf16>
+  return
+}
