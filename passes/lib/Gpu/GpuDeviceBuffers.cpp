@@ -223,8 +223,8 @@ private:
   /// fresh buffer first (a kernel). Others are contiguous as they are.
   Value contiguous(OpBuilder &b, Location loc, Value output) {
     Value source = output;
-    while (auto cast = source.getDefiningOp<memref::CastOp>())
-      source = cast.getSource();
+    while (auto castOp = source.getDefiningOp<memref::CastOp>())
+      source = castOp.getSource();
     if (cast<MemRefType>(source.getType()).getLayout().isIdentity())
       return output;
     // The view's sizes (folded to the values that made it, so that
