@@ -175,12 +175,13 @@ def compile_model(model_path: pathlib.Path, library: pathlib.Path, args,
 
 
 def fake_cuda_env(args):
-    """kiln-run's environment for --fake-cuda: the test CUDA driver (and its
-    cuBLASLt) instead of the system's, for GPU models compiled with
+    """kiln-run's environment for --fake-cuda (gpu_check.emulation_env: the
+    test CUDA driver as driver and cuBLASLt), for GPU models compiled with
     --gpu-emulation; None (inherit) otherwise."""
     if not args.fake_cuda:
         return None
-    return dict(os.environ, KILN_CUDA_DRIVER=args.fake_cuda, KILN_CUBLASLT=args.fake_cuda)
+    from gpu_check import emulation_env  # tools/, beside this
+    return dict(os.environ, **emulation_env(args.fake_cuda, race_check=False))
 
 
 def check(model_path: pathlib.Path, args, tmp: pathlib.Path) -> bool:

@@ -19,6 +19,12 @@ FAKE_DRIVER = BUILD / "runtime" / "tests" / "bin" / "libkiln_fake_cuda.so"
 GPU_MODEL = BUILD / "runtime" / "tests" / "models" / "fake_gpu_model.so"
 CPU_MODEL = BUILD / "runtime" / "tests" / "models" / "fake_model.so"
 
+def emulated_env():
+    """The child's environment: the fake driver as the CUDA driver and as
+    cuBLASLt."""
+    return dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
+
+
 CHILD = textwrap.dedent("""
     import sys
     import numpy as np
@@ -216,7 +222,7 @@ def test_python_compile_of_an_fp16_gpu_model(tmp_path, attention, contiguous, ge
                        gpu_attention=attention, gpu_gelu=gelu, gpu_contiguous_batches=contiguous,
                        gpu_emulation=True)
     cpu = kiln.compile(model, tmp_path / "cpu.so", input_shapes=shapes)
-    env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
+    env = emulated_env()
     result = subprocess.run([sys.executable, "-c", HALF_CHILD, str(gpu), str(cpu)],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -257,7 +263,7 @@ def test_one_gpu_session_over_several_shapes(tmp_path, options, tolerance):
     model = pathlib.Path(__file__).parents[2] / "test" / "models" / "bert-tiny.dynamo.onnx"
     gpu = kiln.compile(model, tmp_path / "gpu.so", target="cuda", gpu_emulation=True, **options)
     cpu = kiln.compile(model, tmp_path / "cpu.so")
-    env = dict(os.environ, KILN_CUDA_DRIVER=str(FAKE_DRIVER), KILN_CUBLASLT=str(FAKE_DRIVER))
+    env = emulated_env()
     result = subprocess.run([sys.executable, "-c", SHAPES_CHILD, str(gpu), str(cpu)],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Lowering/LoweringUtils.h"
+#include "../Lowering/RuntimeCalls.h"
 #include "HalfStorage.h"
 #include "WarpKernels.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -178,20 +179,12 @@ AddendBroadcast addendBroadcast(OpBuilder &b, Location loc, Value addend, const 
                          : xDim == xRank - 1 ? x.n
                                              : x.leading[xDim];
     Value expected = getValueOrCreateConstantIndexOp(b, loc, xSize);
-    Value actual = memref::DimOp::create(b, loc, addend, d);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, actual, one);
-    Value bad = arith::AndIOp::create(
-        b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, expected),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
-    failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
-    broadcast.isOne.push_back(isOne);
+    broadcast.isOne.push_back(lowering::isBroadcastOne(b, loc, addend, d, expected, failed));
   }
   if (failed)
     lowering::emitRuntimeCheck(b, loc, failed,
                                lowering::describeNode(loc, "Softmax") +
-                                   ": the mask's shape does not broadcast to the scores' (a dim "
-                                   "is neither 1 nor theirs at run time)");
+                                   lowering::kMaskBroadcastMessage);
   return broadcast;
 }
 

@@ -68,6 +68,27 @@ inline Value doubleWord(OpBuilder &b, Location loc, double value) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), bits);
 }
 
+/// Whether `?` dim `dim` of `buffer` is 1 at run time (an i1), where numpy's
+/// rules let it be 1 or `size`; where it is neither, `failed` (null or an
+/// i1) is or-ed with true for the caller's kiln.runtime_check.
+inline Value isBroadcastOne(OpBuilder &b, Location loc, Value buffer, int64_t dim, Value size,
+                            Value &failed) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value actual = memref::DimOp::create(b, loc, buffer, dim);
+  Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, actual, one);
+  Value bad = arith::AndIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, size),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
+  failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+  return isOne;
+}
+
+/// The message of the check a softmax's `?` mask dims get (isBroadcastOne),
+/// after the node's description.
+constexpr const char *kMaskBroadcastMessage =
+    ": the mask's shape does not broadcast to the scores' (a dim is neither 1 nor theirs at run "
+    "time)";
+
 /// The stride of `buffer` (lowered as `operand`) along a dim of the call
 /// whose size is `size`, where the buffer broadcasts to it (numpy's rules):
 /// its dim `dim` (negative: it has no such dim) of size 1 reads the same
@@ -82,13 +103,7 @@ inline Value broadcastStride(OpBuilder &b, Location loc, Value buffer, const Cal
     return zero;
   if (!type.isDynamicDim(dim))
     return operand.strides[dim];
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value actual = memref::DimOp::create(b, loc, buffer, dim);
-  Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, actual, one);
-  Value bad = arith::AndIOp::create(
-      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, size),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
-  failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+  Value isOne = isBroadcastOne(b, loc, buffer, dim, size, failed);
   return arith::SelectOp::create(b, loc, isOne, zero, operand.strides[dim]);
 }
 

@@ -48,8 +48,7 @@ void lowerSoftmax(IRRewriter &rewriter, SoftmaxRowsOp op, Value context, Value d
     if (failed)
       lowering::emitRuntimeCheck(rewriter, loc, failed,
                                  lowering::describeNode(loc, "Softmax") +
-                                     ": the mask's shape does not broadcast to the scores' (a dim "
-                                     "is neither 1 nor theirs at run time)");
+                                     lowering::kMaskBroadcastMessage);
   }
   set(KILN_FIELD(scale), lowering::doubleWord(rewriter, loc, op.getScale().convertToDouble()));
 #undef KILN_FIELD
