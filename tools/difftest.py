@@ -33,6 +33,7 @@ Usage:
   tools/difftest.py --seed 2 --count 500 --gpu-compile   # also compile each for the GPU
   tools/difftest.py --seed 2 --count 500 --gpu-run       # ... and run it, emulated on the CPU
   tools/difftest.py --seed 2 --count 500 --gpu-symbolic  # ... symbols kept, every binding
+  tools/difftest.py --seed 2 --count 500 --gpu-half --gpu-symbolic  # both, and fp16 symbolic
 
 A graph depends only on --seed and its index. --keep-failures DIR writes, per
 failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
@@ -102,6 +103,13 @@ HALF_TOLERANCE, HALF_RANGE = 5e-2, 1e4
 # builds are: one library over all of them.
 SYMBOLIC_TARGET = "cuda-emulated-symbolic"
 SYMBOLIC_FLAGS = ["--target", "cuda", "--gpu-emulation"]
+# --gpu-half with --gpu-symbolic: --gpu-half's build (fused attention over
+# symbolic batch, heads and sequence lengths) with the symbols kept, run on
+# every binding and held to fp16's accuracy.
+HALF_SYMBOLIC_TARGET = "cuda-emulated-cublas-fp16-half-symbolic"
+SYMBOLIC_TARGETS = (SYMBOLIC_TARGET, HALF_SYMBOLIC_TARGET)
+HALF_TARGETS = (HALF_TARGET, HALF_SYMBOLIC_TARGET)
+OPT_IN_TARGETS = (HALF_TARGET, *SYMBOLIC_TARGETS)
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
                              r"would need|cannot place this buffer in device memory")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
@@ -920,7 +928,7 @@ def gpu_dims(model, env):
 def fixed_dims(opt, model, spec):
     """The --dim a GPU build of `model` gets: its first binding's, but for
     --gpu-symbolic's, which keeps the symbols."""
-    return [] if opt == SYMBOLIC_TARGET else gpu_dims(model, spec["envs"][0])
+    return [] if opt in SYMBOLIC_TARGETS else gpu_dims(model, spec["envs"][0])
 
 
 def check(args, model, spec, tmp, opts=None):
@@ -928,10 +936,11 @@ def check(args, model, spec, tmp, opts=None):
     else ("ran", findings): dicts of kind, opt, detail (and output)."""
     if opts is None:
         opts = OPT_LEVELS + (tuple(GPU_TARGETS) if args.gpu_compile else ()) + \
-            (tuple(t for t in GPU_RUN_TARGETS if t not in (HALF_TARGET, SYMBOLIC_TARGET))
+            (tuple(t for t in GPU_RUN_TARGETS if t not in OPT_IN_TARGETS)
              if args.gpu_run else ()) + \
             ((HALF_TARGET,) if args.gpu_half else ()) + \
-            ((SYMBOLIC_TARGET,) if args.gpu_symbolic else ())
+            ((SYMBOLIC_TARGET,) if args.gpu_symbolic else ()) + \
+            ((HALF_SYMBOLIC_TARGET,) if args.gpu_half and args.gpu_symbolic else ())
     gpu = {**GPU_TARGETS, **GPU_RUN_TARGETS}
     try:
         onnx.checker.check_model(model, full_check=True)
@@ -970,7 +979,7 @@ def check(args, model, spec, tmp, opts=None):
             continue  # compiled; there is no GPU to run it on
         env = dict(os.environ, **emulation_env(args.fake_cuda)) if opt in GPU_RUN_TARGETS \
             else None
-        for i, (feeds, want) in enumerate(runs[:1] if env and opt != SYMBOLIC_TARGET else runs):
+        for i, (feeds, want) in enumerate(runs[:1] if env and opt not in SYMBOLIC_TARGETS else runs):
             out, cmd = tmp / f"out{opt}.{i}", [args.kiln_run, str(lib), "--threads",
                                                 str(args.threads)]
             for name, value in feeds.items():
@@ -985,7 +994,7 @@ def check(args, model, spec, tmp, opts=None):
                 break
             bad = [(n, why) for n, v in want.items() if (why := compare(
                 v, np.load(out / f"{n}.npy") if (out / f"{n}.npy").exists() else None,
-                half=opt == HALF_TARGET))]
+                half=opt in HALF_TARGETS))]
             if bad:
                 findings.append({"kind": "mismatch", "opt": opt, "output": bad[0][0],
                                  "detail": f"env {i} {spec['envs'][i]} {bad[0][0]}: {bad[0][1]}"})
@@ -1165,9 +1174,9 @@ def report(args, label, model, tmp, keep, repro):
         (keep / "repro.txt").write_text(
             f"# {found[0]['kind']} {opt}: {found[0]['detail']}\n{repro}"
             f"{ROOT}/tools/difftest.py --replay {keep}/shrunk.onnx"
-            f"{' --gpu-half' if opt == HALF_TARGET else ''}"
-            f"{' --gpu-symbolic' if opt == SYMBOLIC_TARGET else ''}"
-            f"{' --gpu-run' if opt in GPU_RUN_TARGETS and opt not in (HALF_TARGET, SYMBOLIC_TARGET) else ''}"
+            f"{' --gpu-half' if opt in HALF_TARGETS else ''}"
+            f"{' --gpu-symbolic' if opt in SYMBOLIC_TARGETS else ''}"
+            f"{' --gpu-run' if opt in GPU_RUN_TARGETS and opt not in OPT_IN_TARGETS else ''}"
             f"{' --gpu-opt=' + args.gpu_opt if opt in GPU_RUN_TARGETS and args.gpu_opt else ''}"
             f"{' --gpu-compile' if opt in GPU_TARGETS else ''}\n"
             f"{args.kiln} compile {keep}/shrunk.onnx -o /tmp/shrunk.so {flags} && "
@@ -1229,7 +1238,8 @@ def main():
     parser.add_argument("--gpu-symbolic", action="store_true",
                         help="also compile each graph for the GPU with its symbolic dims kept "
                              "(--gpu-emulation) and run it on every input binding on the test "
-                             "CUDA driver: mismatches are findings")
+                             "CUDA driver: mismatches are findings (with --gpu-half, also "
+                             "--gpu-half's build with the symbols kept)")
     parser.add_argument("--fake-cuda",
                         default=str(BUILT_FAKE_DRIVER),
                         help="the test CUDA driver for --gpu-run")
@@ -1245,6 +1255,8 @@ def main():
         GPU_RUN_TARGETS[HALF_TARGET] = HALF_FLAGS
     if args.gpu_symbolic:
         GPU_RUN_TARGETS[SYMBOLIC_TARGET] = SYMBOLIC_FLAGS
+    if args.gpu_half and args.gpu_symbolic:
+        GPU_RUN_TARGETS[HALF_SYMBOLIC_TARGET] = HALF_FLAGS
     if args.gpu_compile:
         toolkit = pathlib.Path(os.environ.get("CUDA_HOME") or "/usr/local/cuda")
         if not (toolkit / "nvvm/libdevice/libdevice.10.bc").exists():

@@ -186,15 +186,10 @@ void rewrite(Attention a) {
 }
 
 /// Whether the GPU's attention kernel (kiln-gpu-attention-kernels) runs
-/// `a`: static shapes and head sizes it takes (AttentionKernelShapes.h).
+/// `a`: head sizes it takes (AttentionKernelShapes.h); its batch, head,
+/// query and key counts and the mask's dims may be symbolic.
 bool runsOnGpu(Attention a) {
   auto shapeOf = [](Value v) { return cast<RankedTensorType>(v.getType()); };
-  for (Value v : {a.scores.getLhs(), a.scores.getRhs(), a.output.getRhs(), a.output.getResult()})
-    if (!shapeOf(v).hasStaticShape())
-      return false;
-  if (Value addend = a.softmax.getAddend())
-    if (!cast<ShapedType>(addend.getType()).hasStaticShape())
-      return false;
   return gpu_attention::headSizeProblem(shapeOf(a.scores.getLhs()).getDimSize(3),
                                         shapeOf(a.output.getRhs()).getDimSize(3),
                                         shapeOf(a.scores.getRhs()).getDimSize(3))

@@ -30,6 +30,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Lowering/LoweringUtils.h"
+#include "../Lowering/RuntimeCalls.h"
 #include "AttentionKernelShapes.h"
 #include "HalfStorage.h"
 #include "TensorCoreBuilder.h"
@@ -85,7 +87,23 @@ bool columnsContiguous(const Operand &o, int64_t columns, int64_t keys) {
   int64_t offset;
   if (failed(cast<MemRefType>(o.buffer.getType()).getStridesAndOffset(strides, offset)))
     return true;
-  return strides[o.perm[columns]] <= strides[o.perm[keys]];
+  int64_t columnStride = strides[o.perm[columns]], keyStride = strides[o.perm[keys]];
+  if (ShapedType::isDynamic(columnStride) || ShapedType::isDynamic(keyStride))
+    return columnStride == 1 || keyStride != 1; // a unit stride is the smaller
+  return columnStride <= keyStride;
+}
+
+/// Whether stride `d` of `type`, symbolic, is a multiple of `factor` all
+/// the same: in an identity layout it is the product of the sizes inside
+/// it, a multiple of that of the static ones.
+bool strideMultipleOf(MemRefType type, int64_t d, int64_t factor) {
+  if (!type.getLayout().isIdentity())
+    return false;
+  int64_t product = 1;
+  for (int64_t inner = d + 1; inner < type.getRank(); ++inner)
+    if (!type.isDynamicDim(inner))
+      product = (product * type.getDimSize(inner)) % factor;
+  return product % factor == 0;
 }
 
 /// Whether a step's tile of `o` (logical dim `columns` along a row of
@@ -94,23 +112,56 @@ bool columnsContiguous(const Operand &o, int64_t columns, int64_t keys) {
 /// with unit stride, and every other stride and its offset are multiples
 /// of 8 values, so that each copy's source is 16-byte aligned whenever the
 /// buffer's base is (checked when the kernel runs: the runtime's buffers
-/// are, a caller's device pointer need not be).
-bool vectorCopyable(const Operand &o, int64_t columns, int64_t width, FloatType mmaType) {
+/// are, a caller's device pointer need not be). Symbolic strides or offset
+/// that no type proves such multiples go to `runTimeStrides` and
+/// `runTimeOffset`, checked when the kernel runs too (layoutAligned).
+bool vectorCopyable(const Operand &o, int64_t columns, int64_t width, FloatType mmaType,
+                    SmallVectorImpl<int64_t> &runTimeStrides, bool &runTimeOffset) {
   auto type = cast<MemRefType>(o.buffer.getType());
   SmallVector<int64_t> strides;
   int64_t offset;
   if (type.getElementType() != mmaType || width % kVectorWidth != 0 ||
-      failed(type.getStridesAndOffset(strides, offset)) || ShapedType::isDynamic(offset) ||
-      offset % kVectorWidth != 0)
+      failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  runTimeOffset = ShapedType::isDynamic(offset);
+  if (!runTimeOffset && offset % kVectorWidth != 0)
     return false;
   int64_t innermost = type.getRank() - 1;
   if (o.perm[columns] != innermost || strides[innermost] != 1)
     return false;
-  for (int64_t d = 0; d < innermost; ++d)
-    if (type.getDimSize(d) != 1 &&
-        (ShapedType::isDynamic(strides[d]) || strides[d] % kVectorWidth != 0))
-      return false;
+  for (int64_t d = 0; d < innermost; ++d) {
+    if (type.getDimSize(d) == 1)
+      continue;
+    if (!ShapedType::isDynamic(strides[d])) {
+      if (strides[d] % kVectorWidth != 0)
+        return false;
+    } else if (!strideMultipleOf(type, d, kVectorWidth)) {
+      runTimeStrides.push_back(d);
+    }
+  }
   return true;
+}
+
+/// On the host: whether `buffer`'s strides `dims` and, if `offset`, its
+/// offset are multiples of 8 values (an i1), or null where nothing is
+/// left to check.
+Value layoutAligned(OpBuilder &b, Location loc, Value buffer, ArrayRef<int64_t> dims,
+                    bool offset) {
+  if (dims.empty() && !offset)
+    return Value();
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0),
+        width = arith::ConstantIndexOp::create(b, loc, kVectorWidth), all;
+  auto require = [&](Value size) {
+    Value rest = arith::RemUIOp::create(b, loc, size, width);
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rest, zero);
+    all = all ? arith::AndIOp::create(b, loc, all, ok).getResult() : ok;
+  };
+  if (offset)
+    require(metadata.getOffset());
+  for (int64_t d : dims)
+    require(metadata.getStrides()[d]);
+  return all;
 }
 
 /// The reason the GPU kernel cannot run `op`, or "".
@@ -119,21 +170,28 @@ std::string unsupported(AttentionOp op, FloatType mmaType) {
     auto type = dyn_cast<MemRefType>(v.getType());
     if (!type)
       return "it runs after bufferization; this op is on tensors";
-    if (!type.hasStaticShape())
-      return "the GPU path needs static shapes (compile with --input-shape for every "
-             "symbolic dim)";
     Type element = type.getElementType();
     if (!element.isF32() && element != mmaType)
       return "its operands must be f32 or the tensor cores' type";
   }
-  if (Value addend = op.getAddend(); addend && !cast<MemRefType>(addend.getType()).hasStaticShape())
-    return "the GPU path needs a static addend";
   if (op.getBf16Inputs())
     return "bf16_inputs is the CPU's form";
   Operand q = operandOf(op.getQ(), op.getQPerm()), kt = operandOf(op.getKt(), op.getKtPerm()),
           v = operandOf(op.getV(), op.getVPerm());
   return gpu_attention::headSizeProblem(q.dim(3), v.dim(3), kt.dim(3));
 }
+
+/// A count the kernel runs over (batch entries, heads, queries, keys):
+/// known when compiling, or read by the host (a memref.dim) and passed in.
+struct Size {
+  std::optional<int64_t> fixed;
+  Value host;
+  Value in(KernelBuilder &k) const { return fixed ? k.index(*fixed) : host; }
+  Value onHost(OpBuilder &b, Location loc) const {
+    return fixed ? arith::ConstantIndexOp::create(b, loc, *fixed) : host;
+  }
+  bool is(int64_t value) const { return fixed && *fixed == value; }
+};
 
 /// The kernel of one kiln.attention op: a block of four warps per 64 query
 /// rows of a head. build() makes the launch and finds the block's rows,
@@ -167,8 +225,8 @@ private:
   void fillEither(KernelBuilder &s, Value tile, const Operand &o, int64_t width, Copy form,
                   Value aligned, Value firstKey);
   void issue(KernelBuilder &s, Value stage, Value firstKey);
-  Copy copyForm(KernelBuilder &k, const Operand &o, bool vectors, int64_t columns, int64_t keys,
-                Value &aligned);
+  Copy copyForm(KernelBuilder &k, const Operand &o, bool vectors, Value layout, int64_t columns,
+                int64_t keys, Value &aligned);
   Value stepCopies(KernelBuilder &s, Value firstKey);
   SmallVector<SmallVector<Value, 4>> stepScores(KernelBuilder &s, Value stage, Value firstKey,
                                                 Value &minusInfinity);
@@ -176,6 +234,8 @@ private:
                                            SmallVector<SmallVector<Value, 4>> scores,
                                            ValueRange state, Value stage, Value minusInfinity);
   void storeOutput(KernelBuilder &k, scf::ForOp loop);
+  Size sizeOf(OpBuilder &host, Value buffer, int64_t dim) const;
+  Value runTimeChecks(OpBuilder &host, ArrayRef<Size> scoreSizes);
 
   static constexpr float kLowest = -std::numeric_limits<float>::infinity();
   static constexpr int64_t kKeyTiles = kKeysPerStep / kMmaN;
@@ -184,7 +244,13 @@ private:
   FloatType mmaType;
   Location loc;
   Operand q, kt, v;
-  int64_t sq = 0, d = 0, sk = 0, dv = 0, stages = 1, outputTiles = 0;
+  int64_t d = 0, dv = 0, stages = 1, outputTiles = 0;
+  // The queries and keys, their last indices, and (symbolic keys only) the
+  // host's i1 for "no keys" (the output is then zeros).
+  Size sq, sk, lastQuery, lastKey;
+  Value noKeys;
+  // The host's i1 per addend dim that is symbolic: 1 at run time (broadcast).
+  SmallVector<Value, 4> addendIsOne;
   SmallVector<int64_t, 4> outputDims;
   // In the launch: the shared tiles, the thread and its lane, the block's
   // batch entry (`image`) and head, the lane's two query rows (`loadRows`
@@ -219,7 +285,7 @@ void AttentionKernel::fill(KernelBuilder &s, Value tile, Value stage, const Oper
         bool keysFastest = copy == Copy::KeysFastest;
         Value key = keysFastest ? f.rem(i, kKeysPerStep) : f.div(i, rowCopies);
         Value column = keysFastest ? f.div(i, kKeysPerStep) : f.mul(f.rem(i, rowCopies), perCopy);
-        Value source = f.min(f.add(firstKey, key), sk - 1);
+        Value source = f.min(f.add(firstKey, key), lastKey.in(f));
         SmallVector<Value, 4> logical = at(o, source, column);
         if (copy == Copy::AsyncVectors) {
           nvgpu::DeviceAsyncCopyOp::create(
@@ -261,14 +327,18 @@ void AttentionKernel::issue(KernelBuilder &s, Value stage, Value firstKey) {
 }
 
 /// `o`'s copy form: 16 bytes a thread where its layout allows it (`vectors`,
-/// vectorCopyable) and its buffer's base is 16-byte aligned (`aligned`: the same
-/// for every thread, known when the kernel runs), else value by value.
+/// vectorCopyable, and where symbolic, the host's `layout`) and its
+/// buffer's base is 16-byte aligned (`aligned`: the same for every thread,
+/// known when the kernel runs), else value by value.
 AttentionKernel::Copy AttentionKernel::copyForm(KernelBuilder &k, const Operand &o, bool vectors,
-                                                int64_t columns, int64_t keys, Value &aligned) {
+                                                Value layout, int64_t columns, int64_t keys,
+                                                Value &aligned) {
   if (vectors) {
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(k.b, loc, o.buffer);
     aligned = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::eq, k.rem(base, 16),
                                     k.index(0));
+    if (layout)
+      aligned = arith::AndIOp::create(k.b, loc, aligned, layout);
   }
   return columnsContiguous(o, columns, keys) ? Copy::ColumnsFastest : Copy::KeysFastest;
 }
@@ -294,7 +364,7 @@ Value AttentionKernel::stepCopies(KernelBuilder &s, Value firstKey) {
   gpu::BarrierOp::create(then.b, loc);
   Value next = then.add(firstKey, kKeysPerStep);
   Value more = arith::CmpIOp::create(then.b, loc, arith::CmpIPredicate::ult, next,
-                                     then.index(sk));
+                                     sk.in(then));
   auto ahead = scf::IfOp::create(then.b, loc, more, /*withElseRegion=*/false);
   KernelBuilder a{OpBuilder(ahead.thenBlock()->getTerminator()), loc, mmaType};
   issue(a, a.rem(a.add(a.div(firstKey, kKeysPerStep), 1), 2), next);
@@ -336,18 +406,22 @@ SmallVector<SmallVector<Value, 4>> AttentionKernel::stepScores(KernelBuilder &s,
       Value x = scale == 1.0f ? scores[nt][j] : s.fmul(scores[nt][j], scaleValue);
       if (addend) {
         auto type = cast<MemRefType>(addend.getType());
-        Value logical[4] = {image, head, loadRows[j >> 1], s.min(key, sk - 1)};
+        Value logical[4] = {image, head, loadRows[j >> 1], s.min(key, lastKey.in(s))};
         SmallVector<Value, 4> indices;
         for (int64_t a = 0; a < type.getRank(); ++a) {
-          int64_t dim = 4 - type.getRank() + a;
-          indices.push_back(type.getDimSize(a) == 1 ? s.index(0) : logical[dim]);
+          Value own = logical[4 - type.getRank() + a];
+          if (addendIsOne[a])
+            own = s.select(addendIsOne[a], s.index(0), own);
+          else if (type.getDimSize(a) == 1)
+            own = s.index(0);
+          indices.push_back(own);
         }
         Value term = memref::LoadOp::create(s.b, loc, addend, indices);
         x = s.fadd(x, half_storage::extendFromStorage(s.b, loc, term));
       }
-      if (sk % kKeysPerStep != 0) {
+      if (!sk.fixed || *sk.fixed % kKeysPerStep != 0) {
         Value inRange = arith::CmpIOp::create(s.b, loc, arith::CmpIPredicate::ult, key,
-                                              s.index(sk));
+                                              sk.in(s));
         x = arith::SelectOp::create(s.b, loc, inRange, x, minusInfinity);
       }
       scores[nt][j] = x;
@@ -421,8 +495,10 @@ void AttentionKernel::storeOutput(KernelBuilder &k, scf::ForOp loop) {
     Value sum =
         k.groupReduce(loop.getResult(2 + r), [&](Value x, Value y) { return k.fadd(x, y); });
     Value reciprocal = arith::DivFOp::create(k.b, loc, k.f32(1.0f), sum);
+    if (noKeys) // no keys: the accumulator's zeros (the products' sum)
+      reciprocal = k.select(noKeys, k.f32(0.0f), reciprocal);
     Value exists = arith::CmpIOp::create(k.b, loc, arith::CmpIPredicate::ult, rows[r],
-                                         k.index(sq));
+                                         sq.in(k));
     auto guard = scf::IfOp::create(k.b, loc, exists, /*withElseRegion=*/false);
     KernelBuilder g{OpBuilder(guard.thenBlock()->getTerminator()), loc, mmaType};
     for (int64_t t = 0; t < outputTiles; ++t)
@@ -439,27 +515,98 @@ void AttentionKernel::storeOutput(KernelBuilder &k, scf::ForOp loop) {
   }
 }
 
+/// Dim `dim` of `buffer`: its static size, or a memref.dim on the host.
+Size AttentionKernel::sizeOf(OpBuilder &host, Value buffer, int64_t dim) const {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(dim))
+    return {type.getDimSize(dim), Value()};
+  return {std::nullopt, memref::DimOp::create(host, loc, buffer, dim)};
+}
+
+/// On the host, where symbolic dims leave them open (as the CPU's
+/// kiln-attention-to-runtime checks them): each batch dim of q, kt and v
+/// and each dim of the addend is 1 (broadcast: its i1 is kept for the
+/// kernel's indices) or the scores' (B, H, Sq, Sk in `scoreSizes`), and
+/// the products' inner dims agree. Returns the failure's i1, or null.
+Value AttentionKernel::runTimeChecks(OpBuilder &host, ArrayRef<Size> scoreSizes) {
+  Value failed;
+  for (Operand *o : {&q, &kt, &v})
+    for (int64_t b = 0; b < 2; ++b)
+      if (cast<MemRefType>(o->buffer.getType()).isDynamicDim(o->perm[b]))
+        o->batchIsOne[b] = lowering::isBroadcastOne(host, loc, o->buffer, o->perm[b],
+                                                    scoreSizes[b].onHost(host, loc), failed);
+  auto agree = [&](Size x, Size y) {
+    if (x.fixed && y.fixed)
+      return; // the op's verifier compared them
+    Value bad = arith::CmpIOp::create(host, loc, arith::CmpIPredicate::ne, x.onHost(host, loc),
+                                      y.onHost(host, loc));
+    failed = failed ? arith::OrIOp::create(host, loc, failed, bad).getResult() : bad;
+  };
+  agree(Size{d, Value()}, sizeOf(host, kt.buffer, kt.perm[2]));
+  agree(sk, sizeOf(host, v.buffer, v.perm[2]));
+  if (Value addend = op.getAddend()) { // lined up with the scores from the right
+    auto type = cast<MemRefType>(addend.getType());
+    for (int64_t a = 0; a < type.getRank(); ++a) {
+      const Size &size = scoreSizes[4 - type.getRank() + a];
+      addendIsOne.push_back(type.isDynamicDim(a)
+                                ? lowering::isBroadcastOne(host, loc, addend, a,
+                                                           size.onHost(host, loc), failed)
+                                : Value());
+    }
+  }
+  return failed;
+}
+
 void AttentionKernel::build() {
-  auto initType = cast<MemRefType>(op.getInit().getType());
   outputDims = op.outputDims();
-  const int64_t batch = initType.getDimSize(outputDims[0]),
-                heads = initType.getDimSize(outputDims[1]);
-  sq = q.dim(2), d = q.dim(3), sk = kt.dim(3), dv = v.dim(3);
   OpBuilder host(op);
-  if (batch == 0 || heads == 0 || sq == 0 || dv == 0) {
+  auto constant = [&](int64_t value) { return arith::ConstantIndexOp::create(host, loc, value); };
+  // x * y and x + delta, folded where both are known.
+  auto product = [&](const Size &x, const Size &y) -> Size {
+    if (x.fixed && y.fixed)
+      return {*x.fixed * *y.fixed, Value()};
+    return {std::nullopt,
+            arith::MulIOp::create(host, loc, x.onHost(host, loc), y.onHost(host, loc))};
+  };
+  auto plus = [&](const Size &x, int64_t delta) -> Size {
+    if (x.fixed)
+      return {*x.fixed + delta, Value()};
+    return {std::nullopt, arith::AddIOp::create(host, loc, x.host, constant(delta))};
+  };
+  const Size batch = sizeOf(host, op.getInit(), outputDims[0]),
+             heads = sizeOf(host, op.getInit(), outputDims[1]);
+  sq = sizeOf(host, q.buffer, q.perm[2]), sk = sizeOf(host, kt.buffer, kt.perm[3]);
+  d = q.dim(3), dv = v.dim(3);
+  if (batch.is(0) || heads.is(0) || sq.is(0) || dv == 0) {
     op.erase(); // no element to write
     return;
   }
+  if (Value failed = runTimeChecks(host, {batch, heads, sq, sk}))
+    lowering::emitRuntimeCheck(host, loc, failed,
+                               lowering::describeNode(loc, "MatMul") +
+                                   lowering::kAttentionOperandsMessage);
+  lastQuery = plus(sq, -1), lastKey = plus(sk, -1);
+  if (!sk.fixed)
+    noKeys = arith::CmpIOp::create(host, loc, arith::CmpIPredicate::eq, sk.host, constant(0));
   const int64_t rowsPerBlock = kWarpsPerBlock * kRowsPerWarp;
-  const int64_t queryTiles = (sq + rowsPerBlock - 1) / rowsPerBlock;
-  auto constant = [&](int64_t value) { return arith::ConstantIndexOp::create(host, loc, value); };
-  Value one = constant(1), blocks = constant(queryTiles * heads * batch),
+  // A block per 64 queries of a head (none where a symbolic count is 0:
+  // the runtime launches no empty grid).
+  const Size queryTiles =
+      sq.fixed ? Size{(*sq.fixed + rowsPerBlock - 1) / rowsPerBlock, Value()}
+               : Size{std::nullopt,
+                      arith::CeilDivUIOp::create(host, loc, sq.host, constant(rowsPerBlock))};
+  const Size tilesPerImage = product(queryTiles, heads);
+  Value one = constant(1), blocks = product(tilesPerImage, batch).onHost(host, loc),
         threads = constant(kThreads);
   // Shared memory: a step's keys of K (keys x d) and V (keys x dv), in the
   // tensor cores' type; two of each (stages) where the copies can be
   // asynchronous and that fits.
-  const bool kVectors = vectorCopyable(kt, 2, d, mmaType),
-             vVectors = vectorCopyable(v, 3, dv, mmaType);
+  SmallVector<int64_t> kStrides, vStrides;
+  bool kOffset = false, vOffset = false;
+  const bool kVectors = vectorCopyable(kt, 2, d, mmaType, kStrides, kOffset),
+             vVectors = vectorCopyable(v, 3, dv, mmaType, vStrides, vOffset);
+  Value kLayout = kVectors ? layoutAligned(host, loc, kt.buffer, kStrides, kOffset) : Value(),
+        vLayout = vVectors ? layoutAligned(host, loc, v.buffer, vStrides, vOffset) : Value();
   stages = kVectors && vVectors && 2 * tileBytes(d, dv) <= kSharedMemoryBytes ? 2 : 1;
   auto workgroup = gpu::AddressSpaceAttr::get(op.getContext(), gpu::AddressSpace::Workgroup);
   auto tileType = [&](int64_t width) {
@@ -479,8 +626,9 @@ void AttentionKernel::build() {
   // Which rows of which head: block = (b * H + h) * tiles + tile.
   Value block = launch.getBlockIds().x;
   thread = launch.getThreadIds().x;
-  Value tile = k.rem(block, queryTiles);
-  head = k.rem(k.div(block, queryTiles), heads), image = k.div(block, queryTiles * heads);
+  Value tile = k.rem(block, queryTiles.in(k));
+  head = k.rem(k.div(block, queryTiles.in(k)), heads.in(k));
+  image = k.div(block, tilesPerImage.in(k));
   Value warp = k.div(thread, kWarpLanes);
   lane = k.rem(thread, kWarpLanes);
   Value group = k.div(lane, 4), index = k.rem(lane, 4);
@@ -489,7 +637,7 @@ void AttentionKernel::build() {
   // The lane's two rows; past the last, loads read the last (the results
   // are not stored), so that every lane runs every mma.
   rows[0] = k.add(firstRow, group), rows[1] = k.add(k.add(firstRow, group), 8);
-  loadRows[0] = k.min(rows[0], sq - 1), loadRows[1] = k.min(rows[1], sq - 1);
+  loadRows[0] = k.min(rows[0], lastQuery.in(k)), loadRows[1] = k.min(rows[1], lastQuery.in(k));
   twoIndex = k.mul(index, 2);
 
   // Q's A fragments, one per 16 of the head size: row r, column c of q.
@@ -513,20 +661,26 @@ void AttentionKernel::build() {
   outputTiles = dv / kMmaN;
   for (int64_t i = 0; i < outputTiles * 4; ++i)
     carried.push_back(k.f32(0.0f));
-  kCopy = copyForm(k, kt, kVectors, 2, 3, kAligned);
-  vCopy = copyForm(k, v, vVectors, 3, 2, vAligned);
+  kCopy = copyForm(k, kt, kVectors, kLayout, 2, 3, kAligned);
+  vCopy = copyForm(k, v, vVectors, vLayout, 3, 2, vAligned);
   // Two stages: while the warps compute on one step's K and V, the next
   // step's are on their way into the other stage, where both operands'
   // buffers are 16-byte aligned (known when the kernel runs; otherwise the
   // copies are synchronous, into stage 0).
   if (stages == 2) {
     pipelined = arith::AndIOp::create(k.b, loc, kAligned, vAligned);
-    auto prologue = scf::IfOp::create(k.b, loc, pipelined, /*withElseRegion=*/false);
+    // (With no keys there is no first step to start.)
+    Value start = noKeys ? arith::AndIOp::create(
+                               k.b, loc, pipelined,
+                               arith::XOrIOp::create(k.b, loc, noKeys,
+                                                     arith::ConstantIntOp::create(k.b, loc, 1, 1)))
+                         : pipelined;
+    auto prologue = scf::IfOp::create(k.b, loc, start, /*withElseRegion=*/false);
     KernelBuilder p{OpBuilder(prologue.thenBlock()->getTerminator()), loc, mmaType};
     issue(p, p.index(0), p.index(0));
   }
   auto loop = scf::ForOp::create(
-      k.b, loc, k.index(0), k.index(sk), k.index(kKeysPerStep), carried,
+      k.b, loc, k.index(0), sk.in(k), k.index(kKeysPerStep), carried,
       [&](OpBuilder &nested, Location, Value firstKey, ValueRange state) {
         KernelBuilder s{nested, loc, mmaType};
         Value stage = stepCopies(s, firstKey);

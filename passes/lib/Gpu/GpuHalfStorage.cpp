@@ -14,14 +14,16 @@
 //    in place (kiln-prepare-gemm-epilogues). Its sums stay fp32; a
 //    truncation (plain truncf, as cuBLASLt stores D) follows, which
 //    kiln-contraction-to-runtime-gemm folds into the GEMM's store;
-//  - views of those (slices, reshapes);
+//  - views of those (slices, reshapes, tensor.reshape of a shape computed
+//    at run time, casts between static and symbolic dims);
 //  - constant operands of contractions whose other operand is stored in
 //    16 bits (rounded at compile time, as the tensor cores would read
 //    them), and the bias of a stored GEMM's epilogue.
 //
 // A value is stored in 16 bits only if every use can read it so: a generic
-// input, a tensor.extract, a row op's x or addend, attention's q, kt, v or
-// addend, a view of it that qualifies too. Function results, reductions' accumulators (their init)
+// input, a tensor.extract, a tensor.dim (symbolic shapes: it reads no
+// element), a row op's x or addend, attention's q, kt, v or addend, a view
+// of it that qualifies too. Function results, reductions' accumulators (their init)
 // and anything else keep fp32.
 //
 //===----------------------------------------------------------------------===//
@@ -56,7 +58,8 @@ bool isF32Tensor(Value value) {
 }
 
 bool isView(Operation *op) {
-  return isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op);
+  return isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+             tensor::ReshapeOp, tensor::CastOp>(op);
 }
 
 /// An elementwise generic whose one result is an f32 tensor and whose init
@@ -129,7 +132,9 @@ struct HalfStorage {
           return false;
         continue;
       }
-      if (isa<tensor::ExtractOp>(user))
+      // An element read is extended; a size read (symbolic shapes) reads no
+      // element.
+      if (isa<tensor::ExtractOp, tensor::DimOp>(user))
         continue;
       if (auto softmax = dyn_cast<SoftmaxRowsOp>(user)) {
         if (use.get() == softmax.getInit())

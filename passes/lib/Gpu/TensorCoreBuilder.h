@@ -29,10 +29,13 @@ namespace mlir::kiln::gpu_tensor_cores {
 constexpr int64_t kWarpLanes = 32;
 
 /// A 4-d operand (batch, heads, rows, columns) as a kernel reads it:
-/// logical dim i is dim perm[i] of the buffer.
+/// logical dim i is dim perm[i] of the buffer. A batch dim of 1 broadcasts
+/// (read at 0); a symbolic one is 1 or the kernel's at run time, and
+/// batchIsOne[i] then holds the host's i1 for it (null otherwise).
 struct Operand {
   Value buffer;
   SmallVector<int64_t, 4> perm;
+  Value batchIsOne[2] = {};
   int64_t dim(int64_t d) const {
     return cast<MemRefType>(buffer.getType()).getDimSize(perm[d]);
   }
@@ -60,6 +63,12 @@ struct KernelBuilder {
   Value div(Value x, int64_t y) { return arith::DivUIOp::create(b, loc, x, index(y)); }
   Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, loc, x, index(y)); }
   Value min(Value x, int64_t y) { return arith::MinUIOp::create(b, loc, x, index(y)); }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+  Value select(Value condition, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, condition, x, y);
+  }
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value fmax(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
@@ -78,8 +87,14 @@ struct KernelBuilder {
   /// batch dim of 1 read at 0 (broadcast).
   SmallVector<Value, 4> indices(const Operand &o, ArrayRef<Value> logical) {
     SmallVector<Value, 4> result(4);
-    for (int64_t d = 0; d < 4; ++d)
-      result[o.perm[d]] = d < 2 && o.dim(d) == 1 ? index(0) : logical[d];
+    for (int64_t d = 0; d < 4; ++d) {
+      Value own = logical[d];
+      if (d < 2 && o.batchIsOne[d])
+        own = select(o.batchIsOne[d], index(0), own);
+      else if (d < 2 && o.dim(d) == 1)
+        own = index(0);
+      result[o.perm[d]] = own;
+    }
     return result;
   }
 

@@ -102,9 +102,7 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
   if (failed)
     lowering::emitRuntimeCheck(rewriter, loc, failed,
                                lowering::describeNode(loc, "MatMul") +
-                                   ": attention's operands do not fit at run time (a batch dim "
-                                   "neither 1 nor the others', or the products' inner dims "
-                                   "differ, or the mask does not broadcast to the scores)");
+                                   lowering::kAttentionOperandsMessage);
   set(KILN_FIELD(products_type),
       m.c(op.getBf16Inputs() ? KILN_DTYPE_BFLOAT16 : KILN_DTYPE_FLOAT32));
   set(KILN_FIELD(scale), lowering::doubleWord(rewriter, loc, op.getScale().convertToDouble()));

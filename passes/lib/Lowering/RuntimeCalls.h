@@ -83,6 +83,12 @@ inline Value isBroadcastOne(OpBuilder &b, Location loc, Value buffer, int64_t di
   return isOne;
 }
 
+/// The message of attention's run-time check of its operands (the CPU's
+/// kiln_attention_desc and the GPU's kernel), after the node's description.
+constexpr const char *kAttentionOperandsMessage =
+    ": attention's operands do not fit at run time (a batch dim neither 1 nor the others', or "
+    "the products' inner dims differ, or the mask does not broadcast to the scores)";
+
 /// The message of the check a softmax's `?` mask dims get (isBroadcastOne),
 /// after the node's description.
 constexpr const char *kMaskBroadcastMessage =

@@ -1,7 +1,7 @@
 // RUN: kiln-opt %s --kiln-attention-to-ukernel=gpu=true -split-input-file | FileCheck %s
 
 // With gpu=true (--gpu-attention=fused) only attention the tensor-core
-// kernel runs is fused: static shapes, head sizes that fill its steps.
+// kernel runs is fused: static head sizes that fill its steps.
 
 // Head size 32, v's 40: fused.
 // CHECK-LABEL: func.func @fits
@@ -49,18 +49,40 @@ func.func @value_size(%q: tensor<1x2x8x16xf32>, %kt: tensor<1x2x16x8xf32>, %v: t
 
 // -----
 
-// Symbolic dims: the GPU path needs them given (--input-shape).
+// Symbolic batch, query and key counts: fused (the kernel takes them at
+// run time).
 // CHECK-LABEL: func.func @dynamic
-// CHECK-NOT: kiln.attention
-func.func @dynamic(%q: tensor<?x2x8x16xf32>, %kt: tensor<?x2x16x8xf32>, %v: tensor<?x2x8x8xf32>)
-    -> tensor<?x2x8x8xf32> {
-  %s = kiln.matmul %q, %kt : (tensor<?x2x8x16xf32>, tensor<?x2x16x8xf32>) -> tensor<?x2x8x8xf32>
+// CHECK: kiln.attention
+// CHECK-NOT: kiln.softmax_rows
+func.func @dynamic(%q: tensor<?x2x?x16xf32>, %kt: tensor<?x2x16x?xf32>, %v: tensor<?x2x?x8xf32>)
+    -> tensor<?x2x?x8xf32> {
+  %s = kiln.matmul %q, %kt : (tensor<?x2x?x16xf32>, tensor<?x2x16x?xf32>) -> tensor<?x2x?x?xf32>
   %c0 = arith.constant 0 : index
-  %b = tensor.dim %s, %c0 : tensor<?x2x8x8xf32>
-  %e = tensor.empty(%b) : tensor<?x2x8x8xf32>
-  %p = kiln.softmax_rows %s into %e : tensor<?x2x8x8xf32>, tensor<?x2x8x8xf32> -> tensor<?x2x8x8xf32>
-  %o = kiln.matmul %p, %v : (tensor<?x2x8x8xf32>, tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
-  return %o : tensor<?x2x8x8xf32>
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %b = tensor.dim %s, %c0 : tensor<?x2x?x?xf32>
+  %m = tensor.dim %s, %c2 : tensor<?x2x?x?xf32>
+  %n = tensor.dim %s, %c3 : tensor<?x2x?x?xf32>
+  %e = tensor.empty(%b, %m, %n) : tensor<?x2x?x?xf32>
+  %p = kiln.softmax_rows %s into %e : tensor<?x2x?x?xf32>, tensor<?x2x?x?xf32> -> tensor<?x2x?x?xf32>
+  %o = kiln.matmul %p, %v : (tensor<?x2x?x?xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// -----
+
+// A symbolic head size: the kernel unrolls its loops over it, the three
+// ops stay.
+// CHECK-LABEL: func.func @dynamic_head_size
+// CHECK-NOT: kiln.attention
+// CHECK: kiln.softmax_rows
+func.func @dynamic_head_size(%q: tensor<1x2x8x?xf32>, %kt: tensor<1x2x?x8xf32>, %v: tensor<1x2x8x8xf32>)
+    -> tensor<1x2x8x8xf32> {
+  %s = kiln.matmul %q, %kt : (tensor<1x2x8x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x8x8xf32>
+  %e = tensor.empty() : tensor<1x2x8x8xf32>
+  %p = kiln.softmax_rows %s into %e : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : (tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
+  return %o : tensor<1x2x8x8xf32>
 }
 
 // -----

@@ -223,3 +223,49 @@ func.func @attention(%x: tensor<1x2x8x16xf32>, %kt: tensor<1x2x16x8xf32>)
       : tensor<1x2x8x16xf32>, tensor<1x2x16x8xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   return %y, %r : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
 }
+
+// -----
+
+#id3 = affine_map<(a, b, c) -> (a, b, c)>
+#id4 = affine_map<(a, b, c, d) -> (a, b, c, d)>
+
+// Symbolic shapes (no --input-shape): a stored result's tensor.dim reads
+// no element, and a tensor.reshape to a shape computed at run time and a
+// tensor.cast between static and symbolic dims are views. The producer is
+// stored in 16 bits through them; the views take the 16-bit type, the dim
+// reads the 16-bit tensor.
+// CHECK-LABEL: func.func @symbolic
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?x128xf16>)
+// CHECK: tensor.dim %[[S]], %{{.*}} : tensor<?x?x128xf16>
+// CHECK: %[[R:.*]] = tensor.reshape %[[S]](%{{.*}}) : (tensor<?x?x128xf16>, tensor<4xindex>) -> tensor<?x?x?x64xf16>
+// CHECK: %[[C:.*]] = tensor.cast %[[R]] : tensor<?x?x?x64xf16> to tensor<?x?x2x64xf16>
+// CHECK: linalg.generic {{.*}} ins(%[[C]] : tensor<?x?x2x64xf16>)
+// CHECK: ^bb0(%[[IN:.*]]: f16, %{{.*}}: f32):
+// CHECK-NEXT: arith.extf %[[IN]] : f16 to f32
+func.func @symbolic(%x: tensor<?x?x128xf32>) -> tensor<?x?x2x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  %b = tensor.dim %x, %c0 : tensor<?x?x128xf32>
+  %n = tensor.dim %x, %c1 : tensor<?x?x128xf32>
+  %e = tensor.empty(%b, %n) : tensor<?x?x128xf32>
+  %s = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<?x?x128xf32>) outs(%e : tensor<?x?x128xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.mulf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<?x?x128xf32>
+  %sb = tensor.dim %s, %c0 : tensor<?x?x128xf32>
+  %shape = tensor.from_elements %sb, %n, %c2, %c64 : tensor<4xindex>
+  %r = tensor.reshape %s(%shape) : (tensor<?x?x128xf32>, tensor<4xindex>) -> tensor<?x?x?x64xf32>
+  %c = tensor.cast %r : tensor<?x?x?x64xf32> to tensor<?x?x2x64xf32>
+  %e2 = tensor.empty(%sb, %n) : tensor<?x?x2x64xf32>
+  %y = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : tensor<?x?x2x64xf32>) outs(%e2 : tensor<?x?x2x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.addf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<?x?x2x64xf32>
+  return %y : tensor<?x?x2x64xf32>
+}

@@ -521,9 +521,10 @@ def KilnAttentionToUkernel : Pass<"kiln-attention-to-ukernel", "::mlir::func::Fu
     ```
 
     With `gpu=true` (the GPU path's `--gpu-attention=fused`) only what
-    `kiln-gpu-attention-kernels` runs is fused: static shapes, a head size
-    that is a multiple of 16 (at most 256), v's a multiple of 8 (at most
-    256) and at least one key; other attention stays the three ops.
+    `kiln-gpu-attention-kernels` runs is fused: static head sizes, q's a
+    multiple of 16 (at most 256), v's a multiple of 8 (at most 256), and
+    not a static count of 0 keys; the batch, heads and query and key counts
+    may be symbolic. Other attention stays the three ops.
   }];
   let options = [
     Option<"gpu", "gpu", "bool", /*default=*/"false",
@@ -1569,10 +1570,19 @@ def KilnGpuAttentionKernels : Pass<"kiln-gpu-attention-kernels", "::mlir::func::
     is divided by the row's sum and stored where init holds it (rounded
     as half storage rounds when init is 16-bit).
 
-    Needs static shapes, a head size that is a multiple of 16 (at most
-    256), v's a multiple of 8 (at most 256) and keys: anything else is an error
-    naming the op (`kiln-attention-to-ukernel{gpu=true}` only fuses what
-    qualifies).
+    Needs static head sizes, q's a multiple of 16 (at most 256), v's a
+    multiple of 8 (at most 256), and not a static count of 0 keys: anything
+    else is an error naming the op (`kiln-attention-to-ukernel{gpu=true}`
+    only fuses what qualifies). The batch, heads and query and key counts
+    may be symbolic: the host reads them (`memref.dim`) and launches
+    ceil(queries / 64) x heads x batch blocks; keys past the end are masked
+    in every step; with no keys at run time the output is zeros. A `?`
+    batch dim of q, kt or v and a `?` dim of the addend is 1 (read at 0)
+    or the scores' at run time, and the products' open inner dims agree:
+    checked on the host (`kiln.runtime_check`, the message of
+    `kiln-attention-to-runtime`). A symbolic stride or offset of K or V
+    that no type proves a multiple of 8 values is checked on the host too
+    and joins the alignment test for the 16-byte copies.
 
     ```mlir
     kiln.attention %q, %kt, %v addend(%mask : memref<2x1x1x16xf16>) into %o
@@ -1770,12 +1780,14 @@ def KilnGpuHalfStorage : Pass<"kiln-gpu-half-storage", "::mlir::func::FuncOp"> {
     stays finite); results of GEMMs (a contraction and the epilogue marked
     after it in place), whose sums stay fp32, through a `truncf` generic
     after them that `kiln-contraction-to-runtime-gemm` folds into the
-    GEMM's store; views (slices, reshapes) of those; constant operands of a
+    GEMM's store; views (slices, reshapes, `tensor.reshape`, `tensor.cast`)
+    of those; constant operands of a
     contraction whose other operand is 16-bit, and the bias of a 16-bit
     GEMM's epilogue, rounded now. A value is stored so only if every use
     reads it as an input (generic inputs, `tensor.extract`, a row op's `x`
     or `addend`, attention's `q`, `kt`, `v` or `addend`, a qualifying
-    view): function results and accumulators stay fp32.
+    view) or reads only its sizes (`tensor.dim`): function results and
+    accumulators stay fp32.
 
     Before:
     ```mlir
