@@ -517,15 +517,15 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   // Host code cannot hold a buffer a branch chose (its allocs are placed
   // in the device arena only at the top level): an operand whose `?` dims
   // may broadcast at run time is copied out in every run, a copy
-  // kiln-fuse-elementwise fuses into its user.
+  // kiln-fuse-elementwise fuses into its user. A softmax's mask is not
+  // copied: the row and attention kernels broadcast its `?` dims.
   // A shape the graph computes with ops on shape tensors is read by the
   // host: computed there, from its operands' elements.
   std::string lowerToLinalg = "kiln-lower-to-linalg{unconditional-broadcast-copies=true},"
                               "kiln-gpu-scalarize-shape-reads";
   std::string tensorPasses = options.optLevel > 0
                                  ? siblings +
-                                       "kiln-softmax-to-ukernel{unconditional-broadcast-copies="
-                                       "true}," +
+                                       "kiln-softmax-to-ukernel{mask-broadcast-in-kernel=true}," +
                                        attention + "kiln-layer-norm-to-ukernel," + lowerToLinalg +
                                        ",canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes," +

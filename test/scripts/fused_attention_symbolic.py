@@ -48,9 +48,9 @@ def attention(out, cpu_lib, gpu_lib, env):
         gpu = run(gpu_lib, feeds, out / f"gpu-{tag}", env)
         cpu = run(cpu_lib, feeds, out / f"cpu-{tag}")
         if kb not in (1, b):
-            if not isinstance(gpu, str) or not isinstance(cpu, str):
+            if not isinstance(gpu, str) or gpu != cpu:
                 sys.exit(f"shape {shape}: K's batch does not broadcast, yet gpu {gpu} cpu {cpu}")
-            print(f"shape {shape}: error: {gpu}")
+            print(f"shape {shape}: error (the CPU build's too): {gpu}")
             continue
         if isinstance(gpu, str) or isinstance(cpu, str):
             sys.exit(f"shape {shape}: a run failed: gpu {gpu} cpu {cpu}")

@@ -102,7 +102,7 @@ SoftmaxInput takeApart(SoftmaxOp softmax) {
   return in;
 }
 
-void rewrite(SoftmaxOp softmax, lowering::BroadcastCopies copies) {
+void rewrite(SoftmaxOp softmax, bool maskBroadcastInKernel) {
   OpBuilder b(softmax);
   Location loc = softmax.getLoc();
   auto type = cast<RankedTensorType>(softmax.getType());
@@ -112,13 +112,13 @@ void rewrite(SoftmaxOp softmax, lowering::BroadcastCopies copies) {
     if (op)
       locations.push_back(op->getLoc());
   Value addend = in.addend;
-  if (addend) {
+  if (addend && !maskBroadcastInKernel) {
     // As the Add's own lowering: a `?` dim of the mask that is 1 at run
     // time where the scores' is not is copied out; other mismatches fail
     // the run, naming the Add.
     lowering::RunTimeBroadcast broadcast = lowering::broadcastAtRunTime(
         b, in.add->getLoc(), "Add", ValueRange{in.x, addend}, type, /*firstIsOutputSize=*/true,
-        copies);
+        lowering::BroadcastCopies::WhenBroadcasting);
     addend = broadcast.operands[1];
   }
   SmallVector<Value> dims;
@@ -148,8 +148,7 @@ struct SoftmaxToUkernelPass
         softmaxes.push_back(op);
     });
     for (SoftmaxOp op : softmaxes)
-      rewrite(op, unconditionalBroadcastCopies ? lowering::BroadcastCopies::Always
-                                               : lowering::BroadcastCopies::WhenBroadcasting);
+      rewrite(op, maskBroadcastInKernel);
   }
 };
 

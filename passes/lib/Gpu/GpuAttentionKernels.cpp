@@ -32,6 +32,7 @@
 
 #include "../Lowering/LoweringUtils.h"
 #include "../Lowering/RuntimeCalls.h"
+#include "AddendBroadcast.h"
 #include "AttentionKernelShapes.h"
 #include "HalfStorage.h"
 #include "TensorCoreBuilder.h"
@@ -189,6 +190,9 @@ struct Size {
   Value in(KernelBuilder &k) const { return fixed ? k.index(*fixed) : host; }
   Value onHost(OpBuilder &b, Location loc) const {
     return fixed ? arith::ConstantIndexOp::create(b, loc, *fixed) : host;
+  }
+  OpFoldResult folded(Builder &b) const {
+    return fixed ? OpFoldResult(b.getIndexAttr(*fixed)) : OpFoldResult(host);
   }
   bool is(int64_t value) const { return fixed && *fixed == value; }
 };
@@ -525,9 +529,10 @@ Size AttentionKernel::sizeOf(OpBuilder &host, Value buffer, int64_t dim) const {
 
 /// On the host, where symbolic dims leave them open (as the CPU's
 /// kiln-attention-to-runtime checks them): each batch dim of q, kt and v
-/// and each dim of the addend is 1 (broadcast: its i1 is kept for the
-/// kernel's indices) or the scores' (B, H, Sq, Sk in `scoreSizes`), and
-/// the products' inner dims agree. Returns the failure's i1, or null.
+/// and each dim of the addend is 1 (broadcast: a `?` one's i1 is kept for
+/// the kernel's indices) or the scores' (B, H, Sq, Sk in `scoreSizes`;
+/// AddendBroadcast.h), and the products' inner dims agree. Returns the
+/// failure's i1, or null.
 Value AttentionKernel::runTimeChecks(OpBuilder &host, ArrayRef<Size> scoreSizes) {
   Value failed;
   for (Operand *o : {&q, &kt, &v})
@@ -544,15 +549,11 @@ Value AttentionKernel::runTimeChecks(OpBuilder &host, ArrayRef<Size> scoreSizes)
   };
   agree(Size{d, Value()}, sizeOf(host, kt.buffer, kt.perm[2]));
   agree(sk, sizeOf(host, v.buffer, v.perm[2]));
-  if (Value addend = op.getAddend()) { // lined up with the scores from the right
-    auto type = cast<MemRefType>(addend.getType());
-    for (int64_t a = 0; a < type.getRank(); ++a) {
-      const Size &size = scoreSizes[4 - type.getRank() + a];
-      addendIsOne.push_back(type.isDynamicDim(a)
-                                ? lowering::isBroadcastOne(host, loc, addend, a,
-                                                           size.onHost(host, loc), failed)
-                                : Value());
-    }
+  if (Value addend = op.getAddend()) {
+    SmallVector<OpFoldResult> scores;
+    for (const Size &size : scoreSizes)
+      scores.push_back(size.folded(host));
+    addendIsOne = gpu_addend::broadcastAtRunTime(host, loc, addend, scores, failed);
   }
   return failed;
 }

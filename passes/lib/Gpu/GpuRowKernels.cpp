@@ -24,6 +24,7 @@
 
 #include "../Lowering/LoweringUtils.h"
 #include "../Lowering/RuntimeCalls.h"
+#include "AddendBroadcast.h"
 #include "HalfStorage.h"
 #include "WarpKernels.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -156,41 +157,23 @@ FailureOr<RowShape> rowShape(OpBuilder &b, Operation *op, Value x, Value init) {
   return shape;
 }
 
-/// How each dim of the addend indexes: it lines up with x from the right,
-/// a dim of 1 broadcast (always index 0). A symbolic dim is 1 or x's at run
-/// time: `isOne` holds the host's i1 for it (null for static dims), and
-/// the run fails (a runtime check, as on the CPU) where it is neither.
-struct AddendBroadcast {
-  SmallVector<Value> isOne;
-};
-
-AddendBroadcast addendBroadcast(OpBuilder &b, Location loc, Value addend, const RowShape &x) {
-  auto type = cast<MemRefType>(addend.getType());
-  int64_t rank = type.getRank(), xRank = int64_t(x.leading.size()) + 1;
-  AddendBroadcast broadcast;
+/// The host's checks of the addend's dims against x's (x's shape is the
+/// scores'), run before the launch, and its i1s per `?` dim: 1 at run time.
+SmallVector<Value> addendBroadcast(OpBuilder &b, Location loc, Value addend, const RowShape &x) {
+  SmallVector<OpFoldResult> sizes(x.leading);
+  sizes.push_back(x.n);
   Value failed;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (!type.isDynamicDim(d)) {
-      broadcast.isOne.push_back(Value());
-      continue;
-    }
-    int64_t xDim = xRank - rank + d;
-    OpFoldResult xSize = xDim < 0 ? OpFoldResult(b.getIndexAttr(1))
-                         : xDim == xRank - 1 ? x.n
-                                             : x.leading[xDim];
-    Value expected = getValueOrCreateConstantIndexOp(b, loc, xSize);
-    broadcast.isOne.push_back(lowering::isBroadcastOne(b, loc, addend, d, expected, failed));
-  }
+  SmallVector<Value> isOne = gpu_addend::broadcastAtRunTime(b, loc, addend, sizes, failed);
   if (failed)
     lowering::emitRuntimeCheck(b, loc, failed,
                                lowering::describeNode(loc, "Softmax") +
                                    lowering::kMaskBroadcastMessage);
-  return broadcast;
+  return isOne;
 }
 
 /// The addend's indices for the element at (leading, column) of x.
 SmallVector<Value> addendIndices(OpBuilder &b, Location loc, MemRefType addend,
-                                 const AddendBroadcast &broadcast, ArrayRef<Value> leading,
+                                 ArrayRef<Value> isOneAtRunTime, ArrayRef<Value> leading,
                                  Value column) {
   SmallVector<Value> indices;
   int64_t rank = addend.getRank(), xRank = int64_t(leading.size()) + 1;
@@ -198,7 +181,7 @@ SmallVector<Value> addendIndices(OpBuilder &b, Location loc, MemRefType addend,
   for (int64_t d = 0; d < rank; ++d) {
     int64_t xDim = xRank - rank + d;
     Value own = xDim < 0 ? zero : xDim == xRank - 1 ? column : leading[xDim];
-    if (Value isOne = broadcast.isOne[d])
+    if (Value isOne = isOneAtRunTime[d])
       indices.push_back(arith::SelectOp::create(b, loc, isOne, zero, own));
     else
       indices.push_back(addend.getDimSize(d) == 1 ? zero : own);
@@ -219,7 +202,7 @@ LogicalResult lowerSoftmax(SoftmaxRowsOp op, int64_t warpsPerBlock) {
     return success();
   }
   Value addend = op.getAddend();
-  AddendBroadcast broadcast;
+  SmallVector<Value> broadcast;
   if (addend)
     broadcast = addendBroadcast(b, loc, addend, *shape);
   WarpRow row = launchWarpPerRow(b, loc, shape->leading, shape->n, warpsPerBlock);

@@ -93,3 +93,19 @@ func.func @contiguous(%q: memref<1x2x?x64xf16>, %kt: memref<?x2x64x?xf16>, %v: m
       : memref<1x2x?x64xf16>, memref<?x2x64x?xf16>, memref<?x2x?x64xf16>, memref<?x2x?x64xf16>
   return
 }
+
+// -----
+
+// A mask of a static 40 keys against a symbolic key count: the count must
+// be 40 when the model runs (the mask reaches the kernel uncopied).
+// CHECK-LABEL: func.func @static_mask
+// CHECK: %[[SK:.*]] = memref.dim %arg1, %c3
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[SK]], %c40
+// CHECK: kiln.runtime_check {{.*}}attention's operands do not fit at run time
+func.func @static_mask(%q: memref<1x2x8x16xf16>, %kt: memref<1x2x16x?xf16>, %v: memref<1x2x?x16xf16>,
+                       %mask: memref<1x1x1x40xf16>, %out: memref<1x2x8x16xf16>,
+                       %ctx: index {kiln.runtime_context}) {
+  kiln.attention %q, %kt, %v addend(%mask : memref<1x1x1x40xf16>) into %out
+      : memref<1x2x8x16xf16>, memref<1x2x16x?xf16>, memref<1x2x?x16xf16>, memref<1x2x8x16xf16>
+  return
+}

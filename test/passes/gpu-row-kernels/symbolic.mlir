@@ -60,3 +60,20 @@ func.func @layer_norm(%x: memref<?x32xf32>, %g: memref<32xf32>, %y: memref<?x32x
       : memref<?x32xf32>, memref<32xf32>, memref<?x32xf32>
   return
 }
+
+// -----
+
+// A mask of a static 16 keys (not 1) against scores whose row length is
+// symbolic: the row's length must be 16 when the model runs, checked on the
+// host (the mask reaches the kernel uncopied on the GPU path).
+// CHECK-LABEL: func.func @static_mask
+// CHECK: %[[N:.*]] = memref.dim %arg0, %c1
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[N]], %c16
+// CHECK: kiln.runtime_check %[[BAD]], {{.*}}: the mask's shape does not broadcast to the scores'
+// CHECK: gpu.launch
+func.func @static_mask(%x: memref<?x?xf32>, %mask: memref<1x16xf32>, %y: memref<?x?xf32>,
+                       %ctx: index {kiln.runtime_context}) {
+  kiln.softmax_rows %x addend(%mask : memref<1x16xf32>) into %y
+      : memref<?x?xf32>, memref<?x?xf32>
+  return
+}

@@ -432,7 +432,8 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
     - `kiln.add %s, %m` where `%s` has the softmax's shape and `%m`
       broadcasts to it: `%m` becomes the addend (attention's mask). A `?`
       dim of `%m` that turns out 1 at run time where the scores' is not is
-      handled as the Add's own lowering does (copied out when it happens);
+      handled as the Add's own lowering does (copied out when it happens),
+      or left to the kernel (`mask-broadcast-in-kernel`, below);
     - then `kiln.mul %x, %c` (either order) or `kiln.div %x, %c` with `%c`
       a constant holding one float (a splat): `%c` becomes the scale, `1/c`
       for a division only where that is exact (a power of two), so the
@@ -454,13 +455,15 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
 
     A mask whose `?` dims may be a broadcasting 1 at run time is copied out
     as the Add's own lowering would (`kiln-lower-to-linalg`), in an `scf.if`
-    or, with `unconditional-broadcast-copies`, in every run.
+    taken only when one does. With `mask-broadcast-in-kernel` (the GPU
+    path, whose host code cannot hold a copy a branch chose) the mask stays
+    as it is: the GPU's row and attention kernels read a dim of 1 at index
+    0, pick 0 or the row's index for a `?` dim when they run, and check on
+    the host what the types leave open.
   }];
   let options = [
-    Option<"unconditionalBroadcastCopies", "unconditional-broadcast-copies", "bool",
-           /*default=*/"false",
-           "copy a mask whose `?` dims may broadcast in every run rather than in an scf.if "
-           "taken only when one does">,
+    Option<"maskBroadcastInKernel", "mask-broadcast-in-kernel", "bool", /*default=*/"false",
+           "leave the mask's `?` dims to the kernel that reads it (the GPU's): no copy">,
   ];
   let dependentDialects = ["::mlir::kiln::KilnDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
