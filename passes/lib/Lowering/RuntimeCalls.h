@@ -259,19 +259,31 @@ LogicalResult lowerBufferizedUkernelCalls(ModuleOp module, StringRef function, i
   return lowerUkernelCalls<OpT>(module, function, numFields, what, bufferized, lower);
 }
 
-/// The private constant memref.global `symbol` holding `text` and a NUL (a
-/// C string for the runtime: a kernel name, a message), made at the top of
-/// `module` unless it exists.
+/// The private constant memref.global holding `text` and a NUL (a C
+/// string for the runtime: a kernel name, a message), made at the top of
+/// `module`: `symbol`, or where that name holds something else, `symbol`
+/// with the first free suffix `_1`, `_2`, ... (a pass run twice numbers its
+/// strings from 0 again: the GPU path's run-time checks are lowered before
+/// bufferization and after it). A global of one of those names holding
+/// the same text is reused.
 inline memref::GlobalOp cStringGlobal(ModuleOp module, StringRef symbol, StringRef text) {
-  if (auto existing = module.lookupSymbol<memref::GlobalOp>(symbol))
-    return existing;
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   SmallVector<int8_t> bytes(text.begin(), text.end());
   bytes.push_back(0);
   auto type = MemRefType::get({int64_t(bytes.size())}, b.getI8Type());
   auto value = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), b.getI8Type()),
                                       ArrayRef<int8_t>(bytes));
-  return memref::GlobalOp::create(b, module.getLoc(), symbol, b.getStringAttr("private"), type,
+  std::string name = symbol.str();
+  for (int suffix = 1;; ++suffix) {
+    Operation *existing = module.lookupSymbol(name);
+    if (!existing)
+      break;
+    auto global = dyn_cast<memref::GlobalOp>(existing);
+    if (global && global.getConstant() && global.getInitialValue() == Attribute(value))
+      return global;
+    name = (symbol + "_" + Twine(suffix)).str();
+  }
+  return memref::GlobalOp::create(b, module.getLoc(), name, b.getStringAttr("private"), type,
                                   value, /*constant=*/true, /*alignment=*/nullptr);
 }
 

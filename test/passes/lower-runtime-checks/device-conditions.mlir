@@ -30,3 +30,27 @@ func.func @checks(%flag: memref<i1, strided<[], offset: ?>>, %n: index, %ctx: in
   kiln.runtime_check %bad, "n: bad!"
   return
 }
+
+// -----
+
+// The GPU path lowers its checks twice (host conditions before
+// bufferization, device ones after): the second run numbers its messages
+// from 0 again. A name the first run took for another message is not
+// reused for this one (the check would report that message): the new
+// message takes the first free suffix.
+// CHECK-DAG: memref.global "private" constant @__kiln_check_message_0 : memref<6xi8> = dense<[102, 105, 114, 115, 116, 0]>
+// CHECK-DAG: memref.global "private" constant @__kiln_check_message_0_1 : memref<9xi8> = dense<[105, 100, 115, 58, 32, 98, 97, 100, 0]>
+// CHECK-DAG: memref.global "private" constant @__kiln_check_message_1 : memref<6xi8> = dense<[102, 105, 114, 115, 116, 0]>
+// CHECK-LABEL: func.func @second_run
+// CHECK: memref.get_global @__kiln_check_message_0_1
+// CHECK: call @kiln_rt_gpu_check
+// CHECK: memref.get_global @__kiln_check_message_1 :
+// CHECK: call @kiln_rt_gpu_check
+memref.global "private" constant @__kiln_check_message_0 : memref<6xi8> = dense<[102, 105, 114, 115, 116, 0]>
+func.func @second_run(%flag: memref<i1>, %other: memref<i1>, %ctx: index {kiln.runtime_context}) {
+  %loaded = memref.load %flag[] : memref<i1>
+  kiln.runtime_check %loaded, "ids: bad"
+  %again = memref.load %other[] : memref<i1>
+  kiln.runtime_check %again, "first"
+  return
+}
