@@ -10,7 +10,8 @@
 // warp's butterfly of shuffles combines them (WarpKernels.h); lane 0 then
 // combines the output's initial value with the total and stores it.
 //
-// Taken: one output, static loops, a body whose yield is combine(out, v)
+// Taken: one output (its loops' sizes static or symbolic: then read on the
+// host), a body whose yield is combine(out, v)
 // (or combine(v, out)) for combine an f32 add, mul, max or min, or an
 // integer (up to 32 bits) add, mul, and, or, xor, max or min (whose
 // identity starts each lane), `out` used nowhere else, maps whose results
@@ -32,6 +33,7 @@
 #include "WarpKernels.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -138,18 +140,29 @@ bool coalesced(linalg::GenericOp op, OpOperand *input, ArrayRef<unsigned> reduct
   if (failed(type.getStridesAndOffset(strides, offset)))
     return false;
   // The reduced dims are the input's last dims, in the loops' order, and
-  // contiguous together.
+  // contiguous together: an identity layout's last dims are, whatever
+  // their sizes (symbolic ones included); another layout's where its
+  // strides say so.
   unsigned rank = map.getNumResults(), count = reductionDims.size();
   if (rank < count)
     return false;
-  int64_t expected = 1;
+  for (unsigned i = 0; i < count; ++i)
+    if (positions[i] != rank - count + i)
+      return false;
+  if (type.getLayout().isIdentity())
+    return true;
+  // Innermost first: each dim's stride the product of the sizes inside it
+  // (a dim of size 1 is never stepped along; past a symbolic size the
+  // product is unknown).
+  std::optional<int64_t> expected = 1;
   for (unsigned i = count; i-- > 0;) {
     unsigned position = rank - count + i;
-    if (positions[i] != position || strides[position] != expected)
+    if (type.getDimSize(position) == 1)
+      continue;
+    if (!expected || strides[position] != *expected)
       return false;
-    if (i > 0 && type.isDynamicDim(position))
-      return false;
-    expected *= type.getDimSize(position);
+    expected = type.isDynamicDim(position) ? std::nullopt
+                                           : std::optional(*expected * type.getDimSize(position));
   }
   return true;
 }
@@ -157,8 +170,6 @@ bool coalesced(linalg::GenericOp op, OpOperand *input, ArrayRef<unsigned> reduct
 bool takes(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() == 0 || !combinerOf(op))
-    return false;
-  if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
     return false;
   // The output is indexed by the parallel loops alone: one element a warp.
   SmallVector<unsigned> reductionDims;
@@ -176,9 +187,14 @@ bool takes(linalg::GenericOp op) {
   // them, 32 where they are not. There a thread per output element reads
   // better (neighbouring threads, neighbouring elements of the contiguous
   // dim, which is then a parallel one): a MatMul's B, a reduction over a
-  // middle axis.
-  return llvm::all_of(op.getDpsInputOperands(),
-                      [&](OpOperand *input) { return coalesced(op, input, reductionDims); });
+  // middle axis. But not with one output element (a run-time check's
+  // "any" over strided index components): one warp beats one thread.
+  bool oneOutput = llvm::all_of(op.getStaticLoopRanges(), [&, d = 0u](int64_t range) mutable {
+    return op.getIteratorTypesArray()[d++] == utils::IteratorType::reduction || range == 1;
+  });
+  return oneOutput || llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+           return coalesced(op, input, reductionDims);
+         });
 }
 
 void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
@@ -188,23 +204,39 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
   OpOperand *init = op.getDpsInitOperand(0);
   linalg::FillOp fill = gpu_reductions::fillOfOutputBefore(op);
   OpBuilder b(op);
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // The loops' sizes: constants, or read on the host (memref.dim) where
+  // symbolic.
+  SmallVector<OpFoldResult> ranges;
+  for (Range range : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
+    ranges.push_back(range.size);
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  SmallVector<int64_t> parallelRanges, reducedRanges;
+  SmallVector<OpFoldResult> parallelRanges, reducedRanges;
   for (auto [i, type] : llvm::enumerate(iterators))
     (type == utils::IteratorType::reduction ? reducedRanges : parallelRanges)
         .push_back(ranges[i]);
   Combiner combiner = *combinerOf(op);
-  int64_t reducedCount = 1;
-  for (int64_t range : reducedRanges)
-    reducedCount *= range;
-  if (reducedCount == 0 || llvm::is_contained(parallelRanges, 0)) {
-    op.erase(); // the outputs keep their initial values, or there are none
+  std::optional<int64_t> staticCount = 1;
+  OpFoldResult reducedCount = b.getIndexAttr(1);
+  for (OpFoldResult range : reducedRanges) {
+    std::optional<int64_t> known = getConstantIntValue(range);
+    staticCount = known && staticCount ? std::optional<int64_t>(*staticCount * *known)
+                                       : std::nullopt;
+    reducedCount = staticCount ? OpFoldResult(b.getIndexAttr(*staticCount))
+                               : OpFoldResult(arith::MulIOp::create(
+                                     b, loc, getValueOrCreateConstantIndexOp(b, loc, reducedCount),
+                                     getValueOrCreateConstantIndexOp(b, loc, range)));
+  }
+  // Statically empty: the outputs keep their initial values, or there are
+  // none. (Where a symbolic count is 0, the lanes combine nothing into
+  // the initial value, or the grid is empty.)
+  if (staticCount == 0 || llvm::any_of(parallelRanges, [](OpFoldResult range) {
+        return isConstantIntValue(range, 0);
+      })) {
+    op.erase();
     return;
   }
   // The lanes stride the reduced dims flattened, the last fastest.
-  WarpRow row = launchWarpPerRow(b, loc, getAsIndexOpFoldResult(b.getContext(), parallelRanges),
-                                 b.getIndexAttr(reducedCount), warpsPerBlock);
+  WarpRow row = launchWarpPerRow(b, loc, parallelRanges, reducedCount, warpsPerBlock);
   // The loop values: the warp's output element, and the reduced indices of
   // the flattened index `reduced`.
   auto loopsAt = [&](OpBuilder &at, Value reduced) {
@@ -214,7 +246,7 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
         reducedIndices[d] = reduced;
         break;
       }
-      Value extent = arith::ConstantIndexOp::create(at, loc, reducedRanges[d]);
+      Value extent = getValueOrCreateConstantIndexOp(at, loc, reducedRanges[d]);
       reducedIndices[d] = arith::RemUIOp::create(at, loc, reduced, extent);
       reduced = arith::DivUIOp::create(at, loc, reduced, extent);
     }
@@ -260,7 +292,7 @@ void lower(linalg::GenericOp op, int64_t warpsPerBlock) {
     return at.clone(*combiner.op, mapping)->getResult(0);
   };
   Value partial = arith::ConstantOp::create(row.b, loc, combiner.identity);
-  if (int64_t share = evenShareInRegisters(reducedCount)) {
+  if (int64_t share = staticCount ? evenShareInRegisters(*staticCount) : 0) {
     // A lane's elements all loaded first, then combined in order: its
     // loads wait on memory together, not one after another as a loop's.
     SmallVector<IRMapping> elements;

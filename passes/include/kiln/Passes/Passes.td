@@ -1732,16 +1732,20 @@ def KilnGpuWarpReductions : Pass<"kiln-gpu-warp-reductions", "::mlir::func::Func
   let description = [{
     Runs on the GPU path after bufferization (every buffer device memory)
     and `kiln-gpu-row-kernels`, before `kiln-gpu-map-parallel-loops`. A
-    top-level `linalg.generic` with one output, reduction loops and static
-    bounds, whose body yields `combine(out, v)` (either order) for
+    top-level `linalg.generic` with one output and reduction loops (static
+    or symbolic bounds: symbolic ones are read on the host, `memref.dim`,
+    and a lane's elements then take the loop form), whose body yields `combine(out, v)` (either order) for
     `combine` an f32 `arith.addf`, `mulf`, `maximumf`, `minimumf`, `maxnumf`
     or `minnumf`, or on integers of up to 32 bits an `arith.addi`, `muli`,
     `andi`, `ori`, `xori`, `maxsi`, `minsi`, `maxui` or `minui`, with `out`
     used nowhere else, maps whose results are loop dims or constants, and
     the reduced dims the last dims of every input that has them, in the
     loops' order and contiguous together (so that a warp's reads coalesce;
-    a MatMul's B or a reduction over a middle axis stays a thread per
-    output element, whose neighbours read neighbouring elements), becomes
+    an identity layout's last dims always are, dims of 1 are skipped; a
+    MatMul's B or a reduction over a middle axis stays a thread per
+    output element, whose neighbours read neighbouring elements, unless
+    there is one output element, e.g. a run-time check's "any" over
+    strided index components: one warp beats one thread), becomes
     one `gpu.launch` in which a warp owns an output element: each lane
     folds the elements `lane, lane + 32, ...` of the reduced dims,
     flattened (a `scf.for`; or, where they split evenly into at most 32 a
