@@ -29,6 +29,9 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
+/// The inputs' symbolic dim names (ONNX dim_param), on @main's arguments.
+static constexpr llvm::StringLiteral kDimNamesAttr = KilnDialect::DimNamesAttrHelper::getNameStr();
+
 /// ONNX data type code of an element type, or 0.
 static int32_t onnxDataType(Type type) {
   if (type.isF32()) return 1;
@@ -77,7 +80,7 @@ FailureOr<ModelSignature> mlir::kiln::readSignature(ModuleOp module) {
   for (unsigned i = 0; i < main.getNumArguments(); ++i) {
     auto sig = tensorSignature(main.getLoc(), main.getArgumentTypes()[i],
                                main.getArgAttrOfType<StringAttr>(i, "kiln.input_name"),
-                               main.getArgAttrOfType<ArrayAttr>(i, "kiln.dim_names"));
+                               main.getArgAttrOfType<ArrayAttr>(i, kDimNamesAttr));
     if (failed(sig))
       return failure();
     if (sig->name.empty())
@@ -733,9 +736,18 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
   }
   // The C interface lets the ABI wrapper pass memref descriptors by pointer.
   // The kiln.* names were read by readSignature; LLVM has no use for them.
+  // The inputs' dim names stay until the pipeline has run: a symbolic dim
+  // named alike in two inputs is one size (the runtime checks that), which
+  // the lowering's shape proofs use (lowering::traceDim) to leave out
+  // run-time broadcasting between them.
   if (auto main = module.lookupSymbol<func::FuncOp>("main")) {
     main->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-    main.removeArgAttrsAttr();
+    for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+      ArrayAttr dimNames = main.getArgAttrOfType<ArrayAttr>(i, kDimNamesAttr);
+      main.setArgAttrs(i, ArrayRef<NamedAttribute>{});
+      if (dimNames)
+        main.setArgAttr(i, kDimNamesAttr, dimNames);
+    }
     main.removeResAttrsAttr();
   }
   FailureOr<OpPassManager> pipeline = parsePassPipeline(loweringPipeline(options));
@@ -745,10 +757,12 @@ LogicalResult mlir::kiln::lowerToLLVMDialect(ModuleOp module, const CompileOptio
   static_cast<OpPassManager &>(pm) = std::move(*pipeline);
   if (failed(pm.run(module)))
     return failure();
-  // The marker has served the runtime-call passes; LLVM IR has no use for it.
+  // The markers have served the lowering; LLVM IR has no use for them.
   module.walk([](FunctionOpInterface function) {
-    for (unsigned i = 0; i < function.getNumArguments(); ++i)
+    for (unsigned i = 0; i < function.getNumArguments(); ++i) {
       function.removeArgAttr(i, "kiln.runtime_context");
+      function.removeArgAttr(i, kDimNamesAttr);
+    }
   });
   return success();
 }

@@ -173,8 +173,13 @@ LogicalResult verifyValueAttribute(KilnDialect &dialect, Operation *op, Type typ
   if (isArgument && name == dialect.getDimNamesAttrHelper().getName()) {
     auto names = dyn_cast<ArrayAttr>(value);
     auto shaped = dyn_cast<ShapedType>(type);
-    if (!names || !llvm::all_of(names, llvm::IsaPred<StringAttr>) || !shaped ||
-        !shaped.hasRank() || int64_t(names.size()) != shaped.getRank())
+    // A lowered function's argument (the LLVM dialect's pointer or
+    // descriptor field in the tensor's place) keeps the tensor's names
+    // until kiln compile drops them.
+    bool lowered = !shaped && (type.getDialect().getNamespace() == "llvm" ||
+                               type.isSignlessInteger(64));
+    if (!names || !llvm::all_of(names, llvm::IsaPred<StringAttr>) ||
+        (!lowered && (!shaped || !shaped.hasRank() || int64_t(names.size()) != shaped.getRank())))
       return wrongKind(op, name, "one string per dim of a ranked argument");
     return success();
   }

@@ -101,3 +101,20 @@ module attributes {kiln.activation_quantization = {fc1 = !quant.uniform<u8:f32:1
 // expected-error @below {{node 'fc2' must map to a type !quant.uniform<u8:f32, scale:zero_point>}}
 module attributes {kiln.activation_quantization = {fc2 = 0.5 : f32}} {
 }
+
+// -----
+
+// On a scalar argument of a function that is not lowered: still an error.
+// expected-error @below {{attribute 'kiln.dim_names' must be one string per dim of a ranked argument}}
+func.func @dim_names_on_index(%x: index {kiln.dim_names = ["batch"]}) {
+  return
+}
+
+// -----
+
+// A lowered function's argument keeps the tensor's names (kiln compile
+// drops them after the pipeline): its LLVM pointer and descriptor fields.
+llvm.func @lowered(%p: !llvm.ptr {kiln.dim_names = ["batch", "sequence"]},
+                   %size: i64 {kiln.dim_names = ["batch", "sequence"]}) {
+  llvm.return
+}
