@@ -111,7 +111,8 @@ SYMBOLIC_TARGETS = (SYMBOLIC_TARGET, HALF_SYMBOLIC_TARGET)
 HALF_TARGETS = (HALF_TARGET, HALF_SYMBOLIC_TARGET)
 OPT_IN_TARGETS = (HALF_TARGET, *SYMBOLIC_TARGETS)
 GPU_UNSUPPORTED = re.compile(r"the GPU path needs static shapes|cannot run on the GPU: the host "
-                             r"would need|cannot place this buffer in device memory")
+                             r"would need|cannot place this buffer in device memory|"
+                             r"the GPU path needs such shapes known when compiling")
 UNSUPPORTED = re.compile(r"unsupported|not supported", re.I)
 # The run-time error of a node Kiln specialised for one input's `?` dim being
 # the output's size (a documented limit of its dynamic broadcasting).

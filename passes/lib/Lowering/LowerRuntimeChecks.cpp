@@ -130,9 +130,12 @@ struct LowerRuntimeChecksPass
       return check.emitError(
           "on the GPU path a run-time check whose condition reads tensor data must load it "
           "from a 0-d i1 buffer (a reduction's result), which the runtime reads back from the "
-          "device; this condition is computed otherwise (with symbolic dims: from a shape the "
-          "graph computes with ops kiln-gpu-scalarize-shape-reads cannot compute on the host; "
-          "fix the symbolic input dims with --input-shape or --dim)");
+          "device; this condition is computed otherwise: from an input's values (a shape that "
+          "depends on them, e.g. a Reshape's target or a Slice's bounds fed as an input: the "
+          "GPU path needs such shapes known when compiling, make them initializers), or with "
+          "symbolic dims from a shape the graph computes with ops kiln-gpu-scalarize-shape-reads "
+          "cannot compute on the host (fix the symbolic input dims with --input-shape or "
+          "--dim)");
     Value address = mlir::kiln::lowering::callOperand(b, loc, flag).address;
     Value pointer = mlir::kiln::lowering::cStringAddress(b, loc, text);
     func::CallOp::create(b, loc, kDeviceCheckFunction, TypeRange{},
