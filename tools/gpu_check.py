@@ -47,6 +47,9 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# What the device machine's call takes: the working tree and the carried
+# prepared folder together.
+TRAVEL_LIMIT_MIB = 64
 sys.path.insert(0, str(ROOT / "tools"))
 
 from gpu_profilers import kernel_times, race_check  # noqa: E402
@@ -257,7 +260,46 @@ def prepare(args) -> int:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"{out}: {size / 2**20:.1f} MiB")
+    if args.travel_limit_mib is not None or not args.emulation:
+        ok = travel_fits(out, size, args.travel_limit_mib or TRAVEL_LIMIT_MIB) and ok
     return 0 if ok else 1
+
+
+def working_tree_bytes(exclude: pathlib.Path):
+    """The bytes of the files git sends with the working tree (tracked, and
+    untracked ones not ignored), those under `exclude` left out; None where
+    git cannot list them."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                                 "--exclude-standard"], cwd=ROOT, capture_output=True,
+                                check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    total = 0
+    for name in filter(None, listed.split(b"\0")):
+        path = (ROOT / name.decode()).resolve()
+        if path.is_file() and not path.is_relative_to(exclude):
+            total += path.stat().st_size
+    return total
+
+
+def travel_fits(out: pathlib.Path, size: int, limit_mib: float) -> bool:
+    """Whether the prepared folder (carried) and the working tree together
+    fit what the device machine's call takes: a run that does not fit
+    fails there, after its start has used device time."""
+    tree = working_tree_bytes(out.resolve())
+    if tree is None:
+        print(f"travel: git cannot list the working tree; {out} alone is "
+              f"{size / 2**20:.1f} MiB of the {limit_mib:g} MiB")
+        return size <= limit_mib * 2**20
+    total = size + tree
+    print(f"travel: {out} {size / 2**20:.1f} MiB + the working tree {tree / 2**20:.1f} MiB = "
+          f"{total / 2**20:.1f} MiB of the {limit_mib:g} MiB")
+    if total > limit_mib * 2**20:
+        print(f"FAILED travel: over the {limit_mib:g} MiB that go to the GPU machine; drop spot "
+              f"or BERT-base variants (--spot-variants, --bert-base-variants)")
+        return False
+    return True
 
 
 # --- run (on the GPU machine) --------------------------------------------
@@ -670,6 +712,10 @@ def main() -> int:
                         "e.g. cublas-fp16,cublas-fp16-loop to time both forms of attention's "
                         "batched GEMMs, cublas-fp16-fp32store to time fp32 tensors between "
                         "kernels")
+    p.add_argument("--travel-limit-mib", type=float,
+                   help="fail where the prepared folder and the working tree together exceed "
+                        "this (default: 64, what the GPU machine's call takes; checked unless "
+                        "--emulation, whose folder does not travel)")
     p.add_argument("--emulation", action="store_true",
                    help="compile with --gpu-emulation: `run` then checks the numerics here, "
                         "on Kiln's test CUDA driver (no GPU, no timings)")
