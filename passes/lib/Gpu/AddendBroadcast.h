@@ -41,8 +41,7 @@ inline SmallVector<Value> broadcastAtRunTime(OpBuilder &b, Location loc, Value a
     // what both types know), but for a `?` dim of theirs.
     if (type.getDimSize(d) != 1 && !getConstantIntValue(size)) {
       Value fixed = arith::ConstantIndexOp::create(b, loc, type.getDimSize(d));
-      Value bad = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, cast<Value>(size), fixed);
-      failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+      lowering::requireEqualAtRunTime(b, loc, cast<Value>(size), fixed, failed);
     }
   }
   return isOne;

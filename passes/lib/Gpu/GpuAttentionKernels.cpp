@@ -541,11 +541,9 @@ Value AttentionKernel::runTimeChecks(OpBuilder &host, ArrayRef<Size> scoreSizes)
         o->batchIsOne[b] = lowering::isBroadcastOne(host, loc, o->buffer, o->perm[b],
                                                     scoreSizes[b].onHost(host, loc), failed);
   auto agree = [&](Size x, Size y) {
-    if (x.fixed && y.fixed)
-      return; // the op's verifier compared them
-    Value bad = arith::CmpIOp::create(host, loc, arith::CmpIPredicate::ne, x.onHost(host, loc),
-                                      y.onHost(host, loc));
-    failed = failed ? arith::OrIOp::create(host, loc, failed, bad).getResult() : bad;
+    if (!x.fixed || !y.fixed) // else the op's verifier compared them
+      lowering::requireEqualAtRunTime(host, loc, x.onHost(host, loc), y.onHost(host, loc),
+                                      failed);
   };
   agree(Size{d, Value()}, sizeOf(host, kt.buffer, kt.perm[2]));
   agree(sk, sizeOf(host, v.buffer, v.perm[2]));

@@ -13,7 +13,6 @@
 #include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
-#include "mlir/IR/Matchers.h"
 
 #include "kiln/kiln_abi.h"
 
@@ -62,14 +61,8 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
 
   // The products' inner dims, where the types leave them open.
   Value failed;
-  auto check = [&](Value x, Value y) {
-    if (matchPattern(x, m_Constant()) && matchPattern(y, m_Constant()))
-      return;
-    Value bad = m.cmp(arith::CmpIPredicate::ne, x, y);
-    failed = failed ? arith::OrIOp::create(rewriter, loc, failed, bad).getResult() : bad;
-  };
-  check(d, dimOf(kt, ktPerm[2]));
-  check(sk, dimOf(v, vPerm[2]));
+  lowering::requireEqualAtRunTime(rewriter, loc, d, dimOf(kt, ktPerm[2]), failed);
+  lowering::requireEqualAtRunTime(rewriter, loc, sk, dimOf(v, vPerm[2]), failed);
 
   struct Operand {
     Value buffer;

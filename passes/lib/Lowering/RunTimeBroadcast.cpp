@@ -122,9 +122,7 @@ RunTimeBroadcast mlir::kiln::lowering::broadcastAtRunTime(OpBuilder &b, Location
   int64_t rank = resultType.getRank();
   Value one = m.c(1);
   Value failed;
-  auto fail = [&](Value bad) {
-    failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
-  };
+  auto fail = [&](Value bad) { orInto(b, loc, failed, bad); };
 
   // The size of each result dim. A static size other than 1 is it (the
   // others must be it or 1). Otherwise, unless every operand's dim is proven

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cstddef>
@@ -68,6 +69,20 @@ inline Value doubleWord(OpBuilder &b, Location loc, double value) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), bits);
 }
 
+/// Or-s `bad` (an i1) into `failed` (null or an i1): the condition a
+/// kiln.runtime_check gathers from several checks.
+inline void orInto(OpBuilder &b, Location loc, Value &failed, Value bad) {
+  failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+}
+
+/// Or-s into `failed` whether the index values `x` and `y` differ when the
+/// model runs; nothing where both are constants (compared when compiling).
+inline void requireEqualAtRunTime(OpBuilder &b, Location loc, Value x, Value y, Value &failed) {
+  if (matchPattern(x, m_Constant()) && matchPattern(y, m_Constant()))
+    return;
+  orInto(b, loc, failed, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, y));
+}
+
 /// Whether `?` dim `dim` of `buffer` is 1 at run time (an i1), where numpy's
 /// rules let it be 1 or `size`; where it is neither, `failed` (null or an
 /// i1) is or-ed with true for the caller's kiln.runtime_check.
@@ -79,7 +94,7 @@ inline Value isBroadcastOne(OpBuilder &b, Location loc, Value buffer, int64_t di
   Value bad = arith::AndIOp::create(
       b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, size),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, actual, one));
-  failed = failed ? arith::OrIOp::create(b, loc, failed, bad).getResult() : bad;
+  orInto(b, loc, failed, bad);
   return isOne;
 }
 
