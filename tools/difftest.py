@@ -488,6 +488,59 @@ class Gen:
         return self.node("LayerNormalization", ins, F32, a.shape, axis=axis,
                          epsilon=self.pick([1e-5, 1e-3, 1e-2]))
 
+    def op_layernorm_spelled(self):
+        """A layer norm written out as exporters before opset 17 write it
+        (ReduceMean, Sub, Pow or Mul, ReduceMean, Add epsilon, Sqrt, Div,
+        maybe Mul scale and Add bias, operands in either order), or a near
+        miss that is no layer norm or not only one: the squares' mean over
+        other axes, a fourth power, the mean or the deviations read again."""
+        a = self.choose(lambda v: v.dtype == F32 and v.shape)
+        r = len(a.shape)
+        first = int(self.rng.integers(0, r))
+        norm = a.shape[first:]
+        if not all(declarable(d) for d in norm) or math.prod(static(d) or 1 for d in norm) < 4:
+            raise Skip  # as op_layernorm
+        miss = self.pick([None] * 5 + ["axes", "power", "mean-used", "deviations-used"])
+        axes = list(range(first, r))
+        if miss == "axes":
+            axes2 = list(range(first - 1, r)) if first > 0 else axes[1:]
+            if not axes2:
+                raise Skip
+        else:
+            axes2 = axes
+
+        def mean(v, ax):
+            ins, attrs = [v], {"keepdims": 1}
+            coded = [x - r if self.chance(0.3) else x for x in ax]
+            if self.opset >= 18:
+                ins.append(self.ints(coded))
+            else:
+                attrs["axes"] = coded
+            return self.node("ReduceMean", ins, F32,
+                             [ONE if i in ax else d for i, d in enumerate(a.shape)], **attrs)
+
+        def either(x, y):
+            return [x, y] if self.chance(0.5) else [y, x]
+
+        m = mean(a, axes)
+        d = self.node("Sub", [a, m], F32, a.shape)
+        if miss == "power" or self.chance(0.5):
+            sq = self.node("Pow", [d, self.scalar(4.0 if miss == "power" else 2.0)], F32, a.shape)
+        else:
+            sq = self.node("Mul", [d, d], F32, a.shape)
+        v = mean(sq, axes2)
+        eps = np.array(self.pick([1e-5, 1e-3, 1e-2]), dtype=np.float32)
+        eps = self.const(eps.reshape([1]) if self.chance(0.3) else eps)
+        e = self.node("Add", either(v, eps), F32, v.shape)
+        y = self.node("Div", [d, self.node("Sqrt", [e], F32, v.shape)], F32, a.shape)
+        if self.chance(0.7):
+            y = self.node("Mul", either(y, self.operand(F32, norm)), F32, a.shape)
+        if self.chance(0.6):
+            y = self.node("Add", either(y, self.operand(F32, norm)), F32, a.shape)
+        if miss in ("mean-used", "deviations-used"):
+            y = self.node("Add", [y, m if miss == "mean-used" else d], F32, a.shape)
+        return y
+
     def op_transpose(self):
         """Transpose by a random perm, or reversed (no perm)."""
         a = self.choose(lambda v: len(v.shape) >= 2)
@@ -798,7 +851,8 @@ class Gen:
         return o
 
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
-           (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_transpose, 1), (op_reshape, 2),
+           (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_layernorm_spelled, 1),
+           (op_transpose, 1), (op_reshape, 2),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
            (op_quantized_lookup, 1), (op_attention, 1)]

@@ -527,7 +527,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
   std::string lowerToLinalg = "kiln-lower-to-linalg{unconditional-broadcast-copies=true},"
                               "kiln-gpu-scalarize-shape-reads";
   std::string tensorPasses = options.optLevel > 0
-                                 ? siblings +
+                                 ? "kiln-fuse-layer-norm," + siblings +
                                        "kiln-softmax-to-ukernel{mask-broadcast-in-kernel=true}," +
                                        attention + "kiln-layer-norm-to-ukernel," + lowerToLinalg +
                                        ",canonicalize,cse,"
@@ -627,14 +627,16 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
 }
 
 /// The CPU pipeline's passes on tensors, before any layout decision. From
-/// -O1, Linear layers that share their input become one GEMM, softmax
+/// -O1, a layer norm written out in graph ops becomes one op, Linear
+/// layers that share their input become one GEMM, softmax
 /// over the last axis (with attention's scale and mask) one runtime call,
 /// that softmax with attention's two products around it another, and layer
 /// norm over the last axis a third; a loop whose result is only transposed
 /// writes it transposed.
 static std::string cpuTensorPasses(const CompileOptions &options) {
   std::string fuse = siblingFusionPass(options);
-  return options.optLevel > 0 ? fuse + "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
+  return options.optLevel > 0 ? "kiln-fuse-layer-norm," + fuse +
+                                       "kiln-softmax-to-ukernel,kiln-attention-to-ukernel,"
                                        "kiln-layer-norm-to-ukernel,"
                                        "kiln-lower-to-linalg,canonicalize,cse,"
                                        "kiln-fuse-elementwise,kiln-fold-output-transposes,"

@@ -29,19 +29,12 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// The one float a constant holds (a splat of any shape), if it is one.
-std::optional<float> splatFloatOf(Value value) {
-  DenseElementsAttr dense;
-  if (!matchPattern(value, m_Constant(&dense)) || !dense.isSplat() ||
-      !dense.getElementType().isF32())
+/// The one f32 a constant holds (a splat of any shape), if it is one.
+std::optional<float> splatF32Of(Value value) {
+  if (!getElementTypeOrSelf(value.getType()).isF32())
     return std::nullopt;
-  return dense.getSplatValue<float>();
-}
-
-/// Whether `value` is read by `user` alone, so that folding its producer
-/// into `user` drops it.
-bool onlyFeeds(Value value, Operation *user) {
-  return value.hasOneUse() && *value.getUsers().begin() == user;
+  std::optional<double> splat = lowering::splatFloatOf(value);
+  return splat ? std::optional<float>(float(*splat)) : std::nullopt;
 }
 
 /// What the softmax computes on: x, times scale, plus addend (may be
@@ -56,16 +49,16 @@ struct SoftmaxInput {
 /// multiplication by a scalar constant, or a division by a power of two
 /// (whose 1/c is exact, so x/c == x * (1/c) and nothing rounds otherwise).
 std::optional<std::pair<Value, float>> scaled(Value value, Operation *user) {
-  if (!onlyFeeds(value, user))
+  if (!lowering::onlyFeeds(value, user))
     return std::nullopt;
   Type type = value.getType();
   if (auto mul = value.getDefiningOp<MulOp>()) {
     for (auto [x, c] : {std::pair{mul.getLhs(), mul.getRhs()}, {mul.getRhs(), mul.getLhs()}})
       if (x.getType() == type)
-        if (std::optional<float> scale = splatFloatOf(c))
+        if (std::optional<float> scale = splatF32Of(c))
           return std::pair{x, *scale};
   } else if (auto div = value.getDefiningOp<DivOp>(); div && div.getLhs().getType() == type) {
-    std::optional<float> divisor = splatFloatOf(div.getRhs());
+    std::optional<float> divisor = splatF32Of(div.getRhs());
     int exponent;
     if (divisor && std::isnormal(*divisor) && std::isnormal(1.0f / *divisor) &&
         std::frexp(std::fabs(*divisor), &exponent) == 0.5f)
@@ -81,7 +74,7 @@ SoftmaxInput takeApart(SoftmaxOp softmax) {
   SoftmaxInput in{softmax.getInput()};
   Type type = in.x.getType();
   Operation *user = softmax;
-  if (auto add = in.x.getDefiningOp<AddOp>(); add && onlyFeeds(in.x, softmax)) {
+  if (auto add = in.x.getDefiningOp<AddOp>(); add && lowering::onlyFeeds(in.x, softmax)) {
     // The scores have the softmax's type; when both operands do, the one
     // that is scaled (the other is a full mask).
     std::pair<Value, Value> pairs[] = {{add.getLhs(), add.getRhs()}, {add.getRhs(), add.getLhs()}};

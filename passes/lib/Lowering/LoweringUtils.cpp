@@ -195,6 +195,14 @@ Value IndexMath::dim(Value tensor, int64_t d) const {
   return tensor::DimOp::create(b, loc, tensor, d);
 }
 
+std::optional<double> mlir::kiln::lowering::splatFloatOf(Value value) {
+  DenseElementsAttr dense;
+  if (!matchPattern(value, m_Constant(&dense)) || !dense.isSplat() ||
+      !isa<FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
 std::string mlir::kiln::lowering::describeNode(Location loc, StringRef opType) {
   std::string found;
   loc->walk([&](Location inner) {

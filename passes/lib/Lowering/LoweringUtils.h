@@ -128,6 +128,16 @@ Value extractGathered(OpBuilder &b, Location loc, Value data, ValueRange index, 
 /// none.
 std::string describeNode(Location loc, StringRef opType);
 
+/// Whether `value` is read by `user` alone, so that folding its producer
+/// into `user` drops it.
+inline bool onlyFeeds(Value value, Operation *user) {
+  return value.hasOneUse() && *value.getUsers().begin() == user;
+}
+
+/// The one float a constant holds (a splat of any shape and float type),
+/// if it is one.
+std::optional<double> splatFloatOf(Value value);
+
 /// A zero/identity-like scalar constant of `type` (float or integer).
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 

@@ -470,6 +470,37 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
                            "::mlir::arith::ArithDialect"];
 }
 
+def KilnFuseLayerNorm : Pass<"kiln-fuse-layer-norm", "::mlir::func::FuncOp"> {
+  let summary = "Turn a layer norm written out in graph ops into one kiln.layer_norm";
+  let description = [{
+    On the kiln dialect. ONNX has LayerNormalization only from opset 17, so
+    exporters targeting an older one (torch.onnx.export's TorchScript path)
+    write it out; this pass puts one `kiln.layer_norm` in place of
+
+    ```mlir
+    %m = kiln.reduce_mean %x axes = [2] ...          // keepdims, trailing axes
+    %d = kiln.sub %x, %m ...
+    %p = kiln.pow %d, %two ...                       // or kiln.mul %d, %d
+    %v = kiln.reduce_mean %p axes = [2] ...          // the same axes
+    %e = kiln.add %v, %eps ...                       // a splat constant, either side
+    %s = kiln.sqrt %e ...
+    %n = kiln.div %d, %s ...
+    %g = kiln.mul %n, %gamma ...                     // optional, either side
+    %y = kiln.add %g, %beta ...                      // optional, either side
+    // becomes
+    %y = kiln.layer_norm %x, %gamma, %beta {axis = 2 : i64, epsilon = ...}
+    ```
+
+    so that kiln-layer-norm-to-ukernel (the CPU's row layer norm, the GPU's
+    row kernel) finds it. Without the Mul the scale is a constant of ones.
+    The scale and bias fold in only when they have a static shape each of
+    whose dims is 1 or the normalized dim's, so that the Mul and Add did
+    not broadcast further. f32, f16 and bf16; a chain any of whose values
+    (other than x) something else reads as well is left alone.
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def KilnLayerNormToUkernel : Pass<"kiln-layer-norm-to-ukernel", "::mlir::func::FuncOp"> {
   let summary = "Turn layer normalization over the last axis into kiln.layer_norm_rows";
   let description = [{
