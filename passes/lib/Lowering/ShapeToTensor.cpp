@@ -256,8 +256,9 @@ Value reshapeThroughFlat(OpBuilder &b, Location loc, Value source, RankedTensorT
 /// where the shape entry is 0 (unless allowzero), total / (product of the
 /// other dims) where it is -1, else the entry itself.
 ///
-/// Where the entries are constants or dims of tensors, every input and
-/// target dim is a Monomial of the same symbols; if the target dims then
+/// Where the entries are constants, dims of tensors, or values the input
+/// has as a dim's size, every input and target dim is a Monomial of the
+/// same symbols; if the target dims then
 /// provably regroup the input dims, the result is a view
 /// (tensor.collapse_shape/expand_shape; a -1 dim that comes out static is
 /// made static and the view tensor.cast back to the result type). Otherwise,
@@ -394,6 +395,15 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
       in.push_back(dimMonomial(input, i));
       total = total * in.back();
     }
+    // The input dim whose size a value only known at run time is (an
+    // Expand's run-time batch, say): then the value is a size, not -1, and
+    // that dim's symbol.
+    auto inputDimSized = [&](const DimSource &source) -> std::optional<int64_t> {
+      for (int64_t i = 0; source.value && i < inputRank; ++i)
+        if (traceDim(input, i) == source)
+          return i;
+      return std::nullopt;
+    };
     int64_t inferredAt = -1;
     for (int64_t d = 0; d < rank; ++d) {
       if (!resultType.isDynamicDim(d)) {
@@ -412,6 +422,8 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
         out[d] = in[d];
       } else if (c > 0 && !ShapedType::isDynamic(c)) {
         out[d] = Monomial{c, {}};
+      } else if (std::optional<int64_t> i = inputDimSized(source)) {
+        out[d] = in[*i];
       } else {
         return failure(); // a value only known at run time, or invalid
       }

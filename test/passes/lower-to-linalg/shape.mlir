@@ -174,6 +174,26 @@ func.func @reshape_named_dims(%ids: tensor<?x?xi64> {kiln.dim_names = ["batch", 
 
 // -----
 
+// ViT's TorchScript export: the batch of %x is a value read at run time
+// (an Expand to a shape given as data), and the target's first entry is
+// that dim of %x again. The value is %x's dim 0 (a size, not -1), so the
+// -1 is 128/64 = 2 and the reshape a view.
+// CHECK-LABEL: func.func @reshape_heads_runtime_batch
+// CHECK: %[[B:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[X:.*]] = linalg.generic
+// CHECK-NOT: tensor.reshape
+// CHECK: tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%[[B]], 17, 2, 64] : tensor<?x17x128xf32> into tensor<?x17x2x64xf32>
+func.func @reshape_heads_runtime_batch(%cls: tensor<1x17x128xf32>, %target: tensor<3xi64>) -> tensor<?x?x?x64xf32> {
+  %x = kiln.expand %cls, %target : (tensor<1x17x128xf32>, tensor<3xi64>) -> tensor<?x17x128xf32>
+  %s = kiln.shape %x {start = 0 : i64, end = 2 : i64} : (tensor<?x17x128xf32>) -> tensor<2xi64>
+  %c = kiln.constant dense<[-1, 64]> : tensor<2xi64>
+  %t = kiln.concat %s, %c {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %r = kiln.reshape %x, %t : (tensor<?x17x128xf32>, tensor<4xi64>) -> tensor<?x?x?x64xf32>
+  return %r : tensor<?x?x?x64xf32>
+}
+
+// -----
+
 // [-1, 1] of ?x?: no dim-by-dim regrouping, but the -1 is provably d0*d1,
 // so through one dim.
 // CHECK-LABEL: func.func @reshape_through_flat
