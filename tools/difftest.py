@@ -668,6 +668,41 @@ class Gen:
         return self.node("Gather", [a, idx], a.dtype, a.shape[:axis] + ishape + a.shape[axis + 1:],
                          a.exact, axis=axis - r if self.chance(0.3) else axis)
 
+    def op_grid_gather(self):
+        """GatherND at index grids built from Ranges, as the dynamo exports
+        build their attention mask: a[arange(rows), arange(cols)] broadcast
+        to [rows, 1, 1, cols]; the column grid sometimes descending, or a
+        one-element Range (every column index 0)."""
+        a = self.choose(lambda v: len(v.shape) == 2 and all(declarable(d) for d in v.shape))
+        shape = self.node("Shape", [a], I64, [dim(2)], True)
+        zero, one = self.scalar(0, I64), self.scalar(1, I64)
+        rows = self.node("Gather", [shape, zero], I64, [], True, axis=0)
+        cols = self.node("Gather", [shape, one], I64, [], True, axis=0)
+        rb = self.node("Range", [zero, rows, one], I64, [a.shape[0]], True)
+        kind = self.pick(["ascending", "ascending", "descending", "single"])
+        if kind == "descending":
+            last = self.node("Sub", [cols, one], I64, [], True)
+            rc = self.node("Range", [last, self.scalar(-1, I64), self.scalar(-1, I64)], I64,
+                           [a.shape[1]], True)
+        elif kind == "single":
+            rc = self.node("Range", [zero, one, one], I64, [ONE], True)
+        else:
+            rc = self.node("Range", [zero, cols, one], I64, [a.shape[1]], True)
+        ub = self.node("Unsqueeze", [rb, self.ints([1, 2, 3])], I64, [a.shape[0], ONE, ONE, ONE],
+                       True)
+        uc = self.node("Unsqueeze", [rc, self.ints([0, 1, 2])], I64, [ONE, ONE, ONE, a.shape[1]],
+                       True)
+        out = [a.shape[0], ONE, ONE, a.shape[1]]
+        grid = self.node("Max", [ub, self.node("Unsqueeze", [self.node(
+            "Range", [zero, cols, one], I64, [a.shape[1]], True), self.ints([0, 1, 2])], I64,
+            [ONE, ONE, ONE, a.shape[1]], True)], I64, out, True)
+        target = self.node("Shape", [grid], I64, [dim(4)], True)
+        parts = [self.node("Unsqueeze", [self.node("Expand", [u, target], I64, out, True),
+                                         self.ints([4])], I64, out + [ONE], True)
+                 for u in (ub, uc)]
+        idx = self.node("Concat", parts, I64, out + [dim(2)], True, axis=4)
+        return self.node("GatherND", [a, idx], a.dtype, out, a.exact)
+
     def op_where(self):
         """Where(cond, x, y): cond a comparison of x with 0 or 1, or a bool value."""
         x = self.choose(lambda v: v.dtype != BOOL)
@@ -852,7 +887,7 @@ class Gen:
 
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_layernorm_spelled, 1),
-           (op_transpose, 1), (op_reshape, 2),
+           (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
            (op_quantized_lookup, 1), (op_attention, 1)]

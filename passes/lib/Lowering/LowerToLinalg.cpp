@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNLOWERTOLINALG
@@ -25,6 +26,13 @@ namespace {
 struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
+    // A GatherND of index grids computes its indices from the grids' Range
+    // ops (GatherNDToLinalg.cpp): first, while they are still kiln ops. A
+    // walk, so that nothing else is folded ahead of the lowering.
+    RewritePatternSet gridGathers(&getContext());
+    lowering::populateGatherNDOfGridsLoweringPatterns(gridGathers);
+    walkAndApplyPatterns(getOperation(), FrozenRewritePatternSet(std::move(gridGathers)));
+
     RewritePatternSet patterns(&getContext());
     lowering::BroadcastCopies copies = unconditionalBroadcastCopies
                                            ? lowering::BroadcastCopies::Always

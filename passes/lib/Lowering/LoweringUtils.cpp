@@ -300,6 +300,17 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
   emitRuntimeCheck(b, loc, failed, indexRangeMessage(loc, what));
 }
 
+void mlir::kiln::lowering::checkIndexSpanInRange(OpBuilder &b, Location loc, Value lowest,
+                                                 Value highest, Value nonEmpty, Value bound,
+                                                 StringRef what) {
+  IndexMath m{b, loc};
+  Value outside = m.cmp(arith::CmpIPredicate::slt, lowest, m.sub(m.c(0), bound));
+  outside = arith::OrIOp::create(b, loc, outside,
+                                 m.cmp(arith::CmpIPredicate::sge, highest, bound));
+  emitRuntimeCheck(b, loc, arith::AndIOp::create(b, loc, nonEmpty, outside),
+                   indexRangeMessage(loc, what));
+}
+
 void mlir::kiln::lowering::checkIndexTuplesInRange(OpBuilder &b, Location loc, Value indices,
                                                    Value data, int64_t firstDim, StringRef what) {
   auto type = cast<RankedTensorType>(indices.getType());

@@ -144,6 +144,11 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 /// All-parallel iterator types for `rank` loops.
 SmallVector<utils::IteratorType> parallelIterators(int64_t rank);
 
+/// Fails the run (naming the node, as checkIndicesInRange) when `nonEmpty`
+/// and [lowest, highest] (index scalars) leaves [-bound, bound).
+void checkIndexSpanInRange(OpBuilder &b, Location loc, Value lowest, Value highest,
+                           Value nonEmpty, Value bound, StringRef what);
+
 /// Casts an integer or index scalar to `index`.
 Value toIndex(OpBuilder &b, Location loc, Value v);
 
@@ -263,6 +268,9 @@ void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(RewritePatternSet &patterns, BroadcastCopies copies);
 void populateShapeLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
+/// GatherND whose index tuples are grids of Ranges (GatherNDToLinalg.cpp),
+/// applied before the other lowerings, while the grids are kiln ops.
+void populateGatherNDOfGridsLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherElementsLoweringPatterns(RewritePatternSet &patterns);
 void populateScanLoweringPatterns(RewritePatternSet &patterns);
 void populatePadLoweringPatterns(RewritePatternSet &patterns);
