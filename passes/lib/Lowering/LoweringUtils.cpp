@@ -247,9 +247,16 @@ static std::string indexRangeMessage(Location loc, StringRef what) {
 
 /// Whether every element of `indices` whose position in the last dim is
 /// `component` (every element: -1) lies in [-bound, bound), when `indices`
-/// is a compile-time constant; std::nullopt when it is not.
+/// is a compile-time constant; std::nullopt when it is not. A slice of a
+/// constant (BERT's position ids: the first `sequence` of a constant
+/// arange) is in range where all the constant is; where some of it is not,
+/// only the run can tell whether the slice holds it.
 static std::optional<bool> constantInRange(Value indices, int64_t bound,
                                            int64_t component = -1) {
+  if (auto slice = indices.getDefiningOp<tensor::ExtractSliceOp>(); slice && component < 0) {
+    std::optional<bool> all = constantInRange(slice.getSource(), bound);
+    return all && *all ? all : std::nullopt;
+  }
   DenseIntElementsAttr values;
   if (!matchPattern(indices, m_Constant(&values)))
     return std::nullopt;
