@@ -32,10 +32,10 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using mlir::kiln::lowering::kFailFunction;
 
 namespace {
 
-constexpr StringLiteral kFailFunction = "kiln_rt_fail";
 constexpr StringLiteral kDeviceCheckFunction = "kiln_rt_gpu_check";
 
 /// What computing a check's condition reads: tensor elements (the check is

@@ -58,11 +58,33 @@ Type mlir::kiln::lowering::halfMultiplyAccumulateType(linalg::GenericOp op) {
   return type;
 }
 
+/// A run-time check once lowered (kiln-lower-runtime-checks): an scf.if
+/// whose only effect is the call that fails the run, reading its message.
+static bool isLoweredRuntimeCheck(Operation *op) {
+  auto branch = dyn_cast<scf::IfOp>(op);
+  if (!branch || branch->getNumResults() != 0 || !branch.getElseRegion().empty())
+    return false;
+  return llvm::all_of(branch.getThenRegion().front(), [](Operation &inner) {
+    auto call = dyn_cast<func::CallOp>(inner);
+    return (call && call.getCallee() == kFailFunction) ||
+           isa<memref::ExtractAlignedPointerAsIndexOp, scf::YieldOp>(inner) ||
+           isMemoryEffectFree(&inner);
+  });
+}
+
 Operation *mlir::kiln::lowering::nextBufferAccess(Operation *op) {
-  for (op = op->getNextNode(); op; op = op->getNextNode())
-    if (!isMemoryEffectFree(op) &&
-        !isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::DeallocOp>(op))
-      return op;
+  for (op = op->getNextNode(); op; op = op->getNextNode()) {
+    if (isMemoryEffectFree(op) ||
+        isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
+        isLoweredRuntimeCheck(op))
+      continue;
+    // A run-time reshape's target dims, stored into the stack array that
+    // memref.reshape reads: no tensor's buffer.
+    if (auto store = dyn_cast<memref::StoreOp>(op);
+        store && store.getMemRef().getDefiningOp<memref::AllocaOp>())
+      continue;
+    return op;
+  }
   return nullptr;
 }
 

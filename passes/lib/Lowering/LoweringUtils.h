@@ -246,8 +246,9 @@ Type halfMultiplyAccumulateType(linalg::GenericOp op);
 
 /// The next op after `op` in its block that may read or write a buffer in
 /// use: pure ops (constants, dims, get_global), allocs and deallocs (before
-/// the memory plan) and run-time checks (they write only the run's status)
-/// are passed over.
+/// the memory plan), run-time checks, lowered or not (they only end the
+/// run), and stores into stack arrays (a run-time reshape's dims) are
+/// passed over.
 Operation *nextBufferAccess(Operation *op);
 
 /// Whether `op` copies its one input (f32) into its init (f16 or bf16) of

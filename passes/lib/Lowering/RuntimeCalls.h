@@ -24,6 +24,10 @@ namespace mlir::kiln::lowering {
 
 constexpr StringLiteral kRuntimeContextAttr = KilnDialect::RuntimeContextAttrHelper::getNameStr();
 
+/// What a failed run-time check calls: kiln_rt_fail(ctx, message) ends the
+/// run with the message as its status (it does not return).
+constexpr StringLiteral kFailFunction = "kiln_rt_fail";
+
 /// The function's kiln.runtime_context argument, or null.
 inline Value runtimeContextArgument(func::FuncOp func) {
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
