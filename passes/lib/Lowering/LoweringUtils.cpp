@@ -72,16 +72,22 @@ static bool isLoweredRuntimeCheck(Operation *op) {
   });
 }
 
+/// A stack array of sizes (a run-time reshape's target dims, which
+/// memref.reshape reads): no tensor's buffer.
+static bool isSizesArray(Value memref) {
+  auto alloca = memref.getDefiningOp<memref::AllocaOp>();
+  return alloca && alloca.getType().getElementType().isIndex();
+}
+
 Operation *mlir::kiln::lowering::nextBufferAccess(Operation *op) {
   for (op = op->getNextNode(); op; op = op->getNextNode()) {
     if (isMemoryEffectFree(op) ||
-        isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
+        isa<kiln::RuntimeCheckOp, memref::AllocOp, memref::DeallocOp>(op) ||
         isLoweredRuntimeCheck(op))
       continue;
-    // A run-time reshape's target dims, stored into the stack array that
-    // memref.reshape reads: no tensor's buffer.
-    if (auto store = dyn_cast<memref::StoreOp>(op);
-        store && store.getMemRef().getDefiningOp<memref::AllocaOp>())
+    if (auto alloca = dyn_cast<memref::AllocaOp>(op); alloca && isSizesArray(alloca))
+      continue;
+    if (auto store = dyn_cast<memref::StoreOp>(op); store && isSizesArray(store.getMemRef()))
       continue;
     return op;
   }
