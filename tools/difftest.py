@@ -693,9 +693,11 @@ class Gen:
         uc = self.node("Unsqueeze", [rc, self.ints([0, 1, 2])], I64, [ONE, ONE, ONE, a.shape[1]],
                        True)
         out = [a.shape[0], ONE, ONE, a.shape[1]]
-        grid = self.node("Max", [ub, self.node("Unsqueeze", [self.node(
-            "Range", [zero, cols, one], I64, [a.shape[1]], True), self.ints([0, 1, 2])], I64,
-            [ONE, ONE, ONE, a.shape[1]], True)], I64, out, True)
+        # The Expand target is [rows, 1, 1, cols] whatever the column grid.
+        every_col = self.node("Range", [zero, cols, one], I64, [a.shape[1]], True)
+        uall = self.node("Unsqueeze", [every_col, self.ints([0, 1, 2])], I64,
+                         [ONE, ONE, ONE, a.shape[1]], True)
+        grid = self.node("Max", [ub, uall], I64, out, True)
         target = self.node("Shape", [grid], I64, [dim(4)], True)
         parts = [self.node("Unsqueeze", [self.node("Expand", [u, target], I64, out, True),
                                          self.ints([4])], I64, out + [ONE], True)

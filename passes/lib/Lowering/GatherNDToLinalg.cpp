@@ -101,12 +101,13 @@ std::optional<SmallVector<IndexGrid>> tupleGrids(Value indices) {
 }
 
 /// The scalars a grid's elements are made of, read on the host: its first
-/// value, its step, and whether it is flat (every element the first).
+/// value, its step, whether it is flat (every element the first), and how
+/// many values it holds along its dim (the Range's, or one).
 struct GridValues {
-  Value start, delta, flat; // index, index, i1
+  Value start, delta, flat, count; // index, index, i1, index
 };
 
-GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid, Value &count) {
+GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid) {
   IndexMath m{b, loc};
   RangeOp range = grid.range;
   auto scalar = [&](Value t) { return toIndex(b, loc, tensor::ExtractOp::create(b, loc, t)); };
@@ -120,19 +121,18 @@ GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid, Value &
   }
   Value flat = grid.mayBroadcast ? m.cmp(arith::CmpIPredicate::eq, length, m.c(1))
                                  : arith::ConstantIntOp::create(b, loc, 0, 1);
-  // How many values the grid holds along its dim: the Range's, or one.
-  count = grid.dim < 0 ? m.c(1) : m.select(flat, m.c(1), length);
-  return {start, delta, flat};
+  Value count = grid.dim < 0 ? m.c(1) : m.select(flat, m.c(1), length);
+  return {start, delta, flat, count};
 }
 
-/// Fails the run where a grid of `count` values holds an index outside
-/// [-bound, bound): its extremes are its first and last values.
-void checkGridInRange(OpBuilder &b, Location loc, const GridValues &grid, Value count,
-                      Value bound) {
+/// Fails the run where the grid holds an index outside [-bound, bound): its
+/// extremes are its first and last values.
+void checkGridInRange(OpBuilder &b, Location loc, const GridValues &grid, Value bound) {
   IndexMath m{b, loc};
-  Value last = m.add(grid.start, m.mul(grid.delta, m.sub(count, m.c(1))));
+  Value last = m.add(grid.start, m.mul(grid.delta, m.sub(grid.count, m.c(1))));
   checkIndexSpanInRange(b, loc, m.min(grid.start, last), m.max(grid.start, last),
-                        m.cmp(arith::CmpIPredicate::sgt, count, m.c(0)), bound, "GatherND");
+                        m.cmp(arith::CmpIPredicate::sgt, grid.count, m.c(0)), bound,
+                        "GatherND");
 }
 
 struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
@@ -169,9 +169,8 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     SmallVector<GridValues> gridScalars;
     if (grids) {
       for (auto [j, grid] : llvm::enumerate(*grids)) {
-        Value count;
-        gridScalars.push_back(gridValues(rewriter, loc, grid, count));
-        checkGridInRange(rewriter, loc, gridScalars.back(), count, m.dim(data, j));
+        gridScalars.push_back(gridValues(rewriter, loc, grid));
+        checkGridInRange(rewriter, loc, gridScalars.back(), m.dim(data, j));
       }
     } else {
       checkIndexTuplesInRange(rewriter, loc, indices, data, batch, "GatherND");

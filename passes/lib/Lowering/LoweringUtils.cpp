@@ -273,6 +273,16 @@ static std::string indexRangeMessage(Location loc, StringRef what) {
          "indexes)";
 }
 
+/// Whether [lowest, highest] (index scalars) leaves [-bound, bound).
+static Value outsideBounds(OpBuilder &b, Location loc, Value lowest, Value highest,
+                           Value bound) {
+  IndexMath m{b, loc};
+  Value below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, lowest,
+                                      arith::SubIOp::create(b, loc, m.c(0), bound));
+  Value above = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, highest, bound);
+  return arith::OrIOp::create(b, loc, below, above);
+}
+
 /// Whether every element of `indices` whose position in the last dim is
 /// `component` (every element: -1) lies in [-bound, bound), when `indices`
 /// is a compile-time constant; std::nullopt when it is not. A slice of a
@@ -325,11 +335,7 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
   // any(index < -bound || index >= bound).
   Value failed = anyElement(b, loc, indices, [&](OpBuilder &nb, Location nl, Value element) {
     Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), element);
-    Value negBound =
-        arith::SubIOp::create(nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), bound);
-    Value below = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index, negBound);
-    Value above = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, index, bound);
-    return arith::OrIOp::create(nb, nl, below, above).getResult();
+    return outsideBounds(nb, nl, index, index, bound);
   });
 
   emitRuntimeCheck(b, loc, failed, indexRangeMessage(loc, what));
@@ -338,10 +344,7 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
 void mlir::kiln::lowering::checkIndexSpanInRange(OpBuilder &b, Location loc, Value lowest,
                                                  Value highest, Value nonEmpty, Value bound,
                                                  StringRef what) {
-  IndexMath m{b, loc};
-  Value outside = m.cmp(arith::CmpIPredicate::slt, lowest, m.sub(m.c(0), bound));
-  outside = arith::OrIOp::create(b, loc, outside,
-                                 m.cmp(arith::CmpIPredicate::sge, highest, bound));
+  Value outside = outsideBounds(b, loc, lowest, highest, bound);
   emitRuntimeCheck(b, loc, arith::AndIOp::create(b, loc, nonEmpty, outside),
                    indexRangeMessage(loc, what));
 }
