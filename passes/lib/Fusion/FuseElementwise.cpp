@@ -24,7 +24,8 @@
 // tensor.expand_shape (GPT-2's Conv1D computes [B*S, N] and views it as
 // [B, S, N] before its GELU or residual add) is rewritten to run on the
 // collapsed shape, with the expand after it, so that it meets the
-// contraction directly: then it fuses with the rest of the chain and
+// contraction (or the bias add a Gemm node puts on it) directly: then it
+// fuses with the rest of the chain and
 // kiln-prepare-gemm-epilogues can fold it into the GEMM. The same is done
 // through a tensor.reshape that only splits the contraction's rows (the
 // form such a view takes when batch and sequence are both symbolic).
@@ -198,14 +199,31 @@ struct CollapseOfRowSplit : OpRewritePattern<tensor::CollapseShapeOp> {
   }
 };
 
+/// Whether `value` is a contraction's result, or an elementwise op's that
+/// reads one (within a few ops): what a GEMM epilogue can still absorb. A
+/// Gemm node with its C input (TorchScript's GPT-2 Conv1D, addmm) adds its
+/// bias on the [M, N] result before the view to [B, S, N].
+bool comesFromContraction(Value value, unsigned depth = 0) {
+  constexpr unsigned kMaxElementwiseOps = 4;
+  auto producer = value.getDefiningOp<linalg::GenericOp>();
+  if (!producer)
+    return false;
+  if (isContraction(producer))
+    return true;
+  if (depth == kMaxElementwiseOps || producer.getNumReductionLoops() != 0)
+    return false;
+  return llvm::any_of(producer.getDpsInputs(),
+                      [&](Value input) { return comesFromContraction(input, depth + 1); });
+}
+
 /// Whether `fused` is an elementwise op's operand that views a
-/// contraction's result through a tensor.expand_shape.
+/// contraction's result (or an elementwise op on it) through a
+/// tensor.expand_shape.
 bool readsExpandedContraction(OpOperand *fused) {
   auto expand = fused->get().getDefiningOp<tensor::ExpandShapeOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
   return expand && consumer && !isContraction(consumer) &&
-         consumer.getNumReductionLoops() == 0 && expand.getSrc().getDefiningOp() &&
-         isContraction(expand.getSrc().getDefiningOp());
+         consumer.getNumReductionLoops() == 0 && comesFromContraction(expand.getSrc());
 }
 
 /// Whether fusing `fused`'s producer into its consumer would compute each

@@ -260,8 +260,10 @@ Value reshapeThroughFlat(OpBuilder &b, Location loc, Value source, RankedTensorT
 /// has as a dim's size, every input and target dim is a Monomial of the
 /// same symbols; if the target dims then
 /// provably regroup the input dims, the result is a view
-/// (tensor.collapse_shape/expand_shape; a -1 dim that comes out static is
-/// made static and the view tensor.cast back to the result type). Otherwise,
+/// (tensor.collapse_shape/expand_shape, or tensor.reshape to the dims'
+/// symbols where an expand_shape group would have two `?` dims; a -1 dim
+/// that comes out static is made static and the view tensor.cast back to
+/// the result type). Otherwise,
 /// with at most one `?` result dim, it goes through 1-D (collapse_shape,
 /// then expand_shape); else it is tensor.reshape to a tensor<Nxindex> of the
 /// run-time dims (its memref.reshape needs finalize-memref-to-llvm: the
@@ -473,9 +475,19 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
     auto groups = rank <= inputRank ? groupDims(in, out) : groupDims(out, in);
     if (groups && rank < inputRank) {
       view = tensor::CollapseShapeOp::create(rewriter, loc, viewType, source, *groups);
+    } else if (groups && rank > inputRank && !singleDynamicPerGroup(viewType, *groups)) {
+      // A proven regrouping that expand_shape cannot take ([B*S, N] to
+      // [B, S, N]): tensor.reshape (a view too, memref.reshape) to the
+      // dims as their symbols, so that the ops after it see B and S, not
+      // run-time values (an Add with the residual then needs no broadcast
+      // check). The symbols' product is the input's size by the proof.
+      SmallVector<Value> dims;
+      for (int64_t d = 0; d < rank; ++d)
+        dims.push_back(materialize(rewriter, loc, out[d]));
+      auto shapeType = RankedTensorType::get({rank}, rewriter.getIndexType());
+      view = tensor::ReshapeOp::create(rewriter, loc, viewType, source,
+                                       tensor::FromElementsOp::create(rewriter, loc, shapeType, dims));
     } else if (groups && rank > inputRank) {
-      if (!singleDynamicPerGroup(viewType, *groups))
-        return failure();
       view = tensor::ExpandShapeOp::create(rewriter, loc, viewType, source, *groups,
                                            outputShape());
     } else if (groups) {

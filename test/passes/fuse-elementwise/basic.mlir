@@ -171,6 +171,50 @@ func.func @through_expand_shape(%x: tensor<8x4xf32>, %w: tensor<4x16xf32>, %r: t
   return %y : tensor<2x4x16xf32>
 }
 
+// A Gemm node with a bias (TorchScript's GPT-2 Conv1D, addmm) adds it on
+// [B*S, N] before the expand_shape: the residual add after the view still
+// moves onto [B*S, N] and fuses with the bias add, so one generic reads the
+// contraction, the bias and the collapsed residual.
+// CHECK-LABEL: func.func @bias_before_expand_shape
+// CHECK-SAME: (%[[X:.*]]: tensor<8x4xf32>, %[[W:.*]]: tensor<4x16xf32>, %[[B:.*]]: tensor<16xf32>, %[[R:.*]]: tensor<2x4x16xf32>
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[W]] : tensor<8x4xf32>, tensor<4x16xf32>)
+// CHECK: %[[RC:.*]] = tensor.collapse_shape %[[R]] {{\[\[}}0, 1], [2]] : tensor<2x4x16xf32> into tensor<8x16xf32>
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[P]], %[[B]], %[[RC]] : tensor<8x16xf32>, tensor<16xf32>, tensor<8x16xf32>)
+// CHECK: } -> tensor<8x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]] = tensor.expand_shape %[[E]] {{\[\[}}0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+// CHECK: return %[[Y]]
+#bias2 = affine_map<(m, n) -> (n)>
+#id2 = affine_map<(m, n) -> (m, n)>
+func.func @bias_before_expand_shape(%x: tensor<8x4xf32>, %w: tensor<4x16xf32>, %bias: tensor<16xf32>,
+                                    %r: tensor<2x4x16xf32>) -> tensor<2x4x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %p = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<8x4xf32>, tensor<4x16xf32>) outs(%c : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16xf32>
+  %pb = linalg.generic {indexing_maps = [#id2, #bias2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %bias : tensor<8x16xf32>, tensor<16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16xf32>
+  %v = tensor.expand_shape %pb [[0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+  %e3 = tensor.empty() : tensor<2x4x16xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v, %r : tensor<2x4x16xf32>, tensor<2x4x16xf32>) outs(%e3 : tensor<2x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x16xf32>
+  return %y : tensor<2x4x16xf32>
+}
+
 // The same view as a tensor.reshape that splits the rows into two `?` dims
 // (symbolic batch and sequence): the GELU-like chain and the residual add
 // move before the reshape onto [M, N] (the residual collapsed), fuse into

@@ -194,6 +194,34 @@ func.func @reshape_heads_runtime_batch(%cls: tensor<1x17x128xf32>, %target: tens
 
 // -----
 
+// [B*S, N] back to [B, S, N] with B and S read off another tensor (GPT-2's
+// Conv1D as TorchScript exports it): a proven regrouping, but an
+// expand_shape group with two `?` dims crashes MLIR 22's
+// expand-strided-metadata, so it is a tensor.reshape to the symbols
+// themselves, with no 0-entry selects and no element-count check; the ops
+// after it then see B and S (a residual add needs no broadcast check).
+// CHECK-LABEL: func.func @row_split_to_symbols
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x128xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic
+// CHECK-NOT: arith.select
+// CHECK-NOT: kiln.runtime_check
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[X]], %c0
+// CHECK-DAG: %[[S:.*]] = tensor.dim %[[X]], %c1
+// CHECK: %[[T:.*]] = tensor.from_elements %[[B]], %[[S]], %c128 : tensor<3xindex>
+// CHECK: tensor.reshape %[[Y]](%[[T]]) : (tensor<?x128xf32>, tensor<3xindex>) -> tensor<?x?x128xf32>
+func.func @row_split_to_symbols(%x: tensor<?x?x128xf32>) -> tensor<?x?x128xf32> {
+  %flat = kiln.constant dense<[-1, 128]> : tensor<2xi64>
+  %f = kiln.reshape %x, %flat : (tensor<?x?x128xf32>, tensor<2xi64>) -> tensor<?x128xf32>
+  %y = kiln.relu %f : tensor<?x128xf32>
+  %s = kiln.shape %x {start = 0 : i64, end = 2 : i64} : (tensor<?x?x128xf32>) -> tensor<2xi64>
+  %c = kiln.constant dense<[128]> : tensor<1xi64>
+  %t = kiln.concat %s, %c {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %r = kiln.reshape %y, %t : (tensor<?x128xf32>, tensor<3xi64>) -> tensor<?x?x128xf32>
+  return %r : tensor<?x?x128xf32>
+}
+
+// -----
+
 // [-1, 1] of ?x?: no dim-by-dim regrouping, but the -1 is provably d0*d1,
 // so through one dim.
 // CHECK-LABEL: func.func @reshape_through_flat
