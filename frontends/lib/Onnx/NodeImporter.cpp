@@ -85,6 +85,7 @@ FailureOr<std::optional<double>> NodeImporter::constantScalar(size_t i, StringRe
 }
 
 const onnx::AttributeProto *NodeImporter::attribute(StringRef name) const {
+  readAttributes.insert(name);
   for (const onnx::AttributeProto &attr : node.attribute())
     if (attr.name() == name)
       return &attr;

@@ -74,6 +74,14 @@ public:
   const onnx::TensorProto *tensorAttr(StringRef name) const;
   /// Whether a typed reader met an attribute of the wrong type.
   bool hadAttributeTypeError() const { return attributeTypeError; }
+  /// Records that attribute `name`, whatever its value, does not change
+  /// what Kiln computes for the node (Dropout's seed at inference), so
+  /// that leaving it unread is no error.
+  void attributeHasNoEffect(StringRef name) { noEffectAttributes.insert(name); }
+  /// Reports the first attribute of the node that the handler neither read
+  /// nor marked as having no effect, unless its value is ONNX's default:
+  /// Kiln would ignore it (AttributeUse.cpp).
+  LogicalResult checkEveryAttributeRead() const;
 
   //--- Outputs ------------------------------------------------------------//
   size_t numOutputs() const { return node.output_size(); }
@@ -135,6 +143,9 @@ private:
   int64_t opset;
   ValueMap &values;
   mutable bool attributeTypeError = false;
+  /// The attribute names handlers asked for (read or looked for).
+  mutable llvm::StringSet<> readAttributes;
+  llvm::StringSet<> noEffectAttributes;
 
 public:
   /// Names read by later nodes or graph outputs (set by the graph importer).

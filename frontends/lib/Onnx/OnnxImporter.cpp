@@ -324,7 +324,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
   importer.modelDir = modelDir;
-  if (failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError())
+  if (failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError() ||
+      failed(importer.checkEveryAttributeRead()))
     return failure();
   for (int i = 0; i < node.output_size(); ++i) {
     if (importer.isOutputUsed(i) && !values.count(node.output(i))) {

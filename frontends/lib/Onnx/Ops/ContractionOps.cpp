@@ -33,6 +33,21 @@ static LogicalResult importGemm(NodeImporter &n) {
                  n.named("transB", builder.getBoolAttr(n.intAttr("transB", 0) != 0))});
 }
 
+/// A Conv or ConvTranspose node's kernel_shape, which only restates the
+/// weight's spatial dims (input 1, rank checked): an error where it does not.
+static LogicalResult checkKernelShape(NodeImporter &n) {
+  std::optional<SmallVector<int64_t>> kernel = n.intsAttr("kernel_shape");
+  if (!kernel)
+    return success();
+  auto wShape = n.inputType(1).getShape().drop_front(2);
+  bool matches = kernel->size() == wShape.size();
+  for (auto [k, d] : llvm::zip(*kernel, wShape))
+    matches &= ShapedType::isDynamic(d) || k == d;
+  if (!matches)
+    n.emitError() << "kernel_shape does not match the weight's spatial dims";
+  return success(matches);
+}
+
 FailureOr<ConvNode> mlir::kiln::onnx_import::readConvNode(NodeImporter &n) {
   auto x = n.requiredInput(0), w = n.requiredInput(1);
   if (failed(x) || failed(w))
@@ -55,14 +70,8 @@ FailureOr<ConvNode> mlir::kiln::onnx_import::readConvNode(NodeImporter &n) {
     n.emitError() << "strides and dilations need " << spatial << " entries";
     return failure();
   }
-  if (auto kernel = n.intsAttr("kernel_shape")) {
-    auto wShape = n.inputType(1).getShape().drop_front(2);
-    for (auto [k, d] : llvm::zip(*kernel, wShape))
-      if (!ShapedType::isDynamic(d) && k != d) {
-        n.emitError() << "kernel_shape does not match the weight's spatial dims";
-        return failure();
-      }
-  }
+  if (failed(checkKernelShape(n)))
+    return failure();
   auto pads = windowPads(n, n.inputType(0).getShape().drop_front(2),
                          n.inputType(1).getShape().drop_front(2), strides, dilations);
   if (failed(pads))
@@ -99,6 +108,8 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
     n.emitError() << "input and weight need one rank >= 3 (N, C, spatial...)";
     return failure();
   }
+  if (failed(checkKernelShape(n)))
+    return failure();
   auto attrOr = [&](StringRef name, int64_t value) {
     return n.intsAttr(name).value_or(SmallVector<int64_t>(spatial, value));
   };

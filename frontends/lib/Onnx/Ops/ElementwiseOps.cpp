@@ -139,6 +139,8 @@ static LogicalResult importDropout(NodeImporter &n) {
       }
     }
   }
+  // Nothing is dropped, so the random seed draws nothing.
+  n.attributeHasNoEffect("seed");
   n.setOutput(0, *x);
   if (!n.isOutputUsed(1))
     return success();
@@ -308,6 +310,9 @@ static LogicalResult castTo(NodeImporter &n, Type to) {
   auto x = n.requiredInput(0);
   if (failed(x))
     return failure();
+  // saturate (opset 19) only governs conversions to float8 types, which
+  // Kiln does not have (getElementType has no such type).
+  n.attributeHasNoEffect("saturate");
   return n.createOutput<CastOp>({*x}, {n.named("to", TypeAttr::get(to))});
 }
 

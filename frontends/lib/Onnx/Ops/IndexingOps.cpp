@@ -30,6 +30,7 @@ static LogicalResult importTopK(NodeImporter &n) {
   if (failed(axis))
     return failure();
   // sorted = 0 leaves the order to the implementation: Kiln sorts anyway.
+  n.attributeHasNoEffect("sorted");
   Builder &b = n.getBuilder();
   auto results = n.createMulti<TopKOp>(
       {*x},

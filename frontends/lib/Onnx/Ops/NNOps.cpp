@@ -128,8 +128,11 @@ static LogicalResult importBatchNorm(NodeImporter &n) {
   Builder &b = n.getBuilder();
   NamedAttribute epsilon =
       n.named("epsilon", b.getF32FloatAttr(n.floatAttr("epsilon", 1e-5f)));
-  if (n.intAttr("training_mode", 0) == 0)
+  if (n.intAttr("training_mode", 0) == 0) {
+    // momentum only updates the running statistics, which inference keeps.
+    n.attributeHasNoEffect("momentum");
     return n.createOutput<BatchNormOp>(operands, {epsilon});
+  }
 
   int64_t rank = n.inputType(0).getRank();
   SmallVector<int64_t> axes{0};
@@ -327,6 +330,8 @@ static LogicalResult importPool(NodeImporter &n) {
   if constexpr (std::is_same_v<OpTy, MaxPoolOp>) {
     if (n.isOutputUsed(1))
       return Composer(n).output(1, maxPoolIndices(n, *x, *y, *kernel, strides, *pads, dilations));
+    // It orders the Indices output only, which nothing reads.
+    n.attributeHasNoEffect("storage_order");
   }
   return success();
 }

@@ -66,6 +66,7 @@ static LogicalResult importReduce(NodeImporter &n) {
   if (failed(axes))
     return failure();
   if (!*axes) {
+    n.attributeHasNoEffect("keepdims"); // no axes reduced: x as it is
     n.setOutput(0, *x);
     return success();
   }
@@ -99,6 +100,8 @@ static LogicalResult importSumReduction(NodeImporter &n, ElementwiseStep pre,
     value = pre(n, *value);
   if (succeeded(value) && *axes)
     value = buildReduce<ReduceSumOp>(n, *value, **axes, n.intAttr("keepdims", 1) != 0);
+  else
+    n.attributeHasNoEffect("keepdims"); // no axes reduced: x's shape as it is
   if (succeeded(value) && post)
     value = post(n, *value);
   if (failed(value))
@@ -117,6 +120,7 @@ static LogicalResult importReduceLogSumExp(NodeImporter &n) {
   if (failed(axes))
     return failure();
   if (!*axes) {
+    n.attributeHasNoEffect("keepdims"); // no axes reduced: x as it is
     n.setOutput(0, *x); // log(exp(x)) = x
     return success();
   }

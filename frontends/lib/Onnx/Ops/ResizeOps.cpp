@@ -103,6 +103,8 @@ static LogicalResult importResize(NodeImporter &n) {
   std::optional<SmallVector<double>> knownScales;
   SmallVector<int64_t> sizes(xt.getShape());
   if (isGiven(n, 2)) {
+    // The policy only adjusts sizes given as 'sizes'.
+    n.attributeHasNoEffect("keep_aspect_ratio_policy");
     Value given = n.input(2);
     if (cast<RankedTensorType>(given.getType()).getRank() != 1 ||
         cast<RankedTensorType>(given.getType()).getDimSize(0) != count) {
