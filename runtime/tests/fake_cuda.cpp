@@ -16,9 +16,11 @@
 //    the recording. As with the real driver, a capture is invalidated by a
 //    copy from or to pageable host memory (its address would be baked into
 //    the graph while the caller's buffer changes);
-//  * except work a test queues on the legacy default stream
+//  * except work on the legacy default stream: what a test queues there
 //    (fake_cuda_queue_on_legacy_stream, as a framework computing an input
-//    would): it runs only when something waits for that stream (an event
+//    would), and the DMA of a synchronous copy from pageable memory to the
+//    device, which the real driver may still be doing when the call
+//    returns: it runs only when something waits for that stream (an event
 //    recorded on it and waited for, a synchronous copy, synchronizing it).
 //
 // The same library is a fake cuBLASLt (fake_cublaslt.cpp; KILN_CUBLASLT
@@ -38,6 +40,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -350,7 +353,18 @@ FAKE cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t bytes) {
   if (capturing || !isDevice(reinterpret_cast<void *>(dst)))
     return kInvalidValue;
   runLegacyWork(); // a synchronous copy waits for the legacy stream
-  std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+  if (inBlock(pinnedBlocks, src)) {
+    std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+    return kSuccess;
+  }
+  // From pageable memory the driver returns once the data is staged; the
+  // DMA to the device is still legacy-stream work (CUDA's "API
+  // synchronization behavior"), which a non-blocking stream does not wait
+  // for.
+  auto staged = std::make_shared<std::vector<char>>(static_cast<const char *>(src),
+                                                    static_cast<const char *>(src) + bytes);
+  legacyPending.push_back(
+      [dst, staged] { std::memcpy(reinterpret_cast<void *>(dst), staged->data(), staged->size()); });
   return kSuccess;
 }
 FAKE cuMemcpyDtoH_v2(void *dst, unsigned long long src, size_t bytes) {

@@ -375,7 +375,9 @@ KILN_API void kiln_tensor_free(void *data);
  * program needs nothing of CUDA itself: memory on the session's GPU, freed
  * with kiln_session_device_free (NULL is a no-op) before the session is
  * released, and synchronous copies, `kind` KILN_GPU_COPY_HOST_TO_DEVICE (dst
- * on the GPU) or KILN_GPU_COPY_DEVICE_TO_HOST (src on the GPU).
+ * on the GPU) or KILN_GPU_COPY_DEVICE_TO_HOST (src on the GPU): they follow
+ * the work queued on the legacy default stream, and when the call returns
+ * the data is at its destination, so a run right after reads it.
  * Errors: INVALID_ARGUMENT (a CPU model's session, NULL pointers, another
  * kind), RESOURCE_EXHAUSTED, DEVICE_UNAVAILABLE (a driver error). */
 KILN_API kiln_status_t kiln_session_device_alloc(kiln_session_t *session, size_t bytes,

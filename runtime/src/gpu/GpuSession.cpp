@@ -393,6 +393,13 @@ kiln_status_t GpuSession::deviceCopy(void *dst, const void *src, size_t bytes, i
   CUresult e = kind == KILN_GPU_COPY_HOST_TO_DEVICE
                    ? driver->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src, bytes)
                    : driver->cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src), bytes);
+  // From pageable memory cuMemcpyHtoD returns once the data is staged, with
+  // the DMA still on the legacy stream, which the session's non-blocking
+  // stream does not wait for: a run right after could read the old data.
+  // (The legacy stream, not the session's, so that the copy still follows
+  // work the caller queued there.)
+  if (e == CUDA_SUCCESS && kind == KILN_GPU_COPY_HOST_TO_DEVICE)
+    e = driver->cuStreamSynchronize(legacyStream());
   if (e != CUDA_SUCCESS)
     return makeStatus(KILN_STATUS_DEVICE_UNAVAILABLE,
                       "copying to or from " + name + ": " + errorText(*driver, e));
