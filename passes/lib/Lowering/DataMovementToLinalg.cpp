@@ -13,10 +13,12 @@
 // scalar a producer already holds); they fold away when they are constants.
 // A result dim that the result type leaves `?` is computed at run time the
 // way ONNX defines it. Gather and slice of a small 1-D tensor at constant
-// positions (shape arithmetic) build the result from scalars instead.
+// positions (shape arithmetic) build the result from scalars instead; a
+// Gather of an affine grid of Ranges computes its indices (IndexGrids.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "IndexGrids.h"
 #include "LoweringUtils.h"
 #include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
@@ -102,8 +104,15 @@ Value pickElements(OpBuilder &b, Location loc, RankedTensorType resultType, Valu
 //===----------------------------------------------------------------------===//
 
 /// out[i_<axis, j..., k...] = data[i_<axis, wrap(indices[j...]), k...]
+///
+/// Where the indices are an affine grid of Range ops (IndexGrids.h: GPT-2's
+/// position ids arange(S), TorchScript's flattened mask index b * S + s),
+/// the generic computes each index from its loop indices, and the range
+/// check is a few scalars on the host instead of a scan of the indices.
 struct GatherToGeneric : OpRewritePattern<GatherOp> {
-  using OpRewritePattern::OpRewritePattern;
+  /// gridsOnly: only a Gather whose indices are an affine grid.
+  GatherToGeneric(MLIRContext *context, bool gridsOnly)
+      : OpRewritePattern(context), gridsOnly(gridsOnly) {}
 
   LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -114,6 +123,9 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     int64_t axis = op.getAxis(), q = indicesType.getRank(), rank = resultType.getRank();
     if (rank != dataType.getRank() - 1 + q)
       return rewriter.notifyMatchFailure(op, "result rank does not match data and indices");
+    std::optional<SmallVector<GridTerm>> grid = affineGridOf(indices);
+    if (gridsOnly && !grid)
+      return rewriter.notifyMatchFailure(op, "its indices are no affine grid");
 
     auto constantIndices = getConstantIntValues(indices);
     if (isSmallVector(dataType) && resultType.hasStaticShape() && constantIndices &&
@@ -142,30 +154,51 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     }
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     Value axisDim = dimValue(rewriter, loc, data, axis);
-    checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");
+    SmallVector<TermValues> gridScalars;
+    if (grid) {
+      for (const GridTerm &term : *grid)
+        gridScalars.push_back(termValues(rewriter, loc, term));
+      checkAffineGridInRange(rewriter, loc, gridScalars, axisDim, "Gather");
+    } else {
+      checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");
+    }
 
-    // The indices are read through an indexing map (the loops axis..axis+q);
-    // the data through tensor.extract at the wrapped index.
+    // The indices are read through an indexing map (the loops axis..axis+q),
+    // or computed from those loops (a grid); the data through tensor.extract
+    // at the wrapped index.
     SmallVector<AffineExpr> indexExprs;
     for (int64_t i = 0; i < q; ++i)
       indexExprs.push_back(rewriter.getAffineDimExpr(axis + i));
-    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, indexExprs, op.getContext()),
-                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    if (!grid) {
+      inputs.push_back(indices);
+      maps.push_back(AffineMap::get(rank, 0, indexExprs, op.getContext()));
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init}, maps,
+        rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps,
         parallelIterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
           // ONNX: an index in [-dim, 0) counts from the end. One outside
           // [-dim, dim) is an error in ONNX (a token id past the vocabulary,
           // a position past the table): checkIndicesInRange fails the run,
           // and meanwhile the index is clamped so every read stays inside
           // the data.
-          Value index = toIndex(b, l, args[0]);
+          SmallVector<Value> loops, source;
+          Value index;
+          if (grid) {
+            loops = loopIndices(b, l, rank);
+            index = affineGridIndex(b, l, *grid, gridScalars, ArrayRef<Value>(loops).slice(axis, q));
+          } else {
+            index = toIndex(b, l, args[0]);
+          }
           Value zero = indexConstant(b, l, 0);
           Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
           index = select(b, l, negative, add(b, l, index, axisDim), index);
           Value last = add(b, l, axisDim, indexConstant(b, l, -1));
           index = minS(b, l, maxS(b, l, index, zero), last);
-          SmallVector<Value> loops = loopIndices(b, l, rank), source;
+          if (!grid)
+            loops = loopIndices(b, l, rank);
           source.append(loops.begin(), loops.begin() + axis);
           source.push_back(index);
           source.append(loops.begin() + axis + q, loops.end());
@@ -176,6 +209,9 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     rewriter.replaceOp(op, generic.getResults());
     return success();
   }
+
+private:
+  bool gridsOnly;
 };
 
 //===----------------------------------------------------------------------===//
@@ -610,7 +646,12 @@ struct TriluToGeneric : OpRewritePattern<TriluOp> {
 
 void mlir::kiln::lowering::populateDataMovementLoweringPatterns(RewritePatternSet &patterns,
                                                                 BroadcastCopies copies) {
-  patterns.add<GatherToGeneric, TransposeToLinalg, SliceToGeneric, ConcatToInsertSlices,
-               SplitToExtractSlices, TileToGeneric, TriluToGeneric>(patterns.getContext());
+  patterns.add<TransposeToLinalg, SliceToGeneric, ConcatToInsertSlices, SplitToExtractSlices,
+               TileToGeneric, TriluToGeneric>(patterns.getContext());
+  patterns.add<GatherToGeneric>(patterns.getContext(), /*gridsOnly=*/false);
   patterns.add<ExpandToGeneric>(patterns.getContext(), copies);
+}
+
+void mlir::kiln::lowering::populateGatherOfGridsLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<GatherToGeneric>(patterns.getContext(), /*gridsOnly=*/true);
 }

@@ -26,11 +26,12 @@ namespace {
 struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
-    // A GatherND of index grids computes its indices from the grids' Range
-    // ops (GatherNDToLinalg.cpp): first, while they are still kiln ops. A
-    // walk, so that nothing else is folded ahead of the lowering.
+    // A Gather or GatherND of index grids computes its indices from the
+    // grids' Range ops (IndexGrids.h): first, while they are still kiln
+    // ops. A walk, so that nothing else is folded ahead of the lowering.
     RewritePatternSet gridGathers(&getContext());
     lowering::populateGatherNDOfGridsLoweringPatterns(gridGathers);
+    lowering::populateGatherOfGridsLoweringPatterns(gridGathers);
     walkAndApplyPatterns(getOperation(), FrozenRewritePatternSet(std::move(gridGathers)));
 
     RewritePatternSet patterns(&getContext());

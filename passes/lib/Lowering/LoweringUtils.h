@@ -269,9 +269,11 @@ void populateReductionLoweringPatterns(RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(RewritePatternSet &patterns, BroadcastCopies copies);
 void populateShapeLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
-/// GatherND whose index tuples are grids of Ranges (GatherNDToLinalg.cpp),
-/// applied before the other lowerings, while the grids are kiln ops.
+/// GatherND whose index tuples, and Gather whose indices, are grids of
+/// Ranges (IndexGrids.h), applied before the other lowerings, while the
+/// grids are kiln ops.
 void populateGatherNDOfGridsLoweringPatterns(RewritePatternSet &patterns);
+void populateGatherOfGridsLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherElementsLoweringPatterns(RewritePatternSet &patterns);
 void populateScanLoweringPatterns(RewritePatternSet &patterns);
 void populatePadLoweringPatterns(RewritePatternSet &patterns);

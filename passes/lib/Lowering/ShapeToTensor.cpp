@@ -78,6 +78,12 @@ struct ConstantOfShapeToFill : OpRewritePattern<ConstantOfShapeOp> {
   }
 };
 
+/// Whether integer scalars start, limit and delta are 0, a tensor's dim and 1.
+bool isArangeOfDim(Value start, Value limit, Value delta) {
+  std::optional<int64_t> first = getConstantIntValue(start), step = getConstantIntValue(delta);
+  return first == 0 && step == 1 && traceIndex(limit).tensor;
+}
+
 /// start + i * delta for i in [0, max(0, ceil((limit - start) / delta))).
 struct RangeToGeneric : OpRewritePattern<RangeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -106,8 +112,15 @@ struct RangeToGeneric : OpRewritePattern<RangeOp> {
         count = arith::CeilDivSIOp::create(rewriter, loc, span, delta);
       }
       count = toIndex(rewriter, loc, count);
-      dynamicDims.push_back(
-          arith::MaxSIOp::create(rewriter, loc, count, indexConstant(rewriter, loc, 0)));
+      if (isArangeOfDim(start, limit, delta)) {
+        // arange(x.size(d)): its length is that dim, never negative, and
+        // the ops after it see it as the dim (a reshape to [B, 1, 1, S]
+        // of such ranges' grid is then a view).
+        count = toIndex(rewriter, loc, limit);
+      } else {
+        count = arith::MaxSIOp::create(rewriter, loc, count, indexConstant(rewriter, loc, 0));
+      }
+      dynamicDims.push_back(count);
     }
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     auto generic = linalg::GenericOp::create(

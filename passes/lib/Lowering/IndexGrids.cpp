@@ -1,0 +1,182 @@
+//===- IndexGrids.cpp - Index tensors that are functions of their position ===//
+
+#include "IndexGrids.h"
+#include "LoweringUtils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+std::optional<IndexGrid> mlir::kiln::lowering::gridOf(Value v) {
+  if (auto range = v.getDefiningOp<RangeOp>()) {
+    if (!getElementTypeOrSelf(range.getType()).isSignlessInteger())
+      return std::nullopt;
+    return IndexGrid{range, 0, false};
+  }
+  if (auto unsqueeze = v.getDefiningOp<UnsqueezeOp>()) {
+    std::optional<IndexGrid> grid = gridOf(unsqueeze.getInput());
+    if (!grid || grid->dim < 0)
+      return grid;
+    // The input's dims keep their order among the output's; the axes are
+    // the output positions of the new dims.
+    int64_t outputRank = cast<RankedTensorType>(unsqueeze.getType()).getRank();
+    for (int64_t out = 0, in = 0; out < outputRank; ++out) {
+      if (llvm::is_contained(unsqueeze.getAxes(), out))
+        continue;
+      if (in++ == grid->dim) {
+        grid->dim = out;
+        return grid;
+      }
+    }
+    return std::nullopt;
+  }
+  if (auto expand = v.getDefiningOp<ExpandOp>()) {
+    std::optional<IndexGrid> grid = gridOf(expand.getInput());
+    if (!grid || grid->dim < 0)
+      return grid;
+    auto inputType = cast<RankedTensorType>(expand.getInput().getType());
+    int64_t size = inputType.getDimSize(grid->dim);
+    if (size == 1) {
+      grid->dim = -1; // broadcast, or a dim of 1 whose coordinate is 0
+      return grid;
+    }
+    grid->mayBroadcast |= ShapedType::isDynamic(size);
+    grid->dim += cast<RankedTensorType>(expand.getType()).getRank() - inputType.getRank();
+    return grid;
+  }
+  return std::nullopt;
+}
+
+/// Whether `v` is a one-element integer tensor (rank at most `rank`): a
+/// scale an affine grid's term can carry.
+static bool isScale(Value v, int64_t rank) {
+  auto type = cast<RankedTensorType>(v.getType());
+  return type.getElementType().isSignlessInteger() && type.hasStaticShape() &&
+         type.getNumElements() == 1 && type.getRank() <= rank;
+}
+
+/// `operand`'s terms in the coordinates of the broadcast result of rank
+/// `rank` (numpy alignment) with `others`: a dim of static size 1
+/// broadcasts, so no dim carries its coordinate; one only known at run time
+/// may, where another operand has a dim there that is not a static 1.
+static std::optional<SmallVector<GridTerm>> termsIn(Value operand, int64_t rank,
+                                                    ValueRange others) {
+  std::optional<SmallVector<GridTerm>> terms = affineGridOf(operand);
+  if (!terms)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(operand.getType());
+  auto othersMayBeWider = [&](int64_t resultDim) {
+    return llvm::any_of(others, [&](Value other) {
+      auto otherType = cast<RankedTensorType>(other.getType());
+      int64_t j = resultDim - (rank - otherType.getRank());
+      return j >= 0 && otherType.getDimSize(j) != 1;
+    });
+  };
+  for (GridTerm &term : *terms) {
+    int64_t &dim = term.grid.dim;
+    if (dim < 0)
+      continue;
+    if (type.getDimSize(dim) == 1) {
+      dim = -1;
+      continue;
+    }
+    int64_t resultDim = dim + rank - type.getRank();
+    term.grid.mayBroadcast |= type.isDynamicDim(dim) && othersMayBeWider(resultDim);
+    dim = resultDim;
+  }
+  return terms;
+}
+
+std::optional<SmallVector<GridTerm>> mlir::kiln::lowering::affineGridOf(Value v) {
+  if (std::optional<IndexGrid> grid = gridOf(v))
+    return SmallVector<GridTerm>{GridTerm{*grid, {}}};
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  if (auto add = v.getDefiningOp<AddOp>()) {
+    std::optional<SmallVector<GridTerm>> lhs = termsIn(add.getLhs(), rank, add.getRhs());
+    std::optional<SmallVector<GridTerm>> rhs =
+        lhs ? termsIn(add.getRhs(), rank, add.getLhs()) : std::nullopt;
+    if (!rhs)
+      return std::nullopt;
+    lhs->append(*rhs);
+    return lhs;
+  }
+  if (auto mul = v.getDefiningOp<MulOp>()) {
+    Value grid = mul.getLhs(), scale = mul.getRhs();
+    if (!isScale(scale, rank))
+      std::swap(grid, scale);
+    if (!isScale(scale, rank))
+      return std::nullopt;
+    std::optional<SmallVector<GridTerm>> terms = termsIn(grid, rank, scale);
+    if (terms)
+      for (GridTerm &term : *terms)
+        term.scales.push_back(scale);
+    return terms;
+  }
+  return std::nullopt;
+}
+
+GridValues mlir::kiln::lowering::gridValues(OpBuilder &b, Location loc, const IndexGrid &grid) {
+  IndexMath m{b, loc};
+  RangeOp range = grid.range;
+  auto scalar = [&](Value t) { return toIndex(b, loc, tensor::ExtractOp::create(b, loc, t)); };
+  Value start = scalar(range.getStart()), delta = scalar(range.getDelta());
+  // The Range's length, as its lowering computes it (a step of 0, which
+  // ONNX leaves undefined, counts as 1 here rather than divide by 0).
+  Value length = m.dim(range, 0);
+  if (cast<RankedTensorType>(range.getType()).isDynamicDim(0)) {
+    Value step = m.select(m.cmp(arith::CmpIPredicate::eq, delta, m.c(0)), m.c(1), delta);
+    length = m.max(m.ceilDiv(m.sub(scalar(range.getLimit()), start), step), m.c(0));
+  }
+  Value flat = grid.mayBroadcast ? m.cmp(arith::CmpIPredicate::eq, length, m.c(1))
+                                 : arith::ConstantIntOp::create(b, loc, 0, 1);
+  Value count = grid.dim < 0 ? m.c(1) : m.select(flat, m.c(1), length);
+  return {start, delta, flat, count};
+}
+
+TermValues mlir::kiln::lowering::termValues(OpBuilder &b, Location loc, const GridTerm &term) {
+  IndexMath m{b, loc};
+  Value scale = m.c(1);
+  for (Value s : term.scales) {
+    auto type = cast<RankedTensorType>(s.getType());
+    SmallVector<Value> zeros(type.getRank(), m.c(0));
+    scale = m.mul(scale, toIndex(b, loc, tensor::ExtractOp::create(b, loc, s, zeros)));
+  }
+  return {gridValues(b, loc, term.grid), scale};
+}
+
+Value mlir::kiln::lowering::affineGridIndex(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
+                                            ArrayRef<TermValues> values,
+                                            ArrayRef<Value> position) {
+  IndexMath m{b, loc};
+  Value index = m.c(0);
+  for (auto [term, value] : llvm::zip_equal(terms, values)) {
+    // start + delta * the coordinate of the grid's dim, times the scale.
+    const GridValues &grid = value.grid;
+    int64_t d = term.grid.dim;
+    Value element =
+        d < 0 ? grid.start
+              : m.add(grid.start, m.mul(grid.delta, m.select(grid.flat, m.c(0), position[d])));
+    index = m.add(index, m.mul(value.scale, element));
+  }
+  return index;
+}
+
+void mlir::kiln::lowering::checkAffineGridInRange(OpBuilder &b, Location loc,
+                                                  ArrayRef<TermValues> values, Value bound,
+                                                  StringRef opName) {
+  IndexMath m{b, loc};
+  Value lowest = m.c(0), highest = m.c(0);
+  Value nonEmpty = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (const TermValues &value : values) {
+    const GridValues &grid = value.grid;
+    Value first = m.mul(value.scale, grid.start);
+    Value last = m.mul(value.scale,
+                       m.add(grid.start, m.mul(grid.delta, m.sub(grid.count, m.c(1)))));
+    lowest = m.add(lowest, m.min(first, last));
+    highest = m.add(highest, m.max(first, last));
+    nonEmpty = arith::AndIOp::create(b, loc, nonEmpty,
+                                     m.cmp(arith::CmpIPredicate::sgt, grid.count, m.c(0)));
+  }
+  checkIndexSpanInRange(b, loc, lowest, highest, nonEmpty, bound, opName);
+}

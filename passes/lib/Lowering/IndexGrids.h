@@ -1,0 +1,75 @@
+//===- IndexGrids.h - Index tensors that are functions of their position -*- C++ -*-===//
+//
+// Internal to passes/lib/Lowering (GatherNDToLinalg.cpp,
+// DataMovementToLinalg.cpp): exporters build gather indices from Range ops
+// (arange(batch), arange(keys), and b * S + s from them), broadcast by
+// Unsqueeze and Expand. Such an index is a known function of its position,
+// so a gather can compute it from its loop indices instead of reading a
+// tensor built in memory, and check its range on the host from a few
+// scalars instead of scanning it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_PASSES_LOWERING_INDEXGRIDS_H
+#define KILN_PASSES_LOWERING_INDEXGRIDS_H
+
+#include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln::lowering {
+
+/// A tensor whose element at position i is start + delta * i[dim], where
+/// start and delta are a Range's, read through Unsqueeze and Expand ops.
+/// dim -1: no dim carries the coordinate (a Range of one element, or one
+/// an Expand broadcast from a static 1). mayBroadcast: an Expand (or a
+/// broadcasting Add) may have broadcast the Range's dim at run time, which
+/// it did where the Range has one element (then every element is start).
+struct IndexGrid {
+  RangeOp range;
+  int64_t dim = -1;
+  bool mayBroadcast = false;
+};
+
+/// `v` as an IndexGrid, if its producers make it one.
+std::optional<IndexGrid> gridOf(Value v);
+
+/// One term of an affine grid: a grid times the product of `scales`
+/// (one-element integer tensors: a size the graph read off a shape).
+struct GridTerm {
+  IndexGrid grid;
+  SmallVector<Value> scales;
+};
+
+/// `v` as a sum of scaled grids (kiln.add of such, kiln.mul of one by a
+/// one-element tensor), its terms' dims those of `v`: TorchScript's
+/// flattened mask index b * S + s. A plain grid is a sum of one term.
+std::optional<SmallVector<GridTerm>> affineGridOf(Value v);
+
+/// The scalars a grid's elements are made of, read on the host: its first
+/// value, its step, whether it is flat (every element the first), and how
+/// many values it holds along its dim (the Range's, or one).
+struct GridValues {
+  Value start, delta, flat, count; // index, index, i1, index
+};
+GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid);
+
+/// A term's values on the host: its grid's, and the product of its scales.
+struct TermValues {
+  GridValues grid;
+  Value scale; // index
+};
+TermValues termValues(OpBuilder &b, Location loc, const GridTerm &term);
+
+/// The index an affine grid holds at `position` (the grid tensor's
+/// coordinates, as loop indices), inside a loop body.
+Value affineGridIndex(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
+                      ArrayRef<TermValues> values, ArrayRef<Value> position);
+
+/// Fails the run (naming `opName`'s node) where an affine grid holds an
+/// index outside [-bound, bound): each term's extremes are its first and
+/// last values times its scale, and the sum's are their sums.
+void checkAffineGridInRange(OpBuilder &b, Location loc, ArrayRef<TermValues> values,
+                            Value bound, StringRef opName);
+
+} // namespace mlir::kiln::lowering
+
+#endif // KILN_PASSES_LOWERING_INDEXGRIDS_H
