@@ -398,6 +398,27 @@ func.func @range_dynamic(%s: tensor<i64>, %l: tensor<i64>, %d: tensor<i64>) -> t
 
 // -----
 
+// arange(x.size(1)): the length is the dim itself (never negative: no max
+// with 0), so ops after the Range see x's dim.
+// CHECK-LABEL: func.func @range_of_dim
+// CHECK-SAME: (%[[X:.*]]: tensor<2x?xf32>)
+// CHECK-NOT: arith.maxsi
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %c1 : tensor<2x?xf32>
+// CHECK: %[[L:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK-NOT: arith.maxsi
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i64 to index
+// CHECK-NEXT: tensor.empty(%[[LI]]) : tensor<?xi64>
+func.func @range_of_dim(%x: tensor<2x?xf32>) -> tensor<?xi64> {
+  %zero = kiln.constant dense<0> : tensor<i64>
+  %one = kiln.constant dense<1> : tensor<i64>
+  %shape = kiln.shape %x {start = 1 : i64, end = 2 : i64} : (tensor<2x?xf32>) -> tensor<1xi64>
+  %n = kiln.squeeze %shape {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %0 = kiln.range %zero, %n, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @range_float
 // CHECK: %[[SPAN:.*]] = arith.subf
 // CHECK: %[[Q:.*]] = arith.divf %[[SPAN]], %{{.*}} : f32
