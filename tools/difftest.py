@@ -705,6 +705,49 @@ class Gen:
         idx = self.node("Concat", parts, I64, out + [dim(2)], True, axis=4)
         return self.node("GatherND", [a, idx], a.dtype, out, a.exact)
 
+    def op_affine_grid_gather(self):
+        """Gather at a sum of scaled Range grids, as TorchScript exports
+        build the attention mask (the flattened [rows * cols, 1] value at
+        r * cols + c, the Mul's cols read off a shape) and GPT-2's position
+        ids (a Range unsqueezed into a table's rows, sometimes descending,
+        counted from the end, or scaled by a constant)."""
+        a = self.choose(lambda v: len(v.shape) == 2 and all(declarable(d) for d in v.shape))
+        shape = self.node("Shape", [a], I64, [dim(2)], True)
+        zero, one = self.scalar(0, I64), self.scalar(1, I64)
+        rows = self.node("Gather", [shape, zero], I64, [], True, axis=0)
+        cols = self.node("Gather", [shape, one], I64, [], True, axis=0)
+        if self.chance(0.5):
+            # The table's rows at arange(rows): reversed, counted from the
+            # end (-rows .. -1), or times a constant 1.
+            kind = self.pick(["ascending", "descending", "negative", "scaled"])
+            if kind == "descending":
+                last = self.node("Sub", [rows, one], I64, [], True)
+                r = self.node("Range", [last, self.scalar(-1, I64), self.scalar(-1, I64)], I64,
+                              [a.shape[0]], True)
+            elif kind == "negative":
+                first = self.node("Neg", [rows], I64, [], True)
+                r = self.node("Range", [first, zero, one], I64, [a.shape[0]], True)
+            else:
+                r = self.node("Range", [zero, rows, one], I64, [a.shape[0]], True)
+            if kind == "scaled":
+                r = self.node("Mul", [r, self.scalar(1, I64)], I64, [a.shape[0]], True)
+            u = self.node("Unsqueeze", [r, self.ints([0])], I64, [ONE, a.shape[0]], True)
+            return self.node("Gather", [a, u], a.dtype, [ONE, a.shape[0], a.shape[1]], a.exact,
+                             axis=0)
+        rb = self.node("Range", [zero, rows, one], I64, [a.shape[0]], True)
+        rc = self.node("Range", [zero, cols, one], I64, [a.shape[1]], True)
+        ub = self.node("Unsqueeze", [rb, self.ints([1, 2, 3])], I64, [a.shape[0], ONE, ONE, ONE],
+                       True)
+        uc = self.node("Unsqueeze", [rc, self.ints([0, 1, 2])], I64, [ONE, ONE, ONE, a.shape[1]],
+                       True)
+        row = self.node("Mul", [ub, cols] if self.chance(0.5) else [cols, ub], I64,
+                        [a.shape[0], ONE, ONE, ONE], True)
+        out = [a.shape[0], ONE, ONE, a.shape[1]]
+        idx = self.node("Add", [uc, row] if self.chance(0.5) else [row, uc], I64, out, True)
+        flat = self.node("Flatten", [a], a.dtype, (dim_mul(a.shape[0], a.shape[1]), ONE), a.exact,
+                         axis=2)
+        return self.node("Gather", [flat, idx], a.dtype, out + [ONE], a.exact, axis=0)
+
     def op_where(self):
         """Where(cond, x, y): cond a comparison of x with 0 or 1, or a bool value."""
         x = self.choose(lambda v: v.dtype != BOOL)
@@ -889,7 +932,7 @@ class Gen:
 
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_layernorm_spelled, 1),
-           (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1),
+           (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1), (op_affine_grid_gather, 1),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
            (op_quantized_lookup, 1), (op_attention, 1)]
