@@ -66,7 +66,10 @@ Value affineGridIndex(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
 
 /// Fails the run (naming `opName`'s node) where an affine grid holds an
 /// index outside [-bound, bound): each term's extremes are its first and
-/// last values times its scale, and the sum's are their sums.
+/// last values times its scale, and the sum's are their sums. (A graph
+/// whose own index arithmetic wraps around int64 is not modelled: the
+/// indices the gather computes wrap as the graph's would, and stay
+/// clamped into the data, but the extremes may not bound them.)
 void checkAffineGridInRange(OpBuilder &b, Location loc, ArrayRef<TermValues> values,
                             Value bound, StringRef opName);
 
