@@ -239,8 +239,11 @@ bool recomputesCostlyBroadcast(OpOperand *fused) {
   auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
   if (!consumer || !producer)
     return false;
-  // The body's operations but its yield.
-  if (producer.getBody()->getOperations().size() <= kCheapOps + 1)
+  // The body's operations but its yield and the loop indices it reads
+  // (linalg.index computes nothing).
+  size_t ops = llvm::count_if(producer.getBody()->without_terminator(),
+                              [](Operation &op) { return !isa<linalg::IndexOp>(op); });
+  if (ops <= kCheapOps)
     return false;
   AffineMap map = consumer.getMatchingIndexingMap(fused);
   SmallVector<int64_t> extents = consumer.getStaticLoopRanges();

@@ -155,10 +155,13 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     Value axisDim = dimValue(rewriter, loc, data, axis);
     SmallVector<TermValues> gridScalars;
+    bool inRange = false; // no check nor clamp needed
     if (grid) {
       for (const GridTerm &term : *grid)
         gridScalars.push_back(termValues(rewriter, loc, term));
-      checkAffineGridInRange(rewriter, loc, gridScalars, axisDim, "Gather");
+      inRange = inRangeByConstruction(*grid, gridScalars, data, axis);
+      if (!inRange)
+        checkAffineGridInRange(rewriter, loc, gridScalars, axisDim, "Gather");
     } else {
       checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");
     }
@@ -192,11 +195,13 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
           } else {
             index = toIndex(b, l, args[0]);
           }
-          Value zero = indexConstant(b, l, 0);
-          Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
-          index = select(b, l, negative, add(b, l, index, axisDim), index);
-          Value last = add(b, l, axisDim, indexConstant(b, l, -1));
-          index = minS(b, l, maxS(b, l, index, zero), last);
+          if (!inRange) {
+            Value zero = indexConstant(b, l, 0);
+            Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
+            index = select(b, l, negative, add(b, l, index, axisDim), index);
+            Value last = add(b, l, axisDim, indexConstant(b, l, -1));
+            index = minS(b, l, maxS(b, l, index, zero), last);
+          }
           if (!grid)
             loops = loopIndices(b, l, rank);
           source.append(loops.begin(), loops.begin() + axis);

@@ -82,12 +82,15 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     // Component j of every index tuple indexes data dim batch + j.
     IndexMath m{rewriter, loc};
     SmallVector<SmallVector<TermValues>> gridScalars;
+    SmallVector<bool> inRange(tuple, false); // a component that needs no check nor clamp
     if (grids) {
       for (auto [j, terms] : llvm::enumerate(*grids)) {
         SmallVector<TermValues> &values = gridScalars.emplace_back();
         for (const GridTerm &term : terms)
           values.push_back(termValues(rewriter, loc, term));
-        checkAffineGridInRange(rewriter, loc, values, m.dim(data, j), "GatherND");
+        inRange[j] = inRangeByConstruction(terms, values, data, j);
+        if (!inRange[j])
+          checkAffineGridInRange(rewriter, loc, values, m.dim(data, j), "GatherND");
       }
     } else {
       checkIndexTuplesInRange(rewriter, loc, indices, data, batch, "GatherND");
@@ -114,7 +117,7 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
             // Indices out of range (an error in ONNX) fail the run
             // (checked above) and are clamped meanwhile.
             Value dim = tensor::DimOp::create(b, l, data, batch + j);
-            dataIndex.push_back(wrapAndClampIndex(b, l, raw, dim));
+            dataIndex.push_back(inRange[j] ? raw : wrapAndClampIndex(b, l, raw, dim));
           }
           dataIndex.append(loops.begin() + (q - 1), loops.end());
           linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, dataIndex).getResult());

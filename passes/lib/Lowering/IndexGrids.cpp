@@ -2,7 +2,9 @@
 
 #include "IndexGrids.h"
 #include "LoweringUtils.h"
+#include "ShapeOperands.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -119,19 +121,22 @@ std::optional<SmallVector<GridTerm>> mlir::kiln::lowering::affineGridOf(Value v)
 GridValues mlir::kiln::lowering::gridValues(OpBuilder &b, Location loc, const IndexGrid &grid) {
   IndexMath m{b, loc};
   RangeOp range = grid.range;
-  auto scalar = [&](Value t) { return toIndex(b, loc, tensor::ExtractOp::create(b, loc, t)); };
+  auto scalar = [&](Value t) { return shapeElementAsIndex(b, loc, t, 0); };
   Value start = scalar(range.getStart()), delta = scalar(range.getDelta());
   // The Range's length, as its lowering computes it (a step of 0, which
   // ONNX leaves undefined, counts as 1 here rather than divide by 0).
   Value length = m.dim(range, 0);
   if (cast<RankedTensorType>(range.getType()).isDynamicDim(0)) {
+    Value limit = scalar(range.getLimit());
     Value step = m.select(m.cmp(arith::CmpIPredicate::eq, delta, m.c(0)), m.c(1), delta);
-    length = m.max(m.ceilDiv(m.sub(scalar(range.getLimit()), start), step), m.c(0));
+    length = isArangeOfDim(start, limit, delta)
+                 ? limit
+                 : m.max(m.ceilDiv(m.sub(limit, start), step), m.c(0));
   }
   Value flat = grid.mayBroadcast ? m.cmp(arith::CmpIPredicate::eq, length, m.c(1))
                                  : arith::ConstantIntOp::create(b, loc, 0, 1);
   Value count = grid.dim < 0 ? m.c(1) : m.select(flat, m.c(1), length);
-  return {start, delta, flat, count};
+  return {start, delta, flat, count, length};
 }
 
 TermValues mlir::kiln::lowering::termValues(OpBuilder &b, Location loc, const GridTerm &term) {
@@ -160,6 +165,30 @@ Value mlir::kiln::lowering::affineGridIndex(OpBuilder &b, Location loc, ArrayRef
     index = m.add(index, m.mul(value.scale, element));
   }
   return index;
+}
+
+/// The value whose dims `v` has, through elementwise ops of one operand
+/// (kiln.cast, the unary ops): the data a gather reads is often a graph
+/// input cast (the attention mask to bool), still a kiln op while the
+/// grids are lowered.
+static Value sameDimsAs(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (def->getNumOperands() != 1 ||
+        !(isa<CastOp>(def) || def->hasTrait<OpTrait::SameOperandsAndResultType>()))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+bool mlir::kiln::lowering::inRangeByConstruction(ArrayRef<GridTerm> terms,
+                                                 ArrayRef<TermValues> values, Value data,
+                                                 int64_t d) {
+  if (terms.size() != 1 || !terms.front().scales.empty())
+    return false;
+  const GridValues &grid = values.front().grid;
+  return getConstantIntValue(grid.start) == 0 && getConstantIntValue(grid.delta) == 1 &&
+         traceIndex(grid.length) == traceDim(sameDimsAs(data), d);
 }
 
 void mlir::kiln::lowering::checkAffineGridInRange(OpBuilder &b, Location loc,

@@ -46,9 +46,11 @@ std::optional<SmallVector<GridTerm>> affineGridOf(Value v);
 
 /// The scalars a grid's elements are made of, read on the host: its first
 /// value, its step, whether it is flat (every element the first), and how
-/// many values it holds along its dim (the Range's, or one).
+/// many values it holds along its dim (the Range's, or one), and the
+/// Range's length.
 struct GridValues {
   Value start, delta, flat, count; // index, index, i1, index
+  Value length;                    // index: the Range's
 };
 GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid);
 
@@ -63,6 +65,13 @@ TermValues termValues(OpBuilder &b, Location loc, const GridTerm &term);
 /// coordinates, as loop indices), inside a loop body.
 Value affineGridIndex(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
                       ArrayRef<TermValues> values, ArrayRef<Value> position);
+
+/// Whether every index of the affine grid is in [0, dim `d` of `data`) by
+/// construction: arange(n) itself with n that very dim (the mask read at
+/// arange of its own dims). It then needs no check, and no clamp in the
+/// gather (the grid may be flat, all zeros, only where the dim is 1).
+bool inRangeByConstruction(ArrayRef<GridTerm> terms, ArrayRef<TermValues> values, Value data,
+                           int64_t d);
 
 /// Fails the run (naming `opName`'s node) where an affine grid holds an
 /// index outside [-bound, bound): each term's extremes are its first and

@@ -3,6 +3,7 @@
 #include "ShapeOperands.h"
 #include "LoweringUtils.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
@@ -229,6 +230,20 @@ static Value lookThrough(OpBuilder &b, Location loc, Value v, int64_t i) {
   if (source && staticCount(source) == staticCount(v))
     return shapeElement(b, loc, source, i);
 
+  // A gather of a vector at constant positions (a dim picked off a shape),
+  // still a kiln op where this runs ahead of Gather's lowering (the grid
+  // gathers).
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    std::optional<SmallVector<int64_t>> positions = getConstantIntValues(gather.getIndices());
+    int64_t size = staticCount(gather.getData());
+    if (cast<RankedTensorType>(gather.getData().getType()).getRank() != 1 || !positions ||
+        i >= int64_t(positions->size()) || size < 0)
+      return {};
+    if (std::optional<int64_t> p = normalizeAxis((*positions)[i], size))
+      return shapeElement(b, loc, gather.getData(), *p);
+    return {};
+  }
+
   auto vectorType = cast<RankedTensorType>(v.getType());
   if (vectorType.getRank() != 1)
     return {};
@@ -291,4 +306,9 @@ Value mlir::kiln::lowering::shapeElementAsIndex(OpBuilder &b, Location loc, Valu
     if (cast.getIn().getType().isIndex())
       return cast.getIn();
   return b.createOrFold<arith::IndexCastOp>(loc, b.getIndexType(), v);
+}
+
+bool mlir::kiln::lowering::isArangeOfDim(Value start, Value limit, Value delta) {
+  std::optional<int64_t> first = getConstantIntValue(start), step = getConstantIntValue(delta);
+  return first == 0 && step == 1 && traceIndex(limit).tensor;
 }

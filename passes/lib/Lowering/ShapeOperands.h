@@ -72,6 +72,10 @@ Value shapeElement(OpBuilder &b, Location loc, Value shape, int64_t i);
 /// returned as that index).
 Value shapeElementAsIndex(OpBuilder &b, Location loc, Value shape, int64_t i);
 
+/// Whether a Range's scalars start, limit and delta are 0, a tensor's dim
+/// and 1 (torch.arange(x.size(d))): its length is then that dim.
+bool isArangeOfDim(Value start, Value limit, Value delta);
+
 } // namespace mlir::kiln::lowering
 
 #endif // KILN_PASSES_LOWERING_SHAPEOPERANDS_H

@@ -78,12 +78,6 @@ struct ConstantOfShapeToFill : OpRewritePattern<ConstantOfShapeOp> {
   }
 };
 
-/// Whether integer scalars start, limit and delta are 0, a tensor's dim and 1.
-bool isArangeOfDim(Value start, Value limit, Value delta) {
-  std::optional<int64_t> first = getConstantIntValue(start), step = getConstantIntValue(delta);
-  return first == 0 && step == 1 && traceIndex(limit).tensor;
-}
-
 /// start + i * delta for i in [0, max(0, ceil((limit - start) / delta))).
 struct RangeToGeneric : OpRewritePattern<RangeOp> {
   using OpRewritePattern::OpRewritePattern;

@@ -131,3 +131,43 @@ func.func @costly_over_unit_loop_fuses(%idx: tensor<1x8xi64>, %table: tensor<100
   } -> tensor<1x8xf32>
   return %r : tensor<1x8xf32>
 }
+
+// A mask read at its own loop indices (a grid gather in range by
+// construction: the linalg.index ops, which compute nothing, a select per
+// index for a Range an Expand may have broadcast, one load) is cheap: it
+// fuses into the consumer that reads it broadcast over the queries, as the
+// mask's consumers in attention do.
+// CHECK-LABEL: func.func @indexed_load_broadcast_fuses
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.extract
+// CHECK-NEXT: arith.select {{.*}} : f32
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#b1s = affine_map<(b, q, s) -> (b, 0, s)>
+#bqs = affine_map<(b, q, s) -> (b, q, s)>
+func.func @indexed_load_broadcast_fuses(%mask: tensor<2x8xi1>, %flat_b: i1, %flat_s: i1)
+    -> tensor<2x8x8xf32> {
+  %c0 = arith.constant 0 : index
+  %e1 = tensor.empty() : tensor<2x1x8xi1>
+  %g = linalg.generic {indexing_maps = [#bqs], iterator_types = ["parallel", "parallel", "parallel"]}
+      outs(%e1 : tensor<2x1x8xi1>) {
+  ^bb0(%o: i1):
+    %b = linalg.index 0 : index
+    %s = linalg.index 2 : index
+    %rb = arith.select %flat_b, %c0, %b : index
+    %rs = arith.select %flat_s, %c0, %s : index
+    %v = tensor.extract %mask[%rb, %rs] : tensor<2x8xi1>
+    linalg.yield %v : i1
+  } -> tensor<2x1x8xi1>
+  %zero = arith.constant 0.0 : f32
+  %min = arith.constant -1.0e9 : f32
+  %e = tensor.empty() : tensor<2x8x8xf32>
+  %r = linalg.generic {indexing_maps = [#b1s, #bqs], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g : tensor<2x1x8xi1>) outs(%e : tensor<2x8x8xf32>) {
+  ^bb0(%m: i1, %o: f32):
+    %a = arith.select %m, %zero, %min : f32
+    linalg.yield %a : f32
+  } -> tensor<2x8x8xf32>
+  return %r : tensor<2x8x8xf32>
+}
