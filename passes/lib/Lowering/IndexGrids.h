@@ -76,9 +76,9 @@ bool inRangeByConstruction(ArrayRef<GridTerm> terms, ArrayRef<TermValues> values
 /// Fails the run (naming `opName`'s node) where an affine grid holds an
 /// index outside [-bound, bound): each term's extremes are its first and
 /// last values times its scale, and the sum's are their sums. (A graph
-/// whose own index arithmetic wraps around int64 is not modelled: the
-/// indices the gather computes wrap as the graph's would, and stay
-/// clamped into the data, but the extremes may not bound them.)
+/// whose own index arithmetic wraps around its integer type is not
+/// modelled: the gather computes the indices in 64 bits, clamped into the
+/// data, and the extremes may not bound the graph's wrapped values.)
 void checkAffineGridInRange(OpBuilder &b, Location loc, ArrayRef<TermValues> values,
                             Value bound, StringRef opName);
 

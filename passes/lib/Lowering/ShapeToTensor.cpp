@@ -94,7 +94,12 @@ struct RangeToGeneric : OpRewritePattern<RangeOp> {
     Value delta = shapeElement(rewriter, loc, op.getDelta(), 0);
 
     SmallVector<Value> dynamicDims;
-    if (resultType.isDynamicDim(0)) {
+    if (resultType.isDynamicDim(0) && !isFloat && isArangeOfDim(start, limit, delta)) {
+      // arange(x.size(d)): its length is that dim, never negative, and the
+      // ops after it see it as the dim (a reshape to [B, 1, 1, S] of such
+      // ranges' grid is then a view).
+      dynamicDims.push_back(toIndex(rewriter, loc, limit));
+    } else if (resultType.isDynamicDim(0)) {
       Value count;
       if (isFloat) {
         Value span = arith::SubFOp::create(rewriter, loc, limit, start);
@@ -106,15 +111,8 @@ struct RangeToGeneric : OpRewritePattern<RangeOp> {
         count = arith::CeilDivSIOp::create(rewriter, loc, span, delta);
       }
       count = toIndex(rewriter, loc, count);
-      if (isArangeOfDim(start, limit, delta)) {
-        // arange(x.size(d)): its length is that dim, never negative, and
-        // the ops after it see it as the dim (a reshape to [B, 1, 1, S]
-        // of such ranges' grid is then a view).
-        count = toIndex(rewriter, loc, limit);
-      } else {
-        count = arith::MaxSIOp::create(rewriter, loc, count, indexConstant(rewriter, loc, 0));
-      }
-      dynamicDims.push_back(count);
+      dynamicDims.push_back(
+          arith::MaxSIOp::create(rewriter, loc, count, indexConstant(rewriter, loc, 0)));
     }
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     auto generic = linalg::GenericOp::create(
