@@ -32,6 +32,7 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
     RewritePatternSet gridGathers(&getContext());
     lowering::populateGatherNDOfGridsLoweringPatterns(gridGathers);
     lowering::populateGatherOfGridsLoweringPatterns(gridGathers);
+    lowering::populateGridComparisonLoweringPatterns(gridGathers);
     walkAndApplyPatterns(getOperation(), FrozenRewritePatternSet(std::move(gridGathers)));
 
     RewritePatternSet patterns(&getContext());

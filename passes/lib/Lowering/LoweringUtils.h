@@ -274,6 +274,9 @@ void populateGatherNDLoweringPatterns(RewritePatternSet &patterns);
 /// grids are kiln ops.
 void populateGatherNDOfGridsLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherOfGridsLoweringPatterns(RewritePatternSet &patterns);
+/// Comparisons of a Range grid with a constant that hold everywhere
+/// (arange(S) >= 0, GridComparisons.cpp), lowered with the grid gathers.
+void populateGridComparisonLoweringPatterns(RewritePatternSet &patterns);
 void populateGatherElementsLoweringPatterns(RewritePatternSet &patterns);
 void populateScanLoweringPatterns(RewritePatternSet &patterns);
 void populatePadLoweringPatterns(RewritePatternSet &patterns);
