@@ -748,6 +748,26 @@ class Gen:
                          axis=2)
         return self.node("Gather", [flat, idx], a.dtype, out + [ONE], a.exact, axis=0)
 
+    def op_grid_compare(self):
+        """A Range over a dim (arange(x.size(d)), ascending or descending)
+        compared with a small constant, the constant on either side: the
+        dynamo mask's arange(S) >= 0, which always holds, and near misses."""
+        a = self.choose(lambda v: len(v.shape) >= 1 and declarable(v.shape[-1]))
+        shape = self.node("Shape", [a], I64, [dim(len(a.shape))], True)
+        zero, one = self.scalar(0, I64), self.scalar(1, I64)
+        n = self.node("Gather", [shape, self.scalar(len(a.shape) - 1, I64)], I64, [], True, axis=0)
+        if self.chance(0.7):
+            r = self.node("Range", [zero, n, one], I64, [a.shape[-1]], True)
+        else:
+            r = self.node("Range", [self.node("Sub", [n, one], I64, [], True),
+                                    self.scalar(-1, I64), self.scalar(-1, I64)], I64,
+                          [a.shape[-1]], True)
+        u = self.node("Unsqueeze", [r, self.ints([0, 2])], I64, [ONE, a.shape[-1], ONE], True)
+        c = self.scalar(int(self.rng.integers(-2, 3)), I64)
+        op = self.pick(["GreaterOrEqual", "Greater", "LessOrEqual", "Less"])
+        args = [u, c] if self.chance(0.5) else [c, u]
+        return self.node(op, args, BOOL, [ONE, a.shape[-1], ONE], True)
+
     def op_where(self):
         """Where(cond, x, y): cond a comparison of x with 0 or 1, or a bool value."""
         x = self.choose(lambda v: v.dtype != BOOL)
@@ -932,7 +952,7 @@ class Gen:
 
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_layernorm_spelled, 1),
-           (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1), (op_affine_grid_gather, 1),
+           (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1), (op_affine_grid_gather, 1), (op_grid_compare, 1),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
            (op_quantized_lookup, 1), (op_attention, 1)]
