@@ -668,22 +668,32 @@ class Gen:
         return self.node("Gather", [a, idx], a.dtype, a.shape[:axis] + ishape + a.shape[axis + 1:],
                          a.exact, axis=axis - r if self.chance(0.3) else axis)
 
-    def op_grid_gather(self):
-        """GatherND at index grids built from Ranges, as the dynamo exports
-        build their attention mask: a[arange(rows), arange(cols)] broadcast
-        to [rows, 1, 1, cols]; the column grid sometimes descending, or a
-        one-element Range (every column index 0)."""
+    def matrix_dims(self):
+        """A 2-D value whose dims inputs can declare, the int64 scalars 0 and
+        1, and its row and column counts read off its shape."""
         a = self.choose(lambda v: len(v.shape) == 2 and all(declarable(d) for d in v.shape))
         shape = self.node("Shape", [a], I64, [dim(2)], True)
         zero, one = self.scalar(0, I64), self.scalar(1, I64)
         rows = self.node("Gather", [shape, zero], I64, [], True, axis=0)
         cols = self.node("Gather", [shape, one], I64, [], True, axis=0)
+        return a, zero, one, rows, cols
+
+    def descending_range(self, n, one, length):
+        """Range(n - 1, -1, -1): n - 1 down to 0, `length` values."""
+        last = self.node("Sub", [n, one], I64, [], True)
+        return self.node("Range", [last, self.scalar(-1, I64), self.scalar(-1, I64)], I64,
+                         [length], True)
+
+    def op_grid_gather(self):
+        """GatherND at index grids built from Ranges, as the dynamo exports
+        build their attention mask: a[arange(rows), arange(cols)] broadcast
+        to [rows, 1, 1, cols]; the column grid sometimes descending, or a
+        one-element Range (every column index 0)."""
+        a, zero, one, rows, cols = self.matrix_dims()
         rb = self.node("Range", [zero, rows, one], I64, [a.shape[0]], True)
         kind = self.pick(["ascending", "ascending", "descending", "single"])
         if kind == "descending":
-            last = self.node("Sub", [cols, one], I64, [], True)
-            rc = self.node("Range", [last, self.scalar(-1, I64), self.scalar(-1, I64)], I64,
-                           [a.shape[1]], True)
+            rc = self.descending_range(cols, one, a.shape[1])
         elif kind == "single":
             rc = self.node("Range", [zero, one, one], I64, [ONE], True)
         else:
@@ -711,19 +721,13 @@ class Gen:
         r * cols + c, the Mul's cols read off a shape) and GPT-2's position
         ids (a Range unsqueezed into a table's rows, sometimes descending,
         counted from the end, or scaled by a constant)."""
-        a = self.choose(lambda v: len(v.shape) == 2 and all(declarable(d) for d in v.shape))
-        shape = self.node("Shape", [a], I64, [dim(2)], True)
-        zero, one = self.scalar(0, I64), self.scalar(1, I64)
-        rows = self.node("Gather", [shape, zero], I64, [], True, axis=0)
-        cols = self.node("Gather", [shape, one], I64, [], True, axis=0)
+        a, zero, one, rows, cols = self.matrix_dims()
         if self.chance(0.5):
             # The table's rows at arange(rows): reversed, counted from the
             # end (-rows .. -1), or times a constant 1.
             kind = self.pick(["ascending", "descending", "negative", "scaled"])
             if kind == "descending":
-                last = self.node("Sub", [rows, one], I64, [], True)
-                r = self.node("Range", [last, self.scalar(-1, I64), self.scalar(-1, I64)], I64,
-                              [a.shape[0]], True)
+                r = self.descending_range(rows, one, a.shape[0])
             elif kind == "negative":
                 first = self.node("Neg", [rows], I64, [], True)
                 r = self.node("Range", [first, zero, one], I64, [a.shape[0]], True)
@@ -759,9 +763,7 @@ class Gen:
         if self.chance(0.7):
             r = self.node("Range", [zero, n, one], I64, [a.shape[-1]], True)
         else:
-            r = self.node("Range", [self.node("Sub", [n, one], I64, [], True),
-                                    self.scalar(-1, I64), self.scalar(-1, I64)], I64,
-                          [a.shape[-1]], True)
+            r = self.descending_range(n, one, a.shape[-1])
         u = self.node("Unsqueeze", [r, self.ints([0, 2])], I64, [ONE, a.shape[-1], ONE], True)
         c = self.scalar(int(self.rng.integers(-2, 3)), I64)
         op = self.pick(["GreaterOrEqual", "Greater", "LessOrEqual", "Less"])
