@@ -30,12 +30,21 @@
 // through a tensor.reshape that only splits the contraction's rows (the
 // form such a view takes when batch and sequence are both symbolic).
 //
+// A tensor.expand_shape of an index grid (a generic with no inputs, such as
+// a Range's arange(S) when S is symbolic, viewed as [1, 1, S, 1] for a
+// causal mask) becomes the grid computed over the expanded shape. The grid
+// is then an elementwise producer like any other and fuses into its reader;
+// left as it was, it stays a loop nest (a GPU kernel) of its own.
+//
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Passes/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
@@ -199,6 +208,64 @@ struct CollapseOfRowSplit : OpRewritePattern<tensor::CollapseShapeOp> {
   }
 };
 
+/// expand_shape(G) -> G' where G is an index grid (a generic with no
+/// inputs whose body computes each element from its loop indices) and G'
+/// computes the same over the expanded shape: each of G's indices is its
+/// group's expanded indices linearized. G is left to its other users (a
+/// Range read both as [1, S] and as [1, 1, S, 1]); with none it is erased.
+struct ExpandIndexGrid : OpRewritePattern<tensor::ExpandShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExpandShapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto grid = op.getSrc().getDefiningOp<linalg::GenericOp>();
+    if (!grid || !grid.hasPureTensorSemantics() || grid.getNumDpsInputs() != 0 ||
+        grid->getNumResults() != 1 || grid.getNumReductionLoops() != 0 ||
+        !grid.getIndexingMapsArray().front().isIdentity() ||
+        !grid.getRegionOutputArgs().front().use_empty())
+      return failure();
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getResultType();
+    SmallVector<OpFoldResult> sizes = op.getMixedOutputShape();
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+    const int64_t rank = type.getRank();
+    auto expanded = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel));
+    Block *body = rewriter.createBlock(&expanded.getRegion(), {}, {type.getElementType()}, {loc});
+    rewriter.setInsertionPointToStart(body);
+    // Index of source dim g: the group's indices in row-major order; a
+    // dim of extent 1 adds nothing.
+    SmallVector<Value> sourceIndices;
+    for (const ReassociationIndices &group : op.getReassociationIndices()) {
+      Value index;
+      for (int64_t dim : group) {
+        if (type.getDimSize(dim) == 1)
+          continue;
+        Value loop = linalg::IndexOp::create(rewriter, loc, dim);
+        if (!index) {
+          index = loop;
+          continue;
+        }
+        Value extent = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[dim]);
+        index = arith::AddIOp::create(
+            rewriter, loc, arith::MulIOp::create(rewriter, loc, index, extent), loop);
+      }
+      sourceIndices.push_back(index ? index : arith::ConstantIndexOp::create(rewriter, loc, 0));
+    }
+    IRMapping mapping;
+    for (Operation &inner : grid.getBody()->getOperations()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(inner))
+        mapping.map(index.getResult(), sourceIndices[index.getDim()]);
+      else
+        rewriter.clone(inner, mapping);
+    }
+    rewriter.replaceOp(op, expanded.getResult(0));
+    return success();
+  }
+};
+
 /// Whether `value` is a contraction's result, or an elementwise op's that
 /// reads one (within a few ops): what a GEMM epilogue can still absorb. A
 /// Gemm node with its C input (TorchScript's GPT-2 Conv1D, addmm) adds its
@@ -256,7 +323,8 @@ bool recomputesCostlyBroadcast(OpOperand *fused) {
 struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldTransposeIntoContraction, ElementwiseBeforeRowSplit, CollapseOfRowSplit>(
+    patterns.add<FoldTransposeIntoContraction, ElementwiseBeforeRowSplit, CollapseOfRowSplit,
+                 ExpandIndexGrid>(
         &getContext());
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, readsExpandedContraction);
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {

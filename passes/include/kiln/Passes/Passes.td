@@ -1297,7 +1297,12 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     done through a `tensor.reshape` that only splits the rows of a `[M, N]`
     linalg result (the form of that view when batch and sequence are both
     symbolic), and a `tensor.collapse_shape` that joins such rows again
-    folds away.
+    folds away. A `tensor.expand_shape` of an index grid (a generic with no
+    inputs, such as a Range's `arange(S)` with `S` symbolic, viewed as
+    `[1, 1, S, 1]` by GPT-2's causal mask) becomes the grid computed over
+    the expanded shape (each source index is its group's indices linearized),
+    which then fuses into its reader; the original grid goes when nothing
+    else reads it.
 
     Before:
     ```mlir
