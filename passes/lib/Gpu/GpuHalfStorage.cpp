@@ -24,7 +24,10 @@
 // input, a tensor.extract, a tensor.dim (symbolic shapes: it reads no
 // element), a row op's x or addend, attention's q, kt, v or addend, a view
 // of it that qualifies too. Function results, reductions' accumulators (their init)
-// and anything else keep fp32.
+// and anything else keep fp32. So does a generic input that the body
+// rounds to an integer (QuantizeLinear, Round, Floor, Cast to an integer):
+// rounded to 16 bits first, a value near a rounding boundary would now and
+// then land a whole step off (a quantized activation one scale off).
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,6 +124,26 @@ struct HalfStorage {
     return cast<RankedTensorType>(type).clone(half);
   }
 
+  /// Whether the body rounds `element` (a generic's input element), or a
+  /// float computed from it, to an integer.
+  static bool roundsToInteger(Value element) {
+    SmallVector<Value> work{element};
+    DenseSet<Operation *> seen;
+    while (!work.empty()) {
+      for (Operation *user : work.pop_back_val().getUsers()) {
+        if (!seen.insert(user).second)
+          continue;
+        if (isa<math::RoundEvenOp, math::RoundOp, math::FloorOp, math::CeilOp, math::TruncOp,
+                arith::FPToSIOp, arith::FPToUIOp>(user))
+          return true;
+        for (Value result : user->getResults())
+          if (isa<FloatType>(result.getType()))
+            work.push_back(result);
+      }
+    }
+    return false;
+  }
+
   /// Whether every use of `value`, and of the views of it, reads 16 bits.
   bool usesReadHalf(Value value, int depth = 0) const {
     if (depth > 8)
@@ -128,7 +151,8 @@ struct HalfStorage {
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
       if (auto generic = dyn_cast<linalg::GenericOp>(user)) {
-        if (!generic.isDpsInput(&use) || user->getBlock() != value.getParentBlock())
+        if (!generic.isDpsInput(&use) || user->getBlock() != value.getParentBlock() ||
+            roundsToInteger(generic.getMatchingBlockArgument(&use)))
           return false;
         continue;
       }

@@ -269,3 +269,58 @@ func.func @symbolic(%x: tensor<?x?x128xf32>) -> tensor<?x?x2x64xf32> {
   } -> tensor<?x?x2x64xf32>
   return %y : tensor<?x?x2x64xf32>
 }
+
+// -----
+
+#id1 = affine_map<(i) -> (i)>
+
+// A value that one reader quantizes (round half to even of x / scale, then
+// to i8) keeps fp32 storage: rounded to f16 first, a quotient near .5
+// (9.5019 from 1.6361513 / 0.172192; 9.4995 from its f16) would land one
+// step off. It stays fp32 for its other reader too; a value read only by
+// arithmetic is stored in 16 bits.
+// CHECK-LABEL: func.func @quantized_reader
+// CHECK: %[[W:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[W]] : tensor<8xf32>) outs(%{{.*}} : tensor<8xi8>)
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf16>)
+// CHECK: linalg.generic {{.*}} ins(%[[M]] : tensor<8xf16>)
+// BF16-LABEL: func.func @quantized_reader
+// BF16: linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf32>)
+func.func @quantized_reader(%x: tensor<8xf32>) -> (tensor<8xi8>, tensor<8xf32>, tensor<8xf32>) {
+  %scale = arith.constant 0.172192 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %w = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%x : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.addf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  %eq = tensor.empty() : tensor<8xi8>
+  %q = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%w : tensor<8xf32>) outs(%eq : tensor<8xi8>) {
+  ^bb0(%in: f32, %o: i8):
+    %d = arith.divf %in, %scale : f32
+    %r = math.roundeven %d : f32
+    %i = arith.fptosi %r : f32 to i8
+    linalg.yield %i : i8
+  } -> tensor<8xi8>
+  %n = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%w : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.negf %in : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  %m = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%x : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.mulf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  %p = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%m : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.subf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  return %q, %n, %p : tensor<8xi8>, tensor<8xf32>, tensor<8xf32>
+}
