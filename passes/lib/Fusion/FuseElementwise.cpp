@@ -38,6 +38,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "UnitDimViews.h"
 #include "kiln/Passes/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -326,6 +327,7 @@ struct FuseElementwisePass : mlir::kiln::impl::KilnFuseElementwiseBase<FuseEleme
     patterns.add<FoldTransposeIntoContraction, ElementwiseBeforeRowSplit, CollapseOfRowSplit,
                  ExpandIndexGrid>(
         &getContext());
+    kiln::fusion::populateUnitDimViewPatterns(patterns);
     linalg::populateFoldReshapeOpsByCollapsingPatterns(patterns, readsExpandedContraction);
     linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();

@@ -155,16 +155,31 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
     Value init = emptyWithDims(rewriter, loc, resultType, dynamicDims);
     Value axisDim = dimValue(rewriter, loc, data, axis);
     SmallVector<TermValues> gridScalars;
-    bool inRange = false; // no check nor clamp needed
+    // What the gather does to each index: count a negative one from the
+    // end, clamp it into the dim (while a check that comes after the reads
+    // fails the run), and read nothing from an empty dim.
+    bool wrap = true, clamp = true, mayBeEmpty = true;
     if (grid) {
       for (const GridTerm &term : *grid)
         gridScalars.push_back(termValues(rewriter, loc, term));
-      inRange = inRangeByConstruction(*grid, gridScalars, data, axis);
+      // In range by construction, or checked before the reads: every index
+      // is one the dim has (so the dim has one).
+      SmallVector<Value> extents;
+      for (int64_t i = 0; i < q; ++i)
+        extents.push_back(dimValue(rewriter, loc, indices, i));
+      checkGridExtents(rewriter, loc, *grid, gridScalars, extents, "Gather");
+      bool inRange = inRangeByConstruction(*grid, gridScalars, data, axis);
       if (!inRange)
         checkAffineGridInRange(rewriter, loc, gridScalars, axisDim, "Gather");
+      clamp = mayBeEmpty = !inRange && !checkedBeforeGather(gridScalars);
+      wrap = !inRange && (clamp || mayBeNegative(gridScalars));
     } else {
       checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");
+      // Constant indices, each one the dim has (position ids that are a
+      // constant arange, read broadcast over the batch): read as they are.
+      wrap = clamp = mayBeEmpty = !constantIndicesInDim(indices, dataType.getDimSize(axis));
     }
+    mayBeEmpty &= dataType.getDimSize(axis) == 0 || dataType.isDynamicDim(axis);
 
     // The indices are read through an indexing map (the loops axis..axis+q),
     // or computed from those loops (a grid); the data through tensor.extract
@@ -195,10 +210,12 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
           } else {
             index = toIndex(b, l, args[0]);
           }
-          if (!inRange) {
-            Value zero = indexConstant(b, l, 0);
+          Value zero = indexConstant(b, l, 0);
+          if (wrap) {
             Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
             index = select(b, l, negative, add(b, l, index, axisDim), index);
+          }
+          if (clamp) {
             Value last = add(b, l, axisDim, indexConstant(b, l, -1));
             index = minS(b, l, maxS(b, l, index, zero), last);
           }
@@ -207,9 +224,8 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
           source.append(loops.begin(), loops.begin() + axis);
           source.push_back(index);
           source.append(loops.begin() + axis + q, loops.end());
-          linalg::YieldOp::create(b, l, extractGathered(b, l, data, source, axisDim,
-                                                        dataType.getDimSize(axis) == 0 ||
-                                                            dataType.isDynamicDim(axis)));
+          linalg::YieldOp::create(
+              b, l, extractGathered(b, l, data, source, axisDim, mayBeEmpty));
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();

@@ -17,7 +17,10 @@
 
 #include "IndexGrids.h"
 #include "LoweringUtils.h"
+#include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -48,6 +51,40 @@ std::optional<SmallVector<SmallVector<GridTerm>>> tupleGrids(Value indices) {
     grids.push_back(std::move(*terms));
   }
   return grids;
+}
+
+/// Per component of index tuples known at compile time: the dim of the
+/// tuples' grid (the dims of `indices` but the last) whose coordinate the
+/// component holds in every tuple, if any: a grid of Range ops that
+/// constant folding turned into a tensor (the dynamo mask's
+/// [arange(batch), arange(keys)] with fixed shapes).
+SmallVector<std::optional<int64_t>> constantTupleCoordinates(Value indices) {
+  constexpr int64_t kMaxElements = 1 << 16;
+  auto type = cast<RankedTensorType>(indices.getType());
+  int64_t q = type.getRank();
+  SmallVector<std::optional<int64_t>> coordinates(type.getDimSize(q - 1));
+  DenseIntElementsAttr values;
+  if (!matchPattern(indices, m_Constant(&values)) || values.getNumElements() > kMaxElements)
+    return coordinates;
+  SmallVector<int64_t> elements = llvm::map_to_vector(
+      values.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue(); });
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> strides = computeStrides(shape);
+  for (auto [j, coordinate] : llvm::enumerate(coordinates)) {
+    // A dim of extent 1 has coordinate 0 only: one of more is tried first.
+    SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, q - 1));
+    llvm::stable_sort(dims, [&](int64_t a, int64_t b) { return shape[a] > shape[b]; });
+    for (int64_t d : dims) {
+      bool holds = true;
+      for (int64_t at = j; holds && at < (int64_t)elements.size(); at += shape[q - 1])
+        holds = elements[at] == (at / strides[d]) % shape[d];
+      if (holds) {
+        coordinate = d;
+        break;
+      }
+    }
+  }
+  return coordinates;
 }
 
 struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
@@ -82,18 +119,40 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     // Component j of every index tuple indexes data dim batch + j.
     IndexMath m{rewriter, loc};
     SmallVector<SmallVector<TermValues>> gridScalars;
-    SmallVector<bool> inRange(tuple, false); // a component that needs no check nor clamp
+    // Per component: whether a negative index is counted from the end, and
+    // whether the index is clamped into the dim (while a check that comes
+    // after the reads fails the run). Neither where a grid is in range by
+    // construction; no clamp where its check runs before the reads.
+    SmallVector<bool> wrap(tuple, true), clamp(tuple, true);
     if (grids) {
       for (auto [j, terms] : llvm::enumerate(*grids)) {
         SmallVector<TermValues> &values = gridScalars.emplace_back();
         for (const GridTerm &term : terms)
           values.push_back(termValues(rewriter, loc, term));
-        inRange[j] = inRangeByConstruction(terms, values, data, j);
-        if (!inRange[j])
+        SmallVector<Value> extents;
+        for (int64_t i = 0; i < q - 1; ++i)
+          extents.push_back(dimValue(rewriter, loc, indices, i));
+        checkGridExtents(rewriter, loc, terms, values, extents, "GatherND");
+        bool inRange = inRangeByConstruction(terms, values, data, j);
+        if (!inRange)
           checkAffineGridInRange(rewriter, loc, values, m.dim(data, j), "GatherND");
+        clamp[j] = !inRange && !checkedBeforeGather(values);
+        wrap[j] = !inRange && (clamp[j] || mayBeNegative(values));
       }
-    } else {
+    }
+    // A component that is a coordinate of the tuples' grid is that loop
+    // index; one whose constants all lie in [0, dim) is read as it is.
+    SmallVector<std::optional<int64_t>> coordinates(tuple);
+    if (!grids) {
       checkIndexTuplesInRange(rewriter, loc, indices, data, batch, "GatherND");
+      auto dataType = cast<RankedTensorType>(data.getType());
+      coordinates = constantTupleCoordinates(indices);
+      for (int64_t j = 0; j < tuple; ++j) {
+        int64_t dim = dataType.getDimSize(batch + j);
+        wrap[j] = clamp[j] = !constantIndicesInDim(indices, dim, j);
+        if (clamp[j])
+          coordinates[j].reset();
+      }
     }
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{}, ValueRange{init},
@@ -110,6 +169,8 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
             if (grids) {
               raw = affineGridIndex(b, l, (*grids)[j], gridScalars[j],
                                     ArrayRef<Value>(loops).take_front(q - 1));
+            } else if (coordinates[j]) {
+              raw = loops[*coordinates[j]];
             } else {
               tupleIndex.back() = arith::ConstantIndexOp::create(b, l, j);
               raw = toIndex(b, l, tensor::ExtractOp::create(b, l, indices, tupleIndex));
@@ -117,7 +178,11 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
             // Indices out of range (an error in ONNX) fail the run
             // (checked above) and are clamped meanwhile.
             Value dim = tensor::DimOp::create(b, l, data, batch + j);
-            dataIndex.push_back(inRange[j] ? raw : wrapAndClampIndex(b, l, raw, dim));
+            if (clamp[j])
+              raw = wrapAndClampIndex(b, l, raw, dim);
+            else if (wrap[j])
+              raw = wrapIndex(b, l, raw, dim);
+            dataIndex.push_back(raw);
           }
           dataIndex.append(loops.begin() + (q - 1), loops.end());
           linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, dataIndex).getResult());

@@ -4,7 +4,9 @@
 #include "LoweringUtils.h"
 #include "ShapeOperands.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -142,12 +144,15 @@ GridValues mlir::kiln::lowering::gridValues(OpBuilder &b, Location loc, const In
 TermValues mlir::kiln::lowering::termValues(OpBuilder &b, Location loc, const GridTerm &term) {
   IndexMath m{b, loc};
   Value scale = m.c(1);
+  bool nonNegative = true;
   for (Value s : term.scales) {
-    auto type = cast<RankedTensorType>(s.getType());
-    SmallVector<Value> zeros(type.getRank(), m.c(0));
-    scale = m.mul(scale, toIndex(b, loc, tensor::ExtractOp::create(b, loc, s, zeros)));
+    // A scale read off a shape (TorchScript's S in b * S + s) is that dim.
+    Value factor = shapeElementAsIndex(b, loc, s, 0);
+    std::optional<int64_t> constant = getConstantIntValue(factor);
+    nonNegative &= constant ? *constant >= 0 : traceIndex(factor).tensor != nullptr;
+    scale = m.mul(scale, factor);
   }
-  return {gridValues(b, loc, term.grid), scale};
+  return {gridValues(b, loc, term.grid), scale, nonNegative};
 }
 
 Value mlir::kiln::lowering::affineGridIndex(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
@@ -191,21 +196,135 @@ bool mlir::kiln::lowering::inRangeByConstruction(ArrayRef<GridTerm> terms,
          traceIndex(grid.length) == traceDim(sameDimsAs(data), d);
 }
 
+namespace {
+/// 64-bit arithmetic on index scalars (host code) that records whether any
+/// step overflowed.
+struct CheckedMath {
+  OpBuilder &b;
+  Location loc;
+  Value overflowed;
+
+  Value i64(Value index) const {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  void note(Value flag) { overflowed = arith::OrIOp::create(b, loc, overflowed, flag); }
+  Value negative(Value v) const {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v,
+                                 arith::ConstantIntOp::create(b, loc, 0, 64));
+  }
+  Value add(Value l, Value r) {
+    Value sum = arith::AddIOp::create(b, loc, l, r);
+    // Overflow: both operands' signs differ from the sum's.
+    note(negative(arith::AndIOp::create(b, loc, arith::XOrIOp::create(b, loc, l, sum),
+                                        arith::XOrIOp::create(b, loc, r, sum))));
+    return sum;
+  }
+  Value sub(Value l, Value r) {
+    Value difference = arith::SubIOp::create(b, loc, l, r);
+    // Overflow: the operands' signs differ, and the result's is not l's.
+    note(negative(arith::AndIOp::create(b, loc, arith::XOrIOp::create(b, loc, l, r),
+                                        arith::XOrIOp::create(b, loc, l, difference))));
+    return difference;
+  }
+  Value mul(Value l, Value r) {
+    auto product = arith::MulSIExtendedOp::create(b, loc, l, r);
+    // Overflow: the high word is not the low word's sign extension.
+    Value sign = arith::ShRSIOp::create(b, loc, product.getLow(),
+                                        arith::ConstantIntOp::create(b, loc, 63, 64));
+    note(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, product.getHigh(), sign));
+    return product.getLow();
+  }
+};
+} // namespace
+
 void mlir::kiln::lowering::checkAffineGridInRange(OpBuilder &b, Location loc,
                                                   ArrayRef<TermValues> values, Value bound,
                                                   StringRef opName) {
   IndexMath m{b, loc};
-  Value lowest = m.c(0), highest = m.c(0);
+  CheckedMath c{b, loc, arith::ConstantIntOp::create(b, loc, 0, 1)};
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
+  Value one = arith::ConstantIntOp::create(b, loc, 1, 64);
+  Value lowest = zero, highest = zero;
   Value nonEmpty = arith::ConstantIntOp::create(b, loc, 1, 1);
   for (const TermValues &value : values) {
     const GridValues &grid = value.grid;
-    Value first = m.mul(value.scale, grid.start);
-    Value last = m.mul(value.scale,
-                       m.add(grid.start, m.mul(grid.delta, m.sub(grid.count, m.c(1)))));
-    lowest = m.add(lowest, m.min(first, last));
-    highest = m.add(highest, m.max(first, last));
+    Value scale = c.i64(value.scale), start = c.i64(grid.start);
+    Value first = c.mul(scale, start);
+    Value last = c.mul(
+        scale, c.add(start, c.mul(c.i64(grid.delta), c.sub(c.i64(grid.count), one))));
+    lowest = c.add(lowest, arith::MinSIOp::create(b, loc, first, last));
+    highest = c.add(highest, arith::MaxSIOp::create(b, loc, first, last));
     nonEmpty = arith::AndIOp::create(b, loc, nonEmpty,
                                      m.cmp(arith::CmpIPredicate::sgt, grid.count, m.c(0)));
   }
-  checkIndexSpanInRange(b, loc, lowest, highest, nonEmpty, bound, opName);
+  // An overflow fails the run as an index past the dim would.
+  Value highestIndex = m.select(c.overflowed, bound, arith::IndexCastOp::create(
+                                                         b, loc, b.getIndexType(), highest));
+  checkIndexSpanInRange(b, loc, arith::IndexCastOp::create(b, loc, b.getIndexType(), lowest),
+                        highestIndex, nonEmpty, bound, opName);
+}
+
+void mlir::kiln::lowering::checkGridExtents(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
+                                            ArrayRef<TermValues> values,
+                                            ArrayRef<Value> extents, StringRef opName) {
+  Value mismatch = arith::ConstantIntOp::create(b, loc, 0, 1);
+  for (auto [term, value] : llvm::zip_equal(terms, values)) {
+    int64_t d = term.grid.dim;
+    if (d < 0 || traceIndex(value.grid.length) == traceIndex(extents[d]))
+      continue;
+    // A flat grid (a Range of one value broadcast) fits any extent.
+    Value differs = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                                  value.grid.length, extents[d]);
+    Value fits = b.createOrFold<arith::XOrIOp>(loc, value.grid.flat,
+                                               arith::ConstantIntOp::create(b, loc, 1, 1));
+    mismatch = b.createOrFold<arith::OrIOp>(
+        loc, mismatch, b.createOrFold<arith::AndIOp>(loc, differs, fits));
+  }
+  if (matchPattern(mismatch, m_Zero()))
+    return;
+  emitRuntimeCheck(b, loc, mismatch,
+                   describeNode(loc, opName) +
+                       ": its indices, built from Range ops, broadcast a Range of more than "
+                       "one value to another length");
+}
+
+/// Whether the scalar `v` is computed from constants and dims only: no
+/// tensor element other than a constant's enters it.
+static bool fromShapesOnly(Value v, unsigned depth = 0) {
+  constexpr unsigned kMaxDepth = 32;
+  if (matchPattern(v, m_Constant()))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || depth == kMaxDepth)
+    return false;
+  if (isa<tensor::DimOp>(def))
+    return true;
+  if (auto extract = dyn_cast<tensor::ExtractOp>(def))
+    if (!matchPattern(extract.getTensor(), m_Constant()))
+      return false;
+  if (def->getNumRegions() != 0 || !isPure(def))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value operand) {
+    return isa<TensorType>(operand.getType()) ? matchPattern(operand, m_Constant())
+                                              : fromShapesOnly(operand, depth + 1);
+  });
+}
+
+bool mlir::kiln::lowering::checkedBeforeGather(ArrayRef<TermValues> values) {
+  return llvm::all_of(values, [](const TermValues &value) {
+    const GridValues &grid = value.grid;
+    return fromShapesOnly(value.scale) && fromShapesOnly(grid.start) &&
+           fromShapesOnly(grid.delta) && fromShapesOnly(grid.count);
+  });
+}
+
+bool mlir::kiln::lowering::mayBeNegative(ArrayRef<TermValues> values) {
+  auto nonNegativeConstant = [](Value v) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    return c && *c >= 0;
+  };
+  return !llvm::all_of(values, [&](const TermValues &value) {
+    return value.scaleNonNegative && nonNegativeConstant(value.grid.start) &&
+           nonNegativeConstant(value.grid.delta);
+  });
 }

@@ -55,9 +55,11 @@ struct GridValues {
 GridValues gridValues(OpBuilder &b, Location loc, const IndexGrid &grid);
 
 /// A term's values on the host: its grid's, and the product of its scales.
+/// scaleNonNegative: each scale is a dim or a constant >= 0.
 struct TermValues {
   GridValues grid;
   Value scale; // index
+  bool scaleNonNegative = false;
 };
 TermValues termValues(OpBuilder &b, Location loc, const GridTerm &term);
 
@@ -75,12 +77,37 @@ bool inRangeByConstruction(ArrayRef<GridTerm> terms, ArrayRef<TermValues> values
 
 /// Fails the run (naming `opName`'s node) where an affine grid holds an
 /// index outside [-bound, bound): each term's extremes are its first and
-/// last values times its scale, and the sum's are their sums. (A graph
-/// whose own index arithmetic wraps around its integer type is not
-/// modelled: the gather computes the indices in 64 bits, clamped into the
-/// data, and the extremes may not bound the graph's wrapped values.)
+/// last values times its scale, and the sum's are their sums, computed in
+/// 64 bits as the gather computes each index. Where a step of that
+/// arithmetic overflows, the index the graph means is past any dim and the
+/// run fails too. So every index a run that passes computes is the one the
+/// graph means, and lies within the extremes, inside [-bound, bound).
+/// (A graph whose own index arithmetic wraps around its integer type is not
+/// modelled: the graph's wrapped values may differ.)
 void checkAffineGridInRange(OpBuilder &b, Location loc, ArrayRef<TermValues> values,
                             Value bound, StringRef opName);
+
+/// Fails the run (naming `opName`'s node) where a term's grid holds a
+/// number of values along its dim other than the extent of the grid
+/// tensor's dim (`extents`, one per dim), unless it is flat: an Expand or
+/// a broadcasting Add the graph may not do (ONNX broadcasts only a 1). The
+/// grid's Unsqueeze, Expand and Add ops are never lowered, so their own
+/// checks do not run; the gather's range check and its unclamped reads
+/// count on every position along the dim holding a value of the Range.
+void checkGridExtents(OpBuilder &b, Location loc, ArrayRef<GridTerm> terms,
+                      ArrayRef<TermValues> values, ArrayRef<Value> extents, StringRef opName);
+
+/// Whether checkAffineGridInRange's check runs before any gather reads:
+/// its scalars are made of constants and dims only, no tensor element.
+/// (On the GPU path, kiln-lower-runtime-checks defers a check that reads
+/// tensor data until the run's kernels are done: the gather must then
+/// clamp its indices, as it does for indices it reads from a tensor.)
+bool checkedBeforeGather(ArrayRef<TermValues> values);
+
+/// Whether the affine grid may hold a negative index (which counts from
+/// the end of the dim): not where every term's start and step are
+/// constants >= 0 and its scales dims or constants >= 0.
+bool mayBeNegative(ArrayRef<TermValues> values);
 
 } // namespace mlir::kiln::lowering
 

@@ -284,15 +284,20 @@ static Value outsideBounds(OpBuilder &b, Location loc, Value lowest, Value highe
 }
 
 /// Whether every element of `indices` whose position in the last dim is
-/// `component` (every element: -1) lies in [-bound, bound), when `indices`
+/// `component` (every element: -1) lies in [lowest, bound), when `indices`
 /// is a compile-time constant; std::nullopt when it is not. A slice of a
 /// constant (BERT's position ids: the first `sequence` of a constant
 /// arange) is in range where all the constant is; where some of it is not,
 /// only the run can tell whether the slice holds it.
-static std::optional<bool> constantInRange(Value indices, int64_t bound,
-                                           int64_t component = -1) {
-  if (auto slice = indices.getDefiningOp<tensor::ExtractSliceOp>(); slice && component < 0) {
-    std::optional<bool> all = constantInRange(slice.getSource(), bound);
+static std::optional<bool> constantWithin(Value indices, int64_t lowest, int64_t bound,
+                                          int64_t component = -1) {
+  Value sliced;
+  if (auto slice = indices.getDefiningOp<tensor::ExtractSliceOp>())
+    sliced = slice.getSource();
+  else if (auto slice = indices.getDefiningOp<kiln::SliceOp>())
+    sliced = slice.getInput(); // not lowered yet
+  if (sliced && component < 0) {
+    std::optional<bool> all = constantWithin(sliced, lowest, bound);
     return all && *all ? all : std::nullopt;
   }
   DenseIntElementsAttr values;
@@ -302,10 +307,19 @@ static std::optional<bool> constantInRange(Value indices, int64_t bound,
   int64_t position = 0;
   for (const APInt &value : values.getValues<APInt>()) {
     int64_t index = value.getSExtValue();
-    if ((component < 0 || position++ % last == component) && (index < -bound || index >= bound))
+    if ((component < 0 || position++ % last == component) && (index < lowest || index >= bound))
       return false;
   }
   return true;
+}
+
+static std::optional<bool> constantInRange(Value indices, int64_t bound,
+                                           int64_t component = -1) {
+  return constantWithin(indices, -bound, bound, component);
+}
+
+bool mlir::kiln::lowering::constantIndicesInDim(Value indices, int64_t dim, int64_t component) {
+  return dim > 0 && constantWithin(indices, 0, dim, component) == true;
 }
 
 /// The check of indices known at compile time: none when they are all in
@@ -369,11 +383,15 @@ void mlir::kiln::lowering::checkIndexTuplesInRange(OpBuilder &b, Location loc, V
   }
 }
 
-Value mlir::kiln::lowering::wrapAndClampIndex(OpBuilder &b, Location loc, Value raw, Value dim) {
+Value mlir::kiln::lowering::wrapIndex(OpBuilder &b, Location loc, Value raw, Value dim) {
   IndexMath m{b, loc};
   Value negative = m.cmp(arith::CmpIPredicate::slt, raw, m.c(0));
-  Value index = m.select(negative, m.add(raw, dim), raw);
-  return m.min(m.max(index, m.c(0)), m.sub(dim, m.c(1)));
+  return m.select(negative, m.add(raw, dim), raw);
+}
+
+Value mlir::kiln::lowering::wrapAndClampIndex(OpBuilder &b, Location loc, Value raw, Value dim) {
+  IndexMath m{b, loc};
+  return m.min(m.max(wrapIndex(b, loc, raw, dim), m.c(0)), m.sub(dim, m.c(1)));
 }
 
 Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value data,

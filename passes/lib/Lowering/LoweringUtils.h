@@ -109,6 +109,16 @@ void checkIndicesInRange(OpBuilder &b, Location loc, Value indices, Value bound,
 void checkIndexTuplesInRange(OpBuilder &b, Location loc, Value indices, Value data,
                              int64_t firstDim, StringRef what);
 
+/// Whether `indices` are known at compile time (a constant, or a slice of
+/// one) and each lies in [0, dim): a gather reads them as they are. With
+/// `component` >= 0, only the elements at that position of the last dim
+/// (one component of GatherND's index tuples).
+bool constantIndicesInDim(Value indices, int64_t dim, int64_t component = -1);
+
+/// The index `raw` (an index value) into a dim of size `dim` with a
+/// negative one counted from the end.
+Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value dim);
+
 /// The index `raw` (an index value) into a dim of size `dim` with a
 /// negative one counted from the end, clamped into [0, dim - 1] so that an
 /// out-of-range one (which fails the run's index check) still reads or

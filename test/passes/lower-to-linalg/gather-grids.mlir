@@ -4,17 +4,23 @@
 // index an Add of arange(S) and arange(B) times S (a size off a shape).
 // The generic computes it from its loop indices 0 and 3 (no index tensor,
 // no Range generic), and the range check adds up the terms' extremes on
-// the host (no reduction over the indices).
+// the host (no reduction over the indices), in 64 bits with each product
+// and sum checked for overflow. The check's scalars are dims and
+// constants, so it runs before the gather on the GPU path too, and every
+// term is >= 0: the index is read as it is (no wrap, no clamp, no guard
+// for an empty mask).
 // CHECK-LABEL: func.func @main(%arg0: tensor<?x?xi1>
 // CHECK-NOT: iterator_types = ["reduction"
+// CHECK: arith.mulsi_extended
 // CHECK: kiln.runtime_check %{{.*}}, "a Gather: indices element out of data bounds
 // CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(
 // CHECK-NOT: tensor<1x1x1x?xi64>
 // CHECK: %[[B:.*]] = linalg.index 0
 // CHECK: %[[S:.*]] = linalg.index 3
 // CHECK: %[[ROW:.*]] = arith.muli %{{.*}}, %[[B]] : index
-// CHECK: arith.addi %[[S]], %[[ROW]] : index
-// CHECK: tensor.extract %{{.*}} : tensor<?x1xi1>
+// CHECK: %[[I:.*]] = arith.addi %[[S]], %[[ROW]] : index
+// CHECK-NEXT: %[[E:.*]] = tensor.extract %{{.*}}[%[[I]], %c0] : tensor<?x1xi1>
+// CHECK-NEXT: linalg.yield %[[E]]
 // CHECK: return %[[G]]
 func.func @main(%mask: tensor<?x?xi1>) -> tensor<?x1x1x?x1xi1> {
   %zero = kiln.constant dense<0> : tensor<i64>
@@ -51,4 +57,50 @@ func.func @main(%table: tensor<16x4xf32>, %n: tensor<i64>) -> tensor<?x?x4xf32> 
   %idx = kiln.mul %col, %rowv : (tensor<?x1xi64>, tensor<1x?xi64>) -> tensor<?x?xi64>
   %g = kiln.gather %table, %idx {axis = 0 : i64} : (tensor<16x4xf32>, tensor<?x?xi64>) -> tensor<?x?x4xf32>
   return %g : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The last four rows counted from the end (-1, -2, -3, -4: a Range of
+// constants): checked on the host, so no clamp and no guard for an empty
+// table; the indices are negative, so each is counted from the end.
+// CHECK-LABEL: func.func @main(%arg0: tensor<?x4xf32>
+// CHECK: kiln.runtime_check %{{.*}}, "a Gather: indices element out of data bounds
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: %[[N:.*]] = arith.cmpi slt
+// CHECK: %[[W:.*]] = arith.select %[[N]]
+// CHECK-NOT: arith.maxsi
+// CHECK-NOT: arith.minsi
+// CHECK-NOT: scf.if
+// CHECK: tensor.extract %arg0[%[[W]], %{{.*}}] : tensor<?x4xf32>
+func.func @main(%table: tensor<?x4xf32>) -> tensor<4x4xf32> {
+  %start = kiln.constant dense<-1> : tensor<i64>
+  %limit = kiln.constant dense<-5> : tensor<i64>
+  %r = kiln.range %start, %limit, %start : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<4xi64>
+  %g = kiln.gather %table, %r {axis = 0 : i64} : (tensor<?x4xf32>, tensor<4xi64>) -> tensor<4x4xf32>
+  return %g : tensor<4x4xf32>
+}
+
+// -----
+
+// A grid whose start is a tensor's element (an input here; on the GPU path
+// any computed tensor is in device memory, its check deferred until the
+// run's kernels are done): the gather wraps and clamps every index, and
+// reads nothing from an empty table, as for indices read from a tensor.
+// CHECK-LABEL: func.func @main(%arg0: tensor<?x4xf32>
+// CHECK: kiln.runtime_check %{{.*}}, "a Gather: indices element out of data bounds
+// CHECK: linalg.generic
+// CHECK: arith.select
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.if
+// CHECK: tensor.extract %arg0
+func.func @main(%table: tensor<?x4xf32>, %start: tensor<i64>) -> tensor<3x4xf32> {
+  %one = kiln.constant dense<1> : tensor<i64>
+  %three = kiln.constant dense<3> : tensor<i64>
+  %limit = kiln.add %start, %three : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %r = kiln.range %start, %limit, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<3xi64>
+  %g = kiln.gather %table, %r {axis = 0 : i64} : (tensor<?x4xf32>, tensor<3xi64>) -> tensor<3x4xf32>
+  return %g : tensor<3x4xf32>
 }

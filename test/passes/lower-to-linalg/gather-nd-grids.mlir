@@ -1,4 +1,4 @@
-// RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-add-runtime-context,func.func(kiln-lower-to-linalg,canonicalize,cse))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-add-runtime-context,func.func(kiln-lower-to-linalg,canonicalize,cse,canonicalize))' -split-input-file | FileCheck %s
 
 // mask[arange(b), arange(s)] as the dynamo exports build it: the generic
 // reads the mask at its loop indices 0 and 3 (start 0 + delta 1 times
@@ -56,4 +56,28 @@ func.func @main(%data: tensor<4x5xf32>, %col: tensor<3x1xi64>) -> tensor<3xf32> 
   %idx = kiln.concat %u, %col {axis = 1 : i64} : (tensor<3x1xi64>, tensor<3x1xi64>) -> tensor<3x2xi64>
   %g = kiln.gather_nd %data, %idx : (tensor<4x5xf32>, tensor<3x2xi64>) -> tensor<3xf32>
   return %g : tensor<3xf32>
+}
+
+// -----
+
+// Rows arange(n) of a table, n another tensor's length: no index is built
+// and none is clamped; the host checks n against the table's rows (dims
+// only, so before the gather on the GPU path too) and, every index being
+// >= 0, none is counted from the end.
+// CHECK-LABEL: func.func @main
+// CHECK-NOT: iterator_types = ["reduction"
+// CHECK: kiln.runtime_check %{{.*}}, "a GatherND: indices element out of data bounds
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: %[[J:.*]] = linalg.index 1
+// CHECK-NEXT: tensor.extract %arg0[%[[I]], %[[J]]] : tensor<?x?xf32>
+func.func @main(%table: tensor<?x?xf32>, %x: tensor<?xf32>) -> tensor<?x?xf32> {
+  %zero = kiln.constant dense<0> : tensor<i64>
+  %one = kiln.constant dense<1> : tensor<i64>
+  %shape = kiln.shape %x {start = 0 : i64, end = 1 : i64} : (tensor<?xf32>) -> tensor<1xi64>
+  %n = kiln.gather %shape, %zero {axis = 0 : i64} : (tensor<1xi64>, tensor<i64>) -> tensor<i64>
+  %r = kiln.range %zero, %n, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %idx = kiln.unsqueeze %r {axes = array<i64: 1>} : (tensor<?xi64>) -> tensor<?x1xi64>
+  %g = kiln.gather_nd %table, %idx : (tensor<?x?xf32>, tensor<?x1xi64>) -> tensor<?x?xf32>
+  return %g : tensor<?x?xf32>
 }

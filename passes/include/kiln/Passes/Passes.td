@@ -1302,7 +1302,13 @@ def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> 
     `[1, 1, S, 1]` by GPT-2's causal mask) becomes the grid computed over
     the expanded shape (each source index is its group's indices linearized),
     which then fuses into its reader; the original grid goes when nothing
-    else reads it.
+    else reads it. Views between a generic whose inputs are all constants
+    (a gather) and its reader that only drop and add dims of 1 (a
+    `tensor.reshape` to sizes that are the gather's own dims, or a collapse
+    and expand that regroup dims on the way: TorchScript's mask,
+    `[B, 1, 1, S, 1]` to `[-1]` to `[B, 1, 1, S]`) are seen through: the
+    reader reads the gather's result directly (index 0 in the dims of 1),
+    and the gather fuses into it.
 
     Before:
     ```mlir
