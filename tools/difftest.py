@@ -720,7 +720,9 @@ class Gen:
         build the attention mask (the flattened [rows * cols, 1] value at
         r * cols + c, the Mul's cols read off a shape) and GPT-2's position
         ids (a Range unsqueezed into a table's rows, sometimes descending,
-        counted from the end, or scaled by a constant)."""
+        counted from the end, or scaled by a constant). The mask is at times
+        viewed back as TorchScript does (Reshape to [-1], then to the
+        index's shape)."""
         a, zero, one, rows, cols = self.matrix_dims()
         if self.chance(0.5):
             # The table's rows at arange(rows): reversed, counted from the
@@ -750,7 +752,15 @@ class Gen:
         idx = self.node("Add", [uc, row] if self.chance(0.5) else [row, uc], I64, out, True)
         flat = self.node("Flatten", [a], a.dtype, (dim_mul(a.shape[0], a.shape[1]), ONE), a.exact,
                          axis=2)
-        return self.node("Gather", [flat, idx], a.dtype, out + [ONE], a.exact, axis=0)
+        g = self.node("Gather", [flat, idx], a.dtype, out + [ONE], a.exact, axis=0)
+        if self.chance(0.5):
+            return g
+        # TorchScript views the gathered mask back: Reshape to [-1], then to
+        # Shape(index) (views that only drop and add dims of 1).
+        whole = self.node("Reshape", [g, self.ints([-1])], a.dtype,
+                          [dim_mul(a.shape[0], a.shape[1])], a.exact)
+        index_shape = self.node("Shape", [idx], I64, [dim(4)], True)
+        return self.node("Reshape", [whole, index_shape], a.dtype, out, a.exact)
 
     def op_grid_compare(self):
         """A Range over a dim (arange(x.size(d)), ascending or descending)

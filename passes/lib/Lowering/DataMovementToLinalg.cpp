@@ -171,7 +171,8 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
       bool inRange = inRangeByConstruction(*grid, gridScalars, data, axis);
       if (!inRange)
         checkAffineGridInRange(rewriter, loc, gridScalars, axisDim, "Gather");
-      clamp = mayBeEmpty = !inRange && !checkedBeforeGather(gridScalars);
+      clamp = mayBeEmpty =
+          !inRange && !(checkedBeforeGather(gridScalars) && canEmitRuntimeCheck(rewriter));
       wrap = !inRange && (clamp || mayBeNegative(gridScalars));
     } else {
       checkIndicesInRange(rewriter, loc, indices, axisDim, "Gather");

@@ -136,7 +136,7 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
         bool inRange = inRangeByConstruction(terms, values, data, j);
         if (!inRange)
           checkAffineGridInRange(rewriter, loc, values, m.dim(data, j), "GatherND");
-        clamp[j] = !inRange && !checkedBeforeGather(values);
+        clamp[j] = !inRange && !(checkedBeforeGather(values) && canEmitRuntimeCheck(rewriter));
         wrap[j] = !inRange && (clamp[j] || mayBeNegative(values));
       }
     }

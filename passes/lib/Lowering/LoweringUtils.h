@@ -89,6 +89,12 @@ bool namesAnyNodeOf(Location loc, const llvm::StringSet<> &names);
 /// through (a kiln-opt test, a helper).
 void emitRuntimeCheck(OpBuilder &b, Location loc, Value failed, StringRef message);
 
+/// Whether emitRuntimeCheck places checks at `b`'s insertion point (the
+/// function has a kiln.runtime_context argument). Code that counts on a
+/// check having passed (a gather reading its indices unclamped) must not
+/// where it does not.
+bool canEmitRuntimeCheck(OpBuilder &b);
+
 /// Whether `predicate` holds for any element of `tensor` (an i1, computed
 /// by one reduction over the tensor).
 Value anyElement(OpBuilder &b, Location loc, Value tensor,

@@ -97,17 +97,19 @@ Value copyBroadcast(OpBuilder &b, Location loc, Value operand,
 
 } // namespace
 
-void mlir::kiln::lowering::emitRuntimeCheck(OpBuilder &b, Location loc, Value failed,
-                                            StringRef message) {
-  if (matchPattern(failed, m_Zero()))
-    return;
+bool mlir::kiln::lowering::canEmitRuntimeCheck(OpBuilder &b) {
   // Checks fail the run through its context; a function without one (a
   // kiln-opt test, a helper) gets none.
   Operation *parent = b.getInsertionBlock()->getParentOp();
   auto func = dyn_cast<func::FuncOp>(parent);
   if (!func)
     func = parent->getParentOfType<func::FuncOp>();
-  if (!func || !runtimeContextArgument(func))
+  return func && runtimeContextArgument(func);
+}
+
+void mlir::kiln::lowering::emitRuntimeCheck(OpBuilder &b, Location loc, Value failed,
+                                            StringRef message) {
+  if (matchPattern(failed, m_Zero()) || !canEmitRuntimeCheck(b))
     return;
   RuntimeCheckOp::create(b, loc, failed, message);
 }

@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s --pass-pipeline='builtin.module(kiln-add-runtime-context,func.func(kiln-lower-to-linalg,canonicalize,cse))' -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-lower-to-linalg,canonicalize,cse))' -split-input-file | FileCheck %s --check-prefix=NOCTX
 
 // TorchScript's flattened mask: the [B * S, 1] mask at b * S + s, the
 // index an Add of arange(S) and arange(B) times S (a size off a shape).
@@ -22,6 +23,14 @@
 // CHECK-NEXT: %[[E:.*]] = tensor.extract %{{.*}}[%[[I]], %c0] : tensor<?x1xi1>
 // CHECK-NEXT: linalg.yield %[[E]]
 // CHECK: return %[[G]]
+// Without a run-time context (kiln-opt without kiln-add-runtime-context)
+// no check can fail the run: the gather clamps its indices.
+// NOCTX-LABEL: func.func @main(%arg0: tensor<?x?xi1>
+// NOCTX-NOT: kiln.runtime_check
+// NOCTX: linalg.generic
+// NOCTX: arith.maxsi
+// NOCTX: arith.minsi
+// NOCTX: tensor.extract
 func.func @main(%mask: tensor<?x?xi1>) -> tensor<?x1x1x?x1xi1> {
   %zero = kiln.constant dense<0> : tensor<i64>
   %one = kiln.constant dense<1> : tensor<i64>

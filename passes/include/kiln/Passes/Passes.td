@@ -1836,7 +1836,11 @@ def KilnGpuHalfStorage : Pass<"kiln-gpu-half-storage", "::mlir::func::FuncOp"> {
     reads it as an input (generic inputs, `tensor.extract`, a row op's `x`
     or `addend`, attention's `q`, `kt`, `v` or `addend`, a qualifying
     view) or reads only its sizes (`tensor.dim`): function results and
-    accumulators stay fp32.
+    accumulators stay fp32. So does a generic input the body rounds to an
+    integer (`math.roundeven`, `math.round`, `floor`, `ceil`, `trunc`,
+    `fptosi`, `fptoui` of it or of a float computed from it: QuantizeLinear,
+    Round, Cast to an integer), which rounded to 16 bits first would now
+    and then land a whole step off.
 
     Before:
     ```mlir
