@@ -4,8 +4,8 @@
 #include "LoweringUtils.h"
 #include "ShapeOperands.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -288,8 +288,10 @@ void mlir::kiln::lowering::checkGridExtents(OpBuilder &b, Location loc, ArrayRef
                        "one value to another length");
 }
 
-/// Whether the scalar `v` is computed from constants and dims only: no
-/// tensor element other than a constant's enters it.
+/// Whether the scalar `v` is computed from constants and dims only. A
+/// tensor element enters it only as an element of a dense constant at
+/// constant indices, which canonicalization folds: kiln-lower-runtime-checks
+/// then sees no tensor read, and places the check on the host.
 static bool fromShapesOnly(Value v, unsigned depth = 0) {
   constexpr unsigned kMaxDepth = 32;
   if (matchPattern(v, m_Constant()))
@@ -299,15 +301,17 @@ static bool fromShapesOnly(Value v, unsigned depth = 0) {
     return false;
   if (isa<tensor::DimOp>(def))
     return true;
-  if (auto extract = dyn_cast<tensor::ExtractOp>(def))
-    if (!matchPattern(extract.getTensor(), m_Constant()))
-      return false;
-  if (def->getNumRegions() != 0 || !isPure(def))
+  if (auto extract = dyn_cast<tensor::ExtractOp>(def)) {
+    DenseElementsAttr elements;
+    return matchPattern(extract.getTensor(), m_Constant(&elements)) &&
+           llvm::all_of(extract.getIndices(),
+                        [](Value i) { return matchPattern(i, m_Constant()); });
+  }
+  if (def->getNumRegions() != 0 || !isPure(def) ||
+      llvm::any_of(def->getOperandTypes(), llvm::IsaPred<TensorType>))
     return false;
-  return llvm::all_of(def->getOperands(), [&](Value operand) {
-    return isa<TensorType>(operand.getType()) ? matchPattern(operand, m_Constant())
-                                              : fromShapesOnly(operand, depth + 1);
-  });
+  return llvm::all_of(def->getOperands(),
+                      [&](Value operand) { return fromShapesOnly(operand, depth + 1); });
 }
 
 bool mlir::kiln::lowering::checkedBeforeGather(ArrayRef<TermValues> values) {
