@@ -533,19 +533,38 @@ struct PruneStructuredPass : mlir::kiln::impl::KilnPruneStructuredBase<PruneStru
     for (ShapeEntry &entry : block.shapeEntries)
       replaced.push_back(entry.reshape.getShape());
     replaceUnits(block, kept);
-    for (Value value : replaced)
-      eraseIfUnused(value);
+    eraseUnused(replaced);
   }
 
-  /// Erases the constant (or concat of constants) `value`, if dead.
-  static void eraseIfUnused(Value value) {
-    Operation *op = value.getDefiningOp();
-    if (!op || !value.use_empty() || !isa<ConstantOp, ConcatOp>(op))
-      return;
-    SmallVector<Value> operands(op->getOperands());
-    op->erase();
-    for (Value operand : operands)
-      eraseIfUnused(operand);
+  /// Erases those of `values`' producers that are constants (or concats of
+  /// constants) nothing reads any more, and then such producers of theirs.
+  /// A producer may appear more than once (CSE merges equal constants, and
+  /// a concat's operand may be in `values` too): each is erased once, when
+  /// its last reader has gone.
+  static void eraseUnused(ArrayRef<Value> values) {
+    auto erasable = [](Value v) -> Operation * {
+      Operation *op = v.getDefiningOp();
+      return op && isa<ConstantOp, ConcatOp>(op) ? op : nullptr;
+    };
+    SetVector<Operation *> candidates;
+    for (Value value : values)
+      if (Operation *op = erasable(value))
+        candidates.insert(op);
+    for (bool erased = true; erased;) {
+      erased = false;
+      for (Operation *op : candidates.takeVector()) {
+        if (!op->use_empty()) {
+          candidates.insert(op);
+          continue;
+        }
+        for (Value operand : op->getOperands())
+          if (Operation *producer = erasable(operand))
+            candidates.insert(producer);
+        candidates.remove(op); // inserted again as a producer of an earlier one
+        op->erase();
+        erased = true;
+      }
+    }
   }
 
   void replaceUnits(MatchedBlock &block, ArrayRef<int64_t> kept) {
