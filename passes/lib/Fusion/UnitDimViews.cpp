@@ -1,6 +1,7 @@
 //===- UnitDimViews.cpp - Views that only add or drop dims of 1 -----------===//
 
 #include "UnitDimViews.h"
+#include "../Lowering/ShapeOperands.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -21,37 +22,6 @@ Value throughReshapes(Value v) {
     else
       return v;
   }
-}
-
-/// Dim `d` of `v` where its producers say it (a static size, a
-/// tensor.empty size, through the inits of destination-style ops); null
-/// otherwise.
-OpFoldResult knownSize(Value v, int64_t d) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (!type.isDynamicDim(d))
-    return IntegerAttr::get(IndexType::get(v.getContext()), type.getDimSize(d));
-  if (auto empty = v.getDefiningOp<tensor::EmptyOp>())
-    return empty.getMixedSizes()[d];
-  auto result = dyn_cast<OpResult>(v);
-  if (auto dps = result ? dyn_cast<DestinationStyleOpInterface>(result.getOwner()) : nullptr)
-    if (dps.hasPureTensorSemantics())
-      return knownSize(dps.getDpsInitOperand(result.getResultNumber())->get(), d);
-  return {};
-}
-
-/// Whether the index value `size` is dim `d` of `v`.
-bool isDimOf(Value size, Value v, int64_t d) {
-  OpFoldResult sizeOf = getAsOpFoldResult(size);
-  if (auto dim = size.getDefiningOp<tensor::DimOp>()) {
-    std::optional<int64_t> index = dim.getConstantIndex();
-    if (index && dim.getSource() == v && *index == d)
-      return true;
-    if (index && isa<RankedTensorType>(dim.getSource().getType()))
-      if (OpFoldResult traced = knownSize(dim.getSource(), *index))
-        sizeOf = traced;
-  }
-  OpFoldResult known = knownSize(v, d);
-  return known && isEqualConstantIntOrValue(known, sizeOf);
 }
 
 bool isStaticOne(RankedTensorType type, int64_t d) { return type.getDimSize(d) == 1; }
@@ -112,7 +82,8 @@ LogicalResult rewriteAsUnitDimViews(PatternRewriter &rewriter, Operation *op, Va
       return failure();
     auto size = dyn_cast<Value>(sizes[r]);
     if (!sourceType.isDynamicDim(s) ? sourceType.getDimSize(s) != resultType.getDimSize(r)
-                                    : !size || !isDimOf(size, source, s))
+                                    : !size || !(kiln::lowering::traceIndex(size) ==
+                                                 kiln::lowering::traceDim(source, s)))
       return failure();
   }
 

@@ -211,15 +211,11 @@ struct GatherToGeneric : OpRewritePattern<GatherOp> {
           } else {
             index = toIndex(b, l, args[0]);
           }
-          Value zero = indexConstant(b, l, 0);
-          if (wrap) {
-            Value negative = cmp(b, l, arith::CmpIPredicate::slt, index, zero);
-            index = select(b, l, negative, add(b, l, index, axisDim), index);
-          }
-          if (clamp) {
-            Value last = add(b, l, axisDim, indexConstant(b, l, -1));
-            index = minS(b, l, maxS(b, l, index, zero), last);
-          }
+          // (A clamped index is wrapped first: clamp implies wrap.)
+          if (clamp)
+            index = wrapAndClampIndex(b, l, index, axisDim);
+          else if (wrap)
+            index = wrapIndex(b, l, index, axisDim);
           if (!grid)
             loops = loopIndices(b, l, rank);
           source.append(loops.begin(), loops.begin() + axis);

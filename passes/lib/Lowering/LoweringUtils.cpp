@@ -391,7 +391,12 @@ Value mlir::kiln::lowering::wrapIndex(OpBuilder &b, Location loc, Value raw, Val
 
 Value mlir::kiln::lowering::wrapAndClampIndex(OpBuilder &b, Location loc, Value raw, Value dim) {
   IndexMath m{b, loc};
-  return m.min(m.max(wrapIndex(b, loc, raw, dim), m.c(0)), m.sub(dim, m.c(1)));
+  // One statement per op: the order they are built in is the IR's, which
+  // C++ leaves unspecified among a call's arguments.
+  Value last = m.sub(dim, m.c(1));
+  Value wrapped = wrapIndex(b, loc, raw, dim);
+  Value low = m.max(wrapped, m.c(0));
+  return m.min(low, last);
 }
 
 Value mlir::kiln::lowering::extractGathered(OpBuilder &b, Location loc, Value data,

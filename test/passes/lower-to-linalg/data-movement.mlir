@@ -45,9 +45,9 @@ func.func @gather_static(%d: tensor<5x4xf32>, %i: tensor<2x3xi64>) -> tensor<2x3
 // CHECK: linalg.generic {indexing_maps = [#[[IDX]], #{{.*}}]
 // CHECK-SAME: ins(%[[I]] : tensor<?xi32>) outs(%[[E]] : tensor<?x?x8xf32>)
 // CHECK: %[[CAST:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: %[[LAST:.*]] = arith.subi %[[AXIS]], %[[C1]] : index
 // CHECK: %[[WRAP:.*]] = arith.addi %[[CAST]], %[[AXIS]] : index
 // CHECK: %[[SEL:.*]] = arith.select %{{.*}}, %[[WRAP]], %[[CAST]] : index
-// CHECK: %[[LAST:.*]] = arith.addi %[[AXIS]], %{{.*}} : index
 // CHECK: %[[LOW:.*]] = arith.maxsi %[[SEL]], %{{.*}} : index
 // CHECK: %[[CLAMPED:.*]] = arith.minsi %[[LOW]], %[[LAST]] : index
 // CHECK: %[[L0:.*]] = linalg.index 0 : index
