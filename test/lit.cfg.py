@@ -32,7 +32,11 @@ config.substitutions.append(("%kiln_src", config.kiln_src_root))
 # use_default_substitutions() already maps %python to lit's own interpreter;
 # substitutions apply in order, so replace that entry rather than add one.
 config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
-config.substitutions.append(("%python", config.kiln_python))
+# In a sanitized build a script that loads the instrumented runtime (ctypes)
+# needs the ASan runtime preloaded, as the Python ctests do.
+python_env = getattr(config, "kiln_python_env", "")
+config.substitutions.append(
+    ("%python", f"env {python_env} {config.kiln_python}" if python_env else config.kiln_python))
 config.substitutions.append(("%models", os.path.join(config.kiln_src_root, "test", "models")))
 
 # Tests of x86 code generation and the runtime's x86 CPU checks.
