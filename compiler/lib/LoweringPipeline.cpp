@@ -582,7 +582,7 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true "
                            "residual-over-zero-only=true},"
                          : "") +
-         "kiln-plan-memory," +
+         "kiln-plan-memory,kiln-heap-allocations-to-runtime," +
          std::string(options.gpuGemmLibrary ? "kiln-fgemm-to-runtime," : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's
          // block (a zero init), not inside launches.
@@ -698,6 +698,9 @@ std::string mlir::kiln::loweringPipeline(const CompileOptions &options) {
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
          "canonicalize,cse,kiln-plan-memory,func.func(kiln-check-allocation-sizes),"
+         // What stays on the heap comes from the runtime, which frees it
+         // when a check fails the run.
+         "kiln-heap-allocations-to-runtime,"
          "kiln-contraction-to-runtime-gemm," + activationProductsPass(options) +
          "kiln-fgemm-to-runtime,kiln-qgemm-to-runtime,"
          "kiln-sparse-gemm-to-runtime,kiln-sparse-qgemm-to-runtime,kiln-softmax-to-runtime,"

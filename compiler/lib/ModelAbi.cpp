@@ -147,6 +147,7 @@ public:
          {true, true, false, false}},
         {"kiln_rt_fail", offsetof(kiln_runtime_context, fail), {true}},
         {"kiln_rt_gpu_check", offsetof(kiln_runtime_context, gpu_check), {true, true}}, // ABI 15
+        {"kiln_rt_release", offsetof(kiln_runtime_context, release), {true}},         // ABI 17
     };
     for (const Import &import : imports) {
       llvm::Function *thunk = module.getFunction(import.name);
@@ -172,6 +173,8 @@ public:
       b.CreateRetVoid();
     }
     std::string problem = defineScratchImport();
+    if (problem.empty())
+      problem = defineAllocImport();
     if (problem.empty())
       problem = defineGpuConstantImport();
     return problem.empty() ? defineProfileImport() : problem;
@@ -222,6 +225,13 @@ public:
   /// {p, p, 0, [bytes], [1]} of p = ctx->scratch(ctx, bytes).
   std::string defineScratchImport() {
     return defineMemoryImport("kiln_rt_scratch", offsetof(kiln_runtime_context, scratch),
+                              /*noalias=*/true);
+  }
+
+  /// kiln_rt_alloc(ctx, bytes) -> memref<?xi8>: the descriptor
+  /// {p, p, 0, [bytes], [1]} of p = ctx->alloc(ctx, bytes) (ABI 17).
+  std::string defineAllocImport() {
+    return defineMemoryImport("kiln_rt_alloc", offsetof(kiln_runtime_context, alloc),
                               /*noalias=*/true);
   }
 

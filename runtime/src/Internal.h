@@ -148,6 +148,11 @@ struct kiln_session {
   kiln_runtime_context context{};
   // The model's scratch memory (kiln_runtime_context::scratch).
   kiln::ScratchArena scratch;
+  // The run's heap blocks not yet released (kiln_runtime_context::alloc,
+  // ABI 17): freed when the run fails; what is left after a run that
+  // returns are its outputs' blocks. Any thread of the run may allocate.
+  std::mutex heapMutex;
+  std::vector<void *> heapBlocks;
   // Set when the session profiles (kiln_session_options::profile).
   std::unique_ptr<kiln::Profiler> profiler;
   bool keepDenormals = false; // kiln_session_options::keep_denormals

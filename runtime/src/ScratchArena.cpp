@@ -1,13 +1,14 @@
 //===- ScratchArena.cpp - A session's scratch memory for model runs -------===//
 
 #include "ScratchArena.h"
+#include "kiln/kiln_abi.h"
 
 #include <cstdlib>
 
 using namespace kiln;
 
 namespace {
-constexpr size_t kAlignment = 64;
+constexpr size_t kAlignment = KILN_MEMORY_ALIGNMENT;
 size_t roundUp(size_t bytes) { return (bytes + kAlignment - 1) & ~(kAlignment - 1); }
 } // namespace
 

@@ -236,6 +236,47 @@ void *sessionScratch(const kiln_runtime_context *ctx, int64_t bytes) {
   return piece;
 }
 
+/// kiln_runtime_context::alloc (ABI 17): a 64-byte aligned block the
+/// session lists until it is released or the run ends (outputs, or freed
+/// when the run failed).
+void *sessionAlloc(const kiln_runtime_context *ctx, int64_t bytes) {
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  if (bytes < 0)
+    return nullptr;
+  constexpr size_t kAlign = KILN_MEMORY_ALIGNMENT;
+  size_t size = static_cast<size_t>(bytes);
+  if (size > std::numeric_limits<size_t>::max() - kAlign)
+    return nullptr;
+  size = std::max<size_t>((size + kAlign - 1) / kAlign * kAlign, kAlign);
+  void *block = std::aligned_alloc(kAlign, size);
+  if (!block)
+    return nullptr;
+  try {
+    std::lock_guard<std::mutex> lock(session->heapMutex);
+    session->heapBlocks.push_back(block);
+  } catch (const std::bad_alloc &) {
+    std::free(block);
+    return nullptr;
+  }
+  return block;
+}
+
+/// kiln_runtime_context::release (ABI 17).
+void sessionRelease(const kiln_runtime_context *ctx, void *block) {
+  if (!block)
+    return;
+  auto *session = static_cast<kiln_session *>(ctx->session);
+  std::lock_guard<std::mutex> lock(session->heapMutex);
+  auto &blocks = session->heapBlocks;
+  // Blocks die mostly in the reverse order of their birth: look from the end.
+  auto it = std::find(blocks.rbegin(), blocks.rend(), block);
+  if (it == blocks.rend())
+    return; // not the run's: never free what the session did not hand out
+  *it = blocks.back();
+  blocks.pop_back();
+  std::free(block);
+}
+
 /// Calls the model's entry point; false when a check ended the run early.
 /// (setjmp's own frame: nothing with a destructor lives here.)
 bool runModel(kiln_session &s) {
@@ -520,21 +561,31 @@ void freeDistinct(const std::vector<void *> &blocks, const std::vector<void *> &
   }
 }
 
+/// Frees the run's heap blocks (kiln_runtime_context::alloc) and `blocks`
+/// (the outputs' as the model returned them: a model older than ABI 17
+/// malloc()s its own), except those in `keep`, each once.
+void freeRunBlocks(kiln_session &s, std::vector<void *> blocks, const std::vector<void *> &keep) {
+  blocks.insert(blocks.end(), s.heapBlocks.begin(), s.heapBlocks.end());
+  s.heapBlocks.clear();
+  freeDistinct(blocks, keep);
+}
+
 void freeOutputs(kiln_session &s) {
   std::vector<void *> blocks, keep;
   for (auto &o : s.outputState) {
     blocks.push_back(o.allocated);
     keep.push_back(o.handOver);
   }
-  freeDistinct(blocks, keep);
+  freeRunBlocks(s, std::move(blocks), keep);
 }
 
-/// Frees the output buffers of a failed run, unread.
+/// Frees the output buffers of a failed run, unread, and whatever else it
+/// had allocated when a check ended it.
 void discardOutputs(kiln_session &s) {
   std::vector<void *> blocks;
   for (const TensorSig &sig : s.model->outputs)
     blocks.push_back(loadPointer(s.outputDesc.data() + sig.descOffset));
-  freeDistinct(blocks, {});
+  freeRunBlocks(s, std::move(blocks), {});
 }
 
 /// Whether another output of the run returned the same block as output k.
@@ -769,6 +820,8 @@ kiln_status_t createSession(kiln_model_t *model, const kiln_session_options *opt
   s->context.attention = sessionAttention;
   s->context.layer_norm = sessionLayerNorm;
   s->context.fail = sessionFail;
+  s->context.alloc = sessionAlloc;
+  s->context.release = sessionRelease;
   s->keepDenormals = opts.keep_denormals != 0;
   if (opts.profile) {
     s->profiler.reset(new Profiler(m.regions));

@@ -8,9 +8,15 @@
  *   outputs  y    float32 [batch, 4]   y = x + bias
  *            s    float32 [batch]      s = row sums of x
  *
- * `y` is a plain malloc() block; `s` is over-allocated and aligned to 64
- * bytes with a non-zero offset, the way MLIR lowers aligned allocations, so
- * that `aligned + offset != allocated`. Variants, by macro:
+ * `y` is a block from the run's context (kiln_runtime_context::alloc, as
+ * compiled models of ABI 17 take their outputs; a plain malloc() block for
+ * older ABIs); `s` is a malloc() block, as models before ABI 17 allocate,
+ * over-allocated and aligned to 64 bytes with a non-zero offset, the way
+ * MLIR lowers aligned allocations, so that `aligned + offset != allocated`.
+ * A NaN in bias[0] (never a random input's) fails the run's check
+ * (kiln_runtime_context::fail) once `y` and a temporary block are
+ * allocated, before the output descriptors are written: the runtime must
+ * free both. Variants, by macro:
  *   FAKE_ABI_VERSION=n  reports ABI version n; with n = 7 or 15, computes s
  *                       by ctx->gemm with a descriptor of that ABI's 27 or
  *                       28 words, followed in memory by words that are no
@@ -99,7 +105,18 @@ static void run(void **args) {
 #define X(i, j) x->aligned[x->offset + (i) * x->strides[0] + (j) * x->strides[1]]
 #define B(j) bias->aligned[bias->offset + (j) * bias->strides[0]]
 
+#if FAKE_ABI_VERSION >= 17
+  float *y = (float *)ctx->alloc(ctx, n * 4 * (int64_t)sizeof(float) + 1);
+  /* A buffer the model frees itself, as compiled code releases one sized
+   * inside a loop. */
+  void *temporary = ctx->alloc(ctx, n * 4 * (int64_t)sizeof(float));
+  /* Compiled code fills the output descriptors as it returns: a check
+   * that fails before leaves the runtime only its list of blocks. */
+  if (B(0) != B(0))
+    ctx->fail(ctx, "fake_model: bias[0] is NaN"); /* does not return */
+#else
   float *y = (float *)malloc((size_t)n * 4 * sizeof(float) + 1);
+#endif
   out->y.allocated = out->y.aligned = y;
   out->y.offset = 0;
   out->y.sizes[0] = n;
@@ -121,6 +138,9 @@ static void run(void **args) {
   out->y.sizes[1] = 5;
 #endif
   mark(ctx, 0, 1);
+#if FAKE_ABI_VERSION >= 17
+  ctx->release(ctx, temporary);
+#endif
 
   char *raw = (char *)malloc((size_t)n * sizeof(float) + 64 + 2 * sizeof(float));
   float *aligned = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);

@@ -18,12 +18,13 @@
 //
 // Buffers the function returns (the runtime frees outputs), buffers whose
 // size cannot be computed at entry, and allocs inside loops or branches keep
-// their malloc.
+// their heap allocation (from the runtime: kiln-heap-allocations-to-runtime).
 //
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeCalls.h"
 #include "kiln/Passes/Passes.h"
+#include "kiln/kiln_abi.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -42,7 +43,7 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kScratchFunction = "kiln_rt_scratch";
-constexpr int64_t kAlignment = 64;
+constexpr int64_t kAlignment = KILN_MEMORY_ALIGNMENT;
 
 struct Buffer {
   memref::AllocOp alloc;
@@ -178,16 +179,6 @@ std::optional<int64_t> lastUse(Value root, Block &body,
   return last;
 }
 
-void declareScratch(ModuleOp module) {
-  if (module.lookupSymbol(kScratchFunction))
-    return;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  Type index = b.getIndexType();
-  auto type = b.getFunctionType({index, index},
-                                {MemRefType::get({ShapedType::kDynamic}, b.getI8Type())});
-  func::FuncOp::create(b, module.getLoc(), kScratchFunction, type).setPrivate();
-}
-
 /// Plans `func`'s buffers; whether an arena was made.
 bool planFunction(func::FuncOp func) {
   Value context = mlir::kiln::lowering::runtimeContextArgument(func);
@@ -273,7 +264,7 @@ struct PlanMemoryPass : mlir::kiln::impl::KilnPlanMemoryBase<PlanMemoryPass> {
       if (!func.isExternal())
         planned |= planFunction(func);
     if (planned)
-      declareScratch(getOperation());
+      mlir::kiln::lowering::declareMemoryCall(getOperation(), kScratchFunction);
   }
 };
 } // namespace

@@ -47,6 +47,19 @@ inline void declareDescriptorCall(ModuleOp module, StringRef name) {
   func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
 }
 
+/// Declares the private runtime call `name`(ctx, bytes) -> memref<?xi8> at
+/// the top of `module` (a call that returns memory: kiln_rt_scratch,
+/// kiln_rt_alloc), unless it exists.
+inline void declareMemoryCall(ModuleOp module, StringRef name) {
+  if (module.lookupSymbol(name))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  Type index = b.getIndexType();
+  auto type = b.getFunctionType({index, index},
+                                {MemRefType::get({ShapedType::kDynamic}, b.getI8Type())});
+  func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
 /// A buffer as the runtime sees it: the byte address of its first element
 /// and its strides, in elements.
 struct CallOperand {

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 16u
+#define KILN_ABI_VERSION 17u
 /* The oldest model format the runtime (and `kiln inspect`) still loads:
  * ABI 7 only appended to kiln_runtime_context, which an ABI 6 model never
  * reads past `fail`; ABI 8 appended b_type to kiln_gemm_desc, which the
@@ -40,7 +40,8 @@ extern "C" {
  * ABI 13, 14 and 15 only appended attention, layer_norm and gpu_check to
  * it; ABI 16 appended a_type and c_type to kiln_gemm_desc, which the
  * runtime reads as FLOAT32 for older models (their descriptors end before
- * them). */
+ * them); ABI 17 appended alloc and release to kiln_runtime_context, which
+ * older models (their buffers their own malloc()s) never read. */
 #define KILN_ABI_VERSION_OLDEST 6u
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -371,6 +372,10 @@ typedef void (*kiln_parallel_body_fn)(void *closure, int64_t begin, int64_t end)
 typedef void (*kiln_parallel_for_fn)(const kiln_runtime_context *ctx, kiln_parallel_body_fn body,
                                      void *closure, int64_t n, int64_t cost_per_item);
 
+/* The alignment of every block `scratch` and `alloc` return: what generated
+ * code may assume of them (the compiler's memory plan relies on it). */
+#define KILN_MEMORY_ALIGNMENT 64
+
 /* Scratch memory for the run: at least `bytes` bytes, 64-byte aligned, not
  * overlapping any other block handed out in the run, valid until the run
  * returns (the next run on the session gets the same memory again, so its
@@ -447,6 +452,19 @@ typedef void (*kiln_fail_fn)(const kiln_runtime_context *ctx, const char *messag
 typedef void (*kiln_gpu_check_fn)(const kiln_runtime_context *ctx, const void *failed,
                                   const char *message);
 
+/* Heap memory for the run (since ABI 17): the buffers a model cannot take
+ * from `scratch` (its outputs, which outlive the run; buffers sized inside
+ * loops). At least `bytes` bytes, 64-byte aligned, as from malloc(), or NULL
+ * when there is no memory. The runtime keeps a list of the run's blocks not
+ * yet released: when a check fails the run (kiln_fail_fn, which does not
+ * return), it frees them all, so a failed run leaks nothing; when the run
+ * returns, the blocks left are its outputs'. May be called from any thread
+ * of the run. */
+typedef void *(*kiln_alloc_fn)(const kiln_runtime_context *ctx, int64_t bytes);
+
+/* Frees a block from kiln_alloc_fn before the run ends (NULL: nothing). */
+typedef void (*kiln_release_fn)(const kiln_runtime_context *ctx, void *block);
+
 /* What the runtime lends a model for one run. Fields are only ever added at
  * the end (with a KILN_ABI_VERSION bump). */
 struct kiln_runtime_context {
@@ -478,6 +496,9 @@ struct kiln_runtime_context {
   kiln_layer_norm_fn layer_norm;
   /* Since ABI 15; set only for GPU models' sessions. */
   kiln_gpu_check_fn gpu_check;
+  /* Since ABI 17 (host memory, in CPU and GPU models' sessions). */
+  kiln_alloc_fn alloc;
+  kiln_release_fn release;
 };
 
 /* A profile region: the code generated for one ONNX node. */
@@ -506,7 +527,8 @@ typedef struct kiln_model_abi {
    * descriptors, back to back, that the model fills in; args[1 + i] points at
    * input i's descriptor; args[1 + num_inputs] is the run's
    * kiln_runtime_context. Every output's `allocated` pointer is a fresh
-   * malloc() block the caller must free once, never an input; two outputs
+   * block from the context's `alloc` (ABI 17; before, from malloc()) that
+   * the caller must free once, never an input; two outputs
    * may share one block (a value returned twice, a view of another output),
    * which the runtime then copies apart. The model keeps no state between
    * calls, so concurrent calls from several threads are safe. */

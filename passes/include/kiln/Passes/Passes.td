@@ -1022,7 +1022,7 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
   let description = [{
     Runs after bufferization and deallocation. In every function with a
     `kiln.runtime_context` argument, each top-level `memref.alloc` that is
-    not returned (outputs stay `malloc`ed: the runtime hands them to the
+    not returned (outputs stay on the heap: the runtime hands them to the
     caller) becomes a `memref.view` of a slot of scratch memory that the
     function borrows from the runtime for the run (one
     `kiln_rt_scratch(ctx, bytes)` per slot, at the top of the function,
@@ -1038,8 +1038,9 @@ def KilnPlanMemory : Pass<"kiln-plan-memory", "::mlir::ModuleOp"> {
     largest occupant (64-byte aligned). With symbolic dims the sizes are
     computed at run time at the top of the function, from clones of their
     (side-effect-free) computations on the function's arguments; a buffer
-    whose size needs anything else keeps its `malloc`, as do allocs inside
-    loops and branches.
+    whose size needs anything else stays on the heap, as do allocs inside
+    loops and branches (`kiln-heap-allocations-to-runtime` then takes
+    those from the runtime).
 
     Before:
     ```mlir
@@ -1381,6 +1382,49 @@ def KilnCheckAllocationSizes : Pass<"kiln-check-allocation-sizes", "::mlir::func
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def KilnHeapAllocationsToRuntime
+    : Pass<"kiln-heap-allocations-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Take the buffers left on the heap from the runtime, which frees them when a "
+                "run fails";
+  let description = [{
+    After `kiln-plan-memory` (and `kiln-check-allocation-sizes`), the
+    `memref.alloc`s left in a function with a `kiln.runtime_context`
+    argument are its outputs (which the runtime hands to the caller),
+    buffers whose size cannot be computed at the entry and allocs inside
+    loops. Lowered as they are they would be `malloc`s freed before the
+    function returns; but a failed run-time check ends the run where it
+    stands (`kiln_fail_fn`), past those frees, so each failed run would leak
+    them. Here each becomes a `memref.view` of a block from
+    `kiln_rt_alloc(ctx, bytes)` (the model ABI routes it to
+    `kiln_runtime_context::alloc`, ABI 17: 64-byte aligned, the runtime
+    keeps a list of the run's live blocks), and each `memref.dealloc` a
+    `kiln_rt_release(ctx, address)` of its buffer's aligned pointer, which is
+    the block's. When a run fails, the runtime frees the blocks still live;
+    when it succeeds, the outputs' blocks go to the caller.
+
+    ```mlir
+    %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x64xf32>
+    memref.dealloc %a : memref<?x64xf32>
+    ```
+    becomes
+    ```mlir
+    %block = call @kiln_rt_alloc(%ctx, %bytes) : (index, index) -> memref<?xi8>
+    %a = memref.view %block[%c0][%n] : memref<?xi8> to memref<?x64xf32>
+    %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %a
+    %p = memref.extract_aligned_pointer_as_index %base
+    call @kiln_rt_release(%ctx, %p) : (index, index) -> ()
+    ```
+
+    All or nothing per function: a dealloc frees the buffer its operand
+    derives from, whichever alloc that was, so a function with an alloc that
+    cannot be such a view (a layout other than row-major, a memory space,
+    elements that are not scalars, an alignment over 64, code isolated from
+    the context) keeps `malloc` and `free` for all of them.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def KilnLowerRuntimeChecks : Pass<"kiln-lower-runtime-checks", "::mlir::ModuleOp"> {
   let summary = "kiln.runtime_check → a call of the runtime's fail when the check fails";
   let description = [{
@@ -1444,7 +1488,7 @@ def KilnGpuDeviceBuffers : Pass<"kiln-gpu-device-buffers", "::mlir::ModuleOp"> {
       the function uses that copy;
     * each returned memref is copied back by
       `kiln_rt_gpu_copy(ctx, dst, src, bytes, 1)` into a fresh host
-      buffer (`memref.alloc`, which stays `malloc`: the runtime hands it
+      buffer (`memref.alloc`, which stays on the heap: the runtime hands it
       to the caller), and that is returned;
     * each `memref.get_global` (a weight) becomes the device copy
       `kiln_rt_gpu_constant(ctx, host, bytes)` returns: the runtime
