@@ -582,7 +582,10 @@ static std::string gpuLoweringPipeline(const CompileOptions &options) {
                          ? "kiln-contraction-to-runtime-gemm{unit-stride-operands=true "
                            "residual-over-zero-only=true},"
                          : "") +
-         "kiln-plan-memory,kiln-heap-allocations-to-runtime," +
+         // The outputs' host buffers from the runtime, which frees them
+         // when a check fails the run; the allocs left (a TopK's running
+         // best, in its loop) become device memory in their kernels.
+         "kiln-plan-memory,kiln-heap-allocations-to-runtime{returned-only=true}," +
          std::string(options.gpuGemmLibrary ? "kiln-fgemm-to-runtime," : "") +
          // After the GEMMs' rewrite, which reads buffer uses in the function's
          // block (a zero init), not inside launches.

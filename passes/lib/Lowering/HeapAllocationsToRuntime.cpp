@@ -14,7 +14,9 @@
 // All or nothing per function: a memref.dealloc frees whatever buffer its
 // operand derives from (through views, casts and branches), so deallocs
 // become kiln_rt_release only where every alloc of the function became a
-// kiln_rt_alloc.
+// kiln_rt_alloc. On the GPU path (returned-only) only the host buffers the
+// function returns are taken: its other allocs are device memory, and an
+// alloc inside a loop may yet end up inside a kernel, allocated there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include "kiln/Passes/Passes.h"
 #include "kiln/kiln_abi.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNHEAPALLOCATIONSTORUNTIME
@@ -65,13 +68,39 @@ Value bytesOf(OpBuilder &b, memref::AllocOp alloc, const DataLayout &layout) {
   return bytes;
 }
 
-/// Rewrites `func`'s allocs and deallocs; whether it did.
-bool routeFunction(func::FuncOp func) {
-  Value context = runtimeContextArgument(func);
-  if (!context)
-    return false;
-  SmallVector<memref::AllocOp> allocs;
-  SmallVector<memref::DeallocOp> deallocs;
+/// Whether a memref.dealloc frees `alloc`'s buffer through any memref
+/// derived from it.
+bool isDeallocated(memref::AllocOp alloc) {
+  SmallVector<Value> worklist{alloc.getResult()};
+  llvm::DenseSet<Value> seen{alloc.getResult()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (isa<memref::DeallocOp>(user))
+        return true;
+      for (Value result : user->getResults())
+        if (isa<BaseMemRefType>(result.getType()) && seen.insert(result).second)
+          worklist.push_back(result);
+    }
+  }
+  return false;
+}
+
+/// The allocs of `func` to take from the runtime, with the deallocs to
+/// become releases; none where the function's buffers cannot all be
+/// runtime blocks.
+void collectBuffers(func::FuncOp func, bool returnedOnly, SmallVector<memref::AllocOp> &allocs,
+                    SmallVector<memref::DeallocOp> &deallocs) {
+  if (returnedOnly) {
+    // The buffers the function returns as they are, which nothing frees.
+    Block &body = func.getBody().front();
+    auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+    for (auto alloc : body.getOps<memref::AllocOp>())
+      if (ret && isRoutable(alloc, func) && llvm::is_contained(ret.getOperands(), alloc.getResult()) &&
+          !isDeallocated(alloc))
+        allocs.push_back(alloc);
+    return;
+  }
   bool allRoutable = true;
   func.walk([&](Operation *op) {
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
@@ -81,7 +110,21 @@ bool routeFunction(func::FuncOp func) {
       deallocs.push_back(dealloc);
     }
   });
-  if (allocs.empty() || !allRoutable)
+  if (!allRoutable) {
+    allocs.clear();
+    deallocs.clear();
+  }
+}
+
+/// Rewrites `func`'s allocs and deallocs; whether it did.
+bool routeFunction(func::FuncOp func, bool returnedOnly) {
+  Value context = runtimeContextArgument(func);
+  if (!context || func.getBody().getBlocks().size() != 1)
+    return false;
+  SmallVector<memref::AllocOp> allocs;
+  SmallVector<memref::DeallocOp> deallocs;
+  collectBuffers(func, returnedOnly, allocs, deallocs);
+  if (allocs.empty())
     return false;
 
   DataLayout layout = DataLayout::closest(func);
@@ -117,14 +160,17 @@ bool routeFunction(func::FuncOp func) {
 
 struct HeapAllocationsToRuntimePass
     : mlir::kiln::impl::KilnHeapAllocationsToRuntimeBase<HeapAllocationsToRuntimePass> {
+  using KilnHeapAllocationsToRuntimeBase::KilnHeapAllocationsToRuntimeBase;
+
   void runOnOperation() override {
     bool routed = false;
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (!func.isExternal())
-        routed |= routeFunction(func);
+        routed |= routeFunction(func, returnedOnly);
     if (routed) {
       declareMemoryCall(getOperation(), kAllocFunction);
-      declareDescriptorCall(getOperation(), kReleaseFunction);
+      if (!returnedOnly)
+        declareDescriptorCall(getOperation(), kReleaseFunction);
     }
   }
 };

@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s --kiln-heap-allocations-to-runtime -split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-heap-allocations-to-runtime="returned-only=true" -split-input-file | FileCheck %s --check-prefix=RETURNED
 
 // The returned buffer and one sized inside a loop become runtime blocks,
 // their sizes in bytes computed where they are allocated; the loop's dealloc
@@ -22,6 +23,17 @@
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: memref.dealloc
 // CHECK: return %[[OUT]]
+// The GPU path: only the returned buffer (the output's host copy) comes
+// from the runtime; the one in the loop, which may move into a kernel, and
+// its dealloc stay.
+// RETURNED-LABEL: func.func @output_and_loop
+// RETURNED: %[[BLOCK:.*]] = call @kiln_rt_alloc
+// RETURNED: %[[OUT:.*]] = memref.view %[[BLOCK]]
+// RETURNED: scf.for
+// RETURNED:   memref.alloc(%{{.*}}) : memref<?xi32>
+// RETURNED:   memref.dealloc
+// RETURNED-NOT: kiln_rt_release
+// RETURNED: return %[[OUT]]
 func.func @output_and_loop(%x: memref<?x64xf32>, %ctx: index {kiln.runtime_context}) -> memref<?x64xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -81,3 +93,4 @@ func.func @no_context() -> memref<16xf32> {
   %b = memref.alloc() : memref<16xf32>
   return %b : memref<16xf32>
 }
+

@@ -1420,7 +1420,17 @@ def KilnHeapAllocationsToRuntime
     cannot be such a view (a layout other than row-major, a memory space,
     elements that are not scalars, an alignment over 64, code isolated from
     the context) keeps `malloc` and `free` for all of them.
+
+    With `returned-only` (the GPU path) only the allocs the function
+    returns as they are, which no dealloc frees, are taken: the host
+    buffers of its outputs. Its other allocs are device memory, and one
+    inside a loop may yet move into a kernel (a loop nest mapped to the
+    GPU), which allocates it itself.
   }];
+  let options = [
+    Option<"returnedOnly", "returned-only", "bool", /*default=*/"false",
+           "Take only the buffers the function returns (the GPU path)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
 }
