@@ -58,6 +58,23 @@ struct Order {
 
 struct TopKToLoops : OpRewritePattern<TopKOp> {
   using OpRewritePattern::OpRewritePattern;
+
+  /// The groups of a collapse_shape that drops dim `axis` (a 1) of a
+  /// rank-`rank` shape: it joins the group of a neighbour (none at rank 1).
+  static SmallVector<ReassociationIndices> dropDimGroups(int64_t rank, int64_t axis) {
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        groups.push_back({d});
+    if (groups.empty())
+      return groups;
+    if (axis == 0)
+      groups.front().insert(groups.front().begin(), 0);
+    else
+      groups[axis - 1].push_back(axis);
+    return groups;
+  }
+
   LogicalResult matchAndRewrite(TopKOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
@@ -101,7 +118,13 @@ struct TopKToLoops : OpRewritePattern<TopKOp> {
         SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, result);
         offsets[axis] = bm.max(bm.sub(j, bm.c(1)), bm.c(0));
         sizes[axis] = b.getIndexAttr(1);
-        return tensor::ExtractSliceOp::create(b, l, sliceType, result, offsets, sizes, strides);
+        // A slice of full rank, then the axis (now 1) dropped by a
+        // collapse_shape: MLIR 22's canonicalization of a rank-reducing
+        // extract_slice whose offset folds to a constant permutes its sizes
+        // when the shape has other dims of 1 (1x2x1 to 1x2 becomes sizes
+        // [1, 1, 2], which its verifier rejects).
+        Value row = tensor::ExtractSliceOp::create(b, l, result, offsets, sizes, strides);
+        return tensor::CollapseShapeOp::create(b, l, sliceType, row, dropDimGroups(rank, axis));
       };
       Value none = scalarConstant(b, l, b.getI64Type(), -1);
       Value zero = reinterpret(b, l, scalarConstant(b, l, body, 0), element);

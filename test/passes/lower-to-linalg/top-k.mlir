@@ -4,7 +4,8 @@
 // position is one linalg.generic reducing over the axis (for every row at
 // once) that keeps the first element, in the order (value descending, NaN
 // first; then lower index), among those after the previous position's
-// element, read from the results at j - 1. The results are inserted at j.
+// element, read from the results at j - 1 (a slice of full rank, then
+// collapse_shape: see the test at the end). The results are inserted at j.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-LABEL: func.func @top_k
@@ -18,8 +19,10 @@
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[J]], %[[C0]] : index
 // CHECK: linalg.fill ins(%[[NONE]] : i64)
 // CHECK: %[[PREV:.*]] = arith.maxsi
-// CHECK: %[[PV:.*]] = tensor.extract_slice %[[V]][0, %[[PREV]]] [%{{.*}}, 1] [1, 1] : tensor<?x2xf32> to tensor<?xf32>
-// CHECK: %[[PI:.*]] = tensor.extract_slice %[[I]][0, %{{.*}}] [%{{.*}}, 1] [1, 1] : tensor<?x2xi64> to tensor<?xi64>
+// CHECK: %[[PVROW:.*]] = tensor.extract_slice %[[V]][0, %[[PREV]]] [%{{.*}}, 1] [1, 1] : tensor<?x2xf32> to tensor<?x1xf32>
+// CHECK: %[[PV:.*]] = tensor.collapse_shape %[[PVROW]] {{\[}}[0, 1]] : tensor<?x1xf32> into tensor<?xf32>
+// CHECK: %[[PIROW:.*]] = tensor.extract_slice %[[I]][0, %{{.*}}] [%{{.*}}, 1] [1, 1] : tensor<?x2xi64> to tensor<?x1xi64>
+// CHECK: %[[PI:.*]] = tensor.collapse_shape %[[PIROW]] {{\[}}[0, 1]] : tensor<?x1xi64> into tensor<?xi64>
 // CHECK: %[[BEST:.*]]:2 = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]}
 // CHECK-SAME: ins(%[[X]], %[[PV]], %[[PI]] : tensor<?x5xf32>, tensor<?xf32>, tensor<?xi64>)
 // CHECK: ^bb0(%[[E:.*]]: f32, %{{.*}}: f32, %{{.*}}: i64, %[[BV:.*]]: f32, %[[BI:.*]]: i64):
@@ -46,4 +49,18 @@ func.func @top_k(%x: tensor<?x5xf32>, %ctx: index {kiln.runtime_context}) -> (te
 func.func @top_k_dynamic_axis(%x: tensor<?xui32>, %ctx: index {kiln.runtime_context}) -> (tensor<3xui32>, tensor<3xi64>) {
   %v, %i = kiln.top_k %x {axis = 0 : i64, k = 3 : i64, largest = false} : (tensor<?xui32>) -> (tensor<3xui32>, tensor<3xi64>)
   return %v, %i : tensor<3xui32>, tensor<3xi64>
+}
+
+// -----
+
+// A run of k = 1 whose previous-position slice has other dims of 1: the
+// slice keeps its rank and a collapse_shape drops the axis, because MLIR's
+// canonicalization of a rank-reducing extract_slice (1x2x1 to 1x2) whose
+// offset folds to 0 permuted its sizes into an invalid [1, 1, 2].
+// RUN: kiln-opt %s --kiln-lower-to-linalg --canonicalize -split-input-file | FileCheck %s --check-prefix=UNIT
+// UNIT-LABEL: func.func @top_k_unit_dims
+// UNIT: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2]] : tensor<1x2x1xf32> into tensor<1x2xf32>
+func.func @top_k_unit_dims(%x: tensor<1x2x8xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<1x2x1xf32>, tensor<1x2x1xi64>) {
+  %v, %i = kiln.top_k %x {axis = 2 : i64, k = 1 : i64} : (tensor<1x2x8xf32>) -> (tensor<1x2x1xf32>, tensor<1x2x1xi64>)
+  return %v, %i : tensor<1x2x1xf32>, tensor<1x2x1xi64>
 }
