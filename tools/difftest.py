@@ -7,7 +7,13 @@ Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
 LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
 comparisons, Cast, QuantizeLinear -> DequantizeLinear pairs and Gathers from
 dequantized int8 tables, attention blocks (MatMul, scale, mask, Softmax,
-MatMul, Transposes), ...) on float32, int64, int32 and bool values whose
+MatMul, Transposes), GatherElements, ScatterElements and ScatterND (with
+reductions), TopK and Hardmax of exact values, CumSum, Tile, Expand, Pad
+(constant, reflect, edge), Trilu, OneHot, Einsum, Resize (nearest, linear,
+cubic), 2-D Conv, MaxPool, AveragePool and their Global forms,
+InstanceNormalization, BatchNormalization, DepthToSpace, SpaceToDepth,
+Reciprocal, Exp and Log on safe ranges, IsNaN, IsInf, variadic Max and Min,
+Mod with fmod, ...) on float32, int64, int32 and bool values whose
 shapes mix static dims and symbolic ones (dim_params) and broadcast
 numpy-style. A graph that onnx.checker (full_check) or ONNX Runtime (CPU, no
 graph optimisations) rejects is discarded and counted. The rest are compiled
@@ -962,12 +968,502 @@ class Gen:
             o = self.node("Transpose", [o], F32, (o.shape[0], s, o.shape[1], dv), perm=[0, 2, 1, 3])
         return o
 
+    def indices(self, shape, d, itype=I64):
+        """Indices into a dim d (in range, maybe negative): a constant when
+        the shapes are static (60%), else a graph input fed in range."""
+        n = static(d)
+        if n is not None and all(static(x) is not None for x in shape) and self.chance(0.6):
+            return self.const(self.rng.integers(-n, n, [static(x) for x in shape])
+                              .astype(np_type(itype)))
+        return self.input(itype, shape, ["index", d])
+
+    def op_gather_elements(self):
+        """GatherElements along any axis: indices of the data's rank, as many
+        or other counts along the axis, the data's dims or fewer elsewhere."""
+        a = self.choose(lambda v: v.shape and all(declarable(d) for d in v.shape))
+        r = len(a.shape)
+        axis = int(self.rng.integers(r))
+        ishape = list(a.shape)
+        ishape[axis] = self.pick([a.shape[axis], dim(self.pick(SIZES[:5]))])
+        for i, d in enumerate(ishape):
+            if i != axis and (static(d) or 0) > 1 and self.chance(0.3):
+                ishape[i] = dim(int(self.rng.integers(1, static(d))))
+        idx = self.indices(tuple(ishape), a.shape[axis], self.pick([I64, I64, I32]))
+        return self.node("GatherElements", [a, idx], a.dtype, ishape, a.exact,
+                         axis=axis - r if self.chance(0.3) else axis)
+
+    def op_scatter_elements(self):
+        """ScatterElements along any axis: without a reduction at distinct
+        constant indices (a prefix of a permutation per line, maybe
+        negative), with add, mul, max or min (opset 18) at any."""
+        a = self.choose(lambda v: v.shape and all(declarable(d) for d in v.shape))
+        r = len(a.shape)
+        axis = int(self.rng.integers(r))
+        d = a.shape[axis]
+        reductions = ["none"] if a.dtype == BOOL else \
+            ["none", "none", "add", "mul"] + (["max", "min"] if self.opset >= 18 else [])
+        red = self.pick(reductions)
+        ishape = list(a.shape)
+        for i, x in enumerate(ishape):
+            if i != axis and (static(x) or 0) > 1 and self.chance(0.3):
+                ishape[i] = dim(int(self.rng.integers(1, static(x))))
+        if red == "none":
+            n = static(d)
+            if n is None or any(static(x) is None for x in ishape):
+                raise Skip  # distinct indices: constant ones
+            k = int(self.rng.integers(1, n + 1))
+            full = [static(x) for x in ishape]
+            full[axis] = n
+            perm = np.argsort(self.rng.random(full), axis=axis)
+            perm = np.take(perm, range(k), axis=axis)
+            perm = np.where(self.rng.random(perm.shape) < 0.3, perm - n, perm)
+            ishape[axis] = dim(k)
+            idx = self.const(perm.astype(np_type(self.pick([I64, I32]))))
+        else:
+            ishape[axis] = self.pick([d, dim(self.pick(SIZES[:5]))])
+            idx = self.indices(tuple(ishape), d, self.pick([I64, I32]))
+        upd = self.operand(a.dtype, tuple(ishape))
+        exact = a.dtype != F32 or (a.exact and upd.exact and red in ("none", "max", "min"))
+        return self.node("ScatterElements", [a, idx, upd], a.dtype, a.shape, exact,
+                         axis=axis - r if self.chance(0.3) else axis,
+                         **({} if red == "none" and self.chance(0.5) else {"reduction": red}))
+
+    def op_scatter_nd(self):
+        """ScatterND at constant index tuples into the leading 1 or 2 static
+        dims: distinct ones without a reduction, any with add, mul, max or
+        min (opset 18); indices maybe negative, in a batch of 1 or 2 dims."""
+        a = self.choose(lambda v: v.shape and static(v.shape[0]) is not None and
+                        all(declarable(d) for d in v.shape))
+        q = 2 if len(a.shape) >= 2 and static(a.shape[1]) is not None and self.chance(0.4) else 1
+        lead = [static(d) for d in a.shape[:q]]
+        total = math.prod(lead)
+        reductions = ["none"] if a.dtype == BOOL else \
+            ["none", "none", "add", "mul"] + (["max", "min"] if self.opset >= 18 else [])
+        red = self.pick(reductions)
+        k = int(self.rng.integers(1, total + 1))
+        flat = self.rng.choice(total, k, replace=False) if red == "none" \
+            else self.rng.integers(0, total, k)
+        tuples = np.stack(np.unravel_index(flat, lead), axis=-1)
+        if self.chance(0.3):
+            tuples = np.where(self.rng.random(tuples.shape) < 0.5, tuples - lead, tuples)
+        batch = (k,)
+        if k % 2 == 0 and self.chance(0.3):
+            batch = (2, k // 2)
+        idx = self.const(tuples.reshape(batch + (q,)).astype(np.int64))
+        upd = self.operand(a.dtype, tuple(dim(b) for b in batch) + a.shape[q:])
+        exact = a.dtype != F32 or (a.exact and upd.exact and red in ("none", "max", "min"))
+        return self.node("ScatterND", [a, idx, upd], a.dtype, a.shape, exact,
+                         **({} if red == "none" and self.chance(0.5) else {"reduction": red}))
+
+    def op_topk(self):
+        """TopK of an exact value (ties go to the lower index) along any
+        axis, largest or smallest, k up to a static dim or a symbol's least
+        value; both outputs."""
+        a = self.choose(lambda v: v.exact and v.dtype != BOOL and v.shape)
+        r = len(a.shape)
+        axis = int(self.rng.integers(r))
+        d = a.shape[axis]
+        if static(d) is not None:
+            k = int(self.rng.integers(1, static(d) + 1))
+        elif symbol(d):
+            k = self.pick([1, 1, 2, 3])
+            self.sym_min[symbol(d)] = max(self.sym_min[symbol(d)], k)
+        else:
+            raise Skip
+        shape = list(a.shape)
+        shape[axis] = dim(k)
+        attrs = {"axis": axis - r if self.chance(0.3) else axis}
+        if self.chance(0.5):
+            attrs["largest"] = int(self.chance(0.5))
+        if k == 1 and self.chance(0.5):
+            attrs["sorted"] = 0  # the order of more than one is unspecified then
+        vals, idx = self.node("TopK", [a, self.ints([k])], a.dtype, shape, True, nout=2, **attrs)
+        idx.dtype = I64
+        first, second = (vals, idx) if self.chance(0.5) else (idx, vals)
+        self.pool.append(second)
+        return first
+
+    def op_cumsum(self):
+        """CumSum along any axis (an int32 or int64 scalar), exclusive or
+        reversed."""
+        a = self.choose(lambda v: v.dtype != BOOL and v.shape)
+        r = len(a.shape)
+        axis = self.scalar(int(self.rng.integers(-r, r)), self.pick([I64, I32]))
+        attrs = {k: int(self.chance(0.5)) for k in ("exclusive", "reverse") if self.chance(0.5)}
+        return self.node("CumSum", [a, axis], a.dtype, a.shape, a.dtype != F32, **attrs)
+
+    def op_tile(self):
+        """Tile by constant repeats (1, 2 or 3 per dim)."""
+        a = self.choose(lambda v: v.shape and len(v.shape) <= 4)
+        reps = [self.pick([1, 1, 2, 3]) for _ in a.shape]
+        shape = [d if n == 1 else dim_mul(d, dim(n)) for d, n in zip(a.shape, reps)]
+        return self.node("Tile", [a, self.ints(reps)], a.dtype, shape, a.exact)
+
+    def op_expand(self):
+        """Expand to the shape of a value it broadcasts with (read by Shape,
+        as exports write expand_as), or to a constant shape giving its dims
+        of 1 a size, its static dims kept or written as 1, new leading dims."""
+        a = self.choose(lambda v: v.shape)
+        others = [v for v in self.pool if v is not a and v.shape and len(v.shape) <= 4
+                  and self.out_shape(a, v) is not None]
+        if others and self.chance(0.5):
+            b = self.pick(others)
+            target = self.node("Shape", [b], I64, [dim(len(b.shape))], True)
+            return self.node("Expand", [a, target], a.dtype, self.out_shape(a, b), a.exact)
+        if len(a.shape) > 4:
+            raise Skip
+        lead = [self.pick([1, 2, 3]) for _ in range(int(self.rng.integers(0, 3)))]
+        body = [self.pick([1, 2, 5, 16]) if d == ONE else
+                (static(d) if static(d) is not None and self.chance(0.6) else 1) for d in a.shape]
+        shape = broadcast(tuple(dim(t) for t in lead + body), a.shape)
+        return self.node("Expand", [a, self.ints(lead + body)], a.dtype, shape, a.exact)
+
+    def op_pad(self):
+        """Pad some axes (all of them, or before opset 18's axes input):
+        constant (a value or 0; negative pads crop static dims), reflect
+        (pads under the dim) or edge."""
+        a = self.choose(lambda v: v.shape and len(v.shape) <= 4)
+        r = len(a.shape)
+        mode = self.pick(["constant", "constant", "reflect", "edge"])
+        axes = list(range(r))
+        if self.opset >= 18 and self.chance(0.4):
+            axes = sorted(self.rng.choice(r, int(self.rng.integers(1, r + 1)), False).tolist())
+        before, after, shape = [], [], list(a.shape)
+        for ax in axes:
+            d, n = a.shape[ax], static(a.shape[ax])
+            if mode == "reflect":
+                if n is not None:
+                    hi = min(n - 1, 2)
+                elif symbol(d):
+                    hi = 2
+                else:
+                    hi = 0
+                p = [int(self.rng.integers(0, hi + 1)) for _ in range(2)]
+                if n is None and symbol(d):
+                    self.sym_min[symbol(d)] = max(self.sym_min[symbol(d)], max(p) + 1)
+            elif mode == "constant" and n is not None and n >= 3 and self.chance(0.3):
+                p = [int(self.rng.integers(-1, 3)) for _ in range(2)]
+            else:
+                p = [int(self.rng.integers(0, 3)) for _ in range(2)]
+            before.append(p[0]), after.append(p[1])
+            shape[ax] = dim_add(d, dim(p[0] + p[1]))
+        ins = [a, self.ints(before + after)]
+        if mode == "constant" and self.chance(0.5):
+            value = {F32: float(self.rng.uniform(-2, 2)), BOOL: True}.get(a.dtype, 3)
+            ins.append(self.scalar(value, a.dtype))
+        if axes != list(range(r)) or (self.opset >= 18 and self.chance(0.2)):
+            ins += [""] * (3 - len(ins)) + [self.ints([x - r if self.chance(0.3) else x
+                                                      for x in axes])]
+        return self.node("Pad", ins, a.dtype, shape, a.exact,
+                         **({} if mode == "constant" and self.chance(0.5) else {"mode": mode}))
+
+    def op_trilu(self):
+        """Trilu (upper or lower) of the last two dims, k a constant or none."""
+        a = self.choose(lambda v: len(v.shape) >= 2 and v.dtype != I32)
+        ins = [a] + ([self.scalar(int(self.rng.integers(-3, 4)), I64)] if self.chance(0.6) else [])
+        return self.node("Trilu", ins, a.dtype, a.shape, a.exact,
+                         **({"upper": int(self.chance(0.5))} if self.chance(0.7) else {}))
+
+    def op_onehot(self):
+        """OneHot of fed in-range indices (maybe negative) on any axis, float
+        or int64 values."""
+        depth = self.pick([2, 3, 5, 8, 17])
+        ishape = tuple(self.rand_dim() for _ in range(self.pick([1, 1, 2, 3])))
+        idx = self.input(I64, ishape, ["index", dim(depth)])
+        r = len(ishape)
+        axis = int(self.rng.integers(-r - 1, r + 1))
+        dtype = self.pick([F32, F32, I64])
+        values = self.const(np.array(self.pick([[0, 1], [-1, 3], [2, -5]]), np_type(dtype)))
+        shape = list(ishape)
+        shape.insert(axis % (r + 1), dim(depth))
+        return self.node("OneHot", [idx, self.scalar(depth, I64), values], dtype, shape, True,
+                         **({"axis": axis} if axis != -1 or self.chance(0.5) else {}))
+
+    def op_einsum(self):
+        """Einsum as exports write it: a batched matmul (by a new input, maybe
+        transposed: q.k), a transpose, a sum over axes, an elementwise
+        product."""
+        a = self.choose(lambda v: v.dtype == F32 and 2 <= len(v.shape) <= 4 and
+                        all(declarable(d) for d in v.shape))
+        r = len(a.shape)
+        ls = "bhijk"[:r - 2] + "mn"
+        kind = self.pick(["matmul", "qk", "transpose", "sum", "mul"])
+        if kind in ("matmul", "qk"):
+            n = self.rand_dim()
+            bshape = a.shape[:-2] + ((a.shape[-1], n) if kind == "matmul" else (n, a.shape[-1]))
+            b = self.input(F32, bshape)
+            lb = ls[:-2] + ("nc" if kind == "matmul" else "cn")
+            eq = f"{ls[:-1]}n,{lb}->{ls[:-2]}mc"
+            return self.node("Einsum", [a, b], F32, a.shape[:-1] + (n,), equation=eq)
+        if kind == "transpose":
+            perm = [int(p) for p in self.rng.permutation(r)]
+            return self.node("Einsum", [a], F32, [a.shape[p] for p in perm], a.exact,
+                             equation=f"{ls}->{''.join(ls[p] for p in perm)}")
+        if kind == "sum":
+            keep = sorted(self.rng.choice(r, int(self.rng.integers(0, r)), False).tolist())
+            return self.node("Einsum", [a], F32, [a.shape[i] for i in keep],
+                             equation=f"{ls}->{''.join(ls[i] for i in keep)}")
+        b = self.input(F32, a.shape)
+        return self.node("Einsum", [a, b], F32, a.shape, equation=f"{ls},{ls}->{ls}")
+
+    def image(self, ranks=(3, 4), channels=16, fixed=False):
+        """A value laid out N, C, spatial dims for the vision ops: a pool f32
+        value of one of `ranks` whose dims inputs can declare (C static, at
+        most `channels`), or a new input (spatial dims static or symbols;
+        with `fixed`, C and spatial dims static)."""
+        cands = [v for v in self.pool if v.dtype == F32 and len(v.shape) in ranks and
+                 all(declarable(d) for d in v.shape) and 0 < (static(v.shape[1]) or 99) <= channels
+                 and not (fixed and any(static(d) is None for d in v.shape[1:]))]
+        if cands and self.chance(0.5):
+            return self.pick(cands)
+        c = self.pick([c for c in (1, 2, 3, 4, 8, 16) if c <= channels])
+        spatial = [dim(self.pick(SIZES)) if fixed else self.rand_dim()
+                   for _ in range(self.pick(ranks) - 2)]
+        return self.input(F32, (self.rand_dim(), dim(c), *spatial))
+
+    def window(self, d, k, stride, dil, pads, ceil=0):
+        """The output dim of a window of k (dilation dil) over d with pads,
+        or None where that cannot be: on a symbol only stride 1 (the
+        symbol's least value raised so that a window fits)."""
+        eff = dil * (k - 1) + 1
+        if symbol(d):
+            if stride != 1:
+                return None
+            self.sym_min[symbol(d)] = max(self.sym_min[symbol(d)], eff - sum(pads))
+            return dim_add(d, dim(sum(pads) - eff + 1))
+        n = static(d)
+        if n is None or n + sum(pads) < eff:
+            return None
+        span = n + sum(pads) - eff
+        out = (-(-span // stride) if ceil else span // stride) + 1
+        if ceil and (out - 1) * stride >= n + pads[0]:
+            return None  # the last window would start in the end padding
+        return dim(out)
+
+    def op_conv(self):
+        """Conv 2-D: kernel 1 to 3, strides, dilations, pads (or auto_pad),
+        a bias or not; the batch static or a symbol, the rest static. Kiln
+        lowers only these (1-D, grouped, and symbolic channels or spatial
+        dims: "Kiln cannot lower 'kiln.conv' with these types to code
+        yet"); the loop over groups is kept for when it does."""
+        x = self.image(ranks=(4,), fixed=True)
+        c = static(x.shape[1])
+        group = 1
+        m = group * self.pick([1, 1, 2, 3])
+        spatial, ks, strides, dils, pads, out = x.shape[2:], [], [], [], [[], []], []
+        auto = self.pick(["NOTSET"] * 4 + ["SAME_UPPER", "SAME_LOWER", "VALID"])
+        for d in spatial:
+            k, s, dl = self.pick([1, 2, 3, 3]), self.pick([1, 1, 2]), self.pick([1, 1, 2])
+            if symbol(d):
+                s = 1
+            if auto.startswith("SAME"):
+                dl = 1
+            p = [int(self.rng.integers(0, k)) for _ in range(2)] if auto == "NOTSET" else [0, 0]
+            if auto.startswith("SAME"):
+                o = d if s == 1 else (dim(-(-static(d) // s)) if static(d) else None)
+            else:
+                o = self.window(d, k, s, dl, p)
+            if o is None:
+                raise Skip
+            ks.append(k), strides.append(s), dils.append(dl), out.append(o)
+            pads[0].append(p[0]), pads[1].append(p[1])
+        fan = (c // group) * math.prod(ks)
+        w = self.const((self.rng.uniform(-1, 1, (m, c // group, *ks)) / math.sqrt(fan))
+                       .astype(np.float32))
+        ins = [x, w] + ([self.const(self.rng.uniform(-1, 1, m).astype(np.float32))]
+                        if self.chance(0.6) else [])
+        attrs = {"kernel_shape": ks} if self.chance(0.7) else {}
+        if any(s != 1 for s in strides) or self.chance(0.3):
+            attrs["strides"] = strides
+        if any(dl != 1 for dl in dils) or self.chance(0.3):
+            attrs["dilations"] = dils
+        if group != 1 or self.chance(0.3):
+            attrs["group"] = group
+        if auto != "NOTSET":
+            attrs["auto_pad"] = auto
+        elif any(pads[0] + pads[1]) or self.chance(0.3):
+            attrs["pads"] = pads[0] + pads[1]
+        return self.node("Conv", ins, F32, (x.shape[0], dim(m), *out), **attrs)
+
+    def op_pool(self):
+        """MaxPool (dilations, of exact values exact) or AveragePool (pads
+        counted or not), 1-D or 2-D, strides, pads under the kernel,
+        ceil_mode on static dims; or GlobalMaxPool, GlobalAveragePool."""
+        x = self.image(channels=99)
+        op = self.pick(["MaxPool", "MaxPool", "AveragePool", "AveragePool", "GlobalMaxPool",
+                        "GlobalAveragePool"])
+        if op.startswith("Global"):
+            return self.node(op, [x], F32, x.shape[:2] + (ONE,) * (len(x.shape) - 2),
+                             x.exact and op == "GlobalMaxPool")
+        ceil = int(all(static(d) for d in x.shape[2:]) and self.chance(0.3))
+        ks, strides, dils, pads, out = [], [], [], [[], []], []
+        for d in x.shape[2:]:
+            k = self.pick([1, 2, 2, 3])
+            s = 1 if symbol(d) else self.pick([1, 2, 2, 3])
+            dl = self.pick([1, 1, 2]) if op == "MaxPool" else 1
+            p = [int(self.rng.integers(0, k)) for _ in range(2)] if self.chance(0.5) else [0, 0]
+            o = self.window(d, k, s, dl, p, ceil)
+            if o is None:
+                raise Skip
+            ks.append(k), strides.append(s), dils.append(dl), out.append(o)
+            pads[0].append(p[0]), pads[1].append(p[1])
+        attrs = {"kernel_shape": ks}
+        if any(s != 1 for s in strides) or self.chance(0.3):
+            attrs["strides"] = strides
+        if any(pads[0] + pads[1]) or self.chance(0.2):
+            attrs["pads"] = pads[0] + pads[1]
+        if ceil:
+            attrs["ceil_mode"] = 1
+        if op == "MaxPool" and (any(dl != 1 for dl in dils) or self.chance(0.2)):
+            attrs["dilations"] = dils
+        if op == "AveragePool" and self.chance(0.5):
+            attrs["count_include_pad"] = int(self.chance(0.5))
+        return self.node(op, [x], F32, x.shape[:2] + tuple(out), x.exact and op == "MaxPool",
+                         **attrs)
+
+    def op_norm(self):
+        """InstanceNormalization (at least 4 static elements a channel, as
+        op_layernorm) or BatchNormalization (inference: constant mean and
+        positive variance), scale and bias constant or fed."""
+        x = self.image(ranks=(2, 3, 4) if self.chance(0.5) else (3, 4))
+        c = static(x.shape[1])
+        eps = {"epsilon": self.pick([1e-5, 1e-3, 1e-2])} if self.chance(0.6) else {}
+        params = [self.operand(F32, (dim(c),)) for _ in range(2)]
+        if len(x.shape) >= 3 and self.chance(0.5):
+            if math.prod(static(d) or 1 for d in x.shape[2:]) < 4:
+                raise Skip  # 2 or 3 elements: variances cancel too often for a 1e-4 tolerance
+            return self.node("InstanceNormalization", [x, *params], F32, x.shape, **eps)
+        mean = self.const(self.rng.uniform(-1, 1, c).astype(np.float32))
+        var = self.const(self.rng.uniform(0.2, 2, c).astype(np.float32))
+        if self.chance(0.3):
+            eps["momentum"] = 0.9
+        return self.node("BatchNormalization", [x, *params, mean, var], F32, x.shape, **eps)
+
+    def op_resize(self):
+        """Resize of the last two dims of a 4-D value by constant scales (1,
+        2 or 3 on symbols; also 0.5 and 1.5 on static dims, with
+        align_corners and pytorch_half_pixel where they give whole
+        elements) or, linear and
+        cubic, to constant sizes: nearest (its rounding modes), linear or
+        cubic, under the usual coordinate transformations."""
+        x = self.image(ranks=(4,), channels=99)
+        mode = self.pick(["nearest", "nearest", "linear", "linear", "cubic"])
+        attrs = {"mode": mode}
+        ctms = {"nearest": ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"],
+                "linear": ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"],
+                "cubic": ["half_pixel", "asymmetric", "align_corners"]}[mode]
+        if self.chance(0.8):
+            attrs["coordinate_transformation_mode"] = self.pick(ctms)
+        # align_corners divides by length_resized - 1, pytorch_half_pixel
+        # asks whether it is > 1: onnxruntime takes the output's (integer)
+        # length, the ONNX reference (and Kiln) the input's times the scale,
+        # so scales that give a fraction of an element differ (seed 504).
+        whole = attrs.get("coordinate_transformation_mode") in ("align_corners",
+                                                                "pytorch_half_pixel")
+        if mode == "nearest" and self.chance(0.8):
+            attrs["nearest_mode"] = self.pick(["round_prefer_floor", "round_prefer_ceil",
+                                               "floor", "ceil"])
+        if mode == "cubic":
+            attrs.update(cubic_coeff_a=self.pick([-0.75, -0.5]),
+                         exclude_outside=int(self.chance(0.3)))
+        spatial = x.shape[2:]
+        if mode != "nearest" and all(static(d) for d in spatial) and self.chance(0.3):
+            sizes = [self.pick([1, 2, 3, 5, 8, 2 * static(d)]) for d in spatial]
+            out = [dim(s) for s in sizes]
+            if self.opset >= 18 and self.chance(0.6):
+                attrs["axes"] = [2, 3]  # [-2, -1]: onnxruntime 1.23 crashes (SIGSEGV)
+                ins = [x, "", "", self.ints(sizes)]
+            elif all(static(d) for d in x.shape[:2]):
+                ins = [x, "", "", self.ints([static(d) for d in x.shape[:2]] + sizes)]
+            else:
+                raise Skip
+        else:
+            scales, out = [], []
+            for d in spatial:
+                s = self.pick([1.0, 2.0, 3.0] + [f for f in (0.5, 1.5) if (static(d) or 0) >= 2
+                                                 and not (whole and static(d) * f % 1)])
+                scales.append(s)
+                out.append(dim(int(static(d) * s)) if static(d) else
+                           d if s == 1 else dim_mul(d, dim(int(s))))
+            ins = [x, "", self.const(np.array([1.0, 1.0] + scales, np.float32))]
+        return self.node("Resize", ins, F32, x.shape[:2] + tuple(out),
+                         x.exact and mode == "nearest", **attrs)
+
+    def op_depth_space(self):
+        """DepthToSpace (DCR or CRD; channels a multiple of b*b) or
+        SpaceToDepth (spatial dims multiples of b), b 2 or 3; the batch
+        static or a symbol, the rest static (Kiln's import needs them so)."""
+        b = self.pick([2, 2, 3])
+        four = [v for v in self.pool if len(v.shape) == 4 and v.dtype == F32 and
+                declarable(v.shape[0]) and all(static(d) for d in v.shape[1:])]
+        if self.chance(0.5):
+            cands = [v for v in four if static(v.shape[1]) and static(v.shape[1]) % (b * b) == 0]
+            x = self.pick(cands) if cands and self.chance(0.5) else \
+                self.input(F32, (self.rand_dim(), dim(b * b * self.pick([1, 2, 3])),
+                                 dim(self.pick(SIZES[:6])), dim(self.pick(SIZES[:6]))))
+            n, c, h, w = x.shape
+            return self.node("DepthToSpace", [x], F32,
+                             (n, dim(static(c) // (b * b)), dim_mul(h, dim(b)), dim_mul(w, dim(b))),
+                             x.exact, blocksize=b,
+                             **({"mode": self.pick(["DCR", "CRD"])} if self.chance(0.7) else {}))
+        cands = [v for v in four if all(static(d) and static(d) % b == 0 for d in v.shape[2:])]
+        x = self.pick(cands) if cands and self.chance(0.5) else \
+            self.input(F32, (self.rand_dim(), dim(self.pick([1, 2, 3])),
+                             dim(b * self.pick([1, 2, 3])), dim(b * self.pick([1, 2, 4]))))
+        n, c, h, w = x.shape
+        return self.node("SpaceToDepth", [x], F32, (n, dim_mul(c, dim(b * b)),
+                                                   dim(static(h) // b), dim(static(w) // b)),
+                         x.exact, blocksize=b)
+
+    def op_hardmax(self):
+        """Hardmax of an exact value (ties go to the first) along any axis."""
+        a = self.choose(lambda v: v.exact and v.dtype == F32 and v.shape)
+        r = len(a.shape)
+        return self.node("Hardmax", [a], F32, a.shape, True,
+                         **({"axis": int(self.rng.integers(-r, r))} if self.chance(0.8) else {}))
+
+    def op_elementwise(self):
+        """Ops kept off unsafe inputs: Reciprocal (of |x| + c), Exp (of x
+        clipped to [-10, 10]), Log (of |x| + c), IsNaN and IsInf (of x plus a
+        constant holding NaNs and infinities), Max or Min of 3 or 4, Mod with
+        fmod=1 of exact values (by a nonzero divisor)."""
+        a = self.choose(lambda v: v.dtype != BOOL)
+        op = self.pick(["Reciprocal", "Exp", "Log", "Special", "Variadic", "Mod"])
+        if op == "Variadic":
+            args = [a] + [self.partner(a) for _ in range(int(self.rng.integers(2, 4)))]
+            return self.node(self.pick(["Max", "Min"]), args, a.dtype, self.out_shape(*args),
+                             all(v.exact for v in args))
+        if op == "Mod":
+            a = self.choose(lambda v: v.dtype != BOOL and v.exact)
+            b = self.partner(a, exact=True, nonzero=True)
+            return self.node("Mod", [a, b], a.dtype, self.out_shape(a, b), True, fmod=1)
+        a = self.choose(lambda v: v.dtype == F32)
+        if op == "Exp":
+            return self.node("Exp", [self.clip(a, -10.0, 10.0)], F32, a.shape)
+        if op in ("Reciprocal", "Log"):
+            pos = self.node("Add", [self.node("Abs", [a], F32, a.shape, a.exact),
+                                    self.scalar(self.pick([0.1, 0.5, 1.0]))], F32, a.shape)
+            return self.node(op, [pos], F32, a.shape)
+        shape = tuple(d if static(d) is not None else ONE for d in a.shape[-2:])
+        special = self.rng.choice([0.0, 0.0, np.inf, -np.inf, np.nan], [static(d) for d in shape])
+        b = Val(self.const(special.astype(np.float32)), F32, shape, True)
+        s = self.node("Add", [a, b], F32, self.out_shape(a, b))
+        if self.chance(0.5):
+            return self.node("IsNaN", [s], BOOL, s.shape, True)
+        attrs = {k: int(self.chance(0.5)) for k in ("detect_negative", "detect_positive")
+                 if self.chance(0.5)}
+        return self.node("IsInf", [s], BOOL, s.shape, True, **attrs)
+
     OPS = [(op_chain, 4), (op_unary, 3), (op_binary, 4), (op_matmul, 1), (op_gemm, 1),
            (op_reduce, 3), (op_softmax, 1), (op_layernorm, 1), (op_layernorm_spelled, 1),
            (op_transpose, 1), (op_reshape, 2), (op_grid_gather, 1), (op_affine_grid_gather, 1), (op_grid_compare, 1),
            (op_concat, 1), (op_slice, 2), (op_gather, 2), (op_where, 1), (op_compare, 1),
            (op_cast, 1), (op_reshape_like, 1), (op_split, 1), (op_fake_quantize, 1),
-           (op_quantized_lookup, 1), (op_attention, 1)]
+           (op_quantized_lookup, 1), (op_attention, 1), (op_gather_elements, 1),
+           (op_scatter_elements, 1), (op_scatter_nd, 1), (op_topk, 1), (op_cumsum, 1),
+           (op_tile, 1), (op_expand, 1), (op_pad, 1), (op_trilu, 1), (op_onehot, 1),
+           (op_einsum, 1), (op_resize, 1), (op_conv, 1), (op_pool, 1), (op_norm, 1),
+           (op_depth_space, 1), (op_hardmax, 1), (op_elementwise, 1)]
 
     def build(self):
         """The model, with its feed spec (input kinds and two bindings of the
