@@ -204,5 +204,6 @@ struct ReadThroughUnitDimViews : OpRewritePattern<linalg::GenericOp> {
 } // namespace
 
 void mlir::kiln::fusion::populateUnitDimViewPatterns(RewritePatternSet &patterns) {
-  patterns.add<ReshapeOfUnitDimsAsViews, ExpandOfUnitDimsAsViews, ReadThroughUnitDimViews>(patterns.getContext());
+  patterns.add<ReshapeOfUnitDimsAsViews, ExpandOfUnitDimsAsViews, ReadThroughUnitDimViews>(
+      patterns.getContext());
 }

@@ -96,8 +96,8 @@ void collectBuffers(func::FuncOp func, bool returnedOnly, SmallVector<memref::Al
     Block &body = func.getBody().front();
     auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
     for (auto alloc : body.getOps<memref::AllocOp>())
-      if (ret && isRoutable(alloc, func) && llvm::is_contained(ret.getOperands(), alloc.getResult()) &&
-          !isDeallocated(alloc))
+      if (ret && isRoutable(alloc, func) &&
+          llvm::is_contained(ret.getOperands(), alloc.getResult()) && !isDeallocated(alloc))
         allocs.push_back(alloc);
     return;
   }
