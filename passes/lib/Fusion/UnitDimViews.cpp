@@ -191,6 +191,11 @@ struct ReadThroughUnitDimViews : OpRewritePattern<linalg::GenericOp> {
       SmallVector<AffineMap> maps = op.getIndexingMapsArray();
       maps[input->getOperandNumber()] =
           AffineMap::get(map.getNumDims(), map.getNumSymbols(), results, op.getContext());
+      // Linalg sizes each loop from an operand that reads it. A loop of 1
+      // that only this view read (a conv's reduction over one channel, its
+      // 1x1 weight folded into the body) would be left with no size.
+      if (!inversePermutation(concatAffineMaps(maps, op.getContext())))
+        continue;
       rewriter.modifyOpInPlace(op, [&] {
         input->set(root);
         op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));

@@ -121,3 +121,34 @@ func.func @reads_an_argument(%x: tensor<4x1xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// A view that alone gives a loop its size (a reduction over one element
+// whose other operand, a 1x1 weight, was folded into the body: a 1x1 Conv
+// of one channel) is not read through: the loop would have no operand to
+// size it (the GPU path's canonicalization order met it).
+// CHECK-LABEL: func.func @view_sizes_a_loop
+// CHECK: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%{{.*}} : tensor<1xf32>)
+func.func @view_sizes_a_loop() -> tensor<1xf32> {
+  %w = arith.constant 0.5 : f32
+  %x = arith.constant dense<2.0> : tensor<1x1xf32>
+  %e = tensor.empty() : tensor<1x1xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<1x1xf32>) outs(%e : tensor<1x1xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %n = arith.negf %v : f32
+    linalg.yield %n : f32
+  } -> tensor<1x1xf32>
+  %c = tensor.collapse_shape %g [[0, 1]] : tensor<1x1xf32> into tensor<1xf32>
+  %z = arith.constant dense<0.0> : tensor<1xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, k) -> (k)>, affine_map<(i, k) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%c : tensor<1xf32>) outs(%z : tensor<1xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %p = arith.mulf %v, %w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1xf32>
+  return %r : tensor<1xf32>
+}
