@@ -10,7 +10,7 @@ dequantized int8 tables, attention blocks (MatMul, scale, mask, Softmax,
 MatMul, Transposes), GatherElements, ScatterElements and ScatterND (with
 reductions), TopK and Hardmax of exact values, CumSum, Tile, Expand, Pad
 (constant, reflect, edge), Trilu, OneHot, Einsum, Resize (nearest, linear,
-cubic), 2-D Conv, MaxPool, AveragePool and their Global forms,
+cubic), Conv (1-D to 3-D, grouped, depthwise), MaxPool, AveragePool and their Global forms,
 InstanceNormalization, BatchNormalization, DepthToSpace, SpaceToDepth,
 Reciprocal, Exp and Log on safe ranges, IsNaN, IsInf, variadic Max and Min,
 Mod with fmod, ...) on float32, int64, int32 and bool values whose
@@ -1241,14 +1241,14 @@ class Gen:
         return dim(out)
 
     def op_conv(self):
-        """Conv 2-D: kernel 1 to 3, strides, dilations, pads (or auto_pad),
-        a bias or not; the batch static or a symbol, the rest static. Kiln
-        lowers only these (1-D, grouped, and symbolic channels or spatial
-        dims: "Kiln cannot lower 'kiln.conv' with these types to code
-        yet"); the loop over groups is kept for when it does."""
-        x = self.image(ranks=(4,), fixed=True)
+        """Conv 1-D, 2-D or 3-D: kernel 1 to 3, strides, dilations, pads (or
+        auto_pad), groups (depthwise too), a bias or not; the batch and the
+        spatial dims static or symbols (stride 1 on a symbol, whose least
+        value lets a window fit)."""
+        x = self.image(ranks=(3, 4, 4, 5) if self.chance(0.2) else (3, 4))
         c = static(x.shape[1])
-        group = 1
+        divisors = [g for g in range(2, c + 1) if c % g == 0]
+        group = self.pick([1, 1, 1, c] + divisors) if divisors else 1
         m = group * self.pick([1, 1, 2, 3])
         spatial, ks, strides, dils, pads, out = x.shape[2:], [], [], [], [[], []], []
         auto = self.pick(["NOTSET"] * 4 + ["SAME_UPPER", "SAME_LOWER", "VALID"])

@@ -54,6 +54,7 @@ struct LowerToLinalgPass : mlir::kiln::impl::KilnLowerToLinalgBase<LowerToLinalg
     lowering::populateQuantizationLoweringPatterns(patterns);
     lowering::populateScatterLoweringPatterns(patterns);
     lowering::populateTopKLoweringPatterns(patterns);
+    lowering::populateConvLoweringPatterns(patterns);
     lowering::populateConvTransposeLoweringPatterns(patterns);
     // Top-down, so that an op's producers are lowered first and the shape
     // lowerings see tensor.dim chains and views rather than kiln ops

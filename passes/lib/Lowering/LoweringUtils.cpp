@@ -173,6 +173,20 @@ SmallVector<utils::IteratorType> mlir::kiln::lowering::parallelIterators(int64_t
   return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
 }
 
+Value mlir::kiln::lowering::multiplyAdd(OpBuilder &b, Location loc, Value x, Value y,
+                                        Value acc) {
+  if (isa<FloatType>(x.getType()))
+    return arith::AddFOp::create(b, loc, acc, arith::MulFOp::create(b, loc, x, y));
+  return arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, x, y));
+}
+
+Value mlir::kiln::lowering::zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                                       ValueRange dynamicDims) {
+  Value zero = scalarConstant(b, loc, type.getElementType(), 0);
+  return linalg::FillOp::create(b, loc, zero, emptyWithDims(b, loc, type, dynamicDims))
+      .getResult(0);
+}
+
 Value mlir::kiln::lowering::toIndex(OpBuilder &b, Location loc, Value v) {
   if (v.getType().isIndex())
     return v;

@@ -157,6 +157,12 @@ std::optional<double> splatFloatOf(Value value);
 /// A zero/identity-like scalar constant of `type` (float or integer).
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 
+/// acc + x * y, float or integer: a contraction's body.
+Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc);
+
+/// A zero-filled tensor of `type` whose dynamic dims are `dynamicDims`.
+Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynamicDims);
+
 /// All-parallel iterator types for `rank` loops.
 SmallVector<utils::IteratorType> parallelIterators(int64_t rank);
 
@@ -302,6 +308,7 @@ void populateGridSampleLoweringPatterns(RewritePatternSet &patterns);
 void populateQuantizationLoweringPatterns(RewritePatternSet &patterns);
 void populateScatterLoweringPatterns(RewritePatternSet &patterns);
 void populateTopKLoweringPatterns(RewritePatternSet &patterns);
+void populateConvLoweringPatterns(RewritePatternSet &patterns);
 void populateConvTransposeLoweringPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::kiln::lowering

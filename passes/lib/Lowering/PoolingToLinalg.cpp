@@ -94,7 +94,14 @@ struct PoolToGeneric : OpRewritePattern<OpTy> {
               m.cmp(arith::CmpIPredicate::sge, m.mul(m.sub(o, m.c(1)), m.c(s)), m.add(in[i], m.c(pb)));
           o = m.select(startsInEndPad, m.sub(o, m.c(1)), o);
         }
-        out.push_back(o);
+        // An input 1 to `stride` short of a window gives no windows (as in
+        // onnxruntime); one shorter would give a negative size.
+        emitRuntimeCheck(rewriter, loc, m.cmp(arith::CmpIPredicate::slt, o, m.c(0)),
+                         describeNode(loc, opName()) + ": dim " + std::to_string(2 + i) +
+                             " of the padded input is too short for the window (" +
+                             std::to_string(extent) +
+                             " wide with its dilation): the output would have a negative size");
+        out.push_back(m.max(o, m.c(0)));
       }
       Value needed = m.add(m.mul(m.sub(out[i], m.c(1)), m.c(s)), m.c(extent));
       low.push_back(rewriter.getIndexAttr(pb));
@@ -161,6 +168,11 @@ struct PoolToGeneric : OpRewritePattern<OpTy> {
       result = divideByCount(rewriter, op, result, in, wholeWindows);
     rewriter.replaceOp(op, result);
     return success();
+  }
+
+  /// The ONNX op type, for messages.
+  static StringRef opName() {
+    return isMax ? "MaxPool" : isLp ? "LpPool" : "AveragePool";
   }
 
   /// The p-th root of each sum.

@@ -56,3 +56,133 @@ func.func @padded_strided_dilated(%x: tensor<1x2x5x6xf32>, %w: tensor<4x2x3x3xf3
        : (tensor<1x2x5x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x2x2xf32>
   return %0 : tensor<1x4x2x2xf32>
 }
+
+// -----
+
+// 1-D, ungrouped, static: the same GEMM over patches [n, o, c, k], whose
+// window reads the input at o * 2 + k; the transposed product is already
+// [n, f, o].
+// CHECK-DAG: #[[WINDOW:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 2 + d3)>
+// CHECK-LABEL: func.func @one_dimensional
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], #{{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<?x4x8x3xf32>)
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : tensor<?x4x8x3xf32> into tensor<?x4x24xf32>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<16x8x3xf32> into tensor<16x24xf32>
+// CHECK: %[[Y:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x4x16xf32>) outs(%{{.*}} : tensor<?x16x4xf32>) permutation = [0, 2, 1]
+// CHECK: return %[[Y]]
+func.func @one_dimensional(%x: tensor<?x8x9xf32>, %w: tensor<16x8x3xf32>) -> tensor<?x16x4xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 2>, pads = array<i64: 0, 0>,
+         dilations = array<i64: 1>, group = 1 : i64}
+       : (tensor<?x8x9xf32>, tensor<16x8x3xf32>) -> tensor<?x16x4xf32>
+  return %0 : tensor<?x16x4xf32>
+}
+
+// -----
+
+// Grouped, 2 output channels a group (too few for a GEMM a group): one
+// generic over (n, g, m, oh, c, kh, kw, ow), the last output dim innermost,
+// that reads input channel g * 3 + c and the weight split to [g, m, c, kh,
+// kw], accumulating onto the bias split to [g, m]; the result [n, g, m,
+// oh, ow] is collapsed to [n, 4, oh, ow].
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1 * 3 + d4, d3 * 2 + d5, d7 * 2 + d6)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d4, d5, d6)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d7)>
+// CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>
+// CHECK-LABEL: func.func @grouped
+// CHECK: %[[WG:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 2, 3, 2, 2] : tensor<4x3x2x2xf32> into tensor<2x2x3x2x2xf32>
+// CHECK: %[[BG:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [2, 2] : tensor<4xf32> into tensor<2x2xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {indexing_maps = [#[[BIAS]], #{{.*}}]
+// CHECK-SAME: ins(%[[BG]] : tensor<2x2xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]}
+// CHECK-SAME: ins(%{{.*}}, %[[WG]] : tensor<1x6x4x4xf32>, tensor<2x2x3x2x2xf32>) outs(%[[INIT]] : tensor<1x2x2x2x2xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape %[[Y]] {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x2x2x2xf32> into tensor<1x4x2x2xf32>
+func.func @grouped(%x: tensor<1x6x4x4xf32>, %w: tensor<4x3x2x2xf32>, %b: tensor<4xf32>) -> tensor<1x4x2x2xf32> {
+  %0 = kiln.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>,
+         dilations = array<i64: 1, 1>, group = 2 : i64}
+       : (tensor<1x6x4x4xf32>, tensor<4x3x2x2xf32>, tensor<4xf32>) -> tensor<1x4x2x2xf32>
+  return %0 : tensor<1x4x2x2xf32>
+}
+
+// -----
+
+// Depthwise over a symbolic length, padded 1 and 1, dilation 2: the output
+// length is (T + 2 - 5) / 1 + 1, after a check that the kernel (5 wide
+// with its dilation) fits the padded input; i32 (ConvInteger) accumulates
+// with muli and addi from a zero fill.
+// CHECK-LABEL: func.func @depthwise_symbolic
+// CHECK: %[[T:.*]] = tensor.dim %{{.*}}, %c2 : tensor<2x3x?xi32>
+// CHECK: %[[SPAN:.*]] = arith.subi %{{.*}}, %c5 : index
+// CHECK: %[[SHORT:.*]] = arith.cmpi slt, %[[SPAN]], %c0 : index
+// CHECK: kiln.runtime_check %[[SHORT]], "node 'dw' (Conv): the kernel (5 wide with its dilation) is wider than the padded input in dim 2"
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%{{.*}} : i32) outs(%{{.*}} : tensor<2x3x1x?xi32>)
+// CHECK: %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1] high[0, 0, 1]
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[PAD]], %{{.*}} : tensor<2x3x?xi32>, tensor<3x1x1x3xi32>) outs(%[[FILL]] : tensor<2x3x1x?xi32>)
+// CHECK: arith.muli
+// CHECK: arith.addi
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3]] : tensor<2x3x1x?xi32> into tensor<2x3x?xi32>
+func.func @depthwise_symbolic(%x: tensor<2x3x?xi32>, %w: tensor<3x1x3xi32>, %ctx: index {kiln.runtime_context}) -> tensor<2x3x?xi32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1>, pads = array<i64: 1, 1>,
+         dilations = array<i64: 2>, group = 3 : i64}
+       : (tensor<2x3x?xi32>, tensor<3x1x3xi32>) -> tensor<2x3x?xi32> loc("dw"("Conv"))
+  return %0 : tensor<2x3x?xi32>
+}
+
+// -----
+
+// Grouped with 8 output channels a group: a GEMM a group. Patches [n, g,
+// o, c, k] read input channel g * 4 + c, collapse to [n, g, p, q]; the
+// weight splits to [g, m, q]; the product's loops (n, g, p, m, q) have g
+// in A and B (a batch of the runtime's GEMM); the bias adds per [g, m].
+// CHECK-DAG: #[[WINDOW:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 4 + d3, d2 + d4)>
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[GROUP_BIAS:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+// CHECK-LABEL: func.func @grouped_gemm
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<1x2x6x4x3xf32>)
+// CHECK: %[[LHS:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0], [1], [2], [3, 4]] : tensor<1x2x6x4x3xf32> into tensor<1x2x6x12xf32>
+// CHECK: %[[WS:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 8, 4, 3] : tensor<16x4x3xf32> into tensor<2x8x4x3xf32>
+// CHECK: %[[RHS:.*]] = tensor.collapse_shape %[[WS]] {{\[\[}}0], [1], [2, 3]] : tensor<2x8x4x3xf32> into tensor<2x8x12xf32>
+// CHECK: %[[PROD:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[LHS]], %[[RHS]] : tensor<1x2x6x12xf32>, tensor<2x8x12xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[GROUP_BIAS]], #{{.*}}]
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<1x2x6x8xf32>) outs(%{{.*}} : tensor<1x2x8x6xf32>) permutation = [0, 1, 3, 2]
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3]] : tensor<1x2x8x6xf32> into tensor<1x16x6xf32>
+func.func @grouped_gemm(%x: tensor<1x8x8xf32>, %w: tensor<16x4x3xf32>, %b: tensor<16xf32>) -> tensor<1x16x6xf32> {
+  %0 = kiln.conv %x, %w, %b {strides = array<i64: 1>, pads = array<i64: 0, 0>,
+         dilations = array<i64: 1>, group = 2 : i64}
+       : (tensor<1x8x8xf32>, tensor<16x4x3xf32>, tensor<16xf32>) -> tensor<1x16x6xf32>
+  return %0 : tensor<1x16x6xf32>
+}
+
+// -----
+
+// Ungrouped over symbolic H and W: the output sizes are computed (after
+// the kernel check), and the GEMM's rows stay [OH, OW] (a batch loop of the
+// runtime's GEMM and its m): splitting one `?` dim into several is the
+// memref.expand_shape that MLIR 22's expand-strided-metadata crashes on.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, d4)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @symbolic_gemm
+// CHECK: kiln.runtime_check %{{.*}}, "node 'c' (Conv): the kernel (3 wide with its dilation) is wider than the padded input in dim 2"
+// CHECK: %[[OH:.*]] = arith.addi %{{.*}}, %c1 : index
+// CHECK: kiln.runtime_check %{{.*}}, "node 'c' (Conv): the kernel (3 wide with its dilation) is wider than the padded input in dim 3"
+// CHECK: %[[OW:.*]] = arith.addi %{{.*}}, %c1 : index
+// CHECK: tensor.empty(%[[OH]], %[[OW]]) : tensor<1x?x?x2x3x3xf32>
+// CHECK: %[[LHS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2], [3, 4, 5]] : tensor<1x?x?x2x3x3xf32> into tensor<1x?x?x18xf32>
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[LHS]], %{{.*}} : tensor<1x?x?x18xf32>, tensor<4x18xf32>)
+// CHECK: %[[Y:.*]] = linalg.transpose ins(%[[P]] : tensor<1x?x?x4xf32>) outs(%{{.*}} : tensor<1x4x?x?xf32>) permutation = [0, 3, 1, 2]
+// CHECK-NOT: expand_shape
+// CHECK: return %[[Y]]
+func.func @symbolic_gemm(%x: tensor<1x2x?x?xf32>, %w: tensor<4x2x3x3xf32>, %ctx: index {kiln.runtime_context}) -> tensor<1x4x?x?xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+         dilations = array<i64: 1, 1>, group = 1 : i64}
+       : (tensor<1x2x?x?xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x?x?xf32> loc("c"("Conv"))
+  return %0 : tensor<1x4x?x?xf32>
+}

@@ -31,16 +31,19 @@ mlir::kiln::onnx_import::windowPads(NodeImporter &n, ArrayRef<int64_t> inputSpat
   }
   // SAME: the output has ceil(in / stride) elements; the padding it needs is
   // split evenly, the odd one at the end (SAME_UPPER) or the beginning.
+  // With stride 1 it is (k - 1) * dilation whatever the input's size.
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t in = inputSpatial[i], k = kernel[i];
-    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
-      n.emitError() << "auto_pad " << autoPad << " needs static spatial dims; specialise the "
-                       "input with --input-shape";
+    if (ShapedType::isDynamic(k) || (ShapedType::isDynamic(in) && strides[i] != 1)) {
+      n.emitError() << "auto_pad " << autoPad << " needs a static kernel, and static spatial "
+                       "dims where the stride is not 1; specialise the input with --input-shape";
       return failure();
     }
-    int64_t out = (in + strides[i] - 1) / strides[i];
-    int64_t total =
-        std::max<int64_t>(0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
+    int64_t total = (k - 1) * dilations[i];
+    if (!ShapedType::isDynamic(in)) {
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      total = std::max<int64_t>(0, (out - 1) * strides[i] + total + 1 - in);
+    }
     int64_t small = total / 2;
     pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
     pads[i + spatial] = total - pads[i];

@@ -38,9 +38,13 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
   let description = [{
     Every kiln op becomes upstream ops on tensors: elementwise ops and
     reductions become `linalg.generic` (broadcasting through indexing maps),
-    matmul/gemm become contractions, conv becomes the same contraction over
-    patches of its input (im2col: a copy into `[N, OH, OW, C, KH, KW]`, a
-    GEMM against the filters as a `[F, C*KH*KW]` matrix, a transpose to NCHW),
+    matmul/gemm become contractions, conv (1-D to N-D) becomes the same
+    contraction over patches of its input (im2col: a copy into
+    `[N, OH, OW, C, KH, KW]`, a GEMM against the filters as a `[F, C*KH*KW]`
+    matrix, a transpose to NCHW; grouped, one GEMM a group, batched) or,
+    with fewer than 8 output channels a group (depthwise), one generic that
+    sums each window directly; symbolic spatial dims size the output at run
+    time, after a check that the kernel fits the padded input,
     shape computations become `tensor.dim`/`tensor.from_elements` arithmetic
     evaluated at run time, and data movement becomes `tensor` ops or index
     arithmetic in a `linalg.generic`. The result is ready for one-shot
