@@ -51,23 +51,6 @@ bool isRoutable(memref::AllocOp alloc, func::FuncOp func) {
          alloc->getParentWithTrait<OpTrait::IsIsolatedFromAbove>() == func.getOperation();
 }
 
-/// The byte size of `alloc`'s buffer, computed where it is allocated. The
-/// element count fits: kiln-check-allocation-sizes bounds dynamic sizes
-/// before this, the verifier static ones.
-Value bytesOf(OpBuilder &b, memref::AllocOp alloc, const DataLayout &layout) {
-  MemRefType type = alloc.getType();
-  Location loc = alloc.getLoc();
-  int64_t staticElements = 1;
-  for (int64_t d : type.getShape())
-    if (!ShapedType::isDynamic(d))
-      staticElements *= d;
-  int64_t elementBytes = layout.getTypeSize(type.getElementType());
-  Value bytes = arith::ConstantIndexOp::create(b, loc, staticElements * elementBytes);
-  for (Value size : alloc.getDynamicSizes())
-    bytes = arith::MulIOp::create(b, loc, bytes, size);
-  return bytes;
-}
-
 /// Whether a memref.dealloc frees `alloc`'s buffer through any memref
 /// derived from it.
 bool isDeallocated(memref::AllocOp alloc) {
@@ -132,8 +115,11 @@ bool routeFunction(func::FuncOp func, bool returnedOnly) {
   for (memref::AllocOp alloc : allocs) {
     OpBuilder b(alloc);
     Location loc = alloc.getLoc();
+    // Sizes in place. The element count fits: kiln-check-allocation-sizes
+    // bounds dynamic sizes before this, the verifier static ones.
+    Value bytes = allocationBytes(b, alloc, layout, [](Value size) { return size; });
     Value block = func::CallOp::create(b, loc, kAllocFunction, TypeRange{blockType},
-                                       ValueRange{context, bytesOf(b, alloc, layout)})
+                                       ValueRange{context, bytes})
                       .getResult(0);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     // The view's `allocated` and `aligned` pointers are both the block's:

@@ -128,20 +128,12 @@ Value cloneToEntry(OpBuilder &b, Value value, Block &body, IRMapping &mapping) {
 /// alloc's size in bytes, rounded up to kAlignment, computed at the entry.
 Value bytesAtEntry(OpBuilder &b, memref::AllocOp alloc, Block &body, IRMapping &mapping,
                    const DataLayout &layout) {
-  MemRefType type = alloc.getType();
   Location loc = alloc.getLoc();
-  int64_t staticElements = 1;
-  for (int64_t d : type.getShape())
-    if (!ShapedType::isDynamic(d))
-      staticElements *= d;
-  int64_t elementBytes = layout.getTypeSize(type.getElementType());
-  Value bytes = arith::ConstantIndexOp::create(b, loc, staticElements * elementBytes);
-  for (Value size : alloc.getDynamicSizes()) {
-    Value atEntry = cloneToEntry(b, size, body, mapping);
-    if (!atEntry)
-      return nullptr;
-    bytes = arith::MulIOp::create(b, loc, bytes, atEntry);
-  }
+  Value bytes = mlir::kiln::lowering::allocationBytes(b, alloc, layout, [&](Value size) {
+    return cloneToEntry(b, size, body, mapping);
+  });
+  if (!bytes)
+    return nullptr;
   Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
   Value padded = arith::AddIOp::create(b, loc, bytes, mask);
   Value notMask = arith::ConstantIndexOp::create(b, loc, ~(kAlignment - 1));

@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 
 #include <cstddef>
 
@@ -45,6 +46,30 @@ inline void declareDescriptorCall(ModuleOp module, StringRef name) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto type = b.getFunctionType({b.getIndexType(), b.getIndexType()}, {});
   func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
+/// The byte size of `alloc`'s buffer (what kiln_rt_alloc and the scratch
+/// arena's slots are asked for): the product of its static dims times the
+/// element size, times each dynamic size as `sizeAt` gives it (the size in
+/// place, or a clone of it at the function's entry); null where `sizeAt`
+/// gives null.
+inline Value allocationBytes(OpBuilder &b, memref::AllocOp alloc, const DataLayout &layout,
+                             function_ref<Value(Value)> sizeAt) {
+  MemRefType type = alloc.getType();
+  Location loc = alloc.getLoc();
+  int64_t staticElements = 1;
+  for (int64_t d : type.getShape())
+    if (!ShapedType::isDynamic(d))
+      staticElements *= d;
+  int64_t elementBytes = layout.getTypeSize(type.getElementType());
+  Value bytes = arith::ConstantIndexOp::create(b, loc, staticElements * elementBytes);
+  for (Value size : alloc.getDynamicSizes()) {
+    Value at = sizeAt(size);
+    if (!at)
+      return nullptr;
+    bytes = arith::MulIOp::create(b, loc, bytes, at);
+  }
+  return bytes;
 }
 
 /// Declares the private runtime call `name`(ctx, bytes) -> memref<?xi8> at
