@@ -1249,7 +1249,7 @@ class Gen:
         c = static(x.shape[1])
         divisors = [g for g in range(2, c + 1) if c % g == 0]
         group = self.pick([1, 1, 1, c] + divisors) if divisors else 1
-        m = group * self.pick([1, 1, 2, 3])
+        m = group * self.pick([1, 1, 2, 3, 8, 9])  # 8 or more a group: a GEMM a group
         spatial, ks, strides, dils, pads, out = x.shape[2:], [], [], [], [[], []], []
         auto = self.pick(["NOTSET"] * 4 + ["SAME_UPPER", "SAME_LOWER", "VALID"])
         for d in spatial:
