@@ -374,9 +374,11 @@ struct ConvToGeneric : OpRewritePattern<ConvOp> {
 
     // Loops: n, g, m, o... but the last (parallel), c, k... (reduction),
     // the last o (parallel). With the last output dim innermost, the CPU's
-    // inner loop runs along a row of the input and vectorizes (a window's
-    // few elements would not), and that row of sums stays in cache over
-    // the window.
+    // inner loop runs along a row of the input and vectorizes, and that row
+    // of sums stays in cache over the window. Measured against the sums
+    // innermost (a window's few elements a loop, not vectorized), 1
+    // thread, Zen 5: a 3x3 depthwise conv the same, 7x7 depthwise 6x
+    // faster, ResNeXt's 4 channels a group 2.5x.
     const int64_t outer = 2 + spatial, channelLoop = outer, loops = 4 + 2 * spatial;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     auto kernelLoop = [&](int64_t i) { return channelLoop + 1 + i; };
