@@ -11,6 +11,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CheckedArithmetic.h"
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -48,7 +50,11 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
       shape.push_back(kDyn);
       continue;
     }
-    int64_t padded = d + pads[i] + pads[i + rank];
+    std::optional<int64_t> sum = checkedSum({d, pads[i], pads[i + rank]});
+    if (!sum)
+      return emitOptionalError(loc, "pads ", pads[i], " and ", pads[i + rank], " of dim ", i,
+                               " overflow int64");
+    int64_t padded = *sum;
     if (padded < 0)
       return emitOptionalError(loc, "pads ", pads[i], " and ", pads[i + rank],
                                " remove more than the ", d, " elements of dim ", i);
@@ -118,12 +124,19 @@ LogicalResult BatchNormOp::verify() {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-int64_t mlir::kiln::pooledSize(int64_t in, int64_t kernel, int64_t stride,
-                               int64_t padBegin, int64_t padEnd, int64_t dilation,
-                               bool ceilMode) {
-  int64_t span = in + padBegin + padEnd - (dilation * (kernel - 1) + 1);
+std::optional<int64_t> mlir::kiln::pooledSize(int64_t in, int64_t kernel, int64_t stride,
+                                              int64_t padBegin, int64_t padEnd,
+                                              int64_t dilation, bool ceilMode) {
+  std::optional<int64_t> windows = windowSpan(in, kernel, dilation, padBegin, padEnd);
+  if (!windows)
+    return std::nullopt;
+  int64_t span = *windows;
   if (span < 0)
     return -1;
+  // ceil_mode rounds the span up by stride - 1, which must not overflow
+  // either.
+  if (ceilMode && span > std::numeric_limits<int64_t>::max() - stride)
+    return std::nullopt;
   int64_t out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
   // A ceil_mode window must start inside the input or its begin padding.
   if (ceilMode && (out - 1) * stride >= in + padBegin)
@@ -153,8 +166,11 @@ LogicalResult mlir::kiln::inferPoolType(std::optional<Location> loc, Value input
       shape.push_back(kDyn);
       continue;
     }
-    int64_t out = pooledSize(in, kernelShape[i], strides[i], pads[i], pads[i + spatial],
-                             dilations[i], ceilMode);
+    std::optional<int64_t> pooled = pooledSize(in, kernelShape[i], strides[i], pads[i],
+                                               pads[i + spatial], dilations[i], ceilMode);
+    if (!pooled)
+      return emitOptionalError(loc, "the sizes of dim ", i + 2, " overflow int64");
+    int64_t out = *pooled;
     if (out < 0)
       return emitOptionalError(loc, "the window is larger than the padded input in dim ",
                                i + 2);
@@ -411,8 +427,20 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Loc
       shape.push_back(kDyn);
       continue;
     }
-    int64_t out =
-        strides[i] * (in - 1) + extra[i] + (k - 1) * dilations[i] + 1 - pads[i] - pads[i + spatial];
+    // in and k are dims (>= 0); the attributes may be anything until the
+    // verifier runs, so every step is checked.
+    std::optional<int64_t> strided = llvm::checkedMul(strides[i], in - 1),
+                           reach = llvm::checkedMul(k - 1, dilations[i]), sum, pads2;
+    if (strided && reach)
+      sum = checkedSum({*strided, extra[i], *reach, 1});
+    pads2 = checkedSum({pads[i], pads[i + spatial]});
+    if (sum && pads2)
+      sum = llvm::checkedSub(*sum, *pads2);
+    else
+      sum = std::nullopt;
+    if (!sum)
+      return emitOptionalError(loc, "the sizes of spatial dim ", i, " overflow int64");
+    int64_t out = *sum;
     if (out < 1)
       return emitOptionalError(loc, "spatial dim ", i, " of the output would have size ", out);
     shape.push_back(out);

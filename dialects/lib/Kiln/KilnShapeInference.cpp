@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -140,6 +141,27 @@ std::optional<int64_t> mlir::kiln::boundedElementCount(ArrayRef<int64_t> shape) 
     count *= std::max<int64_t>(d, 1);
   }
   return count;
+}
+
+std::optional<int64_t> mlir::kiln::checkedSum(ArrayRef<int64_t> terms) {
+  std::optional<int64_t> sum = 0;
+  for (int64_t term : terms)
+    if (!(sum = llvm::checkedAdd(*sum, term)))
+      return std::nullopt;
+  return sum;
+}
+
+std::optional<int64_t> mlir::kiln::windowSpan(int64_t in, int64_t kernel, int64_t dilation,
+                                              int64_t padBegin, int64_t padEnd) {
+  // Inference may run before the verifier rejects a negative kernel or
+  // dilation, so every step is checked.
+  std::optional<int64_t> steps = llvm::checkedSub(kernel, int64_t(1));
+  std::optional<int64_t> reach = steps ? llvm::checkedMul(dilation, *steps) : std::nullopt;
+  std::optional<int64_t> padded = checkedSum({in, padBegin, padEnd});
+  if (!reach || !padded)
+    return std::nullopt;
+  std::optional<int64_t> span = llvm::checkedSub(*padded, *reach);
+  return span ? llvm::checkedSub(*span, int64_t(1)) : std::nullopt;
 }
 
 LogicalResult mlir::kiln::refineResultTypes(Operation *op) {
@@ -336,10 +358,12 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
       shape.push_back(kDyn);
       continue;
     }
-    int64_t span = in + pads[i] + pads[i + spatial] - dilations[i] * (k - 1) - 1;
-    if (span < 0)
+    std::optional<int64_t> span = windowSpan(in, k, dilations[i], pads[i], pads[i + spatial]);
+    if (!span)
+      return emitOptionalError(loc, "the sizes of dim ", i + 2, " overflow int64");
+    if (*span < 0)
       return emitOptionalError(loc, "kernel larger than padded input in dim ", i + 2);
-    shape.push_back(span / strides[i] + 1);
+    shape.push_back(*span / strides[i] + 1);
   }
   inferred.push_back(tensorOf(shape, xt.getElementType()));
   return success();

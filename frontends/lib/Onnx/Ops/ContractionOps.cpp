@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Composer.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -150,8 +152,18 @@ static LogicalResult importConvTranspose(NodeImporter &n) {
                       << " need static spatial dims; specialise the input with --input-shape";
         return failure();
       }
-      int64_t total =
-          strides[i] * (in - 1) + extra[i] + (k - 1) * dilations[i] + 1 - (*outputShape)[i];
+      // Checked arithmetic: a malformed model's sizes must give an error.
+      std::optional<int64_t> strided = llvm::checkedMul(strides[i], in - 1),
+                             reach = llvm::checkedMul(k - 1, dilations[i]), sum;
+      if (strided && reach)
+        sum = mlir::kiln::checkedSum({*strided, extra[i], *reach, 1});
+      if (sum)
+        sum = llvm::checkedSub(*sum, (*outputShape)[i]);
+      if (!sum) {
+        n.emitError() << "the sizes of spatial dim " << i << " overflow int64";
+        return failure();
+      }
+      int64_t total = *sum;
       int64_t half = floorDiv(total, 2);
       pads[i] = autoPad == "SAME_UPPER" ? half : total - half;
       pads[i + spatial] = total - pads[i];

@@ -3,6 +3,7 @@
 #include "Composer.h"
 #include "../OnnxTensors.h"
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -39,14 +40,26 @@ mlir::kiln::onnx_import::windowPads(NodeImporter &n, ArrayRef<int64_t> inputSpat
                        "dims where the stride is not 1; specialise the input with --input-shape";
       return failure();
     }
-    int64_t total = (k - 1) * dilations[i];
-    if (!ShapedType::isDynamic(in)) {
-      int64_t out = (in + strides[i] - 1) / strides[i];
-      total = std::max<int64_t>(0, (out - 1) * strides[i] + total + 1 - in);
+    if (strides[i] < 1 || dilations[i] < 1) {
+      n.emitError() << "strides and dilations must be positive";
+      return failure();
     }
-    int64_t small = total / 2;
-    pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
-    pads[i + spatial] = total - pads[i];
+    // Checked arithmetic: a malformed model's sizes must give an error.
+    std::optional<int64_t> total = llvm::checkedMul(k - 1, dilations[i]);
+    if (total && !ShapedType::isDynamic(in)) {
+      int64_t out = in / strides[i] + (in % strides[i] != 0);
+      std::optional<int64_t> covered = llvm::checkedMul(out - 1, strides[i]);
+      total = covered ? mlir::kiln::checkedSum({*covered, *total, 1, -in}) : std::nullopt;
+      if (total)
+        total = std::max<int64_t>(0, *total);
+    }
+    if (!total) {
+      n.emitError() << "the sizes of spatial dim " << i << " overflow int64";
+      return failure();
+    }
+    int64_t small = *total / 2;
+    pads[i] = autoPad == "SAME_UPPER" ? small : *total - small;
+    pads[i + spatial] = *total - pads[i];
   }
   return pads;
 }

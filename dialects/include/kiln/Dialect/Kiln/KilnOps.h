@@ -45,9 +45,11 @@ LogicalResult verifyPool(Operation *op, ArrayRef<int64_t> kernelShape,
                          ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                          ArrayRef<int64_t> dilations);
 
-/// The output size of one pooled dim (static sizes only), as ONNX defines it.
-int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
-                   int64_t padEnd, int64_t dilation, bool ceilMode);
+/// The output size of one pooled dim (static sizes only), as ONNX defines it:
+/// -1 where no window fits, std::nullopt where the sizes overflow int64.
+std::optional<int64_t> pooledSize(int64_t in, int64_t kernel, int64_t stride,
+                                  int64_t padBegin, int64_t padEnd, int64_t dilation,
+                                  bool ceilMode);
 
 } // namespace mlir::kiln
 

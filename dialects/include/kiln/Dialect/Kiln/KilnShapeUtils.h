@@ -42,6 +42,18 @@ inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
 /// dim is negative.
 std::optional<int64_t> boundedElementCount(ArrayRef<int64_t> shape);
 
+/// The sum of `terms`, or std::nullopt where it overflows int64: the static
+/// sizes of a malformed model (a pad near 2^63) give an error instead of
+/// undefined behaviour.
+std::optional<int64_t> checkedSum(ArrayRef<int64_t> terms);
+
+/// How far a window `kernel` wide with dilation `dilation` can move along a
+/// dim of `in` elements padded by `padBegin` and `padEnd`: in + pads - the
+/// window's extent (negative where no window fits), or std::nullopt where
+/// that overflows int64.
+std::optional<int64_t> windowSpan(int64_t in, int64_t kernel, int64_t dilation,
+                                  int64_t padBegin, int64_t padEnd);
+
 /// Re-runs result type inference on `op` and sets the refined result types.
 /// Emits a diagnostic at the op and fails when inference fails or a result
 /// would have a negative dim or more than kMaxTensorElements elements.
