@@ -12,6 +12,8 @@
 
 #include "Composer.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -169,10 +171,29 @@ static LogicalResult importMaxUnpool(NodeImporter &n) {
   // The unpooled dim of input dim `in` is in * stride + (kernel - stride - pads).
   SmallVector<int64_t> scale(rank, 1), offset(rank, 0), unpooled(xType.getShape());
   for (int64_t i = 0; i < spatial; ++i) {
+    if (strides[i] < 1 || (*kernel)[i] < 1) {
+      n.emitError() << "kernel_shape and strides must be positive";
+      return failure();
+    }
     scale[i + 2] = strides[i];
-    offset[i + 2] = (*kernel)[i] - strides[i] - pads[i] - pads[i + spatial];
-    if (!ShapedType::isDynamic(unpooled[i + 2]))
-      unpooled[i + 2] = unpooled[i + 2] * scale[i + 2] + offset[i + 2];
+    // Checked: a malformed model's sizes (near 2^63) give an error.
+    std::optional<int64_t> shift = checkedSum({(*kernel)[i], -strides[i]}), padding =
+                                       checkedSum({pads[i], pads[i + spatial]});
+    std::optional<int64_t> sum = shift && padding ? llvm::checkedSub(*shift, *padding)
+                                                  : std::nullopt;
+    if (sum && !ShapedType::isDynamic(unpooled[i + 2])) {
+      std::optional<int64_t> scaled = llvm::checkedMul(unpooled[i + 2], scale[i + 2]);
+      std::optional<int64_t> size = scaled ? checkedSum({*scaled, *sum}) : std::nullopt;
+      if (size)
+        unpooled[i + 2] = *size;
+      else
+        sum = std::nullopt;
+    }
+    if (!sum) {
+      n.emitError() << "the sizes of spatial dim " << i << " overflow int64";
+      return failure();
+    }
+    offset[i + 2] = *sum;
   }
   // With output_shape, the unpooled tensor is padded at the end of each dim.
   SmallVector<int64_t> endPads;

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Composer.h"
+#include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "../OnnxTensors.h"
 
 using namespace mlir;
@@ -144,9 +145,14 @@ static LogicalResult importCol2Im(NodeImporter &n) {
   SmallVector<int64_t> blocks;
   int64_t kernelSize = 1, blockCount = 1, imageSize = 1;
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t span = dilations[i] * ((*block)[i] - 1) + 1;
-    int64_t count = ((*image)[i] + pads[i] + pads[spatial + i] - span) / strides[i] + 1;
-    if ((*block)[i] < 1 || (*image)[i] < 1 || strides[i] < 1 || dilations[i] < 1 || count < 1) {
+    // Validated before the division by the stride; the sizes of a
+    // malformed model (near 2^63) must not overflow either.
+    bool positive = (*block)[i] >= 1 && (*image)[i] >= 1 && strides[i] >= 1 && dilations[i] >= 1;
+    std::optional<int64_t> windows =
+        positive ? windowSpan((*image)[i], (*block)[i], dilations[i], pads[i], pads[spatial + i])
+                 : std::nullopt;
+    int64_t count = windows && *windows >= 0 ? *windows / strides[i] + 1 : 0;
+    if (!positive || count < 1) {
       n.emitError() << "image_shape, block_shape, strides and dilations must be positive and "
                        "every block must fit the padded image";
       return failure();
