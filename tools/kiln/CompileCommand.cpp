@@ -42,8 +42,8 @@ Options:
                                batch=1,sequence=128.
   --target=<target>            cpu (default), or cuda[:sm_XY] (default sm_90):
                                every loop a CUDA kernel, the model run on the
-                               GPU by the same runtime (needs --input-shape
-                               for every symbolic dim; see docs/gpu.md).
+                               GPU by the same runtime; symbolic dims stay
+                               symbolic, as on the CPU (see docs/gpu.md).
   --gpu-gemm=<how>             --target cuda: the GEMMs as generated kernels
                                (default) or cuBLASLt calls (cublas; loaded at
                                run time; not yet verified on a GPU).

@@ -7,7 +7,10 @@
 // broadcast at run time, copies it out to the full size first. Where the
 // dims are proven equal (traceDim: the same symbol, named input dims, the
 // same static size), nothing is emitted: the Transformer graphs' dims are
-// all proven, so they keep their fused loops and GEMM epilogues.
+// all proven, so they keep their fused loops and GEMM epilogues. A dim that
+// cannot be 1 where the others are 2 or more (min(S, 512): position ids
+// sliced out of a constant arange to the sequence length) meets them
+// equal or fails the run: it is checked, never copied.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +20,7 @@
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/InferIntRangeInterface.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -48,6 +52,72 @@ bool mayBroadcast(Value operand, int64_t j, const ResultDim &result) {
   if (!cast<RankedTensorType>(operand.getType()).isDynamicDim(j))
     return false;
   return !(traceDim(operand, j) == result.source);
+}
+
+/// The values an index value may take in runs where the result dim `size`
+/// is 2 or more, as MLIR's integer range inference (InferIntRangeInterface)
+/// of the ops that compute it from that size says; any dim is >= 0. Values
+/// of other sources are unknown (any value), and so is anything more than
+/// `kDepth` ops away. Each value is inferred once (shape arithmetic shares
+/// its operands).
+class RangesWhereSizeIsAtLeastTwo {
+public:
+  explicit RangesWhereSizeIsAtLeastTwo(const DimSource &size) : size(size) {}
+
+  ConstantIntRanges of(Value v, unsigned depth = kDepth) {
+    auto known = ranges.find(v);
+    if (known != ranges.end())
+      return known->second;
+    ConstantIntRanges range = infer(v, depth);
+    ranges.try_emplace(v, range);
+    return range;
+  }
+
+private:
+  static constexpr unsigned kDepth = 12;
+
+  ConstantIntRanges infer(Value v, unsigned depth) {
+    unsigned width = ConstantIntRanges::getStorageBitwidth(v.getType());
+    ConstantIntRanges unknown = ConstantIntRanges::maxRange(width);
+    // Index values, the i64 they are cast to and back, and conditions.
+    if (width != IndexType::kInternalStorageBitWidth && !v.getType().isInteger(1))
+      return unknown;
+    auto atLeast = [&](int64_t min) {
+      return ConstantIntRanges::fromSigned(APInt(width, min), APInt::getSignedMaxValue(width));
+    };
+    if (v.getType().isIndex()) {
+      DimSource source = traceIndex(v);
+      if (source == size)
+        return atLeast(2);
+      if (source.tensor)
+        return atLeast(0);
+    }
+    auto op = v.getDefiningOp<InferIntRangeInterface>();
+    if (!op || depth == 0 || op->getNumResults() != 1)
+      return unknown;
+    SmallVector<ConstantIntRanges> operands;
+    for (Value operand : op->getOperands()) {
+      if (!operand.getType().isSignlessIntOrIndex())
+        return unknown;
+      operands.push_back(of(operand, depth - 1));
+    }
+    ConstantIntRanges result = unknown;
+    op.inferResultRanges(operands, [&](Value, const ConstantIntRanges &r) { result = r; });
+    return result;
+  }
+
+  const DimSource &size;
+  DenseMap<Value, ConstantIntRanges> ranges;
+};
+
+/// Whether `operandDim`, a `?` dim that may differ from the result's, can
+/// be 1 in a run where the result's size is not (an operand to copy out in
+/// the runs where it broadcasts). A dim computed from the size by ops that
+/// keep it at 2 or more there (the sequence length clamped to a
+/// constant's) cannot: it equals the size or fails the run's check.
+bool mayBeBroadcastingOne(Value operandDim, const ResultDim &result) {
+  ConstantIntRanges range = RangesWhereSizeIsAtLeastTwo(result.source).of(operandDim);
+  return range.smin().sle(1) && range.smax().sge(1);
 }
 
 /// `operand` copied out to `sizes` along its dims in `broadcastDims`
@@ -192,6 +262,8 @@ RunTimeBroadcast mlir::kiln::lowering::broadcastAtRunTime(OpBuilder &b, Location
       Value d = dimValue(b, loc, operand, j);
       Value notSize = m.cmp(arith::CmpIPredicate::ne, d, result[p].size);
       fail(arith::AndIOp::create(b, loc, notSize, m.cmp(arith::CmpIPredicate::ne, d, one)));
+      if (!mayBeBroadcastingOne(d, result[p]))
+        continue; // equal or the run fails: read as it is
       differs = differs ? arith::OrIOp::create(b, loc, differs, notSize).getResult() : notSize;
       broadcastDims.push_back({j, result[p].size});
     }

@@ -94,3 +94,47 @@ func.func @expand(%x: tensor<?x3xf32>, %s: tensor<2xi64>, %ctx: index {kiln.runt
   %0 = kiln.expand %x, %s : (tensor<?x3xf32>, tensor<2xi64>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
 }
+
+// -----
+
+// Position ids sliced out of a constant arange to the sequence length: the
+// slice's dim is min(S, 16), which is 1 only where S is, so it never
+// broadcasts. It is S or the run fails: checked, and read as it is (no
+// copy, no scf.if), so the slice's reader can fuse into the add.
+// CHECK-LABEL: func.func @clamped_to_the_size
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice
+// CHECK-NOT: scf.if
+// CHECK: kiln.runtime_check {{.*}} "a add: the inputs' shapes cannot be broadcast together
+// CHECK-NOT: scf.if
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg0, %[[SLICE]] : tensor<?x?xf32>, tensor<1x?xf32>)
+func.func @clamped_to_the_size(%x: tensor<?x?xf32>, %ctx: index {kiln.runtime_context}) -> tensor<?x?xf32> {
+  %table = kiln.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]]> : tensor<1x16xf32>
+  %zero = kiln.constant dense<0> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %s = kiln.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<?x?xf32>) -> tensor<1xi64>
+  %ids = kiln.slice %table, %zero, %s, %one, %one : (tensor<1x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x?xf32>
+  %0 = kiln.add %x, %ids : (tensor<?x?xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+// A slice from 1 to S has S - 1 elements (up to 15), 1 where S is 2: it
+// broadcasts then, and is copied out in the runs where it does, as any
+// `?` dim that may be 1.
+// CHECK-LABEL: func.func @one_less_than_the_size
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice
+// CHECK: %[[COPY:.*]] = scf.if
+// CHECK: linalg.generic
+// CHECK: kiln.runtime_check {{.*}} "a add: the inputs' shapes cannot be broadcast together
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg0, %[[COPY]] : tensor<?x?xf32>, tensor<1x?xf32>)
+func.func @one_less_than_the_size(%x: tensor<?x?xf32>, %ctx: index {kiln.runtime_context}) -> tensor<?x?xf32> {
+  %table = kiln.constant dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]]> : tensor<1x16xf32>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %s = kiln.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<?x?xf32>) -> tensor<1xi64>
+  %ids = kiln.slice %table, %one, %s, %one, %one : (tensor<1x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x?xf32>
+  %0 = kiln.add %x, %ids : (tensor<?x?xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
