@@ -37,6 +37,33 @@ std::optional<float> splatF32Of(Value value) {
   return splat ? std::optional<float>(float(*splat)) : std::nullopt;
 }
 
+/// The one bool a constant holds (a splat of any shape, or an Expand of
+/// one), if it is one.
+std::optional<bool> splatBoolOf(Value value) {
+  if (auto expand = value.getDefiningOp<ExpandOp>())
+    return splatBoolOf(expand.getInput());
+  DenseElementsAttr dense;
+  if (!matchPattern(value, m_Constant(&dense)) || !dense.isSplat() ||
+      !dense.getElementType().isInteger(1))
+    return std::nullopt;
+  return dense.getSplatValue<bool>();
+}
+
+/// Whether every element of `value` is a zero by construction: a splat
+/// constant 0, an Expand of one, or a Where whose condition is a constant
+/// choosing one (ViT's dynamo export: its all-true mask becomes
+/// where(expand(true), 0, -inf) of the scores' batch).
+bool isZeroEverywhere(Value value) {
+  if (std::optional<float> splat = splatF32Of(value))
+    return *splat == 0.0f;
+  if (auto expand = value.getDefiningOp<ExpandOp>())
+    return isZeroEverywhere(expand.getInput());
+  if (auto where = value.getDefiningOp<WhereOp>())
+    if (std::optional<bool> condition = splatBoolOf(where.getCondition()))
+      return isZeroEverywhere(*condition ? where.getX() : where.getY());
+  return false;
+}
+
 /// What the softmax computes on: x, times scale, plus addend (may be
 /// null), and the ops that computed it, which the ukernel replaces.
 struct SoftmaxInput {
@@ -105,6 +132,16 @@ void rewrite(SoftmaxOp softmax, bool maskBroadcastInKernel) {
     if (op)
       locations.push_back(op->getLoc());
   Value addend = in.addend;
+  if (addend && isZeroEverywhere(addend)) {
+    // Adding zeros changes no score (-0 + 0 is +0, which exp does not
+    // tell from -0): the addend goes, and with it the kernel that fills
+    // it where its shape is symbolic. Its shape is checked all the same,
+    // as the Add's lowering would.
+    lowering::broadcastAtRunTime(b, in.add->getLoc(), "Add", ValueRange{in.x, addend}, type,
+                                 /*firstIsOutputSize=*/true,
+                                 lowering::BroadcastCopies::ChecksOnly);
+    addend = nullptr;
+  }
   if (addend && !maskBroadcastInKernel) {
     // As the Add's own lowering: a `?` dim of the mask that is 1 at run
     // time where the scores' is not is copied out; other mismatches fail

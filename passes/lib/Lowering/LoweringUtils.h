@@ -45,8 +45,10 @@ struct RunTimeBroadcast {
 /// When an operand whose `?` dims may broadcast is copied out to the
 /// result's size: only in runs where one does (an scf.if: the CPU), or in
 /// every run (the GPU, whose host code cannot hold a buffer a branch chose;
-/// the copy is the operand itself where nothing broadcasts).
-enum class BroadcastCopies { WhenBroadcasting, Always };
+/// the copy is the operand itself where nothing broadcasts), or never
+/// (ChecksOnly: the run's checks alone, for a caller that does not read
+/// the operands, such as one that drops an addend of zeros).
+enum class BroadcastCopies { WhenBroadcasting, Always, ChecksOnly };
 
 /// Broadcasts `operands` to `resultType` as ONNX does when the model runs:
 /// a `?` dim that is 1 at run time where the result's is not is broadcast

@@ -267,7 +267,7 @@ RunTimeBroadcast mlir::kiln::lowering::broadcastAtRunTime(OpBuilder &b, Location
       differs = differs ? arith::OrIOp::create(b, loc, differs, notSize).getResult() : notSize;
       broadcastDims.push_back({j, result[p].size});
     }
-    if (!differs || matchPattern(differs, m_Zero())) {
+    if (!differs || matchPattern(differs, m_Zero()) || copies == BroadcastCopies::ChecksOnly) {
       out.operands.push_back(operand);
       continue;
     }

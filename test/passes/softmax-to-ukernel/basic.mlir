@@ -93,3 +93,43 @@ func.func @dynamic_mask(%s: tensor<5x7xf32>, %m: tensor<?x7xf32>) -> tensor<5x7x
   %p = kiln.softmax %t {axis = 1 : i64} : (tensor<5x7xf32>) -> tensor<5x7xf32>
   return %p : tensor<5x7xf32>
 }
+
+// -----
+
+// An addend of zeros by construction goes: ViT's dynamo export adds
+// where(expand(true), 0, -inf) at the scores' batch, its all-true mask.
+// The mask's shape is still checked against the scores' as the Add's
+// would be, its dims all that is read of it: once lowered, nothing
+// computes it. A Where whose constant condition chooses the other operand
+// (-inf) is an addend like any.
+// CHECK-LABEL: func.func @zero_mask
+// CHECK: %[[M:.*]] = kiln.where
+// CHECK: tensor.dim %[[M]]
+// CHECK: kiln.runtime_check {{.*}} "a Add: a dim of an input is 1 at run time
+// CHECK: kiln.runtime_check {{.*}} "a Add: the inputs' shapes cannot be broadcast together
+// CHECK: kiln.softmax_rows %arg0 into %{{.*}} : tensor<?x2x17x17xf32>
+// CHECK-LABEL: func.func @minus_infinity_mask
+// CHECK: %[[M:.*]] = kiln.where
+// CHECK: kiln.softmax_rows %arg0 addend(%{{.*}} : tensor<?x1x17x17xf32>)
+func.func @zero_mask(%s: tensor<?x2x17x17xf32>, %shape: tensor<4xi64>,
+                     %ctx: index {kiln.runtime_context}) -> tensor<?x2x17x17xf32> {
+  %true = kiln.constant dense<true> : tensor<1x1x17x1xi1>
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %min = kiln.constant dense<-3.40282347E+38> : tensor<f32>
+  %c = kiln.expand %true, %shape : (tensor<1x1x17x1xi1>, tensor<4xi64>) -> tensor<?x1x17x17xi1>
+  %m = kiln.where %c, %zero, %min : (tensor<?x1x17x17xi1>, tensor<f32>, tensor<f32>) -> tensor<?x1x17x17xf32>
+  %t = kiln.add %s, %m : (tensor<?x2x17x17xf32>, tensor<?x1x17x17xf32>) -> tensor<?x2x17x17xf32>
+  %p = kiln.softmax %t {axis = 3 : i64} : (tensor<?x2x17x17xf32>) -> tensor<?x2x17x17xf32>
+  return %p : tensor<?x2x17x17xf32>
+}
+func.func @minus_infinity_mask(%s: tensor<?x2x17x17xf32>, %shape: tensor<4xi64>,
+                               %ctx: index {kiln.runtime_context}) -> tensor<?x2x17x17xf32> {
+  %false = kiln.constant dense<false> : tensor<1x1x17x1xi1>
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %min = kiln.constant dense<-3.40282347E+38> : tensor<f32>
+  %c = kiln.expand %false, %shape : (tensor<1x1x17x1xi1>, tensor<4xi64>) -> tensor<?x1x17x17xi1>
+  %m = kiln.where %c, %zero, %min : (tensor<?x1x17x17xi1>, tensor<f32>, tensor<f32>) -> tensor<?x1x17x17xf32>
+  %t = kiln.add %s, %m : (tensor<?x2x17x17xf32>, tensor<?x1x17x17xf32>) -> tensor<?x2x17x17xf32>
+  %p = kiln.softmax %t {axis = 3 : i64} : (tensor<?x2x17x17xf32>) -> tensor<?x2x17x17xf32>
+  return %p : tensor<?x2x17x17xf32>
+}

@@ -437,7 +437,12 @@ def KilnSoftmaxToUkernel : Pass<"kiln-softmax-to-ukernel", "::mlir::func::FuncOp
       broadcasts to it: `%m` becomes the addend (attention's mask). A `?`
       dim of `%m` that turns out 1 at run time where the scores' is not is
       handled as the Add's own lowering does (copied out when it happens),
-      or left to the kernel (`mask-broadcast-in-kernel`, below);
+      or left to the kernel (`mask-broadcast-in-kernel`, below). A `%m`
+      of zeros by construction (a splat 0, an Expand of one, or a Where
+      whose constant condition chooses one: ViT's dynamo export adds
+      `where(expand(true), 0, -inf)`, its all-true mask) is no addend: the
+      run still checks its shape against the scores' as the Add's lowering
+      would, but nothing computes it;
     - then `kiln.mul %x, %c` (either order) or `kiln.div %x, %c` with `%c`
       a constant holding one float (a splat): `%c` becomes the scale, `1/c`
       for a division only where that is exact (a power of two), so the
