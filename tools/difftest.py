@@ -7,7 +7,9 @@ Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
 LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
 comparisons, Cast, QuantizeLinear -> DequantizeLinear pairs and Gathers from
 dequantized int8 tables, attention blocks (MatMul, scale, mask, Softmax,
-MatMul, Transposes), GatherElements, ScatterElements and ScatterND (with
+MatMul, Transposes; the mask sometimes ViT's all-true Where of an Expand),
+BERT's position embeddings (a Gather at ids sliced out of a constant arange
+up to a dim read by Shape), GatherElements, ScatterElements and ScatterND (with
 reductions), TopK and Hardmax of exact values, CumSum, Tile, Expand, Pad
 (constant, reflect, edge), Trilu, OneHot, Einsum, Resize (nearest, linear,
 cubic), Conv (1-D to 3-D, grouped, depthwise), MaxPool, AveragePool and their Global forms,
@@ -674,6 +676,29 @@ class Gen:
         return self.node("Gather", [a, idx], a.dtype, a.shape[:axis] + ishape + a.shape[axis + 1:],
                          a.exact, axis=axis - r if self.chance(0.3) else axis)
 
+    def op_position_ids(self):
+        """BERT's position embeddings: rows of a constant table at ids sliced
+        out of a constant arange up to a dim read off a value's Shape (its
+        second-to-last, the sequence), added to that value. The slice has
+        min(S, 64) ids, which Kiln proves never a broadcasting 1 (read as
+        it is); 64 is past every size a run gives a symbol."""
+        a = self.choose(lambda v: v.dtype == F32 and len(v.shape) >= 2
+                        and static(v.shape[-1]) is not None and declarable(v.shape[-2])
+                        and (static(v.shape[-2]) or 0) <= 64)
+        r, width = len(a.shape), static(a.shape[-1])
+        length = self.node("Shape", [a], I64, [dim(1)], True, start=r - 2, end=r - 1)
+        arange = np.arange(64, dtype=np.int64)
+        if self.chance(0.5):  # the exports' [1, max_positions] buffer
+            arange = arange[None]
+            ids = self.node("Slice", [self.const(arange), self.ints([0]), length,
+                                      self.ints([1])], I64, (ONE, a.shape[-2]), True)
+        else:
+            ids = self.node("Slice", [self.const(arange), self.ints([0]), length], I64,
+                            (a.shape[-2],), True)
+        table = self.const(self.rng.uniform(-2, 2, (64, width)).astype(np.float32))
+        rows = self.node("Gather", [table, ids], F32, ids.shape + (a.shape[-1],), True, axis=0)
+        return self.node("Add", [a, rows], F32, self.out_shape(a, rows))
+
     def matrix_dims(self):
         """A 2-D value whose dims inputs can declare, the int64 scalars 0 and
         1, and its row and column counts read off its shape."""
@@ -959,6 +984,14 @@ class Gen:
                 else:
                     m[..., n - edge:] = -np.inf
                 mask = Val(self.const(m), F32, shape, True)
+            elif self.chance(0.25):
+                # All true, as ViT's dynamo export spells it: Where of an
+                # Expand of true to the scores' shape: zeros (Kiln drops it).
+                full = self.node("Shape", [x], I64, [dim(4)], True)
+                true = self.const(np.ones((1, 1, 1, 1), bool))
+                cond = self.node("Expand", [true, full], BOOL, x.shape, True)
+                mask = self.node("Where", [cond, self.scalar(0.0), self.scalar(-np.inf)], F32,
+                                 x.shape, True)
             else:
                 mask = self.operand(F32, shape)
             x = self.node("Add", [x, mask], F32, self.out_shape(x, mask))
@@ -1463,6 +1496,7 @@ class Gen:
            (op_scatter_elements, 1), (op_scatter_nd, 1), (op_topk, 1), (op_cumsum, 1),
            (op_tile, 1), (op_expand, 1), (op_pad, 1), (op_trilu, 1), (op_onehot, 1),
            (op_einsum, 1), (op_resize, 1), (op_conv, 1), (op_pool, 1), (op_norm, 1),
+           (op_position_ids, 1),
            (op_depth_space, 1), (op_hardmax, 1), (op_elementwise, 1)]
 
     def build(self):
