@@ -412,6 +412,25 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   auto type = foldableType(getType());
   auto data = dense(adaptor.getData());
   auto indices = dense(adaptor.getIndices());
+  if (type && !data && indices) {
+    // Static entries of a shape whose other entries are symbolic (the
+    // exports' x.size(0), Shape -> Gather, where dim 0 is static).
+    auto partial = getPartialShapeValues(getData());
+    std::optional<SmallVector<int64_t>> at = getConstantIntValues(getIndices());
+    // (i64 alone: a shape cast to another type holds the same values, but
+    // the attribute must be built in that type's width.)
+    if (!partial || !at || cast<RankedTensorType>(getData().getType()).getRank() != 1 ||
+        !type.getElementType().isInteger(64))
+      return {};
+    SmallVector<int64_t> picked;
+    for (int64_t i : *at) {
+      std::optional<int64_t> entry = normalizeAxis(i, partial->size());
+      if (!entry || ShapedType::isDynamic((*partial)[*entry]))
+        return {};
+      picked.push_back((*partial)[*entry]);
+    }
+    return DenseIntElementsAttr::get(type, picked);
+  }
   if (!type || !data || !indices)
     return {};
   ArrayRef<int64_t> shape = data.getType().getShape();

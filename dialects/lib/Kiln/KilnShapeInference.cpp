@@ -117,6 +117,19 @@ std::optional<SmallVector<int64_t>> mlir::kiln::getPartialShapeValues(Value shap
   if (auto cast = dyn_cast_or_null<CastOp>(def))
     if (isa<IntegerType>(rankedType(cast.getInput()).getElementType()))
       return getPartialShapeValues(cast.getInput());
+  if (auto gather = dyn_cast_or_null<GatherOp>(def)) {
+    // Entries of a shape picked at constant positions.
+    auto from = getPartialShapeValues(gather.getData());
+    auto at = getConstantIntValues(gather.getIndices());
+    if (!from || !at || rankedType(gather.getData()).getRank() != 1)
+      return SmallVector<int64_t>(length, kDyn);
+    SmallVector<int64_t> values;
+    for (int64_t i : *at) {
+      std::optional<int64_t> entry = normalizeAxis(i, from->size());
+      values.push_back(entry ? (*from)[*entry] : kDyn);
+    }
+    return values;
+  }
   if (auto shapeOp = dyn_cast_or_null<ShapeOp>(def)) {
     ArrayRef<int64_t> dims = rankedType(shapeOp.getInput()).getShape();
     return SmallVector<int64_t>(dims.slice(shapeOp.getStart(),

@@ -81,6 +81,43 @@ func.func @shape_subgraph(%x: tensor<2x8x768xf32>) -> tensor<2x8x12x64xf32> {
   return %r : tensor<2x8x12x64xf32>
 }
 
+// -----
+
+// With a symbolic batch, the static entries still fold: x.size(1) and
+// x.size(-1) are constants (the import's shape inference then makes a Range
+// over x.size(1) one too). The symbolic entry stays a gather of the shape.
+// CHECK-LABEL: func.func @partial_shape
+// CHECK-DAG: %[[L:.*]] = kiln.constant dense<8> : tensor<i64>
+// CHECK-DAG: %[[W:.*]] = kiln.constant dense<[768, 8]> : tensor<2xi64>
+// CHECK-DAG: %[[B:.*]] = kiln.gather %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+// CHECK: return %[[B]], %[[L]], %[[W]]
+func.func @partial_shape(%x: tensor<?x8x768xf32>) -> (tensor<i64>, tensor<i64>, tensor<2xi64>) {
+  %s = kiln.shape %x {start = 0 : i64, end = 3 : i64} : (tensor<?x8x768xf32>) -> tensor<3xi64>
+  %i0 = kiln.constant dense<0> : tensor<i64>
+  %i1 = kiln.constant dense<1> : tensor<i64>
+  %j = kiln.constant dense<[-1, 1]> : tensor<2xi64>
+  %b = kiln.gather %s, %i0 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %l = kiln.gather %s, %i1 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %w = kiln.gather %s, %j {axis = 0 : i64} : (tensor<3xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %b, %l, %w : tensor<i64>, tensor<i64>, tensor<2xi64>
+}
+
+// -----
+
+// A shape cast to another type first is left alone: its entries would have
+// to be built in that type, not as the i64 that the shape holds.
+// CHECK-LABEL: func.func @cast_shape
+// CHECK-COUNT-2: kiln.gather
+func.func @cast_shape(%x: tensor<?x8xf32>) -> (tensor<i32>, tensor<f32>) {
+  %s = kiln.shape %x {start = 0 : i64, end = 2 : i64} : (tensor<?x8xf32>) -> tensor<2xi64>
+  %c = kiln.cast %s : tensor<2xi64> to i32
+  %f = kiln.cast %s : tensor<2xi64> to f32
+  %i1 = kiln.constant dense<1> : tensor<i64>
+  %a = kiln.gather %c, %i1 {axis = 0 : i64} : (tensor<2xi32>, tensor<i64>) -> tensor<i32>
+  %b = kiln.gather %f, %i1 {axis = 0 : i64} : (tensor<2xf32>, tensor<i64>) -> tensor<f32>
+  return %a, %b : tensor<i32>, tensor<f32>
+}
+
 //===----------------------------------------------------------------------===//
 // Generators
 //===----------------------------------------------------------------------===//

@@ -686,13 +686,12 @@ func.func @constant_of_shape(%x: tensor<?x8x768xf32>, %r: tensor<2xi64>)
 // -----
 
 // A BERT-style attention reshape whose batch and length come from
-// gather(shape(x), i): the pass reads shape values through shape, unsqueeze
-// and concat but does not fold gathers (--canonicalize does), so those two
-// dims stay `?` while the constant head dims are static.
+// gather(shape(x), i): the pass reads shape values through shape, gathers
+// at constant positions, unsqueeze and concat, so all four dims are static.
 // CHECK-LABEL: func.func @attention_heads
-// CHECK-SAME: -> tensor<?x12x?x64xf32>
-// CHECK: %[[R:.*]] = kiln.reshape {{.*}} -> tensor<?x?x12x64xf32>
-// CHECK: kiln.transpose %[[R]] {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x12x64xf32>) -> tensor<?x12x?x64xf32>
+// CHECK-SAME: -> tensor<2x12x8x64xf32>
+// CHECK: %[[R:.*]] = kiln.reshape {{.*}} -> tensor<2x8x12x64xf32>
+// CHECK: kiln.transpose %[[R]] {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x12x64xf32>) -> tensor<2x12x8x64xf32>
 func.func @attention_heads(%x: tensor<2x8x768xf32>) -> tensor<?x?x?x?xf32> {
   %s = kiln.shape %x {start = 0 : i64, end = 3 : i64} : (tensor<2x8x768xf32>) -> tensor<3xi64>
   %i0 = kiln.constant dense<0> : tensor<i64>

@@ -22,8 +22,9 @@ std::optional<SmallVector<double>> getConstantFloatValues(Value value);
 
 /// What is known about the elements of a 1-D shape-like int operand: one entry
 /// per element, ShapedType::kDynamic where the element is computed at run
-/// time. Looks through concat, unsqueeze, cast and shape ops so that
-/// `concat(shape(x)[0], [12], [64])` is known to end in 12, 64. Empty when
+/// time. Looks through concat, unsqueeze, cast, shape ops and gathers at
+/// constant positions so that `concat(shape(x)[0], [12], [64])` is known to
+/// end in 12, 64. Empty when
 /// even the length is unknown.
 std::optional<SmallVector<int64_t>> getPartialShapeValues(Value shape);
 
