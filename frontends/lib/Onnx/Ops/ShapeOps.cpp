@@ -210,9 +210,22 @@ static LogicalResult importSplit(NodeImporter &n) {
                     << "; specialise the input with --input-shape";
       return failure();
     }
+    // Before opset 18 the parts are equal; from 18 the last may be
+    // smaller, but not empty (onnxruntime rejects both, as the spec's
+    // "evenly splittable" and "smaller" read).
     int64_t chunk = (dim + parts - 1) / parts;
+    if (n.getOpset() < 18 && dim % parts != 0) {
+      n.emitError() << "dim " << *axis << " (" << dim << ") does not split evenly into "
+                    << parts << " outputs";
+      return failure();
+    }
+    if (dim - (parts - 1) * chunk <= 0) {
+      n.emitError() << "num_outputs " << parts << " leaves the last output empty: dim "
+                    << *axis << " (" << dim << ") splits into parts of " << chunk;
+      return failure();
+    }
     for (int64_t i = 0; i < parts; ++i)
-      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+      sizes.push_back(std::min(chunk, dim - i * chunk));
   }
   if (sizes.size() != n.numOutputs()) {
     n.emitError() << "has " << n.numOutputs() << " outputs for " << sizes.size()
