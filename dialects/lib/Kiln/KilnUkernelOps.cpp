@@ -542,13 +542,14 @@ LogicalResult AttentionOp::verify() {
   }
   auto init = cast<ShapedType>(getInit().getType());
   // The operands' shapes as the op reads them (through their perms).
-  auto logical = [&](Value operand) {
+  auto logical = [&](Value operand, ArrayRef<int64_t> order) {
     SmallVector<int64_t, 4> shape;
     for (int64_t d = 0; d < 4; ++d)
-      shape.push_back(logicalDimSize(operand, d));
+      shape.push_back(cast<ShapedType>(operand.getType()).getDimSize(order[d]));
     return RankedTensorType::get(shape, Float32Type::get(getContext()));
   };
-  auto q = logical(getQ()), kt = logical(getKt()), v = logical(getV());
+  auto q = logical(getQ(), qOrder()), kt = logical(getKt(), ktOrder()),
+       v = logical(getV(), vOrder());
   auto compatible = [](int64_t a, int64_t b) {
     return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
   };

@@ -49,7 +49,7 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
   // The result's B, H, Sq, Dv and the keys.
   Value batch[2] = {dimOf(out, positions[0]), dimOf(out, positions[1])};
   // Each operand through its perm: dim i of the op's view is dim perm[i].
-  SmallVector<int64_t, 4> qPerm = op.permOf(q), ktPerm = op.permOf(kt), vPerm = op.permOf(v);
+  SmallVector<int64_t, 4> qPerm = op.qOrder(), ktPerm = op.ktOrder(), vPerm = op.vOrder();
   Value sq = dimOf(q, qPerm[2]), d = dimOf(q, qPerm[3]), sk = dimOf(kt, ktPerm[3]),
         dv = dimOf(v, vPerm[3]);
   set(KILN_FIELD(sq), sq);
@@ -66,16 +66,17 @@ void lowerAttention(IRRewriter &rewriter, AttentionOp op, Value context, Value d
 
   struct Operand {
     Value buffer;
+    ArrayRef<int64_t> perm;
     size_t address, rowStride, colStride, batchStride;
   };
-  for (const Operand &o : {Operand{q, KILN_FIELD(q), KILN_FIELD(q_rs), KILN_FIELD(q_cs),
+  for (const Operand &o : {Operand{q, qPerm, KILN_FIELD(q), KILN_FIELD(q_rs), KILN_FIELD(q_cs),
                                    KILN_FIELD(batch_stride_q)},
-                           Operand{kt, KILN_FIELD(kt), KILN_FIELD(kt_rs), KILN_FIELD(kt_cs),
-                                   KILN_FIELD(batch_stride_kt)},
-                           Operand{v, KILN_FIELD(v), KILN_FIELD(v_rs), KILN_FIELD(v_cs),
+                           Operand{kt, ktPerm, KILN_FIELD(kt), KILN_FIELD(kt_rs),
+                                   KILN_FIELD(kt_cs), KILN_FIELD(batch_stride_kt)},
+                           Operand{v, vPerm, KILN_FIELD(v), KILN_FIELD(v_rs), KILN_FIELD(v_cs),
                                    KILN_FIELD(batch_stride_v)}}) {
     CallOperand call = callOperand(rewriter, loc, o.buffer);
-    SmallVector<int64_t, 4> perm = op.permOf(o.buffer);
+    ArrayRef<int64_t> perm = o.perm;
     set(o.address, call.address);
     set(o.rowStride, call.strides[perm[2]]);
     set(o.colStride, call.strides[perm[3]]);

@@ -473,18 +473,18 @@ def Kiln_AttentionOp : Op<Kiln_Dialect, "attention", [
         return {0, 2, 1, 3};
       return {0, 1, 2, 3};
     }
-    /// How q, kt or v (an operand of this op) is read: its dim i is dim
-    /// result[i] of the value (the identity without a perm).
-    ::llvm::SmallVector<int64_t, 4> permOf(::mlir::Value operand) {
-      std::optional<::llvm::ArrayRef<int64_t>> perm =
-          operand == getQ() ? getQPerm() : operand == getKt() ? getKtPerm() : getVPerm();
+    /// How q, kt and v are read: dim i of the op's view is dim result[i]
+    /// of the operand (the identity without a perm). Asked by operand, not
+    /// by value: one value may be read two or three ways (softmax(X X^T) X
+    /// passes X as kt, through its perm, and as v).
+    ::llvm::SmallVector<int64_t, 4> qOrder() { return readOrder(getQPerm()); }
+    ::llvm::SmallVector<int64_t, 4> ktOrder() { return readOrder(getKtPerm()); }
+    ::llvm::SmallVector<int64_t, 4> vOrder() { return readOrder(getVPerm()); }
+    static ::llvm::SmallVector<int64_t, 4>
+    readOrder(std::optional<::llvm::ArrayRef<int64_t>> perm) {
       if (perm)
         return ::llvm::SmallVector<int64_t, 4>(perm->begin(), perm->end());
       return {0, 1, 2, 3};
-    }
-    /// The size of dim `d` of operand q, kt or v as the op reads it.
-    int64_t logicalDimSize(::mlir::Value operand, int64_t d) {
-      return ::llvm::cast<::mlir::ShapedType>(operand.getType()).getDimSize(permOf(operand)[d]);
     }
   }];
 }
