@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
+#include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 using namespace mlir;
@@ -15,8 +17,26 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
+/// Fails the run where the contraction dims of `a` (dim `ak`) and `b` (dim
+/// `bk`) differ (ONNX; ORT fails too): the loop would take its size from
+/// one of them and read past the other's end. Dims proven equal cost
+/// nothing; static ones were compared when compiling.
+void checkContractionDims(PatternRewriter &rewriter, Location loc, StringRef opType, Value a,
+                          int64_t ak, Value b, int64_t bk) {
+  if (traceDim(a, ak) == traceDim(b, bk))
+    return;
+  Value failed;
+  requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, a, ak),
+                        dimValue(rewriter, loc, b, bk), failed);
+  if (failed)
+    emitRuntimeCheck(rewriter, loc, failed,
+                     describeNode(loc, opType) +
+                         ": the operands' contraction dims differ at run time");
+}
+
 struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  MatMulToGeneric(MLIRContext *context, BroadcastCopies copies)
+      : OpRewritePattern(context), copies(copies) {}
   LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
@@ -29,6 +49,11 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
     int64_t lb = std::max<int64_t>(0, lt.getRank() - 2);
     int64_t rb = std::max<int64_t>(0, rt.getRank() - 2);
     int64_t batch = std::max(lb, rb);
+    checkContractionDims(rewriter, loc, "MatMul", lhs, lt.getRank() - 1, rhs,
+                         rhsVector ? 0 : rt.getRank() - 2);
+    lhs = broadcastBatchDims(rewriter, loc, lhs, lb, batch, resultType);
+    rhs = broadcastBatchDims(rewriter, loc, rhs, rb, batch, resultType);
+    checkDynamicBatchDims(rewriter, loc, lhs, lb, rhs, rb, batch, resultType);
     // Loops: batch..., m, n, k; a 1-D operand has no m (lhs) or n (rhs) loop
     // (a loop no operand indexes would make the maps non-invertible).
     int64_t loops = batch;
@@ -99,6 +124,58 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
     rewriter.replaceOp(op, generic.getResults());
     return success();
   }
+
+private:
+  /// `operand` (whose `own` batch dims end at the result's `batch`) with
+  /// each `?` batch dim where the result's is static copied out to it in
+  /// the runs where it is a 1 that broadcasts (numpy: an activation
+  /// [B, M, K] by a constant [H, K, N] at B = 1), and checked to be 1 or
+  /// that size.
+  Value broadcastBatchDims(PatternRewriter &rewriter, Location loc, Value operand, int64_t own,
+                           int64_t batch, RankedTensorType resultType) const {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<int64_t> target(type.getShape());
+    bool broadcasts = false;
+    for (int64_t i = 0; i < own; ++i) {
+      int64_t loop = batch - own + i;
+      if (type.isDynamicDim(i) && !resultType.isDynamicDim(loop)) {
+        target[i] = resultType.getDimSize(loop);
+        broadcasts = true;
+      }
+    }
+    if (!broadcasts)
+      return operand;
+    return broadcastAtRunTime(rewriter, loc, "MatMul", {operand}, type.clone(target),
+                              /*firstIsOutputSize=*/false, copies)
+        .operands.front();
+  }
+
+  /// Fails the run where both operands have a `?` batch dim of a `?` result
+  /// dim (its size taken from one of them) and they differ. One of them
+  /// being a 1 that broadcasts is among those: a documented limit, as
+  /// elementwise ops' where Kiln specialised for one input's `?` dim.
+  static void checkDynamicBatchDims(PatternRewriter &rewriter, Location loc, Value lhs,
+                                    int64_t lb, Value rhs, int64_t rb, int64_t batch,
+                                    RankedTensorType resultType) {
+    auto lt = cast<RankedTensorType>(lhs.getType()), rt = cast<RankedTensorType>(rhs.getType());
+    Value failed;
+    for (int64_t p = 0; p < batch; ++p) {
+      int64_t li = p - (batch - lb), ri = p - (batch - rb);
+      if (!resultType.isDynamicDim(p) || li < 0 || ri < 0 || !lt.isDynamicDim(li) ||
+          !rt.isDynamicDim(ri) || traceDim(lhs, li) == traceDim(rhs, ri))
+        continue;
+      requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, lhs, li),
+                            dimValue(rewriter, loc, rhs, ri), failed);
+    }
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, "MatMul") +
+                           ": the operands' batch dims differ at run time (Kiln broadcasts a "
+                           "batch dim that is 1 at run time only against a fixed size; give "
+                           "the model's inputs fixed sizes with --input-shape)");
+  }
+
+  BroadcastCopies copies;
 };
 
 /// Y = alpha * op(A) op(B) + beta * C.
@@ -110,6 +187,8 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
     MLIRContext *ctx = op.getContext();
     auto resultType = cast<RankedTensorType>(op.getType());
     Type element = resultType.getElementType();
+    checkContractionDims(rewriter, loc, "Gemm", op.getA(), op.getTransA() ? 0 : 1, op.getB(),
+                         op.getTransB() ? 1 : 0);
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     // Loops: m, n, k.
     AffineMap aMap = AffineMap::get(3, 0, op.getTransA() ? SmallVector{d(2), d(0)}
@@ -169,6 +248,5 @@ struct GemmToGeneric : OpRewritePattern<GemmOp> {
 
 void mlir::kiln::lowering::populateContractionLoweringPatterns(RewritePatternSet &patterns,
                                                                BroadcastCopies copies) {
-  patterns.add<MatMulToGeneric>(patterns.getContext());
-  patterns.add<GemmToGeneric>(patterns.getContext(), copies);
+  patterns.add<MatMulToGeneric, GemmToGeneric>(patterns.getContext(), copies);
 }

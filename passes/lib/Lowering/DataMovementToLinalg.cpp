@@ -499,6 +499,8 @@ struct ConcatToInsertSlices : OpRewritePattern<ConcatOp> {
 };
 
 /// One tensor.extract_slice per result, at the running sum of the sizes.
+/// Over a `?` axis the run fails unless the sizes add up to it (ONNX; ORT
+/// fails too): a shorter dim would be read past its end, a longer one cut.
 struct SplitToExtractSlices : OpRewritePattern<SplitOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -506,7 +508,20 @@ struct SplitToExtractSlices : OpRewritePattern<SplitOp> {
     Location loc = op.getLoc();
     Value input = op.getInput();
     int64_t axis = op.getAxis();
-    int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inputType.getRank();
+    if (inputType.isDynamicDim(axis)) {
+      int64_t total = 0;
+      for (int64_t size : op.getSizes())
+        total += size;
+      IndexMath m{rewriter, loc};
+      emitRuntimeCheck(rewriter, loc,
+                       m.cmp(arith::CmpIPredicate::ne, dimValue(rewriter, loc, input, axis),
+                             m.c(total)),
+                       describeNode(loc, "Split") + ": the split sizes add up to " +
+                           std::to_string(total) + ", not to dim " + std::to_string(axis) +
+                           " of the input at run time");
+    }
     SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
     SmallVector<Value> results;
     int64_t offset = 0;

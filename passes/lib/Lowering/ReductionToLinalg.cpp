@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
+#include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -383,6 +385,35 @@ struct SoftmaxToGeneric : OpRewritePattern<SoftmaxOp> {
 };
 
 /// y = (x - mean) / sqrt(var + eps) * scale + bias over the dims [axis, rank).
+/// Fails the run where a dim of `params` (the scale and bias, aligned with
+/// the input's last dims) is neither a static 1, which broadcasts through
+/// its indexing map, nor the input's dim there (ONNX; ORT fails too): the
+/// loops take their sizes from the input and would read past a shorter
+/// parameter. Dims proven equal and static ones (compared when compiling)
+/// cost nothing.
+void checkTrailingParameters(PatternRewriter &rewriter, Location loc, StringRef opType, Value x,
+                             ValueRange params) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  Value failed;
+  for (Value param : params) {
+    if (!param)
+      continue;
+    auto type = cast<RankedTensorType>(param.getType());
+    for (int64_t j = 0; j < type.getRank(); ++j) {
+      int64_t p = rank - type.getRank() + j;
+      if (p < 0 || type.getDimSize(j) == 1 || traceDim(param, j) == traceDim(x, p))
+        continue;
+      requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, param, j),
+                            dimValue(rewriter, loc, x, p), failed);
+    }
+  }
+  if (failed)
+    emitRuntimeCheck(rewriter, loc, failed,
+                     describeNode(loc, opType) +
+                         ": the scale's or bias' dims and the input's normalized dims differ "
+                         "at run time");
+}
+
 struct LayerNormToGeneric : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &rewriter) const override {
@@ -390,6 +421,8 @@ struct LayerNormToGeneric : OpRewritePattern<LayerNormOp> {
     Value x = op.getInput();
     auto type = cast<RankedTensorType>(x.getType());
     Type element = type.getElementType();
+    checkTrailingParameters(rewriter, loc, "LayerNormalization", x,
+                            {op.getScale(), op.getBias()});
     SmallVector<bool> reduced(type.getRank(), false);
     for (int64_t i = op.getAxis(); i < type.getRank(); ++i)
       reduced[i] = true;
@@ -444,6 +477,7 @@ struct RmsNormToGeneric : OpRewritePattern<RmsNormOp> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     auto type = cast<RankedTensorType>(x.getType());
+    checkTrailingParameters(rewriter, loc, "RMSNormalization", x, {op.getScale()});
     Type element = type.getElementType();
     SmallVector<bool> reduced(type.getRank(), false);
     for (int64_t i = op.getAxis(); i < type.getRank(); ++i)
@@ -473,6 +507,10 @@ struct RmsNormToGeneric : OpRewritePattern<RmsNormOp> {
 };
 
 /// y = (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c], c = dim 1.
+/// The parameters' length must be the channel count (ONNX; ORT fails too);
+/// where either is `?` that is checked when the model runs, as the loop's
+/// size would otherwise be taken from whichever is static (linalg's
+/// canonicalization does), reading past the shorter.
 struct BatchNormToGeneric : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BatchNormOp op, PatternRewriter &rewriter) const override {
@@ -480,6 +518,16 @@ struct BatchNormToGeneric : OpRewritePattern<BatchNormOp> {
     Value x = op.getInput();
     auto type = cast<RankedTensorType>(x.getType());
     Type element = type.getElementType();
+    Value failed;
+    for (Value param : {op.getScale(), op.getBias(), op.getMean(), op.getVariance()})
+      if (!(traceDim(param, 0) == traceDim(x, 1)))
+        requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, param, 0),
+                              dimValue(rewriter, loc, x, 1), failed);
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, "BatchNormalization") +
+                           ": the input's channels (dim 1) and the length of its scale, bias, "
+                           "mean or variance differ at run time");
     AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
     AffineMap channel = AffineMap::get(type.getRank(), 0, rewriter.getAffineDimExpr(1));
     double epsilon = op.getEpsilon().convertToDouble();

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -304,6 +305,7 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
                                             dimValue(rewriter, loc, input, d), entries[d]);
       }
     }
+    checkMinusOneDefined(rewriter, loc, op, entries);
     if (succeeded(rewriteAsView(op, rewriter, sources, copied)))
       return success();
 
@@ -360,6 +362,42 @@ struct ReshapeToTensorReshape : OpRewritePattern<ReshapeOp> {
     Value target = tensor::FromElementsOp::create(rewriter, loc, shapeTensorType, dims);
     rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, resultType, input, target);
     return success();
+  }
+
+  /// Fails the run where the target shape has a -1 and its other sizes
+  /// multiply to 0: ONNX leaves that -1 undefined (ORT fails too), where
+  /// Kiln would pick 0 for it, or the size that regroups the input's dims.
+  /// An entry 0 that copies an input dim (no allowzero) counts as that dim,
+  /// read as the product of the dims it regroups (dimMonomial), so that no
+  /// view of the input is kept alive for its size.
+  static void checkMinusOneDefined(PatternRewriter &rewriter, Location loc, ReshapeOp op,
+                                   ArrayRef<Value> entries) {
+    IndexMath m{rewriter, loc};
+    Value input = op.getInput();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t inputRank = cast<RankedTensorType>(input.getType()).getRank();
+    Value known = m.c(1), hasMinusOne;
+    for (int64_t d = 0; d < resultType.getRank(); ++d) {
+      if (!resultType.isDynamicDim(d)) {
+        known = m.mul(known, m.c(resultType.getDimSize(d)));
+        continue;
+      }
+      Value size = entries[d];
+      if (!op.getAllowzero() && d < inputRank)
+        size = m.select(m.cmp(arith::CmpIPredicate::eq, size, m.c(0)),
+                        materialize(rewriter, loc, dimMonomial(input, d)), size);
+      Value isMinusOne = m.cmp(arith::CmpIPredicate::eq, entries[d], m.c(-1));
+      orInto(rewriter, loc, hasMinusOne, isMinusOne);
+      known = m.mul(known, m.select(isMinusOne, m.c(1), size));
+    }
+    if (!hasMinusOne)
+      return;
+    Value undefined = arith::AndIOp::create(rewriter, loc, hasMinusOne,
+                                            m.cmp(arith::CmpIPredicate::eq, known, m.c(0)));
+    emitRuntimeCheck(rewriter, loc, undefined,
+                     describeNode(loc, "Reshape") +
+                         ": the target shape has a -1 and its other sizes multiply to 0, "
+                         "which leaves the -1 undefined");
   }
 
   /// Fails the run unless the target dims (none negative) hold exactly the

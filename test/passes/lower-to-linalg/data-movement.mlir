@@ -293,6 +293,20 @@ func.func @split_static(%x: tensor<1x8x2304xf32>) -> (tensor<1x8x768xf32>, tenso
 
 // -----
 
+// A `?` axis: the sizes must add up to it, checked when the model runs.
+// CHECK-LABEL: func.func @split_unknown_axis
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[N]], %c6
+// CHECK: kiln.runtime_check %[[BAD]], "a Split: the split sizes add up to 6, not to dim 1 of the input at run time"
+// CHECK: tensor.extract_slice %arg0[0, 0] [2, 2] [1, 1] : tensor<2x?xf32> to tensor<2x2xf32>
+// CHECK: tensor.extract_slice %arg0[0, 2] [2, 4] [1, 1] : tensor<2x?xf32> to tensor<2x4xf32>
+func.func @split_unknown_axis(%x: tensor<2x?xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<2x2xf32>, tensor<2x4xf32>) {
+  %0:2 = kiln.split %x {axis = 1 : i64, sizes = array<i64: 2, 4>} : (tensor<2x?xf32>) -> (tensor<2x2xf32>, tensor<2x4xf32>)
+  return %0#0, %0#1 : tensor<2x2xf32>, tensor<2x4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @split_dynamic
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x6xf32>)
 // CHECK: %[[D0:.*]] = tensor.dim %[[X]]

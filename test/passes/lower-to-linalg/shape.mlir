@@ -156,6 +156,24 @@ func.func @reshape_heads(%x: tensor<?x?x128xf32>) -> tensor<?x?x?x64xf32> {
 
 // -----
 
+// The same in a model (a run-time context): where b * s is 0 the -1 is
+// undefined (ONNX; ORT fails), and the run fails before the view is read.
+// CHECK-LABEL: func.func @reshape_heads_checked
+// CHECK-DAG: %[[D0:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: %[[D1:.*]] = tensor.dim %arg0, %c1
+// CHECK: kiln.runtime_check %{{.*}}, "a Reshape: the target shape has a -1 and its other sizes multiply to 0, which leaves the -1 undefined"
+// CHECK: tensor.expand_shape %arg0
+func.func @reshape_heads_checked(%x: tensor<?x?x128xf32>, %ctx: index {kiln.runtime_context})
+    -> tensor<?x?x?x64xf32> {
+  %s = kiln.shape %x {start = 0 : i64, end = 2 : i64} : (tensor<?x?x128xf32>) -> tensor<2xi64>
+  %c = kiln.constant dense<[-1, 64]> : tensor<2xi64>
+  %t = kiln.concat %s, %c {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %r = kiln.reshape %x, %t : (tensor<?x?x128xf32>, tensor<4xi64>) -> tensor<?x?x?x64xf32>
+  return %r : tensor<?x?x?x64xf32>
+}
+
+// -----
+
 // The dims come from another argument; kiln.dim_names (ONNX dim_param)
 // says they are the same sizes, so it is still a view.
 // CHECK-LABEL: func.func @reshape_named_dims

@@ -78,9 +78,19 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
     host code cannot hold a buffer a branch chose) such an operand is
     copied out in every run instead: the copy reads index 0 along a dim
     only where it is a 1 that broadcasts, so it is the operand itself
-    otherwise, and `kiln-fuse-elementwise` can fuse it into its user. An op
-    the lowering does not handle yet is reported at its location and the
-    pass fails.
+    otherwise, and `kiln-fuse-elementwise` can fuse it into its user.
+    MatMul's batch dims broadcast the same way where the result's is
+    static (a `?` batch of 1 against a weight's); two `?` batch dims must
+    be equal. A dim that is 1 only where the result's is (min(S, 512):
+    position ids sliced to the sequence length) is checked, never copied.
+
+    Other sizes the types leave open are checked as ONNX requires them
+    (ORT fails too), never taken from whichever operand is static: MatMul's
+    and Gemm's contraction dims, BatchNormalization's channels against its
+    parameters, Split sizes against a `?` axis, Concat's other dims, a
+    Reshape's element count and its -1 (undefined where the other sizes
+    multiply to 0). An op the lowering does not handle yet is reported at
+    its location and the pass fails.
   }];
   let options = [
     Option<"unconditionalBroadcastCopies", "unconditional-broadcast-copies", "bool",
