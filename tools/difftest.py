@@ -7,7 +7,8 @@ Tanh, with residual Adds; Gemm, reductions, ArgMax, Softmax,
 LayerNormalization, Transpose, Reshape, Concat, Split, Slice, Gather, Where,
 comparisons, Cast, QuantizeLinear -> DequantizeLinear pairs and Gathers from
 dequantized int8 tables, attention blocks (MatMul, scale, mask, Softmax,
-MatMul, Transposes; the mask sometimes ViT's all-true Where of an Expand),
+MatMul, Transposes; the mask sometimes ViT's all-true Where of an Expand,
+V sometimes K itself),
 BERT's position embeddings (a Gather at ids sliced out of a constant arange
 up to a dim read by Shape), GatherElements, ScatterElements and ScatterND (with
 reductions), TopK and Hardmax of exact values, CumSum, Tile, Expand, Pad
@@ -958,12 +959,18 @@ class Gen:
             return self.node("Transpose", [x], F32, (b, h, rows, cols), perm=[0, 2, 1, 3])
 
         q = heads(s, d)
+        k = None
         if self.chance(0.5):
             kt = source((ONE if self.chance(0.2) else b, h, d, sk))
         else:
             k = source((b, sk, h, d))
             kt = self.node("Transpose", [k], F32, (b, h, d, sk), perm=[0, 2, 3, 1])
-        v = heads(sk, dv)
+        if k is not None and self.chance(0.2):
+            # V is K itself, read through another perm (softmax(Q K^T) K).
+            dv = d
+            v = self.node("Transpose", [k], F32, (b, h, sk, d), perm=[0, 2, 1, 3])
+        else:
+            v = heads(sk, dv)
         batch = broadcast(q.shape[:2], kt.shape[:2], v.shape[:2])
         if batch is None:
             raise Skip
