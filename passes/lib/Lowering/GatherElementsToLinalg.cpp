@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
+#include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 using namespace mlir;
@@ -30,6 +32,22 @@ struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
       return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
     Value axisDim = m.dim(data, axis);
     checkIndicesInRange(rewriter, loc, indices, axisDim, "GatherElements");
+    // Outside the axis an index reads the data at its own position: the
+    // indices' dims there may not exceed the data's (ORT fails too; static
+    // ones are compared when compiling).
+    Value wider;
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && (dataType.isDynamicDim(d) || indicesType.isDynamicDim(d)) &&
+          !(traceDim(indices, d) == traceDim(data, d)))
+        orInto(rewriter, loc, wider,
+               m.cmp(arith::CmpIPredicate::sgt, m.dim(indices, d), m.dim(data, d)));
+    if (wider)
+      emitRuntimeCheck(rewriter, loc, wider,
+                       describeNode(loc, "GatherElements") +
+                           ": a dim of the indices other than the axis is longer than the "
+                           "data's at run time");
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{resultType}, ValueRange{indices}, ValueRange{init},
@@ -39,7 +57,6 @@ struct GatherElementsToGeneric : OpRewritePattern<GatherElementsOp> {
           SmallVector<Value> source;
           for (int64_t d = 0; d < rank; ++d)
             source.push_back(d == axis ? index : (Value)linalg::IndexOp::create(b, l, d));
-          auto dataType = cast<RankedTensorType>(data.getType());
           linalg::YieldOp::create(b, l, extractGathered(b, l, data, source, axisDim,
                                                         dataType.getDimSize(axis) == 0 ||
                                                             dataType.isDynamicDim(axis)));

@@ -17,6 +17,7 @@
 
 #include "IndexGrids.h"
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
@@ -118,6 +119,16 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     int64_t rank = resultType.getRank();
     // Component j of every index tuple indexes data dim batch + j.
     IndexMath m{rewriter, loc};
+    // The batch dims are the indices' (the output's) and must be the
+    // data's too (ORT fails too; static ones are compared when compiling).
+    Value batchDiffers;
+    for (int64_t i = 0; i < batch; ++i)
+      if (!(traceDim(indices, i) == traceDim(data, i)))
+        requireEqualAtRunTime(rewriter, loc, m.dim(indices, i), m.dim(data, i), batchDiffers);
+    if (batchDiffers)
+      emitRuntimeCheck(rewriter, loc, batchDiffers,
+                       describeNode(loc, "GatherND") +
+                           ": the indices' and the data's batch dims differ at run time");
     SmallVector<SmallVector<TermValues>> gridScalars;
     // Per component: whether a negative index is counted from the end, and
     // whether the index is clamped into the dim (while a check that comes

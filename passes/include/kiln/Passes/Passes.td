@@ -87,7 +87,8 @@ def KilnLowerToLinalg : Pass<"kiln-lower-to-linalg", "::mlir::func::FuncOp"> {
     Other sizes the types leave open are checked as ONNX requires them
     (ORT fails too), never taken from whichever operand is static: MatMul's
     and Gemm's contraction dims, BatchNormalization's channels against its
-    parameters, Split sizes against a `?` axis, Concat's other dims, a
+    parameters, Split sizes against a `?` axis, Concat's other dims,
+    GatherElements' indices outside the axis, GatherND's batch dims, a
     Reshape's element count and its -1 (undefined where the other sizes
     multiply to 0). An op the lowering does not handle yet is reported at
     its location and the pass fails.
