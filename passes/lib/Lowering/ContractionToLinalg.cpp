@@ -49,6 +49,14 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
     int64_t lb = std::max<int64_t>(0, lt.getRank() - 2);
     int64_t rb = std::max<int64_t>(0, rt.getRank() - 2);
     int64_t batch = std::max(lb, rb);
+    // A `?` result batch dim takes its size from an operand's `?` dim there
+    // (decided before any IR is made).
+    for (int64_t i = 0; i < batch; ++i) {
+      int64_t li = i - (batch - lb), ri = i - (batch - rb);
+      if (resultType.isDynamicDim(i) && !(li >= 0 && lt.isDynamicDim(li)) &&
+          !(ri >= 0 && rt.isDynamicDim(ri)))
+        return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
+    }
     checkContractionDims(rewriter, loc, "MatMul", lhs, lt.getRank() - 1, rhs,
                          rhsVector ? 0 : rt.getRank() - 2);
     lhs = broadcastBatchDims(rewriter, loc, lhs, lb, batch, resultType);
@@ -106,8 +114,7 @@ struct MatMulToGeneric : OpRewritePattern<MatMulOp> {
       } else {
         source = rhs, sourceDim = rt.getRank() - 1;
       }
-      if (!source)
-        return rewriter.notifyMatchFailure(op, "a dynamic result dim has no source");
+      assert(source && "checked above");
       dynamicDims.push_back(tensor::DimOp::create(rewriter, loc, source, sourceDim));
     }
     Value init = zeroFilled(rewriter, loc, resultType, dynamicDims);
