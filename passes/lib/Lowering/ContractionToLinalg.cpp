@@ -23,11 +23,8 @@ namespace {
 /// nothing; static ones were compared when compiling.
 void checkContractionDims(PatternRewriter &rewriter, Location loc, StringRef opType, Value a,
                           int64_t ak, Value b, int64_t bk) {
-  if (traceDim(a, ak) == traceDim(b, bk))
-    return;
   Value failed;
-  requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, a, ak),
-                        dimValue(rewriter, loc, b, bk), failed);
+  requireSameDimAtRunTime(rewriter, loc, a, ak, b, bk, failed);
   if (failed)
     emitRuntimeCheck(rewriter, loc, failed,
                      describeNode(loc, opType) +
@@ -168,11 +165,9 @@ private:
     Value failed;
     for (int64_t p = 0; p < batch; ++p) {
       int64_t li = p - (batch - lb), ri = p - (batch - rb);
-      if (!resultType.isDynamicDim(p) || li < 0 || ri < 0 || !lt.isDynamicDim(li) ||
-          !rt.isDynamicDim(ri) || traceDim(lhs, li) == traceDim(rhs, ri))
-        continue;
-      requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, lhs, li),
-                            dimValue(rewriter, loc, rhs, ri), failed);
+      if (resultType.isDynamicDim(p) && li >= 0 && ri >= 0 && lt.isDynamicDim(li) &&
+          rt.isDynamicDim(ri))
+        requireSameDimAtRunTime(rewriter, loc, lhs, li, rhs, ri, failed);
     }
     if (failed)
       emitRuntimeCheck(rewriter, loc, failed,

@@ -123,8 +123,7 @@ struct GatherNDToGeneric : OpRewritePattern<GatherNDOp> {
     // data's too (ORT fails too; static ones are compared when compiling).
     Value batchDiffers;
     for (int64_t i = 0; i < batch; ++i)
-      if (!(traceDim(indices, i) == traceDim(data, i)))
-        requireEqualAtRunTime(rewriter, loc, m.dim(indices, i), m.dim(data, i), batchDiffers);
+      requireSameDimAtRunTime(rewriter, loc, indices, i, data, i, batchDiffers);
     if (batchDiffers)
       emitRuntimeCheck(rewriter, loc, batchDiffers,
                        describeNode(loc, "GatherND") +

@@ -401,10 +401,8 @@ void checkTrailingParameters(PatternRewriter &rewriter, Location loc, StringRef 
     auto type = cast<RankedTensorType>(param.getType());
     for (int64_t j = 0; j < type.getRank(); ++j) {
       int64_t p = rank - type.getRank() + j;
-      if (p < 0 || type.getDimSize(j) == 1 || traceDim(param, j) == traceDim(x, p))
-        continue;
-      requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, param, j),
-                            dimValue(rewriter, loc, x, p), failed);
+      if (p >= 0 && type.getDimSize(j) != 1)
+        requireSameDimAtRunTime(rewriter, loc, param, j, x, p, failed);
     }
   }
   if (failed)
@@ -520,9 +518,7 @@ struct BatchNormToGeneric : OpRewritePattern<BatchNormOp> {
     Type element = type.getElementType();
     Value failed;
     for (Value param : {op.getScale(), op.getBias(), op.getMean(), op.getVariance()})
-      if (!(traceDim(param, 0) == traceDim(x, 1)))
-        requireEqualAtRunTime(rewriter, loc, dimValue(rewriter, loc, param, 0),
-                              dimValue(rewriter, loc, x, 1), failed);
+      requireSameDimAtRunTime(rewriter, loc, param, 0, x, 1, failed);
     if (failed)
       emitRuntimeCheck(rewriter, loc, failed,
                        describeNode(loc, "BatchNormalization") +

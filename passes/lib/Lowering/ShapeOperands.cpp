@@ -2,6 +2,7 @@
 
 #include "ShapeOperands.h"
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -311,4 +312,12 @@ Value mlir::kiln::lowering::shapeElementAsIndex(OpBuilder &b, Location loc, Valu
 bool mlir::kiln::lowering::isArangeOfDim(Value start, Value limit, Value delta) {
   std::optional<int64_t> first = getConstantIntValue(start), step = getConstantIntValue(delta);
   return first == 0 && step == 1 && traceIndex(limit).tensor;
+}
+
+void mlir::kiln::lowering::requireSameDimAtRunTime(OpBuilder &b, Location loc, Value a,
+                                                   int64_t ad, Value c, int64_t cd,
+                                                   Value &failed) {
+  if (traceDim(a, ad) == traceDim(c, cd))
+    return;
+  requireEqualAtRunTime(b, loc, dimValue(b, loc, a, ad), dimValue(b, loc, c, cd), failed);
 }

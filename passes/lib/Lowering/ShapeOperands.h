@@ -63,6 +63,12 @@ Value materialize(OpBuilder &b, Location loc, const Monomial &m);
 /// the tensor it is traced back to.
 Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d);
 
+/// Or-s into `failed` (null or an i1) whether dim `ad` of `a` and dim `bd`
+/// of `b` differ when the model runs; nothing where traceDim proves them
+/// equal or both are static (compared when compiling).
+void requireSameDimAtRunTime(OpBuilder &b, Location loc, Value a, int64_t ad, Value c,
+                             int64_t cd, Value &failed);
+
 /// Element `i` (row-major) of the small ranked tensor `shape` at run time, as
 /// a value of its element type: the producer's scalar where it can be seen
 /// through, else tensor.extract (which folds on constants).
