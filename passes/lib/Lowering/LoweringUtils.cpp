@@ -9,6 +9,9 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <algorithm>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
@@ -360,6 +363,21 @@ void mlir::kiln::lowering::checkIndicesInRange(OpBuilder &b, Location loc, Value
   if (std::optional<int64_t> limit = getConstantIntValue(bound))
     if (std::optional<bool> inRange = constantInRange(indices, *limit))
       return checkConstantIndices(b, loc, *inRange, what);
+  // Constant indices against a bound known only at run time (`x[:, 0]` of a
+  // symbolic dim): only their extremes matter, so the host compares two
+  // numbers with the bound instead of a reduction reading the constant.
+  DenseIntElementsAttr values;
+  if (matchPattern(indices, m_Constant(&values))) {
+    int64_t lowest = std::numeric_limits<int64_t>::max();
+    int64_t highest = std::numeric_limits<int64_t>::min();
+    for (const APInt &value : values.getValues<APInt>()) {
+      lowest = std::min(lowest, value.getSExtValue());
+      highest = std::max(highest, value.getSExtValue());
+    }
+    IndexMath m{b, loc};
+    Value outside = outsideBounds(b, loc, m.c(lowest), m.c(highest), bound);
+    return emitRuntimeCheck(b, loc, outside, indexRangeMessage(loc, what));
+  }
   // any(index < -bound || index >= bound).
   Value failed = anyElement(b, loc, indices, [&](OpBuilder &nb, Location nl, Value element) {
     Value index = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), element);

@@ -113,3 +113,27 @@ func.func @main(%table: tensor<?x4xf32>, %start: tensor<i64>) -> tensor<3x4xf32>
   %g = kiln.gather %table, %r {axis = 0 : i64} : (tensor<?x4xf32>, tensor<3xi64>) -> tensor<3x4xf32>
   return %g : tensor<3x4xf32>
 }
+
+// -----
+
+// Constant indices into a symbolic dim (BERT's pooler, `hidden[:, 0]`;
+// here -2 and 1 over a `?` axis): the host compares their extremes with
+// the dim, `-2 < -S or 1 >= S`, with no reduction reading the constant
+// (on the GPU path that would be a kernel of its own).
+// CHECK-LABEL: func.func @main(%arg0: tensor<4x?xf32>
+// CHECK-NOT: iterator_types = ["reduction"
+// CHECK-DAG: %[[M2:.*]] = arith.constant -2 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %[[C1]]
+// CHECK: %[[NEG:.*]] = arith.subi %{{.*}}, %[[S]] : index
+// CHECK: %[[BELOW:.*]] = arith.cmpi sgt, %[[NEG]], %[[M2]] : index
+// CHECK: %[[ABOVE:.*]] = arith.cmpi sle, %[[S]], %[[C1]] : index
+// CHECK: %[[OUT:.*]] = arith.ori %[[BELOW]], %[[ABOVE]] : i1
+// CHECK: kiln.runtime_check %[[OUT]], "a Gather: indices element out of data bounds
+// NOCTX-LABEL: func.func @main(%arg0: tensor<4x?xf32>
+// NOCTX-NOT: kiln.runtime_check
+func.func @main(%x: tensor<4x?xf32>) -> tensor<4x3xf32> {
+  %i = kiln.constant dense<[1, -2, 0]> : tensor<3xi64>
+  %g = kiln.gather %x, %i {axis = 1 : i64} : (tensor<4x?xf32>, tensor<3xi64>) -> tensor<4x3xf32>
+  return %g : tensor<4x3xf32>
+}
