@@ -20,6 +20,7 @@
 
 #include "IndexGrids.h"
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Dialect/Kiln/KilnShapeUtils.h"
@@ -289,6 +290,42 @@ SliceDim clampSlice(OpBuilder &b, Location loc, Value dim, Value start, Value en
 struct SliceToGeneric : OpRewritePattern<SliceOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// Fails the run where steps or axes known only then are invalid (ONNX;
+  /// onnxruntime fails too): a step of 0 (it would also trap in the length's
+  /// division), an axis outside [-rank, rank), or one dim named twice.
+  /// Constant ones are checked when importing.
+  static void checkRunTimeParameters(PatternRewriter &rewriter, SliceOp op, int64_t count,
+                                     int64_t rank) {
+    Location loc = op.getLoc();
+    using P = arith::CmpIPredicate;
+    Value failed;
+    if (!getConstantIntValues(op.getSteps()))
+      for (int64_t i = 0; i < count; ++i)
+        orInto(rewriter, loc, failed,
+               cmp(rewriter, loc, P::eq, shapeElementAsIndex(rewriter, loc, op.getSteps(), i),
+                   indexConstant(rewriter, loc, 0)));
+    if (!getConstantIntValues(op.getAxes())) {
+      SmallVector<Value> axes;
+      for (int64_t i = 0; i < count; ++i) {
+        Value axis = shapeElementAsIndex(rewriter, loc, op.getAxes(), i);
+        orInto(rewriter, loc, failed,
+               cmp(rewriter, loc, P::slt, axis, indexConstant(rewriter, loc, -rank)));
+        orInto(rewriter, loc, failed,
+               cmp(rewriter, loc, P::sge, axis, indexConstant(rewriter, loc, rank)));
+        Value negative = cmp(rewriter, loc, P::slt, axis, indexConstant(rewriter, loc, 0));
+        axis = select(rewriter, loc, negative,
+                      add(rewriter, loc, axis, indexConstant(rewriter, loc, rank)), axis);
+        for (Value earlier : axes)
+          orInto(rewriter, loc, failed, cmp(rewriter, loc, P::eq, axis, earlier));
+        axes.push_back(axis);
+      }
+    }
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, "Slice") +
+                           ": a step is 0, or an axis is out of range or repeated, at run time");
+  }
+
   LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = op.getInput();
@@ -329,6 +366,7 @@ struct SliceToGeneric : OpRewritePattern<SliceOp> {
       }
     }
 
+    checkRunTimeParameters(rewriter, op, count, rank);
     // Null entries: the dim is not sliced (start 0, step 1, the whole dim).
     SmallVector<SliceDim> dims(rank);
     for (int64_t i = 0; i < count; ++i) {

@@ -125,12 +125,14 @@ GridValues mlir::kiln::lowering::gridValues(OpBuilder &b, Location loc, const In
   RangeOp range = grid.range;
   auto scalar = [&](Value t) { return shapeElementAsIndex(b, loc, t, 0); };
   Value start = scalar(range.getStart()), delta = scalar(range.getDelta());
-  // The Range's length, as its lowering computes it (a step of 0, which
-  // ONNX leaves undefined, counts as 1 here rather than divide by 0).
+  // The Range's length, as its lowering computes it. A step of 0 fails the
+  // run, as there (the grid stands in for the Range, which may never be
+  // lowered); it counts as 1 here rather than divide by 0.
+  Value zeroDelta = checkRangeDelta(b, range.getLoc(), shapeElement(b, loc, range.getDelta(), 0));
   Value length = m.dim(range, 0);
   if (cast<RankedTensorType>(range.getType()).isDynamicDim(0)) {
     Value limit = scalar(range.getLimit());
-    Value step = m.select(m.cmp(arith::CmpIPredicate::eq, delta, m.c(0)), m.c(1), delta);
+    Value step = m.select(zeroDelta, m.c(1), delta);
     length = isArangeOfDim(start, limit, delta)
                  ? limit
                  : m.max(m.ceilDiv(m.sub(limit, start), step), m.c(0));

@@ -4,10 +4,14 @@
 // pad the cropped tensor, as ONNX defines it. Constant mode is tensor.pad;
 // reflect, edge and wrap are a linalg.generic over the result whose body
 // maps each index back into the input and reads it with tensor.extract.
+// What the verifier rejects for static dims (a crop longer than the dim,
+// padding an empty dim other than with a constant, a reflect pad not below
+// the dim) fails the run for `?` dims: each would read outside the input.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 using namespace mlir;
@@ -41,6 +45,45 @@ Value sourceIndex(const IndexMath &m, StringRef mode, Value i, Value n) {
   return m.select(negative, wrapped, r);
 }
 
+/// Fails the run where a `?` dim of `x` cannot take `pads` in `mode`: the
+/// run-time form of PadOp's verifier for static dims.
+void checkDynamicDims(const IndexMath &m, PadOp op, Value x, StringRef mode,
+                      ArrayRef<int64_t> pads) {
+  using P = arith::CmpIPredicate;
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  Value failed;
+  bool crops = false, grows = false;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!type.isDynamicDim(i))
+      continue;
+    int64_t begin = pads[i], end = pads[i + rank];
+    int64_t crop = std::max<int64_t>(0, -begin) + std::max<int64_t>(0, -end);
+    Value n = m.sub(m.dim(x, i), m.c(crop)); // the dim after the crop
+    if (crop) {
+      crops = true;
+      orInto(m.b, m.loc, failed, m.cmp(P::slt, n, m.c(0)));
+    }
+    int64_t grow = std::max<int64_t>({begin, end, 0});
+    if (mode == "constant" || grow == 0)
+      continue;
+    // Edge and wrap need an element; reflect one more than its pad.
+    grows = true;
+    int64_t least = mode == "reflect" ? grow + 1 : 1;
+    orInto(m.b, m.loc, failed, m.cmp(P::slt, n, m.c(least)));
+  }
+  if (!failed)
+    return;
+  std::string padded = mode == "reflect" ? "a reflect pad not below the dim it pads"
+                                         : "an empty dim padded in " + mode.str() + " mode";
+  std::string why = crops && grows ? "a crop longer than the dim, or " + padded
+                    : crops        ? std::string("a crop longer than the dim")
+                                   : padded;
+  emitRuntimeCheck(m.b, m.loc, failed,
+                   describeNode(op.getLoc(), "Pad") +
+                       ": the input is too short at run time for its pads (" + why + ")");
+}
+
 struct PadToTensor : OpRewritePattern<PadOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -52,6 +95,8 @@ struct PadToTensor : OpRewritePattern<PadOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t rank = type.getRank();
     ArrayRef<int64_t> pads = op.getPads();
+    StringRef mode = op.getMode();
+    checkDynamicDims(m, op, x, mode, pads);
 
     // Crop where pads are negative.
     if (llvm::any_of(pads, [](int64_t p) { return p < 0; })) {
@@ -74,7 +119,6 @@ struct PadToTensor : OpRewritePattern<PadOp> {
     }
 
     Value result;
-    StringRef mode = op.getMode();
     if (mode == "constant") {
       Type element = type.getElementType();
       Value padValue;

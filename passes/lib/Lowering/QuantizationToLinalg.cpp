@@ -3,11 +3,15 @@
 // Each is one elementwise linalg.generic; the scale and zero point are read
 // through an indexing map that gives the whole tensor one value (per
 // tensor), follows dim `axis` (per axis) or dim `axis` divided by the block
-// size (blocked).
+// size (blocked). Where the input's dims are `?`, the parameters' shape is
+// checked against them when the model runs (the verifier does it for
+// static dims): a shorter scale would be read past its end.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
+#include "ShapeOperands.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
@@ -33,6 +37,31 @@ AffineMap paramMap(MLIRContext *ctx, int64_t rank, RankedTensorType param, int64
     exprs.push_back(getAffineDimExpr(axis, ctx));
   }
   return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// Fails the run where a per-axis or blocked parameter `param` does not fit
+/// the input's `?` dims: one value per index of dim `axis`, or the input's
+/// shape with that dim divided by the block size, rounded up.
+void checkParameterShape(PatternRewriter &rewriter, Location loc, Value input, Value param,
+                         int64_t axis, int64_t blockSize, Value &failed) {
+  auto type = cast<RankedTensorType>(param.getType());
+  if (blockSize == 0) {
+    if (type.getRank() == 1 && type.getDimSize(0) != 1)
+      requireSameDimAtRunTime(rewriter, loc, input, axis, param, 0, failed);
+    return;
+  }
+  auto inputType = cast<RankedTensorType>(input.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (d != axis) {
+      requireSameDimAtRunTime(rewriter, loc, input, d, param, d, failed);
+      continue;
+    }
+    if (!inputType.isDynamicDim(d) && !type.isDynamicDim(d))
+      continue; // verified
+    IndexMath m{rewriter, loc};
+    Value blocks = m.ceilDiv(dimValue(rewriter, loc, input, d), m.c(blockSize));
+    requireEqualAtRunTime(rewriter, loc, blocks, dimValue(rewriter, loc, param, d), failed);
+  }
 }
 
 /// The integer element `v` (of the possibly unsigned type `type`) as a
@@ -70,6 +99,19 @@ Value buildQuantGeneric(PatternRewriter &rewriter, OpTy op, RankedTensorType res
   SmallVector<Value> inputs{signlessIfUnsignedConstant(input), op.getScale()};
   if (Value zeroPoint = op.getZeroPoint())
     inputs.push_back(signlessIfUnsignedConstant(zeroPoint));
+  if (!op.isPerTensor()) {
+    Value failed;
+    for (Value param : ArrayRef(inputs).drop_front())
+      checkParameterShape(rewriter, loc, input, param, op.getAxis(), op.getBlockSize(), failed);
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, std::is_same_v<OpTy, DequantizeLinearOp>
+                                             ? "DequantizeLinear"
+                                             : "QuantizeLinear") +
+                           ": the scale's or zero point's shape does not fit the input at run "
+                           "time (per axis: one value per index of the axis; blocked: the "
+                           "input's shape with the axis divided by the block size)");
+  }
   SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
   for (Value param : ArrayRef(inputs).drop_front())
     maps.push_back(paramMap(ctx, rank, cast<RankedTensorType>(param.getType()), op.getAxis(),

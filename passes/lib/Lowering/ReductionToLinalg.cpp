@@ -76,7 +76,9 @@ Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduc
                                     tensor::DimOp::create(b, loc, input, i).getResult());
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
   if (isa<FloatType>(type))
-    return arith::SIToFPOp::create(b, loc, type, asInt);
+    return arith::SIToFPOp::create(b, loc, type, asInt); // 0 / 0: NaN, as numpy's mean
+  // An integer mean of nothing is 0 (onnxruntime's), not a division by 0.
+  asInt = arith::MaxSIOp::create(b, loc, asInt, arith::ConstantIntOp::create(b, loc, 1, 64));
   return arith::TruncIOp::create(b, loc, type, asInt).getResult();
 }
 
@@ -295,6 +297,8 @@ Value argExtremum(OpBuilder &b, Location loc, Value input, int64_t axis, bool is
 }
 
 /// argmax and argmin: argExtremum, with the axis kept as size 1 if asked.
+/// An empty axis has no extremum: the run fails (as in onnxruntime) rather
+/// than return index 0 of nothing.
 template <typename OpTy, bool isMax>
 struct ArgExtremumToGeneric : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -304,6 +308,11 @@ struct ArgExtremumToGeneric : OpRewritePattern<OpTy> {
     if (!inputType.getElementType().isSignlessIntOrFloat())
       return rewriter.notifyMatchFailure(op, "unsupported element type");
     int64_t axis = op.getAxis();
+    IndexMath m{rewriter, op.getLoc()};
+    emitRuntimeCheck(rewriter, op.getLoc(),
+                     m.cmp(arith::CmpIPredicate::eq, m.dim(input, axis), m.c(0)),
+                     describeNode(op.getLoc(), isMax ? "ArgMax" : "ArgMin") +
+                         ": the axis it reduces is empty");
     Value result = argExtremum(rewriter, op.getLoc(), input, axis, isMax,
                                op.getSelectLastIndex());
     rewriter.replaceOp(op, restoreReducedDims(rewriter, op.getLoc(), result,

@@ -309,6 +309,17 @@ Value mlir::kiln::lowering::shapeElementAsIndex(OpBuilder &b, Location loc, Valu
   return b.createOrFold<arith::IndexCastOp>(loc, b.getIndexType(), v);
 }
 
+Value mlir::kiln::lowering::checkRangeDelta(OpBuilder &b, Location loc, Value delta) {
+  Type type = delta.getType();
+  Value zero = scalarConstant(b, loc, type, 0);
+  Value isZero =
+      isa<FloatType>(type)
+          ? arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, delta, zero).getResult()
+          : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, delta, zero).getResult();
+  emitRuntimeCheck(b, loc, isZero, describeNode(loc, "Range") + ": delta is zero");
+  return isZero;
+}
+
 bool mlir::kiln::lowering::isArangeOfDim(Value start, Value limit, Value delta) {
   std::optional<int64_t> first = getConstantIntValue(start), step = getConstantIntValue(delta);
   return first == 0 && step == 1 && traceIndex(limit).tensor;

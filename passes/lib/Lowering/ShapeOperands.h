@@ -82,6 +82,11 @@ Value shapeElementAsIndex(OpBuilder &b, Location loc, Value shape, int64_t i);
 /// and 1 (torch.arange(x.size(d))): its length is then that dim.
 bool isArangeOfDim(Value start, Value limit, Value delta);
 
+/// Whether a Range's `delta` (a scalar of its element type) is 0, an i1;
+/// the run fails there, naming the node at `loc` (ONNX defines no range
+/// for it; onnxruntime fails too).
+Value checkRangeDelta(OpBuilder &b, Location loc, Value delta);
+
 } // namespace mlir::kiln::lowering
 
 #endif // KILN_PASSES_LOWERING_SHAPEOPERANDS_H

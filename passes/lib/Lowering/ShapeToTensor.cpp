@@ -93,6 +93,7 @@ struct RangeToGeneric : OpRewritePattern<RangeOp> {
     Value start = shapeElement(rewriter, loc, op.getStart(), 0);
     Value limit = shapeElement(rewriter, loc, op.getLimit(), 0);
     Value delta = shapeElement(rewriter, loc, op.getDelta(), 0);
+    Value zeroDelta = checkRangeDelta(rewriter, loc, delta);
 
     SmallVector<Value> dynamicDims;
     if (resultType.isDynamicDim(0) && !isFloat && isArangeOfDim(start, limit, delta)) {
@@ -103,13 +104,32 @@ struct RangeToGeneric : OpRewritePattern<RangeOp> {
     } else if (resultType.isDynamicDim(0)) {
       Value count;
       if (isFloat) {
-        Value span = arith::SubFOp::create(rewriter, loc, limit, start);
+        // The span in the element type, its quotient in f64 (as in
+        // onnxruntime and numpy): in f32, -3.5 / -0.7f rounds to 5 where
+        // the quotient is above 5, and the range would lose its last value.
+        Type f64 = rewriter.getF64Type();
+        auto wide = [&](Value v) -> Value {
+          return v.getType() == f64 ? v : arith::ExtFOp::create(rewriter, loc, f64, v);
+        };
+        Value span = wide(arith::SubFOp::create(rewriter, loc, limit, start));
         Value steps = math::CeilOp::create(
-            rewriter, loc, arith::DivFOp::create(rewriter, loc, span, delta));
+            rewriter, loc, arith::DivFOp::create(rewriter, loc, span, wide(delta)));
         count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), steps);
       } else {
+        // The division by a delta of 0 (checked above) or of -1 with the
+        // most negative span would trap: those divide by 1 instead (-1 is
+        // then a negation, which wraps as the span did).
         Value span = arith::SubIOp::create(rewriter, loc, limit, start);
-        count = arith::CeilDivSIOp::create(rewriter, loc, span, delta);
+        Value minusOne = scalarConstant(rewriter, loc, element, -1);
+        Value byMinusOne =
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, delta, minusOne);
+        Value safe = arith::SelectOp::create(
+            rewriter, loc, arith::OrIOp::create(rewriter, loc, byMinusOne, zeroDelta),
+            scalarConstant(rewriter, loc, element, 1), delta);
+        Value negated =
+            arith::SubIOp::create(rewriter, loc, scalarConstant(rewriter, loc, element, 0), span);
+        count = arith::SelectOp::create(rewriter, loc, byMinusOne, negated,
+                                        arith::CeilDivSIOp::create(rewriter, loc, span, safe));
       }
       count = toIndex(rewriter, loc, count);
       dynamicDims.push_back(
@@ -626,8 +646,9 @@ struct UnsqueezeToExpandShape : OpRewritePattern<UnsqueezeOp> {
 };
 
 /// tensor.collapse_shape; the input is first tensor.cast to a type whose
-/// squeezed dims are 1 (ONNX requires them to be) and whose other dims are
-/// the result's.
+/// squeezed dims are 1 (ONNX requires them to be: a `?` one is checked when
+/// the model runs, as collapsing a longer dim would drop all but its first
+/// entry) and whose other dims are the result's.
 struct SqueezeToCollapseShape : OpRewritePattern<SqueezeOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -640,6 +661,16 @@ struct SqueezeToCollapseShape : OpRewritePattern<SqueezeOp> {
     Value input = op.getInput();
     if (cast<RankedTensorType>(input.getType()).getRank() != sourceType.getRank())
       return rewriter.notifyMatchFailure(op, "squeeze axes do not match the ranks");
+    Value failed;
+    for (int64_t axis : axes)
+      if (cast<RankedTensorType>(input.getType()).isDynamicDim(axis))
+        orInto(rewriter, loc, failed,
+               arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ne,
+                                     dimValue(rewriter, loc, input, axis),
+                                     arith::ConstantIndexOp::create(rewriter, loc, 1)));
+    if (failed)
+      emitRuntimeCheck(rewriter, loc, failed,
+                       describeNode(loc, "Squeeze") + ": a squeezed dim is not 1 at run time");
     if (input.getType() != sourceType)
       input = tensor::CastOp::create(rewriter, loc, sourceType, input);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(

@@ -244,6 +244,30 @@ func.func @slice_runtime_axes(%x: tensor<?x?xf32>, %s: tensor<1xi64>, %e: tensor
 
 // -----
 
+// With a run-time context, steps and axes fed when the model runs are
+// checked first: a step of 0 (no slice; the length's division would trap),
+// an axis outside [-rank, rank), the same dim named twice.
+// CHECK-LABEL: func.func @slice_runtime_parameters_checked
+// CHECK: %[[ST0:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[Z0:.*]] = arith.cmpi eq, %[[ST0]], %c0{{.*}} : index
+// CHECK: %[[ST1:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[Z1:.*]] = arith.cmpi eq, %[[ST1]], %c0{{.*}} : index
+// CHECK: arith.ori %[[Z0]], %[[Z1]] : i1
+// CHECK: %[[A0:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: arith.cmpi slt, %[[A0]], %c-2{{.*}} : index
+// CHECK: arith.cmpi sge, %[[A0]], %c2{{.*}} : index
+// CHECK: %[[A1:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[N1:.*]] = arith.select
+// CHECK: arith.cmpi eq, %[[N1]], %{{.*}} : index
+// CHECK: kiln.runtime_check %{{.*}}, "a Slice: a step is 0, or an axis is out of range or repeated, at run time"
+// CHECK: linalg.generic
+func.func @slice_runtime_parameters_checked(%x: tensor<?x?xf32>, %s: tensor<2xi64>, %e: tensor<2xi64>, %a: tensor<2xi64>, %st: tensor<2xi64>, %ctx: index {kiln.runtime_context}) -> tensor<?x?xf32> {
+  %0 = kiln.slice %x, %s, %e, %a, %st : (tensor<?x?xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @concat_static
 // CHECK-SAME: (%[[A:.*]]: tensor<2xi64>, %[[B:.*]]: tensor<2xi64>)
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<4xi64>

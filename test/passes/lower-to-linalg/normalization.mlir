@@ -86,3 +86,17 @@ func.func @batch_norm(%x: tensor<?x3x4xf32>, %s: tensor<3xf32>, %b: tensor<3xf32
   %0 = kiln.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-3 : f32} : (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x3x4xf32>
   return %0 : tensor<?x3x4xf32>
 }
+
+// -----
+
+// An empty axis has no extremum: the run fails where the `?` axis is 0.
+// CHECK-LABEL: func.func @argmax_dynamic_axis_checked
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c1 : tensor<2x?xf32>
+// CHECK: %[[EMPTY:.*]] = arith.cmpi eq, %[[N]], %c0 : index
+// CHECK: kiln.runtime_check %[[EMPTY]], "a ArgMax: the axis it reduces is empty"
+// CHECK: linalg.generic
+func.func @argmax_dynamic_axis_checked(%x: tensor<2x?xf32>, %ctx: index {kiln.runtime_context})
+    -> tensor<2xi64> {
+  %0 = kiln.argmax %x {axis = 1 : i64, keepdims = false} : (tensor<2x?xf32>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}

@@ -69,3 +69,33 @@ func.func @pad_edge_wrap(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
   %1 = kiln.pad %x {pads = array<i64: 2, 1>, mode = "wrap"} : (tensor<?xf32>) -> tensor<?xf32>
   return %0, %1 : tensor<?xf32>, tensor<?xf32>
 }
+
+// -----
+
+// Over a `?` dim the verifier's rules are checked when the model runs:
+// reflect needs the dim above its largest pad (3 here, so at least 4).
+// CHECK-LABEL: func.func @pad_reflect_dynamic_checked
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %{{.*}} : tensor<?xf32>
+// CHECK: %[[SHORT:.*]] = arith.cmpi slt, %[[N]], %c4 : index
+// CHECK: kiln.runtime_check %[[SHORT]], "a Pad: the input is too short at run time for its pads (a reflect pad not below the dim it pads)"
+// CHECK: linalg.generic
+func.func @pad_reflect_dynamic_checked(%x: tensor<?xf32>, %ctx: index {kiln.runtime_context})
+    -> tensor<?xf32> {
+  %0 = kiln.pad %x {mode = "reflect", pads = array<i64: 2, 3>} : (tensor<?xf32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// A crop of a `?` dim (2 + 1 here) must fit in it; constant mode has no
+// other rule.
+// CHECK-LABEL: func.func @pad_crop_dynamic_checked
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %{{.*}} : tensor<?xf32>
+// CHECK: %[[LEFT:.*]] = arith.subi %[[N]], %c3 : index
+// CHECK: %[[SHORT:.*]] = arith.cmpi slt, %[[LEFT]], %c0 : index
+// CHECK: kiln.runtime_check %[[SHORT]], "a Pad: the input is too short at run time for its pads (a crop longer than the dim)"
+func.func @pad_crop_dynamic_checked(%x: tensor<?xf32>, %ctx: index {kiln.runtime_context})
+    -> tensor<?xf32> {
+  %0 = kiln.pad %x {mode = "constant", pads = array<i64: -2, -1>} : (tensor<?xf32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

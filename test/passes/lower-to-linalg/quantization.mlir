@@ -125,3 +125,20 @@ func.func @requantize(%x: tensor<4x8xf32>, %s: tensor<f32>, %t: tensor<f32>) -> 
   %d = kiln.dequantize_linear %q, %t : (tensor<4x8xi8>, tensor<f32>) -> tensor<4x8xf32>
   return %d : tensor<4x8xf32>
 }
+
+// -----
+
+// Per axis over a `?` axis: the scale's (and zero point's) length is
+// checked against the axis when the model runs.
+// CHECK-LABEL: func.func @dequantize_dynamic_axis_checked
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c0 : tensor<?x3xi8>
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[N]], %c2 : index
+// CHECK: kiln.runtime_check %{{.*}}, "a DequantizeLinear: the scale's or zero point's shape does not fit the input at run time
+// CHECK: linalg.generic
+func.func @dequantize_dynamic_axis_checked(%x: tensor<?x3xi8>, %ctx: index {kiln.runtime_context})
+    -> tensor<?x3xf32> {
+  %s = kiln.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %z = kiln.constant dense<[1, -2]> : tensor<2xi8>
+  %0 = kiln.dequantize_linear %x, %s, %z {axis = 0 : i64} : (tensor<?x3xi8>, tensor<2xf32>, tensor<2xi8>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}

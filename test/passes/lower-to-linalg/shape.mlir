@@ -391,7 +391,9 @@ func.func @range_static() -> tensor<3xi64> {
 
 // -----
 
-// Length max(0, ceildiv(limit - start, delta)); element start + i * delta.
+// Length max(0, ceildiv(limit - start, delta)), the division by 1 where
+// delta is 0 (no range: the run fails, when there is a run-time context to
+// fail it) or -1 (a negation); element start + i * delta.
 // CHECK-LABEL: func.func @range_dynamic
 // CHECK-SAME: (%[[S:.*]]: tensor<i64>, %[[L:.*]]: tensor<i64>, %[[D:.*]]: tensor<i64>)
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
@@ -399,7 +401,10 @@ func.func @range_static() -> tensor<3xi64> {
 // CHECK: %[[LIMIT:.*]] = tensor.extract %[[L]][] : tensor<i64>
 // CHECK: %[[DELTA:.*]] = tensor.extract %[[D]][] : tensor<i64>
 // CHECK: %[[SPAN:.*]] = arith.subi %[[LIMIT]], %[[START]] : i64
-// CHECK: %[[Q:.*]] = arith.ceildivsi %[[SPAN]], %[[DELTA]] : i64
+// CHECK: %[[SAFE:.*]] = arith.select %{{.*}}, %c1_i64, %[[DELTA]] : i64
+// CHECK: %[[NEG:.*]] = arith.subi %c0_i64, %[[SPAN]] : i64
+// CHECK: %[[DIV:.*]] = arith.ceildivsi %[[SPAN]], %[[SAFE]] : i64
+// CHECK: %[[Q:.*]] = arith.select %{{.*}}, %[[NEG]], %[[DIV]] : i64
 // CHECK: %[[QI:.*]] = arith.index_cast %[[Q]] : i64 to index
 // CHECK: %[[N:.*]] = arith.maxsi %[[QI]], %[[C0]] : index
 // CHECK: %[[T:.*]] = tensor.empty(%[[N]]) : tensor<?xi64>
@@ -437,11 +442,14 @@ func.func @range_of_dim(%x: tensor<2x?xf32>) -> tensor<?xi64> {
 
 // -----
 
+// The count's quotient in f64 (the span in f32), as in onnxruntime and
+// numpy: ceil(-3.5 / -0.7f) is 6, and 5 in f32.
 // CHECK-LABEL: func.func @range_float
 // CHECK: %[[SPAN:.*]] = arith.subf
-// CHECK: %[[Q:.*]] = arith.divf %[[SPAN]], %{{.*}} : f32
-// CHECK: %[[C:.*]] = math.ceil %[[Q]] : f32
-// CHECK: arith.fptosi %[[C]] : f32 to i64
+// CHECK: %[[WIDE:.*]] = arith.extf %[[SPAN]] : f32 to f64
+// CHECK: %[[Q:.*]] = arith.divf %[[WIDE]], %{{.*}} : f64
+// CHECK: %[[C:.*]] = math.ceil %[[Q]] : f64
+// CHECK: arith.fptosi %[[C]] : f64 to i64
 // CHECK: linalg.generic
 // CHECK: %[[I:.*]] = linalg.index 0 : index
 // CHECK: %[[II:.*]] = arith.index_cast %[[I]] : index to i64
@@ -449,5 +457,41 @@ func.func @range_of_dim(%x: tensor<2x?xf32>) -> tensor<?xi64> {
 // CHECK: arith.mulf %[[F]], %{{.*}} : f32
 func.func @range_float(%s: tensor<f32>, %l: tensor<f32>, %d: tensor<f32>) -> tensor<?xf32> {
   %0 = kiln.range %s, %l, %d : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// Squeezing a `?` dim: it must be 1 when the model runs.
+// CHECK-LABEL: func.func @squeeze_dynamic_checked
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c0 : tensor<?x3xf32>
+// CHECK: %[[NOT1:.*]] = arith.cmpi ne, %[[N]], %c1 : index
+// CHECK: kiln.runtime_check %[[NOT1]], "a Squeeze: a squeezed dim is not 1 at run time"
+// CHECK: tensor.collapse_shape
+func.func @squeeze_dynamic_checked(%x: tensor<?x3xf32>, %ctx: index {kiln.runtime_context})
+    -> tensor<3xf32> {
+  %0 = kiln.squeeze %x {axes = array<i64: 0>} : (tensor<?x3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// A Range's delta fed when the model runs: 0 fails the run.
+// CHECK-LABEL: func.func @range_run_time_delta
+// CHECK: %[[D:.*]] = tensor.extract %arg2[]
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[D]], %c0_i64 : i64
+// CHECK: kiln.runtime_check %[[ZERO]], "a Range: delta is zero"
+// CHECK-LABEL: func.func @range_float_run_time_delta
+// CHECK: %[[D:.*]] = tensor.extract %arg2[]
+// CHECK: %[[ZERO:.*]] = arith.cmpf oeq, %[[D]], %cst : f32
+// CHECK: kiln.runtime_check %[[ZERO]], "a Range: delta is zero"
+func.func @range_run_time_delta(%a: tensor<i64>, %b: tensor<i64>, %d: tensor<i64>,
+                                %ctx: index {kiln.runtime_context}) -> tensor<?xi64> {
+  %0 = kiln.range %a, %b, %d : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+func.func @range_float_run_time_delta(%a: tensor<f32>, %b: tensor<f32>, %d: tensor<f32>,
+                                      %ctx: index {kiln.runtime_context}) -> tensor<?xf32> {
+  %0 = kiln.range %a, %b, %d : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
