@@ -182,6 +182,9 @@ Value scalarFor(SignOp, Scalar s, ValueRange a) {
   if (s.isFloat(a[0])) {
     pos = arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OGT, a[0], zero);
     neg = arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OLT, a[0], zero);
+    // Neither: 0 for either zero, NaN for NaN (numpy's, onnxruntime's).
+    Value isNaN = arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::UNO, a[0], a[0]);
+    zero = arith::SelectOp::create(s.b, s.loc, isNaN, a[0], zero);
   } else if (s.unsignedOperands) {
     pos = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ne, a[0], zero);
     return arith::SelectOp::create(s.b, s.loc, pos, one, zero);

@@ -89,3 +89,20 @@ func.func @tests_and_bits(%x: tensor<4xf32>, %s: tensor<f32>, %n: tensor<4xi32>)
   %3 = kiln.bitwise_not %n : tensor<4xi32>
   return %0, %1, %2, %3 : tensor<4xi1>, tensor<4xi1>, tensor<4xf32>, tensor<4xi32>
 }
+
+// -----
+
+// Sign of a float: 1 above 0, -1 below, and otherwise the value's own 0,
+// or NaN for NaN (numpy's and onnxruntime's; it was 0).
+// CHECK-LABEL: func.func @sign_float
+// CHECK: linalg.generic
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[X:.*]], %{{.*}} : f32
+// CHECK: %[[NEG:.*]] = arith.cmpf olt, %[[X]], %{{.*}} : f32
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[X]], %[[X]] : f32
+// CHECK: %[[ZERO:.*]] = arith.select %[[NAN]], %[[X]], %{{.*}} : f32
+// CHECK: %[[R:.*]] = arith.select %[[NEG]], %{{.*}}, %[[ZERO]] : f32
+// CHECK: arith.select %[[POS]], %{{.*}}, %[[R]] : f32
+func.func @sign_float(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.sign %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
