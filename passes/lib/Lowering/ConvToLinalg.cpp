@@ -14,11 +14,14 @@
 //   patches' copy.
 //
 // Symbolic spatial dims size the output at run time, after a check that
-// fails the run, naming the node, where the kernel does not fit.
+// fails the run, naming the node, where the kernel does not fit. Symbolic
+// input channels are the weight's (group x its dim 1), checked when the
+// model runs: the input is cast to them first.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RuntimeCalls.h"
 #include "kiln/Dialect/Kiln/KilnOps.h"
 
 using namespace mlir;
@@ -115,6 +118,34 @@ SmallVector<Value> dynamicOf(ArrayRef<int64_t> shape, ArrayRef<Value> sizes) {
 /// kernel's elements) fill at least part of a micro-kernel's tile. A
 /// depthwise convolution (one channel a group) sums each window directly.
 bool groupGemmPays(int64_t filters, int64_t depth) { return filters >= 8 && depth >= 8; }
+
+/// A `?` input channel count is the weight's, group x its dim 1 (ONNX; ORT
+/// fails otherwise): checked when the model runs, then the input is cast to
+/// it, so that the lowerings below see static channels.
+struct ChannelsFromWeight : OpRewritePattern<ConvOp> {
+  ChannelsFromWeight(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/3) {}
+
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
+    Value input = op.getInput();
+    auto xt = cast<RankedTensorType>(input.getType());
+    auto wt = cast<RankedTensorType>(op.getWeight().getType());
+    if (!xt.isDynamicDim(1) || wt.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "channels static, or the weight's symbolic");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    int64_t channels = op.getGroup() * wt.getDimSize(1);
+    emitRuntimeCheck(rewriter, loc,
+                     m.cmp(arith::CmpIPredicate::ne, m.dim(input, 1), m.c(channels)),
+                     describeNode(loc, "Conv") + ": the input's channels (dim 1) are not " +
+                         std::to_string(channels) +
+                         " at run time (the group count times the weight's dim 1)");
+    SmallVector<int64_t> shape(xt.getShape());
+    shape[1] = channels;
+    Value cast = tensor::CastOp::create(rewriter, loc, xt.clone(shape), input);
+    rewriter.modifyOpInPlace(op, [&] { op.getInputMutable().assign(cast); });
+    return success();
+  }
+};
 
 /// A convolution with static channels and kernel as a GEMM a group over
 /// patches (im2col):
@@ -438,5 +469,5 @@ struct ConvToGeneric : OpRewritePattern<ConvOp> {
 } // namespace
 
 void mlir::kiln::lowering::populateConvLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvAsGemm, ConvToGeneric>(patterns.getContext());
+  patterns.add<ChannelsFromWeight, ConvAsGemm, ConvToGeneric>(patterns.getContext());
 }
