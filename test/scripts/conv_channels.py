@@ -28,7 +28,8 @@ def main():
     x3, x4 = np.load(x3), np.load(x4)
     for lib in libs:
         for name, want in (("plain_y", conv1d(x3, W, 1)), ("grouped_y", conv1d(x4, WG, 2)),
-                           ("depthwise_y", conv1d(x3, WD, 3))):
+                           ("depthwise_y", conv1d(x3, WD, 3)),
+                           ("biased_y", conv1d(x3, W, 1) + np.arange(2).reshape(2, 1))):
             np.testing.assert_allclose(np.load(f"{lib}/{name}.npy"), want, rtol=1e-5, atol=1e-5)
         print(lib.rsplit("/", 1)[-1] + ": as numpy")
 

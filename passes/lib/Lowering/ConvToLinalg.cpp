@@ -15,8 +15,9 @@
 //
 // Symbolic spatial dims size the output at run time, after a check that
 // fails the run, naming the node, where the kernel does not fit. Symbolic
-// input channels are the weight's (group x its dim 1), checked when the
-// model runs: the input is cast to them first.
+// input channels and bias lengths are the ones the weight implies, checked
+// when the model runs (for kiln.conv_transpose too): the operands are cast
+// to them first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -119,30 +120,53 @@ SmallVector<Value> dynamicOf(ArrayRef<int64_t> shape, ArrayRef<Value> sizes) {
 /// depthwise convolution (one channel a group) sums each window directly.
 bool groupGemmPays(int64_t filters, int64_t depth) { return filters >= 8 && depth >= 8; }
 
-/// A `?` input channel count is the weight's, group x its dim 1 (ONNX; ORT
-/// fails otherwise): checked when the model runs, then the input is cast to
-/// it, so that the lowerings below see static channels.
-struct ChannelsFromWeight : OpRewritePattern<ConvOp> {
-  ChannelsFromWeight(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/3) {}
+/// The input channels and bias length a static weight implies, as ONNX
+/// requires (ORT fails on other channels, and reads past a short bias):
+/// Conv's weight is [M, C / group, k...], ConvTranspose's [C, M / group, k...].
+int64_t inputChannels(ConvOp op, RankedTensorType w) { return op.getGroup() * w.getDimSize(1); }
+int64_t inputChannels(ConvTransposeOp, RankedTensorType w) { return w.getDimSize(0); }
+int64_t outputChannels(ConvOp, RankedTensorType w) { return w.getDimSize(0); }
+int64_t outputChannels(ConvTransposeOp op, RankedTensorType w) {
+  return op.getGroup() * w.getDimSize(1);
+}
 
-  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
-    Value input = op.getInput();
-    auto xt = cast<RankedTensorType>(input.getType());
+/// `?` input channels and bias length are the ones the weight implies:
+/// checked when the model runs, then the operands are cast to them, so that
+/// the lowerings see static sizes.
+template <typename OpTy>
+struct SizesFromWeight : OpRewritePattern<OpTy> {
+  SizesFromWeight(MLIRContext *ctx) : OpRewritePattern<OpTy>(ctx, /*benefit=*/3) {}
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
     auto wt = cast<RankedTensorType>(op.getWeight().getType());
-    if (!xt.isDynamicDim(1) || wt.isDynamicDim(1))
-      return rewriter.notifyMatchFailure(op, "channels static, or the weight's symbolic");
+    Value bias = op.getBias();
+    bool dynamicBias = bias && cast<RankedTensorType>(bias.getType()).isDynamicDim(0);
+    if (wt.isDynamicDim(0) || wt.isDynamicDim(1) || (!xt.isDynamicDim(1) && !dynamicBias))
+      return rewriter.notifyMatchFailure(op, "sizes static, or the weight's symbolic");
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
-    int64_t channels = op.getGroup() * wt.getDimSize(1);
-    emitRuntimeCheck(rewriter, loc,
-                     m.cmp(arith::CmpIPredicate::ne, m.dim(input, 1), m.c(channels)),
-                     describeNode(loc, "Conv") + ": the input's channels (dim 1) are not " +
-                         std::to_string(channels) +
-                         " at run time (the group count times the weight's dim 1)");
-    SmallVector<int64_t> shape(xt.getShape());
-    shape[1] = channels;
-    Value cast = tensor::CastOp::create(rewriter, loc, xt.clone(shape), input);
-    rewriter.modifyOpInPlace(op, [&] { op.getInputMutable().assign(cast); });
+    StringRef opType = std::is_same_v<OpTy, ConvOp> ? "Conv" : "ConvTranspose";
+    // Fails the run unless dim `d` of `v` is `size`, then casts `v` to it.
+    auto fix = [&](Value v, int64_t d, int64_t size, StringRef what) -> Value {
+      emitRuntimeCheck(rewriter, loc, m.cmp(arith::CmpIPredicate::ne, m.dim(v, d), m.c(size)),
+                       describeNode(loc, opType) + ": " + what.str() + " " +
+                           std::to_string(size) + " at run time, as the weight implies");
+      auto type = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(type.getShape());
+      shape[d] = size;
+      return tensor::CastOp::create(rewriter, loc, type.clone(shape), v);
+    };
+    Value input = op.getInput();
+    if (xt.isDynamicDim(1))
+      input = fix(input, 1, inputChannels(op, wt), "the input's channels (dim 1) are not");
+    if (dynamicBias)
+      bias = fix(bias, 0, outputChannels(op, wt), "the bias's length is not");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getInputMutable().assign(input);
+      if (bias)
+        op.getBiasMutable().assign(bias);
+    });
     return success();
   }
 };
@@ -469,5 +493,6 @@ struct ConvToGeneric : OpRewritePattern<ConvOp> {
 } // namespace
 
 void mlir::kiln::lowering::populateConvLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ChannelsFromWeight, ConvAsGemm, ConvToGeneric>(patterns.getContext());
+  patterns.add<SizesFromWeight<ConvOp>, SizesFromWeight<ConvTransposeOp>, ConvAsGemm, ConvToGeneric>(
+      patterns.getContext());
 }

@@ -31,3 +31,22 @@ func.func @conv_transpose(%x: tensor<?x4x3xf32>, %w: tensor<4x3x2xf32>, %b: tens
   %0 = kiln.conv_transpose %x, %w, %b {strides = array<i64: 2>, pads = array<i64: 1, 0>, dilations = array<i64: 1>, output_padding = array<i64: 1>, group = 2 : i64} : (tensor<?x4x3xf32>, tensor<4x3x2xf32>, tensor<6xf32>) -> tensor<?x6x6xf32>
   return %0 : tensor<?x6x6xf32>
 }
+
+// Symbolic input channels and bias length are the ones the weight implies
+// ([C, M / group, k]: 2 channels, 2 x 2 = 4 filters): checked when the model
+// runs, then cast to them.
+// CHECK-LABEL: func.func @conv_transpose_symbolic_sizes
+// CHECK: %[[C:.*]] = tensor.dim %arg0, %c1 : tensor<1x?x5xf32>
+// CHECK: %[[BADC:.*]] = arith.cmpi ne, %[[C]], %c2 : index
+// CHECK: kiln.runtime_check %[[BADC]], "a ConvTranspose: the input's channels (dim 1) are not 2 at run time, as the weight implies"
+// CHECK: tensor.cast %arg0 : tensor<1x?x5xf32> to tensor<1x2x5xf32>
+// CHECK: %[[B:.*]] = tensor.dim %arg2, %c0 : tensor<?xf32>
+// CHECK: %[[BADB:.*]] = arith.cmpi ne, %[[B]], %c4 : index
+// CHECK: kiln.runtime_check %[[BADB]], "a ConvTranspose: the bias's length is not 4 at run time, as the weight implies"
+// CHECK: tensor.cast %arg2 : tensor<?xf32> to tensor<4xf32>
+// CHECK: linalg.generic
+func.func @conv_transpose_symbolic_sizes(%x: tensor<1x?x5xf32>, %w: tensor<2x2x3xf32>, %b: tensor<?xf32>,
+                                         %ctx: index {kiln.runtime_context}) -> tensor<1x4x7xf32> {
+  %0 = kiln.conv_transpose %x, %w, %b {dilations = array<i64: 1>, group = 2 : i64, pads = array<i64: 0, 0>, strides = array<i64: 1>, output_padding = array<i64: 0>} : (tensor<1x?x5xf32>, tensor<2x2x3xf32>, tensor<?xf32>) -> tensor<1x4x7xf32>
+  return %0 : tensor<1x4x7xf32>
+}

@@ -189,17 +189,21 @@ func.func @symbolic_gemm(%x: tensor<1x2x?x?xf32>, %w: tensor<4x2x3x3xf32>, %ctx:
 
 // -----
 
-// Symbolic input channels are the weight's (group x its dim 1 = 4 here):
-// checked when the model runs, then the input is cast to them and lowered
-// as with static channels.
+// Symbolic input channels are the weight's (group x its dim 1 = 4 here),
+// a symbolic bias length its filters (4): checked when the model runs, then
+// the operands are cast to them and lowered as with static sizes.
 // CHECK-LABEL: func.func @conv_symbolic_channels
 // CHECK: %[[C:.*]] = tensor.dim %arg0, %c1 : tensor<1x?x5xf32>
 // CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[C]], %c4 : index
-// CHECK: kiln.runtime_check %[[BAD]], "a Conv: the input's channels (dim 1) are not 4 at run time (the group count times the weight's dim 1)"
+// CHECK: kiln.runtime_check %[[BAD]], "a Conv: the input's channels (dim 1) are not 4 at run time, as the weight implies"
 // CHECK: tensor.cast %arg0 : tensor<1x?x5xf32> to tensor<1x4x5xf32>
+// CHECK: %[[B:.*]] = tensor.dim %arg2, %c0 : tensor<?xf32>
+// CHECK: %[[BADB:.*]] = arith.cmpi ne, %[[B]], %c4 : index
+// CHECK: kiln.runtime_check %[[BADB]], "a Conv: the bias's length is not 4 at run time, as the weight implies"
+// CHECK: tensor.cast %arg2 : tensor<?xf32> to tensor<4xf32>
 // CHECK: linalg.generic
-func.func @conv_symbolic_channels(%x: tensor<1x?x5xf32>, %w: tensor<4x2x3xf32>,
+func.func @conv_symbolic_channels(%x: tensor<1x?x5xf32>, %w: tensor<4x2x3xf32>, %b: tensor<?xf32>,
                                   %ctx: index {kiln.runtime_context}) -> tensor<1x4x3xf32> {
-  %0 = kiln.conv %x, %w {dilations = array<i64: 1>, group = 2 : i64, pads = array<i64: 0, 0>, strides = array<i64: 1>} : (tensor<1x?x5xf32>, tensor<4x2x3xf32>) -> tensor<1x4x3xf32>
+  %0 = kiln.conv %x, %w, %b {dilations = array<i64: 1>, group = 2 : i64, pads = array<i64: 0, 0>, strides = array<i64: 1>} : (tensor<1x?x5xf32>, tensor<4x2x3xf32>, tensor<?xf32>) -> tensor<1x4x3xf32>
   return %0 : tensor<1x4x3xf32>
 }
