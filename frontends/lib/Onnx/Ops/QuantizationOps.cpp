@@ -166,10 +166,19 @@ static LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
   auto low = n.create<MinOp>({*lowest, zero}), high = n.create<MaxOp>({*highest, zero});
   if (failed(low) || failed(high))
     return failure();
-  auto range = n.create<SubOp>({*high, *low});
+  auto span = n.create<SubOp>({*high, *low});
+  if (failed(span))
+    return failure();
+  // An all-zero input has no range: its scale is 1 (onnxruntime's), not 0,
+  // which a consumer would divide by.
+  Value quantMax = n.scalarConstant(f32, 255.0);
+  auto empty = n.create<EqualOp>({*span, zero});
+  if (failed(empty))
+    return failure();
+  auto range = n.create<WhereOp>({*empty, quantMax, *span});
   if (failed(range))
     return failure();
-  auto scale = n.create<DivOp>({*range, n.scalarConstant(f32, 255.0)});
+  auto scale = n.create<DivOp>({*range, quantMax});
   if (failed(scale))
     return failure();
   auto lowScaled = n.create<DivOp>({*low, *scale});
