@@ -8,7 +8,10 @@
 // runs):
 //
 //  * a buffer lives from its alloc to the last top-level op that uses it or
-//    any view of it;
+//    any view of it, or that checks a value loaded from it
+//    (kiln.runtime_check: on the GPU path the check reads the flag from the
+//    device where it stands, after kiln-lower-runtime-checks; CSE may have
+//    left one load for several checks);
 //  * buffers are given slots in program order, first fit among the slots
 //    whose last occupant is dead, so slots are reused by liveness;
 //  * a slot is as large as its largest occupant. With symbolic dims these
@@ -23,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeCalls.h"
+#include "kiln/Dialect/Kiln/KilnOps.h"
 #include "kiln/Passes/Passes.h"
 #include "kiln/kiln_abi.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -140,8 +144,29 @@ Value bytesAtEntry(OpBuilder &b, memref::AllocOp alloc, Block &body, IRMapping &
   return arith::AndIOp::create(b, loc, padded, notMask);
 }
 
+/// The last top-level position of a kiln.runtime_check whose condition is
+/// computed from `loaded` (a value loaded from a buffer), or -1.
+int64_t lastCheckOf(Value loaded, Block &body,
+                    const llvm::DenseMap<Operation *, int64_t> &position) {
+  int64_t last = -1;
+  SmallVector<Value> worklist{loaded};
+  llvm::DenseSet<Value> seen{loaded};
+  while (!worklist.empty()) {
+    for (Operation *user : worklist.pop_back_val().getUsers()) {
+      if (isa<kiln::RuntimeCheckOp>(user))
+        if (Operation *top = topLevelAncestor(body, user))
+          last = std::max(last, position.lookup(top));
+      for (Value result : user->getResults())
+        if (seen.insert(result).second)
+          worklist.push_back(result);
+    }
+  }
+  return last;
+}
+
 /// The last top-level position that uses `root` or a memref derived from
-/// it; none if a derived value leaves the function or is stored.
+/// it, or checks a value loaded from them; none if a derived value leaves
+/// the function or is stored.
 std::optional<int64_t> lastUse(Value root, Block &body,
                                const llvm::DenseMap<Operation *, int64_t> &position) {
   int64_t last = position.lookup(root.getDefiningOp());
@@ -161,6 +186,8 @@ std::optional<int64_t> lastUse(Value root, Block &body,
       if (!top)
         return std::nullopt;
       last = std::max(last, position.lookup(top));
+      if (isa<memref::LoadOp>(user))
+        last = std::max(last, lastCheckOf(user->getResult(0), body, position));
       // Any memref an op derives from the buffer may alias it (views,
       // casts, reshapes, a yielded value of a loop).
       for (Value result : user->getResults())

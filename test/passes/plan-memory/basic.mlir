@@ -91,3 +91,31 @@ func.func @unplannable(%sizes: memref<1xindex>, %ctx: index {kiln.runtime_contex
   memref.dealloc %a : memref<?xf32>
   return %flat : memref<16xf32>
 }
+
+// -----
+
+// A flag loaded for two run-time checks (CSE leaves one load): on the GPU
+// path each check reads the flag from the device where it stands, so the
+// flag lives until the last check. %out, allocated between the two checks,
+// must not take the flag's slot (it did: the second check then read the
+// product's bytes and failed valid runs).
+// CHECK-LABEL: func.func @flag_until_last_check
+// CHECK: %[[SLOT0:.*]] = call @kiln_rt_scratch
+// CHECK: %[[SLOT1:.*]] = call @kiln_rt_scratch
+// CHECK: %[[FLAG:.*]] = memref.view %[[SLOT0]]
+// CHECK: kiln.runtime_check %{{.*}}, "first"
+// CHECK: %[[OUT:.*]] = memref.view %[[SLOT1]]
+// CHECK: kiln.runtime_check %{{.*}}, "second"
+func.func @flag_until_last_check(%x: memref<64xf32>, %ctx: index {kiln.runtime_context}) -> f32 {
+  %c0 = arith.constant 0 : index
+  %false = arith.constant false
+  %flag = memref.alloc() {alignment = 64 : i64} : memref<i1>
+  memref.store %false, %flag[] : memref<i1>
+  %failed = memref.load %flag[] : memref<i1>
+  kiln.runtime_check %failed, "first"
+  %out = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+  linalg.copy ins(%x : memref<64xf32>) outs(%out : memref<64xf32>)
+  kiln.runtime_check %failed, "second"
+  %v = memref.load %out[%c0] : memref<64xf32>
+  return %v : f32
+}
