@@ -232,6 +232,7 @@ class Gen:
         self.bcast = {}  # with --dynamic-broadcast: fresh symbol -> the one it meets
         self.nodes, self.inits, self.inputs, self.kinds = [], [], [], {}
         self.pool, self.used, self.counter = [], set(), 0
+        self.kept = []  # values a generator makes besides its result, kept as outputs
 
     def pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
@@ -676,6 +677,22 @@ class Gen:
             idx = self.input(itype, ishape, ["index", d])
         return self.node("Gather", [a, idx], a.dtype, a.shape[:axis] + ishape + a.shape[axis + 1:],
                          a.exact, axis=axis - r if self.chance(0.3) else axis)
+
+    def op_shared_index_gathers(self):
+        """Rows of two constant tables at the same fed indices (ONNX
+        RotaryEmbedding's cos and sin), the first kept as an output of its
+        own: one range check's flag for both Gathers, which the GPU path
+        reads at each check (its memory plan must keep the flag until the
+        last)."""
+        rows, width = self.pick([4, 8, 16]), self.pick([1, 3, 4])
+        ishape = tuple(dim(self.pick(SIZES[:5])) for _ in range(self.pick([1, 2])))
+        idx = self.input(I64, ishape, ["index", dim(rows)])
+        shape = ishape + (dim(width),)
+        gathered = [self.node("Gather", [self.const(self.rng.uniform(-2, 2, (rows, width))
+                                                    .astype(np.float32)), idx],
+                              F32, shape, True, axis=0) for _ in range(2)]
+        self.kept.append(gathered[0])
+        return gathered[1]
 
     def op_position_ids(self):
         """BERT's position embeddings: rows of a constant table at ids sliced
@@ -1507,7 +1524,7 @@ class Gen:
            (op_scatter_elements, 1), (op_scatter_nd, 1), (op_topk, 1), (op_cumsum, 1),
            (op_tile, 1), (op_expand, 1), (op_pad, 1), (op_trilu, 1), (op_onehot, 1),
            (op_einsum, 1), (op_resize, 1), (op_conv, 1), (op_pool, 1), (op_norm, 1),
-           (op_position_ids, 1),
+           (op_position_ids, 1), (op_shared_index_gathers, 1),
            (op_depth_space, 1), (op_hardmax, 1), (op_elementwise, 1)]
 
     def build(self):
@@ -1531,6 +1548,7 @@ class Gen:
                 made.append(v)
         made = made or [self.op_unary()]
         outs = [made[-1]] + [v for v in made[:-1] if v.name not in self.used][:2]
+        outs += [v for v in self.kept if v.name not in self.used and v not in outs]
         graph = helper.make_graph(self.nodes, "difftest", self.inputs,
                                   [helper.make_tensor_value_info(v.name, v.dtype, None)
                                    for v in outs], self.inits)
