@@ -493,6 +493,7 @@ struct ConvToGeneric : OpRewritePattern<ConvOp> {
 } // namespace
 
 void mlir::kiln::lowering::populateConvLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SizesFromWeight<ConvOp>, SizesFromWeight<ConvTransposeOp>, ConvAsGemm, ConvToGeneric>(
-      patterns.getContext());
+  // ConvTranspose's sizes too (its own lowering needs them static).
+  patterns.add<SizesFromWeight<ConvOp>, SizesFromWeight<ConvTransposeOp>>(patterns.getContext());
+  patterns.add<ConvAsGemm, ConvToGeneric>(patterns.getContext());
 }
