@@ -312,10 +312,10 @@ Value mlir::kiln::lowering::shapeElementAsIndex(OpBuilder &b, Location loc, Valu
 Value mlir::kiln::lowering::checkRangeDelta(OpBuilder &b, Location loc, Value delta) {
   Type type = delta.getType();
   Value zero = scalarConstant(b, loc, type, 0);
-  Value isZero =
-      isa<FloatType>(type)
-          ? arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, delta, zero).getResult()
-          : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, delta, zero).getResult();
+  // Folded where the delta is a constant (1 in every arange): no check.
+  Value isZero = isa<FloatType>(type)
+                     ? b.createOrFold<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, delta, zero)
+                     : b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, delta, zero);
   emitRuntimeCheck(b, loc, isZero, describeNode(loc, "Range") + ": delta is zero");
   return isZero;
 }
