@@ -9,6 +9,7 @@
 
 #include "kiln/Frontends/Onnx/OnnxImporter.h"
 #include "GraphChecks.h"
+#include "HalfPrecisionNodes.h"
 #include "NodeImporter.h"
 #include "OnnxModelReader.h"
 #include "OnnxTensors.h"
@@ -92,6 +93,7 @@ private:
   const OnnxImportOptions &options;
   OpBuilder builder;
   ValueMap values;
+  HalfPrecisionNodes halfPrecisionNodes;
   llvm::StringSet<> usedNames;
   Location fileLoc = UnknownLoc::get(&context);
 };
@@ -324,8 +326,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, size_t inde
   NodeImporter importer(builder, node, loc, opset, values);
   importer.usedNames = &usedNames;
   importer.modelDir = modelDir;
-  if (failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError() ||
-      failed(importer.checkEveryAttributeRead()))
+  if (failed(halfPrecisionNodes.widenInputs(importer, values)) ||
+      failed(lookupOpHandler(node.op_type())(importer)) || importer.hadAttributeTypeError() ||
+      failed(importer.checkEveryAttributeRead()) ||
+      failed(halfPrecisionNodes.narrowOutputs(importer, values)))
     return failure();
   for (int i = 0; i < node.output_size(); ++i) {
     if (importer.isOutputUsed(i) && !values.count(node.output(i))) {

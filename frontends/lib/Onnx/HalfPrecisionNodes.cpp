@@ -1,0 +1,169 @@
+//===- HalfPrecisionNodes.cpp - f16/bf16 nodes computed in f32 ------------===//
+//
+// ONNX says a node's result has its inputs' type, not in what precision it
+// is computed. ORT's CPU provider computes a float16 model in f32: it runs
+// the nodes that have no float16 kernel (nearly all) on f32 values and
+// drops the casts between them, so only the graph's outputs are rounded.
+// Kiln does the same: every node whose float inputs are all of one 16-bit
+// type reads their f32 values, and its f32 results are cast to the 16-bit
+// type only for readers that keep that type (Cast, the graph's outputs;
+// the other casts are dead and go). A node that mixes float types (Pow of
+// an f16 base and an f32 exponent) is imported as it is.
+//
+//===----------------------------------------------------------------------===//
+
+#include "HalfPrecisionNodes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSet.h"
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::onnx_import;
+
+/// The op types that keep 16-bit inputs as they are: conversions, whose
+/// rounding to the 16-bit type is what the model asks for (ORT drops a
+/// Cast to float16 that f32 arithmetic reads; Kiln keeps it), and ops that
+/// only read their input's shape.
+static bool keepsStorageType(StringRef opType) {
+  static const llvm::StringSet<> ops = {"Cast", "CastLike", "Shape", "Size", "EyeLike"};
+  return ops.contains(opType);
+}
+
+/// Whether output `index` of a node of `opType` has a type of its own, not
+/// its inputs': LayerNormalization's Mean and InvStdDev are in stash_type.
+static bool hasOwnType(StringRef opType, int index) {
+  return opType == "LayerNormalization" && index > 0;
+}
+
+/// The f32 value of IEEE half-precision bits (exact).
+static float halfBitsToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13); // inf, NaN (payload kept)
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign;
+  } else { // subnormal: mantissa * 2^-24, normalised
+    uint32_t shifts = 0;
+    while (!(mantissa & 0x400)) {
+      mantissa <<= 1;
+      ++shifts;
+    }
+    bits = sign | ((113 - shifts) << 23) | ((mantissa & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/// The f32 value of bfloat16 bits (exact: its upper half).
+static float bf16BitsToFloat(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/// The 16-bit float type every float input of the node has, or null when
+/// some float input has another type (Resize's f32 X with an f16 roi: which
+/// of its results would be 16-bit is the op's to say) or none is 16-bit.
+static FloatType commonHalfType(const onnx::NodeProto &node, const ValueMap &values) {
+  FloatType half;
+  for (const std::string &name : node.input()) {
+    Value value = name.empty() ? Value() : values.lookup(name);
+    auto tensor = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
+    auto element = tensor ? dyn_cast<FloatType>(tensor.getElementType()) : nullptr;
+    if (!element)
+      continue;
+    if (!(element.isF16() || element.isBF16()) || (half && element != half))
+      return {};
+    half = element;
+  }
+  return half;
+}
+
+LogicalResult HalfPrecisionNodes::widenInputs(NodeImporter &node, ValueMap &values) {
+  replaced.clear();
+  half = keepsStorageType(node.getNode().op_type()) ? FloatType()
+                                                    : commonHalfType(node.getNode(), values);
+  if (!half)
+    return success();
+  Type f32 = node.getBuilder().getF32Type();
+  for (const std::string &name : node.getNode().input()) {
+    if (name.empty() || llvm::any_of(replaced, [&](auto &r) { return r.first == name; }))
+      continue;
+    Value value = values.lookup(name);
+    if (!value || getElementTypeOrSelf(value.getType()) != half)
+      continue;
+    // The f32 value a widened node computed it from, a weight's f32 copy
+    // or, for a graph input (or a small constant, which folds), a cast.
+    Value &wide = wideValues[value];
+    if (!wide)
+      wide = widenedConstant(node, value);
+    if (!wide) {
+      FailureOr<Value> cast = node.create<CastOp>({value}, {node.named("to", TypeAttr::get(f32))});
+      if (failed(cast))
+        return failure();
+      wide = *cast;
+    }
+    replaced.emplace_back(name, value);
+    values[name] = wide;
+  }
+  return success();
+}
+
+LogicalResult HalfPrecisionNodes::narrowOutputs(NodeImporter &node, ValueMap &values) {
+  if (!half)
+    return success();
+  for (auto &[name, value] : replaced)
+    values[name] = value;
+  const onnx::NodeProto &proto = node.getNode();
+  for (int i = 0; i < proto.output_size(); ++i) {
+    Value result = proto.output(i).empty() ? Value() : values.lookup(proto.output(i));
+    if (!result || hasOwnType(proto.op_type(), i) ||
+        !getElementTypeOrSelf(result.getType()).isF32())
+      continue;
+    FailureOr<Value> narrowed =
+        node.create<CastOp>({result}, {node.named("to", TypeAttr::get(half))});
+    if (failed(narrowed))
+      return failure();
+    values[proto.output(i)] = *narrowed;
+    wideValues[*narrowed] = result;
+  }
+  return success();
+}
+
+/// An f32 copy of a 16-bit weight (a dense_resource constant), converted
+/// now so that the compiled model neither converts it on each run nor
+/// loses it to kiln-pack-gemm-weights (which packs constants only); null
+/// for anything else.
+Value HalfPrecisionNodes::widenedConstant(NodeImporter &node, Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto resource = constant ? dyn_cast<DenseResourceElementsAttr>(constant.getValue()) : nullptr;
+  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return {};
+  auto type = cast<RankedTensorType>(resource.getType());
+  ArrayRef<char> data = blob->getData();
+  int64_t count = type.getNumElements();
+  if ((int64_t)data.size() != count * 2)
+    return {};
+  SmallVector<float> floats(count);
+  for (int64_t i = 0; i < count; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, data.data() + 2 * i, sizeof bits);
+    floats[i] = half.isF16() ? halfBitsToFloat(bits) : bf16BitsToFloat(bits);
+  }
+  RankedTensorType wideType = type.clone(Float32Type::get(node.getContext()));
+  auto attr = DenseResourceElementsAttr::get(
+      wideType, resource.getRawHandle().getKey().str() + ".f32",
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          ArrayRef<char>(reinterpret_cast<const char *>(floats.data()), count * sizeof(float)),
+          alignof(std::max_align_t)));
+  return ConstantOp::create(node.getBuilder(), constant.getLoc(), attr);
+}
