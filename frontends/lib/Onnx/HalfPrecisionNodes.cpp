@@ -8,7 +8,9 @@
 // type reads their f32 values, and its f32 results are cast to the 16-bit
 // type only for readers that keep that type (Cast, the graph's outputs;
 // the other casts are dead and go). A node that mixes float types (Pow of
-// an f16 base and an f32 exponent) is imported as it is.
+// an f16 base and an f32 exponent) is imported as it is. The ops ORT has
+// float16 kernels for (QuantizeLinear, DequantizeLinear) compute in f32
+// too, but on their inputs rounded, and their results stay rounded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +32,13 @@ using namespace mlir::kiln::onnx_import;
 static bool keepsStorageType(StringRef opType) {
   static const llvm::StringSet<> ops = {"Cast", "CastLike", "Shape", "Size", "EyeLike"};
   return ops.contains(opType);
+}
+
+/// The op types that read and give 16-bit values rounded, computing in f32
+/// in between: those ORT's CPU provider has float16 kernels for, whose
+/// inputs it rounds and whose results it gives as 16-bit values.
+static bool roundsAtItsEdges(StringRef opType) {
+  return opType == "QuantizeLinear" || opType == "DequantizeLinear";
 }
 
 /// Whether output `index` of a node of `opType` has a type of its own, not
@@ -93,6 +102,7 @@ LogicalResult HalfPrecisionNodes::widenInputs(NodeImporter &node, ValueMap &valu
                                                     : commonHalfType(node.getNode(), values);
   if (!half)
     return success();
+  roundedEdges = roundsAtItsEdges(node.getNode().op_type());
   Type f32 = node.getBuilder().getF32Type();
   for (const std::string &name : node.getNode().input()) {
     if (name.empty() || llvm::any_of(replaced, [&](auto &r) { return r.first == name; }))
@@ -100,16 +110,22 @@ LogicalResult HalfPrecisionNodes::widenInputs(NodeImporter &node, ValueMap &valu
     Value value = values.lookup(name);
     if (!value || getElementTypeOrSelf(value.getType()) != half)
       continue;
-    // The f32 value a widened node computed it from, a weight's f32 copy
-    // or, for a graph input (or a small constant, which folds), a cast.
-    Value &wide = wideValues[value];
-    if (!wide)
-      wide = widenedConstant(node, value);
+    // The f32 value a widened node computed it from or else its exact f32
+    // copy: a weight's, made now, or for a graph input (or a small
+    // constant, which folds) a cast.
+    Value wide = roundedEdges ? Value() : unroundedValues.lookup(value);
     if (!wide) {
-      FailureOr<Value> cast = node.create<CastOp>({value}, {node.named("to", TypeAttr::get(f32))});
-      if (failed(cast))
-        return failure();
-      wide = *cast;
+      Value &exact = exactWideValues[value];
+      if (!exact)
+        exact = widenedConstant(node, value);
+      if (!exact) {
+        FailureOr<Value> cast =
+            node.create<CastOp>({value}, {node.named("to", TypeAttr::get(f32))});
+        if (failed(cast))
+          return failure();
+        exact = *cast;
+      }
+      wide = exact;
     }
     replaced.emplace_back(name, value);
     values[name] = wide;
@@ -133,7 +149,8 @@ LogicalResult HalfPrecisionNodes::narrowOutputs(NodeImporter &node, ValueMap &va
     if (failed(narrowed))
       return failure();
     values[proto.output(i)] = *narrowed;
-    wideValues[*narrowed] = result;
+    if (!roundedEdges)
+      unroundedValues[*narrowed] = result;
   }
   return success();
 }

@@ -33,9 +33,13 @@ private:
 
   /// The 16-bit type of the node being imported, null when it is not widened.
   FloatType half;
+  /// Whether it reads its inputs rounded and its results stay rounded.
+  bool roundedEdges = false;
   SmallVector<std::pair<std::string, Value>> replaced;
-  /// The f32 value of each 16-bit value a widened node read or rounded.
-  llvm::DenseMap<Value, Value> wideValues;
+  /// The f32 result each 16-bit result of a widened node was rounded from.
+  llvm::DenseMap<Value, Value> unroundedValues;
+  /// The f32 copy of each 16-bit value read so far (a weight's, a cast).
+  llvm::DenseMap<Value, Value> exactWideValues;
 };
 
 } // namespace mlir::kiln::onnx_import

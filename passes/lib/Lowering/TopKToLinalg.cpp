@@ -154,13 +154,22 @@ struct TopKToLoops : OpRewritePattern<TopKOp> {
                 ValueRange{arith::SelectOp::create(gb, gl, take, a[0], a[3]).getResult(),
                            arith::SelectOp::create(gb, gl, take, i, a[4]).getResult()});
           });
+      // The slice given the axis back (a 1) by an expand_shape, then put at
+      // j by a full-rank insert_slice: a rank-reducing one meets the same
+      // canonicalization as `previous` (1x?x3 put into 1x?x3x1 became a
+      // cast to ?x3x1, which its verifier rejects).
       auto place = [&](Value part, Value result) -> Value {
         SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
             strides(rank, b.getIndexAttr(1));
         SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, result);
         offsets[axis] = j;
         sizes[axis] = b.getIndexAttr(1);
-        return tensor::InsertSliceOp::create(b, l, part, result, offsets, sizes, strides);
+        auto partType = cast<RankedTensorType>(part.getType());
+        SmallVector<int64_t> rowShape(partType.getShape());
+        rowShape.insert(rowShape.begin() + axis, 1);
+        Value row = tensor::ExpandShapeOp::create(b, l, partType.clone(rowShape), part,
+                                                  dropDimGroups(rank, axis));
+        return tensor::InsertSliceOp::create(b, l, row, result, offsets, sizes, strides);
       };
       return scf::ValueVector{place(generic.getResult(0), values),
                               place(generic.getResult(1), indices)};

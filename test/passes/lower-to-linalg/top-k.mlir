@@ -5,7 +5,8 @@
 // once) that keeps the first element, in the order (value descending, NaN
 // first; then lower index), among those after the previous position's
 // element, read from the results at j - 1 (a slice of full rank, then
-// collapse_shape: see the test at the end). The results are inserted at j.
+// collapse_shape: see the tests at the end). The results are inserted at j
+// (given the axis back by an expand_shape, then a slice of full rank).
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-LABEL: func.func @top_k
@@ -30,8 +31,10 @@
 // CHECK: %[[CAND:.*]] = arith.ori %[[FIRST]], %{{.*}} : i1
 // CHECK: %[[TAKE:.*]] = arith.andi %[[CAND]], %{{.*}} : i1
 // CHECK: arith.select %[[TAKE]], %[[E]], %[[BV]] : f32
-// CHECK: tensor.insert_slice %[[BEST]]#0 into %[[V]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?xf32> into tensor<?x2xf32>
-// CHECK: tensor.insert_slice %[[BEST]]#1 into %[[I]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?xi64> into tensor<?x2xi64>
+// CHECK: %[[VROW:.*]] = tensor.expand_shape %[[BEST]]#0 {{\[}}[0, 1]] output_shape [%{{.*}}, 1] : tensor<?xf32> into tensor<?x1xf32>
+// CHECK: tensor.insert_slice %[[VROW]] into %[[V]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?x1xf32> into tensor<?x2xf32>
+// CHECK: %[[IROW:.*]] = tensor.expand_shape %[[BEST]]#1 {{\[}}[0, 1]] output_shape [%{{.*}}, 1] : tensor<?xi64> into tensor<?x1xi64>
+// CHECK: tensor.insert_slice %[[IROW]] into %[[I]][0, %[[J]]] [%{{.*}}, 1] [1, 1] : tensor<?x1xi64> into tensor<?x2xi64>
 // CHECK: return %[[R]]#0, %[[R]]#1
 func.func @top_k(%x: tensor<?x5xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<?x2xf32>, tensor<?x2xi64>) {
   %v, %i = kiln.top_k %x {axis = 1 : i64, k = 2 : i64} : (tensor<?x5xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
@@ -63,4 +66,18 @@ func.func @top_k_dynamic_axis(%x: tensor<?xui32>, %ctx: index {kiln.runtime_cont
 func.func @top_k_unit_dims(%x: tensor<1x2x8xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<1x2x1xf32>, tensor<1x2x1xi64>) {
   %v, %i = kiln.top_k %x {axis = 2 : i64, k = 1 : i64} : (tensor<1x2x8xf32>) -> (tensor<1x2x1xf32>, tensor<1x2x1xi64>)
   return %v, %i : tensor<1x2x1xf32>, tensor<1x2x1xi64>
+}
+
+// -----
+
+// The same canonicalization on the insert side: the slice of one position
+// (1x?x3) put into a 1x?x3x1 result by a rank-reducing insert_slice became
+// a tensor.cast to ?x3x1, which its verifier rejects (difftest regression
+// topk-symbolic-unit-leading-dim.onnx). It is expanded to full rank first.
+// UNIT-LABEL: func.func @top_k_unit_leading_dim
+// UNIT: tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [1, %{{.*}}, 3, 1] : tensor<1x?x3xf32> into tensor<1x?x3x1xf32>
+// UNIT: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, %{{.*}}, 3, 1] [1, 1, 1, 1] : tensor<1x?x3x1xf32> into tensor<1x?x3x1xf32>
+func.func @top_k_unit_leading_dim(%x: tensor<1x?x3x?xf32>, %ctx: index {kiln.runtime_context}) -> (tensor<1x?x3x1xf32>, tensor<1x?x3x1xi64>) {
+  %v, %i = kiln.top_k %x {axis = 3 : i64, k = 1 : i64} : (tensor<1x?x3x?xf32>) -> (tensor<1x?x3x1xf32>, tensor<1x?x3x1xi64>)
+  return %v, %i : tensor<1x?x3x1xf32>, tensor<1x?x3x1xi64>
 }
