@@ -70,6 +70,8 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto as TP, helper, numpy_helper
 
+from float16_model import float16_model  # tools/, beside this
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 from gpu_check import BUILT_FAKE_DRIVER, emulation_env  # noqa: E402  (tools/, beside this)
 F32, I64, I32, BOOL = TP.FLOAT, TP.INT64, TP.INT32, TP.BOOL
@@ -1585,36 +1587,6 @@ def spec_of(model):
     """The feed spec stored in a model, or a default one."""
     props = {p.key: p.value for p in model.metadata_props}
     return json.loads(props.get("difftest", '{"kinds": {}, "envs": [{}]}'))
-
-
-def float16_model(model):
-    """`model` with every float32 tensor float16 (--float16-model): inputs,
-    outputs, value infos, initializers, tensor attributes (Constant's,
-    ConstantOfShape's) and Casts to float. Float attributes (alpha,
-    epsilon) stay f32, as ONNX has them, and so do Resize's roi and scales
-    (float32 only); other ops that need f32 (QuantizeLinear before opset
-    19) make graphs the checker rejects, which are discarded."""
-    m = copy(model)
-    resize_parameters = {n for node in m.graph.node if node.op_type == "Resize"
-                         for n in node.input[1:3]}
-    for info in [*m.graph.input, *m.graph.output, *m.graph.value_info]:
-        if info.type.tensor_type.elem_type == TP.FLOAT:
-            info.type.tensor_type.elem_type = TP.FLOAT16
-
-    def halve(tensor):
-        if tensor.data_type == TP.FLOAT:
-            tensor.CopyFrom(numpy_helper.from_array(
-                numpy_helper.to_array(tensor).astype(np.float16), tensor.name))
-    for tensor in m.graph.initializer:
-        if tensor.name not in resize_parameters:
-            halve(tensor)
-    for node in m.graph.node:
-        for a in node.attribute:
-            if a.type == onnx.AttributeProto.TENSOR and not set(node.output) & resize_parameters:
-                halve(a.t)
-            elif node.op_type == "Cast" and a.name == "to" and a.i == TP.FLOAT:
-                a.i = TP.FLOAT16
-    return m
 
 
 def make_feeds(model, spec, env, rng):
