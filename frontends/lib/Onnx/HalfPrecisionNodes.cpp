@@ -4,13 +4,14 @@
 // is computed. ORT's CPU provider computes a float16 model in f32: it runs
 // the nodes that have no float16 kernel (nearly all) on f32 values and
 // drops the casts between them, so only the graph's outputs are rounded.
-// Kiln does the same: every node whose float inputs are all of one 16-bit
-// type reads their f32 values, and its f32 results are cast to the 16-bit
-// type only for readers that keep that type (Cast, the graph's outputs;
-// the other casts are dead and go). A node that mixes float types (Pow of
-// an f16 base and an f32 exponent) is imported as it is. The ops ORT has
-// float16 kernels for (QuantizeLinear, DequantizeLinear) compute in f32
-// too, but on their inputs rounded, and their results stay rounded.
+// Kiln does the same: every node with 16-bit float inputs (all of one type)
+// reads their f32 values, and its f32 results are cast to the 16-bit type
+// only for readers that keep that type (Cast, the graph's outputs; the other
+// casts are dead and go). Its f32 inputs (Resize's scales, Pow's exponent)
+// stay as they are; its ONNX schema's type constraints say which of its
+// results are of the 16-bit type. The ops ORT has float16 kernels for
+// (QuantizeLinear, DequantizeLinear) compute in f32 too, but on their
+// inputs rounded, and their results stay rounded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
+#include "onnx/defs/schema.h"
 #include <cstring>
 
 using namespace mlir;
@@ -41,10 +43,14 @@ static bool roundsAtItsEdges(StringRef opType) {
   return opType == "QuantizeLinear" || opType == "DequantizeLinear";
 }
 
-/// Whether output `index` of a node of `opType` has a type of its own, not
-/// its inputs': LayerNormalization's Mean and InvStdDev are in stash_type.
-static bool hasOwnType(StringRef opType, int index) {
-  return opType == "LayerNormalization" && index > 0;
+/// The type constraint (ONNX's type string: "T", "T1") of input or output
+/// `index` of a node per its schema, or "" without one: the last formal
+/// parameter of a variadic op stands for all that follow.
+static std::string typeString(const std::vector<onnx::OpSchema::FormalParameter> &formals,
+                              int index) {
+  if (formals.empty())
+    return "";
+  return formals[std::min<size_t>(index, formals.size() - 1)].GetTypeStr();
 }
 
 /// The f32 value of IEEE half-precision bits (exact).
@@ -78,16 +84,16 @@ static float bf16BitsToFloat(uint16_t h) {
   return f;
 }
 
-/// The 16-bit float type every float input of the node has, or null when
-/// some float input has another type (Resize's f32 X with an f16 roi: which
-/// of its results would be 16-bit is the op's to say) or none is 16-bit.
+/// The 16-bit float type of the node's 16-bit float inputs, or null when
+/// there are none, or both 16-bit types, or an f64 input (which f32 would
+/// round). Other float inputs may be f32 (Resize's scales, Pow's exponent).
 static FloatType commonHalfType(const onnx::NodeProto &node, const ValueMap &values) {
   FloatType half;
   for (const std::string &name : node.input()) {
     Value value = name.empty() ? Value() : values.lookup(name);
     auto tensor = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
     auto element = tensor ? dyn_cast<FloatType>(tensor.getElementType()) : nullptr;
-    if (!element)
+    if (!element || element.isF32())
       continue;
     if (!(element.isF16() || element.isBF16()) || (half && element != half))
       return {};
@@ -103,12 +109,17 @@ LogicalResult HalfPrecisionNodes::widenInputs(NodeImporter &node, ValueMap &valu
   if (!half)
     return success();
   roundedEdges = roundsAtItsEdges(node.getNode().op_type());
+  schema = onnx::OpSchemaRegistry::Schema(node.getNode().op_type(),
+                                          static_cast<int>(node.getOpset()));
+  halfTypeStrings.clear();
   Type f32 = node.getBuilder().getF32Type();
-  for (const std::string &name : node.getNode().input()) {
-    if (name.empty() || llvm::any_of(replaced, [&](auto &r) { return r.first == name; }))
-      continue;
-    Value value = values.lookup(name);
+  for (auto [index, name] : llvm::enumerate(node.getNode().input())) {
+    Value value = name.empty() ? Value() : values.lookup(name);
     if (!value || getElementTypeOrSelf(value.getType()) != half)
+      continue;
+    if (schema)
+      halfTypeStrings.insert(typeString(schema->inputs(), index));
+    if (llvm::any_of(replaced, [&](auto &r) { return r.first == name; }))
       continue;
     // The f32 value a widened node computed it from or else its exact f32
     // copy: a weight's, made now, or for a graph input (or a small
@@ -141,8 +152,13 @@ LogicalResult HalfPrecisionNodes::narrowOutputs(NodeImporter &node, ValueMap &va
   const onnx::NodeProto &proto = node.getNode();
   for (int i = 0; i < proto.output_size(); ++i) {
     Value result = proto.output(i).empty() ? Value() : values.lookup(proto.output(i));
-    if (!result || hasOwnType(proto.op_type(), i) ||
-        !getElementTypeOrSelf(result.getType()).isF32())
+    if (!result || !getElementTypeOrSelf(result.getType()).isF32())
+      continue;
+    // An output whose type is not that of a 16-bit input (LayerNormalization's
+    // Mean, in stash_type; Resize's Y of an f32 X with an f16 roi) stays f32.
+    // Without a schema (ops newer than libonnx's registry) every f32 output
+    // is taken for the 16-bit type.
+    if (schema && !halfTypeStrings.contains(typeString(schema->outputs(), i)))
       continue;
     FailureOr<Value> narrowed =
         node.create<CastOp>({result}, {node.named("to", TypeAttr::get(half))});

@@ -12,6 +12,11 @@
 
 #include "NodeImporter.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace onnx {
+class OpSchema;
+} // namespace onnx
 
 namespace mlir::kiln::onnx_import {
 
@@ -35,6 +40,11 @@ private:
   FloatType half;
   /// Whether it reads its inputs rounded and its results stay rounded.
   bool roundedEdges = false;
+  /// Its ONNX schema (null for ops newer than libonnx's registry), and the
+  /// type constraints ("T") of its 16-bit inputs: outputs of those types
+  /// are rounded back.
+  const onnx::OpSchema *schema = nullptr;
+  llvm::StringSet<> halfTypeStrings;
   SmallVector<std::pair<std::string, Value>> replaced;
   /// The f32 result each 16-bit result of a widened node was rounded from.
   llvm::DenseMap<Value, Value> unroundedValues;
