@@ -17,8 +17,8 @@
 
 #include "HalfPrecisionNodes.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSet.h"
 #include "onnx/defs/schema.h"
 #include <cstring>
@@ -119,8 +119,6 @@ LogicalResult HalfPrecisionNodes::widenInputs(NodeImporter &node, ValueMap &valu
       continue;
     if (schema)
       halfTypeStrings.insert(typeString(schema->inputs(), index));
-    if (llvm::any_of(replaced, [&](auto &r) { return r.first == name; }))
-      continue;
     // The f32 value a widened node computed it from or else its exact f32
     // copy: a weight's, made now, or for a graph input (or a small
     // constant, which folds) a cast.
