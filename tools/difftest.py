@@ -43,6 +43,7 @@ Usage:
   tools/difftest.py --seed 2 --count 500 --gpu-run       # ... and run it, emulated on the CPU
   tools/difftest.py --seed 2 --count 500 --gpu-symbolic  # ... symbols kept, every binding
   tools/difftest.py --seed 2 --count 500 --gpu-half --gpu-symbolic  # both, and fp16 symbolic
+  tools/difftest.py --seed 2 --count 500 --float16-model  # each graph made float16
 
 A graph depends only on --seed and its index. --keep-failures DIR writes, per
 failing graph, model.onnx, shrunk.onnx, the shrunk graph's inputs (.npy) and
