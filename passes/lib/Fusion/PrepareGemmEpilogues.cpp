@@ -25,7 +25,10 @@
 // Equal normal forms are equal functions of x, bias and residual (up to
 // rounding) whatever the opaque terms' values, so a match is never a
 // coincidence of the values tried. Constants must equal the exact ones
-// within a few fp32 roundings.
+// within a few fp32 roundings, or be them rounded to float16 or bfloat16
+// (a 16-bit model's constants, which the importer widens to f32: sqrt 2/pi
+// is 0.7978516 in float16); the epilogue then computes with the exact ones,
+// a change below that type's own rounding.
 // Anything else (a min, as in ReLU6 = min(max(s, 0), 6); a select whose
 // branches are not s and 0, as in LeakyReLU; exp; a wrong constant; the
 // bias counted twice) matches no candidate, and the consumer stays a loop
@@ -333,18 +336,35 @@ std::optional<GemmActivation> classify(linalg::GenericOp op, const EpilogueOpera
     std::optional<Polynomial> p = algebra.expand(term->getOperand(0));
     return p && same(*p, want);
   };
-  // (Degree 3 and at most 4 monomials: within times' bounds.)
+  auto argumentIsAny = [&](Operation *term, ArrayRef<Polynomial> wants) {
+    return llvm::any_of(wants, [&](const Polynomial &want) { return argumentIs(term, want); });
+  };
+  // (Degree 3 and at most 4 monomials: within times' bounds.) Each form
+  // with the exact constants and with them as a float16 or bfloat16 model
+  // has them; s / sqrt 2 also as s divided by sqrt 2 so rounded.
   Polynomial s3 = *times(*times(s, s), s);
-  Polynomial erfArgument = scaled(s, 1.0 / std::sqrt(2.0));
-  Polynomial tanhArgument = scaled(plus(s, s3, 0.044715), std::sqrt(2.0 / M_PI));
+  SmallVector<Polynomial> erfArguments, tanhArguments;
+  for (const llvm::fltSemantics *type :
+       {&APFloat::IEEEdouble(), &APFloat::IEEEhalf(), &APFloat::BFloat()}) {
+    auto rounded = [&](double value) {
+      APFloat f(value);
+      bool lost;
+      f.convert(*type, APFloat::rmNearestTiesToEven, &lost);
+      return f.convertToDouble();
+    };
+    erfArguments.push_back(scaled(s, rounded(1.0 / std::sqrt(2.0))));
+    erfArguments.push_back(scaled(s, 1.0 / rounded(std::sqrt(2.0))));
+    tanhArguments.push_back(
+        scaled(plus(s, s3, rounded(0.044715)), rounded(std::sqrt(2.0 / M_PI))));
+  }
 
   // A copy: checking a term's operands may add terms (erf(tanh(x))).
   SmallVector<Operation *> terms(algebra.opaqueTerms());
   for (auto [i, term] : llvm::enumerate(terms)) {
     unsigned id = kFirstOpaque + i;
-    if (isa<math::ErfOp>(term) && argumentIs(term, erfArgument) && isGelu(id))
+    if (isa<math::ErfOp>(term) && argumentIsAny(term, erfArguments) && isGelu(id))
       return GemmActivation::GeluErf;
-    if (isa<math::TanhOp>(term) && argumentIs(term, tanhArgument) && isGelu(id))
+    if (isa<math::TanhOp>(term) && argumentIsAny(term, tanhArguments) && isGelu(id))
       return GemmActivation::GeluTanh;
     if (same(*result, plus(variable(id), r)) && isRelu(term, s, algebra))
       return GemmActivation::Relu;

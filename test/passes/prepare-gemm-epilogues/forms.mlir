@@ -313,3 +313,86 @@ func.func @bias_and_residual_any_order(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>,
   } -> tensor<?x8xf32>
   return %e : tensor<?x8xf32>
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#bias = affine_map<(m, n) -> (n)>
+
+// A float16 model's GELU tanh, widened to f32 by the importer: its
+// constants are float16's (sqrt 2/pi = 0.7978515625, 0.044708251953125),
+// 4e-5 and 2e-4 off the exact ones. Still GELU tanh; the epilogue uses the
+// exact constants, a change below float16's own rounding.
+// CHECK-LABEL: func.func @gelu_tanh_float16_constants
+// CHECK: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_tanh>
+func.func @gelu_tanh_float16_constants(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
+    %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%zero : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x8xf32>
+  %e = linalg.generic {indexing_maps = [#id, #bias, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %bias : tensor<?x8xf32>, tensor<8xf32>) outs(%empty : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %b: f32, %o: f32):
+    %k = arith.constant 0.7978515625 : f32
+    %c = arith.constant 0.044708251953125 : f32
+    %one = arith.constant 1.0 : f32
+    %h = arith.constant 0.5 : f32
+    %s = arith.addf %x, %b : f32
+    %s2 = arith.mulf %s, %s : f32
+    %s3 = arith.mulf %s, %s2 : f32
+    %t0 = arith.mulf %c, %s3 : f32
+    %t1 = arith.addf %s, %t0 : f32
+    %t2 = arith.mulf %k, %t1 : f32
+    %t = math.tanh %t2 : f32
+    %t3 = arith.addf %one, %t : f32
+    %hs = arith.mulf %h, %s : f32
+    %g = arith.mulf %hs, %t3 : f32
+    linalg.yield %g : f32
+  } -> tensor<?x8xf32>
+  return %e : tensor<?x8xf32>
+}
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+#id = affine_map<(m, n) -> (m, n)>
+#bias = affine_map<(m, n) -> (n)>
+
+// A bfloat16 model's GELU erf: s / sqrt 2 with sqrt 2 rounded to bfloat16
+// (1.4140625). Still GELU erf.
+// CHECK-LABEL: func.func @gelu_erf_bfloat16_sqrt2
+// CHECK: kiln.gemm_epilogue = #kiln.gemm_epilogue<gemm = 0, bias = 1, residual = -1, activation = gelu_erf>
+func.func @gelu_erf_bfloat16_sqrt2(%a: tensor<?x4xf32>, %w: tensor<4x8xf32>, %bias: tensor<8xf32>,
+    %zero: tensor<?x8xf32>, %empty: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %mm = linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%zero : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x8xf32>
+  %c1 = arith.constant 1.0 : f32
+  %h = arith.constant 0.5 : f32
+  %sqrt2 = arith.constant 1.4140625 : f32
+  %e = linalg.generic {indexing_maps = [#id, #bias, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %bias : tensor<?x8xf32>, tensor<8xf32>) outs(%empty : tensor<?x8xf32>) {
+  ^bb0(%x: f32, %b: f32, %o: f32):
+    %s = arith.addf %x, %b : f32
+    %d = arith.divf %s, %sqrt2 : f32
+    %e = math.erf %d : f32
+    %e1 = arith.addf %e, %c1 : f32
+    %m = arith.mulf %s, %e1 : f32
+    %g = arith.mulf %m, %h : f32
+    linalg.yield %g : f32
+  } -> tensor<?x8xf32>
+  return %e : tensor<?x8xf32>
+}
