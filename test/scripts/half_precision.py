@@ -1,10 +1,11 @@
 """Inputs for half-precision.test, and its check of each library's outputs
 against float64 references: the error of each output in units in the last
-place (ulp) of float16 at the reference's value. Computed in f32 and rounded
-once, as onnxruntime does (Exp reads MatMul's result unrounded), nearly every element is the reference correctly
-rounded, none is more than an ulp off (an ulp at 1/16 at least: a sum that
-cancels to almost nothing is as exact as its terms' f32 rounding lets it
-be); summed in float16, MatMul's products were 5 ulp off on average.
+place (ulp) of float16 at the reference's value. Computed in f32 and
+rounded once, as onnxruntime does (Exp reads MatMul's result unrounded),
+nearly every element is the reference correctly rounded and none is more
+than an ulp off (an ulp at 1/16 at least: a sum that cancels to almost
+nothing is as exact as its terms' f32 rounding lets it be); summed in
+float16, MatMul's products were 5 ulp off on average.
 
   half_precision.py inputs DIR        writes DIR/<input>.npy
   half_precision.py check DIR OUT...  prints one line per output directory
