@@ -1385,14 +1385,15 @@ class Gen:
             # Not with ceil_mode before opset 19: there onnxruntime's kernel
             # also counts the part of the last window past the padded input
             # (seed 154, graph 60); its opset-19 kernel, the ONNX reference
-            # and PyTorch do not, nor Kiln. Nor at opset 19+ with more
-            # padding at a dim's end than at its start: that kernel leaves the
-            # end's padding out of the count (a [1, 1, 1, 3] input, kernel
-            # [2, 3], pads [0, 0, 1, 0] gives the sum / 3; seed 168, graph
-            # 189), as neither the ONNX reference nor its opset-17 kernel do.
-            lopsided = any(end > start for start, end in zip(*pads))
+            # and PyTorch do not, nor Kiln. Nor at opset 19+ with pads that
+            # are not all equal: that kernel then leaves some padding out of
+            # the count (a [1, 1, 1, 3] input, kernel [2, 3], pads
+            # [0, 0, 1, 0] gives the sum / 3, seed 168 graph 189; pads
+            # [1, 0, 1, 0] on [1, 1, 2, 5], seed 174 graph 1499), as neither
+            # the ONNX reference nor its opset-17 kernel do.
+            uneven = len(set(pads[0] + pads[1])) > 1
             attrs["count_include_pad"] = int(self.chance(0.5) and (not ceil or self.opset >= 19)
-                                             and not (lopsided and self.opset >= 19))
+                                             and not (uneven and self.opset >= 19))
         return self.node(op, [x], F32, x.shape[:2] + tuple(out), x.exact and op == "MaxPool",
                          **attrs)
 
