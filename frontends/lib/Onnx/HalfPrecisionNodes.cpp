@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "HalfPrecisionNodes.h"
+#include "kiln/kiln_bf16_pack.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -53,35 +54,17 @@ static std::string typeString(const std::vector<onnx::OpSchema::FormalParameter>
   return formals[std::min<size_t>(index, formals.size() - 1)].GetTypeStr();
 }
 
-/// The f32 value of IEEE half-precision bits (exact).
+/// The f32 value of IEEE half-precision bits (exact). (bfloat16's:
+/// kiln_bf16_to_float, the runtime's.)
 static float halfBitsToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13); // inf, NaN (payload kept)
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else { // subnormal: mantissa * 2^-24, normalised
-    uint32_t shifts = 0;
-    while (!(mantissa & 0x400)) {
-      mantissa <<= 1;
-      ++shifts;
-    }
-    bits = sign | ((113 - shifts) << 23) | ((mantissa & 0x3ff) << 13);
+  uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  float magnitude = float(mantissa) * 0x1p-24f; // zero or subnormal
+  if (exponent != 0) {
+    uint32_t bits = exponent == 0x1f ? 0x7f800000u | (mantissa << 13) // inf, NaN (payload kept)
+                                     : ((exponent + 112) << 23) | (mantissa << 13);
+    std::memcpy(&magnitude, &bits, sizeof bits);
   }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-/// The f32 value of bfloat16 bits (exact: its upper half).
-static float bf16BitsToFloat(uint16_t h) {
-  uint32_t bits = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
+  return (h & 0x8000u) ? -magnitude : magnitude; // negation flips only the sign bit
 }
 
 /// The 16-bit float type of the node's 16-bit float inputs, or null when
@@ -188,7 +171,7 @@ Value HalfPrecisionNodes::widenedConstant(NodeImporter &node, Value value) {
   for (int64_t i = 0; i < count; ++i) {
     uint16_t bits;
     std::memcpy(&bits, data.data() + 2 * i, sizeof bits);
-    floats[i] = half.isF16() ? halfBitsToFloat(bits) : bf16BitsToFloat(bits);
+    floats[i] = half.isF16() ? halfBitsToFloat(bits) : kiln_bf16_to_float(bits);
   }
   RankedTensorType wideType = type.clone(Float32Type::get(node.getContext()));
   auto attr = DenseResourceElementsAttr::get(
